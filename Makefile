@@ -1,0 +1,42 @@
+# fundradar — `make demo` runs the main job once, `make test` runs the whole test suite.
+# Both create the virtual environment and install the project first.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+SAMPLES ?= $(or $(FUNDRADAR_SAMPLES),../shared/samples)
+
+.PHONY: install demo test lint bench migration clean
+
+$(BIN)/fundradar: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/fundradar
+
+# The main job on the embedded default (SQLite in data/): sync every source, score, print the digest.
+# With recorded samples beside the checkout it replays them offline; otherwise it uses the live sources.
+demo: install
+	@if [ -d "$(SAMPLES)" ]; then \
+		$(BIN)/fundradar run --replay "$(SAMPLES)"; \
+	else \
+		$(BIN)/fundradar run; \
+	fi
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+# Regenerate the initial migration from the models (only until the first release).
+migration: install
+	$(BIN)/python scripts/regen_initial_migration.py
+
+clean:
+	rm -rf $(VENV) data/*.db data/*.db-wal data/*.db-shm

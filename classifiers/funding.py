@@ -1,0 +1,81 @@
+"""Funding rules: which programme a call belongs to, its funding rate and success rate (pure).
+
+The figures come from ``config/funding_rules.yaml``; every figure carries its public source so a
+fundraiser can check it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipeline.config import Consortium, Figure, FundingRulesFile, ProgrammeRules
+
+# Ordered: the first pattern found in the normalised type-of-action text wins.
+_ACTION_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("COFUND", r"\bco-?fund"),
+    ("PCP", r"pre-commercial procurement|\bPCP\b|public procurement of innovati"),
+    ("ERC", r"\bERC\b|european research council"),
+    ("MSCA", r"\bMSCA\b|marie sk"),
+    ("EIC", r"\bEIC\b"),
+    ("CSA", r"coordination and support|\bCSA\b"),
+    ("IA", r"(?<!research and )innovation action|\bIA\b"),
+    ("RIA", r"research and innovation action|\bRIA\b"),
+    ("INTERREG", r"interreg"),
+    ("IE", r"innovation express"),
+)
+
+
+def normalise_whitespace(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def action_type_code(type_of_action: str | None) -> str | None:
+    """``"HORIZON  Research and Innovation Actions"`` → ``"RIA"``; None when there is no text."""
+    text = normalise_whitespace(type_of_action)
+    if not text:
+        return None
+    for code, pattern in _ACTION_PATTERNS:
+        if re.search(pattern, text, flags=re.IGNORECASE):
+            return code
+    return "OTHER"
+
+
+@dataclass(frozen=True)
+class FundingInfo:
+    programme_key: str | None
+    label: str | None
+    action_type: str | None
+    funding_rate: Figure | None
+    success_rate: Figure | None
+    consortium: Consortium | None
+    eligible_countries: tuple[str, ...]
+
+
+class FundingRules:
+    def __init__(self, rules: FundingRulesFile) -> None:
+        self._programmes: list[tuple[str, ProgrammeRules, re.Pattern[str] | None]] = [
+            (key, prog, re.compile(prog.match.topic_id) if prog.match.topic_id else None)
+            for key, prog in rules.programmes.items()]
+
+    def programme_of(self, programme: str | None, topic_id: str | None) -> tuple[str, ProgrammeRules] | None:
+        for key, prog, pattern in self._programmes:
+            if pattern is not None and topic_id and pattern.search(topic_id):
+                return key, prog
+        name = (programme or "").casefold()
+        for key, prog, _ in self._programmes:
+            if prog.match.programme and name and prog.match.programme.casefold() in name:
+                return key, prog
+        return None
+
+    def lookup(self, programme: str | None, topic_id: str | None, type_of_action: str | None) -> FundingInfo:
+        code = action_type_code(type_of_action)
+        found = self.programme_of(programme, topic_id)
+        if found is None:
+            return FundingInfo(None, None, code, None, None, None, ())
+        key, prog = found
+        rate = prog.funding_rates.get(code or "") or prog.funding_rates.get("default")
+        if code is None and prog.funding_rates.get("default") is None and len(prog.funding_rates) == 1:
+            rate = next(iter(prog.funding_rates.values()))
+        return FundingInfo(key, prog.label, code, rate, prog.success_rate, prog.consortium,
+                           tuple(prog.eligible_countries))

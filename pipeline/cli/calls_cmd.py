@@ -1,0 +1,116 @@
+"""``fundradar calls list|show`` (``calls mark`` lives in classify_cmd)."""
+
+from __future__ import annotations
+
+import typer
+from sqlmodel import Session
+
+from pipeline.calls import STATUS_CHOICES, CallFilter, call_changes, call_dict, find_call, list_calls
+from pipeline.cli.common import (
+    Column,
+    fmt_date,
+    fmt_money,
+    fmt_pct,
+    new_app,
+    print_json,
+    print_rows,
+    state,
+    stdout,
+)
+from pipeline.errors import ValidationError
+
+calls_app = new_app("Calls for proposals found by the watchers.")
+
+
+def _score(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+LIST_COLUMNS = [
+    Column("id", "ID", justify="right", no_wrap=True),
+    Column("topic_id", "Topic", max_width=22),
+    Column("title", "Title", max_width=30),
+    Column("next_deadline", "Deadline", lambda v: (v or "")[:10], no_wrap=True),
+    Column("score", "Score", _score, justify="right", no_wrap=True),
+]
+
+
+@calls_app.command("list")
+def list_cmd(
+    source: str = typer.Option(None, "--source", help="Only calls of this source."),
+    status: str = typer.Option("active", "--status",
+                               help=f"One of {', '.join(STATUS_CHOICES)} (active = announced, "
+                                    "forthcoming or open)."),
+    focus: str = typer.Option(None, "--focus", help="Only calls scored for this focus area, best first."),
+    within: int = typer.Option(None, "--within", metavar="DAYS", help="Next deadline within DAYS days."),
+    programme: str = typer.Option(None, "--programme", help="Programme name contains this text."),
+    top: int = typer.Option(None, "--top", min=1, help="Show only the first N."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (all fields)."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
+) -> None:
+    """List calls: open and forthcoming by default, soonest deadline first.
+
+    Example: fundradar calls list --focus offshore_energy --within 90 --top 20
+    """
+    st = state()
+    strategy = st.config().strategy
+    if focus and focus not in strategy.focus_areas:
+        raise ValidationError(f"unknown focus area {focus!r}; the strategy has "
+                              f"{', '.join(strategy.focus_areas)}")
+    if within is not None and within < 0:
+        raise ValidationError("--within must be zero or more days")
+    flt = CallFilter(source=source, status=status, focus_area=focus, strategy=strategy.name,
+                     deadline_within_days=within, programme=programme, limit=top)
+    with Session(st.engine()) as session:
+        rows = list_calls(session, flt, st.now())
+    print_rows(rows, LIST_COLUMNS, as_json=as_json, as_csv=as_csv, empty="No calls match.")
+
+
+@calls_app.command("show")
+def show_cmd(
+    call: str = typer.Argument(..., help="Call id, topic identifier or source reference."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show one call with its deadlines, money, text and change history.
+
+    Example: fundradar calls show HORIZON-CL5-2027-03-D5-05
+    """
+    st = state()
+    now = st.now()
+    with Session(st.engine()) as session:
+        found = find_call(session, call)
+        data = call_dict(found, now)
+        data["text"] = found.text
+        data["changes"] = [{"field": c.field, "old": c.old, "new": c.new, "changed_at": c.changed_at}
+                           for c in call_changes(session, found.id)]  # type: ignore[arg-type]
+    if as_json:
+        print_json(data)
+        return
+    out = stdout()
+    out.print(f"[bold]{data['title']}[/bold]", markup=True, highlight=False)
+    lines = [
+        ("ID", data["id"]), ("Source", f"{data['source']} ({data['external_id']})"),
+        ("Topic", data["topic_id"]), ("Programme", data["programme"]), ("Status", data["status"]),
+        ("Type of action", data["type_of_action"]),
+        ("Deadlines", ", ".join(d["at"][:16].replace("T", " ") + (" (time assumed)" if d.get("time_assumed")
+                                                                   else "") for d in data["deadlines"])),
+        ("Budget", fmt_money(data["budget"])), ("Max per project", fmt_money(data["max_contribution"])),
+        ("Funding rate", fmt_pct(data["funding_rate"])), ("URL", data["url"]),
+        ("First seen", fmt_date(found.first_seen)),
+    ]
+    for label, value in lines:
+        if value not in (None, ""):
+            out.print(f"{label + ':':<16}{value}", highlight=False, markup=False)
+    if data["text"]:
+        out.print("")
+        out.print(data["text"], markup=False, highlight=False)
+    if data["changes"]:
+        out.print("")
+        out.print("Changes:", markup=False)
+        for change in data["changes"]:
+            out.print(f"  {fmt_date(change['changed_at'])} {change['field']}: {change['old']} -> "
+                      f"{change['new']}", markup=False, highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(calls_app, name="calls")

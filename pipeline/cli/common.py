@@ -1,0 +1,169 @@
+"""What every command shares: the global options' state, output (tables, JSON, CSV) and errors.
+
+Data goes to stdout, logs and progress to stderr. Listing commands take ``--json`` and ``--csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.engine import Engine
+from typer.core import TyperGroup
+
+from pipeline import clock
+from pipeline.errors import FundradarError
+
+log = logging.getLogger("fundradar")
+
+
+def stdout() -> Console:
+    return Console(soft_wrap=False)
+
+
+def stderr() -> Console:
+    return Console(stderr=True)
+
+
+@dataclass
+class State:
+    """Global options, and the config and database opened on first use."""
+
+    config_path: str | None = None
+    db_url: str | None = None
+    as_of: datetime | None = None
+    _config: Any = None
+    _engine: Engine | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def config(self):  # type: ignore[no-untyped-def]
+        from pipeline.config import load_config
+
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def engine(self) -> Engine:
+        from pipeline.db import open_database
+
+        if self._engine is None:
+            self._engine = open_database(self.db_url)
+        return self._engine
+
+    def now(self) -> datetime:
+        return self.as_of or clock.now()
+
+
+_current = State()
+
+
+def set_state(value: State) -> None:
+    """Called by the root callback at the start of every invocation."""
+    global _current
+    _current = value
+
+
+def state() -> State:
+    """The State of the running command (set by the root callback)."""
+    return _current
+
+
+class FundradarGroup(TyperGroup):
+    """Turns fundradar's own errors into one line on stderr and the error's exit code."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except FundradarError as exc:
+            typer.echo("Error: " + " ".join(str(exc).split()), err=True)
+            raise typer.Exit(exc.exit_code) from None
+
+
+def new_app(help_text: str, **kw: Any) -> typer.Typer:
+    return typer.Typer(cls=FundradarGroup, help=help_text, no_args_is_help=True,
+                       rich_markup_mode=None, pretty_exceptions_enable=False, **kw)
+
+
+# --- output --------------------------------------------------------------------------------------
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(jsonable(data), ensure_ascii=False, indent=2))
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    format: Callable[[Any], str] = lambda v: "" if v is None else str(v)
+    justify: str = "left"
+    max_width: int | None = None
+    no_wrap: bool = False
+
+
+def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, as_json: bool = False,
+               as_csv: bool = False, title: str | None = None, empty: str = "Nothing to show.") -> None:
+    """A listing as a rich table (fits 80 columns), JSON (all fields) or CSV (the table's columns)."""
+    if as_json:
+        print_json(list(rows))
+        return
+    if as_csv:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow([c.key for c in columns])
+        for row in rows:
+            writer.writerow(["" if row.get(c.key) is None else jsonable(row.get(c.key)) for c in columns])
+        typer.echo(buffer.getvalue(), nl=False)
+        return
+    if not rows:
+        stderr().print(empty)
+        return
+    table = Table(title=title, show_edge=False, pad_edge=False, box=None, header_style="bold")
+    for column in columns:
+        table.add_column(column.header, justify=column.justify,  # type: ignore[arg-type]
+                         max_width=column.max_width, no_wrap=column.no_wrap, overflow="fold")
+    for row in rows:
+        table.add_row(*[column.format(row.get(column.key)) for column in columns])
+    stdout().print(table)
+
+
+def fmt_date(value: datetime | None, tz: Any = clock.BRUSSELS) -> str:
+    return value.astimezone(tz).strftime("%Y-%m-%d") if value else ""
+
+
+def fmt_datetime(value: datetime | None, tz: Any = clock.BRUSSELS) -> str:
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def fmt_money(value: float | None) -> str:
+    if value is None:
+        return ""
+    if value >= 1_000_000:
+        return f"€{value / 1_000_000:.1f}M"
+    if value >= 1_000:
+        return f"€{value / 1_000:.0f}k"
+    return f"€{value:.0f}"
+
+
+def fmt_pct(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:.0f}%"

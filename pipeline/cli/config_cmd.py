@@ -1,0 +1,27 @@
+"""``fundradar config check``."""
+
+from __future__ import annotations
+
+import typer
+
+from pipeline.cli.common import new_app, state
+
+config_app = new_app("Check the strategy config.")
+
+
+@config_app.command("check")
+def check() -> None:
+    """Validate the strategy config and the funding rules; print a summary.
+
+    Example: fundradar --config config/strategy.yaml config check
+    """
+    loaded = state().config()
+    strategy = loaded.strategy
+    typer.echo(f"{loaded.strategy_path}: OK")
+    typer.echo(f"strategy {strategy.name} ({strategy.organisation}): {len(strategy.focus_areas)} focus "
+              f"areas, {len(strategy.sources)} sources, {len(strategy.slack.digests)} digest channels")
+    typer.echo(f"funding rules: {len(loaded.funding_rules.programmes)} programmes")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(config_app, name="config")

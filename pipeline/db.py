@@ -1,0 +1,137 @@
+"""Database connection: SQLite by default (``data/fundradar.db``), PostgreSQL through ``FUNDRADAR_DB``.
+
+The schema is owned by alembic: :func:`open_database` applies pending migrations on first use, and
+``fundradar db upgrade`` does it explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from pipeline.errors import StoreError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "fundradar.db"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BUSY_TIMEOUT_MS = 30_000
+
+
+def database_url(explicit: str | None = None) -> str:
+    """The URL to use: an explicit one, ``FUNDRADAR_DB``, or the default SQLite file."""
+    url = explicit or os.environ.get("FUNDRADAR_DB")
+    if not url:
+        return f"sqlite:///{DEFAULT_DB_PATH}"
+    if "://" not in url:  # a plain path means a SQLite file
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    return url
+
+
+def describe_url(url: str) -> str:
+    """The URL with any password hidden, for messages and logs."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable database URL>"
+
+
+def create_db_engine(url: str) -> Engine:
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        raise StoreError(f"database URL {url!r} is not valid; use sqlite:///PATH or "
+                         "postgresql+psycopg://USER@HOST/DB") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _sqlite_begin_immediate)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # Let SQLAlchemy issue BEGIN itself (see _sqlite_begin_immediate), as the pysqlite docs advise.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
+    # BEGIN IMMEDIATE takes the write lock up front, so two writers wait on busy_timeout instead of
+    # failing with "database is locked" when a read transaction tries to upgrade to a write.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine) -> str | None:
+    """Apply every pending migration; returns the new head revision."""
+    from alembic import command
+
+    cfg = alembic_config(engine)
+    try:
+        command.upgrade(cfg, "head")
+    except sa.exc.OperationalError as exc:
+        raise StoreError(f"cannot migrate {describe_url(str(engine.url))}: {exc.orig}") from None
+    return current_revision(engine)
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def open_database(url: str | None = None, *, migrate: bool = True) -> Engine:
+    """An engine for ``url`` with the schema at the newest migration."""
+    url = database_url(url)
+    engine = create_db_engine(url)
+    if migrate:
+        try:
+            up_to_date = current_revision(engine) == head_revision()
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"cannot open database {describe_url(url)}: {exc.orig}; check "
+                             "FUNDRADAR_DB or --db") from None
+        if not up_to_date:
+            upgrade(engine)
+    return engine
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error: nothing is half-written."""
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,244 @@
+"""The data store's tables (SQLModel). Schema changes go through alembic (``pipeline/migrations``).
+
+Times are stored as aware UTC (:class:`UTCDateTime`); SQLite keeps them as ISO text without an offset
+and they come back aware.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+from pipeline.clock import UTC, as_utc
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware datetime stored as UTC on every backend."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} cannot be stored; give it a time zone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return as_utc(value)
+
+
+def _dt(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+def _json(**kw: Any) -> Any:
+    return Field(sa_type=sa.JSON, **kw)
+
+
+# --- sources and runs --------------------------------------------------------------------------
+
+class Source(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    type: str
+    url: str | None = None
+    created_at: datetime = _dt()
+
+
+class FetchRun(SQLModel, table=True):
+    __tablename__ = "fetch_run"
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(index=True)
+    started_at: datetime = _dt()
+    finished_at: datetime | None = _dt(default=None)
+    outcome: str = "running"  # running | ok | failed
+    complete: bool = False  # True only when every page of the source was read
+    seen: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    closed: int = 0
+    error: str | None = None
+
+
+# --- calls -------------------------------------------------------------------------------------
+
+class Call(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("source", "external_id", name="uq_call_source_external"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(index=True)
+    external_id: str  # SEDIA reference, euro-access id, feed guid, iCal UID, page URL
+    programme: str | None = None
+    call_id: str | None = None  # the call identifier, e.g. HORIZON-CL5-2027-03
+    topic_id: str | None = Field(default=None, index=True)  # e.g. HORIZON-CL5-2027-03-D5-05
+    title: str
+    text: str = ""  # cleaned, readable description
+    url: str | None = None
+    status: str = Field(default="open", index=True)  # announced|forthcoming|open|closed|removed|withdrawn
+    opening_date: datetime | None = _dt(default=None)
+    deadline: datetime | None = _dt(default=None, index=True)  # first deadline
+    deadlines: list[dict[str, Any]] = _json(default_factory=list)  # [{"at": iso, "time_assumed": bool}]
+    deadline_time_assumed: bool = False
+    budget: float | None = None
+    expected_grants: int | None = None
+    min_contribution: float | None = None
+    max_contribution: float | None = None
+    type_of_action: str | None = None
+    funding_rate: float | None = None  # 0..1
+    extra: dict[str, Any] = _json(default_factory=dict)
+    content_hash: str = ""
+    first_seen: datetime = _dt()
+    last_seen: datetime = _dt()
+    closed_at: datetime | None = _dt(default=None)
+    removed_at: datetime | None = _dt(default=None)
+
+
+class CallChange(SQLModel, table=True):
+    __tablename__ = "call_change"
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id", index=True)
+    run_id: int | None = Field(default=None, foreign_key="fetch_run.id")
+    field: str
+    old: str | None = None
+    new: str | None = None
+    changed_at: datetime = _dt()
+
+
+class WatchedPage(SQLModel, table=True):
+    __tablename__ = "watched_page"
+    __table_args__ = (sa.UniqueConstraint("source", "url", name="uq_watched_page"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source: str
+    url: str
+    content_hash: str
+    text: str = ""
+    checked_at: datetime = _dt()
+    changed_at: datetime = _dt()
+
+
+# --- classification ----------------------------------------------------------------------------
+
+class Score(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("call_id", "strategy", "focus_area", name="uq_score"),)
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id", index=True)
+    strategy: str = Field(index=True)
+    focus_area: str
+    score: float
+    explanation: list[dict[str, Any]] = _json(default_factory=list)  # [{"term", "weight"}]
+    call_hash: str = ""
+    model_version: str = ""
+    computed_at: datetime = _dt()
+
+
+class Verdict(SQLModel, table=True):
+    """The strategy rules' outcome for one call: passed or the rules that failed, with reasons."""
+
+    __table_args__ = (sa.UniqueConstraint("call_id", "strategy", name="uq_verdict"),)
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id", index=True)
+    strategy: str = Field(index=True)
+    passed: bool
+    outcomes: list[dict[str, Any]] = _json(default_factory=list)  # [{"rule", "passed", "reason"}]
+    success_rate: float | None = None
+    funding_rate: float | None = None
+    expected_value: float | None = None
+    priority: float | None = None
+    computed_at: datetime = _dt()
+
+
+class Mark(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id", index=True)
+    strategy: str
+    focus_area: str | None = None
+    label: str  # relevant | irrelevant
+    marked_by: str | None = None
+    marked_at: datetime = _dt()
+
+
+# --- pipeline ----------------------------------------------------------------------------------
+
+class Idea(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    description: str = ""
+    owner: str | None = None
+    focus_areas: list[str] = _json(default_factory=list)
+    target_countries: list[str] = _json(default_factory=list)
+    status: str = "idea"  # idea | maturing | ready | parked
+    created_at: datetime = _dt()
+    updated_at: datetime = _dt()
+
+
+class Partner(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    organisation: str
+    country: str  # ISO 3166-1 alpha-2
+    type: str  # sme | large | university | rto | cluster | public
+    pic: str | None = Field(default=None, unique=True)
+    contact: str | None = None
+    competences: list[str] = _json(default_factory=list)
+    past_collaborations: str = ""
+    readiness: str = "unknown"  # unknown | interested | committed
+    created_at: datetime = _dt()
+    updated_at: datetime = _dt()
+
+
+class Application(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    idea_id: int = Field(foreign_key="idea.id", index=True)
+    call_id: int = Field(foreign_key="call.id", index=True)
+    role: str = "coordinator"  # coordinator | partner
+    requested_amount: float | None = None
+    granted_amount: float | None = None
+    owner: str | None = None
+    status: str = "draft"
+    known_deadline: datetime | None = _dt(default=None)  # the call deadline last acknowledged
+    deadline_sequence: int = 0  # raised each time the call's deadline moves (iCal SEQUENCE)
+    created_at: datetime = _dt()
+    updated_at: datetime = _dt()
+
+
+class ApplicationPartner(SQLModel, table=True):
+    __tablename__ = "application_partner"
+    application_id: int = Field(foreign_key="application.id", primary_key=True)
+    partner_id: int = Field(foreign_key="partner.id", primary_key=True)
+    role: str = "partner"
+
+
+class ApplicationEvent(SQLModel, table=True):
+    __tablename__ = "application_event"
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    at: datetime = _dt()
+    by: str | None = None
+    from_status: str | None = None
+    to_status: str | None = None
+    note: str = ""
+
+
+# --- notifications -----------------------------------------------------------------------------
+
+class SlackDelivery(SQLModel, table=True):
+    """One message to one channel; ``key`` makes sending idempotent across crashes and retries."""
+
+    __tablename__ = "slack_delivery"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True)
+    channel: str
+    kind: str  # digest | alert | reminder
+    status: str = "pending"  # pending | sending | sent | failed
+    payload: dict[str, Any] = _json(default_factory=dict)
+    message_ts: str | None = None
+    attempts: int = 0
+    error: str | None = None
+    created_at: datetime = _dt()
+    sent_at: datetime | None = _dt(default=None)

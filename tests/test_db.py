@@ -1,0 +1,84 @@
+"""The data store on a real SQLite file and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from pipeline.clock import UTC
+from pipeline.db import current_revision, head_revision, open_database
+from pipeline.models import Call
+from watcher.records import CallRecord, Deadline
+from watcher.store import begin_run, finish_run
+
+NOW = datetime(2026, 8, 22, 9, 0, tzinfo=UTC)
+
+
+def _record(ref: str, deadline: datetime, **kw) -> CallRecord:  # type: ignore[no-untyped-def]
+    return CallRecord(external_id=ref, title=kw.pop("title", f"Call {ref}"),
+                      deadlines=(Deadline(deadline, time_assumed=True),), **kw)
+
+
+def test_sqlite_pragmas_and_migration(engine) -> None:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+    assert current_revision(engine) == head_revision()
+
+
+def _roundtrip(engine) -> None:  # type: ignore[no-untyped-def]
+    deadline = datetime(2027, 4, 8, 15, 0, tzinfo=UTC)
+    run = begin_run(engine, "eu_ft", NOW)
+    result = finish_run(engine, run, [_record("A", deadline), _record("B", deadline)], NOW, complete=True)
+    assert (result.new, result.seen) == (2, 2)
+    with Session(engine) as session:
+        call = session.exec(select(Call).where(Call.external_id == "A")).one()
+        assert call.deadline == deadline and call.deadline.tzinfo is not None
+        assert call.deadline_time_assumed is True
+    later = NOW + timedelta(days=1)
+    run = begin_run(engine, "eu_ft", later)
+    result = finish_run(engine, run, [_record("A", deadline + timedelta(days=7))], later, complete=True)
+    assert (result.changed, result.closed) == (1, 1)
+    with Session(engine) as session:
+        b = session.exec(select(Call).where(Call.external_id == "B")).one()
+        assert b.status == "removed" and b.removed_at == later
+
+
+def test_sqlite_roundtrip(engine) -> None:  # type: ignore[no-untyped-def]
+    _roundtrip(engine)
+
+
+def test_postgresql_roundtrip(pg_url: str) -> None:
+    engine = open_database(pg_url)
+    try:
+        assert current_revision(engine) == head_revision()
+        with engine.connect() as conn:
+            assert conn.dialect.name == "postgresql"
+            kind = conn.execute(sa.text(
+                "select data_type from information_schema.columns where table_name='call' "
+                "and column_name='deadline'")).scalar()
+            assert kind == "timestamp with time zone"
+        _roundtrip(engine)
+    finally:
+        engine.dispose()
+
+
+def test_db_upgrade_cli(cli, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    result = cli("db", "upgrade")
+    assert result.exit_code == 0
+    assert result.stdout == f"{db_url}: schema at revision 0001\n"
+
+
+def test_bad_database_url_is_one_line(cli) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from pipeline.cli.main import app
+
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    result = CliRunner().invoke(app, ["--db", url, "calls", "list"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: cannot open database {url}")
+    assert len(result.stderr.strip().splitlines()) == 1

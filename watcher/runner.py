@@ -1,0 +1,56 @@
+"""Running sources: fetch, write, and record the outcome, with one failing source never stopping others."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+import httpx
+from sqlalchemy.engine import Engine
+
+from pipeline.errors import FundradarError, SourceError
+from watcher.sources import SourceAdapter
+from watcher.store import RunResult, begin_run, fail_run, finish_run
+
+log = logging.getLogger(__name__)
+
+
+def describe_exception(source: str, exc: BaseException) -> str:
+    """One readable line for any failure of a source."""
+    if isinstance(exc, SourceError):
+        return str(exc).removeprefix(f"source {source!r}: ")
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out contacting {exc.request.url if exc.request else 'the source'}; try again later"
+    if isinstance(exc, httpx.HTTPStatusError):
+        return (f"HTTP {exc.response.status_code} from {exc.request.url}; the source is failing, "
+                "try again later")
+    if isinstance(exc, httpx.HTTPError):
+        return f"cannot reach the source ({type(exc).__name__}: {exc}); check the URL and the network"
+    if isinstance(exc, FundradarError):
+        return str(exc)
+    return f"unexpected {type(exc).__name__}: {exc}"
+
+
+def run_source(engine: Engine, adapter: SourceAdapter, client: httpx.Client, now: datetime) -> RunResult:
+    """Fetch and store one source; a failure is recorded in its fetch run and returned, not raised."""
+    run_id = begin_run(engine, adapter.name, now, type_=adapter.type, url=adapter.url)
+    try:
+        fetched = adapter.fetch(client, now)
+    except Exception as exc:  # every failure of one source is reported, none stops the others
+        message = describe_exception(adapter.name, exc)
+        log.warning("source %s failed: %s", adapter.name, message)
+        return fail_run(engine, run_id, message, now)
+    return finish_run(engine, run_id, fetched.records, now, complete=fetched.complete,
+                      warning=fetched.warning)
+
+
+def run_sources(engine: Engine, adapters: Iterable[SourceAdapter], client: httpx.Client, now: datetime,
+                on_done: Callable[[RunResult], None] | None = None) -> list[RunResult]:
+    results = []
+    for adapter in adapters:
+        result = run_source(engine, adapter, client, now)
+        results.append(result)
+        if on_done is not None:
+            on_done(result)
+    return results

@@ -1,0 +1,84 @@
+"""Source adapters: one module per source type, registered in :data:`SOURCE_TYPES`.
+
+An adapter turns a source's config into fetched, parsed :class:`~watcher.records.CallRecord` objects:
+``fetch(client, now) -> FetchResult``. Parsing lives in pure functions (text in, records out) so it
+can be tested without a network; the httpx client is passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import httpx
+
+from watcher.records import CallRecord
+
+
+@dataclass
+class FetchResult:
+    records: list[CallRecord]
+    complete: bool = True  # False when part of the source could not be read
+    warning: str | None = None  # what was wrong, for `sources status`, when partly read
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class SourceAdapter(Protocol):
+    name: str
+    type: str
+    url: str | None
+
+    def fetch(self, client: httpx.Client, now: datetime) -> FetchResult: ...
+
+
+# type name -> factory(name, source_config, context) ; filled by the modules below on import
+SOURCE_TYPES: dict[str, Callable[..., SourceAdapter]] = {}
+
+
+def register(type_name: str) -> Callable[[Callable[..., SourceAdapter]], Callable[..., SourceAdapter]]:
+    def decorate(factory: Callable[..., SourceAdapter]) -> Callable[..., SourceAdapter]:
+        SOURCE_TYPES[type_name] = factory
+        return factory
+    return decorate
+
+
+def load_all() -> None:
+    """Import every adapter module so it registers itself."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What a factory may need besides its own config section."""
+
+    strategy: Any  # pipeline.config.Strategy
+    funding: Any  # classifiers.funding.FundingRules
+
+
+def build_adapters(strategy: Any, funding: Any, only: str | None = None) -> list[SourceAdapter]:
+    """The enabled sources of the strategy (or just ``only``) as adapters.
+
+    Raises :class:`~pipeline.errors.UserInputError` for an unknown source name.
+    """
+    from pipeline.errors import NotFoundError
+
+    load_all()
+    if only is not None and only not in strategy.sources:
+        known = ", ".join(sorted(strategy.sources)) or "none configured"
+        raise NotFoundError(f"no source named {only!r} in the strategy config; known sources: {known}")
+    context = BuildContext(strategy=strategy, funding=funding)
+    adapters = []
+    for name, cfg in strategy.sources.items():
+        if (only is None and not cfg.enabled) or (only is not None and name != only):
+            continue
+        factory = SOURCE_TYPES.get(cfg.type)
+        if factory is None:
+            continue  # a type whose adapter is not installed; config validation names the types
+        adapters.append(factory(name, cfg, context))
+    return adapters

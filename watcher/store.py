@@ -1,0 +1,213 @@
+"""Writing a source's records: upsert, change history, and closing what disappeared.
+
+A run is two short transactions around the fetch and one for the write:
+
+1. :func:`begin_run` stores a ``fetch_run`` row ("running"), so a crash is visible later.
+2. The source fetches and parses everything (no database writes meanwhile).
+3. :func:`finish_run` writes all records, their changes, the calls that disappeared and the run's
+   outcome in **one** transaction, or :func:`fail_run` records the error and touches no call.
+
+So a failed or killed run never leaves half of its calls written, and calls are marked closed or
+removed only after a complete, successful run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from pipeline.clock import as_utc
+from pipeline.db import session_scope
+from pipeline.models import Call, CallChange, FetchRun, Source
+from watcher.records import CallRecord
+
+# Fields compared between runs; a difference becomes a CallChange row.
+TRACKED_FIELDS = ("title", "text", "url", "status", "programme", "call_id", "topic_id",
+                  "opening_date", "deadlines", "budget", "expected_grants", "min_contribution",
+                  "max_contribution", "type_of_action", "funding_rate")
+GONE = ("closed", "removed", "withdrawn")
+# last_seen of an unchanged call is refreshed at most this often, so re-syncing unchanged data
+# writes nothing.
+LAST_SEEN_RESOLUTION = timedelta(hours=20)
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    source: str
+    outcome: str  # ok | failed
+    complete: bool = False
+    seen: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    closed: int = 0
+    duplicates: int = 0
+    error: str | None = None
+
+
+def ensure_source(session: Session, name: str, type_: str, url: str | None, now: datetime) -> None:
+    existing = session.exec(select(Source).where(Source.name == name)).first()
+    if existing is None:
+        session.add(Source(name=name, type=type_, url=url, created_at=now))
+    elif (existing.type, existing.url) != (type_, url):
+        existing.type, existing.url = type_, url
+        session.add(existing)
+
+
+def begin_run(engine: Engine, source: str, now: datetime, *, type_: str = "", url: str | None = None) -> int:
+    with session_scope(engine) as session:
+        ensure_source(session, source, type_, url, now)
+        run = FetchRun(source=source, started_at=now)
+        session.add(run)
+        session.flush()
+        assert run.id is not None
+        return run.id
+
+
+def fail_run(engine: Engine, run_id: int, error: str, now: datetime) -> RunResult:
+    with session_scope(engine) as session:
+        run = session.get(FetchRun, run_id)
+        assert run is not None
+        run.outcome, run.error, run.finished_at, run.complete = "failed", error, now, False
+        session.add(run)
+        return RunResult(run_id=run_id, source=run.source, outcome="failed", error=error)
+
+
+def _db_value(name: str, value: Any) -> Any:
+    """A tracked value as comparable JSON-ready data."""
+    if isinstance(value, datetime):
+        return as_utc(value).isoformat()
+    if name == "deadlines":
+        return [{"at": as_utc(datetime.fromisoformat(d["at"])).isoformat(),
+                 "time_assumed": bool(d.get("time_assumed"))} for d in (value or [])]
+    return value
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _apply(call: Call, record: CallRecord, now: datetime) -> None:
+    call.title = record.title
+    call.text = record.text
+    call.url = record.url
+    call.status = record.status
+    call.programme = record.programme
+    call.call_id = record.call_id
+    call.topic_id = record.topic_id
+    call.opening_date = record.opening_date
+    call.deadlines = [d.to_json() for d in record.deadlines]
+    call.deadline = record.deadline
+    call.deadline_time_assumed = any(d.time_assumed for d in record.deadlines)
+    call.budget = record.budget
+    call.expected_grants = record.expected_grants
+    call.min_contribution = record.min_contribution
+    call.max_contribution = record.max_contribution
+    call.type_of_action = record.type_of_action
+    call.funding_rate = record.funding_rate
+    call.extra = record.extra
+    call.content_hash = record.content_hash()
+    call.last_seen = now
+    if record.status not in GONE:
+        call.closed_at = None
+        call.removed_at = None
+
+
+def _changes(call: Call, record: CallRecord) -> list[tuple[str, Any, Any]]:
+    new = record.tracked()
+    out = []
+    for name in TRACKED_FIELDS:
+        old_value = _db_value(name, getattr(call, name))
+        new_value = _db_value(name, new[name])
+        if old_value != new_value:
+            out.append((name, old_value, new_value))
+    return out
+
+
+def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: datetime, *,
+               complete: bool, warning: str | None = None) -> RunResult:
+    """Write one run's records in a single transaction and record the run's outcome.
+
+    ``complete`` says the source read everything it should have; only then are stored calls that
+    are missing from ``records`` marked closed (deadline passed) or removed (deadline still ahead).
+    """
+    with session_scope(engine) as session:
+        run = session.get(FetchRun, run_id)
+        assert run is not None
+        result = RunResult(run_id=run_id, source=run.source, outcome="ok", complete=complete,
+                           error=warning)
+        existing = {row.external_id: (row.id, row.content_hash, row.status, row.last_seen)
+                    for row in session.exec(
+            select(Call.external_id, Call.id, Call.content_hash, Call.status, Call.last_seen)
+            .where(Call.source == run.source))}
+        seen: set[str] = set()
+        for record in records:
+            if record.external_id in seen:
+                result.duplicates += 1
+                continue
+            seen.add(record.external_id)
+            result.seen += 1
+            known = existing.get(record.external_id)
+            if known is None:
+                call = Call(source=run.source, external_id=record.external_id, title=record.title,
+                            first_seen=now, last_seen=now)
+                _apply(call, record, now)
+                session.add(call)
+                result.new += 1
+                continue
+            call_id, content_hash, status, last_seen = known
+            # the hash covers the source's status; a call we closed that comes back is a change
+            if content_hash == record.content_hash() and status == record.status:
+                result.unchanged += 1
+                if now - as_utc(last_seen) >= LAST_SEEN_RESOLUTION:
+                    session.execute(sa.update(Call).where(Call.id == call_id).values(last_seen=now))
+                continue
+            call = session.get(Call, call_id)
+            assert call is not None
+            changes = _changes(call, record)
+            for name, old, new in changes:
+                session.add(CallChange(call_id=call_id, run_id=run_id, field=name, old=_as_text(old),
+                                       new=_as_text(new), changed_at=now))
+            _apply(call, record, now)
+            session.add(call)
+            result.changed += 1 if changes else 0
+            result.unchanged += 0 if changes else 1
+        if complete:
+            result.closed = _close_missing(session, run.source, seen, run_id, now)
+        run.finished_at, run.outcome, run.complete = now, "ok", complete
+        run.seen, run.new, run.changed = result.seen, result.new, result.changed
+        run.unchanged, run.closed, run.error = result.unchanged, result.closed, warning
+        session.add(run)
+        return result
+
+
+def _close_missing(session: Session, source: str, seen: set[str], run_id: int, now: datetime) -> int:
+    missing = session.exec(select(Call).where(Call.source == source, Call.status.not_in(GONE))).all()
+    count = 0
+    for call in missing:
+        if call.external_id in seen:
+            continue
+        last = max((as_utc(datetime.fromisoformat(d["at"])) for d in call.deadlines), default=None)
+        status = "closed" if last is not None and last < now else "removed"
+        session.add(CallChange(call_id=call.id, run_id=run_id, field="status", old=call.status, new=status,
+                               changed_at=now))
+        call.status = status
+        if status == "closed":
+            call.closed_at = now
+        else:
+            call.removed_at = now
+        session.add(call)
+        count += 1
+    return count
