@@ -1,0 +1,97 @@
+"""The strategy report for the board: per focus area, what the market offers and what we pursue.
+
+For each focus area: the open (or forthcoming) calls whose stored score reaches ``min_score``, their
+total budget and expected value (success rate × funding rate × maximum contribution, from the
+Verdict rows), and our applications in the pipeline whose idea belongs to the area. A PNG chart shows
+the matching calls by deadline month and focus area (matplotlib, drawn off-screen).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, select
+
+from pipeline.calls import ACTIVE, effective_status, next_deadline
+from pipeline.clock import BRUSSELS
+from pipeline.config import Strategy
+from pipeline.models import Application, Call, Idea, Score, Verdict
+
+FINAL_STATUSES = ("granted", "rejected", "withdrawn")
+DEFAULT_MIN_SCORE = 0.2
+
+
+@dataclass
+class AreaReport:
+    focus_area: str
+    label: str
+    matching_calls: int = 0
+    total_budget: float = 0.0
+    expected_value: float = 0.0
+    applications_in_pipeline: int = 0
+    by_month: dict[str, int] = field(default_factory=dict)
+
+
+def build_report(session: Session, strategy: Strategy, now: datetime,
+                 min_score: float = DEFAULT_MIN_SCORE) -> list[AreaReport]:
+    reports = {key: AreaReport(key, area.label) for key, area in strategy.focus_areas.items()}
+    months: dict[str, Counter[str]] = defaultdict(Counter)
+    verdicts = {v.call_id: v for v in session.exec(select(Verdict).where(Verdict.strategy == strategy.name))}
+    rows = session.exec(select(Score, Call).join(Call, Call.id == Score.call_id).where(
+        Score.strategy == strategy.name, Score.score >= min_score, Call.status.in_(ACTIVE)))
+    for score, call in rows:
+        report = reports.get(score.focus_area)
+        if report is None or effective_status(call, now) not in ACTIVE:
+            continue
+        report.matching_calls += 1
+        report.total_budget += call.budget or 0.0
+        verdict = verdicts.get(call.id)  # type: ignore[arg-type]
+        report.expected_value += (verdict.expected_value or 0.0) if verdict else 0.0
+        upcoming = next_deadline(call, now)
+        if upcoming is not None:
+            months[score.focus_area][upcoming.astimezone(BRUSSELS).strftime("%Y-%m")] += 1
+    in_pipeline = select(Idea).join(Application, Idea.id == Application.idea_id) \
+        .where(Application.status.not_in(FINAL_STATUSES))
+    for idea in session.exec(in_pipeline):  # one row per application
+        for area in idea.focus_areas or []:
+            if area in reports:
+                reports[area].applications_in_pipeline += 1
+    for key, counter in months.items():
+        reports[key].by_month = dict(sorted(counter.items()))
+    return list(reports.values())
+
+
+def report_dicts(reports: list[AreaReport]) -> list[dict[str, Any]]:
+    return [asdict(r) for r in reports]
+
+
+def write_chart(reports: list[AreaReport], path: Path, title: str) -> Path:
+    """A stacked bar chart of matching calls per deadline month, one colour per focus area."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no screen needed
+    import matplotlib.pyplot as plt
+
+    months = sorted({month for r in reports for month in r.by_month})
+    figure, axes = plt.subplots(figsize=(max(6.0, 0.6 * len(months) + 3), 4.5), dpi=120)
+    bottoms = [0] * len(months)
+    for report in reports:
+        values = [report.by_month.get(month, 0) for month in months]
+        axes.bar(months, values, bottom=bottoms, label=report.label)
+        bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
+    axes.set_title(title)
+    axes.set_xlabel("Deadline month (Brussels time)")
+    axes.set_ylabel("Matching calls")
+    axes.tick_params(axis="x", labelrotation=45)
+    if not months:
+        axes.text(0.5, 0.5, "No matching calls", ha="center", va="center", transform=axes.transAxes)
+    axes.legend(fontsize="small", loc="upper right")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, format="png")
+    plt.close(figure)
+    return path
