@@ -203,6 +203,8 @@ class Application(SQLModel, table=True):
     status: str = "draft"
     known_deadline: datetime | None = _dt(default=None)  # the call deadline last acknowledged
     deadline_sequence: int = 0  # raised each time the call's deadline moves (iCal SEQUENCE)
+    seen_deadlines: list[str] = _json(default_factory=list)  # the call's deadlines (ISO UTC) last compared
+    deadline_flagged: bool = False  # the call's deadline moved and nobody has acknowledged it yet
     created_at: datetime = _dt()
     updated_at: datetime = _dt()
 

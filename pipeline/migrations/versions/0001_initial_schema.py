@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 00:37:38.817684
+Create Date: 2026-11-23 00:48:39.258077
 """
 
 from alembic import op
@@ -150,6 +150,8 @@ def upgrade() -> None:
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('known_deadline', pipeline.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('deadline_sequence', sa.Integer(), nullable=False),
+    sa.Column('seen_deadlines', sa.JSON(), nullable=False),
+    sa.Column('deadline_flagged', sa.Boolean(), nullable=False),
     sa.Column('created_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['call_id'], ['call.id'], ),
