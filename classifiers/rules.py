@@ -1,0 +1,195 @@
+"""The strategy's rules applied to one call, and the call's priority (pure: no I/O, no scikit-learn).
+
+Rules come from the strategy (``rules:`` in the strategy YAML, :class:`pipeline.config.Rules`) and the
+figures from ``config/funding_rules.yaml`` (:class:`classifiers.funding.FundingRules`). Only the rules
+the strategy sets are checked. Each gives an outcome with a reason a fundraiser can check:
+
+* ``success_rate``: the programme's success rate ≥ ``min_success_rate``;
+* ``funding_rate``: the call's own funding rate, else the programme's rate for the type of action,
+  ≥ ``min_funding_rate``;
+* ``deadline``: whole weeks from ``now`` to the next deadline ≥ ``min_weeks_before_deadline``;
+* ``action_type``: the type-of-action code (RIA, IA, CSA, …) is in ``allowed_action_types``;
+* ``budget``: the maximum contribution per project lies in ``budget_min`` … ``budget_max``;
+* ``eligible_country``: the strategy's ``home_country`` is among the programme's eligible countries
+  (an empty list in the funding rules means every EU/EEA country).
+
+When the value a rule needs is not known (no deadline, no funding figure for the programme, …) the
+outcome is **unknown**, not failed: ``passed`` is ``None`` and the reason says what is missing. A call
+passes when no rule failed.
+
+**Priority** puts "fits us" and "worth it" in one number in 0–1::
+
+    expected_value = success_rate × funding_rate × max_contribution           (EUR)
+    value_factor   = expected_value / (expected_value + EV_HALF)               (EV_HALF = EUR 250,000)
+    priority       = best relevance score × value_factor
+
+``value_factor`` grows with the expected value and saturates: a call worth EUR 250k in expectation gets
+0.5, EUR 750k gets 0.75, so a well-fitting small call is not buried under a huge poor fit. When the
+expected value is unknown (no success rate, funding rate or maximum contribution), ``value_factor`` is
+the neutral 0.5 and ``expected_value`` stays ``None``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from classifiers.funding import FundingRules
+from pipeline.clock import as_utc
+from pipeline.config import Strategy
+from pipeline.models import Call
+
+EV_HALF = 250_000.0
+NEUTRAL_VALUE_FACTOR = 0.5
+# Empty eligible_countries in the funding rules means all EU member states and EEA countries.
+EU_EEA = frozenset("AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE "
+                   "IS LI NO".split())
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    rule: str
+    passed: bool | None  # None = unknown
+    reason: str
+
+    @property
+    def status(self) -> str:
+        return "unknown" if self.passed is None else ("passed" if self.passed else "failed")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "passed": self.passed, "status": self.status, "reason": self.reason}
+
+
+@dataclass
+class RuleVerdict:
+    passed: bool
+    outcomes: list[RuleOutcome] = field(default_factory=list)
+    success_rate: float | None = None
+    funding_rate: float | None = None
+    expected_value: float | None = None
+    priority: float | None = None
+
+    @property
+    def failed(self) -> list[RuleOutcome]:
+        return [o for o in self.outcomes if o.passed is False]
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.1f}".rstrip("0").rstrip(".") + " %"
+
+
+def _eur(value: float) -> str:
+    return f"EUR {value:,.0f}"
+
+
+def value_factor(expected_value: float | None) -> float:
+    if expected_value is None:
+        return NEUTRAL_VALUE_FACTOR
+    return expected_value / (expected_value + EV_HALF) if expected_value > 0 else 0.0
+
+
+def priority(best_score: float | None, expected_value: float | None) -> float:
+    """Best relevance score × value factor (see the module docstring)."""
+    return round((best_score or 0.0) * value_factor(expected_value), 6)
+
+
+def _next_deadline(call: Call, now: datetime) -> datetime | None:
+    values = sorted(as_utc(datetime.fromisoformat(d["at"])) for d in call.deadlines or [] if d.get("at"))
+    if not values and call.deadline is not None:
+        values = [as_utc(call.deadline)]
+    upcoming = [v for v in values if v >= now]
+    if upcoming:
+        return upcoming[0]
+    return values[-1] if values else None
+
+
+def evaluate_call(call: Call, strategy: Strategy, funding: FundingRules, now: datetime,
+                  best_score: float | None = None) -> RuleVerdict:
+    """The strategy's rules for one call; ``best_score`` (its best focus-area score) feeds priority."""
+    rules = strategy.rules
+    info = funding.lookup(call.programme, call.topic_id, call.type_of_action)
+    programme = info.label or call.programme or "this programme"
+    outcomes: list[RuleOutcome] = []
+
+    success = info.success_rate.value if info.success_rate else None
+    if call.funding_rate is not None:
+        rate, rate_from = call.funding_rate, "the call states"
+    elif info.funding_rate is not None:
+        rate, rate_from = info.funding_rate.value, f"{programme} {info.action_type or 'default'} rate"
+    else:
+        rate, rate_from = None, ""
+
+    if rules.min_success_rate is not None:
+        if success is None:
+            outcomes.append(RuleOutcome("success_rate", None, f"no success rate known for {programme}; "
+                                        "add one to config/funding_rules.yaml"))
+        else:
+            ok = success >= rules.min_success_rate
+            outcomes.append(RuleOutcome("success_rate", ok, f"{programme} success rate {_pct(success)} "
+                                        f"{'≥' if ok else '<'} minimum {_pct(rules.min_success_rate)}"))
+
+    if rules.min_funding_rate is not None:
+        if rate is None:
+            outcomes.append(RuleOutcome("funding_rate", None, f"no funding rate known for {programme} "
+                                        f"({info.action_type or 'type of action unknown'})"))
+        else:
+            ok = rate >= rules.min_funding_rate
+            outcomes.append(RuleOutcome("funding_rate", ok, f"funding rate {_pct(rate)} ({rate_from}) "
+                                        f"{'≥' if ok else '<'} minimum {_pct(rules.min_funding_rate)}"))
+
+    if rules.min_weeks_before_deadline is not None:
+        deadline = _next_deadline(call, now)
+        if deadline is None:
+            outcomes.append(RuleOutcome("deadline", None, "no deadline known"))
+        else:
+            weeks = (deadline - now).total_seconds() / (7 * 86400)
+            ok = weeks >= rules.min_weeks_before_deadline
+            when = deadline.date().isoformat()
+            text = (f"deadline {when} has passed" if weeks < 0 else
+                    f"{weeks:.1f} weeks to the deadline {when}")
+            outcomes.append(RuleOutcome("deadline", ok, f"{text} {'≥' if ok else '<'} minimum "
+                                        f"{rules.min_weeks_before_deadline:g} weeks"))
+
+    if rules.allowed_action_types is not None:
+        code = info.action_type
+        if code is None:
+            outcomes.append(RuleOutcome("action_type", None, "type of action unknown"))
+        else:
+            ok = code in rules.allowed_action_types
+            allowed = ", ".join(rules.allowed_action_types)
+            outcomes.append(RuleOutcome("action_type", ok, f"type of action {code} "
+                                        f"{'is' if ok else 'is not'} in {allowed}"))
+
+    if rules.budget_min is not None or rules.budget_max is not None:
+        amount = call.max_contribution
+        low = _eur(rules.budget_min) if rules.budget_min is not None else "any"
+        high = _eur(rules.budget_max) if rules.budget_max is not None else "any"
+        if amount is None:
+            outcomes.append(RuleOutcome("budget", None, "maximum contribution per project unknown"))
+        else:
+            ok = ((rules.budget_min is None or amount >= rules.budget_min)
+                  and (rules.budget_max is None or amount <= rules.budget_max))
+            outcomes.append(RuleOutcome("budget", ok, f"maximum contribution {_eur(amount)} "
+                                        f"{'within' if ok else 'outside'} {low} to {high}"))
+
+    if rules.require_eligible_country:
+        home = strategy.home_country
+        if info.programme_key is None:
+            outcomes.append(RuleOutcome("eligible_country", None, f"programme {call.programme or '?'} "
+                                        "not in config/funding_rules.yaml; eligibility unknown"))
+        elif info.eligible_countries:
+            ok = home in info.eligible_countries
+            outcomes.append(RuleOutcome("eligible_country", ok, f"{home} {'is' if ok else 'is not'} "
+                                        f"eligible in {programme} ({', '.join(info.eligible_countries)})"))
+        else:
+            ok = home in EU_EEA
+            outcomes.append(RuleOutcome("eligible_country", ok, f"{programme} is open to EU/EEA countries; "
+                                        f"{home} {'is' if ok else 'is not'} one"))
+
+    expected = None
+    if success is not None and rate is not None and call.max_contribution is not None:
+        expected = round(success * rate * call.max_contribution, 2)
+    return RuleVerdict(passed=not any(o.passed is False for o in outcomes), outcomes=outcomes,
+                       success_rate=success, funding_rate=rate, expected_value=expected,
+                       priority=priority(best_score, expected))

@@ -1,0 +1,115 @@
+"""Text normalisation and tokenising for matching (pure, no scikit-learn).
+
+Scraped call texts have quirks the matcher must not trip over (see samples/eu_ft/README.md §2):
+
+* U+FEFF (a BOM left inside the text) and private-use characters such as the Wingdings bullet U+F076;
+* headings and paragraphs glued together when the HTML was flattened: ``"Objective:The Arctic"``,
+  ``"…cut-off.Scope:Size of …"``, ``"Principal InvestigatorThe ERC"``;
+* Danish (and other) letters, which are kept: ``"grøn skibsfart"`` stays two words, not ``"gr n"``.
+
+Tokens are lower-cased words with English stop words removed and a light, well-known plural
+stemmer (Harman's S-stemmer: "turbines" → "turbine", "batteries" → "battery") so that a keyword in the
+singular matches the plural in a text. Phrases are word bigrams joined by a space ("offshore wind"),
+built after stop words are removed, identically for queries and documents, so "power-to-X" in a
+strategy matches "power-to-X" or "Power to X" in a call.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+# scikit-learn's list, copied as a frozenset so that tokenising never imports scikit-learn.
+STOP_WORDS = frozenset("""
+a about above across after afterwards again against all almost alone along already also although
+always am among amongst amoungst amount an and another any anyhow anyone anything anyway anywhere are
+around as at back be became because become becomes becoming been before beforehand behind being below
+beside besides between beyond bill both bottom but by call can cannot cant co con could couldnt cry de
+describe detail do done down due during each eg eight either eleven else elsewhere empty enough etc even
+ever every everyone everything everywhere except few fifteen fify fill find fire first five for former
+formerly forty found four from front full further get give go had has hasnt have he hence her here
+hereafter hereby herein hereupon hers herself him himself his how however hundred i ie if in inc indeed
+interest into is it its itself keep last latter latterly least less ltd made many may me meanwhile might
+mill mine more moreover most mostly move much must my myself name namely neither never nevertheless next
+nine no nobody none noone nor not nothing now nowhere of off often on once one only onto or other others
+otherwise our ours ourselves out over own part per perhaps please put rather re same see seem seemed
+seeming seems serious several she should show side since sincere six sixty so some somehow someone
+something sometime sometimes somewhere still such system take ten than that the their them themselves
+then thence there thereafter thereby therefore therein thereupon these they thick thin third this those
+though three through throughout thru thus to together too top toward towards twelve twenty two un under
+until up upon us very via was we well were what whatever when whence whenever where whereafter whereas
+whereby wherein whereupon wherever whether which while whither who whoever whole whom whose why will
+with within without would yet you your yours yourself yourselves
+""".split())
+
+_INVISIBLE = re.compile("[\ufeff\u200b\u200c\u200d\u2060\u00ad\ue000-\uf8ff]")
+# "Objective:The" / "cut-off.Scope:" / "InvestigatorThe ERC": a separator the flattening lost.
+_GLUED_AFTER_PUNCT = re.compile(r"(?<=[a-zæøåäöü0-9\)])([:.;])(?=[A-ZÆØÅÄÖÜ])")
+_GLUED_CASE = re.compile(r"(?<=[a-zæøåäöüé])(?=[A-ZÆØÅÄÖÜ][a-zæøåäöüé])")
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def clean_text(text: str | None) -> str:
+    """Readable text with invisible characters removed and glued headings separated."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", text)
+    text = _INVISIBLE.sub("", text)
+    text = _GLUED_AFTER_PUNCT.sub(r"\1 ", text)
+    text = _GLUED_CASE.sub(" ", text)
+    return " ".join(text.split())
+
+
+def stem(word: str) -> str:
+    """Harman's S-stemmer (1991): strip English plural endings only; short words are left alone."""
+    if len(word) <= 3 or word.isdigit():
+        return word
+    if word.endswith("ies") and not word.endswith(("eies", "aies")):
+        return word[:-3] + "y"
+    if word.endswith("es") and not word.endswith(("aes", "ees", "oes")):
+        return word[:-1]
+    if word.endswith("s") and not word.endswith(("us", "ss", "is")):
+        return word[:-1]
+    return word
+
+
+def words(text: str | None) -> list[str]:
+    """Lower-case, stemmed words without stop words: the unigram tokens of a text."""
+    tokens = _TOKEN.findall(clean_text(text).casefold())
+    return [stem(token) for token in tokens if token not in STOP_WORDS]
+
+
+def with_phrases(tokens: list[str]) -> list[str]:
+    """Unigrams followed by the word bigrams ("offshore wind") of a token list."""
+    return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+
+
+def analyse(text: str | None) -> list[str]:
+    """The features of a text: words and two-word phrases."""
+    return with_phrases(words(text))
+
+
+def phrase_key(phrase: str) -> str:
+    """A phrase in normalised form, for whole-phrase containment checks (exclude terms)."""
+    return " ".join(_TOKEN.findall(clean_text(phrase).casefold()))
+
+
+def contains_phrase(normalised_text: str, phrase: str) -> bool:
+    """Whether ``normalised_text`` (from :func:`phrase_key`) contains ``phrase`` as whole words."""
+    key = phrase_key(phrase)
+    if not key:
+        return False
+    return re.search(r"(?<!\w)" + re.escape(key) + r"(?!\w)", normalised_text) is not None
+
+
+def split_terms(query: str) -> list[str]:
+    """A query string cut at commas, semicolons and new lines into its terms ("a, b c" → [a, "b c"])."""
+    return [part.strip() for part in re.split(r"[,;\n]", query) if part.strip()]
+
+
+def unique(items: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for item in items:
+        seen.setdefault(item, None)
+    return list(seen)
