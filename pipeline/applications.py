@@ -1,0 +1,269 @@
+"""Applications: an idea submitted to a call, its consortium, its status workflow and its deadline.
+
+Workflow (enforced; every change is an ApplicationEvent with when, by whom and a note)::
+
+    draft ──► consortium ──► writing ──► submitted ──► granted
+      ▲           │ ▲           │             └──────► rejected
+      └───────────┘ └───────────┘
+    any non-final status ──► withdrawn          granted, rejected, withdrawn are final
+
+Stepping back one stage before submission is allowed (a partner drops out: writing → consortium).
+
+The deadline follows the call: :func:`follow_call_deadlines` compares each open application's
+remembered call deadlines (``seen_deadlines``) with the call's current ones; when they differ the
+application is flagged (``deadline_flagged``) until someone acknowledges it (:func:`acknowledge`),
+the move is recorded as an event, and ``deadline_sequence`` (the iCalendar SEQUENCE) is raised.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from pipeline.calls import find_call, last_deadline, next_deadline
+from pipeline.clock import BRUSSELS, as_utc
+from pipeline.errors import NotFoundError, TransitionError, ValidationError
+from pipeline.ideas import get_idea, parse_id
+from pipeline.models import Application, ApplicationEvent, ApplicationPartner, Call, Partner
+from pipeline.partners import get_partner
+
+STATUSES = ("draft", "consortium", "writing", "submitted", "granted", "rejected", "withdrawn")
+FINAL = ("granted", "rejected", "withdrawn")
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "draft": ("consortium", "withdrawn"),
+    "consortium": ("writing", "draft", "withdrawn"),
+    "writing": ("submitted", "consortium", "withdrawn"),
+    "submitted": ("granted", "rejected", "withdrawn"),
+    "granted": (), "rejected": (), "withdrawn": (),
+}
+ROLES = ("coordinator", "partner")
+PARTNER_ROLES = ("coordinator", "partner", "associated", "subcontractor")
+
+
+def current_user() -> str:
+    """Who is acting: FUNDRADAR_USER, else the login name."""
+    try:
+        return os.environ.get("FUNDRADAR_USER") or getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
+
+
+def _role(value: str, allowed: Sequence[str], what: str) -> str:
+    role = value.strip().lower()
+    if role not in allowed:
+        raise ValidationError(f"unknown {what} {value!r}; use one of {', '.join(allowed)}")
+    return role
+
+
+def _amount(value: float | None, what: str) -> float | None:
+    if value is not None and value < 0:
+        raise ValidationError(f"{what} must be zero or more euros, got {value:g}")
+    return value
+
+
+def call_deadlines(call: Call) -> list[str]:
+    """The call's deadlines as sorted ISO UTC strings (what an application remembers)."""
+    values = [as_utc(datetime.fromisoformat(d["at"])) for d in call.deadlines or []]
+    if not values and call.deadline is not None:
+        values = [as_utc(call.deadline)]
+    return sorted(v.isoformat() for v in values if v is not None)
+
+
+def application_deadline(call: Call, now: datetime) -> datetime | None:
+    """The deadline that matters now: the next one ahead, else the last one (already passed)."""
+    return next_deadline(call, now) or last_deadline(call)
+
+
+def _event(session: Session, app: Application, now: datetime, by: str | None, note: str,
+           from_status: str | None = None, to_status: str | None = None) -> None:
+    session.add(ApplicationEvent(application_id=app.id, at=now, by=by or current_user(),  # type: ignore[arg-type]
+                                 from_status=from_status, to_status=to_status, note=note))
+
+
+def parse_member(text: str) -> tuple[str, str]:
+    """``"3"``, ``"#3"`` or ``"3:coordinator"`` → (partner id, role)."""
+    ident, _, role = text.partition(":")
+    return ident, _role(role or "partner", PARTNER_ROLES, "consortium role")
+
+
+def create_application(session: Session, *, idea_id: str | int, call_key: str, now: datetime,
+                       role: str = "coordinator", requested_amount: float | None = None,
+                       owner: str | None = None, members: Sequence[str] = (), by: str | None = None,
+                       note: str = "") -> Application:
+    idea = get_idea(session, idea_id)
+    call = find_call(session, str(call_key).removeprefix("#"))
+    deadlines = call_deadlines(call)
+    if deadlines and datetime.fromisoformat(deadlines[-1]) < now:
+        raise ValidationError(f"call #{call.id}'s deadline "
+                              f"{datetime.fromisoformat(deadlines[-1]).astimezone(BRUSSELS):%Y-%m-%d %H:%M} "
+                              "(Brussels) is in the past; choose a call that is still open")
+    duplicate = session.exec(select(Application).where(
+        Application.idea_id == idea.id, Application.call_id == call.id,
+        col(Application.status).not_in(FINAL))).first()
+    if duplicate is not None:
+        raise ValidationError(f"idea #{idea.id} already has application #{duplicate.id} for call #{call.id}")
+    app = Application(idea_id=idea.id, call_id=call.id, role=_role(role, ROLES, "role"),  # type: ignore[arg-type]
+                      requested_amount=_amount(requested_amount, "the requested amount"),
+                      owner=owner or idea.owner, status="draft", known_deadline=call.deadline,
+                      seen_deadlines=deadlines, deadline_sequence=0, created_at=now, updated_at=now)
+    session.add(app)
+    session.flush()
+    _event(session, app, now, by, note or f"created for call #{call.id}", None, "draft")
+    for member in members:
+        add_member(session, app, member, now, by=by)
+    return app
+
+
+def get_application(session: Session, app_id: str | int) -> Application:
+    key = parse_id(app_id, "application")
+    app = session.get(Application, key)
+    if app is None:
+        raise NotFoundError(f"no application with id {key}; see `fundradar applications list`")
+    return app
+
+
+def add_member(session: Session, app: Application, member: str, now: datetime, *,
+               by: str | None = None) -> ApplicationPartner:
+    ident, role = parse_member(member)
+    partner = get_partner(session, ident)
+    if session.get(ApplicationPartner, (app.id, partner.id)) is not None:
+        raise ValidationError(f"partner #{partner.id} is already in application #{app.id}'s consortium")
+    link = ApplicationPartner(application_id=app.id, partner_id=partner.id, role=role)  # type: ignore[arg-type]
+    session.add(link)
+    _event(session, app, now, by, f"partner #{partner.id} {partner.organisation} joined as {role}")
+    return link
+
+
+def remove_member(session: Session, app: Application, partner_id: str, now: datetime, *,
+                  by: str | None = None) -> None:
+    partner = get_partner(session, partner_id)
+    link = session.get(ApplicationPartner, (app.id, partner.id))
+    if link is None:
+        raise ValidationError(f"partner #{partner.id} is not in application #{app.id}'s consortium")
+    session.delete(link)
+    _event(session, app, now, by, f"partner #{partner.id} {partner.organisation} left")
+
+
+def move(session: Session, app_id: str | int, to_status: str, now: datetime, *, by: str | None = None,
+         note: str = "", granted_amount: float | None = None) -> Application:
+    """Change the status if the workflow allows it; a grant may record the granted amount (default:
+    the requested amount)."""
+    app = get_application(session, app_id)
+    target = to_status.strip().lower()
+    if target not in STATUSES:
+        raise ValidationError(f"unknown status {to_status!r}; use one of {', '.join(STATUSES)}")
+    allowed = TRANSITIONS[app.status]
+    if target not in allowed:
+        nxt = f"from {app.status} it can go to {', '.join(allowed)}" if allowed \
+            else f"{app.status} is final"
+        raise TransitionError(f"application #{app.id} cannot move from {app.status} to {target}; {nxt}")
+    if granted_amount is not None and target != "granted":
+        raise ValidationError("--granted is only for a move to granted")
+    if target == "granted":
+        app.granted_amount = _amount(granted_amount, "the granted amount") if granted_amount is not None \
+            else app.requested_amount
+    _event(session, app, now, by, note, app.status, target)
+    app.status, app.updated_at = target, now
+    session.add(app)
+    return app
+
+
+@dataclass(frozen=True)
+class DeadlineMove:
+    application_id: int
+    call_id: int
+    old: list[str]
+    new: list[str]
+    sequence: int
+
+
+def _fmt(values: Sequence[str]) -> str:
+    return ", ".join(datetime.fromisoformat(v).astimezone(BRUSSELS).strftime("%Y-%m-%d %H:%M")
+                     for v in values) or "none"
+
+
+def follow_call_deadlines(session: Session, now: datetime) -> list[DeadlineMove]:
+    """Flag every open application whose call's deadlines moved since last compared (see module doc).
+    Idempotent: a second run finds nothing new. Call it after a sync and before showing deadlines."""
+    moves = []
+    rows = session.exec(select(Application, Call).join(Call, Call.id == Application.call_id)
+                        .where(col(Application.status).not_in(FINAL)).order_by(Application.id))
+    for app, call in rows:
+        current = call_deadlines(call)
+        if current == list(app.seen_deadlines or []):
+            continue
+        old = list(app.seen_deadlines or [])
+        app.seen_deadlines = current
+        app.deadline_sequence += 1
+        app.deadline_flagged = True
+        app.updated_at = now
+        session.add(app)
+        _event(session, app, now, "fundradar", f"call #{call.id} deadline moved: {_fmt(old)} -> "
+                                               f"{_fmt(current)} (Brussels); acknowledge with "
+                                               f"`fundradar applications ack {app.id}`")
+        moves.append(DeadlineMove(app.id, call.id, old, current, app.deadline_sequence))  # type: ignore[arg-type]
+    return moves
+
+
+def acknowledge(session: Session, app_id: str | int, now: datetime, *, by: str | None = None,
+                note: str = "") -> bool:
+    """Clear the deadline flag; False when there was nothing to acknowledge."""
+    app = get_application(session, app_id)
+    if not app.deadline_flagged:
+        return False
+    call = session.get(Call, app.call_id)
+    assert call is not None
+    app.deadline_flagged = False
+    app.known_deadline = call.deadline
+    app.updated_at = now
+    session.add(app)
+    _event(session, app, now, by, note or f"deadline change acknowledged: {_fmt(call_deadlines(call))}")
+    return True
+
+
+def members(session: Session, app: Application) -> list[tuple[Partner, str]]:
+    rows = session.exec(select(Partner, ApplicationPartner.role)
+                        .join(ApplicationPartner, ApplicationPartner.partner_id == Partner.id)
+                        .where(ApplicationPartner.application_id == app.id).order_by(Partner.id))
+    return [(p, role) for p, role in rows]
+
+
+def events(session: Session, app: Application) -> list[ApplicationEvent]:
+    return list(session.exec(select(ApplicationEvent).where(ApplicationEvent.application_id == app.id)
+                             .order_by(ApplicationEvent.at, ApplicationEvent.id)))
+
+
+def application_dict(app: Application, call: Call, idea_title: str, now: datetime) -> dict[str, Any]:
+    deadline = application_deadline(call, now)
+    return {"id": app.id, "idea_id": app.idea_id, "idea": idea_title, "call_id": app.call_id,
+            "call": call.title, "topic_id": call.topic_id, "programme": call.programme, "role": app.role,
+            "requested_amount": app.requested_amount, "granted_amount": app.granted_amount,
+            "owner": app.owner, "status": app.status, "deadline": deadline,
+            "days_left": (deadline - now).days if deadline and deadline >= now else None,
+            "deadline_flagged": app.deadline_flagged, "deadline_sequence": app.deadline_sequence,
+            "known_deadline": app.known_deadline, "created_at": app.created_at,
+            "updated_at": app.updated_at}
+
+
+def list_applications(session: Session, now: datetime, *, status: str | None = None,
+                      idea_id: str | None = None, call_id: str | None = None) -> list[dict[str, Any]]:
+    from pipeline.models import Idea
+
+    query = select(Application, Call, Idea.title).join(Call, Call.id == Application.call_id) \
+        .join(Idea, Idea.id == Application.idea_id).order_by(Application.id)
+    if status:
+        if status not in (*STATUSES, "open"):
+            raise ValidationError(f"unknown status {status!r}; use one of {', '.join(STATUSES)} or open")
+        query = query.where(col(Application.status).not_in(FINAL)) if status == "open" \
+            else query.where(Application.status == status)
+    if idea_id:
+        query = query.where(Application.idea_id == parse_id(idea_id, "idea"))
+    if call_id:
+        query = query.where(Application.call_id == parse_id(call_id, "call"))
+    return [application_dict(app, call, title, now) for app, call, title in session.exec(query)]

@@ -1,0 +1,103 @@
+"""An iCalendar file of deadlines (the icalendar library builds and serialises it).
+
+One VEVENT per deadline of each open application's call, and per deadline of each tracked call
+(marked relevant, no open application of ours):
+
+- UID ``application-<id>-deadline-<n>@fundradar`` / ``call-<id>-deadline-<n>@fundradar`` (n counts the
+  call's deadlines from 1): stable, so a calendar that subscribed updates the event instead of adding
+  a new one when the deadline moves;
+- SEQUENCE: the application's ``deadline_sequence`` (raised by
+  :func:`pipeline.applications.follow_call_deadlines` when the call's deadline moves) or, for a
+  tracked call, the number of recorded changes of its deadlines;
+- DTSTART in Europe/Brussels time with a VTIMEZONE (the EU portal's deadlines are Brussels time);
+- VALARM reminders 7 days and 1 day before.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import icalendar
+from sqlmodel import Session, col, func, select
+
+from pipeline.applications import FINAL, call_deadlines
+from pipeline.calls import ACTIVE, effective_status
+from pipeline.clock import BRUSSELS
+from pipeline.errors import ValidationError
+from pipeline.models import Application, Call, CallChange, Idea
+from pipeline.reports import tracked_calls
+
+PRODID = "-//fundradar//deadlines//EN"
+REMINDER_DAYS = (7, 1)
+
+
+def _event(uid: str, summary: str, at: datetime, sequence: int, now: datetime, description: str,
+           url: str | None) -> icalendar.Event:
+    event = icalendar.Event()
+    event.add("uid", uid)
+    event.add("dtstamp", now)
+    event.add("dtstart", at.astimezone(BRUSSELS))
+    event.add("sequence", sequence)
+    event.add("summary", summary)
+    event.add("description", description)
+    if url:
+        event.add("url", url)
+    for days in REMINDER_DAYS:
+        alarm = icalendar.Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", f"{summary} in {days} day{'s' if days > 1 else ''}")
+        alarm.add("trigger", timedelta(days=-days))
+        event.add_component(alarm)
+    return event
+
+
+def _stage(index: int, total: int) -> str:
+    return f" (stage {index} of {total})" if total > 1 else ""
+
+
+def build_calendar(session: Session, now: datetime, *, strategy: str) -> icalendar.Calendar:
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", "fundradar deadlines")
+    applied: set[int] = set()
+    query = select(Application, Call, Idea.title).join(Call, Call.id == Application.call_id) \
+        .join(Idea, Idea.id == Application.idea_id).where(col(Application.status).not_in(FINAL)) \
+        .order_by(Application.id)
+    for app, call, idea_title in session.exec(query):
+        applied.add(call.id)  # type: ignore[arg-type]
+        deadlines = call_deadlines(call)
+        for n, value in enumerate(deadlines, start=1):
+            summary = f"Deadline: {idea_title} → {call.topic_id or call.title}{_stage(n, len(deadlines))}"
+            description = (f"Application #{app.id} ({app.status}, {app.role}) to call #{call.id}: "
+                           f"{call.title}\nProgramme: {call.programme or 'unknown'}")
+            cal.add_component(_event(f"application-{app.id}-deadline-{n}@fundradar", summary,
+                                     datetime.fromisoformat(value), app.deadline_sequence, now,
+                                     description, call.url))
+    for call in sorted(tracked_calls(session, strategy), key=lambda c: c.id or 0):
+        if call.id in applied or effective_status(call, now) not in ACTIVE:
+            continue
+        deadlines = call_deadlines(call)
+        moves = session.exec(select(func.count()).select_from(CallChange).where(
+            CallChange.call_id == call.id, CallChange.field == "deadlines")).one()
+        for n, value in enumerate(deadlines, start=1):
+            summary = f"Call deadline: {call.topic_id or call.title}{_stage(n, len(deadlines))}"
+            cal.add_component(_event(f"call-{call.id}-deadline-{n}@fundradar", summary,
+                                     datetime.fromisoformat(value), int(moves), now,
+                                     f"Call #{call.id}: {call.title}\nProgramme: "
+                                     f"{call.programme or 'unknown'}", call.url))
+    cal.add_missing_timezones()
+    return cal
+
+
+def write_calendar(cal: icalendar.Calendar, path: Path) -> int:
+    """Write atomically (a temporary file renamed over the target); returns the number of events."""
+    if path.is_dir():
+        raise ValidationError(f"{path} is a folder; give a file name such as deadlines.ics")
+    if not path.parent.exists():
+        raise ValidationError(f"folder {path.parent} does not exist")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(cal.to_ical())
+    tmp.replace(path)
+    return len(cal.walk("VEVENT"))

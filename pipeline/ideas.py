@@ -1,0 +1,226 @@
+"""Project ideas: validation, storage and matching calls (library; the CLI is pipeline/cli/ideas_cmd.py).
+
+An idea has a title, a description, an owner, focus areas (keys of the strategy's ``focus_areas``),
+target countries (ISO 3166-1 alpha-2 codes) and a status: idea → maturing → ready, or parked (any
+status may be set; ideas have no enforced workflow, unlike applications).
+
+Also home of the small helpers every pipeline module shares: short ids ("12" or "#12") and country
+codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlmodel import Session, select
+
+from classifiers.funding import FundingRules
+from pipeline.calls import ACTIVE, effective_status, next_deadline
+from pipeline.config import LoadedConfig, Strategy
+from pipeline.errors import NotFoundError, ValidationError
+from pipeline.models import Call, Idea
+
+IDEA_STATUSES = ("idea", "maturing", "ready", "parked")
+# Codes EU documents use instead of the ISO ones.
+_COUNTRY_ALIASES = {"EL": "GR", "UK": "GB"}
+# Babel's territories also hold regions and groupings that are not countries.
+_NOT_COUNTRIES = {"EU", "EZ", "QO", "UN", "XA", "XB"}
+
+
+# --- shared helpers ------------------------------------------------------------------------------
+
+def parse_id(text: str | int, what: str) -> int:
+    """A short id as typed: ``12`` or ``#12``."""
+    value = str(text).strip().removeprefix("#").strip()
+    if not value.isdigit() or int(value) == 0:
+        raise ValidationError(f"{what} id {str(text)!r} is not a number; give it as 12 or #12")
+    return int(value)
+
+
+@cache
+def country_names() -> dict[str, str]:
+    """ISO 3166-1 alpha-2 code → English name (from babel's CLDR data, not a hand-kept list)."""
+    from babel import Locale
+
+    return {code: name for code, name in Locale("en").territories.items()
+            if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES}
+
+
+def country_code(text: str) -> str:
+    """``"dk"`` → ``"DK"``; EU's ``EL``/``UK`` become ``GR``/``GB``; anything else is an error."""
+    code = text.strip().upper()
+    code = _COUNTRY_ALIASES.get(code, code)
+    if code not in country_names():
+        raise ValidationError(f"country {text.strip()!r} is not an ISO 3166 country code; use two "
+                              "letters such as DK, SE or DE")
+    return code
+
+
+def country_codes(values: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        for part in value.replace(";", ",").split(","):
+            if part.strip():
+                code = country_code(part)
+                if code not in out:
+                    out.append(code)
+    return out
+
+
+def split_list(values: Iterable[str]) -> list[str]:
+    """Repeated options and comma/semicolon separated text as one list, blanks and repeats dropped."""
+    out: list[str] = []
+    for value in values:
+        for part in value.replace(";", ",").split(","):
+            item = " ".join(part.split())
+            if item and item.casefold() not in (o.casefold() for o in out):
+                out.append(item)
+    return out
+
+
+# --- ideas ---------------------------------------------------------------------------------------
+
+def _focus_areas(values: Iterable[str], strategy: Strategy) -> list[str]:
+    areas = split_list(values)
+    for area in areas:
+        if area not in strategy.focus_areas:
+            raise ValidationError(f"unknown focus area {area!r}; the strategy has "
+                                  f"{', '.join(strategy.focus_areas)}")
+    return areas
+
+
+def _status(value: str) -> str:
+    status = value.strip().lower()
+    if status not in IDEA_STATUSES:
+        raise ValidationError(f"unknown idea status {value!r}; use one of {', '.join(IDEA_STATUSES)}")
+    return status
+
+
+def _title(value: str) -> str:
+    title = " ".join(value.split())
+    if not title:
+        raise ValidationError("an idea needs a title")
+    return title
+
+
+def create_idea(session: Session, *, title: str, strategy: Strategy, now: datetime,
+                description: str = "", owner: str | None = None, focus_areas: Sequence[str] = (),
+                target_countries: Sequence[str] = (), status: str = "idea") -> Idea:
+    idea = Idea(title=_title(title), description=description.strip(), owner=owner or None,
+                focus_areas=_focus_areas(focus_areas, strategy),
+                target_countries=country_codes(target_countries), status=_status(status),
+                created_at=now, updated_at=now)
+    session.add(idea)
+    session.flush()
+    return idea
+
+
+def get_idea(session: Session, idea_id: str | int) -> Idea:
+    key = parse_id(idea_id, "idea")
+    idea = session.get(Idea, key)
+    if idea is None:
+        raise NotFoundError(f"no idea with id {key}; see `fundradar ideas list`")
+    return idea
+
+
+def update_idea(session: Session, idea_id: str | int, *, strategy: Strategy, now: datetime,
+                title: str | None = None, description: str | None = None, owner: str | None = None,
+                focus_areas: Sequence[str] | None = None, target_countries: Sequence[str] | None = None,
+                status: str | None = None) -> Idea:
+    """Change the given fields (None = keep); the whole change is validated before anything is set."""
+    idea = get_idea(session, idea_id)
+    changes: dict[str, Any] = {}
+    if title is not None:
+        changes["title"] = _title(title)
+    if description is not None:
+        changes["description"] = description.strip()
+    if owner is not None:
+        changes["owner"] = owner or None
+    if focus_areas is not None:
+        changes["focus_areas"] = _focus_areas(focus_areas, strategy)
+    if target_countries is not None:
+        changes["target_countries"] = country_codes(target_countries)
+    if status is not None:
+        changes["status"] = _status(status)
+    if not changes:
+        raise ValidationError("nothing to change; give at least one option such as --status ready")
+    for name, value in changes.items():
+        setattr(idea, name, value)
+    idea.updated_at = now
+    session.add(idea)
+    return idea
+
+
+def list_ideas(session: Session, *, status: str | None = None, focus_area: str | None = None) -> list[Idea]:
+    query = select(Idea).order_by(Idea.id)
+    if status:
+        query = query.where(Idea.status == _status(status))
+    ideas = list(session.exec(query))
+    if focus_area:
+        ideas = [i for i in ideas if focus_area in (i.focus_areas or [])]
+    return ideas
+
+
+def idea_dict(idea: Idea) -> dict[str, Any]:
+    return {"id": idea.id, "title": idea.title, "description": idea.description, "owner": idea.owner,
+            "focus_areas": list(idea.focus_areas or []),
+            "target_countries": list(idea.target_countries or []), "status": idea.status,
+            "created_at": idea.created_at, "updated_at": idea.updated_at}
+
+
+# --- matching calls ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CallSuggestion:
+    call_id: int
+    title: str
+    topic_id: str | None
+    programme: str | None
+    next_deadline: datetime | None
+    score: float
+    terms: list[tuple[str, float]]
+    passed: bool | None  # the funding rules' verdict; None when the rules could not be evaluated
+    failed_rules: list[str]  # "rule: reason" of each failed rule
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"call_id": self.call_id, "title": self.title, "topic_id": self.topic_id,
+                "programme": self.programme, "next_deadline": self.next_deadline,
+                "score": round(self.score, 4), "terms": [t for t, _ in self.terms],
+                "passed": self.passed, "failed_rules": self.failed_rules}
+
+
+def idea_query(idea: Idea) -> str:
+    return f"{idea.title}\n{idea.description}"
+
+
+def suggest_calls(session: Session, idea: Idea, config: LoadedConfig, now: datetime, *,
+                  top: int = 10) -> list[CallSuggestion]:
+    """Active calls whose text matches the idea (the classifiers' TF-IDF matcher), each with the
+    matching terms and the funding rules' verdict. The classifiers are imported here, lazily, so
+    commands that don't match never load scikit-learn."""
+    from classifiers.matcher import match_query
+    from classifiers.rules import evaluate_call
+
+    calls = {c.id: c for c in session.exec(select(Call).where(Call.status.in_(ACTIVE)))
+             if effective_status(c, now) in ACTIVE}
+    if not calls:
+        return []
+    documents = [(cid, c.title, c.text or "") for cid, c in sorted(calls.items())]  # type: ignore[misc]
+    areas = config.strategy.focus_areas
+    exclude = [term for area in idea.focus_areas or [] if area in areas for term in areas[area].exclude]
+    matches = match_query(idea_query(idea), documents, exclude=exclude, top=top)
+    funding = FundingRules(config.funding_rules)
+    out = []
+    for match in matches:
+        call = calls[match.call_id]
+        verdict = evaluate_call(call, config.strategy, funding, now)
+        out.append(CallSuggestion(
+            call_id=match.call_id, title=call.title, topic_id=call.topic_id, programme=call.programme,
+            next_deadline=next_deadline(call, now), score=match.score, terms=list(match.terms[:5]),
+            passed=verdict.passed,
+            failed_rules=[f"{o.rule}: {o.reason}" for o in verdict.outcomes if not o.passed]))
+    return out

@@ -1,0 +1,331 @@
+"""Partners: validation, CSV import (all or nothing), suggestions and consortium rule checks (library).
+
+A partner is an organisation we may apply with: country (ISO code), type (sme, large, university,
+rto, cluster, public — readable aliases such as "research institute" or "municipality" are accepted),
+PIC (the EU Participant Identification Code: nine digits, unique), contact, competences, past
+collaborations and readiness (unknown, interested, committed).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, select
+
+from classifiers.funding import FundingRules
+from pipeline.errors import NotFoundError, ValidationError
+from pipeline.ideas import country_code, parse_id, split_list
+from pipeline.models import Call, Idea, Partner
+
+PARTNER_TYPES = ("sme", "large", "university", "rto", "cluster", "public")
+READINESS = ("unknown", "interested", "committed")
+_TYPE_ALIASES = {
+    "sme": "sme", "small and medium-sized enterprise": "sme", "small company": "sme", "startup": "sme",
+    "start-up": "sme", "small business": "sme",
+    "large": "large", "large company": "large", "large enterprise": "large", "corporate": "large",
+    "industry": "large",
+    "university": "university", "uni": "university", "higher education": "university", "hei": "university",
+    "academia": "university",
+    "rto": "rto", "research and technology organisation": "rto",
+    "research and technology organization": "rto",
+    "research institute": "rto", "research organisation": "rto", "research organization": "rto",
+    "cluster": "cluster", "cluster organisation": "cluster", "cluster organization": "cluster",
+    "network": "cluster",
+    "public": "public", "public body": "public", "public authority": "public", "municipality": "public",
+    "region": "public", "authority": "public", "government": "public", "agency": "public",
+}
+CSV_COLUMNS = ("organisation", "country", "type", "pic", "contact", "competences",
+               "past_collaborations", "readiness")
+_REQUIRED_COLUMNS = ("organisation", "country", "type")
+
+
+def partner_type(text: str) -> str:
+    key = " ".join(text.strip().lower().replace("_", " ").split())
+    found = _TYPE_ALIASES.get(key) or _TYPE_ALIASES.get(key.rstrip("s"))
+    if found is None:
+        raise ValidationError(f"unknown partner type {text.strip()!r}; use one of "
+                              f"{', '.join(PARTNER_TYPES)} (or e.g. 'research institute', 'public body')")
+    return found
+
+
+def pic_number(text: str) -> str:
+    """The PIC with spaces removed; exactly nine digits."""
+    value = re.sub(r"[\s.-]", "", text)
+    if not re.fullmatch(r"\d{9}", value):
+        raise ValidationError(f"PIC {text.strip()!r} is not valid; a PIC is exactly nine digits, "
+                              "e.g. 999912345 (see the EU Funding & Tenders portal)")
+    return value
+
+
+def readiness_value(text: str) -> str:
+    value = text.strip().lower()
+    if value not in READINESS:
+        raise ValidationError(f"unknown readiness {text.strip()!r}; use one of {', '.join(READINESS)}")
+    return value
+
+
+def _organisation(text: str) -> str:
+    name = " ".join(text.split())
+    if not name:
+        raise ValidationError("a partner needs an organisation name")
+    return name
+
+
+def _check_pic_free(session: Session, pic: str | None, own_id: int | None = None) -> None:
+    if pic is None:
+        return
+    other = session.exec(select(Partner).where(Partner.pic == pic)).first()
+    if other is not None and other.id != own_id:
+        raise ValidationError(f"PIC {pic} already belongs to partner #{other.id} ({other.organisation})")
+
+
+@dataclass
+class PartnerInput:
+    """A partner as typed or read from a CSV row, before validation."""
+
+    organisation: str
+    country: str
+    type: str
+    pic: str | None = None
+    contact: str | None = None
+    competences: Sequence[str] = ()
+    past_collaborations: str = ""
+    readiness: str = "unknown"
+
+    def validated(self) -> dict[str, Any]:
+        return {"organisation": _organisation(self.organisation), "country": country_code(self.country),
+                "type": partner_type(self.type),
+                "pic": pic_number(self.pic) if self.pic and self.pic.strip() else None,
+                "contact": (self.contact or "").strip() or None,
+                "competences": split_list(self.competences),
+                "past_collaborations": self.past_collaborations.strip(),
+                "readiness": readiness_value(self.readiness or "unknown")}
+
+
+def create_partner(session: Session, data: PartnerInput, now: datetime) -> Partner:
+    values = data.validated()
+    _check_pic_free(session, values["pic"])
+    partner = Partner(**values, created_at=now, updated_at=now)
+    session.add(partner)
+    session.flush()
+    return partner
+
+
+def get_partner(session: Session, partner_id: str | int) -> Partner:
+    key = parse_id(partner_id, "partner")
+    partner = session.get(Partner, key)
+    if partner is None:
+        raise NotFoundError(f"no partner with id {key}; see `fundradar partners list`")
+    return partner
+
+
+def update_partner(session: Session, partner_id: str | int, now: datetime, **fields: Any) -> Partner:
+    """Change the given fields (None = keep); validated before anything is set."""
+    partner = get_partner(session, partner_id)
+    checks = {"organisation": _organisation, "country": country_code, "type": partner_type,
+              "pic": lambda v: pic_number(v) if v.strip() else None,
+              "contact": lambda v: v.strip() or None, "competences": split_list,
+              "past_collaborations": lambda v: v.strip(), "readiness": readiness_value}
+    changes = {name: checks[name](value) for name, value in fields.items() if value is not None}
+    if not changes:
+        raise ValidationError("nothing to change; give at least one option such as --readiness committed")
+    if "pic" in changes:
+        _check_pic_free(session, changes["pic"], partner.id)
+    for name, value in changes.items():
+        setattr(partner, name, value)
+    partner.updated_at = now
+    session.add(partner)
+    return partner
+
+
+def list_partners(session: Session, *, country: str | None = None, type_: str | None = None,
+                  competence: str | None = None) -> list[Partner]:
+    query = select(Partner).order_by(Partner.id)
+    if country:
+        query = query.where(Partner.country == country_code(country))
+    if type_:
+        query = query.where(Partner.type == partner_type(type_))
+    partners = list(session.exec(query))
+    if competence:
+        needle = competence.casefold()
+        partners = [p for p in partners if any(needle in c.casefold() for c in p.competences or [])]
+    return partners
+
+
+def partner_dict(partner: Partner) -> dict[str, Any]:
+    return {"id": partner.id, "organisation": partner.organisation, "country": partner.country,
+            "type": partner.type, "pic": partner.pic, "contact": partner.contact,
+            "competences": list(partner.competences or []),
+            "past_collaborations": partner.past_collaborations, "readiness": partner.readiness,
+            "created_at": partner.created_at, "updated_at": partner.updated_at}
+
+
+# --- CSV import ----------------------------------------------------------------------------------
+
+def read_partner_csv(text: str, name: str) -> list[tuple[int, PartnerInput]]:
+    """Rows of a partner CSV (comma or semicolon separated, header first) with their line numbers.
+
+    Competences in one cell are separated by ``;`` (or ``|`` in a semicolon-separated file)."""
+    if not text.strip():
+        raise ValidationError(f"{name}: the file is empty; the first line must be a header with "
+                              f"{', '.join(CSV_COLUMNS)}")
+    first_line = text.lstrip("\ufeff").splitlines()[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter)
+    header = [(h or "").strip().lower() for h in reader.fieldnames or []]
+    unknown = [h for h in header if h not in CSV_COLUMNS]
+    if unknown:
+        raise ValidationError(f"{name} line 1: unknown column {unknown[0]!r}; the columns are "
+                              f"{', '.join(CSV_COLUMNS)}")
+    missing = [c for c in _REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise ValidationError(f"{name} line 1: column {missing[0]!r} is missing; the header needs at "
+                              f"least {', '.join(_REQUIRED_COLUMNS)}")
+    reader.fieldnames = header
+    list_separator = "|" if delimiter == ";" else ";"
+    rows = []
+    for raw in reader:
+        line = reader.line_num
+        if None in raw:
+            raise ValidationError(f"{name} line {line}: more cells than columns; quote cells that "
+                                  f"contain {delimiter!r}")
+        cells = {k: (v or "").strip() for k, v in raw.items()}
+        if not any(cells.values()):
+            continue
+        rows.append((line, PartnerInput(
+            organisation=cells.get("organisation", ""), country=cells.get("country", ""),
+            type=cells.get("type", ""), pic=cells.get("pic") or None, contact=cells.get("contact"),
+            competences=[c for c in cells.get("competences", "").split(list_separator)],
+            past_collaborations=cells.get("past_collaborations", ""),
+            readiness=cells.get("readiness") or "unknown")))
+    return rows
+
+
+def import_partners(session: Session, path: Path, now: datetime) -> list[Partner]:
+    """Import every row or none: the first bad row raises ValidationError naming its line, and the
+    caller's transaction (pipeline.db.session_scope) rolls back whatever was added before it."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ValidationError(f"{path}: file not found") from None
+    except UnicodeDecodeError:
+        raise ValidationError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
+    added = []
+    pics: dict[str, int] = {}
+    for line, row in read_partner_csv(text, str(path)):
+        try:
+            values = row.validated()
+            if values["pic"] in pics:
+                raise ValidationError(f"PIC {values['pic']} is also on line {pics[values['pic']]}")
+            _check_pic_free(session, values["pic"])
+        except ValidationError as exc:
+            raise ValidationError(f"{path} line {line}: {exc}; nothing was imported") from None
+        if values["pic"]:
+            pics[values["pic"]] = line
+        partner = Partner(**values, created_at=now, updated_at=now)
+        session.add(partner)
+        added.append(partner)
+    session.flush()
+    return added
+
+
+# --- suggestions and consortium rules -----------------------------------------------------------
+
+def _mentions(text: str, phrase: str) -> bool:
+    pattern = r"\b" + r"\s+".join(re.escape(w) for w in phrase.casefold().split()) + r"(?:s|es)?\b"
+    return re.search(pattern, text) is not None
+
+
+@dataclass
+class PartnerSuggestion:
+    partner: Partner
+    matched: list[str]  # competences found in the idea's or call's text
+    adds_country: bool  # brings a country the consortium does not have yet
+    score: float
+
+    def as_dict(self) -> dict[str, Any]:
+        p = self.partner
+        return {"id": p.id, "organisation": p.organisation, "country": p.country, "type": p.type,
+                "readiness": p.readiness, "matched": self.matched, "adds_country": self.adds_country,
+                "score": round(self.score, 2)}
+
+
+@dataclass
+class SuggestionResult:
+    target: str  # "idea #3" or "call #12"
+    suggestions: list[PartnerSuggestion]
+    warnings: list[str] = field(default_factory=list)
+
+
+_READINESS_BONUS = {"committed": 0.5, "interested": 0.25, "unknown": 0.0}
+
+
+def suggest_partners(partners: Iterable[Partner], text: str, *, countries: Sequence[str] = (),
+                     have_countries: Sequence[str] = (), top: int = 5) -> list[PartnerSuggestion]:
+    """Rank partners by competences found in ``text`` (one point each), a new country among
+    ``countries`` (the targets; any new country when empty) and readiness; picked greedily so each
+    pick is scored against the countries already covered (``have_countries`` + earlier picks)."""
+    haystack = " ".join(text.casefold().split())
+    pool = [(p, [c for c in p.competences or [] if _mentions(haystack, c)]) for p in partners]
+    pool = [(p, m) for p, m in pool if m]
+    covered = set(have_countries)
+    chosen: list[PartnerSuggestion] = []
+    while pool and len(chosen) < top:
+        def score(item: tuple[Partner, list[str]]) -> tuple[float, int]:
+            partner, matched = item
+            new = partner.country not in covered and (not countries or partner.country in countries)
+            return len(matched) + (1.0 if new else 0.0) + _READINESS_BONUS.get(partner.readiness, 0), \
+                -(partner.id or 0)
+        best = max(pool, key=score)
+        pool.remove(best)
+        partner, matched = best
+        adds = partner.country not in covered
+        chosen.append(PartnerSuggestion(partner, matched, adds, score(best)[0]))
+        covered.add(partner.country)
+    return chosen
+
+
+def consortium_warnings(call: Call, funding: FundingRules, members: Sequence[tuple[str, str]]) -> list[str]:
+    """What a consortium (``(name, country)`` pairs, our organisation included) misses of the call's
+    known rules: minimum partners and countries, and eligible countries."""
+    info = funding.lookup(call.programme, call.topic_id, call.type_of_action)
+    warnings = []
+    rule = info.consortium
+    if rule is not None:
+        countries = {country for _, country in members}
+        if len(members) < rule.min_partners or len(countries) < rule.min_countries:
+            warnings.append(f"{info.label} needs at least {rule.min_partners} partners from "
+                            f"{rule.min_countries} countries; the consortium has {len(members)} from "
+                            f"{len(countries)} ({rule.source})")
+    if info.eligible_countries:
+        outside = [f"{name} ({country})" for name, country in members
+                   if country not in info.eligible_countries]
+        if outside:
+            warnings.append(f"not in the {info.label} programme area: {', '.join(outside)}")
+    return warnings
+
+
+def suggest_for_idea(session: Session, idea: Idea, strategy_keywords: Sequence[str], *,
+                     home_country: str, top: int = 5) -> SuggestionResult:
+    text = " ".join([idea.title, idea.description, *strategy_keywords])
+    found = suggest_partners(session.exec(select(Partner)), text, countries=idea.target_countries or [],
+                             have_countries=[home_country], top=top)
+    return SuggestionResult(f"idea #{idea.id}", found)
+
+
+def suggest_for_call(session: Session, call: Call, funding: FundingRules, *, organisation: str,
+                     home_country: str, top: int = 5) -> SuggestionResult:
+    info = funding.lookup(call.programme, call.topic_id, call.type_of_action)
+    partners = [p for p in session.exec(select(Partner))
+                if not info.eligible_countries or p.country in info.eligible_countries]
+    found = suggest_partners(partners, f"{call.title} {call.text}", countries=info.eligible_countries,
+                             have_countries=[home_country], top=top)
+    members = [(organisation, home_country)] + [(s.partner.organisation, s.partner.country) for s in found]
+    return SuggestionResult(f"call #{call.id}", found, consortium_warnings(call, funding, members))

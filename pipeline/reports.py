@@ -1,0 +1,96 @@
+"""What is due when, and how the applications ended (library, read-only apart from following deadlines).
+
+``upcoming_deadlines`` lists our open applications and the calls we track (marked relevant for the
+strategy, without an open application of ours) whose next deadline falls within N weeks, soonest
+first. ``pipeline_report`` counts applications per status, our own success rate (granted / decided,
+where decided = granted + rejected; withdrawn applications were never decided) and the amounts
+requested and granted per year (of the call's deadline, Brussels time) and programme.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from pipeline.applications import FINAL, STATUSES, application_deadline
+from pipeline.calls import ACTIVE, effective_status, next_deadline
+from pipeline.clock import BRUSSELS
+from pipeline.errors import ValidationError
+from pipeline.models import Application, Call, Idea, Mark
+
+
+def tracked_calls(session: Session, strategy: str) -> list[Call]:
+    """Calls whose latest mark for the strategy says relevant."""
+    latest: dict[int, str] = {}
+    for mark in session.exec(select(Mark).where(Mark.strategy == strategy)
+                             .order_by(Mark.marked_at, Mark.id)):
+        latest[mark.call_id] = mark.label
+    ids = [cid for cid, label in latest.items() if label == "relevant"]
+    return list(session.exec(select(Call).where(col(Call.id).in_(ids)))) if ids else []
+
+
+def upcoming_deadlines(session: Session, now: datetime, *, weeks: float,
+                       strategy: str) -> list[dict[str, Any]]:
+    if weeks <= 0:
+        raise ValidationError(f"--weeks must be more than zero, got {weeks:g}")
+    horizon = now + timedelta(weeks=weeks)
+    rows: list[dict[str, Any]] = []
+    applied: set[int] = set()
+    query = select(Application, Call, Idea.title).join(Call, Call.id == Application.call_id) \
+        .join(Idea, Idea.id == Application.idea_id).where(col(Application.status).not_in(FINAL))
+    for app, call, idea_title in session.exec(query):
+        applied.add(call.id)  # type: ignore[arg-type]
+        due = next_deadline(call, now)
+        if due is None or due > horizon:
+            continue
+        rows.append({"kind": "application", "id": app.id, "title": idea_title, "call_id": call.id,
+                     "programme": call.programme, "deadline": due, "days_left": (due - now).days,
+                     "status": app.status, "flagged": app.deadline_flagged})
+    for call in tracked_calls(session, strategy):
+        if call.id in applied or effective_status(call, now) not in ACTIVE:
+            continue
+        due = next_deadline(call, now)
+        if due is None or due > horizon:
+            continue
+        rows.append({"kind": "call", "id": call.id, "title": call.title, "call_id": call.id,
+                     "programme": call.programme, "deadline": due, "days_left": (due - now).days,
+                     "status": effective_status(call, now), "flagged": False})
+    rows.sort(key=lambda r: (r["deadline"], r["kind"], r["id"]))
+    return rows
+
+
+def _success_rate(granted: int, rejected: int) -> float | None:
+    decided = granted + rejected
+    return granted / decided if decided else None
+
+
+def pipeline_report(session: Session, now: datetime) -> dict[str, Any]:
+    counts = dict.fromkeys(STATUSES, 0)
+    groups: dict[tuple[str, str], dict[str, Any]] = defaultdict(
+        lambda: {"applications": 0, "requested": 0.0, "granted": 0.0, "granted_count": 0,
+                 "rejected_count": 0})
+    for app, call in session.exec(select(Application, Call).join(Call, Call.id == Application.call_id)):
+        counts[app.status] = counts.get(app.status, 0) + 1
+        deadline = application_deadline(call, now) or app.created_at
+        key = (deadline.astimezone(BRUSSELS).strftime("%Y"), call.programme or "unknown")
+        group = groups[key]
+        group["applications"] += 1
+        if app.status != "withdrawn":
+            group["requested"] += app.requested_amount or 0.0
+        if app.status == "granted":
+            group["granted"] += app.granted_amount or 0.0
+            group["granted_count"] += 1
+        elif app.status == "rejected":
+            group["rejected_count"] += 1
+    by_year = [{"year": year, "programme": programme, "applications": g["applications"],
+                "requested": g["requested"], "granted": g["granted"],
+                "success_rate": _success_rate(g["granted_count"], g["rejected_count"])}
+               for (year, programme), g in sorted(groups.items())]
+    granted, rejected = counts["granted"], counts["rejected"]
+    return {"as_of": now, "total": sum(counts.values()), "counts": counts,
+            "decided": granted + rejected, "success_rate": _success_rate(granted, rejected),
+            "requested": sum(r["requested"] for r in by_year),
+            "granted": sum(r["granted"] for r in by_year), "by_year_programme": by_year}
