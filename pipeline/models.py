@@ -164,6 +164,22 @@ class Mark(SQLModel, table=True):
     marked_at: datetime = _dt()
 
 
+class ScoringModel(SQLModel, table=True):
+    """A strategy's fitted TF-IDF vocabulary and focus-area query vectors (classifiers.scoring), kept
+    so that new calls are scored on the same scale without refitting; Score.model_version names it."""
+
+    __tablename__ = "scoring_model"
+    id: int | None = Field(default=None, primary_key=True)
+    strategy: str = Field(unique=True, index=True)
+    version: str
+    corpus_size: int = 0  # calls the vocabulary was fitted on
+    drift: int = 0  # calls scored incrementally since the fit
+    queries_hash: str = ""  # focus areas + marks the queries were built from
+    queries: dict[str, Any] = _json(default_factory=dict)  # area -> {term: weight}
+    vocabulary: bytes = Field(sa_type=sa.LargeBinary)  # zlib(terms + idf), see TfidfModel.to_bytes
+    fitted_at: datetime = _dt()
+
+
 # --- pipeline ----------------------------------------------------------------------------------
 
 class Idea(SQLModel, table=True):

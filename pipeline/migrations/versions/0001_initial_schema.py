@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 00:48:39.258077
+Create Date: 2026-11-23 00:52:38.870363
 """
 
 from alembic import op
@@ -100,6 +100,21 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('pic')
     )
+    op.create_table('scoring_model',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('strategy', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('version', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('corpus_size', sa.Integer(), nullable=False),
+    sa.Column('drift', sa.Integer(), nullable=False),
+    sa.Column('queries_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('queries', sa.JSON(), nullable=False),
+    sa.Column('vocabulary', sa.LargeBinary(), nullable=False),
+    sa.Column('fitted_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('scoring_model', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_scoring_model_strategy'), ['strategy'], unique=True)
+
     op.create_table('slack_delivery',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -292,6 +307,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_slack_delivery_key'))
 
     op.drop_table('slack_delivery')
+    with op.batch_alter_table('scoring_model', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_scoring_model_strategy'))
+
+    op.drop_table('scoring_model')
     op.drop_table('partner')
     op.drop_table('idea')
     with op.batch_alter_table('fetch_run', schema=None) as batch_op:
