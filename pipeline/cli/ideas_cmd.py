@@ -1,0 +1,175 @@
+"""``fundradar ideas add|list|show|edit|calls``: the cluster's project ideas."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from sqlmodel import Session
+
+from pipeline.cli.common import Column, fmt_date, new_app, print_json, print_rows, state, stdout
+from pipeline.db import session_scope
+from pipeline.ideas import (
+    IDEA_STATUSES,
+    create_idea,
+    get_idea,
+    idea_dict,
+    list_ideas,
+    suggest_calls,
+    update_idea,
+)
+
+ideas_app = new_app("Project ideas: what the cluster's members want to do, and which calls fit.")
+
+LIST_COLUMNS = [
+    Column("id", "ID", justify="right", no_wrap=True),
+    Column("title", "Title", max_width=32),
+    Column("status", "Status", no_wrap=True),
+    Column("focus_areas", "Focus areas", lambda v: ", ".join(v or []), max_width=20),
+    Column("target_countries", "Countries", lambda v: " ".join(v or []), max_width=12),
+    Column("owner", "Owner", max_width=10),
+]
+
+CALL_COLUMNS = [
+    Column("call_id", "Call", justify="right", no_wrap=True),
+    Column("title", "Title", max_width=26),
+    Column("next_deadline", "Deadline", lambda v: fmt_date(v), no_wrap=True),
+    Column("score", "Score", lambda v: f"{v:.2f}", justify="right", no_wrap=True),
+    Column("terms", "Why", lambda v: ", ".join(v[:3]), max_width=18),
+    Column("passed", "Rules", lambda v: "?" if v is None else ("pass" if v else "fail"), no_wrap=True),
+]
+
+_STATUS_HELP = f"One of {', '.join(IDEA_STATUSES)}."
+
+
+def flat(rows: list[dict[str, Any]], as_csv: bool) -> list[dict[str, Any]]:
+    """For CSV, list cells become "a; b" (JSON keeps real lists)."""
+    if not as_csv:
+        return rows
+    return [{k: "; ".join(str(x) for x in v) if isinstance(v, list) else v for k, v in row.items()}
+            for row in rows]
+
+
+@ideas_app.command("add")
+def add_cmd(
+    title: str = typer.Argument(..., help="A short title."),
+    description: str = typer.Option("", "--description", "-d", help="What the project would do."),
+    owner: str = typer.Option(None, "--owner", help="Who drives the idea."),
+    focus: Annotated[list[str] | None, typer.Option(
+        "--focus", help="Focus area key of the strategy (repeatable).")] = None,
+    country: Annotated[list[str] | None, typer.Option(
+        "--country", help="Target country, ISO code (repeatable).")] = None,
+    status: str = typer.Option("idea", "--status", help=_STATUS_HELP),
+) -> None:
+    """Add a project idea.
+
+    Example: fundradar ideas add "Hydrogen ferries" --focus green_maritime --country SE --country DE
+    """
+    st = state()
+    strategy = st.config().strategy
+    with session_scope(st.engine()) as session:
+        idea = create_idea(session, title=title, description=description, owner=owner,
+                           focus_areas=focus or [], target_countries=country or [], status=status,
+                           strategy=strategy, now=st.now())
+        typer.echo(f"Added idea #{idea.id}: {idea.title}")
+
+
+@ideas_app.command("list")
+def list_cmd(
+    status: str = typer.Option(None, "--status", help=_STATUS_HELP),
+    focus: str = typer.Option(None, "--focus", help="Only ideas in this focus area."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (all fields)."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
+) -> None:
+    """List ideas, oldest first.
+
+    Example: fundradar ideas list --status ready
+    """
+    st = state()
+    with Session(st.engine()) as session:
+        rows = [idea_dict(i) for i in list_ideas(session, status=status, focus_area=focus)]
+    print_rows(flat(rows, as_csv), LIST_COLUMNS, as_json=as_json, as_csv=as_csv,
+               empty="No ideas yet; add one with `fundradar ideas add TITLE`.")
+
+
+@ideas_app.command("show")
+def show_cmd(
+    idea: str = typer.Argument(..., help="Idea id (12 or #12)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show one idea.
+
+    Example: fundradar ideas show 3
+    """
+    st = state()
+    with Session(st.engine()) as session:
+        data = idea_dict(get_idea(session, idea))
+    if as_json:
+        print_json(data)
+        return
+    out = stdout()
+    out.print(f"Idea #{data['id']}: {data['title']}", markup=False, highlight=False)
+    for label, value in [("Status", data["status"]), ("Owner", data["owner"]),
+                         ("Focus areas", ", ".join(data["focus_areas"])),
+                         ("Countries", " ".join(data["target_countries"])),
+                         ("Created", fmt_date(data["created_at"])),
+                         ("Updated", fmt_date(data["updated_at"]))]:
+        if value:
+            out.print(f"{label + ':':<13}{value}", markup=False, highlight=False)
+    if data["description"]:
+        out.print("")
+        out.print(data["description"], markup=False, highlight=False)
+
+
+@ideas_app.command("edit")
+def edit_cmd(
+    idea: str = typer.Argument(..., help="Idea id (12 or #12)."),
+    title: str = typer.Option(None, "--title", help="New title."),
+    description: str = typer.Option(None, "--description", "-d", help="New description."),
+    owner: str = typer.Option(None, "--owner", help="New owner."),
+    focus: Annotated[list[str] | None, typer.Option(
+        "--focus", help="Replace the focus areas (repeatable).")] = None,
+    country: Annotated[list[str] | None, typer.Option(
+        "--country", help="Replace the target countries (repeatable).")] = None,
+    status: str = typer.Option(None, "--status", help=_STATUS_HELP),
+) -> None:
+    """Change an idea; only the options given change.
+
+    Example: fundradar ideas edit 3 --status maturing --country SE --country NO
+    """
+    st = state()
+    strategy = st.config().strategy
+    with session_scope(st.engine()) as session:
+        found = update_idea(session, idea, strategy=strategy, now=st.now(), title=title,
+                            description=description, owner=owner, focus_areas=focus or None,
+                            target_countries=country or None, status=status)
+        typer.echo(f"Updated idea #{found.id}: {found.title} ({found.status})")
+
+
+@ideas_app.command("calls")
+def calls_cmd(
+    idea: str = typer.Argument(..., help="Idea id (12 or #12)."),
+    top: int = typer.Option(10, "--top", min=1, max=100, help="How many calls."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (with the failed rules' reasons)."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
+) -> None:
+    """Suggest open calls that match an idea's text, with why and the funding rules' verdict.
+
+    Example: fundradar ideas calls 3 --top 5
+    """
+    st = state()
+    config = st.config()
+    with Session(st.engine()) as session:
+        found = get_idea(session, idea)
+        rows = [s.as_dict() for s in suggest_calls(session, found, config, st.now(), top=top)]
+    print_rows(flat(rows, as_csv), CALL_COLUMNS, as_json=as_json, as_csv=as_csv,
+               empty="No open call matches this idea.")
+    if not (as_json or as_csv):
+        for row in rows:
+            if row["failed_rules"]:
+                stdout().print(f"#{row['call_id']} fails: {'; '.join(row['failed_rules'])}",
+                               markup=False, highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(ideas_app, name="ideas")
