@@ -1,0 +1,109 @@
+"""Dates found in free text (news items, calendar notes, funders' pages), in en/da/de/sv/nb.
+
+The finding and parsing is dateparser's (``search_dates``); this module only decides which of the found
+dates count and what they mean:
+
+- only full dates (day, month and year) count, so "3 partners" or "May" are not dates;
+- numeric dates are day-first (10.11.2025 is 10 November), as everywhere in the Nordics and Germany;
+- a date without a time zone is Central European time (Europe/Brussels);
+- a date without a time gets :data:`ASSUMED_TIME` and is flagged ``time_assumed``;
+- the words just before a date say whether it is a deadline or an opening.
+
+Pure functions: text in, dates out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from pipeline.clock import BRUSSELS, UTC
+
+LANGUAGES = ("en", "da", "de", "sv", "nb")
+# EU and Interreg deadlines are most often 17:00 or later Brussels time; assuming 17:00 errs early.
+ASSUMED_TIME = time(17, 0)
+_TIME = re.compile(r"\d{1,2}[:.]\d{2}(?!\.\d{2,4})|\d{1,2}\s*(?:am|pm|uhr)\b", re.IGNORECASE)
+_DEADLINE_WORDS = re.compile(
+    r"deadline|closes?|closing|until|due|submi|frist|sidste|senest|einsendeschluss|bis zum|bis |"
+    r"sista|senast|stenger|lukker|slutt", re.IGNORECASE)
+_OPENING_WORDS = re.compile(
+    r"open|launch|start|from|åbner|åben|fra |öffnet|ab dem|beginn|öppnar|från|åpner|åpen", re.IGNORECASE)
+_CONTEXT_CHARS = 60
+
+
+@dataclass(frozen=True)
+class FoundDate:
+    text: str  # the words dateparser matched
+    at: datetime  # aware UTC
+    kind: str  # deadline | opening | date
+    time_assumed: bool
+
+
+def _settings() -> dict[str, object]:
+    return {"PREFER_DATES_FROM": "future", "DATE_ORDER": "DMY", "TIMEZONE": "Europe/Brussels",
+            "RETURN_AS_TIMEZONE_AWARE": True, "REQUIRE_PARTS": ["day", "month", "year"]}
+
+
+def _kind(before: str) -> str:
+    """Deadline or opening from the words just before the date (the nearest keyword wins)."""
+    best, best_pos = "date", -1
+    for kind, pattern in (("deadline", _DEADLINE_WORDS), ("opening", _OPENING_WORDS)):
+        for match in pattern.finditer(before):
+            if match.start() > best_pos:
+                best, best_pos = kind, match.start()
+    return best
+
+
+def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundDate]:
+    """Every full date in ``text``, in the order they appear."""
+    from dateparser.search import search_dates
+
+    if not text or not re.search(r"\d{4}", text):
+        return []
+    found = search_dates(text, languages=list(languages), settings=_settings()) or []
+    out: list[FoundDate] = []
+    cursor = 0
+    for matched, value in found:
+        if not re.search(r"\d{4}", matched):  # a year must be written out
+            continue
+        position = text.find(matched, cursor)
+        if position < 0:
+            position = text.find(matched)
+        cursor = max(cursor, position + len(matched)) if position >= 0 else cursor
+        before = text[max(0, position - _CONTEXT_CHARS):position] if position >= 0 else ""
+        # the matched words may begin with the keyword ("until 5 May 2026"): count them too
+        before += " " + matched[:matched.find(next((ch for ch in matched if ch.isdigit()), ""))]
+        has_time = bool(_TIME.search(matched))
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=BRUSSELS)
+        if not has_time:
+            value = datetime.combine(value.date(), ASSUMED_TIME, tzinfo=BRUSSELS)
+        out.append(FoundDate(text=matched.strip(), at=value.astimezone(UTC), kind=_kind(before),
+                             time_assumed=not has_time))
+    return out
+
+
+@dataclass(frozen=True)
+class CallDates:
+    opening: datetime | None
+    deadlines: list[FoundDate]
+
+
+def call_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> CallDates:
+    """The opening and the deadlines a text announces.
+
+    Dates introduced as deadlines are the deadlines; if none is, the latest date not introduced as an
+    opening is taken as the deadline (a call announcement's lone date is its deadline).
+    """
+    found = find_dates(text, languages)
+    openings = [d for d in found if d.kind == "opening"]
+    deadlines = [d for d in found if d.kind == "deadline"]
+    plain = [d for d in found if d.kind == "date"]
+    if not deadlines and plain:
+        deadlines = [max(plain, key=lambda d: d.at)]
+    unique: dict[datetime, FoundDate] = {}
+    for item in sorted(deadlines, key=lambda d: d.at):
+        unique.setdefault(item.at, item)
+    opening = min((d.at for d in openings), default=None)
+    return CallDates(opening=opening, deadlines=list(unique.values()))

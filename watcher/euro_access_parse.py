@@ -1,0 +1,230 @@
+"""Parsing euro-access.eu pages (pure: HTML text in, data out).
+
+The call listing (``/en/calls``) is ``table#calls-overview``: one row per call with the funding
+programme (``td.title``), the call title linking to ``/en/calls/<id>/<slug>`` and the deadline
+"DD.MM.YYYY HH:MM" in Central European time. The recorded listing (October 2025) shows all 142 calls
+on one page ("142 Calls found") without pagination; should the site paginate, the next page is the
+``rel="next"`` link or a ``.pagination`` link labelled next/»/›, which :func:`parse_listing` returns.
+
+A call page has ``div#calldata`` with ``div.subtable`` sections of ``div.tr`` label/value rows
+(``p.title`` is the label). Rows a page does not have stay ``None``: unknown, not guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from bs4 import BeautifulSoup, Tag
+
+from pipeline.clock import BRUSSELS, UTC
+from pipeline.errors import ParseError
+
+TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_ga|_gl|igshid|"
+                             r"yclid|ref|ref_src|trk|pk_\w+|mtm_\w+|hsa_\w+|_hs\w+|wt_\w+)$",
+                             re.IGNORECASE)
+_CALL_PATH = re.compile(r"/calls/(\d+)(?:/|$)")
+_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s+(\d{1,2}):(\d{2}))?")
+_NUMBER = re.compile(r"\d[\d,.\s]*")
+
+
+def clean_url(url: str) -> str:
+    """The URL without tracking query parameters (utm_*, fbclid, …) and without a fragment."""
+    parts = urlsplit(url.strip())
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not TRACKING_PARAMS.match(k)]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+def call_id_of(url: str) -> str | None:
+    """The numeric call id of a euro-access call URL ("…/en/calls/2374/slug" -> "2374")."""
+    match = _CALL_PATH.search(urlsplit(url).path)
+    return match.group(1) if match else None
+
+
+def parse_cet(text: str) -> tuple[datetime, bool] | None:
+    """"DD.MM.YYYY[ HH:MM]" in Central European time -> (aware UTC, time_was_missing)."""
+    match = _DATE.search(text or "")
+    if not match:
+        return None
+    day, month, year, hour, minute = match.groups()
+    try:
+        local = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
+                         tzinfo=BRUSSELS)
+    except ValueError:
+        return None
+    return local.astimezone(UTC), hour is None
+
+
+def parse_money(text: str | None) -> float | None:
+    """"€ 40,000,000.00" -> 40000000.0 (English number format as on the /en pages)."""
+    if not text:
+        return None
+    match = _NUMBER.search(text)
+    if not match:
+        return None
+    digits = re.sub(r"[\s,]", "", match.group(0)).rstrip(".")
+    try:
+        return float(digits)
+    except ValueError:
+        return None
+
+
+def parse_rate(text: str | None) -> float | None:
+    """"65 %" -> 0.65; "up to 80%" -> 0.8."""
+    match = re.search(r"(\d+(?:[.,]\d+)?)\s*%", text or "")
+    return float(match.group(1).replace(",", ".")) / 100 if match else None
+
+
+@dataclass(frozen=True)
+class ListingRow:
+    programme: str
+    title: str
+    url: str  # without tracking parameters
+    external_id: str  # the call id in the URL path, e.g. "2374"
+    deadline: datetime | None  # aware UTC
+
+
+@dataclass(frozen=True)
+class ListingPage:
+    rows: list[ListingRow]
+    next_url: str | None
+    total_text: str | None = None  # e.g. "142 Calls found"
+
+
+def _text(node: Tag | None) -> str:
+    return " ".join(node.get_text(" ", strip=True).split()) if node is not None else ""
+
+
+def _next_link(soup: BeautifulSoup, base_url: str) -> str | None:
+    link = soup.select_one('link[rel~="next"][href], a[rel~="next"][href]')
+    if link is None:
+        for anchor in soup.select(".pagination a[href], .pager a[href], nav[aria-label*=agination] a[href]"):
+            label = (_text(anchor) + " " + str(anchor.get("aria-label") or "")).strip().lower()
+            if label.startswith(("next", "»", "›", ">")) or "next page" in label:
+                link = anchor
+                break
+    return clean_url(urljoin(base_url, str(link["href"]))) if link is not None else None
+
+
+def parse_listing(html: str, base_url: str, *, source: str = "euro_access") -> ListingPage:
+    """The rows of one listing page and the next page's URL, if any."""
+    soup = BeautifulSoup(html, "lxml")
+    table = soup.select_one("table#calls-overview")
+    if table is None:
+        raise ParseError(source, f"no table#calls-overview in the page from {base_url}; the site layout "
+                                 "may have changed, check the page in a browser")
+    rows = []
+    for tr in table.select("tbody tr"):
+        cells = tr.find_all("td", recursive=False)
+        anchor = tr.select_one("td a[href]")
+        if len(cells) < 3 or anchor is None:
+            continue
+        url = clean_url(urljoin(base_url, str(anchor["href"])))
+        external_id = call_id_of(url) or url
+        title = _text(anchor) or str(anchor.get("title") or "")
+        parsed = parse_cet(_text(cells[2]))
+        rows.append(ListingRow(programme=_text(cells[0]), title=title, url=url, external_id=external_id,
+                               deadline=parsed[0] if parsed else None))
+    heading = table.find_previous(["h3", "h2"])
+    total = _text(heading) if heading is not None and "found" in _text(heading).lower() else None
+    return ListingPage(rows=rows, next_url=_next_link(soup, base_url), total_text=total)
+
+
+@dataclass
+class CallDetail:
+    title: str | None = None
+    programme: str | None = None
+    call_number: str | None = None
+    opening: datetime | None = None
+    deadlines: list[tuple[datetime, bool]] = field(default_factory=list)  # (aware UTC, time assumed)
+    funding_rate: float | None = None
+    budget: float | None = None
+    min_contribution: float | None = None
+    max_contribution: float | None = None
+    contribution_text: str | None = None
+    links: dict[str, str] = field(default_factory=dict)  # row label -> URL
+    eligibility: dict[str, str] = field(default_factory=dict)  # row label -> text
+    text: str = ""  # short description and objectives
+    extra: dict[str, Any] = field(default_factory=dict)  # every other row, label -> text
+
+
+_TEXT_LABELS = ("short description", "call objectives", "expected results", "description")
+
+
+def _label(row: Tag) -> str:
+    return _text(row.select_one("p.title")).rstrip(":").strip()
+
+
+def _value_nodes(row: Tag) -> list[Tag]:
+    title = row.select_one("p.title")
+    return [child for child in row.find_all(recursive=False) if child is not title]
+
+
+def _contribution(text: str) -> tuple[float | None, float | None]:
+    amounts = [parse_money(part) for part in re.split(r"\s+(?:-|–|to|bis)\s+", text)]
+    amounts = [a for a in amounts if a is not None]
+    if len(amounts) >= 2:
+        return min(amounts), max(amounts)
+    if len(amounts) == 1:  # a single figure is the most a project may get
+        return None, amounts[0]
+    return None, None
+
+
+def parse_detail(html: str, *, source: str = "euro_access", url: str = "") -> CallDetail:
+    """The label/value rows of a call page's ``div#calldata``."""
+    soup = BeautifulSoup(html, "lxml")
+    data = soup.select_one("div#calldata")
+    if data is None:
+        raise ParseError(source, f"no div#calldata in the call page {url}; the site layout may have "
+                                 "changed, check the page in a browser")
+    for widget in data.select("p.readmore"):  # the "read more" toggle is not part of the text
+        widget.decompose()
+    detail = CallDetail(title=_text(data.select_one("h1")) or None)
+    texts: list[str] = []
+    for section in data.select("div.subtable"):
+        heading = _text(section.select_one("h4")).lower()
+        for row in section.select("div.tr"):
+            label = _label(row)
+            key = label.lower()
+            values = _value_nodes(row)
+            value = " ".join(_text(v) for v in values).strip()
+            if key == "deadlines" or "deadline" in (row.get("class") or []):
+                for part in values:
+                    part_text = _text(part)
+                    parsed = parse_cet(part_text)
+                    if parsed is None:
+                        continue
+                    if part_text.lower().startswith("opening"):
+                        detail.opening = parsed[0]
+                    else:
+                        detail.deadlines.append(parsed)
+            elif key in ("funding program", "funding programme"):
+                detail.programme = value or None
+            elif key == "call number":
+                detail.call_number = value or None
+            elif key == "funding rate":
+                detail.funding_rate = parse_rate(value)
+                detail.extra[label] = value
+            elif key in ("call budget", "budget"):
+                detail.budget = parse_money(value)
+                detail.extra[label] = value
+            elif key.startswith("contribution per project"):
+                detail.min_contribution, detail.max_contribution = _contribution(value)
+                detail.contribution_text = value or None
+            elif key.startswith("link"):
+                anchor = row.select_one("a[href]")
+                if anchor is not None and str(anchor["href"]).startswith("http"):
+                    detail.links[label] = str(anchor["href"])
+            elif heading.startswith("eligibility"):
+                detail.eligibility[label] = value
+            elif key in _TEXT_LABELS:
+                if value:
+                    texts.append(value)
+            elif label:
+                detail.extra[label] = value
+    detail.text = "\n\n".join(texts)
+    return detail

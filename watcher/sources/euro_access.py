@@ -1,0 +1,155 @@
+"""Source type ``euro_access``: Interreg (and other) calls listed on euro-access.eu.
+
+The listing gives programme, title, link and deadline for every call; the calls of the programmes the
+config selects (case-insensitive) are then read from their detail pages for the call number, opening,
+funding rate, budget, contribution per project, links and eligibility. A detail page that fails keeps
+the listing's data, and the run is reported incomplete with a warning so that nothing is closed on
+partial data. Parsing is in :mod:`watcher.euro_access_parse`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from pipeline.errors import SourceError
+from watcher.euro_access_parse import CallDetail, ListingRow, call_id_of, parse_detail, parse_listing
+from watcher.records import CallRecord, Deadline
+from watcher.sources import BuildContext, FetchResult, register
+from watcher.sources.feed import get_text
+
+
+def _norm(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def record_for(row: ListingRow, detail: CallDetail | None, now: datetime) -> CallRecord:
+    """One call from its listing row, completed by its detail page when that was read."""
+    deadlines = [Deadline(row.deadline)] if row.deadline else []
+    opening = None
+    extra: dict[str, Any] = {"listing_programme": row.programme}
+    if detail is not None:
+        if detail.deadlines:
+            deadlines = [Deadline(at, assumed) for at, assumed in sorted(detail.deadlines)]
+        opening = detail.opening
+        extra.update(links=detail.links, eligibility=detail.eligibility, details=detail.extra)
+        if detail.contribution_text:
+            extra["contribution_per_project"] = detail.contribution_text
+    last = max((d.at for d in deadlines), default=None)
+    if last is not None and last < now:
+        status = "closed"
+    elif opening is not None and opening > now:
+        status = "forthcoming"
+    else:
+        status = "open"
+    return CallRecord(
+        external_id=row.external_id,
+        title=(detail.title if detail and detail.title else row.title),
+        text=detail.text if detail else "",
+        url=row.url,
+        status=status,
+        programme=(detail.programme if detail and detail.programme else row.programme),
+        call_id=detail.call_number if detail else None,
+        opening_date=opening,
+        deadlines=tuple(deadlines),
+        budget=detail.budget if detail else None,
+        min_contribution=detail.min_contribution if detail else None,
+        max_contribution=detail.max_contribution if detail else None,
+        type_of_action="INTERREG" if "interreg" in row.programme.lower() else None,
+        funding_rate=detail.funding_rate if detail else None,
+        extra=extra,
+    )
+
+
+class EuroAccessAdapter:
+    type = "euro_access"
+
+    def __init__(self, name: str, cfg: Any, context: BuildContext | None = None) -> None:
+        self.name, self.cfg, self.url = name, cfg, cfg.url
+        self.programmes = {_norm(p) for p in cfg.programmes}
+
+    def _get(self, client: httpx.Client, url: str) -> str:
+        return get_text(client, url, source=self.name, timeout=self.cfg.timeout_seconds)
+
+    def listing(self, client: httpx.Client) -> tuple[list[ListingRow], str | None]:
+        """Every row of every listing page (up to max_pages); a warning if pages were left unread."""
+        rows: list[ListingRow] = []
+        url: str | None = self.url
+        visited: set[str] = set()
+        pages = 0
+        while url and url not in visited:
+            if pages >= self.cfg.max_pages:
+                return rows, (f"listing has more than max_pages={self.cfg.max_pages} pages; raise "
+                              "max_pages to read them all")
+            visited.add(url)
+            page = parse_listing(self._get(client, url), url, source=self.name)
+            rows.extend(page.rows)
+            pages += 1
+            url = page.next_url
+        return rows, None
+
+    def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
+        rows, warning = self.listing(client)
+        kept: dict[str, ListingRow] = {}
+        for row in rows:
+            if _norm(row.programme) in self.programmes:
+                kept.setdefault(row.external_id, row)  # dedup on the URL without tracking parameters
+        records, failures = [], []
+        for row in kept.values():
+            detail = None
+            try:
+                detail = parse_detail(self._get(client, row.url), source=self.name, url=row.url)
+            except SourceError as exc:
+                failures.append(str(exc).removeprefix(f"source {self.name!r}: "))
+            records.append(record_for(row, detail, now))
+        warnings = [w for w in [warning] if w]
+        if failures:
+            warnings.append(f"{len(failures)} of {len(kept)} call pages could not be read, listing data "
+                            f"kept (first: {failures[0]})")
+        return FetchResult(records=records, complete=not warnings,
+                           warning="; ".join(warnings) or None,
+                           extra={"listed": len(rows), "selected": len(kept)})
+
+    def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:
+        return replay_handler(recording_dir, self.url)
+
+
+def replay_handler(recording_dir: Path, listing_url: str = "https://www.euro-access.eu/en/calls",
+                   ) -> Callable[[httpx.Request], httpx.Response | None] | None:
+    """Serve euro-access.eu from recordings: ``calls_list_*.html`` for the listing and
+    ``call_detail_<id>_*.html`` for call pages; an unrecorded call page answers 404.
+
+    ``recording_dir`` is the folder with the recordings or a samples root with ``euro_access/``.
+    """
+    folder = recording_dir / "euro_access" if (recording_dir / "euro_access").is_dir() else recording_dir
+    listings = sorted(folder.glob("calls_list_*.html"))
+    if not listings:
+        return None
+    listing = listings[-1]
+    details: dict[str, Path] = {}
+    for path in sorted(folder.glob("call_detail_*.html")):
+        details[path.name.split("_")[2]] = path
+    host = httpx.URL(listing_url).host.removeprefix("www.")
+    listing_path = httpx.URL(listing_url).path.rstrip("/")
+
+    def handle(request: httpx.Request) -> httpx.Response | None:
+        if request.url.host.removeprefix("www.") != host:
+            return None
+        html_headers = {"content-type": "text/html; charset=utf-8"}
+        if request.url.path.rstrip("/") == listing_path:
+            return httpx.Response(200, content=listing.read_bytes(), headers=html_headers)
+        call_id = call_id_of(str(request.url))
+        if call_id in details:
+            return httpx.Response(200, content=details[call_id].read_bytes(), headers=html_headers)
+        return httpx.Response(404, content=b"not recorded", headers={"content-type": "text/plain"})
+
+    return handle
+
+
+@register("euro_access")
+def build(name: str, cfg: Any, context: BuildContext) -> EuroAccessAdapter:
+    return EuroAccessAdapter(name, cfg, context)

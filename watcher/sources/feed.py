@@ -1,0 +1,149 @@
+"""Source type ``feed``: any RSS or Atom feed (feedparser), e.g. https://interreg-baltic.eu/feed/.
+
+Items whose title or summary contain one of the config's ``call_phrases`` become calls with status
+"announced" and the dates found in their text (:mod:`watcher.dates`). A feed with errors ("bozo") is
+read as far as feedparser got and the problem is reported as the run's warning.
+
+``get_text`` is the one HTTP helper of this issue's adapters (euro_access, ical, page_watch use it).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from pipeline.clock import UTC
+from pipeline.errors import FetchError, ParseError
+from watcher.dates import call_dates
+from watcher.records import CallRecord, Deadline
+from watcher.sources import BuildContext, FetchResult, register
+
+MAX_BYTES = 20_000_000
+
+
+def get_text(client: httpx.Client, url: str, *, source: str, timeout: float | None = None,
+             max_bytes: int = MAX_BYTES) -> str:
+    """The body of ``url`` as text; FetchError with one readable line on any HTTP problem.
+
+    Delegates to :func:`watcher.http.fetch_text` (retries, size limit) when that module is installed.
+    """
+    try:
+        from watcher.http import fetch_text
+    except ImportError:
+        fetch_text = None
+    if fetch_text is not None:
+        return fetch_text(client, url, source=source, max_bytes=max_bytes)
+    try:
+        response = client.get(url, timeout=timeout) if timeout else client.get(url)
+    except httpx.TimeoutException:
+        raise FetchError(source, f"timed out fetching {url}; try again later or raise "
+                                 "timeout_seconds") from None
+    except httpx.HTTPError as exc:
+        raise FetchError(source, f"cannot reach {url} ({type(exc).__name__}); check the URL and the "
+                                 "network") from None
+    if response.status_code >= 400:
+        raise FetchError(source, f"HTTP {response.status_code} from {url}; the source is failing, try "
+                                 "again later")
+    if len(response.content) > max_bytes:
+        raise FetchError(source, f"{url} sent more than {max_bytes} bytes; refusing to read it")
+    return response.text
+
+
+def strip_tags(text: str) -> str:
+    """Plain text of an HTML snippet (feed summaries are HTML)."""
+    from bs4 import BeautifulSoup
+
+    return " ".join(BeautifulSoup(text or "", "lxml").get_text(" ").split())
+
+
+def _when(entry: Any) -> datetime | None:
+    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    return datetime(*parsed[:6], tzinfo=UTC) if parsed else None
+
+
+def is_call_announcement(text: str, phrases: list[str]) -> bool:
+    lowered = text.lower()
+    return any(phrase.lower() in lowered for phrase in phrases)
+
+
+def parse_feed(content: bytes | str, *, source: str, phrases: list[str], programme: str | None = None,
+               ) -> tuple[list[CallRecord], str | None]:
+    """Records for the call announcements of a feed, and a warning when the feed had errors.
+
+    Raises ParseError when nothing at all could be read.
+    """
+    import feedparser
+
+    parsed = feedparser.parse(content)
+    warning = None
+    if parsed.get("bozo"):
+        problem = " ".join(str(parsed.get("bozo_exception") or "malformed feed").split())
+        if not parsed.entries:
+            raise ParseError(source, f"the feed is not valid RSS or Atom ({problem}); check the URL")
+        warning = f"feed has errors, read {len(parsed.entries)} items as far as possible: {problem}"
+    records = []
+    for entry in parsed.entries:
+        title = html.unescape(" ".join(str(entry.get("title") or "").split()))
+        summary = strip_tags(entry.get("summary") or "")
+        content = " ".join(strip_tags(c.get("value", "")) for c in entry.get("content") or [])
+        body = content or summary
+        if not title or not is_call_announcement(f"{title} {summary} {body}", phrases):
+            continue
+        link = str(entry.get("link") or "") or None
+        external_id = str(entry.get("id") or entry.get("guid") or link or title)
+        dates = call_dates(f"{title}. {body}")
+        published = _when(entry)
+        records.append(CallRecord(
+            external_id=external_id, title=title, text=body, url=link, status="announced",
+            programme=programme, opening_date=dates.opening,
+            deadlines=tuple(Deadline(d.at, d.time_assumed) for d in dates.deadlines),
+            extra={"published": published.isoformat() if published else None,
+                   "categories": [t.get("term") for t in entry.get("tags") or [] if t.get("term")]},
+        ))
+    return records, warning
+
+
+class FeedAdapter:
+    type = "feed"
+
+    def __init__(self, name: str, cfg: Any, context: BuildContext | None = None) -> None:
+        self.name, self.cfg, self.url = name, cfg, cfg.url
+
+    def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
+        body = get_text(client, self.url, source=self.name, timeout=self.cfg.timeout_seconds)
+        records, warning = parse_feed(body.encode("utf-8"), source=self.name,
+                                      phrases=list(self.cfg.call_phrases), programme=self.cfg.programme)
+        # announcements age out of a feed; a missing item is not a closed call, so never "complete"
+        return FetchResult(records=records, complete=False, warning=warning)
+
+    def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:
+        return file_replay(recording_dir, self.name, self.url, (".xml", ".rss", ".atom"),
+                           "application/rss+xml")
+
+
+def file_replay(recording_dir: Path, name: str, url: str, suffixes: tuple[str, ...], content_type: str,
+                ) -> Callable[[httpx.Request], httpx.Response | None] | None:
+    """A replay handler answering ``url`` with ``recording_dir/<name><suffix>`` if it exists."""
+    candidates = [recording_dir / f"{name}{suffix}" for suffix in suffixes]
+    recording = next((path for path in candidates if path.is_file()), None)
+    if recording is None:
+        return None
+    target = httpx.URL(url)
+
+    def handle(request: httpx.Request) -> httpx.Response | None:
+        if (request.url.host, request.url.path) != (target.host, target.path):
+            return None
+        return httpx.Response(200, content=recording.read_bytes(), headers={"content-type": content_type})
+
+    return handle
+
+
+@register("feed")
+def build(name: str, cfg: Any, context: BuildContext) -> FeedAdapter:
+    return FeedAdapter(name, cfg, context)
+
