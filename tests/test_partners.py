@@ -1,0 +1,133 @@
+"""Partners: validation, all-or-nothing CSV import, suggestions and consortium rules (real SQLite)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from classifiers.funding import FundingRules
+from pipeline.config import load_funding_rules
+from pipeline.db import session_scope
+from pipeline.errors import NotFoundError, ValidationError
+from pipeline.models import Call, Partner
+from pipeline.partners import (
+    PartnerInput,
+    consortium_warnings,
+    create_partner,
+    import_partners,
+    partner_type,
+    pic_number,
+    suggest_for_call,
+    update_partner,
+)
+from tests.test_applications import NOW, bsr_call, horizon_call, sync
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("SME", "sme"), ("research institute", "rto"), ("Research and Technology Organisation", "rto"),
+    ("Public Body", "public"), ("municipality", "public"), ("large company", "large"),
+    ("SMEs", "sme"), ("University", "university"), ("cluster organisation", "cluster")])
+def test_partner_type_aliases(text: str, expected: str) -> None:
+    assert partner_type(text) == expected
+
+
+def test_unknown_type_and_pic() -> None:
+    with pytest.raises(ValidationError, match="unknown partner type 'ngo'; use one of sme, large, "):
+        partner_type("ngo")
+    assert pic_number(" 999 123 456 ") == "999123456"
+    for bad in ("12345678", "1234567890", "99912345a"):
+        with pytest.raises(ValidationError, match="a PIC is exactly nine digits"):
+            pic_number(bad)
+
+
+def test_pic_is_unique(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        create_partner(session, PartnerInput("RISE", "SE", "rto", "999981234"), NOW)
+    with session_scope(engine) as session, pytest.raises(ValidationError) as err:
+        create_partner(session, PartnerInput("Other", "SE", "sme", "999981234"), NOW)
+    assert str(err.value) == "PIC 999981234 already belongs to partner #1 (RISE)"
+    with session_scope(engine) as session:
+        other = create_partner(session, PartnerInput("Other", "se", "sme"), NOW)
+        assert other.country == "SE"
+    with session_scope(engine) as session, pytest.raises(ValidationError, match="already belongs"):
+        update_partner(session, other.id, NOW, pic="999981234")  # type: ignore[arg-type]
+    with session_scope(engine) as session, pytest.raises(NotFoundError, match="no partner with id 9"):
+        update_partner(session, "#9", NOW, readiness="committed")
+
+
+def test_import_comma_and_semicolon_files(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        added = import_partners(session, FIXTURES / "partners.csv", NOW)
+        assert [(p.organisation, p.country, p.type, p.pic, p.readiness) for p in added] == [
+            ("RISE Research Institutes of Sweden", "SE", "rto", "999981234", "committed"),
+            ("Kiel University", "DE", "university", "999872345", "interested"),
+            ("Tallinn Port Authority, Ltd.", "EE", "public", None, "unknown")]
+        assert added[0].competences == ["hydrogen", "ports", "energy storage"]
+        assert added[0].contact == "Eva Lund <eva.lund@ri.se>"
+    with session_scope(engine) as session:
+        added = import_partners(session, FIXTURES / "partners_semicolon.csv", NOW)
+        assert [(p.organisation, p.country, p.type, p.pic, p.competences) for p in added] == [
+            ("Aalborg Universitet", "DK", "university", "999123456", ["offshore wind", "energy islands"]),
+            ("Nordic Hydrogen ApS", "DK", "sme", None, ["hydrogen"])]
+
+
+def test_import_is_all_or_nothing(engine: Engine) -> None:
+    path = FIXTURES / "partners_bad_row.csv"
+    with pytest.raises(ValidationError) as err, session_scope(engine) as session:
+        import_partners(session, path, NOW)
+    assert str(err.value) == (f"{path} line 4: PIC '12345' is not valid; a PIC is exactly nine digits, "
+                              "e.g. 999912345 (see the EU Funding & Tenders portal); nothing was imported")
+    with Session(engine) as session:
+        assert session.exec(select(Partner)).all() == []
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("name,country,type\nRISE,SE,rto\n", "line 1: unknown column 'name'; the columns are organisation"),
+    ("organisation,type\nRISE,rto\n", "line 1: column 'country' is missing"),
+    ("organisation,country,type\nRISE,SE,rto\nKiel,Germany,university\n",
+     "line 3: country 'Germany' is not an ISO 3166 country code"),
+    ("organisation,country,type\nRISE,SE,rto,extra\n", "line 2: more cells than columns"),
+    ("organisation,country,type,pic\nA,SE,rto,999981234\nB,DE,sme,999981234\n",
+     "line 3: PIC 999981234 is also on line 2"),
+    ("", "the file is empty"),
+])
+def test_import_bad_files(engine: Engine, tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "partners.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValidationError, match=message), session_scope(engine) as session:
+        import_partners(session, path, NOW)
+    with Session(engine) as session:
+        assert session.exec(select(Partner)).all() == []
+
+
+def test_suggest_for_call_and_consortium_rule(engine: Engine) -> None:
+    sync(engine, "euro_access", [bsr_call()])
+    sync(engine, "eu_ft", [horizon_call()])
+    funding = FundingRules(load_funding_rules())
+    with session_scope(engine) as session:
+        import_partners(session, FIXTURES / "partners.csv", NOW)
+        create_partner(session, PartnerInput("Rotterdam Port Lab", "NL", "rto",
+                                             competences=["ports", "hydrogen"]), NOW)
+    with Session(engine) as session:
+        bsr = session.exec(select(Call).where(Call.external_id == "ea-bsr-small-2026")).one()
+        result = suggest_for_call(session, bsr, funding, organisation="GreenTech", home_country="DK", top=2)
+        # NL is outside the Baltic Sea Region programme area; RISE matches two competences
+        assert [(s.partner.organisation, s.matched, s.adds_country) for s in result.suggestions] == [
+            ("RISE Research Institutes of Sweden", ["hydrogen", "ports"], True),
+            ("Kiel University", ["shipping", "alternative fuels"], True)]
+        assert result.warnings == []
+        one = suggest_for_call(session, bsr, funding, organisation="GreenTech", home_country="DK", top=1)
+        assert one.warnings == [
+            "Interreg Baltic Sea Region needs at least 3 partners from 3 countries; the consortium has 2 "
+            "from 2 (Interreg Baltic Sea Region Programme Manual 2021-2027: at least three partners from "
+            "three countries of the programme area)"]
+        assert consortium_warnings(bsr, funding, [("GreenTech", "DK"), ("Port Lab", "NL"),
+                                                  ("RISE", "SE")]) == [
+            "not in the Interreg Baltic Sea Region programme area: Port Lab (NL)"]
+        horizon = session.exec(select(Call).where(Call.topic_id == "HORIZON-CL5-2027-03-D5-05")).one()
+        assert consortium_warnings(horizon, funding, [("GreenTech", "DK")]) == []  # no known rule
