@@ -1,0 +1,174 @@
+"""Alerts: the few things that need someone now, each with a key so it is sent once.
+
+- a new call scoring at or above a focus area's ``alert_threshold`` (key ``alert:new:CALL``);
+- a deadline change or a withdrawal of a call that an application (an idea's bid) follows
+  (``alert:change:CHANGE``);
+- a reminder before an application's deadline at the configured ``reminder_days`` (default 14, 7, 2):
+  only the most urgent due reminder is sent, so an application created five days before its deadline
+  gets the 2-day reminder later and not three at once (``reminder:APP:DEADLINE:DAYS``).
+
+Calls and changes from before ``since`` (the notification baseline written on the first run after
+install) count as seen. Reading is :func:`collect_alerts`; the message text is built by pure functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from slack_sdk.models.blocks import Block
+from sqlmodel import Session, select
+
+from pipeline.calls import ACTIVE, effective_status, next_deadline
+from pipeline.config import Strategy
+from pipeline.models import Application, Call, CallChange, Idea, Score, Verdict
+from pipeline.notify.delivery import Outgoing
+from pipeline.notify.digest import (
+    DEADLINE_FIELDS,
+    DONE_APPLICATION_STATUSES,
+    SlackMessage,
+    context,
+    days_text,
+    deadline_text,
+    fmt_deadline,
+    fmt_money,
+    section,
+)
+from pipeline.notify.escape import clean, escape, link, truncate
+
+GONE_STATUSES = ("withdrawn", "removed")
+
+
+def collect_alerts(session: Session, strategy: Strategy, channel: str, reminder_days: Sequence[int],
+                   now: datetime, since: datetime) -> list[Outgoing]:
+    """Every alert due now (already-sent ones included; the delivery log skips their keys)."""
+    return [*new_call_alerts(session, strategy, channel, now, since),
+            *change_alerts(session, channel, now, since),
+            *reminders(session, channel, reminder_days, now)]
+
+
+def new_call_alerts(session: Session, strategy: Strategy, channel: str, now: datetime,
+                    since: datetime) -> list[Outgoing]:
+    best: dict[int, tuple[float, Score]] = {}  # call -> (margin over the threshold, score)
+    for score in session.exec(select(Score).where(Score.strategy == strategy.name)):
+        area = strategy.focus_areas.get(score.focus_area)
+        if area is None or score.score < area.alert_threshold:
+            continue
+        margin = score.score - area.alert_threshold
+        if score.call_id not in best or margin > best[score.call_id][0]:
+            best[score.call_id] = (margin, score)
+    if not best:
+        return []
+    rejected = set(session.exec(select(Verdict.call_id).where(
+        Verdict.strategy == strategy.name, Verdict.passed == False)))  # noqa: E712
+    calls = session.exec(select(Call).where(Call.id.in_(best), Call.first_seen > since)  # type: ignore[union-attr]
+                         .order_by(Call.first_seen, Call.id)).all()
+    alerts = []
+    for call in calls:
+        if call.id in rejected or effective_status(call, now) not in ACTIVE:
+            continue
+        score = best[call.id][1]  # type: ignore[index]
+        area = strategy.focus_areas[score.focus_area]
+        alerts.append(Outgoing(f"alert:new:{call.id}", "alert",
+                               new_call_message(channel, call, score, area.label, now)))
+    return alerts
+
+
+def change_alerts(session: Session, channel: str, now: datetime, since: datetime) -> list[Outgoing]:
+    followers: dict[int, list[tuple[Application, Idea | None]]] = {}
+    for app, idea in session.exec(select(Application, Idea).join(Idea, Idea.id == Application.idea_id,
+                                                                 isouter=True)):
+        followers.setdefault(app.call_id, []).append((app, idea))
+    if not followers:
+        return []
+    rows = session.exec(select(CallChange, Call).join(Call, Call.id == CallChange.call_id).where(
+        CallChange.call_id.in_(followers),  # type: ignore[attr-defined]
+        CallChange.field.in_((*DEADLINE_FIELDS, "status")),  # type: ignore[attr-defined]
+        CallChange.changed_at > since, CallChange.changed_at <= now)
+        .order_by(CallChange.changed_at, CallChange.id)).all()
+    alerts = []
+    for change, call in rows:
+        if change.field == "status" and change.new not in GONE_STATUSES:
+            continue
+        if change.field in DEADLINE_FIELDS and deadline_text(change.old) == deadline_text(change.new):
+            continue
+        alerts.append(Outgoing(f"alert:change:{change.id}", "alert",
+                               change_message(channel, call, change, followers[call.id])))  # type: ignore[index]
+    return alerts
+
+
+def reminders(session: Session, channel: str, reminder_days: Sequence[int], now: datetime) -> list[Outgoing]:
+    if not reminder_days:
+        return []
+    alerts = []
+    rows = session.exec(select(Application, Call, Idea).join(Call, Call.id == Application.call_id)
+                        .join(Idea, Idea.id == Application.idea_id, isouter=True)
+                        .where(Application.status.not_in(DONE_APPLICATION_STATUSES))  # type: ignore[attr-defined]
+                        .order_by(Application.id)).all()
+    for app, call, idea in rows:
+        deadline = next_deadline(call, now)
+        if deadline is None:
+            continue
+        due = [days for days in reminder_days if deadline - timedelta(days=days) <= now]
+        if not due:
+            continue
+        days = min(due)
+        key = f"reminder:{app.id}:{deadline.strftime('%Y%m%dT%H%M')}:{days}"
+        alerts.append(Outgoing(key, "reminder", reminder_message(channel, app, call, idea, deadline, now)))
+    return alerts
+
+
+# --- messages (pure) -----------------------------------------------------------------------------
+
+def _message(channel: str, text: str, blocks: list[Block]) -> SlackMessage:
+    return SlackMessage(channel, escape(truncate(text, 300)), [b.to_dict() for b in blocks])
+
+
+def _deadline(call: Call, now: datetime) -> str:
+    upcoming = next_deadline(call, now)
+    if upcoming is None:
+        return "no deadline announced"
+    return f"deadline {fmt_deadline(upcoming)} Brussels time ({days_text((upcoming - now).days)})"
+
+
+def new_call_message(channel: str, call: Call, score: Score, area_label: str, now: datetime) -> SlackMessage:
+    title = truncate(clean(call.title), 250)
+    terms = ", ".join(escape(clean(str(t.get("term"))))
+                      for t in (score.explanation or [])[:5] if t.get("term"))
+    facts = [escape(clean(call.programme)) if call.programme else None, _deadline(call, now),
+             f"budget {fmt_money(call.budget)}" if call.budget else None]
+    text = f":rotating_light: *New call for {escape(area_label)}* (score {score.score:.2f})\n" \
+           f"*{link(call.url, title)}*\n" + " · ".join(f for f in facts if f)
+    if terms:
+        text += f"\nWhy: {terms}"
+    return _message(channel, f"New call for {area_label}: {title}",
+                    [section(text), context(f"fundradar · `fundradar calls show {call.id}`")])
+
+
+def change_message(channel: str, call: Call, change: CallChange,
+                   followers: Sequence[tuple[Application, Idea | None]]) -> SlackMessage:
+    title = truncate(clean(call.title), 250)
+    if change.field in DEADLINE_FIELDS:
+        what = f"Deadline moved: {escape(deadline_text(change.old)) or '?'} → " \
+               f"{escape(deadline_text(change.new)) or '?'} (Brussels time)"
+        short = "Deadline moved"
+    else:
+        what = f"The call is now *{escape(change.new)}* (was {escape(change.old) or '?'})"
+        short = f"Call {change.new}"
+    who = "; ".join(f"application #{app.id}"
+                    + (f" ({escape(truncate(clean(idea.title), 80))})" if idea else "")
+                    + (f", owner {escape(clean(app.owner))}" if app.owner else "") for app, idea in followers)
+    text = f":warning: *{short}* for a call we follow\n*{link(call.url, title)}*\n{what}\nFollowed by {who}"
+    return _message(channel, f"{short}: {title}", [section(text)])
+
+
+def reminder_message(channel: str, app: Application, call: Call, idea: Idea | None, deadline: datetime,
+                     now: datetime) -> SlackMessage:
+    title = truncate(clean(call.title), 250)
+    left = days_text((deadline - now).days)
+    name = escape(truncate(clean(idea.title), 120)) if idea else f"application #{app.id}"
+    text = f":alarm_clock: *{left}* for application #{app.id} ({name}): _{escape(app.status)}_\n" \
+           f"*{link(call.url, title)}*\nDeadline {fmt_deadline(deadline)} Brussels time" + \
+           (f" · owner {escape(clean(app.owner))}" if app.owner else "")
+    return _message(channel, f"Reminder, {left}: {title}", [section(text)])
+

@@ -1,0 +1,381 @@
+"""Sending messages to Slack exactly once, with a delivery log (table ``slack_delivery``).
+
+Every message has an idempotency ``key`` (e.g. ``alert:new:42``). Before posting, its row is written
+as ``sending`` (committed); after Slack answers it becomes ``sent`` with the message ``ts``. The key
+travels in the message ``metadata`` (``event_type`` ``fundradar_delivery``), so when a run died
+between posting and logging (or the answer was lost to a timeout or a dropped connection), the next
+attempt first looks for the key in ``conversations.history`` and only posts when it is not there.
+A message that failed (Slack refused, 429 after the retries, the network was down) stays ``failed``
+and is sent on the next run, up to :data:`MAX_ATTEMPTS` times.
+
+Retries: slack_sdk's :class:`RateLimitErrorRetryHandler` (429, waits Retry-After) and
+:class:`ConnectionErrorRetryHandler`. For ``chat.postMessage`` the connection handler only retries
+``URLError`` — urllib raises it when the request could not be *sent* (refused, DNS, reset while
+sending), so a retry cannot double-post. A connection dropped *after* the request went out
+(``RemoteDisconnected``, a read timeout) is ambiguous: we check the history for the key instead.
+
+Incoming webhooks cannot be checked (no history, no metadata). For them we choose *at most once*:
+an ambiguous failure (no answer) is logged as ``unconfirmed`` and not re-posted, because a doubled
+message is worse for the readers than a rare lost one, which ``fundradar digest`` can resend by hand.
+Definite failures (an HTTP error status, a refused connection) are retried on the next run.
+
+At least :data:`MIN_INTERVAL` seconds pass between two posts to the same channel (Slack allows about
+one message per second per channel).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from urllib.error import URLError
+
+from slack_sdk import WebClient, WebhookClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from pipeline.config import Slack
+from pipeline.db import session_scope
+from pipeline.errors import DeliveryError
+from pipeline.models import SlackDelivery
+from pipeline.notify.digest import SlackMessage
+
+log = logging.getLogger("fundradar.slack")
+
+MIN_INTERVAL = 1.0
+MAX_ATTEMPTS = 5  # over all runs; then the row stays failed and is reported
+POSTS_PER_RUN = 3  # attempts within one run after ambiguous failures
+EVENT_TYPE = "fundradar_delivery"
+BASELINE_KEY = "baseline"
+RETRY_STATUSES = ("pending", "sending", "failed")
+
+
+class AmbiguousDelivery(Exception):
+    """The request went out but no answer came back: the message may or may not be in Slack."""
+
+
+class Sender(Protocol):
+    kind: str  # bot | webhook
+    can_check: bool
+
+    def post(self, message: SlackMessage, key: str) -> str | None: ...
+
+    def find(self, channel: str, key: str, since: datetime) -> str | None: ...
+
+
+def api_url(slack: Slack, environ: Mapping[str, str] = os.environ) -> str | None:
+    """The Web API base URL: config ``slack.base_url``, else ``SLACK_API_URL``, else Slack's own."""
+    url = slack.base_url or environ.get("SLACK_API_URL")
+    if url and not url.endswith("/"):
+        url += "/"
+    return url
+
+
+def make_sender(slack: Slack, environ: Mapping[str, str] = os.environ,
+                *, timeout: int = 30) -> Sender | None:
+    """A bot-token sender if ``slack.token_env`` is set, else a webhook sender if ``slack.webhook_env``
+    is set, else ``None`` (no Slack configured: the CLI prints to the terminal)."""
+    token = environ.get(slack.token_env, "").strip()
+    if token:
+        return BotSender(token, api_url(slack, environ), timeout=timeout)
+    webhook = environ.get(slack.webhook_env, "").strip()
+    if webhook:
+        return WebhookSender(webhook, timeout=timeout)
+    return None
+
+
+def _post_retry_handlers() -> list[Any]:
+    # only URLError: the request was not sent, so retrying cannot post twice (see the module doc)
+    return [ConnectionErrorRetryHandler(max_retry_count=2, error_types=[URLError]),
+            RateLimitErrorRetryHandler(max_retry_count=3)]
+
+
+def _read_retry_handlers() -> list[Any]:
+    return [ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2)]
+
+
+class BotSender:
+    """``chat.postMessage`` with a bot token; can look messages up in ``conversations.history``."""
+
+    kind = "bot"
+    can_check = True
+
+    def __init__(self, token: str, base_url: str | None = None, *, timeout: int = 30) -> None:
+        extra = {"base_url": base_url} if base_url else {}
+        self._poster = WebClient(token=token, timeout=timeout, retry_handlers=_post_retry_handlers(), **extra)
+        self._reader = WebClient(token=token, timeout=timeout, retry_handlers=_read_retry_handlers(), **extra)
+        self._channel_ids: dict[str, str] = {}
+
+    def post(self, message: SlackMessage, key: str) -> str | None:
+        try:
+            response = self._poster.chat_postMessage(
+                channel=message.channel, text=message.text, blocks=message.blocks, unfurl_links=False,
+                metadata={"event_type": EVENT_TYPE, "event_payload": {"key": key}})
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+            if status >= 500:
+                raise AmbiguousDelivery(f"Slack answered HTTP {status}") from None
+            if status == 429:
+                raise DeliveryError(f"Slack rate limit for {message.channel} persisted after the "
+                                    "retries; it is sent on the next run") from None
+            hint = {"channel_not_found": "check the channel name and invite the bot to it",
+                    "not_in_channel": "invite the bot to the channel (/invite @fundradar)",
+                    "invalid_auth": "check the bot token in the environment",
+                    "not_authed": "set the bot token in the environment"}.get(str(error), "")
+            raise DeliveryError(f"Slack refused the message for {message.channel}: "
+                                f"{error or f'HTTP {status}'}" + (f"; {hint}" if hint else "")) from None
+        except URLError as exc:  # not sent at all (after the connection retries)
+            raise DeliveryError(f"cannot reach Slack for {message.channel}: {exc.reason}; "
+                                "it is sent on the next run") from None
+        except (OSError, TimeoutError) as exc:  # sent, but the answer was lost
+            raise AmbiguousDelivery(f"no answer from Slack ({type(exc).__name__})") from None
+        channel_id = response.get("channel")
+        if channel_id:
+            self._channel_ids[message.channel] = channel_id
+        return response.get("ts")
+
+    def channel_id(self, channel: str) -> str:
+        """A channel's id (``C…``) for ``conversations.history``, from a name like ``#eu-funding``."""
+        if channel in self._channel_ids:
+            return self._channel_ids[channel]
+        if not channel.startswith("#"):
+            return channel
+        name = channel.lstrip("#")
+        cursor = None
+        while True:
+            page = self._reader.conversations_list(types="public_channel,private_channel",
+                                                   exclude_archived=True, limit=200, cursor=cursor)
+            for item in page.get("channels", []):
+                if item.get("name") == name:
+                    self._channel_ids[channel] = item["id"]
+                    return item["id"]
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                raise DeliveryError(f"channel {channel} not found; check the name and invite the bot")
+
+    def find(self, channel: str, key: str, since: datetime) -> str | None:
+        """The ``ts`` of a message in ``channel`` since ``since`` that carries ``key``, or None."""
+        try:
+            cid = self.channel_id(channel)
+            cursor = None
+            while True:
+                page = self._reader.conversations_history(
+                    channel=cid, oldest=f"{since.timestamp():.6f}", include_all_metadata=True, limit=200,
+                    cursor=cursor)
+                for item in page.get("messages", []):
+                    metadata = item.get("metadata") or {}
+                    if metadata.get("event_type") == EVENT_TYPE and \
+                            (metadata.get("event_payload") or {}).get("key") == key:
+                        return item.get("ts")
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    return None
+        except SlackApiError as exc:
+            error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+            raise DeliveryError(f"cannot read the history of {channel} to check for an earlier post "
+                                f"({error or exc.response.status_code}); the bot needs the channels:history "
+                                "scope") from None
+        except OSError as exc:
+            raise DeliveryError(f"cannot reach Slack to check {channel}: {exc}") from None
+
+
+class WebhookSender:
+    """An incoming webhook: one channel, no history (see the module doc for the choice made)."""
+
+    kind = "webhook"
+    can_check = False
+
+    def __init__(self, url: str, *, timeout: int = 30) -> None:
+        self._client = WebhookClient(url, timeout=timeout, retry_handlers=_post_retry_handlers())
+
+    def post(self, message: SlackMessage, key: str) -> str | None:
+        try:
+            response = self._client.send(text=message.text, blocks=message.blocks, unfurl_links=False)
+        except URLError as exc:
+            raise DeliveryError(f"cannot reach the Slack webhook: {exc.reason}; it is sent on the next "
+                                "run") from None
+        except (OSError, TimeoutError) as exc:
+            raise AmbiguousDelivery(f"no answer from the Slack webhook ({type(exc).__name__})") from None
+        if response.status_code != 200:
+            raise DeliveryError(f"the Slack webhook refused the message: HTTP {response.status_code} "
+                                f"{(response.body or '').strip()[:100]}")
+        return None
+
+    def find(self, channel: str, key: str, since: datetime) -> str | None:
+        return None
+
+
+@dataclass
+class Pacer:
+    """Keeps at least ``interval`` seconds between posts to the same channel."""
+
+    interval: float = MIN_INTERVAL
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    last: dict[str, float] = field(default_factory=dict)
+
+    def wait(self, channel: str) -> None:
+        previous = self.last.get(channel)
+        if previous is not None:
+            remaining = self.interval - (self.clock() - previous)
+            if remaining > 0:
+                self.sleep(remaining)
+        self.last[channel] = self.clock()
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    key: str
+    kind: str  # digest | alert | reminder
+    message: SlackMessage
+
+
+@dataclass
+class Outcome:
+    key: str
+    channel: str
+    kind: str
+    status: str  # sent | already sent | failed | unconfirmed | dry run | terminal
+    message: SlackMessage
+    ts: str | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "channel": self.channel, "kind": self.kind, "status": self.status,
+                "ts": self.ts, "error": self.error, "text": self.message.text, "blocks": self.message.blocks}
+
+
+# --- the log -------------------------------------------------------------------------------------
+
+def baseline(engine: Engine, now: datetime, *, create: bool = True) -> tuple[datetime, bool]:
+    """When notifications started. The first run after install writes it (so the calls already in the
+    database count as seen and nobody's channel is flooded); returns (moment, created now)."""
+    with session_scope(engine) as session:
+        row = session.exec(select(SlackDelivery).where(SlackDelivery.key == BASELINE_KEY)).first()
+        if row is not None:
+            return row.created_at, False
+        if create:
+            session.add(SlackDelivery(key=BASELINE_KEY, channel="*", kind="baseline", status="sent",
+                                      created_at=now, sent_at=now))
+        return now, create
+
+
+def known_keys(session: Session, keys: Iterable[str]) -> set[str]:
+    keys = list(keys)
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        found.update(session.exec(select(SlackDelivery.key).where(
+            SlackDelivery.key.in_(keys[start:start + 500]))))  # type: ignore[attr-defined]
+    return found
+
+
+def register(engine: Engine, outgoing: Sequence[Outgoing], now: datetime) -> None:
+    """Log new messages as ``pending`` (keys already logged are left alone)."""
+    with session_scope(engine) as session:
+        existing = known_keys(session, (o.key for o in outgoing))
+        for item in outgoing:
+            if item.key not in existing:
+                session.add(SlackDelivery(key=item.key, channel=item.message.channel, kind=item.kind,
+                                          status="pending", payload=item.message.payload(), created_at=now))
+                existing.add(item.key)
+
+
+def due(engine: Engine, kinds: Sequence[str], channels: Sequence[str] | None = None) -> list[SlackDelivery]:
+    """Logged messages of ``kinds`` still to send (new, interrupted or failed), oldest first."""
+    query = select(SlackDelivery).where(
+        SlackDelivery.kind.in_(kinds),  # type: ignore[attr-defined]
+        SlackDelivery.status.in_(RETRY_STATUSES),  # type: ignore[attr-defined]
+        SlackDelivery.attempts < MAX_ATTEMPTS)
+    if channels is not None:
+        query = query.where(SlackDelivery.channel.in_(channels))  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        return list(session.exec(query.order_by(SlackDelivery.id)))
+
+
+def _update(engine: Engine, row_id: int, **values: Any) -> None:
+    with session_scope(engine) as session:
+        row = session.get(SlackDelivery, row_id)
+        assert row is not None
+        for name, value in values.items():
+            setattr(row, name, value)
+        session.add(row)
+
+
+# --- sending -------------------------------------------------------------------------------------
+
+def deliver(engine: Engine, sender: Sender, kinds: Sequence[str], now: datetime, *,
+            channels: Sequence[str] | None = None, pacer: Pacer | None = None,
+            backoff: Callable[[float], None] = time.sleep) -> list[Outcome]:
+    """Send every due message of ``kinds`` (see :func:`register`). One failing message never stops the
+    others; each outcome says what happened."""
+    pacer = pacer or Pacer()
+    outcomes = []
+    for row in due(engine, kinds, channels):
+        message = SlackMessage(row.payload.get("channel", row.channel), row.payload.get("text", ""),
+                               row.payload.get("blocks", []))
+        outcome = Outcome(row.key, row.channel, row.kind, "failed", message)
+        try:
+            ts = _deliver_one(engine, sender, row, message, now, pacer, backoff)
+        except DeliveryError as exc:
+            _update(engine, row.id, status="failed", error=str(exc))  # type: ignore[arg-type]
+            log.warning("Slack message %s not sent: %s", row.key, exc)
+            outcome.error = str(exc)
+        except AmbiguousDelivery as exc:
+            error = f"{exc}; not re-posted because an incoming webhook cannot be checked for a double post"
+            _update(engine, row.id, status="unconfirmed", error=error)  # type: ignore[arg-type]
+            log.warning("Slack message %s unconfirmed: %s", row.key, error)
+            outcome.status, outcome.error = "unconfirmed", error
+        else:
+            outcome.status, outcome.ts = "sent", ts
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _deliver_one(engine: Engine, sender: Sender, row: SlackDelivery, message: SlackMessage, now: datetime,
+                 pacer: Pacer, backoff: Callable[[float], None]) -> str | None:
+    since = row.created_at - timedelta(minutes=5)
+    if row.status == "sending" or (row.status == "failed" and sender.can_check):
+        # an earlier run may have posted it without logging: look before posting again
+        if not sender.can_check:
+            raise AmbiguousDelivery("an earlier run was interrupted while posting")
+        ts = sender.find(row.channel, row.key, since)
+        if ts is not None:
+            _mark_sent(engine, row, ts, now)
+            return ts
+    attempts = row.attempts
+    for attempt in range(POSTS_PER_RUN):
+        attempts += 1
+        _update(engine, row.id, status="sending", attempts=attempts)  # type: ignore[arg-type]
+        pacer.wait(message.channel)
+        try:
+            ts = sender.post(message, row.key)
+        except AmbiguousDelivery as exc:
+            if not sender.can_check:
+                raise
+            log.info("Slack message %s: %s; checking the channel before retrying", row.key, exc)
+            ts = sender.find(row.channel, row.key, since)
+            if ts is None:
+                if attempt + 1 == POSTS_PER_RUN:
+                    raise DeliveryError(f"{exc} for {message.channel} {POSTS_PER_RUN} times; it is sent "
+                                        "on the next run") from None
+                backoff(2.0 ** attempt)
+                continue
+        _mark_sent(engine, row, ts, now)
+        return ts
+    raise AssertionError("unreachable")
+
+
+def _mark_sent(engine: Engine, row: SlackDelivery, ts: str | None, now: datetime) -> None:
+    _update(engine, row.id, status="sent", message_ts=ts, sent_at=now, error=None)  # type: ignore[arg-type]

@@ -1,0 +1,66 @@
+"""Slack mrkdwn for untrusted text: scraped titles and programme names can never mention anyone.
+
+Slack's formatting rules (https://api.slack.com/reference/surfaces/formatting#escaping): in ``text``
+fields only ``&``, ``<`` and ``>`` have to be replaced by HTML entities; with them escaped, ``<!channel>``
+or ``<@U123>`` are shown as text instead of pinging. Links are ``<url|label>``; only http(s) URLs are
+rendered as links, anything else (``javascript:``, ``slack://``, relative paths) is shown as plain text.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlsplit
+
+ELLIPSIS = "…"
+
+
+def escape(text: str | None) -> str:
+    """``text`` with ``&``, ``<`` and ``>`` replaced by entities (``&`` first)."""
+    if not text:
+        return ""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clean(text: str | None) -> str:
+    """Whitespace collapsed to single spaces (scraped titles carry newlines and tabs)."""
+    return " ".join((text or "").split())
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is an absolute http(s) URL, made safe inside ``<…|…>``; otherwise ``None``."""
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    # characters that would end the link or the label early, or spaces, are percent-encoded
+    url = quote(url, safe=":/?#[]@!$&'()*+,;=%~-._")
+    return escape(url)
+
+
+def link(url: str | None, label: str | None) -> str:
+    """``<url|label>`` for an http(s) URL, else the escaped label alone."""
+    text = escape(clean(label)) or escape(url)
+    target = safe_url(url)
+    if target is None:
+        return text
+    # a "|" in the label is fine for Slack (only the first one separates), but keep it unambiguous
+    return f"<{target}|{text.replace('|', '¦')}>"
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, ending with an ellipsis when cut. Never cuts an
+    entity (``&amp;``) or a link (``<…>``) in half."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - 1, 0)]
+    amp, semi = cut.rfind("&"), cut.rfind(";")
+    if amp > semi:
+        cut = cut[:amp]
+    lt, gt = cut.rfind("<"), cut.rfind(">")
+    if lt > gt:
+        cut = cut[:lt]
+    return cut.rstrip() + ELLIPSIS

@@ -1,0 +1,132 @@
+"""The digest and alert jobs, run by ``fundradar digest`` / ``fundradar alerts`` and the scheduler.
+
+Without a Slack token or webhook in the environment nothing is logged or sent: the outcomes carry the
+messages (status ``terminal``) and the CLI prints them. With ``dry_run`` nothing is written either.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from pipeline.config import DigestChannel, LoadedConfig, Schedule, Strategy
+from pipeline.errors import ValidationError
+from pipeline.models import SlackDelivery
+from pipeline.notify.alerts import collect_alerts
+from pipeline.notify.delivery import (
+    Outcome,
+    Outgoing,
+    Pacer,
+    Sender,
+    baseline,
+    deliver,
+    due,
+    known_keys,
+    make_sender,
+    register,
+)
+from pipeline.notify.digest import build_digest, collect_digest
+
+log = logging.getLogger("fundradar.slack")
+DEFAULT_CHANNEL = "#eu-funding"
+
+
+def digest_channels(strategy: Strategy, channel: str | None = None) -> list[DigestChannel]:
+    """The configured digest channels, or the one named ``channel`` (with or without ``#``)."""
+    configured = list(strategy.slack.digests)
+    if channel is None:
+        return configured or [DigestChannel(channel=DEFAULT_CHANNEL)]
+    wanted = channel.lstrip("#")
+    for item in configured:
+        if item.channel.lstrip("#") == wanted:
+            return [item]
+    if not configured:
+        return [DigestChannel(channel=channel)]
+    names = ", ".join(item.channel for item in configured)
+    raise ValidationError(f"no digest is configured for channel {channel!r}; the strategy has {names} "
+                          "(slack.digests)")
+
+
+def default_period(schedule: Schedule) -> timedelta:
+    """How far back the first digest of a channel looks: its schedule's interval (a cron schedule
+    that names weekdays counts as weekly unless it runs on several days)."""
+    seconds = schedule.interval_seconds()
+    if seconds is not None:
+        return timedelta(seconds=seconds)
+    weekday = (schedule.cron or "* * * * *").split()[4]
+    return timedelta(days=1) if weekday == "*" or "-" in weekday or "," in weekday else timedelta(days=7)
+
+
+def period_start(session: Session, channel: DigestChannel, now: datetime) -> datetime:
+    """The end of the channel's previous digest, or one schedule period ago."""
+    last = session.exec(select(sa.func.max(SlackDelivery.created_at)).where(
+        SlackDelivery.kind == "digest", SlackDelivery.channel == channel.channel,
+        SlackDelivery.created_at <= now)).first()
+    return last if last is not None else now - default_period(channel.schedule)
+
+
+def send_digests(engine: Engine, loaded_config: LoadedConfig, now: datetime, *, channel: str | None = None,
+                 dry_run: bool = False, environ: Mapping[str, str] = os.environ,
+                 pacer: Pacer | None = None) -> list[Outcome]:
+    """Build each channel's digest and send it (or return it, see the module doc)."""
+    strategy = loaded_config.strategy
+    channels = digest_channels(strategy, channel)
+    sender = None if dry_run else make_sender(strategy.slack, environ)
+    if sender is not None:
+        baseline(engine, now)
+    outcomes: list[Outcome] = []
+    for item in channels:
+        if sender is not None and due(engine, ("digest",), [item.channel]):
+            # an earlier digest for this channel is still unsent: send it rather than a second one
+            log.info("resending the unsent digest for %s", item.channel)
+        else:
+            with Session(engine) as session:
+                data = collect_digest(session, strategy, item, now, period_start(session, item, now))
+            messages = build_digest(data)
+            stamp = now.strftime("%Y%m%dT%H%M")
+            outgoing = [Outgoing(f"digest:{item.channel}:{stamp}:{n}/{len(messages)}", "digest", m)
+                        for n, m in enumerate(messages, start=1)]
+            if sender is None:
+                status = "dry run" if dry_run else "terminal"
+                outcomes.extend(Outcome(o.key, item.channel, "digest", status, o.message) for o in outgoing)
+                continue
+            register(engine, outgoing, now)
+        outcomes.extend(_send(engine, sender, ("digest",), now, [item.channel], pacer))
+    return outcomes
+
+
+def send_alerts(engine: Engine, loaded_config: LoadedConfig, now: datetime, *, dry_run: bool = False,
+                environ: Mapping[str, str] = os.environ, pacer: Pacer | None = None) -> list[Outcome]:
+    """Send every alert and reminder due now, each once. The first run only records the baseline
+    (existing calls and changes count as seen) and the reminders due."""
+    strategy = loaded_config.strategy
+    config = strategy.slack.alerts
+    if config is None:
+        log.info("no alerts configured (slack.alerts in %s)", loaded_config.strategy_path)
+        return []
+    sender = None if dry_run else make_sender(strategy.slack, environ)
+    since, _created = baseline(engine, now, create=sender is not None)
+    with Session(engine) as session:
+        alerts = collect_alerts(session, strategy, config.channel, config.reminder_days, now, since)
+        sent = known_keys(session, (a.key for a in alerts))
+    fresh = [a for a in alerts if a.key not in sent]
+    if sender is None:
+        status = "dry run" if dry_run else "terminal"
+        return [Outcome(a.key, config.channel, a.kind, status, a.message) for a in fresh]
+    register(engine, fresh, now)
+    return _send(engine, sender, ("alert", "reminder"), now, None, pacer)
+
+
+def _send(engine: Engine, sender: Sender, kinds: Sequence[str], now: datetime,
+          channels: Sequence[str] | None, pacer: Pacer | None) -> list[Outcome]:
+    outcomes = deliver(engine, sender, kinds, now, channels=channels, pacer=pacer)
+    for outcome in outcomes:
+        if outcome.status == "sent":
+            log.info("sent %s to %s", outcome.key, outcome.channel)
+    return outcomes
