@@ -6,7 +6,8 @@ dates count and what they mean:
 - only full dates (day, month and year) count, so "3 partners" or "May" are not dates;
 - numeric dates are day-first (10.11.2025 is 10 November), as everywhere in the Nordics and Germany;
 - a date without a time zone is Central European time (Europe/Brussels);
-- a date without a time gets :data:`ASSUMED_TIME` and is flagged ``time_assumed``;
+- a date without a time gets :data:`ASSUMED_TIME` (an opening: midnight) and is flagged
+  ``time_assumed``;
 - the words just before a date say whether it is a deadline or an opening.
 
 Pure functions: text in, dates out.
@@ -77,9 +78,11 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
         has_time = bool(_TIME.search(matched))
         if value.tzinfo is None:
             value = value.replace(tzinfo=BRUSSELS)
-        if not has_time:
-            value = datetime.combine(value.date(), ASSUMED_TIME, tzinfo=BRUSSELS)
-        out.append(FoundDate(text=matched.strip(), at=value.astimezone(UTC), kind=_kind(before),
+        kind = _kind(before)
+        if not has_time:  # an opening without a time opens at the start of the day
+            value = datetime.combine(value.date(), time(0, 0) if kind == "opening" else ASSUMED_TIME,
+                                     tzinfo=BRUSSELS)
+        out.append(FoundDate(text=matched.strip(), at=value.astimezone(UTC), kind=kind,
                              time_assumed=not has_time))
     return out
 

@@ -81,6 +81,8 @@ def parse_feed(content: bytes | str, *, source: str, phrases: list[str], program
 
     parsed = feedparser.parse(content)
     warning = None
+    if not parsed.get("version") and not parsed.entries:
+        raise ParseError(source, "the answer is not an RSS or Atom feed; check the URL")
     if parsed.get("bozo"):
         problem = " ".join(str(parsed.get("bozo_exception") or "malformed feed").split())
         if not parsed.entries:

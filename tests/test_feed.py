@@ -1,0 +1,92 @@
+"""Feed source (WordPress RSS 2.0 as interreg-baltic.eu/feed/) and dates found in free text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pipeline.config import FeedSource
+from pipeline.errors import FetchError, ParseError
+from tests.localserver import LocalServer, Reply
+from watcher.dates import call_dates, find_dates
+from watcher.runner import run_source
+from watcher.sources.feed import FeedAdapter, parse_feed
+
+FEED = Path(__file__).parent / "fixtures" / "feed" / "interreg_baltic_feed.xml"
+NOW = datetime(2025, 10, 15, 9, 0, tzinfo=UTC)
+RSS = {"Content-Type": "application/rss+xml; charset=UTF-8"}
+
+
+def _adapter(url: str) -> FeedAdapter:
+    return FeedAdapter("bsr_news", FeedSource(type="feed", url=url, programme="Interreg Baltic Sea Region"))
+
+
+def test_call_items_become_announced_calls_with_dates() -> None:
+    records, warning = parse_feed(FEED.read_bytes(), source="bsr_news",
+                                  phrases=list(FeedSource(type="feed", url="x").call_phrases),
+                                  programme="Interreg Baltic Sea Region")
+    assert warning is None
+    assert [r.external_id for r in records] == ["https://interreg-baltic.eu/?p=48213",
+                                                "https://interreg-baltic.eu/?p=48102"]
+    platforms, core = records
+    assert platforms.status == "announced"
+    assert platforms.title == "Project platforms: the call is open for applications"
+    assert platforms.url == ("https://interreg-baltic.eu/news/"
+                             "project-platforms-the-call-is-open-for-applications/")
+    assert platforms.programme == "Interreg Baltic Sea Region"
+    assert platforms.opening_date == datetime(2025, 8, 31, 22, 0, tzinfo=UTC)  # 1 September, CEST
+    assert [(d.at, d.time_assumed) for d in platforms.deadlines] == \
+        [(datetime(2025, 11, 20, 15, 0, tzinfo=UTC), False)]  # 16:00 CET
+    assert "80 % ERDF co-financing" in platforms.text
+    assert platforms.extra["categories"] == ["Call for applications", "News"]
+    assert core.opening_date == datetime(2026, 2, 2, 23, 0, tzinfo=UTC)
+    assert [(d.at, d.time_assumed) for d in core.deadlines] == \
+        [(datetime(2026, 3, 17, 16, 0, tzinfo=UTC), True)]  # no time given: 17:00 CET assumed
+
+
+def test_dates_in_danish_german_swedish_norwegian() -> None:
+    da = call_dates("Ansøgningsfristen er 1. oktober 2026 kl. 12:00. Opslaget åbner 3. maj 2026.")
+    assert da.opening == datetime(2026, 5, 2, 22, 0, tzinfo=UTC)
+    assert [(d.at, d.time_assumed) for d in da.deadlines] == [(datetime(2026, 10, 1, 10, 0, tzinfo=UTC),
+                                                                False)]
+    de = find_dates("Die Frist endet am 10.11.2025 um 17:00 Uhr.")
+    assert [(d.at, d.kind) for d in de] == [(datetime(2025, 11, 10, 16, 0, tzinfo=UTC), "deadline")]
+    sv = call_dates("Sista ansökningsdag är 12 september 2026.")
+    assert sv.deadlines[0].at == datetime(2026, 9, 12, 15, 0, tzinfo=UTC)
+    nb = call_dates("Søknadsfrist: 5. juni 2026")
+    assert nb.deadlines[0].at == datetime(2026, 6, 5, 15, 0, tzinfo=UTC)
+    assert find_dates("We need 3 partners from 2 countries; budget 2026 plan.") == []
+
+
+def test_feed_over_http_into_the_database(server: LocalServer, engine) -> None:  # type: ignore[no-untyped-def]
+    server.route("GET", "/feed/", lambda r: Reply(200, FEED.read_bytes(), RSS))
+    with httpx.Client() as client:
+        first = run_source(engine, _adapter(server.url("/feed/")), client, NOW)
+        again = run_source(engine, _adapter(server.url("/feed/")), client, NOW)
+    assert (first.outcome, first.seen, first.new, first.complete) == ("ok", 2, 2, False)
+    assert (again.new, again.changed, again.unchanged) == (0, 0, 2)
+
+
+def test_broken_feed_is_read_as_far_as_possible(server: LocalServer) -> None:
+    body = FEED.read_bytes()
+    truncated = body[:body.index(b"<item>", body.index(b"?p=48170"))]  # cut after the second item
+    server.route("GET", "/feed/", lambda r: Reply(200, truncated, RSS))
+    with httpx.Client() as client:
+        result = _adapter(server.url("/feed/")).fetch(client, NOW)
+    assert [r.external_id for r in result.records] == ["https://interreg-baltic.eu/?p=48213"]
+    assert result.warning is not None
+    assert result.warning.startswith("feed has errors, read 2 items as far as possible:")
+
+
+def test_garbage_and_http_errors(server: LocalServer) -> None:
+    server.route("GET", "/html", lambda r: Reply(200, "<html><body>Maintenance</body></html>",
+                                                 {"Content-Type": "text/html"}))
+    server.route("GET", "/down", lambda r: Reply(503, "unavailable"))
+    with httpx.Client() as client:
+        with pytest.raises(ParseError, match="not an RSS or Atom feed"):
+            _adapter(server.url("/html")).fetch(client, NOW)
+        with pytest.raises(FetchError, match="HTTP 503"):
+            _adapter(server.url("/down")).fetch(client, NOW)
