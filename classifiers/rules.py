@@ -146,10 +146,10 @@ def evaluate_call(call: Call, strategy: Strategy, funding: FundingRules, now: da
             weeks = (deadline - now).total_seconds() / (7 * 86400)
             ok = weeks >= rules.min_weeks_before_deadline
             when = deadline.date().isoformat()
+            minimum = f"minimum {rules.min_weeks_before_deadline:g} weeks"
             text = (f"deadline {when} has passed" if weeks < 0 else
-                    f"{weeks:.1f} weeks to the deadline {when}")
-            outcomes.append(RuleOutcome("deadline", ok, f"{text} {'≥' if ok else '<'} minimum "
-                                        f"{rules.min_weeks_before_deadline:g} weeks"))
+                    f"{weeks:.1f} weeks to the deadline {when} {'≥' if ok else '<'} {minimum}")
+            outcomes.append(RuleOutcome("deadline", ok, text))
 
     if rules.allowed_action_types is not None:
         code = info.action_type

@@ -1,0 +1,178 @@
+"""``fundradar score``, ``fundradar calls mark|why`` and ``fundradar eval`` (the classifiers' CLI).
+
+scikit-learn is imported only inside the commands that score (score, why, eval), never at import time,
+so commands that do not score stay quick.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from sqlmodel import Session, select
+
+from pipeline.calls import find_call
+from pipeline.cli.calls_cmd import calls_app
+from pipeline.cli.common import Column, print_json, print_rows, state
+from pipeline.db import session_scope
+from pipeline.errors import ValidationError
+from pipeline.models import Score, Verdict
+
+
+def score_cmd(
+    rescore_all: bool = typer.Option(False, "--all", help="Refit the model and rescore every call."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Score new and changed calls against the strategy's focus areas and apply its rules.
+
+    Example: fundradar score --all
+    """
+    from classifiers.scoring import score_pending
+
+    st = state()
+    result = score_pending(st.engine(), st.config(), st.now(), full=rescore_all)
+    if as_json:
+        print_json(result.as_dict())
+        return
+    typer.echo(f"Scored {result.scored_calls} of {result.total_calls} calls against "
+               f"{result.focus_areas} focus areas of {result.strategy} ({result.reason}); "
+               f"rules applied to {result.verdicts} calls.")
+
+
+@calls_app.command("mark")
+def mark_cmd(
+    call: str = typer.Argument(..., help="Call id, topic identifier or source reference."),
+    label: str = typer.Argument(..., metavar="relevant|irrelevant", help="Your judgement."),
+    focus: str = typer.Option(None, "--focus", help="The focus area the mark is for (default: all)."),
+    by: str = typer.Option(None, "--by", help="Who marks (a name or initials)."),
+) -> None:
+    """Mark a call relevant or irrelevant; the next `fundradar score` ranks similar calls accordingly.
+
+    Example: fundradar calls mark 42 relevant --focus offshore_energy
+    """
+    from classifiers.feedback import LABELS, record_mark
+
+    st = state()
+    strategy = st.config().strategy
+    if label not in LABELS:
+        raise ValidationError(f"unknown mark {label!r}; use relevant or irrelevant")
+    if focus is not None and focus not in strategy.focus_areas:
+        raise ValidationError(f"unknown focus area {focus!r}; the strategy has "
+                              f"{', '.join(strategy.focus_areas)}")
+    with session_scope(st.engine()) as session:
+        found = find_call(session, call)
+        record_mark(session, found.id, strategy.name, label, focus, st.now(), by)  # type: ignore[arg-type]
+        call_id = found.id
+    where = f"for {focus}" if focus else "for every focus area"
+    typer.echo(f"Marked call {call_id} {label} {where}; run `fundradar score` to update the rankings.")
+
+
+@calls_app.command("why")
+def why_cmd(
+    call: str = typer.Argument(..., help="Call id, topic identifier or source reference."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Explain a call's scores (top terms per focus area) and its rule outcomes with reasons.
+
+    Example: fundradar calls why HORIZON-CL5-2027-03-D5-05
+    """
+    from classifiers.scoring import score_pending
+
+    st = state()
+    config = st.config()
+    name = config.strategy.name
+    with Session(st.engine()) as session:
+        found = find_call(session, call)
+    score_pending(st.engine(), config, st.now())  # brings this call's scores and verdict up to date
+    with Session(st.engine()) as session:
+        scores = {s.focus_area: s for s in session.exec(
+            select(Score).where(Score.call_id == found.id, Score.strategy == name))}
+        verdict = session.exec(select(Verdict).where(Verdict.call_id == found.id,
+                                                     Verdict.strategy == name)).first()
+    areas = [{"focus_area": area, "score": scores[area].score if area in scores else None,
+              "terms": scores[area].explanation if area in scores else []}
+             for area in config.strategy.focus_areas]
+    data = {"id": found.id, "title": found.title, "strategy": name, "focus_areas": areas,
+            "passed": verdict.passed if verdict else None,
+            "rules": verdict.outcomes if verdict else [],
+            "success_rate": verdict.success_rate if verdict else None,
+            "funding_rate": verdict.funding_rate if verdict else None,
+            "expected_value": verdict.expected_value if verdict else None,
+            "priority": verdict.priority if verdict else None}
+    if as_json:
+        print_json(data)
+        return
+    lines = [f"Call {found.id}: {found.title}", f"Focus areas ({name}):"]
+    width = max(len(a) for a in config.strategy.focus_areas)
+    for area in areas:
+        terms = area["terms"]
+        if terms and terms[0].get("excluded"):
+            detail = f"excluded: contains {terms[0]['term']!r}"
+        else:
+            detail = ", ".join(f"{t['term']} {t['weight']:.3f}" for t in terms) or "no matching terms"
+        score = "-" if area["score"] is None else f"{area['score']:.3f}"
+        lines.append(f"  {area['focus_area']:<{width}}  {score}  {detail}")
+    failed = [o["rule"] for o in data["rules"] if o["passed"] is False]
+    lines.append("Rules: " + ("passed" if not failed else "failed (" + ", ".join(failed) + ")"))
+    for outcome in data["rules"]:
+        lines.append(f"  {outcome['status']:<8} {outcome['rule']:<17}{outcome['reason']}")
+    value = data["expected_value"]
+    lines.append("Expected value: " + ("unknown" if value is None else f"EUR {value:,.0f}")
+                 + ("" if data["priority"] is None else f"; priority {data['priority']:.3f}"))
+    typer.echo("\n".join(lines))
+
+
+METRIC_COLUMNS = [
+    Column("ranker", "Ranker"),
+    Column("focus_area", "Focus area"),
+    Column("ap", "AP", lambda v: f"{v:.3f}", justify="right"),
+    Column("p10", "P@10", lambda v: f"{v:.3f}", justify="right"),
+    Column("ndcg20", "nDCG@20", lambda v: f"{v:.3f}", justify="right"),
+]
+
+
+def eval_cmd(
+    benchmark: str = typer.Option(..., "--benchmark", metavar="FILE",
+                                   help="Benchmark YAML, e.g. ../shared/eval/focus_areas.yaml."),
+    corpus: str = typer.Option(..., "--corpus", metavar="FILE",
+                                help="Corpus JSONL with topicId, title and description."),
+    feedback: int = typer.Option(0, "--feedback", min=0, metavar="N",
+                                 help="Also simulate marking the top N calls of each focus area."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print the per-area figures as CSV."),
+) -> None:
+    """Run the relevance benchmark: the matcher beside two baselines (AP, P@10, nDCG@20 and means).
+
+    Example: fundradar eval --benchmark ../shared/eval/focus_areas.yaml --corpus calls.jsonl --feedback 10
+    """
+    from classifiers.evaluate import load_benchmark, load_corpus, run_benchmark
+
+    report = run_benchmark(load_benchmark(Path(benchmark)), load_corpus(Path(corpus)), feedback=feedback)
+    if as_json:
+        print_json(report.as_dict())
+        return
+    rows = [{"ranker": ranker, "focus_area": area, **{k: round(v, 4) for k, v in figures.items()}}
+            for ranker, per_area in report.rankers.items() for area, figures in per_area.items()]
+    if as_csv:
+        print_rows(rows, METRIC_COLUMNS, as_csv=True)
+        return
+    lines = [f"Corpus: {report.corpus_size} calls, {len(report.rankers['matcher'])} focus areas",
+             f"{'ranker':<16}{'MAP':>7}{'P@10':>7}{'nDCG@20':>9}"]
+    for ranker, means in report.means.items():
+        lines.append(f"{ranker:<16}{means['ap']:>7.3f}{means['p10']:>7.3f}{means['ndcg20']:>9.3f}")
+    lines.append("")
+    lines.append(f"{'matcher per area':<26}{'AP':>7}{'P@10':>7}{'nDCG@20':>9}")
+    for area, figures in report.rankers["matcher"].items():
+        lines.append(f"{area:<26}{figures['ap']:>7.3f}{figures['p10']:>7.3f}{figures['ndcg20']:>9.3f}")
+    if report.feedback:
+        lines.append("")
+        lines.append(f"Feedback: top {feedback} of each area marked; remaining calls ranked")
+        for key in ("without", "with"):
+            m = report.feedback["means"][key]
+            lines.append(f"{key + ' marks':<16}{m['ap']:>7.3f}{m['p10']:>7.3f}{m['ndcg20']:>9.3f}")
+    typer.echo("\n".join(lines))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("score")(score_cmd)
+    app.command("eval")(eval_cmd)
