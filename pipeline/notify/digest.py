@@ -353,7 +353,7 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
         context(f"{escape(period_text(data))} · {counts} · deadlines in Brussels time (Europe/Brussels)"),
     ]
     if data.top:
-        blocks.append(section(f"*Top {len(data.top)} calls*"))
+        blocks.append(section("*Top call*" if len(data.top) == 1 else f"*Top {len(data.top)} calls*"))
         blocks.extend(section(call_section_text(call)) for call in data.top)
     else:
         blocks.append(section("_No open call matches the strategy above the channel's minimum score._"))

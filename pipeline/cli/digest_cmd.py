@@ -1,0 +1,86 @@
+"""``fundradar digest`` and ``fundradar alerts``: Slack messages, or the terminal without Slack.
+
+Slack is configured by environment variables named in the strategy (``slack.token_env``, default
+SLACK_BOT_TOKEN; ``slack.webhook_env``, default SLACK_WEBHOOK_URL); SLACK_API_URL (or
+``slack.base_url``) points the client at another Web API, e.g. a local test server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import typer
+
+from pipeline.cli.common import Column, print_json, print_rows, state, stderr
+from pipeline.errors import ConfigError, DeliveryError
+from pipeline.notify.delivery import Outcome
+from pipeline.notify.digest import render_terminal
+
+RESULT_COLUMNS = [
+    Column("status", "Status", no_wrap=True),
+    Column("channel", "Channel", no_wrap=True),
+    Column("key", "Message", max_width=40),
+    Column("error", "Error", max_width=30),
+]
+
+
+def _report(outcomes: Sequence[Outcome], as_json: bool, what: str) -> None:
+    if as_json:
+        print_json([outcome.as_dict() for outcome in outcomes])
+    elif not outcomes:
+        stderr().print(f"No {what} to send.")
+    elif all(o.status in ("dry run", "terminal") for o in outcomes):
+        if any(o.status == "terminal" for o in outcomes):
+            stderr().print("No Slack token or webhook in the environment; showing the messages here.",
+                           highlight=False)
+        typer.echo(render_terminal([o.message for o in outcomes]), nl=False)
+    else:
+        print_rows([o.as_dict() for o in outcomes], RESULT_COLUMNS)
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        raise DeliveryError(f"{len(failed)} of {len(outcomes)} Slack messages not sent ({failed[0].error}); "
+                            "they are retried on the next run")
+
+
+def digest_cmd(
+    channel: str = typer.Option(None, "--channel", help="Only the digest for this channel (e.g. "
+                                                        "#eu-fundraising)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the digest; send and record nothing."),
+    as_json: bool = typer.Option(False, "--json", help="Print the Block Kit JSON and the outcome."),
+) -> None:
+    """Build each channel's digest of top calls, changes and our applications, and post it to Slack.
+
+    Without a Slack token or webhook in the environment the digest is printed here.
+
+    Example: fundradar digest --channel "#eu-fundraising" --dry-run
+    """
+    from pipeline.notify.jobs import send_digests
+
+    st = state()
+    outcomes = send_digests(st.engine(), st.config(), st.now(), channel=channel, dry_run=dry_run)
+    _report(outcomes, as_json, "digest")
+
+
+def alerts_cmd(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the alerts due; send and record nothing."),
+    as_json: bool = typer.Option(False, "--json", help="Print the Block Kit JSON and the outcome."),
+) -> None:
+    """Send the alerts due now, each once: new calls above a focus area's alert threshold, deadline
+    changes and withdrawals of calls we apply to, and reminders before application deadlines.
+
+    Example: fundradar alerts --dry-run
+    """
+    from pipeline.notify.jobs import send_alerts
+
+    st = state()
+    loaded = st.config()
+    if loaded.strategy.slack.alerts is None:
+        raise ConfigError("no alerts configured; add slack.alerts with a channel, e.g. "
+                          "alerts: {channel: '#eu-funding'}", path=str(loaded.strategy_path), key="slack")
+    outcomes = send_alerts(st.engine(), loaded, st.now(), dry_run=dry_run)
+    _report(outcomes, as_json, "alerts")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("digest")(digest_cmd)
+    app.command("alerts")(alerts_cmd)

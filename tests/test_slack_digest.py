@@ -1,0 +1,126 @@
+"""The digest: what it selects from the database and the exact Block Kit it builds, within Slack's limits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import Session
+
+from pipeline.notify.digest import (
+    MAX_BLOCKS,
+    MAX_SECTION_CHARS,
+    ChangeLine,
+    DigestData,
+    build_digest,
+    collect_digest,
+    render_terminal,
+)
+from tests.slack_data import NOW, add_application, add_call, add_event, loaded, move_deadline
+
+
+def _channel(name: str = "#eu-fundraising"):  # type: ignore[no-untyped-def]
+    return next(d for d in loaded().strategy.slack.digests if d.channel == name)
+
+
+def test_digest_blocks_exactly(engine) -> None:  # type: ignore[no-untyped-def]
+    first = add_call(engine, 1, title="Floating offshore wind <!channel> & grids", score=0.71)
+    add_call(engine, 2, score=0.42, area="green_maritime", first_seen=NOW - timedelta(days=2), days=5)
+    add_call(engine, 3, score=0.9, passed=False)  # turned down by the strategy rules
+    add_call(engine, 4, score=0.05)  # below min_score 0.15
+    app = add_application(engine, first)
+    move_deadline(engine, first, NOW + timedelta(days=30, hours=9), NOW - timedelta(days=3))
+    add_event(engine, app, NOW - timedelta(days=1), "consortium", "writing")
+    with Session(engine) as session:
+        data = collect_digest(session, loaded().strategy, _channel(), NOW, NOW - timedelta(days=7))
+    messages = build_digest(data)
+    assert len(messages) == 1
+    message = messages[0]
+    assert message.channel == "#eu-fundraising"
+    assert message.text == ("Funding digest for GreenTech Cluster Denmark: 2 matching open calls, 1 new, 1 left "
+                            "out by the strategy rules · 1 change to calls we follow. Top: Floating offshore "
+                            "wind &lt;!channel&gt; &amp; grids; Offshore wind call 2")
+    link1 = "<https://ec.europa.eu/topic/1|Floating offshore wind &lt;!channel&gt; &amp; grids>"
+    assert message.blocks == [
+        {"type": "header", "text": {"type": "plain_text", "emoji": True,
+                                    "text": "Funding digest for GreenTech Cluster Denmark"}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text":
+            "17 Aug 2026 – 24 Aug 2026 (Europe/Copenhagen) · 2 matching open calls, 1 new, 1 left out by the "
+            "strategy rules · 1 change to calls we follow · deadlines in Brussels time (Europe/Brussels)"}]},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*Top 2 calls*"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text":
+            f"*{link1}*\nHorizon Europe · HORIZON-CL5-2027-03-D3-01\n"
+            "Deadline 2026-09-23 17:00 Brussels time, 30 days left · budget €12.0M · up to €3.0M per project\n"
+            "funding rate 100% · success rate 16% · score 0.71 (Offshore wind and energy systems)\n"
+            "Why: offshore wind, hydrogen"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text":
+            "*<https://ec.europa.eu/topic/2|Offshore wind call 2>*  :new:\n"
+            "Horizon Europe · HORIZON-CL5-2027-03-D3-02\n"
+            "Deadline 2026-08-29 17:00 Brussels time, 5 days left · budget €12.0M · up to €3.0M per project\n"
+            "funding rate 100% · success rate 16% · score 0.42 (Green shipping and ports)\n"
+            "Why: offshore wind, hydrogen"}},
+        {"type": "divider"},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*Changes to calls we follow*"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text":
+            f"• {link1}: deadline moved 2026-10-23 17:00 → 2026-09-23 17:00"}},
+        {"type": "divider"},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*Our applications*"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text":
+            f"• #1 Floating wind O&amp;M robots → {link1}: _writing_, deadline 2026-09-23 17:00 "
+            "(30 days left); consortium → writing (by Mette)"}},
+    ]
+
+
+def test_focus_channel_only_shows_its_focus_areas_and_top_n(engine) -> None:  # type: ignore[no-untyped-def]
+    for n in range(1, 9):
+        add_call(engine, n, score=0.2 + n / 100)
+    add_call(engine, 20, score=0.99, area="green_maritime")
+    with Session(engine) as session:
+        data = collect_digest(session, loaded().strategy, _channel("#energy-projects"), NOW,
+                              NOW - timedelta(days=1))
+    assert [c.title for c in data.top] == [f"Offshore wind call {n}" for n in (8, 7, 6, 5, 4)]
+    assert data.matching == 8
+
+
+def test_long_digest_is_split_at_50_blocks_and_sections_stay_under_3000_chars(engine) -> None:  # type: ignore[no-untyped-def]
+    strategy = loaded().strategy
+    channel = _channel().model_copy(update={"top": 45})
+    for n in range(1, 46):
+        cid = add_call(engine, n, title="Very long title " * 40, score=0.5, days=20 + n)
+        add_application(engine, cid, idea=f"Idea {n}")
+        move_deadline(engine, cid, NOW + timedelta(days=90), NOW - timedelta(days=1))
+    with Session(engine) as session:
+        data = collect_digest(session, strategy, channel, NOW, NOW - timedelta(days=7))
+    messages = build_digest(data)
+    assert len(messages) == 2
+    for message in messages:
+        assert len(message.blocks) <= MAX_BLOCKS
+        for block in message.blocks:
+            if block["type"] == "section":
+                assert len(block["text"]["text"]) <= MAX_SECTION_CHARS
+    assert messages[1].blocks[0] == {"type": "context", "elements": [
+        {"type": "mrkdwn", "text": "Funding digest for GreenTech Cluster Denmark (part 2 of 2)"}]}
+    assert messages[1].text == "Funding digest for GreenTech Cluster Denmark (part 2 of 2)"
+    sections = [b["text"]["text"] for m in messages for b in m.blocks if b["type"] == "section"]
+    assert sum(1 for s in sections if s.startswith("*<https://ec.europa.eu/topic/")) == 45
+    # 45 changes: 40 are listed, then "… and 5 more changes"
+    assert any(s.endswith("… and 5 more changes") for s in sections)
+    assert sum(s.count("deadline moved") for s in sections) == 40
+
+
+def test_empty_digest_still_says_so() -> None:
+    data = DigestData(channel="#x", organisation="Org", period_start=NOW - timedelta(days=7), period_end=NOW,
+                      timezone="Europe/Copenhagen", matching=0, new=0, filtered_by_rules=0, top=[], changes=[],
+                      applications=[])
+    (message,) = build_digest(data)
+    assert message.blocks[2] == {"type": "section", "text": {
+        "type": "mrkdwn", "text": "_No open call matches the strategy above the channel's minimum score._"}}
+
+
+def test_withdrawn_change_and_terminal_rendering() -> None:
+    change = ChangeLine(1, "Call & co", "https://x.org/1", "withdrawn", "open", "withdrawn", NOW)
+    data = DigestData(channel="#x", organisation="Org", period_start=NOW - timedelta(days=7), period_end=NOW,
+                      timezone="Europe/Copenhagen", matching=0, new=0, filtered_by_rules=0, top=[],
+                      changes=[change], applications=[])
+    text = render_terminal(build_digest(data))
+    assert "• Call & co (https://x.org/1): *withdrawn* (was open)" in text
+    assert text.startswith("── #x ")

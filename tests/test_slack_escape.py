@@ -1,0 +1,34 @@
+"""Slack mrkdwn escaping of untrusted (scraped) text."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.notify.escape import escape, link, safe_url, truncate
+
+
+def test_escape_replaces_the_three_control_characters_ampersand_first() -> None:
+    assert escape("<!channel> R&D <@U123> &lt;") == "&lt;!channel&gt; R&amp;D &lt;@U123&gt; &amp;lt;"
+    assert escape(None) == ""
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "slack://open", "/relative/path", "ftp://x.org/f",
+                                 "https:///nohost", "", None])
+def test_only_http_links_are_rendered_as_links(url: str | None) -> None:
+    assert safe_url(url) is None
+    assert link(url, "Call <b>") == "Call &lt;b&gt;"
+
+
+def test_link_escapes_label_and_url_and_cannot_be_broken_out_of() -> None:
+    assert link("https://ec.europa.eu/topic?a=1&b=2", "R&D <!here>") == \
+        "<https://ec.europa.eu/topic?a=1&amp;b=2|R&amp;D &lt;!here&gt;>"
+    # "|", ">" and spaces in a URL would end the link early: they are percent-encoded
+    assert link("https://x.org/a|b> c", "t") == "<https://x.org/a%7Cb%3E%20c|t>"
+    assert link("https://x.org/", "a | b") == "<https://x.org/|a ¦ b>"
+
+
+def test_truncate_never_cuts_an_entity_or_a_link() -> None:
+    assert truncate("short", 10) == "short"
+    assert truncate("abc &amp; def", 7) == "abc…"
+    assert truncate("see <https://x.org|x> now", 12) == "see…"
+    assert len(truncate("x" * 5000, 3000)) == 3000
