@@ -1,0 +1,98 @@
+"""The TF-IDF matcher and text normalisation: explanations, phrases, exclude terms, Danish synonyms."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from classifiers.matcher import (
+    Query,
+    TfidfModel,
+    focus_area_query,
+    match_query,
+    prepare,
+    query_features,
+    rank,
+)
+from classifiers.text import analyse, clean_text, stem, words
+from pipeline.config import FocusArea
+
+DOCS = [
+    (1, "Offshore wind farms in the North Sea", "Floating offshore wind turbines and their grid connection."),
+    (2, "Green hydrogen valleys", "Electrolysers produce hydrogen from renewable power."),
+    (3, "Wind tunnels for aviation", "Testing aircraft wings; offshore platforms are out of scope."),
+    (4, "Cancer screening", "Patients and clinical trials."),
+    (5, "Fusion and offshore wind", "Nuclear fusion reactors and offshore wind."),
+]
+
+
+def test_clean_text_strips_bom_and_splits_glued_headings() -> None:
+    text = "Objective:The Arctic\ufeff is cold.\uf076 Bullet…cut-off.Scope:Size of InvestigatorThe ERC"
+    assert clean_text(text) == ("Objective: The Arctic is cold. Bullet…cut-off. Scope: Size of "
+                                "Investigator The ERC")
+
+
+def test_words_keep_danish_letters_and_strip_plurals() -> None:
+    assert words("Grøn skibsfart og havne") == ["grøn", "skibsfart", "og", "havne"]
+    assert words("Wind turbines, batteries and the ports") == ["wind", "turbine", "battery", "port"]
+    assert stem("bus") == "bus" and stem("analysis") == "analysis"
+    assert analyse("power-to-X") == ["power", "x", "power x"]
+
+
+def test_phrase_beats_scattered_words_and_explanation_names_terms() -> None:
+    matches = match_query("offshore wind", DOCS, top=5)
+    assert {m.call_id for m in matches[:2]} == {1, 5}
+    best = next(m for m in matches if m.call_id == 1)
+    assert 0 < best.score <= 1
+    assert [t for t, _ in best.terms] == ["offshore wind", "offshore", "wind"]
+    assert all(w > 0 for _, w in best.terms)
+    assert sum(w for _, w in best.terms) <= best.score + 1e-3
+    # the aviation call has "wind" and "offshore" but not the phrase: it ranks lower
+    scores = {m.call_id: m.score for m in matches}
+    assert scores[3] < scores[1]
+
+
+def test_exclude_phrase_scores_zero_with_reason() -> None:
+    documents = [prepare(*d) for d in DOCS]
+    matches = {m.call_id: m for m in rank(Query("q", ("offshore wind",), exclude=("nuclear fusion",)),
+                                          documents)}
+    assert matches[5].score == 0.0 and matches[5].excluded_by == "nuclear fusion" and matches[5].terms == []
+    assert matches[1].score > 0 and matches[1].excluded_by is None
+    assert 5 not in [m.call_id for m in match_query("offshore wind", DOCS, exclude=["nuclear fusion"])]
+
+
+def test_exclude_needs_whole_words() -> None:
+    documents = [prepare(9, "Fissionable materials", "fissionable"), prepare(1, *DOCS[0][1:])]
+    matches = rank(Query("q", ("offshore wind", "fissionable"), exclude=("fission",)), documents)
+    assert matches[0].excluded_by is None
+
+
+def test_danish_keywords_are_mapped_through_synonyms() -> None:
+    area = FocusArea(label="Energy", keywords=["havvind", "brint"],
+                     synonyms={"havvind": ["offshore wind"], "brint": ["hydrogen"]})
+    query = focus_area_query("energy", area)
+    assert query.terms == ("havvind", "offshore wind", "brint", "hydrogen")
+    matches = {m.call_id: m.score for m in rank(query, [prepare(*d) for d in DOCS])}
+    assert matches[1] > 0 and matches[2] > 0 and matches[4] == 0
+
+
+def test_model_round_trips_through_bytes() -> None:
+    documents = [prepare(*d) for d in DOCS]
+    model, matrix = TfidfModel.fit(documents, keep=query_features(Query("q", ("offshore wind",))))
+    again = TfidfModel.from_bytes(model.to_bytes())
+    assert again.vocabulary == model.vocabulary
+    assert np.allclose(again.idf, model.idf)
+    assert np.allclose(again.transform([d.features for d in documents]).toarray(), matrix.toarray())
+
+
+def test_real_calls_with_empty_descriptions_and_bom(samples) -> None:  # type: ignore[no-untyped-def]
+    lines = (samples / "eu_ft" / "calls_2026-08-10.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines[:200]]
+    documents = [(i, r["title"], r["description"]) for i, r in enumerate(records)]
+    assert any(not r["description"] for r in records) or any("\ufeff" in r["description"] for r in records)
+    matches = match_query("artificial intelligence, robotics", documents, top=10)
+    assert len(matches) == 10
+    assert all(0 < m.score <= 1 for m in matches)
+    assert all("\ufeff" not in t for m in matches for t, _ in m.terms)
+    assert matches == sorted(matches, key=lambda m: -m.score)
