@@ -1,0 +1,151 @@
+"""Every strategy rule (passed, failed, unknown) and the priority formula."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from classifiers.funding import FundingRules
+from classifiers.rules import EV_HALF, evaluate_call, priority, value_factor
+from pipeline.config import DEFAULT_FUNDING_RULES, Rules, Strategy, load_funding_rules
+from pipeline.models import Call
+
+NOW = datetime(2026, 8, 22, 9, 0, tzinfo=UTC)
+FUNDING = FundingRules(load_funding_rules(DEFAULT_FUNDING_RULES))
+
+
+def strategy(**rules: Any) -> Strategy:
+    return Strategy(name="s", organisation="o", home_country="DK",
+                    focus_areas={"a": {"label": "A", "keywords": ["x"]}},
+                    rules=Rules(require_eligible_country=False, **rules) if "require_eligible_country"
+                    not in rules else Rules(**rules))
+
+
+def call(**fields: Any) -> Call:
+    base: dict[str, Any] = dict(source="eu_ft", external_id="1", title="t", programme="Horizon Europe",
+                                topic_id="HORIZON-CL5-2027-03-D5-05",
+                                type_of_action="HORIZON  Research and Innovation Actions",
+                                max_contribution=4_000_000.0,
+                                deadlines=[{"at": "2027-01-20T16:00:00+00:00", "time_assumed": False}])
+    base.update(fields)
+    return Call(**base)
+
+
+def outcome(verdict: Any, rule: str) -> tuple[str, str]:
+    found = [o for o in verdict.outcomes if o.rule == rule]
+    assert len(found) == 1
+    return found[0].status, found[0].reason
+
+
+def test_no_rules_no_outcomes() -> None:
+    verdict = evaluate_call(call(), strategy(), FUNDING, NOW)
+    assert verdict.passed and verdict.outcomes == []
+
+
+@pytest.mark.parametrize(("minimum", "fields", "expected"), [
+    (0.10, {}, ("passed", "Horizon Europe success rate 16.4 % ≥ minimum 10 %")),
+    (0.20, {}, ("failed", "Horizon Europe success rate 16.4 % < minimum 20 %")),
+    (0.10, {"programme": "LIFE", "topic_id": "LIFE-2026-SAP-NAT"},
+     ("unknown", "no success rate known for LIFE; add one to config/funding_rules.yaml")),
+])
+def test_success_rate(minimum: float, fields: dict[str, Any], expected: tuple[str, str]) -> None:
+    verdict = evaluate_call(call(**fields), strategy(min_success_rate=minimum), FUNDING, NOW)
+    assert outcome(verdict, "success_rate") == expected
+    assert verdict.passed is (expected[0] != "failed")
+
+
+@pytest.mark.parametrize(("fields", "expected"), [
+    ({}, ("passed", "funding rate 100 % (Horizon Europe RIA rate) ≥ minimum 80 %")),
+    ({"type_of_action": "HORIZON Innovation Actions"},
+     ("failed", "funding rate 70 % (Horizon Europe IA rate) < minimum 80 %")),
+    ({"funding_rate": 0.9, "type_of_action": "HORIZON Innovation Actions"},
+     ("passed", "funding rate 90 % (the call states) ≥ minimum 80 %")),
+    ({"programme": "Somewhere else", "topic_id": "XYZ-1", "type_of_action": None},
+     ("unknown", "no funding rate known for Somewhere else (type of action unknown)")),
+])
+def test_funding_rate(fields: dict[str, Any], expected: tuple[str, str]) -> None:
+    verdict = evaluate_call(call(**fields), strategy(min_funding_rate=0.8), FUNDING, NOW)
+    assert outcome(verdict, "funding_rate") == expected
+
+
+@pytest.mark.parametrize(("deadlines", "expected"), [
+    ([{"at": "2027-01-20T16:00:00+00:00"}],
+     ("passed", "21.6 weeks to the deadline 2027-01-20 ≥ minimum 6 weeks")),
+    ([{"at": "2026-09-10T15:00:00+00:00"}],
+     ("failed", "2.8 weeks to the deadline 2026-09-10 < minimum 6 weeks")),
+    ([{"at": "2026-08-01T15:00:00+00:00"}], ("failed", "deadline 2026-08-01 has passed")),
+    # two-stage: the next deadline ahead counts
+    ([{"at": "2026-08-01T15:00:00+00:00"}, {"at": "2027-01-20T16:00:00+00:00"}],
+     ("passed", "21.6 weeks to the deadline 2027-01-20 ≥ minimum 6 weeks")),
+    ([], ("unknown", "no deadline known")),
+])
+def test_weeks_before_deadline(deadlines: list[dict[str, Any]], expected: tuple[str, str]) -> None:
+    verdict = evaluate_call(call(deadlines=deadlines), strategy(min_weeks_before_deadline=6), FUNDING, NOW)
+    assert outcome(verdict, "deadline") == expected
+
+
+@pytest.mark.parametrize(("action", "expected"), [
+    ("HORIZON  Research and Innovation Actions", ("passed", "type of action RIA is in RIA, CSA")),
+    ("HORIZON Innovation Actions", ("failed", "type of action IA is not in RIA, CSA")),
+    (None, ("unknown", "type of action unknown")),
+])
+def test_action_type(action: str | None, expected: tuple[str, str]) -> None:
+    verdict = evaluate_call(call(type_of_action=action), strategy(allowed_action_types=["RIA", "CSA"]),
+                            FUNDING, NOW)
+    assert outcome(verdict, "action_type") == expected
+
+
+@pytest.mark.parametrize(("amount", "expected"), [
+    (4_000_000.0, ("passed", "maximum contribution EUR 4,000,000 within EUR 50,000 to EUR 5,000,000")),
+    (6_000_000.0, ("failed", "maximum contribution EUR 6,000,000 outside EUR 50,000 to EUR 5,000,000")),
+    (20_000.0, ("failed", "maximum contribution EUR 20,000 outside EUR 50,000 to EUR 5,000,000")),
+    (None, ("unknown", "maximum contribution per project unknown")),
+])
+def test_budget_range(amount: float | None, expected: tuple[str, str]) -> None:
+    verdict = evaluate_call(call(max_contribution=amount), strategy(budget_min=50_000, budget_max=5_000_000),
+                            FUNDING, NOW)
+    assert outcome(verdict, "budget") == expected
+
+
+@pytest.mark.parametrize(("home", "fields", "expected"), [
+    ("DK", {"programme": "Interreg Baltic Sea Region", "topic_id": None},
+     ("passed", "DK is eligible in Interreg Baltic Sea Region (DK, DE, EE, FI, LT, LV, PL, SE, NO)")),
+    ("NL", {"programme": "Interreg Baltic Sea Region", "topic_id": None},
+     ("failed", "NL is not eligible in Interreg Baltic Sea Region (DK, DE, EE, FI, LT, LV, PL, SE, NO)")),
+    ("DK", {}, ("passed", "Horizon Europe is open to EU/EEA countries; DK is one")),
+    ("DK", {"programme": "Unknown Fund", "topic_id": "UF-1"},
+     ("unknown", "programme Unknown Fund not in config/funding_rules.yaml; eligibility unknown")),
+])
+def test_eligible_country(home: str, fields: dict[str, Any], expected: tuple[str, str]) -> None:
+    strat = Strategy(name="s", organisation="o", home_country=home,
+                     focus_areas={"a": {"label": "A", "keywords": ["x"]}},
+                     rules=Rules(require_eligible_country=True))
+    verdict = evaluate_call(call(**fields), strat, FUNDING, NOW)
+    assert outcome(verdict, "eligible_country") == expected
+
+
+def test_unknown_does_not_fail_but_failed_does() -> None:
+    strat = strategy(min_weeks_before_deadline=6, budget_min=50_000)
+    assert evaluate_call(call(max_contribution=None), strat, FUNDING, NOW).passed is True
+    failing = evaluate_call(call(max_contribution=None, deadlines=[{"at": "2026-08-30T15:00:00+00:00"}]),
+                            strat, FUNDING, NOW)
+    assert failing.passed is False and [o.rule for o in failing.failed] == ["deadline"]
+
+
+def test_expected_value_and_priority_formula() -> None:
+    verdict = evaluate_call(call(), strategy(), FUNDING, NOW, best_score=0.6)
+    assert verdict.success_rate == 0.164 and verdict.funding_rate == 1.0
+    assert verdict.expected_value == pytest.approx(0.164 * 1.0 * 4_000_000)
+    factor = 656_000 / (656_000 + EV_HALF)
+    assert verdict.priority == pytest.approx(0.6 * factor, abs=1e-6)
+    assert value_factor(EV_HALF) == 0.5
+    assert value_factor(3 * EV_HALF) == 0.75
+    assert value_factor(None) == 0.5  # unknown expected value: neutral
+    assert value_factor(0) == 0.0
+    assert priority(None, 1_000_000) == 0.0
+    # LIFE has no success rate: expected value unknown, priority uses the neutral factor
+    life = evaluate_call(call(programme="LIFE", topic_id="LIFE-2026-SAP"), strategy(), FUNDING, NOW,
+                         best_score=0.4)
+    assert life.expected_value is None and life.priority == pytest.approx(0.2)
