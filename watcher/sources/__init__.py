@@ -59,9 +59,11 @@ class BuildContext:
 
     strategy: Any  # pipeline.config.Strategy
     funding: Any  # classifiers.funding.FundingRules
+    engine: Any = None  # the database, for adapters that keep state (page_watch's content hashes)
 
 
-def build_adapters(strategy: Any, funding: Any, only: str | None = None) -> list[SourceAdapter]:
+def build_adapters(strategy: Any, funding: Any, only: str | None = None, *,
+                   engine: Any = None) -> list[SourceAdapter]:
     """The enabled sources of the strategy (or just ``only``) as adapters.
 
     Raises :class:`~pipeline.errors.UserInputError` for an unknown source name.
@@ -72,7 +74,7 @@ def build_adapters(strategy: Any, funding: Any, only: str | None = None) -> list
     if only is not None and only not in strategy.sources:
         known = ", ".join(sorted(strategy.sources)) or "none configured"
         raise NotFoundError(f"no source named {only!r} in the strategy config; known sources: {known}")
-    context = BuildContext(strategy=strategy, funding=funding)
+    context = BuildContext(strategy=strategy, funding=funding, engine=engine)
     adapters = []
     for name, cfg in strategy.sources.items():
         if (only is None and not cfg.enabled) or (only is not None and name != only):

@@ -1,0 +1,89 @@
+"""page_watch: funders' pages, main text without boilerplate, content hash, call records."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from sqlmodel import Session, select
+
+from pipeline.config import PageWatchSource
+from pipeline.models import Call, WatchedPage
+from tests.localserver import LocalServer, Reply
+from watcher.runner import run_source
+from watcher.sources import BuildContext
+from watcher.sources.page_watch import PageWatchAdapter, main_text, record_for_page
+
+PAGES = Path(__file__).parent / "fixtures" / "page_watch"
+NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+
+
+def _page(name: str) -> str:
+    return (PAGES / name).read_text(encoding="utf-8")
+
+
+def test_main_text_ignores_navigation_and_footer() -> None:
+    bsr = main_text(_page("bsr_stars.html"), "https://www.bsr-stars.eu/innovation-express/", source="ie")
+    assert bsr.title == "BSR Innovation Express 2026 – BSR Stars"
+    assert bsr.text.startswith("The BSR Innovation Express is a joint call for proposals")
+    for boilerplate in ("Accept", "Latest news", "All rights reserved", "Smart Specialisation"):
+        assert boilerplate not in bsr.text
+    ufm = main_text(_page("ufm_funding.html"), "https://ufm.dk/en/funding", source="ie")
+    assert "Innovation Express" not in ufm.text  # only in the menu and the footer
+    assert len(bsr.content_hash) == 64 and bsr.content_hash != ufm.content_hash
+
+
+def test_a_page_announcing_the_call_becomes_a_record() -> None:
+    page = main_text(_page("bsr_stars.html"), "https://www.bsr-stars.eu/innovation-express/", source="ie")
+    record = record_for_page(page, "Innovation Express", "BSR Innovation Express", NOW)
+    assert record is not None
+    assert record.external_id == record.url == "https://www.bsr-stars.eu/innovation-express/"
+    assert (record.programme, record.status, record.type_of_action) == ("BSR Innovation Express",
+                                                                        "forthcoming", "IE")
+    assert record.opening_date == datetime(2026, 5, 3, 22, 0, tzinfo=UTC)  # 4 May 2026, CEST
+    assert [(d.at, d.time_assumed) for d in record.deadlines] == \
+        [(datetime(2026, 10, 15, 13, 0, tzinfo=UTC), False)]  # "14:00 CET" read literally (UTC+1)
+    ufm = main_text(_page("ufm_funding.html"), "https://ufm.dk/en/funding", source="ie")
+    assert record_for_page(ufm, "Innovation Express", "BSR Innovation Express", NOW) is None
+
+
+def test_watching_over_http_keeps_hashes_and_refreshes_the_call(server: LocalServer, engine) -> None:  # type: ignore[no-untyped-def]
+    content = {"bsr": _page("bsr_stars.html")}
+    server.route("GET", "/innovation-express/", lambda r: Reply(200, content["bsr"], HTML))
+    server.route("GET", "/en/funding", lambda r: Reply(200, _page("ufm_funding.html"), HTML))
+    server.route("GET", "/gone", lambda r: Reply(404, "not found"))
+    cfg = PageWatchSource(type="page_watch", pages=[
+        server.url("/innovation-express/?utm_source=newsletter"), server.url("/en/funding")])
+    adapter = PageWatchAdapter("innovation_express", cfg, BuildContext(None, None, engine=engine))
+    with httpx.Client() as client:
+        first = run_source(engine, adapter, client, NOW)
+        assert (first.outcome, first.seen, first.new, first.complete) == ("ok", 1, 1, True)
+        again = run_source(engine, adapter, client, NOW)
+        assert (again.new, again.changed, again.unchanged) == (0, 0, 1)
+        # the funder moves the deadline: the hash changes and the call is refreshed
+        content["bsr"] = content["bsr"].replace("15 October 2026", "22 October 2026")
+        later = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+        moved = run_source(engine, adapter, client, later)
+        assert moved.changed == 1
+    with Session(engine) as session:
+        pages = {p.url: p for p in session.exec(select(WatchedPage)).all()}
+        call = session.exec(select(Call).where(Call.source == "innovation_express")).one()
+    bsr_url = server.url("/innovation-express/")
+    assert set(pages) == {bsr_url, server.url("/en/funding")}
+    assert pages[bsr_url].changed_at == later and pages[bsr_url].checked_at == later
+    assert pages[server.url("/en/funding")].changed_at == NOW
+    assert call.url == bsr_url
+    assert call.deadline == datetime(2026, 10, 22, 13, 0, tzinfo=UTC)
+
+
+def test_an_unreadable_page_is_a_warning_and_nothing_closes(server: LocalServer, engine) -> None:  # type: ignore[no-untyped-def]
+    server.route("GET", "/innovation-express/", lambda r: Reply(200, _page("bsr_stars.html"), HTML))
+    cfg = PageWatchSource(type="page_watch", pages=[server.url("/innovation-express/"), server.url("/gone")])
+    with httpx.Client() as client:
+        result = PageWatchAdapter("ie", cfg, BuildContext(None, None, engine=engine)).fetch(client, NOW)
+    assert len(result.records) == 1
+    assert result.complete is False
+    assert result.warning is not None and "1 of 2 watched pages could not be read" in result.warning
+    assert "HTTP 404" in result.warning

@@ -1,0 +1,175 @@
+"""Source type ``page_watch``: funders' pages watched for a phrase, used for BSR Innovation Express.
+
+Each run fetches every page of the config, extracts its main text with trafilatura (navigation,
+menus, footers and sidebars are dropped, so a menu link "Innovation Express" does not count), and
+compares the text's SHA-256 with the one kept in ``watched_page``. A page whose main text mentions the
+watched phrase together with a call, a date or a deadline yields a call record for that page (external
+id = the page URL without tracking parameters) with the dates found in the text. Every run yields the
+record again, so the store refreshes it; a page that stops mentioning the call makes the run close it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from sqlmodel import select
+
+from pipeline.errors import ParseError, SourceError
+from pipeline.models import WatchedPage
+from watcher.dates import call_dates
+from watcher.euro_access_parse import clean_url
+from watcher.records import CallRecord, Deadline
+from watcher.sources import BuildContext, FetchResult, register
+from watcher.sources.feed import get_text
+
+log = logging.getLogger(__name__)
+MAX_TEXT = 20_000
+# words (en/da/de/sv/nb) that make a mention of the phrase a call rather than a passing reference
+CALL_WORDS = re.compile(r"\b(calls?|deadline|apply|applications?|opslag|ansøg\w*|frist\w*|utlysning\w*|"
+                        r"ausschreibung\w*|antrag\w*|ansök\w*|søknad\w*)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PageText:
+    url: str
+    title: str | None
+    text: str
+    content_hash: str
+
+
+def main_text(html: str, url: str, *, source: str) -> PageText:
+    """The page's main text (trafilatura) and its content hash. ParseError if there is none."""
+    import trafilatura
+
+    text = trafilatura.extract(html, url=url, include_comments=False, include_tables=True,
+                               favor_precision=True)
+    if not text or not text.strip():
+        raise ParseError(source, f"no readable main text in {url}; the page may need a browser or "
+                                 "have moved")
+    metadata = trafilatura.extract_metadata(html, default_url=url)
+    title = metadata.title if metadata is not None and metadata.title else None
+    normalised = "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
+    digest = hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+    return PageText(url=url, title=title, text=normalised[:MAX_TEXT], content_hash=digest)
+
+
+def mentions_call(text: str, phrase: str) -> bool:
+    """The phrase appears in the text together with a call word or a full date."""
+    if phrase.casefold() not in text.casefold():
+        return False
+    return bool(CALL_WORDS.search(text)) or bool(call_dates(text).deadlines)
+
+
+def record_for_page(page: PageText, phrase: str, programme: str | None, now: datetime) -> CallRecord | None:
+    """The call a watched page announces, or None when it does not mention one (pure)."""
+    if not mentions_call(page.text, phrase):
+        return None
+    dates = call_dates(page.text)
+    deadlines = tuple(Deadline(d.at, d.time_assumed) for d in dates.deadlines)
+    last = max((d.at for d in deadlines), default=None)
+    if last is not None and last < now:
+        status = "closed"
+    elif dates.opening is not None and dates.opening > now:
+        status = "forthcoming"
+    elif last is not None:
+        status = "open"
+    else:
+        status = "announced"
+    host = urlsplit(page.url).netloc.removeprefix("www.")
+    title = page.title or f"{phrase} ({host})"
+    return CallRecord(external_id=page.url, title=title, text=page.text, url=page.url, status=status,
+                      programme=programme, opening_date=dates.opening, deadlines=deadlines,
+                      type_of_action="IE" if "innovation express" in phrase.lower() else None,
+                      extra={"watched_phrase": phrase, "page_hash": page.content_hash})
+
+
+def remember(engine: Any, source: str, pages: list[PageText], now: datetime) -> list[str]:
+    """Store each page's hash and text in ``watched_page``; returns the URLs whose content changed."""
+    from pipeline.db import session_scope
+
+    changed = []
+    with session_scope(engine) as session:
+        rows = session.exec(select(WatchedPage).where(WatchedPage.source == source))
+        known = {row.url: row for row in rows}
+        for page in pages:
+            row = known.get(page.url)
+            if row is None:
+                row = WatchedPage(source=source, url=page.url, content_hash=page.content_hash, text=page.text,
+                                  checked_at=now, changed_at=now)
+                changed.append(page.url)
+            else:
+                if row.content_hash != page.content_hash:
+                    row.content_hash, row.text, row.changed_at = page.content_hash, page.text, now
+                    changed.append(page.url)
+                row.checked_at = now
+            session.add(row)
+    return changed
+
+
+class PageWatchAdapter:
+    type = "page_watch"
+
+    def __init__(self, name: str, cfg: Any, context: BuildContext | None = None) -> None:
+        self.name, self.cfg = name, cfg
+        self.url = cfg.pages[0] if len(cfg.pages) == 1 else None
+        self.engine = getattr(context, "engine", None)
+
+    def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
+        pages: list[PageText] = []
+        failures: list[str] = []
+        for raw_url in self.cfg.pages:
+            url = clean_url(raw_url)
+            try:
+                html = get_text(client, url, source=self.name, timeout=self.cfg.timeout_seconds)
+                pages.append(main_text(html, url, source=self.name))
+            except SourceError as exc:
+                failures.append(str(exc).removeprefix(f"source {self.name!r}: "))
+        if not pages and failures:
+            raise SourceError(self.name, f"no watched page could be read ({failures[0]})")
+        changed = remember(self.engine, self.name, pages, now) if self.engine is not None else []
+        if self.engine is None:
+            log.info("page_watch %s: no database given, page hashes are not kept", self.name)
+        records = [r for r in (record_for_page(p, self.cfg.phrase, self.cfg.programme, now) for p in pages)
+                   if r is not None]
+        warning = None
+        if failures:
+            warning = (f"{len(failures)} of {len(self.cfg.pages)} watched pages could not be read "
+                       f"(first: {failures[0]})")
+        return FetchResult(records=records, complete=not failures, warning=warning,
+                           extra={"pages": len(pages), "changed_pages": changed})
+
+
+    def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:
+        """Serve ``recording_dir/<source name>/<n>.html`` for the n-th page (from 1) of the config."""
+        folder = recording_dir / self.name
+        recorded = {}
+        for number, url in enumerate(self.cfg.pages, start=1):
+            path = folder / f"{number}.html"
+            if path.is_file():
+                target = httpx.URL(clean_url(url))
+                recorded[(target.host, target.path)] = path
+        if not recorded:
+            return None
+
+        def handle(request: httpx.Request) -> httpx.Response | None:
+            path = recorded.get((request.url.host, request.url.path))
+            if path is None:
+                return None
+            return httpx.Response(200, content=path.read_bytes(),
+                                  headers={"content-type": "text/html; charset=utf-8"})
+
+        return handle
+
+
+@register("page_watch")
+def build(name: str, cfg: Any, context: BuildContext) -> PageWatchAdapter:
+    return PageWatchAdapter(name, cfg, context)
