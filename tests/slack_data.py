@@ -76,7 +76,8 @@ def move_deadline(engine: Engine, call_id: int, new: datetime, at: datetime) -> 
     with session_scope(engine) as session:
         call = session.get(Call, call_id)
         assert call is not None
-        change = CallChange(call_id=call_id, field="deadlines", old=json.dumps(call.deadlines, sort_keys=True),
+        change = CallChange(call_id=call_id, field="deadlines",
+                            old=json.dumps(call.deadlines, sort_keys=True),
                             new=json.dumps(deadline(new), sort_keys=True), changed_at=at)
         call.deadline, call.deadlines = new, deadline(new)
         session.add(call)

@@ -210,4 +210,5 @@ def _args(request: Request) -> dict[str, Any]:
 
 
 def _json(data: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Reply:
-    return Reply(status, json.dumps(data), {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+    return Reply(status, json.dumps(data),
+                 {"Content-Type": "application/json; charset=utf-8", **(headers or {})})

@@ -36,9 +36,9 @@ def test_digest_blocks_exactly(engine) -> None:  # type: ignore[no-untyped-def]
     assert len(messages) == 1
     message = messages[0]
     assert message.channel == "#eu-fundraising"
-    assert message.text == ("Funding digest for GreenTech Cluster Denmark: 2 matching open calls, 1 new, 1 left "
-                            "out by the strategy rules · 1 change to calls we follow. Top: Floating offshore "
-                            "wind &lt;!channel&gt; &amp; grids; Offshore wind call 2")
+    assert message.text == ("Funding digest for GreenTech Cluster Denmark: 2 matching open calls, 1 new, "
+                            "1 left out by the strategy rules · 1 change to calls we follow. Top: "
+                            "Floating offshore wind &lt;!channel&gt; &amp; grids; Offshore wind call 2")
     link1 = "<https://ec.europa.eu/topic/1|Floating offshore wind &lt;!channel&gt; &amp; grids>"
     assert message.blocks == [
         {"type": "header", "text": {"type": "plain_text", "emoji": True,
@@ -49,8 +49,9 @@ def test_digest_blocks_exactly(engine) -> None:  # type: ignore[no-untyped-def]
         {"type": "section", "text": {"type": "mrkdwn", "text": "*Top 2 calls*"}},
         {"type": "section", "text": {"type": "mrkdwn", "text":
             f"*{link1}*\nHorizon Europe · HORIZON-CL5-2027-03-D3-01\n"
-            "Deadline 2026-09-23 17:00 Brussels time, 30 days left · budget €12.0M · up to €3.0M per project\n"
-            "funding rate 100% · success rate 16% · score 0.71 (Offshore wind and energy systems)\n"
+            "Deadline 2026-09-23 17:00 Brussels time, 30 days left · budget €12.0M · "
+            "up to €3.0M per project\nfunding rate 100% · success rate 16% · "
+            "score 0.71 (Offshore wind and energy systems)\n"
             "Why: offshore wind, hydrogen"}},
         {"type": "section", "text": {"type": "mrkdwn", "text":
             "*<https://ec.europa.eu/topic/2|Offshore wind call 2>*  :new:\n"
@@ -109,8 +110,8 @@ def test_long_digest_is_split_at_50_blocks_and_sections_stay_under_3000_chars(en
 
 def test_empty_digest_still_says_so() -> None:
     data = DigestData(channel="#x", organisation="Org", period_start=NOW - timedelta(days=7), period_end=NOW,
-                      timezone="Europe/Copenhagen", matching=0, new=0, filtered_by_rules=0, top=[], changes=[],
-                      applications=[])
+                      timezone="Europe/Copenhagen", matching=0, new=0, filtered_by_rules=0, top=[],
+                      changes=[], applications=[])
     (message,) = build_digest(data)
     assert message.blocks[2] == {"type": "section", "text": {
         "type": "mrkdwn", "text": "_No open call matches the strategy above the channel's minimum score._"}}

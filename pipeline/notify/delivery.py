@@ -56,6 +56,7 @@ MIN_INTERVAL = 1.0
 MAX_ATTEMPTS = 5  # over all runs; then the row stays failed and is reported
 POSTS_PER_RUN = 3  # attempts within one run after ambiguous failures
 EVENT_TYPE = "fundradar_delivery"
+HISTORY_PAGES = 5  # newest messages searched for an interrupted post's key (200 per page)
 BASELINE_KEY = "baseline"
 RETRY_STATUSES = ("pending", "sending", "failed")
 
@@ -166,14 +167,16 @@ class BotSender:
                 raise DeliveryError(f"channel {channel} not found; check the name and invite the bot")
 
     def find(self, channel: str, key: str, since: datetime) -> str | None:
-        """The ``ts`` of a message in ``channel`` since ``since`` that carries ``key``, or None."""
+        """The ``ts`` of a recent message in ``channel`` that carries ``key``, or None.
+
+        ``since`` is not used as ``oldest``: fundradar's clock may be frozen (``--as-of``) while Slack's
+        timestamps are real, so the newest :data:`HISTORY_PAGES` pages are searched instead."""
         try:
             cid = self.channel_id(channel)
             cursor = None
-            while True:
+            for _page in range(HISTORY_PAGES):
                 page = self._reader.conversations_history(
-                    channel=cid, oldest=f"{since.timestamp():.6f}", include_all_metadata=True, limit=200,
-                    cursor=cursor)
+                    channel=cid, include_all_metadata=True, limit=200, cursor=cursor)
                 for item in page.get("messages", []):
                     metadata = item.get("metadata") or {}
                     if metadata.get("event_type") == EVENT_TYPE and \
@@ -181,7 +184,8 @@ class BotSender:
                         return item.get("ts")
                 cursor = (page.get("response_metadata") or {}).get("next_cursor")
                 if not cursor:
-                    return None
+                    break
+            return None
         except SlackApiError as exc:
             error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
             raise DeliveryError(f"cannot read the history of {channel} to check for an earlier post "
