@@ -204,9 +204,7 @@ def follow_call_deadlines(session: Session, now: datetime) -> list[DeadlineMove]
         app.deadline_flagged = True
         app.updated_at = now
         session.add(app)
-        _event(session, app, now, "fundradar", f"call #{call.id} deadline moved: {_fmt(old)} -> "
-                                               f"{_fmt(current)} (Brussels); acknowledge with "
-                                               f"`fundradar applications ack {app.id}`")
+        _event(session, app, now, "fundradar", f"call deadline moved: {_fmt(old)} -> {_fmt(current)}")
         moves.append(DeadlineMove(app.id, call.id, old, current, app.deadline_sequence))  # type: ignore[arg-type]
     return moves
 

@@ -7,6 +7,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
 from sqlmodel import Session
 
 from classifiers.funding import FundingRules
@@ -147,7 +150,7 @@ def show_cmd(
 
     def line(label: str, value: Any) -> None:
         if value not in (None, ""):
-            out.print(f"{label + ':':<11}{value}", markup=False, highlight=False)
+            out.print(f"{label + ':' if label else '':<11}{value}", markup=False, highlight=False)
 
     out.print(f"Application #{data['id']}: {data['idea']}", markup=False, highlight=False)
     line("Call", f"#{data['call_id']} {data['topic_id'] or data['call']}")
@@ -160,9 +163,9 @@ def show_cmd(
     deadline = fmt_datetime(data["deadline"])
     if data["days_left"] is not None:
         deadline += f" Brussels ({data['days_left']} days left)"
-    if data["deadline_flagged"]:
-        deadline += f" MOVED: acknowledge with `fundradar applications ack {data['id']}`"
     line("Deadline", deadline)
+    if data["deadline_flagged"]:
+        line("", f"MOVED: see History; run `fundradar applications ack {data['id']}`")
     if data["consortium"]:
         out.print("Consortium:", markup=False)
         for m in data["consortium"]:
@@ -171,10 +174,14 @@ def show_cmd(
     for warning in data["warnings"]:
         out.print(f"Warning: {warning}", markup=False, highlight=False)
     out.print("History:", markup=False)
+    history = Table(show_header=False, show_edge=False, box=None, pad_edge=False, padding=(0, 1))
+    for column in ("when", "by", "what"):
+        history.add_column(column, no_wrap=column != "what", overflow="fold")
     for e in data["events"]:
         change = f"{e['from_status'] or '-'} -> {e['to_status']}" if e["to_status"] else ""
         text = "; ".join(x for x in (change, e["note"]) if x)
-        out.print(f"  {fmt_datetime(e['at'])} {e['by']}: {text}", markup=False, highlight=False)
+        history.add_row(fmt_datetime(e["at"]), e["by"] or "", Text(text))
+    out.print(Padding(history, (0, 0, 0, 2), expand=False))
 
 
 @applications_app.command("move")
