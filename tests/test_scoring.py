@@ -1,0 +1,193 @@
+"""Incremental scoring into Score/Verdict, the refit threshold, marks, and `calls mark` / `calls why`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from classifiers.scoring import REFIT_FRACTION, score_pending
+from pipeline.config import DEFAULT_STRATEGY, load_config
+from pipeline.db import session_scope
+from pipeline.models import Call, Mark, Score, ScoringModel, Verdict
+
+NOW = datetime(2026, 8, 22, 9, 0, tzinfo=UTC)
+CONFIG = ["--config", str(DEFAULT_STRATEGY), "--as-of", "2026-08-22T09:00+00:00"]
+TEXTS = [
+    ("Offshore wind farms and energy islands", "Floating offshore wind turbines connected to energy islands "
+     "and the electricity grid; power-to-X with green hydrogen."),
+    ("Zero-emission vessels for short-sea shipping", "Green shipping in ports: alternative fuels for "
+     "zero-emission vessels and waterborne transport."),
+    ("Alternative proteins from fermentation", "Food systems and agriculture: precision fermentation and "
+     "bio-based products in a biorefinery."),
+    ("Robotics and artificial intelligence in manufacturing", "Digital twins, data spaces and AI for "
+     "robotics on the factory floor."),
+    ("Military vessels and weapons", "Shipping of weapons on military vessels."),
+]
+
+
+def add_calls(engine: Any, texts: list[tuple[str, str]], start: int = 0) -> list[int]:
+    ids = []
+    with session_scope(engine) as session:
+        for number, (title, text) in enumerate(texts, start):
+            call = Call(source="eu_ft", external_id=f"ref-{number}", topic_id=f"HORIZON-CL5-2027-0{number}",
+                        programme="Horizon Europe", title=title, text=text,
+                        type_of_action="HORIZON  Research and Innovation Actions", max_contribution=3e6,
+                        deadlines=[{"at": "2027-01-20T16:00:00+00:00", "time_assumed": False}],
+                        first_seen=NOW, last_seen=NOW)
+            session.add(call)
+            session.flush()
+            ids.append(call.id)
+    return ids
+
+
+def scores(engine: Any, area: str) -> dict[int, Score]:
+    with Session(engine) as session:
+        return {s.call_id: s for s in session.exec(select(Score).where(Score.focus_area == area))}
+
+
+def test_first_run_scores_everything_and_stores_explanations(engine: Any) -> None:
+    config = load_config(DEFAULT_STRATEGY)
+    ids = add_calls(engine, TEXTS)
+    result = score_pending(engine, config, NOW)
+    assert (result.refitted, result.reason, result.scored_calls, result.verdicts) == (True, "first fit", 5, 5)
+    energy = scores(engine, "offshore_energy")
+    assert max(energy, key=lambda i: energy[i].score) == ids[0]
+    terms = [e["term"] for e in energy[ids[0]].explanation]
+    assert "energy island" in terms and all(0 < e["weight"] <= 1 for e in energy[ids[0]].explanation)
+    maritime = scores(engine, "green_maritime")
+    assert maritime[ids[4]].score == 0.0
+    assert maritime[ids[4]].explanation == [{"term": "military vessels", "weight": 0.0, "excluded": True}]
+    assert maritime[ids[1]].score > 0.1
+    with Session(engine) as session:
+        verdict = session.exec(select(Verdict).where(Verdict.call_id == ids[0])).one()
+    assert verdict.passed and verdict.expected_value == round(0.164 * 3e6, 2)
+    assert verdict.priority > 0
+
+
+def test_only_new_and_changed_calls_are_rescored(engine: Any) -> None:
+    config = load_config(DEFAULT_STRATEGY)
+    ids = add_calls(engine, TEXTS * 4)  # 20 calls: one changed call stays under the 10 % refit threshold
+    first = score_pending(engine, config, NOW)
+    later = NOW + timedelta(hours=1)
+    assert score_pending(engine, config, later).reason == "up to date"
+    with session_scope(engine) as session:
+        call = session.get(Call, ids[2])
+        call.text += " Offshore wind for food."
+        session.add(call)
+    result = score_pending(engine, config, later)
+    assert (result.refitted, result.reason, result.scored_calls) == (False, "incremental", 1)
+    assert result.model_version == first.model_version
+    energy = scores(engine, "offshore_energy")
+    assert {i for i, s in energy.items() if s.computed_at == later} == {ids[2]}
+    assert energy[ids[2]].score > 0
+    with Session(engine) as session:
+        assert session.exec(select(ScoringModel)).one().drift == 1
+        assert session.exec(select(sa.func.count()).select_from(Verdict)).one() == 20
+
+
+def test_refit_when_more_than_ten_percent_changed(engine: Any) -> None:
+    config = load_config(DEFAULT_STRATEGY)
+    add_calls(engine, TEXTS * 4)
+    score_pending(engine, config, NOW)
+    new = int(REFIT_FRACTION * 20)  # 2 new calls: exactly 10 %, still incremental
+    add_calls(engine, TEXTS[:new], start=100)
+    assert score_pending(engine, config, NOW).reason == "incremental"
+    add_calls(engine, TEXTS[:1], start=200)  # 3 since the fit: more than 10 %
+    result = score_pending(engine, config, NOW)
+    assert result.refitted and result.scored_calls == 23
+    assert result.reason == "more than 10% of the calls new or changed since the last fit"
+    with Session(engine) as session:
+        model = session.exec(select(ScoringModel)).one()
+        assert (model.corpus_size, model.drift) == (23, 0)
+
+
+def test_marks_change_the_queries(engine: Any) -> None:
+    config = load_config(DEFAULT_STRATEGY)
+    ids = add_calls(engine, TEXTS)
+    score_pending(engine, config, NOW)
+    before = scores(engine, "offshore_energy")[ids[3]].score
+    with session_scope(engine) as session:
+        session.add(Mark(call_id=ids[3], strategy="greentech-dk", focus_area="offshore_energy",
+                         label="relevant", marked_at=NOW))
+    result = score_pending(engine, config, NOW)
+    assert result.refitted and result.reason == "focus areas or marks changed"
+    assert scores(engine, "offshore_energy")[ids[3]].score > before
+
+
+def test_calls_mark(cli: Any, engine: Any) -> None:
+    ids = add_calls(engine, TEXTS)
+    result = cli(*CONFIG, "calls", "mark", str(ids[0]), "relevant", "--focus", "offshore_energy")
+    assert result.exit_code == 0
+    assert result.output == (f"Marked call {ids[0]} relevant for offshore_energy; run `fundradar score` "
+                             "to update the rankings.\n")
+    result = cli(*CONFIG, "calls", "mark", "ref-1", "irrelevant")
+    assert result.exit_code == 0
+    assert result.output == (f"Marked call {ids[1]} irrelevant for every focus area; run `fundradar score` "
+                             "to update the rankings.\n")
+    with Session(engine) as session:
+        marks = session.exec(select(Mark).order_by(Mark.id)).all()
+    assert [(m.call_id, m.focus_area, m.label) for m in marks] == [
+        (ids[0], "offshore_energy", "relevant"), (ids[1], None, "irrelevant")]
+
+
+def test_calls_mark_errors(cli: Any, engine: Any) -> None:
+    add_calls(engine, TEXTS)
+    result = cli(*CONFIG, "calls", "mark", "999", "relevant")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: no call with id '999'; see `fundradar calls list`\n"
+    result = cli(*CONFIG, "calls", "mark", "1", "maybe")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: unknown mark 'maybe'; use relevant or irrelevant\n"
+    result = cli(*CONFIG, "calls", "mark", "1", "relevant", "--focus", "space")
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: unknown focus area 'space'; the strategy has offshore_energy, "
+                             "green_maritime, food_bio, digital_industry\n")
+
+
+def test_calls_why(cli: Any, engine: Any) -> None:
+    ids = add_calls(engine, TEXTS)
+    result = cli(*CONFIG, "calls", "why", str(ids[4]))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"Call {ids[4]}: Military vessels and weapons"
+    assert lines[1] == "Focus areas (greentech-dk):"
+    assert lines[3] == "  green_maritime    0.000  excluded: contains 'military vessels'"
+    assert lines[6:] == [
+        "Rules: passed",
+        "  passed   success_rate     Horizon Europe success rate 16.4 % ≥ minimum 10 %",
+        "  passed   funding_rate     funding rate 100 % (Horizon Europe RIA rate) ≥ minimum 50 %",
+        "  passed   deadline         21.6 weeks to the deadline 2027-01-20 ≥ minimum 6 weeks",
+        "  passed   action_type      type of action RIA is in RIA, IA, CSA, INTERREG, IE",
+        "  passed   budget           maximum contribution EUR 3,000,000 within EUR 50,000 to EUR 15,000,000",
+        "  passed   eligible_country Horizon Europe is open to EU/EEA countries; DK is one",
+        "Expected value: EUR 492,000; priority 0.000",
+    ]
+    result = cli(*CONFIG, "calls", "why", str(ids[0]), "--json")
+    assert result.exit_code == 0
+    import json
+
+    data = json.loads(result.output)
+    energy = data["focus_areas"][0]
+    assert energy["focus_area"] == "offshore_energy" and energy["score"] > 0
+    assert "energy island" in [t["term"] for t in energy["terms"]]
+    assert [r["rule"] for r in data["rules"]] == ["success_rate", "funding_rate", "deadline", "action_type",
+                                                   "budget", "eligible_country"]
+
+
+def test_calls_why_unknown_id(cli: Any, engine: Any) -> None:
+    result = cli(*CONFIG, "calls", "why", "42")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: no call with id '42'; see `fundradar calls list`\n"
+
+
+def test_score_command(cli: Any, engine: Any) -> None:
+    add_calls(engine, TEXTS)
+    result = cli(*CONFIG, "score")
+    assert result.exit_code == 0
+    assert result.output == ("Scored 5 of 5 calls against 4 focus areas of greentech-dk (first fit); "
+                             "rules applied to 5 calls.\n")
+    result = cli(*CONFIG, "score", "--json")
+    assert result.exit_code == 0 and '"reason": "up to date"' in result.output
