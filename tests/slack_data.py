@@ -36,9 +36,10 @@ def add_call(engine: Engine, n: int, *, title: str | None = None, score: float =
     seen = first_seen or NOW - timedelta(days=30)
     call = Call(source="eu_ft", external_id=f"REF-{n}", programme="Horizon Europe",
                 topic_id=f"HORIZON-CL5-2027-03-D3-{n:02d}", title=title or f"Offshore wind call {n}",
-                url=url if url is not None else f"https://ec.europa.eu/topic/{n}", status="open",
+                url=url if url is not None else f"https://ec.europa.eu/topic/{n}",
                 deadline=due, deadlines=deadline(due), budget=12_000_000, max_contribution=3_000_000,
-                funding_rate=1.0, type_of_action="RIA", first_seen=seen, last_seen=seen, **fields)
+                funding_rate=1.0, type_of_action="RIA", first_seen=seen, last_seen=seen,
+                **{"status": "open", **fields})
     with session_scope(engine) as session:
         session.add(call)
         session.flush()

@@ -1,0 +1,116 @@
+"""Alerts: new calls above a focus area's threshold, changes to followed calls, reminders; each once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from pipeline.notify.delivery import Pacer
+from pipeline.notify.jobs import send_alerts
+from tests.slack_data import (
+    NOW,
+    TOKEN,
+    add_application,
+    add_call,
+    change_status,
+    loaded,
+    move_deadline,
+)
+from tests.slack_server import SlackServer
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackServer]:
+    with SlackServer(token=TOKEN) as server:
+        yield server
+
+
+def _run(engine, slack, at):  # type: ignore[no-untyped-def]
+    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
+    return send_alerts(engine, loaded(), at, environ=env, pacer=Pacer(sleep=lambda s: None))
+
+
+def test_first_run_marks_existing_calls_as_seen_then_alerts_new_ones_once(engine, slack) -> None:  # type: ignore[no-untyped-def]
+    for n in range(1, 6):
+        add_call(engine, n, score=0.8)  # already in the database when Slack is set up
+    assert _run(engine, slack, NOW) == []
+    assert slack.messages == []
+    later = NOW + timedelta(hours=1)
+    new = add_call(engine, 10, title="Hydrogen valleys <!here>", score=0.36, first_seen=later, days=70)
+    add_call(engine, 11, score=0.45, area="green_maritime", first_seen=later)  # below that area's 0.5
+    add_call(engine, 12, score=0.9, first_seen=later, passed=False)  # the strategy rules turn it down
+    add_call(engine, 13, score=0.9, first_seen=later, status="closed")
+    outcomes = _run(engine, slack, later + timedelta(minutes=5))
+    assert [(o.key, o.status) for o in outcomes] == [(f"alert:new:{new}", "sent")]
+    (posted,) = slack.messages
+    assert posted.raw["text"] == "New call for Offshore wind and energy systems: Hydrogen valleys &lt;!here&gt;"
+    assert posted.raw["blocks"] == [
+        {"type": "section", "text": {"type": "mrkdwn", "text":
+            ":rotating_light: *New call for Offshore wind and energy systems* (score 0.36)\n"
+            "*<https://ec.europa.eu/topic/10|Hydrogen valleys &lt;!here&gt;>*\n"
+            "Horizon Europe · deadline 2026-11-02 16:00 Brussels time (70 days left) · budget €12.0M\n"
+            "Why: offshore wind, hydrogen"}},
+        {"type": "context", "elements": [{"type": "mrkdwn",
+                                          "text": f"fundradar · `fundradar calls show {new}`"}]},
+    ]
+    assert _run(engine, slack, later + timedelta(hours=2)) == []
+    assert len(slack.messages) == 1
+
+
+def test_deadline_move_and_withdrawal_of_followed_calls(engine, slack) -> None:  # type: ignore[no-untyped-def]
+    followed = add_call(engine, 1)
+    withdrawn = add_call(engine, 2)
+    other = add_call(engine, 3)
+    closed = add_call(engine, 4)
+    for call in (followed, withdrawn, closed):
+        add_application(engine, call)
+    _run(engine, slack, NOW)  # baseline
+    at = NOW + timedelta(hours=3)
+    change = move_deadline(engine, followed, NOW + timedelta(days=20, hours=9), at)
+    gone = change_status(engine, withdrawn, "withdrawn", at)
+    move_deadline(engine, other, NOW + timedelta(days=20), at)  # nobody follows it
+    change_status(engine, closed, "closed", at)  # closing is not an alert
+    outcomes = _run(engine, slack, at + timedelta(minutes=1))
+    assert [o.key for o in outcomes] == [f"alert:change:{change}", f"alert:change:{gone}"]
+    texts = [m.raw["blocks"][0]["text"]["text"] for m in slack.messages]
+    assert texts[0] == (":warning: *Deadline moved* for a call we follow\n"
+                        "*<https://ec.europa.eu/topic/1|Offshore wind call 1>*\n"
+                        "Deadline moved: 2026-10-23 17:00 → 2026-09-13 17:00 (Brussels time)\n"
+                        "Followed by application #1 (Floating wind O&amp;M robots), owner Mette")
+    assert texts[1].startswith(":warning: *Call withdrawn* for a call we follow\n")
+    assert "The call is now *withdrawn* (was open)" in texts[1]
+    assert _run(engine, slack, at + timedelta(hours=1)) == []
+
+
+def test_reminders_at_14_7_2_days_most_urgent_only_and_once(engine, slack) -> None:  # type: ignore[no-untyped-def]
+    soon = add_call(engine, 1, days=10)  # deadline 10 days ahead at NOW
+    urgent = add_call(engine, 2, days=1)
+    done = add_call(engine, 3, days=5)
+    first = add_application(engine, soon)
+    second = add_application(engine, urgent, idea="Port electrification")
+    add_application(engine, done, status="submitted")
+    outcomes = _run(engine, slack, NOW)
+    assert [o.key for o in outcomes] == [f"reminder:{first}:20260903T1500:14",
+                                         f"reminder:{second}:20260825T1500:2"]
+    assert slack.messages[1].raw["blocks"][0]["text"]["text"] == (
+        ":alarm_clock: *1 day left* for application #2 (Port electrification): _writing_\n"
+        "*<https://ec.europa.eu/topic/2|Offshore wind call 2>*\n"
+        "Deadline 2026-08-25 17:00 Brussels time · owner Mette")
+    assert _run(engine, slack, NOW + timedelta(days=1)) == []
+    outcomes = _run(engine, slack, NOW + timedelta(days=4))  # 6 days left
+    assert [o.key for o in outcomes] == [f"reminder:{first}:20260903T1500:7"]
+    assert len(slack.messages) == 3
+
+
+def test_dry_run_and_no_slack_write_nothing(engine) -> None:  # type: ignore[no-untyped-def]
+    add_application(engine, add_call(engine, 1, days=3))
+    for kwargs in ({"dry_run": True, "environ": {"SLACK_BOT_TOKEN": TOKEN}}, {"environ": {}}):
+        outcomes = send_alerts(engine, loaded(), NOW, **kwargs)  # type: ignore[arg-type]
+        assert [o.status for o in outcomes] in (["dry run"], ["terminal"])
+    from sqlmodel import Session, select
+
+    from pipeline.models import SlackDelivery
+    with Session(engine) as session:
+        assert session.exec(select(SlackDelivery)).all() == []
