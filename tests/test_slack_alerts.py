@@ -45,7 +45,8 @@ def test_first_run_marks_existing_calls_as_seen_then_alerts_new_ones_once(engine
     outcomes = _run(engine, slack, later + timedelta(minutes=5))
     assert [(o.key, o.status) for o in outcomes] == [(f"alert:new:{new}", "sent")]
     (posted,) = slack.messages
-    assert posted.raw["text"] == "New call for Offshore wind and energy systems: Hydrogen valleys &lt;!here&gt;"
+    assert posted.raw["text"] == \
+        "New call for Offshore wind and energy systems: Hydrogen valleys &lt;!here&gt;"
     assert posted.raw["blocks"] == [
         {"type": "section", "text": {"type": "mrkdwn", "text":
             ":rotating_light: *New call for Offshore wind and energy systems* (score 0.36)\n"
