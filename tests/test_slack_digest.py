@@ -123,5 +123,5 @@ def test_withdrawn_change_and_terminal_rendering() -> None:
                       timezone="Europe/Copenhagen", matching=0, new=0, filtered_by_rules=0, top=[],
                       changes=[change], applications=[])
     text = render_terminal(build_digest(data))
-    assert "• Call & co (https://x.org/1): *withdrawn* (was open)" in text
+    assert "• Call & co (https://x.org/1): withdrawn (was open)" in text
     assert text.startswith("── #x ")

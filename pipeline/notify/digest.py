@@ -412,6 +412,7 @@ def render_terminal(messages: Sequence[SlackMessage]) -> str:
 
 
 def _plain(mrkdwn: str) -> str:
-    """mrkdwn shown as text: links as "label (url)", entities decoded."""
+    """mrkdwn shown as text: links as "label (url)", *bold* markers dropped, entities decoded."""
+    mrkdwn = re.sub(r"\*([^*\n]+)\*", r"\1", mrkdwn)
     text = re.sub(r"<([^|>]+)\|([^>]*)>", lambda m: f"{m.group(2)} ({m.group(1)})", mrkdwn)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -1,0 +1,128 @@
+"""``fundradar digest`` and ``fundradar alerts`` end to end: terminal, dry run, Slack, errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import Session, select
+
+from pipeline.models import SlackDelivery
+from tests.slack_data import CONFIG, NOW, TOKEN, add_application, add_call
+from tests.slack_server import SlackServer
+
+ARGS = ["--config", str(CONFIG), "--as-of", NOW.isoformat()]
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackServer]:
+    with SlackServer(token=TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def data(engine) -> int:  # type: ignore[no-untyped-def]
+    return add_call(engine, 1, title="Offshore wind <!channel>", score=0.7)
+
+
+def _rows(engine) -> list[SlackDelivery]:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        return list(session.exec(select(SlackDelivery)))
+
+
+def test_digest_without_slack_goes_to_the_terminal(cli, engine, data) -> None:  # type: ignore[no-untyped-def]
+    result = cli(*ARGS, "digest", "--channel", "energy-projects", env={})
+    assert result.exit_code == 0
+    assert result.stderr == "No Slack token or webhook in the environment; showing the messages here.\n"
+    assert result.stdout == (
+        "── #energy-projects ────────────────────────────────────────────\n"
+        "FUNDING DIGEST FOR GREENTECH CLUSTER DENMARK\n"
+        "23 Aug 2026 08:00 – 24 Aug 2026 08:00 (Europe/Copenhagen) · 1 matching open call, 0 new · "
+        "0 changes to calls we follow · deadlines in Brussels time (Europe/Brussels)\n"
+        "Top call\n"
+        "\n"
+        "Offshore wind <!channel> (https://ec.europa.eu/topic/1)\n"
+        "Horizon Europe · HORIZON-CL5-2027-03-D3-01\n"
+        "Deadline 2026-10-23 17:00 Brussels time, 60 days left · budget €12.0M · up to €3.0M per project\n"
+        "funding rate 100% · success rate 16% · score 0.70 (Offshore wind and energy systems)\n"
+        "Why: offshore wind, hydrogen\n")
+    assert _rows(engine) == []
+
+
+def test_dry_run_json_prints_block_kit_and_sends_nothing(cli, engine, data, slack) -> None:  # type: ignore[no-untyped-def]
+    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
+    result = cli(*ARGS, "digest", "--dry-run", "--json", env=env)
+    assert (result.exit_code, result.stderr) == (0, "")
+    outcomes = json.loads(result.stdout)
+    assert [(o["channel"], o["status"]) for o in outcomes] == [("#eu-fundraising", "dry run"),
+                                                                 ("#energy-projects", "dry run")]
+    assert outcomes[0]["blocks"][0] == {"type": "header", "text": {
+        "type": "plain_text", "text": "Funding digest for GreenTech Cluster Denmark", "emoji": True}}
+    assert "&lt;!channel&gt;" in outcomes[0]["blocks"][3]["text"]["text"]
+    assert slack.messages == [] and slack.calls == []
+    assert _rows(engine) == []
+
+
+def test_digest_posts_to_slack_and_never_shows_the_token(cli, engine, data, slack, caplog) -> None:  # type: ignore[no-untyped-def]
+    caplog.set_level(logging.DEBUG)
+    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
+    result = cli(*ARGS, "-vv", "digest", "--channel", "#eu-fundraising", env=env)
+    assert result.exit_code == 0
+    assert result.stdout == ("Status  Channel          Message                                   Error\n"
+                             "sent    #eu-fundraising  digest:#eu-fundraising:20260824T0600:1/1       \n")
+    assert len(slack.posted_to("#eu-fundraising")) == 1
+    assert TOKEN not in result.stdout + result.stderr + caplog.text
+    # run again: already sent (the same key), nothing is posted twice
+    result = cli(*ARGS, "digest", "--channel", "#eu-fundraising", env=env)
+    assert (result.exit_code, result.stderr) == (0, "No digest to send.\n")
+    assert len(slack.messages) == 1
+
+
+def test_digest_refused_by_slack_exits_1_and_is_kept_for_the_next_run(cli, engine, data, slack) -> None:  # type: ignore[no-untyped-def]
+    env = {"SLACK_BOT_TOKEN": "xoxb-wrong", "SLACK_API_URL": slack.api_url}
+    result = cli(*ARGS, "digest", "--channel", "#eu-fundraising", env=env)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        "Error: 1 of 1 Slack messages not sent (Slack refused the message for #eu-fundraising: invalid_auth; "
+        "check the bot token in the environment); they are retried on the next run")
+    assert [r.status for r in _rows(engine) if r.kind == "digest"] == ["failed"]
+    env["SLACK_BOT_TOKEN"] = TOKEN
+    result = cli(*ARGS, "digest", "--channel", "#eu-fundraising", env=env)
+    assert result.exit_code == 0
+    assert [r.status for r in _rows(engine) if r.kind == "digest"] == ["sent"]
+    assert len(slack.messages) == 1
+
+
+def test_unknown_channel_is_a_usage_error(cli, data) -> None:  # type: ignore[no-untyped-def]
+    result = cli(*ARGS, "digest", "--channel", "#nope", env={})
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == ("Error: no digest is configured for channel '#nope'; the strategy has "
+                             "#eu-fundraising, #energy-projects (slack.digests)\n")
+
+
+def test_alerts_dry_run_and_webhook(cli, engine, data, slack) -> None:  # type: ignore[no-untyped-def]
+    add_application(engine, data)
+    other = add_call(engine, 2, days=2)
+    add_application(engine, other, idea="Port electrification")
+    result = cli(*ARGS, "alerts", "--dry-run", env={})
+    assert result.exit_code == 0
+    assert result.stdout == (
+        "── #eu-fundraising ─────────────────────────────────────────────\n"
+        ":alarm_clock: 2 days left for application #2 (Port electrification): _writing_\n"
+        "Offshore wind call 2 (https://ec.europa.eu/topic/2)\n"
+        "Deadline 2026-08-26 17:00 Brussels time · owner Mette\n")
+    result = cli(*ARGS, "alerts", env={"SLACK_WEBHOOK_URL": slack.webhook_url})
+    assert result.exit_code == 0
+    assert [m.via for m in slack.messages] == ["webhook"]
+    assert cli(*ARGS, "alerts", env={"SLACK_WEBHOOK_URL": slack.webhook_url}).stderr == "No alerts to send.\n"
+
+
+def test_alerts_without_alert_config_is_a_config_error(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "strategy.yaml"
+    config.write_text(CONFIG.read_text().split("  alerts:")[0], encoding="utf-8")
+    result = cli("--config", str(config), "alerts", env={})
+    assert result.exit_code == 2
+    assert result.stderr == (f"Error: {config}: slack: no alerts configured; add slack.alerts with a "
+                             "channel, e.g. alerts: {channel: '#eu-funding'}\n")
