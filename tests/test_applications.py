@@ -178,3 +178,25 @@ def test_moved_call_deadline_is_flagged_until_acknowledged(engine: Engine) -> No
         app = session.get(Application, app_id)
         assert app is not None and not app.deadline_flagged and app.deadline_sequence == 1
         assert app.known_deadline == brussels("2026-10-29T12:00")
+
+
+@pytest.mark.postgres
+def test_workflow_and_deadline_on_postgresql(pg_url: str) -> None:
+    from pipeline.db import open_database
+
+    engine = open_database(pg_url)
+    try:
+        ids = seed(engine)
+        with session_scope(engine) as session:
+            app_id = apps.create_application(session, idea_id=ids["idea"], call_key=str(ids["bsr"]),
+                                             now=NOW, by="anna", members=[str(ids["rise"])]).id
+            apps.move(session, app_id, "consortium", NOW, by="anna")
+        sync(engine, "euro_access", [bsr_call("2026-10-29T12:00")], NOW + timedelta(days=1))
+        with session_scope(engine) as session:
+            assert [m.sequence for m in apps.follow_call_deadlines(session, NOW + timedelta(days=1))] == [1]
+        with Session(engine) as session:
+            app = session.get(Application, app_id)
+            assert app is not None and app.deadline_flagged and app.status == "consortium"
+            assert [role for _, role in apps.members(session, app)] == ["partner"]
+    finally:
+        engine.dispose()
