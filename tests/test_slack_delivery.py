@@ -233,3 +233,27 @@ def test_token_never_appears_in_logs(engine, slack, caplog) -> None:  # type: ig
     assert slack.messages
     assert TOKEN not in caplog.text
     assert "secret-token" not in caplog.text
+
+
+def test_long_digest_is_sent_as_two_messages_within_slack_limits(engine, slack) -> None:  # type: ignore[no-untyped-def]
+    from tests.slack_data import add_application, move_deadline
+
+    for n in range(1, 46):
+        cid = add_call(engine, n, title="Long title " * 60, score=0.5, days=20 + n)
+        add_application(engine, cid, idea=f"Idea {n}")
+        move_deadline(engine, cid, NOW + timedelta(days=90), NOW - timedelta(days=1))
+    config = loaded()
+    digests = [config.strategy.slack.digests[0].model_copy(update={"top": 45})]
+    slack_config = config.strategy.slack.model_copy(update={"digests": digests})
+    config = type(config)(config.strategy.model_copy(update={"slack": slack_config}), config.funding_rules,
+                          config.strategy_path)
+    fake = FakeSleep()
+    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
+    pacer = Pacer(clock=fake.clock, sleep=fake.sleep)
+    outcomes = send_digests(engine, config, NOW, environ=env, pacer=pacer)
+    assert [(o.key, o.status) for o in outcomes] == [("digest:#eu-fundraising:20260824T0600:1/2", "sent"),
+                                                     ("digest:#eu-fundraising:20260824T0600:2/2", "sent")]
+    assert [len(m.raw["blocks"]) for m in slack.messages] == [50, 10]
+    assert fake.sleeps == [1.0]
+    assert all(len(b["text"]["text"]) <= 3000 for m in slack.messages for b in m.raw["blocks"]
+               if b["type"] == "section")
