@@ -80,6 +80,8 @@ def send_digests(engine: Engine, loaded_config: LoadedConfig, now: datetime, *, 
     sender = None if dry_run else make_sender(strategy.slack, environ)
     if sender is not None:
         baseline(engine, now)
+    elif not dry_run:
+        _no_slack(strategy)
     outcomes: list[Outcome] = []
     for item in channels:
         if sender is not None and due(engine, ("digest",), [item.channel]):
@@ -111,6 +113,8 @@ def send_alerts(engine: Engine, loaded_config: LoadedConfig, now: datetime, *, d
         log.info("no alerts configured (slack.alerts in %s)", loaded_config.strategy_path)
         return []
     sender = None if dry_run else make_sender(strategy.slack, environ)
+    if sender is None and not dry_run:
+        _no_slack(strategy)
     since, _created = baseline(engine, now, create=sender is not None)
     with Session(engine) as session:
         alerts = collect_alerts(session, strategy, config.channel, config.reminder_days, now, since)
@@ -121,6 +125,11 @@ def send_alerts(engine: Engine, loaded_config: LoadedConfig, now: datetime, *, d
         return [Outcome(a.key, config.channel, a.kind, status, a.message) for a in fresh]
     register(engine, fresh, now)
     return _send(engine, sender, ("alert", "reminder"), now, None, pacer)
+
+
+def _no_slack(strategy: Strategy) -> None:
+    log.info("neither %s nor %s is set: nothing is sent to Slack", strategy.slack.token_env,
+             strategy.slack.webhook_env)
 
 
 def _send(engine: Engine, sender: Sender, kinds: Sequence[str], now: datetime,
