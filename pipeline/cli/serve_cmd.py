@@ -1,0 +1,94 @@
+"""``fundradar serve`` (the scheduler) and ``fundradar sources status`` (how each source is doing)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Any
+
+import typer
+
+from pipeline.cli.common import Column, fmt_datetime, print_rows, state, stderr
+
+
+def serve_cmd(
+    no_digests: bool = typer.Option(False, "--no-digests", help="Run the sources only, no Slack jobs."),
+    jitter: int = typer.Option(None, "--jitter", min=0, metavar="SECONDS",
+                               help="Override every schedule's jitter (0: run exactly on time)."),
+) -> None:
+    """Run every source, digest and alert on its schedule until stopped (SIGTERM or Ctrl-C).
+
+    A stop lets a running source finish writing, then exits with 0. Runs of one source never overlap,
+    also not with another `fundradar serve` on the same database.
+
+    Example: fundradar serve --no-digests
+    """
+    from watcher.scheduler import Service
+
+    st = state()
+    service = Service(st.engine(), st.config(), now=st.now, jitter=jitter, digests=not no_digests)
+    stop = threading.Event()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def request_stop(signum: int, _frame: Any) -> None:
+        stop.set()
+
+    for sig in previous:
+        signal.signal(sig, request_stop)
+    try:
+        service.start()
+        jobs = service.scheduler.get_jobs()
+        stderr().print(f"fundradar serve: {len(jobs)} jobs scheduled; stop with Ctrl-C or SIGTERM",
+                       highlight=False)
+        for job in jobs:
+            stderr().print(f"  {job.id}: next run {fmt_datetime(job.next_run_time)}", highlight=False,
+                           markup=False)
+        while not stop.wait(1):
+            pass
+        stderr().print("stopping: waiting for running jobs to finish their write", highlight=False)
+    finally:
+        service.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    stderr().print("stopped", highlight=False)
+
+
+def _count(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+STATUS_COLUMNS = [
+    Column("source", "Source", no_wrap=True),
+    Column("last_run", "Last run", fmt_datetime, no_wrap=True),
+    Column("outcome", "Result", no_wrap=True),
+    Column("duration_seconds", "Secs", lambda v: "" if v is None else f"{v:.1f}", justify="right"),
+    Column("seen", "Seen", _count, justify="right"),
+    Column("new", "New", _count, justify="right"),
+    Column("changed", "Chg", _count, justify="right"),
+    Column("closed", "Clo", _count, justify="right"),
+    Column("consecutive_failures", "Fails", _count, justify="right"),
+    Column("last_error", "Last error", max_width=24),
+]
+
+
+def status_cmd(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (all fields)."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
+) -> None:
+    """Show per source the last run, its duration, calls seen/new/changed/closed, consecutive failures
+    and the last error.
+
+    Example: fundradar sources status --json
+    """
+    from watcher.scheduler import source_status
+
+    st = state()
+    rows = source_status(st.engine(), list(st.config().strategy.sources))
+    print_rows(rows, STATUS_COLUMNS, as_json=as_json, as_csv=as_csv, empty="No sources configured.")
+
+
+def register(app: typer.Typer) -> None:
+    from pipeline.cli.sources_cmd import sources_app
+
+    app.command("serve")(serve_cmd)
+    sources_app.command("status")(status_cmd)

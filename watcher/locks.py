@@ -1,0 +1,133 @@
+"""A lock per scheduled job, so one job never runs twice at the same time, also across processes.
+
+- PostgreSQL: a session-level ``pg_try_advisory_lock`` on a key derived from the job name, held on a
+  dedicated connection for the duration of the job. The server drops it when the connection closes,
+  so a killed ``fundradar serve`` never leaves a stale lock.
+- SQLite: an exclusive, non-blocking ``fcntl.flock`` on a file next to the database file
+  (``<db>.locks/<job>.lock``). A SQLite database is only ever shared by processes on one machine, and
+  the kernel releases the lock when the process dies; a lock row in a table would need an expiry to
+  recover from a crash, and its expiry would have to guess how long a run may take. flock locks belong
+  to the open file, so two schedulers inside one process exclude each other too.
+- An in-memory SQLite database only exists in one process: a process-wide set of held names.
+
+``JobLock(engine, name).acquire()`` never waits: it returns False when the job is running elsewhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+_memory_locks: set[tuple[str, str]] = set()
+_memory_guard = threading.Lock()
+
+
+def advisory_key(name: str) -> int:
+    """A stable signed 64-bit key for ``name`` (pg advisory locks take a bigint)."""
+    return int.from_bytes(hashlib.sha256(f"fundradar:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+def lock_path(database: str, name: str) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "job"
+    return Path(f"{database}.locks") / f"{slug}.lock"
+
+
+class JobLock:
+    """A non-blocking lock on one job name; use ``acquire``/``release`` or ``with JobLock(...) as held``."""
+
+    def __init__(self, engine: Engine, name: str) -> None:
+        self.engine, self.name = engine, name
+        self._conn: Any = None
+        self._fd: int | None = None
+        self._memory_key: tuple[str, str] | None = None
+        self.held = False
+
+    def acquire(self) -> bool:
+        if self.held:
+            return True
+        backend = self.engine.url.get_backend_name()
+        if backend == "postgresql":
+            self.held = self._acquire_pg()
+        elif backend == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+            self.held = self._acquire_file(str(self.engine.url.database))
+        else:
+            self.held = self._acquire_memory()
+        return self.held
+
+    def _acquire_pg(self) -> bool:
+        conn = self.engine.connect()
+        try:
+            got = bool(conn.execute(sa.text("SELECT pg_try_advisory_lock(:key)"),
+                                    {"key": advisory_key(self.name)}).scalar())
+            conn.commit()  # the lock is session-level: it outlives this transaction
+        except Exception:
+            conn.close()
+            raise
+        if not got:
+            conn.close()
+            return False
+        self._conn = conn
+        return True
+
+    def _acquire_file(self, database: str) -> bool:
+        import fcntl
+
+        path = lock_path(database, self.name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+        return True
+
+    def _acquire_memory(self) -> bool:
+        key = (str(self.engine.url), self.name)
+        with _memory_guard:
+            if key in _memory_locks:
+                return False
+            _memory_locks.add(key)
+        self._memory_key = key
+        return True
+
+    def release(self) -> None:
+        if not self.held:
+            return
+        self.held = False
+        if self._conn is not None:
+            try:
+                self._conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"),
+                                   {"key": advisory_key(self.name)})
+                self._conn.commit()
+            finally:
+                self._conn.close()
+                self._conn = None
+        if self._fd is not None:
+            import fcntl
+
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+        if self._memory_key is not None:
+            with _memory_guard:
+                _memory_locks.discard(self._memory_key)
+            self._memory_key = None
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.release()

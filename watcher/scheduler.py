@@ -1,0 +1,285 @@
+"""``fundradar serve``: APScheduler runs every source, the Slack digests and the alerts unattended.
+
+- One job per enabled source (``source:<name>``) on the source's ``cron`` (in the strategy's time
+  zone) or ``every``; one per Slack digest channel (``digest:<channel>``) and one for alerts.
+- Jobs live in an APScheduler ``SQLAlchemyJobStore`` in fundradar's own database (table
+  ``apscheduler_jobs``), so next run times survive restarts. They are re-declared from the config on
+  every start (``replace_existing``) and jobs no longer in the config are removed.
+- ``max_instances=1`` and ``coalesce`` stop overlapping or piled-up runs within one scheduler; the
+  :class:`~watcher.locks.JobLock` stops them across schedulers and processes. ``jitter`` spreads the
+  runs, ``misfire_grace_time`` lets a run missed during a short outage still happen.
+- After a source run that changed something, new and changed calls are scored
+  (``classifiers.scoring.score_pending``).
+- :meth:`Service.stop` (SIGTERM/SIGINT in ``fundradar serve``) lets running jobs finish their current
+  write, starts no new run, and returns.
+
+Job functions are module-level (the job store keeps a reference, not the code); they find the running
+:class:`Service` in :data:`_SERVICES` by its key.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import httpx
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.engine import Engine
+
+from pipeline import clock
+from pipeline.config import LoadedConfig, Schedule
+from watcher.locks import JobLock
+from watcher.store import RunResult
+
+log = logging.getLogger(__name__)
+JOB_TABLE = "apscheduler_jobs"
+MISFIRE_GRACE_SECONDS = 15 * 60
+_SERVICES: dict[str, Service] = {}
+
+
+def trigger_for(schedule: Schedule, timezone: str, *, jitter: int | None = None) -> Any:
+    """The APScheduler trigger of a config schedule; cron is read in the strategy's time zone."""
+    spread = schedule.jitter_seconds if jitter is None else jitter
+    if schedule.cron is not None:
+        return CronTrigger.from_crontab(schedule.cron, timezone=timezone) if not spread else \
+            _with_jitter(CronTrigger.from_crontab(schedule.cron, timezone=timezone), spread)
+    seconds = schedule.interval_seconds()
+    assert seconds is not None
+    return IntervalTrigger(seconds=seconds, timezone=timezone, jitter=spread or None)
+
+
+def _with_jitter(trigger: CronTrigger, jitter: int) -> CronTrigger:
+    trigger.jitter = jitter
+    return trigger
+
+
+def default_client_factory(timeout: float) -> httpx.Client:
+    """The HTTP client of one source run: watcher.http.make_client when installed."""
+    try:
+        from watcher.http import make_client
+    except ImportError:
+        return httpx.Client(timeout=timeout, follow_redirects=True,
+                            headers={"User-Agent": "fundradar (+https://github.com/fundradar)"})
+    return make_client(timeout=timeout)
+
+
+class Service:
+    """The scheduler of one ``fundradar serve``: jobs from the config, run with locks."""
+
+    def __init__(self, engine: Engine, config: LoadedConfig, *,
+                 client_factory: Callable[[float], httpx.Client] = default_client_factory,
+                 now: Callable[[], datetime] = clock.now, jitter: int | None = None,
+                 digests: bool = True, misfire_grace_time: int = MISFIRE_GRACE_SECONDS,
+                 on_result: Callable[[RunResult], None] | None = None) -> None:
+        self.engine, self.config = engine, config
+        self.client_factory, self.now, self.jitter = client_factory, now, jitter
+        self.digests, self.on_result = digests, on_result
+        self.key = uuid.uuid4().hex
+        self.stopping = threading.Event()
+        self.scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
+            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": misfire_grace_time},
+            timezone=config.strategy.timezone)
+
+    # --- jobs ---------------------------------------------------------------------------------
+
+    def planned_jobs(self) -> list[tuple[str, Any, tuple[str, ...]]]:
+        """(job id, trigger, args) for every job the config asks for."""
+        strategy = self.config.strategy
+        tz = strategy.timezone
+        jobs = [(f"source:{name}", trigger_for(cfg.schedule, tz, jitter=self.jitter), ("source", name))
+                for name, cfg in strategy.sources.items() if cfg.enabled]
+        if self.digests:
+            for digest in strategy.slack.digests:
+                jobs.append((f"digest:{digest.channel}", trigger_for(digest.schedule, tz, jitter=self.jitter),
+                             ("digest", digest.channel)))
+            if strategy.slack.alerts is not None:
+                jobs.append(("alerts", trigger_for(strategy.slack.alerts.schedule, tz, jitter=self.jitter),
+                             ("alerts", "")))
+        return jobs
+
+    def start(self) -> None:
+        # two processes starting at once would both create the job table and insert the same jobs
+        setup = JobLock(self.engine, "scheduler-setup")
+        deadline = time.monotonic() + 60
+        while not setup.acquire():
+            if time.monotonic() > deadline:
+                raise RuntimeError("another fundradar serve has been starting for a minute; try again")
+            time.sleep(0.1)
+        try:
+            self._start()
+        finally:
+            setup.release()
+
+    def _start(self) -> None:
+        _SERVICES[self.key] = self
+        self.scheduler.start(paused=True)
+        wanted = set()
+        for job_id, trigger, args in self.planned_jobs():
+            wanted.add(job_id)
+            self.scheduler.add_job(run_job, trigger, args=(self.key, *args), id=job_id, name=job_id,
+                                   replace_existing=True)
+        for job in self.scheduler.get_jobs():
+            if job.id not in wanted:
+                log.info("removing job %s: no longer in the config", job.id)
+                job.remove()
+        self.scheduler.resume()
+        log.info("scheduler started with %d jobs", len(wanted))
+
+    def stop(self) -> None:
+        """Start no new run, wait for running jobs to finish their write, then stop."""
+        self.stopping.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        _SERVICES.pop(self.key, None)
+
+    # --- what the jobs do ---------------------------------------------------------------------
+
+    def run(self, kind: str, name: str) -> Any:
+        if self.stopping.is_set():
+            return None
+        job_id = f"{kind}:{name}" if name else kind
+        lock = JobLock(self.engine, job_id)
+        if not lock.acquire():
+            log.info("job %s is already running elsewhere; skipped this time", job_id)
+            return None
+        try:
+            if kind == "source":
+                return self.run_source(name)
+            if kind == "digest":
+                return self._notify("send_digests", channel=name)
+            if kind == "alerts":
+                return self._notify("send_alerts")
+            raise ValueError(f"unknown job kind {kind!r}")
+        finally:
+            lock.release()
+
+    def run_source(self, name: str) -> RunResult | None:
+        from watcher.runner import run_source
+        from watcher.sources import build_adapters
+
+        strategy = self.config.strategy
+        adapters = build_adapters(strategy, self._funding(), only=name, engine=self.engine)
+        if not adapters:
+            log.warning("source %s has no adapter installed; skipped", name)
+            return None
+        timeout = strategy.sources[name].timeout_seconds
+        started = time.monotonic()
+        with self.client_factory(timeout) as client:
+            result = run_source(self.engine, adapters[0], client, self.now())
+        record_duration(self.engine, result.run_id, time.monotonic() - started)
+        log.info("source %s: %s, %d seen, %d new, %d changed, %d closed%s", name, result.outcome,
+                 result.seen, result.new, result.changed, result.closed,
+                 f" ({result.error})" if result.error else "")
+        if self.on_result is not None:
+            self.on_result(result)
+        if result.outcome == "ok" and (result.new or result.changed or result.closed):
+            self._rescore()
+        return result
+
+    def _funding(self) -> Any:
+        from classifiers.funding import FundingRules
+
+        return FundingRules(self.config.funding_rules)
+
+    def _rescore(self) -> None:
+        try:
+            from classifiers.scoring import score_pending
+        except ImportError:
+            log.info("classifiers.scoring is not installed; calls are not rescored")
+            return
+        try:
+            score_pending(self.engine, self.config, self.now())
+        except Exception as exc:  # scoring problems must not stop the watcher
+            log.warning("rescoring after the source run failed: %s", exc)
+
+    def _notify(self, function: str, **kwargs: Any) -> Any:
+        try:
+            from pipeline.notify import jobs
+        except ImportError:
+            log.info("pipeline.notify.jobs is not installed; %s skipped", function)
+            return None
+        try:
+            return getattr(jobs, function)(self.engine, self.config, self.now(), **kwargs)
+        except Exception as exc:  # a Slack outage must not stop the scheduler
+            log.warning("%s failed: %s", function, exc)
+            return None
+
+
+def run_job(service_key: str, kind: str, name: str) -> Any:
+    """The function every stored job calls (importable by reference)."""
+    # a job written by another process (sharing the job store) runs with this process's scheduler;
+    # the job lock keeps the two from running it at the same time
+    service = _SERVICES.get(service_key) or next(iter(_SERVICES.values()), None)
+    if service is None:
+        log.warning("job %s:%s belongs to a scheduler that is not running here; skipped", kind, name)
+        return None
+    return service.run(kind, name)
+
+
+def record_duration(engine: Engine, run_id: int, seconds: float) -> None:
+    """Set a run's finished_at to its start plus the measured wall time (the run itself is stamped
+    with one "now", which stands still under --as-of)."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from pipeline.db import session_scope
+    from pipeline.models import FetchRun
+
+    with session_scope(engine) as session:
+        run = session.get(FetchRun, run_id)
+        if run is not None and run.finished_at is not None:
+            session.execute(sa.update(FetchRun).where(FetchRun.id == run_id).values(
+                finished_at=clock.as_utc(run.started_at) + timedelta(seconds=seconds)))
+
+
+def source_status(engine: Engine, names: list[str]) -> list[dict[str, Any]]:
+    """Per source (configured ``names`` first, then any other with runs): the last run, its duration
+    and counts, the number of consecutive failed runs and the last error or warning."""
+    from sqlmodel import Session, select
+
+    from pipeline.models import FetchRun
+
+    with Session(engine) as session:
+        runs = session.exec(select(FetchRun).order_by(FetchRun.source, FetchRun.id.desc())).all()  # type: ignore[union-attr]
+    by_source: dict[str, list[FetchRun]] = {}
+    for run in runs:
+        by_source.setdefault(run.source, []).append(run)
+    rows = []
+    for name in [*names, *sorted(set(by_source) - set(names))]:
+        history = by_source.get(name, [])
+        last = history[0] if history else None
+        finished = next((r for r in history if r.outcome != "running"), None)
+        failures = 0
+        for run in history:
+            if run.outcome == "running":
+                continue
+            if run.outcome != "failed":
+                break
+            failures += 1
+        duration = None
+        if finished is not None and finished.finished_at is not None:
+            duration = round((finished.finished_at - finished.started_at).total_seconds(), 1)
+        error = next((r.error for r in history if r.error), None)
+        rows.append({
+            "source": name, "configured": name in names,
+            "last_run": last.started_at if last else None,
+            "outcome": last.outcome if last else None,
+            "duration_seconds": duration,
+            "complete": finished.complete if finished else None,
+            "seen": finished.seen if finished else None, "new": finished.new if finished else None,
+            "changed": finished.changed if finished else None,
+            "closed": finished.closed if finished else None,
+            "consecutive_failures": failures,
+            "last_error": finished.error if finished and finished.error else error,
+        })
+    return rows
