@@ -60,14 +60,13 @@ def _count(value: Any) -> str:
 STATUS_COLUMNS = [
     Column("source", "Source", no_wrap=True),
     Column("last_run", "Last run", fmt_datetime, no_wrap=True),
-    Column("outcome", "Result", no_wrap=True),
     Column("duration_seconds", "Secs", lambda v: "" if v is None else f"{v:.1f}", justify="right"),
     Column("seen", "Seen", _count, justify="right"),
     Column("new", "New", _count, justify="right"),
     Column("changed", "Chg", _count, justify="right"),
     Column("closed", "Clo", _count, justify="right"),
     Column("consecutive_failures", "Fails", _count, justify="right"),
-    Column("last_error", "Last error", max_width=24),
+    Column("last_error", "Last error", max_width=30),
 ]
 
 

@@ -1,0 +1,88 @@
+"""`fundradar sources status`: last run, duration, counts, consecutive failures and last error."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from pipeline.config import load_config
+from tests.localserver import LocalServer
+from tests.test_scheduler import serve_routes, write_config
+from watcher.runner import run_source
+from watcher.sources import build_adapters
+
+NOW = datetime(2025, 10, 15, 9, 0, tzinfo=UTC)
+
+
+def _record_runs(config_path: Path, engine) -> None:  # type: ignore[no-untyped-def]
+    strategy = load_config(config_path).strategy
+    adapters = {a.name: a for a in build_adapters(strategy, None, engine=engine)}
+    with httpx.Client(timeout=0.3) as client:
+        run_source(engine, adapters["good_feed"], client, NOW)
+        run_source(engine, adapters["broken"], client, NOW)
+        run_source(engine, adapters["good_feed"], client, NOW + timedelta(hours=6))
+        run_source(engine, adapters["broken"], client, NOW + timedelta(hours=6))
+        run_source(engine, adapters["garbage"], client, NOW + timedelta(hours=6))
+
+
+def test_status_json_and_csv(tmp_path: Path, server: LocalServer, engine, cli) -> None:  # type: ignore[no-untyped-def]
+    serve_routes(server)
+    config = write_config(tmp_path / "strategy.yaml", server)
+    _record_runs(config, engine)
+    result = cli("--config", str(config), "sources", "status", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert rows == [
+        {"source": "good_feed", "configured": True, "last_run": "2025-10-15T15:00:00+00:00",
+         "outcome": "ok", "duration_seconds": 0.0, "complete": False, "seen": 2, "new": 0, "changed": 0,
+         "closed": 0, "consecutive_failures": 0, "last_error": None},
+        {"source": "garbage", "configured": True, "last_run": "2025-10-15T15:00:00+00:00",
+         "outcome": "failed", "duration_seconds": 0.0, "complete": False, "seen": 0, "new": 0,
+         "changed": 0, "closed": 0, "consecutive_failures": 1,
+         "last_error": "the answer is not an RSS or Atom feed; check the URL"},
+        {"source": "broken", "configured": True, "last_run": "2025-10-15T15:00:00+00:00",
+         "outcome": "failed", "duration_seconds": 0.0, "complete": False, "seen": 0, "new": 0,
+         "changed": 0, "closed": 0, "consecutive_failures": 2,
+         "last_error": f"HTTP 500 from {server.url('/500')}; the source is failing, try again later"},
+        {"source": "slow", "configured": True, "last_run": None, "outcome": None, "duration_seconds": None,
+         "complete": None, "seen": None, "new": None, "changed": None, "closed": None,
+         "consecutive_failures": 0, "last_error": None},
+    ]
+    csv = cli("--config", str(config), "sources", "status", "--csv")
+    assert csv.exit_code == 0
+    assert csv.stdout.splitlines() == [
+        "source,last_run,duration_seconds,seen,new,changed,closed,consecutive_failures,last_error",
+        "good_feed,2025-10-15T15:00:00+00:00,0.0,2,0,0,0,0,",
+        "garbage,2025-10-15T15:00:00+00:00,0.0,0,0,0,0,1,the answer is not an RSS or Atom feed; "
+        "check the URL",
+        f"broken,2025-10-15T15:00:00+00:00,0.0,0,0,0,0,2,\"HTTP 500 from {server.url('/500')}; "
+        "the source is failing, try again later\"",
+        "slow,,,,,,,0,",
+    ]
+
+
+def test_status_table(tmp_path: Path, server: LocalServer, engine, cli) -> None:  # type: ignore[no-untyped-def]
+    serve_routes(server)
+    config = write_config(tmp_path / "strategy.yaml", server)
+    _record_runs(config, engine)
+    result = cli("--config", str(config), "sources", "status")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["Source", "Last", "run", "Secs", "Seen", "New", "Chg", "Clo", "Fails",
+                                "Last", "error"]
+    assert lines[1].split() == ["good_feed", "2025-10-15", "17:00", "0.0", "2", "0", "0", "0", "0"]
+    assert lines[2].split()[:10] == ["garbage", "2025-10-15", "17:00", "0.0", "0", "0", "0", "0", "1",
+                                     "the"]
+    assert "".join(lines[2:]).count("HTTP 500") == 1
+    assert all(len(line) <= 80 for line in lines)
+
+
+def test_status_without_runs_and_bad_option(tmp_path: Path, server: LocalServer, cli) -> None:  # type: ignore[no-untyped-def]
+    config = write_config(tmp_path / "strategy.yaml", server)
+    result = cli("--config", str(config), "sources", "status", "--json")
+    assert result.exit_code == 0
+    assert [row["last_run"] for row in json.loads(result.stdout)] == [None] * 4
+    assert cli("--config", str(config), "sources", "status", "--bogus").exit_code == 2
