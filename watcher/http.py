@@ -1,0 +1,175 @@
+"""The one HTTP client of the watcher: timeouts, retries with backoff, a connection limit, an honest
+User-Agent, size-limited bodies, and one readable line for every failure.
+
+    with make_client(timeout=30) as client:
+        text = fetch_text(client, "https://interreg-baltic.eu/feed/", source="interreg_bsr_news")
+
+Retries are an httpx transport (:class:`RetryTransport`) wrapped around the real one (or around a
+replay transport in tests and ``--replay``). httpx itself only retries failed *connections*
+(``HTTPTransport(retries=…)``) and none of the kept libraries retries on status codes, so the
+status-based part (429 and 5xx, honouring ``Retry-After``) is written here.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from pipeline.errors import FetchError
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "fundradar/0.1 (EU funding call watcher for Danish cluster organisations; python-httpx)"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_RETRY_AFTER = 120.0  # seconds; a server asking for a longer wait gets its error reported instead
+DEFAULT_MAX_BYTES = 20_000_000
+
+
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date); None if absent."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class RetryTransport(httpx.BaseTransport):
+    """Retries a request on connection errors and timeouts, 429 and 5xx, with exponential backoff.
+
+    ``Retry-After`` is honoured (up to ``max_retry_after`` seconds); otherwise the wait is
+    ``backoff * 2**attempt`` capped at ``max_backoff``. After the last retry the last response is
+    returned (so the caller sees the real status) or the last transport error is raised.
+    """
+
+    def __init__(self, inner: httpx.BaseTransport, *, retries: int = 3, backoff: float = 1.0,
+                 max_backoff: float = 30.0, max_retry_after: float = MAX_RETRY_AFTER,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.inner, self.retries, self.backoff = inner, retries, backoff
+        self.max_backoff, self.max_retry_after, self.sleep = max_backoff, max_retry_after, sleep
+
+    def _wait(self, attempt: int, response: httpx.Response | None) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up now."""
+        if response is not None and "retry-after" in response.headers:
+            asked = retry_after_seconds(response.headers["retry-after"])
+            if asked is not None:
+                return asked if asked <= self.max_retry_after else None
+        return min(self.backoff * (2 ** attempt), self.max_backoff)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()  # a multipart or streamed body must be replayable for a retry
+        attempt = 0
+        while True:
+            try:
+                response = self.inner.handle_request(request)
+            except httpx.TransportError as exc:
+                if attempt >= self.retries:
+                    raise
+                wait = self._wait(attempt, None)
+                log.info("%s %s failed (%s); retry %d of %d in %.1fs", request.method, request.url,
+                         type(exc).__name__, attempt + 1, self.retries, wait)
+            else:
+                if response.status_code not in RETRY_STATUSES or attempt >= self.retries:
+                    return response
+                wait = self._wait(attempt, response)
+                if wait is None:
+                    return response
+                response.read()
+                response.close()
+                log.info("%s %s answered %d; retry %d of %d in %.1fs", request.method, request.url,
+                         response.status_code, attempt + 1, self.retries, wait)
+            assert wait is not None
+            self.sleep(wait)
+            attempt += 1
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def make_client(*, transport: httpx.BaseTransport | None = None, timeout: float = 30, retries: int = 3,
+                max_connections: int = 4, user_agent: str | None = None, backoff: float = 1.0,
+                max_retry_after: float = MAX_RETRY_AFTER) -> httpx.Client:
+    """An httpx.Client with timeouts, retries (see :class:`RetryTransport`), at most
+    ``max_connections`` connections, redirects followed and an honest User-Agent."""
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    inner = transport if transport is not None else httpx.HTTPTransport(limits=limits)
+    return httpx.Client(
+        transport=RetryTransport(inner, retries=retries, backoff=backoff, max_retry_after=max_retry_after),
+        timeout=httpx.Timeout(timeout), follow_redirects=True, limits=limits,
+        headers={"User-Agent": user_agent or USER_AGENT})
+
+
+def read_limited(response: httpx.Response, limit_bytes: int, source: str, *,
+                 what: str | None = None) -> bytes:
+    """The body of a (streamed) response, refusing more than ``limit_bytes``; FetchError when larger."""
+    try:
+        label = what or str(response.request.url)
+    except RuntimeError:  # a response built without a request
+        label = what or "the response"
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit_bytes:
+        raise FetchError(source, f"{label} is {int(declared):,} bytes, more than the limit of "
+                                 f"{limit_bytes:,}; refusing to read it")
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit_bytes:
+            raise FetchError(source, f"{label} sent more than {limit_bytes:,} bytes; refusing to read "
+                                     "the rest")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def request_bytes(client: httpx.Client, method: str, url: str, *, source: str,
+                  max_bytes: int = DEFAULT_MAX_BYTES, what: str | None = None, **kwargs: Any) -> bytes:
+    """Send one request and return its body; FetchError with one readable line on any failure.
+
+    ``what`` names the request in messages (e.g. "page 5 of 8 of Horizon Europe"); the URL otherwise.
+    """
+    return _request(client, method, url, source=source, max_bytes=max_bytes, what=what, **kwargs)[0]
+
+
+def _request(client: httpx.Client, method: str, url: str, *, source: str, max_bytes: int,
+             what: str | None = None, **kwargs: Any) -> tuple[bytes, httpx.Headers]:
+    label = what or url
+    try:
+        with client.stream(method, url, **kwargs) as response:
+            if response.status_code >= 400:
+                raise FetchError(source, f"HTTP {response.status_code} {response.reason_phrase} for {label}"
+                                         f"{_tries(client)}; the server is failing or refusing, try again "
+                                         "later")
+            return read_limited(response, max_bytes, source, what=label), response.headers
+    except httpx.TimeoutException:
+        raise FetchError(source, f"timed out fetching {label}{_tries(client)}; try again later or raise "
+                                 "timeout_seconds") from None
+    except httpx.HTTPError as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise FetchError(source, f"cannot fetch {label} ({type(exc).__name__}: {detail}); check the URL "
+                                 "and the network") from None
+
+
+def _tries(client: httpx.Client) -> str:
+    transport = getattr(client, "_transport", None)
+    retries = getattr(transport, "retries", 0)
+    return f" (after {retries} retr{'y' if retries == 1 else 'ies'})" if retries else ""
+
+
+def fetch_text(client: httpx.Client, url: str, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """GET ``url`` and decode it (charset from the headers, else UTF-8); FetchError on any failure."""
+    body, headers = _request(client, "GET", url, source=source, max_bytes=max_bytes)
+    content_type = {"content-type": headers["content-type"]} if "content-type" in headers else {}
+    return httpx.Response(200, content=body, headers=content_type).text if body else ""
