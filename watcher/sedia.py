@@ -1,0 +1,350 @@
+"""Parsing SEDIA search API pages (EU Funding & Tenders portal) into call records. Pure: JSON in,
+records out.
+
+The real shape (see ``samples/eu_ft/README.md``): every metadata value is a list of strings;
+``actions`` and ``budgetOverview`` are JSON inside a string (possibly cut short, so invalid); ``keywords``
+is sometimes one string holding a JSON list; ``typesOfAction`` has stray double spaces; stale
+``SEDIA_PRD_CENTRICITY`` records and duplicate references appear; deadlines at midnight UTC mean
+"date only" (taken as 17:00 Brussels, marked assumed). Records are keyed by ``reference``: cascade
+calls (type 8) share their parent topic's identifier.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from classifiers.funding import normalise_whitespace
+from pipeline.clock import BRUSSELS, UTC
+from pipeline.errors import ParseError
+from watcher.html_text import html_to_text
+from watcher.records import CallRecord, Deadline
+
+STATUS_BY_CODE = {"31094501": "forthcoming", "31094502": "open", "31094503": "closed"}
+TYPE_LABELS = {"1": "topic", "2": "call for proposals (PROSPECT)", "8": "cascade funding call"}
+ASSUMED_CUTOFF = time(17, 0)  # the portal's usual cut-off, Brussels time
+# SEDIA frameworkProgramme ids → names, from the portal's facet labels; the config's labels and a
+# recording's facets.json take precedence.
+KNOWN_PROGRAMMES = {
+    "43108390": "Horizon Europe (HORIZON)", "43152860": "Digital Europe Programme (DIGITAL)",
+    "44181033": "European Defence Fund (EDF)",
+    "43252405": "Programme for the Environment and Climate Action (LIFE)",
+    "43252476": "Single Market Programme (SMP)", "111111": "EU External Action - Prospect (RELEX-PROSPECT)",
+    "43298916": "Euratom Research and Training Programme (EURATOM)",
+    "43251589": "Citizens, Equality, Rights and Values Programme (CERV)",
+    "43251567": "Connecting Europe Facility (CEF)", "43251814": "Creative Europe Programme (CREA)",
+    "43353764": "Erasmus+ (ERASMUS+)", "43252449": "Research Fund for Coal & Steel (RFCS)",
+    "43089234": "Innovation Fund (INNOVFUND)",
+    "44416173": "Interregional Innovation Investments Instrument (I3)",
+}
+
+
+@dataclass
+class SediaPage:
+    records: list[CallRecord]
+    total_results: int
+    results: int  # results on the page before dropping anything
+    stale: int = 0  # SEDIA_PRD_CENTRICITY records dropped
+    duplicates: int = 0  # repeated references dropped
+    skipped: list[str] = field(default_factory=list)  # results that could not be read, and why
+
+
+def load_page(body: bytes | str, *, source: str, page: str) -> dict[str, Any]:
+    """The JSON of one search page; ParseError naming the source and the page when malformed."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ParseError(source, f"{page} is not valid JSON ({exc}); the API answered something "
+                                 "unexpected, try again later") from None
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        raise ParseError(source, f"{page} has no 'results' list; the search API changed its answer")
+    total = data.get("totalResults")
+    if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+        raise ParseError(source, f"{page} has no valid 'totalResults' (got {total!r}); the search API "
+                                 "changed its answer")
+    return data
+
+
+def first(meta: Mapping[str, Any], key: str) -> str | None:
+    """The first value of a metadata list (SEDIA wraps every value in a list of strings)."""
+    value = meta.get(key)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def values(meta: Mapping[str, Any], key: str) -> list[str]:
+    value = meta.get(key)
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    return [str(v) for v in items if v is not None and str(v).strip()]
+
+
+def json_field(meta: Mapping[str, Any], key: str) -> Any:
+    """JSON held in a string in a list (``actions``, ``budgetOverview``); None when absent or invalid."""
+    text = first(meta, key)
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def keywords_of(meta: Mapping[str, Any]) -> list[str]:
+    """Keywords, whether a normal list or one string holding a JSON list; de-duplicated, in order."""
+    raw = values(meta, "keywords")
+    if len(raw) == 1 and raw[0].lstrip().startswith("["):
+        try:
+            decoded = json.loads(raw[0])
+            raw = [str(v) for v in decoded] if isinstance(decoded, list) else raw
+        except ValueError:
+            pass
+    out: list[str] = []
+    seen: set[str] = set()
+    for word in raw:
+        word = normalise_whitespace(word)
+        if word and word.casefold() not in seen:
+            seen.add(word.casefold())
+            out.append(word)
+    return out
+
+
+def parse_moment(text: str | None) -> datetime | None:
+    """``2027-04-08T00:00:00.000+0000`` (or ``…Z``, or a date) as an aware UTC datetime."""
+    if not text:
+        return None
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(0), UTC)
+        value = datetime.fromisoformat(re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text.replace("Z", "+00:00")))
+    except ValueError:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def deadline_of(moment: datetime) -> Deadline:
+    """Midnight UTC means the portal gave a date only: 17:00 Brussels that day, marked assumed."""
+    if moment.astimezone(UTC).time() == time(0):
+        local = datetime.combine(moment.date(), ASSUMED_CUTOFF, BRUSSELS)
+        return Deadline(local.astimezone(UTC), time_assumed=True)
+    return Deadline(moment.astimezone(UTC), time_assumed=False)
+
+
+def _deadlines(meta: Mapping[str, Any], actions: Any) -> tuple[Deadline, ...]:
+    moments = [m for m in (parse_moment(v) for v in values(meta, "deadlineDate")) if m is not None]
+    dates = {m.date() for m in moments}
+    for action in actions if isinstance(actions, list) else []:
+        for text in (action.get("deadlineDates") or []) if isinstance(action, dict) else []:
+            moment = parse_moment(str(text))
+            if moment is not None and moment.date() not in dates:
+                dates.add(moment.date())
+                moments.append(moment)
+    found = {deadline_of(m) for m in moments}
+    return tuple(sorted(found, key=lambda d: d.at))
+
+
+_ENTRY_START = re.compile(r'\{"action":"((?:[^"\\]|\\.)*)"')
+
+
+def budget_entries(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The entries of ``budgetOverview.budgetTopicActionMap``. When the JSON is cut short (as in
+    recorded pages), the entries that can still be read are salvaged: each ``{"action": …}`` object is
+    decoded on its own, and a cut entry keeps the numbers that precede the cut. No JSON library reads
+    a truncated document, so this small recovery is written here."""
+    overview = json_field(meta, "budgetOverview")
+    if isinstance(overview, dict):
+        entries = []
+        for group in (overview.get("budgetTopicActionMap") or {}).values():
+            entries.extend(e for e in (group if isinstance(group, list) else []) if isinstance(e, dict))
+        return entries
+    text = first(meta, "budgetOverview")
+    if not text:
+        return []
+    decoder = json.JSONDecoder()
+    out = []
+    for match in _ENTRY_START.finditer(text):
+        try:
+            entry, _ = decoder.raw_decode(text, match.start())
+        except ValueError:
+            entry = _salvage_entry(text[match.start():])
+        if isinstance(entry, dict):
+            out.append(entry)
+    return out
+
+
+def _salvage_entry(fragment: str) -> dict[str, Any]:
+    action = _ENTRY_START.match(fragment)
+    entry: dict[str, Any] = {"action": json.loads(f'"{action.group(1)}"') if action else ""}
+    for key in ("expectedGrants", "minContribution", "maxContribution"):
+        number = re.search(rf'"{key}":(-?\d+(?:\.\d+)?)[,}}]', fragment)
+        if number:
+            entry[key] = float(number.group(1))
+    years = re.search(r'"budgetYearMap":(\{[^{}]*\})', fragment)
+    if years:
+        try:
+            entry["budgetYearMap"] = json.loads(years.group(1))
+        except ValueError:
+            pass
+    return entry
+
+
+def topic_budget(identifier: str | None, entries: list[dict[str, Any]], type_of_action: str | None,
+                 ) -> dict[str, Any] | None:
+    """The budget entry of this topic: its ``action`` starts with the topic identifier. Entries of
+    other topics (the overview covers the whole call) are ignored and never added up."""
+    if not identifier:
+        return None
+    mine = [e for e in entries
+            if normalise_whitespace(str(e.get("action", ""))).split(" - ")[0].strip() == identifier]
+    if not mine:
+        return None
+    wanted = normalise_whitespace(type_of_action).casefold()
+    for entry in mine:
+        if wanted and wanted in normalise_whitespace(str(entry.get("action", ""))).casefold():
+            return entry
+    return mine[0]
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None and str(value).strip() != "" else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _budget_fields(entry: dict[str, Any] | None) -> dict[str, Any]:
+    if entry is None:
+        return {}
+    years = entry.get("budgetYearMap") if isinstance(entry.get("budgetYearMap"), dict) else {}
+    amounts = [a for a in (_number(v) for v in years.values()) if a is not None]
+    grants = _number(entry.get("expectedGrants"))
+    return {
+        # one topic's budget over its years; the call's other topics are never added
+        "budget": sum(amounts) if amounts else None,
+        "expected_grants": int(grants) if grants is not None else None,
+        "min_contribution": _number(entry.get("minContribution")),
+        "max_contribution": _number(entry.get("maxContribution")),
+    }
+
+
+def _type_of_action(meta: Mapping[str, Any], actions: Any) -> str | None:
+    types = [normalise_whitespace(t) for t in values(meta, "typesOfAction")]
+    if types:
+        return "; ".join(dict.fromkeys(t for t in types if t))
+    for action in actions if isinstance(actions, list) else []:
+        for kind in (action.get("types") or []) if isinstance(action, dict) else []:
+            text = normalise_whitespace(str(kind.get("typeOfAction", "")))
+            if text:
+                return text
+    return None
+
+
+def parse_result(result: Mapping[str, Any], *, programme_names: Mapping[str, str] | None = None,
+                 funding: Any = None) -> CallRecord:
+    """One SEDIA record as a CallRecord; ValueError when it lacks a reference or title."""
+    meta = result.get("metadata") or {}
+    reference = str(result.get("reference") or first(meta, "REFERENCE") or "").strip()
+    if not reference:
+        raise ValueError("result without a reference")
+    identifier = first(meta, "identifier")
+    kind = first(meta, "type")
+    actions = json_field(meta, "actions")
+    action_list = actions if isinstance(actions, list) else []
+    title = first(meta, "title") or str(result.get("summary") or "").strip()
+    call_title = first(meta, "callTitle")
+    if kind == "8" and call_title:
+        title, parent_title = call_title, title  # a cascade call: callTitle is the call itself
+    else:
+        parent_title = None
+    if not title:
+        raise ValueError(f"{reference} has no title")
+    status_code = first(meta, "status")
+    if status_code is None and action_list and isinstance(action_list[0], dict):
+        status_code = str((action_list[0].get("status") or {}).get("id") or "") or None
+    status = STATUS_BY_CODE.get(status_code or "", "open")
+    programme_id = first(meta, "frameworkProgramme")
+    names = programme_names or {}
+    programme = (names.get(programme_id) or KNOWN_PROGRAMMES.get(programme_id or "") or programme_id) \
+        if programme_id else None
+    type_of_action = _type_of_action(meta, actions)
+    entry = topic_budget(identifier, budget_entries(meta), type_of_action)
+    money = _budget_fields(entry)
+    funding_rate = None
+    if funding is not None and type_of_action:
+        figure = funding.lookup(programme, identifier, type_of_action).funding_rate
+        funding_rate = figure.value if figure is not None else None
+    extra: dict[str, Any] = {"type": kind, "type_label": TYPE_LABELS.get(kind or "", kind),
+                             "programme_id": programme_id, "call_title": call_title}
+    if parent_title:
+        extra["parent_topic_title"] = parent_title
+    if money.get("budget") and money.get("max_contribution") and money.get("expected_grants"):
+        # joint-undertaking calls repeat one call-level total in every topic's entry
+        most = money["max_contribution"] * money["expected_grants"]
+        extra["budget_shared"] = money["budget"] > most * 1.001
+    optional = {
+        "destination": first(meta, "destinationDescription"),
+        "destination_details": html_to_text(first(meta, "destinationDetails")) or None,
+        "keywords": keywords_of(meta) or None,
+        "tags": values(meta, "tags") or None,
+        "cross_cutting_priorities": values(meta, "crossCuttingPriorities") or None,
+        "programme_divisions": values(meta, "programmeDivision") or None,
+        "deadline_model": first(meta, "deadlineModel"),
+        "submission_procedure": next(
+            (a["submissionProcedure"].get("abbreviation") for a in action_list
+             if isinstance(a, dict) and isinstance(a.get("submissionProcedure"), dict)), None),
+    }
+    extra.update({k: v for k, v in optional.items() if v})
+    return CallRecord(
+        external_id=reference,
+        title=normalise_whitespace(title),
+        text=html_to_text(first(meta, "descriptionByte")),
+        url=str(result.get("url") or first(meta, "url") or "") or None,
+        status=status,
+        programme=programme,
+        call_id=first(meta, "callIdentifier"),
+        topic_id=identifier,
+        opening_date=parse_moment(first(meta, "startDate")),
+        deadlines=_deadlines(meta, actions),
+        type_of_action=type_of_action,
+        funding_rate=funding_rate,
+        extra=extra,
+        **money,
+    )
+
+
+def parse_page(data: Mapping[str, Any], *, source: str = "eu_ft", page: str = "page 1",
+               programme_names: Mapping[str, str] | None = None, funding: Any = None) -> SediaPage:
+    """The records of one search page (as loaded by :func:`load_page`): stale ``SEDIA_PRD_CENTRICITY``
+    records and repeated references dropped; a result that cannot be read is skipped with a reason."""
+    results = data.get("results") or []
+    out = SediaPage(records=[], total_results=int(data.get("totalResults") or 0), results=len(results))
+    seen: set[str] = set()
+    for position, result in enumerate(results, start=1):
+        if not isinstance(result, dict):
+            out.skipped.append(f"{page}, result {position}: not an object")
+            continue
+        meta = result.get("metadata") or {}
+        if first(meta, "DATASOURCE") not in (None, "SEDIA"):
+            out.stale += 1  # SEDIA_PRD_CENTRICITY: an old copy with an out-of-date status
+            continue
+        try:
+            record = parse_result(result, programme_names=programme_names, funding=funding)
+        except (ValueError, TypeError, AttributeError) as exc:
+            out.skipped.append(f"{page}, result {position}: {exc}")
+            continue
+        if record.external_id in seen:
+            out.duplicates += 1
+            continue
+        seen.add(record.external_id)
+        out.records.append(record)
+    return out

@@ -1,0 +1,165 @@
+"""Source type ``eu_ft``: open and forthcoming opportunities of the EU Funding & Tenders portal,
+through its SEDIA search API.
+
+One query per configured programme (``programmes: {label: frameworkProgramme id}``; an empty mapping
+means one query over all programmes) keeps each result set under the API's 10,000-result window; a
+programme that still exceeds it is split by status. Each query is a multipart POST::
+
+    POST {url}?apiKey=SEDIA&text=***&pageSize=100&pageNumber=N
+    query:     {"bool":{"must":[{"terms":{"type":["1","2","8"]}},
+                                {"terms":{"status":["31094501","31094502"]}},
+                                {"terms":{"frameworkProgramme":["43108390"]}}]}}
+    languages: ["en"]
+    sort:      {"field":"startDate","order":"DESC"}
+
+and is read page by page up to ``totalResults``. Results are parsed by :mod:`watcher.sedia` and
+de-duplicated by ``reference``. The run is complete (so that topics missing from it may be closed)
+only if every page of every query was read and every result could be parsed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from pipeline.errors import ParseError
+from watcher.http import request_bytes
+from watcher.records import CallRecord
+from watcher.replay import SediaSearchRecording, find_search_recording
+from watcher.sedia import load_page, parse_page
+from watcher.sources import BuildContext, FetchResult, register
+
+TYPES = ("1", "2", "8")  # grants (topics), calls for proposals (PROSPECT), cascade funding calls
+STATUSES = ("31094501", "31094502")  # forthcoming, open
+RESULT_WINDOW = 10_000  # the search API serves at most this many results of one query
+MAX_BYTES = 50_000_000  # one page of 100 full topics is a few MB
+SORT = {"field": "startDate", "order": "DESC"}
+
+PageHook = Callable[[str, int, int], None]  # (query label, page number, page count)
+
+
+def search_query(programme_id: str | None, statuses: tuple[str, ...] = STATUSES) -> dict[str, Any]:
+    must: list[dict[str, Any]] = [{"terms": {"type": list(TYPES)}}, {"terms": {"status": list(statuses)}}]
+    if programme_id:
+        must.append({"terms": {"frameworkProgramme": [programme_id]}})
+    return {"bool": {"must": must}}
+
+
+def multipart_parts(query: dict[str, Any]) -> dict[str, tuple[str, bytes, str]]:
+    """The form parts the portal's own front end sends (JSON blobs)."""
+    def blob(value: Any) -> tuple[str, bytes, str]:
+        return ("blob", json.dumps(value, separators=(",", ":")).encode("utf-8"), "application/json")
+
+    return {"query": blob(query), "languages": blob(["en"]), "sort": blob(SORT)}
+
+
+class EuFtAdapter:
+    type = "eu_ft"
+
+    def __init__(self, name: str, cfg: Any, context: BuildContext | None = None) -> None:
+        self.name, self.cfg, self.url = name, cfg, cfg.url
+        self.funding = context.funding if context is not None else None
+        # programme id -> name: the config's labels first, then a recording's facet labels
+        self.programme_names: dict[str, str] = {}
+        self.on_page: PageHook | None = None
+
+    def _names(self) -> dict[str, str]:
+        return {**self.programme_names, **{pid: label for label, pid in self.cfg.programmes.items()}}
+
+    def queries(self) -> list[tuple[str, str | None]]:
+        """(label, programme id) of each query; one over every programme when none is configured."""
+        if not self.cfg.programmes:
+            return [("all programmes", None)]
+        return [(label, pid) for label, pid in self.cfg.programmes.items()]
+
+    def _page(self, client: httpx.Client, label: str, query: dict[str, Any], number: int,
+              pages: int | None) -> dict[str, Any]:
+        where = f"page {number}{f' of {pages}' if pages else ''} ({label})"
+        body = request_bytes(
+            client, "POST", self.url, source=self.name, max_bytes=MAX_BYTES, what=f"{where} from {self.url}",
+            params={"apiKey": "SEDIA", "text": "***", "pageSize": str(self.cfg.page_size),
+                    "pageNumber": str(number)},
+            files=multipart_parts(query), timeout=self.cfg.timeout_seconds)
+        return load_page(body, source=self.name, page=where)
+
+    def _read_rest(self, client: httpx.Client, label: str, query: dict[str, Any], first: dict[str, Any],
+                   ) -> tuple[list[dict[str, Any]], int, list[str]]:
+        """The pages after the first one of a query: (all pages, page count, warnings)."""
+        total = first["totalResults"]
+        pages = max(1, math.ceil(min(total, RESULT_WINDOW) / self.cfg.page_size))
+        if self.on_page:
+            self.on_page(label, 1, pages)
+        out, warnings = [first], []
+        for number in range(2, pages + 1):
+            data = self._page(client, label, query, number, pages)
+            if self.on_page:
+                self.on_page(label, number, pages)
+            if not data["results"]:
+                warnings.append(f"page {number} of {pages} ({label}) was empty although totalResults is "
+                                f"{total}; the result set changed while reading, the next run completes it")
+                break
+            out.append(data)
+        return out, pages, warnings
+
+    def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
+        names = self._names()
+        records: dict[str, CallRecord] = {}
+        warnings: list[str] = []
+        stats = {"queries": 0, "pages": 0, "results": 0, "stale": 0, "duplicates": 0, "skipped": 0}
+        plans = [(label, programme_id, STATUSES) for label, programme_id in self.queries()]
+        while plans:
+            label, programme_id, statuses = plans.pop(0)
+            query = search_query(programme_id, statuses)
+            first = self._page(client, label, query, 1, None)
+            total = first["totalResults"]
+            if total > RESULT_WINDOW and len(statuses) > 1:
+                # too many for one query: ask again per status, before reading past the window
+                plans = [(f"{label}, status {code}", programme_id, (code,)) for code in statuses] + plans
+                continue
+            if total > RESULT_WINDOW:
+                warnings.append(f"{label} has {total} results, more than the API's window of "
+                                f"{RESULT_WINDOW}; split it into narrower programmes")
+            pages, count, query_warnings = self._read_rest(client, label, query, first)
+            stats["queries"] += 1
+            stats["pages"] += len(pages)
+            warnings.extend(query_warnings)
+            for number, data in enumerate(pages, start=1):
+                page = parse_page(data, source=self.name, page=f"page {number} of {count} ({label})",
+                                  programme_names=names, funding=self.funding)
+                stats["results"] += page.results
+                stats["stale"] += page.stale
+                stats["duplicates"] += page.duplicates
+                stats["skipped"] += len(page.skipped)
+                if page.skipped:
+                    warnings.append(f"{len(page.skipped)} result(s) could not be read "
+                                    f"(first: {page.skipped[0]})")
+                for record in page.records:
+                    if record.external_id in records:
+                        stats["duplicates"] += 1  # also found by another programme's query
+                        continue
+                    records[record.external_id] = record
+        if not records and stats["results"] and stats["skipped"] == stats["results"]:
+            raise ParseError(self.name, "no result of the search API could be read; its format changed")
+        return FetchResult(records=list(records.values()), complete=not warnings,
+                           warning="; ".join(warnings) or None, extra=stats)
+
+    def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:
+        """Serve the search API from ``recording_dir`` (a ``search_<date>`` folder, or a samples root
+        with ``eu_ft/search_<date>/``: the newest is used); its facets name the programmes."""
+        folder = find_search_recording(recording_dir)
+        if folder is None:
+            return None
+        recording = SediaSearchRecording(folder)
+        self.programme_names = recording.programme_names()
+        return recording.handler(self.url)
+
+
+@register("eu_ft")
+def build(name: str, cfg: Any, context: BuildContext) -> EuFtAdapter:
+    return EuFtAdapter(name, cfg, context)
