@@ -191,9 +191,9 @@ def _part(request: Request, name: bytes) -> bytes:
 
 
 @pytest.mark.parametrize("fault,message", [
-    ("500", "HTTP 500 Internal Server Error for page 5 of 8 (all programmes) from {url} (after 2 retries); "
-            "the server is failing or refusing, try again later"),
-    ("slow", "timed out fetching page 5 of 8 (all programmes) from {url} (after 2 retries); try again "
+    ("500", "HTTP 500 from {url} (page 5 of 8, all programmes) (after 2 retries); the source is "
+            "failing, try again later"),
+    ("slow", "timed out fetching {url} (page 5 of 8, all programmes) (after 2 retries); try again "
              "later or raise timeout_seconds"),
     ("junk", "page 5 of 8 (all programmes) is not valid JSON (Expecting value: line 1 column 37 (char 36)); "
              "the API answered something unexpected, try again later"),

@@ -55,8 +55,8 @@ def test_5xx_and_dropped_connections_are_retried_then_reported(server: LocalServ
     server.route("GET", "/down", sequence(Reply(500, "boom")))
     with make_client(retries=2, backoff=0.01) as client, pytest.raises(FetchError) as info:
         fetch_text(client, server.url("/down"), source="news")
-    assert str(info.value) == (f"source 'news': HTTP 500 Internal Server Error for {server.url('/down')} "
-                               "(after 2 retries); the server is failing or refusing, try again later")
+    assert str(info.value) == (f"source 'news': HTTP 500 from {server.url('/down')} (after 2 retries); "
+                               "the source is failing, try again later")
     assert len([r for r in server.requests if r.path == "/down"]) == 3
 
 

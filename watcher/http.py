@@ -149,9 +149,8 @@ def _request(client: httpx.Client, method: str, url: str, *, source: str, max_by
     try:
         with client.stream(method, url, **kwargs) as response:
             if response.status_code >= 400:
-                raise FetchError(source, f"HTTP {response.status_code} {response.reason_phrase} for {label}"
-                                         f"{_tries(client)}; the server is failing or refusing, try again "
-                                         "later")
+                raise FetchError(source, f"HTTP {response.status_code} from {label}{_tries(client)}; the "
+                                         "source is failing, try again later")
             return read_limited(response, max_bytes, source, what=label), response.headers
     except httpx.TimeoutException:
         raise FetchError(source, f"timed out fetching {label}{_tries(client)}; try again later or raise "
@@ -168,8 +167,12 @@ def _tries(client: httpx.Client) -> str:
     return f" (after {retries} retr{'y' if retries == 1 else 'ies'})" if retries else ""
 
 
-def fetch_text(client: httpx.Client, url: str, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
-    """GET ``url`` and decode it (charset from the headers, else UTF-8); FetchError on any failure."""
-    body, headers = _request(client, "GET", url, source=source, max_bytes=max_bytes)
+def fetch_text(client: httpx.Client, url: str, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES,
+               timeout: float | None = None) -> str:
+    """GET ``url`` and decode it (charset from the headers, else UTF-8); FetchError on any failure.
+
+    ``timeout`` (the source's ``timeout_seconds``) overrides the client's for this request."""
+    extra: dict[str, Any] = {"timeout": timeout} if timeout else {}
+    body, headers = _request(client, "GET", url, source=source, max_bytes=max_bytes, **extra)
     content_type = {"content-type": headers["content-type"]} if "content-type" in headers else {}
     return httpx.Response(200, content=body, headers=content_type).text if body else ""

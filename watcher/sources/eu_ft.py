@@ -80,9 +80,11 @@ class EuFtAdapter:
 
     def _page(self, client: httpx.Client, label: str, query: dict[str, Any], number: int,
               pages: int | None) -> dict[str, Any]:
-        where = f"page {number}{f' of {pages}' if pages else ''} ({label})"
+        position = f"page {number}{f' of {pages}' if pages else ''}"
+        where = f"{position} ({label})"
         body = request_bytes(
-            client, "POST", self.url, source=self.name, max_bytes=MAX_BYTES, what=f"{where} from {self.url}",
+            client, "POST", self.url, source=self.name, max_bytes=MAX_BYTES,
+            what=f"{self.url} ({position}, {label})",
             params={"apiKey": "SEDIA", "text": "***", "pageSize": str(self.cfg.page_size),
                     "pageNumber": str(number)},
             files=multipart_parts(query), timeout=self.cfg.timeout_seconds)

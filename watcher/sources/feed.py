@@ -37,7 +37,7 @@ def get_text(client: httpx.Client, url: str, *, source: str, timeout: float | No
     except ImportError:
         fetch_text = None
     if fetch_text is not None:
-        return fetch_text(client, url, source=source, max_bytes=max_bytes)
+        return fetch_text(client, url, source=source, max_bytes=max_bytes, timeout=timeout)
     try:
         response = client.get(url, timeout=timeout) if timeout else client.get(url)
     except httpx.TimeoutException:
