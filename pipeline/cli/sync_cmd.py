@@ -72,21 +72,9 @@ def _row(result: Any) -> dict[str, Any]:
             "run_id": result.run_id, "error": result.error}
 
 
-def sync(
-    source: str = typer.Option(None, "--source", metavar="NAME",
-                               help="Only this source (see `sources list`)."),
-    replay_dir: str = typer.Option(None, "--replay", metavar="DIR",
-                                   help="Answer from recordings in DIR instead of the network."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
-) -> None:
-    """Fetch the enabled sources (or one) and store new, changed and closed calls.
-
-    Prints one line per source (seen, new, changed, closed, outcome, error); exits 1 if a source
-    failed. Outcome "partial" means some pages could not be read, so nothing was closed.
-
-    Example: fundradar sync --source eu_ft --replay ../shared/samples/eu_ft/search_2026-08-22
-    """
+def sync_sources(source: str | None = None, replay: Path | None = None) -> tuple[list[Any], datetime | None]:
+    """Run the enabled sources (or one) once and return their results, and the latest recording moment
+    when replaying (None otherwise). Progress goes to stderr; one failing source never stops the others."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from classifiers.funding import FundingRules
@@ -95,7 +83,6 @@ def sync(
     from watcher.runner import run_source
     from watcher.sources import build_adapters
 
-    replay = Path(replay_dir) if replay_dir else None
     st = state()
     config = st.config()
     engine = st.engine()
@@ -143,8 +130,43 @@ def sync(
             now = st.as_of or moments.get(adapter.name) or st.now()
             results.append(run_source(engine, adapter, client, now))
             progress.update(task, completed=1, total=1)
-    rows = [_row(r) for r in results]
-    print_rows(rows, COLUMNS, as_json=as_json, as_csv=as_csv)
+    return results, max(moments.values()) if moments else None
+
+
+def after_sync(now: datetime) -> Any:
+    """What every sync is followed by: applications follow their calls' deadlines, and new or changed
+    calls are scored against the strategy (incrementally). Returns the scoring result."""
+    from classifiers.scoring import score_pending
+    from pipeline.applications import follow_call_deadlines
+    from pipeline.db import session_scope
+
+    st = state()
+    with session_scope(st.engine()) as session:
+        follow_call_deadlines(session, now)
+    return score_pending(st.engine(), st.config(), now)
+
+
+def sync(
+    source: str = typer.Option(None, "--source", metavar="NAME",
+                               help="Only this source (see `sources list`)."),
+    replay_dir: str = typer.Option(None, "--replay", metavar="DIR",
+                                   help="Answer from recordings in DIR instead of the network."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
+) -> None:
+    """Fetch the enabled sources (or one) and store new, changed and closed calls.
+
+    Prints one line per source (seen, new, changed, closed, outcome, error); exits 1 if a source
+    failed. Outcome "partial" means some pages could not be read, so nothing was closed. Then the
+    applications follow their calls' deadlines and new or changed calls are scored.
+
+    Example: fundradar sync --source eu_ft --replay ../shared/samples/eu_ft/search_2026-08-22
+    """
+    st = state()
+    results, recorded = sync_sources(source, Path(replay_dir) if replay_dir else None)
+    print_rows([_row(r) for r in results], COLUMNS, as_json=as_json, as_csv=as_csv)
+    if any(r.new or r.changed or r.closed for r in results):
+        after_sync(st.as_of or recorded or st.now())
     if any(r.outcome == "failed" for r in results):
         raise typer.Exit(1)
 

@@ -1,0 +1,65 @@
+"""``fundradar run``: the main job once — sync every source, follow deadlines, score, digest.
+
+This is what ``make demo`` runs and what a cron line would run on a machine without ``serve``. The
+per-source summary goes to stderr (it is a log of what happened); the digest is the data and goes to
+stdout — to Slack instead when a token or webhook is configured.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from pipeline.cli.common import print_json, state, stderr
+from pipeline.cli.digest_cmd import _report
+from pipeline.cli.sync_cmd import _row, after_sync, sync_sources
+
+
+def _summary(row: dict[str, object]) -> str:
+    outcome = row["outcome"]
+    text = (f"{row['source']}: {outcome}, {row['seen']} seen, {row['new']} new, {row['changed']} changed, "
+            f"{row['closed']} closed")
+    return f"{text} ({row['error']})" if row.get("error") else text
+
+
+def run_cmd(
+    replay_dir: str = typer.Option(None, "--replay", metavar="DIR",
+                                   help="Answer the sources from recordings in DIR, e.g. ../shared/samples."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the digest; send nothing to Slack."),
+    as_json: bool = typer.Option(False, "--json", help="Print sync, scoring and digest as one JSON object."),
+) -> None:
+    """Run the main job once: sync every enabled source, let applications follow their calls'
+    deadlines, score new and changed calls, and send the digest (to the terminal without Slack).
+
+    With --replay the sources answer from recordings and the job runs as of the newest recording
+    (unless --as-of is given), so the digest reads as it would have on that day. Exits 1 if a source
+    or Slack failed; the other steps still run.
+
+    Example: fundradar run --replay ../shared/samples
+    """
+    from pipeline.notify.jobs import send_digests
+
+    st = state()
+    results, recorded = sync_sources(None, Path(replay_dir) if replay_dir else None)
+    rows = [_row(r) for r in results]
+    now = st.as_of or recorded or st.now()
+    scoring = after_sync(now)
+    outcomes = send_digests(st.engine(), st.config(), now, dry_run=dry_run)
+    failed = any(r.outcome == "failed" for r in results)
+    if as_json:
+        print_json({"as_of": now.isoformat(), "sources": rows, "scoring": scoring.as_dict(),
+                    "digest": [o.as_dict() for o in outcomes]})
+    else:
+        console = stderr()
+        for row in rows:
+            console.print(_summary(row), highlight=False, markup=False, soft_wrap=True)
+        console.print(f"Scored {scoring.scored_calls} of {scoring.total_calls} calls ({scoring.reason}); "
+                      f"digest as of {now:%Y-%m-%d %H:%M} UTC.", highlight=False, markup=False)
+        _report(outcomes, False, "digest")
+    if failed:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run_cmd)

@@ -1,0 +1,48 @@
+"""``fundradar run``: the main job (sync, follow deadlines, score, digest) on the recorded data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlmodel import Session, func, select
+
+from pipeline.models import Call, Score, Verdict
+
+CONFIG = "config/strategy.example.yaml"
+NO_SLACK = {"SLACK_BOT_TOKEN": "", "SLACK_WEBHOOK_URL": ""}
+
+
+def test_run_replays_scores_and_prints_the_digest(cli, samples: Path, engine) -> None:  # type: ignore[no-untyped-def]
+    result = cli("--config", CONFIG, "run", "--replay", str(samples), env=NO_SLACK)
+    assert result.exit_code == 0, result.output
+    # the digest is the data (stdout); what happened per source is a log (stderr)
+    assert result.stdout.startswith("── #eu-fundraising ")
+    assert "FUNDING DIGEST FOR GREENTECH CLUSTER DENMARK" in result.stdout
+    assert "Top 10 calls" in result.stdout
+    assert "eu_ft: ok, 611 seen, 611 new, 0 changed, 0 closed\n" in result.stderr
+    assert "interreg_bsr_news: no recording in" in result.stderr
+    assert "digest as of 2026-08-22 10:00 UTC." in result.stderr
+    with Session(engine) as session:
+        calls = session.exec(select(func.count()).select_from(Call)).one()
+        assert session.exec(select(func.count(func.distinct(Score.call_id)))).one() == calls
+        assert session.exec(select(func.count()).select_from(Verdict)).one() == calls
+
+
+def test_run_twice_changes_nothing_and_json(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("--config", CONFIG, "run", "--replay", str(samples), env=NO_SLACK).exit_code == 0
+    result = cli("--config", CONFIG, "run", "--replay", str(samples), "--json", env=NO_SLACK)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["as_of"] == "2026-08-22T10:00:00+00:00"
+    eu = next(s for s in data["sources"] if s["source"] == "eu_ft")
+    assert (eu["new"], eu["changed"], eu["closed"], eu["unchanged"]) == (0, 0, 0, 611)
+    assert data["scoring"]["reason"] == "up to date"
+    assert data["digest"] and data["digest"][0]["status"] == "terminal"
+
+
+def test_run_with_a_missing_replay_folder_is_a_usage_error(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli("--config", CONFIG, "run", "--replay", str(tmp_path / "nope"))
+    assert result.exit_code == 2
+    assert result.stderr.endswith(f"Error: --replay {tmp_path / 'nope'}: no such folder; give a recording "
+                                  "folder such as samples/eu_ft/search_2026-08-22 or the samples root\n")
