@@ -1,0 +1,210 @@
+"""``fundradar strategy preview|suggest|keywords|report``: the secretariat's workbench."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import typer
+from sqlmodel import Session
+
+from pipeline.cli.common import fmt_money, new_app, print_json, state
+from pipeline.errors import ValidationError
+
+strategy_app = new_app("See what a strategy change does before it goes live.")
+keywords_app = new_app("Add or remove focus-area keywords in the strategy YAML (comments are kept).")
+
+
+def _shorten(text: str, width: int = 56) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _print_preview(previews) -> None:  # type: ignore[no-untyped-def]
+    for area in previews:
+        titles = {r.call_id: r.title for r in [*area.before, *area.after]}
+        new_rank = {r.call_id: r for r in area.after}
+        old_rank = {r.call_id: r for r in area.before}
+        changed = area.entering or area.leaving or area.rank_changes or area.rules_now_pass \
+            or area.rules_now_fail
+        typer.echo(f"{area.focus_area}: {'no change in the top list' if not changed else ''}".rstrip())
+        for call_id in area.entering:
+            r = new_rank[call_id]
+            typer.echo(f"  + #{call_id} {_shorten(titles[call_id])} "
+                       f"(enters at {r.rank}, score {r.score:.2f})")
+        for call_id in area.leaving:
+            typer.echo(f"  - #{call_id} {_shorten(titles[call_id])} (was {old_rank[call_id].rank})")
+        for call_id, (before, after) in area.rank_changes.items():
+            typer.echo(f"  ~ #{call_id} {_shorten(titles[call_id])} ({before} -> {after})")
+        for call_id in area.rules_now_pass:
+            typer.echo(f"  rules now pass: #{call_id} {_shorten(titles[call_id])}")
+        for call_id in area.rules_now_fail:
+            typer.echo(f"  rules now fail: #{call_id} {_shorten(titles[call_id])}")
+
+
+def _load_proposed(path: Path):  # type: ignore[no-untyped-def]
+    from pipeline.config import load_strategy
+
+    return load_strategy(path)
+
+
+def _run_preview(proposed, top: int, focus: str | None):  # type: ignore[no-untyped-def]
+    from classifiers.funding import FundingRules
+    from pipeline.workbench import preview
+
+    st = state()
+    loaded = st.config()
+    with Session(st.engine()) as session:
+        return preview(session, loaded.strategy, proposed, FundingRules(loaded.funding_rules), st.now(),
+                       top=top, focus=focus)
+
+
+@strategy_app.command("preview")
+def preview_cmd(
+    config: Path = typer.Option(None, "--config", help="The proposed strategy YAML (default: the current "
+                                "one, to see its top lists)."),
+    focus: str = typer.Option(None, "--focus", help="Only this focus area."),
+    top: int = typer.Option(10, "--top", min=1, max=100, help="Size of the top list compared."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Compare each focus area's top calls under the current config and under --config.
+
+    Example: fundradar strategy preview --config config/strategy.new.yaml --focus offshore_energy
+    """
+    proposed = _load_proposed(config) if config else state().config().strategy
+    previews = _run_preview(proposed, top, focus)
+    if as_json:
+        print_json([p.to_json() for p in previews])
+    else:
+        _print_preview(previews)
+
+
+@strategy_app.command("suggest")
+def suggest_cmd(
+    focus: str = typer.Option(None, "--focus", help="Only this focus area."),
+    limit: int = typer.Option(10, "--limit", min=1, max=50, help="Terms per focus area."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Suggest keywords from the calls fundraisers marked, and exclude terms that never fire.
+
+    Example: fundradar strategy suggest --focus food_bio
+    """
+    from pipeline.workbench import suggest
+
+    st = state()
+    with Session(st.engine()) as session:
+        results = suggest(session, st.config().strategy, st.now(), focus=focus, limit=limit)
+    if as_json:
+        print_json([r.to_json() for r in results])
+        return
+    for result in results:
+        typer.echo(f"{result.focus_area}: {result.relevant} marked relevant, {result.irrelevant} irrelevant")
+        if not result.relevant:
+            typer.echo("  no calls marked relevant yet: `fundradar calls mark ID relevant --focus "
+                       f"{result.focus_area}`")
+        for item in result.terms:
+            typer.echo(f"  {item.term:<32} weight {item.weight:.3f}  in {item.reach} marked calls")
+        for phrase in result.idle_excludes:
+            typer.echo(f"  exclude term never fires: {phrase}")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Replace the file in one step, so a crash never leaves half a config."""
+    mode = path.stat().st_mode if path.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode & 0o777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _edit(area: str, terms: list[str], *, add: bool, yes: bool, top: int) -> None:
+    from pipeline.config import Strategy, parse_yaml_text, validate_yaml
+    from pipeline.strategy_edit import edit_keywords
+
+    path = state().config().strategy_path
+    name = str(path)
+    old = path.read_text(encoding="utf-8")
+    new = edit_keywords(old, area, add=terms if add else (), remove=() if add else terms, name=name)
+    if new == old:
+        typer.echo(f"{path}: no change ({', '.join(terms)} already {'there' if add else 'absent'})")
+        return
+    proposed = validate_yaml(parse_yaml_text(new, name), Strategy, name)
+    _print_preview(_run_preview(proposed, top, area))
+    if not yes and not typer.confirm(f"Write {path}?", default=False, err=True):
+        typer.echo("Nothing written.", err=True)
+        raise typer.Exit(1)
+    _write_atomically(path, new)
+    typer.echo(f"{path}: {'added' if add else 'removed'} {', '.join(terms)} "
+               f"{'to' if add else 'from'} {area}")
+
+
+@keywords_app.command("add")
+def keywords_add(
+    area: str = typer.Argument(..., help="Focus area key, e.g. offshore_energy."),
+    terms: list[str] = typer.Argument(..., help="Keywords to add (quote phrases)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Write without asking."),
+    top: int = typer.Option(10, "--top", min=1, max=100, help="Size of the top list previewed."),
+) -> None:
+    """Add keywords to a focus area: preview the effect, then write the YAML keeping its comments.
+
+    Example: fundradar strategy keywords add offshore_energy "floating wind" --yes
+    """
+    _edit(area, terms, add=True, yes=yes, top=top)
+
+
+@keywords_app.command("remove")
+def keywords_remove(
+    area: str = typer.Argument(..., help="Focus area key."),
+    terms: list[str] = typer.Argument(..., help="Keywords to remove."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Write without asking."),
+    top: int = typer.Option(10, "--top", min=1, max=100, help="Size of the top list previewed."),
+) -> None:
+    """Remove keywords from a focus area (preview first, then write).
+
+    Example: fundradar strategy keywords remove food_bio fermentation --yes
+    """
+    _edit(area, terms, add=False, yes=yes, top=top)
+
+
+@strategy_app.command("report")
+def report_cmd(
+    png: Path = typer.Option(None, "--png", help="Also write the chart of matching calls by deadline "
+                             "month and focus area to this PNG file."),
+    min_score: float = typer.Option(0.2, "--min-score", min=0, max=1, help="Score that counts as matching."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Per focus area: matching open calls, their budget and expected value, applications in the pipeline.
+
+    Example: fundradar strategy report --png data/strategy-report.png
+    """
+    from pipeline.strategy_report import build_report, report_dicts, write_chart
+
+    st = state()
+    strategy = st.config().strategy
+    with Session(st.engine()) as session:
+        reports = build_report(session, strategy, st.now(), min_score=min_score)
+    if png is not None:
+        if png.suffix.lower() != ".png":
+            raise ValidationError(f"--png {png}: the chart is a PNG; give a file name ending in .png")
+        write_chart(reports, png, f"{strategy.organisation}: matching calls by deadline month")
+        typer.echo(f"chart written to {png}", err=True)
+    if as_json:
+        print_json(report_dicts(reports))
+        return
+    typer.echo(f"{'Focus area':<24}{'Calls':>6}{'Budget':>10}{'Exp. value':>12}{'Pipeline':>10}")
+    for r in reports:
+        typer.echo(f"{_shorten(r.label, 23):<24}{r.matching_calls:>6}{fmt_money(r.total_budget):>10}"
+                   f"{fmt_money(r.expected_value):>12}{r.applications_in_pipeline:>10}")
+
+
+def register(app: typer.Typer) -> None:
+    strategy_app.add_typer(keywords_app, name="keywords")
+    app.add_typer(strategy_app, name="strategy")

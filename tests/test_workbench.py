@@ -1,0 +1,185 @@
+"""The secretariat's workbench on the recorded EU portal data: preview, suggest, keyword edits, report."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.config import DEFAULT_STRATEGY
+
+AS_OF = "2026-08-22T12:00+02:00"
+QUANTUM = ["quantum", "quantum technologies"]
+
+
+@pytest.fixture(scope="module")
+def synced_db(tmp_path_factory: pytest.TempPathFactory, samples: Path) -> str:
+    """The 2026-08-22 recording of the EU portal, synced once for the whole module."""
+    from pipeline.cli.main import app
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('workbench') / 'fundradar.db'}"
+    result = CliRunner().invoke(app, ["--db", url, "--config", str(DEFAULT_STRATEGY), "sync", "--source",
+                                      "eu_ft", "--replay", str(samples / "eu_ft" / "search_2026-08-22")])
+    assert result.exit_code == 0, result.output
+    return url
+
+
+@pytest.fixture
+def wb(synced_db: str, tmp_path: Path) -> Callable[..., Any]:
+    """Run the CLI on the synced database with a copy of the example strategy (tmp_path/strategy.yaml)."""
+    from pipeline.cli.main import app
+
+    shutil.copy(DEFAULT_STRATEGY, tmp_path / "strategy.yaml")
+
+    def invoke(*args: str, input: str | None = None) -> Any:
+        return CliRunner().invoke(app, ["--db", synced_db, "--config", str(tmp_path / "strategy.yaml"),
+                                        "--as-of", AS_OF, *args], input=input, catch_exceptions=False)
+
+    return invoke
+
+
+def _proposed(tmp_path: Path, area: str, terms: list[str]) -> Path:
+    from pipeline.strategy_edit import edit_keywords
+
+    path = tmp_path / "strategy.new.yaml"
+    path.write_text(edit_keywords(DEFAULT_STRATEGY.read_text(encoding="utf-8"), area, add=terms),
+                    encoding="utf-8")
+    return path
+
+
+def test_preview_adding_a_keyword_brings_the_expected_calls_in(wb, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    new = _proposed(tmp_path, "digital_industry", QUANTUM)
+    result = wb("strategy", "preview", "--config", str(new), "--focus", "digital_industry", "--json")
+    assert result.exit_code == 0, result.output
+    (area,) = json.loads(result.stdout)
+    assert area["focus_area"] == "digital_industry"
+    titles = {row["call_id"]: row["title"] for row in [*area["before"], *area["after"]]}
+    entering = [titles[c] for c in area["entering"]]
+    # the quantum calls of the recording enter the top 10, and only they do
+    assert len(entering) >= 4 and all("quantum" in t.lower() for t in entering), entering
+    assert not any("quantum" in row["title"].lower() for row in area["before"])
+    assert len(area["leaving"]) == len(area["entering"])
+    assert all("quantum" in row["terms"] for row in area["after"] if row["call_id"] in area["entering"])
+    # the terminal rendering says the same
+    text = wb("strategy", "preview", "--config", str(new), "--focus", "digital_industry")
+    assert text.exit_code == 0
+    assert text.stdout.startswith("digital_industry:\n")
+    assert sum(line.startswith("  + #") for line in text.stdout.splitlines()) == len(entering)
+    assert sum(line.startswith("  - #") for line in text.stdout.splitlines()) == len(area["leaving"])
+
+
+def test_preview_without_a_change_and_errors(wb, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = wb("strategy", "preview", "--focus", "food_bio", "--top", "5")
+    assert result.exit_code == 0
+    assert result.stdout == "food_bio: no change in the top list\n"
+    result = wb("strategy", "preview", "--focus", "space")
+    assert result.exit_code == 2
+    assert "unknown focus area 'space'" in result.stderr
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: x\norganisation: Y\nfocus_areas: [\n", encoding="utf-8")
+    result = wb("strategy", "preview", "--config", str(broken))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: ") and "broken.yaml" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_suggest_proposes_a_term_the_marked_calls_share(wb, synced_db: str) -> None:  # type: ignore[no-untyped-def]
+    from sqlmodel import Session, select
+
+    from pipeline.db import open_database
+    from pipeline.models import Call
+
+    engine = open_database(synced_db)
+    with Session(engine) as session:
+        battery = [c for c in session.exec(select(Call).order_by(Call.id)) if "batter" in c.title.lower()]
+    engine.dispose()
+    assert len(battery) >= 4
+    for call in battery[:4]:
+        assert wb("calls", "mark", str(call.id), "relevant", "--focus", "offshore_energy").exit_code == 0
+    result = wb("strategy", "suggest", "--focus", "offshore_energy", "--json")
+    assert result.exit_code == 0, result.output
+    (area,) = json.loads(result.stdout)
+    assert area["marked_relevant"] == 4 and area["terms"]
+    top = area["terms"][0]
+    assert top["term"].startswith("batter"), area["terms"]
+    assert top["reach"] == 4  # all four marked calls contain it
+    keywords = {"offshore wind", "energy storage", "hydrogen"}
+    assert not {t["term"] for t in area["terms"]} & keywords
+    text = wb("strategy", "suggest", "--focus", "offshore_energy")
+    assert text.stdout.startswith("offshore_energy: 4 marked relevant, 0 irrelevant\n")
+    # a focus area without marks says how to give some
+    other = wb("strategy", "suggest", "--focus", "food_bio")
+    assert "no calls marked relevant yet: `fundradar calls mark ID relevant --focus food_bio`" in other.stdout
+
+
+def _diff(old: str, new: str) -> tuple[list[str], list[str]]:
+    removed, added = [], []
+    for line in difflib.unified_diff(old.splitlines(True), new.splitlines(True), lineterm="", n=0):
+        if line.startswith("-") and not line.startswith("---"):
+            removed.append(line[1:])
+        elif line.startswith("+") and not line.startswith("+++"):
+            added.append(line[1:])
+    return removed, added
+
+
+def test_keywords_add_previews_then_writes_keeping_every_other_byte(wb, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "strategy.yaml"
+    before = path.read_bytes()
+    # answering no writes nothing
+    result = wb("strategy", "keywords", "add", "digital_industry", *QUANTUM, input="n\n")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("digital_industry:\n  + #")
+    assert "Write " in result.stderr and "Nothing written." in result.stderr
+    assert path.read_bytes() == before
+    # --yes writes; only the keyword line changed, comments and layout elsewhere byte for byte
+    result = wb("strategy", "keywords", "add", "digital_industry", *QUANTUM, "--yes")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.endswith(f"{path}: added quantum, quantum technologies to digital_industry\n")
+    after = path.read_bytes()
+    removed, added = _diff(before.decode(), after.decode())
+    # only the lines of digital_industry's keyword list changed (rewrapped with the new terms) ...
+    assert removed[0].startswith("    keywords: [artificial intelligence, robotics,")
+    assert "".join(added).replace("\n", " ").split() == \
+        "".join(removed).replace("]", ", quantum, quantum technologies]").replace("\n", " ").split()
+    # ... and every other byte, comments included, is as it was
+    assert before.replace("".join(removed).encode(), b"") == after.replace("".join(added).encode(), b"")
+    from pipeline.config import load_strategy
+
+    assert load_strategy(path).focus_areas["digital_industry"].keywords[-2:] == QUANTUM
+    # the same again is no change; removing gives the original strategy back (the list is rewrapped)
+    again = wb("strategy", "keywords", "add", "digital_industry", "quantum", "--yes")
+    assert again.exit_code == 0 and again.stdout.endswith("(quantum already there)\n")
+    assert wb("strategy", "keywords", "remove", "digital_industry", *QUANTUM, "--yes").exit_code == 0
+    assert load_strategy(path) == load_strategy(DEFAULT_STRATEGY)
+    assert [line for line in path.read_text().splitlines() if "#" in line] == \
+        [line for line in before.decode().splitlines() if "#" in line]
+
+
+def test_keywords_add_to_an_unknown_area_is_a_usage_error(wb, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    before = (tmp_path / "strategy.yaml").read_bytes()
+    result = wb("strategy", "keywords", "add", "space", "satellites", "--yes")
+    assert result.exit_code == 2
+    assert "unknown focus area 'space'" in result.stderr
+    assert (tmp_path / "strategy.yaml").read_bytes() == before
+
+
+def test_board_report_json_and_png(wb, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    png = tmp_path / "report.png"
+    result = wb("strategy", "report", "--png", str(png), "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [r["focus_area"] for r in rows] == ["offshore_energy", "green_maritime", "food_bio",
+                                               "digital_industry"]
+    assert any(r["matching_calls"] > 0 for r in rows)
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    table = wb("strategy", "report")
+    assert table.stdout.splitlines()[0] == "Focus area               Calls    Budget  Exp. value  Pipeline"
+    bad = wb("strategy", "report", "--png", str(tmp_path / "report.jpg"))
+    assert bad.exit_code == 2
+    assert "the chart is a PNG; give a file name ending in .png" in bad.stderr
