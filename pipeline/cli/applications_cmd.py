@@ -79,7 +79,7 @@ def add_cmd(
     amount: float = typer.Option(None, "--amount", help="Requested amount in euros."),
     owner: str = typer.Option(None, "--owner", help="Who writes it (default: the idea's owner)."),
     partner: Annotated[list[str] | None, typer.Option(
-        "--partner", help="Consortium member as ID or ID:role (repeatable).")] = None,
+        "--partner", metavar="ID[:ROLE]", help="Consortium member as ID or ID:role (repeatable).")] = None,
     by: str = typer.Option(None, "--by", help="Who records this (default: FUNDRADAR_USER or login)."),
     note: str = typer.Option("", "--note", help="A note for the history."),
 ) -> None:
@@ -229,8 +229,9 @@ def ack_cmd(
 def consortium_cmd(
     application: str = typer.Argument(..., help="Application id (12 or #12)."),
     add: Annotated[list[str] | None, typer.Option(
-        "--add", help="Partner as ID or ID:role (repeatable).")] = None,
-    remove: Annotated[list[str] | None, typer.Option("--remove", help="Partner id (repeatable).")] = None,
+        "--add", metavar="ID[:ROLE]", help="Partner as ID or ID:role (repeatable).")] = None,
+    remove: Annotated[list[str] | None, typer.Option(
+        "--remove", metavar="ID", help="Partner id (repeatable).")] = None,
     by: str = typer.Option(None, "--by", help="Who (default: FUNDRADAR_USER or login)."),
 ) -> None:
     """Add partners to or remove them from an application's consortium.

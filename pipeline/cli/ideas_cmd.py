@@ -56,9 +56,9 @@ def add_cmd(
     description: str = typer.Option("", "--description", "-d", help="What the project would do."),
     owner: str = typer.Option(None, "--owner", help="Who drives the idea."),
     focus: Annotated[list[str] | None, typer.Option(
-        "--focus", help="Focus area key of the strategy (repeatable).")] = None,
+        "--focus", metavar="AREA", help="Focus area key of the strategy (repeatable).")] = None,
     country: Annotated[list[str] | None, typer.Option(
-        "--country", help="Target country, ISO code (repeatable).")] = None,
+        "--country", metavar="CODE", help="Target country, ISO code (repeatable).")] = None,
     status: str = typer.Option("idea", "--status", help=_STATUS_HELP),
 ) -> None:
     """Add a project idea.
@@ -77,7 +77,7 @@ def add_cmd(
 @ideas_app.command("list")
 def list_cmd(
     status: str = typer.Option(None, "--status", help=_STATUS_HELP),
-    focus: str = typer.Option(None, "--focus", help="Only ideas in this focus area."),
+    focus: str = typer.Option(None, "--focus", metavar="AREA", help="Only ideas in this focus area."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (all fields)."),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
 ) -> None:
@@ -128,9 +128,9 @@ def edit_cmd(
     description: str = typer.Option(None, "--description", "-d", help="New description."),
     owner: str = typer.Option(None, "--owner", help="New owner."),
     focus: Annotated[list[str] | None, typer.Option(
-        "--focus", help="Replace the focus areas (repeatable).")] = None,
+        "--focus", metavar="AREA", help="Replace the focus areas (repeatable).")] = None,
     country: Annotated[list[str] | None, typer.Option(
-        "--country", help="Replace the target countries (repeatable).")] = None,
+        "--country", metavar="CODE", help="Replace the target countries (repeatable).")] = None,
     status: str = typer.Option(None, "--status", help=_STATUS_HELP),
 ) -> None:
     """Change an idea; only the options given change.

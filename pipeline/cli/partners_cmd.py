@@ -64,7 +64,7 @@ def add_cmd(
     pic: str = typer.Option(None, "--pic", help="EU Participant Identification Code (nine digits)."),
     contact: str = typer.Option(None, "--contact", help="Contact person and e-mail."),
     competence: Annotated[list[str] | None, typer.Option(
-        "--competence", help="A competence (repeatable, or comma separated).")] = None,
+        "--competence", metavar="TEXT", help="A competence (repeatable, or comma separated).")] = None,
     past: str = typer.Option("", "--past", help="Past collaborations with us."),
     readiness: str = typer.Option("unknown", "--readiness", help=_READY_HELP),
 ) -> None:
@@ -134,7 +134,7 @@ def edit_cmd(
     pic: str = typer.Option(None, "--pic", help="PIC (nine digits); an empty string removes it."),
     contact: str = typer.Option(None, "--contact", help="Contact person and e-mail."),
     competence: Annotated[list[str] | None, typer.Option(
-        "--competence", help="Replace the competences (repeatable).")] = None,
+        "--competence", metavar="TEXT", help="Replace the competences (repeatable).")] = None,
     past: str = typer.Option(None, "--past", help="Past collaborations with us."),
     readiness: str = typer.Option(None, "--readiness", help=_READY_HELP),
 ) -> None:
