@@ -6,28 +6,38 @@ the file, the line and the key, and says what is expected.
 
 The strategy file is chosen by ``--config PATH``, then ``FUNDRADAR_CONFIG``, then
 ``config/strategy.yaml`` if it exists, then ``config/strategy.example.yaml``.
+
+The path may also name a folder of strategy files, one per cluster (every ``*.yaml`` / ``*.yml`` in it
+except ``funding_rules.yaml``), loaded in file-name order. Each needs its own ``name``; their sources
+are shared: the union by source name, and a source name declared in several files must be declared
+the same in each. :class:`LoadedConfig` holds them all (``strategies``) and the selected one
+(``strategy``: ``--strategy NAME``, else the first).
 """
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic import ValidationError as PydanticValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
 
 from pipeline.db import PROJECT_ROOT
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, NotFoundError
+from pipeline.yaml_check import (  # noqa: F401  (read_yaml, parse_yaml_text, validate_yaml: re-exported)
+    _line_of,
+    parse_yaml_text,
+    read_yaml,
+    validate_yaml,
+)
 
 CONFIG_DIR = PROJECT_ROOT / "config"
 DEFAULT_STRATEGY = CONFIG_DIR / "strategy.example.yaml"
-DEFAULT_FUNDING_RULES = CONFIG_DIR / "funding_rules.yaml"
+FUNDING_RULES_NAME = "funding_rules.yaml"
+DEFAULT_FUNDING_RULES = CONFIG_DIR / FUNDING_RULES_NAME
 
 
 class _Strict(BaseModel):
@@ -260,125 +270,32 @@ def strategy_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return local if local.exists() else DEFAULT_STRATEGY
 
 
-def read_yaml(path: Path) -> Any:
-    """Round-trip YAML (comments and line numbers kept); a ConfigError on any problem."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("file not found; pass --config PATH or set FUNDRADAR_CONFIG",
-                          path=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the file ({exc})", path=str(path)) from None
-    return parse_yaml_text(text, str(path))
-
-
-def parse_yaml_text(text: str, name: str) -> Any:
-    try:
-        return YAML(typ="rt").load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = (exc.problem or exc.context or "invalid YAML").strip()
-        raise ConfigError(f"invalid YAML: {problem}; check indentation and quoting", path=name,
-                          line=line) from None
-    except Exception as exc:  # ruamel raises a few unmarked error types (e.g. duplicate keys)
-        raise ConfigError(f"invalid YAML: {str(exc).splitlines()[0]}", path=name) from None
-
-
-def _line_of(root: Any, loc: tuple[Any, ...]) -> int | None:
-    """The 1-based line of the deepest node of ``loc`` that exists in the YAML tree."""
-    node, line = root, None
-    for part in loc:
-        lc = getattr(node, "lc", None)
-        if isinstance(node, dict) and part in node:
-            if lc is not None:
-                line = lc.key(part)[0] + 1
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            if lc is not None:
-                line = lc.item(part)[0] + 1
-            node = node[part]
-        # otherwise the part is a pydantic union tag or a missing key: stay on the parent
-    if line is None and getattr(root, "lc", None) is not None:
-        line = root.lc.line + 1
-    return line
-
-
-def _known_keys(model: type[BaseModel]) -> set[str]:
-    seen: set[str] = set()
-    stack: list[Any] = [model]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            for name, info in current.model_fields.items():
-                if name not in seen:
-                    seen.add(name)
-                    stack.append(info.annotation)
-        for arg in getattr(current, "__args__", ()) or ():
-            stack.append(arg)
-        for arg in getattr(current, "__metadata__", ()) or ():
-            stack.append(arg)
-        origin = getattr(current, "__origin__", None)
-        if origin is not None:
-            stack.append(origin)
-    return {key for key in seen if not key.startswith("_")}
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "nothing (the value is empty)"
-    text = repr(value if not hasattr(value, "items") else dict(value))
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _message(error: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
-    loc = tuple(part for part in error["loc"])
-    keys = [str(part) for part in loc if not isinstance(part, int)]
-    key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
-    kind = error["type"]
-    if kind == "missing":
-        return key, "required key is missing"
-    if kind == "extra_forbidden":
-        unknown = keys[-1] if keys else "?"
-        close = difflib.get_close_matches(unknown, sorted(_known_keys(model)), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else "; remove it or check the spelling"
-        return key, f"unknown key {unknown!r}{hint}"
-    if kind == "too_short":
-        what = "focus area needs at least one keyword" if keys and keys[-1] == "keywords" \
-            else "must not be empty"
-        return key, what
-    if kind == "union_tag_invalid":
-        return key, ("unknown source type; expected one of eu_ft, euro_access, feed, ical, page_watch")
-    if kind == "union_tag_not_found":
-        return key, "source needs a type: one of eu_ft, euro_access, feed, ical, page_watch"
-    msg = error["msg"].removeprefix("Value error, ")
-    msg = msg[0].lower() + msg[1:] if msg else msg
-    return key, f"{msg}, got {_describe(error.get('input'))}"
-
-
-def validate_yaml(data: Any, model: type[BaseModel], name: str) -> Any:
-    try:
-        return model.model_validate(data if data is not None else {})
-    except PydanticValidationError as exc:
-        # an unknown key usually explains a "missing" one (a misspelling): report it first
-        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-        first = errors[0]
-        key, message = _message(first, model)
-        more = len(exc.errors()) - 1
-        if more:
-            message += f" (and {more} more problem{'s' if more > 1 else ''})"
-        raise ConfigError(message, path=name, line=_line_of(data, tuple(first["loc"])),
-                          key=key or None) from None
-
-
 def load_strategy(path: str | os.PathLike[str] | None = None) -> Strategy:
-    resolved = strategy_path(path)
-    return validate_yaml(read_yaml(resolved), Strategy, _display(resolved))
+    return _load_strategy_tree(strategy_path(path))[0]
+
+
+def _load_strategy_tree(path: Path) -> tuple[Strategy, Any]:
+    """The validated strategy and its YAML tree (for line numbers of cross-file problems)."""
+    data = read_yaml(path)
+    return validate_yaml(data, Strategy, _display(path)), data
+
+
+def resolve_funding_rules_path(explicit: str | os.PathLike[str] | None = None,
+                               folder: Path | None = None) -> Path:
+    """``explicit``, else ``FUNDRADAR_FUNDING_RULES``, else the strategy folder's funding_rules.yaml if
+    it has one, else config/funding_rules.yaml."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("FUNDRADAR_FUNDING_RULES")
+    if env:
+        return Path(env)
+    if folder is not None and (folder / FUNDING_RULES_NAME).is_file():
+        return folder / FUNDING_RULES_NAME
+    return DEFAULT_FUNDING_RULES
 
 
 def load_funding_rules(path: str | os.PathLike[str] | None = None) -> FundingRulesFile:
-    resolved = Path(path) if path else Path(os.environ.get("FUNDRADAR_FUNDING_RULES",
-                                                           DEFAULT_FUNDING_RULES))
+    resolved = resolve_funding_rules_path(path)
     return validate_yaml(read_yaml(resolved), FundingRulesFile, _display(resolved))
 
 
@@ -389,16 +306,147 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+# --- several strategies --------------------------------------------------------------------------
+
+def strategy_files(folder: Path) -> list[Path]:
+    """The strategy files of a folder in file-name order: ``*.yaml`` and ``*.yml`` except the funding
+    rules."""
+    try:
+        entries = list(folder.iterdir())
+    except OSError as exc:
+        raise ConfigError(f"cannot read the folder ({exc})", path=_display(folder)) from None
+    files = sorted((p for p in entries if p.suffix in (".yaml", ".yml") and p.is_file()
+                    and p.stem != FUNDING_RULES_NAME.removesuffix(".yaml")), key=lambda p: p.name)
+    if not files:
+        raise ConfigError("no strategy files (*.yaml or *.yml) in this folder; add one per cluster or "
+                          "point --config at a single strategy file", path=_display(folder))
+    return files
+
+
+def _first_difference(a: Any, b: Any, prefix: str = "") -> str:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in [*a, *(k for k in b if k not in a)]:
+            if a.get(key) != b.get(key):
+                return _first_difference(a.get(key), b.get(key), f"{prefix}.{key}" if prefix else str(key))
+    return prefix
+
+
+def union_sources(strategies: Sequence[Strategy], paths: Sequence[Path],
+                  trees: Sequence[Any] | None = None) -> dict[str, Any]:
+    """Every strategy's sources by name, in file order; a name declared differently in two files is a
+    ConfigError naming both."""
+    union: dict[str, Any] = {}
+    where: dict[str, int] = {}
+    for index, strategy in enumerate(strategies):
+        for name, cfg in strategy.sources.items():
+            if name not in union:
+                union[name], where[name] = cfg, index
+            elif union[name] != cfg:
+                first = where[name]
+                differs = _first_difference(union[name].model_dump(), cfg.model_dump())
+                line = _line_of(trees[index], ("sources", name)) if trees is not None else None
+                raise ConfigError(
+                    f"source {name!r} is declared differently in {_display(paths[first])}"
+                    f"{f' ({differs} differs)' if differs else ''}; a source shared by several strategies "
+                    "must be declared the same in each file, or give one of them another name",
+                    path=_display(paths[index]), line=line, key=f"sources.{name}")
+    return union
+
+
 @dataclass(frozen=True)
 class LoadedConfig:
-    """The strategy and funding rules in force, with where they came from."""
+    """The strategies and funding rules in force, with where they came from.
+
+    ``strategy`` is the selected strategy (``--strategy``; the per-strategy commands use it),
+    ``strategies`` all of them in file-name order, ``sources`` the union of their sources. A config
+    made from a single strategy file holds just that one.
+    """
 
     strategy: Strategy
     funding_rules: FundingRulesFile
     strategy_path: Path
+    strategies: tuple[Strategy, ...] = ()
+    strategy_paths: tuple[Path, ...] = ()
+    sources: dict[str, Any] = field(default_factory=dict)
+    config_path: Path | None = None  # what --config named: the strategy file, or the folder
+    funding_rules_path: Path | None = None
+    from_folder: bool = False  # several-strategy layout: job ids and Slack keys carry the strategy name
+    narrowed: bool = False  # made by only(): reloading keeps just the selected strategy
+
+    def __post_init__(self) -> None:
+        if not self.strategies:
+            object.__setattr__(self, "strategies", (self.strategy,))
+            object.__setattr__(self, "strategy_paths", (self.strategy_path,))
+        if not self.sources:
+            object.__setattr__(self, "sources", union_sources(self.strategies, self.strategy_paths))
+        if self.config_path is None:
+            object.__setattr__(self, "config_path", self.strategy_path)
+
+    @property
+    def names(self) -> list[str]:
+        return [s.name for s in self.strategies]
+
+    def path_of(self, name: str) -> Path:
+        return self.strategy_paths[self.names.index(name)]
+
+    def select(self, name: str) -> LoadedConfig:
+        """The same config with ``name`` as the selected strategy; NotFoundError listing the names."""
+        if name not in self.names:
+            where = _display(self.config_path or self.strategy_path)
+            raise NotFoundError(f"no strategy named {name!r} in {where}; the strategies are: "
+                                f"{', '.join(self.names)} (--strategy or FUNDRADAR_STRATEGY)")
+        index = self.names.index(name)
+        return replace(self, strategy=self.strategies[index], strategy_path=self.strategy_paths[index])
+
+    def only(self, name: str) -> LoadedConfig:
+        """Narrowed to one strategy (and its own sources), e.g. for ``--strategy NAME``."""
+        chosen = self.select(name)
+        return replace(chosen, strategies=(chosen.strategy,), strategy_paths=(chosen.strategy_path,),
+                       sources=dict(chosen.strategy.sources), narrowed=True)
+
+    def each(self) -> list[LoadedConfig]:
+        """One config per strategy, each selecting it (for per-strategy work such as scoring)."""
+        return [self.select(name) for name in self.names]
+
+    def key_prefix(self, strategy: Strategy) -> str:
+        """What Slack delivery keys and job ids of ``strategy`` start with: nothing for a single
+        strategy file (as before strategies could be several), ``<name>:`` for a folder."""
+        return f"{strategy.name}:" if self.from_folder else ""
+
+    def reload(self) -> LoadedConfig:
+        """The same files read and validated again, keeping the selection (a ConfigError, or a
+        NotFoundError when the selected strategy is gone, if they are no longer valid)."""
+        fresh = load_config(self.config_path, self.funding_rules_path)
+        if self.narrowed:
+            return fresh.only(self.strategy.name)
+        return fresh.select(self.strategy.name) if self.strategy.name in fresh.names else fresh
+
+    def files(self) -> list[Path]:
+        """Every file this config was read from (strategies, then the funding rules)."""
+        extra = [self.funding_rules_path] if self.funding_rules_path is not None else []
+        return [*self.strategy_paths, *extra]
 
 
 def load_config(path: str | os.PathLike[str] | None = None,
-                funding_rules_path: str | os.PathLike[str] | None = None) -> LoadedConfig:
+                funding_rules_path: str | os.PathLike[str] | None = None, *,
+                strategy: str | None = None) -> LoadedConfig:
+    """Read and validate the strategy file or folder and the funding rules; select ``strategy``
+    (default: the only one, or with several the first in file-name order)."""
     resolved = strategy_path(path)
-    return LoadedConfig(load_strategy(resolved), load_funding_rules(funding_rules_path), resolved)
+    folder = resolved if resolved.is_dir() else None
+    files = strategy_files(resolved) if folder is not None else [resolved]
+    loaded = [_load_strategy_tree(file) for file in files]
+    strategies = [item[0] for item in loaded]
+    seen: dict[str, int] = {}
+    for index, item in enumerate(strategies):
+        if item.name in seen:
+            other = _display(files[seen[item.name]])
+            raise ConfigError(f"strategy name {item.name!r} is also used by {other}; give each strategy "
+                              "file its own name", path=_display(files[index]),
+                              line=_line_of(loaded[index][1], ("name",)), key="name")
+        seen[item.name] = index
+    sources = union_sources(strategies, files, [item[1] for item in loaded])
+    rules_path = resolve_funding_rules_path(funding_rules_path, folder)
+    config = LoadedConfig(strategies[0], load_funding_rules(rules_path), files[0], tuple(strategies),
+                          tuple(files), sources, resolved, rules_path, folder is not None)
+    return config.select(strategy) if strategy else config

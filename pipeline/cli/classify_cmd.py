@@ -25,18 +25,23 @@ def score_cmd(
 ) -> None:
     """Score new and changed calls against the strategy's focus areas and apply its rules.
 
+    With several strategies every one is scored (one line each; --json prints a list), or only the one
+    named by --strategy.
+
     Example: fundradar score --all
     """
     from classifiers.scoring import score_pending
 
     st = state()
-    result = score_pending(st.engine(), st.config(), st.now(), full=rescore_all)
+    results = [score_pending(st.engine(), config, st.now(), full=rescore_all)
+               for config in st.scoped().each()]
     if as_json:
-        print_json(result.as_dict())
+        print_json(results[0].as_dict() if len(results) == 1 else [r.as_dict() for r in results])
         return
-    typer.echo(f"Scored {result.scored_calls} of {result.total_calls} calls against "
-               f"{result.focus_areas} focus areas of {result.strategy} ({result.reason}); "
-               f"rules applied to {result.verdicts} calls.")
+    for result in results:
+        typer.echo(f"Scored {result.scored_calls} of {result.total_calls} calls against "
+                   f"{result.focus_areas} focus areas of {result.strategy} ({result.reason}); "
+                   f"rules applied to {result.verdicts} calls.")
 
 
 @calls_app.command("mark")

@@ -39,6 +39,7 @@ class State:
     """Global options, and the config and database opened on first use."""
 
     config_path: str | None = None
+    strategy_name: str | None = None  # --strategy: the selected strategy (default: the first)
     db_url: str | None = None
     as_of: datetime | None = None
     _config: Any = None
@@ -49,8 +50,14 @@ class State:
         from pipeline.config import load_config
 
         if self._config is None:
-            self._config = load_config(self.config_path)
+            self._config = load_config(self.config_path, strategy=self.strategy_name)
         return self._config
+
+    def scoped(self):  # type: ignore[no-untyped-def]
+        """The config that commands covering every strategy (score, digest, alerts, sync, run, serve)
+        work on: all strategies, or only the one named by --strategy."""
+        config = self.config()
+        return config.only(self.strategy_name) if self.strategy_name else config
 
     def engine(self) -> Engine:
         from pipeline.db import open_database

@@ -50,14 +50,15 @@ def digest_cmd(
 ) -> None:
     """Build each channel's digest of top calls, changes and our applications, and post it to Slack.
 
-    Without a Slack token or webhook in the environment the digest is printed here.
+    Without a Slack token or webhook in the environment the digest is printed here. With several
+    strategies each sends its own digests (or only --strategy's).
 
     Example: fundradar digest --channel "#eu-fundraising" --dry-run
     """
     from pipeline.notify.jobs import send_digests
 
     st = state()
-    outcomes = send_digests(st.engine(), st.config(), st.now(), channel=channel, dry_run=dry_run)
+    outcomes = send_digests(st.engine(), st.scoped(), st.now(), channel=channel, dry_run=dry_run)
     _report(outcomes, as_json, "digest")
 
 
@@ -73,8 +74,8 @@ def alerts_cmd(
     from pipeline.notify.jobs import send_alerts
 
     st = state()
-    loaded = st.config()
-    if loaded.strategy.slack.alerts is None:
+    loaded = st.scoped()
+    if all(strategy.slack.alerts is None for strategy in loaded.strategies):
         raise ConfigError("no alerts configured; add slack.alerts with a channel, e.g. "
                           "alerts: {channel: '#eu-funding'}", path=str(loaded.strategy_path), key="slack")
     outcomes = send_alerts(st.engine(), loaded, st.now(), dry_run=dry_run)

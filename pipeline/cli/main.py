@@ -52,7 +52,12 @@ def _version_callback(value: bool) -> None:
 def root(
     ctx: typer.Context,
     config: str = typer.Option(None, "--config", "-c", envvar="FUNDRADAR_CONFIG", metavar="PATH",
-                               help="Strategy config (default: config/strategy.yaml, else the example)."),
+                               help="Strategy config file, or a folder of them (one per cluster) "
+                                    "(default: config/strategy.yaml, else the example)."),
+    strategy: str = typer.Option(None, "--strategy", envvar="FUNDRADAR_STRATEGY", metavar="NAME",
+                                 help="With several strategies: the one to use (default: the first by "
+                                      "file name); score, digest, alerts, sync, run and serve then "
+                                      "cover only it instead of all."),
     db: str = typer.Option(None, "--db", envvar="FUNDRADAR_DB", metavar="URL",
                            help="Database URL or SQLite path (default: data/fundradar.db)."),
     as_of: str = typer.Option(None, "--as-of", envvar="FUNDRADAR_NOW", metavar="DATETIME",
@@ -69,7 +74,7 @@ def root(
             moment = clock.parse_datetime(as_of, what="--as-of")
         except Exception as exc:
             raise typer.BadParameter(str(exc), param_hint="--as-of") from None
-    ctx.obj = State(config_path=config, db_url=db, as_of=moment)
+    ctx.obj = State(config_path=config, strategy_name=strategy, db_url=db, as_of=moment)
     set_state(ctx.obj)
     clock.set_now(moment)
 

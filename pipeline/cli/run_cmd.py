@@ -31,6 +31,7 @@ def run_cmd(
 ) -> None:
     """Run the main job once: sync every enabled source, let applications follow their calls'
     deadlines, score new and changed calls, and send the digest (to the terminal without Slack).
+    With several strategies every one is scored and sends its digests (or only --strategy's).
 
     With --replay the sources answer from recordings and the job runs as of the newest recording
     (unless --as-of is given), so the digest reads as it would have on that day. Exits 1 if a source
@@ -44,18 +45,22 @@ def run_cmd(
     results, recorded = sync_sources(None, Path(replay_dir) if replay_dir else None)
     rows = [_row(r) for r in results]
     now = st.as_of or recorded or st.now()
-    scoring = after_sync(now)
-    outcomes = send_digests(st.engine(), st.config(), now, dry_run=dry_run)
+    scoring = after_sync(now)  # one result per strategy
+    outcomes = send_digests(st.engine(), st.scoped(), now, dry_run=dry_run)
     failed = any(r.outcome == "failed" for r in results)
     if as_json:
-        print_json({"as_of": now.isoformat(), "sources": rows, "scoring": scoring.as_dict(),
+        print_json({"as_of": now.isoformat(), "sources": rows,
+                    "scoring": scoring[0].as_dict() if len(scoring) == 1 else [r.as_dict() for r in scoring],
                     "digest": [o.as_dict() for o in outcomes]})
     else:
         console = stderr()
         for row in rows:
             console.print(_summary(row), highlight=False, markup=False, soft_wrap=True)
-        console.print(f"Scored {scoring.scored_calls} of {scoring.total_calls} calls ({scoring.reason}); "
-                      f"digest as of {now:%Y-%m-%d %H:%M} UTC.", highlight=False, markup=False)
+        for result in scoring:
+            which = f" for {result.strategy}" if len(scoring) > 1 else ""
+            console.print(f"Scored {result.scored_calls} of {result.total_calls} calls{which} "
+                          f"({result.reason}); digest as of {now:%Y-%m-%d %H:%M} UTC.",
+                          highlight=False, markup=False)
         _report(outcomes, False, "digest")
     if failed:
         raise typer.Exit(1)

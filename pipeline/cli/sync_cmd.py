@@ -84,12 +84,13 @@ def sync_sources(source: str | None = None, replay: Path | None = None) -> tuple
     from watcher.sources import build_adapters
 
     st = state()
-    config = st.config()
+    config = st.scoped()  # several strategies share their sources: the union
     engine = st.engine()
-    adapters = build_adapters(config.strategy, FundingRules(config.funding_rules), only=source, engine=engine)
+    adapters = build_adapters(config.strategy, FundingRules(config.funding_rules), only=source, engine=engine,
+                              sources=config.sources)
     if not adapters:
         what = f"source {source!r} has no adapter installed" if source else "no source is enabled"
-        raise ValidationError(f"{what}; check the sources section of {config.strategy_path}")
+        raise ValidationError(f"{what}; check the sources section of {config.config_path}")
     moments: dict[str, datetime] = {}
     if replay is not None:
         if not replay.is_dir():
@@ -112,7 +113,7 @@ def sync_sources(source: str | None = None, replay: Path | None = None) -> tuple
         adapters = kept
         client = make_client(transport=ReplayTransport(handlers), retries=0)
     else:
-        timeout = max(config.strategy.sources[a.name].timeout_seconds for a in adapters)
+        timeout = max(config.sources[a.name].timeout_seconds for a in adapters)
         client = make_client(timeout=timeout)
 
     results = []
@@ -133,9 +134,9 @@ def sync_sources(source: str | None = None, replay: Path | None = None) -> tuple
     return results, max(moments.values()) if moments else None
 
 
-def after_sync(now: datetime) -> Any:
+def after_sync(now: datetime) -> list[Any]:
     """What every sync is followed by: applications follow their calls' deadlines, and new or changed
-    calls are scored against the strategy (incrementally). Returns the scoring result."""
+    calls are scored against each strategy (incrementally). Returns the scoring results."""
     from classifiers.scoring import score_pending
     from pipeline.applications import follow_call_deadlines
     from pipeline.db import session_scope
@@ -143,7 +144,7 @@ def after_sync(now: datetime) -> Any:
     st = state()
     with session_scope(st.engine()) as session:
         follow_call_deadlines(session, now)
-    return score_pending(st.engine(), st.config(), now)
+    return [score_pending(st.engine(), config, now) for config in st.scoped().each()]
 
 
 def sync(

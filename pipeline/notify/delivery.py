@@ -296,14 +296,18 @@ def register(engine: Engine, outgoing: Sequence[Outgoing], now: datetime) -> Non
                 existing.add(item.key)
 
 
-def due(engine: Engine, kinds: Sequence[str], channels: Sequence[str] | None = None) -> list[SlackDelivery]:
-    """Logged messages of ``kinds`` still to send (new, interrupted or failed), oldest first."""
+def due(engine: Engine, kinds: Sequence[str], channels: Sequence[str] | None = None, *,
+        prefix: str = "") -> list[SlackDelivery]:
+    """Logged messages of ``kinds`` still to send (new, interrupted or failed), oldest first; with
+    ``prefix`` only keys starting with it (one strategy's messages when there are several)."""
     query = select(SlackDelivery).where(
         SlackDelivery.kind.in_(kinds),  # type: ignore[attr-defined]
         SlackDelivery.status.in_(RETRY_STATUSES),  # type: ignore[attr-defined]
         SlackDelivery.attempts < MAX_ATTEMPTS)
     if channels is not None:
         query = query.where(SlackDelivery.channel.in_(channels))  # type: ignore[attr-defined]
+    if prefix:
+        query = query.where(SlackDelivery.key.startswith(prefix, autoescape=True))  # type: ignore[attr-defined]
     with Session(engine) as session:
         return list(session.exec(query.order_by(SlackDelivery.id)))
 
@@ -321,12 +325,12 @@ def _update(engine: Engine, row_id: int, **values: Any) -> None:
 
 def deliver(engine: Engine, sender: Sender, kinds: Sequence[str], now: datetime, *,
             channels: Sequence[str] | None = None, pacer: Pacer | None = None,
-            backoff: Callable[[float], None] = time.sleep) -> list[Outcome]:
+            backoff: Callable[[float], None] = time.sleep, prefix: str = "") -> list[Outcome]:
     """Send every due message of ``kinds`` (see :func:`register`). One failing message never stops the
     others; each outcome says what happened."""
     pacer = pacer or Pacer()
     outcomes = []
-    for row in due(engine, kinds, channels):
+    for row in due(engine, kinds, channels, prefix=prefix):
         message = SlackMessage(row.payload.get("channel", row.channel), row.payload.get("text", ""),
                                row.payload.get("blocks", []))
         outcome = Outcome(row.key, row.channel, row.kind, "failed", message)

@@ -2,6 +2,10 @@
 
 Without a Slack token or webhook in the environment nothing is logged or sent: the outcomes carry the
 messages (status ``terminal``) and the CLI prints them. With ``dry_run`` nothing is written either.
+
+Both cover every strategy of the config, each with its own channels and Slack settings. When the
+strategies come from a folder, every delivery key starts with ``<strategy>:`` so that two clusters
+alerted about the same call, or sharing a channel, each get their message once.
 """
 
 from __future__ import annotations
@@ -63,20 +67,56 @@ def default_period(schedule: Schedule) -> timedelta:
     return timedelta(days=1) if weekday == "*" or "-" in weekday or "," in weekday else timedelta(days=7)
 
 
-def period_start(session: Session, channel: DigestChannel, now: datetime) -> datetime:
-    """The end of the channel's previous digest, or one schedule period ago."""
-    last = session.exec(select(sa.func.max(SlackDelivery.created_at)).where(
+def period_start(session: Session, channel: DigestChannel, now: datetime, prefix: str = "") -> datetime:
+    """The end of the channel's previous digest (of this strategy, by key ``prefix``), or one schedule
+    period ago."""
+    query = select(sa.func.max(SlackDelivery.created_at)).where(
         SlackDelivery.kind == "digest", SlackDelivery.channel == channel.channel,
-        SlackDelivery.created_at <= now)).first()
+        SlackDelivery.created_at <= now)
+    if prefix:
+        query = query.where(SlackDelivery.key.startswith(prefix, autoescape=True))  # type: ignore[attr-defined]
+    last = session.exec(query).first()
     return last if last is not None else now - default_period(channel.schedule)
+
+
+def digest_targets(loaded_config: LoadedConfig, channel: str | None = None
+                   ) -> list[tuple[Strategy, list[DigestChannel]]]:
+    """Per strategy its digest channels (or the one named ``channel``). A single strategy without
+    digests configured gets the default channel; with several, such a strategy is left out."""
+    if len(loaded_config.strategies) == 1:
+        return [(loaded_config.strategy, digest_channels(loaded_config.strategy, channel))]
+    targets = []
+    for strategy in loaded_config.strategies:
+        configured = list(strategy.slack.digests)
+        if channel is not None:
+            configured = [d for d in configured if d.channel.lstrip("#") == channel.lstrip("#")]
+        elif not configured:
+            log.info("strategy %s has no digest channels (slack.digests): no digest for it", strategy.name)
+        if configured:
+            targets.append((strategy, configured))
+    if channel is not None and not targets:
+        have = "; ".join(f"{s.name}: {', '.join(d.channel for d in s.slack.digests) or 'none'}"
+                         for s in loaded_config.strategies)
+        raise ValidationError(f"no digest is configured for channel {channel!r}; the strategies have {have} "
+                              "(slack.digests)")
+    return targets
 
 
 def send_digests(engine: Engine, loaded_config: LoadedConfig, now: datetime, *, channel: str | None = None,
                  dry_run: bool = False, environ: Mapping[str, str] = os.environ,
                  pacer: Pacer | None = None) -> list[Outcome]:
-    """Build each channel's digest and send it (or return it, see the module doc)."""
-    strategy = loaded_config.strategy
-    channels = digest_channels(strategy, channel)
+    """Build each channel's digest, for every strategy of the config, and send it (or return it, see
+    the module doc)."""
+    outcomes: list[Outcome] = []
+    for strategy, channels in digest_targets(loaded_config, channel):
+        outcomes += _strategy_digests(engine, strategy, channels, loaded_config.key_prefix(strategy), now,
+                                      dry_run=dry_run, environ=environ, pacer=pacer)
+    return outcomes
+
+
+def _strategy_digests(engine: Engine, strategy: Strategy, channels: list[DigestChannel], prefix: str,
+                      now: datetime, *, dry_run: bool, environ: Mapping[str, str],
+                      pacer: Pacer | None) -> list[Outcome]:
     sender = None if dry_run else make_sender(strategy.slack, environ)
     if sender is not None:
         baseline(engine, now)
@@ -84,47 +124,60 @@ def send_digests(engine: Engine, loaded_config: LoadedConfig, now: datetime, *, 
         _no_slack(strategy)
     outcomes: list[Outcome] = []
     for item in channels:
-        if sender is not None and due(engine, ("digest",), [item.channel]):
+        if sender is not None and due(engine, ("digest",), [item.channel], prefix=prefix):
             # an earlier digest for this channel is still unsent: send it rather than a second one
             log.info("resending the unsent digest for %s", item.channel)
         else:
             with Session(engine) as session:
-                data = collect_digest(session, strategy, item, now, period_start(session, item, now))
+                since = period_start(session, item, now, prefix)
+                data = collect_digest(session, strategy, item, now, since)
             messages = build_digest(data)
             stamp = now.strftime("%Y%m%dT%H%M")
-            outgoing = [Outgoing(f"digest:{item.channel}:{stamp}:{n}/{len(messages)}", "digest", m)
+            outgoing = [Outgoing(f"{prefix}digest:{item.channel}:{stamp}:{n}/{len(messages)}", "digest", m)
                         for n, m in enumerate(messages, start=1)]
             if sender is None:
                 status = "dry run" if dry_run else "terminal"
                 outcomes.extend(Outcome(o.key, item.channel, "digest", status, o.message) for o in outgoing)
                 continue
             register(engine, outgoing, now)
-        outcomes.extend(_send(engine, sender, ("digest",), now, [item.channel], pacer))
+        outcomes.extend(_send(engine, sender, ("digest",), now, [item.channel], pacer, prefix))
     return outcomes
 
 
 def send_alerts(engine: Engine, loaded_config: LoadedConfig, now: datetime, *, dry_run: bool = False,
                 environ: Mapping[str, str] = os.environ, pacer: Pacer | None = None) -> list[Outcome]:
-    """Send every alert and reminder due now, each once. The first run only records the baseline
-    (existing calls and changes count as seen) and the reminders due."""
-    strategy = loaded_config.strategy
-    config = strategy.slack.alerts
-    if config is None:
-        log.info("no alerts configured (slack.alerts in %s)", loaded_config.strategy_path)
+    """Send every alert and reminder due now, each once, for every strategy with alerts configured.
+    The first run only records the baseline (existing calls and changes count as seen) and the
+    reminders due."""
+    configured = [s for s in loaded_config.strategies if s.slack.alerts is not None]
+    if not configured:
+        log.info("no alerts configured (slack.alerts in %s)", loaded_config.config_path)
         return []
+    outcomes: list[Outcome] = []
+    for strategy in configured:
+        outcomes += _strategy_alerts(engine, strategy, loaded_config.key_prefix(strategy), now,
+                                     dry_run=dry_run, environ=environ, pacer=pacer)
+    return outcomes
+
+
+def _strategy_alerts(engine: Engine, strategy: Strategy, prefix: str, now: datetime, *, dry_run: bool,
+                     environ: Mapping[str, str], pacer: Pacer | None) -> list[Outcome]:
+    config = strategy.slack.alerts
+    assert config is not None
     sender = None if dry_run else make_sender(strategy.slack, environ)
     if sender is None and not dry_run:
         _no_slack(strategy)
     since, _created = baseline(engine, now, create=sender is not None)
     with Session(engine) as session:
-        alerts = collect_alerts(session, strategy, config.channel, config.reminder_days, now, since)
+        alerts = [a if not prefix else Outgoing(prefix + a.key, a.kind, a.message) for a in
+                  collect_alerts(session, strategy, config.channel, config.reminder_days, now, since)]
         sent = known_keys(session, (a.key for a in alerts))
     fresh = [a for a in alerts if a.key not in sent]
     if sender is None:
         status = "dry run" if dry_run else "terminal"
         return [Outcome(a.key, config.channel, a.kind, status, a.message) for a in fresh]
     register(engine, fresh, now)
-    return _send(engine, sender, ("alert", "reminder"), now, None, pacer)
+    return _send(engine, sender, ("alert", "reminder"), now, None, pacer, prefix)
 
 
 def _no_slack(strategy: Strategy) -> None:
@@ -133,8 +186,8 @@ def _no_slack(strategy: Strategy) -> None:
 
 
 def _send(engine: Engine, sender: Sender, kinds: Sequence[str], now: datetime,
-          channels: Sequence[str] | None, pacer: Pacer | None) -> list[Outcome]:
-    outcomes = deliver(engine, sender, kinds, now, channels=channels, pacer=pacer)
+          channels: Sequence[str] | None, pacer: Pacer | None, prefix: str = "") -> list[Outcome]:
+    outcomes = deliver(engine, sender, kinds, now, channels=channels, pacer=pacer, prefix=prefix)
     for outcome in outcomes:
         if outcome.status == "sent":
             log.info("sent %s to %s", outcome.key, outcome.channel)

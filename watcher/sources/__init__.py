@@ -7,7 +7,7 @@ can be tested without a network; the httpx client is passed in.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -63,20 +63,22 @@ class BuildContext:
 
 
 def build_adapters(strategy: Any, funding: Any, only: str | None = None, *,
-                   engine: Any = None) -> list[SourceAdapter]:
-    """The enabled sources of the strategy (or just ``only``) as adapters.
+                   engine: Any = None, sources: Mapping[str, Any] | None = None) -> list[SourceAdapter]:
+    """The enabled sources of the strategy (or just ``only``) as adapters; ``sources`` replaces the
+    strategy's own (several strategies share the union of theirs, ``LoadedConfig.sources``).
 
     Raises :class:`~pipeline.errors.UserInputError` for an unknown source name.
     """
     from pipeline.errors import NotFoundError
 
     load_all()
-    if only is not None and only not in strategy.sources:
-        known = ", ".join(sorted(strategy.sources)) or "none configured"
+    configured = strategy.sources if sources is None else sources
+    if only is not None and only not in configured:
+        known = ", ".join(sorted(configured)) or "none configured"
         raise NotFoundError(f"no source named {only!r} in the strategy config; known sources: {known}")
     context = BuildContext(strategy=strategy, funding=funding, engine=engine)
     adapters = []
-    for name, cfg in strategy.sources.items():
+    for name, cfg in configured.items():
         if (only is None and not cfg.enabled) or (only is not None and name != only):
             continue
         factory = SOURCE_TYPES.get(cfg.type)

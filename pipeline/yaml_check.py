@@ -1,0 +1,130 @@
+"""Reading YAML with line numbers, and validating it with pydantic into one clear ConfigError.
+
+``read_yaml`` / ``parse_yaml_text`` keep ruamel.yaml's round-trip tree (comments and line numbers);
+``validate_yaml`` turns the first pydantic problem into a :class:`~pipeline.errors.ConfigError` that
+names the file, the line and the key, and says what is expected. Used by :mod:`pipeline.config`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError
+
+from pipeline.errors import ConfigError
+
+
+def read_yaml(path: Path) -> Any:
+    """Round-trip YAML (comments and line numbers kept); a ConfigError on any problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found; pass --config PATH or set FUNDRADAR_CONFIG",
+                          path=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the file ({exc})", path=str(path)) from None
+    return parse_yaml_text(text, str(path))
+
+
+def parse_yaml_text(text: str, name: str) -> Any:
+    try:
+        return YAML(typ="rt").load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        raise ConfigError(f"invalid YAML: {problem}; check indentation and quoting", path=name,
+                          line=line) from None
+    except Exception as exc:  # ruamel raises a few unmarked error types (e.g. duplicate keys)
+        raise ConfigError(f"invalid YAML: {str(exc).splitlines()[0]}", path=name) from None
+
+
+def _line_of(root: Any, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the deepest node of ``loc`` that exists in the YAML tree."""
+    node, line = root, None
+    for part in loc:
+        lc = getattr(node, "lc", None)
+        if isinstance(node, dict) and part in node:
+            if lc is not None:
+                line = lc.key(part)[0] + 1
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            if lc is not None:
+                line = lc.item(part)[0] + 1
+            node = node[part]
+        # otherwise the part is a pydantic union tag or a missing key: stay on the parent
+    if line is None and getattr(root, "lc", None) is not None:
+        line = root.lc.line + 1
+    return line
+
+
+def _known_keys(model: type[BaseModel]) -> set[str]:
+    seen: set[str] = set()
+    stack: list[Any] = [model]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            for name, info in current.model_fields.items():
+                if name not in seen:
+                    seen.add(name)
+                    stack.append(info.annotation)
+        for arg in getattr(current, "__args__", ()) or ():
+            stack.append(arg)
+        for arg in getattr(current, "__metadata__", ()) or ():
+            stack.append(arg)
+        origin = getattr(current, "__origin__", None)
+        if origin is not None:
+            stack.append(origin)
+    return {key for key in seen if not key.startswith("_")}
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (the value is empty)"
+    text = repr(value if not hasattr(value, "items") else dict(value))
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _message(error: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
+    loc = tuple(part for part in error["loc"])
+    keys = [str(part) for part in loc if not isinstance(part, int)]
+    key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
+    kind = error["type"]
+    if kind == "missing":
+        return key, "required key is missing"
+    if kind == "extra_forbidden":
+        unknown = keys[-1] if keys else "?"
+        close = difflib.get_close_matches(unknown, sorted(_known_keys(model)), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else "; remove it or check the spelling"
+        return key, f"unknown key {unknown!r}{hint}"
+    if kind == "too_short":
+        what = "focus area needs at least one keyword" if keys and keys[-1] == "keywords" \
+            else "must not be empty"
+        return key, what
+    if kind == "union_tag_invalid":
+        return key, ("unknown source type; expected one of eu_ft, euro_access, feed, ical, page_watch")
+    if kind == "union_tag_not_found":
+        return key, "source needs a type: one of eu_ft, euro_access, feed, ical, page_watch"
+    msg = error["msg"].removeprefix("Value error, ")
+    msg = msg[0].lower() + msg[1:] if msg else msg
+    return key, f"{msg}, got {_describe(error.get('input'))}"
+
+
+def validate_yaml(data: Any, model: type[BaseModel], name: str) -> Any:
+    try:
+        return model.model_validate(data if data is not None else {})
+    except PydanticValidationError as exc:
+        # an unknown key usually explains a "missing" one (a misspelling): report it first
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        first = errors[0]
+        key, message = _message(first, model)
+        more = len(exc.errors()) - 1
+        if more:
+            message += f" (and {more} more problem{'s' if more > 1 else ''})"
+        raise ConfigError(message, path=name, line=_line_of(data, tuple(first["loc"])),
+                          key=key or None) from None
