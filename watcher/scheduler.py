@@ -12,6 +12,15 @@
   (``classifiers.scoring.score_pending``).
 - :meth:`Service.stop` (SIGTERM/SIGINT in ``fundradar serve``) lets running jobs finish their current
   write, starts no new run, and returns.
+- Several strategies (a config folder): one job per source of the union, one digest job per
+  strategy and channel (``digest:<strategy>:<channel>``) and one alert job per strategy
+  (``alerts:<strategy>``); a source's cron is read in the time zone of the first strategy declaring
+  it. After a source run every strategy is rescored.
+- Hot reload (:mod:`watcher.reload`): before each job, and every ``reload_seconds`` on a job of its
+  own, the config files are checked. A valid change is applied there and then: jobs whose schedule
+  changed are rescheduled, new ones added, gone ones removed, and strategies whose focus areas, rules
+  or funding rules changed are rescored (``score_pending`` refits when the focus areas' queries
+  changed). An invalid change is logged once and the last good config stays in force.
 
 Job functions are module-level (the job store keeps a reference, not the code); they find the running
 :class:`Service` in :data:`_SERVICES` by its key.
@@ -28,6 +37,8 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -37,11 +48,14 @@ from sqlalchemy.engine import Engine
 from pipeline import clock
 from pipeline.config import LoadedConfig, Schedule
 from watcher.locks import JobLock
+from watcher.reload import ConfigWatch, rescore_needed
+from watcher.reload import log as reload_log
 from watcher.store import RunResult
 
 log = logging.getLogger(__name__)
 JOB_TABLE = "apscheduler_jobs"
 MISFIRE_GRACE_SECONDS = 15 * 60
+RELOAD_SECONDS = 10.0
 _SERVICES: dict[str, Service] = {}
 
 
@@ -78,33 +92,50 @@ class Service:
                  client_factory: Callable[[float], httpx.Client] = default_client_factory,
                  now: Callable[[], datetime] = clock.now, jitter: int | None = None,
                  digests: bool = True, misfire_grace_time: int = MISFIRE_GRACE_SECONDS,
-                 on_result: Callable[[RunResult], None] | None = None) -> None:
+                 on_result: Callable[[RunResult], None] | None = None,
+                 reload_seconds: float | None = RELOAD_SECONDS) -> None:
         self.engine, self.config = engine, config
         self.client_factory, self.now, self.jitter = client_factory, now, jitter
-        self.digests, self.on_result = digests, on_result
+        self.digests, self.on_result, self.reload_seconds = digests, on_result, reload_seconds
         self.key = uuid.uuid4().hex
         self.stopping = threading.Event()
+        self.watch = ConfigWatch(config)
+        self.declared: dict[str, tuple[Any, ...]] = {}  # job id -> (schedule, time zone, args)
         self.scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
+            jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE),
+                       "local": MemoryJobStore()},
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": misfire_grace_time},
             timezone=config.strategy.timezone)
 
     # --- jobs ---------------------------------------------------------------------------------
 
+    def job_specs(self) -> dict[str, tuple[Schedule, str, tuple[str, ...]]]:
+        """Job id -> (schedule, time zone, job args) for every job the config asks for."""
+        config = self.config
+        zones: dict[str, str] = {}
+        for strategy in config.strategies:  # a shared source runs in its first strategy's time zone
+            for name in strategy.sources:
+                zones.setdefault(name, strategy.timezone)
+        specs: dict[str, tuple[Schedule, str, tuple[str, ...]]] = {
+            f"source:{name}": (cfg.schedule, zones.get(name, config.strategy.timezone), ("source", name))
+            for name, cfg in config.sources.items() if cfg.enabled}
+        if not self.digests:
+            return specs
+        for strategy in config.strategies:
+            prefix = config.key_prefix(strategy)
+            which = strategy.name if prefix else ""  # one strategy from a file: ids as they always were
+            for digest in strategy.slack.digests:
+                specs[job_id("digest", digest.channel, which)] = (
+                    digest.schedule, strategy.timezone, ("digest", digest.channel, which))
+            if strategy.slack.alerts is not None:
+                specs[job_id("alerts", "", which)] = (strategy.slack.alerts.schedule, strategy.timezone,
+                                                      ("alerts", "", which))
+        return specs
+
     def planned_jobs(self) -> list[tuple[str, Any, tuple[str, ...]]]:
         """(job id, trigger, args) for every job the config asks for."""
-        strategy = self.config.strategy
-        tz = strategy.timezone
-        jobs = [(f"source:{name}", trigger_for(cfg.schedule, tz, jitter=self.jitter), ("source", name))
-                for name, cfg in strategy.sources.items() if cfg.enabled]
-        if self.digests:
-            for digest in strategy.slack.digests:
-                jobs.append((f"digest:{digest.channel}", trigger_for(digest.schedule, tz, jitter=self.jitter),
-                             ("digest", digest.channel)))
-            if strategy.slack.alerts is not None:
-                jobs.append(("alerts", trigger_for(strategy.slack.alerts.schedule, tz, jitter=self.jitter),
-                             ("alerts", "")))
-        return jobs
+        return [(job, trigger_for(schedule, tz, jitter=self.jitter), args)
+                for job, (schedule, tz, args) in self.job_specs().items()]
 
     def start(self) -> None:
         # two processes starting at once would both create the job table and insert the same jobs
@@ -123,14 +154,18 @@ class Service:
         _SERVICES[self.key] = self
         self.scheduler.start(paused=True)
         wanted = set()
-        for job_id, trigger, args in self.planned_jobs():
-            wanted.add(job_id)
-            self.scheduler.add_job(run_job, trigger, args=(self.key, *args), id=job_id, name=job_id,
-                                   replace_existing=True)
-        for job in self.scheduler.get_jobs():
+        for job, (schedule, tz, args) in self.job_specs().items():
+            wanted.add(job)
+            self.declared[job] = (schedule, tz, args)
+            self.scheduler.add_job(run_job, trigger_for(schedule, tz, jitter=self.jitter),
+                                   args=(self.key, *args), id=job, name=job, replace_existing=True)
+        for job in self.scheduler.get_jobs(jobstore="default"):
             if job.id not in wanted:
                 log.info("removing job %s: no longer in the config", job.id)
                 job.remove()
+        if self.reload_seconds:
+            self.scheduler.add_job(self.check_config, IntervalTrigger(seconds=self.reload_seconds),
+                                   id="config-reload", name="config-reload", jobstore="local")
         self.scheduler.resume()
         log.info("scheduler started with %d jobs", len(wanted))
 
@@ -141,23 +176,72 @@ class Service:
             self.scheduler.shutdown(wait=True)
         _SERVICES.pop(self.key, None)
 
+    # --- hot reload ---------------------------------------------------------------------------
+
+    def check_config(self) -> bool:
+        """Apply a changed, valid config (see the module doc); True if one was applied. Never waits
+        for a check already running in another thread."""
+        if self.stopping.is_set() or not self.watch.lock.acquire(blocking=False):
+            return False
+        try:
+            fresh = self.watch.check()
+            if fresh is None:
+                return False
+            old, self.config = self.config, fresh
+            changes = self._redeclare_jobs()
+            names = rescore_needed(old, fresh)
+            where = fresh.config_path or fresh.strategy_path
+            reload_log.info("config %s changed and is valid: applied (%s)", where,
+                            "; ".join(changes) or "no schedule changed")
+            for name in names:
+                self._rescore(only=name, why="the config changed")
+            return True
+        finally:
+            self.watch.lock.release()
+
+    def _redeclare_jobs(self) -> list[str]:
+        """Bring the scheduled jobs in line with the config in force; what changed, for the log."""
+        changes = []
+        specs = self.job_specs()
+        for job, (schedule, tz, args) in specs.items():
+            previous = self.declared.get(job)
+            if previous == (schedule, tz, args):
+                continue
+            trigger = trigger_for(schedule, tz, jitter=self.jitter)
+            self.scheduler.add_job(run_job, trigger, args=(self.key, *args), id=job, name=job,
+                                   replace_existing=True)
+            self.declared[job] = (schedule, tz, args)
+            changes.append(f"{'rescheduled' if previous else 'added'} {job}")
+        for job in [j for j in self.declared if j not in specs]:
+            del self.declared[job]
+            try:
+                self.scheduler.remove_job(job, jobstore="default")
+            except JobLookupError:
+                pass  # another serve on the same database removed it already
+            changes.append(f"removed {job}")
+        return changes
+
     # --- what the jobs do ---------------------------------------------------------------------
 
-    def run(self, kind: str, name: str) -> Any:
+    def run(self, kind: str, name: str, strategy: str = "") -> Any:
         if self.stopping.is_set():
             return None
-        job_id = f"{kind}:{name}" if name else kind
-        lock = JobLock(self.engine, job_id)
+        self.check_config()
+        job = job_id(kind, name, strategy)
+        if job not in self.declared:
+            log.info("job %s is no longer in the config; skipped", job)
+            return None
+        lock = JobLock(self.engine, job)
         if not lock.acquire():
-            log.info("job %s is already running elsewhere; skipped this time", job_id)
+            log.info("job %s is already running elsewhere; skipped this time", job)
             return None
         try:
             if kind == "source":
                 return self.run_source(name)
             if kind == "digest":
-                return self._notify("send_digests", channel=name)
+                return self._notify("send_digests", strategy, channel=name)
             if kind == "alerts":
-                return self._notify("send_alerts")
+                return self._notify("send_alerts", strategy)
             raise ValueError(f"unknown job kind {kind!r}")
         finally:
             lock.release()
@@ -166,12 +250,13 @@ class Service:
         from watcher.runner import run_source
         from watcher.sources import build_adapters
 
-        strategy = self.config.strategy
-        adapters = build_adapters(strategy, self._funding(), only=name, engine=self.engine)
+        config = self.config
+        adapters = build_adapters(config.strategy, self._funding(), only=name, engine=self.engine,
+                                  sources=config.sources)
         if not adapters:
             log.warning("source %s has no adapter installed; skipped", name)
             return None
-        timeout = strategy.sources[name].timeout_seconds
+        timeout = config.sources[name].timeout_seconds
         started = time.monotonic()
         with self.client_factory(timeout) as client:
             result = run_source(self.engine, adapters[0], client, self.now())
@@ -190,39 +275,50 @@ class Service:
 
         return FundingRules(self.config.funding_rules)
 
-    def _rescore(self) -> None:
+    def _rescore(self, only: str | None = None, why: str = "the source run") -> None:
         try:
             from classifiers.scoring import score_pending
         except ImportError:
             log.info("classifiers.scoring is not installed; calls are not rescored")
             return
-        try:
-            score_pending(self.engine, self.config, self.now())
-        except Exception as exc:  # scoring problems must not stop the watcher
-            log.warning("rescoring after the source run failed: %s", exc)
+        for config in self.config.each():
+            if only is not None and config.strategy.name != only:
+                continue
+            try:
+                score_pending(self.engine, config, self.now())
+            except Exception as exc:  # scoring problems must not stop the watcher
+                log.warning("rescoring %s after %s failed: %s", config.strategy.name, why, exc)
 
-    def _notify(self, function: str, **kwargs: Any) -> Any:
+    def _notify(self, function: str, strategy: str = "", **kwargs: Any) -> Any:
         try:
             from pipeline.notify import jobs
         except ImportError:
             log.info("pipeline.notify.jobs is not installed; %s skipped", function)
             return None
         try:
-            return getattr(jobs, function)(self.engine, self.config, self.now(), **kwargs)
+            config = self.config.only(strategy) if strategy else self.config
+            return getattr(jobs, function)(self.engine, config, self.now(), **kwargs)
         except Exception as exc:  # a Slack outage must not stop the scheduler
             log.warning("%s failed: %s", function, exc)
             return None
 
 
-def run_job(service_key: str, kind: str, name: str) -> Any:
+def job_id(kind: str, name: str, strategy: str = "") -> str:
+    """``source:<name>``, ``digest:[<strategy>:]<channel>``, ``alerts[:<strategy>]``."""
+    parts = [kind, *(p for p in (strategy, name) if p)]
+    return ":".join(parts)
+
+
+def run_job(service_key: str, kind: str, name: str, strategy: str = "") -> Any:
     """The function every stored job calls (importable by reference)."""
     # a job written by another process (sharing the job store) runs with this process's scheduler;
     # the job lock keeps the two from running it at the same time
     service = _SERVICES.get(service_key) or next(iter(_SERVICES.values()), None)
     if service is None:
-        log.warning("job %s:%s belongs to a scheduler that is not running here; skipped", kind, name)
+        log.warning("job %s belongs to a scheduler that is not running here; skipped",
+                    job_id(kind, name, strategy))
         return None
-    return service.run(kind, name)
+    return service.run(kind, name, strategy)
 
 
 def record_duration(engine: Engine, run_id: int, seconds: float) -> None:

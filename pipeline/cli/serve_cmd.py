@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from typing import Any
@@ -15,18 +16,30 @@ def serve_cmd(
     no_digests: bool = typer.Option(False, "--no-digests", help="Run the sources only, no Slack jobs."),
     jitter: int = typer.Option(None, "--jitter", min=0, metavar="SECONDS",
                                help="Override every schedule's jitter (0: run exactly on time)."),
+    reload_every: float = typer.Option(10, "--reload-every", min=0, metavar="SECONDS",
+                                       help="Check the config files for changes this often (and before "
+                                            "every job); 0: only before jobs."),
 ) -> None:
     """Run every source, digest and alert on its schedule until stopped (SIGTERM or Ctrl-C).
 
     A stop lets a running source finish writing, then exits with 0. Runs of one source never overlap,
-    also not with another `fundradar serve` on the same database.
+    also not with another `fundradar serve` on the same database. With several strategies every one
+    is served (or only --strategy's).
+
+    An edited config is noticed without a restart: when valid it is applied (schedules, sources,
+    digests; strategies whose focus areas or rules changed are rescored); when invalid one line says
+    what is wrong and the last good config stays in force.
 
     Example: fundradar serve --no-digests
     """
     from watcher.scheduler import Service
 
     st = state()
-    service = Service(st.engine(), st.config(), now=st.now, jitter=jitter, digests=not no_digests)
+    reload_log = logging.getLogger("fundradar.serve")  # reloads are worth a line without -v
+    if not reload_log.isEnabledFor(logging.INFO):
+        reload_log.setLevel(logging.INFO)
+    service = Service(st.engine(), st.scoped(), now=st.now, jitter=jitter, digests=not no_digests,
+                      reload_seconds=reload_every or None)
     stop = threading.Event()
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
 
@@ -82,7 +95,7 @@ def status_cmd(
     from watcher.scheduler import source_status
 
     st = state()
-    rows = source_status(st.engine(), list(st.config().strategy.sources))
+    rows = source_status(st.engine(), list(st.scoped().sources))  # every strategy's sources
     print_rows(rows, STATUS_COLUMNS, as_json=as_json, as_csv=as_csv, empty="No sources configured.")
 
 
