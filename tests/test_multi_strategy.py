@@ -247,3 +247,20 @@ def test_a_call_both_strategies_want_is_alerted_in_both_channels_once(cli, engin
     assert "Offshore wind and energy systems" in slack.posted_to("#greentech-funding")[0].text
     assert json.loads(cli(*args, "alerts", "--json", env=env).stdout) == []
     assert len(slack.messages) == 2
+
+
+def test_run_covers_every_strategy(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    no_slack = {"SLACK_BOT_TOKEN": "", "SLACK_WEBHOOK_URL": "", "FOODBIO_SLACK_TOKEN": ""}
+    result = cli("--config", str(FOLDER), "run", "--replay", str(samples / "eu_ft" / "search_2026-08-22"),
+                 "--json", env=no_slack)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [(s["strategy"], s["scored_calls"]) for s in data["scoring"]] == [("foodbio-dk", 540),
+                                                                            ("greentech-dk", 540)]
+    assert [(o["channel"], o["status"]) for o in data["digest"]] == [("#foodbio-funding", "terminal"),
+                                                                     ("#greentech-funding", "terminal")]
+    text = cli("--config", str(FOLDER), "--strategy", "greentech-dk", "run", "--replay",
+               str(samples / "eu_ft" / "search_2026-08-22"), env=no_slack)
+    assert text.exit_code == 0, text.output
+    assert "Scored 0 of 540 calls (up to date); digest as of 2026-08-22 10:00 UTC." in text.stderr
+    assert text.stdout.startswith("── #greentech-funding ") and "#foodbio-funding" not in text.stdout
