@@ -10,6 +10,7 @@ import httpx
 from sqlalchemy.engine import Engine
 
 from pipeline.errors import FundradarError, SourceError
+from watcher.locks import JobLock
 from watcher.sources import SourceAdapter
 from watcher.store import RunResult, begin_run, fail_run, finish_run
 
@@ -33,16 +34,28 @@ def describe_exception(source: str, exc: BaseException) -> str:
 
 
 def run_source(engine: Engine, adapter: SourceAdapter, client: httpx.Client, now: datetime) -> RunResult:
-    """Fetch and store one source; a failure is recorded in its fetch run and returned, not raised."""
-    run_id = begin_run(engine, adapter.name, now, type_=adapter.type, url=adapter.url)
+    """Fetch and store one source; a failure is recorded in its fetch run and returned, not raised.
+
+    Every run holds the source's run lock while it lasts (a flock or pg advisory lock, released by the
+    kernel or the server when a process dies). A run that gets it knows no other run of the source is
+    alive, so a run row still "running" is a leftover of a killed process, and begin_run marks it. A run
+    that does not get it (a ``fundradar sync`` beside ``serve``) still runs; it only leaves the
+    leftovers to the next one.
+    """
+    lock = JobLock(engine, f"run:{adapter.name}")
     try:
-        fetched = adapter.fetch(client, now)
-    except Exception as exc:  # every failure of one source is reported, none stops the others
-        message = describe_exception(adapter.name, exc)
-        log.warning("source %s failed: %s", adapter.name, message)
-        return fail_run(engine, run_id, message, now)
-    return finish_run(engine, run_id, fetched.records, now, complete=fetched.complete,
-                      warning=fetched.warning)
+        run_id = begin_run(engine, adapter.name, now, type_=adapter.type, url=adapter.url,
+                           alone=lock.acquire())
+        try:
+            fetched = adapter.fetch(client, now)
+        except Exception as exc:  # every failure of one source is reported, none stops the others
+            message = describe_exception(adapter.name, exc)
+            log.warning("source %s failed: %s", adapter.name, message)
+            return fail_run(engine, run_id, message, now)
+        return finish_run(engine, run_id, fetched.records, now, complete=fetched.complete,
+                          warning=fetched.warning)
+    finally:
+        lock.release()
 
 
 def run_sources(engine: Engine, adapters: Iterable[SourceAdapter], client: httpx.Client, now: datetime,

@@ -2,7 +2,8 @@
 
 A run is two short transactions around the fetch and one for the write:
 
-1. :func:`begin_run` stores a ``fetch_run`` row ("running"), so a crash is visible later.
+1. :func:`begin_run` stores a ``fetch_run`` row ("running"), so a crash is visible later; the next
+   run of the source that knows it runs alone marks such a leftover failed (:data:`INTERRUPTED`).
 2. The source fetches and parses everything (no database writes meanwhile).
 3. :func:`finish_run` writes all records, their changes, the calls that disappeared and the run's
    outcome in **one** transaction, or :func:`fail_run` records the error and touches no call.
@@ -36,6 +37,8 @@ GONE = ("closed", "removed", "withdrawn")
 # last_seen of an unchanged call is refreshed at most this often, so re-syncing unchanged data
 # writes nothing.
 LAST_SEEN_RESOLUTION = timedelta(hours=20)
+INTERRUPTED = ("interrupted: the run never finished (its process stopped or was killed); nothing of it "
+               "was stored")
 
 
 @dataclass
@@ -62,9 +65,16 @@ def ensure_source(session: Session, name: str, type_: str, url: str | None, now:
         session.add(existing)
 
 
-def begin_run(engine: Engine, source: str, now: datetime, *, type_: str = "", url: str | None = None) -> int:
+def begin_run(engine: Engine, source: str, now: datetime, *, type_: str = "", url: str | None = None,
+              alone: bool = False) -> int:
+    """Store a new "running" run of ``source``. ``alone`` says the caller holds the source's run lock
+    (see :func:`watcher.runner.run_source`), so no other run of it is alive: any earlier run still
+    "running" was killed with its process, and is marked failed as :data:`INTERRUPTED`."""
     with session_scope(engine) as session:
         ensure_source(session, source, type_, url, now)
+        if alone:
+            leftovers = sa.update(FetchRun).where(FetchRun.source == source, FetchRun.outcome == "running")
+            session.execute(leftovers.values(outcome="failed", error=INTERRUPTED))
         run = FetchRun(source=source, started_at=now)
         session.add(run)
         session.flush()
