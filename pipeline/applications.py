@@ -69,9 +69,13 @@ def _amount(value: float | None, what: str) -> float | None:
 
 def call_deadlines(call: Call) -> list[str]:
     """The call's deadlines as sorted ISO UTC strings (what an application remembers)."""
-    values = [as_utc(datetime.fromisoformat(d["at"])) for d in call.deadlines or []]
-    if not values and call.deadline is not None:
-        values = [as_utc(call.deadline)]
+    return _deadlines_of(call.deadlines, call.deadline)
+
+
+def _deadlines_of(deadlines: list[dict[str, Any]] | None, deadline: datetime | None) -> list[str]:
+    values = [as_utc(datetime.fromisoformat(d["at"])) for d in deadlines or []]
+    if not values and deadline is not None:
+        values = [as_utc(deadline)]
     return sorted(v.isoformat() for v in values if v is not None)
 
 
@@ -190,14 +194,18 @@ def _fmt(values: Sequence[str]) -> str:
 
 def follow_call_deadlines(session: Session, now: datetime) -> list[DeadlineMove]:
     """Flag every open application whose call's deadlines moved since last compared (see module doc).
-    Idempotent: a second run finds nothing new. Call it after a sync and before showing deadlines."""
+    Idempotent: a second run finds nothing new. Call it after a sync and before showing deadlines.
+
+    Only the deadline columns are read for the comparison; an application is loaded when it changes."""
     moves = []
-    rows = session.exec(select(Application, Call).join(Call, Call.id == Application.call_id)
+    rows = session.exec(select(Application.id, Application.seen_deadlines, Call.id, Call.deadlines,
+                               Call.deadline).join(Call, Call.id == Application.call_id)
                         .where(col(Application.status).not_in(FINAL)).order_by(Application.id))
-    for app, call in rows:
-        current = call_deadlines(call)
-        if current == list(app.seen_deadlines or []):
-            continue
+    moved = [(app_id, call_id, current) for app_id, seen, call_id, deadlines, deadline in rows
+             if (current := _deadlines_of(deadlines, deadline)) != list(seen or [])]
+    for app_id, call_id, current in moved:
+        app = session.get(Application, app_id)
+        assert app is not None
         old = list(app.seen_deadlines or [])
         app.seen_deadlines = current
         app.deadline_sequence += 1
@@ -205,7 +213,7 @@ def follow_call_deadlines(session: Session, now: datetime) -> list[DeadlineMove]
         app.updated_at = now
         session.add(app)
         _event(session, app, now, "fundradar", f"call deadline moved: {_fmt(old)} -> {_fmt(current)}")
-        moves.append(DeadlineMove(app.id, call.id, old, current, app.deadline_sequence))  # type: ignore[arg-type]
+        moves.append(DeadlineMove(app_id, call_id, old, current, app.deadline_sequence))
     return moves
 
 

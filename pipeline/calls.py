@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from pipeline.clock import as_utc
@@ -52,62 +53,188 @@ class CallFilter:
     limit: int | None = None
 
 
+# The columns the status and deadline filters need: listing reads these for the candidates and the
+# whole row only for the calls it shows.
+_LIGHT = (Call.id, Call.status, Call.deadlines, Call.deadline, Call.opening_date)
+
+
+@dataclass
+class _Pick:
+    call_id: int
+    next_deadline: str | None  # ISO UTC
+    score: float | None = None
+    focus_area: str | None = None
+
+
+def _sql_filters(flt: CallFilter) -> list[Any]:
+    """What SQL can decide alone: source, programme and the stored status."""
+    where: list[Any] = []
+    if flt.source:
+        where.append(Call.source == flt.source)
+    if flt.programme:
+        where.append(Call.programme.ilike(f"%{flt.programme}%"))  # type: ignore[union-attr]
+    if flt.status in ACTIVE or flt.status == "active":
+        where.append(Call.status.in_(ACTIVE))  # type: ignore[attr-defined]
+    elif flt.status == "closed":
+        where.append(Call.status.in_(("closed", *ACTIVE)))  # type: ignore[attr-defined]
+    elif flt.status != "all":
+        where.append(Call.status == flt.status)
+    return where
+
+
+def _upcoming(row: Any, flt: CallFilter, now: datetime, horizon: datetime | None) -> tuple[bool, str | None]:
+    """Whether a call (any object with the _LIGHT attributes) passes the clock-dependent filters, and
+    its next deadline as ISO text."""
+    status = effective_status(row, now)
+    if flt.status == "active" and status not in ACTIVE:
+        return False, None
+    if flt.status in ACTIVE and status != flt.status:
+        return False, None
+    if flt.status == "closed" and status != "closed":
+        return False, None
+    upcoming = next_deadline(row, now)
+    if horizon is not None and (upcoming is None or upcoming > horizon):
+        return False, None
+    return True, upcoming.isoformat() if upcoming else None
+
+
+def _score_where(flt: CallFilter) -> list[Any]:
+    where = [Score.strategy == flt.strategy]
+    if flt.focus_area:
+        where.append(Score.focus_area == flt.focus_area)
+    return where
+
+
+def _score_key(pick: _Pick) -> tuple[Any, ...]:
+    return -(pick.score or 0), pick.next_deadline or datetime.max.isoformat(), pick.call_id
+
+
 def list_calls(session: Session, flt: CallFilter, now: datetime) -> list[dict[str, Any]]:
     """Calls as dicts (with ``score``/``priority`` when a strategy has scored them), sorted by score
-    when a focus area is given, else by next deadline."""
+    when a focus area is given or the strategy has scores (unless ``deadline_within_days``), else by
+    next deadline.
+
+    Filtering, ordering and the limit happen in SQL as far as SQL can decide them: ranked by score with
+    a limit, the calls are read best score first (indexes ``ix_score_rank``, ``ix_score_area_rank``)
+    until the limit is certain; ranked by deadline, only the few columns the clock-dependent filters
+    need are read for the candidates. Whole rows are read only for the calls returned."""
     if flt.status not in STATUS_CHOICES:
         raise ValidationError(f"unknown status {flt.status!r}; use one of {', '.join(STATUS_CHOICES)}")
-    query = select(Call)
-    if flt.source:
-        query = query.where(Call.source == flt.source)
-    if flt.programme:
-        query = query.where(Call.programme.ilike(f"%{flt.programme}%"))
-    if flt.status in ACTIVE or flt.status == "active":
-        query = query.where(Call.status.in_(ACTIVE))
-    elif flt.status != "all":
-        query = query.where(Call.status.in_((flt.status, *ACTIVE)) if flt.status == "closed"
-                            else Call.status == flt.status)
-    scores: dict[int, tuple[float, list[Any]]] = {}
-    verdicts: dict[int, Verdict] = {}
-    if flt.strategy:
-        score_query = select(Score.call_id, sa.func.max(Score.score), Score.focus_area, Score.explanation) \
-            .where(Score.strategy == flt.strategy).group_by(Score.call_id)
-        if flt.focus_area:
-            score_query = select(Score.call_id, Score.score, Score.focus_area, Score.explanation).where(
-                Score.strategy == flt.strategy, Score.focus_area == flt.focus_area)
-        for call_id, score, area, explanation in session.exec(score_query):
-            scores[call_id] = (score, [area, explanation])
-        for verdict in session.exec(select(Verdict).where(Verdict.strategy == flt.strategy)):
-            verdicts[verdict.call_id] = verdict
-    rows = []
     horizon = now + timedelta(days=flt.deadline_within_days) if flt.deadline_within_days is not None else None
-    for call in session.exec(query):
-        status = effective_status(call, now)
-        if flt.status == "active" and status not in ACTIVE:
-            continue
-        if flt.status in ACTIVE and status != flt.status:
-            continue
-        if flt.status == "closed" and status != "closed":
-            continue
-        upcoming = next_deadline(call, now)
-        if horizon is not None and (upcoming is None or upcoming > horizon):
-            continue
-        score, (area, explanation) = scores.get(call.id, (None, [None, []]))  # type: ignore[arg-type]
-        if flt.focus_area and score is None:
-            continue
-        if flt.min_score is not None and (score is None or score < flt.min_score):
-            continue
-        verdict = verdicts.get(call.id)  # type: ignore[arg-type]
-        row = call_dict(call, now)
-        row.update(score=score, focus_area=area, explanation=explanation,
-                   passed=verdict.passed if verdict else None,
-                   priority=verdict.priority if verdict else None)
-        rows.append(row)
-    if flt.focus_area or (flt.strategy and scores and flt.deadline_within_days is None):
-        rows.sort(key=lambda r: (-(r["score"] or 0), r["next_deadline"] or datetime.max.isoformat()))
+    by_score = bool(flt.focus_area) or (
+        flt.strategy is not None and flt.deadline_within_days is None
+        and session.exec(select(Score.id).where(*_score_where(flt)).limit(1)).first() is not None)
+    picks = None
+    if by_score and flt.limit:
+        picks = _top_by_score(session, flt, now, horizon)
+    if picks is None:
+        picks = _all_picks(session, flt, now, horizon, by_score)
+    return _rows(session, flt, picks, now)
+
+
+def _top_by_score(session: Session, flt: CallFilter, now: datetime,
+                  horizon: datetime | None) -> list[_Pick] | None:
+    """The best ``flt.limit`` calls, reading score rows best first and stopping once no unread call can
+    enter the top; None when calls without a score might (then everything is read)."""
+    assert flt.limit
+    query = select(Score.call_id, Score.score, Score.focus_area, *_LIGHT[1:]) \
+        .join(Call, Call.id == Score.call_id).where(*_score_where(flt), *_sql_filters(flt)) \
+        .order_by(Score.score.desc(), Score.call_id.desc(), Score.focus_area.desc())  # type: ignore[attr-defined]
+    seen: set[int] = set()
+    kept: list[_Pick] = []
+    offset, batch = 0, max(4 * flt.limit, 200)
+    while True:
+        rows = session.exec(query.offset(offset).limit(batch)).all()  # type: ignore[call-overload]
+        for row in rows:
+            if kept and len(kept) >= flt.limit and row.score < kept[flt.limit - 1].score:
+                return sorted(kept, key=_score_key)[: flt.limit]
+            if flt.min_score is not None and row.score < flt.min_score:
+                return sorted(kept, key=_score_key)[: flt.limit]
+            if row.call_id in seen:
+                continue
+            seen.add(row.call_id)
+            ok, upcoming = _upcoming(row, flt, now, horizon)
+            if ok:
+                kept.append(_Pick(row.call_id, upcoming, row.score, row.focus_area))
+        if len(rows) < batch:  # every scored call read
+            break
+        offset, batch = offset + batch, batch * 4
+    if flt.focus_area or flt.min_score is not None or (
+            len(kept) >= flt.limit and (kept[flt.limit - 1].score or 0) > 0):
+        return sorted(kept, key=_score_key)[: flt.limit]
+    return None  # calls without scores rank with the zero scores: read everything
+
+
+def _all_picks(session: Session, flt: CallFilter, now: datetime, horizon: datetime | None,
+               by_score: bool) -> list[_Pick]:
+    picks = []
+    for row in session.exec(select(*_LIGHT).where(*_sql_filters(flt))):  # type: ignore[call-overload]
+        ok, upcoming = _upcoming(row, flt, now, horizon)
+        if ok:
+            picks.append(_Pick(row.id, upcoming))
+    if by_score or flt.min_score is not None:
+        best = _best_scores(session, flt) if flt.strategy else {}
+        for pick in picks:
+            pick.score, pick.focus_area = best.get(pick.call_id, (None, None))
+        if flt.focus_area:
+            picks = [p for p in picks if p.score is not None]
+        if flt.min_score is not None:
+            picks = [p for p in picks if p.score is not None and p.score >= flt.min_score]
+    if by_score:
+        picks.sort(key=_score_key)
     else:
-        rows.sort(key=lambda r: (r["next_deadline"] is None, r["next_deadline"] or "", r["id"]))
-    return rows[: flt.limit] if flt.limit else rows
+        picks.sort(key=lambda p: (p.next_deadline is None, p.next_deadline or "", p.call_id))
+    return picks[: flt.limit] if flt.limit else picks
+
+
+def _best_scores(session: Session, flt: CallFilter, ids: list[int] | None = None
+                 ) -> dict[int, tuple[float, str]]:
+    """Each call's best score for the strategy (or the focus area) and the area it is for."""
+    best: dict[int, tuple[float, str]] = {}
+    query = select(Score.call_id, Score.score, Score.focus_area).where(*_score_where(flt))
+    chunks = [ids[i:i + 500] for i in range(0, len(ids), 500)] if ids is not None else [None]
+    for chunk in chunks:
+        scoped = query if chunk is None else query.where(Score.call_id.in_(chunk))  # type: ignore[attr-defined]
+        for call_id, score, area in session.exec(scoped.order_by(Score.call_id, Score.score.desc(),  # type: ignore[attr-defined]
+                                                                 Score.focus_area)):
+            best.setdefault(call_id, (score, area))
+    return best
+
+
+def _rows(session: Session, flt: CallFilter, picks: list[_Pick], now: datetime) -> list[dict[str, Any]]:
+    """The listed calls as dicts, in the order of ``picks``, with their score and verdict."""
+    ids = [p.call_id for p in picks]
+    calls: dict[int, Call] = {}
+    explanations: dict[tuple[int, str], list[Any]] = {}
+    verdicts: dict[int, tuple[bool, float | None]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for call in session.exec(select(Call).where(Call.id.in_(chunk))  # type: ignore[union-attr]
+                                 .options(defer(Call.text), defer(Call.extra))):  # type: ignore[arg-type]
+            calls[call.id] = call  # type: ignore[index]
+        if flt.strategy:
+            for call_id, area, explanation in session.exec(
+                    select(Score.call_id, Score.focus_area, Score.explanation)
+                    .where(*_score_where(flt), Score.call_id.in_(chunk))):  # type: ignore[attr-defined]
+                explanations[(call_id, area)] = explanation
+            for call_id, passed, priority in session.exec(
+                    select(Verdict.call_id, Verdict.passed, Verdict.priority)
+                    .where(Verdict.strategy == flt.strategy, Verdict.call_id.in_(chunk))):  # type: ignore[attr-defined]
+                verdicts[call_id] = (passed, priority)
+    if flt.strategy and any(p.score is None for p in picks):
+        best = _best_scores(session, flt, [p.call_id for p in picks if p.score is None])
+        for pick in picks:
+            if pick.score is None and pick.call_id in best:
+                pick.score, pick.focus_area = best[pick.call_id]
+    rows = []
+    for pick in picks:
+        row = call_dict(calls[pick.call_id], now)
+        passed, priority = verdicts.get(pick.call_id, (None, None))
+        explanation = explanations.get((pick.call_id, pick.focus_area), []) if pick.focus_area else []
+        row.update(score=pick.score, focus_area=pick.focus_area, explanation=explanation, passed=passed,
+                   priority=priority)
+        rows.append(row)
+    return rows
 
 
 def call_dict(call: Call, now: datetime) -> dict[str, Any]:

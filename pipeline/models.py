@@ -126,10 +126,13 @@ class WatchedPage(SQLModel, table=True):
 # --- classification ----------------------------------------------------------------------------
 
 class Score(SQLModel, table=True):
-    __table_args__ = (sa.UniqueConstraint("call_id", "strategy", "focus_area", name="uq_score"),)
+    __table_args__ = (sa.UniqueConstraint("call_id", "strategy", "focus_area", name="uq_score"),
+                      # `calls list --top N` reads a strategy's (or a focus area's) scores best first
+                      sa.Index("ix_score_rank", "strategy", "score", "call_id", "focus_area"),
+                      sa.Index("ix_score_area_rank", "strategy", "focus_area", "score", "call_id"))
     id: int | None = Field(default=None, primary_key=True)
     call_id: int = Field(foreign_key="call.id", index=True)
-    strategy: str = Field(index=True)
+    strategy: str  # indexed first in ix_score_rank
     focus_area: str
     score: float
     explanation: list[dict[str, Any]] = _json(default_factory=list)  # [{"term", "weight"}]
@@ -157,7 +160,7 @@ class Verdict(SQLModel, table=True):
 class Mark(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     call_id: int = Field(foreign_key="call.id", index=True)
-    strategy: str
+    strategy: str = Field(index=True)
     focus_area: str | None = None
     label: str  # relevant | irrelevant
     marked_by: str | None = None

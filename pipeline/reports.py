@@ -22,44 +22,66 @@ from pipeline.errors import ValidationError
 from pipeline.models import Application, Call, Idea, Mark
 
 
+def tracked_call_ids(session: Session, strategy: str) -> list[int]:
+    """Ids of the calls whose latest mark for the strategy says relevant."""
+    latest: dict[int, str] = {}
+    for call_id, label in session.exec(select(Mark.call_id, Mark.label).where(Mark.strategy == strategy)
+                                       .order_by(Mark.marked_at, Mark.id)):
+        latest[call_id] = label
+    return [cid for cid, label in latest.items() if label == "relevant"]
+
+
 def tracked_calls(session: Session, strategy: str) -> list[Call]:
     """Calls whose latest mark for the strategy says relevant."""
-    latest: dict[int, str] = {}
-    for mark in session.exec(select(Mark).where(Mark.strategy == strategy)
-                             .order_by(Mark.marked_at, Mark.id)):
-        latest[mark.call_id] = mark.label
-    ids = [cid for cid, label in latest.items() if label == "relevant"]
-    return list(session.exec(select(Call).where(col(Call.id).in_(ids)))) if ids else []
+    ids = tracked_call_ids(session, strategy)
+    return [call for start in range(0, len(ids), 500)
+            for call in session.exec(select(Call).where(col(Call.id).in_(ids[start:start + 500])))]
 
 
 def upcoming_deadlines(session: Session, now: datetime, *, weeks: float,
                        strategy: str) -> list[dict[str, Any]]:
+    """Reads only the columns it shows and the deadlines (no call texts)."""
     if weeks <= 0:
         raise ValidationError(f"--weeks must be more than zero, got {weeks:g}")
     horizon = now + timedelta(weeks=weeks)
     rows: list[dict[str, Any]] = []
     applied: set[int] = set()
-    query = select(Application, Call, Idea.title).join(Call, Call.id == Application.call_id) \
+    query = select(Application.id, Application.status, Application.deadline_flagged, Idea.title, Call.id,
+                   Call.programme, Call.deadlines).join(Call, Call.id == Application.call_id) \
         .join(Idea, Idea.id == Application.idea_id).where(col(Application.status).not_in(FINAL))
-    for app, call, idea_title in session.exec(query):
-        applied.add(call.id)  # type: ignore[arg-type]
-        due = next_deadline(call, now)
+    for app_id, app_status, flagged, idea_title, call_id, programme, deadlines in session.exec(query):
+        applied.add(call_id)
+        due = next_deadline(_Deadlines(deadlines), now)  # type: ignore[arg-type]
         if due is None or due > horizon:
             continue
-        rows.append({"kind": "application", "id": app.id, "title": idea_title, "call_id": call.id,
-                     "programme": call.programme, "deadline": due, "days_left": (due - now).days,
-                     "status": app.status, "flagged": app.deadline_flagged})
-    for call in tracked_calls(session, strategy):
-        if call.id in applied or effective_status(call, now) not in ACTIVE:
-            continue
-        due = next_deadline(call, now)
-        if due is None or due > horizon:
-            continue
-        rows.append({"kind": "call", "id": call.id, "title": call.title, "call_id": call.id,
-                     "programme": call.programme, "deadline": due, "days_left": (due - now).days,
-                     "status": effective_status(call, now), "flagged": False})
+        rows.append({"kind": "application", "id": app_id, "title": idea_title, "call_id": call_id,
+                     "programme": programme, "deadline": due, "days_left": (due - now).days,
+                     "status": app_status, "flagged": flagged})
+    ids = [cid for cid in tracked_call_ids(session, strategy) if cid not in applied]
+    for start in range(0, len(ids), 500):
+        for call in session.exec(select(Call.id, Call.title, Call.programme, Call.status, Call.deadlines,
+                                        Call.deadline, Call.opening_date)
+                                 .where(col(Call.id).in_(ids[start:start + 500]))):
+            status = effective_status(call, now)  # type: ignore[arg-type]
+            if status not in ACTIVE:
+                continue
+            due = next_deadline(call, now)  # type: ignore[arg-type]
+            if due is None or due > horizon:
+                continue
+            rows.append({"kind": "call", "id": call.id, "title": call.title, "call_id": call.id,
+                         "programme": call.programme, "deadline": due, "days_left": (due - now).days,
+                         "status": status, "flagged": False})
     rows.sort(key=lambda r: (r["deadline"], r["kind"], r["id"]))
     return rows
+
+
+class _Deadlines:
+    """Just the deadlines, for next_deadline."""
+
+    __slots__ = ("deadlines",)
+
+    def __init__(self, deadlines: list[dict[str, Any]] | None) -> None:
+        self.deadlines = deadlines
 
 
 def _success_rate(granted: int, rejected: int) -> float | None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 00:52:38.870363
+Create Date: 2026-11-23 11:59:04.516634
 """
 
 from alembic import op
@@ -205,6 +205,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('mark', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_mark_call_id'), ['call_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_mark_strategy'), ['strategy'], unique=False)
 
     op.create_table('score',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -221,8 +222,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('call_id', 'strategy', 'focus_area', name='uq_score')
     )
     with op.batch_alter_table('score', schema=None) as batch_op:
+        batch_op.create_index('ix_score_area_rank', ['strategy', 'focus_area', 'score', 'call_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_score_call_id'), ['call_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_score_strategy'), ['strategy'], unique=False)
+        batch_op.create_index('ix_score_rank', ['strategy', 'score', 'call_id', 'focus_area'], unique=False)
 
     op.create_table('verdict',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -281,11 +283,13 @@ def downgrade() -> None:
 
     op.drop_table('verdict')
     with op.batch_alter_table('score', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_score_strategy'))
+        batch_op.drop_index('ix_score_rank')
         batch_op.drop_index(batch_op.f('ix_score_call_id'))
+        batch_op.drop_index('ix_score_area_rank')
 
     op.drop_table('score')
     with op.batch_alter_table('mark', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_mark_strategy'))
         batch_op.drop_index(batch_op.f('ix_mark_call_id'))
 
     op.drop_table('mark')
