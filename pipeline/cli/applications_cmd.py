@@ -27,7 +27,6 @@ from pipeline.cli.common import (
     stdout,
 )
 from pipeline.db import session_scope
-from pipeline.ical_export import build_calendar, write_calendar
 from pipeline.models import Call, Idea
 from pipeline.partners import consortium_warnings
 from pipeline.reports import pipeline_report, upcoming_deadlines
@@ -318,6 +317,8 @@ def ical_cmd(
 
     Example: fundradar export ical deadlines.ics
     """
+    from pipeline.ical_export import build_calendar, write_calendar  # icalendar only when exporting
+
     st = state()
     now = st.now()
     _follow(now)
