@@ -239,7 +239,12 @@ def test_two_serve_processes_on_postgres_never_overlap(tmp_path: Path, server: L
         results = [proc.communicate(timeout=30) for proc in procs]
         engine.dispose()
     assert [proc.returncode for proc in procs] == [0, 0], results
-    assert seen.max["/feed/"] == 1
+    assert seen.max["/feed/"] == 1  # never two fetches at once (without the lock there are)
+    good = runs(engine, "good_feed")  # nor two runs, write included: started..finished never overlap
+    engine.dispose()
+    intervals = sorted((r.started_at, r.finished_at) for r in good if r.finished_at)
+    assert len(intervals) >= 4
+    assert all(later[0] >= earlier[1] for earlier, later in zip(intervals, intervals[1:], strict=False))
 
 
 def test_serve_jobs_come_from_the_config(tmp_path: Path, server: LocalServer, engine) -> None:  # type: ignore[no-untyped-def]
