@@ -27,13 +27,15 @@ was tuned against the relevance benchmark's labels):
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from array import array
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from classifiers.text import analyse, split_terms, unique, words
@@ -81,33 +83,84 @@ def focus_area_query(name: str, area: FocusArea) -> Query:
 
 @dataclass
 class Document:
-    """A call prepared for matching: its features and its normalised words (for exclude phrases)."""
+    """A call prepared for matching: its normalised words, title and text apart.
+
+    ``plain`` is ``" title words | text words "``: exclude phrases are looked up in it as whole words
+    (the ``|`` keeps a phrase from spanning title and text), and the features are derived from it when
+    a vectoriser asks, so a corpus is held once as one string per call, not as lists of tokens.
+    """
 
     call_id: int
-    features: list[str]
-    plain: str  # " ".join(words(title + text)), padded with spaces
+    plain: str
+
+    @property
+    def features(self) -> list[str]:
+        return document_features(self)
 
 
 def prepare(call_id: int, title: str, text: str) -> Document:
-    title_words, text_words = words(title), words(text)
-    features = analyse_words(title_words) * TITLE_WEIGHT + analyse_words(text_words)
-    return Document(call_id, features, " " + " ".join(title_words + ["|"] + text_words) + " ")
+    return Document(call_id, " " + " ".join(words(title) + ["|"] + words(text)) + " ")
 
 
 def analyse_words(tokens: list[str]) -> list[str]:
     return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
 
 
+def document_features(document: Document) -> list[str]:
+    """Words and bigrams of the title (:data:`TITLE_WEIGHT` times) and of the text."""
+    title, _, text = document.plain.partition(" | ")
+    return analyse_words(title.split()) * TITLE_WEIGHT + analyse_words(text.split())
+
+
 def _identity(features: list[str]) -> list[str]:
     return features
 
 
+def exclude_key(phrase: str) -> str:
+    """An exclude phrase as it is looked up in :attr:`Document.plain` (" nuclear fusion ")."""
+    key = " ".join(words(phrase))
+    return f" {key} " if key else ""
+
+
 def excluded_by(document: Document, exclude: Sequence[str]) -> str | None:
     for phrase in exclude:
-        key = " ".join(words(phrase))
-        if key and f" {key} " in document.plain:
+        key = exclude_key(phrase)
+        if key and key in document.plain:
             return phrase
     return None
+
+
+def excluded_rows(documents: Sequence[Document], exclude: Sequence[str]) -> dict[int, str]:
+    """Row index → the first exclude phrase (in ``exclude`` order) the document contains."""
+    found: dict[int, str] = {}
+    for phrase in exclude:
+        key = exclude_key(phrase)
+        if key:
+            for row, document in enumerate(documents):
+                if key in document.plain:
+                    found.setdefault(row, phrase)
+    return found
+
+
+def count_features(documents: Sequence[Document]) -> tuple[Any, list[str]]:
+    """The documents' feature counts (CSR, float32) and the features in column order.
+
+    What scikit-learn's ``CountVectorizer`` computes, without its per-document Python counter: each
+    feature gets its id from a dict whose missing-key hook hands out the next number, and duplicate
+    ids in a row are summed by scipy."""
+    ids: defaultdict[str, int] = defaultdict()
+    ids.default_factory = ids.__len__
+    lookup = ids.__getitem__
+    indices = array("i")
+    indptr = [0]
+    for document in documents:
+        indices.extend(map(lookup, document_features(document)))
+        indptr.append(len(indices))
+    columns = np.frombuffer(indices, dtype=np.int32) if len(indices) else np.zeros(0, dtype=np.int32)
+    counts = sparse.csr_matrix((np.ones(len(columns), dtype=np.float32), columns, np.asarray(indptr)),
+                               shape=(len(documents), len(ids)))
+    counts.sum_duplicates()
+    return counts, list(ids)
 
 
 @dataclass
@@ -120,19 +173,24 @@ class TfidfModel:
 
     @classmethod
     def fit(cls, documents: Sequence[Document], keep: set[str] = frozenset()) -> tuple[TfidfModel, Any]:
-        """Fit on ``documents``; returns the model and the documents' (L2-normalised) matrix."""
-        if not documents:
-            return cls({}, np.zeros(0)), sparse.csr_matrix((0, 0))
-        counter = CountVectorizer(analyzer=_identity)
-        counts = counter.fit_transform([d.features for d in documents])
-        df = np.asarray((counts > 0).sum(axis=0)).ravel()
-        terms = counter.get_feature_names_out()
-        selected = [t for t, n in zip(terms, df, strict=True) if n >= 2 or " " not in t or t in keep]
-        vectoriser = TfidfVectorizer(analyzer=_identity, vocabulary=selected, sublinear_tf=True,
-                                     dtype=np.float32)
-        matrix = vectoriser.fit_transform([d.features for d in documents])
-        model = cls(dict(vectoriser.vocabulary_), vectoriser.idf_.astype(np.float32), vectoriser)
-        return model, matrix.tocsr()
+        """Fit on ``documents``; returns the model and the documents' (L2-normalised) matrix.
+
+        One pass over the texts: the counts of every feature, then the columns worth keeping (words,
+        recurring phrases, and the phrases in ``keep``), then sublinear tf × smoothed idf."""
+        empty = cls({}, np.zeros(0, dtype=np.float32)), sparse.csr_matrix((len(documents), 0),
+                                                                          dtype=np.float32)
+        counts, terms = count_features(documents)
+        if not terms:
+            return empty
+        df = np.bincount(counts.indices, minlength=len(terms))
+        wanted = [i for i, (t, n) in enumerate(zip(terms, df.tolist(), strict=True))
+                  if n >= 2 or " " not in t or t in keep]
+        wanted.sort(key=terms.__getitem__)  # vocabulary in term order, as scikit-learn's vectorisers
+        counts = counts[:, wanted].tocsr()
+        transformer = TfidfTransformer(sublinear_tf=True)
+        matrix = transformer.fit_transform(counts).astype(np.float32).tocsr()
+        vocabulary = {terms[i]: j for j, i in enumerate(wanted)}
+        return cls(vocabulary, transformer.idf_.astype(np.float32)), matrix
 
     def vectoriser(self) -> TfidfVectorizer:
         if self._vectoriser is None:
@@ -141,10 +199,17 @@ class TfidfModel:
             self._vectoriser.idf_ = self.idf
         return self._vectoriser
 
-    def transform(self, feature_lists: Sequence[list[str]]) -> Any:
+    def transform(self, feature_lists: Iterable[list[str]]) -> Any:
+        feature_lists = list(feature_lists)
         if not self.vocabulary:
             return sparse.csr_matrix((len(feature_lists), 0), dtype=np.float32)
-        return self.vectoriser().transform(list(feature_lists)).tocsr()
+        return self.vectoriser().transform(feature_lists).tocsr()
+
+    def transform_documents(self, documents: Sequence[Document]) -> Any:
+        """The documents' matrix on this model's scale (features generated one call at a time)."""
+        if not self.vocabulary:
+            return sparse.csr_matrix((len(documents), 0), dtype=np.float32)
+        return self.vectoriser().transform(d.features for d in documents).tocsr()
 
     def terms(self) -> np.ndarray:
         names = np.empty(len(self.vocabulary), dtype=object)
@@ -205,23 +270,32 @@ def rocchio(query: Any, matrix: Any, relevant: Sequence[int], irrelevant: Sequen
 
 
 def cosine(query: Any, matrix: Any) -> np.ndarray:
+    """Cosine of a (normalised) query with every row of ``matrix``: one sparse × dense product."""
     if matrix.shape[0] == 0 or matrix.shape[1] == 0:
         return np.zeros(matrix.shape[0], dtype=np.float32)
-    return np.clip(np.asarray((matrix @ query.T).todense()).ravel(), 0.0, 1.0)
+    dense_query = query.toarray().ravel()
+    return np.clip(matrix @ dense_query, 0.0, 1.0)
 
 
 def expanded_query(model: TfidfModel, query: Query, documents: Sequence[Document], matrix: Any, *,
                    relevant: Sequence[int] = (), irrelevant: Sequence[int] = (),
-                   pseudo_feedback: bool = True) -> Any:
+                   pseudo_feedback: bool = True, excluded: dict[int, str] | None = None) -> Any:
     """The query vector after pseudo-relevance feedback on the first ranking, and the marks
-    (``relevant``/``irrelevant`` are row indexes into ``matrix``)."""
+    (``relevant``/``irrelevant`` are row indexes into ``matrix``; ``excluded`` as from
+    :func:`excluded_rows`, computed when not given)."""
     vector = query_vector(model, query)
     feedback_rows: list[int] = list(relevant)
     if pseudo_feedback and len(documents) >= PRF_MIN_CORPUS:
         first = cosine(vector, matrix)
-        blocked = set(irrelevant) | {i for i, d in enumerate(documents) if excluded_by(d, query.exclude)}
-        order = [int(i) for i in np.argsort(-first, kind="stable") if first[i] > 0 and int(i) not in blocked]
-        feedback_rows = unique_ints(list(relevant) + order[:PRF_DOCS])
+        if excluded is None:
+            excluded = excluded_rows(documents, query.exclude)
+        candidates = first > 0
+        blocked = [*irrelevant, *excluded]
+        if blocked:
+            candidates[np.asarray(blocked, dtype=np.int64)] = False
+        rows = np.flatnonzero(candidates)
+        order = rows[np.argsort(-first[rows], kind="stable")][:PRF_DOCS]
+        feedback_rows = unique_ints(list(relevant) + order.tolist())
     if not feedback_rows and not irrelevant:
         return vector
     return rocchio(vector, matrix, feedback_rows, irrelevant)
@@ -233,29 +307,62 @@ def unique_ints(values: list[int]) -> list[int]:
 
 def explain(query: Any, row: Any, names: np.ndarray, top: int = EXPLAIN_TERMS) -> list[tuple[str, float]]:
     """The terms contributing most to the cosine of ``query`` and one document ``row``."""
-    contribution = row.multiply(query).tocoo()
-    if contribution.nnz == 0:
-        return []
-    order = np.argsort(-contribution.data, kind="stable")[:top]
-    return [(str(names[contribution.col[i]]), round(float(contribution.data[i]), 4)) for i in order]
+    _, terms = score_rows(query, row, names, top)
+    return terms[0]
+
+
+def score_rows(query: Any, matrix: Any, names: np.ndarray, top: int = EXPLAIN_TERMS
+               ) -> tuple[np.ndarray, list[list[tuple[str, float]]]]:
+    """Cosine scores of every row of ``matrix`` and, when ``top`` > 0, each row's ``top`` terms by
+    contribution ``q_i * d_i`` (largest first, ties in vocabulary order).
+
+    Only the query's columns are touched: the rows restricted to them hold every contribution, their
+    sums are the cosines, and one sort of those few entries by (row, contribution) gives all the
+    explanations at once — no per-row sparse objects, no dense document matrix."""
+    query = query.tocsr()
+    query.sum_duplicates()
+    rows = matrix.shape[0]
+    if query.nnz == 0 or rows == 0:
+        return np.zeros(rows, dtype=np.float32), [[] for _ in range(rows)] if top > 0 else []
+    columns, weights = query.indices, query.data
+    part = matrix[:, columns].tocsr()  # a copy: rows × query terms
+    part.data *= weights[part.indices]
+    scores = np.clip(np.asarray(part.sum(axis=1), dtype=np.float32).ravel(), 0.0, 1.0)
+    if top <= 0:
+        return scores, []
+    part.eliminate_zeros()
+    row_of = np.repeat(np.arange(rows), np.diff(part.indptr))
+    order = np.lexsort((part.indices, -part.data, row_of))
+    rank_in_row = np.arange(part.nnz) - part.indptr[row_of]  # row_of is sorted, so aligned with order
+    chosen = order[rank_in_row < top]
+    counts = np.minimum(np.diff(part.indptr), top)
+    labels = names[columns[part.indices[chosen]]].tolist()
+    values = np.round(part.data[chosen].astype(np.float64), 4).tolist()
+    pairs = list(zip(labels, values, strict=True))
+    explanations: list[list[tuple[str, float]]] = []
+    start = 0
+    for count in counts.tolist():
+        explanations.append(pairs[start:start + count])
+        start += count
+    return scores, explanations
 
 
 def score_documents(model: TfidfModel, query_vec: Any, query: Query, documents: Sequence[Document],
-                    matrix: Any, names: np.ndarray | None = None, *, explain_top: int = EXPLAIN_TERMS
-                    ) -> list[Match]:
+                    matrix: Any, names: np.ndarray | None = None, *, explain_top: int = EXPLAIN_TERMS,
+                    excluded: dict[int, str] | None = None) -> list[Match]:
     """One Match per document, in the documents' order."""
-    scores = cosine(query_vec, matrix)
     names = model.terms() if names is None else names
-    query_csr = query_vec.tocsr()
+    excluded = excluded_rows(documents, query.exclude) if excluded is None else excluded
+    scores, terms = score_rows(query_vec, matrix, names, explain_top)
+    rounded = np.round(scores.astype(np.float64), 6).tolist()
     matches = []
     for index, document in enumerate(documents):
-        phrase = excluded_by(document, query.exclude)
+        phrase = excluded.get(index)
         if phrase is not None:
             matches.append(Match(document.call_id, 0.0, [], excluded_by=phrase))
-            continue
-        score = float(scores[index])
-        terms = explain(query_csr, matrix[index], names, explain_top) if score > 0 else []
-        matches.append(Match(document.call_id, round(score, 6), terms))
+        else:
+            score = rounded[index]
+            matches.append(Match(document.call_id, score, terms[index] if terms and score > 0 else []))
     return matches
 
 
@@ -284,4 +391,5 @@ def match_query(query: str, documents: Sequence[tuple[int, str, str]], *, exclud
 
 
 __all__ = ["Match", "Query", "Document", "TfidfModel", "focus_area_query", "prepare", "match_query",
-           "rank", "score_documents", "expanded_query", "query_vector", "excluded_by", "rocchio"]
+           "rank", "score_documents", "score_rows", "expanded_query", "query_vector", "excluded_by",
+           "excluded_rows", "rocchio"]

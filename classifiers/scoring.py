@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -36,14 +36,16 @@ from sqlmodel import Session, select
 from classifiers.feedback import load_marks, marks_by_area, marks_signature
 from classifiers.funding import FundingRules
 from classifiers.matcher import (
-    Match,
+    EXPLAIN_TERMS,
+    Document,
     Query,
     TfidfModel,
+    excluded_rows,
     expanded_query,
     focus_area_query,
     prepare,
     query_features,
-    score_documents,
+    score_rows,
 )
 from classifiers.rules import evaluate_call
 from pipeline.config import LoadedConfig
@@ -92,27 +94,98 @@ def _vector_from_json(weights: dict[str, float], model: TfidfModel) -> Any:
                              shape=(1, len(model.vocabulary)))
 
 
-def _score_rows(matches: list[Match], area: str, strategy: str, hashes: dict[int, str], version: str,
-                now: datetime) -> list[dict[str, Any]]:
-    rows = []
-    for match in matches:
-        if match.excluded_by is not None:
-            explanation = [{"term": match.excluded_by, "weight": 0.0, "excluded": True}]
-        else:
-            explanation = [{"term": t, "weight": w} for t, w in match.terms]
-        rows.append({"call_id": match.call_id, "strategy": strategy, "focus_area": area,
-                     "score": match.score, "explanation": explanation, "call_hash": hashes[match.call_id],
-                     "model_version": version, "computed_at": now})
-    return rows
+SCORE_BLOCK = 2000  # calls scored together against every focus area before their rows are written
 
 
-def _insert(session: Session, table: Any, rows: list[dict[str, Any]], chunk: int = 5000) -> None:
-    for start in range(0, len(rows), chunk):
-        session.execute(sa.insert(table), rows[start:start + chunk])
+def _score_rows(vectors: Sequence[Any], queries: Sequence[Query], documents: Sequence[Document], matrix: Any,
+                names: np.ndarray, excluded: Sequence[dict[int, str]], strategy: str, hashes: dict[int, str],
+                version: str, now: datetime, block: int = SCORE_BLOCK) -> Iterator[dict[str, Any]]:
+    """The Score rows of ``documents`` for every focus area, generated call by call.
+
+    Blocks of ``block`` calls are scored against each area's vector, then written in call
+    order: each call's row in the call table is then looked up (foreign key) once per block instead of
+    once per area pass over the whole table, and memory holds one block's explanations only."""
+    for start in range(0, len(documents), block):
+        rows = matrix[start:start + block]
+        results = []
+        for vector in vectors:
+            scores, terms = score_rows(vector, rows, names, EXPLAIN_TERMS)
+            results.append((np.round(scores.astype(np.float64), 6).tolist(), terms))
+        for offset, document in enumerate(documents[start:start + block]):
+            index = start + offset
+            call_hash = hashes[document.call_id]
+            for query, area_excluded, (scores, terms) in zip(queries, excluded, results, strict=True):
+                phrase = area_excluded.get(index)
+                if phrase is not None:
+                    score, explanation = 0.0, [{"term": phrase, "weight": 0.0, "excluded": True}]
+                else:
+                    score = scores[offset]
+                    explanation = [{"term": t, "weight": w} for t, w in terms[offset]] if score > 0 else []
+                yield {"call_id": document.call_id, "strategy": strategy, "focus_area": query.name,
+                       "score": score, "explanation": explanation, "call_hash": call_hash,
+                       "model_version": version, "computed_at": now}
+
+
+INSERT_CHUNK = 5000
+
+
+def _batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _insert(session: Session, table: Any, rows: Iterable[dict[str, Any]], chunk: int = INSERT_CHUNK) -> None:
+    """Insert ``rows`` (dicts with the same keys) in chunks of ``chunk``: memory stays bounded however
+    many rows are generated.
+
+    On SQLite the rows go to the driver's ``executemany`` as tuples, each value converted by its
+    column type's own bind processor (JSON, UTC time), a converted value reused while the same object
+    repeats (the run's time): SQLAlchemy's per-row statement bookkeeping was most of the time of a
+    full rescore. Other databases get SQLAlchemy's executemany (on PostgreSQL already batched as
+    multi-row VALUES)."""
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name != "sqlite":
+        for batch in _batches(rows, chunk):
+            connection.execute(sa.insert(table), batch)
+        return
+    statement, keys, convert = "", [], []
+    for batch in _batches(rows, chunk):
+        if not statement:
+            compiled = sa.insert(table).compile(dialect=dialect, column_keys=list(batch[0]))
+            statement, keys = str(compiled), list(compiled.positiontup or [])
+            convert = [_cached(table.c[key].type.bind_processor(dialect)) for key in keys]
+        connection.exec_driver_sql(statement, [tuple([f(row[k]) for k, f in zip(keys, convert, strict=True)])
+                                               for row in batch])
+
+
+def _cached(processor: Any) -> Any:
+    if processor is None:
+        return _same
+    last: list[Any] = [object(), None]
+
+    def convert(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, processor(value)
+        return last[1]
+
+    return convert
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def score_pending(engine: Engine, loaded_config: LoadedConfig, now: datetime, *,
-                  full: bool = False) -> ScoringResult:
+                  full: bool = False, block: int = SCORE_BLOCK) -> ScoringResult:
+    """Score what needs scoring (see the module's doc), apply the rules to every call, store both.
+    ``block`` calls are scored together (memory grows with block × focus areas)."""
     strategy = loaded_config.strategy
     name = strategy.name
     queries = [focus_area_query(area_name, area) for area_name, area in strategy.focus_areas.items()]
@@ -140,10 +213,10 @@ def score_pending(engine: Engine, loaded_config: LoadedConfig, now: datetime, *,
             reason = f"more than {REFIT_FRACTION:.0%} of the calls new or changed since the last fit"
 
         if reason and calls:
-            version = _refit(session, stored, calls, hashes, queries, queries_hash, marks, name, now)
+            version = _refit(session, stored, calls, hashes, queries, queries_hash, marks, name, now, block)
             scored, refitted = len(calls), True
         elif pending and stored is not None:
-            _incremental(session, stored, pending, hashes, queries, name, now)
+            _incremental(session, stored, pending, hashes, queries, name, now, block)
             scored, refitted, reason = len(pending), False, "incremental"
         else:
             scored, refitted, reason = 0, False, "up to date" if calls else "no calls stored"
@@ -153,7 +226,8 @@ def score_pending(engine: Engine, loaded_config: LoadedConfig, now: datetime, *,
 
 
 def _refit(session: Session, stored: ScoringModel | None, calls: list[Call], hashes: dict[int, str],
-           queries: list[Query], queries_hash: str, marks: list[Any], name: str, now: datetime) -> str:
+           queries: list[Query], queries_hash: str, marks: list[Any], name: str, now: datetime,
+           block: int = SCORE_BLOCK) -> str:
     documents = [prepare(c.id, c.title, c.text) for c in calls]  # type: ignore[arg-type]
     keep: set[str] = set().union(*(query_features(q) for q in queries)) if queries else set()
     model, matrix = TfidfModel.fit(documents, keep=keep)
@@ -163,17 +237,18 @@ def _refit(session: Session, stored: ScoringModel | None, calls: list[Call], has
     corpus = ",".join(f"{c.id}:{hashes[c.id]}" for c in calls)
     version = hashlib.sha1(f"{queries_hash}|{corpus}".encode()).hexdigest()[:12]
     query_json: dict[str, Any] = {}
-    rows: list[dict[str, Any]] = []
+    vectors, excluded = [], []
     for query in queries:
         area_marks = by_area[query.name]
-        vector = expanded_query(model, query, documents, matrix,
-                                relevant=[row_of[c] for c in sorted(area_marks.relevant) if c in row_of],
-                                irrelevant=[row_of[c] for c in sorted(area_marks.irrelevant) if c in row_of])
-        query_json[query.name] = _vector_to_json(vector, names)
-        rows += _score_rows(score_documents(model, vector, query, documents, matrix, names),
-                            query.name, name, hashes, version, now)
+        excluded.append(excluded_rows(documents, query.exclude))
+        vectors.append(expanded_query(
+            model, query, documents, matrix, excluded=excluded[-1],
+            relevant=[row_of[c] for c in sorted(area_marks.relevant) if c in row_of],
+            irrelevant=[row_of[c] for c in sorted(area_marks.irrelevant) if c in row_of]))
+        query_json[query.name] = _vector_to_json(vectors[-1], names)
     session.execute(sa.delete(Score).where(Score.strategy == name))
-    _insert(session, Score.__table__, rows)
+    _insert(session, Score.__table__, _score_rows(vectors, queries, documents, matrix, names, excluded, name,
+                                                  hashes, version, now, block))
     if stored is None:
         stored = ScoringModel(strategy=name, version=version, vocabulary=b"")
     stored.version, stored.corpus_size, stored.drift = version, len(calls), 0
@@ -184,21 +259,19 @@ def _refit(session: Session, stored: ScoringModel | None, calls: list[Call], has
 
 
 def _incremental(session: Session, stored: ScoringModel, pending: list[Call], hashes: dict[int, str],
-                 queries: list[Query], name: str, now: datetime) -> None:
+                 queries: list[Query], name: str, now: datetime, block: int = SCORE_BLOCK) -> None:
     model = TfidfModel.from_bytes(stored.vocabulary)
     names = model.terms()
     documents = [prepare(c.id, c.title, c.text) for c in pending]  # type: ignore[arg-type]
-    matrix = model.transform([d.features for d in documents])
-    rows: list[dict[str, Any]] = []
-    for query in queries:
-        vector = _vector_from_json(stored.queries.get(query.name, {}), model)
-        rows += _score_rows(score_documents(model, vector, query, documents, matrix, names),
-                            query.name, name, hashes, stored.version, now)
+    matrix = model.transform_documents(documents)
     ids = [c.id for c in pending]
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         session.execute(sa.delete(Score).where(Score.strategy == name, Score.call_id.in_(chunk)))
-    _insert(session, Score.__table__, rows)
+    vectors = [_vector_from_json(stored.queries.get(query.name, {}), model) for query in queries]
+    excluded = [excluded_rows(documents, query.exclude) for query in queries]
+    _insert(session, Score.__table__, _score_rows(vectors, queries, documents, matrix, names, excluded, name,
+                                                  hashes, stored.version, now, block))
     stored.drift += len(pending)
     session.add(stored)
 

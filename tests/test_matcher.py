@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from classifiers.matcher import (
     Query,
@@ -96,3 +97,52 @@ def test_real_calls_with_empty_descriptions_and_bom(samples) -> None:  # type: i
     assert all(0 < m.score <= 1 for m in matches)
     assert all("\ufeff" not in t for m in matches for t, _ in m.terms)
     assert matches == sorted(matches, key=lambda m: -m.score)
+
+
+def test_vectorised_explanations_equal_the_per_row_products(samples) -> None:  # type: ignore[no-untyped-def]
+    """score_rows scores and explains every call at once; each result equals the textbook per-call
+    computation: the cosine q·d and the largest products q_i d_i, ties in vocabulary order."""
+    from classifiers.matcher import expanded_query, score_rows
+
+    lines = (samples / "eu_ft" / "calls_2026-08-10.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines[:120]]
+    documents = [prepare(i, r["title"], r["description"]) for i, r in enumerate(records)]
+    query = Query("q", ("offshore wind", "hydrogen", "energy storage"))
+    model, matrix = TfidfModel.fit(documents, keep=query_features(query))
+    vector = expanded_query(model, query, documents, matrix)
+    names = model.terms()
+    scores, explanations = score_rows(vector, matrix, names, top=3)
+    q = vector.toarray().ravel()
+    assert len(scores) == len(explanations) == len(documents)
+    for row in range(len(documents)):
+        d = matrix[row].toarray().ravel()
+        products = q * d
+        assert scores[row] == pytest.approx(float(products.sum()), abs=1e-5)
+        order = sorted(np.flatnonzero(products), key=lambda i: (-products[i], i))[:3]
+        assert [t for t, _ in explanations[row]] == [names[i] for i in order]
+        assert [w for _, w in explanations[row]] == pytest.approx([round(products[i], 4) for i in order],
+                                                                 abs=1e-4)
+    assert any(explanations) and all(0 <= s <= 1 for s in scores)
+
+
+def test_feature_counts_equal_scikit_learn() -> None:
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from classifiers.matcher import count_features
+
+    documents = [prepare(*d) for d in DOCS]
+    counts, terms = count_features(documents)
+    reference = CountVectorizer(analyzer=lambda d: d.features)
+    expected = reference.fit_transform(documents)
+    columns = [terms.index(t) for t in reference.get_feature_names_out()]
+    assert np.array_equal(counts[:, columns].toarray(), expected.toarray())
+    assert documents[0].features[:2] == ["offshore", "wind"]  # title words first, counted twice
+    assert documents[0].features.count("offshore wind") == 3
+
+
+def test_excluded_rows_first_phrase_wins_and_whole_words_only() -> None:
+    from classifiers.matcher import excluded_rows
+
+    documents = [prepare(*d) for d in DOCS] + [prepare(6, "Fissionable materials", "fissionable")]
+    found = excluded_rows(documents, ["fission", "offshore platforms", "nuclear fusion", "offshore"])
+    assert found == {0: "offshore", 2: "offshore platforms", 4: "nuclear fusion"}

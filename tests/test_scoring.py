@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
@@ -191,3 +192,59 @@ def test_score_command(cli: Any, engine: Any) -> None:
                              "rules applied to 5 calls.\n")
     result = cli(*CONFIG, "score", "--json")
     assert result.exit_code == 0 and '"reason": "up to date"' in result.output
+
+
+def test_block_size_does_not_change_the_stored_scores(engine: Any, tmp_path: Any) -> None:
+    """Calls are scored in blocks and written call by call; the rows equal the matcher's own ranking."""
+    from classifiers.matcher import focus_area_query, prepare, rank
+    from pipeline.db import open_database
+
+    config = load_config(DEFAULT_STRATEGY)
+    ids = add_calls(engine, TEXTS * 2)
+    score_pending(engine, config, NOW)
+    other = open_database(f"sqlite:///{tmp_path / 'blocks.db'}")
+    add_calls(other, TEXTS * 2)
+    score_pending(other, config, NOW, block=3)
+    for area_name, area in config.strategy.focus_areas.items():
+        one, blocked = scores(engine, area_name), scores(other, area_name)
+        assert {i: (s.score, s.explanation) for i, s in one.items()} == \
+            {i: (s.score, s.explanation) for i, s in blocked.items()}
+        with Session(engine) as session:
+            calls = session.exec(select(Call).order_by(Call.id)).all()
+        direct = rank(focus_area_query(area_name, area), [prepare(c.id, c.title, c.text) for c in calls])
+        for match in direct:
+            stored = one[match.call_id]
+            assert stored.score == pytest.approx(match.score, abs=1e-6)
+            if match.excluded_by is None:
+                assert [(e["term"], e["weight"]) for e in stored.explanation] == \
+                    [(t, pytest.approx(w, abs=1e-4)) for t, w in match.terms]
+    other.dispose()
+    assert len(ids) == 10
+
+
+@pytest.mark.postgres
+def test_scoring_on_postgresql(pg_url: str) -> None:
+    """The same rows, explanations and exclusions on the PostgreSQL server (SQLAlchemy's executemany
+    there, the driver's own on SQLite)."""
+    from pipeline.db import open_database
+
+    config = load_config(DEFAULT_STRATEGY)
+    engine = open_database(pg_url)
+    try:
+        ids = add_calls(engine, TEXTS * 4)  # one changed call later stays under the refit threshold
+        result = score_pending(engine, config, NOW)
+        assert (result.refitted, result.scored_calls) == (True, 20)
+        energy = scores(engine, "offshore_energy")
+        assert energy[ids[0]].score == max(s.score for s in energy.values()) > 0
+        assert "energy island" in [e["term"] for e in energy[ids[0]].explanation]
+        assert energy[ids[0]].computed_at == NOW
+        maritime = scores(engine, "green_maritime")
+        assert maritime[ids[4]].explanation == [{"term": "military vessels", "weight": 0.0, "excluded": True}]
+        with session_scope(engine) as session:
+            call = session.get(Call, ids[2])
+            call.text += " Offshore wind for food."
+            session.add(call)
+        assert score_pending(engine, config, NOW).reason == "incremental"
+        assert scores(engine, "offshore_energy")[ids[2]].score > 0
+    finally:
+        engine.dispose()
