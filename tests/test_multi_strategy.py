@@ -264,3 +264,20 @@ def test_run_covers_every_strategy(cli, samples: Path) -> None:  # type: ignore[
     assert text.exit_code == 0, text.output
     assert "Scored 0 of 540 calls (up to date); digest as of 2026-08-22 10:00 UTC." in text.stderr
     assert text.stdout.startswith("── #greentech-funding ") and "#foodbio-funding" not in text.stdout
+
+
+def test_moving_a_strategy_into_a_folder_does_not_repeat_its_alerts(cli, engine, slack) -> None:  # type: ignore[no-untyped-def]
+    env = {"SLACK_BOT_TOKEN": TOKEN, "FOODBIO_SLACK_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
+    single = ("--config", str(FOLDER / "greentech.yaml"))
+    assert cli(*single, "--as-of", NOW.isoformat(), "alerts", env=env).exit_code == 0  # baseline
+    later = NOW + timedelta(hours=1)
+    call_id = add_scored_call(engine, 6, "greentech-dk", "offshore_energy", "Offshore wind for food parks",
+                              score=0.5, first_seen=later)
+    also_score(engine, call_id, "foodbio-dk", "food_bio", 0.55)
+    sent = cli(*single, "--as-of", (later + timedelta(minutes=5)).isoformat(), "alerts", "--json", env=env)
+    assert [o["key"] for o in json.loads(sent.stdout)] == [f"alert:new:{call_id}"]  # one strategy: as before
+    result = cli("--config", str(FOLDER), "--as-of", (later + timedelta(minutes=10)).isoformat(), "alerts",
+                 "--json", env=env)
+    assert [(o["key"], o["status"]) for o in json.loads(result.stdout)] == [
+        (f"foodbio-dk:alert:new:{call_id}", "sent")]
+    assert [len(slack.posted_to(c)) for c in ("#greentech-funding", "#foodbio-funding")] == [1, 1]

@@ -169,8 +169,11 @@ def _strategy_alerts(engine: Engine, strategy: Strategy, prefix: str, now: datet
         _no_slack(strategy)
     since, _created = baseline(engine, now, create=sender is not None)
     with Session(engine) as session:
-        alerts = [a if not prefix else Outgoing(prefix + a.key, a.kind, a.message) for a in
-                  collect_alerts(session, strategy, config.channel, config.reminder_days, now, since)]
+        alerts = collect_alerts(session, strategy, config.channel, config.reminder_days, now, since)
+        if prefix:
+            # sent before the strategy moved into a folder: the same key without prefix, same channel
+            before = _sent_to(session, [a.key for a in alerts], config.channel)
+            alerts = [Outgoing(prefix + a.key, a.kind, a.message) for a in alerts if a.key not in before]
         sent = known_keys(session, (a.key for a in alerts))
     fresh = [a for a in alerts if a.key not in sent]
     if sender is None:
@@ -178,6 +181,15 @@ def _strategy_alerts(engine: Engine, strategy: Strategy, prefix: str, now: datet
         return [Outcome(a.key, config.channel, a.kind, status, a.message) for a in fresh]
     register(engine, fresh, now)
     return _send(engine, sender, ("alert", "reminder"), now, None, pacer, prefix)
+
+
+def _sent_to(session: Session, keys: Sequence[str], channel: str) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        found.update(session.exec(select(SlackDelivery.key).where(
+            SlackDelivery.key.in_(keys[start:start + 500]),  # type: ignore[attr-defined]
+            SlackDelivery.channel == channel)))
+    return found
 
 
 def _no_slack(strategy: Strategy) -> None:
