@@ -53,7 +53,7 @@ def create_db_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
-        sa.event.listen(engine, "begin", _sqlite_begin_immediate)
+        sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
 
@@ -69,10 +69,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
-def _sqlite_begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
-    # BEGIN IMMEDIATE takes the write lock up front, so two writers wait on busy_timeout instead of
-    # failing with "database is locked" when a read transaction tries to upgrade to a write.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+WRITE = {"sqlite_begin": "IMMEDIATE"}  # execution options of a connection that will write
+
+
+def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    # A transaction that will write (session_scope, migrations: the WRITE execution option) starts with
+    # BEGIN IMMEDIATE: it takes the write lock up front, so two writers wait on busy_timeout instead of
+    # failing with "database is locked" when a read transaction tries to upgrade to a write. Every other
+    # transaction only reads and starts DEFERRED: in WAL mode a reader never waits for a writer, so
+    # `calls list` stays instant while a long scoring transaction holds the write lock.
+    conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', 'DEFERRED')}")
 
 
 def alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
@@ -80,7 +86,7 @@ def alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.attributes["engine"] = engine
+    cfg.attributes["engine"] = engine.execution_options(**WRITE)
     return cfg
 
 
@@ -153,8 +159,9 @@ def open_database(url: str | None = None, *, migrate: bool = True) -> Engine:
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits on success and rolls back on any error: nothing is half-written."""
-    session = Session(engine, expire_on_commit=False)
+    """A session that commits on success and rolls back on any error: nothing is half-written. It is
+    the one way to write: on SQLite its transaction starts with BEGIN IMMEDIATE (see _sqlite_begin)."""
+    session = Session(engine.execution_options(**WRITE), expire_on_commit=False)
     try:
         yield session
         session.commit()

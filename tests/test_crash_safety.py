@@ -276,9 +276,7 @@ KILLED_AT_STATEMENT = [
     # the whole write done, frozen before its COMMIT
     pytest.param(r"commit-after:^UPDATE fetch_run SET .*finished_at", 1, 1, id="before-commit"),
     # the write committed; killed while the verdicts of the changed calls are rewritten
-    pytest.param(r"^(INSERT INTO|UPDATE) verdict", 1, 0, id="while-scoring", marks=pytest.mark.xfail(
-        strict=True, reason="known: the next sync finds nothing new, so it does not score again "
-                            "(after_sync only runs when a run wrote something)")),
+    pytest.param(r"^(INSERT INTO|UPDATE) verdict", 1, 0, id="while-scoring"),
 ]
 
 

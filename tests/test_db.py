@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -82,3 +83,25 @@ def test_bad_database_url_is_one_line(cli) -> None:  # type: ignore[no-untyped-d
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: cannot open database {url}")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_reads_do_not_wait_for_a_writer_on_sqlite(db_url: str, engine, cli) -> None:  # type: ignore[no-untyped-def]
+    """A long write (scoring, a sync) holds SQLite's write lock; listings only read and in WAL mode
+    must not wait for it (they would fail with "database is locked" after the busy timeout)."""
+    from sqlmodel import Session, select
+
+    from pipeline.db import open_database, session_scope
+    from pipeline.models import Idea
+
+    with session_scope(engine) as session:
+        session.add(Idea(title="Committed before", created_at=NOW, updated_at=NOW))
+    with session_scope(engine) as writer:
+        writer.add(Idea(title="Not yet committed", created_at=NOW, updated_at=NOW))
+        writer.flush()  # the write lock is held from here to the end of the block
+        other = open_database(db_url)
+        with Session(other) as reader:
+            assert [i.title for i in reader.exec(select(Idea))] == ["Committed before"]
+        other.dispose()
+        result = cli("ideas", "list", "--json")
+        assert result.exit_code == 0, result.output
+        assert [i["title"] for i in json.loads(result.stdout)] == ["Committed before"]

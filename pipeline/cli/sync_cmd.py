@@ -166,8 +166,8 @@ def sync(
     st = state()
     results, recorded = sync_sources(source, Path(replay_dir) if replay_dir else None)
     print_rows([_row(r) for r in results], COLUMNS, as_json=as_json, as_csv=as_csv)
-    if any(r.new or r.changed or r.closed for r in results):
-        after_sync(st.as_of or recorded or st.now())
+    # always, not only when this run wrote something: a scoring killed mid-way is finished by the next sync
+    after_sync(st.as_of or recorded or st.now())
     if any(r.outcome == "failed" for r in results):
         raise typer.Exit(1)
 
