@@ -101,6 +101,21 @@ def test_an_empty_folder_and_an_unknown_strategy(tmp_path: Path) -> None:
                                    "FUNDRADAR_STRATEGY)")
 
 
+def test_config_check_and_sources_list_cover_every_strategy(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("--config", str(FOLDER), "config", "check")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        f"{FOLDER / 'foodbio.yaml'}: OK\n"
+        "strategy foodbio-dk (Food & Bio Cluster Denmark): 2 focus areas, 2 sources, 1 digest channels\n"
+        f"{FOLDER / 'greentech.yaml'}: OK\n"
+        "strategy greentech-dk (GreenTech Cluster Denmark): 2 focus areas, 1 sources, 1 digest channels\n"
+        "2 strategies sharing 2 sources\n"
+        "funding rules: 11 programmes\n")
+    result = cli("--config", str(FOLDER), "sources", "list", "--json")
+    assert [(s["name"], s["type"]) for s in json.loads(result.stdout)] == [("eu_ft", "eu_ft"),
+                                                                           ("interreg_bsr_news", "feed")]
+
+
 def test_cli_unknown_strategy_is_a_one_line_usage_error(cli) -> None:  # type: ignore[no-untyped-def]
     result = cli("--config", str(FOLDER), "--strategy", "nope", "calls", "list")
     assert result.exit_code == 2

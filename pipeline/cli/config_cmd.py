@@ -11,17 +11,18 @@ config_app = new_app("Check the strategy config.")
 
 @config_app.command("check")
 def check() -> None:
-    """Validate the strategy config and the funding rules; print a summary.
+    """Validate the strategy config (every strategy of a folder) and the funding rules; print a summary.
 
     Example: fundradar --config config/strategy.yaml config check
     """
     loaded = state().config()
-    strategy = loaded.strategy
-    typer.echo(f"{loaded.strategy_path}: OK")
-    typer.echo(f"strategy {strategy.name} ({strategy.organisation}): {len(strategy.focus_areas)} focus "
-              f"areas, {len(strategy.sources)} sources, {len(strategy.slack.digests)} digest channels")
+    for path, strategy in zip(loaded.strategy_paths, loaded.strategies, strict=True):
+        typer.echo(f"{path}: OK")
+        typer.echo(f"strategy {strategy.name} ({strategy.organisation}): {len(strategy.focus_areas)} focus "
+                   f"areas, {len(strategy.sources)} sources, {len(strategy.slack.digests)} digest channels")
+    if len(loaded.strategies) > 1:
+        typer.echo(f"{len(loaded.strategies)} strategies sharing {len(loaded.sources)} sources")
     typer.echo(f"funding rules: {len(loaded.funding_rules.programmes)} programmes")
-
 
 def register(app: typer.Typer) -> None:
     app.add_typer(config_app, name="config")

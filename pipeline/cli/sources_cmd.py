@@ -18,13 +18,13 @@ def list_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
 ) -> None:
-    """List the sources of the strategy config with their type, schedule and URL.
+    """List the sources of the strategy config with their type, schedule and URL (with several
+    strategies: the sources they share, each fetched once).
 
     Example: fundradar sources list --json
     """
-    strategy = state().config().strategy
     rows = []
-    for name, cfg in strategy.sources.items():
+    for name, cfg in state().config().sources.items():
         url = getattr(cfg, "url", None) or ", ".join(getattr(cfg, "pages", []))
         rows.append({"name": name, "type": cfg.type, "enabled": cfg.enabled, "schedule": _schedule(cfg),
                      "url": url})
