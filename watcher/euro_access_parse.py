@@ -54,9 +54,9 @@ def parse_cet(text: str) -> tuple[datetime, bool] | None:
     try:
         local = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
                          tzinfo=BRUSSELS)
-    except ValueError:
+        return local.astimezone(UTC), hour is None
+    except (ValueError, OverflowError):  # no such day, or outside the years a datetime can hold
         return None
-    return local.astimezone(UTC), hour is None
 
 
 def parse_money(text: str | None) -> float | None:
@@ -99,7 +99,22 @@ def _text(node: Tag | None) -> str:
     return " ".join(node.get_text(" ", strip=True).split()) if node is not None else ""
 
 
-def _next_link(soup: BeautifulSoup, base_url: str) -> str | None:
+def _shorten(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _link(base_url: str, href: str, *, source: str, what: str) -> str:
+    """``href`` made absolute and tracking-free; ParseError when it is not a URL (e.g. "http://[")."""
+    try:
+        return clean_url(urljoin(base_url, href))
+    except ValueError:
+        raise ParseError(source, f"{what} in {base_url} links to {_shorten(href)!r}, which is not a "
+                                 "valid URL; the site layout may have changed, check the page in a browser") \
+            from None
+
+
+def _next_link(soup: BeautifulSoup, base_url: str, source: str) -> str | None:
     link = soup.select_one('link[rel~="next"][href], a[rel~="next"][href]')
     if link is None:
         for anchor in soup.select(".pagination a[href], .pager a[href], nav[aria-label*=agination] a[href]"):
@@ -107,7 +122,9 @@ def _next_link(soup: BeautifulSoup, base_url: str) -> str | None:
             if label.startswith(("next", "»", "›", ">")) or "next page" in label:
                 link = anchor
                 break
-    return clean_url(urljoin(base_url, str(link["href"]))) if link is not None else None
+    if link is None:
+        return None
+    return _link(base_url, str(link["href"]), source=source, what="the next-page link")
 
 
 def parse_listing(html: str, base_url: str, *, source: str = "euro_access") -> ListingPage:
@@ -118,12 +135,12 @@ def parse_listing(html: str, base_url: str, *, source: str = "euro_access") -> L
         raise ParseError(source, f"no table#calls-overview in the page from {base_url}; the site layout "
                                  "may have changed, check the page in a browser")
     rows = []
-    for tr in table.select("tbody tr"):
+    for number, tr in enumerate(table.select("tbody tr"), start=1):
         cells = tr.find_all("td", recursive=False)
         anchor = tr.select_one("td a[href]")
         if len(cells) < 3 or anchor is None:
             continue
-        url = clean_url(urljoin(base_url, str(anchor["href"])))
+        url = _link(base_url, str(anchor["href"]), source=source, what=f"row {number} of the listing")
         external_id = call_id_of(url) or url
         title = _text(anchor) or str(anchor.get("title") or "")
         parsed = parse_cet(_text(cells[2]))
@@ -131,7 +148,7 @@ def parse_listing(html: str, base_url: str, *, source: str = "euro_access") -> L
                                deadline=parsed[0] if parsed else None))
     heading = table.find_previous(["h3", "h2"])
     total = _text(heading) if heading is not None and "found" in _text(heading).lower() else None
-    return ListingPage(rows=rows, next_url=_next_link(soup, base_url), total_text=total)
+    return ListingPage(rows=rows, next_url=_next_link(soup, base_url, source), total_text=total)
 
 
 @dataclass

@@ -120,5 +120,8 @@ def html_to_text(html: str | None) -> str:
     soup = BeautifulSoup(html, "lxml")
     root = soup.body or soup
     writer = _Writer()
-    writer.walk(root)
+    try:
+        writer.walk(root)
+    except RecursionError:  # nested thousands of levels deep (hostile input): plain text, no layout
+        return clean_inline(root.get_text(" "))
     return writer.text()

@@ -58,15 +58,24 @@ def load_page(body: bytes | str, *, source: str, page: str) -> dict[str, Any]:
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ParseError(source, f"{page} is not valid JSON ({exc}); the API answered something "
-                                 "unexpected, try again later") from None
+        raise ParseError(source, f"{page} is not valid JSON ({shorten(str(exc), 120)}); the API answered "
+                                 "something unexpected, try again later") from None
+    except RecursionError:
+        raise ParseError(source, f"{page} is not valid JSON (nested too deeply to read); the API answered "
+                                 "something unexpected, try again later") from None
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
         raise ParseError(source, f"{page} has no 'results' list; the search API changed its answer")
     total = data.get("totalResults")
     if not isinstance(total, int) or isinstance(total, bool) or total < 0:
-        raise ParseError(source, f"{page} has no valid 'totalResults' (got {total!r}); the search API "
-                                 "changed its answer")
+        raise ParseError(source, f"{page} has no valid 'totalResults' (got {shorten(repr(total))}); the "
+                                 "search API changed its answer")
     return data
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters, so a message quoting the source stays one short line."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def first(meta: Mapping[str, Any], key: str) -> str | None:
@@ -95,7 +104,7 @@ def json_field(meta: Mapping[str, Any], key: str) -> Any:
         return None
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
@@ -106,7 +115,7 @@ def keywords_of(meta: Mapping[str, Any]) -> list[str]:
         try:
             decoded = json.loads(raw[0])
             raw = [str(v) for v in decoded] if isinstance(decoded, list) else raw
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
     out: list[str] = []
     seen: set[str] = set()
@@ -175,7 +184,7 @@ def budget_entries(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
     for match in _ENTRY_START.finditer(text):
         try:
             entry, _ = decoder.raw_decode(text, match.start())
-        except ValueError:
+        except (ValueError, RecursionError):
             entry = _salvage_entry(text[match.start():])
         if isinstance(entry, dict):
             out.append(entry)
@@ -184,7 +193,11 @@ def budget_entries(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def _salvage_entry(fragment: str) -> dict[str, Any]:
     action = _ENTRY_START.match(fragment)
-    entry: dict[str, Any] = {"action": json.loads(f'"{action.group(1)}"') if action else ""}
+    try:
+        name = json.loads(f'"{action.group(1)}"') if action else ""
+    except ValueError:  # an invalid escape: keep the text as it is
+        name = action.group(1) if action else ""
+    entry: dict[str, Any] = {"action": name}
     for key in ("expectedGrants", "minContribution", "maxContribution"):
         number = re.search(rf'"{key}":(-?\d+(?:\.\d+)?)[,}}]', fragment)
         if number:

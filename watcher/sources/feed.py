@@ -79,7 +79,12 @@ def parse_feed(content: bytes | str, *, source: str, phrases: list[str], program
     """
     import feedparser
 
-    parsed = feedparser.parse(content)
+    try:
+        parsed = feedparser.parse(content)
+    except Exception as exc:  # feedparser promises "bozo" instead of raising, but its loose parser
+        # still raises on some malformed feeds (e.g. a stray </width>, kurtmckee/feedparser#576)
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:160]
+        raise ParseError(source, f"the feed is not valid RSS or Atom ({detail}); check the URL") from None
     warning = None
     if not parsed.get("version") and not parsed.entries:
         raise ParseError(source, "the answer is not an RSS or Atom feed; check the URL")

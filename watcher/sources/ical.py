@@ -40,6 +40,33 @@ def _moment(value: Any, zone: ZoneInfo, *, end: bool) -> tuple[datetime | None, 
     return None, False
 
 
+class _BadEvent(Exception):
+    """An event that cannot be read; the reason is skipped and reported, the other events are kept."""
+
+
+def _time_of(event: Any, name: str, zone: ZoneInfo, *, end: bool) -> tuple[datetime | None, bool]:
+    """DTSTART or DTEND of an event; _BadEvent when repeated (RFC 5545 allows one) or out of range."""
+    prop = event.get(name)
+    if isinstance(prop, list):
+        raise _BadEvent(f"{name} appears {len(prop)} times")
+    try:
+        value = getattr(prop, "dt", None)
+    except ValueError:  # icalendar keeps an unparsable value as a broken property that raises here
+        raise _BadEvent(f"{name} {' '.join(str(prop).split())[:40]!r} is not a date or time") from None
+    try:
+        return _moment(value, zone, end=end)
+    except OverflowError:  # e.g. an all-day DTEND of 0001-01-01, or year 1 shifted across UTC
+        raise _BadEvent(f"{name} {getattr(prop, 'dt', '')} is outside the dates fundradar can store") \
+            from None
+
+
+def _sequence(event: Any) -> int:
+    try:
+        return int(event.get("SEQUENCE") or 0)
+    except (TypeError, ValueError):
+        return 0  # a revision counter only; a garbled one does not make the event unreadable
+
+
 def split_summary(summary: str) -> tuple[str | None, str]:
     """"Programme: title" -> ("Programme", "title"); a summary without a prefix has no programme."""
     programme, sep, title = summary.partition(": ")
@@ -49,8 +76,12 @@ def split_summary(summary: str) -> tuple[str | None, str]:
 
 
 def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe/Oslo",
-                   programmes: list[str] | None = None, now: datetime) -> list[CallRecord]:
-    """Records for the calendar's events (pure). Raises ParseError for anything not iCalendar."""
+                   programmes: list[str] | None = None, now: datetime,
+                   skipped: list[str] | None = None) -> list[CallRecord]:
+    """Records for the calendar's events (pure). Raises ParseError for anything not iCalendar.
+
+    An event that cannot be read (a repeated DTSTART, a date out of range) is left out and its reason
+    appended to ``skipped`` (when given), so the caller can report the run as incomplete."""
     from icalendar import Calendar
 
     try:
@@ -68,10 +99,13 @@ def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe
             continue
         if wanted and (programme or "").casefold() not in wanted:
             continue
-        start = event.get("DTSTART")
-        end = event.get("DTEND")
-        opening, _ = _moment(start.dt if start is not None else None, zone, end=False)
-        deadline, assumed = _moment(end.dt if end is not None else None, zone, end=True)
+        try:
+            opening, _ = _time_of(event, "DTSTART", zone, end=False)
+            deadline, assumed = _time_of(event, "DTEND", zone, end=True)
+        except _BadEvent as exc:
+            if skipped is not None:
+                skipped.append(f"event {' '.join(uid.split())[:80]}: {exc}")
+            continue
         if deadline is not None and deadline < now:
             status = "closed"
         elif opening is not None and opening > now:
@@ -85,7 +119,7 @@ def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe
             external_id=uid, title=title, text=str(event.get("DESCRIPTION") or "").strip(), url=url,
             status=status, programme=programme, opening_date=opening,
             deadlines=(Deadline(deadline, assumed),) if deadline else (),
-            extra={"categories": cats, "sequence": int(event.get("SEQUENCE") or 0)},
+            extra={"categories": cats, "sequence": _sequence(event)},
         ))
     return records
 
@@ -98,11 +132,13 @@ class IcalAdapter:
 
     def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
         body = get_text(client, self.url, source=self.name, timeout=self.cfg.timeout_seconds)
+        skipped: list[str] = []
         records = parse_calendar(body, source=self.name, timezone=self.cfg.timezone,
-                                 programmes=list(self.cfg.programmes), now=now)
+                                 programmes=list(self.cfg.programmes), now=now, skipped=skipped)
         # the export is the programme's whole list: an event that disappears is closed (deadline
-        # passed) or removed (cancelled) by the store
-        return FetchResult(records=records, complete=True)
+        # passed) or removed (cancelled) by the store; not when an event could not be read
+        warning = (f"{len(skipped)} event(s) could not be read (first: {skipped[0]})" if skipped else None)
+        return FetchResult(records=records, complete=not skipped, warning=warning)
 
     def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:
         return file_replay(recording_dir, self.name, self.url, (".ics",), "text/calendar")
