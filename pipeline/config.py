@@ -210,8 +210,9 @@ class Strategy(_Strict):
 
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Copenhagen") \
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
+            shown = repr(value) if len(value) <= 40 else repr(value[:37] + "...")
+            raise ValueError(f"unknown time zone {shown}; use an IANA name such as Europe/Copenhagen") \
                 from None
         return value
 
@@ -242,6 +243,9 @@ class ProgrammeMatch(_Strict):
                 re.compile(value)
             except re.error as exc:
                 raise ValueError(f"not a valid regular expression: {exc}") from None
+            except (OverflowError, RecursionError):  # a{99999999999}, thousands of nested groups
+                raise ValueError("not a usable regular expression: too large or nested too deeply") \
+                    from None
         return value
 
 

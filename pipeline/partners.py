@@ -46,11 +46,28 @@ CSV_COLUMNS = ("organisation", "country", "type", "pic", "contact", "competences
 _REQUIRED_COLUMNS = ("organisation", "country", "type")
 
 
+# longest cell a partner CSV may hold, by column: free text may be long, the rest are short values
+_CELL_LIMITS = {"competences": 10_000, "past_collaborations": 10_000}
+_SHORT_CELL = 300
+
+
+def _quoted(text: str, limit: int = 60) -> str:
+    """``repr`` of what was typed, cut to ``limit`` characters, for one-line messages."""
+    shown = repr(text.strip())
+    return shown if len(shown) <= limit else shown[:limit - 3] + "..."
+
+
+def _clip(text: str, limit: int = 20) -> str:
+    """A value that can only be valid when short (a country code), cut so its error message stays short."""
+    text = text.strip()
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def partner_type(text: str) -> str:
     key = " ".join(text.strip().lower().replace("_", " ").split())
     found = _TYPE_ALIASES.get(key) or _TYPE_ALIASES.get(key.rstrip("s"))
     if found is None:
-        raise ValidationError(f"unknown partner type {text.strip()!r}; use one of "
+        raise ValidationError(f"unknown partner type {_quoted(text)}; use one of "
                               f"{', '.join(PARTNER_TYPES)} (or e.g. 'research institute', 'public body')")
     return found
 
@@ -59,7 +76,7 @@ def pic_number(text: str) -> str:
     """The PIC with spaces removed; exactly nine digits."""
     value = re.sub(r"[\s.-]", "", text)
     if not re.fullmatch(r"\d{9}", value):
-        raise ValidationError(f"PIC {text.strip()!r} is not valid; a PIC is exactly nine digits, "
+        raise ValidationError(f"PIC {_quoted(text)} is not valid; a PIC is exactly nine digits, "
                               "e.g. 999912345 (see the EU Funding & Tenders portal)")
     return value
 
@@ -67,7 +84,7 @@ def pic_number(text: str) -> str:
 def readiness_value(text: str) -> str:
     value = text.strip().lower()
     if value not in READINESS:
-        raise ValidationError(f"unknown readiness {text.strip()!r}; use one of {', '.join(READINESS)}")
+        raise ValidationError(f"unknown readiness {_quoted(text)}; use one of {', '.join(READINESS)}")
     return value
 
 
@@ -100,7 +117,8 @@ class PartnerInput:
     readiness: str = "unknown"
 
     def validated(self) -> dict[str, Any]:
-        return {"organisation": _organisation(self.organisation), "country": country_code(self.country),
+        return {"organisation": _organisation(self.organisation),
+                "country": country_code(_clip(self.country)),
                 "type": partner_type(self.type),
                 "pic": pic_number(self.pic) if self.pic and self.pic.strip() else None,
                 "contact": (self.contact or "").strip() or None,
@@ -173,16 +191,25 @@ def read_partner_csv(text: str, name: str) -> list[tuple[int, PartnerInput]]:
     """Rows of a partner CSV (comma or semicolon separated, header first) with their line numbers.
 
     Competences in one cell are separated by ``;`` (or ``|`` in a semicolon-separated file)."""
+    text = text.lstrip("\ufeff")
     if not text.strip():
         raise ValidationError(f"{name}: the file is empty; the first line must be a header with "
                               f"{', '.join(CSV_COLUMNS)}")
-    first_line = text.lstrip("\ufeff").splitlines()[0]
+    try:
+        return _read_rows(text, name)
+    except csv.Error as exc:  # e.g. a cell longer than the csv module's field limit
+        raise ValidationError(f"{name}: cannot be read as CSV ({' '.join(str(exc).split())}); check "
+                              "that it is the partner list and that quotes are closed") from None
+
+
+def _read_rows(text: str, name: str) -> list[tuple[int, PartnerInput]]:
+    first_line = text.splitlines()[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [(h or "").strip().lower() for h in reader.fieldnames or []]
     unknown = [h for h in header if h not in CSV_COLUMNS]
     if unknown:
-        raise ValidationError(f"{name} line 1: unknown column {unknown[0]!r}; the columns are "
+        raise ValidationError(f"{name} line 1: unknown column {_quoted(unknown[0])}; the columns are "
                               f"{', '.join(CSV_COLUMNS)}")
     missing = [c for c in _REQUIRED_COLUMNS if c not in header]
     if missing:
@@ -199,6 +226,11 @@ def read_partner_csv(text: str, name: str) -> list[tuple[int, PartnerInput]]:
         cells = {k: (v or "").strip() for k, v in raw.items()}
         if not any(cells.values()):
             continue
+        for column, value in cells.items():
+            limit = _CELL_LIMITS.get(column, _SHORT_CELL)
+            if len(value) > limit:
+                raise ValidationError(f"{name} line {line}: the {column!r} cell is {len(value):,} characters "
+                                      f"long, more than {limit:,}; check the quoting or shorten it")
         rows.append((line, PartnerInput(
             organisation=cells.get("organisation", ""), country=cells.get("country", ""),
             type=cells.get("type", ""), pic=cells.get("pic") or None, contact=cells.get("contact"),

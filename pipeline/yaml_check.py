@@ -37,29 +37,34 @@ def parse_yaml_text(text: str, name: str) -> Any:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        problem = " ".join((exc.problem or exc.context or "invalid YAML").split())
+        problem = problem if len(problem) <= 200 else problem[:197] + "..."  # it may quote the value
         raise ConfigError(f"invalid YAML: {problem}; check indentation and quoting", path=name,
                           line=line) from None
     except Exception as exc:  # ruamel raises a few unmarked error types (e.g. duplicate keys)
-        raise ConfigError(f"invalid YAML: {str(exc).splitlines()[0]}", path=name) from None
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ConfigError(f"invalid YAML: {first[:200]}", path=name) from None
 
 
 def _line_of(root: Any, loc: tuple[Any, ...]) -> int | None:
     """The 1-based line of the deepest node of ``loc`` that exists in the YAML tree."""
+    def plus_one(value: Any) -> int | None:  # ruamel leaves the line unset for some nodes (a bare "=")
+        return value + 1 if isinstance(value, int) else None
+
     node, line = root, None
     for part in loc:
         lc = getattr(node, "lc", None)
         if isinstance(node, dict) and part in node:
             if lc is not None:
-                line = lc.key(part)[0] + 1
+                line = plus_one(lc.key(part)[0]) or line
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             if lc is not None:
-                line = lc.item(part)[0] + 1
+                line = plus_one(lc.item(part)[0]) or line
             node = node[part]
         # otherwise the part is a pydantic union tag or a missing key: stay on the parent
     if line is None and getattr(root, "lc", None) is not None:
-        line = root.lc.line + 1
+        line = plus_one(root.lc.line)
     return line
 
 
@@ -83,31 +88,48 @@ def _known_keys(model: type[BaseModel]) -> set[str]:
     return {key for key in seen if not key.startswith("_")}
 
 
+def _shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters: what a message quotes from the file stays one line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _describe(value: Any) -> str:
     if value is None:
         return "nothing (the value is empty)"
-    text = repr(value if not hasattr(value, "items") else dict(value))
-    return text if len(text) <= 60 else text[:57] + "..."
+    return _shown(value if not hasattr(value, "items") else dict(value))
+
+
+def _key_part(part: Any) -> str:
+    """One step of a key path; quoted when odd (blank, control characters, very long) so the message
+    stays one readable line."""
+    if isinstance(part, int):
+        return f"[{part}]"
+    text = str(part)
+    plain = text and text.isprintable() and len(text) <= 40 and text.strip() == text
+    return text if plain else _shown(text, 40)
 
 
 def _message(error: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
     loc = tuple(part for part in error["loc"])
     keys = [str(part) for part in loc if not isinstance(part, int)]
-    key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
+    key = ".".join(_key_part(p) for p in loc).replace(".[", "[")
     kind = error["type"]
     if kind == "missing":
         return key, "required key is missing"
     if kind == "extra_forbidden":
         unknown = keys[-1] if keys else "?"
-        close = difflib.get_close_matches(unknown, sorted(_known_keys(model)), n=1)
+        close = difflib.get_close_matches(unknown[:100], sorted(_known_keys(model)), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else "; remove it or check the spelling"
-        return key, f"unknown key {unknown!r}{hint}"
+        return key, f"unknown key {_shown(unknown, 40)}{hint}"
     if kind == "too_short":
         what = "focus area needs at least one keyword" if keys and keys[-1] == "keywords" \
             else "must not be empty"
         return key, what
     if kind == "union_tag_invalid":
         return key, ("unknown source type; expected one of eu_ft, euro_access, feed, ical, page_watch")
+    if kind == "model_type":  # the file (or a section) is a single value or a list, not key: value lines
+        return key, f"expected key: value lines, got {_describe(error.get('input'))}"
     if kind == "union_tag_not_found":
         return key, "source needs a type: one of eu_ft, euro_access, feed, ical, page_watch"
     msg = error["msg"].removeprefix("Value error, ")
