@@ -7,7 +7,9 @@ reached through the real httpx and slack_sdk clients.
         server.requests  # every request received, in order
 
 A handler may return a :class:`Reply`, raise :class:`Drop` to close the connection without an answer,
-or sleep to simulate a slow server.
+or sleep to simulate a slow server. A Reply whose headers set Content-Length or Transfer-Encoding is
+sent exactly as given (a body shorter than its Content-Length, a hand-made chunked body); add
+``Connection: close`` so the server hangs up after it.
 """
 
 from __future__ import annotations
@@ -77,7 +79,9 @@ class LocalServer:
                 self.send_response(reply.status)
                 for key, value in reply.headers.items():
                     self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
+                framing = {key.lower() for key in reply.headers} & {"content-length", "transfer-encoding"}
+                if not framing:  # a reply that sets its own framing is sent as is (a lying length)
+                    self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
 
