@@ -177,7 +177,8 @@ def content(db: Path) -> dict[str, list[tuple[Any, ...]]]:
         "changes": rows(db, "SELECT c.source, c.external_id, t.field, t.old, t.new, t.changed_at, "
                             "r.started_at FROM call_change t JOIN call c ON c.id = t.call_id "
                             "JOIN fetch_run r ON r.id = t.run_id"),
-        "runs": rows(db, f"SELECT {columns('fetch_run', ('id',))} FROM fetch_run t "  # the runs that wrote
+        # the runs that wrote (finished_at is start + measured wall time, different in every run)
+        "runs": rows(db, f"SELECT {columns('fetch_run', ('id', 'finished_at'))} FROM fetch_run t "
                          "WHERE t.outcome != 'failed' AND t.new + t.changed + t.closed > 0"),
         "scores": rows(db, f"SELECT c.external_id, {columns('score', ('id', 'call_id', 'model_version'))} "
                            "FROM score t JOIN call c ON c.id = t.call_id"),

@@ -7,12 +7,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from sqlmodel import Session
 
 from pipeline.config import load_config
+from pipeline.models import FetchRun
 from tests.localserver import LocalServer
 from tests.test_scheduler import serve_routes, write_config
 from watcher.runner import run_source
 from watcher.sources import build_adapters
+from watcher.store import record_duration
 
 NOW = datetime(2025, 10, 15, 9, 0, tzinfo=UTC)
 
@@ -21,11 +24,17 @@ def _record_runs(config_path: Path, engine) -> None:  # type: ignore[no-untyped-
     strategy = load_config(config_path).strategy
     adapters = {a.name: a for a in build_adapters(strategy, None, engine=engine)}
     with httpx.Client(timeout=0.3) as client:
-        run_source(engine, adapters["good_feed"], client, NOW)
-        run_source(engine, adapters["broken"], client, NOW)
-        run_source(engine, adapters["good_feed"], client, NOW + timedelta(hours=6))
-        run_source(engine, adapters["broken"], client, NOW + timedelta(hours=6))
-        run_source(engine, adapters["garbage"], client, NOW + timedelta(hours=6))
+        results = [run_source(engine, adapters["good_feed"], client, NOW),
+                   run_source(engine, adapters["broken"], client, NOW),
+                   run_source(engine, adapters["good_feed"], client, NOW + timedelta(hours=6)),
+                   run_source(engine, adapters["broken"], client, NOW + timedelta(hours=6)),
+                   run_source(engine, adapters["garbage"], client, NOW + timedelta(hours=6))]
+    with Session(engine) as session:
+        runs = [session.get(FetchRun, r.run_id) for r in results]
+        # a run is stamped with the (frozen) clock, and its duration is the measured wall time
+        assert all(run.finished_at > run.started_at for run in runs)
+    for result in results:  # the same duration everywhere, for exact outputs below
+        record_duration(engine, result.run_id, 1.5)
 
 
 def test_status_json_and_csv(tmp_path: Path, server: LocalServer, engine, cli) -> None:  # type: ignore[no-untyped-def]
@@ -37,14 +46,14 @@ def test_status_json_and_csv(tmp_path: Path, server: LocalServer, engine, cli) -
     rows = json.loads(result.stdout)
     assert rows == [
         {"source": "good_feed", "configured": True, "last_run": "2025-10-15T15:00:00+00:00",
-         "outcome": "ok", "duration_seconds": 0.0, "complete": False, "seen": 2, "new": 0, "changed": 0,
+         "outcome": "ok", "duration_seconds": 1.5, "complete": False, "seen": 2, "new": 0, "changed": 0,
          "closed": 0, "consecutive_failures": 0, "last_error": None},
         {"source": "garbage", "configured": True, "last_run": "2025-10-15T15:00:00+00:00",
-         "outcome": "failed", "duration_seconds": 0.0, "complete": False, "seen": 0, "new": 0,
+         "outcome": "failed", "duration_seconds": 1.5, "complete": False, "seen": 0, "new": 0,
          "changed": 0, "closed": 0, "consecutive_failures": 1,
          "last_error": "the answer is not an RSS or Atom feed; check the URL"},
         {"source": "broken", "configured": True, "last_run": "2025-10-15T15:00:00+00:00",
-         "outcome": "failed", "duration_seconds": 0.0, "complete": False, "seen": 0, "new": 0,
+         "outcome": "failed", "duration_seconds": 1.5, "complete": False, "seen": 0, "new": 0,
          "changed": 0, "closed": 0, "consecutive_failures": 2,
          "last_error": f"HTTP 500 from {server.url('/500')}; the source is failing, try again later"},
         {"source": "slow", "configured": True, "last_run": None, "outcome": None, "duration_seconds": None,
@@ -55,10 +64,10 @@ def test_status_json_and_csv(tmp_path: Path, server: LocalServer, engine, cli) -
     assert csv.exit_code == 0
     assert csv.stdout.splitlines() == [
         "source,last_run,duration_seconds,seen,new,changed,closed,consecutive_failures,last_error",
-        "good_feed,2025-10-15T15:00:00+00:00,0.0,2,0,0,0,0,",
-        "garbage,2025-10-15T15:00:00+00:00,0.0,0,0,0,0,1,the answer is not an RSS or Atom feed; "
+        "good_feed,2025-10-15T15:00:00+00:00,1.5,2,0,0,0,0,",
+        "garbage,2025-10-15T15:00:00+00:00,1.5,0,0,0,0,1,the answer is not an RSS or Atom feed; "
         "check the URL",
-        f"broken,2025-10-15T15:00:00+00:00,0.0,0,0,0,0,2,\"HTTP 500 from {server.url('/500')}; "
+        f"broken,2025-10-15T15:00:00+00:00,1.5,0,0,0,0,2,\"HTTP 500 from {server.url('/500')}; "
         "the source is failing, try again later\"",
         "slow,,,,,,,0,",
     ]
@@ -73,8 +82,8 @@ def test_status_table(tmp_path: Path, server: LocalServer, engine, cli) -> None:
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["Source", "Last", "run", "Secs", "Seen", "New", "Chg", "Clo", "Fails",
                                 "Last", "error"]
-    assert lines[1].split() == ["good_feed", "2025-10-15", "17:00", "0.0", "2", "0", "0", "0", "0"]
-    assert lines[2].split()[:10] == ["garbage", "2025-10-15", "17:00", "0.0", "0", "0", "0", "0", "1",
+    assert lines[1].split() == ["good_feed", "2025-10-15", "17:00", "1.5", "2", "0", "0", "0", "0"]
+    assert lines[2].split()[:10] == ["garbage", "2025-10-15", "17:00", "1.5", "0", "0", "0", "0", "1",
                                      "the"]
     assert "".join(lines[2:]).count("HTTP 500") == 1
     assert all(len(line) <= 80 for line in lines)

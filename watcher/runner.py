@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -12,7 +13,7 @@ from sqlalchemy.engine import Engine
 from pipeline.errors import FundradarError, SourceError
 from watcher.locks import JobLock
 from watcher.sources import SourceAdapter
-from watcher.store import RunResult, begin_run, fail_run, finish_run
+from watcher.store import RunResult, begin_run, fail_run, finish_run, record_duration
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ def run_source(engine: Engine, adapter: SourceAdapter, client: httpx.Client, now
     leftovers to the next one.
     """
     lock = JobLock(engine, f"run:{adapter.name}")
+    started = time.monotonic()
     try:
         run_id = begin_run(engine, adapter.name, now, type_=adapter.type, url=adapter.url,
                            alone=lock.acquire())
@@ -51,9 +53,12 @@ def run_source(engine: Engine, adapter: SourceAdapter, client: httpx.Client, now
         except Exception as exc:  # every failure of one source is reported, none stops the others
             message = describe_exception(adapter.name, exc)
             log.warning("source %s failed: %s", adapter.name, message)
-            return fail_run(engine, run_id, message, now)
-        return finish_run(engine, run_id, fetched.records, now, complete=fetched.complete,
-                          warning=fetched.warning)
+            result = fail_run(engine, run_id, message, now)
+        else:
+            result = finish_run(engine, run_id, fetched.records, now, complete=fetched.complete,
+                                warning=fetched.warning)
+        record_duration(engine, run_id, time.monotonic() - started)
+        return result
     finally:
         lock.release()
 

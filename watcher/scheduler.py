@@ -257,10 +257,8 @@ class Service:
             log.warning("source %s has no adapter installed; skipped", name)
             return None
         timeout = config.sources[name].timeout_seconds
-        started = time.monotonic()
         with self.client_factory(timeout) as client:
             result = run_source(self.engine, adapters[0], client, self.now())
-        record_duration(self.engine, result.run_id, time.monotonic() - started)
         log.info("source %s: %s, %d seen, %d new, %d changed, %d closed%s", name, result.outcome,
                  result.seen, result.new, result.changed, result.closed,
                  f" ({result.error})" if result.error else "")
@@ -319,23 +317,6 @@ def run_job(service_key: str, kind: str, name: str, strategy: str = "") -> Any:
                     job_id(kind, name, strategy))
         return None
     return service.run(kind, name, strategy)
-
-
-def record_duration(engine: Engine, run_id: int, seconds: float) -> None:
-    """Set a run's finished_at to its start plus the measured wall time (the run itself is stamped
-    with one "now", which stands still under --as-of)."""
-    from datetime import timedelta
-
-    import sqlalchemy as sa
-
-    from pipeline.db import session_scope
-    from pipeline.models import FetchRun
-
-    with session_scope(engine) as session:
-        run = session.get(FetchRun, run_id)
-        if run is not None and run.finished_at is not None:
-            session.execute(sa.update(FetchRun).where(FetchRun.id == run_id).values(
-                finished_at=clock.as_utc(run.started_at) + timedelta(seconds=seconds)))
 
 
 def source_status(engine: Engine, names: list[str]) -> list[dict[str, Any]]:

@@ -221,3 +221,13 @@ def _close_missing(session: Session, source: str, seen: set[str], run_id: int, n
         session.add(call)
         count += 1
     return count
+
+
+def record_duration(engine: Engine, run_id: int, seconds: float) -> None:
+    """Set a run's finished_at to its start plus the measured wall time (the run itself is stamped
+    with one "now", which stands still under --as-of and in replays)."""
+    with session_scope(engine) as session:
+        run = session.get(FetchRun, run_id)
+        if run is not None and run.finished_at is not None:
+            session.execute(sa.update(FetchRun).where(FetchRun.id == run_id).values(
+                finished_at=as_utc(run.started_at) + timedelta(seconds=seconds)))
