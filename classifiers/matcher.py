@@ -49,6 +49,9 @@ PRF_MIN_CORPUS = 50
 PRF_TERMS = 50
 ROCCHIO_ALPHA, ROCCHIO_BETA, ROCCHIO_GAMMA = 1.0, 0.75, 0.15
 EXPLAIN_TERMS = 5
+LSA_DIMENSIONS = 100  # scikit-learn's recommended TruncatedSVD size for LSA
+LSA_MIN_CORPUS = 50
+LSA_SEED = 0
 
 
 @dataclass
@@ -169,7 +172,9 @@ class TfidfModel:
 
     vocabulary: dict[str, int]
     idf: np.ndarray
+    components: np.ndarray | None = None  # LSA: dimensions × word columns (see word_columns)
     _vectoriser: Any = field(default=None, repr=False)
+    _words: Any = field(default=None, repr=False)
 
     @classmethod
     def fit(cls, documents: Sequence[Document], keep: set[str] = frozenset()) -> tuple[TfidfModel, Any]:
@@ -190,7 +195,16 @@ class TfidfModel:
         transformer = TfidfTransformer(sublinear_tf=True)
         matrix = transformer.fit_transform(counts).astype(np.float32).tocsr()
         vocabulary = {terms[i]: j for j, i in enumerate(wanted)}
-        return cls(vocabulary, transformer.idf_.astype(np.float32)), matrix
+        model = cls(vocabulary, transformer.idf_.astype(np.float32))
+        model.components = fit_lsa(model, matrix)
+        return model, matrix
+
+    def word_columns(self) -> np.ndarray:
+        """The columns of single words (not phrases), in column order: the space LSA works in."""
+        if self._words is None:
+            names = self.terms()
+            self._words = np.asarray([i for i, t in enumerate(names) if " " not in t], dtype=np.int64)
+        return self._words
 
     def vectoriser(self) -> TfidfVectorizer:
         if self._vectoriser is None:
@@ -222,15 +236,38 @@ class TfidfModel:
         names = "\n".join(self.terms().tolist()).encode("utf-8")
         idf = self.idf.astype("<f4").tobytes()
         header = len(names).to_bytes(8, "little")
-        return zlib.compress(header + names + idf, 6)
+        lsa = b""
+        if self.components is not None:
+            lsa = len(self.components).to_bytes(4, "little") + self.components.astype("<f4").tobytes()
+        return zlib.compress(header + names + idf + lsa, 6)
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> TfidfModel:
         raw = zlib.decompress(blob)
         size = int.from_bytes(raw[:8], "little")
         names = raw[8:8 + size].decode("utf-8").split("\n") if size else []
-        idf = np.frombuffer(raw[8 + size:], dtype="<f4").copy()
-        return cls({name: i for i, name in enumerate(names)}, idf)
+        vocabulary = {name: i for i, name in enumerate(names)}
+        end = 8 + size + 4 * len(vocabulary)
+        model = cls(vocabulary, np.frombuffer(raw[8 + size:end], dtype="<f4").copy())
+        if len(raw) > end:  # LSA components follow the idf weights
+            dimensions = int.from_bytes(raw[end:end + 4], "little")
+            model.components = np.frombuffer(raw[end + 4:], dtype="<f4").reshape(dimensions, -1).copy()
+        return model
+
+
+def fit_lsa(model: TfidfModel, matrix: Any) -> np.ndarray | None:
+    """LSA (Deerwester et al. 1990): a rank-:data:`LSA_DIMENSIONS` truncated SVD of the calls' word
+    vectors (L2-normalised TF-IDF of single words), fitted without labels; None on a corpus too small
+    for a latent space (fewer than :data:`LSA_MIN_CORPUS` calls), where plain TF-IDF cosine is used."""
+    from sklearn.decomposition import TruncatedSVD
+
+    columns = model.word_columns()
+    dimensions = min(LSA_DIMENSIONS, matrix.shape[0] - 1, len(columns) - 1)
+    if matrix.shape[0] < LSA_MIN_CORPUS or dimensions < 2:
+        return None
+    svd = TruncatedSVD(dimensions, random_state=LSA_SEED)
+    svd.fit(normalize(matrix[:, columns]))
+    return svd.components_.astype(np.float32)
 
 
 def query_features(query: Query) -> set[str]:
@@ -279,10 +316,10 @@ def cosine(query: Any, matrix: Any) -> np.ndarray:
 
 def expanded_query(model: TfidfModel, query: Query, documents: Sequence[Document], matrix: Any, *,
                    relevant: Sequence[int] = (), irrelevant: Sequence[int] = (),
-                   pseudo_feedback: bool = True, excluded: dict[int, str] | None = None) -> Any:
-    """The query vector after pseudo-relevance feedback on the first ranking, and the marks
-    (``relevant``/``irrelevant`` are row indexes into ``matrix``; ``excluded`` as from
-    :func:`excluded_rows`, computed when not given)."""
+                   pseudo_feedback: bool = False, excluded: dict[int, str] | None = None) -> Any:
+    """The query vector after the marks (Rocchio; ``relevant``/``irrelevant`` are row indexes into
+    ``matrix``) and, when asked, pseudo-relevance feedback on the first ranking (off by default: it
+    lost to LSA on the benchmark's dev half); ``excluded`` as from :func:`excluded_rows`."""
     vector = query_vector(model, query)
     feedback_rows: list[int] = list(relevant)
     if pseudo_feedback and len(documents) >= PRF_MIN_CORPUS:
@@ -307,21 +344,58 @@ def unique_ints(values: list[int]) -> list[int]:
 
 def explain(query: Any, row: Any, names: np.ndarray, top: int = EXPLAIN_TERMS) -> list[tuple[str, float]]:
     """The terms contributing most to the cosine of ``query`` and one document ``row``."""
-    _, terms = score_rows(query, row, names, top)
+    _, terms = score_rows(query, row, names, top)  # the TF-IDF contributions
     return terms[0]
 
 
-def score_rows(query: Any, matrix: Any, names: np.ndarray, top: int = EXPLAIN_TERMS
-               ) -> tuple[np.ndarray, list[list[tuple[str, float]]]]:
-    """Cosine scores of every row of ``matrix`` and, when ``top`` > 0, each row's ``top`` terms by
-    contribution ``q_i * d_i`` (largest first, ties in vocabulary order).
+@dataclass
+class Projection:
+    """Rows of a document matrix in LSA space: their word part, its latent vectors and their norms."""
 
-    Only the query's columns are touched: the rows restricted to them hold every contribution, their
-    sums are the cosines, and one sort of those few entries by (row, contribution) gives all the
-    explanations at once — no per-row sparse objects, no dense document matrix."""
+    words: Any  # CSR, rows × word columns
+    latent: np.ndarray  # rows × dimensions
+    norms: np.ndarray
+
+
+def project(model: TfidfModel, matrix: Any) -> Projection | None:
+    """The LSA projection of ``matrix``'s rows (computed once, shared by every focus area)."""
+    if model.components is None:
+        return None
+    part = matrix[:, model.word_columns()].tocsr()
+    latent = np.asarray(part @ model.components.T, dtype=np.float32)
+    return Projection(part, latent, np.linalg.norm(latent, axis=1))
+
+
+def score_rows(query: Any, matrix: Any, names: np.ndarray, top: int = EXPLAIN_TERMS, *,
+               model: TfidfModel | None = None, projection: Projection | None = None
+               ) -> tuple[np.ndarray, list[list[tuple[str, float]]]]:
+    """Scores of every row of ``matrix`` for ``query`` (0–1) and, when ``top`` > 0, each row's ``top``
+    terms by contribution to its score (largest first, ties in vocabulary order).
+
+    With an LSA model the score is the cosine of query and call in the latent space, which is exactly
+    ``sum_i d_i e_i / |d V|`` over the call's words ``i`` with ``e = V^T z`` (``z`` the unit latent
+    query): the explanation lists the words with the largest ``d_i e_i / |d V|``. Without one (small
+    corpora) it is the TF-IDF cosine, whose contributions are ``q_i d_i``."""
+    rows = matrix.shape[0]
     query = query.tocsr()
     query.sum_duplicates()
-    rows = matrix.shape[0]
+    if model is not None and model.components is not None and query.nnz and rows:
+        projection = project(model, matrix) if projection is None else projection
+        latent_query = model.components @ query.toarray().ravel()[model.word_columns()]
+        length = float(np.linalg.norm(latent_query))
+        if length > 0:
+            latent_query /= length
+            with np.errstate(divide="ignore", invalid="ignore"):
+                inverse = np.where(projection.norms > 0, 1.0 / projection.norms, 0.0).astype(np.float32)
+            scores = np.clip(projection.latent @ latent_query * inverse, 0.0, 1.0).astype(np.float32)
+            if top <= 0:
+                return scores, []
+            part = projection.words.copy()
+            expanded = (latent_query @ model.components).astype(np.float32)
+            part.data *= expanded[part.indices]
+            part.data *= np.repeat(inverse, np.diff(part.indptr))
+            part.data[part.data < 0] = 0
+            return scores, _top_terms(part, model.word_columns(), names, top)
     if query.nnz == 0 or rows == 0:
         return np.zeros(rows, dtype=np.float32), [[] for _ in range(rows)] if top > 0 else []
     columns, weights = query.indices, query.data
@@ -330,6 +404,15 @@ def score_rows(query: Any, matrix: Any, names: np.ndarray, top: int = EXPLAIN_TE
     scores = np.clip(np.asarray(part.sum(axis=1), dtype=np.float32).ravel(), 0.0, 1.0)
     if top <= 0:
         return scores, []
+    return scores, _top_terms(part, columns, names, top)
+
+
+def _top_terms(part: Any, columns: np.ndarray, names: np.ndarray, top: int) -> list[list[tuple[str, float]]]:
+    """Each row's ``top`` positive entries of ``part`` (rows × ``columns``) as (term, value).
+
+    One sort of all entries by (row, -value, column) gives every row's explanation at once — no
+    per-row sparse objects, no dense document matrix."""
+    rows = part.shape[0]
     part.eliminate_zeros()
     row_of = np.repeat(np.arange(rows), np.diff(part.indptr))
     order = np.lexsort((part.indices, -part.data, row_of))
@@ -344,7 +427,7 @@ def score_rows(query: Any, matrix: Any, names: np.ndarray, top: int = EXPLAIN_TE
     for count in counts.tolist():
         explanations.append(pairs[start:start + count])
         start += count
-    return scores, explanations
+    return explanations
 
 
 def score_documents(model: TfidfModel, query_vec: Any, query: Query, documents: Sequence[Document],
@@ -353,7 +436,7 @@ def score_documents(model: TfidfModel, query_vec: Any, query: Query, documents: 
     """One Match per document, in the documents' order."""
     names = model.terms() if names is None else names
     excluded = excluded_rows(documents, query.exclude) if excluded is None else excluded
-    scores, terms = score_rows(query_vec, matrix, names, explain_top)
+    scores, terms = score_rows(query_vec, matrix, names, explain_top, model=model)
     rounded = np.round(scores.astype(np.float64), 6).tolist()
     matches = []
     for index, document in enumerate(documents):
@@ -366,7 +449,7 @@ def score_documents(model: TfidfModel, query_vec: Any, query: Query, documents: 
     return matches
 
 
-def rank(query: Query, documents: Sequence[Document], *, pseudo_feedback: bool = True,
+def rank(query: Query, documents: Sequence[Document], *, pseudo_feedback: bool = False,
          relevant: Sequence[int] = (), irrelevant: Sequence[int] = ()) -> list[Match]:
     """Fit on ``documents`` and score each of them for ``query`` (in the documents' order)."""
     model, matrix = TfidfModel.fit(documents, keep=query_features(query))

@@ -44,6 +44,7 @@ from classifiers.matcher import (
     expanded_query,
     focus_area_query,
     prepare,
+    project,
     query_features,
     score_rows,
 )
@@ -77,9 +78,13 @@ def call_hash(call: Call) -> str:
     return hashlib.sha1(f"{call.title}\x00{call.text}".encode()).hexdigest()[:16]
 
 
+METHOD = "tfidf+lsa100"  # part of the model's identity: a new scoring method refits stored models
+
+
 def _queries_hash(queries: Sequence[Query], marks_sig: str) -> str:
     data = [[q.name, list(q.terms), q.description, list(q.exclude)] for q in queries]
-    return hashlib.sha1((json.dumps(data, ensure_ascii=False) + marks_sig).encode()).hexdigest()[:16]
+    text = json.dumps(data, ensure_ascii=False) + marks_sig + METHOD
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
 def _vector_to_json(vector: Any, names: np.ndarray) -> dict[str, float]:
@@ -97,8 +102,9 @@ def _vector_from_json(weights: dict[str, float], model: TfidfModel) -> Any:
 SCORE_BLOCK = 2000  # calls scored together against every focus area before their rows are written
 
 
-def _score_rows(vectors: Sequence[Any], queries: Sequence[Query], documents: Sequence[Document], matrix: Any,
-                names: np.ndarray, excluded: Sequence[dict[int, str]], strategy: str, hashes: dict[int, str],
+def _score_rows(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Query],
+                documents: Sequence[Document], matrix: Any, names: np.ndarray,
+                excluded: Sequence[dict[int, str]], strategy: str, hashes: dict[int, str],
                 version: str, now: datetime, block: int = SCORE_BLOCK) -> Iterator[dict[str, Any]]:
     """The Score rows of ``documents`` for every focus area, generated call by call.
 
@@ -107,9 +113,10 @@ def _score_rows(vectors: Sequence[Any], queries: Sequence[Query], documents: Seq
     once per area pass over the whole table, and memory holds one block's explanations only."""
     for start in range(0, len(documents), block):
         rows = matrix[start:start + block]
+        projection = project(model, rows)
         results = []
         for vector in vectors:
-            scores, terms = score_rows(vector, rows, names, EXPLAIN_TERMS)
+            scores, terms = score_rows(vector, rows, names, EXPLAIN_TERMS, model=model, projection=projection)
             results.append((np.round(scores.astype(np.float64), 6).tolist(), terms))
         for offset, document in enumerate(documents[start:start + block]):
             index = start + offset
@@ -247,8 +254,8 @@ def _refit(session: Session, stored: ScoringModel | None, calls: list[Call], has
             irrelevant=[row_of[c] for c in sorted(area_marks.irrelevant) if c in row_of]))
         query_json[query.name] = _vector_to_json(vectors[-1], names)
     session.execute(sa.delete(Score).where(Score.strategy == name))
-    _insert(session, Score.__table__, _score_rows(vectors, queries, documents, matrix, names, excluded, name,
-                                                  hashes, version, now, block))
+    _insert(session, Score.__table__, _score_rows(model, vectors, queries, documents, matrix, names, excluded,
+                                                  name, hashes, version, now, block))
     if stored is None:
         stored = ScoringModel(strategy=name, version=version, vocabulary=b"")
     stored.version, stored.corpus_size, stored.drift = version, len(calls), 0
@@ -270,8 +277,8 @@ def _incremental(session: Session, stored: ScoringModel, pending: list[Call], ha
         session.execute(sa.delete(Score).where(Score.strategy == name, Score.call_id.in_(chunk)))
     vectors = [_vector_from_json(stored.queries.get(query.name, {}), model) for query in queries]
     excluded = [excluded_rows(documents, query.exclude) for query in queries]
-    _insert(session, Score.__table__, _score_rows(vectors, queries, documents, matrix, names, excluded, name,
-                                                  hashes, stored.version, now, block))
+    _insert(session, Score.__table__, _score_rows(model, vectors, queries, documents, matrix, names, excluded,
+                                                  name, hashes, stored.version, now, block))
     stored.drift += len(pending)
     session.add(stored)
 
