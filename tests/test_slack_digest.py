@@ -26,7 +26,7 @@ def test_digest_blocks_exactly(engine) -> None:  # type: ignore[no-untyped-def]
     first = add_call(engine, 1, title="Floating offshore wind <!channel> & grids", score=0.71)
     add_call(engine, 2, score=0.42, area="green_maritime", first_seen=NOW - timedelta(days=2), days=5)
     add_call(engine, 3, score=0.9, passed=False)  # turned down by the strategy rules
-    add_call(engine, 4, score=0.05)  # below min_score 0.15
+    add_call(engine, 4, score=0.05)  # below min_score 0.35
     app = add_application(engine, first)
     move_deadline(engine, first, NOW + timedelta(days=30, hours=9), NOW - timedelta(days=3))
     add_event(engine, app, NOW - timedelta(days=1), "consortium", "writing")
@@ -73,7 +73,7 @@ def test_digest_blocks_exactly(engine) -> None:  # type: ignore[no-untyped-def]
 
 def test_focus_channel_only_shows_its_focus_areas_and_top_n(engine) -> None:  # type: ignore[no-untyped-def]
     for n in range(1, 9):
-        add_call(engine, n, score=0.2 + n / 100)
+        add_call(engine, n, score=0.4 + n / 100)
     add_call(engine, 20, score=0.99, area="green_maritime")
     with Session(engine) as session:
         data = collect_digest(session, loaded().strategy, _channel("#energy-projects"), NOW,

@@ -178,19 +178,21 @@ def keywords_remove(
 def report_cmd(
     png: Path = typer.Option(None, "--png", help="Also write the chart of matching calls by deadline "
                              "month and focus area to this PNG file."),
-    min_score: float = typer.Option(0.2, "--min-score", min=0, max=1, help="Score that counts as matching."),
+    min_score: float = typer.Option(0.35, "--min-score", min=0, max=1, help="Score that counts as matching."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Per focus area: matching open calls, their budget and expected value, applications in the pipeline.
 
     Example: fundradar strategy report --png data/strategy-report.png
     """
+    from pipeline.ideas import scope_of
     from pipeline.strategy_report import build_report, report_dicts, write_chart
 
     st = state()
     strategy = st.config().strategy
     with Session(st.engine()) as session:
-        reports = build_report(session, strategy, st.now(), min_score=min_score)
+        reports = build_report(session, strategy, st.now(), min_score=min_score,
+                               scope=scope_of(st.config()))
     if png is not None:
         if png.suffix.lower() != ".png":
             raise ValidationError(f"--png {png}: the chart is a PNG; give a file name ending in .png")
