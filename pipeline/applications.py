@@ -13,6 +13,9 @@ The deadline follows the call: :func:`follow_call_deadlines` compares each open 
 remembered call deadlines (``seen_deadlines``) with the call's current ones; when they differ the
 application is flagged (``deadline_flagged``) until someone acknowledges it (:func:`acknowledge`),
 the move is recorded as an event, and ``deadline_sequence`` (the iCalendar SEQUENCE) is raised.
+
+An application belongs to the strategy of its idea (see :mod:`pipeline.ideas`): the functions that
+take ``scope`` refuse or leave out another strategy's applications.
 """
 
 from __future__ import annotations
@@ -29,8 +32,8 @@ from sqlmodel import Session, col, select
 from pipeline.calls import find_call, last_deadline, next_deadline
 from pipeline.clock import BRUSSELS, as_utc
 from pipeline.errors import NotFoundError, TransitionError, ValidationError
-from pipeline.ideas import get_idea, parse_id
-from pipeline.models import Application, ApplicationEvent, ApplicationPartner, Call, Partner
+from pipeline.ideas import check_scope, get_idea, parse_id, visible
+from pipeline.models import Application, ApplicationEvent, ApplicationPartner, Call, Idea, Partner
 from pipeline.partners import get_partner
 
 STATUSES = ("draft", "consortium", "writing", "submitted", "granted", "rejected", "withdrawn")
@@ -99,8 +102,8 @@ def parse_member(text: str) -> tuple[str, str]:
 def create_application(session: Session, *, idea_id: str | int, call_key: str, now: datetime,
                        role: str = "coordinator", requested_amount: float | None = None,
                        owner: str | None = None, members: Sequence[str] = (), by: str | None = None,
-                       note: str = "") -> Application:
-    idea = get_idea(session, idea_id)
+                       note: str = "", scope: str | None = None) -> Application:
+    idea = get_idea(session, idea_id, scope=scope)
     call = find_call(session, str(call_key).removeprefix("#"))
     deadlines = call_deadlines(call)
     if deadlines and datetime.fromisoformat(deadlines[-1]) < now:
@@ -124,11 +127,17 @@ def create_application(session: Session, *, idea_id: str | int, call_key: str, n
     return app
 
 
-def get_application(session: Session, app_id: str | int) -> Application:
+def get_application(session: Session, app_id: str | int, *, scope: str | None = None) -> Application:
+    """The application by id; NotFoundError when there is none or its idea belongs to another strategy
+    than ``scope``."""
     key = parse_id(app_id, "application")
     app = session.get(Application, key)
     if app is None:
         raise NotFoundError(f"no application with id {key}; see `fundradar applications list`")
+    if scope is not None:
+        idea = session.get(Idea, app.idea_id)
+        if idea is not None:
+            check_scope(idea, scope, f"application #{key} (idea #{idea.id})")
     return app
 
 
@@ -155,10 +164,10 @@ def remove_member(session: Session, app: Application, partner_id: str, now: date
 
 
 def move(session: Session, app_id: str | int, to_status: str, now: datetime, *, by: str | None = None,
-         note: str = "", granted_amount: float | None = None) -> Application:
+         note: str = "", granted_amount: float | None = None, scope: str | None = None) -> Application:
     """Change the status if the workflow allows it; a grant may record the granted amount (default:
     the requested amount)."""
-    app = get_application(session, app_id)
+    app = get_application(session, app_id, scope=scope)
     target = to_status.strip().lower()
     if target not in STATUSES:
         raise ValidationError(f"unknown status {to_status!r}; use one of {', '.join(STATUSES)}")
@@ -218,9 +227,9 @@ def follow_call_deadlines(session: Session, now: datetime) -> list[DeadlineMove]
 
 
 def acknowledge(session: Session, app_id: str | int, now: datetime, *, by: str | None = None,
-                note: str = "") -> bool:
+                note: str = "", scope: str | None = None) -> bool:
     """Clear the deadline flag; False when there was nothing to acknowledge."""
-    app = get_application(session, app_id)
+    app = get_application(session, app_id, scope=scope)
     if not app.deadline_flagged:
         return False
     call = session.get(Call, app.call_id)
@@ -258,11 +267,11 @@ def application_dict(app: Application, call: Call, idea_title: str, now: datetim
 
 
 def list_applications(session: Session, now: datetime, *, status: str | None = None,
-                      idea_id: str | None = None, call_id: str | None = None) -> list[dict[str, Any]]:
-    from pipeline.models import Idea
-
-    query = select(Application, Call, Idea.title).join(Call, Call.id == Application.call_id) \
-        .join(Idea, Idea.id == Application.idea_id).order_by(Application.id)
+                      idea_id: str | None = None, call_id: str | None = None,
+                      scope: str | None = None) -> list[dict[str, Any]]:
+    """Applications oldest first; with ``scope`` only those of that strategy's and the shared ideas."""
+    query = visible(select(Application, Call, Idea.title).join(Call, Call.id == Application.call_id)
+                    .join(Idea, Idea.id == Application.idea_id), scope).order_by(Application.id)
     if status:
         if status not in (*STATUSES, "open"):
             raise ValidationError(f"unknown status {status!r}; use one of {', '.join(STATUSES)} or open")

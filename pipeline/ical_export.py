@@ -11,6 +11,9 @@ One VEVENT per deadline of each open application's call, and per deadline of eac
   tracked call, the number of recorded changes of its deadlines;
 - DTSTART in Europe/Brussels time with a VTIMEZONE (the EU portal's deadlines are Brussels time);
 - VALARM reminders 7 days and 1 day before.
+
+With ``scope`` (a config folder's selected strategy) only the applications of that strategy's ideas
+and of the shared ones are exported.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pipeline.applications import FINAL, call_deadlines
 from pipeline.calls import ACTIVE, effective_status
 from pipeline.clock import BRUSSELS
 from pipeline.errors import ValidationError
+from pipeline.ideas import visible
 from pipeline.models import Application, Call, CallChange, Idea
 from pipeline.reports import tracked_calls
 
@@ -56,15 +60,16 @@ def _stage(index: int, total: int) -> str:
     return f" (stage {index} of {total})" if total > 1 else ""
 
 
-def build_calendar(session: Session, now: datetime, *, strategy: str) -> icalendar.Calendar:
+def build_calendar(session: Session, now: datetime, *, strategy: str,
+                   scope: str | None = None) -> icalendar.Calendar:
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("x-wr-calname", "fundradar deadlines")
     applied: set[int] = set()
-    query = select(Application, Call, Idea.title).join(Call, Call.id == Application.call_id) \
-        .join(Idea, Idea.id == Application.idea_id).where(col(Application.status).not_in(FINAL)) \
-        .order_by(Application.id)
+    query = visible(select(Application, Call, Idea.title).join(Call, Call.id == Application.call_id)
+                    .join(Idea, Idea.id == Application.idea_id).where(col(Application.status).not_in(FINAL)),
+                    scope).order_by(Application.id)
     for app, call, idea_title in session.exec(query):
         applied.add(call.id)  # type: ignore[arg-type]
         deadlines = call_deadlines(call)

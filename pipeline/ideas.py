@@ -4,6 +4,12 @@ An idea has a title, a description, an owner, focus areas (keys of the strategy'
 target countries (ISO 3166-1 alpha-2 codes) and a status: idea → maturing → ready, or parked (any
 status may be set; ideas have no enforced workflow, unlike applications).
 
+Each idea belongs to the strategy (cluster) selected when it was added (``Idea.strategy``; None for
+ideas from before, shared by all). With a config folder the per-strategy commands pass the selected
+strategy as ``scope`` and see only its own and the shared ideas, and the applications of those; an
+idea of another strategy asked for by id is a NotFoundError saying whose it is. ``scope`` None (a
+single strategy file) sees everything, as before ideas had an owner.
+
 Also home of the small helpers every pipeline module shares: short ids ("12" or "#12") and country
 codes.
 """
@@ -16,7 +22,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, or_, select
 
 from classifiers.funding import FundingRules
 from pipeline.calls import ACTIVE, effective_status, next_deadline
@@ -82,6 +88,31 @@ def split_list(values: Iterable[str]) -> list[str]:
     return out
 
 
+# --- whose ideas ---------------------------------------------------------------------------------
+
+def scope_of(config: LoadedConfig) -> str | None:
+    """The strategy whose ideas and applications the per-strategy commands show: the selected one when
+    the config is a folder of strategies; None (every idea) for a single strategy file."""
+    return config.strategy.name if config.from_folder else None
+
+
+def visible(query: Any, scope: str | None) -> Any:
+    """``query`` (which selects or joins Idea) narrowed to the ideas ``scope`` sees: its own and the
+    shared ones (no strategy). Unchanged when ``scope`` is None. Uses ix_idea_strategy."""
+    if scope is None:
+        return query
+    return query.where(or_(col(Idea.strategy).is_(None), col(Idea.strategy) == scope))
+
+
+def check_scope(idea: Idea, scope: str | None, what: str) -> None:
+    """NotFoundError when ``idea`` (or ``what`` reached through it) belongs to another strategy."""
+    if scope is None or idea.strategy is None or idea.strategy == scope:
+        return
+    raise NotFoundError(f"{what} belongs to strategy {idea.strategy!r}, not to the selected {scope!r}; "
+                        f"select it with `fundradar --strategy {idea.strategy} ...` "
+                        f"(or FUNDRADAR_STRATEGY={idea.strategy})")
+
+
 # --- ideas ---------------------------------------------------------------------------------------
 
 def _focus_areas(values: Iterable[str], strategy: Strategy) -> list[str]:
@@ -110,7 +141,8 @@ def _title(value: str) -> str:
 def create_idea(session: Session, *, title: str, strategy: Strategy, now: datetime,
                 description: str = "", owner: str | None = None, focus_areas: Sequence[str] = (),
                 target_countries: Sequence[str] = (), status: str = "idea") -> Idea:
-    idea = Idea(title=_title(title), description=description.strip(), owner=owner or None,
+    idea = Idea(strategy=strategy.name, title=_title(title), description=description.strip(),
+                owner=owner or None,
                 focus_areas=_focus_areas(focus_areas, strategy),
                 target_countries=country_codes(target_countries), status=_status(status),
                 created_at=now, updated_at=now)
@@ -119,20 +151,24 @@ def create_idea(session: Session, *, title: str, strategy: Strategy, now: dateti
     return idea
 
 
-def get_idea(session: Session, idea_id: str | int) -> Idea:
+def get_idea(session: Session, idea_id: str | int, *, scope: str | None = None) -> Idea:
+    """The idea by id; NotFoundError when there is none or it belongs to another strategy than
+    ``scope``."""
     key = parse_id(idea_id, "idea")
     idea = session.get(Idea, key)
     if idea is None:
         raise NotFoundError(f"no idea with id {key}; see `fundradar ideas list`")
+    check_scope(idea, scope, f"idea #{key}")
     return idea
 
 
 def update_idea(session: Session, idea_id: str | int, *, strategy: Strategy, now: datetime,
                 title: str | None = None, description: str | None = None, owner: str | None = None,
                 focus_areas: Sequence[str] | None = None, target_countries: Sequence[str] | None = None,
-                status: str | None = None) -> Idea:
-    """Change the given fields (None = keep); the whole change is validated before anything is set."""
-    idea = get_idea(session, idea_id)
+                status: str | None = None, claim: bool = False, scope: str | None = None) -> Idea:
+    """Change the given fields (None = keep); the whole change is validated before anything is set.
+    ``claim`` makes the idea the strategy's own (``strategy.name``), e.g. a shared one from before."""
+    idea = get_idea(session, idea_id, scope=scope)
     changes: dict[str, Any] = {}
     if title is not None:
         changes["title"] = _title(title)
@@ -146,7 +182,11 @@ def update_idea(session: Session, idea_id: str | int, *, strategy: Strategy, now
         changes["target_countries"] = country_codes(target_countries)
     if status is not None:
         changes["status"] = _status(status)
+    if claim and idea.strategy != strategy.name:
+        changes["strategy"] = strategy.name
     if not changes:
+        if claim:
+            raise ValidationError(f"idea #{idea.id} already belongs to strategy {strategy.name!r}")
         raise ValidationError("nothing to change; give at least one option such as --status ready")
     for name, value in changes.items():
         setattr(idea, name, value)
@@ -155,8 +195,10 @@ def update_idea(session: Session, idea_id: str | int, *, strategy: Strategy, now
     return idea
 
 
-def list_ideas(session: Session, *, status: str | None = None, focus_area: str | None = None) -> list[Idea]:
-    query = select(Idea).order_by(Idea.id)
+def list_ideas(session: Session, *, status: str | None = None, focus_area: str | None = None,
+               scope: str | None = None) -> list[Idea]:
+    """Ideas oldest first; with ``scope`` only that strategy's and the shared ones."""
+    query = visible(select(Idea), scope).order_by(Idea.id)
     if status:
         query = query.where(Idea.status == _status(status))
     ideas = list(session.exec(query))
@@ -169,7 +211,7 @@ def idea_dict(idea: Idea) -> dict[str, Any]:
     return {"id": idea.id, "title": idea.title, "description": idea.description, "owner": idea.owner,
             "focus_areas": list(idea.focus_areas or []),
             "target_countries": list(idea.target_countries or []), "status": idea.status,
-            "created_at": idea.created_at, "updated_at": idea.updated_at}
+            "strategy": idea.strategy, "created_at": idea.created_at, "updated_at": idea.updated_at}
 
 
 # --- matching calls ------------------------------------------------------------------------------

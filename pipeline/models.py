@@ -186,7 +186,14 @@ class ScoringModel(SQLModel, table=True):
 # --- pipeline ----------------------------------------------------------------------------------
 
 class Idea(SQLModel, table=True):
+    """A project idea of one cluster: ``strategy`` names the strategy (cluster) that owns it, set when it
+    is added; None for ideas from before ideas had an owner, which every strategy sees. Applications
+    belong to a strategy through their idea."""
+
     id: int | None = Field(default=None, primary_key=True)
+    # ix_idea_strategy: with a config folder every pipeline listing filters on
+    # "strategy IS NULL OR strategy = :selected"
+    strategy: str | None = Field(default=None, index=True)
     title: str
     description: str = ""
     owner: str | None = None

@@ -5,6 +5,9 @@ strategy, without an open application of ours) whose next deadline falls within 
 first. ``pipeline_report`` counts applications per status, our own success rate (granted / decided,
 where decided = granted + rejected; withdrawn applications were never decided) and the amounts
 requested and granted per year (of the call's deadline, Brussels time) and programme.
+
+Both take ``scope``: with a config folder the selected strategy, whose applications (through their
+ideas, see :mod:`pipeline.ideas`) are the only ones counted, with the shared ones; None counts all.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pipeline.applications import FINAL, STATUSES, application_deadline
 from pipeline.calls import ACTIVE, effective_status, next_deadline
 from pipeline.clock import BRUSSELS
 from pipeline.errors import ValidationError
+from pipeline.ideas import visible
 from pipeline.models import Application, Call, Idea, Mark
 
 
@@ -38,17 +42,19 @@ def tracked_calls(session: Session, strategy: str) -> list[Call]:
             for call in session.exec(select(Call).where(col(Call.id).in_(ids[start:start + 500])))]
 
 
-def upcoming_deadlines(session: Session, now: datetime, *, weeks: float,
-                       strategy: str) -> list[dict[str, Any]]:
-    """Reads only the columns it shows and the deadlines (no call texts)."""
+def upcoming_deadlines(session: Session, now: datetime, *, weeks: float, strategy: str,
+                       scope: str | None = None) -> list[dict[str, Any]]:
+    """Reads only the columns it shows and the deadlines (no call texts). A call tracked by
+    ``strategy`` that only another strategy applied to is shown as a tracked call."""
     if weeks <= 0:
         raise ValidationError(f"--weeks must be more than zero, got {weeks:g}")
     horizon = now + timedelta(weeks=weeks)
     rows: list[dict[str, Any]] = []
     applied: set[int] = set()
-    query = select(Application.id, Application.status, Application.deadline_flagged, Idea.title, Call.id,
-                   Call.programme, Call.deadlines).join(Call, Call.id == Application.call_id) \
-        .join(Idea, Idea.id == Application.idea_id).where(col(Application.status).not_in(FINAL))
+    query = visible(select(Application.id, Application.status, Application.deadline_flagged, Idea.title,
+                           Call.id, Call.programme, Call.deadlines).join(Call, Call.id == Application.call_id)
+                    .join(Idea, Idea.id == Application.idea_id).where(col(Application.status).not_in(FINAL)),
+                    scope)
     for app_id, app_status, flagged, idea_title, call_id, programme, deadlines in session.exec(query):
         applied.add(call_id)
         due = next_deadline(_Deadlines(deadlines), now)  # type: ignore[arg-type]
@@ -89,12 +95,15 @@ def _success_rate(granted: int, rejected: int) -> float | None:
     return granted / decided if decided else None
 
 
-def pipeline_report(session: Session, now: datetime) -> dict[str, Any]:
+def pipeline_report(session: Session, now: datetime, *, scope: str | None = None) -> dict[str, Any]:
     counts = dict.fromkeys(STATUSES, 0)
     groups: dict[tuple[str, str], dict[str, Any]] = defaultdict(
         lambda: {"applications": 0, "requested": 0.0, "granted": 0.0, "granted_count": 0,
                  "rejected_count": 0})
-    for app, call in session.exec(select(Application, Call).join(Call, Call.id == Application.call_id)):
+    query = select(Application, Call).join(Call, Call.id == Application.call_id)
+    if scope is not None:
+        query = visible(query.join(Idea, Idea.id == Application.idea_id), scope)
+    for app, call in session.exec(query):
         counts[app.status] = counts.get(app.status, 0) + 1
         deadline = application_deadline(call, now) or app.created_at
         key = (deadline.astimezone(BRUSSELS).strftime("%Y"), call.programme or "unknown")

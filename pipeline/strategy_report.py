@@ -4,6 +4,9 @@ For each focus area: the open (or forthcoming) calls whose stored score reaches 
 total budget and expected value (success rate × funding rate × maximum contribution, from the
 Verdict rows), and our applications in the pipeline whose idea belongs to the area. A PNG chart shows
 the matching calls by deadline month and focus area (matplotlib, drawn off-screen).
+
+With ``scope`` (a config folder's selected strategy) only that strategy's applications (through their
+ideas) and the shared ones are counted.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sqlmodel import Session, select
 from pipeline.calls import ACTIVE, effective_status, next_deadline
 from pipeline.clock import BRUSSELS
 from pipeline.config import Strategy
+from pipeline.ideas import visible
 from pipeline.models import Application, Call, Idea, Score, Verdict
 
 FINAL_STATUSES = ("granted", "rejected", "withdrawn")
@@ -37,7 +41,7 @@ class AreaReport:
 
 
 def build_report(session: Session, strategy: Strategy, now: datetime,
-                 min_score: float = DEFAULT_MIN_SCORE) -> list[AreaReport]:
+                 min_score: float = DEFAULT_MIN_SCORE, *, scope: str | None = None) -> list[AreaReport]:
     reports = {key: AreaReport(key, area.label) for key, area in strategy.focus_areas.items()}
     months: dict[str, Counter[str]] = defaultdict(Counter)
     verdicts = {v.call_id: v for v in session.exec(select(Verdict).where(Verdict.strategy == strategy.name))}
@@ -54,8 +58,8 @@ def build_report(session: Session, strategy: Strategy, now: datetime,
         upcoming = next_deadline(call, now)
         if upcoming is not None:
             months[score.focus_area][upcoming.astimezone(BRUSSELS).strftime("%Y-%m")] += 1
-    in_pipeline = select(Idea).join(Application, Idea.id == Application.idea_id) \
-        .where(Application.status.not_in(FINAL_STATUSES))
+    in_pipeline = visible(select(Idea).join(Application, Idea.id == Application.idea_id)
+                          .where(Application.status.not_in(FINAL_STATUSES)), scope)
     for idea in session.exec(in_pipeline):  # one row per application
         for area in idea.focus_areas or []:
             if area in reports:

@@ -1,5 +1,8 @@
 """``fundradar applications add|list|show|move|ack|consortium``, ``deadlines``, ``pipeline report`` and
-``export ical``."""
+``export ical``.
+
+An application belongs to the strategy of its idea; with a config folder every command here sees only
+the selected strategy's applications and the shared ones (see ``ideas_cmd.scope``)."""
 
 from __future__ import annotations
 
@@ -26,14 +29,19 @@ from pipeline.cli.common import (
     state,
     stdout,
 )
+from pipeline.cli.ideas_cmd import scope
 from pipeline.db import session_scope
 from pipeline.models import Call, Idea
 from pipeline.partners import consortium_warnings
 from pipeline.reports import pipeline_report, upcoming_deadlines
 
-applications_app = new_app("Applications: an idea submitted to a call, its consortium and its status.")
-pipeline_app = new_app("The application pipeline as a whole.")
-export_app = new_app("Export deadlines to other tools.")
+applications_app = new_app(
+    "Applications: an idea submitted to a call, its consortium and its status.\n\nWith a config folder "
+    "of several clusters an application belongs to its idea's strategy and only that strategy sees it "
+    "(--strategy); partners are one shared directory.")
+pipeline_app = new_app("The application pipeline as a whole (with a config folder: the selected "
+                       "strategy's).")
+export_app = new_app("Export deadlines to other tools (with a config folder: the selected strategy's).")
 
 _STATUS_HELP = ("Workflow: draft -> consortium -> writing -> submitted -> granted | rejected; "
                 "withdrawn from any non-final status; one step back allowed before submitted.")
@@ -87,10 +95,11 @@ def add_cmd(
     Example: fundradar applications add 3 12 --amount 250000 --partner 4 --partner 7:partner
     """
     st = state()
+    selected = scope()
     with session_scope(st.engine()) as session:
         app = apps.create_application(session, idea_id=idea, call_key=call, now=st.now(), role=role,
                                       requested_amount=amount, owner=owner, members=partner or [], by=by,
-                                      note=note)
+                                      note=note, scope=selected)
         typer.echo(f"Added application #{app.id}: idea #{app.idea_id} -> call #{app.call_id} (draft)")
 
 
@@ -110,7 +119,8 @@ def list_cmd(
     now = st.now()
     _follow(now)
     with Session(st.engine()) as session:
-        rows = apps.list_applications(session, now, status=status, idea_id=idea, call_id=call)
+        rows = apps.list_applications(session, now, status=status, idea_id=idea, call_id=call,
+                                      scope=scope())
     if not (as_json or as_csv):
         rows = [dict(r, deadline=_deadline(r["deadline"], r["deadline_flagged"])) for r in rows]
     print_rows(rows, LIST_COLUMNS, as_json=as_json, as_csv=as_csv, empty="No applications match.")
@@ -129,8 +139,9 @@ def show_cmd(
     now = st.now()
     _follow(now)
     config = st.config()
+    selected = scope()
     with Session(st.engine()) as session:
-        app = apps.get_application(session, application)
+        app = apps.get_application(session, application, scope=selected)
         call, idea = session.get(Call, app.call_id), session.get(Idea, app.idea_id)
         assert call is not None and idea is not None
         data = apps.application_dict(app, call, idea.title, now)
@@ -196,11 +207,12 @@ def move_cmd(
     Example: fundradar applications move 5 submitted --note "submitted on the portal"
     """
     st = state()
+    selected = scope()
     with session_scope(st.engine()) as session:
-        app = apps.get_application(session, application)
+        app = apps.get_application(session, application, scope=selected)
         before = app.status
         apps.move(session, app.id, status, st.now(), by=by, note=note,  # type: ignore[arg-type]
-                  granted_amount=granted)
+                  granted_amount=granted, scope=selected)
         typer.echo(f"Application #{app.id}: {before} -> {app.status}")
 
 
@@ -214,9 +226,10 @@ def ack_cmd(
     Example: fundradar applications ack 5
     """
     st = state()
+    selected = scope()
     _follow(st.now())
     with session_scope(st.engine()) as session:
-        done = apps.acknowledge(session, application, st.now(), by=by)
+        done = apps.acknowledge(session, application, st.now(), by=by, scope=selected)
         app = apps.get_application(session, application)
     if done:
         typer.echo(f"Application #{app.id}: deadline change acknowledged")
@@ -238,8 +251,9 @@ def consortium_cmd(
     Example: fundradar applications consortium 5 --add 4:partner --remove 7
     """
     st = state()
+    selected = scope()
     with session_scope(st.engine()) as session:
-        app = apps.get_application(session, application)
+        app = apps.get_application(session, application, scope=selected)
         for member in add or []:
             apps.add_member(session, app, member, st.now(), by=by)
         for member in remove or []:
@@ -261,7 +275,8 @@ def deadlines_cmd(
     now = st.now()
     _follow(now)
     with Session(st.engine()) as session:
-        rows = upcoming_deadlines(session, now, weeks=weeks, strategy=st.config().strategy.name)
+        rows = upcoming_deadlines(session, now, weeks=weeks, strategy=st.config().strategy.name,
+                                  scope=scope())
     if not (as_json or as_csv):
         rows = [dict(r, deadline=fmt_datetime(r["deadline"]) + ("!" if r["flagged"] else "")) for r in rows]
     print_rows(rows, DEADLINE_COLUMNS, as_json=as_json, as_csv=as_csv,
@@ -289,7 +304,7 @@ def report_cmd(
     """
     st = state()
     with Session(st.engine()) as session:
-        report = pipeline_report(session, st.now())
+        report = pipeline_report(session, st.now(), scope=scope())
     if as_json:
         print_json(report)
         return
@@ -323,7 +338,7 @@ def ical_cmd(
     now = st.now()
     _follow(now)
     with Session(st.engine()) as session:
-        cal = build_calendar(session, now, strategy=st.config().strategy.name)
+        cal = build_calendar(session, now, strategy=st.config().strategy.name, scope=scope())
     count = write_calendar(cal, file)
     typer.echo(f"Wrote {count} deadline{'s' if count != 1 else ''} to {file}")
 

@@ -1,4 +1,9 @@
-"""``fundradar ideas add|list|show|edit|calls``: the cluster's project ideas."""
+"""``fundradar ideas add|list|show|edit|calls``: the cluster's project ideas.
+
+An idea belongs to the strategy selected when it is added. With a config folder (several clusters)
+these commands, and the applications, deadlines, reports and partner suggestions for an idea, see only
+the selected strategy's ideas and the shared ones from before ideas had a strategy (:func:`scope`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import typer
 from sqlmodel import Session
 
 from pipeline.cli.common import Column, fmt_date, new_app, print_json, print_rows, state, stdout
+from pipeline.config import strategy_path
 from pipeline.db import session_scope
 from pipeline.ideas import (
     IDEA_STATUSES,
@@ -15,11 +21,15 @@ from pipeline.ideas import (
     get_idea,
     idea_dict,
     list_ideas,
+    scope_of,
     suggest_calls,
     update_idea,
 )
 
-ideas_app = new_app("Project ideas: what the cluster's members want to do, and which calls fit.")
+ideas_app = new_app(
+    "Project ideas: what the cluster's members want to do, and which calls fit.\n\nWith a config folder "
+    "of several clusters each idea belongs to the strategy selected when it was added (--strategy), and "
+    "only that strategy sees it and its applications; partners are one shared directory.")
 
 LIST_COLUMNS = [
     Column("id", "ID", justify="right", no_wrap=True),
@@ -42,6 +52,16 @@ CALL_COLUMNS = [
 _STATUS_HELP = f"One of {', '.join(IDEA_STATUSES)}."
 
 
+def scope() -> str | None:
+    """The strategy whose ideas and applications this command sees: with a config folder the selected
+    one (--strategy, default the first); None (every idea, as before) for a single strategy file, whose
+    config is then not even read."""
+    st = state()
+    if not strategy_path(st.config_path).is_dir():
+        return None
+    return scope_of(st.config())
+
+
 def flat(rows: list[dict[str, Any]], as_csv: bool) -> list[dict[str, Any]]:
     """For CSV, list cells become "a; b" (JSON keeps real lists)."""
     if not as_csv:
@@ -62,6 +82,8 @@ def add_cmd(
     status: str = typer.Option("idea", "--status", help=_STATUS_HELP),
 ) -> None:
     """Add a project idea.
+
+    It belongs to the selected strategy (--strategy; with a config folder only that strategy sees it).
 
     Example: fundradar ideas add "Hydrogen ferries" --focus green_maritime --country SE --country DE
     """
@@ -87,7 +109,7 @@ def list_cmd(
     """
     st = state()
     with Session(st.engine()) as session:
-        rows = [idea_dict(i) for i in list_ideas(session, status=status, focus_area=focus)]
+        rows = [idea_dict(i) for i in list_ideas(session, status=status, focus_area=focus, scope=scope())]
     print_rows(flat(rows, as_csv), LIST_COLUMNS, as_json=as_json, as_csv=as_csv,
                empty="No ideas yet; add one with `fundradar ideas add TITLE`.")
 
@@ -102,8 +124,9 @@ def show_cmd(
     Example: fundradar ideas show 3
     """
     st = state()
+    selected = scope()
     with Session(st.engine()) as session:
-        data = idea_dict(get_idea(session, idea))
+        data = idea_dict(get_idea(session, idea, scope=selected))
     if as_json:
         print_json(data)
         return
@@ -112,6 +135,7 @@ def show_cmd(
     for label, value in [("Status", data["status"]), ("Owner", data["owner"]),
                          ("Focus areas", ", ".join(data["focus_areas"])),
                          ("Countries", " ".join(data["target_countries"])),
+                         ("Strategy", (data["strategy"] or "shared (no strategy)") if selected else None),
                          ("Created", fmt_date(data["created_at"])),
                          ("Updated", fmt_date(data["updated_at"]))]:
         if value:
@@ -132,6 +156,8 @@ def edit_cmd(
     country: Annotated[list[str] | None, typer.Option(
         "--country", metavar="CODE", help="Replace the target countries (repeatable).")] = None,
     status: str = typer.Option(None, "--status", help=_STATUS_HELP),
+    claim: bool = typer.Option(False, "--claim", help="Make the idea the selected strategy's own (e.g. a "
+                               "shared one from before ideas had a strategy)."),
 ) -> None:
     """Change an idea; only the options given change.
 
@@ -142,7 +168,8 @@ def edit_cmd(
     with session_scope(st.engine()) as session:
         found = update_idea(session, idea, strategy=strategy, now=st.now(), title=title,
                             description=description, owner=owner, focus_areas=focus or None,
-                            target_countries=country or None, status=status)
+                            target_countries=country or None, status=status, claim=claim,
+                            scope=scope_of(st.config()))
         typer.echo(f"Updated idea #{found.id}: {found.title} ({found.status})")
 
 
@@ -160,7 +187,7 @@ def calls_cmd(
     st = state()
     config = st.config()
     with Session(st.engine()) as session:
-        found = get_idea(session, idea)
+        found = get_idea(session, idea, scope=scope_of(config))
         rows = [s.as_dict() for s in suggest_calls(session, found, config, st.now(), top=top)]
     print_rows(flat(rows, as_csv), CALL_COLUMNS, as_json=as_json, as_csv=as_csv,
                empty="No open call matches this idea.")

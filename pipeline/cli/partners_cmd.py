@@ -1,4 +1,7 @@
-"""``fundradar partners add|list|show|edit|import|suggest``: organisations we apply with."""
+"""``fundradar partners add|list|show|edit|import|suggest``: organisations we apply with.
+
+Partners are one directory shared by every strategy of the installation (a national partner
+directory); only ``suggest --idea`` is per strategy, since the idea is."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from pipeline.cli.common import Column, fmt_date, new_app, print_json, print_row
 from pipeline.cli.ideas_cmd import flat
 from pipeline.db import session_scope
 from pipeline.errors import ValidationError
-from pipeline.ideas import get_idea
+from pipeline.ideas import get_idea, scope_of
 from pipeline.partners import (
     PARTNER_TYPES,
     READINESS,
@@ -29,7 +32,10 @@ from pipeline.partners import (
     update_partner,
 )
 
-partners_app = new_app("Partners: organisations the cluster applies with.")
+partners_app = new_app(
+    "Partners: organisations the cluster applies with.\n\nWith a config folder of several clusters the "
+    "partners are one directory shared by all strategies (a national partner directory); ideas and "
+    "applications are each strategy's own.")
 
 LIST_COLUMNS = [
     Column("id", "ID", justify="right", no_wrap=True),
@@ -185,7 +191,7 @@ def suggest_cmd(
     strategy = config.strategy
     with Session(st.engine()) as session:
         if idea is not None:
-            found = get_idea(session, idea)
+            found = get_idea(session, idea, scope=scope_of(config))
             keywords = [k for a in found.focus_areas or [] if a in strategy.focus_areas
                         for k in strategy.focus_areas[a].keywords]
             result = suggest_for_idea(session, found, keywords, home_country=strategy.home_country, top=top)

@@ -7,6 +7,10 @@
   only the most urgent due reminder is sent, so an application created five days before its deadline
   gets the 2-day reminder later and not three at once (``reminder:APP:DEADLINE:DAYS``).
 
+The last two concern applications, which belong to a strategy through their idea: with ``scope`` (a
+config folder: the strategy whose channel the alerts go to) only that strategy's applications and the
+shared ones (ideas without a strategy) count, so another cluster's bids never reach this channel.
+
 Calls and changes from before ``since`` (the notification baseline written on the first run after
 install) count as seen. Reading is :func:`collect_alerts`; the message text is built by pure functions.
 """
@@ -21,6 +25,7 @@ from sqlmodel import Session, select
 
 from pipeline.calls import ACTIVE, effective_status, next_deadline
 from pipeline.config import Strategy
+from pipeline.ideas import visible
 from pipeline.models import Application, Call, CallChange, Idea, Score, Verdict
 from pipeline.notify.delivery import Outgoing
 from pipeline.notify.digest import (
@@ -40,11 +45,11 @@ GONE_STATUSES = ("withdrawn", "removed")
 
 
 def collect_alerts(session: Session, strategy: Strategy, channel: str, reminder_days: Sequence[int],
-                   now: datetime, since: datetime) -> list[Outgoing]:
+                   now: datetime, since: datetime, *, scope: str | None = None) -> list[Outgoing]:
     """Every alert due now (already-sent ones included; the delivery log skips their keys)."""
     return [*new_call_alerts(session, strategy, channel, now, since),
-            *change_alerts(session, channel, now, since),
-            *reminders(session, channel, reminder_days, now)]
+            *change_alerts(session, channel, now, since, scope=scope),
+            *reminders(session, channel, reminder_days, now, scope=scope)]
 
 
 def new_call_alerts(session: Session, strategy: Strategy, channel: str, now: datetime,
@@ -74,10 +79,11 @@ def new_call_alerts(session: Session, strategy: Strategy, channel: str, now: dat
     return alerts
 
 
-def change_alerts(session: Session, channel: str, now: datetime, since: datetime) -> list[Outgoing]:
+def change_alerts(session: Session, channel: str, now: datetime, since: datetime, *,
+                  scope: str | None = None) -> list[Outgoing]:
     followers: dict[int, list[tuple[Application, Idea | None]]] = {}
-    for app, idea in session.exec(select(Application, Idea).join(Idea, Idea.id == Application.idea_id,
-                                                                 isouter=True)):
+    for app, idea in session.exec(visible(select(Application, Idea).join(
+            Idea, Idea.id == Application.idea_id, isouter=True), scope)):
         followers.setdefault(app.call_id, []).append((app, idea))
     if not followers:
         return []
@@ -97,14 +103,15 @@ def change_alerts(session: Session, channel: str, now: datetime, since: datetime
     return alerts
 
 
-def reminders(session: Session, channel: str, reminder_days: Sequence[int], now: datetime) -> list[Outgoing]:
+def reminders(session: Session, channel: str, reminder_days: Sequence[int], now: datetime, *,
+              scope: str | None = None) -> list[Outgoing]:
     if not reminder_days:
         return []
     alerts = []
-    rows = session.exec(select(Application, Call, Idea).join(Call, Call.id == Application.call_id)
-                        .join(Idea, Idea.id == Application.idea_id, isouter=True)
-                        .where(Application.status.not_in(DONE_APPLICATION_STATUSES))  # type: ignore[attr-defined]
-                        .order_by(Application.id)).all()
+    rows = session.exec(visible(select(Application, Call, Idea).join(Call, Call.id == Application.call_id)
+                                .join(Idea, Idea.id == Application.idea_id, isouter=True)
+                                .where(Application.status.not_in(DONE_APPLICATION_STATUSES)),  # type: ignore[attr-defined]
+                                scope).order_by(Application.id)).all()
     for app, call, idea in rows:
         deadline = next_deadline(call, now)
         if deadline is None:

@@ -6,6 +6,9 @@
 50 blocks per message (a longer digest continues in a second message), at most 3,000 characters per
 section text (lines are packed into several sections; a longer list ends with "N more").
 Every piece of scraped text goes through :mod:`pipeline.notify.escape`.
+
+"Our applications" are the strategy's own with ``scope`` (a config folder: applications of its ideas
+and of the shared ones, see :mod:`pipeline.ideas`), every application without.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from sqlmodel import Session, select
 from pipeline.calls import ACTIVE, effective_status, next_deadline
 from pipeline.clock import BRUSSELS, as_utc
 from pipeline.config import DigestChannel, Strategy
+from pipeline.ideas import visible
 from pipeline.models import Application, ApplicationEvent, Call, CallChange, Idea, Score, Verdict
 from pipeline.notify.escape import clean, escape, link, truncate
 
@@ -118,7 +122,7 @@ class DigestData:
 # --- reading the rows ----------------------------------------------------------------------------
 
 def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel, now: datetime,
-                   since: datetime) -> DigestData:
+                   since: datetime, *, scope: str | None = None) -> DigestData:
     """The channel's digest content for the period ``since``..``now``."""
     areas = list(channel.focus_areas or strategy.focus_areas)
     best: dict[int, Score] = {}
@@ -157,7 +161,10 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
             new=as_utc(call.first_seen) > since))  # type: ignore[operator]
     new_count = sum(1 for cid in eligible if as_utc(calls[cid].first_seen) > since)  # type: ignore[operator]
 
-    applications = session.exec(select(Application)).all()
+    query = select(Application)
+    if scope is not None:
+        query = visible(query.join(Idea, Idea.id == Application.idea_id), scope).order_by(Application.id)
+    applications = session.exec(query).all()
     followed = {a.call_id for a in applications} | {t.call_id for t in top}
     return DigestData(
         channel=channel.channel, organisation=strategy.organisation, period_start=since, period_end=now,

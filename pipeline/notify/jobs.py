@@ -5,7 +5,9 @@ messages (status ``terminal``) and the CLI prints them. With ``dry_run`` nothing
 
 Both cover every strategy of the config, each with its own channels and Slack settings. When the
 strategies come from a folder, every delivery key starts with ``<strategy>:`` so that two clusters
-alerted about the same call, or sharing a channel, each get their message once.
+alerted about the same call, or sharing a channel, each get their message once, and a strategy's
+application reminders, followed-call changes and digest "our applications" cover only its own
+applications (those of its ideas, and of shared ideas without a strategy: see pipeline.ideas).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlmodel import Session, select
 
 from pipeline.config import DigestChannel, LoadedConfig, Schedule, Strategy
 from pipeline.errors import ValidationError
+from pipeline.ideas import scope_of
 from pipeline.models import SlackDelivery
 from pipeline.notify.alerts import collect_alerts
 from pipeline.notify.delivery import (
@@ -110,13 +113,14 @@ def send_digests(engine: Engine, loaded_config: LoadedConfig, now: datetime, *, 
     outcomes: list[Outcome] = []
     for strategy, channels in digest_targets(loaded_config, channel):
         outcomes += _strategy_digests(engine, strategy, channels, loaded_config.key_prefix(strategy), now,
-                                      dry_run=dry_run, environ=environ, pacer=pacer)
+                                      dry_run=dry_run, environ=environ, pacer=pacer,
+                                      scope=scope_of(loaded_config.select(strategy.name)))
     return outcomes
 
 
 def _strategy_digests(engine: Engine, strategy: Strategy, channels: list[DigestChannel], prefix: str,
                       now: datetime, *, dry_run: bool, environ: Mapping[str, str],
-                      pacer: Pacer | None) -> list[Outcome]:
+                      pacer: Pacer | None, scope: str | None = None) -> list[Outcome]:
     sender = None if dry_run else make_sender(strategy.slack, environ)
     if sender is not None:
         baseline(engine, now)
@@ -130,7 +134,7 @@ def _strategy_digests(engine: Engine, strategy: Strategy, channels: list[DigestC
         else:
             with Session(engine) as session:
                 since = period_start(session, item, now, prefix)
-                data = collect_digest(session, strategy, item, now, since)
+                data = collect_digest(session, strategy, item, now, since, scope=scope)
             messages = build_digest(data)
             stamp = now.strftime("%Y%m%dT%H%M")
             outgoing = [Outgoing(f"{prefix}digest:{item.channel}:{stamp}:{n}/{len(messages)}", "digest", m)
@@ -156,12 +160,14 @@ def send_alerts(engine: Engine, loaded_config: LoadedConfig, now: datetime, *, d
     outcomes: list[Outcome] = []
     for strategy in configured:
         outcomes += _strategy_alerts(engine, strategy, loaded_config.key_prefix(strategy), now,
-                                     dry_run=dry_run, environ=environ, pacer=pacer)
+                                     dry_run=dry_run, environ=environ, pacer=pacer,
+                                     scope=scope_of(loaded_config.select(strategy.name)))
     return outcomes
 
 
 def _strategy_alerts(engine: Engine, strategy: Strategy, prefix: str, now: datetime, *, dry_run: bool,
-                     environ: Mapping[str, str], pacer: Pacer | None) -> list[Outcome]:
+                     environ: Mapping[str, str], pacer: Pacer | None,
+                     scope: str | None = None) -> list[Outcome]:
     config = strategy.slack.alerts
     assert config is not None
     sender = None if dry_run else make_sender(strategy.slack, environ)
@@ -169,7 +175,8 @@ def _strategy_alerts(engine: Engine, strategy: Strategy, prefix: str, now: datet
         _no_slack(strategy)
     since, _created = baseline(engine, now, create=sender is not None)
     with Session(engine) as session:
-        alerts = collect_alerts(session, strategy, config.channel, config.reminder_days, now, since)
+        alerts = collect_alerts(session, strategy, config.channel, config.reminder_days, now, since,
+                                scope=scope)
         if prefix:
             # sent before the strategy moved into a folder: the same key without prefix, same channel
             before = _sent_to(session, [a.key for a in alerts], config.channel)

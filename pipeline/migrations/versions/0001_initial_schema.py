@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:59:04.516634
+Create Date: 2026-11-23 12:31:03.529288
 """
 
 from alembic import op
@@ -75,6 +75,7 @@ def upgrade() -> None:
 
     op.create_table('idea',
     sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('strategy', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('description', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('owner', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
@@ -85,6 +86,9 @@ def upgrade() -> None:
     sa.Column('updated_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+    with op.batch_alter_table('idea', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_idea_strategy'), ['strategy'], unique=False)
+
     op.create_table('partner',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('organisation', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -316,6 +320,9 @@ def downgrade() -> None:
 
     op.drop_table('scoring_model')
     op.drop_table('partner')
+    with op.batch_alter_table('idea', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_idea_strategy'))
+
     op.drop_table('idea')
     with op.batch_alter_table('fetch_run', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_fetch_run_source'))
