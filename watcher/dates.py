@@ -62,7 +62,10 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
 
     if not text or not re.search(r"\d{4}", text):
         return []
-    found = search_dates(text, languages=list(languages), settings=_settings()) or []
+    try:
+        found = search_dates(text, languages=list(languages), settings=_settings()) or []
+    except OverflowError:  # a date near year 1 or 9999 shifted across a time zone (dateparser#685,
+        return []          # #1194): the text's dates are unknown rather than a crash
     out: list[FoundDate] = []
     cursor = 0
     for matched, value in found:
@@ -82,8 +85,11 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
         if not has_time:  # an opening without a time opens at the start of the day
             value = datetime.combine(value.date(), time(0, 0) if kind == "opening" else ASSUMED_TIME,
                                      tzinfo=BRUSSELS)
-        out.append(FoundDate(text=matched.strip(), at=value.astimezone(UTC), kind=kind,
-                             time_assumed=not has_time))
+        try:
+            at = value.astimezone(UTC)
+        except OverflowError:  # outside the years a datetime holds once in UTC
+            continue
+        out.append(FoundDate(text=matched.strip(), at=at, kind=kind, time_assumed=not has_time))
     return out
 
 

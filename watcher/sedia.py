@@ -12,6 +12,7 @@ calls (type 8) share their parent topic's identifier.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -53,10 +54,45 @@ class SediaPage:
     skipped: list[str] = field(default_factory=list)  # results that could not be read, and why
 
 
+# a surrogate escaped in JSON ("\ud800"), encoded in the bytes (json.loads reads bytes with
+# "surrogatepass"), or already in the text
+_SURROGATE_TEXT = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
+_SURROGATE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+
+
+def _no_lone_surrogates(value: Any, raw: str | bytes) -> Any:
+    """``value`` (decoded from ``raw``) with lone UTF-16 surrogates, which JSON allows but UTF-8 and
+    the database cannot store, replaced by U+FFFD; pairs stay the characters they encode."""
+    found = _SURROGATE_BYTES.search(raw) if isinstance(raw, bytes) else _SURROGATE_TEXT.search(raw)
+    if not found:
+        return value
+
+    def clean(text: str) -> str:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+    if isinstance(value, str):
+        return clean(value)
+    stack = [value]
+    while stack:  # iterative: the document may be nested as deep as the JSON decoder allows
+        node = stack.pop()
+        pairs = list(node.items()) if isinstance(node, dict) else list(enumerate(node)) \
+            if isinstance(node, list) else []
+        for key, item in pairs:
+            if isinstance(item, str):
+                node[key] = clean(item)
+            elif isinstance(item, (dict, list)):
+                stack.append(item)
+    return value
+
+
+def _loads(text: str | bytes) -> Any:
+    return _no_lone_surrogates(json.loads(text), text)
+
+
 def load_page(body: bytes | str, *, source: str, page: str) -> dict[str, Any]:
     """The JSON of one search page; ParseError naming the source and the page when malformed."""
     try:
-        data = json.loads(body)
+        data = _loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ParseError(source, f"{page} is not valid JSON ({shorten(str(exc), 120)}); the API answered "
                                  "something unexpected, try again later") from None
@@ -103,7 +139,7 @@ def json_field(meta: Mapping[str, Any], key: str) -> Any:
     if text is None:
         return None
     try:
-        return json.loads(text)
+        return _loads(text)
     except (ValueError, RecursionError):
         return None
 
@@ -113,7 +149,7 @@ def keywords_of(meta: Mapping[str, Any]) -> list[str]:
     raw = values(meta, "keywords")
     if len(raw) == 1 and raw[0].lstrip().startswith("["):
         try:
-            decoded = json.loads(raw[0])
+            decoded = _loads(raw[0])
             raw = [str(v) for v in decoded] if isinstance(decoded, list) else raw
         except (ValueError, RecursionError):
             pass
@@ -183,7 +219,7 @@ def budget_entries(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
     out = []
     for match in _ENTRY_START.finditer(text):
         try:
-            entry, _ = decoder.raw_decode(text, match.start())
+            entry = _no_lone_surrogates(decoder.raw_decode(text, match.start())[0], text)
         except (ValueError, RecursionError):
             entry = _salvage_entry(text[match.start():])
         if isinstance(entry, dict):
@@ -194,7 +230,7 @@ def budget_entries(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
 def _salvage_entry(fragment: str) -> dict[str, Any]:
     action = _ENTRY_START.match(fragment)
     try:
-        name = json.loads(f'"{action.group(1)}"') if action else ""
+        name = _loads(f'"{action.group(1)}"') if action else ""
     except ValueError:  # an invalid escape: keep the text as it is
         name = action.group(1) if action else ""
     entry: dict[str, Any] = {"action": name}
@@ -205,7 +241,7 @@ def _salvage_entry(fragment: str) -> dict[str, Any]:
     years = re.search(r'"budgetYearMap":(\{[^{}]*\})', fragment)
     if years:
         try:
-            entry["budgetYearMap"] = json.loads(years.group(1))
+            entry["budgetYearMap"] = _loads(years.group(1))
         except ValueError:
             pass
     return entry
@@ -229,10 +265,12 @@ def topic_budget(identifier: str | None, entries: list[dict[str, Any]], type_of_
 
 
 def _number(value: Any) -> float | None:
+    """A finite number, or None (absent, not a number, or "1e999" / NaN: not an amount)."""
     try:
-        return float(value) if value is not None and str(value).strip() != "" else None
-    except (TypeError, ValueError):
+        number = float(value) if value is not None and str(value).strip() != "" else None
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _budget_fields(entry: dict[str, Any] | None) -> dict[str, Any]:
@@ -243,7 +281,7 @@ def _budget_fields(entry: dict[str, Any] | None) -> dict[str, Any]:
     grants = _number(entry.get("expectedGrants"))
     return {
         # one topic's budget over its years; the call's other topics are never added
-        "budget": sum(amounts) if amounts else None,
+        "budget": _number(sum(amounts)) if amounts else None,  # None if the sum overflows
         "expected_grants": int(grants) if grants is not None else None,
         "min_contribution": _number(entry.get("minContribution")),
         "max_contribution": _number(entry.get("maxContribution")),

@@ -63,7 +63,10 @@ def strip_tags(text: str) -> str:
 
 def _when(entry: Any) -> datetime | None:
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
-    return datetime(*parsed[:6], tzinfo=UTC) if parsed else None
+    try:
+        return datetime(*parsed[:6], tzinfo=UTC) if parsed else None
+    except (ValueError, OverflowError, TypeError):  # feedparser reads "0000-00-00" as year -1
+        return None
 
 
 def is_call_announcement(text: str, phrases: list[str]) -> bool:
