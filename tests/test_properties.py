@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,25 +20,37 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipeline.config import IcalSource
 from pipeline.errors import ParseError, SourceError
 from tests.conftest import FIXTURES, SAMPLES
 from tests.hostile import (
+    CET_DATES,
     EXAMPLES,
+    EXTREME_MOMENTS,
     GARBAGE,
     HUGE,
     NESTED,
+    NUMBER_TEXT,
+    NUMBERS,
+    SEDIA_MOMENTS,
     decode,
     mutated_bytes,
     mutated_html,
     mutated_json,
     own_errors_only,
 )
+from tests.localserver import Reply
 from watcher.euro_access_parse import CallDetail, ListingPage, parse_detail, parse_listing
+from watcher.http import make_client
 from watcher.records import STATUSES, CallRecord
+from watcher.runner import run_source
 from watcher.sedia import SediaPage, load_page, parse_page
 from watcher.sources.feed import parse_feed
-from watcher.sources.ical import parse_calendar
+from watcher.sources.ical import IcalAdapter, parse_calendar
 
+# garbage looks like a file name to BeautifulSoup, and feedparser warns about its own date mapping
+pytestmark = pytest.mark.filterwarnings("ignore::bs4.MarkupResemblesLocatorWarning",
+                                        "ignore::DeprecationWarning:feedparser")
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 FEW = settings(SETTINGS, max_examples=max(1, EXAMPLES // 3))  # slow parsers: dateparser, huge HTML
@@ -141,6 +154,41 @@ def test_sedia_arbitrary_json(document: Any) -> None:
 @given(st.lists(st.sampled_from(RESULTS), min_size=1, max_size=3).flatmap(
     lambda results: mutated_json({**ENVELOPE, "results": results}, max_mutations=5)))
 def test_sedia_mutated_real_results(page: Any) -> None:
+    check_sedia(json.dumps(page))
+
+
+def _with_numbers(draw: Any, node: Any) -> Any:
+    """``node`` with each number (and numeric string) replaced, at random, by a hostile one."""
+    if isinstance(node, dict):
+        return {k: _with_numbers(draw, v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_with_numbers(draw, v) for v in node]
+    numeric = isinstance(node, (int, float)) and not isinstance(node, bool) or \
+        isinstance(node, str) and node.strip().lstrip("-").replace(".", "", 1).isdigit()
+    return draw(NUMBERS | NUMBER_TEXT) if numeric and draw(st.booleans()) else node
+
+
+@st.composite
+def hostile_budgets(draw: Any) -> dict[str, Any]:
+    """A real result whose budget overview and actions (JSON in strings) carry hostile numbers:
+    infinities, NaN, "1e999", 2**80, negatives, empty strings."""
+    result = json.loads(json.dumps(draw(st.sampled_from(BUDGETED))))
+    for key in ("budgetOverview", "actions"):
+        text = (result["metadata"].get(key) or [""])[0]
+        try:
+            inner = json.loads(text)
+        except ValueError:
+            continue
+        result["metadata"][key] = [json.dumps(_with_numbers(draw, inner))]
+    return {**ENVELOPE, "results": [result]}
+
+
+BUDGETED = [r for r in RESULTS if "budgetOverview" in (r.get("metadata") or {})]
+
+
+@SETTINGS
+@given(hostile_budgets())
+def test_sedia_hostile_budget_numbers(page: dict[str, Any]) -> None:
     check_sedia(json.dumps(page))
 
 
@@ -248,6 +296,29 @@ def test_feed_mutated_real_feed(content: bytes) -> None:
     check_feed(content)
 
 
+_PUB_DATE = re.compile(rb"<pubDate>[^<]*</pubDate>")
+_DESCRIPTION = re.compile(rb"<description><!\[CDATA\[")
+HOSTILE_DATES = st.one_of(CET_DATES, SEDIA_MOMENTS, EXTREME_MOMENTS, st.sampled_from([
+    "Frist: 0001-01-01", "deadline 31 December 9999, 23:59", "0000-00-00", "9999-99-99T99:99:99Z",
+    "until 1 January 1 00:00 UTC+14",
+    "Mon, 01 Jan 0000 00:00:00 +0000", "Sat, 31 Dec 9999 23:59:59 -1400", "Thu, 30 Feb 2025 10:00:00 GMT",
+    "deadline 123456789 days", "opens in 99999999 weeks", "bis 31. Dezember 9999, 23:59 Uhr"]))
+
+
+@st.composite
+def feed_with_hostile_dates(draw: Any) -> bytes:
+    """The real feed with publication dates and dates in the item text replaced by hostile ones."""
+    data = _PUB_DATE.sub(lambda m: b"<pubDate>" + draw(HOSTILE_DATES).encode() + b"</pubDate>", FEED)
+    return _DESCRIPTION.sub(
+        lambda m: m.group(0) + b"Call for proposals, deadline " + draw(HOSTILE_DATES).encode() + b". ", data)
+
+
+@FEW
+@given(feed_with_hostile_dates())
+def test_feed_hostile_dates(content: bytes) -> None:
+    check_feed(content)
+
+
 # --- iCalendar -----------------------------------------------------------------------------------
 
 _ICAL_VALUES = st.sampled_from([
@@ -298,3 +369,26 @@ def test_ical_arbitrary_input(content: bytes | str) -> None:
 def test_ical_mutated_real_export(content: bytes) -> None:
     check_calendar(content)
     check_calendar(decode(content))  # as the adapter passes it: decoded text
+
+
+def test_ical_unreadable_event_is_left_out_and_the_run_incomplete(server, engine) -> None:  # type: ignore[no-untyped-def]
+    """What the properties found, pinned: a DTEND before year 1 (all-day, exclusive) or given twice
+    cannot be read; the event is left out, the others kept, and the run is not complete, so the event
+    is not marked removed."""
+    broken = ICS.replace(b"DTEND;VALUE=DATE:20261016", b"DTEND;VALUE=DATE:00010101", 1).replace(
+        b"DTEND;TZID=Europe/Oslo:20240606T120000",
+        b"DTEND;TZID=Europe/Oslo:20240606T120000\r\nDTEND;TZID=Europe/Oslo:20240607T120000", 1)
+    skipped: list[str] = []
+    records = parse_calendar(broken, source="interreg_no", now=NOW, skipped=skipped)
+    assert [r.external_id for r in records] == ["21544-1768208400-1776383940@interreg.no",
+                                                "21601-1770026400-1777986000@interreg.no"]
+    assert skipped == ["event 18098-1710921600-1717675200@interreg.no: DTEND appears 2 times",
+                       "event 21633-1789430400-1792108799@interreg.no: DTEND 0001-01-01 is outside the "
+                       "dates fundradar can store"]
+    server.route("GET", "/cal.ics", lambda request: Reply(200, broken, {"Content-Type": "text/calendar"}))
+    with make_client(retries=0) as client:
+        result = run_source(engine, IcalAdapter("interreg_no", IcalSource(type="ical", url=server.url(
+            "/cal.ics"))), client, NOW)
+    assert (result.outcome, result.complete, result.seen) == ("ok", False, 2)
+    assert result.error == ("2 event(s) could not be read (first: event "
+                            "18098-1710921600-1717675200@interreg.no: DTEND appears 2 times)")
