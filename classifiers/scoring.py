@@ -1,20 +1,33 @@
 """Incremental scoring: new and changed calls get Score rows per focus area, every call a Verdict.
 
-``score_pending(engine, loaded_config, now)``:
+``score_pending(engine, loaded_config, now)`` scores one strategy; ``score_strategies(engine, configs,
+now)`` several, sharing one read of the texts and one corpus model (:mod:`classifiers.corpus`).
 
-* A call needs scoring when it has no scores yet, when its title or text changed (``Score.call_hash``)
-  or when the scores come from an older model (``Score.model_version``).
-* The TF-IDF vocabulary and the focus areas' query vectors are kept in the ``scoring_model`` table
-  (one row per strategy): new calls are scored with the stored idf weights and queries, so their scores
-  are on the same scale as the old ones without refitting. A table rather than a pickle under data/:
-  it lives in the same database (SQLite or PostgreSQL) and transaction as the scores, and it holds data
-  (terms, idf, query weights), never code.
-* The model is refitted, and every call rescored, when there is none yet, when ``full`` is asked
-  (``fundradar score --all``), when the focus areas or the marks changed, or when the calls scored
-  since the last fit exceed :data:`REFIT_FRACTION` (10 %) of the corpus the model was fitted on; by then
-  idf weights and pseudo-relevance feedback may have drifted noticeably.
-* Verdicts (rules and priority) are recomputed for every call on each run: the weeks to a deadline
-  depend on ``now``. All writes happen in one transaction.
+* **Which calls need scoring** is decided from light columns only. A strategy's Verdict row of a call
+  records what its scores were computed from: ``call_hash`` (title and text), the call's
+  ``content_hash`` at the time and the strategy's ``model_version``. A call whose content hash and the
+  model version are unchanged is up to date without reading its text. Title and text are read only for
+  calls that are new, whose content hash changed (the watcher sets a new one whenever a tracked field,
+  title and text included, changes; an ORM edit of title or text clears it, see :mod:`pipeline.models`)
+  or whose content hash is empty; of those, a call whose title and text hash is unchanged keeps its
+  scores (only its marker is updated).
+* **Models.** The TF-IDF vocabulary, idf weights and LSA space form the corpus model, fitted without
+  labels once for every strategy (``corpus_model`` table); each strategy keeps its focus areas' query
+  vectors and its few extra phrase columns (``scoring_model``). New calls are scored with the stored
+  weights and queries, on the same scale as the old ones, without refitting. Tables rather than pickles:
+  they live in the same database and transaction as the scores, and hold data, never code.
+* **Refits.** The corpus model is refitted, and every call rescored, when there is none, when ``full``
+  is asked (``fundradar score --all``; once per run however many strategies), or when the calls new or
+  changed since its fit exceed :data:`REFIT_FRACTION` (10 %) of the calls it was fitted on (idf weights
+  and the latent space may have drifted by then). A strategy's queries are rebuilt and every call
+  rescored for it, on the stored corpus model, when it has none yet, when its focus areas or marks
+  changed, or when the corpus model was refitted since.
+* **Scores below the floor are not stored.** A Score row is kept when the score is at least
+  :data:`SCORE_FLOOR` or the call is excluded from the area (the row names the exclude phrase); no row
+  means "below the floor". The call's exact best score is kept on its Verdict (the priority uses it).
+* **Verdicts** (rules and priority) are recomputed for every call on each run from light columns (the
+  weeks to a deadline depend on ``now``); only rows whose outcome, priority or marker changed are
+  written, in bulk. Each strategy's writes happen in one transaction.
 """
 
 from __future__ import annotations
@@ -22,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -33,17 +46,19 @@ from scipy import sparse
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from classifiers.bulk import insert_rows, update_by_id
+from classifiers.corpus import METHOD, Corpus, extend, extras_from_bytes, extras_to_bytes, text_hash
 from classifiers.feedback import load_marks, marks_by_area, marks_signature
 from classifiers.funding import FundingRules
 from classifiers.matcher import (
     EXPLAIN_TERMS,
     Document,
+    Projection,
     Query,
     TfidfModel,
     excluded_rows,
     expanded_query,
     focus_area_query,
-    prepare,
     project,
     query_features,
     score_rows,
@@ -51,11 +66,19 @@ from classifiers.matcher import (
 from classifiers.rules import evaluate_call
 from pipeline.config import LoadedConfig
 from pipeline.db import session_scope
-from pipeline.models import Call, Score, ScoringModel, Verdict
+from pipeline.models import Call, CorpusModel, Score, ScoringModel, Verdict
 
 log = logging.getLogger("fundradar.scoring")
 
 REFIT_FRACTION = 0.10
+SCORE_FLOOR = 0.05  # scores below it are not stored (see the module's doc)
+SCORE_BLOCK = 2000  # calls scored together against every focus area before their rows are written
+READ_CHUNK = 500
+# what the rules read (classifiers.rules.evaluate_call) and the up-to-date check: never title or text
+LIGHT_COLUMNS = (Call.id, Call.content_hash, Call.programme, Call.topic_id, Call.type_of_action,
+                 Call.funding_rate, Call.max_contribution, Call.deadline, Call.deadlines)
+MARKER = ("call_hash", "content_hash", "model_version", "best_score")
+VERDICT = ("passed", "outcomes", "success_rate", "funding_rate", "expected_value", "priority", *MARKER)
 
 
 @dataclass
@@ -75,10 +98,7 @@ class ScoringResult:
 
 def call_hash(call: Call) -> str:
     """What the scores depend on: the title and the text."""
-    return hashlib.sha1(f"{call.title}\x00{call.text}".encode()).hexdigest()[:16]
-
-
-METHOD = "tfidf+lsa100"  # part of the model's identity: a new scoring method refits stored models
+    return text_hash(call.title, call.text)
 
 
 def _queries_hash(queries: Sequence[Query], marks_sig: str) -> str:
@@ -99,150 +119,173 @@ def _vector_from_json(weights: dict[str, float], model: TfidfModel) -> Any:
                              shape=(1, len(model.vocabulary)))
 
 
-SCORE_BLOCK = 2000  # calls scored together against every focus area before their rows are written
+def _rows_of(projection: Projection, rows: Any) -> Projection:
+    return Projection(projection.words[rows], projection.latent[rows], projection.norms[rows])
 
 
 def _score_rows(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Query],
                 documents: Sequence[Document], matrix: Any, names: np.ndarray,
-                excluded: Sequence[dict[int, str]], strategy: str, hashes: dict[int, str],
-                version: str, now: datetime, block: int = SCORE_BLOCK) -> Iterator[dict[str, Any]]:
-    """The Score rows of ``documents`` for every focus area, generated call by call.
+                excluded: Sequence[dict[int, str]], strategy: str, now: datetime, best: dict[int, float],
+                projection: Projection | None = None, block: int = SCORE_BLOCK) -> Iterator[dict[str, Any]]:
+    """The Score rows worth storing of ``documents`` for every focus area, call by call; ``best``
+    receives each call's best score (an excluded area counts 0).
 
-    Blocks of ``block`` calls are scored against each area's vector, then written in call
-    order: each call's row in the call table is then looked up (foreign key) once per block instead of
-    once per area pass over the whole table, and memory holds one block's explanations only."""
+    Blocks of ``block`` calls are scored against each area's vector, then written in call order (each
+    call's row looked up once per block for the foreign key; memory holds one block's explanations).
+    Explanations are computed only for the scores kept (at least :data:`SCORE_FLOOR`). ``projection``
+    is the LSA projection of ``matrix``'s rows when already computed."""
     for start in range(0, len(documents), block):
         rows = matrix[start:start + block]
-        projection = project(model, rows)
+        window = slice(start, start + block)
+        part = project(model, rows) if projection is None else _rows_of(projection, window)
         results = []
-        for vector in vectors:
-            scores, terms = score_rows(vector, rows, names, EXPLAIN_TERMS, model=model, projection=projection)
-            results.append((np.round(scores.astype(np.float64), 6).tolist(), terms))
+        for vector, area_excluded in zip(vectors, excluded, strict=True):
+            scores, _ = score_rows(vector, rows, names, 0, model=model, projection=part)
+            rounded = np.round(scores.astype(np.float64), 6)
+            kept = [i for i in np.flatnonzero(rounded >= SCORE_FLOOR).tolist()
+                    if start + i not in area_excluded]
+            terms: dict[int, list[tuple[str, float]]] = {}
+            if kept:
+                sub = None if part is None else _rows_of(part, kept)
+                _, found = score_rows(vector, rows[kept], names, EXPLAIN_TERMS, model=model, projection=sub)
+                terms = dict(zip(kept, found, strict=True))
+            results.append((rounded.tolist(), terms))
         for offset, document in enumerate(documents[start:start + block]):
-            index = start + offset
-            call_hash = hashes[document.call_id]
+            index, top = start + offset, None
             for query, area_excluded, (scores, terms) in zip(queries, excluded, results, strict=True):
                 phrase = area_excluded.get(index)
                 if phrase is not None:
                     score, explanation = 0.0, [{"term": phrase, "weight": 0.0, "excluded": True}]
                 else:
                     score = scores[offset]
-                    explanation = [{"term": t, "weight": w} for t, w in terms[offset]] if score > 0 else []
+                    if offset not in terms:
+                        top = score if top is None else max(top, score)
+                        continue
+                    explanation = [{"term": t, "weight": w} for t, w in terms[offset]]
+                top = score if top is None else max(top, score)
                 yield {"call_id": document.call_id, "strategy": strategy, "focus_area": query.name,
-                       "score": score, "explanation": explanation, "call_hash": call_hash,
-                       "model_version": version, "computed_at": now}
+                       "score": score, "explanation": explanation, "computed_at": now}
+            if top is not None:
+                best[document.call_id] = top
 
 
-INSERT_CHUNK = 5000
-
-
-def _batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _insert(session: Session, table: Any, rows: Iterable[dict[str, Any]], chunk: int = INSERT_CHUNK) -> None:
-    """Insert ``rows`` (dicts with the same keys) in chunks of ``chunk``: memory stays bounded however
-    many rows are generated.
-
-    On SQLite the rows go to the driver's ``executemany`` as tuples, each value converted by its
-    column type's own bind processor (JSON, UTC time), a converted value reused while the same object
-    repeats (the run's time): SQLAlchemy's per-row statement bookkeeping was most of the time of a
-    full rescore. Other databases get SQLAlchemy's executemany (on PostgreSQL already batched as
-    multi-row VALUES)."""
-    connection = session.connection()
-    dialect = connection.dialect
-    if dialect.name != "sqlite":
-        for batch in _batches(rows, chunk):
-            connection.execute(sa.insert(table), batch)
-        return
-    statement, keys, convert = "", [], []
-    for batch in _batches(rows, chunk):
-        if not statement:
-            compiled = sa.insert(table).compile(dialect=dialect, column_keys=list(batch[0]))
-            statement, keys = str(compiled), list(compiled.positiontup or [])
-            convert = [_cached(table.c[key].type.bind_processor(dialect)) for key in keys]
-        connection.exec_driver_sql(statement, [tuple([f(row[k]) for k, f in zip(keys, convert, strict=True)])
-                                               for row in batch])
-
-
-def _cached(processor: Any) -> Any:
-    if processor is None:
-        return _same
-    last: list[Any] = [object(), None]
-
-    def convert(value: Any) -> Any:
-        if value is not last[0]:
-            last[0], last[1] = value, processor(value)
-        return last[1]
-
-    return convert
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-def score_pending(engine: Engine, loaded_config: LoadedConfig, now: datetime, *,
-                  full: bool = False, block: int = SCORE_BLOCK) -> ScoringResult:
-    """Score what needs scoring (see the module's doc), apply the rules to every call, store both.
-    ``block`` calls are scored together (memory grows with block × focus areas)."""
-    strategy = loaded_config.strategy
-    name = strategy.name
-    queries = [focus_area_query(area_name, area) for area_name, area in strategy.focus_areas.items()]
+def score_pending(engine: Engine, loaded_config: LoadedConfig, now: datetime, *, full: bool = False,
+                  block: int = SCORE_BLOCK, corpus: Corpus | None = None) -> ScoringResult:
+    """Score what needs scoring for one strategy (see the module's doc), apply the rules to every call,
+    store both. ``block`` calls are scored together (memory grows with block × focus areas); ``corpus``
+    shares texts and the corpus model with other strategies scored in the same run."""
+    corpus = Corpus() if corpus is None else corpus
     with session_scope(engine) as session:
-        calls = list(session.exec(select(Call).order_by(Call.id)))
-        hashes = {c.id: call_hash(c) for c in calls}
-        marks = load_marks(session, name)
-        queries_hash = _queries_hash(queries, marks_signature(marks))
-        stored = session.exec(select(ScoringModel).where(ScoringModel.strategy == name)).first()
-        existing: dict[int, tuple[str, str, int]] = {
-            cid: (h, v, n) for cid, h, v, n in session.execute(
-                sa.select(Score.call_id, sa.func.min(Score.call_hash), sa.func.min(Score.model_version),
-                          sa.func.count()).where(Score.strategy == name).group_by(Score.call_id))}
-        version = stored.version if stored else ""
-        pending = [c for c in calls if existing.get(c.id) != (hashes[c.id], version, len(queries))]
+        result = _score(session, loaded_config, now, corpus, full, block)
+    log.info("scored %d of %d calls for %s (%s)", result.scored_calls, result.total_calls, result.strategy,
+             result.reason)
+    return result
 
-        reason = ""
-        if full:
-            reason = "full rescore asked (--all)"
-        elif stored is None:
-            reason = "first fit"
-        elif stored.queries_hash != queries_hash:
-            reason = "focus areas or marks changed"
-        elif stored.drift + len(pending) > REFIT_FRACTION * max(stored.corpus_size, 1):
-            reason = f"more than {REFIT_FRACTION:.0%} of the calls new or changed since the last fit"
 
-        if reason and calls:
-            version = _refit(session, stored, calls, hashes, queries, queries_hash, marks, name, now, block)
-            scored, refitted = len(calls), True
-        elif pending and stored is not None:
-            _incremental(session, stored, pending, hashes, queries, name, now, block)
-            scored, refitted, reason = len(pending), False, "incremental"
+def score_strategies(engine: Engine, configs: Sequence[LoadedConfig], now: datetime, *, full: bool = False,
+                     block: int = SCORE_BLOCK) -> list[ScoringResult]:
+    """:func:`score_pending` for each strategy, the texts read and the corpus model fitted once."""
+    corpus = Corpus()
+    return [score_pending(engine, config, now, full=full, block=block, corpus=corpus) for config in configs]
+
+
+def _stale(marker: Any, content_hash: str, version: str) -> bool:
+    return (marker is None or marker.model_version != version or not content_hash
+            or marker.content_hash != content_hash)
+
+
+def _score(session: Session, loaded_config: LoadedConfig, now: datetime, corpus: Corpus, full: bool,
+           block: int) -> ScoringResult:
+    name = loaded_config.strategy.name
+    queries = [focus_area_query(area_name, area)
+               for area_name, area in loaded_config.strategy.focus_areas.items()]
+    light = session.execute(sa.select(*LIGHT_COLUMNS).order_by(Call.id)).all()
+    ids = [row.id for row in light]
+    markers = {row.call_id: row for row in session.execute(
+        sa.select(Verdict.id, Verdict.call_id, *(getattr(Verdict, k) for k in VERDICT))
+        .where(Verdict.strategy == name))}
+    marks = load_marks(session, name)
+    queries_hash = _queries_hash(queries, marks_signature(marks))
+    stored = session.exec(select(ScoringModel).where(ScoringModel.strategy == name)).first()
+    corpus_row = session.exec(select(CorpusModel)).first()
+    version = stored.version if stored else ""
+
+    reason, refit_corpus = "", corpus_row is None or (full and not corpus.refitted)
+    if full:
+        reason = "full rescore asked (--all)"
+    elif stored is None:
+        reason = "first fit"
+    elif stored.queries_hash != queries_hash:
+        reason = "focus areas or marks changed"
+    elif corpus_row is None or stored.corpus_version != corpus_row.version:
+        reason = "corpus model refitted"
+
+    pending: list[int] = []
+    checked: list[int] = []  # text read: new marker, scores kept when the text hash is unchanged
+    new_drift = 0
+    if not refit_corpus and not full:
+        checked = [row.id for row in light if _stale(markers.get(row.id), row.content_hash, version)]
+        corpus.read(session, checked)
+        changed = [i for i in checked
+                   if markers.get(i) is None or markers[i].call_hash != corpus.texts[i].call_hash]
+        changed_set = set(changed)
+        pending = [i for i in checked if i in changed_set or markers[i].model_version != version]
+        new_drift = _new_to_corpus(session, corpus, changed)
+        assert corpus_row is not None
+        if corpus_row.drift + new_drift > REFIT_FRACTION * max(corpus_row.corpus_size, 1):
+            reason = reason or (f"more than {REFIT_FRACTION:.0%} of the calls new or changed "
+                                "since the last fit")
+            refit_corpus = True
+
+    best: dict[int, float] = {}
+    if (reason or refit_corpus) and ids:
+        corpus.read(session, ids)
+        if refit_corpus:
+            corpus.fit(session, ids, now)
         else:
-            scored, refitted, reason = 0, False, "up to date" if calls else "no calls stored"
-        verdicts = _write_verdicts(session, calls, loaded_config, name, now)
-    log.info("scored %d of %d calls for %s (%s)", scored, len(calls), name, reason)
-    return ScoringResult(name, refitted, reason, scored, len(calls), len(queries), verdicts, version)
+            assert corpus_row is not None
+            corpus.use(corpus_row)
+            corpus_row.drift += new_drift
+            session.add(corpus_row)
+        version = _rebuild(session, corpus, stored, ids, queries, queries_hash, marks, name, now, block, best)
+        scored, refitted, checked = ids, True, ids
+    elif pending:
+        assert stored is not None and corpus_row is not None
+        corpus.use(corpus_row)
+        _incremental(session, corpus, stored, pending, queries, name, now, block, best)
+        corpus_row.drift += new_drift
+        session.add(corpus_row)
+        scored, refitted, reason = pending, False, "incremental"
+    else:
+        scored, refitted, reason = [], False, "up to date" if ids else "no calls stored"
+    verdicts = _write_verdicts(session, light, markers, best, corpus, set(checked), version, loaded_config,
+                               now)
+    return ScoringResult(name, refitted, reason, len(scored), len(ids), len(queries), verdicts, version)
 
 
-def _refit(session: Session, stored: ScoringModel | None, calls: list[Call], hashes: dict[int, str],
-           queries: list[Query], queries_hash: str, marks: list[Any], name: str, now: datetime,
-           block: int = SCORE_BLOCK) -> str:
-    documents = [prepare(c.id, c.title, c.text) for c in calls]  # type: ignore[arg-type]
+def _new_to_corpus(session: Session, corpus: Corpus, changed: list[int]) -> int:
+    """How many of ``changed`` (new or changed calls, texts read) no strategy has scored in their current
+    form yet: those are new to the corpus model (counted once, by the first strategy that scores them)."""
+    seen: set[tuple[int, str]] = set()
+    for start in range(0, len(changed), READ_CHUNK):
+        chunk = changed[start:start + READ_CHUNK]
+        seen.update((i, h) for i, h in session.execute(
+            sa.select(Verdict.call_id, Verdict.call_hash).distinct().where(Verdict.call_id.in_(chunk))))
+    return sum(1 for i in changed if (i, corpus.texts[i].call_hash) not in seen)
+
+
+def _rebuild(session: Session, corpus: Corpus, stored: ScoringModel | None, ids: list[int],
+             queries: list[Query], queries_hash: str, marks: list[Any], name: str, now: datetime,
+             block: int, best: dict[int, float]) -> str:
+    """Build the strategy's queries on the corpus model and rescore every call for it."""
     keep: set[str] = set().union(*(query_features(q) for q in queries)) if queries else set()
-    model, matrix = TfidfModel.fit(documents, keep=keep)
-    names = model.terms()
-    row_of = {d.call_id: i for i, d in enumerate(documents)}
+    extras = corpus.extra_phrases(keep, ids, corpus.size)
+    model, matrix = corpus.extended(extras, ids)
+    names = model.terms() if extras else corpus.names()
+    documents = corpus.documents(ids)
+    row_of = {call_id: i for i, call_id in enumerate(ids)}
     by_area = marks_by_area(marks, [q.name for q in queries])
-    corpus = ",".join(f"{c.id}:{hashes[c.id]}" for c in calls)
-    version = hashlib.sha1(f"{queries_hash}|{corpus}".encode()).hexdigest()[:12]
+    version = hashlib.sha1(f"{queries_hash}|{corpus.version}".encode()).hexdigest()[:12]
     query_json: dict[str, Any] = {}
     vectors, excluded = [], []
     for query in queries:
@@ -254,48 +297,64 @@ def _refit(session: Session, stored: ScoringModel | None, calls: list[Call], has
             irrelevant=[row_of[c] for c in sorted(area_marks.irrelevant) if c in row_of]))
         query_json[query.name] = _vector_to_json(vectors[-1], names)
     session.execute(sa.delete(Score).where(Score.strategy == name))
-    _insert(session, Score.__table__, _score_rows(model, vectors, queries, documents, matrix, names, excluded,
-                                                  name, hashes, version, now, block))
+    # the LSA score and explanation of a call do not depend on its row's length, so the corpus rows'
+    # projection serves every strategy, extra phrase columns or not
+    rows = _score_rows(model, vectors, queries, documents, matrix, names, excluded, name, now, best,
+                       corpus.projection(ids), block)
+    insert_rows(session, Score.__table__, rows)
     if stored is None:
         stored = ScoringModel(strategy=name, version=version, vocabulary=b"")
-    stored.version, stored.corpus_size, stored.drift = version, len(calls), 0
+    stored.version, stored.corpus_size, stored.drift = version, corpus.size, 0
     stored.queries_hash, stored.queries, stored.fitted_at = queries_hash, query_json, now
-    stored.vocabulary = model.to_bytes()
+    stored.vocabulary, stored.corpus_version = extras_to_bytes(extras), corpus.version
     session.add(stored)
     return version
 
 
-def _incremental(session: Session, stored: ScoringModel, pending: list[Call], hashes: dict[int, str],
-                 queries: list[Query], name: str, now: datetime, block: int = SCORE_BLOCK) -> None:
-    model = TfidfModel.from_bytes(stored.vocabulary)
-    names = model.terms()
-    documents = [prepare(c.id, c.title, c.text) for c in pending]  # type: ignore[arg-type]
+def _incremental(session: Session, corpus: Corpus, stored: ScoringModel, pending: list[int],
+                 queries: list[Query], name: str, now: datetime, block: int, best: dict[int, float]) -> None:
+    extras = extras_from_bytes(stored.vocabulary)
+    model = extend(corpus.model, extras)  # type: ignore[arg-type]
+    names = model.terms() if extras else corpus.names()
+    documents = corpus.documents(pending)
     matrix = model.transform_documents(documents)
-    ids = [c.id for c in pending]
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+    for start in range(0, len(pending), READ_CHUNK):
+        chunk = pending[start:start + READ_CHUNK]
         session.execute(sa.delete(Score).where(Score.strategy == name, Score.call_id.in_(chunk)))
     vectors = [_vector_from_json(stored.queries.get(query.name, {}), model) for query in queries]
     excluded = [excluded_rows(documents, query.exclude) for query in queries]
-    _insert(session, Score.__table__, _score_rows(model, vectors, queries, documents, matrix, names, excluded,
-                                                  name, hashes, stored.version, now, block))
+    insert_rows(session, Score.__table__, _score_rows(model, vectors, queries, documents, matrix, names,
+                                                      excluded, name, now, best, None, block))
     stored.drift += len(pending)
     session.add(stored)
 
 
-def _write_verdicts(session: Session, calls: list[Call], loaded_config: LoadedConfig, name: str,
+def _write_verdicts(session: Session, light: Sequence[Any], markers: dict[int, Any], best: dict[int, float],
+                    corpus: Corpus, checked: set[int], version: str, loaded_config: LoadedConfig,
                     now: datetime) -> int:
-    best = dict(session.execute(sa.select(Score.call_id, sa.func.max(Score.score))
-                                .where(Score.strategy == name).group_by(Score.call_id)).all())
+    """Every call's rules and priority from its light columns; only new and changed rows are written."""
+    name, strategy = loaded_config.strategy.name, loaded_config.strategy
     funding = FundingRules(loaded_config.funding_rules)
-    rows = []
-    for call in calls:
-        verdict = evaluate_call(call, loaded_config.strategy, funding, now, best_score=best.get(call.id))
-        rows.append({"call_id": call.id, "strategy": name, "passed": verdict.passed,
-                     "outcomes": [o.as_dict() for o in verdict.outcomes],
-                     "success_rate": verdict.success_rate, "funding_rate": verdict.funding_rate,
-                     "expected_value": verdict.expected_value, "priority": verdict.priority,
-                     "computed_at": now})
-    session.execute(sa.delete(Verdict).where(Verdict.strategy == name))
-    _insert(session, Verdict.__table__, rows)
-    return len(rows)
+    inserts, updates = [], []
+    for row in light:
+        old = markers.get(row.id)
+        if row.id in checked:
+            text = corpus.texts[row.id]
+            top = best[row.id] if row.id in best else (old.best_score if old is not None else None)
+            marker = {"call_hash": text.call_hash, "content_hash": text.content_hash,
+                      "model_version": version, "best_score": top}
+        elif old is not None:
+            marker = {key: getattr(old, key) for key in MARKER}
+        else:  # not scored (no focus areas or no model yet)
+            marker = {"call_hash": "", "content_hash": "", "model_version": version, "best_score": None}
+        verdict = evaluate_call(row, strategy, funding, now, best_score=marker["best_score"])
+        values = {"passed": verdict.passed, "outcomes": [o.as_dict() for o in verdict.outcomes],
+                  "success_rate": verdict.success_rate, "funding_rate": verdict.funding_rate,
+                  "expected_value": verdict.expected_value, "priority": verdict.priority, **marker}
+        if old is None:
+            inserts.append({"call_id": row.id, "strategy": name, **values, "computed_at": now})
+        elif any(getattr(old, key) != value for key, value in values.items()):
+            updates.append({"id": old.id, **values, "computed_at": now})
+    insert_rows(session, Verdict.__table__, inserts)
+    update_by_id(session, Verdict.__table__, updates)
+    return len(light)

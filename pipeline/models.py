@@ -100,6 +100,16 @@ class Call(SQLModel, table=True):
     removed_at: datetime | None = _dt(default=None)
 
 
+@sa.event.listens_for(Call, "before_update")
+def _text_edited(mapper: Any, connection: Any, call: Call) -> None:
+    """A title or text edited through the ORM without a new ``content_hash`` clears it: scoring then
+    reads that call's text to see whether it changed (the watcher always sets the hash itself)."""
+    state = sa.inspect(call)
+    edited = state.attrs.title.history.has_changes() or state.attrs.text.history.has_changes()
+    if edited and not state.attrs.content_hash.history.has_changes():
+        call.content_hash = ""
+
+
 class CallChange(SQLModel, table=True):
     __tablename__ = "call_change"
     id: int | None = Field(default=None, primary_key=True)
@@ -134,10 +144,8 @@ class Score(SQLModel, table=True):
     call_id: int = Field(foreign_key="call.id", index=True)
     strategy: str  # indexed first in ix_score_rank
     focus_area: str
-    score: float
+    score: float  # rows are kept only for scores >= classifiers.scoring.SCORE_FLOOR or exclusions
     explanation: list[dict[str, Any]] = _json(default_factory=list)  # [{"term", "weight"}]
-    call_hash: str = ""
-    model_version: str = ""
     computed_at: datetime = _dt()
 
 
@@ -154,6 +162,13 @@ class Verdict(SQLModel, table=True):
     funding_rate: float | None = None
     expected_value: float | None = None
     priority: float | None = None
+    # what the call's scores were computed from (classifiers.scoring): its title+text hash, its
+    # Call.content_hash at the time, and the strategy's model version; best_score is its best
+    # focus-area score (exact, also when every Score row is below the floor and not stored)
+    call_hash: str = ""
+    content_hash: str = ""
+    model_version: str = ""
+    best_score: float | None = None
     computed_at: datetime = _dt()
 
 
@@ -179,7 +194,22 @@ class ScoringModel(SQLModel, table=True):
     drift: int = 0  # calls scored incrementally since the fit
     queries_hash: str = ""  # focus areas + marks the queries were built from
     queries: dict[str, Any] = _json(default_factory=dict)  # area -> {term: weight}
+    # the strategy's own columns on top of the corpus model (query phrases found in one call only)
     vocabulary: bytes = Field(sa_type=sa.LargeBinary)  # zlib(terms + idf), see TfidfModel.to_bytes
+    corpus_version: str = ""  # the CorpusModel.version the queries were built on
+    fitted_at: datetime = _dt()
+
+
+class CorpusModel(SQLModel, table=True):
+    """The TF-IDF vocabulary, idf weights and LSA space of the stored calls, fitted without labels and
+    shared by every strategy (classifiers.scoring): one row."""
+
+    __tablename__ = "corpus_model"
+    id: int | None = Field(default=None, primary_key=True)
+    version: str
+    corpus_size: int = 0  # calls the vocabulary was fitted on
+    drift: int = 0  # calls new or changed since the fit
+    vocabulary: bytes = Field(sa_type=sa.LargeBinary)  # see TfidfModel.to_bytes
     fitted_at: datetime = _dt()
 
 

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from classifiers.scoring import REFIT_FRACTION, score_pending
+from classifiers.scoring import REFIT_FRACTION, SCORE_FLOOR, score_pending
 from pipeline.config import DEFAULT_STRATEGY, load_config
 from pipeline.db import session_scope
 from pipeline.models import Call, Mark, Score, ScoringModel, Verdict
@@ -109,7 +109,8 @@ def test_marks_change_the_queries(engine: Any) -> None:
     config = load_config(DEFAULT_STRATEGY)
     ids = add_calls(engine, TEXTS)
     score_pending(engine, config, NOW)
-    before = scores(engine, "offshore_energy")[ids[3]].score
+    row = scores(engine, "offshore_energy").get(ids[3])  # no row: below the floor
+    before = row.score if row else 0.0
     with session_scope(engine) as session:
         session.add(Mark(call_id=ids[3], strategy="greentech-dk", focus_area="offshore_energy",
                          label="relevant", marked_at=NOW))
@@ -156,6 +157,7 @@ def test_calls_why(cli: Any, engine: Any) -> None:
     assert lines[0] == f"Call {ids[4]}: Military vessels and weapons"
     assert lines[1] == "Focus areas (greentech-dk):"
     assert lines[3] == "  green_maritime    0.000  excluded: contains 'military vessels'"
+    assert "  food_bio          <0.05  below the floor, not stored" in lines[2:6]
     assert lines[6:] == [
         "Rules: passed",
         "  passed   success_rate     Horizon Europe success rate 16.4 % ≥ minimum 10 %",
@@ -213,6 +215,9 @@ def test_block_size_does_not_change_the_stored_scores(engine: Any, tmp_path: Any
             calls = session.exec(select(Call).order_by(Call.id)).all()
         direct = rank(focus_area_query(area_name, area), [prepare(c.id, c.title, c.text) for c in calls])
         for match in direct:
+            if match.excluded_by is None and match.score < SCORE_FLOOR:
+                assert match.call_id not in one  # below the floor: not stored
+                continue
             stored = one[match.call_id]
             assert stored.score == pytest.approx(match.score, abs=1e-6)
             if match.excluded_by is None:

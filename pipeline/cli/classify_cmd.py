@@ -81,7 +81,7 @@ def why_cmd(
 
     Example: fundradar calls why HORIZON-CL5-2027-03-D5-05
     """
-    from classifiers.scoring import score_pending
+    from classifiers.scoring import SCORE_FLOOR, score_pending
 
     st = state()
     config = st.config()
@@ -94,7 +94,9 @@ def why_cmd(
             select(Score).where(Score.call_id == found.id, Score.strategy == name))}
         verdict = session.exec(select(Verdict).where(Verdict.call_id == found.id,
                                                      Verdict.strategy == name)).first()
+    # scores below the floor are not stored: no row means below it (the call is scored just above)
     areas = [{"focus_area": area, "score": scores[area].score if area in scores else None,
+              "below_floor": area not in scores,
               "terms": scores[area].explanation if area in scores else []}
              for area in config.strategy.focus_areas]
     data = {"id": found.id, "title": found.title, "strategy": name, "focus_areas": areas,
@@ -115,7 +117,9 @@ def why_cmd(
             detail = f"excluded: contains {terms[0]['term']!r}"
         else:
             detail = ", ".join(f"{t['term']} {t['weight']:.3f}" for t in terms) or "no matching terms"
-        score = "-" if area["score"] is None else f"{area['score']:.3f}"
+        if area["below_floor"]:
+            detail = "below the floor, not stored"
+        score = f"<{SCORE_FLOOR:.2f}" if area["score"] is None else f"{area['score']:.3f}"
         lines.append(f"  {area['focus_area']:<{width}}  {score}  {detail}")
     failed = [o["rule"] for o in data["rules"] if o["passed"] is False]
     lines.append("Rules: " + ("passed" if not failed else "failed (" + ", ".join(failed) + ")"))

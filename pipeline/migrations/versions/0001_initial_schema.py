@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:31:03.529288
+Create Date: 2026-11-23 12:39:16.343199
 """
 
 from alembic import op
@@ -55,6 +55,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_call_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_call_topic_id'), ['topic_id'], unique=False)
 
+    op.create_table('corpus_model',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('corpus_size', sa.Integer(), nullable=False),
+    sa.Column('drift', sa.Integer(), nullable=False),
+    sa.Column('vocabulary', sa.LargeBinary(), nullable=False),
+    sa.Column('fitted_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
     op.create_table('fetch_run',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -113,6 +122,7 @@ def upgrade() -> None:
     sa.Column('queries_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('queries', sa.JSON(), nullable=False),
     sa.Column('vocabulary', sa.LargeBinary(), nullable=False),
+    sa.Column('corpus_version', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('fitted_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -218,8 +228,6 @@ def upgrade() -> None:
     sa.Column('focus_area', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('score', sa.Float(), nullable=False),
     sa.Column('explanation', sa.JSON(), nullable=False),
-    sa.Column('call_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('model_version', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('computed_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['call_id'], ['call.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -240,6 +248,10 @@ def upgrade() -> None:
     sa.Column('funding_rate', sa.Float(), nullable=True),
     sa.Column('expected_value', sa.Float(), nullable=True),
     sa.Column('priority', sa.Float(), nullable=True),
+    sa.Column('call_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('content_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('model_version', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('best_score', sa.Float(), nullable=True),
     sa.Column('computed_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['call_id'], ['call.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -328,6 +340,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_fetch_run_source'))
 
     op.drop_table('fetch_run')
+    op.drop_table('corpus_model')
     with op.batch_alter_table('call', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_call_topic_id'))
         batch_op.drop_index(batch_op.f('ix_call_status'))

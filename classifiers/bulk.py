@@ -1,0 +1,80 @@
+"""Bulk writes of scoring rows: inserts through the driver's executemany, updates by primary key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+INSERT_CHUNK = 5000
+
+
+def _batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def insert_rows(session: Session, table: Any, rows: Iterable[dict[str, Any]],
+                chunk: int = INSERT_CHUNK) -> None:
+    """Insert ``rows`` (dicts with the same keys) in chunks of ``chunk``: memory stays bounded however
+    many rows are generated.
+
+    On SQLite the rows go to the driver's ``executemany`` as tuples, each value converted by its
+    column type's own bind processor (JSON, UTC time), a converted value reused while the same object
+    repeats (the run's time): SQLAlchemy's per-row statement bookkeeping was most of the time of a
+    full rescore. Other databases get SQLAlchemy's executemany (on PostgreSQL already batched as
+    multi-row VALUES)."""
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name != "sqlite":
+        for batch in _batches(rows, chunk):
+            connection.execute(sa.insert(table), batch)
+        return
+    statement, keys, convert = "", [], []
+    for batch in _batches(rows, chunk):
+        if not statement:
+            compiled = sa.insert(table).compile(dialect=dialect, column_keys=list(batch[0]))
+            statement, keys = str(compiled), list(compiled.positiontup or [])
+            convert = [_cached(table.c[key].type.bind_processor(dialect)) for key in keys]
+        connection.exec_driver_sql(statement, [tuple([f(row[k]) for k, f in zip(keys, convert, strict=True)])
+                                               for row in batch])
+
+
+def _cached(processor: Any) -> Any:
+    if processor is None:
+        return _same
+    last: list[Any] = [object(), None]
+
+    def convert(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, processor(value)
+        return last[1]
+
+    return convert
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+
+
+def update_by_id(session: Session, table: Any, rows: list[dict[str, Any]], chunk: int = INSERT_CHUNK) -> None:
+    """``UPDATE table SET … WHERE id = …`` for every row (dicts with ``id`` and the same other keys),
+    as one executemany per chunk."""
+    if not rows:
+        return
+    keys = [k for k in rows[0] if k != "id"]
+    statement = (sa.update(table).where(table.c.id == sa.bindparam("_id"))
+                 .values({k: sa.bindparam(f"_{k}") for k in keys}))
+    connection = session.connection()
+    for batch in _batches(rows, chunk):
+        connection.execute(statement, [{f"_{k}": v for k, v in row.items()} for row in batch])

@@ -1,0 +1,199 @@
+"""The corpus model shared by every strategy, and the calls' texts as one scoring run reads them.
+
+The TF-IDF vocabulary, its idf weights and the LSA space (:class:`classifiers.matcher.TfidfModel`) are
+fitted on the stored calls without labels and without any strategy's keywords, so one fit serves every
+strategy: it is stored once (the ``corpus_model`` table) and each strategy keeps only its query vectors
+(``scoring_model``). The one thing a strategy adds is its query phrases that occur in a single call (the
+corpus model keeps only phrases that recur): they become the strategy's own extra columns, with the idf
+and document rows a fit with those phrases kept would give them (:meth:`Corpus.extended`), so a strategy
+scores exactly as if the vocabulary had been fitted for it alone.
+
+A :class:`Corpus` lives for one scoring run (``fundradar score`` over every strategy of a folder): the
+texts it reads, the documents' matrix and its LSA projection are computed once and reused by every
+strategy of the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from scipy import sparse
+from sqlmodel import Session, select
+
+from classifiers.matcher import Document, Projection, TfidfModel, prepare, project
+from pipeline.models import Call, CorpusModel
+
+METHOD = "tfidf+lsa100"  # part of the models' identity: a new scoring method refits stored models
+READ_CHUNK = 500
+
+
+def text_hash(title: str | None, text: str | None) -> str:
+    """What the scores depend on: the title and the text."""
+    return hashlib.sha1(f"{title}\x00{text}".encode()).hexdigest()[:16]
+
+
+@dataclass
+class Text:
+    """One call's text as read: the content hash read with it, its text hash and its document."""
+
+    content_hash: str
+    call_hash: str
+    document: Document
+
+
+@dataclass
+class Corpus:
+    """What one scoring run knows about the calls' texts and the corpus model (read once, reused)."""
+
+    texts: dict[int, Text] = field(default_factory=dict)
+    model: TfidfModel | None = None
+    version: str = ""
+    size: int = 0  # calls the corpus model was fitted on
+    refitted: bool = False  # fitted during this run (``--all`` refits it once, not once per strategy)
+    _ids: list[int] = field(default_factory=list)  # the rows of _matrix
+    _matrix: Any = None
+    _projection: Projection | None = None
+    _names: Any = None
+
+    # --- texts ---------------------------------------------------------------------------------
+
+    def read(self, session: Session, ids: Sequence[int]) -> None:
+        """Read title and text of the calls ``ids`` this run has not read yet (one pass over the table
+        when that is most of them)."""
+        columns = (Call.id, Call.content_hash, Call.title, Call.text)
+        missing = sorted(set(ids) - self.texts.keys())
+        if len(missing) > READ_CHUNK and len(missing) > len(ids) // 2:
+            rows: Iterable[Any] = session.execute(sa.select(*columns).order_by(Call.id))
+            self._keep(rows, skip_known=True)
+            return
+        for start in range(0, len(missing), READ_CHUNK):
+            chunk = missing[start:start + READ_CHUNK]
+            self._keep(session.execute(sa.select(*columns).where(Call.id.in_(chunk))), skip_known=False)
+
+    def _keep(self, rows: Iterable[Any], skip_known: bool) -> None:
+        for call_id, content_hash, title, text in rows:
+            if skip_known and call_id in self.texts:
+                continue
+            self.texts[call_id] = Text(content_hash, text_hash(title, text), prepare(call_id, title, text))
+
+    def documents(self, ids: Sequence[int]) -> list[Document]:
+        return [self.texts[i].document for i in ids]
+
+    def hashes(self, ids: Iterable[int]) -> dict[int, str]:
+        return {i: self.texts[i].call_hash for i in ids}
+
+    # --- the corpus model ----------------------------------------------------------------------
+
+    def fit(self, session: Session, ids: list[int], now: datetime) -> None:
+        """Fit the corpus model on the calls ``ids`` (texts read) and store it, replacing the old one."""
+        documents = self.documents(ids)
+        model, matrix = TfidfModel.fit(documents)
+        corpus = ",".join(f"{i}:{self.texts[i].call_hash}" for i in ids)
+        version = hashlib.sha1(f"{METHOD}|{corpus}".encode()).hexdigest()[:12]
+        stored = session.exec(select(CorpusModel)).first()
+        if stored is None:
+            stored = CorpusModel(version=version, vocabulary=b"", fitted_at=now)
+        stored.version, stored.corpus_size, stored.drift, stored.fitted_at = version, len(ids), 0, now
+        stored.vocabulary = model.to_bytes()
+        session.add(stored)
+        session.flush()
+        self.model, self.version, self.size, self.refitted = model, version, len(ids), True
+        self._ids, self._matrix, self._projection, self._names = list(ids), matrix, None, None
+
+    def use(self, stored: CorpusModel) -> TfidfModel:
+        """The stored corpus model (read once per run and version)."""
+        if self.model is None or self.version != stored.version:
+            self.model, self.version = TfidfModel.from_bytes(stored.vocabulary), stored.version
+            self._ids, self._matrix, self._projection, self._names = [], None, None, None
+        self.size = stored.corpus_size
+        return self.model
+
+    def matrix(self, ids: list[int]) -> Any:
+        """The documents ``ids`` (texts read) on the corpus model: L2-normalised TF-IDF rows."""
+        assert self.model is not None
+        if self._matrix is None or self._ids != ids:
+            self._matrix = self.model.transform_documents(self.documents(ids))
+            self._ids, self._projection = list(ids), None
+        return self._matrix
+
+    def projection(self, ids: list[int]) -> Projection | None:
+        """The LSA projection of :meth:`matrix` (None without an LSA space): computed once per run."""
+        matrix = self.matrix(ids)
+        if self._projection is None:
+            self._projection = project(self.model, matrix)  # type: ignore[arg-type]
+        return self._projection
+
+    def names(self) -> Any:
+        if self._names is None:
+            self._names = self.model.terms()  # type: ignore[union-attr]
+        return self._names
+
+    # --- a strategy's extra columns ------------------------------------------------------------
+
+    def extra_phrases(self, keep: Iterable[str], ids: list[int], corpus_size: int) -> dict[str, float]:
+        """The query phrases in ``keep`` the corpus model dropped because they occur in one call only
+        (or recur only among calls added since the fit), with the idf a fit keeping them gives them."""
+        assert self.model is not None
+        wanted = sorted(p for p in keep if " " in p and p not in self.model.vocabulary)
+        if not wanted:
+            return {}
+        documents = self.documents(ids)
+        extras: dict[str, float] = {}
+        for phrase in wanted:
+            key = f" {phrase} "
+            df = sum(1 for d in documents if key in d.plain)
+            if df:  # smoothed idf, as scikit-learn's TfidfTransformer computes it
+                extras[phrase] = float(np.float32(np.log((1 + corpus_size) / (1 + df)) + 1))
+        return extras
+
+    def extended(self, extras: dict[str, float], ids: list[int]) -> tuple[TfidfModel, Any]:
+        """The corpus model with a strategy's extra columns, and the documents ``ids`` on it: the rows
+        of the few calls containing an extra phrase are recomputed (their L2 norm includes it)."""
+        model = extend(self.model, extras)  # type: ignore[arg-type]
+        matrix = self.matrix(ids)
+        if not extras:
+            return model, matrix
+        rows, width = matrix.shape[0], len(model.vocabulary)
+        padded = sparse.hstack([matrix, sparse.csr_matrix((rows, len(extras)), dtype=np.float32)]).tocsr()
+        keys = [f" {p} " for p in extras]
+        affected = [r for r, d in enumerate(self.documents(ids)) if any(k in d.plain for k in keys)]
+        if not affected:
+            return model, padded
+        keep = np.ones(rows, dtype=np.float32)
+        keep[affected] = 0
+        fresh = model.transform_documents(self.documents([ids[r] for r in affected]))
+        count = len(affected)
+        place = sparse.csr_matrix((np.ones(count, dtype=np.float32), (affected, range(count))),
+                                  shape=(rows, count))
+        result = (sparse.diags(keep) @ padded + place @ fresh).tocsr()
+        assert result.shape == (rows, width)
+        return model, result
+
+
+def extend(model: TfidfModel, extras: dict[str, float]) -> TfidfModel:
+    """``model`` with extra phrase columns appended (same LSA space: phrases are not LSA columns)."""
+    if not extras:
+        return model
+    vocabulary = dict(model.vocabulary)
+    for phrase in extras:
+        vocabulary[phrase] = len(vocabulary)
+    idf = np.concatenate([model.idf, np.asarray(list(extras.values()), dtype=np.float32)])
+    return TfidfModel(vocabulary, idf, model.components)
+
+
+def extras_to_bytes(extras: dict[str, float]) -> bytes:
+    idf = np.asarray(list(extras.values()), dtype=np.float32)
+    return TfidfModel({p: i for i, p in enumerate(extras)}, idf).to_bytes()
+
+
+def extras_from_bytes(blob: bytes) -> dict[str, float]:
+    if not blob:
+        return {}
+    model = TfidfModel.from_bytes(blob)
+    return {str(t): float(model.idf[i]) for i, t in enumerate(model.terms().tolist())}
