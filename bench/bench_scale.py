@@ -14,9 +14,10 @@ figure beside a baseline measured in the same run:
 (a) sync of the largest SEDIA recording into that database, then the same recording again: the second
     sync must write nothing (rows counted and the calls' content compared before and after), beside
     json-loading the recording's pages;
-(b) scoring (classifiers.scoring.score_pending) of the strategies from scratch, then incrementally after
-    100 changed calls (the from-scratch time is the baseline); ``--score-strategies K`` scores only the
-    first K strategies and extrapolates the per-strategy time to all of them;
+(b) scoring (classifiers.scoring) of the strategies from scratch (one corpus fit shared by all), then
+    incrementally after 100 changed calls, then once more a day later with nothing changed (verdicts
+    only; the from-scratch time is the baseline), wall and CPU time; ``--score-strategies K`` scores only
+    the first K strategies and extrapolates the per-strategy time to all of them;
 (c) ``fundradar calls list --top 20`` and ``fundradar deadlines`` as real subprocesses (best of
     ``--repeat``), beside the bare start-up of the same interpreter (``python -c "import pipeline"``);
 (d) the peak memory (maxrss) of every step: each step runs in its own child process, measured with
@@ -167,17 +168,25 @@ def report(args: argparse.Namespace, workdir: Path) -> None:
     per = scratch["seconds"] / scored
     print(f"\n(b) scoring {scored} of {args.strategies} strategies (10 focus areas each) over "
           f"{scratch['calls']:,} calls", flush=True)
-    print(f"    from scratch (baseline)        {scratch['seconds']:9.1f} s   {per:7.1f} s per strategy; "
-          f"{scratch['score_rows']:,} score rows")
+    print(f"    from scratch (baseline)        {scratch['seconds']:9.1f} s   {per:7.1f} s per strategy "
+          f"(CPU {scratch['cpu']:.1f} s); {scratch['score_rows']:,} score rows")
     inc_per = incremental["seconds"] / scored
     print(f"    incremental, {args.changed} changed calls {incremental['seconds']:9.1f} s   "
           f"{inc_per:7.1f} s per strategy   {incremental['seconds'] / scratch['seconds']:.3f}x from scratch "
-          f"({incremental['scored']} calls rescored, refitted: {incremental['refitted']})")
+          f"(CPU {incremental['cpu']:.1f} s; {incremental['scored']} calls rescored, "
+          f"refitted: {incremental['refitted']})")
+    idle_per = incremental["up_to_date"] / scored
+    print(f"    up to date, a day later        {incremental['up_to_date']:9.1f} s   "
+          f"{idle_per:7.1f} s per strategy   "
+          f"{incremental['up_to_date'] / scratch['seconds']:.3f}x from scratch "
+          f"(CPU {incremental['up_to_date_cpu']:.1f} s; verdicts only)")
     print(f"    per strategy: {', '.join(f'{s:.1f}' for s in scratch['per_strategy'])} s from scratch")
     if scored < args.strategies:
         print(f"    extrapolated to all {args.strategies} strategies: "
               f"{per * args.strategies / 60:.0f} min from scratch, "
-              f"{inc_per * args.strategies:.0f} s incrementally")
+              f"{inc_per * args.strategies:.0f} s incrementally, "
+              f"{idle_per * args.strategies:.0f} s up to date "
+              "(the corpus fit is shared, so from scratch this overestimates)")
 
     env = dict(os.environ, FUNDRADAR_DB=db_url, FUNDRADAR_CONFIG=str(workdir / f"{CLI_STRATEGY}.yaml"),
                FUNDRADAR_NOW=NOW.isoformat())

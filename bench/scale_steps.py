@@ -295,15 +295,18 @@ def _timed(run: Any) -> float:
 
 def score(args: Any, now: datetime, workdir: Path, samples: Path, evaluation: Path,
           cli_strategy: str) -> dict[str, Any]:
+    from classifiers.corpus import Corpus
     from classifiers.scoring import score_pending
     from pipeline.models import Score
 
     chosen = strategies(args.strategies, args.seed, evaluation)[: args.score_strategies]
     engine = open_database(args.db)
     per_strategy, total_calls = [], 0
+    corpus = Corpus()  # as `fundradar score --all` over a folder: texts read and corpus fitted once
+    cpu = time.process_time()
     for strategy in chosen:
         started = time.perf_counter()
-        result = score_pending(engine, loaded(strategy), now, full=True)
+        result = score_pending(engine, loaded(strategy), now, full=True, corpus=corpus)
         per_strategy.append(time.perf_counter() - started)
         total_calls = result.total_calls
         print(f"scored {strategy.name} from scratch in {per_strategy[-1]:.1f} s ({result.reason})",
@@ -311,13 +314,13 @@ def score(args: Any, now: datetime, workdir: Path, samples: Path, evaluation: Pa
     with engine.connect() as conn:
         rows = conn.execute(sa.select(sa.func.count()).select_from(Score)).scalar_one()
     engine.dispose()
-    return {"seconds": sum(per_strategy), "per_strategy": per_strategy, "calls": total_calls,
-            "score_rows": rows}
+    return {"seconds": sum(per_strategy), "cpu": time.process_time() - cpu, "per_strategy": per_strategy,
+            "calls": total_calls, "score_rows": rows}
 
 
 def rescore(args: Any, now: datetime, workdir: Path, samples: Path, evaluation: Path,
             cli_strategy: str) -> dict[str, Any]:
-    from classifiers.scoring import score_pending
+    from classifiers.scoring import score_strategies
 
     chosen = strategies(args.strategies, args.seed, evaluation)[: args.score_strategies]
     engine = open_database(args.db)
@@ -326,13 +329,21 @@ def rescore(args: Any, now: datetime, workdir: Path, samples: Path, evaluation: 
         ids = list(conn.execute(sa.select(Call.id).where(Call.source.like("bench%"))).scalars())
         suffix = " Updated: the budget and the expected outcomes were revised."
         for call_id in rng.sample(ids, min(args.changed, len(ids))):
-            conn.execute(sa.update(Call).where(Call.id == call_id).values(text=Call.text + suffix))
-    started = time.perf_counter()
-    results = [score_pending(engine, loaded(strategy), now) for strategy in chosen]
-    seconds = time.perf_counter() - started
+            # as a sync writes a changed call: new text and a new content hash
+            conn.execute(sa.update(Call).where(Call.id == call_id).values(
+                text=Call.text + suffix,
+                content_hash=sa.func.substr(Call.content_hash, 1, 56).concat("changed!")))
+    configs = [loaded(strategy) for strategy in chosen]
+    started, cpu = time.perf_counter(), time.process_time()
+    results = score_strategies(engine, configs, now)
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+    started, cpu = time.perf_counter(), time.process_time()
+    again = score_strategies(engine, configs, now + timedelta(days=1))  # up to date; verdicts move
+    idle, idle_cpu = time.perf_counter() - started, time.process_time() - cpu
     engine.dispose()
-    return {"seconds": seconds, "scored": results[0].scored_calls,
-            "refitted": any(r.refitted for r in results)}
+    assert all(r.reason == "up to date" for r in again), [r.reason for r in again]
+    return {"seconds": seconds, "cpu": cpu_seconds, "scored": results[0].scored_calls,
+            "refitted": any(r.refitted for r in results), "up_to_date": idle, "up_to_date_cpu": idle_cpu}
 
 
 STEPS = {"build": build, "sync": sync, "score": score, "rescore": rescore}
