@@ -30,11 +30,10 @@ def score_cmd(
 
     Example: fundradar score --all
     """
-    from classifiers.scoring import score_pending
+    from classifiers.scoring import score_strategies
 
     st = state()
-    results = [score_pending(st.engine(), config, st.now(), full=rescore_all)
-               for config in st.scoped().each()]
+    results = score_strategies(st.engine(), list(st.scoped().each()), st.now(), full=rescore_all)
     if as_json:
         print_json(results[0].as_dict() if len(results) == 1 else [r.as_dict() for r in results])
         return

@@ -137,14 +137,14 @@ def sync_sources(source: str | None = None, replay: Path | None = None) -> tuple
 def after_sync(now: datetime) -> list[Any]:
     """What every sync is followed by: applications follow their calls' deadlines, and new or changed
     calls are scored against each strategy (incrementally). Returns the scoring results."""
-    from classifiers.scoring import score_pending
+    from classifiers.scoring import score_strategies
     from pipeline.applications import follow_call_deadlines
     from pipeline.db import session_scope
 
     st = state()
     with session_scope(st.engine()) as session:
         follow_call_deadlines(session, now)
-    return [score_pending(st.engine(), config, now) for config in st.scoped().each()]
+    return score_strategies(st.engine(), list(st.scoped().each()), now)  # texts read once for all
 
 
 def sync(
