@@ -29,7 +29,7 @@ def test_report_and_chart(engine, tmp_path) -> None:  # type: ignore[no-untyped-
         a = _call(session, "A", NOW + timedelta(days=40), 4e6)
         b = _call(session, "B", NOW + timedelta(days=100), 2e6)
         past = _call(session, "C", NOW - timedelta(days=1), 9e6)  # deadline passed: not counted
-        for call, area, score in [(a, "offshore_energy", 0.6), (b, "offshore_energy", 0.3),
+        for call, area, score in [(a, "offshore_energy", 0.6), (b, "offshore_energy", 0.4),
                                   (b, "food_bio", 0.1), (past, "offshore_energy", 0.9)]:
             session.add(Score(call_id=call.id, strategy=strategy.name, focus_area=area, score=score,
                               computed_at=NOW))
