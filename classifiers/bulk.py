@@ -68,13 +68,23 @@ def _same(value: Any) -> Any:
 
 
 def update_by_id(session: Session, table: Any, rows: list[dict[str, Any]], chunk: int = INSERT_CHUNK) -> None:
-    """``UPDATE table SET … WHERE id = …`` for every row (dicts with ``id`` and the same other keys),
-    as one executemany per chunk."""
+    """``UPDATE table SET … WHERE id = …`` for every row (dicts with ``id`` and the same other keys), as
+    one executemany per chunk (on SQLite the driver's own, values converted as in :func:`insert_rows`)."""
     if not rows:
         return
     keys = [k for k in rows[0] if k != "id"]
     statement = (sa.update(table).where(table.c.id == sa.bindparam("_id"))
-                 .values({k: sa.bindparam(f"_{k}") for k in keys}))
+                 .values({k: sa.bindparam(f"_{k}", type_=table.c[k].type) for k in keys}))
     connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name != "sqlite":
+        for batch in _batches(rows, chunk):
+            connection.execute(statement, [{f"_{k}": v for k, v in row.items()} for row in batch])
+        return
+    compiled = statement.compile(dialect=dialect)
+    names = [name.removeprefix("_") for name in compiled.positiontup or []]
+    convert = [_cached(table.c[name].type.bind_processor(dialect)) for name in names]
+    text = str(compiled)
     for batch in _batches(rows, chunk):
-        connection.execute(statement, [{f"_{k}": v for k, v in row.items()} for row in batch])
+        connection.exec_driver_sql(text, [tuple([f(row[n]) for n, f in zip(names, convert, strict=True)])
+                                          for row in batch])

@@ -63,7 +63,8 @@ from classifiers.matcher import (
     query_features,
     score_rows,
 )
-from classifiers.rules import evaluate_call
+from classifiers.rules import _next_deadline as next_deadline
+from classifiers.rules import evaluate_call, priority
 from pipeline.config import LoadedConfig
 from pipeline.db import session_scope
 from pipeline.models import Call, CorpusModel, Score, ScoringModel, Verdict
@@ -78,7 +79,7 @@ READ_CHUNK = 500
 LIGHT_COLUMNS = (Call.id, Call.content_hash, Call.programme, Call.topic_id, Call.type_of_action,
                  Call.funding_rate, Call.max_contribution, Call.deadline, Call.deadlines)
 MARKER = ("call_hash", "content_hash", "model_version", "best_score")
-VERDICT = ("passed", "outcomes", "success_rate", "funding_rate", "expected_value", "priority", *MARKER)
+VERDICT = ("passed", "success_rate", "funding_rate", "expected_value", "priority", *MARKER)
 
 
 @dataclass
@@ -202,7 +203,8 @@ def _score(session: Session, loaded_config: LoadedConfig, now: datetime, corpus:
     light = session.execute(sa.select(*LIGHT_COLUMNS).order_by(Call.id)).all()
     ids = [row.id for row in light]
     markers = {row.call_id: row for row in session.execute(
-        sa.select(Verdict.id, Verdict.call_id, *(getattr(Verdict, k) for k in VERDICT))
+        sa.select(Verdict.id, Verdict.call_id, *(getattr(Verdict, k) for k in VERDICT),
+                  sa.cast(Verdict.outcomes, sa.Text).label("outcomes_json"))
         .where(Verdict.strategy == name))}
     marks = load_marks(session, name)
     queries_hash = _queries_hash(queries, marks_signature(marks))
@@ -332,9 +334,15 @@ def _incremental(session: Session, corpus: Corpus, stored: ScoringModel, pending
 def _write_verdicts(session: Session, light: Sequence[Any], markers: dict[int, Any], best: dict[int, float],
                     corpus: Corpus, checked: set[int], version: str, loaded_config: LoadedConfig,
                     now: datetime) -> int:
-    """Every call's rules and priority from its light columns; only new and changed rows are written."""
+    """Every call's rules and priority from its light columns; only new and changed rows are written.
+
+    The rules' outcome depends on the call only through what :data:`_rules_key` collects, and many calls
+    share it (a programme, a type of action, a cut-off date), so each outcome is computed once per run;
+    the priority (best score × value factor) is then computed per call, as :func:`evaluate_call` does.
+    Stored outcomes are compared as their JSON text, without decoding them."""
     name, strategy = loaded_config.strategy.name, loaded_config.strategy
     funding = FundingRules(loaded_config.funding_rules)
+    outcomes_of: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     inserts, updates = [], []
     for row in light:
         old = markers.get(row.id)
@@ -347,14 +355,33 @@ def _write_verdicts(session: Session, light: Sequence[Any], markers: dict[int, A
             marker = {key: getattr(old, key) for key in MARKER}
         else:  # not scored (no focus areas or no model yet)
             marker = {"call_hash": "", "content_hash": "", "model_version": version, "best_score": None}
-        verdict = evaluate_call(row, strategy, funding, now, best_score=marker["best_score"])
-        values = {"passed": verdict.passed, "outcomes": [o.as_dict() for o in verdict.outcomes],
-                  "success_rate": verdict.success_rate, "funding_rate": verdict.funding_rate,
-                  "expected_value": verdict.expected_value, "priority": verdict.priority, **marker}
+        key = _rules_key(row, funding, now)
+        found = outcomes_of.get(key)
+        if found is None:
+            verdict = evaluate_call(row, strategy, funding, now)
+            outcomes = [o.as_dict() for o in verdict.outcomes]
+            found = outcomes_of[key] = (verdict.passed, outcomes, json.dumps(outcomes), verdict.success_rate,
+                                        verdict.funding_rate, verdict.expected_value)
+        passed, outcomes, outcomes_json, success, rate, expected = found
+        value = priority(marker["best_score"], expected)
+        if old is not None and old.outcomes_json == outcomes_json and old.priority == value \
+                and old.passed == passed and old.expected_value == expected and old.success_rate == success \
+                and old.funding_rate == rate and (row.id not in checked or all(
+                    getattr(old, k) == marker[k] for k in MARKER)):
+            continue  # unchanged
+        values = {"passed": passed, "outcomes": outcomes, "success_rate": success, "funding_rate": rate,
+                  "expected_value": expected, "priority": value, **marker, "computed_at": now}
         if old is None:
-            inserts.append({"call_id": row.id, "strategy": name, **values, "computed_at": now})
-        elif any(getattr(old, key) != value for key, value in values.items()):
-            updates.append({"id": old.id, **values, "computed_at": now})
+            inserts.append({"call_id": row.id, "strategy": name, **values})
+        else:
+            updates.append({"id": old.id, **values})
     insert_rows(session, Verdict.__table__, inserts)
     update_by_id(session, Verdict.__table__, updates)
     return len(light)
+
+
+def _rules_key(row: Any, funding: FundingRules, now: datetime) -> tuple[Any, ...]:
+    """Everything :func:`evaluate_call` reads of a call apart from its best score."""
+    found = funding.programme_of(row.programme, row.topic_id)
+    return (found[0] if found else None, row.programme, row.type_of_action, row.funding_rate,
+            row.max_contribution, next_deadline(row, now))

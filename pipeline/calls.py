@@ -117,7 +117,11 @@ def list_calls(session: Session, flt: CallFilter, now: datetime) -> list[dict[st
     Filtering, ordering and the limit happen in SQL as far as SQL can decide them: ranked by score with
     a limit, the calls are read best score first (indexes ``ix_score_rank``, ``ix_score_area_rank``)
     until the limit is certain; ranked by deadline, only the few columns the clock-dependent filters
-    need are read for the candidates. Whole rows are read only for the calls returned."""
+    need are read for the candidates. Whole rows are read only for the calls returned.
+
+    Scores below the floor (``classifiers.scoring.SCORE_FLOOR``, 0.05) are not stored: a call without a
+    Score row for the strategy has ``score`` None and ranks after the scored calls, by deadline; under
+    ``focus_area`` a call below the floor for that area is not listed (as with a minimum score)."""
     if flt.status not in STATUS_CHOICES:
         raise ValidationError(f"unknown status {flt.status!r}; use one of {', '.join(STATUS_CHOICES)}")
     horizon = now + timedelta(days=flt.deadline_within_days) if flt.deadline_within_days is not None else None

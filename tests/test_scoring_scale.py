@@ -205,3 +205,27 @@ def test_full_rescore_refits_the_corpus_once_per_run(engine: Any) -> None:
     assert [r.reason for r in results] == ["full rescore asked (--all)"] * 2
     assert len([s for s, _ in seen if s.startswith("UPDATE corpus_model")]) == 1
     assert len([s for s, _ in seen if reads_text(s)]) == 1  # the texts are read once for both
+
+
+@pytest.mark.postgres
+def test_up_to_date_on_postgresql_writes_nothing(pg_url: str) -> None:
+    """On the PostgreSQL server too: stored outcomes compare equal as JSON text, so an unchanged run
+    writes nothing and reads no text; a changed call is rescored."""
+    from pipeline.db import open_database
+
+    config = load_config(DEFAULT_STRATEGY)
+    engine = open_database(pg_url)
+    try:
+        ids = add_calls(engine, 60)
+        assert score_pending(engine, config, NOW).reason == "first fit"
+        with statements(engine) as seen:
+            assert score_pending(engine, config, NOW + timedelta(minutes=5)).reason == "up to date"
+        assert not [s for s, _ in seen if reads_text(s) or s.startswith(("INSERT", "UPDATE", "DELETE"))]
+        with session_scope(engine) as session:
+            call = session.get(Call, ids[3])
+            call.title += " and offshore wind"
+            session.add(call)  # an ORM edit without a new content hash: the hash is cleared
+        result = score_pending(engine, config, NOW)
+        assert (result.reason, result.scored_calls) == ("incremental", 1)
+    finally:
+        engine.dispose()
