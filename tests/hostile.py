@@ -210,7 +210,12 @@ GARBAGE_TAGS = st.sampled_from(['<a rel="next" href="http://[">next</a>', '<link
                                 '<div class="tr deadline"><p class="title">deadlines</p><p>x',
                                 '<div id="calldata">', '<table id="calls-overview"><tbody><tr>', "</table>",
                                 "<h4>Eligibility</h4>", '<p class="title">', "<td><a href=", "<!--",
-                                "<![CDATA["])
+                                "<![CDATA[", "</width>", "<height>x</height>",
+                                '<feed xmlns="http://www.w3.org/2005/Atom">',
+                                "<entry><title>Call for proposals</title><updated>0000-00-00</updated>",
+                                '<content type="html">&lt;p&gt;deadline 1.1.0001', "<item><title>",
+                                "</channel>", '<?xml version="1.0" encoding="utf-16"?>',
+                                '<!DOCTYPE x [<!ENTITY a "aaaa">]>&a;&a;'])
 
 
 @st.composite

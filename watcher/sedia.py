@@ -304,6 +304,8 @@ def parse_result(result: Mapping[str, Any], *, programme_names: Mapping[str, str
                  funding: Any = None) -> CallRecord:
     """One SEDIA record as a CallRecord; ValueError when it lacks a reference or title."""
     meta = result.get("metadata") or {}
+    if not isinstance(meta, Mapping):
+        raise ValueError(f"metadata is {type(meta).__name__}, not an object")
     reference = str(result.get("reference") or first(meta, "REFERENCE") or "").strip()
     if not reference:
         raise ValueError("result without a reference")
@@ -385,7 +387,7 @@ def parse_page(data: Mapping[str, Any], *, source: str = "eu_ft", page: str = "p
             out.skipped.append(f"{page}, result {position}: not an object")
             continue
         meta = result.get("metadata") or {}
-        if first(meta, "DATASOURCE") not in (None, "SEDIA"):
+        if isinstance(meta, Mapping) and first(meta, "DATASOURCE") not in (None, "SEDIA"):
             out.stale += 1  # SEDIA_PRD_CENTRICITY: an old copy with an out-of-date status
             continue
         try:
