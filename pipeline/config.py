@@ -40,6 +40,19 @@ FUNDING_RULES_NAME = "funding_rules.yaml"
 DEFAULT_FUNDING_RULES = CONFIG_DIR / FUNDING_RULES_NAME
 
 
+def _time_zone(value: str) -> str:
+    """``value`` if it is an IANA time zone name; a ValueError saying what to write otherwise."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
+        shown = repr(value) if len(value) <= 40 else repr(value[:37] + "...")
+        raise ValueError(f"unknown time zone {shown}; use an IANA name such as Europe/Copenhagen") \
+            from None
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -158,6 +171,11 @@ class IcalSource(_SourceBase):
     timezone: str = "Europe/Oslo"
     programmes: list[NonEmptyStr] = []  # keep events whose "Programme:" prefix matches; empty = all
 
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        return _time_zone(value)
+
 
 class PageWatchSource(_SourceBase):
     type: Literal["page_watch"]
@@ -208,15 +226,7 @@ class Strategy(_Strict):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
-            shown = repr(value) if len(value) <= 40 else repr(value[:37] + "...")
-            raise ValueError(f"unknown time zone {shown}; use an IANA name such as Europe/Copenhagen") \
-                from None
-        return value
+        return _time_zone(value)
 
 
 # --- funding rules -------------------------------------------------------------------------------
