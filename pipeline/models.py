@@ -183,8 +183,9 @@ class Mark(SQLModel, table=True):
 
 
 class ScoringModel(SQLModel, table=True):
-    """A strategy's fitted TF-IDF vocabulary and focus-area query vectors (classifiers.scoring), kept
-    so that new calls are scored on the same scale without refitting; Score.model_version names it."""
+    """A strategy's focus-area query vectors on the shared corpus model (:class:`CorpusModel`), kept so
+    that new calls are scored on the same scale without refitting (classifiers.scoring);
+    Verdict.model_version names the version each call was scored with."""
 
     __tablename__ = "scoring_model"
     id: int | None = Field(default=None, primary_key=True)
