@@ -175,6 +175,10 @@ def report(args: argparse.Namespace, workdir: Path) -> None:
           f"{inc_per:7.1f} s per strategy   {incremental['seconds'] / scratch['seconds']:.3f}x from scratch "
           f"(CPU {incremental['cpu']:.1f} s; {incremental['scored']} calls rescored, "
           f"refitted: {incremental['refitted']})")
+    soon = incremental["hour_later"]
+    print(f"    up to date, an hour later      {soon:9.1f} s   {soon / scored:7.1f} s per strategy   "
+          f"{soon / scratch['seconds']:.3f}x from scratch (CPU {incremental['hour_later_cpu']:.1f} s; "
+          "verdicts only)")
     idle_per = incremental["up_to_date"] / scored
     print(f"    up to date, a day later        {incremental['up_to_date']:9.1f} s   "
           f"{idle_per:7.1f} s per strategy   "

@@ -338,12 +338,16 @@ def rescore(args: Any, now: datetime, workdir: Path, samples: Path, evaluation: 
     results = score_strategies(engine, configs, now)
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     started, cpu = time.perf_counter(), time.process_time()
-    again = score_strategies(engine, configs, now + timedelta(days=1))  # up to date; verdicts move
+    hour = score_strategies(engine, configs, now + timedelta(hours=1))  # up to date, few verdicts move
+    soon, soon_cpu = time.perf_counter() - started, time.process_time() - cpu
+    started, cpu = time.perf_counter(), time.process_time()
+    again = score_strategies(engine, configs, now + timedelta(days=1))  # up to date; every verdict moves
     idle, idle_cpu = time.perf_counter() - started, time.process_time() - cpu
     engine.dispose()
-    assert all(r.reason == "up to date" for r in again), [r.reason for r in again]
+    assert all(r.reason == "up to date" for r in hour + again), [r.reason for r in hour + again]
     return {"seconds": seconds, "cpu": cpu_seconds, "scored": results[0].scored_calls,
-            "refitted": any(r.refitted for r in results), "up_to_date": idle, "up_to_date_cpu": idle_cpu}
+            "refitted": any(r.refitted for r in results), "up_to_date": idle, "up_to_date_cpu": idle_cpu,
+            "hour_later": soon, "hour_later_cpu": soon_cpu}
 
 
 STEPS = {"build": build, "sync": sync, "score": score, "rescore": rescore}
