@@ -44,6 +44,15 @@ class Drop(Exception):
 Handler = Callable[[Request], Reply]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Clients in these tests drop connections on purpose (timeouts, size limits, killed processes);
+    the handler's error then belongs to the test, not on stderr, where a handler thread outliving its
+    test would print it into the next test's captured output."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass
+
+
 class LocalServer:
     def __init__(self) -> None:
         self.routes: dict[tuple[str, str], Handler] = {}
@@ -87,7 +96,7 @@ class LocalServer:
 
             do_GET = do_POST = do_PUT = do_DELETE = _handle
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
