@@ -341,7 +341,7 @@ def _write_verdicts(session: Session, light: Sequence[Any], markers: dict[int, A
     the priority (best score × value factor) is then computed per call, as :func:`evaluate_call` does.
     Stored outcomes are compared as their JSON text, without decoding them."""
     name, strategy = loaded_config.strategy.name, loaded_config.strategy
-    funding = FundingRules(loaded_config.funding_rules)
+    funding = _RunFunding(loaded_config.funding_rules)
     outcomes_of: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     inserts, updates = [], []
     for row in light:
@@ -378,6 +378,30 @@ def _write_verdicts(session: Session, light: Sequence[Any], markers: dict[int, A
     insert_rows(session, Verdict.__table__, inserts)
     update_by_id(session, Verdict.__table__, updates)
     return len(light)
+
+
+class _RunFunding(FundingRules):
+    """The funding rules with their answers remembered for one run: a call's programme entry depends on
+    its programme and topic identifier, the rest of a lookup only on that entry and the type of action
+    (a few distinct values), so the regular expressions run once per distinct input."""
+
+    def __init__(self, rules: Any) -> None:
+        super().__init__(rules)
+        self._programme: dict[tuple[Any, ...], Any] = {}
+        self._lookup: dict[tuple[Any, ...], Any] = {}
+
+    def programme_of(self, programme: str | None, topic_id: str | None) -> Any:
+        key = (programme, topic_id)
+        if key not in self._programme:
+            self._programme[key] = super().programme_of(programme, topic_id)
+        return self._programme[key]
+
+    def lookup(self, programme: str | None, topic_id: str | None, type_of_action: str | None) -> Any:
+        found = self.programme_of(programme, topic_id)
+        key = (found[0] if found else None, programme, type_of_action)
+        if key not in self._lookup:
+            self._lookup[key] = super().lookup(programme, topic_id, type_of_action)
+        return self._lookup[key]
 
 
 def _rules_key(row: Any, funding: FundingRules, now: datetime) -> tuple[Any, ...]:
