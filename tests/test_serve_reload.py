@@ -185,9 +185,11 @@ class Serve:
 
     def stop(self) -> str:
         self.proc.send_signal(signal.SIGTERM)
-        out, _ = self.proc.communicate(timeout=30)
-        self.reader.join(timeout=5)
-        return out
+        # not communicate(): it would read stderr too, racing the reader thread for the last lines
+        self.proc.wait(timeout=30)
+        self.reader.join(timeout=10)
+        assert self.proc.stdout is not None
+        return self.proc.stdout.read()
 
 
 @pytest.mark.slow
