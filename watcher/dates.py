@@ -31,6 +31,11 @@ _DEADLINE_WORDS = re.compile(
 _OPENING_WORDS = re.compile(
     r"open|launch|start|from|åbner|åben|fra |öffnet|ab dem|beginn|öppnar|från|åpner|åpen", re.IGNORECASE)
 _CONTEXT_CHARS = 60
+# month names and abbreviations in en/da/de/sv/nb (januar, März, mai, maj, okt, desember, …) or digits
+# shaped like a day-month-year date
+_DATE_SHAPE = re.compile(r"\d{1,2}\s*[./-]\s*\d{1,2}\s*[./-]\s*\d{2,4}|"
+                         r"(?<![a-zæøåäö])(?:jan|feb|mar|mär|apr|ma[iyj]|jun|jul|aug|sep|o[ck]t|nov|de[czs])",
+                         re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,9 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
     """Every full date in ``text``, in the order they appear."""
     from dateparser.search import search_dates
 
-    if not text or not re.search(r"\d{4}", text):
+    # dateparser needs seconds on long runs of numbers ("2025 2025 …" in a hostile feed item); a full
+    # date always has a month name or a numeric day-month-year, so text with neither is skipped early
+    if not text or not re.search(r"\d{4}", text) or not _DATE_SHAPE.search(text):
         return []
     try:
         found = search_dates(text, languages=list(languages), settings=_settings()) or []

@@ -1,0 +1,31 @@
+"""Dates in free text: the shapes the Nordic and German funders write, and text that has none."""
+
+from __future__ import annotations
+
+import pytest
+
+from watcher.dates import call_dates, find_dates
+
+
+@pytest.mark.parametrize("text,kind,iso", [
+    ("Deadline: 15. März 2026, 17:00", "deadline", "2026-03-15T16:00:00+00:00"),
+    ("sista ansökningsdag 2025-11-30", "deadline", "2025-11-30T16:00:00+00:00"),
+    ("Ansøgningsfrist 3. februar 2026 kl. 12:00", "deadline", "2026-02-03T11:00:00+00:00"),
+    ("deadline 5 May 2026", "deadline", "2026-05-05T15:00:00+00:00"),
+])
+def test_dates_in_the_languages_of_the_funders(text: str, kind: str, iso: str) -> None:
+    (found,) = find_dates(text)
+    assert (found.kind, found.at.isoformat()) == (kind, iso)
+
+
+def test_opening_and_deadline() -> None:
+    dates = call_dates("Open from 10.11.2025 until 31/01/2026")
+    assert dates.opening is not None and dates.opening.isoformat() == "2025-11-09T23:00:00+00:00"
+    assert [d.at.isoformat() for d in dates.deadlines] == ["2026-01-31T16:00:00+00:00"]
+
+
+def test_numbers_without_a_date_shape_are_not_searched() -> None:
+    # a hostile item of years only: no month name and no day-month-year, so no full date can be in it
+    # (dateparser would spend many seconds on it)
+    assert find_dates("2025 " * 2000) == []
+    assert find_dates("3 partners from 2025 onwards, budget 2026 EUR") == []
