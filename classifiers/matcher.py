@@ -14,14 +14,20 @@ was tuned against the relevance benchmark's labels):
    word kept too) and the optional description is one unit vector; the query is their normalised
    sum, so every keyword counts equally however many words it has. A keyword phrase contributes its
    words and its bigrams, so "offshore wind" as a phrase outweighs "offshore" and "wind" apart.
-4. **Pseudo-relevance feedback.** Rocchio with the textbook weights (alpha 1, beta 0.75; Manning,
-   Raghavan & Schütze, *Introduction to IR*, §9.1) on the top 10 calls of the first ranking, keeping
-   the 50 strongest expansion terms. It runs only on a corpus of at least 50 calls: on a handful of
-   calls the "top 10" is the whole corpus. Marked calls (:mod:`classifiers.feedback`) enter the same
-   formula as known relevant (beta) and irrelevant (gamma 0.15) calls.
-5. **Score.** Cosine similarity of query and call vectors, in 0–1. A call whose text contains an
-   exclude phrase (as whole words) scores 0 for that area, and the match says which phrase.
-6. **Explanation.** The terms with the largest contributions ``q_i * d_i`` to the cosine.
+4. **Latent space (LSA).** A rank-100 truncated SVD (Deerwester et al. 1990; 100 is scikit-learn's
+   recommended size for LSA, seed fixed) of the calls' single-word TF-IDF vectors, fitted without any
+   labels on the stored calls; query and calls are compared in that space, so a call about "wind farm
+   maintenance" can meet an "offshore wind" query without the phrase. Chosen on the relevance
+   benchmark's dev half only (README, "Relevance benchmark"). Corpora under 50 calls use plain TF-IDF
+   cosine. Pseudo-relevance feedback (Rocchio on the first ranking) lost to LSA on the dev half and is
+   off by default (``expanded_query(pseudo_feedback=True)``).
+5. **Marks.** Calls marked by fundraisers (:mod:`classifiers.feedback`) move the query with Rocchio's
+   textbook weights (beta 0.75 relevant, gamma 0.15 irrelevant; Manning, Raghavan & Schütze,
+   *Introduction to IR*, §9.1) before the projection.
+6. **Score and explanation.** The cosine of query and call in the latent space, in 0–1; it is exactly
+   a sum of per-word contributions of the call's own words, and the largest contributions are the
+   explanation. A call whose text contains an exclude phrase (as whole words) scores 0 for that area,
+   and the match says which phrase.
 """
 
 from __future__ import annotations
