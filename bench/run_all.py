@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/run_all.py [ARGS FOR bench_scale.py ...]
 
-bench_sync.py, bench_scoring.py and bench_pipeline_scope.py run with their defaults; bench_scale.py runs at a moderate size
-(10,000 calls, 50 strategies of which 3 are scored, 2,000 applications) unless arguments are given,
+bench_sync.py, bench_scoring.py and bench_pipeline_scope.py run with their defaults; bench_scale.py runs
+at a moderate size (10,000 calls, 50 strategies of which 3 are scored, 2,000 applications) unless
+arguments are given,
 which are passed to it as they are (e.g. ``--calls 100000 --applications 10000 --score-strategies 1``).
 """
 
