@@ -275,15 +275,17 @@ class Service:
 
     def _rescore(self, only: str | None = None, why: str = "the source run") -> None:
         try:
+            from classifiers.corpus import Corpus
             from classifiers.scoring import score_pending
         except ImportError:
             log.info("classifiers.scoring is not installed; calls are not rescored")
             return
+        corpus = Corpus()  # texts read and the corpus model loaded once for every strategy
         for config in self.config.each():
             if only is not None and config.strategy.name != only:
                 continue
             try:
-                score_pending(self.engine, config, self.now())
+                score_pending(self.engine, config, self.now(), corpus=corpus)
             except Exception as exc:  # scoring problems must not stop the watcher
                 log.warning("rescoring %s after %s failed: %s", config.strategy.name, why, exc)
 
