@@ -34,9 +34,9 @@ lint: install
 bench: install
 	$(BIN)/python bench/run_all.py
 
-# Regenerate the initial migration from the models (only until the first release).
+# A new migration from the models' changes: make migration MESSAGE="what changed"
 migration: install
-	$(BIN)/python scripts/regen_initial_migration.py
+	$(BIN)/python scripts/new_migration.py "$(MESSAGE)"
 
 clean:
 	rm -rf $(VENV) data/*.db data/*.db-wal data/*.db-shm

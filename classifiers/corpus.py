@@ -29,7 +29,7 @@ from sqlmodel import Session, select
 from classifiers.matcher import Document, Projection, TfidfModel, prepare, project
 from pipeline.models import Call, CorpusModel
 
-METHOD = "tfidf+lsa100"  # part of the models' identity: a new scoring method refits stored models
+METHOD = "tfidf+lsa50"  # part of the models' identity: a new scoring method refits stored models
 READ_CHUNK = 500
 
 
@@ -100,6 +100,7 @@ class Corpus:
         if stored is None:
             stored = CorpusModel(version=version, vocabulary=b"", fitted_at=now)
         stored.version, stored.corpus_size, stored.drift, stored.fitted_at = version, len(ids), 0, now
+        stored.method = METHOD
         stored.vocabulary = model.to_bytes()
         session.add(stored)
         session.flush()

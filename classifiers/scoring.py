@@ -212,9 +212,12 @@ def _score(session: Session, loaded_config: LoadedConfig, now: datetime, corpus:
     corpus_row = session.exec(select(CorpusModel)).first()
     version = stored.version if stored else ""
 
-    reason, refit_corpus = "", corpus_row is None or (full and not corpus.refitted)
+    method_changed = corpus_row is not None and corpus_row.method != METHOD
+    reason, refit_corpus = "", corpus_row is None or method_changed or (full and not corpus.refitted)
     if full:
         reason = "full rescore asked (--all)"
+    elif method_changed:
+        reason = "scoring method changed"
     elif stored is None:
         reason = "first fit"
     elif stored.queries_hash != queries_hash:

@@ -72,8 +72,8 @@ class FocusArea(_Strict):
     synonyms: dict[NonEmptyStr, list[NonEmptyStr]] = {}
     exclude: list[NonEmptyStr] = []
     # Calibrated on the recorded EU portal data (615 calls, the example strategy): a call's best score
-    # is >= 0.55 for the top ~3 % of calls, >= 0.35 for the top ~13 % (README, "Scoring and rules").
-    alert_threshold: Fraction = 0.55
+    # is >= 0.4 for the top ~3 % of calls, >= 0.3 for the top ~11 % (README, "Scoring and rules").
+    alert_threshold: Fraction = 0.4
 
 
 class Rules(_Strict):
@@ -193,7 +193,7 @@ class DigestChannel(_Strict):
     focus_areas: list[NonEmptyStr] = []  # empty = every focus area
     schedule: Schedule = Schedule(cron="0 8 * * 1")
     top: Annotated[int, Field(ge=1, le=45)] = 10
-    min_score: Fraction = 0.35  # what counts as a matching call (see alert_threshold)
+    min_score: Fraction = 0.3  # what counts as a matching call (see alert_threshold)
 
 
 class Alerts(_Strict):

@@ -208,6 +208,7 @@ class CorpusModel(SQLModel, table=True):
     __tablename__ = "corpus_model"
     id: int | None = Field(default=None, primary_key=True)
     version: str
+    method: str = ""  # classifiers.corpus.METHOD at the fit: a model of another method is refitted
     corpus_size: int = 0  # calls the vocabulary was fitted on
     drift: int = 0  # calls new or changed since the fit
     vocabulary: bytes = Field(sa_type=sa.LargeBinary)  # see TfidfModel.to_bytes

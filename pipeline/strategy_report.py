@@ -26,7 +26,7 @@ from pipeline.ideas import visible
 from pipeline.models import Application, Call, Idea, Score, Verdict
 
 FINAL_STATUSES = ("granted", "rejected", "withdrawn")
-DEFAULT_MIN_SCORE = 0.35  # "matching": the digest's default min_score (pipeline.config.DigestChannel)
+DEFAULT_MIN_SCORE = 0.3  # "matching": the digest's default min_score (pipeline.config.DigestChannel)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from classifiers.scoring import REFIT_FRACTION, SCORE_FLOOR, score_pending
 from pipeline.config import DEFAULT_STRATEGY, load_config
 from pipeline.db import session_scope
-from pipeline.models import Call, Mark, Score, ScoringModel, Verdict
+from pipeline.models import Call, CorpusModel, Mark, Score, ScoringModel, Verdict
 
 NOW = datetime(2026, 8, 22, 9, 0, tzinfo=UTC)
 CONFIG = ["--config", str(DEFAULT_STRATEGY), "--as-of", "2026-08-22T09:00+00:00"]
@@ -103,6 +103,24 @@ def test_refit_when_more_than_ten_percent_changed(engine: Any) -> None:
     with Session(engine) as session:
         model = session.exec(select(ScoringModel)).one()
         assert (model.corpus_size, model.drift) == (23, 0)
+
+
+def test_a_corpus_model_of_another_method_is_refitted(engine: Any) -> None:
+    """A database scored by an earlier build (another LSA size, say) is refitted by the next run."""
+    from classifiers.corpus import METHOD
+
+    config = load_config(DEFAULT_STRATEGY)
+    add_calls(engine, TEXTS * 12)  # 60 calls: enough for a latent space
+    first = score_pending(engine, config, NOW)
+    with session_scope(engine) as session:
+        stored = session.exec(select(CorpusModel)).one()
+        assert stored.method == METHOD
+        stored.method = "tfidf+lsa100"
+        session.add(stored)
+    result = score_pending(engine, config, NOW)
+    assert (result.refitted, result.reason, result.scored_calls) == (True, "scoring method changed", 60)
+    assert result.model_version == first.model_version  # same method and texts: the same model again
+    assert score_pending(engine, config, NOW).reason == "up to date"
 
 
 def test_marks_change_the_queries(engine: Any) -> None:

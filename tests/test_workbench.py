@@ -61,10 +61,10 @@ def test_preview_adding_a_keyword_brings_the_expected_calls_in(wb, tmp_path: Pat
     assert area["focus_area"] == "digital_industry"
     titles = {row["call_id"]: row["title"] for row in [*area["before"], *area["after"]]}
     entering = [titles[c] for c in area["entering"]]
-    # the quantum calls of the recording enter the top 10 (with a neighbour or two that LSA finds
-    # close in meaning, e.g. secure computing)
+    # the quantum calls of the recording enter the top 10 (with a neighbour that LSA finds close in
+    # meaning, e.g. secure computing)
     quantum = [t for t in entering if "quantum" in t.lower()]
-    assert len(quantum) >= 4 and len(quantum) > len(entering) / 2, entering
+    assert len(quantum) >= 3 and len(quantum) > len(entering) / 2, entering
     assert not any("quantum" in row["title"].lower() for row in area["before"])
     assert len(area["leaving"]) == len(area["entering"])
     assert all("quantum" in row["terms"] for row in area["after"]

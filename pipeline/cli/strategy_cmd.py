@@ -178,7 +178,7 @@ def keywords_remove(
 def report_cmd(
     png: Path = typer.Option(None, "--png", help="Also write the chart of matching calls by deadline "
                              "month and focus area to this PNG file."),
-    min_score: float = typer.Option(0.35, "--min-score", min=0, max=1, help="Score that counts as matching."),
+    min_score: float = typer.Option(0.3, "--min-score", min=0, max=1, help="Score that counts as matching."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Per focus area: matching open calls, their budget and expected value, applications in the pipeline.
