@@ -12,10 +12,19 @@ from watcher.dates import call_dates, find_dates
     ("sista ansökningsdag 2025-11-30", "deadline", "2025-11-30T16:00:00+00:00"),
     ("Ansøgningsfrist 3. februar 2026 kl. 12:00", "deadline", "2026-02-03T11:00:00+00:00"),
     ("deadline 5 May 2026", "deadline", "2026-05-05T15:00:00+00:00"),
+    ("Søknadsfrist 1. desember 2025 kl. 12:00", "deadline", "2025-12-01T11:00:00+00:00"),
+    ("Frist: 15. mars 2026", "deadline", "2026-03-15T16:00:00+00:00"),
+    ("Prosjektet starter 1.september 2026", "opening", "2026-08-31T22:00:00+00:00"),
 ])
 def test_dates_in_the_languages_of_the_funders(text: str, kind: str, iso: str) -> None:
     (found,) = find_dates(text)
     assert (found.kind, found.at.isoformat()) == (kind, iso)
+
+
+def test_several_norwegian_dates_keep_their_days() -> None:
+    dates = call_dates("Åpner 2. mars 2026, frist 1. desember 2026 kl. 14:00")
+    assert dates.opening is not None and dates.opening.isoformat() == "2026-03-01T23:00:00+00:00"
+    assert [d.at.isoformat() for d in dates.deadlines] == ["2026-12-01T13:00:00+00:00"]
 
 
 def test_opening_and_deadline() -> None:

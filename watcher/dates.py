@@ -33,9 +33,12 @@ _OPENING_WORDS = re.compile(
 _CONTEXT_CHARS = 60
 # month names and abbreviations in en/da/de/sv/nb (januar, März, mai, maj, okt, desember, …) or digits
 # shaped like a day-month-year date
-_DATE_SHAPE = re.compile(r"\d{1,2}\s*[./-]\s*\d{1,2}\s*[./-]\s*\d{2,4}|"
-                         r"(?<![a-zæøåäö])(?:jan|feb|mar|mär|apr|ma[iyj]|jun|jul|aug|sep|o[ck]t|nov|de[czs])",
+_MONTH = r"(?:jan|feb|mar|mär|apr|ma[iyj]|jun|jul|aug|sep|o[ck]t|nov|de[czs])"
+_DATE_SHAPE = re.compile(r"\d{1,2}\s*[./-]\s*\d{1,2}\s*[./-]\s*\d{2,4}|(?<![a-zæøåäö])" + _MONTH,
                          re.IGNORECASE)
+# the ordinal dot of "1. desember 2025": dateparser's search (1.5) loses the day after it in Norwegian
+# ("desember 2025", a partial date), so the dot, which says nothing about the date, is dropped first
+_ORDINAL_DAY = re.compile(r"(?<![\d.])(\d{1,2})\.\s*(?=" + _MONTH + ")", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
     # date always has a month name or a numeric day-month-year, so text with neither is skipped early
     if not text or not re.search(r"\d{4}", text) or not _DATE_SHAPE.search(text):
         return []
+    text = _ORDINAL_DAY.sub(r"\1 ", text)
     try:
         found = search_dates(text, languages=list(languages), settings=_settings()) or []
     except OverflowError:  # a date near year 1 or 9999 shifted across a time zone (dateparser#685,

@@ -207,6 +207,35 @@ def report_cmd(
                    f"{fmt_money(r.expected_value):>12}{r.applications_in_pipeline:>10}")
 
 
+@strategy_app.command("rename")
+def rename_cmd(
+    old: str = typer.Argument(..., help="The name the strategy had (its `name:` before the edit)."),
+    new: str = typer.Argument(..., help="Its name now, as in its file."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Move without asking."),
+) -> None:
+    """After renaming a strategy in its file: move its ideas, marks, scores and Slack history to the new
+    name (applications follow their ideas). Shows what moves and asks first.
+
+    Example: fundradar --config config/strategies strategy rename greentech greentech-dk --yes
+    """
+    from pipeline.db import session_scope
+    from pipeline.strategy_rename import plan_rename, rename_strategy
+
+    st = state()
+    known = tuple(st.config().names)
+    with session_scope(st.engine()) as session:
+        counts = plan_rename(session, old, new, known=known)
+        typer.echo(f"{old} -> {new}: ideas {counts.ideas}, marks {counts.marks}, scores {counts.scores}, "
+                   f"verdicts {counts.verdicts}, Slack messages sent {counts.deliveries}"
+                   + (f" ({new} is already scored: {old}'s scores are deleted, not moved)"
+                      if counts.derived_dropped and counts.scores else ""))
+        if not yes and not typer.confirm("Move them?", default=False, err=True):
+            typer.echo("Nothing moved.", err=True)
+            raise typer.Exit(1)
+        rename_strategy(session, old, new, known=known)
+    typer.echo(f"Moved {old}'s data to {new}.")
+
+
 def register(app: typer.Typer) -> None:
     strategy_app.add_typer(keywords_app, name="keywords")
     app.add_typer(strategy_app, name="strategy")
