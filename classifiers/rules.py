@@ -7,11 +7,14 @@ the strategy sets are checked. Each gives an outcome with a reason a fundraiser 
 * ``success_rate``: the programme's success rate ≥ ``min_success_rate``;
 * ``funding_rate``: the call's own funding rate, else the programme's rate for the type of action,
   ≥ ``min_funding_rate``;
-* ``deadline``: whole weeks from ``now`` to the next deadline ≥ ``min_weeks_before_deadline``;
+* ``deadline``: the next deadline is at least ``min_weeks_before_deadline`` weeks after ``now``;
 * ``action_type``: the type-of-action code (RIA, IA, CSA, …) is in ``allowed_action_types``;
 * ``budget``: the maximum contribution per project lies in ``budget_min`` … ``budget_max``;
 * ``eligible_country``: the strategy's ``home_country`` is among the programme's eligible countries
   (an empty list in the funding rules means every EU/EEA country).
+
+The reasons never state how far away a deadline is, only which side of the minimum it is on, so a
+verdict stays true until :func:`recheck_at`, the first moment the clock alone can change it.
 
 When the value a rule needs is not known (no deadline, no funding figure for the programme, …) the
 outcome is **unknown**, not failed: ``passed`` is ``None`` and the reason says what is missing. A call
@@ -32,7 +35,7 @@ the neutral 0.5 and ``expected_value`` stays ``None``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from classifiers.funding import FundingRules
@@ -94,7 +97,8 @@ def priority(best_score: float | None, expected_value: float | None) -> float:
     return round((best_score or 0.0) * value_factor(expected_value), 6)
 
 
-def _next_deadline(call: Call, now: datetime) -> datetime | None:
+def next_deadline(call: Call, now: datetime) -> datetime | None:
+    """The first deadline at or after ``now``; the last one when all have passed; None without any."""
     values = sorted(as_utc(datetime.fromisoformat(d["at"])) for d in call.deadlines or [] if d.get("at"))
     if not values and call.deadline is not None:
         values = [as_utc(call.deadline)]
@@ -102,6 +106,19 @@ def _next_deadline(call: Call, now: datetime) -> datetime | None:
     if upcoming:
         return upcoming[0]
     return values[-1] if values else None
+
+
+def recheck_at(call: Call, strategy: Strategy, now: datetime) -> datetime | None:
+    """The first moment after ``now`` at which :func:`evaluate_call` may answer differently for
+    ``call`` with nothing but the clock moved: its next deadline comes closer than the minimum weeks,
+    or passes (the deadline rule then looks at the following one). None when the clock cannot change
+    the verdict (no deadline rule, no deadline, or the last deadline has passed)."""
+    weeks = strategy.rules.min_weeks_before_deadline
+    deadline = next_deadline(call, now) if weeks is not None else None
+    if weeks is None or deadline is None or deadline < now:
+        return None
+    tick = timedelta(microseconds=1)  # the outcome changes just after these moments, not at them
+    return min(t for t in (deadline - timedelta(weeks=weeks) + tick, deadline + tick) if t > now)
 
 
 def evaluate_call(call: Call, strategy: Strategy, funding: FundingRules, now: datetime,
@@ -139,16 +156,16 @@ def evaluate_call(call: Call, strategy: Strategy, funding: FundingRules, now: da
                                         f"{'≥' if ok else '<'} minimum {_pct(rules.min_funding_rate)}"))
 
     if rules.min_weeks_before_deadline is not None:
-        deadline = _next_deadline(call, now)
+        deadline = next_deadline(call, now)
         if deadline is None:
             outcomes.append(RuleOutcome("deadline", None, "no deadline known"))
         else:
             weeks = (deadline - now).total_seconds() / (7 * 86400)
             ok = weeks >= rules.min_weeks_before_deadline
             when = deadline.date().isoformat()
-            minimum = f"minimum {rules.min_weeks_before_deadline:g} weeks"
+            minimum = f"{rules.min_weeks_before_deadline:g} weeks"
             text = (f"deadline {when} has passed" if weeks < 0 else
-                    f"{weeks:.1f} weeks to the deadline {when} {'≥' if ok else '<'} {minimum}")
+                    f"deadline {when} is {'at least' if ok else 'less than'} {minimum} away")
             outcomes.append(RuleOutcome("deadline", ok, text))
 
     if rules.allowed_action_types is not None:

@@ -25,9 +25,12 @@ now)`` several, sharing one read of the texts and one corpus model (:mod:`classi
 * **Scores below the floor are not stored.** A Score row is kept when the score is at least
   :data:`SCORE_FLOOR` or the call is excluded from the area (the row names the exclude phrase); no row
   means "below the floor". The call's exact best score is kept on its Verdict (the priority uses it).
-* **Verdicts** (rules and priority) are recomputed for every call on each run from light columns (the
-  weeks to a deadline depend on ``now``); only rows whose outcome, priority or marker changed are
-  written, in bulk. Each strategy's writes happen in one transaction.
+* **Verdicts** (rules and priority) are computed from light columns. Each records ``recheck_at``, the
+  first moment the clock alone may change it (:func:`classifiers.rules.recheck_at`: its deadline
+  comes closer than the minimum weeks, or passes). With the queries and the rules unchanged since the
+  last run (``scoring_model.rules_hash``), a run looks only at the due calls: new, changed, scored
+  with another model, or past their ``recheck_at``; otherwise at every call. Only rows whose outcome,
+  priority or marker changed are written, in bulk. Each strategy's writes happen in one transaction.
 """
 
 from __future__ import annotations
@@ -63,8 +66,8 @@ from classifiers.matcher import (
     query_features,
     score_rows,
 )
-from classifiers.rules import _next_deadline as next_deadline
-from classifiers.rules import evaluate_call, priority
+from classifiers.rules import next_deadline
+from classifiers.rules import evaluate_call, priority, recheck_at
 from pipeline.config import LoadedConfig
 from pipeline.db import session_scope
 from pipeline.models import Call, CorpusModel, Score, ScoringModel, Verdict
@@ -79,7 +82,7 @@ READ_CHUNK = 500
 LIGHT_COLUMNS = (Call.id, Call.content_hash, Call.programme, Call.topic_id, Call.type_of_action,
                  Call.funding_rate, Call.max_contribution, Call.deadline, Call.deadlines)
 MARKER = ("call_hash", "content_hash", "model_version", "best_score")
-VERDICT = ("passed", "success_rate", "funding_rate", "expected_value", "priority", *MARKER)
+VERDICT = ("passed", "success_rate", "funding_rate", "expected_value", "priority", "recheck_at", *MARKER)
 
 
 @dataclass
@@ -200,17 +203,12 @@ def _score(session: Session, loaded_config: LoadedConfig, now: datetime, corpus:
     name = loaded_config.strategy.name
     queries = [focus_area_query(area_name, area)
                for area_name, area in loaded_config.strategy.focus_areas.items()]
-    light = session.execute(sa.select(*LIGHT_COLUMNS).order_by(Call.id)).all()
-    ids = [row.id for row in light]
-    markers = {row.call_id: row for row in session.execute(
-        sa.select(Verdict.id, Verdict.call_id, *(getattr(Verdict, k) for k in VERDICT),
-                  sa.cast(Verdict.outcomes, sa.Text).label("outcomes_json"))
-        .where(Verdict.strategy == name))}
     marks = load_marks(session, name)
     queries_hash = _queries_hash(queries, marks_signature(marks))
     stored = session.exec(select(ScoringModel).where(ScoringModel.strategy == name)).first()
     corpus_row = session.exec(select(CorpusModel)).first()
     version = stored.version if stored else ""
+    rules_hash = _rules_hash(loaded_config)
 
     method_changed = corpus_row is not None and corpus_row.method != METHOD
     reason, refit_corpus = "", corpus_row is None or method_changed or (full and not corpus.refitted)
@@ -225,6 +223,11 @@ def _score(session: Session, loaded_config: LoadedConfig, now: datetime, corpus:
     elif corpus_row is None or stored.corpus_version != corpus_row.version:
         reason = "corpus model refitted"
 
+    # with the queries and the rules as stored, only the due calls are read (new, changed, scored with
+    # another model, or whose verdict the clock may have changed); otherwise every call
+    due_only = not (reason or refit_corpus) and stored is not None and stored.rules_hash == rules_hash
+    light, markers = _light(session, name, version, now, due_only)
+    total = _count_calls(session) if due_only else len(light)
     pending: list[int] = []
     checked: list[int] = []  # text read: new marker, scores kept when the text hash is unchanged
     new_drift = 0
@@ -241,6 +244,9 @@ def _score(session: Session, loaded_config: LoadedConfig, now: datetime, corpus:
             reason = reason or (f"more than {REFIT_FRACTION:.0%} of the calls new or changed "
                                 "since the last fit")
             refit_corpus = True
+    if due_only and refit_corpus:  # a refit rescores every call
+        light, markers = _light(session, name, version, now, due_only=False)
+    ids = [row.id for row in light]
 
     best: dict[int, float] = {}
     if (reason or refit_corpus) and ids:
@@ -262,10 +268,56 @@ def _score(session: Session, loaded_config: LoadedConfig, now: datetime, corpus:
         session.add(corpus_row)
         scored, refitted, reason = pending, False, "incremental"
     else:
-        scored, refitted, reason = [], False, "up to date" if ids else "no calls stored"
+        scored, refitted, reason = [], False, "up to date" if total else "no calls stored"
     verdicts = _write_verdicts(session, light, markers, best, corpus, set(checked), version, loaded_config,
                                now)
-    return ScoringResult(name, refitted, reason, len(scored), len(ids), len(queries), verdicts, version)
+    model_row = stored if stored is not None else session.exec(
+        select(ScoringModel).where(ScoringModel.strategy == name)).first()
+    if model_row is not None and model_row.rules_hash != rules_hash:
+        model_row.rules_hash = rules_hash
+        session.add(model_row)
+    return ScoringResult(name, refitted, reason, len(scored), total, len(queries), verdicts, version)
+
+
+def _rules_hash(loaded_config: LoadedConfig) -> str:
+    """What the verdicts depend on besides the calls and the clock: the strategy's rules and home
+    country, and the funding rules."""
+    strategy = loaded_config.strategy
+    data = [strategy.rules.model_dump(mode="json"), strategy.home_country,
+            loaded_config.funding_rules.model_dump(mode="json")]
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def _light(session: Session, name: str, version: str, now: datetime, due_only: bool
+           ) -> tuple[Sequence[Any], dict[int, Any]]:
+    """The light columns of the calls to look at, in id order, and their stored verdict markers: every
+    call, or with ``due_only`` the calls without a verdict, whose content hash changed (or is empty),
+    scored with another model version, or whose verdict is due for a recheck (``recheck_at`` passed)."""
+    verdict = Verdict.__table__
+    marker_columns = (verdict.c.id, verdict.c.call_id, *(verdict.c[k] for k in VERDICT),
+                      sa.cast(verdict.c.outcomes, sa.Text).label("outcomes_json"))
+    if not due_only:
+        light = session.execute(sa.select(*LIGHT_COLUMNS).order_by(Call.id)).all()
+        return light, {row.call_id: row for row in session.execute(
+            sa.select(*marker_columns).where(verdict.c.strategy == name))}
+    mine = sa.and_(verdict.c.call_id == Call.id, verdict.c.strategy == name)
+    joined = sa.join(Call.__table__, verdict, mine, isouter=True)
+    due = sa.or_(verdict.c.id.is_(None), sa.func.coalesce(Call.content_hash, "") == "",
+                 verdict.c.content_hash != Call.content_hash, verdict.c.model_version != version,
+                 verdict.c.recheck_at <= now)
+    light = session.execute(sa.select(*LIGHT_COLUMNS).select_from(joined).where(due).order_by(Call.id)).all()
+    markers: dict[int, Any] = {}
+    ids = [row.id for row in light]
+    for start in range(0, len(ids), READ_CHUNK):
+        chunk = ids[start:start + READ_CHUNK]
+        markers.update((row.call_id, row) for row in session.execute(
+            sa.select(*marker_columns).where(verdict.c.strategy == name, verdict.c.call_id.in_(chunk))))
+    return light, markers
+
+
+def _count_calls(session: Session) -> int:
+    return int(session.execute(sa.select(sa.func.count()).select_from(Call.__table__)).scalar_one())
 
 
 def _new_to_corpus(session: Session, corpus: Corpus, changed: list[int]) -> int:
@@ -337,7 +389,8 @@ def _incremental(session: Session, corpus: Corpus, stored: ScoringModel, pending
 def _write_verdicts(session: Session, light: Sequence[Any], markers: dict[int, Any], best: dict[int, float],
                     corpus: Corpus, checked: set[int], version: str, loaded_config: LoadedConfig,
                     now: datetime) -> int:
-    """Every call's rules and priority from its light columns; only new and changed rows are written.
+    """The rules and priority of the calls in ``light`` from their light columns; only new and changed
+    rows are written.
 
     The rules' outcome depends on the call only through what :data:`_rules_key` collects, and many calls
     share it (a programme, a type of action, a cut-off date), so each outcome is computed once per run;
@@ -364,16 +417,18 @@ def _write_verdicts(session: Session, light: Sequence[Any], markers: dict[int, A
             verdict = evaluate_call(row, strategy, funding, now)
             outcomes = [o.as_dict() for o in verdict.outcomes]
             found = outcomes_of[key] = (verdict.passed, outcomes, json.dumps(outcomes), verdict.success_rate,
-                                        verdict.funding_rate, verdict.expected_value)
-        passed, outcomes, outcomes_json, success, rate, expected = found
+                                        verdict.funding_rate, verdict.expected_value,
+                                        recheck_at(row, strategy, now))
+        passed, outcomes, outcomes_json, success, rate, expected, recheck = found
         value = priority(marker["best_score"], expected)
         if old is not None and old.outcomes_json == outcomes_json and old.priority == value \
                 and old.passed == passed and old.expected_value == expected and old.success_rate == success \
-                and old.funding_rate == rate and (row.id not in checked or all(
+                and old.funding_rate == rate and old.recheck_at == recheck and (row.id not in checked or all(
                     getattr(old, k) == marker[k] for k in MARKER)):
             continue  # unchanged
         values = {"passed": passed, "outcomes": outcomes, "success_rate": success, "funding_rate": rate,
-                  "expected_value": expected, "priority": value, **marker, "computed_at": now}
+                  "expected_value": expected, "priority": value, "recheck_at": recheck, **marker,
+                  "computed_at": now}
         if old is None:
             inserts.append({"call_id": row.id, "strategy": name, **values})
         else:

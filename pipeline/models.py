@@ -169,6 +169,9 @@ class Verdict(SQLModel, table=True):
     content_hash: str = ""
     model_version: str = ""
     best_score: float | None = None
+    # when the clock alone may change the outcome (a deadline passes, or comes closer than the minimum
+    # weeks): until then the verdict stays valid; None = never (classifiers.rules.recheck_at)
+    recheck_at: datetime | None = _dt(default=None, nullable=True)
     computed_at: datetime = _dt()
 
 
@@ -194,6 +197,7 @@ class ScoringModel(SQLModel, table=True):
     corpus_size: int = 0  # calls the vocabulary was fitted on
     drift: int = 0  # calls scored incrementally since the fit
     queries_hash: str = ""  # focus areas + marks the queries were built from
+    rules_hash: str = ""  # the strategy's rules and the funding rules its verdicts were computed with
     queries: dict[str, Any] = _json(default_factory=dict)  # area -> {term: weight}
     # the strategy's own columns on top of the corpus model (query phrases found in one call only)
     vocabulary: bytes = Field(sa_type=sa.LargeBinary)  # zlib(terms + idf), see TfidfModel.to_bytes

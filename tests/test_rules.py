@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from classifiers.funding import FundingRules
-from classifiers.rules import EV_HALF, evaluate_call, priority, value_factor
+from classifiers.rules import EV_HALF, evaluate_call, priority, recheck_at, value_factor
 from pipeline.config import DEFAULT_FUNDING_RULES, Rules, Strategy, load_funding_rules
 from pipeline.models import Call
 
@@ -70,20 +70,35 @@ def test_funding_rate(fields: dict[str, Any], expected: tuple[str, str]) -> None
     assert outcome(verdict, "funding_rate") == expected
 
 
-@pytest.mark.parametrize(("deadlines", "expected"), [
+@pytest.mark.parametrize(("deadlines", "expected", "recheck"), [
+    # 21.6 weeks away: passes until 6 weeks before the deadline
     ([{"at": "2027-01-20T16:00:00+00:00"}],
-     ("passed", "21.6 weeks to the deadline 2027-01-20 ≥ minimum 6 weeks")),
+     ("passed", "deadline 2027-01-20 is at least 6 weeks away"), "2026-12-09T16:00:00.000001+00:00"),
+    # 2.8 weeks away: fails until it passes, then says so
     ([{"at": "2026-09-10T15:00:00+00:00"}],
-     ("failed", "2.8 weeks to the deadline 2026-09-10 < minimum 6 weeks")),
-    ([{"at": "2026-08-01T15:00:00+00:00"}], ("failed", "deadline 2026-08-01 has passed")),
+     ("failed", "deadline 2026-09-10 is less than 6 weeks away"), "2026-09-10T15:00:00.000001+00:00"),
+    ([{"at": "2026-08-01T15:00:00+00:00"}], ("failed", "deadline 2026-08-01 has passed"), None),
     # two-stage: the next deadline ahead counts
     ([{"at": "2026-08-01T15:00:00+00:00"}, {"at": "2027-01-20T16:00:00+00:00"}],
-     ("passed", "21.6 weeks to the deadline 2027-01-20 ≥ minimum 6 weeks")),
-    ([], ("unknown", "no deadline known")),
+     ("passed", "deadline 2027-01-20 is at least 6 weeks away"), "2026-12-09T16:00:00.000001+00:00"),
+    ([], ("unknown", "no deadline known"), None),
 ])
-def test_weeks_before_deadline(deadlines: list[dict[str, Any]], expected: tuple[str, str]) -> None:
-    verdict = evaluate_call(call(deadlines=deadlines), strategy(min_weeks_before_deadline=6), FUNDING, NOW)
+def test_weeks_before_deadline(deadlines: list[dict[str, Any]], expected: tuple[str, str],
+                               recheck: str | None) -> None:
+    rules = strategy(min_weeks_before_deadline=6)
+    verdict = evaluate_call(call(deadlines=deadlines), rules, FUNDING, NOW)
     assert outcome(verdict, "deadline") == expected
+    when = recheck_at(call(deadlines=deadlines), rules, NOW)
+    assert (when.isoformat() if when else None) == recheck
+    if when is not None:  # the verdict holds until then, and changes just after
+        before = evaluate_call(call(deadlines=deadlines), rules, FUNDING, when - timedelta(microseconds=1))
+        after = evaluate_call(call(deadlines=deadlines), rules, FUNDING, when)
+        assert outcome(before, "deadline") == expected and outcome(after, "deadline") != expected
+
+
+def test_no_deadline_rule_means_no_recheck() -> None:
+    no_rule = strategy(min_weeks_before_deadline=None)
+    assert recheck_at(call(deadlines=[{"at": "2027-01-20T16:00:00+00:00"}]), no_rule, NOW) is None
 
 
 @pytest.mark.parametrize(("action", "expected"), [

@@ -180,7 +180,8 @@ def test_calls_why(cli: Any, engine: Any) -> None:
         "Rules: passed",
         "  passed   success_rate     Horizon Europe success rate 16.4 % ≥ minimum 10 %",
         "  passed   funding_rate     funding rate 100 % (Horizon Europe RIA rate) ≥ minimum 50 %",
-        "  passed   deadline         21.6 weeks to the deadline 2027-01-20 ≥ minimum 6 weeks",
+        "  passed   deadline         deadline 2027-01-20 is at least 6 weeks away "
+        "(21.6 weeks from 2026-08-22)",
         "  passed   action_type      type of action RIA is in RIA, IA, CSA, INTERREG, IE",
         "  passed   budget           maximum contribution EUR 3,000,000 within EUR 50,000 to EUR 15,000,000",
         "  passed   eligible_country Horizon Europe is open to EU/EEA countries; DK is one",

@@ -88,26 +88,49 @@ def reads_text(statement: str) -> bool:
 def test_up_to_date_reads_no_text_and_writes_no_verdict(engine: Any) -> None:
     config = load_config(DEFAULT_STRATEGY)
     ids = add_calls(engine, 60)
+    with session_scope(engine) as session:  # one call closes sooner than the others
+        soon = session.get(Call, ids[3])
+        soon.deadlines = [{"at": "2026-11-01T16:00:00+00:00", "time_assumed": False}]
+        session.add(soon)
     assert score_pending(engine, config, NOW).reason == "first fit"
-    with Session(engine) as session:
-        before = {v.call_id: (v.computed_at, v.outcomes, v.priority) for v in session.exec(select(Verdict))}
-    with statements(engine) as seen:
-        result = score_pending(engine, config, NOW + timedelta(minutes=5))
-    assert (result.reason, result.scored_calls, result.verdicts) == ("up to date", 0, 60)
-    assert not [s for s, _ in seen if reads_text(s)]
-    assert not [s for s, _ in seen if s.startswith(("INSERT", "UPDATE", "DELETE"))]
-    with Session(engine) as session:
-        after = {v.call_id: (v.computed_at, v.outcomes, v.priority) for v in session.exec(select(Verdict))}
-    assert after == before
 
-    # a day later the deadline rule's weeks change: every verdict is rewritten, no call is rescored
-    later = NOW + timedelta(days=1)
+    def verdicts() -> dict[int, tuple[Any, ...]]:
+        with Session(engine) as session:
+            return {v.call_id: (v.computed_at, v.passed, v.outcomes, v.priority, v.recheck_at)
+                    for v in session.exec(select(Verdict))}
+
+    before = verdicts()
+    assert before[ids[3]][4] == datetime(2026, 9, 20, 16, 0, 0, 1, tzinfo=UTC)  # 6 weeks before
+    for later in (timedelta(minutes=5), timedelta(days=1)):  # nothing is due: nothing read or written
+        with statements(engine) as seen:
+            result = score_pending(engine, config, NOW + later)
+        assert (result.reason, result.scored_calls, result.verdicts, result.total_calls) == \
+            ("up to date", 0, 0, 60)
+        assert not [s for s, _ in seen if reads_text(s)]
+        assert not [s for s, _ in seen if s.startswith(("INSERT", "UPDATE", "DELETE"))]
+        assert verdicts() == before
+
+    # past the call's recheck time its deadline is less than 6 weeks away: only it is looked at
+    later = datetime(2026, 9, 21, 9, 0, tzinfo=UTC)
     with statements(engine) as seen:
-        assert score_pending(engine, config, later).reason == "up to date"
+        result = score_pending(engine, config, later)
+    assert (result.reason, result.scored_calls, result.verdicts) == ("up to date", 0, 1)
     assert not [s for s, _ in seen if reads_text(s)]
-    with Session(engine) as session:
-        assert {v.computed_at for v in session.exec(select(Verdict))} == {later}
-    assert len(ids) == 60
+    after = verdicts()
+    assert {i for i in ids if after[i] != before[i]} == {ids[3]}
+    assert after[ids[3]][:3] == (later, False, [
+        o if o["rule"] != "deadline" else {**o, "passed": False, "status": "failed",
+                                           "reason": "deadline 2026-11-01 is less than 6 weeks away"}
+        for o in before[ids[3]][2]])
+    assert after[ids[3]][4] == datetime(2026, 11, 1, 16, 0, 0, 1, tzinfo=UTC)  # then: when it passes
+
+    # other rules (8 weeks): every verdict is looked at again, no call rescored
+    rules = config.strategy.rules.model_copy(update={"min_weeks_before_deadline": 8})
+    stricter = LoadedConfig(config.strategy.model_copy(update={"rules": rules}), config.funding_rules,
+                            config.strategy_path)
+    result = score_pending(engine, stricter, later)
+    assert (result.reason, result.scored_calls, result.verdicts) == ("up to date", 0, 60)
+    assert score_pending(engine, stricter, later).verdicts == 0
 
 
 def test_only_changed_calls_are_read_and_rescored(engine: Any) -> None:

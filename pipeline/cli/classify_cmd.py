@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from pipeline.calls import find_call
 from pipeline.cli.calls_cmd import calls_app
-from pipeline.cli.common import Column, print_json, print_rows, state
+from pipeline.cli.common import Column, fmt_date, print_json, print_rows, state
 from pipeline.db import session_scope
 from pipeline.errors import ValidationError
 from pipeline.models import Score, Verdict
@@ -38,9 +38,11 @@ def score_cmd(
         print_json(results[0].as_dict() if len(results) == 1 else [r.as_dict() for r in results])
         return
     for result in results:
-        typer.echo(f"Scored {result.scored_calls} of {result.total_calls} calls against "
-                   f"{result.focus_areas} focus areas of {result.strategy} ({result.reason}); "
-                   f"rules applied to {result.verdicts} calls.")
+        head = (f"Scored {result.scored_calls} of {result.total_calls} calls against "
+                f"{result.focus_areas} focus areas of {result.strategy} ({result.reason}); ")
+        typer.echo(head + (f"rules checked for {result.verdicts} calls (the other verdicts still hold)."
+                           if result.verdicts < result.total_calls else
+                           f"rules applied to {result.verdicts} calls."))
 
 
 @calls_app.command("mark")
@@ -80,6 +82,7 @@ def why_cmd(
 
     Example: fundradar calls why HORIZON-CL5-2027-03-D5-05
     """
+    from classifiers.rules import next_deadline
     from classifiers.scoring import SCORE_FLOOR, score_pending
 
     st = state()
@@ -98,7 +101,10 @@ def why_cmd(
               "below_floor": area not in scores,
               "terms": scores[area].explanation if area in scores else []}
              for area in config.strategy.focus_areas]
+    deadline = next_deadline(found, st.now())
+    weeks = round((deadline - st.now()).total_seconds() / (7 * 86400), 1) if deadline else None
     data = {"id": found.id, "title": found.title, "strategy": name, "focus_areas": areas,
+            "next_deadline": deadline.isoformat() if deadline else None, "weeks_to_deadline": weeks,
             "passed": verdict.passed if verdict else None,
             "rules": verdict.outcomes if verdict else [],
             "success_rate": verdict.success_rate if verdict else None,
@@ -123,7 +129,10 @@ def why_cmd(
     failed = [o["rule"] for o in data["rules"] if o["passed"] is False]
     lines.append("Rules: " + ("passed" if not failed else "failed (" + ", ".join(failed) + ")"))
     for outcome in data["rules"]:
-        lines.append(f"  {outcome['status']:<8} {outcome['rule']:<17}{outcome['reason']}")
+        reason = outcome["reason"]
+        if outcome["rule"] == "deadline" and weeks is not None and weeks >= 0:
+            reason += f" ({weeks:.1f} weeks from {fmt_date(st.now())})"
+        lines.append(f"  {outcome['status']:<8} {outcome['rule']:<17}{reason}")
     value = data["expected_value"]
     lines.append("Expected value: " + ("unknown" if value is None else f"EUR {value:,.0f}")
                  + ("" if data["priority"] is None else f"; priority {data['priority']:.3f}"))
