@@ -14,6 +14,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -222,3 +223,35 @@ def test_fundradar_serve_reports_a_bad_edit_once_and_applies_the_fix(
     assert f"INFO fundradar.serve: config {path} changed and is valid: applied (no schedule changed)" \
         in serve.lines
     assert serve.lines[-1] == "stopped"
+
+
+def test_alerts_and_digest_jobs_first_bring_clock_due_verdicts_up_to_date(engine) -> None:  # type: ignore[no-untyped-def]
+    """A verdict that was true when scored (the deadline 7 weeks away) is rechecked when the clock has
+    made it false, before the alerts job reads it: no alert for a call the rules now reject."""
+    from classifiers.scoring import score_pending
+    from pipeline.db import session_scope
+    from tests.slack_data import NOW
+
+    config = load_config(STRATEGIES / "greentech.yaml")
+    with session_scope(engine) as session:
+        due = NOW + timedelta(weeks=7)
+        session.add(Call(source="eu_ft", external_id="R1", programme="Horizon Europe", title="Offshore wind",
+                         text="Floating offshore wind turbines and energy islands.", content_hash="h1",
+                         deadline=due, deadlines=[{"at": due.isoformat(), "time_assumed": False}],
+                         first_seen=NOW, last_seen=NOW))
+    score_pending(engine, config, NOW)
+
+    def verdict() -> tuple[bool, str]:
+        with Session(engine) as session:
+            found = session.exec(select(Verdict)).one()
+            return found.passed, next(o["reason"] for o in found.outcomes if o["rule"] == "deadline")
+
+    assert verdict() == (True, f"deadline {due.date()} is at least 6 weeks away")
+    later = NOW + timedelta(weeks=2)
+    service = Service(engine, config, now=lambda: later, reload_seconds=0)
+    service.start()
+    try:
+        service.run("alerts", "", "")
+        assert verdict() == (False, f"deadline {due.date()} is less than 6 weeks away")
+    finally:
+        service.stop()

@@ -9,7 +9,9 @@
   :class:`~watcher.locks.JobLock` stops them across schedulers and processes. ``jitter`` spreads the
   runs, ``misfire_grace_time`` lets a run missed during a short outage still happen.
 - After a source run that changed something, new and changed calls are scored
-  (``classifiers.scoring.score_pending``).
+  (``classifiers.scoring.score_pending``); before a digest or alerts job, the verdicts due by the
+  clock (a deadline now closer than the strategy's minimum weeks) are brought up to date, which costs
+  next to nothing when none is due.
 - :meth:`Service.stop` (SIGTERM/SIGINT in ``fundradar serve``) lets running jobs finish their current
   write, starts no new run, and returns.
 - Several strategies (a config folder): one job per source of the union, one digest job per
@@ -238,6 +240,8 @@ class Service:
         try:
             if kind == "source":
                 return self.run_source(name)
+            if kind in ("digest", "alerts"):  # verdicts the clock changed since, before they are read
+                self._rescore(only=strategy or None, why=f"the clock ({kind})")
             if kind == "digest":
                 return self._notify("send_digests", strategy, channel=name)
             if kind == "alerts":
