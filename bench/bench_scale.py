@@ -18,7 +18,8 @@ figure beside a baseline measured in the same run:
     incrementally after 100 changed calls, then once more a day later with nothing changed (verdicts
     only; the from-scratch time is the baseline), wall and CPU time; ``--score-strategies K`` scores only
     the first K strategies and extrapolates the per-strategy time to all of them;
-(c) ``fundradar calls list --top 20`` and ``fundradar deadlines`` as real subprocesses (best of
+(c) ``fundradar calls list --top 20``, ``fundradar deadlines`` and ``fundradar calls why`` (which
+    first brings the strategy's scoring up to date) as real subprocesses (best of
     ``--repeat``), beside the bare start-up of the same interpreter (``python -c "import pipeline"``);
 (d) the peak memory (maxrss) of every step: each step runs in its own child process, measured with
     os.wait4, beside the bare start-up's.
@@ -201,6 +202,7 @@ def report(args: argparse.Namespace, workdir: Path) -> None:
                 "deadlines": [*cli, "deadlines"],
                 "deadlines --json": [*cli, "deadlines", "--json"],
                 "calls list --top 20 --within 30": [*cli, "calls", "list", "--top", "20", "--within", "30"],
+                "calls why 1": [*cli, "calls", "why", "1"],  # brings the strategy's scoring up to date first
                 "--help": [*cli, "--help"]}
     print(f"\n(c) CLI wall time against that database, best of {args.repeat} "
           f"(strategy {CLI_STRATEGY}, as of {NOW:%Y-%m-%d})", flush=True)

@@ -125,6 +125,38 @@ def test_vectorised_explanations_equal_the_per_row_products(samples) -> None:  #
     assert any(explanations) and all(0 <= s <= 1 for s in scores)
 
 
+def test_scores_are_half_tfidf_half_latent_cosine_and_explained_by_both(samples) -> None:  # type: ignore[no-untyped-def]
+    """With an LSA space the score is LEXICAL_WEIGHT × the TF-IDF cosine + the rest × the latent cosine,
+    and the explanation's weights are each term's share of both (phrases only through TF-IDF)."""
+    from classifiers.matcher import LEXICAL_WEIGHT, expanded_query, score_rows
+
+    lines = (samples / "eu_ft" / "calls_2026-08-10.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines[:200]]
+    documents = [prepare(i, r["title"], r["description"]) for i, r in enumerate(records)]
+    query = Query("q", ("offshore wind", "hydrogen", "energy storage"))
+    model, matrix = TfidfModel.fit(documents, keep=query_features(query))
+    assert model.components is not None and model.components.shape[0] == 50
+    vector = expanded_query(model, query, documents, matrix)
+    names = model.terms()
+    scores, explanations = score_rows(vector, matrix, names, top=5, model=model)
+    q, words, v = vector.toarray().ravel(), model.word_columns(), model.components
+    z = v @ q[words]
+    z /= np.linalg.norm(z)
+    expanded = z @ v  # e = V^T z over the word columns
+    w = LEXICAL_WEIGHT
+    for row in range(len(documents)):
+        d = matrix[row].toarray().ravel()
+        latent = d[words] @ v.T
+        length = np.linalg.norm(latent)
+        cosine = max(0.0, float(latent @ z / length)) if length else 0.0
+        assert scores[row] == pytest.approx(w * float(q @ d) + (1 - w) * cosine, abs=1e-5)
+        share = w * q * d
+        share[words] += (1 - w) * np.clip(d[words] * expanded / length if length else 0, 0, None)
+        order = sorted(np.flatnonzero(share > 0), key=lambda i: (-share[i], i))[:5]
+        assert [t for t, _ in explanations[row]] == [names[i] for i in order]
+    assert any(" " in t for e in explanations for t, _ in e)  # a phrase explains some score
+
+
 def test_feature_counts_equal_scikit_learn() -> None:
     from sklearn.feature_extraction.text import CountVectorizer
 
