@@ -66,8 +66,7 @@ from classifiers.matcher import (
     query_features,
     score_rows,
 )
-from classifiers.rules import next_deadline
-from classifiers.rules import evaluate_call, priority, recheck_at
+from classifiers.rules import evaluate_call, next_deadline, priority, recheck_at
 from pipeline.config import LoadedConfig
 from pipeline.db import session_scope
 from pipeline.models import Call, CorpusModel, Score, ScoringModel, Verdict

@@ -256,6 +256,8 @@ def test_scoring_on_postgresql(pg_url: str) -> None:
     engine = open_database(pg_url)
     try:
         ids = add_calls(engine, TEXTS * 4)  # one changed call later stays under the refit threshold
+        with engine.begin() as conn:  # the content hashes a sync gives
+            conn.execute(sa.update(Call).values(content_hash=sa.func.concat("hash-", Call.id)))
         result = score_pending(engine, config, NOW)
         assert (result.refitted, result.scored_calls) == (True, 20)
         energy = scores(engine, "offshore_energy")
@@ -270,5 +272,13 @@ def test_scoring_on_postgresql(pg_url: str) -> None:
             session.add(call)
         assert score_pending(engine, config, NOW).reason == "incremental"
         assert scores(engine, "offshore_energy")[ids[2]].score > 0
+        # the due calls found by the same join: only the edited call (its content hash is empty, so
+        # it is always looked at), then every call once its deadline is under 6 weeks away
+        later = score_pending(engine, config, NOW + timedelta(days=1))
+        assert (later.reason, later.verdicts, later.total_calls) == ("up to date", 1, 20)
+        due = score_pending(engine, config, datetime(2026, 12, 10, tzinfo=UTC))
+        assert (due.reason, due.verdicts) == ("up to date", 20)
+        with Session(engine) as session:
+            assert {v.passed for v in session.exec(select(Verdict))} == {False}
     finally:
         engine.dispose()
