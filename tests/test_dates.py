@@ -38,3 +38,11 @@ def test_numbers_without_a_date_shape_are_not_searched() -> None:
     # (dateparser would spend many seconds on it)
     assert find_dates("2025 " * 2000) == []
     assert find_dates("3 partners from 2025 onwards, budget 2026 EUR") == []
+
+
+def test_a_date_deep_in_a_long_page_is_found_with_its_context() -> None:
+    filler = "The programme supports cooperation between regions, with 2025 results in mind. " * 400
+    text = f"{filler}Deadline: 15. März 2026, 17:00 (CET). {filler}Open from 10.11.2025 onwards. {filler}"
+    dates = find_dates(text)
+    assert [(d.kind, d.at.isoformat(), d.time_assumed) for d in dates] == [
+        ("deadline", "2026-03-15T16:00:00+00:00", False), ("opening", "2025-11-09T23:00:00+00:00", True)]

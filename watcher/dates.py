@@ -24,7 +24,8 @@ from pipeline.clock import BRUSSELS, UTC
 LANGUAGES = ("en", "da", "de", "sv", "nb")
 # EU and Interreg deadlines are most often 17:00 or later Brussels time; assuming 17:00 errs early.
 ASSUMED_TIME = time(17, 0)
-_TIME = re.compile(r"\d{1,2}[:.]\d{2}(?!\.\d{2,4})|\d{1,2}\s*(?:am|pm|uhr)\b", re.IGNORECASE)
+# a time of day (17:00, 17.00, 5 pm, 17 Uhr), not the day and month of a numeric date (10.11.2025)
+_TIME = re.compile(r"(?<![\d.:])\d{1,2}[:.]\d{2}(?!\d|\.\d)|\d{1,2}\s*(?:am|pm|uhr)\b", re.IGNORECASE)
 _DEADLINE_WORDS = re.compile(
     r"deadline|closes?|closing|until|due|submi|frist|sidste|senest|einsendeschluss|bis zum|bis |"
     r"sista|senast|stenger|lukker|slutt", re.IGNORECASE)
@@ -39,6 +40,15 @@ _DATE_SHAPE = re.compile(r"\d{1,2}\s*[./-]\s*\d{1,2}\s*[./-]\s*\d{2,4}|(?<![a-zÃ
 # the ordinal dot of "1. desember 2025": dateparser's search (1.5) loses the day after it in Norwegian
 # ("desember 2025", a partial date), so the dot, which says nothing about the date, is dropped first
 _ORDINAL_DAY = re.compile(r"(?<![\d.])(\d{1,2})\.\s*(?=" + _MONTH + ")", re.IGNORECASE)
+# Where a full date can stand: numeric (10.11.2025, 31/01/2026, 2025-11-30) or a day and a month name
+# and a year in either order. dateparser searches only windows around these (the words before and a
+# time after included): searched whole, a long page costs it seconds (9 s for 120 kB of prose with
+# month-like words and years but no date). The parsing stays dateparser's.
+_FULL_DATE = re.compile(
+    r"\d{4}\s*-\s*\d{1,2}\s*-\s*\d{1,2}|\d{1,2}\s*[./-]\s*\d{1,2}\s*[./-]\s*\d{2,4}"
+    r"|\d{1,2}\.?\s*(?:of\s+)?" + _MONTH + r"[^\W\d_]*\.?,?\s*\d{4}"
+    r"|" + _MONTH + r"[^\W\d_]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s*\d{4}", re.IGNORECASE)
+_WINDOW_BEFORE, _WINDOW_AFTER = 30, 40  # characters around a candidate, widened to whole words
 
 
 @dataclass(frozen=True)
@@ -73,19 +83,22 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
     if not text or not re.search(r"\d{4}", text) or not _DATE_SHAPE.search(text):
         return []
     text = _ORDINAL_DAY.sub(r"\1 ", text)
-    try:
-        found = search_dates(text, languages=list(languages), settings=_settings()) or []
-    except OverflowError:  # a date near year 1 or 9999 shifted across a time zone (dateparser#685,
-        return []          # #1194): the text's dates are unknown rather than a crash
+    found: list[tuple[str, datetime, int]] = []
+    for start, end in _windows(text):
+        window = text[start:end]
+        try:
+            dates = search_dates(window, languages=list(languages), settings=_settings()) or []
+        except OverflowError:  # a date near year 1 or 9999 shifted across a time zone (dateparser#685,
+            continue           # #1194): this window's dates are unknown rather than a crash
+        cursor = 0
+        for matched, value in dates:
+            local = window.find(matched, cursor)
+            cursor = max(cursor, local + len(matched)) if local >= 0 else cursor
+            found.append((matched, value, start + local if local >= 0 else -1))
     out: list[FoundDate] = []
-    cursor = 0
-    for matched, value in found:
+    for matched, value, position in found:
         if not re.search(r"\d{4}", matched):  # a year must be written out
             continue
-        position = text.find(matched, cursor)
-        if position < 0:
-            position = text.find(matched)
-        cursor = max(cursor, position + len(matched)) if position >= 0 else cursor
         before = text[max(0, position - _CONTEXT_CHARS):position] if position >= 0 else ""
         # the matched words may begin with the keyword ("until 5 May 2026"): count them too
         before += " " + matched[:matched.find(next((ch for ch in matched if ch.isdigit()), ""))]
@@ -102,6 +115,24 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
             continue
         out.append(FoundDate(text=matched.strip(), at=at, kind=kind, time_assumed=not has_time))
     return out
+
+
+def _windows(text: str) -> list[tuple[int, int]]:
+    """Spans of ``text`` around every :data:`_FULL_DATE` candidate, widened to whole words and merged
+    where they touch, in order."""
+    spans: list[tuple[int, int]] = []
+    for match in _FULL_DATE.finditer(text):
+        start = max(0, match.start() - _WINDOW_BEFORE)
+        end = min(len(text), match.end() + _WINDOW_AFTER)
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+        while end < len(text) and not text[end].isspace():
+            end += 1
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+        else:
+            spans.append((start, end))
+    return spans
 
 
 @dataclass(frozen=True)
