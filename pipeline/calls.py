@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import defer
-from sqlmodel import Session, select
+from sqlmodel import Session, col, or_, select
 
 from pipeline.clock import as_utc
 from pipeline.errors import NotFoundError, ValidationError
@@ -82,6 +82,14 @@ def _sql_filters(flt: CallFilter) -> list[Any]:
     return where
 
 
+def _within(horizon: datetime | None) -> list[Any]:
+    """With a horizon, the calls whose first deadline is after it cannot have their next one before it
+    (index on ``call.deadline``); calls without a first deadline are left to :func:`_upcoming`."""
+    if horizon is None:
+        return []
+    return [or_(col(Call.deadline).is_(None), col(Call.deadline) <= horizon)]
+
+
 def _upcoming(row: Any, flt: CallFilter, now: datetime, horizon: datetime | None) -> tuple[bool, str | None]:
     """Whether a call (any object with the _LIGHT attributes) passes the clock-dependent filters, and
     its next deadline as ISO text."""
@@ -141,8 +149,9 @@ def _top_by_score(session: Session, flt: CallFilter, now: datetime,
     """The best ``flt.limit`` calls, reading score rows best first and stopping once no unread call can
     enter the top; None when calls without a score might (then everything is read)."""
     assert flt.limit
+    where = [*_score_where(flt), *_sql_filters(flt), *_within(horizon)]
     query = select(Score.call_id, Score.score, Score.focus_area, *_LIGHT[1:]) \
-        .join(Call, Call.id == Score.call_id).where(*_score_where(flt), *_sql_filters(flt)) \
+        .join(Call, Call.id == Score.call_id).where(*where) \
         .order_by(Score.score.desc(), Score.call_id.desc(), Score.focus_area.desc())  # type: ignore[attr-defined]
     seen: set[int] = set()
     kept: list[_Pick] = []
@@ -172,7 +181,7 @@ def _top_by_score(session: Session, flt: CallFilter, now: datetime,
 def _all_picks(session: Session, flt: CallFilter, now: datetime, horizon: datetime | None,
                by_score: bool) -> list[_Pick]:
     picks = []
-    for row in session.exec(select(*_LIGHT).where(*_sql_filters(flt))):  # type: ignore[call-overload]
+    for row in session.exec(select(*_LIGHT).where(*_sql_filters(flt), *_within(horizon))):  # type: ignore[call-overload]
         ok, upcoming = _upcoming(row, flt, now, horizon)
         if ok:
             picks.append(_Pick(row.id, upcoming))
