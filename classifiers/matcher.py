@@ -1,4 +1,5 @@
-"""The TF-IDF matcher: texts in, scores and explanations out (pure; imports scikit-learn).
+"""The TF-IDF matcher: texts in, scores and explanations out (pure; scikit-learn is imported when a
+model is fitted or a text vectorised, so that a run with nothing to score does not load it).
 
 How a call is scored against a focus area (every choice below is fixed; the LSA size and its
 combination with TF-IDF were chosen on the relevance benchmark's dev half, the rest on principle):
@@ -44,12 +45,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 from classifiers.text import analyse, split_terms, unique, words
 
 if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     from pipeline.config import FocusArea
 
 TITLE_WEIGHT = 2
@@ -203,6 +204,8 @@ class TfidfModel:
                   if n >= 2 or " " not in t or t in keep]
         wanted.sort(key=terms.__getitem__)  # vocabulary in term order, as scikit-learn's vectorisers
         counts = counts[:, wanted].tocsr()
+        from sklearn.feature_extraction.text import TfidfTransformer
+
         transformer = TfidfTransformer(sublinear_tf=True)
         matrix = transformer.fit_transform(counts).astype(np.float32).tocsr()
         vocabulary = {terms[i]: j for j, i in enumerate(wanted)}
@@ -219,6 +222,8 @@ class TfidfModel:
 
     def vectoriser(self) -> TfidfVectorizer:
         if self._vectoriser is None:
+            from sklearn.feature_extraction.text import TfidfVectorizer
+
             self._vectoriser = TfidfVectorizer(analyzer=_identity, vocabulary=self.vocabulary,
                                                sublinear_tf=True, dtype=np.float32)
             self._vectoriser.idf_ = self.idf
@@ -271,6 +276,7 @@ def fit_lsa(model: TfidfModel, matrix: Any, dimensions: int = LSA_DIMENSIONS) ->
     vectors (L2-normalised TF-IDF of single words), fitted without labels; None on a corpus too small
     for a latent space (fewer than :data:`LSA_MIN_CORPUS` calls), where plain TF-IDF cosine is used."""
     from sklearn.decomposition import TruncatedSVD
+    from sklearn.preprocessing import normalize
 
     columns = model.word_columns()
     dimensions = min(dimensions, matrix.shape[0] - 1, len(columns) - 1)
@@ -290,6 +296,8 @@ def query_features(query: Query) -> set[str]:
 
 def query_vector(model: TfidfModel, query: Query) -> Any:
     """The normalised sum of one unit vector per keyword (and one for the description)."""
+    from sklearn.preprocessing import normalize
+
     units = [analyse(term) for term in query.terms]
     if query.description.strip():
         units.append(analyse(query.description))
@@ -304,6 +312,8 @@ def rocchio(query: Any, matrix: Any, relevant: Sequence[int], irrelevant: Sequen
             beta: float = ROCCHIO_BETA, gamma: float = ROCCHIO_GAMMA, keep_terms: int = PRF_TERMS) -> Any:
     """``alpha q + beta mean(relevant) - gamma mean(irrelevant)``, negatives cut, the expansion
     limited to the ``keep_terms`` strongest new terms, normalised."""
+    from sklearn.preprocessing import normalize
+
     vector = ROCCHIO_ALPHA * query.toarray().ravel()
     if len(relevant):
         centroid = np.asarray(matrix[list(relevant)].mean(axis=0)).ravel()

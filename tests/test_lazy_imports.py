@@ -130,3 +130,19 @@ def test_score_imports_scikit_learn(small_db: str, tmp_path: Path) -> None:
     [result] = run_cli([["score"]], small_db, tmp_path)
     assert result["code"] == 0, result["stderr"][-2000:]
     assert "sklearn" in result["modules"]
+
+
+def test_calls_why_when_nothing_is_due_does_not_import_scikit_learn(small_db: str, tmp_path: Path) -> None:
+    """`calls why` brings the scoring up to date first; when nothing is new, changed or due, that is a
+    query, not a model: scikit-learn stays unloaded."""
+    import sqlite3
+
+    copy = tmp_path / "copy.db"
+    with sqlite3.connect(small_db.removeprefix("sqlite:///")) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    url = f"sqlite:///{copy}"
+    [scored] = run_cli([["score", "--all"]], url, tmp_path)  # a full rescore: the model is loaded
+    assert scored["code"] == 0 and "sklearn" in scored["modules"], scored["stderr"][-2000:]
+    [why] = run_cli([["calls", "why", "1"]], url, tmp_path)
+    assert why["code"] == 0, why["stderr"][-2000:]
+    assert why["modules"] == []
