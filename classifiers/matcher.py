@@ -11,9 +11,10 @@ combination with TF-IDF were chosen on the relevance benchmark's dev half, the r
    thirty times in a long call text does not drown everything else) and smoothed idf, fitted on the
    stored calls. Phrases that occur in only one call are dropped from the vocabulary (a phrase must
    recur to carry corpus statistics) unless a query asks for them.
-3. **Query.** Each keyword of a focus area (Danish keywords through the config's synonyms, the Danish
-   word kept too) and the optional description is one unit vector; the query is their normalised
-   sum, so every keyword counts equally however many words it has. A keyword phrase contributes its
+3. **Query.** Each keyword of a focus area with its translations (Danish keywords through the
+   config's synonyms, the Danish word kept too) and the optional description is one unit vector; the
+   query is their normalised sum, so every keyword counts equally however many words or translations
+   it has (a unit repeating an earlier one once analysed is left out). A keyword phrase contributes its
    words and its bigrams, so "offshore wind" as a phrase outweighs "offshore" and "wind" apart.
 4. **Latent space (LSA).** A rank-50 truncated SVD (Deerwester et al. 1990; randomized, 10 power
    iterations, seed fixed) of the calls' single-word TF-IDF vectors, fitted without any labels on the
@@ -46,12 +47,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import sparse
 
-from classifiers.text import analyse, split_terms, unique, words
+from classifiers.query import Query, focus_area_query, query_features
+from classifiers.text import analyse, split_terms, words
 
 if TYPE_CHECKING:
     from sklearn.feature_extraction.text import TfidfVectorizer
-
-    from pipeline.config import FocusArea
 
 TITLE_WEIGHT = 2
 PRF_DOCS = 10
@@ -72,28 +72,6 @@ class Match:
     score: float  # 0..1
     terms: list[tuple[str, float]]  # top contributing terms, largest first
     excluded_by: str | None = None  # the exclude phrase that set the score to 0
-
-
-@dataclass(frozen=True)
-class Query:
-    """What a focus area (or a free-text query) looks for."""
-
-    name: str
-    terms: tuple[str, ...]
-    description: str = ""
-    exclude: tuple[str, ...] = ()
-
-
-def focus_area_query(name: str, area: FocusArea) -> Query:
-    """A focus area as a query: each keyword plus its translations from ``synonyms``."""
-    terms: list[str] = []
-    for keyword in area.keywords:
-        terms.append(keyword)
-        terms.extend(area.synonyms.get(keyword, []))
-    for source, targets in area.synonyms.items():  # synonyms of words that are not keywords too
-        if source not in area.keywords:
-            terms.extend(targets)
-    return Query(name, tuple(unique(terms)), area.description, tuple(area.exclude))
 
 
 @dataclass
@@ -287,18 +265,12 @@ def fit_lsa(model: TfidfModel, matrix: Any, dimensions: int = LSA_DIMENSIONS) ->
     return svd.components_.astype(np.float32)
 
 
-def query_features(query: Query) -> set[str]:
-    features: set[str] = set()
-    for term in query.terms:
-        features.update(analyse(term))
-    return features
-
-
 def query_vector(model: TfidfModel, query: Query) -> Any:
-    """The normalised sum of one unit vector per keyword (and one for the description)."""
+    """The normalised sum of one unit vector per keyword with its translations (and one for the
+    description)."""
     from sklearn.preprocessing import normalize
 
-    units = [analyse(term) for term in query.terms]
+    units = [[f for term in group for f in analyse(term)] for group in query.units()]
     if query.description.strip():
         units.append(analyse(query.description))
     vectors = model.transform([u for u in units if u]) if units else None
@@ -504,6 +476,6 @@ def match_query(query: str, documents: Sequence[tuple[int, str, str]], *, exclud
     return kept[:top]
 
 
-__all__ = ["Match", "Query", "Document", "TfidfModel", "focus_area_query", "prepare", "match_query",
-           "rank", "score_documents", "score_rows", "expanded_query", "query_vector", "excluded_by",
-           "excluded_rows", "rocchio"]
+__all__ = ["Match", "Query", "Document", "TfidfModel", "focus_area_query", "query_features", "prepare",
+           "match_query", "rank", "score_documents", "score_rows", "expanded_query", "query_vector",
+           "excluded_by", "excluded_rows", "rocchio"]

@@ -72,7 +72,7 @@ class FocusArea(_Strict):
     synonyms: dict[NonEmptyStr, list[NonEmptyStr]] = {}
     exclude: list[NonEmptyStr] = []
     # Calibrated on the recorded EU portal data (615 calls, the example strategy): a call's best score
-    # is >= 0.4 for the top ~3 % of calls, >= 0.3 for the top ~11 % (README, "Scoring and rules").
+    # is >= 0.4 for the top ~3 % of calls, >= 0.3 for the top ~9 % (README, "Scoring and rules").
     alert_threshold: Fraction = 0.4
 
 

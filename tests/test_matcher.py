@@ -78,6 +78,25 @@ def test_danish_keywords_are_mapped_through_synonyms() -> None:
     assert matches[1] > 0 and matches[2] > 0 and matches[4] == 0
 
 
+def test_a_keyword_and_its_translations_count_once() -> None:
+    """Each keyword is one unit of the query however many translations it has, and a synonym key that
+    repeats a keyword once analysed ("energy island" beside "energy islands") is not counted again."""
+    from classifiers.matcher import TfidfModel, query_vector
+
+    area = FocusArea(label="Energy", keywords=["wind", "energy islands", "sektorkobling"],
+                     synonyms={"sektorkobling": ["sector coupling", "sector integration"],
+                               "energiø": ["energy island"]})
+    query = focus_area_query("energy", area)
+    assert query.groups == (("wind",), ("energy islands",),
+                            ("sektorkobling", "sector coupling", "sector integration"))
+    documents = [prepare(1, "Wind", "wind farms"), prepare(2, "Energy islands", "energy island hubs"),
+                 prepare(3, "Sector coupling", "sector coupling and sector integration")]
+    model, _ = TfidfModel.fit(documents, keep={"energy island", "sector coupling", "sector integration"})
+    weights = dict(zip(model.terms(), query_vector(model, query).toarray().ravel(), strict=True))
+    assert weights["sector"] <= weights["wind"]  # the Danish keyword is one unit, not two
+    assert weights["island"] <= weights["wind"]  # and energiø does not repeat the keyword
+
+
 def test_model_round_trips_through_bytes() -> None:
     documents = [prepare(*d) for d in DOCS]
     model, matrix = TfidfModel.fit(documents, keep=query_features(Query("q", ("offshore wind",))))

@@ -57,7 +57,7 @@ def test_first_run_scores_everything_and_stores_explanations(engine: Any) -> Non
     energy = scores(engine, "offshore_energy")
     assert max(energy, key=lambda i: energy[i].score) == ids[0]
     terms = [e["term"] for e in energy[ids[0]].explanation]
-    assert "energy island" in terms and all(0 < e["weight"] <= 1 for e in energy[ids[0]].explanation)
+    assert "offshore wind" in terms and all(0 < e["weight"] <= 1 for e in energy[ids[0]].explanation)
     maritime = scores(engine, "green_maritime")
     assert maritime[ids[4]].score == 0.0
     assert maritime[ids[4]].explanation == [{"term": "military vessels", "weight": 0.0, "excluded": True}]
@@ -194,7 +194,7 @@ def test_calls_why(cli: Any, engine: Any) -> None:
     data = json.loads(result.output)
     energy = data["focus_areas"][0]
     assert energy["focus_area"] == "offshore_energy" and energy["score"] > 0
-    assert "energy island" in [t["term"] for t in energy["terms"]]
+    assert "offshore wind" in [t["term"] for t in energy["terms"]]
     assert [r["rule"] for r in data["rules"]] == ["success_rate", "funding_rate", "deadline", "action_type",
                                                    "budget", "eligible_country"]
 
@@ -262,7 +262,7 @@ def test_scoring_on_postgresql(pg_url: str) -> None:
         assert (result.refitted, result.scored_calls) == (True, 20)
         energy = scores(engine, "offshore_energy")
         assert energy[ids[0]].score == max(s.score for s in energy.values()) > 0
-        assert "energy island" in [e["term"] for e in energy[ids[0]].explanation]
+        assert "offshore wind" in [e["term"] for e in energy[ids[0]].explanation]
         assert energy[ids[0]].computed_at == NOW
         maritime = scores(engine, "green_maritime")
         assert maritime[ids[4]].explanation == [{"term": "military vessels", "weight": 0.0, "excluded": True}]
