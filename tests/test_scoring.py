@@ -13,6 +13,7 @@ from classifiers.scoring import REFIT_FRACTION, SCORE_FLOOR, score_pending
 from pipeline.config import DEFAULT_STRATEGY, load_config
 from pipeline.db import session_scope
 from pipeline.models import Call, CorpusModel, Mark, Score, ScoringModel, Verdict
+from tests.scoring_data import insert_calls
 
 NOW = datetime(2026, 8, 22, 9, 0, tzinfo=UTC)
 CONFIG = ["--config", str(DEFAULT_STRATEGY), "--as-of", "2026-08-22T09:00+00:00"]
@@ -30,18 +31,7 @@ TEXTS = [
 
 
 def add_calls(engine: Any, texts: list[tuple[str, str]], start: int = 0) -> list[int]:
-    ids = []
-    with session_scope(engine) as session:
-        for number, (title, text) in enumerate(texts, start):
-            call = Call(source="eu_ft", external_id=f"ref-{number}", topic_id=f"HORIZON-CL5-2027-0{number}",
-                        programme="Horizon Europe", title=title, text=text,
-                        type_of_action="HORIZON  Research and Innovation Actions", max_contribution=3e6,
-                        deadlines=[{"at": "2027-01-20T16:00:00+00:00", "time_assumed": False}],
-                        first_seen=NOW, last_seen=NOW)
-            session.add(call)
-            session.flush()
-            ids.append(call.id)
-    return ids
+    return insert_calls(engine, texts, start)
 
 
 def scores(engine: Any, area: str) -> dict[int, Score]:

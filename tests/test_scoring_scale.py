@@ -3,7 +3,6 @@ corpus model shared by every strategy, scores below the floor not stored."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,7 @@ from classifiers.scoring import SCORE_FLOOR, score_pending, score_strategies
 from pipeline.config import DEFAULT_STRATEGY, FocusArea, LoadedConfig, load_config
 from pipeline.db import session_scope
 from pipeline.models import Call, CorpusModel, Score, ScoringModel, Verdict
+from tests.scoring_data import content_hash, insert_calls
 
 NOW = datetime(2026, 8, 22, 9, 0, tzinfo=UTC)
 TOPICS = [
@@ -31,10 +31,6 @@ TOPICS = [
 WORDS = "research innovation pilot demonstration network cooperation regions cities skills market".split()
 
 
-def content_hash(title: str, text: str) -> str:
-    return hashlib.sha256(f"{title}\0{text}".encode()).hexdigest()
-
-
 def add_calls(engine: Any, count: int, extra: list[tuple[str, str]] = ()) -> list[int]:  # type: ignore[assignment]
     """``count`` varied calls (enough for the LSA space from 50 on), then ``extra`` ones, each with the
     content hash a sync gives it."""
@@ -44,19 +40,7 @@ def add_calls(engine: Any, count: int, extra: list[tuple[str, str]] = ()) -> lis
         words = " ".join(WORDS[(number + k) % len(WORDS)] for k in range(number % 4 + 1))
         rows.append((f"{title} {number}", f"{text} The call supports {words}."))
     rows.extend(extra)
-    ids = []
-    with session_scope(engine) as session:
-        for number, (title, text) in enumerate(rows):
-            call = Call(source="eu_ft", external_id=f"ref-{number}", topic_id=f"HORIZON-CL5-2027-{number:03}",
-                        programme="Horizon Europe", title=title, text=text,
-                        content_hash=content_hash(title, text),
-                        type_of_action="HORIZON  Research and Innovation Actions", max_contribution=3e6,
-                        deadlines=[{"at": "2027-01-20T16:00:00+00:00", "time_assumed": False}],
-                        first_seen=NOW, last_seen=NOW)
-            session.add(call)
-            session.flush()
-            ids.append(call.id)
-    return ids
+    return insert_calls(engine, rows, hashed=True)
 
 
 def config_with(name: str, areas: dict[str, FocusArea]) -> LoadedConfig:
