@@ -105,8 +105,7 @@ def call_hash(call: Call) -> str:
 
 
 def _queries_hash(queries: Sequence[Query], marks_sig: str) -> str:
-    data = [[q.name, list(q.terms), q.description, list(q.exclude), [list(g) for g in q.units()]]
-            for q in queries]
+    data = [[q.name, [list(g) for g in q.units()], q.description, list(q.exclude)] for q in queries]
     text = json.dumps(data, ensure_ascii=False) + marks_sig + METHOD
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
