@@ -38,9 +38,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline.applications import list_applications  # noqa: E402
-from pipeline.db import open_database  # noqa: E402
+from pipeline.core.db import open_database  # noqa: E402
+from pipeline.core.models import Application, Call, CallChange, Idea  # noqa: E402
 from pipeline.ideas import list_ideas, visible  # noqa: E402
-from pipeline.models import Application, Call, CallChange, Idea  # noqa: E402
 from pipeline.notify.alerts import change_alerts, reminders  # noqa: E402
 from pipeline.reports import pipeline_report, upcoming_deadlines  # noqa: E402
 

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from classifiers.scoring import score_pending  # noqa: E402
-from pipeline.config import (  # noqa: E402
+from pipeline.core.config import (  # noqa: E402
     DEFAULT_FUNDING_RULES,
     DEFAULT_STRATEGY,
     FocusArea,
@@ -39,8 +39,8 @@ from pipeline.config import (  # noqa: E402
     load_strategy,
     read_yaml,
 )
-from pipeline.db import open_database, session_scope  # noqa: E402
-from pipeline.models import Call  # noqa: E402
+from pipeline.core.db import open_database, session_scope  # noqa: E402
+from pipeline.core.models import Call  # noqa: E402
 
 SHARED = Path(os.environ.get("FUNDRADAR_SHARED", ROOT.parent / "shared"))
 SAMPLES = Path(os.environ.get("FUNDRADAR_SAMPLES", SHARED / "samples"))

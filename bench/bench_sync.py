@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from classifiers.funding import FundingRules  # noqa: E402
-from pipeline.config import EuFtSource, load_funding_rules  # noqa: E402
-from pipeline.db import open_database  # noqa: E402
+from pipeline.core.config import EuFtSource, load_funding_rules  # noqa: E402
+from pipeline.core.db import open_database  # noqa: E402
 from watcher.http import make_client  # noqa: E402
 from watcher.replay import ReplayTransport, recording_date  # noqa: E402
 from watcher.runner import run_source  # noqa: E402

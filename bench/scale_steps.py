@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.config import (
+from pipeline.core.config import (
     DEFAULT_FUNDING_RULES,
     DEFAULT_STRATEGY,
     FocusArea,
@@ -28,8 +28,8 @@ from pipeline.config import (
     load_strategy,
     read_yaml,
 )
-from pipeline.db import open_database
-from pipeline.models import Application, ApplicationEvent, ApplicationPartner, Call, Idea, Mark, Partner
+from pipeline.core.db import open_database
+from pipeline.core.models import Application, ApplicationEvent, ApplicationPartner, Call, Idea, Mark, Partner
 
 CHUNK = 5_000
 SOURCES = (("bench_eu_ft", 0.7), ("bench_euro_access", 0.2), ("bench_feed", 0.1))
@@ -297,7 +297,7 @@ def score(args: Any, now: datetime, workdir: Path, samples: Path, evaluation: Pa
           cli_strategy: str) -> dict[str, Any]:
     from classifiers.corpus import Corpus
     from classifiers.scoring import score_pending
-    from pipeline.models import Score
+    from pipeline.core.models import Score
 
     chosen = strategies(args.strategies, args.seed, evaluation)[: args.score_strategies]
     engine = open_database(args.db)

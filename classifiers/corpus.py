@@ -27,7 +27,7 @@ from scipy import sparse
 from sqlmodel import Session, select
 
 from classifiers.matcher import Document, Projection, TfidfModel, prepare, project
-from pipeline.models import Call, CorpusModel
+from pipeline.core.models import Call, CorpusModel
 
 METHOD = "tfidf+lsa50"  # part of the models' identity: a new scoring method refits stored models
 READ_CHUNK = 500

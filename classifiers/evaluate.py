@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.config import read_yaml
-from pipeline.errors import ValidationError
+from pipeline.core.config import read_yaml
+from pipeline.core.errors import ValidationError
 
 METRICS = ("ap", "p10", "ndcg20")
 

@@ -20,8 +20,8 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from pipeline.errors import ValidationError
-from pipeline.models import Mark
+from pipeline.core.errors import ValidationError
+from pipeline.core.models import Mark
 
 LABELS = ("relevant", "irrelevant")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.config import Consortium, Figure, FundingRulesFile, ProgrammeRules
+from pipeline.core.config import Consortium, Figure, FundingRulesFile, ProgrammeRules
 
 # Ordered: the first pattern found in the normalised type-of-action text wins.
 _ACTION_PATTERNS: tuple[tuple[str, str], ...] = (

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from classifiers.text import analyse, unique
 
 if TYPE_CHECKING:
-    from pipeline.config import FocusArea
+    from pipeline.core.config import FocusArea
 
 
 @dataclass(frozen=True)

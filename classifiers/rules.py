@@ -1,6 +1,6 @@
 """The strategy's rules applied to one call, and the call's priority (pure: no I/O, no scikit-learn).
 
-Rules come from the strategy (``rules:`` in the strategy YAML, :class:`pipeline.config.Rules`) and the
+Rules come from the strategy (``rules:`` in the strategy YAML, :class:`pipeline.core.config.Rules`) and the
 figures from ``config/funding_rules.yaml`` (:class:`classifiers.funding.FundingRules`). Only the rules
 the strategy sets are checked. Each gives an outcome with a reason a fundraiser can check:
 
@@ -39,9 +39,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from classifiers.funding import FundingRules
-from pipeline.clock import as_utc
-from pipeline.config import Strategy
-from pipeline.models import Call
+from pipeline.core.clock import as_utc
+from pipeline.core.config import Strategy
+from pipeline.core.models import Call
 
 EV_HALF = 250_000.0
 NEUTRAL_VALUE_FACTOR = 0.5

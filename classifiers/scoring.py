@@ -8,7 +8,7 @@ now)`` several, sharing one read of the texts and one corpus model (:mod:`classi
   ``content_hash`` at the time and the strategy's ``model_version``. A call whose content hash and the
   model version are unchanged is up to date without reading its text. Title and text are read only for
   calls that are new, whose content hash changed (the watcher sets a new one whenever a tracked field,
-  title and text included, changes; an ORM edit of title or text clears it, see :mod:`pipeline.models`)
+  title and text included, changes; an ORM edit of title or text clears it, see :mod:`pipeline.core.models`)
   or whose content hash is empty; of those, a call whose title and text hash is unchanged keeps its
   scores (only its marker is updated).
 * **Models.** The TF-IDF vocabulary, idf weights and LSA space form the corpus model, fitted without
@@ -49,7 +49,6 @@ from scipy import sparse
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from classifiers.bulk import insert_rows, update_by_id
 from classifiers.corpus import METHOD, Corpus, extend, extras_from_bytes, extras_to_bytes, text_hash
 from classifiers.feedback import load_marks, marks_by_area, marks_signature
 from classifiers.funding import FundingRules
@@ -67,9 +66,10 @@ from classifiers.matcher import (
     score_rows,
 )
 from classifiers.rules import evaluate_call, next_deadline, priority, recheck_at
-from pipeline.config import LoadedConfig
-from pipeline.db import session_scope
-from pipeline.models import Call, CorpusModel, Score, ScoringModel, Verdict
+from pipeline.core.bulk import insert_rows, update_by_id
+from pipeline.core.config import LoadedConfig
+from pipeline.core.db import session_scope
+from pipeline.core.models import Call, CorpusModel, Score, ScoringModel, Verdict
 
 log = logging.getLogger("fundradar.scoring")
 

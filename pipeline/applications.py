@@ -30,10 +30,10 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from pipeline.calls import find_call, last_deadline, next_deadline
-from pipeline.clock import BRUSSELS, as_utc
-from pipeline.errors import NotFoundError, TransitionError, ValidationError
+from pipeline.core.clock import BRUSSELS, as_utc
+from pipeline.core.errors import NotFoundError, TransitionError, ValidationError
+from pipeline.core.models import Application, ApplicationEvent, ApplicationPartner, Call, Idea, Partner
 from pipeline.ideas import check_scope, get_idea, parse_id, visible
-from pipeline.models import Application, ApplicationEvent, ApplicationPartner, Call, Idea, Partner
 from pipeline.partners import get_partner
 
 STATUSES = ("draft", "consortium", "writing", "submitted", "granted", "rejected", "withdrawn")

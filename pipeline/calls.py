@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, or_, select
 
-from pipeline.clock import as_utc
-from pipeline.errors import NotFoundError, ValidationError
-from pipeline.models import Call, CallChange, Score, Verdict
+from pipeline.core.clock import as_utc
+from pipeline.core.errors import NotFoundError, ValidationError
+from pipeline.core.models import Call, CallChange, Score, Verdict
 
 ACTIVE = ("announced", "forthcoming", "open")
 STATUS_CHOICES = ("active", "announced", "forthcoming", "open", "closed", "removed", "withdrawn", "all")

@@ -26,10 +26,10 @@ from sqlmodel import Session, col, func, select
 
 from pipeline.applications import FINAL, call_deadlines
 from pipeline.calls import ACTIVE, effective_status
-from pipeline.clock import BRUSSELS
-from pipeline.errors import ValidationError
+from pipeline.core.clock import BRUSSELS
+from pipeline.core.errors import ValidationError
+from pipeline.core.models import Application, Call, CallChange, Idea
 from pipeline.ideas import visible
-from pipeline.models import Application, Call, CallChange, Idea
 from pipeline.reports import tracked_calls
 
 PRODID = "-//fundradar//deadlines//EN"

@@ -26,9 +26,9 @@ from sqlmodel import Session, col, or_, select
 
 from classifiers.funding import FundingRules
 from pipeline.calls import ACTIVE, effective_status, next_deadline
-from pipeline.config import LoadedConfig, Strategy
-from pipeline.errors import NotFoundError, ValidationError
-from pipeline.models import Call, Idea
+from pipeline.core.config import LoadedConfig, Strategy
+from pipeline.core.errors import NotFoundError, ValidationError
+from pipeline.core.models import Call, Idea
 
 IDEA_STATUSES = ("idea", "maturing", "ready", "parked")
 # Codes EU documents use instead of the ISO ones.

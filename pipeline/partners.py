@@ -20,9 +20,9 @@ from typing import Any
 from sqlmodel import Session, select
 
 from classifiers.funding import FundingRules
-from pipeline.errors import NotFoundError, ValidationError
+from pipeline.core.errors import NotFoundError, ValidationError
+from pipeline.core.models import Call, Idea, Partner
 from pipeline.ideas import country_code, parse_id, split_list
-from pipeline.models import Call, Idea, Partner
 
 PARTNER_TYPES = ("sme", "large", "university", "rto", "cluster", "public")
 READINESS = ("unknown", "interested", "committed")
@@ -242,7 +242,7 @@ def _read_rows(text: str, name: str) -> list[tuple[int, PartnerInput]]:
 
 def import_partners(session: Session, path: Path, now: datetime) -> list[Partner]:
     """Import every row or none: the first bad row raises ValidationError naming its line, and the
-    caller's transaction (pipeline.db.session_scope) rolls back whatever was added before it."""
+    caller's transaction (pipeline.core.db.session_scope) rolls back whatever was added before it."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:

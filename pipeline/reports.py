@@ -20,10 +20,10 @@ from sqlmodel import Session, col, select
 
 from pipeline.applications import FINAL, STATUSES, application_deadline
 from pipeline.calls import ACTIVE, effective_status, next_deadline
-from pipeline.clock import BRUSSELS
-from pipeline.errors import ValidationError
+from pipeline.core.clock import BRUSSELS
+from pipeline.core.errors import ValidationError
+from pipeline.core.models import Application, Call, Idea, Mark
 from pipeline.ideas import visible
-from pipeline.models import Application, Call, Idea, Mark
 
 
 def tracked_call_ids(session: Session, strategy: str) -> list[int]:

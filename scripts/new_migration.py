@@ -13,7 +13,7 @@ from pathlib import Path
 
 from alembic import command
 
-from pipeline.db import MIGRATIONS, alembic_config, create_db_engine, head_revision, upgrade
+from pipeline.core.db import MIGRATIONS, alembic_config, create_db_engine, head_revision, upgrade
 
 if len(sys.argv) != 2 or not sys.argv[1].strip():
     raise SystemExit('usage: python scripts/new_migration.py "what changed"')

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipeline import clock
-from pipeline.db import open_database
+from pipeline.core import clock
+from pipeline.core.db import open_database
 from tests.localserver import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
-from pipeline.errors import FundradarError
+from pipeline.core.errors import FundradarError
 
 T = TypeVar("T")
 # examples per property; FUNDRADAR_HYPOTHESIS_EXAMPLES=5000 for a long hunt (the suite uses 150)

@@ -6,8 +6,8 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline.db import session_scope
-from pipeline.models import Call
+from pipeline.core.db import session_scope
+from pipeline.core.models import Call
 
 NOW = datetime(2026, 8, 22, 9, 0, tzinfo=UTC)
 

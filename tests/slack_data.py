@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from pipeline.clock import UTC
-from pipeline.config import LoadedConfig, load_config
-from pipeline.db import session_scope
-from pipeline.models import Application, ApplicationEvent, Call, CallChange, Idea, Score, Verdict
+from pipeline.core.clock import UTC
+from pipeline.core.config import LoadedConfig, load_config
+from pipeline.core.db import session_scope
+from pipeline.core.models import Application, ApplicationEvent, Call, CallChange, Idea, Score, Verdict
 
 CONFIG = Path(__file__).resolve().parent / "fixtures" / "config" / "slack_strategy.yaml"
 NOW = datetime(2026, 8, 24, 6, 0, tzinfo=UTC)  # Monday 08:00 in Copenhagen

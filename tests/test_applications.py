@@ -10,12 +10,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from pipeline import applications as apps
-from pipeline.clock import BRUSSELS, UTC
-from pipeline.config import load_strategy
-from pipeline.db import session_scope
-from pipeline.errors import NotFoundError, TransitionError, ValidationError
+from pipeline.core.clock import BRUSSELS, UTC
+from pipeline.core.config import load_strategy
+from pipeline.core.db import session_scope
+from pipeline.core.errors import NotFoundError, TransitionError, ValidationError
+from pipeline.core.models import Application, ApplicationEvent, Call
 from pipeline.ideas import create_idea
-from pipeline.models import Application, ApplicationEvent, Call
 from pipeline.partners import PartnerInput, create_partner
 from watcher.records import CallRecord, Deadline
 from watcher.store import begin_run, finish_run
@@ -182,7 +182,7 @@ def test_moved_call_deadline_is_flagged_until_acknowledged(engine: Engine) -> No
 
 @pytest.mark.postgres
 def test_workflow_and_deadline_on_postgresql(pg_url: str) -> None:
-    from pipeline.db import open_database
+    from pipeline.core.db import open_database
 
     engine = open_database(pg_url)
     try:

@@ -13,8 +13,8 @@ import pytest
 from sqlmodel import Session, select
 
 from pipeline.calls import ACTIVE, CallFilter, call_dict, effective_status, list_calls, next_deadline
-from pipeline.db import open_database
-from pipeline.models import Call, Score, Verdict
+from pipeline.core.db import open_database
+from pipeline.core.models import Call, Score, Verdict
 
 NOW = datetime(2026, 8, 22, 9, 0, tzinfo=UTC)
 AREAS = ("wind", "ports", "food")

@@ -29,8 +29,8 @@ import pytest
 
 from classifiers.funding import FundingRules
 from pipeline.applications import create_application
-from pipeline.config import load_config
-from pipeline.db import open_database, session_scope
+from pipeline.core.config import load_config
+from pipeline.core.db import open_database, session_scope
 from pipeline.ideas import create_idea
 from tests.localserver import LocalServer, Reply, Request
 from watcher.http import make_client

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import DEFAULT_STRATEGY, load_config, load_strategy
-from pipeline.errors import ConfigError
+from pipeline.core.config import DEFAULT_STRATEGY, load_config, load_strategy
+from pipeline.core.errors import ConfigError
 
 EXAMPLE = DEFAULT_STRATEGY.read_text(encoding="utf-8")
 

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from pipeline.clock import UTC
-from pipeline.db import current_revision, head_revision, open_database
-from pipeline.models import Call
+from pipeline.core.clock import UTC
+from pipeline.core.db import current_revision, head_revision, open_database
+from pipeline.core.models import Call
 from watcher.records import CallRecord, Deadline
 from watcher.store import begin_run, finish_run
 
@@ -90,8 +90,8 @@ def test_reads_do_not_wait_for_a_writer_on_sqlite(db_url: str, engine, cli) -> N
     must not wait for it (they would fail with "database is locked" after the busy timeout)."""
     from sqlmodel import Session, select
 
-    from pipeline.db import open_database, session_scope
-    from pipeline.models import Idea
+    from pipeline.core.db import open_database, session_scope
+    from pipeline.core.models import Idea
 
     with session_scope(engine) as session:
         session.add(Idea(title="Committed before", created_at=NOW, updated_at=NOW))
@@ -110,7 +110,7 @@ def test_reads_do_not_wait_for_a_writer_on_sqlite(db_url: str, engine, cli) -> N
 def _database_at_0001_with_a_corpus_model(url: str) -> None:
     from alembic import command
 
-    from pipeline.db import alembic_config, create_db_engine
+    from pipeline.core.db import alembic_config, create_db_engine
 
     engine = create_db_engine(url)
     try:
@@ -128,7 +128,7 @@ def _models_match_the_migrations(engine: sa.Engine) -> None:
     from alembic.migration import MigrationContext
     from sqlmodel import SQLModel
 
-    import pipeline.models  # noqa: F401 (registers the tables)
+    import pipeline.core.models  # noqa: F401 (registers the tables)
 
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []

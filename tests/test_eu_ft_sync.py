@@ -15,8 +15,8 @@ from sqlalchemy import event
 from sqlmodel import Session, select
 
 from classifiers.funding import FundingRules
-from pipeline.config import DEFAULT_FUNDING_RULES, EuFtSource, load_funding_rules
-from pipeline.models import Call, CallChange, FetchRun
+from pipeline.core.config import DEFAULT_FUNDING_RULES, EuFtSource, load_funding_rules
+from pipeline.core.models import Call, CallChange, FetchRun
 from tests.localserver import LocalServer, Reply, Request
 from watcher.http import make_client
 from watcher.replay import SediaSearchRecording

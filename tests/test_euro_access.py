@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pipeline.config import EuroAccessSource
-from pipeline.errors import ParseError
+from pipeline.core.config import EuroAccessSource
+from pipeline.core.errors import ParseError
 from tests.localserver import LocalServer, Reply
 from watcher.euro_access_parse import clean_url, parse_detail, parse_listing, parse_money, parse_rate
 from watcher.runner import run_source

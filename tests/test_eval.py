@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from classifiers.evaluate import load_benchmark, load_corpus, metrics, run_benchmark
-from pipeline.errors import ValidationError
+from pipeline.core.errors import ValidationError
 
 # Reached now (see the README): matcher MAP 0.796, P@10 0.912; feedback with the top 10 marked lifts
 # the remaining ranking's MAP from 0.728 to 0.756.

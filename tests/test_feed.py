@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pipeline.config import FeedSource
-from pipeline.errors import FetchError, ParseError
+from pipeline.core.config import FeedSource
+from pipeline.core.errors import FetchError, ParseError
 from tests.localserver import LocalServer, Reply
 from watcher.dates import call_dates, find_dates
 from watcher.runner import run_source

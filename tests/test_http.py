@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from pipeline.errors import FetchError
+from pipeline.core.errors import FetchError
 from tests.localserver import Drop, LocalServer, Reply
 from watcher.http import USER_AGENT, RetryTransport, fetch_text, make_client, retry_after_seconds
 from watcher.replay import ReplayTransport, multipart_fields

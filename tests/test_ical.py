@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pipeline.config import IcalSource
-from pipeline.errors import ParseError
+from pipeline.core.config import IcalSource
+from pipeline.core.errors import ParseError
 from tests.localserver import LocalServer, Reply
 from watcher.runner import run_source
 from watcher.sources.ical import IcalAdapter, parse_calendar, split_summary

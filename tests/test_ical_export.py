@@ -10,9 +10,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from pipeline import applications as apps
-from pipeline.db import session_scope
+from pipeline.core.db import session_scope
+from pipeline.core.models import Mark
 from pipeline.ical_export import build_calendar, write_calendar
-from pipeline.models import Mark
 from tests.test_applications import NOW, brussels, bsr_call, seed, sync
 
 STRATEGY = "greentech-dk"

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from pipeline.config import load_config, load_strategy
-from pipeline.db import session_scope
-from pipeline.errors import NotFoundError, ValidationError
+from pipeline.core.config import load_config, load_strategy
+from pipeline.core.db import session_scope
+from pipeline.core.errors import NotFoundError, ValidationError
 from pipeline.ideas import country_codes, create_idea, get_idea, parse_id, suggest_calls, update_idea
 from tests.test_applications import NOW, seed
 

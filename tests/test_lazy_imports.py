@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from pipeline.config import load_config
-from pipeline.db import open_database
-from pipeline.models import Application, Call, Idea, Partner, Score, Verdict
+from pipeline.core.config import load_config
+from pipeline.core.db import open_database
+from pipeline.core.models import Application, Call, Idea, Partner, Score, Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 8, 22, 9, 0, tzinfo=UTC)

@@ -17,7 +17,7 @@ from classifiers.matcher import (
     rank,
 )
 from classifiers.text import analyse, clean_text, stem, words
-from pipeline.config import FocusArea
+from pipeline.core.config import FocusArea
 
 DOCS = [
     (1, "Offshore wind farms in the North Sea", "Floating offshore wind turbines and their grid connection."),

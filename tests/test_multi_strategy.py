@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from pipeline.config import DEFAULT_FUNDING_RULES, DEFAULT_STRATEGY, load_config
-from pipeline.db import session_scope
-from pipeline.errors import ConfigError, NotFoundError
-from pipeline.models import Score, ScoringModel, SlackDelivery, Verdict
+from pipeline.core.config import DEFAULT_FUNDING_RULES, DEFAULT_STRATEGY, load_config
+from pipeline.core.db import session_scope
+from pipeline.core.errors import ConfigError, NotFoundError
+from pipeline.core.models import Score, ScoringModel, SlackDelivery, Verdict
 from tests.slack_data import NOW, TOKEN, add_call
 from tests.slack_server import SlackServer
 

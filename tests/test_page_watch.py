@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 from sqlmodel import Session, select
 
-from pipeline.config import PageWatchSource
-from pipeline.models import Call, WatchedPage
+from pipeline.core.config import PageWatchSource
+from pipeline.core.models import Call, WatchedPage
 from tests.localserver import LocalServer, Reply
 from watcher.runner import run_source
 from watcher.sources import BuildContext

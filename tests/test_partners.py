@@ -9,10 +9,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from classifiers.funding import FundingRules
-from pipeline.config import load_funding_rules
-from pipeline.db import session_scope
-from pipeline.errors import NotFoundError, ValidationError
-from pipeline.models import Call, Partner
+from pipeline.core.config import load_funding_rules
+from pipeline.core.db import session_scope
+from pipeline.core.errors import NotFoundError, ValidationError
+from pipeline.core.models import Call, Partner
 from pipeline.partners import (
     PartnerInput,
     consortium_warnings,

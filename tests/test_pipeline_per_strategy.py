@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from pipeline.applications import list_applications
-from pipeline.db import open_database, session_scope
+from pipeline.core.db import open_database, session_scope
+from pipeline.core.models import Application, Call, Idea, Mark
 from pipeline.ideas import list_ideas
-from pipeline.models import Application, Call, Idea, Mark
 from pipeline.reports import pipeline_report
 from tests.slack_data import NOW, TOKEN, add_call, move_deadline
 from tests.slack_server import SlackServer

@@ -20,8 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.config import IcalSource
-from pipeline.errors import ParseError, SourceError
+from pipeline.core.config import IcalSource
+from pipeline.core.errors import ParseError, SourceError
 from tests.conftest import FIXTURES, SAMPLES
 from tests.hostile import (
     CET_DATES,

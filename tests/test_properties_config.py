@@ -20,7 +20,7 @@ from ruamel.yaml import YAML
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from pipeline.config import (
+from pipeline.core.config import (
     DEFAULT_FUNDING_RULES,
     DEFAULT_STRATEGY,
     FundingRulesFile,
@@ -30,8 +30,8 @@ from pipeline.config import (
     parse_yaml_text,
     validate_yaml,
 )
-from pipeline.db import open_database
-from pipeline.errors import ConfigError, ValidationError
+from pipeline.core.db import open_database
+from pipeline.core.errors import ConfigError, ValidationError
 from pipeline.partners import PartnerInput, import_partners, read_partner_csv
 from tests.conftest import FIXTURES
 from tests.hostile import (

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from pipeline.config import FeedSource, IcalSource
-from pipeline.errors import FetchError
-from pipeline.models import FetchRun
+from pipeline.core.config import FeedSource, IcalSource
+from pipeline.core.errors import FetchError
+from pipeline.core.models import FetchRun
 from tests.conftest import FIXTURES
 from tests.localserver import LocalServer, Reply, Request
 from tests.test_eu_ft_sync import SEARCH_PATH, Portal, changes, sync, table

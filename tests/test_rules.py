@@ -9,8 +9,8 @@ import pytest
 
 from classifiers.funding import FundingRules
 from classifiers.rules import EV_HALF, evaluate_call, priority, recheck_at, value_factor
-from pipeline.config import DEFAULT_FUNDING_RULES, Rules, Strategy, load_funding_rules
-from pipeline.models import Call
+from pipeline.core.config import DEFAULT_FUNDING_RULES, Rules, Strategy, load_funding_rules
+from pipeline.core.models import Call
 
 NOW = datetime(2026, 8, 22, 9, 0, tzinfo=UTC)
 FUNDING = FundingRules(load_funding_rules(DEFAULT_FUNDING_RULES))

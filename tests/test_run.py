@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlmodel import Session, func, select
 
-from pipeline.models import Call, Score, Verdict
+from pipeline.core.models import Call, Score, Verdict
 
 CONFIG = "config/strategy.example.yaml"
 NO_SLACK = {"SLACK_BOT_TOKEN": "", "SLACK_WEBHOOK_URL": ""}

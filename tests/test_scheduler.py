@@ -16,12 +16,12 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from pipeline.config import load_config
-from pipeline.db import create_db_engine, open_database
-from pipeline.models import FetchRun
+from pipeline.core.config import load_config
+from pipeline.core.db import create_db_engine, open_database
+from pipeline.core.locks import JobLock
+from pipeline.core.models import FetchRun
+from pipeline.serve import Service, source_status
 from tests.localserver import LocalServer, Reply
-from watcher.locks import JobLock
-from watcher.scheduler import Service, source_status
 
 ROOT = Path(__file__).resolve().parent.parent
 FEED = (Path(__file__).parent / "fixtures" / "feed" / "interreg_baltic_feed.xml").read_bytes()
@@ -139,8 +139,8 @@ def test_job_lock_excludes_a_second_holder_sqlite(engine) -> None:  # type: igno
 
 HOLD = """
 import sys, time
-from pipeline.db import create_db_engine
-from watcher.locks import JobLock
+from pipeline.core.db import create_db_engine
+from pipeline.core.locks import JobLock
 lock = JobLock(create_db_engine(sys.argv[1]), "source:shared")
 print("held" if lock.acquire() else "busy", flush=True)
 time.sleep(float(sys.argv[2]))

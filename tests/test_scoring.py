@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from classifiers.scoring import REFIT_FRACTION, SCORE_FLOOR, score_pending
-from pipeline.config import DEFAULT_STRATEGY, load_config
-from pipeline.db import session_scope
-from pipeline.models import Call, CorpusModel, Mark, Score, ScoringModel, Verdict
+from pipeline.core.config import DEFAULT_STRATEGY, load_config
+from pipeline.core.db import session_scope
+from pipeline.core.models import Call, CorpusModel, Mark, Score, ScoringModel, Verdict
 from tests.scoring_data import insert_calls
 
 NOW = datetime(2026, 8, 22, 9, 0, tzinfo=UTC)
@@ -208,7 +208,7 @@ def test_score_command(cli: Any, engine: Any) -> None:
 def test_block_size_does_not_change_the_stored_scores(engine: Any, tmp_path: Any) -> None:
     """Calls are scored in blocks and written call by call; the rows equal the matcher's own ranking."""
     from classifiers.matcher import focus_area_query, prepare, rank
-    from pipeline.db import open_database
+    from pipeline.core.db import open_database
 
     config = load_config(DEFAULT_STRATEGY)
     ids = add_calls(engine, TEXTS * 2)
@@ -240,7 +240,7 @@ def test_block_size_does_not_change_the_stored_scores(engine: Any, tmp_path: Any
 def test_scoring_on_postgresql(pg_url: str) -> None:
     """The same rows, explanations and exclusions on the PostgreSQL server (SQLAlchemy's executemany
     there, the driver's own on SQLite)."""
-    from pipeline.db import open_database
+    from pipeline.core.db import open_database
 
     config = load_config(DEFAULT_STRATEGY)
     engine = open_database(pg_url)

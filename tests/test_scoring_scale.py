@@ -14,9 +14,9 @@ from sqlmodel import Session, select
 
 from classifiers.matcher import focus_area_query, prepare, rank
 from classifiers.scoring import SCORE_FLOOR, score_pending, score_strategies
-from pipeline.config import DEFAULT_STRATEGY, FocusArea, LoadedConfig, load_config
-from pipeline.db import session_scope
-from pipeline.models import Call, CorpusModel, Score, ScoringModel, Verdict
+from pipeline.core.config import DEFAULT_STRATEGY, FocusArea, LoadedConfig, load_config
+from pipeline.core.db import session_scope
+from pipeline.core.models import Call, CorpusModel, Score, ScoringModel, Verdict
 from tests.scoring_data import content_hash, insert_calls
 
 NOW = datetime(2026, 8, 22, 9, 0, tzinfo=UTC)
@@ -218,7 +218,7 @@ def test_full_rescore_refits_the_corpus_once_per_run(engine: Any) -> None:
 def test_up_to_date_on_postgresql_writes_nothing(pg_url: str) -> None:
     """On the PostgreSQL server too: stored outcomes compare equal as JSON text, so an unchanged run
     writes nothing and reads no text; a changed call is rescored."""
-    from pipeline.db import open_database
+    from pipeline.core.db import open_database
 
     config = load_config(DEFAULT_STRATEGY)
     engine = open_database(pg_url)

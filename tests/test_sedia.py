@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from classifiers.funding import FundingRules
-from pipeline.config import DEFAULT_FUNDING_RULES, load_funding_rules
-from pipeline.errors import ParseError
+from pipeline.core.config import DEFAULT_FUNDING_RULES, load_funding_rules
+from pipeline.core.errors import ParseError
 from watcher.html_text import html_to_text
 from watcher.records import Deadline
 from watcher.sedia import budget_entries, keywords_of, load_page, parse_page, parse_result

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from pipeline.config import load_config
-from pipeline.models import Call, Score, ScoringModel, Verdict
+from pipeline.core.config import load_config
+from pipeline.core.models import Call, Score, ScoringModel, Verdict
+from pipeline.serve import Service
 from tests.localserver import LocalServer, Reply
-from watcher.scheduler import Service
 
 ROOT = Path(__file__).resolve().parent.parent
 FEED = (Path(__file__).parent / "fixtures" / "feed" / "interreg_baltic_feed.xml").read_bytes()
@@ -229,7 +229,7 @@ def test_alerts_and_digest_jobs_first_bring_clock_due_verdicts_up_to_date(engine
     """A verdict that was true when scored (the deadline 7 weeks away) is rechecked when the clock has
     made it false, before the alerts job reads it: no alert for a call the rules now reject."""
     from classifiers.scoring import score_pending
-    from pipeline.db import session_scope
+    from pipeline.core.db import session_scope
     from tests.slack_data import NOW
 
     config = load_config(STRATEGIES / "greentech.yaml")

@@ -112,6 +112,6 @@ def test_dry_run_and_no_slack_write_nothing(engine) -> None:  # type: ignore[no-
         assert [o.status for o in outcomes] in (["dry run"], ["terminal"])
     from sqlmodel import Session, select
 
-    from pipeline.models import SlackDelivery
+    from pipeline.core.models import SlackDelivery
     with Session(engine) as session:
         assert session.exec(select(SlackDelivery)).all() == []

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session, select
 
-from pipeline.models import SlackDelivery
+from pipeline.core.models import SlackDelivery
 from tests.slack_data import CONFIG, NOW, TOKEN, add_application, add_call
 from tests.slack_server import SlackServer
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from pipeline.models import SlackDelivery
+from pipeline.core.models import SlackDelivery
 from pipeline.notify.delivery import (
     EVENT_TYPE,
     BotSender,

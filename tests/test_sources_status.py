@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 from sqlmodel import Session
 
-from pipeline.config import load_config
-from pipeline.models import FetchRun
+from pipeline.core.config import load_config
+from pipeline.core.models import FetchRun
 from tests.localserver import LocalServer
 from tests.test_scheduler import serve_routes, write_config
 from watcher.runner import run_source

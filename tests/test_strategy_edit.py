@@ -6,9 +6,9 @@ import difflib
 
 import pytest
 
-from pipeline.config import DEFAULT_STRATEGY, Strategy, parse_yaml_text, validate_yaml
-from pipeline.errors import ValidationError
-from pipeline.strategy_edit import edit_keywords
+from pipeline.core.config import DEFAULT_STRATEGY, Strategy, parse_yaml_text, validate_yaml
+from pipeline.core.errors import ValidationError
+from pipeline.strategy.edit import edit_keywords
 
 EXAMPLE = DEFAULT_STRATEGY.read_text(encoding="utf-8")
 

@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from pipeline.db import session_scope
-from pipeline.models import Application, Idea, Mark, Score, ScoringModel, SlackDelivery, Verdict
+from pipeline.core.db import session_scope
+from pipeline.core.models import Application, Idea, Mark, Score, ScoringModel, SlackDelivery, Verdict
 from tests.slack_data import NOW, add_call
 
 FOLDER = Path(__file__).resolve().parent / "fixtures" / "strategies"

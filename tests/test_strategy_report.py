@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from pipeline.clock import UTC
-from pipeline.config import load_strategy
-from pipeline.models import Application, Call, Idea, Score, Verdict
-from pipeline.strategy_report import build_report, write_chart
+from pipeline.core.clock import UTC
+from pipeline.core.config import load_strategy
+from pipeline.core.models import Application, Call, Idea, Score, Verdict
+from pipeline.strategy.report import build_report, write_chart
 
 NOW = datetime(2026, 8, 22, 10, 0, tzinfo=UTC)
 

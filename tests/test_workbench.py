@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.config import DEFAULT_STRATEGY
+from pipeline.core.config import DEFAULT_STRATEGY
 
 AS_OF = "2026-08-22T12:00+02:00"
 QUANTUM = ["quantum", "quantum technologies"]
@@ -45,7 +45,7 @@ def wb(synced_db: str, tmp_path: Path) -> Callable[..., Any]:
 
 
 def _proposed(tmp_path: Path, area: str, terms: list[str]) -> Path:
-    from pipeline.strategy_edit import edit_keywords
+    from pipeline.strategy.edit import edit_keywords
 
     path = tmp_path / "strategy.new.yaml"
     path.write_text(edit_keywords(DEFAULT_STRATEGY.read_text(encoding="utf-8"), area, add=terms),
@@ -95,8 +95,8 @@ def test_preview_without_a_change_and_errors(wb, tmp_path: Path) -> None:  # typ
 def test_suggest_proposes_a_term_the_marked_calls_share(wb, synced_db: str) -> None:  # type: ignore[no-untyped-def]
     from sqlmodel import Session, select
 
-    from pipeline.db import open_database
-    from pipeline.models import Call
+    from pipeline.core.db import open_database
+    from pipeline.core.models import Call
 
     engine = open_database(synced_db)
     with Session(engine) as session:
@@ -152,7 +152,7 @@ def test_keywords_add_previews_then_writes_keeping_every_other_byte(wb, tmp_path
         "".join(removed).replace("]", ", quantum, quantum technologies]").replace("\n", " ").split()
     # ... and every other byte, comments included, is as it was
     assert before.replace("".join(removed).encode(), b"") == after.replace("".join(added).encode(), b"")
-    from pipeline.config import load_strategy
+    from pipeline.core.config import load_strategy
 
     assert load_strategy(path).focus_areas["digital_industry"].keywords[-2:] == QUANTUM
     # the same again is no change; removing gives the original strategy back (the list is rewrapped)

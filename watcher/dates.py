@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from pipeline.clock import BRUSSELS, UTC
+from pipeline.core.clock import BRUSSELS, UTC
 
 LANGUAGES = ("en", "da", "de", "sv", "nb")
 # EU and Interreg deadlines are most often 17:00 or later Brussels time; assuming 17:00 errs early.

@@ -20,8 +20,8 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from bs4 import BeautifulSoup, Tag
 
-from pipeline.clock import BRUSSELS, UTC
-from pipeline.errors import ParseError
+from pipeline.core.clock import BRUSSELS, UTC
+from pipeline.core.errors import ParseError
 
 TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_ga|_gl|igshid|"
                              r"yclid|ref|ref_src|trk|pk_\w+|mtm_\w+|hsa_\w+|_hs\w+|wt_\w+)$",

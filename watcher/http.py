@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from pipeline.errors import FetchError
+from pipeline.core.errors import FetchError
 
 log = logging.getLogger(__name__)
 

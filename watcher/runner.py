@@ -10,8 +10,8 @@ from datetime import datetime
 import httpx
 from sqlalchemy.engine import Engine
 
-from pipeline.errors import FundradarError, SourceError
-from watcher.locks import JobLock
+from pipeline.core.errors import FundradarError, SourceError
+from pipeline.core.locks import JobLock
 from watcher.sources import SourceAdapter
 from watcher.store import RunResult, begin_run, fail_run, finish_run, record_duration
 

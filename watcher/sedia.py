@@ -20,8 +20,8 @@ from datetime import date, datetime, time
 from typing import Any
 
 from classifiers.funding import normalise_whitespace
-from pipeline.clock import BRUSSELS, UTC
-from pipeline.errors import ParseError
+from pipeline.core.clock import BRUSSELS, UTC
+from pipeline.core.errors import ParseError
 from watcher.html_text import html_to_text
 from watcher.records import CallRecord, Deadline
 

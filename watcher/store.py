@@ -24,9 +24,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from pipeline.clock import as_utc
-from pipeline.db import session_scope
-from pipeline.models import Call, CallChange, FetchRun, Source
+from pipeline.core.clock import as_utc
+from pipeline.core.db import session_scope
+from pipeline.core.models import Call, CallChange, FetchRun, Source
 from watcher.records import CallRecord
 
 # Fields compared between runs; a difference becomes a CallChange row.

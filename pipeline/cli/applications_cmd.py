@@ -30,8 +30,8 @@ from pipeline.cli.common import (
     stdout,
 )
 from pipeline.cli.ideas_cmd import scope
-from pipeline.db import session_scope
-from pipeline.models import Call, Idea
+from pipeline.core.db import session_scope
+from pipeline.core.models import Call, Idea
 from pipeline.partners import consortium_warnings
 from pipeline.reports import pipeline_report, upcoming_deadlines
 

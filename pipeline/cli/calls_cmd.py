@@ -17,7 +17,7 @@ from pipeline.cli.common import (
     state,
     stdout,
 )
-from pipeline.errors import ValidationError
+from pipeline.core.errors import ValidationError
 
 calls_app = new_app("Calls for proposals found by the watchers.")
 

@@ -14,9 +14,9 @@ from sqlmodel import Session, select
 from pipeline.calls import find_call
 from pipeline.cli.calls_cmd import calls_app
 from pipeline.cli.common import Column, fmt_date, print_json, print_rows, state
-from pipeline.db import session_scope
-from pipeline.errors import ValidationError
-from pipeline.models import Score, Verdict
+from pipeline.core.db import session_scope
+from pipeline.core.errors import ValidationError
+from pipeline.core.models import Score, Verdict
 
 
 def score_cmd(

@@ -20,8 +20,8 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 from typer.core import TyperGroup
 
-from pipeline import clock
-from pipeline.errors import FundradarError
+from pipeline.core import clock
+from pipeline.core.errors import FundradarError
 
 log = logging.getLogger("fundradar")
 
@@ -47,7 +47,7 @@ class State:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def config(self):  # type: ignore[no-untyped-def]
-        from pipeline.config import load_config
+        from pipeline.core.config import load_config
 
         if self._config is None:
             self._config = load_config(self.config_path, strategy=self.strategy_name)
@@ -60,7 +60,7 @@ class State:
         return config.only(self.strategy_name) if self.strategy_name else config
 
     def engine(self) -> Engine:
-        from pipeline.db import open_database
+        from pipeline.core.db import open_database
 
         if self._engine is None:
             self._engine = open_database(self.db_url)

@@ -15,7 +15,7 @@ def upgrade_cmd() -> None:
 
     Example: FUNDRADAR_DB=postgresql+psycopg://fundradar@db/fundradar fundradar db upgrade
     """
-    from pipeline.db import create_db_engine, database_url, describe_url, upgrade
+    from pipeline.core.db import create_db_engine, database_url, describe_url, upgrade
 
     url = database_url(state().db_url)
     revision = upgrade(create_db_engine(url))
@@ -28,7 +28,7 @@ def status_cmd() -> None:
 
     Example: fundradar db status
     """
-    from pipeline.db import create_db_engine, current_revision, database_url, describe_url, head_revision
+    from pipeline.core.db import create_db_engine, current_revision, database_url, describe_url, head_revision
 
     url = database_url(state().db_url)
     current = current_revision(create_db_engine(url))

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import typer
 
 from pipeline.cli.common import Column, print_json, print_rows, state, stderr
-from pipeline.errors import ConfigError, DeliveryError
+from pipeline.core.errors import ConfigError, DeliveryError
 from pipeline.notify.delivery import Outcome
 from pipeline.notify.digest import render_terminal
 

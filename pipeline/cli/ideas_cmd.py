@@ -13,8 +13,8 @@ import typer
 from sqlmodel import Session
 
 from pipeline.cli.common import Column, fmt_date, new_app, print_json, print_rows, state, stdout
-from pipeline.config import strategy_path
-from pipeline.db import session_scope
+from pipeline.core.config import strategy_path
+from pipeline.core.db import session_scope
 from pipeline.ideas import (
     IDEA_STATUSES,
     create_idea,

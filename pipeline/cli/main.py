@@ -13,8 +13,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 import typer
 
-from pipeline import clock
 from pipeline.cli.common import State, new_app, set_state
+from pipeline.core import clock
 
 app = new_app(
     "fundradar: find the EU and Interreg calls that fit your cluster's strategy, and track the "

@@ -15,8 +15,8 @@ from classifiers.funding import FundingRules
 from pipeline.calls import find_call
 from pipeline.cli.common import Column, fmt_date, new_app, print_json, print_rows, state, stdout
 from pipeline.cli.ideas_cmd import flat
-from pipeline.db import session_scope
-from pipeline.errors import ValidationError
+from pipeline.core.db import session_scope
+from pipeline.core.errors import ValidationError
 from pipeline.ideas import get_idea, scope_of
 from pipeline.partners import (
     PARTNER_TYPES,

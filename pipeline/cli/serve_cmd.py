@@ -32,7 +32,7 @@ def serve_cmd(
 
     Example: fundradar serve --no-digests
     """
-    from watcher.scheduler import Service
+    from pipeline.serve import Service
 
     st = state()
     reload_log = logging.getLogger("fundradar.serve")  # reloads are worth a line without -v
@@ -92,7 +92,7 @@ def status_cmd(
 
     Example: fundradar sources status --json
     """
-    from watcher.scheduler import source_status
+    from pipeline.serve import source_status
 
     st = state()
     rows = source_status(st.engine(), list(st.scoped().sources))  # every strategy's sources

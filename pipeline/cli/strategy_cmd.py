@@ -10,7 +10,7 @@ import typer
 from sqlmodel import Session
 
 from pipeline.cli.common import fmt_money, new_app, print_json, state
-from pipeline.errors import ValidationError
+from pipeline.core.errors import ValidationError
 
 strategy_app = new_app("See what a strategy change does before it goes live.")
 keywords_app = new_app("Add or remove focus-area keywords in the strategy YAML (comments are kept).")
@@ -44,14 +44,14 @@ def _print_preview(previews) -> None:  # type: ignore[no-untyped-def]
 
 
 def _load_proposed(path: Path):  # type: ignore[no-untyped-def]
-    from pipeline.config import load_strategy
+    from pipeline.core.config import load_strategy
 
     return load_strategy(path)
 
 
 def _run_preview(proposed, top: int, focus: str | None):  # type: ignore[no-untyped-def]
     from classifiers.funding import FundingRules
-    from pipeline.workbench import preview
+    from pipeline.strategy.workbench import preview
 
     st = state()
     loaded = st.config()
@@ -90,7 +90,7 @@ def suggest_cmd(
 
     Example: fundradar strategy suggest --focus food_bio
     """
-    from pipeline.workbench import suggest
+    from pipeline.strategy.workbench import suggest
 
     st = state()
     with Session(st.engine()) as session:
@@ -126,8 +126,8 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def _edit(area: str, terms: list[str], *, add: bool, yes: bool, top: int) -> None:
-    from pipeline.config import Strategy, parse_yaml_text, validate_yaml
-    from pipeline.strategy_edit import edit_keywords
+    from pipeline.core.config import Strategy, parse_yaml_text, validate_yaml
+    from pipeline.strategy.edit import edit_keywords
 
     path = state().config().strategy_path
     name = str(path)
@@ -186,7 +186,7 @@ def report_cmd(
     Example: fundradar strategy report --png data/strategy-report.png
     """
     from pipeline.ideas import scope_of
-    from pipeline.strategy_report import build_report, report_dicts, write_chart
+    from pipeline.strategy.report import build_report, report_dicts, write_chart
 
     st = state()
     strategy = st.config().strategy
@@ -218,8 +218,8 @@ def rename_cmd(
 
     Example: fundradar --config config/strategies strategy rename greentech greentech-dk --yes
     """
-    from pipeline.db import session_scope
-    from pipeline.strategy_rename import plan_rename, rename_strategy
+    from pipeline.core.db import session_scope
+    from pipeline.strategy.rename import plan_rename, rename_strategy
 
     st = state()
     known = tuple(st.config().names)

@@ -16,8 +16,8 @@ from typing import Any
 import typer
 
 from pipeline.cli.common import Column, print_rows, state, stderr
-from pipeline.clock import BRUSSELS, UTC
-from pipeline.errors import ValidationError
+from pipeline.core.clock import BRUSSELS, UTC
+from pipeline.core.errors import ValidationError
 
 _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-(\d{2})(?:-(\d{2}))?(?!\d)")
 
@@ -139,7 +139,7 @@ def after_sync(now: datetime) -> list[Any]:
     calls are scored against each strategy (incrementally). Returns the scoring results."""
     from classifiers.scoring import score_strategies
     from pipeline.applications import follow_call_deadlines
-    from pipeline.db import session_scope
+    from pipeline.core.db import session_scope
 
     st = state()
     with session_scope(st.engine()) as session:

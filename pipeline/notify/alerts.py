@@ -24,9 +24,9 @@ from slack_sdk.models.blocks import Block
 from sqlmodel import Session, select
 
 from pipeline.calls import ACTIVE, effective_status, next_deadline
-from pipeline.config import Strategy
+from pipeline.core.config import Strategy
+from pipeline.core.models import Application, Call, CallChange, Idea, Score, Verdict
 from pipeline.ideas import visible
-from pipeline.models import Application, Call, CallChange, Idea, Score, Verdict
 from pipeline.notify.delivery import Outgoing
 from pipeline.notify.digest import (
     DEADLINE_FIELDS,

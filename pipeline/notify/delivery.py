@@ -44,10 +44,10 @@ from slack_sdk.http_retry.builtin_handlers import (
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from pipeline.config import Slack
-from pipeline.db import session_scope
-from pipeline.errors import DeliveryError
-from pipeline.models import SlackDelivery
+from pipeline.core.config import Slack
+from pipeline.core.db import session_scope
+from pipeline.core.errors import DeliveryError
+from pipeline.core.models import SlackDelivery
 from pipeline.notify.digest import SlackMessage
 
 log = logging.getLogger("fundradar.slack")

@@ -21,10 +21,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from pipeline.config import DigestChannel, LoadedConfig, Schedule, Strategy
-from pipeline.errors import ValidationError
+from pipeline.core.config import DigestChannel, LoadedConfig, Schedule, Strategy
+from pipeline.core.errors import ValidationError
+from pipeline.core.models import SlackDelivery
 from pipeline.ideas import scope_of
-from pipeline.models import SlackDelivery
 from pipeline.notify.alerts import collect_alerts
 from pipeline.notify.delivery import (
     Outcome,

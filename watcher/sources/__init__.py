@@ -57,7 +57,7 @@ def load_all() -> None:
 class BuildContext:
     """What a factory may need besides its own config section."""
 
-    strategy: Any  # pipeline.config.Strategy
+    strategy: Any  # pipeline.core.config.Strategy
     funding: Any  # classifiers.funding.FundingRules
     engine: Any = None  # the database, for adapters that keep state (page_watch's content hashes)
 
@@ -67,9 +67,9 @@ def build_adapters(strategy: Any, funding: Any, only: str | None = None, *,
     """The enabled sources of the strategy (or just ``only``) as adapters; ``sources`` replaces the
     strategy's own (several strategies share the union of theirs, ``LoadedConfig.sources``).
 
-    Raises :class:`~pipeline.errors.UserInputError` for an unknown source name.
+    Raises :class:`~pipeline.core.errors.UserInputError` for an unknown source name.
     """
-    from pipeline.errors import NotFoundError
+    from pipeline.core.errors import NotFoundError
 
     load_all()
     configured = strategy.sources if sources is None else sources

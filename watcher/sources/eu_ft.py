@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from pipeline.errors import ParseError
+from pipeline.core.errors import ParseError
 from watcher.http import request_bytes
 from watcher.records import CallRecord
 from watcher.replay import SediaSearchRecording, find_search_recording

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from pipeline.errors import SourceError
+from pipeline.core.errors import SourceError
 from watcher.euro_access_parse import CallDetail, ListingRow, call_id_of, parse_detail, parse_listing
 from watcher.records import CallRecord, Deadline
 from watcher.sources import BuildContext, FetchResult, register

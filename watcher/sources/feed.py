@@ -17,8 +17,8 @@ from typing import Any
 
 import httpx
 
-from pipeline.clock import UTC
-from pipeline.errors import FetchError, ParseError
+from pipeline.core.clock import UTC
+from pipeline.core.errors import FetchError, ParseError
 from watcher.dates import call_dates
 from watcher.records import CallRecord, Deadline
 from watcher.sources import BuildContext, FetchResult, register

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from pipeline.clock import UTC
-from pipeline.errors import ParseError
+from pipeline.core.clock import UTC
+from pipeline.core.errors import ParseError
 from watcher.dates import ASSUMED_TIME
 from watcher.records import CallRecord, Deadline
 from watcher.sources import BuildContext, FetchResult, register

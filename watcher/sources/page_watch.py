@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 import httpx
 from sqlmodel import select
 
-from pipeline.errors import ParseError, SourceError
-from pipeline.models import WatchedPage
+from pipeline.core.errors import ParseError, SourceError
+from pipeline.core.models import WatchedPage
 from watcher.dates import call_dates
 from watcher.euro_access_parse import clean_url
 from watcher.records import CallRecord, Deadline
@@ -94,7 +94,7 @@ def record_for_page(page: PageText, phrase: str, programme: str | None, now: dat
 
 def remember(engine: Any, source: str, pages: list[PageText], now: datetime) -> list[str]:
     """Store each page's hash and text in ``watched_page``; returns the URLs whose content changed."""
-    from pipeline.db import session_scope
+    from pipeline.core.db import session_scope
 
     changed = []
     with session_scope(engine) as session:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pipeline.config import Strategy, parse_yaml_text, validate_yaml
-from pipeline.errors import ValidationError
+from pipeline.core.config import Strategy, parse_yaml_text, validate_yaml
+from pipeline.core.errors import ValidationError
 
 WIDTH = 100
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import pipeline.models
+import pipeline.core.models
 
 revision = '0003'
 down_revision = '0002'
@@ -26,7 +26,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('rules_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False,
                                       server_default=''))
     with op.batch_alter_table('verdict', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('recheck_at', pipeline.models.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('recheck_at', pipeline.core.models.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:

@@ -20,13 +20,13 @@ from typing import Any
 from sqlmodel import Session, select
 
 from pipeline.calls import ACTIVE, effective_status, next_deadline
-from pipeline.clock import BRUSSELS
-from pipeline.config import Strategy
+from pipeline.core.clock import BRUSSELS
+from pipeline.core.config import Strategy
+from pipeline.core.models import Application, Call, Idea, Score, Verdict
 from pipeline.ideas import visible
-from pipeline.models import Application, Call, Idea, Score, Verdict
 
 FINAL_STATUSES = ("granted", "rejected", "withdrawn")
-DEFAULT_MIN_SCORE = 0.3  # "matching": the digest's default min_score (pipeline.config.DigestChannel)
+DEFAULT_MIN_SCORE = 0.3  # "matching": the digest's default min_score (pipeline.core.config.DigestChannel)
 
 
 @dataclass

@@ -34,9 +34,9 @@ from classifiers.matcher import (
 from classifiers.rules import evaluate_call
 from classifiers.text import analyse
 from pipeline.calls import ACTIVE, effective_status
-from pipeline.config import Strategy
-from pipeline.errors import ValidationError
-from pipeline.models import Call, Mark
+from pipeline.core.config import Strategy
+from pipeline.core.errors import ValidationError
+from pipeline.core.models import Call, Mark
 
 
 @dataclass

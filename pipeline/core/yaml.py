@@ -1,8 +1,8 @@
 """Reading YAML with line numbers, and validating it with pydantic into one clear ConfigError.
 
 ``read_yaml`` / ``parse_yaml_text`` keep ruamel.yaml's round-trip tree (comments and line numbers);
-``validate_yaml`` turns the first pydantic problem into a :class:`~pipeline.errors.ConfigError` that
-names the file, the line and the key, and says what is expected. Used by :mod:`pipeline.config`.
+``validate_yaml`` turns the first pydantic problem into a :class:`~pipeline.core.errors.ConfigError` that
+names the file, the line and the key, and says what is expected. Used by :mod:`pipeline.core.config`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pydantic import ValidationError as PydanticValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
-from pipeline.errors import ConfigError
+from pipeline.core.errors import ConfigError
 
 
 def read_yaml(path: Path) -> Any:

@@ -8,7 +8,7 @@ Create Date: ${create_date}
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import pipeline.models
+import pipeline.core.models
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

@@ -1,4 +1,4 @@
-"""The data store's tables (SQLModel). Schema changes go through alembic (``pipeline/migrations``).
+"""The data store's tables (SQLModel). Schema changes go through alembic (``pipeline/core/migrations``).
 
 Times are stored as aware UTC (:class:`UTCDateTime`); SQLite keeps them as ISO text without an offset
 and they come back aware.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from pipeline.clock import UTC, as_utc
+from pipeline.core.clock import UTC, as_utc
 
 
 class UTCDateTime(TypeDecorator):

@@ -1,9 +1,9 @@
-"""Alembic environment: the engine comes from pipeline.db (never from an ini file)."""
+"""Alembic environment: the engine comes from pipeline.core.db (never from an ini file)."""
 
 from alembic import context
 from sqlmodel import SQLModel
 
-import pipeline.models  # noqa: F401  (registers the tables)
+import pipeline.core.models  # noqa: F401  (registers the tables)
 
 config = context.config
 target_metadata = SQLModel.metadata

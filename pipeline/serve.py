@@ -6,7 +6,7 @@
   ``apscheduler_jobs``), so next run times survive restarts. They are re-declared from the config on
   every start (``replace_existing``) and jobs no longer in the config are removed.
 - ``max_instances=1`` and ``coalesce`` stop overlapping or piled-up runs within one scheduler; the
-  :class:`~watcher.locks.JobLock` stops them across schedulers and processes. ``jitter`` spreads the
+  :class:`~pipeline.core.locks.JobLock` stops them across schedulers and processes. ``jitter`` spreads the
   runs, ``misfire_grace_time`` lets a run missed during a short outage still happen.
 - After a source run that changed something, new and changed calls are scored
   (``classifiers.scoring.score_pending``); before a digest or alerts job, the verdicts due by the
@@ -18,7 +18,7 @@
   strategy and channel (``digest:<strategy>:<channel>``) and one alert job per strategy
   (``alerts:<strategy>``); a source's cron is read in the time zone of the first strategy declaring
   it. After a source run every strategy is rescored.
-- Hot reload (:mod:`watcher.reload`): before each job, and every ``reload_seconds`` on a job of its
+- Hot reload (:mod:`pipeline.reload`): before each job, and every ``reload_seconds`` on a job of its
   own, the config files are checked. A valid change is applied there and then: jobs whose schedule
   changed are rescheduled, new ones added, gone ones removed, and strategies whose focus areas, rules
   or funding rules changed are rescored (``score_pending`` refits when the focus areas' queries
@@ -47,11 +47,11 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
-from pipeline import clock
-from pipeline.config import LoadedConfig, Schedule
-from watcher.locks import JobLock
-from watcher.reload import ConfigWatch, rescore_needed
-from watcher.reload import log as reload_log
+from pipeline.core import clock
+from pipeline.core.config import LoadedConfig, Schedule
+from pipeline.core.locks import JobLock
+from pipeline.reload import ConfigWatch, rescore_needed
+from pipeline.reload import log as reload_log
 from watcher.store import RunResult
 
 log = logging.getLogger(__name__)
@@ -330,7 +330,7 @@ def source_status(engine: Engine, names: list[str]) -> list[dict[str, Any]]:
     and counts, the number of consecutive failed runs and the last error or warning."""
     from sqlmodel import Session, select
 
-    from pipeline.models import FetchRun
+    from pipeline.core.models import FetchRun
 
     with Session(engine) as session:
         runs = session.exec(select(FetchRun).order_by(FetchRun.source, FetchRun.id.desc())).all()  # type: ignore[union-attr]

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from pipeline.errors import ValidationError
-from pipeline.models import Idea, Mark, Score, ScoringModel, SlackDelivery, Verdict
+from pipeline.core.errors import ValidationError
+from pipeline.core.models import Idea, Mark, Score, ScoringModel, SlackDelivery, Verdict
 
 
 @dataclass(frozen=True)

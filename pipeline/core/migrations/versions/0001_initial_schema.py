@@ -8,7 +8,7 @@ Create Date: 2026-11-23 12:39:16.343199
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import pipeline.models
+import pipeline.core.models
 
 
 revision = '0001'
@@ -30,8 +30,8 @@ def upgrade() -> None:
     sa.Column('text', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('url', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('opening_date', pipeline.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('deadline', pipeline.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('opening_date', pipeline.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('deadline', pipeline.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('deadlines', sa.JSON(), nullable=False),
     sa.Column('deadline_time_assumed', sa.Boolean(), nullable=False),
     sa.Column('budget', sa.Float(), nullable=True),
@@ -42,10 +42,10 @@ def upgrade() -> None:
     sa.Column('funding_rate', sa.Float(), nullable=True),
     sa.Column('extra', sa.JSON(), nullable=False),
     sa.Column('content_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('first_seen', pipeline.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen', pipeline.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('closed_at', pipeline.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('removed_at', pipeline.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('first_seen', pipeline.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen', pipeline.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', pipeline.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('removed_at', pipeline.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('source', 'external_id', name='uq_call_source_external')
     )
@@ -61,14 +61,14 @@ def upgrade() -> None:
     sa.Column('corpus_size', sa.Integer(), nullable=False),
     sa.Column('drift', sa.Integer(), nullable=False),
     sa.Column('vocabulary', sa.LargeBinary(), nullable=False),
-    sa.Column('fitted_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('fitted_at', pipeline.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('fetch_run',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('started_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', pipeline.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', pipeline.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', pipeline.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('complete', sa.Boolean(), nullable=False),
     sa.Column('seen', sa.Integer(), nullable=False),
@@ -91,8 +91,8 @@ def upgrade() -> None:
     sa.Column('focus_areas', sa.JSON(), nullable=False),
     sa.Column('target_countries', sa.JSON(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('created_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', pipeline.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', pipeline.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('idea', schema=None) as batch_op:
@@ -108,8 +108,8 @@ def upgrade() -> None:
     sa.Column('competences', sa.JSON(), nullable=False),
     sa.Column('past_collaborations', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('readiness', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('created_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', pipeline.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', pipeline.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('pic')
     )
@@ -123,7 +123,7 @@ def upgrade() -> None:
     sa.Column('queries', sa.JSON(), nullable=False),
     sa.Column('vocabulary', sa.LargeBinary(), nullable=False),
     sa.Column('corpus_version', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('fitted_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('fitted_at', pipeline.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('scoring_model', schema=None) as batch_op:
@@ -139,8 +139,8 @@ def upgrade() -> None:
     sa.Column('message_ts', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('error', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('created_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', pipeline.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', pipeline.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', pipeline.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('slack_delivery', schema=None) as batch_op:
@@ -151,7 +151,7 @@ def upgrade() -> None:
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('type', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('url', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('created_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', pipeline.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('source', schema=None) as batch_op:
@@ -163,8 +163,8 @@ def upgrade() -> None:
     sa.Column('url', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('content_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('text', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('checked_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('changed_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('checked_at', pipeline.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('changed_at', pipeline.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('source', 'url', name='uq_watched_page')
     )
@@ -177,12 +177,12 @@ def upgrade() -> None:
     sa.Column('granted_amount', sa.Float(), nullable=True),
     sa.Column('owner', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('known_deadline', pipeline.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('known_deadline', pipeline.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('deadline_sequence', sa.Integer(), nullable=False),
     sa.Column('seen_deadlines', sa.JSON(), nullable=False),
     sa.Column('deadline_flagged', sa.Boolean(), nullable=False),
-    sa.Column('created_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', pipeline.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', pipeline.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['call_id'], ['call.id'], ),
     sa.ForeignKeyConstraint(['idea_id'], ['idea.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -198,7 +198,7 @@ def upgrade() -> None:
     sa.Column('field', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('old', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('new', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('changed_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('changed_at', pipeline.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['call_id'], ['call.id'], ),
     sa.ForeignKeyConstraint(['run_id'], ['fetch_run.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -213,7 +213,7 @@ def upgrade() -> None:
     sa.Column('focus_area', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('label', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('marked_by', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('marked_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('marked_at', pipeline.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['call_id'], ['call.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -228,7 +228,7 @@ def upgrade() -> None:
     sa.Column('focus_area', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('score', sa.Float(), nullable=False),
     sa.Column('explanation', sa.JSON(), nullable=False),
-    sa.Column('computed_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('computed_at', pipeline.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['call_id'], ['call.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('call_id', 'strategy', 'focus_area', name='uq_score')
@@ -252,7 +252,7 @@ def upgrade() -> None:
     sa.Column('content_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('model_version', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('best_score', sa.Float(), nullable=True),
-    sa.Column('computed_at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('computed_at', pipeline.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['call_id'], ['call.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('call_id', 'strategy', name='uq_verdict')
@@ -264,7 +264,7 @@ def upgrade() -> None:
     op.create_table('application_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('application_id', sa.Integer(), nullable=False),
-    sa.Column('at', pipeline.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', pipeline.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('by', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('from_status', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('to_status', sqlmodel.sql.sqltypes.AutoString(), nullable=True),

@@ -11,7 +11,7 @@ import os
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from pipeline.errors import ValidationError
+from pipeline.core.errors import ValidationError
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 UTC = UTC

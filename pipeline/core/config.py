@@ -1,7 +1,7 @@
 """The strategy config the secretariat edits, and the funding rules, validated with clear errors.
 
 ``load_strategy(path)`` reads YAML with ruamel.yaml (which keeps line numbers), validates it with
-pydantic models, and turns the first problem into a :class:`~pipeline.errors.ConfigError` that names
+pydantic models, and turns the first problem into a :class:`~pipeline.core.errors.ConfigError` that names
 the file, the line and the key, and says what is expected.
 
 The strategy file is chosen by ``--config PATH``, then ``FUNDRADAR_CONFIG``, then
@@ -25,16 +25,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pipeline.db import PROJECT_ROOT
-from pipeline.errors import ConfigError, NotFoundError
-from pipeline.yaml_check import (  # noqa: F401  (read_yaml, parse_yaml_text, validate_yaml: re-exported)
+from pipeline.core.errors import ConfigError, NotFoundError
+from pipeline.core.paths import CONFIG_DIR
+from pipeline.core.yaml import (  # noqa: F401  (read_yaml, parse_yaml_text, validate_yaml: re-exported)
     _line_of,
     parse_yaml_text,
     read_yaml,
     validate_yaml,
 )
 
-CONFIG_DIR = PROJECT_ROOT / "config"
 DEFAULT_STRATEGY = CONFIG_DIR / "strategy.example.yaml"
 FUNDING_RULES_NAME = "funding_rules.yaml"
 DEFAULT_FUNDING_RULES = CONFIG_DIR / FUNDING_RULES_NAME

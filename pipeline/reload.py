@@ -17,8 +17,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import LoadedConfig, strategy_files
-from pipeline.errors import UserInputError
+from pipeline.core.config import LoadedConfig, strategy_files
+from pipeline.core.errors import UserInputError
 
 log = logging.getLogger("fundradar.serve")
 

@@ -1,0 +1,1 @@
+"""The strategy workbench: preview, suggest, keyword edits, rename, report."""
