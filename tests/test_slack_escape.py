@@ -32,3 +32,15 @@ def test_truncate_never_cuts_an_entity_or_a_link() -> None:
     assert truncate("abc &amp; def", 7) == "abc…"
     assert truncate("see <https://x.org|x> now", 12) == "see…"
     assert len(truncate("x" * 5000, 3000)) == 3000
+
+
+def test_truncate_cuts_plain_text_at_the_limit_not_at_an_ampersand() -> None:
+    # titles of the recorded SEDIA data: a bare "&" or "<" of plain text is an ordinary character
+    title = "R&I in Support of the Clean Industrial Deal: advanced materials for energy"
+    assert truncate(title, 30) == "R&I in Support of the Clean I…"
+    assert truncate("Researching the technical, social & economic factors of uptake", 45) == \
+        "Researching the technical, social & economic…"
+    assert truncate("values a < b and more text here", 20) == "values a < b and mo…"
+    # escaped, the same title keeps its entity whole or leaves it out whole
+    assert truncate(escape(title), 30) == "R&amp;I in Support of the Cle…"
+    assert truncate(escape("a & b"), 4) == "a…"

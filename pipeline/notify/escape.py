@@ -8,6 +8,7 @@ rendered as links, anything else (``javascript:``, ``slack://``, relative paths)
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote, urlsplit
 
 ELLIPSIS = "…"
@@ -51,16 +52,28 @@ def link(url: str | None, label: str | None) -> str:
     return f"<{target}|{text.replace('|', '¦')}>"
 
 
+_ENTITY = re.compile(r"&(?:amp|lt|gt);")
+_LINK = re.compile(r"<[^<>\s][^<>]*>")
+
+
 def truncate(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` characters, ending with an ellipsis when cut. Never cuts an
-    entity (``&amp;``) or a link (``<…>``) in half."""
+    """``text`` cut to at most ``limit`` characters, ending with an ellipsis when cut.
+
+    Works on plain text and on escaped mrkdwn alike: an entity (``&amp;``) or a link (``<…>``) that the
+    cut would split is left out whole, while a bare ``&`` or ``<`` of plain text ("R&I", "a < b") is an
+    ordinary character (plain text is escaped after it is cut)."""
     if len(text) <= limit:
         return text
-    cut = text[: max(limit - 1, 0)]
-    amp, semi = cut.rfind("&"), cut.rfind(";")
-    if amp > semi:
-        cut = cut[:amp]
-    lt, gt = cut.rfind("<"), cut.rfind(">")
-    if lt > gt:
-        cut = cut[:lt]
+    end = max(limit - 1, 0)
+    cut = text[:end]
+    for pattern, opener in ((_ENTITY, "&"), (_LINK, "<")):
+        start = cut.rfind(opener)
+        while start != -1:
+            found = pattern.match(text, start)
+            if found is not None and found.end() > end:
+                cut = cut[:start]  # the cut falls inside this entity or link
+                break
+            if found is not None:
+                break  # the last one before the cut is whole
+            start = cut.rfind(opener, 0, start)
     return cut.rstrip() + ELLIPSIS
