@@ -96,7 +96,8 @@ def test_a_deliberate_violation_is_caught(tmp_path: Path) -> None:
         "pipeline/sync.py": "import watcher.store\nfrom classifiers import scoring\n",
         "pipeline/cli/__init__.py": "",
         "pipeline/cli/common.py": "",
-        "pipeline/cli/calls_cmd.py": "from pipeline.cli.common import state\nfrom pipeline.cli import ideas_cmd\n",
+        "pipeline/cli/calls_cmd.py": "from pipeline.cli.common import state\n"
+                                     "from pipeline.cli import ideas_cmd\n",
         "watcher/__init__.py": "",
         "watcher/store.py": "from pipeline.core.models import Call\nfrom .sources import x\n",
         "watcher/sedia.py": "from classifiers.funding import normalise_whitespace\n",
