@@ -8,10 +8,12 @@
 - ``max_instances=1`` and ``coalesce`` stop overlapping or piled-up runs within one scheduler; the
   :class:`~pipeline.core.locks.JobLock` stops them across schedulers and processes. ``jitter`` spreads the
   runs, ``misfire_grace_time`` lets a run missed during a short outage still happen.
-- After a source run that changed something, new and changed calls are scored
-  (``classifiers.scoring.score_pending``); before a digest or alerts job, the verdicts due by the
-  clock (a deadline now closer than the strategy's minimum weeks) are brought up to date, which costs
-  next to nothing when none is due.
+- Every job runs the main job of :mod:`pipeline.sync`, as ``fundradar sync`` does: a source run
+  (:func:`pipeline.sync.run_sources`) that changed something is followed by
+  :func:`pipeline.sync.follow_and_score` (applications follow their calls' deadlines, new and changed
+  calls are scored); before a digest or alerts job the same step brings the deadlines and the
+  verdicts due by the clock (a deadline now closer than the strategy's minimum weeks) up to date,
+  which costs next to nothing when nothing moved or is due.
 - :meth:`Service.stop` (SIGTERM/SIGINT in ``fundradar serve``) lets running jobs finish their current
   write, starts no new run, and returns.
 - Several strategies (a config folder): one job per source of the union, one digest job per
@@ -49,9 +51,12 @@ from sqlalchemy.engine import Engine
 
 from pipeline.core import clock
 from pipeline.core.config import LoadedConfig, Schedule
+from pipeline.core.errors import RuntimeFailure
 from pipeline.core.locks import JobLock
 from pipeline.reload import ConfigWatch, rescore_needed
 from pipeline.reload import log as reload_log
+from pipeline.sync import changed_anything, follow_and_score, plan_sources, run_sources
+from watcher.http import make_client
 from watcher.store import RunResult
 
 log = logging.getLogger(__name__)
@@ -78,12 +83,7 @@ def _with_jitter(trigger: CronTrigger, jitter: int) -> CronTrigger:
 
 
 def default_client_factory(timeout: float) -> httpx.Client:
-    """The HTTP client of one source run: watcher.http.make_client when installed."""
-    try:
-        from watcher.http import make_client
-    except ImportError:
-        return httpx.Client(timeout=timeout, follow_redirects=True,
-                            headers={"User-Agent": "fundradar (+https://github.com/fundradar)"})
+    """The HTTP client of one source run."""
     return make_client(timeout=timeout)
 
 
@@ -145,7 +145,8 @@ class Service:
         deadline = time.monotonic() + 60
         while not setup.acquire():
             if time.monotonic() > deadline:
-                raise RuntimeError("another fundradar serve has been starting for a minute; try again")
+                raise RuntimeFailure("another fundradar serve has been starting for a minute; try again "
+                                     "when it has started, or stop it")
             time.sleep(0.1)
         try:
             self._start()
@@ -251,54 +252,34 @@ class Service:
             lock.release()
 
     def run_source(self, name: str) -> RunResult | None:
-        from watcher.runner import run_source
-        from watcher.sources import build_adapters
+        """One source run of the main job; when it changed something, deadlines are followed and
+        calls scored (:func:`pipeline.sync.follow_and_score`)."""
+        from pipeline.core.errors import NotFoundError, ValidationError
 
-        config = self.config
-        adapters = build_adapters(config.strategy, self._funding(), only=name, engine=self.engine,
-                                  sources=config.sources)
-        if not adapters:
-            log.warning("source %s has no adapter installed; skipped", name)
+        try:
+            plan = plan_sources(self.engine, self.config, only=name)
+        except (NotFoundError, ValidationError) as exc:  # the config changed under the job
+            log.warning("source %s skipped: %s", name, exc)
             return None
-        timeout = config.sources[name].timeout_seconds
-        with self.client_factory(timeout) as client:
-            result = run_source(self.engine, adapters[0], client, self.now())
-        log.info("source %s: %s, %d seen, %d new, %d changed, %d closed%s", name, result.outcome,
-                 result.seen, result.new, result.changed, result.closed,
-                 f" ({result.error})" if result.error else "")
+        with self.client_factory(plan.timeout) as client:
+            [result] = run_sources(self.engine, plan, now=self.now, client=client)
         if self.on_result is not None:
             self.on_result(result)
-        if result.outcome == "ok" and (result.new or result.changed or result.closed):
+        if changed_anything([result]):
             self._rescore()
         return result
 
-    def _funding(self) -> Any:
-        from classifiers.funding import FundingRules
-
-        return FundingRules(self.config.funding_rules)
-
     def _rescore(self, only: str | None = None, why: str = "the source run") -> None:
-        try:
-            from classifiers.corpus import Corpus
-            from classifiers.scoring import score_pending
-        except ImportError:
-            log.info("classifiers.scoring is not installed; calls are not rescored")
-            return
-        corpus = Corpus()  # texts read and the corpus model loaded once for every strategy
-        for config in self.config.each():
-            if only is not None and config.strategy.name != only:
-                continue
-            try:
-                score_pending(self.engine, config, self.now(), corpus=corpus)
-            except Exception as exc:  # scoring problems must not stop the watcher
-                log.warning("rescoring %s after %s failed: %s", config.strategy.name, why, exc)
+        """Follow the calls' deadlines and score every strategy (or only one); a failure is logged and
+        the service goes on (scoring problems must not stop the watcher)."""
+        after = follow_and_score(self.engine, self.config, self.now(), only=only, tolerant=True)
+        for strategy, error in after.errors.items():
+            log.warning("%s after %s failed: %s", f"rescoring {strategy}" if strategy else
+                        "following call deadlines", why, error)
 
     def _notify(self, function: str, strategy: str = "", **kwargs: Any) -> Any:
-        try:
-            from pipeline.notify import jobs
-        except ImportError:
-            log.info("pipeline.notify.jobs is not installed; %s skipped", function)
-            return None
+        from pipeline.notify import jobs
+
         try:
             config = self.config.only(strategy) if strategy else self.config
             return getattr(jobs, function)(self.engine, config, self.now(), **kwargs)

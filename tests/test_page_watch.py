@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import sqlalchemy as sa
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from pipeline.core.config import PageWatchSource
@@ -14,6 +16,7 @@ from tests.localserver import LocalServer, Reply
 from watcher.runner import run_source
 from watcher.sources import BuildContext
 from watcher.sources.page_watch import PageWatchAdapter, main_text, record_for_page
+from watcher.store import begin_run, finish_run
 
 PAGES = Path(__file__).parent / "fixtures" / "page_watch"
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -87,3 +90,68 @@ def test_an_unreadable_page_is_a_warning_and_nothing_closes(server: LocalServer,
     assert result.complete is False
     assert result.warning is not None and "1 of 2 watched pages could not be read" in result.warning
     assert "HTTP 404" in result.warning
+
+
+def _page_rows(engine) -> list[tuple]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text("SELECT * FROM watched_page ORDER BY url"))]
+
+
+def test_the_fetch_writes_nothing_and_finish_run_writes_the_page_states(server: LocalServer, engine) -> None:  # type: ignore[no-untyped-def]
+    content = {"bsr": _page("bsr_stars.html")}
+    server.route("GET", "/innovation-express/", lambda r: Reply(200, content["bsr"], HTML))
+    server.route("GET", "/en/funding", lambda r: Reply(200, _page("ufm_funding.html"), HTML))
+    cfg = PageWatchSource(type="page_watch", pages=[server.url("/innovation-express/"),
+                                                    server.url("/en/funding")])
+    adapter = PageWatchAdapter("ie", cfg, BuildContext(None, None, engine=engine))
+    statements: list[str] = []
+
+    def writes() -> list[str]:  # a write statement or a write transaction (BEGIN IMMEDIATE on SQLite)
+        return [s for s in statements
+                if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "BEGIN IMMEDIATE"))]
+
+    event.listen(engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *a: statements.append(statement))
+    with httpx.Client() as client:
+        fetched = adapter.fetch(client, NOW)
+        assert writes() == [] and _page_rows(engine) == []  # the fetch only read
+        assert sorted(p.url for p in fetched.pages) == sorted(cfg.pages)
+        assert fetched.extra["changed_pages"] == cfg.pages  # new pages count as changed
+        run_id = begin_run(engine, "ie", NOW, type_="page_watch")
+        finish_run(engine, run_id, fetched.records, NOW, complete=fetched.complete, pages=fetched.pages)
+        stored = {row.url: row for row in _rows(engine)}
+        assert set(stored) == set(cfg.pages)
+        assert stored[cfg.pages[0]].content_hash == fetched.pages[0].content_hash
+        assert stored[cfg.pages[0]].text.startswith("The BSR Innovation Express is a joint call")
+        # the page changes: a second fetch sees it against the stored hash and still writes nothing
+        content["bsr"] = content["bsr"].replace("15 October 2026", "22 October 2026")
+        before, statements[:] = _page_rows(engine), []
+        later = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+        again = adapter.fetch(client, later)
+        assert writes() == [] and _page_rows(engine) == before
+        assert again.extra["changed_pages"] == [cfg.pages[0]]
+        run_id = begin_run(engine, "ie", later, type_="page_watch")
+        finish_run(engine, run_id, again.records, later, complete=again.complete, pages=again.pages)
+    stored = {row.url: row for row in _rows(engine)}
+    assert (stored[cfg.pages[0]].changed_at, stored[cfg.pages[0]].checked_at) == (later, later)
+    assert (stored[cfg.pages[1]].changed_at, stored[cfg.pages[1]].checked_at) == (NOW, later)
+
+
+def test_a_failed_run_leaves_the_page_states_alone(server: LocalServer, engine) -> None:  # type: ignore[no-untyped-def]
+    status = {"code": 200}
+    server.route("GET", "/innovation-express/", lambda r: Reply(
+        status["code"], _page("bsr_stars.html") if status["code"] == 200 else "", HTML))
+    cfg = PageWatchSource(type="page_watch", pages=[server.url("/innovation-express/")])
+    adapter = PageWatchAdapter("ie", cfg, BuildContext(None, None, engine=engine))
+    with httpx.Client() as client:
+        assert run_source(engine, adapter, client, NOW).outcome == "ok"
+        before = _page_rows(engine)
+        status["code"] = 500
+        failed = run_source(engine, adapter, client, datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
+    assert failed.outcome == "failed"
+    assert _page_rows(engine) == before  # checked_at not moved: no run wrote since
+
+
+def _rows(engine) -> list[WatchedPage]:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        return list(session.exec(select(WatchedPage)).all())

@@ -11,6 +11,8 @@ import icalendar
 import pytest
 
 from pipeline.cli.main import app as root_app
+from pipeline.core.config import load_config
+from pipeline.sync import follow_and_score
 from tests.test_applications import NOW, bsr_call, seed, sync
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -226,6 +228,8 @@ def test_moved_call_deadline_is_flagged_and_exported(run, ids, engine, tmp_path)
     event = icalendar.Calendar.from_ical(ics.read_bytes()).walk("VEVENT")[0]
     assert (str(event["UID"]), event["SEQUENCE"]) == ("application-1-deadline-1@fundradar", 0)
     sync(engine, "euro_access", [bsr_call("2026-10-29T12:00")], NOW + timedelta(days=1))
+    # the main job's step after storing flags the move; the read commands below only show it
+    follow_and_score(engine, load_config(), NOW + timedelta(days=1))
     later = "2026-08-23T09:00+02:00"
     assert run("applications", "list", as_of=later) == (0, (
         "ID  Idea              Call  Status  Role         Amount  Deadline     Days\n"

@@ -66,3 +66,13 @@ class CallRecord:
     def content_hash(self) -> str:
         canonical = json.dumps(self.tracked(), sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class PageState:
+    """A watched page's main text and its hash as one fetch read it; the store keeps it (``watched_page``)
+    in the run's write transaction, so the fetch itself writes nothing."""
+
+    url: str
+    content_hash: str
+    text: str = ""

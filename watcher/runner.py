@@ -56,7 +56,7 @@ def run_source(engine: Engine, adapter: SourceAdapter, client: httpx.Client, now
             result = fail_run(engine, run_id, message, now)
         else:
             result = finish_run(engine, run_id, fetched.records, now, complete=fetched.complete,
-                                warning=fetched.warning)
+                                warning=fetched.warning, pages=fetched.pages)
         record_duration(engine, run_id, time.monotonic() - started)
         return result
     finally:

@@ -5,8 +5,9 @@ A run is two short transactions around the fetch and one for the write:
 1. :func:`begin_run` stores a ``fetch_run`` row ("running"), so a crash is visible later; the next
    run of the source that knows it runs alone marks such a leftover failed (:data:`INTERRUPTED`).
 2. The source fetches and parses everything (no database writes meanwhile).
-3. :func:`finish_run` writes all records, their changes, the calls that disappeared and the run's
-   outcome in **one** transaction, or :func:`fail_run` records the error and touches no call.
+3. :func:`finish_run` writes all records, their changes, the calls that disappeared, the states of
+   the pages the source watches (``watched_page``) and the run's outcome in **one** transaction, or
+   :func:`fail_run` records the error and touches no call and no page state.
 
 So a failed or killed run never leaves half of its calls written, and calls are marked closed or
 removed only after a complete, successful run.
@@ -26,8 +27,8 @@ from sqlmodel import Session, select
 
 from pipeline.core.clock import as_utc
 from pipeline.core.db import session_scope
-from pipeline.core.models import Call, CallChange, FetchRun, Source
-from watcher.records import CallRecord
+from pipeline.core.models import Call, CallChange, FetchRun, Source, WatchedPage
+from watcher.records import CallRecord, PageState
 
 # Fields compared between runs; a difference becomes a CallChange row.
 TRACKED_FIELDS = ("title", "text", "url", "status", "programme", "call_id", "topic_id",
@@ -146,9 +147,36 @@ def _changes(call: Call, record: CallRecord) -> list[tuple[str, Any, Any]]:
     return out
 
 
+def watched_pages(engine: Engine, source: str) -> dict[str, str]:
+    """URL -> content hash of the pages ``source`` watched in its last written runs (read only: a
+    fetch may look, the store writes)."""
+    with Session(engine) as session:
+        rows = session.exec(select(WatchedPage.url, WatchedPage.content_hash)
+                            .where(WatchedPage.source == source))
+        return {url: content_hash for url, content_hash in rows}
+
+
+def _write_pages(session: Session, source: str, pages: Iterable[PageState], now: datetime) -> None:
+    """Keep each page's hash and text; ``changed_at`` moves only when the hash differs."""
+    known = {row.url: row for row in session.exec(select(WatchedPage).where(WatchedPage.source == source))}
+    for page in pages:
+        row = known.get(page.url)
+        if row is None:
+            row = WatchedPage(source=source, url=page.url, content_hash=page.content_hash, text=page.text,
+                              checked_at=now, changed_at=now)
+            known[page.url] = row
+        else:
+            if row.content_hash != page.content_hash:
+                row.content_hash, row.text, row.changed_at = page.content_hash, page.text, now
+            row.checked_at = now
+        session.add(row)
+
+
 def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: datetime, *,
-               complete: bool, warning: str | None = None) -> RunResult:
-    """Write one run's records in a single transaction and record the run's outcome.
+               complete: bool, warning: str | None = None,
+               pages: Iterable[PageState] = ()) -> RunResult:
+    """Write one run's records and watched page states in a single transaction and record the run's
+    outcome.
 
     ``complete`` says the source read everything it should have; only then are stored calls that
     are missing from ``records`` marked closed (deadline passed) or removed (deadline still ahead).
@@ -196,6 +224,7 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
             result.unchanged += 0 if changes else 1
         if complete:
             result.closed = _close_missing(session, run.source, seen, run_id, now)
+        _write_pages(session, run.source, pages, now)
         run.finished_at, run.outcome, run.complete = now, "ok", complete
         run.seen, run.new, run.changed = result.seen, result.new, result.changed
         run.unchanged, run.closed, run.error = result.unchanged, result.closed, warning

@@ -72,12 +72,6 @@ DEADLINE_COLUMNS = [
 ]
 
 
-def _follow(now: Any) -> None:
-    """Flag applications whose call deadline moved since last looked at (its own transaction)."""
-    with session_scope(state().engine()) as session:
-        apps.follow_call_deadlines(session, now)
-
-
 @applications_app.command("add")
 def add_cmd(
     idea: str = typer.Argument(..., help="Idea id (12 or #12)."),
@@ -117,7 +111,6 @@ def list_cmd(
     """
     st = state()
     now = st.now()
-    _follow(now)
     with Session(st.engine()) as session:
         rows = apps.list_applications(session, now, status=status, idea_id=idea, call_id=call,
                                       scope=scope())
@@ -137,7 +130,6 @@ def show_cmd(
     """
     st = state()
     now = st.now()
-    _follow(now)
     config = st.config()
     selected = scope()
     with Session(st.engine()) as session:
@@ -227,8 +219,8 @@ def ack_cmd(
     """
     st = state()
     selected = scope()
-    _follow(st.now())
     with session_scope(st.engine()) as session:
+        apps.follow_call_deadlines(session, st.now())  # a move not followed yet is acknowledged too
         done = apps.acknowledge(session, application, st.now(), by=by, scope=selected)
         app = apps.get_application(session, application)
     if done:
@@ -273,7 +265,6 @@ def deadlines_cmd(
     """
     st = state()
     now = st.now()
-    _follow(now)
     with Session(st.engine()) as session:
         rows = upcoming_deadlines(session, now, weeks=weeks, strategy=st.config().strategy.name,
                                   scope=scope())
@@ -336,7 +327,6 @@ def ical_cmd(
 
     st = state()
     now = st.now()
-    _follow(now)
     with Session(st.engine()) as session:
         cal = build_calendar(session, now, strategy=st.config().strategy.name, scope=scope())
     count = write_calendar(cal, file)

@@ -9,10 +9,11 @@ import csv
 import io
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -21,7 +22,11 @@ from sqlalchemy.engine import Engine
 from typer.core import TyperGroup
 
 from pipeline.core import clock
-from pipeline.core.errors import FundradarError
+from pipeline.core.errors import DeliveryError, FundradarError
+
+if TYPE_CHECKING:
+    from pipeline.notify.delivery import Outcome
+    from pipeline.sync import Progress
 
 log = logging.getLogger("fundradar")
 
@@ -174,3 +179,58 @@ def fmt_money(value: float | None) -> str:
 
 def fmt_pct(value: float | None) -> str:
     return "" if value is None else f"{value * 100:.0f}%"
+
+
+# --- the main job's progress and digests ---------------------------------------------------------
+
+@contextmanager
+def source_progress() -> Iterator[Callable[[Progress], None]]:
+    """A progress bar per source on stderr (only on a terminal), fed by :mod:`pipeline.sync`'s
+    progress callback."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
+
+    console = stderr()
+    tasks: dict[str, Any] = {}
+    with Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+             console=console, transient=True, disable=not console.is_terminal) as bar:
+        def update(step: Progress) -> None:
+            if step.source not in tasks:
+                tasks[step.source] = bar.add_task(step.source, total=None)
+            task = tasks[step.source]
+            if step.result is not None:
+                bar.update(task, completed=1, total=1)
+            elif step.number is not None:
+                bar.update(task, description=f"{step.source}: {step.label}", completed=step.number,
+                           total=step.pages)
+        yield update
+
+
+OUTCOME_COLUMNS = [
+    Column("status", "Status", no_wrap=True),
+    Column("channel", "Channel", no_wrap=True),
+    Column("key", "Message", max_width=40),
+    Column("error", "Error", max_width=30),
+]
+
+
+def report_outcomes(outcomes: Sequence[Outcome], as_json: bool, what: str) -> None:
+    """Slack messages sent (a table), or shown here when dry or without Slack; DeliveryError when any
+    failed (they are retried on the next run)."""
+    from pipeline.notify.digest import render_terminal
+
+    if as_json:
+        print_json([outcome.as_dict() for outcome in outcomes])
+    elif not outcomes:
+        stderr().print(f"No {what} to send.")
+    elif all(o.status in ("dry run", "terminal") for o in outcomes):
+        if any(o.status == "terminal" for o in outcomes):
+            stderr().print("No Slack token or webhook in the environment; showing the messages here.",
+                           highlight=False)
+        typer.echo(render_terminal([o.message for o in outcomes]), nl=False)
+    else:
+        print_rows([o.as_dict() for o in outcomes], OUTCOME_COLUMNS)
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        raise DeliveryError(f"{len(failed)} of {len(outcomes)} Slack messages not sent ({failed[0].error}); "
+                            "they are retried on the next run")

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import typer
 
-from pipeline.cli.common import print_json, state, stderr
-from pipeline.cli.digest_cmd import _report
-from pipeline.cli.sync_cmd import _row, after_sync, sync_sources
+from pipeline.cli.common import print_json, report_outcomes, source_progress, state, stderr
+from pipeline.sync import SourcePlan, run_row
+from pipeline.sync import sync as main_job
 
 
 def _summary(row: dict[str, object]) -> str:
@@ -21,6 +21,11 @@ def _summary(row: dict[str, object]) -> str:
     text = (f"{row['source']}: {outcome}, {row['seen']} seen, {row['new']} new, {row['changed']} changed, "
             f"{row['closed']} closed")
     return f"{text} ({row['error']})" if row.get("error") else text
+
+
+def _print_skipped(plan: SourcePlan) -> None:
+    for line in plan.skipped:
+        stderr().print(line)
 
 
 def run_cmd(
@@ -42,12 +47,13 @@ def run_cmd(
     from pipeline.notify.jobs import send_digests
 
     st = state()
-    results, recorded = sync_sources(None, Path(replay_dir) if replay_dir else None)
-    rows = [_row(r) for r in results]
-    now = st.as_of or recorded or st.now()
-    scoring = after_sync(now)  # one result per strategy
+    with source_progress() as on_progress:
+        job = main_job(st.engine(), st.scoped(), replay=Path(replay_dir) if replay_dir else None,
+                       as_of=st.as_of, now=st.now, on_progress=on_progress,
+                       on_plan=_print_skipped)
+    rows = [run_row(r) for r in job.runs]
+    now, scoring = job.moment, job.scoring  # one scoring result per strategy
     outcomes = send_digests(st.engine(), st.scoped(), now, dry_run=dry_run)
-    failed = any(r.outcome == "failed" for r in results)
     if as_json:
         print_json({"as_of": now.isoformat(), "sources": rows,
                     "scoring": scoring[0].as_dict() if len(scoring) == 1 else [r.as_dict() for r in scoring],
@@ -61,8 +67,8 @@ def run_cmd(
             console.print(f"Scored {result.scored_calls} of {result.total_calls} calls{which} "
                           f"({result.reason}); digest as of {now:%Y-%m-%d %H:%M} UTC.",
                           highlight=False, markup=False)
-        _report(outcomes, False, "digest")
-    if failed:
+        report_outcomes(outcomes, False, "digest")
+    if job.failed:
         raise typer.Exit(1)
 
 

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from watcher.records import CallRecord
+from watcher.records import CallRecord, PageState
 
 
 @dataclass
@@ -23,6 +23,8 @@ class FetchResult:
     complete: bool = True  # False when part of the source could not be read
     warning: str | None = None  # what was wrong, for `sources status`, when partly read
     extra: dict[str, Any] = field(default_factory=dict)
+    # pages whose state the source keeps between runs (page_watch); written with the records
+    pages: list[PageState] = field(default_factory=list)
 
 
 class SourceAdapter(Protocol):

@@ -2,9 +2,11 @@
 
 Each run fetches every page of the config, extracts its main text with trafilatura (navigation,
 menus, footers and sidebars are dropped, so a menu link "Innovation Express" does not count), and
-compares the text's SHA-256 with the one kept in ``watched_page``. A page whose main text mentions the
-watched phrase together with a call, a date or a deadline yields a call record for that page (external
-id = the page URL without tracking parameters) with the dates found in the text. Every run yields the
+compares the text's SHA-256 with the one kept in ``watched_page``. The fetch only reads that table: it
+returns the page states in its :class:`~watcher.sources.FetchResult` and the store writes them with
+the records, so a killed fetch changes no page state. A page whose main text mentions the watched
+phrase together with a call, a date or a deadline yields a call record for that page (external id =
+the page URL without tracking parameters) with the dates found in the text. Every run yields the
 record again, so the store refreshes it; a page that stops mentioning the call makes the run close it.
 """
 
@@ -21,15 +23,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlmodel import select
 
 from pipeline.core.errors import ParseError, SourceError
-from pipeline.core.models import WatchedPage
 from watcher.dates import call_dates
 from watcher.euro_access_parse import clean_url
-from watcher.records import CallRecord, Deadline
+from watcher.records import CallRecord, Deadline, PageState
 from watcher.sources import BuildContext, FetchResult, register
 from watcher.sources.feed import get_text
+from watcher.store import watched_pages
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 20_000
@@ -92,27 +93,9 @@ def record_for_page(page: PageText, phrase: str, programme: str | None, now: dat
                       extra={"watched_phrase": phrase, "page_hash": page.content_hash})
 
 
-def remember(engine: Any, source: str, pages: list[PageText], now: datetime) -> list[str]:
-    """Store each page's hash and text in ``watched_page``; returns the URLs whose content changed."""
-    from pipeline.core.db import session_scope
-
-    changed = []
-    with session_scope(engine) as session:
-        rows = session.exec(select(WatchedPage).where(WatchedPage.source == source))
-        known = {row.url: row for row in rows}
-        for page in pages:
-            row = known.get(page.url)
-            if row is None:
-                row = WatchedPage(source=source, url=page.url, content_hash=page.content_hash, text=page.text,
-                                  checked_at=now, changed_at=now)
-                changed.append(page.url)
-            else:
-                if row.content_hash != page.content_hash:
-                    row.content_hash, row.text, row.changed_at = page.content_hash, page.text, now
-                    changed.append(page.url)
-                row.checked_at = now
-            session.add(row)
-    return changed
+def changed_pages(previous: dict[str, str], pages: list[PageText]) -> list[str]:
+    """The URLs whose content hash differs from ``previous`` (URL -> hash), new pages included (pure)."""
+    return [p.url for p in pages if previous.get(p.url) != p.content_hash]
 
 
 class PageWatchAdapter:
@@ -135,17 +118,19 @@ class PageWatchAdapter:
                 failures.append(str(exc).removeprefix(f"source {self.name!r}: "))
         if not pages and failures:
             raise SourceError(self.name, f"no watched page could be read ({failures[0]})")
-        changed = remember(self.engine, self.name, pages, now) if self.engine is not None else []
         if self.engine is None:
-            log.info("page_watch %s: no database given, page hashes are not kept", self.name)
+            log.info("page_watch %s: no database given, page changes are not compared", self.name)
+        previous = watched_pages(self.engine, self.name) if self.engine is not None else {}
         records = [r for r in (record_for_page(p, self.cfg.phrase, self.cfg.programme, now) for p in pages)
                    if r is not None]
         warning = None
         if failures:
             warning = (f"{len(failures)} of {len(self.cfg.pages)} watched pages could not be read "
                        f"(first: {failures[0]})")
-        return FetchResult(records=records, complete=not failures, warning=warning,
-                           extra={"pages": len(pages), "changed_pages": changed})
+        # the states are written by the store with the records (watcher.store.finish_run)
+        states = [PageState(url=p.url, content_hash=p.content_hash, text=p.text) for p in pages]
+        return FetchResult(records=records, complete=not failures, warning=warning, pages=states,
+                           extra={"pages": len(pages), "changed_pages": changed_pages(previous, pages)})
 
 
     def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:

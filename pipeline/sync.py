@@ -1,0 +1,278 @@
+"""The main job: fetch the enabled sources (or one), store what changed, let applications follow their
+calls' deadlines, score new and changed calls. ``fundradar sync``, ``fundradar run`` and ``fundradar
+serve`` all run these functions, so the steps cannot drift apart.
+
+- :func:`plan_sources` builds the adapters and, for a replay, the recordings' handlers and moments;
+- :func:`run_sources` runs each planned source (:func:`watcher.runner.run_source`); one failing source
+  never stops the others, its failure is in its :class:`~watcher.store.RunResult`;
+- :func:`follow_and_score` lets applications follow their calls' deadlines
+  (:func:`pipeline.applications.follow_call_deadlines`, which flags them and raises their iCalendar
+  SEQUENCE) and scores every strategy with one shared corpus;
+- :func:`sync` is the three in a row.
+
+With a replay folder the sources are answered from recordings (:class:`watcher.replay.ReplayTransport`)
+and each source runs as of its recording's own date (``search_YYYY-MM-DD`` folders; a ``_YYYY-MM`` or
+``_YYYY-MM-DD`` in recorded file names) unless an ``as_of`` is given. Nothing here prints: progress goes
+to an optional callback.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy.engine import Engine
+
+from pipeline.core import clock
+from pipeline.core.clock import BRUSSELS, UTC
+from pipeline.core.config import LoadedConfig
+from pipeline.core.errors import ValidationError
+from watcher.store import RunResult
+
+log = logging.getLogger(__name__)
+_DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-(\d{2})(?:-(\d{2}))?(?!\d)")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One step of a source run, for a progress display: ``started`` (number and pages None), a page
+    read (``label``, ``number`` of ``pages``), or ``finished`` (with its ``result``)."""
+
+    source: str
+    label: str = ""
+    number: int | None = None
+    pages: int | None = None
+    result: RunResult | None = None
+
+
+OnProgress = Callable[[Progress], None]
+
+
+@dataclass
+class SourcePlan:
+    """The sources one main job runs: adapters, and for a replay their handlers and recording moments."""
+
+    adapters: list[Any]
+    timeout: float = 30.0
+    replay: Path | None = None
+    handlers: list[Any] = field(default_factory=list)
+    moments: dict[str, datetime] = field(default_factory=dict)  # source -> when its recording was made
+    skipped: list[str] = field(default_factory=list)  # one line per source left out (no recording)
+
+    @property
+    def recorded(self) -> datetime | None:
+        """The newest recording moment of a replay, None otherwise."""
+        return max(self.moments.values()) if self.moments else None
+
+    def client(self) -> httpx.Client:
+        """The HTTP client of the run: the recordings' transport for a replay, the network otherwise."""
+        from watcher.http import make_client
+        from watcher.replay import ReplayTransport
+
+        if self.replay is not None:
+            return make_client(transport=ReplayTransport(self.handlers), retries=0)
+        return make_client(timeout=self.timeout)
+
+
+@dataclass
+class FollowResult:
+    """What following deadlines and scoring did: the deadline moves flagged and one scoring result
+    per strategy (a strategy whose scoring failed under ``tolerant`` is missing, see ``errors``)."""
+
+    moves: list[Any] = field(default_factory=list)  # pipeline.applications.DeadlineMove
+    scoring: list[Any] = field(default_factory=list)  # classifiers.scoring.ScoringResult
+    errors: dict[str, str] = field(default_factory=dict)  # strategy -> why its scoring failed
+
+
+@dataclass
+class SyncResult:
+    """One main job: per-source results, the moment deadlines were followed and calls scored as of,
+    the deadline moves and the scoring results."""
+
+    runs: list[RunResult]
+    moment: datetime
+    recorded: datetime | None = None
+    skipped: list[str] = field(default_factory=list)
+    moves: list[Any] = field(default_factory=list)
+    scoring: list[Any] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(r.outcome == "failed" for r in self.runs)
+
+
+def _date_of_name(name: str) -> date | None:
+    found = None
+    for match in _DATE_IN_NAME.finditer(name):
+        year, month, day = int(match.group(1)), int(match.group(2)), int(match.group(3) or 1)
+        try:
+            value = date(year, month, day)
+        except ValueError:
+            continue
+        found = value if found is None or value > found else found
+    return found
+
+
+def recording_moment(adapter: Any, replay_dir: Path) -> datetime | None:
+    """The moment a source's recording was made, from folder or file names: noon Brussels time of
+    that day (the first of the month when only the month is known, so nothing is wrongly closed)."""
+    from watcher.replay import find_search_recording
+
+    day: date | None = None
+    if adapter.type == "eu_ft":
+        folder = find_search_recording(replay_dir)
+        day = _date_of_name(folder.name) if folder is not None else None
+    else:
+        for folder in (replay_dir / adapter.type, replay_dir / adapter.name, replay_dir):
+            if folder.is_dir():
+                dates = [d for d in (_date_of_name(p.name) for p in folder.iterdir() if p.is_file()) if d]
+                if dates:
+                    day = max(dates)
+                    break
+    if day is None:
+        return None
+    return datetime.combine(day, time(12), BRUSSELS).astimezone(UTC)
+
+
+def plan_sources(engine: Engine, config: LoadedConfig, *, only: str | None = None,
+                 replay: Path | None = None) -> SourcePlan:
+    """The enabled sources of ``config`` (every strategy's: the union), or only the one named.
+
+    Raises ValidationError when no source is left to run (none enabled, none with a recording) or the
+    replay folder does not exist, NotFoundError for an unknown source name."""
+    from classifiers.funding import FundingRules
+    from watcher.sources import build_adapters
+
+    adapters = build_adapters(config.strategy, FundingRules(config.funding_rules), only=only, engine=engine,
+                              sources=config.sources)
+    if not adapters:
+        what = f"source {only!r} has no adapter installed" if only else "no source is enabled"
+        raise ValidationError(f"{what}; check the sources section of {config.config_path}")
+    timeout = max(config.sources[a.name].timeout_seconds for a in adapters)
+    if replay is None:
+        return SourcePlan(adapters, timeout=timeout)
+    if not replay.is_dir():
+        raise ValidationError(f"--replay {replay}: no such folder; give a recording folder such as "
+                              "samples/eu_ft/search_2026-08-22 or the samples root")
+    plan = SourcePlan([], timeout=timeout, replay=replay)
+    for adapter in adapters:
+        handler = adapter.replay_handler(replay) if hasattr(adapter, "replay_handler") else None
+        if handler is None:
+            plan.skipped.append(f"{adapter.name}: no recording in {replay}; skipped")
+            continue
+        plan.adapters.append(adapter)
+        plan.handlers.append(handler)
+        moment = recording_moment(adapter, replay)
+        if moment is not None:
+            plan.moments[adapter.name] = moment
+    if not plan.adapters:
+        raise ValidationError(f"--replay {replay}: no recording for "
+                              f"{'source ' + repr(only) if only else 'any enabled source'}")
+    return plan
+
+
+def run_sources(engine: Engine, plan: SourcePlan, *, as_of: datetime | None = None,
+                now: Callable[[], datetime] = clock.now, client: httpx.Client | None = None,
+                on_progress: OnProgress | None = None) -> list[RunResult]:
+    """Fetch and store each planned source, one after the other; returns their results.
+
+    A source runs as of ``as_of``, else its recording's moment (replays), else ``now()``. ``client``
+    is used as given (and left open); without one the plan's client is made and closed here."""
+    from watcher.runner import run_source
+
+    if client is None:
+        with plan.client() as own:
+            return run_sources(engine, plan, as_of=as_of, now=now, client=own, on_progress=on_progress)
+    results = []
+    for adapter in plan.adapters:
+        if on_progress is not None:
+            on_progress(Progress(adapter.name))
+            if hasattr(adapter, "on_page"):
+                def on_page(label: str, number: int, pages: int, name: str = adapter.name) -> None:
+                    on_progress(Progress(name, label, number, pages))
+                adapter.on_page = on_page
+        result = run_source(engine, adapter, client, as_of or plan.moments.get(adapter.name) or now())
+        log.info("source %s: %s, %d seen, %d new, %d changed, %d closed%s", result.source, result.outcome,
+                 result.seen, result.new, result.changed, result.closed,
+                 f" ({result.error})" if result.error else "")
+        results.append(result)
+        if on_progress is not None:
+            on_progress(Progress(adapter.name, result=result))
+    return results
+
+
+def changed_anything(results: Sequence[RunResult]) -> bool:
+    """A run wrote calls: something new, changed or closed."""
+    return any(r.outcome == "ok" and (r.new or r.changed or r.closed) for r in results)
+
+
+def follow_and_score(engine: Engine, config: LoadedConfig, now: datetime, *, only: str | None = None,
+                     full: bool = False, tolerant: bool = False) -> FollowResult:
+    """What every source run is followed by: applications follow their calls' deadlines (flagged,
+    SEQUENCE raised), then new or changed calls are scored against each strategy (or only the one
+    named), the texts read and the corpus model fitted once for all.
+
+    Each step is its own short transaction, and both are idempotent, so a step killed mid-way is
+    finished by the next call. ``tolerant`` (the unattended service): a failing step is recorded in
+    ``errors`` instead of raised, and the other strategies are still scored."""
+    from classifiers.corpus import Corpus
+    from classifiers.scoring import score_pending
+    from pipeline.applications import follow_call_deadlines
+    from pipeline.core.db import session_scope
+
+    out = FollowResult()
+    try:
+        with session_scope(engine) as session:
+            out.moves = follow_call_deadlines(session, now)
+    except Exception as exc:
+        if not tolerant:
+            raise
+        out.errors[""] = str(exc)
+    for move in out.moves:
+        log.info("application #%s: call #%s deadline moved; flagged (sequence %d)", move.application_id,
+                 move.call_id, move.sequence)
+    corpus = Corpus()  # texts read and the corpus model loaded once for every strategy
+    for strategy in config.each():
+        name = strategy.strategy.name
+        if only is not None and name != only:
+            continue
+        try:
+            out.scoring.append(score_pending(engine, strategy, now, full=full, corpus=corpus))
+        except Exception as exc:
+            if not tolerant:
+                raise
+            out.errors[name] = str(exc)
+    return out
+
+
+def sync(engine: Engine, config: LoadedConfig, *, only: str | None = None, replay: Path | None = None,
+         as_of: datetime | None = None, now: Callable[[], datetime] = clock.now,
+         on_progress: OnProgress | None = None,
+         on_plan: Callable[[SourcePlan], None] | None = None) -> SyncResult:
+    """The main job once: plan, run every source, then follow deadlines and score as of ``as_of``,
+    else the newest recording's moment (replays), else ``now()``.
+
+    Following and scoring run always, not only when a source wrote something: a scoring killed
+    mid-way is finished by the next job. ``on_plan`` sees the plan before anything is fetched."""
+    plan = plan_sources(engine, config, only=only, replay=replay)
+    if on_plan is not None:
+        on_plan(plan)
+    runs = run_sources(engine, plan, as_of=as_of, now=now, on_progress=on_progress)
+    moment = as_of or plan.recorded or now()
+    after = follow_and_score(engine, config, moment)
+    return SyncResult(runs=runs, moment=moment, recorded=plan.recorded, skipped=plan.skipped,
+                      moves=after.moves, scoring=after.scoring)
+
+
+def run_row(result: RunResult) -> dict[str, Any]:
+    """A source run as a summary row; outcome "partial" when it was ok but could not read everything."""
+    return {"source": result.source, "outcome": result.outcome if result.outcome != "ok" or result.complete
+            else "partial", "complete": result.complete, "seen": result.seen, "new": result.new,
+            "changed": result.changed, "unchanged": result.unchanged, "closed": result.closed,
+            "run_id": result.run_id, "error": result.error}
