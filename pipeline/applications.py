@@ -32,9 +32,11 @@ from sqlmodel import Session, col, select
 from pipeline.calls import find_call, last_deadline, next_deadline
 from pipeline.core.clock import BRUSSELS, as_utc
 from pipeline.core.errors import NotFoundError, TransitionError, ValidationError
+from pipeline.core.inputs import parse_id
 from pipeline.core.models import Application, ApplicationEvent, ApplicationPartner, Call, Idea, Partner
-from pipeline.ideas import check_scope, get_idea, parse_id, visible
+from pipeline.ideas import get_idea
 from pipeline.partners import get_partner
+from pipeline.tenancy import check_scope, visible
 
 STATUSES = ("draft", "consortium", "writing", "submitted", "granted", "rejected", "withdrawn")
 FINAL = ("granted", "rejected", "withdrawn")

@@ -29,8 +29,8 @@ from pipeline.calls import ACTIVE, effective_status
 from pipeline.core.clock import BRUSSELS
 from pipeline.core.errors import ValidationError
 from pipeline.core.models import Application, Call, CallChange, Idea
-from pipeline.ideas import visible
 from pipeline.reports import tracked_calls
+from pipeline.tenancy import visible
 
 PRODID = "-//fundradar//deadlines//EN"
 REMINDER_DAYS = (7, 1)

@@ -1,4 +1,5 @@
-"""What every command shares: the global options' state, output (tables, JSON, CSV) and errors.
+"""What every command shares: the global options' state, the strategy scope, output (tables, JSON, CSV,
+Slack outcomes) and errors.
 
 Data goes to stdout, logs and progress to stderr. Listing commands take ``--json`` and ``--csv``.
 """
@@ -12,7 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -21,7 +22,10 @@ from sqlalchemy.engine import Engine
 from typer.core import TyperGroup
 
 from pipeline.core import clock
-from pipeline.core.errors import FundradarError
+from pipeline.core.errors import DeliveryError, FundradarError
+
+if TYPE_CHECKING:
+    from pipeline.notify.delivery import Outcome
 
 log = logging.getLogger("fundradar")
 
@@ -100,6 +104,19 @@ def new_app(help_text: str, **kw: Any) -> typer.Typer:
                        rich_markup_mode=None, pretty_exceptions_enable=False, **kw)
 
 
+def scope() -> str | None:
+    """The strategy whose ideas and applications this command sees: with a config folder the selected
+    one (--strategy, default the first); None (every idea) for a single strategy file, whose config is
+    then not even read."""
+    from pipeline.core.config import strategy_path
+    from pipeline.tenancy import scope_of
+
+    st = state()
+    if not strategy_path(st.config_path).is_dir():
+        return None
+    return scope_of(st.config())
+
+
 # --- output --------------------------------------------------------------------------------------
 
 def jsonable(value: Any) -> Any:
@@ -116,6 +133,14 @@ def jsonable(value: Any) -> Any:
 
 def print_json(data: Any) -> None:
     typer.echo(json.dumps(jsonable(data), ensure_ascii=False, indent=2))
+
+
+def flat(rows: list[dict[str, Any]], as_csv: bool) -> list[dict[str, Any]]:
+    """For CSV, list cells become "a; b" (JSON keeps real lists)."""
+    if not as_csv:
+        return rows
+    return [{k: "; ".join(str(x) for x in v) if isinstance(v, list) else v for k, v in row.items()}
+            for row in rows]
 
 
 @dataclass(frozen=True)
@@ -174,3 +199,33 @@ def fmt_money(value: float | None) -> str:
 
 def fmt_pct(value: float | None) -> str:
     return "" if value is None else f"{value * 100:.0f}%"
+
+
+RESULT_COLUMNS = [
+    Column("status", "Status", no_wrap=True),
+    Column("channel", "Channel", no_wrap=True),
+    Column("key", "Message", max_width=40),
+    Column("error", "Error", max_width=30),
+]
+
+
+def report_outcomes(outcomes: Sequence[Outcome], as_json: bool, what: str) -> None:
+    """Slack outcomes: JSON, the messages themselves when nothing went to Slack (dry run, no token), else
+    a table; raises DeliveryError when any message failed, so the command exits 1."""
+    from pipeline.notify.digest import render_terminal  # Slack's block models only when reporting
+
+    if as_json:
+        print_json([outcome.as_dict() for outcome in outcomes])
+    elif not outcomes:
+        stderr().print(f"No {what} to send.")
+    elif all(o.status in ("dry run", "terminal") for o in outcomes):
+        if any(o.status == "terminal" for o in outcomes):
+            stderr().print("No Slack token or webhook in the environment; showing the messages here.",
+                           highlight=False)
+        typer.echo(render_terminal([o.message for o in outcomes]), nl=False)
+    else:
+        print_rows([o.as_dict() for o in outcomes], RESULT_COLUMNS)
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        raise DeliveryError(f"{len(failed)} of {len(outcomes)} Slack messages not sent ({failed[0].error}); "
+                            "they are retried on the next run")

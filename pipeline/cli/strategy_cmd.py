@@ -185,8 +185,8 @@ def report_cmd(
 
     Example: fundradar strategy report --png data/strategy-report.png
     """
-    from pipeline.ideas import scope_of
     from pipeline.strategy.report import build_report, report_dicts, write_chart
+    from pipeline.tenancy import scope_of
 
     st = state()
     strategy = st.config().strategy

@@ -26,7 +26,6 @@ from sqlmodel import Session, select
 from pipeline.calls import ACTIVE, effective_status, next_deadline
 from pipeline.core.config import Strategy
 from pipeline.core.models import Application, Call, CallChange, Idea, Score, Verdict
-from pipeline.ideas import visible
 from pipeline.notify.delivery import Outgoing
 from pipeline.notify.digest import (
     DEADLINE_FIELDS,
@@ -40,6 +39,7 @@ from pipeline.notify.digest import (
     section,
 )
 from pipeline.notify.escape import clean, escape, link, truncate
+from pipeline.tenancy import visible
 
 GONE_STATUSES = ("withdrawn", "removed")
 

@@ -36,8 +36,8 @@ from pipeline.calls import ACTIVE, effective_status, next_deadline
 from pipeline.core.clock import BRUSSELS, as_utc
 from pipeline.core.config import DigestChannel, Strategy
 from pipeline.core.models import Application, ApplicationEvent, Call, CallChange, Idea, Score, Verdict
-from pipeline.ideas import visible
 from pipeline.notify.escape import clean, escape, link, truncate
+from pipeline.tenancy import visible
 
 MAX_BLOCKS = 50  # per message (Slack)
 MAX_SECTION_CHARS = 3000  # per section text (Slack)
