@@ -7,39 +7,10 @@ SLACK_BOT_TOKEN; ``slack.webhook_env``, default SLACK_WEBHOOK_URL); SLACK_API_UR
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import typer
 
-from pipeline.cli.common import Column, print_json, print_rows, state, stderr
-from pipeline.core.errors import ConfigError, DeliveryError
-from pipeline.notify.delivery import Outcome
-from pipeline.notify.digest import render_terminal
-
-RESULT_COLUMNS = [
-    Column("status", "Status", no_wrap=True),
-    Column("channel", "Channel", no_wrap=True),
-    Column("key", "Message", max_width=40),
-    Column("error", "Error", max_width=30),
-]
-
-
-def _report(outcomes: Sequence[Outcome], as_json: bool, what: str) -> None:
-    if as_json:
-        print_json([outcome.as_dict() for outcome in outcomes])
-    elif not outcomes:
-        stderr().print(f"No {what} to send.")
-    elif all(o.status in ("dry run", "terminal") for o in outcomes):
-        if any(o.status == "terminal" for o in outcomes):
-            stderr().print("No Slack token or webhook in the environment; showing the messages here.",
-                           highlight=False)
-        typer.echo(render_terminal([o.message for o in outcomes]), nl=False)
-    else:
-        print_rows([o.as_dict() for o in outcomes], RESULT_COLUMNS)
-    failed = [o for o in outcomes if o.status == "failed"]
-    if failed:
-        raise DeliveryError(f"{len(failed)} of {len(outcomes)} Slack messages not sent ({failed[0].error}); "
-                            "they are retried on the next run")
+from pipeline.cli.common import report_outcomes, state
+from pipeline.core.errors import ConfigError
 
 
 def digest_cmd(
@@ -59,7 +30,7 @@ def digest_cmd(
 
     st = state()
     outcomes = send_digests(st.engine(), st.scoped(), st.now(), channel=channel, dry_run=dry_run)
-    _report(outcomes, as_json, "digest")
+    report_outcomes(outcomes, as_json, "digest")
 
 
 def alerts_cmd(
@@ -79,7 +50,7 @@ def alerts_cmd(
         raise ConfigError("no alerts configured; add slack.alerts with a channel, e.g. "
                           "alerts: {channel: '#eu-funding'}", path=str(loaded.strategy_path), key="slack")
     outcomes = send_alerts(st.engine(), loaded, st.now(), dry_run=dry_run)
-    _report(outcomes, as_json, "alerts")
+    report_outcomes(outcomes, as_json, "alerts")
 
 
 def register(app: typer.Typer) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from pipeline.cli.common import print_json, state, stderr
-from pipeline.cli.digest_cmd import _report
+from pipeline.cli.common import report_outcomes as _report
 from pipeline.cli.sync_cmd import _row, after_sync, sync_sources
 
 
