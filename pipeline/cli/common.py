@@ -212,7 +212,7 @@ RESULT_COLUMNS = [
 def report_outcomes(outcomes: Sequence[Outcome], as_json: bool, what: str) -> None:
     """Slack outcomes: JSON, the messages themselves when nothing went to Slack (dry run, no token), else
     a table; raises DeliveryError when any message failed, so the command exits 1."""
-    from pipeline.notify.digest import render_terminal  # Slack's block models only when reporting
+    from pipeline.notify.blocks import render_terminal  # Slack's block models only when reporting
 
     if as_json:
         print_json([outcome.as_dict() for outcome in outcomes])
