@@ -40,9 +40,10 @@ sys.path.insert(0, str(ROOT))
 from pipeline.applications import list_applications  # noqa: E402
 from pipeline.core.db import open_database  # noqa: E402
 from pipeline.core.models import Application, Call, CallChange, Idea  # noqa: E402
-from pipeline.ideas import list_ideas, visible  # noqa: E402
+from pipeline.ideas import list_ideas  # noqa: E402
 from pipeline.notify.alerts import change_alerts, reminders  # noqa: E402
 from pipeline.reports import pipeline_report, upcoming_deadlines  # noqa: E402
+from pipeline.tenancy import visible  # noqa: E402
 
 NOW = datetime(2026, 8, 22, 9, 0, tzinfo=UTC)
 STATUSES = ["draft", "consortium", "writing", "submitted", "granted", "rejected", "withdrawn"]

@@ -29,12 +29,16 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from classifiers.funding import FundingRules
 from pipeline.calls import find_call, last_deadline, next_deadline
 from pipeline.core.clock import BRUSSELS, as_utc
+from pipeline.core.config import LoadedConfig
 from pipeline.core.errors import NotFoundError, TransitionError, ValidationError
+from pipeline.core.inputs import parse_id
 from pipeline.core.models import Application, ApplicationEvent, ApplicationPartner, Call, Idea, Partner
-from pipeline.ideas import check_scope, get_idea, parse_id, visible
-from pipeline.partners import get_partner
+from pipeline.ideas import get_idea
+from pipeline.partners import consortium_warnings, get_partner
+from pipeline.tenancy import check_scope, visible
 
 STATUSES = ("draft", "consortium", "writing", "submitted", "granted", "rejected", "withdrawn")
 FINAL = ("granted", "rejected", "withdrawn")
@@ -264,6 +268,25 @@ def application_dict(app: Application, call: Call, idea_title: str, now: datetim
             "deadline_flagged": app.deadline_flagged, "deadline_sequence": app.deadline_sequence,
             "known_deadline": app.known_deadline, "created_at": app.created_at,
             "updated_at": app.updated_at}
+
+
+def application_detail(session: Session, app_id: str | int, config: LoadedConfig, now: datetime, *,
+                       scope: str | None = None) -> dict[str, Any]:
+    """One application with its consortium (we are not listed; the warnings count us), what the
+    consortium misses of the call's funding rules, and its history oldest first."""
+    app = get_application(session, app_id, scope=scope)
+    call, idea = session.get(Call, app.call_id), session.get(Idea, app.idea_id)
+    assert call is not None and idea is not None  # foreign keys
+    data = application_dict(app, call, idea.title, now)
+    team = members(session, app)
+    data["consortium"] = [{"partner_id": p.id, "organisation": p.organisation, "country": p.country,
+                           "role": role} for p, role in team]
+    us = (config.strategy.organisation, config.strategy.home_country)
+    data["warnings"] = consortium_warnings(call, FundingRules(config.funding_rules),
+                                           [us] + [(p.organisation, p.country) for p, _ in team])
+    data["events"] = [{"at": e.at, "by": e.by, "from_status": e.from_status, "to_status": e.to_status,
+                       "note": e.note} for e in events(session, app)]
+    return data
 
 
 def list_applications(session: Session, now: datetime, *, status: str | None = None,

@@ -28,9 +28,10 @@ from pipeline.applications import FINAL, call_deadlines
 from pipeline.calls import ACTIVE, effective_status
 from pipeline.core.clock import BRUSSELS
 from pipeline.core.errors import ValidationError
+from pipeline.core.files import write_atomically
 from pipeline.core.models import Application, Call, CallChange, Idea
-from pipeline.ideas import visible
 from pipeline.reports import tracked_calls
+from pipeline.tenancy import visible
 
 PRODID = "-//fundradar//deadlines//EN"
 REMINDER_DAYS = (7, 1)
@@ -102,7 +103,5 @@ def write_calendar(cal: icalendar.Calendar, path: Path) -> int:
         raise ValidationError(f"{path} is a folder; give a file name such as deadlines.ics")
     if not path.parent.exists():
         raise ValidationError(f"folder {path.parent} does not exist")
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(cal.to_ical())
-    tmp.replace(path)
+    write_atomically(path, cal.to_ical())
     return len(cal.walk("VEVENT"))

@@ -10,8 +10,8 @@ strategy as ``scope`` and see only its own and the shared ideas, and the applica
 idea of another strategy asked for by id is a NotFoundError saying whose it is. ``scope`` None (a
 single strategy file) sees everything, as before ideas had an owner.
 
-Also home of the small helpers every pipeline module shares: short ids ("12" or "#12") and country
-codes.
+Whose ideas a command sees is :mod:`pipeline.tenancy`; ids and country codes as typed are
+:mod:`pipeline.core.inputs`.
 """
 
 from __future__ import annotations
@@ -19,98 +19,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, select
 
 from classifiers.funding import FundingRules
 from pipeline.calls import ACTIVE, effective_status, next_deadline
 from pipeline.core.config import LoadedConfig, Strategy
 from pipeline.core.errors import NotFoundError, ValidationError
+from pipeline.core.inputs import country_codes, parse_id, split_list
 from pipeline.core.models import Call, Idea
+from pipeline.tenancy import check_scope, visible
 
 IDEA_STATUSES = ("idea", "maturing", "ready", "parked")
-# Codes EU documents use instead of the ISO ones.
-_COUNTRY_ALIASES = {"EL": "GR", "UK": "GB"}
-# Babel's territories also hold regions and groupings that are not countries.
-_NOT_COUNTRIES = {"EU", "EZ", "QO", "UN", "XA", "XB"}
-
-
-# --- shared helpers ------------------------------------------------------------------------------
-
-def parse_id(text: str | int, what: str) -> int:
-    """A short id as typed: ``12`` or ``#12``."""
-    value = str(text).strip().removeprefix("#").strip()
-    if not value.isdigit() or int(value) == 0:
-        raise ValidationError(f"{what} id {str(text)!r} is not a number; give it as 12 or #12")
-    return int(value)
-
-
-@cache
-def country_names() -> dict[str, str]:
-    """ISO 3166-1 alpha-2 code → English name (from babel's CLDR data, not a hand-kept list)."""
-    from babel import Locale
-
-    return {code: name for code, name in Locale("en").territories.items()
-            if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES}
-
-
-def country_code(text: str) -> str:
-    """``"dk"`` → ``"DK"``; EU's ``EL``/``UK`` become ``GR``/``GB``; anything else is an error."""
-    code = text.strip().upper()
-    code = _COUNTRY_ALIASES.get(code, code)
-    if code not in country_names():
-        raise ValidationError(f"country {text.strip()!r} is not an ISO 3166 country code; use two "
-                              "letters such as DK, SE or DE")
-    return code
-
-
-def country_codes(values: Iterable[str]) -> list[str]:
-    out: list[str] = []
-    for value in values:
-        for part in value.replace(";", ",").split(","):
-            if part.strip():
-                code = country_code(part)
-                if code not in out:
-                    out.append(code)
-    return out
-
-
-def split_list(values: Iterable[str]) -> list[str]:
-    """Repeated options and comma/semicolon separated text as one list, blanks and repeats dropped."""
-    out: list[str] = []
-    for value in values:
-        for part in value.replace(";", ",").split(","):
-            item = " ".join(part.split())
-            if item and item.casefold() not in (o.casefold() for o in out):
-                out.append(item)
-    return out
-
-
-# --- whose ideas ---------------------------------------------------------------------------------
-
-def scope_of(config: LoadedConfig) -> str | None:
-    """The strategy whose ideas and applications the per-strategy commands show: the selected one when
-    the config is a folder of strategies; None (every idea) for a single strategy file."""
-    return config.strategy.name if config.from_folder else None
-
-
-def visible(query: Any, scope: str | None) -> Any:
-    """``query`` (which selects or joins Idea) narrowed to the ideas ``scope`` sees: its own and the
-    shared ones (no strategy). Unchanged when ``scope`` is None. Uses ix_idea_strategy."""
-    if scope is None:
-        return query
-    return query.where(or_(col(Idea.strategy).is_(None), col(Idea.strategy) == scope))
-
-
-def check_scope(idea: Idea, scope: str | None, what: str) -> None:
-    """NotFoundError when ``idea`` (or ``what`` reached through it) belongs to another strategy."""
-    if scope is None or idea.strategy is None or idea.strategy == scope:
-        return
-    raise NotFoundError(f"{what} belongs to strategy {idea.strategy!r}, not to the selected {scope!r}; "
-                        f"select it with `fundradar --strategy {idea.strategy} ...` "
-                        f"(or FUNDRADAR_STRATEGY={idea.strategy})")
 
 
 # --- ideas ---------------------------------------------------------------------------------------

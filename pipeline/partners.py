@@ -21,8 +21,8 @@ from sqlmodel import Session, select
 
 from classifiers.funding import FundingRules
 from pipeline.core.errors import NotFoundError, ValidationError
+from pipeline.core.inputs import country_code, parse_id, split_list
 from pipeline.core.models import Call, Idea, Partner
-from pipeline.ideas import country_code, parse_id, split_list
 
 PARTNER_TYPES = ("sme", "large", "university", "rto", "cluster", "public")
 READINESS = ("unknown", "interested", "committed")

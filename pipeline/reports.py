@@ -23,7 +23,7 @@ from pipeline.calls import ACTIVE, effective_status, next_deadline
 from pipeline.core.clock import BRUSSELS
 from pipeline.core.errors import ValidationError
 from pipeline.core.models import Application, Call, Idea, Mark
-from pipeline.ideas import visible
+from pipeline.tenancy import visible
 
 
 def tracked_call_ids(session: Session, strategy: str) -> list[int]:

@@ -11,9 +11,10 @@ import pytest
 from pipeline.core.config import EuroAccessSource
 from pipeline.core.errors import ParseError
 from tests.localserver import LocalServer, Reply
-from watcher.euro_access_parse import clean_url, parse_detail, parse_listing, parse_money, parse_rate
+from watcher.euro_access_parse import parse_detail, parse_listing, parse_money, parse_rate
 from watcher.runner import run_source
 from watcher.sources.euro_access import EuroAccessAdapter, replay_handler
+from watcher.urls import clean_url
 
 FIXTURES = Path(__file__).parent / "fixtures" / "euro_access"
 LISTING_URL = "https://www.euro-access.eu/en/calls?keyword=&submit=&sent=search"

@@ -9,7 +9,8 @@ from sqlmodel import Session
 from pipeline.core.config import load_config, load_strategy
 from pipeline.core.db import session_scope
 from pipeline.core.errors import NotFoundError, ValidationError
-from pipeline.ideas import country_codes, create_idea, get_idea, parse_id, suggest_calls, update_idea
+from pipeline.core.inputs import country_codes, parse_id
+from pipeline.ideas import create_idea, get_idea, suggest_calls, update_idea
 from tests.test_applications import NOW, seed
 
 

@@ -20,7 +20,8 @@ from pipeline.core.config import load_config
 from pipeline.core.db import create_db_engine, open_database
 from pipeline.core.locks import JobLock
 from pipeline.core.models import FetchRun
-from pipeline.serve import Service, source_status
+from pipeline.serve import Service
+from pipeline.sources_status import source_status
 from tests.localserver import LocalServer, Reply
 
 ROOT = Path(__file__).resolve().parent.parent

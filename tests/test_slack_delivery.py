@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import Session, select
 
 from pipeline.core.models import SlackDelivery
+from pipeline.notify.blocks import SlackMessage
 from pipeline.notify.delivery import (
     EVENT_TYPE,
     BotSender,
@@ -19,7 +20,6 @@ from pipeline.notify.delivery import (
     deliver,
     register,
 )
-from pipeline.notify.digest import SlackMessage
 from pipeline.notify.jobs import send_digests
 from tests.slack_data import NOW, TOKEN, add_call, loaded
 from tests.slack_server import SlackServer

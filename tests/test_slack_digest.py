@@ -6,15 +6,8 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from pipeline.notify.digest import (
-    MAX_BLOCKS,
-    MAX_SECTION_CHARS,
-    ChangeLine,
-    DigestData,
-    build_digest,
-    collect_digest,
-    render_terminal,
-)
+from pipeline.notify.blocks import MAX_BLOCKS, MAX_SECTION_CHARS, render_terminal
+from pipeline.notify.digest import ChangeLine, DigestData, build_digest, collect_digest
 from tests.slack_data import NOW, add_application, add_call, add_event, loaded, move_deadline
 
 

@@ -16,27 +16,17 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
 from pipeline.core.clock import BRUSSELS, UTC
 from pipeline.core.errors import ParseError
+from watcher.urls import clean_url
 
-TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_ga|_gl|igshid|"
-                             r"yclid|ref|ref_src|trk|pk_\w+|mtm_\w+|hsa_\w+|_hs\w+|wt_\w+)$",
-                             re.IGNORECASE)
 _CALL_PATH = re.compile(r"/calls/(\d+)(?:/|$)")
 _DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s+(\d{1,2}):(\d{2}))?")
 _NUMBER = re.compile(r"\d[\d,.\s]*")
-
-
-def clean_url(url: str) -> str:
-    """The URL without tracking query parameters (utm_*, fbclid, …) and without a fragment."""
-    parts = urlsplit(url.strip())
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not TRACKING_PARAMS.match(k)]
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 
 def call_id_of(url: str) -> str | None:

@@ -9,6 +9,8 @@
   match its ``terms`` filters (type, status, frameworkProgramme), and serves page ``pageNumber`` of
   ``pageSize`` results with ``totalResults`` set to the number that matched. The local test server
   uses the same class, so tests and ``fundradar sync --replay`` exercise the same query code.
+* :func:`file_replay` answers one URL with a recorded file (a feed, a calendar), for the sources that
+  fetch a single document.
 """
 
 from __future__ import annotations
@@ -153,3 +155,20 @@ class SediaSearchRecording:
                                   headers={"content-type": "application/json;charset=UTF-8"})
 
         return handle
+
+
+def file_replay(recording_dir: Path, name: str, url: str, suffixes: tuple[str, ...], content_type: str,
+                ) -> Callable[[httpx.Request], httpx.Response | None] | None:
+    """A replay handler answering ``url`` with ``recording_dir/<name><suffix>`` if it exists."""
+    candidates = [recording_dir / f"{name}{suffix}" for suffix in suffixes]
+    recording = next((path for path in candidates if path.is_file()), None)
+    if recording is None:
+        return None
+    target = httpx.URL(url)
+
+    def handle(request: httpx.Request) -> httpx.Response | None:
+        if (request.url.host, request.url.path) != (target.host, target.path):
+            return None
+        return httpx.Response(200, content=recording.read_bytes(), headers={"content-type": content_type})
+
+    return handle

@@ -1,12 +1,10 @@
-"""``fundradar applications add|list|show|move|ack|consortium``, ``deadlines``, ``pipeline report`` and
-``export ical``.
+"""``fundradar applications add|list|show|move|ack|consortium``: an idea submitted to a call.
 
 An application belongs to the strategy of its idea; with a config folder every command here sees only
-the selected strategy's applications and the shared ones (see ``ideas_cmd.scope``)."""
+the selected strategy's applications and the shared ones (see ``pipeline.cli.common.scope``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -15,33 +13,25 @@ from rich.table import Table
 from rich.text import Text
 from sqlmodel import Session
 
-from classifiers.funding import FundingRules
 from pipeline import applications as apps
 from pipeline.cli.common import (
     Column,
     fmt_date,
     fmt_datetime,
     fmt_money,
-    fmt_pct,
     new_app,
     print_json,
     print_rows,
+    scope,
     state,
     stdout,
 )
-from pipeline.cli.ideas_cmd import scope
 from pipeline.core.db import session_scope
-from pipeline.core.models import Call, Idea
-from pipeline.partners import consortium_warnings
-from pipeline.reports import pipeline_report, upcoming_deadlines
 
 applications_app = new_app(
     "Applications: an idea submitted to a call, its consortium and its status.\n\nWith a config folder "
     "of several clusters an application belongs to its idea's strategy and only that strategy sees it "
     "(--strategy); partners are one shared directory.")
-pipeline_app = new_app("The application pipeline as a whole (with a config folder: the selected "
-                       "strategy's).")
-export_app = new_app("Export deadlines to other tools (with a config folder: the selected strategy's).")
 
 _STATUS_HELP = ("Workflow: draft -> consortium -> writing -> submitted -> granted | rejected; "
                 "withdrawn from any non-final status; one step back allowed before submitted.")
@@ -60,15 +50,6 @@ LIST_COLUMNS = [
     Column("requested_amount", "Amount", fmt_money, justify="right", no_wrap=True),
     Column("deadline", "Deadline", no_wrap=True),
     Column("days_left", "Days", justify="right", no_wrap=True),
-]
-
-DEADLINE_COLUMNS = [
-    Column("kind", "What", lambda v: "app" if v == "application" else v, no_wrap=True),
-    Column("id", "ID", justify="right", no_wrap=True),
-    Column("title", "Title", max_width=28),
-    Column("deadline", "Deadline (Brussels)", no_wrap=True),
-    Column("days_left", "Days", justify="right", no_wrap=True),
-    Column("status", "Status", no_wrap=True),
 ]
 
 
@@ -130,21 +111,8 @@ def show_cmd(
     """
     st = state()
     now = st.now()
-    config = st.config()
-    selected = scope()
     with Session(st.engine()) as session:
-        app = apps.get_application(session, application, scope=selected)
-        call, idea = session.get(Call, app.call_id), session.get(Idea, app.idea_id)
-        assert call is not None and idea is not None
-        data = apps.application_dict(app, call, idea.title, now)
-        team = apps.members(session, app)
-        data["consortium"] = [{"partner_id": p.id, "organisation": p.organisation, "country": p.country,
-                               "role": role} for p, role in team]
-        us = (config.strategy.organisation, config.strategy.home_country)
-        data["warnings"] = consortium_warnings(call, FundingRules(config.funding_rules),
-                                               [us] + [(p.organisation, p.country) for p, _ in team])
-        data["events"] = [{"at": e.at, "by": e.by, "from_status": e.from_status, "to_status": e.to_status,
-                           "note": e.note} for e in apps.events(session, app)]
+        data = apps.application_detail(session, application, st.config(), now, scope=scope())
     if as_json:
         print_json(data)
         return
@@ -254,87 +222,5 @@ def consortium_cmd(
     typer.echo(f"Application #{app.id}: {size} partner{'s' if size != 1 else ''} besides us")
 
 
-def deadlines_cmd(
-    weeks: float = typer.Option(8, "--weeks", help="Look this many weeks ahead."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
-) -> None:
-    """Deadlines of our open applications and tracked calls within N weeks, soonest first.
-
-    Example: fundradar deadlines --weeks 12
-    """
-    st = state()
-    now = st.now()
-    with Session(st.engine()) as session:
-        rows = upcoming_deadlines(session, now, weeks=weeks, strategy=st.config().strategy.name,
-                                  scope=scope())
-    if not (as_json or as_csv):
-        rows = [dict(r, deadline=fmt_datetime(r["deadline"]) + ("!" if r["flagged"] else "")) for r in rows]
-    print_rows(rows, DEADLINE_COLUMNS, as_json=as_json, as_csv=as_csv,
-               empty=f"Nothing due within {weeks:g} weeks.")
-
-
-REPORT_COLUMNS = [
-    Column("year", "Year", no_wrap=True),
-    Column("programme", "Programme", max_width=30),
-    Column("applications", "Apps", justify="right", no_wrap=True),
-    Column("requested", "Requested", fmt_money, justify="right", no_wrap=True),
-    Column("granted", "Granted", fmt_money, justify="right", no_wrap=True),
-    Column("success_rate", "Success", fmt_pct, justify="right", no_wrap=True),
-]
-
-
-@pipeline_app.command("report")
-def report_cmd(
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    as_csv: bool = typer.Option(False, "--csv", help="Print the per year and programme rows as CSV."),
-) -> None:
-    """Counts per status, our success rate (granted / decided) and amounts per year and programme.
-
-    Example: fundradar pipeline report --json
-    """
-    st = state()
-    with Session(st.engine()) as session:
-        report = pipeline_report(session, st.now(), scope=scope())
-    if as_json:
-        print_json(report)
-        return
-    if as_csv:
-        print_rows(report["by_year_programme"], REPORT_COLUMNS, as_csv=True)
-        return
-    out = stdout()
-    counts = ", ".join(f"{status} {n}" for status, n in report["counts"].items())
-    out.print(f"Applications: {report['total']} ({counts})", markup=False, highlight=False)
-    rate = fmt_pct(report["success_rate"]) or "n/a"
-    out.print(f"Success rate: {rate} ({report['counts']['granted']} granted of {report['decided']} "
-              "decided)", markup=False, highlight=False)
-    out.print(f"Requested: {fmt_money(report['requested']) or '€0'}; granted: "
-              f"{fmt_money(report['granted']) or '€0'}", markup=False, highlight=False)
-    if report["by_year_programme"]:
-        out.print("")
-        print_rows(report["by_year_programme"], REPORT_COLUMNS)
-
-
-@export_app.command("ical")
-def ical_cmd(
-    file: Annotated[Path, typer.Argument(help="Where to write the .ics file (replaced atomically).")],
-) -> None:
-    """Write an iCalendar file of deadlines (Brussels time, reminders 7 and 1 days before).
-
-    Example: fundradar export ical deadlines.ics
-    """
-    from pipeline.ical_export import build_calendar, write_calendar  # icalendar only when exporting
-
-    st = state()
-    now = st.now()
-    with Session(st.engine()) as session:
-        cal = build_calendar(session, now, strategy=st.config().strategy.name, scope=scope())
-    count = write_calendar(cal, file)
-    typer.echo(f"Wrote {count} deadline{'s' if count != 1 else ''} to {file}")
-
-
 def register(app: typer.Typer) -> None:
     app.add_typer(applications_app, name="applications")
-    app.command("deadlines")(deadlines_cmd)
-    app.add_typer(pipeline_app, name="pipeline")
-    app.add_typer(export_app, name="export")

@@ -1,4 +1,8 @@
-"""``fundradar calls list|show`` (``calls mark`` lives in classify_cmd)."""
+"""``fundradar calls list|show|why|mark``: the calls found by the watchers, why they score as they do,
+and marking them relevant or irrelevant.
+
+scikit-learn is imported only by ``why`` when the scoring is not up to date, never at import time.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from pipeline.cli.common import (
     state,
     stdout,
 )
+from pipeline.core.db import session_scope
 from pipeline.core.errors import ValidationError
 
 calls_app = new_app("Calls for proposals found by the watchers.")
@@ -110,6 +115,78 @@ def show_cmd(
         for change in data["changes"]:
             out.print(f"  {fmt_date(change['changed_at'])} {change['field']}: {change['old']} -> "
                       f"{change['new']}", markup=False, highlight=False)
+
+
+@calls_app.command("mark")
+def mark_cmd(
+    call: str = typer.Argument(..., help="Call id, topic identifier or source reference."),
+    label: str = typer.Argument(..., metavar="relevant|irrelevant", help="Your judgement."),
+    focus: str = typer.Option(None, "--focus", help="The focus area the mark is for (default: all)."),
+    by: str = typer.Option(None, "--by", help="Who marks (a name or initials)."),
+) -> None:
+    """Mark a call relevant or irrelevant; the next `fundradar score` ranks similar calls accordingly.
+
+    Example: fundradar calls mark 42 relevant --focus offshore_energy
+    """
+    from classifiers.feedback import LABELS, record_mark
+
+    st = state()
+    strategy = st.config().strategy
+    if label not in LABELS:
+        raise ValidationError(f"unknown mark {label!r}; use relevant or irrelevant")
+    if focus is not None and focus not in strategy.focus_areas:
+        raise ValidationError(f"unknown focus area {focus!r}; the strategy has "
+                              f"{', '.join(strategy.focus_areas)}")
+    with session_scope(st.engine()) as session:
+        found = find_call(session, call)
+        record_mark(session, found.id, strategy.name, label, focus, st.now(), by)  # type: ignore[arg-type]
+        call_id = found.id
+    where = f"for {focus}" if focus else "for every focus area"
+    typer.echo(f"Marked call {call_id} {label} {where}; run `fundradar score` to update the rankings.")
+
+
+@calls_app.command("why")
+def why_cmd(
+    call: str = typer.Argument(..., help="Call id, topic identifier or source reference."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Explain a call's scores (top terms per focus area) and its rule outcomes with reasons.
+
+    Example: fundradar calls why HORIZON-CL5-2027-03-D5-05
+    """
+    from classifiers.scoring import SCORE_FLOOR
+    from pipeline.explain import explain_call
+
+    st = state()
+    config = st.config()
+    data = explain_call(st.engine(), config, call, st.now())
+    name, areas, weeks = data["strategy"], data["focus_areas"], data["weeks_to_deadline"]
+    if as_json:
+        print_json(data)
+        return
+    lines = [f"Call {data['id']}: {data['title']}", f"Focus areas ({name}):"]
+    width = max(len(a) for a in config.strategy.focus_areas)
+    for area in areas:
+        terms = area["terms"]
+        if terms and terms[0].get("excluded"):
+            detail = f"excluded: contains {terms[0]['term']!r}"
+        else:
+            detail = ", ".join(f"{t['term']} {t['weight']:.3f}" for t in terms) or "no matching terms"
+        if area["below_floor"]:
+            detail = "below the floor, not stored"
+        score = f"<{SCORE_FLOOR:.2f}" if area["score"] is None else f"{area['score']:.3f}"
+        lines.append(f"  {area['focus_area']:<{width}}  {score}  {detail}")
+    failed = [o["rule"] for o in data["rules"] if o["passed"] is False]
+    lines.append("Rules: " + ("passed" if not failed else "failed (" + ", ".join(failed) + ")"))
+    for outcome in data["rules"]:
+        reason = outcome["reason"]
+        if outcome["rule"] == "deadline" and weeks is not None and weeks >= 0:
+            reason += f" ({weeks:.1f} weeks from {fmt_date(st.now())})"
+        lines.append(f"  {outcome['status']:<8} {outcome['rule']:<17}{reason}")
+    value = data["expected_value"]
+    lines.append("Expected value: " + ("unknown" if value is None else f"EUR {value:,.0f}")
+                 + ("" if data["priority"] is None else f"; priority {data['priority']:.3f}"))
+    typer.echo("\n".join(lines))
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,5 @@
-"""What every command shares: the global options' state, output (tables, JSON, CSV) and errors.
+"""What every command shares: the global options' state, the strategy scope, output (tables, JSON, CSV,
+Slack outcomes) and errors.
 
 Data goes to stdout, logs and progress to stderr. Listing commands take ``--json`` and ``--csv``.
 """
@@ -105,6 +106,19 @@ def new_app(help_text: str, **kw: Any) -> typer.Typer:
                        rich_markup_mode=None, pretty_exceptions_enable=False, **kw)
 
 
+def scope() -> str | None:
+    """The strategy whose ideas and applications this command sees: with a config folder the selected
+    one (--strategy, default the first); None (every idea) for a single strategy file, whose config is
+    then not even read."""
+    from pipeline.core.config import strategy_path
+    from pipeline.tenancy import scope_of
+
+    st = state()
+    if not strategy_path(st.config_path).is_dir():
+        return None
+    return scope_of(st.config())
+
+
 # --- output --------------------------------------------------------------------------------------
 
 def jsonable(value: Any) -> Any:
@@ -121,6 +135,14 @@ def jsonable(value: Any) -> Any:
 
 def print_json(data: Any) -> None:
     typer.echo(json.dumps(jsonable(data), ensure_ascii=False, indent=2))
+
+
+def flat(rows: list[dict[str, Any]], as_csv: bool) -> list[dict[str, Any]]:
+    """For CSV, list cells become "a; b" (JSON keeps real lists)."""
+    if not as_csv:
+        return rows
+    return [{k: "; ".join(str(x) for x in v) if isinstance(v, list) else v for k, v in row.items()}
+            for row in rows]
 
 
 @dataclass(frozen=True)
@@ -215,9 +237,9 @@ OUTCOME_COLUMNS = [
 
 
 def report_outcomes(outcomes: Sequence[Outcome], as_json: bool, what: str) -> None:
-    """Slack messages sent (a table), or shown here when dry or without Slack; DeliveryError when any
-    failed (they are retried on the next run)."""
-    from pipeline.notify.digest import render_terminal
+    """Slack outcomes: JSON, the messages themselves when nothing went to Slack (dry run, no token), else
+    a table; raises DeliveryError when any message failed, so the command exits 1."""
+    from pipeline.notify.blocks import render_terminal  # Slack's block models only when reporting
 
     if as_json:
         print_json([outcome.as_dict() for outcome in outcomes])

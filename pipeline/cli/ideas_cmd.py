@@ -2,18 +2,17 @@
 
 An idea belongs to the strategy selected when it is added. With a config folder (several clusters)
 these commands, and the applications, deadlines, reports and partner suggestions for an idea, see only
-the selected strategy's ideas and the shared ones from before ideas had a strategy (:func:`scope`).
+the selected strategy's ideas and the shared ones (``pipeline.cli.common.scope``).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from sqlmodel import Session
 
-from pipeline.cli.common import Column, fmt_date, new_app, print_json, print_rows, state, stdout
-from pipeline.core.config import strategy_path
+from pipeline.cli.common import Column, flat, fmt_date, new_app, print_json, print_rows, scope, state, stdout
 from pipeline.core.db import session_scope
 from pipeline.ideas import (
     IDEA_STATUSES,
@@ -21,10 +20,10 @@ from pipeline.ideas import (
     get_idea,
     idea_dict,
     list_ideas,
-    scope_of,
     suggest_calls,
     update_idea,
 )
+from pipeline.tenancy import scope_of
 
 ideas_app = new_app(
     "Project ideas: what the cluster's members want to do, and which calls fit.\n\nWith a config folder "
@@ -50,24 +49,6 @@ CALL_COLUMNS = [
 ]
 
 _STATUS_HELP = f"One of {', '.join(IDEA_STATUSES)}."
-
-
-def scope() -> str | None:
-    """The strategy whose ideas and applications this command sees: with a config folder the selected
-    one (--strategy, default the first); None (every idea, as before) for a single strategy file, whose
-    config is then not even read."""
-    st = state()
-    if not strategy_path(st.config_path).is_dir():
-        return None
-    return scope_of(st.config())
-
-
-def flat(rows: list[dict[str, Any]], as_csv: bool) -> list[dict[str, Any]]:
-    """For CSV, list cells become "a; b" (JSON keeps real lists)."""
-    if not as_csv:
-        return rows
-    return [{k: "; ".join(str(x) for x in v) if isinstance(v, list) else v for k, v in row.items()}
-            for row in rows]
 
 
 @ideas_app.command("add")

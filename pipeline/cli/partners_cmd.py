@@ -13,11 +13,10 @@ from sqlmodel import Session
 
 from classifiers.funding import FundingRules
 from pipeline.calls import find_call
-from pipeline.cli.common import Column, fmt_date, new_app, print_json, print_rows, state, stdout
-from pipeline.cli.ideas_cmd import flat
+from pipeline.cli.common import Column, flat, fmt_date, new_app, print_json, print_rows, state, stdout
 from pipeline.core.db import session_scope
 from pipeline.core.errors import ValidationError
-from pipeline.ideas import get_idea, scope_of
+from pipeline.ideas import get_idea
 from pipeline.partners import (
     PARTNER_TYPES,
     READINESS,
@@ -31,6 +30,7 @@ from pipeline.partners import (
     suggest_for_idea,
     update_partner,
 )
+from pipeline.tenancy import scope_of
 
 partners_app = new_app(
     "Partners: organisations the cluster applies with.\n\nWith a config folder of several clusters the "

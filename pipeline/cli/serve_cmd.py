@@ -1,4 +1,4 @@
-"""``fundradar serve`` (the scheduler) and ``fundradar sources status`` (how each source is doing)."""
+"""``fundradar serve``: the scheduler, until stopped."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from pipeline.cli.common import Column, fmt_datetime, print_rows, state, stderr
+from pipeline.cli.common import fmt_datetime, state, stderr
 
 
 def serve_cmd(
@@ -66,41 +66,5 @@ def serve_cmd(
     stderr().print("stopped", highlight=False)
 
 
-def _count(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-STATUS_COLUMNS = [
-    Column("source", "Source", no_wrap=True),
-    Column("last_run", "Last run", fmt_datetime, no_wrap=True),
-    Column("duration_seconds", "Secs", lambda v: "" if v is None else f"{v:.1f}", justify="right"),
-    Column("seen", "Seen", _count, justify="right"),
-    Column("new", "New", _count, justify="right"),
-    Column("changed", "Chg", _count, justify="right"),
-    Column("closed", "Clo", _count, justify="right"),
-    Column("consecutive_failures", "Fails", _count, justify="right"),
-    Column("last_error", "Last error", max_width=30),
-]
-
-
-def status_cmd(
-    as_json: bool = typer.Option(False, "--json", help="Print JSON (all fields)."),
-    as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
-) -> None:
-    """Show per source the last run, its duration, calls seen/new/changed/closed, consecutive failures
-    and the last error.
-
-    Example: fundradar sources status --json
-    """
-    from pipeline.serve import source_status
-
-    st = state()
-    rows = source_status(st.engine(), list(st.scoped().sources))  # every strategy's sources
-    print_rows(rows, STATUS_COLUMNS, as_json=as_json, as_csv=as_csv, empty="No sources configured.")
-
-
 def register(app: typer.Typer) -> None:
-    from pipeline.cli.sources_cmd import sources_app
-
     app.command("serve")(serve_cmd)
-    sources_app.command("status")(status_cmd)

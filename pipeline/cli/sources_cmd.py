@@ -1,10 +1,13 @@
-"""``fundradar sources list`` (``sources status`` lives with the scheduler in serve_cmd)."""
+"""``fundradar sources list|status``: the configured sources, and how each is doing."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
-from pipeline.cli.common import Column, new_app, print_rows, state
+from pipeline.cli.common import Column, fmt_datetime, new_app, print_rows, state
+from pipeline.sources_status import source_status
 
 sources_app = new_app("The sources calls are fetched from.")
 
@@ -32,6 +35,38 @@ def list_cmd(
                       Column("enabled", "On", lambda v: "yes" if v else "no"),
                       Column("schedule", "Schedule"), Column("url", "URL", max_width=40)],
                as_json=as_json, as_csv=as_csv, empty="No sources configured.")
+
+
+def _count(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+STATUS_COLUMNS = [
+    Column("source", "Source", no_wrap=True),
+    Column("last_run", "Last run", fmt_datetime, no_wrap=True),
+    Column("duration_seconds", "Secs", lambda v: "" if v is None else f"{v:.1f}", justify="right"),
+    Column("seen", "Seen", _count, justify="right"),
+    Column("new", "New", _count, justify="right"),
+    Column("changed", "Chg", _count, justify="right"),
+    Column("closed", "Clo", _count, justify="right"),
+    Column("consecutive_failures", "Fails", _count, justify="right"),
+    Column("last_error", "Last error", max_width=30),
+]
+
+
+@sources_app.command("status")
+def status_cmd(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (all fields)."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
+) -> None:
+    """Show per source the last run, its duration, calls seen/new/changed/closed, consecutive failures
+    and the last error.
+
+    Example: fundradar sources status --json
+    """
+    st = state()
+    rows = source_status(st.engine(), list(st.scoped().sources))  # every strategy's sources
+    print_rows(rows, STATUS_COLUMNS, as_json=as_json, as_csv=as_csv, empty="No sources configured.")
 
 
 def register(app: typer.Typer) -> None:

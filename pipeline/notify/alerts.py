@@ -26,22 +26,16 @@ from sqlmodel import Session, select
 from pipeline.calls import ACTIVE, effective_status, next_deadline
 from pipeline.core.config import Strategy
 from pipeline.core.models import Application, Call, CallChange, Idea, Score, Verdict
-from pipeline.ideas import visible
+from pipeline.notify.blocks import SlackMessage, context, days_text, fmt_deadline, fmt_money, section
 from pipeline.notify.delivery import Outgoing
-from pipeline.notify.digest import (
+from pipeline.notify.escape import clean, escape, link, truncate
+from pipeline.notify.followed import (
     DEADLINE_FIELDS,
     DONE_APPLICATION_STATUSES,
-    SlackMessage,
-    context,
-    days_text,
     deadline_text,
-    fmt_deadline,
-    fmt_money,
-    section,
+    followed_changes,
 )
-from pipeline.notify.escape import clean, escape, link, truncate
-
-GONE_STATUSES = ("withdrawn", "removed")
+from pipeline.tenancy import visible
 
 
 def collect_alerts(session: Session, strategy: Strategy, channel: str, reminder_days: Sequence[int],
@@ -85,21 +79,13 @@ def change_alerts(session: Session, channel: str, now: datetime, since: datetime
     for app, idea in session.exec(visible(select(Application, Idea).join(
             Idea, Idea.id == Application.idea_id, isouter=True), scope)):
         followers.setdefault(app.call_id, []).append((app, idea))
-    if not followers:
-        return []
-    rows = session.exec(select(CallChange, Call).join(Call, Call.id == CallChange.call_id).where(
-        CallChange.call_id.in_(followers),  # type: ignore[attr-defined]
-        CallChange.field.in_((*DEADLINE_FIELDS, "status")),  # type: ignore[attr-defined]
-        CallChange.changed_at > since, CallChange.changed_at <= now)
-        .order_by(CallChange.changed_at, CallChange.id)).all()
     alerts = []
-    for change, call in rows:
-        if change.field == "status" and change.new not in GONE_STATUSES:
+    for found in followed_changes(session, followers, since, now):
+        if found.kind == "status":  # only a withdrawal needs someone now; other status changes wait
             continue
-        if change.field in DEADLINE_FIELDS and deadline_text(change.old) == deadline_text(change.new):
-            continue
-        alerts.append(Outgoing(f"alert:change:{change.id}", "alert",
-                               change_message(channel, call, change, followers[call.id])))  # type: ignore[index]
+        followed_by = followers[found.call.id]  # type: ignore[index]
+        alerts.append(Outgoing(f"alert:change:{found.change.id}", "alert",
+                               change_message(channel, found.call, found.change, followed_by)))
     return alerts
 
 

@@ -48,7 +48,7 @@ from pipeline.core.config import Slack
 from pipeline.core.db import session_scope
 from pipeline.core.errors import DeliveryError
 from pipeline.core.models import SlackDelivery
-from pipeline.notify.digest import SlackMessage
+from pipeline.notify.blocks import SlackMessage
 
 log = logging.getLogger("fundradar.slack")
 

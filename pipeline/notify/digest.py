@@ -2,63 +2,47 @@
 
 :func:`collect_digest` reads the rows (scores, verdicts, changes, applications) into a
 :class:`DigestData`; :func:`build_digest` is pure and turns it into one or more :class:`SlackMessage`
-(Block Kit blocks plus a plain-text fallback). Slack's limits are respected by construction: at most
-50 blocks per message (a longer digest continues in a second message), at most 3,000 characters per
-section text (lines are packed into several sections; a longer list ends with "N more").
-Every piece of scraped text goes through :mod:`pipeline.notify.escape`.
+(Block Kit blocks plus a plain-text fallback) from the vocabulary of :mod:`pipeline.notify.blocks`,
+which keeps Slack's limits (a digest over 50 blocks continues in a second message; long lists are
+packed into several sections and end with "N more"). Changes of followed calls are
+:func:`pipeline.notify.followed.followed_changes`, the same the alerts read. Every piece of scraped
+text goes through :mod:`pipeline.notify.escape`.
 
 "Our applications" are the strategy's own with ``scope`` (a config folder: applications of its ideas
-and of the shared ones, see :mod:`pipeline.ideas`), every application without.
+and of the shared ones, see :mod:`pipeline.tenancy`), every application without.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import (
-    Block,
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import Block, DividerBlock
 from sqlmodel import Session, select
 
 from pipeline.calls import ACTIVE, effective_status, next_deadline
-from pipeline.core.clock import BRUSSELS, as_utc
+from pipeline.core.clock import as_utc
 from pipeline.core.config import DigestChannel, Strategy
-from pipeline.core.models import Application, ApplicationEvent, Call, CallChange, Idea, Score, Verdict
-from pipeline.ideas import visible
+from pipeline.core.models import Application, ApplicationEvent, Call, Idea, Score, Verdict
+from pipeline.notify.blocks import (
+    MAX_FALLBACK_CHARS,
+    MAX_SECTION_CHARS,
+    SlackMessage,
+    context,
+    days_text,
+    fmt_deadline,
+    fmt_money,
+    fmt_pct,
+    header,
+    pack_lines,
+    section,
+    split_messages,
+)
 from pipeline.notify.escape import clean, escape, link, truncate
-
-MAX_BLOCKS = 50  # per message (Slack)
-MAX_SECTION_CHARS = 3000  # per section text (Slack)
-MAX_HEADER_CHARS = 150  # per header text (Slack)
-MAX_LIST_LINES = 40  # changes / applications shown before "N more"
-MAX_FALLBACK_CHARS = 3000  # the notification text; Slack truncates far later, but keep it readable
-DONE_APPLICATION_STATUSES = ("submitted", "granted", "rejected", "withdrawn")
-DEADLINE_FIELDS = ("deadlines", "deadline")
-
-
-@dataclass(frozen=True)
-class SlackMessage:
-    """One chat message: Block Kit ``blocks`` and the plain ``text`` fallback (notifications, old
-    clients)."""
-
-    channel: str
-    text: str
-    blocks: list[dict[str, Any]]
-
-    def payload(self) -> dict[str, Any]:
-        return {"channel": self.channel, "text": self.text, "blocks": self.blocks}
+from pipeline.notify.followed import DONE_APPLICATION_STATUSES, followed_changes
+from pipeline.tenancy import visible
 
 
 @dataclass(frozen=True)
@@ -175,25 +159,8 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
 
 def collect_changes(session: Session, call_ids: set[int], since: datetime, now: datetime) -> list[ChangeLine]:
     """Deadline moves, status changes and withdrawals of ``call_ids`` in the period, oldest first."""
-    if not call_ids:
-        return []
-    rows = session.exec(select(CallChange, Call).join(Call, Call.id == CallChange.call_id).where(
-        CallChange.call_id.in_(call_ids),  # type: ignore[attr-defined]
-        CallChange.field.in_((*DEADLINE_FIELDS, "status")),  # type: ignore[attr-defined]
-        CallChange.changed_at > since, CallChange.changed_at <= now)
-        .order_by(CallChange.changed_at, CallChange.id)).all()
-    lines = []
-    for change, call in rows:
-        if change.field in DEADLINE_FIELDS:
-            kind, old, new = "deadline", deadline_text(change.old), deadline_text(change.new)
-            if old == new:
-                continue
-        else:
-            kind = "withdrawn" if change.new in ("withdrawn", "removed") else "status"
-            old, new = change.old, change.new
-        lines.append(ChangeLine(call.id, call.title, call.url, kind, old, new,  # type: ignore[arg-type]
-                                as_utc(change.changed_at)))  # type: ignore[arg-type]
-    return lines
+    return [ChangeLine(f.call.id, f.call.title, f.call.url, f.kind, f.old, f.new, f.at)  # type: ignore[arg-type]
+            for f in followed_changes(session, call_ids, since, now)]
 
 
 def collect_applications(session: Session, applications: Sequence[Application], since: datetime,
@@ -225,50 +192,7 @@ def collect_applications(session: Session, applications: Sequence[Application], 
     return lines
 
 
-def deadline_text(value: str | None) -> str | None:
-    """A stored deadline value (ISO text, or the JSON list of ``{"at": …}``) as Brussels time."""
-    if not value:
-        return None
-    try:
-        data = json.loads(value)
-    except ValueError:
-        data = value
-    items = data if isinstance(data, list) else [data]
-    shown = []
-    for item in items:
-        raw = item.get("at") if isinstance(item, dict) else item
-        try:
-            shown.append(fmt_deadline(as_utc(datetime.fromisoformat(str(raw)))))  # type: ignore[arg-type]
-        except ValueError:
-            shown.append(str(raw))
-    return ", ".join(shown) or None
-
-
 # --- building the blocks (pure) ------------------------------------------------------------------
-
-def fmt_deadline(value: datetime) -> str:
-    return value.astimezone(BRUSSELS).strftime("%Y-%m-%d %H:%M")
-
-
-def fmt_money(value: float | None) -> str | None:
-    if value is None:
-        return None
-    if value >= 1_000_000:
-        return f"€{value / 1_000_000:.1f}M"
-    if value >= 1_000:
-        return f"€{value / 1_000:.0f}k"
-    return f"€{value:.0f}"
-
-
-def fmt_pct(value: float | None) -> str | None:
-    return None if value is None else f"{value * 100:.0f}%"
-
-
-def days_text(days: int | None) -> str:
-    if days is None:
-        return ""
-    return "today" if days == 0 else "1 day left" if days == 1 else f"{days} days left"
-
 
 def call_section_text(call: TopCall) -> str:
     """The mrkdwn of one top call's section (at most 3,000 characters)."""
@@ -309,38 +233,6 @@ def application_line(app: ApplicationLine) -> str:
     return head
 
 
-def pack_lines(lines: Sequence[str], *, limit: int = MAX_SECTION_CHARS, max_lines: int = MAX_LIST_LINES,
-               more: str = "more") -> list[str]:
-    """Lines joined into section texts of at most ``limit`` characters; after ``max_lines`` lines the
-    rest is summarised as "… and N more"."""
-    shown = list(lines[:max_lines])
-    if len(lines) > max_lines:
-        shown.append(f"… and {len(lines) - max_lines} {more}")
-    texts: list[str] = []
-    current = ""
-    for line in shown:
-        line = truncate(line, limit)
-        if current and len(current) + 1 + len(line) > limit:
-            texts.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    if current:
-        texts.append(current)
-    return texts
-
-
-def section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=truncate(text, MAX_SECTION_CHARS)))
-
-
-def context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, MAX_SECTION_CHARS))])
-
-
-def header(text: str) -> HeaderBlock:
-    return HeaderBlock(text=PlainTextObject(text=truncate(text, MAX_HEADER_CHARS), emoji=True))
-
-
 def period_text(data: DigestData) -> str:
     tz = ZoneInfo(data.timezone)
     start, end = data.period_start.astimezone(tz), data.period_end.astimezone(tz)
@@ -378,48 +270,3 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
     if data.top:
         fallback += " Top: " + "; ".join(clean(c.title) for c in data.top[:5])
     return split_messages(data.channel, blocks, escape(truncate(fallback, MAX_FALLBACK_CHARS)), title)
-
-
-def split_messages(channel: str, blocks: Sequence[Block], text: str, title: str) -> list[SlackMessage]:
-    """``blocks`` cut into messages of at most 50 blocks; each continuation starts with a context line
-    naming the part."""
-    chunks: list[list[Block]] = []
-    current: list[Block] = []
-    for block in blocks:
-        if len(current) == MAX_BLOCKS:
-            chunks.append(current)
-            current = [context("")]  # placeholder, filled in below once the part count is known
-        current.append(block)
-    chunks.append(current)
-    messages = []
-    for number, chunk in enumerate(chunks, start=1):
-        if number > 1:
-            chunk[0] = context(f"{escape(clean(title))} (part {number} of {len(chunks)})")
-        part_text = text if number == 1 else f"{escape(clean(title))} (part {number} of {len(chunks)})"
-        messages.append(SlackMessage(channel, part_text, [b.to_dict() for b in chunk]))
-    return messages
-
-
-def render_terminal(messages: Sequence[SlackMessage]) -> str:
-    """A readable plain rendering of messages for the terminal (dry run, no Slack configured)."""
-    out: list[str] = []
-    for message in messages:
-        out.append(f"── {message.channel} " + "─" * max(0, 60 - len(message.channel)))
-        for block in message.blocks:
-            kind = block.get("type")
-            if kind == "header":
-                out.append(block["text"]["text"].upper())
-            elif kind == "context":
-                out.append("  ".join(_plain(e.get("text", "")) for e in block.get("elements", [])))
-            elif kind == "section":
-                out.extend([_plain(block["text"]["text"]), ""])
-            elif kind == "divider":
-                out.append("")
-    return "\n".join(out).rstrip() + "\n"
-
-
-def _plain(mrkdwn: str) -> str:
-    """mrkdwn shown as text: links as "label (url)", *bold* markers dropped, entities decoded."""
-    mrkdwn = re.sub(r"\*([^*\n]+)\*", r"\1", mrkdwn)
-    text = re.sub(r"<([^|>]+)\|([^>]*)>", lambda m: f"{m.group(2)} ({m.group(1)})", mrkdwn)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -24,7 +24,6 @@ from sqlmodel import Session, select
 from pipeline.core.config import DigestChannel, LoadedConfig, Schedule, Strategy
 from pipeline.core.errors import ValidationError
 from pipeline.core.models import SlackDelivery
-from pipeline.ideas import scope_of
 from pipeline.notify.alerts import collect_alerts
 from pipeline.notify.delivery import (
     Outcome,
@@ -39,6 +38,7 @@ from pipeline.notify.delivery import (
     register,
 )
 from pipeline.notify.digest import build_digest, collect_digest
+from pipeline.tenancy import scope_of
 
 log = logging.getLogger("fundradar.slack")
 DEFAULT_CHANNEL = "#eu-funding"

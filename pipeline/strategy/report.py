@@ -23,7 +23,7 @@ from pipeline.calls import ACTIVE, effective_status, next_deadline
 from pipeline.core.clock import BRUSSELS
 from pipeline.core.config import Strategy
 from pipeline.core.models import Application, Call, Idea, Score, Verdict
-from pipeline.ideas import visible
+from pipeline.tenancy import visible
 
 FINAL_STATUSES = ("granted", "rejected", "withdrawn")
 DEFAULT_MIN_SCORE = 0.3  # "matching": the digest's default min_score (pipeline.core.config.DigestChannel)

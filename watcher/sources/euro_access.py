@@ -18,9 +18,9 @@ import httpx
 
 from pipeline.core.errors import SourceError
 from watcher.euro_access_parse import CallDetail, ListingRow, call_id_of, parse_detail, parse_listing
+from watcher.http import fetch_text
 from watcher.records import CallRecord, Deadline
 from watcher.sources import BuildContext, FetchResult, register
-from watcher.sources.feed import get_text
 
 
 def _norm(name: str) -> str:
@@ -73,7 +73,7 @@ class EuroAccessAdapter:
         self.programmes = {_norm(p) for p in cfg.programmes}
 
     def _get(self, client: httpx.Client, url: str) -> str:
-        return get_text(client, url, source=self.name, timeout=self.cfg.timeout_seconds)
+        return fetch_text(client, url, source=self.name, timeout=self.cfg.timeout_seconds)
 
     def listing(self, client: httpx.Client) -> tuple[list[ListingRow], str | None]:
         """Every row of every listing page (up to max_pages); a warning if pages were left unread."""

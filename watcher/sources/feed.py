@@ -3,8 +3,6 @@
 Items whose title or summary contain one of the config's ``call_phrases`` become calls with status
 "announced" and the dates found in their text (:mod:`watcher.dates`). A feed with errors ("bozo") is
 read as far as feedparser got and the problem is reported as the run's warning.
-
-``get_text`` is the one HTTP helper of this issue's adapters (euro_access, ical, page_watch use it).
 """
 
 from __future__ import annotations
@@ -18,40 +16,12 @@ from typing import Any
 import httpx
 
 from pipeline.core.clock import UTC
-from pipeline.core.errors import FetchError, ParseError
+from pipeline.core.errors import ParseError
 from watcher.dates import call_dates
+from watcher.http import fetch_text
 from watcher.records import CallRecord, Deadline
+from watcher.replay import file_replay
 from watcher.sources import BuildContext, FetchResult, register
-
-MAX_BYTES = 20_000_000
-
-
-def get_text(client: httpx.Client, url: str, *, source: str, timeout: float | None = None,
-             max_bytes: int = MAX_BYTES) -> str:
-    """The body of ``url`` as text; FetchError with one readable line on any HTTP problem.
-
-    Delegates to :func:`watcher.http.fetch_text` (retries, size limit) when that module is installed.
-    """
-    try:
-        from watcher.http import fetch_text
-    except ImportError:
-        fetch_text = None
-    if fetch_text is not None:
-        return fetch_text(client, url, source=source, max_bytes=max_bytes, timeout=timeout)
-    try:
-        response = client.get(url, timeout=timeout) if timeout else client.get(url)
-    except httpx.TimeoutException:
-        raise FetchError(source, f"timed out fetching {url}; try again later or raise "
-                                 "timeout_seconds") from None
-    except httpx.HTTPError as exc:
-        raise FetchError(source, f"cannot reach {url} ({type(exc).__name__}); check the URL and the "
-                                 "network") from None
-    if response.status_code >= 400:
-        raise FetchError(source, f"HTTP {response.status_code} from {url}; the source is failing, try "
-                                 "again later")
-    if len(response.content) > max_bytes:
-        raise FetchError(source, f"{url} sent more than {max_bytes} bytes; refusing to read it")
-    return response.text
 
 
 def strip_tags(text: str) -> str:
@@ -125,7 +95,7 @@ class FeedAdapter:
         self.name, self.cfg, self.url = name, cfg, cfg.url
 
     def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
-        body = get_text(client, self.url, source=self.name, timeout=self.cfg.timeout_seconds)
+        body = fetch_text(client, self.url, source=self.name, timeout=self.cfg.timeout_seconds)
         records, warning = parse_feed(body.encode("utf-8"), source=self.name,
                                       phrases=list(self.cfg.call_phrases), programme=self.cfg.programme)
         # announcements age out of a feed; a missing item is not a closed call, so never "complete"
@@ -136,24 +106,10 @@ class FeedAdapter:
                            "application/rss+xml")
 
 
-def file_replay(recording_dir: Path, name: str, url: str, suffixes: tuple[str, ...], content_type: str,
-                ) -> Callable[[httpx.Request], httpx.Response | None] | None:
-    """A replay handler answering ``url`` with ``recording_dir/<name><suffix>`` if it exists."""
-    candidates = [recording_dir / f"{name}{suffix}" for suffix in suffixes]
-    recording = next((path for path in candidates if path.is_file()), None)
-    if recording is None:
-        return None
-    target = httpx.URL(url)
-
-    def handle(request: httpx.Request) -> httpx.Response | None:
-        if (request.url.host, request.url.path) != (target.host, target.path):
-            return None
-        return httpx.Response(200, content=recording.read_bytes(), headers={"content-type": content_type})
-
-    return handle
-
-
 @register("feed")
 def build(name: str, cfg: Any, context: BuildContext) -> FeedAdapter:
     return FeedAdapter(name, cfg, context)
 
+
+# The shared GET under the name page_watch imports from here; it lives in watcher.http (fetch_text).
+get_text = fetch_text

@@ -21,9 +21,10 @@ import httpx
 from pipeline.core.clock import UTC
 from pipeline.core.errors import ParseError
 from watcher.dates import ASSUMED_TIME
+from watcher.http import fetch_text
 from watcher.records import CallRecord, Deadline
+from watcher.replay import file_replay
 from watcher.sources import BuildContext, FetchResult, register
-from watcher.sources.feed import file_replay, get_text
 
 
 def _moment(value: Any, zone: ZoneInfo, *, end: bool) -> tuple[datetime | None, bool]:
@@ -131,7 +132,7 @@ class IcalAdapter:
         self.name, self.cfg, self.url = name, cfg, cfg.url
 
     def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
-        body = get_text(client, self.url, source=self.name, timeout=self.cfg.timeout_seconds)
+        body = fetch_text(client, self.url, source=self.name, timeout=self.cfg.timeout_seconds)
         skipped: list[str] = []
         records = parse_calendar(body, source=self.name, timezone=self.cfg.timezone,
                                  programmes=list(self.cfg.programmes), now=now, skipped=skipped)

@@ -1,0 +1,45 @@
+"""``fundradar deadlines``: what is due soon, our open applications and the calls we track.
+
+With a config folder the selected strategy's applications and tracked calls (``common.scope``).
+"""
+
+from __future__ import annotations
+
+import typer
+from sqlmodel import Session
+
+from pipeline.cli.common import Column, fmt_datetime, print_rows, scope, state
+from pipeline.reports import upcoming_deadlines
+
+DEADLINE_COLUMNS = [
+    Column("kind", "What", lambda v: "app" if v == "application" else v, no_wrap=True),
+    Column("id", "ID", justify="right", no_wrap=True),
+    Column("title", "Title", max_width=28),
+    Column("deadline", "Deadline (Brussels)", no_wrap=True),
+    Column("days_left", "Days", justify="right", no_wrap=True),
+    Column("status", "Status", no_wrap=True),
+]
+
+
+def deadlines_cmd(
+    weeks: float = typer.Option(8, "--weeks", help="Look this many weeks ahead."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
+) -> None:
+    """Deadlines of our open applications and tracked calls within N weeks, soonest first.
+
+    Example: fundradar deadlines --weeks 12
+    """
+    st = state()
+    now = st.now()
+    with Session(st.engine()) as session:
+        rows = upcoming_deadlines(session, now, weeks=weeks, strategy=st.config().strategy.name,
+                                  scope=scope())
+    if not (as_json or as_csv):
+        rows = [dict(r, deadline=fmt_datetime(r["deadline"]) + ("!" if r["flagged"] else "")) for r in rows]
+    print_rows(rows, DEADLINE_COLUMNS, as_json=as_json, as_csv=as_csv,
+               empty=f"Nothing due within {weeks:g} weeks.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("deadlines")(deadlines_cmd)

@@ -1,0 +1,66 @@
+"""``fundradar eval``: the relevance benchmark of the matcher beside two baselines.
+
+scikit-learn is imported only inside the command, never at import time, so other commands stay quick.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from pipeline.cli.common import Column, print_json, print_rows
+
+METRIC_COLUMNS = [
+    Column("ranker", "Ranker"),
+    Column("focus_area", "Focus area"),
+    Column("ap", "AP", lambda v: f"{v:.3f}", justify="right"),
+    Column("p10", "P@10", lambda v: f"{v:.3f}", justify="right"),
+    Column("ndcg20", "nDCG@20", lambda v: f"{v:.3f}", justify="right"),
+]
+
+
+def eval_cmd(
+    benchmark: str = typer.Option(..., "--benchmark", metavar="FILE",
+                                   help="Benchmark YAML, e.g. ../shared/eval/focus_areas.yaml."),
+    corpus: str = typer.Option(..., "--corpus", metavar="FILE",
+                                help="Corpus JSONL with topicId, title and description."),
+    feedback: int = typer.Option(0, "--feedback", min=0, metavar="N",
+                                 help="Also simulate marking the top N calls of each focus area."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print the per-area figures as CSV."),
+) -> None:
+    """Run the relevance benchmark: the matcher beside two baselines (AP, P@10, nDCG@20 and means).
+
+    Example: fundradar eval --benchmark ../shared/eval/focus_areas.yaml --corpus calls.jsonl --feedback 10
+    """
+    from classifiers.evaluate import load_benchmark, load_corpus, run_benchmark
+
+    report = run_benchmark(load_benchmark(Path(benchmark)), load_corpus(Path(corpus)), feedback=feedback)
+    if as_json:
+        print_json(report.as_dict())
+        return
+    rows = [{"ranker": ranker, "focus_area": area, **{k: round(v, 4) for k, v in figures.items()}}
+            for ranker, per_area in report.rankers.items() for area, figures in per_area.items()]
+    if as_csv:
+        print_rows(rows, METRIC_COLUMNS, as_csv=True)
+        return
+    lines = [f"Corpus: {report.corpus_size} calls, {len(report.rankers['matcher'])} focus areas",
+             f"{'ranker':<16}{'MAP':>7}{'P@10':>7}{'nDCG@20':>9}"]
+    for ranker, means in report.means.items():
+        lines.append(f"{ranker:<16}{means['ap']:>7.3f}{means['p10']:>7.3f}{means['ndcg20']:>9.3f}")
+    lines.append("")
+    lines.append(f"{'matcher per area':<26}{'AP':>7}{'P@10':>7}{'nDCG@20':>9}")
+    for area, figures in report.rankers["matcher"].items():
+        lines.append(f"{area:<26}{figures['ap']:>7.3f}{figures['p10']:>7.3f}{figures['ndcg20']:>9.3f}")
+    if report.feedback:
+        lines.append("")
+        lines.append(f"Feedback: top {feedback} of each area marked; remaining calls ranked")
+        for key in ("without", "with"):
+            m = report.feedback["means"][key]
+            lines.append(f"{key + ' marks':<16}{m['ap']:>7.3f}{m['p10']:>7.3f}{m['ndcg20']:>9.3f}")
+    typer.echo("\n".join(lines))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("eval")(eval_cmd)

@@ -1,0 +1,65 @@
+"""What people type, parsed and checked: short ids ("12" or "#12"), country codes and lists of names.
+
+Shared by ideas, partners and applications; each error is one line saying what to type instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+
+from pipeline.core.errors import ValidationError
+
+# Codes EU documents use instead of the ISO ones.
+_COUNTRY_ALIASES = {"EL": "GR", "UK": "GB"}
+# Babel's territories also hold regions and groupings that are not countries.
+_NOT_COUNTRIES = {"EU", "EZ", "QO", "UN", "XA", "XB"}
+
+
+def parse_id(text: str | int, what: str) -> int:
+    """A short id as typed: ``12`` or ``#12``."""
+    value = str(text).strip().removeprefix("#").strip()
+    if not value.isdigit() or int(value) == 0:
+        raise ValidationError(f"{what} id {str(text)!r} is not a number; give it as 12 or #12")
+    return int(value)
+
+
+@cache
+def country_names() -> dict[str, str]:
+    """ISO 3166-1 alpha-2 code → English name (from babel's CLDR data, not a hand-kept list)."""
+    from babel import Locale
+
+    return {code: name for code, name in Locale("en").territories.items()
+            if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES}
+
+
+def country_code(text: str) -> str:
+    """``"dk"`` → ``"DK"``; EU's ``EL``/``UK`` become ``GR``/``GB``; anything else is an error."""
+    code = text.strip().upper()
+    code = _COUNTRY_ALIASES.get(code, code)
+    if code not in country_names():
+        raise ValidationError(f"country {text.strip()!r} is not an ISO 3166 country code; use two "
+                              "letters such as DK, SE or DE")
+    return code
+
+
+def country_codes(values: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        for part in value.replace(";", ",").split(","):
+            if part.strip():
+                code = country_code(part)
+                if code not in out:
+                    out.append(code)
+    return out
+
+
+def split_list(values: Iterable[str]) -> list[str]:
+    """Repeated options and comma/semicolon separated text as one list, blanks and repeats dropped."""
+    out: list[str] = []
+    for value in values:
+        for part in value.replace(";", ",").split(","):
+            item = " ".join(part.split())
+            if item and item.casefold() not in (o.casefold() for o in out):
+                out.append(item)
+    return out

@@ -1,0 +1,149 @@
+"""The Slack vocabulary every message is built from: Block Kit sections, context lines and headers
+within Slack's limits, :class:`SlackMessage`, lines packed into sections, long messages split in parts,
+the formats of deadlines, money and days, and a plain rendering for the terminal.
+
+Slack's limits are respected by construction: at most 50 blocks per message (:func:`split_messages`
+continues in another message), at most 3,000 characters per section text (:func:`pack_lines` spreads
+lines over several sections; a longer list ends with "N more"), 150 per header. Callers escape
+scraped text (:mod:`pipeline.notify.escape`) before it reaches these helpers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from pipeline.core.clock import BRUSSELS
+from pipeline.notify.escape import clean, escape, truncate
+
+MAX_BLOCKS = 50  # per message (Slack)
+MAX_SECTION_CHARS = 3000  # per section text (Slack)
+MAX_HEADER_CHARS = 150  # per header text (Slack)
+MAX_LIST_LINES = 40  # lines of a list shown before "N more"
+MAX_FALLBACK_CHARS = 3000  # the notification text; Slack truncates far later, but keep it readable
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """One chat message: Block Kit ``blocks`` and the plain ``text`` fallback (notifications, old
+    clients)."""
+
+    channel: str
+    text: str
+    blocks: list[dict[str, Any]]
+
+    def payload(self) -> dict[str, Any]:
+        return {"channel": self.channel, "text": self.text, "blocks": self.blocks}
+
+
+def fmt_deadline(value: datetime) -> str:
+    return value.astimezone(BRUSSELS).strftime("%Y-%m-%d %H:%M")
+
+
+def fmt_money(value: float | None) -> str | None:
+    if value is None:
+        return None
+    if value >= 1_000_000:
+        return f"€{value / 1_000_000:.1f}M"
+    if value >= 1_000:
+        return f"€{value / 1_000:.0f}k"
+    return f"€{value:.0f}"
+
+
+def fmt_pct(value: float | None) -> str | None:
+    return None if value is None else f"{value * 100:.0f}%"
+
+
+def days_text(days: int | None) -> str:
+    if days is None:
+        return ""
+    return "today" if days == 0 else "1 day left" if days == 1 else f"{days} days left"
+
+
+def pack_lines(lines: Sequence[str], *, limit: int = MAX_SECTION_CHARS, max_lines: int = MAX_LIST_LINES,
+               more: str = "more") -> list[str]:
+    """Lines joined into section texts of at most ``limit`` characters; after ``max_lines`` lines the
+    rest is summarised as "… and N more"."""
+    shown = list(lines[:max_lines])
+    if len(lines) > max_lines:
+        shown.append(f"… and {len(lines) - max_lines} {more}")
+    texts: list[str] = []
+    current = ""
+    for line in shown:
+        line = truncate(line, limit)
+        if current and len(current) + 1 + len(line) > limit:
+            texts.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    if current:
+        texts.append(current)
+    return texts
+
+
+def section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, MAX_SECTION_CHARS)))
+
+
+def context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, MAX_SECTION_CHARS))])
+
+
+def header(text: str) -> HeaderBlock:
+    return HeaderBlock(text=PlainTextObject(text=truncate(text, MAX_HEADER_CHARS), emoji=True))
+
+
+def split_messages(channel: str, blocks: Sequence[Block], text: str, title: str) -> list[SlackMessage]:
+    """``blocks`` cut into messages of at most 50 blocks; each continuation starts with a context line
+    naming the part."""
+    chunks: list[list[Block]] = []
+    current: list[Block] = []
+    for block in blocks:
+        if len(current) == MAX_BLOCKS:
+            chunks.append(current)
+            current = [context("")]  # placeholder, filled in below once the part count is known
+        current.append(block)
+    chunks.append(current)
+    messages = []
+    for number, chunk in enumerate(chunks, start=1):
+        if number > 1:
+            chunk[0] = context(f"{escape(clean(title))} (part {number} of {len(chunks)})")
+        part_text = text if number == 1 else f"{escape(clean(title))} (part {number} of {len(chunks)})"
+        messages.append(SlackMessage(channel, part_text, [b.to_dict() for b in chunk]))
+    return messages
+
+
+def render_terminal(messages: Sequence[SlackMessage]) -> str:
+    """A readable plain rendering of messages for the terminal (dry run, no Slack configured)."""
+    out: list[str] = []
+    for message in messages:
+        out.append(f"── {message.channel} " + "─" * max(0, 60 - len(message.channel)))
+        for block in message.blocks:
+            kind = block.get("type")
+            if kind == "header":
+                out.append(block["text"]["text"].upper())
+            elif kind == "context":
+                out.append("  ".join(_plain(e.get("text", "")) for e in block.get("elements", [])))
+            elif kind == "section":
+                out.extend([_plain(block["text"]["text"]), ""])
+            elif kind == "divider":
+                out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _plain(mrkdwn: str) -> str:
+    """mrkdwn shown as text: links as "label (url)", *bold* markers dropped, entities decoded."""
+    mrkdwn = re.sub(r"\*([^*\n]+)\*", r"\1", mrkdwn)
+    text = re.sub(r"<([^|>]+)\|([^>]*)>", lambda m: f"{m.group(2)} ({m.group(1)})", mrkdwn)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
