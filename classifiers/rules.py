@@ -5,8 +5,9 @@ figures from ``config/funding_rules.yaml`` (:class:`classifiers.funding.FundingR
 the strategy sets are checked. Each gives an outcome with a reason a fundraiser can check:
 
 * ``success_rate``: the programme's success rate ≥ ``min_success_rate``;
-* ``funding_rate``: the call's own funding rate, else the programme's rate for the type of action,
-  ≥ ``min_funding_rate``;
+* ``funding_rate``: the call's own funding rate (there only when its source states one), else the
+  programme's rate for the type of action, ≥ ``min_funding_rate``; the reason names which
+  (:func:`funding_rate_of`);
 * ``deadline``: the next deadline is at least ``min_weeks_before_deadline`` weeks after ``now``;
 * ``action_type``: the type-of-action code (RIA, IA, CSA, …) is in ``allowed_action_types``;
 * ``budget``: the maximum contribution per project lies in ``budget_min`` … ``budget_max``;
@@ -38,11 +39,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from classifiers.funding import FundingRules
+from classifiers.funding import FundingInfo, FundingRules
 from pipeline.core.clock import as_utc
 from pipeline.core.config import Strategy
 from pipeline.core.models import Call
 
+FUNDING_RULES_FILE = "funding_rules.yaml"  # named in reasons, so a fundraiser knows which file to check
+# Part of the rules hash (classifiers.scoring): a change of the reasons' wording rewrites stored verdicts.
+REASONS_VERSION = 2
 EV_HALF = 250_000.0
 NEUTRAL_VALUE_FACTOR = 0.5
 # Empty eligible_countries in the funding rules means all EU member states and EEA countries.
@@ -108,6 +112,18 @@ def next_deadline(call: Call, now: datetime) -> datetime | None:
     return values[-1] if values else None
 
 
+def funding_rate_of(call: Call, info: FundingInfo) -> tuple[float | None, str]:
+    """The funding rate a rule uses and where it comes from, in words a fundraiser can check: the call's
+    own stored rate ("the call states": sources store only what the source says), else the programme's
+    entry in the funding rules with that figure's public source. ``(None, "")`` when neither is known."""
+    if call.funding_rate is not None:
+        return call.funding_rate, "the call states"
+    if info.funding_rate is not None:
+        entry = f"{info.programme_key} {info.funding_rate_key}"
+        return info.funding_rate.value, f"{FUNDING_RULES_FILE}: {entry} ({info.funding_rate.source})"
+    return None, ""
+
+
 def recheck_at(call: Call, strategy: Strategy, now: datetime) -> datetime | None:
     """The first moment after ``now`` at which :func:`evaluate_call` may answer differently for
     ``call`` with nothing but the clock moved: its next deadline comes closer than the minimum weeks,
@@ -130,12 +146,7 @@ def evaluate_call(call: Call, strategy: Strategy, funding: FundingRules, now: da
     outcomes: list[RuleOutcome] = []
 
     success = info.success_rate.value if info.success_rate else None
-    if call.funding_rate is not None:
-        rate, rate_from = call.funding_rate, "the call states"
-    elif info.funding_rate is not None:
-        rate, rate_from = info.funding_rate.value, f"{programme} {info.action_type or 'default'} rate"
-    else:
-        rate, rate_from = None, ""
+    rate, rate_from = funding_rate_of(call, info)
 
     if rules.min_success_rate is not None:
         if success is None:

@@ -65,7 +65,7 @@ from classifiers.matcher import (
     query_features,
     score_rows,
 )
-from classifiers.rules import evaluate_call, next_deadline, priority, recheck_at
+from classifiers.rules import REASONS_VERSION, evaluate_call, next_deadline, priority, recheck_at
 from pipeline.core.bulk import insert_rows, update_by_id
 from pipeline.core.config import LoadedConfig
 from pipeline.core.db import session_scope
@@ -280,10 +280,10 @@ def _score(session: Session, loaded_config: LoadedConfig, now: datetime, corpus:
 
 def _rules_hash(loaded_config: LoadedConfig) -> str:
     """What the verdicts depend on besides the calls and the clock: the strategy's rules and home
-    country, and the funding rules."""
+    country, the funding rules, and the wording of the reasons."""
     strategy = loaded_config.strategy
     data = [strategy.rules.model_dump(mode="json"), strategy.home_country,
-            loaded_config.funding_rules.model_dump(mode="json")]
+            loaded_config.funding_rules.model_dump(mode="json"), REASONS_VERSION]
     text = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 

@@ -255,7 +255,7 @@ class Service:
         from watcher.sources import build_adapters
 
         config = self.config
-        adapters = build_adapters(config.strategy, self._funding(), only=name, engine=self.engine,
+        adapters = build_adapters(config.strategy, only=name, engine=self.engine,
                                   sources=config.sources)
         if not adapters:
             log.warning("source %s has no adapter installed; skipped", name)

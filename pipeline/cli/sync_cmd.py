@@ -77,7 +77,6 @@ def sync_sources(source: str | None = None, replay: Path | None = None) -> tuple
     when replaying (None otherwise). Progress goes to stderr; one failing source never stops the others."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from classifiers.funding import FundingRules
     from watcher.http import make_client
     from watcher.replay import ReplayTransport
     from watcher.runner import run_source
@@ -86,7 +85,7 @@ def sync_sources(source: str | None = None, replay: Path | None = None) -> tuple
     st = state()
     config = st.scoped()  # several strategies share their sources: the union
     engine = st.engine()
-    adapters = build_adapters(config.strategy, FundingRules(config.funding_rules), only=source, engine=engine,
+    adapters = build_adapters(config.strategy, only=source, engine=engine,
                               sources=config.sources)
     if not adapters:
         what = f"source {source!r} has no adapter installed" if source else "no source is enabled"
