@@ -8,7 +8,8 @@ the strategy sets are checked. Each gives an outcome with a reason a fundraiser 
 * ``funding_rate``: the call's own funding rate (there only when its source states one), else the
   programme's rate for the type of action, ≥ ``min_funding_rate``; the reason names which
   (:func:`funding_rate_of`);
-* ``deadline``: the next deadline is at least ``min_weeks_before_deadline`` weeks after ``now``;
+* ``deadline``: the current deadline (the next one, else the last) is at least
+  ``min_weeks_before_deadline`` weeks after ``now``;
 * ``action_type``: the type-of-action code (RIA, IA, CSA, …) is in ``allowed_action_types``;
 * ``budget``: the maximum contribution per project lies in ``budget_min`` … ``budget_max``;
 * ``eligible_country``: the strategy's ``home_country`` is among the programme's eligible countries
@@ -40,8 +41,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from classifiers.funding import FundingInfo, FundingRules
-from pipeline.core.clock import as_utc
 from pipeline.core.config import Strategy
+from pipeline.core.deadlines import current_deadline
 from pipeline.core.models import Call
 
 FUNDING_RULES_FILE = "funding_rules.yaml"  # named in reasons, so a fundraiser knows which file to check
@@ -101,17 +102,6 @@ def priority(best_score: float | None, expected_value: float | None) -> float:
     return round((best_score or 0.0) * value_factor(expected_value), 6)
 
 
-def next_deadline(call: Call, now: datetime) -> datetime | None:
-    """The first deadline at or after ``now``; the last one when all have passed; None without any."""
-    values = sorted(as_utc(datetime.fromisoformat(d["at"])) for d in call.deadlines or [] if d.get("at"))
-    if not values and call.deadline is not None:
-        values = [as_utc(call.deadline)]
-    upcoming = [v for v in values if v >= now]
-    if upcoming:
-        return upcoming[0]
-    return values[-1] if values else None
-
-
 def funding_rate_of(call: Call, info: FundingInfo) -> tuple[float | None, str]:
     """The funding rate a rule uses and where it comes from, in words a fundraiser can check: the call's
     own stored rate ("the call states": sources store only what the source says), else the programme's
@@ -130,7 +120,7 @@ def recheck_at(call: Call, strategy: Strategy, now: datetime) -> datetime | None
     or passes (the deadline rule then looks at the following one). None when the clock cannot change
     the verdict (no deadline rule, no deadline, or the last deadline has passed)."""
     weeks = strategy.rules.min_weeks_before_deadline
-    deadline = next_deadline(call, now) if weeks is not None else None
+    deadline = current_deadline(call, now) if weeks is not None else None
     if weeks is None or deadline is None or deadline < now:
         return None
     tick = timedelta(microseconds=1)  # the outcome changes just after these moments, not at them
@@ -167,7 +157,7 @@ def evaluate_call(call: Call, strategy: Strategy, funding: FundingRules, now: da
                                         f"{'≥' if ok else '<'} minimum {_pct(rules.min_funding_rate)}"))
 
     if rules.min_weeks_before_deadline is not None:
-        deadline = next_deadline(call, now)
+        deadline = current_deadline(call, now)
         if deadline is None:
             outcomes.append(RuleOutcome("deadline", None, "no deadline known"))
         else:

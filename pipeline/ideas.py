@@ -25,8 +25,8 @@ from typing import Any
 from sqlmodel import Session, col, or_, select
 
 from classifiers.funding import FundingRules
-from pipeline.calls import ACTIVE, effective_status, next_deadline
 from pipeline.core.config import LoadedConfig, Strategy
+from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
 from pipeline.core.errors import NotFoundError, ValidationError
 from pipeline.core.models import Call, Idea
 

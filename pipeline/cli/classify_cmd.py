@@ -82,8 +82,8 @@ def why_cmd(
 
     Example: fundradar calls why HORIZON-CL5-2027-03-D5-05
     """
-    from classifiers.rules import next_deadline
     from classifiers.scoring import SCORE_FLOOR, score_pending
+    from pipeline.core.deadlines import current_deadline
 
     st = state()
     config = st.config()
@@ -101,7 +101,7 @@ def why_cmd(
               "below_floor": area not in scores,
               "terms": scores[area].explanation if area in scores else []}
              for area in config.strategy.focus_areas]
-    deadline = next_deadline(found, st.now())
+    deadline = current_deadline(found, st.now())
     weeks = round((deadline - st.now()).total_seconds() / (7 * 86400), 1) if deadline else None
     data = {"id": found.id, "title": found.title, "strategy": name, "focus_areas": areas,
             "next_deadline": deadline.isoformat() if deadline else None, "weeks_to_deadline": weeks,

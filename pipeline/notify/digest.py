@@ -32,9 +32,9 @@ from slack_sdk.models.blocks import (
 )
 from sqlmodel import Session, select
 
-from pipeline.calls import ACTIVE, effective_status, next_deadline
 from pipeline.core.clock import BRUSSELS, as_utc
 from pipeline.core.config import DigestChannel, Strategy
+from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
 from pipeline.core.models import Application, ApplicationEvent, Call, CallChange, Idea, Score, Verdict
 from pipeline.ideas import visible
 from pipeline.notify.escape import clean, escape, link, truncate

@@ -19,9 +19,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from pipeline.calls import ACTIVE, effective_status, next_deadline
 from pipeline.core.clock import BRUSSELS
 from pipeline.core.config import Strategy
+from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
 from pipeline.core.models import Application, Call, Idea, Score, Verdict
 from pipeline.ideas import visible
 
