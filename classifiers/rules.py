@@ -44,6 +44,7 @@ from classifiers.funding import FundingInfo, FundingRules
 from pipeline.core.config import Strategy
 from pipeline.core.deadlines import current_deadline
 from pipeline.core.models import Call
+from pipeline.core.text import money_eur, percent_precise
 
 FUNDING_RULES_FILE = "funding_rules.yaml"  # named in reasons, so a fundraiser knows which file to check
 # Part of the rules hash (classifiers.scoring): a change of the reasons' wording rewrites stored verdicts.
@@ -81,14 +82,6 @@ class RuleVerdict:
     @property
     def failed(self) -> list[RuleOutcome]:
         return [o for o in self.outcomes if o.passed is False]
-
-
-def _pct(value: float) -> str:
-    return f"{value * 100:.1f}".rstrip("0").rstrip(".") + " %"
-
-
-def _eur(value: float) -> str:
-    return f"EUR {value:,.0f}"
 
 
 def value_factor(expected_value: float | None) -> float:
@@ -144,8 +137,9 @@ def evaluate_call(call: Call, strategy: Strategy, funding: FundingRules, now: da
                                         "add one to config/funding_rules.yaml"))
         else:
             ok = success >= rules.min_success_rate
-            outcomes.append(RuleOutcome("success_rate", ok, f"{programme} success rate {_pct(success)} "
-                                        f"{'≥' if ok else '<'} minimum {_pct(rules.min_success_rate)}"))
+            minimum = percent_precise(rules.min_success_rate)
+            outcomes.append(RuleOutcome("success_rate", ok, f"{programme} success rate "
+                                        f"{percent_precise(success)} {'≥' if ok else '<'} minimum {minimum}"))
 
     if rules.min_funding_rate is not None:
         if rate is None:
@@ -153,8 +147,9 @@ def evaluate_call(call: Call, strategy: Strategy, funding: FundingRules, now: da
                                         f"({info.action_type or 'type of action unknown'})"))
         else:
             ok = rate >= rules.min_funding_rate
-            outcomes.append(RuleOutcome("funding_rate", ok, f"funding rate {_pct(rate)} ({rate_from}) "
-                                        f"{'≥' if ok else '<'} minimum {_pct(rules.min_funding_rate)}"))
+            minimum = percent_precise(rules.min_funding_rate)
+            outcomes.append(RuleOutcome("funding_rate", ok, f"funding rate {percent_precise(rate)} "
+                                        f"({rate_from}) {'≥' if ok else '<'} minimum {minimum}"))
 
     if rules.min_weeks_before_deadline is not None:
         deadline = current_deadline(call, now)
@@ -181,14 +176,14 @@ def evaluate_call(call: Call, strategy: Strategy, funding: FundingRules, now: da
 
     if rules.budget_min is not None or rules.budget_max is not None:
         amount = call.max_contribution
-        low = _eur(rules.budget_min) if rules.budget_min is not None else "any"
-        high = _eur(rules.budget_max) if rules.budget_max is not None else "any"
+        low = money_eur(rules.budget_min) if rules.budget_min is not None else "any"
+        high = money_eur(rules.budget_max) if rules.budget_max is not None else "any"
         if amount is None:
             outcomes.append(RuleOutcome("budget", None, "maximum contribution per project unknown"))
         else:
             ok = ((rules.budget_min is None or amount >= rules.budget_min)
                   and (rules.budget_max is None or amount <= rules.budget_max))
-            outcomes.append(RuleOutcome("budget", ok, f"maximum contribution {_eur(amount)} "
+            outcomes.append(RuleOutcome("budget", ok, f"maximum contribution {money_eur(amount)} "
                                         f"{'within' if ok else 'outside'} {low} to {high}"))
 
     if rules.require_eligible_country:

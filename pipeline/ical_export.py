@@ -28,6 +28,7 @@ from pipeline.applications import FINAL
 from pipeline.core.clock import BRUSSELS
 from pipeline.core.deadlines import ACTIVE, call_deadlines, effective_status
 from pipeline.core.errors import ValidationError
+from pipeline.core.files import write_atomically
 from pipeline.core.models import Application, Call, CallChange, Idea
 from pipeline.ideas import visible
 from pipeline.reports import tracked_calls
@@ -97,12 +98,10 @@ def build_calendar(session: Session, now: datetime, *, strategy: str,
 
 
 def write_calendar(cal: icalendar.Calendar, path: Path) -> int:
-    """Write atomically (a temporary file renamed over the target); returns the number of events."""
+    """Write atomically (:func:`pipeline.core.files.write_atomically`); returns the number of events."""
     if path.is_dir():
         raise ValidationError(f"{path} is a folder; give a file name such as deadlines.ics")
     if not path.parent.exists():
         raise ValidationError(f"folder {path.parent} does not exist")
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(cal.to_ical())
-    tmp.replace(path)
+    write_atomically(path, cal.to_ical())
     return len(cal.walk("VEVENT"))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import typer
@@ -11,14 +9,15 @@ from sqlmodel import Session
 
 from pipeline.cli.common import fmt_money, new_app, print_json, state
 from pipeline.core.errors import ValidationError
+from pipeline.core.files import write_atomically
+from pipeline.core.text import shorten
 
 strategy_app = new_app("See what a strategy change does before it goes live.")
 keywords_app = new_app("Add or remove focus-area keywords in the strategy YAML (comments are kept).")
 
 
 def _shorten(text: str, width: int = 56) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return shorten(text, width)
 
 
 def _print_preview(previews) -> None:  # type: ignore[no-untyped-def]
@@ -109,22 +108,6 @@ def suggest_cmd(
             typer.echo(f"  exclude term never fires: {phrase}")
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Replace the file in one step, so a crash never leaves half a config."""
-    mode = path.stat().st_mode if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _edit(area: str, terms: list[str], *, add: bool, yes: bool, top: int) -> None:
     from pipeline.core.config import Strategy, parse_yaml_text, validate_yaml
     from pipeline.strategy.edit import edit_keywords
@@ -141,7 +124,7 @@ def _edit(area: str, terms: list[str], *, add: bool, yes: bool, top: int) -> Non
     if not yes and not typer.confirm(f"Write {path}?", default=False, err=True):
         typer.echo("Nothing written.", err=True)
         raise typer.Exit(1)
-    _write_atomically(path, new)
+    write_atomically(path, new)  # a crash never leaves half a config
     typer.echo(f"{path}: {'added' if add else 'removed'} {', '.join(terms)} "
                f"{'to' if add else 'from'} {area}")
 

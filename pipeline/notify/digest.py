@@ -36,6 +36,8 @@ from pipeline.core.clock import BRUSSELS, as_utc
 from pipeline.core.config import DigestChannel, Strategy
 from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
 from pipeline.core.models import Application, ApplicationEvent, Call, CallChange, Idea, Score, Verdict
+from pipeline.core.text import money_short as fmt_money
+from pipeline.core.text import percent_short as fmt_pct
 from pipeline.ideas import visible
 from pipeline.notify.escape import clean, escape, link, truncate
 
@@ -248,20 +250,6 @@ def deadline_text(value: str | None) -> str | None:
 
 def fmt_deadline(value: datetime) -> str:
     return value.astimezone(BRUSSELS).strftime("%Y-%m-%d %H:%M")
-
-
-def fmt_money(value: float | None) -> str | None:
-    if value is None:
-        return None
-    if value >= 1_000_000:
-        return f"€{value / 1_000_000:.1f}M"
-    if value >= 1_000:
-        return f"€{value / 1_000:.0f}k"
-    return f"€{value:.0f}"
-
-
-def fmt_pct(value: float | None) -> str | None:
-    return None if value is None else f"{value * 100:.0f}%"
 
 
 def days_text(days: int | None) -> str:

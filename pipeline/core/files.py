@@ -1,0 +1,30 @@
+"""Writing a file so that readers see the old content or the new, never half of it."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+NEW_FILE_MODE = 0o644
+
+
+def write_atomically(path: Path, data: bytes | str) -> None:
+    """Replace ``path`` with ``data`` in one step: write a temporary file in the same folder (a rename is
+    atomic only within one file system), fsync it, then ``os.replace`` it over the target. A crash
+    leaves the old file whole, and the temporary file is removed when the write fails. Text is written
+    as UTF-8 exactly as given (no newline translation). The file keeps its permission bits; a new one
+    gets 0o644 (``mkstemp`` would leave 0o600)."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    mode = path.stat().st_mode & 0o777 if path.exists() else NEW_FILE_MODE
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
