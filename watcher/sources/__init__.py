@@ -61,8 +61,8 @@ class BuildContext:
     engine: Any = None  # the database, for adapters that keep state (page_watch's content hashes)
 
 
-def build_adapters(strategy: Any, only: str | None = None, *,
-                   engine: Any = None, sources: Mapping[str, Any] | None = None) -> list[SourceAdapter]:
+def build_adapters(strategy: Any, *, only: str | None = None, engine: Any = None,
+                   sources: Mapping[str, Any] | None = None) -> list[SourceAdapter]:
     """The enabled sources of the strategy (or just ``only``) as adapters; ``sources`` replaces the
     strategy's own (several strategies share the union of theirs, ``LoadedConfig.sources``).
 
