@@ -31,8 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from classifiers.funding import FundingRules  # noqa: E402
-from pipeline.core.config import EuFtSource, load_funding_rules  # noqa: E402
+from pipeline.core.config import EuFtSource  # noqa: E402
 from pipeline.core.db import open_database  # noqa: E402
 from watcher.http import make_client  # noqa: E402
 from watcher.replay import ReplayTransport, recording_date  # noqa: E402
@@ -52,9 +51,9 @@ def best(repeat: int, run: Callable[[], object]) -> float:
     return min(times)
 
 
-def sync(db_url: str, folder: Path, funding: FundingRules) -> object:
+def sync(db_url: str, folder: Path) -> object:
     adapter = EuFtAdapter("eu_ft", EuFtSource(type="eu_ft", programmes={}),
-                          BuildContext(strategy=None, funding=funding))
+                          BuildContext())
     handler = adapter.replay_handler(folder)
     assert handler is not None
     day = recording_date(folder)
@@ -70,9 +69,9 @@ def sync(db_url: str, folder: Path, funding: FundingRules) -> object:
     return result
 
 
-def fetch(folder: Path, funding: FundingRules) -> object:
+def fetch(folder: Path) -> object:
     adapter = EuFtAdapter("eu_ft", EuFtSource(type="eu_ft", programmes={}),
-                          BuildContext(strategy=None, funding=funding))
+                          BuildContext())
     handler = adapter.replay_handler(folder)
     assert handler is not None
     with make_client(transport=ReplayTransport([handler]), retries=0) as client:
@@ -91,12 +90,11 @@ def main() -> None:
     largest = max(folders, key=lambda f: (sizes[f], f.name))
     previous = [f for f in folders if f.name < largest.name]
     pages = sorted(largest.glob("page_*.json"))
-    funding = FundingRules(load_funding_rules())
     print(f"recording: {largest.name} ({sizes[largest]} results in {len(pages)} pages, "
           f"{sum(p.stat().st_size for p in pages) / 1e6:.1f} MB)")
 
     baseline = best(args.repeat, lambda: [json.loads(p.read_bytes()) for p in pages])
-    fetch_only = best(args.repeat, lambda: fetch(largest, funding))
+    fetch_only = best(args.repeat, lambda: fetch(largest))
 
     with tempfile.TemporaryDirectory() as tmp:
         counter = iter(range(1000))
@@ -110,19 +108,19 @@ def main() -> None:
         empty_times = []
         for url in urls:
             started = time.perf_counter()
-            sync(url, largest, funding)
+            sync(url, largest)
             empty_times.append(time.perf_counter() - started)
         into_empty = min(empty_times)
         full_url = urls[0]
-        unchanged = best(args.repeat, lambda: sync(full_url, largest, funding))
+        unchanged = best(args.repeat, lambda: sync(full_url, largest))
         daily = None
         if previous:
             daily_times = []
             for _ in range(args.repeat):
                 url = fresh()
-                sync(url, previous[-1], funding)
+                sync(url, previous[-1])
                 started = time.perf_counter()
-                sync(url, largest, funding)
+                sync(url, largest)
                 daily_times.append(time.perf_counter() - started)
             daily = min(daily_times)
 

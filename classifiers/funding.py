@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from pipeline.core.config import Consortium, Figure, FundingRulesFile, ProgrammeRules
+from pipeline.core.text import one_line
 
 # Ordered: the first pattern found in the normalised type-of-action text wins.
 _ACTION_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -26,13 +27,9 @@ _ACTION_PATTERNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def normalise_whitespace(text: str | None) -> str:
-    return " ".join((text or "").split())
-
-
 def action_type_code(type_of_action: str | None) -> str | None:
     """``"HORIZON  Research and Innovation Actions"`` → ``"RIA"``; None when there is no text."""
-    text = normalise_whitespace(type_of_action)
+    text = one_line(type_of_action)
     if not text:
         return None
     for code, pattern in _ACTION_PATTERNS:
@@ -50,6 +47,7 @@ class FundingInfo:
     success_rate: Figure | None
     consortium: Consortium | None
     eligible_countries: tuple[str, ...]
+    funding_rate_key: str | None = None  # the funding_rates entry that gave funding_rate: a code or "default"
 
 
 class FundingRules:
@@ -74,8 +72,10 @@ class FundingRules:
         if found is None:
             return FundingInfo(None, None, code, None, None, None, ())
         key, prog = found
-        rate = prog.funding_rates.get(code or "") or prog.funding_rates.get("default")
-        if code is None and prog.funding_rates.get("default") is None and len(prog.funding_rates) == 1:
-            rate = next(iter(prog.funding_rates.values()))
+        rates = prog.funding_rates
+        rate_key = code if code in rates else "default" if "default" in rates else None
+        if code is None and rate_key is None and len(rates) == 1:
+            rate_key = next(iter(rates))
+        rate = rates[rate_key] if rate_key is not None else None
         return FundingInfo(key, prog.label, code, rate, prog.success_rate, prog.consortium,
-                           tuple(prog.eligible_countries))
+                           tuple(prog.eligible_countries), rate_key)

@@ -5,9 +5,11 @@ figures from ``config/funding_rules.yaml`` (:class:`classifiers.funding.FundingR
 the strategy sets are checked. Each gives an outcome with a reason a fundraiser can check:
 
 * ``success_rate``: the programme's success rate ≥ ``min_success_rate``;
-* ``funding_rate``: the call's own funding rate, else the programme's rate for the type of action,
-  ≥ ``min_funding_rate``;
-* ``deadline``: the next deadline is at least ``min_weeks_before_deadline`` weeks after ``now``;
+* ``funding_rate``: the call's own funding rate (there only when its source states one), else the
+  programme's rate for the type of action, ≥ ``min_funding_rate``; the reason names which
+  (:func:`funding_rate_of`);
+* ``deadline``: the current deadline (the next one, else the last) is at least
+  ``min_weeks_before_deadline`` weeks after ``now``;
 * ``action_type``: the type-of-action code (RIA, IA, CSA, …) is in ``allowed_action_types``;
 * ``budget``: the maximum contribution per project lies in ``budget_min`` … ``budget_max``;
 * ``eligible_country``: the strategy's ``home_country`` is among the programme's eligible countries
@@ -38,11 +40,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from classifiers.funding import FundingRules
-from pipeline.core.clock import as_utc
+from classifiers.funding import FundingInfo, FundingRules
 from pipeline.core.config import Strategy
+from pipeline.core.deadlines import current_deadline
 from pipeline.core.models import Call
+from pipeline.core.text import money_eur, percent_precise
 
+FUNDING_RULES_FILE = "funding_rules.yaml"  # named in reasons, so a fundraiser knows which file to check
+# Part of the rules hash (classifiers.scoring): a change of the reasons' wording rewrites stored verdicts.
+REASONS_VERSION = 2
 EV_HALF = 250_000.0
 NEUTRAL_VALUE_FACTOR = 0.5
 # Empty eligible_countries in the funding rules means all EU member states and EEA countries.
@@ -78,14 +84,6 @@ class RuleVerdict:
         return [o for o in self.outcomes if o.passed is False]
 
 
-def _pct(value: float) -> str:
-    return f"{value * 100:.1f}".rstrip("0").rstrip(".") + " %"
-
-
-def _eur(value: float) -> str:
-    return f"EUR {value:,.0f}"
-
-
 def value_factor(expected_value: float | None) -> float:
     if expected_value is None:
         return NEUTRAL_VALUE_FACTOR
@@ -97,15 +95,16 @@ def priority(best_score: float | None, expected_value: float | None) -> float:
     return round((best_score or 0.0) * value_factor(expected_value), 6)
 
 
-def next_deadline(call: Call, now: datetime) -> datetime | None:
-    """The first deadline at or after ``now``; the last one when all have passed; None without any."""
-    values = sorted(as_utc(datetime.fromisoformat(d["at"])) for d in call.deadlines or [] if d.get("at"))
-    if not values and call.deadline is not None:
-        values = [as_utc(call.deadline)]
-    upcoming = [v for v in values if v >= now]
-    if upcoming:
-        return upcoming[0]
-    return values[-1] if values else None
+def funding_rate_of(call: Call, info: FundingInfo) -> tuple[float | None, str]:
+    """The funding rate a rule uses and where it comes from, in words a fundraiser can check: the call's
+    own stored rate ("the call states": sources store only what the source says), else the programme's
+    entry in the funding rules with that figure's public source. ``(None, "")`` when neither is known."""
+    if call.funding_rate is not None:
+        return call.funding_rate, "the call states"
+    if info.funding_rate is not None:
+        entry = f"{info.programme_key} {info.funding_rate_key}"
+        return info.funding_rate.value, f"{FUNDING_RULES_FILE}: {entry} ({info.funding_rate.source})"
+    return None, ""
 
 
 def recheck_at(call: Call, strategy: Strategy, now: datetime) -> datetime | None:
@@ -114,7 +113,7 @@ def recheck_at(call: Call, strategy: Strategy, now: datetime) -> datetime | None
     or passes (the deadline rule then looks at the following one). None when the clock cannot change
     the verdict (no deadline rule, no deadline, or the last deadline has passed)."""
     weeks = strategy.rules.min_weeks_before_deadline
-    deadline = next_deadline(call, now) if weeks is not None else None
+    deadline = current_deadline(call, now) if weeks is not None else None
     if weeks is None or deadline is None or deadline < now:
         return None
     tick = timedelta(microseconds=1)  # the outcome changes just after these moments, not at them
@@ -130,12 +129,7 @@ def evaluate_call(call: Call, strategy: Strategy, funding: FundingRules, now: da
     outcomes: list[RuleOutcome] = []
 
     success = info.success_rate.value if info.success_rate else None
-    if call.funding_rate is not None:
-        rate, rate_from = call.funding_rate, "the call states"
-    elif info.funding_rate is not None:
-        rate, rate_from = info.funding_rate.value, f"{programme} {info.action_type or 'default'} rate"
-    else:
-        rate, rate_from = None, ""
+    rate, rate_from = funding_rate_of(call, info)
 
     if rules.min_success_rate is not None:
         if success is None:
@@ -143,8 +137,9 @@ def evaluate_call(call: Call, strategy: Strategy, funding: FundingRules, now: da
                                         "add one to config/funding_rules.yaml"))
         else:
             ok = success >= rules.min_success_rate
-            outcomes.append(RuleOutcome("success_rate", ok, f"{programme} success rate {_pct(success)} "
-                                        f"{'≥' if ok else '<'} minimum {_pct(rules.min_success_rate)}"))
+            minimum = percent_precise(rules.min_success_rate)
+            outcomes.append(RuleOutcome("success_rate", ok, f"{programme} success rate "
+                                        f"{percent_precise(success)} {'≥' if ok else '<'} minimum {minimum}"))
 
     if rules.min_funding_rate is not None:
         if rate is None:
@@ -152,11 +147,12 @@ def evaluate_call(call: Call, strategy: Strategy, funding: FundingRules, now: da
                                         f"({info.action_type or 'type of action unknown'})"))
         else:
             ok = rate >= rules.min_funding_rate
-            outcomes.append(RuleOutcome("funding_rate", ok, f"funding rate {_pct(rate)} ({rate_from}) "
-                                        f"{'≥' if ok else '<'} minimum {_pct(rules.min_funding_rate)}"))
+            minimum = percent_precise(rules.min_funding_rate)
+            outcomes.append(RuleOutcome("funding_rate", ok, f"funding rate {percent_precise(rate)} "
+                                        f"({rate_from}) {'≥' if ok else '<'} minimum {minimum}"))
 
     if rules.min_weeks_before_deadline is not None:
-        deadline = next_deadline(call, now)
+        deadline = current_deadline(call, now)
         if deadline is None:
             outcomes.append(RuleOutcome("deadline", None, "no deadline known"))
         else:
@@ -180,14 +176,14 @@ def evaluate_call(call: Call, strategy: Strategy, funding: FundingRules, now: da
 
     if rules.budget_min is not None or rules.budget_max is not None:
         amount = call.max_contribution
-        low = _eur(rules.budget_min) if rules.budget_min is not None else "any"
-        high = _eur(rules.budget_max) if rules.budget_max is not None else "any"
+        low = money_eur(rules.budget_min) if rules.budget_min is not None else "any"
+        high = money_eur(rules.budget_max) if rules.budget_max is not None else "any"
         if amount is None:
             outcomes.append(RuleOutcome("budget", None, "maximum contribution per project unknown"))
         else:
             ok = ((rules.budget_min is None or amount >= rules.budget_min)
                   and (rules.budget_max is None or amount <= rules.budget_max))
-            outcomes.append(RuleOutcome("budget", ok, f"maximum contribution {_eur(amount)} "
+            outcomes.append(RuleOutcome("budget", ok, f"maximum contribution {money_eur(amount)} "
                                         f"{'within' if ok else 'outside'} {low} to {high}"))
 
     if rules.require_eligible_country:

@@ -65,10 +65,11 @@ from classifiers.matcher import (
     query_features,
     score_rows,
 )
-from classifiers.rules import evaluate_call, next_deadline, priority, recheck_at
+from classifiers.rules import REASONS_VERSION, evaluate_call, priority, recheck_at
 from pipeline.core.bulk import insert_rows, update_by_id
 from pipeline.core.config import LoadedConfig
 from pipeline.core.db import session_scope
+from pipeline.core.deadlines import current_deadline
 from pipeline.core.models import Call, CorpusModel, Score, ScoringModel, Verdict
 
 log = logging.getLogger("fundradar.scoring")
@@ -280,10 +281,10 @@ def _score(session: Session, loaded_config: LoadedConfig, now: datetime, corpus:
 
 def _rules_hash(loaded_config: LoadedConfig) -> str:
     """What the verdicts depend on besides the calls and the clock: the strategy's rules and home
-    country, and the funding rules."""
+    country, the funding rules, and the wording of the reasons."""
     strategy = loaded_config.strategy
     data = [strategy.rules.model_dump(mode="json"), strategy.home_country,
-            loaded_config.funding_rules.model_dump(mode="json")]
+            loaded_config.funding_rules.model_dump(mode="json"), REASONS_VERSION]
     text = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
@@ -465,4 +466,4 @@ def _rules_key(row: Any, funding: FundingRules, now: datetime) -> tuple[Any, ...
     """Everything :func:`evaluate_call` reads of a call apart from its best score."""
     found = funding.programme_of(row.programme, row.topic_id)
     return (found[0] if found else None, row.programme, row.type_of_action, row.funding_rate,
-            row.max_contribution, next_deadline(row, now))
+            row.max_contribution, current_deadline(row, now))

@@ -30,9 +30,10 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from classifiers.funding import FundingRules
-from pipeline.calls import find_call, last_deadline, next_deadline
-from pipeline.core.clock import BRUSSELS, as_utc
+from pipeline.calls import find_call
+from pipeline.core.clock import BRUSSELS
 from pipeline.core.config import LoadedConfig
+from pipeline.core.deadlines import HasDeadlines, call_deadlines, current_deadline
 from pipeline.core.errors import NotFoundError, TransitionError, ValidationError
 from pipeline.core.inputs import parse_id
 from pipeline.core.models import Application, ApplicationEvent, ApplicationPartner, Call, Idea, Partner
@@ -74,21 +75,10 @@ def _amount(value: float | None, what: str) -> float | None:
     return value
 
 
-def call_deadlines(call: Call) -> list[str]:
-    """The call's deadlines as sorted ISO UTC strings (what an application remembers)."""
-    return _deadlines_of(call.deadlines, call.deadline)
-
-
-def _deadlines_of(deadlines: list[dict[str, Any]] | None, deadline: datetime | None) -> list[str]:
-    values = [as_utc(datetime.fromisoformat(d["at"])) for d in deadlines or []]
-    if not values and deadline is not None:
-        values = [as_utc(deadline)]
-    return sorted(v.isoformat() for v in values if v is not None)
-
-
-def application_deadline(call: Call, now: datetime) -> datetime | None:
-    """The deadline that matters now: the next one ahead, else the last one (already passed)."""
-    return next_deadline(call, now) or last_deadline(call)
+def remembered_deadlines(call: HasDeadlines) -> list[str]:
+    """The call's deadlines as sorted ISO UTC strings: what an application remembers
+    (``seen_deadlines``) and compares with the call's later ones."""
+    return [value.isoformat() for value in call_deadlines(call)]
 
 
 def _event(session: Session, app: Application, now: datetime, by: str | None, note: str,
@@ -110,9 +100,9 @@ def create_application(session: Session, *, idea_id: str | int, call_key: str, n
     idea = get_idea(session, idea_id, scope=scope)
     call = find_call(session, str(call_key).removeprefix("#"))
     deadlines = call_deadlines(call)
-    if deadlines and datetime.fromisoformat(deadlines[-1]) < now:
-        raise ValidationError(f"call #{call.id}'s deadline "
-                              f"{datetime.fromisoformat(deadlines[-1]).astimezone(BRUSSELS):%Y-%m-%d %H:%M} "
+    if deadlines and deadlines[-1] < now:
+        last = deadlines[-1].astimezone(BRUSSELS)
+        raise ValidationError(f"call #{call.id}'s deadline {last:%Y-%m-%d %H:%M} "
                               "(Brussels) is in the past; choose a call that is still open")
     duplicate = session.exec(select(Application).where(
         Application.idea_id == idea.id, Application.call_id == call.id,
@@ -122,7 +112,8 @@ def create_application(session: Session, *, idea_id: str | int, call_key: str, n
     app = Application(idea_id=idea.id, call_id=call.id, role=_role(role, ROLES, "role"),  # type: ignore[arg-type]
                       requested_amount=_amount(requested_amount, "the requested amount"),
                       owner=owner or idea.owner, status="draft", known_deadline=call.deadline,
-                      seen_deadlines=deadlines, deadline_sequence=0, created_at=now, updated_at=now)
+                      seen_deadlines=remembered_deadlines(call), deadline_sequence=0, created_at=now,
+                      updated_at=now)
     session.add(app)
     session.flush()
     _event(session, app, now, by, note or f"created for call #{call.id}", None, "draft")
@@ -211,11 +202,12 @@ def follow_call_deadlines(session: Session, now: datetime) -> list[DeadlineMove]
 
     Only the deadline columns are read for the comparison; an application is loaded when it changes."""
     moves = []
-    rows = session.exec(select(Application.id, Application.seen_deadlines, Call.id, Call.deadlines,
-                               Call.deadline).join(Call, Call.id == Application.call_id)
+    rows = session.exec(select(Application.id.label("app_id"), Application.seen_deadlines,  # type: ignore[union-attr]
+                               Call.id.label("call_id"), Call.deadlines, Call.deadline)  # type: ignore[union-attr]
+                        .join(Call, Call.id == Application.call_id)
                         .where(col(Application.status).not_in(FINAL)).order_by(Application.id))
-    moved = [(app_id, call_id, current) for app_id, seen, call_id, deadlines, deadline in rows
-             if (current := _deadlines_of(deadlines, deadline)) != list(seen or [])]
+    moved = [(row.app_id, row.call_id, current) for row in rows
+             if (current := remembered_deadlines(row)) != list(row.seen_deadlines or [])]
     for app_id, call_id, current in moved:
         app = session.get(Application, app_id)
         assert app is not None
@@ -242,7 +234,7 @@ def acknowledge(session: Session, app_id: str | int, now: datetime, *, by: str |
     app.known_deadline = call.deadline
     app.updated_at = now
     session.add(app)
-    _event(session, app, now, by, note or f"deadline change acknowledged: {_fmt(call_deadlines(call))}")
+    _event(session, app, now, by, note or f"deadline change acknowledged: {_fmt(remembered_deadlines(call))}")
     return True
 
 
@@ -259,7 +251,7 @@ def events(session: Session, app: Application) -> list[ApplicationEvent]:
 
 
 def application_dict(app: Application, call: Call, idea_title: str, now: datetime) -> dict[str, Any]:
-    deadline = application_deadline(call, now)
+    deadline = current_deadline(call, now)
     return {"id": app.id, "idea_id": app.idea_id, "idea": idea_title, "call_id": app.call_id,
             "call": call.title, "topic_id": call.topic_id, "programme": call.programme, "role": app.role,
             "requested_amount": app.requested_amount, "granted_amount": app.granted_amount,

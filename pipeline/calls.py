@@ -10,35 +10,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, or_, select
 
-from pipeline.core.clock import as_utc
+from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
 from pipeline.core.errors import NotFoundError, ValidationError
 from pipeline.core.models import Call, CallChange, Score, Verdict
 
-ACTIVE = ("announced", "forthcoming", "open")
 STATUS_CHOICES = ("active", "announced", "forthcoming", "open", "closed", "removed", "withdrawn", "all")
-
-
-def last_deadline(call: Call) -> datetime | None:
-    values = [as_utc(datetime.fromisoformat(d["at"])) for d in call.deadlines or []]
-    return max(values) if values else as_utc(call.deadline)
-
-
-def next_deadline(call: Call, now: datetime) -> datetime | None:
-    """The first deadline still ahead of ``now`` (the next stage of a two-stage call)."""
-    values = sorted(as_utc(datetime.fromisoformat(d["at"])) for d in call.deadlines or [])
-    return next((v for v in values if v >= now), None)
-
-
-def effective_status(call: Call, now: datetime) -> str:
-    """The stored status, corrected by the clock: an active call past its last deadline is closed,
-    a forthcoming one past its opening date is open."""
-    if call.status in ACTIVE:
-        last = last_deadline(call)
-        if last is not None and last < now:
-            return "closed"
-        if call.status == "forthcoming" and call.opening_date and as_utc(call.opening_date) <= now:
-            return "open"
-    return call.status
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from pipeline.calls import find_call
 from pipeline.core.config import LoadedConfig
+from pipeline.core.deadlines import current_deadline
 from pipeline.core.models import Score, Verdict
 
 
@@ -24,7 +25,6 @@ def explain_call(engine: Engine, config: LoadedConfig, call_key: str, now: datet
     A focus area whose score is below the floor has no stored row: it is shown with ``score`` None and
     ``below_floor`` True. ``weeks_to_deadline`` is to the next deadline (the last one once all passed).
     """
-    from classifiers.rules import next_deadline
     from classifiers.scoring import score_pending
 
     name = config.strategy.name
@@ -40,7 +40,7 @@ def explain_call(engine: Engine, config: LoadedConfig, call_key: str, now: datet
               "below_floor": area not in scores,
               "terms": scores[area].explanation if area in scores else []}
              for area in config.strategy.focus_areas]
-    deadline = next_deadline(found, now)
+    deadline = current_deadline(found, now)
     weeks = round((deadline - now).total_seconds() / (7 * 86400), 1) if deadline else None
     return {"id": found.id, "title": found.title, "strategy": name, "focus_areas": areas,
             "next_deadline": deadline.isoformat() if deadline else None, "weeks_to_deadline": weeks,

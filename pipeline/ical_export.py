@@ -24,9 +24,9 @@ from pathlib import Path
 import icalendar
 from sqlmodel import Session, col, func, select
 
-from pipeline.applications import FINAL, call_deadlines
-from pipeline.calls import ACTIVE, effective_status
+from pipeline.applications import FINAL
 from pipeline.core.clock import BRUSSELS
+from pipeline.core.deadlines import ACTIVE, call_deadlines, effective_status
 from pipeline.core.errors import ValidationError
 from pipeline.core.files import write_atomically
 from pipeline.core.models import Application, Call, CallChange, Idea
@@ -79,7 +79,7 @@ def build_calendar(session: Session, now: datetime, *, strategy: str,
             description = (f"Application #{app.id} ({app.status}, {app.role}) to call #{call.id}: "
                            f"{call.title}\nProgramme: {call.programme or 'unknown'}")
             cal.add_component(_event(f"application-{app.id}-deadline-{n}@fundradar", summary,
-                                     datetime.fromisoformat(value), app.deadline_sequence, now,
+                                     value, app.deadline_sequence, now,
                                      description, call.url))
     for call in sorted(tracked_calls(session, strategy), key=lambda c: c.id or 0):
         if call.id in applied or effective_status(call, now) not in ACTIVE:
@@ -90,7 +90,7 @@ def build_calendar(session: Session, now: datetime, *, strategy: str,
         for n, value in enumerate(deadlines, start=1):
             summary = f"Call deadline: {call.topic_id or call.title}{_stage(n, len(deadlines))}"
             cal.add_component(_event(f"call-{call.id}-deadline-{n}@fundradar", summary,
-                                     datetime.fromisoformat(value), int(moves), now,
+                                     value, int(moves), now,
                                      f"Call #{call.id}: {call.title}\nProgramme: "
                                      f"{call.programme or 'unknown'}", call.url))
     cal.add_missing_timezones()
@@ -98,7 +98,7 @@ def build_calendar(session: Session, now: datetime, *, strategy: str,
 
 
 def write_calendar(cal: icalendar.Calendar, path: Path) -> int:
-    """Write atomically (a temporary file renamed over the target); returns the number of events."""
+    """Write atomically (:func:`pipeline.core.files.write_atomically`); returns the number of events."""
     if path.is_dir():
         raise ValidationError(f"{path} is a folder; give a file name such as deadlines.ics")
     if not path.parent.exists():

@@ -24,8 +24,8 @@ from typing import Any
 from sqlmodel import Session, select
 
 from classifiers.funding import FundingRules
-from pipeline.calls import ACTIVE, effective_status, next_deadline
 from pipeline.core.config import LoadedConfig, Strategy
+from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
 from pipeline.core.errors import NotFoundError, ValidationError
 from pipeline.core.inputs import country_codes, parse_id, split_list
 from pipeline.core.models import Call, Idea

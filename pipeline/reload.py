@@ -19,6 +19,7 @@ from typing import Any
 
 from pipeline.core.config import LoadedConfig, strategy_files
 from pipeline.core.errors import UserInputError
+from pipeline.core.text import one_line
 
 log = logging.getLogger("fundradar.serve")
 
@@ -53,10 +54,6 @@ def fingerprint(config: LoadedConfig) -> Fingerprint:
     return tuple((str(path), _digest(path)) for path in watched_files(config))
 
 
-def one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
-
-
 class ConfigWatch:
     """The config in force, and whether its files changed since (see the module doc)."""
 
@@ -78,7 +75,7 @@ class ConfigWatch:
         try:
             fresh = self.config.reload()
         except UserInputError as exc:
-            self.bad, self.last_error = current, one_line(exc)
+            self.bad, self.last_error = current, one_line(str(exc))
             log.error("%s; keeping the last good config", self.last_error)
             return None
         self.config, self.fingerprint, self.bad, self.last_error = fresh, current, None, None

@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from pipeline.applications import FINAL, STATUSES, application_deadline
-from pipeline.calls import ACTIVE, effective_status, next_deadline
+from pipeline.applications import FINAL, STATUSES
 from pipeline.core.clock import BRUSSELS
+from pipeline.core.deadlines import ACTIVE, current_deadline, effective_status, next_deadline
 from pipeline.core.errors import ValidationError
 from pipeline.core.models import Application, Call, Idea, Mark
 from pipeline.tenancy import visible
@@ -52,12 +52,13 @@ def upcoming_deadlines(session: Session, now: datetime, *, weeks: float, strateg
     rows: list[dict[str, Any]] = []
     applied: set[int] = set()
     query = visible(select(Application.id, Application.status, Application.deadline_flagged, Idea.title,
-                           Call.id, Call.programme, Call.deadlines).join(Call, Call.id == Application.call_id)
+                           Call.id, Call.programme, Call.deadlines, Call.deadline)
+                    .join(Call, Call.id == Application.call_id)
                     .join(Idea, Idea.id == Application.idea_id).where(col(Application.status).not_in(FINAL)),
                     scope)
-    for app_id, app_status, flagged, idea_title, call_id, programme, deadlines in session.exec(query):
+    for app_id, app_status, flagged, idea_title, call_id, programme, deadlines, first in session.exec(query):
         applied.add(call_id)
-        due = next_deadline(_Deadlines(deadlines), now)  # type: ignore[arg-type]
+        due = next_deadline(_Deadlines(deadlines, first), now)
         if due is None or due > horizon:
             continue
         rows.append({"kind": "application", "id": app_id, "title": idea_title, "call_id": call_id,
@@ -82,12 +83,12 @@ def upcoming_deadlines(session: Session, now: datetime, *, weeks: float, strateg
 
 
 class _Deadlines:
-    """Just the deadlines, for next_deadline."""
+    """Just the deadline columns, for :mod:`pipeline.core.deadlines`."""
 
-    __slots__ = ("deadlines",)
+    __slots__ = ("deadline", "deadlines")
 
-    def __init__(self, deadlines: list[dict[str, Any]] | None) -> None:
-        self.deadlines = deadlines
+    def __init__(self, deadlines: list[dict[str, Any]] | None, deadline: datetime | None) -> None:
+        self.deadlines, self.deadline = deadlines, deadline
 
 
 def _success_rate(granted: int, rejected: int) -> float | None:
@@ -105,7 +106,7 @@ def pipeline_report(session: Session, now: datetime, *, scope: str | None = None
         query = visible(query.join(Idea, Idea.id == Application.idea_id), scope)
     for app, call in session.exec(query):
         counts[app.status] = counts.get(app.status, 0) + 1
-        deadline = application_deadline(call, now) or app.created_at
+        deadline = current_deadline(call, now) or app.created_at
         key = (deadline.astimezone(BRUSSELS).strftime("%Y"), call.programme or "unknown")
         group = groups[key]
         group["applications"] += 1

@@ -146,11 +146,9 @@ def plan_sources(engine: Engine, config: LoadedConfig, *, only: str | None = Non
 
     Raises ValidationError when no source is left to run (none enabled, none with a recording) or the
     replay folder does not exist, NotFoundError for an unknown source name."""
-    from classifiers.funding import FundingRules
     from watcher.sources import build_adapters
 
-    adapters = build_adapters(config.strategy, FundingRules(config.funding_rules), only=only, engine=engine,
-                              sources=config.sources)
+    adapters = build_adapters(config.strategy, only=only, engine=engine, sources=config.sources)
     if not adapters:
         what = f"source {only!r} has no adapter installed" if only else "no source is enabled"
         raise ValidationError(f"{what}; check the sources section of {config.config_path}")

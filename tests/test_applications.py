@@ -13,6 +13,7 @@ from pipeline import applications as apps
 from pipeline.core.clock import BRUSSELS, UTC
 from pipeline.core.config import load_strategy
 from pipeline.core.db import session_scope
+from pipeline.core.deadlines import current_deadline
 from pipeline.core.errors import NotFoundError, TransitionError, ValidationError
 from pipeline.core.models import Application, ApplicationEvent, Call
 from pipeline.ideas import create_idea
@@ -168,7 +169,7 @@ def test_moved_call_deadline_is_flagged_until_acknowledged(engine: Engine) -> No
         app = session.get(Application, app_id)
         assert app is not None and app.deadline_flagged and app.deadline_sequence == 1
         call = session.get(Call, ids["bsr"])
-        assert apps.application_deadline(call, later) == brussels("2026-10-29T12:00")  # type: ignore[arg-type]
+        assert current_deadline(call, later) == brussels("2026-10-29T12:00")  # type: ignore[arg-type]
         note = session.exec(select(ApplicationEvent.note).order_by(ApplicationEvent.id.desc())).first()  # type: ignore[union-attr]
     assert note == "call deadline moved: 2026-10-15 12:00 -> 2026-10-29 12:00"
     with session_scope(engine) as session:

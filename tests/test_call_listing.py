@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from pipeline.calls import ACTIVE, CallFilter, call_dict, effective_status, list_calls, next_deadline
+from pipeline.calls import CallFilter, call_dict, list_calls
 from pipeline.core.db import open_database
+from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
 from pipeline.core.models import Call, Score, Verdict
 
 NOW = datetime(2026, 8, 22, 9, 0, tzinfo=UTC)

@@ -27,7 +27,6 @@ from pathlib import Path
 
 import pytest
 
-from classifiers.funding import FundingRules
 from pipeline.applications import create_application
 from pipeline.core.config import load_config
 from pipeline.core.db import open_database, session_scope
@@ -121,7 +120,7 @@ def test_serve_syncing_while_four_cli_processes_write(tmp_path: Path, server: Lo
     # the day before: the calls of 08-21, two project ideas, and 25 draft applications of the first idea
     engine = open_database(f"sqlite:///{db}")
     loaded = load_config(config)
-    [adapter] = build_adapters(loaded.strategy, FundingRules(loaded.funding_rules), engine=engine)
+    [adapter] = build_adapters(loaded.strategy, engine=engine)
     with make_client(retries=0) as client:
         first = run_source(engine, adapter, client, datetime(2026, 8, 21, 10, tzinfo=UTC))
     assert (first.outcome, first.complete) == ("ok", True) and first.new > 500

@@ -14,8 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from classifiers.funding import FundingRules
-from pipeline.core.config import DEFAULT_FUNDING_RULES, EuFtSource, load_funding_rules
+from pipeline.core.config import EuFtSource
 from pipeline.core.models import Call, CallChange, FetchRun
 from tests.localserver import LocalServer, Reply, Request
 from watcher.http import make_client
@@ -25,7 +24,6 @@ from watcher.sources import BuildContext
 from watcher.sources.eu_ft import EuFtAdapter
 
 SEARCH_PATH = "/search-api/prod/rest/search"
-FUNDING = FundingRules(load_funding_rules(DEFAULT_FUNDING_RULES))
 REMOVED = {"50143935TOPICSen", "50144225TOPICSen", "50143814TOPICSen", "50144312TOPICSen",
            "50143989TOPICSen", "50143773TOPICSen", "50144033TOPICSen", "51188707TOPICSen"}
 
@@ -77,7 +75,7 @@ def adapter(server: LocalServer, programmes: dict[str, str] | None = None,
             timeout: float = 10) -> EuFtAdapter:
     cfg = EuFtSource(type="eu_ft", url=server.url(SEARCH_PATH), programmes=programmes or {},
                      timeout_seconds=timeout)
-    return EuFtAdapter("eu_ft", cfg, BuildContext(strategy=None, funding=FUNDING))
+    return EuFtAdapter("eu_ft", cfg, BuildContext())
 
 
 def sync(engine, server: LocalServer, day: str, **kw):  # type: ignore[no-untyped-def]
@@ -294,3 +292,21 @@ def test_cli_sync_failure_exits_1(cli, tmp_path: Path, server: LocalServer) -> N
     assert row["outcome"] == "failed"
     assert row["error"] == ("page 1 (Horizon Europe) is not valid JSON (Expecting value: line 1 column 1 "
                             "(char 0)); the API answered something unexpected, try again later")
+
+
+def test_stores_no_funding_rate_the_portal_did_not_state(engine, server, portal, samples) -> None:  # type: ignore[no-untyped-def]
+    """A source stores only what the source says: the SEDIA results state no funding rate, so no stored
+    call has one (the programme's rate from funding_rules.yaml applies when the call is scored)."""
+    folder = samples / "eu_ft" / "search_2026-08-21"
+    stated = set()
+    for page in sorted(folder.glob("page_*.json")):
+        for result in json.loads(page.read_bytes()).get("results") or []:
+            keys = (result.get("metadata") or {}).keys()
+            if any("fundingrate" in key.lower().replace("_", "") for key in keys):
+                stated.add(result["reference"])
+    result = sync(engine, server, portal.serve("2026-08-21").day)
+    assert result.outcome == "ok" and result.seen == 731
+    with Session(engine) as session:
+        calls = session.exec(select(Call)).all()
+    assert calls
+    assert [c.external_id for c in calls if c.funding_rate is not None and c.external_id not in stated] == []

@@ -59,7 +59,7 @@ def test_watching_over_http_keeps_hashes_and_refreshes_the_call(server: LocalSer
     server.route("GET", "/gone", lambda r: Reply(404, "not found"))
     cfg = PageWatchSource(type="page_watch", pages=[
         server.url("/innovation-express/?utm_source=newsletter"), server.url("/en/funding")])
-    adapter = PageWatchAdapter("innovation_express", cfg, BuildContext(None, None, engine=engine))
+    adapter = PageWatchAdapter("innovation_express", cfg, BuildContext(engine=engine))
     with httpx.Client() as client:
         first = run_source(engine, adapter, client, NOW)
         assert (first.outcome, first.seen, first.new, first.complete) == ("ok", 1, 1, True)
@@ -85,7 +85,7 @@ def test_an_unreadable_page_is_a_warning_and_nothing_closes(server: LocalServer,
     server.route("GET", "/innovation-express/", lambda r: Reply(200, _page("bsr_stars.html"), HTML))
     cfg = PageWatchSource(type="page_watch", pages=[server.url("/innovation-express/"), server.url("/gone")])
     with httpx.Client() as client:
-        result = PageWatchAdapter("ie", cfg, BuildContext(None, None, engine=engine)).fetch(client, NOW)
+        result = PageWatchAdapter("ie", cfg, BuildContext(engine=engine)).fetch(client, NOW)
     assert len(result.records) == 1
     assert result.complete is False
     assert result.warning is not None and "1 of 2 watched pages could not be read" in result.warning

@@ -57,9 +57,17 @@ def test_success_rate(minimum: float, fields: dict[str, Any], expected: tuple[st
 
 
 @pytest.mark.parametrize(("fields", "expected"), [
-    ({}, ("passed", "funding rate 100 % (Horizon Europe RIA rate) ≥ minimum 80 %")),
+    ({}, ("passed", "funding rate 100 % (funding_rules.yaml: horizon_europe RIA (Horizon Europe Regulation "
+                    "(EU) 2021/695, art. 34: research and innovation actions up to 100 %)) ≥ minimum 80 %")),
     ({"type_of_action": "HORIZON Innovation Actions"},
-     ("failed", "funding rate 70 % (Horizon Europe IA rate) < minimum 80 %")),
+     ("failed", "funding rate 70 % (funding_rules.yaml: horizon_europe IA (Horizon Europe Regulation (EU) "
+                "2021/695, art. 34(2): innovation actions 70 % for profit-making legal entities)) "
+                "< minimum 80 %")),
+    # an action type without its own entry takes the programme's default entry, and says so
+    ({"programme": "Digital Europe", "topic_id": "DIGITAL-2026-AI-01",
+      "type_of_action": "DIGITAL Simple Grants"},
+     ("failed", "funding rate 50 % (funding_rules.yaml: digital_europe default (Digital Europe Work "
+                "Programme 2025-2027: simple grants 50 % co-financing)) < minimum 80 %")),
     ({"funding_rate": 0.9, "type_of_action": "HORIZON Innovation Actions"},
      ("passed", "funding rate 90 % (the call states) ≥ minimum 80 %")),
     ({"programme": "Somewhere else", "topic_id": "XYZ-1", "type_of_action": None},

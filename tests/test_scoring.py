@@ -169,7 +169,9 @@ def test_calls_why(cli: Any, engine: Any) -> None:
     assert lines[6:] == [
         "Rules: passed",
         "  passed   success_rate     Horizon Europe success rate 16.4 % ≥ minimum 10 %",
-        "  passed   funding_rate     funding rate 100 % (Horizon Europe RIA rate) ≥ minimum 50 %",
+        "  passed   funding_rate     funding rate 100 % (funding_rules.yaml: horizon_europe RIA (Horizon "
+        "Europe Regulation (EU) 2021/695, art. 34: research and innovation actions up to 100 %)) "
+        "≥ minimum 50 %",
         "  passed   deadline         deadline 2027-01-20 is at least 6 weeks away "
         "(21.6 weeks from 2026-08-22)",
         "  passed   action_type      type of action RIA is in RIA, IA, CSA, INTERREG, IE",
@@ -187,6 +189,28 @@ def test_calls_why(cli: Any, engine: Any) -> None:
     assert "offshore wind" in [t["term"] for t in energy["terms"]]
     assert [r["rule"] for r in data["rules"]] == ["success_rate", "funding_rate", "deadline", "action_type",
                                                    "budget", "eligible_country"]
+
+
+def test_calls_why_names_the_funding_rate_origin(cli: Any, engine: Any) -> None:
+    """"the call states" only for a rate the call's source gave; a programme's rate names its entry in
+    the funding rules and that figure's public source."""
+    ids = add_calls(engine, TEXTS[:2])
+    with session_scope(engine) as session:
+        stated = session.get(Call, ids[1])
+        assert stated is not None
+        stated.funding_rate = 0.6
+        session.add(stated)
+
+    def reason(call_id: int) -> str:
+        result = cli(*CONFIG, "calls", "why", str(call_id))
+        assert result.exit_code == 0, result.output
+        return next(line for line in result.output.splitlines() if " funding_rate " in line)
+
+    assert reason(ids[1]) == "  passed   funding_rate     funding rate 60 % (the call states) ≥ minimum 50 %"
+    from_rules = reason(ids[0])
+    assert "(the call states)" not in from_rules
+    assert from_rules.startswith("  passed   funding_rate     funding rate 100 % (funding_rules.yaml: "
+                                 "horizon_europe RIA (Horizon Europe Regulation (EU) 2021/695, art. 34")
 
 
 def test_calls_why_unknown_id(cli: Any, engine: Any) -> None:

@@ -9,14 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from classifiers.funding import FundingRules
-from pipeline.core.config import DEFAULT_FUNDING_RULES, load_funding_rules
 from pipeline.core.errors import ParseError
 from watcher.html_text import html_to_text
 from watcher.records import Deadline
 from watcher.sedia import budget_entries, keywords_of, load_page, parse_page, parse_result
-
-FUNDING = FundingRules(load_funding_rules(DEFAULT_FUNDING_RULES))
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +22,7 @@ def real_page(samples: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def parsed(real_page: dict):  # type: ignore[no-untyped-def]
-    page = parse_page(real_page, source="eu_ft", page="page 1", funding=FUNDING)
+    page = parse_page(real_page, source="eu_ft", page="page 1")
     return page, {r.topic_id: r for r in page.records}
 
 
@@ -60,7 +56,7 @@ def test_two_stage_topic(parsed) -> None:  # type: ignore[no-untyped-def]
     # midnight UTC = date only: 17:00 Brussels (CEST, UTC+2 in April and September), marked assumed
     assert soil.deadlines == (Deadline(utc(2027, 4, 8, 15), True), Deadline(utc(2027, 9, 14, 15), True))
     assert soil.type_of_action == "HORIZON Research and Innovation Actions"  # double space normalised
-    assert soil.funding_rate == 1.0  # RIA
+    assert soil.funding_rate is None  # the portal states none; scoring uses the programme's RIA rate
     # its budgetOverview is cut before its own entry: no budget rather than another topic's
     assert soil.budget is None and soil.expected_grants is None
     assert soil.extra["deadline_model"] == "two-stage"
@@ -79,7 +75,7 @@ def test_budget_from_own_entry_never_summed(parsed) -> None:  # type: ignore[no-
     assert (governance.expected_grants, governance.min_contribution, governance.max_contribution) == \
         (1, 60_000_000, 60_000_000)
     assert governance.type_of_action == "HORIZON Programme Cofund Actions"
-    assert governance.funding_rate == 0.3  # COFUND
+    assert governance.funding_rate is None
     assert governance.deadlines == (Deadline(utc(2026, 11, 26, 16), True),)  # CET in November
     # cut JSON: the topic's own entry is salvaged up to the cut, the call's other topics ignored
     eccc = by_topic["HORIZON-CL3-2026-02-CS-ECCC-01"]
@@ -91,7 +87,7 @@ def test_budget_from_own_entry_never_summed(parsed) -> None:  # type: ignore[no-
     cbe = by_topic["HORIZON-JU-CBE-2026-IAFlag-02"]
     assert cbe.budget is None
     assert cbe.type_of_action == "HORIZON JU Innovation Actions"
-    assert cbe.funding_rate == 0.7  # IA
+    assert cbe.funding_rate is None
     for record in by_topic.values():
         assert record.budget is None or record.budget <= 60_000_000  # never a sum over the call
 
@@ -109,7 +105,7 @@ def test_destination_and_text(parsed) -> None:  # type: ignore[no-untyped-def]
         "technologies")
     assert "\n\nScope:\n\nProposals should establish a forum" in digital.text
     mobility = parsed[1]["HORIZON-CL5-2027-03-D5-05"]
-    assert mobility.type_of_action == "HORIZON Innovation Actions" and mobility.funding_rate == 0.7
+    assert mobility.type_of_action == "HORIZON Innovation Actions" and mobility.funding_rate is None
     assert mobility.call_id == "HORIZON-CL5-2027-03"
 
 
@@ -143,13 +139,13 @@ def test_cascade_and_prospect_records() -> None:
                      "type": ["8"], "status": ["31094501"], "frameworkProgramme": ["43108390"],
                      "startDate": ["2026-12-17T00:00:00.000+0000"],
                      "deadlineDate": ["2027-03-04T14:00:00.000+0000"], "DATASOURCE": ["SEDIA"]}},
-        programme_names={"43108390": "Horizon Europe"}, funding=FUNDING)
+        programme_names={"43108390": "Horizon Europe"})
     assert cascade.title.endswith("(CALL 12 of Eurostars-3)")
     assert cascade.extra["parent_topic_title"] == "European Partnership on Innovative SMEs"
     assert cascade.topic_id == "HORIZON-EIE-2021-INNOVSMES-01-01"
     assert cascade.programme == "Horizon Europe"
     assert cascade.deadlines == (Deadline(utc(2027, 3, 4, 14), False),)  # a real time is kept
-    assert cascade.funding_rate is None  # no type of action, no guess
+    assert cascade.funding_rate is None
     prospect = parse_result({
         "reference": "186723PROSPECTSEN",
         "url": "https://webgate.ec.europa.eu/prospect/external/publishedcalls.htm?callId=186723",

@@ -22,7 +22,7 @@ NOW = datetime(2025, 10, 15, 9, 0, tzinfo=UTC)
 
 def _record_runs(config_path: Path, engine) -> None:  # type: ignore[no-untyped-def]
     strategy = load_config(config_path).strategy
-    adapters = {a.name: a for a in build_adapters(strategy, None, engine=engine)}
+    adapters = {a.name: a for a in build_adapters(strategy, engine=engine)}
     with httpx.Client(timeout=0.3) as client:
         results = [run_source(engine, adapters["good_feed"], client, NOW),
                    run_source(engine, adapters["broken"], client, NOW),

@@ -22,6 +22,7 @@ from bs4 import BeautifulSoup, Tag
 
 from pipeline.core.clock import BRUSSELS, UTC
 from pipeline.core.errors import ParseError
+from pipeline.core.text import shorten
 from watcher.urls import clean_url
 
 _CALL_PATH = re.compile(r"/calls/(\d+)(?:/|$)")
@@ -89,17 +90,12 @@ def _text(node: Tag | None) -> str:
     return " ".join(node.get_text(" ", strip=True).split()) if node is not None else ""
 
 
-def _shorten(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
 def _link(base_url: str, href: str, *, source: str, what: str) -> str:
     """``href`` made absolute and tracking-free; ParseError when it is not a URL (e.g. "http://[")."""
     try:
         return clean_url(urljoin(base_url, href))
     except ValueError:
-        raise ParseError(source, f"{what} in {base_url} links to {_shorten(href)!r}, which is not a "
+        raise ParseError(source, f"{what} in {base_url} links to {shorten(href)!r}, which is not a "
                                  "valid URL; the site layout may have changed, check the page in a browser") \
             from None
 

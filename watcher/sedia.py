@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from classifiers.funding import normalise_whitespace
 from pipeline.core.clock import BRUSSELS, UTC
 from pipeline.core.errors import ParseError
+from pipeline.core.text import one_line, shorten
 from watcher.html_text import html_to_text
 from watcher.records import CallRecord, Deadline
 
@@ -108,12 +108,6 @@ def load_page(body: bytes | str, *, source: str, page: str) -> dict[str, Any]:
     return data
 
 
-def shorten(text: str, limit: int = 60) -> str:
-    """``text`` cut to ``limit`` characters, so a message quoting the source stays one short line."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
 def first(meta: Mapping[str, Any], key: str) -> str | None:
     """The first value of a metadata list (SEDIA wraps every value in a list of strings)."""
     value = meta.get(key)
@@ -156,7 +150,7 @@ def keywords_of(meta: Mapping[str, Any]) -> list[str]:
     out: list[str] = []
     seen: set[str] = set()
     for word in raw:
-        word = normalise_whitespace(word)
+        word = one_line(word)
         if word and word.casefold() not in seen:
             seen.add(word.casefold())
             out.append(word)
@@ -254,12 +248,12 @@ def topic_budget(identifier: str | None, entries: list[dict[str, Any]], type_of_
     if not identifier:
         return None
     mine = [e for e in entries
-            if normalise_whitespace(str(e.get("action", ""))).split(" - ")[0].strip() == identifier]
+            if one_line(str(e.get("action", ""))).split(" - ")[0].strip() == identifier]
     if not mine:
         return None
-    wanted = normalise_whitespace(type_of_action).casefold()
+    wanted = one_line(type_of_action).casefold()
     for entry in mine:
-        if wanted and wanted in normalise_whitespace(str(entry.get("action", ""))).casefold():
+        if wanted and wanted in one_line(str(entry.get("action", ""))).casefold():
             return entry
     return mine[0]
 
@@ -289,19 +283,19 @@ def _budget_fields(entry: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _type_of_action(meta: Mapping[str, Any], actions: Any) -> str | None:
-    types = [normalise_whitespace(t) for t in values(meta, "typesOfAction")]
+    types = [one_line(t) for t in values(meta, "typesOfAction")]
     if types:
         return "; ".join(dict.fromkeys(t for t in types if t))
     for action in actions if isinstance(actions, list) else []:
         for kind in (action.get("types") or []) if isinstance(action, dict) else []:
-            text = normalise_whitespace(str(kind.get("typeOfAction", "")))
+            text = one_line(str(kind.get("typeOfAction", "")))
             if text:
                 return text
     return None
 
 
-def parse_result(result: Mapping[str, Any], *, programme_names: Mapping[str, str] | None = None,
-                 funding: Any = None) -> CallRecord:
+def parse_result(result: Mapping[str, Any], *, programme_names: Mapping[str, str] | None = None
+                 ) -> CallRecord:
     """One SEDIA record as a CallRecord; ValueError when it lacks a reference or title."""
     meta = result.get("metadata") or {}
     if not isinstance(meta, Mapping):
@@ -332,10 +326,6 @@ def parse_result(result: Mapping[str, Any], *, programme_names: Mapping[str, str
     type_of_action = _type_of_action(meta, actions)
     entry = topic_budget(identifier, budget_entries(meta), type_of_action)
     money = _budget_fields(entry)
-    funding_rate = None
-    if funding is not None and type_of_action:
-        figure = funding.lookup(programme, identifier, type_of_action).funding_rate
-        funding_rate = figure.value if figure is not None else None
     extra: dict[str, Any] = {"type": kind, "type_label": TYPE_LABELS.get(kind or "", kind),
                              "programme_id": programme_id, "call_title": call_title}
     if parent_title:
@@ -359,7 +349,7 @@ def parse_result(result: Mapping[str, Any], *, programme_names: Mapping[str, str
     extra.update({k: v for k, v in optional.items() if v})
     return CallRecord(
         external_id=reference,
-        title=normalise_whitespace(title),
+        title=one_line(title),
         text=html_to_text(first(meta, "descriptionByte")),
         url=str(result.get("url") or first(meta, "url") or "") or None,
         status=status,
@@ -369,14 +359,13 @@ def parse_result(result: Mapping[str, Any], *, programme_names: Mapping[str, str
         opening_date=parse_moment(first(meta, "startDate")),
         deadlines=_deadlines(meta, actions),
         type_of_action=type_of_action,
-        funding_rate=funding_rate,
         extra=extra,
         **money,
     )
 
 
 def parse_page(data: Mapping[str, Any], *, source: str = "eu_ft", page: str = "page 1",
-               programme_names: Mapping[str, str] | None = None, funding: Any = None) -> SediaPage:
+               programme_names: Mapping[str, str] | None = None) -> SediaPage:
     """The records of one search page (as loaded by :func:`load_page`): stale ``SEDIA_PRD_CENTRICITY``
     records and repeated references dropped; a result that cannot be read is skipped with a reason."""
     results = data.get("results") or []
@@ -391,7 +380,7 @@ def parse_page(data: Mapping[str, Any], *, source: str = "eu_ft", page: str = "p
             out.stale += 1  # SEDIA_PRD_CENTRICITY: an old copy with an out-of-date status
             continue
         try:
-            record = parse_result(result, programme_names=programme_names, funding=funding)
+            record = parse_result(result, programme_names=programme_names)
         except (ValueError, TypeError, AttributeError) as exc:
             out.skipped.append(f"{page}, result {position}: {exc}")
             continue

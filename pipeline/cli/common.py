@@ -24,6 +24,7 @@ from typer.core import TyperGroup
 
 from pipeline.core import clock
 from pipeline.core.errors import DeliveryError, FundradarError
+from pipeline.core.text import money_short, percent_short
 
 if TYPE_CHECKING:
     from pipeline.notify.delivery import Outcome
@@ -190,17 +191,13 @@ def fmt_datetime(value: datetime | None, tz: Any = clock.BRUSSELS) -> str:
 
 
 def fmt_money(value: float | None) -> str:
-    if value is None:
-        return ""
-    if value >= 1_000_000:
-        return f"€{value / 1_000_000:.1f}M"
-    if value >= 1_000:
-        return f"€{value / 1_000:.0f}k"
-    return f"€{value:.0f}"
+    """For a table cell: :func:`pipeline.core.text.money_short`, empty when unknown."""
+    return money_short(value) or ""
 
 
 def fmt_pct(value: float | None) -> str:
-    return "" if value is None else f"{value * 100:.0f}%"
+    """For a table cell: :func:`pipeline.core.text.percent_short`, empty when unknown."""
+    return percent_short(value) or ""
 
 
 # --- the main job's progress and digests ---------------------------------------------------------

@@ -10,14 +10,14 @@ from sqlmodel import Session
 from pipeline.cli.common import fmt_money, new_app, print_json, state
 from pipeline.core.errors import ValidationError
 from pipeline.core.files import write_atomically
+from pipeline.core.text import shorten
 
 strategy_app = new_app("See what a strategy change does before it goes live.")
 keywords_app = new_app("Add or remove focus-area keywords in the strategy YAML (comments are kept).")
 
 
 def _shorten(text: str, width: int = 56) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return shorten(text, width)
 
 
 def _print_preview(previews) -> None:  # type: ignore[no-untyped-def]

@@ -1,5 +1,4 @@
-"""Writing our own files safely: a file is replaced in one step, so a crash or a full disk never leaves
-half a config or half a calendar behind."""
+"""Writing a file so that readers see the old content or the new, never half of it."""
 
 from __future__ import annotations
 
@@ -7,24 +6,24 @@ import os
 import tempfile
 from pathlib import Path
 
+NEW_FILE_MODE = 0o644
 
-def write_atomically(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, flush it to disk, then rename it over
-    ``path``; an existing file's permissions are kept (a new file gets 0644)."""
-    mode = path.stat().st_mode if path.exists() else 0o644
+
+def write_atomically(path: Path, data: bytes | str) -> None:
+    """Replace ``path`` with ``data`` in one step: write a temporary file in the same folder (a rename is
+    atomic only within one file system), fsync it, then ``os.replace`` it over the target. A crash
+    leaves the old file whole, and the temporary file is removed when the write fails. Text is written
+    as UTF-8 exactly as given (no newline translation). The file keeps its permission bits; a new one
+    gets 0o644 (``mkstemp`` would leave 0o600)."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    mode = path.stat().st_mode & 0o777 if path.exists() else NEW_FILE_MODE
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        if isinstance(data, bytes):
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-        else:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-        os.chmod(tmp, mode & 0o777)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

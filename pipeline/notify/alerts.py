@@ -23,8 +23,8 @@ from datetime import datetime, timedelta
 from slack_sdk.models.blocks import Block
 from sqlmodel import Session, select
 
-from pipeline.calls import ACTIVE, effective_status, next_deadline
 from pipeline.core.config import Strategy
+from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
 from pipeline.core.models import Application, Call, CallChange, Idea, Score, Verdict
 from pipeline.notify.blocks import SlackMessage, context, days_text, fmt_deadline, fmt_money, section
 from pipeline.notify.delivery import Outgoing

@@ -26,6 +26,8 @@ from slack_sdk.models.blocks import (
 )
 
 from pipeline.core.clock import BRUSSELS
+from pipeline.core.text import money_short as fmt_money  # noqa: F401  (the digest and alerts use it)
+from pipeline.core.text import percent_short as fmt_pct  # noqa: F401
 from pipeline.notify.escape import clean, escape, truncate
 
 MAX_BLOCKS = 50  # per message (Slack)
@@ -50,20 +52,6 @@ class SlackMessage:
 
 def fmt_deadline(value: datetime) -> str:
     return value.astimezone(BRUSSELS).strftime("%Y-%m-%d %H:%M")
-
-
-def fmt_money(value: float | None) -> str | None:
-    if value is None:
-        return None
-    if value >= 1_000_000:
-        return f"€{value / 1_000_000:.1f}M"
-    if value >= 1_000:
-        return f"€{value / 1_000:.0f}k"
-    return f"€{value:.0f}"
-
-
-def fmt_pct(value: float | None) -> str | None:
-    return None if value is None else f"{value * 100:.0f}%"
 
 
 def days_text(days: int | None) -> str:

@@ -22,9 +22,9 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import Block, DividerBlock
 from sqlmodel import Session, select
 
-from pipeline.calls import ACTIVE, effective_status, next_deadline
 from pipeline.core.clock import as_utc
 from pipeline.core.config import DigestChannel, Strategy
+from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
 from pipeline.core.models import Application, ApplicationEvent, Call, Idea, Score, Verdict
 from pipeline.notify.blocks import (
     MAX_FALLBACK_CHARS,

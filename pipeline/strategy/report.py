@@ -11,6 +11,7 @@ ideas) and the shared ones are counted.
 
 from __future__ import annotations
 
+import io
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -19,9 +20,10 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from pipeline.calls import ACTIVE, effective_status, next_deadline
 from pipeline.core.clock import BRUSSELS
 from pipeline.core.config import Strategy
+from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
+from pipeline.core.files import write_atomically
 from pipeline.core.models import Application, Call, Idea, Score, Verdict
 from pipeline.tenancy import visible
 
@@ -95,7 +97,9 @@ def write_chart(reports: list[AreaReport], path: Path, title: str) -> Path:
         axes.text(0.5, 0.5, "No matching calls", ha="center", va="center", transform=axes.transAxes)
     axes.legend(fontsize="small", loc="upper right")
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, format="png")
+    image = io.BytesIO()
+    figure.savefig(image, format="png")
     plt.close(figure)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, image.getvalue())  # a reader never sees half a chart
     return path

@@ -33,8 +33,8 @@ from classifiers.matcher import (
 )
 from classifiers.rules import evaluate_call
 from classifiers.text import analyse
-from pipeline.calls import ACTIVE, effective_status
 from pipeline.core.config import Strategy
+from pipeline.core.deadlines import ACTIVE, effective_status
 from pipeline.core.errors import ValidationError
 from pipeline.core.models import Call, Mark
 

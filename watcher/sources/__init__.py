@@ -57,15 +57,14 @@ def load_all() -> None:
 
 @dataclass(frozen=True)
 class BuildContext:
-    """What a factory may need besides its own config section."""
+    """What a factory may need besides its own config section. Adapters store only what their source
+    says, so no strategy or funding rules are passed in: those apply when calls are scored."""
 
-    strategy: Any  # pipeline.core.config.Strategy
-    funding: Any  # classifiers.funding.FundingRules
     engine: Any = None  # the database, for adapters that keep state (page_watch's content hashes)
 
 
-def build_adapters(strategy: Any, funding: Any, only: str | None = None, *,
-                   engine: Any = None, sources: Mapping[str, Any] | None = None) -> list[SourceAdapter]:
+def build_adapters(strategy: Any, *, only: str | None = None, engine: Any = None,
+                   sources: Mapping[str, Any] | None = None) -> list[SourceAdapter]:
     """The enabled sources of the strategy (or just ``only``) as adapters; ``sources`` replaces the
     strategy's own (several strategies share the union of theirs, ``LoadedConfig.sources``).
 
@@ -78,7 +77,7 @@ def build_adapters(strategy: Any, funding: Any, only: str | None = None, *,
     if only is not None and only not in configured:
         known = ", ".join(sorted(configured)) or "none configured"
         raise NotFoundError(f"no source named {only!r} in the strategy config; known sources: {known}")
-    context = BuildContext(strategy=strategy, funding=funding, engine=engine)
+    context = BuildContext(engine=engine)
     adapters = []
     for name, cfg in configured.items():
         if (only is None and not cfg.enabled) or (only is not None and name != only):

@@ -64,7 +64,6 @@ class EuFtAdapter:
 
     def __init__(self, name: str, cfg: Any, context: BuildContext | None = None) -> None:
         self.name, self.cfg, self.url = name, cfg, cfg.url
-        self.funding = context.funding if context is not None else None
         # programme id -> name: the config's labels first, then a recording's facet labels
         self.programme_names: dict[str, str] = {}
         self.on_page: PageHook | None = None
@@ -133,7 +132,7 @@ class EuFtAdapter:
             warnings.extend(query_warnings)
             for number, data in enumerate(pages, start=1):
                 page = parse_page(data, source=self.name, page=f"page {number} of {count} ({label})",
-                                  programme_names=names, funding=self.funding)
+                                  programme_names=names)
                 stats["results"] += page.results
                 stats["stale"] += page.stale
                 stats["duplicates"] += page.duplicates
