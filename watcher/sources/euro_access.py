@@ -19,6 +19,7 @@ import httpx
 from pipeline.core.errors import SourceError
 from watcher.euro_access_parse import CallDetail, ListingRow, call_id_of, parse_detail, parse_listing
 from watcher.records import CallRecord, Deadline
+from watcher.replay import RecordingError
 from watcher.sources import BuildContext, FetchResult, register
 from watcher.sources.feed import get_text
 
@@ -121,7 +122,9 @@ class EuroAccessAdapter:
 def replay_handler(recording_dir: Path, listing_url: str = "https://www.euro-access.eu/en/calls",
                    ) -> Callable[[httpx.Request], httpx.Response | None] | None:
     """Serve euro-access.eu from recordings: ``calls_list_*.html`` for the listing and
-    ``call_detail_<id>_*.html`` for call pages; an unrecorded call page answers 404.
+    ``call_detail_<id>_*.html`` for call pages; an unrecorded call page is a page failure
+    (:class:`~watcher.replay.RecordingError` "not in the recording <folder>"), which the adapter
+    tolerates like a call page that fails live.
 
     ``recording_dir`` is the folder with the recordings or a samples root with ``euro_access/``.
     """
@@ -145,7 +148,7 @@ def replay_handler(recording_dir: Path, listing_url: str = "https://www.euro-acc
         call_id = call_id_of(str(request.url))
         if call_id in details:
             return httpx.Response(200, content=details[call_id].read_bytes(), headers=html_headers)
-        return httpx.Response(404, content=b"not recorded", headers={"content-type": "text/plain"})
+        raise RecordingError(f"{request.url} is not in the recording {folder}")
 
     return handle
 
