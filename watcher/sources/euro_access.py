@@ -9,6 +9,7 @@ partial data. Parsing is in :mod:`watcher.euro_access_parse`.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +26,8 @@ from watcher.sources.feed import get_text
 
 
 def _norm(name: str) -> str:
-    return " ".join(name.casefold().split())
+    """A programme name for comparison: NFC, case-folded, white space collapsed."""
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
 
 
 def record_for(row: ListingRow, detail: CallDetail | None, now: datetime) -> CallRecord:

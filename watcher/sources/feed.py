@@ -10,6 +10,7 @@ read as far as feedparser got and the problem is reported as the run's warning.
 from __future__ import annotations
 
 import html
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -20,10 +21,12 @@ import httpx
 from pipeline.core.clock import UTC
 from pipeline.core.errors import FetchError, ParseError
 from watcher.dates import call_dates
+from watcher.encoding import decode_text
 from watcher.records import CallRecord, Deadline
 from watcher.sources import BuildContext, FetchResult, register
 
 MAX_BYTES = 20_000_000
+UTF8_XML = {"content-type": "application/xml; charset=utf-8"}
 
 
 def get_text(client: httpx.Client, url: str, *, source: str, timeout: float | None = None,
@@ -82,8 +85,11 @@ def parse_feed(content: bytes | str, *, source: str, phrases: list[str], program
     """
     import feedparser
 
+    # decoded once by the shared rules (HTTP charset, declaration, detection; NFC), then handed to
+    # feedparser as UTF-8 said by the header, which overrides the document's own declaration
+    text = unicodedata.normalize("NFC", content) if isinstance(content, str) else decode_text(content)
     try:
-        parsed = feedparser.parse(content)
+        parsed = feedparser.parse(text.encode("utf-8"), response_headers=UTF8_XML)
     except Exception as exc:  # feedparser promises "bozo" instead of raising, but its loose parser
         # still raises on some malformed feeds (e.g. a stray </width>, kurtmckee/feedparser#576)
         detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:160]
@@ -126,7 +132,7 @@ class FeedAdapter:
 
     def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
         body = get_text(client, self.url, source=self.name, timeout=self.cfg.timeout_seconds)
-        records, warning = parse_feed(body.encode("utf-8"), source=self.name,
+        records, warning = parse_feed(body, source=self.name,
                                       phrases=list(self.cfg.call_phrases), programme=self.cfg.programme)
         # announcements age out of a feed; a missing item is not a closed call, so never "complete"
         return FetchResult(records=records, complete=False, warning=warning)

@@ -10,6 +10,7 @@ are in the config's ``timezone``; an all-day event's deadline is its last day at
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ import httpx
 from pipeline.core.clock import UTC
 from pipeline.core.errors import ParseError
 from watcher.dates import ASSUMED_TIME
+from watcher.encoding import decode_text
 from watcher.records import CallRecord, Deadline
 from watcher.sources import BuildContext, FetchResult, register
 from watcher.sources.feed import file_replay, get_text
@@ -84,13 +86,16 @@ def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe
     appended to ``skipped`` (when given), so the caller can report the run as incomplete."""
     from icalendar import Calendar
 
+    # a BOM or a declared charset is the decoder's business (watcher.encoding); icalendar reads text
+    text = unicodedata.normalize("NFC", content).removeprefix("\ufeff") if isinstance(content, str) \
+        else decode_text(content)
     try:
-        calendar = Calendar.from_ical(content)
+        calendar = Calendar.from_ical(text)
     except Exception as exc:  # icalendar raises ValueError and friends for malformed input
         first = " ".join(str(exc).split())[:160]
         raise ParseError(source, f"not a valid iCalendar file ({first}); check the URL") from None
     zone = ZoneInfo(timezone)
-    wanted = {p.casefold() for p in programmes or []}
+    wanted = {unicodedata.normalize("NFC", p).casefold() for p in programmes or []}
     records = []
     for event in calendar.walk("VEVENT"):
         uid = str(event.get("UID") or "").strip()
