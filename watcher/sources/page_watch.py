@@ -48,7 +48,11 @@ class PageText:
 
 def main_text(html: str, url: str, *, source: str) -> PageText:
     """The page's main text (trafilatura) and its content hash. ParseError if there is none."""
-    import trafilatura
+    try:
+        import trafilatura
+    except ImportError:  # lxml >= 5.2 ships lxml.html.clean, which trafilatura needs, separately
+        raise SourceError(source, "cannot extract page text: the package lxml_html_clean is not installed; "
+                                  "install it with pip install 'lxml[html_clean]'") from None
 
     text = trafilatura.extract(html, url=url, include_comments=False, include_tables=True,
                                favor_precision=True)
