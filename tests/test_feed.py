@@ -78,7 +78,9 @@ def test_broken_feed_is_read_as_far_as_possible(server: LocalServer) -> None:
         result = _adapter(server.url("/feed/")).fetch(client, NOW)
     assert [r.external_id for r in result.records] == ["https://interreg-baltic.eu/?p=48213"]
     assert result.warning is not None
-    assert result.warning.startswith("feed has errors, read 2 items as far as possible:")
+    url = server.url("/feed/")
+    assert result.warning.startswith(f"feed {url} has errors, read 2 items as far as possible (the parser "
+                                     "said: ")
 
 
 def test_garbage_and_http_errors(server: LocalServer) -> None:
@@ -90,3 +92,17 @@ def test_garbage_and_http_errors(server: LocalServer) -> None:
             _adapter(server.url("/html")).fetch(client, NOW)
         with pytest.raises(FetchError, match="HTTP 503"):
             _adapter(server.url("/down")).fetch(client, NOW)
+
+
+def test_a_stray_end_tag_keeps_the_items_and_says_so(server: LocalServer, engine) -> None:  # type: ignore[no-untyped-def]
+    # feedparser's loose parser raises on a </width> outside <image> (kurtmckee/feedparser#576)
+    body = FEED.read_bytes().replace(b"<title>Interreg Baltic Sea Region</title>",
+                                     b"<title>Interreg Baltic Sea Region</title></width>", 1)
+    server.route("GET", "/feed/", lambda r: Reply(200, body, RSS))
+    with httpx.Client() as client:
+        result = run_source(engine, _adapter(server.url("/feed/")), client, NOW)
+    assert (result.outcome, result.seen, result.new) == ("ok", 2, 2)
+    assert result.error == (f"feed {server.url('/feed/')} has errors, read 3 items as far as possible (the "
+                            "parser said: TypeError: int() argument must be a string, a bytes-like object or "
+                            "a real number, not 'NoneType'; the XML parser found: Opening and ending tag "
+                            "mismatch: channel line 10 and width)")

@@ -68,3 +68,86 @@ def test_calendar_over_http_into_the_database(server: LocalServer, engine) -> No
     assert (result.outcome, result.seen, result.new, result.complete) == ("ok", 3, 3, True)
     assert server.requests[0].query == {"post_type": ["tribe_events"], "ical": ["1"],
                                         "eventDisplay": ["list"]}
+
+
+# --- recurrences and durations ------------------------------------------------------------------
+# The calendars below follow the layout of the interreg.no export in fixtures/ical (The Events
+# Calendar: VTIMEZONE Europe/Oslo, "Programme: title" summaries); the recurrence lines are RFC 5545's.
+
+RECURRING = """BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//Interreg Norge - ECPv6.6.4.2//NONSGML v1.0//EN\r
+BEGIN:VEVENT\r
+UID:monthly-cutoff@interreg.no\r
+SUMMARY:Interreg Aurora: Småprosjekter, løpende søknad\r
+DTSTART;TZID=Europe/Oslo:20250115T090000\r
+DTEND;TZID=Europe/Oslo:20250115T120000\r
+RRULE:FREQ=MONTHLY;BYMONTHDAY=15\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:monthly-cutoff@interreg.no\r
+RECURRENCE-ID;TZID=Europe/Oslo:20251115T090000\r
+SUMMARY:Interreg Aurora: Småprosjekter, løpende søknad\r
+DTSTART;TZID=Europe/Oslo:20251120T090000\r
+DTEND;TZID=Europe/Oslo:20251120T120000\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:two-rounds@interreg.no\r
+SUMMARY:Interreg Öresund-Kattegat-Skagerrak: Ansökningsomgång\r
+DTSTART;TZID=Europe/Oslo:20251201T090000\r
+DURATION:PT6H\r
+RDATE;TZID=Europe/Oslo:20260301T090000\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:finished@interreg.no\r
+SUMMARY:Interreg Aurora: Forprosjekter 2025\r
+DTSTART;VALUE=DATE:20250601\r
+DURATION:P1D\r
+RRULE:FREQ=MONTHLY;COUNT=3\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:one-day@interreg.no\r
+SUMMARY:Interreg Aurora: Informasjonsmøte\r
+DTSTART;VALUE=DATE:20251201\r
+DURATION:P2D\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+def _served_calendar(server: LocalServer, text: str) -> dict[str, object]:
+    server.route("GET", "/cal.ics", lambda r: Reply(200, text.encode(), {"Content-Type": "text/calendar"}))
+    with httpx.Client() as client:
+        result = IcalAdapter("interreg_no", IcalSource(type="ical", url=server.url("/cal.ics"))).fetch(client,
+                                                                                                      NOW)
+    assert result.complete and result.warning is None
+    return {r.external_id: r for r in result.records}
+
+
+def test_a_monthly_cut_off_is_one_open_call_with_its_next_deadlines(server: LocalServer) -> None:
+    monthly = _served_calendar(server, RECURRING)["monthly-cutoff@interreg.no"]
+    assert monthly.status == "open"  # type: ignore[attr-defined]
+    assert monthly.opening_date == datetime(2025, 1, 15, 8, 0, tzinfo=UTC)  # type: ignore[attr-defined]
+    deadlines = [d.at for d in monthly.deadlines]  # type: ignore[attr-defined]
+    assert len(deadlines) == 12
+    # the November cut-off was moved to the 20th by its RECURRENCE-ID override
+    assert deadlines[:3] == [datetime(2025, 11, 20, 11, 0, tzinfo=UTC),
+                             datetime(2025, 12, 15, 11, 0, tzinfo=UTC),
+                             datetime(2026, 1, 15, 11, 0, tzinfo=UTC)]
+    assert datetime(2025, 11, 15, 11, 0, tzinfo=UTC) not in deadlines
+    assert monthly.extra["recurring"] is True  # type: ignore[attr-defined]
+
+
+def test_rdate_duration_and_a_finished_series(server: LocalServer) -> None:
+    records = _served_calendar(server, RECURRING)
+    rounds = records["two-rounds@interreg.no"]
+    assert rounds.status == "forthcoming"  # type: ignore[attr-defined]
+    assert [d.at for d in rounds.deadlines] == [  # type: ignore[attr-defined]
+        datetime(2025, 12, 1, 14, 0, tzinfo=UTC), datetime(2026, 3, 1, 14, 0, tzinfo=UTC)]  # DTSTART + 6 h
+    finished = records["finished@interreg.no"]
+    assert finished.status == "closed"  # type: ignore[attr-defined]
+    assert [(d.at, d.time_assumed) for d in finished.deadlines] == [  # type: ignore[attr-defined]
+        (datetime(2025, 8, 1, 15, 0, tzinfo=UTC), True)]  # the third occurrence, an all-day event
+    one_day = records["one-day@interreg.no"]  # DURATION instead of DTEND: the last of its two days
+    assert [(d.at, d.time_assumed) for d in one_day.deadlines] == [  # type: ignore[attr-defined]
+        (datetime(2025, 12, 2, 16, 0, tzinfo=UTC), True)]

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from pipeline.core.errors import FetchError
+from watcher.encoding import decode_text
 
 log = logging.getLogger(__name__)
 
@@ -169,10 +170,10 @@ def _tries(client: httpx.Client) -> str:
 
 def fetch_text(client: httpx.Client, url: str, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES,
                timeout: float | None = None) -> str:
-    """GET ``url`` and decode it (charset from the headers, else UTF-8); FetchError on any failure.
+    """GET ``url`` and decode it (:func:`watcher.encoding.decode_text`: the HTTP charset, else the
+    document's declared encoding, else detection; NFC); FetchError on any failure.
 
     ``timeout`` (the source's ``timeout_seconds``) overrides the client's for this request."""
     extra: dict[str, Any] = {"timeout": timeout} if timeout else {}
     body, headers = _request(client, "GET", url, source=source, max_bytes=max_bytes, **extra)
-    content_type = {"content-type": headers["content-type"]} if "content-type" in headers else {}
-    return httpx.Response(200, content=body, headers=content_type).text if body else ""
+    return decode_text(body, headers.get("content-type"))

@@ -5,10 +5,12 @@
   unreachable host, naming the URL.
 * :class:`SediaSearchRecording` answers the SEDIA search API from a recording folder laid out like
   ``samples/eu_ft/search_<date>/`` (``page_001.json`` … and ``facets.json``). It behaves like the
-  API for what fundradar sends: it reads the multipart ``query`` part, keeps the recorded results that
-  match its ``terms`` filters (type, status, frameworkProgramme), and serves page ``pageNumber`` of
-  ``pageSize`` results with ``totalResults`` set to the number that matched. The local test server
-  uses the same class, so tests and ``fundradar sync --replay`` exercise the same query code.
+  API for what fundradar sends: it reads the multipart ``query`` part and serves the recorded page
+  files as they are for the recorded query, or the recorded results that match a narrower query's
+  ``terms`` filters (type, status, frameworkProgramme). The local test server uses the same class, so
+  tests and ``fundradar sync --replay`` exercise the same query code.
+* A handler raises :class:`RecordingError` (one line naming the file or folder) for a request the
+  recording lacks or a recorded file it cannot read; it is a source failure like an HTTP error.
 * :func:`file_replay` answers one URL with a recorded file (a feed, a calendar), for the sources that
   fetch a single document.
 """
@@ -27,8 +29,38 @@ from urllib.parse import unquote
 
 import httpx
 
+from pipeline.core.errors import FetchError, RuntimeFailure
+
 ReplayHandler = Callable[[httpx.Request], httpx.Response | None]
 _SEARCH_DIR = re.compile(r"^search_(\d{4}-\d{2}-\d{2})$")
+
+
+class RecordingError(FetchError):
+    """A replay cannot answer: the recording lacks the response, or a recorded file cannot be read.
+
+    Replay handlers do not know which source asks, so the message has no source prefix; the runner
+    records it as the asking source's failure, and an adapter that tolerates one failing page
+    (a euro-access call page) tolerates a page missing from the recording the same way.
+    """
+
+    def __init__(self, message: str) -> None:
+        self.source = ""
+        RuntimeFailure.__init__(self, message)
+
+
+def _read_json(path: Path, body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        detail = " ".join(str(exc).split())[:100] or type(exc).__name__
+        raise RecordingError(f"{path} is not valid JSON ({detail}); record it again or replay another "
+                             "folder") from None
+
+
+def _listed(result: Any, field: str) -> list[Any]:
+    meta = result.get("metadata") if isinstance(result, dict) else None
+    value = meta.get(field) if isinstance(meta, dict) else None
+    return [str(v) for v in value] if isinstance(value, list) else [] if value is None else [str(value)]
 
 
 class ReplayTransport(httpx.BaseTransport):
@@ -93,22 +125,66 @@ def recording_date(folder: Path) -> date | None:
 
 
 class SediaSearchRecording:
-    """A recorded SEDIA search result set, answered page by page like the live API."""
+    """A recorded SEDIA search result set, answered page by page like the live API.
+
+    A recorded page is a response: a request the recording was made with (its query selects every
+    recorded result, at the recorded page size) is answered with that page's file, bytes as they are,
+    so a recording that declares more results than it holds makes the run stop where the live API
+    would. A narrower query is answered from the recorded results that match it, filtered once per
+    query; its ``totalResults`` counts the matches plus every declared result the recording lacks
+    (any of them might match), so a lacking recording never reads as complete. A page the recording
+    lacks raises :class:`RecordingError` "not in the recording <folder>"; an unreadable page file
+    raises it naming the file, when the first request reads the recording.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        pages = sorted(folder.glob("page_*.json"))
-        if not pages:
+        self.paths = sorted(folder.glob("page_*.json"))
+        if not self.paths:
             raise FileNotFoundError(f"no page_*.json in {folder}")
-        self.results: list[dict[str, Any]] = []
-        self.envelope: dict[str, Any] = {}
-        for path in pages:
-            data = json.loads(path.read_bytes())
-            if not self.envelope:
-                self.envelope = {k: v for k, v in data.items() if k != "results"}
-            self.results.extend(data.get("results") or [])
-        facets_path = folder / "facets.json"
-        self.facets: dict[str, Any] = json.loads(facets_path.read_bytes()) if facets_path.is_file() else {}
+        self._bodies: list[bytes] = []
+        self._results: list[dict[str, Any]] = []
+        self._envelope: dict[str, Any] = {}
+        self._declared = self._page_size = 0
+        self._matches: dict[str, list[dict[str, Any]]] = {}
+        self._facets: dict[str, Any] | None = None
+
+    def _load(self) -> None:
+        """Read every page once; RecordingError naming the first file that is not a search page."""
+        if self._bodies:
+            return
+        bodies, results = [], []
+        for path in self.paths:
+            body = path.read_bytes()
+            data = _read_json(path, body)
+            if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+                raise RecordingError(f"{path} has no 'results' list; it is not a recorded search page, "
+                                     "record it again or replay another folder")
+            if path == self.paths[0]:
+                total, size = data.get("totalResults"), data.get("pageSize")
+                if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+                    raise RecordingError(f"{path} has no valid 'totalResults'; it is not a recorded search "
+                                         "page, record it again or replay another folder")
+                self._envelope = {k: v for k, v in data.items() if k != "results"}
+                self._declared = total
+                self._page_size = size if isinstance(size, int) and size > 0 else len(data["results"])
+            bodies.append(body)
+            results.extend(data["results"])
+        self._results, self._bodies = results, bodies
+
+    @property
+    def results(self) -> list[dict[str, Any]]:
+        """Every recorded result, in page order."""
+        self._load()
+        return self._results
+
+    @property
+    def facets(self) -> dict[str, Any]:
+        if self._facets is None:
+            path = self.folder / "facets.json"
+            data = _read_json(path, path.read_bytes()) if path.is_file() else {}
+            self._facets = data if isinstance(data, dict) else {}
+        return self._facets
 
     def programme_names(self) -> dict[str, str]:
         """frameworkProgramme id → label from ``facets.json`` (URL-decoded, white space normalised)."""
@@ -120,15 +196,34 @@ class SediaSearchRecording:
         return names
 
     def matching(self, query: Any) -> list[dict[str, Any]]:
-        filters = _filters(query)
-        return [r for r in self.results
-                if all(values & set(r.get("metadata", {}).get(field) or []) for field, values in filters)]
+        """The recorded results that ``query``'s filters keep (computed once per query)."""
+        key = json.dumps(query, sort_keys=True, default=str)
+        if key not in self._matches:
+            filters = _filters(query)
+            self._matches[key] = [r for r in self.results if all(
+                values & set(_listed(r, field)) for field, values in filters)]
+        return self._matches[key]
 
     def page(self, query: Any, page_number: int, page_size: int) -> dict[str, Any]:
+        """Page ``page_number`` of ``query``'s matches; RecordingError when the recording lacks it."""
         matched = self.matching(query)
+        unrecorded = max(0, self._declared - len(self.results))
         start = (page_number - 1) * page_size
-        return {**self.envelope, "totalResults": len(matched), "pageNumber": page_number,
+        if len(matched) <= start < len(matched) + unrecorded:
+            raise RecordingError(f"page {page_number} of the search is not in the recording {self.folder} "
+                                 f"(it declares {self._declared} results and holds {len(self.results)})")
+        return {**self._envelope, "totalResults": len(matched) + unrecorded, "pageNumber": page_number,
                 "pageSize": page_size, "results": matched[start:start + page_size]}
+
+    def response(self, query: Any, page_number: int, page_size: int) -> bytes:
+        """The body answering one search request: the recorded page file when the request is the
+        recorded one, else :meth:`page` as compact JSON."""
+        matched = self.matching(query)
+        if (len(matched) == len(self.results) and page_size == self._page_size
+                and 1 <= page_number <= len(self._bodies)):
+            return self._bodies[page_number - 1]
+        return json.dumps(self.page(query, page_number, page_size), ensure_ascii=False,
+                          separators=(",", ":")).encode("utf-8")
 
     def answer(self, content_type: str, body: bytes, params: dict[str, str]) -> tuple[int, bytes]:
         """(status, JSON body) for one search request: its query string params and multipart body."""
@@ -137,10 +232,11 @@ class SediaSearchRecording:
             query = json.loads(fields["query"]) if "query" in fields else {}
             page_number = int(params.get("pageNumber", "1"))
             page_size = int(params.get("pageSize", "50"))
+            if page_number < 1 or page_size < 1:
+                raise ValueError(f"pageNumber {page_number} and pageSize {page_size} must be positive")
         except (ValueError, KeyError) as exc:
             return 400, json.dumps({"error": f"bad search request: {exc}"}).encode()
-        data = self.page(query, page_number, page_size)
-        return 200, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
+        return 200, self.response(query, page_number, page_size)
 
     def handler(self, search_url: str) -> ReplayHandler:
         """A replay handler answering POSTs to ``search_url`` (any query string)."""

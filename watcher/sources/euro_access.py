@@ -9,6 +9,7 @@ partial data. Parsing is in :mod:`watcher.euro_access_parse`.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -20,11 +21,13 @@ from pipeline.core.errors import SourceError
 from watcher.euro_access_parse import CallDetail, ListingRow, call_id_of, parse_detail, parse_listing
 from watcher.http import fetch_text
 from watcher.records import CallRecord, Deadline
+from watcher.replay import RecordingError
 from watcher.sources import BuildContext, FetchResult, register
 
 
 def _norm(name: str) -> str:
-    return " ".join(name.casefold().split())
+    """A programme name for comparison: NFC, case-folded, white space collapsed."""
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
 
 
 def record_for(row: ListingRow, detail: CallDetail | None, now: datetime) -> CallRecord:
@@ -121,7 +124,9 @@ class EuroAccessAdapter:
 def replay_handler(recording_dir: Path, listing_url: str = "https://www.euro-access.eu/en/calls",
                    ) -> Callable[[httpx.Request], httpx.Response | None] | None:
     """Serve euro-access.eu from recordings: ``calls_list_*.html`` for the listing and
-    ``call_detail_<id>_*.html`` for call pages; an unrecorded call page answers 404.
+    ``call_detail_<id>_*.html`` for call pages; an unrecorded call page is a page failure
+    (:class:`~watcher.replay.RecordingError` "not in the recording <folder>"), which the adapter
+    tolerates like a call page that fails live.
 
     ``recording_dir`` is the folder with the recordings or a samples root with ``euro_access/``.
     """
@@ -145,7 +150,7 @@ def replay_handler(recording_dir: Path, listing_url: str = "https://www.euro-acc
         call_id = call_id_of(str(request.url))
         if call_id in details:
             return httpx.Response(200, content=details[call_id].read_bytes(), headers=html_headers)
-        return httpx.Response(404, content=b"not recorded", headers={"content-type": "text/plain"})
+        raise RecordingError(f"{request.url} is not in the recording {folder}")
 
     return handle
 

@@ -2,12 +2,14 @@
 
 Items whose title or summary contain one of the config's ``call_phrases`` become calls with status
 "announced" and the dates found in their text (:mod:`watcher.dates`). A feed with errors ("bozo") is
-read as far as feedparser got and the problem is reported as the run's warning.
+read as far as feedparser got (when feedparser itself fails on it, after lxml's recovering parser
+has dropped the malformed markup) and the problem is reported as the run's warning.
 """
 
 from __future__ import annotations
 
 import html
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +20,7 @@ import httpx
 from pipeline.core.clock import UTC
 from pipeline.core.errors import ParseError
 from watcher.dates import call_dates
+from watcher.encoding import decode_text
 from watcher.http import fetch_text
 from watcher.records import CallRecord, Deadline
 from watcher.replay import file_replay
@@ -44,20 +47,50 @@ def is_call_announcement(text: str, phrases: list[str]) -> bool:
     return any(phrase.lower() in lowered for phrase in phrases)
 
 
+def _recovered(feedparser: Any, data: bytes) -> tuple[Any, str | None]:
+    """The feed feedparser reads once lxml's recovering XML parser has dropped what is malformed
+    (a stray end tag), and that parser's first complaint; (None, None) when nothing is left."""
+    from lxml import etree
+
+    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.LxmlError:
+        return None, None
+    if root is None:
+        return None, None
+    complaint = " ".join(str(parser.error_log[0].message).split())[:120] if len(parser.error_log) else None
+    parsed = feedparser.parse(etree.tostring(root, encoding="utf-8", xml_declaration=True),
+                              response_headers=UTF8_XML)
+    return (parsed if parsed.entries else None), complaint
+
+
 def parse_feed(content: bytes | str, *, source: str, phrases: list[str], programme: str | None = None,
-               ) -> tuple[list[CallRecord], str | None]:
+               feed: str | None = None) -> tuple[list[CallRecord], str | None]:
     """Records for the call announcements of a feed, and a warning when the feed had errors.
 
-    Raises ParseError when nothing at all could be read.
+    A malformed feed ("bozo") keeps the items the parser recovered; the warning names the feed
+    (``feed``, its URL, else the source) and the parser's message. Raises ParseError when nothing at
+    all could be read.
     """
     import feedparser
 
+    name = feed or source
+    # decoded once by the shared rules (HTTP charset, declaration, detection; NFC), then handed to
+    # feedparser as UTF-8 said by the header, which overrides the document's own declaration
+    text = unicodedata.normalize("NFC", content) if isinstance(content, str) else decode_text(content)
+    data = text.encode("utf-8")
     try:
-        parsed = feedparser.parse(content)
+        parsed = feedparser.parse(data, response_headers=UTF8_XML)
     except Exception as exc:  # feedparser promises "bozo" instead of raising, but its loose parser
         # still raises on some malformed feeds (e.g. a stray </width>, kurtmckee/feedparser#576)
-        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:160]
-        raise ParseError(source, f"the feed is not valid RSS or Atom ({detail}); check the URL") from None
+        problem = " ".join(f"{type(exc).__name__}: {exc}".split())[:160]
+        parsed, repair = _recovered(feedparser, data)
+        if parsed is None:
+            raise ParseError(source, f"the feed is not valid RSS or Atom ({problem}); check the URL") \
+                from None
+        problem += f"; the XML parser found: {repair}" if repair else ""
+        parsed["bozo"], parsed["bozo_exception"] = True, problem
     warning = None
     if not parsed.get("version") and not parsed.entries:
         raise ParseError(source, "the answer is not an RSS or Atom feed; check the URL")
@@ -65,7 +98,8 @@ def parse_feed(content: bytes | str, *, source: str, phrases: list[str], program
         problem = " ".join(str(parsed.get("bozo_exception") or "malformed feed").split())
         if not parsed.entries:
             raise ParseError(source, f"the feed is not valid RSS or Atom ({problem}); check the URL")
-        warning = f"feed has errors, read {len(parsed.entries)} items as far as possible: {problem}"
+        warning = (f"feed {name} has errors, read {len(parsed.entries)} items as far as possible "
+                   f"(the parser said: {problem})")
     records = []
     for entry in parsed.entries:
         title = html.unescape(" ".join(str(entry.get("title") or "").split()))
@@ -96,8 +130,8 @@ class FeedAdapter:
 
     def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
         body = fetch_text(client, self.url, source=self.name, timeout=self.cfg.timeout_seconds)
-        records, warning = parse_feed(body.encode("utf-8"), source=self.name,
-                                      phrases=list(self.cfg.call_phrases), programme=self.cfg.programme)
+        records, warning = parse_feed(body, source=self.name, phrases=list(self.cfg.call_phrases),
+                                      programme=self.cfg.programme, feed=self.url)
         # announcements age out of a feed; a missing item is not a closed call, so never "complete"
         return FetchResult(records=records, complete=False, warning=warning)
 
@@ -110,6 +144,3 @@ class FeedAdapter:
 def build(name: str, cfg: Any, context: BuildContext) -> FeedAdapter:
     return FeedAdapter(name, cfg, context)
 
-
-# The shared GET under the name page_watch imports from here; it lives in watcher.http (fetch_text).
-get_text = fetch_text

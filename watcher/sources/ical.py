@@ -5,11 +5,19 @@ DTEND = deadline (``TZID=Europe/Oslo``), a stable UID (``18098-1710921600-171767
 and SUMMARY "Programme: title". The UID is the call's external id. The config's ``programmes`` keep
 only events whose programme prefix matches (case-insensitive); empty keeps all. Times without a zone
 are in the config's ``timezone``; an all-day event's deadline is its last day at
-:data:`watcher.dates.ASSUMED_TIME` (flagged as assumed).
+:data:`watcher.dates.ASSUMED_TIME` (flagged as assumed). An event's end is DTEND, or DTSTART plus
+DURATION when it gives a duration instead.
+
+A recurring event (RRULE or RDATE; occurrences moved or changed by a RECURRENCE-ID override are
+read as moved, with ``recurring-ical-events``) is one call, a call with repeated cut-offs: its
+opening is the series' DTSTART and its deadlines are the ends of the occurrences that end from
+now until :data:`HORIZON` ahead (at most :data:`MAX_DEADLINES`). It is closed only when no
+occurrence is ahead; its deadline is then the last occurrence's end within :data:`LOOKBACK`.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -21,10 +29,15 @@ import httpx
 from pipeline.core.clock import UTC
 from pipeline.core.errors import ParseError
 from watcher.dates import ASSUMED_TIME
+from watcher.encoding import decode_text
 from watcher.http import fetch_text
 from watcher.records import CallRecord, Deadline
 from watcher.replay import file_replay
 from watcher.sources import BuildContext, FetchResult, register
+
+HORIZON = timedelta(days=366)  # a recurring call's deadlines: its occurrences ending within a year
+LOOKBACK = timedelta(days=366)  # how far back a finished series' last occurrence is looked for
+MAX_DEADLINES = 12
 
 
 def _moment(value: Any, zone: ZoneInfo, *, end: bool) -> tuple[datetime | None, bool]:
@@ -61,6 +74,67 @@ def _time_of(event: Any, name: str, zone: ZoneInfo, *, end: bool) -> tuple[datet
             from None
 
 
+def _end_of(event: Any, zone: ZoneInfo) -> tuple[datetime | None, bool]:
+    """The event's end: DTEND, else DTSTART + DURATION (RFC 5545 gives one or the other)."""
+    duration = event.get("DURATION")
+    if event.get("DTEND") is not None or duration is None:
+        return _time_of(event, "DTEND", zone, end=True)
+    if isinstance(duration, list):
+        raise _BadEvent(f"DURATION appears {len(duration)} times")
+    start = getattr(event.get("DTSTART"), "dt", None)
+    try:
+        length = duration.dt
+    except ValueError:
+        length = None
+    if start is None or not isinstance(length, timedelta):
+        raise _BadEvent(f"DURATION {' '.join(str(duration).split())[:40]!r} is not a length of time "
+                        "after a DTSTART")
+    try:
+        return _moment(start + length, zone, end=True)
+    except OverflowError:
+        raise _BadEvent("DTSTART + DURATION is outside the dates fundradar can store") from None
+
+
+def _occurrences(calendar: Any, uid: str, zone: ZoneInfo, now: datetime) -> list[tuple[datetime, bool]]:
+    """(end, time assumed) of each occurrence of the series ``uid`` from :data:`LOOKBACK` before
+    ``now`` to :data:`HORIZON` after it, overrides (RECURRENCE-ID) applied, in time order."""
+    import recurring_ical_events
+    from icalendar import Calendar
+
+    own = Calendar()
+    for component in [*calendar.walk("VTIMEZONE"), *calendar.walk("VEVENT")]:
+        if component.name == "VTIMEZONE" or str(component.get("UID") or "").strip() == uid:
+            own.add_component(component)
+    try:
+        found = recurring_ical_events.of(own).between((now - LOOKBACK).date(),
+                                                     (now + HORIZON).date() + timedelta(days=1))
+    except Exception as exc:  # a malformed RRULE or RDATE: this event only, the others are kept
+        raise _BadEvent(f"its recurrence cannot be expanded ({' '.join(str(exc).split())[:80]})") from None
+    ends = []
+    for occurrence in found:
+        end, assumed = _end_of(occurrence, zone)
+        if end is not None:
+            ends.append((end, assumed))
+    return sorted(ends)
+
+
+def _schedule(calendar: Any, event: Any, uid: str, zone: ZoneInfo, now: datetime,
+              ) -> tuple[datetime | None, tuple[Deadline, ...], bool]:
+    """(opening, deadlines, recurring) of one event; see the module docstring for recurring ones."""
+    opening, _ = _time_of(event, "DTSTART", zone, end=False)
+    end, assumed = _end_of(event, zone)
+    if event.get("RRULE") is None and event.get("RDATE") is None:
+        return opening, ((Deadline(end, assumed),) if end else ()), False
+    ends = _occurrences(calendar, uid, zone, now)
+    upcoming = [Deadline(at, a) for at, a in ends if now <= at <= now + HORIZON][:MAX_DEADLINES]
+    if upcoming:
+        return opening, tuple(upcoming), True
+    past = [Deadline(at, a) for at, a in ends if at < now]
+    if past:
+        return opening, (past[-1],), True
+    return opening, ((Deadline(end, assumed),) if end else ()), True
+
+
 def _sequence(event: Any) -> int:
     try:
         return int(event.get("SEQUENCE") or 0)
@@ -85,29 +159,35 @@ def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe
     appended to ``skipped`` (when given), so the caller can report the run as incomplete."""
     from icalendar import Calendar
 
+    # a BOM or a declared charset is the decoder's business (watcher.encoding); icalendar reads text
+    text = unicodedata.normalize("NFC", content).removeprefix("\ufeff") if isinstance(content, str) \
+        else decode_text(content)
     try:
-        calendar = Calendar.from_ical(content)
+        calendar = Calendar.from_ical(text)
     except Exception as exc:  # icalendar raises ValueError and friends for malformed input
         first = " ".join(str(exc).split())[:160]
         raise ParseError(source, f"not a valid iCalendar file ({first}); check the URL") from None
     zone = ZoneInfo(timezone)
-    wanted = {p.casefold() for p in programmes or []}
+    wanted = {unicodedata.normalize("NFC", p).casefold() for p in programmes or []}
+    events = calendar.walk("VEVENT")
+    series = {str(e.get("UID") or "").strip() for e in events if e.get("RECURRENCE-ID") is None}
     records = []
-    for event in calendar.walk("VEVENT"):
+    for event in events:
         uid = str(event.get("UID") or "").strip()
+        if event.get("RECURRENCE-ID") is not None and uid in series:
+            continue  # an override of one occurrence: read with its series
         programme, title = split_summary(str(event.get("SUMMARY") or ""))
         if not uid or not title:
             continue
-        if wanted and (programme or "").casefold() not in wanted:
+        if wanted and unicodedata.normalize("NFC", programme or "").casefold() not in wanted:
             continue
         try:
-            opening, _ = _time_of(event, "DTSTART", zone, end=False)
-            deadline, assumed = _time_of(event, "DTEND", zone, end=True)
+            opening, deadlines, recurring = _schedule(calendar, event, uid, zone, now)
         except _BadEvent as exc:
             if skipped is not None:
                 skipped.append(f"event {' '.join(uid.split())[:80]}: {exc}")
             continue
-        if deadline is not None and deadline < now:
+        if deadlines and max(d.at for d in deadlines) < now:
             status = "closed"
         elif opening is not None and opening > now:
             status = "forthcoming"
@@ -116,11 +196,12 @@ def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe
         url = str(event.get("URL") or "") or None
         categories = event.get("CATEGORIES")
         cats = [str(c) for c in getattr(categories, "cats", [])] if categories is not None else []
+        extra: dict[str, Any] = {"categories": cats, "sequence": _sequence(event)}
+        if recurring:
+            extra["recurring"] = True
         records.append(CallRecord(
             external_id=uid, title=title, text=str(event.get("DESCRIPTION") or "").strip(), url=url,
-            status=status, programme=programme, opening_date=opening,
-            deadlines=(Deadline(deadline, assumed),) if deadline else (),
-            extra={"categories": cats, "sequence": _sequence(event)},
+            status=status, programme=programme, opening_date=opening, deadlines=deadlines, extra=extra,
         ))
     return records
 

@@ -26,11 +26,11 @@ import httpx
 
 from pipeline.core.errors import ParseError, SourceError
 from watcher.dates import call_dates
-from watcher.euro_access_parse import clean_url
+from watcher.http import fetch_text
 from watcher.records import CallRecord, Deadline, PageState
 from watcher.sources import BuildContext, FetchResult, register
-from watcher.sources.feed import get_text
 from watcher.store import watched_pages
+from watcher.urls import clean_url
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 20_000
@@ -49,7 +49,11 @@ class PageText:
 
 def main_text(html: str, url: str, *, source: str) -> PageText:
     """The page's main text (trafilatura) and its content hash. ParseError if there is none."""
-    import trafilatura
+    try:
+        import trafilatura
+    except ImportError:  # lxml >= 5.2 ships lxml.html.clean, which trafilatura needs, separately
+        raise SourceError(source, "cannot extract page text: the package lxml_html_clean is not installed; "
+                                  "install it with pip install 'lxml[html_clean]'") from None
 
     text = trafilatura.extract(html, url=url, include_comments=False, include_tables=True,
                                favor_precision=True)
@@ -112,7 +116,7 @@ class PageWatchAdapter:
         for raw_url in self.cfg.pages:
             url = clean_url(raw_url)
             try:
-                html = get_text(client, url, source=self.name, timeout=self.cfg.timeout_seconds)
+                html = fetch_text(client, url, source=self.name, timeout=self.cfg.timeout_seconds)
                 pages.append(main_text(html, url, source=self.name))
             except SourceError as exc:
                 failures.append(str(exc).removeprefix(f"source {self.name!r}: "))

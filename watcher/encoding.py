@@ -1,0 +1,97 @@
+"""Response bytes to text, the same way for every source (pure: bytes and a Content-Type in, str out).
+
+The encoding is the first of these that decodes the bytes without error:
+
+1. the ``charset`` of the HTTP Content-Type, when the server sent one;
+2. a byte order mark (UTF-8, UTF-16, UTF-32);
+3. the document's own declaration in its first 2 KB: ``<?xml … encoding="…"?>`` or an HTML
+   ``<meta charset="…">`` / ``<meta http-equiv="Content-Type" content="…; charset=…">``;
+4. UTF-8, when the bytes are valid UTF-8 (the default of XML and iCalendar, and text in another
+   encoding is almost never valid UTF-8 by accident);
+5. charset-normalizer's detection (the detector httpx itself depends on);
+6. UTF-8 with undecodable bytes replaced (the last resort, so a source never fails on encoding).
+
+An unknown or wrong label falls through to the next rule. ISO-8859-1 and US-ASCII labels are read
+as windows-1252, as browsers do (servers label cp1252 text "latin-1"; the C1 controls latin-1 would
+give are never meant). A leading byte order mark is dropped, and the text is put in Unicode NFC,
+so a decomposed "Öresund" compares, filters and is stored like the composed one.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+
+_BOMS = (  # UTF-32 LE first: its mark starts with UTF-16 LE's
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_HTTP_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
+_XML_DECLARATION = re.compile(r"""^\s*<\?xml[^>]*?\sencoding\s*=\s*["']\s*([\w.:-]+)""", re.IGNORECASE)
+_META_CHARSET = re.compile(r"""<meta\b[^>]*?\bcharset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
+_WINDOWS_1252 = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii", "iso_8859-1",
+                 "cp819", "ibm819"}
+SNIFF_BYTES = 2048
+
+
+def _codec(label: str | None) -> str | None:
+    """The Python codec for a charset label, or None when Python does not know it."""
+    if not label:
+        return None
+    label = label.strip().lower()
+    if label in _WINDOWS_1252:
+        return "cp1252"
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def http_charset(content_type: str | None) -> str | None:
+    match = _HTTP_CHARSET.search(content_type or "")
+    return match.group(1) if match else None
+
+
+def declared_charset(body: bytes) -> str | None:
+    """The encoding a document declares for itself: BOM, XML declaration, then HTML meta."""
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            return codec
+    head = body[:SNIFF_BYTES].decode("ascii", "ignore")
+    match = _XML_DECLARATION.search(head) or _META_CHARSET.search(head)
+    return match.group(1) if match else None
+
+
+def _decode(body: bytes, codec: str | None) -> str | None:
+    if codec is None:
+        return None
+    try:
+        return body.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        if codec == "cp1252":  # bytes cp1252 leaves undefined (0x81, 0x8D, …): real latin-1
+            return body.decode("latin-1")
+        return None
+
+
+def _detected(body: bytes) -> str | None:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body).best()
+    return str(best) if best is not None else None
+
+
+def decode_text(body: bytes, content_type: str | None = None) -> str:
+    """``body`` as NFC text, decoded by the rules of the module docstring."""
+    if not body:
+        return ""
+    text = _decode(body, _codec(http_charset(content_type)))
+    if text is None:
+        text = _decode(body, _codec(declared_charset(body)))
+    if text is None:
+        text = _decode(body, "utf-8")
+    if text is None:
+        text = _detected(body)
+    if text is None:
+        text = body.decode("utf-8", "replace")
+    return unicodedata.normalize("NFC", text.removeprefix("\ufeff"))
