@@ -26,6 +26,8 @@ from watcher.records import CallRecord, Deadline
 from watcher.replay import file_replay
 from watcher.sources import BuildContext, FetchResult, register
 
+UTF8_XML = {"content-type": "application/xml; charset=utf-8"}  # the text was decoded already
+
 
 def strip_tags(text: str) -> str:
     """Plain text of an HTML snippet (feed summaries are HTML)."""
