@@ -61,7 +61,7 @@ def test_a_page_declared_latin1_in_its_meta_charset(server: LocalServer) -> None
     url = _serve(server, "/innovation-express/", text.encode("cp1252"), "text/html")
     cfg = PageWatchSource(type="page_watch", pages=[url])
     with make_client(retries=0) as client:
-        result = PageWatchAdapter("ie", cfg, BuildContext(None, None)).fetch(client, NOW)
+        result = PageWatchAdapter("ie", cfg, BuildContext()).fetch(client, NOW)
     [record] = result.records
     assert record.text.startswith("The BSR Innovation Express – open in Øresund – is a joint call")
     assert "\ufffd" not in record.text

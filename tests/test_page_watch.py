@@ -103,7 +103,7 @@ def test_the_fetch_writes_nothing_and_finish_run_writes_the_page_states(server: 
     server.route("GET", "/en/funding", lambda r: Reply(200, _page("ufm_funding.html"), HTML))
     cfg = PageWatchSource(type="page_watch", pages=[server.url("/innovation-express/"),
                                                     server.url("/en/funding")])
-    adapter = PageWatchAdapter("ie", cfg, BuildContext(None, None, engine=engine))
+    adapter = PageWatchAdapter("ie", cfg, BuildContext(engine=engine))
     statements: list[str] = []
 
     def writes() -> list[str]:  # a write statement or a write transaction (BEGIN IMMEDIATE on SQLite)
@@ -142,7 +142,7 @@ def test_a_failed_run_leaves_the_page_states_alone(server: LocalServer, engine) 
     server.route("GET", "/innovation-express/", lambda r: Reply(
         status["code"], _page("bsr_stars.html") if status["code"] == 200 else "", HTML))
     cfg = PageWatchSource(type="page_watch", pages=[server.url("/innovation-express/")])
-    adapter = PageWatchAdapter("ie", cfg, BuildContext(None, None, engine=engine))
+    adapter = PageWatchAdapter("ie", cfg, BuildContext(engine=engine))
     with httpx.Client() as client:
         assert run_source(engine, adapter, client, NOW).outcome == "ok"
         before = _page_rows(engine)

@@ -7,8 +7,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from classifiers.funding import FundingRules
-from pipeline.core.config import DEFAULT_FUNDING_RULES, EuFtSource, EuroAccessSource, load_funding_rules
+from pipeline.core.config import EuFtSource, EuroAccessSource
 from tests.localserver import LocalServer, Reply, Request
 from watcher.http import make_client
 from watcher.replay import ReplayTransport, SediaSearchRecording
@@ -36,9 +35,7 @@ def _first_results(samples: Path, count: int) -> list[dict]:
 
 
 def _adapter(url: str = URL) -> EuFtAdapter:
-    funding = FundingRules(load_funding_rules(DEFAULT_FUNDING_RULES))
-    context = BuildContext(strategy=None, funding=funding)
-    return EuFtAdapter("eu_ft", EuFtSource(type="eu_ft", url=url), context)
+    return EuFtAdapter("eu_ft", EuFtSource(type="eu_ft", url=url), BuildContext())
 
 
 def _replay(engine, folder: Path):  # type: ignore[no-untyped-def]
