@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import httpx
@@ -61,14 +60,3 @@ def run_source(engine: Engine, adapter: SourceAdapter, client: httpx.Client, now
         return result
     finally:
         lock.release()
-
-
-def run_sources(engine: Engine, adapters: Iterable[SourceAdapter], client: httpx.Client, now: datetime,
-                on_done: Callable[[RunResult], None] | None = None) -> list[RunResult]:
-    results = []
-    for adapter in adapters:
-        result = run_source(engine, adapter, client, now)
-        results.append(result)
-        if on_done is not None:
-            on_done(result)
-    return results

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,10 +30,10 @@ from pipeline.core.db import session_scope
 from pipeline.core.models import Call, CallChange, FetchRun, Source, WatchedPage
 from watcher.records import CallRecord, PageState
 
-# Fields compared between runs; a difference becomes a CallChange row.
-TRACKED_FIELDS = ("title", "text", "url", "status", "programme", "call_id", "topic_id",
-                  "opening_date", "deadlines", "budget", "expected_grants", "min_contribution",
-                  "max_contribution", "type_of_action", "funding_rate")
+# Every field of a record is copied to its Call row; all but the identity and the unstructured
+# extras are compared between runs, a difference becoming a CallChange row.
+RECORD_FIELDS = tuple(f.name for f in fields(CallRecord) if f.name != "external_id")
+TRACKED_FIELDS = tuple(name for name in RECORD_FIELDS if name != "extra")
 GONE = ("closed", "removed", "withdrawn")
 # last_seen of an unchanged call is refreshed at most this often, so re-syncing unchanged data
 # writes nothing.
@@ -111,24 +111,12 @@ def _as_text(value: Any) -> str | None:
 
 
 def _apply(call: Call, record: CallRecord, now: datetime) -> None:
-    call.title = record.title
-    call.text = record.text
-    call.url = record.url
-    call.status = record.status
-    call.programme = record.programme
-    call.call_id = record.call_id
-    call.topic_id = record.topic_id
-    call.opening_date = record.opening_date
+    for name in RECORD_FIELDS:
+        if name != "deadlines":
+            setattr(call, name, getattr(record, name))
     call.deadlines = [d.to_json() for d in record.deadlines]
     call.deadline = record.deadline
     call.deadline_time_assumed = any(d.time_assumed for d in record.deadlines)
-    call.budget = record.budget
-    call.expected_grants = record.expected_grants
-    call.min_contribution = record.min_contribution
-    call.max_contribution = record.max_contribution
-    call.type_of_action = record.type_of_action
-    call.funding_rate = record.funding_rate
-    call.extra = record.extra
     call.content_hash = record.content_hash()
     call.last_seen = now
     if record.status not in GONE:

@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -51,7 +51,6 @@ class State:
     as_of: datetime | None = None
     _config: Any = None
     _engine: Engine | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def config(self):  # type: ignore[no-untyped-def]
         from pipeline.core.config import load_config

@@ -47,10 +47,6 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def is_frozen() -> bool:
-    return _override is not None or bool(os.environ.get("FUNDRADAR_NOW"))
-
-
 def as_utc(value: datetime | None) -> datetime | None:
     """Aware UTC for any datetime; naive values (as SQLite returns them) are taken as UTC."""
     if value is None:

@@ -401,9 +401,6 @@ class LoadedConfig:
     def names(self) -> list[str]:
         return [s.name for s in self.strategies]
 
-    def path_of(self, name: str) -> Path:
-        return self.strategy_paths[self.names.index(name)]
-
     def select(self, name: str) -> LoadedConfig:
         """The same config with ``name`` as the selected strategy; NotFoundError listing the names."""
         if name not in self.names:
