@@ -335,12 +335,6 @@ def unique_ints(values: list[int]) -> list[int]:
     return list(dict.fromkeys(values))
 
 
-def explain(query: Any, row: Any, names: np.ndarray, top: int = EXPLAIN_TERMS) -> list[tuple[str, float]]:
-    """The terms contributing most to the cosine of ``query`` and one document ``row``."""
-    _, terms = score_rows(query, row, names, top)  # the TF-IDF contributions
-    return terms[0]
-
-
 @dataclass
 class Projection:
     """Rows of a document matrix in LSA space: their word part, its latent vectors and their norms."""
