@@ -46,6 +46,7 @@ from classifiers.evaluate import (  # noqa: E402
 from classifiers.matcher import (  # noqa: E402
     LEXICAL_WEIGHT,
     LSA_DIMENSIONS,
+    UNIT_WEIGHT,
     Query,
     TfidfModel,
     fit_lsa,
@@ -53,6 +54,7 @@ from classifiers.matcher import (  # noqa: E402
     query_features,
     query_vector,
     score_rows,
+    unit_columns,
 )
 
 SHARED = ROOT.parent / "shared"
@@ -64,6 +66,8 @@ DEV_AREAS = 4  # the first four focus areas by name
 Scorer = Callable[[Sequence[str]], np.ndarray]  # keywords -> a score per corpus item
 ADDED = ("quantum", "quantum technologies")
 RESPONSE_AREA = "digital_ai_robotics"
+IN_USE = (f"{UNIT_WEIGHT} unit coverage + {1 - UNIT_WEIGHT} x ({LEXICAL_WEIGHT} TF-IDF + "
+          f"{1 - LEXICAL_WEIGHT} LSA k={LSA_DIMENSIONS})")
 
 
 def snapshot_corpus(path: Path) -> list[CorpusItem]:
@@ -84,13 +88,16 @@ def variants(areas: Sequence[BenchmarkArea], corpus: Sequence[CorpusItem]) -> di
     spaces = {k: TfidfModel(model.vocabulary, model.idf, fit_lsa(model, matrix, k))
               for k in (25, 50, 100, 200)}
 
-    def ours(keywords: Sequence[str], k: int | None = None, weight: float = 1.0) -> np.ndarray:
-        vector = query_vector(model, Query("area", tuple(keywords)))
+    def ours(keywords: Sequence[str], k: int | None = None, weight: float = 1.0,
+             coverage: bool = False) -> np.ndarray:
+        query = Query("area", tuple(keywords))
+        vector = query_vector(model, query)
         space = spaces[k] if k else None
-        return score_rows(vector, matrix, names, 0, model=space, lexical_weight=weight)[0]
+        units = unit_columns(model, query) if coverage else None
+        return score_rows(vector, matrix, names, 0, model=space, lexical_weight=weight, units=units)[0]
 
-    def latent(k: int, weight: float) -> Scorer:
-        return lambda keywords: ours(keywords, k, weight)
+    def latent(k: int, weight: float, coverage: bool = False) -> Scorer:
+        return lambda keywords: ours(keywords, k, weight, coverage)
 
     found: dict[str, Scorer] = {
         "title keywords (the portal's search)": lambda keywords: title_keyword_scores(corpus, keywords),
@@ -101,6 +108,7 @@ def variants(areas: Sequence[BenchmarkArea], corpus: Sequence[CorpusItem]) -> di
         found[f"LSA k={k}"] = latent(k, 0.0)
     for k in (25, 50, 100):
         found[f"{LEXICAL_WEIGHT} TF-IDF + {1 - LEXICAL_WEIGHT} LSA k={k}"] = latent(k, LEXICAL_WEIGHT)
+    found[IN_USE] = latent(LSA_DIMENSIONS, LEXICAL_WEIGHT, True)
     return found
 
 
@@ -143,7 +151,7 @@ def main() -> None:
             if label == "benchmark":
                 results[name]["keyword_response"] = keyword_response(areas, corpus, scorer)
     if args.json:
-        print(json.dumps({"in_use": f"{LEXICAL_WEIGHT} TF-IDF + {1 - LEXICAL_WEIGHT} LSA k={LSA_DIMENSIONS}",
+        print(json.dumps({"in_use": IN_USE,
                           "variants": results}, indent=1))
         return
     sizes = ", ".join(f"{label} {len(corpus)} calls" for label, corpus in corpora.items())

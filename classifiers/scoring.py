@@ -64,6 +64,7 @@ from classifiers.matcher import (
     project,
     query_features,
     score_rows,
+    unit_columns,
 )
 from classifiers.rules import REASONS_VERSION, evaluate_call, priority, recheck_at
 from pipeline.core.bulk import insert_rows, update_by_id
@@ -143,15 +144,17 @@ def _score_rows(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Que
         window = slice(start, start + block)
         part = project(model, rows) if projection is None else _rows_of(projection, window)
         results = []
-        for vector, area_excluded in zip(vectors, excluded, strict=True):
-            scores, _ = score_rows(vector, rows, names, 0, model=model, projection=part)
+        for vector, query, area_excluded in zip(vectors, queries, excluded, strict=True):
+            units = unit_columns(model, query)
+            scores, _ = score_rows(vector, rows, names, 0, model=model, projection=part, units=units)
             rounded = np.round(scores.astype(np.float64), 6)
             kept = [i for i in np.flatnonzero(rounded >= SCORE_FLOOR).tolist()
                     if start + i not in area_excluded]
             terms: dict[int, list[tuple[str, float]]] = {}
             if kept:
                 sub = None if part is None else _rows_of(part, kept)
-                _, found = score_rows(vector, rows[kept], names, EXPLAIN_TERMS, model=model, projection=sub)
+                _, found = score_rows(vector, rows[kept], names, EXPLAIN_TERMS, model=model, projection=sub,
+                                      units=units)
                 terms = dict(zip(kept, found, strict=True))
             results.append((rounded.tolist(), terms))
         for offset, document in enumerate(documents[start:start + block]):

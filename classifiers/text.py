@@ -98,19 +98,6 @@ def analyse(text: str | None) -> list[str]:
     return with_phrases(words(text))
 
 
-def phrase_key(phrase: str) -> str:
-    """A phrase in normalised form, for whole-phrase containment checks (exclude terms)."""
-    return " ".join(_TOKEN.findall(clean_text(phrase).casefold()))
-
-
-def contains_phrase(normalised_text: str, phrase: str) -> bool:
-    """Whether ``normalised_text`` (from :func:`phrase_key`) contains ``phrase`` as whole words."""
-    key = phrase_key(phrase)
-    if not key:
-        return False
-    return re.search(r"(?<!\w)" + re.escape(key) + r"(?!\w)", normalised_text) is not None
-
-
 def split_terms(query: str) -> list[str]:
     """A query string cut at commas, semicolons and new lines into its terms ("a, b c" → [a, "b c"])."""
     return [part.strip() for part in re.split(r"[,;\n]", query) if part.strip()]

@@ -176,6 +176,12 @@ class Service:
         """Start no new run, wait for running jobs to finish their write, then stop."""
         self.stopping.set()
         if self.scheduler.running:
+            # Pause first and let a wake-up already handing out due jobs finish (it holds the job
+            # stores' lock): shutdown closes the executors before it stops that thread, and a job
+            # submitted in between fails with "cannot schedule new futures after shutdown".
+            self.scheduler.pause()
+            with self.scheduler._jobstores_lock:
+                pass
             self.scheduler.shutdown(wait=True)
         _SERVICES.pop(self.key, None)
 

@@ -12,8 +12,8 @@ import pytest
 from classifiers.evaluate import load_benchmark, load_corpus, metrics, run_benchmark
 from pipeline.core.errors import ValidationError
 
-# Reached now (see the README): matcher MAP 0.796, P@10 0.912; feedback with the top 10 marked lifts
-# the remaining ranking's MAP from 0.728 to 0.756.
+# Reached now (see the README): matcher MAP 0.791, P@10 0.900; feedback with the top 10 marked lifts
+# the remaining ranking's MAP from 0.728 to 0.746.
 
 
 def test_metrics_by_hand() -> None:
@@ -38,7 +38,7 @@ def test_benchmark_figures(report: Any) -> None:
     # the baselines as the customer measured them (title keywords MAP 0.31, plain TF-IDF MAP 0.67)
     assert title["ap"] == pytest.approx(0.31, abs=0.01)
     assert plain["ap"] == pytest.approx(0.67, abs=0.01)
-    # the targets: MAP >= 0.75 and mean P@10 >= 0.90 (measured 0.796 / 0.912)
+    # the targets: MAP >= 0.75 and mean P@10 >= 0.90 (measured 0.791 / 0.900)
     assert matcher["ap"] >= 0.75
     assert matcher["p10"] >= 0.90
     assert matcher["ap"] > plain["ap"] and matcher["ndcg20"] > plain["ndcg20"]

@@ -10,6 +10,7 @@ import pytest
 from classifiers.matcher import (
     Query,
     TfidfModel,
+    excluded_rows,
     focus_area_query,
     match_query,
     prepare,
@@ -67,6 +68,17 @@ def test_exclude_needs_whole_words() -> None:
     documents = [prepare(9, "Fissionable materials", "fissionable"), prepare(1, *DOCS[0][1:])]
     matches = rank(Query("q", ("offshore wind", "fissionable"), exclude=("fission",)), documents)
     assert matches[0].excluded_by is None
+
+
+def test_exclude_matches_plurals_either_way() -> None:
+    """An exclude term and the call's text are normalised alike (plural endings stripped), so the
+    singular or the plural in the config catches both forms in a call."""
+    smr = prepare(7, "Safety of SMRs and innovative nuclear reactors", "Small Modular Reactors (SMRs) are")
+    other = prepare(8, "Offshore wind farms", "reactor-free offshore wind")
+    found = excluded_rows([smr, other], ["small modular reactor", "nuclear reactors", "SMR"])
+    assert found == {0: "small modular reactor"}
+    assert excluded_rows([smr, other], ["nuclear reactor"]) == {0: "nuclear reactor"}
+    assert excluded_rows([smr, other], ["fission"]) == {}
 
 
 def test_danish_keywords_are_mapped_through_synonyms() -> None:
@@ -197,3 +209,39 @@ def test_excluded_rows_first_phrase_wins_and_whole_words_only() -> None:
     documents = [prepare(*d) for d in DOCS] + [prepare(6, "Fissionable materials", "fissionable")]
     found = excluded_rows(documents, ["fission", "offshore platforms", "nuclear fusion", "offshore"])
     assert found == {0: "offshore", 2: "offshore platforms", 4: "nuclear fusion"}
+
+
+def test_unit_coverage_counts_whole_terms_and_several_units() -> None:
+    """The coverage leg: a phrase counts only where all of it occurs, one unit matched many times
+    ranks below several units matched, and the contributions sum to the coverage exactly."""
+    from classifiers.matcher import TfidfModel, unit_columns, unit_coverage
+
+    documents = [prepare(1, "AI in schools", "AI AI AI for pupils and AI teachers"),
+                 prepare(2, "AI for robotics", "robotics with AI in factories"),
+                 prepare(3, "Energy efficiency", "energy for heating, storage of grain"),
+                 prepare(4, "Energy storage", "battery energy storage systems")]
+    query = Query("q", ("AI", "robotics", "energy storage"))
+    model, matrix = TfidfModel.fit(documents, keep=query_features(query))
+    units = unit_columns(model, query)
+    assert [len(u) for u in units] == [1, 1, 1] and len(units[2][0]) == 1  # the phrase's one pair
+    coverage, part = unit_coverage(matrix, units, len(model.vocabulary), True)
+    assert coverage[1] > coverage[0]  # two units beat one unit repeated
+    assert coverage[2] == 0 and coverage[3] > 0  # "energy" and "storage" apart are not the phrase
+    assert np.allclose(np.asarray(part.sum(axis=1)).ravel(), coverage, atol=1e-6)
+    assert all(c <= 1 for c in coverage)
+
+
+def test_scores_are_the_sum_of_their_explanation_with_the_unit_leg() -> None:
+    from classifiers.matcher import TfidfModel, expanded_query, score_rows, unit_columns
+
+    documents = [prepare(*d) for d in DOCS]
+    query = Query("q", ("offshore wind", "hydrogen"))
+    model, matrix = TfidfModel.fit(documents, keep=query_features(query))
+    vector = expanded_query(model, query, documents, matrix)
+    names = model.terms()
+    width = len(names)
+    scores, explanations = score_rows(vector, matrix, names, top=width, units=unit_columns(model, query))
+    plain, _ = score_rows(vector, matrix, names, top=0)
+    assert any(s != p for s, p in zip(scores, plain, strict=True))
+    for score, terms in zip(scores.tolist(), explanations, strict=True):
+        assert sum(w for _, w in terms) == pytest.approx(score, abs=1e-3)

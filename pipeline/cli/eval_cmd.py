@@ -5,11 +5,13 @@ scikit-learn is imported only inside the command, never at import time, so other
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
 
 from pipeline.cli.common import Column, print_json, print_rows
+from pipeline.core.errors import ValidationError
 
 METRIC_COLUMNS = [
     Column("ranker", "Ranker"),
@@ -21,24 +23,41 @@ METRIC_COLUMNS = [
 
 
 def eval_cmd(
-    benchmark: str = typer.Option(..., "--benchmark", metavar="FILE",
+    benchmark: str = typer.Option(None, "--benchmark", metavar="FILE",
                                    help="Benchmark YAML, e.g. ../shared/eval/focus_areas.yaml."),
-    corpus: str = typer.Option(..., "--corpus", metavar="FILE",
+    corpus: str = typer.Option(None, "--corpus", metavar="FILE",
                                 help="Corpus JSONL with topicId, title and description."),
+    judged: str = typer.Option(None, "--judged", metavar="FILE",
+                               help="Judged file, e.g. ../shared/eval/judged/greentech_2026-08-22.json."),
     feedback: int = typer.Option(0, "--feedback", min=0, metavar="N",
                                  help="Also simulate marking the top N calls of each focus area."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     as_csv: bool = typer.Option(False, "--csv", help="Print the per-area figures as CSV."),
 ) -> None:
-    """Run the relevance benchmark: the matcher beside two baselines (AP, P@10, nDCG@20 and means).
+    """Run the relevance benchmark: the matcher beside two baselines (AP, P@10, nDCG@20 and means);
+    with --judged also the judged benchmark through `calls list --focus` (nDCG@10, P@10, unjudged@10).
 
     Example: fundradar eval --benchmark ../shared/eval/focus_areas.yaml --corpus calls.jsonl --feedback 10
     """
     from classifiers.evaluate import load_benchmark, load_corpus, run_benchmark
+    from classifiers.judged import report_lines
+    from pipeline.relevance import judged_file_report
 
+    if (benchmark is None) != (corpus is None) or (benchmark is None and judged is None):
+        raise ValidationError("give --benchmark FILE with --corpus FILE, or --judged FILE, or all three")
+    samples = os.environ.get("FUNDRADAR_SAMPLES")
+    judged_report = judged_file_report(Path(judged), feedback=feedback or 10,
+                                       samples=Path(samples) if samples else None) if judged else None
+    if benchmark is None:
+        assert judged_report is not None
+        if as_json:
+            print_json(judged_report.as_dict())
+        else:
+            typer.echo("\n".join(report_lines(judged_report)))
+        return
     report = run_benchmark(load_benchmark(Path(benchmark)), load_corpus(Path(corpus)), feedback=feedback)
     if as_json:
-        print_json(report.as_dict())
+        print_json({**report.as_dict(), **({"judged": judged_report.as_dict()} if judged_report else {})})
         return
     rows = [{"ranker": ranker, "focus_area": area, **{k: round(v, 4) for k, v in figures.items()}}
             for ranker, per_area in report.rankers.items() for area, figures in per_area.items()]
@@ -59,7 +78,7 @@ def eval_cmd(
         for key in ("without", "with"):
             m = report.feedback["means"][key]
             lines.append(f"{key + ' marks':<16}{m['ap']:>7.3f}{m['p10']:>7.3f}{m['ndcg20']:>9.3f}")
-    typer.echo("\n".join(lines))
+    typer.echo("\n".join(lines + (["", *report_lines(judged_report)] if judged_report else [])))
 
 
 def register(app: typer.Typer) -> None:

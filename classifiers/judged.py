@@ -1,0 +1,186 @@
+"""The judged benchmark: graded relevance judgments of one strategy's focus areas over one recording.
+
+A judged file (``../shared/eval/judged/*.json``; its README beside it) holds the focus areas as
+judged, the recording they were judged on, the moment (``as_of``) and ``grades`` = ``{area:
+{reference: grade}}`` with grades 2 (squarely in the area), 1 (partly) and 0 (not, or excluded). A
+reference is the SEDIA result ``reference``, fundradar's ``external_id``.
+
+Measures of a ranking, per area (TREC-style, unjudged calls count as grade 0):
+
+* **nDCG@10**: gains ``2^grade - 1``, discount ``1 / log2(position + 1)``, divided by the DCG of the
+  ideal ordering of every judged call of the area;
+* **P@10 strict** (share of the top 10 graded 2) and **P@10 lenient** (graded 1 or 2);
+* **unjudged@10**: top-10 calls without a judgment, reported beside the figures because they are
+  counted pessimistically.
+
+This module is pure (files, metrics and the baselines' scores); :mod:`pipeline.relevance` runs the
+matcher over a database holding the recording, through the same listing as ``calls list --focus``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.core.config import FocusArea
+from pipeline.core.errors import ValidationError
+
+CUTOFF = 10
+JUDGED_METRICS = ("ndcg10", "p10_strict", "p10_lenient", "unjudged10")
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A judged file as read: focus areas, recording, moment and grades."""
+
+    path: Path
+    focus_areas: dict[str, FocusArea]
+    recording: str  # relative to the samples' parent folder: "samples/eu_ft/search_2026-08-22"
+    as_of: datetime
+    grades: dict[str, dict[str, int]]
+
+
+def load_judged(path: Path) -> Judged:
+    """Read and check a judged file; ValidationError naming the file and what is wrong."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValidationError(f"cannot read judged file {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise ValidationError(f"{path}: not JSON ({exc}); give a judged file such as "
+                              "../shared/eval/judged/greentech_2026-08-22.json") from None
+    try:
+        areas = {str(name): FocusArea.model_validate(spec) for name, spec in data["focus_areas"].items()}
+        grades = {str(area): {str(ref): int(grade) for ref, grade in refs.items()}
+                  for area, refs in data["grades"].items()}
+        as_of = datetime.fromisoformat(str(data["as_of"]))
+        recording = str(data["recording"])
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ValidationError(f"{path}: a judged file needs focus_areas, grades, recording and as_of "
+                              f"({type(exc).__name__}: {exc})") from None
+    unknown = sorted(set(grades) - set(areas))
+    if unknown:
+        raise ValidationError(f"{path}: grades for focus areas not in focus_areas: {', '.join(unknown)}")
+    if as_of.tzinfo is None:
+        raise ValidationError(f"{path}: as_of {data['as_of']!r} needs a time zone (e.g. +00:00)")
+    return Judged(Path(path), areas, recording, as_of, grades)
+
+
+def recording_folder(judged: Judged, samples: Path | None = None) -> Path:
+    """The folder of the judged recording: under ``samples`` (the samples root, e.g. from
+    FUNDRADAR_SAMPLES) when given, else found beside the judged file or one of its parent folders
+    (``shared/eval/judged/x.json`` and ``shared/samples/...``)."""
+    relative = Path(judged.recording)
+    candidates: list[Path] = []
+    if samples is not None:
+        inner = Path(*relative.parts[1:]) if relative.parts and relative.parts[0] == "samples" else relative
+        candidates.append(Path(samples) / inner)
+    candidates += [parent / relative for parent in judged.path.resolve().parents]
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    raise ValidationError(f"{judged.path}: recording {judged.recording} not found; set FUNDRADAR_SAMPLES "
+                          "to the samples folder")
+
+
+# --- metrics -------------------------------------------------------------------------------------
+
+def _dcg(grades: Sequence[int]) -> float:
+    return sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(grades[:CUTOFF]))
+
+
+def judged_metrics(ranked: Sequence[str], grades: Mapping[str, int],
+                   among: set[str] | None = None) -> dict[str, float]:
+    """nDCG@10, P@10 strict and lenient, and unjudged@10 of a ranking of references.
+
+    ``among`` limits the ideal ordering to those references (the remaining calls after marks); by
+    default every judged call of the area counts."""
+    top = list(ranked[:CUTOFF])
+    gains = [grades.get(ref, 0) for ref in top]
+    pool = [g for ref, g in grades.items() if among is None or ref in among]
+    ideal = _dcg(sorted(pool, reverse=True))
+    return {"ndcg10": _dcg(gains) / ideal if ideal else 0.0,
+            "p10_strict": sum(1 for g in gains if g >= 2) / CUTOFF,
+            "p10_lenient": sum(1 for g in gains if g >= 1) / CUTOFF,
+            "unjudged10": float(sum(1 for ref in top if ref not in grades))}
+
+
+def mean_metrics(per_area: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    if not per_area:
+        return {m: 0.0 for m in JUDGED_METRICS}
+    return {m: round(sum(v[m] for v in per_area.values()) / len(per_area), 4) for m in JUDGED_METRICS}
+
+
+# --- baselines -----------------------------------------------------------------------------------
+
+def area_terms(area: FocusArea) -> list[str]:
+    """What a focus area asks for in plain words: its keywords and their translations."""
+    terms = list(area.keywords)
+    for targets in area.synonyms.values():
+        terms += [t for t in targets if t not in terms]
+    return terms
+
+
+def title_keyword_ranking(items: Sequence[tuple[str, str, str]], terms: Sequence[str]) -> list[str]:
+    """References ``(reference, title, text)`` by the number of terms their title contains (what the
+    portal's own search does); calls without a hit are left out; ties keep the given order."""
+    lowered = [t.casefold() for t in terms]
+    hits = [(sum(t in title.casefold() for t in lowered), i) for i, (_, title, _) in enumerate(items)]
+    return [items[i][0] for n, i in sorted(hits, key=lambda h: (-h[0], h[1])) if n > 0]
+
+
+def plain_tfidf_ranking(items: Sequence[tuple[str, str, str]], terms: Sequence[str]) -> list[str]:
+    """scikit-learn's ``TfidfVectorizer`` with its defaults on title + text, the terms joined as the
+    query, by cosine; calls with cosine 0 are left out."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectoriser = TfidfVectorizer()
+    matrix = vectoriser.fit_transform([f"{title} {text}" for _, title, text in items])
+    scores = np.asarray((matrix @ vectoriser.transform([" ".join(terms)]).T).todense()).ravel()
+    order = np.argsort(-scores, kind="stable")
+    return [items[i][0] for i in order.tolist() if scores[i] > 0]
+
+
+@dataclass
+class JudgedReport:
+    """Per ranker and area the judged measures, their means, and the feedback simulation."""
+
+    file: str
+    calls: int  # active calls of the recording at ``as_of``
+    rankers: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)  # ranker→area→metric
+    top: dict[str, list[str]] = field(default_factory=dict)  # the matcher's top 10 per area
+    feedback: dict[str, Any] | None = None
+
+    @property
+    def means(self) -> dict[str, dict[str, float]]:
+        return {ranker: mean_metrics(per_area) for ranker, per_area in self.rankers.items()}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "calls": self.calls, "means": self.means, "per_area": self.rankers,
+                "top": self.top, **({"feedback": self.feedback} if self.feedback is not None else {})}
+
+
+def report_lines(report: JudgedReport) -> list[str]:
+    """The judged report as text: the means of every ranker, the matcher per area, the feedback."""
+    head = f"{'':<26}{'nDCG@10':>9}{'P@10 2':>8}{'P@10 1+':>9}{'unjudged':>10}"
+
+    def line(label: str, m: Mapping[str, float]) -> str:
+        return (f"{label:<26}{m['ndcg10']:>9.3f}{m['p10_strict']:>8.2f}{m['p10_lenient']:>9.2f}"
+                f"{m['unjudged10']:>10.1f}")
+
+    lines = [f"Judged: {report.file}, {report.calls} active calls, {len(report.top)} focus areas", head]
+    lines += [line(ranker, means) for ranker, means in report.means.items()]
+    lines += ["", head.replace(" " * 26, f"{'matcher per area':<26}", 1)]
+    lines += [line(area, figures) for area, figures in report.rankers.get("matcher", {}).items()]
+    if report.feedback:
+        lines += ["", f"Feedback: top {report.feedback['marked_per_area']} of each area marked from the "
+                  "grades; remaining calls ranked", head]
+        lines += [line(f"{key} marks", report.feedback["means"][key]) for key in ("without", "with")]
+    return lines

@@ -1,0 +1,137 @@
+"""The judged benchmark run through fundradar itself (library; ``fundradar eval --judged FILE``).
+
+The database given holds the judged file's recording (synced by the caller at the file's ``as_of``).
+The file's focus areas become the focus areas of the example strategy, which is scored as every
+strategy is (:func:`classifiers.scoring.score_pending`: the stored corpus model, keywords, synonyms,
+description, exclude, marks), and each area's ranking is read with :func:`pipeline.calls.list_calls`,
+the listing behind ``calls list --focus`` — so the figures are those of what a fundraiser sees.
+
+The two baselines of the label benchmark rank the same calls (active at ``as_of``) from their stored
+title and text, with each area's keywords and their translations as the query.
+
+**Feedback.** A fundraiser marks the matcher's top ``feedback`` calls of each area from the judged
+grades: grade 2 relevant, grade 0 irrelevant, an unjudged call irrelevant (it counts as 0 in the
+measures too), grade 1 left unmarked (partly relevant is neither). The strategy is rescored with the
+marks and the remaining calls (the marked ones left out, also from the ideal ordering) are measured
+without and with the marks.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from classifiers.feedback import record_mark
+from classifiers.judged import (
+    CUTOFF,
+    Judged,
+    JudgedReport,
+    area_terms,
+    judged_metrics,
+    mean_metrics,
+    plain_tfidf_ranking,
+    title_keyword_ranking,
+)
+from classifiers.scoring import score_pending
+from pipeline.calls import CallFilter, list_calls
+from pipeline.core.clock import as_utc
+from pipeline.core.config import DEFAULT_STRATEGY, LoadedConfig, load_funding_rules, load_strategy
+from pipeline.core.db import session_scope
+from pipeline.core.models import Call
+
+
+def judged_config(judged: Judged) -> LoadedConfig:
+    """The example strategy with the judged file's focus areas (nothing else of it affects a ranking)."""
+    strategy = load_strategy(DEFAULT_STRATEGY)
+    strategy = strategy.model_copy(update={"focus_areas": dict(judged.focus_areas)})
+    return LoadedConfig(strategy, load_funding_rules(), DEFAULT_STRATEGY)
+
+
+def focus_ranking(engine: Engine, strategy: str, area: str, now: datetime, top: int) -> list[dict[str, Any]]:
+    """The first ``top`` rows of ``calls list --focus AREA --top N`` (active calls, best score first)."""
+    with Session(engine) as session:
+        return list_calls(session, CallFilter(focus_area=area, strategy=strategy, limit=top), now)
+
+
+def run_judged(engine: Engine, judged: Judged, *, feedback: int = CUTOFF) -> JudgedReport:
+    """The matcher and both baselines on the judged file; with ``feedback`` > 0 the marks simulation."""
+    now = as_utc(judged.as_of)
+    config = judged_config(judged)
+    name = config.strategy.name
+    score_pending(engine, config, now)
+    with Session(engine) as session:
+        active = {row["id"] for row in list_calls(session, CallFilter(), now)}
+        items = [(ref, title or "", text or "") for cid, ref, title, text in session.exec(
+            select(Call.id, Call.external_id, Call.title, Call.text).order_by(Call.id)) if cid in active]
+    report = JudgedReport(str(judged.path), len(items))
+    areas = [a for a in judged.focus_areas if a in judged.grades]
+    first: dict[str, list[dict[str, Any]]] = {}
+    for area in areas:
+        grades = judged.grades[area]
+        first[area] = focus_ranking(engine, name, area, now, 2 * max(CUTOFF, feedback))
+        ranked = [row["external_id"] for row in first[area]]
+        report.top[area] = ranked[:CUTOFF]
+        terms = area_terms(judged.focus_areas[area])
+        for ranker, order in (("matcher", ranked), ("title_keywords", title_keyword_ranking(items, terms)),
+                              ("plain_tfidf", plain_tfidf_ranking(items, terms))):
+            report.rankers.setdefault(ranker, {})[area] = judged_metrics(order, grades)
+    if feedback:
+        report.feedback = simulate_feedback(engine, judged, config, first, feedback)
+    return report
+
+
+def simulate_feedback(engine: Engine, judged: Judged, config: LoadedConfig,
+                      first: dict[str, list[dict[str, Any]]], count: int) -> dict[str, Any]:
+    """Mark the top ``count`` of each area from the grades, rescore, measure the remaining calls."""
+    now = as_utc(judged.as_of)
+    name = config.strategy.name
+    marked: dict[str, set[str]] = {}
+    with session_scope(engine) as session:
+        for area, rows in first.items():
+            grades = judged.grades[area]
+            marked[area] = set()
+            for row in rows[:count]:
+                grade = grades.get(row["external_id"], 0)
+                marked[area].add(row["external_id"])
+                if grade != 1:
+                    record_mark(session, row["id"], name, "relevant" if grade >= 2 else "irrelevant", area,
+                                now, "judged")
+    score_pending(engine, config, now)
+    rows: dict[str, dict[str, dict[str, float]]] = {"without": {}, "with": {}}
+    for area, ranking in first.items():
+        grades, done = judged.grades[area], marked[area]
+        rest = {ref for ref in grades if ref not in done}
+        before = [r["external_id"] for r in ranking if r["external_id"] not in done]
+        after = [r["external_id"] for r in focus_ranking(engine, name, area, now, CUTOFF + count)
+                 if r["external_id"] not in done]
+        rows["without"][area] = judged_metrics(before, grades, rest)
+        rows["with"][area] = judged_metrics(after, grades, rest)
+    return {"marked_per_area": count, "means": {k: mean_metrics(v) for k, v in rows.items()},
+            "per_area": rows}
+
+
+def judged_file_report(path: Path, *, feedback: int = CUTOFF, samples: Path | None = None) -> JudgedReport:
+    """The judged file's recording replayed into a scratch SQLite database by the main job's source run
+    (as of the file's ``as_of``), then :func:`run_judged` on it."""
+    from pipeline.core.db import open_database
+    from pipeline.core.errors import RuntimeFailure
+    from pipeline.sync import plan_sources, run_sources
+
+    judged = load_judged(path)
+    folder = recording_folder(judged, samples)
+    config = judged_config(judged)
+    with tempfile.TemporaryDirectory(prefix="fundradar-judged-") as scratch:
+        engine = open_database(f"sqlite:///{Path(scratch) / 'judged.db'}")
+        try:
+            plan = plan_sources(engine, config, only="eu_ft", replay=folder)
+            [result] = run_sources(engine, plan, as_of=judged.as_of)
+            if result.outcome != "ok":
+                raise RuntimeFailure(f"replaying {folder} failed ({result.error}); check the recording")
+            return run_judged(engine, judged, feedback=feedback)
+        finally:
+            engine.dispose()
