@@ -33,8 +33,10 @@ from classifiers.judged import (
     JudgedReport,
     area_terms,
     judged_metrics,
+    load_judged,
     mean_metrics,
     plain_tfidf_ranking,
+    recording_folder,
     title_keyword_ranking,
 )
 from classifiers.scoring import score_pending
