@@ -62,8 +62,11 @@ def _recovered(feedparser: Any, data: bytes) -> tuple[Any, str | None]:
     if root is None:
         return None, None
     complaint = " ".join(str(parser.error_log[0].message).split())[:120] if len(parser.error_log) else None
-    parsed = feedparser.parse(etree.tostring(root, encoding="utf-8", xml_declaration=True),
-                              response_headers=UTF8_XML)
+    try:
+        parsed = feedparser.parse(etree.tostring(root, encoding="utf-8", xml_declaration=True),
+                                  response_headers=UTF8_XML)
+    except Exception:  # what is left still trips feedparser (e.g. a <width> out of place): unreadable
+        return None, complaint
     return (parsed if parsed.entries else None), complaint
 
 
