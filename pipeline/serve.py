@@ -41,6 +41,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -87,6 +88,26 @@ def default_client_factory(timeout: float) -> httpx.Client:
     return make_client(timeout=timeout)
 
 
+class StoppingExecutor(ThreadPoolExecutor):
+    """APScheduler's thread pool, which refuses quietly what is handed to it after shutdown began.
+
+    ``BaseScheduler.shutdown`` marks the scheduler stopped and then waits for the running jobs; its
+    thread can wake meanwhile (it checks for "paused", not "stopped") and hand out a due run, which the
+    closed pool answers with "cannot schedule new futures after shutdown" logged as an error."""
+
+    stopped = False
+
+    def shutdown(self, wait: bool = True) -> None:
+        self.stopped = True
+        super().shutdown(wait)
+
+    def _do_submit_job(self, job: Any, run_times: Any) -> None:
+        if self.stopped:
+            log.info("job %s not started: fundradar serve is stopping", job.id)
+            return
+        super()._do_submit_job(job, run_times)
+
+
 class Service:
     """The scheduler of one ``fundradar serve``: jobs from the config, run with locks."""
 
@@ -106,6 +127,7 @@ class Service:
         self.scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE),
                        "local": MemoryJobStore()},
+            executors={"default": StoppingExecutor()},
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": misfire_grace_time},
             timezone=config.strategy.timezone)
 
@@ -176,12 +198,7 @@ class Service:
         """Start no new run, wait for running jobs to finish their write, then stop."""
         self.stopping.set()
         if self.scheduler.running:
-            # Pause first and let a wake-up already handing out due jobs finish (it holds the job
-            # stores' lock): shutdown closes the executors before it stops that thread, and a job
-            # submitted in between fails with "cannot schedule new futures after shutdown".
-            self.scheduler.pause()
-            with self.scheduler._jobstores_lock:
-                pass
+            self.scheduler.pause()  # no new run is handed out while the running ones finish
             self.scheduler.shutdown(wait=True)
         _SERVICES.pop(self.key, None)
 
