@@ -5,7 +5,8 @@ URL or open port is needed (slack_sdk's builtin :class:`SocketModeClient`).
   strategies sharing an app share the client; each strategy's bot token (``slack.token_env``) answers
   its own clicks. A strategy without an app token has no buttons that work, and the log says so.
 - Every envelope is acknowledged first (Slack wants the ack within 3 seconds, else it redelivers);
-  the work (database, ``chat.update``) happens after the ack.
+  the work (database, ``chat.update``) happens after the ack, on one worker thread, so a slow
+  answer from Slack never delays the next ack.
 - The SDK's own reconnect is off: :class:`SocketRunner` watches the connection and reconnects with
   exponential backoff (1 s doubling to 60 s), logging each loss and each reconnect.
 """
@@ -16,6 +17,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -54,6 +56,9 @@ class SocketRunner:
         self.handled = 0  # envelopes acknowledged and handled
         self._handled = threading.Condition()
         self._thread = threading.Thread(target=self._keep_connected, name="slack-socket", daemon=True)
+        # one worker: clicks are handled one at a time, in the order they were acknowledged, so two
+        # taps of one button cannot both pass the "already stored?" check
+        self._work = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slack-click")
 
     def start(self) -> None:
         self._thread.start()
@@ -62,6 +67,7 @@ class SocketRunner:
         self.stopping.set()
         self._thread.join(timeout=10)
         self.client.close()
+        self._work.shutdown(wait=True)
 
     def _on_request(self, client: SocketModeClient, request: SocketModeRequest) -> None:
         try:
@@ -70,6 +76,9 @@ class SocketRunner:
             log.exception("checking a Slack %s envelope failed", request.type)
             ack = None
         client.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id, payload=ack))
+        self._work.submit(self._handle, request)
+
+    def _handle(self, request: SocketModeRequest) -> None:
         try:
             self.interactions.handle(request.type, request.payload)
         except Exception:  # one bad click must not stop the others
