@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "pipeline.cli.serve_cmd",
     "pipeline.cli.calls_cmd",
     "pipeline.cli.classify_cmd",
+    "pipeline.cli.follow_cmd",  # calls follow|unfollow|mute|unmute (after calls_cmd: joins its group)
     "pipeline.cli.ideas_cmd",
     "pipeline.cli.partners_cmd",
     "pipeline.cli.applications_cmd",

@@ -13,6 +13,7 @@ the shared ones.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -92,8 +93,12 @@ def _reminders(session: Session, channel: str, follows: dict[int, CallFollow], c
     return alerts
 
 
-def _who(follow: CallFollow) -> str:
-    return f"followed by {escape(clean(follow.by))}" if follow.by else "followed"
+def _who(follow: CallFollow, start: str = "followed") -> str:
+    """Who follows: a Slack mention as stored by the Follow button (``<@U123>``), else escaped text."""
+    if not follow.by:
+        return start
+    by = follow.by if re.fullmatch(r"<@[A-Z0-9]+>", follow.by) else escape(clean(follow.by))
+    return f"{start} by {by}"
 
 
 def change_message(channel: str, call: Call, change: CallChange, follow: CallFollow) -> SlackMessage:
@@ -106,7 +111,7 @@ def change_message(channel: str, call: Call, change: CallChange, follow: CallFol
         what = f"The call is now *{escape(change.new)}* (was {escape(change.old) or '?'})"
         short = f"Call {change.new}"
     text = f":warning: *{short}* for a call we follow\n*{link(call.url, title)}*\n{what}\n" \
-           f"{_who(follow).capitalize()} · `fundradar calls unfollow {call.id}`"
+           f"{_who(follow, 'Followed')} · `fundradar calls unfollow {call.id}`"
     return _message(channel, f"{short}: {title}", [section(text)])
 
 
