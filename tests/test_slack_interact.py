@@ -248,3 +248,103 @@ def test_a_failed_connection_is_retried_with_backoff(engine: Any, slack: SocketS
 def test_no_app_token_no_socket(engine: Any, slack: SocketSlack) -> None:
     config = loaded()
     assert start_interactions(engine, lambda: config, environ={"SLACK_BOT_TOKEN": TOKEN}) == []
+
+
+def test_a_relevant_click_reranks_the_next_digest_as_the_cli_mark_does(
+        cli: Any, engine: Any, slack: SocketSlack, tmp_path: Any) -> None:
+    from classifiers.scoring import score_pending
+    from pipeline.core.config import DEFAULT_STRATEGY, load_config
+    from pipeline.core.db import open_database
+    from pipeline.notify.digest import collect_digest
+    from tests.scoring_data import NOW as SCORED
+    from tests.scoring_data import insert_calls
+    from tests.test_scoring import TEXTS
+
+    config = load_config(DEFAULT_STRATEGY)
+    channel = config.strategy.slack.digests[0]
+    by_slack = open_database(f"sqlite:///{tmp_path / 'slack.db'}")
+
+    def order(db: Any) -> list[int]:
+        with Session(db) as session:
+            data = collect_digest(session, config.strategy, channel, SCORED, SCORED - timedelta(days=7))
+        return [t.call_id for t in data.top]
+
+    try:
+        for db in (engine, by_slack):
+            ids = insert_calls(db, TEXTS)
+            score_pending(db, config, SCORED)
+        before = order(engine)
+        shipping = ids[1]
+        assert order(by_slack) == before and before.index(shipping) > 0
+
+        # the CLI's mark in one database ...
+        result = cli("--config", str(DEFAULT_STRATEGY), "--as-of", SCORED.isoformat(), "calls", "mark",
+                     str(shipping), "relevant", "--by", "mette")
+        assert result.exit_code == 0
+        # ... and a click on the digest's Relevant button in the other
+        env = _env(slack)
+        send_digests(by_slack, config, SCORED, channel=channel.channel, environ=env)
+        (posted,) = slack.posted_to(channel.channel)
+        runners = start_interactions(by_slack, lambda: config, environ=env, now=lambda: SCORED)
+        try:
+            slack.socket.wait_connected()
+            slack.socket.wait_ack(slack.socket.send(click(posted, "relevant", shipping)))
+            assert runners[0].wait_handled(1)
+        finally:
+            stop_interactions(runners)
+        assert _marks(by_slack) == _marks(engine) == [(shipping, None, "relevant", "mette")]
+
+        for db in (engine, by_slack):
+            score_pending(db, config, SCORED)
+        after = order(engine)
+        assert after != before and after[0] == shipping
+        assert order(by_slack) == after
+    finally:
+        by_slack.dispose()
+
+
+def test_serve_runs_the_socket_while_it_runs(engine: Any, slack: SocketSlack,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.serve import Service
+
+    for name, value in _env(slack).items():
+        monkeypatch.setenv(name, value)
+    service = Service(engine, loaded(), reload_seconds=None)
+    service.start()
+    try:
+        slack.socket.wait_connected()
+        assert len(service.interactions) == 1
+    finally:
+        service.stop()
+    assert service.interactions == []
+
+
+def test_buttons_keep_block_kit_limits_in_long_digests_and_alerts(engine: Any) -> None:
+    from pipeline.core.models import Call, Score
+    from pipeline.notify.actions import MAX_ACTIONS_ELEMENTS, add_actions, call_actions
+    from pipeline.notify.alerts import new_call_message
+    from pipeline.notify.digest import build_digest, collect_digest
+
+    strategy = loaded().strategy
+    channel = strategy.slack.digests[0].model_copy(update={"top": 45})
+    for n in range(1, 46):
+        add_call(engine, n, title="Long title " * 40, score=0.3 + n / 100)
+    with Session(engine) as session:
+        data = collect_digest(session, strategy, channel, NOW, NOW - timedelta(days=7))
+    messages = build_digest(data)
+    assert len(messages) > 1
+    for message in messages:
+        assert payload_problems(message.blocks) == []  # <= 50 blocks, unique ids, <= 25 per actions
+    actions = [b for m in messages for b in m.blocks if b["type"] == "actions"]
+    ids = [e["action_id"] for b in actions for e in b["elements"]]
+    assert len(ids) == 45 * 5 and len(set(ids)) == len(ids)
+    assert len(call_actions(STRATEGY, 1).elements) <= MAX_ACTIONS_ELEMENTS
+
+    call = Call(id=7, source="eu_ft", external_id="X", title="A call", first_seen=NOW, last_seen=NOW)
+    score = Score(call_id=7, strategy=STRATEGY, focus_area="offshore_energy", score=0.5, computed_at=NOW)
+    alert = add_actions(new_call_message("#eu-fundraising", call, score, "Offshore", NOW), STRATEGY, 7)
+    assert payload_problems(alert.blocks) == [] and alert.blocks[-1]["type"] == "actions"
+    full = type(alert)(alert.channel, alert.text, [{"type": "divider"}] * 50)
+    assert add_actions(full, STRATEGY, 7) is full  # at 50 blocks no room: left as it is
+    problems = payload_problems([call_actions(STRATEGY, 1).to_dict(), call_actions(STRATEGY, 1).to_dict()])
+    assert "action id fr:relevant:1 repeated" in problems
