@@ -112,3 +112,20 @@ def test_a_muted_call_leaves_digests_and_new_call_alerts(cli: Any, engine: Any, 
     with Session(engine) as session:
         data = collect_digest(session, loaded().strategy, channel, later, NOW - timedelta(days=7))
     assert sorted(c.call_id for c in data.top) == [loud, quiet]
+
+
+def test_follows_move_with_a_strategy_rename(engine: Any) -> None:
+    from classifiers.feedback import record_mark
+    from pipeline.core.db import session_scope
+    from pipeline.follow import set_state
+    from pipeline.strategy.rename import rename_strategy
+
+    first, second = add_call(engine, 1), add_call(engine, 2)
+    with session_scope(engine) as session:
+        for call in (first, second):
+            set_state(session, "greentech", call, "follow", NOW, "Mette")
+        set_state(session, STRATEGY, first, "follow", NOW, "Jens")  # the new name follows it already
+        record_mark(session, first, "greentech", "relevant", None, NOW)
+    with session_scope(engine) as session:
+        rename_strategy(session, "greentech", STRATEGY, known=[STRATEGY])
+    assert sorted(_rows(engine)) == [(STRATEGY, first, "follow", "Jens"), (STRATEGY, second, "follow", "Mette")]
