@@ -128,4 +128,5 @@ def test_follows_move_with_a_strategy_rename(engine: Any) -> None:
         record_mark(session, first, "greentech", "relevant", None, NOW)
     with session_scope(engine) as session:
         rename_strategy(session, "greentech", STRATEGY, known=[STRATEGY])
-    assert sorted(_rows(engine)) == [(STRATEGY, first, "follow", "Jens"), (STRATEGY, second, "follow", "Mette")]
+    assert sorted(_rows(engine)) == [(STRATEGY, first, "follow", "Jens"),
+                                     (STRATEGY, second, "follow", "Mette")]
