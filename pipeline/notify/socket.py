@@ -19,18 +19,19 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from slack_sdk import WebClient
-from slack_sdk.socket_mode import SocketModeClient
-from slack_sdk.socket_mode.request import SocketModeRequest
-from slack_sdk.socket_mode.response import SocketModeResponse
 from sqlalchemy.engine import Engine
 
 from pipeline.core import clock
 from pipeline.core.config import LoadedConfig, Strategy
-from pipeline.notify.delivery import api_url
-from pipeline.notify.interact import Interactions
+
+if TYPE_CHECKING:  # imported when a connection is made: `fundradar serve` without an app token skips them
+    from slack_sdk import WebClient
+    from slack_sdk.socket_mode import SocketModeClient
+    from slack_sdk.socket_mode.request import SocketModeRequest
+
+    from pipeline.notify.interact import Interactions
 
 log = logging.getLogger("fundradar.slack")
 
@@ -44,6 +45,9 @@ class SocketRunner:
     def __init__(self, app_token: str, interactions: Interactions, *, base_url: str | None = None,
                  backoff_start: float = BACKOFF_START, backoff_max: float = BACKOFF_MAX,
                  check_every: float = 0.2, ping_interval: float = 5) -> None:
+        from slack_sdk import WebClient
+        from slack_sdk.socket_mode import SocketModeClient
+
         extra = {"base_url": base_url} if base_url else {}
         self.interactions = interactions
         self.backoff_start, self.backoff_max, self.check_every = backoff_start, backoff_max, check_every
@@ -70,6 +74,8 @@ class SocketRunner:
         self._work.shutdown(wait=True)
 
     def _on_request(self, client: SocketModeClient, request: SocketModeRequest) -> None:
+        from slack_sdk.socket_mode.response import SocketModeResponse
+
         try:
             ack = self.interactions.ack_payload(request.type, request.payload)
         except Exception:  # never let a bad payload cost the ack
@@ -129,6 +135,13 @@ def start_interactions(engine: Engine, config: Callable[[], LoadedConfig], *,
         else:
             log.debug("%s is not set: no Slack buttons for strategy %s", strategy.slack.app_token_env,
                       strategy.name)
+    if not tokens:
+        return []
+    from slack_sdk import WebClient
+
+    from pipeline.notify.delivery import api_url
+    from pipeline.notify.interact import Interactions
+
     clients: dict[str, WebClient] = {}
 
     def client_for(strategy: Strategy) -> WebClient | None:
