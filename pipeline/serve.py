@@ -123,6 +123,7 @@ class Service:
         self.key = uuid.uuid4().hex
         self.stopping = threading.Event()
         self.watch = ConfigWatch(config)
+        self.interactions: list[Any] = []  # Slack workbench: Socket Mode runners (pipeline.notify.socket)
         self.declared: dict[str, tuple[Any, ...]] = {}  # job id -> (schedule, time zone, args)
         self.scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE),
@@ -174,6 +175,10 @@ class Service:
             self._start()
         finally:
             setup.release()
+        # Slack workbench: take the buttons' clicks when an app-level token is set (slack.app_token_env)
+        from pipeline.notify.socket import start_interactions
+
+        self.interactions = start_interactions(self.engine, lambda: self.config, now=self.now)
 
     def _start(self) -> None:
         _SERVICES[self.key] = self
@@ -197,6 +202,10 @@ class Service:
     def stop(self) -> None:
         """Start no new run, wait for running jobs to finish their write, then stop."""
         self.stopping.set()
+        from pipeline.notify.socket import stop_interactions  # Slack workbench
+
+        stop_interactions(self.interactions)
+        self.interactions = []
         if self.scheduler.running:
             self.scheduler.pause()  # no new run is handed out while the running ones finish
             self.scheduler.shutdown(wait=True)

@@ -26,7 +26,8 @@ PG_ADMIN_URL = os.environ.get("FUNDRADAR_TEST_PG", "postgresql+psycopg://postgre
 @pytest.fixture(autouse=True)
 def _unfrozen_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Each test starts with the real clock and no fundradar variables from the developer's shell."""
-    for name in ("FUNDRADAR_NOW", "FUNDRADAR_DB", "FUNDRADAR_CONFIG", "SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL"):
+    for name in ("FUNDRADAR_NOW", "FUNDRADAR_DB", "FUNDRADAR_CONFIG", "SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL",
+                 "SLACK_APP_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     clock.set_now(None)
     yield

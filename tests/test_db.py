@@ -70,7 +70,7 @@ def test_postgresql_roundtrip(pg_url: str) -> None:
 def test_db_upgrade_cli(cli, db_url: str) -> None:  # type: ignore[no-untyped-def]
     result = cli("db", "upgrade")
     assert result.exit_code == 0
-    assert result.stdout == f"{db_url}: schema at revision 0003\n"
+    assert result.stdout == f"{db_url}: schema at revision 0004\n"
 
 
 def test_bad_database_url_is_one_line(cli) -> None:  # type: ignore[no-untyped-def]
@@ -139,7 +139,7 @@ def test_upgrade_from_0001_keeps_the_rows(tmp_path) -> None:  # type: ignore[no-
     _database_at_0001_with_a_corpus_model(url)
     engine = open_database(url)  # upgrades to the head
     try:
-        assert current_revision(engine) == head_revision() == "0003"
+        assert current_revision(engine) == head_revision() == "0004"
         with engine.connect() as conn:
             assert conn.execute(sa.text("select version, method from corpus_model")).one() == ("old", "")
         _models_match_the_migrations(engine)

@@ -7,10 +7,12 @@ from datetime import timedelta
 
 import pytest
 
+from pipeline.notify.actions import call_actions
 from pipeline.notify.delivery import Pacer
 from pipeline.notify.jobs import send_alerts
 from tests.slack_data import (
     NOW,
+    STRATEGY,
     TOKEN,
     add_application,
     add_call,
@@ -48,13 +50,14 @@ def test_first_run_marks_existing_calls_as_seen_then_alerts_new_ones_once(engine
     assert posted.raw["text"] == \
         "New call for Offshore wind and energy systems: Hydrogen valleys &lt;!here&gt;"
     assert posted.raw["blocks"] == [
-        {"type": "section", "text": {"type": "mrkdwn", "text":
+        {"type": "section", "block_id": f"fr_call:{new}", "text": {"type": "mrkdwn", "text":
             ":rotating_light: *New call for Offshore wind and energy systems* (score 0.36)\n"
             "*<https://ec.europa.eu/topic/10|Hydrogen valleys &lt;!here&gt;>*\n"
             "Horizon Europe · deadline 2026-11-02 16:00 Brussels time (70 days left) · budget €12.0M\n"
             "Why: offshore wind, hydrogen"}},
         {"type": "context", "elements": [{"type": "mrkdwn",
                                           "text": f"fundradar · `fundradar calls show {new}`"}]},
+        call_actions(STRATEGY, new).to_dict(),  # Relevant · Not for us · Follow · Mute · Start idea
     ]
     assert _run(engine, slack, later + timedelta(hours=2)) == []
     assert len(slack.messages) == 1

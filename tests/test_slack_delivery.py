@@ -251,9 +251,11 @@ def test_long_digest_is_sent_as_two_messages_within_slack_limits(engine, slack) 
     env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
     pacer = Pacer(clock=fake.clock, sleep=fake.sleep)
     outcomes = send_digests(engine, config, NOW, environ=env, pacer=pacer)
-    assert [(o.key, o.status) for o in outcomes] == [("digest:#eu-fundraising:20260824T0600:1/2", "sent"),
-                                                     ("digest:#eu-fundraising:20260824T0600:2/2", "sent")]
-    assert [len(m.raw["blocks"]) for m in slack.messages] == [50, 10]
-    assert fake.sleeps == [1.0]
+    # each of the 45 calls has its section and its buttons (an actions block): three messages
+    assert [(o.key, o.status) for o in outcomes] == [("digest:#eu-fundraising:20260824T0600:1/3", "sent"),
+                                                     ("digest:#eu-fundraising:20260824T0600:2/3", "sent"),
+                                                     ("digest:#eu-fundraising:20260824T0600:3/3", "sent")]
+    assert [len(m.raw["blocks"]) for m in slack.messages] == [50, 50, 6]
+    assert fake.sleeps == [1.0, 1.0]
     assert all(len(b["text"]["text"]) <= 3000 for m in slack.messages for b in m.raw["blocks"]
                if b["type"] == "section")

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
+from pipeline.notify.actions import payload_problems
 from pipeline.notify.blocks import MAX_BLOCKS, MAX_SECTION_CHARS, render_terminal
 from pipeline.notify.digest import ChangeLine, DigestData, build_digest, collect_digest
 from tests.slack_data import NOW, add_application, add_call, add_event, loaded, move_deadline
@@ -13,6 +14,21 @@ from tests.slack_data import NOW, add_application, add_call, add_event, loaded, 
 
 def _channel(name: str = "#eu-fundraising"):  # type: ignore[no-untyped-def]
     return next(d for d in loaded().strategy.slack.digests if d.channel == name)
+
+
+def _buttons(call: int) -> dict:  # type: ignore[type-arg]
+    """The actions block under a top call: Relevant · Not for us · Follow · Mute, overflow Start idea."""
+    value = f"greentech-dk:{call}"
+
+    def button(verb: str, label: str) -> dict:  # type: ignore[type-arg]
+        return {"type": "button", "action_id": f"fr:{verb}:{call}", "value": value,
+                "text": {"type": "plain_text", "text": label}}
+
+    return {"type": "actions", "block_id": f"fr_actions:{value}", "elements": [
+        {**button("relevant", "Relevant"), "style": "primary"}, button("irrelevant", "Not for us"),
+        button("follow", "Follow"), button("mute", "Mute"),
+        {"type": "overflow", "action_id": f"fr:more:{call}", "options": [
+            {"text": {"type": "plain_text", "text": "Start idea"}, "value": f"idea:{value}"}]}]}
 
 
 def test_digest_blocks_exactly(engine) -> None:  # type: ignore[no-untyped-def]
@@ -40,18 +56,20 @@ def test_digest_blocks_exactly(engine) -> None:  # type: ignore[no-untyped-def]
             "17 Aug 2026 – 24 Aug 2026 (Europe/Copenhagen) · 2 matching open calls, 1 new, 1 left out by the "
             "strategy rules · 1 change to calls we follow · deadlines in Brussels time (Europe/Brussels)"}]},
         {"type": "section", "text": {"type": "mrkdwn", "text": "*Top 2 calls*"}},
-        {"type": "section", "text": {"type": "mrkdwn", "text":
+        {"type": "section", "block_id": "fr_call:1", "text": {"type": "mrkdwn", "text":
             f"*{link1}*\nHorizon Europe · HORIZON-CL5-2027-03-D3-01\n"
             "Deadline 2026-09-23 17:00 Brussels time, 30 days left · budget €12.0M · "
             "up to €3.0M per project\nfunding rate 100% · success rate 16% · "
             "score 0.71 (Offshore wind and energy systems)\n"
             "Why: offshore wind, hydrogen"}},
-        {"type": "section", "text": {"type": "mrkdwn", "text":
+        _buttons(1),
+        {"type": "section", "block_id": "fr_call:2", "text": {"type": "mrkdwn", "text":
             "*<https://ec.europa.eu/topic/2|Offshore wind call 2>*  :new:\n"
             "Horizon Europe · HORIZON-CL5-2027-03-D3-02\n"
             "Deadline 2026-08-29 17:00 Brussels time, 5 days left · budget €12.0M · up to €3.0M per project\n"
             "funding rate 100% · success rate 16% · score 0.42 (Green shipping and ports)\n"
             "Why: offshore wind, hydrogen"}},
+        _buttons(2),
         {"type": "divider"},
         {"type": "section", "text": {"type": "mrkdwn", "text": "*Changes to calls we follow*"}},
         {"type": "section", "text": {"type": "mrkdwn", "text":
@@ -85,15 +103,16 @@ def test_long_digest_is_split_at_50_blocks_and_sections_stay_under_3000_chars(en
     with Session(engine) as session:
         data = collect_digest(session, strategy, channel, NOW, NOW - timedelta(days=7))
     messages = build_digest(data)
-    assert len(messages) == 2
+    assert len(messages) == 3  # each of the 45 calls has its section and its buttons
     for message in messages:
         assert len(message.blocks) <= MAX_BLOCKS
+        assert payload_problems(message.blocks) == []
         for block in message.blocks:
             if block["type"] == "section":
                 assert len(block["text"]["text"]) <= MAX_SECTION_CHARS
     assert messages[1].blocks[0] == {"type": "context", "elements": [
-        {"type": "mrkdwn", "text": "Funding digest for GreenTech Cluster Denmark (part 2 of 2)"}]}
-    assert messages[1].text == "Funding digest for GreenTech Cluster Denmark (part 2 of 2)"
+        {"type": "mrkdwn", "text": "Funding digest for GreenTech Cluster Denmark (part 2 of 3)"}]}
+    assert messages[1].text == "Funding digest for GreenTech Cluster Denmark (part 2 of 3)"
     sections = [b["text"]["text"] for m in messages for b in m.blocks if b["type"] == "section"]
     assert sum(1 for s in sections if s.startswith("*<https://ec.europa.eu/topic/")) == 45
     # 45 changes: 40 are listed, then "… and 5 more changes"

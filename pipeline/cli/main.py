@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "pipeline.cli.sync_cmd",
     "pipeline.cli.serve_cmd",
     "pipeline.cli.calls_cmd",
+    "pipeline.cli.follow_cmd",  # calls follow|unfollow|mute|unmute (after calls_cmd: joins its group)
     "pipeline.cli.score_cmd",
     "pipeline.cli.eval_cmd",
     "pipeline.cli.ideas_cmd",

@@ -204,6 +204,11 @@ class Alerts(_Strict):
 class Slack(_Strict):
     token_env: NonEmptyStr = "SLACK_BOT_TOKEN"  # the *name* of the variable holding the bot token
     webhook_env: NonEmptyStr = "SLACK_WEBHOOK_URL"
+    # the *name* of the variable holding the app-level token (xapp-...): when it is set, `fundradar
+    # serve` takes the buttons' clicks over Socket Mode (pipeline.notify.socket); strategies may share
+    # one app or each have their own
+    app_token_env: NonEmptyStr = "SLACK_APP_TOKEN"
+    team_id: str | None = None  # the workspace (T...) whose clicks are accepted; None = any
     base_url: str | None = None  # only for tests and proxies; the Slack Web API by default
     digests: list[DigestChannel] = []
     alerts: Alerts | None = None

@@ -306,3 +306,37 @@ class SlackDelivery(SQLModel, table=True):
     error: str | None = None
     created_at: datetime = _dt()
     sent_at: datetime | None = _dt(default=None)
+
+
+class CallFollow(SQLModel, table=True):
+    """A strategy's own stance on one call, apart from its marks: ``follow`` (deadline reminders and
+    change alerts as for an application's call) or ``mute`` (left out of its digests and new-call
+    alerts). One row per strategy, call and kind; unfollowing or unmuting deletes it."""
+
+    __tablename__ = "call_follow"
+    __table_args__ = (sa.UniqueConstraint("strategy", "call_id", "kind", name="uq_call_follow"),)
+    id: int | None = Field(default=None, primary_key=True)
+    strategy: str = Field(index=True)
+    call_id: int = Field(foreign_key="call.id", index=True)
+    kind: str  # follow | mute
+    by: str | None = None  # who: a Slack user ("<@U123>") or the CLI's --by
+    at: datetime = _dt()
+
+
+class SlackInteraction(SQLModel, table=True):
+    """One accepted click or modal submission from Slack. ``key`` is derived from the payload (the
+    action's message, id and time; the modal's view id), so a redelivered envelope finds its key and
+    changes nothing."""
+
+    __tablename__ = "slack_interaction"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True)
+    strategy: str
+    kind: str  # relevant | irrelevant | follow | unfollow | mute | unmute | idea
+    call_id: int | None = Field(default=None, foreign_key="call.id")
+    idea_id: int | None = Field(default=None, foreign_key="idea.id")  # the idea a modal created
+    user_id: str
+    user_name: str | None = None
+    channel: str
+    message_ts: str | None = None
+    at: datetime = _dt()

@@ -26,6 +26,8 @@ from sqlmodel import Session, select
 from pipeline.core.config import Strategy
 from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
 from pipeline.core.models import Application, Call, CallChange, Idea, Score, Verdict
+from pipeline.follow import muted_calls  # Slack workbench: mute
+from pipeline.notify.actions import add_actions  # Slack workbench: the buttons under each call
 from pipeline.notify.blocks import SlackMessage, context, days_text, fmt_deadline, fmt_money, section
 from pipeline.notify.delivery import Outgoing
 from pipeline.notify.escape import clean, escape, link, truncate
@@ -41,9 +43,12 @@ from pipeline.tenancy import visible
 def collect_alerts(session: Session, strategy: Strategy, channel: str, reminder_days: Sequence[int],
                    now: datetime, since: datetime, *, scope: str | None = None) -> list[Outgoing]:
     """Every alert due now (already-sent ones included; the delivery log skips their keys)."""
+    from pipeline.notify.follow_alerts import followed_call_alerts  # followed calls (imports this module)
+
     return [*new_call_alerts(session, strategy, channel, now, since),
             *change_alerts(session, channel, now, since, scope=scope),
-            *reminders(session, channel, reminder_days, now, scope=scope)]
+            *reminders(session, channel, reminder_days, now, scope=scope),
+            *followed_call_alerts(session, strategy, channel, reminder_days, now, since, scope=scope)]
 
 
 def new_call_alerts(session: Session, strategy: Strategy, channel: str, now: datetime,
@@ -60,6 +65,7 @@ def new_call_alerts(session: Session, strategy: Strategy, channel: str, now: dat
         return []
     rejected = set(session.exec(select(Verdict.call_id).where(
         Verdict.strategy == strategy.name, Verdict.passed == False)))  # noqa: E712
+    rejected |= muted_calls(session, strategy.name)  # Slack workbench: mute hides a call
     calls = session.exec(select(Call).where(Call.id.in_(best), Call.first_seen > since)  # type: ignore[union-attr]
                          .order_by(Call.first_seen, Call.id)).all()
     alerts = []
@@ -68,8 +74,9 @@ def new_call_alerts(session: Session, strategy: Strategy, channel: str, now: dat
             continue
         score = best[call.id][1]  # type: ignore[index]
         area = strategy.focus_areas[score.focus_area]
+        message = new_call_message(channel, call, score, area.label, now)
         alerts.append(Outgoing(f"alert:new:{call.id}", "alert",
-                               new_call_message(channel, call, score, area.label, now)))
+                               add_actions(message, strategy.name, call.id)))  # type: ignore[arg-type]
     return alerts
 
 

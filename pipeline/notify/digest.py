@@ -26,6 +26,8 @@ from pipeline.core.clock import as_utc
 from pipeline.core.config import DigestChannel, Strategy
 from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
 from pipeline.core.models import Application, ApplicationEvent, Call, Idea, Score, Verdict
+from pipeline.follow import followed_calls, muted_calls  # Slack workbench: follow / mute
+from pipeline.notify.actions import with_actions  # Slack workbench: the buttons under each call
 from pipeline.notify.blocks import (
     MAX_FALLBACK_CHARS,
     MAX_SECTION_CHARS,
@@ -101,6 +103,7 @@ class DigestData:
     top: list[TopCall]
     changes: list[ChangeLine]
     applications: list[ApplicationLine]
+    strategy: str = ""  # whose buttons go under each top call (Slack workbench); "" = no buttons
 
 
 # --- reading the rows ----------------------------------------------------------------------------
@@ -117,6 +120,8 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
             best[score.call_id] = score
     calls = {c.id: c for c in session.exec(select(Call).where(Call.id.in_(best)))  # type: ignore[union-attr]
              if effective_status(c, now) in ACTIVE}
+    for cid in muted_calls(session, strategy.name) & set(calls):  # Slack workbench: mute hides a call
+        del calls[cid]
     verdicts = {v.call_id: v for v in session.exec(select(Verdict).where(
         Verdict.strategy == strategy.name, Verdict.call_id.in_(calls)))}  # type: ignore[attr-defined]
     rejected = {cid for cid, v in verdicts.items() if not v.passed}
@@ -150,11 +155,12 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
         query = visible(query.join(Idea, Idea.id == Application.idea_id), scope).order_by(Application.id)
     applications = session.exec(query).all()
     followed = {a.call_id for a in applications} | {t.call_id for t in top}
+    followed |= followed_calls(session, strategy.name)  # Slack workbench: calls followed explicitly
     return DigestData(
         channel=channel.channel, organisation=strategy.organisation, period_start=since, period_end=now,
         timezone=strategy.timezone, matching=len(eligible), new=new_count, filtered_by_rules=len(rejected),
         top=top, changes=collect_changes(session, followed, since, now),
-        applications=collect_applications(session, applications, since, now))
+        applications=collect_applications(session, applications, since, now), strategy=strategy.name)
 
 
 def collect_changes(session: Session, call_ids: set[int], since: datetime, now: datetime) -> list[ChangeLine]:
@@ -253,7 +259,8 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
     ]
     if data.top:
         blocks.append(section("*Top call*" if len(data.top) == 1 else f"*Top {len(data.top)} calls*"))
-        blocks.extend(section(call_section_text(call)) for call in data.top)
+        for call in data.top:  # Slack workbench: each call's section followed by its buttons
+            blocks.extend(with_actions(section(call_section_text(call)), data.strategy, call.call_id))
     else:
         blocks.append(section("_No open call matches the strategy above the channel's minimum score._"))
     if data.changes:

@@ -22,7 +22,16 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from pipeline.core.errors import ValidationError
-from pipeline.core.models import Idea, Mark, Score, ScoringModel, SlackDelivery, Verdict
+from pipeline.core.models import (
+    CallFollow,
+    Idea,
+    Mark,
+    Score,
+    ScoringModel,
+    SlackDelivery,
+    SlackInteraction,
+    Verdict,
+)
 
 
 @dataclass(frozen=True)
@@ -77,7 +86,13 @@ def rename_strategy(session: Session, old: str, new: str, *, known: Sequence[str
     """Move ``old``'s stored data to ``new`` (see the module docstring and :func:`plan_rename`), in the
     caller's transaction."""
     counts = plan_rename(session, old, new, known=known)
-    for model in (Idea, Mark):
+    # follow / mute state and the Slack click log move with the marks (not counted: they follow them);
+    # a call the new name already follows (mutes) keeps the new name's row
+    follows = CallFollow.__table__
+    kept = sa.select(follows.c.call_id, follows.c.kind).where(follows.c.strategy == new)
+    session.execute(sa.delete(follows).where(follows.c.strategy == old,
+                                             sa.tuple_(follows.c.call_id, follows.c.kind).in_(kept)))
+    for model in (Idea, Mark, CallFollow, SlackInteraction):
         table = model.__table__
         session.execute(sa.update(table).where(table.c.strategy == old).values(strategy=new))
     for model in (Score, Verdict, ScoringModel):

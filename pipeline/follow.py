@@ -1,0 +1,71 @@
+"""Following and muting a call, per strategy (library; the CLI is pipeline/cli/follow_cmd.py, Slack's
+buttons pipeline/notify/interact.py).
+
+- **Follow** is a strategy's promise to watch a call: it gets the strategy's deadline reminders
+  (``slack.alerts.reminder_days``) and change alerts (deadline moved, withdrawn, removed) in the alerts
+  channel, as a call an application bids for does. It is its own state: a *relevant* mark is a
+  judgement for the ranking and follows nothing.
+- **Mute** hides the call from that strategy's digests and new-call alerts. Changes to a call that
+  one of its applications bids for are still reported: the application needs them.
+
+Both are idempotent: following a followed call keeps the first row (who and when it was followed).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, delete, select
+
+from pipeline.core.errors import ValidationError
+from pipeline.core.models import CallFollow
+
+KINDS = ("follow", "mute")
+
+
+def _kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise ValidationError(f"unknown call state {kind!r}; use follow or mute")
+    return kind
+
+
+def set_state(session: Session, strategy: str, call_id: int, kind: str, now: datetime,
+              by: str | None = None) -> bool:
+    """Follow or mute ``call_id`` for ``strategy``; False when it already was (nothing changes)."""
+    existing = session.exec(select(CallFollow).where(
+        CallFollow.strategy == strategy, CallFollow.call_id == call_id,
+        CallFollow.kind == _kind(kind))).first()
+    if existing is not None:
+        return False
+    session.add(CallFollow(strategy=strategy, call_id=call_id, kind=kind, by=by, at=now))
+    session.flush()
+    return True
+
+
+def clear_state(session: Session, strategy: str, call_id: int, kind: str) -> bool:
+    """Unfollow or unmute; False when the call was not followed (muted)."""
+    result = session.execute(delete(CallFollow).where(
+        CallFollow.strategy == strategy, CallFollow.call_id == call_id,  # type: ignore[arg-type]
+        CallFollow.kind == _kind(kind)))  # type: ignore[arg-type]
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def calls_in_state(session: Session, strategy: str, kind: str) -> set[int]:
+    """The ids of the calls ``strategy`` follows (``follow``) or has muted (``mute``)."""
+    return set(session.exec(select(CallFollow.call_id).where(
+        CallFollow.strategy == strategy, CallFollow.kind == _kind(kind))))
+
+
+def followed_calls(session: Session, strategy: str) -> set[int]:
+    return calls_in_state(session, strategy, "follow")
+
+
+def muted_calls(session: Session, strategy: str) -> set[int]:
+    return calls_in_state(session, strategy, "mute")
+
+
+def follows(session: Session, strategy: str, kind: str = "follow") -> list[CallFollow]:
+    """The rows of one kind, oldest first (for listings)."""
+    return list(session.exec(select(CallFollow).where(
+        CallFollow.strategy == strategy, CallFollow.kind == _kind(kind))
+        .order_by(CallFollow.at, CallFollow.id)))

@@ -1,0 +1,344 @@
+"""What a click on a digest's or an alert's button does (``block_actions``), and the Start idea modal
+(``views.open``, then ``view_submission``). The transport (Socket Mode) is pipeline.notify.socket: it
+acknowledges each envelope first and then calls :meth:`Interactions.handle`.
+
+Who may act: the strategy named by the button must be one this process serves, the workspace must be
+the strategy's ``slack.team_id`` (when set), the channel one of its channels (``slack.digests``,
+``slack.alerts``), and the message must show that call with that strategy's buttons. Anything else is
+refused with an ephemeral message to the one who clicked, and nothing is stored.
+
+What is stored, in the same tables as the CLI's: *Relevant* / *Not for us* through
+:func:`classifiers.feedback.record_mark` (as ``fundradar calls mark ID relevant|irrelevant``, for every
+focus area; the next scoring run re-ranks with it), *Follow* / *Mute* through pipeline.follow, *Start
+idea* through :func:`pipeline.ideas.create_idea` (as ``fundradar ideas add``), in the strategy that
+owns the channel. Each accepted interaction is logged in ``slack_interaction`` under a key made of
+the payload (the message, the action and its time; the modal's view id): a redelivered envelope finds
+its key and does nothing. A double tap is a second click, so the store itself is idempotent: a mark
+equal to the last one of that call by the same person, a follow of a followed call, store nothing.
+
+After a change the message is updated in place (``chat.update``): the call's line shows e.g.
+"✓ relevant — @mette" (pipeline.notify.actions.redraw); the other blocks stay as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from classifiers.feedback import record_mark
+from pipeline.core import clock
+from pipeline.core.config import Strategy
+from pipeline.core.db import session_scope
+from pipeline.core.errors import FundradarError
+from pipeline.core.models import Call, Mark, Score, SlackInteraction
+from pipeline.follow import clear_state, set_state
+from pipeline.ideas import create_idea
+from pipeline.notify.actions import (
+    Action,
+    actions_block_id,
+    parse_action,
+    redraw,
+    status_line,
+)
+from pipeline.notify.escape import clean, truncate
+
+log = logging.getLogger("fundradar.slack")
+
+IDEA_CALLBACK = "fr_start_idea"
+MARK_LABELS = {"relevant": "relevant", "irrelevant": "irrelevant"}
+
+
+@dataclass(frozen=True)
+class Clicker:
+    user_id: str
+    name: str  # the Slack username, else the id: what marked_by and follow "by" record
+
+    @classmethod
+    def of(cls, payload: Mapping[str, Any]) -> Clicker:
+        user = payload.get("user") or {}
+        uid = str(user.get("id") or "")
+        return cls(uid, str(user.get("username") or user.get("name") or uid))
+
+
+class Interactions:
+    """The handler of one Slack app: the strategies it serves and a Web API client per strategy (each
+    strategy's bot token)."""
+
+    def __init__(self, engine: Engine, strategies: Callable[[], Sequence[Strategy]],
+                 clients: Callable[[Strategy], WebClient | None], *,
+                 now: Callable[[], datetime] = clock.now) -> None:
+        self.engine, self.strategies, self.clients, self.now = engine, strategies, clients, now
+
+    # --- entry points (pipeline.notify.socket) -------------------------------------------------
+
+    def ack_payload(self, kind: str, payload: Mapping[str, Any]) -> dict[str, Any] | None:
+        """What the envelope's acknowledgement carries: for a modal submission with an empty title,
+        the error shown in the modal (Slack only accepts it in the ack); otherwise nothing. Cheap: it
+        runs before the ack, which is due within 3 seconds."""
+        if kind == "interactive" and payload.get("type") == "view_submission" \
+                and (payload.get("view") or {}).get("callback_id") == IDEA_CALLBACK:
+            if not _value(payload, "title"):
+                return {"response_action": "errors", "errors": {"title": "Give the idea a title."}}
+        return None
+
+    def handle(self, kind: str, payload: Mapping[str, Any]) -> None:
+        """Do what the envelope asks (after it was acknowledged)."""
+        if kind != "interactive":
+            return
+        if payload.get("type") == "block_actions":
+            for raw in payload.get("actions") or []:
+                action = parse_action(raw)
+                if action is not None:
+                    self.on_action(payload, action)
+        elif payload.get("type") == "view_submission" \
+                and (payload.get("view") or {}).get("callback_id") == IDEA_CALLBACK:
+            self.on_idea_submitted(payload)
+
+    # --- who may act ---------------------------------------------------------------------------
+
+    def strategy(self, name: str) -> Strategy | None:
+        return next((s for s in self.strategies() if s.name == name), None)
+
+    def refusal(self, strategy: Strategy | None, name: str, team: str | None, channel: Mapping[str, Any],
+                call_id: int, message: Mapping[str, Any] | None) -> str | None:
+        """Why this click may not act, as the one-line ephemeral answer; None when it may."""
+        if strategy is None:
+            return f"This button belongs to strategy {name!r}, which this fundradar does not serve; " \
+                   "nothing was stored."
+        if strategy.slack.team_id and team != strategy.slack.team_id:
+            return f"Strategy {name!r} takes clicks only from its own workspace; nothing was stored."
+        if not owns_channel(strategy, channel):
+            names = ", ".join(channel_names(strategy)) or "none configured"
+            return f"This channel is not one of strategy {name}'s channels ({names}); use the buttons " \
+                   "in those (slack.digests, slack.alerts). Nothing was stored."
+        with Session(self.engine) as session:
+            if session.get(Call, call_id) is None:
+                return f"Call {call_id} is no longer in fundradar; nothing was stored."
+        if message is not None and not any(b.get("block_id") == actions_block_id(name, call_id)
+                                           for b in message.get("blocks") or []):
+            return f"This message does not show call {call_id} for strategy {name!r}; nothing was stored."
+        return None
+
+    def refuse(self, strategy: Strategy | None, channel_id: str, user_id: str, text: str) -> None:
+        log.warning("refused a Slack interaction in %s by %s: %s", channel_id, user_id, text)
+        client = self._any_client(strategy)
+        if client is None:
+            return
+        try:
+            client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+        except SlackApiError as exc:
+            log.warning("could not tell %s in %s: %s", user_id, channel_id, exc.response.get("error"))
+
+    def _any_client(self, strategy: Strategy | None) -> WebClient | None:
+        if strategy is not None:
+            return self.clients(strategy)
+        for other in self.strategies():
+            client = self.clients(other)
+            if client is not None:
+                return client
+        return None
+
+    # --- clicks --------------------------------------------------------------------------------
+
+    def on_action(self, payload: Mapping[str, Any], action: Action) -> None:
+        who = Clicker.of(payload)
+        channel = payload.get("channel") or {}
+        channel_id = str(channel.get("id") or "")
+        message = payload.get("message") or {}
+        strategy = self.strategy(action.strategy)
+        why = self.refusal(strategy, action.strategy, (payload.get("team") or {}).get("id"), channel,
+                           action.call_id, message)
+        if why is not None or strategy is None:
+            self.refuse(strategy, channel_id, who.user_id, why or "")
+            return
+        if action.verb == "idea":
+            self.open_idea(payload, strategy, action.call_id, channel, str(message.get("ts") or ""))
+            return
+        key = f"action:{channel_id}:{message.get('ts')}:{action.action_id}:{action.action_ts}"
+        try:
+            changed = self.store(strategy, action, who, key, channel_id, message.get("ts"))
+        except sa.exc.IntegrityError:  # the same envelope handled at the same moment elsewhere
+            changed = False
+        if not changed:
+            log.info("Slack click %s on call %d by %s: nothing new", action.verb, action.call_id, who.name)
+            return
+        log.info("Slack click %s on call %d by %s for %s", action.verb, action.call_id, who.name,
+                 strategy.name)
+        self.update_message(strategy, channel_id, message, action.call_id, action.verb,
+                            status_line(action.verb, who.user_id))
+
+    def store(self, strategy: Strategy, action: Action, who: Clicker, key: str, channel_id: str,
+              message_ts: str | None) -> bool:
+        """Store the click; False when it changes nothing (a redelivery, or a repeat)."""
+        now = self.now()
+        with session_scope(self.engine) as session:
+            if session.exec(select(SlackInteraction.id).where(SlackInteraction.key == key)).first():
+                return False
+            if action.verb in MARK_LABELS:
+                label = MARK_LABELS[action.verb]
+                if _last_mark(session, strategy.name, action.call_id) == (label, who.name):
+                    return False
+                # as `fundradar calls mark ID LABEL --by NAME`: for every focus area
+                record_mark(session, action.call_id, strategy.name, label, None, now, who.name)
+            elif action.verb in ("follow", "mute"):
+                by = f"<@{who.user_id}>"
+                if not set_state(session, strategy.name, action.call_id, action.verb, now, by):
+                    return False
+            elif action.verb in ("unfollow", "unmute"):
+                if not clear_state(session, strategy.name, action.call_id, action.verb.removeprefix("un")):
+                    return False
+            session.add(SlackInteraction(key=key, strategy=strategy.name, kind=action.verb,
+                                         call_id=action.call_id, user_id=who.user_id, user_name=who.name,
+                                         channel=channel_id, message_ts=message_ts, at=now))
+            session.flush()
+        return True
+
+    def update_message(self, strategy: Strategy, channel_id: str, message: Mapping[str, Any], call_id: int,
+                       verb: str, status: str) -> None:
+        client = self.clients(strategy)
+        blocks = message.get("blocks")
+        if client is None or not blocks or not message.get("ts"):
+            return
+        try:
+            client.chat_update(channel=channel_id, ts=str(message["ts"]), text=str(message.get("text") or ""),
+                               blocks=redraw(blocks, strategy.name, call_id, verb, status))
+        except SlackApiError as exc:
+            log.warning("could not update the message %s in %s: %s", message.get("ts"), channel_id,
+                        exc.response.get("error"))
+
+    # --- Start idea ----------------------------------------------------------------------------
+
+    def open_idea(self, payload: Mapping[str, Any], strategy: Strategy, call_id: int,
+                  channel: Mapping[str, Any], message_ts: str) -> None:
+        client = self.clients(strategy)
+        if client is None or not payload.get("trigger_id"):
+            return
+        with Session(self.engine) as session:
+            call = session.get(Call, call_id)
+            assert call is not None  # refusal() checked
+            best = session.exec(select(Score.focus_area).where(
+                Score.call_id == call_id, Score.strategy == strategy.name).order_by(Score.score.desc())  # type: ignore[attr-defined]
+            ).first()
+            view = idea_modal(strategy, call, best, Clicker.of(payload).name,
+                              {"s": strategy.name, "c": call_id, "ch": channel.get("id"),
+                               "chn": channel.get("name"), "ts": message_ts})
+        try:
+            client.views_open(trigger_id=str(payload["trigger_id"]), view=view)
+        except SlackApiError as exc:
+            log.warning("could not open the Start idea modal: %s", exc.response.get("error"))
+
+    def on_idea_submitted(self, payload: Mapping[str, Any]) -> None:
+        view = payload.get("view") or {}
+        who = Clicker.of(payload)
+        try:
+            meta = json.loads(view.get("private_metadata") or "{}")
+            name, call_id, channel_id = str(meta["s"]), int(meta["c"]), str(meta["ch"])
+        except (ValueError, KeyError, TypeError):
+            log.warning("a Start idea submission without its call; ignored")
+            return
+        strategy = self.strategy(name)
+        why = self.refusal(strategy, name, (payload.get("team") or {}).get("id"),
+                           {"id": channel_id, "name": meta.get("chn")}, call_id, None)
+        if why is not None or strategy is None:
+            self.refuse(strategy, channel_id, who.user_id, why or "")
+            return
+        key = f"view:{view.get('id')}"
+        now = self.now()
+        try:
+            with session_scope(self.engine) as session:
+                if session.exec(select(SlackInteraction.id).where(SlackInteraction.key == key)).first():
+                    return
+                call = session.get(Call, call_id)
+                assert call is not None
+                area = _value(payload, "focus")
+                idea = create_idea(session, title=_value(payload, "title"), strategy=strategy, now=now,
+                                   owner=_value(payload, "owner") or None,
+                                   focus_areas=[area] if area else [],
+                                   description=f"Started from call #{call_id}: {clean(call.title)}"
+                                               + (f" ({call.url})" if call.url else ""))
+                session.add(SlackInteraction(key=key, strategy=name, kind="idea", call_id=call_id,
+                                             idea_id=idea.id, user_id=who.user_id, user_name=who.name,
+                                             channel=channel_id, message_ts=meta.get("ts"), at=now))
+                session.flush()
+                idea_id = idea.id
+        except (FundradarError, sa.exc.IntegrityError) as exc:
+            self.refuse(strategy, channel_id, who.user_id, f"The idea was not added: {exc}")
+            return
+        log.info("Slack: idea #%s started from call %d by %s", idea_id, call_id, who.name)
+        client = self.clients(strategy)
+        if client is not None:
+            try:
+                client.chat_postEphemeral(channel=channel_id, user=who.user_id,
+                                          text=f"Added idea #{idea_id} for call {call_id}; "
+                                               f"see `fundradar ideas show {idea_id}`.")
+            except SlackApiError as exc:
+                log.warning("could not confirm idea #%s: %s", idea_id, exc.response.get("error"))
+
+
+def owns_channel(strategy: Strategy, channel: Mapping[str, Any]) -> bool:
+    """Whether the channel (``{"id", "name"}`` of a payload) is one of the strategy's: configured
+    channels may be names ("#eu-funding") or ids."""
+    given = {str(channel.get(k) or "").lstrip("#") for k in ("id", "name")} - {""}
+    return bool(given & {c.lstrip("#") for c in channel_names(strategy)})
+
+
+def channel_names(strategy: Strategy) -> list[str]:
+    names = [d.channel for d in strategy.slack.digests]
+    if strategy.slack.alerts is not None:
+        names.append(strategy.slack.alerts.channel)
+    return list(dict.fromkeys(names))
+
+
+def _last_mark(session: Session, strategy: str, call_id: int) -> tuple[str, str | None] | None:
+    """(label, by) of the latest every-area mark of the call, if any."""
+    mark = session.exec(select(Mark).where(Mark.strategy == strategy, Mark.call_id == call_id,
+                                           Mark.focus_area.is_(None))  # type: ignore[union-attr]
+                        .order_by(Mark.marked_at.desc(), Mark.id.desc())).first()  # type: ignore[attr-defined]
+    return (mark.label, mark.marked_by) if mark else None
+
+
+def _value(payload: Mapping[str, Any], block: str) -> str:
+    """A modal input's value: text inputs' ``value``, selects' ``selected_option``."""
+    state = ((payload.get("view") or {}).get("state") or {}).get("values") or {}
+    field = (state.get(block) or {}).get("value") or {}
+    if field.get("selected_option"):
+        return str(field["selected_option"].get("value") or "")
+    return " ".join(str(field.get("value") or "").split())
+
+
+def idea_modal(strategy: Strategy, call: Call, focus_area: str | None, owner: str,
+               meta: dict[str, Any]) -> dict[str, Any]:
+    """The Start idea modal: title, owner and focus area prefilled from the call and the clicker."""
+    options = [{"text": {"type": "plain_text", "text": truncate(area.label, 75)}, "value": key}
+               for key, area in strategy.focus_areas.items()][:100]
+    focus: dict[str, Any] = {"type": "static_select", "action_id": "value", "options": options}
+    chosen = next((o for o in options if o["value"] == focus_area), None)
+    if chosen is not None:
+        focus["initial_option"] = chosen
+    return {
+        "type": "modal", "callback_id": IDEA_CALLBACK, "private_metadata": json.dumps(meta),
+        "title": {"type": "plain_text", "text": "Start an idea"},
+        "submit": {"type": "plain_text", "text": "Add idea"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {"type": "input", "block_id": "title", "label": {"type": "plain_text", "text": "Title"},
+             "element": {"type": "plain_text_input", "action_id": "value", "max_length": 200,
+                         "initial_value": truncate(clean(call.title), 200)}},
+            {"type": "input", "block_id": "owner", "optional": True,
+             "label": {"type": "plain_text", "text": "Owner"},
+             "element": {"type": "plain_text_input", "action_id": "value",
+                         **({"initial_value": owner} if owner else {})}},
+            {"type": "input", "block_id": "focus", "optional": True,
+             "label": {"type": "plain_text", "text": "Focus area"}, "element": focus},
+        ],
+    }
