@@ -2,6 +2,11 @@
 Slack outcomes) and errors.
 
 Data goes to stdout, logs and progress to stderr. Listing commands take ``--json`` and ``--csv``.
+
+Every value printed is data, never markup: the consoles here show strings as plain text (rich markup such
+as ``[/bold]`` or ``[link=…]`` stays literal) with control characters and escape sequences removed
+(:func:`pipeline.core.text.printable`); :func:`echo` does the same for plain lines, and CSV cells are
+neutralised against spreadsheet formulas (:func:`pipeline.core.text.csv_cell`).
 """
 
 from __future__ import annotations
@@ -19,12 +24,13 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.engine import Engine
 from typer.core import TyperGroup
 
 from pipeline.core import clock
 from pipeline.core.errors import DeliveryError, FundradarError
-from pipeline.core.text import money_short, percent_short
+from pipeline.core.text import csv_cell, money_short, percent_short, printable
 
 if TYPE_CHECKING:
     from pipeline.notify.delivery import Outcome
@@ -33,12 +39,28 @@ if TYPE_CHECKING:
 log = logging.getLogger("fundradar")
 
 
+class DataConsole(Console):
+    """A rich console whose strings are plain text: no markup, no emoji codes, no control characters.
+    Styled output is built from :class:`rich.text.Text`, which the console leaves as it is."""
+
+    def print(self, *objects: Any, **kw: Any) -> None:  # type: ignore[override]
+        kw.pop("markup", None)
+        kw.pop("emoji", None)
+        shown = [Text(printable(o)) if isinstance(o, str) else o for o in objects]
+        super().print(*shown, **kw)
+
+
 def stdout() -> Console:
-    return Console(soft_wrap=False)
+    return DataConsole(soft_wrap=False)
 
 
 def stderr() -> Console:
-    return Console(stderr=True)
+    return DataConsole(stderr=True)
+
+
+def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """A plain line (or lines) on stdout, or stderr with ``err``, with control characters removed."""
+    typer.echo(printable(message), err=err, nl=nl)
 
 
 @dataclass
@@ -98,7 +120,7 @@ class FundradarGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except FundradarError as exc:
-            typer.echo("Error: " + " ".join(str(exc).split()), err=True)
+            typer.echo("Error: " + printable(" ".join(str(exc).split())), err=True)
             raise typer.Exit(exc.exit_code) from None
 
 
@@ -167,7 +189,8 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, as_
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow([c.key for c in columns])
         for row in rows:
-            writer.writerow(["" if row.get(c.key) is None else jsonable(row.get(c.key)) for c in columns])
+            writer.writerow(["" if row.get(c.key) is None else csv_cell(jsonable(row.get(c.key)))
+                             for c in columns])
         typer.echo(buffer.getvalue(), nl=False)
         return
     if not rows:
@@ -178,7 +201,7 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, as_
         table.add_column(column.header, justify=column.justify,  # type: ignore[arg-type]
                          max_width=column.max_width, no_wrap=column.no_wrap, overflow="fold")
     for row in rows:
-        table.add_row(*[column.format(row.get(column.key)) for column in columns])
+        table.add_row(*[Text(printable(column.format(row.get(column.key)))) for column in columns])
     stdout().print(table)
 
 
@@ -246,7 +269,7 @@ def report_outcomes(outcomes: Sequence[Outcome], as_json: bool, what: str) -> No
         if any(o.status == "terminal" for o in outcomes):
             stderr().print("No Slack token or webhook in the environment; showing the messages here.",
                            highlight=False)
-        typer.echo(render_terminal([o.message for o in outcomes]), nl=False)
+        echo(render_terminal([o.message for o in outcomes]), nl=False)
     else:
         print_rows([o.as_dict() for o in outcomes], OUTCOME_COLUMNS)
     failed = [o for o in outcomes if o.status == "failed"]

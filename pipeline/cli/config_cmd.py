@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pipeline.cli.common import new_app, state
+from pipeline.cli.common import echo, new_app, state
 
 config_app = new_app("Check the strategy config.")
 
@@ -17,12 +17,12 @@ def check() -> None:
     """
     loaded = state().config()
     for path, strategy in zip(loaded.strategy_paths, loaded.strategies, strict=True):
-        typer.echo(f"{path}: OK")
-        typer.echo(f"strategy {strategy.name} ({strategy.organisation}): {len(strategy.focus_areas)} focus "
+        echo(f"{path}: OK")
+        echo(f"strategy {strategy.name} ({strategy.organisation}): {len(strategy.focus_areas)} focus "
                    f"areas, {len(strategy.sources)} sources, {len(strategy.slack.digests)} digest channels")
     if len(loaded.strategies) > 1:
-        typer.echo(f"{len(loaded.strategies)} strategies sharing {len(loaded.sources)} sources")
-    typer.echo(f"funding rules: {len(loaded.funding_rules.programmes)} programmes")
+        echo(f"{len(loaded.strategies)} strategies sharing {len(loaded.sources)} sources")
+    echo(f"funding rules: {len(loaded.funding_rules.programmes)} programmes")
 
 def register(app: typer.Typer) -> None:
     app.add_typer(config_app, name="config")
