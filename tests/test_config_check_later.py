@@ -108,3 +108,51 @@ def test_funding_rule_regex_length_is_bounded(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(write(tmp_path, ""), rules)
     assert "the pattern is 201 characters long, more than 200" in str(caught.value)
+
+
+# --- config check: settings that load but silently do nothing -----------------------------------
+
+EXAMPLE = (Path(__file__).resolve().parents[1] / "config" / "strategy.example.yaml").read_text(
+    encoding="utf-8")
+
+
+def check(cli, tmp_path: Path, *changes: tuple[str, str]):  # type: ignore[no-untyped-def]
+    text = EXAMPLE
+    for old, new in changes:
+        assert old in text
+        text = text.replace(old, new, 1)
+    path = tmp_path / "strategy.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = cli("--config", str(path), "config", "check")
+    return result.exit_code, result.stdout, result.stderr.replace(str(path), "S")
+
+
+@pytest.mark.parametrize(("change", "line"), [
+    (("focus_areas: [offshore_energy, green_maritime]", "focus_areas: [offshore_energy, maritime]"),
+     "Error: S:113: slack.digests[1].focus_areas[1]: unknown focus area 'maritime'; did you mean "
+     "'green_maritime'?; the strategy has offshore_energy, green_maritime, food_bio, digital_industry"),
+    (("allowed_action_types: [RIA,", "allowed_action_types: [RAI,"),
+     "Error: S:61: rules.allowed_action_types[0]: unknown type of action 'RAI'; did you mean 'RIA'?; use "
+     "codes from COFUND, PCP, ERC, MSCA, EIC, CSA, IA, RIA, INTERREG, IE, OTHER"),
+    (("      brint: [hydrogen]\n", "      brint: [hydrogen]\n      energiø: [energy island]\n"),
+     "Error: S:27: focus_areas.offshore_energy.synonyms.energiø: 'energiø' is not among the keywords, so "
+     "its synonyms are never searched; add it to keywords or remove it"),
+    (("Interreg Baltic Sea Region", "Interreg Baltik Sea Region"),
+     "Error: S:84: sources.euro_access.programmes[0]: unknown programme 'Interreg Baltik Sea Region'; "
+     "did you mean 'Interreg Baltic Sea Region'? (names must match euro-access.eu exactly)"),
+])
+def test_config_check_errors(cli, tmp_path: Path, change: tuple[str, str], line: str) -> None:  # type: ignore[no-untyped-def]
+    assert check(cli, tmp_path, change) == (2, "", line + "\n")
+
+
+def test_config_check_warns_about_terms_no_stored_call_has(cli, engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_applications import bsr_call, sync
+
+    sync(engine, "euro_access", [bsr_call()])
+    code, out, err = check(cli, tmp_path)
+    assert code == 0 and out.splitlines()[0] == "S: OK".replace("S", str(tmp_path / "strategy.yaml"))
+    warnings = err.splitlines()
+    assert ("Warning: S:22: focus_areas.offshore_energy.keywords[0]: 'offshore wind' matches no stored "
+            "call; check the spelling") in warnings
+    assert all(w.startswith("Warning: S:") for w in warnings)
+    assert not any("'hydrogen'" in w for w in warnings)  # in the stored call's text

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -94,6 +95,15 @@ class State:
         if self._engine is None:
             self._engine = open_database(self.db_url)
         return self._engine
+
+    def existing_engine(self) -> Engine | None:
+        """The database if it exists, else None: for commands that only read and must not create one."""
+        from pipeline.core.db import database_url
+
+        url = database_url(self.db_url)
+        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+            return None
+        return self.engine()
 
     def now(self) -> datetime:
         return self.as_of or clock.now()
