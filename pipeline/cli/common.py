@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import logging
+import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -155,6 +156,10 @@ def scope() -> str | None:
 # --- output --------------------------------------------------------------------------------------
 
 def jsonable(value: Any) -> Any:
+    """Values as JSON has them: dates as ISO text, and a non-finite number (which JSON cannot hold:
+    ``Infinity`` breaks every strict parser) as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, date):
