@@ -89,3 +89,10 @@ def test_hostile_idea_and_partner_names(run, tmp_path: Path) -> None:  # type: i
         "2,\"'=HYPERLINK(\"\"http://e.example\"\")\",DK,sme,,unknown,'=ports; @wind",
         "3,'-Minus Org,NO,rto,,unknown,",
     ]
+
+
+def test_calls_show_takes_the_id_as_tables_print_it(run, engine) -> None:  # type: ignore[no-untyped-def]
+    sync(engine, "euro_access", [bsr_call()])
+    code, out, err = run("calls", "show", "#1")
+    assert (code, err) == (0, "") and out.startswith("Small projects: green shipping")
+    assert run("calls", "show", "#2") == (2, "", "Error: no call with id '#2'; see `fundradar calls list`\n")
