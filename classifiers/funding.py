@@ -25,6 +25,8 @@ _ACTION_PATTERNS: tuple[tuple[str, str], ...] = (
     ("INTERREG", r"interreg"),
     ("IE", r"innovation express"),
 )
+# Every code action_type_code gives: what a strategy's allowed_action_types may name.
+ACTION_TYPE_CODES: tuple[str, ...] = (*(code for code, _ in _ACTION_PATTERNS), "OTHER")
 
 
 def action_type_code(type_of_action: str | None) -> str | None:

@@ -21,6 +21,7 @@ take ``scope`` refuse or leave out another strategy's applications.
 from __future__ import annotations
 
 import getpass
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,9 +70,17 @@ def _role(value: str, allowed: Sequence[str], what: str) -> str:
     return role
 
 
+MAX_AMOUNT = 1e12  # euros: more than any EU programme's whole budget, so a larger figure is a typo
+
+
 def _amount(value: float | None, what: str) -> float | None:
-    if value is not None and value < 0:
-        raise ValidationError(f"{what} must be zero or more euros, got {value:g}")
+    """A euro amount: a finite number from zero to MAX_AMOUNT (``nan`` and ``1e400`` as typed would
+    otherwise be stored and break every report that sums them)."""
+    if value is None:
+        return value
+    if not math.isfinite(value) or not 0 <= value <= MAX_AMOUNT:
+        raise ValidationError(f"{what} must be a number of euros from 0 to {MAX_AMOUNT:,.0f}, got "
+                              f"{value:g}; e.g. 250000")
     return value
 
 

@@ -247,10 +247,12 @@ def call_dict(call: Call, now: datetime) -> dict[str, Any]:
 
 
 def find_call(session: Session, key: str) -> Call:
-    """A call by numeric id, topic identifier or source reference."""
+    """A call by numeric id (``411`` or ``#411``, as tables and messages show it), topic identifier or
+    source reference."""
     key = key.strip()
-    if key.isdigit():
-        call = session.get(Call, int(key))
+    number = key.removeprefix("#")
+    if number.isdigit() and len(number) <= 18:  # beyond a 64-bit id no call can have it
+        call = session.get(Call, int(number))
         if call is not None:
             return call
     matches = session.exec(select(Call).where(sa.or_(Call.topic_id == key, Call.external_id == key))).all()

@@ -240,17 +240,45 @@ def _read_rows(text: str, name: str) -> list[tuple[int, PartnerInput]]:
     return rows
 
 
-def import_partners(session: Session, path: Path, now: datetime) -> list[Partner]:
-    """Import every row or none: the first bad row raises ValidationError naming its line, and the
-    caller's transaction (pipeline.core.db.session_scope) rolls back whatever was added before it."""
+MAX_CSV_BYTES = 10_000_000
+
+
+def _read_csv_file(path: Path) -> str:
+    """The text of a regular file of at most MAX_CSV_BYTES: a folder, a device such as /dev/zero or a
+    huge file is refused before it is read."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ValidationError(f"{path}: file not found") from None
+        if not path.is_file():
+            if path.exists():
+                raise ValidationError(f"{path}: not a regular file; give the path of the partner CSV")
+            raise ValidationError(f"{path}: file not found")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CSV_BYTES + 1)
+    except OSError as exc:
+        raise ValidationError(f"{path}: cannot be read ({exc.strerror or exc}); check the path") from None
+    if len(data) > MAX_CSV_BYTES:
+        raise ValidationError(f"{path}: larger than {MAX_CSV_BYTES // 1_000_000} MB; is it the partner list?")
+    try:
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
+
+
+def _same_partner_key(values: dict[str, Any]) -> tuple[Any, ...]:
+    """What makes two partners without a PIC the same: organisation (case-insensitive), country, type."""
+    return values["organisation"].casefold(), values["country"], values["type"]
+
+
+def import_partners(session: Session, path: Path, now: datetime) -> list[Partner]:
+    """Import every row or none: the first bad row raises ValidationError naming its line, and the
+    caller's transaction (pipeline.core.db.session_scope) rolls back whatever was added before it.
+
+    A row without a PIC that repeats a partner without a PIC (same organisation, country and type), in
+    the file or already stored, is skipped, so importing the same file twice adds nothing."""
+    text = _read_csv_file(path)
     added = []
     pics: dict[str, int] = {}
+    known = {_same_partner_key(p.model_dump()) for p in session.exec(select(Partner).where(
+        Partner.pic == None))}  # noqa: E711  (SQL IS NULL)
     for line, row in read_partner_csv(text, str(path)):
         try:
             values = row.validated()
@@ -261,6 +289,10 @@ def import_partners(session: Session, path: Path, now: datetime) -> list[Partner
             raise ValidationError(f"{path} line {line}: {exc}; nothing was imported") from None
         if values["pic"]:
             pics[values["pic"]] = line
+        elif _same_partner_key(values) in known:
+            continue
+        else:
+            known.add(_same_partner_key(values))
         partner = Partner(**values, created_at=now, updated_at=now)
         session.add(partner)
         added.append(partner)

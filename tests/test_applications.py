@@ -142,7 +142,7 @@ def test_bad_input(engine: Engine) -> None:
         with pytest.raises(ValidationError, match="unknown role 'lead'"):
             apps.create_application(session, idea_id=ids["idea"], call_key=str(ids["bsr"]), now=NOW,
                                     role="lead")
-        with pytest.raises(ValidationError, match="requested amount must be zero or more"):
+        with pytest.raises(ValidationError, match="requested amount must be a number of euros from 0 to"):
             apps.create_application(session, idea_id=ids["idea"], call_key=str(ids["bsr"]), now=NOW,
                                     requested_amount=-5)
     with session_scope(engine) as session:

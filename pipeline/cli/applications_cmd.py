@@ -16,6 +16,7 @@ from sqlmodel import Session
 from pipeline import applications as apps
 from pipeline.cli.common import (
     Column,
+    echo,
     fmt_date,
     fmt_datetime,
     fmt_money,
@@ -27,6 +28,7 @@ from pipeline.cli.common import (
     stdout,
 )
 from pipeline.core.db import session_scope
+from pipeline.core.text import printable
 
 applications_app = new_app(
     "Applications: an idea submitted to a call, its consortium and its status.\n\nWith a config folder "
@@ -75,7 +77,7 @@ def add_cmd(
         app = apps.create_application(session, idea_id=idea, call_key=call, now=st.now(), role=role,
                                       requested_amount=amount, owner=owner, members=partner or [], by=by,
                                       note=note, scope=selected)
-        typer.echo(f"Added application #{app.id}: idea #{app.idea_id} -> call #{app.call_id} (draft)")
+        echo(f"Added application #{app.id}: idea #{app.idea_id} -> call #{app.call_id} (draft)")
 
 
 @applications_app.command("list")
@@ -150,7 +152,7 @@ def show_cmd(
     for e in data["events"]:
         change = f"{e['from_status'] or '-'} -> {e['to_status']}" if e["to_status"] else ""
         text = "; ".join(x for x in (change, e["note"]) if x)
-        history.add_row(fmt_datetime(e["at"]), e["by"] or "", Text(text))
+        history.add_row(fmt_datetime(e["at"]), Text(printable(e["by"] or "")), Text(printable(text)))
     out.print(Padding(history, (0, 0, 0, 2), expand=False))
 
 
@@ -173,7 +175,7 @@ def move_cmd(
         before = app.status
         apps.move(session, app.id, status, st.now(), by=by, note=note,  # type: ignore[arg-type]
                   granted_amount=granted, scope=selected)
-        typer.echo(f"Application #{app.id}: {before} -> {app.status}")
+        echo(f"Application #{app.id}: {before} -> {app.status}")
 
 
 @applications_app.command("ack")
@@ -192,9 +194,9 @@ def ack_cmd(
         done = apps.acknowledge(session, application, st.now(), by=by, scope=selected)
         app = apps.get_application(session, application)
     if done:
-        typer.echo(f"Application #{app.id}: deadline change acknowledged")
+        echo(f"Application #{app.id}: deadline change acknowledged")
     else:
-        typer.echo(f"Application #{app.id}: nothing to acknowledge; its deadline has not moved", err=True)
+        echo(f"Application #{app.id}: nothing to acknowledge; its deadline has not moved", err=True)
 
 
 @applications_app.command("consortium")
@@ -219,7 +221,7 @@ def consortium_cmd(
         for member in remove or []:
             apps.remove_member(session, app, member, st.now(), by=by)
         size = len(apps.members(session, app))
-    typer.echo(f"Application #{app.id}: {size} partner{'s' if size != 1 else ''} besides us")
+    echo(f"Application #{app.id}: {size} partner{'s' if size != 1 else ''} besides us")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,11 +7,13 @@ scikit-learn is imported only by ``why`` when the scoring is not up to date, nev
 from __future__ import annotations
 
 import typer
+from rich.text import Text
 from sqlmodel import Session
 
 from pipeline.calls import STATUS_CHOICES, CallFilter, call_changes, call_dict, find_call, list_calls
 from pipeline.cli.common import (
     Column,
+    echo,
     fmt_date,
     fmt_money,
     fmt_pct,
@@ -23,6 +25,7 @@ from pipeline.cli.common import (
 )
 from pipeline.core.db import session_scope
 from pipeline.core.errors import ValidationError
+from pipeline.core.text import printable
 
 calls_app = new_app("Calls for proposals found by the watchers.")
 
@@ -92,7 +95,7 @@ def show_cmd(
         print_json(data)
         return
     out = stdout()
-    out.print(f"[bold]{data['title']}[/bold]", markup=True, highlight=False)
+    out.print(Text(printable(data["title"]), style="bold"))
     lines = [
         ("ID", data["id"]), ("Source", f"{data['source']} ({data['external_id']})"),
         ("Topic", data["topic_id"]), ("Programme", data["programme"]), ("Status", data["status"]),
@@ -142,7 +145,7 @@ def mark_cmd(
         record_mark(session, found.id, strategy.name, label, focus, st.now(), by)  # type: ignore[arg-type]
         call_id = found.id
     where = f"for {focus}" if focus else "for every focus area"
-    typer.echo(f"Marked call {call_id} {label} {where}; run `fundradar score` to update the rankings.")
+    echo(f"Marked call {call_id} {label} {where}; run `fundradar score` to update the rankings.")
 
 
 @calls_app.command("why")
@@ -186,7 +189,7 @@ def why_cmd(
     value = data["expected_value"]
     lines.append("Expected value: " + ("unknown" if value is None else f"EUR {value:,.0f}")
                  + ("" if data["priority"] is None else f"; priority {data['priority']:.3f}"))
-    typer.echo("\n".join(lines))
+    echo("\n".join(lines))
 
 
 def register(app: typer.Typer) -> None:

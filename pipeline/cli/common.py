@@ -2,6 +2,11 @@
 Slack outcomes) and errors.
 
 Data goes to stdout, logs and progress to stderr. Listing commands take ``--json`` and ``--csv``.
+
+Every value printed is data, never markup: the consoles here show strings as plain text (rich markup such
+as ``[/bold]`` or ``[link=…]`` stays literal) with control characters and escape sequences removed
+(:func:`pipeline.core.text.printable`); :func:`echo` does the same for plain lines, and CSV cells are
+neutralised against spreadsheet formulas (:func:`pipeline.core.text.csv_cell`).
 """
 
 from __future__ import annotations
@@ -10,21 +15,24 @@ import csv
 import io
 import json
 import logging
+import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.engine import Engine
 from typer.core import TyperGroup
 
 from pipeline.core import clock
 from pipeline.core.errors import DeliveryError, FundradarError
-from pipeline.core.text import money_short, percent_short
+from pipeline.core.text import csv_cell, money_short, percent_short, printable
 
 if TYPE_CHECKING:
     from pipeline.notify.delivery import Outcome
@@ -33,12 +41,28 @@ if TYPE_CHECKING:
 log = logging.getLogger("fundradar")
 
 
+class DataConsole(Console):
+    """A rich console whose strings are plain text: no markup, no emoji codes, no control characters.
+    Styled output is built from :class:`rich.text.Text`, which the console leaves as it is."""
+
+    def print(self, *objects: Any, **kw: Any) -> None:  # type: ignore[override]
+        kw.pop("markup", None)
+        kw.pop("emoji", None)
+        shown = [Text(printable(o)) if isinstance(o, str) else o for o in objects]
+        super().print(*shown, **kw)
+
+
 def stdout() -> Console:
-    return Console(soft_wrap=False)
+    return DataConsole(soft_wrap=False)
 
 
 def stderr() -> Console:
-    return Console(stderr=True)
+    return DataConsole(stderr=True)
+
+
+def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """A plain line (or lines) on stdout, or stderr with ``err``, with control characters removed."""
+    typer.echo(printable(message), err=err, nl=nl)
 
 
 @dataclass
@@ -72,6 +96,15 @@ class State:
             self._engine = open_database(self.db_url)
         return self._engine
 
+    def existing_engine(self) -> Engine | None:
+        """The database if it exists, else None: for commands that only read and must not create one."""
+        from pipeline.core.db import database_url
+
+        url = database_url(self.db_url)
+        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+            return None
+        return self.engine()
+
     def now(self) -> datetime:
         return self.as_of or clock.now()
 
@@ -97,7 +130,7 @@ class FundradarGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except FundradarError as exc:
-            typer.echo("Error: " + " ".join(str(exc).split()), err=True)
+            typer.echo("Error: " + printable(" ".join(str(exc).split())), err=True)
             raise typer.Exit(exc.exit_code) from None
 
 
@@ -122,6 +155,10 @@ def scope() -> str | None:
 # --- output --------------------------------------------------------------------------------------
 
 def jsonable(value: Any) -> Any:
+    """Values as JSON has them: dates as ISO text, and a non-finite number (which JSON cannot hold:
+    ``Infinity`` breaks every strict parser) as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, date):
@@ -166,7 +203,8 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, as_
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow([c.key for c in columns])
         for row in rows:
-            writer.writerow(["" if row.get(c.key) is None else jsonable(row.get(c.key)) for c in columns])
+            writer.writerow(["" if row.get(c.key) is None else csv_cell(jsonable(row.get(c.key)))
+                             for c in columns])
         typer.echo(buffer.getvalue(), nl=False)
         return
     if not rows:
@@ -177,7 +215,7 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, as_
         table.add_column(column.header, justify=column.justify,  # type: ignore[arg-type]
                          max_width=column.max_width, no_wrap=column.no_wrap, overflow="fold")
     for row in rows:
-        table.add_row(*[column.format(row.get(column.key)) for column in columns])
+        table.add_row(*[Text(printable(column.format(row.get(column.key)))) for column in columns])
     stdout().print(table)
 
 
@@ -245,7 +283,7 @@ def report_outcomes(outcomes: Sequence[Outcome], as_json: bool, what: str) -> No
         if any(o.status == "terminal" for o in outcomes):
             stderr().print("No Slack token or webhook in the environment; showing the messages here.",
                            highlight=False)
-        typer.echo(render_terminal([o.message for o in outcomes]), nl=False)
+        echo(render_terminal([o.message for o in outcomes]), nl=False)
     else:
         print_rows([o.as_dict() for o in outcomes], OUTCOME_COLUMNS)
     failed = [o for o in outcomes if o.status == "failed"]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import typer
+from sqlalchemy import select
+from sqlmodel import Session
 
-from pipeline.cli.common import new_app, state
+from pipeline.cli.common import echo, new_app, state
+from pipeline.config_check import check_config, known_programmes
 
 config_app = new_app("Check the strategy config.")
 
@@ -13,16 +16,37 @@ config_app = new_app("Check the strategy config.")
 def check() -> None:
     """Validate the strategy config (every strategy of a folder) and the funding rules; print a summary.
 
+    Beyond the schema it reports settings that would silently do nothing (an unknown focus area in a
+    digest, a type-of-action code no call has, a synonym of no keyword, a misspelled euro-access
+    programme) as errors (exit 2), and, when the database exists, keywords and exclude terms that match
+    no stored call as warnings (exit 0). Every problem is printed as file:line: key: message.
+
     Example: fundradar --config config/strategy.yaml config check
     """
-    loaded = state().config()
+    from pipeline.core.models import Call
+
+    st = state()
+    loaded = st.config()
+    engine = st.existing_engine()
+    stored, haystacks = [], None
+    if engine is not None:
+        with Session(engine) as session:
+            rows = session.execute(select(Call.source, Call.programme, Call.title, Call.text)).all()
+        stored = [r.programme for r in rows if r.source == "euro_access" and r.programme]
+        haystacks = [f"{r.title or ''} {r.text or ''}".casefold() for r in rows]
+    problems = check_config(loaded, programmes=known_programmes(stored), haystacks=haystacks)
+    for problem in problems:
+        echo(str(problem), err=True)
+    if any(p.level == "error" for p in problems):
+        raise typer.Exit(2)
     for path, strategy in zip(loaded.strategy_paths, loaded.strategies, strict=True):
-        typer.echo(f"{path}: OK")
-        typer.echo(f"strategy {strategy.name} ({strategy.organisation}): {len(strategy.focus_areas)} focus "
-                   f"areas, {len(strategy.sources)} sources, {len(strategy.slack.digests)} digest channels")
+        echo(f"{path}: OK")
+        echo(f"strategy {strategy.name} ({strategy.organisation}): {len(strategy.focus_areas)} focus "
+             f"areas, {len(strategy.sources)} sources, {len(strategy.slack.digests)} digest channels")
     if len(loaded.strategies) > 1:
-        typer.echo(f"{len(loaded.strategies)} strategies sharing {len(loaded.sources)} sources")
-    typer.echo(f"funding rules: {len(loaded.funding_rules.programmes)} programmes")
+        echo(f"{len(loaded.strategies)} strategies sharing {len(loaded.sources)} sources")
+    echo(f"funding rules: {len(loaded.funding_rules.programmes)} programmes")
+
 
 def register(app: typer.Typer) -> None:
     app.add_typer(config_app, name="config")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pipeline.cli.common import new_app, state
+from pipeline.cli.common import echo, new_app, state
 
 db_app = new_app("Manage the database schema.")
 
@@ -19,7 +19,7 @@ def upgrade_cmd() -> None:
 
     url = database_url(state().db_url)
     revision = upgrade(create_db_engine(url))
-    typer.echo(f"{describe_url(url)}: schema at revision {revision}")
+    echo(f"{describe_url(url)}: schema at revision {revision}")
 
 
 @db_app.command("status")
@@ -34,7 +34,7 @@ def status_cmd() -> None:
     current = current_revision(create_db_engine(url))
     head = head_revision()
     note = "up to date" if current == head else f"behind (newest is {head}); run `fundradar db upgrade`"
-    typer.echo(f"{describe_url(url)}: revision {current or 'none'}, {note}")
+    echo(f"{describe_url(url)}: revision {current or 'none'}, {note}")
 
 
 def register(app: typer.Typer) -> None:

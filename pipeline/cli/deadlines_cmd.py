@@ -22,7 +22,7 @@ DEADLINE_COLUMNS = [
 
 
 def deadlines_cmd(
-    weeks: float = typer.Option(8, "--weeks", help="Look this many weeks ahead."),
+    weeks: float = typer.Option(8, "--weeks", min=0, max=520, help="Look this many weeks ahead (0 to 520)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
 ) -> None:

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from pipeline.cli.common import new_app, scope, state
+from pipeline.cli.common import echo, new_app, scope, state
 
 export_app = new_app("Export deadlines to other tools (with a config folder: the selected strategy's).")
 
@@ -31,7 +31,7 @@ def ical_cmd(
     with Session(st.engine()) as session:
         cal = build_calendar(session, now, strategy=st.config().strategy.name, scope=scope())
     count = write_calendar(cal, file)
-    typer.echo(f"Wrote {count} deadline{'s' if count != 1 else ''} to {file}")
+    echo(f"Wrote {count} deadline{'s' if count != 1 else ''} to {file}")
 
 
 def register(app: typer.Typer) -> None:

@@ -12,7 +12,18 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from pipeline.cli.common import Column, flat, fmt_date, new_app, print_json, print_rows, scope, state, stdout
+from pipeline.cli.common import (
+    Column,
+    echo,
+    flat,
+    fmt_date,
+    new_app,
+    print_json,
+    print_rows,
+    scope,
+    state,
+    stdout,
+)
 from pipeline.core.db import session_scope
 from pipeline.ideas import (
     IDEA_STATUSES,
@@ -74,7 +85,7 @@ def add_cmd(
         idea = create_idea(session, title=title, description=description, owner=owner,
                            focus_areas=focus or [], target_countries=country or [], status=status,
                            strategy=strategy, now=st.now())
-        typer.echo(f"Added idea #{idea.id}: {idea.title}")
+        echo(f"Added idea #{idea.id}: {idea.title}")
 
 
 @ideas_app.command("list")
@@ -151,7 +162,7 @@ def edit_cmd(
                             description=description, owner=owner, focus_areas=focus or None,
                             target_countries=country or None, status=status, claim=claim,
                             scope=scope_of(st.config()))
-        typer.echo(f"Updated idea #{found.id}: {found.title} ({found.status})")
+        echo(f"Updated idea #{found.id}: {found.title} ({found.status})")
 
 
 @ideas_app.command("calls")

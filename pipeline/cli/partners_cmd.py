@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from classifiers.funding import FundingRules
 from pipeline.calls import find_call
-from pipeline.cli.common import Column, flat, fmt_date, new_app, print_json, print_rows, state, stdout
+from pipeline.cli.common import Column, echo, flat, fmt_date, new_app, print_json, print_rows, state, stdout
 from pipeline.core.db import session_scope
 from pipeline.core.errors import ValidationError
 from pipeline.ideas import get_idea
@@ -82,7 +82,7 @@ def add_cmd(
     data = PartnerInput(organisation, country, type_, pic, contact, competence or [], past, readiness)
     with session_scope(st.engine()) as session:
         partner = create_partner(session, data, st.now())
-        typer.echo(f"Added partner #{partner.id}: {partner.organisation} ({partner.country}, {partner.type})")
+        echo(f"Added partner #{partner.id}: {partner.organisation} ({partner.country}, {partner.type})")
 
 
 @partners_app.command("list")
@@ -153,7 +153,7 @@ def edit_cmd(
         found = update_partner(session, partner, st.now(), organisation=organisation, country=country,
                                type=type_, pic=pic, contact=contact, competences=competence or None,
                                past_collaborations=past, readiness=readiness)
-        typer.echo(f"Updated partner #{found.id}: {found.organisation}")
+        echo(f"Updated partner #{found.id}: {found.organisation}")
 
 
 @partners_app.command("import")
@@ -169,7 +169,7 @@ def import_cmd(
     st = state()
     with session_scope(st.engine()) as session:
         added = import_partners(session, file, st.now())
-    typer.echo(f"Imported {len(added)} partner{'s' if len(added) != 1 else ''} from {file}")
+    echo(f"Imported {len(added)} partner{'s' if len(added) != 1 else ''} from {file}")
 
 
 @partners_app.command("suggest")
@@ -206,7 +206,7 @@ def suggest_cmd(
     print_rows(flat(rows, as_csv), SUGGEST_COLUMNS, as_csv=as_csv,
                empty=f"No partner's competences match {result.target}.")
     for warning in result.warnings:
-        typer.echo(f"Warning: {warning}", err=True)
+        echo(f"Warning: {warning}", err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from pipeline.cli.common import print_json, state
+from pipeline.cli.common import echo, print_json, state
 
 
 def score_cmd(
@@ -31,7 +31,7 @@ def score_cmd(
     for result in results:
         head = (f"Scored {result.scored_calls} of {result.total_calls} calls against "
                 f"{result.focus_areas} focus areas of {result.strategy} ({result.reason}); ")
-        typer.echo(head + (f"rules checked for {result.verdicts} calls (the other verdicts still hold)."
+        echo(head + (f"rules checked for {result.verdicts} calls (the other verdicts still hold)."
                            if result.verdicts < result.total_calls else
                            f"rules applied to {result.verdicts} calls."))
 

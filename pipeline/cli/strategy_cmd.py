@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from sqlmodel import Session
 
-from pipeline.cli.common import fmt_money, new_app, print_json, state
+from pipeline.cli.common import echo, fmt_money, new_app, print_json, state
 from pipeline.core.errors import ValidationError
 from pipeline.core.files import write_atomically
 from pipeline.core.text import shorten
@@ -27,19 +27,19 @@ def _print_preview(previews) -> None:  # type: ignore[no-untyped-def]
         old_rank = {r.call_id: r for r in area.before}
         changed = area.entering or area.leaving or area.rank_changes or area.rules_now_pass \
             or area.rules_now_fail
-        typer.echo(f"{area.focus_area}: {'no change in the top list' if not changed else ''}".rstrip())
+        echo(f"{area.focus_area}: {'no change in the top list' if not changed else ''}".rstrip())
         for call_id in area.entering:
             r = new_rank[call_id]
-            typer.echo(f"  + #{call_id} {_shorten(titles[call_id])} "
+            echo(f"  + #{call_id} {_shorten(titles[call_id])} "
                        f"(enters at {r.rank}, score {r.score:.2f})")
         for call_id in area.leaving:
-            typer.echo(f"  - #{call_id} {_shorten(titles[call_id])} (was {old_rank[call_id].rank})")
+            echo(f"  - #{call_id} {_shorten(titles[call_id])} (was {old_rank[call_id].rank})")
         for call_id, (before, after) in area.rank_changes.items():
-            typer.echo(f"  ~ #{call_id} {_shorten(titles[call_id])} ({before} -> {after})")
+            echo(f"  ~ #{call_id} {_shorten(titles[call_id])} ({before} -> {after})")
         for call_id in area.rules_now_pass:
-            typer.echo(f"  rules now pass: #{call_id} {_shorten(titles[call_id])}")
+            echo(f"  rules now pass: #{call_id} {_shorten(titles[call_id])}")
         for call_id in area.rules_now_fail:
-            typer.echo(f"  rules now fail: #{call_id} {_shorten(titles[call_id])}")
+            echo(f"  rules now fail: #{call_id} {_shorten(titles[call_id])}")
 
 
 def _load_proposed(path: Path):  # type: ignore[no-untyped-def]
@@ -98,14 +98,14 @@ def suggest_cmd(
         print_json([r.to_json() for r in results])
         return
     for result in results:
-        typer.echo(f"{result.focus_area}: {result.relevant} marked relevant, {result.irrelevant} irrelevant")
+        echo(f"{result.focus_area}: {result.relevant} marked relevant, {result.irrelevant} irrelevant")
         if not result.relevant:
-            typer.echo("  no calls marked relevant yet: `fundradar calls mark ID relevant --focus "
+            echo("  no calls marked relevant yet: `fundradar calls mark ID relevant --focus "
                        f"{result.focus_area}`")
         for item in result.terms:
-            typer.echo(f"  {item.term:<32} weight {item.weight:.3f}  in {item.reach} marked calls")
+            echo(f"  {item.term:<32} weight {item.weight:.3f}  in {item.reach} marked calls")
         for phrase in result.idle_excludes:
-            typer.echo(f"  exclude term never fires: {phrase}")
+            echo(f"  exclude term never fires: {phrase}")
 
 
 def _edit(area: str, terms: list[str], *, add: bool, yes: bool, top: int) -> None:
@@ -117,15 +117,15 @@ def _edit(area: str, terms: list[str], *, add: bool, yes: bool, top: int) -> Non
     old = path.read_text(encoding="utf-8")
     new = edit_keywords(old, area, add=terms if add else (), remove=() if add else terms, name=name)
     if new == old:
-        typer.echo(f"{path}: no change ({', '.join(terms)} already {'there' if add else 'absent'})")
+        echo(f"{path}: no change ({', '.join(terms)} already {'there' if add else 'absent'})")
         return
     proposed = validate_yaml(parse_yaml_text(new, name), Strategy, name)
     _print_preview(_run_preview(proposed, top, area))
     if not yes and not typer.confirm(f"Write {path}?", default=False, err=True):
-        typer.echo("Nothing written.", err=True)
+        echo("Nothing written.", err=True)
         raise typer.Exit(1)
     write_atomically(path, new)
-    typer.echo(f"{path}: {'added' if add else 'removed'} {', '.join(terms)} "
+    echo(f"{path}: {'added' if add else 'removed'} {', '.join(terms)} "
                f"{'to' if add else 'from'} {area}")
 
 
@@ -180,13 +180,13 @@ def report_cmd(
         if png.suffix.lower() != ".png":
             raise ValidationError(f"--png {png}: the chart is a PNG; give a file name ending in .png")
         write_chart(reports, png, f"{strategy.organisation}: matching calls by deadline month")
-        typer.echo(f"chart written to {png}", err=True)
+        echo(f"chart written to {png}", err=True)
     if as_json:
         print_json(report_dicts(reports))
         return
-    typer.echo(f"{'Focus area':<24}{'Calls':>6}{'Budget':>10}{'Exp. value':>12}{'Pipeline':>10}")
+    echo(f"{'Focus area':<24}{'Calls':>6}{'Budget':>10}{'Exp. value':>12}{'Pipeline':>10}")
     for r in reports:
-        typer.echo(f"{_shorten(r.label, 23):<24}{r.matching_calls:>6}{fmt_money(r.total_budget):>10}"
+        echo(f"{_shorten(r.label, 23):<24}{r.matching_calls:>6}{fmt_money(r.total_budget):>10}"
                    f"{fmt_money(r.expected_value):>12}{r.applications_in_pipeline:>10}")
 
 
@@ -208,15 +208,15 @@ def rename_cmd(
     known = tuple(st.config().names)
     with session_scope(st.engine()) as session:
         counts = plan_rename(session, old, new, known=known)
-        typer.echo(f"{old} -> {new}: ideas {counts.ideas}, marks {counts.marks}, scores {counts.scores}, "
+        echo(f"{old} -> {new}: ideas {counts.ideas}, marks {counts.marks}, scores {counts.scores}, "
                    f"verdicts {counts.verdicts}, Slack messages sent {counts.deliveries}"
                    + (f" ({new} is already scored: {old}'s scores are deleted, not moved)"
                       if counts.derived_dropped and counts.scores else ""))
         if not yes and not typer.confirm("Move them?", default=False, err=True):
-            typer.echo("Nothing moved.", err=True)
+            echo("Nothing moved.", err=True)
             raise typer.Exit(1)
         rename_strategy(session, old, new, known=known)
-    typer.echo(f"Moved {old}'s data to {new}.")
+    echo(f"Moved {old}'s data to {new}.")
 
 
 def register(app: typer.Typer) -> None:

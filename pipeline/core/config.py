@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pipeline.core.errors import ConfigError, NotFoundError
 from pipeline.core.paths import CONFIG_DIR
@@ -91,28 +91,62 @@ class Rules(_Strict):
         return self
 
 
-_EVERY = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+_EVERY = re.compile(r"^\s*(\d{1,9})\s*(s|m|h|d)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_CRON_FIELDS = ("minute", "hour", "day", "month", "day_of_week")
+MAX_EVERY_SECONDS = 366 * 86400  # a source or digest run at least once a year; larger is a typo
+MAX_JITTER_SECONDS = 86400
+
+
+def _cron_problem(value: str) -> str | None:
+    """Why APScheduler would refuse ``value`` (naming the field), or None. The trigger that ``serve``
+    builds is built here with the same constructor, so what passes the check also starts."""
+    from apscheduler.triggers.cron import CronTrigger  # only when a config has a cron schedule
+
+    fields = value.split()
+    if len(fields) != 5:
+        return "cron needs five fields: minute hour day month weekday, e.g. '0 6 * * *'"
+    for name, expression in zip(_CRON_FIELDS, fields, strict=True):
+        try:
+            CronTrigger(**{name: expression}, timezone="UTC")
+        except (ValueError, TypeError, OverflowError) as exc:
+            detail = re.sub(r"^Error validating expression '[^']*': ", "", " ".join(str(exc).split()))[:120]
+            return (f"invalid cron {name.replace('_', ' ')} field {expression[:20]!r} ({detail}); "
+                    "e.g. '0 6 * * 1-5'")
+    try:
+        CronTrigger.from_crontab(value, timezone="UTC")
+    except (ValueError, TypeError, OverflowError) as exc:
+        return f"invalid cron expression ({' '.join(str(exc).split())[:120]}); e.g. '0 6 * * 1-5'"
+    return None
 
 
 class Schedule(_Strict):
-    """Either ``cron`` (five fields, in the strategy's time zone) or ``every`` ("30m", "6h", "1d")."""
+    """Either ``cron`` (five fields, in the strategy's time zone) or ``every`` ("30m", "6h", "1d", at
+    most a year), checked with APScheduler's own trigger constructors."""
 
     cron: str | None = None
     every: str | None = None
-    jitter_seconds: Annotated[int, Field(ge=0)] = 300
+    jitter_seconds: Annotated[int, Field(ge=0, le=MAX_JITTER_SECONDS)] = 300
 
     @field_validator("cron")
     @classmethod
     def _cron(cls, value: str | None) -> str | None:
-        if value is not None and len(value.split()) != 5:
-            raise ValueError("cron needs five fields: minute hour day month weekday, e.g. '0 6 * * *'")
+        problem = None if value is None else _cron_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("every")
     @classmethod
     def _every(cls, value: str | None) -> str | None:
-        if value is not None and not _EVERY.match(value):
+        if value is None:
+            return value
+        match = _EVERY.match(value)
+        if not match:
             raise ValueError("every must be a number and a unit, e.g. '30m', '6h' or '1d'")
+        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        if not 0 < seconds <= MAX_EVERY_SECONDS:
+            raise ValueError("every must be more than zero and at most a year ('366d')")
         return value
 
     @model_validator(mode="after")
@@ -126,7 +160,7 @@ class Schedule(_Strict):
             return None
         match = _EVERY.match(self.every)
         assert match
-        return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+        return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
 DEFAULT_SCHEDULE = Schedule(every="6h")
@@ -187,8 +221,24 @@ SourceConfig = Annotated[EuFtSource | EuroAccessSource | FeedSource | IcalSource
                          Field(discriminator="type")]
 
 
+_CHANNEL = re.compile(r"#?[^\sA-Z#,@]{1,80}|[CGD][A-Z0-9]{6,20}")
+
+
+def _channel(value: str) -> str:
+    """A Slack channel name ("#eu-funding": lowercase, no spaces or commas, at most 80 characters) or a
+    channel id ("C0123ABCD"); Slack refuses anything else only when the digest is due."""
+    if not _CHANNEL.fullmatch(value):
+        shown = repr(value) if len(value) <= 40 else repr(value[:37] + "...")
+        raise ValueError(f"{shown} is not a Slack channel; write a name such as '#eu-funding' (lowercase, "
+                         "no spaces) or a channel id such as 'C0123ABCD'")
+    return value
+
+
+SlackChannel = Annotated[str, AfterValidator(_channel)]
+
+
 class DigestChannel(_Strict):
-    channel: NonEmptyStr  # Slack channel name ("#eu-funding") or id
+    channel: SlackChannel
     focus_areas: list[NonEmptyStr] = []  # empty = every focus area
     schedule: Schedule = Schedule(cron="0 8 * * 1")
     top: Annotated[int, Field(ge=1, le=45)] = 10
@@ -196,7 +246,7 @@ class DigestChannel(_Strict):
 
 
 class Alerts(_Strict):
-    channel: NonEmptyStr
+    channel: SlackChannel
     reminder_days: list[Annotated[int, Field(ge=0)]] = [14, 7, 2]
     schedule: Schedule = Schedule(every="1h")
 
@@ -247,21 +297,91 @@ class Consortium(_Strict):
     source: NonEmptyStr
 
 
+MAX_PATTERN_LENGTH = 200
+
+
+def _repeats(pattern: Any) -> bool:
+    """Whether a parsed pattern (``re._parser`` items) contains a repetition that can match more than
+    one time."""
+    import re._constants as c  # the parser's opcodes
+
+    for op, arg in pattern:
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and arg[1] > 1:
+            return True
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and _repeats(arg[2]):
+            return True
+        if op in (c.SUBPATTERN, c.ATOMIC_GROUP) and _repeats(arg[-1]):
+            return True
+        if op is c.BRANCH and any(_repeats(branch) for branch in arg[1]):
+            return True
+        if op in (c.ASSERT, c.ASSERT_NOT) and _repeats(arg[1]):
+            return True
+    return False
+
+
+def _backtracking_risk(pattern: Any) -> str | None:
+    """What makes Python's backtracking engine take exponential time on a short topic id: a repeated
+    group that itself repeats (``(a+)+``), a repeated alternation (``(a|a)*``) or a back-reference."""
+    import re._constants as c
+
+    for op, arg in pattern:
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT) and arg[1] > 1:
+            body = arg[2]
+            if _repeats(body):
+                return "a repeated group that itself repeats, such as (a+)+"
+            if any(inner_op is c.BRANCH or (inner_op is c.SUBPATTERN and any(
+                    o is c.BRANCH for o, _ in inner_arg[-1])) for inner_op, inner_arg in body):
+                return "a repeated alternation, such as (a|ab)*"
+        if op in (c.GROUPREF, c.GROUPREF_EXISTS):
+            return "a back-reference"
+        children = []
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            children = [arg[2]]
+        elif op in (c.SUBPATTERN, c.ATOMIC_GROUP):
+            children = [arg[-1]]
+        elif op is c.BRANCH:
+            children = list(arg[1])
+        elif op in (c.ASSERT, c.ASSERT_NOT):
+            children = [arg[1]]
+        for child in children:
+            found = _backtracking_risk(child)
+            if found:
+                return found
+    return None
+
+
 class ProgrammeMatch(_Strict):
+    """How a call is recognised as a programme's. ``topic_id`` is a regular expression run with Python's
+    backtracking engine on every call's topic id, so it is bounded instead of trusted: at most
+    200 characters, no nested or alternating repetition, no back-references (the shapes whose matching
+    time grows exponentially). Prefixes and character classes, the patterns a topic id needs
+    (``^HORIZON-CL5-``, ``^LIFE-20\\d\\d-``), all pass."""
+
     topic_id: str | None = None  # regex on the topic identifier
     programme: str | None = None  # case-insensitive substring of the programme name
 
     @field_validator("topic_id")
     @classmethod
     def _regex(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
-            except (OverflowError, RecursionError):  # a{99999999999}, thousands of nested groups
-                raise ValueError("not a usable regular expression: too large or nested too deeply") \
-                    from None
+        if value is None:
+            return value
+        if len(value) > MAX_PATTERN_LENGTH:
+            raise ValueError(f"the pattern is {len(value):,} characters long, more than "
+                             f"{MAX_PATTERN_LENGTH}; a topic id prefix such as '^HORIZON-CL5-' is enough")
+        import re._parser as parser
+
+        try:
+            parsed = parser.parse(value)
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from None
+        except (OverflowError, RecursionError):  # a{99999999999}, thousands of nested groups
+            raise ValueError("not a usable regular expression: too large or nested too deeply") \
+                from None
+        risk = _backtracking_risk(parsed)
+        if risk:
+            raise ValueError(f"the pattern contains {risk}, which can make matching take hours; use a "
+                             "plain prefix or character classes such as '^HORIZON-CL[0-9]-'")
         return value
 
 

@@ -10,6 +10,8 @@ Two money and two percent styles exist because they answer different needs:
 
 from __future__ import annotations
 
+import re
+
 ELLIPSIS = "…"
 
 
@@ -49,3 +51,37 @@ def money_eur(value: float) -> str:
 def percent_precise(value: float) -> str:
     """A fraction as percent to one decimal, trailing zeros dropped: ``0.164`` → "16.4 %", ``1`` → "100 %"."""
     return f"{value * 100:.1f}".rstrip("0").rstrip(".") + " %"
+
+
+# Terminal escape sequences: CSI (colours, cursor moves, clear screen), OSC (titles, OSC 8 hyperlinks,
+# ended by BEL or ST) and the other two-character ESC sequences, in their 7-bit and 8-bit forms.
+_ESCAPES = re.compile(r"\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+                      r"|\x9d[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+                      r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+                      r"|\x1b[ -~]?")
+# C0 and C1 controls (newline and tab kept), DEL, and the bidirectional overrides that reorder a line.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: object) -> str:
+    """``text`` safe to write to a terminal: escape sequences removed whole, other control characters
+    (carriage return, backspace, bell, bidi overrides) dropped; newlines and tabs kept. Scraped text is
+    data and must never move the cursor, recolour, clear the screen or plant a hyperlink."""
+    value = "" if text is None else str(text)
+    if value.isprintable():
+        return value
+    value = value.replace("\r\n", "\n")
+    return _CONTROLS.sub("", _ESCAPES.sub("", value))
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell a spreadsheet shows as text: a string starting with ``= + - @`` (or tab, CR, LF) gets
+    a leading apostrophe, the OWASP rule; numbers stay numbers (``-3`` is a value, not a formula)."""
+    if not isinstance(value, str):
+        return value
+    value = printable(value)
+    return "'" + value if value.startswith(_FORMULA_START) else value

@@ -1,6 +1,10 @@
 """Reading YAML with line numbers, and validating it with pydantic into one clear ConfigError.
 
-``read_yaml`` / ``parse_yaml_text`` keep ruamel.yaml's round-trip tree (comments and line numbers);
+``read_yaml`` / ``parse_yaml_text`` keep ruamel.yaml's round-trip tree (comments and line numbers).
+YAML aliases (``*name``) are refused with the line of the first one: the config files are short enough
+to write every value out, and an alias is how a few kilobytes expand into billions of nodes (the
+"billion laughs" document) that validation and error messages would then walk.
+
 ``validate_yaml`` turns the first pydantic problem into a :class:`~pipeline.core.errors.ConfigError` that
 names the file, the line and the key, and says what is expected. Used by :mod:`pipeline.core.config`.
 """
@@ -31,8 +35,21 @@ def read_yaml(path: Path) -> Any:
     return parse_yaml_text(text, str(path))
 
 
+def _refuse_aliases(text: str, name: str) -> None:
+    """A ConfigError at the first alias; the event stream is read without building any value."""
+    from ruamel.yaml.events import AliasEvent
+
+    for event in YAML(typ="rt").parse(text):
+        if isinstance(event, AliasEvent):
+            mark = event.start_mark
+            anchor = str(event.anchor)[:40]
+            raise ConfigError(f"YAML alias *{anchor} is not supported; write the value out instead of "
+                              "referring to an anchor", path=name, line=mark.line + 1 if mark else None)
+
+
 def parse_yaml_text(text: str, name: str) -> Any:
     try:
+        _refuse_aliases(text, name)
         return YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -41,6 +58,8 @@ def parse_yaml_text(text: str, name: str) -> Any:
         problem = problem if len(problem) <= 200 else problem[:197] + "..."  # it may quote the value
         raise ConfigError(f"invalid YAML: {problem}; check indentation and quoting", path=name,
                           line=line) from None
+    except ConfigError:
+        raise
     except Exception as exc:  # ruamel raises a few unmarked error types (e.g. duplicate keys)
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ConfigError(f"invalid YAML: {first[:200]}", path=name) from None
@@ -88,9 +107,38 @@ def _known_keys(model: type[BaseModel]) -> set[str]:
     return {key for key in seen if not key.startswith("_")}
 
 
-def _shown(value: Any, limit: int = 60) -> str:
-    """``repr(value)`` cut to ``limit`` characters: what a message quotes from the file stays one line."""
+def _brief(value: Any, budget: int, depth: int = 0) -> str:
+    """A repr-like text of ``value`` that looks at no more than a few items per level and three levels,
+    so it costs the same for a huge or deeply nested value (mappings and sequences of any type)."""
+    if isinstance(value, str):
+        return repr(value[:budget]) if len(value) <= budget else repr(value[:budget]) + "..."
+    if hasattr(value, "items") or isinstance(value, list | tuple | set):
+        if depth >= 3:
+            return "{...}" if hasattr(value, "items") else "[...]"
+        parts = []
+        if hasattr(value, "items"):
+            for index, (key, item) in enumerate(value.items()):
+                if index == 4:
+                    parts.append("...")
+                    break
+                parts.append(f"{_brief(key, budget, depth + 1)}: {_brief(item, budget, depth + 1)}")
+            return "{" + ", ".join(parts) + "}"
+        for index, item in enumerate(value):
+            if index == 4:
+                parts.append("...")
+                break
+            parts.append(_brief(item, budget, depth + 1))
+        return "[" + ", ".join(parts) + "]"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** 40:
+        return "a number of more than 40 digits"
     text = repr(value)
+    return text if len(text) <= budget else text[:budget] + "..."
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters: what a message quotes from the file stays one line.
+    Built with a bounded repr, so a huge or deeply nested value costs no more than a small one."""
+    text = _brief(value, limit)
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
