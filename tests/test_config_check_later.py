@@ -129,20 +129,23 @@ def check(cli, tmp_path: Path, *changes: tuple[str, str]):  # type: ignore[no-un
 
 @pytest.mark.parametrize(("change", "line"), [
     (("focus_areas: [offshore_energy, green_maritime]", "focus_areas: [offshore_energy, maritime]"),
-     "Error: S:113: slack.digests[1].focus_areas[1]: unknown focus area 'maritime'; did you mean "
+     "Error: S:{line}: slack.digests[1].focus_areas[1]: unknown focus area 'maritime'; did you mean "
      "'green_maritime'?; the strategy has offshore_energy, green_maritime, food_bio, digital_industry"),
     (("allowed_action_types: [RIA,", "allowed_action_types: [RAI,"),
-     "Error: S:61: rules.allowed_action_types[0]: unknown type of action 'RAI'; did you mean 'RIA'?; use "
+     "Error: S:{line}: rules.allowed_action_types[0]: unknown type of action 'RAI'; did you mean 'RIA'?; use "
      "codes from COFUND, PCP, ERC, MSCA, EIC, CSA, IA, RIA, INTERREG, IE, OTHER"),
     (("      brint: [hydrogen]\n", "      brint: [hydrogen]\n      energiø: [energy island]\n"),
-     "Error: S:27: focus_areas.offshore_energy.synonyms.energiø: 'energiø' is not among the keywords, so "
+     "Error: S:{line}: focus_areas.offshore_energy.synonyms.energiø: 'energiø' is not among the keywords, so "
      "its synonyms are never searched; add it to keywords or remove it"),
     (("Interreg Baltic Sea Region", "Interreg Baltik Sea Region"),
-     "Error: S:84: sources.euro_access.programmes[0]: unknown programme 'Interreg Baltik Sea Region'; "
+     "Error: S:{line}: sources.euro_access.programmes[0]: unknown programme 'Interreg Baltik Sea Region'; "
      "did you mean 'Interreg Baltic Sea Region'? (names must match euro-access.eu exactly)"),
 ])
 def test_config_check_errors(cli, tmp_path: Path, change: tuple[str, str], line: str) -> None:  # type: ignore[no-untyped-def]
-    assert check(cli, tmp_path, change) == (2, "", line + "\n")
+    changed = EXAMPLE.replace(*change, 1)
+    # the error names the line of the changed text's last line (the example's line numbers move on edits)
+    number = changed[:changed.index(change[1]) + len(change[1].rstrip("\n"))].count("\n") + 1
+    assert check(cli, tmp_path, change) == (2, "", line.replace("{line}", str(number)) + "\n")
 
 
 def test_config_check_warns_about_terms_no_stored_call_has(cli, engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
