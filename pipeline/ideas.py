@@ -5,10 +5,10 @@ target countries (ISO 3166-1 alpha-2 codes) and a status: idea → maturing → 
 status may be set; ideas have no enforced workflow, unlike applications).
 
 Each idea belongs to the strategy (cluster) selected when it was added (``Idea.strategy``; None for
-ideas from before, shared by all). With a config folder the per-strategy commands pass the selected
+shared ideas, seen by all). With a config folder the per-strategy commands pass the selected
 strategy as ``scope`` and see only its own and the shared ideas, and the applications of those; an
 idea of another strategy asked for by id is a NotFoundError saying whose it is. ``scope`` None (a
-single strategy file) sees everything, as before ideas had an owner.
+single strategy file) sees every idea.
 
 Whose ideas a command sees is :mod:`pipeline.tenancy`; ids and country codes as typed are
 :mod:`pipeline.core.inputs`.

@@ -148,7 +148,7 @@ class Service:
             return specs
         for strategy in config.strategies:
             prefix = config.key_prefix(strategy)
-            which = strategy.name if prefix else ""  # one strategy from a file: ids as they always were
+            which = strategy.name if prefix else ""  # a single strategy file: no strategy in job ids
             for digest in strategy.slack.digests:
                 specs[job_id("digest", digest.channel, which)] = (
                     digest.schedule, strategy.timezone, ("digest", digest.channel, which))

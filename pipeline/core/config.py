@@ -547,7 +547,7 @@ class LoadedConfig:
 
     def key_prefix(self, strategy: Strategy) -> str:
         """What Slack delivery keys and job ids of ``strategy`` start with: nothing for a single
-        strategy file (as before strategies could be several), ``<name>:`` for a folder."""
+        strategy file (one strategy needs no prefix), ``<name>:`` for a folder."""
         return f"{strategy.name}:" if self.from_folder else ""
 
     def reload(self) -> LoadedConfig:
