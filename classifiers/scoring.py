@@ -51,6 +51,9 @@ from sqlmodel import Session, select
 
 from classifiers.corpus import METHOD, Corpus, extend, extras_from_bytes, extras_to_bytes, text_hash
 from classifiers.feedback import load_marks, marks_by_area, marks_signature
+from classifiers.freshness import queries_hash as _queries_hash
+from classifiers.freshness import rules_hash as _rules_hash
+from classifiers.freshness import strategy_queries
 from classifiers.funding import FundingRules
 from classifiers.matcher import (
     EXPLAIN_TERMS,
@@ -60,13 +63,12 @@ from classifiers.matcher import (
     TfidfModel,
     excluded_rows,
     expanded_query,
-    focus_area_query,
     project,
     query_features,
     score_rows,
     unit_columns,
 )
-from classifiers.rules import REASONS_VERSION, evaluate_call, priority, recheck_at
+from classifiers.rules import evaluate_call, priority, recheck_at
 from pipeline.core.bulk import insert_rows, update_by_id
 from pipeline.core.config import LoadedConfig
 from pipeline.core.db import session_scope
@@ -104,12 +106,6 @@ class ScoringResult:
 def call_hash(call: Call) -> str:
     """What the scores depend on: the title and the text."""
     return text_hash(call.title, call.text)
-
-
-def _queries_hash(queries: Sequence[Query], marks_sig: str) -> str:
-    data = [[q.name, [list(g) for g in q.units()], q.description, list(q.exclude)] for q in queries]
-    text = json.dumps(data, ensure_ascii=False) + marks_sig + METHOD
-    return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
 def _vector_to_json(vector: Any, names: np.ndarray) -> dict[str, float]:
@@ -204,8 +200,7 @@ def _stale(marker: Any, content_hash: str, version: str) -> bool:
 def _score(session: Session, loaded_config: LoadedConfig, now: datetime, corpus: Corpus, full: bool,
            block: int) -> ScoringResult:
     name = loaded_config.strategy.name
-    queries = [focus_area_query(area_name, area)
-               for area_name, area in loaded_config.strategy.focus_areas.items()]
+    queries = strategy_queries(loaded_config)
     marks = load_marks(session, name)
     queries_hash = _queries_hash(queries, marks_signature(marks))
     stored = session.exec(select(ScoringModel).where(ScoringModel.strategy == name)).first()
@@ -280,16 +275,6 @@ def _score(session: Session, loaded_config: LoadedConfig, now: datetime, corpus:
         model_row.rules_hash = rules_hash
         session.add(model_row)
     return ScoringResult(name, refitted, reason, len(scored), total, len(queries), verdicts, version)
-
-
-def _rules_hash(loaded_config: LoadedConfig) -> str:
-    """What the verdicts depend on besides the calls and the clock: the strategy's rules and home
-    country, the funding rules, and the wording of the reasons."""
-    strategy = loaded_config.strategy
-    data = [strategy.rules.model_dump(mode="json"), strategy.home_country,
-            loaded_config.funding_rules.model_dump(mode="json"), REASONS_VERSION]
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
 def _light(session: Session, name: str, version: str, now: datetime, due_only: bool
