@@ -178,11 +178,41 @@ def score_pending(engine: Engine, loaded_config: LoadedConfig, now: datetime, *,
     store both. ``block`` calls are scored together (memory grows with block × focus areas); ``corpus``
     shares texts and the corpus model with other strategies scored in the same run."""
     corpus = Corpus() if corpus is None else corpus
-    with session_scope(engine) as session:
-        result = _score(session, loaded_config, now, corpus, full, block)
+    result = None if full else _up_to_date(engine, loaded_config, now)
+    if result is None:
+        with session_scope(engine) as session:
+            result = _score(session, loaded_config, now, corpus, full, block)
     log.info("scored %d of %d calls for %s (%s)", result.scored_calls, result.total_calls, result.strategy,
              result.reason)
     return result
+
+
+def _up_to_date(engine: Engine, loaded_config: LoadedConfig, now: datetime) -> ScoringResult | None:
+    """The result :func:`_score` would give when it has nothing to write, found in a read transaction;
+    None when something may need writing. Then no write lock is taken: a reader such as ``calls why``
+    never waits behind another process's held write lock for a run that changes nothing.
+
+    Nothing to write means: the models fitted with this method and current, the queries, the marks and
+    the rules unchanged, the corpus model's drift within :data:`REFIT_FRACTION`, and no call due
+    (:func:`_light`)."""
+    name = loaded_config.strategy.name
+    with Session(engine) as session:
+        stored = session.exec(select(ScoringModel).where(ScoringModel.strategy == name)).first()
+        corpus_row = session.exec(select(CorpusModel)).first()
+        if stored is None or corpus_row is None or corpus_row.method != METHOD \
+                or stored.corpus_version != corpus_row.version \
+                or stored.rules_hash != _rules_hash(loaded_config) \
+                or corpus_row.drift > REFIT_FRACTION * max(corpus_row.corpus_size, 1):
+            return None
+        queries = strategy_queries(loaded_config)
+        if stored.queries_hash != _queries_hash(queries, marks_signature(load_marks(session, name))):
+            return None
+        light, _ = _light(session, name, stored.version, now, due_only=True)
+        if light:
+            return None
+        total = _count_calls(session)
+    return ScoringResult(name, False, "up to date" if total else "no calls stored", 0, total, len(queries), 0,
+                         stored.version)
 
 
 def score_strategies(engine: Engine, configs: Sequence[LoadedConfig], now: datetime, *, full: bool = False,
