@@ -132,7 +132,7 @@ def main() -> None:
     if daily is not None:
         rows.append((f"{following[0].name} over {largest.name} (next day)", daily))
     for label, seconds in rows:
-        print(f"{label:<48} {seconds:8.3f} s   {seconds / baseline:7.1f}× baseline")
+        print(f"{label:<52} {seconds:8.3f} s   {seconds / baseline:7.1f}× baseline")
     print(f"per result: {into_empty / sizes[largest] * 1000:.2f} ms into an empty database, "
           f"{unchanged / sizes[largest] * 1000:.2f} ms unchanged")
 

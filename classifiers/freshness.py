@@ -22,6 +22,7 @@ from classifiers.rules import REASONS_VERSION
 from pipeline.core.config import LoadedConfig
 from pipeline.core.models import Call, CorpusModel, ScoringModel, Verdict
 
+SCORE_FLOOR = 0.05  # scores below it are not stored (classifiers.scoring)
 METHOD = "tfidf+lsa50+units"  # part of the models' identity: a new scoring method refits stored models
 
 

@@ -51,9 +51,9 @@ from sqlmodel import Session, select
 
 from classifiers.corpus import METHOD, Corpus, extend, extras_from_bytes, extras_to_bytes, text_hash
 from classifiers.feedback import load_marks, marks_by_area, marks_signature
+from classifiers.freshness import SCORE_FLOOR, strategy_queries
 from classifiers.freshness import queries_hash as _queries_hash
 from classifiers.freshness import rules_hash as _rules_hash
-from classifiers.freshness import strategy_queries
 from classifiers.funding import FundingRules
 from classifiers.matcher import (
     EXPLAIN_TERMS,
@@ -78,7 +78,6 @@ from pipeline.core.models import Call, CorpusModel, Score, ScoringModel, Verdict
 log = logging.getLogger("fundradar.scoring")
 
 REFIT_FRACTION = 0.10
-SCORE_FLOOR = 0.05  # scores below it are not stored (see the module's doc)
 SCORE_BLOCK = 2000  # calls scored together against every focus area before their rows are written
 READ_CHUNK = 500
 # what the rules read (classifiers.rules.evaluate_call) and the up-to-date check: never title or text

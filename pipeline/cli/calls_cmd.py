@@ -154,7 +154,7 @@ def why_cmd(
 
     Example: fundradar calls why HORIZON-CL5-2027-03-D5-05
     """
-    from classifiers.scoring import SCORE_FLOOR
+    from classifiers.freshness import SCORE_FLOOR
     from pipeline.explain import explain_call
 
     st = state()
