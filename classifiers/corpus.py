@@ -26,10 +26,10 @@ import sqlalchemy as sa
 from scipy import sparse
 from sqlmodel import Session, select
 
+from classifiers.freshness import METHOD
 from classifiers.matcher import Document, Projection, TfidfModel, prepare, project
 from pipeline.core.models import Call, CorpusModel
 
-METHOD = "tfidf+lsa50+units"  # part of the models' identity: a new scoring method refits stored models
 READ_CHUNK = 500
 
 

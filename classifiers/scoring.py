@@ -51,6 +51,9 @@ from sqlmodel import Session, select
 
 from classifiers.corpus import METHOD, Corpus, extend, extras_from_bytes, extras_to_bytes, text_hash
 from classifiers.feedback import load_marks, marks_by_area, marks_signature
+from classifiers.freshness import SCORE_FLOOR, strategy_queries
+from classifiers.freshness import queries_hash as _queries_hash
+from classifiers.freshness import rules_hash as _rules_hash
 from classifiers.funding import FundingRules
 from classifiers.matcher import (
     EXPLAIN_TERMS,
@@ -60,13 +63,12 @@ from classifiers.matcher import (
     TfidfModel,
     excluded_rows,
     expanded_query,
-    focus_area_query,
     project,
     query_features,
     score_rows,
     unit_columns,
 )
-from classifiers.rules import REASONS_VERSION, evaluate_call, priority, recheck_at
+from classifiers.rules import evaluate_call, priority, recheck_at
 from pipeline.core.bulk import insert_rows, update_by_id
 from pipeline.core.config import LoadedConfig
 from pipeline.core.db import session_scope
@@ -76,7 +78,6 @@ from pipeline.core.models import Call, CorpusModel, Score, ScoringModel, Verdict
 log = logging.getLogger("fundradar.scoring")
 
 REFIT_FRACTION = 0.10
-SCORE_FLOOR = 0.05  # scores below it are not stored (see the module's doc)
 SCORE_BLOCK = 2000  # calls scored together against every focus area before their rows are written
 READ_CHUNK = 500
 # what the rules read (classifiers.rules.evaluate_call) and the up-to-date check: never title or text
@@ -104,12 +105,6 @@ class ScoringResult:
 def call_hash(call: Call) -> str:
     """What the scores depend on: the title and the text."""
     return text_hash(call.title, call.text)
-
-
-def _queries_hash(queries: Sequence[Query], marks_sig: str) -> str:
-    data = [[q.name, [list(g) for g in q.units()], q.description, list(q.exclude)] for q in queries]
-    text = json.dumps(data, ensure_ascii=False) + marks_sig + METHOD
-    return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
 def _vector_to_json(vector: Any, names: np.ndarray) -> dict[str, float]:
@@ -182,11 +177,41 @@ def score_pending(engine: Engine, loaded_config: LoadedConfig, now: datetime, *,
     store both. ``block`` calls are scored together (memory grows with block × focus areas); ``corpus``
     shares texts and the corpus model with other strategies scored in the same run."""
     corpus = Corpus() if corpus is None else corpus
-    with session_scope(engine) as session:
-        result = _score(session, loaded_config, now, corpus, full, block)
+    result = None if full else _up_to_date(engine, loaded_config, now)
+    if result is None:
+        with session_scope(engine) as session:
+            result = _score(session, loaded_config, now, corpus, full, block)
     log.info("scored %d of %d calls for %s (%s)", result.scored_calls, result.total_calls, result.strategy,
              result.reason)
     return result
+
+
+def _up_to_date(engine: Engine, loaded_config: LoadedConfig, now: datetime) -> ScoringResult | None:
+    """The result :func:`_score` would give when it has nothing to write, found in a read transaction;
+    None when something may need writing. Then no write lock is taken: a reader such as ``calls why``
+    never waits behind another process's held write lock for a run that changes nothing.
+
+    Nothing to write means: the models fitted with this method and current, the queries, the marks and
+    the rules unchanged, the corpus model's drift within :data:`REFIT_FRACTION`, and no call due
+    (:func:`_light`)."""
+    name = loaded_config.strategy.name
+    with Session(engine) as session:
+        stored = session.exec(select(ScoringModel).where(ScoringModel.strategy == name)).first()
+        corpus_row = session.exec(select(CorpusModel)).first()
+        if stored is None or corpus_row is None or corpus_row.method != METHOD \
+                or stored.corpus_version != corpus_row.version \
+                or stored.rules_hash != _rules_hash(loaded_config) \
+                or corpus_row.drift > REFIT_FRACTION * max(corpus_row.corpus_size, 1):
+            return None
+        queries = strategy_queries(loaded_config)
+        if stored.queries_hash != _queries_hash(queries, marks_signature(load_marks(session, name))):
+            return None
+        light, _ = _light(session, name, stored.version, now, due_only=True)
+        if light:
+            return None
+        total = _count_calls(session)
+    return ScoringResult(name, False, "up to date" if total else "no calls stored", 0, total, len(queries), 0,
+                         stored.version)
 
 
 def score_strategies(engine: Engine, configs: Sequence[LoadedConfig], now: datetime, *, full: bool = False,
@@ -204,8 +229,7 @@ def _stale(marker: Any, content_hash: str, version: str) -> bool:
 def _score(session: Session, loaded_config: LoadedConfig, now: datetime, corpus: Corpus, full: bool,
            block: int) -> ScoringResult:
     name = loaded_config.strategy.name
-    queries = [focus_area_query(area_name, area)
-               for area_name, area in loaded_config.strategy.focus_areas.items()]
+    queries = strategy_queries(loaded_config)
     marks = load_marks(session, name)
     queries_hash = _queries_hash(queries, marks_signature(marks))
     stored = session.exec(select(ScoringModel).where(ScoringModel.strategy == name)).first()
@@ -280,16 +304,6 @@ def _score(session: Session, loaded_config: LoadedConfig, now: datetime, corpus:
         model_row.rules_hash = rules_hash
         session.add(model_row)
     return ScoringResult(name, refitted, reason, len(scored), total, len(queries), verdicts, version)
-
-
-def _rules_hash(loaded_config: LoadedConfig) -> str:
-    """What the verdicts depend on besides the calls and the clock: the strategy's rules and home
-    country, the funding rules, and the wording of the reasons."""
-    strategy = loaded_config.strategy
-    data = [strategy.rules.model_dump(mode="json"), strategy.home_country,
-            loaded_config.funding_rules.model_dump(mode="json"), REASONS_VERSION]
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
 def _light(session: Session, name: str, version: str, now: datetime, due_only: bool

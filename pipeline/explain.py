@@ -1,8 +1,10 @@
 """Why a call ranks where it does for one strategy: its score per focus area (with the top terms) and
 the strategy rules' outcomes with their reasons (``fundradar calls why``).
 
-The scoring is brought up to date first, so the answer is about the call as stored now; when nothing
-is new, changed or due that is a query, not a model (scikit-learn stays unloaded).
+The scoring is brought up to date first when this call's scores or verdict are not current
+(:func:`classifiers.freshness.call_is_current`), so the answer is about the call as stored now; for a
+current call that is a few queries, neither a model nor a look at the other calls (numpy, scipy and
+scikit-learn stay unloaded).
 """
 
 from __future__ import annotations
@@ -25,12 +27,16 @@ def explain_call(engine: Engine, config: LoadedConfig, call_key: str, now: datet
     A focus area whose score is below the floor has no stored row: it is shown with ``score`` None and
     ``below_floor`` True. ``weeks_to_deadline`` is to the next deadline (the last one once all passed).
     """
-    from classifiers.scoring import score_pending
+    from classifiers.freshness import call_is_current
 
     name = config.strategy.name
     with Session(engine) as session:
         found = find_call(session, call_key)
-    score_pending(engine, config, now)  # brings this call's scores and verdict up to date
+        current = call_is_current(session, config, found.id, now)  # type: ignore[arg-type]
+    if not current:
+        from classifiers.scoring import score_pending
+
+        score_pending(engine, config, now)  # brings this call's scores and verdict up to date
     with Session(engine) as session:
         scores = {s.focus_area: s for s in session.exec(
             select(Score).where(Score.call_id == found.id, Score.strategy == name))}

@@ -1,5 +1,5 @@
-"""Following and muting a call, per strategy (library; the CLI is pipeline/cli/follow_cmd.py, Slack's
-buttons pipeline/notify/interact.py).
+"""Following and muting a call, per strategy (library; the CLI is ``calls follow``/``mute`` in
+pipeline/cli/calls_cmd.py, Slack's buttons pipeline/notify/interact.py).
 
 - **Follow** is a strategy's promise to watch a call: it gets the strategy's deadline reminders
   (``slack.alerts.reminder_days``) and change alerts (deadline moved, withdrawn, removed) in the alerts

@@ -1,4 +1,4 @@
-"""HTML descriptions → clean readable text (pure; BeautifulSoup).
+"""HTML descriptions → clean readable text (pure; lxml).
 
 Made for the EU portal's topic descriptions, reusable by any source that gets HTML snippets:
 
@@ -12,15 +12,18 @@ Made for the EU portal's topic descriptions, reusable by any source that gets HT
 
 This is a small tree walk rather than trafilatura: trafilatura finds the main text of a *page* and
 drops short fragments and list structure, while these are already-isolated description snippets
-whose every line matters.
+whose every line matters. The tree is lxml's (libxml2's HTML parser, the one BeautifulSoup's "lxml"
+builder drives too), walked directly: a text node is an element's ``text`` or a child's ``tail``, and
+comments and processing instructions are skipped with their tails kept.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
-from bs4 import BeautifulSoup, NavigableString, Tag
-from bs4.element import Comment
+from lxml import etree
+from lxml import html as lxml_html
 
 _BLOCKS = {"p", "div", "section", "article", "header", "footer", "blockquote", "h1", "h2", "h3", "h4",
            "h5", "h6", "table", "tr", "dl", "dt", "dd", "pre", "figure", "figcaption", "address"}
@@ -36,6 +39,42 @@ def clean_inline(text: str) -> str:
     return _SPACES.sub(" ", text.translate(_INVISIBLE).replace("\u00a0", " ")).strip()
 
 
+def _is_element(node: object) -> bool:
+    """An element proper: not a comment, processing instruction or entity (their ``tag`` is a function)."""
+    return isinstance(node, etree._Element) and isinstance(node.tag, str)
+
+
+def _name(node: etree._Element) -> str:
+    return node.tag.lower() if isinstance(node.tag, str) else ""
+
+
+def _children(node: etree._Element) -> Iterator[str | etree._Element]:
+    """The node's children in document order, text nodes as str (what BeautifulSoup lists as
+    NavigableStrings): its text, then each child element followed by that child's tail."""
+    if node.text:
+        yield node.text
+    for child in node:
+        if _is_element(child):
+            yield child
+        if child.tail:
+            yield child.tail
+
+
+def _all_text(node: etree._Element) -> str:
+    """The text of the node's descendants (not its tail), comments left out."""
+    return "".join(part if isinstance(part, str) else _all_text(part) for part in _children(node))
+
+
+def _strings(node: etree._Element) -> Iterator[str]:
+    stack: list[str | etree._Element] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        else:
+            stack.extend(reversed(list(_children(item))))
+
+
 class _Writer:
     """Collects blocks: ("p", text) paragraphs and ("li", text) list lines."""
 
@@ -49,19 +88,15 @@ class _Writer:
         if text:
             self.blocks.append((kind, text))
 
-    def walk(self, node: Tag, depth: int = 0) -> None:
-        for child in node.children:
-            if isinstance(child, Comment):
+    def walk(self, node: etree._Element, depth: int = 0) -> None:
+        for child in _children(node):
+            if isinstance(child, str):
+                self.inline.append(child)
                 continue
-            if isinstance(child, NavigableString):
-                self.inline.append(str(child))
-                continue
-            if not isinstance(child, Tag):
-                continue
-            name = child.name.lower() if child.name else ""
+            name = _name(child)
             if name in _SKIP:
                 continue
-            if name == "sup" and _FOOTNOTE_MARK.match(child.get_text()):
+            if name == "sup" and _FOOTNOTE_MARK.match(_all_text(child)):
                 continue  # a footnote marker such as [1]
             if name == "br":
                 self.flush()
@@ -78,16 +113,17 @@ class _Writer:
             else:
                 self.walk(child, depth)
 
-    def walk_list(self, node: Tag, depth: int) -> None:
-        for child in node.children:
-            if isinstance(child, Tag) and child.name and child.name.lower() == "li":
+    def walk_list(self, node: etree._Element, depth: int) -> None:
+        for child in _children(node):
+            if isinstance(child, str):
+                if child.strip():
+                    self.blocks.append(("li", "  " * depth + "- " + clean_inline(child)))
+            elif _name(child) == "li":
                 self.walk_item(child, depth)
-            elif isinstance(child, Tag) and child.name and child.name.lower() in _LISTS:
+            elif _name(child) in _LISTS:
                 self.walk_list(child, depth + 1)
-            elif isinstance(child, NavigableString) and not isinstance(child, Comment) and child.strip():
-                self.blocks.append(("li", "  " * depth + "- " + clean_inline(str(child))))
 
-    def walk_item(self, item: Tag, depth: int) -> None:
+    def walk_item(self, item: etree._Element, depth: int) -> None:
         inner = _Writer()
         inner.walk(item, depth + 1)  # nested lists inside the item are one level deeper
         inner.flush()
@@ -113,15 +149,29 @@ class _Writer:
         return "".join(out)
 
 
+def _root(html: str) -> etree._Element | None:
+    """The element whose content is the snippet: the document's body, else the document itself."""
+    try:
+        document = lxml_html.document_fromstring(html, parser=_PARSER)
+    except (etree.ParserError, ValueError):  # nothing but white space or comments
+        return None
+    body = document.find("body")
+    return document if body is None else body
+
+
+_PARSER = lxml_html.HTMLParser(recover=True, remove_comments=False, remove_pis=False)
+
+
 def html_to_text(html: str | None) -> str:
     """Readable plain text of an HTML snippet; "" for None or empty input. Never raises on bad HTML."""
     if not html or not html.strip():
         return ""
-    soup = BeautifulSoup(html, "lxml")
-    root = soup.body or soup
+    root = _root(html)
+    if root is None:
+        return ""
     writer = _Writer()
     try:
         writer.walk(root)
     except RecursionError:  # nested thousands of levels deep (hostile input): plain text, no layout
-        return clean_inline(root.get_text(" "))
+        return clean_inline(" ".join(_strings(root)))
     return writer.text()

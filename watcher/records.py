@@ -5,9 +5,10 @@ A source parses what it fetched into :class:`CallRecord` objects; :mod:`watcher.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -57,15 +58,21 @@ class CallRecord:
         return self.deadlines[0].at if self.deadlines else None
 
     def tracked(self) -> dict[str, Any]:
-        """The fields whose change is recorded, as JSON-ready values."""
-        data = asdict(self)
+        """The fields whose change is recorded, as JSON-ready values (a fresh dict; ``extra`` copied)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["extra"] = copy.deepcopy(self.extra) if self.extra else {}
         data["deadlines"] = [d.to_json() for d in self.deadlines]
         data["opening_date"] = self.opening_date.isoformat() if self.opening_date else None
         return data
 
     def content_hash(self) -> str:
-        canonical = json.dumps(self.tracked(), sort_keys=True, ensure_ascii=False, default=str)
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        """SHA-256 of the tracked fields' canonical JSON; computed once per record (it is immutable)."""
+        cached = self.__dict__.get("_content_hash")
+        if cached is None:
+            canonical = json.dumps(self.tracked(), sort_keys=True, ensure_ascii=False, default=str)
+            cached = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+            self.__dict__["_content_hash"] = cached  # not a field: equality and replace() ignore it
+        return cached
 
 
 @dataclass(frozen=True)

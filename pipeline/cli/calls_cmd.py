@@ -26,6 +26,7 @@ from pipeline.cli.common import (
 from pipeline.core.db import session_scope
 from pipeline.core.errors import ValidationError
 from pipeline.core.text import printable
+from pipeline.follow import clear_state, set_state
 
 calls_app = new_app("Calls for proposals found by the watchers.")
 
@@ -157,7 +158,7 @@ def why_cmd(
 
     Example: fundradar calls why HORIZON-CL5-2027-03-D5-05
     """
-    from classifiers.scoring import SCORE_FLOOR
+    from classifiers.freshness import SCORE_FLOOR
     from pipeline.explain import explain_call
 
     st = state()
@@ -190,6 +191,58 @@ def why_cmd(
     lines.append("Expected value: " + ("unknown" if value is None else f"EUR {value:,.0f}")
                  + ("" if data["priority"] is None else f"; priority {data['priority']:.3f}"))
     echo("\n".join(lines))
+
+
+# --- follow and mute: the state the Follow and Mute buttons in Slack set (pipeline.follow) ---
+
+CALL_HELP = "Call id, topic identifier or source reference."
+_DONE = {"follow": ("Following call {id} for {s}: its deadline reminders and changes go to the alerts "
+                    "channel.", "Call {id} was already followed for {s}."),
+         "mute": ("Muted call {id} for {s}: it leaves the digests and new-call alerts.",
+                  "Call {id} was already muted for {s}."),
+         "unfollow": ("Stopped following call {id} for {s}.", "Call {id} was not followed for {s}."),
+         "unmute": ("Unmuted call {id} for {s}.", "Call {id} was not muted for {s}.")}
+
+
+def _follow_state(call: str, verb: str, by: str | None) -> None:
+    st = state()
+    strategy = st.config().strategy
+    with session_scope(st.engine()) as session:
+        found = find_call(session, call)
+        if verb.startswith("un"):
+            changed = clear_state(session, strategy.name, found.id, verb[2:])  # type: ignore[arg-type]
+        else:
+            changed = set_state(session, strategy.name, found.id, verb, st.now(), by)  # type: ignore[arg-type]
+        call_id = found.id
+    typer.echo(_DONE[verb][0 if changed else 1].format(id=call_id, s=strategy.name))
+
+
+@calls_app.command("follow")
+def follow_cmd(call: str = typer.Argument(..., help=CALL_HELP),
+               by: str = typer.Option(None, "--by", help="Who follows (a name or initials).")) -> None:
+    """Follow a call: deadline reminders (slack.alerts.reminder_days) and change alerts, as for an
+    application's call. Example: fundradar calls follow 42"""
+    _follow_state(call, "follow", by)
+
+
+@calls_app.command("unfollow")
+def unfollow_cmd(call: str = typer.Argument(..., help=CALL_HELP)) -> None:
+    """Stop following a call. Example: fundradar calls unfollow 42"""
+    _follow_state(call, "unfollow", None)
+
+
+@calls_app.command("mute")
+def mute_cmd(call: str = typer.Argument(..., help=CALL_HELP),
+             by: str = typer.Option(None, "--by", help="Who mutes (a name or initials).")) -> None:
+    """Hide a call from the strategy's digests and new-call alerts. Example: fundradar calls mute 42"""
+    _follow_state(call, "mute", by)
+
+
+@calls_app.command("unmute")
+def unmute_cmd(call: str = typer.Argument(..., help=CALL_HELP)) -> None:
+    """Show a muted call in digests and alerts again. Example: fundradar calls unmute 42"""
+    _follow_state(call, "unmute", None)
+
 
 
 def register(app: typer.Typer) -> None:

@@ -12,10 +12,12 @@ neutralised against spreadsheet formulas (:func:`pipeline.core.text.csv_cell`).
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import logging
 import math
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,10 +26,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-from sqlalchemy.engine import Engine
 from typer.core import TyperGroup
 
 from pipeline.core import clock
@@ -35,29 +33,38 @@ from pipeline.core.errors import DeliveryError, FundradarError
 from pipeline.core.text import csv_cell, money_short, percent_short, printable
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from sqlalchemy.engine import Engine
+
     from pipeline.notify.delivery import Outcome
     from pipeline.sync import Progress
 
 log = logging.getLogger("fundradar")
 
 
-class DataConsole(Console):
-    """A rich console whose strings are plain text: no markup, no emoji codes, no control characters.
-    Styled output is built from :class:`rich.text.Text`, which the console leaves as it is."""
+@functools.cache
+def _data_console() -> type[Console]:
+    """A rich console class whose strings are plain text: no markup, no emoji codes, no control
+    characters. Styled output is built from :class:`rich.text.Text`, which it leaves as it is. Made on
+    first use, so that commands which print no table never import rich."""
+    from rich.console import Console
+    from rich.text import Text
 
-    def print(self, *objects: Any, **kw: Any) -> None:  # type: ignore[override]
-        kw.pop("markup", None)
-        kw.pop("emoji", None)
-        shown = [Text(printable(o)) if isinstance(o, str) else o for o in objects]
-        super().print(*shown, **kw)
+    class DataConsole(Console):
+        def print(self, *objects: Any, **kw: Any) -> None:
+            kw.pop("markup", None)
+            kw.pop("emoji", None)
+            super().print(*[Text(printable(o)) if isinstance(o, str) else o for o in objects], **kw)
+
+    return DataConsole
 
 
 def stdout() -> Console:
-    return DataConsole(soft_wrap=False)
+    return _data_console()(soft_wrap=False)
 
 
 def stderr() -> Console:
-    return DataConsole(stderr=True)
+    return _data_console()(stderr=True)
 
 
 def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
@@ -210,13 +217,82 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, as_
     if not rows:
         stderr().print(empty)
         return
+    cells = [[printable(column.format(row.get(column.key))) for column in columns] for row in rows]
+    plain = plain_table(cells, columns, title)
+    if plain is not None:
+        typer.echo(plain, nl=False)
+        return
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=title, show_edge=False, pad_edge=False, box=None, header_style="bold")
     for column in columns:
         table.add_column(column.header, justify=column.justify,  # type: ignore[arg-type]
                          max_width=column.max_width, no_wrap=column.no_wrap, overflow="fold")
-    for row in rows:
-        table.add_row(*[Text(printable(column.format(row.get(column.key)))) for column in columns])
+    for line in cells:
+        table.add_row(*[Text(cell) for cell in line])  # cells are data, never markup
     stdout().print(table)
+
+
+_MARKUP_OR_EMOJI = re.compile(r"\[|:\S*?:")  # what rich would read as markup or an emoji code
+
+
+def plain_table(cells: Sequence[Sequence[str]], columns: Sequence[Column], title: str | None = None,
+                console: Console | None = None) -> str | None:
+    """The text rich prints for :func:`print_rows`' table, built directly, when that text is plain:
+    output that is not a terminal (no styles), no title, every cell and header free of markup, emoji
+    codes, control and wide characters, and the table within the console's width (so rich does not
+    shrink a column). rich's layout is then simple: each column as wide as its widest cell, or its
+    ``max_width`` when a cell is longer (that cell word-wrapped by rich's own line breaker, a word
+    longer than the column folded), two spaces between columns, a row as tall as its tallest cell,
+    every line padded to the table's width (a right-justified cell without trailing spaces). None
+    otherwise: rich renders it. A table of thousands of rows prints many times faster this way,
+    character for character the same."""
+    from rich._wrap import divide_line
+    from rich.cells import cell_len
+
+    console = stdout() if console is None else console
+    if title is not None or console.is_terminal or console.color_system is not None \
+            or any(column.justify not in ("left", "right") for column in columns):
+        return None
+    headers = [column.header for column in columns]
+    widths = [0] * len(columns)
+    for line in (headers, *cells):
+        for index, text in enumerate(line):
+            if not text.isprintable() or (not text.isascii() and cell_len(text) != len(text)):
+                return None
+            if _MARKUP_OR_EMOJI.search(text):
+                return None
+            if len(text) > widths[index]:
+                widths[index] = len(text)
+    for index, column in enumerate(columns):
+        if column.max_width is not None and widths[index] > column.max_width:
+            if column.no_wrap:
+                return None
+            widths[index] = column.max_width
+    if sum(widths) + 2 * (len(widths) - 1) > console.width:
+        return None
+    right = [column.justify == "right" for column in columns]
+    out = []
+    for line in (headers, *cells):
+        if all(len(text) <= width for text, width in zip(line, widths, strict=True)):
+            out.append("  ".join(text.rstrip().rjust(width) if r else text.ljust(width)
+                                 for text, width, r in zip(line, widths, right, strict=True)))
+            continue
+        parts = []
+        for text, width, r in zip(line, widths, right, strict=True):
+            if len(text) <= width:
+                parts.append([text.rstrip().rjust(width) if r else text.ljust(width)])
+                continue
+            offsets = [0, *divide_line(text, width, fold=True), len(text)]
+            pieces = [text[a:b] for a, b in zip(offsets, offsets[1:], strict=False) if b > a]
+            pieces = [p.rstrip() if len(p) > width or r else p for p in pieces]
+            parts.append([p.rjust(width) if r else p.ljust(width) for p in pieces])
+        height = max(len(p) for p in parts)
+        for row in range(height):
+            out.append("  ".join(p[row] if row < len(p) else " " * width
+                                 for p, width in zip(parts, widths, strict=True)))
+    return "\n".join(out) + "\n"
 
 
 def fmt_date(value: datetime | None, tz: Any = clock.BRUSSELS) -> str:

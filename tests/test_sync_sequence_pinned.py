@@ -1,0 +1,108 @@
+"""The database after a sequence of four syncs of the recorded SEDIA searches, and what the read
+commands show of it, are pinned: a digest per table and the commands' exact output, computed once and
+stored in ``tests/fixtures/sync_sequence.json``.
+
+The sequence covers a first sync into an empty database (2026-06-23), a two-month jump (08-21), the
+real next day (08-22) and an unchanged re-sync of that day; each sync also follows the applications
+and scores the calls. Speed work on the watcher, the store, the scoring and the CLI's rendering must
+leave every row and every line of output as they are. Run with ``FUNDRADAR_PIN_WRITE=1`` to rewrite
+the expectation, and only when a change of behaviour is meant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+EXPECTED = Path(__file__).resolve().parent / "fixtures" / "sync_sequence.json"
+CONFIG = "config/strategy.example.yaml"
+DAYS = ("2026-06-23", "2026-08-21", "2026-08-22", "2026-08-22")
+# written by the clock of the machine, not by the sync's own clock: the migration bookkeeping and the
+# moment a run finished
+SKIP_TABLES = {"alembic_version"}
+SKIP_COLUMNS = {("fetch_run", "finished_at")}
+
+
+def _canonical(value: Any) -> Any:
+    """Floats rounded to 9 significant digits (the last bits of a BLAS sum may differ by build);
+    JSON text decoded so its key order does not matter."""
+    if isinstance(value, float):
+        return float(f"{value:.9g}")
+    if isinstance(value, bytes):
+        return hashlib.sha256(value).hexdigest()
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return _canonical(json.loads(value))
+        except ValueError:
+            return value
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def table_digests(path: str) -> dict[str, dict[str, Any]]:
+    """Each table's row count and the SHA-256 of its rows in primary-key order, canonicalised."""
+    out: dict[str, dict[str, Any]] = {}
+    with sqlite3.connect(path) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        for table in tables:
+            if table in SKIP_TABLES:
+                continue
+            columns = [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]
+            rows = conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid').fetchall()
+            data = [_canonical({k: v for k, v in zip(columns, row, strict=True)
+                                if (table, k) not in SKIP_COLUMNS}) for row in rows]
+            text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+            out[table] = {"rows": len(rows), "sha256": hashlib.sha256(text.encode()).hexdigest()}
+    return out
+
+
+@pytest.fixture(scope="module")
+def sequence(tmp_path_factory: pytest.TempPathFactory, samples: Path) -> dict[str, Any]:
+    from typer.testing import CliRunner
+
+    from pipeline.cli.main import app
+
+    db = tmp_path_factory.mktemp("pinned") / "fundradar.db"
+    runner = CliRunner()
+
+    def cli(*args: str) -> str:
+        env = {k: "" for k in os.environ if k.startswith(("FUNDRADAR_", "SLACK_"))}
+        result = runner.invoke(app, ["--db", str(db), "--config", CONFIG, *args], env=env,
+                               catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    outputs: dict[str, str] = {}
+    for number, day in enumerate(DAYS):
+        outputs[f"sync {number} {day}"] = cli("sync", "--source", "eu_ft", "--replay",
+                                              str(samples / "eu_ft" / f"search_{day}"))
+    as_of = "2026-08-22T12:00+02:00"
+    outputs["calls list"] = cli("--as-of", as_of, "calls", "list", "--top", "20")
+    outputs["calls list focus"] = cli("--as-of", as_of, "calls", "list", "--focus", "offshore_energy",
+                                      "--top", "15")
+    outputs["deadlines"] = cli("--as-of", as_of, "deadlines", "--weeks", "12")
+    outputs["deadlines csv"] = cli("--as-of", as_of, "deadlines", "--weeks", "12", "--csv")
+    for call_id in ("1", "7", "100", "333", "600"):
+        outputs[f"calls why {call_id}"] = cli("--as-of", as_of, "calls", "why", call_id)
+    outputs["calls why 7 json"] = cli("--as-of", as_of, "calls", "why", "7", "--json")
+    return {"tables": table_digests(str(db)), "outputs": outputs}
+
+
+def test_sync_sequence_database_and_output_unchanged(sequence: dict[str, Any]) -> None:
+    if os.environ.get("FUNDRADAR_PIN_WRITE") == "1":
+        EXPECTED.write_text(json.dumps(sequence, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
+    expected = json.loads(EXPECTED.read_text())
+    assert sequence["tables"] == expected["tables"]
+    for key, text in expected["outputs"].items():
+        assert sequence["outputs"][key] == text, key
+    assert sequence["outputs"].keys() == expected["outputs"].keys()
