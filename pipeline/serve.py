@@ -53,6 +53,7 @@ from pipeline.core import clock
 from pipeline.core.config import LoadedConfig, Schedule
 from pipeline.core.errors import RuntimeFailure
 from pipeline.core.locks import JobLock
+from pipeline.core.schedules import cron_trigger
 from pipeline.reload import ConfigWatch, rescore_needed
 from pipeline.reload import log as reload_log
 from pipeline.sync import changed_anything, follow_and_score, plan_sources, run_sources
@@ -70,8 +71,8 @@ def trigger_for(schedule: Schedule, timezone: str, *, jitter: int | None = None)
     """The APScheduler trigger of a config schedule; cron is read in the strategy's time zone."""
     spread = schedule.jitter_seconds if jitter is None else jitter
     if schedule.cron is not None:
-        return CronTrigger.from_crontab(schedule.cron, timezone=timezone) if not spread else \
-            _with_jitter(CronTrigger.from_crontab(schedule.cron, timezone=timezone), spread)
+        trigger = cron_trigger(schedule.cron, timezone)  # weekdays as crontab numbers them
+        return trigger if not spread else _with_jitter(trigger, spread)
     seconds = schedule.interval_seconds()
     assert seconds is not None
     return IntervalTrigger(seconds=seconds, timezone=timezone, jitter=spread or None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -74,10 +75,20 @@ def test_digest_posts_to_slack_and_never_shows_the_token(cli, engine, data, slac
                              "sent    #eu-fundraising  digest:#eu-fundraising:20260824T0600:1/1       \n")
     assert len(slack.posted_to("#eu-fundraising")) == 1
     assert TOKEN not in result.stdout + result.stderr + caplog.text
-    # run again: already sent (the same key), nothing is posted twice
-    result = cli(*ARGS, "digest", "--channel", "#eu-fundraising", env=env)
-    assert (result.exit_code, result.stderr) == (0, "No digest to send.\n")
+    # run again a minute later, in the same period of the schedule: nothing is posted twice
+    later = ["--config", str(CONFIG), "--as-of", (NOW + timedelta(minutes=1)).isoformat()]
+    result = cli(*later, "digest", "--channel", "#eu-fundraising", env=env)
+    assert (result.exit_code, result.stderr) == (
+        0, "The digest was already sent for this period; --force sends it again.\n")
+    shown = " ".join(result.stdout.split())
+    assert shown.startswith("Status Channel Message Error already sent #eu-fundraising")
     assert len(slack.messages) == 1
+    # --force resends it, under a key of its own
+    result = cli(*later, "digest", "--channel", "#eu-fundraising", "--force", "--json", env=env)
+    assert result.exit_code == 0, result.stderr
+    assert [(o["status"], o["key"]) for o in json.loads(result.stdout)] == [
+        ("sent", "digest:#eu-fundraising:20260824T0600:resent-20260824T060100:1/1")]
+    assert len(slack.posted_to("#eu-fundraising")) == 2
 
 
 def test_digest_refused_by_slack_exits_1_and_is_kept_for_the_next_run(cli, engine, data, slack) -> None:  # type: ignore[no-untyped-def]

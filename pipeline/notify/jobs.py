@@ -16,15 +16,19 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from pipeline.core.clock import UTC, as_utc
 from pipeline.core.config import DigestChannel, LoadedConfig, Schedule, Strategy
 from pipeline.core.errors import ValidationError
 from pipeline.core.models import SlackDelivery
+from pipeline.core.schedules import cron_trigger
 from pipeline.notify.alerts import collect_alerts
+from pipeline.notify.blocks import SlackMessage
 from pipeline.notify.delivery import (
     Outcome,
     Outgoing,
@@ -70,6 +74,31 @@ def default_period(schedule: Schedule) -> timedelta:
     return timedelta(days=1) if weekday == "*" or "-" in weekday or "," in weekday else timedelta(days=7)
 
 
+def schedule_period(schedule: Schedule, timezone: str, now: datetime) -> datetime:
+    """The start of the period of ``schedule`` that ``now`` falls in: the latest cron time at or before
+    ``now`` (in the strategy's time zone), or ``now`` rounded down to the ``every`` interval (counted
+    from the Unix epoch). One digest per channel is sent per period, whoever asks for it (``digest``,
+    ``run`` and ``serve`` alike), so a rerun a minute later finds it sent."""
+    seconds = schedule.interval_seconds()
+    if seconds is not None:
+        stamp = int(now.timestamp()) // seconds * seconds
+        return datetime.fromtimestamp(stamp, tz=UTC)
+    trigger = cron_trigger(schedule.cron or "* * * * *", ZoneInfo(timezone))
+    # walk forward from two default periods back; the last fire time not after now starts the period
+    start = now - 2 * default_period(schedule)
+    fire = trigger.get_next_fire_time(None, start)
+    last = start
+    while fire is not None and fire <= now:
+        last = fire
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    return as_utc(last)  # type: ignore[return-value]
+
+
+def period_key(prefix: str, channel: str, period: datetime) -> str:
+    """The delivery key shared by every part of one channel's digest for one period."""
+    return f"{prefix}digest:{channel}:{period.astimezone(UTC).strftime('%Y%m%dT%H%M')}:"
+
+
 def period_start(session: Session, channel: DigestChannel, now: datetime, prefix: str = "") -> datetime:
     """The end of the channel's previous digest (of this strategy, by key ``prefix``), or one schedule
     period ago."""
@@ -105,22 +134,34 @@ def digest_targets(loaded_config: LoadedConfig, channel: str | None = None
     return targets
 
 
+ALREADY_SENT = "already sent for this period"
+
+
 def send_digests(engine: Engine, loaded_config: LoadedConfig, now: datetime, *, channel: str | None = None,
                  dry_run: bool = False, environ: Mapping[str, str] = os.environ,
-                 pacer: Pacer | None = None) -> list[Outcome]:
+                 pacer: Pacer | None = None, force: bool = False) -> list[Outcome]:
     """Build each channel's digest, for every strategy of the config, and send it (or return it, see
-    the module doc)."""
+    the module doc). A channel whose digest for the current period of its schedule was sent gets an
+    ``already sent`` outcome instead (:func:`schedule_period`); ``force`` sends it again."""
     outcomes: list[Outcome] = []
     for strategy, channels in digest_targets(loaded_config, channel):
         outcomes += _strategy_digests(engine, strategy, channels, loaded_config.key_prefix(strategy), now,
-                                      dry_run=dry_run, environ=environ, pacer=pacer,
+                                      dry_run=dry_run, environ=environ, pacer=pacer, force=force,
                                       scope=scope_of(loaded_config.select(strategy.name)))
     return outcomes
 
 
+def _sent_in_period(engine: Engine, key: str) -> list[SlackDelivery]:
+    """The logged parts of the digest whose keys start with ``key`` (one channel, one period)."""
+    with Session(engine) as session:
+        return list(session.exec(select(SlackDelivery).where(
+            SlackDelivery.key.startswith(key, autoescape=True))  # type: ignore[attr-defined]
+            .order_by(SlackDelivery.id)))
+
+
 def _strategy_digests(engine: Engine, strategy: Strategy, channels: list[DigestChannel], prefix: str,
                       now: datetime, *, dry_run: bool, environ: Mapping[str, str],
-                      pacer: Pacer | None, scope: str | None = None) -> list[Outcome]:
+                      pacer: Pacer | None, scope: str | None = None, force: bool = False) -> list[Outcome]:
     sender = None if dry_run else make_sender(strategy.slack, environ)
     if sender is not None:
         baseline(engine, now)
@@ -128,16 +169,24 @@ def _strategy_digests(engine: Engine, strategy: Strategy, channels: list[DigestC
         _no_slack(strategy)
     outcomes: list[Outcome] = []
     for item in channels:
+        key = period_key(prefix, item.channel, schedule_period(item.schedule, strategy.timezone, now))
         if sender is not None and due(engine, ("digest",), [item.channel], prefix=prefix):
             # an earlier digest for this channel is still unsent: send it rather than a second one
             log.info("resending the unsent digest for %s", item.channel)
+        elif sender is not None and not force and (logged := _sent_in_period(engine, key)):
+            log.info("the digest for %s was %s", item.channel, ALREADY_SENT)
+            outcomes.extend(Outcome(row.key, item.channel, "digest",
+                                    "already sent" if row.status == "sent" else row.status, _logged(row),
+                                    ts=row.message_ts, error=ALREADY_SENT) for row in logged)
+            continue
         else:
             with Session(engine) as session:
                 since = period_start(session, item, now, prefix)
                 data = collect_digest(session, strategy, item, now, since, scope=scope)
             messages = build_digest(data)
-            stamp = now.strftime("%Y%m%dT%H%M")
-            outgoing = [Outgoing(f"{prefix}digest:{item.channel}:{stamp}:{n}/{len(messages)}", "digest", m)
+            if force:  # a resend of the period's digest gets keys of its own
+                key += f"resent-{now.astimezone(UTC).strftime('%Y%m%dT%H%M%S')}:"
+            outgoing = [Outgoing(f"{key}{n}/{len(messages)}", "digest", m)
                         for n, m in enumerate(messages, start=1)]
             if sender is None:
                 status = "dry run" if dry_run else "terminal"
@@ -146,6 +195,12 @@ def _strategy_digests(engine: Engine, strategy: Strategy, channels: list[DigestC
             register(engine, outgoing, now)
         outcomes.extend(_send(engine, sender, ("digest",), now, [item.channel], pacer, prefix))
     return outcomes
+
+
+def _logged(row: SlackDelivery) -> SlackMessage:
+    payload = row.payload or {}
+    return SlackMessage(payload.get("channel", row.channel), payload.get("text", ""),
+                        payload.get("blocks", []))
 
 
 def send_alerts(engine: Engine, loaded_config: LoadedConfig, now: datetime, *, dry_run: bool = False,
