@@ -39,6 +39,7 @@ def test_digest_blocks_exactly(engine) -> None:  # type: ignore[no-untyped-def]
         {"type": "context", "elements": [{"type": "mrkdwn", "text":
             "17 Aug 2026 – 24 Aug 2026 (Europe/Copenhagen) · 2 matching open calls, 1 new, 1 left out by the "
             "strategy rules · 1 change to calls we follow · deadlines in Brussels time (Europe/Brussels)"}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "Sources: none configured"}]},
         {"type": "section", "text": {"type": "mrkdwn", "text": "*Top 2 calls*"}},
         {"type": "section", "text": {"type": "mrkdwn", "text":
             f"*{link1}*\nHorizon Europe · HORIZON-CL5-2027-03-D3-01\n"
@@ -106,7 +107,7 @@ def test_empty_digest_still_says_so() -> None:
                       timezone="Europe/Copenhagen", matching=0, new=0, filtered_by_rules=0, top=[],
                       changes=[], applications=[])
     (message,) = build_digest(data)
-    assert message.blocks[2] == {"type": "section", "text": {
+    assert message.blocks[3] == {"type": "section", "text": {
         "type": "mrkdwn", "text": "_No open call matches the strategy above the channel's minimum score._"}}
 
 

@@ -42,6 +42,7 @@ from pipeline.notify.blocks import (
 )
 from pipeline.notify.escape import clean, escape, link, truncate
 from pipeline.notify.followed import DONE_APPLICATION_STATUSES, followed_changes
+from pipeline.notify.health import SourceHealth, all_failed, health_line, source_health, source_names
 from pipeline.tenancy import visible
 
 
@@ -101,6 +102,7 @@ class DigestData:
     top: list[TopCall]
     changes: list[ChangeLine]
     applications: list[ApplicationLine]
+    sources: list[SourceHealth] = field(default_factory=list)
 
 
 # --- reading the rows ----------------------------------------------------------------------------
@@ -154,7 +156,8 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
         channel=channel.channel, organisation=strategy.organisation, period_start=since, period_end=now,
         timezone=strategy.timezone, matching=len(eligible), new=new_count, filtered_by_rules=len(rejected),
         top=top, changes=collect_changes(session, followed, since, now),
-        applications=collect_applications(session, applications, since, now))
+        applications=collect_applications(session, applications, since, now),
+        sources=source_health(session, source_names(session, strategy), since))
 
 
 def collect_changes(session: Session, call_ids: set[int], since: datetime, now: datetime) -> list[ChangeLine]:
@@ -250,11 +253,18 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
     blocks: list[Block] = [
         header(title),
         context(f"{escape(period_text(data))} · {counts} · deadlines in Brussels time (Europe/Brussels)"),
+        context(health_line(data.sources, data.timezone)),
     ]
+    sources_down = all_failed(data.sources)
+    if sources_down:  # the lists below are what we knew before: say so rather than "nothing matches"
+        failed = sum(1 for h in data.sources if h.runs_in_period)
+        blocks.append(section(f":warning: *No source could be read since the last digest* ({failed} of "
+                              f"{len(data.sources)} failed): nothing new is listed, and what is shown "
+                              "is from the last good runs."))
     if data.top:
         blocks.append(section("*Top call*" if len(data.top) == 1 else f"*Top {len(data.top)} calls*"))
         blocks.extend(section(call_section_text(call)) for call in data.top)
-    else:
+    elif not sources_down:
         blocks.append(section("_No open call matches the strategy above the channel's minimum score._"))
     if data.changes:
         blocks.append(DividerBlock())
@@ -267,6 +277,8 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
         blocks.extend(section(text) for text in pack_lines([application_line(a) for a in data.applications],
                                                            more="more applications"))
     fallback = f"{title}: {counts}."
+    if sources_down:
+        fallback = f"{title}: no source could be read since the last digest."
     if data.top:
         fallback += " Top: " + "; ".join(clean(c.title) for c in data.top[:5])
     return split_messages(data.channel, blocks, escape(truncate(fallback, MAX_FALLBACK_CHARS)), title)
