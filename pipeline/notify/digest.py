@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 
 from pipeline.core.clock import as_utc
 from pipeline.core.config import DigestChannel, Strategy
-from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
+from pipeline.core.deadlines import ACTIVE, GONE, effective_status, next_deadline
 from pipeline.core.models import Application, ApplicationEvent, Call, Idea, Score, Verdict
 from pipeline.notify.blocks import (
     MAX_FALLBACK_CHARS,
@@ -87,6 +87,7 @@ class ApplicationLine:
     deadline: datetime | None
     days_left: int | None
     events: list[str] = field(default_factory=list)  # "draft → writing (by Mette)"
+    call_status: str | None = None  # removed | withdrawn when the call is gone
 
 
 @dataclass(frozen=True)
@@ -184,13 +185,15 @@ def collect_applications(session: Session, applications: Sequence[Application], 
         call, idea = session.get(Call, app.call_id), session.get(Idea, app.idea_id)
         if call is None:
             continue
-        upcoming = next_deadline(call, now) if is_open else None
+        gone = call.status in GONE
+        upcoming = next_deadline(call, now) if is_open and not gone else None
         lines.append(ApplicationLine(
             application_id=app.id, idea_title=idea.title if idea else "", call_title=call.title,  # type: ignore[arg-type]
             url=call.url, status=app.status, deadline=upcoming,
             days_left=(upcoming - now).days if upcoming else None,
             events=[f"{e.from_status or 'new'} → {e.to_status}" + (f" (by {e.by})" if e.by else "")
-                    for e in events.get(app.id, [])]))  # type: ignore[arg-type]
+                    for e in events.get(app.id, [])],  # type: ignore[arg-type]
+            call_status=call.status if gone else None))
     lines.sort(key=lambda a: (a.deadline is None, a.deadline or now, a.application_id))
     return lines
 
@@ -229,7 +232,10 @@ def change_line(change: ChangeLine) -> str:
 def application_line(app: ApplicationLine) -> str:
     head = f"• #{app.application_id} {escape(truncate(clean(app.idea_title), 80))} → " \
            f"{link(app.url, truncate(clean(app.call_title), 120))}: _{escape(app.status)}_"
-    if app.deadline:
+    if app.call_status:
+        head += f", :warning: *the call is {escape(app.call_status)}* " \
+                f"(`fundradar applications ack {app.application_id}`)"
+    elif app.deadline:
         head += f", deadline {fmt_deadline(app.deadline)} ({days_text(app.days_left)})"
     if app.events:
         head += "; " + ", ".join(escape(e) for e in app.events)
