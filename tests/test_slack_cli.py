@@ -42,6 +42,7 @@ def test_digest_without_slack_goes_to_the_terminal(cli, engine, data) -> None:  
         "FUNDING DIGEST FOR GREENTECH CLUSTER DENMARK\n"
         "23 Aug 2026 08:00 – 24 Aug 2026 08:00 (Europe/Copenhagen) · 1 matching open call, 0 new · "
         "0 changes to calls we follow · deadlines in Brussels time (Europe/Brussels)\n"
+        "Sources: none configured\n"
         "Top call\n"
         "\n"
         "Offshore wind <!channel> (https://ec.europa.eu/topic/1)\n"
@@ -61,7 +62,7 @@ def test_dry_run_json_prints_block_kit_and_sends_nothing(cli, engine, data, slac
                                                                  ("#energy-projects", "dry run")]
     assert outcomes[0]["blocks"][0] == {"type": "header", "text": {
         "type": "plain_text", "text": "Funding digest for GreenTech Cluster Denmark", "emoji": True}}
-    assert "&lt;!channel&gt;" in outcomes[0]["blocks"][3]["text"]["text"]
+    assert "&lt;!channel&gt;" in outcomes[0]["blocks"][4]["text"]["text"]
     assert slack.messages == [] and slack.calls == []
     assert _rows(engine) == []
 
@@ -121,6 +122,11 @@ def test_alerts_dry_run_and_webhook(cli, engine, data, slack) -> None:  # type: 
     assert result.exit_code == 0
     assert result.stdout == (
         "── #eu-fundraising ─────────────────────────────────────────────\n"
+        "FUNDING ALERTS FOR GREENTECH CLUSTER DENMARK\n"
+        "1 reminder\n"
+        "\n"
+        "Reminders\n"
+        "\n"
         ":alarm_clock: 2 days left for application #2 (Port electrification): _writing_\n"
         "Offshore wind call 2 (https://ec.europa.eu/topic/2)\n"
         "Deadline 2026-08-26 17:00 Brussels time · owner Mette\n")

@@ -77,7 +77,7 @@ def test_exact_payload_with_metadata_and_escaped_hostile_title(engine, slack) ->
     assert posted.raw["metadata"] == {"event_type": EVENT_TYPE,
                                       "event_payload": {"key": outcomes[0].key}}
     assert posted.raw["blocks"] == outcomes[0].message.blocks
-    section = posted.raw["blocks"][3]["text"]["text"]
+    section = posted.raw["blocks"][4]["text"]["text"]  # after the header, period and source-health lines
     assert section.startswith("*<https://ec.europa.eu/topic/1|&lt;!channel&gt; deadline &lt;@U0ADMIN&gt; "
                               "&amp; &lt;https://evil.example¦click&gt;>*")
     # nothing in the whole payload can mention anyone or link elsewhere
@@ -253,7 +253,7 @@ def test_long_digest_is_sent_as_two_messages_within_slack_limits(engine, slack) 
     outcomes = send_digests(engine, config, NOW, environ=env, pacer=pacer)
     assert [(o.key, o.status) for o in outcomes] == [("digest:#eu-fundraising:20260824T0600:1/2", "sent"),
                                                      ("digest:#eu-fundraising:20260824T0600:2/2", "sent")]
-    assert [len(m.raw["blocks"]) for m in slack.messages] == [50, 10]
+    assert [len(m.raw["blocks"]) for m in slack.messages] == [50, 11]
     assert fake.sleeps == [1.0]
     assert all(len(b["text"]["text"]) <= 3000 for m in slack.messages for b in m.raw["blocks"]
                if b["type"] == "section")

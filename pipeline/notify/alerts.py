@@ -13,20 +13,36 @@ shared ones (ideas without a strategy) count, so another cluster's bids never re
 
 Calls and changes from before ``since`` (the notification baseline written on the first run after
 install) count as seen. Reading is :func:`collect_alerts`; the message text is built by pure functions.
+
+Each alert keeps its own key (the delivery log records it once), but one run posts them together:
+:func:`batch_messages` puts every alert due for a channel into one message, a section per kind (new
+matches, changes to followed calls, reminders, source health), one section per call, so a reader gets
+one notification instead of a dozen posts in a row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import Block, DividerBlock
 from sqlmodel import Session, select
 
 from pipeline.core.config import Strategy
 from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
 from pipeline.core.models import Application, Call, CallChange, Idea, Score, Verdict
-from pipeline.notify.blocks import SlackMessage, context, days_text, fmt_deadline, fmt_money, section
+from pipeline.notify.blocks import (
+    MAX_FALLBACK_CHARS,
+    SlackMessage,
+    context,
+    days_text,
+    fmt_deadline,
+    fmt_money,
+    header,
+    section,
+    split_messages,
+)
 from pipeline.notify.delivery import Outgoing
 from pipeline.notify.escape import clean, escape, link, truncate
 from pipeline.notify.followed import (
@@ -165,3 +181,41 @@ def reminder_message(channel: str, app: Application, call: Call, idea: Idea | No
            (f" · owner {escape(clean(app.owner))}" if app.owner else "")
     return _message(channel, f"Reminder, {left}: {title}", [section(text)])
 
+
+
+# --- one message per channel and run (pure) -------------------------------------------------------
+
+GROUPS = (  # (marker in the key, heading, noun) in the order they are shown
+    ("alert:new:", "New matches", "new match"),
+    ("alert:change:", "Changes to calls we follow", "change"),
+    ("reminder:", "Reminders", "reminder"),
+    ("alert:source", "Source health", "source alert"),
+)
+
+
+def group_of(key: str) -> int:
+    """The index in :data:`GROUPS` of an alert key (strategy prefixes never contain these markers)."""
+    return next((n for n, (marker, _h, _n) in enumerate(GROUPS) if marker in key), len(GROUPS) - 1)
+
+
+def _counted(count: int, noun: str) -> str:
+    plural = noun[:-2] + "ches" if noun.endswith("match") else noun + "s"
+    return f"{count} {noun if count == 1 else plural}"
+
+
+def batch_messages(channel: str, title: str, items: Sequence[Outgoing]) -> list[SlackMessage]:
+    """Every alert of ``items`` in one message (more only past Slack's 50 blocks): a header, a count
+    line, then per kind a heading and each alert's own blocks, dividers between the kinds."""
+    grouped: dict[int, list[Outgoing]] = {}
+    for item in items:
+        grouped.setdefault(group_of(item.key), []).append(item)
+    order = sorted(grouped)
+    counts = " · ".join(_counted(len(grouped[n]), GROUPS[n][2]) for n in order)
+    blocks: list[Block | dict[str, Any]] = [header(title), context(counts)]
+    for n in order:
+        blocks.append(DividerBlock())
+        blocks.append(section(f"*{GROUPS[n][1]}*"))
+        for item in grouped[n]:
+            blocks.extend(item.message.blocks)
+    fallback = f"{escape(title)}: {escape(counts)}. " + "; ".join(i.message.text for i in items)
+    return split_messages(channel, blocks, truncate(fallback, MAX_FALLBACK_CHARS), title)

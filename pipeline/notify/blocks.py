@@ -92,11 +92,12 @@ def header(text: str) -> HeaderBlock:
     return HeaderBlock(text=PlainTextObject(text=truncate(text, MAX_HEADER_CHARS), emoji=True))
 
 
-def split_messages(channel: str, blocks: Sequence[Block], text: str, title: str) -> list[SlackMessage]:
-    """``blocks`` cut into messages of at most 50 blocks; each continuation starts with a context line
-    naming the part."""
-    chunks: list[list[Block]] = []
-    current: list[Block] = []
+def split_messages(channel: str, blocks: Sequence[Block | dict[str, Any]], text: str,
+                   title: str) -> list[SlackMessage]:
+    """``blocks`` (models, or their dicts) cut into messages of at most 50 blocks; each continuation
+    starts with a context line naming the part."""
+    chunks: list[list[Block | dict[str, Any]]] = []
+    current: list[Block | dict[str, Any]] = []
     for block in blocks:
         if len(current) == MAX_BLOCKS:
             chunks.append(current)
@@ -108,7 +109,8 @@ def split_messages(channel: str, blocks: Sequence[Block], text: str, title: str)
         if number > 1:
             chunk[0] = context(f"{escape(clean(title))} (part {number} of {len(chunks)})")
         part_text = text if number == 1 else f"{escape(clean(title))} (part {number} of {len(chunks)})"
-        messages.append(SlackMessage(channel, part_text, [b.to_dict() for b in chunk]))
+        messages.append(SlackMessage(channel, part_text,
+                                     [b if isinstance(b, dict) else b.to_dict() for b in chunk]))
     return messages
 
 

@@ -27,7 +27,7 @@ from pipeline.core.config import DigestChannel, LoadedConfig, Schedule, Strategy
 from pipeline.core.errors import ValidationError
 from pipeline.core.models import SlackDelivery
 from pipeline.core.schedules import cron_trigger
-from pipeline.notify.alerts import collect_alerts
+from pipeline.notify.alerts import batch_messages, collect_alerts
 from pipeline.notify.blocks import SlackMessage
 from pipeline.notify.delivery import (
     Outcome,
@@ -40,6 +40,8 @@ from pipeline.notify.delivery import (
     known_keys,
     make_sender,
     register,
+    register_batch,
+    settle_batch,
 )
 from pipeline.notify.digest import build_digest, collect_digest
 from pipeline.tenancy import scope_of
@@ -238,11 +240,22 @@ def _strategy_alerts(engine: Engine, strategy: Strategy, prefix: str, now: datet
             alerts = [Outgoing(prefix + a.key, a.kind, a.message) for a in alerts if a.key not in before]
         sent = known_keys(session, (a.key for a in alerts))
     fresh = [a for a in alerts if a.key not in sent]
+    parts: list[Outgoing] = []
+    if fresh:
+        stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+        batch = f"{prefix}alerts:{config.channel}:{stamp}"
+        messages = batch_messages(config.channel, f"Funding alerts for {strategy.organisation}", fresh)
+        keys = [a.key for a in fresh]
+        parts = [Outgoing(f"{batch}:{n}/{len(messages)}", "alerts",
+                          SlackMessage(m.channel, m.text, m.blocks)) for n, m in enumerate(messages, start=1)]
     if sender is None:
         status = "dry run" if dry_run else "terminal"
-        return [Outcome(a.key, config.channel, a.kind, status, a.message) for a in fresh]
-    register(engine, fresh, now)
-    return _send(engine, sender, ("alert", "reminder"), now, None, pacer, prefix)
+        return [Outcome(p.key, config.channel, "alerts", status, p.message, items=keys) for p in parts]
+    if parts:
+        register_batch(engine, batch, parts, fresh, now)
+    outcomes = _send(engine, sender, ("alerts", "alert", "reminder"), now, None, pacer, prefix)
+    settle_batch(engine, outcomes, now)
+    return outcomes
 
 
 def _sent_to(session: Session, keys: Sequence[str], channel: str) -> set[str]:
