@@ -199,6 +199,9 @@ class Alerts(_Strict):
     channel: NonEmptyStr
     reminder_days: list[Annotated[int, Field(ge=0)]] = [14, 7, 2]
     schedule: Schedule = Schedule(every="1h")
+    # a source that failed, read nothing or was suspicious this many runs in a row raises one alert
+    # (and one when it recovers)
+    source_alarm_runs: Annotated[int, Field(ge=1)] = 3
 
 
 class Slack(_Strict):

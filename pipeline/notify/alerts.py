@@ -25,13 +25,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block, DividerBlock
 from sqlmodel import Session, select
 
 from pipeline.core.config import Strategy
 from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
-from pipeline.core.models import Application, Call, CallChange, Idea, Score, Verdict
+from pipeline.core.models import Application, Call, CallChange, FetchRun, Idea, Score, Verdict
 from pipeline.notify.blocks import (
     MAX_FALLBACK_CHARS,
     SlackMessage,
@@ -51,15 +52,47 @@ from pipeline.notify.followed import (
     deadline_text,
     followed_changes,
 )
+from pipeline.notify.health import is_bad, runs_by_source, source_names
 from pipeline.tenancy import visible
 
 
 def collect_alerts(session: Session, strategy: Strategy, channel: str, reminder_days: Sequence[int],
                    now: datetime, since: datetime, *, scope: str | None = None) -> list[Outgoing]:
     """Every alert due now (already-sent ones included; the delivery log skips their keys)."""
+    runs = strategy.slack.alerts.source_alarm_runs if strategy.slack.alerts else 3
     return [*new_call_alerts(session, strategy, channel, now, since),
             *change_alerts(session, channel, now, since, scope=scope),
-            *reminders(session, channel, reminder_days, now, scope=scope)]
+            *reminders(session, channel, reminder_days, now, scope=scope),
+            *source_alerts(session, strategy, channel, runs)]
+
+
+RECOVERED = "alert:source-ok:"
+ALARM = "alert:source:"
+
+
+def source_alerts(session: Session, strategy: Strategy, channel: str, runs_needed: int) -> list[Outgoing]:
+    """A source whose last ``runs_needed`` or more finished runs were all bad (failed, suspicious, or
+    read nothing) raises ``alert:source:NAME:RUN`` (RUN the first bad run of the streak, so a new streak
+    alarms again); its first good run after such a streak gives ``alert:source-ok:NAME:RUN``, which the
+    job only sends when the alarm went out."""
+    alerts = []
+    for name, history in runs_by_source(session, source_names(session, strategy)).items():
+        latest_good = bool(history) and not is_bad(history[0], empty_is_bad=True)
+        streak = []
+        for run in history[1:] if latest_good else history:
+            if not is_bad(run, empty_is_bad=True):
+                break
+            streak.append(run)
+        if len(streak) < runs_needed:
+            continue
+        first = streak[-1]
+        if latest_good:
+            alerts.append(Outgoing(f"{RECOVERED}{name}:{first.id}", "alert", source_message(
+                channel, name, streak, history[0], strategy.timezone)))
+        else:
+            alerts.append(Outgoing(f"{ALARM}{name}:{first.id}", "alert", source_message(
+                channel, name, streak, None, strategy.timezone)))
+    return alerts
 
 
 def new_call_alerts(session: Session, strategy: Strategy, channel: str, now: datetime,
@@ -181,6 +214,32 @@ def reminder_message(channel: str, app: Application, call: Call, idea: Idea | No
            (f" · owner {escape(clean(app.owner))}" if app.owner else "")
     return _message(channel, f"Reminder, {left}: {title}", [section(text)])
 
+
+
+def _what(run: FetchRun) -> str:
+    if run.outcome == "suspicious":
+        return "suspicious"
+    return "failed" if run.outcome == "failed" else "read nothing"
+
+
+def source_message(channel: str, name: str, streak: Sequence[FetchRun], recovered: FetchRun | None,
+                   timezone: str) -> SlackMessage:
+    """The alarm for a source's streak of bad runs (newest first), or its recovery by run ``recovered``."""
+    tz = ZoneInfo(timezone)
+    since = streak[-1].started_at.astimezone(tz).strftime("%d %b %H:%M")
+    label = escape(clean(name))
+    if recovered is not None:
+        at = recovered.started_at.astimezone(tz).strftime("%d %b %H:%M")
+        text = f":white_check_mark: *Source {label} is back*: its run at {at} read {recovered.seen} " \
+               f"after {len(streak)} bad runs since {since}."
+        return _message(channel, f"Source {name} is back", [section(text)])
+    kinds = sorted({_what(run) for run in streak})
+    error = next((run.error for run in streak if run.error), None)
+    text = f":rotating_light: *Source {label}: {len(streak)} bad runs in a row* ({', '.join(kinds)}) " \
+           f"since {since}; its listings may be stale." + \
+           (f"\nLast error: {escape(truncate(clean(error), 300))}" if error else "") + \
+           "\nSee `fundradar sources status`."
+    return _message(channel, f"Source {name}: {len(streak)} bad runs in a row", [section(text)])
 
 
 # --- one message per channel and run (pure) -------------------------------------------------------

@@ -27,7 +27,7 @@ from pipeline.core.config import DigestChannel, LoadedConfig, Schedule, Strategy
 from pipeline.core.errors import ValidationError
 from pipeline.core.models import SlackDelivery
 from pipeline.core.schedules import cron_trigger
-from pipeline.notify.alerts import batch_messages, collect_alerts
+from pipeline.notify.alerts import ALARM, RECOVERED, batch_messages, collect_alerts
 from pipeline.notify.blocks import SlackMessage
 from pipeline.notify.delivery import (
     Outcome,
@@ -239,7 +239,10 @@ def _strategy_alerts(engine: Engine, strategy: Strategy, prefix: str, now: datet
             before = _sent_to(session, [a.key for a in alerts], config.channel)
             alerts = [Outgoing(prefix + a.key, a.kind, a.message) for a in alerts if a.key not in before]
         sent = known_keys(session, (a.key for a in alerts))
-    fresh = [a for a in alerts if a.key not in sent]
+        # a recovery only follows an alarm that went out
+        alarms = known_keys(session, (a.key.replace(RECOVERED, ALARM) for a in alerts if RECOVERED in a.key))
+    fresh = [a for a in alerts if a.key not in sent
+             and (RECOVERED not in a.key or a.key.replace(RECOVERED, ALARM) in alarms)]
     parts: list[Outgoing] = []
     if fresh:
         stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
