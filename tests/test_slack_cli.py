@@ -39,7 +39,7 @@ def test_digest_without_slack_goes_to_the_terminal(cli, engine, data) -> None:  
     assert result.stderr == "No Slack token or webhook in the environment; showing the messages here.\n"
     assert result.stdout == (
         "── #energy-projects ────────────────────────────────────────────\n"
-        "FUNDING DIGEST FOR GREENTECH CLUSTER DENMARK\n"
+        "FUNDING DIGEST FOR GREENTECH CLUSTER DENMARK: OFFSHORE WIND AND ENERGY SYSTEMS\n"
         "23 Aug 2026 08:00 – 24 Aug 2026 08:00 (Europe/Copenhagen) · 1 matching open call, 0 new · "
         "0 changes to calls we follow · deadlines in Brussels time (Europe/Brussels)\n"
         "Sources: none configured\n"

@@ -10,8 +10,8 @@ import pytest
 from pipeline.core.clock import UTC
 from pipeline.core.config import Schedule
 from pipeline.core.schedules import crontab_weekdays
-from pipeline.notify.delivery import Pacer
-from pipeline.notify.jobs import ALREADY_SENT, schedule_period, send_digests
+from pipeline.notify.delivery import WEBHOOK_CHANNEL, Pacer
+from pipeline.notify.jobs import ALREADY_SENT, schedule_period, send_digests, webhook_warnings
 from tests.slack_data import NOW, TOKEN, add_call, loaded
 from tests.slack_server import SlackServer
 
@@ -61,3 +61,18 @@ def test_one_post_per_period_a_rerun_says_so_and_force_resends(engine, slack) ->
     posted = slack.posted_to("#eu-fundraising")
     assert len(posted) == 3
     assert "R&amp;I for offshore wind" in posted[-1].raw["text"]
+
+
+def test_webhook_mode_says_where_it_went_and_titles_each_digest(engine, slack) -> None:  # type: ignore[no-untyped-def]
+    add_call(engine, 1, score=0.7)
+    env = {"SLACK_WEBHOOK_URL": slack.webhook_url}
+    outcomes = send_digests(engine, loaded(), NOW, environ=env, pacer=Pacer(sleep=lambda s: None))
+    assert [(o.status, o.channel) for o in outcomes] == [("sent", WEBHOOK_CHANNEL)] * 2
+    headers = [m.raw["blocks"][0]["text"]["text"] for m in slack.messages]
+    assert [m.via for m in slack.messages] == ["webhook", "webhook"]
+    assert headers == ["Funding digest for GreenTech Cluster Denmark",
+                       "Funding digest for GreenTech Cluster Denmark: Offshore wind and energy systems"]
+    (warning,) = webhook_warnings(loaded(), env)
+    assert warning.startswith("strategy greentech-dk: 2 digests (#eu-fundraising, #energy-projects) share "
+                              "the webhook in SLACK_WEBHOOK_URL")
+    assert webhook_warnings(loaded(), {"SLACK_BOT_TOKEN": TOKEN}) == []

@@ -58,6 +58,7 @@ POSTS_PER_RUN = 3  # attempts within one run after ambiguous failures
 EVENT_TYPE = "fundradar_delivery"
 HISTORY_PAGES = 5  # newest messages searched for an interrupted post's key (200 per page)
 BASELINE_KEY = "baseline"
+WEBHOOK_CHANNEL = "the webhook's channel"  # where a webhook post really goes: Slack fixed it at setup
 RETRY_STATUSES = ("pending", "sending", "failed")
 
 
@@ -388,6 +389,8 @@ def deliver(engine: Engine, sender: Sender, kinds: Sequence[str], now: datetime,
             outcome.status, outcome.error = "unconfirmed", error
         else:
             outcome.status, outcome.ts = "sent", ts
+        if sender.kind == "webhook":  # the webhook chose the channel, whatever the config names
+            outcome.channel = WEBHOOK_CHANNEL
         outcomes.append(outcome)
     return outcomes
 

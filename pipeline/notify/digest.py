@@ -104,6 +104,7 @@ class DigestData:
     changes: list[ChangeLine]
     applications: list[ApplicationLine]
     sources: list[SourceHealth] = field(default_factory=list)
+    focus: str | None = None  # the channel's focus areas, when it has its own: its title names them
 
 
 # --- reading the rows ----------------------------------------------------------------------------
@@ -158,7 +159,9 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
         timezone=strategy.timezone, matching=len(eligible), new=new_count, filtered_by_rules=len(rejected),
         top=top, changes=collect_changes(session, followed, since, now),
         applications=collect_applications(session, applications, since, now),
-        sources=source_health(session, source_names(session, strategy), since))
+        sources=source_health(session, source_names(session, strategy), since),
+        focus=", ".join(strategy.focus_areas[a].label if a in strategy.focus_areas else a
+                        for a in channel.focus_areas) or None)
 
 
 def collect_changes(session: Session, call_ids: set[int], since: datetime, now: datetime) -> list[ChangeLine]:
@@ -252,6 +255,8 @@ def period_text(data: DigestData) -> str:
 def build_digest(data: DigestData) -> list[SlackMessage]:
     """The digest as one or more messages (more than one only when it exceeds 50 blocks)."""
     title = f"Funding digest for {clean(data.organisation)}"
+    if data.focus:  # two digests in one channel (a webhook's) still tell apart
+        title += f": {clean(data.focus)}"
     counts = f"{data.matching} matching open call{'s' if data.matching != 1 else ''}, {data.new} new"
     if data.filtered_by_rules:
         counts += f", {data.filtered_by_rules} left out by the strategy rules"

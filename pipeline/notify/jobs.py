@@ -34,6 +34,7 @@ from pipeline.notify.delivery import (
     Outgoing,
     Pacer,
     Sender,
+    WebhookSender,
     baseline,
     deliver,
     due,
@@ -161,12 +162,29 @@ def _sent_in_period(engine: Engine, key: str) -> list[SlackDelivery]:
             .order_by(SlackDelivery.id)))
 
 
+def webhook_warnings(loaded_config: LoadedConfig, environ: Mapping[str, str] = os.environ) -> list[str]:
+    """A warning per strategy that sends several digests through one incoming webhook: a webhook posts
+    to the one channel chosen when it was created, so the digests all land there."""
+    found = []
+    for strategy in loaded_config.strategies:
+        digests = strategy.slack.digests
+        if len(digests) > 1 and isinstance(make_sender(strategy.slack, environ), WebhookSender):
+            names = ", ".join(d.channel for d in digests)
+            found.append(f"strategy {strategy.name}: {len(digests)} digests ({names}) share the webhook in "
+                         f"{strategy.slack.webhook_env}, which posts to one channel; set "
+                         f"{strategy.slack.token_env} (a bot token) to reach each channel")
+    return found
+
+
 def _strategy_digests(engine: Engine, strategy: Strategy, channels: list[DigestChannel], prefix: str,
                       now: datetime, *, dry_run: bool, environ: Mapping[str, str],
                       pacer: Pacer | None, scope: str | None = None, force: bool = False) -> list[Outcome]:
     sender = None if dry_run else make_sender(strategy.slack, environ)
     if sender is not None:
         baseline(engine, now)
+        if isinstance(sender, WebhookSender) and len(channels) > 1:
+            log.warning("%d digests go through one webhook, so all to its one channel: %s",
+                        len(channels), ", ".join(c.channel for c in channels))
     elif not dry_run:
         _no_slack(strategy)
     outcomes: list[Outcome] = []
