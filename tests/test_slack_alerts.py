@@ -54,7 +54,8 @@ def test_first_run_marks_existing_calls_as_seen_then_alerts_new_ones_once(engine
                                     "text": "Funding alerts for GreenTech Cluster Denmark"}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": "1 new match"}]},
         {"type": "divider"},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "*New matches*"}},
+        {"type": "section", "block_id": "heading-new-matches",
+         "text": {"type": "mrkdwn", "text": "*New matches*"}},
         {"type": "section", "text": {"type": "mrkdwn", "text":
             ":rotating_light: *New call for Offshore wind and energy systems* (score 0.36)\n"
             "*<https://ec.europa.eu/topic/10|Hydrogen valleys &lt;!here&gt;>*\n"

@@ -251,9 +251,10 @@ def test_long_digest_is_sent_as_two_messages_within_slack_limits(engine, slack) 
     env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
     pacer = Pacer(clock=fake.clock, sleep=fake.sleep)
     outcomes = send_digests(engine, config, NOW, environ=env, pacer=pacer)
-    assert [(o.key, o.status) for o in outcomes] == [("digest:#eu-fundraising:20260824T0600:1/2", "sent"),
-                                                     ("digest:#eu-fundraising:20260824T0600:2/2", "sent")]
-    assert [len(m.raw["blocks"]) for m in slack.messages] == [50, 11]
-    assert fake.sleeps == [1.0]
+    # 45 calls with a divider between each: three messages
+    assert [(o.key, o.status) for o in outcomes] == [(f"digest:#eu-fundraising:20260824T0600:{n}/3", "sent")
+                                                     for n in (1, 2, 3)]
+    assert [len(m.raw["blocks"]) for m in slack.messages] == [50, 50, 6]
+    assert fake.sleeps == [1.0, 1.0]
     assert all(len(b["text"]["text"]) <= 3000 for m in slack.messages for b in m.raw["blocks"]
                if b["type"] == "section")

@@ -41,6 +41,7 @@ from pipeline.notify.blocks import (
     fmt_deadline,
     fmt_money,
     header,
+    heading,
     section,
     split_messages,
 )
@@ -273,7 +274,7 @@ def batch_messages(channel: str, title: str, items: Sequence[Outgoing]) -> list[
     blocks: list[Block | dict[str, Any]] = [header(title), context(counts)]
     for n in order:
         blocks.append(DividerBlock())
-        blocks.append(section(f"*{GROUPS[n][1]}*"))
+        blocks.append(heading(f"*{GROUPS[n][1]}*"))
         for item in grouped[n]:
             blocks.extend(item.message.blocks)
     fallback = f"{escape(title)}: {escape(counts)}. " + "; ".join(i.message.text for i in items)

@@ -14,6 +14,7 @@ and of the shared ones, see :mod:`pipeline.tenancy`), every application without.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,8 +23,8 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import Block, DividerBlock
 from sqlmodel import Session, select
 
-from pipeline.core.clock import as_utc
-from pipeline.core.config import DigestChannel, Strategy
+from pipeline.core.clock import BRUSSELS, as_utc
+from pipeline.core.config import DigestChannel, FocusArea, Strategy
 from pipeline.core.deadlines import ACTIVE, GONE, effective_status, next_deadline
 from pipeline.core.models import Application, ApplicationEvent, Call, Idea, Score, Verdict
 from pipeline.notify.blocks import (
@@ -34,8 +35,8 @@ from pipeline.notify.blocks import (
     days_text,
     fmt_deadline,
     fmt_money,
-    fmt_pct,
     header,
+    heading,
     pack_lines,
     section,
     split_messages,
@@ -64,6 +65,9 @@ class TopCall:
     focus_area: str  # the focus area's label
     terms: list[str]
     new: bool
+    why: list[str] = field(default_factory=list)  # the focus area's keywords or phrases found in the call
+    opening_date: datetime | None = None  # shown for a call that has not opened yet
+    status: str = "open"
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,9 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
             success_rate=verdict.success_rate if verdict else None, score=score.score,
             focus_area=area.label if area else score.focus_area,
             terms=[str(t.get("term")) for t in (score.explanation or [])[:5] if t.get("term")],
-            new=as_utc(call.first_seen) > since))  # type: ignore[operator]
+            new=as_utc(call.first_seen) > since,  # type: ignore[operator]
+            why=matched_phrases(area, f"{call.title}\n{call.text}") if area else [],
+            opening_date=call.opening_date, status=effective_status(call, now)))
     new_count = sum(1 for cid in eligible if as_utc(calls[cid].first_seen) > since)  # type: ignore[operator]
 
     query = select(Application)
@@ -162,6 +168,22 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
         sources=source_health(session, source_names(session, strategy), since),
         focus=", ".join(strategy.focus_areas[a].label if a in strategy.focus_areas else a
                         for a in channel.focus_areas) or None)
+
+
+def matched_phrases(area: FocusArea, text: str, limit: int = 5) -> list[str]:
+    """The focus area's keywords (or, for a keyword with synonyms, the translation) that occur in
+    ``text`` as whole words, in the area's order: why the call matched, in the strategy's own words
+    rather than the matcher's stemmed terms."""
+    found: list[str] = []
+    for keyword in area.keywords:
+        for phrase in [keyword, *area.synonyms.get(keyword, [])]:
+            if re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text, re.IGNORECASE):
+                if phrase not in found:
+                    found.append(phrase)
+                break
+        if len(found) == limit:
+            break
+    return found
 
 
 def collect_changes(session: Session, call_ids: set[int], since: datetime, now: datetime) -> list[ChangeLine]:
@@ -203,24 +225,31 @@ def collect_applications(session: Session, applications: Sequence[Application], 
 
 # --- building the blocks (pure) ------------------------------------------------------------------
 
-def call_section_text(call: TopCall) -> str:
-    """The mrkdwn of one top call's section (at most 3,000 characters)."""
-    title = f"*{link(call.url, truncate(clean(call.title), 250))}*" + ("  :new:" if call.new else "")
-    where = " · ".join(escape(clean(p)) for p in (call.programme, call.topic_id) if p)
-    if call.deadline:
-        deadline = f"Deadline {fmt_deadline(call.deadline)} Brussels time" + \
-            (" (time assumed)" if call.deadline_time_assumed else "") + f", {days_text(call.days_left)}"
-    else:
-        deadline = "Deadline not announced"
-    money = [f"budget {fmt_money(call.budget)}" if call.budget else None,
-             f"up to {fmt_money(call.max_contribution)} per project" if call.max_contribution else None]
-    rates = [f"funding rate {fmt_pct(call.funding_rate)}" if call.funding_rate is not None else None,
-             f"success rate {fmt_pct(call.success_rate)}" if call.success_rate is not None else None,
-             f"score {call.score:.2f} ({escape(call.focus_area)})"]
-    lines = [title, where, " · ".join(p for p in [deadline, *money] if p), " · ".join(p for p in rates if p)]
-    if call.terms:
-        lines.append("Why: " + ", ".join(escape(clean(t)) for t in call.terms))
-    return truncate("\n".join(line for line in lines if line), MAX_SECTION_CHARS)
+def _day(value: datetime) -> str:
+    return value.astimezone(BRUSSELS).strftime("%-d %b %Y")
+
+
+def call_section_text(call: TopCall, *, mark_new: bool = True) -> str:
+    """One top call in three short lines for a phone: the linked title; programme, opening (when not
+    open yet), closing date with days left, and money; why it matched (the focus area's words found in
+    the call, else the matcher's terms). At most 3,000 characters."""
+    title = f"*{link(call.url, truncate(clean(call.title), 200))}*"
+    if call.new and mark_new:
+        title += "  :new:"
+    facts = [escape(clean(call.programme)) if call.programme else None]
+    if call.opening_date and call.status in ("announced", "forthcoming"):
+        facts.append(f"opens {_day(call.opening_date)}")
+    facts.append(f"closes {_day(call.deadline)} ({call.days_left} d)" if call.deadline and
+                 call.days_left is not None else "deadline not announced")
+    if call.max_contribution:
+        facts.append(f"up to {fmt_money(call.max_contribution)}")
+    elif call.budget:
+        facts.append(f"budget {fmt_money(call.budget)}")
+    why = call.why or call.terms
+    reason = f"{escape(call.focus_area)}: " + ", ".join(escape(clean(t)) for t in why) if why \
+        else escape(call.focus_area)
+    lines = [title, " · ".join(f for f in facts if f), f"Why: {reason}"]
+    return truncate("\n".join(lines), MAX_SECTION_CHARS)
 
 
 def change_line(change: ChangeLine) -> str:
@@ -261,9 +290,12 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
     if data.filtered_by_rules:
         counts += f", {data.filtered_by_rules} left out by the strategy rules"
     counts += f" · {len(data.changes)} change{'s' if len(data.changes) != 1 else ''} to calls we follow"
+    assumed = sum(1 for call in data.top if call.deadline and call.deadline_time_assumed)
+    note = f" ({assumed} closing time{'s' if assumed != 1 else ''} assumed: the source gives only the day)" \
+        if assumed else ""
     blocks: list[Block] = [
         header(title),
-        context(f"{escape(period_text(data))} · {counts} · deadlines in Brussels time (Europe/Brussels)"),
+        context(f"{escape(period_text(data))} · {counts} · deadlines in Brussels time{note}"),
         context(health_line(data.sources, data.timezone)),
     ]
     sources_down = all_failed(data.sources)
@@ -273,18 +305,23 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
                               f"{len(data.sources)} failed): nothing new is listed, and what is shown "
                               "is from the last good runs."))
     if data.top:
-        blocks.append(section("*Top call*" if len(data.top) == 1 else f"*Top {len(data.top)} calls*"))
-        blocks.extend(section(call_section_text(call)) for call in data.top)
+        blocks.append(heading("*Top call*" if len(data.top) == 1 else f"*Top {len(data.top)} calls*"))
+        all_new = all(call.new for call in data.top)  # then ":new:" on every line says nothing
+        for n, call in enumerate(data.top):
+            if n:
+                blocks.append(DividerBlock())
+            blocks.append(section(call_section_text(call, mark_new=not all_new),
+                                  block_id=f"call-{call.call_id}"))
     elif not sources_down:
         blocks.append(section("_No open call matches the strategy above the channel's minimum score._"))
     if data.changes:
         blocks.append(DividerBlock())
-        blocks.append(section("*Changes to calls we follow*"))
+        blocks.append(heading("*Changes to calls we follow*"))
         blocks.extend(section(text) for text in pack_lines([change_line(c) for c in data.changes],
                                                            more="more changes"))
     if data.applications:
         blocks.append(DividerBlock())
-        blocks.append(section("*Our applications*"))
+        blocks.append(heading("*Our applications*"))
         blocks.extend(section(text) for text in pack_lines([application_line(a) for a in data.applications],
                                                            more="more applications"))
     fallback = f"{title}: {counts}."
