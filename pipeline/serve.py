@@ -122,6 +122,11 @@ class Service:
         specs: dict[str, tuple[Schedule, str, tuple[str, ...]]] = {
             f"source:{name}": (cfg.schedule, zones.get(name, config.strategy.timezone), ("source", name))
             for name, cfg in config.sources.items() if cfg.enabled}
+        for strategy in config.strategies:  # calendars kept current on their own schedule too
+            if strategy.calendar is not None and strategy.calendar.every:
+                specs[job_id("calendar", "", strategy.name)] = (
+                    Schedule(every=strategy.calendar.every, jitter_seconds=0), strategy.timezone,
+                    ("calendar", "", strategy.name))
         if not self.digests:
             return specs
         for strategy in config.strategies:
@@ -248,6 +253,8 @@ class Service:
                 return self._notify("send_digests", strategy, channel=name)
             if kind == "alerts":
                 return self._notify("send_alerts", strategy)
+            if kind == "calendar":
+                return self._calendars(only=strategy)
             raise ValueError(f"unknown job kind {kind!r}")
         finally:
             lock.release()
@@ -268,7 +275,19 @@ class Service:
             self.on_result(result)
         if changed_anything([result]):
             self._rescore()
+            self._calendars()
         return result
+
+    def _calendars(self, only: str | None = None) -> Any:
+        """Rewrite the strategies' calendar files whose events changed; a failure is logged and the
+        service goes on."""
+        from pipeline.calendar_file import refresh_calendars
+
+        try:
+            return refresh_calendars(self.engine, self.config, self.now(), only=only or None)
+        except Exception as exc:  # a full disk or a missing folder must not stop the watcher
+            log.warning("writing the calendar files failed: %s", exc)
+            return None
 
     def _rescore(self, only: str | None = None, why: str = "the source run") -> None:
         """Follow the calls' deadlines and score every strategy (or only one); a failure is logged and

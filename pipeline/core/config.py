@@ -212,6 +212,22 @@ class Slack(_Strict):
     alerts: Alerts | None = None
 
 
+class CalendarFile(_Strict):
+    """A deadlines calendar that ``serve`` keeps current for subscribers (Outlook, Google Calendar):
+    written after every run that changed something, and every ``every`` ("1h") when given. A relative
+    ``path`` is read from the strategy file's folder."""
+
+    path: NonEmptyStr
+    every: str | None = None
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: str | None) -> str | None:
+        if value is not None and not _EVERY.match(value):
+            raise ValueError("every must be a number and a unit, e.g. '30m', '6h' or '1d'")
+        return value
+
+
 class Strategy(_Strict):
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
     organisation: NonEmptyStr
@@ -224,6 +240,7 @@ class Strategy(_Strict):
     rules: Rules = Rules()
     sources: dict[NonEmptyStr, SourceConfig] = {}
     slack: Slack = Slack()
+    calendar: CalendarFile | None = None
 
     @field_validator("timezone")
     @classmethod
