@@ -170,20 +170,21 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
                         for a in channel.focus_areas) or None)
 
 
-def matched_phrases(area: FocusArea, text: str, limit: int = 5) -> list[str]:
+def matched_phrases(area: FocusArea, text: str, limit: int = 4) -> list[str]:
     """The focus area's keywords (or, for a keyword with synonyms, the translation) that occur in
-    ``text`` as whole words, in the area's order: why the call matched, in the strategy's own words
-    rather than the matcher's stemmed terms."""
+    ``text`` as whole words (or their plural), in the area's order: why the call matched, in the
+    strategy's own words rather than the matcher's stemmed terms."""
     found: list[str] = []
     for keyword in area.keywords:
         for phrase in [keyword, *area.synonyms.get(keyword, [])]:
-            if re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text, re.IGNORECASE):
+            if re.search(rf"(?<!\w){re.escape(phrase)}(?:s|es)?(?!\w)", text, re.IGNORECASE):  # plurals too
                 if phrase not in found:
                     found.append(phrase)
                 break
-        if len(found) == limit:
-            break
-    return found
+    # "grid" says nothing more once "electricity grid" is there
+    found = [p for p in found if not any(p != other and re.search(rf"(?<!\w){re.escape(p)}(?!\w)", other,
+                                                                  re.IGNORECASE) for other in found)]
+    return found[:limit]
 
 
 def collect_changes(session: Session, call_ids: set[int], since: datetime, now: datetime) -> list[ChangeLine]:
