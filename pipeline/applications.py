@@ -13,6 +13,9 @@ The deadline follows the call: :func:`follow_call_deadlines` compares each open 
 remembered call deadlines (``seen_deadlines``) with the call's current ones; when they differ the
 application is flagged (``deadline_flagged``) until someone acknowledges it (:func:`acknowledge`),
 the move is recorded as an event, and ``deadline_sequence`` (the iCalendar SEQUENCE) is raised.
+A call that was removed from its source or withdrawn (:data:`GONE_CALL_STATUSES`) has no deadline
+left to follow: it counts as a move to none, flagged and acknowledged the same way, and its deadlines
+are shown as the call's status instead of days left.
 
 An application belongs to the strategy of its idea (see :mod:`pipeline.ideas`): the functions that
 take ``scope`` refuse or leave out another strategy's applications.
@@ -34,7 +37,7 @@ from classifiers.funding import FundingRules
 from pipeline.calls import find_call
 from pipeline.core.clock import BRUSSELS
 from pipeline.core.config import LoadedConfig
-from pipeline.core.deadlines import HasDeadlines, call_deadlines, current_deadline
+from pipeline.core.deadlines import GONE, HasDeadlines, call_deadlines, current_deadline
 from pipeline.core.errors import NotFoundError, TransitionError, ValidationError
 from pipeline.core.inputs import parse_id
 from pipeline.core.models import Application, ApplicationEvent, ApplicationPartner, Call, Idea, Partner
@@ -52,6 +55,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "granted": (), "rejected": (), "withdrawn": (),
 }
 ROLES = ("coordinator", "partner")
+GONE_CALL_STATUSES = GONE
 PARTNER_ROLES = ("coordinator", "partner", "associated", "subcontractor")
 
 
@@ -88,6 +92,12 @@ def remembered_deadlines(call: HasDeadlines) -> list[str]:
     """The call's deadlines as sorted ISO UTC strings: what an application remembers
     (``seen_deadlines``) and compares with the call's later ones."""
     return [value.isoformat() for value in call_deadlines(call)]
+
+
+def followed_deadlines(call: Any) -> list[str]:
+    """What an application follows of its call: its deadlines, or none once the call is gone (removed
+    or withdrawn; ``call`` also needs ``status``)."""
+    return [] if call.status in GONE_CALL_STATUSES else remembered_deadlines(call)
 
 
 def _event(session: Session, app: Application, now: datetime, by: str | None, note: str,
@@ -212,12 +222,13 @@ def follow_call_deadlines(session: Session, now: datetime) -> list[DeadlineMove]
     Only the deadline columns are read for the comparison; an application is loaded when it changes."""
     moves = []
     rows = session.exec(select(Application.id.label("app_id"), Application.seen_deadlines,  # type: ignore[union-attr]
-                               Call.id.label("call_id"), Call.deadlines, Call.deadline)  # type: ignore[union-attr]
+                               Call.id.label("call_id"), Call.deadlines, Call.deadline,  # type: ignore[union-attr]
+                               Call.status)
                         .join(Call, Call.id == Application.call_id)
                         .where(col(Application.status).not_in(FINAL)).order_by(Application.id))
-    moved = [(row.app_id, row.call_id, current) for row in rows
-             if (current := remembered_deadlines(row)) != list(row.seen_deadlines or [])]
-    for app_id, call_id, current in moved:
+    moved = [(row.app_id, row.call_id, current, row.status) for row in rows
+             if (current := followed_deadlines(row)) != list(row.seen_deadlines or [])]
+    for app_id, call_id, current, call_status in moved:
         app = session.get(Application, app_id)
         assert app is not None
         old = list(app.seen_deadlines or [])
@@ -226,7 +237,9 @@ def follow_call_deadlines(session: Session, now: datetime) -> list[DeadlineMove]
         app.deadline_flagged = True
         app.updated_at = now
         session.add(app)
-        _event(session, app, now, "fundradar", f"call deadline moved: {_fmt(old)} -> {_fmt(current)}")
+        note = f"call {call_status}: deadlines {_fmt(old)} no longer apply" \
+            if call_status in GONE_CALL_STATUSES else f"call deadline moved: {_fmt(old)} -> {_fmt(current)}"
+        _event(session, app, now, "fundradar", note)
         moves.append(DeadlineMove(app_id, call_id, old, current, app.deadline_sequence))
     return moves
 
@@ -261,11 +274,13 @@ def events(session: Session, app: Application) -> list[ApplicationEvent]:
 
 def application_dict(app: Application, call: Call, idea_title: str, now: datetime) -> dict[str, Any]:
     deadline = current_deadline(call, now)
+    gone = call.status in GONE_CALL_STATUSES
     return {"id": app.id, "idea_id": app.idea_id, "idea": idea_title, "call_id": app.call_id,
             "call": call.title, "topic_id": call.topic_id, "programme": call.programme, "role": app.role,
             "requested_amount": app.requested_amount, "granted_amount": app.granted_amount,
             "owner": app.owner, "status": app.status, "deadline": deadline,
-            "days_left": (deadline - now).days if deadline and deadline >= now else None,
+            "days_left": (deadline - now).days if deadline and deadline >= now and not gone else None,
+            "call_status": call.status, "call_gone": gone,
             "deadline_flagged": app.deadline_flagged, "deadline_sequence": app.deadline_sequence,
             "known_deadline": app.known_deadline, "created_at": app.created_at,
             "updated_at": app.updated_at}

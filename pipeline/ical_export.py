@@ -10,7 +10,10 @@ One VEVENT per deadline of each open application's call, and per deadline of eac
   :func:`pipeline.applications.follow_call_deadlines` when the call's deadline moves) or, for a
   tracked call, the number of recorded changes of its deadlines;
 - DTSTART in Europe/Brussels time with a VTIMEZONE (the EU portal's deadlines are Brussels time);
-- VALARM reminders 7 days and 1 day before.
+- VALARM reminders 7 days and 1 day before;
+- a call removed from its source or withdrawn keeps its events with ``STATUS:CANCELLED`` and a raised
+  SEQUENCE (the application's, raised when the removal was followed; a tracked call's change count
+  plus one), so a subscribed calendar drops the deadline instead of keeping a live event.
 
 With ``scope`` (a config folder's selected strategy) only the applications of that strategy's ideas
 and of the shared ones are exported.
@@ -24,7 +27,7 @@ from pathlib import Path
 import icalendar
 from sqlmodel import Session, col, func, select
 
-from pipeline.applications import FINAL
+from pipeline.applications import FINAL, GONE_CALL_STATUSES
 from pipeline.core.clock import BRUSSELS
 from pipeline.core.deadlines import ACTIVE, call_deadlines, effective_status
 from pipeline.core.errors import ValidationError
@@ -38,7 +41,7 @@ REMINDER_DAYS = (7, 1)
 
 
 def _event(uid: str, summary: str, at: datetime, sequence: int, now: datetime, description: str,
-           url: str | None) -> icalendar.Event:
+           url: str | None, *, cancelled: bool = False) -> icalendar.Event:
     event = icalendar.Event()
     event.add("uid", uid)
     event.add("dtstamp", now)
@@ -48,6 +51,9 @@ def _event(uid: str, summary: str, at: datetime, sequence: int, now: datetime, d
     event.add("description", description)
     if url:
         event.add("url", url)
+    if cancelled:  # no reminders for a deadline that no longer exists
+        event.add("status", "CANCELLED")
+        return event
     for days in REMINDER_DAYS:
         alarm = icalendar.Alarm()
         alarm.add("action", "DISPLAY")
@@ -74,25 +80,32 @@ def build_calendar(session: Session, now: datetime, *, strategy: str,
     for app, call, idea_title in session.exec(query):
         applied.add(call.id)  # type: ignore[arg-type]
         deadlines = call_deadlines(call)
+        gone = call.status in GONE_CALL_STATUSES
         for n, value in enumerate(deadlines, start=1):
             summary = f"Deadline: {idea_title} → {call.topic_id or call.title}{_stage(n, len(deadlines))}"
             description = (f"Application #{app.id} ({app.status}, {app.role}) to call #{call.id}: "
                            f"{call.title}\nProgramme: {call.programme or 'unknown'}")
+            if gone:
+                summary = f"Cancelled (call {call.status}): {summary}"
+                description = f"The call was {call.status}.\n{description}"
             cal.add_component(_event(f"application-{app.id}-deadline-{n}@fundradar", summary,
                                      value, app.deadline_sequence, now,
-                                     description, call.url))
+                                     description, call.url, cancelled=gone))
     for call in sorted(tracked_calls(session, strategy), key=lambda c: c.id or 0):
-        if call.id in applied or effective_status(call, now) not in ACTIVE:
+        gone = call.status in GONE_CALL_STATUSES
+        if call.id in applied or (effective_status(call, now) not in ACTIVE and not gone):
             continue
         deadlines = call_deadlines(call)
         moves = session.exec(select(func.count()).select_from(CallChange).where(
             CallChange.call_id == call.id, CallChange.field == "deadlines")).one()
         for n, value in enumerate(deadlines, start=1):
             summary = f"Call deadline: {call.topic_id or call.title}{_stage(n, len(deadlines))}"
+            if gone:
+                summary = f"Cancelled (call {call.status}): {summary}"
             cal.add_component(_event(f"call-{call.id}-deadline-{n}@fundradar", summary,
-                                     value, int(moves), now,
+                                     value, int(moves) + (1 if gone else 0), now,
                                      f"Call #{call.id}: {call.title}\nProgramme: "
-                                     f"{call.programme or 'unknown'}", call.url))
+                                     f"{call.programme or 'unknown'}", call.url, cancelled=gone))
     cal.add_missing_timezones()
     return cal
 

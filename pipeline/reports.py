@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from pipeline.applications import FINAL, STATUSES
+from pipeline.applications import FINAL, GONE_CALL_STATUSES, STATUSES
 from pipeline.core.clock import BRUSSELS
 from pipeline.core.deadlines import ACTIVE, current_deadline, effective_status, next_deadline
 from pipeline.core.errors import ValidationError
@@ -52,18 +52,20 @@ def upcoming_deadlines(session: Session, now: datetime, *, weeks: float, strateg
     rows: list[dict[str, Any]] = []
     applied: set[int] = set()
     query = visible(select(Application.id, Application.status, Application.deadline_flagged, Idea.title,
-                           Call.id, Call.programme, Call.deadlines, Call.deadline)
+                           Call.id, Call.programme, Call.deadlines, Call.deadline, Call.status)
                     .join(Call, Call.id == Application.call_id)
                     .join(Idea, Idea.id == Application.idea_id).where(col(Application.status).not_in(FINAL)),
                     scope)
-    for app_id, app_status, flagged, idea_title, call_id, programme, deadlines, first in session.exec(query):
+    for app_id, app_status, flagged, idea_title, call_id, programme, deadlines, first, call_status \
+            in session.exec(query):
         applied.add(call_id)
         due = next_deadline(_Deadlines(deadlines, first), now)
         if due is None or due > horizon:
             continue
+        gone = call_status in GONE_CALL_STATUSES  # listed, so the team sees the call went away
         rows.append({"kind": "application", "id": app_id, "title": idea_title, "call_id": call_id,
-                     "programme": programme, "deadline": due, "days_left": (due - now).days,
-                     "status": app_status, "flagged": flagged})
+                     "programme": programme, "deadline": due, "days_left": None if gone else (due - now).days,
+                     "status": f"call {call_status}" if gone else app_status, "flagged": flagged})
     ids = [cid for cid in tracked_call_ids(session, strategy) if cid not in applied]
     for start in range(0, len(ids), 500):
         for call in session.exec(select(Call.id, Call.title, Call.programme, Call.status, Call.deadlines,

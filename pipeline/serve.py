@@ -54,6 +54,7 @@ from pipeline.core import clock
 from pipeline.core.config import LoadedConfig, Schedule
 from pipeline.core.errors import RuntimeFailure
 from pipeline.core.locks import JobLock
+from pipeline.core.schedules import cron_trigger
 from pipeline.reload import ConfigWatch, rescore_needed
 from pipeline.reload import log as reload_log
 from pipeline.sync import changed_anything, follow_and_score, plan_sources, run_sources
@@ -71,8 +72,8 @@ def trigger_for(schedule: Schedule, timezone: str, *, jitter: int | None = None)
     """The APScheduler trigger of a config schedule; cron is read in the strategy's time zone."""
     spread = schedule.jitter_seconds if jitter is None else jitter
     if schedule.cron is not None:
-        return CronTrigger.from_crontab(schedule.cron, timezone=timezone) if not spread else \
-            _with_jitter(CronTrigger.from_crontab(schedule.cron, timezone=timezone), spread)
+        trigger = cron_trigger(schedule.cron, timezone)  # weekdays as crontab numbers them
+        return trigger if not spread else _with_jitter(trigger, spread)
     seconds = schedule.interval_seconds()
     assert seconds is not None
     return IntervalTrigger(seconds=seconds, timezone=timezone, jitter=spread or None)
@@ -144,6 +145,11 @@ class Service:
         specs: dict[str, tuple[Schedule, str, tuple[str, ...]]] = {
             f"source:{name}": (cfg.schedule, zones.get(name, config.strategy.timezone), ("source", name))
             for name, cfg in config.sources.items() if cfg.enabled}
+        for strategy in config.strategies:  # calendars kept current on their own schedule too
+            if strategy.calendar is not None and strategy.calendar.every:
+                specs[job_id("calendar", "", strategy.name)] = (
+                    Schedule(every=strategy.calendar.every, jitter_seconds=0), strategy.timezone,
+                    ("calendar", "", strategy.name))
         if not self.digests:
             return specs
         for strategy in config.strategies:
@@ -279,6 +285,8 @@ class Service:
                 return self._notify("send_digests", strategy, channel=name)
             if kind == "alerts":
                 return self._notify("send_alerts", strategy)
+            if kind == "calendar":
+                return self._calendars(only=strategy)
             raise ValueError(f"unknown job kind {kind!r}")
         finally:
             lock.release()
@@ -299,7 +307,19 @@ class Service:
             self.on_result(result)
         if changed_anything([result]):
             self._rescore()
+            self._calendars()
         return result
+
+    def _calendars(self, only: str | None = None) -> Any:
+        """Rewrite the strategies' calendar files whose events changed; a failure is logged and the
+        service goes on."""
+        from pipeline.calendar_file import refresh_calendars
+
+        try:
+            return refresh_calendars(self.engine, self.config, self.now(), only=only or None)
+        except Exception as exc:  # a full disk or a missing folder must not stop the watcher
+            log.warning("writing the calendar files failed: %s", exc)
+            return None
 
     def _rescore(self, only: str | None = None, why: str = "the source run") -> None:
         """Follow the calls' deadlines and score every strategy (or only one); a failure is logged and

@@ -66,6 +66,10 @@ def test_cli_follow_unfollow_mute_unmute(cli: Any, engine: Any) -> None:
     assert result.exit_code == 2 and result.stderr.startswith("Error: ")
 
 
+def _sections(messages: Any) -> list[str]:
+    return [b["text"]["text"] for m in messages for b in m.raw["blocks"] if b["type"] == "section"]
+
+
 def test_a_followed_call_gets_change_alerts_and_reminders(cli: Any, engine: Any, slack: SlackServer) -> None:
     followed = add_call(engine, 1, days=10)
     bid = add_call(engine, 2, days=10)
@@ -74,10 +78,10 @@ def test_a_followed_call_gets_change_alerts_and_reminders(cli: Any, engine: Any,
     for call in (followed, bid):
         cli(*ARGS, "calls", "follow", str(call), "--by", "Mette")
     outcomes = _run(engine, slack, NOW)  # baseline; the reminders due now are sent
-    assert sorted(o.key for o in outcomes) == ["reminder:1:20260903T1500:14",  # the application's
-                                               f"reminder:follow:{followed}:20260903T1500:14"]
-    followed_text = next(m.raw["blocks"][0]["text"]["text"] for m in slack.messages
-                         if "for a call we follow" in m.raw["blocks"][0]["text"]["text"])
+    # one batched message per run; each alert in it is recorded by its own key
+    assert sorted(i for o in outcomes for i in o.items) == ["reminder:1:20260903T1500:14",  # application
+                                                            f"reminder:follow:{followed}:20260903T1500:14"]
+    followed_text = next(t for t in _sections(slack.messages) if "for a call we follow" in t)
     assert followed_text == (":alarm_clock: *10 days left* for a call we follow\n"
                              "*<https://ec.europa.eu/topic/1|Offshore wind call 1>*\n"
                              "Deadline 2026-09-03 17:00 Brussels time · followed by Mette")
@@ -86,8 +90,9 @@ def test_a_followed_call_gets_change_alerts_and_reminders(cli: Any, engine: Any,
     gone = change_status(engine, bid, "withdrawn", at)
     outcomes = _run(engine, slack, at + timedelta(minutes=1))
     # the bid-for call's change is the application's alert (one, naming the application)
-    assert sorted(o.key for o in outcomes) == sorted([f"alert:change:{moved}", f"alert:change:{gone}"])
-    texts = [m.raw["blocks"][0]["text"]["text"] for m in slack.messages[-2:]]
+    assert sorted(i for o in outcomes for i in o.items) == sorted([f"alert:change:{moved}",
+                                                                   f"alert:change:{gone}"])
+    texts = _sections(slack.messages[-1:])
     assert any(t == (":warning: *Deadline moved* for a call we follow\n"
                      "*<https://ec.europa.eu/topic/1|Offshore wind call 1>*\n"
                      "Deadline moved: 2026-09-03 17:00 → 2026-09-13 17:00 (Brussels time)\n"
@@ -103,7 +108,7 @@ def test_a_muted_call_leaves_digests_and_new_call_alerts(cli: Any, engine: Any, 
     quiet = add_call(engine, 2, score=0.8, first_seen=later)
     cli(*ARGS, "calls", "mute", str(quiet))
     outcomes = _run(engine, slack, later + timedelta(minutes=5))
-    assert [o.key for o in outcomes] == [f"alert:new:{loud}"]
+    assert [i for o in outcomes for i in o.items] == [f"alert:new:{loud}"]
     channel = loaded().strategy.slack.digests[0]
     with Session(engine) as session:
         data = collect_digest(session, loaded().strategy, channel, later, NOW - timedelta(days=7))

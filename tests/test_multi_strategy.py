@@ -214,8 +214,8 @@ def test_each_strategy_digests_to_its_own_channels_with_its_own_bot(cli, engine,
     result = cli(*args, "digest", "--json", env=env)
     assert result.exit_code == 0, result.output
     outcomes = json.loads(result.stdout)
-    assert [(o["key"], o["status"]) for o in outcomes] == [
-        ("foodbio-dk:digest:#foodbio-funding:20260824T0600:1/1", "sent"),
+    assert [(o["key"], o["status"]) for o in outcomes] == [  # foodbio's period began Tuesday 18th 09:00
+        ("foodbio-dk:digest:#foodbio-funding:20260818T0700:1/1", "sent"),
         ("greentech-dk:digest:#greentech-funding:20260824T0600:1/1", "sent")]
     (food,) = slack.posted_to("#foodbio-funding")
     (green,) = slack.posted_to("#greentech-funding")
@@ -231,17 +231,16 @@ def test_each_strategy_digests_to_its_own_channels_with_its_own_bot(cli, engine,
     # --strategy narrows it; without foodbio's own token its digest stays in the terminal
     later = ("--config", str(FOLDER), "--as-of", (NOW + timedelta(days=1)).isoformat())
     result = cli(*later, "digest", "--json", env={"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url})
-    assert [(o["channel"], o["status"]) for o in json.loads(result.stdout)] == [
-        ("#foodbio-funding", "terminal"), ("#greentech-funding", "sent")]
+    assert [(o["channel"], o["status"]) for o in json.loads(result.stdout)] == [  # the same weekly period
+        ("#foodbio-funding", "terminal"), ("#greentech-funding", "already sent")]
     result = cli(*later, "--strategy", "foodbio-dk", "digest", "--channel", "#greentech-funding", env=env)
     assert (result.exit_code, result.stderr) == (
         2, "Error: no digest is configured for channel '#greentech-funding'; the strategy has "
            "#foodbio-funding (slack.digests)\n")
     with Session(engine) as session:
         keys = sorted(row.key for row in session.exec(select(SlackDelivery)) if row.kind == "digest")
-    assert keys == ["foodbio-dk:digest:#foodbio-funding:20260824T0600:1/1",
-                    "greentech-dk:digest:#greentech-funding:20260824T0600:1/1",
-                    "greentech-dk:digest:#greentech-funding:20260825T0600:1/1"]
+    assert keys == ["foodbio-dk:digest:#foodbio-funding:20260818T0700:1/1",
+                    "greentech-dk:digest:#greentech-funding:20260824T0600:1/1"]
 
 
 def test_a_call_both_strategies_want_is_alerted_in_both_channels_once(cli, engine, slack) -> None:  # type: ignore[no-untyped-def]
@@ -255,9 +254,9 @@ def test_a_call_both_strategies_want_is_alerted_in_both_channels_once(cli, engin
     args = ("--config", str(FOLDER), "--as-of", (later + timedelta(minutes=5)).isoformat())
     result = cli(*args, "alerts", "--json", env=env)
     assert result.exit_code == 0, result.output
-    assert [(o["key"], o["channel"], o["status"]) for o in json.loads(result.stdout)] == [
-        (f"foodbio-dk:alert:new:{call_id}", "#foodbio-funding", "sent"),
-        (f"greentech-dk:alert:new:{call_id}", "#greentech-funding", "sent")]
+    assert [(o["items"], o["channel"], o["status"]) for o in json.loads(result.stdout)] == [
+        ([f"foodbio-dk:alert:new:{call_id}"], "#foodbio-funding", "sent"),
+        ([f"greentech-dk:alert:new:{call_id}"], "#greentech-funding", "sent")]
     assert "Food, agriculture and bio-based solutions" in slack.posted_to("#foodbio-funding")[0].text
     assert "Offshore wind and energy systems" in slack.posted_to("#greentech-funding")[0].text
     assert json.loads(cli(*args, "alerts", "--json", env=env).stdout) == []
@@ -290,9 +289,9 @@ def test_moving_a_strategy_into_a_folder_does_not_repeat_its_alerts(cli, engine,
                               score=0.5, first_seen=later)
     also_score(engine, call_id, "foodbio-dk", "food_bio", 0.55)
     sent = cli(*single, "--as-of", (later + timedelta(minutes=5)).isoformat(), "alerts", "--json", env=env)
-    assert [o["key"] for o in json.loads(sent.stdout)] == [f"alert:new:{call_id}"]  # one strategy: as before
+    assert [o["items"] for o in json.loads(sent.stdout)] == [[f"alert:new:{call_id}"]]  # one strategy
     result = cli("--config", str(FOLDER), "--as-of", (later + timedelta(minutes=10)).isoformat(), "alerts",
                  "--json", env=env)
-    assert [(o["key"], o["status"]) for o in json.loads(result.stdout)] == [
-        (f"foodbio-dk:alert:new:{call_id}", "sent")]
+    assert [(o["items"], o["status"]) for o in json.loads(result.stdout)] == [
+        ([f"foodbio-dk:alert:new:{call_id}"], "sent")]
     assert [len(slack.posted_to(c)) for c in ("#greentech-funding", "#foodbio-funding")] == [1, 1]

@@ -182,7 +182,9 @@ def slack() -> Iterator[SlackServer]:
 
 
 def texts(slack: SlackServer, channel: str) -> list[str]:
-    return [m.raw["blocks"][0]["text"]["text"] for m in slack.posted_to(channel)]
+    """The alerts posted to ``channel``: each one's section inside the batched messages."""
+    return [b["text"]["text"] for m in slack.posted_to(channel) for b in m.raw["blocks"]
+            if b["type"] == "section" and not b.get("block_id", "").startswith("heading-")]
 
 
 def test_reminders_and_deadline_changes_go_only_to_the_owning_strategys_channel(cli, engine, slack) -> None:  # type: ignore[no-untyped-def]
@@ -197,7 +199,8 @@ def test_reminders_and_deadline_changes_go_only_to_the_owning_strategys_channel(
 
     # the first run records the baseline and sends the reminders due: 5 days left, the 7-day reminder
     first = json.loads(ok(cli(*FOLDER_ARGS, "alerts", "--json", env=env)).stdout)
-    assert sorted((o["key"], o["channel"], o["status"]) for o in first) == [
+    # one batched message per channel; each reminder still logged under its own key
+    assert sorted((item, o["channel"], o["status"]) for o in first for item in o["items"]) == [
         ("foodbio-dk:reminder:2:20260829T1500:7", "#foodbio-funding", "sent"),
         ("foodbio-dk:reminder:3:20260829T1500:7", "#foodbio-funding", "sent"),
         ("greentech-dk:reminder:1:20260829T1500:7", "#greentech-funding", "sent"),
@@ -216,7 +219,7 @@ def test_reminders_and_deadline_changes_go_only_to_the_owning_strategys_channel(
     shared_change = move_deadline(engine, calls[2], NOW + timedelta(days=30, hours=9), at)
     later = ("--config", str(FOLDER), "--as-of", (at + timedelta(minutes=1)).isoformat())
     outcomes = json.loads(ok(cli(*later, "alerts", "--json", env=env)).stdout)
-    assert [(o["key"], o["channel"]) for o in outcomes] == [
+    assert [(item, o["channel"]) for o in outcomes for item in o["items"]] == [
         (f"foodbio-dk:alert:change:{shared_change}", "#foodbio-funding"),
         (f"greentech-dk:alert:change:{green_change}", "#greentech-funding"),
         (f"greentech-dk:alert:change:{shared_change}", "#greentech-funding")]
@@ -226,7 +229,7 @@ def test_reminders_and_deadline_changes_go_only_to_the_owning_strategys_channel(
     assert texts(slack, "#greentech-funding")[-2].endswith(
         "Followed by application #1 (Floating wind O&amp;M robots)")
     assert json.loads(ok(cli(*later, "alerts", "--json", env=env)).stdout) == []
-    assert len(slack.messages) == 7
+    assert len(slack.messages) == 4  # one message per channel and run
 
 
 def test_digest_lists_only_the_strategys_applications(cli, engine, pipeline) -> None:  # type: ignore[no-untyped-def]

@@ -45,11 +45,19 @@ def test_first_run_marks_existing_calls_as_seen_then_alerts_new_ones_once(engine
     add_call(engine, 12, score=0.9, first_seen=later, passed=False)  # the strategy rules turn it down
     add_call(engine, 13, score=0.9, first_seen=later, status="closed")
     outcomes = _run(engine, slack, later + timedelta(minutes=5))
-    assert [(o.key, o.status) for o in outcomes] == [(f"alert:new:{new}", "sent")]
+    assert [(o.key, o.status, o.items) for o in outcomes] == [
+        ("alerts:#eu-fundraising:20260824T070500:1/1", "sent", [f"alert:new:{new}"])]
     (posted,) = slack.messages
-    assert posted.raw["text"] == \
-        "New call for Offshore wind and energy systems: Hydrogen valleys &lt;!here&gt;"
+    assert posted.raw["text"] == (
+        "Funding alerts for GreenTech Cluster Denmark: 1 new match. "
+        "New call for Offshore wind and energy systems: Hydrogen valleys &lt;!here&gt;")
     assert posted.raw["blocks"] == [
+        {"type": "header", "text": {"type": "plain_text", "emoji": True,
+                                    "text": "Funding alerts for GreenTech Cluster Denmark"}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "1 new match"}]},
+        {"type": "divider"},
+        {"type": "section", "block_id": "heading-new-matches",
+         "text": {"type": "mrkdwn", "text": "*New matches*"}},
         {"type": "section", "block_id": f"fr_call:{new}", "text": {"type": "mrkdwn", "text":
             ":rotating_light: *New call for Offshore wind and energy systems* (score 0.36)\n"
             "*<https://ec.europa.eu/topic/10|Hydrogen valleys &lt;!here&gt;>*\n"
@@ -77,8 +85,11 @@ def test_deadline_move_and_withdrawal_of_followed_calls(engine, slack) -> None: 
     move_deadline(engine, other, NOW + timedelta(days=20), at)  # nobody follows it
     change_status(engine, closed, "closed", at)  # closing is not an alert
     outcomes = _run(engine, slack, at + timedelta(minutes=1))
-    assert [o.key for o in outcomes] == [f"alert:change:{change}", f"alert:change:{gone}"]
-    texts = [m.raw["blocks"][0]["text"]["text"] for m in slack.messages]
+    assert [o.items for o in outcomes] == [[f"alert:change:{change}", f"alert:change:{gone}"]]
+    (posted,) = slack.messages  # one batched message for both changes
+    assert posted.raw["blocks"][1]["elements"][0]["text"] == "2 changes"
+    assert posted.raw["blocks"][3]["text"]["text"] == "*Changes to calls we follow*"
+    texts = [b["text"]["text"] for b in posted.raw["blocks"][4:]]
     assert texts[0] == (":warning: *Deadline moved* for a call we follow\n"
                         "*<https://ec.europa.eu/topic/1|Offshore wind call 1>*\n"
                         "Deadline moved: 2026-10-23 17:00 → 2026-09-13 17:00 (Brussels time)\n"
@@ -96,16 +107,16 @@ def test_reminders_at_14_7_2_days_most_urgent_only_and_once(engine, slack) -> No
     second = add_application(engine, urgent, idea="Port electrification")
     add_application(engine, done, status="submitted")
     outcomes = _run(engine, slack, NOW)
-    assert [o.key for o in outcomes] == [f"reminder:{first}:20260903T1500:14",
-                                         f"reminder:{second}:20260825T1500:2"]
-    assert slack.messages[1].raw["blocks"][0]["text"]["text"] == (
+    assert [o.items for o in outcomes] == [[f"reminder:{first}:20260903T1500:14",
+                                            f"reminder:{second}:20260825T1500:2"]]
+    assert slack.messages[0].raw["blocks"][5]["text"]["text"] == (
         ":alarm_clock: *1 day left* for application #2 (Port electrification): _writing_\n"
         "*<https://ec.europa.eu/topic/2|Offshore wind call 2>*\n"
         "Deadline 2026-08-25 17:00 Brussels time · owner Mette")
     assert _run(engine, slack, NOW + timedelta(days=1)) == []
     outcomes = _run(engine, slack, NOW + timedelta(days=4))  # 6 days left
-    assert [o.key for o in outcomes] == [f"reminder:{first}:20260903T1500:7"]
-    assert len(slack.messages) == 3
+    assert [o.items for o in outcomes] == [[f"reminder:{first}:20260903T1500:7"]]
+    assert len(slack.messages) == 2
 
 
 def test_dry_run_and_no_slack_write_nothing(engine) -> None:  # type: ignore[no-untyped-def]
@@ -118,3 +129,33 @@ def test_dry_run_and_no_slack_write_nothing(engine) -> None:  # type: ignore[no-
     from pipeline.core.models import SlackDelivery
     with Session(engine) as session:
         assert session.exec(select(SlackDelivery)).all() == []
+
+
+def test_one_batched_message_per_run_each_item_logged_once(engine, slack) -> None:  # type: ignore[no-untyped-def]
+    followed = add_call(engine, 1, days=10)  # reminder due (14 days)
+    add_application(engine, followed)
+    _run(engine, slack, NOW)  # baseline and the first reminder
+    slack.messages.clear()
+    at = NOW + timedelta(hours=2)
+    move_deadline(engine, followed, NOW + timedelta(days=6, hours=9), at)  # now a 7-day reminder too
+    for n in (10, 11, 12):
+        add_call(engine, n, title=f"R&I call {n} & friends", score=0.8, first_seen=at)
+    outcomes = _run(engine, slack, at + timedelta(minutes=1))
+    (outcome,) = outcomes
+    (posted,) = slack.messages
+    texts = [b["text"]["text"] for b in posted.raw["blocks"] if b["type"] == "section"]
+    headings = [text for text in texts if text.startswith("*") and "\n" not in text]
+    assert headings == ["*New matches*", "*Changes to calls we follow*", "*Reminders*"]
+    assert posted.raw["blocks"][1]["elements"][0]["text"] == "3 new matches · 1 change · 1 reminder"
+    assert "*<https://ec.europa.eu/topic/10|R&amp;I call 10 &amp; friends>*" in \
+        "\n".join(b["text"]["text"] for b in posted.raw["blocks"] if b["type"] == "section")
+    from sqlmodel import Session, select
+
+    from pipeline.core.models import SlackDelivery
+    with Session(engine) as session:
+        rows = {r.key: r for r in session.exec(select(SlackDelivery))}
+    for key in outcome.items:
+        assert (rows[key].status, rows[key].message_ts) == ("sent", outcome.ts)
+    assert len(outcome.items) == 5 and len(set(outcome.items)) == 5
+    assert _run(engine, slack, at + timedelta(minutes=30)) == []
+    assert len(slack.messages) == 1

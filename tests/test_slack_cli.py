@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -38,16 +39,15 @@ def test_digest_without_slack_goes_to_the_terminal(cli, engine, data) -> None:  
     assert result.stderr == "No Slack token or webhook in the environment; showing the messages here.\n"
     assert result.stdout == (
         "── #energy-projects ────────────────────────────────────────────\n"
-        "FUNDING DIGEST FOR GREENTECH CLUSTER DENMARK\n"
+        "FUNDING DIGEST FOR GREENTECH CLUSTER DENMARK: OFFSHORE WIND AND ENERGY SYSTEMS\n"
         "23 Aug 2026 08:00 – 24 Aug 2026 08:00 (Europe/Copenhagen) · 1 matching open call, 0 new · "
-        "0 changes to calls we follow · deadlines in Brussels time (Europe/Brussels)\n"
+        "0 changes to calls we follow · deadlines in Brussels time\n"
+        "Sources: none configured\n"
         "Top call\n"
         "\n"
         "Offshore wind <!channel> (https://ec.europa.eu/topic/1)\n"
-        "Horizon Europe · HORIZON-CL5-2027-03-D3-01\n"
-        "Deadline 2026-10-23 17:00 Brussels time, 60 days left · budget €12.0M · up to €3.0M per project\n"
-        "funding rate 100% · success rate 16% · score 0.70 (Offshore wind and energy systems)\n"
-        "Why: offshore wind, hydrogen\n")
+        "Horizon Europe · closes 23 Oct 2026 (60 d) · up to €3.0M\n"
+        "Why: Offshore wind and energy systems: offshore wind\n")
     assert _rows(engine) == []
 
 
@@ -60,7 +60,7 @@ def test_dry_run_json_prints_block_kit_and_sends_nothing(cli, engine, data, slac
                                                                  ("#energy-projects", "dry run")]
     assert outcomes[0]["blocks"][0] == {"type": "header", "text": {
         "type": "plain_text", "text": "Funding digest for GreenTech Cluster Denmark", "emoji": True}}
-    assert "&lt;!channel&gt;" in outcomes[0]["blocks"][3]["text"]["text"]
+    assert "&lt;!channel&gt;" in outcomes[0]["blocks"][4]["text"]["text"]
     assert slack.messages == [] and slack.calls == []
     assert _rows(engine) == []
 
@@ -74,10 +74,20 @@ def test_digest_posts_to_slack_and_never_shows_the_token(cli, engine, data, slac
                              "sent    #eu-fundraising  digest:#eu-fundraising:20260824T0600:1/1       \n")
     assert len(slack.posted_to("#eu-fundraising")) == 1
     assert TOKEN not in result.stdout + result.stderr + caplog.text
-    # run again: already sent (the same key), nothing is posted twice
-    result = cli(*ARGS, "digest", "--channel", "#eu-fundraising", env=env)
-    assert (result.exit_code, result.stderr) == (0, "No digest to send.\n")
+    # run again a minute later, in the same period of the schedule: nothing is posted twice
+    later = ["--config", str(CONFIG), "--as-of", (NOW + timedelta(minutes=1)).isoformat()]
+    result = cli(*later, "digest", "--channel", "#eu-fundraising", env=env)
+    assert (result.exit_code, result.stderr) == (
+        0, "The digest was already sent for this period; --force sends it again.\n")
+    shown = " ".join(result.stdout.split())
+    assert shown.startswith("Status Channel Message Error already sent #eu-fundraising")
     assert len(slack.messages) == 1
+    # --force resends it, under a key of its own
+    result = cli(*later, "digest", "--channel", "#eu-fundraising", "--force", "--json", env=env)
+    assert result.exit_code == 0, result.stderr
+    assert [(o["status"], o["key"]) for o in json.loads(result.stdout)] == [
+        ("sent", "digest:#eu-fundraising:20260824T0600:resent-20260824T060100:1/1")]
+    assert len(slack.posted_to("#eu-fundraising")) == 2
 
 
 def test_digest_refused_by_slack_exits_1_and_is_kept_for_the_next_run(cli, engine, data, slack) -> None:  # type: ignore[no-untyped-def]
@@ -110,6 +120,11 @@ def test_alerts_dry_run_and_webhook(cli, engine, data, slack) -> None:  # type: 
     assert result.exit_code == 0
     assert result.stdout == (
         "── #eu-fundraising ─────────────────────────────────────────────\n"
+        "FUNDING ALERTS FOR GREENTECH CLUSTER DENMARK\n"
+        "1 reminder\n"
+        "\n"
+        "Reminders\n"
+        "\n"
         ":alarm_clock: 2 days left for application #2 (Port electrification): _writing_\n"
         "Offshore wind call 2 (https://ec.europa.eu/topic/2)\n"
         "Deadline 2026-08-26 17:00 Brussels time · owner Mette\n")

@@ -54,28 +54,28 @@ def test_digest_blocks_exactly(engine) -> None:  # type: ignore[no-untyped-def]
                                     "text": "Funding digest for GreenTech Cluster Denmark"}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text":
             "17 Aug 2026 – 24 Aug 2026 (Europe/Copenhagen) · 2 matching open calls, 1 new, 1 left out by the "
-            "strategy rules · 1 change to calls we follow · deadlines in Brussels time (Europe/Brussels)"}]},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "*Top 2 calls*"}},
+            "strategy rules · 1 change to calls we follow · deadlines in Brussels time"}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "Sources: none configured"}]},
+        {"type": "section", "block_id": "heading-top-2-calls",
+         "text": {"type": "mrkdwn", "text": "*Top 2 calls*"}},
         {"type": "section", "block_id": "fr_call:1", "text": {"type": "mrkdwn", "text":
-            f"*{link1}*\nHorizon Europe · HORIZON-CL5-2027-03-D3-01\n"
-            "Deadline 2026-09-23 17:00 Brussels time, 30 days left · budget €12.0M · "
-            "up to €3.0M per project\nfunding rate 100% · success rate 16% · "
-            "score 0.71 (Offshore wind and energy systems)\n"
-            "Why: offshore wind, hydrogen"}},
+            f"*{link1}*\nHorizon Europe · closes 23 Sep 2026 (30 d) · up to €3.0M\n"
+            "Why: Offshore wind and energy systems: offshore wind"}},
         _buttons(1),
+        {"type": "divider"},
         {"type": "section", "block_id": "fr_call:2", "text": {"type": "mrkdwn", "text":
             "*<https://ec.europa.eu/topic/2|Offshore wind call 2>*  :new:\n"
-            "Horizon Europe · HORIZON-CL5-2027-03-D3-02\n"
-            "Deadline 2026-08-29 17:00 Brussels time, 5 days left · budget €12.0M · up to €3.0M per project\n"
-            "funding rate 100% · success rate 16% · score 0.42 (Green shipping and ports)\n"
-            "Why: offshore wind, hydrogen"}},
+            "Horizon Europe · closes 29 Aug 2026 (5 d) · up to €3.0M\n"
+            "Why: Green shipping and ports: offshore wind, hydrogen"}},
         _buttons(2),
         {"type": "divider"},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "*Changes to calls we follow*"}},
+        {"type": "section", "block_id": "heading-changes-to-calls-we-follow",
+         "text": {"type": "mrkdwn", "text": "*Changes to calls we follow*"}},
         {"type": "section", "text": {"type": "mrkdwn", "text":
             f"• {link1}: deadline moved 2026-10-23 17:00 → 2026-09-23 17:00"}},
         {"type": "divider"},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "*Our applications*"}},
+        {"type": "section", "block_id": "heading-our-applications",
+         "text": {"type": "mrkdwn", "text": "*Our applications*"}},
         {"type": "section", "text": {"type": "mrkdwn", "text":
             f"• #1 Floating wind O&amp;M robots → {link1}: _writing_, deadline 2026-09-23 17:00 "
             "(30 days left); consortium → writing (by Mette)"}},
@@ -103,16 +103,19 @@ def test_long_digest_is_split_at_50_blocks_and_sections_stay_under_3000_chars(en
     with Session(engine) as session:
         data = collect_digest(session, strategy, channel, NOW, NOW - timedelta(days=7))
     messages = build_digest(data)
-    assert len(messages) == 3  # each of the 45 calls has its section and its buttons
+    assert len(messages) == 4  # 45 calls, each with its buttons and a divider, then changes and applications
     for message in messages:
         assert len(message.blocks) <= MAX_BLOCKS
         assert payload_problems(message.blocks) == []
+        assert not message.blocks[-1].get("block_id", "").startswith("heading-")  # kept with its list
+        assert message.blocks[-1]["type"] != "section" or not message.blocks[-1].get(
+            "block_id", "").startswith("fr_call:")  # a call's buttons are in the message of its line
         for block in message.blocks:
             if block["type"] == "section":
                 assert len(block["text"]["text"]) <= MAX_SECTION_CHARS
     assert messages[1].blocks[0] == {"type": "context", "elements": [
-        {"type": "mrkdwn", "text": "Funding digest for GreenTech Cluster Denmark (part 2 of 3)"}]}
-    assert messages[1].text == "Funding digest for GreenTech Cluster Denmark (part 2 of 3)"
+        {"type": "mrkdwn", "text": "Funding digest for GreenTech Cluster Denmark (part 2 of 4)"}]}
+    assert messages[1].text == "Funding digest for GreenTech Cluster Denmark (part 2 of 4)"
     sections = [b["text"]["text"] for m in messages for b in m.blocks if b["type"] == "section"]
     assert sum(1 for s in sections if s.startswith("*<https://ec.europa.eu/topic/")) == 45
     # 45 changes: 40 are listed, then "… and 5 more changes"
@@ -125,7 +128,7 @@ def test_empty_digest_still_says_so() -> None:
                       timezone="Europe/Copenhagen", matching=0, new=0, filtered_by_rules=0, top=[],
                       changes=[], applications=[])
     (message,) = build_digest(data)
-    assert message.blocks[2] == {"type": "section", "text": {
+    assert message.blocks[3] == {"type": "section", "text": {
         "type": "mrkdwn", "text": "_No open call matches the strategy above the channel's minimum score._"}}
 
 
@@ -137,3 +140,45 @@ def test_withdrawn_change_and_terminal_rendering() -> None:
     text = render_terminal(build_digest(data))
     assert "• Call & co (https://x.org/1): withdrawn (was open)" in text
     assert text.startswith("── #x ")
+
+
+def test_a_heading_stays_with_its_list_when_the_digest_is_split() -> None:
+    from pipeline.notify.blocks import heading, section, split_messages
+
+    blocks = [section(f"call {n}") for n in range(49)] + [heading("*Our applications*"), section("• #1")]
+    first, second = split_messages("#x", blocks, "text", "Digest")
+    assert len(first.blocks) == 49
+    assert [b.get("block_id") for b in second.blocks[1:]] == ["heading-our-applications", None]
+
+
+def test_phone_lines_all_new_forthcoming_time_assumed_and_matched_phrases() -> None:
+    from pipeline.core.config import FocusArea
+    from pipeline.notify.digest import TopCall, matched_phrases
+
+    area = FocusArea(label="Digital", keywords=["artificial intelligence", "cybersecurity", "ai"])
+    why = matched_phrases(area, "Artificial Intelligence for ports; cybersecurity of grids; maintain")
+    assert why == ["artificial intelligence", "cybersecurity"]
+
+    def top(n: int, **kw):  # type: ignore[no-untyped-def]
+        values = dict(call_id=n, title=f"R&I call {n}", url=f"https://x.org/{n}", programme="Horizon Europe",
+                      topic_id=None, deadline=NOW + timedelta(days=235), days_left=235,
+                      deadline_time_assumed=True, budget=20e6, max_contribution=7e6, funding_rate=None,
+                      success_rate=None, score=0.5, focus_area="Digital", terms=["ai", "intelligence"],
+                      new=True, why=why)
+        return TopCall(**{**values, **kw})
+
+    data = DigestData(channel="#x", organisation="Org", period_start=NOW - timedelta(days=7), period_end=NOW,
+                      timezone="Europe/Copenhagen", matching=2, new=2, filtered_by_rules=0,
+                      top=[top(1), top(2, status="forthcoming", opening_date=NOW + timedelta(days=30))],
+                      changes=[], applications=[])
+    (message,) = build_digest(data)
+    assert message.blocks[1]["elements"][0]["text"].endswith(
+        "deadlines in Brussels time (2 closing times assumed: the source gives only the day)")
+    calls = [b["text"]["text"] for b in message.blocks if b.get("block_id", "").startswith("fr_call:")]
+    assert calls == [
+        "*<https://x.org/1|R&amp;I call 1>*\nHorizon Europe · closes 16 Apr 2027 (235 d) · up to €7.0M\n"
+        "Why: Digital: artificial intelligence, cybersecurity",
+        "*<https://x.org/2|R&amp;I call 2>*\nHorizon Europe · opens 23 Sep 2026 · "
+        "closes 16 Apr 2027 (235 d) · up to €7.0M\n"
+        "Why: Digital: artificial intelligence, cybersecurity"]  # all new: no :new: on each
+    assert [b["type"] for b in message.blocks[4:7]] == ["section", "divider", "section"]

@@ -51,3 +51,23 @@ def test_report_and_chart(engine, tmp_path) -> None:  # type: ignore[no-untyped-
     assert reports["food_bio"].matching_calls == 0  # below the minimum score
     png = write_chart(list(reports.values()), tmp_path / "chart.png", "Matching calls")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5_000
+
+
+def test_a_shared_call_budget_counts_once_and_only_for_calls_the_rules_pass(engine) -> None:  # type: ignore[no-untyped-def]
+    strategy = load_strategy()
+    with Session(engine) as session:
+        due = NOW + timedelta(days=60)
+        works, studies = _call(session, "WORKS", due, 600e6), _call(session, "STUDIES", due, 600e6)
+        works.call_id = studies.call_id = "CEF-E-2026-PCI-PMI"  # each topic carries the call's budget
+        turned_down = _call(session, "LOW", due, 5e6)
+        for call in (works, studies, turned_down):
+            session.add(Score(call_id=call.id, strategy=strategy.name, focus_area="offshore_energy",
+                              score=0.7, computed_at=NOW))
+        session.add(Verdict(call_id=works.id, strategy=strategy.name, passed=True,
+                            expected_value=10_676_400, computed_at=NOW))
+        session.add(Verdict(call_id=turned_down.id, strategy=strategy.name, passed=False,
+                            expected_value=99_999, computed_at=NOW))
+        session.commit()
+        reports = {r.focus_area: r for r in build_report(session, strategy, NOW)}
+    energy = reports["offshore_energy"]
+    assert (energy.matching_calls, energy.total_budget, energy.expected_value) == (3, 600e6, 10_676_000)

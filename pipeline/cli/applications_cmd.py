@@ -88,7 +88,7 @@ def list_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON (all fields)."),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
 ) -> None:
-    """List applications; a deadline marked ! moved and is not acknowledged yet.
+    """List applications; a deadline marked ! moved (or its call was removed) and is not acknowledged yet.
 
     Example: fundradar applications list --status open
     """
@@ -98,7 +98,8 @@ def list_cmd(
         rows = apps.list_applications(session, now, status=status, idea_id=idea, call_id=call,
                                       scope=scope())
     if not (as_json or as_csv):
-        rows = [dict(r, deadline=_deadline(r["deadline"], r["deadline_flagged"])) for r in rows]
+        rows = [dict(r, deadline=f"call {r['call_status']}" + ("!" if r["deadline_flagged"] else "")
+                     if r["call_gone"] else _deadline(r["deadline"], r["deadline_flagged"])) for r in rows]
     print_rows(rows, LIST_COLUMNS, as_json=as_json, as_csv=as_csv, empty="No applications match.")
 
 
@@ -135,8 +136,12 @@ def show_cmd(
     deadline = fmt_datetime(data["deadline"])
     if data["days_left"] is not None:
         deadline += f" Brussels ({data['days_left']} days left)"
+    if data["call_gone"]:
+        deadline = f"none: the call is {data['call_status']}"
     line("Deadline", deadline)
-    if data["deadline_flagged"]:
+    if data["deadline_flagged"] and data["call_gone"]:
+        line("", f"CALL {data['call_status'].upper()}: run `fundradar applications ack {data['id']}`")
+    elif data["deadline_flagged"]:
         line("", f"MOVED: see History; run `fundradar applications ack {data['id']}`")
     if data["consortium"]:
         out.print("Consortium:", markup=False)

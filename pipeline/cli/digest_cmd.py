@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from pipeline.cli.common import report_outcomes, state
+from pipeline.cli.common import report_outcomes, state, stderr
 from pipeline.core.errors import ConfigError
 
 
@@ -18,19 +18,26 @@ def digest_cmd(
                                                         "#eu-fundraising)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the digest; send and record nothing."),
     as_json: bool = typer.Option(False, "--json", help="Print the Block Kit JSON and the outcome."),
+    force: bool = typer.Option(False, "--force", help="Send the digest again even when this period's "
+                                                      "was sent."),
 ) -> None:
     """Build each channel's digest of top calls, changes and our applications, and post it to Slack.
 
     Without a Slack token or webhook in the environment the digest is printed here. With several
-    strategies each sends its own digests (or only --strategy's).
+    strategies each sends its own digests (or only --strategy's). One digest per channel is sent per
+    period of its schedule; a rerun in the same period says so, --force sends it again.
 
     Example: fundradar digest --channel "#eu-fundraising" --dry-run
     """
     from pipeline.notify.jobs import send_digests
 
     st = state()
-    outcomes = send_digests(st.engine(), st.scoped(), st.now(), channel=channel, dry_run=dry_run)
+    outcomes = send_digests(st.engine(), st.scoped(), st.now(), channel=channel, dry_run=dry_run,
+                            force=force)
     report_outcomes(outcomes, as_json, "digest")
+    if not as_json and outcomes and all(o.status == "already sent" for o in outcomes):
+        stderr().print("The digest was already sent for this period; --force sends it again.",
+                       highlight=False)
 
 
 def alerts_cmd(

@@ -249,6 +249,9 @@ class Alerts(_Strict):
     channel: SlackChannel
     reminder_days: list[Annotated[int, Field(ge=0)]] = [14, 7, 2]
     schedule: Schedule = Schedule(every="1h")
+    # a source that failed, read nothing or was suspicious this many runs in a row raises one alert
+    # (and one when it recovers)
+    source_alarm_runs: Annotated[int, Field(ge=1)] = 3
 
 
 class Slack(_Strict):
@@ -264,6 +267,22 @@ class Slack(_Strict):
     alerts: Alerts | None = None
 
 
+class CalendarFile(_Strict):
+    """A deadlines calendar that ``serve`` keeps current for subscribers (Outlook, Google Calendar):
+    written after every run that changed something, and every ``every`` ("1h") when given. A relative
+    ``path`` is read from the strategy file's folder."""
+
+    path: NonEmptyStr
+    every: str | None = None
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: str | None) -> str | None:
+        if value is not None and not _EVERY.match(value):
+            raise ValueError("every must be a number and a unit, e.g. '30m', '6h' or '1d'")
+        return value
+
+
 class Strategy(_Strict):
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
     organisation: NonEmptyStr
@@ -276,6 +295,7 @@ class Strategy(_Strict):
     rules: Rules = Rules()
     sources: dict[NonEmptyStr, SourceConfig] = {}
     slack: Slack = Slack()
+    calendar: CalendarFile | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -525,6 +545,10 @@ class LoadedConfig:
     @property
     def names(self) -> list[str]:
         return [s.name for s in self.strategies]
+
+    def path_of(self, name: str) -> Path:
+        """The file strategy ``name`` was read from."""
+        return self.strategy_paths[self.names.index(name)]
 
     def select(self, name: str) -> LoadedConfig:
         """The same config with ``name`` as the selected strategy; NotFoundError listing the names."""

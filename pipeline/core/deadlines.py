@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from pipeline.core.clock import as_utc
 
 ACTIVE = ("announced", "forthcoming", "open")
+GONE = ("removed", "withdrawn")  # the source no longer lists the call, or withdrew it: no deadline holds
 
 
 class HasDeadlines(Protocol):

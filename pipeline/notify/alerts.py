@@ -13,22 +13,40 @@ shared ones (ideas without a strategy) count, so another cluster's bids never re
 
 Calls and changes from before ``since`` (the notification baseline written on the first run after
 install) count as seen. Reading is :func:`collect_alerts`; the message text is built by pure functions.
+
+Each alert keeps its own key (the delivery log records it once), but one run posts them together:
+:func:`batch_messages` puts every alert due for a channel into one message, a section per kind (new
+matches, changes to followed calls, reminders, source health), one section per call, so a reader gets
+one notification instead of a dozen posts in a row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import Block, DividerBlock
 from sqlmodel import Session, select
 
 from pipeline.core.config import Strategy
 from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
-from pipeline.core.models import Application, Call, CallChange, Idea, Score, Verdict
-from pipeline.follow import muted_calls  # Slack workbench: mute
-from pipeline.notify.actions import add_actions  # Slack workbench: the buttons under each call
-from pipeline.notify.blocks import SlackMessage, context, days_text, fmt_deadline, fmt_money, section
+from pipeline.core.models import Application, Call, CallChange, FetchRun, Idea, Score, Verdict
+from pipeline.follow import muted_calls
+from pipeline.notify.actions import add_actions
+from pipeline.notify.blocks import (
+    MAX_FALLBACK_CHARS,
+    SlackMessage,
+    context,
+    days_text,
+    fmt_deadline,
+    fmt_money,
+    header,
+    heading,
+    section,
+    split_messages,
+)
 from pipeline.notify.delivery import Outgoing
 from pipeline.notify.escape import clean, escape, link, truncate
 from pipeline.notify.followed import (
@@ -37,6 +55,7 @@ from pipeline.notify.followed import (
     deadline_text,
     followed_changes,
 )
+from pipeline.notify.health import is_bad, runs_by_source, source_names
 from pipeline.tenancy import visible
 
 
@@ -45,10 +64,41 @@ def collect_alerts(session: Session, strategy: Strategy, channel: str, reminder_
     """Every alert due now (already-sent ones included; the delivery log skips their keys)."""
     from pipeline.notify.follow_alerts import followed_call_alerts  # followed calls (imports this module)
 
+    runs = strategy.slack.alerts.source_alarm_runs if strategy.slack.alerts else 3
     return [*new_call_alerts(session, strategy, channel, now, since),
             *change_alerts(session, channel, now, since, scope=scope),
             *reminders(session, channel, reminder_days, now, scope=scope),
-            *followed_call_alerts(session, strategy, channel, reminder_days, now, since, scope=scope)]
+            *followed_call_alerts(session, strategy, channel, reminder_days, now, since, scope=scope),
+            *source_alerts(session, strategy, channel, runs)]
+
+
+RECOVERED = "alert:source-ok:"
+ALARM = "alert:source:"
+
+
+def source_alerts(session: Session, strategy: Strategy, channel: str, runs_needed: int) -> list[Outgoing]:
+    """A source whose last ``runs_needed`` or more finished runs were all bad (failed, suspicious, or
+    read nothing) raises ``alert:source:NAME:RUN`` (RUN the first bad run of the streak, so a new streak
+    alarms again); its first good run after such a streak gives ``alert:source-ok:NAME:RUN``, which the
+    job only sends when the alarm went out."""
+    alerts = []
+    for name, history in runs_by_source(session, source_names(session, strategy)).items():
+        latest_good = bool(history) and not is_bad(history[0], empty_is_bad=True)
+        streak = []
+        for run in history[1:] if latest_good else history:
+            if not is_bad(run, empty_is_bad=True):
+                break
+            streak.append(run)
+        if len(streak) < runs_needed:
+            continue
+        first = streak[-1]
+        if latest_good:
+            alerts.append(Outgoing(f"{RECOVERED}{name}:{first.id}", "alert", source_message(
+                channel, name, streak, history[0], strategy.timezone)))
+        else:
+            alerts.append(Outgoing(f"{ALARM}{name}:{first.id}", "alert", source_message(
+                channel, name, streak, None, strategy.timezone)))
+    return alerts
 
 
 def new_call_alerts(session: Session, strategy: Strategy, channel: str, now: datetime,
@@ -65,7 +115,7 @@ def new_call_alerts(session: Session, strategy: Strategy, channel: str, now: dat
         return []
     rejected = set(session.exec(select(Verdict.call_id).where(
         Verdict.strategy == strategy.name, Verdict.passed == False)))  # noqa: E712
-    rejected |= muted_calls(session, strategy.name)  # Slack workbench: mute hides a call
+    rejected |= muted_calls(session, strategy.name)  # a muted call raises no new-call alert
     calls = session.exec(select(Call).where(Call.id.in_(best), Call.first_seen > since)  # type: ignore[union-attr]
                          .order_by(Call.first_seen, Call.id)).all()
     alerts = []
@@ -172,3 +222,67 @@ def reminder_message(channel: str, app: Application, call: Call, idea: Idea | No
            (f" · owner {escape(clean(app.owner))}" if app.owner else "")
     return _message(channel, f"Reminder, {left}: {title}", [section(text)])
 
+
+
+def _what(run: FetchRun) -> str:
+    if run.outcome == "suspicious":
+        return "suspicious"
+    return "failed" if run.outcome == "failed" else "read nothing"
+
+
+def source_message(channel: str, name: str, streak: Sequence[FetchRun], recovered: FetchRun | None,
+                   timezone: str) -> SlackMessage:
+    """The alarm for a source's streak of bad runs (newest first), or its recovery by run ``recovered``."""
+    tz = ZoneInfo(timezone)
+    since = streak[-1].started_at.astimezone(tz).strftime("%d %b %H:%M")
+    label = escape(clean(name))
+    if recovered is not None:
+        at = recovered.started_at.astimezone(tz).strftime("%d %b %H:%M")
+        text = f":white_check_mark: *Source {label} is back*: its run at {at} read {recovered.seen} " \
+               f"after {len(streak)} bad runs since {since}."
+        return _message(channel, f"Source {name} is back", [section(text)])
+    kinds = sorted({_what(run) for run in streak})
+    error = next((run.error for run in streak if run.error), None)
+    text = f":rotating_light: *Source {label}: {len(streak)} bad runs in a row* ({', '.join(kinds)}) " \
+           f"since {since}; its listings may be stale." + \
+           (f"\nLast error: {escape(truncate(clean(error), 300))}" if error else "") + \
+           "\nSee `fundradar sources status`."
+    return _message(channel, f"Source {name}: {len(streak)} bad runs in a row", [section(text)])
+
+
+# --- one message per channel and run (pure) -------------------------------------------------------
+
+GROUPS = (  # (marker in the key, heading, noun) in the order they are shown
+    ("alert:new:", "New matches", "new match"),
+    ("alert:change:", "Changes to calls we follow", "change"),
+    ("reminder:", "Reminders", "reminder"),
+    ("alert:source", "Source health", "source alert"),
+)
+
+
+def group_of(key: str) -> int:
+    """The index in :data:`GROUPS` of an alert key (strategy prefixes never contain these markers)."""
+    return next((n for n, (marker, _h, _n) in enumerate(GROUPS) if marker in key), len(GROUPS) - 1)
+
+
+def _counted(count: int, noun: str) -> str:
+    plural = noun[:-2] + "ches" if noun.endswith("match") else noun + "s"
+    return f"{count} {noun if count == 1 else plural}"
+
+
+def batch_messages(channel: str, title: str, items: Sequence[Outgoing]) -> list[SlackMessage]:
+    """Every alert of ``items`` in one message (more only past Slack's 50 blocks): a header, a count
+    line, then per kind a heading and each alert's own blocks, dividers between the kinds."""
+    grouped: dict[int, list[Outgoing]] = {}
+    for item in items:
+        grouped.setdefault(group_of(item.key), []).append(item)
+    order = sorted(grouped)
+    counts = " · ".join(_counted(len(grouped[n]), GROUPS[n][2]) for n in order)
+    blocks: list[Block | dict[str, Any]] = [header(title), context(counts)]
+    for n in order:
+        blocks.append(DividerBlock())
+        blocks.append(heading(f"*{GROUPS[n][1]}*"))
+        for item in grouped[n]:
+            blocks.extend(item.message.blocks)
+    fallback = f"{escape(title)}: {escape(counts)}. " + "; ".join(i.message.text for i in items)
+    return split_messages(channel, blocks, truncate(fallback, MAX_FALLBACK_CHARS), title)

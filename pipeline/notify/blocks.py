@@ -80,8 +80,20 @@ def pack_lines(lines: Sequence[str], *, limit: int = MAX_SECTION_CHARS, max_line
     return texts
 
 
-def section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=truncate(text, MAX_SECTION_CHARS)))
+HEADING = "heading"  # block_id prefix of a section that titles the blocks after it
+
+
+def section(text: str, *, block_id: str | None = None) -> SectionBlock:
+    """A mrkdwn section; ``block_id`` names it (``call-42`` for one call's section, so that per-call
+    controls can be attached to it)."""
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, MAX_SECTION_CHARS)), block_id=block_id)
+
+
+def heading(text: str) -> SectionBlock:
+    """A section that titles what follows: :func:`split_messages` never leaves it last in a message.
+    Its block id comes from its words (unique within a message, as Slack requires)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return section(text, block_id=f"{HEADING}-{slug}"[:255])
 
 
 def context(text: str) -> ContextBlock:
@@ -92,15 +104,18 @@ def header(text: str) -> HeaderBlock:
     return HeaderBlock(text=PlainTextObject(text=truncate(text, MAX_HEADER_CHARS), emoji=True))
 
 
-def split_messages(channel: str, blocks: Sequence[Block], text: str, title: str) -> list[SlackMessage]:
-    """``blocks`` cut into messages of at most 50 blocks; each continuation starts with a context line
-    naming the part."""
-    chunks: list[list[Block]] = []
-    current: list[Block] = []
+def split_messages(channel: str, blocks: Sequence[Block | dict[str, Any]], text: str,
+                   title: str) -> list[SlackMessage]:
+    """``blocks`` (models, or their dicts) cut into messages of at most 50 blocks; each continuation
+    starts with a context line naming the part."""
+    chunks: list[list[Block | dict[str, Any]]] = []
+    current: list[Block | dict[str, Any]] = []
     for block in blocks:
         if len(current) == MAX_BLOCKS:
+            # a heading stays with its list, and buttons with the call they are under
+            carried = [current.pop()] if _is_heading(current[-1]) or _kind(block) == "actions" else []
             chunks.append(current)
-            current = [context("")]  # placeholder, filled in below once the part count is known
+            current = [context(""), *carried]  # placeholder, filled in below once the part count is known
         current.append(block)
     chunks.append(current)
     messages = []
@@ -108,8 +123,18 @@ def split_messages(channel: str, blocks: Sequence[Block], text: str, title: str)
         if number > 1:
             chunk[0] = context(f"{escape(clean(title))} (part {number} of {len(chunks)})")
         part_text = text if number == 1 else f"{escape(clean(title))} (part {number} of {len(chunks)})"
-        messages.append(SlackMessage(channel, part_text, [b.to_dict() for b in chunk]))
+        messages.append(SlackMessage(channel, part_text,
+                                     [b if isinstance(b, dict) else b.to_dict() for b in chunk]))
     return messages
+
+
+def _kind(block: Block | dict[str, Any]) -> str | None:
+    return block.get("type") if isinstance(block, dict) else getattr(block, "type", None)
+
+
+def _is_heading(block: Block | dict[str, Any]) -> bool:
+    block_id = block.get("block_id") if isinstance(block, dict) else getattr(block, "block_id", None)
+    return str(block_id or "").startswith(HEADING)
 
 
 def render_terminal(messages: Sequence[SlackMessage]) -> str:

@@ -58,6 +58,7 @@ POSTS_PER_RUN = 3  # attempts within one run after ambiguous failures
 EVENT_TYPE = "fundradar_delivery"
 HISTORY_PAGES = 5  # newest messages searched for an interrupted post's key (200 per page)
 BASELINE_KEY = "baseline"
+WEBHOOK_CHANNEL = "the webhook's channel"  # where a webhook post really goes: Slack fixed it at setup
 RETRY_STATUSES = ("pending", "sending", "failed")
 
 
@@ -255,10 +256,14 @@ class Outcome:
     message: SlackMessage
     ts: str | None = None
     error: str | None = None
+    items: list[str] = field(default_factory=list)  # the alert keys a batched message carries
 
     def as_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "channel": self.channel, "kind": self.kind, "status": self.status,
-                "ts": self.ts, "error": self.error, "text": self.message.text, "blocks": self.message.blocks}
+        found = {"key": self.key, "channel": self.channel, "kind": self.kind, "status": self.status,
+                 "ts": self.ts, "error": self.error, "text": self.message.text, "blocks": self.message.blocks}
+        if self.items:
+            found["items"] = self.items
+        return found
 
 
 # --- the log -------------------------------------------------------------------------------------
@@ -294,6 +299,42 @@ def register(engine: Engine, outgoing: Sequence[Outgoing], now: datetime) -> Non
                 session.add(SlackDelivery(key=item.key, channel=item.message.channel, kind=item.kind,
                                           status="pending", payload=item.message.payload(), created_at=now))
                 existing.add(item.key)
+
+
+BATCHED = "batched"  # an item posted as part of a batch message: never sent on its own
+
+
+def register_batch(engine: Engine, batch: str, parts: Sequence[Outgoing], items: Sequence[Outgoing],
+                   now: datetime) -> None:
+    """Log the ``parts`` of batch message ``batch`` as ``pending`` (sent by :func:`deliver`) and each of
+    ``items`` once as ``batched`` with the batch key in its payload, so a later run knows it as sent or
+    on its way and never posts it again; :func:`settle_batch` marks the items sent with the batch."""
+    keys = [item.key for item in items]
+    with session_scope(engine) as session:
+        existing = known_keys(session, [*(p.key for p in parts), *keys])
+        for part in parts:
+            if part.key not in existing:
+                session.add(SlackDelivery(key=part.key, channel=part.message.channel, kind=part.kind,
+                                          status="pending", payload={**part.message.payload(), "items": keys},
+                                          created_at=now))
+        for item in items:
+            if item.key not in existing:
+                session.add(SlackDelivery(key=item.key, channel=item.message.channel, kind=item.kind,
+                                          status=BATCHED, payload={"batch": batch, **item.message.payload()},
+                                          created_at=now))
+                existing.add(item.key)
+
+
+def settle_batch(engine: Engine, outcomes: Sequence[Outcome], now: datetime) -> None:
+    """The items of every sent batch part (see :func:`register_batch`) marked sent with its ``ts``."""
+    with session_scope(engine) as session:
+        for outcome in outcomes:
+            if outcome.status != "sent" or not outcome.items:
+                continue
+            for row in session.exec(select(SlackDelivery).where(
+                    SlackDelivery.key.in_(outcome.items), SlackDelivery.status == BATCHED)):  # type: ignore[attr-defined]
+                row.status, row.message_ts, row.sent_at = "sent", outcome.ts, now
+                session.add(row)
 
 
 def due(engine: Engine, kinds: Sequence[str], channels: Sequence[str] | None = None, *,
@@ -333,7 +374,8 @@ def deliver(engine: Engine, sender: Sender, kinds: Sequence[str], now: datetime,
     for row in due(engine, kinds, channels, prefix=prefix):
         message = SlackMessage(row.payload.get("channel", row.channel), row.payload.get("text", ""),
                                row.payload.get("blocks", []))
-        outcome = Outcome(row.key, row.channel, row.kind, "failed", message)
+        outcome = Outcome(row.key, row.channel, row.kind, "failed", message,
+                          items=list(row.payload.get("items", [])))
         try:
             ts = _deliver_one(engine, sender, row, message, now, pacer, backoff)
         except DeliveryError as exc:
@@ -347,6 +389,8 @@ def deliver(engine: Engine, sender: Sender, kinds: Sequence[str], now: datetime,
             outcome.status, outcome.error = "unconfirmed", error
         else:
             outcome.status, outcome.ts = "sent", ts
+        if sender.kind == "webhook":  # the webhook chose the channel, whatever the config names
+            outcome.channel = WEBHOOK_CHANNEL
         outcomes.append(outcome)
     return outcomes
 

@@ -14,6 +14,7 @@ and of the shared ones, see :mod:`pipeline.tenancy`), every application without.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,12 +23,12 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import Block, DividerBlock
 from sqlmodel import Session, select
 
-from pipeline.core.clock import as_utc
-from pipeline.core.config import DigestChannel, Strategy
-from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
+from pipeline.core.clock import BRUSSELS, as_utc
+from pipeline.core.config import DigestChannel, FocusArea, Strategy
+from pipeline.core.deadlines import ACTIVE, GONE, effective_status, next_deadline
 from pipeline.core.models import Application, ApplicationEvent, Call, Idea, Score, Verdict
-from pipeline.follow import followed_calls, muted_calls  # Slack workbench: follow / mute
-from pipeline.notify.actions import with_actions  # Slack workbench: the buttons under each call
+from pipeline.follow import followed_calls, muted_calls
+from pipeline.notify.actions import call_block_id, with_actions
 from pipeline.notify.blocks import (
     MAX_FALLBACK_CHARS,
     MAX_SECTION_CHARS,
@@ -36,14 +37,15 @@ from pipeline.notify.blocks import (
     days_text,
     fmt_deadline,
     fmt_money,
-    fmt_pct,
     header,
+    heading,
     pack_lines,
     section,
     split_messages,
 )
 from pipeline.notify.escape import clean, escape, link, truncate
 from pipeline.notify.followed import DONE_APPLICATION_STATUSES, followed_changes
+from pipeline.notify.health import SourceHealth, all_failed, health_line, source_health, source_names
 from pipeline.tenancy import visible
 
 
@@ -65,6 +67,9 @@ class TopCall:
     focus_area: str  # the focus area's label
     terms: list[str]
     new: bool
+    why: list[str] = field(default_factory=list)  # the focus area's keywords or phrases found in the call
+    opening_date: datetime | None = None  # shown for a call that has not opened yet
+    status: str = "open"
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,7 @@ class ApplicationLine:
     deadline: datetime | None
     days_left: int | None
     events: list[str] = field(default_factory=list)  # "draft → writing (by Mette)"
+    call_status: str | None = None  # removed | withdrawn when the call is gone
 
 
 @dataclass(frozen=True)
@@ -103,7 +109,9 @@ class DigestData:
     top: list[TopCall]
     changes: list[ChangeLine]
     applications: list[ApplicationLine]
-    strategy: str = ""  # whose buttons go under each top call (Slack workbench); "" = no buttons
+    strategy: str = ""  # whose buttons go under each top call; "" = no buttons
+    sources: list[SourceHealth] = field(default_factory=list)
+    focus: str | None = None  # the channel's focus areas, when it has its own: its title names them
 
 
 # --- reading the rows ----------------------------------------------------------------------------
@@ -120,7 +128,7 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
             best[score.call_id] = score
     calls = {c.id: c for c in session.exec(select(Call).where(Call.id.in_(best)))  # type: ignore[union-attr]
              if effective_status(c, now) in ACTIVE}
-    for cid in muted_calls(session, strategy.name) & set(calls):  # Slack workbench: mute hides a call
+    for cid in muted_calls(session, strategy.name) & set(calls):  # a muted call leaves the digest
         del calls[cid]
     verdicts = {v.call_id: v for v in session.exec(select(Verdict).where(
         Verdict.strategy == strategy.name, Verdict.call_id.in_(calls)))}  # type: ignore[attr-defined]
@@ -147,7 +155,9 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
             success_rate=verdict.success_rate if verdict else None, score=score.score,
             focus_area=area.label if area else score.focus_area,
             terms=[str(t.get("term")) for t in (score.explanation or [])[:5] if t.get("term")],
-            new=as_utc(call.first_seen) > since))  # type: ignore[operator]
+            new=as_utc(call.first_seen) > since,  # type: ignore[operator]
+            why=matched_phrases(area, f"{call.title}\n{call.text}") if area else [],
+            opening_date=call.opening_date, status=effective_status(call, now)))
     new_count = sum(1 for cid in eligible if as_utc(calls[cid].first_seen) > since)  # type: ignore[operator]
 
     query = select(Application)
@@ -155,12 +165,32 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
         query = visible(query.join(Idea, Idea.id == Application.idea_id), scope).order_by(Application.id)
     applications = session.exec(query).all()
     followed = {a.call_id for a in applications} | {t.call_id for t in top}
-    followed |= followed_calls(session, strategy.name)  # Slack workbench: calls followed explicitly
+    followed |= followed_calls(session, strategy.name)  # and the calls followed explicitly
     return DigestData(
         channel=channel.channel, organisation=strategy.organisation, period_start=since, period_end=now,
         timezone=strategy.timezone, matching=len(eligible), new=new_count, filtered_by_rules=len(rejected),
         top=top, changes=collect_changes(session, followed, since, now),
-        applications=collect_applications(session, applications, since, now), strategy=strategy.name)
+        applications=collect_applications(session, applications, since, now), strategy=strategy.name,
+        sources=source_health(session, source_names(session, strategy), since),
+        focus=", ".join(strategy.focus_areas[a].label if a in strategy.focus_areas else a
+                        for a in channel.focus_areas) or None)
+
+
+def matched_phrases(area: FocusArea, text: str, limit: int = 4) -> list[str]:
+    """The focus area's keywords (or, for a keyword with synonyms, the translation) that occur in
+    ``text`` as whole words (or their plural), in the area's order: why the call matched, in the
+    strategy's own words rather than the matcher's stemmed terms."""
+    found: list[str] = []
+    for keyword in area.keywords:
+        for phrase in [keyword, *area.synonyms.get(keyword, [])]:
+            if re.search(rf"(?<!\w){re.escape(phrase)}(?:s|es)?(?!\w)", text, re.IGNORECASE):  # plurals too
+                if phrase not in found:
+                    found.append(phrase)
+                break
+    # "grid" says nothing more once "electricity grid" is there
+    found = [p for p in found if not any(p != other and re.search(rf"(?<!\w){re.escape(p)}(?!\w)", other,
+                                                                  re.IGNORECASE) for other in found)]
+    return found[:limit]
 
 
 def collect_changes(session: Session, call_ids: set[int], since: datetime, now: datetime) -> list[ChangeLine]:
@@ -187,37 +217,46 @@ def collect_applications(session: Session, applications: Sequence[Application], 
         call, idea = session.get(Call, app.call_id), session.get(Idea, app.idea_id)
         if call is None:
             continue
-        upcoming = next_deadline(call, now) if is_open else None
+        gone = call.status in GONE
+        upcoming = next_deadline(call, now) if is_open and not gone else None
         lines.append(ApplicationLine(
             application_id=app.id, idea_title=idea.title if idea else "", call_title=call.title,  # type: ignore[arg-type]
             url=call.url, status=app.status, deadline=upcoming,
             days_left=(upcoming - now).days if upcoming else None,
             events=[f"{e.from_status or 'new'} → {e.to_status}" + (f" (by {e.by})" if e.by else "")
-                    for e in events.get(app.id, [])]))  # type: ignore[arg-type]
+                    for e in events.get(app.id, [])],  # type: ignore[arg-type]
+            call_status=call.status if gone else None))
     lines.sort(key=lambda a: (a.deadline is None, a.deadline or now, a.application_id))
     return lines
 
 
 # --- building the blocks (pure) ------------------------------------------------------------------
 
-def call_section_text(call: TopCall) -> str:
-    """The mrkdwn of one top call's section (at most 3,000 characters)."""
-    title = f"*{link(call.url, truncate(clean(call.title), 250))}*" + ("  :new:" if call.new else "")
-    where = " · ".join(escape(clean(p)) for p in (call.programme, call.topic_id) if p)
-    if call.deadline:
-        deadline = f"Deadline {fmt_deadline(call.deadline)} Brussels time" + \
-            (" (time assumed)" if call.deadline_time_assumed else "") + f", {days_text(call.days_left)}"
-    else:
-        deadline = "Deadline not announced"
-    money = [f"budget {fmt_money(call.budget)}" if call.budget else None,
-             f"up to {fmt_money(call.max_contribution)} per project" if call.max_contribution else None]
-    rates = [f"funding rate {fmt_pct(call.funding_rate)}" if call.funding_rate is not None else None,
-             f"success rate {fmt_pct(call.success_rate)}" if call.success_rate is not None else None,
-             f"score {call.score:.2f} ({escape(call.focus_area)})"]
-    lines = [title, where, " · ".join(p for p in [deadline, *money] if p), " · ".join(p for p in rates if p)]
-    if call.terms:
-        lines.append("Why: " + ", ".join(escape(clean(t)) for t in call.terms))
-    return truncate("\n".join(line for line in lines if line), MAX_SECTION_CHARS)
+def _day(value: datetime) -> str:
+    return value.astimezone(BRUSSELS).strftime("%-d %b %Y")
+
+
+def call_section_text(call: TopCall, *, mark_new: bool = True) -> str:
+    """One top call in three short lines for a phone: the linked title; programme, opening (when not
+    open yet), closing date with days left, and money; why it matched (the focus area's words found in
+    the call, else the matcher's terms). At most 3,000 characters."""
+    title = f"*{link(call.url, truncate(clean(call.title), 200))}*"
+    if call.new and mark_new:
+        title += "  :new:"
+    facts = [escape(clean(call.programme)) if call.programme else None]
+    if call.opening_date and call.status in ("announced", "forthcoming"):
+        facts.append(f"opens {_day(call.opening_date)}")
+    facts.append(f"closes {_day(call.deadline)} ({call.days_left} d)" if call.deadline and
+                 call.days_left is not None else "deadline not announced")
+    if call.max_contribution:
+        facts.append(f"up to {fmt_money(call.max_contribution)}")
+    elif call.budget:
+        facts.append(f"budget {fmt_money(call.budget)}")
+    why = call.why or call.terms
+    reason = f"{escape(call.focus_area)}: " + ", ".join(escape(clean(t)) for t in why) if why \
+        else escape(call.focus_area)
+    lines = [title, " · ".join(f for f in facts if f), f"Why: {reason}"]
+    return truncate("\n".join(lines), MAX_SECTION_CHARS)
 
 
 def change_line(change: ChangeLine) -> str:
@@ -232,7 +271,10 @@ def change_line(change: ChangeLine) -> str:
 def application_line(app: ApplicationLine) -> str:
     head = f"• #{app.application_id} {escape(truncate(clean(app.idea_title), 80))} → " \
            f"{link(app.url, truncate(clean(app.call_title), 120))}: _{escape(app.status)}_"
-    if app.deadline:
+    if app.call_status:
+        head += f", :warning: *the call is {escape(app.call_status)}* " \
+                f"(`fundradar applications ack {app.application_id}`)"
+    elif app.deadline:
         head += f", deadline {fmt_deadline(app.deadline)} ({days_text(app.days_left)})"
     if app.events:
         head += "; " + ", ".join(escape(e) for e in app.events)
@@ -249,31 +291,51 @@ def period_text(data: DigestData) -> str:
 def build_digest(data: DigestData) -> list[SlackMessage]:
     """The digest as one or more messages (more than one only when it exceeds 50 blocks)."""
     title = f"Funding digest for {clean(data.organisation)}"
+    if data.focus:  # two digests in one channel (a webhook's) still tell apart
+        title += f": {clean(data.focus)}"
     counts = f"{data.matching} matching open call{'s' if data.matching != 1 else ''}, {data.new} new"
     if data.filtered_by_rules:
         counts += f", {data.filtered_by_rules} left out by the strategy rules"
     counts += f" · {len(data.changes)} change{'s' if len(data.changes) != 1 else ''} to calls we follow"
+    assumed = sum(1 for call in data.top if call.deadline and call.deadline_time_assumed)
+    note = f" ({assumed} closing time{'s' if assumed != 1 else ''} assumed: the source gives only the day)" \
+        if assumed else ""
     blocks: list[Block] = [
         header(title),
-        context(f"{escape(period_text(data))} · {counts} · deadlines in Brussels time (Europe/Brussels)"),
+        context(f"{escape(period_text(data))} · {counts} · deadlines in Brussels time{note}"),
+        context(health_line(data.sources, data.timezone)),
     ]
+    sources_down = all_failed(data.sources)
+    if sources_down:  # the lists below are what we knew before: say so rather than "nothing matches"
+        failed = sum(1 for h in data.sources if h.runs_in_period)
+        blocks.append(section(f":warning: *No source could be read since the last digest* ({failed} of "
+                              f"{len(data.sources)} failed): nothing new is listed, and what is shown "
+                              "is from the last good runs."))
     if data.top:
-        blocks.append(section("*Top call*" if len(data.top) == 1 else f"*Top {len(data.top)} calls*"))
-        for call in data.top:  # Slack workbench: each call's section followed by its buttons
-            blocks.extend(with_actions(section(call_section_text(call)), data.strategy, call.call_id))
-    else:
+        blocks.append(heading("*Top call*" if len(data.top) == 1 else f"*Top {len(data.top)} calls*"))
+        all_new = all(call.new for call in data.top)  # then ":new:" on every line says nothing
+        for n, call in enumerate(data.top):
+            if n:
+                blocks.append(DividerBlock())
+            # each call one section, followed by its buttons when the digest is for a strategy
+            blocks.extend(with_actions(section(call_section_text(call, mark_new=not all_new),
+                                               block_id=call_block_id(call.call_id)),
+                                       data.strategy, call.call_id))
+    elif not sources_down:
         blocks.append(section("_No open call matches the strategy above the channel's minimum score._"))
     if data.changes:
         blocks.append(DividerBlock())
-        blocks.append(section("*Changes to calls we follow*"))
+        blocks.append(heading("*Changes to calls we follow*"))
         blocks.extend(section(text) for text in pack_lines([change_line(c) for c in data.changes],
                                                            more="more changes"))
     if data.applications:
         blocks.append(DividerBlock())
-        blocks.append(section("*Our applications*"))
+        blocks.append(heading("*Our applications*"))
         blocks.extend(section(text) for text in pack_lines([application_line(a) for a in data.applications],
                                                            more="more applications"))
     fallback = f"{title}: {counts}."
+    if sources_down:
+        fallback = f"{title}: no source could be read since the last digest."
     if data.top:
         fallback += " Top: " + "; ".join(clean(c.title) for c in data.top[:5])
     return split_messages(data.channel, blocks, escape(truncate(fallback, MAX_FALLBACK_CHARS)), title)

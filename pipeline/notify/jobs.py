@@ -16,26 +16,33 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from pipeline.core.clock import UTC, as_utc
 from pipeline.core.config import DigestChannel, LoadedConfig, Schedule, Strategy
 from pipeline.core.errors import ValidationError
 from pipeline.core.models import SlackDelivery
-from pipeline.notify.alerts import collect_alerts
+from pipeline.core.schedules import cron_trigger
+from pipeline.notify.alerts import ALARM, RECOVERED, batch_messages, collect_alerts
+from pipeline.notify.blocks import SlackMessage
 from pipeline.notify.delivery import (
     Outcome,
     Outgoing,
     Pacer,
     Sender,
+    WebhookSender,
     baseline,
     deliver,
     due,
     known_keys,
     make_sender,
     register,
+    register_batch,
+    settle_batch,
 )
 from pipeline.notify.digest import build_digest, collect_digest
 from pipeline.tenancy import scope_of
@@ -68,6 +75,31 @@ def default_period(schedule: Schedule) -> timedelta:
         return timedelta(seconds=seconds)
     weekday = (schedule.cron or "* * * * *").split()[4]
     return timedelta(days=1) if weekday == "*" or "-" in weekday or "," in weekday else timedelta(days=7)
+
+
+def schedule_period(schedule: Schedule, timezone: str, now: datetime) -> datetime:
+    """The start of the period of ``schedule`` that ``now`` falls in: the latest cron time at or before
+    ``now`` (in the strategy's time zone), or ``now`` rounded down to the ``every`` interval (counted
+    from the Unix epoch). One digest per channel is sent per period, whoever asks for it (``digest``,
+    ``run`` and ``serve`` alike), so a rerun a minute later finds it sent."""
+    seconds = schedule.interval_seconds()
+    if seconds is not None:
+        stamp = int(now.timestamp()) // seconds * seconds
+        return datetime.fromtimestamp(stamp, tz=UTC)
+    trigger = cron_trigger(schedule.cron or "* * * * *", ZoneInfo(timezone))
+    # walk forward from two default periods back; the last fire time not after now starts the period
+    start = now - 2 * default_period(schedule)
+    fire = trigger.get_next_fire_time(None, start)
+    last = start
+    while fire is not None and fire <= now:
+        last = fire
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    return as_utc(last)  # type: ignore[return-value]
+
+
+def period_key(prefix: str, channel: str, period: datetime) -> str:
+    """The delivery key shared by every part of one channel's digest for one period."""
+    return f"{prefix}digest:{channel}:{period.astimezone(UTC).strftime('%Y%m%dT%H%M')}:"
 
 
 def period_start(session: Session, channel: DigestChannel, now: datetime, prefix: str = "") -> datetime:
@@ -105,39 +137,76 @@ def digest_targets(loaded_config: LoadedConfig, channel: str | None = None
     return targets
 
 
+ALREADY_SENT = "already sent for this period"
+
+
 def send_digests(engine: Engine, loaded_config: LoadedConfig, now: datetime, *, channel: str | None = None,
                  dry_run: bool = False, environ: Mapping[str, str] = os.environ,
-                 pacer: Pacer | None = None) -> list[Outcome]:
+                 pacer: Pacer | None = None, force: bool = False) -> list[Outcome]:
     """Build each channel's digest, for every strategy of the config, and send it (or return it, see
-    the module doc)."""
+    the module doc). A channel whose digest for the current period of its schedule was sent gets an
+    ``already sent`` outcome instead (:func:`schedule_period`); ``force`` sends it again."""
     outcomes: list[Outcome] = []
     for strategy, channels in digest_targets(loaded_config, channel):
         outcomes += _strategy_digests(engine, strategy, channels, loaded_config.key_prefix(strategy), now,
-                                      dry_run=dry_run, environ=environ, pacer=pacer,
+                                      dry_run=dry_run, environ=environ, pacer=pacer, force=force,
                                       scope=scope_of(loaded_config.select(strategy.name)))
     return outcomes
 
 
+def _sent_in_period(engine: Engine, key: str) -> list[SlackDelivery]:
+    """The logged parts of the digest whose keys start with ``key`` (one channel, one period)."""
+    with Session(engine) as session:
+        return list(session.exec(select(SlackDelivery).where(
+            SlackDelivery.key.startswith(key, autoescape=True))  # type: ignore[attr-defined]
+            .order_by(SlackDelivery.id)))
+
+
+def webhook_warnings(loaded_config: LoadedConfig, environ: Mapping[str, str] = os.environ) -> list[str]:
+    """A warning per strategy that sends several digests through one incoming webhook: a webhook posts
+    to the one channel chosen when it was created, so the digests all land there."""
+    found = []
+    for strategy in loaded_config.strategies:
+        digests = strategy.slack.digests
+        if len(digests) > 1 and isinstance(make_sender(strategy.slack, environ), WebhookSender):
+            names = ", ".join(d.channel for d in digests)
+            found.append(f"strategy {strategy.name}: {len(digests)} digests ({names}) share the webhook in "
+                         f"{strategy.slack.webhook_env}, which posts to one channel; set "
+                         f"{strategy.slack.token_env} (a bot token) to reach each channel")
+    return found
+
+
 def _strategy_digests(engine: Engine, strategy: Strategy, channels: list[DigestChannel], prefix: str,
                       now: datetime, *, dry_run: bool, environ: Mapping[str, str],
-                      pacer: Pacer | None, scope: str | None = None) -> list[Outcome]:
+                      pacer: Pacer | None, scope: str | None = None, force: bool = False) -> list[Outcome]:
     sender = None if dry_run else make_sender(strategy.slack, environ)
     if sender is not None:
         baseline(engine, now)
+        if isinstance(sender, WebhookSender) and len(channels) > 1:
+            log.warning("%d digests go through one webhook, so all to its one channel: %s",
+                        len(channels), ", ".join(c.channel for c in channels))
     elif not dry_run:
         _no_slack(strategy)
     outcomes: list[Outcome] = []
     for item in channels:
+        key = period_key(prefix, item.channel, schedule_period(item.schedule, strategy.timezone, now))
         if sender is not None and due(engine, ("digest",), [item.channel], prefix=prefix):
             # an earlier digest for this channel is still unsent: send it rather than a second one
             log.info("resending the unsent digest for %s", item.channel)
+        elif sender is not None and not force and (logged := _sent_in_period(engine, key)):
+            log.info("the digest for %s was %s", item.channel, ALREADY_SENT)
+            outcomes.extend(Outcome(row.key, item.channel, "digest",
+                                    "already sent" if row.status == "sent" else row.status, _logged(row),
+                                    ts=row.message_ts, error=ALREADY_SENT) for row in logged)
+            continue
         else:
             with Session(engine) as session:
                 since = period_start(session, item, now, prefix)
                 data = collect_digest(session, strategy, item, now, since, scope=scope)
             messages = build_digest(data)
-            stamp = now.strftime("%Y%m%dT%H%M")
-            outgoing = [Outgoing(f"{prefix}digest:{item.channel}:{stamp}:{n}/{len(messages)}", "digest", m)
+            if force:  # a resend of the period's digest gets keys of its own
+                key += f"resent-{now.astimezone(UTC).strftime('%Y%m%dT%H%M%S')}:"
+            outgoing = [Outgoing(f"{key}{n}/{len(messages)}", "digest", m)
                         for n, m in enumerate(messages, start=1)]
             if sender is None:
                 status = "dry run" if dry_run else "terminal"
@@ -146,6 +215,12 @@ def _strategy_digests(engine: Engine, strategy: Strategy, channels: list[DigestC
             register(engine, outgoing, now)
         outcomes.extend(_send(engine, sender, ("digest",), now, [item.channel], pacer, prefix))
     return outcomes
+
+
+def _logged(row: SlackDelivery) -> SlackMessage:
+    payload = row.payload or {}
+    return SlackMessage(payload.get("channel", row.channel), payload.get("text", ""),
+                        payload.get("blocks", []))
 
 
 def send_alerts(engine: Engine, loaded_config: LoadedConfig, now: datetime, *, dry_run: bool = False,
@@ -182,12 +257,26 @@ def _strategy_alerts(engine: Engine, strategy: Strategy, prefix: str, now: datet
             before = _sent_to(session, [a.key for a in alerts], config.channel)
             alerts = [Outgoing(prefix + a.key, a.kind, a.message) for a in alerts if a.key not in before]
         sent = known_keys(session, (a.key for a in alerts))
-    fresh = [a for a in alerts if a.key not in sent]
+        # a recovery only follows an alarm that went out
+        alarms = known_keys(session, (a.key.replace(RECOVERED, ALARM) for a in alerts if RECOVERED in a.key))
+    fresh = [a for a in alerts if a.key not in sent
+             and (RECOVERED not in a.key or a.key.replace(RECOVERED, ALARM) in alarms)]
+    parts: list[Outgoing] = []
+    if fresh:
+        stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+        batch = f"{prefix}alerts:{config.channel}:{stamp}"
+        messages = batch_messages(config.channel, f"Funding alerts for {strategy.organisation}", fresh)
+        keys = [a.key for a in fresh]
+        parts = [Outgoing(f"{batch}:{n}/{len(messages)}", "alerts",
+                          SlackMessage(m.channel, m.text, m.blocks)) for n, m in enumerate(messages, start=1)]
     if sender is None:
         status = "dry run" if dry_run else "terminal"
-        return [Outcome(a.key, config.channel, a.kind, status, a.message) for a in fresh]
-    register(engine, fresh, now)
-    return _send(engine, sender, ("alert", "reminder"), now, None, pacer, prefix)
+        return [Outcome(p.key, config.channel, "alerts", status, p.message, items=keys) for p in parts]
+    if parts:
+        register_batch(engine, batch, parts, fresh, now)
+    outcomes = _send(engine, sender, ("alerts", "alert", "reminder"), now, None, pacer, prefix)
+    settle_batch(engine, outcomes, now)
+    return outcomes
 
 
 def _sent_to(session: Session, keys: Sequence[str], channel: str) -> set[str]:

@@ -2,7 +2,13 @@
 
 For each focus area: the open (or forthcoming) calls whose stored score reaches ``min_score``, their
 total budget and expected value (success rate × funding rate × maximum contribution, from the
-Verdict rows), and our applications in the pipeline whose idea belongs to the area. A PNG chart shows
+Verdict rows), and our applications in the pipeline whose idea belongs to the area.
+
+The total budget only adds calls the strategy rules did not turn down, and a budget shared by the
+topics of one call (the portal gives each topic of CEF-E-2026-PCI-PMI the call's €600M, each topic of
+a joint undertaking's call its whole total) is counted once per call identifier: adding it per topic
+would multiply money that exists once. The expected value comes from programme-wide success rates, an
+average, not a forecast of this call; it is rounded to thousands of euros. A PNG chart shows
 the matching calls by deadline month and focus area (matplotlib, drawn off-screen).
 
 With ``scope`` (a config folder's selected strategy) only that strategy's applications (through their
@@ -46,6 +52,7 @@ def build_report(session: Session, strategy: Strategy, now: datetime,
                  min_score: float = DEFAULT_MIN_SCORE, *, scope: str | None = None) -> list[AreaReport]:
     reports = {key: AreaReport(key, area.label) for key, area in strategy.focus_areas.items()}
     months: dict[str, Counter[str]] = defaultdict(Counter)
+    counted: set[tuple[str, str, float]] = set()  # (focus area, call identifier, budget) already added
     verdicts = {v.call_id: v for v in session.exec(select(Verdict).where(Verdict.strategy == strategy.name))}
     rows = session.exec(select(Score, Call).join(Call, Call.id == Score.call_id).where(
         Score.strategy == strategy.name, Score.score >= min_score, Call.status.in_(ACTIVE)))
@@ -54,9 +61,12 @@ def build_report(session: Session, strategy: Strategy, now: datetime,
         if report is None or effective_status(call, now) not in ACTIVE:
             continue
         report.matching_calls += 1
-        report.total_budget += call.budget or 0.0
         verdict = verdicts.get(call.id)  # type: ignore[arg-type]
-        report.expected_value += (verdict.expected_value or 0.0) if verdict else 0.0
+        budget_key = (score.focus_area, call.call_id or f"#{call.id}", call.budget)
+        if call.budget and (verdict is None or verdict.passed) and budget_key not in counted:
+            counted.add(budget_key)
+            report.total_budget += call.budget
+        report.expected_value += (verdict.expected_value or 0.0) if verdict and verdict.passed else 0.0
         upcoming = next_deadline(call, now)
         if upcoming is not None:
             months[score.focus_area][upcoming.astimezone(BRUSSELS).strftime("%Y-%m")] += 1
@@ -68,6 +78,8 @@ def build_report(session: Session, strategy: Strategy, now: datetime,
                 reports[area].applications_in_pipeline += 1
     for key, counter in months.items():
         reports[key].by_month = dict(sorted(counter.items()))
+    for report in reports.values():  # programme averages: thousands of euros is all the precision there is
+        report.expected_value = round(report.expected_value, -3)
     return list(reports.values())
 
 
