@@ -386,7 +386,7 @@ def parse_result(result: Mapping[str, Any], *, programme_names: Mapping[str, str
     )
     problem = record_problem(record)
     if problem is not None:
-        raise ValueError(f"{shorten(reference, 80)}: {problem}")
+        raise ValueError(problem)
     return record
 
 
@@ -413,8 +413,7 @@ def parse_page(data: Mapping[str, Any], *, source: str = "eu_ft", page: str = "p
                 reference = _reference(result, meta if isinstance(meta, Mapping) else {})
             except ValueError:
                 reference = None
-            named = f" ({shorten(reference, 80)})" if reference and not reason.startswith(
-                shorten(reference, 80)) else ""
+            named = f" ({shorten(reference, 80)})" if reference else ""
             out.skipped.append(f"{page}, result {position}{named}: {reason}")
             continue
         if record.external_id in seen:
