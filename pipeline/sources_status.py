@@ -1,6 +1,8 @@
 """How each source is doing, read from its fetch runs (``fundradar sources status``).
 
-A run still in progress counts as the last run but not as a finished one: its duration, counts and
+A run's outcome is ok, suspicious (complete, but the mass-closure guard held back its closures: the
+last error then starts with "suspicious: "), failed or running. A run still in progress counts as the
+last run but not as a finished one: its duration, counts and
 outcome come from the newest finished run, and it neither breaks nor extends a streak of failures.
 """
 
@@ -38,6 +40,9 @@ def source_status(engine: Engine, names: list[str]) -> list[dict[str, Any]]:
         if finished is not None and finished.finished_at is not None:
             duration = round((finished.finished_at - finished.started_at).total_seconds(), 1)
         error = next((r.error for r in history if r.error), None)
+        if finished is not None and finished.outcome == "suspicious":
+            # the guard held back this run's closures: said first, where a narrow table still shows it
+            error = f"suspicious: {finished.error or 'closures held back'}"
         rows.append({
             "source": name, "configured": name in names,
             "last_run": last.started_at if last else None,
@@ -48,6 +53,7 @@ def source_status(engine: Engine, names: list[str]) -> list[dict[str, Any]]:
             "changed": finished.changed if finished else None,
             "closed": finished.closed if finished else None,
             "consecutive_failures": failures,
-            "last_error": finished.error if finished and finished.error else error,
+            "last_error": error if finished is not None and finished.outcome == "suspicious"
+            else finished.error if finished and finished.error else error,
         })
     return rows

@@ -206,8 +206,8 @@ def run_sources(engine: Engine, plan: SourcePlan, *, as_of: datetime | None = No
 
 
 def changed_anything(results: Sequence[RunResult]) -> bool:
-    """A run wrote calls: something new, changed or closed."""
-    return any(r.outcome == "ok" and (r.new or r.changed or r.closed) for r in results)
+    """A run wrote calls: something new, changed or closed (a suspicious run stores what it read)."""
+    return any(r.outcome in ("ok", "suspicious") and (r.new or r.changed or r.closed) for r in results)
 
 
 def follow_and_score(engine: Engine, config: LoadedConfig, now: datetime, *, only: str | None = None,
@@ -269,7 +269,8 @@ def sync(engine: Engine, config: LoadedConfig, *, only: str | None = None, repla
 
 
 def run_row(result: RunResult) -> dict[str, Any]:
-    """A source run as a summary row; outcome "partial" when it was ok but could not read everything."""
+    """A source run as a summary row; outcome "partial" when it was ok but could not read everything,
+    "suspicious" when the mass-closure guard held back its closures."""
     return {"source": result.source, "outcome": result.outcome if result.outcome != "ok" or result.complete
             else "partial", "complete": result.complete, "seen": result.seen, "new": result.new,
             "changed": result.changed, "unchanged": result.unchanged, "closed": result.closed,

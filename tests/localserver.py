@@ -7,14 +7,15 @@ reached through the real httpx and slack_sdk clients.
         server.requests  # every request received, in order
 
 A handler may return a :class:`Reply`, raise :class:`Drop` to close the connection without an answer,
-or sleep to simulate a slow server. A Reply whose headers set Content-Length or Transfer-Encoding is
-sent exactly as given (a body shorter than its Content-Length, a hand-made chunked body); add
-``Connection: close`` so the server hangs up after it.
+or sleep to simulate a slow server; ``Reply(drip=0.1)`` sends its body a byte at a time. A Reply whose
+headers set Content-Length or Transfer-Encoding is sent exactly as given (a body shorter than its
+Content-Length, a hand-made chunked body); add ``Connection: close`` so the server hangs up after it.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,6 +36,7 @@ class Reply:
     status: int = 200
     body: bytes | str = b""
     headers: dict[str, str] = field(default_factory=dict)
+    drip: float = 0.0  # seconds between the body's bytes: a slowly dripping answer
 
 
 class Drop(Exception):
@@ -92,7 +94,13 @@ class LocalServer:
                 if not framing:  # a reply that sets its own framing is sent as is (a lying length)
                     self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(payload)
+                if not reply.drip:
+                    self.wfile.write(payload)
+                    return
+                for index in range(len(payload)):
+                    time.sleep(reply.drip)
+                    self.wfile.write(payload[index:index + 1])
+                    self.wfile.flush()
 
             do_GET = do_POST = do_PUT = do_DELETE = _handle
 

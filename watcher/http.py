@@ -30,6 +30,9 @@ USER_AGENT = "fundradar/0.1 (EU funding call watcher for Danish cluster organisa
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 120.0  # seconds; a server asking for a longer wait gets its error reported instead
 DEFAULT_MAX_BYTES = 20_000_000
+# httpx's timeouts bound each network operation, so a server dripping a byte every few seconds never
+# trips them; every request also gets a total limit of this many times its timeout.
+TOTAL_TIMEOUT_FACTOR = 3
 
 
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -114,8 +117,9 @@ def make_client(*, transport: httpx.BaseTransport | None = None, timeout: float 
 
 
 def read_limited(response: httpx.Response, limit_bytes: int, source: str, *,
-                 what: str | None = None) -> bytes:
-    """The body of a (streamed) response, refusing more than ``limit_bytes``; FetchError when larger."""
+                 what: str | None = None, deadline: float | None = None) -> bytes:
+    """The body of a (streamed) response, refusing more than ``limit_bytes``; FetchError when larger,
+    or when it is still arriving at ``deadline`` (a ``time.monotonic()`` moment)."""
     try:
         label = what or str(response.request.url)
     except RuntimeError:  # a response built without a request
@@ -132,6 +136,9 @@ def read_limited(response: httpx.Response, limit_bytes: int, source: str, *,
             raise FetchError(source, f"{label} sent more than {limit_bytes:,} bytes; refusing to read "
                                      "the rest")
         chunks.append(chunk)
+        if deadline is not None and time.monotonic() > deadline:
+            raise FetchError(source, f"{label} was still arriving after its total time limit (a slow, "
+                                     "dripping answer); try again later or raise timeout_seconds")
     return b"".join(chunks)
 
 
@@ -147,12 +154,16 @@ def request_bytes(client: httpx.Client, method: str, url: str, *, source: str,
 def _request(client: httpx.Client, method: str, url: str, *, source: str, max_bytes: int,
              what: str | None = None, **kwargs: Any) -> tuple[bytes, httpx.Headers]:
     label = what or url
+    timeout = kwargs.get("timeout")
+    seconds = timeout if isinstance(timeout, (int, float)) else client.timeout.read
+    deadline = time.monotonic() + TOTAL_TIMEOUT_FACTOR * seconds if seconds else None
     try:
         with client.stream(method, url, **kwargs) as response:
             if response.status_code >= 400:
                 raise FetchError(source, f"HTTP {response.status_code} from {label}{_tries(client)}; the "
                                          "source is failing, try again later")
-            return read_limited(response, max_bytes, source, what=label), response.headers
+            return read_limited(response, max_bytes, source, what=label, deadline=deadline), \
+                response.headers
     except httpx.TimeoutException:
         raise FetchError(source, f"timed out fetching {label}{_tries(client)}; try again later or raise "
                                  "timeout_seconds") from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -83,3 +84,79 @@ class PageState:
     url: str
     content_hash: str
     text: str = ""
+
+
+# --- what a record may hold ------------------------------------------------------------------------
+# A value outside these bounds is not a call's data but a broken or hostile answer, and it would fail
+# later (an integer column overflows, PostgreSQL refuses a NUL byte, a date shifted by a time zone or
+# a reminder leaves datetime's range). Such a record is skipped with its reason, never stored.
+MAX_ID_CHARS = 1_000  # external_id, call and topic ids: real ones are under 100
+MAX_LINE_CHARS = 20_000  # title, url, programme, type of action
+MAX_TEXT_CHARS = 5_000_000  # a call's description
+MAX_INTEGER = 2**31 - 1  # an INTEGER column on every backend
+MAX_AMOUNT = 1e15  # euros; no call is worth a quadrillion
+MIN_YEAR, MAX_YEAR = 1900, 2999  # a call's dates; leaves room for time-zone shifts and reminders
+
+_ID_FIELDS = ("external_id", "call_id", "topic_id")
+_LINE_FIELDS = ("title", "url", "programme", "type_of_action")
+_AMOUNT_FIELDS = ("budget", "min_contribution", "max_contribution")
+
+
+def _nul_in(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if depth > 50:
+        return False
+    if isinstance(value, dict):
+        return any(_nul_in(k, depth + 1) or _nul_in(v, depth + 1) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_nul_in(v, depth + 1) for v in value)
+    return False
+
+
+def record_problem(record: CallRecord) -> str | None:
+    """Why ``record`` cannot be stored (one short phrase), or None when every value is in range."""
+    for name in (*_ID_FIELDS, *_LINE_FIELDS, "text"):
+        value = getattr(record, name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            return f"{name} is {type(value).__name__}, not text"
+        limit = MAX_ID_CHARS if name in _ID_FIELDS else MAX_TEXT_CHARS if name == "text" else MAX_LINE_CHARS
+        if len(value) > limit:
+            return f"{name} has {len(value):,} characters, more than {limit:,}"
+        if "\x00" in value:
+            return f"{name} contains a NUL byte"
+    if not record.external_id.strip():
+        return "external_id is empty"
+    if _nul_in(record.extra):
+        return "a detail field contains a NUL byte"
+    grants = record.expected_grants
+    if grants is not None and (isinstance(grants, bool) or not isinstance(grants, int)
+                               or not 0 <= grants <= MAX_INTEGER):
+        return f"expectedGrants {str(grants)[:40]} is not a count between 0 and {MAX_INTEGER:,}"
+    for name in _AMOUNT_FIELDS:
+        amount = getattr(record, name)
+        if amount is not None and not (isinstance(amount, (int, float)) and math.isfinite(amount)
+                                       and -MAX_AMOUNT <= amount <= MAX_AMOUNT):
+            return f"{name} {str(amount)[:40]} is not an amount up to {MAX_AMOUNT:.0e} euros"
+    rate = record.funding_rate
+    if rate is not None and not (isinstance(rate, (int, float)) and math.isfinite(rate) and 0 <= rate <= 1):
+        return f"funding rate {str(rate)[:40]} is not a share"
+    moments = [("opening date", record.opening_date), *(("deadline", d.at) for d in record.deadlines)]
+    for label, moment in moments:
+        if moment is not None and not MIN_YEAR <= moment.year <= MAX_YEAR:
+            return f"{label} {moment.isoformat()} is outside the years {MIN_YEAR}-{MAX_YEAR}"
+    return None
+
+
+def split_valid(records: list[CallRecord]) -> tuple[list[CallRecord], list[str]]:
+    """(records that can be stored, one "reference: reason" per record that cannot)."""
+    kept, bad = [], []
+    for record in records:
+        problem = record_problem(record)
+        if problem is None:
+            kept.append(record)
+        else:
+            bad.append(f"{str(record.external_id)[:80]}: {problem}")
+    return kept, bad

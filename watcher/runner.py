@@ -7,12 +7,15 @@ import time
 from datetime import datetime
 
 import httpx
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from pipeline.core.errors import FundradarError, SourceError
 from pipeline.core.locks import JobLock
-from watcher.sources import SourceAdapter
-from watcher.store import RunResult, begin_run, fail_run, finish_run, record_duration
+from pipeline.core.text import shorten
+from watcher.records import split_valid
+from watcher.sources import FetchResult, SourceAdapter
+from watcher.store import MAX_CLOSE_SHARE, RunResult, begin_run, fail_run, finish_run, record_duration
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +33,12 @@ def describe_exception(source: str, exc: BaseException) -> str:
         return f"cannot reach the source ({type(exc).__name__}: {exc}); check the URL and the network"
     if isinstance(exc, FundradarError):
         return str(exc)
-    return f"unexpected {type(exc).__name__}: {exc}"
+    if isinstance(exc, sa.exc.DBAPIError):
+        orig = exc.orig if exc.orig is not None else exc
+        detail = shorten(str(orig) or type(orig).__name__, 200)
+        return (f"the database refused the write ({type(orig).__name__}: {detail}); nothing of this run "
+                "was stored")
+    return f"unexpected {type(exc).__name__}: {shorten(str(exc), 200)}"
 
 
 def run_source(engine: Engine, adapter: SourceAdapter, client: httpx.Client, now: datetime) -> RunResult:
@@ -54,9 +62,34 @@ def run_source(engine: Engine, adapter: SourceAdapter, client: httpx.Client, now
             log.warning("source %s failed: %s", adapter.name, message)
             result = fail_run(engine, run_id, message, now)
         else:
-            result = finish_run(engine, run_id, fetched.records, now, complete=fetched.complete,
-                                warning=fetched.warning, pages=fetched.pages)
+            result = _store(engine, adapter, run_id, fetched, now)
         record_duration(engine, run_id, time.monotonic() - started)
         return result
     finally:
         lock.release()
+
+
+def _store(engine: Engine, adapter: SourceAdapter, run_id: int, fetched: FetchResult,
+           now: datetime) -> RunResult:
+    """Write a fetched run. Records whose values cannot be stored are skipped and named (the run is
+    then incomplete: a skipped call must not be closed); a store error fails this run only, with its
+    row marked failed, so the sources after it still run."""
+    records, bad = split_valid(fetched.records)
+    warnings = [w for w in [fetched.warning] if w]
+    if bad:
+        more = f"; and {len(bad) - 5} more" if len(bad) > 5 else ""
+        warnings.append(f"{len(bad)} malformed record(s) skipped: {'; '.join(bad[:5])}{more}")
+    cfg = getattr(adapter, "cfg", None)
+    try:
+        result = finish_run(engine, run_id, records, now, complete=fetched.complete and not bad,
+                            warning="; ".join(warnings) or None, pages=fetched.pages,
+                            max_close_share=getattr(cfg, "max_close_share", MAX_CLOSE_SHARE),
+                            max_close=getattr(cfg, "max_close", None))
+    except Exception as exc:  # nothing of the run was written (one transaction); the run row says why
+        message = f"storing the run failed: {describe_exception(adapter.name, exc)}"
+        log.warning("source %s failed: %s", adapter.name, message)
+        return fail_run(engine, run_id, message, now)
+    if result.outcome == "suspicious":
+        log.warning("source %s is suspicious: %s", adapter.name, result.error)
+    return result
+

@@ -23,7 +23,7 @@ from pipeline.core.clock import BRUSSELS, UTC
 from pipeline.core.errors import ParseError
 from pipeline.core.text import one_line, shorten
 from watcher.html_text import html_to_text
-from watcher.records import CallRecord, Deadline
+from watcher.records import CallRecord, Deadline, record_problem
 
 STATUS_BY_CODE = {"31094501": "forthcoming", "31094502": "open", "31094503": "closed"}
 TYPE_LABELS = {"1": "topic", "2": "call for proposals (PROSPECT)", "8": "cascade funding call"}
@@ -166,9 +166,9 @@ def parse_moment(text: str | None) -> datetime | None:
         if len(text) == 10:
             return datetime.combine(date.fromisoformat(text), time(0), UTC)
         value = datetime.fromisoformat(re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text.replace("Z", "+00:00")))
-    except ValueError:
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):  # not a date, or outside datetime's range once shifted to UTC
         return None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def deadline_of(moment: datetime) -> Deadline:
@@ -180,7 +180,13 @@ def deadline_of(moment: datetime) -> Deadline:
 
 
 def _deadlines(meta: Mapping[str, Any], actions: Any) -> tuple[Deadline, ...]:
-    moments = [m for m in (parse_moment(v) for v in values(meta, "deadlineDate")) if m is not None]
+    """Every deadline the result gives. A result that states deadlines of which none can be read is
+    malformed (ValueError): stored without one it would read as "no deadline", which the portal never
+    said."""
+    given = values(meta, "deadlineDate")
+    moments = [m for m in (parse_moment(v) for v in given) if m is not None]
+    if given and not moments:
+        raise ValueError(f"deadlineDate {shorten(given[0], 60)!r} cannot be read as a date")
     dates = {m.date() for m in moments}
     for action in actions if isinstance(actions, list) else []:
         for text in (action.get("deadlineDates") or []) if isinstance(action, dict) else []:
@@ -294,15 +300,31 @@ def _type_of_action(meta: Mapping[str, Any], actions: Any) -> str | None:
     return None
 
 
+def _reference(result: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
+    """The result's ``reference`` (or metadata ``REFERENCE``) as text; ValueError when it is missing or
+    is a list or object, whose printed form would be a garbage id."""
+    raw = result.get("reference")
+    if raw is None or raw == "":
+        raw = meta.get("REFERENCE")
+        if isinstance(raw, list) and len(raw) == 1:  # metadata values are lists of one string
+            raw = raw[0]
+    if raw is None or raw == "" or raw == []:
+        raise ValueError("result without a reference")
+    if not isinstance(raw, (str, int)) or isinstance(raw, bool):
+        raise ValueError(f"reference is a {type(raw).__name__}, not text")
+    reference = str(raw).strip()
+    if not reference:
+        raise ValueError("result without a reference")
+    return reference
+
+
 def parse_result(result: Mapping[str, Any], *, programme_names: Mapping[str, str] | None = None
                  ) -> CallRecord:
     """One SEDIA record as a CallRecord; ValueError when it lacks a reference or title."""
     meta = result.get("metadata") or {}
     if not isinstance(meta, Mapping):
         raise ValueError(f"metadata is {type(meta).__name__}, not an object")
-    reference = str(result.get("reference") or first(meta, "REFERENCE") or "").strip()
-    if not reference:
-        raise ValueError("result without a reference")
+    reference = _reference(result, meta)
     identifier = first(meta, "identifier")
     kind = first(meta, "type")
     actions = json_field(meta, "actions")
@@ -347,7 +369,7 @@ def parse_result(result: Mapping[str, Any], *, programme_names: Mapping[str, str
              if isinstance(a, dict) and isinstance(a.get("submissionProcedure"), dict)), None),
     }
     extra.update({k: v for k, v in optional.items() if v})
-    return CallRecord(
+    record = CallRecord(
         external_id=reference,
         title=one_line(title),
         text=html_to_text(first(meta, "descriptionByte")),
@@ -362,6 +384,10 @@ def parse_result(result: Mapping[str, Any], *, programme_names: Mapping[str, str
         extra=extra,
         **money,
     )
+    problem = record_problem(record)
+    if problem is not None:
+        raise ValueError(problem)
+    return record
 
 
 def parse_page(data: Mapping[str, Any], *, source: str = "eu_ft", page: str = "page 1",
@@ -381,8 +407,14 @@ def parse_page(data: Mapping[str, Any], *, source: str = "eu_ft", page: str = "p
             continue
         try:
             record = parse_result(result, programme_names=programme_names)
-        except (ValueError, TypeError, AttributeError) as exc:
-            out.skipped.append(f"{page}, result {position}: {exc}")
+        except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+            reason = shorten(one_line(str(exc)) or type(exc).__name__, 160)
+            try:
+                reference = _reference(result, meta if isinstance(meta, Mapping) else {})
+            except ValueError:
+                reference = None
+            named = f" ({shorten(reference, 80)})" if reference else ""
+            out.skipped.append(f"{page}, result {position}{named}: {reason}")
             continue
         if record.external_id in seen:
             out.duplicates += 1

@@ -11,6 +11,18 @@ A run is two short transactions around the fetch and one for the write:
 
 So a failed or killed run never leaves half of its calls written, and calls are marked closed or
 removed only after a complete, successful run.
+
+Closing is guarded twice, because a short but well-formed answer looks like a complete one:
+
+- an answer with no calls from a source that has active calls is never complete (outcome "partial");
+- the mass-closure guard: a complete run that would take away, before their last deadline, more than
+  ``max_close_share`` of the source's active calls (and more than one), or more than ``max_close``,
+  closes nothing, stores the rest and ends "suspicious" with a warning saying how many. Calls whose
+  last deadline has passed are expected to leave a source, so they never count towards the guard.
+
+On PostgreSQL each write transaction of a source holds a transaction-level advisory lock on the
+source (:func:`pipeline.core.locks.hold_for_transaction`), so two runs of one source never insert the
+same call at once.
 """
 
 from __future__ import annotations
@@ -27,6 +39,7 @@ from sqlmodel import Session, select
 
 from pipeline.core.clock import as_utc
 from pipeline.core.db import session_scope
+from pipeline.core.locks import hold_for_transaction
 from pipeline.core.models import Call, CallChange, FetchRun, Source, WatchedPage
 from watcher.records import CallRecord, PageState
 
@@ -38,6 +51,7 @@ GONE = ("closed", "removed", "withdrawn")
 # last_seen of an unchanged call is refreshed at most this often, so re-syncing unchanged data
 # writes nothing.
 LAST_SEEN_RESOLUTION = timedelta(hours=20)
+MAX_CLOSE_SHARE = 0.2  # the default share of a source's active calls one run may take away
 INTERRUPTED = ("interrupted: the run never finished (its process stopped or was killed); nothing of it "
                "was stored")
 
@@ -46,7 +60,7 @@ INTERRUPTED = ("interrupted: the run never finished (its process stopped or was 
 class RunResult:
     run_id: int
     source: str
-    outcome: str  # ok | failed
+    outcome: str  # ok | suspicious (the mass-closure guard held back its closures) | failed
     complete: bool = False
     seen: int = 0
     new: int = 0
@@ -72,6 +86,7 @@ def begin_run(engine: Engine, source: str, now: datetime, *, type_: str = "", ur
     (see :func:`watcher.runner.run_source`), so no other run of it is alive: any earlier run still
     "running" was killed with its process, and is marked failed as :data:`INTERRUPTED`."""
     with session_scope(engine) as session:
+        hold_for_transaction(session, f"write:{source}")
         ensure_source(session, source, type_, url, now)
         if alone:
             leftovers = sa.update(FetchRun).where(FetchRun.source == source, FetchRun.outcome == "running")
@@ -161,17 +176,19 @@ def _write_pages(session: Session, source: str, pages: Iterable[PageState], now:
 
 
 def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: datetime, *,
-               complete: bool, warning: str | None = None,
-               pages: Iterable[PageState] = ()) -> RunResult:
+               complete: bool, warning: str | None = None, pages: Iterable[PageState] = (),
+               max_close_share: float = MAX_CLOSE_SHARE, max_close: int | None = None) -> RunResult:
     """Write one run's records and watched page states in a single transaction and record the run's
     outcome.
 
     ``complete`` says the source read everything it should have; only then are stored calls that
-    are missing from ``records`` marked closed (deadline passed) or removed (deadline still ahead).
+    are missing from ``records`` marked closed (deadline passed) or removed (deadline still ahead),
+    unless the mass-closure guard (``max_close_share``, ``max_close``; see the module) holds them back.
     """
     with session_scope(engine) as session:
         run = session.get(FetchRun, run_id)
         assert run is not None
+        hold_for_transaction(session, f"write:{run.source}")
         result = RunResult(run_id=run_id, source=run.source, outcome="ok", complete=complete,
                            error=warning)
         existing = {row.external_id: (row.id, row.content_hash, row.status, row.last_seen)
@@ -210,24 +227,58 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
             session.add(call)
             result.changed += 1 if changes else 0
             result.unchanged += 0 if changes else 1
+        active = sum(1 for _, _, status, _ in existing.values() if status not in GONE)
+        if complete and not seen and active:
+            complete = result.complete = False
+            warning = _join(warning, f"the source answered with no calls although {active} were active; "
+                                     "nothing closed, the next complete run closes what really ended")
         if complete:
-            result.closed = _close_missing(session, run.source, seen, run_id, now)
+            missing = _missing(session, run.source, seen)
+            early = sum(1 for call in missing if not _ended(call, now))
+            too_many = (early > 1 and early > max_close_share * active) or \
+                (max_close is not None and early > max_close)
+            if too_many:
+                result.outcome = "suspicious"
+                warning = _join(warning, f"would take away {early} of {active} active calls before their "
+                                         f"deadlines (more than max_close_share={max_close_share:g}"
+                                         f"{f' or max_close={max_close}' if max_close is not None else ''}); "
+                                         "closed none. If the source really dropped them, raise the limit "
+                                         "for this source and sync again")
+            else:
+                result.closed = _close(session, missing, run_id, now)
         _write_pages(session, run.source, pages, now)
-        run.finished_at, run.outcome, run.complete = now, "ok", complete
+        run.finished_at, run.outcome, run.complete = now, result.outcome, complete
         run.seen, run.new, run.changed = result.seen, result.new, result.changed
         run.unchanged, run.closed, run.error = result.unchanged, result.closed, warning
+        result.error = warning
         session.add(run)
         return result
 
 
-def _close_missing(session: Session, source: str, seen: set[str], run_id: int, now: datetime) -> int:
-    missing = session.exec(select(Call).where(Call.source == source, Call.status.not_in(GONE))).all()
-    count = 0
+def _join(first: str | None, second: str) -> str:
+    return f"{first}; {second}" if first else second
+
+
+def _last_deadline(call: Call) -> datetime | None:
+    return max((as_utc(datetime.fromisoformat(d["at"])) for d in call.deadlines), default=None)
+
+
+def _ended(call: Call, now: datetime) -> bool:
+    """The call's last deadline has passed: it is expected to leave its source."""
+    last = _last_deadline(call)
+    return last is not None and last < now
+
+
+def _missing(session: Session, source: str, seen: set[str]) -> list[Call]:
+    """The source's active calls that the run did not see."""
+    active = session.exec(select(Call).where(Call.source == source, Call.status.not_in(GONE))).all()
+    return [call for call in active if call.external_id not in seen]
+
+
+def _close(session: Session, missing: list[Call], run_id: int, now: datetime) -> int:
+    """Mark each call closed (its last deadline passed) or removed (still ahead, or none)."""
     for call in missing:
-        if call.external_id in seen:
-            continue
-        last = max((as_utc(datetime.fromisoformat(d["at"])) for d in call.deadlines), default=None)
-        status = "closed" if last is not None and last < now else "removed"
+        status = "closed" if _ended(call, now) else "removed"
         session.add(CallChange(call_id=call.id, run_id=run_id, field="status", old=call.status, new=status,
                                changed_at=now))
         call.status = status
@@ -236,8 +287,7 @@ def _close_missing(session: Session, source: str, seen: set[str], run_id: int, n
         else:
             call.removed_at = now
         session.add(call)
-        count += 1
-    return count
+    return len(missing)
 
 
 def record_duration(engine: Engine, run_id: int, seconds: float) -> None:

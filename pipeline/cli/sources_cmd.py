@@ -60,7 +60,8 @@ def status_cmd(
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
 ) -> None:
     """Show per source the last run, its duration, calls seen/new/changed/closed, consecutive failures
-    and the last error.
+    and the last error. A run whose closures the mass-closure guard held back shows "suspicious: "
+    and why in front of its warning (the JSON has the outcome too).
 
     Example: fundradar sources status --json
     """

@@ -170,6 +170,11 @@ class _SourceBase(_Strict):
     enabled: bool = True
     schedule: Schedule = DEFAULT_SCHEDULE
     timeout_seconds: Annotated[float, Field(gt=0)] = 30
+    # the mass-closure guard: a run that would close or remove more than this share of the source's
+    # active calls before their deadlines (or more than max_close of them) closes nothing and is
+    # "suspicious" (watcher.store); raise it for one sync when a source really dropped that many
+    max_close_share: Annotated[float, Field(ge=0, le=1)] = 0.2
+    max_close: Annotated[int, Field(ge=0)] | None = None
 
 
 class EuFtSource(_SourceBase):
@@ -187,6 +192,9 @@ class EuroAccessSource(_SourceBase):
         "Interreg Baltic Sea Region", "Interreg North Sea", "Interreg Öresund-Kattegat-Skagerrak",
         "Interreg Germany-Denmark", "Interreg South Baltic"]
     max_pages: Annotated[int, Field(ge=1)] = 20
+    # call pages are fetched only from the listing's own host and these (links in a scraped listing
+    # could point anywhere); a call on another host keeps its listing data
+    detail_hosts: list[NonEmptyStr] = []
 
 
 class FeedSource(_SourceBase):

@@ -41,20 +41,88 @@ def describe_url(url: str) -> str:
         return "<unparseable database URL>"
 
 
+_URL_HELP = "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+# What the database says (lower case) -> what it means and what to do; {db} names the database.
+_FAULTS = (
+    ("database or disk is full", "the disk holding {db} is full; nothing of this write was stored, free "
+                                 "some space and run the command again"),
+    ("no space left on device", "the disk holding {db} is full; nothing of this write was stored, free "
+                                "some space and run the command again"),
+    ("readonly database", "{db} is read-only; nothing was written, make the file and its folder writable "
+                          "or point FUNDRADAR_DB / --db at a writable database"),
+    ("read-only file system", "{db} is on a read-only file system; point FUNDRADAR_DB / --db at a "
+                              "database on a writable disk"),
+    ("file is not a database", "{db} is not a SQLite database; point FUNDRADAR_DB / --db at a fundradar "
+                               "database (a new path creates one)"),
+    ("unable to open database file", "cannot open {db}; check that its folder exists and is writable, "
+                                     "or point FUNDRADAR_DB / --db elsewhere"),
+    ("disk i/o error", "reading or writing {db} failed (disk I/O error); check the disk, nothing of this "
+                       "write was stored"),
+)
+
+
+def fault_message(error: BaseException, url: str) -> str | None:
+    """One line for a database fault a person must fix (disk full, read-only, not a database), or
+    None for any other error."""
+    text = str(error).lower()
+    if "unable to open database file" in text and _read_only_folder(url):
+        text = "read-only file system"
+    for marker, message in _FAULTS:
+        if marker in text:
+            return message.format(db=describe_url(url))
+    return None
+
+
+def _read_only_folder(url: str) -> bool:
+    """The folder of a SQLite database file is on a file system mounted read-only."""
+    try:
+        database = sa.engine.make_url(url).database
+        folder = Path(database).resolve().parent if database else None
+        return bool(folder is not None and os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, ValueError, sa.exc.ArgumentError):
+        return False
+
+
+def _on_error(url: str):  # type: ignore[no-untyped-def]
+    def handle(context) -> None:  # type: ignore[no-untyped-def]
+        # Raising here replaces SQLAlchemy's exception after it rolled back the transaction, so the
+        # caller (session_scope) sees one readable StoreError and nothing is half-written.
+        message = fault_message(context.original_exception, url)
+        if message is not None:
+            raise StoreError(message) from None
+    return handle
+
+
 def create_db_engine(url: str) -> Engine:
     try:
         parsed = sa.engine.make_url(url)
     except sa.exc.ArgumentError:
-        raise StoreError(f"database URL {url!r} is not valid; use sqlite:///PATH or "
-                         "postgresql+psycopg://USER@HOST/DB") from None
+        raise StoreError(f"database URL {url!r} is not valid; {_URL_HELP}") from None
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        uri = str(parsed.query.get("uri", "")).lower() in ("true", "1")
+        if parsed.database and parsed.database != ":memory:" and not uri:
+            folder = Path(parsed.database).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the folder {folder} for the database "
+                                 f"({exc.strerror or exc}); point FUNDRADAR_DB / --db at a writable "
+                                 "path") from None
+        engine = _create(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    else:
+        engine = _create(url, pool_pre_ping=True)
+    sa.event.listen(engine, "handle_error", _on_error(url))
+    return engine
+
+
+def _create(url: str, **kw: object) -> Engine:
+    try:
+        return sa.create_engine(url, **kw)
+    except (sa.exc.NoSuchModuleError, sa.exc.ArgumentError, ImportError) as exc:
+        scheme = url.split("://", 1)[0]
+        raise StoreError(f"database URL scheme {scheme!r} is not supported ({exc}); {_URL_HELP}") from None
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -131,3 +131,15 @@ class JobLock:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.release()
+
+
+def hold_for_transaction(session: Any, name: str) -> None:
+    """Serialise the transaction of ``session`` with every other one holding ``name``.
+
+    PostgreSQL: ``pg_advisory_xact_lock`` waits for the lock and the server releases it at commit or
+    rollback. Two runs of one source that both insert a new call otherwise collide on its unique key
+    (READ COMMITTED lets both see the call as new); with the lock the second reads the first's rows
+    and updates them. SQLite needs nothing: a writing transaction starts with BEGIN IMMEDIATE, which
+    already admits one writer at a time (see :mod:`pipeline.core.db`)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(name)})

@@ -41,6 +41,8 @@ RESULT_WINDOW = 10_000  # the search API serves at most this many results of one
 MAX_BYTES = 50_000_000  # one page of 100 full topics is a few MB
 SORT = {"field": "startDate", "order": "DESC"}
 
+MAX_NAMED = 5  # malformed results named one by one in a run's warning; the rest are counted
+
 PageHook = Callable[[str, int, int], None]  # (query label, page number, page count)
 
 
@@ -91,9 +93,12 @@ class EuFtAdapter:
 
     def _read_rest(self, client: httpx.Client, label: str, query: dict[str, Any], first: dict[str, Any],
                    ) -> tuple[list[dict[str, Any]], int, list[str]]:
-        """The pages after the first one of a query: (all pages, page count, warnings)."""
+        """The pages after the first one of a query: (all pages, page count, warnings). A warning says
+        why what was read does not add up to what the API declared, which makes the run incomplete."""
         total = first["totalResults"]
-        pages = max(1, math.ceil(min(total, RESULT_WINDOW) / self.cfg.page_size))
+        declared = min(total, RESULT_WINDOW)
+        size = self.cfg.page_size
+        pages = max(1, math.ceil(declared / size))
         if self.on_page:
             self.on_page(label, 1, pages)
         out, warnings = [first], []
@@ -106,12 +111,14 @@ class EuFtAdapter:
                                 f"{total}; the result set changed while reading, the next run completes it")
                 break
             out.append(data)
+        warnings.extend(consistency_warnings(label, out, total, size))
         return out, pages, warnings
 
     def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
         names = self._names()
         records: dict[str, CallRecord] = {}
         warnings: list[str] = []
+        skipped: list[str] = []
         stats = {"queries": 0, "pages": 0, "results": 0, "stale": 0, "duplicates": 0, "skipped": 0}
         plans = [(label, programme_id, STATUSES) for label, programme_id in self.queries()]
         while plans:
@@ -137,14 +144,14 @@ class EuFtAdapter:
                 stats["stale"] += page.stale
                 stats["duplicates"] += page.duplicates
                 stats["skipped"] += len(page.skipped)
-                if page.skipped:
-                    warnings.append(f"{len(page.skipped)} result(s) could not be read "
-                                    f"(first: {page.skipped[0]})")
+                skipped.extend(page.skipped)
                 for record in page.records:
                     if record.external_id in records:
                         stats["duplicates"] += 1  # also found by another programme's query
                         continue
                     records[record.external_id] = record
+        if skipped:
+            warnings.append(malformed_warning(skipped))
         if not records and stats["results"] and stats["skipped"] == stats["results"]:
             raise ParseError(self.name, "no result of the search API could be read; its format changed")
         return FetchResult(records=list(records.values()), complete=not warnings,
@@ -159,6 +166,56 @@ class EuFtAdapter:
         recording = SediaSearchRecording(folder)
         self.programme_names = recording.programme_names()
         return recording.handler(self.url)
+
+
+def malformed_warning(skipped: list[str]) -> str:
+    """The malformed results of a run, counted and the first :data:`MAX_NAMED` named (page, result,
+    reference, reason)."""
+    named = "; ".join(skipped[:MAX_NAMED])
+    more = f"; and {len(skipped) - MAX_NAMED} more" if len(skipped) > MAX_NAMED else ""
+    return f"{len(skipped)} malformed result(s) skipped: {named}{more}"
+
+
+def _references(data: dict[str, Any]) -> list[str]:
+    return [r["reference"] for r in data["results"]
+            if isinstance(r, dict) and isinstance(r.get("reference"), str)]
+
+
+def consistency_warnings(label: str, pages: list[dict[str, Any]], total: int, size: int) -> list[str]:
+    """Why the pages read of one query are not the whole result set the API declared, if they are not:
+
+    - a page before the last with fewer than ``pageSize`` results, or more results on the last one
+      than the declared total leaves (a short or cut answer);
+    - fewer results in all than ``totalResults`` (up to the API's window);
+    - references of an earlier page repeated on a later one (a server ignoring ``pageNumber``, or a
+      result set reordered while it was read: either way some results were never served).
+
+    Any of these makes the run incomplete, so nothing missing from it is closed."""
+    declared = min(total, RESULT_WINDOW)
+    count = len(pages)
+    warnings: list[str] = []
+    for number, data in enumerate(pages, start=1):
+        got = len(data["results"])
+        expected = size if number < count else declared - size * (count - 1)
+        if number < count and got < size:
+            warnings.append(f"page {number} of {count} ({label}) has {got} results, fewer than the page "
+                            f"size {size}; the answer was cut short")
+        elif number == count and got < expected:
+            warnings.append(f"page {number} of {count} ({label}) has {got} results where totalResults "
+                            f"{total} leaves {expected}")
+    read = sum(len(data["results"]) for data in pages)
+    if read < declared:
+        warnings.append(f"{label}: read {read} results of the {declared} declared by totalResults")
+    earlier: set[str] = set()
+    for number, data in enumerate(pages, start=1):
+        refs = set(_references(data))
+        repeated = refs & earlier
+        if repeated:
+            warnings.append(f"page {number} of {count} ({label}) repeats {len(repeated)} of its "
+                            f"{len(refs)} references from earlier pages (first: {sorted(repeated)[0][:80]}); "
+                            "the server does not page as asked")
+        earlier |= refs
+    return warnings
 
 
 @register("eu_ft")

@@ -9,6 +9,7 @@ partial data. Parsing is in :mod:`watcher.euro_access_parse`.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from datetime import datetime
@@ -68,6 +69,36 @@ def record_for(row: ListingRow, detail: CallDetail | None, now: datetime) -> Cal
     )
 
 
+def _host(url: str) -> str:
+    try:
+        return (httpx.URL(url).host or "").lower().removeprefix("www.")
+    except (httpx.InvalidURL, ValueError):
+        return ""
+
+
+def declared_total(text: str | None) -> int | None:
+    """The number of calls a listing heading declares ("142 Calls found" -> 142), if it says one."""
+    match = re.search(r"(\d[\d,.]*)\s+calls?\s+found", text or "", re.I)
+    if not match:
+        return None
+    digits = re.sub(r"[,.]", "", match.group(1))
+    return int(digits) if digits.isdigit() and len(digits) < 9 else None
+
+
+def listing_warning(rows: list[ListingRow], declared: int | None, pages: int, url: str) -> str | None:
+    """Why the listing read is not the whole listing, if it is not: an empty table, or fewer calls
+    than its heading declares (a page cut short). Either leaves the run incomplete."""
+    if not rows:
+        said = f" although it declares {declared} calls" if declared else ""
+        return (f"the listing table of {url} has no rows{said}; the page was cut or the site changed, "
+                "nothing closed")
+    found = len({row.external_id for row in rows})
+    if declared is not None and found < declared:
+        return (f"the listing of {url} declares {declared} calls but {pages} page(s) held {found}; the "
+                "page was cut short, nothing closed")
+    return None
+
+
 class EuroAccessAdapter:
     type = "euro_access"
 
@@ -79,21 +110,32 @@ class EuroAccessAdapter:
         return fetch_text(client, url, source=self.name, timeout=self.cfg.timeout_seconds)
 
     def listing(self, client: httpx.Client) -> tuple[list[ListingRow], str | None]:
-        """Every row of every listing page (up to max_pages); a warning if pages were left unread."""
+        """Every row of every listing page (up to max_pages); a warning if pages were left unread or
+        the rows read are fewer than the listing declares."""
         rows: list[ListingRow] = []
         url: str | None = self.url
         visited: set[str] = set()
         pages = 0
+        declared: int | None = None
         while url and url not in visited:
             if pages >= self.cfg.max_pages:
                 return rows, (f"listing has more than max_pages={self.cfg.max_pages} pages; raise "
                               "max_pages to read them all")
             visited.add(url)
             page = parse_listing(self._get(client, url), url, source=self.name)
+            if declared is None:
+                declared = declared_total(page.total_text)
             rows.extend(page.rows)
             pages += 1
             url = page.next_url
-        return rows, None
+        return rows, listing_warning(rows, declared, pages, self.url)
+
+    def _allowed(self, url: str) -> bool:
+        """Call pages are fetched only from the listing's own host or the config's detail_hosts: a
+        scraped listing's links could send the watcher anywhere."""
+        host = _host(url)
+        return host == _host(self.url) or host in {h.lower().removeprefix("www.") for h in
+                                                   self.cfg.detail_hosts}
 
     def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
         rows, warning = self.listing(client)
@@ -101,20 +143,28 @@ class EuroAccessAdapter:
         for row in rows:
             if _norm(row.programme) in self.programmes:
                 kept.setdefault(row.external_id, row)  # dedup on the URL without tracking parameters
-        records, failures = [], []
+        records, failures, foreign = [], [], []
         for row in kept.values():
             detail = None
-            try:
-                detail = parse_detail(self._get(client, row.url), source=self.name, url=row.url)
-            except SourceError as exc:
-                failures.append(str(exc).removeprefix(f"source {self.name!r}: "))
+            if not self._allowed(row.url):
+                foreign.append(row.url)
+            else:
+                try:
+                    detail = parse_detail(self._get(client, row.url), source=self.name, url=row.url)
+                except SourceError as exc:
+                    failures.append(str(exc).removeprefix(f"source {self.name!r}: "))
             records.append(record_for(row, detail, now))
         warnings = [w for w in [warning] if w]
         if failures:
             warnings.append(f"{len(failures)} of {len(kept)} call pages could not be read, listing data "
                             f"kept (first: {failures[0]})")
+        # a call linked on another host is still listed, so the run stays complete: only its details
+        # were not fetched
+        notes = [f"{len(foreign)} call link(s) point to hosts other than the listing's, not fetched, "
+                 f"listing data kept (first: {foreign[0][:120]}); add a host to detail_hosts to allow it"
+                 ] if foreign else []
         return FetchResult(records=records, complete=not warnings,
-                           warning="; ".join(warnings) or None,
+                           warning="; ".join(warnings + notes) or None,
                            extra={"listed": len(rows), "selected": len(kept)})
 
     def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:
