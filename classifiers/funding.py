@@ -23,7 +23,9 @@ _ACTION_PATTERNS: tuple[tuple[str, str], ...] = (
     ("IA", r"(?<!research and )innovation action|\bIA\b"),
     ("RIA", r"research and innovation action|\bRIA\b"),
     ("INTERREG", r"interreg"),
-    ("IE", r"innovation express"),
+    # "IE" is the code page_watch stores for BSR Innovation Express; matched in capitals only, so a
+    # word such as "ie" in a free-text type of action does not make it one
+    ("IE", r"innovation express|(?-i:\bIE\b)"),
 )
 
 
