@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from pipeline.core.call_phrases import DEFAULT_CALL_PHRASES, PAGE_CALL_WORDS
 from pipeline.core.errors import ConfigError, NotFoundError
 from pipeline.core.paths import CONFIG_DIR
 from pipeline.core.yaml import (  # noqa: F401  (read_yaml, parse_yaml_text, validate_yaml: re-exported)
@@ -159,9 +160,9 @@ class FeedSource(_SourceBase):
     type: Literal["feed"]
     url: NonEmptyStr
     programme: str | None = None
-    # an item counts as a call announcement when its title or summary contains one of these
-    call_phrases: list[NonEmptyStr] = ["call for proposals", "open for applications", "call opens",
-                                       "deadline", "application round", "call for project"]
+    # an item counts as a call announcement when its title or text contains one of these at the start
+    # of a word (en, da, sv, no, de: pipeline.core.call_phrases); a list here replaces the defaults
+    call_phrases: list[NonEmptyStr] = list(DEFAULT_CALL_PHRASES)
 
 
 class IcalSource(_SourceBase):
@@ -181,6 +182,8 @@ class PageWatchSource(_SourceBase):
     pages: Annotated[list[NonEmptyStr], Field(min_length=1)]
     phrase: NonEmptyStr = "Innovation Express"
     programme: str | None = "BSR Innovation Express"
+    # a page mentioning the phrase announces a call when it also has one of these (or a full date)
+    call_phrases: list[NonEmptyStr] = list(PAGE_CALL_WORDS)
 
 
 SourceConfig = Annotated[EuFtSource | EuroAccessSource | FeedSource | IcalSource | PageWatchSource,
