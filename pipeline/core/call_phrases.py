@@ -32,6 +32,17 @@ DEFAULT_CALL_PHRASES: list[str] = list(dict.fromkeys(p for phrases in CALL_PHRAS
 PAGE_CALL_WORDS: list[str] = list(dict.fromkeys([
     *DEFAULT_CALL_PHRASES, "call", "calls", "apply", "application", "frist", "søknad", "antrag"]))
 
+# summary or category words of calendar events that are not calls (en, da, sv, no, de)
+NON_CALL_WORDS: tuple[str, ...] = (
+    "webinar", "info day", "infoday", "information day", "information session", "info session",
+    "information meeting", "consultation", "matchmaking", "match-making", "partner search event",
+    "brokerage", "networking", "workshop", "seminar", "conference", "how to apply",
+    "informationsmøde", "infomøde", "informationsdag", "høring", "ansøgerseminar", "netværksmøde",
+    "informationsmöte", "informationsträff", "samråd", "remiss", "ansökningsseminarium",
+    "informasjonsmøte", "søkerseminar", "infotag", "informationsveranstaltung",
+    "konsultation", "vernetzungstreffen",
+)
+
 
 @lru_cache(maxsize=64)
 def phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:

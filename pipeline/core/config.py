@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pipeline.core.call_phrases import DEFAULT_CALL_PHRASES, PAGE_CALL_WORDS
+from pipeline.core.call_phrases import DEFAULT_CALL_PHRASES, NON_CALL_WORDS, PAGE_CALL_WORDS
 from pipeline.core.errors import ConfigError, NotFoundError
 from pipeline.core.paths import CONFIG_DIR
 from pipeline.core.yaml import (  # noqa: F401  (read_yaml, parse_yaml_text, validate_yaml: re-exported)
@@ -170,6 +170,9 @@ class IcalSource(_SourceBase):
     url: NonEmptyStr
     timezone: str = "Europe/Oslo"
     programmes: list[NonEmptyStr] = []  # keep events whose "Programme:" prefix matches; empty = all
+    # events whose summary or categories have one of these are not calls (webinars, info days, …):
+    # kept out of the calls; a list here replaces the defaults (pipeline.core.call_phrases)
+    non_call_words: list[NonEmptyStr] = list(NON_CALL_WORDS)
 
     @field_validator("timezone")
     @classmethod
