@@ -225,6 +225,9 @@ class Strategy(_Strict):
     focus_areas: Annotated[dict[Annotated[str, Field(pattern=r"^[a-z0-9_]+$")], FocusArea],
                            Field(min_length=1)]
     rules: Rules = Rules()
+    # programmes whose open and forthcoming calls get a digest section of their own, with deadline and
+    # verdict, whatever their score (a name matches a call whose programme contains it)
+    programmes_of_interest: list[NonEmptyStr] = []
     sources: dict[NonEmptyStr, SourceConfig] = {}
     slack: Slack = Slack()
 

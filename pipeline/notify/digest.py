@@ -42,6 +42,7 @@ from pipeline.notify.blocks import (
 )
 from pipeline.notify.escape import clean, escape, link, truncate
 from pipeline.notify.followed import DONE_APPLICATION_STATUSES, followed_changes
+from pipeline.notify.programmes import ProgrammeCall, collect_programme_calls, programme_blocks
 from pipeline.tenancy import visible
 
 
@@ -101,6 +102,8 @@ class DigestData:
     top: list[TopCall]
     changes: list[ChangeLine]
     applications: list[ApplicationLine]
+    # the strategy's programmes_of_interest, whatever their score (pipeline.notify.programmes)
+    programmes: list[ProgrammeCall] = field(default_factory=list)
 
 
 # --- reading the rows ----------------------------------------------------------------------------
@@ -154,7 +157,8 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
         channel=channel.channel, organisation=strategy.organisation, period_start=since, period_end=now,
         timezone=strategy.timezone, matching=len(eligible), new=new_count, filtered_by_rules=len(rejected),
         top=top, changes=collect_changes(session, followed, since, now),
-        applications=collect_applications(session, applications, since, now))
+        applications=collect_applications(session, applications, since, now),
+        programmes=collect_programme_calls(session, strategy, now))
 
 
 def collect_changes(session: Session, call_ids: set[int], since: datetime, now: datetime) -> list[ChangeLine]:
@@ -266,6 +270,7 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
         blocks.append(section("*Our applications*"))
         blocks.extend(section(text) for text in pack_lines([application_line(a) for a in data.applications],
                                                            more="more applications"))
+    blocks.extend(programme_blocks(data.programmes))
     fallback = f"{title}: {counts}."
     if data.top:
         fallback += " Top: " + "; ".join(clean(c.title) for c in data.top[:5])
