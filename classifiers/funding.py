@@ -26,6 +26,9 @@ _ACTION_PATTERNS: tuple[tuple[str, str], ...] = (
     # "IE" is the code page_watch stores for BSR Innovation Express; matched in capitals only, so a
     # word such as "ie" in a free-text type of action does not make it one
     ("IE", r"innovation express|(?-i:\bIE\b)"),
+    # a Danish or Nordic funder's own grant (Innovationsfonden, EUDP, MUDP, GUDP, Nordic Innovation, …):
+    # html_list configs store "national grant" (config/sources/)
+    ("NATIONAL", r"national grant|nordic grant|(?-i:\bNATIONAL\b)"),
 )
 
 

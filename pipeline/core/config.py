@@ -189,8 +189,39 @@ class PageWatchSource(_SourceBase):
     call_phrases: list[NonEmptyStr] = list(PAGE_CALL_WORDS)
 
 
-SourceConfig = Annotated[EuFtSource | EuroAccessSource | FeedSource | IcalSource | PageWatchSource,
-                         Field(discriminator="type")]
+class HtmlListSource(_SourceBase):
+    """A funder's page listing its calls (watcher.sources.html_list): CSS selectors for the parts."""
+
+    type: Literal["html_list"]
+    url: NonEmptyStr
+    programme: str | None = None
+    language: Literal["da", "sv", "no", "nb", "de", "en"] = "da"  # the page's language, for its dates
+    item: NonEmptyStr  # one call in the list
+    title: str = "a"  # inside the item; empty = the link's text
+    link: str = "a[href]"  # inside the item: the element whose href is the call's page
+    text: str | None = None  # inside the item: what holds dates and amounts; default the whole item
+    detail: bool = False  # also read each call's own page (same host only)
+    detail_text: str | None = None  # that page's element with the call text; default its main text
+    max_details: Annotated[int, Field(ge=0)] = 30
+    type_of_action: str | None = None  # stored on every call (e.g. "national grant")
+
+    @field_validator("item", "title", "link", "text", "detail_text")
+    @classmethod
+    def _css(cls, value: str | None) -> str | None:
+        """A selector soupsieve (BeautifulSoup's select) compiles, so a typo fails `config check`."""
+        if value:
+            import soupsieve
+
+            try:
+                soupsieve.compile(value)
+            except soupsieve.SelectorSyntaxError as exc:
+                first = " ".join(str(exc).split("\n")[0].split())[:120]
+                raise ValueError(f"not a CSS selector BeautifulSoup can use ({first})") from None
+        return value
+
+
+SourceConfig = Annotated[EuFtSource | EuroAccessSource | FeedSource | IcalSource | PageWatchSource
+                         | HtmlListSource, Field(discriminator="type")]
 
 
 class DigestChannel(_Strict):
