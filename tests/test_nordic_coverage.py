@@ -131,8 +131,8 @@ def test_every_source_type_reaches_the_programme_section(  # type: ignore[no-unt
         for source, call in calls.items():
             verdict = verdicts[call.id]
             assert verdict.passed, (source, [o for o in verdict.outcomes if o["passed"] is False])
-        assert all(score is not None and score > 0 for source, score in scores.items()
-                   if source != "interreg_oks_calls"), scores
+        # Danish, Swedish and English text all score (classifiers.text: Nordic stemming, both-way synonyms)
+        assert all(score is not None and score > 0.05 for score in scores.values()), scores
 
         data = collect_digest(session, config.strategy, DigestChannel(channel="#eu"), NOW,
                               NOW - timedelta(days=7))
