@@ -92,3 +92,22 @@ def test_an_item_selector_that_finds_nothing_says_so() -> None:
 def test_a_broken_selector_is_a_config_error() -> None:
     with pytest.raises(ValidationError, match="not a CSS selector"):
         _cfg("https://x.dk/", detail_text="div[")
+
+
+def test_replay_a_detail_page_missing_from_the_recording_says_so(tmp_path: Path) -> None:
+    from watcher.http import make_client
+    from watcher.replay import ReplayTransport
+
+    folder = tmp_path / "ifd"
+    folder.mkdir()
+    (folder / "list.html").write_bytes((FIXTURES / "innovationsfonden_list.html").read_bytes())
+    (folder / "1.html").write_bytes((FIXTURES / "innovationsfonden_grand_solutions.html").read_bytes())
+    adapter = HtmlListAdapter("ifd", _cfg("https://innovationsfonden.dk/da/programmer", detail=True,
+                                          detail_text=".node__content"))
+    handler = adapter.replay_handler(tmp_path)
+    assert handler is not None
+    with make_client(transport=ReplayTransport([handler]), retries=0) as client:
+        result = adapter.fetch(client, NOW)
+    assert "havvind og brint" in result.records[0].text
+    assert result.warning is not None and "is not in the recording" in result.warning
+    assert "try again later" not in result.warning
