@@ -68,8 +68,11 @@ def _recovered(feedparser: Any, data: bytes) -> tuple[Any, str | None]:
     if root is None:
         return None, None
     complaint = " ".join(str(parser.error_log[0].message).split())[:120] if len(parser.error_log) else None
-    parsed = feedparser.parse(etree.tostring(root, encoding="utf-8", xml_declaration=True),
-                              response_headers=UTF8_XML)
+    try:
+        parsed = feedparser.parse(etree.tostring(root, encoding="utf-8", xml_declaration=True),
+                                  response_headers=UTF8_XML)
+    except Exception:  # the loose parser can fail on what the recovering parser kept, too
+        return None, None
     return (parsed if parsed.entries else None), complaint
 
 
