@@ -23,7 +23,12 @@ _ACTION_PATTERNS: tuple[tuple[str, str], ...] = (
     ("IA", r"(?<!research and )innovation action|\bIA\b"),
     ("RIA", r"research and innovation action|\bRIA\b"),
     ("INTERREG", r"interreg"),
-    ("IE", r"innovation express"),
+    # "IE" is the code page_watch stores for BSR Innovation Express; matched in capitals only, so a
+    # word such as "ie" in a free-text type of action does not make it one
+    ("IE", r"innovation express|(?-i:\bIE\b)"),
+    # a Danish or Nordic funder's own grant (Innovationsfonden, EUDP, MUDP, GUDP, Nordic Innovation, …):
+    # html_list configs store "national grant" (config/sources/)
+    ("NATIONAL", r"national grant|nordic grant|(?-i:\bNATIONAL\b)"),
 )
 # Every code action_type_code gives: what a strategy's allowed_action_types may name.
 ACTION_TYPE_CODES: tuple[str, ...] = (*(code for code, _ in _ACTION_PATTERNS), "OTHER")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from classifiers.text import analyse, unique
+from classifiers.text import analyse, nordic_forms, unique
 
 if TYPE_CHECKING:
     from pipeline.core.config import FocusArea
@@ -27,16 +27,40 @@ class Query:
         return list(self.groups) if self.groups else [(term,) for term in self.terms]
 
 
+def with_nordic_forms(group: tuple[str, ...]) -> tuple[str, ...]:
+    """The group and its terms as Danish, Swedish and Norwegian text is stemmed
+    (:func:`classifiers.text.nordic_forms`: "fødevarer" also as "fødevar"), a form only when it shares
+    no feature with the group's terms: such forms occur only in Nordic text, so English calls score as
+    without them, and a shared word would count twice in the unit."""
+    features = {f for term in group for f in analyse(term)}
+    extra = []
+    for term in group:
+        for form in nordic_forms(term):
+            found = set(analyse(form))
+            if found and not found & features:
+                extra.append(form)
+                features |= found
+    return (*group, *extra)
+
+
 def focus_area_query(name: str, area: FocusArea) -> Query:
     """A focus area as a query: each keyword with its translations from ``synonyms`` is one unit, and
-    so are the translations of a synonym key that is not a keyword. A unit that says the same as an
-    earlier one once analysed ("energy islands", "energy island") is left out: it would count twice."""
+    so are the translations of a synonym key that is not a keyword. Synonyms apply in both directions:
+    a keyword that is a translation ("hydrogen" of "brint") has the words it translates in its unit.
+    Every unit also has its terms' Nordic forms (:func:`with_nordic_forms`). A unit that says the same as
+    an earlier one once analysed ("energy islands", "energy island") is left out: it would count twice."""
     groups: list[tuple[str, ...]] = []
+    attached: set[str] = set()  # synonym keys already in a keyword's unit: no unit of their own
     for keyword in area.keywords:
-        groups.append((keyword, *area.synonyms.get(keyword, [])))
+        said = analyse(keyword)  # "energy islands" is translated by energiø: [energy island]
+        back = [source for source, targets in area.synonyms.items()
+                if source != keyword and any(analyse(target) == said for target in targets)]
+        groups.append(tuple(unique([keyword, *area.synonyms.get(keyword, []), *back])))
+        attached.update(back)
     for source, targets in area.synonyms.items():
-        if source not in area.keywords:
-            groups.append(tuple(targets))
+        if source not in area.keywords and source not in attached:
+            groups.append(tuple(unique([*targets, source])))
+    groups = [with_nordic_forms(group) for group in groups]
     seen: set[tuple[str, ...]] = set()
     kept: list[tuple[str, ...]] = []
     for group in groups:

@@ -12,6 +12,14 @@ stemmer (Harman's S-stemmer: "turbines" → "turbine", "batteries" → "battery"
 singular matches the plural in a text. Phrases are word bigrams joined by a space ("offshore wind"),
 built after stop words are removed, identically for queries and documents, so "power-to-X" in a
 strategy matches "power-to-X" or "Power to X" in a call.
+
+**Danish, Swedish and Norwegian text** (the section at the end of this module): a text whose
+function words say it is Danish, Swedish or Norwegian (:func:`nordic_language`) has those function
+words removed and its words stemmed by that language's Snowball stemmer (``snowballstemmer``) before
+the S-stemmer, so "brinten", "havvinden" and "energiøer" meet "brint", "havvind" and "energiø".
+:func:`nordic_forms` gives the same forms of a query term, which :mod:`classifiers.query` adds to the
+term's unit. English text (every text with too few Nordic function words, titles and query terms
+included) is tokenised exactly as without this section.
 """
 
 from __future__ import annotations
@@ -83,8 +91,13 @@ def stem(word: str) -> str:
 
 
 def words(text: str | None) -> list[str]:
-    """Lower-case, stemmed words without stop words: the unigram tokens of a text."""
+    """Lower-case, stemmed words without stop words: the unigram tokens of a text (Danish, Swedish and
+    Norwegian text stemmed in its language first, see the module docstring)."""
     tokens = _TOKEN.findall(_unglued(text).casefold()) if text else []
+    language = nordic_language(tokens)
+    if language is not None:
+        return [stem(nordic_stem(token, language)) for token in tokens
+                if token not in STOP_WORDS and token not in NORDIC_STOP_WORDS]
     return [stem(token) for token in tokens if token not in STOP_WORDS]
 
 
@@ -108,3 +121,53 @@ def unique(items: Iterable[str]) -> list[str]:
     for item in items:
         seen.setdefault(item, None)
     return list(seen)
+
+
+# --- Danish, Swedish and Norwegian text ------------------------------------------------------------
+# Function words of each language that are not English words: a text is in the language whose words
+# are at least MIN_NORDIC_HITS of its tokens and NORDIC_SHARE of them (a title, a query term or an
+# English call text quoting a Danish name never is). They are removed as stop words of that text.
+NORDIC_MARKERS: dict[str, frozenset[str]] = {
+    "danish": frozenset("og af ikke også eller til med på som det er kan skal vil fra efter hvor jeres "
+                        "deres ved samt bliver blive være der har denne dette disse inden mellem".split()),
+    "swedish": frozenset("och att är för inte av med på som det eller till kan ska från efter samt vara "
+                         "har denna detta dessa inom mellan blir även".split()),
+    "norwegian": frozenset("og av ikke også eller til med på som det er kan skal vil fra etter hvor samt "
+                           "være blir har denne dette disse innen mellom".split()),
+}
+NORDIC_STOP_WORDS = frozenset().union(*NORDIC_MARKERS.values())
+MIN_NORDIC_HITS = 3
+NORDIC_SHARE = 0.05
+
+
+def nordic_language(tokens: list[str]) -> str | None:
+    """"danish", "swedish" or "norwegian" when the tokens' function words say so, else None (English or
+    too short to tell); a tie between Danish and Norwegian is Danish."""
+    if len(tokens) < MIN_NORDIC_HITS:
+        return None
+    counts = {language: sum(1 for t in tokens if t in markers)
+              for language, markers in NORDIC_MARKERS.items()}
+    language = max(counts, key=lambda name: counts[name])  # dict order: danish first wins a tie
+    hits = counts[language]
+    return language if hits >= MIN_NORDIC_HITS and hits >= NORDIC_SHARE * len(tokens) else None
+
+
+@lru_cache(maxsize=3)
+def _snowball(language: str):  # type: ignore[no-untyped-def]
+    import snowballstemmer
+
+    return snowballstemmer.stemmer(language)
+
+
+@lru_cache(maxsize=1 << 16)
+def nordic_stem(word: str, language: str) -> str:
+    """``word`` stemmed by the Snowball stemmer of ``language`` (danish, swedish, norwegian)."""
+    return str(_snowball(language).stemWord(word))
+
+
+def nordic_forms(term: str) -> list[str]:
+    """The term as Danish, Swedish and Norwegian text is tokenised (its words stemmed in each language),
+    where that differs from the term: what a query adds so that the term meets such text."""
+    tokens = [t for t in _TOKEN.findall(_unglued(term).casefold()) if t not in STOP_WORDS]
+    forms = [" ".join(nordic_stem(t, language) for t in tokens) for language in NORDIC_MARKERS]
+    return unique(f for f in forms if f and f != " ".join(tokens))

@@ -5,7 +5,6 @@ Errors (the check exits 2) are settings that cannot mean what was written:
 
 * a digest ``focus_areas`` entry that is not a focus area (the digest would drop it);
 * an ``allowed_action_types`` code that no call can have (every call of that type would fail);
-* a synonym whose key is not among the focus area's keywords (synonyms translate keywords only);
 * a euro_access programme that is not one euro-access lists but is close to one that is (a typo keeps
   no call of it).
 
@@ -75,13 +74,6 @@ def check_strategy(strategy: Strategy, path: Path, *, programmes: Sequence[str] 
             found.append(_problem("error", shown, tree, ("rules", "allowed_action_types", number),
                                   f"unknown type of action {code!r}{_hint(code, ACTION_TYPE_CODES)}; use "
                                   f"codes from {', '.join(ACTION_TYPE_CODES)}"))
-    for name, area in areas.items():
-        keywords = {k.casefold() for k in area.keywords}
-        for word in area.synonyms:
-            if word.casefold() not in keywords:
-                found.append(_problem("error", shown, tree, ("focus_areas", name, "synonyms", word),
-                                      f"{word!r} is not among the keywords, so its synonyms are never "
-                                      "searched; add it to keywords or remove it"))
     folded = {p.casefold(): p for p in programmes}
     for source_name, source in strategy.sources.items():
         if not isinstance(source, EuroAccessSource):

@@ -162,7 +162,9 @@ def plan_sources(engine: Engine, config: LoadedConfig, *, only: str | None = Non
     for adapter in adapters:
         handler = adapter.replay_handler(replay) if hasattr(adapter, "replay_handler") else None
         if handler is None:
-            plan.skipped.append(f"{adapter.name}: no recording in {replay}; skipped")
+            # a source without a recording is live only (README, "Sources"): the replay says so per source
+            plan.skipped.append(f"{adapter.name}: no recording in {replay}; skipped ({adapter.type} source, "
+                                "live only: run it without --replay)")
             continue
         plan.adapters.append(adapter)
         plan.handlers.append(handler)

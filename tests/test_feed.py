@@ -105,4 +105,53 @@ def test_a_stray_end_tag_keeps_the_items_and_says_so(server: LocalServer, engine
     assert result.error == (f"feed {server.url('/feed/')} has errors, read 3 items as far as possible (the "
                             "parser said: TypeError: int() argument must be a string, a bytes-like object or "
                             "a real number, not 'NoneType'; the XML parser found: Opening and ending tag "
-                            "mismatch: channel line 10 and width)")
+                            "mismatch: channel line 10 and width); a feed lists only recent items, so calls "
+                            "missing from it stay as they are; 2 item(s) read as calls, 1 skipped as no call "
+                            "announcement (no call phrase), first skipped: 'Meet the projects of the fourth "
+                            "call at the annual conference'")
+
+
+DANISH_ITEM = ("Ny indkaldelse: projektplatforme – Indkaldelsen åbner 1. oktober 2026, ansøgningsfristen er "
+               "15. januar 2027 kl. 16.00.")
+
+
+def _rss(*items: tuple[str, str]) -> bytes:
+    body = "".join(f"<item><title>{t}</title><link>https://example.dk/{n}</link><guid>g{n}</guid>"
+                   f"<description>{d}</description></item>" for n, (t, d) in enumerate(items))
+    return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Nyheder</title>'
+            f"{body}</channel></rss>").encode()
+
+
+@pytest.mark.parametrize("text", [
+    DANISH_ITEM,
+    "Utlysning: samverkansprojekt. Sista ansökningsdag är 12 september 2026.",
+    "Søknadsfrist for forprosjekter: 5. juni 2026",
+    "Förderaufruf Wasserstoff: Einreichungsfrist 10.11.2026 um 17:00 Uhr",
+])
+def test_call_phrases_in_danish_swedish_norwegian_german(text: str) -> None:
+    title, _, rest = text.partition(": ")
+    records, _ = parse_feed(_rss((title, rest)), source="x",
+                            phrases=list(FeedSource(type="feed", url="x").call_phrases))
+    assert len(records) == 1 and records[0].deadlines
+
+
+def test_danish_item_keeps_its_dates() -> None:
+    (record,), _ = parse_feed(_rss(("Ny indkaldelse: projektplatforme", DANISH_ITEM)), source="x",
+                              phrases=list(FeedSource(type="feed", url="x").call_phrases))
+    assert record.opening_date == datetime(2026, 9, 30, 22, 0, tzinfo=UTC)
+    assert [d.at for d in record.deadlines] == [datetime(2027, 1, 15, 15, 0, tzinfo=UTC)]
+
+
+def test_call_phrases_are_overridable_and_a_run_says_why_it_is_partial(server: LocalServer, engine) -> None:  # type: ignore[no-untyped-def]
+    server.route("GET", "/feed/", lambda r: Reply(200, _rss(("Ny indkaldelse", DANISH_ITEM),
+                                                            ("Sommerhilsen", "God sommer")), RSS))
+    only_english = FeedAdapter("dk", FeedSource(type="feed", url=server.url("/feed/"),
+                                                call_phrases=["call for proposals"]))
+    with httpx.Client() as client:
+        assert only_english.fetch(client, NOW).records == []
+        result = run_source(engine, FeedAdapter("dk", FeedSource(type="feed", url=server.url("/feed/"))),
+                            client, NOW)
+    assert (result.seen, result.complete) == (1, False)
+    assert result.error == ("a feed lists only recent items, so calls missing from it stay as they are; "
+                            "1 item(s) read as calls, 1 skipped as no call announcement (no call phrase), "
+                            "first skipped: 'Sommerhilsen'")

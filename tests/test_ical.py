@@ -107,7 +107,7 @@ RRULE:FREQ=MONTHLY;COUNT=3\r
 END:VEVENT\r
 BEGIN:VEVENT\r
 UID:one-day@interreg.no\r
-SUMMARY:Interreg Aurora: Informasjonsmøte\r
+SUMMARY:Interreg Aurora: Søknadsfrist forprosjekter\r
 DTSTART;VALUE=DATE:20251201\r
 DURATION:P2D\r
 END:VEVENT\r
@@ -151,3 +151,56 @@ def test_rdate_duration_and_a_finished_series(server: LocalServer) -> None:
     one_day = records["one-day@interreg.no"]  # DURATION instead of DTEND: the last of its two days
     assert [(d.at, d.time_assumed) for d in one_day.deadlines] == [  # type: ignore[attr-defined]
         (datetime(2025, 12, 2, 16, 0, tzinfo=UTC), True)]
+
+
+WITH_EVENTS = """BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//Interreg Norge - ECPv6.6.4.2//NONSGML v1.0//EN\r
+BEGIN:VEVENT\r
+UID:call@interreg.no\r
+SUMMARY:Interreg Öresund-Kattegat-Skagerrak: Ansökningsomgång 2026:1\r
+DTSTART;TZID=Europe/Oslo:20251201T090000\r
+DTEND;TZID=Europe/Oslo:20260303T160000\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:webinar@interreg.no\r
+SUMMARY:Webinar: How to apply\r
+DTSTART;TZID=Europe/Oslo:20251110T100000\r
+DTEND;TZID=Europe/Oslo:20251110T113000\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:infodag@interreg.no\r
+SUMMARY:Interreg Öresund-Kattegat-Skagerrak: Informationsdag om ansökningsomgången\r
+DTSTART;TZID=Europe/Oslo:20251115T100000\r
+DTEND;TZID=Europe/Oslo:20251115T140000\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:match@interreg.no\r
+SUMMARY:Interreg Sverige-Norge: Partner day\r
+CATEGORIES:Matchmaking\r
+DTSTART;TZID=Europe/Oslo:20251120T100000\r
+DTEND;TZID=Europe/Oslo:20251120T140000\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+def test_webinars_info_days_and_matchmaking_are_not_calls(server: LocalServer, engine) -> None:  # type: ignore[no-untyped-def]
+    calendar = {"Content-Type": "text/calendar"}
+    server.route("GET", "/cal.ics", lambda r: Reply(200, WITH_EVENTS.encode(), calendar))
+    adapter = IcalAdapter("interreg_no", IcalSource(type="ical", url=server.url("/cal.ics")))
+    with httpx.Client() as client:
+        fetched = adapter.fetch(client, NOW)
+        stored = run_source(engine, adapter, client, NOW)
+    assert [r.external_id for r in fetched.records] == ["call@interreg.no"]
+    assert fetched.extra["not_calls"] == [
+        "Webinar: How to apply",
+        "Interreg Öresund-Kattegat-Skagerrak: Informationsdag om ansökningsomgången",
+        "Interreg Sverige-Norge: Partner day"]
+    assert (stored.seen, stored.new, stored.complete) == (1, 1, True)
+
+
+def test_non_call_words_are_overridable() -> None:
+    records = parse_calendar(WITH_EVENTS, source="x", now=NOW, non_call_words=("informationsdag",))
+    assert {r.external_id for r in records} == {"call@interreg.no", "webinar@interreg.no",
+                                                "match@interreg.no"}

@@ -85,9 +85,35 @@ def test_danish_keywords_are_mapped_through_synonyms() -> None:
     area = FocusArea(label="Energy", keywords=["havvind", "brint"],
                      synonyms={"havvind": ["offshore wind"], "brint": ["hydrogen"]})
     query = focus_area_query("energy", area)
-    assert query.terms == ("havvind", "offshore wind", "brint", "hydrogen")
+    # "hydrog" is how Danish, Swedish and Norwegian text stems "hydrogen" (classifiers.text.nordic_forms)
+    assert query.terms == ("havvind", "offshore wind", "brint", "hydrogen", "hydrog")
     matches = {m.call_id: m.score for m in rank(query, [prepare(*d) for d in DOCS])}
     assert matches[1] > 0 and matches[2] > 0 and matches[4] == 0
+
+
+def test_danish_call_text_meets_danish_and_english_keywords() -> None:
+    """Danish text is stemmed as Danish ("brinten", "havvinden" meet "brint", "havvind"), and synonyms
+    apply both ways: the English keyword "hydrogen" finds the Danish "brint"."""
+    from classifiers.text import nordic_language, words
+
+    danish = ("Opslaget støtter projekter om havvinden og brinten i Nordsøen, og det er åbent for "
+              "virksomheder, der vil udvikle energiøer med partnere fra flere lande.")
+    assert nordic_language(danish.casefold().split()) == "danish"
+    assert {"havvind", "brint", "energiø"} <= set(words(danish))
+    english_only = FocusArea(label="Energy", keywords=["hydrogen", "offshore wind"],
+                             synonyms={"brint": ["hydrogen"], "havvind": ["offshore wind"]})
+    docs = [prepare(1, "Ny indkaldelse", danish), prepare(2, "Call", "Cybersecurity of payment systems.")]
+    scores = {m.call_id: m.score for m in rank(focus_area_query("energy", english_only), docs)}
+    assert scores[1] > 0 and scores[2] == 0
+
+
+def test_english_text_is_tokenised_as_without_nordic_stemming() -> None:
+    from classifiers.text import nordic_language, stem, words
+
+    english = "The call supports offshore wind and hydrogen with partners from at least three countries."
+    assert nordic_language(english.casefold().split()) is None
+    assert words(english) == [stem(w) for w in ["supports", "offshore", "wind", "hydrogen", "partners",
+                                                "countries"]]
 
 
 def test_a_keyword_and_its_translations_count_once() -> None:
@@ -99,7 +125,8 @@ def test_a_keyword_and_its_translations_count_once() -> None:
                      synonyms={"sektorkobling": ["sector coupling", "sector integration"],
                                "energiø": ["energy island"]})
     query = focus_area_query("energy", area)
-    assert query.groups == (("wind",), ("energy islands",),
+    # synonyms apply both ways: energiø translates "energy island(s)", so it joins that keyword's unit
+    assert query.groups == (("wind",), ("energy islands", "energiø"),
                             ("sektorkobling", "sector coupling", "sector integration"))
     documents = [prepare(1, "Wind", "wind farms"), prepare(2, "Energy islands", "energy island hubs"),
                  prepare(3, "Sector coupling", "sector coupling and sector integration")]

@@ -110,7 +110,7 @@ def test_config_check_and_sources_list_cover_every_strategy(cli) -> None:  # typ
         f"{FOLDER / 'greentech.yaml'}: OK\n"
         "strategy greentech-dk (GreenTech Cluster Denmark): 2 focus areas, 1 sources, 1 digest channels\n"
         "2 strategies sharing 2 sources\n"
-        "funding rules: 11 programmes\n")
+        "funding rules: 20 programmes\n")
     result = cli("--config", str(FOLDER), "sources", "list", "--json")
     assert [(s["name"], s["type"]) for s in json.loads(result.stdout)] == [("eu_ft", "eu_ft"),
                                                                            ("interreg_bsr_news", "feed")]

@@ -155,3 +155,15 @@ def test_a_failed_run_leaves_the_page_states_alone(server: LocalServer, engine) 
 def _rows(engine) -> list[WatchedPage]:  # type: ignore[no-untyped-def]
     with Session(engine) as session:
         return list(session.exec(select(WatchedPage)).all())
+
+
+def test_call_words_in_five_languages_and_overridable() -> None:
+    from watcher.sources.page_watch import mentions_call
+
+    assert mentions_call("Innovation Express: ansøgningsfristen nærmer sig", "Innovation Express")
+    assert mentions_call("Innovation Express – utlysningen är öppen", "Innovation Express")
+    assert mentions_call("Innovation Express: Förderaufruf für Cluster", "Innovation Express")
+    assert not mentions_call("Read about Innovation Express in our newsletter", "Innovation Express")
+    assert not mentions_call("Innovation Express: ansøg nu", "Innovation Express", ["call for proposals"])
+    assert PageWatchSource(type="page_watch", pages=["https://x.eu/"],
+                           call_phrases=["opslag"]).call_phrases == ["opslag"]

@@ -172,3 +172,18 @@ def test_expected_value_and_priority_formula() -> None:
     life = evaluate_call(call(programme="LIFE", topic_id="LIFE-2026-SAP"), strategy(), FUNDING, NOW,
                          best_score=0.4)
     assert life.expected_value is None and life.priority == pytest.approx(0.2)
+
+
+def test_innovation_express_passes_the_example_strategy_rules() -> None:
+    """page_watch stores type_of_action "IE" for BSR Innovation Express; the example strategy allows it."""
+    from classifiers.funding import action_type_code
+    from pipeline.core.config import load_strategy
+
+    assert action_type_code("IE") == "IE"
+    assert action_type_code("i.e. a grant") == "OTHER"  # the code in capitals only
+    example = load_strategy()
+    ie_call = call(programme="BSR Innovation Express", topic_id=None, type_of_action="IE",
+                   max_contribution=None, deadlines=[{"at": "2026-12-01T16:00:00+00:00"}])
+    verdict = evaluate_call(ie_call, example, FUNDING, NOW)
+    assert outcome(verdict, "action_type")[0] == "passed"
+    assert verdict.passed, [o.reason for o in verdict.failed]

@@ -174,7 +174,7 @@ def test_calls_why(cli: Any, engine: Any) -> None:
         "≥ minimum 50 %",
         "  passed   deadline         deadline 2027-01-20 is at least 6 weeks away "
         "(21.6 weeks from 2026-08-22)",
-        "  passed   action_type      type of action RIA is in RIA, IA, CSA, INTERREG, IE",
+        "  passed   action_type      type of action RIA is in RIA, IA, CSA, INTERREG, IE, NATIONAL",
         "  passed   budget           maximum contribution EUR 3,000,000 within EUR 50,000 to EUR 15,000,000",
         "  passed   eligible_country Horizon Europe is open to EU/EEA countries; DK is one",
         "Expected value: EUR 492,000; priority 0.000",

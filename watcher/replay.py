@@ -1,8 +1,8 @@
 """Answering HTTP requests from recordings, so the real fetch code runs offline.
 
 * :class:`ReplayTransport` is an httpx transport asking a list of handlers (one per source, see an
-  adapter's ``replay_handler(recording_dir)``) for a response; a request nobody answers fails like an
-  unreachable host, naming the URL.
+  adapter's ``replay_handler(recording_dir)``) for a response; a request nobody answers fails with
+  :class:`RecordingError` naming the URL and saying it is not in the recording.
 * :class:`SediaSearchRecording` answers the SEDIA search API from a recording folder laid out like
   ``samples/eu_ft/search_<date>/`` (``page_001.json`` … and ``facets.json``). It behaves like the
   API for what fundradar sends: it reads the multipart ``query`` part and serves the recorded page
@@ -75,7 +75,9 @@ class ReplayTransport(httpx.BaseTransport):
             response = handler(request)
             if response is not None:
                 return response
-        raise httpx.ConnectError(f"no recording answers {request.method} {request.url}", request=request)
+        # a missing response is the recording's gap, not a failing source: no "try again later"
+        raise RecordingError(f"no recording answers {request.method} {request.url}: it is not in the "
+                             "recording")
 
 
 def multipart_fields(content_type: str, body: bytes) -> dict[str, bytes]:

@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from pipeline.core.call_phrases import DEFAULT_CALL_PHRASES, NON_CALL_WORDS, PAGE_CALL_WORDS
 from pipeline.core.errors import ConfigError, NotFoundError
 from pipeline.core.paths import CONFIG_DIR
 from pipeline.core.yaml import (  # noqa: F401  (read_yaml, parse_yaml_text, validate_yaml: re-exported)
@@ -201,9 +202,9 @@ class FeedSource(_SourceBase):
     type: Literal["feed"]
     url: NonEmptyStr
     programme: str | None = None
-    # an item counts as a call announcement when its title or summary contains one of these
-    call_phrases: list[NonEmptyStr] = ["call for proposals", "open for applications", "call opens",
-                                       "deadline", "application round", "call for project"]
+    # an item counts as a call announcement when its title or text contains one of these at the start
+    # of a word (en, da, sv, no, de: pipeline.core.call_phrases); a list here replaces the defaults
+    call_phrases: list[NonEmptyStr] = list(DEFAULT_CALL_PHRASES)
 
 
 class IcalSource(_SourceBase):
@@ -211,6 +212,9 @@ class IcalSource(_SourceBase):
     url: NonEmptyStr
     timezone: str = "Europe/Oslo"
     programmes: list[NonEmptyStr] = []  # keep events whose "Programme:" prefix matches; empty = all
+    # events whose summary or categories have one of these are not calls (webinars, info days, …):
+    # kept out of the calls; a list here replaces the defaults (pipeline.core.call_phrases)
+    non_call_words: list[NonEmptyStr] = list(NON_CALL_WORDS)
 
     @field_validator("timezone")
     @classmethod
@@ -223,10 +227,43 @@ class PageWatchSource(_SourceBase):
     pages: Annotated[list[NonEmptyStr], Field(min_length=1)]
     phrase: NonEmptyStr = "Innovation Express"
     programme: str | None = "BSR Innovation Express"
+    # a page mentioning the phrase announces a call when it also has one of these (or a full date)
+    call_phrases: list[NonEmptyStr] = list(PAGE_CALL_WORDS)
 
 
-SourceConfig = Annotated[EuFtSource | EuroAccessSource | FeedSource | IcalSource | PageWatchSource,
-                         Field(discriminator="type")]
+class HtmlListSource(_SourceBase):
+    """A funder's page listing its calls (watcher.sources.html_list): CSS selectors for the parts."""
+
+    type: Literal["html_list"]
+    url: NonEmptyStr
+    programme: str | None = None
+    language: Literal["da", "sv", "no", "nb", "de", "en"] = "da"  # the page's language, for its dates
+    item: NonEmptyStr  # one call in the list
+    title: str = "a"  # inside the item; empty = the link's text
+    link: str = "a[href]"  # inside the item: the element whose href is the call's page
+    text: str | None = None  # inside the item: what holds dates and amounts; default the whole item
+    detail: bool = False  # also read each call's own page (same host only)
+    detail_text: str | None = None  # that page's element with the call text; default its main text
+    max_details: Annotated[int, Field(ge=0)] = 30
+    type_of_action: str | None = None  # stored on every call (e.g. "national grant")
+
+    @field_validator("item", "title", "link", "text", "detail_text")
+    @classmethod
+    def _css(cls, value: str | None) -> str | None:
+        """A selector soupsieve (BeautifulSoup's select) compiles, so a typo fails `config check`."""
+        if value:
+            import soupsieve
+
+            try:
+                soupsieve.compile(value)
+            except soupsieve.SelectorSyntaxError as exc:
+                first = " ".join(str(exc).split("\n")[0].split())[:120]
+                raise ValueError(f"not a CSS selector BeautifulSoup can use ({first})") from None
+        return value
+
+
+SourceConfig = Annotated[EuFtSource | EuroAccessSource | FeedSource | IcalSource | PageWatchSource
+                         | HtmlListSource, Field(discriminator="type")]
 
 
 _CHANNEL = re.compile(r"#?[^\sA-Z#,@]{1,80}|[CGD][A-Z0-9]{6,20}")
@@ -301,6 +338,9 @@ class Strategy(_Strict):
     focus_areas: Annotated[dict[Annotated[str, Field(pattern=r"^[a-z0-9_]+$")], FocusArea],
                            Field(min_length=1)]
     rules: Rules = Rules()
+    # programmes whose open and forthcoming calls get a digest section of their own, with deadline and
+    # verdict, whatever their score (a name matches a call whose programme contains it)
+    programmes_of_interest: list[NonEmptyStr] = []
     sources: dict[NonEmptyStr, SourceConfig] = {}
     slack: Slack = Slack()
     calendar: CalendarFile | None = None

@@ -46,6 +46,7 @@ from pipeline.notify.blocks import (
 from pipeline.notify.escape import clean, escape, link, truncate
 from pipeline.notify.followed import DONE_APPLICATION_STATUSES, followed_changes
 from pipeline.notify.health import SourceHealth, all_failed, health_line, source_health, source_names
+from pipeline.notify.programmes import ProgrammeCall, collect_programme_calls, programme_blocks
 from pipeline.tenancy import visible
 
 
@@ -112,6 +113,8 @@ class DigestData:
     strategy: str = ""  # whose buttons go under each top call; "" = no buttons
     sources: list[SourceHealth] = field(default_factory=list)
     focus: str | None = None  # the channel's focus areas, when it has its own: its title names them
+    # the strategy's programmes_of_interest, whatever their score (pipeline.notify.programmes)
+    programmes: list[ProgrammeCall] = field(default_factory=list)
 
 
 # --- reading the rows ----------------------------------------------------------------------------
@@ -173,7 +176,8 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
         applications=collect_applications(session, applications, since, now), strategy=strategy.name,
         sources=source_health(session, source_names(session, strategy), since),
         focus=", ".join(strategy.focus_areas[a].label if a in strategy.focus_areas else a
-                        for a in channel.focus_areas) or None)
+                        for a in channel.focus_areas) or None,
+        programmes=collect_programme_calls(session, strategy, now))
 
 
 def matched_phrases(area: FocusArea, text: str, limit: int = 4) -> list[str]:
@@ -333,6 +337,7 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
         blocks.append(heading("*Our applications*"))
         blocks.extend(section(text) for text in pack_lines([application_line(a) for a in data.applications],
                                                            more="more applications"))
+    blocks.extend(programme_blocks(data.programmes))
     fallback = f"{title}: {counts}."
     if sources_down:
         fallback = f"{title}: no source could be read since the last digest."

@@ -1,9 +1,14 @@
 """Source type ``feed``: any RSS or Atom feed (feedparser), e.g. https://interreg-baltic.eu/feed/.
 
-Items whose title or summary contain one of the config's ``call_phrases`` become calls with status
+Items whose title or text contain one of the config's ``call_phrases`` (Danish, Swedish, Norwegian,
+German and English by default, :mod:`pipeline.core.call_phrases`) become calls with status
 "announced" and the dates found in their text (:mod:`watcher.dates`). A feed with errors ("bozo") is
 read as far as feedparser got (when feedparser itself fails on it, after lxml's recovering parser
 has dropped the malformed markup) and the problem is reported as the run's warning.
+
+A feed run is never complete (a feed shows only its latest items, so a call missing from it is not
+closed), and its warning says so, with how many items were skipped as no call announcement: the run's
+error column and ``last_error`` then explain the "partial" instead of staying empty.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from pipeline.core.call_phrases import first_phrase
 from pipeline.core.clock import UTC
 from pipeline.core.errors import ParseError
 from watcher.dates import call_dates
@@ -45,8 +51,8 @@ def _when(entry: Any) -> datetime | None:
 
 
 def is_call_announcement(text: str, phrases: list[str]) -> bool:
-    lowered = text.lower()
-    return any(phrase.lower() in lowered for phrase in phrases)
+    """One of ``phrases`` starts a word of ``text`` (case-insensitive)."""
+    return first_phrase(text, tuple(phrases)) is not None
 
 
 def _recovered(feedparser: Any, data: bytes) -> tuple[Any, str | None]:
@@ -71,8 +77,10 @@ def _recovered(feedparser: Any, data: bytes) -> tuple[Any, str | None]:
 
 
 def parse_feed(content: bytes | str, *, source: str, phrases: list[str], programme: str | None = None,
-               feed: str | None = None) -> tuple[list[CallRecord], str | None]:
-    """Records for the call announcements of a feed, and a warning when the feed had errors.
+               feed: str | None = None, skipped: list[str] | None = None,
+               ) -> tuple[list[CallRecord], str | None]:
+    """Records for the call announcements of a feed, and a warning when the feed had errors. The titles
+    of the items that are no call announcement are appended to ``skipped`` (when given).
 
     A malformed feed ("bozo") keeps the items the parser recovered; the warning names the feed
     (``feed``, its URL, else the source) and the parser's message. Raises ParseError when nothing at
@@ -112,6 +120,8 @@ def parse_feed(content: bytes | str, *, source: str, phrases: list[str], program
         content = " ".join(strip_tags(c.get("value", "")) for c in entry.get("content") or [])
         body = content or summary
         if not title or not is_call_announcement(f"{title} {summary} {body}", phrases):
+            if skipped is not None:
+                skipped.append(title or "(untitled)")
             continue
         link = str(entry.get("link") or "") or None
         external_id = str(entry.get("id") or entry.get("guid") or link or title)
@@ -127,6 +137,17 @@ def parse_feed(content: bytes | str, *, source: str, phrases: list[str], program
     return records, warning
 
 
+def partial_reason(kept: int, skipped: list[str], problem: str | None) -> str:
+    """Why a feed run is partial, for the run's error column: the feed's own problem first, then what
+    was kept and skipped (pure)."""
+    parts = [problem] if problem else []
+    parts.append(f"a feed lists only recent items, so calls missing from it stay as they are; {kept} item(s) "
+                 f"read as calls, {len(skipped)} skipped as no call announcement (no call phrase)")
+    if skipped:
+        parts[-1] += f", first skipped: {' '.join(skipped[0].split())[:80]!r}"
+    return "; ".join(parts)
+
+
 class FeedAdapter:
     type = "feed"
 
@@ -135,10 +156,13 @@ class FeedAdapter:
 
     def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
         body = fetch_text(client, self.url, source=self.name, timeout=self.cfg.timeout_seconds)
+        skipped: list[str] = []
         records, warning = parse_feed(body, source=self.name, phrases=list(self.cfg.call_phrases),
-                                      programme=self.cfg.programme, feed=self.url)
+                                      programme=self.cfg.programme, feed=self.url, skipped=skipped)
         # announcements age out of a feed; a missing item is not a closed call, so never "complete"
-        return FetchResult(records=records, complete=False, warning=warning)
+        return FetchResult(records=records, complete=False,
+                           warning=partial_reason(len(records), skipped, warning),
+                           extra={"skipped_items": skipped[:20]})
 
     def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:
         return file_replay(recording_dir, self.name, self.url, (".xml", ".rss", ".atom"),

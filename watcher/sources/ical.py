@@ -13,6 +13,14 @@ read as moved, with ``recurring-ical-events``) is one call, a call with repeated
 opening is the series' DTSTART and its deadlines are the ends of the occurrences that end from
 now until :data:`HORIZON` ahead (at most :data:`MAX_DEADLINES`). It is closed only when no
 occurrence is ahead; its deadline is then the last occurrence's end within :data:`LOOKBACK`.
+
+A programme calendar also lists events that are not calls: webinars, info days, consultations,
+matchmaking and partner-search events, application seminars. Such an event is **kept out of the calls**
+(decided: an event's dates are not a call's opening and deadline, and stored as a call it competed
+with, and outscored, the real call it is about). It is recognised by a word of the config's
+``non_call_words`` (``pipeline.core.call_phrases.NON_CALL_WORDS``, en/da/sv/no/de) at the start of a
+word of its summary or categories; the events left out are not stored, and are listed in the
+fetch's ``extra["not_calls"]``.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from pipeline.core.call_phrases import NON_CALL_WORDS, first_phrase
 from pipeline.core.clock import UTC
 from pipeline.core.errors import ParseError
 from watcher.dates import ASSUMED_TIME
@@ -150,13 +159,20 @@ def split_summary(summary: str) -> tuple[str | None, str]:
     return programme.strip(), title.strip()
 
 
+def not_a_call(summary: str, categories: list[str], words: tuple[str, ...] = NON_CALL_WORDS) -> str | None:
+    """The word that makes an event a webinar, info day, consultation … rather than a call, or None."""
+    return first_phrase(" | ".join([summary, *categories]), words)
+
+
 def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe/Oslo",
                    programmes: list[str] | None = None, now: datetime,
-                   skipped: list[str] | None = None) -> list[CallRecord]:
+                   skipped: list[str] | None = None, not_calls: list[str] | None = None,
+                   non_call_words: tuple[str, ...] = NON_CALL_WORDS) -> list[CallRecord]:
     """Records for the calendar's events (pure). Raises ParseError for anything not iCalendar.
 
     An event that cannot be read (a repeated DTSTART, a date out of range) is left out and its reason
-    appended to ``skipped`` (when given), so the caller can report the run as incomplete."""
+    appended to ``skipped`` (when given), so the caller can report the run as incomplete. An event that
+    is not a call (:func:`not_a_call`) is left out and its summary appended to ``not_calls``."""
     from icalendar import Calendar
 
     # a BOM or a declared charset is the decoder's business (watcher.encoding); icalendar reads text
@@ -176,10 +192,17 @@ def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe
         uid = str(event.get("UID") or "").strip()
         if event.get("RECURRENCE-ID") is not None and uid in series:
             continue  # an override of one occurrence: read with its series
-        programme, title = split_summary(str(event.get("SUMMARY") or ""))
+        summary = str(event.get("SUMMARY") or "")
+        programme, title = split_summary(summary)
         if not uid or not title:
             continue
         if wanted and unicodedata.normalize("NFC", programme or "").casefold() not in wanted:
+            continue
+        categories = event.get("CATEGORIES")
+        cats = [str(c) for c in getattr(categories, "cats", [])] if categories is not None else []
+        if not_a_call(summary, cats, non_call_words) is not None:
+            if not_calls is not None:
+                not_calls.append(" ".join(summary.split())[:120])
             continue
         try:
             opening, deadlines, recurring = _schedule(calendar, event, uid, zone, now)
@@ -194,8 +217,6 @@ def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe
         else:
             status = "open"
         url = str(event.get("URL") or "") or None
-        categories = event.get("CATEGORIES")
-        cats = [str(c) for c in getattr(categories, "cats", [])] if categories is not None else []
         extra: dict[str, Any] = {"categories": cats, "sequence": _sequence(event)}
         if recurring:
             extra["recurring"] = True
@@ -215,12 +236,15 @@ class IcalAdapter:
     def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
         body = fetch_text(client, self.url, source=self.name, timeout=self.cfg.timeout_seconds)
         skipped: list[str] = []
+        not_calls: list[str] = []
         records = parse_calendar(body, source=self.name, timezone=self.cfg.timezone,
-                                 programmes=list(self.cfg.programmes), now=now, skipped=skipped)
+                                 programmes=list(self.cfg.programmes), now=now, skipped=skipped,
+                                 not_calls=not_calls, non_call_words=tuple(self.cfg.non_call_words))
         # the export is the programme's whole list: an event that disappears is closed (deadline
         # passed) or removed (cancelled) by the store; not when an event could not be read
         warning = (f"{len(skipped)} event(s) could not be read (first: {skipped[0]})" if skipped else None)
-        return FetchResult(records=records, complete=not skipped, warning=warning)
+        return FetchResult(records=records, complete=not skipped, warning=warning,
+                           extra={"not_calls": not_calls} if not_calls else {})
 
     def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:
         return file_replay(recording_dir, self.name, self.url, (".ics",), "text/calendar")

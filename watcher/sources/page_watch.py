@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from pipeline.core.call_phrases import PAGE_CALL_WORDS, first_phrase
 from pipeline.core.errors import ParseError, SourceError
 from watcher.dates import call_dates
 from watcher.http import fetch_text
@@ -34,9 +34,9 @@ from watcher.urls import clean_url
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 20_000
-# words (en/da/de/sv/nb) that make a mention of the phrase a call rather than a passing reference
-CALL_WORDS = re.compile(r"\b(calls?|deadline|apply|applications?|opslag|ansøg\w*|frist\w*|utlysning\w*|"
-                        r"ausschreibung\w*|antrag\w*|ansök\w*|søknad\w*)\b", re.IGNORECASE)
+# words (en/da/sv/no/de) that make a mention of the phrase a call rather than a passing reference;
+# the config's call_phrases replace them
+CALL_WORDS: tuple[str, ...] = tuple(PAGE_CALL_WORDS)
 
 
 @dataclass(frozen=True)
@@ -67,16 +67,17 @@ def main_text(html: str, url: str, *, source: str) -> PageText:
     return PageText(url=url, title=title, text=normalised[:MAX_TEXT], content_hash=digest)
 
 
-def mentions_call(text: str, phrase: str) -> bool:
-    """The phrase appears in the text together with a call word or a full date."""
+def mentions_call(text: str, phrase: str, call_words: tuple[str, ...] | list[str] = CALL_WORDS) -> bool:
+    """The phrase appears in the text together with a call word (at the start of a word) or a full date."""
     if phrase.casefold() not in text.casefold():
         return False
-    return bool(CALL_WORDS.search(text)) or bool(call_dates(text).deadlines)
+    return first_phrase(text, tuple(call_words)) is not None or bool(call_dates(text).deadlines)
 
 
-def record_for_page(page: PageText, phrase: str, programme: str | None, now: datetime) -> CallRecord | None:
+def record_for_page(page: PageText, phrase: str, programme: str | None, now: datetime,
+                    call_words: tuple[str, ...] | list[str] = CALL_WORDS) -> CallRecord | None:
     """The call a watched page announces, or None when it does not mention one (pure)."""
-    if not mentions_call(page.text, phrase):
+    if not mentions_call(page.text, phrase, call_words):
         return None
     dates = call_dates(page.text)
     deadlines = tuple(Deadline(d.at, d.time_assumed) for d in dates.deadlines)
@@ -125,8 +126,9 @@ class PageWatchAdapter:
         if self.engine is None:
             log.info("page_watch %s: no database given, page changes are not compared", self.name)
         previous = watched_pages(self.engine, self.name) if self.engine is not None else {}
-        records = [r for r in (record_for_page(p, self.cfg.phrase, self.cfg.programme, now) for p in pages)
-                   if r is not None]
+        words = tuple(self.cfg.call_phrases)
+        records = [r for r in (record_for_page(p, self.cfg.phrase, self.cfg.programme, now, words)
+                               for p in pages) if r is not None]
         warning = None
         if failures:
             warning = (f"{len(failures)} of {len(self.cfg.pages)} watched pages could not be read "

@@ -1,0 +1,113 @@
+"""Source type html_list: a funder's listing page read with CSS selectors, amounts in DKK/EUR/NOK/SEK."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from pipeline.core.config import HtmlListSource
+from pipeline.core.errors import ParseError
+from tests.localserver import LocalServer, Reply
+from watcher.amounts import budget_and_maximum, find_amounts
+from watcher.runner import run_source
+from watcher.sources.html_list import HtmlListAdapter, parse_listing
+
+FIXTURES = Path(__file__).parent / "fixtures" / "html_list"
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+
+
+def _cfg(url: str, **extra: object) -> HtmlListSource:
+    return HtmlListSource(type="html_list", url=url, programme="Innovationsfonden", item=".views-row",
+                          title="h3", link="h3 a[href]",
+                          text=".teaser__dates, .teaser__amount, .teaser__text", **extra)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Samlet pulje: 50 mio. DKK", [(50e6, "DKK", True)]),
+    ("fra 5 mio. kr. til 40 mio. kr.", [(5e6, "DKK", False), (40e6, "DKK", False)]),
+    ("DKK 5-40 million", [(40e6, "DKK", False)]),
+    ("up to EUR 60,000 per cluster", [(60e3, "EUR", False)]),
+    ("NOK 2 millioner", [(2e6, "NOK", False)]),
+    ("SEK 500 000", [(500e3, "SEK", False)]),
+    ("3 partners from 2 countries in 2026", []),
+])
+def test_amounts(text: str, expected: list[tuple[float, str, bool]]) -> None:
+    assert [(a.value, a.currency, a.pool) for a in find_amounts(text)] == expected
+
+
+def test_budget_and_maximum_in_eur() -> None:
+    budget, maximum = budget_and_maximum("Samlet pulje: 250 mio. kr. Pr. projekt: fra 5 mio. kr. til "
+                                         "40 mio. kr.")
+    assert (round(budget or 0), round(maximum or 0)) == (33_510_357, 5_361_657)  # DKK 7.46038 per EUR
+
+
+def test_listing_items_dates_and_amounts(server: LocalServer, engine) -> None:  # type: ignore[no-untyped-def]
+    server.route("GET", "/da/programmer",
+                 lambda r: Reply(200, (FIXTURES / "innovationsfonden_list.html").read_bytes(), HTML))
+    adapter = HtmlListAdapter("ifd", _cfg(server.url("/da/programmer")))
+    with httpx.Client() as client:
+        result = adapter.fetch(client, NOW)
+        first = run_source(engine, adapter, client, NOW)
+        again = run_source(engine, adapter, client, NOW)
+    grand, booster, eurostars = result.records
+    assert grand.url == server.url("/da/p/grand-solutions/grand-solutions-2027")
+    assert grand.status == "open" and grand.opening_date == datetime(2026, 10, 14, 22, 0, tzinfo=UTC)
+    assert [d.at for d in grand.deadlines] == [datetime(2027, 2, 2, 11, 0, tzinfo=UTC)]  # 12.00 CET
+    assert booster.max_contribution == round(5e6 / 7.46038, 2)
+    assert eurostars.deadlines[0].at == datetime(2027, 3, 11, 13, 0, tzinfo=UTC)
+    assert result.complete and [r.path for r in server.requests if "grand-solutions" in r.path] == []
+    assert (first.new, again.new, again.unchanged, again.complete) == (3, 0, 3, True)  # change detection
+
+
+def test_detail_pages_on_the_same_host_only(server: LocalServer) -> None:
+    listing = (FIXTURES / "innovationsfonden_list.html").read_text(encoding="utf-8").replace(
+        'href="/da/programmer/eurostars"', 'href="https://www.eurostars-eureka.eu/calls"')
+    server.route("GET", "/da/programmer", lambda r: Reply(200, listing.encode(), HTML))
+    server.route("GET", "/da/p/grand-solutions/grand-solutions-2027",
+                 lambda r: Reply(200, (FIXTURES / "innovationsfonden_grand_solutions.html").read_bytes(),
+                                 HTML))
+    server.route("GET", "/da/programmer/innobooster", lambda r: Reply(500, b"oops"))
+    adapter = HtmlListAdapter("ifd", _cfg(server.url("/da/programmer"), detail=True,
+                                          detail_text=".node__content"))
+    with httpx.Client() as client:
+        result = adapter.fetch(client, NOW)
+    grand, booster, eurostars = result.records
+    assert "havvind og brint" in grand.text and grand.budget == round(250e6 / 7.46038, 2)
+    assert "Tilskud til små" in booster.text  # from the list, its page failed
+    assert not result.complete and result.warning is not None and "1 of 2 call pages" in result.warning
+    assert [r.path for r in server.requests if "eurostars" in r.path] == []  # another host: not fetched
+
+
+def test_an_item_selector_that_finds_nothing_says_so() -> None:
+    with pytest.raises(ParseError, match="no item matches '.views-row'.*check the selectors"):
+        parse_listing("<html><body><p>Moved</p></body></html>", base_url="https://x.dk/", cfg=_cfg("x"),
+                      source="ifd")
+
+
+def test_a_broken_selector_is_a_config_error() -> None:
+    with pytest.raises(ValidationError, match="not a CSS selector"):
+        _cfg("https://x.dk/", detail_text="div[")
+
+
+def test_replay_a_detail_page_missing_from_the_recording_says_so(tmp_path: Path) -> None:
+    from watcher.http import make_client
+    from watcher.replay import ReplayTransport
+
+    folder = tmp_path / "ifd"
+    folder.mkdir()
+    (folder / "list.html").write_bytes((FIXTURES / "innovationsfonden_list.html").read_bytes())
+    (folder / "1.html").write_bytes((FIXTURES / "innovationsfonden_grand_solutions.html").read_bytes())
+    adapter = HtmlListAdapter("ifd", _cfg("https://innovationsfonden.dk/da/programmer", detail=True,
+                                          detail_text=".node__content"))
+    handler = adapter.replay_handler(tmp_path)
+    assert handler is not None
+    with make_client(transport=ReplayTransport([handler]), retries=0) as client:
+        result = adapter.fetch(client, NOW)
+    assert "havvind og brint" in result.records[0].text
+    assert result.warning is not None and "is not in the recording" in result.warning
+    assert "try again later" not in result.warning

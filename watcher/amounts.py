@@ -1,0 +1,78 @@
+"""Grant amounts found in free text (Danish, Nordic, German and English funders' pages), in EUR.
+
+"op til 40 mio. kr.", "DKK 5-40 million", "Samlet pulje: 50 mio. DKK", "EUR 60,000", "NOK 2 millioner",
+"SEK 500 000", "5 Mio. Euro": a number (Danish/German "1.000.000,5" or English "1,000,000.5" grouping,
+spaces as thousands separators), an optional scale word (mio., mil., million(er), mia., mrd., milliard(er),
+tusind, thousand, k) and a currency (DKK, kr., EUR, €, euro, NOK, SEK) before or after it.
+
+An amount introduced as a pool ("pulje", "budget", "total", "samlet", "i alt", "ramme", "Gesamt")
+is the call's budget; the largest other amount is the maximum per project. Amounts are converted to
+EUR at :data:`EUR_PER`: the Danish krone is pegged (ERM II central rate 7.46038), the Norwegian and
+Swedish crowns float and their rates are rounded 2025 averages, good enough to compare a grant with a
+strategy's budget range. ``kr.`` alone is read as DKK (the pages are Danish); Swedish and Norwegian
+pages write SEK/NOK or "kronor"/"kroner". Pure functions: text in, amounts out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+EUR_PER: dict[str, float] = {"EUR": 1.0, "DKK": 7.46038, "NOK": 11.6, "SEK": 11.1}
+_SCALE = {"mio": 1e6, "million": 1e6, "millioner": 1e6, "millionen": 1e6, "miljoner": 1e6, "mill": 1e6,
+          "mia": 1e9, "mrd": 1e9, "milliard": 1e9, "milliarder": 1e9, "miljarder": 1e9,
+          "mil": 1e6, "tusind": 1e3, "tusen": 1e3, "tausend": 1e3, "thousand": 1e3, "k": 1e3}
+_CURRENCY = {"dkk": "DKK", "kr": "DKK", "kroner": "DKK", "eur": "EUR", "€": "EUR", "euro": "EUR",
+             "nok": "NOK", "sek": "SEK", "kronor": "SEK"}
+_CUR = r"(?:DKK|EUR|NOK|SEK|€|euro|kroner|kronor|kr\.?)"
+_NUM = r"\d{1,3}(?:[ .,\u00a0]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
+_SCL = (r"(?:mio|millioner|millionen|million|miljoner|mill|mil|mia|mrd|milliarder|milliard|miljarder|"
+        r"tusind|tusen|tausend|thousand|k)\.?")
+_AMOUNT = re.compile(
+    rf"(?P<c1>{_CUR})?\s*(?P<num>{_NUM})(?:\s*[-–]\s*(?P<num2>{_NUM}))?\s*(?P<scale>{_SCL})?\s*(?P<c2>{_CUR})?"
+    rf"(?![\w])", re.IGNORECASE)
+_POOL = re.compile(r"pulje|budget|total|samlet|i alt|ramme|gesamt|insgesamt|totalt|budsjett|overall",
+                   re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Amount:
+    value: float  # in the currency as written
+    currency: str
+    eur: float
+    pool: bool  # introduced as the call's total budget
+
+
+def _number(text: str) -> float:
+    """ "1.000.000,5", "1,000,000.5", "500 000", "40", "2,5" as a float."""
+    text = text.replace("\u00a0", " ").replace(" ", "")
+    if re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", text):  # only thousands groups: 1.000.000 or 1,000,000
+        return float(re.sub(r"[.,]", "", text))
+    if "," in text and "." in text:
+        decimal = "," if text.rfind(",") > text.rfind(".") else "."
+        text = text.replace("." if decimal == "," else ",", "").replace(decimal, ".")
+    return float(text.replace(",", "."))
+
+
+def find_amounts(text: str) -> list[Amount]:
+    """Every amount with a currency in ``text`` (the upper end of a range "5-40 mio. kr.")."""
+    found = []
+    for match in _AMOUNT.finditer(text or ""):
+        written = (match.group("c1") or match.group("c2") or "").lower().rstrip(".")
+        if not written:
+            continue
+        currency = _CURRENCY[written]
+        value = _number(match.group("num2") or match.group("num"))
+        scale = (match.group("scale") or "").lower().rstrip(".")
+        value *= _SCALE.get(scale, 1.0)
+        before = text[max(0, match.start() - 40):match.start()]
+        found.append(Amount(value, currency, round(value / EUR_PER[currency], 2), bool(_POOL.search(before))))
+    return found
+
+
+def budget_and_maximum(text: str) -> tuple[float | None, float | None]:
+    """(budget, maximum per project) in EUR: the largest pool amount, and the largest other amount."""
+    amounts = find_amounts(text)
+    pools = [a.eur for a in amounts if a.pool]
+    others = [a.eur for a in amounts if not a.pool]
+    return (max(pools) if pools else None), (max(others) if others else None)

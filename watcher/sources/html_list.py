@@ -1,0 +1,172 @@
+"""Source type ``html_list``: a funder's page that lists its calls, read with CSS selectors.
+
+Most Danish and Nordic funders (Innovationsfonden, EUDP, MUDP, GUDP, Nordic Innovation, Danmarks
+Erhvervsfremmebestyrelse, Interreg programme sites, the ECCP) have no feed or API, only a list page.
+The config names, as CSS selectors (BeautifulSoup's ``select``):
+
+* ``item``: one call in the list; ``title`` and ``link`` inside it (``link``'s ``href`` is the call's
+  URL and, without tracking parameters, its external id; an item without a link uses its title);
+* ``text``: the element(s) of the item holding its dates and amounts (default: the whole item).
+
+Dates are read by :func:`watcher.dates.call_dates` in the page's ``language`` (dateparser), then the
+other Nordic languages and English; amounts by :mod:`watcher.amounts` (DKK, EUR, NOK, SEK, converted
+to EUR: a pool is the budget, the largest other amount the maximum per project). With ``detail: true``
+each call's own page is fetched too, **on the listing's host only** (a link elsewhere is read from the
+list alone), its text is ``detail_text``'s element or else the page's main text (trafilatura), and its
+dates and amounts count with the item's. A failing detail page keeps the item from the list and makes
+the run incomplete, so nothing is closed on a partial read.
+
+Change detection is the store's, as for every source: each record's content hash is compared with the
+stored call's; the list is the funder's whole list, so an item that disappears after a complete run is
+closed or removed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from pipeline.core.errors import ParseError, SourceError
+from watcher.amounts import budget_and_maximum
+from watcher.dates import LANGUAGES, call_dates
+from watcher.http import fetch_text
+from watcher.records import CallRecord, Deadline
+from watcher.replay import RecordingError
+from watcher.sources import BuildContext, FetchResult, register
+from watcher.urls import clean_url
+
+MAX_TEXT = 20_000
+_LANGUAGE_CODES = {"no": "nb", "nn": "nb"}  # dateparser's code for Norwegian
+
+
+def languages_for(language: str) -> tuple[str, ...]:
+    """The page's language first, then the other languages fundradar reads dates in."""
+    first = _LANGUAGE_CODES.get(language, language)
+    return (first, *(code for code in LANGUAGES if code != first))
+
+
+def _text(node: Any) -> str:
+    return " ".join(node.get_text(" ").split()) if node is not None else ""
+
+
+def status_of(opening: datetime | None, deadlines: tuple[Deadline, ...], now: datetime) -> str:
+    """closed after the last deadline, forthcoming before the opening, open with a deadline ahead, else
+    announced (pure)."""
+    last = max((d.at for d in deadlines), default=None)
+    if last is not None and last < now:
+        return "closed"
+    if opening is not None and opening > now:
+        return "forthcoming"
+    return "open" if last is not None else "announced"
+
+
+def parse_listing(html: str, *, base_url: str, cfg: Any, source: str) -> list[dict[str, Any]]:
+    """The items of a listing page as {title, url, text} (pure). ParseError when the item selector
+    finds nothing: the page has moved or changed its markup."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "lxml")
+    nodes = soup.select(cfg.item)  # the selectors were compiled when the config was validated
+    if not nodes:
+        raise ParseError(source, f"no item matches {cfg.item!r} in {base_url}; the page may have moved "
+                                 "or changed its markup, check the selectors in the source config")
+    items = []
+    for node in nodes:
+        title = _text(node.select_one(cfg.title)) if cfg.title else ""
+        anchor = node.select_one(cfg.link) if cfg.link else None
+        href = anchor.get("href") if anchor is not None else None
+        url = clean_url(urljoin(base_url, str(href))) if href else None
+        parts = [_text(n) for n in node.select(cfg.text)] if cfg.text else [_text(node)]
+        title = title or (_text(anchor) if anchor is not None else "")
+        if title:
+            items.append({"title": title, "url": url, "text": " ".join(p for p in parts if p)})
+    return items
+
+
+def record_of(item: dict[str, Any], detail: str, cfg: Any, now: datetime) -> CallRecord:
+    """A listing item (and its detail page's text) as a call record (pure)."""
+    text = " ".join(p for p in (item["text"], detail) if p)[:MAX_TEXT]
+    dates = call_dates(f"{item['title']}. {text}", languages_for(cfg.language))
+    deadlines = tuple(Deadline(d.at, d.time_assumed) for d in dates.deadlines)
+    budget, maximum = budget_and_maximum(text)
+    return CallRecord(
+        external_id=item["url"] or item["title"], title=item["title"], text=text, url=item["url"],
+        status=status_of(dates.opening, deadlines, now), programme=cfg.programme,
+        opening_date=dates.opening, deadlines=deadlines, budget=budget, max_contribution=maximum,
+        type_of_action=cfg.type_of_action, extra={"listing": cfg.url, "language": cfg.language})
+
+
+class HtmlListAdapter:
+    type = "html_list"
+
+    def __init__(self, name: str, cfg: Any, context: BuildContext | None = None) -> None:
+        self.name, self.cfg, self.url = name, cfg, cfg.url
+
+    def _detail(self, client: httpx.Client, url: str) -> str:
+        html = fetch_text(client, url, source=self.name, timeout=self.cfg.timeout_seconds)
+        if self.cfg.detail_text:
+            from bs4 import BeautifulSoup
+
+            found = " ".join(_text(n) for n in BeautifulSoup(html, "lxml").select(self.cfg.detail_text))
+            if found:
+                return found
+        from watcher.sources.page_watch import main_text
+
+        return main_text(html, url, source=self.name).text
+
+    def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
+        listing = fetch_text(client, self.url, source=self.name, timeout=self.cfg.timeout_seconds)
+        items = parse_listing(listing, base_url=self.url, cfg=self.cfg, source=self.name)
+        host = urlsplit(self.url).netloc.removeprefix("www.")
+        failures: list[str] = []
+        records, details = [], 0
+        for item in items:
+            detail = ""
+            same_host = item["url"] and urlsplit(item["url"]).netloc.removeprefix("www.") == host
+            if self.cfg.detail and same_host and details < self.cfg.max_details:
+                details += 1
+                try:
+                    detail = self._detail(client, item["url"])
+                except (SourceError, RecordingError) as exc:
+                    failures.append(str(exc).removeprefix(f"source {self.name!r}: "))
+            records.append(record_of(item, detail, self.cfg, now))
+        warning = (f"{len(failures)} of {details} call pages could not be read, their calls are from the "
+                   f"list only (first: {failures[0]})") if failures else None
+        return FetchResult(records=records, complete=not failures, warning=warning,
+                           extra={"listed": len(items), "detail_pages": details})
+
+    def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:
+        """Serve ``recording_dir/<source name>/list.html`` for the listing and ``<n>.html`` … for the
+        detail pages in listing order; a detail page not recorded is "not in the recording"."""
+        folder = recording_dir / self.name
+        listing = folder / "list.html"
+        if not listing.is_file():
+            return None
+        target = httpx.URL(self.url)
+        items = parse_listing(listing.read_text(encoding="utf-8"), base_url=self.url, cfg=self.cfg,
+                              source=self.name)
+        pages = {httpx.URL(i["url"]).path: folder / f"{n}.html"
+                 for n, i in enumerate((i for i in items if i["url"]), start=1)}
+        html = {"content-type": "text/html; charset=utf-8"}
+
+        def handle(request: httpx.Request) -> httpx.Response | None:
+            if request.url.host != target.host:
+                return None
+            if request.url.path == target.path:
+                return httpx.Response(200, content=listing.read_bytes(), headers=html)
+            page = pages.get(request.url.path)
+            if page is not None and page.is_file():
+                return httpx.Response(200, content=page.read_bytes(), headers=html)
+            raise RecordingError(f"{request.url} is not in the recording {folder}")
+
+        return handle
+
+
+@register("html_list")
+def build(name: str, cfg: Any, context: BuildContext) -> HtmlListAdapter:
+    return HtmlListAdapter(name, cfg, context)
