@@ -70,3 +70,13 @@ def test_plain_table_declines_a_terminal_and_a_title() -> None:
     cells = [["app", "1", "x", "2026-09-01 17:00", "1", "draft"]]
     assert plain_table(cells, COLUMNS, console=Console(file=io.StringIO(), force_terminal=True)) is None
     assert plain_table(cells, COLUMNS, title="Deadlines", console=console(80)) is None
+
+
+def test_emoji_codes_and_markup_in_cells_print_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    # a Slack delivery key such as alert:new:2 is data: rich must not turn ":new:" into an emoji
+    from pipeline.cli.common import print_rows
+
+    columns = [Column("key", "Message", no_wrap=True), Column("status", "Status")]
+    print_rows([{"key": "alert:new:2", "status": "[closed] sent"}], columns)
+    assert [line.rstrip() for line in capsys.readouterr().out.splitlines()] == [
+        "Message      Status", "alert:new:2  [closed] sent"]
