@@ -141,3 +141,14 @@ def test_alerts_without_alert_config_is_a_config_error(cli, tmp_path) -> None:  
     assert result.exit_code == 2
     assert result.stderr == (f"Error: {config}: slack: no alerts configured; add slack.alerts with a "
                              "channel, e.g. alerts: {channel: '#eu-funding'}\n")
+
+
+def test_config_check_warns_when_several_digests_share_one_webhook(cli) -> None:  # type: ignore[no-untyped-def]
+    env = {"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/x"}
+    result = cli("--config", str(CONFIG), "config", "check", env=env)
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        "Warning: strategy greentech-dk: 2 digests (#eu-fundraising, #energy-projects) share the webhook in "
+        "SLACK_WEBHOOK_URL, which posts to one channel; set SLACK_BOT_TOKEN (a bot token) to reach each "
+        "channel"]
+    assert "Warning" not in cli("--config", str(CONFIG), "config", "check").stderr

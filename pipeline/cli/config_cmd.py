@@ -17,9 +17,10 @@ def check() -> None:
     """Validate the strategy config (every strategy of a folder) and the funding rules; print a summary.
 
     Beyond the schema it reports settings that would silently do nothing (an unknown focus area in a
-    digest, a type-of-action code no call has, a synonym of no keyword, a misspelled euro-access
+    digest, a type-of-action code no call has, a misspelled euro-access
     programme) as errors (exit 2), and, when the database exists, keywords and exclude terms that match
-    no stored call as warnings (exit 0). Every problem is printed as file:line: key: message.
+    no stored call, and several digests sharing one Slack webhook, as warnings (exit 0). Every problem
+    is printed as file:line: key: message.
 
     Example: fundradar --config config/strategy.yaml config check
     """
@@ -39,6 +40,10 @@ def check() -> None:
         echo(str(problem), err=True)
     if any(p.level == "error" for p in problems):
         raise typer.Exit(2)
+    from pipeline.notify.jobs import webhook_warnings
+
+    for warning in webhook_warnings(loaded):
+        echo(f"Warning: {warning}", err=True)
     for path, strategy in zip(loaded.strategy_paths, loaded.strategies, strict=True):
         echo(f"{path}: OK")
         echo(f"strategy {strategy.name} ({strategy.organisation}): {len(strategy.focus_areas)} focus "
