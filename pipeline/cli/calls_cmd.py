@@ -25,7 +25,7 @@ from pipeline.cli.common import (
 )
 from pipeline.core.db import session_scope
 from pipeline.core.errors import ValidationError
-from pipeline.core.text import printable
+from pipeline.core.text import money_short, printable
 from pipeline.follow import clear_state, set_state
 
 calls_app = new_app("Calls for proposals found by the watchers.")
@@ -188,7 +188,10 @@ def why_cmd(
             reason += f" ({weeks:.1f} weeks from {fmt_date(st.now())})"
         lines.append(f"  {outcome['status']:<8} {outcome['rule']:<17}{reason}")
     value = data["expected_value"]
-    lines.append("Expected value: " + ("unknown" if value is None else f"EUR {value:,.0f}")
+    # success rate x funding rate x maximum contribution are programme averages: two figures are all
+    # the precision there is
+    lines.append("Expected value: " + ("unknown" if value is None else
+                                       f"about {money_short(value)} (programme averages)")
                  + ("" if data["priority"] is None else f"; priority {data['priority']:.3f}"))
     echo("\n".join(lines))
 
