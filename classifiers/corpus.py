@@ -29,7 +29,7 @@ from sqlmodel import Session, select
 from classifiers.matcher import Document, Projection, TfidfModel, prepare, project
 from pipeline.core.models import Call, CorpusModel
 
-METHOD = "tfidf+lsa50+units"  # part of the models' identity: a new scoring method refits stored models
+METHOD = "tfidf+lsa50+units+gate"  # part of the models' identity: a new scoring method refits stored models
 READ_CHUNK = 500
 
 
