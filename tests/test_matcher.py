@@ -245,3 +245,53 @@ def test_scores_are_the_sum_of_their_explanation_with_the_unit_leg() -> None:
     assert any(s != p for s, p in zip(scores, plain, strict=True))
     for score, terms in zip(scores.tolist(), explanations, strict=True):
         assert sum(w for _, w in terms) == pytest.approx(score, abs=1e-3)
+
+
+def test_context_gate_ranks_a_call_far_from_the_label_lower_and_explanations_still_add_up() -> None:
+    """The gate is GATE_FLOOR + (1 - GATE_FLOOR) × the call's cosine with label + description: two calls
+    matching the keyword alike, the one sharing the label's words ranks first; terms sum to the score."""
+    from classifiers.matcher import (
+        GATE_FLOOR,
+        context_gate,
+        context_vector,
+        cosine,
+        expanded_query,
+        score_rows,
+        unit_columns,
+    )
+
+    docs = [(1, "AI for industrial robots", "Artificial intelligence on the factory floor for industry."),
+            (2, "AI in primary schools", "Artificial intelligence for pupils and teachers in schools.")]
+    documents = [prepare(*d) for d in docs]
+    query = Query("q", ("artificial intelligence",), label="Digital industry and robots")
+    model, matrix = TfidfModel.fit(documents, keep=query_features(query))
+    context = context_vector(model, query)
+    gate = context_gate(context, matrix, model, None)
+    assert np.allclose(gate, GATE_FLOOR + (1 - GATE_FLOOR) * cosine(context, matrix), atol=1e-6)
+    assert gate[0] > gate[1] >= GATE_FLOOR
+    vector = expanded_query(model, query, documents, matrix)
+    names = model.terms()
+    scores, explanations = score_rows(vector, matrix, names, top=len(names), units=unit_columns(model, query),
+                                      context=context)
+    assert scores[0] > scores[1] > 0
+    for score, terms in zip(scores.tolist(), explanations, strict=True):
+        assert sum(w for _, w in terms) == pytest.approx(score, abs=1e-3)
+    assert context_vector(model, Query("q", ("artificial intelligence",))) is None  # no label: no gate
+
+
+def test_a_phrase_outweighs_its_own_words_and_common_words_weigh_less() -> None:
+    """In the query a keyword phrase's single words weigh SPILL_WEIGHT of its bigram (before the idf
+    factor), and every weight is multiplied by idf / max idf (specificity)."""
+    from classifiers.matcher import SPILL_WEIGHT, query_vector
+
+    documents = [prepare(*d) for d in DOCS]
+    query = Query("q", ("offshore wind",))
+    model, _ = TfidfModel.fit(documents, keep=query_features(query))
+    vector = query_vector(model, query).toarray().ravel()
+    raw = model.transform([analyse("offshore wind")]).toarray().ravel()
+    top = model.idf.max()
+    phrase, word = model.vocabulary["offshore wind"], model.vocabulary["offshore"]
+    expected = (raw[word] / raw[phrase]) * (model.idf[word] / model.idf[phrase])
+    ratio = (vector[word] / vector[phrase]) / expected
+    assert ratio == pytest.approx(SPILL_WEIGHT, rel=1e-4)
+    assert top >= model.idf[word]
