@@ -248,10 +248,12 @@ def test_scores_are_the_sum_of_their_explanation_with_the_unit_leg() -> None:
 
 
 def test_context_gate_ranks_a_call_far_from_the_label_lower_and_explanations_still_add_up() -> None:
-    """The gate is GATE_FLOOR + (1 - GATE_FLOOR) × the call's cosine with label + description: two calls
-    matching the keyword alike, the one sharing the label's words ranks first; terms sum to the score."""
+    """The gate is GATE_SCALE × (GATE_FLOOR + (1 - GATE_FLOOR) × the call's cosine with label and
+    description): of two calls matching the keyword alike, the one sharing the label's words ranks
+    first; the terms sum to the score."""
     from classifiers.matcher import (
         GATE_FLOOR,
+        GATE_SCALE,
         context_gate,
         context_vector,
         cosine,
@@ -267,8 +269,9 @@ def test_context_gate_ranks_a_call_far_from_the_label_lower_and_explanations_sti
     model, matrix = TfidfModel.fit(documents, keep=query_features(query))
     context = context_vector(model, query)
     gate = context_gate(context, matrix, model, None)
-    assert np.allclose(gate, GATE_FLOOR + (1 - GATE_FLOOR) * cosine(context, matrix), atol=1e-6)
-    assert gate[0] > gate[1] >= GATE_FLOOR
+    expected = GATE_SCALE * (GATE_FLOOR + (1 - GATE_FLOOR) * cosine(context, matrix))
+    assert np.allclose(gate, expected, atol=1e-5)
+    assert gate[0] > gate[1] >= GATE_SCALE * GATE_FLOOR
     vector = expanded_query(model, query, documents, matrix)
     names = model.terms()
     scores, explanations = score_rows(vector, matrix, names, top=len(names), units=unit_columns(model, query),
