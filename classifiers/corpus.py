@@ -29,7 +29,8 @@ from sqlmodel import Session, select
 from classifiers.matcher import Document, Projection, TfidfModel, prepare, project
 from pipeline.core.models import Call, CorpusModel
 
-METHOD = "tfidf+lsa50+units+gate"  # part of the models' identity: a new scoring method refits stored models
+# part of the models' identity: a new scoring method refits stored models
+METHOD = "tfidf+lsa50+units+gate+novel"
 READ_CHUNK = 500
 
 

@@ -85,6 +85,12 @@ GATE_FLOOR = 0.1
 # recorded calls whose best score passes the digest's 0.3 and the default alert threshold 0.4 stays what
 # it was without the gate (README, "Judged benchmark"); it changes no ranking below a score of 1
 GATE_SCALE = 3.0
+# a keyword the label and description do not speak of is new scope the label cannot judge: its unit
+# joins the gate's query at GATE_NOVEL_WEIGHT × (1 - a)^GATE_NOVEL_POWER, a = the unit's closeness to
+# label and description; the power keeps every unit they share anything with (a ≳ 0.1) out
+# (README, "Judged benchmark", how chosen)
+GATE_NOVEL_WEIGHT = 0.4
+GATE_NOVEL_POWER = 32.0
 
 Unit = list[list[int]]  # one query unit: per term, the columns that must all be in a call
 
@@ -336,14 +342,44 @@ def specificity(model: TfidfModel, vector: Any) -> Any:
 
 def context_vector(model: TfidfModel, query: Query) -> Any | None:
     """The area's label and description as one weak query (normalised TF-IDF), or None without either:
-    what the area is about in its own words, used to gate the score (:func:`score_rows`)."""
+    what the area is about in its own words, used to gate the score (:func:`score_rows`). The units of
+    keywords the label and description say nothing of are added (:func:`novel_units`): a secretariat
+    that adds "quantum" to a digital area widens what the area is about, and the gate follows, while a
+    keyword inside the label's scope ("AI" for "Digital industry, AI and robotics") stays gated by it."""
     from sklearn.preprocessing import normalize
 
     features = analyse(f"{query.label} {query.description}")
     if not features or not model.vocabulary:
         return None
     vector = model.transform([features])
-    return normalize(vector) if vector.nnz else None
+    if not vector.nnz:
+        return None
+    vector = normalize(vector)
+    if GATE_NOVEL_WEIGHT > 0:
+        vector = normalize(vector + GATE_NOVEL_WEIGHT * novel_units(model, query, vector))
+    return vector
+
+
+def novel_units(model: TfidfModel, query: Query, context: Any) -> Any:
+    """The sum of the area's unit vectors (a keyword with its translations, normalised TF-IDF), each
+    weighted by ``(1 - a)^GATE_NOVEL_POWER``, ``a`` its closeness (TF-IDF and LSA mixed as the gate's) to
+    ``context``, the normalised label and description: about 1 for a unit they share no word or latent
+    direction with, about 0 for one they mention or neighbour."""
+    from sklearn.preprocessing import normalize
+
+    units = [[f for term in group for f in analyse(term)] for group in query.units()]
+    units = [u for u in units if u]
+    total = sparse.csr_matrix((1, len(model.vocabulary)), dtype=np.float32)
+    if not units:
+        return total
+    vectors = normalize(model.transform(units)).tocsr()
+    for row in range(vectors.shape[0]):
+        unit = vectors[row]
+        if not unit.nnz:
+            continue
+        said, _ = _cosine_parts(unit, context, context.shape[1], False, model, None, LEXICAL_WEIGHT)
+        total = total + (1 - float(np.clip(said[0], 0.0, 1.0))) ** GATE_NOVEL_POWER * unit
+    return total
 
 
 def rocchio(query: Any, matrix: Any, relevant: Sequence[int], irrelevant: Sequence[int] = (), *,
@@ -645,4 +681,4 @@ def match_query(query: str, documents: Sequence[tuple[int, str, str]], *, exclud
 __all__ = ["Match", "Query", "Document", "TfidfModel", "focus_area_query", "query_features", "prepare",
            "match_query", "rank", "score_documents", "score_rows", "expanded_query", "query_vector",
            "excluded_by", "excluded_rows", "rocchio", "unit_columns", "unit_coverage", "context_vector",
-           "context_gate", "specificity"]
+           "context_gate", "specificity", "novel_units"]
