@@ -489,9 +489,12 @@ def score_rows(query: Any, matrix: Any, names: np.ndarray, top: int = EXPLAIN_TE
             part.sort_indices()
     if context is not None:
         gate = context_gate(context, matrix, model, projection, lexical_weight)
-        scores = np.clip(scores * gate, 0.0, 1.0).astype(np.float32)
+        gated = scores.astype(np.float64) * gate
+        # a score the gate would lift above 1 is capped, and its terms shrink with it, so they add up
+        factor = gate * np.where(gated > 1.0, 1.0 / np.maximum(gated, 1.0), 1.0)
+        scores = np.clip(gated, 0.0, 1.0).astype(np.float32)
         if top > 0:
-            part = sparse.csr_matrix(sparse.diags(gate) @ part, dtype=np.float32)
+            part = sparse.csr_matrix(sparse.diags(factor) @ part, dtype=np.float32)
             part.sort_indices()
     if top <= 0:
         return scores, []
