@@ -49,6 +49,7 @@ from classifiers.matcher import (  # noqa: E402
     UNIT_WEIGHT,
     Query,
     TfidfModel,
+    context_vector,
     fit_lsa,
     prepare,
     query_features,
@@ -66,8 +67,8 @@ DEV_AREAS = 4  # the first four focus areas by name
 Scorer = Callable[[Sequence[str]], np.ndarray]  # keywords -> a score per corpus item
 ADDED = ("quantum", "quantum technologies")
 RESPONSE_AREA = "digital_ai_robotics"
-IN_USE = (f"{UNIT_WEIGHT} unit coverage + {1 - UNIT_WEIGHT} x ({LEXICAL_WEIGHT} TF-IDF + "
-          f"{1 - LEXICAL_WEIGHT} LSA k={LSA_DIMENSIONS})")
+IN_USE = (f"label gate x ({UNIT_WEIGHT} unit coverage + {1 - UNIT_WEIGHT} x ({LEXICAL_WEIGHT} TF-IDF + "
+          f"{1 - LEXICAL_WEIGHT} LSA k={LSA_DIMENSIONS}))")
 
 
 def snapshot_corpus(path: Path) -> list[CorpusItem]:
@@ -84,17 +85,20 @@ def variants(areas: Sequence[BenchmarkArea], corpus: Sequence[CorpusItem]) -> di
     keep = set().union(*(query_features(Query(a.name, a.keywords + ADDED)) for a in areas))
     model, matrix = TfidfModel.fit(documents, keep=keep)
     names = model.terms()
+    label_of = {a.keywords[0]: a.label for a in areas}  # the in-use matcher reads the area's label too
     plain = plain_tfidf_scorer(corpus)
     spaces = {k: TfidfModel(model.vocabulary, model.idf, fit_lsa(model, matrix, k))
               for k in (25, 50, 100, 200)}
 
     def ours(keywords: Sequence[str], k: int | None = None, weight: float = 1.0,
              coverage: bool = False) -> np.ndarray:
-        query = Query("area", tuple(keywords))
+        query = Query("area", tuple(keywords), label=label_of.get(keywords[0], "") if coverage else "")
         vector = query_vector(model, query)
         space = spaces[k] if k else None
         units = unit_columns(model, query) if coverage else None
-        return score_rows(vector, matrix, names, 0, model=space, lexical_weight=weight, units=units)[0]
+        context = context_vector(model, query) if coverage else None
+        return score_rows(vector, matrix, names, 0, model=space, lexical_weight=weight, units=units,
+                          context=context)[0]
 
     def latent(k: int, weight: float, coverage: bool = False) -> Scorer:
         return lambda keywords: ours(keywords, k, weight, coverage)
@@ -133,8 +137,9 @@ def evaluate(areas: Sequence[BenchmarkArea], corpus: Sequence[CorpusItem], score
         per_area[area.name] = metrics([relevant[i] for i in ranking(np.asarray(scorer(area.keywords)), keep)])
     halves = {"dev": [a for a in per_area if a in dev], "held_out": [a for a in per_area if a not in dev],
               "all": list(per_area)}
-    return {half: {m: round(float(np.mean([per_area[a][m] for a in names])), 3) for m in ("ap", "p10")}
-            for half, names in halves.items()}
+    # rounded as `fundradar eval` rounds its means (4 places), then to 3
+    return {half: {m: round(round(float(np.mean([per_area[a][m] for a in names])), 4), 3)
+                   for m in ("ap", "p10")} for half, names in halves.items()}
 
 
 def main() -> None:

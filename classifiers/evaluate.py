@@ -159,7 +159,7 @@ def run_benchmark(areas: Sequence[BenchmarkArea], corpus: Sequence[CorpusItem], 
     )
 
     documents = [prepare(i, item.title, item.description) for i, item in enumerate(corpus)]
-    queries = [Query(a.name, a.keywords) for a in areas]
+    queries = [Query(a.name, a.keywords, label=a.label) for a in areas]
     keep_terms: set[str] = set().union(*(query_features(q) for q in queries))
     model, matrix = TfidfModel.fit(documents, keep=keep_terms)
     names = model.terms()

@@ -22,6 +22,7 @@ class Query:
     exclude: tuple[str, ...] = ()
     # the terms that form one unit of the query (a keyword and its translations); default: each term
     groups: tuple[tuple[str, ...], ...] = ()
+    label: str = ""  # the area's own name for itself ("Green shipping and ports"): see matcher.context_vector
 
     def units(self) -> list[tuple[str, ...]]:
         return list(self.groups) if self.groups else [(term,) for term in self.terms]
@@ -69,7 +70,7 @@ def focus_area_query(name: str, area: FocusArea) -> Query:
             seen.add(key)
             kept.append(group)
     terms = tuple(unique([term for group in kept for term in group]))
-    return Query(name, terms, area.description, tuple(area.exclude), tuple(kept))
+    return Query(name, terms, area.description, tuple(area.exclude), tuple(kept), area.label)
 
 
 def query_features(query: Query) -> set[str]:

@@ -61,6 +61,7 @@ from classifiers.matcher import (
     Projection,
     Query,
     TfidfModel,
+    context_vector,
     excluded_rows,
     expanded_query,
     project,
@@ -140,8 +141,9 @@ def _score_rows(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Que
         part = project(model, rows) if projection is None else _rows_of(projection, window)
         results = []
         for vector, query, area_excluded in zip(vectors, queries, excluded, strict=True):
-            units = unit_columns(model, query)
-            scores, _ = score_rows(vector, rows, names, 0, model=model, projection=part, units=units)
+            units, context = unit_columns(model, query), context_vector(model, query)
+            scores, _ = score_rows(vector, rows, names, 0, model=model, projection=part, units=units,
+                                   context=context)
             rounded = np.round(scores.astype(np.float64), 6)
             kept = [i for i in np.flatnonzero(rounded >= SCORE_FLOOR).tolist()
                     if start + i not in area_excluded]
@@ -149,7 +151,7 @@ def _score_rows(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Que
             if kept:
                 sub = None if part is None else _rows_of(part, kept)
                 _, found = score_rows(vector, rows[kept], names, EXPLAIN_TERMS, model=model, projection=sub,
-                                      units=units)
+                                      units=units, context=context)
                 terms = dict(zip(kept, found, strict=True))
             results.append((rounded.tolist(), terms))
         for offset, document in enumerate(documents[start:start + block]):

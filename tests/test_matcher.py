@@ -272,3 +272,98 @@ def test_scores_are_the_sum_of_their_explanation_with_the_unit_leg() -> None:
     assert any(s != p for s, p in zip(scores, plain, strict=True))
     for score, terms in zip(scores.tolist(), explanations, strict=True):
         assert sum(w for _, w in terms) == pytest.approx(score, abs=1e-3)
+
+
+def test_context_gate_ranks_a_call_far_from_the_label_lower_and_explanations_still_add_up() -> None:
+    """The gate is GATE_SCALE × (GATE_FLOOR + (1 - GATE_FLOOR) × the call's cosine with label and
+    description): of two calls matching the keyword alike, the one sharing the label's words ranks
+    first; the terms sum to the score."""
+    from classifiers.matcher import (
+        GATE_FLOOR,
+        GATE_SCALE,
+        context_gate,
+        context_vector,
+        cosine,
+        expanded_query,
+        score_rows,
+        unit_columns,
+    )
+
+    docs = [(1, "AI for industrial robots", "Artificial intelligence on the factory floor for industry."),
+            (2, "AI in primary schools", "Artificial intelligence for pupils and teachers in schools.")]
+    documents = [prepare(*d) for d in docs]
+    query = Query("q", ("artificial intelligence",), label="Digital industry and robots")
+    model, matrix = TfidfModel.fit(documents, keep=query_features(query))
+    context = context_vector(model, query)
+    gate = context_gate(context, matrix, model, None)
+    expected = GATE_SCALE * (GATE_FLOOR + (1 - GATE_FLOOR) * cosine(context, matrix))
+    assert np.allclose(gate, expected, atol=1e-5)
+    assert gate[0] > gate[1] >= GATE_SCALE * GATE_FLOOR
+    vector = expanded_query(model, query, documents, matrix)
+    names = model.terms()
+    scores, explanations = score_rows(vector, matrix, names, top=len(names), units=unit_columns(model, query),
+                                      context=context)
+    assert scores[0] > scores[1] > 0
+    for score, terms in zip(scores.tolist(), explanations, strict=True):
+        assert sum(w for _, w in terms) == pytest.approx(score, abs=1e-3)
+    assert context_vector(model, Query("q", ("artificial intelligence",))) is None  # no label: no gate
+
+
+def test_a_phrase_outweighs_its_own_words_and_common_words_weigh_less() -> None:
+    """In the query a keyword phrase's single words weigh SPILL_WEIGHT of its bigram (before the idf
+    factor), and every weight is multiplied by idf / max idf (specificity)."""
+    from classifiers.matcher import SPILL_WEIGHT, query_vector
+
+    documents = [prepare(*d) for d in DOCS]
+    query = Query("q", ("offshore wind",))
+    model, _ = TfidfModel.fit(documents, keep=query_features(query))
+    vector = query_vector(model, query).toarray().ravel()
+    raw = model.transform([analyse("offshore wind")]).toarray().ravel()
+    top = model.idf.max()
+    phrase, word = model.vocabulary["offshore wind"], model.vocabulary["offshore"]
+    expected = (raw[word] / raw[phrase]) * (model.idf[word] / model.idf[phrase])
+    ratio = (vector[word] / vector[phrase]) / expected
+    assert ratio == pytest.approx(SPILL_WEIGHT, rel=1e-4)
+    assert top >= model.idf[word]
+
+
+def test_a_keyword_the_label_does_not_speak_of_joins_the_gate_and_one_it_does_stays_gated() -> None:
+    """novel_units weighs a unit by (1 - a)^GATE_NOVEL_POWER, a its closeness to label and description:
+    "quantum" (no shared word) counts fully, "robots" (in the label) not at all. With it added, a quantum
+    call the label alone would gate down passes the gate; the explanation still adds up to the score."""
+    from sklearn.preprocessing import normalize
+
+    from classifiers.matcher import (
+        GATE_NOVEL_WEIGHT,
+        context_gate,
+        context_vector,
+        expanded_query,
+        novel_units,
+        score_rows,
+        unit_columns,
+    )
+
+    docs = [(1, "Robots for industry", "Industrial robots on the factory floor for industry."),
+            (2, "Quantum computing", "Quantum computers and quantum sensing for research."),
+            (3, "Robots in schools", "Robots for pupils and teachers in schools.")]
+    documents = [prepare(*d) for d in docs]
+    label = "Industry and robots"
+    plain = Query("q", ("robots",), label=label)
+    widened = Query("q", ("robots", "quantum"), label=label)
+    model, matrix = TfidfModel.fit(documents, keep=query_features(widened))
+    label_only = normalize(model.transform([analyse(label)]))
+    added = novel_units(model, widened, label_only).toarray().ravel()
+    quantum, robot = model.vocabulary["quantum"], model.vocabulary["robot"]
+    assert added[quantum] == pytest.approx(1.0, abs=1e-4) and added[robot] == pytest.approx(0.0, abs=1e-4)
+    expected = normalize(label_only + GATE_NOVEL_WEIGHT * novel_units(model, widened, label_only))
+    assert np.allclose(context_vector(model, widened).toarray(), expected.toarray(), atol=1e-6)
+    before = context_gate(context_vector(model, plain), matrix, model, None)
+    after = context_gate(context_vector(model, widened), matrix, model, None)
+    assert after[1] > 2 * before[1] and after[0] > after[2]
+    vector = expanded_query(model, widened, documents, matrix)
+    names = model.terms()
+    scores, explanations = score_rows(vector, matrix, names, top=len(names),
+                                      units=unit_columns(model, widened),
+                                      context=context_vector(model, widened))
+    for score, terms in zip(scores.tolist(), explanations, strict=True):
+        assert sum(w for _, w in terms) == pytest.approx(score, abs=1e-3)
