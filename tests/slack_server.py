@@ -10,14 +10,16 @@ Methods: chat.postMessage (JSON body, like Slack: ``ok``, ``channel`` id, ``ts``
 kept), conversations.history (``include_all_metadata``, ``oldest``, ``limit`` and ``cursor``
 pagination), conversations.list; ``POST /hooks/T0/B0/secret`` is an incoming webhook answering ``ok``.
 Faults: ``"429"`` (with Retry-After), ``"500"``, ``"drop"`` (connection closed before the message is
-stored) and ``"drop_after_post"`` (message stored, then the connection closed without an answer, as
-when a timeout hits after Slack accepted the message).
+stored), ``"drop_after_post"`` (message stored, then the connection closed without an answer) and
+``"slow_after_post"`` (message stored, the answer sent only after ``delay`` seconds: longer than the
+client's timeout, the client gives up while Slack has the message).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
@@ -29,8 +31,9 @@ WEBHOOK_PATH = "/hooks/T0TEST/B0TEST/webhooksecret"
 
 @dataclass
 class Fault:
-    kind: str  # 429 | 500 | drop | drop_after_post
+    kind: str  # 429 | 500 | drop | drop_after_post | slow_after_post
     retry_after: int = 1
+    delay: float = 0.0  # slow_after_post: seconds before the answer
 
 
 @dataclass
@@ -73,9 +76,10 @@ class SlackServer:
     def webhook_url(self) -> str:
         return self.server.url(WEBHOOK_PATH)
 
-    def fail_next(self, method: str, kind: str, *, times: int = 1, retry_after: int = 1) -> None:
+    def fail_next(self, method: str, kind: str, *, times: int = 1, retry_after: int = 1,
+                  delay: float = 0.0) -> None:
         """The next ``times`` calls of ``method`` (or "webhook") answer with the fault ``kind``."""
-        self.faults.setdefault(method, []).extend(Fault(kind, retry_after) for _ in range(times))
+        self.faults.setdefault(method, []).extend(Fault(kind, retry_after, delay) for _ in range(times))
 
     def add_message(self, channel_name: str, text: str, metadata: dict[str, Any] | None = None) -> str:
         """Put a message in a channel's history directly (as if posted earlier)."""
@@ -132,6 +136,8 @@ class SlackServer:
                                "response_metadata": {"next_cursor": ""}})
             if fault and fault.kind == "drop_after_post":
                 raise Drop()
+            if fault and fault.kind == "slow_after_post":
+                time.sleep(fault.delay)
             return reply
 
         return handle

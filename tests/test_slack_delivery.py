@@ -258,3 +258,20 @@ def test_long_digest_is_sent_as_two_messages_within_slack_limits(engine, slack) 
     assert fake.sleeps == [1.0, 1.0, 1.0]
     assert all(len(b["text"]["text"]) <= 3000 for m in slack.messages for b in m.raw["blocks"]
                if b["type"] == "section")
+
+
+def test_post_stored_after_the_client_timed_out_is_found_by_its_key_not_posted_twice(engine, slack) -> None:  # type: ignore[no-untyped-def]
+    # Slack keeps the message but answers after the client's timeout: the client sees a read timeout
+    slack.fail_next("chat.postMessage", "slow_after_post", delay=2.5)
+    slack.add_message("#eu-fundraising", "older message")
+    register(engine, [_message(1), _message(2)], NOW)
+    sender = BotSender(TOKEN, slack.api_url, timeout=1)
+    outcomes = deliver(engine, sender, ["alert"], NOW, pacer=_pacer(), backoff=lambda s: None)
+    assert [o.status for o in outcomes] == ["sent", "sent"]
+    ours = [m for m in slack.posted_to("#eu-fundraising") if m.text == "message 1"]
+    assert len(ours) == 1  # looked up by its key in the history before any retry: posted once
+    assert outcomes[0].ts == ours[0].ts
+    assert slack.calls[:3] == ["chat.postMessage", "conversations.list", "conversations.history"]
+    assert slack.calls.count("chat.postMessage") == 2  # message 1 once, message 2 once
+    row = _rows(engine)[0]
+    assert (row.status, row.message_ts, row.attempts, row.error) == ("sent", ours[0].ts, 1, None)

@@ -407,6 +407,9 @@ def _deliver_one(engine: Engine, sender: Sender, row: SlackDelivery, message: Sl
             _mark_sent(engine, row, ts, now)
             return ts
     attempts = row.attempts
+    # Hand-written rather than a slack_sdk retry handler: after an ambiguous failure (a read timeout, a
+    # dropped answer, a 5xx) the next attempt must first look the key up in the channel history, and a
+    # retry handler only sees the failed request, so it would re-post a message Slack already stored.
     for attempt in range(POSTS_PER_RUN):
         attempts += 1
         _update(engine, row.id, status="sending", attempts=attempts)  # type: ignore[arg-type]
