@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -13,7 +14,9 @@ from pipeline.core.models import SlackDelivery
 from pipeline.notify.blocks import SlackMessage
 from pipeline.notify.delivery import (
     EVENT_TYPE,
+    MAX_RETRY_AFTER,
     BotSender,
+    CappedRateLimitRetryHandler,
     Outgoing,
     Pacer,
     WebhookSender,
@@ -275,3 +278,41 @@ def test_post_stored_after_the_client_timed_out_is_found_by_its_key_not_posted_t
     assert slack.calls.count("chat.postMessage") == 2  # message 1 once, message 2 once
     row = _rows(engine)[0]
     assert (row.status, row.message_ts, row.attempts, row.error) == ("sent", ours[0].ts, 1, None)
+
+
+def test_long_retry_after_defers_the_rest_to_the_next_run_without_waiting(engine, slack) -> None:  # type: ignore[no-untyped-def]
+    slack.fail_next("chat.postMessage", "429", retry_after=3600)
+    register(engine, [_message(1), _message(2), _message(3, channel="#energy-projects")], NOW)
+    started = time.monotonic()
+    outcomes = deliver(engine, _bot(slack), ["alert"], NOW, pacer=_pacer())
+    assert time.monotonic() - started < MAX_RETRY_AFTER  # no hour-long sleep
+    assert [o.status for o in outcomes] == ["deferred", "deferred", "deferred"]
+    reason = ("Slack rate limit on #eu-fundraising: asked to wait 3600 s, more than the 30 s a run waits; "
+              "sent on the next run")
+    assert [o.error for o in outcomes] == [reason] * 3
+    assert slack.calls == ["chat.postMessage"]  # the rest was not even tried
+    assert not slack.messages
+    assert [(r.status, r.attempts) for r in _rows(engine)] == [("pending", 0)] * 3  # no attempt used up
+    # the next run sends them
+    assert [o.status for o in deliver(engine, _bot(slack), ["alert"], NOW, pacer=_pacer())] == ["sent"] * 3
+    assert len(slack.messages) == 3
+
+
+def test_short_retry_after_is_still_waited_for(engine, slack) -> None:  # type: ignore[no-untyped-def]
+    handler = CappedRateLimitRetryHandler()
+    assert handler.max_wait == MAX_RETRY_AFTER == 30
+    slack.fail_next("chat.postMessage", "429", retry_after=1)
+    register(engine, [_message(1)], NOW)
+    assert [o.status for o in deliver(engine, _bot(slack), ["alert"], NOW, pacer=_pacer())] == ["sent"]
+
+
+def test_webhook_long_retry_after_is_deferred(engine, slack) -> None:  # type: ignore[no-untyped-def]
+    sender = WebhookSender(slack.webhook_url, timeout=5)
+    slack.fail_next("webhook", "429", retry_after=3600)
+    register(engine, [_message(1), _message(2)], NOW)
+    outcomes = deliver(engine, sender, ["alert"], NOW, pacer=_pacer())
+    assert [(o.status, o.error) for o in outcomes] == [
+        ("deferred", "Slack rate limit on the Slack webhook: asked to wait 3600 s, more than the 30 s a run "
+                     "waits; sent on the next run")] * 2
+    assert [o.status for o in deliver(engine, sender, ["alert"], NOW, pacer=_pacer())] == ["sent", "sent"]
+    assert len(slack.messages) == 2
