@@ -12,7 +12,8 @@ pagination), conversations.list; ``POST /hooks/T0/B0/secret`` is an incoming web
 Faults: ``"429"`` (with Retry-After), ``"500"``, ``"drop"`` (connection closed before the message is
 stored), ``"drop_after_post"`` (message stored, then the connection closed without an answer) and
 ``"slow_after_post"`` (message stored, the answer sent only after ``delay`` seconds: longer than the
-client's timeout, the client gives up while Slack has the message).
+client's timeout, the client gives up while Slack has the message) and ``"missing_scope"`` (Slack's
+answer to a token without the method's scope, ``needed`` naming it).
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ from urllib.parse import parse_qs
 
 from tests.localserver import Drop, LocalServer, Reply, Request
 
+SCOPES = {"chat.postMessage": "chat:write", "conversations.history": "channels:history",
+          "conversations.list": "channels:read"}
 WEBHOOK_PATH = "/hooks/T0TEST/B0TEST/webhooksecret"
 
 
 @dataclass
 class Fault:
-    kind: str  # 429 | 500 | drop | drop_after_post | slow_after_post
+    kind: str  # 429 | 500 | drop | drop_after_post | slow_after_post | missing_scope
     retry_after: int = 1
     delay: float = 0.0  # slow_after_post: seconds before the answer
 
@@ -123,6 +126,9 @@ class SlackServer:
                 return Reply(500, "<html>Internal Server Error</html>", {"Content-Type": "text/html"})
             if fault and fault.kind == "drop":
                 raise Drop()
+            if fault and fault.kind == "missing_scope":
+                return _json({"ok": False, "error": "missing_scope", "needed": SCOPES[method],
+                              "provided": "chat:write"})
             if request.headers.get("authorization") != f"Bearer {self.token}":
                 return _json({"ok": False, "error": "invalid_auth"})
             args = _args(request)

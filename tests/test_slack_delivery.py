@@ -316,3 +316,51 @@ def test_webhook_long_retry_after_is_deferred(engine, slack) -> None:  # type: i
                      "waits; sent on the next run")] * 2
     assert [o.status for o in deliver(engine, sender, ["alert"], NOW, pacer=_pacer())] == ["sent", "sent"]
     assert len(slack.messages) == 2
+
+
+def _interrupted(engine, item: Outgoing) -> None:  # type: ignore[no-untyped-def]
+    """The row left as a run that died while posting leaves it: ``sending``, one attempt."""
+    register(engine, [item], NOW)
+    with Session(engine) as session:
+        row = session.exec(select(SlackDelivery).where(SlackDelivery.key == item.key)).one()
+        row.status, row.attempts = "sending", 1
+        session.add(row)
+        session.commit()
+
+
+def test_history_500_is_reported_as_a_server_error_not_a_missing_scope(engine, slack) -> None:  # type: ignore[no-untyped-def]
+    _interrupted(engine, _message(1))
+    slack.fail_next("conversations.history", "500", times=3)  # slack_sdk's server-error retries: 2
+    outcomes = deliver(engine, _bot(slack), ["alert"], NOW, pacer=_pacer())
+    assert [(o.status, o.error) for o in outcomes] == [
+        ("failed",
+         "Slack answered HTTP 500 to conversations.history for #eu-fundraising; will retry next run")]
+    assert "scope" not in outcomes[0].error
+    assert slack.calls.count("conversations.history") == 3
+    assert "chat.postMessage" not in slack.calls  # never posted without the check
+    # the next run checks again, finds nothing and posts it once
+    assert [o.status for o in deliver(engine, _bot(slack), ["alert"], NOW, pacer=_pacer())] == ["sent"]
+    assert len(slack.messages) == 1
+
+
+def test_only_missing_scope_names_the_scope(engine, slack) -> None:  # type: ignore[no-untyped-def]
+    _interrupted(engine, _message(1))
+    slack.fail_next("conversations.history", "missing_scope")
+    outcomes = deliver(engine, _bot(slack), ["alert"], NOW, pacer=_pacer())
+    assert outcomes[0].error == ("the bot lacks the channels:history scope that conversations.history needs "
+                                 "to check #eu-fundraising for an earlier post; add it to the Slack app and "
+                                 "reinstall it")
+    slack.fail_next("conversations.list", "missing_scope")
+    outcomes = deliver(engine, _bot(slack), ["alert"], NOW, pacer=_pacer())
+    assert outcomes[0].error.startswith("the bot lacks the channels:read scope that conversations.list needs")
+    assert not slack.messages
+
+
+def test_history_long_retry_after_defers(engine, slack) -> None:  # type: ignore[no-untyped-def]
+    _interrupted(engine, _message(1))
+    slack.fail_next("conversations.history", "429", retry_after=3600)
+    outcomes = deliver(engine, _bot(slack), ["alert"], NOW, pacer=_pacer())
+    assert [o.status for o in outcomes] == ["deferred"]
+    assert outcomes[0].error.startswith("Slack rate limit on conversations.history for #eu-fundraising: "
+                                        "asked to wait 3600 s")
+    assert (_rows(engine)[0].status, _rows(engine)[0].attempts) == ("sending", 1)

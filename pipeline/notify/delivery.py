@@ -235,12 +235,33 @@ class BotSender:
                     break
             return None
         except SlackApiError as exc:
-            error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
-            raise DeliveryError(f"cannot read the history of {channel} to check for an earlier post "
-                                f"({error or exc.response.status_code}); the bot needs the channels:history "
-                                "scope") from None
+            raise _check_error(exc, channel) from None
         except OSError as exc:
             raise DeliveryError(f"cannot reach Slack to check {channel}: {exc}") from None
+
+
+def _check_error(exc: SlackApiError, channel: str) -> Exception:
+    """What went wrong looking ``channel`` up for an earlier post, said as what it is: only Slack's
+    ``missing_scope`` answer names a scope; an HTTP 5xx is Slack's fault and passes, so is retried."""
+    response = exc.response
+    data = response.data if isinstance(response.data, dict) else {}
+    method = (getattr(response, "api_url", "") or "").rstrip("/").rsplit("/", 1)[-1] or "the Slack API"
+    error = data.get("error")
+    if response.status_code == 429:
+        wait = retry_after(response.headers)
+        if wait is not None and wait > MAX_RETRY_AFTER:
+            return _deferred(wait, f"{method} for {channel}")
+        return DeliveryError(f"Slack rate limit on {method} for {channel} persisted after the retries; "
+                             "will retry next run")
+    if error == "missing_scope":
+        needed = data.get("needed") or ("channels:read" if method == "conversations.list"
+                                        else "channels:history")
+        return DeliveryError(f"the bot lacks the {needed} scope that {method} needs to check {channel} for "
+                             "an earlier post; add it to the Slack app and reinstall it")
+    if response.status_code >= 500 or not error:
+        return DeliveryError(f"Slack answered HTTP {response.status_code} to {method} for {channel}; "
+                             "will retry next run")
+    return DeliveryError(f"Slack refused {method} for {channel}: {error}; will retry next run")
 
 
 class WebhookSender:
