@@ -8,7 +8,7 @@ tests.localserver.LocalServer and reached through the real slack_sdk clients.
 
 Methods: chat.postMessage (JSON body, like Slack: ``ok``, ``channel`` id, ``ts``; message ``metadata``
 kept), conversations.history (``include_all_metadata``, ``oldest``, ``limit`` and ``cursor``
-pagination), conversations.list; ``POST /hooks/T0/B0/secret`` is an incoming webhook answering ``ok``.
+pagination), conversations.list; ``POST /services/T0/B0/secret`` is an incoming webhook answering ``ok``.
 Faults: ``"429"`` (with Retry-After), ``"500"``, ``"drop"`` (connection closed before the message is
 stored), ``"drop_after_post"`` (message stored, then the connection closed without an answer) and
 ``"slow_after_post"`` (message stored, the answer sent only after ``delay`` seconds: longer than the
@@ -29,7 +29,7 @@ from tests.localserver import Drop, LocalServer, Reply, Request
 
 SCOPES = {"chat.postMessage": "chat:write", "conversations.history": "channels:history",
           "conversations.list": "channels:read"}
-WEBHOOK_PATH = "/hooks/T0TEST/B0TEST/webhooksecret"
+WEBHOOK_PATH = "/services/T0TEST/B0TEST/webhooksecret"  # the path of a real Slack webhook
 
 
 @dataclass
