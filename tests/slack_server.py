@@ -8,29 +8,35 @@ tests.localserver.LocalServer and reached through the real slack_sdk clients.
 
 Methods: chat.postMessage (JSON body, like Slack: ``ok``, ``channel`` id, ``ts``; message ``metadata``
 kept), conversations.history (``include_all_metadata``, ``oldest``, ``limit`` and ``cursor``
-pagination), conversations.list; ``POST /hooks/T0/B0/secret`` is an incoming webhook answering ``ok``.
+pagination), conversations.list; ``POST /services/T0/B0/secret`` is an incoming webhook answering ``ok``.
 Faults: ``"429"`` (with Retry-After), ``"500"``, ``"drop"`` (connection closed before the message is
-stored) and ``"drop_after_post"`` (message stored, then the connection closed without an answer, as
-when a timeout hits after Slack accepted the message).
+stored), ``"drop_after_post"`` (message stored, then the connection closed without an answer) and
+``"slow_after_post"`` (message stored, the answer sent only after ``delay`` seconds: longer than the
+client's timeout, the client gives up while Slack has the message) and ``"missing_scope"`` (Slack's
+answer to a token without the method's scope, ``needed`` naming it).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
 from tests.localserver import Drop, LocalServer, Reply, Request
 
-WEBHOOK_PATH = "/hooks/T0TEST/B0TEST/webhooksecret"
+SCOPES = {"chat.postMessage": "chat:write", "conversations.history": "channels:history",
+          "conversations.list": "channels:read"}
+WEBHOOK_PATH = "/services/T0TEST/B0TEST/webhooksecret"  # the path of a real Slack webhook
 
 
 @dataclass
 class Fault:
-    kind: str  # 429 | 500 | drop | drop_after_post
+    kind: str  # 429 | 500 | drop | drop_after_post | slow_after_post | missing_scope
     retry_after: int = 1
+    delay: float = 0.0  # slow_after_post: seconds before the answer
 
 
 @dataclass
@@ -73,9 +79,10 @@ class SlackServer:
     def webhook_url(self) -> str:
         return self.server.url(WEBHOOK_PATH)
 
-    def fail_next(self, method: str, kind: str, *, times: int = 1, retry_after: int = 1) -> None:
+    def fail_next(self, method: str, kind: str, *, times: int = 1, retry_after: int = 1,
+                  delay: float = 0.0) -> None:
         """The next ``times`` calls of ``method`` (or "webhook") answer with the fault ``kind``."""
-        self.faults.setdefault(method, []).extend(Fault(kind, retry_after) for _ in range(times))
+        self.faults.setdefault(method, []).extend(Fault(kind, retry_after, delay) for _ in range(times))
 
     def add_message(self, channel_name: str, text: str, metadata: dict[str, Any] | None = None) -> str:
         """Put a message in a channel's history directly (as if posted earlier)."""
@@ -119,6 +126,9 @@ class SlackServer:
                 return Reply(500, "<html>Internal Server Error</html>", {"Content-Type": "text/html"})
             if fault and fault.kind == "drop":
                 raise Drop()
+            if fault and fault.kind == "missing_scope":
+                return _json({"ok": False, "error": "missing_scope", "needed": SCOPES[method],
+                              "provided": "chat:write"})
             if request.headers.get("authorization") != f"Bearer {self.token}":
                 return _json({"ok": False, "error": "invalid_auth"})
             args = _args(request)
@@ -132,6 +142,8 @@ class SlackServer:
                                "response_metadata": {"next_cursor": ""}})
             if fault and fault.kind == "drop_after_post":
                 raise Drop()
+            if fault and fault.kind == "slow_after_post":
+                time.sleep(fault.delay)
             return reply
 
         return handle

@@ -152,3 +152,19 @@ def test_config_check_warns_when_several_digests_share_one_webhook(cli) -> None:
         "SLACK_WEBHOOK_URL, which posts to one channel; set SLACK_BOT_TOKEN (a bot token) to reach each "
         "channel"]
     assert "Warning" not in cli("--config", str(CONFIG), "config", "check").stderr
+
+
+def test_alerts_with_a_long_retry_after_are_deferred_not_failed(cli, engine, data, slack) -> None:  # type: ignore[no-untyped-def]
+    other = add_call(engine, 2, days=2)
+    add_application(engine, other, idea="Port electrification")
+    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
+    slack.fail_next("chat.postMessage", "429", retry_after=3600)
+    result = cli(*ARGS, "alerts", env=env)
+    assert result.exit_code == 0  # deferred is not a failure
+    assert result.stdout.split()[4] == "deferred"
+    assert result.stderr == ("1 of 1 Slack messages deferred: Slack rate limit on #eu-fundraising: asked to "
+                             "wait 3600 s, more than the 30 s a run waits; sent on the next run\n")
+    assert not slack.messages
+    result = cli(*ARGS, "alerts", env=env)
+    assert (result.exit_code, result.stdout.split()[4]) == (0, "sent")
+    assert len(slack.messages) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -13,7 +14,9 @@ from pipeline.core.models import SlackDelivery
 from pipeline.notify.blocks import SlackMessage
 from pipeline.notify.delivery import (
     EVENT_TYPE,
+    MAX_RETRY_AFTER,
     BotSender,
+    CappedRateLimitRetryHandler,
     Outgoing,
     Pacer,
     WebhookSender,
@@ -258,3 +261,106 @@ def test_long_digest_is_sent_as_two_messages_within_slack_limits(engine, slack) 
     assert fake.sleeps == [1.0, 1.0, 1.0]
     assert all(len(b["text"]["text"]) <= 3000 for m in slack.messages for b in m.raw["blocks"]
                if b["type"] == "section")
+
+
+def test_post_stored_after_the_client_timed_out_is_found_by_its_key_not_posted_twice(engine, slack) -> None:  # type: ignore[no-untyped-def]
+    # Slack keeps the message but answers after the client's timeout: the client sees a read timeout
+    slack.fail_next("chat.postMessage", "slow_after_post", delay=2.5)
+    slack.add_message("#eu-fundraising", "older message")
+    register(engine, [_message(1), _message(2)], NOW)
+    sender = BotSender(TOKEN, slack.api_url, timeout=1)
+    outcomes = deliver(engine, sender, ["alert"], NOW, pacer=_pacer(), backoff=lambda s: None)
+    assert [o.status for o in outcomes] == ["sent", "sent"]
+    ours = [m for m in slack.posted_to("#eu-fundraising") if m.text == "message 1"]
+    assert len(ours) == 1  # looked up by its key in the history before any retry: posted once
+    assert outcomes[0].ts == ours[0].ts
+    assert slack.calls[:3] == ["chat.postMessage", "conversations.list", "conversations.history"]
+    assert slack.calls.count("chat.postMessage") == 2  # message 1 once, message 2 once
+    row = _rows(engine)[0]
+    assert (row.status, row.message_ts, row.attempts, row.error) == ("sent", ours[0].ts, 1, None)
+
+
+def test_long_retry_after_defers_the_rest_to_the_next_run_without_waiting(engine, slack) -> None:  # type: ignore[no-untyped-def]
+    slack.fail_next("chat.postMessage", "429", retry_after=3600)
+    register(engine, [_message(1), _message(2), _message(3, channel="#energy-projects")], NOW)
+    started = time.monotonic()
+    outcomes = deliver(engine, _bot(slack), ["alert"], NOW, pacer=_pacer())
+    assert time.monotonic() - started < MAX_RETRY_AFTER  # no hour-long sleep
+    assert [o.status for o in outcomes] == ["deferred", "deferred", "deferred"]
+    reason = ("Slack rate limit on #eu-fundraising: asked to wait 3600 s, more than the 30 s a run waits; "
+              "sent on the next run")
+    assert [o.error for o in outcomes] == [reason] * 3
+    assert slack.calls == ["chat.postMessage"]  # the rest was not even tried
+    assert not slack.messages
+    assert [(r.status, r.attempts) for r in _rows(engine)] == [("pending", 0)] * 3  # no attempt used up
+    # the next run sends them
+    assert [o.status for o in deliver(engine, _bot(slack), ["alert"], NOW, pacer=_pacer())] == ["sent"] * 3
+    assert len(slack.messages) == 3
+
+
+def test_short_retry_after_is_still_waited_for(engine, slack) -> None:  # type: ignore[no-untyped-def]
+    handler = CappedRateLimitRetryHandler()
+    assert handler.max_wait == MAX_RETRY_AFTER == 30
+    slack.fail_next("chat.postMessage", "429", retry_after=1)
+    register(engine, [_message(1)], NOW)
+    assert [o.status for o in deliver(engine, _bot(slack), ["alert"], NOW, pacer=_pacer())] == ["sent"]
+
+
+def test_webhook_long_retry_after_is_deferred(engine, slack) -> None:  # type: ignore[no-untyped-def]
+    sender = WebhookSender(slack.webhook_url, timeout=5)
+    slack.fail_next("webhook", "429", retry_after=3600)
+    register(engine, [_message(1), _message(2)], NOW)
+    outcomes = deliver(engine, sender, ["alert"], NOW, pacer=_pacer())
+    assert [(o.status, o.error) for o in outcomes] == [
+        ("deferred", "Slack rate limit on the Slack webhook: asked to wait 3600 s, more than the 30 s a run "
+                     "waits; sent on the next run")] * 2
+    assert [o.status for o in deliver(engine, sender, ["alert"], NOW, pacer=_pacer())] == ["sent", "sent"]
+    assert len(slack.messages) == 2
+
+
+def _interrupted(engine, item: Outgoing) -> None:  # type: ignore[no-untyped-def]
+    """The row left as a run that died while posting leaves it: ``sending``, one attempt."""
+    register(engine, [item], NOW)
+    with Session(engine) as session:
+        row = session.exec(select(SlackDelivery).where(SlackDelivery.key == item.key)).one()
+        row.status, row.attempts = "sending", 1
+        session.add(row)
+        session.commit()
+
+
+def test_history_500_is_reported_as_a_server_error_not_a_missing_scope(engine, slack) -> None:  # type: ignore[no-untyped-def]
+    _interrupted(engine, _message(1))
+    slack.fail_next("conversations.history", "500", times=3)  # slack_sdk's server-error retries: 2
+    outcomes = deliver(engine, _bot(slack), ["alert"], NOW, pacer=_pacer())
+    assert [(o.status, o.error) for o in outcomes] == [
+        ("failed",
+         "Slack answered HTTP 500 to conversations.history for #eu-fundraising; will retry next run")]
+    assert "scope" not in outcomes[0].error
+    assert slack.calls.count("conversations.history") == 3
+    assert "chat.postMessage" not in slack.calls  # never posted without the check
+    # the next run checks again, finds nothing and posts it once
+    assert [o.status for o in deliver(engine, _bot(slack), ["alert"], NOW, pacer=_pacer())] == ["sent"]
+    assert len(slack.messages) == 1
+
+
+def test_only_missing_scope_names_the_scope(engine, slack) -> None:  # type: ignore[no-untyped-def]
+    _interrupted(engine, _message(1))
+    slack.fail_next("conversations.history", "missing_scope")
+    outcomes = deliver(engine, _bot(slack), ["alert"], NOW, pacer=_pacer())
+    assert outcomes[0].error == ("the bot lacks the channels:history scope that conversations.history needs "
+                                 "to check #eu-fundraising for an earlier post; add it to the Slack app and "
+                                 "reinstall it")
+    slack.fail_next("conversations.list", "missing_scope")
+    outcomes = deliver(engine, _bot(slack), ["alert"], NOW, pacer=_pacer())
+    assert outcomes[0].error.startswith("the bot lacks the channels:read scope that conversations.list needs")
+    assert not slack.messages
+
+
+def test_history_long_retry_after_defers(engine, slack) -> None:  # type: ignore[no-untyped-def]
+    _interrupted(engine, _message(1))
+    slack.fail_next("conversations.history", "429", retry_after=3600)
+    outcomes = deliver(engine, _bot(slack), ["alert"], NOW, pacer=_pacer())
+    assert [o.status for o in outcomes] == ["deferred"]
+    assert outcomes[0].error.startswith("Slack rate limit on conversations.history for #eu-fundraising: "
+                                        "asked to wait 3600 s")
+    assert (_rows(engine)[0].status, _rows(engine)[0].attempts) == ("sending", 1)

@@ -16,7 +16,7 @@ import click
 import typer
 
 from pipeline.cli.common import FundradarGroup, State, new_app, set_state
-from pipeline.core import clock
+from pipeline.core import clock, redact
 
 # top-level command -> the module whose register(app) adds it, in the help's order: the single commands,
 # then the command groups (each list in the order the modules were written)
@@ -108,6 +108,7 @@ def root(
 ) -> None:
     logging.basicConfig(stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s",
                         level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)])
+    redact.install()  # webhook URLs and tokens never reach stderr, at any verbosity
     moment = None
     if as_of:
         try:

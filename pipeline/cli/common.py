@@ -348,7 +348,8 @@ OUTCOME_COLUMNS = [
 
 def report_outcomes(outcomes: Sequence[Outcome], as_json: bool, what: str) -> None:
     """Slack outcomes: JSON, the messages themselves when nothing went to Slack (dry run, no token), else
-    a table; raises DeliveryError when any message failed, so the command exits 1."""
+    a table; a line on stderr says why messages were deferred (not an error: they go on the next run);
+    raises DeliveryError when any message failed, so the command exits 1."""
     from pipeline.notify.blocks import render_terminal  # Slack's block models only when reporting
 
     if as_json:
@@ -362,6 +363,10 @@ def report_outcomes(outcomes: Sequence[Outcome], as_json: bool, what: str) -> No
         echo(render_terminal([o.message for o in outcomes]), nl=False)
     else:
         print_rows([o.as_dict() for o in outcomes], OUTCOME_COLUMNS)
+    deferred = [o for o in outcomes if o.status == "deferred"]
+    if deferred and not as_json:  # not a failure: Slack asked to wait, the next run sends them
+        stderr().print(f"{len(deferred)} of {len(outcomes)} Slack messages deferred: {deferred[0].error}",
+                       highlight=False, soft_wrap=True)
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
         raise DeliveryError(f"{len(failed)} of {len(outcomes)} Slack messages not sent ({failed[0].error}); "

@@ -8,8 +8,13 @@ attempt first looks for the key in ``conversations.history`` and only posts when
 A message that failed (Slack refused, 429 after the retries, the network was down) stays ``failed``
 and is sent on the next run, up to :data:`MAX_ATTEMPTS` times.
 
-Retries: slack_sdk's :class:`RateLimitErrorRetryHandler` (429, waits Retry-After) and
-:class:`ConnectionErrorRetryHandler`. For ``chat.postMessage`` the connection handler only retries
+Retries: slack_sdk's :class:`RateLimitErrorRetryHandler` (429, waits Retry-After, capped at
+:data:`MAX_RETRY_AFTER` seconds by :class:`CappedRateLimitRetryHandler`) and
+:class:`ConnectionErrorRetryHandler`. When Slack asks for a longer wait, the run does not sit there
+(one blocked job would hold back ``alerts`` and the scheduler for an hour): that message and the rest
+still to send are ``deferred``, left due for the next run, without using up an attempt.
+
+For ``chat.postMessage`` the connection handler only retries
 ``URLError`` — urllib raises it when the request could not be *sent* (refused, DNS, reset while
 sending), so a retry cannot double-post. A connection dropped *after* the request went out
 (``RemoteDisconnected``, a read timeout) is ambiguous: we check the history for the key instead.
@@ -60,6 +65,45 @@ HISTORY_PAGES = 5  # newest messages searched for an interrupted post's key (200
 BASELINE_KEY = "baseline"
 WEBHOOK_CHANNEL = "the webhook's channel"  # where a webhook post really goes: Slack fixed it at setup
 RETRY_STATUSES = ("pending", "sending", "failed")
+MAX_RETRY_AFTER = 30.0  # seconds; a longer Retry-After defers the rest of the run's messages
+
+
+def retry_after(headers: Mapping[str, Any] | None) -> float | None:
+    """The seconds of a ``Retry-After`` header (values may be strings or lists of them), or None."""
+    for name, value in (headers or {}).items():
+        if name.lower() == "retry-after":
+            value = value[0] if isinstance(value, list | tuple) and value else value
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+class CappedRateLimitRetryHandler(RateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler, retrying only when Slack's Retry-After is at most ``max_wait`` seconds;
+    a longer wait is left to the caller (the 429 comes back as the answer), see :class:`Deferred`."""
+
+    def __init__(self, max_retry_count: int = 3, max_wait: float = MAX_RETRY_AFTER) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+
+    def _can_retry(self, *, state: Any, request: Any, response: Any = None,
+                   error: Exception | None = None) -> bool:
+        if not super()._can_retry(state=state, request=request, response=response, error=error):
+            return False
+        wait = retry_after(response.headers)
+        return wait is None or wait <= self.max_wait
+
+
+class Deferred(Exception):
+    """Slack asked for a longer wait than :data:`MAX_RETRY_AFTER`: nothing was posted, try next run."""
+
+
+def _deferred(wait: float | None, what: str) -> Deferred:
+    asked = f"{wait:g} s" if wait is not None else "a long wait"
+    return Deferred(f"Slack rate limit on {what}: asked to wait {asked}, more than the "
+                    f"{MAX_RETRY_AFTER:g} s a run waits; sent on the next run")
 
 
 class AmbiguousDelivery(Exception):
@@ -99,11 +143,11 @@ def make_sender(slack: Slack, environ: Mapping[str, str] = os.environ,
 def _post_retry_handlers() -> list[Any]:
     # only URLError: the request was not sent, so retrying cannot post twice (see the module doc)
     return [ConnectionErrorRetryHandler(max_retry_count=2, error_types=[URLError]),
-            RateLimitErrorRetryHandler(max_retry_count=3)]
+            CappedRateLimitRetryHandler(max_retry_count=3)]
 
 
 def _read_retry_handlers() -> list[Any]:
-    return [ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=3),
+    return [ConnectionErrorRetryHandler(max_retry_count=2), CappedRateLimitRetryHandler(max_retry_count=3),
             ServerErrorRetryHandler(max_retry_count=2)]
 
 
@@ -129,6 +173,9 @@ class BotSender:
             error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
             if status >= 500:
                 raise AmbiguousDelivery(f"Slack answered HTTP {status}") from None
+            if status == 429 and (wait := retry_after(exc.response.headers)) is not None \
+                    and wait > MAX_RETRY_AFTER:
+                raise _deferred(wait, message.channel) from None
             if status == 429:
                 raise DeliveryError(f"Slack rate limit for {message.channel} persisted after the "
                                     "retries; it is sent on the next run") from None
@@ -188,12 +235,33 @@ class BotSender:
                     break
             return None
         except SlackApiError as exc:
-            error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
-            raise DeliveryError(f"cannot read the history of {channel} to check for an earlier post "
-                                f"({error or exc.response.status_code}); the bot needs the channels:history "
-                                "scope") from None
+            raise _check_error(exc, channel) from None
         except OSError as exc:
             raise DeliveryError(f"cannot reach Slack to check {channel}: {exc}") from None
+
+
+def _check_error(exc: SlackApiError, channel: str) -> Exception:
+    """What went wrong looking ``channel`` up for an earlier post, said as what it is: only Slack's
+    ``missing_scope`` answer names a scope; an HTTP 5xx is Slack's fault and passes, so is retried."""
+    response = exc.response
+    data = response.data if isinstance(response.data, dict) else {}
+    method = (getattr(response, "api_url", "") or "").rstrip("/").rsplit("/", 1)[-1] or "the Slack API"
+    error = data.get("error")
+    if response.status_code == 429:
+        wait = retry_after(response.headers)
+        if wait is not None and wait > MAX_RETRY_AFTER:
+            return _deferred(wait, f"{method} for {channel}")
+        return DeliveryError(f"Slack rate limit on {method} for {channel} persisted after the retries; "
+                             "will retry next run")
+    if error == "missing_scope":
+        needed = data.get("needed") or ("channels:read" if method == "conversations.list"
+                                        else "channels:history")
+        return DeliveryError(f"the bot lacks the {needed} scope that {method} needs to check {channel} for "
+                             "an earlier post; add it to the Slack app and reinstall it")
+    if response.status_code >= 500 or not error:
+        return DeliveryError(f"Slack answered HTTP {response.status_code} to {method} for {channel}; "
+                             "will retry next run")
+    return DeliveryError(f"Slack refused {method} for {channel}: {error}; will retry next run")
 
 
 class WebhookSender:
@@ -213,6 +281,9 @@ class WebhookSender:
                                 "run") from None
         except (OSError, TimeoutError) as exc:
             raise AmbiguousDelivery(f"no answer from the Slack webhook ({type(exc).__name__})") from None
+        if response.status_code == 429 and (wait := retry_after(response.headers)) is not None \
+                and wait > MAX_RETRY_AFTER:
+            raise _deferred(wait, "the Slack webhook")
         if response.status_code != 200:
             raise DeliveryError(f"the Slack webhook refused the message: HTTP {response.status_code} "
                                 f"{(response.body or '').strip()[:100]}")
@@ -252,7 +323,7 @@ class Outcome:
     key: str
     channel: str
     kind: str
-    status: str  # sent | already sent | failed | unconfirmed | dry run | terminal
+    status: str  # sent | already sent | failed | unconfirmed | deferred | dry run | terminal
     message: SlackMessage
     ts: str | None = None
     error: str | None = None
@@ -371,13 +442,22 @@ def deliver(engine: Engine, sender: Sender, kinds: Sequence[str], now: datetime,
     others; each outcome says what happened."""
     pacer = pacer or Pacer()
     outcomes = []
+    deferred: str | None = None  # once Slack asks for a long wait, the rest waits for the next run too
     for row in due(engine, kinds, channels, prefix=prefix):
         message = SlackMessage(row.payload.get("channel", row.channel), row.payload.get("text", ""),
                                row.payload.get("blocks", []))
         outcome = Outcome(row.key, row.channel, row.kind, "failed", message,
                           items=list(row.payload.get("items", [])))
         try:
+            if deferred is not None:
+                raise Deferred(deferred)
             ts = _deliver_one(engine, sender, row, message, now, pacer, backoff)
+        except Deferred as exc:
+            _update(engine, row.id, error=str(exc))  # type: ignore[arg-type]
+            if deferred is None:
+                log.warning("Slack messages deferred: %s", exc)
+            deferred = str(exc)
+            outcome.status, outcome.error = "deferred", deferred
         except DeliveryError as exc:
             _update(engine, row.id, status="failed", error=str(exc))  # type: ignore[arg-type]
             log.warning("Slack message %s not sent: %s", row.key, exc)
@@ -407,12 +487,23 @@ def _deliver_one(engine: Engine, sender: Sender, row: SlackDelivery, message: Sl
             _mark_sent(engine, row, ts, now)
             return ts
     attempts = row.attempts
+    # Hand-written rather than a slack_sdk retry handler: after an ambiguous failure (a read timeout, a
+    # dropped answer, a 5xx) the next attempt must first look the key up in the channel history, and a
+    # retry handler only sees the failed request, so it would re-post a message Slack already stored.
     for attempt in range(POSTS_PER_RUN):
         attempts += 1
         _update(engine, row.id, status="sending", attempts=attempts)  # type: ignore[arg-type]
         pacer.wait(message.channel)
         try:
             ts = sender.post(message, row.key)
+        except Deferred:
+            # a 429 posts nothing: on a first try the row is left as it was (status, attempts), so the
+            # next run sends it as usual; after an ambiguous try it stays failed, checked before posting
+            if attempt == 0:
+                _update(engine, row.id, status=row.status, attempts=row.attempts)  # type: ignore[arg-type]
+            else:
+                _update(engine, row.id, status="failed")  # type: ignore[arg-type]
+            raise
         except AmbiguousDelivery as exc:
             if not sender.can_check:
                 raise

@@ -1,0 +1,65 @@
+"""Secrets kept out of the logs: Slack incoming-webhook URLs and Slack tokens.
+
+A webhook URL is itself the credential (whoever has it can post to the channel), and slack_sdk's
+debug logger prints it with every request at ``-vv``; tokens can reach a log line in an error or a
+request dump. :class:`RedactSecrets` rewrites every record a handler emits, whichever logger it came
+from (slack_sdk's, fundradar's, a library's), so no verbosity shows them. It sits on the handlers,
+not on loggers: a logger's filter sees only the records logged to that very logger, not those of
+its children (``slack_sdk.web.base_client``), while a handler sees all it emits.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+REDACTED = "[redacted]"
+_PATTERNS = [
+    # https://hooks.slack.com/services/T…/B…/secret (and workflows/triggers): the whole URL is secret
+    (re.compile(r"https?://hooks\.slack(?:-gov)?\.com/[^\s'\",<>)]+"), f"https://hooks.slack.com/{REDACTED}"),
+    # the same path on any host (a proxy, a test server)
+    (re.compile(r"/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+"), f"/services/{REDACTED}"),
+    # bot, user, app-level and refresh tokens: xoxb-…, xoxp-…, xoxa-…, xoxe-…, xapp-…
+    (re.compile(r"\bxox[a-z]\.?-[A-Za-z0-9-]+"), f"xox-{REDACTED}"),
+    (re.compile(r"\bxapp-[A-Za-z0-9-]+"), f"xapp-{REDACTED}"),
+]
+
+
+def redact(text: str) -> str:
+    """``text`` with every webhook URL and token replaced by a ``[redacted]`` marker."""
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactSecrets(logging.Filter):
+    """Rewrites a record's message, traceback and stack in place (so later handlers get the clean one
+    too) and lets it through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: the handler reports it as usual
+            return True
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+
+def install(logger: logging.Logger | None = None) -> RedactSecrets:
+    """Put the filter on every handler of ``logger`` (the root logger: where every record ends up),
+    once; call it after the handlers are set up."""
+    target = logger or logging.getLogger()
+    found = next((f for h in target.handlers for f in h.filters if isinstance(f, RedactSecrets)), None)
+    active = found or RedactSecrets()
+    for handler in target.handlers:
+        if not any(isinstance(f, RedactSecrets) for f in handler.filters):
+            handler.addFilter(active)
+    return active
