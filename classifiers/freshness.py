@@ -23,7 +23,8 @@ from pipeline.core.config import LoadedConfig
 from pipeline.core.models import Call, CorpusModel, ScoringModel, Verdict
 
 SCORE_FLOOR = 0.05  # scores below it are not stored (classifiers.scoring)
-METHOD = "tfidf+lsa50+units+gate+novel"  # part of the models' identity: a new scoring method refits stored models
+# part of the models' identity: a new scoring method refits stored models
+METHOD = "tfidf+lsa50+units+gate+novel"
 
 
 def queries_hash(queries: Sequence[Query], marks_sig: str) -> str:
