@@ -61,10 +61,10 @@ def main() -> None:
     for label, text in TEXTS.items():
         baseline, old = best(args.repeat, lambda text=text: whole_text(text))
         windowed, new = best(args.repeat, lambda text=text: dates.find_dates(text))
-        days = {d.at.astimezone(dates.BRUSSELS).date() for d in new}  # type: ignore[attr-defined]
-        assert {value.date() for _, value in old} <= days, label  # type: ignore[attr-defined]
+        days = {d.at.astimezone(dates.BRUSSELS).date() for d in new}
+        assert {value.date() for _, value in old} <= days, label
         print(f"{label:<24} {baseline:>20.3f} s {windowed:>8.3f} s {windowed / baseline:>7.3f}x  "
-              f"{len(old)} / {len(new)}")  # type: ignore[arg-type]
+              f"{len(old)} / {len(new)}")
 
 
 if __name__ == "__main__":

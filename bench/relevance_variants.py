@@ -163,7 +163,7 @@ def main() -> None:
     print(f"MAP / P@10 ({sizes}; dev = first {DEV_AREAS} areas by name)")
     print(f"{'variant':42s} {'dev':>11s} {'held-out':>11s} {'all':>11s} {'snapshot':>11s} quantum")
     for name, by_corpus in results.items():
-        bench, snap = by_corpus["benchmark"], by_corpus["snapshot"]["all"]  # type: ignore[index]
+        bench, snap = by_corpus["benchmark"], by_corpus["snapshot"]["all"]
         cells = [f"{bench[h]['ap']:.3f}/{bench[h]['p10']:.2f}" for h in ("dev", "held_out", "all")]
         print(f"{name:42s} {cells[0]:>11s} {cells[1]:>11s} {cells[2]:>11s} "
               f"{snap['ap']:.3f}/{snap['p10']:.2f} {by_corpus['keyword_response']:>7s}")

@@ -127,12 +127,12 @@ class Corpus:
         """The LSA projection of :meth:`matrix` (None without an LSA space): computed once per run."""
         matrix = self.matrix(ids)
         if self._projection is None:
-            self._projection = project(self.model, matrix)  # type: ignore[arg-type]
+            self._projection = project(self.model, matrix)
         return self._projection
 
     def names(self) -> Any:
         if self._names is None:
-            self._names = self.model.terms()  # type: ignore[union-attr]
+            self._names = self.model.terms()
         return self._names
 
     # --- a strategy's extra columns ------------------------------------------------------------
@@ -156,7 +156,7 @@ class Corpus:
     def extended(self, extras: dict[str, float], ids: list[int]) -> tuple[TfidfModel, Any]:
         """The corpus model with a strategy's extra columns, and the documents ``ids`` on it: the rows
         of the few calls containing an extra phrase are recomputed (their L2 norm includes it)."""
-        model = extend(self.model, extras)  # type: ignore[arg-type]
+        model = extend(self.model, extras)
         matrix = self.matrix(ids)
         if not extras:
             return model, matrix

@@ -528,7 +528,7 @@ def unit_columns(model: TfidfModel, query: Query) -> list[Unit]:
             keys = tokens if len(tokens) == 1 else pairs
             found = [model.vocabulary.get(key) for key in keys]
             if keys and all(c is not None for c in found):
-                terms.append([int(c) for c in found])  # type: ignore[arg-type]
+                terms.append([int(c) for c in found])
         units.append(terms)
     return units
 

@@ -390,7 +390,7 @@ def _rebuild(session: Session, corpus: Corpus, stored: ScoringModel | None, ids:
 def _incremental(session: Session, corpus: Corpus, stored: ScoringModel, pending: list[int],
                  queries: list[Query], name: str, now: datetime, block: int, best: dict[int, float]) -> None:
     extras = extras_from_bytes(stored.vocabulary)
-    model = extend(corpus.model, extras)  # type: ignore[arg-type]
+    model = extend(corpus.model, extras)
     names = model.terms() if extras else corpus.names()
     documents = corpus.documents(pending)
     matrix = model.transform_documents(documents)

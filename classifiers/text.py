@@ -153,7 +153,7 @@ def nordic_language(tokens: list[str]) -> str | None:
 
 
 @lru_cache(maxsize=3)
-def _snowball(language: str):  # type: ignore[no-untyped-def]
+def _snowball(language: str):
     import snowballstemmer
 
     return snowballstemmer.stemmer(language)

@@ -32,7 +32,7 @@ def explain_call(engine: Engine, config: LoadedConfig, call_key: str, now: datet
     name = config.strategy.name
     with Session(engine) as session:
         found = find_call(session, call_key)
-        current = call_is_current(session, config, found.id, now)  # type: ignore[arg-type]
+        current = call_is_current(session, config, found.id, now)
     if not current:
         from classifiers.scoring import score_pending
 

@@ -45,9 +45,9 @@ def set_state(session: Session, strategy: str, call_id: int, kind: str, now: dat
 def clear_state(session: Session, strategy: str, call_id: int, kind: str) -> bool:
     """Unfollow or unmute; False when the call was not followed (muted)."""
     result = session.execute(delete(CallFollow).where(
-        CallFollow.strategy == strategy, CallFollow.call_id == call_id,  # type: ignore[arg-type]
-        CallFollow.kind == _kind(kind)))  # type: ignore[arg-type]
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+        CallFollow.strategy == strategy, CallFollow.call_id == call_id,
+        CallFollow.kind == _kind(kind)))
+    return bool(result.rowcount)
 
 
 def calls_in_state(session: Session, strategy: str, kind: str) -> set[int]:

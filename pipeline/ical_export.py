@@ -78,7 +78,7 @@ def build_calendar(session: Session, now: datetime, *, strategy: str,
                     .join(Idea, Idea.id == Application.idea_id).where(col(Application.status).not_in(FINAL)),
                     scope).order_by(Application.id)
     for app, call, idea_title in session.exec(query):
-        applied.add(call.id)  # type: ignore[arg-type]
+        applied.add(call.id)
         deadlines = call_deadlines(call)
         gone = call.status in GONE_CALL_STATUSES
         for n, value in enumerate(deadlines, start=1):

@@ -20,7 +20,7 @@ def source_status(engine: Engine, names: list[str]) -> list[dict[str, Any]]:
     """Per source (configured ``names`` first, then any other with runs): the last run, its duration
     and counts, the number of consecutive failed runs and the last error or warning."""
     with Session(engine) as session:
-        runs = session.exec(select(FetchRun).order_by(FetchRun.source, FetchRun.id.desc())).all()  # type: ignore[union-attr]
+        runs = session.exec(select(FetchRun).order_by(FetchRun.source, FetchRun.id.desc())).all()
     by_source: dict[str, list[FetchRun]] = {}
     for run in runs:
         by_source.setdefault(run.source, []).append(run)

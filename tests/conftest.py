@@ -55,7 +55,7 @@ def db_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def engine(db_url: str):  # type: ignore[no-untyped-def]
+def engine(db_url: str):
     engine = open_database(db_url)
     yield engine
     engine.dispose()
@@ -89,13 +89,13 @@ def server() -> Iterator[LocalServer]:
 
 
 @pytest.fixture
-def cli(db_url: str):  # type: ignore[no-untyped-def]
+def cli(db_url: str):
     """Run the fundradar CLI in-process against the test's SQLite file: cli("calls", "list")."""
     from pipeline.cli.main import app
 
     runner = CliRunner()
 
-    def invoke(*args: str, env: dict[str, str] | None = None, input: str | None = None):  # type: ignore[no-untyped-def]
+    def invoke(*args: str, env: dict[str, str] | None = None, input: str | None = None):
         return runner.invoke(app, ["--db", db_url, *args], env=env, input=input, catch_exceptions=False)
 
     return invoke

@@ -31,5 +31,5 @@ def insert_calls(engine: Any, texts: list[tuple[str, str]], start: int = 0, *,
                         first_seen=NOW, last_seen=NOW)
             session.add(call)
             session.flush()
-            ids.append(call.id)  # type: ignore[arg-type]
+            ids.append(call.id)
     return ids

@@ -51,7 +51,7 @@ def add_call(engine: Engine, n: int, *, title: str | None = None, score: float =
                                 funding_rate=1.0, expected_value=480_000, priority=0.5, computed_at=seen,
                                 outcomes=[] if passed else [{"rule": "min_success_rate", "passed": False,
                                                              "reason": "8% < 10%"}]))
-        return call.id  # type: ignore[return-value]
+        return call.id
 
 
 def add_application(engine: Engine, call_id: int, *, status: str = "writing", owner: str | None = "Mette",
@@ -60,11 +60,11 @@ def add_application(engine: Engine, call_id: int, *, status: str = "writing", ow
         row = Idea(title=idea, created_at=NOW - timedelta(days=40), updated_at=NOW - timedelta(days=40))
         session.add(row)
         session.flush()
-        app = Application(idea_id=row.id, call_id=call_id, status=status, owner=owner,  # type: ignore[arg-type]
+        app = Application(idea_id=row.id, call_id=call_id, status=status, owner=owner,
                           created_at=NOW - timedelta(days=20), updated_at=NOW - timedelta(days=20))
         session.add(app)
         session.flush()
-        return app.id  # type: ignore[return-value]
+        return app.id
 
 
 def add_event(engine: Engine, app_id: int, at: datetime, old: str, new: str, by: str = "Mette") -> None:
@@ -84,7 +84,7 @@ def move_deadline(engine: Engine, call_id: int, new: datetime, at: datetime) -> 
         session.add(call)
         session.add(change)
         session.flush()
-        return change.id  # type: ignore[return-value]
+        return change.id
 
 
 def change_status(engine: Engine, call_id: int, new: str, at: datetime) -> int:
@@ -96,4 +96,4 @@ def change_status(engine: Engine, call_id: int, new: str, at: datetime) -> int:
         session.add(call)
         session.add(change)
         session.flush()
-        return change.id  # type: ignore[return-value]
+        return change.id

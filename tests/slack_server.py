@@ -115,7 +115,7 @@ class SlackServer:
             queue = self.faults.get(method)
             return queue.pop(0) if queue else None
 
-    def _api(self, method: str):  # type: ignore[no-untyped-def]
+    def _api(self, method: str):
         def handle(request: Request) -> Reply:
             self.calls.append(method)
             fault = self._fault(method)

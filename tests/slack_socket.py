@@ -148,7 +148,7 @@ class SocketSlack(SlackServer):
             return _json({"ok": False, "error": "invalid_auth"})
         return _json({"ok": True, "url": self.socket.url})
 
-    def _interaction_api(self, method: str):  # type: ignore[no-untyped-def]
+    def _interaction_api(self, method: str):
         def handle(request: Request) -> Reply:
             self.calls.append(method)
             if request.headers.get("authorization") != f"Bearer {self.token}":

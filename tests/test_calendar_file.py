@@ -14,7 +14,7 @@ from pipeline.serve import Service
 from tests.slack_data import CONFIG, NOW, add_application, add_call, change_status, move_deadline
 
 
-def _config(tmp_path: Path, every: str = "1h"):  # type: ignore[no-untyped-def]
+def _config(tmp_path: Path, every: str = "1h"):
     path = tmp_path / "strategy.yaml"
     path.write_text(CONFIG.read_text() + f"calendar: {{path: public/deadlines.ics, every: {every}}}\n",
                     encoding="utf-8")
@@ -27,7 +27,7 @@ def _event(path: Path) -> icalendar.Event:
     return event
 
 
-def test_the_calendar_is_rewritten_only_when_an_event_changed(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_calendar_is_rewritten_only_when_an_event_changed(engine, tmp_path: Path) -> None:
     config = _config(tmp_path)
     call = add_call(engine, 1, title="R&I for offshore wind")
     app = add_application(engine, call)
@@ -47,7 +47,7 @@ def test_the_calendar_is_rewritten_only_when_an_event_changed(engine, tmp_path: 
     assert (str(gone["STATUS"]), int(gone["SEQUENCE"])) == ("CANCELLED", sequence + 2)
 
 
-def test_serve_schedules_the_calendar_job(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_serve_schedules_the_calendar_job(engine, tmp_path: Path) -> None:
     service = Service(engine, _config(tmp_path, "30m"), reload_seconds=None)
     schedule, _tz, args = service.job_specs()["calendar:greentech-dk"]
     assert (schedule.every, args) == ("30m", ("calendar", "", "greentech-dk"))

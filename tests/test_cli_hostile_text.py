@@ -18,7 +18,7 @@ SHOWN = "Ports [/bold] [closed] [link=https://evil.example]x[/link] red click ba
 
 
 @pytest.fixture
-def run(cli):  # type: ignore[no-untyped-def]
+def run(cli):
     def invoke(*args: str) -> tuple[int, str, str]:
         result = cli("--as-of", AS_OF, *args, env={"FUNDRADAR_USER": "anna", "NO_COLOR": "1",
                                                     "COLUMNS": "300"})
@@ -47,7 +47,7 @@ def test_csv_cell(value: object, cell: object) -> None:
     assert csv_cell(value) == cell
 
 
-def test_hostile_call_title_in_list_show_and_csv(run, engine) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_call_title_in_list_show_and_csv(run, engine) -> None:
     record = bsr_call()
     sync(engine, "euro_access", [record.__class__(**{**record.__dict__, "title": HOSTILE})])
     code, out, err = run("calls", "list", "--status", "all")
@@ -59,7 +59,7 @@ def test_hostile_call_title_in_list_show_and_csv(run, engine) -> None:  # type: 
     assert (code, err) == (0, "") and out.startswith(f"Call 1: {SHOWN}\n") and "\x1b" not in out
 
 
-def test_formula_titles_are_neutralised_in_csv(run, engine) -> None:  # type: ignore[no-untyped-def]
+def test_formula_titles_are_neutralised_in_csv(run, engine) -> None:
     record = bsr_call()
     sync(engine, "euro_access", [record.__class__(**{**record.__dict__, "title": "=cmd|'/c calc'!A1"})])
     code, out, err = run("calls", "list", "--status", "all", "--csv")
@@ -67,7 +67,7 @@ def test_formula_titles_are_neutralised_in_csv(run, engine) -> None:  # type: ig
     assert out.splitlines()[1].split(",")[2] == "'=cmd|'/c calc'!A1"
 
 
-def test_hostile_idea_and_partner_names(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_idea_and_partner_names(run, tmp_path: Path) -> None:
     assert run("ideas", "add", "Robots [/x] \x1b[31mred") == (0, "Added idea #1: Robots [/x] red\n", "")
     code, out, err = run("ideas", "list")
     assert (code, err) == (0, "") and "Robots [/x] red" in out and "\x1b" not in out
@@ -91,7 +91,7 @@ def test_hostile_idea_and_partner_names(run, tmp_path: Path) -> None:  # type: i
     ]
 
 
-def test_calls_show_takes_the_id_as_tables_print_it(run, engine) -> None:  # type: ignore[no-untyped-def]
+def test_calls_show_takes_the_id_as_tables_print_it(run, engine) -> None:
     sync(engine, "euro_access", [bsr_call()])
     code, out, err = run("calls", "show", "#1")
     assert (code, err) == (0, "") and out.startswith("Small projects: green shipping")

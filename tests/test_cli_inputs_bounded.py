@@ -14,7 +14,7 @@ AS_OF = "2026-08-22T09:00+02:00"
 
 
 @pytest.fixture
-def run(cli):  # type: ignore[no-untyped-def]
+def run(cli):
     def invoke(*args: str) -> tuple[int, str, str]:
         result = cli("--as-of", AS_OF, *args, env={"FUNDRADAR_USER": "anna", "NO_COLOR": "1"})
         return result.exit_code, result.stdout, result.stderr
@@ -22,7 +22,7 @@ def run(cli):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("amount", ["nan", "1e400", "-5", "1e13"])
-def test_amount_must_be_a_finite_number_of_euros(run, engine, amount: str) -> None:  # type: ignore[no-untyped-def]
+def test_amount_must_be_a_finite_number_of_euros(run, engine, amount: str) -> None:
     ids = seed(engine)
     code, out, err = run("applications", "add", str(ids["idea"]), str(ids["bsr"]), "--amount", amount)
     shown = f"{float(amount):g}"
@@ -33,20 +33,20 @@ def test_amount_must_be_a_finite_number_of_euros(run, engine, amount: str) -> No
     json.loads(out)
 
 
-def test_deadlines_weeks_is_bounded(run) -> None:  # type: ignore[no-untyped-def]
+def test_deadlines_weeks_is_bounded(run) -> None:
     code, out, err = run("deadlines", "--weeks", "99999999999")
     assert (code, out) == (2, "")
     assert err.endswith("Invalid value for '--weeks': Input should be less than or equal to 520\n")
 
 
-def test_partner_import_of_a_folder_or_device(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_partner_import_of_a_folder_or_device(run, tmp_path: Path) -> None:
     assert run("partners", "import", str(tmp_path)) == (
         2, "", f"Error: {tmp_path}: not a regular file; give the path of the partner CSV\n")
     assert run("partners", "import", "/dev/zero") == (
         2, "", "Error: /dev/zero: not a regular file; give the path of the partner CSV\n")
 
 
-def test_identical_partner_rows_without_a_pic_are_imported_once(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_identical_partner_rows_without_a_pic_are_imported_once(run, tmp_path: Path) -> None:
     csv_file = tmp_path / "partners.csv"
     csv_file.write_text("organisation,country,type\nPort of Aarhus,DK,public\nport of aarhus,DK,public\n"
                         "Port of Aarhus,SE,public\n", encoding="utf-8")

@@ -54,7 +54,7 @@ def test_the_lazy_table_is_what_the_modules_register() -> None:
     assert on_disk == registered
 
 
-def test_version_from_the_app_matches_the_fast_path(cli) -> None:  # type: ignore[no-untyped-def]
+def test_version_from_the_app_matches_the_fast_path(cli) -> None:
     from pipeline.cli.main import version_line
 
     result = cli("--version")

@@ -105,7 +105,7 @@ def write_config(path: Path, server: LocalServer) -> Path:
     return path
 
 
-def query(db: Path, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+def query(db: Path, sql: str) -> list[tuple]:
     with closing(sqlite3.connect(db)) as conn:
         return [tuple(r) for r in conn.execute(sql)]
 

@@ -94,7 +94,7 @@ def test_bad_schedule_and_source_type(tmp_path: Path) -> None:
     (("    keywords: [offshore wind", "    keywrds: [offshore wind"), "unknown key 'keywrds'"),
     (("name: greentech-dk", "name: [oops"), "invalid YAML"),
 ])
-def test_config_check_cli_exit_2(tmp_path: Path, cli, change, message) -> None:  # type: ignore[no-untyped-def]
+def test_config_check_cli_exit_2(tmp_path: Path, cli, change, message) -> None:
     path = write(tmp_path, EXAMPLE.replace(*change, 1))
     result = cli("--config", str(path), "config", "check")
     assert result.exit_code == 2
@@ -103,7 +103,7 @@ def test_config_check_cli_exit_2(tmp_path: Path, cli, change, message) -> None: 
     assert len(lines) == 1 and lines[0].startswith(f"Error: {path}:") and message in lines[0]
 
 
-def test_config_check_cli_ok(cli) -> None:  # type: ignore[no-untyped-def]
+def test_config_check_cli_ok(cli) -> None:
     result = cli("--config", str(DEFAULT_STRATEGY), "config", "check")
     assert result.exit_code == 0
     assert result.stdout.splitlines()[0] == f"{DEFAULT_STRATEGY}: OK"

@@ -116,7 +116,7 @@ EXAMPLE = (Path(__file__).resolve().parents[1] / "config" / "strategy.example.ya
     encoding="utf-8")
 
 
-def check(cli, tmp_path: Path, *changes: tuple[str, str]):  # type: ignore[no-untyped-def]
+def check(cli, tmp_path: Path, *changes: tuple[str, str]):
     text = EXAMPLE
     for old, new in changes:
         assert old in text
@@ -138,14 +138,14 @@ def check(cli, tmp_path: Path, *changes: tuple[str, str]):  # type: ignore[no-un
      "Error: S:{line}: sources.euro_access.programmes[0]: unknown programme 'Interreg Baltik Sea Region'; "
      "did you mean 'Interreg Baltic Sea Region'? (names must match euro-access.eu exactly)"),
 ])
-def test_config_check_errors(cli, tmp_path: Path, change: tuple[str, str], line: str) -> None:  # type: ignore[no-untyped-def]
+def test_config_check_errors(cli, tmp_path: Path, change: tuple[str, str], line: str) -> None:
     changed = EXAMPLE.replace(*change, 1)
     # the error names the line of the changed text's last line (the example's line numbers move on edits)
     number = changed[:changed.index(change[1]) + len(change[1].rstrip("\n"))].count("\n") + 1
     assert check(cli, tmp_path, change) == (2, "", line.replace("{line}", str(number)) + "\n")
 
 
-def test_config_check_warns_about_terms_no_stored_call_has(cli, engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_config_check_warns_about_terms_no_stored_call_has(cli, engine, tmp_path: Path) -> None:
     from tests.test_applications import bsr_call, sync
 
     sync(engine, "euro_access", [bsr_call()])

@@ -17,12 +17,12 @@ from watcher.store import begin_run, finish_run
 NOW = datetime(2026, 8, 22, 9, 0, tzinfo=UTC)
 
 
-def _record(ref: str, deadline: datetime, **kw) -> CallRecord:  # type: ignore[no-untyped-def]
+def _record(ref: str, deadline: datetime, **kw) -> CallRecord:
     return CallRecord(external_id=ref, title=kw.pop("title", f"Call {ref}"),
                       deadlines=(Deadline(deadline, time_assumed=True),), **kw)
 
 
-def test_sqlite_pragmas_and_migration(engine) -> None:  # type: ignore[no-untyped-def]
+def test_sqlite_pragmas_and_migration(engine) -> None:
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -30,7 +30,7 @@ def test_sqlite_pragmas_and_migration(engine) -> None:  # type: ignore[no-untype
     assert current_revision(engine) == head_revision()
 
 
-def _roundtrip(engine) -> None:  # type: ignore[no-untyped-def]
+def _roundtrip(engine) -> None:
     deadline = datetime(2027, 4, 8, 15, 0, tzinfo=UTC)
     run = begin_run(engine, "eu_ft", NOW)
     result = finish_run(engine, run, [_record("A", deadline), _record("B", deadline)], NOW, complete=True)
@@ -48,7 +48,7 @@ def _roundtrip(engine) -> None:  # type: ignore[no-untyped-def]
         assert b.status == "removed" and b.removed_at == later
 
 
-def test_sqlite_roundtrip(engine) -> None:  # type: ignore[no-untyped-def]
+def test_sqlite_roundtrip(engine) -> None:
     _roundtrip(engine)
 
 
@@ -67,13 +67,13 @@ def test_postgresql_roundtrip(pg_url: str) -> None:
         engine.dispose()
 
 
-def test_db_upgrade_cli(cli, db_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_db_upgrade_cli(cli, db_url: str) -> None:
     result = cli("db", "upgrade")
     assert result.exit_code == 0
     assert result.stdout == f"{db_url}: schema at revision 0004\n"
 
 
-def test_bad_database_url_is_one_line(cli) -> None:  # type: ignore[no-untyped-def]
+def test_bad_database_url_is_one_line(cli) -> None:
     from typer.testing import CliRunner
 
     from pipeline.cli.main import app
@@ -85,7 +85,7 @@ def test_bad_database_url_is_one_line(cli) -> None:  # type: ignore[no-untyped-d
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_reads_do_not_wait_for_a_writer_on_sqlite(db_url: str, engine, cli) -> None:  # type: ignore[no-untyped-def]
+def test_reads_do_not_wait_for_a_writer_on_sqlite(db_url: str, engine, cli) -> None:
     """A long write (scoring, a sync) holds SQLite's write lock; listings only read and in WAL mode
     must not wait for it (they would fail with "database is locked" after the busy timeout)."""
     from sqlmodel import Session, select
@@ -134,7 +134,7 @@ def _models_match_the_migrations(engine: sa.Engine) -> None:
         assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
 
 
-def test_upgrade_from_0001_keeps_the_rows(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_upgrade_from_0001_keeps_the_rows(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     _database_at_0001_with_a_corpus_model(url)
     engine = open_database(url)  # upgrades to the head

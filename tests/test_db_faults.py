@@ -109,7 +109,7 @@ def test_two_simultaneous_runs_of_one_source_on_postgresql(pg_url: str, server: 
     both_on_last_page = threading.Barrier(2, timeout=30)
     answer = portal.handle
 
-    def last_page_waits(request):  # type: ignore[no-untyped-def]
+    def last_page_waits(request):
         if request.query.get("pageNumber") == ["8"]:
             both_on_last_page.wait()
         return answer(request)

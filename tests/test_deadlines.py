@@ -17,7 +17,7 @@ FIRST = datetime(2026, 9, 1, 15, 0, tzinfo=UTC)
 SECOND = datetime(2027, 2, 3, 16, 0, tzinfo=UTC)
 
 
-def call(**fields):  # type: ignore[no-untyped-def]
+def call(**fields):
     base = {"deadlines": [{"at": "2027-02-03T17:00:00+01:00", "time_assumed": False},
                           {"at": "2026-09-01T17:00:00+02:00", "time_assumed": True}],
             "deadline": FIRST, "status": "open", "opening_date": None}

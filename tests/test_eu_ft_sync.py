@@ -80,22 +80,22 @@ def adapter(server: LocalServer, programmes: dict[str, str] | None = None,
     return EuFtAdapter("eu_ft", cfg, BuildContext())
 
 
-def sync(engine, server: LocalServer, day: str, **kw):  # type: ignore[no-untyped-def]
+def sync(engine, server: LocalServer, day: str, **kw):
     with make_client(retries=kw.pop("retries", 2), backoff=0.01) as client:
         return run_source(engine, adapter(server, **kw), client, as_of(day))
 
 
-def table(engine) -> list[tuple]:  # type: ignore[no-untyped-def]
+def table(engine) -> list[tuple]:
     with engine.connect() as conn:
         return [tuple(row) for row in conn.execute(sa.text("SELECT * FROM call ORDER BY id"))]
 
 
-def changes(engine) -> list[CallChange]:  # type: ignore[no-untyped-def]
+def changes(engine) -> list[CallChange]:
     with Session(engine) as session:
         return list(session.exec(select(CallChange).order_by(CallChange.id)))
 
 
-def test_real_day_change_0821_to_0822(engine, server, portal) -> None:  # type: ignore[no-untyped-def]
+def test_real_day_change_0821_to_0822(engine, server, portal) -> None:
     first = sync(engine, server, portal.serve("2026-08-21").day)
     assert (first.outcome, first.complete, first.seen, first.new, first.closed) == ("ok", True, 731, 731, 0)
     assert max(portal.calls) == 8  # one query, eight pages of 100
@@ -130,7 +130,7 @@ def test_real_day_change_0821_to_0822(engine, server, portal) -> None:  # type: 
     assert len(recorded) == 11
 
 
-def test_same_recording_twice_writes_nothing(engine, server, portal) -> None:  # type: ignore[no-untyped-def]
+def test_same_recording_twice_writes_nothing(engine, server, portal) -> None:
     portal.serve("2026-08-22")
     sync(engine, server, "2026-08-22")
     before, before_changes = table(engine), len(changes(engine))
@@ -147,7 +147,7 @@ def test_same_recording_twice_writes_nothing(engine, server, portal) -> None:  #
     assert all("fetch_run" in w for w in writes), writes  # ... and nothing else
 
 
-def test_0623_to_0822(engine, server, portal) -> None:  # type: ignore[no-untyped-def]
+def test_0623_to_0822(engine, server, portal) -> None:
     first = sync(engine, server, portal.serve("2026-06-23").day)
     assert (first.seen, first.new) == (693, 693)
     second = sync(engine, server, portal.serve("2026-08-22").day)
@@ -164,7 +164,7 @@ def test_0623_to_0822(engine, server, portal) -> None:  # type: ignore[no-untype
         assert renamed.topic_id == "HORIZON-EIC-2026-PATHFINDERCHALLENGES-01-02"  # same reference, new id
 
 
-def test_per_programme_queries(engine, server, portal) -> None:  # type: ignore[no-untyped-def]
+def test_per_programme_queries(engine, server, portal) -> None:
     portal.serve("2026-08-22")
     result = sync(engine, server, "2026-08-22", programmes={"Horizon Europe": "43108390",
                                                             "European Defence Fund": "44181033"})
@@ -198,7 +198,7 @@ def _part(request: Request, name: bytes) -> bytes:
     ("junk", "page 5 of 8 (all programmes) is not valid JSON (Expecting value: line 1 column 37 (char 36)); "
              "the API answered something unexpected, try again later"),
 ])
-def test_failure_on_page_5_of_8(engine, server, portal, fault, message) -> None:  # type: ignore[no-untyped-def]
+def test_failure_on_page_5_of_8(engine, server, portal, fault, message) -> None:
     portal.serve("2026-08-21")
     sync(engine, server, "2026-08-21")
     before = table(engine)
@@ -216,14 +216,14 @@ def test_failure_on_page_5_of_8(engine, server, portal, fault, message) -> None:
     assert (good.outcome, good.complete, good.seen, good.changed, good.closed) == ("ok", True, 723, 2, 8)
 
 
-def test_429_on_a_page_is_retried(engine, server, portal) -> None:  # type: ignore[no-untyped-def]
+def test_429_on_a_page_is_retried(engine, server, portal) -> None:
     portal.serve("2026-08-22").fault[3] = "429"
     result = sync(engine, server, "2026-08-22")
     assert (result.outcome, result.complete, result.seen) == ("ok", True, 723)
     assert portal.calls[3] == 2
 
 
-def test_empty_page_mid_run_is_partial(engine, server, portal) -> None:  # type: ignore[no-untyped-def]
+def test_empty_page_mid_run_is_partial(engine, server, portal) -> None:
     portal.serve("2026-08-21")
     sync(engine, server, "2026-08-21")
     portal.serve("2026-08-22").fault[8] = "empty"
@@ -234,7 +234,7 @@ def test_empty_page_mid_run_is_partial(engine, server, portal) -> None:  # type:
 
 # --- the command --------------------------------------------------------------------------------
 
-def test_cli_sync_replay(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_sync_replay(cli, samples: Path) -> None:
     config = "config/strategy.example.yaml"
     result = cli("--config", config, "sync", "--source", "eu_ft", "--replay",
                  str(samples / "eu_ft" / "search_2026-08-21"), "--json")
@@ -249,7 +249,7 @@ def test_cli_sync_replay(cli, samples: Path) -> None:  # type: ignore[no-untyped
                              "eu_ft    611    0        0       7  ok            \n")
 
 
-def test_cli_sync_replay_samples_root_uses_newest(cli, samples: Path, engine) -> None:  # type: ignore[no-untyped-def]
+def test_cli_sync_replay_samples_root_uses_newest(cli, samples: Path, engine) -> None:
     result = cli("--config", "config/strategy.example.yaml", "sync", "--source", "eu_ft", "--replay",
                  str(samples), "--csv")
     assert result.exit_code == 0
@@ -259,7 +259,7 @@ def test_cli_sync_replay_samples_root_uses_newest(cli, samples: Path, engine) ->
         assert run.started_at == datetime(2026, 8, 22, 10, 0, tzinfo=UTC)  # noon Brussels that day
 
 
-def test_cli_sync_errors(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_sync_errors(cli, tmp_path: Path) -> None:
     result = cli("--config", "config/strategy.example.yaml", "sync", "--replay", str(tmp_path / "nope"))
     assert result.exit_code == 2
     assert result.stderr == (f"Error: --replay {tmp_path / 'nope'}: no such folder; give a recording folder "
@@ -273,7 +273,7 @@ def test_cli_sync_errors(cli, tmp_path: Path) -> None:  # type: ignore[no-untype
     assert result.stderr.endswith(f"Error: --replay {tmp_path}: no recording for source 'eu_ft'\n")
 
 
-def test_cli_sync_failure_exits_1(cli, tmp_path: Path, server: LocalServer) -> None:  # type: ignore[no-untyped-def]
+def test_cli_sync_failure_exits_1(cli, tmp_path: Path, server: LocalServer) -> None:
     server.route("POST", SEARCH_PATH, lambda request: Reply(200, "<html>maintenance</html>"))
     strategy = Path("config/strategy.example.yaml").read_text(encoding="utf-8")
     start = strategy.index("sources:")
@@ -289,7 +289,7 @@ def test_cli_sync_failure_exits_1(cli, tmp_path: Path, server: LocalServer) -> N
                             "(char 0)); the API answered something unexpected, try again later")
 
 
-def test_stores_no_funding_rate_the_portal_did_not_state(engine, server, portal, samples) -> None:  # type: ignore[no-untyped-def]
+def test_stores_no_funding_rate_the_portal_did_not_state(engine, server, portal, samples) -> None:
     """A source stores only what the source says: the SEDIA results state no funding rate, so no stored
     call has one (the programme's rate from funding_rules.yaml applies when the call is scored)."""
     folder = samples / "eu_ft" / "search_2026-08-21"

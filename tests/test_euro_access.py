@@ -101,7 +101,7 @@ def test_garbage_is_a_parse_error() -> None:
         parse_detail("<html></html>", source="ea", url="https://x/calls/1/a")
 
 
-def test_replay_of_samples_keeps_listing_data_and_warns(samples: Path, engine) -> None:  # type: ignore[no-untyped-def]
+def test_replay_of_samples_keeps_listing_data_and_warns(samples: Path, engine) -> None:
     handler = replay_handler(samples)
     assert handler is not None
     adapter = EuroAccessAdapter("euro_access", EuroAccessSource(type="euro_access"))
@@ -133,7 +133,7 @@ def _serve_listing(server: LocalServer, samples: Path) -> None:
         "</table>", '</table><ul class="pagination"><li><a href="/en/calls?page=2">next ›</a></li></ul>', 1)
     page2 = head + "<tbody>" + second + dup + "</tr></tbody>" + tail
 
-    def listing(request):  # type: ignore[no-untyped-def]
+    def listing(request):
         return Reply(200, page2 if request.query.get("page") == ["2"] else page1,
                      {"Content-Type": "text/html; charset=utf-8"})
 
@@ -145,7 +145,7 @@ def _serve_listing(server: LocalServer, samples: Path) -> None:
                  lambda r: Reply(500, "boom"))
 
 
-def test_pagination_filter_dedup_and_detail_over_http(server: LocalServer, samples: Path, engine) -> None:  # type: ignore[no-untyped-def]
+def test_pagination_filter_dedup_and_detail_over_http(server: LocalServer, samples: Path, engine) -> None:
     _serve_listing(server, samples)
     cfg = EuroAccessSource(type="euro_access", url=server.url("/en/calls"),
                            programmes=["interreg germany-denmark", "INTERREG BALTIC SEA REGION"])

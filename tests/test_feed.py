@@ -61,7 +61,7 @@ def test_dates_in_danish_german_swedish_norwegian() -> None:
     assert find_dates("We need 3 partners from 2 countries; budget 2026 plan.") == []
 
 
-def test_feed_over_http_into_the_database(server: LocalServer, engine) -> None:  # type: ignore[no-untyped-def]
+def test_feed_over_http_into_the_database(server: LocalServer, engine) -> None:
     server.route("GET", "/feed/", lambda r: Reply(200, FEED.read_bytes(), RSS))
     with httpx.Client() as client:
         first = run_source(engine, _adapter(server.url("/feed/")), client, NOW)
@@ -94,7 +94,7 @@ def test_garbage_and_http_errors(server: LocalServer) -> None:
             _adapter(server.url("/down")).fetch(client, NOW)
 
 
-def test_a_stray_end_tag_keeps_the_items_and_says_so(server: LocalServer, engine) -> None:  # type: ignore[no-untyped-def]
+def test_a_stray_end_tag_keeps_the_items_and_says_so(server: LocalServer, engine) -> None:
     # feedparser's loose parser raises on a </width> outside <image> (kurtmckee/feedparser#576)
     body = FEED.read_bytes().replace(b"<title>Interreg Baltic Sea Region</title>",
                                      b"<title>Interreg Baltic Sea Region</title></width>", 1)
@@ -142,7 +142,7 @@ def test_danish_item_keeps_its_dates() -> None:
     assert [d.at for d in record.deadlines] == [datetime(2027, 1, 15, 15, 0, tzinfo=UTC)]
 
 
-def test_call_phrases_are_overridable_and_a_run_says_why_it_is_partial(server: LocalServer, engine) -> None:  # type: ignore[no-untyped-def]
+def test_call_phrases_are_overridable_and_a_run_says_why_it_is_partial(server: LocalServer, engine) -> None:
     server.route("GET", "/feed/", lambda r: Reply(200, _rss(("Ny indkaldelse", DANISH_ITEM),
                                                             ("Sommerhilsen", "God sommer")), RSS))
     only_english = FeedAdapter("dk", FeedSource(type="feed", url=server.url("/feed/"),

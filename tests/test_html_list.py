@@ -24,7 +24,7 @@ HTML = {"Content-Type": "text/html; charset=utf-8"}
 def _cfg(url: str, **extra: object) -> HtmlListSource:
     return HtmlListSource(type="html_list", url=url, programme="Innovationsfonden", item=".views-row",
                           title="h3", link="h3 a[href]",
-                          text=".teaser__dates, .teaser__amount, .teaser__text", **extra)  # type: ignore[arg-type]
+                          text=".teaser__dates, .teaser__amount, .teaser__text", **extra)
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -46,7 +46,7 @@ def test_budget_and_maximum_in_eur() -> None:
     assert (round(budget or 0), round(maximum or 0)) == (33_510_357, 5_361_657)  # DKK 7.46038 per EUR
 
 
-def test_listing_items_dates_and_amounts(server: LocalServer, engine) -> None:  # type: ignore[no-untyped-def]
+def test_listing_items_dates_and_amounts(server: LocalServer, engine) -> None:
     server.route("GET", "/da/programmer",
                  lambda r: Reply(200, (FIXTURES / "innovationsfonden_list.html").read_bytes(), HTML))
     adapter = HtmlListAdapter("ifd", _cfg(server.url("/da/programmer")))

@@ -15,11 +15,11 @@ from watcher.http import USER_AGENT, RetryTransport, fetch_text, make_client, re
 from watcher.replay import ReplayTransport, multipart_fields
 
 
-def sequence(*replies: Reply | type[Drop]):  # type: ignore[no-untyped-def]
+def sequence(*replies: Reply | type[Drop]):
     """A handler answering with the given replies in turn (the last one repeats)."""
     answers = list(replies)
 
-    def handle(request):  # type: ignore[no-untyped-def]
+    def handle(request):
         reply = answers.pop(0) if len(answers) > 1 else answers[0]
         if reply is Drop:
             raise Drop()
@@ -67,7 +67,7 @@ def test_404_is_not_retried(server: LocalServer) -> None:
 
 
 def test_timeout_is_one_readable_line(server: LocalServer) -> None:
-    def slow(request):  # type: ignore[no-untyped-def]
+    def slow(request):
         time.sleep(0.5)
         return Reply(200, "late")
 

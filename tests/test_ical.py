@@ -59,7 +59,7 @@ def test_garbage_is_a_parse_error() -> None:
         parse_calendar(b"<html>Not found</html>", source="interreg_no", now=NOW)
 
 
-def test_calendar_over_http_into_the_database(server: LocalServer, engine) -> None:  # type: ignore[no-untyped-def]
+def test_calendar_over_http_into_the_database(server: LocalServer, engine) -> None:
     server.route("GET", "/", lambda r: Reply(200, ICS.read_bytes(), {"Content-Type": "text/calendar"}))
     cfg = IcalSource(type="ical", url=server.url("/?post_type=tribe_events&ical=1&eventDisplay=list"),
                      programmes=["Interreg Öresund-Kattegat-Skagerrak", "Interreg Sverige-Norge"])
@@ -126,30 +126,30 @@ def _served_calendar(server: LocalServer, text: str) -> dict[str, object]:
 
 def test_a_monthly_cut_off_is_one_open_call_with_its_next_deadlines(server: LocalServer) -> None:
     monthly = _served_calendar(server, RECURRING)["monthly-cutoff@interreg.no"]
-    assert monthly.status == "open"  # type: ignore[attr-defined]
-    assert monthly.opening_date == datetime(2025, 1, 15, 8, 0, tzinfo=UTC)  # type: ignore[attr-defined]
-    deadlines = [d.at for d in monthly.deadlines]  # type: ignore[attr-defined]
+    assert monthly.status == "open"
+    assert monthly.opening_date == datetime(2025, 1, 15, 8, 0, tzinfo=UTC)
+    deadlines = [d.at for d in monthly.deadlines]
     assert len(deadlines) == 12
     # the November cut-off was moved to the 20th by its RECURRENCE-ID override
     assert deadlines[:3] == [datetime(2025, 11, 20, 11, 0, tzinfo=UTC),
                              datetime(2025, 12, 15, 11, 0, tzinfo=UTC),
                              datetime(2026, 1, 15, 11, 0, tzinfo=UTC)]
     assert datetime(2025, 11, 15, 11, 0, tzinfo=UTC) not in deadlines
-    assert monthly.extra["recurring"] is True  # type: ignore[attr-defined]
+    assert monthly.extra["recurring"] is True
 
 
 def test_rdate_duration_and_a_finished_series(server: LocalServer) -> None:
     records = _served_calendar(server, RECURRING)
     rounds = records["two-rounds@interreg.no"]
-    assert rounds.status == "forthcoming"  # type: ignore[attr-defined]
-    assert [d.at for d in rounds.deadlines] == [  # type: ignore[attr-defined]
+    assert rounds.status == "forthcoming"
+    assert [d.at for d in rounds.deadlines] == [
         datetime(2025, 12, 1, 14, 0, tzinfo=UTC), datetime(2026, 3, 1, 14, 0, tzinfo=UTC)]  # DTSTART + 6 h
     finished = records["finished@interreg.no"]
-    assert finished.status == "closed"  # type: ignore[attr-defined]
-    assert [(d.at, d.time_assumed) for d in finished.deadlines] == [  # type: ignore[attr-defined]
+    assert finished.status == "closed"
+    assert [(d.at, d.time_assumed) for d in finished.deadlines] == [
         (datetime(2025, 8, 1, 15, 0, tzinfo=UTC), True)]  # the third occurrence, an all-day event
     one_day = records["one-day@interreg.no"]  # DURATION instead of DTEND: the last of its two days
-    assert [(d.at, d.time_assumed) for d in one_day.deadlines] == [  # type: ignore[attr-defined]
+    assert [(d.at, d.time_assumed) for d in one_day.deadlines] == [
         (datetime(2025, 12, 2, 16, 0, tzinfo=UTC), True)]
 
 
@@ -185,7 +185,7 @@ END:VCALENDAR\r
 """
 
 
-def test_webinars_info_days_and_matchmaking_are_not_calls(server: LocalServer, engine) -> None:  # type: ignore[no-untyped-def]
+def test_webinars_info_days_and_matchmaking_are_not_calls(server: LocalServer, engine) -> None:
     calendar = {"Content-Type": "text/calendar"}
     server.route("GET", "/cal.ics", lambda r: Reply(200, WITH_EVENTS.encode(), calendar))
     adapter = IcalAdapter("interreg_no", IcalSource(type="ical", url=server.url("/cal.ics")))

@@ -18,7 +18,7 @@ from tests.test_applications import NOW, brussels, bsr_call, seed, sync
 STRATEGY = "greentech-dk"
 
 
-def export(engine: Engine, path: Path, now=NOW) -> icalendar.Calendar:  # type: ignore[no-untyped-def]
+def export(engine: Engine, path: Path, now=NOW) -> icalendar.Calendar:
     with session_scope(engine) as session:
         apps.follow_call_deadlines(session, now)
     with Session(engine) as session:

@@ -86,10 +86,10 @@ def small_db(tmp_path_factory: pytest.TempPathFactory) -> str:
                           updated_at=NOW)
         session.add_all([call, idea, partner])
         session.flush()
-        session.add(Score(call_id=call.id, strategy=strategy, focus_area="offshore_energy", score=0.4,  # type: ignore[arg-type]
+        session.add(Score(call_id=call.id, strategy=strategy, focus_area="offshore_energy", score=0.4,
                           explanation=[{"term": "offshore wind", "weight": 0.3}], computed_at=NOW))
-        session.add(Verdict(call_id=call.id, strategy=strategy, passed=True, priority=0.5, computed_at=NOW))  # type: ignore[arg-type]
-        session.add(Application(idea_id=idea.id, call_id=call.id, status="draft", created_at=NOW,  # type: ignore[arg-type]
+        session.add(Verdict(call_id=call.id, strategy=strategy, passed=True, priority=0.5, computed_at=NOW))
+        session.add(Application(idea_id=idea.id, call_id=call.id, status="draft", created_at=NOW,
                                 updated_at=NOW, seen_deadlines=[deadline.isoformat()]))
         session.commit()
     engine.dispose()

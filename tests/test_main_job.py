@@ -107,7 +107,7 @@ class Statements:
                 if s.lstrip().upper().startswith(("BEGIN IMMEDIATE", "INSERT", "UPDATE", "DELETE"))]
 
 
-def test_read_commands_open_no_write_transaction(cli, engine: Engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_read_commands_open_no_write_transaction(cli, engine: Engine, tmp_path: Path) -> None:
     from tests.test_applications import NOW, bsr_call, seed, sync
 
     ids = seed(engine)

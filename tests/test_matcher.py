@@ -145,7 +145,7 @@ def test_model_round_trips_through_bytes() -> None:
     assert np.allclose(again.transform([d.features for d in documents]).toarray(), matrix.toarray())
 
 
-def test_real_calls_with_empty_descriptions_and_bom(samples) -> None:  # type: ignore[no-untyped-def]
+def test_real_calls_with_empty_descriptions_and_bom(samples) -> None:
     lines = (samples / "eu_ft" / "calls_2026-08-10.jsonl").read_text(encoding="utf-8").splitlines()
     records = [json.loads(line) for line in lines[:200]]
     documents = [(i, r["title"], r["description"]) for i, r in enumerate(records)]
@@ -157,7 +157,7 @@ def test_real_calls_with_empty_descriptions_and_bom(samples) -> None:  # type: i
     assert matches == sorted(matches, key=lambda m: -m.score)
 
 
-def test_vectorised_explanations_equal_the_per_row_products(samples) -> None:  # type: ignore[no-untyped-def]
+def test_vectorised_explanations_equal_the_per_row_products(samples) -> None:
     """score_rows scores and explains every call at once; each result equals the textbook per-call
     computation: the cosine q·d and the largest products q_i d_i, ties in vocabulary order."""
     from classifiers.matcher import expanded_query, score_rows
@@ -183,7 +183,7 @@ def test_vectorised_explanations_equal_the_per_row_products(samples) -> None:  #
     assert any(explanations) and all(0 <= s <= 1 for s in scores)
 
 
-def test_scores_are_half_tfidf_half_latent_cosine_and_explained_by_both(samples) -> None:  # type: ignore[no-untyped-def]
+def test_scores_are_half_tfidf_half_latent_cosine_and_explained_by_both(samples) -> None:
     """With an LSA space the score is LEXICAL_WEIGHT × the TF-IDF cosine + the rest × the latent cosine,
     and the explanation's weights are each term's share of both (phrases only through TF-IDF)."""
     from classifiers.matcher import LEXICAL_WEIGHT, expanded_query, score_rows

@@ -101,7 +101,7 @@ def test_an_empty_folder_and_an_unknown_strategy(tmp_path: Path) -> None:
                                    "FUNDRADAR_STRATEGY)")
 
 
-def test_config_check_and_sources_list_cover_every_strategy(cli) -> None:  # type: ignore[no-untyped-def]
+def test_config_check_and_sources_list_cover_every_strategy(cli) -> None:
     result = cli("--config", str(FOLDER), "config", "check")
     assert result.exit_code == 0, result.output
     assert result.stdout == (
@@ -116,7 +116,7 @@ def test_config_check_and_sources_list_cover_every_strategy(cli) -> None:  # typ
                                                                            ("interreg_bsr_news", "feed")]
 
 
-def test_cli_unknown_strategy_is_a_one_line_usage_error(cli) -> None:  # type: ignore[no-untyped-def]
+def test_cli_unknown_strategy_is_a_one_line_usage_error(cli) -> None:
     result = cli("--config", str(FOLDER), "--strategy", "nope", "calls", "list")
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1
@@ -128,7 +128,7 @@ def test_cli_unknown_strategy_is_a_one_line_usage_error(cli) -> None:  # type: i
 # --- sync and scoring ----------------------------------------------------------------------------
 
 @pytest.fixture
-def synced(cli, samples: Path, engine):  # type: ignore[no-untyped-def]
+def synced(cli, samples: Path, engine):
     """The 2026-08-22 recording synced once for both strategies (the shared eu_ft source)."""
     result = cli("--config", str(FOLDER), "sync", "--replay", str(samples / "eu_ft" / "search_2026-08-22"),
                  "--json")
@@ -136,7 +136,7 @@ def synced(cli, samples: Path, engine):  # type: ignore[no-untyped-def]
     return json.loads(result.stdout)
 
 
-def test_sync_fetches_shared_sources_once_and_scores_every_strategy(cli, synced, engine) -> None:  # type: ignore[no-untyped-def]
+def test_sync_fetches_shared_sources_once_and_scores_every_strategy(cli, synced, engine) -> None:
     assert [(row["source"], row["new"]) for row in synced] == [("eu_ft", 540)]
     with Session(engine) as session:
         areas = {(s.strategy, s.focus_area) for s in session.exec(select(Score))}
@@ -161,7 +161,7 @@ def test_sync_fetches_shared_sources_once_and_scores_every_strategy(cli, synced,
                              "rules checked for 0 calls (the other verdicts still hold).\n")
 
 
-def test_strategy_option_selects_the_strategy_of_calls_list(cli, synced) -> None:  # type: ignore[no-untyped-def]
+def test_strategy_option_selects_the_strategy_of_calls_list(cli, synced) -> None:
     base = ("--config", str(FOLDER))
     green = cli(*base, "--strategy", "greentech-dk", "calls", "list", "--focus", "offshore_energy",
                 "--top", "3", "--json")
@@ -186,7 +186,7 @@ def slack() -> Iterator[SlackServer]:
         yield server
 
 
-def add_scored_call(engine, n: int, strategy: str, area: str, title: str, score: float = 0.6, **kw):  # type: ignore[no-untyped-def]
+def add_scored_call(engine, n: int, strategy: str, area: str, title: str, score: float = 0.6, **kw):
     """A call scored for greentech-dk by tests.slack_data.add_call, then re-labelled or extended."""
     call_id = add_call(engine, n, title=title, score=score, area="offshore_energy", **kw)
     with session_scope(engine) as session:
@@ -199,14 +199,14 @@ def add_scored_call(engine, n: int, strategy: str, area: str, title: str, score:
     return call_id
 
 
-def also_score(engine, call_id: int, strategy: str, area: str, score: float) -> None:  # type: ignore[no-untyped-def]
+def also_score(engine, call_id: int, strategy: str, area: str, score: float) -> None:
     with session_scope(engine) as session:
         session.add(Score(call_id=call_id, strategy=strategy, focus_area=area, score=score,
                           explanation=[{"term": "food", "weight": 0.3}], computed_at=NOW))
         session.add(Verdict(call_id=call_id, strategy=strategy, passed=True, outcomes=[], computed_at=NOW))
 
 
-def test_each_strategy_digests_to_its_own_channels_with_its_own_bot(cli, engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_each_strategy_digests_to_its_own_channels_with_its_own_bot(cli, engine, slack) -> None:
     add_scored_call(engine, 1, "greentech-dk", "offshore_energy", "Floating offshore wind farms")
     add_scored_call(engine, 2, "foodbio-dk", "food_bio", "Precision fermentation for food")
     args = ("--config", str(FOLDER), "--as-of", NOW.isoformat())
@@ -243,7 +243,7 @@ def test_each_strategy_digests_to_its_own_channels_with_its_own_bot(cli, engine,
                     "greentech-dk:digest:#greentech-funding:20260824T0600:1/1"]
 
 
-def test_a_call_both_strategies_want_is_alerted_in_both_channels_once(cli, engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_a_call_both_strategies_want_is_alerted_in_both_channels_once(cli, engine, slack) -> None:
     env = {"SLACK_BOT_TOKEN": TOKEN, "FOODBIO_SLACK_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
     first = cli("--config", str(FOLDER), "--as-of", NOW.isoformat(), "alerts", env=env)
     assert first.exit_code == 0 and slack.messages == []  # the first run records the baseline
@@ -263,7 +263,7 @@ def test_a_call_both_strategies_want_is_alerted_in_both_channels_once(cli, engin
     assert len(slack.messages) == 2
 
 
-def test_run_covers_every_strategy(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+def test_run_covers_every_strategy(cli, samples: Path) -> None:
     no_slack = {"SLACK_BOT_TOKEN": "", "SLACK_WEBHOOK_URL": "", "FOODBIO_SLACK_TOKEN": ""}
     result = cli("--config", str(FOLDER), "run", "--replay", str(samples / "eu_ft" / "search_2026-08-22"),
                  "--json", env=no_slack)
@@ -280,7 +280,7 @@ def test_run_covers_every_strategy(cli, samples: Path) -> None:  # type: ignore[
     assert text.stdout.startswith("── #greentech-funding ") and "#foodbio-funding" not in text.stdout
 
 
-def test_moving_a_strategy_into_a_folder_does_not_repeat_its_alerts(cli, engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_moving_a_strategy_into_a_folder_does_not_repeat_its_alerts(cli, engine, slack) -> None:
     env = {"SLACK_BOT_TOKEN": TOKEN, "FOODBIO_SLACK_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
     single = ("--config", str(FOLDER / "greentech.yaml"))
     assert cli(*single, "--as-of", NOW.isoformat(), "alerts", env=env).exit_code == 0  # baseline

@@ -109,7 +109,7 @@ def _serve(server: LocalServer) -> None:
     server.route("GET", "/calendar.ics", lambda r: Reply(200, CALENDAR.encode(), calendar))
 
 
-def test_every_source_type_reaches_the_programme_section(  # type: ignore[no-untyped-def]
+def test_every_source_type_reaches_the_programme_section(
         tmp_path: Path, server: LocalServer, engine) -> None:
     _serve(server)
     config = load_config(_config(tmp_path, server))

@@ -52,7 +52,7 @@ def test_a_page_announcing_the_call_becomes_a_record() -> None:
     assert record_for_page(ufm, "Innovation Express", "BSR Innovation Express", NOW) is None
 
 
-def test_watching_over_http_keeps_hashes_and_refreshes_the_call(server: LocalServer, engine) -> None:  # type: ignore[no-untyped-def]
+def test_watching_over_http_keeps_hashes_and_refreshes_the_call(server: LocalServer, engine) -> None:
     content = {"bsr": _page("bsr_stars.html")}
     server.route("GET", "/innovation-express/", lambda r: Reply(200, content["bsr"], HTML))
     server.route("GET", "/en/funding", lambda r: Reply(200, _page("ufm_funding.html"), HTML))
@@ -81,7 +81,7 @@ def test_watching_over_http_keeps_hashes_and_refreshes_the_call(server: LocalSer
     assert call.deadline == datetime(2026, 10, 22, 13, 0, tzinfo=UTC)
 
 
-def test_an_unreadable_page_is_a_warning_and_nothing_closes(server: LocalServer, engine) -> None:  # type: ignore[no-untyped-def]
+def test_an_unreadable_page_is_a_warning_and_nothing_closes(server: LocalServer, engine) -> None:
     server.route("GET", "/innovation-express/", lambda r: Reply(200, _page("bsr_stars.html"), HTML))
     cfg = PageWatchSource(type="page_watch", pages=[server.url("/innovation-express/"), server.url("/gone")])
     with httpx.Client() as client:
@@ -92,12 +92,12 @@ def test_an_unreadable_page_is_a_warning_and_nothing_closes(server: LocalServer,
     assert "HTTP 404" in result.warning
 
 
-def _page_rows(engine) -> list[tuple]:  # type: ignore[no-untyped-def]
+def _page_rows(engine) -> list[tuple]:
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(sa.text("SELECT * FROM watched_page ORDER BY url"))]
 
 
-def test_the_fetch_writes_nothing_and_finish_run_writes_the_page_states(server: LocalServer, engine) -> None:  # type: ignore[no-untyped-def]
+def test_the_fetch_writes_nothing_and_finish_run_writes_the_page_states(server: LocalServer, engine) -> None:
     content = {"bsr": _page("bsr_stars.html")}
     server.route("GET", "/innovation-express/", lambda r: Reply(200, content["bsr"], HTML))
     server.route("GET", "/en/funding", lambda r: Reply(200, _page("ufm_funding.html"), HTML))
@@ -137,7 +137,7 @@ def test_the_fetch_writes_nothing_and_finish_run_writes_the_page_states(server: 
     assert (stored[cfg.pages[1]].changed_at, stored[cfg.pages[1]].checked_at) == (NOW, later)
 
 
-def test_a_failed_run_leaves_the_page_states_alone(server: LocalServer, engine) -> None:  # type: ignore[no-untyped-def]
+def test_a_failed_run_leaves_the_page_states_alone(server: LocalServer, engine) -> None:
     status = {"code": 200}
     server.route("GET", "/innovation-express/", lambda r: Reply(
         status["code"], _page("bsr_stars.html") if status["code"] == 200 else "", HTML))
@@ -152,7 +152,7 @@ def test_a_failed_run_leaves_the_page_states_alone(server: LocalServer, engine) 
     assert _page_rows(engine) == before  # checked_at not moved: no run wrote since
 
 
-def _rows(engine) -> list[WatchedPage]:  # type: ignore[no-untyped-def]
+def _rows(engine) -> list[WatchedPage]:
     with Session(engine) as session:
         return list(session.exec(select(WatchedPage)).all())
 

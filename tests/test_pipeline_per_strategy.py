@@ -32,27 +32,27 @@ SINGLE = ("--config", str(FOLDER / "greentech.yaml"), *AT)
 SLACK_ENV = {"SLACK_BOT_TOKEN": TOKEN, "FOODBIO_SLACK_TOKEN": TOKEN}
 
 
-def ok(result):  # type: ignore[no-untyped-def]
+def ok(result):
     assert result.exit_code == 0, result.output
     return result
 
 
-def ids(result) -> list[int]:  # type: ignore[no-untyped-def]
+def ids(result) -> list[int]:
     return [row["id"] for row in json.loads(ok(result).stdout)]
 
 
-def add_shared_idea(engine, title: str, focus_areas: list[str] | None = None) -> int:  # type: ignore[no-untyped-def]
+def add_shared_idea(engine, title: str, focus_areas: list[str] | None = None) -> int:
     """An idea from before ideas had a strategy (NULL): every strategy sees it."""
     with session_scope(engine) as session:
         idea = Idea(title=title, focus_areas=focus_areas or [], created_at=NOW - timedelta(days=90),
                     updated_at=NOW - timedelta(days=90))
         session.add(idea)
         session.flush()
-        return idea.id  # type: ignore[return-value]
+        return idea.id
 
 
 @pytest.fixture
-def pipeline(cli, engine) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def pipeline(cli, engine) -> dict[str, int]:
     """Idea #1 and application #1 of greentech-dk, #2 of foodbio-dk, #3 shared (no strategy); calls 1-4
     with deadlines 60 days ahead."""
     calls = [add_call(engine, n) for n in range(1, 5)]
@@ -68,7 +68,7 @@ def pipeline(cli, engine) -> dict[str, int]:  # type: ignore[no-untyped-def]
 
 # --- ownership and listings ----------------------------------------------------------------------
 
-def test_ideas_belong_to_the_strategy_that_added_them_and_lists_are_filtered(cli, engine, pipeline) -> None:  # type: ignore[no-untyped-def]
+def test_ideas_belong_to_the_strategy_that_added_them_and_lists_are_filtered(cli, engine, pipeline) -> None:
     with Session(engine) as session:
         owners = [(i.id, i.strategy) for i in session.exec(select(Idea).order_by(Idea.id))]
     assert owners == [(1, "greentech-dk"), (2, "foodbio-dk"), (3, None)]
@@ -102,7 +102,7 @@ def test_ideas_belong_to_the_strategy_that_added_them_and_lists_are_filtered(cli
     (("applications", "consortium", "2", "--remove", "1"), "application #2 (idea #2)"),
     (("applications", "add", "2", "4"), "idea #2"),
 ])
-def test_another_strategys_idea_or_application_by_id_is_a_one_line_not_found(  # type: ignore[no-untyped-def]
+def test_another_strategys_idea_or_application_by_id_is_a_one_line_not_found(
         cli, engine, pipeline, args, message) -> None:
     result = cli(*GREEN, *args)
     assert (result.exit_code, result.stdout) == (2, "")
@@ -110,12 +110,12 @@ def test_another_strategys_idea_or_application_by_id_is_a_one_line_not_found(  #
                              "'greentech-dk'; select it with `fundradar --strategy foodbio-dk ...` "
                              "(or FUNDRADAR_STRATEGY=foodbio-dk)\n")
     with Session(engine) as session:  # nothing changed
-        assert session.get(Application, 2).status == "draft"  # type: ignore[union-attr]
-        assert session.get(Idea, 2).status == "idea"  # type: ignore[union-attr]
+        assert session.get(Application, 2).status == "draft"
+        assert session.get(Idea, 2).status == "idea"
         assert len(session.exec(select(Application)).all()) == 3
 
 
-def test_own_and_shared_items_are_editable_and_a_shared_idea_can_be_claimed(cli, engine, pipeline) -> None:  # type: ignore[no-untyped-def]
+def test_own_and_shared_items_are_editable_and_a_shared_idea_can_be_claimed(cli, engine, pipeline) -> None:
     ok(cli(*FOOD, "applications", "move", "3", "consortium", "--by", "lars"))  # shared: anyone
     ok(cli(*GREEN, "applications", "move", "1", "consortium", "--by", "mette"))
     assert ok(cli(*GREEN, "ideas", "edit", "3", "--claim")).stdout == \
@@ -132,7 +132,7 @@ def test_own_and_shared_items_are_editable_and_a_shared_idea_can_be_claimed(cli,
 
 # --- deadlines, reports, export ------------------------------------------------------------------
 
-def test_deadlines_reports_and_ical_are_per_strategy(cli, engine, pipeline, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_deadlines_reports_and_ical_are_per_strategy(cli, engine, pipeline, tmp_path: Path) -> None:
     with session_scope(engine) as session:  # greentech tracks call 2, which only foodbio applied to
         session.add(Mark(call_id=pipeline["call2"], strategy="greentech-dk", label="relevant", marked_at=NOW))
     green = json.loads(ok(cli(*GREEN, "deadlines", "--weeks", "12", "--json")).stdout)
@@ -156,14 +156,14 @@ def test_deadlines_reports_and_ical_are_per_strategy(cli, engine, pipeline, tmp_
     assert "application-1-deadline" not in food_ics
 
 
-def test_strategy_report_counts_only_the_strategys_applications(cli, engine, pipeline) -> None:  # type: ignore[no-untyped-def]
+def test_strategy_report_counts_only_the_strategys_applications(cli, engine, pipeline) -> None:
     # a foodbio idea tagged with greentech's focus area key (e.g. from an older config) must not count
     with session_scope(engine) as session:
         idea = Idea(strategy="foodbio-dk", title="Offshore aquaculture", focus_areas=["offshore_energy"],
                     created_at=NOW, updated_at=NOW)
         session.add(idea)
         session.flush()
-        session.add(Application(idea_id=idea.id, call_id=pipeline["call4"], created_at=NOW,  # type: ignore[arg-type]
+        session.add(Application(idea_id=idea.id, call_id=pipeline["call4"], created_at=NOW,
                                 updated_at=NOW))
     rows = json.loads(ok(cli(*GREEN, "strategy", "report", "--json")).stdout)
     pipeline_counts = {r["focus_area"]: r["applications_in_pipeline"] for r in rows}
@@ -187,7 +187,7 @@ def texts(slack: SlackServer, channel: str) -> list[str]:
             if b["type"] == "section" and not b.get("block_id", "").startswith("heading-")]
 
 
-def test_reminders_and_deadline_changes_go_only_to_the_owning_strategys_channel(cli, engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_reminders_and_deadline_changes_go_only_to_the_owning_strategys_channel(cli, engine, slack) -> None:
     env = {**SLACK_ENV, "SLACK_API_URL": slack.api_url}
     calls = [add_call(engine, n, days=5) for n in (1, 2, 3)]  # deadlines 2026-08-29 17:00 Brussels
     ok(cli(*GREEN, "ideas", "add", "Floating wind O&M robots", "--focus", "offshore_energy"))
@@ -232,7 +232,7 @@ def test_reminders_and_deadline_changes_go_only_to_the_owning_strategys_channel(
     assert len(slack.messages) == 4  # one message per channel and run
 
 
-def test_digest_lists_only_the_strategys_applications(cli, engine, pipeline) -> None:  # type: ignore[no-untyped-def]
+def test_digest_lists_only_the_strategys_applications(cli, engine, pipeline) -> None:
     outcomes = json.loads(ok(cli(*FOLDER_ARGS, "digest", "--dry-run", "--json")).stdout)
     blocks = {o["channel"]: json.dumps(o["blocks"]) for o in outcomes}
     assert set(blocks) == {"#foodbio-funding", "#greentech-funding"}
@@ -246,7 +246,7 @@ def test_digest_lists_only_the_strategys_applications(cli, engine, pipeline) -> 
 
 # --- a single strategy file: as before -----------------------------------------------------------
 
-def test_single_file_mode_shows_every_idea_and_application_as_before(cli, engine, pipeline) -> None:  # type: ignore[no-untyped-def]
+def test_single_file_mode_shows_every_idea_and_application_as_before(cli, engine, pipeline) -> None:
     assert ids(cli(*SINGLE, "ideas", "list", "--json")) == [1, 2, 3]
     assert ids(cli(*SINGLE, "applications", "list", "--json")) == [1, 2, 3]
     assert ok(cli(*SINGLE, "ideas", "show", "3")).stdout == (
@@ -265,14 +265,14 @@ def test_single_file_mode_shows_every_idea_and_application_as_before(cli, engine
     assert ok(cli(*SINGLE, "ideas", "add", "Energy island pilot")).stdout == \
         "Added idea #4: Energy island pilot\n"
     with Session(engine) as session:
-        assert session.get(Idea, 4).strategy == "greentech-dk"  # type: ignore[union-attr]
+        assert session.get(Idea, 4).strategy == "greentech-dk"
     assert ids(cli(*FOOD, "ideas", "list", "--json")) == [2, 3]
     assert ids(cli(*GREEN, "ideas", "list", "--json")) == [1, 3, 4]
 
 
 # --- the filter in SQL -----------------------------------------------------------------------------
 
-def test_the_filter_uses_the_strategy_index(engine, pipeline) -> None:  # type: ignore[no-untyped-def]
+def test_the_filter_uses_the_strategy_index(engine, pipeline) -> None:
     indexes = {ix["name"]: ix["column_names"] for ix in sa.inspect(engine).get_indexes("idea")}
     assert indexes["ix_idea_strategy"] == ["strategy"]
     with engine.connect() as conn:
@@ -293,7 +293,7 @@ def test_scoped_queries_on_postgresql(pg_url: str) -> None:
                                  updated_at=NOW))
             session.flush()
             for idea_id in (1, 2, 3):
-                session.add(Application(idea_id=idea_id, call_id=call.id, requested_amount=100.0 * idea_id,  # type: ignore[arg-type]
+                session.add(Application(idea_id=idea_id, call_id=call.id, requested_amount=100.0 * idea_id,
                                         created_at=NOW, updated_at=NOW))
         with Session(engine) as session:
             assert [i.id for i in list_ideas(session, scope="foodbio-dk")] == [2, 3]

@@ -33,12 +33,12 @@ RICH = ["[bold]x[/bold]", ":smile:", "10:00:00", "漢字", "e\u0301", "tab\there
 def rich_text(cells: list[list[str]], columns: list[Column], console: Console) -> str:
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
     for column in columns:
-        table.add_column(column.header, justify=column.justify,  # type: ignore[arg-type]
+        table.add_column(column.header, justify=column.justify,
                          max_width=column.max_width, no_wrap=column.no_wrap, overflow="fold")
     for line in cells:
         table.add_row(*line)
     console.print(table)
-    return console.file.getvalue()  # type: ignore[attr-defined]
+    return console.file.getvalue()
 
 
 def console(width: int) -> Console:

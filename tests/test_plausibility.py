@@ -62,17 +62,17 @@ def eu_ft(server: LocalServer, **kw: Any) -> EuFtAdapter:
                        BuildContext())
 
 
-def run(engine, adapter, now: datetime = DAY):  # type: ignore[no-untyped-def]
+def run(engine, adapter, now: datetime = DAY):
     with make_client(retries=0) as client:
         return run_source(engine, adapter, client, now)
 
 
-def statuses(engine) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def statuses(engine) -> dict[str, str]:
     with Session(engine) as session:
         return {c.external_id: c.status for c in session.exec(select(Call))}
 
 
-def good_sync(engine, server: LocalServer) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def good_sync(engine, server: LocalServer) -> dict[str, str]:
     first = run(engine, eu_ft(server), datetime(2026, 8, 21, 10, 0, tzinfo=UTC))
     assert (first.outcome, first.complete, first.new, first.closed) == ("ok", True, 731, 0)
     return statuses(engine)
@@ -97,7 +97,7 @@ def with_meta(result: dict[str, Any], **fields: Any) -> dict[str, Any]:
 
 # --- completeness and the mass-closure guard ------------------------------------------------------
 
-def test_short_consistent_page_is_suspicious_and_closes_nothing(engine, server, portal) -> None:  # type: ignore[no-untyped-def]
+def test_short_consistent_page_is_suspicious_and_closes_nothing(engine, server, portal) -> None:
     before = good_sync(engine, server)
 
     def six(number: int, data: dict[str, Any]) -> dict[str, Any]:
@@ -129,7 +129,7 @@ def test_short_consistent_page_is_suspicious_and_closes_nothing(engine, server, 
     assert status["outcome"] == "suspicious" and status["last_error"].startswith("suspicious: would take")
 
 
-def test_short_first_page_against_declared_total_is_partial(engine, server, portal) -> None:  # type: ignore[no-untyped-def]
+def test_short_first_page_against_declared_total_is_partial(engine, server, portal) -> None:
     before = good_sync(engine, server)
     portal.mutate = lambda number, data: {**data, "results": data["results"][:6]} if number == 1 else data
     result = run(engine, eu_ft(server))
@@ -139,7 +139,7 @@ def test_short_first_page_against_declared_total_is_partial(engine, server, port
     assert statuses(engine) == before
 
 
-def test_server_ignoring_page_number_closes_nothing(engine, server, portal, samples) -> None:  # type: ignore[no-untyped-def]
+def test_server_ignoring_page_number_closes_nothing(engine, server, portal, samples) -> None:
     before = good_sync(engine, server)
     page_one = json.loads((samples / "eu_ft" / "search_2026-08-21" / "page_001.json").read_bytes())
     portal.mutate = lambda number, data: {**page_one, "totalResults": 250}
@@ -149,7 +149,7 @@ def test_server_ignoring_page_number_closes_nothing(engine, server, portal, samp
     assert statuses(engine) == before
 
 
-def test_empty_answer_from_a_source_with_active_calls_is_never_complete(engine, server, portal) -> None:  # type: ignore[no-untyped-def]
+def test_empty_answer_from_a_source_with_active_calls_is_never_complete(engine, server, portal) -> None:
     before = good_sync(engine, server)
     portal.mutate = lambda number, data: {**data, "totalResults": 0, "results": []}
     result = run(engine, eu_ft(server))
@@ -158,7 +158,7 @@ def test_empty_answer_from_a_source_with_active_calls_is_never_complete(engine, 
     assert statuses(engine) == before
 
 
-def test_guard_limits_are_per_source_config(engine, server, portal) -> None:  # type: ignore[no-untyped-def]
+def test_guard_limits_are_per_source_config(engine, server, portal) -> None:
     good_sync(engine, server)
     portal.mutate = lambda number, data: {**data, "totalResults": 6, "results": data["results"][:6]}
     result = run(engine, eu_ft(server, max_close_share=1.0))  # the operator allows it for this run
@@ -196,7 +196,7 @@ NOV = datetime(2025, 10, 20, 10, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("cut", ["half", "empty"])
-def test_cut_or_empty_listing_closes_nothing(engine, server, samples, cut) -> None:  # type: ignore[no-untyped-def]
+def test_cut_or_empty_listing_closes_nothing(engine, server, samples, cut) -> None:
     full = _listing(samples, server)
     html = {"listing": full}
     _serve_euro_access(server, html)
@@ -215,7 +215,7 @@ def test_cut_or_empty_listing_closes_nothing(engine, server, samples, cut) -> No
     assert set(statuses(engine).values()) == {"open"}
 
 
-def test_call_pages_only_from_the_listing_host(engine, server, samples) -> None:  # type: ignore[no-untyped-def]
+def test_call_pages_only_from_the_listing_host(engine, server, samples) -> None:
     full = _listing(samples, server)
     other = server.base_url.replace("127.0.0.1", "localhost")
     html = {"listing": full.replace(f"{server.base_url}/en/calls/2374/", f"{other}/en/calls/2374/")}
@@ -254,7 +254,7 @@ def _one_bad(make: Any) -> Any:
     return mutate
 
 
-def _bad_value_run(engine, server, portal, make, reason) -> None:  # type: ignore[no-untyped-def]
+def _bad_value_run(engine, server, portal, make, reason) -> None:
     portal.mutate = _one_bad(make)
     feed = _StaticAdapter("after_eu_ft", [CallRecord(external_id="x1", title="still fetched")])
     with make_client(retries=0) as client:
@@ -269,12 +269,12 @@ def _bad_value_run(engine, server, portal, make, reason) -> None:  # type: ignor
 
 
 @pytest.mark.parametrize("name,make,reason", BAD_VALUES, ids=[b[0] for b in BAD_VALUES])
-def test_bad_value_skips_its_record_only(engine, server, portal, name, make, reason) -> None:  # type: ignore[no-untyped-def]
+def test_bad_value_skips_its_record_only(engine, server, portal, name, make, reason) -> None:
     _bad_value_run(engine, server, portal, make, reason)
 
 
 @pytest.mark.parametrize("name", ["nul", "huge reference", "grants"])
-def test_bad_value_skips_its_record_only_on_postgresql(pg_url, server, portal, name) -> None:  # type: ignore[no-untyped-def]
+def test_bad_value_skips_its_record_only_on_postgresql(pg_url, server, portal, name) -> None:
     engine = open_database(pg_url)
     try:
         _, make, reason = next(b for b in BAD_VALUES if b[0] == name)
@@ -296,7 +296,7 @@ class _StaticAdapter:
         return FetchResult(records=list(self.records))
 
 
-def test_values_a_store_cannot_hold_are_skipped_by_the_runner(engine) -> None:  # type: ignore[no-untyped-def]
+def test_values_a_store_cannot_hold_are_skipped_by_the_runner(engine) -> None:
     bad = _StaticAdapter("raw", [CallRecord(external_id="ok", title="fine"),
                                  CallRecord(external_id="big", title="x", expected_grants=10**30),
                                  CallRecord(external_id="nul", title="a\x00b")])
@@ -308,7 +308,7 @@ def test_values_a_store_cannot_hold_are_skipped_by_the_runner(engine) -> None:  
                             "nul: title contains a NUL byte")
 
 
-def test_store_error_fails_that_source_only(engine) -> None:  # type: ignore[no-untyped-def]
+def test_store_error_fails_that_source_only(engine) -> None:
     with engine.begin() as conn:  # the database itself refuses this source's calls
         conn.execute(sa.text("CREATE TRIGGER refuse BEFORE INSERT ON call WHEN NEW.source = 'refused' "
                              "BEGIN SELECT RAISE(ABORT, 'refused by the database'); END"))

@@ -371,7 +371,7 @@ def test_ical_mutated_real_export(content: bytes) -> None:
     check_calendar(decode(content))  # as the adapter passes it: decoded text
 
 
-def test_ical_unreadable_event_is_left_out_and_the_run_incomplete(server, engine) -> None:  # type: ignore[no-untyped-def]
+def test_ical_unreadable_event_is_left_out_and_the_run_incomplete(server, engine) -> None:
     """What the properties found, pinned: a DTEND before year 1 (all-day, exclusive) or given twice
     cannot be read; the event is left out, the others kept, and the run is not complete, so the event
     is not marked removed."""

@@ -84,7 +84,7 @@ def test_chunked_body_cut_off(server: LocalServer) -> None:
 
 # --- sources: a refused body fails the run, with one line -----------------------------------------
 
-def test_feed_and_ical_sources_fail_on_cut_and_oversized_bodies(engine, server: LocalServer) -> None:  # type: ignore[no-untyped-def]
+def test_feed_and_ical_sources_fail_on_cut_and_oversized_bodies(engine, server: LocalServer) -> None:
     server.route("GET", "/feed", lambda request: cut_short(FEED, 1200))
     server.route("GET", "/cal.ics", lambda request: Reply(200, ICS[:10], {
         "Content-Type": "text/calendar", "Content-Length": "30000000", "Connection": "close"}))
@@ -132,7 +132,7 @@ def cutting(server: LocalServer, samples: Path) -> CuttingPortal:
 
 @pytest.mark.parametrize("kind,sent", [("json", 0), ("json", 1), ("json", 80_000), ("json", -1),
                                        ("wire", 50_000), ("huge", 100)])
-def test_sedia_page_cut_short_fails_the_sync_and_closes_nothing(engine, server, cutting, kind, sent) -> None:  # type: ignore[no-untyped-def]
+def test_sedia_page_cut_short_fails_the_sync_and_closes_nothing(engine, server, cutting, kind, sent) -> None:
     cutting.serve("2026-08-21")
     sync(engine, server, "2026-08-21")
     before = table(engine)

@@ -65,12 +65,12 @@ def adapter() -> EuFtAdapter:
                        BuildContext())
 
 
-def sync(engine, results: list[Any], total: int, ignore_page: bool, now: datetime):  # type: ignore[no-untyped-def]
+def sync(engine, results: list[Any], total: int, ignore_page: bool, now: datetime):
     with make_client(transport=answers(results, total, ignore_page), retries=0) as client:
         return run_source(engine, adapter(), client, now)
 
 
-def active(engine) -> set[str]:  # type: ignore[no-untyped-def]
+def active(engine) -> set[str]:
     with Session(engine) as session:
         return {c.external_id for c in session.exec(select(Call)) if c.status not in GONE}
 
@@ -98,7 +98,7 @@ def answer(draw: st.DrawFn, good: list[dict[str, Any]]) -> tuple[list[Any], int,
 @settings(max_examples=max(1, EXAMPLES // 2), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
-def test_a_run_stores_the_parsable_records_or_closes_nothing(engine, good, data) -> None:  # type: ignore[no-untyped-def]
+def test_a_run_stores_the_parsable_records_or_closes_nothing(engine, good, data) -> None:
     with engine.begin() as conn:  # every example starts from the same complete sync
         for table in reversed(SQLModel.metadata.sorted_tables):
             conn.execute(sa.delete(table))

@@ -32,7 +32,7 @@ def slack() -> Iterator[SlackServer]:
 
 
 @pytest.fixture
-def removed(engine) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+def removed(engine) -> tuple[int, int]:
     """An application whose call the latest recording no longer lists (followed once before)."""
     call = add_call(engine, 1, title="Biodiversity & ecosystems", days=396)
     app = add_application(engine, call)
@@ -46,7 +46,7 @@ def removed(engine) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     return call, app
 
 
-def test_the_application_is_flagged_and_ack_clears_it(engine, removed, cli) -> None:  # type: ignore[no-untyped-def]
+def test_the_application_is_flagged_and_ack_clears_it(engine, removed, cli) -> None:
     _call, app = removed
     result = cli(*ARGS, "applications", "list", "--json")
     assert result.exit_code == 0, result.stderr
@@ -62,14 +62,14 @@ def test_the_application_is_flagged_and_ack_clears_it(engine, removed, cli) -> N
         assert stored is not None and not stored.deadline_flagged and stored.deadline_sequence == 2
 
 
-def test_deadlines_show_the_call_status_not_days_left(removed, cli) -> None:  # type: ignore[no-untyped-def]
+def test_deadlines_show_the_call_status_not_days_left(removed, cli) -> None:
     result = cli(*ARGS, "deadlines", "--weeks", "60", "--json")
     assert result.exit_code == 0, result.stderr
     (row,) = json.loads(result.stdout)
     assert (row["status"], row["days_left"], row["flagged"]) == ("call removed", None, True)
 
 
-def test_the_ical_event_is_cancelled_with_a_raised_sequence(engine, removed, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_ical_event_is_cancelled_with_a_raised_sequence(engine, removed, tmp_path: Path) -> None:
     _call, app = removed
     path = tmp_path / "deadlines.ics"
     with Session(engine) as session:
@@ -82,7 +82,7 @@ def test_the_ical_event_is_cancelled_with_a_raised_sequence(engine, removed, tmp
     assert event.walk("VALARM") == []
 
 
-def test_the_digest_says_the_call_is_gone(engine, removed, slack) -> None:  # type: ignore[no-untyped-def]
+def test_the_digest_says_the_call_is_gone(engine, removed, slack) -> None:
     _call, app = removed
     env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
     send_digests(engine, loaded(), NOW, channel="#eu-fundraising", environ=env,

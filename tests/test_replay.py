@@ -38,7 +38,7 @@ def _adapter(url: str = URL) -> EuFtAdapter:
     return EuFtAdapter("eu_ft", EuFtSource(type="eu_ft", url=url), BuildContext())
 
 
-def _replay(engine, folder: Path):  # type: ignore[no-untyped-def]
+def _replay(engine, folder: Path):
     adapter = _adapter()
     handler = adapter.replay_handler(folder)
     assert handler is not None
@@ -47,7 +47,7 @@ def _replay(engine, folder: Path):  # type: ignore[no-untyped-def]
 
 
 def test_a_recording_declaring_more_than_it_holds_closes_nothing(engine, samples: Path, tmp_path: Path,
-                                                                  server: LocalServer) -> None:  # type: ignore[no-untyped-def]
+                                                                  server: LocalServer) -> None:
     base = _replay(engine, _record(tmp_path / "base", _first_results(samples, 8), 8))
     assert (base.outcome, base.complete, base.new) == ("ok", True, 8)
     lying = _record(tmp_path / "lying", _first_results(samples, 3), 100_000)
@@ -80,7 +80,7 @@ def test_the_recorded_query_is_answered_with_the_recorded_bytes(samples: Path) -
 
 
 def test_an_unreadable_recording_is_a_source_failure_naming_the_file(engine, samples: Path,
-                                                                     tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+                                                                     tmp_path: Path) -> None:
     cut = _record(tmp_path / "cut", _first_results(samples, 3), 3)
     whole = (cut / "page_001.json").read_bytes()
     (cut / "page_001.json").write_bytes(whole[:len(whole) // 2])
@@ -98,7 +98,7 @@ def test_an_unreadable_recording_is_a_source_failure_naming_the_file(engine, sam
     assert result.error.startswith(f"{html / 'page_001.json'} is not valid JSON (")
 
 
-def test_the_cli_reports_an_unreadable_recording_in_one_line(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_cli_reports_an_unreadable_recording_in_one_line(cli, tmp_path: Path) -> None:
     folder = tmp_path / "search_2026-08-22"
     folder.mkdir()
     (folder / "page_001.json").write_bytes(b"<html>Gateway Timeout</html>")

@@ -13,7 +13,7 @@ CONFIG = "config/strategy.example.yaml"
 NO_SLACK = {"SLACK_BOT_TOKEN": "", "SLACK_WEBHOOK_URL": ""}
 
 
-def test_run_replays_scores_and_prints_the_digest(cli, samples: Path, engine) -> None:  # type: ignore[no-untyped-def]
+def test_run_replays_scores_and_prints_the_digest(cli, samples: Path, engine) -> None:
     result = cli("--config", CONFIG, "run", "--replay", str(samples), env=NO_SLACK)
     assert result.exit_code == 0, result.output
     # the digest is the data (stdout); what happened per source is a log (stderr)
@@ -31,7 +31,7 @@ def test_run_replays_scores_and_prints_the_digest(cli, samples: Path, engine) ->
         assert 0 < session.exec(select(func.count(func.distinct(Score.call_id)))).one() <= calls
 
 
-def test_run_twice_changes_nothing_and_json(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+def test_run_twice_changes_nothing_and_json(cli, samples: Path) -> None:
     assert cli("--config", CONFIG, "run", "--replay", str(samples), env=NO_SLACK).exit_code == 0
     result = cli("--config", CONFIG, "run", "--replay", str(samples), "--json", env=NO_SLACK)
     assert result.exit_code == 0, result.output
@@ -43,7 +43,7 @@ def test_run_twice_changes_nothing_and_json(cli, samples: Path) -> None:  # type
     assert data["digest"] and data["digest"][0]["status"] == "terminal"
 
 
-def test_run_with_a_missing_replay_folder_is_a_usage_error(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_run_with_a_missing_replay_folder_is_a_usage_error(cli, tmp_path: Path) -> None:
     result = cli("--config", CONFIG, "run", "--replay", str(tmp_path / "nope"))
     assert result.exit_code == 2
     assert result.stderr.endswith(f"Error: --replay {tmp_path / 'nope'}: no such folder; give a recording "

@@ -66,8 +66,8 @@ class Concurrency:
         self.now: dict[str, int] = {}
         self.max: dict[str, int] = {}
 
-    def wrap(self, path: str, seconds: float, reply: Reply):  # type: ignore[no-untyped-def]
-        def handler(_request):  # type: ignore[no-untyped-def]
+    def wrap(self, path: str, seconds: float, reply: Reply):
+        def handler(_request):
             with self.lock:
                 self.now[path] = self.now.get(path, 0) + 1
                 self.max[path] = max(self.max.get(path, 0), self.now[path])
@@ -89,14 +89,14 @@ def serve_routes(server: LocalServer) -> Concurrency:
     return seen
 
 
-def runs(engine, source: str) -> list[FetchRun]:  # type: ignore[no-untyped-def]
+def runs(engine, source: str) -> list[FetchRun]:
     with Session(engine) as session:
         return list(session.exec(select(FetchRun).where(FetchRun.source == source)).all())
 
 
 @pytest.mark.slow
 def test_two_schedulers_run_sources_without_overlap_and_survive_failures(
-        tmp_path: Path, server: LocalServer, engine) -> None:  # type: ignore[no-untyped-def]
+        tmp_path: Path, server: LocalServer, engine) -> None:
     seen = serve_routes(server)
     config = load_config(write_config(tmp_path / "strategy.yaml", server))
     first = Service(engine, config, digests=False)
@@ -128,7 +128,7 @@ def test_two_schedulers_run_sources_without_overlap_and_survive_failures(
     assert "HTTP 500" in status["broken"]["last_error"]
 
 
-def test_job_lock_excludes_a_second_holder_sqlite(engine) -> None:  # type: ignore[no-untyped-def]
+def test_job_lock_excludes_a_second_holder_sqlite(engine) -> None:
     first, second = JobLock(engine, "source:x"), JobLock(engine, "source:x")
     assert first.acquire() is True
     assert second.acquire() is False
@@ -155,7 +155,7 @@ def _holder(url: str, seconds: float) -> subprocess.Popen[str]:
     return proc
 
 
-def test_job_lock_across_processes_sqlite(db_url: str, engine) -> None:  # type: ignore[no-untyped-def]
+def test_job_lock_across_processes_sqlite(db_url: str, engine) -> None:
     proc = _holder(db_url, 30)
     try:
         assert JobLock(engine, "source:shared").acquire() is False
@@ -200,7 +200,7 @@ def _serve(db: str, config: Path) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def _wait_for_runs(engine, source: str, count: int, seconds: float = 30) -> None:  # type: ignore[no-untyped-def]
+def _wait_for_runs(engine, source: str, count: int, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if len([r for r in runs(engine, source) if r.outcome == "ok"]) >= count:
@@ -210,7 +210,7 @@ def _wait_for_runs(engine, source: str, count: int, seconds: float = 30) -> None
 
 
 @pytest.mark.slow
-def test_serve_stops_cleanly_on_sigterm(tmp_path: Path, server: LocalServer, db_url: str, engine) -> None:  # type: ignore[no-untyped-def]
+def test_serve_stops_cleanly_on_sigterm(tmp_path: Path, server: LocalServer, db_url: str, engine) -> None:
     serve_routes(server)
     proc = _serve(db_url, write_config(tmp_path / "strategy.yaml", server))
     try:
@@ -248,7 +248,7 @@ def test_two_serve_processes_on_postgres_never_overlap(tmp_path: Path, server: L
     assert all(later[0] >= earlier[1] for earlier, later in zip(intervals, intervals[1:], strict=False))
 
 
-def test_serve_jobs_come_from_the_config(tmp_path: Path, server: LocalServer, engine) -> None:  # type: ignore[no-untyped-def]
+def test_serve_jobs_come_from_the_config(tmp_path: Path, server: LocalServer, engine) -> None:
     config = load_config(write_config(tmp_path / "strategy.yaml", server, every="6h"))
     service = Service(engine, config)
     assert [job_id for job_id, _, _ in service.planned_jobs()] == [

@@ -31,7 +31,7 @@ TOPICS = [
 WORDS = "research innovation pilot demonstration network cooperation regions cities skills market".split()
 
 
-def add_calls(engine: Any, count: int, extra: list[tuple[str, str]] = ()) -> list[int]:  # type: ignore[assignment]
+def add_calls(engine: Any, count: int, extra: list[tuple[str, str]] = ()) -> list[int]:
     """``count`` varied calls (enough for the LSA space from 50 on), then ``extra`` ones, each with the
     content hash a sync gives it."""
     rows = []
@@ -151,7 +151,7 @@ def test_scores_below_the_floor_are_not_stored_and_the_best_score_is_exact(engin
         calls = session.exec(select(Call).order_by(Call.id)).all()
         stored = {(s.call_id, s.focus_area): s for s in session.exec(select(Score))}
         verdicts = {v.call_id: v for v in session.exec(select(Verdict))}
-    documents = [prepare(c.id, c.title, c.text) for c in calls]  # type: ignore[arg-type]
+    documents = [prepare(c.id, c.title, c.text) for c in calls]
     best: dict[int, float] = {}
     below = 0
     for area_name, area in config.strategy.focus_areas.items():
@@ -188,7 +188,7 @@ def test_strategies_share_one_corpus_model_and_score_as_if_fitted_alone(engine: 
         stored = {(s.strategy, s.call_id): s.score for s in session.exec(select(Score))}
     assert {m.corpus_version for m in models.values()} == {corpus.version}
     assert models["wind"].vocabulary != models["food"].vocabulary  # "tidal kite" is wind's own column
-    documents = [prepare(c.id, c.title, c.text) for c in calls]  # type: ignore[arg-type]
+    documents = [prepare(c.id, c.title, c.text) for c in calls]
     for config in (wind, food):
         name, (area_name, area) = config.strategy.name, next(iter(config.strategy.focus_areas.items()))
         for match in rank(focus_area_query(area_name, area), documents):

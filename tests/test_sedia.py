@@ -21,7 +21,7 @@ def real_page(samples: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def parsed(real_page: dict):  # type: ignore[no-untyped-def]
+def parsed(real_page: dict):
     page = parse_page(real_page, source="eu_ft", page="page 1")
     return page, {r.topic_id: r for r in page.records}
 
@@ -30,7 +30,7 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-def test_envelope_stale_and_duplicates(parsed) -> None:  # type: ignore[no-untyped-def]
+def test_envelope_stale_and_duplicates(parsed) -> None:
     page, by_topic = parsed
     assert page.total_results == 9 and page.results == 9
     assert page.stale == 3  # two stale SEDIA_PRD_CENTRICITY topics, one of them twice
@@ -42,7 +42,7 @@ def test_envelope_stale_and_duplicates(parsed) -> None:  # type: ignore[no-untyp
     assert "HORIZON-INFRA-2024-EOSC-01-03" not in by_topic
 
 
-def test_two_stage_topic(parsed) -> None:  # type: ignore[no-untyped-def]
+def test_two_stage_topic(parsed) -> None:
     soil = parsed[1]["HORIZON-MISS-2027-05-SOIL-01-two-stage"]
     assert soil.external_id == "50138952TOPICSen"
     assert soil.title == ("Living labs to enhance soil health in Continental, Black Sea, Pannonian and "
@@ -68,7 +68,7 @@ def test_two_stage_topic(parsed) -> None:  # type: ignore[no-untyped-def]
                                 "goal of the Mission Soil to set up 100 living labs")
 
 
-def test_budget_from_own_entry_never_summed(parsed) -> None:  # type: ignore[no-untyped-def]
+def test_budget_from_own_entry_never_summed(parsed) -> None:
     by_topic = parsed[1]
     governance = by_topic["HORIZON-CL6-2026-04-GOVERNANCE-01"]  # the one complete budgetOverview
     assert governance.budget == 60_000_000  # 2026: 23 M + 2027: 37 M of this one topic
@@ -92,7 +92,7 @@ def test_budget_from_own_entry_never_summed(parsed) -> None:  # type: ignore[no-
         assert record.budget is None or record.budget <= 60_000_000  # never a sum over the call
 
 
-def test_destination_and_text(parsed) -> None:  # type: ignore[no-untyped-def]
+def test_destination_and_text(parsed) -> None:
     digital = parsed[1]["HORIZON-CL4-2027-04-DIGITAL-EMERGING-10"]
     assert digital.type_of_action == "HORIZON Coordination and Support Actions"
     assert digital.extra["destination"] == ("Achieving open strategic autonomy in digital and emerging "

@@ -62,25 +62,25 @@ def wait_for(condition: Callable[[], object], seconds: float = 15) -> None:
     raise AssertionError("condition not met in time")
 
 
-def scores(engine) -> dict[tuple[str, int, str], float]:  # type: ignore[no-untyped-def]
+def scores(engine) -> dict[tuple[str, int, str], float]:
     with Session(engine) as session:
         return {(s.strategy, s.call_id, s.focus_area): s.score for s in session.exec(select(Score))}
 
 
-def scored(engine) -> set[str]:  # type: ignore[no-untyped-def]
+def scored(engine) -> set[str]:
     """The strategies that scored the calls (each call's Verdict names the model; Score rows exist only
     for scores above the floor)."""
     with Session(engine) as session:
         return set(session.exec(select(Verdict.strategy).where(Verdict.model_version != "")))
 
 
-def areas(engine, strategy: str) -> set[str]:  # type: ignore[no-untyped-def]
+def areas(engine, strategy: str) -> set[str]:
     with Session(engine) as session:
         row = session.exec(select(ScoringModel).where(ScoringModel.strategy == strategy)).first()
         return set(row.queries) if row else set()
 
 
-def model_version(engine, strategy: str) -> str | None:  # type: ignore[no-untyped-def]
+def model_version(engine, strategy: str) -> str | None:
     with Session(engine) as session:
         row = session.exec(select(ScoringModel).where(ScoringModel.strategy == strategy)).first()
         return row.version if row else None
@@ -93,7 +93,7 @@ def interval(service: Service, job: str) -> float:
 
 
 def test_invalid_edit_keeps_the_config_and_a_valid_one_is_applied(
-        tmp_path: Path, feed: LocalServer, engine, caplog) -> None:  # type: ignore[no-untyped-def]
+        tmp_path: Path, feed: LocalServer, engine, caplog) -> None:
     caplog.set_level(logging.INFO, logger="fundradar.serve")
     path = tmp_path / "strategy.yaml"
     path.write_text(strategy_text(feed), encoding="utf-8")
@@ -141,7 +141,7 @@ def test_invalid_edit_keeps_the_config_and_a_valid_one_is_applied(
 
 
 def test_a_strategy_file_added_to_the_folder_brings_its_jobs_and_scores(
-        tmp_path: Path, feed: LocalServer, engine) -> None:  # type: ignore[no-untyped-def]
+        tmp_path: Path, feed: LocalServer, engine) -> None:
     folder = tmp_path / "strategies"
     folder.mkdir()
     (folder / "a_test.yaml").write_text(strategy_text(feed), encoding="utf-8")
@@ -195,7 +195,7 @@ class Serve:
 
 @pytest.mark.slow
 def test_fundradar_serve_reports_a_bad_edit_once_and_applies_the_fix(
-        tmp_path: Path, feed: LocalServer, cli, db_url: str, engine) -> None:  # type: ignore[no-untyped-def]
+        tmp_path: Path, feed: LocalServer, cli, db_url: str, engine) -> None:
     path = tmp_path / "strategy.yaml"
     path.write_text(strategy_text(feed), encoding="utf-8")
     assert cli("--config", str(path), "sync").exit_code == 0  # two calls stored and scored
@@ -225,7 +225,7 @@ def test_fundradar_serve_reports_a_bad_edit_once_and_applies_the_fix(
     assert serve.lines[-1] == "stopped"
 
 
-def test_alerts_and_digest_jobs_first_bring_clock_due_verdicts_up_to_date(engine) -> None:  # type: ignore[no-untyped-def]
+def test_alerts_and_digest_jobs_first_bring_clock_due_verdicts_up_to_date(engine) -> None:
     """A verdict that was true when scored (the deadline 7 weeks away) is rechecked when the clock has
     made it false, before the alerts job reads it: no alert for a call the rules now reject."""
     from classifiers.scoring import score_pending

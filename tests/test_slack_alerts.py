@@ -29,12 +29,12 @@ def slack() -> Iterator[SlackServer]:
         yield server
 
 
-def _run(engine, slack, at):  # type: ignore[no-untyped-def]
+def _run(engine, slack, at):
     env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
     return send_alerts(engine, loaded(), at, environ=env, pacer=Pacer(sleep=lambda s: None))
 
 
-def test_first_run_marks_existing_calls_as_seen_then_alerts_new_ones_once(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_first_run_marks_existing_calls_as_seen_then_alerts_new_ones_once(engine, slack) -> None:
     for n in range(1, 6):
         add_call(engine, n, score=0.8)  # already in the database when Slack is set up
     assert _run(engine, slack, NOW) == []
@@ -71,7 +71,7 @@ def test_first_run_marks_existing_calls_as_seen_then_alerts_new_ones_once(engine
     assert len(slack.messages) == 1
 
 
-def test_deadline_move_and_withdrawal_of_followed_calls(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_deadline_move_and_withdrawal_of_followed_calls(engine, slack) -> None:
     followed = add_call(engine, 1)
     withdrawn = add_call(engine, 2)
     other = add_call(engine, 3)
@@ -99,7 +99,7 @@ def test_deadline_move_and_withdrawal_of_followed_calls(engine, slack) -> None: 
     assert _run(engine, slack, at + timedelta(hours=1)) == []
 
 
-def test_reminders_at_14_7_2_days_most_urgent_only_and_once(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_reminders_at_14_7_2_days_most_urgent_only_and_once(engine, slack) -> None:
     soon = add_call(engine, 1, days=10)  # deadline 10 days ahead at NOW
     urgent = add_call(engine, 2, days=1)
     done = add_call(engine, 3, days=5)
@@ -119,10 +119,10 @@ def test_reminders_at_14_7_2_days_most_urgent_only_and_once(engine, slack) -> No
     assert len(slack.messages) == 2
 
 
-def test_dry_run_and_no_slack_write_nothing(engine) -> None:  # type: ignore[no-untyped-def]
+def test_dry_run_and_no_slack_write_nothing(engine) -> None:
     add_application(engine, add_call(engine, 1, days=3))
     for kwargs in ({"dry_run": True, "environ": {"SLACK_BOT_TOKEN": TOKEN}}, {"environ": {}}):
-        outcomes = send_alerts(engine, loaded(), NOW, **kwargs)  # type: ignore[arg-type]
+        outcomes = send_alerts(engine, loaded(), NOW, **kwargs)
         assert [o.status for o in outcomes] in (["dry run"], ["terminal"])
     from sqlmodel import Session, select
 
@@ -131,7 +131,7 @@ def test_dry_run_and_no_slack_write_nothing(engine) -> None:  # type: ignore[no-
         assert session.exec(select(SlackDelivery)).all() == []
 
 
-def test_one_batched_message_per_run_each_item_logged_once(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_one_batched_message_per_run_each_item_logged_once(engine, slack) -> None:
     followed = add_call(engine, 1, days=10)  # reminder due (14 days)
     add_application(engine, followed)
     _run(engine, slack, NOW)  # baseline and the first reminder

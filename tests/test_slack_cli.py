@@ -24,16 +24,16 @@ def slack() -> Iterator[SlackServer]:
 
 
 @pytest.fixture
-def data(engine) -> int:  # type: ignore[no-untyped-def]
+def data(engine) -> int:
     return add_call(engine, 1, title="Offshore wind <!channel>", score=0.7)
 
 
-def _rows(engine) -> list[SlackDelivery]:  # type: ignore[no-untyped-def]
+def _rows(engine) -> list[SlackDelivery]:
     with Session(engine) as session:
         return list(session.exec(select(SlackDelivery)))
 
 
-def test_digest_without_slack_goes_to_the_terminal(cli, engine, data) -> None:  # type: ignore[no-untyped-def]
+def test_digest_without_slack_goes_to_the_terminal(cli, engine, data) -> None:
     result = cli(*ARGS, "digest", "--channel", "energy-projects", env={})
     assert result.exit_code == 0
     assert result.stderr == "No Slack token or webhook in the environment; showing the messages here.\n"
@@ -51,7 +51,7 @@ def test_digest_without_slack_goes_to_the_terminal(cli, engine, data) -> None:  
     assert _rows(engine) == []
 
 
-def test_dry_run_json_prints_block_kit_and_sends_nothing(cli, engine, data, slack) -> None:  # type: ignore[no-untyped-def]
+def test_dry_run_json_prints_block_kit_and_sends_nothing(cli, engine, data, slack) -> None:
     env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
     result = cli(*ARGS, "digest", "--dry-run", "--json", env=env)
     assert (result.exit_code, result.stderr) == (0, "")
@@ -65,7 +65,7 @@ def test_dry_run_json_prints_block_kit_and_sends_nothing(cli, engine, data, slac
     assert _rows(engine) == []
 
 
-def test_digest_posts_to_slack_and_never_shows_the_token(cli, engine, data, slack, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_digest_posts_to_slack_and_never_shows_the_token(cli, engine, data, slack, caplog) -> None:
     caplog.set_level(logging.DEBUG)
     env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
     result = cli(*ARGS, "-vv", "digest", "--channel", "#eu-fundraising", env=env)
@@ -90,7 +90,7 @@ def test_digest_posts_to_slack_and_never_shows_the_token(cli, engine, data, slac
     assert len(slack.posted_to("#eu-fundraising")) == 2
 
 
-def test_digest_refused_by_slack_exits_1_and_is_kept_for_the_next_run(cli, engine, data, slack) -> None:  # type: ignore[no-untyped-def]
+def test_digest_refused_by_slack_exits_1_and_is_kept_for_the_next_run(cli, engine, data, slack) -> None:
     env = {"SLACK_BOT_TOKEN": "xoxb-wrong", "SLACK_API_URL": slack.api_url}
     result = cli(*ARGS, "digest", "--channel", "#eu-fundraising", env=env)
     assert result.exit_code == 1
@@ -105,14 +105,14 @@ def test_digest_refused_by_slack_exits_1_and_is_kept_for_the_next_run(cli, engin
     assert len(slack.messages) == 1
 
 
-def test_unknown_channel_is_a_usage_error(cli, data) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_channel_is_a_usage_error(cli, data) -> None:
     result = cli(*ARGS, "digest", "--channel", "#nope", env={})
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == ("Error: no digest is configured for channel '#nope'; the strategy has "
                              "#eu-fundraising, #energy-projects (slack.digests)\n")
 
 
-def test_alerts_dry_run_and_webhook(cli, engine, data, slack) -> None:  # type: ignore[no-untyped-def]
+def test_alerts_dry_run_and_webhook(cli, engine, data, slack) -> None:
     add_application(engine, data)
     other = add_call(engine, 2, days=2)
     add_application(engine, other, idea="Port electrification")
@@ -134,7 +134,7 @@ def test_alerts_dry_run_and_webhook(cli, engine, data, slack) -> None:  # type: 
     assert cli(*ARGS, "alerts", env={"SLACK_WEBHOOK_URL": slack.webhook_url}).stderr == "No alerts to send.\n"
 
 
-def test_alerts_without_alert_config_is_a_config_error(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_alerts_without_alert_config_is_a_config_error(cli, tmp_path) -> None:
     config = tmp_path / "strategy.yaml"
     config.write_text(CONFIG.read_text().split("  alerts:")[0], encoding="utf-8")
     result = cli("--config", str(config), "alerts", env={})
@@ -143,7 +143,7 @@ def test_alerts_without_alert_config_is_a_config_error(cli, tmp_path) -> None:  
                              "channel, e.g. alerts: {channel: '#eu-funding'}\n")
 
 
-def test_config_check_warns_when_several_digests_share_one_webhook(cli) -> None:  # type: ignore[no-untyped-def]
+def test_config_check_warns_when_several_digests_share_one_webhook(cli) -> None:
     env = {"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/x"}
     result = cli("--config", str(CONFIG), "config", "check", env=env)
     assert result.exit_code == 0
@@ -154,7 +154,7 @@ def test_config_check_warns_when_several_digests_share_one_webhook(cli) -> None:
     assert "Warning" not in cli("--config", str(CONFIG), "config", "check").stderr
 
 
-def test_alerts_with_a_long_retry_after_are_deferred_not_failed(cli, engine, data, slack) -> None:  # type: ignore[no-untyped-def]
+def test_alerts_with_a_long_retry_after_are_deferred_not_failed(cli, engine, data, slack) -> None:
     other = add_call(engine, 2, days=2)
     add_application(engine, other, idea="Port electrification")
     env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}

@@ -59,7 +59,7 @@ def _message(n: int = 1, channel: str = "#eu-fundraising") -> Outgoing:
     return Outgoing(f"alert:new:{n}", "alert", SlackMessage(channel, f"message {n}", blocks))
 
 
-def _rows(engine) -> list[SlackDelivery]:  # type: ignore[no-untyped-def]
+def _rows(engine) -> list[SlackDelivery]:
     with Session(engine) as session:
         return list(session.exec(select(SlackDelivery).where(SlackDelivery.kind != "baseline")
                                  .order_by(SlackDelivery.id)))
@@ -69,7 +69,7 @@ def _bot(slack: SlackServer) -> BotSender:
     return BotSender(TOKEN, slack.api_url, timeout=5)
 
 
-def test_exact_payload_with_metadata_and_escaped_hostile_title(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_exact_payload_with_metadata_and_escaped_hostile_title(engine, slack) -> None:
     add_call(engine, 1, title="<!channel> deadline <@U0ADMIN> & <https://evil.example|click>", score=0.8)
     env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
     outcomes = send_digests(engine, loaded(), NOW, channel="#energy-projects", environ=env, pacer=_pacer())
@@ -92,7 +92,7 @@ def test_exact_payload_with_metadata_and_escaped_hostile_title(engine, slack) ->
     assert row.channel == "#energy-projects"
 
 
-def test_second_run_does_not_post_again(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_second_run_does_not_post_again(engine, slack) -> None:
     register(engine, [_message(1)], NOW)
     assert [o.status for o in deliver(engine, _bot(slack), ["alert"], NOW, pacer=_pacer())] == ["sent"]
     register(engine, [_message(1)], NOW)
@@ -100,7 +100,7 @@ def test_second_run_does_not_post_again(engine, slack) -> None:  # type: ignore[
     assert len(slack.messages) == 1
 
 
-def test_rate_limit_429_waits_retry_after_and_posts_once(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_rate_limit_429_waits_retry_after_and_posts_once(engine, slack) -> None:
     slack.fail_next("chat.postMessage", "429", retry_after=1)
     register(engine, [_message(1)], NOW)
     outcomes = deliver(engine, _bot(slack), ["alert"], NOW, pacer=_pacer())
@@ -109,7 +109,7 @@ def test_rate_limit_429_waits_retry_after_and_posts_once(engine, slack) -> None:
     assert len(slack.messages) == 1
 
 
-def test_server_error_500_checks_history_then_reposts_once(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_server_error_500_checks_history_then_reposts_once(engine, slack) -> None:
     slack.fail_next("chat.postMessage", "500")
     register(engine, [_message(1)], NOW)
     waits: list[float] = []
@@ -122,7 +122,7 @@ def test_server_error_500_checks_history_then_reposts_once(engine, slack) -> Non
     assert _rows(engine)[0].attempts == 2
 
 
-def test_connection_dropped_before_posting_is_retried(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_connection_dropped_before_posting_is_retried(engine, slack) -> None:
     slack.fail_next("chat.postMessage", "drop")
     register(engine, [_message(1)], NOW)
     outcomes = deliver(engine, _bot(slack), ["alert"], NOW, pacer=_pacer(), backoff=lambda s: None)
@@ -130,7 +130,7 @@ def test_connection_dropped_before_posting_is_retried(engine, slack) -> None:  #
     assert len(slack.messages) == 1
 
 
-def test_connection_dropped_after_slack_posted_is_not_posted_twice(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_connection_dropped_after_slack_posted_is_not_posted_twice(engine, slack) -> None:
     slack.fail_next("chat.postMessage", "drop_after_post")
     slack.add_message("#eu-fundraising", "older message 1")
     slack.add_message("#eu-fundraising", "older message 2")
@@ -142,7 +142,7 @@ def test_connection_dropped_after_slack_posted_is_not_posted_twice(engine, slack
     assert slack.calls.count("chat.postMessage") == 1
 
 
-def test_crash_between_posting_and_logging_never_double_posts(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_crash_between_posting_and_logging_never_double_posts(engine, slack) -> None:
     # a run posted the message, then died before writing "sent": the row is left in "sending"
     item = _message(7)
     register(engine, [item], NOW)
@@ -161,7 +161,7 @@ def test_crash_between_posting_and_logging_never_double_posts(engine, slack) -> 
     assert (_rows(engine)[0].status, _rows(engine)[0].message_ts) == ("sent", ts)
 
 
-def test_interrupted_row_whose_message_never_arrived_is_posted(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_interrupted_row_whose_message_never_arrived_is_posted(engine, slack) -> None:
     register(engine, [_message(8)], NOW)
     with Session(engine) as session:
         row = session.exec(select(SlackDelivery)).one()
@@ -173,7 +173,7 @@ def test_interrupted_row_whose_message_never_arrived_is_posted(engine, slack) ->
     assert len(slack.messages) == 1
 
 
-def test_refused_message_is_failed_and_sent_on_the_next_run(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_refused_message_is_failed_and_sent_on_the_next_run(engine, slack) -> None:
     register(engine, [_message(1, channel="#no-such-channel"), _message(2)], NOW)
     outcomes = deliver(engine, _bot(slack), ["alert"], NOW, pacer=_pacer())
     assert [o.status for o in outcomes] == ["failed", "sent"]  # one failure does not stop the other
@@ -185,7 +185,7 @@ def test_refused_message_is_failed_and_sent_on_the_next_run(engine, slack) -> No
     assert [r.status for r in _rows(engine)] == ["sent", "sent"]
 
 
-def test_slack_unreachable_is_failed_not_lost(engine) -> None:  # type: ignore[no-untyped-def]
+def test_slack_unreachable_is_failed_not_lost(engine) -> None:
     with SlackServer(token=TOKEN) as gone:
         url = gone.api_url
     register(engine, [_message(1)], NOW)
@@ -197,7 +197,7 @@ def test_slack_unreachable_is_failed_not_lost(engine) -> None:  # type: ignore[n
     assert _rows(engine)[0].status == "failed"
 
 
-def test_posts_to_one_channel_are_paced_one_second_apart(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_posts_to_one_channel_are_paced_one_second_apart(engine, slack) -> None:
     fake = FakeSleep()
     register(engine, [_message(1), _message(2), _message(3, channel="#energy-projects"), _message(4)], NOW)
     deliver(engine, _bot(slack), ["alert"], NOW, pacer=Pacer(clock=fake.clock, sleep=fake.sleep))
@@ -205,7 +205,7 @@ def test_posts_to_one_channel_are_paced_one_second_apart(engine, slack) -> None:
     assert len(slack.messages) == 4
 
 
-def test_webhook_posts_blocks_and_does_not_repost_after_a_lost_answer(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_webhook_posts_blocks_and_does_not_repost_after_a_lost_answer(engine, slack) -> None:
     sender = WebhookSender(slack.webhook_url, timeout=5)
     register(engine, [_message(1), _message(2)], NOW)
     slack.fail_next("webhook", "drop_after_post")
@@ -217,7 +217,7 @@ def test_webhook_posts_blocks_and_does_not_repost_after_a_lost_answer(engine, sl
     assert len(slack.messages) == 2
 
 
-def test_webhook_error_status_is_retried_next_run(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_webhook_error_status_is_retried_next_run(engine, slack) -> None:
     sender = WebhookSender(slack.webhook_url, timeout=5)
     register(engine, [_message(1)], NOW)
     slack.fail_next("webhook", "500")
@@ -228,7 +228,7 @@ def test_webhook_error_status_is_retried_next_run(engine, slack) -> None:  # typ
     assert len(slack.messages) == 1
 
 
-def test_token_never_appears_in_logs(engine, slack, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_token_never_appears_in_logs(engine, slack, caplog) -> None:
     caplog.set_level(logging.DEBUG)
     slack.fail_next("chat.postMessage", "500")
     register(engine, [_message(1), _message(2, channel="#nope")], NOW)
@@ -238,7 +238,7 @@ def test_token_never_appears_in_logs(engine, slack, caplog) -> None:  # type: ig
     assert "secret-token" not in caplog.text
 
 
-def test_long_digest_is_sent_as_two_messages_within_slack_limits(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_long_digest_is_sent_as_two_messages_within_slack_limits(engine, slack) -> None:
     from tests.slack_data import add_application, move_deadline
 
     for n in range(1, 46):
@@ -263,7 +263,7 @@ def test_long_digest_is_sent_as_two_messages_within_slack_limits(engine, slack) 
                if b["type"] == "section")
 
 
-def test_post_stored_after_the_client_timed_out_is_found_by_its_key_not_posted_twice(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_post_stored_after_the_client_timed_out_is_found_by_its_key_not_posted_twice(engine, slack) -> None:
     # Slack keeps the message but answers after the client's timeout: the client sees a read timeout
     slack.fail_next("chat.postMessage", "slow_after_post", delay=2.5)
     slack.add_message("#eu-fundraising", "older message")
@@ -280,7 +280,7 @@ def test_post_stored_after_the_client_timed_out_is_found_by_its_key_not_posted_t
     assert (row.status, row.message_ts, row.attempts, row.error) == ("sent", ours[0].ts, 1, None)
 
 
-def test_long_retry_after_defers_the_rest_to_the_next_run_without_waiting(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_long_retry_after_defers_the_rest_to_the_next_run_without_waiting(engine, slack) -> None:
     slack.fail_next("chat.postMessage", "429", retry_after=3600)
     register(engine, [_message(1), _message(2), _message(3, channel="#energy-projects")], NOW)
     started = time.monotonic()
@@ -298,7 +298,7 @@ def test_long_retry_after_defers_the_rest_to_the_next_run_without_waiting(engine
     assert len(slack.messages) == 3
 
 
-def test_short_retry_after_is_still_waited_for(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_short_retry_after_is_still_waited_for(engine, slack) -> None:
     handler = CappedRateLimitRetryHandler()
     assert handler.max_wait == MAX_RETRY_AFTER == 30
     slack.fail_next("chat.postMessage", "429", retry_after=1)
@@ -306,7 +306,7 @@ def test_short_retry_after_is_still_waited_for(engine, slack) -> None:  # type: 
     assert [o.status for o in deliver(engine, _bot(slack), ["alert"], NOW, pacer=_pacer())] == ["sent"]
 
 
-def test_webhook_long_retry_after_is_deferred(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_webhook_long_retry_after_is_deferred(engine, slack) -> None:
     sender = WebhookSender(slack.webhook_url, timeout=5)
     slack.fail_next("webhook", "429", retry_after=3600)
     register(engine, [_message(1), _message(2)], NOW)
@@ -318,7 +318,7 @@ def test_webhook_long_retry_after_is_deferred(engine, slack) -> None:  # type: i
     assert len(slack.messages) == 2
 
 
-def _interrupted(engine, item: Outgoing) -> None:  # type: ignore[no-untyped-def]
+def _interrupted(engine, item: Outgoing) -> None:
     """The row left as a run that died while posting leaves it: ``sending``, one attempt."""
     register(engine, [item], NOW)
     with Session(engine) as session:
@@ -328,7 +328,7 @@ def _interrupted(engine, item: Outgoing) -> None:  # type: ignore[no-untyped-def
         session.commit()
 
 
-def test_history_500_is_reported_as_a_server_error_not_a_missing_scope(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_history_500_is_reported_as_a_server_error_not_a_missing_scope(engine, slack) -> None:
     _interrupted(engine, _message(1))
     slack.fail_next("conversations.history", "500", times=3)  # slack_sdk's server-error retries: 2
     outcomes = deliver(engine, _bot(slack), ["alert"], NOW, pacer=_pacer())
@@ -343,7 +343,7 @@ def test_history_500_is_reported_as_a_server_error_not_a_missing_scope(engine, s
     assert len(slack.messages) == 1
 
 
-def test_only_missing_scope_names_the_scope(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_only_missing_scope_names_the_scope(engine, slack) -> None:
     _interrupted(engine, _message(1))
     slack.fail_next("conversations.history", "missing_scope")
     outcomes = deliver(engine, _bot(slack), ["alert"], NOW, pacer=_pacer())
@@ -356,7 +356,7 @@ def test_only_missing_scope_names_the_scope(engine, slack) -> None:  # type: ign
     assert not slack.messages
 
 
-def test_history_long_retry_after_defers(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_history_long_retry_after_defers(engine, slack) -> None:
     _interrupted(engine, _message(1))
     slack.fail_next("conversations.history", "429", retry_after=3600)
     outcomes = deliver(engine, _bot(slack), ["alert"], NOW, pacer=_pacer())

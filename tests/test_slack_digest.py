@@ -12,15 +12,15 @@ from pipeline.notify.digest import ChangeLine, DigestData, build_digest, collect
 from tests.slack_data import NOW, add_application, add_call, add_event, loaded, move_deadline
 
 
-def _channel(name: str = "#eu-fundraising"):  # type: ignore[no-untyped-def]
+def _channel(name: str = "#eu-fundraising"):
     return next(d for d in loaded().strategy.slack.digests if d.channel == name)
 
 
-def _buttons(call: int) -> dict:  # type: ignore[type-arg]
+def _buttons(call: int) -> dict:
     """The actions block under a top call: Relevant · Not for us · Follow · Mute, overflow Start idea."""
     value = f"greentech-dk:{call}"
 
-    def button(verb: str, label: str) -> dict:  # type: ignore[type-arg]
+    def button(verb: str, label: str) -> dict:
         return {"type": "button", "action_id": f"fr:{verb}:{call}", "value": value,
                 "text": {"type": "plain_text", "text": label}}
 
@@ -31,7 +31,7 @@ def _buttons(call: int) -> dict:  # type: ignore[type-arg]
             {"text": {"type": "plain_text", "text": "Start idea"}, "value": f"idea:{value}"}]}]}
 
 
-def test_digest_blocks_exactly(engine) -> None:  # type: ignore[no-untyped-def]
+def test_digest_blocks_exactly(engine) -> None:
     first = add_call(engine, 1, title="Floating offshore wind <!channel> & grids", score=0.71)
     add_call(engine, 2, score=0.42, area="green_maritime", first_seen=NOW - timedelta(days=2), days=5)
     add_call(engine, 3, score=0.9, passed=False)  # turned down by the strategy rules
@@ -82,7 +82,7 @@ def test_digest_blocks_exactly(engine) -> None:  # type: ignore[no-untyped-def]
     ]
 
 
-def test_focus_channel_only_shows_its_focus_areas_and_top_n(engine) -> None:  # type: ignore[no-untyped-def]
+def test_focus_channel_only_shows_its_focus_areas_and_top_n(engine) -> None:
     for n in range(1, 9):
         add_call(engine, n, score=0.4 + n / 100)
     add_call(engine, 20, score=0.99, area="green_maritime")
@@ -93,7 +93,7 @@ def test_focus_channel_only_shows_its_focus_areas_and_top_n(engine) -> None:  # 
     assert data.matching == 8
 
 
-def test_long_digest_is_split_at_50_blocks_and_sections_stay_under_3000_chars(engine) -> None:  # type: ignore[no-untyped-def]
+def test_long_digest_is_split_at_50_blocks_and_sections_stay_under_3000_chars(engine) -> None:
     strategy = loaded().strategy
     channel = _channel().model_copy(update={"top": 45})
     for n in range(1, 46):
@@ -159,7 +159,7 @@ def test_phone_lines_all_new_forthcoming_time_assumed_and_matched_phrases() -> N
     why = matched_phrases(area, "Artificial Intelligence for ports; cybersecurity of grids; maintain")
     assert why == ["artificial intelligence", "cybersecurity"]
 
-    def top(n: int, **kw):  # type: ignore[no-untyped-def]
+    def top(n: int, **kw):
         values = dict(call_id=n, title=f"R&I call {n}", url=f"https://x.org/{n}", programme="Horizon Europe",
                       topic_id=None, deadline=NOW + timedelta(days=235), days_left=235,
                       deadline_time_assumed=True, budget=20e6, max_contribution=7e6, funding_rate=None,

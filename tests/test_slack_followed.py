@@ -18,7 +18,7 @@ from tests.slack_data import NOW, add_application, add_call, change_status, dead
 SINCE = NOW - timedelta(days=7)
 
 
-def test_followed_changes_read_once_for_digest_and_alerts(engine) -> None:  # type: ignore[no-untyped-def]
+def test_followed_changes_read_once_for_digest_and_alerts(engine) -> None:
     moved, same, closed, gone, other = (add_call(engine, n) for n in range(1, 6))
     for call_id in (moved, same, closed, gone):
         add_application(engine, call_id)

@@ -32,7 +32,7 @@ def add_run(engine: Engine, source: str, at: datetime, outcome: str = "ok", seen
                              error="connection refused" if outcome == "failed" else None))
 
 
-def _digest(engine, slack):  # type: ignore[no-untyped-def]
+def _digest(engine, slack):
     env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
     outcomes = send_digests(engine, loaded(), NOW, channel="#eu-fundraising", environ=env,
                             pacer=Pacer(sleep=lambda s: None))
@@ -41,7 +41,7 @@ def _digest(engine, slack):  # type: ignore[no-untyped-def]
     return posted.raw
 
 
-def test_every_digest_carries_the_source_health_line(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_every_digest_carries_the_source_health_line(engine, slack) -> None:
     add_call(engine, 1, title="R&I in Support of the Clean Industrial Deal", score=0.7)
     for source in SOURCES:
         add_run(engine, source, NOW - timedelta(days=3))
@@ -57,7 +57,7 @@ def test_every_digest_carries_the_source_health_line(engine, slack) -> None:  # 
     assert not any("No source could be read" in text for text in sections)
 
 
-def test_a_digest_whose_sources_all_failed_says_so_not_nothing_matches(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_a_digest_whose_sources_all_failed_says_so_not_nothing_matches(engine, slack) -> None:
     for source in SOURCES:
         add_run(engine, source, NOW - timedelta(days=10))
         add_run(engine, source, NOW - timedelta(days=1), "failed")
@@ -70,16 +70,16 @@ def test_a_digest_whose_sources_all_failed_says_so_not_nothing_matches(engine, s
     assert raw["blocks"][2]["elements"][0]["text"].startswith("Sources: 0 of 5 fine · eu_ft failing since ")
 
 
-def _alerts(engine, slack, at):  # type: ignore[no-untyped-def]
+def _alerts(engine, slack, at):
     env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
     return send_alerts(engine, loaded(), at, environ=env, pacer=Pacer(sleep=lambda s: None))
 
 
-def _sections(message) -> list[str]:  # type: ignore[no-untyped-def]
+def _sections(message) -> list[str]:
     return [b["text"]["text"] for b in message.raw["blocks"] if b["type"] == "section"]
 
 
-def test_source_alarm_after_three_bad_runs_once_and_when_it_recovers(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_source_alarm_after_three_bad_runs_once_and_when_it_recovers(engine, slack) -> None:
     _alerts(engine, slack, NOW - timedelta(days=5))  # baseline
     add_run(engine, "euro_access", NOW - timedelta(days=4))
     add_run(engine, "euro_access", NOW - timedelta(days=3), "failed")
@@ -105,7 +105,7 @@ def test_source_alarm_after_three_bad_runs_once_and_when_it_recovers(engine, sla
     assert len(slack.messages) == 2
 
 
-def test_no_recovery_message_without_an_alarm(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_no_recovery_message_without_an_alarm(engine, slack) -> None:
     for days in (4, 3, 2):
         add_run(engine, "eu_ft", NOW - timedelta(days=days), "failed")
     add_run(engine, "eu_ft", NOW - timedelta(days=1))

@@ -48,7 +48,7 @@ def _digest(engine: Any, slack: SocketSlack) -> Posted:
 
 
 def click(posted: Posted, verb: str, call_id: int, *, channel: str | None = None, user: str = "U0METTE",
-          username: str = "mette", action_ts: str = "1787000100.000100", strategy: str = STRATEGY) -> dict:  # type: ignore[type-arg]
+          username: str = "mette", action_ts: str = "1787000100.000100", strategy: str = STRATEGY) -> dict:
     """A block_actions payload as Slack sends it for a click on ``posted``."""
     value = f"{strategy}:{call_id}"
     if verb == "idea":

@@ -22,7 +22,7 @@ def slack() -> Iterator[SlackServer]:
         yield server
 
 
-def _digest(engine, slack, at, **kw):  # type: ignore[no-untyped-def]
+def _digest(engine, slack, at, **kw):
     env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
     return send_digests(engine, loaded(), at, channel="#eu-fundraising", environ=env,
                         pacer=Pacer(sleep=lambda s: None), **kw)
@@ -46,7 +46,7 @@ def test_period_of_a_weekly_cron_and_of_an_interval() -> None:
         datetime(2026, 8, 24, 6, 0, tzinfo=UTC)
 
 
-def test_one_post_per_period_a_rerun_says_so_and_force_resends(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_one_post_per_period_a_rerun_says_so_and_force_resends(engine, slack) -> None:
     add_call(engine, 1, title="R&I for offshore wind", score=0.7)
     assert [o.status for o in _digest(engine, slack, NOW)] == ["sent"]
     again = _digest(engine, slack, NOW + timedelta(minutes=1))  # `run` and `serve` both at 08:00
@@ -63,7 +63,7 @@ def test_one_post_per_period_a_rerun_says_so_and_force_resends(engine, slack) ->
     assert "R&amp;I for offshore wind" in posted[-1].raw["text"]
 
 
-def test_webhook_mode_says_where_it_went_and_titles_each_digest(engine, slack) -> None:  # type: ignore[no-untyped-def]
+def test_webhook_mode_says_where_it_went_and_titles_each_digest(engine, slack) -> None:
     add_call(engine, 1, score=0.7)
     env = {"SLACK_WEBHOOK_URL": slack.webhook_url}
     outcomes = send_digests(engine, loaded(), NOW, environ=env, pacer=Pacer(sleep=lambda s: None))

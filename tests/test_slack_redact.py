@@ -31,7 +31,7 @@ def test_redact_webhook_urls_and_tokens() -> None:
         "https://api.slack.com/methods/chat.postMessage")
 
 
-def test_every_record_through_a_handler_is_redacted_message_args_and_traceback(caplog) -> None:  # type: ignore[no-untyped-def]
+def test_every_record_through_a_handler_is_redacted_message_args_and_traceback(caplog) -> None:
     caplog.set_level(logging.DEBUG)
     install()
     assert any(isinstance(f, RedactSecrets) for f in caplog.handler.filters)
@@ -49,7 +49,7 @@ def test_every_record_through_a_handler_is_redacted_message_args_and_traceback(c
     assert caplog.records[0].getMessage() == "Sending a request - url: https://hooks.slack.com/[redacted]"
 
 
-def test_vv_webhook_alerts_never_log_the_webhook_url(cli, engine, slack, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_vv_webhook_alerts_never_log_the_webhook_url(cli, engine, slack, caplog) -> None:
     caplog.set_level(logging.DEBUG)
     call = add_call(engine, 2, days=2)
     add_application(engine, call, idea="Port electrification")
@@ -62,7 +62,7 @@ def test_vv_webhook_alerts_never_log_the_webhook_url(cli, engine, slack, caplog)
     assert "webhooksecret" not in caplog.text + result.stdout + result.stderr
 
 
-def test_vv_bot_digest_never_logs_the_token(cli, engine, slack, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_vv_bot_digest_never_logs_the_token(cli, engine, slack, caplog) -> None:
     caplog.set_level(logging.DEBUG)
     add_call(engine, 1, title="Offshore wind", score=0.7)
     slack.fail_next("chat.postMessage", "500")  # the error paths log too

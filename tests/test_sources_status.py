@@ -20,7 +20,7 @@ from watcher.store import record_duration
 NOW = datetime(2025, 10, 15, 9, 0, tzinfo=UTC)
 
 
-def _record_runs(config_path: Path, engine) -> None:  # type: ignore[no-untyped-def]
+def _record_runs(config_path: Path, engine) -> None:
     strategy = load_config(config_path).strategy
     adapters = {a.name: a for a in build_adapters(strategy, engine=engine)}
     with httpx.Client(timeout=0.3) as client:
@@ -43,7 +43,7 @@ FEED_PARTIAL = ("a feed lists only recent items, so calls missing from it stay a
                 "'Meet the projects of the fourth call at the annual conference'")
 
 
-def test_status_json_and_csv(tmp_path: Path, server: LocalServer, engine, cli) -> None:  # type: ignore[no-untyped-def]
+def test_status_json_and_csv(tmp_path: Path, server: LocalServer, engine, cli) -> None:
     serve_routes(server)
     config = write_config(tmp_path / "strategy.yaml", server)
     _record_runs(config, engine)
@@ -79,7 +79,7 @@ def test_status_json_and_csv(tmp_path: Path, server: LocalServer, engine, cli) -
     ]
 
 
-def test_status_table(tmp_path: Path, server: LocalServer, engine, cli) -> None:  # type: ignore[no-untyped-def]
+def test_status_table(tmp_path: Path, server: LocalServer, engine, cli) -> None:
     serve_routes(server)
     config = write_config(tmp_path / "strategy.yaml", server)
     _record_runs(config, engine)
@@ -96,7 +96,7 @@ def test_status_table(tmp_path: Path, server: LocalServer, engine, cli) -> None:
     assert all(len(line) <= 80 for line in lines)
 
 
-def test_status_without_runs_and_bad_option(tmp_path: Path, server: LocalServer, cli) -> None:  # type: ignore[no-untyped-def]
+def test_status_without_runs_and_bad_option(tmp_path: Path, server: LocalServer, cli) -> None:
     config = write_config(tmp_path / "strategy.yaml", server)
     result = cli("--config", str(config), "sources", "status", "--json")
     assert result.exit_code == 0

@@ -43,7 +43,7 @@ def stored_under_the_old_name(engine: Any) -> dict[str, int]:
                          label="relevant", marked_at=NOW))
         session.add(ScoringModel(strategy="greentech-dk", version="v1", vocabulary=b"", fitted_at=NOW))
         session.add_all([sent(f"greentech-dk:alert:{call_id}"), sent("foodbio-dk:digest:2026-08-24")])
-        return {"call": call_id, "idea": idea.id, "other": other.id}  # type: ignore[dict-item]
+        return {"call": call_id, "idea": idea.id, "other": other.id}
 
 
 def test_rename_moves_ideas_marks_scores_and_slack_history(cli: Any, engine: Any, tmp_path: Path) -> None:
@@ -54,8 +54,8 @@ def test_rename_moves_ideas_marks_scores_and_slack_history(cli: Any, engine: Any
     assert result.stdout == ("greentech-dk -> greentech: ideas 1, marks 1, scores 1, verdicts 1, "
                              "Slack messages sent 1\nMoved greentech-dk's data to greentech.\n")
     with Session(engine) as session:
-        assert session.get(Idea, ids["idea"]).strategy == "greentech"  # type: ignore[union-attr]
-        assert session.get(Idea, ids["other"]).strategy == "foodbio-dk"  # type: ignore[union-attr]
+        assert session.get(Idea, ids["idea"]).strategy == "greentech"
+        assert session.get(Idea, ids["other"]).strategy == "foodbio-dk"
         for model in (Mark, Score, Verdict, ScoringModel):
             assert {row.strategy for row in session.exec(select(model))} == {"greentech"}, model
         keys = sorted(row.key for row in session.exec(select(SlackDelivery)))
@@ -91,7 +91,7 @@ def test_rename_asks_first_and_refuses_mistakes(cli: Any, engine: Any, tmp_path:
     declined = cli(*args, "greentech-dk", "greentech", input="n\n")
     assert declined.exit_code == 1 and "Nothing moved." in declined.stderr
     with Session(engine) as session:
-        assert session.get(Idea, ids["idea"]).strategy == "greentech-dk"  # type: ignore[union-attr]
+        assert session.get(Idea, ids["idea"]).strategy == "greentech-dk"
     for old, new, message in [
         ("greentech-dk", "greentec", "Error: strategy 'greentec' is not in the config (foodbio-dk, "
                                      "greentech); rename it in its file first, then move its data\n"),

@@ -23,7 +23,7 @@ def _call(session: Session, ref: str, deadline: datetime, budget: float, status:
     return call
 
 
-def test_report_and_chart(engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_report_and_chart(engine, tmp_path) -> None:
     strategy = load_strategy()
     with Session(engine) as session:
         a = _call(session, "A", NOW + timedelta(days=40), 4e6)
@@ -53,7 +53,7 @@ def test_report_and_chart(engine, tmp_path) -> None:  # type: ignore[no-untyped-
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5_000
 
 
-def test_a_shared_call_budget_counts_once_and_only_for_calls_the_rules_pass(engine) -> None:  # type: ignore[no-untyped-def]
+def test_a_shared_call_budget_counts_once_and_only_for_calls_the_rules_pass(engine) -> None:
     strategy = load_strategy()
     with Session(engine) as session:
         due = NOW + timedelta(days=60)

@@ -83,8 +83,8 @@ def _read_only_folder(url: str) -> bool:
         return False
 
 
-def _on_error(url: str):  # type: ignore[no-untyped-def]
-    def handle(context) -> None:  # type: ignore[no-untyped-def]
+def _on_error(url: str):
+    def handle(context) -> None:
         # Raising here replaces SQLAlchemy's exception after it rolled back the transaction, so the
         # caller (session_scope) sees one readable StoreError and nothing is half-written.
         message = fault_message(context.original_exception, url)
@@ -125,7 +125,7 @@ def _create(url: str, **kw: object) -> Engine:
         raise StoreError(f"database URL scheme {scheme!r} is not supported ({exc}); {_URL_HELP}") from None
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # Let SQLAlchemy issue BEGIN itself (see _sqlite_begin_immediate), as the pysqlite docs advise.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -139,7 +139,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 WRITE = {"sqlite_begin": "IMMEDIATE"}  # execution options of a connection that will write
 
 
-def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_begin(conn) -> None:
     # A transaction that will write (session_scope, migrations: the WRITE execution option) starts with
     # BEGIN IMMEDIATE: it takes the write lock up front, so two writers wait on busy_timeout instead of
     # failing with "database is locked" when a read transaction tries to upgrade to a write. Every other
@@ -148,7 +148,7 @@ def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
     conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', 'DEFERRED')}")
 
 
-def alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
+def alembic_config(engine: Engine):
     from alembic.config import Config
 
     cfg = Config()

@@ -116,17 +116,17 @@ def new_call_alerts(session: Session, strategy: Strategy, channel: str, now: dat
     rejected = set(session.exec(select(Verdict.call_id).where(
         Verdict.strategy == strategy.name, Verdict.passed == False)))  # noqa: E712
     rejected |= muted_calls(session, strategy.name)  # a muted call raises no new-call alert
-    calls = session.exec(select(Call).where(Call.id.in_(best), Call.first_seen > since)  # type: ignore[union-attr]
+    calls = session.exec(select(Call).where(Call.id.in_(best), Call.first_seen > since)
                          .order_by(Call.first_seen, Call.id)).all()
     alerts = []
     for call in calls:
         if call.id in rejected or effective_status(call, now) not in ACTIVE:
             continue
-        score = best[call.id][1]  # type: ignore[index]
+        score = best[call.id][1]
         area = strategy.focus_areas[score.focus_area]
         message = new_call_message(channel, call, score, area.label, now)
         alerts.append(Outgoing(f"alert:new:{call.id}", "alert",
-                               add_actions(message, strategy.name, call.id)))  # type: ignore[arg-type]
+                               add_actions(message, strategy.name, call.id)))
     return alerts
 
 
@@ -140,7 +140,7 @@ def change_alerts(session: Session, channel: str, now: datetime, since: datetime
     for found in followed_changes(session, followers, since, now):
         if found.kind == "status":  # only a withdrawal needs someone now; other status changes wait
             continue
-        followed_by = followers[found.call.id]  # type: ignore[index]
+        followed_by = followers[found.call.id]
         alerts.append(Outgoing(f"alert:change:{found.change.id}", "alert",
                                change_message(channel, found.call, found.change, followed_by)))
     return alerts
@@ -153,7 +153,7 @@ def reminders(session: Session, channel: str, reminder_days: Sequence[int], now:
     alerts = []
     rows = session.exec(visible(select(Application, Call, Idea).join(Call, Call.id == Application.call_id)
                                 .join(Idea, Idea.id == Application.idea_id, isouter=True)
-                                .where(Application.status.not_in(DONE_APPLICATION_STATUSES)),  # type: ignore[attr-defined]
+                                .where(Application.status.not_in(DONE_APPLICATION_STATUSES)),
                                 scope).order_by(Application.id)).all()
     for app, call, idea in rows:
         deadline = next_deadline(call, now)

@@ -357,7 +357,7 @@ def known_keys(session: Session, keys: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(keys), 500):
         found.update(session.exec(select(SlackDelivery.key).where(
-            SlackDelivery.key.in_(keys[start:start + 500]))))  # type: ignore[attr-defined]
+            SlackDelivery.key.in_(keys[start:start + 500]))))
     return found
 
 
@@ -403,7 +403,7 @@ def settle_batch(engine: Engine, outcomes: Sequence[Outcome], now: datetime) -> 
             if outcome.status != "sent" or not outcome.items:
                 continue
             for row in session.exec(select(SlackDelivery).where(
-                    SlackDelivery.key.in_(outcome.items), SlackDelivery.status == BATCHED)):  # type: ignore[attr-defined]
+                    SlackDelivery.key.in_(outcome.items), SlackDelivery.status == BATCHED)):
                 row.status, row.message_ts, row.sent_at = "sent", outcome.ts, now
                 session.add(row)
 
@@ -413,13 +413,13 @@ def due(engine: Engine, kinds: Sequence[str], channels: Sequence[str] | None = N
     """Logged messages of ``kinds`` still to send (new, interrupted or failed), oldest first; with
     ``prefix`` only keys starting with it (one strategy's messages when there are several)."""
     query = select(SlackDelivery).where(
-        SlackDelivery.kind.in_(kinds),  # type: ignore[attr-defined]
-        SlackDelivery.status.in_(RETRY_STATUSES),  # type: ignore[attr-defined]
+        SlackDelivery.kind.in_(kinds),
+        SlackDelivery.status.in_(RETRY_STATUSES),
         SlackDelivery.attempts < MAX_ATTEMPTS)
     if channels is not None:
-        query = query.where(SlackDelivery.channel.in_(channels))  # type: ignore[attr-defined]
+        query = query.where(SlackDelivery.channel.in_(channels))
     if prefix:
-        query = query.where(SlackDelivery.key.startswith(prefix, autoescape=True))  # type: ignore[attr-defined]
+        query = query.where(SlackDelivery.key.startswith(prefix, autoescape=True))
     with Session(engine) as session:
         return list(session.exec(query.order_by(SlackDelivery.id)))
 
@@ -453,18 +453,18 @@ def deliver(engine: Engine, sender: Sender, kinds: Sequence[str], now: datetime,
                 raise Deferred(deferred)
             ts = _deliver_one(engine, sender, row, message, now, pacer, backoff)
         except Deferred as exc:
-            _update(engine, row.id, error=str(exc))  # type: ignore[arg-type]
+            _update(engine, row.id, error=str(exc))
             if deferred is None:
                 log.warning("Slack messages deferred: %s", exc)
             deferred = str(exc)
             outcome.status, outcome.error = "deferred", deferred
         except DeliveryError as exc:
-            _update(engine, row.id, status="failed", error=str(exc))  # type: ignore[arg-type]
+            _update(engine, row.id, status="failed", error=str(exc))
             log.warning("Slack message %s not sent: %s", row.key, exc)
             outcome.error = str(exc)
         except AmbiguousDelivery as exc:
             error = f"{exc}; not re-posted because an incoming webhook cannot be checked for a double post"
-            _update(engine, row.id, status="unconfirmed", error=error)  # type: ignore[arg-type]
+            _update(engine, row.id, status="unconfirmed", error=error)
             log.warning("Slack message %s unconfirmed: %s", row.key, error)
             outcome.status, outcome.error = "unconfirmed", error
         else:
@@ -492,7 +492,7 @@ def _deliver_one(engine: Engine, sender: Sender, row: SlackDelivery, message: Sl
     # retry handler only sees the failed request, so it would re-post a message Slack already stored.
     for attempt in range(POSTS_PER_RUN):
         attempts += 1
-        _update(engine, row.id, status="sending", attempts=attempts)  # type: ignore[arg-type]
+        _update(engine, row.id, status="sending", attempts=attempts)
         pacer.wait(message.channel)
         try:
             ts = sender.post(message, row.key)
@@ -500,9 +500,9 @@ def _deliver_one(engine: Engine, sender: Sender, row: SlackDelivery, message: Sl
             # a 429 posts nothing: on a first try the row is left as it was (status, attempts), so the
             # next run sends it as usual; after an ambiguous try it stays failed, checked before posting
             if attempt == 0:
-                _update(engine, row.id, status=row.status, attempts=row.attempts)  # type: ignore[arg-type]
+                _update(engine, row.id, status=row.status, attempts=row.attempts)
             else:
-                _update(engine, row.id, status="failed")  # type: ignore[arg-type]
+                _update(engine, row.id, status="failed")
             raise
         except AmbiguousDelivery as exc:
             if not sender.can_check:
@@ -521,4 +521,4 @@ def _deliver_one(engine: Engine, sender: Sender, row: SlackDelivery, message: Sl
 
 
 def _mark_sent(engine: Engine, row: SlackDelivery, ts: str | None, now: datetime) -> None:
-    _update(engine, row.id, status="sent", message_ts=ts, sent_at=now, error=None)  # type: ignore[arg-type]
+    _update(engine, row.id, status="sent", message_ts=ts, sent_at=now, error=None)

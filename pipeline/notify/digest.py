@@ -125,16 +125,16 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
     areas = list(channel.focus_areas or strategy.focus_areas)
     best: dict[int, Score] = {}
     for score in session.exec(select(Score).where(Score.strategy == strategy.name,
-                                                  Score.focus_area.in_(areas),  # type: ignore[attr-defined]
+                                                  Score.focus_area.in_(areas),
                                                   Score.score >= channel.min_score)):
         if score.call_id not in best or score.score > best[score.call_id].score:
             best[score.call_id] = score
-    calls = {c.id: c for c in session.exec(select(Call).where(Call.id.in_(best)))  # type: ignore[union-attr]
+    calls = {c.id: c for c in session.exec(select(Call).where(Call.id.in_(best)))
              if effective_status(c, now) in ACTIVE}
     for cid in muted_calls(session, strategy.name) & set(calls):  # a muted call leaves the digest
         del calls[cid]
     verdicts = {v.call_id: v for v in session.exec(select(Verdict).where(
-        Verdict.strategy == strategy.name, Verdict.call_id.in_(calls)))}  # type: ignore[attr-defined]
+        Verdict.strategy == strategy.name, Verdict.call_id.in_(calls)))}
     rejected = {cid for cid, v in verdicts.items() if not v.passed}
     eligible = [cid for cid in calls if cid not in rejected]
 
@@ -158,10 +158,10 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
             success_rate=verdict.success_rate if verdict else None, score=score.score,
             focus_area=area.label if area else score.focus_area,
             terms=[str(t.get("term")) for t in (score.explanation or [])[:5] if t.get("term")],
-            new=as_utc(call.first_seen) > since,  # type: ignore[operator]
+            new=as_utc(call.first_seen) > since,
             why=matched_phrases(area, f"{call.title}\n{call.text}") if area else [],
             opening_date=call.opening_date, status=effective_status(call, now)))
-    new_count = sum(1 for cid in eligible if as_utc(calls[cid].first_seen) > since)  # type: ignore[operator]
+    new_count = sum(1 for cid in eligible if as_utc(calls[cid].first_seen) > since)
 
     query = select(Application)
     if scope is not None:
@@ -199,7 +199,7 @@ def matched_phrases(area: FocusArea, text: str, limit: int = 4) -> list[str]:
 
 def collect_changes(session: Session, call_ids: set[int], since: datetime, now: datetime) -> list[ChangeLine]:
     """Deadline moves, status changes and withdrawals of ``call_ids`` in the period, oldest first."""
-    return [ChangeLine(f.call.id, f.call.title, f.call.url, f.kind, f.old, f.new, f.at)  # type: ignore[arg-type]
+    return [ChangeLine(f.call.id, f.call.title, f.call.url, f.kind, f.old, f.new, f.at)
             for f in followed_changes(session, call_ids, since, now)]
 
 
@@ -224,11 +224,11 @@ def collect_applications(session: Session, applications: Sequence[Application], 
         gone = call.status in GONE
         upcoming = next_deadline(call, now) if is_open and not gone else None
         lines.append(ApplicationLine(
-            application_id=app.id, idea_title=idea.title if idea else "", call_title=call.title,  # type: ignore[arg-type]
+            application_id=app.id, idea_title=idea.title if idea else "", call_title=call.title,
             url=call.url, status=app.status, deadline=upcoming,
             days_left=(upcoming - now).days if upcoming else None,
             events=[f"{e.from_status or 'new'} → {e.to_status}" + (f" (by {e.by})" if e.by else "")
-                    for e in events.get(app.id, [])],  # type: ignore[arg-type]
+                    for e in events.get(app.id, [])],
             call_status=call.status if gone else None))
     lines.sort(key=lambda a: (a.deadline is None, a.deadline or now, a.application_id))
     return lines

@@ -50,7 +50,7 @@ def followed_call_alerts(session: Session, strategy: Strategy, channel: str, rem
 def _changes(session: Session, channel: str, follows: dict[int, CallFollow], call_ids: set[int],
              now: datetime, since: datetime) -> list[Outgoing]:
     return [Outgoing(f"alert:change:{found.change.id}", "alert",
-                     change_message(channel, found.call, found.change, follows[found.call.id],  # type: ignore[index]
+                     change_message(channel, found.call, found.change, follows[found.call.id],
                                     found.old, found.new))
             for found in followed_changes(session, call_ids, since, now)
             if found.kind in ("deadline", "withdrawn")]
@@ -61,7 +61,7 @@ def _reminders(session: Session, channel: str, follows: dict[int, CallFollow], c
     if not reminder_days or not call_ids:
         return []
     alerts = []
-    for call in session.exec(select(Call).where(Call.id.in_(call_ids)).order_by(Call.id)):  # type: ignore[union-attr]
+    for call in session.exec(select(Call).where(Call.id.in_(call_ids)).order_by(Call.id)):
         deadline = next_deadline(call, now)
         if deadline is None or effective_status(call, now) not in ACTIVE:
             continue
@@ -71,7 +71,7 @@ def _reminders(session: Session, channel: str, follows: dict[int, CallFollow], c
         days = min(due)
         key = f"reminder:follow:{call.id}:{deadline.strftime('%Y%m%dT%H%M')}:{days}"
         alerts.append(Outgoing(key, "reminder",
-                               reminder_message(channel, call, follows[call.id], deadline, now)))  # type: ignore[index]
+                               reminder_message(channel, call, follows[call.id], deadline, now)))
     return alerts
 
 

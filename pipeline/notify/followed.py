@@ -37,7 +37,7 @@ class FollowedChange:
 
     @property
     def at(self) -> datetime:
-        return as_utc(self.change.changed_at)  # type: ignore[return-value]
+        return as_utc(self.change.changed_at)
 
 
 def followed_changes(session: Session, call_ids: Collection[int], since: datetime,
@@ -47,8 +47,8 @@ def followed_changes(session: Session, call_ids: Collection[int], since: datetim
     if not call_ids:
         return []
     rows = session.exec(select(CallChange, Call).join(Call, Call.id == CallChange.call_id).where(
-        CallChange.call_id.in_(call_ids),  # type: ignore[attr-defined]
-        CallChange.field.in_((*DEADLINE_FIELDS, "status")),  # type: ignore[attr-defined]
+        CallChange.call_id.in_(call_ids),
+        CallChange.field.in_((*DEADLINE_FIELDS, "status")),
         CallChange.changed_at > since, CallChange.changed_at <= now)
         .order_by(CallChange.changed_at, CallChange.id)).all()
     found = []
@@ -77,7 +77,7 @@ def deadline_text(value: str | None) -> str | None:
     for item in items:
         raw = item.get("at") if isinstance(item, dict) else item
         try:
-            shown.append(fmt_deadline(as_utc(datetime.fromisoformat(str(raw)))))  # type: ignore[arg-type]
+            shown.append(fmt_deadline(as_utc(datetime.fromisoformat(str(raw)))))
         except ValueError:
             shown.append(str(raw))
     return ", ".join(shown) or None

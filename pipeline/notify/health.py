@@ -61,7 +61,7 @@ def runs_by_source(session: Session, names: Sequence[str], limit: int = 50) -> d
     for name in names:
         found[name] = list(session.exec(select(FetchRun).where(
             FetchRun.source == name, FetchRun.outcome != "running")
-            .order_by(FetchRun.id.desc()).limit(limit)))  # type: ignore[union-attr]
+            .order_by(FetchRun.id.desc()).limit(limit)))
     return found
 
 
@@ -75,7 +75,7 @@ def source_health(session: Session, names: Sequence[str], since: datetime) -> li
                 break
             streak += 1
         good = next((r for r in runs if not is_bad(r)), None)
-        in_period = [r for r in runs if as_utc(r.started_at) > since]  # type: ignore[operator]
+        in_period = [r for r in runs if as_utc(r.started_at) > since]
         result.append(SourceHealth(
             source=name, last_good=as_utc(good.started_at) if good else None, bad_runs=streak,
             bad_since=as_utc(runs[streak - 1].started_at) if streak else None,

@@ -227,7 +227,7 @@ class Interactions:
             call = session.get(Call, call_id)
             assert call is not None  # refusal() checked
             best = session.exec(select(Score.focus_area).where(
-                Score.call_id == call_id, Score.strategy == strategy.name).order_by(Score.score.desc())  # type: ignore[attr-defined]
+                Score.call_id == call_id, Score.strategy == strategy.name).order_by(Score.score.desc())
             ).first()
             view = idea_modal(strategy, call, best, Clicker.of(payload).name,
                               {"s": strategy.name, "c": call_id, "ch": channel.get("id"),
@@ -302,8 +302,8 @@ def channel_names(strategy: Strategy) -> list[str]:
 def _last_mark(session: Session, strategy: str, call_id: int) -> tuple[str, str | None] | None:
     """(label, by) of the latest every-area mark of the call, if any."""
     mark = session.exec(select(Mark).where(Mark.strategy == strategy, Mark.call_id == call_id,
-                                           Mark.focus_area.is_(None))  # type: ignore[union-attr]
-                        .order_by(Mark.marked_at.desc(), Mark.id.desc())).first()  # type: ignore[attr-defined]
+                                           Mark.focus_area.is_(None))
+                        .order_by(Mark.marked_at.desc(), Mark.id.desc())).first()
     return (mark.label, mark.marked_by) if mark else None
 
 

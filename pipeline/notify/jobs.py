@@ -94,7 +94,7 @@ def schedule_period(schedule: Schedule, timezone: str, now: datetime) -> datetim
     while fire is not None and fire <= now:
         last = fire
         fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
-    return as_utc(last)  # type: ignore[return-value]
+    return as_utc(last)
 
 
 def period_key(prefix: str, channel: str, period: datetime) -> str:
@@ -109,7 +109,7 @@ def period_start(session: Session, channel: DigestChannel, now: datetime, prefix
         SlackDelivery.kind == "digest", SlackDelivery.channel == channel.channel,
         SlackDelivery.created_at <= now)
     if prefix:
-        query = query.where(SlackDelivery.key.startswith(prefix, autoescape=True))  # type: ignore[attr-defined]
+        query = query.where(SlackDelivery.key.startswith(prefix, autoescape=True))
     last = session.exec(query).first()
     return last if last is not None else now - default_period(channel.schedule)
 
@@ -158,7 +158,7 @@ def _sent_in_period(engine: Engine, key: str) -> list[SlackDelivery]:
     """The logged parts of the digest whose keys start with ``key`` (one channel, one period)."""
     with Session(engine) as session:
         return list(session.exec(select(SlackDelivery).where(
-            SlackDelivery.key.startswith(key, autoescape=True))  # type: ignore[attr-defined]
+            SlackDelivery.key.startswith(key, autoescape=True))
             .order_by(SlackDelivery.id)))
 
 
@@ -283,7 +283,7 @@ def _sent_to(session: Session, keys: Sequence[str], channel: str) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(keys), 500):
         found.update(session.exec(select(SlackDelivery.key).where(
-            SlackDelivery.key.in_(keys[start:start + 500]),  # type: ignore[attr-defined]
+            SlackDelivery.key.in_(keys[start:start + 500]),
             SlackDelivery.channel == channel)))
     return found
 

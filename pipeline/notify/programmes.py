@@ -51,21 +51,21 @@ def collect_programme_calls(session: Session, strategy: Strategy, now: datetime)
     if not wanted:
         return []
     found: list[tuple[Call, str]] = []
-    for call in session.exec(select(Call).where(Call.status.in_(ACTIVE))):  # type: ignore[attr-defined]
+    for call in session.exec(select(Call).where(Call.status.in_(ACTIVE))):
         programme = interest_of(call, wanted)
         if programme is not None and effective_status(call, now) in ACTIVE:
             found.append((call, programme))
     ids = [c.id for c, _ in found]
     verdicts = {v.call_id: v for v in session.exec(select(Verdict).where(
-        Verdict.strategy == strategy.name, Verdict.call_id.in_(ids)))}  # type: ignore[attr-defined]
+        Verdict.strategy == strategy.name, Verdict.call_id.in_(ids)))}
     lines = []
     for call, programme in found:
         upcoming = next_deadline(call, now)
-        verdict = verdicts.get(call.id)  # type: ignore[arg-type]
+        verdict = verdicts.get(call.id)
         failed = tuple(str(o.get("reason")) for o in (verdict.outcomes if verdict else [])
                        if o.get("passed") is False)
         lines.append(ProgrammeCall(
-            call_id=call.id, programme=programme, title=call.title, url=call.url,  # type: ignore[arg-type]
+            call_id=call.id, programme=programme, title=call.title, url=call.url,
             status=effective_status(call, now), deadline=upcoming,
             days_left=(upcoming - now).days if upcoming else None,
             passed=verdict.passed if verdict else None, failed=failed,

@@ -54,7 +54,7 @@ class SocketRunner:
         self.client = SocketModeClient(app_token=app_token, web_client=WebClient(**extra),
                                        auto_reconnect_enabled=False, ping_interval=ping_interval,
                                        logger=logging.getLogger("fundradar.slack.socket"))
-        self.client.socket_mode_request_listeners.append(self._on_request)  # type: ignore[arg-type]
+        self.client.socket_mode_request_listeners.append(self._on_request)
         self.stopping = threading.Event()
         self.connects = 0  # successful connections, the first one included
         self.handled = 0  # envelopes acknowledged and handled
