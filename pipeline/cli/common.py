@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -194,7 +195,11 @@ class Column:
 
 def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, as_json: bool = False,
                as_csv: bool = False, title: str | None = None, empty: str = "Nothing to show.") -> None:
-    """A listing as a rich table (fits 80 columns), JSON (all fields) or CSV (the table's columns)."""
+    """A listing as a rich table, JSON (all fields) or CSV (the columns given, raw values).
+
+    The table takes the terminal's width (80 columns in a pipe, or ``COLUMNS``). A ``no_wrap`` column
+    (ids, topic identifiers, URLs: what a reader copies) is never split or cut: when the terminal is
+    narrower than those columns need, the table is printed wider than the terminal instead."""
     if as_json:
         print_json(list(rows))
         return
@@ -210,13 +215,67 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, as_
     if not rows:
         stderr().print(empty)
         return
+    cells = [[printable(column.format(row.get(column.key))) for column in columns] for row in rows]
+    out = stdout()
+    natural, minimum = _width_bounds(columns, cells)
+    table = _table(title, columns, cells, [None] * len(columns))
+    shared = table._calculate_column_widths(out, out.options)
+    padding = [table._get_padding_width(index) for index in range(len(columns))]
+    if any(w - p < m for w, p, m in zip(shared, padding, minimum, strict=True)):
+        widths = _share(natural, minimum, out.width - sum(padding))
+        table = _table(title, columns, cells, widths)
+        if sum(widths) + sum(padding) > out.width:
+            out = DataConsole(soft_wrap=False, width=sum(widths) + sum(padding))
+    out.print(table)
+
+
+# A wrapped column is at least as wide as its longest word up to this many cells, so only a longer
+# word is split (a long word in a title, never an id: ids are no_wrap columns).
+WORD_WIDTH = 16
+
+
+def _longest(texts: Sequence[str], words: bool) -> int:
+    parts = [part for text in texts for part in (text.split() if words else text.splitlines())]
+    return max((cell_len(part) for part in parts), default=0)
+
+
+def _table(title: str | None, columns: Sequence[Column], cells: list[list[str]],
+           widths: Sequence[int | None]) -> Table:
     table = Table(title=title, show_edge=False, pad_edge=False, box=None, header_style="bold")
-    for column in columns:
-        table.add_column(column.header, justify=column.justify,  # type: ignore[arg-type]
-                         max_width=column.max_width, no_wrap=column.no_wrap, overflow="fold")
-    for row in rows:
-        table.add_row(*[Text(printable(column.format(row.get(column.key)))) for column in columns])
-    stdout().print(table)
+    for column, width in zip(columns, widths, strict=True):
+        table.add_column(column.header, justify=column.justify, width=width,  # type: ignore[arg-type]
+                         max_width=None if column.no_wrap else column.max_width, no_wrap=column.no_wrap,
+                         overflow="ellipsis" if column.no_wrap else "fold")
+    for line in cells:
+        table.add_row(*[Text(cell) for cell in line])
+    return table
+
+
+def _width_bounds(columns: Sequence[Column], cells: list[list[str]]) -> tuple[list[int], list[int]]:
+    """Each column's natural width (its widest cell, capped by ``max_width`` unless no_wrap) and the
+    narrowest it may be: a no_wrap column's widest cell, else its longest word up to WORD_WIDTH."""
+    natural, minimum = [], []
+    for index, column in enumerate(columns):
+        texts = [column.header, *(line[index] for line in cells)]
+        widest = max(_longest(texts, words=False), 1)
+        if column.no_wrap:
+            natural.append(widest)
+            minimum.append(widest)
+            continue
+        cap = min(widest, column.max_width or widest)
+        natural.append(cap)
+        minimum.append(min(_longest(texts, words=True), WORD_WIDTH, cap))
+    return natural, minimum
+
+
+def _share(natural: list[int], minimum: list[int], room: int) -> list[int]:
+    """Widths from the minimums, sharing what ``room`` leaves in proportion to what each column lacks of
+    its natural width (the sum exceeds ``room`` when the minimums alone do)."""
+    spare = max(room - sum(minimum), 0)
+    lacking = [n - m for n, m in zip(natural, minimum, strict=True)]
+    if spare >= sum(lacking):
+        return natural
+    return [m + spare * gap // (sum(lacking) or 1) for m, gap in zip(minimum, lacking, strict=True)]
 
 
 def fmt_date(value: datetime | None, tz: Any = clock.BRUSSELS) -> str:
