@@ -60,7 +60,7 @@ def test_ideas_normal_path(run) -> None:  # type: ignore[no-untyped-def]
         "Inspection robots for turbines\n"), "")
 
 
-def test_ideas_bad_input(run) -> None:  # type: ignore[no-untyped-def]
+def test_ideas_bad_input(run, engine) -> None:  # type: ignore[no-untyped-def]
     assert run("ideas", "show", "#4") == (2, "", "Error: no idea with id 4; see `fundradar ideas list`\n")
     assert run("ideas", "show", "four") == (
         2, "", "Error: idea id 'four' is not a number; give it as 12 or #12\n")

@@ -136,9 +136,9 @@ def test_keywords_add_previews_then_writes_keeping_every_other_byte(wb, tmp_path
     before = path.read_bytes()
     # answering no writes nothing
     result = wb("strategy", "keywords", "add", "digital_industry", *QUANTUM, input="n\n")
-    assert result.exit_code == 1
+    assert result.exit_code == 0
     assert result.stdout.startswith("digital_industry:\n  + #")
-    assert "Write " in result.stderr and "Nothing written." in result.stderr
+    assert "Write " in result.stderr and "Nothing changed." in result.stderr
     assert path.read_bytes() == before
     # --yes writes; only the keyword line changed, comments and layout elsewhere byte for byte
     result = wb("strategy", "keywords", "add", "digital_industry", *QUANTUM, "--yes")

@@ -134,7 +134,7 @@ def list_cmd(
     flt = CallFilter(source=source, status=status, focus_area=focus, strategy=strategy.name,
                      deadline_within_days=within, programme=programme, limit=top, min_score=min_score,
                      passing=passing, followed=followed, sort=sort)
-    with Session(st.engine()) as session:
+    with Session(st.read_engine()) as session:
         rows = list_calls(session, flt, st.now())
     if not as_json:  # JSON keeps the stored fields (UTC); the table and CSV show Brussels time
         for row in rows:
@@ -188,7 +188,7 @@ def show_cmd(
     """
     st = state()
     now = st.now()
-    with Session(st.engine()) as session:
+    with Session(st.read_engine()) as session:
         found = find_call(session, call)
         data = call_dict(found, now)
         data["text"] = found.text
@@ -244,7 +244,7 @@ def mark_cmd(
     if focus is not None and focus not in strategy.focus_areas:
         raise ValidationError(f"unknown focus area {focus!r}; the strategy has "
                               f"{', '.join(strategy.focus_areas)}")
-    with session_scope(st.engine()) as session:
+    with session_scope(st.read_engine()) as session:
         found = find_call(session, call)
         record_mark(session, found.id, strategy.name, label, focus, st.now(), by)  # type: ignore[arg-type]
         call_id = found.id
@@ -266,7 +266,7 @@ def why_cmd(
 
     st = state()
     config = st.config()
-    data = explain_call(st.engine(), config, call, st.now())
+    data = explain_call(st.read_engine(), config, call, st.now())
     name, areas, weeks = data["strategy"], data["focus_areas"], data["weeks_to_deadline"]
     if as_json:
         print_json(data)

@@ -32,7 +32,7 @@ from sqlalchemy.engine import Engine
 from typer.core import TyperGroup
 
 from pipeline.core import clock
-from pipeline.core.errors import DeliveryError, FundradarError
+from pipeline.core.errors import DeliveryError, FundradarError, UserInputError
 from pipeline.core.text import csv_cell, money_short, percent_short, printable
 
 if TYPE_CHECKING:
@@ -105,6 +105,17 @@ class State:
         if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
             return None
         return self.engine()
+
+    def read_engine(self) -> Engine:
+        """The existing database, for commands that read (or change rows that must exist): a mistyped
+        --db path is an error, never a new empty database that answers "nothing found"."""
+        from pipeline.core.db import database_url
+
+        engine = self.existing_engine()
+        if engine is None:
+            path = database_url(self.db_url).removeprefix("sqlite:///")
+            raise UserInputError(f"no database at {path}; run fundradar sync first")
+        return engine
 
     def now(self) -> datetime:
         return self.as_of or clock.now()

@@ -32,7 +32,7 @@ def deadlines_cmd(
     """
     st = state()
     now = st.now()
-    with Session(st.engine()) as session:
+    with Session(st.read_engine()) as session:
         rows = upcoming_deadlines(session, now, weeks=weeks, strategy=st.config().strategy.name,
                                   scope=scope())
     if not (as_json or as_csv):

@@ -26,7 +26,7 @@ _DONE = {"follow": ("Following call {id} for {s}: its deadline reminders and cha
 def _apply(call: str, verb: str, by: str | None) -> None:
     st = state()
     strategy = st.config().strategy
-    with session_scope(st.engine()) as session:
+    with session_scope(st.read_engine()) as session:
         found = find_call(session, call)
         if verb.startswith("un"):
             changed = clear_state(session, strategy.name, found.id, verb[2:])  # type: ignore[arg-type]

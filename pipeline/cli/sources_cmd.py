@@ -65,7 +65,7 @@ def status_cmd(
     Example: fundradar sources status --json
     """
     st = state()
-    rows = source_status(st.engine(), list(st.scoped().sources))  # every strategy's sources
+    rows = source_status(st.read_engine(), list(st.scoped().sources))  # every strategy's sources
     print_rows(rows, STATUS_COLUMNS, as_json=as_json, as_csv=as_csv, empty="No sources configured.")
 
 
