@@ -45,3 +45,19 @@ def test_serve_names_the_zone_of_next_run_times() -> None:
     moment = datetime(2026, 8, 23, 6, 0, tzinfo=ZoneInfo("Europe/Copenhagen"))
     assert _when(moment) == "2026-08-23 06:00 Europe/Copenhagen"
     assert _when(None) == "none (paused)"
+
+
+def test_deadlines_track_followed_calls_not_marks(cli, engine) -> None:  # type: ignore[no-untyped-def]
+    ids = seed(engine)
+    at = ("--as-of", "2026-08-22T09:00+02:00")
+    horizon = str(ids["horizon"])
+    assert cli(*at, "calls", "mark", horizon, "relevant").exit_code == 0
+    result = cli(*at, "deadlines", "--weeks", "12")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "Nothing due within 12 weeks.\n")
+    assert cli(*at, "calls", "follow", horizon).exit_code == 0
+    result = cli(*at, "deadlines", "--weeks", "12", "--csv")
+    assert (result.exit_code, result.stdout.splitlines()[1:]) == (
+        0, [f"call,{horizon},Zero-emission waterborne transport demonstrators,2026-11-04T16:00:00+00:00,"
+            "74,open"])
+    help_text = " ".join(cli("deadlines", "--help").stdout.split())
+    assert "Tracked calls are the calls the strategy follows (`fundradar calls follow ID`)" in help_text

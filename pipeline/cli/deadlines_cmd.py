@@ -28,6 +28,9 @@ def deadlines_cmd(
 ) -> None:
     """Deadlines of our open applications and tracked calls within N weeks, soonest first.
 
+    Tracked calls are the calls the strategy follows (`fundradar calls follow ID`) without an open
+    application of ours; marking a call relevant does not track it.
+
     Example: fundradar deadlines --weeks 12
     """
     st = state()
