@@ -61,3 +61,14 @@ def test_deadlines_track_followed_calls_not_marks(cli, engine) -> None:  # type:
             "74,open"])
     help_text = " ".join(cli("deadlines", "--help").stdout.split())
     assert "Tracked calls are the calls the strategy follows (`fundradar calls follow ID`)" in help_text
+
+
+def test_ideas_calls_reports_unknown_rules_as_unknown(cli, engine) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    ids = seed(engine)
+    result = cli("--as-of", "2026-08-22T09:00+02:00", "ideas", "calls", "1", "--json")
+    assert result.exit_code == 0
+    [bsr] = [row for row in json.loads(result.stdout) if row["call_id"] == ids["bsr"]]
+    assert bsr["passed"] is True and bsr["failed_rules"] == []
+    assert bsr["unknown_rules"] and all(":" in rule for rule in bsr["unknown_rules"])

@@ -188,6 +188,9 @@ def calls_cmd(
             if row["failed_rules"]:
                 stdout().print(f"#{row['call_id']} fails: {'; '.join(row['failed_rules'])}",
                                markup=False, highlight=False)
+            if row["unknown_rules"]:
+                stdout().print(f"#{row['call_id']} unknown: {'; '.join(row['unknown_rules'])}",
+                               markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:
