@@ -102,7 +102,7 @@ def followed_deadlines(call: Any) -> list[str]:
 
 def _event(session: Session, app: Application, now: datetime, by: str | None, note: str,
            from_status: str | None = None, to_status: str | None = None) -> None:
-    session.add(ApplicationEvent(application_id=app.id, at=now, by=by or current_user(),  # type: ignore[arg-type]
+    session.add(ApplicationEvent(application_id=app.id, at=now, by=by or current_user(),
                                  from_status=from_status, to_status=to_status, note=note))
 
 
@@ -128,7 +128,7 @@ def create_application(session: Session, *, idea_id: str | int, call_key: str, n
         col(Application.status).not_in(FINAL))).first()
     if duplicate is not None:
         raise ValidationError(f"idea #{idea.id} already has application #{duplicate.id} for call #{call.id}")
-    app = Application(idea_id=idea.id, call_id=call.id, role=_role(role, ROLES, "role"),  # type: ignore[arg-type]
+    app = Application(idea_id=idea.id, call_id=call.id, role=_role(role, ROLES, "role"),
                       requested_amount=_amount(requested_amount, "the requested amount"),
                       owner=owner or idea.owner, status="draft", known_deadline=call.deadline,
                       seen_deadlines=remembered_deadlines(call), deadline_sequence=0, created_at=now,
@@ -161,7 +161,7 @@ def add_member(session: Session, app: Application, member: str, now: datetime, *
     partner = get_partner(session, ident)
     if session.get(ApplicationPartner, (app.id, partner.id)) is not None:
         raise ValidationError(f"partner #{partner.id} is already in application #{app.id}'s consortium")
-    link = ApplicationPartner(application_id=app.id, partner_id=partner.id, role=role)  # type: ignore[arg-type]
+    link = ApplicationPartner(application_id=app.id, partner_id=partner.id, role=role)
     session.add(link)
     _event(session, app, now, by, f"partner #{partner.id} {partner.organisation} joined as {role}")
     return link
@@ -221,8 +221,8 @@ def follow_call_deadlines(session: Session, now: datetime) -> list[DeadlineMove]
 
     Only the deadline columns are read for the comparison; an application is loaded when it changes."""
     moves = []
-    rows = session.exec(select(Application.id.label("app_id"), Application.seen_deadlines,  # type: ignore[union-attr]
-                               Call.id.label("call_id"), Call.deadlines, Call.deadline,  # type: ignore[union-attr]
+    rows = session.exec(select(Application.id.label("app_id"), Application.seen_deadlines,
+                               Call.id.label("call_id"), Call.deadlines, Call.deadline,
                                Call.status)
                         .join(Call, Call.id == Application.call_id)
                         .where(col(Application.status).not_in(FINAL)).order_by(Application.id))

@@ -12,13 +12,21 @@ from sqlmodel import Session, col, or_, select
 
 from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
 from pipeline.core.errors import NotFoundError, ValidationError
-from pipeline.core.models import Call, CallChange, Score, Verdict
+from pipeline.core.models import Call, CallChange, CallFollow, Score, Verdict
 
 STATUS_CHOICES = ("active", "announced", "forthcoming", "open", "closed", "removed", "withdrawn", "all")
+# score: best score first (calls without a score after the scored ones), ties by next deadline;
+# deadline: soonest next deadline first; opening: earliest opening date first. Calls without the date
+# sorted on come last; the call id breaks every remaining tie.
+SORT_CHOICES = ("score", "deadline", "opening")
 
 
 @dataclass(frozen=True)
 class CallFilter:
+    """Which calls to list and in what order. ``passing``: only calls that pass the strategy's rules
+    (no rule failed; an unknown outcome is not a failure). ``followed``: only calls the strategy
+    follows (:mod:`pipeline.follow`)."""
+
     source: str | None = None
     status: str = "active"
     focus_area: str | None = None
@@ -27,6 +35,9 @@ class CallFilter:
     programme: str | None = None
     min_score: float | None = None
     limit: int | None = None
+    sort: str = "score"
+    passing: bool = False
+    followed: bool = False
 
 
 # The columns the status and deadline filters need: listing reads these for the candidates and the
@@ -40,19 +51,26 @@ class _Pick:
     next_deadline: str | None  # ISO UTC
     score: float | None = None
     focus_area: str | None = None
+    opening: str | None = None  # ISO
 
 
 def _sql_filters(flt: CallFilter) -> list[Any]:
-    """What SQL can decide alone: source, programme and the stored status."""
+    """What SQL can decide alone: source, programme, the stored status, the verdict and following."""
     where: list[Any] = []
+    if flt.passing:
+        where.append(col(Call.id).in_(select(Verdict.call_id).where(
+            Verdict.strategy == flt.strategy, Verdict.passed == True)))  # noqa: E712
+    if flt.followed:
+        where.append(col(Call.id).in_(select(CallFollow.call_id).where(
+            CallFollow.strategy == flt.strategy, CallFollow.kind == "follow")))
     if flt.source:
         where.append(Call.source == flt.source)
     if flt.programme:
-        where.append(Call.programme.ilike(f"%{flt.programme}%"))  # type: ignore[union-attr]
+        where.append(Call.programme.ilike(f"%{flt.programme}%"))
     if flt.status in ACTIVE or flt.status == "active":
-        where.append(Call.status.in_(ACTIVE))  # type: ignore[attr-defined]
+        where.append(Call.status.in_(ACTIVE))
     elif flt.status == "closed":
-        where.append(Call.status.in_(("closed", *ACTIVE)))  # type: ignore[attr-defined]
+        where.append(Call.status.in_(("closed", *ACTIVE)))
     elif flt.status != "all":
         where.append(Call.status == flt.status)
     return where
@@ -93,14 +111,22 @@ def _score_key(pick: _Pick) -> tuple[Any, ...]:
     return -(pick.score or 0), pick.next_deadline or datetime.max.isoformat(), pick.call_id
 
 
+def _deadline_key(pick: _Pick) -> tuple[Any, ...]:
+    return pick.next_deadline is None, pick.next_deadline or "", pick.call_id
+
+
+def _opening_key(pick: _Pick) -> tuple[Any, ...]:
+    return pick.opening is None, pick.opening or "", *_deadline_key(pick)
+
+
 def list_calls(session: Session, flt: CallFilter, now: datetime) -> list[dict[str, Any]]:
-    """Calls as dicts (with ``score``/``priority`` when a strategy has scored them), sorted by score
-    when a focus area is given or the strategy has scores (unless ``deadline_within_days``), else by
-    next deadline.
+    """Calls as dicts (with ``score``/``priority`` when a strategy has scored them, and ``rules``:
+    passed, failed, unknown or None when not yet judged), in the order ``flt.sort`` names
+    (:data:`SORT_CHOICES`; the other filters never change it).
 
     Filtering, ordering and the limit happen in SQL as far as SQL can decide them: ranked by score with
     a limit, the calls are read best score first (indexes ``ix_score_rank``, ``ix_score_area_rank``)
-    until the limit is certain; ranked by deadline, only the few columns the clock-dependent filters
+    until the limit is certain; ranked by a date, only the few columns the clock-dependent filters
     need are read for the candidates. Whole rows are read only for the calls returned.
 
     Scores below the floor (``classifiers.scoring.SCORE_FLOOR``, 0.05) are not stored: a call without a
@@ -108,10 +134,13 @@ def list_calls(session: Session, flt: CallFilter, now: datetime) -> list[dict[st
     ``focus_area`` a call below the floor for that area is not listed (as with a minimum score)."""
     if flt.status not in STATUS_CHOICES:
         raise ValidationError(f"unknown status {flt.status!r}; use one of {', '.join(STATUS_CHOICES)}")
+    if flt.sort not in SORT_CHOICES:
+        raise ValidationError(f"unknown sort {flt.sort!r}; use one of {', '.join(SORT_CHOICES)}")
     horizon = now + timedelta(days=flt.deadline_within_days) if flt.deadline_within_days is not None else None
-    by_score = bool(flt.focus_area) or (
-        flt.strategy is not None and flt.deadline_within_days is None
-        and session.exec(select(Score.id).where(*_score_where(flt)).limit(1)).first() is not None)
+    # Without any score, score order is deadline order (every call ranks as unscored).
+    by_score = flt.sort == "score" and (bool(flt.focus_area) or (
+        flt.strategy is not None
+        and session.exec(select(Score.id).where(*_score_where(flt)).limit(1)).first() is not None))
     picks = None
     if by_score and flt.limit:
         picks = _top_by_score(session, flt, now, horizon)
@@ -128,12 +157,12 @@ def _top_by_score(session: Session, flt: CallFilter, now: datetime,
     where = [*_score_where(flt), *_sql_filters(flt), *_within(horizon)]
     query = select(Score.call_id, Score.score, Score.focus_area, *_LIGHT[1:]) \
         .join(Call, Call.id == Score.call_id).where(*where) \
-        .order_by(Score.score.desc(), Score.call_id.desc(), Score.focus_area.desc())  # type: ignore[attr-defined]
+        .order_by(Score.score.desc(), Score.call_id.desc(), Score.focus_area.desc())
     seen: set[int] = set()
     kept: list[_Pick] = []
     offset, batch = 0, max(4 * flt.limit, 200)
     while True:
-        rows = session.exec(query.offset(offset).limit(batch)).all()  # type: ignore[call-overload]
+        rows = session.exec(query.offset(offset).limit(batch)).all()
         for row in rows:
             if kept and len(kept) >= flt.limit and row.score < kept[flt.limit - 1].score:
                 return sorted(kept, key=_score_key)[: flt.limit]
@@ -157,11 +186,12 @@ def _top_by_score(session: Session, flt: CallFilter, now: datetime,
 def _all_picks(session: Session, flt: CallFilter, now: datetime, horizon: datetime | None,
                by_score: bool) -> list[_Pick]:
     picks = []
-    for row in session.exec(select(*_LIGHT).where(*_sql_filters(flt), *_within(horizon))):  # type: ignore[call-overload]
+    for row in session.exec(select(*_LIGHT).where(*_sql_filters(flt), *_within(horizon))):
         ok, upcoming = _upcoming(row, flt, now, horizon)
         if ok:
-            picks.append(_Pick(row.id, upcoming))
-    if by_score or flt.min_score is not None:
+            opening = row.opening_date.isoformat() if row.opening_date else None
+            picks.append(_Pick(row.id, upcoming, opening=opening))
+    if by_score or flt.focus_area or flt.min_score is not None:
         best = _best_scores(session, flt) if flt.strategy else {}
         for pick in picks:
             pick.score, pick.focus_area = best.get(pick.call_id, (None, None))
@@ -172,7 +202,7 @@ def _all_picks(session: Session, flt: CallFilter, now: datetime, horizon: dateti
     if by_score:
         picks.sort(key=_score_key)
     else:
-        picks.sort(key=lambda p: (p.next_deadline is None, p.next_deadline or "", p.call_id))
+        picks.sort(key=_opening_key if flt.sort == "opening" else _deadline_key)
     return picks[: flt.limit] if flt.limit else picks
 
 
@@ -183,8 +213,8 @@ def _best_scores(session: Session, flt: CallFilter, ids: list[int] | None = None
     query = select(Score.call_id, Score.score, Score.focus_area).where(*_score_where(flt))
     chunks = [ids[i:i + 500] for i in range(0, len(ids), 500)] if ids is not None else [None]
     for chunk in chunks:
-        scoped = query if chunk is None else query.where(Score.call_id.in_(chunk))  # type: ignore[attr-defined]
-        for call_id, score, area in session.exec(scoped.order_by(Score.call_id, Score.score.desc(),  # type: ignore[attr-defined]
+        scoped = query if chunk is None else query.where(Score.call_id.in_(chunk))
+        for call_id, score, area in session.exec(scoped.order_by(Score.call_id, Score.score.desc(),
                                                                  Score.focus_area)):
             best.setdefault(call_id, (score, area))
     return best
@@ -195,21 +225,21 @@ def _rows(session: Session, flt: CallFilter, picks: list[_Pick], now: datetime) 
     ids = [p.call_id for p in picks]
     calls: dict[int, Call] = {}
     explanations: dict[tuple[int, str], list[Any]] = {}
-    verdicts: dict[int, tuple[bool, float | None]] = {}
+    verdicts: dict[int, tuple[bool, float | None, str]] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
-        for call in session.exec(select(Call).where(Call.id.in_(chunk))  # type: ignore[union-attr]
-                                 .options(defer(Call.text), defer(Call.extra))):  # type: ignore[arg-type]
-            calls[call.id] = call  # type: ignore[index]
+        for call in session.exec(select(Call).where(Call.id.in_(chunk))
+                                 .options(defer(Call.text), defer(Call.extra))):
+            calls[call.id] = call
         if flt.strategy:
             for call_id, area, explanation in session.exec(
                     select(Score.call_id, Score.focus_area, Score.explanation)
-                    .where(*_score_where(flt), Score.call_id.in_(chunk))):  # type: ignore[attr-defined]
+                    .where(*_score_where(flt), Score.call_id.in_(chunk))):
                 explanations[(call_id, area)] = explanation
-            for call_id, passed, priority in session.exec(
-                    select(Verdict.call_id, Verdict.passed, Verdict.priority)
-                    .where(Verdict.strategy == flt.strategy, Verdict.call_id.in_(chunk))):  # type: ignore[attr-defined]
-                verdicts[call_id] = (passed, priority)
+            for call_id, passed, priority, outcomes in session.exec(
+                    select(Verdict.call_id, Verdict.passed, Verdict.priority, Verdict.outcomes)
+                    .where(Verdict.strategy == flt.strategy, Verdict.call_id.in_(chunk))):
+                verdicts[call_id] = (passed, priority, rules_status(passed, outcomes))
     if flt.strategy and any(p.score is None for p in picks):
         best = _best_scores(session, flt, [p.call_id for p in picks if p.score is None])
         for pick in picks:
@@ -218,12 +248,20 @@ def _rows(session: Session, flt: CallFilter, picks: list[_Pick], now: datetime) 
     rows = []
     for pick in picks:
         row = call_dict(calls[pick.call_id], now)
-        passed, priority = verdicts.get(pick.call_id, (None, None))
+        passed, priority, rules = verdicts.get(pick.call_id, (None, None, None))
         explanation = explanations.get((pick.call_id, pick.focus_area), []) if pick.focus_area else []
         row.update(score=pick.score, focus_area=pick.focus_area, explanation=explanation, passed=passed,
-                   priority=priority)
+                   rules=rules, priority=priority)
         rows.append(row)
     return rows
+
+
+def rules_status(passed: bool, outcomes: list[dict[str, Any]] | None) -> str:
+    """A verdict in one word: failed when a rule failed, unknown when none failed but one could not be
+    checked (its value is missing), else passed."""
+    if not passed:
+        return "failed"
+    return "unknown" if any(o.get("passed") is None for o in outcomes or []) else "passed"
 
 
 def call_dict(call: Call, now: datetime) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """An iCalendar file of deadlines (the icalendar library builds and serialises it).
 
 One VEVENT per deadline of each open application's call, and per deadline of each tracked call
-(marked relevant, no open application of ours):
+(followed by the strategy, no open application of ours):
 
 - UID ``application-<id>-deadline-<n>@fundradar`` / ``call-<id>-deadline-<n>@fundradar`` (n counts the
   call's deadlines from 1): stable, so a calendar that subscribed updates the event instead of adding

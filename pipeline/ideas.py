@@ -17,7 +17,7 @@ Whose ideas a command sees is :mod:`pipeline.tenancy`; ids and country codes as 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -148,12 +148,14 @@ class CallSuggestion:
     terms: list[tuple[str, float]]
     passed: bool | None  # the funding rules' verdict; None when the rules could not be evaluated
     failed_rules: list[str]  # "rule: reason" of each failed rule
+    unknown_rules: list[str] = field(default_factory=list)  # "rule: reason" of each rule not checkable
 
     def as_dict(self) -> dict[str, Any]:
         return {"call_id": self.call_id, "title": self.title, "topic_id": self.topic_id,
                 "programme": self.programme, "next_deadline": self.next_deadline,
                 "score": round(self.score, 4), "terms": [t for t, _ in self.terms],
-                "passed": self.passed, "failed_rules": self.failed_rules}
+                "passed": self.passed, "failed_rules": self.failed_rules,
+                "unknown_rules": self.unknown_rules}
 
 
 def idea_query(idea: Idea) -> str:
@@ -172,7 +174,7 @@ def suggest_calls(session: Session, idea: Idea, config: LoadedConfig, now: datet
              if effective_status(c, now) in ACTIVE}
     if not calls:
         return []
-    documents = [(cid, c.title, c.text or "") for cid, c in sorted(calls.items())]  # type: ignore[misc]
+    documents = [(cid, c.title, c.text or "") for cid, c in sorted(calls.items())]
     areas = config.strategy.focus_areas
     exclude = [term for area in idea.focus_areas or [] if area in areas for term in areas[area].exclude]
     matches = match_query(idea_query(idea), documents, exclude=exclude, top=top)
@@ -185,5 +187,7 @@ def suggest_calls(session: Session, idea: Idea, config: LoadedConfig, now: datet
             call_id=match.call_id, title=call.title, topic_id=call.topic_id, programme=call.programme,
             next_deadline=next_deadline(call, now), score=match.score, terms=list(match.terms[:5]),
             passed=verdict.passed,
-            failed_rules=[f"{o.rule}: {o.reason}" for o in verdict.outcomes if not o.passed]))
+            # an unknown outcome (passed None: the value it needs is missing) is not a failure
+            failed_rules=[f"{o.rule}: {o.reason}" for o in verdict.outcomes if o.passed is False],
+            unknown_rules=[f"{o.rule}: {o.reason}" for o in verdict.outcomes if o.passed is None]))
     return out

@@ -1,8 +1,9 @@
 """What is due when, and how the applications ended (library, read-only apart from following deadlines).
 
-``upcoming_deadlines`` lists our open applications and the calls we track (marked relevant for the
-strategy, without an open application of ours) whose next deadline falls within N weeks, soonest
-first. ``pipeline_report`` counts applications per status, our own success rate (granted / decided,
+``upcoming_deadlines`` lists our open applications and the calls we track (the calls the strategy
+follows, :mod:`pipeline.follow`, without an open application of ours) whose next deadline falls within
+N weeks, soonest first. A *relevant* mark is a judgement for the ranking and tracks nothing.
+``pipeline_report`` counts applications per status, our own success rate (granted / decided,
 where decided = granted + rejected; withdrawn applications were never decided) and the amounts
 requested and granted per year (of the call's deadline, Brussels time) and programme.
 
@@ -22,21 +23,18 @@ from pipeline.applications import FINAL, GONE_CALL_STATUSES, STATUSES
 from pipeline.core.clock import BRUSSELS
 from pipeline.core.deadlines import ACTIVE, current_deadline, effective_status, next_deadline
 from pipeline.core.errors import ValidationError
-from pipeline.core.models import Application, Call, Idea, Mark
+from pipeline.core.models import Application, Call, Idea
+from pipeline.follow import followed_calls
 from pipeline.tenancy import visible
 
 
 def tracked_call_ids(session: Session, strategy: str) -> list[int]:
-    """Ids of the calls whose latest mark for the strategy says relevant."""
-    latest: dict[int, str] = {}
-    for call_id, label in session.exec(select(Mark.call_id, Mark.label).where(Mark.strategy == strategy)
-                                       .order_by(Mark.marked_at, Mark.id)):
-        latest[call_id] = label
-    return [cid for cid, label in latest.items() if label == "relevant"]
+    """Ids of the calls the strategy follows (``fundradar calls follow``), in id order."""
+    return sorted(followed_calls(session, strategy))
 
 
 def tracked_calls(session: Session, strategy: str) -> list[Call]:
-    """Calls whose latest mark for the strategy says relevant."""
+    """The calls the strategy follows."""
     ids = tracked_call_ids(session, strategy)
     return [call for start in range(0, len(ids), 500)
             for call in session.exec(select(Call).where(col(Call.id).in_(ids[start:start + 500])))]
@@ -71,10 +69,10 @@ def upcoming_deadlines(session: Session, now: datetime, *, weeks: float, strateg
         for call in session.exec(select(Call.id, Call.title, Call.programme, Call.status, Call.deadlines,
                                         Call.deadline, Call.opening_date)
                                  .where(col(Call.id).in_(ids[start:start + 500]))):
-            status = effective_status(call, now)  # type: ignore[arg-type]
+            status = effective_status(call, now)
             if status not in ACTIVE:
                 continue
-            due = next_deadline(call, now)  # type: ignore[arg-type]
+            due = next_deadline(call, now)
             if due is None or due > horizon:
                 continue
             rows.append({"kind": "call", "id": call.id, "title": call.title, "call_id": call.id,

@@ -203,7 +203,8 @@ class Service:
             self.scheduler.add_job(self.check_config, IntervalTrigger(seconds=self.reload_seconds),
                                    id="config-reload", name="config-reload", jobstore="local")
         self.scheduler.resume()
-        log.info("scheduler started with %d jobs", len(wanted))
+        # every job, the config check included: the count `fundradar serve` prints
+        log.info("scheduler started with %d jobs", len(self.scheduler.get_jobs()))
 
     def stop(self) -> None:
         """Start no new run, wait for running jobs to finish their write, then stop."""

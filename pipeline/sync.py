@@ -277,3 +277,25 @@ def run_row(result: RunResult) -> dict[str, Any]:
             else "partial", "complete": result.complete, "seen": result.seen, "new": result.new,
             "changed": result.changed, "unchanged": result.unchanged, "closed": result.closed,
             "run_id": result.run_id, "error": result.error}
+
+
+def split_removals(engine: Engine, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Summary rows with ``removed`` (calls gone from their source before their deadline) apart from
+    ``closed`` (deadline passed): the run counts both as closed; its status changes tell them apart."""
+    import sqlalchemy as sa
+    from sqlmodel import Session
+
+    from pipeline.core.models import CallChange
+
+    ids = [row["run_id"] for row in rows if row.get("run_id") is not None]
+    counts: dict[int, int] = {}
+    if ids:
+        with Session(engine) as session:
+            counts = dict(session.execute(
+                sa.select(CallChange.run_id, sa.func.count()).where(
+                    CallChange.run_id.in_(ids), CallChange.field == "status",
+                    CallChange.new == "removed").group_by(CallChange.run_id)).all())
+    for row in rows:
+        removed = counts.get(row.get("run_id"), 0)
+        row.update(closed=row["closed"] - removed, removed=removed)
+    return rows

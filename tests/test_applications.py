@@ -117,7 +117,7 @@ def test_illegal_transitions(engine: Engine, path: list[str], target: str, allow
         apps.move(session, app_id, target, NOW, by="anna")
     assert allowed in str(err.value)
     with Session(engine) as session:  # the failed move left nothing behind
-        assert session.get(Application, app_id).status == (path[-1] if path else "draft")  # type: ignore[union-attr]
+        assert session.get(Application, app_id).status == (path[-1] if path else "draft")
 
 
 def test_withdrawn_from_any_non_final_state(engine: Engine) -> None:
@@ -169,8 +169,8 @@ def test_moved_call_deadline_is_flagged_until_acknowledged(engine: Engine) -> No
         app = session.get(Application, app_id)
         assert app is not None and app.deadline_flagged and app.deadline_sequence == 1
         call = session.get(Call, ids["bsr"])
-        assert current_deadline(call, later) == brussels("2026-10-29T12:00")  # type: ignore[arg-type]
-        note = session.exec(select(ApplicationEvent.note).order_by(ApplicationEvent.id.desc())).first()  # type: ignore[union-attr]
+        assert current_deadline(call, later) == brussels("2026-10-29T12:00")
+        note = session.exec(select(ApplicationEvent.note).order_by(ApplicationEvent.id.desc())).first()
     assert note == "call deadline moved: 2026-10-15 12:00 -> 2026-10-29 12:00"
     with session_scope(engine) as session:
         assert apps.acknowledge(session, app_id, later, by="anna") is True

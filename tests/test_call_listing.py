@@ -15,14 +15,14 @@ from sqlmodel import Session, select
 from pipeline.calls import CallFilter, call_dict, list_calls
 from pipeline.core.db import open_database
 from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
-from pipeline.core.models import Call, Score, Verdict
+from pipeline.core.models import Call, CallFollow, Score, Verdict
 
 NOW = datetime(2026, 8, 22, 9, 0, tzinfo=UTC)
 AREAS = ("wind", "ports", "food")
 
 
 def reference(session: Session, flt: CallFilter, now: datetime) -> list[tuple[int, float | None]]:
-    """The listing as computed before: every call and score in Python."""
+    """The listing computed the slow way: every call, score, verdict and follow in Python."""
     best: dict[int, tuple[float, str]] = {}
     for score in session.exec(select(Score).where(Score.strategy == flt.strategy)):
         if flt.focus_area and score.focus_area != flt.focus_area:
@@ -48,16 +48,30 @@ def reference(session: Session, flt: CallFilter, now: datetime) -> list[tuple[in
         upcoming = next_deadline(call, now)
         if horizon is not None and (upcoming is None or upcoming > horizon):
             continue
-        score = best.get(call.id, (None, None))[0]  # type: ignore[arg-type]
+        score = best.get(call.id, (None, None))[0]
         if flt.focus_area and score is None:
             continue
         if flt.min_score is not None and (score is None or score < flt.min_score):
             continue
+        verdict = session.exec(select(Verdict).where(Verdict.call_id == call.id,
+                                                     Verdict.strategy == flt.strategy)).first()
+        if flt.passing and not (verdict and verdict.passed):
+            continue
+        followed = session.exec(select(CallFollow).where(CallFollow.call_id == call.id,
+                                                         CallFollow.strategy == flt.strategy)).first()
+        if flt.followed and followed is None:
+            continue
         rows.append(dict(call_dict(call, now), score=score))
-    if flt.focus_area or (flt.strategy and best and flt.deadline_within_days is None):
+
+    def by_deadline(r: dict[str, Any]) -> tuple[Any, ...]:
+        return r["next_deadline"] is None, r["next_deadline"] or "", r["id"]
+
+    if flt.sort == "score" and (flt.focus_area or (flt.strategy and best)):
         rows.sort(key=lambda r: (-(r["score"] or 0), r["next_deadline"] or datetime.max.isoformat(), r["id"]))
+    elif flt.sort == "opening":
+        rows.sort(key=lambda r: (r["opening_date"] is None, r["opening_date"] or "", *by_deadline(r)))
     else:
-        rows.sort(key=lambda r: (r["next_deadline"] is None, r["next_deadline"] or "", r["id"]))
+        rows.sort(key=by_deadline)
     rows = rows[: flt.limit] if flt.limit else rows
     return [(r["id"], r["score"]) for r in rows]
 
@@ -86,6 +100,8 @@ def fill(engine: Any, count: int = 400) -> None:
                                   explanation=[{"term": area, "weight": value}], computed_at=NOW))
             session.add(Verdict(call_id=number, strategy="s", passed=rng.random() < 0.5,
                                 priority=rng.random(), computed_at=NOW))
+            if rng.random() < 0.2:
+                session.add(CallFollow(call_id=number, strategy="s", kind="follow", at=NOW))
         session.commit()
 
 
@@ -108,6 +124,14 @@ FILTERS = [
     CallFilter(strategy="nobody", limit=20),
     CallFilter(limit=20),
     CallFilter(status="all"),
+    CallFilter(strategy="s", sort="deadline", limit=20),
+    CallFilter(strategy="s", sort="deadline", focus_area="wind", deadline_within_days=60),
+    CallFilter(strategy="s", sort="opening", limit=30),
+    CallFilter(strategy="s", sort="opening", status="all"),
+    CallFilter(strategy="s", passing=True, limit=20),
+    CallFilter(strategy="s", passing=True, focus_area="ports", min_score=0.2),
+    CallFilter(strategy="s", followed=True),
+    CallFilter(strategy="s", followed=True, passing=True, sort="deadline", limit=5),
 ]
 
 
@@ -119,7 +143,7 @@ def check_all(engine: Any) -> None:
             for row in rows:
                 if row["score"] is not None and flt.strategy == "s":
                     assert row["focus_area"] in AREAS and row["explanation"][0]["term"] == row["focus_area"]
-                    assert row["passed"] is not None
+                    assert row["passed"] is not None and row["rules"] in ("passed", "failed")
 
 
 def test_listing_matches_reading_everything(engine: Any) -> None:

@@ -22,7 +22,7 @@ def test_bad_as_of_is_usage_error(cli) -> None:
     assert "--as-of 'yesterday-ish' is not a date" in result.stderr
 
 
-def test_calls_list_empty_and_unknown_call(cli) -> None:
+def test_calls_list_empty_and_unknown_call(cli, engine) -> None:
     result = cli("calls", "list")
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", "No calls match.\n")
     result = cli("calls", "list", "--json")

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from pipeline import applications as apps
 from pipeline.core.db import session_scope
-from pipeline.core.models import Mark
+from pipeline.follow import set_state
 from pipeline.ical_export import build_calendar, write_calendar
 from tests.test_applications import NOW, brussels, bsr_call, seed, sync
 
@@ -35,7 +35,7 @@ def test_export_round_trips(engine: Engine, tmp_path: Path) -> None:
     with session_scope(engine) as session:
         app_id = apps.create_application(session, idea_id=ids["idea"], call_key=str(ids["bsr"]),
                                          now=NOW, by="anna").id
-        session.add(Mark(call_id=ids["horizon"], strategy=STRATEGY, label="relevant", marked_at=NOW))
+        set_state(session, STRATEGY, ids["horizon"], "follow", NOW)
     path = tmp_path / "deadlines.ics"
     cal = export(engine, path)
     assert cal["PRODID"] == "-//fundradar//deadlines//EN"

@@ -55,7 +55,7 @@ def test_pic_is_unique(engine: Engine) -> None:
         other = create_partner(session, PartnerInput("Other", "se", "sme"), NOW)
         assert other.country == "SE"
     with session_scope(engine) as session, pytest.raises(ValidationError, match="already belongs"):
-        update_partner(session, other.id, NOW, pic="999981234")  # type: ignore[arg-type]
+        update_partner(session, other.id, NOW, pic="999981234")
     with session_scope(engine) as session, pytest.raises(NotFoundError, match="no partner with id 9"):
         update_partner(session, "#9", NOW, readiness="committed")
 

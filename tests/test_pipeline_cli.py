@@ -20,7 +20,7 @@ AS_OF = "2026-08-22T09:00+02:00"
 
 
 @pytest.fixture
-def run(cli):  # type: ignore[no-untyped-def]
+def run(cli):
     """The CLI at a fixed moment, acting as anna: run("ideas", "list") -> (exit code, stdout, stderr)."""
     def invoke(*args: str, as_of: str = AS_OF) -> tuple[int, str, str]:
         result = cli("--as-of", as_of, *args, env={"FUNDRADAR_USER": "anna", "NO_COLOR": "1"})
@@ -29,11 +29,11 @@ def run(cli):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def ids(engine):  # type: ignore[no-untyped-def]
+def ids(engine):
     return seed(engine)
 
 
-def test_ideas_normal_path(run) -> None:  # type: ignore[no-untyped-def]
+def test_ideas_normal_path(run) -> None:
     assert run("ideas", "add", "Offshore wind O&M robots", "-d", "Inspection robots for turbines",
                "--focus", "offshore_energy", "--focus", "digital_industry", "--country", "no",
                "--owner", "bo") == (0, "Added idea #1: Offshore wind O&M robots\n", "")
@@ -60,7 +60,7 @@ def test_ideas_normal_path(run) -> None:  # type: ignore[no-untyped-def]
         "Inspection robots for turbines\n"), "")
 
 
-def test_ideas_bad_input(run) -> None:  # type: ignore[no-untyped-def]
+def test_ideas_bad_input(run, engine) -> None:
     assert run("ideas", "show", "#4") == (2, "", "Error: no idea with id 4; see `fundradar ideas list`\n")
     assert run("ideas", "show", "four") == (
         2, "", "Error: idea id 'four' is not a number; give it as 12 or #12\n")
@@ -73,7 +73,7 @@ def test_ideas_bad_input(run) -> None:  # type: ignore[no-untyped-def]
     assert run("ideas", "list") == (0, "", "No ideas yet; add one with `fundradar ideas add TITLE`.\n")
 
 
-def test_ideas_calls(run, ids) -> None:  # type: ignore[no-untyped-def]
+def test_ideas_calls(run, ids) -> None:
     code, out, err = run("ideas", "calls", "1", "--json")
     assert (code, err) == (0, "")
     rows = json.loads(out)
@@ -83,7 +83,7 @@ def test_ideas_calls(run, ids) -> None:  # type: ignore[no-untyped-def]
     assert code == 0 and out.startswith("Call  Title ")
 
 
-def test_partners_normal_path(run) -> None:  # type: ignore[no-untyped-def]
+def test_partners_normal_path(run) -> None:
     assert run("partners", "add", "Aalborg University", "--country", "DK", "--type", "University",
                "--pic", "999 123 456", "--competence", "offshore wind, energy islands",
                "--readiness", "committed") == (
@@ -111,7 +111,7 @@ def test_partners_normal_path(run) -> None:  # type: ignore[no-untyped-def]
         "Updated:     2026-08-22\n"), "")
 
 
-def test_partners_bad_input(run) -> None:  # type: ignore[no-untyped-def]
+def test_partners_bad_input(run) -> None:
     invalid_pic = ("Error: PIC '12345' is not valid; a PIC is exactly nine digits, e.g. 999912345 (see the "
                    "EU Funding & Tenders portal)\n")
     assert run("partners", "add", "X", "--country", "SE", "--type", "sme", "--pic", "12345") == (
@@ -129,7 +129,7 @@ def test_partners_bad_input(run) -> None:  # type: ignore[no-untyped-def]
     assert run("partners", "suggest") == (2, "", "Error: give exactly one of --idea ID or --call ID\n")
 
 
-def test_partners_suggest_warns_about_the_consortium_rule(run, ids) -> None:  # type: ignore[no-untyped-def]
+def test_partners_suggest_warns_about_the_consortium_rule(run, ids) -> None:
     assert run("partners", "suggest", "--call", str(ids["bsr"]), "--top", "1") == (0, (
         "ID  Organisation  Ctry  Readiness  Matching competences  New ctry\n"
         " 1  RISE          SE    unknown    hydrogen, ports       yes     \n"),
@@ -141,7 +141,7 @@ def test_partners_suggest_warns_about_the_consortium_rule(run, ids) -> None:  # 
     assert [p["organisation"] for p in json.loads(out)["partners"]] == ["RISE", "Kiel University"]
 
 
-def test_applications_normal_path(run, ids) -> None:  # type: ignore[no-untyped-def]
+def test_applications_normal_path(run, ids) -> None:
     bsr, horizon = ids["bsr"], ids["horizon"]
     assert run("applications", "add", "1", str(bsr), "--amount", "250000", "--partner", "1",
                "--partner", "2:partner") == (0, f"Added application #1: idea #1 -> call #{bsr} (draft)\n", "")
@@ -193,7 +193,7 @@ def test_applications_normal_path(run, ids) -> None:  # type: ignore[no-untyped-
     assert code == 0 and (report["success_rate"], report["decided"], report["granted"]) == (1.0, 1, 250000.0)
 
 
-def test_applications_bad_input(run, ids) -> None:  # type: ignore[no-untyped-def]
+def test_applications_bad_input(run, ids) -> None:
     assert run("applications", "add", "1", str(ids["closed"])) == (
         2, "", f"Error: call #{ids['closed']}'s deadline 2026-06-01 12:00 (Brussels) is in the past; "
                "choose a call that is still open\n")
@@ -220,7 +220,7 @@ def test_applications_bad_input(run, ids) -> None:  # type: ignore[no-untyped-de
     assert run("deadlines", "--weeks", "0") == (2, "", "Error: --weeks must be more than zero, got 0\n")
 
 
-def test_moved_call_deadline_is_flagged_and_exported(run, ids, engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_moved_call_deadline_is_flagged_and_exported(run, ids, engine, tmp_path) -> None:
     bsr = ids["bsr"]
     assert run("applications", "add", "1", str(bsr))[0] == 0
     ics = tmp_path / "deadlines.ics"
@@ -271,14 +271,14 @@ COMMANDS = [("ideas", "add"), ("ideas", "list"), ("ideas", "show"), ("ideas", "e
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
-def test_every_command_has_help_with_an_example(cli, command: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+def test_every_command_has_help_with_an_example(cli, command: tuple[str, ...]) -> None:
     result = cli(*command, "--help")
     assert result.exit_code == 0
     assert "Example: fundradar " + " ".join(command) in result.stdout
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
 
 
-def test_listings_fit_80_columns_with_long_names(run, ids) -> None:  # type: ignore[no-untyped-def]
+def test_listings_fit_80_columns_with_long_names(run, ids) -> None:
     long = "A very long organisation name that goes on and on, Aktieselskab " * 2
     assert run("partners", "add", long, "--country", "DK", "--type", "large",
                "--competence", "offshore wind, hydrogen, ports, robotics")[0] == 0

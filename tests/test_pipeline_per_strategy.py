@@ -16,7 +16,8 @@ from sqlmodel import Session, select
 
 from pipeline.applications import list_applications
 from pipeline.core.db import open_database, session_scope
-from pipeline.core.models import Application, Call, Idea, Mark
+from pipeline.core.models import Application, Call, Idea
+from pipeline.follow import set_state
 from pipeline.ideas import list_ideas
 from pipeline.reports import pipeline_report
 from tests.slack_data import NOW, TOKEN, add_call, move_deadline
@@ -133,8 +134,8 @@ def test_own_and_shared_items_are_editable_and_a_shared_idea_can_be_claimed(cli,
 # --- deadlines, reports, export ------------------------------------------------------------------
 
 def test_deadlines_reports_and_ical_are_per_strategy(cli, engine, pipeline, tmp_path: Path) -> None:
-    with session_scope(engine) as session:  # greentech tracks call 2, which only foodbio applied to
-        session.add(Mark(call_id=pipeline["call2"], strategy="greentech-dk", label="relevant", marked_at=NOW))
+    with session_scope(engine) as session:  # greentech follows call 2, which only foodbio applied to
+        set_state(session, "greentech-dk", pipeline["call2"], "follow", NOW)
     green = json.loads(ok(cli(*GREEN, "deadlines", "--weeks", "12", "--json")).stdout)
     food = json.loads(ok(cli(*FOOD, "deadlines", "--weeks", "12", "--json")).stdout)
     assert [(r["kind"], r["id"]) for r in green] == [("application", 1), ("application", 3),

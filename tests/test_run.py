@@ -20,7 +20,7 @@ def test_run_replays_scores_and_prints_the_digest(cli, samples: Path, engine) ->
     assert result.stdout.startswith("── #eu-fundraising ")
     assert "FUNDING DIGEST FOR GREENTECH CLUSTER DENMARK" in result.stdout
     assert "Top 10 calls" in result.stdout
-    assert "eu_ft: ok, 611 seen, 611 new, 0 changed, 0 closed\n" in result.stderr
+    assert "eu_ft: ok, 611 seen, 611 new, 0 changed, 0 closed, 0 removed\n" in result.stderr
     assert "interreg_bsr_news: no recording in" in result.stderr
     assert "digest as of 2026-08-22 10:00 UTC." in result.stderr
     with Session(engine) as session:

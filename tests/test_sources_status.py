@@ -96,7 +96,7 @@ def test_status_table(tmp_path: Path, server: LocalServer, engine, cli) -> None:
     assert all(len(line) <= 80 for line in lines)
 
 
-def test_status_without_runs_and_bad_option(tmp_path: Path, server: LocalServer, cli) -> None:
+def test_status_without_runs_and_bad_option(tmp_path: Path, server: LocalServer, cli, engine) -> None:
     config = write_config(tmp_path / "strategy.yaml", server)
     result = cli("--config", str(config), "sources", "status", "--json")
     assert result.exit_code == 0

@@ -89,7 +89,7 @@ def test_rename_asks_first_and_refuses_mistakes(cli: Any, engine: Any, tmp_path:
     folder = renamed_folder(tmp_path)
     args = ("--config", str(folder), "strategy", "rename")
     declined = cli(*args, "greentech-dk", "greentech", input="n\n")
-    assert declined.exit_code == 1 and "Nothing moved." in declined.stderr
+    assert declined.exit_code == 0 and "Nothing changed." in declined.stderr
     with Session(engine) as session:
         assert session.get(Idea, ids["idea"]).strategy == "greentech-dk"
     for old, new, message in [

@@ -73,7 +73,7 @@ def add_cmd(
     """
     st = state()
     selected = scope()
-    with session_scope(st.engine()) as session:
+    with session_scope(st.read_engine()) as session:
         app = apps.create_application(session, idea_id=idea, call_key=call, now=st.now(), role=role,
                                       requested_amount=amount, owner=owner, members=partner or [], by=by,
                                       note=note, scope=selected)
@@ -94,7 +94,7 @@ def list_cmd(
     """
     st = state()
     now = st.now()
-    with Session(st.engine()) as session:
+    with Session(st.read_engine()) as session:
         rows = apps.list_applications(session, now, status=status, idea_id=idea, call_id=call,
                                       scope=scope())
     if not (as_json or as_csv):
@@ -114,7 +114,7 @@ def show_cmd(
     """
     st = state()
     now = st.now()
-    with Session(st.engine()) as session:
+    with Session(st.read_engine()) as session:
         data = apps.application_detail(session, application, st.config(), now, scope=scope())
     if as_json:
         print_json(data)
@@ -175,10 +175,10 @@ def move_cmd(
     """
     st = state()
     selected = scope()
-    with session_scope(st.engine()) as session:
+    with session_scope(st.read_engine()) as session:
         app = apps.get_application(session, application, scope=selected)
         before = app.status
-        apps.move(session, app.id, status, st.now(), by=by, note=note,  # type: ignore[arg-type]
+        apps.move(session, app.id, status, st.now(), by=by, note=note,
                   granted_amount=granted, scope=selected)
         echo(f"Application #{app.id}: {before} -> {app.status}")
 
@@ -194,7 +194,7 @@ def ack_cmd(
     """
     st = state()
     selected = scope()
-    with session_scope(st.engine()) as session:
+    with session_scope(st.read_engine()) as session:
         apps.follow_call_deadlines(session, st.now())  # a move not followed yet is acknowledged too
         done = apps.acknowledge(session, application, st.now(), by=by, scope=selected)
         app = apps.get_application(session, application)
@@ -219,7 +219,7 @@ def consortium_cmd(
     """
     st = state()
     selected = scope()
-    with session_scope(st.engine()) as session:
+    with session_scope(st.read_engine()) as session:
         app = apps.get_application(session, application, scope=selected)
         for member in add or []:
             apps.add_member(session, app, member, st.now(), by=by)

@@ -6,11 +6,23 @@ scikit-learn is imported only by ``why`` when the scoring is not up to date, nev
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from typing import Any
+
 import typer
 from rich.text import Text
 from sqlmodel import Session
 
-from pipeline.calls import STATUS_CHOICES, CallFilter, call_changes, call_dict, find_call, list_calls
+from pipeline.calls import (
+    SORT_CHOICES,
+    STATUS_CHOICES,
+    CallFilter,
+    call_changes,
+    call_dict,
+    find_call,
+    list_calls,
+)
 from pipeline.cli.common import (
     Column,
     echo,
@@ -23,6 +35,7 @@ from pipeline.cli.common import (
     state,
     stdout,
 )
+from pipeline.core import clock
 from pipeline.core.db import session_scope
 from pipeline.core.errors import ValidationError
 from pipeline.core.text import money_short, printable
@@ -35,13 +48,48 @@ def _score(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
+RULE_MARKS = {"passed": "✓", "failed": "✗", "unknown": "?"}  # not yet judged: "?" too
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _brussels(iso: str | None) -> datetime | None:
+    return datetime.fromisoformat(iso).astimezone(clock.BRUSSELS) if iso else None
+
+
+def _day(iso: str | None) -> str:
+    """``2026-09-30``, the date in Brussels."""
+    moment = _brussels(iso)
+    return moment.strftime("%Y-%m-%d") if moment else ""
+
+
+def _moment(iso: str | None) -> str:
+    """``30 Sep 2026 17:00`` in Brussels time (month names in English whatever the locale)."""
+    moment = _brussels(iso)
+    return f"{moment.day} {MONTHS[moment.month - 1]} {moment:%Y %H:%M}" if moment else ""
+
+
+def _status(row: dict[str, Any]) -> str:
+    """``open``, or ``forthcoming 2026-10-01`` for a call not open yet with its opening date."""
+    if row["status"] in ("forthcoming", "announced") and row.get("opening_date"):
+        return f"{row['status']} {_day(row['opening_date'])}"
+    return row["status"]
+
+
 LIST_COLUMNS = [
     Column("id", "ID", justify="right", no_wrap=True),
-    Column("topic_id", "Topic", max_width=22),
-    Column("title", "Title", max_width=30),
-    Column("next_deadline", "Deadline", lambda v: (v or "")[:10], no_wrap=True),
+    Column("topic_id", "Topic", no_wrap=True),
+    Column("title", "Title"),
+    Column("programme", "Programme"),
+    Column("focus_area", "Focus", no_wrap=True),
     Column("score", "Score", _score, justify="right", no_wrap=True),
+    Column("rules", "Rules", lambda v: RULE_MARKS.get(v, "?"), justify="center", no_wrap=True),
+    Column("status_shown", "Status"),
+    Column("next_deadline", "Deadline", _day, no_wrap=True),
 ]
+# The export: the listed rows in the listed order, deadlines in Brussels time as the table shows them.
+CSV_COLUMNS = [Column(key, key) for key in (
+    "id", "topic_id", "title", "programme", "status", "opening_date_brussels", "focus_area", "score",
+    "rules", "deadline_brussels", "url")]
 
 
 @calls_app.command("list")
@@ -50,16 +98,30 @@ def list_cmd(
     status: str = typer.Option("active", "--status",
                                help=f"One of {', '.join(STATUS_CHOICES)} (active = announced, "
                                     "forthcoming or open)."),
-    focus: str = typer.Option(None, "--focus", help="Only calls scored for this focus area, best first."),
+    focus: str = typer.Option(None, "--focus",
+                              help="Only calls scored for this focus area (its score shown)."),
     within: int = typer.Option(None, "--within", metavar="DAYS", help="Next deadline within DAYS days."),
     programme: str = typer.Option(None, "--programme", help="Programme name contains this text."),
+    min_score: float = typer.Option(None, "--min-score", min=0.0, max=1.0,
+                                    help="Only calls scoring at least this (0 to 1)."),
+    passing: bool = typer.Option(False, "--passing",
+                                 help="Only calls that fail none of the strategy's rules (✓, or ? when a "
+                                      "rule could not be checked)."),
+    followed: bool = typer.Option(False, "--followed", help="Only calls the strategy follows."),
+    sort: str = typer.Option("score", "--sort", metavar="score|deadline|opening",
+                             help="score: best first, unscored calls after by deadline (the default); "
+                                  "deadline: soonest first; opening: earliest opening date first."),
     top: int = typer.Option(None, "--top", min=1, help="Show only the first N."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (all fields)."),
-    as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print CSV: the same calls, in the same order."),
 ) -> None:
-    """List calls: open and forthcoming by default, soonest deadline first.
+    """List calls: open and forthcoming by default, best score first (--sort changes the order; no
+    other option does).
 
-    Example: fundradar calls list --focus offshore_energy --within 90 --top 20
+    Rules: ✓ passes the strategy's rules, ✗ fails one, ? none fails but one could not be checked (or
+    not scored yet; `calls why ID` says which). Deadlines are Brussels dates.
+
+    Example: fundradar calls list --focus offshore_energy --within 90 --passing --top 20
     """
     st = state()
     strategy = st.config().strategy
@@ -68,11 +130,50 @@ def list_cmd(
                               f"{', '.join(strategy.focus_areas)}")
     if within is not None and within < 0:
         raise ValidationError("--within must be zero or more days")
+    if sort not in SORT_CHOICES:
+        raise ValidationError(f"unknown --sort {sort!r}; use one of {', '.join(SORT_CHOICES)}")
     flt = CallFilter(source=source, status=status, focus_area=focus, strategy=strategy.name,
-                     deadline_within_days=within, programme=programme, limit=top)
-    with Session(st.engine()) as session:
+                     deadline_within_days=within, programme=programme, limit=top, min_score=min_score,
+                     passing=passing, followed=followed, sort=sort)
+    with Session(st.read_engine()) as session:
         rows = list_calls(session, flt, st.now())
-    print_rows(rows, LIST_COLUMNS, as_json=as_json, as_csv=as_csv, empty="No calls match.")
+    if not as_json:  # JSON keeps the stored fields (UTC); the table and CSV show Brussels time
+        for row in rows:
+            deadline = _brussels(row["next_deadline"])
+            row.update(status_shown=_status(row), opening_date_brussels=_day(row["opening_date"]),
+                       deadline_brussels=f"{deadline:%Y-%m-%d %H:%M}" if deadline else None)
+    print_rows(rows, CSV_COLUMNS if as_csv else LIST_COLUMNS, as_json=as_json, as_csv=as_csv,
+               empty="No calls match.")
+
+
+def _deadlines_text(deadlines: list[dict[str, Any]]) -> str:
+    return ", ".join(_moment(d["at"]) + (" (time assumed)" if d.get("time_assumed") else "")
+                     for d in deadlines)
+
+
+def change_text(field: str, old: str | None, new: str | None) -> str:
+    """One stored change in words: ``deadline moved 19 Jan 2027 17:00 → 30 Sep 2026 17:00`` (Brussels
+    time), ``status: open → closed``; a changed text is named, not printed."""
+    def parsed(value: str | None) -> Any:
+        try:
+            return json.loads(value) if value else None
+        except ValueError:
+            return value
+
+    if field == "deadlines":
+        before, after = parsed(old) or [], parsed(new) or []
+        if not before:
+            return f"deadline set: {_deadlines_text(after)}"
+        if not after:
+            return f"deadline removed: {_deadlines_text(before)}"
+        word = "deadline moved" if len(before) == len(after) == 1 else "deadlines changed"
+        return f"{word} {_deadlines_text(before)} → {_deadlines_text(after)}"
+    if field == "text":
+        return "text changed"
+    if field == "opening_date":
+        return f"opening date {_moment(old) or 'none'} → {_moment(new) or 'none'}"
+    before, after = ("none" if v is None else v for v in (old, new))
+    return f"{field.replace('_', ' ')}: {before} → {after}"
 
 
 @calls_app.command("show")
@@ -80,45 +181,48 @@ def show_cmd(
     call: str = typer.Argument(..., help="Call id, topic identifier or source reference."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Show one call with its deadlines, money, text and change history.
+    """Show one call with its deadlines, money, text and change history; times are Brussels time.
+
+    Every field is one line, so `fundradar calls show 411 | grep URL` prints the URL whole.
 
     Example: fundradar calls show HORIZON-CL5-2027-03-D5-05
     """
     st = state()
     now = st.now()
-    with Session(st.engine()) as session:
+    with Session(st.read_engine()) as session:
         found = find_call(session, call)
         data = call_dict(found, now)
         data["text"] = found.text
         data["changes"] = [{"field": c.field, "old": c.old, "new": c.new, "changed_at": c.changed_at}
-                           for c in call_changes(session, found.id)]  # type: ignore[arg-type]
+                           for c in call_changes(session, found.id)]
     if as_json:
         print_json(data)
         return
-    out = stdout()
-    out.print(Text(printable(data["title"]), style="bold"))
+    stdout().print(Text(printable(data["title"]), style="bold"), soft_wrap=True)
+    status = data["status"]
+    if data["opening_date"] and status in ("forthcoming", "announced"):
+        status += f" (opens {_moment(data['opening_date'])} Brussels time)"
+    deadlines = _deadlines_text(data["deadlines"])
     lines = [
         ("ID", data["id"]), ("Source", f"{data['source']} ({data['external_id']})"),
-        ("Topic", data["topic_id"]), ("Programme", data["programme"]), ("Status", data["status"]),
+        ("Topic", data["topic_id"]), ("Programme", data["programme"]), ("Status", status),
         ("Type of action", data["type_of_action"]),
-        ("Deadlines", ", ".join(d["at"][:16].replace("T", " ") + (" (time assumed)" if d.get("time_assumed")
-                                                                   else "") for d in data["deadlines"])),
+        ("Deadlines", deadlines and deadlines + " Brussels time"),
         ("Budget", fmt_money(data["budget"])), ("Max per project", fmt_money(data["max_contribution"])),
         ("Funding rate", fmt_pct(data["funding_rate"])), ("URL", data["url"]),
         ("First seen", fmt_date(found.first_seen)),
     ]
-    for label, value in lines:
-        if value not in (None, ""):
-            out.print(f"{label + ':':<16}{value}", highlight=False, markup=False)
+    width = max(len(label) for label, _ in lines) + 2
+    echo("\n".join(f"{label + ':':<{width}}{value}" for label, value in lines if value not in (None, "")))
     if data["text"]:
-        out.print("")
-        out.print(data["text"], markup=False, highlight=False)
+        echo("")
+        echo(data["text"])
     if data["changes"]:
-        out.print("")
-        out.print("Changes:", markup=False)
+        echo("")
+        echo("Changes (Brussels time):")
         for change in data["changes"]:
-            out.print(f"  {fmt_date(change['changed_at'])} {change['field']}: {change['old']} -> "
-                      f"{change['new']}", markup=False, highlight=False)
+            echo(f"  {fmt_date(change['changed_at'])}  "
+                 f"{change_text(change['field'], change['old'], change['new'])}")
 
 
 @calls_app.command("mark")
@@ -141,9 +245,9 @@ def mark_cmd(
     if focus is not None and focus not in strategy.focus_areas:
         raise ValidationError(f"unknown focus area {focus!r}; the strategy has "
                               f"{', '.join(strategy.focus_areas)}")
-    with session_scope(st.engine()) as session:
+    with session_scope(st.read_engine()) as session:
         found = find_call(session, call)
-        record_mark(session, found.id, strategy.name, label, focus, st.now(), by)  # type: ignore[arg-type]
+        record_mark(session, found.id, strategy.name, label, focus, st.now(), by)
         call_id = found.id
     where = f"for {focus}" if focus else "for every focus area"
     echo(f"Marked call {call_id} {label} {where}; run `fundradar score` to update the rankings.")
@@ -163,7 +267,7 @@ def why_cmd(
 
     st = state()
     config = st.config()
-    data = explain_call(st.engine(), config, call, st.now())
+    data = explain_call(st.read_engine(), config, call, st.now())
     name, areas, weeks = data["strategy"], data["focus_areas"], data["weeks_to_deadline"]
     if as_json:
         print_json(data)
@@ -210,12 +314,12 @@ _DONE = {"follow": ("Following call {id} for {s}: its deadline reminders and cha
 def _follow_state(call: str, verb: str, by: str | None) -> None:
     st = state()
     strategy = st.config().strategy
-    with session_scope(st.engine()) as session:
+    with session_scope(st.read_engine()) as session:
         found = find_call(session, call)
         if verb.startswith("un"):
-            changed = clear_state(session, strategy.name, found.id, verb[2:])  # type: ignore[arg-type]
+            changed = clear_state(session, strategy.name, found.id, verb[2:])
         else:
-            changed = set_state(session, strategy.name, found.id, verb, st.now(), by)  # type: ignore[arg-type]
+            changed = set_state(session, strategy.name, found.id, verb, st.now(), by)
         call_id = found.id
     typer.echo(_DONE[verb][0 if changed else 1].format(id=call_id, s=strategy.name))
 

@@ -29,11 +29,12 @@ import typer
 from typer.core import TyperGroup
 
 from pipeline.core import clock
-from pipeline.core.errors import DeliveryError, FundradarError
+from pipeline.core.errors import DeliveryError, FundradarError, UserInputError
 from pipeline.core.text import csv_cell, money_short, percent_short, printable
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
     from sqlalchemy.engine import Engine
 
     from pipeline.notify.delivery import Outcome
@@ -83,14 +84,14 @@ class State:
     _config: Any = None
     _engine: Engine | None = None
 
-    def config(self):  # type: ignore[no-untyped-def]
+    def config(self):
         from pipeline.core.config import load_config
 
         if self._config is None:
             self._config = load_config(self.config_path, strategy=self.strategy_name)
         return self._config
 
-    def scoped(self):  # type: ignore[no-untyped-def]
+    def scoped(self):
         """The config that commands covering every strategy (score, digest, alerts, sync, run, serve)
         work on: all strategies, or only the one named by --strategy."""
         config = self.config()
@@ -111,6 +112,17 @@ class State:
         if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
             return None
         return self.engine()
+
+    def read_engine(self) -> Engine:
+        """The existing database, for commands that read (or change rows that must exist): a mistyped
+        --db path is an error, never a new empty database that answers "nothing found"."""
+        from pipeline.core.db import database_url
+
+        engine = self.existing_engine()
+        if engine is None:
+            path = database_url(self.db_url).removeprefix("sqlite:///")
+            raise UserInputError(f"no database at {path}; run fundradar sync first")
+        return engine
 
     def now(self) -> datetime:
         return self.as_of or clock.now()
@@ -133,7 +145,7 @@ def state() -> State:
 class FundradarGroup(TyperGroup):
     """Turns fundradar's own errors into one line on stderr and the error's exit code."""
 
-    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+    def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except FundradarError as exc:
@@ -201,7 +213,11 @@ class Column:
 
 def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, as_json: bool = False,
                as_csv: bool = False, title: str | None = None, empty: str = "Nothing to show.") -> None:
-    """A listing as a rich table (fits 80 columns), JSON (all fields) or CSV (the table's columns)."""
+    """A listing as a rich table, JSON (all fields) or CSV (the columns given, raw values).
+
+    The table takes the terminal's width (80 columns in a pipe, or ``COLUMNS``). A ``no_wrap`` column
+    (ids, topic identifiers, URLs: what a reader copies) is never split or cut: when the terminal is
+    narrower than those columns need, the table is printed wider than the terminal instead."""
     if as_json:
         print_json(list(rows))
         return
@@ -222,16 +238,73 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, as_
     if plain is not None:
         typer.echo(plain, nl=False)
         return
+    # rich lays out what is not plain, or does not fit: ids are never split, so a table too wide for
+    # the terminal is printed wider than it
+    out = stdout()
+    natural, minimum = _width_bounds(columns, cells)
+    table = _table(title, columns, cells, [None] * len(columns))
+    shared = table._calculate_column_widths(out, out.options)
+    padding = [table._get_padding_width(index) for index in range(len(columns))]
+    if any(w - p < m for w, p, m in zip(shared, padding, minimum, strict=True)):
+        widths = _share(natural, minimum, out.width - sum(padding))
+        table = _table(title, columns, cells, widths)
+        if sum(widths) + sum(padding) > out.width:
+            out = _data_console()(soft_wrap=False, width=sum(widths) + sum(padding))
+    out.print(table)
+
+
+# A wrapped column is at least as wide as its longest word up to this many cells, so only a longer
+# word is split (a long word in a title, never an id: ids are no_wrap columns).
+WORD_WIDTH = 16
+
+
+def _longest(texts: Sequence[str], words: bool) -> int:
+    from rich.cells import cell_len
+
+    parts = [part for text in texts for part in (text.split() if words else text.splitlines())]
+    return max((cell_len(part) for part in parts), default=0)
+
+
+def _table(title: str | None, columns: Sequence[Column], cells: list[list[str]],
+           widths: Sequence[int | None]) -> Table:
     from rich.table import Table
     from rich.text import Text
 
     table = Table(title=title, show_edge=False, pad_edge=False, box=None, header_style="bold")
-    for column in columns:
-        table.add_column(column.header, justify=column.justify,  # type: ignore[arg-type]
-                         max_width=column.max_width, no_wrap=column.no_wrap, overflow="fold")
+    for column, width in zip(columns, widths, strict=True):
+        table.add_column(column.header, justify=column.justify, width=width,
+                         max_width=None if column.no_wrap else column.max_width, no_wrap=column.no_wrap,
+                         overflow="ellipsis" if column.no_wrap else "fold")
     for line in cells:
-        table.add_row(*[Text(cell) for cell in line])  # cells are data, never markup
-    stdout().print(table)
+        table.add_row(*[Text(cell) for cell in line])
+    return table
+
+
+def _width_bounds(columns: Sequence[Column], cells: list[list[str]]) -> tuple[list[int], list[int]]:
+    """Each column's natural width (its widest cell, capped by ``max_width`` unless no_wrap) and the
+    narrowest it may be: a no_wrap column's widest cell, else its longest word up to WORD_WIDTH."""
+    natural, minimum = [], []
+    for index, column in enumerate(columns):
+        texts = [column.header, *(line[index] for line in cells)]
+        widest = max(_longest(texts, words=False), 1)
+        if column.no_wrap:
+            natural.append(widest)
+            minimum.append(widest)
+            continue
+        cap = min(widest, column.max_width or widest)
+        natural.append(cap)
+        minimum.append(min(_longest(texts, words=True), WORD_WIDTH, cap))
+    return natural, minimum
+
+
+def _share(natural: list[int], minimum: list[int], room: int) -> list[int]:
+    """Widths from the minimums, sharing what ``room`` leaves in proportion to what each column lacks of
+    its natural width (the sum exceeds ``room`` when the minimums alone do)."""
+    spare = max(room - sum(minimum), 0)
+    lacking = [n - m for n, m in zip(natural, minimum, strict=True)]
+    if spare >= sum(lacking):
+        return natural
+    return [m + spare * gap // (sum(lacking) or 1) for m, gap in zip(minimum, lacking, strict=True)]
 
 
 _MARKUP_OR_EMOJI = re.compile(r"\[|:\S*?:")  # what rich would read as markup or an emoji code

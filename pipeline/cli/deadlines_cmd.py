@@ -28,11 +28,14 @@ def deadlines_cmd(
 ) -> None:
     """Deadlines of our open applications and tracked calls within N weeks, soonest first.
 
+    Tracked calls are the calls the strategy follows (`fundradar calls follow ID`) without an open
+    application of ours; marking a call relevant does not track it.
+
     Example: fundradar deadlines --weeks 12
     """
     st = state()
     now = st.now()
-    with Session(st.engine()) as session:
+    with Session(st.read_engine()) as session:
         rows = upcoming_deadlines(session, now, weeks=weeks, strategy=st.config().strategy.name,
                                   scope=scope())
     if not (as_json or as_csv):

@@ -28,7 +28,7 @@ def ical_cmd(
 
     st = state()
     now = st.now()
-    with Session(st.engine()) as session:
+    with Session(st.read_engine()) as session:
         cal = build_calendar(session, now, strategy=st.config().strategy.name, scope=scope())
     count = write_calendar(cal, file)
     echo(f"Wrote {count} deadline{'s' if count != 1 else ''} to {file}")

@@ -100,7 +100,7 @@ def list_cmd(
     Example: fundradar ideas list --status ready
     """
     st = state()
-    with Session(st.engine()) as session:
+    with Session(st.read_engine()) as session:
         rows = [idea_dict(i) for i in list_ideas(session, status=status, focus_area=focus, scope=scope())]
     print_rows(flat(rows, as_csv), LIST_COLUMNS, as_json=as_json, as_csv=as_csv,
                empty="No ideas yet; add one with `fundradar ideas add TITLE`.")
@@ -117,7 +117,7 @@ def show_cmd(
     """
     st = state()
     selected = scope()
-    with Session(st.engine()) as session:
+    with Session(st.read_engine()) as session:
         data = idea_dict(get_idea(session, idea, scope=selected))
     if as_json:
         print_json(data)
@@ -157,7 +157,7 @@ def edit_cmd(
     """
     st = state()
     strategy = st.config().strategy
-    with session_scope(st.engine()) as session:
+    with session_scope(st.read_engine()) as session:
         found = update_idea(session, idea, strategy=strategy, now=st.now(), title=title,
                             description=description, owner=owner, focus_areas=focus or None,
                             target_countries=country or None, status=status, claim=claim,
@@ -178,7 +178,7 @@ def calls_cmd(
     """
     st = state()
     config = st.config()
-    with Session(st.engine()) as session:
+    with Session(st.read_engine()) as session:
         found = get_idea(session, idea, scope=scope_of(config))
         rows = [s.as_dict() for s in suggest_calls(session, found, config, st.now(), top=top)]
     print_rows(flat(rows, as_csv), CALL_COLUMNS, as_json=as_json, as_csv=as_csv,
@@ -187,6 +187,9 @@ def calls_cmd(
         for row in rows:
             if row["failed_rules"]:
                 stdout().print(f"#{row['call_id']} fails: {'; '.join(row['failed_rules'])}",
+                               markup=False, highlight=False)
+            if row["unknown_rules"]:
+                stdout().print(f"#{row['call_id']} unknown: {'; '.join(row['unknown_rules'])}",
                                markup=False, highlight=False)
 
 

@@ -98,7 +98,7 @@ def list_cmd(
     Example: fundradar partners list --country SE --competence hydrogen
     """
     st = state()
-    with Session(st.engine()) as session:
+    with Session(st.read_engine()) as session:
         rows = [partner_dict(p) for p in list_partners(session, country=country, type_=type_,
                                                         competence=competence)]
     print_rows(flat(rows, as_csv), LIST_COLUMNS, as_json=as_json, as_csv=as_csv,
@@ -115,7 +115,7 @@ def show_cmd(
     Example: fundradar partners show 4
     """
     st = state()
-    with Session(st.engine()) as session:
+    with Session(st.read_engine()) as session:
         data = partner_dict(get_partner(session, partner))
     if as_json:
         print_json(data)
@@ -149,7 +149,7 @@ def edit_cmd(
     Example: fundradar partners edit 4 --readiness committed
     """
     st = state()
-    with session_scope(st.engine()) as session:
+    with session_scope(st.read_engine()) as session:
         found = update_partner(session, partner, st.now(), organisation=organisation, country=country,
                                type=type_, pic=pic, contact=contact, competences=competence or None,
                                past_collaborations=past, readiness=readiness)
@@ -189,7 +189,7 @@ def suggest_cmd(
     st = state()
     config = st.config()
     strategy = config.strategy
-    with Session(st.engine()) as session:
+    with Session(st.read_engine()) as session:
         if idea is not None:
             found = get_idea(session, idea, scope=scope_of(config))
             keywords = [k for a in found.focus_areas or [] if a in strategy.focus_areas

@@ -44,7 +44,7 @@ def report_cmd(
     Example: fundradar pipeline report --json
     """
     st = state()
-    with Session(st.engine()) as session:
+    with Session(st.read_engine()) as session:
         report = pipeline_report(session, st.now(), scope=scope())
     if as_json:
         print_json(report)

@@ -12,14 +12,14 @@ from pathlib import Path
 import typer
 
 from pipeline.cli.common import print_json, report_outcomes, source_progress, state, stderr
-from pipeline.sync import SourcePlan, run_row
+from pipeline.sync import SourcePlan, run_row, split_removals
 from pipeline.sync import sync as main_job
 
 
 def _summary(row: dict[str, object]) -> str:
     outcome = row["outcome"]
     text = (f"{row['source']}: {outcome}, {row['seen']} seen, {row['new']} new, {row['changed']} changed, "
-            f"{row['closed']} closed")
+            f"{row['closed']} closed, {row['removed']} removed")
     return f"{text} ({row['error']})" if row.get("error") else text
 
 
@@ -51,7 +51,7 @@ def run_cmd(
         job = main_job(st.engine(), st.scoped(), replay=Path(replay_dir) if replay_dir else None,
                        as_of=st.as_of, now=st.now, on_progress=on_progress,
                        on_plan=_print_skipped)
-    rows = [run_row(r) for r in job.runs]
+    rows = split_removals(st.engine(), [run_row(r) for r in job.runs])
     now, scoring = job.moment, job.scoring  # one scoring result per strategy
     outcomes = send_digests(st.engine(), st.scoped(), now, dry_run=dry_run)
     if as_json:

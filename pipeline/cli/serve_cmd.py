@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from pipeline.cli.common import fmt_datetime, state, stderr
+from pipeline.cli.common import state, stderr
 
 
 def serve_cmd(
@@ -54,7 +54,7 @@ def serve_cmd(
         stderr().print(f"fundradar serve: {len(jobs)} jobs scheduled; stop with Ctrl-C or SIGTERM",
                        highlight=False)
         for job in jobs:
-            stderr().print(f"  {job.id}: next run {fmt_datetime(job.next_run_time)}", highlight=False,
+            stderr().print(f"  {job.id}: next run {_when(job.next_run_time)}", highlight=False,
                            markup=False)
         while not stop.wait(1):
             pass
@@ -64,6 +64,14 @@ def serve_cmd(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     stderr().print("stopped", highlight=False)
+
+
+def _when(moment: Any) -> str:
+    """``2026-08-23 06:00 Europe/Copenhagen``: in the job's own time zone, named."""
+    if moment is None:
+        return "none (paused)"
+    zone = getattr(moment.tzinfo, "key", None) or moment.tzname()
+    return f"{moment:%Y-%m-%d %H:%M} {zone}"
 
 
 def register(app: typer.Typer) -> None:

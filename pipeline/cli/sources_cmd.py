@@ -12,7 +12,7 @@ from pipeline.sources_status import source_status
 sources_app = new_app("The sources calls are fetched from.")
 
 
-def _schedule(cfg) -> str:  # type: ignore[no-untyped-def]
+def _schedule(cfg) -> str:
     return f"cron {cfg.schedule.cron}" if cfg.schedule.cron else f"every {cfg.schedule.every}"
 
 
@@ -66,7 +66,7 @@ def status_cmd(
     Example: fundradar sources status --json
     """
     st = state()
-    rows = source_status(st.engine(), list(st.scoped().sources))  # every strategy's sources
+    rows = source_status(st.read_engine(), list(st.scoped().sources))  # every strategy's sources
     print_rows(rows, STATUS_COLUMNS, as_json=as_json, as_csv=as_csv, empty="No sources configured.")
 
 

@@ -20,7 +20,7 @@ def _shorten(text: str, width: int = 56) -> str:
     return shorten(text, width)
 
 
-def _print_preview(previews) -> None:  # type: ignore[no-untyped-def]
+def _print_preview(previews) -> None:
     for area in previews:
         titles = {r.call_id: r.title for r in [*area.before, *area.after]}
         new_rank = {r.call_id: r for r in area.after}
@@ -42,19 +42,19 @@ def _print_preview(previews) -> None:  # type: ignore[no-untyped-def]
             echo(f"  rules now fail: #{call_id} {_shorten(titles[call_id])}")
 
 
-def _load_proposed(path: Path):  # type: ignore[no-untyped-def]
+def _load_proposed(path: Path):
     from pipeline.core.config import load_strategy
 
     return load_strategy(path)
 
 
-def _run_preview(proposed, top: int, focus: str | None):  # type: ignore[no-untyped-def]
+def _run_preview(proposed, top: int, focus: str | None):
     from classifiers.funding import FundingRules
     from pipeline.strategy.workbench import preview
 
     st = state()
     loaded = st.config()
-    with Session(st.engine()) as session:
+    with Session(st.read_engine()) as session:
         return preview(session, loaded.strategy, proposed, FundingRules(loaded.funding_rules), st.now(),
                        top=top, focus=focus)
 
@@ -92,7 +92,7 @@ def suggest_cmd(
     from pipeline.strategy.workbench import suggest
 
     st = state()
-    with Session(st.engine()) as session:
+    with Session(st.read_engine()) as session:
         results = suggest(session, st.config().strategy, st.now(), focus=focus, limit=limit)
     if as_json:
         print_json([r.to_json() for r in results])
@@ -122,8 +122,8 @@ def _edit(area: str, terms: list[str], *, add: bool, yes: bool, top: int) -> Non
     proposed = validate_yaml(parse_yaml_text(new, name), Strategy, name)
     _print_preview(_run_preview(proposed, top, area))
     if not yes and not typer.confirm(f"Write {path}?", default=False, err=True):
-        echo("Nothing written.", err=True)
-        raise typer.Exit(1)
+        echo("Nothing changed.", err=True)
+        raise typer.Exit(0)  # declining is a choice, not a failure (exit 1 is for runtime failures)
     write_atomically(path, new)
     echo(f"{path}: {'added' if add else 'removed'} {', '.join(terms)} "
                f"{'to' if add else 'from'} {area}")
@@ -173,7 +173,7 @@ def report_cmd(
 
     st = state()
     strategy = st.config().strategy
-    with Session(st.engine()) as session:
+    with Session(st.read_engine()) as session:
         reports = build_report(session, strategy, st.now(), min_score=min_score,
                                scope=scope_of(st.config()))
     if png is not None:
@@ -206,15 +206,15 @@ def rename_cmd(
 
     st = state()
     known = tuple(st.config().names)
-    with session_scope(st.engine()) as session:
+    with session_scope(st.read_engine()) as session:
         counts = plan_rename(session, old, new, known=known)
         echo(f"{old} -> {new}: ideas {counts.ideas}, marks {counts.marks}, scores {counts.scores}, "
                    f"verdicts {counts.verdicts}, Slack messages sent {counts.deliveries}"
                    + (f" ({new} is already scored: {old}'s scores are deleted, not moved)"
                       if counts.derived_dropped and counts.scores else ""))
         if not yes and not typer.confirm("Move them?", default=False, err=True):
-            echo("Nothing moved.", err=True)
-            raise typer.Exit(1)
+            echo("Nothing changed.", err=True)
+            raise typer.Exit(0)  # declining is a choice, not a failure
         rename_strategy(session, old, new, known=known)
     echo(f"Moved {old}'s data to {new}.")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from pipeline.cli.common import Column, print_rows, source_progress, state, stderr
-from pipeline.sync import follow_and_score, plan_sources, run_row, run_sources
+from pipeline.sync import follow_and_score, plan_sources, run_row, run_sources, split_removals
 
 COLUMNS = [
     Column("source", "Source", no_wrap=True),
@@ -20,6 +20,7 @@ COLUMNS = [
     Column("new", "New", justify="right"),
     Column("changed", "Changed", justify="right"),
     Column("closed", "Closed", justify="right"),
+    Column("removed", "Removed", justify="right"),
     Column("outcome", "Outcome", lambda v: v or "", no_wrap=True),
     Column("error", "Error", max_width=34),
 ]
@@ -33,10 +34,11 @@ def sync(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
 ) -> None:
-    """Fetch the enabled sources (or one) and store new, changed and closed calls.
+    """Fetch the enabled sources (or one) and store new, changed, closed and removed calls.
 
-    Prints one line per source (seen, new, changed, closed, outcome, error); exits 1 if a source
-    failed. Outcome "partial" means some pages could not be read, so nothing was closed. Then the
+    Prints one line per source (seen, new, changed, closed: deadline passed, removed: gone from the
+    source before its deadline, outcome, error); exits 1 if a source failed. Outcome "partial" means
+    some pages could not be read, so nothing was closed or removed. Then the
     applications follow their calls' deadlines and new or changed calls are scored.
 
     Example: fundradar sync --source eu_ft --replay ../shared/samples/eu_ft/search_2026-08-22
@@ -48,7 +50,7 @@ def sync(
         stderr().print(line)
     with source_progress() as on_progress:
         runs = run_sources(engine, plan, as_of=st.as_of, now=st.now, on_progress=on_progress)
-    print_rows([run_row(r) for r in runs], COLUMNS, as_json=as_json, as_csv=as_csv)
+    print_rows(split_removals(engine, [run_row(r) for r in runs]), COLUMNS, as_json=as_json, as_csv=as_csv)
     # always, not only when this run wrote something: a scoring killed mid-way is finished by the next sync
     follow_and_score(engine, config, st.as_of or plan.recorded or st.now())
     if any(r.outcome == "failed" for r in runs):

@@ -53,7 +53,7 @@ def _count(session: Session, table: sa.Table, *where: sa.ColumnElement[bool]) ->
 
 
 def _rows(session: Session, model: type, strategy: str) -> int:
-    table = model.__table__  # type: ignore[attr-defined]
+    table = model.__table__
     return _count(session, table, table.c.strategy == strategy)
 
 

@@ -61,7 +61,7 @@ def build_report(session: Session, strategy: Strategy, now: datetime,
         if report is None or effective_status(call, now) not in ACTIVE:
             continue
         report.matching_calls += 1
-        verdict = verdicts.get(call.id)  # type: ignore[arg-type]
+        verdict = verdicts.get(call.id)
         budget_key = (score.focus_area, call.call_id or f"#{call.id}", call.budget)
         if call.budget and (verdict is None or verdict.passed) and budget_key not in counted:
             counted.add(budget_key)

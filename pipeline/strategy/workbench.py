@@ -97,7 +97,7 @@ def preview(session: Session, current: Strategy, proposed: Strategy, funding: Fu
     calls = active_calls(session, now)
     by_id = {c.id: c for c in calls}
     titles = {c.id: c.title for c in calls}
-    documents = [prepare(c.id, c.title, c.text) for c in calls]  # type: ignore[arg-type]
+    documents = [prepare(c.id, c.title, c.text) for c in calls]
     keep: set[str] = set()
     for strategy in (current, proposed):
         for key, area in strategy.focus_areas.items():
@@ -163,7 +163,7 @@ def suggest(session: Session, strategy: Strategy, now: datetime, *, focus: str |
     marked_ids = {call_id for call_id, _ in latest}
     calls += [c for c in session.exec(select(Call).where(Call.id.in_(marked_ids)))
               if c.id not in {x.id for x in calls}]
-    documents = [prepare(c.id, c.title, c.text) for c in calls]  # type: ignore[arg-type]
+    documents = [prepare(c.id, c.title, c.text) for c in calls]
     model, matrix = TfidfModel.fit(documents)
     names = model.terms()
     row_of = {c.id: i for i, c in enumerate(calls)}

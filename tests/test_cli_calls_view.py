@@ -1,0 +1,148 @@
+"""``calls list`` and ``calls show`` as a fundraiser acts on them: one documented order, the columns that
+decide (rules, status, programme, focus), filters, a CSV that equals the view, ids and URLs never split,
+Brussels time with the zone named. Exit codes and exact output, through typer's CliRunner on SQLite."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+
+from pipeline.core.config import load_config
+from pipeline.core.db import session_scope
+from pipeline.follow import set_state
+from pipeline.sync import follow_and_score
+from tests.test_applications import NOW, bsr_call, seed, sync
+
+AS_OF = "2026-08-22T09:00+02:00"
+HEADER = "ID  Topic                      Title"
+
+
+@pytest.fixture
+def run(cli):
+    def invoke(*args: str, columns: int = 200) -> tuple[int, str, str]:
+        result = cli("--as-of", AS_OF, *args, env={"NO_COLOR": "1", "COLUMNS": str(columns)})
+        return result.exit_code, result.stdout, result.stderr
+    return invoke
+
+
+@pytest.fixture
+def ids(engine):
+    ids = seed(engine)
+    follow_and_score(engine, load_config(), NOW)
+    return ids
+
+
+def listed(out: str) -> list[int]:
+    """The ids of a table's rows, in order."""
+    return [int(line.split()[0]) for line in out.splitlines()[1:] if line[:4].strip().isdigit()]
+
+
+def test_the_list_shows_rules_status_programme_and_focus_on_one_line_each(run, ids) -> None:
+    assert (ids["bsr"], ids["horizon"], ids["closed"]) == (1, 3, 2)
+    assert run("calls", "list", "--status", "all") == (0, "".join(line + "\n" for line in (
+        "ID  Topic                      Title                                                              "
+        "Programme                   Focus           Score  Rules  Status  Deadline  ",
+        " 1                             Small projects: green shipping and ports in the Baltic Sea Region  "
+        "Interreg Baltic Sea Region  green_maritime   0.73    ?    open    2026-10-15",
+        " 3  HORIZON-CL5-2027-03-D5-05  Zero-emission waterborne transport demonstrators                   "
+        "Horizon Europe              green_maritime   0.58    ✓    open    2026-11-04",
+        " 2                             A call that closed                                                 "
+        "Interreg North Sea                                   ✗    closed            ")), "")
+
+
+def test_narrow_terminal_wraps_titles_but_never_an_id(run, ids) -> None:
+    code, out, err = run("calls", "list", columns=60)
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0].startswith(HEADER)
+    assert "HORIZON-CL5-2027-03-D5-05" in out and "2026-11-04" in out and "green_maritime" in out
+
+
+def test_one_order_whatever_the_filters(run, ids) -> None:
+    best_first = [ids["bsr"], ids["horizon"]]
+    for args in ([], ["--within", "120"], ["--focus", "green_maritime"],
+                 ["--focus", "green_maritime", "--within", "120"], ["--sort", "score", "--within", "120"]):
+        code, out, _ = run("calls", "list", *args)
+        assert (code, listed(out)) == (0, best_first), args
+    code, out, _ = run("calls", "list", "--sort", "deadline", "--focus", "green_maritime")
+    assert (code, listed(out)) == (0, [ids["bsr"], ids["horizon"]])
+    code, out, _ = run("calls", "list", "--status", "all", "--sort", "deadline")
+    assert (code, listed(out)) == (0, [ids["bsr"], ids["horizon"], ids["closed"]])
+    assert run("calls", "list", "--sort", "title") == (
+        2, "", "Error: unknown --sort 'title'; use one of score, deadline, opening\n")
+    code, out, _ = run("calls", "list", "--help")
+    assert code == 0 and "best score first (--sort changes the order; no other option does)" in " ".join(
+        out.split())
+
+
+def test_opening_order_and_status_of_a_forthcoming_call(run, ids, engine) -> None:
+    record = bsr_call("2027-01-19T17:00")
+    later = record.__class__(**{**record.__dict__, "external_id": "ea-later", "status": "forthcoming",
+                                "title": "Later call", "url": "https://www.euro-access.eu/en/calls/77",
+                                "opening_date": NOW + timedelta(days=40)})
+    sync(engine, "euro_access", [bsr_call(), later])
+    code, out, _ = run("calls", "list", "--sort", "opening")
+    assert code == 0
+    later_id = listed(out)[0]
+    assert listed(out) == [later_id, ids["bsr"], ids["horizon"]]  # calls without an opening date last
+    assert "forthcoming 2026-10-01" in out
+    code, out, _ = run("calls", "list", "--sort", "opening", "--csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows[0]["status"] == "forthcoming" and rows[0]["opening_date_brussels"] == "2026-10-01"
+    assert rows[0]["deadline_brussels"] == "2027-01-19 17:00"
+
+
+def test_passing_min_score_and_followed(run, ids, engine) -> None:
+    code, out, _ = run("calls", "list", "--status", "all", "--passing")
+    assert (code, listed(out)) == (0, [ids["bsr"], ids["horizon"]])  # ? passes: no rule failed
+    code, out, _ = run("calls", "list", "--min-score", "0.6")
+    assert (code, listed(out)) == (0, [ids["bsr"]])
+    assert run("calls", "list", "--min-score", "2")[0] == 2
+    assert run("calls", "list", "--followed") == (0, "", "No calls match.\n")
+    with session_scope(engine) as session:
+        set_state(session, load_config().strategy.name, ids["horizon"], "follow", NOW)
+    code, out, _ = run("calls", "list", "--followed")
+    assert (code, listed(out)) == (0, [ids["horizon"]])
+
+
+def test_csv_is_the_filtered_view_with_urls_and_brussels_deadlines(run, ids) -> None:
+    for args in ([], ["--passing"], ["--status", "all"], ["--sort", "deadline", "--top", "1"]):
+        code, table, _ = run("calls", "list", *args)
+        code_csv, out, err = run("calls", "list", *args, "--csv")
+        assert (code, code_csv, err) == (0, 0, "")
+        assert [int(r["id"]) for r in csv.DictReader(io.StringIO(out))] == listed(table), args
+    code, out, _ = run("calls", "list", "--csv")
+    assert out == (
+        "id,topic_id,title,programme,status,opening_date_brussels,focus_area,score,rules,deadline_brussels,url\n"
+        f"{ids['bsr']},,Small projects: green shipping and ports in the Baltic Sea Region,"
+        "Interreg Baltic Sea Region,open,,green_maritime,0.732074,unknown,2026-10-15 12:00,"
+        "https://www.euro-access.eu/en/calls/1234\n"
+        f"{ids['horizon']},HORIZON-CL5-2027-03-D5-05,Zero-emission waterborne transport demonstrators,"
+        "Horizon Europe,open,,green_maritime,0.582941,passed,2026-11-04 17:00,\n")
+
+
+def test_show_in_brussels_time_with_a_readable_history(run, ids, engine) -> None:
+    sync(engine, "euro_access", [bsr_call("2026-09-30T17:00")], NOW + timedelta(days=1))
+    code, out, err = run("calls", "show", f"#{ids['bsr']}", columns=40)
+    assert (code, err) == (0, "")
+    assert out == (
+        "Small projects: green shipping and ports in the Baltic Sea Region\n"
+        f"ID:              {ids['bsr']}\n"
+        "Source:          euro_access (ea-bsr-small-2026)\n"
+        "Programme:       Interreg Baltic Sea Region\n"
+        "Status:          open\n"
+        "Type of action:  Interreg\n"
+        "Deadlines:       30 Sep 2026 17:00 Brussels time\n"
+        "Max per project: €500k\n"
+        "URL:             https://www.euro-access.eu/en/calls/1234\n"
+        "First seen:      2026-08-22\n"
+        "\n"
+        "Small projects on hydrogen bunkering in ports, zero-emission vessels and alternative fuels for "
+        "short sea shipping.\n"
+        "\n"
+        "Changes (Brussels time):\n"
+        "  2026-08-23  deadline moved 15 Oct 2026 12:00 → 30 Sep 2026 17:00\n")
+    [url] = [line for line in out.splitlines() if "URL" in line]
+    assert url.split()[-1] == "https://www.euro-access.eu/en/calls/1234"
