@@ -46,9 +46,9 @@ def test_the_list_shows_rules_status_programme_and_focus_on_one_line_each(run, i
         "ID  Topic                      Title                                                              "
         "Programme                   Focus           Score  Rules  Status  Deadline  ",
         " 1                             Small projects: green shipping and ports in the Baltic Sea Region  "
-        "Interreg Baltic Sea Region  green_maritime   0.73    ?    open    2026-10-15",
+        "Interreg Baltic Sea Region  green_maritime   1.00    ?    open    2026-10-15",
         " 3  HORIZON-CL5-2027-03-D5-05  Zero-emission waterborne transport demonstrators                   "
-        "Horizon Europe              green_maritime   0.58    ✓    open    2026-11-04",
+        "Horizon Europe              green_maritime   0.76    ✓    open    2026-11-04",
         " 2                             A call that closed                                                 "
         "Interreg North Sea                                   ✗    closed            ")), "")
 
@@ -97,7 +97,7 @@ def test_opening_order_and_status_of_a_forthcoming_call(run, ids, engine) -> Non
 def test_passing_min_score_and_followed(run, ids, engine) -> None:
     code, out, _ = run("calls", "list", "--status", "all", "--passing")
     assert (code, listed(out)) == (0, [ids["bsr"], ids["horizon"]])  # ? passes: no rule failed
-    code, out, _ = run("calls", "list", "--min-score", "0.6")
+    code, out, _ = run("calls", "list", "--min-score", "0.9")
     assert (code, listed(out)) == (0, [ids["bsr"]])
     assert run("calls", "list", "--min-score", "2")[0] == 2
     assert run("calls", "list", "--followed") == (0, "", "No calls match.\n")
@@ -117,10 +117,10 @@ def test_csv_is_the_filtered_view_with_urls_and_brussels_deadlines(run, ids) -> 
     assert out == (
         "id,topic_id,title,programme,status,opening_date_brussels,focus_area,score,rules,deadline_brussels,url\n"
         f"{ids['bsr']},,Small projects: green shipping and ports in the Baltic Sea Region,"
-        "Interreg Baltic Sea Region,open,,green_maritime,0.732074,unknown,2026-10-15 12:00,"
+        "Interreg Baltic Sea Region,open,,green_maritime,1.0,unknown,2026-10-15 12:00,"
         "https://www.euro-access.eu/en/calls/1234\n"
         f"{ids['horizon']},HORIZON-CL5-2027-03-D5-05,Zero-emission waterborne transport demonstrators,"
-        "Horizon Europe,open,,green_maritime,0.582941,passed,2026-11-04 17:00,\n")
+        "Horizon Europe,open,,green_maritime,0.762837,passed,2026-11-04 17:00,\n")
 
 
 def test_show_in_brussels_time_with_a_readable_history(run, ids, engine) -> None:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from pipeline.cli.main import app
 from pipeline.cli.serve_cmd import _when
 from pipeline.sync import run_row, split_removals
-from tests.test_applications import NOW, seed
+from tests.test_applications import NOW, bsr_call, seed
 from watcher.store import begin_run, finish_run
 
 READS = [("calls", "list"), ("calls", "show", "1"), ("calls", "why", "1"), ("ideas", "list"),
@@ -35,8 +35,10 @@ def test_sync_summary_tells_removed_from_closed(engine) -> None:
     seed(engine)
     later = NOW + timedelta(days=1)
     run_id = begin_run(engine, "euro_access", later, type_="test")
-    # a complete run without both calls: the one whose deadline passed closes, the other is removed
-    result = finish_run(engine, run_id, [], later, complete=True)
+    # a complete run with a new call but without both old ones: the one whose deadline passed closes,
+    # the other is removed (the mass-closure guard, tested in test_plausibility, allowed to here)
+    other = bsr_call().__class__(**{**bsr_call().__dict__, "external_id": "ea-other", "title": "Other"})
+    result = finish_run(engine, run_id, [other], later, complete=True, max_close_share=1.0)
     [row] = split_removals(engine, [run_row(result)])
     assert (row["closed"], row["removed"]) == (1, 1)
 
