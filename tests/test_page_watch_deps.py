@@ -35,4 +35,4 @@ def test_a_missing_lxml_html_clean_is_a_one_line_source_failure(server: LocalSer
     assert run.returncode == 0, run.stderr
     assert run.stdout == ("source 'ie': no watched page could be read (cannot extract page text: the "
                           "package lxml_html_clean is not installed; install it with pip install "
-                          "'lxml[html_clean]')\n")
+                          "lxml_html_clean)\n")

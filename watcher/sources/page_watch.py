@@ -53,7 +53,7 @@ def main_text(html: str, url: str, *, source: str) -> PageText:
         import trafilatura
     except ImportError:  # lxml >= 5.2 ships lxml.html.clean, which trafilatura needs, separately
         raise SourceError(source, "cannot extract page text: the package lxml_html_clean is not installed; "
-                                  "install it with pip install 'lxml[html_clean]'") from None
+                                  "install it with pip install lxml_html_clean") from None
 
     text = trafilatura.extract(html, url=url, include_comments=False, include_tables=True,
                                favor_precision=True)
