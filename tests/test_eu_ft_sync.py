@@ -241,19 +241,20 @@ def test_cli_sync_replay(cli, samples: Path) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == [{"source": "eu_ft", "outcome": "ok", "complete": True, "seen": 618,
                                           "new": 618, "changed": 0, "unchanged": 0, "closed": 0,
-                                          "run_id": 1, "error": None}]
+                                          "run_id": 1, "error": None, "removed": 0}]
     result = cli("--config", config, "sync", "--source", "eu_ft", "--replay",
                  str(samples / "eu_ft" / "search_2026-08-22"))
     assert result.exit_code == 0
-    assert result.stdout == ("Source  Seen  New  Changed  Closed  Outcome  Error\n"
-                             "eu_ft    611    0        0       7  ok            \n")
+    # the 7 calls gone from the next day's listing are removals, told apart from closings
+    assert result.stdout == ("Source  Seen  New  Changed  Closed  Removed  Outcome  Error\n"
+                             "eu_ft    611    0        0       0        7  ok            \n")
 
 
 def test_cli_sync_replay_samples_root_uses_newest(cli, samples: Path, engine) -> None:
     result = cli("--config", "config/strategy.example.yaml", "sync", "--source", "eu_ft", "--replay",
                  str(samples), "--csv")
     assert result.exit_code == 0
-    assert result.stdout == "source,seen,new,changed,closed,outcome,error\neu_ft,611,611,0,0,ok,\n"
+    assert result.stdout == "source,seen,new,changed,closed,removed,outcome,error\neu_ft,611,611,0,0,0,ok,\n"
     with Session(engine) as session:
         run = session.exec(select(FetchRun)).one()
         assert run.started_at == datetime(2026, 8, 22, 10, 0, tzinfo=UTC)  # noon Brussels that day
