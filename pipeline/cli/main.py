@@ -34,10 +34,8 @@ def installed_version() -> str | None:
                     return line.removeprefix("Version:").strip()
                 if not line:
                     break
-    try:
-        from importlib.metadata import PackageNotFoundError, version
-    except ImportError:  # pragma: no cover
-        return None
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("fundradar")
     except PackageNotFoundError:
