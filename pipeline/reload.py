@@ -5,8 +5,8 @@ content hash of every strategy file (for a folder: every strategy file in it now
 files count) and of the funding rules. :meth:`ConfigWatch.check` reads the files again only when the
 fingerprint changed; a valid change is returned (and becomes the config in force), an invalid one is
 logged once as ``file:line: key: problem; keeping the last good config`` and reported again only
-when the files change again. Content hashes rather than mtimes: an editor or ``git checkout`` may keep
-the mtime, and the files are small.
+when the files change again into a different problem. Content hashes rather than mtimes: an editor
+or ``git checkout`` may keep the mtime, and the files are small.
 """
 
 from __future__ import annotations
@@ -75,8 +75,10 @@ class ConfigWatch:
         try:
             fresh = self.config.reload()
         except UserInputError as exc:
-            self.bad, self.last_error = current, one_line(str(exc))
-            log.error("%s; keeping the last good config", self.last_error)
+            error = one_line(str(exc))
+            if error != self.last_error:  # a file read mid-save can fail the same way: said once
+                log.error("%s; keeping the last good config", error)
+            self.bad, self.last_error = current, error
             return None
         self.config, self.fingerprint, self.bad, self.last_error = fresh, current, None, None
         return fresh
