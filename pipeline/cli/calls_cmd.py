@@ -260,14 +260,21 @@ def why_cmd(
 ) -> None:
     """Explain a call's scores (top terms per focus area) and its rule outcomes with reasons.
 
+    With a config the stored scores were not computed from (a trial file, an edit or marks not scored
+    yet) the call is scored in a scratch database and stderr says so: the stored scores stay as they
+    are (`fundradar score` stores new ones).
+
     Example: fundradar calls why HORIZON-CL5-2027-03-D5-05
     """
     from classifiers.freshness import SCORE_FLOOR
     from pipeline.explain import explain_call
+    from pipeline.trial import config_name
 
     st = state()
     config = st.config()
     data = explain_call(st.read_engine(), config, call, st.now())
+    if data.pop("scratch"):
+        echo(f"scored with {config_name(config)} in a scratch database; stored scores unchanged", err=True)
     name, areas, weeks = data["strategy"], data["focus_areas"], data["weeks_to_deadline"]
     if as_json:
         print_json(data)

@@ -1,0 +1,106 @@
+"""Scoring under a config without changing what is stored (library).
+
+A strategy's stored scores and verdicts are the ones ``score``, ``sync`` and ``serve`` computed from
+the config they ran with. A reading command may be given another config under the same strategy name:
+a trial file (``fundradar --config other.yaml calls why 411``), an edit not scored yet, or marks not
+scored yet. Rescoring the shared database for it would replace the scores every fundraiser and digest
+reads, and the next command with the production config would rescore them back.
+
+So :func:`may_rescore` says when a reader may bring the stored scoring up to date itself: the strategy
+has none yet, or it was computed from the same focus areas, marks and rules (only calls are behind, as
+the next sync would find them). Otherwise :func:`scratch_scored` scores in a scratch SQLite database:
+the calls, the corpus model and the strategy's marks and stored scoring are copied into it and
+:func:`classifiers.scoring.score_pending` runs there exactly as it would on the shared database, so
+the scratch ranking is the one ``fundradar score`` would store, and nothing shared is written.
+
+Copying reads every call's text once (as a refit does); on the 600 calls of a recording the whole
+scratch scoring takes a few seconds.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from classifiers.feedback import load_marks, marks_signature
+from classifiers.freshness import queries_hash, rules_hash, strategy_queries
+from pipeline.core.config import LoadedConfig
+from pipeline.core.models import Call, CorpusModel, Mark, Score, ScoringModel, Verdict
+
+COPY_CHUNK = 1000
+# what scoring reads: every call and the corpus model, and one strategy's marks and stored scoring
+SHARED_TABLES = (Call, CorpusModel)
+STRATEGY_TABLES = (Mark, ScoringModel, Score, Verdict)
+
+
+def may_rescore(engine: Engine, config: LoadedConfig) -> bool:
+    """Whether scoring the shared database for ``config`` keeps what it stores: the selected strategy
+    has no stored scoring yet, or its stored scoring was computed from the same focus areas, marks
+    and rules (then only new, changed or due calls are rescored, as the next sync would)."""
+    name = config.strategy.name
+    with Session(engine) as session:
+        stored = session.exec(select(ScoringModel).where(ScoringModel.strategy == name)).first()
+        if stored is None:
+            return True
+        marks = marks_signature(load_marks(session, name))
+    return stored.queries_hash == queries_hash(strategy_queries(config), marks) \
+        and stored.rules_hash == rules_hash(config)
+
+
+def config_name(config: LoadedConfig) -> str:
+    """The file the selected strategy was read from, as messages name it."""
+    path = config.strategy_path
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def as_strategy(config: LoadedConfig, name: str) -> LoadedConfig:
+    """``config`` with its selected strategy under ``name``: a trial file scored with the marks and
+    stored scoring of the strategy it is a trial of, whatever name the file gives."""
+    if config.strategy.name == name:
+        return config
+    return replace(config, strategy=config.strategy.model_copy(update={"name": name}))
+
+
+@contextmanager
+def scratch_scored(engine: Engine, config: LoadedConfig, now: datetime) -> Iterator[Engine]:
+    """A scratch SQLite database holding what scoring reads of ``engine`` (any database), scored for
+    ``config``'s selected strategy by :func:`classifiers.scoring.score_pending`; deleted on exit.
+    Read it with the usual functions (:func:`pipeline.calls.list_calls`, Score and Verdict rows)."""
+    from classifiers.scoring import score_pending
+    from pipeline.core.db import open_database
+
+    with tempfile.TemporaryDirectory(prefix="fundradar-trial-") as folder:
+        scratch = open_database(f"sqlite:///{Path(folder) / 'trial.db'}")
+        try:
+            copy_for_scoring(engine, scratch, config.strategy.name)
+            score_pending(scratch, config, now)
+            yield scratch
+        finally:
+            scratch.dispose()
+
+
+def copy_for_scoring(source: Engine, target: Engine, strategy: str) -> None:
+    """Copy every call, the corpus model, and ``strategy``'s marks, scoring model, scores and verdicts
+    from ``source`` to ``target`` (an empty database at the same schema), ids kept, in one read
+    transaction so the copy is one consistent state."""
+    with source.connect() as reading, reading.begin(), target.begin() as writing:
+        for model in (*SHARED_TABLES, *STRATEGY_TABLES):
+            table: Any = model.__table__
+            query = sa.select(table).order_by(*table.primary_key.columns)
+            if model in STRATEGY_TABLES:
+                query = query.where(table.c.strategy == strategy)
+            result = reading.execution_options(yield_per=COPY_CHUNK).execute(query)
+            for rows in result.partitions(COPY_CHUNK):
+                writing.execute(table.insert(), [dict(row._mapping) for row in rows])
