@@ -42,18 +42,26 @@ SHARED_TABLES = (Call, CorpusModel)
 STRATEGY_TABLES = (Mark, ScoringModel, Score, Verdict)
 
 
-def may_rescore(engine: Engine, config: LoadedConfig) -> bool:
-    """Whether scoring the shared database for ``config`` keeps what it stores: the selected strategy
-    has no stored scoring yet, or its stored scoring was computed from the same focus areas, marks
-    and rules (then only new, changed or due calls are rescored, as the next sync would)."""
+def stored_scoring(engine: Engine, config: LoadedConfig) -> str:
+    """What the selected strategy's stored scores were computed from: ``none`` (nothing stored yet),
+    ``current`` (``config``'s focus areas, marks and rules as they are now) or ``other`` (another
+    config: a trial file, or an edit or marks not scored yet)."""
     name = config.strategy.name
     with Session(engine) as session:
         stored = session.exec(select(ScoringModel).where(ScoringModel.strategy == name)).first()
         if stored is None:
-            return True
+            return "none"
         marks = marks_signature(load_marks(session, name))
-    return stored.queries_hash == queries_hash(strategy_queries(config), marks) \
+    same = stored.queries_hash == queries_hash(strategy_queries(config), marks) \
         and stored.rules_hash == rules_hash(config)
+    return "current" if same else "other"
+
+
+def may_rescore(engine: Engine, config: LoadedConfig) -> bool:
+    """Whether scoring the shared database for ``config`` keeps what it stores: nothing is stored for
+    the selected strategy yet, or it was computed from ``config`` (then only new, changed or due calls
+    are rescored, as the next sync would)."""
+    return stored_scoring(engine, config) != "other"
 
 
 def config_name(config: LoadedConfig) -> str:
@@ -104,3 +112,4 @@ def copy_for_scoring(source: Engine, target: Engine, strategy: str) -> None:
             result = reading.execution_options(yield_per=COPY_CHUNK).execute(query)
             for rows in result.partitions(COPY_CHUNK):
                 writing.execute(table.insert(), [dict(row._mapping) for row in rows])
+

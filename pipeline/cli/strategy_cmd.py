@@ -20,14 +20,30 @@ def _shorten(text: str, width: int = 56) -> str:
     return shorten(text, width)
 
 
+RULE_MARKS = {"passed": "✓", "failed": "✗", "unknown": "?"}  # as calls list shows them
+
+
+def _print_current(area) -> None:
+    if not area.before:
+        echo(f"{area.focus_area}: no call scored for this focus area (see `fundradar score`)")
+        return
+    echo(f"{area.focus_area}: top {len(area.before)} as `fundradar calls list --focus {area.focus_area}` "
+         "ranks them")
+    width = len(str(len(area.before)))
+    for r in area.before:
+        echo(f"  {r.rank:>{width}}. #{r.call_id} {r.score:.2f} {RULE_MARKS.get(r.rules or '', '?')} "
+             f"{_shorten(r.title)}")
+
+
 def _print_preview(previews) -> None:
     for area in previews:
+        if area.after is None:
+            _print_current(area)
+            continue
         titles = {r.call_id: r.title for r in [*area.before, *area.after]}
         new_rank = {r.call_id: r for r in area.after}
         old_rank = {r.call_id: r for r in area.before}
-        changed = area.entering or area.leaving or area.rank_changes or area.rules_now_pass \
-            or area.rules_now_fail
-        echo(f"{area.focus_area}: {'no change in the top list' if not changed else ''}".rstrip())
+        echo(f"{area.focus_area}: {'' if area.changed else 'no change in the top list'}".rstrip())
         for call_id in area.entering:
             r = new_rank[call_id]
             echo(f"  + #{call_id} {_shorten(titles[call_id])} "
@@ -49,29 +65,35 @@ def _load_proposed(path: Path):
 
 
 def _run_preview(proposed, top: int, focus: str | None):
-    from classifiers.funding import FundingRules
     from pipeline.strategy.workbench import preview
+    from pipeline.trial import stored_scoring
 
     st = state()
     loaded = st.config()
-    with Session(st.read_engine()) as session:
-        return preview(session, loaded.strategy, proposed, FundingRules(loaded.funding_rules), st.now(),
-                       top=top, focus=focus)
+    engine = st.read_engine()
+    if stored_scoring(engine, loaded) == "other":
+        echo(f"note: the stored scores of {loaded.strategy.name} predate its current focus areas, rules "
+             "or marks; `fundradar score` updates them", err=True)
+    return preview(engine, loaded, proposed, st.now(), top=top, focus=focus)
 
 
 @strategy_app.command("preview")
 def preview_cmd(
-    config: Path = typer.Option(None, "--config", help="The proposed strategy YAML (default: the current "
-                                "one, to see its top lists)."),
+    config: Path = typer.Option(None, "--config", help="The proposed strategy YAML (default: none, to "
+                                "see the current top lists)."),
     focus: str = typer.Option(None, "--focus", help="Only this focus area."),
     top: int = typer.Option(10, "--top", min=1, max=100, help="Size of the top list compared."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Compare each focus area's top calls under the current config and under --config.
+    """Show each focus area's current top calls, as `calls list --focus AREA` ranks them (the stored
+    scores, fundraisers' marks included); with --config, what changes in them under that strategy file.
+
+    The proposed file is scored as `fundradar score` would score it, with the same marks, in a scratch
+    database: the stored scores do not change.
 
     Example: fundradar strategy preview --config config/strategy.new.yaml --focus offshore_energy
     """
-    proposed = _load_proposed(config) if config else state().config().strategy
+    proposed = _load_proposed(config) if config else None
     previews = _run_preview(proposed, top, focus)
     if as_json:
         print_json([p.to_json() for p in previews])

@@ -1,8 +1,9 @@
 """The secretariat's strategy workbench: what a config change does before it goes live (library).
 
-* :func:`preview` ranks the active calls under the current and a proposed strategy with the same
-  matcher (fitted once on the same corpus) and reports, per focus area, the calls that enter or leave
-  the top N, rank changes, and calls whose rule verdict flips.
+* :func:`preview` shows each focus area's current top N as ``calls list --focus`` ranks it (stored
+  scores, marks included); with a proposed strategy, the top N ``fundradar score`` would give it
+  (scored in a scratch database, with the same marks) and the calls that enter or leave, rank changes
+  and calls whose rule verdict flips.
 * :func:`suggest` proposes keywords from the fundraisers' marks: terms whose TF-IDF weight is high in
   calls marked relevant and low in the others, not yet among the keywords, with how many marked calls
   each would reach; and lists exclude terms that match no call at all.
@@ -13,30 +14,21 @@ Imports scikit-learn (through the matcher); the CLI imports this module only in 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from classifiers.funding import FundingRules
-from classifiers.matcher import (
-    Document,
-    TfidfModel,
-    excluded_by,
-    expanded_query,
-    focus_area_query,
-    prepare,
-    query_features,
-    score_documents,
-)
-from classifiers.rules import evaluate_call
+from classifiers.matcher import TfidfModel, excluded_by, prepare
 from classifiers.text import analyse
-from pipeline.core.config import Strategy
+from pipeline.calls import CallFilter, list_calls
+from pipeline.core.config import LoadedConfig, Strategy
 from pipeline.core.deadlines import ACTIVE, effective_status
 from pipeline.core.errors import ValidationError
-from pipeline.core.models import Call, Mark
+from pipeline.core.models import Call, Mark, Verdict
 
 
 @dataclass
@@ -46,23 +38,34 @@ class Ranked:
     rank: int  # 1-based
     score: float
     terms: list[tuple[str, float]]
+    rules: str | None = None  # passed, failed, unknown (pipeline.calls.rules_status), None: not judged
 
 
 @dataclass
 class AreaPreview:
+    """One focus area's current top list (``before``: what ``calls list --focus`` shows) and, for a
+    proposed config, its top list under it (``after``) and what differs."""
+
     focus_area: str
     before: list[Ranked]
-    after: list[Ranked]
+    after: list[Ranked] | None = None  # None: no proposed config, only the current list
     entering: list[int] = field(default_factory=list)
     leaving: list[int] = field(default_factory=list)
     rank_changes: dict[int, tuple[int, int]] = field(default_factory=dict)  # call -> (old, new)
     rules_now_pass: list[int] = field(default_factory=list)
     rules_now_fail: list[int] = field(default_factory=list)
 
+    @property
+    def changed(self) -> bool:
+        return bool(self.entering or self.leaving or self.rank_changes or self.rules_now_pass
+                    or self.rules_now_fail)
+
     def to_json(self) -> dict[str, Any]:
         def rows(items: list[Ranked]) -> list[dict[str, Any]]:
             return [{"call_id": r.call_id, "rank": r.rank, "score": round(r.score, 4), "title": r.title,
-                     "terms": [t for t, _ in r.terms]} for r in items]
+                     "terms": [t for t, _ in r.terms], "rules": r.rules} for r in items]
+        if self.after is None:
+            return {"focus_area": self.focus_area, "current": rows(self.before)}
         return {"focus_area": self.focus_area, "before": rows(self.before), "after": rows(self.after),
                 "entering": self.entering, "leaving": self.leaving,
                 "rank_changes": {str(k): {"before": a, "after": b}
@@ -75,53 +78,62 @@ def active_calls(session: Session, now: datetime) -> list[Call]:
     return [c for c in calls if effective_status(c, now) in ACTIVE]
 
 
-def _top(model: TfidfModel, matrix: Any, names: np.ndarray, documents: Sequence[Document],
-         strategy: Strategy, area: str, titles: dict[int, str], top: int) -> list[Ranked]:
-    if area not in strategy.focus_areas:
-        return []
-    query = focus_area_query(area, strategy.focus_areas[area])
-    vector = expanded_query(model, query, documents, matrix)
-    matches = [m for m in score_documents(model, vector, query, documents, matrix, names) if m.score > 0]
-    matches.sort(key=lambda m: (-m.score, m.call_id))
-    return [Ranked(m.call_id, titles[m.call_id], i + 1, m.score, m.terms)
-            for i, m in enumerate(matches[:top])]
+def top_list(engine: Engine, strategy: str, area: str, now: datetime, top: int) -> list[Ranked]:
+    """The first ``top`` calls of ``fundradar calls list --focus AREA`` for ``strategy``: the stored
+    scores, which carry the fundraisers' marks once scored."""
+    with Session(engine) as session:
+        rows = list_calls(session, CallFilter(focus_area=area, strategy=strategy, limit=top), now)
+    return [Ranked(row["id"], row["title"], rank, row["score"] or 0.0,
+                   [(e["term"], e["weight"]) for e in row["explanation"] if not e.get("excluded")],
+                   row["rules"]) for rank, row in enumerate(rows, 1)]
 
 
-def preview(session: Session, current: Strategy, proposed: Strategy, funding: FundingRules, now: datetime,
-            *, top: int = 10, focus: str | None = None) -> list[AreaPreview]:
-    areas = list(dict.fromkeys([*current.focus_areas, *proposed.focus_areas]))
+def _passed(engine: Engine, strategy: str, ids: Sequence[int]) -> dict[int, bool]:
+    with Session(engine) as session:
+        return dict(session.exec(select(Verdict.call_id, Verdict.passed).where(
+            Verdict.strategy == strategy, Verdict.call_id.in_(list(ids)))).all())
+
+
+def preview(engine: Engine, current: LoadedConfig, proposed: Strategy | None, now: datetime, *,
+            top: int = 10, focus: str | None = None) -> list[AreaPreview]:
+    """Per focus area the current top list, exactly as ``calls list --focus`` ranks it; with
+    ``proposed`` also its top list under the proposed strategy and the differences.
+
+    The proposed strategy is scored as ``fundradar score`` would score it, with the current strategy's
+    marks and stored corpus model, in a scratch database (:func:`pipeline.trial.scratch_scored`):
+    nothing stored changes. Its rules verdicts are compared with the stored ones."""
+    from pipeline.trial import as_strategy, scratch_scored
+
+    name = current.strategy.name
+    areas = list(dict.fromkeys([*current.strategy.focus_areas, *(proposed.focus_areas if proposed else ())]))
     if focus is not None:
         if focus not in areas:
             raise ValidationError(f"unknown focus area {focus!r}; the strategies have {', '.join(areas)}")
         areas = [focus]
-    calls = active_calls(session, now)
-    by_id = {c.id: c for c in calls}
-    titles = {c.id: c.title for c in calls}
-    documents = [prepare(c.id, c.title, c.text) for c in calls]
-    keep: set[str] = set()
-    for strategy in (current, proposed):
-        for key, area in strategy.focus_areas.items():
-            keep |= query_features(focus_area_query(key, area))
-    model, matrix = TfidfModel.fit(documents, keep=keep)
-    names = model.terms()
+    befores = {area: top_list(engine, name, area, now, top) for area in areas}
+    if proposed is None:
+        return [AreaPreview(area, befores[area]) for area in areas]
+    trial = as_strategy(replace(current, strategy=proposed), name)
     previews = []
-    for area in areas:
-        before = _top(model, matrix, names, documents, current, area, titles, top)
-        after = _top(model, matrix, names, documents, proposed, area, titles, top)
-        old = {r.call_id: r.rank for r in before}
-        new = {r.call_id: r.rank for r in after}
-        result = AreaPreview(area, before, after,
-                             entering=[c for c in new if c not in old],
-                             leaving=[c for c in old if c not in new],
-                             rank_changes={c: (old[c], new[c]) for c in new if c in old and old[c] != new[c]})
-        for call_id in dict.fromkeys([*old, *new]):
-            was = evaluate_call(by_id[call_id], current, funding, now).passed
-            now_passes = evaluate_call(by_id[call_id], proposed, funding, now).passed
-            if now_passes and not was:
-                result.rules_now_pass.append(call_id)
-            elif was and not now_passes:
-                result.rules_now_fail.append(call_id)
-        previews.append(result)
+    with scratch_scored(engine, trial, now) as scratch:
+        for area in areas:
+            before = befores[area]
+            after = top_list(scratch, name, area, now, top) if area in proposed.focus_areas else []
+            old = {r.call_id: r.rank for r in before}
+            new = {r.call_id: r.rank for r in after}
+            result = AreaPreview(area, before, after,
+                                 entering=[c for c in new if c not in old],
+                                 leaving=[c for c in old if c not in new],
+                                 rank_changes={c: (old[c], new[c]) for c in new
+                                               if c in old and old[c] != new[c]})
+            ids = list(dict.fromkeys([*old, *new]))
+            was, now_passes = _passed(engine, name, ids), _passed(scratch, name, ids)
+            for call_id in ids:
+                if now_passes.get(call_id) and not was.get(call_id):
+                    result.rules_now_pass.append(call_id)
+                elif was.get(call_id) and not now_passes.get(call_id):
+                    result.rules_now_fail.append(call_id)
+            previews.append(result)
     return previews
 
 
