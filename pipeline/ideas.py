@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from classifiers.funding import FundingRules
@@ -162,32 +163,113 @@ def idea_query(idea: Idea) -> str:
     return f"{idea.title}\n{idea.description}"
 
 
-def suggest_calls(session: Session, idea: Idea, config: LoadedConfig, now: datetime, *,
-                  top: int = 10) -> list[CallSuggestion]:
-    """Active calls whose text matches the idea (the classifiers' TF-IDF matcher), each with the
-    matching terms and the funding rules' verdict. The classifiers are imported here, lazily, so
-    commands that don't match never load scikit-learn."""
-    from classifiers.matcher import match_query
-    from classifiers.rules import evaluate_call
+# The idea's focus areas decide which calls are candidates and most of their order: the strategy's
+# curated query for the area, scored with the fundraisers' marks, as `calls list --focus` ranks it. The
+# idea's own words (a title and a line or two: too few to rank the whole corpus on) reorder the calls
+# within its areas at a third of the weight.
+AREA_WEIGHT, TEXT_WEIGHT = 2 / 3, 1 / 3
 
-    calls = {c.id: c for c in session.exec(select(Call).where(Call.status.in_(ACTIVE)))
-             if effective_status(c, now) in ACTIVE}
+
+@dataclass
+class IdeaCalls:
+    calls: list[CallSuggestion]
+    focus_areas: list[str]  # the idea's areas the ranking used; empty: the idea's text alone
+    scratch: bool = False  # scored in a scratch database (the stored scores are of another config)
+
+
+def suggest_calls(engine: Engine, idea: Idea, config: LoadedConfig, now: datetime, *,
+                  top: int = 10) -> IdeaCalls:
+    """Active calls for the idea, best first, each with the matching terms and the funding rules'
+    verdict.
+
+    With focus areas (of the selected strategy) the candidates are the calls scored for them, ranked
+    by their best score among those areas (:func:`pipeline.calls.list_calls`, the listing behind
+    ``calls list --focus``) blended with how well they match the idea's own text (:data:`AREA_WEIGHT`,
+    :data:`TEXT_WEIGHT`). The scores are the stored ones, brought up to date as ``calls why`` does
+    (:mod:`pipeline.trial`: in a scratch database when the stored ones are of another config). An idea
+    without focus areas is matched on its text alone, over every active call. The classifiers are
+    imported here, lazily, so commands that don't match never load scikit-learn."""
+    areas = [a for a in dict.fromkeys(idea.focus_areas or []) if a in config.strategy.focus_areas]
+    if not areas:
+        with Session(engine) as session:
+            return IdeaCalls(_by_text(session, idea, config, now, top), [])
+    from pipeline.trial import may_rescore, scratch_scored, stored_scoring
+
+    if stored_scoring(engine, config) == "current":
+        with Session(engine) as session:
+            return IdeaCalls(_by_areas(session, idea, config, areas, now, top), areas)
+    if may_rescore(engine, config):
+        from classifiers.scoring import score_pending
+
+        score_pending(engine, config, now)
+        with Session(engine) as session:
+            return IdeaCalls(_by_areas(session, idea, config, areas, now, top), areas)
+    with scratch_scored(engine, config, now) as scratch, Session(scratch) as session:
+        return IdeaCalls(_by_areas(session, idea, config, areas, now, top), areas, scratch=True)
+
+
+def _active_calls(session: Session, now: datetime, ids: Iterable[int] | None = None) -> dict[int, Call]:
+    query = select(Call).where(Call.status.in_(ACTIVE))
+    if ids is not None:
+        query = query.where(Call.id.in_(list(ids)))
+    return {c.id: c for c in session.exec(query) if effective_status(c, now) in ACTIVE}
+
+
+def _exclude(idea: Idea, config: LoadedConfig) -> list[str]:
+    areas = config.strategy.focus_areas
+    return [term for area in idea.focus_areas or [] if area in areas for term in areas[area].exclude]
+
+
+def _text_matches(idea: Idea, calls: dict[int, Call], exclude: Sequence[str], top: int) -> list[Any]:
+    from classifiers.matcher import match_query
+
+    documents = [(cid, c.title, c.text or "") for cid, c in sorted(calls.items())]
+    return match_query(idea_query(idea), documents, exclude=exclude, top=top)
+
+
+def _by_text(session: Session, idea: Idea, config: LoadedConfig, now: datetime,
+             top: int) -> list[CallSuggestion]:
+    calls = _active_calls(session, now)
     if not calls:
         return []
-    documents = [(cid, c.title, c.text or "") for cid, c in sorted(calls.items())]
-    areas = config.strategy.focus_areas
-    exclude = [term for area in idea.focus_areas or [] if area in areas for term in areas[area].exclude]
-    matches = match_query(idea_query(idea), documents, exclude=exclude, top=top)
-    funding = FundingRules(config.funding_rules)
-    out = []
-    for match in matches:
-        call = calls[match.call_id]
-        verdict = evaluate_call(call, config.strategy, funding, now)
-        out.append(CallSuggestion(
-            call_id=match.call_id, title=call.title, topic_id=call.topic_id, programme=call.programme,
-            next_deadline=next_deadline(call, now), score=match.score, terms=list(match.terms[:5]),
-            passed=verdict.passed,
-            # an unknown outcome (passed None: the value it needs is missing) is not a failure
-            failed_rules=[f"{o.rule}: {o.reason}" for o in verdict.outcomes if o.passed is False],
-            unknown_rules=[f"{o.rule}: {o.reason}" for o in verdict.outcomes if o.passed is None]))
-    return out
+    matches = _text_matches(idea, calls, _exclude(idea, config), top)
+    return [_suggestion(calls[m.call_id], m.score, list(m.terms[:5]), config, now) for m in matches]
+
+
+def _by_areas(session: Session, idea: Idea, config: LoadedConfig, areas: list[str], now: datetime,
+              top: int) -> list[CallSuggestion]:
+    from pipeline.calls import CallFilter, list_calls
+
+    best: dict[int, tuple[float, list[tuple[str, float]]]] = {}
+    for area in areas:
+        for row in list_calls(session, CallFilter(focus_area=area, strategy=config.strategy.name), now):
+            terms = [(e["term"], e["weight"]) for e in row["explanation"] if not e.get("excluded")]
+            if row["score"] and row["score"] > best.get(row["id"], (0.0, []))[0]:
+                best[row["id"]] = (row["score"], terms)
+    if not best:
+        return []
+    calls = _active_calls(session, now, best)
+    text = {m.call_id: m for m in _text_matches(idea, calls, _exclude(idea, config), len(calls))}
+    ranked = []
+    for call_id, (area_score, area_terms) in best.items():
+        match = text.get(call_id)
+        score = AREA_WEIGHT * area_score + TEXT_WEIGHT * (match.score if match else 0.0)
+        terms: dict[str, float] = {}
+        for term, weight in [*(match.terms if match else []), *area_terms]:  # the idea's words first
+            terms.setdefault(term, weight)
+        ranked.append((score, call_id, list(terms.items())[:5]))
+    ranked.sort(key=lambda item: (-item[0], item[1]))
+    return [_suggestion(calls[call_id], score, terms, config, now) for score, call_id, terms in ranked[:top]]
+
+
+def _suggestion(call: Call, score: float, terms: list[tuple[str, float]], config: LoadedConfig,
+                now: datetime) -> CallSuggestion:
+    from classifiers.rules import evaluate_call
+
+    verdict = evaluate_call(call, config.strategy, FundingRules(config.funding_rules), now)
+    return CallSuggestion(
+        call_id=call.id, title=call.title, topic_id=call.topic_id, programme=call.programme,
+        next_deadline=next_deadline(call, now), score=score, terms=terms, passed=verdict.passed,
+        # an unknown outcome (passed None: the value it needs is missing) is not a failure
+        failed_rules=[f"{o.rule}: {o.reason}" for o in verdict.outcomes if o.passed is False],
+        unknown_rules=[f"{o.rule}: {o.reason}" for o in verdict.outcomes if o.passed is None])

@@ -113,3 +113,15 @@ def copy_for_scoring(source: Engine, target: Engine, strategy: str) -> None:
             for rows in result.partitions(COPY_CHUNK):
                 writing.execute(table.insert(), [dict(row._mapping) for row in rows])
 
+
+
+def stored_scores_note(engine: Engine, config: LoadedConfig) -> str | None:
+    """One line for stderr when what a command reads (the stored scores of ``config``'s strategies)
+    was computed from other focus areas, rules or marks than ``config`` has now; None when it was."""
+    stale = [each for each in config.each() if stored_scoring(engine, each) == "other"]
+    if not stale:
+        return None
+    names = ", ".join(f"{each.strategy.name} ({config_name(each)})" for each in stale)
+    return (f"note: the stored scores of {names} were computed from other focus areas, rules or marks "
+            "than the config has now; `fundradar score` stores new ones, `fundradar strategy preview "
+            "--config FILE` compares a file without storing")

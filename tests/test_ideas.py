@@ -62,7 +62,9 @@ def test_suggest_calls_uses_the_matcher_and_the_rules(engine: Engine) -> None:
     config = load_config()
     with Session(engine) as session:
         idea = get_idea(session, ids["idea"])
-        found = suggest_calls(session, idea, config, NOW, top=5)
+    result = suggest_calls(engine, idea, config, NOW, top=5)
+    assert (result.focus_areas, result.scratch) == (["green_maritime"], False)
+    found = result.calls
     # the closed call is never suggested; the BSR call on hydrogen bunkering in ports comes first
     assert [s.call_id for s in found][:1] == [ids["bsr"]]
     assert ids["closed"] not in [s.call_id for s in found]

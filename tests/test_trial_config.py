@@ -3,6 +3,7 @@ scores in a scratch database, says so, and leaves the shared database byte for b
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,19 @@ def test_calls_why_with_a_trial_config_leaves_stored_scores_unchanged(cli: Any, 
     assert trial.exit_code == 0, trial.output
     assert trial.stderr == f"scored with {other} in a scratch database; stored scores unchanged\n"
     assert trial.stdout != stored.stdout  # the fermentation call now scores for offshore_energy
+    assert table_rows(db_path) == before
+    # the other readers of scores: ideas calls scores in scratch too, calls list says whose scores it shows
+    assert cli(*production, "ideas", "add", "Biorefinery pilot", "--focus", "offshore_energy").exit_code == 0
+    ideas = cli("--config", str(other), *AS_OF, "ideas", "calls", "1", "--json")
+    assert ideas.exit_code == 0, ideas.output
+    assert ideas.stderr == f"scored with {other} in a scratch database; stored scores unchanged\n"
+    assert ids[2] in [row["call_id"] for row in json.loads(ideas.stdout)]  # the trial's biorefinery call
+    listed = cli("--config", str(other), *AS_OF, "calls", "list", "--focus", "offshore_energy")
+    assert listed.exit_code == 0
+    assert listed.stderr == (f"note: the stored scores of greentech-dk ({other}) were computed from other "
+                             "focus areas, rules or marks than the config has now; `fundradar score` "
+                             "stores new ones, `fundradar strategy preview --config FILE` compares a file "
+                             "without storing\n")
     assert table_rows(db_path) == before
     # ... so the production config reads the stored scores again, rescoring nothing
     again = cli(*production, "calls", "why", str(ids[2]))

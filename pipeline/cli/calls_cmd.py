@@ -30,6 +30,7 @@ from pipeline.cli.common import (
     fmt_money,
     fmt_pct,
     new_app,
+    note_stored_scores,
     print_json,
     print_rows,
     state,
@@ -135,7 +136,9 @@ def list_cmd(
     flt = CallFilter(source=source, status=status, focus_area=focus, strategy=strategy.name,
                      deadline_within_days=within, programme=programme, limit=top, min_score=min_score,
                      passing=passing, followed=followed, sort=sort)
-    with Session(st.read_engine()) as session:
+    engine = st.read_engine()
+    note_stored_scores(engine, st.config().only(strategy.name))
+    with Session(engine) as session:
         rows = list_calls(session, flt, st.now())
     if not as_json:  # JSON keeps the stored fields (UTC); the table and CSV show Brussels time
         for row in rows:

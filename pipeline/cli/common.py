@@ -171,6 +171,16 @@ def scope() -> str | None:
     return scope_of(st.config())
 
 
+def note_stored_scores(engine: Engine, config: Any) -> None:
+    """A line on stderr when the stored scores a command reads were not computed from ``config`` as it
+    is now (a trial file, or an edit or marks not scored yet): the command shows them all the same."""
+    from pipeline.trial import stored_scores_note
+
+    note = stored_scores_note(engine, config)
+    if note:
+        echo(note, err=True)
+
+
 # --- output --------------------------------------------------------------------------------------
 
 def jsonable(value: Any) -> Any:

@@ -172,15 +172,23 @@ def calls_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON (with the failed rules' reasons)."),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
 ) -> None:
-    """Suggest open calls that match an idea's text, with why and the funding rules' verdict.
+    """Suggest open calls for an idea: the calls of its focus areas, ranked by their scores there (as
+    `calls list --focus AREA` ranks them) blended with how well they match the idea's text; an idea
+    without focus areas by its text alone. With the funding rules' verdict and the terms that matched.
 
     Example: fundradar ideas calls 3 --top 5
     """
+    from pipeline.trial import config_name
+
     st = state()
     config = st.config()
-    with Session(st.read_engine()) as session:
+    engine = st.read_engine()
+    with Session(engine) as session:
         found = get_idea(session, idea, scope=scope_of(config))
-        rows = [s.as_dict() for s in suggest_calls(session, found, config, st.now(), top=top)]
+    result = suggest_calls(engine, found, config, st.now(), top=top)
+    if result.scratch:
+        echo(f"scored with {config_name(config)} in a scratch database; stored scores unchanged", err=True)
+    rows = [s.as_dict() for s in result.calls]
     print_rows(flat(rows, as_csv), CALL_COLUMNS, as_json=as_json, as_csv=as_csv,
                empty="No open call matches this idea.")
     if not (as_json or as_csv):

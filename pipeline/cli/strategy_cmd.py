@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from sqlmodel import Session
 
-from pipeline.cli.common import echo, fmt_money, new_app, print_json, state
+from pipeline.cli.common import echo, fmt_money, new_app, note_stored_scores, print_json, state
 from pipeline.core.errors import ValidationError
 from pipeline.core.files import write_atomically
 from pipeline.core.text import shorten
@@ -66,14 +66,10 @@ def _load_proposed(path: Path):
 
 def _run_preview(proposed, top: int, focus: str | None):
     from pipeline.strategy.workbench import preview
-    from pipeline.trial import stored_scoring
-
     st = state()
     loaded = st.config()
     engine = st.read_engine()
-    if stored_scoring(engine, loaded) == "other":
-        echo(f"note: the stored scores of {loaded.strategy.name} predate its current focus areas, rules "
-             "or marks; `fundradar score` updates them", err=True)
+    note_stored_scores(engine, loaded.only(loaded.strategy.name))
     return preview(engine, loaded, proposed, st.now(), top=top, focus=focus)
 
 
@@ -195,7 +191,9 @@ def report_cmd(
 
     st = state()
     strategy = st.config().strategy
-    with Session(st.read_engine()) as session:
+    engine = st.read_engine()
+    note_stored_scores(engine, st.config().only(strategy.name))
+    with Session(engine) as session:
         reports = build_report(session, strategy, st.now(), min_score=min_score,
                                scope=scope_of(st.config()))
     if png is not None:
