@@ -6,7 +6,9 @@
   and calls whose rule verdict flips.
 * :func:`suggest` proposes keywords from the fundraisers' marks: terms whose TF-IDF weight is high in
   calls marked relevant and low in the others, not yet among the keywords, with how many marked calls
-  each would reach; and lists exclude terms that match no call at all.
+  each would reach; never a term common to much of the stored corpus or made of the EU topic
+  template's words ("expected outcome", "project results"); and lists exclude terms that match no
+  active call.
 
 Imports scikit-learn (through the matcher); the CLI imports this module only in those commands.
 """
@@ -23,7 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from classifiers.matcher import TfidfModel, excluded_by, prepare
-from classifiers.text import analyse
+from classifiers.text import analyse, words
 from pipeline.calls import CallFilter, list_calls
 from pipeline.core.config import LoadedConfig, Strategy
 from pipeline.core.deadlines import ACTIVE, effective_status
@@ -137,11 +139,45 @@ def preview(engine: Engine, current: LoadedConfig, proposed: Strategy | None, no
     return previews
 
 
+# A proposed keyword has to single out the marked calls: a term found in more than this share of all
+# stored calls would match a large part of the corpus whatever the focus area (with four to eight areas,
+# one area's calls are a minority), and one at least MIN_LIFT times as common among the calls marked
+# relevant as among all stored calls is what marks them out.
+MAX_CORPUS_SHARE = 0.25
+MIN_LIFT = 2.0
+
+# The language of the EU work programme's topic template, which every Horizon Europe and Digital
+# Europe topic repeats under its headings ("Expected Outcome:", "Scope:", "Expected Impact:") and in its
+# fixed sentences ("Project results are expected to contribute to some of the following outcomes",
+# "Proposals should ...", "legal and financial set-up of the grant agreements", "Technology Readiness
+# Level"). In a corpus mixing EU topics with national calls the template is not frequent in every call,
+# so the share above need not catch it: a term with one of these words is never proposed (a phrase
+# joining a heading to the words around it, "testing expected", is an artefact of the template too).
+TEMPLATE_LANGUAGE = (
+    "expected outcome", "expected impact", "scope", "project results", "expected to contribute",
+    "contribute to", "contribution", "following outcomes", "proposals should address",
+    "proposals are expected", "activities", "applicants", "beneficiaries", "consortium", "topic",
+    "call", "destination", "type of action", "eligibility conditions", "specific conditions",
+    "legal and financial set-up", "grant agreement", "indicative budget", "estimated", "lump sum",
+    "technology readiness level", "trl", "in line with", "work programme",
+)
+
+
+def _template_words() -> frozenset[str]:
+    return frozenset(w for phrase in TEMPLATE_LANGUAGE for w in words(phrase))
+
+
+def is_template_language(term: str, template: frozenset[str]) -> bool:
+    """Whether an analysed term (a word or two-word phrase) has a word of the topic template."""
+    return any(part in template for part in term.split())
+
+
 @dataclass
 class Suggestion:
     term: str
     weight: float  # mean TF-IDF weight in relevant-marked calls minus in the others
     reach: int  # how many relevant-marked calls contain the term
+    corpus_share: float = 0.0  # share of all stored calls that contain it
 
 
 @dataclass
@@ -155,30 +191,37 @@ class Suggestions:
     def to_json(self) -> dict[str, Any]:
         return {"focus_area": self.focus_area, "marked_relevant": self.relevant,
                 "marked_irrelevant": self.irrelevant,
-                "terms": [{"term": s.term, "weight": round(s.weight, 4), "reach": s.reach}
-                          for s in self.terms],
+                "terms": [{"term": s.term, "weight": round(s.weight, 4), "reach": s.reach,
+                           "corpus_share": round(s.corpus_share, 4)} for s in self.terms],
                 "idle_excludes": self.idle_excludes}
 
 
 def suggest(session: Session, strategy: Strategy, now: datetime, *, focus: str | None = None,
             limit: int = 10, min_reach: int = 2) -> list[Suggestions]:
+    """Per focus area, the terms of the calls marked relevant worth adding as keywords, best first.
+
+    The TF-IDF model is fitted on every stored call. A term's weight is its mean TF-IDF weight in the
+    calls marked relevant minus its mean in all the other calls; it is proposed when it is not yet a
+    keyword or synonym, reaches ``min_reach`` marked calls, is in at most :data:`MAX_CORPUS_SHARE` of
+    all stored calls and :data:`MIN_LIFT` times as common among the marked calls as among all, and has
+    no word of the topic template (:data:`TEMPLATE_LANGUAGE`)."""
     areas = list(strategy.focus_areas)
     if focus is not None:
         if focus not in strategy.focus_areas:
             raise ValidationError(f"unknown focus area {focus!r}; the strategy has {', '.join(areas)}")
         areas = [focus]
-    calls = active_calls(session, now)
+    active = {c.id for c in active_calls(session, now)}
     marks = session.exec(select(Mark).where(Mark.strategy == strategy.name).order_by(Mark.marked_at, Mark.id))
     latest: dict[tuple[int, str | None], str] = {}
     for mark in marks:  # the newest mark of a call wins
         latest[(mark.call_id, mark.focus_area)] = mark.label
-    marked_ids = {call_id for call_id, _ in latest}
-    calls += [c for c in session.exec(select(Call).where(Call.id.in_(marked_ids)))
-              if c.id not in {x.id for x in calls}]
+    calls = list(session.exec(select(Call).order_by(Call.id)))
     documents = [prepare(c.id, c.title, c.text) for c in calls]
     model, matrix = TfidfModel.fit(documents)
     names = model.terms()
     row_of = {c.id: i for i, c in enumerate(calls)}
+    share = np.asarray((matrix > 0).sum(axis=0)).ravel() / max(len(calls), 1)
+    template = _template_words()
     out = []
     for area in areas:
         config = strategy.focus_areas[area]
@@ -193,14 +236,17 @@ def suggest(session: Session, strategy: Strategy, now: datetime, *, focus: str |
             mean_other = np.asarray(matrix[others].mean(axis=0)).ravel() if others else 0 * mean_rel
             reach = np.asarray((matrix[relevant] > 0).sum(axis=0)).ravel()
             weight = mean_rel - mean_other
+            lift = (reach / len(relevant)) / np.maximum(share, 1e-12)
             for index in np.argsort(-weight, kind="stable"):
                 if weight[index] <= 0 or len(terms) >= limit:
                     break
                 term = str(names[index])
-                if term in known or reach[index] < min(min_reach, len(relevant)):
+                if term in known or reach[index] < min(min_reach, len(relevant)) \
+                        or share[index] > MAX_CORPUS_SHARE or lift[index] < MIN_LIFT \
+                        or is_template_language(term, template):
                     continue
-                terms.append(Suggestion(term, float(weight[index]), int(reach[index])))
+                terms.append(Suggestion(term, float(weight[index]), int(reach[index]), float(share[index])))
         idle = [phrase for phrase in config.exclude
-                if not any(excluded_by(d, [phrase]) for d in documents)]
+                if not any(excluded_by(documents[row_of[c]], [phrase]) for c in active)]
         out.append(Suggestions(area, len(relevant), len(irrelevant), terms, idle))
     return out
