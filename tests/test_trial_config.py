@@ -97,3 +97,37 @@ def test_calls_why_after_a_mark_scores_in_scratch(cli: Any, engine: Any, db_url:
     assert result.stderr == (f"scored with {DEFAULT_STRATEGY.relative_to(Path.cwd())} in a scratch "
                              "database; stored scores unchanged\n")
     assert table_rows(db_path) == before
+
+
+def test_a_trial_on_postgresql_is_scored_in_a_scratch_sqlite_copy(pg_url: str, tmp_path: Path) -> None:
+    """The scratch copy reads any database: on PostgreSQL the stored rows stay as they were too."""
+    import sqlalchemy as sa
+    from typer.testing import CliRunner
+
+    from pipeline.cli.main import app
+    from pipeline.core.db import open_database
+
+    engine = open_database(pg_url)
+    try:
+        ids = insert_calls(engine, TEXTS * 4)
+
+        def run(config: Path, *args: str) -> Any:
+            return CliRunner().invoke(app, ["--db", pg_url, "--config", str(config), *AS_OF, *args],
+                                      catch_exceptions=False)
+
+        def rows() -> dict[str, list[Any]]:
+            with engine.connect() as conn:
+                return {t: [tuple(r) for r in conn.execute(sa.text(f'SELECT * FROM "{t}" ORDER BY id'))]
+                        for t in SCORING_TABLES}
+
+        assert run(DEFAULT_STRATEGY, "score").exit_code == 0
+        stored = run(DEFAULT_STRATEGY, "calls", "why", str(ids[2]))
+        before = rows()
+        other = trial_file(tmp_path)
+        trial = run(other, "calls", "why", str(ids[2]))
+        assert trial.exit_code == 0, trial.output
+        assert trial.stderr == f"scored with {other} in a scratch database; stored scores unchanged\n"
+        assert trial.stdout != stored.stdout
+        assert rows() == before
+    finally:
+        engine.dispose()
