@@ -13,8 +13,8 @@ the calls, the corpus model and the strategy's marks and stored scoring are copi
 :func:`classifiers.scoring.score_pending` runs there exactly as it would on the shared database, so
 the scratch ranking is the one ``fundradar score`` would store, and nothing shared is written.
 
-Copying reads every call's text once (as a refit does); on the 600 calls of a recording the whole
-scratch scoring takes a few seconds.
+Copying reads every call's text once (as a refit does): on the 611 calls of the 2026-08-22 recording
+`calls why` with a trial file takes about 2.6 s more CPU than reading the stored scores.
 """
 
 from __future__ import annotations
