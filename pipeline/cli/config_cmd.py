@@ -40,15 +40,20 @@ def check() -> None:
     problems = check_config(loaded, calls)
     for problem in problems:
         echo(str(problem), err=True)
+    note = None
     if engine is None:
         missing = database_url(st.db_url).removeprefix("sqlite:///")
-        echo(f"Note: no database at {missing}: keyword/exclude checks skipped", err=True)
+        note = f"Note: no database at {missing}: keyword/exclude checks skipped"
     if any(p.level == "error" for p in problems):
+        if note:
+            echo(note, err=True)
         raise typer.Exit(2)
     from pipeline.notify.jobs import webhook_warnings
 
     for warning in webhook_warnings(loaded):
         echo(f"Warning: {warning}", err=True)
+    if note:
+        echo(note, err=True)
     for path, strategy in zip(loaded.strategy_paths, loaded.strategies, strict=True):
         echo(f"{path}: OK")
         echo(f"strategy {strategy.name} ({strategy.organisation}): {len(strategy.focus_areas)} focus "
