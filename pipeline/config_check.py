@@ -8,6 +8,9 @@ Errors (the check exits 2) are settings that cannot mean what was written:
 * a euro_access programme that is not one euro-access lists but is close to one that is (a typo keeps
   no call of it).
 
+(Schedules APScheduler would refuse and channel names Slack would refuse are errors already when the
+config is read: :mod:`pipeline.core.config_strategy`.)
+
 Warnings (printed, exit 0) are legal but probably wrong:
 
 * a synonym key that is not a keyword: close to a keyword (a typo, so the keyword has no translation),
@@ -15,7 +18,8 @@ Warnings (printed, exit 0) are legal but probably wrong:
 * a ``programmes_of_interest`` name that no known programme contains (the funding rules' labels and
   ``match.programme``, the sources' programmes, the stored calls' programmes): its section stays empty;
 * a euro_access programme neither known nor close to a known one;
-* with a database: a keyword (with its synonyms and Nordic word forms) or an exclude term that is in
+* with a database: a keyword (with what the matcher searches with it: its synonyms both ways and
+  their Nordic word forms) or an exclude term that is in
   no stored call's text, looked up as the matcher looks up exclude phrases (whole words, plurals
   included: :func:`classifiers.matcher.excluded_rows`). A non-English keyword without a synonym gets
   its own message, since it can only meet Danish (Swedish, Norwegian) calls.
@@ -180,9 +184,14 @@ def _term_problems(name: str, area: FocusArea, where: tuple[str, Any], calls: St
     shown, tree = where
     found = []
     documents = calls.documents
+    units = focus_area_query(name, area).units()
     for number, keyword in enumerate(area.keywords):
         translations = area.synonyms.get(keyword, [])
-        if _fires(with_nordic_forms((keyword, *translations)), documents):
+        # what the matcher searches for the keyword: its unit (translations both ways, Nordic forms);
+        # a keyword whose unit repeats an earlier one has none of its own
+        searched = next((unit for unit in units if keyword in unit),
+                        with_nordic_forms((keyword, *translations)))
+        if _fires(searched, documents):
             continue
         loc = ("focus_areas", name, "keywords", number)
         if not translations and not is_english(keyword, calls):
