@@ -8,23 +8,65 @@ Errors (the check exits 2) are settings that cannot mean what was written:
 * a euro_access programme that is not one euro-access lists but is close to one that is (a typo keeps
   no call of it).
 
-Warnings (printed, exit 0) are legal but probably wrong: a keyword or exclude term that matches no
-stored call, a euro_access programme neither known nor close to a known one. Each problem is
-``file:line: key: message`` like the schema errors.
+(Schedules APScheduler would refuse and channel names Slack would refuse are errors already when the
+config is read: :mod:`pipeline.core.config_strategy`.)
+
+Warnings (printed, exit 0) are legal but probably wrong:
+
+* a synonym key that is not a keyword: close to a keyword (a typo, so the keyword has no translation),
+  or translating none of them (it is then searched as a keyword of its own);
+* a ``programmes_of_interest`` name that no known programme contains (the funding rules' labels and
+  ``match.programme``, the sources' programmes, the stored calls' programmes): its section stays empty;
+* a euro_access programme neither known nor close to a known one;
+* with a database: a keyword (with what the matcher searches with it: its synonyms both ways and
+  their Nordic word forms) or an exclude term that is in
+  no stored call's text, looked up as the matcher looks up exclude phrases (whole words, plurals
+  included: :func:`classifiers.matcher.excluded_rows`). A non-English keyword without a synonym gets
+  its own message, since it can only meet Danish (Swedish, Norwegian) calls.
+
+A keyword counts as non-English when it has a letter English does not use (æ, ø, å, ä, ö, ü, ß, é,
+...), or, once at least :data:`MIN_ENGLISH_CALLS` stored calls are in English (as
+:func:`classifiers.text.nordic_language` tells), when none of its words is in those calls' vocabulary
+and none of at least six letters is one slip away from a word that is (so "hydrogne" stays a spelling
+mistake). Fewer English calls are too small a vocabulary to tell a foreign word from a rare one. A
+Danish word spelled almost as its English cognate ("intelligens") reads as English: the warning then
+says to check the spelling instead.
+
+Each problem is ``file:line: key: message`` like the schema errors.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from classifiers.funding import ACTION_TYPE_CODES
-from pipeline.core.config import EuroAccessSource, LoadedConfig, Strategy, _display, read_yaml
+from classifiers.matcher import Document, excluded_rows, prepare
+from classifiers.query import focus_area_query, with_nordic_forms
+from classifiers.text import nordic_language, stem, words
+from pipeline.core.config import (
+    EuFtSource,
+    EuroAccessSource,
+    FocusArea,
+    FundingRulesFile,
+    IcalSource,
+    LoadedConfig,
+    Strategy,
+    _display,
+    read_yaml,
+)
 from pipeline.core.errors import ConfigError
 from pipeline.core.yaml import _line_of
+
+MIN_ENGLISH_CALLS = 50  # the corpus size below which the matcher's LSA is off too (matcher.LSA_MIN_CORPUS)
+WORD_CUTOFF = 0.8  # difflib's ratio for one letter wrong in a word of five letters or more
+# shorter words are one letter away from too many others ("brint" from "print") to call them slips
+MIN_SLIP_LENGTH = 6
+_TOKEN = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True)
@@ -36,13 +78,40 @@ class Problem:
         return f"{'Error' if self.level == 'error' else 'Warning'}: {self.text}"
 
 
+@dataclass(frozen=True)
+class StoredCalls:
+    """What the checks read of the stored calls."""
+
+    documents: Sequence[Document] = ()  # every call as the matcher reads it
+    programmes: Sequence[str] = ()  # every programme a stored call has
+    euro_access_programmes: Sequence[str] = ()
+    english_calls: int = 0  # calls not in Danish, Swedish or Norwegian
+    english_words: frozenset[str] = field(default_factory=frozenset)  # their words, stemmed
+
+
+def stored_calls(rows: Iterable[tuple[str, str | None, str | None, str | None]]) -> StoredCalls:
+    """``(source, programme, title, text)`` of every stored call, read for the checks."""
+    documents, programmes, euro_access, vocabulary, english = [], set(), set(), set(), 0
+    for index, (source, programme, title, text) in enumerate(rows):
+        documents.append(prepare(index, title or "", text or ""))
+        if programme:
+            programmes.add(programme)
+            if source == "euro_access":
+                euro_access.add(programme)
+        tokens = _TOKEN.findall(f"{title or ''} {text or ''}".casefold())
+        if nordic_language(tokens) is None:
+            english += 1
+            vocabulary.update(stem(token) for token in tokens)
+    return StoredCalls(documents, sorted(programmes), sorted(euro_access), english, frozenset(vocabulary))
+
+
 def _problem(level: str, path: str, tree: Any, loc: tuple[Any, ...], message: str) -> Problem:
     key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
     return Problem(level, str(ConfigError(message, path=path, line=_line_of(tree, loc), key=key)))
 
 
-def _hint(word: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+def _hint(word: str, known: Iterable[str], cutoff: float = 0.6) -> str:
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=cutoff)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
@@ -53,11 +122,97 @@ def known_programmes(stored: Iterable[str]) -> list[str]:
     return sorted({*default, *(p for p in stored if p)})
 
 
+def programme_names(strategies: Iterable[Strategy], rules: FundingRulesFile,
+                    stored: Iterable[str] = ()) -> list[str]:
+    """Every programme name a ``programmes_of_interest`` entry can be part of: the funding rules'
+    labels and ``match.programme`` texts, every strategy's sources' programmes and the stored calls'."""
+    names = {*known_programmes(()), *stored}
+    for programme in rules.programmes.values():
+        names.add(programme.label)
+        if programme.match.programme:
+            names.add(programme.match.programme)
+    for strategy in strategies:
+        for source in strategy.sources.values():
+            if isinstance(source, EuFtSource):
+                names.update(source.programmes)
+            elif isinstance(source, EuroAccessSource | IcalSource):
+                names.update(source.programmes)
+            elif source.programme:
+                names.add(source.programme)
+    return sorted(name for name in names if name)
+
+
+def is_english(term: str, calls: StoredCalls) -> bool:
+    """Whether ``term`` reads as English (the module docstring says how that is told)."""
+    if any(ch.isalpha() and not ch.isascii() for ch in term):
+        return False
+    if calls.english_calls < MIN_ENGLISH_CALLS:
+        return True
+    said = words(term)
+    if any(word in calls.english_words for word in said):
+        return True
+    vocabulary = list(calls.english_words)
+    return any(len(word) >= MIN_SLIP_LENGTH and difflib.get_close_matches(word, vocabulary, n=1,
+                                                                          cutoff=WORD_CUTOFF)
+               for word in said)
+
+
+def _fires(forms: Sequence[str], documents: Sequence[Document]) -> bool:
+    return bool(excluded_rows(documents, forms))
+
+
+def _synonym_problems(name: str, area: FocusArea, where: tuple[str, Any]) -> list[Problem]:
+    shown, tree = where
+    found = []
+    units = focus_area_query(name, area).units()
+    for source in area.synonyms:
+        if source in area.keywords:
+            continue
+        loc = ("focus_areas", name, "synonyms", source)
+        close = difflib.get_close_matches(source, area.keywords, n=1, cutoff=WORD_CUTOFF)
+        if close:
+            found.append(_problem("warning", shown, tree, loc,
+                                  f"synonym {source!r} is not a keyword; did you mean {close[0]!r}?"))
+        elif not any(source in unit and any(k in unit for k in area.keywords) for unit in units):
+            found.append(_problem("warning", shown, tree, loc,
+                                  f"synonym {source!r} is not a keyword and translates none; add it to "
+                                  "keywords: (it is searched as a keyword of its own)"))
+    return found
+
+
+def _term_problems(name: str, area: FocusArea, where: tuple[str, Any], calls: StoredCalls) -> list[Problem]:
+    shown, tree = where
+    found = []
+    documents = calls.documents
+    units = focus_area_query(name, area).units()
+    for number, keyword in enumerate(area.keywords):
+        translations = area.synonyms.get(keyword, [])
+        # what the matcher searches for the keyword: its unit (translations both ways, Nordic forms);
+        # a keyword whose unit repeats an earlier one has none of its own
+        searched = next((unit for unit in units if keyword in unit),
+                        with_nordic_forms((keyword, *translations)))
+        if _fires(searched, documents):
+            continue
+        loc = ("focus_areas", name, "keywords", number)
+        if not translations and not is_english(keyword, calls):
+            found.append(_problem("warning", shown, tree, loc,
+                                  f"keyword {keyword!r} has no English synonym and matches no stored call; "
+                                  "add a synonym under synonyms:"))
+        else:
+            found.append(_problem("warning", shown, tree, loc,
+                                  f"{keyword!r} matches no stored call; check the spelling"))
+    for number, term in enumerate(area.exclude):
+        if not _fires([term], documents):
+            found.append(_problem("warning", shown, tree, ("focus_areas", name, "exclude", number),
+                                  f"exclude {term!r} matches no stored call"))
+    return found
+
+
 def check_strategy(strategy: Strategy, path: Path, *, programmes: Sequence[str] = (),
-                   haystacks: Sequence[str] | None = None) -> list[Problem]:
+                   known_names: Sequence[str] = (), calls: StoredCalls | None = None) -> list[Problem]:
     """The problems of one strategy file. ``programmes``: known euro-access programme names;
-    ``haystacks``: the stored calls' casefolded title and text (None: no database, no warnings about
-    terms)."""
+    ``known_names``: what a programme of interest may be part of (no check when empty); ``calls``:
+    the stored calls (None: no database, no warnings about keywords and exclude terms)."""
     shown = _display(path)
     tree = read_yaml(path)
     found: list[Problem] = []
@@ -91,22 +246,30 @@ def check_strategy(strategy: Strategy, path: Path, *, programmes: Sequence[str] 
                 found.append(_problem("warning", shown, tree, loc,
                                       f"programme {programme!r} is not one fundradar has seen on "
                                       "euro-access.eu; check the spelling there"))
-    if haystacks:
-        for name, area in areas.items():
-            for field, terms in (("keywords", area.keywords), ("exclude", area.exclude)):
-                for number, term in enumerate(terms):
-                    words = [term, *area.synonyms.get(term, [])] if field == "keywords" else [term]
-                    if not any(w.casefold() in h for w in words for h in haystacks):
-                        found.append(_problem("warning", shown, tree, ("focus_areas", name, field, number),
-                                              f"{term!r} matches no stored call; check the spelling"))
+    names = {name.casefold(): name for name in known_names}
+    for number, wanted in enumerate(strategy.programmes_of_interest if names else []):
+        # a programme of interest follows every call whose programme contains it
+        if not any(wanted.casefold() in name for name in names):
+            close = difflib.get_close_matches(wanted.casefold(), list(names), n=1)
+            hint = f"; did you mean {names[close[0]]!r}?" if close else "; check the spelling"
+            found.append(_problem("warning", shown, tree, ("programmes_of_interest", number),
+                                  f"programme {wanted!r} matches no known programme (funding rules, "
+                                  f"sources, stored calls){hint}"))
+    for name, area in areas.items():
+        found += _synonym_problems(name, area, (shown, tree))
+        if calls is not None:
+            found += _term_problems(name, area, (shown, tree), calls)
     return found
 
 
-def check_config(config: LoadedConfig, *, programmes: Sequence[str] = (),
-                 haystacks: Sequence[str] | None = None) -> list[Problem]:
-    """Every strategy file's problems, errors first within each file."""
+def check_config(config: LoadedConfig, calls: StoredCalls | None = None) -> list[Problem]:
+    """Every strategy file's problems, errors first within each file; ``calls``: the stored calls, or
+    None without a database."""
+    stored = calls or StoredCalls()
+    programmes = known_programmes(stored.euro_access_programmes)
+    names = programme_names(config.strategies, config.funding_rules, stored.programmes)
     problems: list[Problem] = []
     for path, strategy in zip(config.strategy_paths, config.strategies, strict=True):
-        found = check_strategy(strategy, path, programmes=programmes, haystacks=haystacks)
+        found = check_strategy(strategy, path, programmes=programmes, known_names=names, calls=calls)
         problems += sorted(found, key=lambda p: p.level != "error")
     return problems

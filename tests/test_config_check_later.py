@@ -142,7 +142,8 @@ def test_config_check_errors(cli, tmp_path: Path, change: tuple[str, str], line:
     changed = EXAMPLE.replace(*change, 1)
     # the error names the line of the changed text's last line (the example's line numbers move on edits)
     number = changed[:changed.index(change[1]) + len(change[1].rstrip("\n"))].count("\n") + 1
-    assert check(cli, tmp_path, change) == (2, "", line.replace("{line}", str(number)) + "\n")
+    note = f"Note: no database at {tmp_path / 'fundradar.db'}: keyword/exclude checks skipped\n"
+    assert check(cli, tmp_path, change) == (2, "", line.replace("{line}", str(number)) + "\n" + note)
 
 
 def test_config_check_warns_about_terms_no_stored_call_has(cli, engine, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -143,14 +144,15 @@ def test_alerts_without_alert_config_is_a_config_error(cli, tmp_path) -> None:
                              "channel, e.g. alerts: {channel: '#eu-funding'}\n")
 
 
-def test_config_check_warns_when_several_digests_share_one_webhook(cli) -> None:
+def test_config_check_warns_when_several_digests_share_one_webhook(cli, tmp_path: Path) -> None:
     env = {"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/x"}
     result = cli("--config", str(CONFIG), "config", "check", env=env)
     assert result.exit_code == 0
     assert result.stderr.splitlines() == [
         "Warning: strategy greentech-dk: 2 digests (#eu-fundraising, #energy-projects) share the webhook in "
         "SLACK_WEBHOOK_URL, which posts to one channel; set SLACK_BOT_TOKEN (a bot token) to reach each "
-        "channel"]
+        "channel",
+        f"Note: no database at {tmp_path / 'fundradar.db'}: keyword/exclude checks skipped"]
     assert "Warning" not in cli("--config", str(CONFIG), "config", "check").stderr
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from pipeline.cli.common import echo, new_app, state
-from pipeline.config_check import check_config, known_programmes
+from pipeline.config_check import check_config, stored_calls
 
 config_app = new_app("Check the strategy config.")
 
@@ -18,32 +18,42 @@ def check() -> None:
 
     Beyond the schema it reports settings that would silently do nothing (an unknown focus area in a
     digest, a type-of-action code no call has, a misspelled euro-access
-    programme) as errors (exit 2), and, when the database exists, keywords and exclude terms that match
-    no stored call, and several digests sharing one Slack webhook, as warnings (exit 0). Every problem
-    is printed as file:line: key: message.
+    programme) as errors (exit 2), and as warnings (exit 0): a programme of interest no known programme
+    contains, a synonym that is not a keyword, several digests sharing one Slack webhook and, when the
+    database exists, keywords and exclude terms that match no stored call (a Danish keyword without an
+    English synonym named as such). It never creates a database. Every problem is printed as
+    file:line: key: message.
 
     Example: fundradar --config config/strategy.yaml config check
     """
+    from pipeline.core.db import database_url
     from pipeline.core.models import Call
 
     st = state()
     loaded = st.config()
     engine = st.existing_engine()
-    stored, haystacks = [], None
+    calls = None
     if engine is not None:
         with Session(engine) as session:
-            rows = session.execute(select(Call.source, Call.programme, Call.title, Call.text)).all()
-        stored = [r.programme for r in rows if r.source == "euro_access" and r.programme]
-        haystacks = [f"{r.title or ''} {r.text or ''}".casefold() for r in rows]
-    problems = check_config(loaded, programmes=known_programmes(stored), haystacks=haystacks)
+            calls = stored_calls(session.execute(select(Call.source, Call.programme, Call.title,
+                                                        Call.text)).all())
+    problems = check_config(loaded, calls)
     for problem in problems:
         echo(str(problem), err=True)
+    note = None
+    if engine is None:
+        missing = database_url(st.db_url).removeprefix("sqlite:///")
+        note = f"Note: no database at {missing}: keyword/exclude checks skipped"
     if any(p.level == "error" for p in problems):
+        if note:
+            echo(note, err=True)
         raise typer.Exit(2)
     from pipeline.notify.jobs import webhook_warnings
 
     for warning in webhook_warnings(loaded):
         echo(f"Warning: {warning}", err=True)
+    if note:
+        echo(note, err=True)
     for path, strategy in zip(loaded.strategy_paths, loaded.strategies, strict=True):
         echo(f"{path}: OK")
         echo(f"strategy {strategy.name} ({strategy.organisation}): {len(strategy.focus_areas)} focus "

@@ -1,0 +1,324 @@
+"""The strategy file's schema: pydantic models of what the secretariat writes (focus areas, rules,
+sources with their schedules, Slack channels), each field validated so that a mistake is refused when
+the file is read rather than when a source runs or a digest is due. Loading with line numbers is
+:mod:`pipeline.core.config`, which re-exports every name here."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pipeline.core.call_phrases import DEFAULT_CALL_PHRASES, NON_CALL_WORDS, PAGE_CALL_WORDS
+
+
+def _time_zone(value: str) -> str:
+    """``value`` if it is an IANA time zone name; a ValueError saying what to write otherwise."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
+        shown = repr(value) if len(value) <= 40 else repr(value[:37] + "...")
+        raise ValueError(f"unknown time zone {shown}; use an IANA name such as Europe/Copenhagen") \
+            from None
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+NonEmptyStr = Annotated[str, Field(min_length=1)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+
+
+# --- strategy ------------------------------------------------------------------------------------
+
+class FocusArea(_Strict):
+    label: NonEmptyStr
+    description: str = ""
+    keywords: Annotated[list[NonEmptyStr], Field(min_length=1)]
+    # Danish (or other) terms mapped to English ones: {"havvind": ["offshore wind"]}. A keyword that
+    # appears here as a key is searched for through its translations too.
+    synonyms: dict[NonEmptyStr, list[NonEmptyStr]] = {}
+    exclude: list[NonEmptyStr] = []
+    # Calibrated on the recorded EU portal data (615 calls, the example strategy): a call's best score
+    # is >= 0.4 for the top ~3 % of calls, >= 0.3 for the top ~9 % (README, "Scoring and rules").
+    alert_threshold: Fraction = 0.4
+
+
+class Rules(_Strict):
+    min_success_rate: Fraction | None = None
+    min_funding_rate: Fraction | None = None
+    min_weeks_before_deadline: Annotated[float, Field(ge=0)] | None = None
+    allowed_action_types: list[NonEmptyStr] | None = None
+    budget_min: Annotated[float, Field(ge=0)] | None = None
+    budget_max: Annotated[float, Field(gt=0)] | None = None
+    require_eligible_country: bool = True
+
+    @model_validator(mode="after")
+    def _budget_range(self) -> Rules:
+        if self.budget_min is not None and self.budget_max is not None and self.budget_min > self.budget_max:
+            raise ValueError("budget_min is larger than budget_max")
+        return self
+
+
+_EVERY = re.compile(r"^\s*(\d{1,9})\s*(s|m|h|d)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_CRON_FIELDS = ("minute", "hour", "day", "month", "day_of_week")
+MAX_EVERY_SECONDS = 366 * 86400  # a source or digest run at least once a year; larger is a typo
+MAX_JITTER_SECONDS = 86400
+
+
+def _cron_problem(value: str) -> str | None:
+    """Why APScheduler would refuse ``value`` (naming the field), or None. The trigger that ``serve``
+    builds is built here with the same constructor, so what passes the check also starts."""
+    from apscheduler.triggers.cron import CronTrigger  # only when a config has a cron schedule
+
+    fields = value.split()
+    if len(fields) != 5:
+        return "cron needs five fields: minute hour day month weekday, e.g. '0 6 * * *'"
+    for name, expression in zip(_CRON_FIELDS, fields, strict=True):
+        try:
+            CronTrigger(**{name: expression}, timezone="UTC")
+        except (ValueError, TypeError, OverflowError) as exc:
+            detail = re.sub(r"^Error validating expression '[^']*': ", "", " ".join(str(exc).split()))[:120]
+            return (f"invalid cron {name.replace('_', ' ')} field {expression[:20]!r} ({detail}); "
+                    "e.g. '0 6 * * 1-5'")
+    try:
+        CronTrigger.from_crontab(value, timezone="UTC")
+    except (ValueError, TypeError, OverflowError) as exc:
+        return f"invalid cron expression ({' '.join(str(exc).split())[:120]}); e.g. '0 6 * * 1-5'"
+    return None
+
+
+class Schedule(_Strict):
+    """Either ``cron`` (five fields, in the strategy's time zone) or ``every`` ("30m", "6h", "1d", at
+    most a year), checked with APScheduler's own trigger constructors."""
+
+    cron: str | None = None
+    every: str | None = None
+    jitter_seconds: Annotated[int, Field(ge=0, le=MAX_JITTER_SECONDS)] = 300
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        problem = None if value is None else _cron_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        match = _EVERY.match(value)
+        if not match:
+            raise ValueError("every must be a number and a unit, e.g. '30m', '6h' or '1d'")
+        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        if not 0 < seconds <= MAX_EVERY_SECONDS:
+            raise ValueError("every must be more than zero and at most a year ('366d')")
+        return value
+
+    @model_validator(mode="after")
+    def _one(self) -> Schedule:
+        if (self.cron is None) == (self.every is None):
+            raise ValueError("give exactly one of cron or every")
+        return self
+
+    def interval_seconds(self) -> int | None:
+        if self.every is None:
+            return None
+        match = _EVERY.match(self.every)
+        assert match
+        return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+DEFAULT_SCHEDULE = Schedule(every="6h")
+
+
+class _SourceBase(_Strict):
+    enabled: bool = True
+    schedule: Schedule = DEFAULT_SCHEDULE
+    timeout_seconds: Annotated[float, Field(gt=0)] = 30
+    # the mass-closure guard: a run that would close or remove more than this share of the source's
+    # active calls before their deadlines (or more than max_close of them) closes nothing and is
+    # "suspicious" (watcher.store); raise it for one sync when a source really dropped that many
+    max_close_share: Annotated[float, Field(ge=0, le=1)] = 0.2
+    max_close: Annotated[int, Field(ge=0)] | None = None
+
+
+class EuFtSource(_SourceBase):
+    type: Literal["eu_ft"]
+    url: str = "https://api.tech.ec.europa.eu/search-api/prod/rest/search"
+    # programme label -> SEDIA frameworkProgramme id; one query per programme
+    programmes: dict[NonEmptyStr, NonEmptyStr] = {"Horizon Europe": "43108390"}
+    page_size: Annotated[int, Field(ge=1, le=100)] = 100
+
+
+class EuroAccessSource(_SourceBase):
+    type: Literal["euro_access"]
+    url: str = "https://www.euro-access.eu/en/calls"
+    programmes: list[NonEmptyStr] = [
+        "Interreg Baltic Sea Region", "Interreg North Sea", "Interreg Öresund-Kattegat-Skagerrak",
+        "Interreg Germany-Denmark", "Interreg South Baltic"]
+    max_pages: Annotated[int, Field(ge=1)] = 20
+    # call pages are fetched only from the listing's own host and these (links in a scraped listing
+    # could point anywhere); a call on another host keeps its listing data
+    detail_hosts: list[NonEmptyStr] = []
+
+
+class FeedSource(_SourceBase):
+    type: Literal["feed"]
+    url: NonEmptyStr
+    programme: str | None = None
+    # an item counts as a call announcement when its title or text contains one of these at the start
+    # of a word (en, da, sv, no, de: pipeline.core.call_phrases); a list here replaces the defaults
+    call_phrases: list[NonEmptyStr] = list(DEFAULT_CALL_PHRASES)
+
+
+class IcalSource(_SourceBase):
+    type: Literal["ical"]
+    url: NonEmptyStr
+    timezone: str = "Europe/Oslo"
+    programmes: list[NonEmptyStr] = []  # keep events whose "Programme:" prefix matches; empty = all
+    # events whose summary or categories have one of these are not calls (webinars, info days, …):
+    # kept out of the calls; a list here replaces the defaults (pipeline.core.call_phrases)
+    non_call_words: list[NonEmptyStr] = list(NON_CALL_WORDS)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        return _time_zone(value)
+
+
+class PageWatchSource(_SourceBase):
+    type: Literal["page_watch"]
+    pages: Annotated[list[NonEmptyStr], Field(min_length=1)]
+    phrase: NonEmptyStr = "Innovation Express"
+    programme: str | None = "BSR Innovation Express"
+    # a page mentioning the phrase announces a call when it also has one of these (or a full date)
+    call_phrases: list[NonEmptyStr] = list(PAGE_CALL_WORDS)
+
+
+class HtmlListSource(_SourceBase):
+    """A funder's page listing its calls (watcher.sources.html_list): CSS selectors for the parts."""
+
+    type: Literal["html_list"]
+    url: NonEmptyStr
+    programme: str | None = None
+    language: Literal["da", "sv", "no", "nb", "de", "en"] = "da"  # the page's language, for its dates
+    item: NonEmptyStr  # one call in the list
+    title: str = "a"  # inside the item; empty = the link's text
+    link: str = "a[href]"  # inside the item: the element whose href is the call's page
+    text: str | None = None  # inside the item: what holds dates and amounts; default the whole item
+    detail: bool = False  # also read each call's own page (same host only)
+    detail_text: str | None = None  # that page's element with the call text; default its main text
+    max_details: Annotated[int, Field(ge=0)] = 30
+    type_of_action: str | None = None  # stored on every call (e.g. "national grant")
+
+    @field_validator("item", "title", "link", "text", "detail_text")
+    @classmethod
+    def _css(cls, value: str | None) -> str | None:
+        """A selector soupsieve (BeautifulSoup's select) compiles, so a typo fails `config check`."""
+        if value:
+            import soupsieve
+
+            try:
+                soupsieve.compile(value)
+            except soupsieve.SelectorSyntaxError as exc:
+                first = " ".join(str(exc).split("\n")[0].split())[:120]
+                raise ValueError(f"not a CSS selector BeautifulSoup can use ({first})") from None
+        return value
+
+
+SourceConfig = Annotated[EuFtSource | EuroAccessSource | FeedSource | IcalSource | PageWatchSource
+                         | HtmlListSource, Field(discriminator="type")]
+
+
+_CHANNEL = re.compile(r"#?[^\sA-Z#,@]{1,80}|[CGD][A-Z0-9]{6,20}")
+
+
+def _channel(value: str) -> str:
+    """A Slack channel name ("#eu-funding": lowercase, no spaces or commas, at most 80 characters) or a
+    channel id ("C0123ABCD"); Slack refuses anything else only when the digest is due."""
+    if not _CHANNEL.fullmatch(value):
+        shown = repr(value) if len(value) <= 40 else repr(value[:37] + "...")
+        raise ValueError(f"{shown} is not a Slack channel; write a name such as '#eu-funding' (lowercase, "
+                         "no spaces) or a channel id such as 'C0123ABCD'")
+    return value
+
+
+SlackChannel = Annotated[str, AfterValidator(_channel)]
+
+
+class DigestChannel(_Strict):
+    channel: SlackChannel
+    focus_areas: list[NonEmptyStr] = []  # empty = every focus area
+    schedule: Schedule = Schedule(cron="0 8 * * 1")
+    top: Annotated[int, Field(ge=1, le=45)] = 10
+    min_score: Fraction = 0.3  # what counts as a matching call (see alert_threshold)
+
+
+class Alerts(_Strict):
+    channel: SlackChannel
+    reminder_days: list[Annotated[int, Field(ge=0)]] = [14, 7, 2]
+    schedule: Schedule = Schedule(every="1h")
+    # a source that failed, read nothing or was suspicious this many runs in a row raises one alert
+    # (and one when it recovers)
+    source_alarm_runs: Annotated[int, Field(ge=1)] = 3
+
+
+class Slack(_Strict):
+    token_env: NonEmptyStr = "SLACK_BOT_TOKEN"  # the *name* of the variable holding the bot token
+    webhook_env: NonEmptyStr = "SLACK_WEBHOOK_URL"
+    # the *name* of the variable holding the app-level token (xapp-...): when it is set, `fundradar
+    # serve` takes the buttons' clicks over Socket Mode (pipeline.notify.socket); strategies may share
+    # one app or each have their own
+    app_token_env: NonEmptyStr = "SLACK_APP_TOKEN"
+    team_id: str | None = None  # the workspace (T...) whose clicks are accepted; None = any
+    base_url: str | None = None  # only for tests and proxies; the Slack Web API by default
+    digests: list[DigestChannel] = []
+    alerts: Alerts | None = None
+
+
+class CalendarFile(_Strict):
+    """A deadlines calendar that ``serve`` keeps current for subscribers (Outlook, Google Calendar):
+    written after every run that changed something, and every ``every`` ("1h") when given. A relative
+    ``path`` is read from the strategy file's folder."""
+
+    path: NonEmptyStr
+    every: str | None = None
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: str | None) -> str | None:
+        if value is not None and not _EVERY.match(value):
+            raise ValueError("every must be a number and a unit, e.g. '30m', '6h' or '1d'")
+        return value
+
+
+class Strategy(_Strict):
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+    organisation: NonEmptyStr
+    timezone: str = "Europe/Copenhagen"
+    home_country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "DK"
+    target_countries: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = []
+    markets: list[NonEmptyStr] = []
+    focus_areas: Annotated[dict[Annotated[str, Field(pattern=r"^[a-z0-9_]+$")], FocusArea],
+                           Field(min_length=1)]
+    rules: Rules = Rules()
+    # programmes whose open and forthcoming calls get a digest section of their own, with deadline and
+    # verdict, whatever their score (a name matches a call whose programme contains it)
+    programmes_of_interest: list[NonEmptyStr] = []
+    sources: dict[NonEmptyStr, SourceConfig] = {}
+    slack: Slack = Slack()
+    calendar: CalendarFile | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        return _time_zone(value)
