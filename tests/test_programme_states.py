@@ -27,6 +27,7 @@ from pipeline.notify.programmes import (
     ProgrammeCall,
     ProgrammeState,
     programme_blocks,
+    ready_made_programmes,
     short_title,
 )
 from pipeline.sources_status import source_status
@@ -73,13 +74,16 @@ def test_a_replay_lists_every_programme_of_interest_with_its_state(engine, sampl
         "• _Interreg Öresund-Kattegat-Skagerrak_ — no open call; none seen yet by euro_access",
         f"• _Interreg Germany-Denmark_ — no open call; last call closed 10 Nov 2025 "
         f"(<{DE_DK}|Interreg DE-DK - Application of project proposals 2025>)",
-        "• _Innovationsfonden_ — not watched by any source: add one in config/sources/",
-        "• _EUDP_ — not watched by any source: add one in config/sources/",
-        "• _MUDP_ — not watched by any source: add one in config/sources/",
-        "• _GUDP_ — not watched by any source: add one in config/sources/",
-        "• _Nordic Innovation_ — not watched by any source: add one in config/sources/",
-        "• _Danmarks Erhvervsfremmebestyrelse_ — not watched by any source: add one in config/sources/",
-        "• _ECCP_ — not watched by any source: add one in config/sources/"]))]
+        "• _Innovationsfonden_ — not watched by any source: add one from "
+        "config/sources/innovationsfonden.yaml",
+        "• _EUDP_ — not watched by any source: add one from config/sources/eudp.yaml",
+        "• _MUDP_ — not watched by any source: add one from config/sources/mudp.yaml",
+        "• _GUDP_ — not watched by any source: add one from config/sources/gudp.yaml",
+        "• _Nordic Innovation_ — not watched by any source: add one from "
+        "config/sources/nordic_innovation.yaml",
+        "• _Danmarks Erhvervsfremmebestyrelse_ — not watched by any source: add one from "
+        "config/sources/erhvervsfremmebestyrelsen.yaml",
+        "• _ECCP_ — not watched by any source: add one from config/sources/eccp.yaml"]))]
     terminal = render_terminal([message])
     assert terminal.endswith(
         "Programmes we follow\n\n"
@@ -90,13 +94,16 @@ def test_a_replay_lists_every_programme_of_interest_with_its_state(engine, sampl
         "• _Interreg Öresund-Kattegat-Skagerrak_ — no open call; none seen yet by euro_access\n"
         f"• _Interreg Germany-Denmark_ — no open call; last call closed 10 Nov 2025 "
         f"(Interreg DE-DK - Application of project proposals 2025 ({DE_DK}))\n"
-        "• _Innovationsfonden_ — not watched by any source: add one in config/sources/\n"
-        "• _EUDP_ — not watched by any source: add one in config/sources/\n"
-        "• _MUDP_ — not watched by any source: add one in config/sources/\n"
-        "• _GUDP_ — not watched by any source: add one in config/sources/\n"
-        "• _Nordic Innovation_ — not watched by any source: add one in config/sources/\n"
-        "• _Danmarks Erhvervsfremmebestyrelse_ — not watched by any source: add one in config/sources/\n"
-        "• _ECCP_ — not watched by any source: add one in config/sources/\n")
+        "• _Innovationsfonden_ — not watched by any source: add one from "
+        "config/sources/innovationsfonden.yaml\n"
+        "• _EUDP_ — not watched by any source: add one from config/sources/eudp.yaml\n"
+        "• _MUDP_ — not watched by any source: add one from config/sources/mudp.yaml\n"
+        "• _GUDP_ — not watched by any source: add one from config/sources/gudp.yaml\n"
+        "• _Nordic Innovation_ — not watched by any source: add one from "
+        "config/sources/nordic_innovation.yaml\n"
+        "• _Danmarks Erhvervsfremmebestyrelse_ — not watched by any source: add one from "
+        "config/sources/erhvervsfremmebestyrelsen.yaml\n"
+        "• _ECCP_ — not watched by any source: add one from config/sources/eccp.yaml\n")
 
     rows = {row["source"]: row for row in source_status(engine, list(config.sources))}
     assert (rows["innovation_express"]["outcome"], rows["innovation_express"]["last_error"],
@@ -162,6 +169,7 @@ def test_each_state_of_a_programme_in_one_line_and_its_calls_under_it() -> None:
         ProgrammeState("EUDP", FAILING, ("eudp",)),
         ProgrammeState("BSR Innovation Express", NOT_RECORDED, ("innovation_express", "bsr_news")),
         ProgrammeState("MUDP", NOT_RUN, ("mudp",)),
+        ProgrammeState("Nordic Innovation", UNWATCHED, ready_made=("nordic.yaml", "nordic_extra.yaml")),
         ProgrammeState("ECCP <b>", UNWATCHED),
     ]
     blocks = [b.to_dict() for b in programme_blocks(calls, states)]
@@ -177,7 +185,18 @@ def test_each_state_of_a_programme_in_one_line_and_its_calls_under_it() -> None:
         "• _BSR Innovation Express_ — no data: live-only sources, not in the recording "
         "(innovation_express, bsr_news)",
         "• _MUDP_ — no data: source mudp not run yet",
+        "• _Nordic Innovation_ — not watched by any source: add one from config/sources/nordic.yaml or "
+        "config/sources/nordic_extra.yaml",
         "• _ECCP &lt;b&gt;_ — not watched by any source: add one in config/sources/"]))]
     assert programme_blocks([], []) == []
     assert short_title("INTERREG north sea: Call 4", "Interreg North Sea") == "Call 4"
     assert short_title("Call 4 of Interreg North Sea", "Interreg North Sea") == "Call 4 of Interreg North Sea"
+
+
+def test_the_ready_made_configs_are_read_by_programme_and_a_broken_one_is_left_out(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("sources:\n  one: {type: html_list, programme: EUDP}\n"
+                                     "  two: {type: html_list}\n", encoding="utf-8")
+    (tmp_path / "broken.yaml").write_text("sources: [unclosed\n", encoding="utf-8")
+    (tmp_path / "list.yaml").write_text("sources: [1, 2]\n", encoding="utf-8")
+    assert ready_made_programmes(tmp_path) == {"a.yaml": ["EUDP"]}
+    assert ready_made_programmes(tmp_path / "missing") == {}

@@ -7,10 +7,11 @@ interest when the name (case-insensitive) is part of the call's programme, or of
 source stores no programme ("Innovationsfonden" follows every Innovationsfonden programme).
 
 Every programme of interest is listed, also without an open call, with what we know of it
-(:class:`ProgrammeState`): its last call closed on a day; none seen yet by the sources that watch it;
-no data because those sources are failing, have not run, or were left out of a replay (live only); or
-no source watches it at all. A source watches a programme when the programme it stores (``programme``,
-or one of ``programmes``) contains the name, or when calls of it are stored.
+(:class:`ProgrammeState`): its last call closed on a day; none seen yet by the sources that watch it; no
+data because those sources are failing, have not run, or were left out of a replay (live only); or no
+source watches it at all (naming the ready-made configs in config/sources/ that would). A source watches
+a programme when the programme it stores (``programme``, or one of ``programmes``) contains the name, or
+when calls of it are stored.
 :func:`collect_programme_calls` and :func:`collect_programme_states` read the rows,
 :func:`programme_blocks` is pure. One line per programme or call, so the section reads on a phone.
 """
@@ -21,6 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from slack_sdk.models.blocks import Block, DividerBlock
@@ -29,12 +31,16 @@ from sqlmodel import Session, select
 from pipeline.core.clock import BRUSSELS
 from pipeline.core.config import Strategy
 from pipeline.core.deadlines import ACTIVE, effective_status, last_deadline, next_deadline
+from pipeline.core.errors import ConfigError
 from pipeline.core.models import Call, Verdict
+from pipeline.core.paths import CONFIG_DIR
+from pipeline.core.yaml import read_yaml
 from pipeline.notify.blocks import days_text, fmt_deadline, pack_lines, section
 from pipeline.notify.escape import clean, escape, link, truncate
 from pipeline.notify.health import SourceHealth, source_health
 
 MAX_PROGRAMME_CALLS = 30  # the section lists at most this many, soonest deadline first
+READY_MADE = CONFIG_DIR / "sources"  # ready-made source configs to copy into a strategy
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,7 @@ class ProgrammeState:
     last_title: str | None = None  # CLOSED: the call that closed last, its page and final deadline
     last_url: str | None = None
     last_deadline: datetime | None = None
+    ready_made: tuple[str, ...] = ()  # UNWATCHED: the files of config/sources/ with a source for it
 
 
 def interest_of(call: Call, programmes: list[str]) -> str | None:
@@ -126,9 +133,23 @@ def watching_sources(strategy: Strategy, programme: str) -> list[str]:
             if source.enabled and any(wanted in p.casefold() for p in source_programmes(source))]
 
 
+def ready_made_programmes(folder: Path = READY_MADE) -> dict[str, list[str]]:
+    """File name -> the programme names its sources store, for the ready-made configs in ``folder``
+    (a file that cannot be read is left out: the digest does not depend on it)."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        try:
+            entries = list(((read_yaml(path) or {}).get("sources") or {}).values())
+        except (ConfigError, AttributeError):
+            continue
+        found[path.name] = [str(e["programme"]) for e in entries
+                            if isinstance(e, dict) and e.get("programme")]
+    return found
+
+
 def collect_programme_states(session: Session, strategy: Strategy, now: datetime,
                              calls: Sequence[ProgrammeCall], health: Sequence[SourceHealth],
-                             since: datetime) -> list[ProgrammeState]:
+                             since: datetime, *, ready_made: Path = READY_MADE) -> list[ProgrammeState]:
     """Every programme of interest, in the strategy's order, with what is known of it; ``calls`` are
     its open and forthcoming calls (:func:`collect_programme_calls`), ``health`` the digest's sources'
     (others watching a programme are read here, since ``since``)."""
@@ -150,6 +171,7 @@ def collect_programme_states(session: Session, strategy: Strategy, now: datetime
         if final is not None and (best is None or final > (last_deadline(best) or final)):
             last[programme] = call
     by_name = {h.source: h for h in health}
+    files: dict[str, list[str]] | None = None  # read only when a programme has no source
     states = []
     for programme in wanted:
         sources = sorted(set(watching_sources(strategy, programme)) | stored[programme])
@@ -163,7 +185,10 @@ def collect_programme_states(session: Session, strategy: Strategy, now: datetime
             states.append(ProgrammeState(programme, CLOSED, tuple(sources), last_title=call.title,
                                          last_url=call.url, last_deadline=last_deadline(call)))
         elif not sources:
-            states.append(ProgrammeState(programme, UNWATCHED))
+            files = ready_made_programmes(ready_made) if files is None else files
+            offered = tuple(name for name, names in files.items()
+                            if any(programme.casefold() in n.casefold() for n in names))
+            states.append(ProgrammeState(programme, UNWATCHED, ready_made=offered))
         elif any(h.last_good is not None and not h.skipped for h in known):
             states.append(ProgrammeState(programme, NONE_SEEN, tuple(sources)))
         elif any(h.failing and not h.skipped for h in known):
@@ -202,6 +227,9 @@ def state_line(state: ProgrammeState) -> str:
         return f"{head}no data: live-only source{plural}, not in the recording ({_names(state.sources)})"
     if state.kind == NOT_RUN:
         return f"{head}no data: source{plural} {_names(state.sources)} not run yet"
+    if state.ready_made:
+        offered = " or ".join(f"config/sources/{name}" for name in state.ready_made)
+        return f"{head}not watched by any source: add one from {offered}"
     return f"{head}not watched by any source: add one in config/sources/"
 
 
