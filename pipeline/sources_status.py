@@ -4,6 +4,8 @@ A run's outcome is ok, suspicious (complete, but the mass-closure guard held bac
 last error then starts with "suspicious: "), failed or running. A run still in progress counts as the
 last run but not as a finished one: its duration, counts and
 outcome come from the newest finished run, and it neither breaks nor extends a streak of failures.
+A ``skipped`` run (a replay had no recording of the source) is the same: shown as the last run, with
+its reason as the last error while it is the newest, and otherwise left out.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from pipeline.core.models import FetchRun
+from pipeline.core.models import SKIPPED_RUN, FetchRun
+
+NOT_FINISHED = ("running", SKIPPED_RUN)  # runs that read nothing (yet)
 
 
 def source_status(engine: Engine, names: list[str]) -> list[dict[str, Any]]:
@@ -28,10 +32,10 @@ def source_status(engine: Engine, names: list[str]) -> list[dict[str, Any]]:
     for name in [*names, *sorted(set(by_source) - set(names))]:
         history = by_source.get(name, [])
         last = history[0] if history else None
-        finished = next((r for r in history if r.outcome != "running"), None)
+        finished = next((r for r in history if r.outcome not in NOT_FINISHED), None)
         failures = 0
         for run in history:
-            if run.outcome == "running":
+            if run.outcome in NOT_FINISHED:
                 continue
             if run.outcome != "failed":
                 break
@@ -39,10 +43,14 @@ def source_status(engine: Engine, names: list[str]) -> list[dict[str, Any]]:
         duration = None
         if finished is not None and finished.finished_at is not None:
             duration = round((finished.finished_at - finished.started_at).total_seconds(), 1)
-        error = next((r.error for r in history if r.error), None)
+        error = next((r.error for r in history if r.error and r.outcome != SKIPPED_RUN), None)
         if finished is not None and finished.outcome == "suspicious":
             # the guard held back this run's closures: said first, where a narrow table still shows it
             error = f"suspicious: {finished.error or 'closures held back'}"
+        elif finished is not None and finished.error:
+            error = finished.error
+        if last is not None and last.outcome == SKIPPED_RUN:
+            error = last.error  # why this source was left out of the replay
         rows.append({
             "source": name, "configured": name in names,
             "last_run": last.started_at if last else None,
@@ -53,7 +61,6 @@ def source_status(engine: Engine, names: list[str]) -> list[dict[str, Any]]:
             "changed": finished.changed if finished else None,
             "closed": finished.closed if finished else None,
             "consecutive_failures": failures,
-            "last_error": error if finished is not None and finished.outcome == "suspicious"
-            else finished.error if finished and finished.error else error,
+            "last_error": error,
         })
     return rows

@@ -4,7 +4,9 @@ serve`` all run these functions, so the steps cannot drift apart.
 
 - :func:`plan_sources` builds the adapters and, for a replay, the recordings' handlers and moments;
 - :func:`run_sources` runs each planned source (:func:`watcher.runner.run_source`); one failing source
-  never stops the others, its failure is in its :class:`~watcher.store.RunResult`;
+  never stops the others, its failure is in its :class:`~watcher.store.RunResult`. A source a replay
+  leaves out (no recording) gets a run with outcome ``skipped`` and the reason, so that what reads the
+  runs (the digest's source-health line) can say "not in the recording" rather than "has not run";
 - :func:`follow_and_score` lets applications follow their calls' deadlines
   (:func:`pipeline.applications.follow_call_deadlines`, which flags them and raises their iCalendar
   SEQUENCE) and scores every strategy with one shared corpus;
@@ -52,6 +54,18 @@ class Progress:
 
 
 OnProgress = Callable[[Progress], None]
+@dataclass(frozen=True)
+class SkippedSource:
+    """A source a replay leaves out, and why."""
+
+    source: str
+    type: str
+    reason: str
+
+    @property
+    def line(self) -> str:
+        return (f"{self.source}: {self.reason}; skipped ({self.type} source, live only: run it without "
+                "--replay)")
 
 
 @dataclass
@@ -63,7 +77,12 @@ class SourcePlan:
     replay: Path | None = None
     handlers: list[Any] = field(default_factory=list)
     moments: dict[str, datetime] = field(default_factory=dict)  # source -> when its recording was made
-    skipped: list[str] = field(default_factory=list)  # one line per source left out (no recording)
+    skips: list[SkippedSource] = field(default_factory=list)  # the sources left out (no recording)
+
+    @property
+    def skipped(self) -> list[str]:
+        """One line per source left out, for the terminal."""
+        return [skip.line for skip in self.skips]
 
     @property
     def recorded(self) -> datetime | None:
@@ -163,8 +182,7 @@ def plan_sources(engine: Engine, config: LoadedConfig, *, only: str | None = Non
         handler = adapter.replay_handler(replay) if hasattr(adapter, "replay_handler") else None
         if handler is None:
             # a source without a recording is live only (README, "Sources"): the replay says so per source
-            plan.skipped.append(f"{adapter.name}: no recording in {replay}; skipped ({adapter.type} source, "
-                                "live only: run it without --replay)")
+            plan.skips.append(SkippedSource(adapter.name, adapter.type, f"no recording in {replay}"))
             continue
         plan.adapters.append(adapter)
         plan.handlers.append(handler)
@@ -183,12 +201,14 @@ def run_sources(engine: Engine, plan: SourcePlan, *, as_of: datetime | None = No
     """Fetch and store each planned source, one after the other; returns their results.
 
     A source runs as of ``as_of``, else its recording's moment (replays), else ``now()``. ``client``
-    is used as given (and left open); without one the plan's client is made and closed here."""
+    is used as given (and left open); without one the plan's client is made and closed here. The
+    sources the plan leaves out get their ``skipped`` run first (:func:`record_skips`)."""
     from watcher.runner import run_source
 
     if client is None:
         with plan.client() as own:
             return run_sources(engine, plan, as_of=as_of, now=now, client=own, on_progress=on_progress)
+    record_skips(engine, plan.skips, as_of or plan.recorded or now())
     results = []
     for adapter in plan.adapters:
         if on_progress is not None:
@@ -205,6 +225,20 @@ def run_sources(engine: Engine, plan: SourcePlan, *, as_of: datetime | None = No
         if on_progress is not None:
             on_progress(Progress(adapter.name, result=result))
     return results
+
+
+def record_skips(engine: Engine, skips: Sequence[SkippedSource], moment: datetime) -> None:
+    """A finished run with outcome ``skipped`` and the reason for each source left out. It reads and
+    changes nothing, so it neither counts as a good run nor breaks a streak of failures."""
+    from pipeline.core.db import session_scope
+    from pipeline.core.models import SKIPPED_RUN, FetchRun
+
+    if not skips:
+        return
+    with session_scope(engine) as session:
+        for skip in skips:
+            session.add(FetchRun(source=skip.source, started_at=moment, finished_at=moment,
+                                 outcome=SKIPPED_RUN, complete=False, error=skip.reason))
 
 
 def changed_anything(results: Sequence[RunResult]) -> bool:

@@ -97,3 +97,13 @@ def change_status(engine: Engine, call_id: int, new: str, at: datetime) -> int:
         session.add(change)
         session.flush()
         return change.id
+
+
+def run_alerts(engine: Engine, slack: Any, at: datetime) -> list[Any]:
+    """One alerts run of the test strategy against the local Slack server ``slack``
+    (:class:`tests.slack_server.SlackServer`), without pauses between posts."""
+    from pipeline.notify.delivery import Pacer
+    from pipeline.notify.jobs import send_alerts
+
+    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
+    return send_alerts(engine, loaded(), at, environ=env, pacer=Pacer(sleep=lambda s: None))

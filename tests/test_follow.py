@@ -11,9 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from pipeline.core.models import CallFollow
-from pipeline.notify.delivery import Pacer
 from pipeline.notify.digest import collect_digest
-from pipeline.notify.jobs import send_alerts
 from tests.slack_data import (
     CONFIG,
     NOW,
@@ -24,6 +22,7 @@ from tests.slack_data import (
     change_status,
     loaded,
     move_deadline,
+    run_alerts,
 )
 from tests.slack_server import SlackServer
 
@@ -34,11 +33,6 @@ ARGS = ["--config", str(CONFIG), "--as-of", "2026-08-24T06:00+00:00"]
 def slack() -> Iterator[SlackServer]:
     with SlackServer(token=TOKEN) as server:
         yield server
-
-
-def _run(engine: Any, slack: SlackServer, at: Any) -> list[Any]:
-    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
-    return send_alerts(engine, loaded(), at, environ=env, pacer=Pacer(sleep=lambda s: None))
 
 
 def _rows(engine: Any) -> list[tuple[str, int, str, str | None]]:
@@ -77,7 +71,7 @@ def test_a_followed_call_gets_change_alerts_and_reminders(cli: Any, engine: Any,
     add_application(engine, bid)
     for call in (followed, bid):
         cli(*ARGS, "calls", "follow", str(call), "--by", "Mette")
-    outcomes = _run(engine, slack, NOW)  # baseline; the reminders due now are sent
+    outcomes = run_alerts(engine, slack, NOW)  # baseline; the reminders due now are sent
     # one batched message per run; each alert in it is recorded by its own key
     assert sorted(i for o in outcomes for i in o.items) == ["reminder:1:20260903T1500:14",  # application
                                                             f"reminder:follow:{followed}:20260903T1500:14"]
@@ -88,7 +82,7 @@ def test_a_followed_call_gets_change_alerts_and_reminders(cli: Any, engine: Any,
     at = NOW + timedelta(hours=3)
     moved = move_deadline(engine, followed, NOW + timedelta(days=20, hours=9), at)
     gone = change_status(engine, bid, "withdrawn", at)
-    outcomes = _run(engine, slack, at + timedelta(minutes=1))
+    outcomes = run_alerts(engine, slack, at + timedelta(minutes=1))
     # the bid-for call's change is the application's alert (one, naming the application)
     assert sorted(i for o in outcomes for i in o.items) == sorted([f"alert:change:{moved}",
                                                                    f"alert:change:{gone}"])
@@ -98,16 +92,16 @@ def test_a_followed_call_gets_change_alerts_and_reminders(cli: Any, engine: Any,
                      "Deadline moved: 2026-09-03 17:00 → 2026-09-13 17:00 (Brussels time)\n"
                      f"Followed by Mette · `fundradar calls unfollow {followed}`") for t in texts)
     assert any("Followed by application #1" in t for t in texts)
-    assert _run(engine, slack, at + timedelta(hours=1)) == []
+    assert run_alerts(engine, slack, at + timedelta(hours=1)) == []
 
 
 def test_a_muted_call_leaves_digests_and_new_call_alerts(cli: Any, engine: Any, slack: SlackServer) -> None:
-    _run(engine, slack, NOW)  # baseline
+    run_alerts(engine, slack, NOW)  # baseline
     later = NOW + timedelta(hours=1)
     loud = add_call(engine, 1, score=0.8, first_seen=later)
     quiet = add_call(engine, 2, score=0.8, first_seen=later)
     cli(*ARGS, "calls", "mute", str(quiet))
-    outcomes = _run(engine, slack, later + timedelta(minutes=5))
+    outcomes = run_alerts(engine, slack, later + timedelta(minutes=5))
     assert [i for o in outcomes for i in o.items] == [f"alert:new:{loud}"]
     channel = loaded().strategy.slack.digests[0]
     with Session(engine) as session:

@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 
 from pipeline.notify.actions import call_actions
-from pipeline.notify.delivery import Pacer
 from pipeline.notify.jobs import send_alerts
 from tests.slack_data import (
     NOW,
@@ -19,6 +18,7 @@ from tests.slack_data import (
     change_status,
     loaded,
     move_deadline,
+    run_alerts,
 )
 from tests.slack_server import SlackServer
 
@@ -29,22 +29,17 @@ def slack() -> Iterator[SlackServer]:
         yield server
 
 
-def _run(engine, slack, at):
-    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
-    return send_alerts(engine, loaded(), at, environ=env, pacer=Pacer(sleep=lambda s: None))
-
-
 def test_first_run_marks_existing_calls_as_seen_then_alerts_new_ones_once(engine, slack) -> None:
     for n in range(1, 6):
         add_call(engine, n, score=0.8)  # already in the database when Slack is set up
-    assert _run(engine, slack, NOW) == []
+    assert run_alerts(engine, slack, NOW) == []
     assert slack.messages == []
     later = NOW + timedelta(hours=1)
     new = add_call(engine, 10, title="Hydrogen valleys <!here>", score=0.36, first_seen=later, days=70)
     add_call(engine, 11, score=0.45, area="green_maritime", first_seen=later)  # below that area's 0.5
     add_call(engine, 12, score=0.9, first_seen=later, passed=False)  # the strategy rules turn it down
     add_call(engine, 13, score=0.9, first_seen=later, status="closed")
-    outcomes = _run(engine, slack, later + timedelta(minutes=5))
+    outcomes = run_alerts(engine, slack, later + timedelta(minutes=5))
     assert [(o.key, o.status, o.items) for o in outcomes] == [
         ("alerts:#eu-fundraising:20260824T070500:1/1", "sent", [f"alert:new:{new}"])]
     (posted,) = slack.messages
@@ -67,7 +62,7 @@ def test_first_run_marks_existing_calls_as_seen_then_alerts_new_ones_once(engine
                                           "text": f"fundradar · `fundradar calls show {new}`"}]},
         call_actions(STRATEGY, new).to_dict(),  # Relevant · Not for us · Follow · Mute · Start idea
     ]
-    assert _run(engine, slack, later + timedelta(hours=2)) == []
+    assert run_alerts(engine, slack, later + timedelta(hours=2)) == []
     assert len(slack.messages) == 1
 
 
@@ -78,13 +73,13 @@ def test_deadline_move_and_withdrawal_of_followed_calls(engine, slack) -> None:
     closed = add_call(engine, 4)
     for call in (followed, withdrawn, closed):
         add_application(engine, call)
-    _run(engine, slack, NOW)  # baseline
+    run_alerts(engine, slack, NOW)  # baseline
     at = NOW + timedelta(hours=3)
     change = move_deadline(engine, followed, NOW + timedelta(days=20, hours=9), at)
     gone = change_status(engine, withdrawn, "withdrawn", at)
     move_deadline(engine, other, NOW + timedelta(days=20), at)  # nobody follows it
     change_status(engine, closed, "closed", at)  # closing is not an alert
-    outcomes = _run(engine, slack, at + timedelta(minutes=1))
+    outcomes = run_alerts(engine, slack, at + timedelta(minutes=1))
     assert [o.items for o in outcomes] == [[f"alert:change:{change}", f"alert:change:{gone}"]]
     (posted,) = slack.messages  # one batched message for both changes
     assert posted.raw["blocks"][1]["elements"][0]["text"] == "2 changes"
@@ -96,7 +91,7 @@ def test_deadline_move_and_withdrawal_of_followed_calls(engine, slack) -> None:
                         "Followed by application #1 (Floating wind O&amp;M robots), owner Mette")
     assert texts[1].startswith(":warning: *Call withdrawn* for a call we follow\n")
     assert "The call is now *withdrawn* (was open)" in texts[1]
-    assert _run(engine, slack, at + timedelta(hours=1)) == []
+    assert run_alerts(engine, slack, at + timedelta(hours=1)) == []
 
 
 def test_reminders_at_14_7_2_days_most_urgent_only_and_once(engine, slack) -> None:
@@ -106,15 +101,15 @@ def test_reminders_at_14_7_2_days_most_urgent_only_and_once(engine, slack) -> No
     first = add_application(engine, soon)
     second = add_application(engine, urgent, idea="Port electrification")
     add_application(engine, done, status="submitted")
-    outcomes = _run(engine, slack, NOW)
+    outcomes = run_alerts(engine, slack, NOW)
     assert [o.items for o in outcomes] == [[f"reminder:{first}:20260903T1500:14",
                                             f"reminder:{second}:20260825T1500:2"]]
     assert slack.messages[0].raw["blocks"][5]["text"]["text"] == (
         ":alarm_clock: *1 day left* for application #2 (Port electrification): _writing_\n"
         "*<https://ec.europa.eu/topic/2|Offshore wind call 2>*\n"
         "Deadline 2026-08-25 17:00 Brussels time · owner Mette")
-    assert _run(engine, slack, NOW + timedelta(days=1)) == []
-    outcomes = _run(engine, slack, NOW + timedelta(days=4))  # 6 days left
+    assert run_alerts(engine, slack, NOW + timedelta(days=1)) == []
+    outcomes = run_alerts(engine, slack, NOW + timedelta(days=4))  # 6 days left
     assert [o.items for o in outcomes] == [[f"reminder:{first}:20260903T1500:7"]]
     assert len(slack.messages) == 2
 
@@ -134,13 +129,13 @@ def test_dry_run_and_no_slack_write_nothing(engine) -> None:
 def test_one_batched_message_per_run_each_item_logged_once(engine, slack) -> None:
     followed = add_call(engine, 1, days=10)  # reminder due (14 days)
     add_application(engine, followed)
-    _run(engine, slack, NOW)  # baseline and the first reminder
+    run_alerts(engine, slack, NOW)  # baseline and the first reminder
     slack.messages.clear()
     at = NOW + timedelta(hours=2)
     move_deadline(engine, followed, NOW + timedelta(days=6, hours=9), at)  # now a 7-day reminder too
     for n in (10, 11, 12):
         add_call(engine, n, title=f"R&I call {n} & friends", score=0.8, first_seen=at)
-    outcomes = _run(engine, slack, at + timedelta(minutes=1))
+    outcomes = run_alerts(engine, slack, at + timedelta(minutes=1))
     (outcome,) = outcomes
     (posted,) = slack.messages
     texts = [b["text"]["text"] for b in posted.raw["blocks"] if b["type"] == "section"]
@@ -157,5 +152,5 @@ def test_one_batched_message_per_run_each_item_logged_once(engine, slack) -> Non
     for key in outcome.items:
         assert (rows[key].status, rows[key].message_ts) == ("sent", outcome.ts)
     assert len(outcome.items) == 5 and len(set(outcome.items)) == 5
-    assert _run(engine, slack, at + timedelta(minutes=30)) == []
+    assert run_alerts(engine, slack, at + timedelta(minutes=30)) == []
     assert len(slack.messages) == 1

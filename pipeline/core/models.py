@@ -52,13 +52,16 @@ class Source(SQLModel, table=True):
     created_at: datetime = _dt()
 
 
+SKIPPED_RUN = "skipped"  # the outcome of a source's run when a replay had no recording of it
+
+
 class FetchRun(SQLModel, table=True):
     __tablename__ = "fetch_run"
     id: int | None = Field(default=None, primary_key=True)
     source: str = Field(index=True)
     started_at: datetime = _dt()
     finished_at: datetime | None = _dt(default=None)
-    outcome: str = "running"  # running | ok | failed
+    outcome: str = "running"  # running | ok | suspicious | failed | skipped (error says why)
     complete: bool = False  # True only when every page of the source was read
     seen: int = 0
     new: int = 0

@@ -46,7 +46,13 @@ from pipeline.notify.blocks import (
 from pipeline.notify.escape import clean, escape, link, truncate
 from pipeline.notify.followed import DONE_APPLICATION_STATUSES, followed_changes
 from pipeline.notify.health import SourceHealth, all_failed, health_line, source_health, source_names
-from pipeline.notify.programmes import ProgrammeCall, collect_programme_calls, programme_blocks
+from pipeline.notify.programmes import (
+    ProgrammeCall,
+    ProgrammeState,
+    collect_programme_calls,
+    collect_programme_states,
+    programme_blocks,
+)
 from pipeline.tenancy import visible
 
 
@@ -115,6 +121,7 @@ class DigestData:
     focus: str | None = None  # the channel's focus areas, when it has its own: its title names them
     # the strategy's programmes_of_interest, whatever their score (pipeline.notify.programmes)
     programmes: list[ProgrammeCall] = field(default_factory=list)
+    programme_states: list[ProgrammeState] = field(default_factory=list)  # every one, in the strategy's order
 
 
 # --- reading the rows ----------------------------------------------------------------------------
@@ -169,15 +176,18 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
     applications = session.exec(query).all()
     followed = {a.call_id for a in applications} | {t.call_id for t in top}
     followed |= followed_calls(session, strategy.name)  # and the calls followed explicitly
+    sources = source_health(session, source_names(session, strategy), since)
+    programmes = collect_programme_calls(session, strategy, now)
     return DigestData(
         channel=channel.channel, organisation=strategy.organisation, period_start=since, period_end=now,
         timezone=strategy.timezone, matching=len(eligible), new=new_count, filtered_by_rules=len(rejected),
         top=top, changes=collect_changes(session, followed, since, now),
         applications=collect_applications(session, applications, since, now), strategy=strategy.name,
-        sources=source_health(session, source_names(session, strategy), since),
+        sources=sources,
         focus=", ".join(strategy.focus_areas[a].label if a in strategy.focus_areas else a
                         for a in channel.focus_areas) or None,
-        programmes=collect_programme_calls(session, strategy, now))
+        programmes=programmes,
+        programme_states=collect_programme_states(session, strategy, now, programmes, sources, since))
 
 
 def matched_phrases(area: FocusArea, text: str, limit: int = 4) -> list[str]:
@@ -337,7 +347,7 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
         blocks.append(heading("*Our applications*"))
         blocks.extend(section(text) for text in pack_lines([application_line(a) for a in data.applications],
                                                            more="more applications"))
-    blocks.extend(programme_blocks(data.programmes))
+    blocks.extend(programme_blocks(data.programmes, data.programme_states))
     fallback = f"{title}: {counts}."
     if sources_down:
         fallback = f"{title}: no source could be read since the last digest."

@@ -5,7 +5,8 @@ sources all failed since the previous digest says so instead of "nothing matches
 when it failed or when the plausibility guard marked it ``suspicious``; for the source-health alarm
 (:mod:`pipeline.notify.alerts`) a finished run that read nothing (``seen == 0``) is bad too, since a
 listing that silently went empty is how stale data goes unnoticed. Runs still in progress are
-ignored.
+ignored, and so are the ``skipped`` runs a replay records for a source it has no recording of: such a
+source is said to be live only, not in the recording, when its newest run is that skip.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlmodel import Session, select
 
 from pipeline.core.clock import as_utc
 from pipeline.core.config import Strategy
-from pipeline.core.models import FetchRun
+from pipeline.core.models import SKIPPED_RUN, FetchRun
 from pipeline.notify.escape import clean, escape
 
 BAD_OUTCOMES = ("failed", "suspicious")
@@ -41,6 +42,7 @@ class SourceHealth:
     last_outcome: str | None  # failed | suspicious | ok | None (never ran)
     runs_in_period: int
     good_in_period: int
+    skipped: str | None = None  # why, when the newest run is a replay's skip (no recording of it)
 
     @property
     def failing(self) -> bool:
@@ -56,13 +58,20 @@ def source_names(session: Session, strategy: Strategy) -> list[str]:
 
 
 def runs_by_source(session: Session, names: Sequence[str], limit: int = 50) -> dict[str, list[FetchRun]]:
-    """Each source's newest finished runs, newest first."""
+    """Each source's newest finished runs that read something (skips left out), newest first."""
     found: dict[str, list[FetchRun]] = {}
     for name in names:
         found[name] = list(session.exec(select(FetchRun).where(
-            FetchRun.source == name, FetchRun.outcome != "running")
+            FetchRun.source == name, FetchRun.outcome.not_in(("running", SKIPPED_RUN)))
             .order_by(FetchRun.id.desc()).limit(limit)))
     return found
+
+
+def skip_reason(session: Session, name: str) -> str | None:
+    """Why the source was left out, when its newest finished run is a replay's skip; else None."""
+    newest = session.exec(select(FetchRun).where(FetchRun.source == name, FetchRun.outcome != "running")
+                          .order_by(FetchRun.id.desc()).limit(1)).first()
+    return (newest.error or "no recording") if newest is not None and newest.outcome == SKIPPED_RUN else None
 
 
 def source_health(session: Session, names: Sequence[str], since: datetime) -> list[SourceHealth]:
@@ -80,7 +89,7 @@ def source_health(session: Session, names: Sequence[str], since: datetime) -> li
             source=name, last_good=as_utc(good.started_at) if good else None, bad_runs=streak,
             bad_since=as_utc(runs[streak - 1].started_at) if streak else None,
             last_outcome=runs[0].outcome if runs else None, runs_in_period=len(in_period),
-            good_in_period=sum(1 for r in in_period if not is_bad(r))))
+            good_in_period=sum(1 for r in in_period if not is_bad(r)), skipped=skip_reason(session, name)))
     return result
 
 
@@ -96,13 +105,21 @@ def _when(value: datetime | None, timezone: str) -> str:
 
 def health_line(health: Sequence[SourceHealth], timezone: str) -> str:
     """One mrkdwn line: how many sources are fine, and for each failing one since when and its last
-    good run (times in the strategy's time zone)."""
+    good run (times in the strategy's time zone). The sources a replay left out are counted apart, as
+    live only: not missing, just not recorded."""
     if not health:
         return "Sources: none configured"
+    left_out = [h for h in health if h.skipped]
+    health = [h for h in health if not h.skipped]
+    if not health:
+        return f"Sources: {_left_out(left_out)}"
     if all(h.last_outcome is None for h in health):
-        return f"Sources: {len(health)} configured, none has run yet"
+        return " · ".join([f"Sources: {len(health)} configured, none has run yet",
+                           *([_left_out(left_out)] if left_out else [])])
     fine = [h for h in health if h.last_outcome is not None and not h.failing]
     parts = [f"Sources: {len(fine)} of {len(health)} fine"]
+    if left_out:
+        parts.append(_left_out(left_out))
     for h in health:
         name = escape(clean(h.source))
         if h.last_outcome is None:
@@ -113,3 +130,10 @@ def health_line(health: Sequence[SourceHealth], timezone: str) -> str:
             parts.append(f"{name} {what} since {_when(h.bad_since, timezone)} ({runs}; "
                          f"last good {_when(h.last_good, timezone)})")
     return " · ".join(parts)
+
+
+def _left_out(health: Sequence[SourceHealth]) -> str:
+    names = ", ".join(escape(clean(h.source)) for h in health)
+    if len(health) == 1:
+        return f"{names} is live only, not in the recording"
+    return f"{len(health)} live-only sources not in the recording ({names})"

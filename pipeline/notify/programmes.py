@@ -5,24 +5,42 @@ Interreg and national calls are few, broad and short: a keyword score on a title
 them, so a strategy names the programmes it always wants to hear about. A call belongs to a programme of
 interest when the name (case-insensitive) is part of the call's programme, or of its title when the
 source stores no programme ("Innovationsfonden" follows every Innovationsfonden programme).
-:func:`collect_programme_calls` reads the rows, :func:`programme_blocks` is pure.
+
+Every programme of interest is listed, also without an open call, with what we know of it
+(:class:`ProgrammeState`): its last call closed on a day; none seen yet by the sources that watch it; no
+data because those sources are failing, have not run, or were left out of a replay (live only); or no
+source watches it at all (naming the ready-made configs in config/sources/ that would). A source watches
+a programme when the programme it stores (``programme``, or one of ``programmes``) contains the name, or
+when calls of it are stored.
+:func:`collect_programme_calls` and :func:`collect_programme_states` read the rows,
+:func:`programme_blocks` is pure. One line per programme or call, so the section reads on a phone.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 from slack_sdk.models.blocks import Block, DividerBlock
 from sqlmodel import Session, select
 
+from pipeline.core.clock import BRUSSELS
 from pipeline.core.config import Strategy
-from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
+from pipeline.core.deadlines import ACTIVE, effective_status, last_deadline, next_deadline
+from pipeline.core.errors import ConfigError
 from pipeline.core.models import Call, Verdict
+from pipeline.core.paths import CONFIG_DIR
+from pipeline.core.yaml import read_yaml
 from pipeline.notify.blocks import days_text, fmt_deadline, pack_lines, section
 from pipeline.notify.escape import clean, escape, link, truncate
+from pipeline.notify.health import SourceHealth, source_health
 
 MAX_PROGRAMME_CALLS = 30  # the section lists at most this many, soonest deadline first
+READY_MADE = CONFIG_DIR / "sources"  # ready-made source configs to copy into a strategy
 
 
 @dataclass(frozen=True)
@@ -37,6 +55,29 @@ class ProgrammeCall:
     passed: bool | None  # the rules' verdict; None when not scored yet
     failed: tuple[str, ...] = ()  # the reasons of the failed rules
     score: float | None = None
+
+
+# what is known of a programme of interest without an open or forthcoming call
+OPEN = "open"  # it has some: they are listed (ProgrammeCall)
+CLOSED = "closed"  # its last call closed
+NONE_SEEN = "none seen"  # its sources read fine, but no call of it yet
+FAILING = "failing"  # no call stored, and its sources fail
+NOT_RECORDED = "not recorded"  # no call stored, and the replay had no recording of its sources
+NOT_RUN = "not run"  # no call stored, and its sources have not run yet
+UNWATCHED = "unwatched"  # no source watches it
+
+
+@dataclass(frozen=True)
+class ProgrammeState:
+    """One programme of interest and what is known of it (``kind``, one of the names above)."""
+
+    programme: str
+    kind: str
+    sources: tuple[str, ...] = ()  # the sources watching it
+    last_title: str | None = None  # CLOSED: the call that closed last, its page and final deadline
+    last_url: str | None = None
+    last_deadline: datetime | None = None
+    ready_made: tuple[str, ...] = ()  # UNWATCHED: the files of config/sources/ with a source for it
 
 
 def interest_of(call: Call, programmes: list[str]) -> str | None:
@@ -74,6 +115,124 @@ def collect_programme_calls(session: Session, strategy: Strategy, now: datetime)
     return lines[:MAX_PROGRAMME_CALLS]
 
 
+def source_programmes(source: Any) -> list[str]:
+    """The programme names a source's config stores on its calls (``programme``, ``programmes``)."""
+    names: list[str] = []
+    single = getattr(source, "programme", None)
+    if isinstance(single, str) and single:
+        names.append(single)
+    several = getattr(source, "programmes", None) or []
+    names.extend(str(name) for name in several)  # a list, or a dict of label -> id
+    return names
+
+
+def watching_sources(strategy: Strategy, programme: str) -> list[str]:
+    """The strategy's enabled sources whose programme names contain ``programme`` (case-insensitive)."""
+    wanted = programme.casefold()
+    return [name for name, source in strategy.sources.items()
+            if source.enabled and any(wanted in p.casefold() for p in source_programmes(source))]
+
+
+def ready_made_programmes(folder: Path = READY_MADE) -> dict[str, list[str]]:
+    """File name -> the programme names its sources store, for the ready-made configs in ``folder``
+    (a file that cannot be read is left out: the digest does not depend on it)."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        try:
+            entries = list(((read_yaml(path) or {}).get("sources") or {}).values())
+        except (ConfigError, AttributeError):
+            continue
+        found[path.name] = [str(e["programme"]) for e in entries
+                            if isinstance(e, dict) and e.get("programme")]
+    return found
+
+
+def collect_programme_states(session: Session, strategy: Strategy, now: datetime,
+                             calls: Sequence[ProgrammeCall], health: Sequence[SourceHealth],
+                             since: datetime, *, ready_made: Path = READY_MADE) -> list[ProgrammeState]:
+    """Every programme of interest, in the strategy's order, with what is known of it; ``calls`` are
+    its open and forthcoming calls (:func:`collect_programme_calls`), ``health`` the digest's sources'
+    (others watching a programme are read here, since ``since``)."""
+    wanted = list(strategy.programmes_of_interest)
+    if not wanted:
+        return []
+    with_calls = {c.programme for c in calls}
+    stored: dict[str, set[str]] = {p: set() for p in wanted}  # programme -> sources with calls of it
+    last: dict[str, Call] = {}
+    rows = session.exec(select(Call).where(Call.status.in_((*ACTIVE, "closed"))))
+    for call in rows:
+        programme = interest_of(call, wanted)
+        if programme is None:
+            continue
+        stored[programme].add(call.source)
+        if effective_status(call, now) != "closed":
+            continue
+        final, best = last_deadline(call), last.get(programme)
+        if final is not None and (best is None or final > (last_deadline(best) or final)):
+            last[programme] = call
+    by_name = {h.source: h for h in health}
+    files: dict[str, list[str]] | None = None  # read only when a programme has no source
+    states = []
+    for programme in wanted:
+        sources = sorted(set(watching_sources(strategy, programme)) | stored[programme])
+        missing = [s for s in sources if s not in by_name]
+        by_name.update({h.source: h for h in source_health(session, missing, since)} if missing else {})
+        known = [by_name[s] for s in sources]
+        if programme in with_calls:
+            states.append(ProgrammeState(programme, OPEN, tuple(sources)))
+        elif programme in last:
+            call = last[programme]
+            states.append(ProgrammeState(programme, CLOSED, tuple(sources), last_title=call.title,
+                                         last_url=call.url, last_deadline=last_deadline(call)))
+        elif not sources:
+            files = ready_made_programmes(ready_made) if files is None else files
+            offered = tuple(name for name, names in files.items()
+                            if any(programme.casefold() in n.casefold() for n in names))
+            states.append(ProgrammeState(programme, UNWATCHED, ready_made=offered))
+        elif any(h.last_good is not None and not h.skipped for h in known):
+            states.append(ProgrammeState(programme, NONE_SEEN, tuple(sources)))
+        elif any(h.failing and not h.skipped for h in known):
+            states.append(ProgrammeState(programme, FAILING, tuple(sources)))
+        elif known and all(h.skipped for h in known):
+            states.append(ProgrammeState(programme, NOT_RECORDED, tuple(sources)))
+        else:
+            states.append(ProgrammeState(programme, NOT_RUN, tuple(sources)))
+    return states
+
+
+def short_title(title: str, programme: str) -> str:
+    """A call's title without the programme's name it starts with ("Interreg Baltic Sea Region -
+    Project Platforms 2025" -> "Project Platforms 2025"), so the line stays short."""
+    head = re.match(rf"\s*{re.escape(programme)}\s*[-–—:|,]\s*(\S.*)", title, re.IGNORECASE)
+    return head.group(1) if head else title
+
+
+def _names(sources: Sequence[str]) -> str:
+    return ", ".join(escape(clean(s)) for s in sources)
+
+
+def state_line(state: ProgrammeState) -> str:
+    """One programme without an open or forthcoming call in mrkdwn: its name and what is known."""
+    head = f"• _{escape(clean(state.programme))}_ — "
+    plural = "s" if len(state.sources) != 1 else ""
+    if state.kind == CLOSED:
+        day = state.last_deadline.astimezone(BRUSSELS).strftime("%-d %b %Y") if state.last_deadline else "?"
+        title = truncate(clean(short_title(state.last_title or "", state.programme)), 80)
+        return f"{head}no open call; last call closed {day} ({link(state.last_url, title)})"
+    if state.kind == NONE_SEEN:
+        return f"{head}no open call; none seen yet by {_names(state.sources)}"
+    if state.kind == FAILING:
+        return f"{head}no data: source{plural} {_names(state.sources)} failing (see the Sources line)"
+    if state.kind == NOT_RECORDED:
+        return f"{head}no data: live-only source{plural}, not in the recording ({_names(state.sources)})"
+    if state.kind == NOT_RUN:
+        return f"{head}no data: source{plural} {_names(state.sources)} not run yet"
+    if state.ready_made:
+        offered = " or ".join(f"config/sources/{name}" for name in state.ready_made)
+        return f"{head}not watched by any source: add one from {offered}"
+    return f"{head}not watched by any source: add one in config/sources/"
+
+
 def programme_line(call: ProgrammeCall) -> str:
     """One call of the section in mrkdwn: programme, title, deadline, verdict."""
     head = f"• _{escape(call.programme)}_: {link(call.url, truncate(clean(call.title), 150))}"
@@ -91,10 +250,21 @@ def programme_line(call: ProgrammeCall) -> str:
     return f"{head} · {when} · {verdict}{score}"
 
 
-def programme_blocks(calls: list[ProgrammeCall]) -> list[Block]:
-    """The section's blocks; none when no programme of interest has an open or forthcoming call."""
-    if not calls:
+def programme_blocks(calls: Sequence[ProgrammeCall],
+                     states: Sequence[ProgrammeState] = ()) -> list[Block]:
+    """The section's blocks: per programme of interest (``states``, in the strategy's order) its calls,
+    or the line saying what is known of it. Without ``states`` the calls alone; nothing when both are
+    empty."""
+    if not states:
+        lines = [programme_line(c) for c in calls]
+    else:
+        lines = []
+        for state in states:
+            if state.kind == OPEN:
+                lines.extend(programme_line(c) for c in calls if c.programme == state.programme)
+            else:
+                lines.append(state_line(state))
+    if not lines:
         return []
     return [DividerBlock(), section("*Programmes we follow*"),
-            *(section(text) for text in pack_lines([programme_line(c) for c in calls],
-                                                   more="more calls of these programmes"))]
+            *(section(text) for text in pack_lines(lines, more="more lines of these programmes"))]

@@ -1,0 +1,202 @@
+"""Every programme of interest in the digest, also without an open call, and the sources a replay
+leaves out: the recorded euro-access listing (Interreg calls whose deadlines passed before the digest's
+day) replayed with the example strategy through the real sync and digest, and the section's lines
+exactly, in Block Kit and as the terminal shows them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from pipeline.core.config import DEFAULT_STRATEGY, DigestChannel, load_config
+from pipeline.core.db import session_scope
+from pipeline.core.models import Call, FetchRun
+from pipeline.notify.blocks import render_terminal
+from pipeline.notify.digest import build_digest, collect_digest
+from pipeline.notify.health import health_line, source_health
+from pipeline.notify.programmes import (
+    CLOSED,
+    FAILING,
+    NONE_SEEN,
+    NOT_RECORDED,
+    NOT_RUN,
+    OPEN,
+    UNWATCHED,
+    ProgrammeCall,
+    ProgrammeState,
+    programme_blocks,
+    ready_made_programmes,
+    short_title,
+)
+from pipeline.sources_status import source_status
+from pipeline.sync import sync
+
+DIGEST_DAY = datetime(2026, 8, 22, 10, 0, tzinfo=UTC)  # the demo's digest moment
+BSR = "https://www.euro-access.eu/en/calls/2193/Interreg-Baltic-Sea-Region-Project-Platforms-2025"
+DE_DK = "https://www.euro-access.eu/en/calls/2374/Interreg-DE-DK-Application-of-project-proposals-2025"
+LEFT_OUT = ("eu_ft", "interreg_bsr_news", "interreg_no_calendar", "innovation_express")
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def test_a_replay_lists_every_programme_of_interest_with_its_state(engine, samples: Path) -> None:
+    config = load_config(DEFAULT_STRATEGY)
+    result = sync(engine, config, replay=samples / "euro_access")  # as of the recording's month
+    assert [r.source for r in result.runs] == ["euro_access"]
+    assert [line.split(":")[0] for line in result.skipped] == list(LEFT_OUT)
+
+    with Session(engine) as session:
+        # listing-only calls (their pages are not recorded), stored open as of October 2025
+        stored = {c.url: c.status for c in session.exec(select(Call))}
+        assert stored[BSR] == "open"
+        skips = session.exec(select(FetchRun).where(FetchRun.outcome == "skipped")
+                             .order_by(FetchRun.id)).all()
+        assert [(r.source, r.error) for r in skips] == [(s, f"no recording in {samples / 'euro_access'}")
+                                                        for s in LEFT_OUT]
+        data = collect_digest(session, config.strategy, DigestChannel(channel="#eu"), DIGEST_DAY,
+                              DIGEST_DAY - timedelta(days=7))
+    assert data.programmes == []  # every deadline passed by the digest's day: none is open
+    (message,) = build_digest(data)
+    assert message.blocks[2] == {"type": "context", "elements": [{"type": "mrkdwn", "text": (
+        "Sources: 1 of 1 fine · 4 live-only sources not in the recording "
+        "(eu_ft, interreg_bsr_news, interreg_no_calendar, innovation_express)")}]}
+    start = message.blocks.index(_section("*Programmes we follow*"))
+    assert message.blocks[start - 1] == {"type": "divider"}
+    assert message.blocks[start + 1:] == [_section("\n".join([
+        f"• _Interreg Baltic Sea Region_ — no open call; last call closed 20 Nov 2025 "
+        f"(<{BSR}|Project Platforms 2025>)",
+        "• _BSR Innovation Express_ — no data: live-only source, not in the recording (innovation_express)",
+        "• _Interreg North Sea_ — no open call; none seen yet by euro_access",
+        "• _Interreg Öresund-Kattegat-Skagerrak_ — no open call; none seen yet by euro_access",
+        f"• _Interreg Germany-Denmark_ — no open call; last call closed 10 Nov 2025 "
+        f"(<{DE_DK}|Interreg DE-DK - Application of project proposals 2025>)",
+        "• _Innovationsfonden_ — not watched by any source: add one from "
+        "config/sources/innovationsfonden.yaml",
+        "• _EUDP_ — not watched by any source: add one from config/sources/eudp.yaml",
+        "• _MUDP_ — not watched by any source: add one from config/sources/mudp.yaml",
+        "• _GUDP_ — not watched by any source: add one from config/sources/gudp.yaml",
+        "• _Nordic Innovation_ — not watched by any source: add one from "
+        "config/sources/nordic_innovation.yaml",
+        "• _Danmarks Erhvervsfremmebestyrelse_ — not watched by any source: add one from "
+        "config/sources/erhvervsfremmebestyrelsen.yaml",
+        "• _ECCP_ — not watched by any source: add one from config/sources/eccp.yaml"]))]
+    terminal = render_terminal([message])
+    assert terminal.endswith(
+        "Programmes we follow\n\n"
+        f"• _Interreg Baltic Sea Region_ — no open call; last call closed 20 Nov 2025 "
+        f"(Project Platforms 2025 ({BSR}))\n"
+        "• _BSR Innovation Express_ — no data: live-only source, not in the recording (innovation_express)\n"
+        "• _Interreg North Sea_ — no open call; none seen yet by euro_access\n"
+        "• _Interreg Öresund-Kattegat-Skagerrak_ — no open call; none seen yet by euro_access\n"
+        f"• _Interreg Germany-Denmark_ — no open call; last call closed 10 Nov 2025 "
+        f"(Interreg DE-DK - Application of project proposals 2025 ({DE_DK}))\n"
+        "• _Innovationsfonden_ — not watched by any source: add one from "
+        "config/sources/innovationsfonden.yaml\n"
+        "• _EUDP_ — not watched by any source: add one from config/sources/eudp.yaml\n"
+        "• _MUDP_ — not watched by any source: add one from config/sources/mudp.yaml\n"
+        "• _GUDP_ — not watched by any source: add one from config/sources/gudp.yaml\n"
+        "• _Nordic Innovation_ — not watched by any source: add one from "
+        "config/sources/nordic_innovation.yaml\n"
+        "• _Danmarks Erhvervsfremmebestyrelse_ — not watched by any source: add one from "
+        "config/sources/erhvervsfremmebestyrelsen.yaml\n"
+        "• _ECCP_ — not watched by any source: add one from config/sources/eccp.yaml\n")
+
+    rows = {row["source"]: row for row in source_status(engine, list(config.sources))}
+    assert (rows["innovation_express"]["outcome"], rows["innovation_express"]["last_error"],
+            rows["innovation_express"]["seen"]) == ("skipped", f"no recording in {samples / 'euro_access'}",
+                                                    None)
+    assert rows["euro_access"]["outcome"] == "ok"
+
+
+def _run(engine, source: str, at: datetime, outcome: str, error: str | None = None) -> None:
+    with session_scope(engine) as session:
+        session.add(FetchRun(source=source, started_at=at, finished_at=at, outcome=outcome,
+                             complete=outcome == "ok", seen=5 if outcome == "ok" else 0, error=error))
+
+
+def test_outside_a_replay_a_source_without_runs_has_not_run_yet_and_a_skip_hides_no_failure(engine) -> None:
+    now = DIGEST_DAY
+    _run(engine, "eu_ft", now - timedelta(days=3), "ok")
+    _run(engine, "feed", now - timedelta(days=3), "ok")
+    _run(engine, "feed", now - timedelta(days=2), "failed", "connection refused")
+    _run(engine, "feed", now - timedelta(days=1), "failed", "connection refused")
+    with Session(engine) as session:
+        health = source_health(session, ["eu_ft", "feed", "ical"], now - timedelta(days=7))
+    assert health_line(health, "Europe/Copenhagen") == (
+        "Sources: 1 of 3 fine · feed failing since 20 Aug 12:00 (2 runs; last good 19 Aug 12:00) · "
+        "ical has not run yet")
+
+    # a replay that had no recording of either: the feed is left out, its failures stay counted
+    _run(engine, "feed", now, "skipped", "no recording in samples")
+    _run(engine, "ical", now, "skipped", "no recording in samples")
+    _run(engine, "eu_ft", now, "failed", "HTTP 503")
+    with Session(engine) as session:
+        health = source_health(session, ["eu_ft", "feed", "ical"], now - timedelta(days=7))
+    assert [(h.source, h.bad_runs, h.skipped) for h in health] == [
+        ("eu_ft", 1, None), ("feed", 2, "no recording in samples"), ("ical", 0, "no recording in samples")]
+    assert health_line(health, "Europe/Copenhagen") == (
+        "Sources: 0 of 1 fine · 2 live-only sources not in the recording (feed, ical) · "
+        "eu_ft failing since 22 Aug 12:00 (1 run; last good 19 Aug 12:00)")
+    rows = {row["source"]: row for row in source_status(engine, ["eu_ft", "feed", "ical"])}
+    assert (rows["feed"]["outcome"], rows["feed"]["consecutive_failures"], rows["feed"]["seen"],
+            rows["feed"]["last_error"]) == ("skipped", 2, 0, "no recording in samples")
+
+    # the next live run counts again
+    _run(engine, "ical", now + timedelta(hours=1), "ok")
+    with Session(engine) as session:
+        health = source_health(session, ["ical"], now - timedelta(days=7))
+    assert health_line(health, "Europe/Copenhagen") == "Sources: 1 of 1 fine"
+
+
+def test_each_state_of_a_programme_in_one_line_and_its_calls_under_it() -> None:
+    deadline = datetime(2027, 3, 2, 11, 0, tzinfo=UTC)
+    calls = [ProgrammeCall(call_id=7, programme="Innovationsfonden", title="Grand Solutions 2027 <!here>",
+                           url="https://x.dk/gs", status="open", deadline=deadline, days_left=90,
+                           passed=True, score=0.12),
+             ProgrammeCall(call_id=8, programme="Innovationsfonden", title="Innobooster", url=None,
+                           status="forthcoming", deadline=None, days_left=None, passed=False,
+                           failed=("budget below 50000",))]
+    states = [
+        ProgrammeState("Interreg Baltic Sea Region", CLOSED, ("euro_access", "feed"),
+                       last_title="Interreg Baltic Sea Region – Small projects *3rd call*",
+                       last_url="https://x.eu/3", last_deadline=datetime(2025, 1, 15, 15, 0, tzinfo=UTC)),
+        ProgrammeState("Innovationsfonden", OPEN, ("innovationsfonden_grand_solutions",)),
+        ProgrammeState("Interreg North Sea", NONE_SEEN, ("euro_access",)),
+        ProgrammeState("EUDP", FAILING, ("eudp",)),
+        ProgrammeState("BSR Innovation Express", NOT_RECORDED, ("innovation_express", "bsr_news")),
+        ProgrammeState("MUDP", NOT_RUN, ("mudp",)),
+        ProgrammeState("Nordic Innovation", UNWATCHED, ready_made=("nordic.yaml", "nordic_extra.yaml")),
+        ProgrammeState("ECCP <b>", UNWATCHED),
+    ]
+    blocks = [b.to_dict() for b in programme_blocks(calls, states)]
+    assert blocks == [{"type": "divider"}, _section("*Programmes we follow*"), _section("\n".join([
+        "• _Interreg Baltic Sea Region_ — no open call; last call closed 15 Jan 2025 "
+        "(<https://x.eu/3|Small projects *3rd call*>)",
+        "• _Innovationsfonden_: <https://x.dk/gs|Grand Solutions 2027 &lt;!here&gt;> · deadline 2027-03-02 "
+        "12:00 (90 days left) · passes the rules · score 0.12",
+        "• _Innovationsfonden_: Innobooster · forthcoming, deadline not announced · left out by the rules: "
+        "budget below 50000",
+        "• _Interreg North Sea_ — no open call; none seen yet by euro_access",
+        "• _EUDP_ — no data: source eudp failing (see the Sources line)",
+        "• _BSR Innovation Express_ — no data: live-only sources, not in the recording "
+        "(innovation_express, bsr_news)",
+        "• _MUDP_ — no data: source mudp not run yet",
+        "• _Nordic Innovation_ — not watched by any source: add one from config/sources/nordic.yaml or "
+        "config/sources/nordic_extra.yaml",
+        "• _ECCP &lt;b&gt;_ — not watched by any source: add one in config/sources/"]))]
+    assert programme_blocks([], []) == []
+    assert short_title("INTERREG north sea: Call 4", "Interreg North Sea") == "Call 4"
+    assert short_title("Call 4 of Interreg North Sea", "Interreg North Sea") == "Call 4 of Interreg North Sea"
+
+
+def test_the_ready_made_configs_are_read_by_programme_and_a_broken_one_is_left_out(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("sources:\n  one: {type: html_list, programme: EUDP}\n"
+                                     "  two: {type: html_list}\n", encoding="utf-8")
+    (tmp_path / "broken.yaml").write_text("sources: [unclosed\n", encoding="utf-8")
+    (tmp_path / "list.yaml").write_text("sources: [1, 2]\n", encoding="utf-8")
+    assert ready_made_programmes(tmp_path) == {"a.yaml": ["EUDP"]}
+    assert ready_made_programmes(tmp_path / "missing") == {}
