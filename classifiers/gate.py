@@ -38,23 +38,47 @@ Unit = list[list[int]]  # one query unit: per term, the columns that must all be
 
 
 def context_vector(model: TfidfModel, query: Query) -> Any | None:
-    """The area's label and description as one weak query (normalised TF-IDF), or None without either:
+    """The area's label and description as a weak query (normalised TF-IDF), or None without either:
     what the area is about in its own words, used to gate the score (:func:`score_rows`). The units of
     keywords the label and description say nothing of are added (:func:`novel_units`): a secretariat
     that adds "quantum" to a digital area widens what the area is about, and the gate follows, while a
-    keyword inside the label's scope ("AI" for "Digital industry, AI and robotics") stays gated by it."""
+    keyword inside the label's scope ("AI" for "Digital industry, AI and robotics") stays gated by it.
+
+    A second row holds the label and description as the strategy's synonyms translate them
+    (:func:`context_features`), when they speak of a keyword that has translations: a Danish call
+    about "havvind og brint" is as close to "Offshore wind ... green hydrogen" as an English one. The
+    gate takes the closer of the rows (:func:`context_gate`)."""
     from sklearn.preprocessing import normalize
 
-    features = analyse(f"{query.label} {query.description}")
-    if not features or not model.vocabulary:
+    if not model.vocabulary:
         return None
-    vector = model.transform([features])
-    if not vector.nnz:
-        return None
-    vector = normalize(vector)
-    if GATE_NOVEL_WEIGHT > 0:
-        vector = normalize(vector + GATE_NOVEL_WEIGHT * novel_units(model, query, vector))
-    return vector
+    written, translated = context_features(query)
+    rows = []
+    for features in (written, translated):
+        vector = model.transform([features]) if features else None
+        if vector is None or not vector.nnz:
+            continue
+        vector = normalize(vector)
+        if GATE_NOVEL_WEIGHT > 0:
+            novel = novel_units(model, query, vector if not rows else rows[0])
+            vector = normalize(vector + GATE_NOVEL_WEIGHT * novel)
+        rows.append(vector)
+        if not written:
+            break  # without label and description there is nothing to translate
+    return sparse.vstack(rows).tocsr() if rows else None
+
+
+def context_features(query: Query) -> tuple[list[str], list[str]]:
+    """The features of the label and description as written, and with the translations of the terms
+    they mention (as whole words) added: "offshore wind" brings the synonyms' havvind and havsbaserad
+    vindkraft with their Nordic forms. The second list is empty when they mention no translated term.
+    The written words stay in it, so a call sharing none of the translations' words is no closer to it
+    by TF-IDF than to the written row: it is the calls saying things as the translations do that gain."""
+    written = analyse(f"{query.label} {query.description}")
+    spoken = f" {' '.join(words(f'{query.label} {query.description}'))} "
+    added = [f for source, target in query.translations
+             if (key := " ".join(words(target))) and f" {key} " in spoken for f in analyse(source)]
+    return written, (written + added if written and added else [])
 
 
 def novel_units(model: TfidfModel, query: Query, context: Any) -> Any:
@@ -82,13 +106,18 @@ def novel_units(model: TfidfModel, query: Query, context: Any) -> Any:
 def context_gate(context: Any, matrix: Any, model: TfidfModel | None, projection: Projection | None,
                  lexical_weight: float = LEXICAL_WEIGHT) -> np.ndarray:
     """Per row ``GATE_SCALE × (GATE_FLOOR + (1 - GATE_FLOOR) × c)``, ``c`` the row's cosine with the
-    area's label and description (TF-IDF and LSA mixed as the keyword query's): a call far from what
-    the area says it is about ranks low however many of its keywords it matches ("AI" in schools for
-    "Digital industry, AI and robotics"). Marks do not move it."""
+    area's label and description (TF-IDF and LSA mixed as the keyword query's; the larger of the
+    context's rows, as written and as translated): a call far from what the area says it is about
+    ranks low however many of its keywords it matches ("AI" in schools for "Digital industry, AI and
+    robotics"). Marks do not move it."""
     rows = matrix.shape[0]
     context = context.tocsr()
     context.sum_duplicates()
-    closeness, _ = cosine_parts(context, matrix, matrix.shape[1], False, model, projection, lexical_weight)
+    closeness = np.zeros(rows, dtype=np.float32)
+    for index in range(context.shape[0]):
+        said, _ = cosine_parts(context[index], matrix, matrix.shape[1], False, model, projection,
+                               lexical_weight)
+        closeness = np.maximum(closeness, said)
     gate = GATE_SCALE * (GATE_FLOOR + (1 - GATE_FLOOR) * np.clip(closeness, 0.0, 1.0))
     return gate.astype(np.float32).reshape(rows)
 
