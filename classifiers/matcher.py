@@ -1,5 +1,18 @@
-"""The TF-IDF matcher: texts in, scores and explanations out (pure; scikit-learn is imported when a
-model is fitted or a text vectorised, so that a run with nothing to score does not load it).
+"""The matcher: texts in, scores and explanations out (pure; scikit-learn is imported when a model is
+fitted or a text vectorised, so that a run with nothing to score does not load it).
+
+**What a score is.** For a call ``d`` and a focus area::
+
+    score = min(1, gate(d) × min(1, cosines(d) + UNIT_BONUS × coverage(d)))
+    cosines(d) = ½ TF-IDF cosine(q, d) + ½ LSA cosine(q, d)       (q: the keywords' query, marks in)
+    gate(d)    = 3 × (0.1 + 0.9 × closeness(d, the area's label and description))
+
+so 0 means the call shares nothing with the area, and the score rises with how much of the call's
+own wording is the area's keywords (cosines), how many of the keywords it has as whole terms
+(coverage), and how close it is to what the area says it is about (gate). A call containing an
+exclude phrase scores 0. The parts live in three modules: the vector space (documents, TF-IDF model,
+LSA, cosines) in :mod:`classifiers.tfidf`, coverage and gate in :mod:`classifiers.gate`, the query,
+the marks and the scoring with its explanation here.
 
 How a call is scored against a focus area (every choice below is fixed; the LSA size and its
 combination with TF-IDF were chosen on the relevance benchmark's dev half, the rest on principle):
@@ -12,33 +25,41 @@ combination with TF-IDF were chosen on the relevance benchmark's dev half, the r
    stored calls. Phrases that occur in only one call are dropped from the vocabulary (a phrase must
    recur to carry corpus statistics) unless a query asks for them.
 3. **Query.** Each keyword of a focus area with its translations (Danish keywords through the
-   config's synonyms, the Danish word kept too) and the optional description is one unit vector; the
-   query is their normalised sum, so every keyword counts equally however many words or translations
-   it has (a unit repeating an earlier one once analysed is left out). A keyword phrase contributes its
-   words and its bigrams, so "offshore wind" as a phrase outweighs "offshore" and "wind" apart.
+   config's synonyms, both ways, with their Nordic word forms) and the optional description is one
+   unit vector; the query is their normalised sum, so every keyword counts equally however many words
+   or translations it has (a unit repeating an earlier one once analysed is left out). A keyword
+   phrase's single words weigh :data:`SPILL_WEIGHT` of its bigrams ("offshore wind" asks for the
+   phrase, not for any "wind"), and every weight is multiplied by idf / max idf (:func:`specificity`:
+   words most calls share, EU template language included, say little).
 4. **Latent space (LSA).** A rank-50 truncated SVD (Deerwester et al. 1990; randomized, 10 power
    iterations, seed fixed) of the calls' single-word TF-IDF vectors, fitted without any labels on the
    stored calls; query and calls are compared in that space too, so a call about "wind farm
-   maintenance" can meet an "offshore wind" query without the phrase. The score is the TF-IDF cosine
-   and the latent cosine in equal parts: the latent half finds calls by meaning, the TF-IDF half keeps
-   phrases counting as phrases and a rare new keyword ("quantum") moving the ranking, which a
-   50-dimensional space alone smooths away. The size and the combination were chosen on the relevance
-   benchmark's dev half only (``bench/relevance_variants.py``; README, "Relevance benchmark").
-   Corpora under 50 calls use plain TF-IDF cosine. Pseudo-relevance feedback (Rocchio on the first
-   ranking) lost to LSA on the dev half and is off by default (``expanded_query(pseudo_feedback=True)``).
-5. **Unit coverage.** To the cosines' score is added a third of the coverage of the query's units by
-   whole terms (:func:`unit_coverage`): a phrase counts only where all of it occurs ("energy storage"
-   gains nothing from "energy" alone), and a call matching several of the area's keywords beats one
-   matching one generic keyword often ("AI" in any domain). A third added is a quarter of the ranking,
-   the larger of 1/4 and 1/2 that keeps the label benchmark's targets (README, "Judged benchmark").
-   Marks do not move it (it reads the area's keywords, not the query vector).
-6. **Marks.** Calls marked by fundraisers (:mod:`classifiers.feedback`) move the query with Rocchio's
+   maintenance" can meet an "offshore wind" query without the phrase. The cosine part is the TF-IDF
+   cosine and the latent cosine in equal parts: the latent half finds calls by meaning, the TF-IDF
+   half keeps phrases counting as phrases and a rare new keyword ("quantum") moving the ranking, which
+   a 50-dimensional space alone smooths away. The size and the combination were chosen on the
+   relevance benchmark's dev half only (``bench/relevance_variants.py``; README, "Relevance
+   benchmark"). Corpora under 50 calls use plain TF-IDF cosine. Pseudo-relevance feedback (Rocchio on
+   the first ranking) lost to LSA on the dev half and is off by default
+   (``expanded_query(pseudo_feedback=True)``).
+5. **Unit coverage.** To the cosine part is added a third of the coverage of the query's units by
+   whole terms (:func:`classifiers.gate.unit_coverage`): a phrase counts only where all of it occurs
+   ("energy storage" gains nothing from "energy" alone), and a call matching several of the area's
+   keywords beats one matching one generic keyword often ("AI" in any domain). A third added is a
+   quarter of the ranking, the larger of 1/4 and 1/2 that keeps the label benchmark's targets
+   (README, "Judged benchmark"). Marks do not move it (it reads the area's keywords, not the query).
+6. **Context gate.** The sum is multiplied by the gate (:func:`classifiers.gate.context_gate`): the
+   call's closeness to the area's label and description, as written and as the synonyms translate
+   them (the closer counts, so a Danish call is not gated for its language), with the keywords the
+   label does not speak of joining them (new scope). Marks do not move it.
+7. **Marks.** Calls marked by fundraisers (:mod:`classifiers.feedback`) move the query with Rocchio's
    textbook weights (beta 0.75 relevant, gamma 0.15 irrelevant; Manning, Raghavan & Schütze,
    *Introduction to IR*, §9.1) before the projection.
-7. **Score and explanation.** Both cosines and the coverage are in 0–1 and exact sums of per-term
-   contributions of the call's own words and phrases (the score is clipped at 1); the largest weighted
-   contributions are the explanation. A call whose text contains an exclude phrase (as whole words,
-   plurals included) scores 0 for that area, and the match says which phrase.
+8. **Explanation.** The cosines and the coverage are exact sums of per-term contributions of the
+   call's own words and phrases; the gate (and the cap at 1) scales every contribution alike, so the
+   explanation's terms add up to the score; the largest are stored. A call whose text contains an
+   exclude phrase (as whole words, plurals included) scores 0 for that area, and the match says which
+   phrase.
 """
 
 from __future__ import annotations
