@@ -24,7 +24,7 @@ from pipeline.core.models import Call, CorpusModel, ScoringModel, Verdict
 
 SCORE_FLOOR = 0.05  # scores below it are not stored (classifiers.scoring)
 # part of the models' identity: a new scoring method refits stored models
-METHOD = "tfidf+lsa50+units+gate+novel"
+METHOD = "tfidf+lsa50+units+gate+novel+translated"
 
 
 def queries_hash(queries: Sequence[Query], marks_sig: str) -> str:

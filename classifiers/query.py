@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,10 @@ class Query:
     exclude: tuple[str, ...] = ()
     # the terms that form one unit of the query (a keyword and its translations); default: each term
     groups: tuple[tuple[str, ...], ...] = ()
-    label: str = ""  # the area's own name for itself ("Green shipping and ports"): see matcher.context_vector
+    label: str = ""  # the area's own name for itself ("Green shipping and ports"): see gate.context_vector
+    # (term, what it translates) from the synonyms ("havvind", "offshore wind"), Nordic forms included:
+    # how the label and description are said in the other languages (gate.context_features)
+    translations: tuple[tuple[str, str], ...] = ()
 
     def units(self) -> list[tuple[str, ...]]:
         return list(self.groups) if self.groups else [(term,) for term in self.terms]
@@ -70,7 +74,13 @@ def focus_area_query(name: str, area: FocusArea) -> Query:
             seen.add(key)
             kept.append(group)
     terms = tuple(unique([term for group in kept for term in group]))
-    return Query(name, terms, area.description, tuple(area.exclude), tuple(kept), area.label)
+    translations = tuple(unique_pairs((form, target) for source, targets in area.synonyms.items()
+                                      for target in targets for form in with_nordic_forms((source,))))
+    return Query(name, terms, area.description, tuple(area.exclude), tuple(kept), area.label, translations)
+
+
+def unique_pairs(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    return list(dict.fromkeys(pairs))
 
 
 def query_features(query: Query) -> set[str]:

@@ -367,3 +367,25 @@ def test_a_keyword_the_label_does_not_speak_of_joins_the_gate_and_one_it_does_st
                                       context=context_vector(model, widened))
     for score, terms in zip(scores.tolist(), explanations, strict=True):
         assert sum(w for _, w in terms) == pytest.approx(score, abs=1e-3)
+
+
+def test_the_gate_also_reads_the_label_as_the_synonyms_translate_it() -> None:
+    """A label term the synonyms translate ("offshore wind" ← havvind) brings its translations into a
+    second context row, and the gate takes the closer row: a short Danish call about havvind og brint
+    is gated as an English one about offshore wind and hydrogen, while English calls keep their gate
+    exactly (the written row is the closer one for a call without the translations' words)."""
+    from classifiers.matcher import context_gate, context_vector
+
+    area = FocusArea(label="Offshore wind and hydrogen", keywords=["offshore wind", "hydrogen"],
+                     synonyms={"havvind": ["offshore wind"], "brint": ["hydrogen"]})
+    docs = DOCS + [(6, "Ny indkaldelse", "Indkaldelsen er åben og handler om havvind og brint i Østersøen.")]
+    documents = [prepare(*d) for d in docs]
+    query = focus_area_query("offshore", area)
+    model, matrix = TfidfModel.fit(documents, keep=query_features(query))
+    context = context_vector(model, query)
+    plain = Query("offshore", query.terms, groups=query.groups, label=area.label)  # no translations
+    untranslated = context_vector(model, plain)
+    assert context.shape[0] == 2 and untranslated.shape[0] == 1
+    gate, before = context_gate(context, matrix, model, None), context_gate(untranslated, matrix, model, None)
+    assert np.allclose(gate[:5], before[:5], atol=1e-6)  # the English calls
+    assert gate[5] > 2 * before[5] and gate[5] > gate[3]  # the Danish call, above the cancer screening

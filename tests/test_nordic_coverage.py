@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from classifiers.freshness import SCORE_FLOOR
 from pipeline.core.config import DEFAULT_STRATEGY, DigestChannel, load_config
 from pipeline.core.models import Call, Verdict
 from pipeline.core.paths import CONFIG_DIR
@@ -131,11 +132,10 @@ def test_every_source_type_reaches_the_programme_section(
         for source, call in calls.items():
             verdict = verdicts[call.id]
             assert verdict.passed, (source, [o for o in verdict.outcomes if o["passed"] is False])
-        # Danish, Swedish and English text all score (classifiers.text: Nordic stemming, both-way synonyms);
-        # the focus area's gate is its English label and description, so a short Nordic item can stay
-        # under the 0.05 storage floor: its programme brings it to the digest (below), not its score
-        assert all(score is not None and score > 0 for score in scores.values()), scores
-        assert scores["innovationsfonden_grand_solutions"] > 0.05 and scores["innovation_express"] > 0.05
+        # Danish, Swedish and English text all score above the 0.05 storage floor (classifiers.text:
+        # Nordic stemming, both-way synonyms; classifiers.gate: the label and description also as the
+        # synonyms translate them, so a short Danish or Swedish item is not gated down for its language)
+        assert all(score is not None and score > SCORE_FLOOR for score in scores.values()), scores
 
         data = collect_digest(session, config.strategy, DigestChannel(channel="#eu"), NOW,
                               NOW - timedelta(days=7))
