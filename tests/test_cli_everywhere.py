@@ -19,16 +19,19 @@ from watcher.store import begin_run, finish_run
 READS = [("calls", "list"), ("calls", "show", "1"), ("calls", "why", "1"), ("ideas", "list"),
          ("ideas", "show", "1"), ("partners", "list"), ("applications", "list"), ("deadlines",),
          ("pipeline", "report"), ("sources", "status"), ("calls", "mark", "1", "relevant"),
-         ("calls", "follow", "1")]
+         ("calls", "follow", "1"), ("calls", "mute", "1"), ("db", "status"), ("ideas", "calls", "1"),
+         ("strategy", "preview"), ("strategy", "report"), ("export", "ical", "calls.ics")]
 
 
 @pytest.mark.parametrize("args", READS, ids=" ".join)
-def test_a_mistyped_db_path_is_an_error_and_creates_nothing(tmp_path: Path, args: tuple[str, ...]) -> None:
+def test_a_mistyped_db_path_is_an_error_and_creates_nothing(tmp_path: Path, args: tuple[str, ...],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # an output file named relative (export ical) would land here
     path = tmp_path / "typo" / "fundradar.db"
     result = CliRunner().invoke(app, ["--db", str(path), *args])
     assert (result.exit_code, result.stdout, result.stderr) == (
         2, "", f"Error: no database at {path}; run fundradar sync first\n")
-    assert not path.parent.exists()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_sync_summary_tells_removed_from_closed(engine) -> None:
