@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -149,6 +150,26 @@ def test_opening_order_and_status_of_a_forthcoming_call(run, ids, engine) -> Non
     rows = list(csv.DictReader(io.StringIO(out)))
     assert rows[0]["status"] == "forthcoming" and rows[0]["opening_date_brussels"] == "2026-10-01"
     assert rows[0]["deadline_brussels"] == "2027-01-19 17:00"
+    # opening dates are days: the sources give no time of day
+    moved = replace(later, opening_date=NOW + timedelta(days=47))
+    sync(engine, "euro_access", [bsr_call(), moved], NOW + timedelta(days=1))
+    assert run("calls", "show", str(later_id)) == (0, (
+        "Later call\n"
+        f"ID:              {later_id}\n"
+        "Source:          euro_access (ea-later)\n"
+        "Programme:       Interreg Baltic Sea Region\n"
+        "Status:          forthcoming (opens 8 Oct 2026)\n"
+        "Type of action:  Interreg\n"
+        "Deadlines:       19 Jan 2027 17:00 Brussels time\n"
+        "Max per project: €500k\n"
+        "URL:             https://www.euro-access.eu/en/calls/77\n"
+        "First seen:      2026-08-22\n"
+        "\n"
+        "Small projects on hydrogen bunkering in ports, zero-emission vessels and alternative fuels for "
+        "short sea shipping.\n"
+        "\n"
+        "Changes (Brussels time):\n"
+        "  2026-08-23  opening date 1 Oct 2026 → 8 Oct 2026\n"), "")
 
 
 def test_passing_min_score_and_followed(run, ids, engine) -> None:
