@@ -13,10 +13,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from pipeline.cli.main import app
 from pipeline.cli.serve_cmd import _when
+from pipeline.core.models import Idea
 from pipeline.sync import run_row, split_removals
 from tests.test_applications import NOW, bsr_call, seed
 from watcher.store import begin_run, finish_run
@@ -151,3 +153,20 @@ def test_ideas_calls_reports_unknown_rules_as_unknown(cli, engine) -> None:
     [bsr] = [row for row in json.loads(result.stdout) if row["call_id"] == ids["bsr"]]
     assert bsr["passed"] is True and bsr["failed_rules"] == []
     assert bsr["unknown_rules"] and all(":" in rule for rule in bsr["unknown_rules"])
+
+
+def test_no_to_a_prompt_changes_nothing_and_exits_0(cli, engine, tmp_path: Path) -> None:
+    from tests.test_strategy_rename import renamed_folder, stored_under_the_old_name
+
+    stored_under_the_old_name(engine)
+    folder = renamed_folder(tmp_path)
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    declined = cli("--config", str(folder), "strategy", "rename", "greentech-dk", "greentech", input="n\n")
+    # what would move on stdout; the prompt and the answer on stderr (the runner echoes the typed "n"
+    # to stdout, where a terminal shows it after the prompt)
+    assert (declined.exit_code, declined.stdout, declined.stderr) == (
+        0, "greentech-dk -> greentech: ideas 1, marks 1, scores 1, verdicts 1, Slack messages sent 1\n n\n",
+        "Move them? [y/N]:Nothing changed.\n")
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+    with Session(engine) as session:
+        assert {idea.strategy for idea in session.exec(select(Idea))} == {"greentech-dk", "foodbio-dk"}
