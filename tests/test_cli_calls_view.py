@@ -191,7 +191,9 @@ def test_passing_min_score_and_followed(run, ids, engine) -> None:
 
 
 def test_csv_is_the_filtered_view_with_urls_and_brussels_deadlines(run, ids) -> None:
-    for args in ([], ["--passing"], ["--status", "all"], ["--sort", "deadline", "--top", "1"]):
+    for args in ([], ["--passing"], ["--status", "all"], ["--sort", "deadline", "--top", "1"],
+                 ["--focus", "offshore_energy"], ["--within", "60"], ["--min-score", "0.5", "--top", "1"],
+                 ["--status", "all", "--sort", "opening"]):
         code, table, _ = run("calls", "list", *args)
         code_csv, out, err = run("calls", "list", *args, "--csv")
         assert (code, code_csv, err) == (0, 0, "")
