@@ -231,3 +231,23 @@ def test_show_in_brussels_time_with_a_readable_history(run, ids, engine) -> None
         "  2026-08-23  deadline moved 15 Oct 2026 12:00 → 30 Sep 2026 17:00\n")
     [url] = [line for line in out.splitlines() if "URL" in line]
     assert url.split()[-1] == "https://www.euro-access.eu/en/calls/1234"
+
+
+def test_show_says_once_that_every_closing_time_was_assumed(run, ids, engine) -> None:
+    from tests.test_applications import brussels, horizon_call
+    from watcher.records import Deadline
+
+    day_only = replace(horizon_call(), external_id="day-only", topic_id="HORIZON-DAY-ONLY",
+                       deadlines=(Deadline(brussels("2026-11-04T17:00"), time_assumed=True),))
+    mixed = replace(horizon_call(), external_id="mixed", topic_id="HORIZON-MIXED", deadlines=(
+        Deadline(brussels("2026-11-04T17:00"), time_assumed=True), Deadline(brussels("2027-03-10T17:00"))))
+    sync(engine, "eu_ft", [horizon_call(), day_only, mixed])
+    shown = {}
+    for topic in ("HORIZON-DAY-ONLY", "HORIZON-MIXED"):
+        code, out, err = run("calls", "show", topic)
+        assert (code, err) == (0, "")
+        [shown[topic]] = [line for line in out.splitlines() if line.startswith("Deadlines:")]
+    assert shown == {
+        "HORIZON-DAY-ONLY": "Deadlines:       4 Nov 2026 17:00 Brussels time (time assumed: the source gives "
+                            "only the day)",
+        "HORIZON-MIXED": "Deadlines:       4 Nov 2026 17:00 (time assumed), 10 Mar 2027 17:00 Brussels time"}

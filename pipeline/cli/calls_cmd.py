@@ -161,6 +161,16 @@ def _deadlines_text(deadlines: list[dict[str, Any]]) -> str:
                      for d in deadlines)
 
 
+def _deadlines_line(deadlines: list[dict[str, Any]]) -> str:
+    """``15 Sep 2026 17:00 Brussels time``, the time's assumption said once when it is every deadline's."""
+    if not deadlines:
+        return ""
+    if all(d.get("time_assumed") for d in deadlines):
+        return (", ".join(_moment(d["at"]) for d in deadlines)
+                + " Brussels time (time assumed: the source gives only the day)")
+    return _deadlines_text(deadlines) + " Brussels time"
+
+
 def change_text(field: str, old: str | None, new: str | None) -> str:
     """One stored change in words: ``deadline moved 19 Jan 2027 17:00 → 30 Sep 2026 17:00`` (Brussels
     time), ``status: open → closed``; a changed text is named, not printed."""
@@ -212,12 +222,12 @@ def show_cmd(
     status = data["status"]
     if data["opening_date"] and status in ("forthcoming", "announced"):
         status += f" (opens {_day_words(data['opening_date'])})"
-    deadlines = _deadlines_text(data["deadlines"])
+    deadlines = _deadlines_line(data["deadlines"])
     lines = [
         ("ID", data["id"]), ("Source", f"{data['source']} ({data['external_id']})"),
         ("Topic", data["topic_id"]), ("Programme", data["programme"]), ("Status", status),
         ("Type of action", data["type_of_action"]),
-        ("Deadlines", deadlines and deadlines + " Brussels time"),
+        ("Deadlines", deadlines),
         ("Budget", fmt_money(data["budget"])), ("Max per project", fmt_money(data["max_contribution"])),
         ("Funding rate", fmt_pct(data["funding_rate"])), ("URL", data["url"]),
         ("First seen", fmt_date(found.first_seen)),
