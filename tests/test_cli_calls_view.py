@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -53,11 +54,68 @@ def test_the_list_shows_rules_status_programme_and_focus_on_one_line_each(run, i
         "Interreg North Sea                                   ✗    closed            ")), "")
 
 
-def test_narrow_terminal_wraps_titles_but_never_an_id(run, ids) -> None:
-    code, out, err = run("calls", "list", columns=60)
-    assert (code, err) == (0, "")
-    assert out.splitlines()[0].startswith(HEADER)
-    assert "HORIZON-CL5-2027-03-D5-05" in out and "2026-11-04" in out and "green_maritime" in out
+NARROW = (
+    "ID  Topic                      Title          Programme  Focus           "
+    "Score  Rules  Status  Deadline  ",
+    " 1                             Small          Interreg   green_maritime  "
+    " 1.00    ?    open    2026-10-15",
+    "                               projects:      Baltic                     "
+    "                                ",
+    "                               green          Sea                        "
+    "                                ",
+    "                               shipping and   Region                     "
+    "                                ",
+    "                               ports in the                              "
+    "                                ",
+    "                               Baltic Sea                                "
+    "                                ",
+    "                               Region                                    "
+    "                                ",
+    " 3  HORIZON-CL5-2027-03-D5-05  Zero-emission  Horizon    green_maritime  "
+    " 0.76    ✓    open    2026-11-04",
+    "                               waterborne     Europe                     "
+    "                                ",
+    "                               transport                                 "
+    "                                ",
+    "                               demonstrators                             "
+    "                                ")
+
+
+@pytest.mark.parametrize("columns", [60, 80])
+def test_narrow_terminal_wraps_titles_but_never_an_id(run, ids, columns: int) -> None:
+    # ids, topics, focus areas, scores and dates alone need more than 80 columns here: the words of
+    # titles, programmes and statuses wrap, nothing is split, and the table is that much wider
+    assert run("calls", "list", columns=columns) == (0, "".join(line + "\n" for line in NARROW), "")
+    assert NARROW[0].startswith(HEADER)
+
+
+WIDE_HEADER = ("ID  Topic  Title                                                              "
+               "Programme                   Focus           Score  Rules  Status  Deadline  ")
+BSR_ROW = (" 1         Small projects: green shipping and ports in the Baltic Sea Region  "
+           "Interreg Baltic Sea Region  green_maritime   1.00    ?    open    2026-10-15")
+
+
+def test_within_alone_and_with_focus_as_the_help_says(run, ids) -> None:
+    # --within: the next deadline within DAYS days (15 Oct is 54 days on, 4 Nov 74); --focus: only calls
+    # scored for that area, with that area's score
+    expected = (0, f"{WIDE_HEADER}\n{BSR_ROW}\n", "")
+    assert run("calls", "list", "--within", "60") == expected
+    assert run("calls", "list", "--focus", "green_maritime", "--within", "60") == expected
+    assert run("calls", "list", "--focus", "offshore_energy") == (0, "".join(line + "\n" for line in (
+        "ID  Topic                      Title                                                              "
+        "Programme                   Focus            Score  Rules  Status  Deadline  ",
+        " 3  HORIZON-CL5-2027-03-D5-05  Zero-emission waterborne transport demonstrators                   "
+        "Horizon Europe              offshore_energy   0.48    ✓    open    2026-11-04",
+        " 1                             Small projects: green shipping and ports in the Baltic Sea Region  "
+        "Interreg Baltic Sea Region  offshore_energy   0.08    ?    open    2026-10-15")), "")
+    assert run("calls", "list", "--focus", "offshore_energy", "--within", "60") == (0, "".join(
+        line + "\n" for line in (WIDE_HEADER.replace("Focus     ", "Focus      "),
+                                 BSR_ROW.replace("green_maritime   1.00", "offshore_energy   0.08"))), "")
+    assert run("calls", "list", "--within", "10") == (0, "", "No calls match.\n")
+    assert run("calls", "list", "--within", "-1") == (2, "", "Error: --within must be zero or more days\n")
+    help_text = " ".join(run("calls", "list", "--help")[1].split())
+    assert "--within DAYS Next deadline within DAYS days." in help_text
+    assert "--focus <str> Only calls scored for this focus area (its score shown)." in help_text
 
 
 def test_one_order_whatever_the_filters(run, ids) -> None:
@@ -92,13 +150,38 @@ def test_opening_order_and_status_of_a_forthcoming_call(run, ids, engine) -> Non
     rows = list(csv.DictReader(io.StringIO(out)))
     assert rows[0]["status"] == "forthcoming" and rows[0]["opening_date_brussels"] == "2026-10-01"
     assert rows[0]["deadline_brussels"] == "2027-01-19 17:00"
+    # opening dates are days: the sources give no time of day
+    moved = replace(later, opening_date=NOW + timedelta(days=47))
+    sync(engine, "euro_access", [bsr_call(), moved], NOW + timedelta(days=1))
+    assert run("calls", "show", str(later_id)) == (0, (
+        "Later call\n"
+        f"ID:              {later_id}\n"
+        "Source:          euro_access (ea-later)\n"
+        "Programme:       Interreg Baltic Sea Region\n"
+        "Status:          forthcoming (opens 8 Oct 2026)\n"
+        "Type of action:  Interreg\n"
+        "Deadlines:       19 Jan 2027 17:00 Brussels time\n"
+        "Max per project: €500k\n"
+        "URL:             https://www.euro-access.eu/en/calls/77\n"
+        "First seen:      2026-08-22\n"
+        "\n"
+        "Small projects on hydrogen bunkering in ports, zero-emission vessels and alternative fuels for "
+        "short sea shipping.\n"
+        "\n"
+        "Changes (Brussels time):\n"
+        "  2026-08-23  opening date 1 Oct 2026 → 8 Oct 2026\n"), "")
 
 
 def test_passing_min_score_and_followed(run, ids, engine) -> None:
-    code, out, _ = run("calls", "list", "--status", "all", "--passing")
-    assert (code, listed(out)) == (0, [ids["bsr"], ids["horizon"]])  # ? passes: no rule failed
-    code, out, _ = run("calls", "list", "--min-score", "0.9")
-    assert (code, listed(out)) == (0, [ids["bsr"]])
+    # ? passes (no rule failed), ✗ does not
+    assert run("calls", "list", "--status", "all", "--passing") == (0, "".join(line + "\n" for line in (
+        "ID  Topic                      Title                                                              "
+        "Programme                   Focus           Score  Rules  Status  Deadline  ",
+        " 1                             Small projects: green shipping and ports in the Baltic Sea Region  "
+        "Interreg Baltic Sea Region  green_maritime   1.00    ?    open    2026-10-15",
+        " 3  HORIZON-CL5-2027-03-D5-05  Zero-emission waterborne transport demonstrators                   "
+        "Horizon Europe              green_maritime   0.76    ✓    open    2026-11-04")), "")
+    assert run("calls", "list", "--min-score", "0.9") == (0, f"{WIDE_HEADER}\n{BSR_ROW}\n", "")
     assert run("calls", "list", "--min-score", "2")[0] == 2
     assert run("calls", "list", "--followed") == (0, "", "No calls match.\n")
     with session_scope(engine) as session:
@@ -108,7 +191,9 @@ def test_passing_min_score_and_followed(run, ids, engine) -> None:
 
 
 def test_csv_is_the_filtered_view_with_urls_and_brussels_deadlines(run, ids) -> None:
-    for args in ([], ["--passing"], ["--status", "all"], ["--sort", "deadline", "--top", "1"]):
+    for args in ([], ["--passing"], ["--status", "all"], ["--sort", "deadline", "--top", "1"],
+                 ["--focus", "offshore_energy"], ["--within", "60"], ["--min-score", "0.5", "--top", "1"],
+                 ["--status", "all", "--sort", "opening"]):
         code, table, _ = run("calls", "list", *args)
         code_csv, out, err = run("calls", "list", *args, "--csv")
         assert (code, code_csv, err) == (0, 0, "")
@@ -146,3 +231,23 @@ def test_show_in_brussels_time_with_a_readable_history(run, ids, engine) -> None
         "  2026-08-23  deadline moved 15 Oct 2026 12:00 → 30 Sep 2026 17:00\n")
     [url] = [line for line in out.splitlines() if "URL" in line]
     assert url.split()[-1] == "https://www.euro-access.eu/en/calls/1234"
+
+
+def test_show_says_once_that_every_closing_time_was_assumed(run, ids, engine) -> None:
+    from tests.test_applications import brussels, horizon_call
+    from watcher.records import Deadline
+
+    day_only = replace(horizon_call(), external_id="day-only", topic_id="HORIZON-DAY-ONLY",
+                       deadlines=(Deadline(brussels("2026-11-04T17:00"), time_assumed=True),))
+    mixed = replace(horizon_call(), external_id="mixed", topic_id="HORIZON-MIXED", deadlines=(
+        Deadline(brussels("2026-11-04T17:00"), time_assumed=True), Deadline(brussels("2027-03-10T17:00"))))
+    sync(engine, "eu_ft", [horizon_call(), day_only, mixed])
+    shown = {}
+    for topic in ("HORIZON-DAY-ONLY", "HORIZON-MIXED"):
+        code, out, err = run("calls", "show", topic)
+        assert (code, err) == (0, "")
+        [shown[topic]] = [line for line in out.splitlines() if line.startswith("Deadlines:")]
+    assert shown == {
+        "HORIZON-DAY-ONLY": "Deadlines:       4 Nov 2026 17:00 Brussels time (time assumed: the source gives "
+                            "only the day)",
+        "HORIZON-MIXED": "Deadlines:       4 Nov 2026 17:00 (time assumed), 10 Mar 2027 17:00 Brussels time"}

@@ -3,32 +3,44 @@ exits 0, a sync summary names removals as removals, serve's times carry their zo
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from pipeline.cli.main import app
 from pipeline.cli.serve_cmd import _when
+from pipeline.core.models import Idea
 from pipeline.sync import run_row, split_removals
 from tests.test_applications import NOW, bsr_call, seed
 from watcher.store import begin_run, finish_run
 
+ROOT = Path(__file__).resolve().parent.parent
+
 READS = [("calls", "list"), ("calls", "show", "1"), ("calls", "why", "1"), ("ideas", "list"),
          ("ideas", "show", "1"), ("partners", "list"), ("applications", "list"), ("deadlines",),
          ("pipeline", "report"), ("sources", "status"), ("calls", "mark", "1", "relevant"),
-         ("calls", "follow", "1")]
+         ("calls", "follow", "1"), ("calls", "mute", "1"), ("db", "status"), ("ideas", "calls", "1"),
+         ("strategy", "preview"), ("strategy", "report"), ("export", "ical", "calls.ics")]
 
 
 @pytest.mark.parametrize("args", READS, ids=" ".join)
-def test_a_mistyped_db_path_is_an_error_and_creates_nothing(tmp_path: Path, args: tuple[str, ...]) -> None:
+def test_a_mistyped_db_path_is_an_error_and_creates_nothing(tmp_path: Path, args: tuple[str, ...],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # an output file named relative (export ical) would land here
     path = tmp_path / "typo" / "fundradar.db"
     result = CliRunner().invoke(app, ["--db", str(path), *args])
     assert (result.exit_code, result.stdout, result.stderr) == (
         2, "", f"Error: no database at {path}; run fundradar sync first\n")
-    assert not path.parent.exists()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_sync_summary_tells_removed_from_closed(engine) -> None:
@@ -47,6 +59,73 @@ def test_serve_names_the_zone_of_next_run_times() -> None:
     moment = datetime(2026, 8, 23, 6, 0, tzinfo=ZoneInfo("Europe/Copenhagen"))
     assert _when(moment) == "2026-08-23 06:00 Europe/Copenhagen"
     assert _when(None) == "none (paused)"
+
+
+# Two sources on daily schedules at the strategy's hours, two digests and the alerts: nothing runs in
+# the seconds the test serves (no source is fetched), every job is listed.
+SERVED = """\
+name: zone-cluster
+organisation: Zone Cluster
+timezone: Europe/Copenhagen
+focus_areas:
+  energy: {label: Energy, keywords: [offshore wind]}
+sources:
+  news:
+    type: feed
+    url: http://127.0.0.1:9/feed/
+    schedule: {cron: "0 5 * * *", jitter_seconds: 0}
+  calendar:
+    type: ical
+    url: http://127.0.0.1:9/calendar.ics
+    timezone: Europe/Oslo
+    schedule: {cron: "30 5 * * *", jitter_seconds: 0}
+slack:
+  digests:
+    - {channel: "#weekly", schedule: {cron: "0 8 * * 1"}}
+    - {channel: "#daily", schedule: {cron: "0 8 * * 1-5"}}
+  alerts: {channel: "#weekly"}
+"""
+NEXT_RUN = re.compile(r"  (\S+): next run \d{4}-\d\d-\d\d \d\d:\d\d (\S+)")
+
+
+def _serve_until_listed(tmp_path: Path, *args: str) -> tuple[int, list[str]]:
+    """Start ``fundradar serve``, stop it with SIGTERM once it has listed its jobs: exit code, stderr."""
+    config = tmp_path / "strategy.yaml"
+    config.write_text(SERVED, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FUNDRADAR_", "SLACK_"))}
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli.main", "--db", str(tmp_path / "f.db"),
+                             "--config", str(config), "serve", "--jitter", "0", *args], cwd=ROOT, env=env,
+                            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    lines: list[str] = []
+    try:
+        while not (lines and NEXT_RUN.match(lines[-1]) and lines[-1].startswith("  config-reload:")):
+            line = proc.stderr.readline()
+            assert line, lines  # serve ended before listing its jobs
+            lines.append(line.rstrip("\n"))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, rest = proc.communicate(timeout=60)
+    assert out == ""
+    return proc.returncode, lines + rest.splitlines()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("args", "jobs"), [
+    ((), {"source:news": "Europe/Copenhagen", "source:calendar": "Europe/Copenhagen",
+          "digest:#weekly": "Europe/Copenhagen", "digest:#daily": "Europe/Copenhagen",
+          "alerts": "Europe/Copenhagen", "config-reload": "Etc/UTC"}),
+    (("--no-digests",), {"source:news": "Europe/Copenhagen", "source:calendar": "Europe/Copenhagen",
+                         "config-reload": "Etc/UTC"}),
+], ids=["all", "no-digests"])
+def test_serve_lists_as_many_jobs_as_it_counts_each_with_its_zone(
+        tmp_path: Path, args: tuple[str, ...], jobs: dict[str, str]) -> None:
+    code, lines = _serve_until_listed(tmp_path, *args)
+    assert code == 0
+    assert lines[0] == f"fundradar serve: {len(jobs)} jobs scheduled; stop with Ctrl-C or SIGTERM"
+    listed = [NEXT_RUN.match(line) for line in lines[1:1 + len(jobs)]]
+    assert {m.group(1): m.group(2) for m in listed if m} == jobs
+    assert lines[1 + len(jobs):] == ["stopping: waiting for running jobs to finish their write", "stopped"]
 
 
 def test_deadlines_track_followed_calls_not_marks(cli, engine) -> None:
@@ -74,3 +153,20 @@ def test_ideas_calls_reports_unknown_rules_as_unknown(cli, engine) -> None:
     [bsr] = [row for row in json.loads(result.stdout) if row["call_id"] == ids["bsr"]]
     assert bsr["passed"] is True and bsr["failed_rules"] == []
     assert bsr["unknown_rules"] and all(":" in rule for rule in bsr["unknown_rules"])
+
+
+def test_no_to_a_prompt_changes_nothing_and_exits_0(cli, engine, tmp_path: Path) -> None:
+    from tests.test_strategy_rename import renamed_folder, stored_under_the_old_name
+
+    stored_under_the_old_name(engine)
+    folder = renamed_folder(tmp_path)
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    declined = cli("--config", str(folder), "strategy", "rename", "greentech-dk", "greentech", input="n\n")
+    # what would move on stdout; the prompt and the answer on stderr (the runner echoes the typed "n"
+    # to stdout, where a terminal shows it after the prompt)
+    assert (declined.exit_code, declined.stdout, declined.stderr) == (
+        0, "greentech-dk -> greentech: ideas 1, marks 1, scores 1, verdicts 1, Slack messages sent 1\n n\n",
+        "Move them? [y/N]:Nothing changed.\n")
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+    with Session(engine) as session:
+        assert {idea.strategy for idea in session.exec(select(Idea))} == {"greentech-dk", "foodbio-dk"}

@@ -66,7 +66,14 @@ def _day(iso: str | None) -> str:
 def _moment(iso: str | None) -> str:
     """``30 Sep 2026 17:00`` in Brussels time (month names in English whatever the locale)."""
     moment = _brussels(iso)
-    return f"{moment.day} {MONTHS[moment.month - 1]} {moment:%Y %H:%M}" if moment else ""
+    return f"{_day_words(iso)} {moment:%H:%M}" if moment else ""
+
+
+def _day_words(iso: str | None) -> str:
+    """``22 Sep 2026``, the date in Brussels: opening dates are days (sources give no time of day, and
+    a stored midnight UTC would read as 02:00)."""
+    moment = _brussels(iso)
+    return f"{moment.day} {MONTHS[moment.month - 1]} {moment:%Y}" if moment else ""
 
 
 def _status(row: dict[str, Any]) -> str:
@@ -154,6 +161,16 @@ def _deadlines_text(deadlines: list[dict[str, Any]]) -> str:
                      for d in deadlines)
 
 
+def _deadlines_line(deadlines: list[dict[str, Any]]) -> str:
+    """``15 Sep 2026 17:00 Brussels time``, the time's assumption said once when it is every deadline's."""
+    if not deadlines:
+        return ""
+    if all(d.get("time_assumed") for d in deadlines):
+        return (", ".join(_moment(d["at"]) for d in deadlines)
+                + " Brussels time (time assumed: the source gives only the day)")
+    return _deadlines_text(deadlines) + " Brussels time"
+
+
 def change_text(field: str, old: str | None, new: str | None) -> str:
     """One stored change in words: ``deadline moved 19 Jan 2027 17:00 → 30 Sep 2026 17:00`` (Brussels
     time), ``status: open → closed``; a changed text is named, not printed."""
@@ -174,7 +191,7 @@ def change_text(field: str, old: str | None, new: str | None) -> str:
     if field == "text":
         return "text changed"
     if field == "opening_date":
-        return f"opening date {_moment(old) or 'none'} → {_moment(new) or 'none'}"
+        return f"opening date {_day_words(old) or 'none'} → {_day_words(new) or 'none'}"
     before, after = ("none" if v is None else v for v in (old, new))
     return f"{field.replace('_', ' ')}: {before} → {after}"
 
@@ -204,13 +221,13 @@ def show_cmd(
     stdout().print(Text(printable(data["title"]), style="bold"), soft_wrap=True)
     status = data["status"]
     if data["opening_date"] and status in ("forthcoming", "announced"):
-        status += f" (opens {_moment(data['opening_date'])} Brussels time)"
-    deadlines = _deadlines_text(data["deadlines"])
+        status += f" (opens {_day_words(data['opening_date'])})"
+    deadlines = _deadlines_line(data["deadlines"])
     lines = [
         ("ID", data["id"]), ("Source", f"{data['source']} ({data['external_id']})"),
         ("Topic", data["topic_id"]), ("Programme", data["programme"]), ("Status", status),
         ("Type of action", data["type_of_action"]),
-        ("Deadlines", deadlines and deadlines + " Brussels time"),
+        ("Deadlines", deadlines),
         ("Budget", fmt_money(data["budget"])), ("Max per project", fmt_money(data["max_contribution"])),
         ("Funding rate", fmt_pct(data["funding_rate"])), ("URL", data["url"]),
         ("First seen", fmt_date(found.first_seen)),

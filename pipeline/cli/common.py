@@ -113,16 +113,19 @@ class State:
             return None
         return self.engine()
 
-    def read_engine(self) -> Engine:
-        """The existing database, for commands that read (or change rows that must exist): a mistyped
-        --db path is an error, never a new empty database that answers "nothing found"."""
+    def require_database(self) -> None:
+        """Raises UserInputError when the database is an SQLite file that does not exist: a mistyped
+        --db path is an error, never a new empty database (or folder) that answers "nothing found"."""
         from pipeline.core.db import database_url
 
-        engine = self.existing_engine()
-        if engine is None:
-            path = database_url(self.db_url).removeprefix("sqlite:///")
-            raise UserInputError(f"no database at {path}; run fundradar sync first")
-        return engine
+        url = database_url(self.db_url)
+        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+            raise UserInputError(f"no database at {url.removeprefix('sqlite:///')}; run fundradar sync first")
+
+    def read_engine(self) -> Engine:
+        """The existing database, for commands that read (or change rows that must exist)."""
+        self.require_database()
+        return self.engine()
 
     def now(self) -> datetime:
         return self.as_of or clock.now()

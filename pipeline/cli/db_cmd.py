@@ -30,7 +30,9 @@ def status_cmd() -> None:
     """
     from pipeline.core.db import create_db_engine, current_revision, database_url, describe_url, head_revision
 
-    url = database_url(state().db_url)
+    st = state()
+    st.require_database()  # a status is a read: a mistyped path must not create the file it asks about
+    url = database_url(st.db_url)
     current = current_revision(create_db_engine(url))
     head = head_revision()
     note = "up to date" if current == head else f"behind (newest is {head}); run `fundradar db upgrade`"
