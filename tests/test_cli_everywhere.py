@@ -29,7 +29,8 @@ READS = [("calls", "list"), ("calls", "show", "1"), ("calls", "why", "1"), ("ide
          ("ideas", "show", "1"), ("partners", "list"), ("applications", "list"), ("deadlines",),
          ("pipeline", "report"), ("sources", "status"), ("calls", "mark", "1", "relevant"),
          ("calls", "follow", "1"), ("calls", "mute", "1"), ("db", "status"), ("ideas", "calls", "1"),
-         ("strategy", "preview"), ("strategy", "report"), ("export", "ical", "calls.ics")]
+         ("strategy", "preview"), ("strategy", "report"), ("export", "ical", "calls.ics"),
+         ("digest", "--dry-run"), ("alerts", "--dry-run"), ("score",)]
 
 
 @pytest.mark.parametrize("args", READS, ids=" ".join)

@@ -32,7 +32,7 @@ def digest_cmd(
     from pipeline.notify.jobs import send_digests
 
     st = state()
-    note_stored_scores(st.engine(), st.scoped())
+    note_stored_scores(st.read_engine(), st.scoped())
     outcomes = send_digests(st.engine(), st.scoped(), st.now(), channel=channel, dry_run=dry_run,
                             force=force)
     report_outcomes(outcomes, as_json, "digest")
@@ -57,7 +57,7 @@ def alerts_cmd(
     if all(strategy.slack.alerts is None for strategy in loaded.strategies):
         raise ConfigError("no alerts configured; add slack.alerts with a channel, e.g. "
                           "alerts: {channel: '#eu-funding'}", path=str(loaded.strategy_path), key="slack")
-    note_stored_scores(st.engine(), loaded)
+    note_stored_scores(st.read_engine(), loaded)
     outcomes = send_alerts(st.engine(), loaded, st.now(), dry_run=dry_run)
     report_outcomes(outcomes, as_json, "alerts")
 

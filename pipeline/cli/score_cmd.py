@@ -24,7 +24,7 @@ def score_cmd(
     from classifiers.scoring import score_strategies
 
     st = state()
-    results = score_strategies(st.engine(), list(st.scoped().each()), st.now(), full=rescore_all)
+    results = score_strategies(st.read_engine(), list(st.scoped().each()), st.now(), full=rescore_all)
     if as_json:
         print_json(results[0].as_dict() if len(results) == 1 else [r.as_dict() for r in results])
         return
