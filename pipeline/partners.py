@@ -356,18 +356,31 @@ def suggest_partners(partners: Iterable[Partner], text: str, *, countries: Seque
     return chosen
 
 
+def _count(number: int, singular: str, plural: str) -> str:
+    return f"{number} {singular if number == 1 else plural}"
+
+
 def consortium_warnings(call: Call, funding: FundingRules, members: Sequence[tuple[str, str]]) -> list[str]:
-    """What a consortium (``(name, country)`` pairs, our organisation included) misses of the call's
-    known rules: minimum partners and countries, and eligible countries."""
+    """What a consortium misses of the call's known rules: minimum entities and countries, one member in
+    a country group (Horizon Europe: an EU Member State), and eligible countries.
+
+    ``members`` are ``(name, country)`` of the independent legal entities that count: our organisation
+    and the beneficiary partners (coordinator, partner), not associated partners or subcontractors."""
     info = funding.lookup(call.programme, call.topic_id, call.type_of_action)
     warnings = []
     rule = info.consortium
+    needs = " ".join(x for x in (info.label, info.consortium_action_type) if x)
     if rule is not None:
         countries = {country for _, country in members}
         if len(members) < rule.min_partners or len(countries) < rule.min_countries:
-            warnings.append(f"{info.label} needs at least {rule.min_partners} partners from "
-                            f"{rule.min_countries} countries; the consortium has {len(members)} from "
-                            f"{len(countries)} ({rule.source})")
+            has = (f"{_count(len(members), 'entity', 'entities')} from "
+                   f"{_count(len(countries), 'country', 'countries')}")
+            warnings.append(f"the consortium has {has}; {needs} needs ≥ {rule.min_partners} from "
+                            f"{_count(rule.min_countries, 'country', 'countries')} ({rule.source})")
+        group = info.one_from
+        if group is not None and not countries & set(group.countries):
+            warnings.append(f"the consortium has no entity in {group.label}; {needs} needs at least one "
+                            f"({rule.source})")
     if info.eligible_countries:
         outside = [f"{name} ({country})" for name, country in members
                    if country not in info.eligible_countries]

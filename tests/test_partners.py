@@ -123,11 +123,37 @@ def test_suggest_for_call_and_consortium_rule(engine: Engine) -> None:
         assert result.warnings == []
         one = suggest_for_call(session, bsr, funding, organisation="GreenTech", home_country="DK", top=1)
         assert one.warnings == [
-            "Interreg Baltic Sea Region needs at least 3 partners from 3 countries; the consortium has 2 "
-            "from 2 (Interreg Baltic Sea Region Programme Manual 2021-2027: at least three partners from "
+            "the consortium has 2 entities from 2 countries; Interreg Baltic Sea Region needs ≥ 3 from 3 "
+            "countries (Interreg Baltic Sea Region Programme Manual 2021-2027: at least three partners from "
             "three countries of the programme area)"]
         assert consortium_warnings(bsr, funding, [("GreenTech", "DK"), ("Port Lab", "NL"),
                                                   ("RISE", "SE")]) == [
             "not in the Interreg Baltic Sea Region programme area: Port Lab (NL)"]
         horizon = session.exec(select(Call).where(Call.topic_id == "HORIZON-CL5-2027-03-D5-05")).one()
-        assert consortium_warnings(horizon, funding, [("GreenTech", "DK")]) == []  # no known rule
+        he_source = "Horizon Europe General Annexes, B (Eligibility); Regulation (EU) 2021/695, art. 22(2)"
+        assert consortium_warnings(horizon, funding, [("GreenTech", "DK"), ("RISE", "SE")]) == [
+            f"the consortium has 2 entities from 2 countries; Horizon Europe IA needs ≥ 3 from 3 countries "
+            f"({he_source})"]
+        assert consortium_warnings(horizon, funding, [("GreenTech", "DK"), ("RISE", "SE"),
+                                                      ("Kiel University", "DE")]) == []
+
+
+@pytest.mark.parametrize(("type_of_action", "members", "expected"), [
+    # three entities in three countries, but none in an EU Member State
+    ("HORIZON Research and Innovation Actions", [("Statkraft", "NO"), ("SINTEF", "NO"), ("Matis", "IS"),
+                                                 ("UKRI", "GB")],
+     ["the consortium has no entity in an EU Member State; Horizon Europe RIA needs at least one "
+      "(Horizon Europe General Annexes, B (Eligibility); Regulation (EU) 2021/695, art. 22(2))"]),
+    ("HORIZON Research and Innovation Actions", [("GreenTech", "DK"), ("DTU", "DK"), ("RISE", "SE")],
+     ["the consortium has 3 entities from 2 countries; Horizon Europe RIA needs ≥ 3 from 3 countries "
+      "(Horizon Europe General Annexes, B (Eligibility); Regulation (EU) 2021/695, art. 22(2))"]),
+    # a coordination and support action may be carried out by one legal entity
+    ("HORIZON Coordination and Support Actions", [("GreenTech", "DK")], []),
+    ("HORIZON EIC Accelerator", [("GreenTech", "DK")], []),
+])
+def test_horizon_consortium_rule_per_type_of_action(type_of_action: str, members: list[tuple[str, str]],
+                                                    expected: list[str]) -> None:
+    funding = FundingRules(load_funding_rules())
+    call = Call(source="eu_ft", external_id="x", title="x", programme="Horizon Europe",
+                topic_id="HORIZON-CL5-2026-D3-01-01", type_of_action=type_of_action)
+    assert consortium_warnings(call, funding, members) == expected

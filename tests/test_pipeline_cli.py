@@ -133,9 +133,9 @@ def test_partners_suggest_warns_about_the_consortium_rule(run, ids) -> None:
     assert run("partners", "suggest", "--call", str(ids["bsr"]), "--top", "1") == (0, (
         "ID  Organisation  Ctry  Readiness  Matching competences  New ctry\n"
         " 1  RISE          SE    unknown    hydrogen, ports       yes     \n"),
-        "Warning: Interreg Baltic Sea Region needs at least 3 partners from 3 countries; the consortium "
-        "has 2 from 2 (Interreg Baltic Sea Region Programme Manual 2021-2027: at least three partners from "
-        "three countries of the programme area)\n")
+        "Warning: the consortium has 2 entities from 2 countries; Interreg Baltic Sea Region needs ≥ 3 "
+        "from 3 countries (Interreg Baltic Sea Region Programme Manual 2021-2027: at least three partners "
+        "from three countries of the programme area)\n")
     code, out, err = run("partners", "suggest", "--idea", "1", "--json")
     assert (code, err) == (0, "")
     assert [p["organisation"] for p in json.loads(out)["partners"]] == ["RISE", "Kiel University"]
@@ -243,8 +243,8 @@ def test_moved_call_deadline_is_flagged_and_exported(run, ids, engine, tmp_path)
         "Owner:     anna\n"
         "Deadline:  2026-10-29 12:00 Brussels (67 days left)\n"
         "           MOVED: see History; run `fundradar applications ack 1`\n"
-        "Warning: Interreg Baltic Sea Region needs at least 3 partners from 3 countries; \n"
-        "the consortium has 1 from 1 (Interreg Baltic Sea Region Programme Manual \n"
+        "Warning: the consortium has 1 entity from 1 country; Interreg Baltic Sea Region \n"
+        "needs ≥ 3 from 3 countries (Interreg Baltic Sea Region Programme Manual \n"
         "2021-2027: at least three partners from three countries of the programme area)\n"
         "History:\n"
         f"  2026-08-22 09:00  anna       - -> draft; created for call #{bsr}                  \n"

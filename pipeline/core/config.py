@@ -359,9 +359,23 @@ class Figure(_Strict):
     note: str = ""
 
 
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+
+
+class CountryGroup(_Strict):
+    """A named set of countries a consortium needs one member from (e.g. the EU Member States)."""
+
+    label: NonEmptyStr  # as a warning names it: "an EU Member State"
+    countries: Annotated[list[CountryCode], Field(min_length=1)]
+
+
 class Consortium(_Strict):
+    """A programme's minimum consortium: members are independent legal entities (beneficiaries: our
+    organisation, the coordinator and partners; associated partners and subcontractors do not count)."""
+
     min_partners: Annotated[int, Field(ge=1)] = 1
     min_countries: Annotated[int, Field(ge=1)] = 1
+    one_from: NonEmptyStr | None = None  # a country_groups key: at least one member established there
     source: NonEmptyStr
 
 
@@ -459,11 +473,25 @@ class ProgrammeRules(_Strict):
     success_rate: Figure | None = None
     funding_rates: dict[NonEmptyStr, Figure] = {}  # action type code (RIA, IA, CSA, …) or "default"
     consortium: Consortium | None = None
-    eligible_countries: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = []  # empty = all EU/EEA
+    # by action type code (RIA, IA, …): a rule that replaces ``consortium`` for calls of that type
+    consortium_by_action_type: dict[NonEmptyStr, Consortium] = {}
+    eligible_countries: list[CountryCode] = []  # empty = all EU/EEA
 
 
 class FundingRulesFile(_Strict):
+    country_groups: dict[NonEmptyStr, CountryGroup] = {}
     programmes: Annotated[dict[NonEmptyStr, ProgrammeRules], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _known_groups(self) -> FundingRulesFile:
+        for prog in self.programmes.values():
+            for rule in [prog.consortium, *prog.consortium_by_action_type.values()]:
+                group = rule.one_from if rule is not None else None
+                if group is not None and group not in self.country_groups:
+                    known = ", ".join(self.country_groups) or "none"
+                    raise ValueError(f"one_from {group!r} is not a country_groups entry (known: "
+                                     f"{known})")
+        return self
 
 
 # --- loading with line numbers -------------------------------------------------------------------
