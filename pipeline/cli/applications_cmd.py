@@ -69,6 +69,10 @@ def add_cmd(
 ) -> None:
     """Start an application of an idea to a call (status draft).
 
+    Nothing is stored when a partner is unknown, given twice or a second coordinator. A call whose
+    deadline has passed, that fails the strategy's rules or whose consortium rule the partners miss
+    is still added, with a warning on stderr for each.
+
     Example: fundradar applications add 3 12 --amount 250000 --partner 4 --partner 7:partner
     """
     st = state()
@@ -77,18 +81,24 @@ def add_cmd(
         app = apps.create_application(session, idea_id=idea, call_key=call, now=st.now(), role=role,
                                       requested_amount=amount, owner=owner, members=partner or [], by=by,
                                       note=note, scope=selected)
-        echo(f"Added application #{app.id}: idea #{app.idea_id} -> call #{app.call_id} (draft)")
+        warnings = apps.add_warnings(session, app, st.config(), st.now())
+    echo(f"Added application #{app.id}: idea #{app.idea_id} -> call #{app.call_id} (draft)")
+    for warning in warnings:
+        echo(f"Warning: {warning}", err=True)
 
 
 @applications_app.command("list")
 def list_cmd(
     status: str = typer.Option(None, "--status", help="A status, or 'open' for every non-final one."),
     idea: str = typer.Option(None, "--idea", help="Only this idea's applications."),
-    call: str = typer.Option(None, "--call", help="Only applications to this call id."),
+    call: str = typer.Option(None, "--call", help="Only applications to this call (id or topic identifier)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (all fields)."),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
 ) -> None:
     """List applications; a deadline marked ! moved (or its call was removed) and is not acknowledged yet.
+
+    What an open application's consortium misses of its call's rules is a warning on stderr (and
+    "warnings" in --json).
 
     Example: fundradar applications list --status open
     """
@@ -96,11 +106,14 @@ def list_cmd(
     now = st.now()
     with Session(st.read_engine()) as session:
         rows = apps.list_applications(session, now, status=status, idea_id=idea, call_id=call,
-                                      scope=scope())
+                                      scope=scope(), config=st.config())
+    warnings = [f"Warning: application #{r['id']}: {w}" for r in rows for w in r["warnings"]]
     if not (as_json or as_csv):
         rows = [dict(r, deadline=f"call {r['call_status']}" + ("!" if r["deadline_flagged"] else "")
                      if r["call_gone"] else _deadline(r["deadline"], r["deadline_flagged"])) for r in rows]
     print_rows(rows, LIST_COLUMNS, as_json=as_json, as_csv=as_csv, empty="No applications match.")
+    for warning in [] if as_json else warnings:
+        echo(warning, err=True)
 
 
 @applications_app.command("show")
@@ -213,7 +226,8 @@ def consortium_cmd(
         "--remove", metavar="ID", help="Partner id (repeatable).")] = None,
     by: str = typer.Option(None, "--by", help="Who (default: FUNDRADAR_USER or login)."),
 ) -> None:
-    """Add partners to or remove them from an application's consortium.
+    """Add partners to or remove them from an application's consortium (removals first, so
+    `--remove 4 --add 4:coordinator` changes a role); all or nothing.
 
     Example: fundradar applications consortium 5 --add 4:partner --remove 7
     """
@@ -221,10 +235,7 @@ def consortium_cmd(
     selected = scope()
     with session_scope(st.read_engine()) as session:
         app = apps.get_application(session, application, scope=selected)
-        for member in add or []:
-            apps.add_member(session, app, member, st.now(), by=by)
-        for member in remove or []:
-            apps.remove_member(session, app, member, st.now(), by=by)
+        apps.change_consortium(session, app, st.now(), add=add or [], remove=remove or [], by=by)
         size = len(apps.members(session, app))
     echo(f"Application #{app.id}: {size} partner{'s' if size != 1 else ''} besides us")
 
