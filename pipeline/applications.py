@@ -226,6 +226,57 @@ def change_consortium(session: Session, app: Application, now: datetime, *, add:
         _join(session, app, partner, role, now, by)
 
 
+def _euros(value: float | None) -> str:
+    return "none" if value is None else f"{value:,.0f} EUR"
+
+
+def edit_application(session: Session, app_id: str | int, now: datetime, *,
+                     requested_amount: float | None = None, granted_amount: float | None = None,
+                     role: str | None = None, owner: str | None = None, by: str | None = None,
+                     note: str = "", scope: str | None = None) -> tuple[Application, list[str]]:
+    """Correct the given fields (None = keep) in any status, granted included; the status is
+    :func:`move`'s. Returns the application and what changed ("requested 400,000 → 420,000 EUR"),
+    also recorded as one event; nothing changed, no event."""
+    app = get_application(session, app_id, scope=scope)
+    if all(value is None for value in (requested_amount, granted_amount, role, owner)):
+        raise ValidationError("nothing to change; give at least one of --amount, --granted, --role, "
+                              "--owner (e.g. --amount 420000)")
+    changes: list[str] = []
+    if requested_amount is not None:
+        new = _amount(requested_amount, "the requested amount")
+        if new != app.requested_amount:
+            changes.append(f"requested {_euros(app.requested_amount)} → {_euros(new)}")
+            app.requested_amount = new
+    if granted_amount is not None:
+        if app.status != "granted":
+            raise ValidationError(f"application #{app.id} is {app.status}, not granted; a granted amount "
+                                  f"is recorded with `fundradar applications move {app.id} granted "
+                                  "--granted AMOUNT`")
+        new = _amount(granted_amount, "the granted amount")
+        if new != app.granted_amount:
+            changes.append(f"granted {_euros(app.granted_amount)} → {_euros(new)}")
+            app.granted_amount = new
+    if role is not None:
+        new_role = _role(role, ROLES, "role")
+        if new_role != app.role:
+            _one_coordinator(new_role, [(p.id, r) for p, r in members(session, app)])
+            changes.append(f"role {app.role} → {new_role}")
+            app.role = new_role
+    if owner is not None:
+        new_owner = " ".join(owner.split())
+        if not new_owner:
+            raise ValidationError("--owner cannot be empty; give who writes the application")
+        if new_owner != app.owner:
+            changes.append(f"owner {app.owner or 'none'} → {new_owner}")
+            app.owner = new_owner
+    if changes:
+        app.updated_at = now
+        session.add(app)
+        corrected = "corrected: " + "; ".join(changes)
+        _event(session, app, now, by, f"{corrected}; {note}" if note else corrected)
+    return app, changes
+
+
 def move(session: Session, app_id: str | int, to_status: str, now: datetime, *, by: str | None = None,
          note: str = "", granted_amount: float | None = None, scope: str | None = None) -> Application:
     """Change the status if the workflow allows it; a grant may record the granted amount (default:

@@ -223,10 +223,37 @@ def test_a_consortium_is_checked_whole_before_anything_is_written(engine: Engine
                                       role="partner", members=[f"{rise}:coordinator", str(kiel)])
         with pytest.raises(ValidationError, match=f"already in application #{app.id}'s consortium"):
             apps.add_member(session, app, str(kiel), NOW)
+        with pytest.raises(ValidationError, match=f"our role is coordinator and so is partner #{rise}'s"):
+            apps.edit_application(session, app.id, NOW, role="coordinator")
         # a removal comes first, so a partner's role can change in one step
         apps.change_consortium(session, app, NOW, remove=[str(rise)], add=[f"{rise}:partner"])
         team = [(p.id, role) for p, role in apps.members(session, app)]
         assert team == [(rise, "partner"), (kiel, "partner")]
+
+
+def test_edit_corrects_fields_in_any_status_and_keeps_the_workflow(engine: Engine) -> None:
+    ids = seed(engine)
+    with session_scope(engine) as session:
+        app = apps.create_application(session, idea_id=ids["idea"], call_key=str(ids["bsr"]), now=NOW,
+                                      requested_amount=400_000, by="anna")
+        for status in ("consortium", "writing", "submitted", "granted"):
+            apps.move(session, app.id, status, NOW, by="anna")
+        app_id = app.id
+    with session_scope(engine) as session:
+        app, changes = apps.edit_application(session, app_id, NOW, requested_amount=420_000,
+                                             granted_amount=380_000, owner="bo", by="anna", note="signed")
+        assert changes == ["requested 400,000 EUR → 420,000 EUR", "granted 400,000 EUR → 380,000 EUR",
+                           "owner anna → bo"]
+        assert (app.status, app.requested_amount, app.granted_amount, app.owner) == (
+            "granted", 420_000, 380_000, "bo")
+        assert apps.events(session, app)[-1].note == (
+            "corrected: requested 400,000 EUR → 420,000 EUR; granted 400,000 EUR → 380,000 EUR; "
+            "owner anna → bo; signed")
+        assert apps.edit_application(session, app_id, NOW, owner="bo")[1] == []  # the same value: no change
+    with session_scope(engine) as session, pytest.raises(TransitionError, match="granted is final"):
+        apps.move(session, app_id, "submitted", NOW)
+    with session_scope(engine) as session, pytest.raises(ValidationError, match="nothing to change"):
+        apps.edit_application(session, app_id, NOW)
 
 
 def test_adding_to_a_closed_call_warns_and_stores(engine: Engine) -> None:

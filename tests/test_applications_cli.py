@@ -1,6 +1,7 @@
-"""``applications add|list|consortium`` through the CLI against a real SQLite file: one coordinator,
-partners given twice, the warnings an addition gets (deadline passed, failed rules, the consortium
-rule per type of action) and ``list --call`` by topic identifier. Exit codes and exact output."""
+"""``applications add|edit|list|consortium`` through the CLI against a real SQLite file: corrections
+with ``edit``, one coordinator, partners given twice, the warnings an addition gets (deadline passed,
+failed rules, the consortium rule per type of action) and ``list --call`` by topic identifier. Exit
+codes and exact output."""
 
 from __future__ import annotations
 
@@ -38,6 +39,53 @@ def rows_in(db_url: str, table: str) -> int:
         return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
+def test_edit_corrects_amounts_role_and_owner_also_after_the_grant(run, ids) -> None:
+    bsr = ids["bsr"]
+    assert run("applications", "add", "1", str(bsr), "--amount", "400000", "--partner", "1",
+               "--partner", "2")[0] == 0
+    for status in ("consortium", "writing", "submitted", "granted"):
+        assert run("applications", "move", "1", status)[0] == 0
+    assert run("applications", "edit", "1", "--amount", "420000", "--granted", "380000", "--owner", "bo",
+               "--note", "contract signed") == (
+        0, "Application #1: requested 400,000 EUR → 420,000 EUR; granted 400,000 EUR → 380,000 EUR; "
+           "owner anna → bo\n", "")
+    assert run("applications", "edit", "#1", "--role", "partner") == (
+        0, "Application #1: role coordinator → partner\n", "")
+    assert run("applications", "edit", "1", "--owner", "bo") == (
+        0, "", "Application #1: nothing changed; it already has these values\n")
+    code, out, _ = run("applications", "show", "1", "--json")
+    shown = json.loads(out)
+    assert code == 0
+    assert (shown["status"], shown["requested_amount"], shown["granted_amount"], shown["owner"],
+            shown["role"]) == ("granted", 420000.0, 380000.0, "bo", "partner")
+    assert [e["note"] for e in shown["events"][-2:]] == [
+        "corrected: requested 400,000 EUR → 420,000 EUR; granted 400,000 EUR → 380,000 EUR; owner anna → bo; "
+        "contract signed",
+        "corrected: role coordinator → partner"]
+    # edit leaves the workflow alone: granted stays final for move
+    assert run("applications", "move", "1", "submitted") == (
+        2, "", "Error: application #1 cannot move from granted to submitted; granted is final\n")
+
+
+def test_edit_bad_input(run, ids) -> None:
+    assert run("applications", "add", "1", str(ids["bsr"]), "--amount", "400000")[0] == 0
+    assert run("applications", "edit", "1") == (
+        2, "", "Error: nothing to change; give at least one of --amount, --granted, --role, --owner (e.g. "
+               "--amount 420000)\n")
+    assert run("applications", "edit", "1", "--granted", "5") == (
+        2, "", "Error: application #1 is draft, not granted; a granted amount is recorded with `fundradar "
+               "applications move 1 granted --granted AMOUNT`\n")
+    assert run("applications", "edit", "1", "--amount", "nan") == (
+        2, "", "Error: the requested amount must be a number of euros from 0 to 1,000,000,000,000, got nan; "
+               "e.g. 250000\n")
+    assert run("applications", "edit", "1", "--role", "lead") == (
+        2, "", "Error: unknown role 'lead'; use one of coordinator, partner\n")
+    assert run("applications", "edit", "7", "--owner", "bo") == (
+        2, "", "Error: no application with id 7; see `fundradar applications list`\n")
+    code, out, _ = run("applications", "show", "1", "--json")
+    assert json.loads(out)["requested_amount"] == 400000.0  # nothing changed by the refusals
+
+
 def test_one_coordinator(run, ids, db_url) -> None:
     bsr = ids["bsr"]
     assert run("applications", "add", "1", str(bsr), "--partner", "2", "--partner", "1:coordinator") == (
@@ -56,9 +104,14 @@ def test_one_coordinator(run, ids, db_url) -> None:
     assert run("applications", "consortium", "1", "--add", "2:coordinator") == (
         2, "", "Error: an application has one coordinator, but partners #1 and #2 are both given as "
                "coordinator; give one of them another role\n")
-    # removals come first: a partner's role changes in one step
+    assert run("applications", "edit", "1", "--role", "coordinator") == (
+        2, "", "Error: an application has one coordinator, but our role is coordinator and so is partner "
+               "#1's; give #1 another role (1:partner) or make our role partner\n")
+    # removals come first: the coordinator becomes a partner, then we take the role
     assert run("applications", "consortium", "1", "--remove", "1", "--add", "1:partner", "--add", "2") == (
         0, "Application #1: 2 partners besides us\n", "")
+    assert run("applications", "edit", "1", "--role", "coordinator") == (
+        0, "Application #1: role partner → coordinator\n", "")
 
 
 def test_a_partner_given_twice_creates_nothing(run, ids, db_url) -> None:

@@ -270,7 +270,7 @@ def test_moved_call_deadline_is_flagged_and_exported(run, ids, engine, tmp_path)
 COMMANDS = [("ideas", "add"), ("ideas", "list"), ("ideas", "show"), ("ideas", "edit"), ("ideas", "calls"),
             ("partners", "add"), ("partners", "list"), ("partners", "show"), ("partners", "edit"),
             ("partners", "import"), ("partners", "suggest"), ("applications", "add"),
-            ("applications", "list"), ("applications", "show"),
+            ("applications", "list"), ("applications", "show"), ("applications", "edit"),
             ("applications", "move"),
             ("applications", "ack"), ("applications", "consortium"), ("deadlines",),
             ("pipeline", "report"), ("export", "ical")]

@@ -1,4 +1,4 @@
-"""``fundradar applications add|list|show|move|ack|consortium``: an idea submitted to a call.
+"""``fundradar applications add|list|show|edit|move|ack|consortium``: an idea submitted to a call.
 
 An application belongs to the strategy of its idea; with a config folder every command here sees only
 the selected strategy's applications and the shared ones (see ``pipeline.cli.common.scope``)."""
@@ -172,6 +172,35 @@ def show_cmd(
         text = "; ".join(x for x in (change, e["note"]) if x)
         history.add_row(fmt_datetime(e["at"]), Text(printable(e["by"] or "")), Text(printable(text)))
     out.print(Padding(history, (0, 0, 0, 2), expand=False))
+
+
+@applications_app.command("edit")
+def edit_cmd(
+    application: str = typer.Argument(..., help="Application id (12 or #12)."),
+    amount: float = typer.Option(None, "--amount", help="Requested amount in euros."),
+    granted: float = typer.Option(None, "--granted", help="Granted amount in euros (a granted application)."),
+    role: str = typer.Option(None, "--role", help="Our role: coordinator or partner."),
+    owner: str = typer.Option(None, "--owner", help="Who writes it."),
+    note: str = typer.Option("", "--note", help="Why, for the history."),
+    by: str = typer.Option(None, "--by", help="Who (default: FUNDRADAR_USER or login)."),
+) -> None:
+    """Correct an application's amounts, our role or its owner; only the options given change.
+
+    Works in every status, granted included; the status itself changes only with `move`. Each
+    change is printed as old -> new and kept in the history.
+
+    Example: fundradar applications edit 5 --amount 420000 --note "budget revised"
+    """
+    st = state()
+    selected = scope()
+    with session_scope(st.read_engine()) as session:
+        app, changes = apps.edit_application(session, application, st.now(), requested_amount=amount,
+                                             granted_amount=granted, role=role, owner=owner, by=by,
+                                             note=note, scope=selected)
+    if changes:
+        echo(f"Application #{app.id}: {'; '.join(changes)}")
+    else:
+        echo(f"Application #{app.id}: nothing changed; it already has these values", err=True)
 
 
 @applications_app.command("move")
