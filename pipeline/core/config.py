@@ -488,8 +488,9 @@ class FundingRulesFile(_Strict):
             for rule in [prog.consortium, *prog.consortium_by_action_type.values()]:
                 group = rule.one_from if rule is not None else None
                 if group is not None and group not in self.country_groups:
-                    known = ", ".join(self.country_groups) or "none"
-                    raise ValueError(f"one_from {group!r} is not a country_groups entry (known: "
+                    known = ", ".join(name[:40] for name in list(self.country_groups)[:10]) or "none"
+                    shown = group if len(group) <= 40 else group[:40] + "…"
+                    raise ValueError(f"one_from {shown!r} is not a country_groups entry (known: "
                                      f"{known})")
         return self
 
