@@ -121,8 +121,9 @@ def test_partners_bad_input(run) -> None:
                "(or e.g. 'research institute', 'public body')\n")
     bad = FIXTURES / "partners_bad_row.csv"
     assert run("partners", "import", str(bad)) == (
-        2, "", f"Error: {bad} line 4: PIC '12345' is not valid; a PIC is exactly nine digits, e.g. "
-               "999912345 (see the EU Funding & Tenders portal); nothing was imported\n")
+        2, "", f"Error: {bad}:4: pic: '12345' is not valid; a PIC is exactly nine digits, e.g. 999912345 "
+               "(see the EU Funding & Tenders portal)\n"
+               f"Error: {bad}: 1 bad row; nothing was imported; fix it and import the file again\n")
     assert run("partners", "list") == (0, "", "No partners match.\n")  # nothing half-stored
     assert run("partners", "edit", "7", "--readiness", "committed") == (
         2, "", "Error: no partner with id 7; see `fundradar partners list`\n")
