@@ -18,9 +18,10 @@ def check() -> None:
 
     Beyond the schema it reports settings that would silently do nothing (an unknown focus area in a
     digest, a type-of-action code no call has, also as a funding_rates or consortium_by_action_type
-    key of the funding rules, a misspelled euro-access programme) as errors (exit 2), and, when the database exists, keywords and exclude terms that match
-    no stored call, and several digests sharing one Slack webhook, as warnings (exit 0). Every problem
-    is printed as file:line: key: message.
+    key of the funding rules, a misspelled euro-access programme) as errors (exit 2), and, when the
+    database exists, keywords and exclude terms that match no stored call, and several digests
+    sharing one Slack webhook, as warnings (exit 0). Every problem is printed as
+    file:line: key: message.
 
     Example: fundradar --config config/strategy.yaml config check
     """
