@@ -77,11 +77,12 @@ def add_cmd(
     """
     st = state()
     selected = scope()
+    config = st.config()  # read before the write transaction starts: an invalid config writes nothing
     with session_scope(st.read_engine()) as session:
         app = apps.create_application(session, idea_id=idea, call_key=call, now=st.now(), role=role,
                                       requested_amount=amount, owner=owner, members=partner or [], by=by,
                                       note=note, scope=selected)
-        warnings = apps.add_warnings(session, app, st.config(), st.now())
+        warnings = apps.add_warnings(session, app, config, st.now())
     echo(f"Added application #{app.id}: idea #{app.idea_id} -> call #{app.call_id} (draft)")
     for warning in warnings:
         echo(f"Warning: {warning}", err=True)
@@ -104,9 +105,10 @@ def list_cmd(
     """
     st = state()
     now = st.now()
+    config = st.config()
     with Session(st.read_engine()) as session:
         rows = apps.list_applications(session, now, status=status, idea_id=idea, call_id=call,
-                                      scope=scope(), config=st.config())
+                                      scope=scope(), config=config)
     warnings = [f"Warning: application #{r['id']}: {w}" for r in rows for w in r["warnings"]]
     if not (as_json or as_csv):
         rows = [dict(r, deadline=f"call {r['call_status']}" + ("!" if r["deadline_flagged"] else "")
