@@ -62,6 +62,7 @@ class FundingInfo:
 class FundingRules:
     def __init__(self, rules: FundingRulesFile) -> None:
         self._groups = rules.country_groups
+        self._answers: dict[tuple[str | None, str | None, str | None], FundingInfo] = {}
         self._programmes: list[tuple[str, ProgrammeRules, re.Pattern[str] | None]] = [
             (key, prog, re.compile(prog.match.topic_id) if prog.match.topic_id else None)
             for key, prog in rules.programmes.items()]
@@ -77,6 +78,15 @@ class FundingRules:
         return None
 
     def lookup(self, programme: str | None, topic_id: str | None, type_of_action: str | None) -> FundingInfo:
+        """The rules for a call; remembered, since a listing asks again for each application of a call."""
+        key = (programme, topic_id, type_of_action)
+        found = self._answers.get(key)
+        if found is None:
+            found = self._answers[key] = self._uncached(programme, topic_id, type_of_action)
+        return found
+
+    def _uncached(self, programme: str | None, topic_id: str | None,
+                  type_of_action: str | None) -> FundingInfo:
         code = action_type_code(type_of_action)
         found = self.programme_of(programme, topic_id)
         if found is None:

@@ -390,10 +390,11 @@ def application_dict(app: Application, call: Call, idea_title: str, now: datetim
 BENEFICIARY_ROLES = ("coordinator", "partner")
 
 
-def team_warnings(call: Call, app: Application, team: Sequence[tuple[Partner, str]],
+def team_warnings(call: Call, app: Application, team: Sequence[tuple[Any, str]],
                   config: LoadedConfig, funding: FundingRules | None = None) -> list[str]:
     """What the consortium misses of the call's funding rules; we count (our organisation, in the
-    strategy's home country), and so do the beneficiary partners (:data:`BENEFICIARY_ROLES`). A final
+    strategy's home country), and so do the beneficiary partners (:data:`BENEFICIARY_ROLES`). ``team``:
+    (partner, role), a partner being anything with ``organisation`` and ``country``. A final
     application (granted, rejected, withdrawn) has none left to fix."""
     if app.status in FINAL:
         return []
@@ -460,15 +461,17 @@ def list_applications(session: Session, now: datetime, *, status: str | None = N
     if config is None:
         return [application_dict(app, call, title, now) for app, call, title in found]
     funding = FundingRules(config.funding_rules)
-    teams: dict[int, list[tuple[Partner, str]]] = {}
+    teams: dict[int, list[tuple[Any, str]]] = {}
     open_ids = [app.id for app, _, _ in found if app.status not in FINAL]
     for start in range(0, len(open_ids), 500):
-        for partner, app_id, role in session.exec(
-                select(Partner, ApplicationPartner.application_id, ApplicationPartner.role)
+        # only the columns the rule reads: building every Partner would cost more than the check
+        for member in session.exec(
+                select(Partner.organisation, Partner.country, ApplicationPartner.application_id,
+                       ApplicationPartner.role)
                 .join(ApplicationPartner, ApplicationPartner.partner_id == Partner.id)
                 .where(col(ApplicationPartner.application_id).in_(open_ids[start:start + 500]))
                 .order_by(Partner.id)):
-            teams.setdefault(app_id, []).append((partner, role))
+            teams.setdefault(member.application_id, []).append((member, member.role))
     return [dict(application_dict(app, call, title, now),
                  warnings=team_warnings(call, app, teams.get(app.id or 0, []), config, funding))
             for app, call, title in found]
