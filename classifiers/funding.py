@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.core.config import Consortium, Figure, FundingRulesFile, ProgrammeRules
+from pipeline.core.config import Consortium, CountryGroup, Figure, FundingRulesFile, ProgrammeRules
 from pipeline.core.text import one_line
 
 # Ordered: the first pattern found in the normalised type-of-action text wins.
@@ -55,10 +55,14 @@ class FundingInfo:
     consortium: Consortium | None
     eligible_countries: tuple[str, ...]
     funding_rate_key: str | None = None  # the funding_rates entry that gave funding_rate: a code or "default"
+    one_from: CountryGroup | None = None  # the consortium rule's country group, resolved
+    consortium_action_type: str | None = None  # set when the consortium rule is the action type's own
 
 
 class FundingRules:
     def __init__(self, rules: FundingRulesFile) -> None:
+        self._groups = rules.country_groups
+        self._answers: dict[tuple[str | None, str | None, str | None], FundingInfo] = {}
         self._programmes: list[tuple[str, ProgrammeRules, re.Pattern[str] | None]] = [
             (key, prog, re.compile(prog.match.topic_id) if prog.match.topic_id else None)
             for key, prog in rules.programmes.items()]
@@ -74,6 +78,15 @@ class FundingRules:
         return None
 
     def lookup(self, programme: str | None, topic_id: str | None, type_of_action: str | None) -> FundingInfo:
+        """The rules for a call; remembered, since a listing asks again for each application of a call."""
+        key = (programme, topic_id, type_of_action)
+        found = self._answers.get(key)
+        if found is None:
+            found = self._answers[key] = self._uncached(programme, topic_id, type_of_action)
+        return found
+
+    def _uncached(self, programme: str | None, topic_id: str | None,
+                  type_of_action: str | None) -> FundingInfo:
         code = action_type_code(type_of_action)
         found = self.programme_of(programme, topic_id)
         if found is None:
@@ -84,5 +97,10 @@ class FundingRules:
         if code is None and rate_key is None and len(rates) == 1:
             rate_key = next(iter(rates))
         rate = rates[rate_key] if rate_key is not None else None
-        return FundingInfo(key, prog.label, code, rate, prog.success_rate, prog.consortium,
-                           tuple(prog.eligible_countries), rate_key)
+        # a rule for the call's type of action replaces the programme's (Horizon Europe: RIA/IA need three
+        # entities, a CSA one)
+        own = prog.consortium_by_action_type.get(code or "")
+        consortium = own or prog.consortium
+        group = self._groups.get(consortium.one_from) if consortium and consortium.one_from else None
+        return FundingInfo(key, prog.label, code, rate, prog.success_rate, consortium,
+                           tuple(prog.eligible_countries), rate_key, group, code if own else None)

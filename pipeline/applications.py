@@ -112,23 +112,59 @@ def parse_member(text: str) -> tuple[str, str]:
     return ident, _role(role or "partner", PARTNER_ROLES, "consortium role")
 
 
+def _one_coordinator(our_role: str, team: Sequence[tuple[int | None, str]]) -> None:
+    """Refuse a consortium with two coordinators: us and a partner, or two partners."""
+    coordinators = [pid for pid, role in team if role == "coordinator"]
+    if our_role == "coordinator" and coordinators:
+        first = coordinators[0]
+        raise ValidationError(f"an application has one coordinator, but our role is coordinator and so is "
+                              f"partner #{first}'s; give #{first} another role ({first}:partner) or make "
+                              "our role partner")
+    if len(coordinators) > 1:
+        first, second = coordinators[:2]
+        raise ValidationError(f"an application has one coordinator, but partners #{first} and #{second} "
+                              "are both given as coordinator; give one of them another role")
+
+
+def _new_members(session: Session, given: Sequence[str], our_role: str,
+                 team: Sequence[tuple[Partner, str]] = (),
+                 app_id: int | None = None) -> list[tuple[Partner, str]]:
+    """The partners to add, checked as a whole before anything is written: each given once, not in the
+    consortium yet (``team``), and one coordinator at most, counting us."""
+    parsed = [(parse_id(ident, "partner"), role) for ident, role in map(parse_member, given)]
+    seen: set[int] = set()
+    for key, _ in parsed:
+        if key in seen:
+            raise ValidationError(f"partner #{key} is given twice; give each partner once")
+        seen.add(key)
+    present = {partner.id for partner, _ in team}
+    new = []
+    for key, role in parsed:
+        partner = get_partner(session, key)
+        if partner.id in present:
+            raise ValidationError(f"partner #{partner.id} is already in application #{app_id}'s consortium")
+        new.append((partner, role))
+    _one_coordinator(our_role, [(p.id, role) for p, role in [*team, *new]])
+    return new
+
+
 def create_application(session: Session, *, idea_id: str | int, call_key: str, now: datetime,
                        role: str = "coordinator", requested_amount: float | None = None,
                        owner: str | None = None, members: Sequence[str] = (), by: str | None = None,
                        note: str = "", scope: str | None = None) -> Application:
+    """A draft application with its consortium, all checked before anything is written. A call whose
+    deadline has passed is accepted (an application may be recorded afterwards); see
+    :func:`add_warnings` for what to tell the user."""
     idea = get_idea(session, idea_id, scope=scope)
-    call = find_call(session, str(call_key).removeprefix("#"))
-    deadlines = call_deadlines(call)
-    if deadlines and deadlines[-1] < now:
-        last = deadlines[-1].astimezone(BRUSSELS)
-        raise ValidationError(f"call #{call.id}'s deadline {last:%Y-%m-%d %H:%M} "
-                              "(Brussels) is in the past; choose a call that is still open")
+    call = find_call(session, str(call_key))
+    our_role = _role(role, ROLES, "role")
     duplicate = session.exec(select(Application).where(
         Application.idea_id == idea.id, Application.call_id == call.id,
         col(Application.status).not_in(FINAL))).first()
     if duplicate is not None:
         raise ValidationError(f"idea #{idea.id} already has application #{duplicate.id} for call #{call.id}")
-    app = Application(idea_id=idea.id, call_id=call.id, role=_role(role, ROLES, "role"),
+    team = _new_members(session, members, our_role)
+    app = Application(idea_id=idea.id, call_id=call.id, role=our_role,
                       requested_amount=_amount(requested_amount, "the requested amount"),
                       owner=owner or idea.owner, status="draft", known_deadline=call.deadline,
                       seen_deadlines=remembered_deadlines(call), deadline_sequence=0, created_at=now,
@@ -136,8 +172,8 @@ def create_application(session: Session, *, idea_id: str | int, call_key: str, n
     session.add(app)
     session.flush()
     _event(session, app, now, by, note or f"created for call #{call.id}", None, "draft")
-    for member in members:
-        add_member(session, app, member, now, by=by)
+    for partner, member_role in team:
+        _join(session, app, partner, member_role, now, by)
     return app
 
 
@@ -155,16 +191,18 @@ def get_application(session: Session, app_id: str | int, *, scope: str | None = 
     return app
 
 
-def add_member(session: Session, app: Application, member: str, now: datetime, *,
-               by: str | None = None) -> ApplicationPartner:
-    ident, role = parse_member(member)
-    partner = get_partner(session, ident)
-    if session.get(ApplicationPartner, (app.id, partner.id)) is not None:
-        raise ValidationError(f"partner #{partner.id} is already in application #{app.id}'s consortium")
+def _join(session: Session, app: Application, partner: Partner, role: str, now: datetime,
+          by: str | None) -> ApplicationPartner:
     link = ApplicationPartner(application_id=app.id, partner_id=partner.id, role=role)
     session.add(link)
     _event(session, app, now, by, f"partner #{partner.id} {partner.organisation} joined as {role}")
     return link
+
+
+def add_member(session: Session, app: Application, member: str, now: datetime, *,
+               by: str | None = None) -> ApplicationPartner:
+    ((partner, role),) = _new_members(session, [member], app.role, members(session, app), app.id)
+    return _join(session, app, partner, role, now, by)
 
 
 def remove_member(session: Session, app: Application, partner_id: str, now: datetime, *,
@@ -174,7 +212,69 @@ def remove_member(session: Session, app: Application, partner_id: str, now: date
     if link is None:
         raise ValidationError(f"partner #{partner.id} is not in application #{app.id}'s consortium")
     session.delete(link)
+    session.flush()
     _event(session, app, now, by, f"partner #{partner.id} {partner.organisation} left")
+
+
+def change_consortium(session: Session, app: Application, now: datetime, *, add: Sequence[str] = (),
+                      remove: Sequence[str] = (), by: str | None = None) -> None:
+    """Remove, then add (so a partner can be removed and added back with another role); the additions
+    are checked together, like those of :func:`create_application`."""
+    for partner_id in remove:
+        remove_member(session, app, partner_id, now, by=by)
+    for partner, role in _new_members(session, add, app.role, members(session, app), app.id):
+        _join(session, app, partner, role, now, by)
+
+
+def _euros(value: float | None) -> str:
+    return "none" if value is None else f"{value:,.0f} EUR"
+
+
+def edit_application(session: Session, app_id: str | int, now: datetime, *,
+                     requested_amount: float | None = None, granted_amount: float | None = None,
+                     role: str | None = None, owner: str | None = None, by: str | None = None,
+                     note: str = "", scope: str | None = None) -> tuple[Application, list[str]]:
+    """Correct the given fields (None = keep) in any status, granted included; the status is
+    :func:`move`'s. Returns the application and what changed ("requested 400,000 → 420,000 EUR"),
+    also recorded as one event; nothing changed, no event."""
+    app = get_application(session, app_id, scope=scope)
+    if all(value is None for value in (requested_amount, granted_amount, role, owner)):
+        raise ValidationError("nothing to change; give at least one of --amount, --granted, --role, "
+                              "--owner (e.g. --amount 420000)")
+    changes: list[str] = []
+    if requested_amount is not None:
+        new = _amount(requested_amount, "the requested amount")
+        if new != app.requested_amount:
+            changes.append(f"requested {_euros(app.requested_amount)} → {_euros(new)}")
+            app.requested_amount = new
+    if granted_amount is not None:
+        if app.status != "granted":
+            raise ValidationError(f"application #{app.id} is {app.status}, not granted; a granted amount "
+                                  f"is recorded with `fundradar applications move {app.id} granted "
+                                  "--granted AMOUNT`")
+        new = _amount(granted_amount, "the granted amount")
+        if new != app.granted_amount:
+            changes.append(f"granted {_euros(app.granted_amount)} → {_euros(new)}")
+            app.granted_amount = new
+    if role is not None:
+        new_role = _role(role, ROLES, "role")
+        if new_role != app.role:
+            _one_coordinator(new_role, [(p.id, r) for p, r in members(session, app)])
+            changes.append(f"role {app.role} → {new_role}")
+            app.role = new_role
+    if owner is not None:
+        new_owner = " ".join(owner.split())
+        if not new_owner:
+            raise ValidationError("--owner cannot be empty; give who writes the application")
+        if new_owner != app.owner:
+            changes.append(f"owner {app.owner or 'none'} → {new_owner}")
+            app.owner = new_owner
+    if changes:
+        app.updated_at = now
+        session.add(app)
+        corrected = "corrected: " + "; ".join(changes)
+        _event(session, app, now, by, f"{corrected}; {note}" if note else corrected)
+    return app, changes
 
 
 def move(session: Session, app_id: str | int, to_status: str, now: datetime, *, by: str | None = None,
@@ -286,6 +386,43 @@ def application_dict(app: Application, call: Call, idea_title: str, now: datetim
             "updated_at": app.updated_at}
 
 
+# who counts in a consortium rule: the beneficiaries, not associated partners or subcontractors
+BENEFICIARY_ROLES = ("coordinator", "partner")
+
+
+def team_warnings(call: Call, app: Application, team: Sequence[tuple[Any, str]],
+                  config: LoadedConfig, funding: FundingRules | None = None) -> list[str]:
+    """What the consortium misses of the call's funding rules; we count (our organisation, in the
+    strategy's home country), and so do the beneficiary partners (:data:`BENEFICIARY_ROLES`). ``team``:
+    (partner, role), a partner being anything with ``organisation`` and ``country``. A final
+    application (granted, rejected, withdrawn) has none left to fix."""
+    if app.status in FINAL:
+        return []
+    us = (config.strategy.organisation, config.strategy.home_country)
+    counted = [us] + [(p.organisation, p.country) for p, role in team if role in BENEFICIARY_ROLES]
+    return consortium_warnings(call, funding or FundingRules(config.funding_rules), counted)
+
+
+def add_warnings(session: Session, app: Application, config: LoadedConfig, now: datetime) -> list[str]:
+    """What to tell whoever just added ``app``: a deadline that has passed, each of the strategy's rules
+    the call fails, and what the consortium misses."""
+    from classifiers.rules import evaluate_call  # lazily: only adding needs the rules
+
+    call = session.get(Call, app.call_id)
+    assert call is not None  # a foreign key
+    warnings = []
+    deadlines = call_deadlines(call)
+    passed = bool(deadlines) and deadlines[-1] < now
+    if passed:
+        last = deadlines[-1].astimezone(BRUSSELS)
+        warnings.append(f"call #{call.id}'s deadline {last:%Y-%m-%d %H:%M} (Brussels) has passed")
+    verdict = evaluate_call(call, config.strategy, FundingRules(config.funding_rules), now)
+    warnings += [f"call #{call.id} fails the strategy's {o.rule} rule: {o.reason}"
+                 for o in verdict.outcomes
+                 if o.passed is False and not (passed and o.rule == "deadline")]  # said once is enough
+    return warnings + team_warnings(call, app, members(session, app), config)
+
+
 def application_detail(session: Session, app_id: str | int, config: LoadedConfig, now: datetime, *,
                        scope: str | None = None) -> dict[str, Any]:
     """One application with its consortium (we are not listed; the warnings count us), what the
@@ -297,9 +434,7 @@ def application_detail(session: Session, app_id: str | int, config: LoadedConfig
     team = members(session, app)
     data["consortium"] = [{"partner_id": p.id, "organisation": p.organisation, "country": p.country,
                            "role": role} for p, role in team]
-    us = (config.strategy.organisation, config.strategy.home_country)
-    data["warnings"] = consortium_warnings(call, FundingRules(config.funding_rules),
-                                           [us] + [(p.organisation, p.country) for p, _ in team])
+    data["warnings"] = team_warnings(call, app, team, config)
     data["events"] = [{"at": e.at, "by": e.by, "from_status": e.from_status, "to_status": e.to_status,
                        "note": e.note} for e in events(session, app)]
     return data
@@ -307,8 +442,10 @@ def application_detail(session: Session, app_id: str | int, config: LoadedConfig
 
 def list_applications(session: Session, now: datetime, *, status: str | None = None,
                       idea_id: str | None = None, call_id: str | None = None,
-                      scope: str | None = None) -> list[dict[str, Any]]:
-    """Applications oldest first; with ``scope`` only those of that strategy's and the shared ideas."""
+                      scope: str | None = None, config: LoadedConfig | None = None) -> list[dict[str, Any]]:
+    """Applications oldest first; with ``scope`` only those of that strategy's and the shared ideas.
+    ``call_id`` is a call's id or topic identifier, as ``applications add`` takes it. With ``config``
+    each row has ``warnings``: what its consortium misses (:func:`team_warnings`)."""
     query = visible(select(Application, Call, Idea.title).join(Call, Call.id == Application.call_id)
                     .join(Idea, Idea.id == Application.idea_id), scope).order_by(Application.id)
     if status:
@@ -319,5 +456,22 @@ def list_applications(session: Session, now: datetime, *, status: str | None = N
     if idea_id:
         query = query.where(Application.idea_id == parse_id(idea_id, "idea"))
     if call_id:
-        query = query.where(Application.call_id == parse_id(call_id, "call"))
-    return [application_dict(app, call, title, now) for app, call, title in session.exec(query)]
+        query = query.where(Application.call_id == find_call(session, call_id).id)
+    found = list(session.exec(query))
+    if config is None:
+        return [application_dict(app, call, title, now) for app, call, title in found]
+    funding = FundingRules(config.funding_rules)
+    teams: dict[int, list[tuple[Any, str]]] = {}
+    open_ids = [app.id for app, _, _ in found if app.status not in FINAL]
+    for start in range(0, len(open_ids), 500):
+        # only the columns the rule reads: building every Partner would cost more than the check
+        for member in session.exec(
+                select(Partner.organisation, Partner.country, ApplicationPartner.application_id,
+                       ApplicationPartner.role)
+                .join(ApplicationPartner, ApplicationPartner.partner_id == Partner.id)
+                .where(col(ApplicationPartner.application_id).in_(open_ids[start:start + 500]))
+                .order_by(Partner.id)):
+            teams.setdefault(member.application_id, []).append((member, member.role))
+    return [dict(application_dict(app, call, title, now),
+                 warnings=team_warnings(call, app, teams.get(app.id or 0, []), config, funding))
+            for app, call, title in found]

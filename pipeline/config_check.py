@@ -5,6 +5,8 @@ Errors (the check exits 2) are settings that cannot mean what was written:
 
 * a digest ``focus_areas`` entry that is not a focus area (the digest would drop it);
 * an ``allowed_action_types`` code that no call can have (every call of that type would fail);
+* in the funding rules, a ``funding_rates`` or ``consortium_by_action_type`` key that is no type of
+  action code (its figure or rule would never apply);
 * a euro_access programme that is not one euro-access lists but is close to one that is (a typo keeps
   no call of it).
 
@@ -262,6 +264,25 @@ def check_strategy(strategy: Strategy, path: Path, *, programmes: Sequence[str] 
     return found
 
 
+def check_funding_rules(rules: FundingRulesFile, path: Path) -> list[Problem]:
+    """Keys by type of action that no call can have: ``funding_rates`` (besides ``default``) and
+    ``consortium_by_action_type``."""
+    shown = _display(path)
+    tree = read_yaml(path)
+    found: list[Problem] = []
+    with_default = (*ACTION_TYPE_CODES, "default")
+    for key, programme in rules.programmes.items():
+        for table, codes, allowed in (("funding_rates", programme.funding_rates, with_default),
+                                      ("consortium_by_action_type", programme.consortium_by_action_type,
+                                       ACTION_TYPE_CODES)):
+            for code in codes:
+                if code not in allowed:
+                    found.append(_problem("error", shown, tree, ("programmes", key, table, code),
+                                          f"unknown type of action {code!r}{_hint(code, allowed)}; use "
+                                          f"codes from {', '.join(allowed)}"))
+    return found
+
+
 def check_config(config: LoadedConfig, calls: StoredCalls | None = None) -> list[Problem]:
     """Every strategy file's problems, errors first within each file; ``calls``: the stored calls, or
     None without a database."""
@@ -272,4 +293,6 @@ def check_config(config: LoadedConfig, calls: StoredCalls | None = None) -> list
     for path, strategy in zip(config.strategy_paths, config.strategies, strict=True):
         found = check_strategy(strategy, path, programmes=programmes, known_names=names, calls=calls)
         problems += sorted(found, key=lambda p: p.level != "error")
+    if config.funding_rules_path is not None:
+        problems += check_funding_rules(config.funding_rules, config.funding_rules_path)
     return problems

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +20,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from classifiers.funding import FundingRules
-from pipeline.core.errors import NotFoundError, ValidationError
+from pipeline.core.errors import BadRowsError, NotFoundError, ValidationError
 from pipeline.core.inputs import country_code, parse_id, split_list
 from pipeline.core.models import Call, Idea, Partner
 
@@ -116,15 +116,31 @@ class PartnerInput:
     past_collaborations: str = ""
     readiness: str = "unknown"
 
+    def checked(self) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """The validated values and the problems as (field, message), every field checked."""
+        checks: dict[str, Callable[[], Any]] = {
+            "organisation": lambda: _organisation(self.organisation),
+            "country": lambda: country_code(_clip(self.country)),
+            "type": lambda: partner_type(self.type),
+            "pic": lambda: pic_number(self.pic) if self.pic and self.pic.strip() else None,
+            "contact": lambda: (self.contact or "").strip() or None,
+            "competences": lambda: split_list(self.competences),
+            "past_collaborations": lambda: self.past_collaborations.strip(),
+            "readiness": lambda: readiness_value(self.readiness or "unknown")}
+        values: dict[str, Any] = {}
+        problems: list[tuple[str, str]] = []
+        for name, check in checks.items():
+            try:
+                values[name] = check()
+            except ValidationError as exc:
+                problems.append((name, str(exc)))
+        return values, problems
+
     def validated(self) -> dict[str, Any]:
-        return {"organisation": _organisation(self.organisation),
-                "country": country_code(_clip(self.country)),
-                "type": partner_type(self.type),
-                "pic": pic_number(self.pic) if self.pic and self.pic.strip() else None,
-                "contact": (self.contact or "").strip() or None,
-                "competences": split_list(self.competences),
-                "past_collaborations": self.past_collaborations.strip(),
-                "readiness": readiness_value(self.readiness or "unknown")}
+        values, problems = self.checked()
+        if problems:
+            raise ValidationError(problems[0][1])
+        return values
 
 
 def create_partner(session: Session, data: PartnerInput, now: datetime) -> Partner:
@@ -187,10 +203,28 @@ def partner_dict(partner: Partner) -> dict[str, Any]:
 
 # --- CSV import ----------------------------------------------------------------------------------
 
+def _problem(name: str, line: int, field: str | None, message: str) -> str:
+    """``partners.csv:4: country: 'Dnmark' is not …``: the field named once (a message that starts
+    with it, "country 'Dnmark' …", loses that word)."""
+    if field is None:
+        return f"{name}:{line}: {message}"
+    if message.casefold().startswith(field.casefold() + " "):
+        message = message[len(field) + 1:]
+    return f"{name}:{line}: {field}: {message}"
+
+
 def read_partner_csv(text: str, name: str) -> list[tuple[int, PartnerInput]]:
-    """Rows of a partner CSV (comma or semicolon separated, header first) with their line numbers.
+    """Rows of a partner CSV (comma or semicolon separated, header first) with their line numbers;
+    BadRowsError names every row that cannot be read.
 
     Competences in one cell are separated by ``;`` (or ``|`` in a semicolon-separated file)."""
+    rows, problems = _parse_csv(text, name)
+    if problems:
+        raise _bad_rows(name, problems)
+    return rows
+
+
+def _parse_csv(text: str, name: str) -> tuple[list[tuple[int, PartnerInput]], list[tuple[int, str]]]:
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise ValidationError(f"{name}: the file is empty; the first line must be a header with "
@@ -202,42 +236,62 @@ def read_partner_csv(text: str, name: str) -> list[tuple[int, PartnerInput]]:
                               "that it is the partner list and that quotes are closed") from None
 
 
-def _read_rows(text: str, name: str) -> list[tuple[int, PartnerInput]]:
+def _read_rows(text: str, name: str) -> tuple[list[tuple[int, PartnerInput]], list[tuple[int, str]]]:
+    """The readable rows, and (line, problem) of each row that is not: too many cells, a cell too long.
+    A bad header raises at once: no row can be read without it."""
     first_line = text.splitlines()[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [(h or "").strip().lower() for h in reader.fieldnames or []]
     unknown = [h for h in header if h not in CSV_COLUMNS]
     if unknown:
-        raise ValidationError(f"{name} line 1: unknown column {_quoted(unknown[0])}; the columns are "
+        raise ValidationError(f"{name}:1: unknown column {_quoted(unknown[0])}; the columns are "
                               f"{', '.join(CSV_COLUMNS)}")
     missing = [c for c in _REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise ValidationError(f"{name} line 1: column {missing[0]!r} is missing; the header needs at "
+        raise ValidationError(f"{name}:1: column {missing[0]!r} is missing; the header needs at "
                               f"least {', '.join(_REQUIRED_COLUMNS)}")
     reader.fieldnames = header
     list_separator = "|" if delimiter == ";" else ";"
     rows = []
+    problems: list[tuple[int, str]] = []
     for raw in reader:
         line = reader.line_num
         if None in raw:
-            raise ValidationError(f"{name} line {line}: more cells than columns; quote cells that "
-                                  f"contain {delimiter!r}")
+            problems.append((line, _problem(name, line, None, "more cells than columns; quote cells that "
+                                            f"contain {delimiter!r}")))
+            continue
         cells = {k: (v or "").strip() for k, v in raw.items()}
         if not any(cells.values()):
             continue
-        for column, value in cells.items():
-            limit = _CELL_LIMITS.get(column, _SHORT_CELL)
-            if len(value) > limit:
-                raise ValidationError(f"{name} line {line}: the {column!r} cell is {len(value):,} characters "
-                                      f"long, more than {limit:,}; check the quoting or shorten it")
+        limits = {column: _CELL_LIMITS.get(column, _SHORT_CELL) for column in cells}
+        too_long = [(column, len(value), limits[column]) for column, value in cells.items()
+                    if len(value) > limits[column]]
+        for column, length, limit in too_long:
+            problems.append((line, _problem(name, line, column, f"the cell is {length:,} characters long, "
+                                            f"more than {limit:,}; check the quoting or shorten it")))
+        if too_long:
+            continue
         rows.append((line, PartnerInput(
             organisation=cells.get("organisation", ""), country=cells.get("country", ""),
             type=cells.get("type", ""), pic=cells.get("pic") or None, contact=cells.get("contact"),
             competences=[c for c in cells.get("competences", "").split(list_separator)],
             past_collaborations=cells.get("past_collaborations", ""),
             readiness=cells.get("readiness") or "unknown")))
-    return rows
+    return rows, problems
+
+
+MAX_LISTED_PROBLEMS = 100  # a wholly wrong file is summed up, not printed line by line
+
+
+def _bad_rows(name: str, problems: Sequence[tuple[int, str]]) -> BadRowsError:
+    ordered = [text for _, text in sorted(problems, key=lambda p: p[0])]
+    listed = ordered[:MAX_LISTED_PROBLEMS]
+    if len(ordered) > len(listed):
+        listed.append(f"{name}: … and {len(ordered) - len(listed):,} more problems")
+    bad = len({line for line, _ in problems})
+    return BadRowsError(f"{name}: {bad:,} bad row{'s' if bad != 1 else ''}; nothing was imported; fix "
+                        f"{'them' if bad != 1 else 'it'} and import the file again", listed)
 
 
 MAX_CSV_BYTES = 10_000_000
@@ -269,33 +323,42 @@ def _same_partner_key(values: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def import_partners(session: Session, path: Path, now: datetime) -> list[Partner]:
-    """Import every row or none: the first bad row raises ValidationError naming its line, and the
-    caller's transaction (pipeline.core.db.session_scope) rolls back whatever was added before it.
+    """Import every row or none: every bad row is checked and reported in one BadRowsError (one
+    ``file:line: field: problem`` each), and nothing is added.
 
     A row without a PIC that repeats a partner without a PIC (same organisation, country and type), in
     the file or already stored, is skipped, so importing the same file twice adds nothing."""
     text = _read_csv_file(path)
-    added = []
+    name = str(path)
+    rows, problems = _parse_csv(text, name)
     pics: dict[str, int] = {}
     known = {_same_partner_key(p.model_dump()) for p in session.exec(select(Partner).where(
         Partner.pic == None))}  # noqa: E711  (SQL IS NULL)
-    for line, row in read_partner_csv(text, str(path)):
-        try:
-            values = row.validated()
-            if values["pic"] in pics:
-                raise ValidationError(f"PIC {values['pic']} is also on line {pics[values['pic']]}")
-            _check_pic_free(session, values["pic"])
-        except ValidationError as exc:
-            raise ValidationError(f"{path} line {line}: {exc}; nothing was imported") from None
-        if values["pic"]:
-            pics[values["pic"]] = line
-        elif _same_partner_key(values) in known:
+    new: list[dict[str, Any]] = []
+    for line, row in rows:
+        values, row_problems = row.checked()
+        pic = values.get("pic")
+        if pic is not None:
+            if pic in pics:
+                row_problems.append(("pic", f"{pic} is also on line {pics[pic]}"))
+            else:
+                pics[pic] = line
+                try:
+                    _check_pic_free(session, pic)
+                except ValidationError as exc:
+                    row_problems.append(("pic", str(exc)))
+        problems += [(line, _problem(name, line, field, message)) for field, message in row_problems]
+        if row_problems:
             continue
-        else:
+        if pic is None:
+            if _same_partner_key(values) in known:
+                continue
             known.add(_same_partner_key(values))
-        partner = Partner(**values, created_at=now, updated_at=now)
-        session.add(partner)
-        added.append(partner)
+        new.append(values)
+    if problems:
+        raise _bad_rows(name, problems)
+    added = [Partner(**values, created_at=now, updated_at=now) for values in new]
+    session.add_all(added)
     session.flush()
     return added
 
@@ -356,18 +419,31 @@ def suggest_partners(partners: Iterable[Partner], text: str, *, countries: Seque
     return chosen
 
 
+def _count(number: int, singular: str, plural: str) -> str:
+    return f"{number} {singular if number == 1 else plural}"
+
+
 def consortium_warnings(call: Call, funding: FundingRules, members: Sequence[tuple[str, str]]) -> list[str]:
-    """What a consortium (``(name, country)`` pairs, our organisation included) misses of the call's
-    known rules: minimum partners and countries, and eligible countries."""
+    """What a consortium misses of the call's known rules: minimum entities and countries, one member in
+    a country group (Horizon Europe: an EU Member State), and eligible countries.
+
+    ``members`` are ``(name, country)`` of the independent legal entities that count: our organisation
+    and the beneficiary partners (coordinator, partner), not associated partners or subcontractors."""
     info = funding.lookup(call.programme, call.topic_id, call.type_of_action)
     warnings = []
     rule = info.consortium
+    needs = " ".join(x for x in (info.label, info.consortium_action_type) if x)
     if rule is not None:
         countries = {country for _, country in members}
         if len(members) < rule.min_partners or len(countries) < rule.min_countries:
-            warnings.append(f"{info.label} needs at least {rule.min_partners} partners from "
-                            f"{rule.min_countries} countries; the consortium has {len(members)} from "
-                            f"{len(countries)} ({rule.source})")
+            has = (f"{_count(len(members), 'entity', 'entities')} from "
+                   f"{_count(len(countries), 'country', 'countries')}")
+            warnings.append(f"the consortium has {has}; {needs} needs ≥ {rule.min_partners} from "
+                            f"{_count(rule.min_countries, 'country', 'countries')} ({rule.source})")
+        group = info.one_from
+        if group is not None and not countries & set(group.countries):
+            warnings.append(f"the consortium has no entity in {group.label}; {needs} needs at least one "
+                            f"({rule.source})")
     if info.eligible_countries:
         outside = [f"{name} ({country})" for name, country in members
                    if country not in info.eligible_countries]

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from pipeline import applications as apps
 from pipeline.core.clock import BRUSSELS, UTC
-from pipeline.core.config import load_strategy
+from pipeline.core.config import load_config, load_strategy
 from pipeline.core.db import session_scope
 from pipeline.core.deadlines import current_deadline
 from pipeline.core.errors import NotFoundError, TransitionError, ValidationError
@@ -135,8 +135,6 @@ def test_withdrawn_from_any_non_final_state(engine: Engine) -> None:
 def test_bad_input(engine: Engine) -> None:
     ids = seed(engine)
     with session_scope(engine) as session:
-        with pytest.raises(ValidationError, match="is in the past; choose a call that is still open"):
-            apps.create_application(session, idea_id=ids["idea"], call_key=str(ids["closed"]), now=NOW)
         with pytest.raises(NotFoundError, match="no idea with id 99"):
             apps.create_application(session, idea_id="#99", call_key=str(ids["bsr"]), now=NOW)
         with pytest.raises(ValidationError, match="unknown role 'lead'"):
@@ -201,3 +199,72 @@ def test_workflow_and_deadline_on_postgresql(pg_url: str) -> None:
             assert [role for _, role in apps.members(session, app)] == ["partner"]
     finally:
         engine.dispose()
+
+
+def test_a_consortium_is_checked_whole_before_anything_is_written(engine: Engine) -> None:
+    ids = seed(engine)
+    rise, kiel = ids["rise"], ids["kiel"]
+    cases = [
+        ({"members": [str(rise), f"#{rise}:coordinator"]}, f"partner #{rise} is given twice"),
+        ({"members": [f"{rise}:coordinator"]},
+         f"our role is coordinator and so is partner #{rise}'s; give #{rise} another role"),
+        ({"members": [f"{rise}:coordinator", f"{kiel}:coordinator"], "role": "partner"},
+         f"partners #{rise} and #{kiel} are both given as coordinator"),
+        ({"members": [str(rise), "99"]}, "no partner with id 99"),
+    ]
+    for kwargs, message in cases:
+        with pytest.raises((ValidationError, NotFoundError), match=message), session_scope(engine) as session:
+            apps.create_application(session, idea_id=ids["idea"], call_key=str(ids["bsr"]), now=NOW, **kwargs)
+    with Session(engine) as session:  # nothing half-written: no application, no event, no member
+        assert session.exec(select(Application)).all() == []
+        assert session.exec(select(ApplicationEvent)).all() == []
+    with session_scope(engine) as session:
+        app = apps.create_application(session, idea_id=ids["idea"], call_key=str(ids["bsr"]), now=NOW,
+                                      role="partner", members=[f"{rise}:coordinator", str(kiel)])
+        with pytest.raises(ValidationError, match=f"already in application #{app.id}'s consortium"):
+            apps.add_member(session, app, str(kiel), NOW)
+        with pytest.raises(ValidationError, match=f"our role is coordinator and so is partner #{rise}'s"):
+            apps.edit_application(session, app.id, NOW, role="coordinator")
+        # a removal comes first, so a partner's role can change in one step
+        apps.change_consortium(session, app, NOW, remove=[str(rise)], add=[f"{rise}:partner"])
+        team = [(p.id, role) for p, role in apps.members(session, app)]
+        assert team == [(rise, "partner"), (kiel, "partner")]
+
+
+def test_edit_corrects_fields_in_any_status_and_keeps_the_workflow(engine: Engine) -> None:
+    ids = seed(engine)
+    with session_scope(engine) as session:
+        app = apps.create_application(session, idea_id=ids["idea"], call_key=str(ids["bsr"]), now=NOW,
+                                      requested_amount=400_000, by="anna")
+        for status in ("consortium", "writing", "submitted", "granted"):
+            apps.move(session, app.id, status, NOW, by="anna")
+        app_id = app.id
+    with session_scope(engine) as session:
+        app, changes = apps.edit_application(session, app_id, NOW, requested_amount=420_000,
+                                             granted_amount=380_000, owner="bo", by="anna", note="signed")
+        assert changes == ["requested 400,000 EUR → 420,000 EUR", "granted 400,000 EUR → 380,000 EUR",
+                           "owner anna → bo"]
+        assert (app.status, app.requested_amount, app.granted_amount, app.owner) == (
+            "granted", 420_000, 380_000, "bo")
+        assert apps.events(session, app)[-1].note == (
+            "corrected: requested 400,000 EUR → 420,000 EUR; granted 400,000 EUR → 380,000 EUR; "
+            "owner anna → bo; signed")
+        assert apps.edit_application(session, app_id, NOW, owner="bo")[1] == []  # the same value: no change
+    with session_scope(engine) as session, pytest.raises(TransitionError, match="granted is final"):
+        apps.move(session, app_id, "submitted", NOW)
+    with session_scope(engine) as session, pytest.raises(ValidationError, match="nothing to change"):
+        apps.edit_application(session, app_id, NOW)
+
+
+def test_adding_to_a_closed_call_warns_and_stores(engine: Engine) -> None:
+    ids = seed(engine)
+    config = load_config()
+    with session_scope(engine) as session:
+        app = apps.create_application(session, idea_id=ids["idea"], call_key=str(ids["closed"]), now=NOW)
+        warnings = apps.add_warnings(session, app, config, NOW)
+    assert warnings == [
+        f"call #{ids['closed']}'s deadline 2026-06-01 12:00 (Brussels) has passed",
+        "the consortium has 1 entity from 1 country; Interreg North Sea needs ≥ 3 from 3 countries "
+        "(Interreg North Sea Programme Manual: at least three partners from three countries)"]
+    with Session(engine) as session:
+        assert len(session.exec(select(Application)).all()) == 1

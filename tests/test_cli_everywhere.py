@@ -142,7 +142,10 @@ def test_deadlines_track_followed_calls_not_marks(cli, engine) -> None:
         0, [f"call,{horizon},Zero-emission waterborne transport demonstrators,2026-11-04T16:00:00+00:00,"
             "74,open"])
     help_text = " ".join(cli("deadlines", "--help").stdout.split())
-    assert "Tracked calls are the calls the strategy follows (`fundradar calls follow ID`)" in help_text
+    assert ("Rows are the open applications (draft to submitted) of the strategy's ideas and the calls the "
+            "strategy follows (`fundradar calls follow ID`) that are open or forthcoming and have no open "
+            "application of ours. An idea without an application, or a call marked relevant but not "
+            "followed, is not listed.") in help_text
 
 
 def test_ideas_calls_reports_unknown_rules_as_unknown(cli, engine) -> None:

@@ -157,3 +157,28 @@ def test_config_check_warns_about_terms_no_stored_call_has(cli, engine, tmp_path
             "call; check the spelling") in warnings
     assert all(w.startswith("Warning: S:") for w in warnings)
     assert not any("'hydrogen'" in w for w in warnings)  # in the stored call's text
+
+
+RULES = (Path(__file__).resolve().parents[1] / "config" / "funding_rules.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("old", "new", "key"), [
+    ("      IA: {min_partners: 3", "      RAI: {min_partners: 3", "consortium_by_action_type.RAI"),
+    ("      EIC: {value: 0.7", "      EICC: {value: 0.7", "funding_rates.EICC"),
+])
+def test_config_check_refuses_a_funding_rules_code_no_call_has(cli, tmp_path: Path, old: str, new: str,
+                                                               key: str) -> None:
+    (tmp_path / "strategy.yaml").write_text(EXAMPLE, encoding="utf-8")
+    assert old in RULES
+    rules = RULES.replace(old, new, 1)
+    (tmp_path / "funding_rules.yaml").write_text(rules, encoding="utf-8")
+    number = rules[:rules.index(new)].count("\n") + 1
+    code = key.rpartition(".")[2]
+    result = cli("--config", str(tmp_path), "config", "check")
+    allowed = "COFUND, PCP, ERC, MSCA, EIC, CSA, IA, RIA, INTERREG, IE, NATIONAL, OTHER"
+    if key.startswith("funding_rates"):
+        allowed += ", default"
+    hint = "; did you mean 'EIC'?" if code == "EICC" else "; did you mean 'RIA'?"
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", (
+        f"Error: {tmp_path / 'funding_rules.yaml'}:{number}: programmes.horizon_europe.{key}: unknown type "
+        f"of action {code!r}{hint}; use codes from {allowed}\n"))

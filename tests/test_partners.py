@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from classifiers.funding import FundingRules
 from pipeline.core.config import load_funding_rules
 from pipeline.core.db import session_scope
-from pipeline.core.errors import NotFoundError, ValidationError
+from pipeline.core.errors import BadRowsError, ConfigError, NotFoundError, ValidationError
 from pipeline.core.models import Call, Partner
 from pipeline.partners import (
     PartnerInput,
@@ -80,20 +80,20 @@ def test_import_is_all_or_nothing(engine: Engine) -> None:
     path = FIXTURES / "partners_bad_row.csv"
     with pytest.raises(ValidationError) as err, session_scope(engine) as session:
         import_partners(session, path, NOW)
-    assert str(err.value) == (f"{path} line 4: PIC '12345' is not valid; a PIC is exactly nine digits, "
-                              "e.g. 999912345 (see the EU Funding & Tenders portal); nothing was imported")
+    assert (str(err.value), err.value.problems) == (
+        f"{path}: 1 bad row; nothing was imported; fix it and import the file again",
+        [f"{path}:4: pic: '12345' is not valid; a PIC is exactly nine digits, e.g. 999912345 (see the EU "
+         "Funding & Tenders portal)"])
     with Session(engine) as session:
         assert session.exec(select(Partner)).all() == []
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("name,country,type\nRISE,SE,rto\n", "line 1: unknown column 'name'; the columns are organisation"),
-    ("organisation,type\nRISE,rto\n", "line 1: column 'country' is missing"),
-    ("organisation,country,type\nRISE,SE,rto\nKiel,Germany,university\n",
-     "line 3: country 'Germany' is not an ISO 3166 country code"),
-    ("organisation,country,type\nRISE,SE,rto,extra\n", "line 2: more cells than columns"),
-    ("organisation,country,type,pic\nA,SE,rto,999981234\nB,DE,sme,999981234\n",
-     "line 3: PIC 999981234 is also on line 2"),
+    ("name,country,type\nRISE,SE,rto\n", "csv:1: unknown column 'name'; the columns are organisation"),
+    ("organisation,type\nRISE,rto\n", "csv:1: column 'country' is missing"),
+    ("organisation,country,type\nRISE,SE,rto\nKiel,Germany,university\n", "csv: 1 bad row"),
+    ("organisation,country,type\nRISE,SE,rto,extra\n", "csv: 1 bad row"),
+    ("organisation,country,type,pic\nA,SE,rto,999981234\nB,DE,sme,999981234\n", "csv: 1 bad row"),
     ("", "the file is empty"),
 ])
 def test_import_bad_files(engine: Engine, tmp_path: Path, text: str, message: str) -> None:
@@ -103,6 +103,49 @@ def test_import_bad_files(engine: Engine, tmp_path: Path, text: str, message: st
         import_partners(session, path, NOW)
     with Session(engine) as session:
         assert session.exec(select(Partner)).all() == []
+
+
+def test_import_reports_every_bad_row_and_imports_none(engine: Engine, tmp_path: Path) -> None:
+    with session_scope(engine) as session:
+        create_partner(session, PartnerInput("DTU", "DK", "university", "999123456"), NOW)
+    path = tmp_path / "partners.csv"
+    # the columns of the partner list (CSV_COLUMNS); rows 2 and 3 are good, every other row is not
+    path.write_text(
+        "organisation,country,type,pic,contact,competences,past_collaborations,readiness\n"
+        "RISE Research Institutes of Sweden,SE,rto,999981234,,hydrogen,,committed\n"
+        "Kiel University,DE,university,999872345,,shipping,,interested\n"
+        "Gdansk Maritime Cluster,Dnmark,cluster,12345,,ports,,unknown\n"
+        "Tallinn Port Authority,EE,public body,,,ports,,ready\n"
+        "Aalborg Universitet,DK,university,999981234,,offshore wind,,committed\n"
+        "Danmarks Tekniske Universitet,DK,university,999123456,,,,\n"
+        ",NO,ngo,,,,,\n"
+        "Port of Aarhus,DK,public,,,ports,,unknown,extra\n", encoding="utf-8")
+    with pytest.raises(BadRowsError) as err, session_scope(engine) as session:
+        import_partners(session, path, NOW)
+    assert str(err.value) == f"{path}: 6 bad rows; nothing was imported; fix them and import the file again"
+    assert err.value.problems == [
+        f"{path}:4: country: 'Dnmark' is not an ISO 3166 country code; use two letters such as DK, SE or DE",
+        f"{path}:4: pic: '12345' is not valid; a PIC is exactly nine digits, e.g. 999912345 (see the EU "
+        "Funding & Tenders portal)",
+        f"{path}:5: readiness: unknown readiness 'ready'; use one of unknown, interested, committed",
+        f"{path}:6: pic: 999981234 is also on line 2",
+        f"{path}:7: pic: 999123456 already belongs to partner #1 (DTU)",
+        f"{path}:8: organisation: a partner needs an organisation name",
+        f"{path}:8: type: unknown partner type 'ngo'; use one of sme, large, university, rto, cluster, "
+        "public (or e.g. 'research institute', 'public body')",
+        f"{path}:9: more cells than columns; quote cells that contain ','"]
+    with Session(engine) as session:
+        assert [p.organisation for p in session.exec(select(Partner))] == ["DTU"]
+
+
+def test_a_wholly_wrong_file_is_summed_up(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "partners.csv"
+    path.write_text("organisation,country,type\n" + "X,Dnmark,sme\n" * 500, encoding="utf-8")
+    with pytest.raises(BadRowsError) as err, session_scope(engine) as session:
+        import_partners(session, path, NOW)
+    assert len(err.value.problems) == 101
+    assert err.value.problems[-1] == f"{path}: … and 400 more problems"
+    assert str(err.value).startswith(f"{path}: 500 bad rows; nothing was imported")
 
 
 def test_suggest_for_call_and_consortium_rule(engine: Engine) -> None:
@@ -123,11 +166,46 @@ def test_suggest_for_call_and_consortium_rule(engine: Engine) -> None:
         assert result.warnings == []
         one = suggest_for_call(session, bsr, funding, organisation="GreenTech", home_country="DK", top=1)
         assert one.warnings == [
-            "Interreg Baltic Sea Region needs at least 3 partners from 3 countries; the consortium has 2 "
-            "from 2 (Interreg Baltic Sea Region Programme Manual 2021-2027: at least three partners from "
+            "the consortium has 2 entities from 2 countries; Interreg Baltic Sea Region needs ≥ 3 from 3 "
+            "countries (Interreg Baltic Sea Region Programme Manual 2021-2027: at least three partners from "
             "three countries of the programme area)"]
         assert consortium_warnings(bsr, funding, [("GreenTech", "DK"), ("Port Lab", "NL"),
                                                   ("RISE", "SE")]) == [
             "not in the Interreg Baltic Sea Region programme area: Port Lab (NL)"]
         horizon = session.exec(select(Call).where(Call.topic_id == "HORIZON-CL5-2027-03-D5-05")).one()
-        assert consortium_warnings(horizon, funding, [("GreenTech", "DK")]) == []  # no known rule
+        he_source = "Horizon Europe General Annexes, B (Eligibility); Regulation (EU) 2021/695, art. 22(2)"
+        assert consortium_warnings(horizon, funding, [("GreenTech", "DK"), ("RISE", "SE")]) == [
+            f"the consortium has 2 entities from 2 countries; Horizon Europe IA needs ≥ 3 from 3 countries "
+            f"({he_source})"]
+        assert consortium_warnings(horizon, funding, [("GreenTech", "DK"), ("RISE", "SE"),
+                                                      ("Kiel University", "DE")]) == []
+
+
+@pytest.mark.parametrize(("type_of_action", "members", "expected"), [
+    # three entities in three countries, but none in an EU Member State
+    ("HORIZON Research and Innovation Actions", [("Statkraft", "NO"), ("SINTEF", "NO"), ("Matis", "IS"),
+                                                 ("UKRI", "GB")],
+     ["the consortium has no entity in an EU Member State; Horizon Europe RIA needs at least one "
+      "(Horizon Europe General Annexes, B (Eligibility); Regulation (EU) 2021/695, art. 22(2))"]),
+    ("HORIZON Research and Innovation Actions", [("GreenTech", "DK"), ("DTU", "DK"), ("RISE", "SE")],
+     ["the consortium has 3 entities from 2 countries; Horizon Europe RIA needs ≥ 3 from 3 countries "
+      "(Horizon Europe General Annexes, B (Eligibility); Regulation (EU) 2021/695, art. 22(2))"]),
+    # a coordination and support action may be carried out by one legal entity
+    ("HORIZON Coordination and Support Actions", [("GreenTech", "DK")], []),
+    ("HORIZON EIC Accelerator", [("GreenTech", "DK")], []),
+])
+def test_horizon_consortium_rule_per_type_of_action(type_of_action: str, members: list[tuple[str, str]],
+                                                    expected: list[str]) -> None:
+    funding = FundingRules(load_funding_rules())
+    call = Call(source="eu_ft", external_id="x", title="x", programme="Horizon Europe",
+                topic_id="HORIZON-CL5-2026-D3-01-01", type_of_action=type_of_action)
+    assert consortium_warnings(call, funding, members) == expected
+
+
+def test_a_consortium_rule_names_a_known_country_group(tmp_path: Path) -> None:
+    text = (FIXTURES.parent.parent / "config" / "funding_rules.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "funding_rules.yaml"
+    path.write_text(text.replace("one_from: eu_member_states", "one_from: eu_members", 1), encoding="utf-8")
+    with pytest.raises(ConfigError, match="one_from 'eu_members' is not a country_groups entry "
+                                          r"\(known: eu_member_states\)"):
+        load_funding_rules(path)

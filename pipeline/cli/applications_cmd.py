@@ -1,4 +1,4 @@
-"""``fundradar applications add|list|show|move|ack|consortium``: an idea submitted to a call.
+"""``fundradar applications add|list|show|edit|move|ack|consortium``: an idea submitted to a call.
 
 An application belongs to the strategy of its idea; with a config folder every command here sees only
 the selected strategy's applications and the shared ones (see ``pipeline.cli.common.scope``)."""
@@ -69,38 +69,53 @@ def add_cmd(
 ) -> None:
     """Start an application of an idea to a call (status draft).
 
+    Nothing is stored when a partner is unknown, given twice or a second coordinator. A call whose
+    deadline has passed, that fails the strategy's rules or whose consortium rule the partners miss
+    is still added, with a warning on stderr for each.
+
     Example: fundradar applications add 3 12 --amount 250000 --partner 4 --partner 7:partner
     """
     st = state()
     selected = scope()
+    config = st.config()  # read before the write transaction starts: an invalid config writes nothing
     with session_scope(st.read_engine()) as session:
         app = apps.create_application(session, idea_id=idea, call_key=call, now=st.now(), role=role,
                                       requested_amount=amount, owner=owner, members=partner or [], by=by,
                                       note=note, scope=selected)
-        echo(f"Added application #{app.id}: idea #{app.idea_id} -> call #{app.call_id} (draft)")
+        warnings = apps.add_warnings(session, app, config, st.now())
+    echo(f"Added application #{app.id}: idea #{app.idea_id} -> call #{app.call_id} (draft)")
+    for warning in warnings:
+        echo(f"Warning: {warning}", err=True)
 
 
 @applications_app.command("list")
 def list_cmd(
     status: str = typer.Option(None, "--status", help="A status, or 'open' for every non-final one."),
     idea: str = typer.Option(None, "--idea", help="Only this idea's applications."),
-    call: str = typer.Option(None, "--call", help="Only applications to this call id."),
+    call: str = typer.Option(None, "--call", help="Only applications to this call (id or topic identifier)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (all fields)."),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
 ) -> None:
     """List applications; a deadline marked ! moved (or its call was removed) and is not acknowledged yet.
 
+    What an open application's consortium misses of its call's rules is a warning on stderr (and
+    "warnings" in --json).
+
     Example: fundradar applications list --status open
     """
     st = state()
     now = st.now()
+    config = st.config()
     with Session(st.read_engine()) as session:
         rows = apps.list_applications(session, now, status=status, idea_id=idea, call_id=call,
-                                      scope=scope())
+                                      scope=scope(), config=config)
+    warnings = [f"Warning: application #{r['id']}: {w}" for r in rows for w in r["warnings"]]
     if not (as_json or as_csv):
         rows = [dict(r, deadline=f"call {r['call_status']}" + ("!" if r["deadline_flagged"] else "")
                      if r["call_gone"] else _deadline(r["deadline"], r["deadline_flagged"])) for r in rows]
     print_rows(rows, LIST_COLUMNS, as_json=as_json, as_csv=as_csv, empty="No applications match.")
+    for warning in [] if as_json else warnings:
+        echo(warning, err=True)
 
 
 @applications_app.command("show")
@@ -161,6 +176,35 @@ def show_cmd(
     out.print(Padding(history, (0, 0, 0, 2), expand=False))
 
 
+@applications_app.command("edit")
+def edit_cmd(
+    application: str = typer.Argument(..., help="Application id (12 or #12)."),
+    amount: float = typer.Option(None, "--amount", help="Requested amount in euros."),
+    granted: float = typer.Option(None, "--granted", help="Granted amount in euros (a granted application)."),
+    role: str = typer.Option(None, "--role", help="Our role: coordinator or partner."),
+    owner: str = typer.Option(None, "--owner", help="Who writes it."),
+    note: str = typer.Option("", "--note", help="Why, for the history."),
+    by: str = typer.Option(None, "--by", help="Who (default: FUNDRADAR_USER or login)."),
+) -> None:
+    """Correct an application's amounts, our role or its owner; only the options given change.
+
+    Works in every status, granted included; the status itself changes only with `move`. Each
+    change is printed as old -> new and kept in the history.
+
+    Example: fundradar applications edit 5 --amount 420000 --note "budget revised"
+    """
+    st = state()
+    selected = scope()
+    with session_scope(st.read_engine()) as session:
+        app, changes = apps.edit_application(session, application, st.now(), requested_amount=amount,
+                                             granted_amount=granted, role=role, owner=owner, by=by,
+                                             note=note, scope=selected)
+    if changes:
+        echo(f"Application #{app.id}: {'; '.join(changes)}")
+    else:
+        echo(f"Application #{app.id}: nothing changed; it already has these values", err=True)
+
+
 @applications_app.command("move")
 def move_cmd(
     application: str = typer.Argument(..., help="Application id (12 or #12)."),
@@ -213,7 +257,8 @@ def consortium_cmd(
         "--remove", metavar="ID", help="Partner id (repeatable).")] = None,
     by: str = typer.Option(None, "--by", help="Who (default: FUNDRADAR_USER or login)."),
 ) -> None:
-    """Add partners to or remove them from an application's consortium.
+    """Add partners to or remove them from an application's consortium (removals first, so
+    `--remove 4 --add 4:coordinator` changes a role); all or nothing.
 
     Example: fundradar applications consortium 5 --add 4:partner --remove 7
     """
@@ -221,10 +266,7 @@ def consortium_cmd(
     selected = scope()
     with session_scope(st.read_engine()) as session:
         app = apps.get_application(session, application, scope=selected)
-        for member in add or []:
-            apps.add_member(session, app, member, st.now(), by=by)
-        for member in remove or []:
-            apps.remove_member(session, app, member, st.now(), by=by)
+        apps.change_consortium(session, app, st.now(), add=add or [], remove=remove or [], by=by)
         size = len(apps.members(session, app))
     echo(f"Application #{app.id}: {size} partner{'s' if size != 1 else ''} besides us")
 

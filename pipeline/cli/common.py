@@ -29,7 +29,7 @@ import typer
 from typer.core import TyperGroup
 
 from pipeline.core import clock
-from pipeline.core.errors import DeliveryError, FundradarError, UserInputError
+from pipeline.core.errors import BadRowsError, DeliveryError, FundradarError, UserInputError
 from pipeline.core.text import csv_cell, money_short, percent_short, printable
 
 if TYPE_CHECKING:
@@ -152,7 +152,8 @@ class FundradarGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except FundradarError as exc:
-            typer.echo("Error: " + printable(" ".join(str(exc).split())), err=True)
+            for line in [*(exc.problems if isinstance(exc, BadRowsError) else []), str(exc)]:
+                typer.echo("Error: " + printable(" ".join(line.split())), err=True)
             raise typer.Exit(exc.exit_code) from None
 
 

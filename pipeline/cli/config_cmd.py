@@ -17,11 +17,12 @@ def check() -> None:
     """Validate the strategy config (every strategy of a folder) and the funding rules; print a summary.
 
     Beyond the schema it reports settings that would silently do nothing (an unknown focus area in a
-    digest, a type-of-action code no call has, a misspelled euro-access
-    programme) as errors (exit 2), and as warnings (exit 0): a programme of interest no known programme
-    contains, a synonym that is not a keyword, several digests sharing one Slack webhook and, when the
-    database exists, keywords and exclude terms that match no stored call (a Danish keyword without an
-    English synonym named as such). It never creates a database. Every problem is printed as
+    digest, a type-of-action code no call has, also as a funding_rates or consortium_by_action_type
+    key of the funding rules, a misspelled euro-access programme) as errors (exit 2), and as warnings
+    (exit 0): a programme of interest no known programme contains, a synonym that is not a keyword,
+    several digests sharing one Slack webhook and, when the database exists, keywords and exclude
+    terms that match no stored call (a Danish keyword without an English synonym named as such). It
+    never creates a database. Every problem is printed as
     file:line: key: message.
 
     Example: fundradar --config config/strategy.yaml config check

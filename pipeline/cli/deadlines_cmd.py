@@ -28,8 +28,11 @@ def deadlines_cmd(
 ) -> None:
     """Deadlines of our open applications and tracked calls within N weeks, soonest first.
 
-    Tracked calls are the calls the strategy follows (`fundradar calls follow ID`) without an open
-    application of ours; marking a call relevant does not track it.
+    Rows are the open applications (draft to submitted) of the strategy's ideas and the calls the
+    strategy follows (`fundradar calls follow ID`) that are open or forthcoming and have no open
+    application of ours. An idea without an application, or a call marked relevant but not
+    followed, is not listed. Each row shows the next deadline; a ! marks a moved one not
+    acknowledged yet.
 
     Example: fundradar deadlines --weeks 12
     """

@@ -28,6 +28,8 @@ from typing import Any
 from pipeline.core.config_funding import (
     MAX_PATTERN_LENGTH,
     Consortium,
+    CountryCode,
+    CountryGroup,
     Figure,
     FundingRulesFile,
     ProgrammeMatch,
@@ -63,7 +65,8 @@ from pipeline.core.yaml import _line_of, parse_yaml_text, read_yaml, validate_ya
 __all__ = [
     "DEFAULT_FUNDING_RULES", "DEFAULT_SCHEDULE", "DEFAULT_STRATEGY", "FUNDING_RULES_NAME",
     "MAX_EVERY_SECONDS", "MAX_JITTER_SECONDS", "MAX_PATTERN_LENGTH", "Alerts", "CalendarFile",
-    "Consortium", "DigestChannel", "EuFtSource", "EuroAccessSource", "FeedSource", "Figure", "FocusArea",
+    "Consortium", "CountryCode", "CountryGroup", "DigestChannel", "EuFtSource", "EuroAccessSource",
+    "FeedSource", "Figure", "FocusArea",
     "Fraction", "FundingRulesFile", "HtmlListSource", "IcalSource", "LoadedConfig", "NonEmptyStr",
     "PageWatchSource", "ProgrammeMatch", "ProgrammeRules", "Rules", "Schedule", "Slack", "SlackChannel",
     "SourceConfig", "Strategy", "load_config", "load_funding_rules", "load_strategy", "parse_yaml_text",

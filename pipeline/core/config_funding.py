@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from pipeline.core.config_strategy import Fraction, NonEmptyStr, _Strict
 
@@ -19,9 +19,23 @@ class Figure(_Strict):
     note: str = ""
 
 
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+
+
+class CountryGroup(_Strict):
+    """A named set of countries a consortium needs one member from (e.g. the EU Member States)."""
+
+    label: NonEmptyStr  # as a warning names it: "an EU Member State"
+    countries: Annotated[list[CountryCode], Field(min_length=1)]
+
+
 class Consortium(_Strict):
+    """A programme's minimum consortium: members are independent legal entities (beneficiaries: our
+    organisation, the coordinator and partners; associated partners and subcontractors do not count)."""
+
     min_partners: Annotated[int, Field(ge=1)] = 1
     min_countries: Annotated[int, Field(ge=1)] = 1
+    one_from: NonEmptyStr | None = None  # a country_groups key: at least one member established there
     source: NonEmptyStr
 
 
@@ -119,8 +133,23 @@ class ProgrammeRules(_Strict):
     success_rate: Figure | None = None
     funding_rates: dict[NonEmptyStr, Figure] = {}  # action type code (RIA, IA, CSA, …) or "default"
     consortium: Consortium | None = None
-    eligible_countries: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = []  # empty = all EU/EEA
+    # by action type code (RIA, IA, …): a rule that replaces ``consortium`` for calls of that type
+    consortium_by_action_type: dict[NonEmptyStr, Consortium] = {}
+    eligible_countries: list[CountryCode] = []  # empty = all EU/EEA
 
 
 class FundingRulesFile(_Strict):
+    country_groups: dict[NonEmptyStr, CountryGroup] = {}
     programmes: Annotated[dict[NonEmptyStr, ProgrammeRules], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _known_groups(self) -> FundingRulesFile:
+        for prog in self.programmes.values():
+            for rule in [prog.consortium, *prog.consortium_by_action_type.values()]:
+                group = rule.one_from if rule is not None else None
+                if group is not None and group not in self.country_groups:
+                    known = ", ".join(name[:40] for name in list(self.country_groups)[:10]) or "none"
+                    shown = group if len(group) <= 40 else group[:40] + "…"
+                    raise ValueError(f"one_from {shown!r} is not a country_groups entry (known: "
+                                     f"{known})")
+        return self

@@ -5,6 +5,7 @@
     │   ├── ConfigError             the strategy / rules YAML is invalid (file, line, key)
     │   ├── NotFoundError           no record with that id
     │   ├── ValidationError         a value is invalid (PIC number, date in the past, CSV row, …)
+    │   │   └── BadRowsError        an input file with bad rows: one line per problem, then a summary
     │   └── TransitionError         a status change the workflow does not allow
     └── RuntimeFailure              exit 1: the system could not do it
         ├── SourceError             one source failed (carries the source name)
@@ -47,6 +48,15 @@ class NotFoundError(UserInputError):
 
 class ValidationError(UserInputError):
     pass
+
+
+class BadRowsError(ValidationError):
+    """Every problem of an input file at once (``problems``: one ``file:line: field: what`` each), so
+    one run shows all there is to fix; ``str()`` is the summary line."""
+
+    def __init__(self, message: str, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(message)
 
 
 class TransitionError(UserInputError):
