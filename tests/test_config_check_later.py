@@ -181,4 +181,5 @@ def test_config_check_refuses_a_funding_rules_code_no_call_has(cli, tmp_path: Pa
     hint = "; did you mean 'EIC'?" if code == "EICC" else "; did you mean 'RIA'?"
     assert (result.exit_code, result.stdout, result.stderr) == (2, "", (
         f"Error: {tmp_path / 'funding_rules.yaml'}:{number}: programmes.horizon_europe.{key}: unknown type "
-        f"of action {code!r}{hint}; use codes from {allowed}\n"))
+        f"of action {code!r}{hint}; use codes from {allowed}\n"
+        f"Note: no database at {tmp_path / 'fundradar.db'}: keyword/exclude checks skipped\n"))
