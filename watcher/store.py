@@ -28,7 +28,7 @@ same call at once.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,6 +52,8 @@ GONE = ("closed", "removed", "withdrawn")
 # writes nothing.
 LAST_SEEN_RESOLUTION = timedelta(hours=20)
 MAX_CLOSE_SHARE = 0.2  # the default share of a source's active calls one run may take away
+WRITE_CHUNK = 2000  # rows in one executemany: bounds the memory of a large first sync
+ID_CHUNK = 500  # ids in one IN (...) list: under every backend's limit of bound parameters
 INTERRUPTED = ("interrupted: the run never finished (its process stopped or was killed); nothing of it "
                "was stored")
 
@@ -125,28 +127,34 @@ def _as_text(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _apply(call: Call, record: CallRecord, now: datetime) -> None:
-    for name in RECORD_FIELDS:
-        if name != "deadlines":
-            setattr(call, name, getattr(record, name))
-    call.deadlines = [d.to_json() for d in record.deadlines]
-    call.deadline = record.deadline
-    call.deadline_time_assumed = any(d.time_assumed for d in record.deadlines)
-    call.content_hash = record.content_hash()
-    call.last_seen = now
-    if record.status not in GONE:
-        call.closed_at = None
-        call.removed_at = None
+def _values(record: CallRecord, now: datetime) -> dict[str, Any]:
+    """The columns of a call's row that a record sets (also on a call that changed)."""
+    values = {name: getattr(record, name) for name in RECORD_FIELDS if name != "deadlines"}
+    values.update(deadlines=[d.to_json() for d in record.deadlines], deadline=record.deadline,
+                  deadline_time_assumed=any(d.time_assumed for d in record.deadlines),
+                  content_hash=record.content_hash(), last_seen=now)
+    return values
 
 
-def _changes(call: Call, record: CallRecord) -> list[tuple[str, Any, Any]]:
+def _changes(old: Mapping[str, Any], record: CallRecord) -> list[tuple[str, Any, Any]]:
     new = record.tracked()
     out = []
     for name in TRACKED_FIELDS:
-        old_value = _db_value(name, getattr(call, name))
+        old_value = _db_value(name, old[name])
         new_value = _db_value(name, new[name])
         if old_value != new_value:
             out.append((name, old_value, new_value))
+    return out
+
+
+def _by_id(session: Session, columns: Sequence[Any], ids: Sequence[int]) -> dict[int, Mapping[str, Any]]:
+    """id -> the given columns of those calls, read in chunks of :data:`ID_CHUNK` ids."""
+    table = Call.__table__
+    out: dict[int, Mapping[str, Any]] = {}
+    for at in range(0, len(ids), ID_CHUNK):
+        chunk = ids[at:at + ID_CHUNK]
+        for row in session.connection().execute(sa.select(table.c.id, *columns).where(table.c.id.in_(chunk))):
+            out[row.id] = row._mapping
     return out
 
 
@@ -184,6 +192,9 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
     ``complete`` says the source read everything it should have; only then are stored calls that
     are missing from ``records`` marked closed (deadline passed) or removed (deadline still ahead),
     unless the mass-closure guard (``max_close_share``, ``max_close``; see the module) holds them back.
+
+    Rows are written in bulk (inserts and updates by id as executemany, reads of many ids in chunks):
+    a day of a thousand calls is a handful of statements, not one or two per call.
     """
     with session_scope(engine) as session:
         run = session.get(FetchRun, run_id)
@@ -196,6 +207,9 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
             select(Call.external_id, Call.id, Call.content_hash, Call.status, Call.last_seen)
             .where(Call.source == run.source))}
         seen: set[str] = set()
+        new_rows: list[dict[str, Any]] = []
+        stale: list[int] = []  # unchanged calls whose last_seen is older than LAST_SEEN_RESOLUTION
+        differing: dict[int, CallRecord] = {}  # call id -> its record, when its hash or status differs
         for record in records:
             if record.external_id in seen:
                 result.duplicates += 1
@@ -204,10 +218,8 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
             result.seen += 1
             known = existing.get(record.external_id)
             if known is None:
-                call = Call(source=run.source, external_id=record.external_id, title=record.title,
-                            first_seen=now, last_seen=now)
-                _apply(call, record, now)
-                session.add(call)
+                new_rows.append({"source": run.source, "external_id": record.external_id, "first_seen": now,
+                                 "closed_at": None, "removed_at": None, **_values(record, now)})
                 result.new += 1
                 continue
             call_id, content_hash, status, last_seen = known
@@ -215,18 +227,16 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
             if content_hash == record.content_hash() and status == record.status:
                 result.unchanged += 1
                 if now - as_utc(last_seen) >= LAST_SEEN_RESOLUTION:
-                    session.execute(sa.update(Call).where(Call.id == call_id).values(last_seen=now))
+                    stale.append(call_id)
                 continue
-            call = session.get(Call, call_id)
-            assert call is not None
-            changes = _changes(call, record)
-            for name, old, new in changes:
-                session.add(CallChange(call_id=call_id, run_id=run_id, field=name, old=_as_text(old),
-                                       new=_as_text(new), changed_at=now))
-            _apply(call, record, now)
-            session.add(call)
-            result.changed += 1 if changes else 0
-            result.unchanged += 0 if changes else 1
+            differing[call_id] = record
+        if new_rows:
+            _insert(session, Call.__table__, new_rows)
+        _touch(session, stale, now)
+        change_rows: list[dict[str, Any]] = []
+        changed = _update(session, differing, run_id, now, change_rows)
+        result.changed += changed
+        result.unchanged += len(differing) - changed
         active = sum(1 for _, _, status, _ in existing.values() if status not in GONE)
         if complete and not seen and active:
             complete = result.complete = False
@@ -234,7 +244,7 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
                                      "nothing closed, the next complete run closes what really ended")
         if complete:
             missing = _missing(session, run.source, seen)
-            early = sum(1 for call in missing if not _ended(call, now))
+            early = sum(1 for call in missing if not _ended(call["deadlines"], now))
             too_many = (early > 1 and early > max_close_share * active) or \
                 (max_close is not None and early > max_close)
             if too_many:
@@ -245,7 +255,9 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
                                          "closed none. If the source really dropped them, raise the limit "
                                          "for this source and sync again")
             else:
-                result.closed = _close(session, missing, run_id, now)
+                result.closed = _close(session, missing, run_id, now, change_rows)
+        if change_rows:
+            _insert(session, CallChange.__table__, change_rows)
         _write_pages(session, run.source, pages, now)
         run.finished_at, run.outcome, run.complete = now, result.outcome, complete
         run.seen, run.new, run.changed = result.seen, result.new, result.changed
@@ -255,38 +267,98 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
         return result
 
 
+def _insert(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """One executemany per :data:`WRITE_CHUNK` rows (dicts with the same keys). SQLAlchemy's own, not
+    :mod:`pipeline.core.bulk`'s driver-level one: its column types write the times as they always were
+    (SQLite text with microseconds)."""
+    for at in range(0, len(rows), WRITE_CHUNK):
+        session.connection().execute(sa.insert(table), rows[at:at + WRITE_CHUNK])
+
+
+def _update_by_id(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """``UPDATE … WHERE id = …`` for each row (dicts with ``id`` and the same other keys), as one
+    executemany per :data:`WRITE_CHUNK` rows."""
+    if not rows:
+        return
+    keys = [key for key in rows[0] if key != "id"]
+    statement = sa.update(table).where(table.c.id == sa.bindparam("_id")).values(
+        {key: sa.bindparam(f"_{key}", type_=table.c[key].type) for key in keys})
+    for at in range(0, len(rows), WRITE_CHUNK):
+        session.connection().execute(statement, [{f"_{key}": value for key, value in row.items()}
+                                                 for row in rows[at:at + WRITE_CHUNK]])
+
+
+def _touch(session: Session, ids: list[int], now: datetime) -> None:
+    """Refresh last_seen of unchanged calls: one UPDATE per :data:`ID_CHUNK` ids."""
+    table = Call.__table__
+    for at in range(0, len(ids), ID_CHUNK):
+        session.connection().execute(sa.update(table).where(table.c.id.in_(ids[at:at + ID_CHUNK]))
+                                     .values(last_seen=now))
+
+
+def _update(session: Session, differing: dict[int, CallRecord], run_id: int, now: datetime,
+            change_rows: list[dict[str, Any]]) -> int:
+    """Write the records of calls whose hash or status differs, and a change row per tracked field
+    that differs (appended to ``change_rows``); the number of calls with such a change."""
+    table = Call.__table__
+    old = _by_id(session, [table.c[name] for name in (*TRACKED_FIELDS, "closed_at", "removed_at")],
+                 list(differing))
+    updates, changed = [], 0
+    for call_id, record in differing.items():
+        stored = old[call_id]
+        changes = _changes(stored, record)
+        for name, before, after in changes:
+            change_rows.append({"call_id": call_id, "run_id": run_id, "field": name, "old": _as_text(before),
+                                "new": _as_text(after), "changed_at": now})
+        changed += 1 if changes else 0
+        row = {"id": call_id, "closed_at": stored["closed_at"], "removed_at": stored["removed_at"],
+               **_values(record, now)}
+        if record.status not in GONE:
+            row["closed_at"] = row["removed_at"] = None
+        updates.append(row)
+    _update_by_id(session, table, updates)
+    return changed
+
+
 def _join(first: str | None, second: str) -> str:
     return f"{first}; {second}" if first else second
 
 
-def _last_deadline(call: Call) -> datetime | None:
-    return max((as_utc(datetime.fromisoformat(d["at"])) for d in call.deadlines), default=None)
+def _last_deadline(deadlines: list[dict[str, Any]] | None) -> datetime | None:
+    return max((as_utc(datetime.fromisoformat(d["at"])) for d in deadlines or []), default=None)
 
 
-def _ended(call: Call, now: datetime) -> bool:
+def _ended(deadlines: list[dict[str, Any]] | None, now: datetime) -> bool:
     """The call's last deadline has passed: it is expected to leave its source."""
-    last = _last_deadline(call)
+    last = _last_deadline(deadlines)
     return last is not None and last < now
 
 
-def _missing(session: Session, source: str, seen: set[str]) -> list[Call]:
-    """The source's active calls that the run did not see."""
-    active = session.exec(select(Call).where(Call.source == source, Call.status.not_in(GONE))).all()
-    return [call for call in active if call.external_id not in seen]
+def _missing(session: Session, source: str, seen: set[str]) -> list[Mapping[str, Any]]:
+    """The source's active calls that the run did not see (id, external_id, status and deadlines
+    only), in id order."""
+    table = Call.__table__
+    active = session.connection().execute(
+        sa.select(table.c.id, table.c.external_id, table.c.status, table.c.deadlines)
+        .where(table.c.source == source, table.c.status.not_in(GONE)).order_by(table.c.id))
+    return [row._mapping for row in active if row.external_id not in seen]
 
 
-def _close(session: Session, missing: list[Call], run_id: int, now: datetime) -> int:
-    """Mark each call closed (its last deadline passed) or removed (still ahead, or none)."""
+def _close(session: Session, missing: list[Mapping[str, Any]], run_id: int, now: datetime,
+           change_rows: list[dict[str, Any]]) -> int:
+    """Mark each call closed (its last deadline passed) or removed (still ahead, or none); a change
+    row each is appended to ``change_rows``."""
+    closed, removed = [], []
     for call in missing:
-        status = "closed" if _ended(call, now) else "removed"
-        session.add(CallChange(call_id=call.id, run_id=run_id, field="status", old=call.status, new=status,
-                               changed_at=now))
-        call.status = status
+        status = "closed" if _ended(call["deadlines"], now) else "removed"
+        change_rows.append({"call_id": call["id"], "run_id": run_id, "field": "status", "old": call["status"],
+                            "new": status, "changed_at": now})
         if status == "closed":
-            call.closed_at = now
+            closed.append({"id": call["id"], "status": status, "closed_at": now})
         else:
-            call.removed_at = now
-        session.add(call)
+            removed.append({"id": call["id"], "status": status, "removed_at": now})
+    _update_by_id(session, Call.__table__, closed)
+    _update_by_id(session, Call.__table__, removed)
     return len(missing)
 
 
