@@ -53,13 +53,13 @@ def best(repeat: int, run: Callable[[], object]) -> float:
 
 
 def sync(db_url: str, folder: Path) -> object:
-    adapter = EuFtAdapter("eu_ft", EuFtSource(type="eu_ft", programmes={}),
-                          BuildContext())
+    engine = open_database(db_url)
+    # with the database, as `fundradar sync` builds it: results sent as before are not parsed again
+    adapter = EuFtAdapter("eu_ft", EuFtSource(type="eu_ft", programmes={}), BuildContext(engine=engine))
     handler = adapter.replay_handler(folder)
     assert handler is not None
     day = recording_date(folder)
     now = datetime.combine(day, clock_time(10), UTC) if day else datetime.now(UTC)
-    engine = open_database(db_url)
     try:
         with make_client(transport=ReplayTransport([handler]), retries=0) as client:
             result = run_source(engine, adapter, client, now)

@@ -167,6 +167,17 @@ def watched_pages(engine: Engine, source: str) -> dict[str, str]:
         return {url: content_hash for url, content_hash in rows}
 
 
+def raw_hashes(engine: Engine, source: str) -> dict[str, str]:
+    """External id -> raw hash of the calls of ``source`` that have one (read only: the fetch skips
+    parsing what it sent before, the store writes). A call the store closed or removed has none, so
+    a result that comes back is parsed and reopens it."""
+    table = Call.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(table.c.external_id, table.c.raw_hash)
+                            .where(table.c.source == source, table.c.raw_hash.is_not(None)))
+        return {external_id: hashed for external_id, hashed in rows}
+
+
 def _write_pages(session: Session, source: str, pages: Iterable[PageState], now: datetime) -> None:
     """Keep each page's hash and text; ``changed_at`` moves only when the hash differs."""
     known = {row.url: row for row in session.exec(select(WatchedPage).where(WatchedPage.source == source))}
@@ -185,13 +196,20 @@ def _write_pages(session: Session, source: str, pages: Iterable[PageState], now:
 
 def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: datetime, *,
                complete: bool, warning: str | None = None, pages: Iterable[PageState] = (),
-               max_close_share: float = MAX_CLOSE_SHARE, max_close: int | None = None) -> RunResult:
+               max_close_share: float = MAX_CLOSE_SHARE, max_close: int | None = None,
+               raw_hashes: Mapping[str, str] | None = None,
+               unchanged: Mapping[str, str] | None = None) -> RunResult:
     """Write one run's records and watched page states in a single transaction and record the run's
     outcome.
 
     ``complete`` says the source read everything it should have; only then are stored calls that
     are missing from ``records`` marked closed (deadline passed) or removed (deadline still ahead),
     unless the mass-closure guard (``max_close_share``, ``max_close``; see the module) holds them back.
+
+    ``raw_hashes`` (external id -> raw hash) is stored with the records. ``unchanged`` names the calls
+    the source saw but did not parse, because the raw hash it read for them (:func:`raw_hashes`) is the
+    one stored: they count as seen and unchanged. One whose stored raw hash differs by now (another
+    run wrote or closed it meanwhile) cannot be written from a hash: the run is then incomplete.
 
     Rows are written in bulk (inserts and updates by id as executemany, reads of many ids in chunks):
     a day of a thousand calls is a handful of statements, not one or two per call.
@@ -202,13 +220,15 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
         hold_for_transaction(session, f"write:{run.source}")
         result = RunResult(run_id=run_id, source=run.source, outcome="ok", complete=complete,
                            error=warning)
-        existing = {row.external_id: (row.id, row.content_hash, row.status, row.last_seen)
+        existing = {row.external_id: (row.id, row.content_hash, row.status, row.last_seen, row.raw_hash)
                     for row in session.exec(
-            select(Call.external_id, Call.id, Call.content_hash, Call.status, Call.last_seen)
+            select(Call.external_id, Call.id, Call.content_hash, Call.status, Call.last_seen, Call.raw_hash)
             .where(Call.source == run.source))}
+        raw_hashes = raw_hashes or {}
         seen: set[str] = set()
         new_rows: list[dict[str, Any]] = []
         stale: list[int] = []  # unchanged calls whose last_seen is older than LAST_SEEN_RESOLUTION
+        rehashed: list[dict[str, Any]] = []  # unchanged calls whose raw hash is new (id, raw_hash)
         differing: dict[int, CallRecord] = {}  # call id -> its record, when its hash or status differs
         for record in records:
             if record.external_id in seen:
@@ -219,25 +239,47 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
             known = existing.get(record.external_id)
             if known is None:
                 new_rows.append({"source": run.source, "external_id": record.external_id, "first_seen": now,
-                                 "closed_at": None, "removed_at": None, **_values(record, now)})
+                                 "closed_at": None, "removed_at": None,
+                                 "raw_hash": raw_hashes.get(record.external_id), **_values(record, now)})
                 result.new += 1
                 continue
-            call_id, content_hash, status, last_seen = known
+            call_id, content_hash, status, last_seen, stored_raw = known
             # the hash covers the source's status; a call we closed that comes back is a change
             if content_hash == record.content_hash() and status == record.status:
                 result.unchanged += 1
                 if now - as_utc(last_seen) >= LAST_SEEN_RESOLUTION:
                     stale.append(call_id)
+                if raw_hashes.get(record.external_id, stored_raw) != stored_raw:
+                    rehashed.append({"id": call_id, "raw_hash": raw_hashes[record.external_id]})
                 continue
             differing[call_id] = record
+        lost = 0  # unparsed calls whose stored raw hash changed since the source read it
+        for external_id, hashed in (unchanged or {}).items():
+            if external_id in seen:
+                result.duplicates += 1
+                continue
+            known = existing.get(external_id)
+            if known is None or known[4] != hashed:
+                lost += 1
+                continue
+            seen.add(external_id)
+            result.seen += 1
+            result.unchanged += 1
+            if now - as_utc(known[3]) >= LAST_SEEN_RESOLUTION:
+                stale.append(known[0])
+        if lost and complete:
+            complete = result.complete = False
+            warning = _join(warning, f"{lost} call(s) changed in the database while the source was read; "
+                                     "nothing closed, the next run reads them again")
         if new_rows:
             _insert(session, Call.__table__, new_rows)
         _touch(session, stale, now)
+        _update_by_id(session, Call.__table__, rehashed)
         change_rows: list[dict[str, Any]] = []
-        changed = _update(session, differing, run_id, now, change_rows)
+        changed = _update(session, differing, run_id, now, change_rows, raw_hashes)
         result.changed += changed
         result.unchanged += len(differing) - changed
-        active = sum(1 for _, _, status, _ in existing.values() if status not in GONE)
+        active = sum(1 for _, _, status, _, _ in existing.values() if status not in GONE)
         if complete and not seen and active:
             complete = result.complete = False
             warning = _join(warning, f"the source answered with no calls although {active} were active; "
@@ -297,7 +339,7 @@ def _touch(session: Session, ids: list[int], now: datetime) -> None:
 
 
 def _update(session: Session, differing: dict[int, CallRecord], run_id: int, now: datetime,
-            change_rows: list[dict[str, Any]]) -> int:
+            change_rows: list[dict[str, Any]], raw_hashes: Mapping[str, str]) -> int:
     """Write the records of calls whose hash or status differs, and a change row per tracked field
     that differs (appended to ``change_rows``); the number of calls with such a change."""
     table = Call.__table__
@@ -312,7 +354,7 @@ def _update(session: Session, differing: dict[int, CallRecord], run_id: int, now
                                 "new": _as_text(after), "changed_at": now})
         changed += 1 if changes else 0
         row = {"id": call_id, "closed_at": stored["closed_at"], "removed_at": stored["removed_at"],
-               **_values(record, now)}
+               "raw_hash": raw_hashes.get(record.external_id), **_values(record, now)}
         if record.status not in GONE:
             row["closed_at"] = row["removed_at"] = None
         updates.append(row)
@@ -354,9 +396,9 @@ def _close(session: Session, missing: list[Mapping[str, Any]], run_id: int, now:
         change_rows.append({"call_id": call["id"], "run_id": run_id, "field": "status", "old": call["status"],
                             "new": status, "changed_at": now})
         if status == "closed":
-            closed.append({"id": call["id"], "status": status, "closed_at": now})
+            closed.append({"id": call["id"], "status": status, "closed_at": now, "raw_hash": None})
         else:
-            removed.append({"id": call["id"], "status": status, "removed_at": now})
+            removed.append({"id": call["id"], "status": status, "removed_at": now, "raw_hash": None})
     _update_by_id(session, Call.__table__, closed)
     _update_by_id(session, Call.__table__, removed)
     return len(missing)

@@ -32,8 +32,9 @@ from pipeline.core.errors import ParseError
 from watcher.http import request_bytes
 from watcher.records import CallRecord
 from watcher.replay import SediaSearchRecording, find_search_recording
-from watcher.sedia import load_page, parse_page
+from watcher.sedia import load_page, parse_page, parse_salt
 from watcher.sources import BuildContext, FetchResult, register
+from watcher.store import raw_hashes
 
 TYPES = ("1", "2", "8")  # grants (topics), calls for proposals (PROSPECT), cascade funding calls
 STATUSES = ("31094501", "31094502")  # forthcoming, open
@@ -66,6 +67,8 @@ class EuFtAdapter:
 
     def __init__(self, name: str, cfg: Any, context: BuildContext | None = None) -> None:
         self.name, self.cfg, self.url = name, cfg, cfg.url
+        # the database, to read the raw hashes of the stored calls; without it every result is parsed
+        self.engine = context.engine if context is not None else None
         # programme id -> name: the config's labels first, then a recording's facet labels
         self.programme_names: dict[str, str] = {}
         self.on_page: PageHook | None = None
@@ -116,7 +119,11 @@ class EuFtAdapter:
 
     def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
         names = self._names()
+        salt = parse_salt(names)
+        known = raw_hashes(self.engine, self.name) if self.engine is not None else {}
         records: dict[str, CallRecord] = {}
+        hashes: dict[str, str] = {}
+        unchanged: dict[str, str] = {}  # results sent as they were when their stored call was parsed
         warnings: list[str] = []
         skipped: list[str] = []
         stats = {"queries": 0, "pages": 0, "results": 0, "stale": 0, "duplicates": 0, "skipped": 0}
@@ -139,23 +146,31 @@ class EuFtAdapter:
             warnings.extend(query_warnings)
             for number, data in enumerate(pages, start=1):
                 page = parse_page(data, source=self.name, page=f"page {number} of {count} ({label})",
-                                  programme_names=names)
+                                  programme_names=names, known=known, salt=salt)
                 stats["results"] += page.results
                 stats["stale"] += page.stale
                 stats["duplicates"] += page.duplicates
                 stats["skipped"] += len(page.skipped)
                 skipped.extend(page.skipped)
+                for reference, hashed in page.unchanged.items():
+                    if reference in records or reference in unchanged:
+                        stats["duplicates"] += 1  # also found by another programme's query
+                        continue
+                    unchanged[reference] = hashed
                 for record in page.records:
-                    if record.external_id in records:
+                    if record.external_id in records or record.external_id in unchanged:
                         stats["duplicates"] += 1  # also found by another programme's query
                         continue
                     records[record.external_id] = record
+                    hashes[record.external_id] = page.raw_hashes[record.external_id]
+        stats["unparsed"] = len(unchanged)
         if skipped:
             warnings.append(malformed_warning(skipped))
-        if not records and stats["results"] and stats["skipped"] == stats["results"]:
+        if not records and not unchanged and stats["results"] and stats["skipped"] == stats["results"]:
             raise ParseError(self.name, "no result of the search API could be read; its format changed")
         return FetchResult(records=list(records.values()), complete=not warnings,
-                           warning="; ".join(warnings) or None, extra=stats)
+                           warning="; ".join(warnings) or None, extra=stats, raw_hashes=hashes,
+                           unchanged=unchanged)
 
     def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:
         """Serve the search API from ``recording_dir`` (a ``search_<date>`` folder, or a samples root
