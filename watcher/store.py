@@ -27,6 +27,7 @@ same call at once.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -226,7 +227,7 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
             .where(Call.source == run.source))}
         raw_hashes = raw_hashes or {}
         seen: set[str] = set()
-        new_rows: list[dict[str, Any]] = []
+        new_records: list[CallRecord] = []
         stale: list[int] = []  # unchanged calls whose last_seen is older than LAST_SEEN_RESOLUTION
         rehashed: list[dict[str, Any]] = []  # unchanged calls whose raw hash is new (id, raw_hash)
         differing: dict[int, CallRecord] = {}  # call id -> its record, when its hash or status differs
@@ -238,9 +239,7 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
             result.seen += 1
             known = existing.get(record.external_id)
             if known is None:
-                new_rows.append({"source": run.source, "external_id": record.external_id, "first_seen": now,
-                                 "closed_at": None, "removed_at": None,
-                                 "raw_hash": raw_hashes.get(record.external_id), **_values(record, now)})
+                new_records.append(record)
                 result.new += 1
                 continue
             call_id, content_hash, status, last_seen, stored_raw = known
@@ -271,8 +270,11 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
             complete = result.complete = False
             warning = _join(warning, f"{lost} call(s) changed in the database while the source was read; "
                                      "nothing closed, the next run reads them again")
-        if new_rows:
-            _insert(session, Call.__table__, new_rows)
+        # rows built a chunk at a time: a first sync of 100,000 calls never holds them all as rows
+        _insert(session, Call.__table__, ({"source": run.source, "external_id": record.external_id,
+                                           "first_seen": now, "closed_at": None, "removed_at": None,
+                                           "raw_hash": raw_hashes.get(record.external_id),
+                                           **_values(record, now)} for record in new_records))
         _touch(session, stale, now)
         _update_by_id(session, Call.__table__, rehashed)
         change_rows: list[dict[str, Any]] = []
@@ -298,8 +300,7 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
                                          "for this source and sync again")
             else:
                 result.closed = _close(session, missing, run_id, now, change_rows)
-        if change_rows:
-            _insert(session, CallChange.__table__, change_rows)
+        _insert(session, CallChange.__table__, change_rows)
         _write_pages(session, run.source, pages, now)
         run.finished_at, run.outcome, run.complete = now, result.outcome, complete
         run.seen, run.new, run.changed = result.seen, result.new, result.changed
@@ -309,12 +310,13 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
         return result
 
 
-def _insert(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+def _insert(session: Session, table: sa.Table, rows: Iterable[dict[str, Any]]) -> None:
     """One executemany per :data:`WRITE_CHUNK` rows (dicts with the same keys). SQLAlchemy's own, not
     :mod:`pipeline.core.bulk`'s driver-level one: its column types write the times as they always were
     (SQLite text with microseconds)."""
-    for at in range(0, len(rows), WRITE_CHUNK):
-        session.connection().execute(sa.insert(table), rows[at:at + WRITE_CHUNK])
+    rows = iter(rows)
+    while chunk := list(itertools.islice(rows, WRITE_CHUNK)):
+        session.connection().execute(sa.insert(table), chunk)
 
 
 def _update_by_id(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
