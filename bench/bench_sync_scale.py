@@ -78,9 +78,11 @@ def write_pages(folder: Path, count: int) -> dict[tuple[str, int], Path]:
                 meta["title"] = [f"{(meta.get('title') or ['Call'])[0]} ({i})"]
                 results.append({**base, "reference": f"{base['reference']}-S{i}", "metadata": meta})
             path = folder / f"{programme}_{number:03d}.json"
+            # laid out as the recorded answers are (indented by one space), so the floor reads the
+            # same kind of bytes
             path.write_text(json.dumps({**envelope, "totalResults": total, "pageNumber": number,
-                                        "pageSize": PAGE_SIZE, "results": results}, ensure_ascii=False),
-                            encoding="utf-8")
+                                        "pageSize": PAGE_SIZE, "results": results}, ensure_ascii=False,
+                                       indent=1), encoding="utf-8")
             files[(programme, number)] = path
     return files
 
