@@ -134,3 +134,21 @@ def test_another_parser_or_other_programme_names_parse_again(samples: Path) -> N
     named = parse_page(data, known=known, programme_names={"43108390": "Horizon"})
     assert len(named.records) == len(known)
     assert raw_hash({"a": 1}, salt) != raw_hash({"a": 2}, salt)
+
+
+def test_skipping_on_postgresql_counts_as_parsing_everything(pg_url: str, engine, server: LocalServer,
+                                                             portal: Portal) -> None:
+    """The same days on PostgreSQL (bulk writes, raw hashes read back) and, parsing all, on SQLite."""
+    pg = open_database(pg_url)
+    try:
+        for day in ("2026-08-21", "2026-08-22", "2026-08-21", "2026-08-21"):
+            portal.serve(day)
+            assert summary(sync(pg, server, day)) == summary(sync(engine, server, day, skipping=False))
+        query = sa.text("SELECT external_id, status, content_hash, raw_hash IS NOT NULL FROM call "
+                        "ORDER BY id")
+        with pg.connect() as on_pg, engine.connect() as on_sqlite:
+            stored = [tuple(r) for r in on_pg.execute(query)]
+            assert [r[:3] for r in stored] == [tuple(r)[:3] for r in on_sqlite.execute(query)]
+        assert {has_hash for _, status, _, has_hash in stored if status in ("open", "forthcoming")} == {True}
+    finally:
+        pg.dispose()
