@@ -70,7 +70,7 @@ def test_postgresql_roundtrip(pg_url: str) -> None:
 def test_db_upgrade_cli(cli, db_url: str) -> None:
     result = cli("db", "upgrade")
     assert result.exit_code == 0
-    assert result.stdout == f"{db_url}: schema at revision 0004\n"
+    assert result.stdout == f"{db_url}: schema at revision 0005\n"
 
 
 def test_bad_database_url_is_one_line(cli) -> None:
@@ -139,7 +139,7 @@ def test_upgrade_from_0001_keeps_the_rows(tmp_path) -> None:
     _database_at_0001_with_a_corpus_model(url)
     engine = open_database(url)  # upgrades to the head
     try:
-        assert current_revision(engine) == head_revision() == "0004"
+        assert current_revision(engine) == head_revision() == "0005"
         with engine.connect() as conn:
             assert conn.execute(sa.text("select version, method from corpus_model")).one() == ("old", "")
         _models_match_the_migrations(engine)
@@ -154,5 +154,57 @@ def test_upgrade_from_0001_on_postgresql(pg_url: str) -> None:
         with engine.connect() as conn:
             assert conn.execute(sa.text("select version, method from corpus_model")).one() == ("old", "")
         _models_match_the_migrations(engine)
+    finally:
+        engine.dispose()
+
+
+def _database_at_0004_with_a_call(url: str) -> None:
+    from alembic import command
+
+    from pipeline.core.db import alembic_config, create_db_engine
+
+    engine = create_db_engine(url)
+    try:
+        command.upgrade(alembic_config(engine), "0004")
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "insert into call (source, external_id, title, text, status, deadlines, "
+                "deadline_time_assumed, extra, content_hash, first_seen, last_seen) values ('eu_ft', "
+                "'ref-1', 'Old call', '', 'open', '[]', false, '{}', 'abc', :at, :at)"), {"at": NOW})
+    finally:
+        engine.dispose()
+
+
+def _the_call_is_kept_without_a_raw_hash(engine: sa.Engine) -> None:
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("select external_id, content_hash, raw_hash from call")).one() == \
+            ("ref-1", "abc", None)
+    _models_match_the_migrations(engine)
+    # the next run stores the raw hash of what the source sent
+    record = _record("ref-1", NOW + timedelta(days=30), title="Old call")
+    run = begin_run(engine, "eu_ft", NOW)
+    result = finish_run(engine, run, [record], NOW, complete=True, raw_hashes={"ref-1": "raw-1"})
+    assert (result.seen, result.new) == (1, 0)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("select raw_hash from call")).scalar() == "raw-1"
+
+
+def test_upgrade_from_0004_adds_the_raw_hash(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    _database_at_0004_with_a_call(url)
+    engine = open_database(url)
+    try:
+        assert current_revision(engine) == "0005"
+        _the_call_is_kept_without_a_raw_hash(engine)
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_from_0004_on_postgresql(pg_url: str) -> None:
+    _database_at_0004_with_a_call(pg_url)
+    engine = open_database(pg_url)
+    try:
+        assert current_revision(engine) == "0005"
+        _the_call_is_kept_without_a_raw_hash(engine)
     finally:
         engine.dispose()

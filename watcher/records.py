@@ -60,8 +60,14 @@ class CallRecord:
 
     def tracked(self) -> dict[str, Any]:
         """The fields whose change is recorded, as JSON-ready values (a fresh dict; ``extra`` copied)."""
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data = self._json_ready()
         data["extra"] = copy.deepcopy(self.extra) if self.extra else {}
+        return data
+
+    def _json_ready(self) -> dict[str, Any]:
+        """:meth:`tracked` sharing ``extra`` with the record: for reading only."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["extra"] = self.extra or {}
         data["deadlines"] = [d.to_json() for d in self.deadlines]
         data["opening_date"] = self.opening_date.isoformat() if self.opening_date else None
         return data
@@ -70,7 +76,7 @@ class CallRecord:
         """SHA-256 of the tracked fields' canonical JSON; computed once per record (it is immutable)."""
         cached = self.__dict__.get("_content_hash")
         if cached is None:
-            canonical = json.dumps(self.tracked(), sort_keys=True, ensure_ascii=False, default=str)
+            canonical = json.dumps(self._json_ready(), sort_keys=True, ensure_ascii=False, default=str)
             cached = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
             self.__dict__["_content_hash"] = cached  # not a field: equality and replace() ignore it
         return cached
@@ -114,8 +120,20 @@ def _nul_in(value: Any, depth: int = 0) -> bool:
     return False
 
 
+_UNCHECKED = object()
+
+
 def record_problem(record: CallRecord) -> str | None:
-    """Why ``record`` cannot be stored (one short phrase), or None when every value is in range."""
+    """Why ``record`` cannot be stored (one short phrase), or None when every value is in range;
+    checked once per record (it is immutable): the parser checks each record and the runner each
+    source's records again."""
+    found = record.__dict__.get("_problem", _UNCHECKED)
+    if found is _UNCHECKED:
+        found = record.__dict__["_problem"] = _problem(record)  # not a field, like _content_hash
+    return found if isinstance(found, str) else None
+
+
+def _problem(record: CallRecord) -> str | None:
     for name in (*_ID_FIELDS, *_LINE_FIELDS, "text"):
         value = getattr(record, name)
         if value is None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import email.utils
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -81,17 +82,20 @@ class ReplayTransport(httpx.BaseTransport):
 
 
 def multipart_fields(content_type: str, body: bytes) -> dict[str, bytes]:
-    """The parts of a multipart/form-data body by name (the standard library's MIME parser)."""
+    """The parts of a multipart/form-data body by name (the standard library's MIME parser, with its
+    compat32 policy: the default policies' header objects made parsing a search request cost as much
+    as the JSON of the page it asks for)."""
     if "multipart/" not in content_type:
         return {}
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+    message = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(
         b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
     fields: dict[str, bytes] = {}
-    for part in message.iter_parts():
+    for part in message.get_payload() if message.is_multipart() else []:
         name = part.get_param("name", header="content-disposition")
         if name:
             payload = part.get_payload(decode=True)
-            fields[str(name)] = payload if isinstance(payload, bytes) else b""
+            fields[str(email.utils.collapse_rfc2231_value(name))] = \
+                payload if isinstance(payload, bytes) else b""
     return fields
 
 

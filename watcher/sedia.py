@@ -11,12 +11,17 @@ calls (type 8) share their parent topic's identifier.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib
 import json
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from pipeline.core.clock import BRUSSELS, UTC
@@ -52,6 +57,10 @@ class SediaPage:
     stale: int = 0  # SEDIA_PRD_CENTRICITY records dropped
     duplicates: int = 0  # repeated references dropped
     skipped: list[str] = field(default_factory=list)  # results that could not be read, and why
+    # reference -> raw hash (:func:`raw_hash`) of each result parsed into ``records``
+    raw_hashes: dict[str, str] = field(default_factory=dict)
+    # reference -> raw hash of each result left unparsed: the caller's ``known`` hash of it was the same
+    unchanged: dict[str, str] = field(default_factory=dict)
 
 
 # a surrogate escaped in JSON ("\ud800"), encoded in the bytes (json.loads reads bytes with
@@ -390,12 +399,54 @@ def parse_result(result: Mapping[str, Any], *, programme_names: Mapping[str, str
     return record
 
 
+# The modules whose code decides what a result parses into; with the versions of the libraries they
+# use, they make the parser's fingerprint.
+_PARSER_MODULES = ("watcher.sedia", "watcher.html_text", "watcher.records", "pipeline.core.text",
+                   "pipeline.core.clock")
+_PARSER_LIBRARIES = ("lxml", "lxml_html_clean")
+
+
+@functools.cache
+def parser_fingerprint() -> str:
+    """SHA-256 of the parsing code and its libraries' versions: a stored raw hash made by other code
+    no longer matches, so an upgrade parses every result again instead of trusting the old parse."""
+    digest = hashlib.sha256()
+    for name in _PARSER_MODULES:
+        digest.update(Path(importlib.import_module(name).__file__ or "").read_bytes())
+    for library in _PARSER_LIBRARIES:
+        try:
+            digest.update(metadata.version(library).encode())
+        except metadata.PackageNotFoundError:
+            digest.update(b"-")
+    return digest.hexdigest()
+
+
+def parse_salt(programme_names: Mapping[str, str] | None) -> str:
+    """What besides a result's own JSON decides its parse: the parser and the programme names."""
+    names = json.dumps(dict(programme_names or {}), sort_keys=True, ensure_ascii=True)
+    return hashlib.sha256(f"{parser_fingerprint()}\0{names}".encode()).hexdigest()
+
+
+def raw_hash(result: Any, salt: str) -> str:
+    """SHA-256 of one result as loaded (its JSON re-encoded compactly, key order kept) and ``salt``:
+    the same for the same bytes from the source, parsed by the same code with the same names."""
+    encoded = json.dumps(result, ensure_ascii=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{salt}\0{encoded}".encode("ascii")).hexdigest()
+
+
 def parse_page(data: Mapping[str, Any], *, source: str = "eu_ft", page: str = "page 1",
-               programme_names: Mapping[str, str] | None = None) -> SediaPage:
+               programme_names: Mapping[str, str] | None = None,
+               known: Mapping[str, str] | None = None, salt: str | None = None) -> SediaPage:
     """The records of one search page (as loaded by :func:`load_page`): stale ``SEDIA_PRD_CENTRICITY``
-    records and repeated references dropped; a result that cannot be read is skipped with a reason."""
+    records and repeated references dropped; a result that cannot be read is skipped with a reason.
+
+    ``known`` maps references to the raw hashes (:func:`raw_hash`, with ``salt``, by default
+    :func:`parse_salt` of ``programme_names``) of the results the stored calls were parsed from: a
+    result with the same raw hash is not parsed again but listed in ``unchanged``."""
     results = data.get("results") or []
     out = SediaPage(records=[], total_results=int(data.get("totalResults") or 0), results=len(results))
+    salt = parse_salt(programme_names) if salt is None else salt
+    known = known or {}
     seen: set[str] = set()
     for position, result in enumerate(results, start=1):
         if not isinstance(result, dict):
@@ -405,6 +456,16 @@ def parse_page(data: Mapping[str, Any], *, source: str = "eu_ft", page: str = "p
         if isinstance(meta, Mapping) and first(meta, "DATASOURCE") not in (None, "SEDIA"):
             out.stale += 1  # SEDIA_PRD_CENTRICITY: an old copy with an out-of-date status
             continue
+        hashed = raw_hash(result, salt)
+        if known:
+            reference = _known_reference(result, meta, known, hashed)
+            if reference is not None:
+                if reference in seen:
+                    out.duplicates += 1
+                else:
+                    seen.add(reference)
+                    out.unchanged[reference] = hashed
+                continue
         try:
             record = parse_result(result, programme_names=programme_names)
         except (ValueError, TypeError, AttributeError, OverflowError) as exc:
@@ -421,4 +482,15 @@ def parse_page(data: Mapping[str, Any], *, source: str = "eu_ft", page: str = "p
             continue
         seen.add(record.external_id)
         out.records.append(record)
+        out.raw_hashes[record.external_id] = hashed
     return out
+
+
+def _known_reference(result: Mapping[str, Any], meta: Any, known: Mapping[str, str], hashed: str,
+                     ) -> str | None:
+    """The result's reference when ``known`` holds its raw hash for it (it parsed into the stored call)."""
+    try:
+        reference = _reference(result, meta if isinstance(meta, Mapping) else {})
+    except ValueError:
+        return None
+    return reference if known.get(reference) == hashed else None

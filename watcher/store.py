@@ -27,8 +27,9 @@ same call at once.
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,6 +53,8 @@ GONE = ("closed", "removed", "withdrawn")
 # writes nothing.
 LAST_SEEN_RESOLUTION = timedelta(hours=20)
 MAX_CLOSE_SHARE = 0.2  # the default share of a source's active calls one run may take away
+WRITE_CHUNK = 2000  # rows in one executemany: bounds the memory of a large first sync
+ID_CHUNK = 500  # ids in one IN (...) list: under every backend's limit of bound parameters
 INTERRUPTED = ("interrupted: the run never finished (its process stopped or was killed); nothing of it "
                "was stored")
 
@@ -125,28 +128,34 @@ def _as_text(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _apply(call: Call, record: CallRecord, now: datetime) -> None:
-    for name in RECORD_FIELDS:
-        if name != "deadlines":
-            setattr(call, name, getattr(record, name))
-    call.deadlines = [d.to_json() for d in record.deadlines]
-    call.deadline = record.deadline
-    call.deadline_time_assumed = any(d.time_assumed for d in record.deadlines)
-    call.content_hash = record.content_hash()
-    call.last_seen = now
-    if record.status not in GONE:
-        call.closed_at = None
-        call.removed_at = None
+def _values(record: CallRecord, now: datetime) -> dict[str, Any]:
+    """The columns of a call's row that a record sets (also on a call that changed)."""
+    values = {name: getattr(record, name) for name in RECORD_FIELDS if name != "deadlines"}
+    values.update(deadlines=[d.to_json() for d in record.deadlines], deadline=record.deadline,
+                  deadline_time_assumed=any(d.time_assumed for d in record.deadlines),
+                  content_hash=record.content_hash(), last_seen=now)
+    return values
 
 
-def _changes(call: Call, record: CallRecord) -> list[tuple[str, Any, Any]]:
+def _changes(old: Mapping[str, Any], record: CallRecord) -> list[tuple[str, Any, Any]]:
     new = record.tracked()
     out = []
     for name in TRACKED_FIELDS:
-        old_value = _db_value(name, getattr(call, name))
+        old_value = _db_value(name, old[name])
         new_value = _db_value(name, new[name])
         if old_value != new_value:
             out.append((name, old_value, new_value))
+    return out
+
+
+def _by_id(session: Session, columns: Sequence[Any], ids: Sequence[int]) -> dict[int, Mapping[str, Any]]:
+    """id -> the given columns of those calls, read in chunks of :data:`ID_CHUNK` ids."""
+    table = Call.__table__
+    out: dict[int, Mapping[str, Any]] = {}
+    for at in range(0, len(ids), ID_CHUNK):
+        chunk = ids[at:at + ID_CHUNK]
+        for row in session.connection().execute(sa.select(table.c.id, *columns).where(table.c.id.in_(chunk))):
+            out[row.id] = row._mapping
     return out
 
 
@@ -157,6 +166,17 @@ def watched_pages(engine: Engine, source: str) -> dict[str, str]:
         rows = session.exec(select(WatchedPage.url, WatchedPage.content_hash)
                             .where(WatchedPage.source == source))
         return {url: content_hash for url, content_hash in rows}
+
+
+def raw_hashes(engine: Engine, source: str) -> dict[str, str]:
+    """External id -> raw hash of the calls of ``source`` that have one (read only: the fetch skips
+    parsing what it sent before, the store writes). A call the store closed or removed has none, so
+    a result that comes back is parsed and reopens it."""
+    table = Call.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(table.c.external_id, table.c.raw_hash)
+                            .where(table.c.source == source, table.c.raw_hash.is_not(None)))
+        return {external_id: hashed for external_id, hashed in rows}
 
 
 def _write_pages(session: Session, source: str, pages: Iterable[PageState], now: datetime) -> None:
@@ -177,13 +197,23 @@ def _write_pages(session: Session, source: str, pages: Iterable[PageState], now:
 
 def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: datetime, *,
                complete: bool, warning: str | None = None, pages: Iterable[PageState] = (),
-               max_close_share: float = MAX_CLOSE_SHARE, max_close: int | None = None) -> RunResult:
+               max_close_share: float = MAX_CLOSE_SHARE, max_close: int | None = None,
+               raw_hashes: Mapping[str, str] | None = None,
+               unchanged: Mapping[str, str] | None = None) -> RunResult:
     """Write one run's records and watched page states in a single transaction and record the run's
     outcome.
 
     ``complete`` says the source read everything it should have; only then are stored calls that
     are missing from ``records`` marked closed (deadline passed) or removed (deadline still ahead),
     unless the mass-closure guard (``max_close_share``, ``max_close``; see the module) holds them back.
+
+    ``raw_hashes`` (external id -> raw hash) is stored with the records. ``unchanged`` names the calls
+    the source saw but did not parse, because the raw hash it read for them (:func:`raw_hashes`) is the
+    one stored: they count as seen and unchanged. One whose stored raw hash differs by now (another
+    run wrote or closed it meanwhile) cannot be written from a hash: the run is then incomplete.
+
+    Rows are written in bulk (inserts and updates by id as executemany, reads of many ids in chunks):
+    a day of a thousand calls is a handful of statements, not one or two per call.
     """
     with session_scope(engine) as session:
         run = session.get(FetchRun, run_id)
@@ -191,11 +221,16 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
         hold_for_transaction(session, f"write:{run.source}")
         result = RunResult(run_id=run_id, source=run.source, outcome="ok", complete=complete,
                            error=warning)
-        existing = {row.external_id: (row.id, row.content_hash, row.status, row.last_seen)
+        existing = {row.external_id: (row.id, row.content_hash, row.status, row.last_seen, row.raw_hash)
                     for row in session.exec(
-            select(Call.external_id, Call.id, Call.content_hash, Call.status, Call.last_seen)
+            select(Call.external_id, Call.id, Call.content_hash, Call.status, Call.last_seen, Call.raw_hash)
             .where(Call.source == run.source))}
+        raw_hashes = raw_hashes or {}
         seen: set[str] = set()
+        new_records: list[CallRecord] = []
+        stale: list[int] = []  # unchanged calls whose last_seen is older than LAST_SEEN_RESOLUTION
+        rehashed: list[dict[str, Any]] = []  # unchanged calls whose raw hash is new (id, raw_hash)
+        differing: dict[int, CallRecord] = {}  # call id -> its record, when its hash or status differs
         for record in records:
             if record.external_id in seen:
                 result.duplicates += 1
@@ -204,37 +239,56 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
             result.seen += 1
             known = existing.get(record.external_id)
             if known is None:
-                call = Call(source=run.source, external_id=record.external_id, title=record.title,
-                            first_seen=now, last_seen=now)
-                _apply(call, record, now)
-                session.add(call)
+                new_records.append(record)
                 result.new += 1
                 continue
-            call_id, content_hash, status, last_seen = known
+            call_id, content_hash, status, last_seen, stored_raw = known
             # the hash covers the source's status; a call we closed that comes back is a change
             if content_hash == record.content_hash() and status == record.status:
                 result.unchanged += 1
                 if now - as_utc(last_seen) >= LAST_SEEN_RESOLUTION:
-                    session.execute(sa.update(Call).where(Call.id == call_id).values(last_seen=now))
+                    stale.append(call_id)
+                if raw_hashes.get(record.external_id, stored_raw) != stored_raw:
+                    rehashed.append({"id": call_id, "raw_hash": raw_hashes[record.external_id]})
                 continue
-            call = session.get(Call, call_id)
-            assert call is not None
-            changes = _changes(call, record)
-            for name, old, new in changes:
-                session.add(CallChange(call_id=call_id, run_id=run_id, field=name, old=_as_text(old),
-                                       new=_as_text(new), changed_at=now))
-            _apply(call, record, now)
-            session.add(call)
-            result.changed += 1 if changes else 0
-            result.unchanged += 0 if changes else 1
-        active = sum(1 for _, _, status, _ in existing.values() if status not in GONE)
+            differing[call_id] = record
+        lost = 0  # unparsed calls whose stored raw hash changed since the source read it
+        for external_id, hashed in (unchanged or {}).items():
+            if external_id in seen:
+                result.duplicates += 1
+                continue
+            known = existing.get(external_id)
+            if known is None or known[4] != hashed:
+                lost += 1
+                continue
+            seen.add(external_id)
+            result.seen += 1
+            result.unchanged += 1
+            if now - as_utc(known[3]) >= LAST_SEEN_RESOLUTION:
+                stale.append(known[0])
+        if lost and complete:
+            complete = result.complete = False
+            warning = _join(warning, f"{lost} call(s) changed in the database while the source was read; "
+                                     "nothing closed, the next run reads them again")
+        # rows built a chunk at a time: a first sync of 100,000 calls never holds them all as rows
+        _insert(session, Call.__table__, ({"source": run.source, "external_id": record.external_id,
+                                           "first_seen": now, "closed_at": None, "removed_at": None,
+                                           "raw_hash": raw_hashes.get(record.external_id),
+                                           **_values(record, now)} for record in new_records))
+        _touch(session, stale, now)
+        _update_by_id(session, Call.__table__, rehashed)
+        change_rows: list[dict[str, Any]] = []
+        changed = _update(session, differing, run_id, now, change_rows, raw_hashes)
+        result.changed += changed
+        result.unchanged += len(differing) - changed
+        active = sum(1 for _, _, status, _, _ in existing.values() if status not in GONE)
         if complete and not seen and active:
             complete = result.complete = False
             warning = _join(warning, f"the source answered with no calls although {active} were active; "
                                      "nothing closed, the next complete run closes what really ended")
         if complete:
             missing = _missing(session, run.source, seen)
-            early = sum(1 for call in missing if not _ended(call, now))
+            early = sum(1 for call in missing if not _ended(call["deadlines"], now))
             too_many = (early > 1 and early > max_close_share * active) or \
                 (max_close is not None and early > max_close)
             if too_many:
@@ -245,7 +299,8 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
                                          "closed none. If the source really dropped them, raise the limit "
                                          "for this source and sync again")
             else:
-                result.closed = _close(session, missing, run_id, now)
+                result.closed = _close(session, missing, run_id, now, change_rows)
+        _insert(session, CallChange.__table__, change_rows)
         _write_pages(session, run.source, pages, now)
         run.finished_at, run.outcome, run.complete = now, result.outcome, complete
         run.seen, run.new, run.changed = result.seen, result.new, result.changed
@@ -255,38 +310,99 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
         return result
 
 
+def _insert(session: Session, table: sa.Table, rows: Iterable[dict[str, Any]]) -> None:
+    """One executemany per :data:`WRITE_CHUNK` rows (dicts with the same keys). SQLAlchemy's own, not
+    :mod:`pipeline.core.bulk`'s driver-level one: its column types write the times as they always were
+    (SQLite text with microseconds)."""
+    rows = iter(rows)
+    while chunk := list(itertools.islice(rows, WRITE_CHUNK)):
+        session.connection().execute(sa.insert(table), chunk)
+
+
+def _update_by_id(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """``UPDATE … WHERE id = …`` for each row (dicts with ``id`` and the same other keys), as one
+    executemany per :data:`WRITE_CHUNK` rows."""
+    if not rows:
+        return
+    keys = [key for key in rows[0] if key != "id"]
+    statement = sa.update(table).where(table.c.id == sa.bindparam("_id")).values(
+        {key: sa.bindparam(f"_{key}", type_=table.c[key].type) for key in keys})
+    for at in range(0, len(rows), WRITE_CHUNK):
+        session.connection().execute(statement, [{f"_{key}": value for key, value in row.items()}
+                                                 for row in rows[at:at + WRITE_CHUNK]])
+
+
+def _touch(session: Session, ids: list[int], now: datetime) -> None:
+    """Refresh last_seen of unchanged calls: one UPDATE per :data:`ID_CHUNK` ids."""
+    table = Call.__table__
+    for at in range(0, len(ids), ID_CHUNK):
+        session.connection().execute(sa.update(table).where(table.c.id.in_(ids[at:at + ID_CHUNK]))
+                                     .values(last_seen=now))
+
+
+def _update(session: Session, differing: dict[int, CallRecord], run_id: int, now: datetime,
+            change_rows: list[dict[str, Any]], raw_hashes: Mapping[str, str]) -> int:
+    """Write the records of calls whose hash or status differs, and a change row per tracked field
+    that differs (appended to ``change_rows``); the number of calls with such a change."""
+    table = Call.__table__
+    old = _by_id(session, [table.c[name] for name in (*TRACKED_FIELDS, "closed_at", "removed_at")],
+                 list(differing))
+    updates, changed = [], 0
+    for call_id, record in differing.items():
+        stored = old[call_id]
+        changes = _changes(stored, record)
+        for name, before, after in changes:
+            change_rows.append({"call_id": call_id, "run_id": run_id, "field": name, "old": _as_text(before),
+                                "new": _as_text(after), "changed_at": now})
+        changed += 1 if changes else 0
+        row = {"id": call_id, "closed_at": stored["closed_at"], "removed_at": stored["removed_at"],
+               "raw_hash": raw_hashes.get(record.external_id), **_values(record, now)}
+        if record.status not in GONE:
+            row["closed_at"] = row["removed_at"] = None
+        updates.append(row)
+    _update_by_id(session, table, updates)
+    return changed
+
+
 def _join(first: str | None, second: str) -> str:
     return f"{first}; {second}" if first else second
 
 
-def _last_deadline(call: Call) -> datetime | None:
-    return max((as_utc(datetime.fromisoformat(d["at"])) for d in call.deadlines), default=None)
+def _last_deadline(deadlines: list[dict[str, Any]] | None) -> datetime | None:
+    return max((as_utc(datetime.fromisoformat(d["at"])) for d in deadlines or []), default=None)
 
 
-def _ended(call: Call, now: datetime) -> bool:
+def _ended(deadlines: list[dict[str, Any]] | None, now: datetime) -> bool:
     """The call's last deadline has passed: it is expected to leave its source."""
-    last = _last_deadline(call)
+    last = _last_deadline(deadlines)
     return last is not None and last < now
 
 
-def _missing(session: Session, source: str, seen: set[str]) -> list[Call]:
-    """The source's active calls that the run did not see."""
-    active = session.exec(select(Call).where(Call.source == source, Call.status.not_in(GONE))).all()
-    return [call for call in active if call.external_id not in seen]
+def _missing(session: Session, source: str, seen: set[str]) -> list[Mapping[str, Any]]:
+    """The source's active calls that the run did not see (id, external_id, status and deadlines
+    only), in id order."""
+    table = Call.__table__
+    active = session.connection().execute(
+        sa.select(table.c.id, table.c.external_id, table.c.status, table.c.deadlines)
+        .where(table.c.source == source, table.c.status.not_in(GONE)).order_by(table.c.id))
+    return [row._mapping for row in active if row.external_id not in seen]
 
 
-def _close(session: Session, missing: list[Call], run_id: int, now: datetime) -> int:
-    """Mark each call closed (its last deadline passed) or removed (still ahead, or none)."""
+def _close(session: Session, missing: list[Mapping[str, Any]], run_id: int, now: datetime,
+           change_rows: list[dict[str, Any]]) -> int:
+    """Mark each call closed (its last deadline passed) or removed (still ahead, or none); a change
+    row each is appended to ``change_rows``."""
+    closed, removed = [], []
     for call in missing:
-        status = "closed" if _ended(call, now) else "removed"
-        session.add(CallChange(call_id=call.id, run_id=run_id, field="status", old=call.status, new=status,
-                               changed_at=now))
-        call.status = status
+        status = "closed" if _ended(call["deadlines"], now) else "removed"
+        change_rows.append({"call_id": call["id"], "run_id": run_id, "field": "status", "old": call["status"],
+                            "new": status, "changed_at": now})
         if status == "closed":
-            call.closed_at = now
+            closed.append({"id": call["id"], "status": status, "closed_at": now, "raw_hash": None})
         else:
-            call.removed_at = now
-        session.add(call)
+            removed.append({"id": call["id"], "status": status, "removed_at": now, "raw_hash": None})
+    _update_by_id(session, Call.__table__, closed)
+    _update_by_id(session, Call.__table__, removed)
     return len(missing)
 
 

@@ -97,6 +97,10 @@ class Call(SQLModel, table=True):
     funding_rate: float | None = None  # 0..1
     extra: dict[str, Any] = _json(default_factory=dict)
     content_hash: str = ""
+    # what the source sent, hashed with the parser's fingerprint (watcher.sedia.raw_hash): a result whose
+    # raw hash equals the stored one is not parsed again. None when unknown or no longer true to the row
+    # (the store closed the call, or its text was edited).
+    raw_hash: str | None = None
     first_seen: datetime = _dt()
     last_seen: datetime = _dt()
     closed_at: datetime | None = _dt(default=None)
@@ -111,6 +115,7 @@ def _text_edited(mapper: Any, connection: Any, call: Call) -> None:
     edited = state.attrs.title.history.has_changes() or state.attrs.text.history.has_changes()
     if edited and not state.attrs.content_hash.history.has_changes():
         call.content_hash = ""
+        call.raw_hash = None
 
 
 class CallChange(SQLModel, table=True):

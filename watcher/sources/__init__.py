@@ -25,6 +25,11 @@ class FetchResult:
     extra: dict[str, Any] = field(default_factory=dict)
     # pages whose state the source keeps between runs (page_watch); written with the records
     pages: list[PageState] = field(default_factory=list)
+    # external id -> raw hash of each record, for a source that skips results it sent before (eu_ft)
+    raw_hashes: dict[str, str] = field(default_factory=dict)
+    # external id -> raw hash of each result left unparsed because its stored call has that raw hash:
+    # seen by the run, not in ``records``
+    unchanged: dict[str, str] = field(default_factory=dict)
 
 
 class SourceAdapter(Protocol):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,9 @@ from pipeline.core.errors import ParseError
 from watcher.http import request_bytes
 from watcher.records import CallRecord
 from watcher.replay import SediaSearchRecording, find_search_recording
-from watcher.sedia import load_page, parse_page
+from watcher.sedia import SediaPage, load_page, parse_page, parse_salt
 from watcher.sources import BuildContext, FetchResult, register
+from watcher.store import raw_hashes
 
 TYPES = ("1", "2", "8")  # grants (topics), calls for proposals (PROSPECT), cascade funding calls
 STATUSES = ("31094501", "31094502")  # forthcoming, open
@@ -44,6 +46,7 @@ SORT = {"field": "startDate", "order": "DESC"}
 MAX_NAMED = 5  # malformed results named one by one in a run's warning; the rest are counted
 
 PageHook = Callable[[str, int, int], None]  # (query label, page number, page count)
+PageTaker = Callable[[int, int, dict[str, Any]], None]  # (page number, page count, page)
 
 
 def search_query(programme_id: str | None, statuses: tuple[str, ...] = STATUSES) -> dict[str, Any]:
@@ -66,6 +69,8 @@ class EuFtAdapter:
 
     def __init__(self, name: str, cfg: Any, context: BuildContext | None = None) -> None:
         self.name, self.cfg, self.url = name, cfg, cfg.url
+        # the database, to read the raw hashes of the stored calls; without it every result is parsed
+        self.engine = context.engine if context is not None else None
         # programme id -> name: the config's labels first, then a recording's facet labels
         self.programme_names: dict[str, str] = {}
         self.on_page: PageHook | None = None
@@ -92,16 +97,18 @@ class EuFtAdapter:
         return load_page(body, source=self.name, page=where)
 
     def _read_rest(self, client: httpx.Client, label: str, query: dict[str, Any], first: dict[str, Any],
-                   ) -> tuple[list[dict[str, Any]], int, list[str]]:
-        """The pages after the first one of a query: (all pages, page count, warnings). A warning says
-        why what was read does not add up to what the API declared, which makes the run incomplete."""
+                   take: PageTaker) -> list[str]:
+        """Hand each page of a query to ``take`` (page number, page count, page) as it is read, the first
+        one included, keeping only what the consistency check needs; the warnings saying why what was
+        read does not add up to what the API declared, which makes the run incomplete."""
         total = first["totalResults"]
         declared = min(total, RESULT_WINDOW)
         size = self.cfg.page_size
         pages = max(1, math.ceil(declared / size))
         if self.on_page:
             self.on_page(label, 1, pages)
-        out, warnings = [first], []
+        read, warnings = [_summary(first)], []
+        take(1, pages, first)
         for number in range(2, pages + 1):
             data = self._page(client, label, query, number, pages)
             if self.on_page:
@@ -110,16 +117,17 @@ class EuFtAdapter:
                 warnings.append(f"page {number} of {pages} ({label}) was empty although totalResults is "
                                 f"{total}; the result set changed while reading, the next run completes it")
                 break
-            out.append(data)
-        warnings.extend(consistency_warnings(label, out, total, size))
-        return out, pages, warnings
+            read.append(_summary(data))
+            take(number, pages, data)
+        warnings.extend(consistency_warnings(label, read, total, size))
+        return warnings
 
     def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
         names = self._names()
-        records: dict[str, CallRecord] = {}
+        salt = parse_salt(names)
+        known = raw_hashes(self.engine, self.name) if self.engine is not None else {}
+        found = _Found()
         warnings: list[str] = []
-        skipped: list[str] = []
-        stats = {"queries": 0, "pages": 0, "results": 0, "stale": 0, "duplicates": 0, "skipped": 0}
         plans = [(label, programme_id, STATUSES) for label, programme_id in self.queries()]
         while plans:
             label, programme_id, statuses = plans.pop(0)
@@ -133,29 +141,23 @@ class EuFtAdapter:
             if total > RESULT_WINDOW:
                 warnings.append(f"{label} has {total} results, more than the API's window of "
                                 f"{RESULT_WINDOW}; split it into narrower programmes")
-            pages, count, query_warnings = self._read_rest(client, label, query, first)
-            stats["queries"] += 1
-            stats["pages"] += len(pages)
-            warnings.extend(query_warnings)
-            for number, data in enumerate(pages, start=1):
-                page = parse_page(data, source=self.name, page=f"page {number} of {count} ({label})",
-                                  programme_names=names)
-                stats["results"] += page.results
-                stats["stale"] += page.stale
-                stats["duplicates"] += page.duplicates
-                stats["skipped"] += len(page.skipped)
-                skipped.extend(page.skipped)
-                for record in page.records:
-                    if record.external_id in records:
-                        stats["duplicates"] += 1  # also found by another programme's query
-                        continue
-                    records[record.external_id] = record
-        if skipped:
-            warnings.append(malformed_warning(skipped))
-        if not records and stats["results"] and stats["skipped"] == stats["results"]:
+
+            def take(number: int, count: int, data: dict[str, Any], label: str = label) -> None:
+                found.add(parse_page(data, source=self.name, page=f"page {number} of {count} ({label})",
+                                     programme_names=names, known=known, salt=salt))
+
+            # each page is parsed as it arrives: a query's pages are never all held at once
+            warnings.extend(self._read_rest(client, label, query, first, take))
+            found.stats["queries"] += 1
+        stats = {**found.stats, "unparsed": len(found.unchanged)}
+        if found.skipped:
+            warnings.append(malformed_warning(found.skipped))
+        if not found.records and not found.unchanged and stats["results"] and \
+                stats["skipped"] == stats["results"]:
             raise ParseError(self.name, "no result of the search API could be read; its format changed")
-        return FetchResult(records=list(records.values()), complete=not warnings,
-                           warning="; ".join(warnings) or None, extra=stats)
+        return FetchResult(records=list(found.records.values()), complete=not warnings,
+                           warning="; ".join(warnings) or None, extra=stats, raw_hashes=found.raw_hashes,
+                           unchanged=found.unchanged)
 
     def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:
         """Serve the search API from ``recording_dir`` (a ``search_<date>`` folder, or a samples root
@@ -168,6 +170,37 @@ class EuFtAdapter:
         return recording.handler(self.url)
 
 
+@dataclass
+class _Found:
+    """The parsed pages of a run so far, de-duplicated by reference across queries."""
+
+    records: dict[str, CallRecord] = field(default_factory=dict)
+    raw_hashes: dict[str, str] = field(default_factory=dict)
+    unchanged: dict[str, str] = field(default_factory=dict)  # results sent as when their call was parsed
+    skipped: list[str] = field(default_factory=list)
+    stats: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("queries", "pages", "results", "stale", "duplicates", "skipped"), 0))
+
+    def add(self, page: SediaPage) -> None:
+        self.stats["pages"] += 1
+        self.stats["results"] += page.results
+        self.stats["stale"] += page.stale
+        self.stats["duplicates"] += page.duplicates
+        self.stats["skipped"] += len(page.skipped)
+        self.skipped.extend(page.skipped)
+        for reference, hashed in page.unchanged.items():
+            if reference in self.records or reference in self.unchanged:
+                self.stats["duplicates"] += 1  # also found by another programme's query
+            else:
+                self.unchanged[reference] = hashed
+        for record in page.records:
+            if record.external_id in self.records or record.external_id in self.unchanged:
+                self.stats["duplicates"] += 1
+            else:
+                self.records[record.external_id] = record
+                self.raw_hashes[record.external_id] = page.raw_hashes[record.external_id]
+
+
 def malformed_warning(skipped: list[str]) -> str:
     """The malformed results of a run, counted and the first :data:`MAX_NAMED` named (page, result,
     reference, reason)."""
@@ -176,12 +209,21 @@ def malformed_warning(skipped: list[str]) -> str:
     return f"{len(skipped)} malformed result(s) skipped: {named}{more}"
 
 
-def _references(data: dict[str, Any]) -> list[str]:
-    return [r["reference"] for r in data["results"]
-            if isinstance(r, dict) and isinstance(r.get("reference"), str)]
+@dataclass(frozen=True)
+class PageRead:
+    """What the consistency check keeps of a page read: its result count and references."""
+
+    results: int
+    references: frozenset[str]
 
 
-def consistency_warnings(label: str, pages: list[dict[str, Any]], total: int, size: int) -> list[str]:
+def _summary(data: dict[str, Any]) -> PageRead:
+    results = data["results"]
+    return PageRead(len(results), frozenset(
+        r["reference"] for r in results if isinstance(r, dict) and isinstance(r.get("reference"), str)))
+
+
+def consistency_warnings(label: str, pages: list[PageRead], total: int, size: int) -> list[str]:
     """Why the pages read of one query are not the whole result set the API declared, if they are not:
 
     - a page before the last with fewer than ``pageSize`` results, or more results on the last one
@@ -194,8 +236,8 @@ def consistency_warnings(label: str, pages: list[dict[str, Any]], total: int, si
     declared = min(total, RESULT_WINDOW)
     count = len(pages)
     warnings: list[str] = []
-    for number, data in enumerate(pages, start=1):
-        got = len(data["results"])
+    for number, page in enumerate(pages, start=1):
+        got = page.results
         expected = size if number < count else declared - size * (count - 1)
         if number < count and got < size:
             warnings.append(f"page {number} of {count} ({label}) has {got} results, fewer than the page "
@@ -203,12 +245,12 @@ def consistency_warnings(label: str, pages: list[dict[str, Any]], total: int, si
         elif number == count and got < expected:
             warnings.append(f"page {number} of {count} ({label}) has {got} results where totalResults "
                             f"{total} leaves {expected}")
-    read = sum(len(data["results"]) for data in pages)
+    read = sum(page.results for page in pages)
     if read < declared:
         warnings.append(f"{label}: read {read} results of the {declared} declared by totalResults")
     earlier: set[str] = set()
-    for number, data in enumerate(pages, start=1):
-        refs = set(_references(data))
+    for number, page in enumerate(pages, start=1):
+        refs = page.references
         repeated = refs & earlier
         if repeated:
             warnings.append(f"page {number} of {count} ({label}) repeats {len(repeated)} of its "
