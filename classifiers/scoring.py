@@ -69,7 +69,7 @@ from classifiers.matcher import (
     score_rows,
     unit_columns,
 )
-from classifiers.rules import evaluate_call, priority, recheck_at
+from classifiers.rules import deadline_key, evaluate_call, priority, recheck_for_deadline
 from pipeline.core.bulk import insert_rows, update_by_id
 from pipeline.core.config import LoadedConfig
 from pipeline.core.db import session_scope
@@ -135,13 +135,14 @@ def _score_rows(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Que
     call's row looked up once per block for the foreign key; memory holds one block's explanations).
     Explanations are computed only for the scores kept (at least :data:`SCORE_FLOOR`). ``projection``
     is the LSA projection of ``matrix``'s rows when already computed."""
+    # each area's unit columns and gate query depend on the model only: built once, not once per block
+    prepared = [(unit_columns(model, query), context_vector(model, query)) for query in queries]
     for start in range(0, len(documents), block):
         rows = matrix[start:start + block]
         window = slice(start, start + block)
         part = project(model, rows) if projection is None else _rows_of(projection, window)
         results = []
-        for vector, query, area_excluded in zip(vectors, queries, excluded, strict=True):
-            units, context = unit_columns(model, query), context_vector(model, query)
+        for vector, area_excluded, (units, context) in zip(vectors, excluded, prepared, strict=True):
             scores, _ = score_rows(vector, rows, names, 0, model=model, projection=part, units=units,
                                    context=context)
             rounded = np.round(scores.astype(np.float64), 6)
@@ -412,11 +413,13 @@ def _write_verdicts(session: Session, light: Sequence[Any], markers: dict[int, A
     rows are written.
 
     The rules' outcome depends on the call only through what :data:`_rules_key` collects, and many calls
-    share it (a programme, a type of action, a cut-off date), so each outcome is computed once per run;
-    the priority (best score × value factor) is then computed per call, as :func:`evaluate_call` does.
+    share it (a programme, a type of action, a deadline's date and which side of the minimum it is on),
+    so each outcome is computed once per run; the priority (best score × value factor) and ``recheck_at``
+    are then computed per call, as :func:`evaluate_call` and :func:`classifiers.rules.recheck_at` do.
     Stored outcomes are compared as their JSON text, without decoding them."""
     name, strategy = loaded_config.strategy.name, loaded_config.strategy
     funding = _RunFunding(loaded_config.funding_rules)
+    weeks = strategy.rules.min_weeks_before_deadline
     outcomes_of: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     inserts, updates = [], []
     for row in light:
@@ -430,15 +433,16 @@ def _write_verdicts(session: Session, light: Sequence[Any], markers: dict[int, A
             marker = {key: getattr(old, key) for key in MARKER}
         else:  # not scored (no focus areas or no model yet)
             marker = {"call_hash": "", "content_hash": "", "model_version": version, "best_score": None}
-        key = _rules_key(row, funding, now)
+        deadline = current_deadline(row, now) if weeks is not None else None
+        key = _rules_key(row, funding, deadline_key(deadline, now, weeks))
         found = outcomes_of.get(key)
         if found is None:
             verdict = evaluate_call(row, strategy, funding, now)
             outcomes = [o.as_dict() for o in verdict.outcomes]
             found = outcomes_of[key] = (verdict.passed, outcomes, json.dumps(outcomes), verdict.success_rate,
-                                        verdict.funding_rate, verdict.expected_value,
-                                        recheck_at(row, strategy, now))
-        passed, outcomes, outcomes_json, success, rate, expected, recheck = found
+                                        verdict.funding_rate, verdict.expected_value)
+        passed, outcomes, outcomes_json, success, rate, expected = found
+        recheck = recheck_for_deadline(deadline, weeks, now)
         value = priority(marker["best_score"], expected)
         if old is not None and old.outcomes_json == outcomes_json and old.priority == value \
                 and old.passed == passed and old.expected_value == expected and old.success_rate == success \
@@ -481,8 +485,10 @@ class _RunFunding(FundingRules):
         return self._lookup[key]
 
 
-def _rules_key(row: Any, funding: FundingRules, now: datetime) -> tuple[Any, ...]:
-    """Everything :func:`evaluate_call` reads of a call apart from its best score."""
+def _rules_key(row: Any, funding: FundingRules, deadline: tuple[Any, ...] | None) -> tuple[Any, ...]:
+    """Everything :func:`evaluate_call` reads of a call apart from its best score; ``deadline`` is what
+    it reads of the current deadline (:func:`classifiers.rules.deadline_key`), not the deadline itself,
+    which is nearly unique per call."""
     found = funding.programme_of(row.programme, row.topic_id)
     return (found[0] if found else None, row.programme, row.type_of_action, row.funding_rate,
-            row.max_contribution, current_deadline(row, now))
+            row.max_contribution, deadline)
