@@ -33,15 +33,22 @@ def timed(run: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def alternating(measure: Callable[[], object], floor: Callable[[], object], pairs: int = 7) -> Paired:
-    """Run ``measure`` and ``floor`` ``pairs`` times each, alternating the order; medians and ratios."""
+def alternating(measure: Callable[[], object], floor: Callable[[], object], pairs: int = 7, *,
+                setup: Callable[[], object] | None = None) -> Paired:
+    """Run ``measure`` and ``floor`` ``pairs`` times each, alternating the order; medians and ratios.
+    ``setup`` runs untimed before each ``measure`` (a fresh copy of a database to score)."""
+    def ours_once() -> float:
+        if setup is not None:
+            setup()
+        return timed(measure)
+
     ours, base = [], []
     for number in range(pairs):
         if number % 2:
             base.append(timed(floor))
-            ours.append(timed(measure))
+            ours.append(ours_once())
         else:
-            ours.append(timed(measure))
+            ours.append(ours_once())
             base.append(timed(floor))
     ratios = [a / b for a, b in zip(ours, base, strict=True)]
     return Paired(statistics.median(ours), statistics.median(base), statistics.median(ratios), min(ratios),
