@@ -254,22 +254,19 @@ def sync(args: Any, now: datetime, workdir: Path, samples: Path, evaluation: Pat
          cli_strategy: str) -> dict[str, Any]:
     from bench_sync import sync as sync_recording
 
-    from classifiers.funding import FundingRules
-
     folders = sorted((samples / "eu_ft").glob("search_*"))
     sizes = {f: sum(len(json.loads(p.read_bytes())["results"]) for p in f.glob("page_*.json"))
              for f in folders}
     largest = max(folders, key=lambda f: (sizes[f], f.name))
     pages = sorted(largest.glob("page_*.json"))
-    funding = FundingRules(load_funding_rules())
     baseline = min(_timed(lambda: [json.loads(p.read_bytes()) for p in pages]) for _ in range(3))
     first_started = time.perf_counter()
-    first = sync_recording(args.db, largest, funding)
+    first = sync_recording(args.db, largest)
     first_seconds = time.perf_counter() - first_started
     engine = open_database(args.db)
     before, digest_before = _snapshot(engine)
     second_started = time.perf_counter()
-    second = sync_recording(args.db, largest, funding)
+    second = sync_recording(args.db, largest)
     second_seconds = time.perf_counter() - second_started
     after, digest_after = _snapshot(engine)
     engine.dispose()
