@@ -180,10 +180,11 @@ def score_pending(engine: Engine, loaded_config: LoadedConfig, now: datetime, *,
     store both. ``block`` calls are scored together (memory grows with block × focus areas); ``corpus``
     shares texts and the corpus model with other strategies scored in the same run."""
     corpus = Corpus() if corpus is None else corpus
-    result = None if full else _up_to_date(engine, loaded_config, now)
+    queries = strategy_queries(loaded_config)  # built once: the up-to-date check and the scoring use them
+    result = None if full else _up_to_date(engine, loaded_config, queries, now)
     if result is None:
         with session_scope(engine) as session:
-            result = _score(session, loaded_config, now, corpus, full, block)
+            result = _score(session, loaded_config, queries, now, corpus, full, block)
     log.info("scored %d of %d calls for %s (%s)", result.scored_calls, result.total_calls, result.strategy,
              result.reason)
     return result
@@ -200,7 +201,8 @@ def _one_blas_thread() -> Any:
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def _up_to_date(engine: Engine, loaded_config: LoadedConfig, now: datetime) -> ScoringResult | None:
+def _up_to_date(engine: Engine, loaded_config: LoadedConfig, queries: list[Query], now: datetime
+                ) -> ScoringResult | None:
     """The result :func:`_score` would give when it has nothing to write, found in a read transaction;
     None when something may need writing. Then no write lock is taken: a reader such as ``calls why``
     never waits behind another process's held write lock for a run that changes nothing.
@@ -217,7 +219,6 @@ def _up_to_date(engine: Engine, loaded_config: LoadedConfig, now: datetime) -> S
                 or stored.rules_hash != _rules_hash(loaded_config) \
                 or corpus_row.drift > REFIT_FRACTION * max(corpus_row.corpus_size, 1):
             return None
-        queries = strategy_queries(loaded_config)
         if stored.queries_hash != _queries_hash(queries, marks_signature(load_marks(session, name))):
             return None
         light, _ = _light(session, name, stored.version, now, due_only=True)
@@ -240,10 +241,9 @@ def _stale(marker: Any, content_hash: str, version: str) -> bool:
             or marker.content_hash != content_hash)
 
 
-def _score(session: Session, loaded_config: LoadedConfig, now: datetime, corpus: Corpus, full: bool,
-           block: int) -> ScoringResult:
+def _score(session: Session, loaded_config: LoadedConfig, queries: list[Query], now: datetime,
+           corpus: Corpus, full: bool, block: int) -> ScoringResult:
     name = loaded_config.strategy.name
-    queries = strategy_queries(loaded_config)
     marks = load_marks(session, name)
     queries_hash = _queries_hash(queries, marks_signature(marks))
     stored = session.exec(select(ScoringModel).where(ScoringModel.strategy == name)).first()
