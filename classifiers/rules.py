@@ -141,6 +141,17 @@ def deadline_key(deadline: datetime | None, now: datetime, min_weeks: float | No
     return (deadline.date(), *deadline_standing(deadline, now, min_weeks))
 
 
+def deadline_outcome(deadline: datetime | None, now: datetime, min_weeks: float) -> RuleOutcome:
+    """The deadline rule for a call whose current deadline is ``deadline``."""
+    if deadline is None:
+        return RuleOutcome("deadline", None, "no deadline known")
+    passed, ok = deadline_standing(deadline, now, min_weeks)
+    when = deadline.date().isoformat()
+    text = (f"deadline {when} has passed" if passed else
+            f"deadline {when} is {'at least' if ok else 'less than'} {min_weeks:g} weeks away")
+    return RuleOutcome("deadline", ok, text)
+
+
 def evaluate_call(call: Call, strategy: Strategy, funding: FundingRules, now: datetime,
                   best_score: float | None = None) -> RuleVerdict:
     """The strategy's rules for one call; ``best_score`` (its best focus-area score) feeds priority."""
@@ -173,16 +184,7 @@ def evaluate_call(call: Call, strategy: Strategy, funding: FundingRules, now: da
                                         f"({rate_from}) {'≥' if ok else '<'} minimum {minimum}"))
 
     if rules.min_weeks_before_deadline is not None:
-        deadline = current_deadline(call, now)
-        if deadline is None:
-            outcomes.append(RuleOutcome("deadline", None, "no deadline known"))
-        else:
-            passed, ok = deadline_standing(deadline, now, rules.min_weeks_before_deadline)
-            when = deadline.date().isoformat()
-            minimum = f"{rules.min_weeks_before_deadline:g} weeks"
-            text = (f"deadline {when} has passed" if passed else
-                    f"deadline {when} is {'at least' if ok else 'less than'} {minimum} away")
-            outcomes.append(RuleOutcome("deadline", ok, text))
+        outcomes.append(deadline_outcome(current_deadline(call, now), now, rules.min_weeks_before_deadline))
 
     if rules.allowed_action_types is not None:
         code = info.action_type

@@ -36,7 +36,6 @@ now)`` several, sharing one read of the texts and one corpus model (:mod:`classi
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -54,7 +53,6 @@ from classifiers.feedback import load_marks, marks_by_area, marks_signature
 from classifiers.freshness import SCORE_FLOOR, strategy_queries
 from classifiers.freshness import queries_hash as _queries_hash
 from classifiers.freshness import rules_hash as _rules_hash
-from classifiers.funding import FundingRules
 from classifiers.matcher import (
     EXPLAIN_TERMS,
     Document,
@@ -69,7 +67,8 @@ from classifiers.matcher import (
     score_rows,
     unit_columns,
 )
-from classifiers.rules import deadline_key, evaluate_call, priority, recheck_for_deadline
+from classifiers.rules import priority, recheck_for_deadline
+from classifiers.run_rules import RunFunding, RunRules
 from pipeline.core.bulk import insert_rows, update_by_id
 from pipeline.core.config import LoadedConfig
 from pipeline.core.db import session_scope
@@ -425,15 +424,16 @@ def _write_verdicts(session: Session, light: Sequence[Any], markers: dict[int, A
     """The rules and priority of the calls in ``light`` from their light columns; only new and changed
     rows are written.
 
-    The rules' outcome depends on the call only through what :data:`_rules_key` collects, and many calls
-    share it (a programme, a type of action, a deadline's date and which side of the minimum it is on),
-    so each outcome is computed once per run; the priority (best score × value factor) and ``recheck_at``
+    The rules' outcome depends on the call only through what :func:`classifiers.run_rules.rules_key` and
+    :func:`classifiers.rules.deadline_key` collect, and many calls share each (a programme, a type of
+    action; a deadline's date and which side of the minimum it is on), so each part is computed once per
+    run (:class:`classifiers.run_rules.RunRules`); the priority (best score × value factor) and ``recheck_at``
     are then computed per call, as :func:`evaluate_call` and :func:`classifiers.rules.recheck_at` do.
     Stored outcomes are compared as their JSON text, without decoding them."""
     name, strategy = loaded_config.strategy.name, loaded_config.strategy
-    funding = _RunFunding(loaded_config.funding_rules)
+    funding = RunFunding(loaded_config.funding_rules)
     weeks = strategy.rules.min_weeks_before_deadline
-    outcomes_of: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    rules = RunRules(strategy, funding, now)
     inserts, updates = [], []
     for row in light:
         old = markers.get(row.id)
@@ -447,14 +447,7 @@ def _write_verdicts(session: Session, light: Sequence[Any], markers: dict[int, A
         else:  # not scored (no focus areas or no model yet)
             marker = {"call_hash": "", "content_hash": "", "model_version": version, "best_score": None}
         deadline = current_deadline(row, now) if weeks is not None else None
-        key = _rules_key(row, funding, deadline_key(deadline, now, weeks))
-        found = outcomes_of.get(key)
-        if found is None:
-            verdict = evaluate_call(row, strategy, funding, now)
-            outcomes = [o.as_dict() for o in verdict.outcomes]
-            found = outcomes_of[key] = (verdict.passed, outcomes, json.dumps(outcomes), verdict.success_rate,
-                                        verdict.funding_rate, verdict.expected_value)
-        passed, outcomes, outcomes_json, success, rate, expected = found
+        passed, outcomes, outcomes_json, success, rate, expected = rules.outcomes(row, deadline)
         recheck = recheck_for_deadline(deadline, weeks, now)
         value = priority(marker["best_score"], expected)
         if old is not None and old.outcomes_json == outcomes_json and old.priority == value \
@@ -472,36 +465,3 @@ def _write_verdicts(session: Session, light: Sequence[Any], markers: dict[int, A
     insert_rows(session, Verdict.__table__, inserts)
     update_by_id(session, Verdict.__table__, updates)
     return len(light)
-
-
-class _RunFunding(FundingRules):
-    """The funding rules with their answers remembered for one run: a call's programme entry depends on
-    its programme and topic identifier, the rest of a lookup only on that entry and the type of action
-    (a few distinct values), so the regular expressions run once per distinct input."""
-
-    def __init__(self, rules: Any) -> None:
-        super().__init__(rules)
-        self._programme: dict[tuple[Any, ...], Any] = {}
-        self._lookup: dict[tuple[Any, ...], Any] = {}
-
-    def programme_of(self, programme: str | None, topic_id: str | None) -> Any:
-        key = (programme, topic_id)
-        if key not in self._programme:
-            self._programme[key] = super().programme_of(programme, topic_id)
-        return self._programme[key]
-
-    def lookup(self, programme: str | None, topic_id: str | None, type_of_action: str | None) -> Any:
-        found = self.programme_of(programme, topic_id)
-        key = (found[0] if found else None, programme, type_of_action)
-        if key not in self._lookup:
-            self._lookup[key] = super().lookup(programme, topic_id, type_of_action)
-        return self._lookup[key]
-
-
-def _rules_key(row: Any, funding: FundingRules, deadline: tuple[Any, ...] | None) -> tuple[Any, ...]:
-    """Everything :func:`evaluate_call` reads of a call apart from its best score; ``deadline`` is what
-    it reads of the current deadline (:func:`classifiers.rules.deadline_key`), not the deadline itself,
-    which is nearly unique per call."""
-    found = funding.programme_of(row.programme, row.topic_id)
-    return (found[0] if found else None, row.programme, row.type_of_action, row.funding_rate,
-            row.max_contribution, deadline)

@@ -1,4 +1,5 @@
-"""A run's verdicts, computed once per distinct rule input, equal the rules applied to each call alone."""
+"""A run's verdicts, each rule part computed once per distinct input, equal the rules applied to each call
+alone."""
 
 from __future__ import annotations
 
@@ -16,6 +17,11 @@ from pipeline.core.models import Call, Verdict
 NOW = datetime(2026, 8, 22, 9, 0, tzinfo=UTC)
 BRUSSELS_SUMMER = timezone(timedelta(hours=2))
 WEEKS = 6  # the example strategy's min_weeks_before_deadline
+# the other rules' inputs, varied so that calls share some and differ in others
+PROGRAMMES = ["Horizon Europe", "Interreg North Sea", "A programme the funding rules do not know"]
+ACTIONS = ["HORIZON  Research and Innovation Actions", "HORIZON  Coordination and Support Actions", None]
+AMOUNTS = [3e6, 40_000.0, None, 2e7]
+RATES = [None, 0.4]
 
 
 def deadlines_around(now: datetime) -> list[list[dict[str, Any]]]:
@@ -40,11 +46,15 @@ def test_verdicts_equal_the_rules_of_each_call_now_and_later(engine: Any) -> Non
     with session_scope(engine) as session:
         for number, deadlines in enumerate(deadlines_around(NOW)):
             session.add(Call(source="eu_ft", external_id=f"d-{number}",
-                             topic_id=f"HORIZON-CL5-2027-{number:03}", programme="Horizon Europe",
+                             topic_id=f"HORIZON-CL5-2027-{number:03}",
+                             programme=PROGRAMMES[number % len(PROGRAMMES)],
                              title="Offshore wind farms",
                              text="Floating offshore wind turbines.", content_hash=f"h{number}",
-                             type_of_action="HORIZON  Research and Innovation Actions",
-                             max_contribution=3e6, deadlines=deadlines, first_seen=NOW, last_seen=NOW))
+                             type_of_action=ACTIONS[number % len(ACTIONS)],
+                             max_contribution=AMOUNTS[number % len(AMOUNTS)],
+                             funding_rate=RATES[number % len(RATES)], deadlines=deadlines,
+                             first_seen=NOW, last_seen=NOW))
+    outcomes_seen: set[str] = set()
     for now in (NOW, NOW + timedelta(weeks=1), NOW + timedelta(days=200, hours=2)):
         score_pending(engine, config, now)
         with Session(engine) as session:
@@ -53,8 +63,14 @@ def test_verdicts_equal_the_rules_of_each_call_now_and_later(engine: Any) -> Non
             for call, verdict in pairs:
                 expected = evaluate_call(call, config.strategy, _funding(config), now)
                 assert verdict.outcomes == [o.as_dict() for o in expected.outcomes], call.deadlines
+                outcomes_seen.update(f"{o.rule} {o.status}" for o in expected.outcomes)
                 assert verdict.passed == expected.passed
+                assert (verdict.success_rate, verdict.funding_rate, verdict.expected_value) == \
+                    (expected.success_rate, expected.funding_rate, expected.expected_value)
                 assert _utc(verdict.recheck_at) == recheck_at(call, config.strategy, now), call.deadlines
+    # every rule passed, failed and unknown somewhere: the parts were joined in every combination tried
+    assert {f"{rule} {status}" for rule in ("deadline", "funding_rate", "budget")
+            for status in ("passed", "failed", "unknown")} <= outcomes_seen
 
 
 def _funding(config: Any) -> Any:
