@@ -1,14 +1,25 @@
-"""Time to score 10,000 calls against 20 focus areas from scratch, and incrementally after 100 changed
-calls, in the same run (the from-scratch time is the baseline of the ratio). Wall and CPU time are
-both printed (CPU time is the steadier figure on a shared machine), and the process's peak resident
-memory before and after the from-scratch scoring (the growth is the scoring's own peak).
+"""Time to score 10,000 calls against 20 focus areas from scratch, after 100 changed calls, and after the
+real daily update, each beside its floor in the same run (bench/pairs.py: alternating pairs, medians).
 
-The calls are built from the real texts in ../shared/samples (the 629 EU topics of
-calls_2026-08-10.jsonl and the summaries of the eu-grants-feed snapshots): each bench call takes a title
-and joins sentences of two real descriptions, so no two calls are the same. The 20 focus areas are the
+* from scratch (corpus model fitted, every call scored, explained, ruled and stored), beside bare
+  scikit-learn on the same texts: ``TfidfVectorizer`` (words and two-word phrases, sublinear tf), a
+  rank-50 ``TruncatedSVD`` (10 power iterations) of its word columns, and the 20 areas' queries
+  multiplied with both;
+* after 100 changed calls, beside transforming those 100 texts with the fitted vectorizer and SVD and
+  the 20 products;
+* the next day: the recording of 2026-08-22 synced over the database holding 2026-08-21 (the real daily
+  update of the eu_ft source), then scored, beside the same floor for the calls the sync made new or
+  changed;
+* a day later with nothing changed (verdicts only), once.
+
+The database holds the bench calls and the 2026-08-21 recording (synced as the main job does). The
+bench calls are built from the real texts in ../shared/samples (the 629 EU topics of
+calls_2026-08-10.jsonl and the summaries of the eu-grants-feed snapshots): each takes a title and joins
+sentences of two real descriptions, so no two calls are the same. The 20 focus areas are the
 benchmark's 8 and the example strategy's 4, plus 8 made from pairs of the benchmark's keyword lists.
+Each timed scoring run starts from a copy of the database made outside the timing.
 
-Usage: .venv/bin/python bench/bench_scoring.py [--calls 10000] [--changed 100]
+Usage: .venv/bin/python bench/bench_scoring.py [--calls 10000] [--changed 100] [--pairs 3]
 """
 
 from __future__ import annotations
@@ -20,16 +31,28 @@ import os
 import random
 import re
 import resource
+import shutil
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
+import sqlalchemy as sa
+from sqlmodel import Session
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from classifiers.scoring import score_pending  # noqa: E402
+from bench_sync import sync  # noqa: E402
+from pairs import alternating  # noqa: E402
+
+from classifiers.freshness import strategy_queries  # noqa: E402
+from classifiers.scoring import ScoringResult, score_pending  # noqa: E402
 from pipeline.core.config import (  # noqa: E402
     DEFAULT_FUNDING_RULES,
     DEFAULT_STRATEGY,
@@ -46,6 +69,8 @@ SHARED = Path(os.environ.get("FUNDRADAR_SHARED", ROOT.parent / "shared"))
 SAMPLES = Path(os.environ.get("FUNDRADAR_SAMPLES", SHARED / "samples"))
 EVAL = Path(os.environ.get("FUNDRADAR_EVAL", SHARED / "eval"))
 NOW = datetime(2026, 8, 22, 9, 0, tzinfo=UTC)
+DAY_BEFORE, DAY_AFTER = SAMPLES / "eu_ft" / "search_2026-08-21", SAMPLES / "eu_ft" / "search_2026-08-22"
+NEXT_DAY = datetime(2026, 8, 22, 10, 5, tzinfo=UTC)  # just after the sync of 2026-08-22 (10:00)
 
 
 def real_texts() -> list[tuple[str, str]]:
@@ -86,64 +111,171 @@ def twenty_areas() -> dict[str, FocusArea]:
     return areas
 
 
+def build_database(path: Path, calls: list[tuple[str, str]], rng: random.Random) -> None:
+    """The bench calls, then the 2026-08-21 recording synced in (when recorded)."""
+    engine = open_database(f"sqlite:///{path}")
+    with session_scope(engine) as session:
+        for number, (title, text) in enumerate(calls):
+            session.add(Call(source="bench", external_id=str(number), title=title, text=text,
+                             content_hash=content_hash(title, text),
+                             programme="Horizon Europe", topic_id=f"HORIZON-BENCH-{number}",
+                             type_of_action="HORIZON  Research and Innovation Actions",
+                             max_contribution=float(rng.choice([60e3, 1e6, 3e6, 8e6])),
+                             deadlines=[{"at": (NOW + timedelta(days=rng.randrange(10, 400))).isoformat()}],
+                             first_seen=NOW, last_seen=NOW))
+    engine.dispose()
+    if DAY_BEFORE.is_dir():
+        sync(f"sqlite:///{path}", DAY_BEFORE)
+
+
+def stored_texts(path: Path, ids: list[int] | None = None) -> list[str]:
+    """Title and text of the stored calls (all, or ``ids``), in id order, as the floor reads them."""
+    engine = open_database(f"sqlite:///{path}")
+    with Session(engine) as session:
+        query = sa.select(Call.id, Call.title, Call.text).order_by(Call.id)
+        rows = session.execute(query).all()
+    engine.dispose()
+    wanted = None if ids is None else set(ids)
+    return [f"{r.title or ''} {r.text or ''}" for r in rows if wanted is None or r.id in wanted]
+
+
+def restore(source: Path, target: Path) -> None:
+    """``target`` becomes a copy of the closed database ``source`` (no write-ahead log left behind)."""
+    for suffix in ("-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(source, target)
+
+
+def hashes(path: Path) -> dict[int, str]:
+    engine = open_database(f"sqlite:///{path}")
+    with Session(engine) as session:
+        found = {i: h or "" for i, h in session.execute(sa.select(Call.id, Call.content_hash))}
+    engine.dispose()
+    return found
+
+
+class SklearnFloor:
+    """What bare scikit-learn does for the same task: TF-IDF (words and bigrams), SVD of the word
+    columns, the queries' products in both spaces."""
+
+    def __init__(self, queries: list[str]) -> None:
+        self.queries = queries
+
+    def fit(self, texts: list[str]) -> object:
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.vectoriser = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32)
+        matrix = self.vectoriser.fit_transform(texts)
+        names = self.vectoriser.get_feature_names_out()
+        self.words = np.asarray([i for i, n in enumerate(names) if " " not in n])
+        self.svd = TruncatedSVD(50, n_iter=10, random_state=0)
+        self.svd.fit(matrix[:, self.words])
+        self.query_matrix = self.vectoriser.transform(self.queries)
+        self.latent_queries = self.svd.transform(self.query_matrix[:, self.words])
+        return self.products(matrix)
+
+    def products(self, matrix: object) -> object:
+        lexical = matrix @ self.query_matrix.T
+        latent = self.svd.transform(matrix[:, self.words]) @ self.latent_queries.T
+        return lexical, latent
+
+    def transform(self, texts: list[str]) -> object:
+        return self.products(self.vectoriser.transform(texts))
+
+
+def query_texts(config: LoadedConfig) -> list[str]:
+    return [" ".join([q.label, q.description, *(t for group in q.units() for t in group)])
+            for q in strategy_queries(config)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=10_000)
     parser.add_argument("--changed", type=int, default=100)
+    parser.add_argument("--pairs", type=int, default=3)
     args = parser.parse_args()
     rng = random.Random(20260822)
     strategy = load_strategy(DEFAULT_STRATEGY).model_copy(update={"focus_areas": twenty_areas()})
     config = LoadedConfig(strategy, load_funding_rules(DEFAULT_FUNDING_RULES), DEFAULT_STRATEGY)
     with tempfile.TemporaryDirectory() as tmp:
-        engine = open_database(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        base, scored, work = Path(tmp) / "base.db", Path(tmp) / "scored.db", Path(tmp) / "work.db"
         calls = bench_calls(args.calls, rng)
-        with session_scope(engine) as session:
-            for number, (title, text) in enumerate(calls):
-                session.add(Call(source="bench", external_id=str(number), title=title, text=text,
-                                 content_hash=content_hash(title, text),
-                                 programme="Horizon Europe", topic_id=f"HORIZON-BENCH-{number}",
-                                 type_of_action="HORIZON  Research and Innovation Actions",
-                                 max_contribution=float(rng.choice([60e3, 1e6, 3e6, 8e6])),
-                                 deadlines=[{"at": (NOW + timedelta(days=rng.randrange(10, 400)))
-                                             .isoformat()}],
-                                 first_seen=NOW, last_seen=NOW))
-        chars = sum(len(t) + len(b) for t, b in calls)
-        print(f"{args.calls} calls ({chars / 1e6:.1f} M characters), {len(strategy.focus_areas)} focus areas",
-              file=sys.stderr)
+        build_database(base, calls, rng)
+        texts = stored_texts(base)
+        chars = sum(len(t) for t in texts)
+        print(f"{len(texts)} calls ({chars / 1e6:.1f} M characters; {args.calls} bench calls and the "
+              f"{DAY_BEFORE.name} recording), {len(strategy.focus_areas)} focus areas", file=sys.stderr)
+        floor = SklearnFloor(query_texts(config))
+        results: dict[str, list[ScoringResult]] = {}
+        cpu: dict[str, list[float]] = {}
+
+        def scoring(label: str, now: datetime) -> Callable[[], None]:
+            def run() -> None:
+                started = time.process_time()
+                engine = open_database(f"sqlite:///{work}")
+                results.setdefault(label, []).append(score_pending(engine, config, now))
+                engine.dispose()
+                cpu.setdefault(label, []).append(time.process_time() - started)
+            return run
 
         rss_before = peak_rss_mb()
-        started, cpu = time.perf_counter(), time.process_time()
-        scratch = score_pending(engine, config, NOW)
-        from_scratch, scratch_cpu = time.perf_counter() - started, time.process_time() - cpu
+        rows = [("from scratch", "scikit-learn TF-IDF + SVD + products, same texts",
+                 alternating(scoring("scratch", NOW), lambda: floor.fit(texts), args.pairs,
+                             setup=lambda: restore(base, work)))]
         rss_after = peak_rss_mb()
+        restore(work, scored)
 
-        with session_scope(engine) as session:
-            for call_id in rng.sample(range(1, args.calls + 1), args.changed):
-                call = session.get(Call, call_id)
-                call.text += " Updated: the budget and the expected outcomes were revised."
-                call.content_hash = content_hash(call.title, call.text)  # as a sync sets it
-                session.add(call)
-        started, cpu = time.perf_counter(), time.process_time()
-        incremental = score_pending(engine, config, NOW)
-        after_change, change_cpu = time.perf_counter() - started, time.process_time() - cpu
+        changed = rng.sample(range(1, args.calls + 1), args.changed)
 
-        started, cpu = time.perf_counter(), time.process_time()
-        nothing = score_pending(engine, config, NOW + timedelta(days=1))  # verdicts move with the clock
-        unchanged, unchanged_cpu = time.perf_counter() - started, time.process_time() - cpu
-        engine.dispose()
+        def change_calls() -> None:
+            restore(scored, work)
+            engine = open_database(f"sqlite:///{work}")
+            with session_scope(engine) as session:
+                for call_id in changed:
+                    call = session.get(Call, call_id)
+                    call.text += " Updated: the budget and the expected outcomes were revised."
+                    call.content_hash = content_hash(call.title, call.text)  # as a sync sets it
+                    session.add(call)
+            engine.dispose()
 
-    assert scratch.refitted and not incremental.refitted and incremental.scored_calls == args.changed
-    assert nothing.scored_calls == 0
-    print(f"from scratch ({scratch.scored_calls} calls scored, model fitted): {from_scratch:8.2f} s "
-          f"(CPU {scratch_cpu:.2f} s)")
-    print(f"incremental ({incremental.scored_calls} changed calls):                {after_change:8.2f} s "
-          f"(CPU {change_cpu:.2f} s)")
-    print(f"nothing changed, a day later (verdicts only):   {unchanged:8.2f} s (CPU {unchanged_cpu:.2f} s)")
-    print(f"ratio incremental / from scratch: {after_change / from_scratch:.3f} "
-          f"({from_scratch / after_change:.1f}x faster)")
-    print(f"peak RSS: {rss_before:.0f} MB with the calls stored, "
-          f"{rss_after:.0f} MB after scoring from scratch "
-          f"(+{rss_after - rss_before:.0f} MB)")
+        change_calls()
+        changed_texts = stored_texts(work, changed)
+        rows.append((f"after {args.changed} changed calls", f"transform {args.changed} texts + products",
+                     alternating(scoring("changed", NOW), lambda: floor.transform(changed_texts), args.pairs,
+                                 setup=change_calls)))
+
+        if DAY_AFTER.is_dir():
+            def next_day() -> None:
+                restore(scored, work)
+                sync(f"sqlite:///{work}", DAY_AFTER)
+
+            before = hashes(scored)
+            next_day()
+            synced = [i for i, h in hashes(work).items() if before.get(i) != h]
+            synced_texts = stored_texts(work, synced)
+            rows.append((f"next day ({DAY_AFTER.name} over {DAY_BEFORE.name})",
+                         f"transform the {len(synced)} new or changed texts + products",
+                         alternating(scoring("next day", NEXT_DAY), lambda: floor.transform(synced_texts),
+                                     args.pairs, setup=next_day)))
+
+        restore(scored, work)
+        scoring("nothing", NOW + timedelta(days=1))()  # verdicts move with the clock
+
+    scratch, after_change = results["scratch"][-1], results["changed"][-1]
+    assert scratch.refitted and not after_change.refitted and after_change.scored_calls == args.changed
+    assert results["nothing"][-1].scored_calls == 0
+    print("| what | median (CPU) | floor (median) | ratio [pair range] | scored |")
+    print("|---|---|---|---|---|")
+    for (label, floor_label, paired), key in zip(rows, ["scratch", "changed", "next day"], strict=False):
+        last = results[key][-1]
+        how = f"{last.scored_calls} calls, {'refitted' if last.refitted else last.reason}"
+        print(f"| {label} | {paired.seconds:.2f} s ({statistics.median(cpu[key]):.2f} s) | {floor_label}: "
+              f"{paired.floor:.3f} s | {paired.ratio:.1f}× [{paired.low:.1f}–{paired.high:.1f}] | {how} |")
+    print(f"| nothing changed, a day later (verdicts only) | CPU {cpu['nothing'][0]:.2f} s | | | "
+          f"{results['nothing'][0].verdicts} verdicts looked at |")
+    print(f"peak RSS: {rss_before:.0f} MB with the calls stored, {rss_after:.0f} MB after scoring from "
+          f"scratch (+{rss_after - rss_before:.0f} MB, with the floor's own)")
 
 
 def content_hash(title: str, text: str) -> str:

@@ -33,9 +33,16 @@ def timed(run: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def alternating(measure: Callable[[], object], floor: Callable[[], object], pairs: int = 7) -> Paired:
-    """Run ``measure`` and ``floor`` ``pairs`` times each, alternating the order; medians and ratios."""
-    return alternating_timed(lambda: timed(measure), floor, pairs)
+def alternating(measure: Callable[[], object], floor: Callable[[], object], pairs: int = 7, *,
+                setup: Callable[[], object] | None = None) -> Paired:
+    """Run ``measure`` and ``floor`` ``pairs`` times each, alternating the order; medians and ratios.
+    ``setup`` runs untimed before each ``measure`` (a fresh copy of a database to score)."""
+    def ours_once() -> float:
+        if setup is not None:
+            setup()
+        return timed(measure)
+
+    return alternating_timed(ours_once, floor, pairs)
 
 
 def alternating_timed(measure: Callable[[], float], floor: Callable[[], object], pairs: int = 7) -> Paired:

@@ -255,7 +255,6 @@ def score_rows(query: Any, matrix: Any, names: np.ndarray, top: int = EXPLAIN_TE
         scores = np.clip(scores + UNIT_BONUS * coverage, 0.0, 1.0).astype(np.float32)
         if top > 0:
             part = (part + UNIT_BONUS * unit_part).tocsr()
-            part.sort_indices()
     if context is not None:
         gate = context_gate(context, matrix, model, projection, lexical_weight)
         gated = scores.astype(np.float64) * gate
@@ -263,8 +262,10 @@ def score_rows(query: Any, matrix: Any, names: np.ndarray, top: int = EXPLAIN_TE
         factor = gate * np.where(gated > 1.0, 1.0 / np.maximum(gated, 1.0), 1.0)
         scores = np.clip(gated, 0.0, 1.0).astype(np.float32)
         if top > 0:
-            part = sparse.csr_matrix(sparse.diags(factor) @ part, dtype=np.float32)
-            part.sort_indices()
+            # each row scaled by its factor in place (what a diagonal matrix product computes)
+            scale = np.repeat(factor.astype(np.float64), np.diff(part.indptr))
+            part = sparse.csr_matrix((part.data * scale, part.indices, part.indptr), shape=part.shape,
+                                     dtype=np.float32)
     if top <= 0:
         return scores, []
     return scores, _top_terms(part, np.arange(width), names, top)
@@ -273,17 +274,23 @@ def score_rows(query: Any, matrix: Any, names: np.ndarray, top: int = EXPLAIN_TE
 
 
 def _top_terms(part: Any, columns: np.ndarray, names: np.ndarray, top: int) -> list[list[tuple[str, float]]]:
-    """Each row's ``top`` positive entries of ``part`` (rows × ``columns``) as (term, value).
+    """Each row's ``top`` entries of ``part`` (rows × ``columns``) as (term, value), largest first, ties
+    in column order.
 
-    One sort of all entries by (row, -value, column) gives every row's explanation at once — no
-    per-row sparse objects, no dense document matrix."""
+    Exact top-k without sorting every entry: ``top`` passes of a per-row maximum mark each row's
+    ``top`` largest distinct values (ties included), and only those few candidates are sorted by
+    (row, -value, column) — no per-row sparse objects, no dense document matrix."""
     rows = part.shape[0]
     part.eliminate_zeros()
-    row_of = np.repeat(np.arange(rows), np.diff(part.indptr))
-    order = np.lexsort((part.indices, -part.data, row_of))
-    rank_in_row = np.arange(part.nnz) - part.indptr[row_of]  # row_of is sorted, so aligned with order
-    chosen = order[rank_in_row < top]
-    counts = np.minimum(np.diff(part.indptr), top)
+    lengths = np.diff(part.indptr)
+    row_of = np.repeat(np.arange(rows), lengths)
+    candidate = _row_top_values(part.data, part.indptr, lengths, row_of, top)
+    chosen = np.flatnonzero(candidate)
+    chosen = chosen[np.lexsort((part.indices[chosen], -part.data[chosen], row_of[chosen]))]
+    chosen_rows = row_of[chosen]
+    rank_in_row = np.arange(len(chosen)) - np.searchsorted(chosen_rows, chosen_rows)
+    chosen = chosen[rank_in_row < top]
+    counts = np.minimum(lengths, top)
     labels = names[columns[part.indices[chosen]]].tolist()
     values = np.round(part.data[chosen].astype(np.float64), 4).tolist()
     pairs = list(zip(labels, values, strict=True))
@@ -293,6 +300,29 @@ def _top_terms(part: Any, columns: np.ndarray, names: np.ndarray, top: int) -> l
         explanations.append(pairs[start:start + count])
         start += count
     return explanations
+
+
+def _row_top_values(data: np.ndarray, indptr: np.ndarray, lengths: np.ndarray, row_of: np.ndarray,
+                    top: int) -> np.ndarray:
+    """A mask of the entries holding one of their row's ``top`` largest distinct values: a superset of
+    the row's top ``top`` entries (ties at the last value all kept), found in ``top`` vectorised passes."""
+    if len(data) and top >= lengths.max():  # every entry is among its row's top
+        return np.ones(len(data), dtype=bool)
+    taken = np.zeros(len(data), dtype=bool)
+    if not len(data) or top <= 0:
+        return taken
+    starts = indptr[:-1][lengths > 0]  # reduceat over non-empty rows only: each segment is one row
+    remaining = data.astype(np.float64)
+    filled = np.flatnonzero(lengths > 0)
+    best = np.full(len(lengths), -np.inf)
+    for _ in range(top):
+        best[filled] = np.maximum.reduceat(remaining, starts)
+        hit = (remaining == best[row_of]) & ~taken
+        if not hit.any():
+            break
+        taken |= hit
+        remaining[hit] = -np.inf
+    return taken
 
 
 def score_documents(model: TfidfModel, query_vec: Any, query: Query, documents: Sequence[Document],

@@ -113,11 +113,43 @@ def recheck_at(call: Call, strategy: Strategy, now: datetime) -> datetime | None
     or passes (the deadline rule then looks at the following one). None when the clock cannot change
     the verdict (no deadline rule, no deadline, or the last deadline has passed)."""
     weeks = strategy.rules.min_weeks_before_deadline
-    deadline = current_deadline(call, now) if weeks is not None else None
+    return recheck_for_deadline(current_deadline(call, now) if weeks is not None else None, weeks, now)
+
+
+def recheck_for_deadline(deadline: datetime | None, weeks: float | None, now: datetime) -> datetime | None:
+    """:func:`recheck_at` for a call whose current deadline is ``deadline``, ``weeks`` the minimum."""
     if weeks is None or deadline is None or deadline < now:
         return None
     tick = timedelta(microseconds=1)  # the outcome changes just after these moments, not at them
     return min(t for t in (deadline - timedelta(weeks=weeks) + tick, deadline + tick) if t > now)
+
+
+def deadline_standing(deadline: datetime, now: datetime, min_weeks: float) -> tuple[bool, bool]:
+    """What the deadline rule reads of a deadline besides its date: (passed, at least ``min_weeks``
+    weeks away)."""
+    weeks = (deadline - now).total_seconds() / (7 * 86400)
+    return weeks < 0, weeks >= min_weeks
+
+
+def deadline_key(deadline: datetime | None, now: datetime, min_weeks: float | None) -> tuple[Any, ...] | None:
+    """Everything :func:`evaluate_call` reads of the current deadline: two calls with the same key get
+    the same deadline outcome (its date, whether it passed, which side of the minimum it is on)."""
+    if min_weeks is None:
+        return None
+    if deadline is None:
+        return ()
+    return (deadline.date(), *deadline_standing(deadline, now, min_weeks))
+
+
+def deadline_outcome(deadline: datetime | None, now: datetime, min_weeks: float) -> RuleOutcome:
+    """The deadline rule for a call whose current deadline is ``deadline``."""
+    if deadline is None:
+        return RuleOutcome("deadline", None, "no deadline known")
+    passed, ok = deadline_standing(deadline, now, min_weeks)
+    when = deadline.date().isoformat()
+    text = (f"deadline {when} has passed" if passed else
+            f"deadline {when} is {'at least' if ok else 'less than'} {min_weeks:g} weeks away")
+    return RuleOutcome("deadline", ok, text)
 
 
 def evaluate_call(call: Call, strategy: Strategy, funding: FundingRules, now: datetime,
@@ -152,17 +184,7 @@ def evaluate_call(call: Call, strategy: Strategy, funding: FundingRules, now: da
                                         f"({rate_from}) {'≥' if ok else '<'} minimum {minimum}"))
 
     if rules.min_weeks_before_deadline is not None:
-        deadline = current_deadline(call, now)
-        if deadline is None:
-            outcomes.append(RuleOutcome("deadline", None, "no deadline known"))
-        else:
-            weeks = (deadline - now).total_seconds() / (7 * 86400)
-            ok = weeks >= rules.min_weeks_before_deadline
-            when = deadline.date().isoformat()
-            minimum = f"{rules.min_weeks_before_deadline:g} weeks"
-            text = (f"deadline {when} has passed" if weeks < 0 else
-                    f"deadline {when} is {'at least' if ok else 'less than'} {minimum} away")
-            outcomes.append(RuleOutcome("deadline", ok, text))
+        outcomes.append(deadline_outcome(current_deadline(call, now), now, rules.min_weeks_before_deadline))
 
     if rules.allowed_action_types is not None:
         code = info.action_type

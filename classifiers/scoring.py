@@ -36,7 +36,6 @@ now)`` several, sharing one read of the texts and one corpus model (:mod:`classi
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -54,7 +53,6 @@ from classifiers.feedback import load_marks, marks_by_area, marks_signature
 from classifiers.freshness import SCORE_FLOOR, strategy_queries
 from classifiers.freshness import queries_hash as _queries_hash
 from classifiers.freshness import rules_hash as _rules_hash
-from classifiers.funding import FundingRules
 from classifiers.matcher import (
     EXPLAIN_TERMS,
     Document,
@@ -69,7 +67,8 @@ from classifiers.matcher import (
     score_rows,
     unit_columns,
 )
-from classifiers.rules import evaluate_call, priority, recheck_at
+from classifiers.rules import priority, recheck_for_deadline
+from classifiers.run_rules import RunFunding, RunRules
 from pipeline.core.bulk import insert_rows, update_by_id
 from pipeline.core.config import LoadedConfig
 from pipeline.core.db import session_scope
@@ -135,13 +134,14 @@ def _score_rows(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Que
     call's row looked up once per block for the foreign key; memory holds one block's explanations).
     Explanations are computed only for the scores kept (at least :data:`SCORE_FLOOR`). ``projection``
     is the LSA projection of ``matrix``'s rows when already computed."""
+    # each area's unit columns and gate query depend on the model only: built once, not once per block
+    prepared = [(unit_columns(model, query), context_vector(model, query)) for query in queries]
     for start in range(0, len(documents), block):
         rows = matrix[start:start + block]
         window = slice(start, start + block)
         part = project(model, rows) if projection is None else _rows_of(projection, window)
         results = []
-        for vector, query, area_excluded in zip(vectors, queries, excluded, strict=True):
-            units, context = unit_columns(model, query), context_vector(model, query)
+        for vector, area_excluded, (units, context) in zip(vectors, excluded, prepared, strict=True):
             scores, _ = score_rows(vector, rows, names, 0, model=model, projection=part, units=units,
                                    context=context)
             rounded = np.round(scores.astype(np.float64), 6)
@@ -179,16 +179,29 @@ def score_pending(engine: Engine, loaded_config: LoadedConfig, now: datetime, *,
     store both. ``block`` calls are scored together (memory grows with block × focus areas); ``corpus``
     shares texts and the corpus model with other strategies scored in the same run."""
     corpus = Corpus() if corpus is None else corpus
-    result = None if full else _up_to_date(engine, loaded_config, now)
+    queries = strategy_queries(loaded_config)  # built once: the up-to-date check and the scoring use them
+    result = None if full else _up_to_date(engine, loaded_config, queries, now)
     if result is None:
         with session_scope(engine) as session:
-            result = _score(session, loaded_config, now, corpus, full, block)
+            result = _score(session, loaded_config, queries, now, corpus, full, block)
     log.info("scored %d of %d calls for %s (%s)", result.scored_calls, result.total_calls, result.strategy,
              result.reason)
     return result
 
 
-def _up_to_date(engine: Engine, loaded_config: LoadedConfig, now: datetime) -> ScoringResult | None:
+def _one_blas_thread() -> Any:
+    """BLAS limited to one thread while the calls are scored against the areas: the products are many
+    and small (a query against a block of calls, 50 latent dimensions), where a thread pool costs more
+    to wake and join than it saves, and on a machine whose CPUs are busy the waiting threads spin: a
+    50 × 10,000 product took 38 ms with the pool and 0.2 ms without. The corpus model's fit keeps the
+    pool (its SVD's results depend on the number of threads)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _up_to_date(engine: Engine, loaded_config: LoadedConfig, queries: list[Query], now: datetime
+                ) -> ScoringResult | None:
     """The result :func:`_score` would give when it has nothing to write, found in a read transaction;
     None when something may need writing. Then no write lock is taken: a reader such as ``calls why``
     never waits behind another process's held write lock for a run that changes nothing.
@@ -205,7 +218,6 @@ def _up_to_date(engine: Engine, loaded_config: LoadedConfig, now: datetime) -> S
                 or stored.rules_hash != _rules_hash(loaded_config) \
                 or corpus_row.drift > REFIT_FRACTION * max(corpus_row.corpus_size, 1):
             return None
-        queries = strategy_queries(loaded_config)
         if stored.queries_hash != _queries_hash(queries, marks_signature(load_marks(session, name))):
             return None
         light, _ = _light(session, name, stored.version, now, due_only=True)
@@ -228,10 +240,9 @@ def _stale(marker: Any, content_hash: str, version: str) -> bool:
             or marker.content_hash != content_hash)
 
 
-def _score(session: Session, loaded_config: LoadedConfig, now: datetime, corpus: Corpus, full: bool,
-           block: int) -> ScoringResult:
+def _score(session: Session, loaded_config: LoadedConfig, queries: list[Query], now: datetime,
+           corpus: Corpus, full: bool, block: int) -> ScoringResult:
     name = loaded_config.strategy.name
-    queries = strategy_queries(loaded_config)
     marks = load_marks(session, name)
     queries_hash = _queries_hash(queries, marks_signature(marks))
     stored = session.exec(select(ScoringModel).where(ScoringModel.strategy == name)).first()
@@ -377,7 +388,8 @@ def _rebuild(session: Session, corpus: Corpus, stored: ScoringModel | None, ids:
     # projection serves every strategy, extra phrase columns or not
     rows = _score_rows(model, vectors, queries, documents, matrix, names, excluded, name, now, best,
                        corpus.projection(ids), block)
-    insert_rows(session, Score.__table__, rows)
+    with _one_blas_thread():
+        insert_rows(session, Score.__table__, rows)
     if stored is None:
         stored = ScoringModel(strategy=name, version=version, vocabulary=b"")
     stored.version, stored.corpus_size, stored.drift = version, corpus.size, 0
@@ -399,8 +411,9 @@ def _incremental(session: Session, corpus: Corpus, stored: ScoringModel, pending
         session.execute(sa.delete(Score).where(Score.strategy == name, Score.call_id.in_(chunk)))
     vectors = [_vector_from_json(stored.queries.get(query.name, {}), model) for query in queries]
     excluded = [excluded_rows(documents, query.exclude) for query in queries]
-    insert_rows(session, Score.__table__, _score_rows(model, vectors, queries, documents, matrix, names,
-                                                      excluded, name, now, best, None, block))
+    with _one_blas_thread():
+        insert_rows(session, Score.__table__, _score_rows(model, vectors, queries, documents, matrix, names,
+                                                          excluded, name, now, best, None, block))
     stored.drift += len(pending)
     session.add(stored)
 
@@ -411,13 +424,16 @@ def _write_verdicts(session: Session, light: Sequence[Any], markers: dict[int, A
     """The rules and priority of the calls in ``light`` from their light columns; only new and changed
     rows are written.
 
-    The rules' outcome depends on the call only through what :data:`_rules_key` collects, and many calls
-    share it (a programme, a type of action, a cut-off date), so each outcome is computed once per run;
-    the priority (best score × value factor) is then computed per call, as :func:`evaluate_call` does.
+    The rules' outcome depends on the call only through what :func:`classifiers.run_rules.rules_key` and
+    :func:`classifiers.rules.deadline_key` collect, and many calls share each (a programme, a type of
+    action; a deadline's date and which side of the minimum it is on), so each part is computed once per
+    run (:class:`classifiers.run_rules.RunRules`); the priority (best score × value factor) and ``recheck_at``
+    are then computed per call, as :func:`evaluate_call` and :func:`classifiers.rules.recheck_at` do.
     Stored outcomes are compared as their JSON text, without decoding them."""
     name, strategy = loaded_config.strategy.name, loaded_config.strategy
-    funding = _RunFunding(loaded_config.funding_rules)
-    outcomes_of: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    funding = RunFunding(loaded_config.funding_rules)
+    weeks = strategy.rules.min_weeks_before_deadline
+    rules = RunRules(strategy, funding, now)
     inserts, updates = [], []
     for row in light:
         old = markers.get(row.id)
@@ -430,15 +446,9 @@ def _write_verdicts(session: Session, light: Sequence[Any], markers: dict[int, A
             marker = {key: getattr(old, key) for key in MARKER}
         else:  # not scored (no focus areas or no model yet)
             marker = {"call_hash": "", "content_hash": "", "model_version": version, "best_score": None}
-        key = _rules_key(row, funding, now)
-        found = outcomes_of.get(key)
-        if found is None:
-            verdict = evaluate_call(row, strategy, funding, now)
-            outcomes = [o.as_dict() for o in verdict.outcomes]
-            found = outcomes_of[key] = (verdict.passed, outcomes, json.dumps(outcomes), verdict.success_rate,
-                                        verdict.funding_rate, verdict.expected_value,
-                                        recheck_at(row, strategy, now))
-        passed, outcomes, outcomes_json, success, rate, expected, recheck = found
+        deadline = current_deadline(row, now) if weeks is not None else None
+        passed, outcomes, outcomes_json, success, rate, expected = rules.outcomes(row, deadline)
+        recheck = recheck_for_deadline(deadline, weeks, now)
         value = priority(marker["best_score"], expected)
         if old is not None and old.outcomes_json == outcomes_json and old.priority == value \
                 and old.passed == passed and old.expected_value == expected and old.success_rate == success \
@@ -455,34 +465,3 @@ def _write_verdicts(session: Session, light: Sequence[Any], markers: dict[int, A
     insert_rows(session, Verdict.__table__, inserts)
     update_by_id(session, Verdict.__table__, updates)
     return len(light)
-
-
-class _RunFunding(FundingRules):
-    """The funding rules with their answers remembered for one run: a call's programme entry depends on
-    its programme and topic identifier, the rest of a lookup only on that entry and the type of action
-    (a few distinct values), so the regular expressions run once per distinct input."""
-
-    def __init__(self, rules: Any) -> None:
-        super().__init__(rules)
-        self._programme: dict[tuple[Any, ...], Any] = {}
-        self._lookup: dict[tuple[Any, ...], Any] = {}
-
-    def programme_of(self, programme: str | None, topic_id: str | None) -> Any:
-        key = (programme, topic_id)
-        if key not in self._programme:
-            self._programme[key] = super().programme_of(programme, topic_id)
-        return self._programme[key]
-
-    def lookup(self, programme: str | None, topic_id: str | None, type_of_action: str | None) -> Any:
-        found = self.programme_of(programme, topic_id)
-        key = (found[0] if found else None, programme, type_of_action)
-        if key not in self._lookup:
-            self._lookup[key] = super().lookup(programme, topic_id, type_of_action)
-        return self._lookup[key]
-
-
-def _rules_key(row: Any, funding: FundingRules, now: datetime) -> tuple[Any, ...]:
-    """Everything :func:`evaluate_call` reads of a call apart from its best score."""
-    found = funding.programme_of(row.programme, row.topic_id)
-    return (found[0] if found else None, row.programme, row.type_of_action, row.funding_rate,
-            row.max_contribution, current_deadline(row, now))

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from pipeline.core.clock import UTC
-from pipeline.core.db import current_revision, head_revision, open_database
+from pipeline.core.db import SQLITE_CACHE_KIB, current_revision, head_revision, open_database
 from pipeline.core.models import Call
 from watcher.records import CallRecord, Deadline
 from watcher.store import begin_run, finish_run
@@ -27,6 +27,7 @@ def test_sqlite_pragmas_and_migration(engine) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -SQLITE_CACHE_KIB  # KiB, not pages
     assert current_revision(engine) == head_revision()
 
 

@@ -9,10 +9,6 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 INSERT_CHUNK = 5000
-# SQLite's page cache for a bulk write, in KiB (a negative cache_size): the default 2 MB makes each row of
-# a large insert cost more than the one before (index pages evicted and read again); 64 MB keeps the
-# score table's indexes of 100,000 calls in memory. A limit, not an allocation.
-SQLITE_CACHE_KIB = 65536
 
 
 def _batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
@@ -35,7 +31,8 @@ def insert_rows(session: Session, table: Any, rows: Iterable[dict[str, Any]],
     column type's own bind processor (JSON, UTC time), a converted value reused while the same object
     repeats (the run's time): SQLAlchemy's per-row statement bookkeeping was most of the time of a
     full rescore. Other databases get SQLAlchemy's executemany (on PostgreSQL already batched as
-    multi-row VALUES). SQLite's page cache is raised to :data:`SQLITE_CACHE_KIB` for the connection."""
+    multi-row VALUES). SQLite connections have a page cache large enough for the score table's indexes
+    (:data:`pipeline.core.db.SQLITE_CACHE_KIB`)."""
     connection = session.connection()
     dialect = connection.dialect
     if dialect.name != "sqlite":
@@ -43,7 +40,6 @@ def insert_rows(session: Session, table: Any, rows: Iterable[dict[str, Any]],
             connection.execute(sa.insert(table), batch)
         return
     statement, keys, convert = "", [], []
-    connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     for batch in _batches(rows, chunk):
         if not statement:
             compiled = sa.insert(table).compile(dialect=dialect, column_keys=list(batch[0]))

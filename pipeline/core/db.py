@@ -21,6 +21,11 @@ from pipeline.core.paths import DEFAULT_DB_PATH
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
+# SQLite's page cache per connection, in KiB (a negative cache_size): with the default 2 MB each row of a
+# large write costs more than the one before (index pages evicted and read again): 1M score rows of
+# 100,000 calls took 115 s with it, 48 s with 64 MB, which keeps the score table's indexes in memory. A
+# limit, not an allocation: a connection that reads a few pages holds a few pages.
+SQLITE_CACHE_KIB = 65_536
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -133,6 +138,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
 
 

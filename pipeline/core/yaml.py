@@ -35,22 +35,38 @@ def read_yaml(path: Path) -> Any:
     return parse_yaml_text(text, str(path))
 
 
-def _refuse_aliases(text: str, name: str) -> None:
-    """A ConfigError at the first alias; the event stream is read without building any value."""
+class _AliasFound(Exception):
+    def __init__(self, anchor: str, mark: Any) -> None:
+        super().__init__(anchor)
+        self.anchor, self.mark = anchor, mark
+
+
+def _round_trip_loader() -> YAML:
+    """ruamel.yaml's round-trip loader whose composer stops at the first alias, in the one pass that
+    builds the tree (a separate pass over the events cost as much as the load itself)."""
+    from ruamel.yaml.composer import Composer
     from ruamel.yaml.events import AliasEvent
 
-    for event in YAML(typ="rt").parse(text):
-        if isinstance(event, AliasEvent):
-            mark = event.start_mark
-            anchor = str(event.anchor)[:40]
-            raise ConfigError(f"YAML alias *{anchor} is not supported; write the value out instead of "
-                              "referring to an anchor", path=name, line=mark.line + 1 if mark else None)
+    class NoAliasComposer(Composer):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.parser.check_event(AliasEvent):
+                event = self.parser.peek_event()
+                raise _AliasFound(str(event.anchor), event.start_mark)
+            return super().compose_node(parent, index)
+
+    yaml = YAML(typ="rt")
+    yaml.Composer = NoAliasComposer
+    return yaml
 
 
 def parse_yaml_text(text: str, name: str) -> Any:
     try:
-        _refuse_aliases(text, name)
-        return YAML(typ="rt").load(text)
+        return _round_trip_loader().load(text)
+    except _AliasFound as found:
+        mark = found.mark
+        raise ConfigError(f"YAML alias *{found.anchor[:40]} is not supported; write the value out "
+                          "instead of referring to an anchor", path=name,
+                          line=mark.line + 1 if mark else None) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
