@@ -44,7 +44,6 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
-from scipy import sparse
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -69,6 +68,7 @@ from classifiers.matcher import (
 )
 from classifiers.rules import priority, recheck_for_deadline
 from classifiers.run_rules import RunFunding, RunRules
+from classifiers.stored_queries import gate_queries, keep_gates, vector_from_json, vector_to_json
 from pipeline.core.bulk import insert_rows, update_by_id
 from pipeline.core.config import LoadedConfig
 from pipeline.core.db import session_scope
@@ -107,35 +107,26 @@ def call_hash(call: Call) -> str:
     return text_hash(call.title, call.text)
 
 
-def _vector_to_json(vector: Any, names: np.ndarray) -> dict[str, float]:
-    coo = vector.tocoo()
-    return {str(names[c]): float(v) for c, v in zip(coo.col, coo.data, strict=True) if v > 0}
-
-
-def _vector_from_json(weights: dict[str, float], model: TfidfModel) -> Any:
-    cols = [model.vocabulary[t] for t in weights if t in model.vocabulary]
-    vals = [weights[t] for t in weights if t in model.vocabulary]
-    return sparse.csr_matrix((np.array(vals, dtype=np.float32), ([0] * len(cols), cols)),
-                             shape=(1, len(model.vocabulary)))
-
-
 def _rows_of(projection: Projection, rows: Any) -> Projection:
     return Projection(projection.words[rows], projection.latent[rows], projection.norms[rows])
 
 
 def _score_rows(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Query],
                 documents: Sequence[Document], matrix: Any, names: np.ndarray,
-                excluded: Sequence[dict[int, str]], strategy: str, now: datetime, best: dict[int, float],
-                projection: Projection | None = None, block: int = SCORE_BLOCK) -> Iterator[dict[str, Any]]:
+                excluded: Sequence[dict[int, str]], contexts: Sequence[Any | None], strategy: str,
+                now: datetime, best: dict[int, float], projection: Projection | None = None,
+                block: int = SCORE_BLOCK) -> Iterator[dict[str, Any]]:
     """The Score rows worth storing of ``documents`` for every focus area, call by call; ``best``
     receives each call's best score (an excluded area counts 0).
 
     Blocks of ``block`` calls are scored against each area's vector, then written in call order (each
     call's row looked up once per block for the foreign key; memory holds one block's explanations).
     Explanations are computed only for the scores kept (at least :data:`SCORE_FLOOR`). ``projection``
-    is the LSA projection of ``matrix``'s rows when already computed."""
-    # each area's unit columns and gate query depend on the model only: built once, not once per block
-    prepared = [(unit_columns(model, query), context_vector(model, query)) for query in queries]
+    is the LSA projection of ``matrix``'s rows when already computed; ``contexts`` the areas' gate
+    queries (:func:`classifiers.stored_queries.gate_queries`)."""
+    # each area's unit columns depend on the model only: built once, not once per block
+    prepared = [(unit_columns(model, query), context)
+                for query, context in zip(queries, contexts, strict=True)]
     for start in range(0, len(documents), block):
         rows = matrix[start:start + block]
         window = slice(start, start + block)
@@ -382,19 +373,25 @@ def _rebuild(session: Session, corpus: Corpus, stored: ScoringModel | None, ids:
             model, query, documents, matrix, excluded=excluded[-1],
             relevant=[row_of[c] for c in sorted(area_marks.relevant) if c in row_of],
             irrelevant=[row_of[c] for c in sorted(area_marks.irrelevant) if c in row_of]))
-        query_json[query.name] = _vector_to_json(vectors[-1], names)
+        query_json[query.name] = vector_to_json(vectors[-1], names)
     session.execute(sa.delete(Score).where(Score.strategy == name))
     # the LSA score and explanation of a call do not depend on its row's length, so the corpus rows'
     # projection serves every strategy, extra phrase columns or not
-    rows = _score_rows(model, vectors, queries, documents, matrix, names, excluded, name, now, best,
-                       corpus.projection(ids), block)
+    projection = corpus.projection(ids)
     with _one_blas_thread():
+        contexts = [context_vector(model, query) for query in queries]
+        # kept as an incremental run would build them, on the model read back from the database
+        loaded = model.as_stored()
+        kept = contexts if loaded is model else [context_vector(loaded, query) for query in queries]
+        rows = _score_rows(model, vectors, queries, documents, matrix, names, excluded, contexts, name, now,
+                           best, projection, block)
         insert_rows(session, Score.__table__, rows)
     if stored is None:
         stored = ScoringModel(strategy=name, version=version, vocabulary=b"")
     stored.version, stored.corpus_size, stored.drift = version, corpus.size, 0
     stored.queries_hash, stored.queries, stored.fitted_at = queries_hash, query_json, now
     stored.vocabulary, stored.corpus_version = extras_to_bytes(extras), corpus.version
+    keep_gates(stored, queries, kept, names)
     session.add(stored)
     return version
 
@@ -409,11 +406,12 @@ def _incremental(session: Session, corpus: Corpus, stored: ScoringModel, pending
     for start in range(0, len(pending), READ_CHUNK):
         chunk = pending[start:start + READ_CHUNK]
         session.execute(sa.delete(Score).where(Score.strategy == name, Score.call_id.in_(chunk)))
-    vectors = [_vector_from_json(stored.queries.get(query.name, {}), model) for query in queries]
+    vectors = [vector_from_json(stored.queries.get(query.name, {}), model) for query in queries]
     excluded = [excluded_rows(documents, query.exclude) for query in queries]
     with _one_blas_thread():
+        contexts = gate_queries(stored, model, queries, names)
         insert_rows(session, Score.__table__, _score_rows(model, vectors, queries, documents, matrix, names,
-                                                          excluded, name, now, best, None, block))
+                                                          excluded, contexts, name, now, best, None, block))
     stored.drift += len(pending)
     session.add(stored)
 

@@ -180,6 +180,14 @@ class TfidfModel:
             names[index] = term
         return names
 
+    def as_stored(self) -> TfidfModel:
+        """The model as :meth:`from_bytes` reads it back: its LSA components row-major. A model just
+        fitted holds them column-major (as the SVD gives them), and BLAS sums a product in the other
+        layout in another order, which may differ in the last bit."""
+        if self.components is None or self.components.flags.c_contiguous:
+            return self
+        return TfidfModel(self.vocabulary, self.idf, np.ascontiguousarray(self.components))
+
     def to_bytes(self) -> bytes:
         """Vocabulary and idf, compressed (no pickle: the bytes are data, never code)."""
         names = "\n".join(self.terms().tolist()).encode("utf-8")
