@@ -202,8 +202,12 @@ def _up_to_date(engine: Engine, loaded_config: LoadedConfig, queries: list[Query
     (:func:`_light`)."""
     name = loaded_config.strategy.name
     with Session(engine) as session:
-        stored = session.exec(select(ScoringModel).where(ScoringModel.strategy == name)).first()
-        corpus_row = session.exec(select(CorpusModel)).first()
+        # the identities only: not the models' vocabularies, queries and gates (megabytes to read)
+        stored = session.execute(sa.select(ScoringModel.version, ScoringModel.corpus_version,
+                                           ScoringModel.rules_hash, ScoringModel.queries_hash)
+                                 .where(ScoringModel.strategy == name)).first()
+        corpus_row = session.execute(sa.select(CorpusModel.version, CorpusModel.method, CorpusModel.drift,
+                                               CorpusModel.corpus_size)).first()
         if stored is None or corpus_row is None or corpus_row.method != METHOD \
                 or stored.corpus_version != corpus_row.version \
                 or stored.rules_hash != _rules_hash(loaded_config) \

@@ -213,10 +213,21 @@ class TfidfModel:
         end = 8 + size + 4 * len(vocabulary)
         model = cls(vocabulary, np.frombuffer(raw[8 + size:end], dtype="<f4").copy())
         model._names = np.array(names, dtype=object) if names else np.empty(0, dtype=object)
+        model._words = _single_word_lines(raw[8:8 + size], len(names))
         if len(raw) > end:  # LSA components follow the idf weights
             dimensions = int.from_bytes(raw[end:end + 4], "little")
             model.components = np.frombuffer(raw[end + 4:], dtype="<f4").reshape(dimensions, -1).copy()
         return model
+
+
+def _single_word_lines(text: bytes, count: int) -> np.ndarray:
+    """The indexes of the ``count`` newline-separated terms in ``text`` that hold no space (the single
+    words), found on the bytes at once rather than term by term."""
+    data = np.frombuffer(text, dtype=np.uint8)
+    line_of_space = np.searchsorted(np.flatnonzero(data == ord("\n")), np.flatnonzero(data == ord(" ")))
+    has_space = np.zeros(count, dtype=bool)
+    has_space[line_of_space] = True
+    return np.flatnonzero(~has_space).astype(np.int64)
 
 
 def fit_lsa(model: TfidfModel, matrix: Any, dimensions: int = LSA_DIMENSIONS) -> np.ndarray | None:
