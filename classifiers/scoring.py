@@ -215,8 +215,8 @@ def _up_to_date(engine: Engine, loaded_config: LoadedConfig, queries: list[Query
             return None
         if stored.queries_hash != _queries_hash(queries, marks_signature(load_marks(session, name))):
             return None
-        light, _ = _light(session, name, stored.version, now, due_only=True)
-        if light:
+        # whether any call is due, not which: when one is, _score reads them all in its own transaction
+        if session.execute(_due(sa.select(Call.id), name, stored.version, now).limit(1)).first():
             return None
         total = _count_calls(session)
     return ScoringResult(name, False, "up to date" if total else "no calls stored", 0, total, len(queries), 0,
@@ -326,12 +326,7 @@ def _light(session: Session, name: str, version: str, now: datetime, due_only: b
         light = session.execute(sa.select(*LIGHT_COLUMNS).order_by(Call.id)).all()
         return light, {row.call_id: row for row in session.execute(
             sa.select(*marker_columns).where(verdict.c.strategy == name))}
-    mine = sa.and_(verdict.c.call_id == Call.id, verdict.c.strategy == name)
-    joined = sa.join(Call.__table__, verdict, mine, isouter=True)
-    due = sa.or_(verdict.c.id.is_(None), sa.func.coalesce(Call.content_hash, "") == "",
-                 verdict.c.content_hash != Call.content_hash, verdict.c.model_version != version,
-                 verdict.c.recheck_at <= now)
-    light = session.execute(sa.select(*LIGHT_COLUMNS).select_from(joined).where(due).order_by(Call.id)).all()
+    light = session.execute(_due(sa.select(*LIGHT_COLUMNS), name, version, now).order_by(Call.id)).all()
     markers: dict[int, Any] = {}
     ids = [row.id for row in light]
     for start in range(0, len(ids), READ_CHUNK):
@@ -339,6 +334,17 @@ def _light(session: Session, name: str, version: str, now: datetime, due_only: b
         markers.update((row.call_id, row) for row in session.execute(
             sa.select(*marker_columns).where(verdict.c.strategy == name, verdict.c.call_id.in_(chunk))))
     return light, markers
+
+
+def _due(query: sa.Select, name: str, version: str, now: datetime) -> sa.Select:
+    """``query`` over the calls due for scoring or a verdict (see :func:`_light`)."""
+    verdict = Verdict.__table__
+    mine = sa.and_(verdict.c.call_id == Call.id, verdict.c.strategy == name)
+    joined = sa.join(Call.__table__, verdict, mine, isouter=True)
+    return query.select_from(joined).where(sa.or_(
+        verdict.c.id.is_(None), sa.func.coalesce(Call.content_hash, "") == "",
+        verdict.c.content_hash != Call.content_hash, verdict.c.model_version != version,
+        verdict.c.recheck_at <= now))
 
 
 def _count_calls(session: Session) -> int:
