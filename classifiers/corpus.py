@@ -185,7 +185,11 @@ def extend(model: TfidfModel, extras: dict[str, float]) -> TfidfModel:
     for phrase in extras:
         vocabulary[phrase] = len(vocabulary)
     idf = np.concatenate([model.idf, np.asarray(list(extras.values()), dtype=np.float32)])
-    return TfidfModel(vocabulary, idf, model.components)
+    extended = TfidfModel(vocabulary, idf, model.components)
+    if all(" " in phrase for phrase in extras):  # phrases only: the word columns (LSA space) are the model's
+        extended._words = model.word_columns()
+    extended._names = np.concatenate([model.terms(), np.array(list(extras), dtype=object)])
+    return extended
 
 
 def extras_to_bytes(extras: dict[str, float]) -> bytes:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from classifiers.feedback import load_marks, marks_signature
 from classifiers.query import Query, focus_area_query
@@ -53,8 +53,11 @@ def call_is_current(session: Session, loaded_config: LoadedConfig, call_id: int,
     stored: the models fitted with this method, the queries and the rules unchanged since, and the
     call's verdict made from its current content by the current model and not due for a recheck."""
     name = loaded_config.strategy.name
-    stored = session.exec(select(ScoringModel).where(ScoringModel.strategy == name)).first()
-    corpus_row = session.exec(select(CorpusModel)).first()
+    # the identities only: not the models' vocabularies, queries and gates (megabytes to read)
+    identity = (ScoringModel.version, ScoringModel.corpus_version, ScoringModel.rules_hash,
+                ScoringModel.queries_hash)
+    stored = session.execute(sa.select(*identity).where(ScoringModel.strategy == name)).first()
+    corpus_row = session.execute(sa.select(CorpusModel.version, CorpusModel.method)).first()
     if stored is None or corpus_row is None or corpus_row.method != METHOD \
             or stored.corpus_version != corpus_row.version or stored.rules_hash != rules_hash(loaded_config):
         return False

@@ -4,6 +4,8 @@ units by whole terms, and the context gate built from the area's own label and d
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -183,3 +185,43 @@ def unit_coverage(matrix: Any, units: Sequence[Unit], width: int, explain: bool)
                               (np.concatenate(entry_rows), np.concatenate(entry_cols))), shape=(rows, width))
     part.sum_duplicates()
     return coverage, part
+
+
+def gates_hash(queries: Sequence[Query], model_key: str) -> str:
+    """The identity of the areas' gate queries: what :func:`context_vector` reads of each area (its
+    label, description, units and translations), the gate's constants and ``model_key``, the model
+    they are built on (the corpus model's version and the strategy's extra columns)."""
+    data = [[q.name, q.label, q.description, [list(g) for g in q.units()], [list(t) for t in q.translations]]
+            for q in queries]
+    constants = [GATE_NOVEL_WEIGHT, GATE_NOVEL_POWER, LEXICAL_WEIGHT]
+    text = json.dumps([data, constants, model_key], ensure_ascii=False)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def context_to_rows(context: Any | None, names: np.ndarray) -> list[dict[str, float]]:
+    """A gate query as stored: one ``{term: weight}`` per row (none for no gate). The weights are
+    float32 values, which a JSON float holds exactly."""
+    if context is None:
+        return []
+    context = context.tocsr()
+    context.sum_duplicates()
+    rows = []
+    for index in range(context.shape[0]):
+        start, end = context.indptr[index], context.indptr[index + 1]
+        rows.append({str(names[c]): float(v) for c, v in zip(context.indices[start:end].tolist(),
+                                                             context.data[start:end].tolist(), strict=True)})
+    return rows
+
+
+def context_from_rows(rows: Sequence[dict[str, float]], model: TfidfModel) -> Any | None:
+    """The gate query :func:`context_to_rows` stored, on ``model`` (the one it was built on)."""
+    if not rows:
+        return None
+    data, columns, indptr = [], [], [0]
+    for row in rows:
+        found = sorted((model.vocabulary[term], weight) for term, weight in row.items())
+        columns.extend(c for c, _ in found)
+        data.extend(w for _, w in found)
+        indptr.append(len(columns))
+    return sparse.csr_matrix((np.asarray(data, dtype=np.float32), np.asarray(columns, dtype=np.int32),
+                              np.asarray(indptr, dtype=np.int32)), shape=(len(rows), len(model.vocabulary)))

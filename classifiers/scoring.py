@@ -44,7 +44,6 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
-from scipy import sparse
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -69,6 +68,7 @@ from classifiers.matcher import (
 )
 from classifiers.rules import priority, recheck_for_deadline
 from classifiers.run_rules import RunFunding, RunRules
+from classifiers.stored_queries import gate_queries, keep_gates, vector_from_json, vector_to_json
 from pipeline.core.bulk import insert_rows, update_by_id
 from pipeline.core.config import LoadedConfig
 from pipeline.core.db import session_scope
@@ -107,35 +107,26 @@ def call_hash(call: Call) -> str:
     return text_hash(call.title, call.text)
 
 
-def _vector_to_json(vector: Any, names: np.ndarray) -> dict[str, float]:
-    coo = vector.tocoo()
-    return {str(names[c]): float(v) for c, v in zip(coo.col, coo.data, strict=True) if v > 0}
-
-
-def _vector_from_json(weights: dict[str, float], model: TfidfModel) -> Any:
-    cols = [model.vocabulary[t] for t in weights if t in model.vocabulary]
-    vals = [weights[t] for t in weights if t in model.vocabulary]
-    return sparse.csr_matrix((np.array(vals, dtype=np.float32), ([0] * len(cols), cols)),
-                             shape=(1, len(model.vocabulary)))
-
-
 def _rows_of(projection: Projection, rows: Any) -> Projection:
     return Projection(projection.words[rows], projection.latent[rows], projection.norms[rows])
 
 
 def _score_rows(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Query],
                 documents: Sequence[Document], matrix: Any, names: np.ndarray,
-                excluded: Sequence[dict[int, str]], strategy: str, now: datetime, best: dict[int, float],
-                projection: Projection | None = None, block: int = SCORE_BLOCK) -> Iterator[dict[str, Any]]:
+                excluded: Sequence[dict[int, str]], contexts: Sequence[Any | None], strategy: str,
+                now: datetime, best: dict[int, float], projection: Projection | None = None,
+                block: int = SCORE_BLOCK) -> Iterator[dict[str, Any]]:
     """The Score rows worth storing of ``documents`` for every focus area, call by call; ``best``
     receives each call's best score (an excluded area counts 0).
 
     Blocks of ``block`` calls are scored against each area's vector, then written in call order (each
     call's row looked up once per block for the foreign key; memory holds one block's explanations).
     Explanations are computed only for the scores kept (at least :data:`SCORE_FLOOR`). ``projection``
-    is the LSA projection of ``matrix``'s rows when already computed."""
-    # each area's unit columns and gate query depend on the model only: built once, not once per block
-    prepared = [(unit_columns(model, query), context_vector(model, query)) for query in queries]
+    is the LSA projection of ``matrix``'s rows when already computed; ``contexts`` the areas' gate
+    queries (:func:`classifiers.stored_queries.gate_queries`)."""
+    # each area's unit columns depend on the model only: built once, not once per block
+    prepared = [(unit_columns(model, query), context)
+                for query, context in zip(queries, contexts, strict=True)]
     for start in range(0, len(documents), block):
         rows = matrix[start:start + block]
         window = slice(start, start + block)
@@ -211,8 +202,12 @@ def _up_to_date(engine: Engine, loaded_config: LoadedConfig, queries: list[Query
     (:func:`_light`)."""
     name = loaded_config.strategy.name
     with Session(engine) as session:
-        stored = session.exec(select(ScoringModel).where(ScoringModel.strategy == name)).first()
-        corpus_row = session.exec(select(CorpusModel)).first()
+        # the identities only: not the models' vocabularies, queries and gates (megabytes to read)
+        stored = session.execute(sa.select(ScoringModel.version, ScoringModel.corpus_version,
+                                           ScoringModel.rules_hash, ScoringModel.queries_hash)
+                                 .where(ScoringModel.strategy == name)).first()
+        corpus_row = session.execute(sa.select(CorpusModel.version, CorpusModel.method, CorpusModel.drift,
+                                               CorpusModel.corpus_size)).first()
         if stored is None or corpus_row is None or corpus_row.method != METHOD \
                 or stored.corpus_version != corpus_row.version \
                 or stored.rules_hash != _rules_hash(loaded_config) \
@@ -220,8 +215,8 @@ def _up_to_date(engine: Engine, loaded_config: LoadedConfig, queries: list[Query
             return None
         if stored.queries_hash != _queries_hash(queries, marks_signature(load_marks(session, name))):
             return None
-        light, _ = _light(session, name, stored.version, now, due_only=True)
-        if light:
+        # whether any call is due, not which: when one is, _score reads them all in its own transaction
+        if session.execute(_due(sa.select(Call.id), name, stored.version, now).limit(1)).first():
             return None
         total = _count_calls(session)
     return ScoringResult(name, False, "up to date" if total else "no calls stored", 0, total, len(queries), 0,
@@ -331,12 +326,7 @@ def _light(session: Session, name: str, version: str, now: datetime, due_only: b
         light = session.execute(sa.select(*LIGHT_COLUMNS).order_by(Call.id)).all()
         return light, {row.call_id: row for row in session.execute(
             sa.select(*marker_columns).where(verdict.c.strategy == name))}
-    mine = sa.and_(verdict.c.call_id == Call.id, verdict.c.strategy == name)
-    joined = sa.join(Call.__table__, verdict, mine, isouter=True)
-    due = sa.or_(verdict.c.id.is_(None), sa.func.coalesce(Call.content_hash, "") == "",
-                 verdict.c.content_hash != Call.content_hash, verdict.c.model_version != version,
-                 verdict.c.recheck_at <= now)
-    light = session.execute(sa.select(*LIGHT_COLUMNS).select_from(joined).where(due).order_by(Call.id)).all()
+    light = session.execute(_due(sa.select(*LIGHT_COLUMNS), name, version, now).order_by(Call.id)).all()
     markers: dict[int, Any] = {}
     ids = [row.id for row in light]
     for start in range(0, len(ids), READ_CHUNK):
@@ -344,6 +334,17 @@ def _light(session: Session, name: str, version: str, now: datetime, due_only: b
         markers.update((row.call_id, row) for row in session.execute(
             sa.select(*marker_columns).where(verdict.c.strategy == name, verdict.c.call_id.in_(chunk))))
     return light, markers
+
+
+def _due(query: sa.Select, name: str, version: str, now: datetime) -> sa.Select:
+    """``query`` over the calls due for scoring or a verdict (see :func:`_light`)."""
+    verdict = Verdict.__table__
+    mine = sa.and_(verdict.c.call_id == Call.id, verdict.c.strategy == name)
+    joined = sa.join(Call.__table__, verdict, mine, isouter=True)
+    return query.select_from(joined).where(sa.or_(
+        verdict.c.id.is_(None), sa.func.coalesce(Call.content_hash, "") == "",
+        verdict.c.content_hash != Call.content_hash, verdict.c.model_version != version,
+        verdict.c.recheck_at <= now))
 
 
 def _count_calls(session: Session) -> int:
@@ -382,19 +383,25 @@ def _rebuild(session: Session, corpus: Corpus, stored: ScoringModel | None, ids:
             model, query, documents, matrix, excluded=excluded[-1],
             relevant=[row_of[c] for c in sorted(area_marks.relevant) if c in row_of],
             irrelevant=[row_of[c] for c in sorted(area_marks.irrelevant) if c in row_of]))
-        query_json[query.name] = _vector_to_json(vectors[-1], names)
+        query_json[query.name] = vector_to_json(vectors[-1], names)
     session.execute(sa.delete(Score).where(Score.strategy == name))
     # the LSA score and explanation of a call do not depend on its row's length, so the corpus rows'
     # projection serves every strategy, extra phrase columns or not
-    rows = _score_rows(model, vectors, queries, documents, matrix, names, excluded, name, now, best,
-                       corpus.projection(ids), block)
+    projection = corpus.projection(ids)
     with _one_blas_thread():
+        contexts = [context_vector(model, query) for query in queries]
+        # kept as an incremental run would build them, on the model read back from the database
+        loaded = model.as_stored()
+        kept = contexts if loaded is model else [context_vector(loaded, query) for query in queries]
+        rows = _score_rows(model, vectors, queries, documents, matrix, names, excluded, contexts, name, now,
+                           best, projection, block)
         insert_rows(session, Score.__table__, rows)
     if stored is None:
         stored = ScoringModel(strategy=name, version=version, vocabulary=b"")
     stored.version, stored.corpus_size, stored.drift = version, corpus.size, 0
     stored.queries_hash, stored.queries, stored.fitted_at = queries_hash, query_json, now
     stored.vocabulary, stored.corpus_version = extras_to_bytes(extras), corpus.version
+    keep_gates(stored, queries, kept, names)
     session.add(stored)
     return version
 
@@ -409,11 +416,12 @@ def _incremental(session: Session, corpus: Corpus, stored: ScoringModel, pending
     for start in range(0, len(pending), READ_CHUNK):
         chunk = pending[start:start + READ_CHUNK]
         session.execute(sa.delete(Score).where(Score.strategy == name, Score.call_id.in_(chunk)))
-    vectors = [_vector_from_json(stored.queries.get(query.name, {}), model) for query in queries]
+    vectors = [vector_from_json(stored.queries.get(query.name, {}), model) for query in queries]
     excluded = [excluded_rows(documents, query.exclude) for query in queries]
     with _one_blas_thread():
+        contexts = gate_queries(stored, model, queries, names)
         insert_rows(session, Score.__table__, _score_rows(model, vectors, queries, documents, matrix, names,
-                                                          excluded, name, now, best, None, block))
+                                                          excluded, contexts, name, now, best, None, block))
     stored.drift += len(pending)
     session.add(stored)
 

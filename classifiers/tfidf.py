@@ -120,6 +120,7 @@ class TfidfModel:
     components: np.ndarray | None = None  # LSA: dimensions × word columns (see word_columns)
     _vectoriser: Any = field(default=None, repr=False)
     _words: Any = field(default=None, repr=False)
+    _names: Any = field(default=None, repr=False)
 
     @classmethod
     def fit(cls, documents: Sequence[Document], keep: set[str] = frozenset()) -> tuple[TfidfModel, Any]:
@@ -150,7 +151,8 @@ class TfidfModel:
         """The columns of single words (not phrases), in column order: the space LSA works in."""
         if self._words is None:
             names = self.terms()
-            self._words = np.asarray([i for i, t in enumerate(names) if " " not in t], dtype=np.int64)
+            single = np.fromiter((" " not in t for t in names), dtype=bool, count=len(names))
+            self._words = np.flatnonzero(single).astype(np.int64)
         return self._words
 
     def vectoriser(self) -> TfidfVectorizer:
@@ -175,10 +177,22 @@ class TfidfModel:
         return self.vectoriser().transform(d.features for d in documents).tocsr()
 
     def terms(self) -> np.ndarray:
-        names = np.empty(len(self.vocabulary), dtype=object)
-        for term, index in self.vocabulary.items():
-            names[index] = term
-        return names
+        """The terms in column order (computed once: the vocabulary is not changed after the model is
+        made; :func:`classifiers.corpus.extend` makes a new model)."""
+        if self._names is None:
+            names = np.empty(len(self.vocabulary), dtype=object)
+            names[np.fromiter(self.vocabulary.values(), dtype=np.int64, count=len(self.vocabulary))] = \
+                list(self.vocabulary)
+            self._names = names
+        return self._names
+
+    def as_stored(self) -> TfidfModel:
+        """The model as :meth:`from_bytes` reads it back: its LSA components row-major. A model just
+        fitted holds them column-major (as the SVD gives them), and BLAS sums a product in the other
+        layout in another order, which may differ in the last bit."""
+        if self.components is None or self.components.flags.c_contiguous:
+            return self
+        return TfidfModel(self.vocabulary, self.idf, np.ascontiguousarray(self.components))
 
     def to_bytes(self) -> bytes:
         """Vocabulary and idf, compressed (no pickle: the bytes are data, never code)."""
@@ -195,13 +209,25 @@ class TfidfModel:
         raw = zlib.decompress(blob)
         size = int.from_bytes(raw[:8], "little")
         names = raw[8:8 + size].decode("utf-8").split("\n") if size else []
-        vocabulary = {name: i for i, name in enumerate(names)}
+        vocabulary = dict(zip(names, range(len(names)), strict=True))
         end = 8 + size + 4 * len(vocabulary)
         model = cls(vocabulary, np.frombuffer(raw[8 + size:end], dtype="<f4").copy())
+        model._names = np.array(names, dtype=object) if names else np.empty(0, dtype=object)
+        model._words = _single_word_lines(raw[8:8 + size], len(names))
         if len(raw) > end:  # LSA components follow the idf weights
             dimensions = int.from_bytes(raw[end:end + 4], "little")
             model.components = np.frombuffer(raw[end + 4:], dtype="<f4").reshape(dimensions, -1).copy()
         return model
+
+
+def _single_word_lines(text: bytes, count: int) -> np.ndarray:
+    """The indexes of the ``count`` newline-separated terms in ``text`` that hold no space (the single
+    words), found on the bytes at once rather than term by term."""
+    data = np.frombuffer(text, dtype=np.uint8)
+    line_of_space = np.searchsorted(np.flatnonzero(data == ord("\n")), np.flatnonzero(data == ord(" ")))
+    has_space = np.zeros(count, dtype=bool)
+    has_space[line_of_space] = True
+    return np.flatnonzero(~has_space).astype(np.int64)
 
 
 def fit_lsa(model: TfidfModel, matrix: Any, dimensions: int = LSA_DIMENSIONS) -> np.ndarray | None:

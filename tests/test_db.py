@@ -71,7 +71,7 @@ def test_postgresql_roundtrip(pg_url: str) -> None:
 def test_db_upgrade_cli(cli, db_url: str) -> None:
     result = cli("db", "upgrade")
     assert result.exit_code == 0
-    assert result.stdout == f"{db_url}: schema at revision 0005\n"
+    assert result.stdout == f"{db_url}: schema at revision 0006\n"
 
 
 def test_bad_database_url_is_one_line(cli) -> None:
@@ -140,7 +140,7 @@ def test_upgrade_from_0001_keeps_the_rows(tmp_path) -> None:
     _database_at_0001_with_a_corpus_model(url)
     engine = open_database(url)  # upgrades to the head
     try:
-        assert current_revision(engine) == head_revision() == "0005"
+        assert current_revision(engine) == head_revision() == "0006"
         with engine.connect() as conn:
             assert conn.execute(sa.text("select version, method from corpus_model")).one() == ("old", "")
         _models_match_the_migrations(engine)
@@ -195,7 +195,7 @@ def test_upgrade_from_0004_adds_the_raw_hash(tmp_path) -> None:
     _database_at_0004_with_a_call(url)
     engine = open_database(url)
     try:
-        assert current_revision(engine) == "0005"
+        assert current_revision(engine) == head_revision()
         _the_call_is_kept_without_a_raw_hash(engine)
     finally:
         engine.dispose()
@@ -205,7 +205,55 @@ def test_upgrade_from_0004_on_postgresql(pg_url: str) -> None:
     _database_at_0004_with_a_call(pg_url)
     engine = open_database(pg_url)
     try:
-        assert current_revision(engine) == "0005"
+        assert current_revision(engine) == head_revision()
         _the_call_is_kept_without_a_raw_hash(engine)
+    finally:
+        engine.dispose()
+
+
+def _database_at_0005_with_a_scoring_model(url: str) -> None:
+    from alembic import command
+
+    from pipeline.core.db import alembic_config, create_db_engine
+
+    engine = create_db_engine(url)
+    try:
+        command.upgrade(alembic_config(engine), "0005")
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "insert into scoring_model (strategy, version, corpus_size, drift, queries_hash, rules_hash, "
+                "queries, vocabulary, corpus_version, fitted_at) values ('cluster', 'v1', 10, 0, 'q', 'r', "
+                "'{}', :blob, 'c1', :at)"), {"blob": b"", "at": NOW})
+    finally:
+        engine.dispose()
+
+
+def _the_scoring_model_is_kept_without_gates(engine: sa.Engine) -> None:
+    """A row from before the gate queries were kept: no gates and an empty hash, so the next scoring run
+    builds them (classifiers.stored_queries.gate_queries)."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("select strategy, version, gates_hash, gates from scoring_model")).one()
+    assert (row.strategy, row.version, row.gates_hash) == ("cluster", "v1", "")
+    assert (json.loads(row.gates) if isinstance(row.gates, str) else row.gates) == {}
+    _models_match_the_migrations(engine)
+
+
+def test_upgrade_from_0005_adds_the_gates(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    _database_at_0005_with_a_scoring_model(url)
+    engine = open_database(url)
+    try:
+        assert current_revision(engine) == head_revision() == "0006"
+        _the_scoring_model_is_kept_without_gates(engine)
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_from_0005_on_postgresql(pg_url: str) -> None:
+    _database_at_0005_with_a_scoring_model(pg_url)
+    engine = open_database(pg_url)
+    try:
+        assert current_revision(engine) == "0006"
+        _the_scoring_model_is_kept_without_gates(engine)
     finally:
         engine.dispose()

@@ -210,6 +210,11 @@ class ScoringModel(SQLModel, table=True):
     # the strategy's own columns on top of the corpus model (query phrases found in one call only)
     vocabulary: bytes = Field(sa_type=sa.LargeBinary)  # zlib(terms + idf), see TfidfModel.to_bytes
     corpus_version: str = ""  # the CorpusModel.version the queries were built on
+    # each area's gate query (classifiers.gate.context_vector: area -> its rows, each {term: weight}),
+    # kept because building it costs more than scoring a day's new calls; gates_hash names what they
+    # were built from (classifiers.freshness.gates_hash), and a run rebuilds them when it differs
+    gates_hash: str = ""
+    gates: dict[str, Any] = _json(default_factory=dict)
     fitted_at: datetime = _dt()
 
 
