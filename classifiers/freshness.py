@@ -28,8 +28,10 @@ METHOD = "tfidf+lsa50+units+gate+novel+translated"
 
 
 def queries_hash(queries: Sequence[Query], marks_sig: str) -> str:
-    """The identity of a strategy's queries: its focus areas as analysed, its marks, the method."""
-    data = [[q.name, [list(g) for g in q.units()], q.description, list(q.exclude)] for q in queries]
+    """The identity of a strategy's queries: its focus areas as analysed (the label and the
+    translations too: the gate reads them), its marks, the method."""
+    data = [[q.name, [list(g) for g in q.units()], q.description, list(q.exclude), q.label,
+             [list(t) for t in q.translations]] for q in queries]
     text = json.dumps(data, ensure_ascii=False) + marks_sig + METHOD
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 

@@ -296,3 +296,17 @@ def test_scoring_on_postgresql(pg_url: str) -> None:
             assert {v.passed for v in session.exec(select(Verdict))} == {False}
     finally:
         engine.dispose()
+
+
+def test_a_new_label_rescores_every_call(engine: Any, tmp_path: Any) -> None:
+    """The gate reads an area's label: a label edited by the secretariat rescores the stored calls, as
+    an edited keyword does."""
+    add_calls(engine, TEXTS)
+    score_pending(engine, load_config(DEFAULT_STRATEGY), NOW)
+    text = DEFAULT_STRATEGY.read_text(encoding="utf-8")
+    old = "label: Green shipping and ports"
+    assert old in text
+    edited = tmp_path / "strategy.yaml"
+    edited.write_text(text.replace(old, "label: Green shipping, ports and ferries"), encoding="utf-8")
+    result = score_pending(engine, load_config(edited), NOW + timedelta(hours=1))
+    assert (result.reason, result.scored_calls) == ("focus areas or marks changed", 5)
