@@ -53,8 +53,10 @@ def call_is_current(session: Session, loaded_config: LoadedConfig, call_id: int,
     stored: the models fitted with this method, the queries and the rules unchanged since, and the
     call's verdict made from its current content by the current model and not due for a recheck."""
     name = loaded_config.strategy.name
-    stored = session.exec(select(ScoringModel).where(ScoringModel.strategy == name)).first()
-    corpus_row = session.exec(select(CorpusModel)).first()
+    # the identities only: the models' vocabularies are megabytes at 100,000 calls
+    stored = session.exec(select(ScoringModel.version, ScoringModel.corpus_version, ScoringModel.rules_hash,
+                                 ScoringModel.queries_hash).where(ScoringModel.strategy == name)).first()
+    corpus_row = session.exec(select(CorpusModel.method, CorpusModel.version)).first()
     if stored is None or corpus_row is None or corpus_row.method != METHOD \
             or stored.corpus_version != corpus_row.version or stored.rules_hash != rules_hash(loaded_config):
         return False
