@@ -77,3 +77,11 @@ def test_an_error_between_files_keeps_its_line_when_the_files_are_cached(tmp_pat
     assert messages[0] == messages[1]
     assert messages[0].startswith(f"{green}:")
     assert load_config(FOLDER).names == load_config(FOLDER).names == ["foodbio-dk", "greentech-dk"]
+
+
+def test_only_the_newest_entries_are_kept(tmp_path: Path) -> None:
+    for number in range(config_cache.KEEP + 5):
+        config_cache.store(f"a: {number}\n", Strategy, {"a": number}, tmp_path)
+    kept = sorted(tmp_path.iterdir())
+    assert len(kept) == config_cache.KEEP
+    assert config_cache.entry_path(f"a: {config_cache.KEEP + 4}\n", Strategy, tmp_path) in kept

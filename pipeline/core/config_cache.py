@@ -28,6 +28,7 @@ from pipeline.core.paths import DATA_DIR
 
 CACHE_DIR = DATA_DIR / "cache" / "config"
 FORMAT = "1"  # part of every entry's name: a new layout never reads an old entry
+KEEP = 64  # entries kept; the rest (older versions of edited files) are removed
 
 
 class _NotPlain(Exception):
@@ -62,8 +63,17 @@ def store(text: str, model: type[BaseModel], tree: Any, folder: Path = CACHE_DIR
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(values, out, ensure_ascii=False)
         os.replace(temporary, target)
+        _prune(folder, target)
     except OSError:
         return
+
+
+def _prune(folder: Path, written: Path) -> None:
+    """Keep the KEEP most recently written entries (``written`` always): each edit of a file adds one."""
+    others = sorted((p for p in folder.glob("*.json") if p != written),
+                    key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for old in others[KEEP - 1:]:
+        old.unlink(missing_ok=True)
 
 
 def plain(value: Any) -> Any:
