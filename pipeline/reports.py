@@ -17,7 +17,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from pipeline.applications import FINAL, GONE_CALL_STATUSES, STATUSES
 from pipeline.core.clock import BRUSSELS
@@ -49,10 +49,16 @@ def upcoming_deadlines(session: Session, now: datetime, *, weeks: float, strateg
     horizon = now + timedelta(weeks=weeks)
     rows: list[dict[str, Any]] = []
     applied: set[int] = set()
+    # a call's next deadline is never before its first (the indexed ``call.deadline``), so an
+    # application whose call's first deadline is past the horizon cannot be listed: SQL leaves it out
+    # and its deadlines are never parsed (nor is it missed in ``applied``: the same call, tracked, is
+    # past the horizon too)
     query = visible(select(Application.id, Application.status, Application.deadline_flagged, Idea.title,
                            Call.id, Call.programme, Call.deadlines, Call.deadline, Call.status)
                     .join(Call, Call.id == Application.call_id)
-                    .join(Idea, Idea.id == Application.idea_id).where(col(Application.status).not_in(FINAL)),
+                    .join(Idea, Idea.id == Application.idea_id)
+                    .where(col(Application.status).not_in(FINAL),
+                           or_(col(Call.deadline).is_(None), col(Call.deadline) <= horizon)),
                     scope)
     for app_id, app_status, flagged, idea_title, call_id, programme, deadlines, first, call_status \
             in session.exec(query):

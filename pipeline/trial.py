@@ -48,7 +48,8 @@ def stored_scoring(engine: Engine, config: LoadedConfig) -> str:
     config: a trial file, or an edit or marks not scored yet)."""
     name = config.strategy.name
     with Session(engine) as session:
-        stored = session.exec(select(ScoringModel).where(ScoringModel.strategy == name)).first()
+        stored = session.exec(select(ScoringModel.queries_hash, ScoringModel.rules_hash)
+                              .where(ScoringModel.strategy == name)).first()
         if stored is None:
             return "none"
         marks = marks_signature(load_marks(session, name))

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 import typer
-from rich.text import Text
 from sqlmodel import Session
 
 from pipeline.calls import (
@@ -218,6 +217,8 @@ def show_cmd(
     if as_json:
         print_json(data)
         return
+    from rich.text import Text  # rich only where a styled line is printed: list and why print plain text
+
     stdout().print(Text(printable(data["title"]), style="bold"), soft_wrap=True)
     status = data["status"]
     if data["opening_date"] and status in ("forthcoming", "announced"):

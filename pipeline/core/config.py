@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pipeline.core import config_cache
 from pipeline.core.config_funding import (
     MAX_PATTERN_LENGTH,
     Consortium,
@@ -60,7 +61,7 @@ from pipeline.core.config_strategy import (
 )
 from pipeline.core.errors import ConfigError, NotFoundError
 from pipeline.core.paths import CONFIG_DIR
-from pipeline.core.yaml import _line_of, parse_yaml_text, read_yaml, validate_yaml
+from pipeline.core.yaml import _line_of, parse_yaml_text, read_config_text, read_yaml, validate_yaml
 
 __all__ = [
     "DEFAULT_FUNDING_RULES", "DEFAULT_SCHEDULE", "DEFAULT_STRATEGY", "FUNDING_RULES_NAME",
@@ -95,10 +96,24 @@ def load_strategy(path: str | os.PathLike[str] | None = None) -> Strategy:
     return _load_strategy_tree(strategy_path(path))[0]
 
 
-def _load_strategy_tree(path: Path) -> tuple[Strategy, Any]:
-    """The validated strategy and its YAML tree (for line numbers of cross-file problems)."""
-    data = read_yaml(path)
-    return validate_yaml(data, Strategy, _display(path)), data
+def _load_validated(path: Path, model: type[Any], use_cache: bool = True) -> tuple[Any, Any]:
+    """The file validated as ``model``, and its YAML tree: None when the values came from the cache
+    (:mod:`pipeline.core.config_cache`), which keeps no line numbers."""
+    text = read_config_text(path)
+    if use_cache:
+        found = config_cache.cached(text, model)
+        if found is not None:
+            return found, None
+    tree = parse_yaml_text(text, str(path))
+    validated = validate_yaml(tree, model, _display(path))
+    config_cache.store(text, model, tree)
+    return validated, tree
+
+
+def _load_strategy_tree(path: Path, use_cache: bool = True) -> tuple[Strategy, Any]:
+    """The validated strategy and its YAML tree (for line numbers of cross-file problems; None when
+    read from the cache)."""
+    return _load_validated(path, Strategy, use_cache)
 
 
 def resolve_funding_rules_path(explicit: str | os.PathLike[str] | None = None,
@@ -116,8 +131,7 @@ def resolve_funding_rules_path(explicit: str | os.PathLike[str] | None = None,
 
 
 def load_funding_rules(path: str | os.PathLike[str] | None = None) -> FundingRulesFile:
-    resolved = resolve_funding_rules_path(path)
-    return validate_yaml(read_yaml(resolved), FundingRulesFile, _display(resolved))
+    return _load_validated(resolve_funding_rules_path(path), FundingRulesFile)[0]
 
 
 def _display(path: Path) -> str:
@@ -254,10 +268,20 @@ def load_config(path: str | os.PathLike[str] | None = None,
                 strategy: str | None = None) -> LoadedConfig:
     """Read and validate the strategy file or folder and the funding rules; select ``strategy``
     (default: the only one, or with several the first in file-name order)."""
+    try:
+        return _load_config(path, funding_rules_path, strategy, use_cache=True)
+    except ConfigError:
+        # a problem between files names a line of a YAML tree, which a cached file does not keep: the
+        # files are read again, parsed, for the message
+        return _load_config(path, funding_rules_path, strategy, use_cache=False)
+
+
+def _load_config(path: str | os.PathLike[str] | None, funding_rules_path: str | os.PathLike[str] | None,
+                 strategy: str | None, *, use_cache: bool) -> LoadedConfig:
     resolved = strategy_path(path)
     folder = resolved if resolved.is_dir() else None
     files = strategy_files(resolved) if folder is not None else [resolved]
-    loaded = [_load_strategy_tree(file) for file in files]
+    loaded = [_load_strategy_tree(file, use_cache) for file in files]
     strategies = [item[0] for item in loaded]
     seen: dict[str, int] = {}
     for index, item in enumerate(strategies):
@@ -269,6 +293,7 @@ def load_config(path: str | os.PathLike[str] | None = None,
         seen[item.name] = index
     sources = union_sources(strategies, files, [item[1] for item in loaded])
     rules_path = resolve_funding_rules_path(funding_rules_path, folder)
-    config = LoadedConfig(strategies[0], load_funding_rules(rules_path), files[0], tuple(strategies),
+    rules = _load_validated(rules_path, FundingRulesFile, use_cache)[0]
+    config = LoadedConfig(strategies[0], rules, files[0], tuple(strategies),
                           tuple(files), sources, resolved, rules_path, folder is not None)
     return config.select(strategy) if strategy else config

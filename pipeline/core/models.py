@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import ConfigDict
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -42,9 +43,17 @@ def _json(**kw: Any) -> Any:
     return Field(sa_type=sa.JSON, **kw)
 
 
+class _Table(SQLModel):
+    """The tables' base: pydantic builds a table's validator and serializer when one is first used
+    (model_validate, model_dump), not when this module is imported; rows are made and read through
+    SQLAlchemy, which needs neither. Every command imports these classes, most never validate one."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
 # --- sources and runs --------------------------------------------------------------------------
 
-class Source(SQLModel, table=True):
+class Source(_Table, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True, index=True)
     type: str
@@ -55,7 +64,7 @@ class Source(SQLModel, table=True):
 SKIPPED_RUN = "skipped"  # the outcome of a source's run when a replay had no recording of it
 
 
-class FetchRun(SQLModel, table=True):
+class FetchRun(_Table, table=True):
     __tablename__ = "fetch_run"
     id: int | None = Field(default=None, primary_key=True)
     source: str = Field(index=True)
@@ -73,7 +82,7 @@ class FetchRun(SQLModel, table=True):
 
 # --- calls -------------------------------------------------------------------------------------
 
-class Call(SQLModel, table=True):
+class Call(_Table, table=True):
     __table_args__ = (sa.UniqueConstraint("source", "external_id", name="uq_call_source_external"),)
     id: int | None = Field(default=None, primary_key=True)
     source: str = Field(index=True)
@@ -118,7 +127,7 @@ def _text_edited(mapper: Any, connection: Any, call: Call) -> None:
         call.raw_hash = None
 
 
-class CallChange(SQLModel, table=True):
+class CallChange(_Table, table=True):
     __tablename__ = "call_change"
     id: int | None = Field(default=None, primary_key=True)
     call_id: int = Field(foreign_key="call.id", index=True)
@@ -129,7 +138,7 @@ class CallChange(SQLModel, table=True):
     changed_at: datetime = _dt()
 
 
-class WatchedPage(SQLModel, table=True):
+class WatchedPage(_Table, table=True):
     __tablename__ = "watched_page"
     __table_args__ = (sa.UniqueConstraint("source", "url", name="uq_watched_page"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -143,7 +152,7 @@ class WatchedPage(SQLModel, table=True):
 
 # --- classification ----------------------------------------------------------------------------
 
-class Score(SQLModel, table=True):
+class Score(_Table, table=True):
     __table_args__ = (sa.UniqueConstraint("call_id", "strategy", "focus_area", name="uq_score"),
                       # `calls list --top N` reads a strategy's (or a focus area's) scores best first
                       sa.Index("ix_score_rank", "strategy", "score", "call_id", "focus_area"),
@@ -157,7 +166,7 @@ class Score(SQLModel, table=True):
     computed_at: datetime = _dt()
 
 
-class Verdict(SQLModel, table=True):
+class Verdict(_Table, table=True):
     """The strategy rules' outcome for one call: passed or the rules that failed, with reasons."""
 
     __table_args__ = (sa.UniqueConstraint("call_id", "strategy", name="uq_verdict"),)
@@ -183,7 +192,7 @@ class Verdict(SQLModel, table=True):
     computed_at: datetime = _dt()
 
 
-class Mark(SQLModel, table=True):
+class Mark(_Table, table=True):
     id: int | None = Field(default=None, primary_key=True)
     call_id: int = Field(foreign_key="call.id", index=True)
     strategy: str = Field(index=True)
@@ -193,7 +202,7 @@ class Mark(SQLModel, table=True):
     marked_at: datetime = _dt()
 
 
-class ScoringModel(SQLModel, table=True):
+class ScoringModel(_Table, table=True):
     """A strategy's focus-area query vectors on the shared corpus model (:class:`CorpusModel`), kept so
     that new calls are scored on the same scale without refitting (classifiers.scoring);
     Verdict.model_version names the version each call was scored with."""
@@ -218,7 +227,7 @@ class ScoringModel(SQLModel, table=True):
     fitted_at: datetime = _dt()
 
 
-class CorpusModel(SQLModel, table=True):
+class CorpusModel(_Table, table=True):
     """The TF-IDF vocabulary, idf weights and LSA space of the stored calls, fitted without labels and
     shared by every strategy (classifiers.scoring): one row."""
 
@@ -234,7 +243,7 @@ class CorpusModel(SQLModel, table=True):
 
 # --- pipeline ----------------------------------------------------------------------------------
 
-class Idea(SQLModel, table=True):
+class Idea(_Table, table=True):
     """A project idea of one cluster: ``strategy`` names the strategy (cluster) that owns it, set when it
     is added; None for ideas from before ideas had an owner, which every strategy sees. Applications
     belong to a strategy through their idea."""
@@ -253,7 +262,7 @@ class Idea(SQLModel, table=True):
     updated_at: datetime = _dt()
 
 
-class Partner(SQLModel, table=True):
+class Partner(_Table, table=True):
     id: int | None = Field(default=None, primary_key=True)
     organisation: str
     country: str  # ISO 3166-1 alpha-2
@@ -267,7 +276,7 @@ class Partner(SQLModel, table=True):
     updated_at: datetime = _dt()
 
 
-class Application(SQLModel, table=True):
+class Application(_Table, table=True):
     id: int | None = Field(default=None, primary_key=True)
     idea_id: int = Field(foreign_key="idea.id", index=True)
     call_id: int = Field(foreign_key="call.id", index=True)
@@ -284,14 +293,14 @@ class Application(SQLModel, table=True):
     updated_at: datetime = _dt()
 
 
-class ApplicationPartner(SQLModel, table=True):
+class ApplicationPartner(_Table, table=True):
     __tablename__ = "application_partner"
     application_id: int = Field(foreign_key="application.id", primary_key=True)
     partner_id: int = Field(foreign_key="partner.id", primary_key=True)
     role: str = "partner"
 
 
-class ApplicationEvent(SQLModel, table=True):
+class ApplicationEvent(_Table, table=True):
     __tablename__ = "application_event"
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="application.id", index=True)
@@ -304,7 +313,7 @@ class ApplicationEvent(SQLModel, table=True):
 
 # --- notifications -----------------------------------------------------------------------------
 
-class SlackDelivery(SQLModel, table=True):
+class SlackDelivery(_Table, table=True):
     """One message to one channel; ``key`` makes sending idempotent across crashes and retries."""
 
     __tablename__ = "slack_delivery"
@@ -321,7 +330,7 @@ class SlackDelivery(SQLModel, table=True):
     sent_at: datetime | None = _dt(default=None)
 
 
-class CallFollow(SQLModel, table=True):
+class CallFollow(_Table, table=True):
     """A strategy's own stance on one call, apart from its marks: ``follow`` (deadline reminders and
     change alerts as for an application's call) or ``mute`` (left out of its digests and new-call
     alerts). One row per strategy, call and kind; unfollowing or unmuting deletes it."""
@@ -336,7 +345,7 @@ class CallFollow(SQLModel, table=True):
     at: datetime = _dt()
 
 
-class SlackInteraction(SQLModel, table=True):
+class SlackInteraction(_Table, table=True):
     """One accepted click or modal submission from Slack. ``key`` is derived from the payload (the
     action's message, id and time; the modal's view id), so a redelivered envelope finds its key and
     changes nothing."""

@@ -13,26 +13,31 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
 
 from pipeline.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
 
 
 def read_yaml(path: Path) -> Any:
     """Round-trip YAML (comments and line numbers kept); a ConfigError on any problem."""
+    return parse_yaml_text(read_config_text(path), str(path))
+
+
+def read_config_text(path: Path) -> str:
+    """A config file's text; a ConfigError naming the file when it cannot be read."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError("file not found; pass --config PATH or set FUNDRADAR_CONFIG",
                           path=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the file ({exc})", path=str(path)) from None
-    return parse_yaml_text(text, str(path))
 
 
 class _AliasFound(Exception):
@@ -44,6 +49,7 @@ class _AliasFound(Exception):
 def _round_trip_loader() -> YAML:
     """ruamel.yaml's round-trip loader whose composer stops at the first alias, in the one pass that
     builds the tree (a separate pass over the events cost as much as the load itself)."""
+    from ruamel.yaml import YAML
     from ruamel.yaml.composer import Composer
     from ruamel.yaml.events import AliasEvent
 
@@ -60,6 +66,8 @@ def _round_trip_loader() -> YAML:
 
 
 def parse_yaml_text(text: str, name: str) -> Any:
+    from ruamel.yaml.error import MarkedYAMLError  # imported when a file is parsed, not on a cached read
+
     try:
         return _round_trip_loader().load(text)
     except _AliasFound as found:

@@ -1,0 +1,97 @@
+"""A config file's YAML, kept as plain JSON once it has validated, so the next command skips the YAML parse.
+
+Reading the strategy and funding-rules files with ruamel.yaml's round-trip loader (pure Python, kept
+for its line numbers) is a tenth of a second of every command. A file that validated is stored under
+``data/cache/config/`` as the plain values its YAML tree holds, named by the SHA-256 of the file's text
+and the model it validated as: the next read of the same text validates those values with the same
+pydantic model, without ruamel.yaml. Any change to the file is another name, so a cached entry can never
+be stale.
+
+Only what validates is cached, and only trees made of plain values (mappings with text keys, lists,
+text, numbers, booleans, null): a file with dates or other YAML types, and every file with a problem,
+takes the round-trip path each time, which gives the error message with its line. A cache that cannot
+be read or written (a read-only checkout, a damaged entry) is ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from pipeline.core.paths import DATA_DIR
+
+CACHE_DIR = DATA_DIR / "cache" / "config"
+FORMAT = "1"  # part of every entry's name: a new layout never reads an old entry
+KEEP = 64  # entries kept; the rest (older versions of edited files) are removed
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def entry_path(text: str, model: type[BaseModel], folder: Path = CACHE_DIR) -> Path:
+    key = "\0".join((FORMAT, f"{model.__module__}.{model.__qualname__}", text))
+    return folder / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
+
+
+def cached(text: str, model: type[BaseModel], folder: Path = CACHE_DIR) -> Any | None:
+    """The validated model for ``text`` from its cached values; None when there is no usable entry."""
+    try:
+        values = json.loads(entry_path(text, model, folder).read_text(encoding="utf-8"))
+        return model.model_validate(values if values is not None else {})
+    except (OSError, ValueError):  # no entry, or a damaged one (pydantic's ValidationError is a ValueError)
+        return None
+
+
+def store(text: str, model: type[BaseModel], tree: Any, folder: Path = CACHE_DIR) -> None:
+    """Keep the plain values of ``tree`` (the YAML of ``text``, which validated as ``model``)."""
+    try:
+        values = plain(tree)
+    except _NotPlain:
+        return
+    target = entry_path(text, model, folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # written aside and renamed, so a concurrent reader sees the whole entry or none
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".entry-", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(values, out, ensure_ascii=False)
+        os.replace(temporary, target)
+        _prune(folder, target)
+    except OSError:
+        return
+
+
+def _prune(folder: Path, written: Path) -> None:
+    """Keep the KEEP most recently written entries (``written`` always): each edit of a file adds one."""
+    others = sorted((p for p in folder.glob("*.json") if p != written),
+                    key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for old in others[KEEP - 1:]:
+        old.unlink(missing_ok=True)
+
+
+def plain(value: Any) -> Any:
+    """``value`` as built-in JSON types; _NotPlain for anything JSON would not give back the same."""
+    # ruamel.yaml's scalar types (block text, a hex integer) subclass str, int and float: their value is
+    # what pydantic reads, the same as the built-in type's
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, dict):
+        if not all(isinstance(key, str) for key in value):
+            raise _NotPlain
+        return {str(key): plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    raise _NotPlain
