@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from pipeline.core.config import DEFAULT_STRATEGY, DigestChannel, load_config
 from pipeline.core.db import session_scope
 from pipeline.core.models import Call, FetchRun
-from pipeline.notify.blocks import render_terminal
+from pipeline.notify.blocks import SlackMessage, render_terminal
 from pipeline.notify.digest import build_digest, collect_digest
 from pipeline.notify.health import health_line, source_health
 from pipeline.notify.programmes import (
@@ -87,23 +87,23 @@ def test_a_replay_lists_every_programme_of_interest_with_its_state(engine, sampl
     terminal = render_terminal([message])
     assert terminal.endswith(
         "Programmes we follow\n\n"
-        f"• _Interreg Baltic Sea Region_ — no open call; last call closed 20 Nov 2025 "
+        f"• Interreg Baltic Sea Region — no open call; last call closed 20 Nov 2025 "
         f"(Project Platforms 2025 ({BSR}))\n"
-        "• _BSR Innovation Express_ — no data: live-only source, not in the recording (innovation_express)\n"
-        "• _Interreg North Sea_ — no open call; none seen yet by euro_access\n"
-        "• _Interreg Öresund-Kattegat-Skagerrak_ — no open call; none seen yet by euro_access\n"
-        f"• _Interreg Germany-Denmark_ — no open call; last call closed 10 Nov 2025 "
+        "• BSR Innovation Express — no data: live-only source, not in the recording (innovation_express)\n"
+        "• Interreg North Sea — no open call; none seen yet by euro_access\n"
+        "• Interreg Öresund-Kattegat-Skagerrak — no open call; none seen yet by euro_access\n"
+        f"• Interreg Germany-Denmark — no open call; last call closed 10 Nov 2025 "
         f"(Interreg DE-DK - Application of project proposals 2025 ({DE_DK}))\n"
-        "• _Innovationsfonden_ — not watched by any source: add one from "
+        "• Innovationsfonden — not watched by any source: add one from "
         "config/sources/innovationsfonden.yaml\n"
-        "• _EUDP_ — not watched by any source: add one from config/sources/eudp.yaml\n"
-        "• _MUDP_ — not watched by any source: add one from config/sources/mudp.yaml\n"
-        "• _GUDP_ — not watched by any source: add one from config/sources/gudp.yaml\n"
-        "• _Nordic Innovation_ — not watched by any source: add one from "
+        "• EUDP — not watched by any source: add one from config/sources/eudp.yaml\n"
+        "• MUDP — not watched by any source: add one from config/sources/mudp.yaml\n"
+        "• GUDP — not watched by any source: add one from config/sources/gudp.yaml\n"
+        "• Nordic Innovation — not watched by any source: add one from "
         "config/sources/nordic_innovation.yaml\n"
-        "• _Danmarks Erhvervsfremmebestyrelse_ — not watched by any source: add one from "
+        "• Danmarks Erhvervsfremmebestyrelse — not watched by any source: add one from "
         "config/sources/erhvervsfremmebestyrelsen.yaml\n"
-        "• _ECCP_ — not watched by any source: add one from config/sources/eccp.yaml\n")
+        "• ECCP — not watched by any source: add one from config/sources/eccp.yaml\n")
 
     rows = {row["source"]: row for row in source_status(engine, list(config.sources))}
     assert (rows["innovation_express"]["outcome"], rows["innovation_express"]["last_error"],
@@ -200,3 +200,11 @@ def test_the_ready_made_configs_are_read_by_programme_and_a_broken_one_is_left_o
     (tmp_path / "list.yaml").write_text("sources: [1, 2]\n", encoding="utf-8")
     assert ready_made_programmes(tmp_path) == {"a.yaml": ["EUDP"]}
     assert ready_made_programmes(tmp_path / "missing") == {}
+
+
+def test_the_terminal_drops_slack_italics_but_keeps_underscores_inside_words() -> None:
+    text = "• _Interreg North Sea_ — none seen yet by euro_access; *bold* &amp; snake_case_name"
+    message = SlackMessage("#c", "t", [{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+    assert render_terminal([message]) == ("── #c " + "─" * 58 + "\n"
+                                          "• Interreg North Sea — none seen yet by euro_access; bold & "
+                                          "snake_case_name\n")

@@ -126,7 +126,7 @@ def test_alerts_dry_run_and_webhook(cli, engine, data, slack) -> None:
         "\n"
         "Reminders\n"
         "\n"
-        ":alarm_clock: 2 days left for application #2 (Port electrification): _writing_\n"
+        ":alarm_clock: 2 days left for application #2 (Port electrification): writing\n"
         "Offshore wind call 2 (https://ec.europa.eu/topic/2)\n"
         "Deadline 2026-08-26 17:00 Brussels time · owner Mette\n")
     result = cli(*ARGS, "alerts", env={"SLACK_WEBHOOK_URL": slack.webhook_url})

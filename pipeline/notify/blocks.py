@@ -156,7 +156,9 @@ def render_terminal(messages: Sequence[SlackMessage]) -> str:
 
 
 def _plain(mrkdwn: str) -> str:
-    """mrkdwn shown as text: links as "label (url)", *bold* markers dropped, entities decoded."""
+    """mrkdwn shown as text: links as "label (url)", *bold* and _italic_ markers dropped (italics as
+    Slack reads them: underscores outside a word), entities decoded."""
     mrkdwn = re.sub(r"\*([^*\n]+)\*", r"\1", mrkdwn)
+    mrkdwn = re.sub(r"(?<!\w)_([^_\n]+)_(?!\w)", r"\1", mrkdwn)
     text = re.sub(r"<([^|>]+)\|([^>]*)>", lambda m: f"{m.group(2)} ({m.group(1)})", mrkdwn)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
