@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 import typer
-from sqlmodel import Session
 
 from pipeline.calls import (
     SORT_CHOICES,
@@ -36,7 +35,6 @@ from pipeline.cli.common import (
     stdout,
 )
 from pipeline.core import clock
-from pipeline.core.db import session_scope
 from pipeline.core.errors import ValidationError
 from pipeline.core.text import money_short, printable
 from pipeline.follow import clear_state, set_state
@@ -142,10 +140,9 @@ def list_cmd(
     flt = CallFilter(source=source, status=status, focus_area=focus, strategy=strategy.name,
                      deadline_within_days=within, programme=programme, limit=top, min_score=min_score,
                      passing=passing, followed=followed, sort=sort)
-    engine = st.read_engine()
-    note_stored_scores(engine, st.config().only(strategy.name))
-    with Session(engine) as session:
-        rows = list_calls(session, flt, st.now())
+    with st.reading() as db:
+        note_stored_scores(db, st.config().only(strategy.name))
+        rows = list_calls(db, flt, st.now())
     if not as_json:  # JSON keeps the stored fields (UTC); the table and CSV show Brussels time
         for row in rows:
             deadline = _brussels(row["next_deadline"])
@@ -206,6 +203,8 @@ def show_cmd(
 
     Example: fundradar calls show HORIZON-CL5-2027-03-D5-05
     """
+    from sqlmodel import Session  # the ORM row: show prints the text and the change history
+
     st = state()
     now = st.now()
     with Session(st.read_engine()) as session:
@@ -258,6 +257,7 @@ def mark_cmd(
     Example: fundradar calls mark 42 relevant --focus offshore_energy
     """
     from classifiers.feedback import LABELS, record_mark
+    from pipeline.core.db import session_scope
 
     st = state()
     strategy = st.config().strategy
@@ -340,6 +340,8 @@ _DONE = {"follow": ("Following call {id} for {s}: its deadline reminders and cha
 
 
 def _follow_state(call: str, verb: str, by: str | None) -> None:
+    from pipeline.core.db import session_scope
+
     st = state()
     strategy = st.config().strategy
     with session_scope(st.read_engine()) as session:

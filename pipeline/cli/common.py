@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from rich.table import Table
     from sqlalchemy.engine import Engine
 
+    from pipeline.core.sql import Database
     from pipeline.notify.delivery import Outcome
     from pipeline.sync import Progress
 
@@ -106,7 +107,7 @@ class State:
 
     def existing_engine(self) -> Engine | None:
         """The database if it exists, else None: for commands that only read and must not create one."""
-        from pipeline.core.db import database_url
+        from pipeline.core.sql import database_url
 
         url = database_url(self.db_url)
         if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
@@ -116,7 +117,7 @@ class State:
     def require_database(self) -> None:
         """Raises UserInputError when the database is an SQLite file that does not exist: a mistyped
         --db path is an error, never a new empty database (or folder) that answers "nothing found"."""
-        from pipeline.core.db import database_url
+        from pipeline.core.sql import database_url
 
         url = database_url(self.db_url)
         if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
@@ -126,6 +127,33 @@ class State:
         """The existing database, for commands that read (or change rows that must exist)."""
         self.require_database()
         return self.engine()
+
+    @contextmanager
+    def reading(self) -> Iterator[Database]:
+        """The existing database on a read-only connection of its own (:mod:`pipeline.core.sql`), for
+        commands that only read: neither SQLAlchemy nor the models are imported. The engine is opened
+        only when it has something to do first (a schema to migrate) or the URL is one only it opens
+        (then the read goes through its connection, the same queries)."""
+        from pipeline.core.sql import Database, at_head, connect, database_url
+
+        self.require_database()
+        url = database_url(self.db_url)
+        db = connect(url)
+        if db is not None and not at_head(db):
+            db.close()
+            self.engine()  # migrates, as every command does on an older schema
+            db = connect(url)
+        if db is None:
+            raw = self.engine().raw_connection()
+            try:
+                yield Database(raw.driver_connection, self.engine().dialect.name)
+            finally:
+                raw.close()
+            return
+        try:
+            yield db
+        finally:
+            db.close()
 
     def now(self) -> datetime:
         return self.as_of or clock.now()
@@ -175,7 +203,7 @@ def scope() -> str | None:
     return scope_of(st.config())
 
 
-def note_stored_scores(engine: Engine, config: Any) -> None:
+def note_stored_scores(engine: Engine | Database, config: Any) -> None:
     """A line on stderr when the stored scores a command reads were not computed from ``config`` as it
     is now (a trial file, or an edit or marks not scored yet): the command shows them all the same."""
     from pipeline.trial import stored_scores_note
