@@ -293,7 +293,8 @@ def why_cmd(
 
     st = state()
     config = st.config()
-    data = explain_call(st.read_engine(), config, call, st.now())
+    with st.reading() as db:
+        data = explain_call(db, config, call, st.now(), st.read_engine)
     if data.pop("scratch"):
         echo(f"scored with {config_name(config)} in a scratch database; stored scores unchanged", err=True)
     name, areas, weeks = data["strategy"], data["focus_areas"], data["weeks_to_deadline"]
