@@ -5,7 +5,9 @@ for its line numbers) is a tenth of a second of every command. A file that valid
 ``data/cache/config/`` as the plain values its YAML tree holds, named by the SHA-256 of the file's text
 and the model it validated as: the next read of the same text validates those values with the same
 pydantic model, without ruamel.yaml. Any change to the file is another name, so a cached entry can never
-be stale.
+be stale. The values are validated with the context :data:`FROM_CACHE`: a check that only asks a
+library whether it accepts a value (APScheduler, for a cron schedule) need not import it again for
+values it accepted when they were cached.
 
 Only what validates is cached, and only trees made of plain values (mappings with text keys, lists,
 text, numbers, booleans, null): a file with dates or other YAML types, and every file with a problem,
@@ -29,6 +31,7 @@ from pipeline.core.paths import DATA_DIR
 CACHE_DIR = DATA_DIR / "cache" / "config"
 FORMAT = "1"  # part of every entry's name: a new layout never reads an old entry
 KEEP = 64  # entries kept; the rest (older versions of edited files) are removed
+FROM_CACHE = {"from_cache": True}  # the validation context of cached values
 
 
 class _NotPlain(Exception):
@@ -44,7 +47,7 @@ def cached(text: str, model: type[BaseModel], folder: Path = CACHE_DIR) -> Any |
     """The validated model for ``text`` from its cached values; None when there is no usable entry."""
     try:
         values = json.loads(entry_path(text, model, folder).read_text(encoding="utf-8"))
-        return model.model_validate(values if values is not None else {})
+        return model.model_validate(values if values is not None else {}, context=FROM_CACHE)
     except (OSError, ValueError):  # no entry, or a damaged one (pydantic's ValidationError is a ValueError)
         return None
 
