@@ -112,6 +112,8 @@ def same_everywhere(url: str) -> None:
             assert [find_call_id(db, key) for key in ("7", "#7", "R12", "TOPIC-139")] == found
             with pytest.raises(NotFoundError, match=r"matches several calls \(ids 6, 146\)"):
                 find_call_id(db, "TOPIC-5")
+            with pytest.raises(Exception, match="(?i)read-?only"):  # it cannot write, by construction
+                db.rows("UPDATE call SET title = 'changed' WHERE id = 1")
         finally:
             db.close()
         assert all(listings) and any(due)

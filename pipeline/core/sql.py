@@ -153,6 +153,7 @@ def connect(url: str) -> Database | None:
             return None
         try:
             connection = psycopg.connect(f"postgresql://{rest}")
+            connection.read_only = True  # its transactions are READ ONLY: a read never writes
         except psycopg.Error:
             return None
         return Database(connection, "postgresql", owned=True)
