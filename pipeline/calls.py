@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
 from pipeline.core.errors import NotFoundError, ValidationError
@@ -14,7 +14,7 @@ from pipeline.core.sql import Database, chunks, database, flag, json_value, utc
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from pipeline.core.models import Call, CallChange
+    from pipeline.core.models import Call
 
 STATUS_CHOICES = ("active", "announced", "forthcoming", "open", "closed", "removed", "withdrawn", "all")
 # score: best score first (calls without a score after the scored ones), ties by next deadline;
@@ -379,10 +379,26 @@ def find_call(session: Session, key: str) -> Call:
     return found
 
 
-def call_changes(session: Session, call_id: int) -> list[CallChange]:
-    from sqlmodel import select
+class ChangeRow(NamedTuple):
+    """A stored change of a call (the columns of :class:`CallChange` that are shown)."""
 
-    from pipeline.core.models import CallChange
+    field: str
+    old: str | None
+    new: str | None
+    changed_at: datetime
 
-    return list(session.exec(select(CallChange).where(CallChange.call_id == call_id)
-                             .order_by(CallChange.changed_at, CallChange.id)))
+
+def call_changes(source: Database | Session, call_id: int) -> list[ChangeRow]:
+    """The call's stored changes, oldest first."""
+    rows = database(source).rows(
+        "SELECT h.field, h.old, h.new, h.changed_at FROM call_change h WHERE h.call_id = :call_id "
+        "ORDER BY h.changed_at, h.id", {"call_id": call_id})
+    return [ChangeRow(field, old, new, utc(changed_at)) for field, old, new, changed_at in rows]
+
+
+def call_text(source: Database | Session, call_id: int) -> str:
+    """The call's cleaned description (which listings never read)."""
+    found = database(source).first("SELECT c.text FROM call c WHERE c.id = :call_id", {"call_id": call_id})
+    if found is None:
+        raise NotFoundError(f"no call with id {call_id}")
+    return found[0]

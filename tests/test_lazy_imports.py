@@ -165,6 +165,8 @@ READ_COMMANDS = [
     ["deadlines"],
     ["deadlines", "--json", "--weeks", "12"],
     ["deadlines", "--csv"],
+    ["calls", "show", "1"],
+    ["calls", "show", "1", "--json"],
 ]
 
 
@@ -182,5 +184,5 @@ def test_read_commands_do_not_import_the_orm(small_db: str, tmp_path: Path) -> N
     for result in results:
         assert result["code"] == 0, f"fundradar {' '.join(result['args'])}: {result['stderr'][-2000:]}"
         assert result["modules"] == [], f"{' '.join(result['args'])} imported {result['modules'][:5]}"
-    [control] = run_cli([["calls", "show", "1"]], url, tmp_path, ORM)  # the check sees the ORM when used
+    [control] = run_cli([["applications", "list"]], url, tmp_path, ORM)  # the check sees the ORM when used
     assert "sqlalchemy" in control["modules"]

@@ -16,13 +16,13 @@ import pytest
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from pipeline.calls import CallFilter, find_call_id, list_calls
+from pipeline.calls import CallFilter, call_changes, call_text, find_call_id, list_calls
 from pipeline.cli.common import jsonable
 from pipeline.cli.main import app
 from pipeline.core.config import load_config
 from pipeline.core.db import open_database
 from pipeline.core.errors import NotFoundError
-from pipeline.core.models import Application, Call, CallFollow, Idea, Score, Verdict
+from pipeline.core.models import Application, Call, CallChange, CallFollow, Idea, Score, Verdict
 from pipeline.core.sql import at_head, connect, database
 from pipeline.due import upcoming_deadlines
 
@@ -70,6 +70,9 @@ def fill(engine: Any, count: int = 150) -> None:
                              opening_date=rng.choice([None, NOW - timedelta(days=rng.randint(-20, 40))]),
                              first_seen=NOW, last_seen=NOW))
         session.flush()
+        for number in (3, 3, 9):
+            session.add(CallChange(call_id=number, field=rng.choice(["status", "deadlines"]), old="a",
+                                   new="b", changed_at=NOW - timedelta(hours=rng.randint(1, 50))))
         ideas = [Idea(title=f"Idea {n}", strategy=rng.choice([None, STRATEGY, "other"]), created_at=NOW,
                       updated_at=NOW) for n in range(6)]
         session.add_all(ideas)
@@ -103,6 +106,7 @@ def same_everywhere(url: str) -> None:
             due = [upcoming_deadlines(session, NOW, weeks=weeks, strategy=STRATEGY, scope=scope)
                    for weeks in (4, 30) for scope in (None, STRATEGY)]
             found = [find_call_id(session, key) for key in ("7", "#7", "R12", "TOPIC-139")]
+            shown = [(call_text(session, n), call_changes(session, n)) for n in (3, 9, 10)]
         db = connect(url)
         assert db is not None and at_head(db)  # the CLI reads on this connection, the engine unused
         try:
@@ -110,13 +114,14 @@ def same_everywhere(url: str) -> None:
             assert [upcoming_deadlines(db, NOW, weeks=weeks, strategy=STRATEGY, scope=scope)
                     for weeks in (4, 30) for scope in (None, STRATEGY)] == due
             assert [find_call_id(db, key) for key in ("7", "#7", "R12", "TOPIC-139")] == found
+            assert [(call_text(db, n), call_changes(db, n)) for n in (3, 9, 10)] == shown
             with pytest.raises(NotFoundError, match=r"matches several calls \(ids 6, 146\)"):
                 find_call_id(db, "TOPIC-5")
             with pytest.raises(Exception, match="(?i)read-?only"):  # it cannot write, by construction
                 db.rows("UPDATE call SET title = 'changed' WHERE id = 1")
         finally:
             db.close()
-        assert all(listings) and any(due)
+        assert all(listings) and any(due) and len(shown[0][1]) == 2
         runner = CliRunner()
         env = {"FUNDRADAR_NOW": NOW.isoformat(), "FUNDRADAR_CONFIG": None, "FUNDRADAR_STRATEGY": None}
         for args, flt in CLI_LISTINGS:

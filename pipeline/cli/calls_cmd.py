@@ -18,8 +18,11 @@ from pipeline.calls import (
     CallFilter,
     call_changes,
     call_dict,
+    call_text,
     find_call,
+    find_call_id,
     list_calls,
+    read_calls,
 )
 from pipeline.cli.common import (
     Column,
@@ -203,16 +206,15 @@ def show_cmd(
 
     Example: fundradar calls show HORIZON-CL5-2027-03-D5-05
     """
-    from sqlmodel import Session  # the ORM row: show prints the text and the change history
-
     st = state()
     now = st.now()
-    with Session(st.read_engine()) as session:
-        found = find_call(session, call)
+    with st.reading() as db:
+        call_id = find_call_id(db, call)
+        found = read_calls(db, [call_id])[call_id]
         data = call_dict(found, now)
-        data["text"] = found.text
+        data["text"] = call_text(db, call_id)
         data["changes"] = [{"field": c.field, "old": c.old, "new": c.new, "changed_at": c.changed_at}
-                           for c in call_changes(session, found.id)]
+                           for c in call_changes(db, call_id)]
     if as_json:
         print_json(data)
         return
