@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from classifiers.feedback import load_marks, marks_signature
@@ -31,10 +32,58 @@ METHOD = "tfidf+lsa50+units+gate+novel+translated"
 def queries_hash(queries: Sequence[Query], marks_sig: str) -> str:
     """The identity of a strategy's queries: its focus areas as analysed (the label and the
     translations too: the gate reads them), its marks, the method."""
+    return _identity(_analysed(queries), marks_sig)
+
+
+def _analysed(queries: Sequence[Query]) -> str:
     data = [[q.name, [list(g) for g in q.units()], q.description, list(q.exclude), q.label,
              [list(t) for t in q.translations]] for q in queries]
-    text = json.dumps(data, ensure_ascii=False) + marks_sig + METHOD
-    return hashlib.sha1(text.encode()).hexdigest()[:16]
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _identity(analysed: str, marks_sig: str) -> str:
+    return hashlib.sha1((analysed + marks_sig + METHOD).encode()).hexdigest()[:16]
+
+
+# what analysing a focus area reads besides the config: this code, and the Snowball stemmers
+ANALYSIS_CODE = tuple(Path(__file__).resolve().parent / name for name in ("text.py", "query.py"))
+
+
+def analysis_fingerprint(code: Sequence[Path] = ANALYSIS_CODE) -> str | None:
+    """What the analysis of a focus area depends on besides the config: the source of ``code``, the
+    installed snowballstemmer release, Python's version and Unicode data; None when the release
+    cannot be told without importing it."""
+    import importlib.util
+    import sys
+    import unicodedata
+
+    spec = importlib.util.find_spec("snowballstemmer")
+    if spec is None or spec.origin is None:
+        return None
+    releases = sorted(p.name for p in Path(spec.origin).parent.parent.glob("snowballstemmer-*.dist-info"))
+    if len(releases) != 1:
+        return None
+    digest = hashlib.sha256()
+    for path in code:
+        digest.update(path.read_bytes())
+    return f"{digest.hexdigest()}\0{releases[0]}\0{sys.version}\0{unicodedata.unidata_version}"
+
+
+def config_queries_hash(loaded_config: LoadedConfig, marks_sig: str) -> str:
+    """:func:`queries_hash` of the strategy's focus areas (:func:`strategy_queries`), the analysis kept
+    beside the config cache (``data/cache/queries``) under the focus areas as configured and
+    :func:`analysis_fingerprint`, so that commands which only compare identities (the stored-scores
+    note, whether a call is current) neither stem nor import the stemmers again."""
+    from pipeline.core import config_cache
+
+    fingerprint = analysis_fingerprint()
+    if fingerprint is None:
+        return queries_hash(strategy_queries(loaded_config), marks_sig)
+    areas = json.dumps([[name, area.model_dump(mode="json")]
+                        for name, area in loaded_config.strategy.focus_areas.items()], ensure_ascii=False)
+    analysed = config_cache.remembered("queries", f"{fingerprint}\0{areas}",
+                                       lambda: _analysed(strategy_queries(loaded_config)))
+    return _identity(analysed, marks_sig)
 
 
 def strategy_queries(loaded_config: LoadedConfig) -> list[Query]:
@@ -68,7 +117,7 @@ def call_is_current(source: Database | Session, loaded_config: LoadedConfig, cal
     if corpus_row[1] != METHOD or corpus_version != corpus_row[0] \
             or stored_rules != rules_hash(loaded_config):
         return False
-    if stored_queries != queries_hash(strategy_queries(loaded_config), marks_signature(load_marks(db, name))):
+    if stored_queries != config_queries_hash(loaded_config, marks_signature(load_marks(db, name))):
         return False
     return db.first(
         "SELECT v.id FROM call c JOIN verdict v ON v.call_id = c.id AND v.strategy = :strategy "

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from classifiers.feedback import load_marks, marks_signature
-from classifiers.freshness import queries_hash, rules_hash, strategy_queries
+from classifiers.freshness import config_queries_hash, rules_hash
 from pipeline.core.config import LoadedConfig
 from pipeline.core.sql import Database, database
 
@@ -58,7 +58,7 @@ def _stored_scoring(db: Database, config: LoadedConfig) -> str:
     if stored is None:
         return "none"
     marks = marks_signature(load_marks(db, name))
-    same = stored[0] == queries_hash(strategy_queries(config), marks) and stored[1] == rules_hash(config)
+    same = stored[0] == config_queries_hash(config, marks) and stored[1] == rules_hash(config)
     return "current" if same else "other"
 
 

@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,29 @@ def store(text: str, model: type[BaseModel], tree: Any, folder: Path = CACHE_DIR
         _prune(folder, target)
     except OSError:
         return
+
+
+def remembered(kind: str, key: str, compute: Callable[[], str], folder: Path = DATA_DIR / "cache") -> str:
+    """The text ``compute()`` gives, kept under ``data/cache/<kind>/`` named by the SHA-256 of ``key``:
+    for what is derived from a config file alone (``key`` must name everything it depends on), so the
+    next command reads it instead of computing it. An entry that cannot be read or written is
+    computed again."""
+    target = folder / kind / f"{hashlib.sha256(chr(0).join((FORMAT, key)).encode()).hexdigest()}.json"
+    try:
+        return str(json.loads(target.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        pass
+    text = compute()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".entry-", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(text, out, ensure_ascii=False)
+        os.replace(temporary, target)
+        _prune(target.parent, target)
+    except OSError:
+        pass
+    return text
 
 
 def _prune(folder: Path, written: Path) -> None:
