@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from classifiers.feedback import load_marks, marks_signature
-from classifiers.query import Query, focus_area_query
 from classifiers.rules import REASONS_VERSION
 from pipeline.core.config import LoadedConfig
 from pipeline.core.sql import Database, database
 
 if TYPE_CHECKING:
     from sqlmodel import Session
+
+    from classifiers.query import Query
 
 SCORE_FLOOR = 0.05  # scores below it are not stored (classifiers.scoring)
 # part of the models' identity: a new scoring method refits stored models
@@ -87,6 +88,8 @@ def config_queries_hash(loaded_config: LoadedConfig, marks_sig: str) -> str:
 
 
 def strategy_queries(loaded_config: LoadedConfig) -> list[Query]:
+    from classifiers.query import focus_area_query  # the analysis only when it is not remembered
+
     return [focus_area_query(name, area) for name, area in loaded_config.strategy.focus_areas.items()]
 
 
