@@ -17,11 +17,15 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-
-from sqlmodel import Session, select
+from typing import TYPE_CHECKING, NamedTuple
 
 from pipeline.core.errors import ValidationError
-from pipeline.core.models import Mark
+from pipeline.core.sql import Database, database, utc
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from pipeline.core.models import Mark
 
 LABELS = ("relevant", "irrelevant")
 
@@ -32,8 +36,22 @@ class AreaMarks:
     irrelevant: set[int] = field(default_factory=set)
 
 
+class MarkRow(NamedTuple):
+    """A stored mark, as :func:`load_marks` reads it (the columns of :class:`Mark`)."""
+
+    id: int
+    call_id: int
+    strategy: str
+    focus_area: str | None
+    label: str
+    marked_by: str | None
+    marked_at: datetime
+
+
 def record_mark(session: Session, call_id: int, strategy: str, label: str, focus_area: str | None,
                 now: datetime, marked_by: str | None = None) -> Mark:
+    from pipeline.core.models import Mark
+
     if label not in LABELS:
         raise ValidationError(f"unknown mark {label!r}; use relevant or irrelevant")
     mark = Mark(call_id=call_id, strategy=strategy, focus_area=focus_area, label=label,
@@ -43,11 +61,16 @@ def record_mark(session: Session, call_id: int, strategy: str, label: str, focus
     return mark
 
 
-def load_marks(session: Session, strategy: str) -> list[Mark]:
-    return list(session.exec(select(Mark).where(Mark.strategy == strategy).order_by(Mark.marked_at, Mark.id)))
+def load_marks(source: Database | Session, strategy: str) -> list[MarkRow]:
+    """The strategy's marks in marking order (a read connection or a session, whose pending marks
+    count)."""
+    rows = database(source).rows(
+        "SELECT m.id, m.call_id, m.strategy, m.focus_area, m.label, m.marked_by, m.marked_at FROM mark m "
+        "WHERE m.strategy = :strategy ORDER BY m.marked_at, m.id", {"strategy": strategy})
+    return [MarkRow(*row[:6], utc(row[6])) for row in rows]
 
 
-def marks_by_area(marks: Iterable[Mark], areas: Iterable[str]) -> dict[str, AreaMarks]:
+def marks_by_area(marks: Iterable[Mark | MarkRow], areas: Iterable[str]) -> dict[str, AreaMarks]:
     """The relevant and irrelevant call ids per focus area; later marks override earlier ones."""
     names = list(areas)
     latest: dict[tuple[int, str], str] = {}
@@ -61,7 +84,7 @@ def marks_by_area(marks: Iterable[Mark], areas: Iterable[str]) -> dict[str, Area
     return result
 
 
-def marks_signature(marks: Iterable[Mark]) -> str:
+def marks_signature(marks: Iterable[Mark | MarkRow]) -> str:
     """Changes whenever a mark is added (part of the scoring model's identity)."""
     digest = hashlib.sha1()
     for mark in marks:

@@ -12,15 +12,18 @@ import hashlib
 import json
 from collections.abc import Sequence
 from datetime import datetime
-
-import sqlalchemy as sa
-from sqlmodel import Session
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from classifiers.feedback import load_marks, marks_signature
-from classifiers.query import Query, focus_area_query
 from classifiers.rules import REASONS_VERSION
 from pipeline.core.config import LoadedConfig
-from pipeline.core.models import Call, CorpusModel, ScoringModel, Verdict
+from pipeline.core.sql import Database, database
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from classifiers.query import Query
 
 SCORE_FLOOR = 0.05  # scores below it are not stored (classifiers.scoring)
 # part of the models' identity: a new scoring method refits stored models
@@ -30,13 +33,63 @@ METHOD = "tfidf+lsa50+units+gate+novel+translated"
 def queries_hash(queries: Sequence[Query], marks_sig: str) -> str:
     """The identity of a strategy's queries: its focus areas as analysed (the label and the
     translations too: the gate reads them), its marks, the method."""
+    return _identity(_analysed(queries), marks_sig)
+
+
+def _analysed(queries: Sequence[Query]) -> str:
     data = [[q.name, [list(g) for g in q.units()], q.description, list(q.exclude), q.label,
              [list(t) for t in q.translations]] for q in queries]
-    text = json.dumps(data, ensure_ascii=False) + marks_sig + METHOD
-    return hashlib.sha1(text.encode()).hexdigest()[:16]
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _identity(analysed: str, marks_sig: str) -> str:
+    return hashlib.sha1((analysed + marks_sig + METHOD).encode()).hexdigest()[:16]
+
+
+# what analysing a focus area reads besides the config: this code, and the Snowball stemmers
+ANALYSIS_CODE = tuple(Path(__file__).resolve().parent / name for name in ("text.py", "query.py"))
+
+
+def analysis_fingerprint(code: Sequence[Path] = ANALYSIS_CODE) -> str | None:
+    """What the analysis of a focus area depends on besides the config: the source of ``code``, the
+    installed snowballstemmer release, Python's version and Unicode data; None when the release
+    cannot be told without importing it."""
+    import importlib.util
+    import sys
+    import unicodedata
+
+    spec = importlib.util.find_spec("snowballstemmer")
+    if spec is None or spec.origin is None:
+        return None
+    releases = sorted(p.name for p in Path(spec.origin).parent.parent.glob("snowballstemmer-*.dist-info"))
+    if len(releases) != 1:
+        return None
+    digest = hashlib.sha256()
+    for path in code:
+        digest.update(path.read_bytes())
+    return f"{digest.hexdigest()}\0{releases[0]}\0{sys.version}\0{unicodedata.unidata_version}"
+
+
+def config_queries_hash(loaded_config: LoadedConfig, marks_sig: str) -> str:
+    """:func:`queries_hash` of the strategy's focus areas (:func:`strategy_queries`), the analysis kept
+    beside the config cache (``data/cache/queries``) under the focus areas as configured and
+    :func:`analysis_fingerprint`, so that commands which only compare identities (the stored-scores
+    note, whether a call is current) neither stem nor import the stemmers again."""
+    from pipeline.core import config_cache
+
+    fingerprint = analysis_fingerprint()
+    if fingerprint is None:
+        return queries_hash(strategy_queries(loaded_config), marks_sig)
+    areas = json.dumps([[name, area.model_dump(mode="json")]
+                        for name, area in loaded_config.strategy.focus_areas.items()], ensure_ascii=False)
+    analysed = config_cache.remembered("queries", f"{fingerprint}\0{areas}",
+                                       lambda: _analysed(strategy_queries(loaded_config)))
+    return _identity(analysed, marks_sig)
 
 
 def strategy_queries(loaded_config: LoadedConfig) -> list[Query]:
+    from classifiers.query import focus_area_query  # the analysis only when it is not remembered
+
     return [focus_area_query(name, area) for name, area in loaded_config.strategy.focus_areas.items()]
 
 
@@ -50,26 +103,27 @@ def rules_hash(loaded_config: LoadedConfig) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def call_is_current(session: Session, loaded_config: LoadedConfig, call_id: int, now: datetime) -> bool:
+def call_is_current(source: Database | Session, loaded_config: LoadedConfig, call_id: int,
+                    now: datetime) -> bool:
     """True when :func:`classifiers.scoring.score_pending` would leave this call's scores and verdict as
     stored: the models fitted with this method, the queries and the rules unchanged since, and the
     call's verdict made from its current content by the current model and not due for a recheck."""
+    db = database(source)
     name = loaded_config.strategy.name
     # the identities only: not the models' vocabularies, queries and gates (megabytes to read)
-    identity = (ScoringModel.version, ScoringModel.corpus_version, ScoringModel.rules_hash,
-                ScoringModel.queries_hash)
-    stored = session.execute(sa.select(*identity).where(ScoringModel.strategy == name)).first()
-    corpus_row = session.execute(sa.select(CorpusModel.version, CorpusModel.method)).first()
-    if stored is None or corpus_row is None or corpus_row.method != METHOD \
-            or stored.corpus_version != corpus_row.version or stored.rules_hash != rules_hash(loaded_config):
+    stored = db.first("SELECT m.version, m.corpus_version, m.rules_hash, m.queries_hash FROM scoring_model m "
+                      "WHERE m.strategy = :strategy", {"strategy": name})
+    corpus_row = db.first("SELECT c.version, c.method FROM corpus_model c")
+    if stored is None or corpus_row is None:
         return False
-    if stored.queries_hash != queries_hash(strategy_queries(loaded_config),
-                                           marks_signature(load_marks(session, name))):
+    version, corpus_version, stored_rules, stored_queries = stored
+    if corpus_row[1] != METHOD or corpus_version != corpus_row[0] \
+            or stored_rules != rules_hash(loaded_config):
         return False
-    verdict, call = Verdict.__table__, Call.__table__
-    current = sa.select(verdict.c.id).select_from(
-        sa.join(call, verdict, sa.and_(verdict.c.call_id == call.c.id, verdict.c.strategy == name))
-    ).where(call.c.id == call_id, sa.func.coalesce(call.c.content_hash, "") != "",
-            verdict.c.content_hash == call.c.content_hash, verdict.c.model_version == stored.version,
-            sa.or_(verdict.c.recheck_at.is_(None), verdict.c.recheck_at > now))
-    return session.execute(current).first() is not None
+    if stored_queries != config_queries_hash(loaded_config, marks_signature(load_marks(db, name))):
+        return False
+    return db.first(
+        "SELECT v.id FROM call c JOIN verdict v ON v.call_id = c.id AND v.strategy = :strategy "
+        "WHERE c.id = :call_id AND coalesce(c.content_hash, '') != '' AND v.content_hash = c.content_hash "
+        "AND v.model_version = :version AND (v.recheck_at IS NULL OR v.recheck_at > :now)",
+        {"strategy": name, "call_id": call_id, "version": version, "now": db.moment(now)}) is not None

@@ -38,13 +38,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from classifiers.funding import FundingInfo, FundingRules
 from pipeline.core.config import Strategy
 from pipeline.core.deadlines import current_deadline
-from pipeline.core.models import Call
 from pipeline.core.text import money_eur, percent_precise
+
+if TYPE_CHECKING:
+    from pipeline.core.models import Call
 
 FUNDING_RULES_FILE = "funding_rules.yaml"  # named in reasons, so a fundraiser knows which file to check
 # Part of the rules hash (classifiers.scoring): a change of the reasons' wording rewrites stored verdicts.

@@ -44,9 +44,8 @@ from pipeline.core.models import Application, ApplicationEvent, ApplicationPartn
 from pipeline.ideas import get_idea
 from pipeline.partners import consortium_warnings, get_partner
 from pipeline.tenancy import check_scope, visible
+from pipeline.workflow import FINAL, STATUSES
 
-STATUSES = ("draft", "consortium", "writing", "submitted", "granted", "rejected", "withdrawn")
-FINAL = ("granted", "rejected", "withdrawn")
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "draft": ("consortium", "withdrawn"),
     "consortium": ("writing", "draft", "withdrawn"),

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy.orm import defer
-from sqlmodel import Session, col, or_, select
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
 from pipeline.core.errors import NotFoundError, ValidationError
-from pipeline.core.models import Call, CallChange, CallFollow, Score, Verdict
+from pipeline.core.sql import Database, chunks, database, flag, json_value, utc
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from pipeline.core.models import Call
 
 STATUS_CHOICES = ("active", "announced", "forthcoming", "open", "closed", "removed", "withdrawn", "all")
 # score: best score first (calls without a score after the scored ones), ties by next deadline;
@@ -40,9 +42,49 @@ class CallFilter:
     followed: bool = False
 
 
-# The columns the status and deadline filters need: listing reads these for the candidates and the
-# whole row only for the calls it shows.
-_LIGHT = (Call.id, Call.status, Call.deadlines, Call.deadline, Call.opening_date)
+class CallRow:
+    """A call as :func:`call_dict` and :mod:`pipeline.core.deadlines` read it, without its text and
+    extra fields: every column of :data:`CALL_COLUMNS`, valued as the ORM's :class:`Call` has them."""
+
+    __slots__ = CALL_COLUMNS = (
+        "id", "source", "external_id", "programme", "call_id", "topic_id", "title", "url", "status",
+        "opening_date", "deadline", "deadlines", "deadline_time_assumed", "budget", "expected_grants",
+        "min_contribution", "max_contribution", "type_of_action", "funding_rate", "first_seen",
+        "last_seen", "closed_at", "removed_at")
+    _TIMES = frozenset({"opening_date", "deadline", "first_seen", "last_seen", "closed_at", "removed_at"})
+
+    def __init__(self, values: Sequence[Any]) -> None:
+        for name, value in zip(self.CALL_COLUMNS, values, strict=True):
+            if name in self._TIMES:
+                value = utc(value)
+            elif name == "deadlines":
+                value = json_value(value)
+            elif name == "deadline_time_assumed":
+                value = flag(value)
+            setattr(self, name, value)
+
+
+def read_calls(source: Database | Session, ids: Sequence[int]) -> dict[int, CallRow]:
+    """The calls with these ids (those that exist), by id."""
+    db = database(source)
+    found: dict[int, CallRow] = {}
+    columns = ", ".join(f"c.{name}" for name in CallRow.CALL_COLUMNS)
+    for chunk in chunks(list(ids)):
+        for values in db.rows(f"SELECT {columns} FROM call c WHERE c.id IN :ids", {"ids": chunk}):
+            found[values[0]] = CallRow(values)
+    return found
+
+
+class _Light:
+    """The columns the status and deadline filters need (:mod:`pipeline.core.deadlines`): listing reads
+    these for the candidates and the whole row only for the calls it shows."""
+
+    __slots__ = ("status", "deadlines", "deadline", "opening_date")
+    SQL = "c.status, c.deadlines, c.deadline, c.opening_date"
+
+    def __init__(self, status: str, deadlines: Any, deadline: Any, opening_date: Any) -> None:
+        self.status, self.deadlines = status, json_value(deadlines)
+        self.deadline, self.opening_date = utc(deadline), utc(opening_date)
 
 
 @dataclass
@@ -54,38 +96,46 @@ class _Pick:
     opening: str | None = None  # ISO
 
 
-def _sql_filters(flt: CallFilter) -> list[Any]:
-    """What SQL can decide alone: source, programme, the stored status, the verdict and following."""
-    where: list[Any] = []
+def _sql_filters(db: Database, flt: CallFilter, params: dict[str, Any]) -> list[str]:
+    """What SQL can decide alone (on ``call c``): source, programme, the stored status, the verdict and
+    following. Adds the parameters it uses to ``params``."""
+    where: list[str] = []
+    params.update(strategy=flt.strategy, active=ACTIVE)
     if flt.passing:
-        where.append(col(Call.id).in_(select(Verdict.call_id).where(
-            Verdict.strategy == flt.strategy, Verdict.passed == True)))  # noqa: E712
+        where.append("c.id IN (SELECT v.call_id FROM verdict v WHERE v.strategy = :strategy "
+                     "AND v.passed = :passed)")
+        params["passed"] = True
     if flt.followed:
-        where.append(col(Call.id).in_(select(CallFollow.call_id).where(
-            CallFollow.strategy == flt.strategy, CallFollow.kind == "follow")))
+        where.append("c.id IN (SELECT f.call_id FROM call_follow f WHERE f.strategy = :strategy "
+                     "AND f.kind = 'follow')")
     if flt.source:
-        where.append(Call.source == flt.source)
+        where.append("c.source = :source")
+        params["source"] = flt.source
     if flt.programme:
-        where.append(Call.programme.ilike(f"%{flt.programme}%"))
+        where.append(db.ilike("c.programme", "programme"))
+        params["programme"] = f"%{flt.programme}%"
     if flt.status in ACTIVE or flt.status == "active":
-        where.append(Call.status.in_(ACTIVE))
+        where.append("c.status IN :active")
     elif flt.status == "closed":
-        where.append(Call.status.in_(("closed", *ACTIVE)))
+        where.append("c.status IN :closed")
+        params["closed"] = ("closed", *ACTIVE)
     elif flt.status != "all":
-        where.append(Call.status == flt.status)
+        where.append("c.status = :status")
+        params["status"] = flt.status
     return where
 
 
-def _within(horizon: datetime | None) -> list[Any]:
+def _within(db: Database, horizon: datetime | None, params: dict[str, Any]) -> list[str]:
     """With a horizon, the calls whose first deadline is after it cannot have their next one before it
     (index on ``call.deadline``); calls without a first deadline are left to :func:`_upcoming`."""
     if horizon is None:
         return []
-    return [or_(col(Call.deadline).is_(None), col(Call.deadline) <= horizon)]
+    params["horizon"] = db.moment(horizon)
+    return ["(c.deadline IS NULL OR c.deadline <= :horizon)"]
 
 
 def _upcoming(row: Any, flt: CallFilter, now: datetime, horizon: datetime | None) -> tuple[bool, str | None]:
-    """Whether a call (any object with the _LIGHT attributes) passes the clock-dependent filters, and
+    """Whether a call (any object with the _Light attributes) passes the clock-dependent filters, and
     its next deadline as ISO text."""
     status = effective_status(row, now)
     if flt.status == "active" and status not in ACTIVE:
@@ -100,10 +150,13 @@ def _upcoming(row: Any, flt: CallFilter, now: datetime, horizon: datetime | None
     return True, upcoming.isoformat() if upcoming else None
 
 
-def _score_where(flt: CallFilter) -> list[Any]:
-    where = [Score.strategy == flt.strategy]
+def _score_where(flt: CallFilter, params: dict[str, Any]) -> list[str]:
+    """The strategy's (or the focus area's) rows of ``score s``."""
+    params["strategy"] = flt.strategy
+    where = ["s.strategy = :strategy"]
     if flt.focus_area:
-        where.append(Score.focus_area == flt.focus_area)
+        where.append("s.focus_area = :focus_area")
+        params["focus_area"] = flt.focus_area
     return where
 
 
@@ -119,10 +172,11 @@ def _opening_key(pick: _Pick) -> tuple[Any, ...]:
     return pick.opening is None, pick.opening or "", *_deadline_key(pick)
 
 
-def list_calls(session: Session, flt: CallFilter, now: datetime) -> list[dict[str, Any]]:
+def list_calls(source: Database | Session, flt: CallFilter, now: datetime) -> list[dict[str, Any]]:
     """Calls as dicts (with ``score``/``priority`` when a strategy has scored them, and ``rules``:
     passed, failed, unknown or None when not yet judged), in the order ``flt.sort`` names
-    (:data:`SORT_CHOICES`; the other filters never change it).
+    (:data:`SORT_CHOICES`; the other filters never change it). ``source`` is a read connection
+    (:mod:`pipeline.core.sql`) or a SQLAlchemy session, whose pending rows are seen.
 
     Filtering, ordering and the limit happen in SQL as far as SQL can decide them: ranked by score with
     a limit, the calls are read best score first (indexes ``ix_score_rank``, ``ix_score_area_rank``)
@@ -136,44 +190,52 @@ def list_calls(session: Session, flt: CallFilter, now: datetime) -> list[dict[st
         raise ValidationError(f"unknown status {flt.status!r}; use one of {', '.join(STATUS_CHOICES)}")
     if flt.sort not in SORT_CHOICES:
         raise ValidationError(f"unknown sort {flt.sort!r}; use one of {', '.join(SORT_CHOICES)}")
+    db = database(source)
     horizon = now + timedelta(days=flt.deadline_within_days) if flt.deadline_within_days is not None else None
     # Without any score, score order is deadline order (every call ranks as unscored).
-    by_score = flt.sort == "score" and (bool(flt.focus_area) or (
-        flt.strategy is not None
-        and session.exec(select(Score.id).where(*_score_where(flt)).limit(1)).first() is not None))
+    by_score = flt.sort == "score" and (
+        bool(flt.focus_area) or (flt.strategy is not None and _any_score(db, flt)))
     picks = None
     if by_score and flt.limit:
-        picks = _top_by_score(session, flt, now, horizon)
+        picks = _top_by_score(db, flt, now, horizon)
     if picks is None:
-        picks = _all_picks(session, flt, now, horizon, by_score)
-    return _rows(session, flt, picks, now)
+        picks = _all_picks(db, flt, now, horizon, by_score)
+    return _rows(db, flt, picks, now)
 
 
-def _top_by_score(session: Session, flt: CallFilter, now: datetime,
+def _any_score(db: Database, flt: CallFilter) -> bool:
+    params: dict[str, Any] = {}
+    where = " AND ".join(_score_where(flt, params))
+    return db.first(f"SELECT s.id FROM score s WHERE {where} LIMIT 1", params) is not None
+
+
+def _top_by_score(db: Database, flt: CallFilter, now: datetime,
                   horizon: datetime | None) -> list[_Pick] | None:
     """The best ``flt.limit`` calls, reading score rows best first and stopping once no unread call can
     enter the top; None when calls without a score might (then everything is read)."""
     assert flt.limit
-    where = [*_score_where(flt), *_sql_filters(flt), *_within(horizon)]
-    query = select(Score.call_id, Score.score, Score.focus_area, *_LIGHT[1:]) \
-        .join(Call, Call.id == Score.call_id).where(*where) \
-        .order_by(Score.score.desc(), Score.call_id.desc(), Score.focus_area.desc())
+    params: dict[str, Any] = {}
+    where = " AND ".join([*_score_where(flt, params), *_sql_filters(db, flt, params),
+                          *_within(db, horizon, params)])
+    query = (f"SELECT s.call_id, s.score, s.focus_area, {_Light.SQL} FROM score s "
+             f"JOIN call c ON c.id = s.call_id WHERE {where} "
+             "ORDER BY s.score DESC, s.call_id DESC, s.focus_area DESC LIMIT :batch OFFSET :offset")
     seen: set[int] = set()
     kept: list[_Pick] = []
     offset, batch = 0, max(4 * flt.limit, 200)
     while True:
-        rows = session.exec(query.offset(offset).limit(batch)).all()
-        for row in rows:
-            if kept and len(kept) >= flt.limit and row.score < kept[flt.limit - 1].score:
+        rows = db.rows(query, {**params, "batch": batch, "offset": offset})
+        for call_id, score, area, *light in rows:
+            if kept and len(kept) >= flt.limit and score < kept[flt.limit - 1].score:
                 return sorted(kept, key=_score_key)[: flt.limit]
-            if flt.min_score is not None and row.score < flt.min_score:
+            if flt.min_score is not None and score < flt.min_score:
                 return sorted(kept, key=_score_key)[: flt.limit]
-            if row.call_id in seen:
+            if call_id in seen:
                 continue
-            seen.add(row.call_id)
-            ok, upcoming = _upcoming(row, flt, now, horizon)
+            seen.add(call_id)
+            ok, upcoming = _upcoming(_Light(*light), flt, now, horizon)
             if ok:
-                kept.append(_Pick(row.call_id, upcoming, row.score, row.focus_area))
+                kept.append(_Pick(call_id, upcoming, score, area))
         if len(rows) < batch:  # every scored call read
             break
         offset, batch = offset + batch, batch * 4
@@ -183,16 +245,20 @@ def _top_by_score(session: Session, flt: CallFilter, now: datetime,
     return None  # calls without scores rank with the zero scores: read everything
 
 
-def _all_picks(session: Session, flt: CallFilter, now: datetime, horizon: datetime | None,
+def _all_picks(db: Database, flt: CallFilter, now: datetime, horizon: datetime | None,
                by_score: bool) -> list[_Pick]:
+    params: dict[str, Any] = {}
+    where = [*_sql_filters(db, flt, params), *_within(db, horizon, params)]
     picks = []
-    for row in session.exec(select(*_LIGHT).where(*_sql_filters(flt), *_within(horizon))):
+    for call_id, *light in db.rows(f"SELECT c.id, {_Light.SQL} FROM call c"
+                                   + (f" WHERE {' AND '.join(where)}" if where else ""), params):
+        row = _Light(*light)
         ok, upcoming = _upcoming(row, flt, now, horizon)
         if ok:
             opening = row.opening_date.isoformat() if row.opening_date else None
-            picks.append(_Pick(row.id, upcoming, opening=opening))
+            picks.append(_Pick(call_id, upcoming, opening=opening))
     if by_score or flt.focus_area or flt.min_score is not None:
-        best = _best_scores(session, flt) if flt.strategy else {}
+        best = _best_scores(db, flt) if flt.strategy else {}
         for pick in picks:
             pick.score, pick.focus_area = best.get(pick.call_id, (None, None))
         if flt.focus_area:
@@ -206,42 +272,43 @@ def _all_picks(session: Session, flt: CallFilter, now: datetime, horizon: dateti
     return picks[: flt.limit] if flt.limit else picks
 
 
-def _best_scores(session: Session, flt: CallFilter, ids: list[int] | None = None
-                 ) -> dict[int, tuple[float, str]]:
+def _best_scores(db: Database, flt: CallFilter, ids: list[int] | None = None) -> dict[int, tuple[float, str]]:
     """Each call's best score for the strategy (or the focus area) and the area it is for."""
     best: dict[int, tuple[float, str]] = {}
-    query = select(Score.call_id, Score.score, Score.focus_area).where(*_score_where(flt))
-    chunks = [ids[i:i + 500] for i in range(0, len(ids), 500)] if ids is not None else [None]
-    for chunk in chunks:
-        scoped = query if chunk is None else query.where(Score.call_id.in_(chunk))
-        for call_id, score, area in session.exec(scoped.order_by(Score.call_id, Score.score.desc(),
-                                                                 Score.focus_area)):
+    params: dict[str, Any] = {}
+    where = _score_where(flt, params)
+    if ids is not None:
+        where.append("s.call_id IN :ids")
+    query = (f"SELECT s.call_id, s.score, s.focus_area FROM score s WHERE {' AND '.join(where)} "
+             "ORDER BY s.call_id, s.score DESC, s.focus_area")
+    for chunk in chunks(ids) if ids is not None else [None]:
+        for call_id, score, area in db.rows(query, params if chunk is None else {**params, "ids": chunk}):
             best.setdefault(call_id, (score, area))
     return best
 
 
-def _rows(session: Session, flt: CallFilter, picks: list[_Pick], now: datetime) -> list[dict[str, Any]]:
+def _rows(db: Database, flt: CallFilter, picks: list[_Pick], now: datetime) -> list[dict[str, Any]]:
     """The listed calls as dicts, in the order of ``picks``, with their score and verdict."""
     ids = [p.call_id for p in picks]
-    calls: dict[int, Call] = {}
+    calls = read_calls(db, ids)
     explanations: dict[tuple[int, str], list[Any]] = {}
     verdicts: dict[int, tuple[bool, float | None, str]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        for call in session.exec(select(Call).where(Call.id.in_(chunk))
-                                 .options(defer(Call.text), defer(Call.extra))):
-            calls[call.id] = call
-        if flt.strategy:
-            for call_id, area, explanation in session.exec(
-                    select(Score.call_id, Score.focus_area, Score.explanation)
-                    .where(*_score_where(flt), Score.call_id.in_(chunk))):
-                explanations[(call_id, area)] = explanation
-            for call_id, passed, priority, outcomes in session.exec(
-                    select(Verdict.call_id, Verdict.passed, Verdict.priority, Verdict.outcomes)
-                    .where(Verdict.strategy == flt.strategy, Verdict.call_id.in_(chunk))):
-                verdicts[call_id] = (passed, priority, rules_status(passed, outcomes))
+    if flt.strategy:
+        params: dict[str, Any] = {}
+        score_where = " AND ".join(_score_where(flt, params))
+        for chunk in chunks(ids):
+            for call_id, area, explanation in db.rows(
+                    f"SELECT s.call_id, s.focus_area, s.explanation FROM score s WHERE {score_where} "
+                    "AND s.call_id IN :ids", {**params, "ids": chunk}):
+                explanations[(call_id, area)] = json_value(explanation)
+            for call_id, passed, priority, outcomes in db.rows(
+                    "SELECT v.call_id, v.passed, v.priority, v.outcomes FROM verdict v "
+                    "WHERE v.strategy = :strategy AND v.call_id IN :ids",
+                    {"strategy": flt.strategy, "ids": chunk}):
+                passed = bool(passed)
+                verdicts[call_id] = (passed, priority, rules_status(passed, json_value(outcomes)))
     if flt.strategy and any(p.score is None for p in picks):
-        best = _best_scores(session, flt, [p.call_id for p in picks if p.score is None])
+        best = _best_scores(db, flt, [p.call_id for p in picks if p.score is None])
         for pick in picks:
             if pick.score is None and pick.call_id in best:
                 pick.score, pick.focus_area = best[pick.call_id]
@@ -264,7 +331,7 @@ def rules_status(passed: bool, outcomes: list[dict[str, Any]] | None) -> str:
     return "unknown" if any(o.get("passed") is None for o in outcomes or []) else "passed"
 
 
-def call_dict(call: Call, now: datetime) -> dict[str, Any]:
+def call_dict(call: Call | CallRow, now: datetime) -> dict[str, Any]:
     upcoming = next_deadline(call, now)
     return {
         "id": call.id, "source": call.source, "external_id": call.external_id,
@@ -284,24 +351,54 @@ def call_dict(call: Call, now: datetime) -> dict[str, Any]:
     }
 
 
-def find_call(session: Session, key: str) -> Call:
-    """A call by numeric id (``411`` or ``#411``, as tables and messages show it), topic identifier or
-    source reference."""
+def find_call_id(source: Database | Session, key: str) -> int:
+    """The id of a call given by numeric id (``411`` or ``#411``, as tables and messages show it), topic
+    identifier or source reference."""
+    db = database(source)
     key = key.strip()
     number = key.removeprefix("#")
     if number.isdigit() and len(number) <= 18:  # beyond a 64-bit id no call can have it
-        call = session.get(Call, int(number))
-        if call is not None:
-            return call
-    matches = session.exec(select(Call).where(sa.or_(Call.topic_id == key, Call.external_id == key))).all()
+        if db.first("SELECT c.id FROM call c WHERE c.id = :id", {"id": int(number)}) is not None:
+            return int(number)
+    matches = [row[0] for row in db.rows("SELECT c.id FROM call c WHERE c.topic_id = :key "
+                                         "OR c.external_id = :key ORDER BY c.id", {"key": key})]
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
-        ids = ", ".join(str(m.id) for m in matches)
-        raise NotFoundError(f"{key!r} matches several calls (ids {ids}); give the numeric id")
+        raise NotFoundError(f"{key!r} matches several calls (ids {', '.join(map(str, matches))}); "
+                            "give the numeric id")
     raise NotFoundError(f"no call with id {key!r}; see `fundradar calls list`")
 
 
-def call_changes(session: Session, call_id: int) -> list[CallChange]:
-    return list(session.exec(select(CallChange).where(CallChange.call_id == call_id)
-                             .order_by(CallChange.changed_at, CallChange.id)))
+def find_call(session: Session, key: str) -> Call:
+    """The call :func:`find_call_id` finds, as the session's row (to show its text or change it)."""
+    from pipeline.core.models import Call
+
+    found = session.get(Call, find_call_id(session, key))
+    assert found is not None
+    return found
+
+
+class ChangeRow(NamedTuple):
+    """A stored change of a call (the columns of :class:`CallChange` that are shown)."""
+
+    field: str
+    old: str | None
+    new: str | None
+    changed_at: datetime
+
+
+def call_changes(source: Database | Session, call_id: int) -> list[ChangeRow]:
+    """The call's stored changes, oldest first."""
+    rows = database(source).rows(
+        "SELECT h.field, h.old, h.new, h.changed_at FROM call_change h WHERE h.call_id = :call_id "
+        "ORDER BY h.changed_at, h.id", {"call_id": call_id})
+    return [ChangeRow(field, old, new, utc(changed_at)) for field, old, new, changed_at in rows]
+
+
+def call_text(source: Database | Session, call_id: int) -> str:
+    """The call's cleaned description (which listings never read)."""
+    found = database(source).first("SELECT c.text FROM call c WHERE c.id = :call_id", {"call_id": call_id})
+    if found is None:
+        raise NotFoundError(f"no call with id {call_id}")
+    return found[0]

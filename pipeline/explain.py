@@ -13,62 +13,71 @@ the other calls (numpy, scipy and scikit-learn stay unloaded).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
-
-from pipeline.calls import find_call
+from pipeline.calls import find_call_id, read_calls
 from pipeline.core.config import LoadedConfig
 from pipeline.core.deadlines import current_deadline
-from pipeline.core.models import Call, Score, Verdict
+from pipeline.core.sql import Database, database, flag, json_value
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 
-def explain_call(engine: Engine, config: LoadedConfig, call_key: str, now: datetime) -> dict[str, Any]:
+def explain_call(db: Database, config: LoadedConfig, call_key: str, now: datetime,
+                 engine: Callable[[], Engine]) -> dict[str, Any]:
     """The call's scores and verdict for the selected strategy, as a JSON-ready dict, and whether they
     were computed in a scratch database (``scratch``) rather than read from the stored ones.
+
+    ``db`` is a read connection (:mod:`pipeline.core.sql`); a current call is explained from it alone.
+    ``engine`` gives the database's engine, asked for only when the call's scoring must be brought up
+    to date (or done in a scratch database) first.
 
     A focus area whose score is below the floor has no stored row: it is shown with ``score`` None and
     ``below_floor`` True. ``weeks_to_deadline`` is to the next deadline (the last one once all passed).
     """
     from classifiers.freshness import call_is_current
 
-    with Session(engine) as session:
-        found = find_call(session, call_key)
-        current = call_is_current(session, config, found.id, now)
-    if current:
-        return _explanation(engine, config, found, now, scratch=False)
+    call_id = find_call_id(db, call_key)
+    if call_is_current(db, config, call_id, now):
+        return _explanation(db, config, call_id, now, scratch=False)
+    from sqlmodel import Session
+
     from pipeline.trial import may_rescore, scratch_scored
 
-    if may_rescore(engine, config):
+    shared = engine()
+    if may_rescore(shared, config):
         from classifiers.scoring import score_pending
 
-        score_pending(engine, config, now)  # brings this call's scores and verdict up to date
-        return _explanation(engine, config, found, now, scratch=False)
-    with scratch_scored(engine, config, now) as scratch:
-        return _explanation(scratch, config, found, now, scratch=True)
+        score_pending(shared, config, now)  # brings this call's scores and verdict up to date
+        with Session(shared) as session:  # a new transaction: it sees what scoring stored
+            return _explanation(database(session), config, call_id, now, scratch=False)
+    with scratch_scored(shared, config, now) as scratch, Session(scratch) as session:
+        return _explanation(database(session), config, call_id, now, scratch=True)
 
 
-def _explanation(engine: Engine, config: LoadedConfig, found: Call, now: datetime, *,
+def _explanation(db: Database, config: LoadedConfig, call_id: int, now: datetime, *,
                  scratch: bool) -> dict[str, Any]:
     name = config.strategy.name
-    with Session(engine) as session:
-        scores = {s.focus_area: s for s in session.exec(
-            select(Score).where(Score.call_id == found.id, Score.strategy == name))}
-        verdict = session.exec(select(Verdict).where(Verdict.call_id == found.id,
-                                                     Verdict.strategy == name)).first()
-    areas = [{"focus_area": area, "score": scores[area].score if area in scores else None,
+    found = read_calls(db, [call_id])[call_id]
+    scores = {area: (score, json_value(explanation)) for area, score, explanation in db.rows(
+        "SELECT s.focus_area, s.score, s.explanation FROM score s WHERE s.call_id = :call_id "
+        "AND s.strategy = :strategy", {"call_id": call_id, "strategy": name})}
+    verdict = db.first("SELECT v.passed, v.outcomes, v.success_rate, v.funding_rate, v.expected_value, "
+                       "v.priority FROM verdict v WHERE v.call_id = :call_id AND v.strategy = :strategy",
+                       {"call_id": call_id, "strategy": name})
+    passed, outcomes, success_rate, funding_rate, expected_value, priority = (
+        (flag(verdict[0]), json_value(verdict[1]), *verdict[2:]) if verdict
+        else (None, [], None, None, None, None))
+    areas = [{"focus_area": area, "score": scores[area][0] if area in scores else None,
               "below_floor": area not in scores,
-              "terms": scores[area].explanation if area in scores else []}
+              "terms": scores[area][1] if area in scores else []}
              for area in config.strategy.focus_areas]
     deadline = current_deadline(found, now)
     weeks = round((deadline - now).total_seconds() / (7 * 86400), 1) if deadline else None
     return {"id": found.id, "title": found.title, "strategy": name, "focus_areas": areas,
             "next_deadline": deadline.isoformat() if deadline else None, "weeks_to_deadline": weeks,
-            "passed": verdict.passed if verdict else None,
-            "rules": verdict.outcomes if verdict else [],
-            "success_rate": verdict.success_rate if verdict else None,
-            "funding_rate": verdict.funding_rate if verdict else None,
-            "expected_value": verdict.expected_value if verdict else None,
-            "priority": verdict.priority if verdict else None, "scratch": scratch}
+            "passed": passed, "rules": outcomes, "success_rate": success_rate, "funding_rate": funding_rate,
+            "expected_value": expected_value, "priority": priority, "scratch": scratch}

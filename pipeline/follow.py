@@ -14,11 +14,15 @@ Both are idempotent: following a followed call keeps the first row (who and when
 from __future__ import annotations
 
 from datetime import datetime
-
-from sqlmodel import Session, delete, select
+from typing import TYPE_CHECKING
 
 from pipeline.core.errors import ValidationError
-from pipeline.core.models import CallFollow
+from pipeline.core.sql import Database, database
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from pipeline.core.models import CallFollow
 
 KINDS = ("follow", "mute")
 
@@ -32,6 +36,10 @@ def _kind(kind: str) -> str:
 def set_state(session: Session, strategy: str, call_id: int, kind: str, now: datetime,
               by: str | None = None) -> bool:
     """Follow or mute ``call_id`` for ``strategy``; False when it already was (nothing changes)."""
+    from sqlmodel import select
+
+    from pipeline.core.models import CallFollow
+
     existing = session.exec(select(CallFollow).where(
         CallFollow.strategy == strategy, CallFollow.call_id == call_id,
         CallFollow.kind == _kind(kind))).first()
@@ -44,28 +52,37 @@ def set_state(session: Session, strategy: str, call_id: int, kind: str, now: dat
 
 def clear_state(session: Session, strategy: str, call_id: int, kind: str) -> bool:
     """Unfollow or unmute; False when the call was not followed (muted)."""
+    from sqlmodel import delete
+
+    from pipeline.core.models import CallFollow
+
     result = session.execute(delete(CallFollow).where(
         CallFollow.strategy == strategy, CallFollow.call_id == call_id,
         CallFollow.kind == _kind(kind)))
     return bool(result.rowcount)
 
 
-def calls_in_state(session: Session, strategy: str, kind: str) -> set[int]:
+def calls_in_state(source: Database | Session, strategy: str, kind: str) -> set[int]:
     """The ids of the calls ``strategy`` follows (``follow``) or has muted (``mute``)."""
-    return set(session.exec(select(CallFollow.call_id).where(
-        CallFollow.strategy == strategy, CallFollow.kind == _kind(kind))))
+    return {row[0] for row in database(source).rows(
+        "SELECT f.call_id FROM call_follow f WHERE f.strategy = :strategy AND f.kind = :kind",
+        {"strategy": strategy, "kind": _kind(kind)})}
 
 
-def followed_calls(session: Session, strategy: str) -> set[int]:
-    return calls_in_state(session, strategy, "follow")
+def followed_calls(source: Database | Session, strategy: str) -> set[int]:
+    return calls_in_state(source, strategy, "follow")
 
 
-def muted_calls(session: Session, strategy: str) -> set[int]:
-    return calls_in_state(session, strategy, "mute")
+def muted_calls(source: Database | Session, strategy: str) -> set[int]:
+    return calls_in_state(source, strategy, "mute")
 
 
 def follows(session: Session, strategy: str, kind: str = "follow") -> list[CallFollow]:
     """The rows of one kind, oldest first (for listings)."""
+    from sqlmodel import select
+
+    from pipeline.core.models import CallFollow
+
     return list(session.exec(select(CallFollow).where(
         CallFollow.strategy == strategy, CallFollow.kind == _kind(kind))
         .order_by(CallFollow.at, CallFollow.id)))

@@ -1,11 +1,10 @@
 """What is due when, and how the applications ended (library, read-only apart from following deadlines).
 
-``upcoming_deadlines`` lists our open applications and the calls we track (the calls the strategy
-follows, :mod:`pipeline.follow`, without an open application of ours) whose next deadline falls within
-N weeks, soonest first. A *relevant* mark is a judgement for the ranking and tracks nothing.
-``pipeline_report`` counts applications per status, our own success rate (granted / decided,
-where decided = granted + rejected; withdrawn applications were never decided) and the amounts
-requested and granted per year (of the call's deadline, Brussels time) and programme.
+``upcoming_deadlines`` (:mod:`pipeline.due`) lists our open applications and the calls we track whose
+next deadline falls within N weeks, soonest first. ``pipeline_report`` counts applications per status,
+our own success rate (granted / decided, where decided = granted + rejected; withdrawn applications
+were never decided) and the amounts requested and granted per year (of the call's deadline, Brussels
+time) and programme.
 
 Both take ``scope``: with a config folder the selected strategy, whose applications (through their
 ideas, see :mod:`pipeline.ideas`) are the only ones counted, with the shared ones; None counts all.
@@ -14,23 +13,17 @@ ideas, see :mod:`pipeline.ideas`) are the only ones counted, with the shared one
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
-from pipeline.applications import FINAL, GONE_CALL_STATUSES, STATUSES
+from pipeline.applications import STATUSES
 from pipeline.core.clock import BRUSSELS
-from pipeline.core.deadlines import ACTIVE, current_deadline, effective_status, next_deadline
-from pipeline.core.errors import ValidationError
+from pipeline.core.deadlines import current_deadline
 from pipeline.core.models import Application, Call, Idea
-from pipeline.follow import followed_calls
+from pipeline.due import tracked_call_ids, upcoming_deadlines  # noqa: F401 (the report's listings)
 from pipeline.tenancy import visible
-
-
-def tracked_call_ids(session: Session, strategy: str) -> list[int]:
-    """Ids of the calls the strategy follows (``fundradar calls follow``), in id order."""
-    return sorted(followed_calls(session, strategy))
 
 
 def tracked_calls(session: Session, strategy: str) -> list[Call]:
@@ -38,63 +31,6 @@ def tracked_calls(session: Session, strategy: str) -> list[Call]:
     ids = tracked_call_ids(session, strategy)
     return [call for start in range(0, len(ids), 500)
             for call in session.exec(select(Call).where(col(Call.id).in_(ids[start:start + 500])))]
-
-
-def upcoming_deadlines(session: Session, now: datetime, *, weeks: float, strategy: str,
-                       scope: str | None = None) -> list[dict[str, Any]]:
-    """Reads only the columns it shows and the deadlines (no call texts). A call tracked by
-    ``strategy`` that only another strategy applied to is shown as a tracked call."""
-    if weeks <= 0:
-        raise ValidationError(f"--weeks must be more than zero, got {weeks:g}")
-    horizon = now + timedelta(weeks=weeks)
-    rows: list[dict[str, Any]] = []
-    applied: set[int] = set()
-    # a call's next deadline is never before its first (the indexed ``call.deadline``), so an
-    # application whose call's first deadline is past the horizon cannot be listed: SQL leaves it out
-    # and its deadlines are never parsed (nor is it missed in ``applied``: the same call, tracked, is
-    # past the horizon too)
-    query = visible(select(Application.id, Application.status, Application.deadline_flagged, Idea.title,
-                           Call.id, Call.programme, Call.deadlines, Call.deadline, Call.status)
-                    .join(Call, Call.id == Application.call_id)
-                    .join(Idea, Idea.id == Application.idea_id)
-                    .where(col(Application.status).not_in(FINAL),
-                           or_(col(Call.deadline).is_(None), col(Call.deadline) <= horizon)),
-                    scope)
-    for app_id, app_status, flagged, idea_title, call_id, programme, deadlines, first, call_status \
-            in session.exec(query):
-        applied.add(call_id)
-        due = next_deadline(_Deadlines(deadlines, first), now)
-        if due is None or due > horizon:
-            continue
-        gone = call_status in GONE_CALL_STATUSES  # listed, so the team sees the call went away
-        rows.append({"kind": "application", "id": app_id, "title": idea_title, "call_id": call_id,
-                     "programme": programme, "deadline": due, "days_left": None if gone else (due - now).days,
-                     "status": f"call {call_status}" if gone else app_status, "flagged": flagged})
-    ids = [cid for cid in tracked_call_ids(session, strategy) if cid not in applied]
-    for start in range(0, len(ids), 500):
-        for call in session.exec(select(Call.id, Call.title, Call.programme, Call.status, Call.deadlines,
-                                        Call.deadline, Call.opening_date)
-                                 .where(col(Call.id).in_(ids[start:start + 500]))):
-            status = effective_status(call, now)
-            if status not in ACTIVE:
-                continue
-            due = next_deadline(call, now)
-            if due is None or due > horizon:
-                continue
-            rows.append({"kind": "call", "id": call.id, "title": call.title, "call_id": call.id,
-                         "programme": call.programme, "deadline": due, "days_left": (due - now).days,
-                         "status": status, "flagged": False})
-    rows.sort(key=lambda r: (r["deadline"], r["kind"], r["id"]))
-    return rows
-
-
-class _Deadlines:
-    """Just the deadline columns, for :mod:`pipeline.core.deadlines`."""
-
-    __slots__ = ("deadline", "deadlines")
-
-    def __init__(self, deadlines: list[dict[str, Any]] | None, deadline: datetime | None) -> None:
-        self.deadlines, self.deadline = deadlines, deadline
 
 
 def _success_rate(granted: int, rejected: int) -> float | None:

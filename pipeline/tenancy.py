@@ -9,13 +9,13 @@ everything. Partners are one directory shared by every strategy and have no tena
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlmodel import col, or_
+from typing import TYPE_CHECKING, Any
 
 from pipeline.core.config import LoadedConfig
 from pipeline.core.errors import NotFoundError
-from pipeline.core.models import Idea
+
+if TYPE_CHECKING:
+    from pipeline.core.models import Idea
 
 
 def scope_of(config: LoadedConfig) -> str | None:
@@ -29,7 +29,20 @@ def visible(query: Any, scope: str | None) -> Any:
     shared ones (no strategy). Unchanged when ``scope`` is None. Uses ix_idea_strategy."""
     if scope is None:
         return query
+    from sqlmodel import col, or_
+
+    from pipeline.core.models import Idea
+
     return query.where(or_(col(Idea.strategy).is_(None), col(Idea.strategy) == scope))
+
+
+def visible_sql(scope: str | None, idea: str, params: dict[str, Any]) -> list[str]:
+    """:func:`visible` for SQL text: the condition on the idea table aliased ``idea`` (none when
+    ``scope`` is None), its parameter added to ``params``. Uses ix_idea_strategy."""
+    if scope is None:
+        return []
+    params["scope"] = scope
+    return [f"({idea}.strategy IS NULL OR {idea}.strategy = :scope)"]
 
 
 def check_scope(idea: Idea, scope: str | None, what: str) -> None:

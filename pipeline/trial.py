@@ -25,40 +25,44 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from typing import TYPE_CHECKING, Any
 
 from classifiers.feedback import load_marks, marks_signature
-from classifiers.freshness import queries_hash, rules_hash, strategy_queries
+from classifiers.freshness import config_queries_hash, rules_hash
 from pipeline.core.config import LoadedConfig
-from pipeline.core.models import Call, CorpusModel, Mark, Score, ScoringModel, Verdict
+from pipeline.core.sql import Database, database
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 COPY_CHUNK = 1000
-# what scoring reads: every call and the corpus model, and one strategy's marks and stored scoring
-SHARED_TABLES = (Call, CorpusModel)
-STRATEGY_TABLES = (Mark, ScoringModel, Score, Verdict)
 
 
-def stored_scoring(engine: Engine, config: LoadedConfig) -> str:
+def stored_scoring(source: Engine | Database, config: LoadedConfig) -> str:
     """What the selected strategy's stored scores were computed from: ``none`` (nothing stored yet),
     ``current`` (``config``'s focus areas, marks and rules as they are now) or ``other`` (another
-    config: a trial file, or an edit or marks not scored yet)."""
+    config: a trial file, or an edit or marks not scored yet). ``source``: an engine, or a read
+    connection (:mod:`pipeline.core.sql`)."""
+    if isinstance(source, Database):
+        return _stored_scoring(source, config)
+    from sqlmodel import Session
+
+    with Session(source) as session:
+        return _stored_scoring(database(session), config)
+
+
+def _stored_scoring(db: Database, config: LoadedConfig) -> str:
     name = config.strategy.name
-    with Session(engine) as session:
-        stored = session.exec(select(ScoringModel.queries_hash, ScoringModel.rules_hash)
-                              .where(ScoringModel.strategy == name)).first()
-        if stored is None:
-            return "none"
-        marks = marks_signature(load_marks(session, name))
-    same = stored.queries_hash == queries_hash(strategy_queries(config), marks) \
-        and stored.rules_hash == rules_hash(config)
+    stored = db.first("SELECT m.queries_hash, m.rules_hash FROM scoring_model m WHERE m.strategy = :strategy",
+                      {"strategy": name})
+    if stored is None:
+        return "none"
+    marks = marks_signature(load_marks(db, name))
+    same = stored[0] == config_queries_hash(config, marks) and stored[1] == rules_hash(config)
     return "current" if same else "other"
 
 
-def may_rescore(engine: Engine, config: LoadedConfig) -> bool:
+def may_rescore(engine: Engine | Database, config: LoadedConfig) -> bool:
     """Whether scoring the shared database for ``config`` keeps what it stores: nothing is stored for
     the selected strategy yet, or it was computed from ``config`` (then only new, changed or due calls
     are rescored, as the next sync would)."""
@@ -104,11 +108,17 @@ def copy_for_scoring(source: Engine, target: Engine, strategy: str) -> None:
     """Copy every call, the corpus model, and ``strategy``'s marks, scoring model, scores and verdicts
     from ``source`` to ``target`` (an empty database at the same schema), ids kept, in one read
     transaction so the copy is one consistent state."""
+    import sqlalchemy as sa
+
+    from pipeline.core.models import Call, CorpusModel, Mark, Score, ScoringModel, Verdict
+
+    # what scoring reads: every call and the corpus model, and one strategy's marks and stored scoring
+    shared, per_strategy = (Call, CorpusModel), (Mark, ScoringModel, Score, Verdict)
     with source.connect() as reading, reading.begin(), target.begin() as writing:
-        for model in (*SHARED_TABLES, *STRATEGY_TABLES):
+        for model in (*shared, *per_strategy):
             table: Any = model.__table__
             query = sa.select(table).order_by(*table.primary_key.columns)
-            if model in STRATEGY_TABLES:
+            if model in per_strategy:
                 query = query.where(table.c.strategy == strategy)
             result = reading.execution_options(yield_per=COPY_CHUNK).execute(query)
             for rows in result.partitions(COPY_CHUNK):
@@ -116,7 +126,7 @@ def copy_for_scoring(source: Engine, target: Engine, strategy: str) -> None:
 
 
 
-def stored_scores_note(engine: Engine, config: LoadedConfig) -> str | None:
+def stored_scores_note(engine: Engine | Database, config: LoadedConfig) -> str | None:
     """One line for stderr when what a command reads (the stored scores of ``config``'s strategies)
     was computed from other focus areas, rules or marks than ``config`` has now; None when it was."""
     stale = [each for each in config.each() if stored_scoring(engine, each) == "other"]

@@ -107,3 +107,14 @@ def test_config_check_cli_ok(cli) -> None:
     result = cli("--config", str(DEFAULT_STRATEGY), "config", "check")
     assert result.exit_code == 0
     assert result.stdout.splitlines()[0] == f"{DEFAULT_STRATEGY}: OK"
+
+
+def test_a_digest_without_a_schedule_runs_mondays_at_eight() -> None:
+    """The default is built without the cron check (APScheduler stays unimported): it is what a
+    checked schedule of the same cron is."""
+    from pipeline.core.config_strategy import DEFAULT_DIGEST_CRON, DigestChannel, Schedule
+
+    default = DigestChannel(channel="#funding").schedule
+    checked = Schedule(cron=DEFAULT_DIGEST_CRON)
+    assert default == checked and default.model_dump() == checked.model_dump()
+    assert default.model_fields_set == checked.model_fields_set == {"cron"}

@@ -5,7 +5,9 @@ with or without an entry."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,3 +87,43 @@ def test_only_the_newest_entries_are_kept(tmp_path: Path) -> None:
     kept = sorted(tmp_path.iterdir())
     assert len(kept) == config_cache.KEEP
     assert config_cache.entry_path(f"a: {config_cache.KEEP + 4}\n", Strategy, tmp_path) in kept
+
+
+def test_the_queries_identity_is_the_analysed_one_computed_or_remembered(tmp_path: Path) -> None:
+    """config_queries_hash (what the read commands compare with the stored scoring) is queries_hash of
+    the analysed focus areas, the first time computed, then read from data/cache/queries."""
+    import uuid
+
+    from classifiers.freshness import config_queries_hash, queries_hash, strategy_queries
+    from pipeline.core.config import load_config
+
+    def edited(config: Any, **change: Any) -> Any:
+        name, area = next(iter(config.strategy.focus_areas.items()))
+        areas = {**config.strategy.focus_areas, name: area.model_copy(update=change)}
+        return replace(config, strategy=config.strategy.model_copy(update={"focus_areas": areas}))
+
+    base = load_config()
+    label = next(iter(base.strategy.focus_areas.values())).label
+    config = edited(base, label=f"{label} {uuid.uuid4().hex}")  # never analysed before: a new entry
+    expected = queries_hash(strategy_queries(config), "marks")
+    assert expected != queries_hash(strategy_queries(base), "marks")
+    assert config_queries_hash(config, "marks") == expected  # computed and kept
+    assert config_queries_hash(config, "marks") == expected  # read back
+    assert config_queries_hash(config, "other") == queries_hash(strategy_queries(config), "other")
+    keywords = next(iter(config.strategy.focus_areas.values())).keywords
+    more = edited(config, keywords=[*keywords, "seaweed farming"])
+    assert config_queries_hash(more, "marks") == queries_hash(strategy_queries(more), "marks") != expected
+
+
+def test_the_analysis_fingerprint_names_its_code(tmp_path: Path) -> None:
+    from classifiers.freshness import ANALYSIS_CODE, analysis_fingerprint
+
+    copies = []
+    for path in ANALYSIS_CODE:
+        copy = tmp_path / path.name
+        copy.write_bytes(path.read_bytes())
+        copies.append(copy)
+    before = analysis_fingerprint(copies)
+    assert before is not None and before == analysis_fingerprint(ANALYSIS_CODE)
+    copies[0].write_text(copies[0].read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert analysis_fingerprint(copies) != before

@@ -31,6 +31,7 @@ HEAVY = ("sklearn", "matplotlib")
 RUNNER = """
 import json, sys
 out, commands = sys.argv[1], json.loads(sys.argv[2])
+roots = tuple(json.loads(sys.argv[3])) if len(sys.argv) > 3 else ("sklearn", "matplotlib")
 from pipeline.cli.main import run
 results = []
 for args in commands:
@@ -41,7 +42,7 @@ for args in commands:
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     results.append({"args": args, "code": code, "modules": sorted(
-        m for m in sys.modules if m.split(".")[0] in ("sklearn", "matplotlib"))})
+        m for m in sys.modules if m.split(".")[0] in roots or m in roots)})
 with open(out, "w") as handle:
     json.dump(results, handle)
 """
@@ -96,11 +97,13 @@ def small_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     return db_url
 
 
-def run_cli(commands: list[list[str]], db_url: str, tmp_path: Path) -> list[dict[str, Any]]:
+def run_cli(commands: list[list[str]], db_url: str, tmp_path: Path,
+            roots: tuple[str, ...] = HEAVY) -> list[dict[str, Any]]:
     out = tmp_path / "modules.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FUNDRADAR_", "SLACK_"))}
     env.update(FUNDRADAR_DB=db_url, FUNDRADAR_NOW=NOW.isoformat(), PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-c", RUNNER, str(out), json.dumps(commands)], cwd=ROOT, env=env,
+    proc = subprocess.run([sys.executable, "-c", RUNNER, str(out), json.dumps(commands), json.dumps(roots)],
+                          cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
     assert out.exists(), f"the commands did not finish: {proc.stderr[-2000:]}"
     results: list[dict[str, Any]] = json.loads(out.read_text())
@@ -146,3 +149,43 @@ def test_calls_why_when_nothing_is_due_does_not_import_scikit_learn(small_db: st
     [why] = run_cli([["calls", "why", "1"]], url, tmp_path)
     assert why["code"] == 0, why["stderr"][-2000:]
     assert why["modules"] == []
+
+
+# The read commands answer on a read-only connection of their own (pipeline.core.sql): neither
+# SQLAlchemy, SQLModel nor the table models are imported; nor the stemmers, once the focus areas'
+# analysis is cached.
+ORM = ("sqlalchemy", "sqlmodel", "alembic", "pipeline.core.models")
+READ_COMMANDS = [
+    ["calls", "list"],
+    ["calls", "list", "--top", "20"],
+    ["calls", "list", "--top", "20", "--json"],
+    ["calls", "list", "--csv", "--sort", "deadline", "--within", "60"],
+    ["calls", "list", "--passing", "--followed", "--sort", "opening"],
+    ["calls", "why", "1"],
+    ["calls", "why", "1", "--json"],
+    ["deadlines"],
+    ["deadlines", "--json", "--weeks", "12"],
+    ["deadlines", "--csv"],
+    ["calls", "show", "1"],
+    ["calls", "show", "1", "--json"],
+]
+
+
+def test_read_commands_do_not_import_the_orm(small_db: str, tmp_path: Path) -> None:
+    import sqlite3
+
+    copy = tmp_path / "copy.db"
+    with sqlite3.connect(small_db.removeprefix("sqlite:///")) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+        target.execute("UPDATE call SET content_hash = 'as-the-watcher-sets-it'")
+    url = f"sqlite:///{copy}"
+    [scored] = run_cli([["score", "--all"]], url, tmp_path)  # so that `calls why 1` explains a current call
+    assert scored["code"] == 0, scored["stderr"][-2000:]
+    [warm] = run_cli([["calls", "list"]], url, tmp_path)  # the focus areas analysed once (data/cache/queries)
+    assert warm["code"] == 0, warm["stderr"][-2000:]
+    results = run_cli(READ_COMMANDS, url, tmp_path, (*ORM, "snowballstemmer"))
+    for result in results:
+        assert result["code"] == 0, f"fundradar {' '.join(result['args'])}: {result['stderr'][-2000:]}"
+        assert result["modules"] == [], f"{' '.join(result['args'])} imported {result['modules'][:5]}"
+    [control] = run_cli([["applications", "list"]], url, tmp_path, ORM)  # the check sees the ORM when used
+    assert "sqlalchemy" in control["modules"]

@@ -10,9 +10,9 @@ import random
 
 import pytest
 from rich.console import Console
-from rich.table import Table
 
 from pipeline.cli.common import Column, plain_table
+from pipeline.cli.tables import print_rich_table
 
 COLUMNS = [
     Column("kind", "What", no_wrap=True),
@@ -31,13 +31,9 @@ RICH = ["[bold]x[/bold]", ":smile:", "10:00:00", "漢字", "e\u0301", "tab\there
 
 
 def rich_text(cells: list[list[str]], columns: list[Column], console: Console) -> str:
-    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
-    for column in columns:
-        table.add_column(column.header, justify=column.justify,
-                         max_width=column.max_width, no_wrap=column.no_wrap, overflow="fold")
-    for line in cells:
-        table.add_row(*line)
-    console.print(table)
+    """What print_rows prints through rich: its layout, a console widened when ids need it."""
+    print_rich_table(cells, columns, None, console,
+                     lambda width: Console(file=console.file, width=width, soft_wrap=False))
     return console.file.getvalue()
 
 
@@ -80,3 +76,76 @@ def test_emoji_codes_and_markup_in_cells_print_as_written(capsys: pytest.Capture
     print_rows([{"key": "alert:new:2", "status": "[closed] sent"}], columns)
     assert [line.rstrip() for line in capsys.readouterr().out.splitlines()] == [
         "Message      Status", "alert:new:2  [closed] sent"]
+
+
+# the listing's columns (calls list): wrapped ones without a cap, a centred one, ids that never wrap
+LISTING = [
+    Column("id", "ID", justify="right", no_wrap=True),
+    Column("topic_id", "Topic", no_wrap=True),
+    Column("title", "Title"),
+    Column("programme", "Programme"),
+    Column("focus_area", "Focus", no_wrap=True),
+    Column("score", "Score", justify="right", no_wrap=True),
+    Column("rules", "Rules", justify="center", no_wrap=True),
+    Column("status", "Status"),
+    Column("deadline", "Deadline", no_wrap=True),
+]
+MARKS = ["✓", "✗", "?", "0.71", "", "open (opens 2026-09-01)", "offshore_energy",
+         "a01_culture_creative_society"]
+
+
+@pytest.mark.parametrize("seed", range(120))
+def test_a_table_wider_than_the_console_is_plain_too(seed: int) -> None:
+    """Shrunk the way rich shrinks it (wrapped columns narrowed, every column reduced, or ids kept
+    whole and the console widened), character for character."""
+    rng = random.Random(1000 + seed)
+    pool = LISTING + COLUMNS
+    columns = rng.sample(pool, rng.randint(2, 9)) if seed % 3 else LISTING
+    cells = [[rng.choice(SAFE + MARKS) for _ in columns] for _ in range(rng.randint(1, 25))]
+    width = rng.randint(20, 150)
+    plain = plain_table(cells, columns, console=console(width))
+    assert plain is not None
+    assert plain == rich_text(cells, columns, console(width))
+
+
+PROBE = """
+from rich.console import Console
+from pipeline.cli.tables import plain_width
+console = Console(soft_wrap=False)
+plain = console.width if not console.is_terminal and console.color_system is None else None
+print(plain_width(), plain)
+"""
+
+
+@pytest.mark.parametrize("env", [{}, {"COLUMNS": "123"}, {"COLUMNS": "wide"}, {"TERM": "dumb"},
+                                 {"FORCE_COLOR": "1"}, {"TTY_COMPATIBLE": "1"}, {"NO_COLOR": "1"}])
+@pytest.mark.parametrize("stdin_terminal", [False, True])
+def test_plain_width_is_the_width_rich_gives_a_pipe(env: dict[str, str], stdin_terminal: bool) -> None:
+    """Without importing rich's console, the same width for stdout in a pipe (stdin a terminal of 97
+    columns, or not), and None whenever rich would style the output."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("COLUMNS", "LINES", "TERM", "FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR")}
+    leader, follower = pty.openpty() if stdin_terminal else (None, None)
+    try:
+        if follower is not None:
+            fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 97, 0, 0))
+        stdin = follower if follower is not None else subprocess.DEVNULL
+        proc = subprocess.run([sys.executable, "-c", PROBE], cwd=root,
+                              env={**clean, **env, "PYTHONPATH": str(root)}, stdin=stdin,
+                              capture_output=True, text=True, timeout=60, check=True)
+    finally:
+        for fd in (leader, follower):
+            if fd is not None:
+                os.close(fd)
+    ours, theirs = proc.stdout.split()
+    assert ours == theirs

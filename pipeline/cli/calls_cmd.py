@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 import typer
-from sqlmodel import Session
 
 from pipeline.calls import (
     SORT_CHOICES,
@@ -19,8 +18,11 @@ from pipeline.calls import (
     CallFilter,
     call_changes,
     call_dict,
+    call_text,
     find_call,
+    find_call_id,
     list_calls,
+    read_calls,
 )
 from pipeline.cli.common import (
     Column,
@@ -36,7 +38,6 @@ from pipeline.cli.common import (
     stdout,
 )
 from pipeline.core import clock
-from pipeline.core.db import session_scope
 from pipeline.core.errors import ValidationError
 from pipeline.core.text import money_short, printable
 from pipeline.follow import clear_state, set_state
@@ -142,10 +143,9 @@ def list_cmd(
     flt = CallFilter(source=source, status=status, focus_area=focus, strategy=strategy.name,
                      deadline_within_days=within, programme=programme, limit=top, min_score=min_score,
                      passing=passing, followed=followed, sort=sort)
-    engine = st.read_engine()
-    note_stored_scores(engine, st.config().only(strategy.name))
-    with Session(engine) as session:
-        rows = list_calls(session, flt, st.now())
+    with st.reading() as db:
+        note_stored_scores(db, st.config().only(strategy.name))
+        rows = list_calls(db, flt, st.now())
     if not as_json:  # JSON keeps the stored fields (UTC); the table and CSV show Brussels time
         for row in rows:
             deadline = _brussels(row["next_deadline"])
@@ -208,12 +208,13 @@ def show_cmd(
     """
     st = state()
     now = st.now()
-    with Session(st.read_engine()) as session:
-        found = find_call(session, call)
+    with st.reading() as db:
+        call_id = find_call_id(db, call)
+        found = read_calls(db, [call_id])[call_id]
         data = call_dict(found, now)
-        data["text"] = found.text
+        data["text"] = call_text(db, call_id)
         data["changes"] = [{"field": c.field, "old": c.old, "new": c.new, "changed_at": c.changed_at}
-                           for c in call_changes(session, found.id)]
+                           for c in call_changes(db, call_id)]
     if as_json:
         print_json(data)
         return
@@ -258,6 +259,7 @@ def mark_cmd(
     Example: fundradar calls mark 42 relevant --focus offshore_energy
     """
     from classifiers.feedback import LABELS, record_mark
+    from pipeline.core.db import session_scope
 
     st = state()
     strategy = st.config().strategy
@@ -293,7 +295,8 @@ def why_cmd(
 
     st = state()
     config = st.config()
-    data = explain_call(st.read_engine(), config, call, st.now())
+    with st.reading() as db:
+        data = explain_call(db, config, call, st.now(), st.read_engine)
     if data.pop("scratch"):
         echo(f"scored with {config_name(config)} in a scratch database; stored scores unchanged", err=True)
     name, areas, weeks = data["strategy"], data["focus_areas"], data["weeks_to_deadline"]
@@ -340,6 +343,8 @@ _DONE = {"follow": ("Following call {id} for {s}: its deadline reminders and cha
 
 
 def _follow_state(call: str, verb: str, by: str | None) -> None:
+    from pipeline.core.db import session_scope
+
     st = state()
     strategy = st.config().strategy
     with session_scope(st.read_engine()) as session:

@@ -17,7 +17,6 @@ import io
 import json
 import logging
 import math
-import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,15 +27,16 @@ from typing import TYPE_CHECKING, Any
 import typer
 from typer.core import TyperGroup
 
+from pipeline.cli.tables import Column, plain_table, print_rich_table
 from pipeline.core import clock
 from pipeline.core.errors import BadRowsError, DeliveryError, FundradarError, UserInputError
 from pipeline.core.text import csv_cell, money_short, percent_short, printable
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.table import Table
     from sqlalchemy.engine import Engine
 
+    from pipeline.core.sql import Database
     from pipeline.notify.delivery import Outcome
     from pipeline.sync import Progress
 
@@ -106,7 +106,7 @@ class State:
 
     def existing_engine(self) -> Engine | None:
         """The database if it exists, else None: for commands that only read and must not create one."""
-        from pipeline.core.db import database_url
+        from pipeline.core.sql import database_url
 
         url = database_url(self.db_url)
         if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
@@ -116,7 +116,7 @@ class State:
     def require_database(self) -> None:
         """Raises UserInputError when the database is an SQLite file that does not exist: a mistyped
         --db path is an error, never a new empty database (or folder) that answers "nothing found"."""
-        from pipeline.core.db import database_url
+        from pipeline.core.sql import database_url
 
         url = database_url(self.db_url)
         if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
@@ -126,6 +126,33 @@ class State:
         """The existing database, for commands that read (or change rows that must exist)."""
         self.require_database()
         return self.engine()
+
+    @contextmanager
+    def reading(self) -> Iterator[Database]:
+        """The existing database on a read-only connection of its own (:mod:`pipeline.core.sql`), for
+        commands that only read: neither SQLAlchemy nor the models are imported. The engine is opened
+        only when it has something to do first (a schema to migrate) or the URL is one only it opens
+        (then the read goes through its connection, the same queries)."""
+        from pipeline.core.sql import Database, at_head, connect, database_url
+
+        self.require_database()
+        url = database_url(self.db_url)
+        db = connect(url)
+        if db is not None and not at_head(db):
+            db.close()
+            self.engine()  # migrates, as every command does on an older schema
+            db = connect(url)
+        if db is None:
+            raw = self.engine().raw_connection()
+            try:
+                yield Database(raw.driver_connection, self.engine().dialect.name)
+            finally:
+                raw.close()
+            return
+        try:
+            yield db
+        finally:
+            db.close()
 
     def now(self) -> datetime:
         return self.as_of or clock.now()
@@ -175,7 +202,7 @@ def scope() -> str | None:
     return scope_of(st.config())
 
 
-def note_stored_scores(engine: Engine, config: Any) -> None:
+def note_stored_scores(engine: Engine | Database, config: Any) -> None:
     """A line on stderr when the stored scores a command reads were not computed from ``config`` as it
     is now (a trial file, or an edit or marks not scored yet): the command shows them all the same."""
     from pipeline.trial import stored_scores_note
@@ -215,23 +242,14 @@ def flat(rows: list[dict[str, Any]], as_csv: bool) -> list[dict[str, Any]]:
             for row in rows]
 
 
-@dataclass(frozen=True)
-class Column:
-    key: str
-    header: str
-    format: Callable[[Any], str] = lambda v: "" if v is None else str(v)
-    justify: str = "left"
-    max_width: int | None = None
-    no_wrap: bool = False
-
-
 def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, as_json: bool = False,
                as_csv: bool = False, title: str | None = None, empty: str = "Nothing to show.") -> None:
     """A listing as a rich table, JSON (all fields) or CSV (the columns given, raw values).
 
     The table takes the terminal's width (80 columns in a pipe, or ``COLUMNS``). A ``no_wrap`` column
     (ids, topic identifiers, URLs: what a reader copies) is never split or cut: when the terminal is
-    narrower than those columns need, the table is printed wider than the terminal instead."""
+    narrower than those columns need, the table is printed wider than the terminal instead
+    (:mod:`pipeline.cli.tables`)."""
     if as_json:
         print_json(list(rows))
         return
@@ -252,134 +270,9 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, as_
     if plain is not None:
         typer.echo(plain, nl=False)
         return
-    # rich lays out what is not plain, or does not fit: ids are never split, so a table too wide for
-    # the terminal is printed wider than it
-    out = stdout()
-    natural, minimum = _width_bounds(columns, cells)
-    table = _table(title, columns, cells, [None] * len(columns))
-    shared = table._calculate_column_widths(out, out.options)
-    padding = [table._get_padding_width(index) for index in range(len(columns))]
-    if any(w - p < m for w, p, m in zip(shared, padding, minimum, strict=True)):
-        widths = _share(natural, minimum, out.width - sum(padding))
-        table = _table(title, columns, cells, widths)
-        if sum(widths) + sum(padding) > out.width:
-            out = _data_console()(soft_wrap=False, width=sum(widths) + sum(padding))
-    out.print(table)
-
-
-# A wrapped column is at least as wide as its longest word up to this many cells, so only a longer
-# word is split (a long word in a title, never an id: ids are no_wrap columns).
-WORD_WIDTH = 16
-
-
-def _longest(texts: Sequence[str], words: bool) -> int:
-    from rich.cells import cell_len
-
-    parts = [part for text in texts for part in (text.split() if words else text.splitlines())]
-    return max((cell_len(part) for part in parts), default=0)
-
-
-def _table(title: str | None, columns: Sequence[Column], cells: list[list[str]],
-           widths: Sequence[int | None]) -> Table:
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title=title, show_edge=False, pad_edge=False, box=None, header_style="bold")
-    for column, width in zip(columns, widths, strict=True):
-        table.add_column(column.header, justify=column.justify, width=width,
-                         max_width=None if column.no_wrap else column.max_width, no_wrap=column.no_wrap,
-                         overflow="ellipsis" if column.no_wrap else "fold")
-    for line in cells:
-        table.add_row(*[Text(cell) for cell in line])
-    return table
-
-
-def _width_bounds(columns: Sequence[Column], cells: list[list[str]]) -> tuple[list[int], list[int]]:
-    """Each column's natural width (its widest cell, capped by ``max_width`` unless no_wrap) and the
-    narrowest it may be: a no_wrap column's widest cell, else its longest word up to WORD_WIDTH."""
-    natural, minimum = [], []
-    for index, column in enumerate(columns):
-        texts = [column.header, *(line[index] for line in cells)]
-        widest = max(_longest(texts, words=False), 1)
-        if column.no_wrap:
-            natural.append(widest)
-            minimum.append(widest)
-            continue
-        cap = min(widest, column.max_width or widest)
-        natural.append(cap)
-        minimum.append(min(_longest(texts, words=True), WORD_WIDTH, cap))
-    return natural, minimum
-
-
-def _share(natural: list[int], minimum: list[int], room: int) -> list[int]:
-    """Widths from the minimums, sharing what ``room`` leaves in proportion to what each column lacks of
-    its natural width (the sum exceeds ``room`` when the minimums alone do)."""
-    spare = max(room - sum(minimum), 0)
-    lacking = [n - m for n, m in zip(natural, minimum, strict=True)]
-    if spare >= sum(lacking):
-        return natural
-    return [m + spare * gap // (sum(lacking) or 1) for m, gap in zip(minimum, lacking, strict=True)]
-
-
-_MARKUP_OR_EMOJI = re.compile(r"\[|:\S*?:")  # what rich would read as markup or an emoji code
-
-
-def plain_table(cells: Sequence[Sequence[str]], columns: Sequence[Column], title: str | None = None,
-                console: Console | None = None) -> str | None:
-    """The text rich prints for :func:`print_rows`' table, built directly, when that text is plain:
-    output that is not a terminal (no styles), no title, every cell and header free of markup, emoji
-    codes, control and wide characters, and the table within the console's width (so rich does not
-    shrink a column). rich's layout is then simple: each column as wide as its widest cell, or its
-    ``max_width`` when a cell is longer (that cell word-wrapped by rich's own line breaker, a word
-    longer than the column folded), two spaces between columns, a row as tall as its tallest cell,
-    every line padded to the table's width (a right-justified cell without trailing spaces). None
-    otherwise: rich renders it. A table of thousands of rows prints many times faster this way,
-    character for character the same."""
-    from rich._wrap import divide_line
-    from rich.cells import cell_len
-
-    console = stdout() if console is None else console
-    if title is not None or console.is_terminal or console.color_system is not None \
-            or any(column.justify not in ("left", "right") for column in columns):
-        return None
-    headers = [column.header for column in columns]
-    widths = [0] * len(columns)
-    for line in (headers, *cells):
-        for index, text in enumerate(line):
-            if not text.isprintable() or (not text.isascii() and cell_len(text) != len(text)):
-                return None
-            if _MARKUP_OR_EMOJI.search(text):
-                return None
-            if len(text) > widths[index]:
-                widths[index] = len(text)
-    for index, column in enumerate(columns):
-        if column.max_width is not None and widths[index] > column.max_width:
-            if column.no_wrap:
-                return None
-            widths[index] = column.max_width
-    if sum(widths) + 2 * (len(widths) - 1) > console.width:
-        return None
-    right = [column.justify == "right" for column in columns]
-    out = []
-    for line in (headers, *cells):
-        if all(len(text) <= width for text, width in zip(line, widths, strict=True)):
-            out.append("  ".join(text.rstrip().rjust(width) if r else text.ljust(width)
-                                 for text, width, r in zip(line, widths, right, strict=True)))
-            continue
-        parts = []
-        for text, width, r in zip(line, widths, right, strict=True):
-            if len(text) <= width:
-                parts.append([text.rstrip().rjust(width) if r else text.ljust(width)])
-                continue
-            offsets = [0, *divide_line(text, width, fold=True), len(text)]
-            pieces = [text[a:b] for a, b in zip(offsets, offsets[1:], strict=False) if b > a]
-            pieces = [p.rstrip() if len(p) > width or r else p for p in pieces]
-            parts.append([p.rjust(width) if r else p.ljust(width) for p in pieces])
-        height = max(len(p) for p in parts)
-        for row in range(height):
-            out.append("  ".join(p[row] if row < len(p) else " " * width
-                                 for p, width in zip(parts, widths, strict=True)))
-    return "\n".join(out) + "\n"
+    # rich lays out what is not plain; a table too wide for the terminal is printed wider than it
+    print_rich_table(cells, columns, title, stdout(),
+                     lambda width: _data_console()(soft_wrap=False, width=width))
 
 
 def fmt_date(value: datetime | None, tz: Any = clock.BRUSSELS) -> str:

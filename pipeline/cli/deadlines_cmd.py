@@ -6,10 +6,9 @@ With a config folder the selected strategy's applications and tracked calls (``c
 from __future__ import annotations
 
 import typer
-from sqlmodel import Session
 
 from pipeline.cli.common import Column, fmt_datetime, print_rows, scope, state
-from pipeline.reports import upcoming_deadlines
+from pipeline.due import upcoming_deadlines
 
 DEADLINE_COLUMNS = [
     Column("kind", "What", lambda v: "app" if v == "application" else v, no_wrap=True),
@@ -38,8 +37,8 @@ def deadlines_cmd(
     """
     st = state()
     now = st.now()
-    with Session(st.read_engine()) as session:
-        rows = upcoming_deadlines(session, now, weeks=weeks, strategy=st.config().strategy.name,
+    with st.reading() as db:
+        rows = upcoming_deadlines(db, now, weeks=weeks, strategy=st.config().strategy.name,
                                   scope=scope())
     if not (as_json or as_csv):
         rows = [dict(r, deadline=fmt_datetime(r["deadline"]) + ("!" if r["flagged"] else "")) for r in rows]

@@ -5,7 +5,9 @@ for its line numbers) is a tenth of a second of every command. A file that valid
 ``data/cache/config/`` as the plain values its YAML tree holds, named by the SHA-256 of the file's text
 and the model it validated as: the next read of the same text validates those values with the same
 pydantic model, without ruamel.yaml. Any change to the file is another name, so a cached entry can never
-be stale.
+be stale. The values are validated with the context :data:`FROM_CACHE`: a check that only asks a
+library whether it accepts a value (APScheduler, for a cron schedule) need not import it again for
+values it accepted when they were cached.
 
 Only what validates is cached, and only trees made of plain values (mappings with text keys, lists,
 text, numbers, booleans, null): a file with dates or other YAML types, and every file with a problem,
@@ -19,6 +21,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,7 @@ from pipeline.core.paths import DATA_DIR
 CACHE_DIR = DATA_DIR / "cache" / "config"
 FORMAT = "1"  # part of every entry's name: a new layout never reads an old entry
 KEEP = 64  # entries kept; the rest (older versions of edited files) are removed
+FROM_CACHE = {"from_cache": True}  # the validation context of cached values
 
 
 class _NotPlain(Exception):
@@ -44,7 +48,7 @@ def cached(text: str, model: type[BaseModel], folder: Path = CACHE_DIR) -> Any |
     """The validated model for ``text`` from its cached values; None when there is no usable entry."""
     try:
         values = json.loads(entry_path(text, model, folder).read_text(encoding="utf-8"))
-        return model.model_validate(values if values is not None else {})
+        return model.model_validate(values if values is not None else {}, context=FROM_CACHE)
     except (OSError, ValueError):  # no entry, or a damaged one (pydantic's ValidationError is a ValueError)
         return None
 
@@ -66,6 +70,29 @@ def store(text: str, model: type[BaseModel], tree: Any, folder: Path = CACHE_DIR
         _prune(folder, target)
     except OSError:
         return
+
+
+def remembered(kind: str, key: str, compute: Callable[[], str], folder: Path = DATA_DIR / "cache") -> str:
+    """The text ``compute()`` gives, kept under ``data/cache/<kind>/`` named by the SHA-256 of ``key``:
+    for what is derived from a config file alone (``key`` must name everything it depends on), so the
+    next command reads it instead of computing it. An entry that cannot be read or written is
+    computed again."""
+    target = folder / kind / f"{hashlib.sha256(chr(0).join((FORMAT, key)).encode()).hexdigest()}.json"
+    try:
+        return str(json.loads(target.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        pass
+    text = compute()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".entry-", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(text, out, ensure_ascii=False)
+        os.replace(temporary, target)
+        _prune(target.parent, target)
+    except OSError:
+        pass
+    return text
 
 
 def _prune(folder: Path, written: Path) -> None:

@@ -7,7 +7,6 @@ The schema is owned by alembic: :func:`open_database` applies pending migrations
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from pipeline.core.errors import StoreError
-from pipeline.core.paths import DEFAULT_DB_PATH
+from pipeline.core.sql import database_url, migration_head  # noqa: F401 (database_url: read here too)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
@@ -26,16 +25,6 @@ BUSY_TIMEOUT_MS = 30_000
 # 100,000 calls took 115 s with it, 48 s with 64 MB, which keeps the score table's indexes in memory. A
 # limit, not an allocation: a connection that reads a few pages holds a few pages.
 SQLITE_CACHE_KIB = 65_536
-
-
-def database_url(explicit: str | None = None) -> str:
-    """The URL to use: an explicit one, ``FUNDRADAR_DB``, or the default SQLite file."""
-    url = explicit or os.environ.get("FUNDRADAR_DB")
-    if not url:
-        return f"sqlite:///{DEFAULT_DB_PATH}"
-    if "://" not in url:  # a plain path means a SQLite file
-        return f"sqlite:///{Path(url).expanduser().resolve()}"
-    return url
 
 
 def describe_url(url: str) -> str:
@@ -188,19 +177,11 @@ def head_revision() -> str | None:
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
-_REVISION_LINE = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:['\"]([^'\"]*)['\"]|None)", re.M)
-
-
 def _quick_up_to_date(engine: Engine) -> bool:
     """True when the database is surely at the single head revision, found without importing alembic
     (which costs a command a third of a second); False means "ask alembic"."""
-    revisions, parents = set(), set()
-    for script in (MIGRATIONS / "versions").glob("*.py"):
-        for kind, value in _REVISION_LINE.findall(script.read_text(encoding="utf-8")):
-            if value:
-                (revisions if kind == "revision" else parents).add(value)
-    heads = revisions - parents
-    if len(heads) != 1:
+    head = migration_head(MIGRATIONS)
+    if head is None:
         return False
     try:
         with engine.connect() as conn:
@@ -212,7 +193,7 @@ def _quick_up_to_date(engine: Engine) -> bool:
             return False
         raise StoreError(f"cannot open database {describe_url(str(engine.url))}: {exc.orig}; check "
                          "FUNDRADAR_DB or --db") from None
-    return stored == list(heads)
+    return stored == [head]
 
 
 def open_database(url: str | None = None, *, migrate: bool = True) -> Engine:

@@ -46,7 +46,8 @@ def _json(**kw: Any) -> Any:
 class _Table(SQLModel):
     """The tables' base: pydantic builds a table's validator and serializer when one is first used
     (model_validate, model_dump), not when this module is imported; rows are made and read through
-    SQLAlchemy, which needs neither. Every command imports these classes, most never validate one."""
+    SQLAlchemy, which needs neither. Most commands import these classes and never validate one;
+    calls list, show and why and deadlines read through pipeline.core.sql and import none."""
 
     model_config = ConfigDict(defer_build=True)
 
