@@ -176,10 +176,15 @@ def upgrade(engine: Engine) -> str | None:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The schema revision stored in the database; StoreError when the database cannot be reached."""
     from alembic.runtime.migration import MigrationContext
 
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except sa.exc.OperationalError as exc:
+        raise StoreError(f"cannot open database {describe_url(str(engine.url))}: {exc.orig}; check "
+                         "FUNDRADAR_DB or --db") from None
 
 
 def head_revision() -> str | None:

@@ -1,0 +1,35 @@
+"""An unreachable database server or a hostile database URL: one line naming the database and what to do,
+never a traceback, and never the URL's password."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli.main import app
+
+SECRET = "S3cr3tPassw0rd"
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _run(*args: str):
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.mark.parametrize("command", [["db", "status"], ["db", "upgrade"], ["calls", "list"]])
+def test_an_unreachable_postgresql_server_is_one_line(command: list[str]) -> None:
+    url = f"postgresql+psycopg://fundradar:{SECRET}@127.0.0.1:{_closed_port()}/fundradar"
+    result = _run("--db", url, *command)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: cannot ")
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.output and SECRET not in result.stderr
+    assert "fundradar:***@127.0.0.1" in result.stderr
