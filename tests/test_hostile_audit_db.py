@@ -33,3 +33,17 @@ def test_an_unreachable_postgresql_server_is_one_line(command: list[str]) -> Non
     assert result.stderr.count("\n") == 1, result.stderr
     assert "Traceback" not in result.output and SECRET not in result.stderr
     assert "fundradar:***@127.0.0.1" in result.stderr
+
+
+@pytest.mark.parametrize("url", [
+    f"postgresql+psycopg://fundradar:{SECRET}@127.0.0.1:notaport/fundradar",
+    f"postgres ql://fundradar:{SECRET}@db/fundradar",
+])
+@pytest.mark.parametrize("command", [["db", "status"], ["calls", "list"], ["sync"]])
+def test_a_malformed_database_url_is_one_line_without_its_password(url: str, command: list[str]) -> None:
+    result = _run("--db", url, *command)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: database URL ")
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert SECRET not in result.stderr
+    assert "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB" in result.stderr

@@ -38,12 +38,16 @@ def database_url(explicit: str | None = None) -> str:
     return url
 
 
+_PASSWORD = re.compile(r"(://[^/@:]*:)[^/@]*@")
+
+
 def describe_url(url: str) -> str:
-    """The URL with any password hidden, for messages and logs."""
+    """The URL with any password hidden, for messages and logs; a URL SQLAlchemy cannot parse is shown
+    with whatever sits between ``user:`` and ``@`` hidden."""
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except Exception:
-        return "<unparseable database URL>"
+        return _PASSWORD.sub(r"\1***@", url)
 
 
 _URL_HELP = "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
@@ -101,8 +105,8 @@ def _on_error(url: str):
 def create_db_engine(url: str) -> Engine:
     try:
         parsed = sa.engine.make_url(url)
-    except sa.exc.ArgumentError:
-        raise StoreError(f"database URL {url!r} is not valid; {_URL_HELP}") from None
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise StoreError(f"database URL {describe_url(url)!r} is not valid; {_URL_HELP}") from None
     if parsed.get_backend_name() == "sqlite":
         uri = str(parsed.query.get("uri", "")).lower() in ("true", "1")
         if parsed.database and parsed.database != ":memory:" and not uri:
