@@ -40,6 +40,18 @@ PRODID = "-//fundradar//deadlines//EN"
 REMINDER_DAYS = (7, 1)
 
 
+def _link(url: str | None) -> str | None:
+    """A call's URL as an event may carry it: an absolute http(s) URL without spaces or control
+    characters. A scraped URL with a line break would fail the library's URI value (and, written
+    out, start a property of its own), so it is left out and the event kept."""
+    url = (url or "").strip()
+    if not url.lower().startswith(("http://", "https://")):
+        return None
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        return None
+    return url
+
+
 def _event(uid: str, summary: str, at: datetime, sequence: int, now: datetime, description: str,
            url: str | None, *, cancelled: bool = False) -> icalendar.Event:
     event = icalendar.Event()
@@ -49,8 +61,8 @@ def _event(uid: str, summary: str, at: datetime, sequence: int, now: datetime, d
     event.add("sequence", sequence)
     event.add("summary", summary)
     event.add("description", description)
-    if url:
-        event.add("url", url)
+    if (target := _link(url)) is not None:
+        event.add("url", target)
     if cancelled:  # no reminders for a deadline that no longer exists
         event.add("status", "CANCELLED")
         return event
