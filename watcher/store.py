@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -199,7 +199,8 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
                complete: bool, warning: str | None = None, pages: Iterable[PageState] = (),
                max_close_share: float = MAX_CLOSE_SHARE, max_close: int | None = None,
                raw_hashes: Mapping[str, str] | None = None,
-               unchanged: Mapping[str, str] | None = None) -> RunResult:
+               unchanged: Mapping[str, str] | None = None,
+               partial: Collection[str] = ()) -> RunResult:
     """Write one run's records and watched page states in a single transaction and record the run's
     outcome.
 
@@ -211,6 +212,11 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
     the source saw but did not parse, because the raw hash it read for them (:func:`raw_hashes`) is the
     one stored: they count as seen and unchanged. One whose stored raw hash differs by now (another
     run wrote or closed it meanwhile) cannot be written from a hash: the run is then incomplete.
+
+    ``partial`` names the records the source read in part only (a call page that failed): such a
+    record of a call stored and not gone counts as seen and unchanged and writes nothing, since the
+    fields it lacks would erase what is stored and its few fields may be another page's (a listing's
+    one deadline for a call page's several); a new call, or one that comes back, is written as read.
 
     Rows are written in bulk (inserts and updates by id as executemany, reads of many ids in chunks):
     a day of a thousand calls is a handful of statements, not one or two per call.
@@ -243,6 +249,11 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
                 result.new += 1
                 continue
             call_id, content_hash, status, last_seen, stored_raw = known
+            if record.external_id in partial and status not in GONE:
+                result.unchanged += 1
+                if now - as_utc(last_seen) >= LAST_SEEN_RESOLUTION:
+                    stale.append(call_id)
+                continue
             # the hash covers the source's status; a call we closed that comes back is a change
             if content_hash == record.content_hash() and status == record.status:
                 result.unchanged += 1

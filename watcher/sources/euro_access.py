@@ -2,9 +2,10 @@
 
 The listing gives programme, title, link and deadline for every call; the calls of the programmes the
 config selects (case-insensitive) are then read from their detail pages for the call number, opening,
-funding rate, budget, contribution per project, links and eligibility. A detail page that fails keeps
-the listing's data, and the run is reported incomplete with a warning so that nothing is closed on
-partial data. Parsing is in :mod:`watcher.euro_access_parse`.
+funding rate, budget, contribution per project, links and eligibility. A detail page that fails makes
+the run incomplete with a warning, so that nothing is closed on partial data; its call is stored from
+the listing when new, and left as stored otherwise (``FetchResult.partial``). Parsing is in
+:mod:`watcher.euro_access_parse`.
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ class EuroAccessAdapter:
             if _norm(row.programme) in self.programmes:
                 kept.setdefault(row.external_id, row)  # dedup on the URL without tracking parameters
         records, failures, foreign = [], [], []
+        partial: set[str] = set()
         for row in kept.values():
             detail = None
             if not self._allowed(row.url):
@@ -153,6 +155,7 @@ class EuroAccessAdapter:
                     detail = parse_detail(self._get(client, row.url), source=self.name, url=row.url)
                 except SourceError as exc:
                     failures.append(str(exc).removeprefix(f"source {self.name!r}: "))
+                    partial.add(row.external_id)
             records.append(record_for(row, detail, now))
         warnings = [w for w in [warning] if w]
         if failures:
@@ -165,7 +168,7 @@ class EuroAccessAdapter:
                  ] if foreign else []
         return FetchResult(records=records, complete=not warnings,
                            warning="; ".join(warnings + notes) or None,
-                           extra={"listed": len(rows), "selected": len(kept)})
+                           extra={"listed": len(rows), "selected": len(kept)}, partial=partial)
 
     def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:
         return replay_handler(recording_dir, self.url)
