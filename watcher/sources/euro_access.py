@@ -144,7 +144,7 @@ class EuroAccessAdapter:
         for row in rows:
             if _norm(row.programme) in self.programmes:
                 kept.setdefault(row.external_id, row)  # dedup on the URL without tracking parameters
-        records, failures, foreign = [], [], []
+        records, failures, foreign, malformed = [], [], [], []
         partial: set[str] = set()
         for row in kept.values():
             detail = None
@@ -156,8 +156,16 @@ class EuroAccessAdapter:
                 except SourceError as exc:
                     failures.append(str(exc).removeprefix(f"source {self.name!r}: "))
                     partial.add(row.external_id)
-            records.append(record_for(row, detail, now))
+            record = record_for(row, detail, now)
+            if row.unreadable_deadline and not record.deadlines:
+                # stored without one it would read as "no deadline", which the site never said
+                malformed.append(f"{row.external_id}: deadline {row.unreadable_deadline!r} is not a date")
+                continue
+            records.append(record)
         warnings = [w for w in [warning] if w]
+        if malformed:
+            more = f"; and {len(malformed) - 3} more" if len(malformed) > 3 else ""
+            warnings.append(f"{len(malformed)} listing row(s) skipped: {'; '.join(malformed[:3])}{more}")
         if failures:
             warnings.append(f"{len(failures)} of {len(kept)} call pages could not be read, listing data "
                             f"kept (first: {failures[0]})")
