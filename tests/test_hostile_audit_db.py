@@ -4,11 +4,15 @@ never a traceback, and never the URL's password."""
 from __future__ import annotations
 
 import socket
+import sqlite3
+from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from pipeline.cli.main import app
+from pipeline.core.errors import StoreError
 
 SECRET = "S3cr3tPassw0rd"
 
@@ -47,3 +51,30 @@ def test_a_malformed_database_url_is_one_line_without_its_password(url: str, com
     assert result.stderr.count("\n") == 1, result.stderr
     assert SECRET not in result.stderr
     assert "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB" in result.stderr
+
+
+def _impatient(db_url: str):
+    """The test's database through an engine that waits 0.1 s, not 30, for another writer's lock."""
+    from pipeline.core.db import create_db_engine
+
+    engine = create_db_engine(db_url)
+    sa.event.listen(engine, "connect", lambda conn, _: conn.execute("PRAGMA busy_timeout = 100"))
+    return engine
+
+
+def test_a_database_locked_by_another_writer_is_one_line(db_url: str) -> None:
+    from pipeline.core.db import open_database
+    from watcher.store import begin_run
+
+    open_database(db_url).dispose()
+    holder = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process in the middle of a long write
+    try:
+        with pytest.raises(StoreError) as caught:
+            begin_run(_impatient(db_url), "eu_ft", datetime(2026, 8, 22, tzinfo=UTC))
+    finally:
+        holder.rollback()
+        holder.close()
+    assert str(caught.value) == (f"{db_url} is locked by another writer (another fundradar command, or a "
+                                 "tool with the file open); nothing of this write was stored, run the "
+                                 "command again when it has finished")

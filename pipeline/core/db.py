@@ -67,6 +67,10 @@ _FAULTS = (
                                      "or point FUNDRADAR_DB / --db elsewhere"),
     ("disk i/o error", "reading or writing {db} failed (disk I/O error); check the disk, nothing of this "
                        "write was stored"),
+    # SQLite waited BUSY_TIMEOUT_MS for another connection's write lock and gave up
+    ("database is locked", "{db} is locked by another writer (another fundradar command, or a tool with "
+                           "the file open); nothing of this write was stored, run the command again when "
+                           "it has finished"),
 )
 
 
