@@ -275,12 +275,13 @@ def topic_budget(identifier: str | None, entries: list[dict[str, Any]], type_of_
 
 
 def _number(value: Any) -> float | None:
-    """A finite number, or None (absent, not a number, or "1e999" / NaN: not an amount)."""
+    """A finite number at least 0, or None (absent, not a number, "1e999" / NaN, or below zero: not an
+    amount)."""
     try:
         number = float(value) if value is not None and str(value).strip() != "" else None
     except (TypeError, ValueError, OverflowError):
         return None
-    return number if number is not None and math.isfinite(number) else None
+    return number if number is not None and math.isfinite(number) and number >= 0 else None
 
 
 def _budget_fields(entry: dict[str, Any] | None) -> dict[str, Any]:
