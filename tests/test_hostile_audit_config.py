@@ -32,3 +32,15 @@ def test_absurd_numbers_are_refused_in_one_line(tmp_path: Path, cli, engine, cha
     assert result.exit_code == 2, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"Error: {path}:") and message in lines[0], lines
+
+
+@pytest.mark.parametrize("encoding, detail", [("cp1252", "byte 0x97 on line 1"),
+                                              ("utf-16", "byte 0xff on line 1")])
+def test_a_strategy_file_not_in_utf8_says_so_and_how_to_fix_it(tmp_path: Path, cli, encoding: str,
+                                                               detail: str) -> None:
+    path = tmp_path / "strategy.yaml"
+    path.write_bytes(EXAMPLE.replace("Öresund", "Øresund").encode(encoding))
+    result = cli("--config", str(path), "config", "check")
+    assert result.exit_code == 2
+    assert result.stderr == (f"Error: {path}: the file is not UTF-8 text ({detail}); save it as UTF-8 "
+                             "in your editor and try again\n")
