@@ -58,3 +58,28 @@ def test_a_reference_sent_twice_alike_is_one_call(engine, server, portal) -> Non
     result = run(engine, eu_ft(server), LATER)
     assert (result.outcome, result.seen, result.changed) == ("ok", 731, 0)
     assert result.error is None or "different content" not in result.error
+
+
+def test_any_source_sending_an_id_twice_with_different_content_keeps_the_stored_call(engine) -> None:
+    """The store's own rule, for the sources that hand it every record (a listing whose items share
+    one link, a calendar repeating a UID): the stored call is kept, the run names it and closes nothing."""
+    from pipeline.core.clock import UTC as utc
+    from watcher.records import CallRecord, Deadline
+    from watcher.store import begin_run, finish_run
+
+    def call(key: str, day: int) -> CallRecord:
+        return CallRecord(external_id=key, title=f"Call {key}",
+                          deadlines=(Deadline(datetime(2027, 1, day, 12, tzinfo=utc)),))
+
+    first_run = begin_run(engine, "listing", LATER)
+    finish_run(engine, first_run, [call("a", 10), call("b", 10), call("c", 10)], LATER, complete=True)
+    with Session(engine) as session:
+        before = {c.external_id: c.content_hash for c in session.exec(select(Call))}
+    second = begin_run(engine, "listing", LATER)
+    result = finish_run(engine, second, [call("a", 20), call("a", 10), call("b", 10)], LATER, complete=True)
+    assert (result.outcome, result.complete, result.closed, result.changed) == ("ok", False, 0, 0)
+    assert result.error == ("1 call(s) sent more than once with different content (first: 'a'); kept as "
+                            "stored, nothing closed")
+    with Session(engine) as session:
+        assert {c.external_id: c.content_hash for c in session.exec(select(Call))} == before
+        assert session.exec(select(CallChange)).all() == []

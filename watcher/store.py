@@ -217,6 +217,7 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
     record of a call stored and not gone counts as seen and unchanged and writes nothing, since the
     fields it lacks would erase what is stored and its few fields may be another page's (a listing's
     one deadline for a call page's several); a new call, or one that comes back, is written as read.
+    Records sent more than once with different content are handled so too, and make the run incomplete.
 
     Rows are written in bulk (inserts and updates by id as executemany, reads of many ids in chunks):
     a day of a thousand calls is a handful of statements, not one or two per call.
@@ -232,6 +233,14 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
             select(Call.external_id, Call.id, Call.content_hash, Call.status, Call.last_seen, Call.raw_hash)
             .where(Call.source == run.source))}
         raw_hashes = raw_hashes or {}
+        records = list(records)
+        conflicts = _conflicting(records)
+        if conflicts:
+            partial = {*partial, *conflicts}
+            complete = result.complete = False
+            warning = _join(warning, f"{len(conflicts)} call(s) sent more than once with different "
+                                     f"content (first: {sorted(conflicts)[0][:80]!r}); kept as stored, "
+                                     "nothing closed")
         seen: set[str] = set()
         new_records: list[CallRecord] = []
         stale: list[int] = []  # unchanged calls whose last_seen is older than LAST_SEEN_RESOLUTION
@@ -319,6 +328,14 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
         result.error = warning
         session.add(run)
         return result
+
+
+def _conflicting(records: Sequence[CallRecord]) -> set[str]:
+    """The external ids a run sent more than once with different content: which copy is true cannot
+    be told, so their stored calls are kept (a new one is stored from its first copy)."""
+    first: dict[str, str] = {}
+    return {r.external_id for r in records if first.setdefault(r.external_id, r.content_hash()) !=
+            r.content_hash()}
 
 
 def _insert(session: Session, table: sa.Table, rows: Iterable[dict[str, Any]]) -> None:
