@@ -93,9 +93,17 @@ class Sender(Protocol):
     def find(self, channel: str, key: str, since: datetime) -> str | None: ...
 
 
+def _one_word(value: str) -> bool:
+    """No space, line break or control character inside: urllib refuses such a header value or URL
+    with a ValueError that quotes it, which for a token or a webhook is the credential itself."""
+    return not any(ch.isspace() or not ch.isprintable() for ch in value)
+
+
 def _http_url(url: str) -> bool:
     """An absolute http(s) URL with a host: anything else makes urllib (under slack_sdk) raise a
     ValueError quoting the URL, which for a webhook is the credential itself."""
+    if not _one_word(url):
+        return False
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -123,6 +131,9 @@ def make_sender(slack: Slack, environ: Mapping[str, str] = os.environ,
     naming the variable and not its value, when the webhook or API address is not an http(s) URL."""
     token = environ.get(slack.token_env, "").strip()
     if token:
+        if not _one_word(token):
+            raise ValidationError(f"{slack.token_env} holds spaces or several lines; set it to the one bot "
+                                  "token Slack shows (xoxb-…)")
         return BotSender(token, api_url(slack, environ), timeout=timeout)
     webhook = environ.get(slack.webhook_env, "").strip()
     if webhook:
