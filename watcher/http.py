@@ -160,6 +160,12 @@ def _request(client: httpx.Client, method: str, url: str, *, source: str, max_by
     try:
         with client.stream(method, url, **kwargs) as response:
             if response.status_code >= 400:
+                asked = _long_wait(client, response)
+                if asked is not None:  # RetryTransport gave up at once: no retry was made
+                    raise FetchError(source, f"HTTP {response.status_code} from {label}, asking to wait "
+                                             f"{asked:g} s (Retry-After), longer than the "
+                                             f"{_transport(client).max_retry_after:g} s a run waits; try "
+                                             "again later")
                 raise FetchError(source, f"HTTP {response.status_code} from {label}{_tries(client)}; the "
                                          "source is failing, try again later")
             return read_limited(response, max_bytes, source, what=label, deadline=deadline), \
@@ -173,10 +179,23 @@ def _request(client: httpx.Client, method: str, url: str, *, source: str, max_by
                                  "and the network") from None
 
 
+def _transport(client: httpx.Client) -> Any:
+    return getattr(client, "_transport", None)
+
+
 def _tries(client: httpx.Client) -> str:
-    transport = getattr(client, "_transport", None)
-    retries = getattr(transport, "retries", 0)
+    retries = getattr(_transport(client), "retries", 0)
     return f" (after {retries} retr{'y' if retries == 1 else 'ies'})" if retries else ""
+
+
+def _long_wait(client: httpx.Client, response: httpx.Response) -> float | None:
+    """The Retry-After of a retryable answer that the client's RetryTransport would not wait for."""
+    transport = _transport(client)
+    if not isinstance(transport, RetryTransport) or transport.retries == 0 or \
+            response.status_code not in RETRY_STATUSES:
+        return None
+    asked = retry_after_seconds(response.headers.get("retry-after"))
+    return asked if asked is not None and asked > transport.max_retry_after else None
 
 
 def fetch_text(client: httpx.Client, url: str, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES,
