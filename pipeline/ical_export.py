@@ -33,6 +33,7 @@ from pipeline.core.deadlines import ACTIVE, call_deadlines, effective_status
 from pipeline.core.errors import ValidationError
 from pipeline.core.files import write_atomically
 from pipeline.core.models import Application, Call, CallChange, Idea
+from pipeline.core.text import printable
 from pipeline.reports import tracked_calls
 from pipeline.tenancy import visible
 
@@ -59,6 +60,9 @@ def _event(uid: str, summary: str, at: datetime, sequence: int, now: datetime, d
     event.add("dtstamp", now)
     event.add("dtstart", at.astimezone(BRUSSELS))
     event.add("sequence", sequence)
+    # RFC 5545 TEXT holds no control characters (the library writes them as they are): scraped titles
+    # carry escape sequences and bidi overrides now and then
+    summary, description = printable(summary), printable(description)
     event.add("summary", summary)
     event.add("description", description)
     if (target := _link(url)) is not None:

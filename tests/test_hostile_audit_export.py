@@ -51,3 +51,24 @@ def test_a_call_url_with_a_line_break_is_exported_without_it(engine, server, por
     exported = cli("--as-of", DAY.isoformat(), "export", "ical", str(tmp_path / "cli.ics"))
     assert exported.exit_code == 0, exported.output
     assert b"X-INJECTED" not in (tmp_path / "cli.ics").read_bytes()
+
+
+def test_control_characters_in_a_title_are_not_written_into_the_calendar(engine, server, portal,  # noqa: F811
+                                                                        tmp_path: Path) -> None:
+    def hostile_title(number: int, data: dict[str, Any]) -> dict[str, Any]:
+        if number == 3:
+            data["results"][6]["metadata"]["title"] = ["Green \x1b[31mhydrogen\x1b[0m\x0b\x7f \u202eports"]
+        return data
+
+    portal.mutate = hostile_title
+    assert run(engine, eu_ft(server)).new == 731
+    with session_scope(engine) as session:
+        call = next(c for c in session.exec(select(Call)).all() if "\x1b" in c.title)
+        set_state(session, STRATEGY, call.id, "follow", DAY)
+    path = tmp_path / "deadlines.ics"
+    with Session(engine) as session:
+        write_calendar(build_calendar(session, DAY, strategy=STRATEGY), path)
+    text = path.read_bytes().decode("utf-8").replace("\r\n", "")
+    assert not [ch for ch in text if (ord(ch) < 32 and ch != "\t") or ord(ch) == 127 or ch == "\u202e"]
+    [event] = icalendar.Calendar.from_ical(path.read_bytes()).walk("VEVENT")
+    assert str(event["DESCRIPTION"]).startswith(f"Call #{call.id}: Green hydrogen  ports\n")
