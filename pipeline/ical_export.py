@@ -33,11 +33,24 @@ from pipeline.core.deadlines import ACTIVE, call_deadlines, effective_status
 from pipeline.core.errors import ValidationError
 from pipeline.core.files import write_atomically
 from pipeline.core.models import Application, Call, CallChange, Idea
+from pipeline.core.text import printable
 from pipeline.reports import tracked_calls
 from pipeline.tenancy import visible
 
 PRODID = "-//fundradar//deadlines//EN"
 REMINDER_DAYS = (7, 1)
+
+
+def _link(url: str | None) -> str | None:
+    """A call's URL as an event may carry it: an absolute http(s) URL without spaces or control
+    characters. A scraped URL with a line break would fail the library's URI value (and, written
+    out, start a property of its own), so it is left out and the event kept."""
+    url = (url or "").strip()
+    if not url.lower().startswith(("http://", "https://")):
+        return None
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        return None
+    return url
 
 
 def _event(uid: str, summary: str, at: datetime, sequence: int, now: datetime, description: str,
@@ -47,10 +60,13 @@ def _event(uid: str, summary: str, at: datetime, sequence: int, now: datetime, d
     event.add("dtstamp", now)
     event.add("dtstart", at.astimezone(BRUSSELS))
     event.add("sequence", sequence)
+    # RFC 5545 TEXT holds no control characters (the library writes them as they are): scraped titles
+    # carry escape sequences and bidi overrides now and then
+    summary, description = printable(summary), printable(description)
     event.add("summary", summary)
     event.add("description", description)
-    if url:
-        event.add("url", url)
+    if (target := _link(url)) is not None:
+        event.add("url", target)
     if cancelled:  # no reminders for a deadline that no longer exists
         event.add("status", "CANCELLED")
         return event

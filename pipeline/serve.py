@@ -41,6 +41,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -295,15 +296,21 @@ class Service:
     def run_source(self, name: str) -> RunResult | None:
         """One source run of the main job; when it changed something, deadlines are followed and
         calls scored (:func:`pipeline.sync.follow_and_score`)."""
-        from pipeline.core.errors import NotFoundError, ValidationError
+        from pipeline.core.errors import FundradarError, NotFoundError, ValidationError
 
         try:
             plan = plan_sources(self.engine, self.config, only=name)
         except (NotFoundError, ValidationError) as exc:  # the config changed under the job
             log.warning("source %s skipped: %s", name, exc)
             return None
-        with self.client_factory(plan.timeout) as client:
-            [result] = run_sources(self.engine, plan, now=self.now, client=client)
+        try:
+            with self.client_factory(plan.timeout) as client:
+                [result] = run_sources(self.engine, plan, now=self.now, client=client)
+        except (FundradarError, sa.exc.DBAPIError) as exc:  # the database refused the run's first row:
+            # there is nothing to record the failure in, so it is one log line and the service goes on
+            detail = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
+            log.warning("source %s could not run: %s", name, " ".join(str(detail).split()))
+            return None
         if self.on_result is not None:
             self.on_result(result)
         if changed_anything([result]):

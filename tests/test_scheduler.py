@@ -128,6 +128,20 @@ def test_two_schedulers_run_sources_without_overlap_and_survive_failures(
     assert "HTTP 500" in status["broken"]["last_error"]
 
 
+def test_job_lock_of_a_sqlite_uri_lies_beside_its_file(tmp_path: Path, monkeypatch) -> None:
+    """``sqlite:///file:PATH?mode=ro&uri=true`` locks beside PATH, not in a folder named "file:" under
+    the working directory (it once did, and such folders got committed)."""
+    open_database(f"sqlite:///{tmp_path / 'x.db'}").dispose()
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    lock = JobLock(create_db_engine(f"sqlite:///file:{tmp_path / 'x.db'}?mode=ro&uri=true"), "run:eu_ft")
+    assert lock.acquire() is True
+    lock.release()
+    assert (tmp_path / "x.db.locks" / "run_eu_ft.lock").exists()
+    assert list(elsewhere.iterdir()) == []
+
+
 def test_job_lock_excludes_a_second_holder_sqlite(engine) -> None:
     first, second = JobLock(engine, "source:x"), JobLock(engine, "source:x")
     assert first.acquire() is True

@@ -36,6 +36,11 @@ def call_id_of(url: str) -> str | None:
     return match.group(1) if match else None
 
 
+def unreadable_date(text: str) -> bool:
+    """``text`` is written as "DD.MM.YYYY" but is no date :func:`parse_cet` can read ("31.02.2026")."""
+    return _DATE.search(text or "") is not None and parse_cet(text) is None
+
+
 def parse_cet(text: str) -> tuple[datetime, bool] | None:
     """"DD.MM.YYYY[ HH:MM]" in Central European time -> (aware UTC, time_was_missing)."""
     match = _DATE.search(text or "")
@@ -77,6 +82,9 @@ class ListingRow:
     url: str  # without tracking parameters
     external_id: str  # the call id in the URL path, e.g. "2374"
     deadline: datetime | None  # aware UTC
+    # the deadline cell's text when it is written as a date but is no day of the calendar
+    # ("31.02.2026"): the row gives a deadline that cannot be read, not "no deadline"
+    unreadable_deadline: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,9 +137,11 @@ def parse_listing(html: str, base_url: str, *, source: str = "euro_access") -> L
         url = _link(base_url, str(anchor["href"]), source=source, what=f"row {number} of the listing")
         external_id = call_id_of(url) or url
         title = _text(anchor) or str(anchor.get("title") or "")
-        parsed = parse_cet(_text(cells[2]))
+        cell = _text(cells[2])
+        parsed = parse_cet(cell)
         rows.append(ListingRow(programme=_text(cells[0]), title=title, url=url, external_id=external_id,
-                               deadline=parsed[0] if parsed else None))
+                               deadline=parsed[0] if parsed else None,
+                               unreadable_deadline=shorten(cell) if unreadable_date(cell) else None))
     heading = table.find_previous(["h3", "h2"])
     total = _text(heading) if heading is not None and "found" in _text(heading).lower() else None
     return ListingPage(rows=rows, next_url=_next_link(soup, base_url, source), total_text=total)
@@ -199,6 +209,12 @@ def parse_detail(html: str, *, source: str = "euro_access", url: str = "") -> Ca
                 for part in values:
                     part_text = _text(part)
                     parsed = parse_cet(part_text)
+                    written = _DATE.search(part_text)
+                    if parsed is None and written is not None:
+                        # one deadline left out would read as the call's only (or last) one
+                        raise ParseError(source, f"the call page {url} gives the deadline "
+                                                 f"{shorten(written.group(0))!r}, which is not a date; "
+                                                 "the page is read again on the next run")
                     if parsed is None:
                         continue
                     if part_text.lower().startswith("opening"):

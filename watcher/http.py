@@ -12,13 +12,15 @@ status-based part (429 and 5xx, honouring ``Retry-After``) is written here.
 
 from __future__ import annotations
 
+import contextvars
 import email.utils
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+import httpcore
 import httpx
 
 from pipeline.core.errors import FetchError
@@ -31,8 +33,74 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 120.0  # seconds; a server asking for a longer wait gets its error reported instead
 DEFAULT_MAX_BYTES = 20_000_000
 # httpx's timeouts bound each network operation, so a server dripping a byte every few seconds never
-# trips them; every request also gets a total limit of this many times its timeout.
+# trips them; every attempt of a request (connecting, headers and body) also gets a total limit of this
+# many times its timeout.
 TOTAL_TIMEOUT_FACTOR = 3
+# the total limit of the request being sent in this thread (a time.monotonic() moment), if any
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("fundradar_deadline", default=None)
+
+
+def _remaining(timeout: float | None) -> float | None:
+    """``timeout`` cut to what is left of the request's total limit; httpcore.ReadTimeout when none is."""
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("the request's total time limit passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write waits at most what is left of the request's total limit,
+    so a server dripping its status line and headers is cut off too, not only one dripping its body."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self.inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self.inner.read(max_bytes, _remaining(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.inner.write(buffer, _remaining(timeout))
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self.inner.start_tls(ssl_context, server_hostname, _remaining(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self.inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's network backend with :class:`_DeadlineStream` connections. Written here because httpx
+    has no total timeout and its transport takes no network backend, so this one is set on its pool."""
+
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self.inner = inner
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self.inner.connect_tcp(host, port, _remaining(timeout), local_address,
+                                                      socket_options))
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self.inner.connect_unix_socket(path, _remaining(timeout), socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self.inner.sleep(seconds)
+
+
+def _with_total_limit(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
+    pool = getattr(transport, "_pool", None)
+    if pool is not None and hasattr(pool, "_network_backend"):
+        pool._network_backend = _DeadlineBackend(pool._network_backend)
+    return transport
 
 
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -75,8 +143,11 @@ class RetryTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()  # a multipart or streamed body must be replayable for a retry
+        read_timeout = (request.extensions.get("timeout") or {}).get("read")
         attempt = 0
         while True:
+            # each attempt, its body included, must finish within its total limit
+            _DEADLINE.set(time.monotonic() + TOTAL_TIMEOUT_FACTOR * read_timeout if read_timeout else None)
             try:
                 response = self.inner.handle_request(request)
             except httpx.TransportError as exc:
@@ -109,7 +180,7 @@ def make_client(*, transport: httpx.BaseTransport | None = None, timeout: float 
     """An httpx.Client with timeouts, retries (see :class:`RetryTransport`), at most
     ``max_connections`` connections, redirects followed and an honest User-Agent."""
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-    inner = transport if transport is not None else httpx.HTTPTransport(limits=limits)
+    inner = transport if transport is not None else _with_total_limit(httpx.HTTPTransport(limits=limits))
     return httpx.Client(
         transport=RetryTransport(inner, retries=retries, backoff=backoff, max_retry_after=max_retry_after),
         timeout=httpx.Timeout(timeout), follow_redirects=True, limits=limits,
@@ -154,29 +225,52 @@ def request_bytes(client: httpx.Client, method: str, url: str, *, source: str,
 def _request(client: httpx.Client, method: str, url: str, *, source: str, max_bytes: int,
              what: str | None = None, **kwargs: Any) -> tuple[bytes, httpx.Headers]:
     label = what or url
-    timeout = kwargs.get("timeout")
-    seconds = timeout if isinstance(timeout, (int, float)) else client.timeout.read
-    deadline = time.monotonic() + TOTAL_TIMEOUT_FACTOR * seconds if seconds else None
+    token = _DEADLINE.set(None)  # each attempt of the RetryTransport sets its own
     try:
         with client.stream(method, url, **kwargs) as response:
             if response.status_code >= 400:
+                asked = _long_wait(client, response)
+                if asked is not None:  # RetryTransport gave up at once: no retry was made
+                    raise FetchError(source, f"HTTP {response.status_code} from {label}, asking to wait "
+                                             f"{asked:g} s (Retry-After), longer than the "
+                                             f"{_transport(client).max_retry_after:g} s a run waits; try "
+                                             "again later")
                 raise FetchError(source, f"HTTP {response.status_code} from {label}{_tries(client)}; the "
                                          "source is failing, try again later")
-            return read_limited(response, max_bytes, source, what=label, deadline=deadline), \
+            return read_limited(response, max_bytes, source, what=label, deadline=_DEADLINE.get()), \
                 response.headers
     except httpx.TimeoutException:
+        deadline = _DEADLINE.get()
+        if deadline is not None and time.monotonic() >= deadline:
+            raise FetchError(source, f"{label} was still arriving after its total time limit (a slow, "
+                                     "dripping answer); try again later or raise timeout_seconds") from None
         raise FetchError(source, f"timed out fetching {label}{_tries(client)}; try again later or raise "
                                  "timeout_seconds") from None
     except httpx.HTTPError as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise FetchError(source, f"cannot fetch {label} ({type(exc).__name__}: {detail}); check the URL "
                                  "and the network") from None
+    finally:
+        _DEADLINE.reset(token)
+
+
+def _transport(client: httpx.Client) -> Any:
+    return getattr(client, "_transport", None)
 
 
 def _tries(client: httpx.Client) -> str:
-    transport = getattr(client, "_transport", None)
-    retries = getattr(transport, "retries", 0)
+    retries = getattr(_transport(client), "retries", 0)
     return f" (after {retries} retr{'y' if retries == 1 else 'ies'})" if retries else ""
+
+
+def _long_wait(client: httpx.Client, response: httpx.Response) -> float | None:
+    """The Retry-After of a retryable answer that the client's RetryTransport would not wait for."""
+    transport = _transport(client)
+    if not isinstance(transport, RetryTransport) or transport.retries == 0 or \
+            response.status_code not in RETRY_STATUSES:
+        return None
+    asked = retry_after_seconds(response.headers.get("retry-after"))
+    return asked if asked is not None and asked > transport.max_retry_after else None
 
 
 def fetch_text(client: httpx.Client, url: str, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES,

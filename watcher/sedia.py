@@ -61,6 +61,7 @@ class SediaPage:
     raw_hashes: dict[str, str] = field(default_factory=dict)
     # reference -> raw hash of each result left unparsed: the caller's ``known`` hash of it was the same
     unchanged: dict[str, str] = field(default_factory=dict)
+    conflicts: set[str] = field(default_factory=set)  # references sent twice with different content
 
 
 # a surrogate escaped in JSON ("\ud800"), encoded in the bytes (json.loads reads bytes with
@@ -274,12 +275,13 @@ def topic_budget(identifier: str | None, entries: list[dict[str, Any]], type_of_
 
 
 def _number(value: Any) -> float | None:
-    """A finite number, or None (absent, not a number, or "1e999" / NaN: not an amount)."""
+    """A finite number at least 0, or None (absent, not a number, "1e999" / NaN, or below zero: not an
+    amount)."""
     try:
         number = float(value) if value is not None and str(value).strip() != "" else None
     except (TypeError, ValueError, OverflowError):
         return None
-    return number if number is not None and math.isfinite(number) else None
+    return number if number is not None and math.isfinite(number) and number >= 0 else None
 
 
 def _budget_fields(entry: dict[str, Any] | None) -> dict[str, Any]:
@@ -447,7 +449,7 @@ def parse_page(data: Mapping[str, Any], *, source: str = "eu_ft", page: str = "p
     out = SediaPage(records=[], total_results=int(data.get("totalResults") or 0), results=len(results))
     salt = parse_salt(programme_names) if salt is None else salt
     known = known or {}
-    seen: set[str] = set()
+    kept: dict[str, CallRecord | None] = {}  # reference -> its record, None when left unparsed
     for position, result in enumerate(results, start=1):
         if not isinstance(result, dict):
             out.skipped.append(f"{page}, result {position}: not an object")
@@ -460,10 +462,12 @@ def parse_page(data: Mapping[str, Any], *, source: str = "eu_ft", page: str = "p
         if known:
             reference = _known_reference(result, meta, known, hashed)
             if reference is not None:
-                if reference in seen:
+                if reference in kept:
                     out.duplicates += 1
+                    if kept[reference] is not None:  # parsed before: it differed from the stored one
+                        out.conflicts.add(reference)
                 else:
-                    seen.add(reference)
+                    kept[reference] = None
                     out.unchanged[reference] = hashed
                 continue
         try:
@@ -477,10 +481,13 @@ def parse_page(data: Mapping[str, Any], *, source: str = "eu_ft", page: str = "p
             named = f" ({shorten(reference, 80)})" if reference else ""
             out.skipped.append(f"{page}, result {position}{named}: {reason}")
             continue
-        if record.external_id in seen:
+        if record.external_id in kept:
             out.duplicates += 1
+            earlier = kept[record.external_id]
+            if earlier is None or earlier.content_hash() != record.content_hash():
+                out.conflicts.add(record.external_id)
             continue
-        seen.add(record.external_id)
+        kept[record.external_id] = record
         out.records.append(record)
         out.raw_hashes[record.external_id] = hashed
     return out

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -159,13 +159,13 @@ def _by_id(session: Session, columns: Sequence[Any], ids: Sequence[int]) -> dict
     return out
 
 
-def watched_pages(engine: Engine, source: str) -> dict[str, str]:
-    """URL -> content hash of the pages ``source`` watched in its last written runs (read only: a
-    fetch may look, the store writes)."""
+def watched_pages(engine: Engine, source: str) -> dict[str, tuple[str, str]]:
+    """URL -> (content hash, main text) of the pages ``source`` watched in its last written runs (read
+    only: a fetch may look, the store writes)."""
     with Session(engine) as session:
-        rows = session.exec(select(WatchedPage.url, WatchedPage.content_hash)
+        rows = session.exec(select(WatchedPage.url, WatchedPage.content_hash, WatchedPage.text)
                             .where(WatchedPage.source == source))
-        return {url: content_hash for url, content_hash in rows}
+        return {url: (content_hash, text) for url, content_hash, text in rows}
 
 
 def raw_hashes(engine: Engine, source: str) -> dict[str, str]:
@@ -199,7 +199,8 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
                complete: bool, warning: str | None = None, pages: Iterable[PageState] = (),
                max_close_share: float = MAX_CLOSE_SHARE, max_close: int | None = None,
                raw_hashes: Mapping[str, str] | None = None,
-               unchanged: Mapping[str, str] | None = None) -> RunResult:
+               unchanged: Mapping[str, str] | None = None,
+               partial: Collection[str] = ()) -> RunResult:
     """Write one run's records and watched page states in a single transaction and record the run's
     outcome.
 
@@ -211,6 +212,12 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
     the source saw but did not parse, because the raw hash it read for them (:func:`raw_hashes`) is the
     one stored: they count as seen and unchanged. One whose stored raw hash differs by now (another
     run wrote or closed it meanwhile) cannot be written from a hash: the run is then incomplete.
+
+    ``partial`` names the records the source read in part only (a call page that failed): such a
+    record of a call stored and not gone counts as seen and unchanged and writes nothing, since the
+    fields it lacks would erase what is stored and its few fields may be another page's (a listing's
+    one deadline for a call page's several); a new call, or one that comes back, is written as read.
+    Records sent more than once with different content are handled so too, and make the run incomplete.
 
     Rows are written in bulk (inserts and updates by id as executemany, reads of many ids in chunks):
     a day of a thousand calls is a handful of statements, not one or two per call.
@@ -226,6 +233,14 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
             select(Call.external_id, Call.id, Call.content_hash, Call.status, Call.last_seen, Call.raw_hash)
             .where(Call.source == run.source))}
         raw_hashes = raw_hashes or {}
+        records = list(records)
+        conflicts = _conflicting(records)
+        if conflicts:
+            partial = {*partial, *conflicts}
+            complete = result.complete = False
+            warning = _join(warning, f"{len(conflicts)} call(s) sent more than once with different "
+                                     f"content (first: {sorted(conflicts)[0][:80]!r}); kept as stored, "
+                                     "nothing closed")
         seen: set[str] = set()
         new_records: list[CallRecord] = []
         stale: list[int] = []  # unchanged calls whose last_seen is older than LAST_SEEN_RESOLUTION
@@ -243,6 +258,11 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
                 result.new += 1
                 continue
             call_id, content_hash, status, last_seen, stored_raw = known
+            if record.external_id in partial and status not in GONE:
+                result.unchanged += 1
+                if now - as_utc(last_seen) >= LAST_SEEN_RESOLUTION:
+                    stale.append(call_id)
+                continue
             # the hash covers the source's status; a call we closed that comes back is a change
             if content_hash == record.content_hash() and status == record.status:
                 result.unchanged += 1
@@ -308,6 +328,14 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
         result.error = warning
         session.add(run)
         return result
+
+
+def _conflicting(records: Sequence[CallRecord]) -> set[str]:
+    """The external ids a run sent more than once with different content: which copy is true cannot
+    be told, so their stored calls are kept (a new one is stored from its first copy)."""
+    first: dict[str, str] = {}
+    return {r.external_id for r in records if first.setdefault(r.external_id, r.content_hash()) !=
+            r.content_hash()}
 
 
 def _insert(session: Session, table: sa.Table, rows: Iterable[dict[str, Any]]) -> None:

@@ -17,6 +17,7 @@ import io
 import json
 import logging
 import math
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -230,8 +231,16 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+# what json.dumps leaves as it is and a terminal acts on: DEL, the C1 controls (an 8-bit CSI), the bidi
+# marks and overrides, and the line separators; they occur only inside strings, so all are escaped
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
 def print_json(data: Any) -> None:
-    typer.echo(json.dumps(jsonable(data), ensure_ascii=False, indent=2))
+    """``data`` as JSON: the values exactly as stored (nothing removed, unlike the tables), with the
+    characters a terminal would act on written as ``\\uXXXX`` escapes."""
+    text = json.dumps(jsonable(data), ensure_ascii=False, indent=2)
+    typer.echo(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def flat(rows: list[dict[str, Any]], as_csv: bool) -> list[dict[str, Any]]:

@@ -40,6 +40,11 @@ class _Strict(BaseModel):
 
 NonEmptyStr = Annotated[str, Field(min_length=1)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
+# Upper bounds well past any real need: beyond them a value is a typo, and date arithmetic with it
+# leaves datetime's range (200,000 weeks before a deadline is before year 1) and fails mid-run.
+MAX_WEEKS_BEFORE_DEADLINE = 520
+MAX_REMINDER_DAYS = 3650
+MAX_TIMEOUT_SECONDS = 3600  # a socket timeout must fit the C timeval too
 
 
 # --- strategy ------------------------------------------------------------------------------------
@@ -60,7 +65,7 @@ class FocusArea(_Strict):
 class Rules(_Strict):
     min_success_rate: Fraction | None = None
     min_funding_rate: Fraction | None = None
-    min_weeks_before_deadline: Annotated[float, Field(ge=0)] | None = None
+    min_weeks_before_deadline: Annotated[float, Field(ge=0, le=MAX_WEEKS_BEFORE_DEADLINE)] | None = None
     allowed_action_types: list[NonEmptyStr] | None = None
     budget_min: Annotated[float, Field(ge=0)] | None = None
     budget_max: Annotated[float, Field(gt=0)] | None = None
@@ -156,7 +161,7 @@ DEFAULT_DIGEST_CRON = "0 8 * * 1"
 class _SourceBase(_Strict):
     enabled: bool = True
     schedule: Schedule = DEFAULT_SCHEDULE
-    timeout_seconds: Annotated[float, Field(gt=0)] = 30
+    timeout_seconds: Annotated[float, Field(gt=0, le=MAX_TIMEOUT_SECONDS)] = 30
     # the mass-closure guard: a run that would close or remove more than this share of the source's
     # active calls before their deadlines (or more than max_close of them) closes nothing and is
     # "suspicious" (watcher.store); raise it for one sync when a source really dropped that many
@@ -280,7 +285,7 @@ class DigestChannel(_Strict):
 
 class Alerts(_Strict):
     channel: SlackChannel
-    reminder_days: list[Annotated[int, Field(ge=0)]] = [14, 7, 2]
+    reminder_days: list[Annotated[int, Field(ge=0, le=MAX_REMINDER_DAYS)]] = [14, 7, 2]
     schedule: Schedule = Schedule(every="1h")
     # a source that failed, read nothing or was suspicious this many runs in a row raises one alert
     # (and one when it recovers)

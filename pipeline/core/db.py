@@ -7,6 +7,7 @@ The schema is owned by alembic: :func:`open_database` applies pending migrations
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,12 +28,16 @@ BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 65_536
 
 
+_PASSWORD = re.compile(r"(://[^/@:]*:)[^/@]*@")
+
+
 def describe_url(url: str) -> str:
-    """The URL with any password hidden, for messages and logs."""
+    """The URL with any password hidden, for messages and logs; a URL SQLAlchemy cannot parse is shown
+    with whatever sits between ``user:`` and ``@`` hidden."""
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except Exception:
-        return "<unparseable database URL>"
+        return _PASSWORD.sub(r"\1***@", url)
 
 
 _URL_HELP = "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
@@ -52,6 +57,10 @@ _FAULTS = (
                                      "or point FUNDRADAR_DB / --db elsewhere"),
     ("disk i/o error", "reading or writing {db} failed (disk I/O error); check the disk, nothing of this "
                        "write was stored"),
+    # SQLite waited BUSY_TIMEOUT_MS for another connection's write lock and gave up
+    ("database is locked", "{db} is locked by another writer (another fundradar command, or a tool with "
+                           "the file open); nothing of this write was stored, run the command again when "
+                           "it has finished"),
 )
 
 
@@ -90,8 +99,8 @@ def _on_error(url: str):
 def create_db_engine(url: str) -> Engine:
     try:
         parsed = sa.engine.make_url(url)
-    except sa.exc.ArgumentError:
-        raise StoreError(f"database URL {url!r} is not valid; {_URL_HELP}") from None
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise StoreError(f"database URL {describe_url(url)!r} is not valid; {_URL_HELP}") from None
     if parsed.get_backend_name() == "sqlite":
         uri = str(parsed.query.get("uri", "")).lower() in ("true", "1")
         if parsed.database and parsed.database != ":memory:" and not uri:
@@ -165,10 +174,15 @@ def upgrade(engine: Engine) -> str | None:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The schema revision stored in the database; StoreError when the database cannot be reached."""
     from alembic.runtime.migration import MigrationContext
 
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except sa.exc.OperationalError as exc:
+        raise StoreError(f"cannot open database {describe_url(str(engine.url))}: {exc.orig}; check "
+                         "FUNDRADAR_DB or --db") from None
 
 
 def head_revision() -> str | None:

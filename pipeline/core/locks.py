@@ -35,6 +35,20 @@ def advisory_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(f"fundradar:{name}".encode()).digest()[:8], "big", signed=True)
 
 
+def database_file(database: str) -> str | None:
+    """The file of a SQLite URL's database part: the path itself, or the path of a ``file:`` URI
+    (``sqlite:///file:/x/fundradar.db?mode=ro&uri=true``), whose query would otherwise end up in the
+    lock folder's name, relative to the working directory; None for an in-memory database."""
+    if database.startswith("file:"):
+        from urllib.parse import unquote, urlsplit
+
+        parts = urlsplit(database)
+        if "mode=memory" in parts.query or parts.path in ("", ":memory:"):
+            return None
+        return unquote(parts.path)
+    return None if database in ("", ":memory:") else database
+
+
 def lock_path(database: str, name: str) -> Path:
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "job"
     return Path(f"{database}.locks") / f"{slug}.lock"
@@ -56,8 +70,8 @@ class JobLock:
         backend = self.engine.url.get_backend_name()
         if backend == "postgresql":
             self.held = self._acquire_pg()
-        elif backend == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
-            self.held = self._acquire_file(str(self.engine.url.database))
+        elif backend == "sqlite" and (path := database_file(self.engine.url.database or "")):
+            self.held = self._acquire_file(path)
         else:
             self.held = self._acquire_memory()
         return self.held

@@ -6,12 +6,18 @@ request dump. :class:`RedactSecrets` rewrites every record a handler emits, whic
 from (slack_sdk's, fundradar's, a library's), so no verbosity shows them. It sits on the handlers,
 not on loggers: a logger's filter sees only the records logged to that very logger, not those of
 its children (``slack_sdk.web.base_client``), while a handler sees all it emits.
+
+The same handlers also get :class:`PrintableRecords`: a log line quotes what sources sent (a parser's
+complaint citing the document, a scraped URL in a run's warning), and on a terminal an escape
+sequence or a bidi override in it would recolour, clear or reorder the screen.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+
+from pipeline.core.text import printable
 
 REDACTED = "[redacted]"
 _PATTERNS = [
@@ -53,13 +59,37 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class PrintableRecords(logging.Filter):
+    """Rewrites a record's message and traceback in place with escape sequences and control characters
+    removed (:func:`pipeline.core.text.printable`; newlines and tabs kept), and lets it through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: the handler reports it as usual
+            return True
+        clean = printable(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = printable(record.exc_text)
+        return True
+
+
 def install(logger: logging.Logger | None = None) -> RedactSecrets:
-    """Put the filter on every handler of ``logger`` (the root logger: where every record ends up),
-    once; call it after the handlers are set up."""
+    """Put the filters (:class:`RedactSecrets`, then :class:`PrintableRecords`) on every handler of
+    ``logger`` (the root logger: where every record ends up), once; call it after the handlers are set
+    up."""
     target = logger or logging.getLogger()
     found = next((f for h in target.handlers for f in h.filters if isinstance(f, RedactSecrets)), None)
     active = found or RedactSecrets()
+    shown = next((f for h in target.handlers for f in h.filters if isinstance(f, PrintableRecords)),
+                 None) or PrintableRecords()
     for handler in target.handlers:
         if not any(isinstance(f, RedactSecrets) for f in handler.filters):
             handler.addFilter(active)
+        if not any(isinstance(f, PrintableRecords) for f in handler.filters):
+            handler.addFilter(shown)
     return active

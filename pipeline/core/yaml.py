@@ -32,12 +32,18 @@ def read_yaml(path: Path) -> Any:
 def read_config_text(path: Path) -> str:
     """A config file's text; a ConfigError naming the file when it cannot be read."""
     try:
-        return path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError("file not found; pass --config PATH or set FUNDRADAR_CONFIG",
                           path=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ConfigError(f"cannot read the file ({exc})", path=str(path)) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save "
+                          "it as UTF-8 in your editor and try again", path=str(path)) from None
 
 
 class _AliasFound(Exception):

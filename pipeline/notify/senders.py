@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 from urllib.error import URLError
+from urllib.parse import urlsplit
 
 from slack_sdk import WebClient, WebhookClient
 from slack_sdk.errors import SlackApiError
@@ -33,7 +34,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from pipeline.core.config import Slack
-from pipeline.core.errors import DeliveryError
+from pipeline.core.errors import DeliveryError, ValidationError
 from pipeline.notify.blocks import SlackMessage
 
 EVENT_TYPE = "fundradar_delivery"  # the metadata event type that carries a message's key
@@ -92,9 +93,32 @@ class Sender(Protocol):
     def find(self, channel: str, key: str, since: datetime) -> str | None: ...
 
 
+def _one_word(value: str) -> bool:
+    """No space, line break or control character inside: urllib refuses such a header value or URL
+    with a ValueError that quotes it, which for a token or a webhook is the credential itself."""
+    return not any(ch.isspace() or not ch.isprintable() for ch in value)
+
+
+def _http_url(url: str) -> bool:
+    """An absolute http(s) URL with a host: anything else makes urllib (under slack_sdk) raise a
+    ValueError quoting the URL, which for a webhook is the credential itself."""
+    if not _one_word(url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
 def api_url(slack: Slack, environ: Mapping[str, str] = os.environ) -> str | None:
-    """The Web API base URL: config ``slack.base_url``, else ``SLACK_API_URL``, else Slack's own."""
+    """The Web API base URL: config ``slack.base_url``, else ``SLACK_API_URL``, else Slack's own.
+    ValidationError (not quoting it) when the one given is not an http(s) URL."""
     url = slack.base_url or environ.get("SLACK_API_URL")
+    if url and not _http_url(url.strip()):
+        where = "slack.base_url in the strategy config" if slack.base_url else "SLACK_API_URL"
+        raise ValidationError(f"{where} is not an http(s) URL; set it to the Web API's address, such as "
+                              "https://slack.com/api/, or leave it unset")
     if url and not url.endswith("/"):
         url += "/"
     return url
@@ -103,12 +127,20 @@ def api_url(slack: Slack, environ: Mapping[str, str] = os.environ) -> str | None
 def make_sender(slack: Slack, environ: Mapping[str, str] = os.environ,
                 *, timeout: int = 30) -> Sender | None:
     """A bot-token sender if ``slack.token_env`` is set, else a webhook sender if ``slack.webhook_env``
-    is set, else ``None`` (no Slack configured: the CLI prints to the terminal)."""
+    is set, else ``None`` (no Slack configured: the CLI prints to the terminal). ValidationError,
+    naming the variable and not its value, when the webhook or API address is not an http(s) URL."""
     token = environ.get(slack.token_env, "").strip()
     if token:
+        if not _one_word(token):
+            raise ValidationError(f"{slack.token_env} holds spaces or several lines; set it to the one bot "
+                                  "token Slack shows (xoxb-…)")
         return BotSender(token, api_url(slack, environ), timeout=timeout)
     webhook = environ.get(slack.webhook_env, "").strip()
     if webhook:
+        if not _http_url(webhook):
+            raise ValidationError(f"{slack.webhook_env} is not an http(s) URL; set it to the incoming "
+                                  "webhook's whole address as Slack shows it (https://hooks.slack.com/"
+                                  "services/…)")
         return WebhookSender(webhook, timeout=timeout)
     return None
 

@@ -130,7 +130,11 @@ def start_interactions(engine: Engine, config: Callable[[], LoadedConfig], *,
     tokens: dict[str, list[str]] = {}
     for strategy in config().strategies:
         token = environ.get(strategy.slack.app_token_env, "").strip()
-        if token:
+        if token and any(ch.isspace() or not ch.isprintable() for ch in token):
+            log.warning("%s holds spaces or several lines: no Slack buttons for strategy %s; set it to the "
+                        "one app-level token Slack shows (xapp-…)", strategy.slack.app_token_env,
+                        strategy.name)
+        elif token:
             tokens.setdefault(token, []).append(strategy.name)
         else:
             log.debug("%s is not set: no Slack buttons for strategy %s", strategy.slack.app_token_env,

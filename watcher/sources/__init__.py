@@ -30,6 +30,9 @@ class FetchResult:
     # external id -> raw hash of each result left unparsed because its stored call has that raw hash:
     # seen by the run, not in ``records``
     unchanged: dict[str, str] = field(default_factory=dict)
+    # external ids of records read in part only (their call page failed, so they hold the listing's
+    # fields alone): a stored call of one is kept as it is, a new one is stored as read
+    partial: set[str] = field(default_factory=set)
 
 
 class SourceAdapter(Protocol):

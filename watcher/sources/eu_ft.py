@@ -152,12 +152,16 @@ class EuFtAdapter:
         stats = {**found.stats, "unparsed": len(found.unchanged)}
         if found.skipped:
             warnings.append(malformed_warning(found.skipped))
+        if found.conflicts:
+            first_conflict = sorted(found.conflicts)[0][:80]
+            warnings.append(f"{len(found.conflicts)} reference(s) sent more than once with different content "
+                            f"(first: {first_conflict}); their calls are kept as stored")
         if not found.records and not found.unchanged and stats["results"] and \
                 stats["skipped"] == stats["results"]:
             raise ParseError(self.name, "no result of the search API could be read; its format changed")
         return FetchResult(records=list(found.records.values()), complete=not warnings,
                            warning="; ".join(warnings) or None, extra=stats, raw_hashes=found.raw_hashes,
-                           unchanged=found.unchanged)
+                           unchanged=found.unchanged, partial=found.conflicts)
 
     def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:
         """Serve the search API from ``recording_dir`` (a ``search_<date>`` folder, or a samples root
@@ -177,6 +181,7 @@ class _Found:
     records: dict[str, CallRecord] = field(default_factory=dict)
     raw_hashes: dict[str, str] = field(default_factory=dict)
     unchanged: dict[str, str] = field(default_factory=dict)  # results sent as when their call was parsed
+    conflicts: set[str] = field(default_factory=set)  # references sent twice with different content
     skipped: list[str] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
         ("queries", "pages", "results", "stale", "duplicates", "skipped"), 0))
@@ -188,14 +193,20 @@ class _Found:
         self.stats["duplicates"] += page.duplicates
         self.stats["skipped"] += len(page.skipped)
         self.skipped.extend(page.skipped)
+        self.conflicts |= page.conflicts
         for reference, hashed in page.unchanged.items():
             if reference in self.records or reference in self.unchanged:
                 self.stats["duplicates"] += 1  # also found by another programme's query
+                if reference in self.records:  # parsed before: it differed from the stored one
+                    self.conflicts.add(reference)
             else:
                 self.unchanged[reference] = hashed
         for record in page.records:
             if record.external_id in self.records or record.external_id in self.unchanged:
                 self.stats["duplicates"] += 1
+                earlier = self.records.get(record.external_id)
+                if earlier is None or earlier.content_hash() != record.content_hash():
+                    self.conflicts.add(record.external_id)
             else:
                 self.records[record.external_id] = record
                 self.raw_hashes[record.external_id] = page.raw_hashes[record.external_id]

@@ -2,9 +2,10 @@
 
 The listing gives programme, title, link and deadline for every call; the calls of the programmes the
 config selects (case-insensitive) are then read from their detail pages for the call number, opening,
-funding rate, budget, contribution per project, links and eligibility. A detail page that fails keeps
-the listing's data, and the run is reported incomplete with a warning so that nothing is closed on
-partial data. Parsing is in :mod:`watcher.euro_access_parse`.
+funding rate, budget, contribution per project, links and eligibility. A detail page that fails makes
+the run incomplete with a warning, so that nothing is closed on partial data; its call is stored from
+the listing when new, and left as stored otherwise (``FetchResult.partial``). Parsing is in
+:mod:`watcher.euro_access_parse`.
 """
 
 from __future__ import annotations
@@ -143,7 +144,8 @@ class EuroAccessAdapter:
         for row in rows:
             if _norm(row.programme) in self.programmes:
                 kept.setdefault(row.external_id, row)  # dedup on the URL without tracking parameters
-        records, failures, foreign = [], [], []
+        records, failures, foreign, malformed = [], [], [], []
+        partial: set[str] = set()
         for row in kept.values():
             detail = None
             if not self._allowed(row.url):
@@ -153,8 +155,17 @@ class EuroAccessAdapter:
                     detail = parse_detail(self._get(client, row.url), source=self.name, url=row.url)
                 except SourceError as exc:
                     failures.append(str(exc).removeprefix(f"source {self.name!r}: "))
-            records.append(record_for(row, detail, now))
+                    partial.add(row.external_id)
+            record = record_for(row, detail, now)
+            if row.unreadable_deadline and not record.deadlines:
+                # stored without one it would read as "no deadline", which the site never said
+                malformed.append(f"{row.external_id}: deadline {row.unreadable_deadline!r} is not a date")
+                continue
+            records.append(record)
         warnings = [w for w in [warning] if w]
+        if malformed:
+            more = f"; and {len(malformed) - 3} more" if len(malformed) > 3 else ""
+            warnings.append(f"{len(malformed)} listing row(s) skipped: {'; '.join(malformed[:3])}{more}")
         if failures:
             warnings.append(f"{len(failures)} of {len(kept)} call pages could not be read, listing data "
                             f"kept (first: {failures[0]})")
@@ -165,7 +176,7 @@ class EuroAccessAdapter:
                  ] if foreign else []
         return FetchResult(records=records, complete=not warnings,
                            warning="; ".join(warnings + notes) or None,
-                           extra={"listed": len(rows), "selected": len(kept)})
+                           extra={"listed": len(rows), "selected": len(kept)}, partial=partial)
 
     def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:
         return replay_handler(recording_dir, self.url)

@@ -13,8 +13,9 @@ other Nordic languages and English; amounts by :mod:`watcher.amounts` (DKK, EUR,
 to EUR: a pool is the budget, the largest other amount the maximum per project). With ``detail: true``
 each call's own page is fetched too, **on the listing's host only** (a link elsewhere is read from the
 list alone), its text is ``detail_text``'s element or else the page's main text (trafilatura), and its
-dates and amounts count with the item's. A failing detail page keeps the item from the list and makes
-the run incomplete, so nothing is closed on a partial read.
+dates and amounts count with the item's. A failing detail page makes the run incomplete, so nothing is
+closed on a partial read; its item is stored from the list when new, and a stored call is left as it
+is (``FetchResult.partial``).
 
 Change detection is the store's, as for every source: each record's content hash is compared with the
 stored call's; the list is the funder's whole list, so an item that disappears after a complete run is
@@ -125,8 +126,9 @@ class HtmlListAdapter:
         host = urlsplit(self.url).netloc.removeprefix("www.")
         failures: list[str] = []
         records, details = [], 0
+        partial: set[str] = set()
         for item in items:
-            detail = ""
+            detail, failed = "", False
             same_host = item["url"] and urlsplit(item["url"]).netloc.removeprefix("www.") == host
             if self.cfg.detail and same_host and details < self.cfg.max_details:
                 details += 1
@@ -134,11 +136,15 @@ class HtmlListAdapter:
                     detail = self._detail(client, item["url"])
                 except (SourceError, RecordingError) as exc:
                     failures.append(str(exc).removeprefix(f"source {self.name!r}: "))
-            records.append(record_of(item, detail, self.cfg, now))
+                    failed = True
+            record = record_of(item, detail, self.cfg, now)
+            if failed:
+                partial.add(record.external_id)
+            records.append(record)
         warning = (f"{len(failures)} of {details} call pages could not be read, their calls are from the "
                    f"list only (first: {failures[0]})") if failures else None
         return FetchResult(records=records, complete=not failures, warning=warning,
-                           extra={"listed": len(items), "detail_pages": details})
+                           extra={"listed": len(items), "detail_pages": details}, partial=partial)
 
     def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:
         """Serve ``recording_dir/<source name>/list.html`` for the listing and ``<n>.html`` … for the

@@ -12,7 +12,9 @@ A recurring event (RRULE or RDATE; occurrences moved or changed by a RECURRENCE-
 read as moved, with ``recurring-ical-events``) is one call, a call with repeated cut-offs: its
 opening is the series' DTSTART and its deadlines are the ends of the occurrences that end from
 now until :data:`HORIZON` ahead (at most :data:`MAX_DEADLINES`). It is closed only when no
-occurrence is ahead; its deadline is then the last occurrence's end within :data:`LOOKBACK`.
+occurrence is ahead; its deadline is then the last occurrence's end within :data:`LOOKBACK`. A rule
+recurring more often than daily (:data:`SUB_DAILY`, or several BYHOUR/BYMINUTE/BYSECOND values) is no
+call's schedule: the event is left out and named, and the run is incomplete.
 
 A programme calendar also lists events that are not calls: webinars, info days, consultations,
 matchmaking and partner-search events, application seminars. Such an event is **kept out of the calls**
@@ -47,6 +49,9 @@ from watcher.sources import BuildContext, FetchResult, register
 HORIZON = timedelta(days=366)  # a recurring call's deadlines: its occurrences ending within a year
 LOOKBACK = timedelta(days=366)  # how far back a finished series' last occurrence is looked for
 MAX_DEADLINES = 12
+# a call's cut-offs recur daily at most; a rule more frequent than that is no call's schedule, and
+# expanding it over the horizon (a million occurrences a year for every minute) would hold the job
+SUB_DAILY = frozenset({"SECONDLY", "MINUTELY", "HOURLY"})
 
 
 def _moment(value: Any, zone: ZoneInfo, *, end: bool) -> tuple[datetime | None, bool]:
@@ -127,6 +132,20 @@ def _occurrences(calendar: Any, uid: str, zone: ZoneInfo, now: datetime) -> list
     return sorted(ends)
 
 
+def _check_frequency(event: Any) -> None:
+    """_BadEvent when a recurrence rule of the event repeats more often than once a day."""
+    rules = event.get("RRULE")
+    for rule in rules if isinstance(rules, list) else [rules]:
+        if not hasattr(rule, "get"):
+            continue
+        freq = {str(f).upper() for f in rule.get("FREQ") or []}
+        within_day = [key for key in ("BYHOUR", "BYMINUTE", "BYSECOND") if len(rule.get(key) or []) > 1]
+        if freq & SUB_DAILY or within_day:
+            written = " ".join(rule.to_ical().decode("utf-8", "replace").split())[:60]
+            raise _BadEvent(f"it recurs more often than daily (RRULE {written}), which is no call's "
+                            "deadlines")
+
+
 def _schedule(calendar: Any, event: Any, uid: str, zone: ZoneInfo, now: datetime,
               ) -> tuple[datetime | None, tuple[Deadline, ...], bool]:
     """(opening, deadlines, recurring) of one event; see the module docstring for recurring ones."""
@@ -134,6 +153,7 @@ def _schedule(calendar: Any, event: Any, uid: str, zone: ZoneInfo, now: datetime
     end, assumed = _end_of(event, zone)
     if event.get("RRULE") is None and event.get("RDATE") is None:
         return opening, ((Deadline(end, assumed),) if end else ()), False
+    _check_frequency(event)
     ends = _occurrences(calendar, uid, zone, now)
     upcoming = [Deadline(at, a) for at, a in ends if now <= at <= now + HORIZON][:MAX_DEADLINES]
     if upcoming:

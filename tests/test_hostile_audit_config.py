@@ -1,0 +1,46 @@
+"""Another cluster's strategy file with absurd numbers or in another encoding: `config check` and the
+main job refuse it in one line naming the file, the line and the key (or the byte) and what to do;
+before, a value such as 200,000 weeks passed the check and the next scoring died with a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = (ROOT / "config" / "strategy.example.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("change, message", [
+    (("min_weeks_before_deadline: 6", "min_weeks_before_deadline: 200000"),
+     "rules.min_weeks_before_deadline: input should be less than or equal to 520, got 200000"),
+    (("min_weeks_before_deadline: 6", "min_weeks_before_deadline: 1e308"),
+     "rules.min_weeks_before_deadline: input should be less than or equal to 520"),
+    (("reminder_days: [14, 7, 2]", "reminder_days: [14, 7, 100000000000]"),
+     "slack.alerts.reminder_days[2]: input should be less than or equal to 3650"),
+    (("    timezone: Europe/Oslo\n", "    timezone: Europe/Oslo\n    timeout_seconds: 1e308\n"),
+     "sources.interreg_no_calendar.ical.timeout_seconds: input should be less than or equal to 3600"),
+])
+@pytest.mark.parametrize("command", [["config", "check"], ["score"]])
+def test_absurd_numbers_are_refused_in_one_line(tmp_path: Path, cli, engine, change, message,
+                                                command) -> None:
+    assert EXAMPLE.count(change[0]) == 1
+    path = tmp_path / "strategy.yaml"
+    path.write_text(EXAMPLE.replace(*change), encoding="utf-8")
+    result = cli("--config", str(path), *command)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {path}:") and message in lines[0], lines
+
+
+@pytest.mark.parametrize("encoding, detail", [("cp1252", "byte 0x97 on line 1"),
+                                              ("utf-16", "byte 0xff on line 1")])
+def test_a_strategy_file_not_in_utf8_says_so_and_how_to_fix_it(tmp_path: Path, cli, encoding: str,
+                                                               detail: str) -> None:
+    path = tmp_path / "strategy.yaml"
+    path.write_bytes(EXAMPLE.replace("Öresund", "Øresund").encode(encoding))
+    result = cli("--config", str(path), "config", "check")
+    assert result.exit_code == 2
+    assert result.stderr == (f"Error: {path}: the file is not UTF-8 text ({detail}); save it as UTF-8 "
+                             "in your editor and try again\n")

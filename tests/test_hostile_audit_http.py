@@ -1,0 +1,57 @@
+"""Hostile HTTP answers: a server asking for a longer wait than a run gives it (429 or 503 with a long
+Retry-After) is reported as asking so, not as retried; a server dripping its headers is cut off at the
+request's total time limit like one dripping its body."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+
+from pipeline.core.errors import FetchError
+from tests.localserver import LocalServer, Reply
+from watcher.http import fetch_text, make_client
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_long_retry_after_is_reported_as_asked(server: LocalServer, status: int) -> None:
+    server.route("GET", "/feed", lambda request: Reply(status, "slow down", {"Retry-After": "3600"}))
+    with make_client(timeout=5) as client, pytest.raises(FetchError) as caught:
+        fetch_text(client, server.url("/feed"), source="news")
+    assert len(server.requests) == 1
+    assert str(caught.value) == (f"source 'news': HTTP {status} from {server.url('/feed')}, asking to wait "
+                                 "3600 s (Retry-After), longer than the 120 s a run waits; try again later")
+
+
+def test_a_server_dripping_its_headers_hits_the_total_limit() -> None:
+    """httpx's timeouts bound each read; the total limit (3 x timeout) bounded only the body, so a server
+    sending its status line and then a header line every 0.1 s held a request for as long as it liked."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/feed"
+
+    def drip() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            try:
+                conn.sendall(b"HTTP/1.1 200 OK\r\n")
+                for _ in range(40):  # 4 s of headers
+                    time.sleep(0.1)
+                    conn.sendall(b"X-Pad: a\r\n")
+                conn.sendall(b"Content-Length: 2\r\n\r\nok")
+            except OSError:  # the client hung up
+                pass
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    with make_client(retries=0, timeout=0.3) as client, pytest.raises(FetchError) as caught:
+        fetch_text(client, url, source="slow")
+    assert time.monotonic() - started < 2.5  # 3 x 0.3 s is the limit; the headers take 4 s
+    assert str(caught.value) == (f"source 'slow': {url} was still arriving after its total time limit (a "
+                                 "slow, dripping answer); try again later or raise timeout_seconds")
+    listener.close()
