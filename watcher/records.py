@@ -66,7 +66,7 @@ class CallRecord:
 
     def _json_ready(self) -> dict[str, Any]:
         """:meth:`tracked` sharing ``extra`` with the record: for reading only."""
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data = {name: getattr(self, name) for name in _RECORD_FIELD_NAMES}
         data["extra"] = self.extra or {}
         data["deadlines"] = [d.to_json() for d in self.deadlines]
         data["opening_date"] = self.opening_date.isoformat() if self.opening_date else None
@@ -80,6 +80,9 @@ class CallRecord:
             cached = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
             self.__dict__["_content_hash"] = cached  # not a field: equality and replace() ignore it
         return cached
+
+
+_RECORD_FIELD_NAMES = tuple(f.name for f in fields(CallRecord))  # in order; fields() rebuilds it per call
 
 
 @dataclass(frozen=True)
