@@ -28,7 +28,8 @@ same call at once.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,7 +40,7 @@ from sqlmodel import Session, select
 
 from pipeline.core.bulk import insert_rows
 from pipeline.core.clock import as_utc
-from pipeline.core.db import session_scope
+from pipeline.core.db import SQLITE_CACHE_KIB, session_scope
 from pipeline.core.locks import hold_for_transaction
 from pipeline.core.models import Call, CallChange, FetchRun, Source, WatchedPage
 from watcher.records import CallRecord, PageState
@@ -53,6 +54,7 @@ GONE = ("closed", "removed", "withdrawn")
 # writes nothing.
 LAST_SEEN_RESOLUTION = timedelta(hours=20)
 MAX_CLOSE_SHARE = 0.2  # the default share of a source's active calls one run may take away
+WRITE_CACHE_KIB = 16_384  # SQLite's page cache while a run writes (see _write_cache)
 WRITE_CHUNK = 2000  # rows in one executemany: bounds the memory of a large first sync
 ID_CHUNK = 500  # ids in one IN (...) list: under every backend's limit of bound parameters
 INTERRUPTED = ("interrupted: the run never finished (its process stopped or was killed); nothing of it "
@@ -215,7 +217,7 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
     Rows are written in bulk (inserts and updates by id as executemany, reads of many ids in chunks):
     a day of a thousand calls is a handful of statements, not one or two per call.
     """
-    with session_scope(engine) as session:
+    with session_scope(engine) as session, _write_cache(session):
         run = session.get(FetchRun, run_id)
         assert run is not None
         hold_for_transaction(session, f"write:{run.source}")
@@ -308,6 +310,25 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
         result.error = warning
         session.add(run)
         return result
+
+
+@contextmanager
+def _write_cache(session: Session) -> Iterator[None]:
+    """On SQLite, the page cache at :data:`WRITE_CACHE_KIB` while a run writes, then back at the
+    connection's own size (:data:`pipeline.core.db.SQLITE_CACHE_KIB`, for scoring's indexes). A first
+    sync of 100,000 calls otherwise fills the whole large cache on top of the records it holds (50 MB
+    of its peak); the calls' indexes fit in the smaller one, and the rows it appends are spilled to
+    the write-ahead log either way."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{WRITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with suppress(sa.exc.DBAPIError):  # a broken connection is discarded, its cache with it
+            connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
 
 
 def _insert(session: Session, table: sa.Table, rows: Iterable[dict[str, Any]]) -> None:
