@@ -289,7 +289,7 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
             warning = _join(warning, f"the source answered with no calls although {active} were active; "
                                      "nothing closed, the next complete run closes what really ended")
         if complete:
-            missing = _missing(session, run.source, seen)
+            missing = _missing(session, existing, seen)
             early = sum(1 for call in missing if not _ended(call["deadlines"], now))
             too_many = (early > 1 and early > max_close_share * active) or \
                 (max_close is not None and early > max_close)
@@ -398,14 +398,18 @@ def _ended(deadlines: list[dict[str, Any]] | None, now: datetime) -> bool:
     return last is not None and last < now
 
 
-def _missing(session: Session, source: str, seen: set[str]) -> list[Mapping[str, Any]]:
+def _missing(session: Session, existing: Mapping[str, tuple[Any, ...]], seen: set[str],
+             ) -> list[Mapping[str, Any]]:
     """The source's active calls that the run did not see (id, external_id, status and deadlines
-    only), in id order."""
+    only), in id order. They are among ``existing`` (external id -> (id, content hash, status, …) of
+    the source's calls as the run's transaction began), as the run writes only calls it saw: so only
+    they are read, not every active call again (a first sync of 100,000 would read back and decode
+    all it just wrote)."""
     table = Call.__table__
-    active = session.connection().execute(
-        sa.select(table.c.id, table.c.external_id, table.c.status, table.c.deadlines)
-        .where(table.c.source == source, table.c.status.not_in(GONE)).order_by(table.c.id))
-    return [row._mapping for row in active if row.external_id not in seen]
+    ids = sorted(call_id for external_id, (call_id, _, status, *_) in existing.items()
+                 if status not in GONE and external_id not in seen)
+    found = _by_id(session, [table.c.external_id, table.c.status, table.c.deadlines], ids)
+    return [found[call_id] for call_id in ids]
 
 
 def _close(session: Session, missing: list[Mapping[str, Any]], run_id: int, now: datetime,
