@@ -5,10 +5,10 @@
 Builds a search answer of ``--results`` results from the real ones in FUNDRADAR_SAMPLES (default
 ../shared/samples; each a copy of a recorded result under its own reference, identifier and title),
 spread over programmes of fewer than 10,000 results each (the API's window), written as the pages the
-API would answer (100 results each) to a temporary folder. A local HTTP server on 127.0.0.1 answers
-the search API from those files, and each sync runs in a child process (the real client, multipart
-queries per programme, parsing, one write transaction into a new SQLite file), so its peak memory
-(maxrss, from os.wait4) is the sync's own.
+API would answer (100 results each) to a temporary folder. A local HTTP server on 127.0.0.1
+(HTTP/1.1, keep-alive, as the live API) answers the search API from those files, and each sync runs in
+a child process (the real client, multipart queries per programme, parsing, one write transaction into
+a new SQLite file), so its peak memory (maxrss, from os.wait4) is the sync's own.
 
 The sync and its floor (``json.loads`` of every page file, in this process) are taken in alternating
 pairs (bench/pairs.py): medians, the median pair ratio and its range. The sync's time is the one the
@@ -92,6 +92,9 @@ def serve(files: dict[tuple[str, int], Path]) -> ThreadingHTTPServer:
     from watcher.replay import multipart_fields
 
     class Handler(BaseHTTPRequestHandler):
+        # keep-alive, as the live API: the client's connection is reused rather than one made per page
+        protocol_version = "HTTP/1.1"
+
         def do_POST(self) -> None:  # noqa: N802 (the http.server name)
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             query = json.loads(multipart_fields(self.headers.get("Content-Type", ""), body)["query"])
