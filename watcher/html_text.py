@@ -23,7 +23,6 @@ import re
 from collections.abc import Iterator
 
 from lxml import etree
-from lxml import html as lxml_html
 
 _BLOCKS = {"p", "div", "section", "article", "header", "footer", "blockquote", "h1", "h2", "h3", "h4",
            "h5", "h6", "table", "tr", "dl", "dt", "dd", "pre", "figure", "figcaption", "address"}
@@ -178,14 +177,18 @@ class _Writer:
 def _root(html: str) -> etree._Element | None:
     """The element whose content is the snippet: the document's body, else the document itself."""
     try:
-        document = lxml_html.document_fromstring(html, parser=_PARSER)
-    except (etree.ParserError, ValueError):  # nothing but white space or comments
+        document = etree.fromstring(html, parser=_PARSER)
+    except (etree.ParserError, ValueError):
+        return None
+    if document is None:  # nothing but white space or comments
         return None
     body = document.find("body")
     return document if body is None else body
 
 
-_PARSER = lxml_html.HTMLParser(recover=True, remove_comments=False, remove_pis=False)
+# libxml2's HTML parser, as lxml.html.document_fromstring drives it, but with lxml's plain elements:
+# lxml.html's HtmlElement classes are looked up by Python code for every element the walk touches
+_PARSER = etree.HTMLParser(recover=True, remove_comments=False, remove_pis=False)
 
 
 def html_to_text(html: str | None) -> str:
