@@ -117,9 +117,17 @@ def _nul_in(value: Any, depth: int = 0) -> bool:
     if depth > 50:
         return False
     if isinstance(value, dict):
-        return any(_nul_in(k, depth + 1) or _nul_in(v, depth + 1) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return any(_nul_in(v, depth + 1) for v in value)
+        items: Any = (*value, *value.values())
+    elif isinstance(value, (list, tuple)):
+        items = value
+    else:
+        return False
+    for item in items:  # strings here, without a call each: a record's details are mostly strings
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, (dict, list, tuple)) and _nul_in(item, depth + 1):
+            return True
     return False
 
 
