@@ -130,11 +130,19 @@ def _as_text(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _values(record: CallRecord, now: datetime) -> dict[str, Any]:
-    """The columns of a call's row that a record sets (also on a call that changed)."""
-    values = {name: getattr(record, name) for name in RECORD_FIELDS if name != "deadlines"}
-    values.update(deadlines=[d.to_json() for d in record.deadlines], deadline=record.deadline,
-                  deadline_time_assumed=any(d.time_assumed for d in record.deadlines),
+_ROW_FIELDS = tuple(name for name in RECORD_FIELDS if name != "deadlines")
+
+
+def _values(record: CallRecord, now: datetime, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The columns of a call's row that a record sets (also on a call that changed), added to
+    ``values`` (a new dict by default)."""
+    values = {} if values is None else values
+    fields_of = record.__dict__  # the dataclass's own fields, read without a getattr each
+    for name in _ROW_FIELDS:
+        values[name] = fields_of[name]
+    deadlines = record.deadlines
+    values.update(deadlines=[d.to_json() for d in deadlines], deadline=deadlines[0].at if deadlines else None,
+                  deadline_time_assumed=any(d.time_assumed for d in deadlines),
                   content_hash=record.content_hash(), last_seen=now)
     return values
 
@@ -273,10 +281,9 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
             warning = _join(warning, f"{lost} call(s) changed in the database while the source was read; "
                                      "nothing closed, the next run reads them again")
         # rows built a chunk at a time: a first sync of 100,000 calls never holds them all as rows
-        _insert(session, Call.__table__, ({"source": run.source, "external_id": record.external_id,
-                                           "first_seen": now, "closed_at": None, "removed_at": None,
-                                           "raw_hash": raw_hashes.get(record.external_id),
-                                           **_values(record, now)} for record in new_records))
+        _insert(session, Call.__table__, (_values(record, now, {
+            "source": run.source, "external_id": record.external_id, "first_seen": now, "closed_at": None,
+            "removed_at": None, "raw_hash": raw_hashes.get(record.external_id)}) for record in new_records))
         _touch(session, stale, now)
         _update_by_id(session, Call.__table__, rehashed)
         change_rows: list[dict[str, Any]] = []

@@ -51,9 +51,16 @@ def insert_rows(session: Session, table: Any, rows: Iterable[dict[str, Any]],
             types = [table.c[key].type for key in keys]
             if dialect_types:
                 types = [kind.dialect_impl(dialect) for kind in types]
-            convert = [_cached(kind.bind_processor(dialect)) for kind in types]
-        connection.exec_driver_sql(statement, [tuple([f(row[k]) for k, f in zip(keys, convert, strict=True)])
-                                               for row in batch])
+            # only the columns whose type converts a value are called per row (position, converter)
+            convert = [(at, _cached(processor)) for at, processor in
+                       enumerate(kind.bind_processor(dialect) for kind in types) if processor is not None]
+        connection.exec_driver_sql(statement, [_converted([row[k] for k in keys], convert) for row in batch])
+
+
+def _converted(values: list[Any], convert: list[tuple[int, Any]]) -> tuple[Any, ...]:
+    for at, processor in convert:
+        values[at] = processor(values[at])
+    return tuple(values)
 
 
 def _cached(processor: Any) -> Any:
