@@ -25,6 +25,10 @@ AWKWARD = [
     "\ufeff<p>bom\u200b</p>", "<ol><li><p>p1</p><p>p2</p></li></ol>", "<div><![CDATA[x]]>y</div>",
     "<p>" * 300 + "deep", "<ul>" * 50 + "<li>deep list", "</p></div>stray closers", "<P CLASS=x>UPPER</P>",
     "&lt;not a tag&gt; &amp;amp; &#x27;", "<ul>\n  <li>a</li>\n  <li>b</li>\n</ul>",
+    "a<b>b<br>c</b>d<p>e</p>f<i>g<div>h</div>i</i>j", "<ul><!-- c -->tail<li>x</li> loose <ol>in</ol></ul>",
+    "x\u00ad\u200by \u2060\x1c\u2003z\u3000", "<UL><LI>Upper<BR>case</LI></UL>",
+    "<li><br>a<ul><li>b</li></ul>c</li>",
+    "<sup>12</sup>x<sup>[3] </sup><sup>note<br>two</sup>y",
 ]
 
 

@@ -66,7 +66,7 @@ class CallRecord:
 
     def _json_ready(self) -> dict[str, Any]:
         """:meth:`tracked` sharing ``extra`` with the record: for reading only."""
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data = {name: getattr(self, name) for name in _RECORD_FIELD_NAMES}
         data["extra"] = self.extra or {}
         data["deadlines"] = [d.to_json() for d in self.deadlines]
         data["opening_date"] = self.opening_date.isoformat() if self.opening_date else None
@@ -80,6 +80,9 @@ class CallRecord:
             cached = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
             self.__dict__["_content_hash"] = cached  # not a field: equality and replace() ignore it
         return cached
+
+
+_RECORD_FIELD_NAMES = tuple(f.name for f in fields(CallRecord))  # in order; fields() rebuilds it per call
 
 
 @dataclass(frozen=True)
@@ -114,9 +117,17 @@ def _nul_in(value: Any, depth: int = 0) -> bool:
     if depth > 50:
         return False
     if isinstance(value, dict):
-        return any(_nul_in(k, depth + 1) or _nul_in(v, depth + 1) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return any(_nul_in(v, depth + 1) for v in value)
+        items: Any = (*value, *value.values())
+    elif isinstance(value, (list, tuple)):
+        items = value
+    else:
+        return False
+    for item in items:  # strings here, without a call each: a record's details are mostly strings
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, (dict, list, tuple)) and _nul_in(item, depth + 1):
+            return True
     return False
 
 

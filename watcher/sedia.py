@@ -19,20 +19,27 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from pipeline.core.clock import BRUSSELS, UTC
 from pipeline.core.errors import ParseError
 from pipeline.core.text import one_line, shorten
 from watcher.html_text import html_to_text
 from watcher.records import CallRecord, Deadline, record_problem
+from watcher.sedia_values import (
+    deadline_of,
+    first,
+    json_field,
+    keywords_of,
+    loads,
+    no_lone_surrogates,
+    parse_moment,
+    values,
+)
 
 STATUS_BY_CODE = {"31094501": "forthcoming", "31094502": "open", "31094503": "closed"}
 TYPE_LABELS = {"1": "topic", "2": "call for proposals (PROSPECT)", "8": "cascade funding call"}
-ASSUMED_CUTOFF = time(17, 0)  # the portal's usual cut-off, Brussels time
 # SEDIA frameworkProgramme ids → names, from the portal's facet labels; the config's labels and a
 # recording's facets.json take precedence.
 KNOWN_PROGRAMMES = {
@@ -64,45 +71,10 @@ class SediaPage:
     conflicts: set[str] = field(default_factory=set)  # references sent twice with different content
 
 
-# a surrogate escaped in JSON ("\ud800"), encoded in the bytes (json.loads reads bytes with
-# "surrogatepass"), or already in the text
-_SURROGATE_TEXT = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
-_SURROGATE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
-
-
-def _no_lone_surrogates(value: Any, raw: str | bytes) -> Any:
-    """``value`` (decoded from ``raw``) with lone UTF-16 surrogates, which JSON allows but UTF-8 and
-    the database cannot store, replaced by U+FFFD; pairs stay the characters they encode."""
-    found = _SURROGATE_BYTES.search(raw) if isinstance(raw, bytes) else _SURROGATE_TEXT.search(raw)
-    if not found:
-        return value
-
-    def clean(text: str) -> str:
-        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-
-    if isinstance(value, str):
-        return clean(value)
-    stack = [value]
-    while stack:  # iterative: the document may be nested as deep as the JSON decoder allows
-        node = stack.pop()
-        pairs = list(node.items()) if isinstance(node, dict) else list(enumerate(node)) \
-            if isinstance(node, list) else []
-        for key, item in pairs:
-            if isinstance(item, str):
-                node[key] = clean(item)
-            elif isinstance(item, (dict, list)):
-                stack.append(item)
-    return value
-
-
-def _loads(text: str | bytes) -> Any:
-    return _no_lone_surrogates(json.loads(text), text)
-
-
 def load_page(body: bytes | str, *, source: str, page: str) -> dict[str, Any]:
     """The JSON of one search page; ParseError naming the source and the page when malformed."""
     try:
-        data = _loads(body)
+        data = loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ParseError(source, f"{page} is not valid JSON ({shorten(str(exc), 120)}); the API answered "
                                  "something unexpected, try again later") from None
@@ -116,77 +88,6 @@ def load_page(body: bytes | str, *, source: str, page: str) -> dict[str, Any]:
         raise ParseError(source, f"{page} has no valid 'totalResults' (got {shorten(repr(total))}); the "
                                  "search API changed its answer")
     return data
-
-
-def first(meta: Mapping[str, Any], key: str) -> str | None:
-    """The first value of a metadata list (SEDIA wraps every value in a list of strings)."""
-    value = meta.get(key)
-    if isinstance(value, list):
-        value = value[0] if value else None
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def values(meta: Mapping[str, Any], key: str) -> list[str]:
-    value = meta.get(key)
-    if value is None:
-        return []
-    items = value if isinstance(value, list) else [value]
-    return [str(v) for v in items if v is not None and str(v).strip()]
-
-
-def json_field(meta: Mapping[str, Any], key: str) -> Any:
-    """JSON held in a string in a list (``actions``, ``budgetOverview``); None when absent or invalid."""
-    text = first(meta, key)
-    if text is None:
-        return None
-    try:
-        return _loads(text)
-    except (ValueError, RecursionError):
-        return None
-
-
-def keywords_of(meta: Mapping[str, Any]) -> list[str]:
-    """Keywords, whether a normal list or one string holding a JSON list; de-duplicated, in order."""
-    raw = values(meta, "keywords")
-    if len(raw) == 1 and raw[0].lstrip().startswith("["):
-        try:
-            decoded = _loads(raw[0])
-            raw = [str(v) for v in decoded] if isinstance(decoded, list) else raw
-        except (ValueError, RecursionError):
-            pass
-    out: list[str] = []
-    seen: set[str] = set()
-    for word in raw:
-        word = one_line(word)
-        if word and word.casefold() not in seen:
-            seen.add(word.casefold())
-            out.append(word)
-    return out
-
-
-def parse_moment(text: str | None) -> datetime | None:
-    """``2027-04-08T00:00:00.000+0000`` (or ``…Z``, or a date) as an aware UTC datetime."""
-    if not text:
-        return None
-    text = text.strip()
-    try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(0), UTC)
-        value = datetime.fromisoformat(re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text.replace("Z", "+00:00")))
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
-    except (ValueError, OverflowError):  # not a date, or outside datetime's range once shifted to UTC
-        return None
-
-
-def deadline_of(moment: datetime) -> Deadline:
-    """Midnight UTC means the portal gave a date only: 17:00 Brussels that day, marked assumed."""
-    if moment.astimezone(UTC).time() == time(0):
-        local = datetime.combine(moment.date(), ASSUMED_CUTOFF, BRUSSELS)
-        return Deadline(local.astimezone(UTC), time_assumed=True)
-    return Deadline(moment.astimezone(UTC), time_assumed=False)
 
 
 def _deadlines(meta: Mapping[str, Any], actions: Any) -> tuple[Deadline, ...]:
@@ -229,7 +130,7 @@ def budget_entries(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
     out = []
     for match in _ENTRY_START.finditer(text):
         try:
-            entry = _no_lone_surrogates(decoder.raw_decode(text, match.start())[0], text)
+            entry = no_lone_surrogates(decoder.raw_decode(text, match.start())[0], text)
         except (ValueError, RecursionError):
             entry = _salvage_entry(text[match.start():])
         if isinstance(entry, dict):
@@ -240,7 +141,7 @@ def budget_entries(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
 def _salvage_entry(fragment: str) -> dict[str, Any]:
     action = _ENTRY_START.match(fragment)
     try:
-        name = _loads(f'"{action.group(1)}"') if action else ""
+        name = loads(f'"{action.group(1)}"') if action else ""
     except ValueError:  # an invalid escape: keep the text as it is
         name = action.group(1) if action else ""
     entry: dict[str, Any] = {"action": name}
@@ -251,7 +152,7 @@ def _salvage_entry(fragment: str) -> dict[str, Any]:
     years = re.search(r'"budgetYearMap":(\{[^{}]*\})', fragment)
     if years:
         try:
-            entry["budgetYearMap"] = _loads(years.group(1))
+            entry["budgetYearMap"] = loads(years.group(1))
         except ValueError:
             pass
     return entry
@@ -403,8 +304,8 @@ def parse_result(result: Mapping[str, Any], *, programme_names: Mapping[str, str
 
 # The modules whose code decides what a result parses into; with the versions of the libraries they
 # use, they make the parser's fingerprint.
-_PARSER_MODULES = ("watcher.sedia", "watcher.html_text", "watcher.records", "pipeline.core.text",
-                   "pipeline.core.clock")
+_PARSER_MODULES = ("watcher.sedia", "watcher.sedia_values", "watcher.html_text", "watcher.records",
+                   "pipeline.core.text", "pipeline.core.clock")
 _PARSER_LIBRARIES = ("lxml", "lxml_html_clean")
 
 

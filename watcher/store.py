@@ -27,9 +27,10 @@ same call at once.
 
 from __future__ import annotations
 
-import itertools
 import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,8 +39,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from pipeline.core.bulk import insert_rows
 from pipeline.core.clock import as_utc
-from pipeline.core.db import session_scope
+from pipeline.core.db import SQLITE_CACHE_KIB, session_scope
 from pipeline.core.locks import hold_for_transaction
 from pipeline.core.models import Call, CallChange, FetchRun, Source, WatchedPage
 from watcher.records import CallRecord, PageState
@@ -53,6 +55,7 @@ GONE = ("closed", "removed", "withdrawn")
 # writes nothing.
 LAST_SEEN_RESOLUTION = timedelta(hours=20)
 MAX_CLOSE_SHARE = 0.2  # the default share of a source's active calls one run may take away
+WRITE_CACHE_KIB = 16_384  # SQLite's page cache while a run writes (see _write_cache)
 WRITE_CHUNK = 2000  # rows in one executemany: bounds the memory of a large first sync
 ID_CHUNK = 500  # ids in one IN (...) list: under every backend's limit of bound parameters
 INTERRUPTED = ("interrupted: the run never finished (its process stopped or was killed); nothing of it "
@@ -128,11 +131,19 @@ def _as_text(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _values(record: CallRecord, now: datetime) -> dict[str, Any]:
-    """The columns of a call's row that a record sets (also on a call that changed)."""
-    values = {name: getattr(record, name) for name in RECORD_FIELDS if name != "deadlines"}
-    values.update(deadlines=[d.to_json() for d in record.deadlines], deadline=record.deadline,
-                  deadline_time_assumed=any(d.time_assumed for d in record.deadlines),
+_ROW_FIELDS = tuple(name for name in RECORD_FIELDS if name != "deadlines")
+
+
+def _values(record: CallRecord, now: datetime, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The columns of a call's row that a record sets (also on a call that changed), added to
+    ``values`` (a new dict by default)."""
+    values = {} if values is None else values
+    fields_of = record.__dict__  # the dataclass's own fields, read without a getattr each
+    for name in _ROW_FIELDS:
+        values[name] = fields_of[name]
+    deadlines = record.deadlines
+    values.update(deadlines=[d.to_json() for d in deadlines], deadline=deadlines[0].at if deadlines else None,
+                  deadline_time_assumed=any(d.time_assumed for d in deadlines),
                   content_hash=record.content_hash(), last_seen=now)
     return values
 
@@ -222,7 +233,7 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
     Rows are written in bulk (inserts and updates by id as executemany, reads of many ids in chunks):
     a day of a thousand calls is a handful of statements, not one or two per call.
     """
-    with session_scope(engine) as session:
+    with session_scope(engine) as session, _write_cache(session):
         run = session.get(FetchRun, run_id)
         assert run is not None
         hold_for_transaction(session, f"write:{run.source}")
@@ -291,10 +302,9 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
             warning = _join(warning, f"{lost} call(s) changed in the database while the source was read; "
                                      "nothing closed, the next run reads them again")
         # rows built a chunk at a time: a first sync of 100,000 calls never holds them all as rows
-        _insert(session, Call.__table__, ({"source": run.source, "external_id": record.external_id,
-                                           "first_seen": now, "closed_at": None, "removed_at": None,
-                                           "raw_hash": raw_hashes.get(record.external_id),
-                                           **_values(record, now)} for record in new_records))
+        _insert(session, Call.__table__, (_values(record, now, {
+            "source": run.source, "external_id": record.external_id, "first_seen": now, "closed_at": None,
+            "removed_at": None, "raw_hash": raw_hashes.get(record.external_id)}) for record in new_records))
         _touch(session, stale, now)
         _update_by_id(session, Call.__table__, rehashed)
         change_rows: list[dict[str, Any]] = []
@@ -307,7 +317,7 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
             warning = _join(warning, f"the source answered with no calls although {active} were active; "
                                      "nothing closed, the next complete run closes what really ended")
         if complete:
-            missing = _missing(session, run.source, seen)
+            missing = _missing(session, existing, seen)
             early = sum(1 for call in missing if not _ended(call["deadlines"], now))
             too_many = (early > 1 and early > max_close_share * active) or \
                 (max_close is not None and early > max_close)
@@ -333,18 +343,38 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
 def _conflicting(records: Sequence[CallRecord]) -> set[str]:
     """The external ids a run sent more than once with different content: which copy is true cannot
     be told, so their stored calls are kept (a new one is stored from its first copy)."""
+    counts = Counter(r.external_id for r in records)
     first: dict[str, str] = {}
-    return {r.external_id for r in records if first.setdefault(r.external_id, r.content_hash()) !=
-            r.content_hash()}
+    # only ids sent more than once are hashed here: a content hash is a JSON dump of the record
+    return {r.external_id for r in records if counts[r.external_id] > 1
+            and first.setdefault(r.external_id, r.content_hash()) != r.content_hash()}
+
+
+@contextmanager
+def _write_cache(session: Session) -> Iterator[None]:
+    """On SQLite, the page cache at :data:`WRITE_CACHE_KIB` while a run writes, then back at the
+    connection's own size (:data:`pipeline.core.db.SQLITE_CACHE_KIB`, for scoring's indexes). A first
+    sync of 100,000 calls otherwise fills the whole large cache on top of the records it holds (50 MB
+    of its peak); the calls' indexes fit in the smaller one, and the rows it appends are spilled to
+    the write-ahead log either way."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{WRITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with suppress(sa.exc.DBAPIError):  # a broken connection is discarded, its cache with it
+            connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
 
 
 def _insert(session: Session, table: sa.Table, rows: Iterable[dict[str, Any]]) -> None:
-    """One executemany per :data:`WRITE_CHUNK` rows (dicts with the same keys). SQLAlchemy's own, not
-    :mod:`pipeline.core.bulk`'s driver-level one: its column types write the times as they always were
-    (SQLite text with microseconds)."""
-    rows = iter(rows)
-    while chunk := list(itertools.islice(rows, WRITE_CHUNK)):
-        session.connection().execute(sa.insert(table), chunk)
+    """One executemany per :data:`WRITE_CHUNK` rows (dicts with the same keys): on SQLite the driver's
+    own (:func:`pipeline.core.bulk.insert_rows`), each value converted as SQLAlchemy's executemany
+    converts it (so the bytes stored are the same), without its per-row bookkeeping: that was a sixth
+    of a first sync."""
+    insert_rows(session, table, rows, chunk=WRITE_CHUNK, dialect_types=True)
 
 
 def _update_by_id(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
@@ -406,14 +436,18 @@ def _ended(deadlines: list[dict[str, Any]] | None, now: datetime) -> bool:
     return last is not None and last < now
 
 
-def _missing(session: Session, source: str, seen: set[str]) -> list[Mapping[str, Any]]:
+def _missing(session: Session, existing: Mapping[str, tuple[Any, ...]], seen: set[str],
+             ) -> list[Mapping[str, Any]]:
     """The source's active calls that the run did not see (id, external_id, status and deadlines
-    only), in id order."""
+    only), in id order. They are among ``existing`` (external id -> (id, content hash, status, …) of
+    the source's calls as the run's transaction began), as the run writes only calls it saw: so only
+    they are read, not every active call again (a first sync of 100,000 would read back and decode
+    all it just wrote)."""
     table = Call.__table__
-    active = session.connection().execute(
-        sa.select(table.c.id, table.c.external_id, table.c.status, table.c.deadlines)
-        .where(table.c.source == source, table.c.status.not_in(GONE)).order_by(table.c.id))
-    return [row._mapping for row in active if row.external_id not in seen]
+    ids = sorted(call_id for external_id, (call_id, _, status, *_) in existing.items()
+                 if status not in GONE and external_id not in seen)
+    found = _by_id(session, [table.c.external_id, table.c.status, table.c.deadlines], ids)
+    return [found[call_id] for call_id in ids]
 
 
 def _close(session: Session, missing: list[Mapping[str, Any]], run_id: int, now: datetime,

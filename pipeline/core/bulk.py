@@ -23,7 +23,7 @@ def _batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[st
 
 
 def insert_rows(session: Session, table: Any, rows: Iterable[dict[str, Any]],
-                chunk: int = INSERT_CHUNK) -> None:
+                chunk: int = INSERT_CHUNK, *, dialect_types: bool = False) -> None:
     """Insert ``rows`` (dicts with the same keys) in chunks of ``chunk``: memory stays bounded however
     many rows are generated.
 
@@ -32,7 +32,11 @@ def insert_rows(session: Session, table: Any, rows: Iterable[dict[str, Any]],
     repeats (the run's time): SQLAlchemy's per-row statement bookkeeping was most of the time of a
     full rescore. Other databases get SQLAlchemy's executemany (on PostgreSQL already batched as
     multi-row VALUES). SQLite connections have a page cache large enough for the score table's indexes
-    (:data:`pipeline.core.db.SQLITE_CACHE_KIB`)."""
+    (:data:`pipeline.core.db.SQLITE_CACHE_KIB`).
+
+    ``dialect_types`` converts each value by its type's dialect implementation, as SQLAlchemy's own
+    executemany does, so the bytes stored are the same as through it (SQLite times with microseconds);
+    without it a time is stored as the driver writes it (no microseconds when they are zero)."""
     connection = session.connection()
     dialect = connection.dialect
     if dialect.name != "sqlite":
@@ -44,9 +48,19 @@ def insert_rows(session: Session, table: Any, rows: Iterable[dict[str, Any]],
         if not statement:
             compiled = sa.insert(table).compile(dialect=dialect, column_keys=list(batch[0]))
             statement, keys = str(compiled), list(compiled.positiontup or [])
-            convert = [_cached(table.c[key].type.bind_processor(dialect)) for key in keys]
-        connection.exec_driver_sql(statement, [tuple([f(row[k]) for k, f in zip(keys, convert, strict=True)])
-                                               for row in batch])
+            types = [table.c[key].type for key in keys]
+            if dialect_types:
+                types = [kind.dialect_impl(dialect) for kind in types]
+            # only the columns whose type converts a value are called per row (position, converter)
+            convert = [(at, _cached(processor)) for at, processor in
+                       enumerate(kind.bind_processor(dialect) for kind in types) if processor is not None]
+        connection.exec_driver_sql(statement, [_converted([row[k] for k in keys], convert) for row in batch])
+
+
+def _converted(values: list[Any], convert: list[tuple[int, Any]]) -> tuple[Any, ...]:
+    for at, processor in convert:
+        values[at] = processor(values[at])
+    return tuple(values)
 
 
 def _cached(processor: Any) -> Any:
