@@ -55,3 +55,17 @@ def test_runs_in_threads_leave_it_on() -> None:
     for thread in threads:
         thread.join(timeout=10)
     assert gc.isenabled()
+
+
+def test_only_a_source_that_says_so_pauses_it() -> None:
+    """A scraper's BeautifulSoup trees are reference cycles: with the collector off each parsed page
+    would stay in memory until the run ends."""
+    from watcher.sources.eu_ft import EuFtAdapter
+    from watcher.sources.euro_access import EuroAccessAdapter
+    from watcher.sources.html_list import HtmlListAdapter
+
+    assert EuFtAdapter.pauses_collector is True
+    assert not getattr(EuroAccessAdapter, "pauses_collector", False)
+    assert not getattr(HtmlListAdapter, "pauses_collector", False)
+    with collector_paused(False):
+        assert gc.isenabled()

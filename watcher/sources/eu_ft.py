@@ -66,6 +66,7 @@ def multipart_parts(query: dict[str, Any]) -> dict[str, tuple[str, bytes, str]]:
 
 class EuFtAdapter:
     type = "eu_ft"
+    pauses_collector = True  # its records hold no reference cycles (see watcher.runner.run_source)
 
     def __init__(self, name: str, cfg: Any, context: BuildContext | None = None) -> None:
         self.name, self.cfg, self.url = name, cfg, cfg.url
