@@ -28,7 +28,7 @@ from sqlmodel import Session, select
 
 from classifiers.freshness import METHOD
 from classifiers.matcher import Document, Projection, TfidfModel, prepare, project
-from pipeline.core.models import Call, CorpusModel
+from pipeline.core.models import Call, CorpusModel, CorpusVocabulary
 
 READ_CHUNK = 500
 
@@ -98,19 +98,24 @@ class Corpus:
         version = hashlib.sha1(f"{METHOD}|{corpus}".encode()).hexdigest()[:12]
         stored = session.exec(select(CorpusModel)).first()
         if stored is None:
-            stored = CorpusModel(version=version, vocabulary=b"", fitted_at=now)
+            stored = CorpusModel(version=version, fitted_at=now)
         stored.version, stored.corpus_size, stored.drift, stored.fitted_at = version, len(ids), 0, now
         stored.method = METHOD
-        stored.vocabulary = model.to_bytes()
         session.add(stored)
+        blob = model.to_bytes()
+        digest = hashlib.sha1(blob).hexdigest()
+        session.execute(sa.delete(CorpusVocabulary))
+        session.add(CorpusVocabulary(version=version, digest=digest, vocabulary=blob))
         session.flush()
+        _DECODED.clear()  # the model decoded before is no longer the stored one
         self.model, self.version, self.size, self.refitted = model, version, len(ids), True
         self._ids, self._matrix, self._projection, self._names = list(ids), matrix, None, None
 
-    def use(self, stored: CorpusModel) -> TfidfModel:
-        """The stored corpus model (read once per run and version)."""
+    def use(self, session: Session, stored: CorpusModel) -> TfidfModel:
+        """The stored corpus model ``stored`` names: read once per run and version, and decoded once
+        per process and stored bytes (:func:`decoded`)."""
         if self.model is None or self.version != stored.version:
-            self.model, self.version = TfidfModel.from_bytes(stored.vocabulary), stored.version
+            self.model, self.version = decoded(session, stored.version), stored.version
             self._ids, self._matrix, self._projection, self._names = [], None, None, None
         self.size = stored.corpus_size
         return self.model
@@ -175,6 +180,31 @@ class Corpus:
         result = (sparse.diags(keep) @ padded + place @ fresh).tocsr()
         assert result.shape == (rows, width)
         return model, result
+
+
+# The corpus model last decoded by this process, under the digest of its stored bytes: a long-lived
+# process (``fundradar serve``, whose scheduler scores after every sync) decodes it once per fit
+# instead of once per run; decoding is most of the fixed cost of a run that scores a few new calls.
+# One entry: a process works on one database at a time, and a model of 100,000 calls holds a
+# few hundred megabytes. The model is never changed once made (see TfidfModel.terms), so sharing it
+# between runs is safe; the digest names the bytes, so another database's or a refitted model is
+# never taken for it.
+_DECODED: dict[str, TfidfModel] = {}
+
+
+def decoded(session: Session, version: str) -> TfidfModel:
+    """The stored corpus model of ``version``, decoded (:meth:`TfidfModel.from_bytes`) unless this
+    process already holds the same bytes decoded."""
+    digest = session.execute(sa.select(CorpusVocabulary.digest)
+                             .where(CorpusVocabulary.version == version)).scalar_one()
+    model = _DECODED.get(digest)
+    if model is None:
+        blob = session.execute(sa.select(CorpusVocabulary.vocabulary)
+                               .where(CorpusVocabulary.version == version)).scalar_one()
+        model = TfidfModel.from_bytes(blob)
+        _DECODED.clear()
+        _DECODED[digest] = model
+    return model
 
 
 def extend(model: TfidfModel, extras: dict[str, float]) -> TfidfModel:

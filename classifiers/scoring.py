@@ -290,14 +290,14 @@ def _score(session: Session, loaded_config: LoadedConfig, queries: list[Query], 
             corpus.fit(session, ids, now)
         else:
             assert corpus_row is not None
-            corpus.use(corpus_row)
+            corpus.use(session, corpus_row)
             corpus_row.drift += new_drift
             session.add(corpus_row)
         version = _rebuild(session, corpus, stored, ids, queries, queries_hash, marks, name, now, block, best)
         scored, refitted, checked = ids, True, ids
     elif pending:
         assert stored is not None and corpus_row is not None
-        corpus.use(corpus_row)
+        corpus.use(session, corpus_row)
         _incremental(session, corpus, stored, pending, queries, name, now, block, best)
         corpus_row.drift += new_drift
         session.add(corpus_row)

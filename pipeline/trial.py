@@ -34,11 +34,11 @@ from sqlmodel import Session, select
 from classifiers.feedback import load_marks, marks_signature
 from classifiers.freshness import queries_hash, rules_hash, strategy_queries
 from pipeline.core.config import LoadedConfig
-from pipeline.core.models import Call, CorpusModel, Mark, Score, ScoringModel, Verdict
+from pipeline.core.models import Call, CorpusModel, CorpusVocabulary, Mark, Score, ScoringModel, Verdict
 
 COPY_CHUNK = 1000
 # what scoring reads: every call and the corpus model, and one strategy's marks and stored scoring
-SHARED_TABLES = (Call, CorpusModel)
+SHARED_TABLES = (Call, CorpusModel, CorpusVocabulary)
 STRATEGY_TABLES = (Mark, ScoringModel, Score, Verdict)
 
 

@@ -228,8 +228,11 @@ class ScoringModel(_Table, table=True):
 
 
 class CorpusModel(_Table, table=True):
-    """The TF-IDF vocabulary, idf weights and LSA space of the stored calls, fitted without labels and
-    shared by every strategy (classifiers.scoring): one row."""
+    """The identity and drift of the corpus model: the TF-IDF vocabulary, idf weights and LSA space of
+    the stored calls, fitted without labels and shared by every strategy (classifiers.scoring); one row.
+    The fitted data itself is in :class:`CorpusVocabulary`: SQLite rewrites a whole row to update one
+    column, and every incremental run updates ``drift`` (with the data in this row, a few megabytes
+    written per run)."""
 
     __tablename__ = "corpus_model"
     id: int | None = Field(default=None, primary_key=True)
@@ -237,8 +240,19 @@ class CorpusModel(_Table, table=True):
     method: str = ""  # classifiers.corpus.METHOD at the fit: a model of another method is refitted
     corpus_size: int = 0  # calls the vocabulary was fitted on
     drift: int = 0  # calls new or changed since the fit
-    vocabulary: bytes = Field(sa_type=sa.LargeBinary)  # see TfidfModel.to_bytes
     fitted_at: datetime = _dt()
+
+
+class CorpusVocabulary(_Table, table=True):
+    """The fitted corpus model of :class:`CorpusModel` (same ``version``): vocabulary, idf weights and
+    LSA components (classifiers.tfidf.TfidfModel.to_bytes); one row, replaced at each fit. ``digest``
+    (SHA-1 of the bytes) names the data: a process keeps the model it decoded under it."""
+
+    __tablename__ = "corpus_vocabulary"
+    id: int | None = Field(default=None, primary_key=True)
+    version: str
+    digest: str
+    vocabulary: bytes = Field(sa_type=sa.LargeBinary)
 
 
 # --- pipeline ----------------------------------------------------------------------------------
