@@ -107,7 +107,7 @@ class Corpus:
         session.execute(sa.delete(CorpusVocabulary))
         session.add(CorpusVocabulary(version=version, digest=digest, vocabulary=blob))
         session.flush()
-        _DECODED.clear()  # the model decoded before is no longer the stored one
+        _forget()  # the model decoded before is no longer the stored one
         self.model, self.version, self.size, self.refitted = model, version, len(ids), True
         self._ids, self._matrix, self._projection, self._names = list(ids), matrix, None, None
 
@@ -190,6 +190,10 @@ class Corpus:
 # between runs is safe; the digest names the bytes, so another database's or a refitted model is
 # never taken for it.
 _DECODED: dict[str, TfidfModel] = {}
+# the last model :func:`extend` made, with the model and extras it was made from: a strategy scored
+# again on the same corpus model reuses it (its vocabulary and vectoriser cost more to build than a
+# few new calls to score); one entry, dropped with the decoded model it extends
+_EXTENDED: list[tuple[TfidfModel, tuple[tuple[str, float], ...], TfidfModel]] = []
 
 
 def decoded(session: Session, version: str) -> TfidfModel:
@@ -202,15 +206,23 @@ def decoded(session: Session, version: str) -> TfidfModel:
         blob = session.execute(sa.select(CorpusVocabulary.vocabulary)
                                .where(CorpusVocabulary.version == version)).scalar_one()
         model = TfidfModel.from_bytes(blob)
-        _DECODED.clear()
+        _forget()
         _DECODED[digest] = model
     return model
+
+
+def _forget() -> None:
+    _DECODED.clear()
+    _EXTENDED.clear()
 
 
 def extend(model: TfidfModel, extras: dict[str, float]) -> TfidfModel:
     """``model`` with extra phrase columns appended (same LSA space: phrases are not LSA columns)."""
     if not extras:
         return model
+    key = tuple(extras.items())
+    if _EXTENDED and _EXTENDED[0][0] is model and _EXTENDED[0][1] == key:
+        return _EXTENDED[0][2]
     vocabulary = dict(model.vocabulary)
     for phrase in extras:
         vocabulary[phrase] = len(vocabulary)
@@ -219,6 +231,7 @@ def extend(model: TfidfModel, extras: dict[str, float]) -> TfidfModel:
     if all(" " in phrase for phrase in extras):  # phrases only: the word columns (LSA space) are the model's
         extended._words = model.word_columns()
     extended._names = np.concatenate([model.terms(), np.array(list(extras), dtype=object)])
+    _EXTENDED[:] = [(model, key, extended)]
     return extended
 
 

@@ -80,6 +80,10 @@ log = logging.getLogger("fundradar.scoring")
 REFIT_FRACTION = 0.10
 SCORE_BLOCK = 2000  # calls scored together against every focus area before their rows are written
 READ_CHUNK = 500
+# up to this many calls, each area's scores and explanations come from one pass over all of them (a
+# call's explanation does not depend on the other rows): a second pass over the kept rows costs more in
+# per-call overhead than explaining the few rows below the floor; larger blocks explain only the kept
+ONE_PASS_ROWS = 500
 # what the rules read (classifiers.rules.evaluate_call) and the up-to-date check: never title or text
 LIGHT_COLUMNS = (Call.id, Call.content_hash, Call.programme, Call.topic_id, Call.type_of_action,
                  Call.funding_rate, Call.max_contribution, Call.deadline, Call.deadlines)
@@ -121,7 +125,8 @@ def _score_rows(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Que
 
     Blocks of ``block`` calls are scored against each area's vector, then written in call order (each
     call's row looked up once per block for the foreign key; memory holds one block's explanations).
-    Explanations are computed only for the scores kept (at least :data:`SCORE_FLOOR`). ``projection``
+    Explanations are kept only for the scores kept (at least :data:`SCORE_FLOOR`), and computed only
+    for them in blocks over :data:`ONE_PASS_ROWS` calls. ``projection``
     is the LSA projection of ``matrix``'s rows when already computed; ``contexts`` the areas' gate
     queries (:func:`classifiers.stored_queries.gate_queries`)."""
     # each area's unit columns depend on the model only: built once, not once per block
@@ -132,14 +137,17 @@ def _score_rows(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Que
         window = slice(start, start + block)
         part = project(model, rows) if projection is None else _rows_of(projection, window)
         results = []
+        one_pass = rows.shape[0] <= ONE_PASS_ROWS
         for vector, area_excluded, (units, context) in zip(vectors, excluded, prepared, strict=True):
-            scores, _ = score_rows(vector, rows, names, 0, model=model, projection=part, units=units,
-                                   context=context)
+            scores, found = score_rows(vector, rows, names, EXPLAIN_TERMS if one_pass else 0, model=model,
+                                       projection=part, units=units, context=context)
             rounded = np.round(scores.astype(np.float64), 6)
             kept = [i for i in np.flatnonzero(rounded >= SCORE_FLOOR).tolist()
                     if start + i not in area_excluded]
             terms: dict[int, list[tuple[str, float]]] = {}
-            if kept:
+            if kept and one_pass:
+                terms = {i: found[i] for i in kept}
+            elif kept:
                 sub = None if part is None else _rows_of(part, kept)
                 _, found = score_rows(vector, rows[kept], names, EXPLAIN_TERMS, model=model, projection=sub,
                                       units=units, context=context)

@@ -12,7 +12,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from classifiers.corpus import decoded
+from classifiers.corpus import decoded, extend
 from classifiers.matcher import TfidfModel
 from classifiers.scoring import score_pending
 from pipeline.core.config import DEFAULT_STRATEGY, load_config
@@ -104,3 +104,19 @@ def test_incremental_scores_with_the_kept_model_are_those_of_a_fresh_decode(engi
         assert _scores(engine) == _scores(copy)
     finally:
         copy.dispose()
+
+
+def test_a_strategy_s_extended_model_is_reused_for_the_same_model_and_extras(engine: Any) -> None:
+    config = load_config(DEFAULT_STRATEGY)
+    ids = add_calls(engine, 60)
+    score_pending(engine, config, NOW)
+    base = _decoded(engine)
+    extended = extend(base, {"tidal kite": 5.0})
+    assert extend(base, {"tidal kite": 5.0}) is extended
+    assert extended.vocabulary["tidal kite"] == len(base.vocabulary) and "tidal kite" not in base.vocabulary
+    other = extend(base, {"tidal kite": 6.0})
+    assert other is not extended and float(other.idf[-1]) == 6.0
+    _change(engine, ids[6], " Green hydrogen valleys.")
+    score_pending(engine, config, NOW + timedelta(hours=1), full=True)  # a refit: the models are new
+    refitted = extend(_decoded(engine), {"tidal kite": 6.0})
+    assert refitted is not other and refitted.vocabulary["tidal kite"] == len(_decoded(engine).vocabulary)
