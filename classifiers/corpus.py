@@ -60,6 +60,9 @@ class Corpus:
     _matrix: Any = None
     _projection: Projection | None = None
     _names: Any = None
+    # the verdict rules' outcomes remembered for the run (classifiers.run_rules.RunRules), shared by the
+    # strategies with the same rules: by rules hash and time (classifiers.scoring._run_rules)
+    shared_rules: dict[Any, Any] = field(default_factory=dict)
 
     # --- texts ---------------------------------------------------------------------------------
 
