@@ -1,5 +1,7 @@
-"""Strategies scored in one run share the verdict rules' outcomes when their rules are the same
-(classifiers.scoring._run_rules), and only then: each strategy's verdicts are those it gets alone."""
+"""What scoring runs remember: strategies scored in one run share the verdict rules' outcomes when their
+rules are the same (classifiers.scoring._run_rules), and only then, so each strategy's verdicts are
+those it gets alone; focus areas made into queries are kept by the process until an area is edited
+(classifiers.freshness.strategy_queries)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from classifiers.freshness import strategy_queries
+from classifiers.query import focus_area_query
 from classifiers.scoring import score_pending, score_strategies
 from pipeline.core.config import FocusArea, LoadedConfig
 from pipeline.core.db import open_database
@@ -44,3 +48,16 @@ def test_strategies_with_the_same_or_other_rules_get_the_verdicts_they_get_alone
             assert _verdicts(alone, config.strategy.name) == _verdicts(engine, config.strategy.name)
         finally:
             alone.dispose()
+
+
+def test_an_edited_focus_area_is_made_into_a_new_query() -> None:
+    config = config_with("wind", {"wind": FocusArea(label="Wind", keywords=["offshore wind"],
+                                                    synonyms={"offshore wind": ["vindkraft"]})})
+    first = strategy_queries(config)
+    assert strategy_queries(config)[0] is first[0]
+    edits = ({"keywords": ["offshore wind", "tidal kite"]}, {"synonyms": {"offshore wind": ["havvind"]}},
+             {"label": "Offshore wind"}, {"description": "Turbines at sea."}, {"exclude": ["nuclear"]})
+    for edit in edits:
+        area = config.strategy.focus_areas["wind"].model_copy(update=edit)
+        edited = config_with("wind", {"wind": area})
+        assert strategy_queries(edited) == [focus_area_query("wind", area)] != first, edit
