@@ -68,7 +68,7 @@ from classifiers.matcher import (
 )
 from classifiers.rules import priority, recheck_for_deadline
 from classifiers.run_rules import RunFunding, RunRules
-from classifiers.stored_queries import gate_queries, keep_gates, vector_from_json, vector_to_json
+from classifiers.stored_queries import keep_gates, prepared_queries, vector_to_json
 from pipeline.core.bulk import insert_rows, update_by_id
 from pipeline.core.config import LoadedConfig
 from pipeline.core.db import session_scope
@@ -119,7 +119,7 @@ def _score_rows(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Que
                 documents: Sequence[Document], matrix: Any, names: np.ndarray,
                 excluded: Sequence[dict[int, str]], contexts: Sequence[Any | None], strategy: str,
                 now: datetime, best: dict[int, float], projection: Projection | None = None,
-                block: int = SCORE_BLOCK) -> Iterator[dict[str, Any]]:
+                block: int = SCORE_BLOCK, units: Sequence[Any] | None = None) -> Iterator[dict[str, Any]]:
     """The Score rows worth storing of ``documents`` for every focus area, call by call; ``best``
     receives each call's best score (an excluded area counts 0).
 
@@ -128,10 +128,10 @@ def _score_rows(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Que
     Explanations are kept only for the scores kept (at least :data:`SCORE_FLOOR`), and computed only
     for them in blocks over :data:`ONE_PASS_ROWS` calls. ``projection``
     is the LSA projection of ``matrix``'s rows when already computed; ``contexts`` the areas' gate
-    queries (:func:`classifiers.stored_queries.gate_queries`)."""
+    queries (:func:`classifiers.stored_queries.gate_queries`), ``units`` their unit columns when built."""
     # each area's unit columns depend on the model only: built once, not once per block
-    prepared = [(unit_columns(model, query), context)
-                for query, context in zip(queries, contexts, strict=True)]
+    units = [unit_columns(model, query) for query in queries] if units is None else units
+    prepared = list(zip(units, contexts, strict=True))
     for start in range(0, len(documents), block):
         rows = matrix[start:start + block]
         window = slice(start, start + block)
@@ -428,12 +428,12 @@ def _incremental(session: Session, corpus: Corpus, stored: ScoringModel, pending
     for start in range(0, len(pending), READ_CHUNK):
         chunk = pending[start:start + READ_CHUNK]
         session.execute(sa.delete(Score).where(Score.strategy == name, Score.call_id.in_(chunk)))
-    vectors = [vector_from_json(stored.queries.get(query.name, {}), model) for query in queries]
     excluded = [excluded_rows(documents, query.exclude) for query in queries]
     with _one_blas_thread():
-        contexts = gate_queries(stored, model, queries, names)
+        vectors, contexts, units = prepared_queries(stored, model, queries, names)
         insert_rows(session, Score.__table__, _score_rows(model, vectors, queries, documents, matrix, names,
-                                                          excluded, contexts, name, now, best, None, block))
+                                                          excluded, contexts, name, now, best, None, block,
+                                                          units))
     stored.drift += len(pending)
     session.add(stored)
 

@@ -1,20 +1,26 @@
 """What scoring runs remember: strategies scored in one run share the verdict rules' outcomes when their
 rules are the same (classifiers.scoring._run_rules), and only then, so each strategy's verdicts are
 those it gets alone; focus areas made into queries are kept by the process until an area is edited
-(classifiers.freshness.strategy_queries)."""
+(classifiers.freshness.strategy_queries); a strategy's stored query vectors and gates are decoded once
+per process while the model and the stored rows stay the same (classifiers.stored_queries)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from sqlmodel import Session, select
 
+from classifiers.corpus import decoded, extend, extras_from_bytes
 from classifiers.freshness import strategy_queries
+from classifiers.gate import unit_columns
+from classifiers.matcher import TfidfModel
 from classifiers.query import focus_area_query
 from classifiers.scoring import score_pending, score_strategies
-from pipeline.core.config import FocusArea, LoadedConfig
+from classifiers.stored_queries import gate_queries, prepared_queries, vector_from_json
+from pipeline.core.config import DEFAULT_STRATEGY, FocusArea, LoadedConfig, load_config
 from pipeline.core.db import open_database
-from pipeline.core.models import Verdict
+from pipeline.core.models import CorpusModel, CorpusVocabulary, ScoringModel, Verdict
 from tests.test_scoring_scale import NOW, add_calls, config_with
 
 
@@ -61,3 +67,34 @@ def test_an_edited_focus_area_is_made_into_a_new_query() -> None:
         area = config.strategy.focus_areas["wind"].model_copy(update=edit)
         edited = config_with("wind", {"wind": area})
         assert strategy_queries(edited) == [focus_area_query("wind", area)] != first, edit
+
+
+def _dense(matrices: list[Any]) -> list[Any]:
+    return [None if m is None else m.toarray().tolist() for m in matrices]
+
+
+def test_stored_queries_are_decoded_once_while_the_model_and_the_rows_stay_the_same(engine: Any) -> None:
+    config = load_config(DEFAULT_STRATEGY)
+    add_calls(engine, 60)
+    score_pending(engine, config, NOW)
+    queries = strategy_queries(config)
+    with Session(engine) as session:
+        stored = session.exec(select(ScoringModel)).one()
+        model = extend(decoded(session, session.exec(select(CorpusModel)).one().version),
+                       extras_from_bytes(stored.vocabulary))
+        blob = session.exec(select(CorpusVocabulary.vocabulary)).one()
+    names = model.terms()
+    first = prepared_queries(stored, model, queries, names)
+    assert prepared_queries(stored, model, queries, names) is first
+    vectors, contexts, units = first
+    assert _dense(vectors) == _dense([vector_from_json(stored.queries[q.name], model) for q in queries])
+    assert _dense(contexts) == _dense(gate_queries(stored, model, queries, names))
+    assert units == [unit_columns(model, q) for q in queries]
+
+    area = queries[0].name
+    stored.queries = {**stored.queries, area: {t: 2 * w for t, w in stored.queries[area].items()}}
+    edited = prepared_queries(stored, model, queries, names)
+    assert edited is not first
+    assert np.allclose(edited[0][0].toarray(), 2 * vectors[0].toarray())
+    other = extend(TfidfModel.from_bytes(blob), extras_from_bytes(stored.vocabulary))  # another process's
+    assert prepared_queries(stored, other, queries, other.terms()) is not edited
