@@ -61,7 +61,7 @@ class Corpus:
     _projection: Projection | None = None
     _names: Any = None
     # the verdict rules' outcomes remembered for the run (classifiers.run_rules.RunRules), shared by the
-    # strategies with the same rules: by rules hash and time (classifiers.scoring._run_rules)
+    # strategies with the same rules: by rules hash and time (classifiers.run_rules.shared_rules)
     shared_rules: dict[Any, Any] = field(default_factory=dict)
 
     # --- texts ---------------------------------------------------------------------------------

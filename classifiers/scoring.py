@@ -63,11 +63,12 @@ from classifiers.matcher import (
     expanded_query,
     project,
     query_features,
+    query_latents,
     score_rows,
     unit_columns,
 )
 from classifiers.rules import priority, recheck_for_deadline
-from classifiers.run_rules import RunFunding, RunRules
+from classifiers.run_rules import shared_rules
 from classifiers.stored_queries import keep_gates, prepared_queries, vector_to_json
 from pipeline.core.bulk import insert_rows, update_by_id
 from pipeline.core.config import LoadedConfig
@@ -119,7 +120,7 @@ def _score_rows(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Que
                 documents: Sequence[Document], matrix: Any, names: np.ndarray,
                 excluded: Sequence[dict[int, str]], contexts: Sequence[Any | None], strategy: str,
                 now: datetime, best: dict[int, float], projection: Projection | None = None,
-                block: int = SCORE_BLOCK, units: Sequence[Any] | None = None) -> Iterator[dict[str, Any]]:
+                block: int = SCORE_BLOCK, built: Sequence[Any] | None = None) -> Iterator[dict[str, Any]]:
     """The Score rows worth storing of ``documents`` for every focus area, call by call; ``best``
     receives each call's best score (an excluded area counts 0).
 
@@ -128,10 +129,14 @@ def _score_rows(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Que
     Explanations are kept only for the scores kept (at least :data:`SCORE_FLOOR`), and computed only
     for them in blocks over :data:`ONE_PASS_ROWS` calls. ``projection``
     is the LSA projection of ``matrix``'s rows when already computed; ``contexts`` the areas' gate
-    queries (:func:`classifiers.stored_queries.gate_queries`), ``units`` their unit columns when built."""
-    # each area's unit columns depend on the model only: built once, not once per block
-    units = [unit_columns(model, query) for query in queries] if units is None else units
-    prepared = list(zip(units, contexts, strict=True))
+    queries (:func:`classifiers.stored_queries.gate_queries`); ``built`` each area's unit columns and
+    latent parts when already built."""
+    # each area's unit columns and latent parts depend on the model and the queries only: built once,
+    # not once per block
+    if built is None:
+        built = [(unit_columns(model, query), query_latents(model, vector, context))
+                 for query, vector, context in zip(queries, vectors, contexts, strict=True)]
+    prepared = [(units, context, latents) for (units, latents), context in zip(built, contexts, strict=True)]
     for start in range(0, len(documents), block):
         rows = matrix[start:start + block]
         window = slice(start, start + block)
@@ -142,9 +147,10 @@ def _score_rows(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Que
         # a column-major copy, made once per block, each pick is a few slices instead of a pass over
         # every entry (the picked rows come out the same, in the same order)
         by_column = rows.tocsc()
-        for vector, area_excluded, (units, context) in zip(vectors, excluded, prepared, strict=True):
+        for vector, area_excluded, (units, context, latents) in zip(vectors, excluded, prepared, strict=True):
             scores, found = score_rows(vector, by_column, names, EXPLAIN_TERMS if one_pass else 0,
-                                       model=model, projection=part, units=units, context=context)
+                                       model=model, projection=part, units=units, context=context,
+                                       latents=latents)
             rounded = np.round(scores.astype(np.float64), 6)
             kept = [i for i in np.flatnonzero(rounded >= SCORE_FLOOR).tolist()
                     if start + i not in area_excluded]
@@ -154,7 +160,7 @@ def _score_rows(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Que
             elif kept:
                 sub = None if part is None else _rows_of(part, kept)
                 _, found = score_rows(vector, rows[kept], names, EXPLAIN_TERMS, model=model, projection=sub,
-                                      units=units, context=context)
+                                      units=units, context=context, latents=latents)
                 terms = dict(zip(kept, found, strict=True))
             results.append((rounded.tolist(), terms))
         for offset, document in enumerate(documents[start:start + block]):
@@ -430,24 +436,12 @@ def _incremental(session: Session, corpus: Corpus, stored: ScoringModel, pending
         session.execute(sa.delete(Score).where(Score.strategy == name, Score.call_id.in_(chunk)))
     excluded = [excluded_rows(documents, query.exclude) for query in queries]
     with _one_blas_thread():
-        vectors, contexts, units = prepared_queries(stored, model, queries, names)
+        vectors, contexts, built = prepared_queries(stored, model, queries, names)
         insert_rows(session, Score.__table__, _score_rows(model, vectors, queries, documents, matrix, names,
                                                           excluded, contexts, name, now, best, None, block,
-                                                          units))
+                                                          built))
     stored.drift += len(pending)
     session.add(stored)
-
-
-def _run_rules(corpus: Corpus, loaded_config: LoadedConfig, now: datetime) -> RunRules:
-    """The run's :class:`RunRules` for ``loaded_config``'s rules: strategies whose rules, home country
-    and funding rules are the same (the same :func:`classifiers.freshness.rules_hash`) get the same
-    outcomes for the same call, so they share the outcomes computed for the first."""
-    key = (_rules_hash(loaded_config), now)
-    rules = corpus.shared_rules.get(key)
-    if rules is None:
-        rules = RunRules(loaded_config.strategy, RunFunding(loaded_config.funding_rules), now)
-        corpus.shared_rules[key] = rules
-    return rules
 
 
 def _write_verdicts(session: Session, light: Sequence[Any], markers: dict[int, Any], best: dict[int, float],
@@ -464,7 +458,7 @@ def _write_verdicts(session: Session, light: Sequence[Any], markers: dict[int, A
     Stored outcomes are compared as their JSON text, without decoding them."""
     name, strategy = loaded_config.strategy.name, loaded_config.strategy
     weeks = strategy.rules.min_weeks_before_deadline
-    rules = _run_rules(corpus, loaded_config, now)
+    rules = shared_rules(corpus.shared_rules, loaded_config, now)
     inserts, updates = [], []
     for row in light:
         old = markers.get(row.id)

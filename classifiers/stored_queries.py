@@ -22,7 +22,7 @@ from classifiers.gate import (
     gates_hash,
     unit_columns,
 )
-from classifiers.matcher import Query, TfidfModel
+from classifiers.matcher import Latents, Query, TfidfModel, query_latents
 from pipeline.core.models import ScoringModel
 
 
@@ -65,7 +65,8 @@ def gate_queries(stored: ScoringModel, model: TfidfModel, queries: Sequence[Quer
 
 
 # what an incremental run builds from a strategy's stored queries, kept by the process per strategy:
-# (the model, the areas, the stored data's digest) -> (query vectors, gate queries, unit columns).
+# (the model, the areas, the stored data's digest) -> (query vectors, gate queries, unit columns
+# and latent parts).
 # Decoding them costs more than scoring a few new calls; the digest covers the stored vectors and gates,
 # and the model is compared by identity (the process keeps one decoded corpus model, see
 # classifiers.corpus.decoded), so a refit, an edit or another database's rows build them anew. The
@@ -75,9 +76,10 @@ _PREPARED_KEPT = 64
 
 
 def prepared_queries(stored: ScoringModel, model: TfidfModel, queries: Sequence[Query], names: np.ndarray
-                     ) -> tuple[list[Any], list[Any | None], list[list[Unit]]]:
-    """The areas' query vectors and gate queries as stored (:func:`gate_queries`) and their unit
-    columns, on ``model``: built once per process while they stay the same."""
+                     ) -> tuple[list[Any], list[Any | None], list[tuple[list[Unit], Latents]]]:
+    """The areas' query vectors and gate queries as stored (:func:`gate_queries`), and per area its
+    unit columns and latent parts (:func:`classifiers.matcher.query_latents`), on ``model``: built
+    once per process while they stay the same."""
     current = stored.gates_hash == gates_key(stored, queries)
     digest = hashlib.sha1(json.dumps([stored.queries, stored.gates, stored.gates_hash], sort_keys=True)
                           .encode()).hexdigest()
@@ -87,7 +89,9 @@ def prepared_queries(stored: ScoringModel, model: TfidfModel, queries: Sequence[
         return found[3]
     vectors = [vector_from_json(stored.queries.get(query.name, {}), model) for query in queries]
     contexts = gate_queries(stored, model, queries, names)
-    prepared = vectors, contexts, [unit_columns(model, query) for query in queries]
+    built = [(unit_columns(model, query), query_latents(model, vector, context))
+             for query, vector, context in zip(queries, vectors, contexts, strict=True)]
+    prepared = vectors, contexts, built
     if current:
         if len(_PREPARED) >= _PREPARED_KEPT:
             _PREPARED.clear()

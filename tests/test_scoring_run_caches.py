@@ -1,5 +1,5 @@
 """What scoring runs remember: strategies scored in one run share the verdict rules' outcomes when their
-rules are the same (classifiers.scoring._run_rules), and only then, so each strategy's verdicts are
+rules are the same (classifiers.run_rules.shared_rules), and only then, so each strategy's verdicts are
 those it gets alone; focus areas made into queries are kept by the process until an area is edited
 (classifiers.freshness.strategy_queries); a strategy's stored query vectors and gates are decoded once
 per process while the model and the stored rows stay the same (classifiers.stored_queries)."""
@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from classifiers.corpus import decoded, extend, extras_from_bytes
 from classifiers.freshness import strategy_queries
 from classifiers.gate import unit_columns
-from classifiers.matcher import TfidfModel
+from classifiers.matcher import TfidfModel, query_latents
 from classifiers.query import focus_area_query
 from classifiers.scoring import score_pending, score_strategies
 from classifiers.stored_queries import gate_queries, prepared_queries, vector_from_json
@@ -86,10 +86,14 @@ def test_stored_queries_are_decoded_once_while_the_model_and_the_rows_stay_the_s
     names = model.terms()
     first = prepared_queries(stored, model, queries, names)
     assert prepared_queries(stored, model, queries, names) is first
-    vectors, contexts, units = first
+    vectors, contexts, built = first
     assert _dense(vectors) == _dense([vector_from_json(stored.queries[q.name], model) for q in queries])
     assert _dense(contexts) == _dense(gate_queries(stored, model, queries, names))
-    assert units == [unit_columns(model, q) for q in queries]
+    assert [units for units, _ in built] == [unit_columns(model, q) for q in queries]
+    for (_, (latent, gates)), vector, context in zip(built, vectors, contexts, strict=True):
+        fresh, fresh_gates = query_latents(model, vector, context)
+        assert np.array_equal(latent.unit, fresh.unit) and np.array_equal(latent.expanded, fresh.expanded)
+        assert [g.unit.tolist() for g in gates or []] == [g.unit.tolist() for g in fresh_gates or []]
 
     area = queries[0].name
     stored.queries = {**stored.queries, area: {t: 2 * w for t, w in stored.queries[area].items()}}
