@@ -195,8 +195,9 @@ class Corpus:
 _DECODED: dict[str, TfidfModel] = {}
 # the last model :func:`extend` made, with the model and extras it was made from: a strategy scored
 # again on the same corpus model reuses it (its vocabulary and vectoriser cost more to build than a
-# few new calls to score); one entry, dropped with the decoded model it extends
-_EXTENDED: list[tuple[TfidfModel, tuple[tuple[str, float], ...], TfidfModel]] = []
+# few new calls to score); one entry, dropped with the decoded model it extends, replaced as a whole
+# (a scheduler thread and a command may score at once)
+_EXTENDED: tuple[TfidfModel, tuple[tuple[str, float], ...], TfidfModel] | None = None
 
 
 def decoded(session: Session, version: str) -> TfidfModel:
@@ -215,17 +216,19 @@ def decoded(session: Session, version: str) -> TfidfModel:
 
 
 def _forget() -> None:
+    global _EXTENDED
     _DECODED.clear()
-    _EXTENDED.clear()
+    _EXTENDED = None
 
 
 def extend(model: TfidfModel, extras: dict[str, float]) -> TfidfModel:
     """``model`` with extra phrase columns appended (same LSA space: phrases are not LSA columns)."""
     if not extras:
         return model
-    key = tuple(extras.items())
-    if _EXTENDED and _EXTENDED[0][0] is model and _EXTENDED[0][1] == key:
-        return _EXTENDED[0][2]
+    global _EXTENDED
+    key, last = tuple(extras.items()), _EXTENDED
+    if last is not None and last[0] is model and last[1] == key:
+        return last[2]
     vocabulary = dict(model.vocabulary)
     for phrase in extras:
         vocabulary[phrase] = len(vocabulary)
@@ -234,7 +237,7 @@ def extend(model: TfidfModel, extras: dict[str, float]) -> TfidfModel:
     if all(" " in phrase for phrase in extras):  # phrases only: the word columns (LSA space) are the model's
         extended._words = model.word_columns()
     extended._names = np.concatenate([model.terms(), np.array(list(extras), dtype=object)])
-    _EXTENDED[:] = [(model, key, extended)]
+    _EXTENDED = (model, key, extended)
     return extended
 
 
