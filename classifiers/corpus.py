@@ -2,10 +2,11 @@
 
 The TF-IDF vocabulary, its idf weights and the LSA space (:class:`classifiers.matcher.TfidfModel`) are
 fitted on the stored calls without labels and without any strategy's keywords, so one fit serves every
-strategy: it is stored once (the ``corpus_model`` table) and each strategy keeps only its query vectors
-(``scoring_model``). The one thing a strategy adds is its query phrases that occur in a single call (the
-corpus model keeps only phrases that recur): they become the strategy's own extra columns, with the idf
-and document rows a fit with those phrases kept would give them (:meth:`Corpus.extended`), so a strategy
+strategy: it is stored once (its identity and drift in ``corpus_model``, its data in
+``corpus_vocabulary``) and each strategy keeps only its query vectors (``scoring_model``). The one
+thing a strategy adds is its query phrases that occur in a single call (the corpus model keeps only
+phrases that recur): they become the strategy's own extra columns, with the idf and document rows a
+fit with those phrases kept would give them (:meth:`Corpus.extended`), so a strategy
 scores exactly as if the vocabulary had been fitted for it alone.
 
 A :class:`Corpus` lives for one scoring run (``fundradar score`` over every strategy of a folder): the

@@ -12,10 +12,11 @@ now)`` several, sharing one read of the texts and one corpus model (:mod:`classi
   or whose content hash is empty; of those, a call whose title and text hash is unchanged keeps its
   scores (only its marker is updated).
 * **Models.** The TF-IDF vocabulary, idf weights and LSA space form the corpus model, fitted without
-  labels once for every strategy (``corpus_model`` table); each strategy keeps its focus areas' query
-  vectors and its few extra phrase columns (``scoring_model``). New calls are scored with the stored
-  weights and queries, on the same scale as the old ones, without refitting. Tables rather than pickles:
-  they live in the same database and transaction as the scores, and hold data, never code.
+  labels once for every strategy (``corpus_model``, ``corpus_vocabulary``); each strategy keeps its
+  focus areas' query vectors and its few extra phrase columns (``scoring_model``). New calls are
+  scored with the stored weights and queries, on the same scale as the old ones, without refitting.
+  Tables rather than pickles: they live in the same database and transaction as the scores, and hold
+  data, never code.
 * **Refits.** The corpus model is refitted, and every call rescored, when there is none, when ``full``
   is asked (``fundradar score --all``; once per run however many strategies), or when the calls new or
   changed since its fit exceed :data:`REFIT_FRACTION` (10 %) of the calls it was fitted on (idf weights
