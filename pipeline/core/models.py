@@ -158,7 +158,8 @@ class Score(_Table, table=True):
                       sa.Index("ix_score_rank", "strategy", "score", "call_id", "focus_area"),
                       sa.Index("ix_score_area_rank", "strategy", "focus_area", "score", "call_id"))
     id: int | None = Field(default=None, primary_key=True)
-    call_id: int = Field(foreign_key="call.id", index=True)
+    # looked up through uq_score, which starts with call_id: an index of its own only slowed the writes
+    call_id: int = Field(foreign_key="call.id")
     strategy: str  # indexed first in ix_score_rank
     focus_area: str
     score: float  # rows are kept only for scores >= classifiers.scoring.SCORE_FLOOR or exclusions
@@ -171,7 +172,7 @@ class Verdict(_Table, table=True):
 
     __table_args__ = (sa.UniqueConstraint("call_id", "strategy", name="uq_verdict"),)
     id: int | None = Field(default=None, primary_key=True)
-    call_id: int = Field(foreign_key="call.id", index=True)
+    call_id: int = Field(foreign_key="call.id")  # looked up through uq_verdict (call_id, strategy)
     strategy: str = Field(index=True)
     passed: bool
     outcomes: list[dict[str, Any]] = _json(default_factory=list)  # [{"rule", "passed", "reason"}]
