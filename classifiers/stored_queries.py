@@ -65,12 +65,11 @@ def gate_queries(stored: ScoringModel, model: TfidfModel, queries: Sequence[Quer
 
 
 # what an incremental run builds from a strategy's stored queries, kept by the process per strategy:
-# (the model, the areas, the stored data's digest) -> (query vectors, gate queries, unit columns
-# and latent parts).
-# Decoding them costs more than scoring a few new calls; the digest covers the stored vectors and gates,
-# and the model is compared by identity (the process keeps one decoded corpus model, see
-# classifiers.corpus.decoded), so a refit, an edit or another database's rows build them anew. The
-# model is held weakly: an entry does not keep a replaced model's vocabulary in memory.
+# (the model, the areas, the stored data's digest) -> (query vectors, gate queries, unit columns and
+# latent parts). Decoding them costs more than scoring a few new calls; the digest covers the stored
+# vectors and gates, and the model is compared by identity (the process keeps one decoded corpus
+# model, see classifiers.corpus.decoded), so a refit, an edit or another database's rows build them
+# anew. The model is held weakly: an entry does not keep a replaced model's vocabulary in memory.
 _PREPARED: dict[str, tuple[Any, tuple[Query, ...], str, Any]] = {}
 _PREPARED_KEPT = 64
 

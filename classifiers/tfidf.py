@@ -269,7 +269,7 @@ class LatentQuery:
     """What the latent cosine needs of a query, whatever the rows: its unit vector in LSA space (None
     when it has no latent direction) and, for explanations, that vector back in word space (each
     word's weight in the latent cosine). Computed once per query instead of once per block of rows:
-    for a few rows it is most of the work (a dense product with the whole LSA space)."""
+    dense products with the LSA space, the same whatever the rows."""
 
     unit: np.ndarray | None
     expanded: np.ndarray | None = None
