@@ -2,10 +2,11 @@
 
 The TF-IDF vocabulary, its idf weights and the LSA space (:class:`classifiers.matcher.TfidfModel`) are
 fitted on the stored calls without labels and without any strategy's keywords, so one fit serves every
-strategy: it is stored once (the ``corpus_model`` table) and each strategy keeps only its query vectors
-(``scoring_model``). The one thing a strategy adds is its query phrases that occur in a single call (the
-corpus model keeps only phrases that recur): they become the strategy's own extra columns, with the idf
-and document rows a fit with those phrases kept would give them (:meth:`Corpus.extended`), so a strategy
+strategy: it is stored once (its identity and drift in ``corpus_model``, its data in
+``corpus_vocabulary``) and each strategy keeps only its query vectors (``scoring_model``). The one
+thing a strategy adds is its query phrases that occur in a single call (the corpus model keeps only
+phrases that recur): they become the strategy's own extra columns, with the idf and document rows a
+fit with those phrases kept would give them (:meth:`Corpus.extended`), so a strategy
 scores exactly as if the vocabulary had been fitted for it alone.
 
 A :class:`Corpus` lives for one scoring run (``fundradar score`` over every strategy of a folder): the
@@ -28,7 +29,7 @@ from sqlmodel import Session, select
 
 from classifiers.freshness import METHOD
 from classifiers.matcher import Document, Projection, TfidfModel, prepare, project
-from pipeline.core.models import Call, CorpusModel
+from pipeline.core.models import Call, CorpusModel, CorpusVocabulary
 
 READ_CHUNK = 500
 
@@ -60,6 +61,9 @@ class Corpus:
     _matrix: Any = None
     _projection: Projection | None = None
     _names: Any = None
+    # the verdict rules' outcomes remembered for the run (classifiers.run_rules.RunRules), shared by the
+    # strategies with the same rules: by rules hash and time (classifiers.run_rules.shared_rules)
+    shared_rules: dict[Any, Any] = field(default_factory=dict)
 
     # --- texts ---------------------------------------------------------------------------------
 
@@ -98,19 +102,24 @@ class Corpus:
         version = hashlib.sha1(f"{METHOD}|{corpus}".encode()).hexdigest()[:12]
         stored = session.exec(select(CorpusModel)).first()
         if stored is None:
-            stored = CorpusModel(version=version, vocabulary=b"", fitted_at=now)
+            stored = CorpusModel(version=version, fitted_at=now)
         stored.version, stored.corpus_size, stored.drift, stored.fitted_at = version, len(ids), 0, now
         stored.method = METHOD
-        stored.vocabulary = model.to_bytes()
         session.add(stored)
+        blob = model.to_bytes()
+        digest = hashlib.sha1(blob).hexdigest()
+        session.execute(sa.delete(CorpusVocabulary))
+        session.add(CorpusVocabulary(version=version, digest=digest, vocabulary=blob))
         session.flush()
+        _forget()  # the model decoded before is no longer the stored one
         self.model, self.version, self.size, self.refitted = model, version, len(ids), True
         self._ids, self._matrix, self._projection, self._names = list(ids), matrix, None, None
 
-    def use(self, stored: CorpusModel) -> TfidfModel:
-        """The stored corpus model (read once per run and version)."""
+    def use(self, session: Session, stored: CorpusModel) -> TfidfModel:
+        """The stored corpus model ``stored`` names: read once per run and version, and decoded once
+        per process and stored bytes (:func:`decoded`)."""
         if self.model is None or self.version != stored.version:
-            self.model, self.version = TfidfModel.from_bytes(stored.vocabulary), stored.version
+            self.model, self.version = decoded(session, stored.version), stored.version
             self._ids, self._matrix, self._projection, self._names = [], None, None, None
         self.size = stored.corpus_size
         return self.model
@@ -177,10 +186,50 @@ class Corpus:
         return model, result
 
 
+# The corpus model last decoded by this process, under the digest of its stored bytes: a long-lived
+# process (``fundradar serve``, whose scheduler scores after every sync) decodes it once per fit
+# instead of once per run; decoding is most of the fixed cost of a run that scores a few new calls.
+# One entry: a process works on one database at a time, and a model of 100,000 calls holds a
+# few hundred megabytes. The model is never changed once made (see TfidfModel.terms), so sharing it
+# between runs is safe; the digest names the bytes, so another database's or a refitted model is
+# never taken for it.
+_DECODED: dict[str, TfidfModel] = {}
+# the last model :func:`extend` made, with the model and extras it was made from: a strategy scored
+# again on the same corpus model reuses it (its vocabulary and vectoriser cost more to build than a
+# few new calls to score); one entry, dropped with the decoded model it extends, replaced as a whole
+# (a scheduler thread and a command may score at once)
+_EXTENDED: tuple[TfidfModel, tuple[tuple[str, float], ...], TfidfModel] | None = None
+
+
+def decoded(session: Session, version: str) -> TfidfModel:
+    """The stored corpus model of ``version``, decoded (:meth:`TfidfModel.from_bytes`) unless this
+    process already holds the same bytes decoded."""
+    digest = session.execute(sa.select(CorpusVocabulary.digest)
+                             .where(CorpusVocabulary.version == version)).scalar_one()
+    model = _DECODED.get(digest)
+    if model is None:
+        blob = session.execute(sa.select(CorpusVocabulary.vocabulary)
+                               .where(CorpusVocabulary.version == version)).scalar_one()
+        model = TfidfModel.from_bytes(blob)
+        _forget()
+        _DECODED[digest] = model
+    return model
+
+
+def _forget() -> None:
+    global _EXTENDED
+    _DECODED.clear()
+    _EXTENDED = None
+
+
 def extend(model: TfidfModel, extras: dict[str, float]) -> TfidfModel:
     """``model`` with extra phrase columns appended (same LSA space: phrases are not LSA columns)."""
     if not extras:
         return model
+    global _EXTENDED
+    key, last = tuple(extras.items()), _EXTENDED
+    if last is not None and last[0] is model and last[1] == key:
+        return last[2]
     vocabulary = dict(model.vocabulary)
     for phrase in extras:
         vocabulary[phrase] = len(vocabulary)
@@ -189,6 +238,7 @@ def extend(model: TfidfModel, extras: dict[str, float]) -> TfidfModel:
     if all(" " in phrase for phrase in extras):  # phrases only: the word columns (LSA space) are the model's
         extended._words = model.word_columns()
     extended._names = np.concatenate([model.terms(), np.array(list(extras), dtype=object)])
+    _EXTENDED = (model, key, extended)
     return extended
 
 

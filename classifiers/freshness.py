@@ -87,10 +87,26 @@ def config_queries_hash(loaded_config: LoadedConfig, marks_sig: str) -> str:
     return _identity(analysed, marks_sig)
 
 
+# focus areas already made into queries by this process, by name and the area as JSON: analysing the
+# keywords and their translations (Nordic forms included) costs more than scoring a few new calls, and
+# a long-lived process scores the same areas run after run. A Query is frozen, so sharing it is safe.
+_QUERIES: dict[tuple[str, str], Query] = {}
+_QUERIES_KEPT = 512
+
+
 def strategy_queries(loaded_config: LoadedConfig) -> list[Query]:
     from classifiers.query import focus_area_query  # the analysis only when it is not remembered
 
-    return [focus_area_query(name, area) for name, area in loaded_config.strategy.focus_areas.items()]
+    queries = []
+    for name, area in loaded_config.strategy.focus_areas.items():
+        key = (name, area.model_dump_json())
+        query = _QUERIES.get(key)
+        if query is None:
+            if len(_QUERIES) >= _QUERIES_KEPT:
+                _QUERIES.clear()
+            query = _QUERIES[key] = focus_area_query(name, area)
+        queries.append(query)
+    return queries
 
 
 def rules_hash(loaded_config: LoadedConfig) -> str:

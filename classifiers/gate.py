@@ -14,7 +14,7 @@ from scipy import sparse
 
 from classifiers.query import Query
 from classifiers.text import analyse, words
-from classifiers.tfidf import LEXICAL_WEIGHT, Projection, TfidfModel, cosine_parts
+from classifiers.tfidf import LEXICAL_WEIGHT, LatentQuery, Projection, TfidfModel, cosine_parts, latent_query
 
 # the unit coverage's share of the ranking: the larger of 1/4 and 1/2 that keeps the label benchmark's
 # targets (MAP >= 0.78, P@10 >= 0.90); README, "Judged benchmark". It is added to the cosine part as
@@ -106,22 +106,33 @@ def novel_units(model: TfidfModel, query: Query, context: Any) -> Any:
 
 
 def context_gate(context: Any, matrix: Any, model: TfidfModel | None, projection: Projection | None,
-                 lexical_weight: float = LEXICAL_WEIGHT) -> np.ndarray:
+                 lexical_weight: float = LEXICAL_WEIGHT, latents: Sequence[LatentQuery] | None = None
+                 ) -> np.ndarray:
     """Per row ``GATE_SCALE × (GATE_FLOOR + (1 - GATE_FLOOR) × c)``, ``c`` the row's cosine with the
     area's label and description (TF-IDF and LSA mixed as the keyword query's; the larger of the
     context's rows, as written and as translated): a call far from what the area says it is about
     ranks low however many of its keywords it matches ("AI" in schools for "Digital industry, AI and
-    robotics"). Marks do not move it."""
+    robotics"). Marks do not move it. ``latents`` are :func:`context_latents` of ``context`` when
+    already computed."""
     rows = matrix.shape[0]
     context = context.tocsr()
     context.sum_duplicates()
     closeness = np.zeros(rows, dtype=np.float32)
     for index in range(context.shape[0]):
         said, _ = cosine_parts(context[index], matrix, matrix.shape[1], False, model, projection,
-                               lexical_weight)
+                               lexical_weight, None if latents is None else latents[index])
         closeness = np.maximum(closeness, said)
     gate = GATE_SCALE * (GATE_FLOOR + (1 - GATE_FLOOR) * np.clip(closeness, 0.0, 1.0))
     return gate.astype(np.float32).reshape(rows)
+
+
+def context_latents(context: Any, model: TfidfModel | None) -> list[LatentQuery] | None:
+    """The :class:`LatentQuery` of each row of a gate query (None without an LSA space or a gate)."""
+    if context is None or model is None or model.components is None:
+        return None
+    context = context.tocsr()
+    context.sum_duplicates()
+    return [latent_query(model, context[index], False) for index in range(context.shape[0])]
 
 
 def unit_columns(model: TfidfModel, query: Query) -> list[Unit]:

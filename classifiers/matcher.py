@@ -80,6 +80,7 @@ from classifiers.gate import (
     UNIT_WEIGHT,
     Unit,
     context_gate,
+    context_latents,
     context_vector,
     novel_units,
     unit_columns,
@@ -92,6 +93,7 @@ from classifiers.tfidf import (
     LSA_DIMENSIONS,
     TITLE_WEIGHT,
     Document,
+    LatentQuery,
     Projection,
     TfidfModel,
     cosine_parts,
@@ -99,6 +101,7 @@ from classifiers.tfidf import (
     excluded_by,
     excluded_rows,
     fit_lsa,
+    latent_query,
     prepare,
     project,
 )
@@ -230,7 +233,8 @@ def unique_ints(values: list[int]) -> list[int]:
 def score_rows(query: Any, matrix: Any, names: np.ndarray, top: int = EXPLAIN_TERMS, *,
                model: TfidfModel | None = None, projection: Projection | None = None,
                lexical_weight: float = LEXICAL_WEIGHT, units: Sequence[Unit] | None = None,
-               context: Any | None = None) -> tuple[np.ndarray, list[list[tuple[str, float]]]]:
+               context: Any | None = None, latents: Latents | None = None
+               ) -> tuple[np.ndarray, list[list[tuple[str, float]]]]:
     """Scores of every row of ``matrix`` for ``query`` (0–1) and, when ``top`` > 0, each row's ``top``
     terms by contribution to its score (largest first, ties in vocabulary order).
 
@@ -242,21 +246,25 @@ def score_rows(query: Any, matrix: Any, names: np.ndarray, top: int = EXPLAIN_TE
     :func:`unit_columns`) the score is the cosine part plus :data:`UNIT_BONUS` × the unit coverage
     (:func:`unit_coverage`), at most 1; the explanation lists the terms with the largest weighted sum.
     With ``context`` (from :func:`context_vector`) the whole is multiplied by the row's gate
-    (:func:`context_gate`), and so is every term's contribution, so they still add up to the score."""
+    (:func:`context_gate`), and so is every term's contribution, so they still add up to the score.
+    ``latents`` are :func:`query_latents` of ``query`` and ``context`` when already computed (a query
+    scored block after block)."""
     rows = matrix.shape[0]
     query = query.tocsr()
     query.sum_duplicates()
     if (query.nnz == 0 and not units) or rows == 0:
         return np.zeros(rows, dtype=np.float32), [[] for _ in range(rows)] if top > 0 else []
     width = len(names)
-    scores, part = cosine_parts(query, matrix, width, top > 0, model, projection, lexical_weight)
+    scores, part = cosine_parts(query, matrix, width, top > 0, model, projection, lexical_weight,
+                                None if latents is None else latents[0])
     if units:
         coverage, unit_part = unit_coverage(matrix, units, width, top > 0)
         scores = np.clip(scores + UNIT_BONUS * coverage, 0.0, 1.0).astype(np.float32)
         if top > 0:
             part = (part + UNIT_BONUS * unit_part).tocsr()
     if context is not None:
-        gate = context_gate(context, matrix, model, projection, lexical_weight)
+        gate = context_gate(context, matrix, model, projection, lexical_weight,
+                            None if latents is None else latents[1])
         gated = scores.astype(np.float64) * gate
         # a score the gate would lift above 1 is capped, and its terms shrink with it, so they add up
         factor = gate * np.where(gated > 1.0, 1.0 / np.maximum(gated, 1.0), 1.0)
@@ -271,6 +279,19 @@ def score_rows(query: Any, matrix: Any, names: np.ndarray, top: int = EXPLAIN_TE
     return scores, _top_terms(part, np.arange(width), names, top)
 
 
+
+
+Latents = tuple[LatentQuery | None, list[LatentQuery] | None]
+
+
+def query_latents(model: TfidfModel, query: Any, context: Any | None) -> Latents:
+    """The latent parts of a query and its gate query that :func:`score_rows` needs whatever the rows
+    (:func:`classifiers.tfidf.latent_query`, with the word-space weights its explanations use)."""
+    if model.components is None:
+        return None, None
+    query = query.tocsr()
+    query.sum_duplicates()
+    return (latent_query(model, query, True) if query.nnz else None), context_latents(context, model)
 
 
 def _top_terms(part: Any, columns: np.ndarray, names: np.ndarray, top: int) -> list[list[tuple[str, float]]]:

@@ -12,8 +12,10 @@ import json
 from datetime import datetime
 from typing import Any
 
+from classifiers.freshness import rules_hash
 from classifiers.funding import FundingRules
 from classifiers.rules import deadline_key, deadline_outcome, evaluate_call
+from pipeline.core.config import LoadedConfig
 
 
 class RunFunding(FundingRules):
@@ -94,3 +96,15 @@ class RunRules:
         found = self._joined[(other_key, when)] = (passed, dicts, "[" + ", ".join(texts) + "]", success, rate,
                                                    expected)
         return found
+
+
+def shared_rules(cache: dict[Any, RunRules], loaded_config: LoadedConfig, now: datetime) -> RunRules:
+    """The :class:`RunRules` of ``loaded_config``'s rules from ``cache`` (one scoring run's): strategies
+    whose rules, home country and funding rules are the same (the same
+    :func:`classifiers.freshness.rules_hash`) get the same outcomes for the same call, so they share
+    the outcomes computed for the first."""
+    key = (rules_hash(loaded_config), now)
+    rules = cache.get(key)
+    if rules is None:
+        rules = cache[key] = RunRules(loaded_config.strategy, RunFunding(loaded_config.funding_rules), now)
+    return rules

@@ -12,10 +12,11 @@ now)`` several, sharing one read of the texts and one corpus model (:mod:`classi
   or whose content hash is empty; of those, a call whose title and text hash is unchanged keeps its
   scores (only its marker is updated).
 * **Models.** The TF-IDF vocabulary, idf weights and LSA space form the corpus model, fitted without
-  labels once for every strategy (``corpus_model`` table); each strategy keeps its focus areas' query
-  vectors and its few extra phrase columns (``scoring_model``). New calls are scored with the stored
-  weights and queries, on the same scale as the old ones, without refitting. Tables rather than pickles:
-  they live in the same database and transaction as the scores, and hold data, never code.
+  labels once for every strategy (``corpus_model``, ``corpus_vocabulary``); each strategy keeps its
+  focus areas' query vectors and its few extra phrase columns (``scoring_model``). New calls are
+  scored with the stored weights and queries, on the same scale as the old ones, without refitting.
+  Tables rather than pickles: they live in the same database and transaction as the scores, and hold
+  data, never code.
 * **Refits.** The corpus model is refitted, and every call rescored, when there is none, when ``full``
   is asked (``fundradar score --all``; once per run however many strategies), or when the calls new or
   changed since its fit exceed :data:`REFIT_FRACTION` (10 %) of the calls it was fitted on (idf weights
@@ -63,12 +64,13 @@ from classifiers.matcher import (
     expanded_query,
     project,
     query_features,
+    query_latents,
     score_rows,
     unit_columns,
 )
 from classifiers.rules import priority, recheck_for_deadline
-from classifiers.run_rules import RunFunding, RunRules
-from classifiers.stored_queries import gate_queries, keep_gates, vector_from_json, vector_to_json
+from classifiers.run_rules import shared_rules
+from classifiers.stored_queries import keep_gates, prepared_queries, vector_to_json
 from pipeline.core.bulk import insert_rows, update_by_id
 from pipeline.core.config import LoadedConfig
 from pipeline.core.db import session_scope
@@ -80,6 +82,10 @@ log = logging.getLogger("fundradar.scoring")
 REFIT_FRACTION = 0.10
 SCORE_BLOCK = 2000  # calls scored together against every focus area before their rows are written
 READ_CHUNK = 500
+# up to this many calls, each area's scores and explanations come from one pass over all of them (a
+# call's explanation does not depend on the other rows): a second pass over the kept rows costs more in
+# per-call overhead than explaining the few rows below the floor; larger blocks explain only the kept
+ONE_PASS_ROWS = 500
 # what the rules read (classifiers.rules.evaluate_call) and the up-to-date check: never title or text
 LIGHT_COLUMNS = (Call.id, Call.content_hash, Call.programme, Call.topic_id, Call.type_of_action,
                  Call.funding_rate, Call.max_contribution, Call.deadline, Call.deadlines)
@@ -115,34 +121,47 @@ def _score_rows(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Que
                 documents: Sequence[Document], matrix: Any, names: np.ndarray,
                 excluded: Sequence[dict[int, str]], contexts: Sequence[Any | None], strategy: str,
                 now: datetime, best: dict[int, float], projection: Projection | None = None,
-                block: int = SCORE_BLOCK) -> Iterator[dict[str, Any]]:
+                block: int = SCORE_BLOCK, built: Sequence[Any] | None = None) -> Iterator[dict[str, Any]]:
     """The Score rows worth storing of ``documents`` for every focus area, call by call; ``best``
     receives each call's best score (an excluded area counts 0).
 
     Blocks of ``block`` calls are scored against each area's vector, then written in call order (each
     call's row looked up once per block for the foreign key; memory holds one block's explanations).
-    Explanations are computed only for the scores kept (at least :data:`SCORE_FLOOR`). ``projection``
+    Explanations are kept only for the scores kept (at least :data:`SCORE_FLOOR`), and computed only
+    for them in blocks over :data:`ONE_PASS_ROWS` calls. ``projection``
     is the LSA projection of ``matrix``'s rows when already computed; ``contexts`` the areas' gate
-    queries (:func:`classifiers.stored_queries.gate_queries`)."""
-    # each area's unit columns depend on the model only: built once, not once per block
-    prepared = [(unit_columns(model, query), context)
-                for query, context in zip(queries, contexts, strict=True)]
+    queries (:func:`classifiers.stored_queries.gate_queries`); ``built`` each area's unit columns and
+    latent parts when already built."""
+    # each area's unit columns and latent parts depend on the model and the queries only: built once,
+    # not once per block
+    if built is None:
+        built = [(unit_columns(model, query), query_latents(model, vector, context))
+                 for query, vector, context in zip(queries, vectors, contexts, strict=True)]
+    prepared = [(units, context, latents) for (units, latents), context in zip(built, contexts, strict=True)]
     for start in range(0, len(documents), block):
         rows = matrix[start:start + block]
         window = slice(start, start + block)
         part = project(model, rows) if projection is None else _rows_of(projection, window)
         results = []
-        for vector, area_excluded, (units, context) in zip(vectors, excluded, prepared, strict=True):
-            scores, _ = score_rows(vector, rows, names, 0, model=model, projection=part, units=units,
-                                   context=context)
+        one_pass = rows.shape[0] <= ONE_PASS_ROWS
+        # every area picks its query's columns out of the block (its terms, its units, its gate): from
+        # a column-major copy, made once per block, each pick is a few slices instead of a pass over
+        # every entry (the picked rows come out the same, in the same order)
+        by_column = rows.tocsc()
+        for vector, area_excluded, (units, context, latents) in zip(vectors, excluded, prepared, strict=True):
+            scores, found = score_rows(vector, by_column, names, EXPLAIN_TERMS if one_pass else 0,
+                                       model=model, projection=part, units=units, context=context,
+                                       latents=latents)
             rounded = np.round(scores.astype(np.float64), 6)
             kept = [i for i in np.flatnonzero(rounded >= SCORE_FLOOR).tolist()
                     if start + i not in area_excluded]
             terms: dict[int, list[tuple[str, float]]] = {}
-            if kept:
+            if kept and one_pass:
+                terms = {i: found[i] for i in kept}
+            elif kept:
                 sub = None if part is None else _rows_of(part, kept)
                 _, found = score_rows(vector, rows[kept], names, EXPLAIN_TERMS, model=model, projection=sub,
-                                      units=units, context=context)
+                                      units=units, context=context, latents=latents)
                 terms = dict(zip(kept, found, strict=True))
             results.append((rounded.tolist(), terms))
         for offset, document in enumerate(documents[start:start + block]):
@@ -290,14 +309,14 @@ def _score(session: Session, loaded_config: LoadedConfig, queries: list[Query], 
             corpus.fit(session, ids, now)
         else:
             assert corpus_row is not None
-            corpus.use(corpus_row)
+            corpus.use(session, corpus_row)
             corpus_row.drift += new_drift
             session.add(corpus_row)
         version = _rebuild(session, corpus, stored, ids, queries, queries_hash, marks, name, now, block, best)
         scored, refitted, checked = ids, True, ids
     elif pending:
         assert stored is not None and corpus_row is not None
-        corpus.use(corpus_row)
+        corpus.use(session, corpus_row)
         _incremental(session, corpus, stored, pending, queries, name, now, block, best)
         corpus_row.drift += new_drift
         session.add(corpus_row)
@@ -416,12 +435,12 @@ def _incremental(session: Session, corpus: Corpus, stored: ScoringModel, pending
     for start in range(0, len(pending), READ_CHUNK):
         chunk = pending[start:start + READ_CHUNK]
         session.execute(sa.delete(Score).where(Score.strategy == name, Score.call_id.in_(chunk)))
-    vectors = [vector_from_json(stored.queries.get(query.name, {}), model) for query in queries]
     excluded = [excluded_rows(documents, query.exclude) for query in queries]
     with _one_blas_thread():
-        contexts = gate_queries(stored, model, queries, names)
+        vectors, contexts, built = prepared_queries(stored, model, queries, names)
         insert_rows(session, Score.__table__, _score_rows(model, vectors, queries, documents, matrix, names,
-                                                          excluded, contexts, name, now, best, None, block))
+                                                          excluded, contexts, name, now, best, None, block,
+                                                          built))
     stored.drift += len(pending)
     session.add(stored)
 
@@ -439,9 +458,8 @@ def _write_verdicts(session: Session, light: Sequence[Any], markers: dict[int, A
     are then computed per call, as :func:`evaluate_call` and :func:`classifiers.rules.recheck_at` do.
     Stored outcomes are compared as their JSON text, without decoding them."""
     name, strategy = loaded_config.strategy.name, loaded_config.strategy
-    funding = RunFunding(loaded_config.funding_rules)
     weeks = strategy.rules.min_weeks_before_deadline
-    rules = RunRules(strategy, funding, now)
+    rules = shared_rules(corpus.shared_rules, loaded_config, now)
     inserts, updates = [], []
     for row in light:
         old = markers.get(row.id)

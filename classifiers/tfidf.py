@@ -264,10 +264,34 @@ def project(model: TfidfModel, matrix: Any) -> Projection | None:
     return Projection(part, latent, np.linalg.norm(latent, axis=1))
 
 
+@dataclass
+class LatentQuery:
+    """What the latent cosine needs of a query, whatever the rows: its unit vector in LSA space (None
+    when it has no latent direction) and, for explanations, that vector back in word space (each
+    word's weight in the latent cosine). Computed once per query instead of once per block of rows:
+    dense products with the LSA space, the same whatever the rows."""
+
+    unit: np.ndarray | None
+    expanded: np.ndarray | None = None
+
+
+def latent_query(model: TfidfModel, query: Any, explain: bool) -> LatentQuery:
+    """``query``'s :class:`LatentQuery` on ``model`` (which has an LSA space), as :func:`cosine_parts`
+    computes it; with ``explain`` its word-space weights too."""
+    unit = model.components @ query.toarray().ravel()[model.word_columns()]
+    length = float(np.linalg.norm(unit))
+    if not length > 0:
+        return LatentQuery(None)
+    unit /= length
+    return LatentQuery(unit, (unit @ model.components).astype(np.float32) if explain else None)
+
+
 def cosine_parts(query: Any, matrix: Any, width: int, explain: bool, model: TfidfModel | None,
-                  projection: Projection | None, lexical_weight: float) -> tuple[np.ndarray, Any]:
+                  projection: Projection | None, lexical_weight: float,
+                  latent: LatentQuery | None = None) -> tuple[np.ndarray, Any]:
     """The cosine part of :func:`score_rows` and, when ``explain``, its per-term contributions
-    (rows × ``width``, CSR); see there."""
+    (rows × ``width``, CSR); see there. ``latent`` is :func:`latent_query` of ``query`` when already
+    computed (with its word-space weights when ``explain``)."""
     rows = matrix.shape[0]
     if query.nnz == 0:
         return np.zeros(rows, dtype=np.float32), sparse.csr_matrix((rows, width), dtype=np.float32)
@@ -279,19 +303,18 @@ def cosine_parts(query: Any, matrix: Any, width: int, explain: bool, model: Tfid
                                      shape=(rows, width)) if explain else None
     if model is not None and model.components is not None:
         projection = project(model, matrix) if projection is None else projection
-        latent_query = model.components @ query.toarray().ravel()[model.word_columns()]
-        length = float(np.linalg.norm(latent_query))
-        if length > 0:
-            latent_query /= length
+        if latent is None or (explain and latent.unit is not None and latent.expanded is None):
+            latent = latent_query(model, query, explain)
+        if latent.unit is not None:
+            unit = latent.unit
             with np.errstate(divide="ignore", invalid="ignore"):
                 inverse = np.where(projection.norms > 0, 1.0 / projection.norms, 0.0).astype(np.float32)
-            latent = np.clip(projection.latent @ latent_query * inverse, 0.0, 1.0).astype(np.float32)
-            scores = (lexical_weight * scores + (1 - lexical_weight) * latent).astype(np.float32)
+            cosines = np.clip(projection.latent @ unit * inverse, 0.0, 1.0).astype(np.float32)
+            scores = (lexical_weight * scores + (1 - lexical_weight) * cosines).astype(np.float32)
             if not explain:
                 return scores, None
             part = projection.words.copy()
-            expanded = (latent_query @ model.components).astype(np.float32)
-            part.data *= expanded[part.indices]
+            part.data *= latent.expanded[part.indices]
             part.data *= np.repeat(inverse, np.diff(part.indptr))
             part.data[part.data < 0] = 0
             latent_part = sparse.csr_matrix((part.data, model.word_columns()[part.indices], part.indptr),

@@ -110,10 +110,10 @@ def copy_for_scoring(source: Engine, target: Engine, strategy: str) -> None:
     transaction so the copy is one consistent state."""
     import sqlalchemy as sa
 
-    from pipeline.core.models import Call, CorpusModel, Mark, Score, ScoringModel, Verdict
+    from pipeline.core.models import Call, CorpusModel, CorpusVocabulary, Mark, Score, ScoringModel, Verdict
 
     # what scoring reads: every call and the corpus model, and one strategy's marks and stored scoring
-    shared, per_strategy = (Call, CorpusModel), (Mark, ScoringModel, Score, Verdict)
+    shared, per_strategy = (Call, CorpusModel, CorpusVocabulary), (Mark, ScoringModel, Score, Verdict)
     with source.connect() as reading, reading.begin(), target.begin() as writing:
         for model in (*shared, *per_strategy):
             table: Any = model.__table__
@@ -123,7 +123,6 @@ def copy_for_scoring(source: Engine, target: Engine, strategy: str) -> None:
             result = reading.execution_options(yield_per=COPY_CHUNK).execute(query)
             for rows in result.partitions(COPY_CHUNK):
                 writing.execute(table.insert(), [dict(row._mapping) for row in rows])
-
 
 
 def stored_scores_note(engine: Engine | Database, config: LoadedConfig) -> str | None:

@@ -71,7 +71,7 @@ def test_postgresql_roundtrip(pg_url: str) -> None:
 def test_db_upgrade_cli(cli, db_url: str) -> None:
     result = cli("db", "upgrade")
     assert result.exit_code == 0
-    assert result.stdout == f"{db_url}: schema at revision 0006\n"
+    assert result.stdout == f"{db_url}: schema at revision 0008\n"
 
 
 def test_bad_database_url_is_one_line(cli) -> None:
@@ -140,7 +140,7 @@ def test_upgrade_from_0001_keeps_the_rows(tmp_path) -> None:
     _database_at_0001_with_a_corpus_model(url)
     engine = open_database(url)  # upgrades to the head
     try:
-        assert current_revision(engine) == head_revision() == "0006"
+        assert current_revision(engine) == head_revision() == "0008"
         with engine.connect() as conn:
             assert conn.execute(sa.text("select version, method from corpus_model")).one() == ("old", "")
         _models_match_the_migrations(engine)
@@ -243,7 +243,7 @@ def test_upgrade_from_0005_adds_the_gates(tmp_path) -> None:
     _database_at_0005_with_a_scoring_model(url)
     engine = open_database(url)
     try:
-        assert current_revision(engine) == head_revision() == "0006"
+        assert current_revision(engine) == head_revision() == "0008"
         _the_scoring_model_is_kept_without_gates(engine)
     finally:
         engine.dispose()
@@ -253,7 +253,58 @@ def test_upgrade_from_0005_on_postgresql(pg_url: str) -> None:
     _database_at_0005_with_a_scoring_model(pg_url)
     engine = open_database(pg_url)
     try:
-        assert current_revision(engine) == "0006"
+        assert current_revision(engine) == "0008"
         _the_scoring_model_is_kept_without_gates(engine)
+    finally:
+        engine.dispose()
+
+
+def _database_at_0006_with_a_corpus_model(url: str) -> None:
+    from alembic import command
+
+    from pipeline.core.db import alembic_config, create_db_engine
+
+    engine = create_db_engine(url)
+    try:
+        command.upgrade(alembic_config(engine), "0006")
+        with engine.begin() as conn:
+            conn.execute(sa.text("insert into corpus_model (version, method, corpus_size, drift, vocabulary, "
+                                 "fitted_at) values ('c1', 'm', 10, 3, :blob, :at)"),
+                         {"blob": b"fitted bytes", "at": NOW})
+    finally:
+        engine.dispose()
+
+
+def _the_corpus_model_is_kept_in_its_own_table(engine: sa.Engine) -> None:
+    """The fitted bytes move to corpus_vocabulary under the model's version, with their digest; the
+    identity and the drift stay in corpus_model."""
+    import hashlib
+
+    with engine.connect() as conn:
+        kept = conn.execute(sa.text("select version, method, corpus_size, drift from corpus_model")).one()
+        assert kept == ("c1", "m", 10, 3)
+        row = conn.execute(sa.text("select version, digest, vocabulary from corpus_vocabulary")).one()
+    assert (row.version, row.digest, bytes(row.vocabulary)) == \
+        ("c1", hashlib.sha1(b"fitted bytes").hexdigest(), b"fitted bytes")
+    _models_match_the_migrations(engine)
+
+
+def test_upgrade_from_0006_moves_the_corpus_vocabulary(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    _database_at_0006_with_a_corpus_model(url)
+    engine = open_database(url)
+    try:
+        assert current_revision(engine) == head_revision() == "0008"
+        _the_corpus_model_is_kept_in_its_own_table(engine)
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_from_0006_on_postgresql(pg_url: str) -> None:
+    _database_at_0006_with_a_corpus_model(pg_url)
+    engine = open_database(pg_url)
+    try:
+        assert current_revision(engine) == "0008"
+        _the_corpus_model_is_kept_in_its_own_table(engine)
     finally:
         engine.dispose()

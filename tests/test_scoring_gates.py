@@ -109,7 +109,7 @@ def test_a_gate_query_is_stored_and_loaded_exactly(tmp_path, samples) -> None:
     engine = open_database(url)
     with Session(engine) as session:
         corpus = Corpus()
-        model = corpus.use(session.exec(select(CorpusModel)).one())
+        model = corpus.use(session, session.exec(select(CorpusModel)).one())
     engine.dispose()
     assert model.components is not None  # the LSA space takes part in the gate
     names = model.terms()

@@ -159,7 +159,8 @@ class Score(_Table, table=True):
                       sa.Index("ix_score_rank", "strategy", "score", "call_id", "focus_area"),
                       sa.Index("ix_score_area_rank", "strategy", "focus_area", "score", "call_id"))
     id: int | None = Field(default=None, primary_key=True)
-    call_id: int = Field(foreign_key="call.id", index=True)
+    # looked up through uq_score, which starts with call_id: an index of its own only slowed the writes
+    call_id: int = Field(foreign_key="call.id")
     strategy: str  # indexed first in ix_score_rank
     focus_area: str
     score: float  # rows are kept only for scores >= classifiers.scoring.SCORE_FLOOR or exclusions
@@ -172,7 +173,7 @@ class Verdict(_Table, table=True):
 
     __table_args__ = (sa.UniqueConstraint("call_id", "strategy", name="uq_verdict"),)
     id: int | None = Field(default=None, primary_key=True)
-    call_id: int = Field(foreign_key="call.id", index=True)
+    call_id: int = Field(foreign_key="call.id")  # looked up through uq_verdict (call_id, strategy)
     strategy: str = Field(index=True)
     passed: bool
     outcomes: list[dict[str, Any]] = _json(default_factory=list)  # [{"rule", "passed", "reason"}]
@@ -229,8 +230,11 @@ class ScoringModel(_Table, table=True):
 
 
 class CorpusModel(_Table, table=True):
-    """The TF-IDF vocabulary, idf weights and LSA space of the stored calls, fitted without labels and
-    shared by every strategy (classifiers.scoring): one row."""
+    """The identity and drift of the corpus model: the TF-IDF vocabulary, idf weights and LSA space of
+    the stored calls, fitted without labels and shared by every strategy (classifiers.scoring); one row.
+    The fitted data itself is in :class:`CorpusVocabulary`: SQLite rewrites a whole row to update one
+    column, and every incremental run updates ``drift`` (with the data in this row, a few megabytes
+    written per run)."""
 
     __tablename__ = "corpus_model"
     id: int | None = Field(default=None, primary_key=True)
@@ -238,8 +242,19 @@ class CorpusModel(_Table, table=True):
     method: str = ""  # classifiers.corpus.METHOD at the fit: a model of another method is refitted
     corpus_size: int = 0  # calls the vocabulary was fitted on
     drift: int = 0  # calls new or changed since the fit
-    vocabulary: bytes = Field(sa_type=sa.LargeBinary)  # see TfidfModel.to_bytes
     fitted_at: datetime = _dt()
+
+
+class CorpusVocabulary(_Table, table=True):
+    """The fitted corpus model of :class:`CorpusModel` (same ``version``): vocabulary, idf weights and
+    LSA components (classifiers.tfidf.TfidfModel.to_bytes); one row, replaced at each fit. ``digest``
+    (SHA-1 of the bytes) names the data: a process keeps the model it decoded under it."""
+
+    __tablename__ = "corpus_vocabulary"
+    id: int | None = Field(default=None, primary_key=True)
+    version: str
+    digest: str
+    vocabulary: bytes = Field(sa_type=sa.LargeBinary)
 
 
 # --- pipeline ----------------------------------------------------------------------------------
