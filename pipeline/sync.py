@@ -218,9 +218,10 @@ def run_sources(engine: Engine, plan: SourcePlan, *, as_of: datetime | None = No
                     on_progress(Progress(name, label, number, pages))
                 adapter.on_page = on_page
         result = run_source(engine, adapter, client, as_of or plan.moments.get(adapter.name) or now())
-        log.info("source %s: %s, %d seen, %d new, %d changed, %d closed%s", result.source, result.outcome,
+        log.info("source %s: %s, %d seen, %d new, %d changed, %d closed%s%s", result.source, result.outcome,
                  result.seen, result.new, result.changed, result.closed,
-                 f" ({result.error})" if result.error else "")
+                 f", {result.missing} missing (removed if the next answer lacks them too)"
+                 if result.missing else "", f" ({result.error})" if result.error else "")
         results.append(result)
         if on_progress is not None:
             on_progress(Progress(adapter.name, result=result))

@@ -12,13 +12,17 @@ A run is two short transactions around the fetch and one for the write:
 So a failed or killed run never leaves half of its calls written, and calls are marked closed or
 removed only after a complete, successful run.
 
-Closing is guarded twice, because a short but well-formed answer looks like a complete one:
+Closing is guarded three times, because a short but well-formed answer looks like a complete one:
 
 - an answer with no calls from a source that has active calls is never complete (outcome "partial");
 - the mass-closure guard: a complete run that would take away, before their last deadline, more than
   ``max_close_share`` of the source's active calls (and more than one), or more than ``max_close``,
   closes nothing, stores the rest and ends "suspicious" with a warning saying how many. Calls whose
-  last deadline has passed are expected to leave a source, so they never count towards the guard.
+  last deadline has passed are expected to leave a source, so they never count towards the guard;
+- confirmation: a call missing from a complete answer before its last deadline is only marked
+  missing (``call.missing_since``); it is removed when the next complete answer lacks it too, and
+  any answer that lists it again clears the mark. So one short answer, even one call short, removes
+  nothing: a withdrawn call is reported one run later than it disappeared.
 
 On PostgreSQL each write transaction of a source holds a transaction-level advisory lock on the
 source (:func:`pipeline.core.locks.hold_for_transaction`), so two runs of one source never insert the
@@ -73,6 +77,7 @@ class RunResult:
     changed: int = 0
     unchanged: int = 0
     closed: int = 0
+    missing: int = 0  # calls missing from this complete answer for the first time (removed if the next lacks them)
     duplicates: int = 0
     error: str | None = None
 
@@ -239,10 +244,13 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
         hold_for_transaction(session, f"write:{run.source}")
         result = RunResult(run_id=run_id, source=run.source, outcome="ok", complete=complete,
                            error=warning)
-        existing = {row.external_id: (row.id, row.content_hash, row.status, row.last_seen, row.raw_hash)
-                    for row in session.exec(
-            select(Call.external_id, Call.id, Call.content_hash, Call.status, Call.last_seen, Call.raw_hash)
-            .where(Call.source == run.source))}
+        existing: dict[str, tuple[Any, ...]] = {}
+        marked: dict[str, int] = {}  # external id -> id of the calls marked missing by an earlier answer
+        for row in session.exec(select(Call.external_id, Call.id, Call.content_hash, Call.status, Call.last_seen,
+                                       Call.raw_hash, Call.missing_since).where(Call.source == run.source)):
+            existing[row.external_id] = (row.id, row.content_hash, row.status, row.last_seen, row.raw_hash)
+            if row.missing_since is not None:
+                marked[row.external_id] = row.id
         raw_hashes = raw_hashes or {}
         records = list(records)
         conflicts = _conflicting(records)
@@ -316,6 +324,9 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
             complete = result.complete = False
             warning = _join(warning, f"the source answered with no calls although {active} were active; "
                                      "nothing closed, the next complete run closes what really ended")
+        # an answer listing a call marked missing clears the mark, complete or not
+        _update_by_id(session, Call.__table__, [{"id": call_id, "missing_since": None}
+                                                for external_id, call_id in marked.items() if external_id in seen])
         if complete:
             missing = _missing(session, existing, seen)
             early = sum(1 for call in missing if not _ended(call["deadlines"], now))
@@ -329,7 +340,14 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
                                          "closed none. If the source really dropped them, raise the limit "
                                          "for this source and sync again")
             else:
-                result.closed = _close(session, missing, run_id, now, change_rows)
+                first = [call for call in missing
+                         if call["missing_since"] is None and not _ended(call["deadlines"], now)]
+                _update_by_id(session, Call.__table__, [{"id": call["id"], "missing_since": now}
+                                                        for call in first])
+                result.missing = len(first)
+                marked = {call["id"] for call in first}
+                result.closed = _close(session, [c for c in missing if c["id"] not in marked], run_id, now,
+                                       change_rows)
         _insert(session, CallChange.__table__, change_rows)
         _write_pages(session, run.source, pages, now)
         run.finished_at, run.outcome, run.complete = now, result.outcome, complete
@@ -438,15 +456,16 @@ def _ended(deadlines: list[dict[str, Any]] | None, now: datetime) -> bool:
 
 def _missing(session: Session, existing: Mapping[str, tuple[Any, ...]], seen: set[str],
              ) -> list[Mapping[str, Any]]:
-    """The source's active calls that the run did not see (id, external_id, status and deadlines
-    only), in id order. They are among ``existing`` (external id -> (id, content hash, status, …) of
+    """The source's active calls that the run did not see (id, external_id, status, deadlines and
+    missing mark only), in id order. They are among ``existing`` (external id -> (id, content hash, status, …) of
     the source's calls as the run's transaction began), as the run writes only calls it saw: so only
     they are read, not every active call again (a first sync of 100,000 would read back and decode
     all it just wrote)."""
     table = Call.__table__
     ids = sorted(call_id for external_id, (call_id, _, status, *_) in existing.items()
                  if status not in GONE and external_id not in seen)
-    found = _by_id(session, [table.c.external_id, table.c.status, table.c.deadlines], ids)
+    found = _by_id(session, [table.c.external_id, table.c.status, table.c.deadlines,
+                                   table.c.missing_since], ids)
     return [found[call_id] for call_id in ids]
 
 
@@ -460,9 +479,11 @@ def _close(session: Session, missing: list[Mapping[str, Any]], run_id: int, now:
         change_rows.append({"call_id": call["id"], "run_id": run_id, "field": "status", "old": call["status"],
                             "new": status, "changed_at": now})
         if status == "closed":
-            closed.append({"id": call["id"], "status": status, "closed_at": now, "raw_hash": None})
+            closed.append({"id": call["id"], "status": status, "closed_at": now, "raw_hash": None,
+                           "missing_since": None})
         else:
-            removed.append({"id": call["id"], "status": status, "removed_at": now, "raw_hash": None})
+            removed.append({"id": call["id"], "status": status, "removed_at": now, "raw_hash": None,
+                            "missing_since": None})
     _update_by_id(session, Call.__table__, closed)
     _update_by_id(session, Call.__table__, removed)
     return len(missing)

@@ -115,6 +115,9 @@ class Call(_Table, table=True):
     last_seen: datetime = _dt()
     closed_at: datetime | None = _dt(default=None)
     removed_at: datetime | None = _dt(default=None)
+    # the first complete answer of its source that lacked this call, while its deadline is ahead; the
+    # next complete answer lacking it too removes it (one answer may be short), one listing it clears it
+    missing_since: datetime | None = _dt(default=None)
 
 
 @sa.event.listens_for(Call, "before_update")
