@@ -311,7 +311,7 @@ def run_row(result: RunResult) -> dict[str, Any]:
     return {"source": result.source, "outcome": result.outcome if result.outcome != "ok" or result.complete
             else "partial", "complete": result.complete, "seen": result.seen, "new": result.new,
             "changed": result.changed, "unchanged": result.unchanged, "closed": result.closed,
-            "run_id": result.run_id, "error": result.error}
+            "missing": result.missing, "run_id": result.run_id, "error": result.error}
 
 
 def split_removals(engine: Engine, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -100,8 +100,10 @@ def test_real_day_change_0821_to_0822(engine, server, portal) -> None:
     assert (first.outcome, first.complete, first.seen, first.new, first.closed) == ("ok", True, 731, 731, 0)
     assert max(portal.calls) == 8  # one query, eight pages of 100
     second = sync(engine, server, portal.serve("2026-08-22").day)
-    assert (second.outcome, second.complete, second.seen, second.new, second.changed, second.closed) == \
-        ("ok", True, 723, 0, 2, 8)
+    assert (second.outcome, second.complete, second.seen, second.new, second.changed, second.closed,
+            second.missing) == ("ok", True, 723, 0, 2, 0, 8)  # one answer lacking them only marks them
+    third = sync(engine, server, "2026-08-22")  # the next complete answer lacking them removes them
+    assert (third.outcome, third.seen, third.changed, third.closed, third.missing) == ("ok", 723, 0, 8, 0)
     with Session(engine) as session:
         gone = session.exec(select(Call).where(Call.status.in_(["removed", "closed"]))).all()
         assert {c.external_id for c in gone} == REMOVED
@@ -151,7 +153,9 @@ def test_0623_to_0822(engine, server, portal) -> None:
     first = sync(engine, server, portal.serve("2026-06-23").day)
     assert (first.seen, first.new) == (693, 693)
     second = sync(engine, server, portal.serve("2026-08-22").day)
-    assert (second.outcome, second.seen, second.new, second.closed) == ("ok", 723, 116, 86)
+    # the 83 whose last deadline passed close at once, the 3 still ahead are marked missing
+    assert (second.outcome, second.seen, second.new, second.closed, second.missing) == ("ok", 723, 116, 83, 3)
+    assert sync(engine, server, "2026-08-22").closed == 3  # the next answer lacking them removes them
     with Session(engine) as session:
         calls = session.exec(select(Call)).all()
         gone = [c for c in calls if c.status in ("closed", "removed")]
@@ -213,7 +217,8 @@ def test_failure_on_page_5_of_8(engine, server, portal, fault, message) -> None:
         assert (run.outcome, run.complete, run.error) == ("failed", False, failed.error)
     portal.fault.clear()
     good = sync(engine, server, "2026-08-22")
-    assert (good.outcome, good.complete, good.seen, good.changed, good.closed) == ("ok", True, 723, 2, 8)
+    assert (good.outcome, good.complete, good.seen, good.changed, good.closed, good.missing) == \
+        ("ok", True, 723, 2, 0, 8)
 
 
 def test_429_on_a_page_is_retried(engine, server, portal) -> None:
@@ -241,20 +246,26 @@ def test_cli_sync_replay(cli, samples: Path) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == [{"source": "eu_ft", "outcome": "ok", "complete": True, "seen": 618,
                                           "new": 618, "changed": 0, "unchanged": 0, "closed": 0,
-                                          "run_id": 1, "error": None, "removed": 0}]
+                                          "run_id": 1, "error": None, "removed": 0, "missing": 0}]
     result = cli("--config", config, "sync", "--source", "eu_ft", "--replay",
                  str(samples / "eu_ft" / "search_2026-08-22"))
     assert result.exit_code == 0
-    # the 7 calls gone from the next day's listing are removals, told apart from closings
-    assert result.stdout == ("Source  Seen  New  Changed  Closed  Removed  Outcome  Error\n"
-                             "eu_ft    611    0        0       0        7  ok            \n")
+    # the 7 calls gone from the next day's listing are only missing: one answer may be short
+    assert result.stdout == ("Source  Seen  New  Changed  Closed  Removed  Missing  Outcome  Error\n"
+                             "eu_ft    611    0        0       0        0        7  ok            \n")
+    result = cli("--config", config, "sync", "--source", "eu_ft", "--replay",
+                 str(samples / "eu_ft" / "search_2026-08-22"))
+    # the next answer lacking them too: removals, told apart from closings
+    assert result.stdout == ("Source  Seen  New  Changed  Closed  Removed  Missing  Outcome  Error\n"
+                             "eu_ft    611    0        0       0        7        0  ok            \n")
 
 
 def test_cli_sync_replay_samples_root_uses_newest(cli, samples: Path, engine) -> None:
     result = cli("--config", "config/strategy.example.yaml", "sync", "--source", "eu_ft", "--replay",
                  str(samples), "--csv")
     assert result.exit_code == 0
-    assert result.stdout == "source,seen,new,changed,closed,removed,outcome,error\neu_ft,611,611,0,0,0,ok,\n"
+    assert result.stdout == ("source,seen,new,changed,closed,removed,missing,outcome,error\n"
+                             "eu_ft,611,611,0,0,0,0,ok,\n")
     with Session(engine) as session:
         run = session.exec(select(FetchRun)).one()
         assert run.started_at == datetime(2026, 8, 22, 10, 0, tzinfo=UTC)  # noon Brussels that day

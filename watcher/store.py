@@ -77,7 +77,7 @@ class RunResult:
     changed: int = 0
     unchanged: int = 0
     closed: int = 0
-    missing: int = 0  # calls missing from this complete answer for the first time (removed if the next lacks them)
+    missing: int = 0  # calls this complete answer lacked for the first time (the next lacking them removes)
     duplicates: int = 0
     error: str | None = None
 
@@ -246,8 +246,9 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
                            error=warning)
         existing: dict[str, tuple[Any, ...]] = {}
         marked: dict[str, int] = {}  # external id -> id of the calls marked missing by an earlier answer
-        for row in session.exec(select(Call.external_id, Call.id, Call.content_hash, Call.status, Call.last_seen,
-                                       Call.raw_hash, Call.missing_since).where(Call.source == run.source)):
+        for row in session.exec(select(Call.external_id, Call.id, Call.content_hash, Call.status,
+                                       Call.last_seen, Call.raw_hash, Call.missing_since)
+                                .where(Call.source == run.source)):
             existing[row.external_id] = (row.id, row.content_hash, row.status, row.last_seen, row.raw_hash)
             if row.missing_since is not None:
                 marked[row.external_id] = row.id
@@ -326,7 +327,8 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
                                      "nothing closed, the next complete run closes what really ended")
         # an answer listing a call marked missing clears the mark, complete or not
         _update_by_id(session, Call.__table__, [{"id": call_id, "missing_since": None}
-                                                for external_id, call_id in marked.items() if external_id in seen])
+                                                for external_id, call_id in marked.items()
+                                                if external_id in seen])
         if complete:
             missing = _missing(session, existing, seen)
             early = sum(1 for call in missing if not _ended(call["deadlines"], now))
@@ -457,15 +459,15 @@ def _ended(deadlines: list[dict[str, Any]] | None, now: datetime) -> bool:
 def _missing(session: Session, existing: Mapping[str, tuple[Any, ...]], seen: set[str],
              ) -> list[Mapping[str, Any]]:
     """The source's active calls that the run did not see (id, external_id, status, deadlines and
-    missing mark only), in id order. They are among ``existing`` (external id -> (id, content hash, status, …) of
-    the source's calls as the run's transaction began), as the run writes only calls it saw: so only
-    they are read, not every active call again (a first sync of 100,000 would read back and decode
-    all it just wrote)."""
+    missing mark only), in id order. They are among ``existing`` (external id -> (id, content hash,
+    status, …) of the source's calls as the run's transaction began), as the run writes only calls
+    it saw: so only they are read, not every active call again (a first sync of 100,000 would read
+    back and decode all it just wrote)."""
     table = Call.__table__
     ids = sorted(call_id for external_id, (call_id, _, status, *_) in existing.items()
                  if status not in GONE and external_id not in seen)
     found = _by_id(session, [table.c.external_id, table.c.status, table.c.deadlines,
-                                   table.c.missing_since], ids)
+                             table.c.missing_since], ids)
     return [found[call_id] for call_id in ids]
 
 

@@ -19,7 +19,9 @@ from pipeline.sync import sync as main_job
 def _summary(row: dict[str, object]) -> str:
     outcome = row["outcome"]
     text = (f"{row['source']}: {outcome}, {row['seen']} seen, {row['new']} new, {row['changed']} changed, "
-            f"{row['closed']} closed, {row['removed']} removed")
+            f"{row['closed']} closed, {row['removed']} removed"
+            + (f", {row['missing']} missing (removed if the next answer lacks them too)"
+               if row.get("missing") else ""))
     return f"{text} ({row['error']})" if row.get("error") else text
 
 

@@ -21,6 +21,7 @@ COLUMNS = [
     Column("changed", "Changed", justify="right"),
     Column("closed", "Closed", justify="right"),
     Column("removed", "Removed", justify="right"),
+    Column("missing", "Missing", justify="right"),
     Column("outcome", "Outcome", lambda v: v or "", no_wrap=True),
     Column("error", "Error", max_width=34),
 ]
@@ -37,7 +38,8 @@ def sync(
     """Fetch the enabled sources (or one) and store new, changed, closed and removed calls.
 
     Prints one line per source (seen, new, changed, closed: deadline passed, removed: gone from the
-    source before its deadline, outcome, error); exits 1 if a source failed. Outcome "partial" means
+    source before its deadline, missing: gone from this answer for the first time, removed if the next
+    complete answer lacks them too, outcome, error); exits 1 if a source failed. Outcome "partial" means
     some pages could not be read, so nothing was closed or removed. Then the
     applications follow their calls' deadlines and new or changed calls are scored.
 

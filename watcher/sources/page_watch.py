@@ -7,10 +7,10 @@ returns the page states in its :class:`~watcher.sources.FetchResult` and the sto
 the records, so a killed fetch changes no page state. A page whose main text mentions the watched
 phrase together with a call, a date or a deadline yields a call record for that page (external id =
 the page URL without tracking parameters) with the dates found in the text. Every run yields the
-record again, so the store refreshes it. A page that stops mentioning the call is believed on the
-second read only: the first run that reads it so is incomplete (a maintenance notice, a cookie wall or
-a soft 404 served with 200 for one run looks just like it), and the next run that reads it the same
-way removes the call.
+record again, so the store refreshes it. A page that stops mentioning the call leaves its call out of
+the run's records; the store removes a call only when a second complete run lacks it too
+(:mod:`watcher.store`, "confirmation"), since a maintenance notice, a cookie wall or a soft 404 served
+with 200 for one run looks just like a page that dropped the call.
 """
 
 from __future__ import annotations
@@ -130,21 +130,12 @@ class PageWatchAdapter:
             log.info("page_watch %s: no database given, page changes are not compared", self.name)
         previous = watched_pages(self.engine, self.name) if self.engine is not None else {}
         words = tuple(self.cfg.call_phrases)
-        records, dropped = [], []
-        for page in pages:
-            record = record_for_page(page, self.cfg.phrase, self.cfg.programme, now, words)
-            if record is not None:
-                records.append(record)
-            elif page.url in previous and mentions_call(previous[page.url][1], self.cfg.phrase, words):
-                dropped.append(page.url)  # announced the call on the last read, not on this one
+        records = [r for r in (record_for_page(p, self.cfg.phrase, self.cfg.programme, now, words)
+                               for p in pages) if r is not None]
         problems = []
         if failures:
             problems.append(f"{len(failures)} of {len(self.cfg.pages)} watched pages could not be read "
                             f"(first: {failures[0]})")
-        if dropped:
-            problems.append(f"{dropped[0]}{f' and {len(dropped) - 1} more' if len(dropped) > 1 else ''} no "
-                            "longer announces the call; nothing closed until the next run reads it the "
-                            "same way")
         warning = "; ".join(problems) or None
         # the states are written by the store with the records (watcher.store.finish_run)
         states = [PageState(url=p.url, content_hash=p.content_hash, text=p.text) for p in pages]
