@@ -83,6 +83,31 @@ def test_detail_pages_on_the_same_host_only(server: LocalServer) -> None:
     assert [r.path for r in server.requests if "eurostars" in r.path] == []  # another host: not fetched
 
 
+def test_a_detail_page_redirecting_to_another_host_is_not_followed(server: LocalServer) -> None:
+    """A call page on the listing's host may redirect within it; a redirect elsewhere (another site, an
+    address inside the network) is never requested: that call is kept from the list alone."""
+    other = server.base_url.replace("127.0.0.1", "localhost")  # the same server under another host name
+    server.route("GET", "/da/programmer",
+                 lambda r: Reply(200, (FIXTURES / "innovationsfonden_list.html").read_bytes(), HTML))
+    server.route("GET", "/da/p/grand-solutions/grand-solutions-2027",
+                 lambda r: Reply(302, b"", {"Location": "/da/p/grand-solutions/moved"}))
+    server.route("GET", "/da/p/grand-solutions/moved",
+                 lambda r: Reply(200, (FIXTURES / "innovationsfonden_grand_solutions.html").read_bytes(),
+                                 HTML))
+    server.route("GET", "/da/programmer/innobooster",
+                 lambda r: Reply(301, b"", {"Location": f"{other}/internal/admin"}))
+    server.route("GET", "/internal/admin", lambda r: Reply(200, b"<p>secret</p>", HTML))
+    adapter = HtmlListAdapter("ifd", _cfg(server.url("/da/programmer"), detail=True,
+                                          detail_text=".node__content"))
+    with httpx.Client(follow_redirects=True) as client:
+        result = adapter.fetch(client, NOW)
+    grand, booster, _ = result.records
+    assert "havvind og brint" in grand.text  # followed on the same host
+    assert "Tilskud til små" in booster.text and "secret" not in booster.text
+    assert result.warning is not None and "redirects to another host (localhost)" in result.warning
+    assert [r.path for r in server.requests if r.path == "/internal/admin"] == []  # never requested
+
+
 def test_an_item_selector_that_finds_nothing_says_so() -> None:
     with pytest.raises(ParseError, match="no item matches '.views-row'.*check the selectors"):
         parse_listing("<html><body><p>Moved</p></body></html>", base_url="https://x.dk/", cfg=_cfg("x"),

@@ -12,11 +12,12 @@ status-based part (429 and 5xx, honouring ``Retry-After``) is written here.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import email.utils
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -222,12 +223,24 @@ def request_bytes(client: httpx.Client, method: str, url: str, *, source: str,
     return _request(client, method, url, source=source, max_bytes=max_bytes, what=what, **kwargs)[0]
 
 
+# redirects followed for a request limited to its own host (httpx's own limit for the others is 20)
+MAX_SAME_HOST_REDIRECTS = 10
+
+
+def _host(url: httpx.URL | str) -> str:
+    return httpx.URL(url).host.lower().removeprefix("www.")
+
+
 def _request(client: httpx.Client, method: str, url: str, *, source: str, max_bytes: int,
-             what: str | None = None, **kwargs: Any) -> tuple[bytes, httpx.Headers]:
+             what: str | None = None, hosts: Collection[str] | None = None,
+             **kwargs: Any) -> tuple[bytes, httpx.Headers]:
+    """``hosts``: follow redirects only to these hosts (``www.`` aside); one elsewhere is not
+    requested at all and fails the request (a funder's call page sending the scraper to another site,
+    or to an address inside the network, is not the funder's page)."""
     label = what or url
     token = _DEADLINE.set(None)  # each attempt of the RetryTransport sets its own
     try:
-        with client.stream(method, url, **kwargs) as response:
+        with _stream(client, method, url, source=source, label=label, hosts=hosts, **kwargs) as response:
             if response.status_code >= 400:
                 asked = _long_wait(client, response)
                 if asked is not None:  # RetryTransport gave up at once: no retry was made
@@ -254,6 +267,33 @@ def _request(client: httpx.Client, method: str, url: str, *, source: str, max_by
         _DEADLINE.reset(token)
 
 
+@contextlib.contextmanager
+def _stream(client: httpx.Client, method: str, url: str, *, source: str, label: str,
+            hosts: Collection[str] | None, **kwargs: Any) -> Iterator[httpx.Response]:
+    """``client.stream``; with ``hosts`` its redirects followed here, each checked before it is sent
+    (httpx's ``follow_redirects`` would send it first)."""
+    if hosts is None:
+        with client.stream(method, url, **kwargs) as response:
+            yield response
+        return
+    allowed = {host.lower().removeprefix("www.") for host in hosts}
+    request = client.build_request(method, url, **kwargs)
+    for _ in range(MAX_SAME_HOST_REDIRECTS + 1):
+        response = client.send(request, stream=True, follow_redirects=False)
+        if not response.is_redirect or response.next_request is None:
+            try:
+                yield response
+            finally:
+                response.close()
+            return
+        response.close()
+        request = response.next_request
+        if _host(request.url) not in allowed:
+            raise FetchError(source, f"{label} redirects to another host ({request.url.host}); only pages "
+                                     f"on {', '.join(sorted(allowed))} are read for this source")
+    raise FetchError(source, f"{label} redirects more than {MAX_SAME_HOST_REDIRECTS} times; check the URL")
+
+
 def _transport(client: httpx.Client) -> Any:
     return getattr(client, "_transport", None)
 
@@ -274,11 +314,12 @@ def _long_wait(client: httpx.Client, response: httpx.Response) -> float | None:
 
 
 def fetch_text(client: httpx.Client, url: str, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES,
-               timeout: float | None = None) -> str:
+               timeout: float | None = None, hosts: Collection[str] | None = None) -> str:
     """GET ``url`` and decode it (:func:`watcher.encoding.decode_text`: the HTTP charset, else the
     document's declared encoding, else detection; NFC); FetchError on any failure.
 
-    ``timeout`` (the source's ``timeout_seconds``) overrides the client's for this request."""
+    ``timeout`` (the source's ``timeout_seconds``) overrides the client's for this request;
+    ``hosts`` limits the redirects followed to those hosts (:func:`_request`)."""
     extra: dict[str, Any] = {"timeout": timeout} if timeout else {}
-    body, headers = _request(client, "GET", url, source=source, max_bytes=max_bytes, **extra)
+    body, headers = _request(client, "GET", url, source=source, max_bytes=max_bytes, hosts=hosts, **extra)
     return decode_text(body, headers.get("content-type"))

@@ -108,7 +108,9 @@ class EuroAccessAdapter:
         self.programmes = {_norm(p) for p in cfg.programmes}
 
     def _get(self, client: httpx.Client, url: str) -> str:
-        return fetch_text(client, url, source=self.name, timeout=self.cfg.timeout_seconds)
+        # redirects only to the hosts call pages may come from (_allowed): the listing's and detail_hosts
+        return fetch_text(client, url, source=self.name, timeout=self.cfg.timeout_seconds,
+                          hosts=[_host(self.url), *self.cfg.detail_hosts])
 
     def listing(self, client: httpx.Client) -> tuple[list[ListingRow], str | None]:
         """Every row of every listing page (up to max_pages); a warning if pages were left unread or

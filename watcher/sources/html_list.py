@@ -109,7 +109,8 @@ class HtmlListAdapter:
         self.name, self.cfg, self.url = name, cfg, cfg.url
 
     def _detail(self, client: httpx.Client, url: str) -> str:
-        html = fetch_text(client, url, source=self.name, timeout=self.cfg.timeout_seconds)
+        html = fetch_text(client, url, source=self.name, timeout=self.cfg.timeout_seconds,
+                          hosts=[urlsplit(self.url).hostname or ""])
         if self.cfg.detail_text:
             from bs4 import BeautifulSoup
 
