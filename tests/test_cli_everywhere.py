@@ -49,11 +49,17 @@ def test_sync_summary_tells_removed_from_closed(engine) -> None:
     later = NOW + timedelta(days=1)
     run_id = begin_run(engine, "euro_access", later, type_="test")
     # a complete run with a new call but without both old ones: the one whose deadline passed closes,
-    # the other is removed (the mass-closure guard, tested in test_plausibility, allowed to here)
+    # the other is marked missing (the mass-closure guard, tested in test_plausibility, allowed to here)
     other = bsr_call().__class__(**{**bsr_call().__dict__, "external_id": "ea-other", "title": "Other"})
     result = finish_run(engine, run_id, [other], later, complete=True, max_close_share=1.0)
     [row] = split_removals(engine, [run_row(result)])
-    assert (row["closed"], row["removed"]) == (1, 1)
+    assert (row["closed"], row["removed"], row["missing"]) == (1, 0, 1)
+    # the next complete answer without it removes it
+    then = later + timedelta(days=1)
+    result = finish_run(engine, begin_run(engine, "euro_access", then, type_="test"), [other], then,
+                        complete=True, max_close_share=1.0)
+    [row] = split_removals(engine, [run_row(result)])
+    assert (row["closed"], row["removed"], row["missing"]) == (0, 1, 0)
 
 
 def test_serve_names_the_zone_of_next_run_times() -> None:
