@@ -38,44 +38,43 @@ def redact(text: str) -> str:
     return text
 
 
-class RedactSecrets(logging.Filter):
-    """Rewrites a record's message, traceback and stack in place (so later handlers get the clean one
-    too) and lets it through."""
+class _RewriteRecords(logging.Filter):
+    """Rewrites a record's message, traceback and stack in place with :meth:`clean` (so later handlers
+    get the clean one too) and lets it through."""
+
+    def clean(self, text: str) -> str:
+        raise NotImplementedError
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # a broken format string: the handler reports it as usual
             return True
-        clean = redact(message)
+        clean = self.clean(message)
         if clean != message:
             record.msg, record.args = clean, None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text)
+            record.exc_text = self.clean(record.exc_text)
         if record.stack_info:
-            record.stack_info = redact(record.stack_info)
+            record.stack_info = self.clean(record.stack_info)
         return True
 
 
-class PrintableRecords(logging.Filter):
-    """Rewrites a record's message and traceback in place with escape sequences and control characters
-    removed (:func:`pipeline.core.text.printable`; newlines and tabs kept), and lets it through."""
+class RedactSecrets(_RewriteRecords):
+    """Tokens and passwords hidden (:func:`redact`)."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string: the handler reports it as usual
-            return True
-        clean = printable(message)
-        if clean != message:
-            record.msg, record.args = clean, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = printable(record.exc_text)
-        return True
+    def clean(self, text: str) -> str:
+        return redact(text)
+
+
+class PrintableRecords(_RewriteRecords):
+    """Escape sequences and control characters removed (:func:`pipeline.core.text.printable`; newlines
+    and tabs kept)."""
+
+    def clean(self, text: str) -> str:
+        return printable(text)
 
 
 def install(logger: logging.Logger | None = None) -> RedactSecrets:
