@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
+from pipeline.cli.params import plain_values
 from pipeline.cli.tables import Column, plain_table, print_rich_table
 from pipeline.core import clock
 from pipeline.core.errors import BadRowsError, DeliveryError, FundradarError, UserInputError
@@ -174,7 +175,8 @@ def state() -> State:
 
 
 class FundradarGroup(TyperGroup):
-    """Turns fundradar's own errors into one line on stderr and the error's exit code."""
+    """Turns fundradar's own errors into one line on stderr and the error's exit code; its options and
+    its commands' options coerce plain values without pydantic (:mod:`pipeline.cli.params`)."""
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
@@ -184,10 +186,29 @@ class FundradarGroup(TyperGroup):
                 typer.echo("Error: " + printable(" ".join(line.split())), err=True)
             raise typer.Exit(exc.exit_code) from None
 
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        plain_values(self.get_params(ctx))
+        return super().parse_args(ctx, args)
+
+
+class FundradarCommand(TyperCommand):
+    """A command whose options coerce plain values without pydantic (:mod:`pipeline.cli.params`)."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        plain_values(self.get_params(ctx))
+        return super().parse_args(ctx, args)
+
+
+class FundradarTyper(typer.Typer):
+    """A typer app whose commands are :class:`FundradarCommand` unless they name a class of their own."""
+
+    def command(self, *args: Any, cls: type[TyperCommand] | None = None, **kw: Any) -> Any:
+        return super().command(*args, cls=cls or FundradarCommand, **kw)
+
 
 def new_app(help_text: str, **kw: Any) -> typer.Typer:
-    return typer.Typer(cls=FundradarGroup, help=help_text, no_args_is_help=True,
-                       rich_markup_mode=None, pretty_exceptions_enable=False, **kw)
+    return FundradarTyper(cls=FundradarGroup, help=help_text, no_args_is_help=True,
+                          rich_markup_mode=None, pretty_exceptions_enable=False, **kw)
 
 
 def scope() -> str | None:
