@@ -27,10 +27,11 @@ def one(
     count: int = typer.Option(None, "--count", min=1),
     share: float = typer.Option(None, "--share", min=0.0, max=1.0),
     days: int = typer.Option(None, "--days"),
+    weeks: float = typer.Option(8, "--weeks"),
     flag: bool = typer.Option(False, "--flag"),
     verbose: int = typer.Option(0, "--verbose", "-v", count=True),
 ) -> None:
-    typer.echo(repr((text, count, share, days, flag, verbose)))
+    typer.echo(repr((text, count, share, days, weeks, flag, verbose)))
 
 
 @probe.command("two")
@@ -47,12 +48,12 @@ VALUES = ["0", "1", "20", "007", "+3", " 4", "5 ", "-1", "1.5", "0.5", "1.0", "2
           "x", "", "1_000", "٣", "9" * 30, "0." + "1" * 20, "é\udcff", None]
 
 
-@pytest.mark.parametrize("name", ["text", "count", "share", "days", "flag"])
+@pytest.mark.parametrize("name", ["text", "count", "share", "days", "weeks", "flag"])
 def test_every_value_coerces_as_typers_adapter_does(name: str) -> None:
     param = options()[name]
     ctx = typer.Context(typer.main.get_group(probe).commands["one"])
     ours, theirs = PlainValues(param), build_runtime_param(param.type_descriptor)
-    for value in [*VALUES, True, False, 3, 0]:
+    for value in [*VALUES, True, False, 3, 0, 8, 0.25, 1.5, 2**60, float("nan")]:
         try:
             expected: Any = theirs.coerce(value, param=param, ctx=ctx)
         except typer.BadParameter as exc:
@@ -61,17 +62,17 @@ def test_every_value_coerces_as_typers_adapter_does(name: str) -> None:
             assert raised.value.format_message() == exc.format_message(), value
             continue
         got = ours.coerce(value, param=param, ctx=ctx)
-        assert (got, type(got)) == (expected, type(expected)), value
+        assert (repr(got), type(got)) == (repr(expected), type(expected)), value
 
 
 def test_a_command_line_gives_the_same_values_and_errors() -> None:
     runner = CliRunner()
     result = runner.invoke(probe, ["one", "--text", "a b", "--count", "20", "--share", "0.25", "--days",
-                                   "-3", "--flag", "-vv"])
+                                   "-3", "--weeks", "2.5", "--flag", "-vv"])
     assert result.exit_code == 0, result.output
-    assert result.stdout == "('a b', 20, 0.25, -3, True, 2)\n"
+    assert result.stdout == "('a b', 20, 0.25, -3, 2.5, True, 2)\n"
     result = runner.invoke(probe, ["one"])
-    assert result.stdout == "(None, None, None, None, False, 0)\n"
+    assert result.stdout == "(None, None, None, None, 8.0, False, 0)\n"
     result = runner.invoke(probe, ["one", "--count", "0"])
     assert result.exit_code == 2
     assert "Invalid value for '--count': Input should be greater than or equal to 1" in result.output

@@ -53,9 +53,12 @@ class PlainValues:
             if type(value) is str and _WHOLE.fullmatch(value):
                 value = int(value)
             return value if type(value) is int and self._in_range(value) else _UNSURE
-        if self.annotation is float and type(value) is str and _DECIMAL.fullmatch(value):
-            number = float(value)
-            return number if self._in_range(number) else _UNSURE
+        if self.annotation is float:
+            if type(value) is str and _DECIMAL.fullmatch(value):
+                value = float(value)
+            elif type(value) is int and abs(value) < 2**53:  # a default written as a whole number
+                value = float(value)
+            return value if type(value) is float and self._in_range(value) else _UNSURE
         return _UNSURE
 
     def _in_range(self, number: float) -> bool:
