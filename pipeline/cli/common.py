@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from sqlalchemy.engine import Engine
 
+    from pipeline.config_view import StrategyView
     from pipeline.core.sql import Database
     from pipeline.notify.delivery import Outcome
     from pipeline.sync import Progress
@@ -92,6 +93,13 @@ class State:
         if self._config is None:
             self._config = load_config(self.config_path, strategy=self.strategy_name)
         return self._config
+
+    def strategy_view(self) -> StrategyView:
+        """The selected strategy's name, focus areas and scoring identities, without loading the config
+        when an earlier command kept them for the same files and code (:mod:`pipeline.config_view`)."""
+        from pipeline.config_view import strategy_view
+
+        return strategy_view(self.config_path, self.strategy_name, self.config)
 
     def scoped(self):
         """The config that commands covering every strategy (score, digest, alerts, sync, run, serve)
@@ -215,13 +223,22 @@ def scope() -> str | None:
     """The strategy whose ideas and applications this command sees: with a config folder the selected
     one (--strategy, default the first); None (every idea) for a single strategy file, whose config is
     then not even read."""
-    from pipeline.core.config import strategy_path
+    from pipeline.core.config_files import strategy_path
     from pipeline.tenancy import scope_of
 
     st = state()
     if not strategy_path(st.config_path).is_dir():
         return None
     return scope_of(st.config())
+
+
+def note_view_scores(db: Database, view: StrategyView) -> None:
+    """:func:`note_stored_scores` for the selected strategy, from its view."""
+    from pipeline.trial import view_scores_note
+
+    note = view_scores_note(db, view)
+    if note:
+        echo(note, err=True)
 
 
 def note_stored_scores(engine: Engine | Database, config: Any) -> None:

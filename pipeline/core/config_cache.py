@@ -23,11 +23,12 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from pipeline.core.paths import DATA_DIR
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 CACHE_DIR = DATA_DIR / "cache" / "config"
 FORMAT = "1"  # part of every entry's name: a new layout never reads an old entry
