@@ -66,8 +66,9 @@ print("pydantic" in sys.modules, file=sys.stderr)
 """
 
 
-def test_a_listing_with_a_kept_view_imports_no_pydantic(engine: Any, db_url: str, tmp_path: Path) -> None:
-    args = ["--db", db_url, "--config", str(DEFAULT_STRATEGY), "calls", "list", "--top", "3"]
+@pytest.mark.parametrize("command", [["calls", "list", "--top", "3"], ["deadlines"]])
+def test_a_listing_with_a_kept_view_imports_no_pydantic(engine: Any, db_url: str, command: list[str]) -> None:
+    args = ["--db", db_url, "--config", str(DEFAULT_STRATEGY), *command]
     runs = [subprocess.run([sys.executable, "-c", PROBE, *args], cwd=ROOT, capture_output=True, text=True,
                            timeout=120) for _ in range(2)]
     assert runs[0].stdout == runs[1].stdout
