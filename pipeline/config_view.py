@@ -4,13 +4,14 @@ no pydantic (library).
 ``calls list`` needs the selected strategy's name and focus areas, and for the stored-scores note what
 its scores are computed from (the focus areas as analysed, the rules' identity). Importing pydantic and
 building the config models is a third of what the command takes; the validation itself is a
-millisecond. So those values are kept in ``data/cache/view/`` (:func:`pipeline.core.config_cache.remembered`)
+millisecond. So those values are kept in ``data/cache/view/`` (:func:`pipeline.core.config_cache.keep`)
 under everything they are computed from: the bytes and paths of every file the config is read from,
 the selected strategy's name, the source of the code that reads, validates and hashes the config, the
-installed pydantic and snowballstemmer releases and Python's version. A value is only ever stored from
-a config that loaded and validated (:func:`pipeline.core.config.load_config`), so a file with a
-problem gives its error as it always did; any other file, code or release is another entry. When a
-release cannot be told (nor the files read) nothing is kept and the config is loaded as before.
+installed pydantic and snowballstemmer releases and Python's version. A value is only ever kept from
+a config that loaded and validated (:func:`pipeline.core.config.load_config`), and only when none of
+that changed while it loaded, so a file with a problem gives its error as it always did and any other
+file, code or release is another entry. When a release cannot be told (nor the files read) nothing
+is kept and the config is loaded as before.
 """
 
 from __future__ import annotations
@@ -62,9 +63,13 @@ def strategy_view(config_path: str | None, strategy: str | None,
     """The selected strategy of the config ``--config`` and ``--strategy`` name: kept from an earlier
     command when the files, the code and the releases are the same, else from ``load()``."""
     key = _key(config_path, strategy)
-    if key is None:
-        return view_of(load())
-    text = config_cache.remembered("view", key, lambda: json.dumps(_plain(view_of(load()))))
+    text = config_cache.kept("view", key) if key is not None else None
+    if text is None:
+        view = view_of(load())
+        # kept only when no file changed while it loaded: the entry must be what its key names
+        if key is not None and _key(config_path, strategy) == key:
+            config_cache.keep("view", key, json.dumps(_plain(view)))
+        return view
     data = json.loads(text)
     return StrategyView(data["name"], tuple(data["focus_areas"]), Path(data["path"]), data["analysed"],
                         data["rules_hash"])

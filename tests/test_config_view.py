@@ -73,3 +73,17 @@ def test_a_listing_with_a_kept_view_imports_no_pydantic(engine: Any, db_url: str
                            timeout=120) for _ in range(2)]
     assert runs[0].stdout == runs[1].stdout
     assert runs[1].stderr.splitlines()[-1] == "False"
+
+
+def test_a_file_changed_while_loading_keeps_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "strategy.yaml"
+    text = DEFAULT_STRATEGY.read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+
+    def edited_meanwhile() -> Any:
+        path.write_text(edit_keywords(text, "offshore_energy", add=["biorefinery"]), encoding="utf-8")
+        return load_config(path)
+
+    strategy_view(str(path), None, edited_meanwhile)
+    path.write_text(text, encoding="utf-8")
+    assert strategy_view(str(path), None, lambda: load_config(path)) == view_of(load_config(path))
