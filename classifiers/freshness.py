@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from classifiers.feedback import load_marks, marks_signature
-from classifiers.rules import REASONS_VERSION
-from pipeline.core.config import LoadedConfig
 from pipeline.core.sql import Database, database
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
     from classifiers.query import Query
+    from pipeline.core.config import LoadedConfig
 
 SCORE_FLOOR = 0.05  # scores below it are not stored (classifiers.scoring)
 # part of the models' identity: a new scoring method refits stored models
@@ -72,19 +71,29 @@ def analysis_fingerprint(code: Sequence[Path] = ANALYSIS_CODE) -> str | None:
 
 def config_queries_hash(loaded_config: LoadedConfig, marks_sig: str) -> str:
     """:func:`queries_hash` of the strategy's focus areas (:func:`strategy_queries`), the analysis kept
-    beside the config cache (``data/cache/queries``) under the focus areas as configured and
-    :func:`analysis_fingerprint`, so that commands which only compare identities (the stored-scores
-    note, whether a call is current) neither stem nor import the stemmers again."""
+    beside the config cache (:func:`analysed_focus_areas`), so that commands which only compare
+    identities (the stored-scores note, whether a call is current) neither stem nor import the
+    stemmers again."""
+    return identity_of(analysed_focus_areas(loaded_config), marks_sig)
+
+
+def identity_of(analysed: str, marks_sig: str) -> str:
+    """:func:`queries_hash` from the focus areas as :func:`analysed_focus_areas` gives them."""
+    return _identity(analysed, marks_sig)
+
+
+def analysed_focus_areas(loaded_config: LoadedConfig) -> str:
+    """The selected strategy's focus areas as analysed (what :func:`queries_hash` hashes), kept in
+    ``data/cache/queries`` under the focus areas as configured and :func:`analysis_fingerprint`."""
     from pipeline.core import config_cache
 
     fingerprint = analysis_fingerprint()
     if fingerprint is None:
-        return queries_hash(strategy_queries(loaded_config), marks_sig)
+        return _analysed(strategy_queries(loaded_config))
     areas = json.dumps([[name, area.model_dump(mode="json")]
                         for name, area in loaded_config.strategy.focus_areas.items()], ensure_ascii=False)
-    analysed = config_cache.remembered("queries", f"{fingerprint}\0{areas}",
-                                       lambda: _analysed(strategy_queries(loaded_config)))
-    return _identity(analysed, marks_sig)
+    return config_cache.remembered("queries", f"{fingerprint}\0{areas}",
+                                   lambda: _analysed(strategy_queries(loaded_config)))
 
 
 # focus areas already made into queries by this process, by name and the area as JSON: analysing the
@@ -112,6 +121,8 @@ def strategy_queries(loaded_config: LoadedConfig) -> list[Query]:
 def rules_hash(loaded_config: LoadedConfig) -> str:
     """What the verdicts depend on besides the calls and the clock: the strategy's rules and home
     country, the funding rules, and the wording of the reasons."""
+    from classifiers.rules import REASONS_VERSION
+
     strategy = loaded_config.strategy
     data = [strategy.rules.model_dump(mode="json"), strategy.home_country,
             loaded_config.funding_rules.model_dump(mode="json"), REASONS_VERSION]

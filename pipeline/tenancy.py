@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pipeline.core.config import LoadedConfig
 from pipeline.core.errors import NotFoundError
 
 if TYPE_CHECKING:
+    from pipeline.core.config import LoadedConfig
     from pipeline.core.models import Idea
 
 

@@ -20,7 +20,7 @@ Copying reads every call's text once (as a refit does): on the 611 calls of the 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -28,12 +28,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from classifiers.feedback import load_marks, marks_signature
-from classifiers.freshness import config_queries_hash, rules_hash
-from pipeline.core.config import LoadedConfig
+from classifiers.freshness import config_queries_hash, identity_of, rules_hash
 from pipeline.core.sql import Database, database
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+
+    from pipeline.config_view import StrategyView
+    from pipeline.core.config import LoadedConfig
 
 COPY_CHUNK = 1000
 
@@ -52,13 +54,17 @@ def stored_scoring(source: Engine | Database, config: LoadedConfig) -> str:
 
 
 def _stored_scoring(db: Database, config: LoadedConfig) -> str:
-    name = config.strategy.name
+    return _compared(db, config.strategy.name, lambda marks: config_queries_hash(config, marks),
+                     lambda: rules_hash(config))
+
+
+def _compared(db: Database, name: str, queries_hash: Callable[[str], str], rules: Callable[[], str]) -> str:
     stored = db.first("SELECT m.queries_hash, m.rules_hash FROM scoring_model m WHERE m.strategy = :strategy",
                       {"strategy": name})
     if stored is None:
         return "none"
     marks = marks_signature(load_marks(db, name))
-    same = stored[0] == config_queries_hash(config, marks) and stored[1] == rules_hash(config)
+    same = stored[0] == queries_hash(marks) and stored[1] == rules()
     return "current" if same else "other"
 
 
@@ -71,7 +77,10 @@ def may_rescore(engine: Engine | Database, config: LoadedConfig) -> bool:
 
 def config_name(config: LoadedConfig) -> str:
     """The file the selected strategy was read from, as messages name it."""
-    path = config.strategy_path
+    return _shown(config.strategy_path)
+
+
+def _shown(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
@@ -129,9 +138,21 @@ def stored_scores_note(engine: Engine | Database, config: LoadedConfig) -> str |
     """One line for stderr when what a command reads (the stored scores of ``config``'s strategies)
     was computed from other focus areas, rules or marks than ``config`` has now; None when it was."""
     stale = [each for each in config.each() if stored_scoring(engine, each) == "other"]
+    return _note([(each.strategy.name, each.strategy_path) for each in stale])
+
+
+def view_scores_note(db: Database, view: StrategyView) -> str | None:
+    """:func:`stored_scores_note` of the selected strategy alone, from its view
+    (:mod:`pipeline.config_view`): the same line, without loading the config."""
+    scoring = _compared(db, view.name, lambda marks: identity_of(view.analysed, marks),
+                        lambda: view.rules_hash)
+    return _note([(view.name, view.path)] if scoring == "other" else [])
+
+
+def _note(stale: list[tuple[str, Path]]) -> str | None:
     if not stale:
         return None
-    names = ", ".join(f"{each.strategy.name} ({config_name(each)})" for each in stale)
+    names = ", ".join(f"{name} ({_shown(path)})" for name, path in stale)
     return (f"note: the stored scores of {names} were computed from other focus areas, rules or marks "
             "than the config has now; `fundradar score` stores new ones, `fundradar strategy preview "
             "--config FILE` compares a file without storing")

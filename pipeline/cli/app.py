@@ -11,12 +11,15 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+from typing import TYPE_CHECKING
 
-import click
 import typer
 
 from pipeline.cli.common import FundradarGroup, State, new_app, set_state
 from pipeline.core import clock, redact
+
+if TYPE_CHECKING:  # typer's own copy of click is the one it runs; importing click itself costs 12 ms
+    from typer import _click as click
 
 # top-level command -> the module whose register(app) adds it, in the help's order: the single commands,
 # then the command groups (each list in the order the modules were written)

@@ -31,7 +31,7 @@ from pipeline.cli.common import (
     fmt_money,
     fmt_pct,
     new_app,
-    note_stored_scores,
+    note_view_scores,
     print_json,
     print_rows,
     state,
@@ -132,7 +132,7 @@ def list_cmd(
     Example: fundradar calls list --focus offshore_energy --within 90 --passing --top 20
     """
     st = state()
-    strategy = st.config().strategy
+    strategy = st.strategy_view()
     if focus and focus not in strategy.focus_areas:
         raise ValidationError(f"unknown focus area {focus!r}; the strategy has "
                               f"{', '.join(strategy.focus_areas)}")
@@ -144,7 +144,7 @@ def list_cmd(
                      deadline_within_days=within, programme=programme, limit=top, min_score=min_score,
                      passing=passing, followed=followed, sort=sort)
     with st.reading() as db:
-        note_stored_scores(db, st.config().only(strategy.name))
+        note_view_scores(db, strategy)
         rows = list_calls(db, flt, st.now())
     if not as_json:  # JSON keeps the stored fields (UTC); the table and CSV show Brussels time
         for row in rows:

@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
+from pipeline.cli.params import plain_values
 from pipeline.cli.tables import Column, plain_table, print_rich_table
 from pipeline.core import clock
 from pipeline.core.errors import BadRowsError, DeliveryError, FundradarError, UserInputError
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from sqlalchemy.engine import Engine
 
+    from pipeline.config_view import StrategyView
     from pipeline.core.sql import Database
     from pipeline.notify.delivery import Outcome
     from pipeline.sync import Progress
@@ -91,6 +93,13 @@ class State:
         if self._config is None:
             self._config = load_config(self.config_path, strategy=self.strategy_name)
         return self._config
+
+    def strategy_view(self) -> StrategyView:
+        """The selected strategy's name, focus areas and scoring identities, without loading the config
+        when an earlier command kept them for the same files and code (:mod:`pipeline.config_view`)."""
+        from pipeline.config_view import strategy_view
+
+        return strategy_view(self.config_path, self.strategy_name, self.config)
 
     def scoped(self):
         """The config that commands covering every strategy (score, digest, alerts, sync, run, serve)
@@ -174,7 +183,8 @@ def state() -> State:
 
 
 class FundradarGroup(TyperGroup):
-    """Turns fundradar's own errors into one line on stderr and the error's exit code."""
+    """Turns fundradar's own errors into one line on stderr and the error's exit code; its options and
+    its commands' options coerce plain values without pydantic (:mod:`pipeline.cli.params`)."""
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
@@ -184,23 +194,51 @@ class FundradarGroup(TyperGroup):
                 typer.echo("Error: " + printable(" ".join(line.split())), err=True)
             raise typer.Exit(exc.exit_code) from None
 
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        plain_values(self.get_params(ctx))
+        return super().parse_args(ctx, args)
+
+
+class FundradarCommand(TyperCommand):
+    """A command whose options coerce plain values without pydantic (:mod:`pipeline.cli.params`)."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        plain_values(self.get_params(ctx))
+        return super().parse_args(ctx, args)
+
+
+class FundradarTyper(typer.Typer):
+    """A typer app whose commands are :class:`FundradarCommand` unless they name a class of their own."""
+
+    def command(self, *args: Any, cls: type[TyperCommand] | None = None, **kw: Any) -> Any:
+        return super().command(*args, cls=cls or FundradarCommand, **kw)
+
 
 def new_app(help_text: str, **kw: Any) -> typer.Typer:
-    return typer.Typer(cls=FundradarGroup, help=help_text, no_args_is_help=True,
-                       rich_markup_mode=None, pretty_exceptions_enable=False, **kw)
+    return FundradarTyper(cls=FundradarGroup, help=help_text, no_args_is_help=True,
+                          rich_markup_mode=None, pretty_exceptions_enable=False, **kw)
 
 
 def scope() -> str | None:
     """The strategy whose ideas and applications this command sees: with a config folder the selected
     one (--strategy, default the first); None (every idea) for a single strategy file, whose config is
     then not even read."""
-    from pipeline.core.config import strategy_path
+    from pipeline.core.config_files import strategy_path
     from pipeline.tenancy import scope_of
 
     st = state()
     if not strategy_path(st.config_path).is_dir():
         return None
     return scope_of(st.config())
+
+
+def note_view_scores(db: Database, view: StrategyView) -> None:
+    """:func:`note_stored_scores` for the selected strategy, from its view."""
+    from pipeline.trial import view_scores_note
+
+    note = view_scores_note(db, view)
+    if note:
+        echo(note, err=True)
 
 
 def note_stored_scores(engine: Engine | Database, config: Any) -> None:

@@ -38,7 +38,7 @@ def deadlines_cmd(
     st = state()
     now = st.now()
     with st.reading() as db:
-        rows = upcoming_deadlines(db, now, weeks=weeks, strategy=st.config().strategy.name,
+        rows = upcoming_deadlines(db, now, weeks=weeks, strategy=st.strategy_view().name,
                                   scope=scope())
     if not (as_json or as_csv):
         rows = [dict(r, deadline=fmt_datetime(r["deadline"]) + ("!" if r["flagged"] else "")) for r in rows]

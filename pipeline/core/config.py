@@ -26,6 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core import config_cache
+from pipeline.core.config_files import (
+    DEFAULT_FUNDING_RULES,
+    DEFAULT_STRATEGY,
+    FUNDING_RULES_NAME,
+    display_path,
+    resolve_funding_rules_path,
+    strategy_files,
+    strategy_path,
+)
 from pipeline.core.config_funding import (
     MAX_PATTERN_LENGTH,
     Consortium,
@@ -60,8 +69,9 @@ from pipeline.core.config_strategy import (
     Strategy,
 )
 from pipeline.core.errors import ConfigError, NotFoundError
-from pipeline.core.paths import CONFIG_DIR
 from pipeline.core.yaml import _line_of, parse_yaml_text, read_config_text, read_yaml, validate_yaml
+
+_display = display_path  # the name the config checks import
 
 __all__ = [
     "DEFAULT_FUNDING_RULES", "DEFAULT_SCHEDULE", "DEFAULT_STRATEGY", "FUNDING_RULES_NAME",
@@ -75,22 +85,9 @@ __all__ = [
     "validate_yaml",
 ]
 
-DEFAULT_STRATEGY = CONFIG_DIR / "strategy.example.yaml"
-FUNDING_RULES_NAME = "funding_rules.yaml"
-DEFAULT_FUNDING_RULES = CONFIG_DIR / FUNDING_RULES_NAME
 
 
 # --- loading with line numbers -------------------------------------------------------------------
-
-def strategy_path(explicit: str | os.PathLike[str] | None = None) -> Path:
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("FUNDRADAR_CONFIG")
-    if env:
-        return Path(env)
-    local = CONFIG_DIR / "strategy.yaml"
-    return local if local.exists() else DEFAULT_STRATEGY
-
 
 def load_strategy(path: str | os.PathLike[str] | None = None) -> Strategy:
     return _load_strategy_tree(strategy_path(path))[0]
@@ -105,7 +102,7 @@ def _load_validated(path: Path, model: type[Any], use_cache: bool = True) -> tup
         if found is not None:
             return found, None
     tree = parse_yaml_text(text, str(path))
-    validated = validate_yaml(tree, model, _display(path))
+    validated = validate_yaml(tree, model, display_path(path))
     config_cache.store(text, model, tree)
     return validated, tree
 
@@ -116,47 +113,11 @@ def _load_strategy_tree(path: Path, use_cache: bool = True) -> tuple[Strategy, A
     return _load_validated(path, Strategy, use_cache)
 
 
-def resolve_funding_rules_path(explicit: str | os.PathLike[str] | None = None,
-                               folder: Path | None = None) -> Path:
-    """``explicit``, else ``FUNDRADAR_FUNDING_RULES``, else the strategy folder's funding_rules.yaml if
-    it has one, else config/funding_rules.yaml."""
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("FUNDRADAR_FUNDING_RULES")
-    if env:
-        return Path(env)
-    if folder is not None and (folder / FUNDING_RULES_NAME).is_file():
-        return folder / FUNDING_RULES_NAME
-    return DEFAULT_FUNDING_RULES
-
-
 def load_funding_rules(path: str | os.PathLike[str] | None = None) -> FundingRulesFile:
     return _load_validated(resolve_funding_rules_path(path), FundingRulesFile)[0]
 
 
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
 # --- several strategies --------------------------------------------------------------------------
-
-def strategy_files(folder: Path) -> list[Path]:
-    """The strategy files of a folder in file-name order: ``*.yaml`` and ``*.yml`` except the funding
-    rules."""
-    try:
-        entries = list(folder.iterdir())
-    except OSError as exc:
-        raise ConfigError(f"cannot read the folder ({exc})", path=_display(folder)) from None
-    files = sorted((p for p in entries if p.suffix in (".yaml", ".yml") and p.is_file()
-                    and p.stem != FUNDING_RULES_NAME.removesuffix(".yaml")), key=lambda p: p.name)
-    if not files:
-        raise ConfigError("no strategy files (*.yaml or *.yml) in this folder; add one per cluster or "
-                          "point --config at a single strategy file", path=_display(folder))
-    return files
-
 
 def _first_difference(a: Any, b: Any, prefix: str = "") -> str:
     if isinstance(a, dict) and isinstance(b, dict):
@@ -181,10 +142,10 @@ def union_sources(strategies: Sequence[Strategy], paths: Sequence[Path],
                 differs = _first_difference(union[name].model_dump(), cfg.model_dump())
                 line = _line_of(trees[index], ("sources", name)) if trees is not None else None
                 raise ConfigError(
-                    f"source {name!r} is declared differently in {_display(paths[first])}"
+                    f"source {name!r} is declared differently in {display_path(paths[first])}"
                     f"{f' ({differs} differs)' if differs else ''}; a source shared by several strategies "
                     "must be declared the same in each file, or give one of them another name",
-                    path=_display(paths[index]), line=line, key=f"sources.{name}")
+                    path=display_path(paths[index]), line=line, key=f"sources.{name}")
     return union
 
 
@@ -228,7 +189,7 @@ class LoadedConfig:
     def select(self, name: str) -> LoadedConfig:
         """The same config with ``name`` as the selected strategy; NotFoundError listing the names."""
         if name not in self.names:
-            where = _display(self.config_path or self.strategy_path)
+            where = display_path(self.config_path or self.strategy_path)
             raise NotFoundError(f"no strategy named {name!r} in {where}; the strategies are: "
                                 f"{', '.join(self.names)} (--strategy or FUNDRADAR_STRATEGY)")
         index = self.names.index(name)
@@ -286,9 +247,9 @@ def _load_config(path: str | os.PathLike[str] | None, funding_rules_path: str | 
     seen: dict[str, int] = {}
     for index, item in enumerate(strategies):
         if item.name in seen:
-            other = _display(files[seen[item.name]])
+            other = display_path(files[seen[item.name]])
             raise ConfigError(f"strategy name {item.name!r} is also used by {other}; give each strategy "
-                              "file its own name", path=_display(files[index]),
+                              "file its own name", path=display_path(files[index]),
                               line=_line_of(loaded[index][1], ("name",)), key="name")
         seen[item.name] = index
     sources = union_sources(strategies, files, [item[1] for item in loaded])

@@ -23,11 +23,12 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from pipeline.core.paths import DATA_DIR
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 CACHE_DIR = DATA_DIR / "cache" / "config"
 FORMAT = "1"  # part of every entry's name: a new layout never reads an old entry
@@ -77,12 +78,29 @@ def remembered(kind: str, key: str, compute: Callable[[], str], folder: Path = D
     for what is derived from a config file alone (``key`` must name everything it depends on), so the
     next command reads it instead of computing it. An entry that cannot be read or written is
     computed again."""
-    target = folder / kind / f"{hashlib.sha256(chr(0).join((FORMAT, key)).encode()).hexdigest()}.json"
-    try:
-        return str(json.loads(target.read_text(encoding="utf-8")))
-    except (OSError, ValueError):
-        pass
+    found = kept(kind, key, folder)
+    if found is not None:
+        return found
     text = compute()
+    keep(kind, key, text, folder)
+    return text
+
+
+def _kept_path(kind: str, key: str, folder: Path) -> Path:
+    return folder / kind / f"{hashlib.sha256(chr(0).join((FORMAT, key)).encode()).hexdigest()}.json"
+
+
+def kept(kind: str, key: str, folder: Path = DATA_DIR / "cache") -> str | None:
+    """The text :func:`keep` kept for ``key``; None when there is none (or it cannot be read)."""
+    try:
+        return str(json.loads(_kept_path(kind, key, folder).read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return None
+
+
+def keep(kind: str, key: str, text: str, folder: Path = DATA_DIR / "cache") -> None:
+    """Keep ``text`` for ``key`` (see :func:`remembered`); a cache that cannot be written is ignored."""
+    target = _kept_path(kind, key, folder)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".entry-", suffix=".tmp")
@@ -92,7 +110,6 @@ def remembered(kind: str, key: str, compute: Callable[[], str], folder: Path = D
         _prune(target.parent, target)
     except OSError:
         pass
-    return text
 
 
 def _prune(folder: Path, written: Path) -> None:
