@@ -345,11 +345,14 @@ def _light(session: Session, name: str, version: str, now: datetime, due_only: b
         light = session.execute(sa.select(*LIGHT_COLUMNS).order_by(Call.id)).all()
         return light, {row.call_id: row for row in session.execute(
             sa.select(*marker_columns).where(verdict.c.strategy == name))}
-    light = session.execute(_due(sa.select(*LIGHT_COLUMNS), name, version, now).order_by(Call.id)).all()
+    # the due ids first, from call's id and hash alone: SQLite then scans ix_call_content_hash, not the
+    # call rows (their text comes first); the light columns are read for the due calls only
+    ids = sorted(session.execute(_due(sa.select(Call.id), name, version, now)).scalars())
+    light: list[Any] = []
     markers: dict[int, Any] = {}
-    ids = [row.id for row in light]
     for start in range(0, len(ids), READ_CHUNK):
         chunk = ids[start:start + READ_CHUNK]
+        light.extend(session.execute(sa.select(*LIGHT_COLUMNS).where(Call.id.in_(chunk)).order_by(Call.id)))
         markers.update((row.call_id, row) for row in session.execute(
             sa.select(*marker_columns).where(verdict.c.strategy == name, verdict.c.call_id.in_(chunk))))
     return light, markers

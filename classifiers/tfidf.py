@@ -11,6 +11,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from scipy import sparse
 from classifiers.text import words
 
 if TYPE_CHECKING:
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 
 TITLE_WEIGHT = 2
 LSA_DIMENSIONS = 50  # chosen on the benchmark's dev half (README, "Relevance benchmark")
@@ -111,6 +112,27 @@ def count_features(documents: Sequence[Document]) -> tuple[Any, list[str]]:
     return counts, list(ids)
 
 
+def count_known(documents: Sequence[Document], vocabulary: dict[str, int]) -> Any:
+    """The documents' counts of the features in ``vocabulary`` (CSR, float32, indices sorted): what
+    scikit-learn's ``CountVectorizer.transform`` computes with a fixed vocabulary, without its
+    per-feature Python loop and counter. Each feature's column comes from ``dict.get`` mapped over the
+    features in C (-1 when unknown); the unknown are dropped at once and duplicate columns in a row
+    summed by scipy."""
+    lookup, unknown = vocabulary.get, repeat(-1)
+    indices = array("i")
+    indptr = [0]
+    for document in documents:
+        indices.extend(map(lookup, document_features(document), unknown))
+        indptr.append(len(indices))
+    columns = np.frombuffer(indices, dtype=np.int32) if len(indices) else np.zeros(0, dtype=np.int32)
+    known = columns >= 0
+    kept_before = np.concatenate(([0], np.cumsum(known)))
+    counts = sparse.csr_matrix((np.ones(int(kept_before[-1]), dtype=np.float32), columns[known],
+                                kept_before[np.asarray(indptr)]), shape=(len(documents), len(vocabulary)))
+    counts.sum_duplicates()
+    return counts
+
+
 @dataclass
 class TfidfModel:
     """A fitted vocabulary with its idf weights; stored so later calls are scored on the same scale."""
@@ -121,6 +143,7 @@ class TfidfModel:
     _vectoriser: Any = field(default=None, repr=False)
     _words: Any = field(default=None, repr=False)
     _names: Any = field(default=None, repr=False)
+    _tfidf: Any = field(default=None, repr=False)
 
     @classmethod
     def fit(cls, documents: Sequence[Document], keep: set[str] = frozenset()) -> tuple[TfidfModel, Any]:
@@ -171,10 +194,22 @@ class TfidfModel:
         return self.vectoriser().transform(feature_lists).tocsr()
 
     def transform_documents(self, documents: Sequence[Document]) -> Any:
-        """The documents' matrix on this model's scale (features generated one call at a time)."""
+        """The documents' matrix on this model's scale (features generated one call at a time).
+
+        The counts are :func:`count_known`'s; scikit-learn's transformer then applies sublinear tf, idf
+        and the norm, so the matrix is the one its ``TfidfVectorizer.transform`` gives, bit for bit."""
         if not self.vocabulary:
             return sparse.csr_matrix((len(documents), 0), dtype=np.float32)
-        return self.vectoriser().transform(d.features for d in documents).tocsr()
+        return self.tfidf().transform(count_known(documents, self.vocabulary), copy=False).tocsr()
+
+    def tfidf(self) -> TfidfTransformer:
+        """The fitted vectoriser's tf-idf step alone (sublinear tf, this model's idf, L2 norm)."""
+        if self._tfidf is None:
+            from sklearn.feature_extraction.text import TfidfTransformer
+
+            self._tfidf = TfidfTransformer(sublinear_tf=True)
+            self._tfidf.idf_ = self.idf
+        return self._tfidf
 
     def terms(self) -> np.ndarray:
         """The terms in column order (computed once: the vocabulary is not changed after the model is

@@ -106,7 +106,9 @@ class Call(_Table, table=True):
     type_of_action: str | None = None
     funding_rate: float | None = None  # 0..1
     extra: dict[str, Any] = _json(default_factory=dict)
-    content_hash: str = ""
+    # indexed so that scoring finds the due calls on the index (id and hash) and the verdicts, without
+    # reading the wide rows (the text comes first, long ones spill onto overflow pages)
+    content_hash: str = Field(default="", index=True)
     # what the source sent, hashed with the parser's fingerprint (watcher.sedia.raw_hash): a result whose
     # raw hash equals the stored one is not parsed again. None when unknown or no longer true to the row
     # (the store closed the call, or its text was edited).
