@@ -20,9 +20,8 @@ Closing is guarded three times, because a short but well-formed answer looks lik
   closes nothing, stores the rest and ends "suspicious" with a warning saying how many. Calls whose
   last deadline has passed are expected to leave a source, so they never count towards the guard;
 - confirmation: a call missing from a complete answer before its last deadline is only marked
-  missing (``call.missing_since``); it is removed when the next complete answer lacks it too, and
-  any answer that lists it again clears the mark. So one short answer, even one call short, removes
-  nothing: a withdrawn call is reported one run later than it disappeared.
+  (``call.missing_since``), removed when the next complete answer lacks it too, cleared by any answer
+  listing it: one short answer removes nothing; a withdrawn call is reported one run later.
 
 On PostgreSQL each write transaction of a source holds a transaction-level advisory lock on the
 source (:func:`pipeline.core.locks.hold_for_transaction`), so two runs of one source never insert the
