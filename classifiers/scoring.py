@@ -49,6 +49,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from classifiers.corpus import METHOD, Corpus, extend, extras_from_bytes, extras_to_bytes, text_hash
+from classifiers.explanation import excluded_json, terms_json
 from classifiers.feedback import load_marks, marks_by_area, marks_signature
 from classifiers.freshness import SCORE_FLOOR, strategy_queries
 from classifiers.freshness import queries_hash as _queries_hash
@@ -90,6 +91,7 @@ ONE_PASS_ROWS = 500
 LIGHT_COLUMNS = (Call.id, Call.content_hash, Call.programme, Call.topic_id, Call.type_of_action,
                  Call.funding_rate, Call.max_contribution, Call.deadline, Call.deadlines)
 MARKER = ("call_hash", "content_hash", "model_version", "best_score")
+SERIALIZED = ("explanation",)  # _score_rows yields the explanations as JSON text
 VERDICT = ("passed", "success_rate", "funding_rate", "expected_value", "priority", "recheck_at", *MARKER)
 
 
@@ -122,8 +124,9 @@ def _score_rows(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Que
                 excluded: Sequence[dict[int, str]], contexts: Sequence[Any | None], strategy: str,
                 now: datetime, best: dict[int, float], projection: Projection | None = None,
                 block: int = SCORE_BLOCK, built: Sequence[Any] | None = None) -> Iterator[dict[str, Any]]:
-    """The Score rows worth storing of ``documents`` for every focus area, call by call; ``best``
-    receives each call's best score (an excluded area counts 0).
+    """The Score rows worth storing of ``documents`` for every focus area, call by call, each
+    explanation as its JSON text (:mod:`classifiers.explanation`); ``best`` receives each call's best
+    score (an excluded area counts 0).
 
     Blocks of ``block`` calls are scored against each area's vector, then written in call order (each
     call's row looked up once per block for the foreign key; memory holds one block's explanations).
@@ -169,13 +172,13 @@ def _score_rows(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Que
             for query, area_excluded, (scores, terms) in zip(queries, excluded, results, strict=True):
                 phrase = area_excluded.get(index)
                 if phrase is not None:
-                    score, explanation = 0.0, [{"term": phrase, "weight": 0.0, "excluded": True}]
+                    score, explanation = 0.0, excluded_json(phrase)
                 else:
                     score = scores[offset]
                     if offset not in terms:
                         top = score if top is None else max(top, score)
                         continue
-                    explanation = [{"term": t, "weight": w} for t, w in terms[offset]]
+                    explanation = terms_json(terms[offset])
                 top = score if top is None else max(top, score)
                 yield {"call_id": document.call_id, "strategy": strategy, "focus_area": query.name,
                        "score": score, "explanation": explanation, "computed_at": now}
@@ -417,7 +420,7 @@ def _rebuild(session: Session, corpus: Corpus, stored: ScoringModel | None, ids:
         kept = contexts if loaded is model else [context_vector(loaded, query) for query in queries]
         rows = _score_rows(model, vectors, queries, documents, matrix, names, excluded, contexts, name, now,
                            best, projection, block)
-        insert_rows(session, Score.__table__, rows)
+        insert_rows(session, Score.__table__, rows, serialized=SERIALIZED)
     if stored is None:
         stored = ScoringModel(strategy=name, version=version, vocabulary=b"")
     stored.version, stored.corpus_size, stored.drift = version, corpus.size, 0
@@ -443,7 +446,7 @@ def _incremental(session: Session, corpus: Corpus, stored: ScoringModel, pending
         vectors, contexts, built = prepared_queries(stored, model, queries, names)
         insert_rows(session, Score.__table__, _score_rows(model, vectors, queries, documents, matrix, names,
                                                           excluded, contexts, name, now, best, None, block,
-                                                          built))
+                                                          built), serialized=SERIALIZED)
     stored.drift += len(pending)
     session.add(stored)
 
