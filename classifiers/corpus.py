@@ -29,6 +29,7 @@ from sqlmodel import Session, select
 
 from classifiers.freshness import METHOD
 from classifiers.matcher import Document, Projection, TfidfModel, prepare, project
+from classifiers.tfidf import exclude_key
 from pipeline.core.models import Call, CorpusModel, CorpusVocabulary
 
 READ_CHUNK = 500
@@ -64,8 +65,8 @@ class Corpus:
     # the verdict rules' outcomes remembered for the run (classifiers.run_rules.RunRules), shared by the
     # strategies with the same rules: by rules hash and time (classifiers.run_rules.shared_rules)
     shared_rules: dict[Any, Any] = field(default_factory=dict)
-    # the rows of _phrase_ids whose text holds a query phrase (a call's text, once read, is never
-    # replaced in a run): strategies sharing a phrase scan the texts for it once
+    # the rows of _phrase_ids whose text holds a query or exclude phrase, by its looked-up form (a
+    # call's text, once read, is never replaced in a run): strategies sharing a phrase scan for it once
     _phrase_ids: list[int] = field(default_factory=list)
     _phrase_rows: dict[str, list[int]] = field(default_factory=dict)
 
@@ -166,13 +167,26 @@ class Corpus:
 
     def _rows_with(self, phrase: str, ids: list[int]) -> list[int]:
         """The rows of ``ids`` whose text holds ``phrase`` as whole words, in order."""
+        return self._rows_holding(f" {phrase} ", ids)
+
+    def _rows_holding(self, key: str, ids: list[int]) -> list[int]:
         if ids != self._phrase_ids:
             self._phrase_ids, self._phrase_rows = list(ids), {}
-        found = self._phrase_rows.get(phrase)
+        found = self._phrase_rows.get(key)
         if found is None:
-            key = f" {phrase} "
             found = [r for r, d in enumerate(self.documents(ids)) if key in d.plain]
-            self._phrase_rows[phrase] = found
+            self._phrase_rows[key] = found
+        return found
+
+    def excluded_rows(self, ids: list[int], exclude: Sequence[str]) -> dict[int, str]:
+        """:func:`classifiers.matcher.excluded_rows` of the documents ``ids``, each phrase's rows found
+        once per run."""
+        found: dict[int, str] = {}
+        for phrase in exclude:
+            key = exclude_key(phrase)
+            if key:
+                for row in self._rows_holding(key, ids):
+                    found.setdefault(row, phrase)
         return found
 
     def extended(self, extras: dict[str, float], ids: list[int]) -> tuple[TfidfModel, Any]:

@@ -318,7 +318,7 @@ def _rebuild(session: Session, corpus: Corpus, stored: ScoringModel | None, ids:
     vectors, excluded = [], []
     for query in queries:
         area_marks = by_area[query.name]
-        excluded.append(excluded_rows(documents, query.exclude))
+        excluded.append(corpus.excluded_rows(ids, query.exclude))
         vectors.append(expanded_query(
             model, query, documents, matrix, excluded=excluded[-1],
             relevant=[row_of[c] for c in sorted(area_marks.relevant) if c in row_of],
