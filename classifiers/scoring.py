@@ -73,9 +73,12 @@ log = logging.getLogger("fundradar.scoring")
 
 REFIT_FRACTION = 0.10
 READ_CHUNK = 500
-# what the rules read (classifiers.rules.evaluate_call) and the up-to-date check: never title or text
-LIGHT_COLUMNS = (Call.id, Call.content_hash, Call.programme, Call.topic_id, Call.type_of_action,
-                 Call.funding_rate, Call.max_contribution, Call.deadline, Call.deadlines)
+# what the rules read (classifiers.rules.evaluate_call) and the up-to-date check: never title or text;
+# the table's columns, read through the connection: the same rows without the ORM's per-row loading
+# (a third of reading 100,000 of them, once per strategy)
+LIGHT_COLUMNS = tuple(Call.__table__.c[name] for name in (
+    "id", "content_hash", "programme", "topic_id", "type_of_action", "funding_rate", "max_contribution",
+    "deadline", "deadlines"))
 MARKER = ("call_hash", "content_hash", "model_version", "best_score")
 SERIALIZED = ("explanation",)  # score_blocks yields the explanations as JSON text
 VERDICT = ("passed", "success_rate", "funding_rate", "expected_value", "priority", "recheck_at", *MARKER)
@@ -256,11 +259,11 @@ def _light(session: Session, name: str, version: str, now: datetime, due_only: b
     """The light columns of the calls to look at, in id order, and their stored verdict markers: every
     call, or with ``due_only`` the calls without a verdict, whose content hash changed (or is empty),
     scored with another model version, or whose verdict is due for a recheck (``recheck_at`` passed)."""
-    verdict = Verdict.__table__
+    verdict, call, connection = Verdict.__table__, Call.__table__, session.connection()
     marker_columns = (verdict.c.id, verdict.c.call_id, *(verdict.c[k] for k in VERDICT),
                       sa.cast(verdict.c.outcomes, sa.Text).label("outcomes_json"))
     if not due_only:
-        light = session.execute(sa.select(*LIGHT_COLUMNS).order_by(Call.id)).all()
+        light = connection.execute(sa.select(*LIGHT_COLUMNS).order_by(call.c.id)).all()
         return light, {row.call_id: row for row in session.execute(
             sa.select(*marker_columns).where(verdict.c.strategy == name))}
     # the due ids first, from call's id and hash alone: SQLite then scans ix_call_content_hash, not the
@@ -270,7 +273,7 @@ def _light(session: Session, name: str, version: str, now: datetime, due_only: b
     markers: dict[int, Any] = {}
     for start in range(0, len(ids), READ_CHUNK):
         chunk = ids[start:start + READ_CHUNK]
-        light.extend(session.execute(sa.select(*LIGHT_COLUMNS).where(Call.id.in_(chunk)).order_by(Call.id)))
+        light.extend(connection.execute(sa.select(*LIGHT_COLUMNS).where(call.c.id.in_(chunk)).order_by(call.c.id)))
         markers.update((row.call_id, row) for row in session.execute(
             sa.select(*marker_columns).where(verdict.c.strategy == name, verdict.c.call_id.in_(chunk))))
     return light, markers
