@@ -29,6 +29,7 @@ from sqlmodel import Session, select
 
 from classifiers.freshness import METHOD
 from classifiers.matcher import Document, Projection, TfidfModel, prepare, project
+from classifiers.tfidf import exclude_key
 from pipeline.core.models import Call, CorpusModel, CorpusVocabulary
 
 READ_CHUNK = 500
@@ -64,6 +65,10 @@ class Corpus:
     # the verdict rules' outcomes remembered for the run (classifiers.run_rules.RunRules), shared by the
     # strategies with the same rules: by rules hash and time (classifiers.run_rules.shared_rules)
     shared_rules: dict[Any, Any] = field(default_factory=dict)
+    # the rows of _phrase_ids whose text holds a query or exclude phrase, by its looked-up form (a
+    # call's text, once read, is never replaced in a run): strategies sharing a phrase scan for it once
+    _phrase_ids: list[int] = field(default_factory=list)
+    _phrase_rows: dict[str, list[int]] = field(default_factory=dict)
 
     # --- texts ---------------------------------------------------------------------------------
 
@@ -153,14 +158,36 @@ class Corpus:
         wanted = sorted(p for p in keep if " " in p and p not in self.model.vocabulary)
         if not wanted:
             return {}
-        documents = self.documents(ids)
         extras: dict[str, float] = {}
         for phrase in wanted:
-            key = f" {phrase} "
-            df = sum(1 for d in documents if key in d.plain)
+            df = len(self._rows_with(phrase, ids))
             if df:  # smoothed idf, as scikit-learn's TfidfTransformer computes it
                 extras[phrase] = float(np.float32(np.log((1 + corpus_size) / (1 + df)) + 1))
         return extras
+
+    def _rows_with(self, phrase: str, ids: list[int]) -> list[int]:
+        """The rows of ``ids`` whose text holds ``phrase`` as whole words, in order."""
+        return self._rows_holding(f" {phrase} ", ids)
+
+    def _rows_holding(self, key: str, ids: list[int]) -> list[int]:
+        if ids != self._phrase_ids:
+            self._phrase_ids, self._phrase_rows = list(ids), {}
+        found = self._phrase_rows.get(key)
+        if found is None:
+            found = [r for r, d in enumerate(self.documents(ids)) if key in d.plain]
+            self._phrase_rows[key] = found
+        return found
+
+    def excluded_rows(self, ids: list[int], exclude: Sequence[str]) -> dict[int, str]:
+        """:func:`classifiers.matcher.excluded_rows` of the documents ``ids``, each phrase's rows found
+        once per run."""
+        found: dict[int, str] = {}
+        for phrase in exclude:
+            key = exclude_key(phrase)
+            if key:
+                for row in self._rows_holding(key, ids):
+                    found.setdefault(row, phrase)
+        return found
 
     def extended(self, extras: dict[str, float], ids: list[int]) -> tuple[TfidfModel, Any]:
         """The corpus model with a strategy's extra columns, and the documents ``ids`` on it: the rows
@@ -171,8 +198,7 @@ class Corpus:
             return model, matrix
         rows, width = matrix.shape[0], len(model.vocabulary)
         padded = sparse.hstack([matrix, sparse.csr_matrix((rows, len(extras)), dtype=np.float32)]).tocsr()
-        keys = [f" {p} " for p in extras]
-        affected = [r for r, d in enumerate(self.documents(ids)) if any(k in d.plain for k in keys)]
+        affected = sorted(set().union(*(self._rows_with(p, ids) for p in extras)))
         if not affected:
             return model, padded
         keep = np.ones(rows, dtype=np.float32)

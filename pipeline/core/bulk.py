@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +23,8 @@ def _batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[st
 
 
 def insert_rows(session: Session, table: Any, rows: Iterable[dict[str, Any]],
-                chunk: int = INSERT_CHUNK, *, dialect_types: bool = False) -> None:
+                chunk: int = INSERT_CHUNK, *, dialect_types: bool = False,
+                serialized: Sequence[str] = ()) -> None:
     """Insert ``rows`` (dicts with the same keys) in chunks of ``chunk``: memory stays bounded however
     many rows are generated.
 
@@ -36,12 +37,19 @@ def insert_rows(session: Session, table: Any, rows: Iterable[dict[str, Any]],
 
     ``dialect_types`` converts each value by its type's dialect implementation, as SQLAlchemy's own
     executemany does, so the bytes stored are the same as through it (SQLite times with microseconds);
-    without it a time is stored as the driver writes it (no microseconds when they are zero)."""
+    without it a time is stored as the driver writes it (no microseconds when they are zero).
+
+    ``serialized`` names JSON columns whose values come already as their JSON text: stored as given on
+    SQLite, cast from text elsewhere."""
     connection = session.connection()
     dialect = connection.dialect
     if dialect.name != "sqlite":
+        insert = sa.insert(table)
+        if serialized:
+            insert = insert.values({key: sa.cast(sa.bindparam(key, type_=sa.Text()), table.c[key].type)
+                                    for key in serialized})
         for batch in _batches(rows, chunk):
-            connection.execute(sa.insert(table), batch)
+            connection.execute(insert, batch)
         return
     statement, keys, convert = "", [], []
     for batch in _batches(rows, chunk):
@@ -53,7 +61,8 @@ def insert_rows(session: Session, table: Any, rows: Iterable[dict[str, Any]],
                 types = [kind.dialect_impl(dialect) for kind in types]
             # only the columns whose type converts a value are called per row (position, converter)
             convert = [(at, _cached(processor)) for at, processor in
-                       enumerate(kind.bind_processor(dialect) for kind in types) if processor is not None]
+                       enumerate(kind.bind_processor(dialect) for kind in types)
+                       if processor is not None and keys[at] not in serialized]
         connection.exec_driver_sql(statement, [_converted([row[k] for k in keys], convert) for row in batch])
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Protocol
 
 from pipeline.core.clock import as_utc
@@ -31,10 +32,18 @@ class HasDeadlines(Protocol):
 def call_deadlines(call: HasDeadlines) -> list[datetime]:
     """The call's deadlines, aware UTC, earliest first. Entries without a moment are ignored; a call
     whose list is empty but whose ``deadline`` column is set has that one deadline."""
-    values = sorted(as_utc(datetime.fromisoformat(d["at"])) for d in call.deadlines or [] if d.get("at"))
+    values = sorted(_moment(d["at"]) for d in call.deadlines or [] if d.get("at"))
     if not values and call.deadline is not None:
         values = [as_utc(call.deadline)]
     return values
+
+
+@lru_cache(maxsize=1 << 16)
+def _moment(at: str) -> datetime:
+    # a scoring run reads every call's deadlines once per strategy, and many calls share a moment
+    moment = as_utc(datetime.fromisoformat(at))
+    assert moment is not None
+    return moment
 
 
 def next_deadline(call: HasDeadlines, now: datetime) -> datetime | None:

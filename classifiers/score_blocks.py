@@ -1,0 +1,111 @@
+"""The Score rows of a strategy's focus areas for blocks of calls (:func:`score_blocks`), for
+:mod:`classifiers.scoring` to store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from classifiers.explanation import excluded_json, terms_json
+from classifiers.freshness import SCORE_FLOOR
+from classifiers.matcher import (
+    EXPLAIN_TERMS,
+    Document,
+    Projection,
+    Query,
+    TfidfModel,
+    project,
+    query_latents,
+    score_rows,
+    unit_columns,
+)
+
+SCORE_BLOCK = 2000  # calls scored together against every focus area before their rows are written
+# up to this many calls, each area's scores and explanations come from one pass over all of them (a
+# call's explanation does not depend on the other rows): a second pass over the kept rows costs more in
+# per-call overhead than explaining the few rows below the floor; larger blocks explain only the kept
+ONE_PASS_ROWS = 500
+
+
+def _rows_of(projection: Projection, rows: Any) -> Projection:
+    return Projection(projection.words[rows], projection.latent[rows], projection.norms[rows])
+
+
+def score_blocks(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Query],
+                documents: Sequence[Document], matrix: Any, names: np.ndarray,
+                excluded: Sequence[dict[int, str]], contexts: Sequence[Any | None], strategy: str,
+                now: datetime, best: dict[int, float], projection: Projection | None = None,
+                block: int = SCORE_BLOCK, built: Sequence[Any] | None = None) -> Iterator[dict[str, Any]]:
+    """The Score rows worth storing of ``documents`` for every focus area, call by call, each
+    explanation as its JSON text (:mod:`classifiers.explanation`); ``best`` receives each call's best
+    score (an excluded area counts 0).
+
+    Blocks of ``block`` calls are scored against each area's vector, then written in call order (each
+    call's row looked up once per block for the foreign key; memory holds one block's explanations).
+    Explanations are kept only for the scores kept (at least :data:`SCORE_FLOOR`), and computed only
+    for them in blocks over :data:`ONE_PASS_ROWS` calls. ``projection``
+    is the LSA projection of ``matrix``'s rows when already computed; ``contexts`` the areas' gate
+    queries (:func:`classifiers.stored_queries.gate_queries`); ``built`` each area's unit columns and
+    latent parts when already built."""
+    # each area's unit columns and latent parts depend on the model and the queries only: built once,
+    # not once per block
+    if built is None:
+        built = [(unit_columns(model, query), query_latents(model, vector, context))
+                 for query, vector, context in zip(queries, vectors, contexts, strict=True)]
+    prepared = [(units, context, latents) for (units, latents), context in zip(built, contexts, strict=True)]
+    excluded_at = [np.sort(np.fromiter(area, dtype=np.int64, count=len(area))) for area in excluded]
+    for start in range(0, len(documents), block):
+        rows = matrix[start:start + block]
+        window = slice(start, start + block)
+        part = project(model, rows) if projection is None else _rows_of(projection, window)
+        count = rows.shape[0]
+        one_pass = count <= ONE_PASS_ROWS
+        # the block's rounded scores (calls × areas), which are excluded, and which are kept with terms
+        table = np.zeros((count, len(queries)))
+        shut = np.zeros((count, len(queries)), dtype=bool)
+        terms: list[dict[int, list[tuple[str, float]]]] = []
+        # every area picks its query's columns out of the block (its terms, its units, its gate): from
+        # a column-major copy, made once per block, each pick is a few slices instead of a pass over
+        # every entry (the picked rows come out the same, in the same order)
+        by_column = rows.tocsc()
+        for area, (vector, area_excluded, (units, context, latents)) in enumerate(
+                zip(vectors, excluded_at, prepared, strict=True)):
+            scores, found = score_rows(vector, by_column, names, EXPLAIN_TERMS if one_pass else 0,
+                                       model=model, projection=part, units=units, context=context,
+                                       latents=latents)
+            table[:, area] = np.round(scores.astype(np.float64), 6)
+            inside = area_excluded[np.searchsorted(area_excluded, start):
+                                   np.searchsorted(area_excluded, start + count)]
+            shut[inside - start, area] = True
+            kept = np.flatnonzero((table[:, area] >= SCORE_FLOOR) & ~shut[:, area]).tolist()
+            if kept and one_pass:
+                terms.append({i: found[i] for i in kept})
+            elif kept:
+                sub = None if part is None else _rows_of(part, kept)
+                _, found = score_rows(vector, rows[kept], names, EXPLAIN_TERMS, model=model, projection=sub,
+                                      units=units, context=context, latents=latents)
+                terms.append(dict(zip(kept, found, strict=True)))
+            else:
+                terms.append({})
+        if not queries:
+            continue
+        table[shut] = 0.0  # an excluded area counts 0
+        for document, top in zip(documents[start:start + block], table.max(axis=1).tolist(), strict=True):
+            best[document.call_id] = top
+        # the rows stored, in call order then area order: the kept scores and the exclusions
+        stored = shut | (table >= SCORE_FLOOR)
+        at_offsets, at_areas = np.nonzero(stored)
+        values = table[at_offsets, at_areas].tolist()
+        for offset, area, score in zip(at_offsets.tolist(), at_areas.tolist(), values, strict=True):
+            index = start + offset
+            phrase = excluded[area].get(index)
+            if phrase is not None:
+                explanation = excluded_json(phrase)
+            else:
+                explanation = terms_json(terms[area][offset])
+            yield {"call_id": documents[index].call_id, "strategy": strategy,
+                   "focus_area": queries[area].name, "score": score, "explanation": explanation,
+                   "computed_at": now}
