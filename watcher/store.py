@@ -174,13 +174,13 @@ def _by_id(session: Session, columns: Sequence[Any], ids: Sequence[int]) -> dict
     return out
 
 
-def watched_pages(engine: Engine, source: str) -> dict[str, tuple[str, str]]:
-    """URL -> (content hash, main text) of the pages ``source`` watched in its last written runs (read
-    only: a fetch may look, the store writes)."""
+def watched_pages(engine: Engine, source: str) -> dict[str, str]:
+    """URL -> content hash of the pages ``source`` watched in its last written runs (read only: a
+    fetch may look, the store writes)."""
     with Session(engine) as session:
-        rows = session.exec(select(WatchedPage.url, WatchedPage.content_hash, WatchedPage.text)
+        rows = session.exec(select(WatchedPage.url, WatchedPage.content_hash)
                             .where(WatchedPage.source == source))
-        return {url: (content_hash, text) for url, content_hash, text in rows}
+        return {url: content_hash for url, content_hash in rows}
 
 
 def raw_hashes(engine: Engine, source: str) -> dict[str, str]:

@@ -139,9 +139,8 @@ class PageWatchAdapter:
         warning = "; ".join(problems) or None
         # the states are written by the store with the records (watcher.store.finish_run)
         states = [PageState(url=p.url, content_hash=p.content_hash, text=p.text) for p in pages]
-        hashes = {url: hashed for url, (hashed, _) in previous.items()}
         return FetchResult(records=records, complete=not problems, warning=warning, pages=states,
-                           extra={"pages": len(pages), "changed_pages": changed_pages(hashes, pages)})
+                           extra={"pages": len(pages), "changed_pages": changed_pages(previous, pages)})
 
 
     def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:
