@@ -179,7 +179,7 @@ def list_calls(source: Database | Session, flt: CallFilter, now: datetime) -> li
     (:mod:`pipeline.core.sql`) or a SQLAlchemy session, whose pending rows are seen.
 
     Filtering, ordering and the limit happen in SQL as far as SQL can decide them: ranked by score with
-    a limit, the calls are read best score first (indexes ``ix_score_rank``, ``ix_score_area_rank``)
+    a limit, the calls are read best score first (indexes ``ix_verdict_rank``, ``ix_score_area_rank``)
     until the limit is certain; ranked by a date, only the few columns the clock-dependent filters
     need are read for the candidates. Whole rows are read only for the calls returned.
 
@@ -215,11 +215,24 @@ def _top_by_score(db: Database, flt: CallFilter, now: datetime,
     enter the top; None when calls without a score might (then everything is read)."""
     assert flt.limit
     params: dict[str, Any] = {}
-    where = " AND ".join([*_score_where(flt, params), *_sql_filters(db, flt, params),
-                          *_within(db, horizon, params)])
-    query = (f"SELECT s.call_id, s.score, s.focus_area, {_Light.SQL} FROM score s "
-             f"JOIN call c ON c.id = s.call_id WHERE {where} "
-             "ORDER BY s.score DESC, s.call_id DESC, s.focus_area DESC LIMIT :batch OFFSET :offset")
+    filters = [*_sql_filters(db, flt, params), *_within(db, horizon, params)]
+    if flt.focus_area:
+        where = " AND ".join([*_score_where(flt, params), *filters])
+        query = (f"SELECT s.call_id, s.score, s.focus_area, {_Light.SQL} FROM score s "
+                 f"JOIN call c ON c.id = s.call_id WHERE {where} "
+                 "ORDER BY s.score DESC, s.call_id DESC LIMIT :batch OFFSET :offset")
+    else:
+        # a call's best score over the areas is its verdict's best_score (index ix_verdict_rank): one
+        # row per call instead of one per area, so the score table needs no cross-area index (its
+        # entries were most of the pages a scoring run wrote). Below the floor a call has no Score row
+        # and ranks as unscored, as in _all_picks; its best area is looked up for the calls returned.
+        from classifiers.freshness import SCORE_FLOOR
+
+        params["floor"] = SCORE_FLOOR
+        where = " AND ".join(["v.strategy = :strategy", "v.best_score >= :floor", *filters])
+        query = (f"SELECT v.call_id, v.best_score, NULL, {_Light.SQL} FROM verdict v "
+                 f"JOIN call c ON c.id = v.call_id WHERE {where} "
+                 "ORDER BY v.best_score DESC, v.call_id DESC LIMIT :batch OFFSET :offset")
     seen: set[int] = set()
     kept: list[_Pick] = []
     offset, batch = 0, max(4 * flt.limit, 200)
@@ -307,10 +320,10 @@ def _rows(db: Database, flt: CallFilter, picks: list[_Pick], now: datetime) -> l
                     {"strategy": flt.strategy, "ids": chunk}):
                 passed = bool(passed)
                 verdicts[call_id] = (passed, priority, rules_status(passed, json_value(outcomes)))
-    if flt.strategy and any(p.score is None for p in picks):
-        best = _best_scores(db, flt, [p.call_id for p in picks if p.score is None])
+    if flt.strategy and any(p.focus_area is None for p in picks):
+        best = _best_scores(db, flt, [p.call_id for p in picks if p.focus_area is None])
         for pick in picks:
-            if pick.score is None and pick.call_id in best:
+            if pick.focus_area is None and pick.call_id in best:
                 pick.score, pick.focus_area = best[pick.call_id]
     rows = []
     for pick in picks:

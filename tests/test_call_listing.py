@@ -94,12 +94,15 @@ def fill(engine: Any, count: int = 400) -> None:
         for number in range(1, count + 1):
             if rng.random() < 0.15:
                 continue  # not scored
+            values = []
             for area in AREAS:
                 value = round(rng.choice([0.0, 0.1, 0.25, 0.5, rng.random()]), 6)  # many ties
+                values.append(value)
                 session.add(Score(call_id=number, strategy="s", focus_area=area, score=value,
                                   explanation=[{"term": area, "weight": value}], computed_at=NOW))
+            # as scoring stores it: the call's best score over the areas
             session.add(Verdict(call_id=number, strategy="s", passed=rng.random() < 0.5,
-                                priority=rng.random(), computed_at=NOW))
+                                priority=rng.random(), best_score=max(values), computed_at=NOW))
             if rng.random() < 0.2:
                 session.add(CallFollow(call_id=number, strategy="s", kind="follow", at=NOW))
         session.commit()
@@ -158,6 +161,9 @@ def test_top_by_score_without_positive_scores_includes_unscored_calls(engine: An
         for score in session.exec(select(Score)):
             score.score = 0.0
             session.add(score)
+        for verdict in session.exec(select(Verdict)):
+            verdict.best_score = 0.0
+            session.add(verdict)
         session.commit()
     check_all(engine)
 

@@ -160,13 +160,13 @@ class WatchedPage(_Table, table=True):
 
 class Score(_Table, table=True):
     __table_args__ = (sa.UniqueConstraint("call_id", "strategy", "focus_area", name="uq_score"),
-                      # `calls list --top N` reads a strategy's (or a focus area's) scores best first
-                      sa.Index("ix_score_rank", "strategy", "score", "call_id", "focus_area"),
+                      # `calls list --focus AREA --top N` reads a focus area's scores best first (across
+                      # the areas it reads the verdicts' best_score: ix_verdict_rank)
                       sa.Index("ix_score_area_rank", "strategy", "focus_area", "score", "call_id"))
     id: int | None = Field(default=None, primary_key=True)
     # looked up through uq_score, which starts with call_id: an index of its own only slowed the writes
     call_id: int = Field(foreign_key="call.id")
-    strategy: str  # indexed first in ix_score_rank
+    strategy: str  # indexed first in ix_score_area_rank
     focus_area: str
     score: float  # rows are kept only for scores >= classifiers.scoring.SCORE_FLOOR or exclusions
     explanation: list[dict[str, Any]] = _json(default_factory=list)  # [{"term", "weight"}]
@@ -176,10 +176,12 @@ class Score(_Table, table=True):
 class Verdict(_Table, table=True):
     """The strategy rules' outcome for one call: passed or the rules that failed, with reasons."""
 
-    __table_args__ = (sa.UniqueConstraint("call_id", "strategy", name="uq_verdict"),)
+    __table_args__ = (sa.UniqueConstraint("call_id", "strategy", name="uq_verdict"),
+                      # `calls list --top N` reads a strategy's calls by best score first
+                      sa.Index("ix_verdict_rank", "strategy", "best_score", "call_id"))
     id: int | None = Field(default=None, primary_key=True)
     call_id: int = Field(foreign_key="call.id")  # looked up through uq_verdict (call_id, strategy)
-    strategy: str = Field(index=True)
+    strategy: str  # indexed first in ix_verdict_rank
     passed: bool
     outcomes: list[dict[str, Any]] = _json(default_factory=list)  # [{"rule", "passed", "reason"}]
     success_rate: float | None = None
