@@ -118,3 +118,24 @@ def test_calls_list_digest_and_eval_judged_rank_alike(judged_json: dict[str, Any
             digest = collect_digest(session, strategy, channel, judged.as_of, since)
         passed = [row["id"] for row in listed if row["passed"]]
         assert [c.call_id for c in digest.top][:len(passed)] == passed
+
+
+@pytest.mark.slow
+def test_scoring_variants_harness_reproduces_eval(judged_json: dict[str, Any], eval_dir: Path,
+                                                  samples: Path) -> None:
+    """bench/scoring_variants.py (the README's not-adopted table) measures the matcher in use as `eval
+    --judged` does, and its parts recompose the in-use score to the same figures."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "FUNDRADAR_SAMPLES": str(samples), "FUNDRADAR_EVAL": str(eval_dir)}
+    done = subprocess.run([sys.executable, str(root / "bench" / "scoring_variants.py"), "--variant", "in use",
+                           "--variant", "in use, recomposed", "--json"],
+                          capture_output=True, text=True, env=env, timeout=600, check=True)
+    data = json.loads(done.stdout)
+    assert data["in use"] == data["in use, recomposed"]
+    assert data["in use"]["judged"]["ndcg10"] == round(judged_json["means"]["matcher"]["ndcg10"], 3)
+    assert data["in use"]["judged_areas"] == {area: round(figures["ndcg10"], 3) for area, figures
+                                              in judged_json["per_area"]["matcher"].items()}

@@ -1,0 +1,336 @@
+"""Scoring formulas compared on both benchmarks at once, through fundradar's own evaluation paths.
+
+    .venv/bin/python bench/scoring_variants.py [--variant NAME ...] [--json]
+
+Each variant is a function with :func:`classifiers.matcher.score_rows`'s signature. For the duration
+of a run it stands in for the ``score_rows`` that :func:`classifiers.score_blocks.score_blocks` (what
+``fundradar score`` stores, so what ``calls list --focus`` and ``eval --judged`` read) and
+:func:`classifiers.matcher.score_documents` (the label benchmark) call; everything around it (the
+replay of the judged recording into a scratch database, the corpus model, the queries, the marks of the
+feedback simulation, the storage floor, the listing) is the code in use. The variant "in use" installs
+nothing, so its figures are ``fundradar eval``'s; "in use, recomposed" rebuilds the in-use formula from
+the parts the other variants share, as a check of those parts.
+
+Per variant: the judged file's mean nDCG@10, per area, P@10 strict and lenient, and the feedback gain
+(nDCG@10 of the remaining calls with the top 10 marked minus without); the label benchmark's MAP / P@10
+on all eight areas, the dev half (the first four by name) and the held-out half, and its feedback gain
+(MAP). Reads FUNDRADAR_EVAL (default ../shared/eval) and FUNDRADAR_SAMPLES (default ../shared/samples).
+
+A variant sees a whole corpus in one call (the recording has ~611 calls, one scoring block): what it
+computes over the rows (ranks, maxima, medians) is over the corpus. A call with ``top`` > 0 on a
+subset of the rows only asks for explanations (score_blocks' second pass), which are the in-use
+matcher's: the figures here are rankings, not explanations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from classifiers import matcher, scoring  # noqa: E402
+from classifiers import score_blocks as blocks  # noqa: E402
+from classifiers.evaluate import load_benchmark, load_corpus, run_benchmark  # noqa: E402
+from classifiers.gate import UNIT_BONUS, context_gate, unit_coverage  # noqa: E402
+from classifiers.tfidf import (  # noqa: E402
+    Document,
+    TfidfModel,
+    cosine_parts,
+    count_known,
+    latent_query,
+    project,
+)
+from pipeline.relevance import judged_file_report  # noqa: E402
+
+SHARED = ROOT.parent / "shared"
+EVAL = Path(os.environ.get("FUNDRADAR_EVAL", SHARED / "eval"))
+SAMPLES = Path(os.environ.get("FUNDRADAR_SAMPLES", SHARED / "samples"))
+JUDGED = EVAL / "judged" / "greentech_2026-08-22.json"
+DEV_AREAS = 4
+IN_USE = matcher.score_rows
+RRF_K = 60  # Cormack, Clarke & Büttcher 2009
+BM25_K1, BM25_B = 1.2, 0.75  # Robertson & Zaragoza 2009; the title field weight is tfidf.TITLE_WEIGHT
+DIRICHLET_MU = 2000.0  # Zhai & Lafferty 2001
+
+ScoreRows = Callable[..., tuple[np.ndarray, list[list[tuple[str, float]]]]]
+
+
+class Seen:
+    """The documents of the corpus being scored (set by the wrappers around score_blocks and
+    score_documents), for variants that need the calls' raw counts."""
+
+    documents: Sequence[Document] = ()
+
+
+@contextmanager
+def installed(variant: ScoreRows | None) -> Iterator[None]:
+    if variant is None:
+        yield
+        return
+    original_blocks, original_documents = scoring.score_blocks, matcher.score_documents
+
+    def blocks_seen(model: Any, vectors: Any, queries: Any, documents: Sequence[Document], *args: Any,
+                    **kwargs: Any) -> Any:
+        Seen.documents = documents
+        return original_blocks(model, vectors, queries, documents, *args, **kwargs)
+
+    def documents_seen(model: Any, vector: Any, query: Any, documents: Sequence[Document], *args: Any,
+                       **kwargs: Any) -> Any:
+        Seen.documents = documents
+        return original_documents(model, vector, query, documents, *args, **kwargs)
+
+    def guarded(query: Any, matrix: Any, names: np.ndarray, top: int = matcher.EXPLAIN_TERMS,
+                **kwargs: Any) -> Any:
+        if matrix.shape[0] != len(Seen.documents):  # explanations of the kept rows only
+            assert top > 0, "a variant must see the whole corpus when its scores count"
+            return IN_USE(query, matrix, names, top, **kwargs)
+        scores, _ = variant(query, matrix, names, 0, **kwargs)
+        terms = IN_USE(query, matrix, names, top, **kwargs)[1] if top > 0 else []
+        return scores, terms
+
+    saved = (blocks.score_rows, matcher.score_rows)
+    scoring.score_blocks, matcher.score_documents = blocks_seen, documents_seen
+    blocks.score_rows = matcher.score_rows = guarded
+    try:
+        yield
+    finally:
+        scoring.score_blocks, matcher.score_documents = original_blocks, original_documents
+        blocks.score_rows, matcher.score_rows = saved
+
+
+# --- the parts a score is made of -------------------------------------------------------------------
+
+class Parts:
+    """Per row: TF-IDF cosine, LSA cosine (0 without a latent space), unit coverage, gate."""
+
+    def __init__(self, query: Any, matrix: Any, *, model: TfidfModel | None = None, projection: Any = None,
+                 lexical_weight: float = 0.5, units: Any = None, context: Any = None, latents: Any = None):
+        rows = matrix.shape[0]
+        query = query.tocsr()
+        query.sum_duplicates()
+        self.query, self.matrix, self.model = query, matrix, model
+        self.tfidf = cosine_parts(query, matrix, matrix.shape[1], False, None, None, 1.0)[0] \
+            if query.nnz else np.zeros(rows, dtype=np.float32)
+        self.latent = np.zeros(rows, dtype=np.float32)
+        self.has_latent = model is not None and model.components is not None
+        if self.has_latent and query.nnz:
+            projection = project(model, matrix) if projection is None else projection
+            given = latents[0] if latents is not None else None
+            lq = given if given is not None else latent_query(model, query, False)
+            if lq.unit is not None:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    inverse = np.where(projection.norms > 0, 1.0 / projection.norms, 0.0).astype(np.float32)
+                self.latent = np.clip(projection.latent @ lq.unit * inverse, 0.0, 1.0).astype(np.float32)
+        self.coverage = unit_coverage(matrix, units, matrix.shape[1], False)[0] if units else np.zeros(rows)
+        self.gate = context_gate(context, matrix, model, projection, lexical_weight,
+                                 None if latents is None else latents[1]).astype(np.float64) \
+            if context is not None else np.ones(rows)
+
+    def gated(self, base: np.ndarray) -> np.ndarray:
+        return np.clip(np.clip(base, 0.0, 1.0) * self.gate, 0.0, 1.0).astype(np.float32)
+
+
+def _in_use_recomposed(query: Any, matrix: Any, names: np.ndarray, top: int = 0, **kw: Any) -> Any:
+    p = Parts(query, matrix, **kw)
+    if p.has_latent:
+        return p.gated(0.5 * p.tfidf + 0.5 * p.latent + UNIT_BONUS * p.coverage), []
+    return p.gated(p.tfidf + UNIT_BONUS * p.coverage), []
+
+
+# --- 1. reciprocal rank fusion --------------------------------------------------------------------
+
+def _rrf(*rankings: np.ndarray) -> np.ndarray:
+    """Σ 1/(k + rank) over the rankings that retrieve the row (score > 0), divided by its largest
+    possible value (first in every ranking): a monotone map of the textbook RRF into 0–1."""
+    total = np.zeros(len(rankings[0]))
+    for values in rankings:
+        values = np.asarray(values, dtype=np.float64)
+        order = np.argsort(-values, kind="stable")
+        rank = np.empty(len(values))
+        rank[order] = np.arange(1, len(values) + 1)
+        total += np.where(values > 0, 1.0 / (RRF_K + rank), 0.0)
+    return total / (len(rankings) / (RRF_K + 1))
+
+
+def _lexical(p: Parts) -> np.ndarray:
+    """The lexical ranking: what the in-use score adds to the latent half (½ TF-IDF + ⅓ coverage)."""
+    return 0.5 * p.tfidf + UNIT_BONUS * p.coverage
+
+
+def rrf_gate_multiplies(query: Any, matrix: Any, names: np.ndarray, top: int = 0, **kw: Any) -> Any:
+    p = Parts(query, matrix, **kw)
+    # the gate divided by its scale: the same order as gate × RRF, without the cap at 1 tying the top
+    return (_rrf(_lexical(p), p.latent) * p.gate / blocks_gate_scale()).astype(np.float32), []
+
+
+def rrf_gate_third(query: Any, matrix: Any, names: np.ndarray, top: int = 0, **kw: Any) -> Any:
+    p = Parts(query, matrix, **kw)
+    return _rrf(_lexical(p), p.latent, p.gate).astype(np.float32), []
+
+
+def blocks_gate_scale() -> float:
+    from classifiers.gate import GATE_SCALE
+
+    return GATE_SCALE
+
+
+# --- 2. BM25 as the lexical half ------------------------------------------------------------------
+
+def _counts(matrix: Any, model: TfidfModel) -> Any:
+    counts = count_known(Seen.documents, model.vocabulary).tocsr()
+    assert counts.shape == matrix.shape
+    return counts
+
+
+def _bm25_rows(query: Any, matrix: Any, model: TfidfModel) -> tuple[np.ndarray, float]:
+    """Σ_t q_t × idf_BM25(t) × tf (k1 + 1) / (tf + k1 (1 − b + b dl / avgdl)) per row, ``q`` the query
+    vector in use (units, spill, specificity); tf counts the title ``TITLE_WEIGHT`` times (BM25F with
+    one length normalisation), dl the row's feature count. Also the query's own maximum
+    Σ_t q_t idf(t) (k1 + 1) (every term saturated)."""
+    counts = _counts(matrix, model)
+    n = counts.shape[0]
+    df = np.bincount(counts.indices, minlength=counts.shape[1])
+    idf = np.log1p((n - df + 0.5) / (df + 0.5))
+    length = np.asarray(counts.sum(axis=1)).ravel()
+    norm = BM25_K1 * (1 - BM25_B + BM25_B * length / max(float(length.mean()), 1.0))
+    columns, weights = query.indices, query.data.astype(np.float64)
+    picked = counts[:, columns].tocsr()
+    tf = picked.data.astype(np.float64)
+    row_of = np.repeat(np.arange(n), np.diff(picked.indptr))
+    picked.data = (weights[picked.indices] * idf[columns][picked.indices]
+                   * tf * (BM25_K1 + 1) / (tf + norm[row_of]))
+    return np.asarray(picked.sum(axis=1)).ravel(), float((weights * idf[columns]).sum() * (BM25_K1 + 1))
+
+
+def _with_lexical(p: Parts, lexical: np.ndarray) -> np.ndarray:
+    if p.has_latent:
+        return p.gated(0.5 * lexical + 0.5 * p.latent + UNIT_BONUS * p.coverage)
+    return p.gated(lexical + UNIT_BONUS * p.coverage)
+
+
+def bm25_by_best(query: Any, matrix: Any, names: np.ndarray, top: int = 0, **kw: Any) -> Any:
+    p = Parts(query, matrix, **kw)
+    raw, _ = _bm25_rows(p.query, matrix, p.model)
+    return _with_lexical(p, raw / raw.max() if raw.max() > 0 else raw), []
+
+
+def bm25_by_own_max(query: Any, matrix: Any, names: np.ndarray, top: int = 0, **kw: Any) -> Any:
+    p = Parts(query, matrix, **kw)
+    raw, ceiling = _bm25_rows(p.query, matrix, p.model)
+    return _with_lexical(p, raw / ceiling if ceiling > 0 else raw), []
+
+
+# --- 3. lexical evidence required for the latent half ---------------------------------------------
+
+def latent_by_coverage(query: Any, matrix: Any, names: np.ndarray, top: int = 0, **kw: Any) -> Any:
+    """latent × min(1, coverage / median coverage of the rows with any)."""
+    p = Parts(query, matrix, **kw)
+    having = p.coverage[p.coverage > 0]
+    if not len(having):
+        return _latent_scaled(p, np.zeros_like(p.coverage)), []
+    scale = np.minimum(1.0, p.coverage / float(np.median(having)))
+    return _latent_scaled(p, scale), []
+
+
+def latent_if_unit(query: Any, matrix: Any, names: np.ndarray, top: int = 0, **kw: Any) -> Any:
+    """The latent half only for rows matching at least one query unit as a whole term."""
+    p = Parts(query, matrix, **kw)
+    return _latent_scaled(p, (p.coverage > 0).astype(np.float64)), []
+
+
+def _latent_scaled(p: Parts, scale: np.ndarray) -> np.ndarray:
+    return p.gated(0.5 * p.tfidf + 0.5 * p.latent * scale + UNIT_BONUS * p.coverage)
+
+
+# --- 4. query likelihood with Dirichlet smoothing -------------------------------------------------
+
+def dirichlet(query: Any, matrix: Any, names: np.ndarray, top: int = 0, **kw: Any) -> Any:
+    """Σ_t q_t log(1 + tf / (μ p(t|C))) + (Σ q) log(μ / (dl + μ)) (Zhai & Lafferty's rank-equivalent
+    form, query weights as in use), min–max normalised over the rows matching any query term; rows
+    matching none get 0."""
+    p = Parts(query, matrix, **kw)
+    counts = _counts(matrix, p.model)
+    length = np.asarray(counts.sum(axis=1)).ravel()
+    collection = np.asarray(counts.sum(axis=0)).ravel() / max(float(length.sum()), 1.0)
+    columns, weights = p.query.indices, p.query.data.astype(np.float64)
+    picked = counts[:, columns].tocsr()
+    matched = np.diff(picked.indptr) > 0
+    picked.data = weights[picked.indices] * np.log1p(
+        picked.data / (DIRICHLET_MU * collection[columns][picked.indices]))
+    lengths = weights.sum() * np.log(DIRICHLET_MU / (length + DIRICHLET_MU))
+    raw = np.asarray(picked.sum(axis=1)).ravel() + lengths
+    lexical = np.zeros(len(raw))
+    if matched.any():
+        low, high = raw[matched].min(), raw[matched].max()
+        lexical[matched] = (raw[matched] - low) / (high - low) if high > low else 1.0
+    return _with_lexical(p, lexical), []
+
+
+VARIANTS: dict[str, ScoreRows | None] = {
+    "in use": None,
+    "in use, recomposed": _in_use_recomposed,
+    "RRF(lexical, latent) x gate": rrf_gate_multiplies,
+    "RRF(lexical, latent, gate)": rrf_gate_third,
+    "BM25 / best call": bm25_by_best,
+    "BM25 / query's own maximum": bm25_by_own_max,
+    "latent x min(1, coverage / median)": latent_by_coverage,
+    "latent only with a whole unit": latent_if_unit,
+    "QL Dirichlet mu=2000 (min-max)": dirichlet,
+}
+
+
+# --- the measures ---------------------------------------------------------------------------------
+
+def measure(variant: ScoreRows | None) -> dict[str, Any]:
+    with installed(variant):
+        judged = judged_file_report(JUDGED, feedback=10, samples=SAMPLES).as_dict()
+        areas = load_benchmark(EVAL / "focus_areas.yaml")
+        label = run_benchmark(areas, load_corpus(SAMPLES / "eu_ft" / "calls_2026-08-10.jsonl"),
+                              feedback=10).as_dict()
+    per_area = label["per_area"]["matcher"]
+    dev = sorted(per_area)[:DEV_AREAS]
+    halves = {"all": list(per_area), "dev": dev, "held_out": [a for a in per_area if a not in dev]}
+    labels = {half: {m: round(float(np.mean([per_area[a][m] for a in names])), 3) for m in ("ap", "p10")}
+              for half, names in halves.items()}
+    feedback = judged["feedback"]["means"]
+    return {
+        "judged": {k: round(v, 3) for k, v in judged["means"]["matcher"].items()},
+        "judged_areas": {a: round(v["ndcg10"], 3) for a, v in judged["per_area"]["matcher"].items()},
+        "judged_feedback": round(feedback["with"]["ndcg10"] - feedback["without"]["ndcg10"], 3),
+        "label": labels,
+        "label_feedback": round(label["feedback"]["means"]["with"]["ap"]
+                                - label["feedback"]["means"]["without"]["ap"], 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--variant", action="append", choices=list(VARIANTS), help="only this (repeatable)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    results = {name: measure(VARIANTS[name]) for name in (args.variant or list(VARIANTS))}
+    if args.json:
+        print(json.dumps(results, indent=1))
+        return
+    print(f"{'variant':36s} {'judged':>6s} {'areas (offshore maritime food digital)':>27s} "
+          f"{'P@10 2/1+':>11s} {'fb':>6s} | {'label all':>11s} {'dev':>11s} {'held-out':>11s} {'fb':>6s}")
+    for name, r in results.items():
+        areas = " ".join(f"{v:.3f}" for v in r["judged_areas"].values())
+        j, lab = r["judged"], r["label"]
+        cells = " ".join(f"{lab[h]['ap']:.3f}/{lab[h]['p10']:.3f}" for h in ("all", "dev", "held_out"))
+        print(f"{name:36s} {j['ndcg10']:6.3f} {areas:>27s} {j['p10_strict']:.3f}/{j['p10_lenient']:.3f} "
+              f"{r['judged_feedback']:+6.3f} | {cells} {r['label_feedback']:+6.3f}")
+
+
+if __name__ == "__main__":
+    main()
