@@ -22,6 +22,7 @@ from classifiers.matcher import (
     score_rows,
     unit_columns,
 )
+from classifiers.score_many import explain, prepare_areas, score_areas
 
 SCORE_BLOCK = 2000  # calls scored together against every focus area before their rows are written
 # up to this many calls, each area's scores and explanations come from one pass over all of them (a
@@ -55,43 +56,41 @@ def score_blocks(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Qu
     if built is None:
         built = [(unit_columns(model, query), query_latents(model, vector, context))
                  for query, vector, context in zip(queries, vectors, contexts, strict=True)]
+    if not queries:
+        return
     prepared = [(units, context, latents) for (units, latents), context in zip(built, contexts, strict=True)]
+    areas = prepare_areas(model, vectors, [units for units, _ in built], contexts,
+                          [latents for _, latents in built])
     excluded_at = [np.sort(np.fromiter(area, dtype=np.int64, count=len(area))) for area in excluded]
     for start in range(0, len(documents), block):
         rows = matrix[start:start + block]
         window = slice(start, start + block)
         part = project(model, rows) if projection is None else _rows_of(projection, window)
         count = rows.shape[0]
-        one_pass = count <= ONE_PASS_ROWS
-        # the block's rounded scores (calls × areas), which are excluded, and which are kept with terms
-        table = np.zeros((count, len(queries)))
+        # every area's scores of the block at once (classifiers.score_many), rounded as stored
+        scored = score_areas(areas, model, rows, part)
+        table = np.round(scored.scores.T.astype(np.float64), 6)  # calls × areas
         shut = np.zeros((count, len(queries)), dtype=bool)
-        terms: list[dict[int, list[tuple[str, float]]]] = []
-        # every area picks its query's columns out of the block (its terms, its units, its gate): from
-        # a column-major copy, made once per block, each pick is a few slices instead of a pass over
-        # every entry (the picked rows come out the same, in the same order)
-        by_column = rows.tocsc()
-        for area, (vector, area_excluded, (units, context, latents)) in enumerate(
-                zip(vectors, excluded_at, prepared, strict=True)):
-            scores, found = score_rows(vector, by_column, names, EXPLAIN_TERMS if one_pass else 0,
-                                       model=model, projection=part, units=units, context=context,
-                                       latents=latents)
-            table[:, area] = np.round(scores.astype(np.float64), 6)
+        for area, area_excluded in enumerate(excluded_at):
             inside = area_excluded[np.searchsorted(area_excluded, start):
                                    np.searchsorted(area_excluded, start + count)]
             shut[inside - start, area] = True
-            kept = np.flatnonzero((table[:, area] >= SCORE_FLOOR) & ~shut[:, area]).tolist()
-            if kept and one_pass:
-                terms.append({i: found[i] for i in kept})
-            elif kept:
-                sub = None if part is None else _rows_of(part, kept)
-                _, found = score_rows(vector, rows[kept], names, EXPLAIN_TERMS, model=model, projection=sub,
-                                      units=units, context=context, latents=latents)
-                terms.append(dict(zip(kept, found, strict=True)))
-            else:
-                terms.append({})
-        if not queries:
-            continue
+        kept_at = (table >= SCORE_FLOOR) & ~shut
+        terms: list[dict[int, list[tuple[str, float]]]] = [{} for _ in queries]
+        if count <= ONE_PASS_ROWS:
+            # the kept (area, call) pairs explained together, ordered by area then call
+            kept_areas, kept_rows = np.nonzero(kept_at.T)
+            found = explain(areas, scored, names, kept_areas, kept_rows, EXPLAIN_TERMS)
+            for area, row, top in zip(kept_areas.tolist(), kept_rows.tolist(), found, strict=True):
+                terms[area][row] = top
+        else:
+            for area, (vector, (units, context, latents)) in enumerate(zip(vectors, prepared, strict=True)):
+                kept = np.flatnonzero(kept_at[:, area]).tolist()
+                if kept:
+                    sub = None if part is None else _rows_of(part, kept)
+                    _, found = score_rows(vector, rows[kept], names, EXPLAIN_TERMS, model=model,
+                                          projection=sub, units=units, context=context, latents=latents)
+                    terms[area] = dict(zip(kept, found, strict=True))
         table[shut] = 0.0  # an excluded area counts 0
         for document, top in zip(documents[start:start + block], table.max(axis=1).tolist(), strict=True):
             best[document.call_id] = top
