@@ -209,6 +209,8 @@ class Scored:
     # per (row, unit) the unit's value and the column it came from
     unit_value: np.ndarray | None
     unit_column: np.ndarray | None
+    sums: np.ndarray  # every lexical query's clipped sums (queries × rows)
+    coverage: np.ndarray | None  # every area's unit coverage (areas × rows)
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -220,16 +222,16 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(starts - offsets, lengths) + np.arange(total)
 
 
-def score_areas(areas: Areas, model: TfidfModel, rows: Any, projection: Projection | None) -> Scored:
-    """Every area's scores of the block ``rows`` (CSR), as :func:`classifiers.matcher.score_rows` gives
-    them with the block in column order (``projection``: the block's, when computed)."""
+def _lexical(areas: Areas, rows: Any) -> tuple[np.ndarray, ...]:
+    """Every lexical query's entries in ``rows`` (CSR) ordered by (query, row, the row's own order):
+    their query, row, column and value (the row's weight times the query's), and each (query, row)'s
+    sum, clipped (queries × rows, float32) as :func:`classifiers.tfidf.cosine_parts` sums them."""
     count = rows.shape[0]
-    if not rows.has_sorted_indices:  # the entries in column order, as a column-major pick gives them
-        rows = rows.tocsc().tocsr()
     lengths = np.diff(rows.indptr)
     row_of = np.repeat(np.arange(count), lengths)
     columns = rows.indices.astype(np.int64)
-    # every entry once per query holding its column, then ordered by (query, row, column)
+    # every entry once per query holding its column, then ordered by query (stable: rows and the
+    # rows' entries keep their order)
     held = areas.starts[columns + 1] - areas.starts[columns]
     entries = np.flatnonzero(held)
     held = held[entries]
@@ -247,6 +249,16 @@ def score_areas(areas: Areas, model: TfidfModel, rows: Any, projection: Projecti
         first = np.flatnonzero(np.concatenate(([True], segment[1:] != segment[:-1])))
         sums[segment[first]] = np.add.reduceat(value, first)
     sums = np.clip(np.asarray(sums, dtype=np.float32), 0.0, 1.0).reshape(-1, max(count, 1))[:, :count]
+    return query, entry_row, entry_column, value, sums
+
+
+def score_areas(areas: Areas, model: TfidfModel, rows: Any, projection: Projection | None) -> Scored:
+    """Every area's scores of the block ``rows`` (CSR), as :func:`classifiers.matcher.score_rows` gives
+    them with the block in column order (``projection``: the block's, when computed)."""
+    count = rows.shape[0]
+    if not rows.has_sorted_indices:  # the entries in column order, as a column-major pick gives them
+        rows = rows.tocsc().tocsr()
+    query, entry_row, entry_column, value, sums = _lexical(areas, rows)
 
     inverse = None
     if model.components is not None:
@@ -291,7 +303,7 @@ def score_areas(areas: Areas, model: TfidfModel, rows: Any, projection: Projecti
         for index, area in enumerate(gated_areas.tolist()):
             factors[area] = factor[index]
     return Scored(table, factors, count, projection, inverse, query, entry_row, entry_column, value,
-                  unit_value, unit_column)
+                  unit_value, unit_column, sums, coverage)
 
 
 def _unit_coverage(areas: Areas, rows: Any) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
@@ -321,10 +333,11 @@ def _unit_coverage(areas: Areas, rows: Any) -> tuple[np.ndarray | None, np.ndarr
 
 
 def explain(areas: Areas, scored: Scored, names: np.ndarray, area_of: np.ndarray, row_of: np.ndarray,
-            top: int) -> list[list[tuple[str, float]]]:
+            top: int, factor: np.ndarray | None = None) -> list[list[tuple[str, float]]]:
     """The ``top`` terms of each (area, row) pair (``area_of``, ``row_of``: ordered by area, then row),
     as :func:`classifiers.matcher.score_rows` explains that row for that area: every pair's
-    contributions are one row of a stacked matrix, summed and scaled as the per-area matrices are."""
+    contributions are one row of a stacked matrix, summed and scaled as the per-area matrices are.
+    ``factor`` is each pair's gate factor when not the block's (:func:`kept_factors`)."""
     from classifiers.matcher import _top_terms
 
     pairs, count = len(area_of), scored.rows
@@ -385,11 +398,12 @@ def explain(areas: Areas, scored: Scored, names: np.ndarray, area_of: np.ndarray
         part = (part + UNIT_BONUS * unit_part).tocsr()
 
     # the gate scales each pair's contributions by its factor
-    factor = np.ones(pairs)
-    for index, factors in enumerate(scored.factors):
-        if factors is not None:
-            mine = area_of == index
-            factor[mine] = factors[row_of[mine]]
+    if factor is None:
+        factor = np.ones(pairs)
+        for index, factors in enumerate(scored.factors):
+            if factors is not None:
+                mine = area_of == index
+                factor[mine] = factors[row_of[mine]]
     scale = np.repeat(factor, np.diff(part.indptr))
     part = sparse.csr_matrix((part.data * scale, part.indices, part.indptr), shape=part.shape,
                              dtype=np.float32)
@@ -405,3 +419,45 @@ def _stacked(value: np.ndarray, column: np.ndarray, pair: np.ndarray, pairs: int
     indptr = np.zeros(pairs + 1, dtype=np.int64)
     np.cumsum(np.bincount(pair, minlength=pairs), out=indptr[1:])
     return sparse.csr_matrix((value, column, indptr), shape=(pairs, width))
+
+
+def kept_factors(areas: Areas, scored: Scored, rows: Any, area_of: np.ndarray, row_of: np.ndarray
+                 ) -> np.ndarray:
+    """Each (area, row) pair's gate factor (``area_of``, ``row_of``: ordered by area, then row) as
+    :func:`classifiers.matcher.score_rows` gives it when it scores an area's kept rows of the block
+    ``rows`` again: their entries in the rows' stored order, their latent rows picked out (a product
+    with fewer rows may sum in another order). What the explanations of a block whose kept rows are
+    explained apart are scaled by (:data:`classifiers.score_blocks.ONE_PASS_ROWS`)."""
+    factor = np.ones(len(area_of))
+    sums = scored.sums if rows.has_sorted_indices else _lexical(areas, rows)[4]
+    bounds = np.flatnonzero(np.concatenate(([True], area_of[1:] != area_of[:-1], [True])))
+    for begin, end in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        index = int(area_of[begin]) if end > begin else 0
+        area = areas.areas[index]
+        if end == begin or area.gate is None or not area.active:
+            continue
+        kept = row_of[begin:end]
+        latent = None if scored.projection is None else scored.projection.latent[kept]
+        inverse = None if scored.inverse is None else scored.inverse[kept]
+
+        def said(query: int, unit: np.ndarray | None, kept: np.ndarray = kept, latent: Any = latent,
+                 inverse: Any = inverse) -> np.ndarray:
+            lexical = sums[query, kept]
+            if unit is None or latent is None:
+                return lexical
+            cosines = np.clip(latent @ unit * inverse, 0.0, 1.0).astype(np.float32)
+            return (LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * cosines).astype(np.float32)
+
+        scores = said(index, area.unit) if area.lexical else np.zeros(len(kept), dtype=np.float32)
+        if area.units:
+            assert scored.coverage is not None
+            scores = np.clip(scores + UNIT_BONUS * scored.coverage[index, kept], 0.0, 1.0).astype(np.float32)
+        closeness = np.zeros(len(kept), dtype=np.float32)
+        for row in area.gate:
+            if row.lexical is not None:
+                closeness = np.maximum(closeness, said(row.lexical, row.unit))
+        gate = GATE_SCALE * (GATE_FLOOR + (1 - GATE_FLOOR) * np.clip(closeness, 0.0, 1.0))
+        gate = gate.astype(np.float32)
+        gated = scores.astype(np.float64) * gate
+        factor[begin:end] = gate * np.where(gated > 1.0, 1.0 / np.maximum(gated, 1.0), 1.0)
+    return factor

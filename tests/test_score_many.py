@@ -21,6 +21,7 @@ from classifiers.explanation import excluded_json, terms_json
 from classifiers.freshness import SCORE_FLOOR, strategy_queries
 from classifiers.matcher import (
     EXPLAIN_TERMS,
+    Projection,
     Query,
     TfidfModel,
     context_vector,
@@ -33,7 +34,7 @@ from classifiers.matcher import (
     score_rows,
     unit_columns,
 )
-from classifiers.score_blocks import score_blocks
+from classifiers.score_blocks import ONE_PASS_ROWS, score_blocks
 from classifiers.score_many import explain, prepare_areas, score_areas
 from pipeline.core.config import (
     DEFAULT_FUNDING_RULES,
@@ -118,21 +119,38 @@ def test_every_area_at_once_equals_each_area_alone(samples) -> None:
 
 def per_area_blocks(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Query],
                     documents: Sequence[Any], matrix: Any, names: np.ndarray,
-                    excluded: Sequence[dict[int, str]], contexts: Sequence[Any | None],
+                    excluded: Sequence[dict[int, str]], contexts: Sequence[Any | None], projection: Any,
                     block: int) -> Iterator[dict[str, Any]]:
-    """score_blocks as each area alone gives it: score_rows per area and block, every row explained."""
-    units = [unit_columns(model, q) for q in queries]
+    """score_blocks as score_rows gives it area by area: each area scores and explains the block in
+    one pass up to ONE_PASS_ROWS calls; a larger block is scored, then its kept calls scored and
+    explained again apart."""
+    built = [(unit_columns(model, q), query_latents(model, v, c))
+             for q, v, c in zip(queries, vectors, contexts, strict=True)]
     for start in range(0, len(documents), block):
         rows = matrix[start:start + block]
+        part = project(model, rows) if projection is None else Projection(
+            projection.words[start:start + block], projection.latent[start:start + block],
+            projection.norms[start:start + block])
         count = rows.shape[0]
-        part = project(model, rows)
+        one_pass = count <= ONE_PASS_ROWS
         table = np.zeros((count, len(queries)))
-        terms = []
-        for area, (vector, context) in enumerate(zip(vectors, contexts, strict=True)):
-            scores, found = score_rows(vector, rows.tocsc(), names, EXPLAIN_TERMS, model=model,
-                                       projection=part, units=units[area], context=context)
+        terms: list[dict[int, list[tuple[str, float]]]] = []
+        for area, (vector, context, (units, latents)) in enumerate(
+                zip(vectors, contexts, built, strict=True)):
+            scores, found = score_rows(vector, rows.tocsc(), names, EXPLAIN_TERMS if one_pass else 0,
+                                       model=model, projection=part, units=units, context=context,
+                                       latents=latents)
             table[:, area] = np.round(scores.astype(np.float64), 6)
-            terms.append(found)
+            kept = [i for i in np.flatnonzero(table[:, area] >= SCORE_FLOOR).tolist()
+                    if start + i not in excluded[area]]
+            if kept and not one_pass:
+                sub = None if part is None else \
+                    Projection(part.words[kept], part.latent[kept], part.norms[kept])
+                _, found = score_rows(vector, rows[kept], names, EXPLAIN_TERMS, model=model, projection=sub,
+                                      units=units, context=context, latents=latents)
+                terms.append(dict(zip(kept, found, strict=True)))
+            else:
+                terms.append({i: found[i] for i in kept})
         for offset in range(count):
             index = start + offset
             for area, query in enumerate(queries):
@@ -145,20 +163,20 @@ def per_area_blocks(model: TfidfModel, vectors: Sequence[Any], queries: Sequence
                        "score": score, "explanation": explanation, "computed_at": NOW}
 
 
-@pytest.mark.parametrize("block", [100, 633])  # explained in one pass, and the kept rows again
+@pytest.mark.parametrize("block", [100, 633])  # a block explained in one pass, and one scored twice
 def test_score_blocks_yields_the_rows_of_each_area_alone(samples, block: int) -> None:
     data = setup(samples)
     model, matrix, names, documents = data["model"], data["matrix"], data["names"], data["documents"]
     queries, vectors, contexts = data["queries"], data["vectors"], data["contexts"]
+    assert not matrix.has_sorted_indices  # as a fitted corpus's rows: each row's entries out of order
     exclude = [("hydrogen",), (), ("robotics", "artificial intelligence"), ()]
     excluded = [excluded_rows(documents, exclude[i % len(exclude)]) for i in range(len(queries))]
     assert sum(map(len, excluded)) > 0
-    expected = list(per_area_blocks(model, vectors, queries, documents, matrix, names, excluded, contexts,
-                                    block))
-    # the units of the variants come from unit_columns here, as the per-area reference builds them
     built = [(unit_columns(model, q), query_latents(model, v, c))
              for q, v, c in zip(queries, vectors, contexts, strict=True)]
     for projection in (None, project(model, matrix)):
+        expected = list(per_area_blocks(model, vectors, queries, documents, matrix, names, excluded, contexts,
+                                        projection, block))
         best: dict[int, float] = {}
         found = list(score_blocks(model, vectors, queries, documents, matrix, names, excluded, contexts, "s",
                                   NOW, best, projection, block, built))
