@@ -31,6 +31,9 @@ SCORE_BLOCK = 2000  # calls scored together against every focus area before thei
 # computed: a capped score's factor can differ between the two in the last bit, and the stored
 # explanations stay what they were
 ONE_PASS_ROWS = 500
+# kept (area, call) pairs explained together: each holds the words of its call, so a block's pairs are
+# explained in parts of this many to keep memory to a few tens of MB
+EXPLAIN_PAIRS = 2000
 
 
 def _rows_of(projection: Projection, rows: Any) -> Projection:
@@ -100,9 +103,13 @@ def score_blocks(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Qu
         # kept calls are scaled by the gate as when scored again apart (score_many.kept_factors)
         kept_areas, kept_rows = np.nonzero(kept_at.T)
         factor = None if count <= ONE_PASS_ROWS else kept_factors(areas, scored, rows, kept_areas, kept_rows)
-        found = explain(areas, scored, names, kept_areas, kept_rows, EXPLAIN_TERMS, factor)
-        for area, row, top in zip(kept_areas.tolist(), kept_rows.tolist(), found, strict=True):
-            terms[area][row] = top
+        for first in range(0, len(kept_areas), EXPLAIN_PAIRS):
+            chunk = slice(first, first + EXPLAIN_PAIRS)
+            found = explain(areas, scored, names, kept_areas[chunk], kept_rows[chunk], EXPLAIN_TERMS,
+                            None if factor is None else factor[chunk])
+            for area, row, top in zip(kept_areas[chunk].tolist(), kept_rows[chunk].tolist(), found,
+                                      strict=True):
+                terms[area][row] = top
         table[shut] = 0.0  # an excluded area counts 0
         for document, top in zip(documents[start:start + block], table.max(axis=1).tolist(), strict=True):
             best[document.call_id] = top
