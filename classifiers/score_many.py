@@ -22,9 +22,8 @@ import numpy as np
 from scipy import sparse
 
 from classifiers.gate import GATE_FLOOR, GATE_SCALE, UNIT_BONUS, Unit
-from classifiers.tfidf import LEXICAL_WEIGHT, LatentQuery, Projection, TfidfModel, latent_query, project
-
-Latents = tuple[LatentQuery | None, list[LatentQuery] | None]
+from classifiers.matcher import Latents, _top_terms
+from classifiers.tfidf import LEXICAL_WEIGHT, Projection, TfidfModel, latent_query, project
 
 
 @dataclass
@@ -338,8 +337,6 @@ def explain(areas: Areas, scored: Scored, names: np.ndarray, area_of: np.ndarray
     as :func:`classifiers.matcher.score_rows` explains that row for that area: every pair's
     contributions are one row of a stacked matrix, summed and scaled as the per-area matrices are.
     ``factor`` is each pair's gate factor when not the block's (:func:`kept_factors`)."""
-    from classifiers.matcher import _top_terms
-
     pairs, count = len(area_of), scored.rows
     if pairs == 0:
         return []
