@@ -21,7 +21,11 @@ def test_run_replays_scores_and_prints_the_digest(cli, samples: Path, engine) ->
     assert "FUNDING DIGEST FOR GREENTECH CLUSTER DENMARK" in result.stdout
     assert "Top 10 calls" in result.stdout
     assert "eu_ft: ok, 611 seen, 611 new, 0 changed, 0 closed, 0 removed\n" in result.stderr
-    assert "interreg_bsr_news: no recording in" in result.stderr
+    # each left-out source is one whole line, however narrow the terminal (a pipe: 80 columns)
+    assert result.stderr.startswith("".join(
+        f"{name}: no recording in {samples}; skipped ({kind} source, live only: run it without --replay)\n"
+        for name, kind in (("interreg_bsr_news", "feed"), ("interreg_no_calendar", "ical"),
+                           ("innovation_express", "page_watch"))))
     assert "digest as of 2026-08-22 10:00 UTC." in result.stderr
     with Session(engine) as session:
         calls = session.exec(select(func.count()).select_from(Call)).one()
@@ -48,3 +52,13 @@ def test_run_with_a_missing_replay_folder_is_a_usage_error(cli, tmp_path: Path) 
     assert result.exit_code == 2
     assert result.stderr.endswith(f"Error: --replay {tmp_path / 'nope'}: no such folder; give a recording "
                                   "folder such as samples/eu_ft/search_2026-08-22 or the samples root\n")
+
+
+def test_sync_prints_each_left_out_source_on_one_line(cli, samples: Path) -> None:
+    folder = samples / "euro_access"  # only euro_access is recorded there
+    result = cli("--config", CONFIG, "sync", "--replay", str(folder))
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "".join(
+        f"{name}: no recording in {folder}; skipped ({kind} source, live only: run it without --replay)\n"
+        for name, kind in (("eu_ft", "eu_ft"), ("interreg_bsr_news", "feed"),
+                           ("interreg_no_calendar", "ical"), ("innovation_express", "page_watch")))
