@@ -9,7 +9,7 @@ import typer
 from pipeline.cli.common import Column, fmt_datetime, new_app, print_rows, state
 from pipeline.sources_status import source_status
 
-sources_app = new_app("The sources calls are fetched from.")
+sources_app = new_app("The sources calls are fetched from.\n\nExample: fundradar sources status")
 
 
 def _schedule(cfg) -> str:

@@ -12,8 +12,10 @@ from pipeline.core.errors import ValidationError
 from pipeline.core.files import write_atomically
 from pipeline.core.text import shorten
 
-strategy_app = new_app("See what a strategy change does before it goes live.")
-keywords_app = new_app("Add or remove focus-area keywords in the strategy YAML (comments are kept).")
+strategy_app = new_app("See what a strategy change does before it goes live.\n\n"
+                       "Example: fundradar strategy preview --config config/strategy.new.yaml")
+keywords_app = new_app("Add or remove focus-area keywords in the strategy YAML (comments are kept).\n\n"
+                       "Example: fundradar strategy keywords add offshore_energy \"floating wind\"")
 
 
 def _shorten(text: str, width: int = 56) -> str:
