@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
+from pathlib import Path
+
 import typer
 from typer._click import core as click  # the click typer runs
 
@@ -37,3 +40,35 @@ def test_every_command_and_group_has_help_with_an_example(cli) -> None:
         if not examples or "fundradar" not in examples[0]:
             missing.append(" ".join(path))
     assert missing == []
+
+
+INPUTS = ("--corpus", "--benchmark", "--judged", "--replay")  # options that read a recorded file
+
+
+def test_the_recorded_files_an_example_names_exist(cli, samples: Path, eval_dir: Path) -> None:
+    # an example a reader copies runs as it is: the samples and benchmarks beside the checkout
+    root = Path(__file__).resolve().parent.parent
+    named: list[tuple[tuple[str, ...], str]] = []
+    for path in _paths():
+        lines = cli(*path, "--help").stdout.splitlines()
+        starts = [i for i, line in enumerate(lines) if line.strip().startswith("Example: ")]
+        if not starts:
+            continue
+        paragraph = []
+        for line in lines[starts[0]:]:
+            if not line.strip():
+                break
+            paragraph.append(line.strip())
+        example = " ".join(paragraph).removeprefix("Example: ")
+        words = shlex.split(example)
+        named += [(path, word) for before, word in zip(["", *words], words, strict=False)
+                  if word.startswith("../shared/") or before in INPUTS]
+    shared = {"../shared/samples": samples, "../shared/eval": eval_dir}  # beside the checkout, or as set
+
+    def where(word: str) -> Path:
+        for prefix, folder in shared.items():
+            if word == prefix or word.startswith(prefix + "/"):
+                return folder / word.removeprefix(prefix).lstrip("/")
+        return root / word
+
+    assert named and [(path, word) for path, word in named if not where(word).exists()] == []
