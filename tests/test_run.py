@@ -35,6 +35,18 @@ def test_run_replays_scores_and_prints_the_digest(cli, samples: Path, engine) ->
         assert 0 < session.exec(select(func.count(func.distinct(Score.call_id)))).one() <= calls
 
 
+def test_run_after_a_mark_says_so_on_one_line(cli, samples: Path) -> None:
+    assert cli("--config", CONFIG, "run", "--replay", str(samples), env=NO_SLACK).exit_code == 0
+    marked = cli("--config", CONFIG, "calls", "mark", "HORIZON-CL5-2026-09-D3-03", "relevant", "--focus",
+                 "offshore_energy")
+    assert marked.exit_code == 0, marked.output
+    result = cli("--config", CONFIG, "run", "--replay", str(samples), env=NO_SLACK)
+    assert result.exit_code == 0, result.output
+    # longer than the 80 columns of a pipe, and still one line
+    assert ("\nScored 615 of 615 calls (focus areas or marks changed); digest as of 2026-08-22 10:00 UTC.\n"
+            in result.stderr)
+
+
 def test_run_twice_changes_nothing_and_json(cli, samples: Path) -> None:
     assert cli("--config", CONFIG, "run", "--replay", str(samples), env=NO_SLACK).exit_code == 0
     result = cli("--config", CONFIG, "run", "--replay", str(samples), "--json", env=NO_SLACK)

@@ -68,7 +68,7 @@ def run_cmd(
             which = f" for {result.strategy}" if len(scoring) > 1 else ""
             console.print(f"Scored {result.scored_calls} of {result.total_calls} calls{which} "
                           f"({result.reason}); digest as of {now:%Y-%m-%d %H:%M} UTC.",
-                          highlight=False, markup=False)
+                          highlight=False, markup=False, soft_wrap=True)
         report_outcomes(outcomes, False, "digest")
     if job.failed:
         raise typer.Exit(1)
