@@ -8,10 +8,12 @@ SAMPLES ?= $(or $(FUNDRADAR_SAMPLES),../shared/samples)
 
 .PHONY: install demo test lint bench migration clean
 
+# -W: setuptools notes on every editable install that folders named like the packages in the working
+# directory take precedence over them; here those folders are the packages themselves
 $(BIN)/fundradar: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -W "ignore:Editable installation" -m pip install --quiet -e '.[test]'
 	touch $@
 
 install: $(BIN)/fundradar

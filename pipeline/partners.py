@@ -304,7 +304,7 @@ def _read_csv_file(path: Path) -> str:
         if not path.is_file():
             if path.exists():
                 raise ValidationError(f"{path}: not a regular file; give the path of the partner CSV")
-            raise ValidationError(f"{path}: file not found")
+            raise ValidationError(f"{path}: file not found; check the path of the partner CSV")
         with path.open("rb") as handle:
             data = handle.read(MAX_CSV_BYTES + 1)
     except OSError as exc:

@@ -182,6 +182,8 @@ class Service:
             self._start()
         finally:
             setup.release()
+        # a subscribed calendar has its file from the start, not only after the first `every`
+        self._calendars()
         # Slack workbench: take the buttons' clicks when an app-level token is set (slack.app_token_env)
         from pipeline.notify.socket import start_interactions
 

@@ -51,3 +51,15 @@ def test_serve_schedules_the_calendar_job(engine, tmp_path: Path) -> None:
     service = Service(engine, _config(tmp_path, "30m"), reload_seconds=None)
     schedule, _tz, args = service.job_specs()["calendar:greentech-dk"]
     assert (schedule.every, args) == ("30m", ("calendar", "", "greentech-dk"))
+
+
+def test_serve_writes_the_calendar_when_it_starts(engine, tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    app = add_application(engine, add_call(engine, 1, title="R&I for offshore wind"))
+    path = tmp_path / "public" / "deadlines.ics"
+    service = Service(engine, config, reload_seconds=None, digests=False, now=lambda: NOW)
+    service.start()
+    try:
+        assert str(_event(path)["UID"]) == f"application-{app}-deadline-1@fundradar"
+    finally:
+        service.stop()

@@ -95,10 +95,10 @@ slack:
 NEXT_RUN = re.compile(r"  (\S+): next run \d{4}-\d\d-\d\d \d\d:\d\d (\S+)")
 
 
-def _serve_until_listed(tmp_path: Path, *args: str) -> tuple[int, list[str]]:
+def _serve_until_listed(tmp_path: Path, *args: str, served: str = SERVED) -> tuple[int, list[str]]:
     """Start ``fundradar serve``, stop it with SIGTERM once it has listed its jobs: exit code, stderr."""
     config = tmp_path / "strategy.yaml"
-    config.write_text(SERVED, encoding="utf-8")
+    config.write_text(served, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FUNDRADAR_", "SLACK_"))}
     proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli.main", "--db", str(tmp_path / "f.db"),
                              "--config", str(config), "serve", "--jitter", "0", *args], cwd=ROOT, env=env,
@@ -133,6 +133,15 @@ def test_serve_lists_as_many_jobs_as_it_counts_each_with_its_zone(
     listed = [NEXT_RUN.match(line) for line in lines[1:1 + len(jobs)]]
     assert {m.group(1): m.group(2) for m in listed if m} == jobs
     assert lines[1 + len(jobs):] == ["stopping: waiting for running jobs to finish their write", "stopped"]
+
+
+@pytest.mark.slow
+def test_serve_lists_a_long_job_name_on_one_line(tmp_path: Path) -> None:
+    name = "interreg_baltic_sea_region_programme_news_and_calls_feed"
+    code, lines = _serve_until_listed(tmp_path, served=SERVED.replace("  news:", f"  {name}:"))
+    assert code == 0
+    assert [m.group(2) for m in map(NEXT_RUN.match, lines) if m and m.group(1) == f"source:{name}"] == [
+        "Europe/Copenhagen"]
 
 
 def test_deadlines_track_followed_calls_not_marks(cli, engine) -> None:

@@ -44,6 +44,8 @@ def test_partner_import_of_a_folder_or_device(run, tmp_path: Path) -> None:
         2, "", f"Error: {tmp_path}: not a regular file; give the path of the partner CSV\n")
     assert run("partners", "import", "/dev/zero") == (
         2, "", "Error: /dev/zero: not a regular file; give the path of the partner CSV\n")
+    assert run("partners", "import", str(tmp_path / "partners.csv")) == (
+        2, "", f"Error: {tmp_path / 'partners.csv'}: file not found; check the path of the partner CSV\n")
 
 
 def test_identical_partner_rows_without_a_pic_are_imported_once(run, tmp_path: Path) -> None:

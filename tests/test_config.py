@@ -85,8 +85,27 @@ def test_bad_schedule_and_source_type(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="every must be a number and a unit"):
         load_strategy(path)
     path = write(tmp_path, EXAMPLE.replace("type: feed", "type: rss", 1))
-    with pytest.raises(ConfigError, match="unknown source type; expected one of eu_ft"):
+    with pytest.raises(ConfigError) as err:
         load_strategy(path)
+    assert str(err.value) == (f"{path}:102: sources.interreg_bsr_news: unknown source type; expected one of "
+                              "eu_ft, euro_access, feed, ical, page_watch, html_list")
+
+
+def test_a_source_key_is_named_as_the_file_spells_it(tmp_path: Path) -> None:
+    # pydantic's path runs through the source's type (sources.NAME.feed.KEY); the file has no such level
+    path = write(tmp_path, EXAMPLE.replace("    type: feed\n", "    type: feed\n    bogus: 6h\n", 1))
+    with pytest.raises(ConfigError) as err:
+        load_strategy(path)
+    assert str(err.value) == (f"{path}:104: sources.interreg_bsr_news.bogus: unknown key 'bogus'; remove it "
+                              "or check the spelling")
+
+
+def test_a_known_key_at_the_wrong_level_is_not_suggested_as_itself(tmp_path: Path) -> None:
+    path = write(tmp_path, EXAMPLE.replace("    type: feed\n", "    type: feed\n    every: 6h\n", 1))
+    with pytest.raises(ConfigError) as err:
+        load_strategy(path)
+    assert str(err.value) == (f"{path}:104: sources.interreg_bsr_news.every: unknown key 'every'; it belongs "
+                              "at another level: check the indentation")
 
 
 @pytest.mark.parametrize("change, message", [

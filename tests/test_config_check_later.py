@@ -33,15 +33,15 @@ def error_of(path: Path) -> str:
 
 
 @pytest.mark.parametrize(("schedule", "message"), [
-    ("{cron: '0 25 * * *'}", "S:6: sources.s.feed.schedule.cron: invalid cron hour field '25' (the last "
+    ("{cron: '0 25 * * *'}", "S:6: sources.s.schedule.cron: invalid cron hour field '25' (the last "
      "value (25) is higher than the maximum value (23)); e.g. '0 6 * * 1-5', got '0 25 * * *'"),
-    ("{cron: '99 99 * * *'}", "S:6: sources.s.feed.schedule.cron: invalid cron minute field '99' (the last "
+    ("{cron: '99 99 * * *'}", "S:6: sources.s.schedule.cron: invalid cron minute field '99' (the last "
      "value (99) is higher than the maximum value (59)); e.g. '0 6 * * 1-5', got '99 99 * * *'"),
-    ("{cron: 'a b c d e'}", "S:6: sources.s.feed.schedule.cron: invalid cron minute field 'a' "
+    ("{cron: 'a b c d e'}", "S:6: sources.s.schedule.cron: invalid cron minute field 'a' "
      "(Unrecognized expression \"a\" for field \"minute\"); e.g. '0 6 * * 1-5', got 'a b c d e'"),
-    ("{every: 99999999d}", "S:6: sources.s.feed.schedule.every: every must be more than zero and at most "
+    ("{every: 99999999d}", "S:6: sources.s.schedule.every: every must be more than zero and at most "
      "a year ('366d'), got '99999999d'"),
-    ("{every: 1h, jitter_seconds: 99999999999999999999}", "S:6: sources.s.feed.schedule.jitter_seconds: "
+    ("{every: 1h, jitter_seconds: 99999999999999999999}", "S:6: sources.s.schedule.jitter_seconds: "
      "input should be less than or equal to 86400, got 99999999999999999999"),
 ])
 def test_schedules_apscheduler_refuses_are_config_errors(tmp_path: Path, schedule: str, message: str) -> None:

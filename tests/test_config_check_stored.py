@@ -159,7 +159,7 @@ def test_synonyms_that_are_not_keywords(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("change", "message"), [
     (('schedule: {cron: "0 5 * * *"}', 'schedule: {cron: "0 25 * * *"}'),
      # the key names the source's type after its name, as every schema error inside a source does
-     "Error: S:85: sources.eu_ft.eu_ft.schedule.cron: invalid cron hour field '25' (the last value (25) is "
+     "Error: S:85: sources.eu_ft.schedule.cron: invalid cron hour field '25' (the last value (25) is "
      "higher than the maximum value (23)); e.g. '0 6 * * 1-5', got '0 25 * * *'"),
     (('- channel: "#energy-projects"', '- channel: "#energy projects"'),
      "Error: S:129: slack.digests[1].channel: '#energy projects' is not a Slack channel; write a name such "

@@ -20,7 +20,7 @@ EXAMPLE = (ROOT / "config" / "strategy.example.yaml").read_text(encoding="utf-8"
     (("reminder_days: [14, 7, 2]", "reminder_days: [14, 7, 100000000000]"),
      "slack.alerts.reminder_days[2]: input should be less than or equal to 3650"),
     (("    timezone: Europe/Oslo\n", "    timezone: Europe/Oslo\n    timeout_seconds: 1e308\n"),
-     "sources.interreg_no_calendar.ical.timeout_seconds: input should be less than or equal to 3600"),
+     "sources.interreg_no_calendar.timeout_seconds: input should be less than or equal to 3600"),
 ])
 @pytest.mark.parametrize("command", [["config", "check"], ["score"]])
 def test_absurd_numbers_are_refused_in_one_line(tmp_path: Path, cli, engine, change, message,

@@ -102,3 +102,21 @@ def test_status_without_runs_and_bad_option(tmp_path: Path, server: LocalServer,
     assert result.exit_code == 0
     assert [row["last_run"] for row in json.loads(result.stdout)] == [None] * 4
     assert cli("--config", str(config), "sources", "status", "--bogus").exit_code == 2
+
+
+def test_sources_list_never_splits_a_name_or_url(cli) -> None:
+    # in an 80-column pipe the table grows wider; a page watch's pages are one URL per line
+    result = cli("--config", "config/strategy.example.yaml", "sources", "list")
+    assert result.exit_code == 0, result.output
+    ufm = "https://ufm.dk/en/research-and-innovation/funding-programmes-for-research-and-innovation"
+    rows = [("Source", "Type", "On", "Schedule", "URL"),
+            ("eu_ft", "eu_ft", "yes", "cron 0 5 * * *", "https://api.tech.ec.europa.eu/search-api/prod/rest/search"),
+            ("euro_access", "euro_access", "yes", "cron 30 5 * * *", "https://www.euro-access.eu/en/calls"),
+            ("interreg_bsr_news", "feed", "yes", "every 6h", "https://interreg-baltic.eu/feed/"),
+            ("interreg_no_calendar", "ical", "yes", "every 12h",
+             "https://interreg.no/?post_type=tribe_events&ical=1&eventDisplay=list"),
+            ("innovation_express", "page_watch", "yes", "every 1d", "https://www.bsr-stars.eu/"),
+            ("", "", "", "", ufm)]
+    widths = (20, 11, 3, 15, len(ufm))
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
+    assert result.stdout == "".join(line + "\n" for line in lines)

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from pipeline.core.clock import UTC
 from pipeline.core.config import load_strategy
 from pipeline.core.models import Application, Call, Idea, Score, Verdict
-from pipeline.strategy.report import build_report, write_chart
+from pipeline.strategy.report import build_report, draw_chart, write_chart
 
 NOW = datetime(2026, 8, 22, 10, 0, tzinfo=UTC)
 
@@ -51,6 +51,9 @@ def test_report_and_chart(engine, tmp_path) -> None:
     assert reports["food_bio"].matching_calls == 0  # below the minimum score
     png = write_chart(list(reports.values()), tmp_path / "chart.png", "Matching calls")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5_000
+    figure = draw_chart(list(reports.values()), "Matching calls")
+    ticks = list(figure.axes[0].get_yticks())
+    assert ticks and all(tick == int(tick) for tick in ticks), ticks  # counts: 0, 1, 2, never 0.25
 
 
 def test_a_shared_call_budget_counts_once_and_only_for_calls_the_rules_pass(engine) -> None:

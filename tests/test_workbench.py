@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import difflib
+import io
 import json
 import shutil
 from collections.abc import Callable
@@ -253,6 +255,11 @@ def test_board_report_json_and_png(wb, tmp_path: Path) -> None:
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     table = wb("strategy", "report")
     assert table.stdout.splitlines()[0] == "Focus area               Calls    Budget  Exp. value  Pipeline"
+    csv_out = wb("strategy", "report", "--csv")  # a listing: --csv as well as --json
+    assert csv_out.exit_code == 0, csv_out.output
+    keys = ["focus_area", "label", "matching_calls", "total_budget", "expected_value",
+            "applications_in_pipeline"]
+    assert list(csv.reader(io.StringIO(csv_out.stdout))) == [keys, *[[str(r[k]) for k in keys] for r in rows]]
     bad = wb("strategy", "report", "--png", str(tmp_path / "report.jpg"))
     assert bad.exit_code == 2
     assert "the chart is a PNG; give a file name ending in .png" in bad.stderr

@@ -33,7 +33,7 @@ from pipeline.core.text import printable
 applications_app = new_app(
     "Applications: an idea submitted to a call, its consortium and its status.\n\nWith a config folder "
     "of several clusters an application belongs to its idea's strategy and only that strategy sees it "
-    "(--strategy); partners are one shared directory.")
+    "(--strategy); partners are one shared directory.\n\nExample: fundradar applications list --status open")
 
 _STATUS_HELP = ("Workflow: draft -> consortium -> writing -> submitted -> granted | rejected; "
                 "withdrawn from any non-final status; one step back allowed before submitted.")

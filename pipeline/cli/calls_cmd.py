@@ -42,7 +42,8 @@ from pipeline.core.errors import ValidationError
 from pipeline.core.text import money_short, printable
 from pipeline.follow import clear_state, set_state
 
-calls_app = new_app("Calls for proposals found by the watchers.")
+calls_app = new_app("Calls for proposals found by the watchers.\n\n"
+                    "Example: fundradar calls list --focus offshore_energy --top 20")
 
 
 def _score(value: float | None) -> str:
@@ -361,26 +362,38 @@ def _follow_state(call: str, verb: str, by: str | None) -> None:
 def follow_cmd(call: str = typer.Argument(..., help=CALL_HELP),
                by: str = typer.Option(None, "--by", help="Who follows (a name or initials).")) -> None:
     """Follow a call: deadline reminders (slack.alerts.reminder_days) and change alerts, as for an
-    application's call. Example: fundradar calls follow 42"""
+    application's call.
+
+    Example: fundradar calls follow 42
+    """
     _follow_state(call, "follow", by)
 
 
 @calls_app.command("unfollow")
 def unfollow_cmd(call: str = typer.Argument(..., help=CALL_HELP)) -> None:
-    """Stop following a call. Example: fundradar calls unfollow 42"""
+    """Stop following a call.
+
+    Example: fundradar calls unfollow 42
+    """
     _follow_state(call, "unfollow", None)
 
 
 @calls_app.command("mute")
 def mute_cmd(call: str = typer.Argument(..., help=CALL_HELP),
              by: str = typer.Option(None, "--by", help="Who mutes (a name or initials).")) -> None:
-    """Hide a call from the strategy's digests and new-call alerts. Example: fundradar calls mute 42"""
+    """Hide a call from the strategy's digests and new-call alerts.
+
+    Example: fundradar calls mute 42
+    """
     _follow_state(call, "mute", by)
 
 
 @calls_app.command("unmute")
 def unmute_cmd(call: str = typer.Argument(..., help=CALL_HELP)) -> None:
-    """Show a muted call in digests and alerts again. Example: fundradar calls unmute 42"""
+    """Show a muted call in digests and alerts again.
+
+    Example: fundradar calls unmute 42
+    """
     _follow_state(call, "unmute", None)
 
 

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from pipeline.cli.common import echo, new_app, state
 from pipeline.config_check import check_config, stored_calls
 
-config_app = new_app("Check the strategy config.")
+config_app = new_app("Check the strategy config.\n\nExample: fundradar config check")
 
 
 @config_app.command("check")

@@ -6,7 +6,7 @@ import typer
 
 from pipeline.cli.common import echo, new_app, state
 
-db_app = new_app("Manage the database schema.")
+db_app = new_app("Manage the database schema.\n\nExample: fundradar db status")
 
 
 @db_app.command("upgrade")

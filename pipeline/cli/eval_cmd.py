@@ -37,7 +37,8 @@ def eval_cmd(
     """Run the relevance benchmark: the matcher beside two baselines (AP, P@10, nDCG@20 and means);
     with --judged also the judged benchmark through `calls list --focus` (nDCG@10, P@10, unjudged@10).
 
-    Example: fundradar eval --benchmark ../shared/eval/focus_areas.yaml --corpus calls.jsonl --feedback 10
+    Example: fundradar eval --benchmark ../shared/eval/focus_areas.yaml
+    --corpus ../shared/samples/eu_ft/calls_2026-08-10.jsonl --feedback 10
     """
     from classifiers.evaluate import load_benchmark, load_corpus, run_benchmark
     from classifiers.judged import report_lines

@@ -13,7 +13,8 @@ from sqlmodel import Session
 
 from pipeline.cli.common import echo, new_app, scope, state
 
-export_app = new_app("Export deadlines to other tools (with a config folder: the selected strategy's).")
+export_app = new_app("Export deadlines to other tools (with a config folder: the selected strategy's).\n\n"
+                     "Example: fundradar export ical deadlines.ics")
 
 
 @export_app.command("ical")

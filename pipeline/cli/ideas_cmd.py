@@ -39,7 +39,8 @@ from pipeline.tenancy import scope_of
 ideas_app = new_app(
     "Project ideas: what the cluster's members want to do, and which calls fit.\n\nWith a config folder "
     "of several clusters each idea belongs to the strategy selected when it was added (--strategy), and "
-    "only that strategy sees it and its applications; partners are one shared directory.")
+    "only that strategy sees it and its applications; partners are one shared directory.\n\n"
+    "Example: fundradar ideas list --status ready")
 
 LIST_COLUMNS = [
     Column("id", "ID", justify="right", no_wrap=True),

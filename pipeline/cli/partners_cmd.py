@@ -35,7 +35,7 @@ from pipeline.tenancy import scope_of
 partners_app = new_app(
     "Partners: organisations the cluster applies with.\n\nWith a config folder of several clusters the "
     "partners are one directory shared by all strategies (a national partner directory); ideas and "
-    "applications are each strategy's own.")
+    "applications are each strategy's own.\n\nExample: fundradar partners list --country SE")
 
 LIST_COLUMNS = [
     Column("id", "ID", justify="right", no_wrap=True),

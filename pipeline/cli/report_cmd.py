@@ -22,7 +22,7 @@ from pipeline.cli.common import (
 from pipeline.reports import pipeline_report
 
 pipeline_app = new_app("The application pipeline as a whole (with a config folder: the selected "
-                       "strategy's).")
+                       "strategy's).\n\nExample: fundradar pipeline report")
 
 REPORT_COLUMNS = [
     Column("year", "Year", no_wrap=True),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline.cli.common import print_json, report_outcomes, source_progress, state, stderr
+from pipeline.cli.common import echo, print_json, report_outcomes, source_progress, state, stderr
 from pipeline.sync import SourcePlan, run_row, split_removals
 from pipeline.sync import sync as main_job
 
@@ -26,8 +26,8 @@ def _summary(row: dict[str, object]) -> str:
 
 
 def _print_skipped(plan: SourcePlan) -> None:
-    for line in plan.skipped:
-        stderr().print(line)
+    for line in plan.skipped:  # one line each, whatever the width: a path or a source name is not cut
+        echo(line, err=True)
 
 
 def run_cmd(
@@ -68,7 +68,7 @@ def run_cmd(
             which = f" for {result.strategy}" if len(scoring) > 1 else ""
             console.print(f"Scored {result.scored_calls} of {result.total_calls} calls{which} "
                           f"({result.reason}); digest as of {now:%Y-%m-%d %H:%M} UTC.",
-                          highlight=False, markup=False)
+                          highlight=False, markup=False, soft_wrap=True)
         report_outcomes(outcomes, False, "digest")
     if job.failed:
         raise typer.Exit(1)

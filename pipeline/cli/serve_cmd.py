@@ -52,10 +52,10 @@ def serve_cmd(
         service.start()
         jobs = service.scheduler.get_jobs()
         stderr().print(f"fundradar serve: {len(jobs)} jobs scheduled; stop with Ctrl-C or SIGTERM",
-                       highlight=False)
-        for job in jobs:
+                       highlight=False, soft_wrap=True)
+        for job in jobs:  # one line each: a long source or channel name is not cut
             stderr().print(f"  {job.id}: next run {_when(job.next_run_time)}", highlight=False,
-                           markup=False)
+                           markup=False, soft_wrap=True)
         while not stop.wait(1):
             pass
         stderr().print("stopping: waiting for running jobs to finish their write", highlight=False)

@@ -9,7 +9,7 @@ import typer
 from pipeline.cli.common import Column, fmt_datetime, new_app, print_rows, state
 from pipeline.sources_status import source_status
 
-sources_app = new_app("The sources calls are fetched from.")
+sources_app = new_app("The sources calls are fetched from.\n\nExample: fundradar sources status")
 
 
 def _schedule(cfg) -> str:
@@ -31,9 +31,11 @@ def list_cmd(
         url = getattr(cfg, "url", None) or ", ".join(getattr(cfg, "pages", []))
         rows.append({"name": name, "type": cfg.type, "enabled": cfg.enabled, "schedule": _schedule(cfg),
                      "url": url})
-    print_rows(rows, [Column("name", "Source"), Column("type", "Type"),
+    # names and URLs are what a reader copies: never split (the table grows wider instead)
+    print_rows(rows, [Column("name", "Source", no_wrap=True), Column("type", "Type"),
                       Column("enabled", "On", lambda v: "yes" if v else "no"),
-                      Column("schedule", "Schedule"), Column("url", "URL", max_width=40)],
+                      Column("schedule", "Schedule", no_wrap=True),
+                      Column("url", "URL", lambda v: "\n".join((v or "").split(", ")), no_wrap=True)],
                as_json=as_json, as_csv=as_csv, empty="No sources configured.")
 
 

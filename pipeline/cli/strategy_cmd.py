@@ -7,13 +7,24 @@ from pathlib import Path
 import typer
 from sqlmodel import Session
 
-from pipeline.cli.common import echo, fmt_money, new_app, note_stored_scores, print_json, state
+from pipeline.cli.common import (
+    Column,
+    echo,
+    fmt_money,
+    new_app,
+    note_stored_scores,
+    print_json,
+    print_rows,
+    state,
+)
 from pipeline.core.errors import ValidationError
 from pipeline.core.files import write_atomically
 from pipeline.core.text import shorten
 
-strategy_app = new_app("See what a strategy change does before it goes live.")
-keywords_app = new_app("Add or remove focus-area keywords in the strategy YAML (comments are kept).")
+strategy_app = new_app("See what a strategy change does before it goes live.\n\n"
+                       "Example: fundradar strategy preview --config config/strategy.new.yaml")
+keywords_app = new_app("Add or remove focus-area keywords in the strategy YAML (comments are kept).\n\n"
+                       "Example: fundradar strategy keywords add offshore_energy \"floating wind\"")
 
 
 def _shorten(text: str, width: int = 56) -> str:
@@ -176,12 +187,17 @@ def keywords_remove(
     _edit(area, terms, add=False, yes=yes, top=top)
 
 
+REPORT_CSV = [Column(key, key) for key in ("focus_area", "label", "matching_calls", "total_budget",
+                                           "expected_value", "applications_in_pipeline")]
+
+
 @strategy_app.command("report")
 def report_cmd(
     png: Path = typer.Option(None, "--png", help="Also write the chart of matching calls by deadline "
                              "month and focus area to this PNG file."),
     min_score: float = typer.Option(0.3, "--min-score", min=0, max=1, help="Score that counts as matching."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print CSV (amounts in EUR, unrounded)."),
 ) -> None:
     """Per focus area: matching open calls, their budget and expected value, applications in the pipeline.
 
@@ -204,6 +220,9 @@ def report_cmd(
         echo(f"chart written to {png}", err=True)
     if as_json:
         print_json(report_dicts(reports))
+        return
+    if as_csv:  # the table's columns, with the area's key and the amounts as stored
+        print_rows(report_dicts(reports), REPORT_CSV, as_csv=True)
         return
     echo(f"{'Focus area':<24}{'Calls':>6}{'Budget':>10}{'Exp. value':>12}{'Pipeline':>10}")
     for r in reports:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline.cli.common import Column, print_rows, source_progress, state, stderr
+from pipeline.cli.common import Column, echo, print_rows, source_progress, state
 from pipeline.sync import follow_and_score, plan_sources, run_row, run_sources, split_removals
 
 COLUMNS = [
@@ -48,8 +48,8 @@ def sync(
     st = state()
     engine, config = st.engine(), st.scoped()  # several strategies share their sources: the union
     plan = plan_sources(engine, config, only=source, replay=Path(replay_dir) if replay_dir else None)
-    for line in plan.skipped:
-        stderr().print(line)
+    for line in plan.skipped:  # one line each, whatever the width: a path or a source name is not cut
+        echo(line, err=True)
     with source_progress() as on_progress:
         runs = run_sources(engine, plan, as_of=st.as_of, now=st.now, on_progress=on_progress)
     print_rows(split_removals(engine, [run_row(r) for r in runs]), COLUMNS, as_json=as_json, as_csv=as_csv)

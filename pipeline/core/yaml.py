@@ -188,8 +188,32 @@ def _key_part(part: Any) -> str:
     return text if plain else _shown(text, 40)
 
 
-def _message(error: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
-    loc = tuple(part for part in error["loc"])
+def _without_tags(root: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``loc`` without the tags pydantic puts in it for a tagged union (a source's ``type``): the path
+    as the file spells it (``sources.eu_ft.schedule``, not ``sources.eu_ft.eu_ft.schedule``)."""
+    kept: list[Any] = []
+    node = root
+    for part in loc:
+        if isinstance(node, dict) and part not in node and node.get("type") == part:
+            continue  # the union's tag: the file has no such key, the node names it as its type
+        kept.append(part)
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+    return tuple(kept)
+
+
+def _source_types(error: dict[str, Any]) -> str:
+    """The source types pydantic expected, as the message lists them."""
+    tags = str((error.get("ctx") or {}).get("expected_tags", "")).replace("'", "")
+    return tags or "eu_ft, euro_access, feed, ical, page_watch, html_list"
+
+
+def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) -> tuple[str, str]:
+    loc = _without_tags(data, tuple(error["loc"]))
     keys = [str(part) for part in loc if not isinstance(part, int)]
     key = ".".join(_key_part(p) for p in loc).replace(".[", "[")
     kind = error["type"]
@@ -197,19 +221,23 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
         return key, "required key is missing"
     if kind == "extra_forbidden":
         unknown = keys[-1] if keys else "?"
-        close = difflib.get_close_matches(unknown[:100], sorted(_known_keys(model)), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else "; remove it or check the spelling"
+        known = _known_keys(model)
+        close = difflib.get_close_matches(unknown[:100], sorted(known - {unknown}), n=1)
+        if unknown in known:  # spelt right, at the wrong level: "did you mean" itself would not help
+            hint = "; it belongs at another level: check the indentation"
+        else:
+            hint = f"; did you mean {close[0]!r}?" if close else "; remove it or check the spelling"
         return key, f"unknown key {_shown(unknown, 40)}{hint}"
     if kind == "too_short":
         what = "focus area needs at least one keyword" if keys and keys[-1] == "keywords" \
             else "must not be empty"
         return key, what
     if kind == "union_tag_invalid":
-        return key, ("unknown source type; expected one of eu_ft, euro_access, feed, ical, page_watch")
+        return key, f"unknown source type; expected one of {_source_types(error)}"
     if kind == "model_type":  # the file (or a section) is a single value or a list, not key: value lines
         return key, f"expected key: value lines, got {_describe(error.get('input'))}"
     if kind == "union_tag_not_found":
-        return key, "source needs a type: one of eu_ft, euro_access, feed, ical, page_watch"
+        return key, f"source needs a type: one of {_source_types(error)}"
     msg = error["msg"].removeprefix("Value error, ")
     msg = msg[0].lower() + msg[1:] if msg else msg
     return key, f"{msg}, got {_describe(error.get('input'))}"
@@ -222,7 +250,7 @@ def validate_yaml(data: Any, model: type[BaseModel], name: str) -> Any:
         # an unknown key usually explains a "missing" one (a misspelling): report it first
         errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
         first = errors[0]
-        key, message = _message(first, model)
+        key, message = _message(first, model, data)
         more = len(exc.errors()) - 1
         if more:
             message += f" (and {more} more problem{'s' if more > 1 else ''})"

@@ -89,10 +89,24 @@ def report_dicts(reports: list[AreaReport]) -> list[dict[str, Any]]:
 
 def write_chart(reports: list[AreaReport], path: Path, title: str) -> Path:
     """A stacked bar chart of matching calls per deadline month, one colour per focus area."""
+    import matplotlib.pyplot as plt
+
+    figure = draw_chart(reports, title)
+    image = io.BytesIO()
+    figure.savefig(image, format="png")
+    plt.close(figure)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, image.getvalue())  # a reader never sees half a chart
+    return path
+
+
+def draw_chart(reports: list[AreaReport], title: str) -> Any:
+    """The chart of :func:`write_chart` as a matplotlib figure (the caller closes it)."""
     import matplotlib
 
     matplotlib.use("Agg")  # no screen needed
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     months = sorted({month for r in reports for month in r.by_month})
     figure, axes = plt.subplots(figsize=(max(6.0, 0.6 * len(months) + 3), 4.5), dpi=120)
@@ -104,14 +118,10 @@ def write_chart(reports: list[AreaReport], path: Path, title: str) -> Path:
     axes.set_title(title)
     axes.set_xlabel("Deadline month (Brussels time)")
     axes.set_ylabel("Matching calls")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts of calls: no 2.5 on the axis
     axes.tick_params(axis="x", labelrotation=45)
     if not months:
         axes.text(0.5, 0.5, "No matching calls", ha="center", va="center", transform=axes.transAxes)
     axes.legend(fontsize="small", loc="upper right")
     figure.tight_layout()
-    image = io.BytesIO()
-    figure.savefig(image, format="png")
-    plt.close(figure)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, image.getvalue())  # a reader never sees half a chart
-    return path
+    return figure
