@@ -134,7 +134,8 @@ def call_is_current(source: Database | Session, loaded_config: LoadedConfig, cal
                     now: datetime) -> bool:
     """True when :func:`classifiers.scoring.score_pending` would leave this call's scores and verdict as
     stored: the models fitted with this method, the queries and the rules unchanged since, and the
-    call's verdict made from its current content by the current model and not due for a recheck."""
+    call's verdict made from its current content by the current model, not due for a recheck and not
+    computed for a later moment than ``now``."""
     db = database(source)
     name = loaded_config.strategy.name
     # the identities only: not the models' vocabularies, queries and gates (megabytes to read)
@@ -152,5 +153,6 @@ def call_is_current(source: Database | Session, loaded_config: LoadedConfig, cal
     return db.first(
         "SELECT v.id FROM call c JOIN verdict v ON v.call_id = c.id AND v.strategy = :strategy "
         "WHERE c.id = :call_id AND coalesce(c.content_hash, '') != '' AND v.content_hash = c.content_hash "
-        "AND v.model_version = :version AND (v.recheck_at IS NULL OR v.recheck_at > :now)",
+        "AND v.model_version = :version AND (v.recheck_at IS NULL OR v.recheck_at > :now) "
+        "AND v.computed_at <= :now",
         {"strategy": name, "call_id": call_id, "version": version, "now": db.moment(now)}) is not None

@@ -81,7 +81,8 @@ LIGHT_COLUMNS = tuple(Call.__table__.c[name] for name in (
     "deadline", "deadlines"))
 MARKER = ("call_hash", "content_hash", "model_version", "best_score")
 SERIALIZED = ("explanation",)  # score_blocks yields the explanations as JSON text
-VERDICT = ("passed", "success_rate", "funding_rate", "expected_value", "priority", "recheck_at", *MARKER)
+VERDICT = ("passed", "success_rate", "funding_rate", "expected_value", "priority", "recheck_at", "computed_at",
+           *MARKER)
 
 
 @dataclass
@@ -258,7 +259,9 @@ def _light(session: Session, name: str, version: str, now: datetime, due_only: b
            ) -> tuple[Sequence[Any], dict[int, Any]]:
     """The light columns of the calls to look at, in id order, and their stored verdict markers: every
     call, or with ``due_only`` the calls without a verdict, whose content hash changed (or is empty),
-    scored with another model version, or whose verdict is due for a recheck (``recheck_at`` passed)."""
+    scored with another model version, or whose verdict is due for a recheck (``recheck_at`` passed) or
+    was computed for a later moment than ``now`` (a run ``--as-of`` an earlier day: a verdict holds from
+    its ``computed_at`` to its ``recheck_at``, and the deadline rule may judge an earlier day otherwise)."""
     verdict, call, connection = Verdict.__table__, Call.__table__, session.connection()
     marker_columns = (verdict.c.id, verdict.c.call_id, *(verdict.c[k] for k in VERDICT),
                       sa.cast(verdict.c.outcomes, sa.Text).label("outcomes_json"))
@@ -287,7 +290,7 @@ def _due(query: sa.Select, name: str, version: str, now: datetime) -> sa.Select:
     return query.select_from(joined).where(sa.or_(
         verdict.c.id.is_(None), sa.func.coalesce(Call.content_hash, "") == "",
         verdict.c.content_hash != Call.content_hash, verdict.c.model_version != version,
-        verdict.c.recheck_at <= now))
+        verdict.c.recheck_at <= now, verdict.c.computed_at > now))
 
 
 def _count_calls(session: Session) -> int:
@@ -402,7 +405,8 @@ def _write_verdicts(session: Session, light: Sequence[Any], markers: dict[int, A
         value = priority(marker["best_score"], expected)
         if old is not None and old.outcomes_json == outcomes_json and old.priority == value \
                 and old.passed == passed and old.expected_value == expected and old.success_rate == success \
-                and old.funding_rate == rate and old.recheck_at == recheck and (row.id not in checked or all(
+                and old.funding_rate == rate and old.recheck_at == recheck and old.computed_at <= now \
+                and (row.id not in checked or all(
                     getattr(old, k) == marker[k] for k in MARKER)):
             continue  # unchanged
         values = {"passed": passed, "outcomes": outcomes, "success_rate": success, "funding_rate": rate,

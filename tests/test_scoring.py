@@ -310,3 +310,25 @@ def test_a_new_label_rescores_every_call(engine: Any, tmp_path: Any) -> None:
     edited.write_text(text.replace(old, "label: Green shipping, ports and ferries"), encoding="utf-8")
     result = score_pending(engine, load_config(edited), NOW + timedelta(hours=1))
     assert (result.reason, result.scored_calls) == ("focus areas or marks changed", 5)
+
+
+def test_a_verdict_computed_for_a_later_day_is_redone_for_an_earlier_one(cli: Any, engine: Any) -> None:
+    """`--as-of` an earlier day after a run on a later one: the deadline rule judges the earlier day (a
+    verdict holds from its computed_at to its recheck_at), and the earlier run then leaves it as stored."""
+    ids = insert_calls(engine, TEXTS, hashed=True)  # hashed as a sync stores them: not due on every run
+    # on 2027-02-01 the deadline 2027-01-20 has passed, which no later day changes (no recheck)
+    later = ["--config", str(DEFAULT_STRATEGY), "--as-of", "2027-02-01T09:00+00:00"]
+    assert cli(*later, "score").exit_code == 0
+    with Session(engine) as session:
+        assert session.exec(select(Verdict).where(Verdict.call_id == ids[4])).one().passed is False
+    result = cli(*CONFIG, "calls", "why", str(ids[4]))
+    assert result.exit_code == 0, result.output
+    assert "  passed   deadline         deadline 2027-01-20 is at least 6 weeks away " \
+           "(21.6 weeks from 2026-08-22)" in result.output.splitlines()
+    with Session(engine) as session:
+        verdict = session.exec(select(Verdict).where(Verdict.call_id == ids[4])).one()
+        assert verdict.passed is True and verdict.computed_at == NOW
+    result = cli(*CONFIG, "score")
+    assert result.exit_code == 0, result.output
+    assert result.output == ("Scored 0 of 5 calls against 4 focus areas of greentech-dk (up to date); rules "
+                             "checked for 0 calls (the other verdicts still hold).\n")
