@@ -81,8 +81,8 @@ LIGHT_COLUMNS = tuple(Call.__table__.c[name] for name in (
     "deadline", "deadlines"))
 MARKER = ("call_hash", "content_hash", "model_version", "best_score")
 SERIALIZED = ("explanation",)  # score_blocks yields the explanations as JSON text
-VERDICT = ("passed", "success_rate", "funding_rate", "expected_value", "priority", "recheck_at", "computed_at",
-           *MARKER)
+VERDICT = ("passed", "success_rate", "funding_rate", "expected_value", "priority", "recheck_at",
+           "computed_at", *MARKER)
 
 
 @dataclass
