@@ -251,3 +251,21 @@ def test_show_says_once_that_every_closing_time_was_assumed(run, ids, engine) ->
         "HORIZON-DAY-ONLY": "Deadlines:       4 Nov 2026 17:00 Brussels time (time assumed: the source gives "
                             "only the day)",
         "HORIZON-MIXED": "Deadlines:       4 Nov 2026 17:00 (time assumed), 10 Mar 2027 17:00 Brussels time"}
+
+
+def test_a_table_wider_than_the_terminal_gives_the_room_to_the_title(run, ids) -> None:
+    # at 130 columns the rows do not fit on one line each: the programme (and the status) wrap at their
+    # narrow widths first, so the title keeps the room a reader needs; ids and topics stay whole
+    assert run("calls", "list", columns=130) == (0, "".join(line + "\n" for line in (
+        "ID  Topic                      Title                          Programme           Focus           "
+        "Score  Rules  Status  Deadline  ",
+        " 1                             Small projects: green          Interreg Baltic     green_maritime  "
+        " 1.00    ?    open    2026-10-15",
+        "                               shipping and ports in the      Sea Region                          "
+        "                                ",
+        "                               Baltic Sea Region                                                  "
+        "                                ",
+        " 3  HORIZON-CL5-2027-03-D5-05  Zero-emission waterborne       Horizon Europe      green_maritime  "
+        " 0.76    ✓    open    2026-11-04",
+        "                               transport demonstrators                                            "
+        "                                ")), "")

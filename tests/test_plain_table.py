@@ -149,3 +149,17 @@ def test_plain_width_is_the_width_rich_gives_a_pipe(env: dict[str, str], stdin_t
                 os.close(fd)
     ours, theirs = proc.stdout.split()
     assert ours == theirs
+
+
+def test_narrow_widths_apply_only_to_a_table_wider_than_the_console() -> None:
+    from pipeline.cli.tables import narrowed
+
+    columns = [Column("id", "ID", no_wrap=True), Column("title", "Title"),
+               Column("programme", "Programme", narrow_width=10), Column("code", "Code", no_wrap=True,
+                                                                          narrow_width=3)]
+    cells = [["1", "Offshore wind and energy islands", "Interreg North Sea", "HORIZON-CL5"]]
+    assert narrowed(columns, cells, 80) == columns  # every cell fits on one line
+    assert [c.max_width for c in narrowed(columns, cells, 50)] == [None, None, 10, None]  # ids never wrap
+    for width in (30, 50):
+        wide = narrowed(columns, cells, width)
+        assert plain_table(cells, wide, console=console(width)) == rich_text(cells, wide, console(width))

@@ -88,11 +88,11 @@ LIST_COLUMNS = [
     Column("id", "ID", justify="right", no_wrap=True),
     Column("topic_id", "Topic", no_wrap=True),
     Column("title", "Title"),
-    Column("programme", "Programme"),
+    Column("programme", "Programme", narrow_width=18),
     Column("focus_area", "Focus", no_wrap=True),
     Column("score", "Score", _score, justify="right", no_wrap=True),
     Column("rules", "Rules", lambda v: RULE_MARKS.get(v, "?"), justify="center", no_wrap=True),
-    Column("status_shown", "Status"),
+    Column("status_shown", "Status", narrow_width=11),  # "forthcoming" over its opening date
     Column("next_deadline", "Deadline", _day, no_wrap=True),
 ]
 # The export: the listed rows in the listed order, deadlines in Brussels time as the table shows them.

@@ -29,7 +29,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from pipeline.cli.params import plain_values
-from pipeline.cli.tables import Column, plain_table, print_rich_table
+from pipeline.cli.tables import Column, narrowed, plain_table, plain_width, print_rich_table
 from pipeline.core import clock
 from pipeline.core.errors import BadRowsError, DeliveryError, FundradarError, UserInputError
 from pipeline.core.text import csv_cell, money_short, percent_short, printable
@@ -313,12 +313,17 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, as_
         stderr().print(empty)
         return
     cells = [[printable(column.format(row.get(column.key))) for column in columns] for row in rows]
-    plain = plain_table(cells, columns, title)
-    if plain is not None:
-        typer.echo(plain, nl=False)
-        return
+    room = plain_width()
+    if room is not None:
+        plain = plain_table(cells, narrowed(columns, cells, room), title)
+        if plain is not None:
+            typer.echo(plain, nl=False)
+            return
     # rich lays out what is not plain; a table too wide for the terminal is printed wider than it
-    print_rich_table(cells, columns, title, stdout(),
+    from rich.cells import cell_len
+
+    out = stdout()
+    print_rich_table(cells, narrowed(columns, cells, out.width, cell_len), title, out,
                      lambda width: _data_console()(soft_wrap=False, width=width))
 
 

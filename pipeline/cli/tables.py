@@ -15,7 +15,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -31,6 +31,22 @@ class Column:
     justify: str = "left"
     max_width: int | None = None
     no_wrap: bool = False
+    # on a console too narrow for the table at its natural widths, this wrapped column is capped here
+    # too, so that the room goes to the column that needs it (a call's title, not its programme's name)
+    narrow_width: int | None = None
+
+
+def narrowed(columns: Sequence[Column], cells: Sequence[Sequence[str]], room: int,
+             cell_len: Callable[[str], int] = len) -> Sequence[Column]:
+    """``columns``, with each ``narrow_width`` applied as a ``max_width`` when the table at its natural
+    widths (every cell on one line) is wider than ``room``; as given when it fits."""
+    if not any(column.narrow_width for column in columns):
+        return columns
+    natural, _ = _width_bounds(columns, cells, cell_len)
+    if sum(natural) + 2 * (len(columns) - 1) <= room:
+        return columns
+    return [replace(column, max_width=min(column.max_width or column.narrow_width, column.narrow_width))
+            if column.narrow_width and not column.no_wrap else column for column in columns]
 
 
 # A wrapped column is at least as wide as its longest word up to this many cells, so only a longer
