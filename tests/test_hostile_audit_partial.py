@@ -99,3 +99,34 @@ def test_a_failing_detail_page_of_an_html_list_keeps_the_stored_text(engine, ser
         assert (after[key].text, after[key].deadlines, after[key].budget) == \
             (call.text, call.deadlines, call.budget), key
     assert _changes(engine) == []
+
+
+def test_html_list_items_past_max_details_keep_their_stored_text(engine, server: LocalServer) -> None:
+    """A listing that grows past ``max_details`` leaves the calls whose pages are then not read as
+    stored, instead of rewriting them from the list alone (and back again when it shrinks)."""
+    listing = (FIXTURES / "html_list" / "innovationsfonden_list.html").read_bytes()
+    detail = (FIXTURES / "html_list" / "innovationsfonden_grand_solutions.html").read_bytes()
+    server.route("GET", "/da/programmer", lambda r: Reply(200, listing, HTML))
+    for path in ("/da/p/grand-solutions/grand-solutions-2027", "/da/programmer/innobooster",
+                 "/da/programmer/eurostars"):
+        server.route("GET", path, lambda r: Reply(200, detail, HTML))
+
+    def adapter(cap: int) -> HtmlListAdapter:
+        return HtmlListAdapter("ifd", HtmlListSource(
+            type="html_list", url=server.url("/da/programmer"), programme="Innovationsfonden",
+            item=".views-row", title="h3", link="h3 a[href]",
+            text=".teaser__dates, .teaser__amount, .teaser__text", detail=True,
+            detail_text=".node__content", max_details=cap))
+
+    first = run(engine, adapter(3), NOW)
+    assert (first.outcome, first.complete, first.new) == ("ok", True, 3)
+    before = _stored(engine)
+    assert all("havvind og brint" in call.text for call in before.values())
+    second = run(engine, adapter(1), NOW)  # two of the three pages are past the cap
+    assert (second.outcome, second.complete, second.seen, second.changed, second.closed) == \
+        ("ok", True, 3, 0, 0)
+    after = _stored(engine)
+    for key, call in before.items():
+        assert (after[key].text, after[key].deadlines, after[key].budget) == \
+            (call.text, call.deadlines, call.budget), key
+    assert _changes(engine) == []

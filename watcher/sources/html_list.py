@@ -15,7 +15,9 @@ each call's own page is fetched too, **on the listing's host only** (a link else
 list alone), its text is ``detail_text``'s element or else the page's main text (trafilatura), and its
 dates and amounts count with the item's. A failing detail page makes the run incomplete, so nothing is
 closed on a partial read; its item is stored from the list when new, and a stored call is left as it
-is (``FetchResult.partial``).
+is (``FetchResult.partial``). So is an item past ``max_details`` detail pages in a run: read from the
+list alone, its stored text, budget and opening would otherwise be erased (and written back when the
+list shrinks again, a change alert each time).
 
 Change detection is the store's, as for every source: each record's content hash is compared with the
 stored call's; the list is the funder's whole list, so an item that disappears after a complete run is
@@ -138,6 +140,8 @@ class HtmlListAdapter:
                 except (SourceError, RecordingError) as exc:
                     failures.append(str(exc).removeprefix(f"source {self.name!r}: "))
                     failed = True
+            elif self.cfg.detail and same_host:
+                failed = True  # past max_details: read from the list alone this run, as a failed page
             record = record_of(item, detail, self.cfg, now)
             if failed:
                 partial.add(record.external_id)
