@@ -282,8 +282,9 @@ def score_areas(areas: Areas, model: TfidfModel, rows: Any, projection: Projecti
     table[lexical] = said[lexical]
     coverage, unit_value, unit_column = _unit_coverage(areas, rows)
     with_units = np.flatnonzero(areas.with_units)
-    if len(with_units):
-        assert coverage is not None
+    # no coverage at all when none of the areas' unit terms is in the vocabulary: every unit then
+    # covers 0, and adding 0 (then clipping a score already within 0-1) changes no score
+    if len(with_units) and coverage is not None:
         table[with_units] = np.clip(table[with_units] + UNIT_BONUS * coverage[with_units], 0.0, 1.0
                                     ).astype(np.float32)
     factors: list[np.ndarray | None] = [None] * len(areas.areas)

@@ -188,3 +188,25 @@ def test_score_blocks_yields_the_rows_of_each_area_alone(samples, block: int) ->
                                   NOW, best, projection, block, built))
         assert found == expected
         assert len(best) == len(documents)
+
+
+def test_units_none_of_whose_terms_are_known_cover_nothing(samples) -> None:
+    """Every area has units but no unit term is in the vocabulary (a strategy of Danish keywords over an
+    English corpus, say): no column is needed for the coverage, which is then 0 for every area."""
+    data = setup(samples, None)
+    model, matrix, names = data["model"], data["matrix"], data["names"]
+    units = [[[]] for _ in data["queries"]]  # one unit each, of no known term
+    latents = [query_latents(model, v, c) for v, c in zip(data["vectors"], data["contexts"], strict=True)]
+    areas = prepare_areas(model, data["vectors"], units, data["contexts"], latents)
+    projection = project(model, matrix)
+    scored = score_areas(areas, model, matrix, projection)
+    rows, count_areas = matrix.shape[0], len(data["queries"])
+    found = explain(areas, scored, names, np.repeat(np.arange(count_areas), rows),
+                    np.tile(np.arange(rows), count_areas), EXPLAIN_TERMS)
+    by_column = matrix.tocsc()
+    for area in range(count_areas):
+        scores, terms = score_rows(data["vectors"][area], by_column, names, EXPLAIN_TERMS, model=model,
+                                   projection=projection, units=units[area], context=data["contexts"][area],
+                                   latents=latents[area])
+        assert np.array_equal(scores, scored.scores[area]), area
+        assert found[area * rows:(area + 1) * rows] == terms, area
