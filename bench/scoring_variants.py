@@ -3,8 +3,9 @@
     .venv/bin/python bench/scoring_variants.py [--variant NAME ...] [--json]
 
 Each variant is a function with :func:`classifiers.matcher.score_rows`'s signature. For the duration
-of a run it stands in for the ``score_rows`` that :func:`classifiers.score_blocks.score_blocks` (what
-``fundradar score`` stores, so what ``calls list --focus`` and ``eval --judged`` read) and
+of a run it stands in for the ``score_rows`` that :func:`per_area_blocks` (installed in place of
+:func:`classifiers.score_blocks.score_blocks`, what ``fundradar score`` stores, so what ``calls list
+--focus`` and ``eval --judged`` read) and
 :func:`classifiers.matcher.score_documents` (the label benchmark) call; everything around it (the
 replay of the judged recording into a scratch database, the corpus model, the queries, the marks of the
 feedback simulation, the storage floor, the listing) is the code in use. The variant "in use" installs
@@ -41,6 +42,8 @@ sys.path.insert(0, str(ROOT))
 from classifiers import matcher, scoring  # noqa: E402
 from classifiers import score_blocks as blocks  # noqa: E402
 from classifiers.evaluate import load_benchmark, load_corpus, run_benchmark  # noqa: E402
+from classifiers.explanation import excluded_json, terms_json  # noqa: E402
+from classifiers.freshness import SCORE_FLOOR as FLOOR  # noqa: E402
 from classifiers.gate import UNIT_BONUS, context_gate, unit_coverage  # noqa: E402
 from classifiers.tfidf import (  # noqa: E402
     Document,
@@ -58,6 +61,7 @@ SAMPLES = Path(os.environ.get("FUNDRADAR_SAMPLES", SHARED / "samples"))
 JUDGED = EVAL / "judged" / "greentech_2026-08-22.json"
 DEV_AREAS = 4
 IN_USE = matcher.score_rows
+EXPLAIN = matcher.EXPLAIN_TERMS
 RRF_K = 60  # Cormack, Clarke & Büttcher 2009
 BM25_K1, BM25_B = 1.2, 0.75  # Robertson & Zaragoza 2009; the title field weight is tfidf.TITLE_WEIGHT
 DIRICHLET_MU = 2000.0  # Zhai & Lafferty 2001
@@ -82,7 +86,7 @@ def installed(variant: ScoreRows | None) -> Iterator[None]:
     def blocks_seen(model: Any, vectors: Any, queries: Any, documents: Sequence[Document], *args: Any,
                     **kwargs: Any) -> Any:
         Seen.documents = documents
-        return original_blocks(model, vectors, queries, documents, *args, **kwargs)
+        return per_area_blocks(model, vectors, queries, documents, *args, **kwargs)
 
     def documents_seen(model: Any, vector: Any, query: Any, documents: Sequence[Document], *args: Any,
                        **kwargs: Any) -> Any:
@@ -98,14 +102,66 @@ def installed(variant: ScoreRows | None) -> Iterator[None]:
         terms = IN_USE(query, matrix, names, top, **kwargs)[1] if top > 0 else []
         return scores, terms
 
-    saved = (blocks.score_rows, matcher.score_rows)
+    saved = matcher.score_rows
     scoring.score_blocks, matcher.score_documents = blocks_seen, documents_seen
-    blocks.score_rows = matcher.score_rows = guarded
+    matcher.score_rows = guarded
     try:
         yield
     finally:
         scoring.score_blocks, matcher.score_documents = original_blocks, original_documents
-        blocks.score_rows, matcher.score_rows = saved
+        matcher.score_rows = saved
+
+
+def per_area_blocks(model: Any, vectors: Sequence[Any], queries: Sequence[Any], documents: Sequence[Document],
+                    matrix: Any, names: np.ndarray, excluded: Sequence[dict[int, str]],
+                    contexts: Sequence[Any], strategy: str, now: Any, best: dict[int, float],
+                    projection: Any = None, block: int = blocks.SCORE_BLOCK, built: Any = None
+                    ) -> Iterator[dict[str, Any]]:
+    """:func:`classifiers.score_blocks.score_blocks` as the per-area loop it replaced: each area scored
+    by ``matcher.score_rows`` (the variant, while installed), the same rows yielded (score_blocks scores
+    every area at once through classifiers.score_many, bit for bit what this loop gives with the in-use
+    matcher; tests/test_score_many.py checks both)."""
+    if built is None:
+        built = [(matcher.unit_columns(model, q), matcher.query_latents(model, v, c))
+                 for q, v, c in zip(queries, vectors, contexts, strict=True)]
+    for start in range(0, len(documents), block):
+        rows = matrix[start:start + block]
+        part = matcher.project(model, rows) if projection is None else matcher.Projection(
+            projection.words[start:start + block], projection.latent[start:start + block],
+            projection.norms[start:start + block])
+        count = rows.shape[0]
+        one_pass = count <= blocks.ONE_PASS_ROWS
+        table = np.zeros((count, len(queries)))
+        terms: list[dict[int, list[tuple[str, float]]]] = []
+        for area, (vector, context, (units, latents)) in enumerate(
+                zip(vectors, contexts, built, strict=True)):
+            scores, found = matcher.score_rows(vector, rows.tocsc(), names, EXPLAIN if one_pass else 0,
+                                               model=model, projection=part, units=units, context=context,
+                                               latents=latents)
+            table[:, area] = np.round(scores.astype(np.float64), 6)
+            kept = [i for i in np.flatnonzero(table[:, area] >= FLOOR).tolist()
+                    if start + i not in excluded[area]]
+            if kept and not one_pass:
+                sub = None if part is None else matcher.Projection(part.words[kept], part.latent[kept],
+                                                                   part.norms[kept])
+                _, found = matcher.score_rows(vector, rows[kept], names, EXPLAIN, model=model, projection=sub,
+                                              units=units, context=context, latents=latents)
+                terms.append(dict(zip(kept, found, strict=True)))
+            else:
+                terms.append({i: found[i] for i in kept})
+        for offset in range(count):
+            index = start + offset
+            tops = [0.0 if excluded[a].get(index) is not None else float(table[offset, a])
+                    for a in range(len(queries))]
+            if queries:
+                best[documents[index].call_id] = max(tops)
+            for area, query in enumerate(queries):
+                phrase = excluded[area].get(index)
+                if phrase is None and tops[area] < FLOOR:
+                    continue
+                explanation = excluded_json(phrase) if phrase is not None else terms_json(terms[area][offset])
+                yield {"call_id": documents[index].call_id, "strategy": strategy, "focus_area": query.name,
+                       "score": tops[area], "explanation": explanation, "computed_at": now}
 
 
 # --- the parts a score is made of -------------------------------------------------------------------
