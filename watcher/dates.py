@@ -46,6 +46,16 @@ _FULL_DATE = re.compile(
     r"|\d{1,2}\.?\s*(?:of\s+)?" + _MONTH + r"[^\W\d_]*\.?,?\s*\d{4}"
     r"|" + _MONTH + r"[^\W\d_]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s*\d{4}", re.IGNORECASE)
 _WINDOW_BEFORE, _WINDOW_AFTER = 30, 40  # characters around a candidate, widened to whole words
+# A time after a written month that dateparser's search takes for the day: "1 juni 2027 kl. 12.00",
+# "1 October 2027 12.00" and "1. Dezember 2026, 12 Uhr" come back as the 12th, the real day dropped.
+# Written as HH:MM it is read as the time, so these three shapes are rewritten before the search.
+_DOT_TIME = re.compile(r"(?<=\d{4})(,?\s*(?:kl\.?|klokken|klockan|um|at|-)?\s*)(\d{1,2})\.(\d{2})(?!\d|\.\d)",
+                       re.IGNORECASE)
+_HOUR_ONLY = re.compile(r"\b(kl\.?|klokken|klockan)(\s*)(\d{1,2})(?![\d.:])", re.IGNORECASE)
+_UHR = re.compile(r"(?<![\d.:])(\d{1,2})(\s*)(uhr)\b", re.IGNORECASE)
+# what the search still matched without its day: a month name first, right after a day number
+_MONTH_FIRST = re.compile(_MONTH, re.IGNORECASE)
+_DAY_BEFORE = re.compile(r"\d{1,2}\.?\s*$")
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,7 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
     if not text:
         return []
     text = _ORDINAL_DAY.sub(r"\1 ", text)
+    text = _UHR.sub(r"\1:00\2\3", _HOUR_ONLY.sub(r"\1\2\3:00", _DOT_TIME.sub(r"\1\2:\3", text)))
     found: list[tuple[str, datetime, int]] = []
     for start, end in _windows(text):
         window = text[start:end]
@@ -91,6 +102,8 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
         for matched, value in dates:
             local = window.find(matched, cursor)
             cursor = max(cursor, local + len(matched)) if local >= 0 else cursor
+            if local > 0 and _MONTH_FIRST.match(matched) and _DAY_BEFORE.search(window[:local]):
+                continue  # the day before the month was lost, so the day read is another number
             found.append((matched, value, start + local if local >= 0 else -1))
     out: list[FoundDate] = []
     for matched, value, position in found:
