@@ -211,7 +211,22 @@ def read_limited(response: httpx.Response, limit_bytes: int, source: str, *,
         if deadline is not None and time.monotonic() > deadline:
             raise FetchError(source, f"{label} was still arriving after its total time limit (a slow, "
                                      "dripping answer); try again later or raise timeout_seconds")
+    if response.num_bytes_downloaded and not _decoded_to_the_end(response):
+        raise FetchError(source, f"{label} was cut short: its compressed body ends before the compressed "
+                                 "data does; try again later")
     return b"".join(chunks)
+
+
+def _decoded_to_the_end(response: httpx.Response) -> bool:
+    """False when a gzip or deflate body stopped before the end of its compressed stream. The HTTP
+    framing of such a body can be whole (a proxy or server cutting the compressed file), and httpx then
+    hands out what decompressed so far without an error: half a listing read as the whole of it."""
+    decoder = getattr(response, "_decoder", None)
+    for part in getattr(decoder, "children", None) or [decoder]:
+        decompressor = getattr(part, "decompressor", None)
+        if getattr(decompressor, "eof", True) is False:
+            return False
+    return True
 
 
 def request_bytes(client: httpx.Client, method: str, url: str, *, source: str,
@@ -248,8 +263,8 @@ def _request(client: httpx.Client, method: str, url: str, *, source: str, max_by
                                              f"{asked:g} s (Retry-After), longer than the "
                                              f"{_transport(client).max_retry_after:g} s a run waits; try "
                                              "again later")
-                raise FetchError(source, f"HTTP {response.status_code} from {label}{_tries(client)}; the "
-                                         "source is failing, try again later")
+                raise FetchError(source, f"HTTP {response.status_code} from {label}"
+                                         f"{_status_advice(client, response.status_code)}")
             return read_limited(response, max_bytes, source, what=label, deadline=_DEADLINE.get()), \
                 response.headers
     except httpx.TimeoutException:
@@ -296,6 +311,16 @@ def _stream(client: httpx.Client, method: str, url: str, *, source: str, label: 
 
 def _transport(client: httpx.Client) -> Any:
     return getattr(client, "_transport", None)
+
+
+def _status_advice(client: httpx.Client, status: int) -> str:
+    """What an error status says to do: a retried server error is the source failing for now; another
+    client error (404, 410, 403 …) is not retried and will not pass by itself."""
+    if status in RETRY_STATUSES:
+        return f"{_tries(client)}; the source is failing, try again later"
+    if status in (404, 410):
+        return " (the page is not there); check the URL, the page may have moved"
+    return " (not retried: the server refuses this request); check the URL and the source config"
 
 
 def _tries(client: httpx.Client) -> str:
