@@ -136,3 +136,20 @@ def test_replay_a_detail_page_missing_from_the_recording_says_so(tmp_path: Path)
     assert "havvind og brint" in result.records[0].text
     assert result.warning is not None and "is not in the recording" in result.warning
     assert "try again later" not in result.warning
+
+
+def test_an_absurd_amount_in_the_text_leaves_the_call_stored_without_it(server: LocalServer, engine) -> None:
+    """"Samlet pulje 9999…9 kr." (400 digits) became an infinite budget, and the record check then
+    skipped the whole call: a funder's typo or a garbled page kept its call out for good."""
+    listing = ('<html><body><div class="views-row"><h3><a href="/p/1">Grand Solutions 2027</a></h3>'
+               '<div class="teaser__dates">Ansøgningsfrist 2. februar 2027 kl. 12.00</div>'
+               f'<div class="teaser__amount">Samlet pulje 9{"9" * 400} kr. Op til 40 mio. kr.</div>'
+               '</div></body></html>')
+    server.route("GET", "/da/programmer", lambda r: Reply(200, listing.encode(), HTML))
+    adapter = HtmlListAdapter("ifd", _cfg(server.url("/da/programmer")))
+    with httpx.Client() as client:
+        run = run_source(engine, adapter, client, NOW)
+    assert (run.outcome, run.new, run.complete, run.error) == ("ok", 1, True, None)
+    assert budget_and_maximum("Samlet pulje DKK 1.000.000.000.000.000.000 mia.") == (None, None)
+    assert budget_and_maximum(f"pulje 9{'9' * 400} kr., op til 40 mio. kr.") == (
+        None, round(40e6 / 7.46038, 2))
