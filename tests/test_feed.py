@@ -155,3 +155,18 @@ def test_call_phrases_are_overridable_and_a_run_says_why_it_is_partial(server: L
     assert result.error == ("a feed lists only recent items, so calls missing from it stay as they are; "
                             "1 item(s) read as calls, 1 skipped as no call announcement (no call phrase), "
                             "first skipped: 'Sommerhilsen'")
+
+
+def test_markup_in_a_title_is_not_stored_as_its_tags() -> None:
+    """An Atom title of type html and an RSS title with escaped markup were stored as
+    '<b>Call for proposals</b> & more', tags and all."""
+    atom = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+<entry><title type="html">&lt;b&gt;Call for proposals&lt;/b&gt; &amp;amp; more, a &amp;lt; b</title>
+<id>urn:b</id></entry>
+<entry><title type="text">Call for proposals: 5 &lt; 6</title><id>urn:c</id></entry></feed>"""
+    rss = _rss(("Call &lt;b&gt;for&lt;/b&gt; proposals &amp;amp; more", "open now"))
+    phrases = list(FeedSource(type="feed", url="x").call_phrases)
+    records, _ = parse_feed(atom, source="x", phrases=phrases)
+    assert [r.title for r in records] == ["Call for proposals & more, a < b", "Call for proposals: 5 < 6"]
+    (record,), _ = parse_feed(rss, source="x", phrases=phrases)
+    assert record.title == "Call for proposals & more"

@@ -42,6 +42,17 @@ def strip_tags(text: str) -> str:
     return " ".join(BeautifulSoup(text or "", "lxml").get_text(" ").split())
 
 
+def _title(entry: Any) -> str:
+    """An item's title as text: an HTML title (Atom ``type="html"``, or an RSS title holding markup,
+    which feedparser reads as HTML) loses its tags, which stored as they were showed as "<b>Call…</b>"
+    everywhere the title went."""
+    raw = str(entry.get("title") or "")
+    kind = str((entry.get("title_detail") or {}).get("type") or "")
+    if "html" in kind and "<" in raw:
+        return strip_tags(raw)
+    return html.unescape(" ".join(raw.split()))
+
+
 def _when(entry: Any) -> datetime | None:
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
     try:
@@ -115,7 +126,7 @@ def parse_feed(content: bytes | str, *, source: str, phrases: list[str], program
                    f"(the parser said: {problem})")
     records = []
     for entry in parsed.entries:
-        title = html.unescape(" ".join(str(entry.get("title") or "").split()))
+        title = _title(entry)
         summary = strip_tags(entry.get("summary") or "")
         content = " ".join(strip_tags(c.get("value", "")) for c in entry.get("content") or [])
         body = content or summary
