@@ -33,3 +33,27 @@ def test_an_event_recurring_more_than_daily_is_left_out(engine, server: LocalSer
     assert (result.outcome, result.complete, result.seen) == ("ok", False, 4)
     assert result.error.startswith("1 event(s) could not be read (first: event flood@interreg.no: it "
                                    "recurs more often than daily")
+
+
+def test_an_event_without_uid_or_summary_makes_the_run_incomplete(engine, server: LocalServer) -> None:
+    """An event that lost its UID (or its summary) was left out in silence and the answer counted as
+    complete, so a stored call whose event came without its UID twice was removed."""
+    stripped = ICS.replace(b"UID:21601-1770026400-1777986000@interreg.no\r\n", b"")
+    server.route("GET", "/cal.ics", lambda request: Reply(200, stripped, {"Content-Type": "text/calendar"}))
+    adapter = IcalAdapter("interreg_no", IcalSource(type="ical", url=server.url("/cal.ics")))
+    result = run(engine, adapter, NOW)
+    assert (result.outcome, result.complete, result.seen) == ("ok", False, 3)
+    assert result.error == ("1 event(s) could not be read (first: event Interreg Sverige-Norge: Utlysning "
+                            "2026: it has no UID, so it cannot be told which call it is)")
+
+
+def test_an_all_day_event_without_an_end_is_a_deadline_on_its_day() -> None:
+    """DTSTART;VALUE=DATE alone lasts that day (RFC 5545): it was stored with no deadline at all."""
+    from watcher.sources.ical import parse_calendar
+
+    calendar = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:a@x\r\n"
+                "SUMMARY:Interreg Aurora: Søknadsfrist forprosjekter\r\nDTSTART;VALUE=DATE:20261102\r\n"
+                "END:VEVENT\r\nEND:VCALENDAR\r\n")
+    (record,) = parse_calendar(calendar, source="x", now=NOW)
+    assert [(d.at, d.time_assumed) for d in record.deadlines] == [(datetime(2026, 11, 2, 16, 0, tzinfo=UTC),
+                                                                  True)]

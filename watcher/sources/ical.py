@@ -91,6 +91,14 @@ def _time_of(event: Any, name: str, zone: ZoneInfo, *, end: bool) -> tuple[datet
 def _end_of(event: Any, zone: ZoneInfo) -> tuple[datetime | None, bool]:
     """The event's end: DTEND, else DTSTART + DURATION (RFC 5545 gives one or the other)."""
     duration = event.get("DURATION")
+    start = event.get("DTSTART")
+    if event.get("DTEND") is None and duration is None and not isinstance(start, list) \
+            and type(getattr(start, "dt", None)) is date:
+        # an all-day event without an end lasts its one day (RFC 5545 3.6.1): a deadline day
+        try:
+            return _moment(start.dt + timedelta(days=1), zone, end=True)
+        except OverflowError:
+            raise _BadEvent(f"DTSTART {start.dt} is outside the dates fundradar can store") from None
     if event.get("DTEND") is not None or duration is None:
         return _time_of(event, "DTEND", zone, end=True)
     if isinstance(duration, list):
@@ -214,8 +222,6 @@ def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe
             continue  # an override of one occurrence: read with its series
         summary = str(event.get("SUMMARY") or "")
         programme, title = split_summary(summary)
-        if not uid or not title:
-            continue
         if wanted and unicodedata.normalize("NFC", programme or "").casefold() not in wanted:
             continue
         categories = event.get("CATEGORIES")
@@ -223,6 +229,14 @@ def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe
         if not_a_call(summary, cats, non_call_words) is not None:
             if not_calls is not None:
                 not_calls.append(" ".join(summary.split())[:120])
+            continue
+        if not uid or not title:
+            # an event that lost its UID or summary may be a stored call all the same: left out, it
+            # made a complete answer without that call, and two of them removed it
+            if skipped is not None:
+                named = " ".join((uid or summary).split())[:80] or "(unnamed)"
+                lacks = "UID, so it cannot be told which call it is" if not uid else "SUMMARY (title)"
+                skipped.append(f"event {named}: it has no {lacks}")
             continue
         try:
             opening, deadlines, recurring = _schedule(calendar, event, uid, zone, now)
