@@ -26,7 +26,7 @@ def _adapter(url: str) -> FeedAdapter:
 
 def test_call_items_become_announced_calls_with_dates() -> None:
     records, warning = parse_feed(FEED.read_bytes(), source="bsr_news",
-                                  phrases=list(FeedSource(type="feed", url="x").call_phrases),
+                                  phrases=list(FeedSource(type="feed", url="https://example.dk/feed").call_phrases),
                                   programme="Interreg Baltic Sea Region")
     assert warning is None
     assert [r.external_id for r in records] == ["https://interreg-baltic.eu/?p=48213",
@@ -131,13 +131,13 @@ def _rss(*items: tuple[str, str]) -> bytes:
 def test_call_phrases_in_danish_swedish_norwegian_german(text: str) -> None:
     title, _, rest = text.partition(": ")
     records, _ = parse_feed(_rss((title, rest)), source="x",
-                            phrases=list(FeedSource(type="feed", url="x").call_phrases))
+                            phrases=list(FeedSource(type="feed", url="https://example.dk/feed").call_phrases))
     assert len(records) == 1 and records[0].deadlines
 
 
 def test_danish_item_keeps_its_dates() -> None:
     (record,), _ = parse_feed(_rss(("Ny indkaldelse: projektplatforme", DANISH_ITEM)), source="x",
-                              phrases=list(FeedSource(type="feed", url="x").call_phrases))
+                              phrases=list(FeedSource(type="feed", url="https://example.dk/feed").call_phrases))
     assert record.opening_date == datetime(2026, 9, 30, 22, 0, tzinfo=UTC)
     assert [d.at for d in record.deadlines] == [datetime(2027, 1, 15, 15, 0, tzinfo=UTC)]
 
@@ -165,7 +165,7 @@ def test_markup_in_a_title_is_not_stored_as_its_tags() -> None:
 <id>urn:b</id></entry>
 <entry><title type="text">Call for proposals: 5 &lt; 6</title><id>urn:c</id></entry></feed>"""
     rss = _rss(("Call &lt;b&gt;for&lt;/b&gt; proposals &amp;amp; more", "open now"))
-    phrases = list(FeedSource(type="feed", url="x").call_phrases)
+    phrases = list(FeedSource(type="feed", url="https://example.dk/feed").call_phrases)
     records, _ = parse_feed(atom, source="x", phrases=phrases)
     assert [r.title for r in records] == ["Call for proposals & more, a < b", "Call for proposals: 5 < 6"]
     (record,), _ = parse_feed(rss, source="x", phrases=phrases)
