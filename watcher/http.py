@@ -274,6 +274,9 @@ def _request(client: httpx.Client, method: str, url: str, *, source: str, max_by
                                      "dripping answer); try again later or raise timeout_seconds") from None
         raise FetchError(source, f"timed out fetching {label}{_tries(client)}; try again later or raise "
                                  "timeout_seconds") from None
+    except httpx.InvalidURL as exc:  # not an httpx.HTTPError: "http://[::1", a port of 99999
+        raise FetchError(source, f"{label} is not a URL that can be fetched ({exc}); check the URL") \
+            from None
     except httpx.HTTPError as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise FetchError(source, f"cannot fetch {label} ({type(exc).__name__}: {detail}); check the URL "
