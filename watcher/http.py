@@ -109,7 +109,7 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -197,7 +197,7 @@ def read_limited(response: httpx.Response, limit_bytes: int, source: str, *,
     except RuntimeError:  # a response built without a request
         label = what or "the response"
     declared = response.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit_bytes:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit_bytes:
         raise FetchError(source, f"{label} is {int(declared):,} bytes, more than the limit of "
                                  f"{limit_bytes:,}; refusing to read it")
     chunks: list[bytes] = []

@@ -42,6 +42,8 @@ from pipeline.core.errors import ValidationError
 from pipeline.core.text import money_short, printable
 from pipeline.follow import clear_state, set_state
 
+MAX_WITHIN_DAYS = 36_500  # a century; further ahead the horizon leaves the dates a datetime holds
+
 calls_app = new_app("Calls for proposals found by the watchers.")
 
 
@@ -136,8 +138,8 @@ def list_cmd(
     if focus and focus not in strategy.focus_areas:
         raise ValidationError(f"unknown focus area {focus!r}; the strategy has "
                               f"{', '.join(strategy.focus_areas)}")
-    if within is not None and within < 0:
-        raise ValidationError("--within must be zero or more days")
+    if within is not None and not 0 <= within <= MAX_WITHIN_DAYS:
+        raise ValidationError(f"--within must be 0 to {MAX_WITHIN_DAYS:,} days, got {within:,}")
     if sort not in SORT_CHOICES:
         raise ValidationError(f"unknown --sort {sort!r}; use one of {', '.join(SORT_CHOICES)}")
     flt = CallFilter(source=source, status=status, focus_area=focus, strategy=strategy.name,
