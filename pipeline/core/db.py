@@ -28,12 +28,20 @@ BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 65_536
 
 
-_PASSWORD = re.compile(r"(://[^/@:]*:)[^/@]*@")
+_PASSWORD = re.compile(r"(://[^/@:]*:)[^/]*@")  # up to the last "@" before the path
+
+
+def _ats(url: str) -> int:
+    """How many "@" the URL has before its path (one at most in a URL written as it must be)."""
+    return url.partition("://")[2].partition("/")[0].count("@")
 
 
 def describe_url(url: str) -> str:
-    """The URL with any password hidden, for messages and logs; a URL SQLAlchemy cannot parse is shown
-    with whatever sits between ``user:`` and ``@`` hidden."""
+    """The URL with any password hidden, for messages and logs; a URL SQLAlchemy cannot parse, or one
+    whose password holds an unescaped "@" (SQLAlchemy would show its end as the host), is shown with
+    whatever sits between ``user:`` and the last ``@`` hidden."""
+    if _ats(url) > 1:
+        return _PASSWORD.sub(r"\1***@", url)
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except Exception:
@@ -97,6 +105,9 @@ def _on_error(url: str):
 
 
 def create_db_engine(url: str) -> Engine:
+    if _ats(url) > 1:  # the driver's error would name the password's end as the host it cannot find
+        raise StoreError(f"database URL {describe_url(url)!r} has more than one '@' before its host; write "
+                         "an '@' of the password as %40, e.g. postgresql+psycopg://USER:PA%40SS@HOST/DB")
     try:
         parsed = sa.engine.make_url(url)
     except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
