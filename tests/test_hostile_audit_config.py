@@ -66,6 +66,9 @@ FEED_URL = "    url: https://interreg-baltic.eu/feed/\n"
     (("    type: feed\n", "    type: feed\n    timezone: Europe/Oslo\n"),
      "sources.interreg_bsr_news.feed.timezone: unknown key 'timezone'; it belongs to another section or "
      "source type, remove it here"),
+    (('cron: "0 5 * * *"', 'cron: "0 5 31 2 *"'),
+     "sources.eu_ft.eu_ft.schedule.cron: this cron never fires (its days do not exist, e.g. 31 February)"),
+    (('cron: "0 5 * * *"', 'cron: "0 5 31 4,6,9,11 *"'), "this cron never fires"),
     (("  budget_min: 50000 ", "  budget_min: " + "9" * 5000 + " "),
      "a number with thousands of digits is no setting; check the file for a value pasted or typed by "
      "mistake"),
@@ -74,7 +77,8 @@ def test_source_addresses_and_keys_are_checked_with_what_to_write(tmp_path: Path
                                                                   message) -> None:
     """An ftp:// or half-written URL passed `config check` and failed every run ("unexpected
     InvalidURL"); a key of another source type got "did you mean" itself; the source types listed
-    lacked html_list; a 5,000-digit number said to call sys.set_int_max_str_digits()."""
+    lacked html_list; a 5,000-digit number said to call sys.set_int_max_str_digits(); a cron on days
+    that do not exist passed and its job never ran ("next run none (paused)" in serve)."""
     assert EXAMPLE.count(change[0]) == 1
     path = tmp_path / "strategy.yaml"
     path.write_text(EXAMPLE.replace(*change), encoding="utf-8")

@@ -122,9 +122,14 @@ def _cron_problem(value: str) -> str | None:
             return (f"invalid cron {name.replace('_', ' ')} field {expression[:20]!r} ({detail}); "
                     "e.g. '0 6 * * 1-5'")
     try:
-        CronTrigger.from_crontab(value, timezone="UTC")
+        trigger = CronTrigger.from_crontab(value, timezone="UTC")
     except (ValueError, TypeError, OverflowError) as exc:
         return f"invalid cron expression ({' '.join(str(exc).split())[:120]}); e.g. '0 6 * * 1-5'"
+    from datetime import UTC, datetime
+
+    # APScheduler takes "0 5 31 2 *" and the job then never runs ("next run none (paused)" in serve)
+    if trigger.get_next_fire_time(None, datetime(2000, 1, 1, tzinfo=UTC)) is None:
+        return "this cron never fires (its days do not exist, e.g. 31 February); e.g. '0 6 * * 1-5'"
     return None
 
 
