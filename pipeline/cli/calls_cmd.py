@@ -47,6 +47,12 @@ MAX_WITHIN_DAYS = 36_500  # a century; further ahead the horizon leaves the date
 calls_app = new_app("Calls for proposals found by the watchers.")
 
 
+def _one_line(value: object) -> str:
+    """A scraped value on one line: a newline in a programme or reference ("…\nURL: http://…") would
+    print a line of its own, read as another field by a person and by `grep URL`."""
+    return " ".join(printable(value).split())
+
+
 def _score(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
@@ -222,7 +228,7 @@ def show_cmd(
         return
     from rich.text import Text  # rich only where a styled line is printed: list and why print plain text
 
-    stdout().print(Text(printable(data["title"]), style="bold"), soft_wrap=True)
+    stdout().print(Text(_one_line(data["title"]), style="bold"), soft_wrap=True)
     status = data["status"]
     if data["opening_date"] and status in ("forthcoming", "announced"):
         status += f" (opens {_day_words(data['opening_date'])})"
@@ -237,7 +243,8 @@ def show_cmd(
         ("First seen", fmt_date(found.first_seen)),
     ]
     width = max(len(label) for label, _ in lines) + 2
-    echo("\n".join(f"{label + ':':<{width}}{value}" for label, value in lines if value not in (None, "")))
+    echo("\n".join(f"{label + ':':<{width}}{_one_line(value)}" for label, value in lines
+                   if value not in (None, "")))
     if data["text"]:
         echo("")
         echo(data["text"])
