@@ -46,6 +46,11 @@ _FULL_DATE = re.compile(
     r"|\d{1,2}\.?\s*(?:of\s+)?" + _MONTH + r"[^\W\d_]*\.?,?\s*\d{4}"
     r"|" + _MONTH + r"[^\W\d_]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s*\d{4}", re.IGNORECASE)
 _WINDOW_BEFORE, _WINDOW_AFTER = 30, 40  # characters around a candidate, widened to whole words
+# Characters of windows dateparser searches in one text, the first ones: it takes about half a
+# millisecond a character where dates are dense, so a hostile feed item or page of nothing but dates
+# (a megabyte in the 20 MB a page may have) held its run for minutes to hours. A call announces its
+# dates early; 5,000 characters are the windows of some sixty dates.
+MAX_SEARCHED_CHARS = 5_000
 # A time after a written month that dateparser's search takes for the day: "1 juni 2027 kl. 12.00",
 # "1 October 2027 12.00" and "1. Dezember 2026, 12 Uhr" come back as the 12th, the real day dropped.
 # Written as HH:MM it is read as the time, so these three shapes are rewritten before the search.
@@ -92,7 +97,14 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
     text = _ORDINAL_DAY.sub(r"\1 ", text)
     text = _UHR.sub(r"\1:00\2\3", _HOUR_ONLY.sub(r"\1\2\3:00", _DOT_TIME.sub(r"\1\2:\3", text)))
     found: list[tuple[str, datetime, int]] = []
+    budget = MAX_SEARCHED_CHARS
     for start, end in _windows(text):
+        if budget <= 0:
+            break
+        if end - start > budget:  # cut at the last space within the budget, not inside a date
+            cut = text.rfind(" ", start, start + budget)
+            end = cut if cut > start else start + budget
+        budget -= end - start
         window = text[start:end]
         try:
             dates = search_dates(window, languages=list(languages), settings=_settings()) or []
