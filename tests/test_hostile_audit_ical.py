@@ -57,3 +57,18 @@ def test_an_all_day_event_without_an_end_is_a_deadline_on_its_day() -> None:
     (record,) = parse_calendar(calendar, source="x", now=NOW)
     assert [(d.at, d.time_assumed) for d in record.deadlines] == [(datetime(2026, 11, 2, 16, 0, tzinfo=UTC),
                                                                   True)]
+
+
+def test_an_unreadable_rrule_leaves_its_event_out(engine, server: LocalServer) -> None:
+    """icalendar keeps "RRULE:FREQ=DAILY;COUNT=9999x" as a broken property that raises on any attribute:
+    the whole source failed with "unexpected BrokenCalendarProperty" (found by the property test)."""
+    event = (b"BEGIN:VEVENT\r\nUID:broken@interreg.no\r\nSUMMARY:Interreg Aurora: Utlysning\r\n"
+             b"DTSTART:20260101T000000Z\r\nDTEND:20260201T000000Z\r\nRRULE:FREQ=DAILY;COUNT=9999x\r\n"
+             b"END:VEVENT\r\n")
+    hostile = ICS.replace(b"END:VCALENDAR", event + b"END:VCALENDAR")
+    server.route("GET", "/cal.ics", lambda request: Reply(200, hostile, {"Content-Type": "text/calendar"}))
+    adapter = IcalAdapter("interreg_no", IcalSource(type="ical", url=server.url("/cal.ics")))
+    result = run(engine, adapter, NOW)
+    assert (result.outcome, result.complete, result.seen) == ("ok", False, 4)
+    assert result.error == ("1 event(s) could not be read (first: event broken@interreg.no: its RRULE "
+                            "'FREQ=DAILY;COUNT=9999x' cannot be read)")

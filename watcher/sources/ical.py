@@ -144,7 +144,11 @@ def _check_frequency(event: Any) -> None:
     """_BadEvent when a recurrence rule of the event repeats more often than once a day."""
     rules = event.get("RRULE")
     for rule in rules if isinstance(rules, list) else [rules]:
-        if not hasattr(rule, "get"):
+        try:
+            readable = hasattr(rule, "get")
+        except Exception:  # icalendar keeps an unparsable RRULE as a broken property raising on access
+            raise _BadEvent(f"its RRULE {' '.join(str(rule).split())[:60]!r} cannot be read") from None
+        if not readable:
             continue
         freq = {str(f).upper() for f in rule.get("FREQ") or []}
         within_day = [key for key in ("BYHOUR", "BYMINUTE", "BYSECOND") if len(rule.get(key) or []) > 1]
