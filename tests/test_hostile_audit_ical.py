@@ -72,3 +72,23 @@ def test_an_unreadable_rrule_leaves_its_event_out(engine, server: LocalServer) -
     assert (result.outcome, result.complete, result.seen) == ("ok", False, 4)
     assert result.error == ("1 event(s) could not be read (first: event broken@interreg.no: its RRULE "
                             "'FREQ=DAILY;COUNT=9999x' cannot be read)")
+
+
+def test_repeated_text_properties_are_not_stored_as_a_list_repr() -> None:
+    """A second SUMMARY made the title "Call'), vText('Other')]" (str of icalendar's list); a second
+    UID the call's id. An event whose UID or SUMMARY repeats is left out and named; a repeated
+    DESCRIPTION keeps both texts, a repeated URL its first."""
+    from watcher.sources.ical import parse_calendar
+
+    def calendar(extra: str) -> str:
+        return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:a@x\r\n"
+                f"SUMMARY:Interreg Aurora: Utlysning\r\nDTSTART:20270101T100000Z\r\n{extra}END:VEVENT\r\n"
+                "END:VCALENDAR\r\n")
+
+    skipped: list[str] = []
+    assert parse_calendar(calendar("SUMMARY:Other\r\n"), source="x", now=NOW, skipped=skipped) == []
+    assert parse_calendar(calendar("UID:b@x\r\n"), source="x", now=NOW, skipped=skipped) == []
+    assert skipped == ["event a@x: SUMMARY appears 2 times", "event a@x b@x: UID appears 2 times"]
+    (record,) = parse_calendar(calendar("DESCRIPTION:One\r\nDESCRIPTION:Two\r\nURL:https://a.no/\r\n"
+                                        "URL:https://b.no/\r\n"), source="x", now=NOW)
+    assert (record.title, record.text, record.url) == ("Utlysning", "One\nTwo", "https://a.no/")

@@ -125,7 +125,7 @@ def _occurrences(calendar: Any, uid: str, zone: ZoneInfo, now: datetime) -> list
 
     own = Calendar()
     for component in [*calendar.walk("VTIMEZONE"), *calendar.walk("VEVENT")]:
-        if component.name == "VTIMEZONE" or str(component.get("UID") or "").strip() == uid:
+        if component.name == "VTIMEZONE" or _text(component, "UID") == uid:
             own.add_component(component)
     try:
         found = recurring_ical_events.of(own).between((now - LOOKBACK).date(),
@@ -176,6 +176,15 @@ def _schedule(calendar: Any, event: Any, uid: str, zone: ZoneInfo, now: datetime
     return opening, ((Deadline(end, assumed),) if end else ()), True
 
 
+def _text(component: Any, name: str) -> str:
+    """A text property, stripped; of a property given several times (icalendar's list), the values
+    joined by newlines rather than the list's repr ("[vText('…'), vText('…')]") as a title or id."""
+    value = component.get(name)
+    if isinstance(value, list):
+        return "\n".join(str(part).strip() for part in value if str(part).strip())
+    return str(value or "").strip()
+
+
 def _sequence(event: Any) -> int:
     try:
         return int(event.get("SEQUENCE") or 0)
@@ -218,13 +227,19 @@ def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe
     zone = ZoneInfo(timezone)
     wanted = {unicodedata.normalize("NFC", p).casefold() for p in programmes or []}
     events = calendar.walk("VEVENT")
-    series = {str(e.get("UID") or "").strip() for e in events if e.get("RECURRENCE-ID") is None}
+    series = {_text(e, "UID") for e in events if e.get("RECURRENCE-ID") is None}
     records = []
     for event in events:
-        uid = str(event.get("UID") or "").strip()
+        uid = _text(event, "UID")
         if event.get("RECURRENCE-ID") is not None and uid in series:
             continue  # an override of one occurrence: read with its series
-        summary = str(event.get("SUMMARY") or "")
+        summary = _text(event, "SUMMARY")
+        repeated = [name for name in ("UID", "SUMMARY") if isinstance(event.get(name), list)]
+        if repeated:  # which of them names the call cannot be told (RFC 5545 allows one)
+            if skipped is not None:
+                skipped.append(f"event {' '.join(uid.split())[:80] or '(unnamed)'}: {repeated[0]} appears "
+                               f"{len(event.get(repeated[0]))} times")
+            continue
         programme, title = split_summary(summary)
         if wanted and unicodedata.normalize("NFC", programme or "").casefold() not in wanted:
             continue
@@ -254,12 +269,12 @@ def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe
             status = "forthcoming"
         else:
             status = "open"
-        url = str(event.get("URL") or "") or None
+        url = _text(event, "URL").partition("\n")[0] or None  # a repeated URL: its first
         extra: dict[str, Any] = {"categories": cats, "sequence": _sequence(event)}
         if recurring:
             extra["recurring"] = True
         records.append(CallRecord(
-            external_id=uid, title=title, text=str(event.get("DESCRIPTION") or "").strip(), url=url,
+            external_id=uid, title=title, text=_text(event, "DESCRIPTION"), url=url,
             status=status, programme=programme, opening_date=opening, deadlines=deadlines, extra=extra,
         ))
     return records
