@@ -179,3 +179,19 @@ def test_a_url_httpx_cannot_fetch_is_one_line(server: LocalServer) -> None:
         fetch_text(client, "http://[::1", source="ifd")
     assert str(caught.value) == ("source 'ifd': http://[::1 is not a URL that can be fetched (Invalid port: "
                                  "':1'); check the URL")
+
+
+def test_a_listing_of_more_items_than_any_funder_has_is_read_in_part(server: LocalServer, engine) -> None:
+    """Every item's dates were searched, however many: a hostile page of 100,000 items held its run
+    for hours. The first MAX_ITEMS are stored, the run is incomplete and says why."""
+    from watcher.sources.html_list import MAX_ITEMS
+
+    rows = "".join(f'<div class="views-row"><h3><a href="/p/{n}">Call {n}</a></h3></div>'
+                   for n in range(MAX_ITEMS + 5))
+    page = f"<html><body>{rows}</body></html>".encode()
+    server.route("GET", "/da/programmer", lambda r: Reply(200, page, HTML))
+    adapter = HtmlListAdapter("ifd", _cfg(server.url("/da/programmer")))
+    with httpx.Client() as client:
+        run = run_source(engine, adapter, client, NOW)
+    assert (run.outcome, run.new, run.complete) == ("ok", MAX_ITEMS, False)
+    assert run.error == f"the listing has {MAX_ITEMS + 5:,} items, only the first {MAX_ITEMS:,} were read"

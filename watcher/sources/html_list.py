@@ -42,6 +42,10 @@ from watcher.sources import BuildContext, FetchResult, register
 from watcher.urls import clean_url
 
 MAX_TEXT = 20_000
+# Items read of one listing: a funder lists tens of calls, and each item costs its dates' search (up to
+# a second for an item of nothing but dates), so a hostile page of 100,000 items held its run for
+# hours; past this many the listing is read in part and the run is incomplete (nothing is closed).
+MAX_ITEMS = 1_000
 _LANGUAGE_CODES = {"no": "nb", "nn": "nb"}  # dateparser's code for Norwegian
 
 
@@ -133,6 +137,8 @@ class HtmlListAdapter:
         listing = fetch_text(client, self.url, source=self.name, timeout=self.cfg.timeout_seconds)
         unreadable: list[str] = []
         items = parse_listing(listing, base_url=self.url, cfg=self.cfg, source=self.name, skipped=unreadable)
+        listed = len(items)
+        items = items[:MAX_ITEMS]
         host = urlsplit(self.url).netloc.removeprefix("www.")
         failures: list[str] = []
         records, details = [], 0
@@ -155,9 +161,11 @@ class HtmlListAdapter:
                     f"the list only (first: {failures[0]})"] if failures else []
         if unreadable:
             problems.append(f"{len(unreadable)} listed item(s) left out (first: {unreadable[0]})")
+        if listed > MAX_ITEMS:
+            problems.append(f"the listing has {listed:,} items, only the first {MAX_ITEMS:,} were read")
         warning = "; ".join(problems) or None
-        return FetchResult(records=records, complete=not failures and not unreadable, warning=warning,
-                           extra={"listed": len(items), "detail_pages": details}, partial=partial)
+        return FetchResult(records=records, complete=not problems, warning=warning,
+                           extra={"listed": listed, "detail_pages": details}, partial=partial)
 
     def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:
         """Serve ``recording_dir/<source name>/list.html`` for the listing and ``<n>.html`` … for the
