@@ -81,3 +81,14 @@ def test_a_text_of_nothing_but_dates_is_searched_in_its_first_windows_only() -> 
     assert len(text) > 100 * MAX_SEARCHED_CHARS
     dates = call_dates(text, ("da", "en"))
     assert [d.at.isoformat() for d in dates.deadlines] == ["2027-10-01T10:00:00+00:00"]
+
+
+@pytest.mark.parametrize("text,iso", [
+    ("Frist: 1. dec. 2026", "2026-12-01T16:00:00+00:00"),
+    ("Ansøgningsfrist 15. jan. 2027 kl. 12.00", "2027-01-15T11:00:00+00:00"),
+    ("frist 1. sept. 2026", "2026-09-01T15:00:00+00:00"),
+    ("Deadline: 3 Mar. 2027, 17:00", "2027-03-03T16:00:00+00:00"),
+])
+def test_an_abbreviated_month_with_its_dot_is_a_date(text: str, iso: str) -> None:
+    """dateparser's search found no date at all in "1. dec. 2026", the common Danish abbreviation."""
+    assert [d.at.isoformat() for d in call_dates(text, ("da", "en", "de", "sv", "nb")).deadlines] == [iso]

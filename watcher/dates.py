@@ -58,6 +58,9 @@ _DOT_TIME = re.compile(r"(?<=\d{4})(,?\s*(?:kl\.?|klokken|klockan|um|at|-)?\s*)(
                        re.IGNORECASE)
 _HOUR_ONLY = re.compile(r"\b(kl\.?|klokken|klockan)(\s*)(\d{1,2})(?![\d.:])", re.IGNORECASE)
 _UHR = re.compile(r"(?<![\d.:])(\d{1,2})(\s*)(uhr)\b", re.IGNORECASE)
+# the dot of an abbreviated month before its year ("1. dec. 2026", "15. jan. 2027 kl. 12"): dateparser's
+# search finds no date at all with it
+_MONTH_DOT = re.compile(r"\b(" + _MONTH + r"[^\W\d_]{0,2})\.(?=\s*\d{4})", re.IGNORECASE)
 # what the search still matched without its day: a month name first, right after a day number
 _MONTH_FIRST = re.compile(_MONTH, re.IGNORECASE)
 _DAY_BEFORE = re.compile(r"\d{1,2}\.?\s*$")
@@ -94,7 +97,7 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
     # sees the windows around what can be a full date, so a text without one costs a regex scan
     if not text:
         return []
-    text = _ORDINAL_DAY.sub(r"\1 ", text)
+    text = _MONTH_DOT.sub(r"\1", _ORDINAL_DAY.sub(r"\1 ", text))
     text = _UHR.sub(r"\1:00\2\3", _HOUR_ONLY.sub(r"\1\2\3:00", _DOT_TIME.sub(r"\1\2:\3", text)))
     found: list[tuple[str, datetime, int]] = []
     budget = MAX_SEARCHED_CHARS
