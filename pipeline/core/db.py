@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -94,11 +95,25 @@ def _read_only_folder(url: str) -> bool:
         return False
 
 
+def _lost_server(context: Any, url: str) -> str | None:
+    """One line for a database server that went away mid-command: a connection dropped (the server
+    rolls its open transaction back, so nothing of it was stored), or a new one refused."""
+    if context.is_disconnect:
+        return (f"lost the connection to {describe_url(url)} (the database server went away); nothing "
+                "of the interrupted write was stored, run the command again when it is back")
+    if context.connection is None and isinstance(context.sqlalchemy_exception, sa.exc.OperationalError):
+        detail = " ".join(str(context.original_exception).split())[:300]
+        return f"cannot open database {describe_url(url)}: {detail}; check FUNDRADAR_DB or --db"
+    return None
+
+
 def _on_error(url: str):
     def handle(context) -> None:
         # Raising here replaces SQLAlchemy's exception after it rolled back the transaction, so the
         # caller (session_scope) sees one readable StoreError and nothing is half-written.
         message = fault_message(context.original_exception, url)
+        if message is None and not context.is_pre_ping:  # a failed ping is SQLAlchemy's to reconnect
+            message = _lost_server(context, url)
         if message is not None:
             raise StoreError(message) from None
     return handle
