@@ -183,3 +183,19 @@ def test_a_feed_of_thousands_of_items_is_read_in_its_first_items() -> None:
     assert len(records) == MAX_ITEMS and records[0].title == "Call for proposals 0"
     assert warning == (f"feed https://example.dk/feed has {MAX_ITEMS + 700:,} items, only the first "
                        f"{MAX_ITEMS} were read")
+
+
+def test_an_item_without_a_title_is_titled_by_its_first_words() -> None:
+    """RSS allows an item of a description only; such a call announcement was skipped as "(untitled)"."""
+    feed = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item>'
+            b"<guid>g1</guid><description>Call for proposals: small projects on green shipping in the Baltic "
+            b"Sea Region, open to clusters and SMEs. Deadline 1 October 2027.</description></item>"
+            b"<item><guid>g2</guid><description>Summer greetings</description></item></channel></rss>")
+    skipped: list[str] = []
+    (record,), _ = parse_feed(feed, source="x", skipped=skipped,
+                              phrases=list(FeedSource(type="feed", url="https://example.dk/feed").call_phrases))
+    assert record.title == ("Call for proposals: small projects on green shipping in the Baltic Sea "
+                            "Region, open to clusters and…")
+    assert record.external_id == "g1" and [d.at.isoformat() for d in record.deadlines] == [
+        "2027-10-01T15:00:00+00:00"]
+    assert skipped == ["Summer greetings"]

@@ -56,6 +56,14 @@ def _title(entry: Any) -> str:
     return html.unescape(" ".join(raw.split()))
 
 
+def _first_words(text: str, limit: int = 100) -> str:
+    """The start of ``text`` up to ``limit`` characters, cut at a word, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[:cut if cut > 0 else limit].rstrip(" ,.;:") + "…"
+
+
 def _when(entry: Any) -> datetime | None:
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
     try:
@@ -136,6 +144,8 @@ def parse_feed(content: bytes | str, *, source: str, phrases: list[str], program
         summary = strip_tags(entry.get("summary") or "")
         content = " ".join(strip_tags(c.get("value", "")) for c in entry.get("content") or [])
         body = content or summary
+        # an item without a title (RSS allows one with a description only) is titled by its first words
+        title = title or _first_words(body)
         if not title or not is_call_announcement(f"{title} {summary} {body}", phrases):
             if skipped is not None:
                 skipped.append(title or "(untitled)")
