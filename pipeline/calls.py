@@ -370,7 +370,7 @@ def find_call_id(source: Database | Session, key: str) -> int:
     db = database(source)
     key = key.strip()
     number = key.removeprefix("#")
-    if number.isdigit() and len(number) <= 18:  # beyond a 64-bit id no call can have it
+    if number.isdecimal() and len(number) <= 18:  # beyond a 64-bit id no call can have it
         if db.first("SELECT c.id FROM call c WHERE c.id = :id", {"id": int(number)}) is not None:
             return int(number)
     matches = [row[0] for row in db.rows("SELECT c.id FROM call c WHERE c.topic_id = :key "

@@ -96,3 +96,18 @@ def test_calls_show_takes_the_id_as_tables_print_it(run, engine) -> None:
     code, out, err = run("calls", "show", "#1")
     assert (code, err) == (0, "") and out.startswith("Small projects: green shipping")
     assert run("calls", "show", "#2") == (2, "", "Error: no call with id '#2'; see `fundradar calls list`\n")
+
+
+def test_calls_show_keeps_every_field_on_one_line(run, engine) -> None:
+    """`calls show` promises one line per field (so `| grep URL` prints the URL); a programme or title
+    with a newline printed a line of its own, here a fake "URL:" line."""
+    record = bsr_call()
+    spoof = "Interreg\nURL:             https://evil.example/"
+    sync(engine, "euro_access", [record.__class__(**{**record.__dict__, "programme": spoof,
+                                                     "title": "Small\r\nprojects"})])
+    code, out, err = run("calls", "show", "1")
+    assert (code, err) == (0, "")
+    assert out.startswith("Small projects\n")
+    assert [line for line in out.splitlines() if line.startswith("URL:")] == [
+        f"URL:             {record.url}"]
+    assert "Programme:       Interreg URL: https://evil.example/" in out.splitlines()

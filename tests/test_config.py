@@ -88,7 +88,7 @@ def test_bad_schedule_and_source_type(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_strategy(path)
     assert str(err.value) == (f"{path}:102: sources.interreg_bsr_news: unknown source type; expected one of "
-                              "eu_ft, euro_access, feed, ical, page_watch, html_list")
+                              "eu_ft, euro_access, feed, html_list, ical, page_watch")
 
 
 def test_a_source_key_is_named_as_the_file_spells_it(tmp_path: Path) -> None:
@@ -105,7 +105,7 @@ def test_a_known_key_at_the_wrong_level_is_not_suggested_as_itself(tmp_path: Pat
     with pytest.raises(ConfigError) as err:
         load_strategy(path)
     assert str(err.value) == (f"{path}:104: sources.interreg_bsr_news.every: unknown key 'every'; it belongs "
-                              "at another level: check the indentation")
+                              "to another section or source type: check the indentation, or remove it here")
 
 
 @pytest.mark.parametrize("change, message", [

@@ -46,3 +46,49 @@ def test_a_date_deep_in_a_long_page_is_found_with_its_context() -> None:
     dates = find_dates(text)
     assert [(d.kind, d.at.isoformat(), d.time_assumed) for d in dates] == [
         ("deadline", "2026-03-15T16:00:00+00:00", False), ("opening", "2025-11-09T23:00:00+00:00", True)]
+
+
+@pytest.mark.parametrize("text,iso,assumed", [
+    ("Ansøgningsfrist: 1. oktober 2027 kl. 12.00", "2027-10-01T10:00:00+00:00", False),
+    ("Søknadsfrist 1. desember 2026 kl. 13.00", "2026-12-01T12:00:00+00:00", False),
+    ("Frist: 1. juni 2027 kl. 12", "2027-06-01T10:00:00+00:00", False),
+    ("ansøgningsfristen er 15. januar 2027 kl. 16.00. Platforme", "2027-01-15T15:00:00+00:00", False),
+    ("Deadline 1 October 2027 12.00", "2027-10-01T10:00:00+00:00", False),
+    ("Deadline: 1 March 2027, 13.00 CET", "2027-03-01T12:00:00+00:00", False),
+    ("Einsendeschluss 1. Dezember 2026, 12 Uhr", "2026-12-01T11:00:00+00:00", False),
+    ("frist 1 juni 2027 klokken 12.00", "2027-06-01T15:00:00+00:00", True),
+])
+def test_a_time_after_a_written_month_is_not_read_as_the_day(text: str, iso: str, assumed: bool) -> None:
+    # dateparser's search drops the day before the month and reads the hour as the day (the 12th)
+    for language in ("da", "nb", "de", "en"):
+        others = (code for code in ("en", "da", "de", "sv", "nb") if code != language)
+        dates = call_dates(text, (language, *others))
+        assert [(d.at.isoformat(), d.time_assumed) for d in dates.deadlines] == [(iso, assumed)], language
+
+
+def test_a_list_of_numeric_dates_keeps_its_dates() -> None:
+    dates = call_dates("Deadlines 10.11.2027 12.05.2028")
+    assert [d.at.isoformat() for d in dates.deadlines] == [
+        "2027-11-10T16:00:00+00:00", "2028-05-12T15:00:00+00:00"]
+
+
+def test_a_text_of_nothing_but_dates_is_searched_in_its_first_windows_only() -> None:
+    """dateparser takes about half a millisecond a character where dates are dense: a feed item of
+    20,000 dates (700 kB) held its run for minutes. The first MAX_SEARCHED_CHARS of windows count."""
+    from watcher.dates import MAX_SEARCHED_CHARS
+
+    text = "Frist 1. oktober 2027 kl. 12.00 og " * 20_000 + "frist 5. maj 2030"
+    assert len(text) > 100 * MAX_SEARCHED_CHARS
+    dates = call_dates(text, ("da", "en"))
+    assert [d.at.isoformat() for d in dates.deadlines] == ["2027-10-01T10:00:00+00:00"]
+
+
+@pytest.mark.parametrize("text,iso", [
+    ("Frist: 1. dec. 2026", "2026-12-01T16:00:00+00:00"),
+    ("Ansøgningsfrist 15. jan. 2027 kl. 12.00", "2027-01-15T11:00:00+00:00"),
+    ("frist 1. sept. 2026", "2026-09-01T15:00:00+00:00"),
+    ("Deadline: 3 Mar. 2027, 17:00", "2027-03-03T16:00:00+00:00"),
+])
+def test_an_abbreviated_month_with_its_dot_is_a_date(text: str, iso: str) -> None:
+    """dateparser's search found no date at all in "1. dec. 2026", the common Danish abbreviation."""
+    assert [d.at.isoformat() for d in call_dates(text, ("da", "en", "de", "sv", "nb")).deadlines] == [iso]

@@ -146,3 +146,14 @@ def test_dripping_answer_hits_the_total_limit(server: LocalServer) -> None:
     assert str(caught.value) == (f"source 'slow': {server.url('/drip')} was still arriving after its total "
                                  "time limit (a slow, dripping answer); try again later or raise "
                                  "timeout_seconds")
+
+
+def test_an_at_sign_in_a_password_is_named_without_showing_the_password(cli) -> None:
+    """A password with an unescaped "@" made the driver look up its end as the host, and the error
+    showed it twice: "postgres:***@pw@127.0.0.1" and "failed to resolve host 'pw@127.0.0.1'"."""
+    result = cli("--db", "postgresql+psycopg://postgres:s3cret@pw@127.0.0.1:5432/test", "calls", "list")
+    assert result.exit_code == 1
+    assert "pw" not in result.stderr.replace("psycopg", "") and "s3cret" not in result.stderr
+    assert result.stderr == ("Error: database URL 'postgresql+psycopg://postgres:***@127.0.0.1:5432/test' "
+                             "has more than one '@' before its host; write an '@' of the password as %40, "
+                             "e.g. postgresql+psycopg://USER:PA%40SS@HOST/DB\n")

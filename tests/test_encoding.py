@@ -8,6 +8,8 @@ import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from pipeline.core.config import FeedSource, IcalSource, PageWatchSource
 from tests.localserver import LocalServer, Reply
 from watcher.encoding import decode_text
@@ -101,3 +103,24 @@ def test_decoding_rules() -> None:
               "ansøgere skal søge via portalen, og vi glæder os til at læse jeres ansøgninger.")
     assert decode_text(danish.encode("cp1252")) == danish  # no label at all: the detector
     assert decode_text(b"") == ""
+
+
+@pytest.mark.parametrize("text", [
+    "<p>Ansøgningsfrist for grøn omstilling – 1. oktober 2027</p>",
+    "Sista ansökningsdag är 4 mars 2027. Projekt om havsbaserad vindkraft, vätgas och energilagring över "
+    "gränserna i Öresund.",
+    "Søknadsfrist 1. desember 2026 kl. 13.00 for prosjekter om havvind og hydrogen i Nordsjøen; støtte på "
+    "opptil 2 millioner kroner.",
+])
+@pytest.mark.parametrize("content_type", ["text/html; charset=utf-8", None])
+def test_nordic_text_in_windows_1252_under_a_wrong_or_no_label(text: str, content_type: str | None) -> None:
+    """The detector read short Danish, Swedish and Norwegian cp1252 text as cp1250 or hp_roman8:
+    "Ansřgningsfrist", "ans—kningsdag ðr", "Nordsjřen"."""
+    assert decode_text(text.encode("cp1252"), content_type) == text
+
+
+def test_a_byte_order_mark_outranks_the_label() -> None:
+    """A UTF-8 mark under a windows-1252 label was read as "ï»¿"; the mark decides, as in browsers."""
+    assert decode_text(codecs.BOM_UTF8 + "Øresund".encode(), "text/html; charset=windows-1252") == "Øresund"
+    polish = "Termin składania wniosków: 15 października 2026 r. Projekty dotyczące wodoru."
+    assert decode_text(polish.encode("cp1250")) == polish  # a Central European page still detected

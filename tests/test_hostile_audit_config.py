@@ -44,3 +44,45 @@ def test_a_strategy_file_not_in_utf8_says_so_and_how_to_fix_it(tmp_path: Path, c
     assert result.exit_code == 2
     assert result.stderr == (f"Error: {path}: the file is not UTF-8 text ({detail}); save it as UTF-8 "
                              "in your editor and try again\n")
+
+
+FEED_URL = "    url: https://interreg-baltic.eu/feed/\n"
+
+
+@pytest.mark.parametrize("change, message", [
+    ((FEED_URL, "    url: ftp://interreg-baltic.eu/feed/\n"),
+     "sources.interreg_bsr_news.url: not a web address; write it with http:// or https://"),
+    ((FEED_URL, "    url: interreg-baltic.eu/feed\n"),
+     "sources.interreg_bsr_news.url: not a web address; write it with http:// or https://"),
+    ((FEED_URL, "    url: 'http://[::1/feed'\n"),
+     "sources.interreg_bsr_news.url: not a URL (Invalid IPv6 URL); write the page's address"),
+    (("      - https://www.bsr-stars.eu/\n", "      - www.bsr-stars.eu\n"),
+     "sources.innovation_express.pages[0]: not a web address"),
+    (("    type: feed\n", "    type: rss\n"),
+     "sources.interreg_bsr_news: unknown source type; expected one of eu_ft, euro_access, feed, "
+     "html_list, ical, page_watch"),
+    (("    type: feed\n", "    kind: feed\n"),
+     "sources.interreg_bsr_news: source needs a type: one of eu_ft, euro_access, feed, html_list, ical"),
+    (("    type: feed\n", "    type: feed\n    timezone: Europe/Oslo\n"),
+     "sources.interreg_bsr_news.timezone: unknown key 'timezone'; it belongs to another section or "
+     "source type: check the indentation, or remove it here"),
+    (('cron: "0 5 * * *"', 'cron: "0 5 31 2 *"'),
+     "sources.eu_ft.schedule.cron: this cron never fires (its days do not exist, e.g. 31 February)"),
+    (('cron: "0 5 * * *"', 'cron: "0 5 31 4,6,9,11 *"'), "this cron never fires"),
+    (("  budget_min: 50000 ", "  budget_min: " + "9" * 5000 + " "),
+     "a number with thousands of digits is no setting; check the file for a value pasted or typed by "
+     "mistake"),
+])
+def test_source_addresses_and_keys_are_checked_with_what_to_write(tmp_path: Path, cli, change,
+                                                                  message) -> None:
+    """An ftp:// or half-written URL passed `config check` and failed every run ("unexpected
+    InvalidURL"); a key of another source type got "did you mean" itself; the source types listed
+    lacked html_list; a 5,000-digit number said to call sys.set_int_max_str_digits(); a cron on days
+    that do not exist passed and its job never ran ("next run none (paused)" in serve)."""
+    assert EXAMPLE.count(change[0]) == 1
+    path = tmp_path / "strategy.yaml"
+    path.write_text(EXAMPLE.replace(*change), encoding="utf-8")
+    result = cli("--config", str(path), "config", "check")
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {path}") and message in lines[0], lines

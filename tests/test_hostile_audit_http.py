@@ -55,3 +55,37 @@ def test_a_server_dripping_its_headers_hits_the_total_limit() -> None:
     assert str(caught.value) == (f"source 'slow': {url} was still arriving after its total time limit (a "
                                  "slow, dripping answer); try again later or raise timeout_seconds")
     listener.close()
+
+
+def test_a_gzip_body_cut_short_is_refused(server: LocalServer) -> None:
+    """A gzip body cut in half with whole HTTP framing (its Content-Length says the half) was handed
+    out as what decompressed so far: half a listing, read as the whole of it."""
+    import gzip
+
+    listing = ("<html><body>" + "".join(f'<div class="item"><a href="/c/{i}">Call {i}</a></div>'
+                                        for i in range(200)) + "</body></html>").encode()
+    packed = gzip.compress(listing)
+    gz = {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"}
+    server.route("GET", "/cut", lambda request: Reply(200, packed[:len(packed) // 2], gz))
+    server.route("GET", "/whole", lambda request: Reply(200, packed + b"trailing bytes", gz))
+    with make_client(timeout=5, retries=0) as client:
+        assert fetch_text(client, server.url("/whole"), source="ifd").count('class="item"') == 200
+        with pytest.raises(FetchError) as caught:
+            fetch_text(client, server.url("/cut"), source="ifd")
+    assert str(caught.value) == (f"source 'ifd': {server.url('/cut')} was cut short: its compressed body "
+                                 "ends before the compressed data does; try again later")
+
+
+@pytest.mark.parametrize(("status", "advice"), [
+    (404, "(the page is not there); check the URL, the page may have moved"),
+    (410, "(the page is not there); check the URL, the page may have moved"),
+    (403, "(not retried: the server refuses this request); check the URL and the source config"),
+])
+def test_a_client_error_is_not_reported_as_retried(server: LocalServer, status: int, advice: str) -> None:
+    """A 404 or 410 is not retried, but its message said "(after 3 retries); the source is failing,
+    try again later": a moved page would never come back by waiting."""
+    server.route("GET", "/feed", lambda request: Reply(status, "gone"))
+    with make_client(timeout=5) as client, pytest.raises(FetchError) as caught:
+        fetch_text(client, server.url("/feed"), source="news")
+    assert str(caught.value) == f"source 'news': HTTP {status} from {server.url('/feed')} {advice}"
+    assert len(server.requests) == 1

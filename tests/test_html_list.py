@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from pipeline.core.config import HtmlListSource
-from pipeline.core.errors import ParseError
+from pipeline.core.errors import ParseError, SourceError
 from tests.localserver import LocalServer, Reply
 from watcher.amounts import budget_and_maximum, find_amounts
 from watcher.runner import run_source
@@ -110,7 +110,7 @@ def test_a_detail_page_redirecting_to_another_host_is_not_followed(server: Local
 
 def test_an_item_selector_that_finds_nothing_says_so() -> None:
     with pytest.raises(ParseError, match="no item matches '.views-row'.*check the selectors"):
-        parse_listing("<html><body><p>Moved</p></body></html>", base_url="https://x.dk/", cfg=_cfg("x"),
+        parse_listing("<html><body><p>Moved</p></body></html>", base_url="https://x.dk/", cfg=_cfg("https://x.dk/"),
                       source="ifd")
 
 
@@ -136,3 +136,62 @@ def test_replay_a_detail_page_missing_from_the_recording_says_so(tmp_path: Path)
     assert "havvind og brint" in result.records[0].text
     assert result.warning is not None and "is not in the recording" in result.warning
     assert "try again later" not in result.warning
+
+
+def test_an_absurd_amount_in_the_text_leaves_the_call_stored_without_it(server: LocalServer, engine) -> None:
+    """"Samlet pulje 9999…9 kr." (400 digits) became an infinite budget, and the record check then
+    skipped the whole call: a funder's typo or a garbled page kept its call out for good."""
+    listing = ('<html><body><div class="views-row"><h3><a href="/p/1">Grand Solutions 2027</a></h3>'
+               '<div class="teaser__dates">Ansøgningsfrist 2. februar 2027 kl. 12.00</div>'
+               f'<div class="teaser__amount">Samlet pulje 9{"9" * 400} kr. Op til 40 mio. kr.</div>'
+               '</div></body></html>')
+    server.route("GET", "/da/programmer", lambda r: Reply(200, listing.encode(), HTML))
+    adapter = HtmlListAdapter("ifd", _cfg(server.url("/da/programmer")))
+    with httpx.Client() as client:
+        run = run_source(engine, adapter, client, NOW)
+    assert (run.outcome, run.new, run.complete, run.error) == ("ok", 1, True, None)
+    assert budget_and_maximum("Samlet pulje DKK 1.000.000.000.000.000.000 mia.") == (None, None)
+    assert budget_and_maximum(f"pulje 9{'9' * 400} kr., op til 40 mio. kr.") == (
+        None, round(40e6 / 7.46038, 2))
+
+
+def test_an_item_linking_to_no_url_is_left_out_not_the_source(server: LocalServer, engine) -> None:
+    """An item whose href is no URL ("http://[::1/x") failed the whole source with "unexpected
+    ValueError: Invalid IPv6 URL"; it is left out and named, the other items are stored, and the run
+    is incomplete so nothing is closed on its account."""
+    listing = ('<html><body><div class="views-row"><h3><a href="http://[::1/x">Broken 2027</a></h3></div>'
+               '<div class="views-row"><h3><a href="/da/p/ok">Grand Solutions 2027</a></h3>'
+               '<div class="teaser__dates">Ansøgningsfrist 2. februar 2027</div></div></body></html>')
+    server.route("GET", "/da/programmer", lambda r: Reply(200, listing.encode(), HTML))
+    adapter = HtmlListAdapter("ifd", _cfg(server.url("/da/programmer")))
+    with httpx.Client() as client:
+        run = run_source(engine, adapter, client, NOW)
+    assert (run.outcome, run.new, run.complete) == ("ok", 1, False)
+    assert run.error == ("1 listed item(s) left out (first: 'Broken 2027' links to 'http://[::1/x', which "
+                         "is not a URL)")
+
+
+def test_a_url_httpx_cannot_fetch_is_one_line(server: LocalServer) -> None:
+    """httpx.InvalidURL is no httpx.HTTPError: it went past the fetch's own errors."""
+    from watcher.http import fetch_text, make_client
+
+    with make_client(retries=0) as client, pytest.raises(SourceError) as caught:
+        fetch_text(client, "http://[::1", source="ifd")
+    assert str(caught.value) == ("source 'ifd': http://[::1 is not a URL that can be fetched (Invalid port: "
+                                 "':1'); check the URL")
+
+
+def test_a_listing_of_more_items_than_any_funder_has_is_read_in_part(server: LocalServer, engine) -> None:
+    """Every item's dates were searched, however many: a hostile page of 100,000 items held its run
+    for hours. The first MAX_ITEMS are stored, the run is incomplete and says why."""
+    from watcher.sources.html_list import MAX_ITEMS
+
+    rows = "".join(f'<div class="views-row"><h3><a href="/p/{n}">Call {n}</a></h3></div>'
+                   for n in range(MAX_ITEMS + 5))
+    page = f"<html><body>{rows}</body></html>".encode()
+    server.route("GET", "/da/programmer", lambda r: Reply(200, page, HTML))
+    adapter = HtmlListAdapter("ifd", _cfg(server.url("/da/programmer")))
+    with httpx.Client() as client:
+        run = run_source(engine, adapter, client, NOW)
+    assert (run.outcome, run.new, run.complete) == ("ok", MAX_ITEMS, False)
+    assert run.error == f"the listing has {MAX_ITEMS + 5:,} items, only the first {MAX_ITEMS:,} were read"

@@ -97,6 +97,13 @@ def test_an_unreadable_recording_is_a_source_failure_naming_the_file(engine, sam
     assert (result.outcome, result.closed) == ("failed", 0)
     assert result.error.startswith(f"{html / 'page_001.json'} is not valid JSON (")
 
+    folder = tmp_path / "folder"  # a page that is a folder was "unexpected IsADirectoryError: …"
+    (folder / "page_001.json").mkdir(parents=True)
+    result = _replay(engine, folder)
+    assert result.outcome == "failed"
+    assert result.error == (f"{folder / 'page_001.json'} cannot be read (Is a directory); record it again or "
+                            "replay another folder")
+
 
 def test_the_cli_reports_an_unreadable_recording_in_one_line(cli, tmp_path: Path) -> None:
     folder = tmp_path / "search_2026-08-22"

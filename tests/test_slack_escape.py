@@ -44,3 +44,13 @@ def test_truncate_cuts_plain_text_at_the_limit_not_at_an_ampersand() -> None:
     # escaped, the same title keeps its entity whole or leaves it out whole
     assert truncate(escape(title), 30) == "R&amp;I in Support of the Cle…"
     assert truncate(escape("a & b"), 4) == "a…"
+
+
+def test_control_characters_and_bidi_overrides_never_reach_slack() -> None:
+    """A scraped title's U+202E reordered the line in the message and its notification; bells and ANSI
+    codes were sent as they came."""
+    from pipeline.notify.escape import clean
+
+    title = "Ports \u202egnp.exe\u202c \x1b[31mred\x1b[0m bell\x07 <!channel>"
+    assert clean(title) == "Ports gnp.exe red bell <!channel>"
+    assert link("https://x.eu/c", title) == "<https://x.eu/c|Ports gnp.exe red bell &lt;!channel&gt;>"

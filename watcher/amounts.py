@@ -15,8 +15,11 @@ pages write SEK/NOK or "kronor"/"kroner". Pure functions: text in, amounts out.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
+
+from watcher.records import MAX_AMOUNT
 
 EUR_PER: dict[str, float] = {"EUR": 1.0, "DKK": 7.46038, "NOK": 11.6, "SEK": 11.1}
 _SCALE = {"mio": 1e6, "million": 1e6, "millioner": 1e6, "millionen": 1e6, "miljoner": 1e6, "mill": 1e6,
@@ -65,6 +68,8 @@ def find_amounts(text: str) -> list[Amount]:
         value = _number(match.group("num2") or match.group("num"))
         scale = (match.group("scale") or "").lower().rstrip(".")
         value *= _SCALE.get(scale, 1.0)
+        if not math.isfinite(value) or value / EUR_PER[currency] > MAX_AMOUNT:
+            continue  # "9999…9 kr." of a garbled page is no amount; refused, it took its call along
         before = text[max(0, match.start() - 40):match.start()]
         found.append(Amount(value, currency, round(value / EUR_PER[currency], 2), bool(_POOL.search(before))))
     return found

@@ -46,6 +46,24 @@ _FULL_DATE = re.compile(
     r"|\d{1,2}\.?\s*(?:of\s+)?" + _MONTH + r"[^\W\d_]*\.?,?\s*\d{4}"
     r"|" + _MONTH + r"[^\W\d_]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s*\d{4}", re.IGNORECASE)
 _WINDOW_BEFORE, _WINDOW_AFTER = 30, 40  # characters around a candidate, widened to whole words
+# Characters of windows dateparser searches in one text, the first ones: it takes about half a
+# millisecond a character where dates are dense, so a hostile feed item or page of nothing but dates
+# (a megabyte in the 20 MB a page may have) held its run for minutes to hours. A call announces its
+# dates early; 5,000 characters are the windows of some sixty dates.
+MAX_SEARCHED_CHARS = 5_000
+# A time after a written month that dateparser's search takes for the day: "1 juni 2027 kl. 12.00",
+# "1 October 2027 12.00" and "1. Dezember 2026, 12 Uhr" come back as the 12th, the real day dropped.
+# Written as HH:MM it is read as the time, so these three shapes are rewritten before the search.
+_DOT_TIME = re.compile(r"(?<=\d{4})(,?\s*(?:kl\.?|klokken|klockan|um|at|-)?\s*)(\d{1,2})\.(\d{2})(?!\d|\.\d)",
+                       re.IGNORECASE)
+_HOUR_ONLY = re.compile(r"\b(kl\.?|klokken|klockan)(\s*)(\d{1,2})(?![\d.:])", re.IGNORECASE)
+_UHR = re.compile(r"(?<![\d.:])(\d{1,2})(\s*)(uhr)\b", re.IGNORECASE)
+# the dot of an abbreviated month before its year ("1. dec. 2026", "15. jan. 2027 kl. 12"): dateparser's
+# search finds no date at all with it
+_MONTH_DOT = re.compile(r"\b(" + _MONTH + r"[^\W\d_]{0,2})\.(?=\s*\d{4})", re.IGNORECASE)
+# what the search still matched without its day: a month name first, right after a day number
+_MONTH_FIRST = re.compile(_MONTH, re.IGNORECASE)
+_DAY_BEFORE = re.compile(r"\d{1,2}\.?\s*$")
 
 
 @dataclass(frozen=True)
@@ -79,9 +97,17 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
     # sees the windows around what can be a full date, so a text without one costs a regex scan
     if not text:
         return []
-    text = _ORDINAL_DAY.sub(r"\1 ", text)
+    text = _MONTH_DOT.sub(r"\1", _ORDINAL_DAY.sub(r"\1 ", text))
+    text = _UHR.sub(r"\1:00\2\3", _HOUR_ONLY.sub(r"\1\2\3:00", _DOT_TIME.sub(r"\1\2:\3", text)))
     found: list[tuple[str, datetime, int]] = []
+    budget = MAX_SEARCHED_CHARS
     for start, end in _windows(text):
+        if budget <= 0:
+            break
+        if end - start > budget:  # cut at the last space within the budget, not inside a date
+            cut = text.rfind(" ", start, start + budget)
+            end = cut if cut > start else start + budget
+        budget -= end - start
         window = text[start:end]
         try:
             dates = search_dates(window, languages=list(languages), settings=_settings()) or []
@@ -91,6 +117,8 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
         for matched, value in dates:
             local = window.find(matched, cursor)
             cursor = max(cursor, local + len(matched)) if local >= 0 else cursor
+            if local > 0 and _MONTH_FIRST.match(matched) and _DAY_BEFORE.search(window[:local]):
+                continue  # the day before the month was lost, so the day read is another number
             found.append((matched, value, start + local if local >= 0 else -1))
     out: list[FoundDate] = []
     for matched, value, position in found:

@@ -109,7 +109,7 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -197,7 +197,7 @@ def read_limited(response: httpx.Response, limit_bytes: int, source: str, *,
     except RuntimeError:  # a response built without a request
         label = what or "the response"
     declared = response.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit_bytes:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit_bytes:
         raise FetchError(source, f"{label} is {int(declared):,} bytes, more than the limit of "
                                  f"{limit_bytes:,}; refusing to read it")
     chunks: list[bytes] = []
@@ -211,7 +211,22 @@ def read_limited(response: httpx.Response, limit_bytes: int, source: str, *,
         if deadline is not None and time.monotonic() > deadline:
             raise FetchError(source, f"{label} was still arriving after its total time limit (a slow, "
                                      "dripping answer); try again later or raise timeout_seconds")
+    if response.num_bytes_downloaded and not _decoded_to_the_end(response):
+        raise FetchError(source, f"{label} was cut short: its compressed body ends before the compressed "
+                                 "data does; try again later")
     return b"".join(chunks)
+
+
+def _decoded_to_the_end(response: httpx.Response) -> bool:
+    """False when a gzip or deflate body stopped before the end of its compressed stream. The HTTP
+    framing of such a body can be whole (a proxy or server cutting the compressed file), and httpx then
+    hands out what decompressed so far without an error: half a listing read as the whole of it."""
+    decoder = getattr(response, "_decoder", None)
+    for part in getattr(decoder, "children", None) or [decoder]:
+        decompressor = getattr(part, "decompressor", None)
+        if getattr(decompressor, "eof", True) is False:
+            return False
+    return True
 
 
 def request_bytes(client: httpx.Client, method: str, url: str, *, source: str,
@@ -248,8 +263,8 @@ def _request(client: httpx.Client, method: str, url: str, *, source: str, max_by
                                              f"{asked:g} s (Retry-After), longer than the "
                                              f"{_transport(client).max_retry_after:g} s a run waits; try "
                                              "again later")
-                raise FetchError(source, f"HTTP {response.status_code} from {label}{_tries(client)}; the "
-                                         "source is failing, try again later")
+                raise FetchError(source, f"HTTP {response.status_code} from {label}"
+                                         f"{_status_advice(client, response.status_code)}")
             return read_limited(response, max_bytes, source, what=label, deadline=_DEADLINE.get()), \
                 response.headers
     except httpx.TimeoutException:
@@ -259,6 +274,9 @@ def _request(client: httpx.Client, method: str, url: str, *, source: str, max_by
                                      "dripping answer); try again later or raise timeout_seconds") from None
         raise FetchError(source, f"timed out fetching {label}{_tries(client)}; try again later or raise "
                                  "timeout_seconds") from None
+    except httpx.InvalidURL as exc:  # not an httpx.HTTPError: "http://[::1", a port of 99999
+        raise FetchError(source, f"{label} is not a URL that can be fetched ({exc}); check the URL") \
+            from None
     except httpx.HTTPError as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise FetchError(source, f"cannot fetch {label} ({type(exc).__name__}: {detail}); check the URL "
@@ -296,6 +314,16 @@ def _stream(client: httpx.Client, method: str, url: str, *, source: str, label: 
 
 def _transport(client: httpx.Client) -> Any:
     return getattr(client, "_transport", None)
+
+
+def _status_advice(client: httpx.Client, status: int) -> str:
+    """What an error status says to do: a retried server error is the source failing for now; another
+    client error (404, 410, 403 …) is not retried and will not pass by itself."""
+    if status in RETRY_STATUSES:
+        return f"{_tries(client)}; the source is failing, try again later"
+    if status in (404, 410):
+        return " (the page is not there); check the URL, the page may have moved"
+    return " (not retried: the server refuses this request); check the URL and the source config"
 
 
 def _tries(client: httpx.Client) -> str:

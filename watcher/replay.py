@@ -161,7 +161,12 @@ class SediaSearchRecording:
             return
         bodies, results = [], []
         for path in self.paths:
-            body = path.read_bytes()
+            try:
+                body = path.read_bytes()
+            except OSError as exc:  # a folder named page_001.json, a file without read permission
+                reason = exc.strerror or type(exc).__name__
+                raise RecordingError(f"{path} cannot be read ({reason}); record it again or replay another "
+                                     "folder") from None
             data = _read_json(path, body)
             if not isinstance(data, dict) or not isinstance(data.get("results"), list):
                 raise RecordingError(f"{path} has no 'results' list; it is not a recorded search page, "

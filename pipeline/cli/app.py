@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -112,6 +113,10 @@ def root(
     logging.basicConfig(stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s",
                         level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)])
     redact.install()  # webhook URLs and tokens never reach stderr, at any verbosity
+    for name in ("COLUMNS", "LINES"):  # rich takes "²" for digits (str.isdigit) and int() fails on it
+        value = os.environ.get(name)
+        if value is not None and not (value.isascii() and value.isdigit()):
+            del os.environ[name]
     moment = None
     if as_of:
         try:

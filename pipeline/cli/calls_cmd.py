@@ -42,8 +42,16 @@ from pipeline.core.errors import ValidationError
 from pipeline.core.text import money_short, printable
 from pipeline.follow import clear_state, set_state
 
+MAX_WITHIN_DAYS = 36_500  # a century; further ahead the horizon leaves the dates a datetime holds
+
 calls_app = new_app("Calls for proposals found by the watchers.\n\n"
                     "Example: fundradar calls list --focus offshore_energy --top 20")
+
+
+def _one_line(value: object) -> str:
+    """A scraped value on one line: a newline in a programme or reference ("…\nURL: http://…") would
+    print a line of its own, read as another field by a person and by `grep URL`."""
+    return " ".join(printable(value).split())
 
 
 def _score(value: float | None) -> str:
@@ -137,8 +145,8 @@ def list_cmd(
     if focus and focus not in strategy.focus_areas:
         raise ValidationError(f"unknown focus area {focus!r}; the strategy has "
                               f"{', '.join(strategy.focus_areas)}")
-    if within is not None and within < 0:
-        raise ValidationError("--within must be zero or more days")
+    if within is not None and not 0 <= within <= MAX_WITHIN_DAYS:
+        raise ValidationError(f"--within must be 0 to {MAX_WITHIN_DAYS:,} days, got {within:,}")
     if sort not in SORT_CHOICES:
         raise ValidationError(f"unknown --sort {sort!r}; use one of {', '.join(SORT_CHOICES)}")
     flt = CallFilter(source=source, status=status, focus_area=focus, strategy=strategy.name,
@@ -221,7 +229,7 @@ def show_cmd(
         return
     from rich.text import Text  # rich only where a styled line is printed: list and why print plain text
 
-    stdout().print(Text(printable(data["title"]), style="bold"), soft_wrap=True)
+    stdout().print(Text(_one_line(data["title"]), style="bold"), soft_wrap=True)
     status = data["status"]
     if data["opening_date"] and status in ("forthcoming", "announced"):
         status += f" (opens {_day_words(data['opening_date'])})"
@@ -236,7 +244,8 @@ def show_cmd(
         ("First seen", fmt_date(found.first_seen)),
     ]
     width = max(len(label) for label, _ in lines) + 2
-    echo("\n".join(f"{label + ':':<{width}}{value}" for label, value in lines if value not in (None, "")))
+    echo("\n".join(f"{label + ':':<{width}}{_one_line(value)}" for label, value in lines
+                   if value not in (None, "")))
     if data["text"]:
         echo("")
         echo(data["text"])

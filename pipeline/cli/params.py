@@ -17,6 +17,10 @@ from typing import Any
 
 from typer import _click as click
 
+# A whole-number option or argument without a maximum of its own goes up to this: an id is an INTEGER
+# column, --top a LIMIT, --jitter seconds handed to C; past it each failed with
+# an OverflowError traceback ("Python int too large to convert to SQLite INTEGER").
+MAX_NUMBER = 2**31 - 1
 # short enough that int() and float() take them as pydantic does (int() refuses thousands of digits)
 _WHOLE = re.compile(r"[0-9]{1,18}")
 _DECIMAL = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,15})?")
@@ -33,14 +37,19 @@ class PlainValues:
         self._typer: Any = None
 
     def coerce(self, value: Any, param: Any, ctx: click.Context) -> Any:
-        plain = self._plain(value)
-        if plain is not _UNSURE:
-            return plain
-        if self._typer is None:
-            from typer._coercion import build_runtime_param
+        result = self._plain(value)
+        if result is _UNSURE:
+            if self._typer is None:
+                from typer._coercion import build_runtime_param
 
-            self._typer = build_runtime_param(self.param.type_descriptor)
-        return self._typer.coerce(value, param=param, ctx=ctx)
+                self._typer = build_runtime_param(self.param.type_descriptor)
+            result = self._typer.coerce(value, param=param, ctx=ctx)
+        if self.high is None and type(result) is int and not abs(result) <= MAX_NUMBER:
+            from typer._click.exceptions import BadParameter
+
+            raise BadParameter(f"{value!s:.40} is too large; give a number up to {MAX_NUMBER:,}",
+                               ctx=ctx, param=param)
+        return result
 
     def _plain(self, value: Any) -> Any:
         if value is None:

@@ -16,9 +16,9 @@ def serve_cmd(
     no_digests: bool = typer.Option(False, "--no-digests", help="Run the sources only, no Slack jobs."),
     jitter: int = typer.Option(None, "--jitter", min=0, metavar="SECONDS",
                                help="Override every schedule's jitter (0: run exactly on time)."),
-    reload_every: float = typer.Option(10, "--reload-every", min=0, metavar="SECONDS",
+    reload_every: float = typer.Option(10, "--reload-every", min=0, max=86_400, metavar="SECONDS",
                                        help="Check the config files for changes this often (and before "
-                                            "every job); 0: only before jobs."),
+                                            "every job); 0: only before jobs; at most 86400, a day)."),
 ) -> None:
     """Run every source, digest and alert on its schedule until stopped (SIGTERM or Ctrl-C).
 

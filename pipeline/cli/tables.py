@@ -187,7 +187,7 @@ def plain_width() -> int | None:
     except (AttributeError, ValueError):
         return None
     columns = env.get("COLUMNS")
-    if columns is not None and columns.isdigit():
+    if columns is not None and columns.isascii() and columns.isdigit():
         return int(columns) or None
     for stream in (sys.__stdin__, sys.__stdout__, sys.__stderr__):
         try:

@@ -26,6 +26,8 @@ def parse_datetime(text: str, *, what: str = "date") -> datetime:
     except ValueError:
         raise ValidationError(
             f"{what} {text!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM[+01:00]") from None
+    if not 1900 <= value.year <= 2999:  # further out, every "weeks ahead" or reminder leaves datetime's
+        raise ValidationError(f"{what} {text!r} is outside the years 1900 to 2999; give a date in them")
     if value.tzinfo is None:
         value = value.replace(tzinfo=BRUSSELS)
     return value.astimezone(UTC)

@@ -34,6 +34,27 @@ def _time_zone(value: str) -> str:
     return value
 
 
+def _web_url(value: str) -> str:
+    """``value`` if it is an http(s) address with a host; a ValueError saying what to write otherwise
+    (an "ftp://" or "http://[::1" source failed every run with a puzzling error instead)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - reading it checks the port
+    except ValueError as exc:
+        raise ValueError(f"not a URL ({exc}); write the page's address, e.g. "
+                         "https://example.dk/calls") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname \
+            or any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise ValueError("not a web address; write it with http:// or https://, e.g. "
+                         "https://example.dk/calls") from None
+    return value
+
+
+WebUrl = Annotated[str, AfterValidator(_web_url)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -101,9 +122,14 @@ def _cron_problem(value: str) -> str | None:
             return (f"invalid cron {name.replace('_', ' ')} field {expression[:20]!r} ({detail}); "
                     "e.g. '0 6 * * 1-5'")
     try:
-        CronTrigger.from_crontab(value, timezone="UTC")
+        trigger = CronTrigger.from_crontab(value, timezone="UTC")
     except (ValueError, TypeError, OverflowError) as exc:
         return f"invalid cron expression ({' '.join(str(exc).split())[:120]}); e.g. '0 6 * * 1-5'"
+    from datetime import UTC, datetime
+
+    # APScheduler takes "0 5 31 2 *" and the job then never runs ("next run none (paused)" in serve)
+    if trigger.get_next_fire_time(None, datetime(2000, 1, 1, tzinfo=UTC)) is None:
+        return "this cron never fires (its days do not exist, e.g. 31 February); e.g. '0 6 * * 1-5'"
     return None
 
 
@@ -171,7 +197,7 @@ class _SourceBase(_Strict):
 
 class EuFtSource(_SourceBase):
     type: Literal["eu_ft"]
-    url: str = "https://api.tech.ec.europa.eu/search-api/prod/rest/search"
+    url: WebUrl = "https://api.tech.ec.europa.eu/search-api/prod/rest/search"
     # programme label -> SEDIA frameworkProgramme id; one query per programme
     programmes: dict[NonEmptyStr, NonEmptyStr] = {"Horizon Europe": "43108390"}
     page_size: Annotated[int, Field(ge=1, le=100)] = 100
@@ -179,7 +205,7 @@ class EuFtSource(_SourceBase):
 
 class EuroAccessSource(_SourceBase):
     type: Literal["euro_access"]
-    url: str = "https://www.euro-access.eu/en/calls"
+    url: WebUrl = "https://www.euro-access.eu/en/calls"
     programmes: list[NonEmptyStr] = [
         "Interreg Baltic Sea Region", "Interreg North Sea", "Interreg Öresund-Kattegat-Skagerrak",
         "Interreg Germany-Denmark", "Interreg South Baltic"]
@@ -191,7 +217,7 @@ class EuroAccessSource(_SourceBase):
 
 class FeedSource(_SourceBase):
     type: Literal["feed"]
-    url: NonEmptyStr
+    url: WebUrl
     programme: str | None = None
     # an item counts as a call announcement when its title or text contains one of these at the start
     # of a word (en, da, sv, no, de: pipeline.core.call_phrases); a list here replaces the defaults
@@ -200,7 +226,7 @@ class FeedSource(_SourceBase):
 
 class IcalSource(_SourceBase):
     type: Literal["ical"]
-    url: NonEmptyStr
+    url: WebUrl
     timezone: str = "Europe/Oslo"
     programmes: list[NonEmptyStr] = []  # keep events whose "Programme:" prefix matches; empty = all
     # events whose summary or categories have one of these are not calls (webinars, info days, …):
@@ -215,7 +241,7 @@ class IcalSource(_SourceBase):
 
 class PageWatchSource(_SourceBase):
     type: Literal["page_watch"]
-    pages: Annotated[list[NonEmptyStr], Field(min_length=1)]
+    pages: Annotated[list[WebUrl], Field(min_length=1)]
     phrase: NonEmptyStr = "Innovation Express"
     programme: str | None = "BSR Innovation Express"
     # a page mentioning the phrase announces a call when it also has one of these (or a full date)
@@ -226,7 +252,7 @@ class HtmlListSource(_SourceBase):
     """A funder's page listing its calls (watcher.sources.html_list): CSS selectors for the parts."""
 
     type: Literal["html_list"]
-    url: NonEmptyStr
+    url: WebUrl
     programme: str | None = None
     language: Literal["da", "sv", "no", "nb", "de", "en"] = "da"  # the page's language, for its dates
     item: NonEmptyStr  # one call in the list

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -28,12 +29,20 @@ BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 65_536
 
 
-_PASSWORD = re.compile(r"(://[^/@:]*:)[^/@]*@")
+_PASSWORD = re.compile(r"(://[^/@:]*:)[^/]*@")  # up to the last "@" before the path
+
+
+def _ats(url: str) -> int:
+    """How many "@" the URL has before its path (one at most in a URL written as it must be)."""
+    return url.partition("://")[2].partition("/")[0].count("@")
 
 
 def describe_url(url: str) -> str:
-    """The URL with any password hidden, for messages and logs; a URL SQLAlchemy cannot parse is shown
-    with whatever sits between ``user:`` and ``@`` hidden."""
+    """The URL with any password hidden, for messages and logs; a URL SQLAlchemy cannot parse, or one
+    whose password holds an unescaped "@" (SQLAlchemy would show its end as the host), is shown with
+    whatever sits between ``user:`` and the last ``@`` hidden."""
+    if _ats(url) > 1:
+        return _PASSWORD.sub(r"\1***@", url)
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except Exception:
@@ -86,17 +95,34 @@ def _read_only_folder(url: str) -> bool:
         return False
 
 
+def _lost_server(context: Any, url: str) -> str | None:
+    """One line for a database server that went away mid-command: a connection dropped (the server
+    rolls its open transaction back, so nothing of it was stored), or a new one refused."""
+    if context.is_disconnect:
+        return (f"lost the connection to {describe_url(url)} (the database server went away); nothing "
+                "of the interrupted write was stored, run the command again when it is back")
+    if context.connection is None and isinstance(context.sqlalchemy_exception, sa.exc.OperationalError):
+        detail = " ".join(str(context.original_exception).split())[:300]
+        return f"cannot open database {describe_url(url)}: {detail}; check FUNDRADAR_DB or --db"
+    return None
+
+
 def _on_error(url: str):
     def handle(context) -> None:
         # Raising here replaces SQLAlchemy's exception after it rolled back the transaction, so the
         # caller (session_scope) sees one readable StoreError and nothing is half-written.
         message = fault_message(context.original_exception, url)
+        if message is None and not context.is_pre_ping:  # a failed ping is SQLAlchemy's to reconnect
+            message = _lost_server(context, url)
         if message is not None:
             raise StoreError(message) from None
     return handle
 
 
 def create_db_engine(url: str) -> Engine:
+    if _ats(url) > 1:  # the driver's error would name the password's end as the host it cannot find
+        raise StoreError(f"database URL {describe_url(url)!r} has more than one '@' before its host; write "
+                         "an '@' of the password as %40, e.g. postgresql+psycopg://USER:PA%40SS@HOST/DB")
     try:
         parsed = sa.engine.make_url(url)
     except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number

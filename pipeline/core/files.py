@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from pipeline.core.errors import ValidationError
+
 NEW_FILE_MODE = 0o644
 
 
@@ -16,8 +18,15 @@ def write_atomically(path: Path, data: bytes | str) -> None:
     as UTF-8 exactly as given (no newline translation). The file keeps its permission bits; a new one
     gets 0o644 (``mkstemp`` would leave 0o600)."""
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    if path.exists() and not path.is_file():
+        # a rename over /dev/null or a named pipe would put a file where the device was
+        raise ValidationError(f"{path} is not a regular file; give a file name such as deadlines.ics")
     mode = path.stat().st_mode & 0o777 if path.exists() else NEW_FILE_MODE
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:  # a read-only folder, /proc, a folder that is gone
+        raise ValidationError(f"cannot write {path} ({exc.strerror or type(exc).__name__}); give a path in "
+                              "a folder you can write to") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
@@ -25,6 +34,10 @@ def write_atomically(path: Path, data: bytes | str) -> None:
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk: the old file is left whole
+        Path(tmp).unlink(missing_ok=True)
+        raise ValidationError(f"cannot write {path} ({exc.strerror or type(exc).__name__}); the old file "
+                              "is unchanged") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

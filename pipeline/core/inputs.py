@@ -14,13 +14,16 @@ from pipeline.core.errors import ValidationError
 _COUNTRY_ALIASES = {"EL": "GR", "UK": "GB"}
 # Babel's territories also hold regions and groupings that are not countries.
 _NOT_COUNTRIES = {"EU", "EZ", "QO", "UN", "XA", "XB"}
+MAX_ID = 2**63 - 1  # an id column holds no more; a larger one failed the query with a traceback
 
 
 def parse_id(text: str | int, what: str) -> int:
     """A short id as typed: ``12`` or ``#12``."""
     value = str(text).strip().removeprefix("#").strip()
-    if not value.isdigit() or int(value) == 0:
+    if not value.isdecimal() or int(value) == 0:  # isdigit() takes "²", which int() refuses
         raise ValidationError(f"{what} id {str(text)!r} is not a number; give it as 12 or #12")
+    if int(value) > MAX_ID:
+        raise ValidationError(f"{what} id {str(text)[:40]!r} is larger than any id; give it as 12 or #12")
     return int(value)
 
 

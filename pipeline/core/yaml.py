@@ -90,6 +90,13 @@ def parse_yaml_text(text: str, name: str) -> Any:
                           line=line) from None
     except ConfigError:
         raise
+    except ValueError as exc:
+        if "integer string conversion" not in str(exc):
+            raise ConfigError(f"invalid YAML: {(str(exc).strip().splitlines() or ['ValueError'])[0][:200]}",
+                              path=name) from None
+        # Python's limit on reading long integers; its message says to call a Python function
+        raise ConfigError("a number with thousands of digits is no setting; check the file for a value "
+                          "pasted or typed by mistake", path=name) from None
     except Exception as exc:  # ruamel raises a few unmarked error types (e.g. duplicate keys)
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ConfigError(f"invalid YAML: {first[:200]}", path=name) from None
@@ -117,16 +124,17 @@ def _line_of(root: Any, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def _known_keys(model: type[BaseModel]) -> set[str]:
-    seen: set[str] = set()
+def _models(model: type[BaseModel]) -> list[type[BaseModel]]:
+    """``model`` and every model its fields hold, each once."""
+    found: list[type[BaseModel]] = []
     stack: list[Any] = [model]
     while stack:
         current = stack.pop()
         if isinstance(current, type) and issubclass(current, BaseModel):
-            for name, info in current.model_fields.items():
-                if name not in seen:
-                    seen.add(name)
-                    stack.append(info.annotation)
+            if current in found:
+                continue
+            found.append(current)
+            stack += [info.annotation for info in current.model_fields.values()]
         for arg in getattr(current, "__args__", ()) or ():
             stack.append(arg)
         for arg in getattr(current, "__metadata__", ()) or ():
@@ -134,7 +142,11 @@ def _known_keys(model: type[BaseModel]) -> set[str]:
         origin = getattr(current, "__origin__", None)
         if origin is not None:
             stack.append(origin)
-    return {key for key in seen if not key.startswith("_")}
+    return found
+
+
+def _known_keys(model: type[BaseModel]) -> set[str]:
+    return {key for current in _models(model) for key in current.model_fields if not key.startswith("_")}
 
 
 def _brief(value: Any, budget: int, depth: int = 0) -> str:
@@ -206,10 +218,16 @@ def _without_tags(root: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(kept)
 
 
-def _source_types(error: dict[str, Any]) -> str:
-    """The source types pydantic expected, as the message lists them."""
-    tags = str((error.get("ctx") or {}).get("expected_tags", "")).replace("'", "")
-    return tags or "eu_ft, euro_access, feed, ical, page_watch, html_list"
+def _source_types(model: type[BaseModel]) -> str:
+    """The values a ``type`` key takes in ``model``'s sections (every source type of a strategy)."""
+    import typing
+
+    tags: list[str] = []
+    for current in _models(model):
+        info = current.model_fields.get("type")
+        if info is not None and typing.get_origin(info.annotation) is typing.Literal:
+            tags += [str(tag) for tag in typing.get_args(info.annotation) if str(tag) not in tags]
+    return ", ".join(sorted(tags)) or "see the README"
 
 
 def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) -> tuple[str, str]:
@@ -223,8 +241,8 @@ def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) ->
         unknown = keys[-1] if keys else "?"
         known = _known_keys(model)
         close = difflib.get_close_matches(unknown[:100], sorted(known - {unknown}), n=1)
-        if unknown in known:  # spelt right, at the wrong level: "did you mean" itself would not help
-            hint = "; it belongs at another level: check the indentation"
+        if unknown in known:  # spelt right, in the wrong place: "did you mean" itself would not help
+            hint = "; it belongs to another section or source type: check the indentation, or remove it here"
         else:
             hint = f"; did you mean {close[0]!r}?" if close else "; remove it or check the spelling"
         return key, f"unknown key {_shown(unknown, 40)}{hint}"
@@ -233,11 +251,11 @@ def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) ->
             else "must not be empty"
         return key, what
     if kind == "union_tag_invalid":
-        return key, f"unknown source type; expected one of {_source_types(error)}"
+        return key, f"unknown source type; expected one of {_source_types(model)}"
     if kind == "model_type":  # the file (or a section) is a single value or a list, not key: value lines
         return key, f"expected key: value lines, got {_describe(error.get('input'))}"
     if kind == "union_tag_not_found":
-        return key, f"source needs a type: one of {_source_types(error)}"
+        return key, f"source needs a type: one of {_source_types(model)}"
     msg = error["msg"].removeprefix("Value error, ")
     msg = msg[0].lower() + msg[1:] if msg else msg
     return key, f"{msg}, got {_describe(error.get('input'))}"

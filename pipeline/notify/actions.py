@@ -44,7 +44,7 @@ MAX_ACTIONS_ELEMENTS = 25  # per actions block (Slack)
 MAX_ACTION_ID = 255  # characters (Slack)
 STATUS_MARK = "\u2063"  # invisible separator that starts the status line, so a redraw can find it
 VERBS = ("relevant", "irrelevant", "follow", "unfollow", "mute", "unmute", "idea")
-_ACTION = re.compile(rf"^{PREFIX}:([a-z]+):(\d+)$")
+_ACTION = re.compile(rf"^{PREFIX}:([a-z]+):([1-9][0-9]{{0,17}})$")  # an id a 64-bit column holds
 # the button's label per verb, and the verb a done toggle turns into
 LABELS = {"relevant": "Relevant", "irrelevant": "Not for us", "follow": "Follow", "unfollow": "Unfollow",
           "mute": "Mute", "unmute": "Unmute"}

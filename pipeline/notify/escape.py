@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit
 
+from pipeline.core.text import printable
+
 ELLIPSIS = "…"
 
 
@@ -22,8 +24,10 @@ def escape(text: str | None) -> str:
 
 
 def clean(text: str | None) -> str:
-    """Whitespace collapsed to single spaces (scraped titles carry newlines and tabs)."""
-    return " ".join((text or "").split())
+    """Whitespace collapsed to single spaces (scraped titles carry newlines and tabs), and control
+    characters, escape sequences and bidi overrides dropped: a U+202E in a title reordered the rest of
+    the line in the message and its notification, and a bell or ANSI colour code was sent as is."""
+    return " ".join(printable(text or "").split())
 
 
 def safe_url(url: str | None) -> str | None:

@@ -53,6 +53,7 @@ from pipeline.notify.actions import (
 from pipeline.notify.escape import clean, truncate
 
 log = logging.getLogger("fundradar.slack")
+MAX_ID = 2**63 - 1  # no call has a larger id; a larger one failed the lookup with OverflowError
 
 IDEA_CALLBACK = "fr_start_idea"
 MARK_LABELS = {"relevant": "relevant", "irrelevant": "irrelevant"}
@@ -85,7 +86,9 @@ class Interactions:
         """What the envelope's acknowledgement carries: for a modal submission with an empty title,
         the error shown in the modal (Slack only accepts it in the ack); otherwise nothing. Cheap: it
         runs before the ack, which is due within 3 seconds."""
-        if kind == "interactive" and payload.get("type") == "view_submission" \
+        if kind != "interactive" or envelope_problem(payload) is not None:
+            return None
+        if payload.get("type") == "view_submission" \
                 and (payload.get("view") or {}).get("callback_id") == IDEA_CALLBACK:
             if not _value(payload, "title"):
                 return {"response_action": "errors", "errors": {"title": "Give the idea a title."}}
@@ -94,6 +97,10 @@ class Interactions:
     def handle(self, kind: str, payload: Mapping[str, Any]) -> None:
         """Do what the envelope asks (after it was acknowledged)."""
         if kind != "interactive":
+            return
+        problem = envelope_problem(payload)
+        if problem is not None:
+            log.warning("ignored a Slack %s envelope: %s", kind, problem)
             return
         if payload.get("type") == "block_actions":
             for raw in payload.get("actions") or []:
@@ -243,6 +250,8 @@ class Interactions:
         try:
             meta = json.loads(view.get("private_metadata") or "{}")
             name, call_id, channel_id = str(meta["s"]), int(meta["c"]), str(meta["ch"])
+            if not 0 < call_id <= MAX_ID:
+                raise ValueError("no call has this id")
         except (ValueError, KeyError, TypeError):
             log.warning("a Start idea submission without its call; ignored")
             return
@@ -283,6 +292,40 @@ class Interactions:
                                                f"see `fundradar ideas show {idea_id}`.")
             except SlackApiError as exc:
                 log.warning("could not confirm idea #%s: %s", idea_id, exc.response.get("error"))
+
+
+_OBJECTS = ("user", "channel", "team", "message", "view", "container")
+
+
+def _objects(value: Any) -> bool:
+    """``value`` is absent or a list of objects."""
+    return value is None or (isinstance(value, list) and all(isinstance(item, Mapping) for item in value))
+
+
+def envelope_problem(payload: Any) -> str | None:
+    """What in an interactive payload is not shaped as Slack sends it (a user, channel or view that is
+    no object, actions or blocks that are no list of objects), or None. The handlers read the payload
+    as Slack shapes it; checked first, such an envelope is one logged line instead of a traceback."""
+    if not isinstance(payload, Mapping):
+        return "the payload is not an object"
+    for name in _OBJECTS:
+        if payload.get(name) is not None and not isinstance(payload[name], Mapping):
+            return f"its {name} is not an object"
+    actions = payload.get("actions")
+    if not _objects(actions) or any(not isinstance(a.get("selected_option") or {}, Mapping)
+                                    for a in actions or []):
+        return "its actions are not a list of objects"
+    if not _objects((payload.get("message") or {}).get("blocks")):
+        return "its message blocks are not a list of objects"
+    state = (payload.get("view") or {}).get("state") or {}
+    values = (state.get("values") or {}) if isinstance(state, Mapping) else None
+    if not isinstance(values, Mapping) or not all(
+            isinstance(block, Mapping) and all(
+                isinstance(field, Mapping) and isinstance(field.get("selected_option") or {}, Mapping)
+                for field in block.values())
+            for block in values.values()):
+        return "its view state is not Slack's"
+    return None
 
 
 def owns_channel(strategy: Strategy, channel: Mapping[str, Any]) -> bool:

@@ -35,6 +35,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from pipeline.core.config import Slack
 from pipeline.core.errors import DeliveryError, ValidationError
+from pipeline.core.text import shorten
 from pipeline.notify.blocks import SlackMessage
 
 EVENT_TYPE = "fundradar_delivery"  # the metadata event type that carries a message's key
@@ -65,6 +66,13 @@ class CappedRateLimitRetryHandler(RateLimitErrorRetryHandler):
     def _can_retry(self, *, state: Any, request: Any, response: Any = None,
                    error: Exception | None = None) -> bool:
         if not super()._can_retry(state=state, request=request, response=response, error=error):
+            return False
+        written = next((value for name, value in (response.headers or {}).items()
+                        if name.lower() == "retry-after"), None)
+        written = written[0] if isinstance(written, list | tuple) and written else written
+        if written is not None and not (str(written).isascii() and str(written).strip().isdigit()):
+            # slack_sdk waits int(Retry-After): "1.5", "soon" or "-5" raised a ValueError out of the
+            # client; such an answer is not retried, the caller reports the rate limit
             return False
         wait = retry_after(response.headers)
         return wait is None or wait <= self.max_wait
@@ -188,17 +196,22 @@ class BotSender:
                     "not_in_channel": "invite the bot to the channel (/invite @fundradar)",
                     "invalid_auth": "check the bot token in the environment",
                     "not_authed": "set the bot token in the environment"}.get(str(error), "")
-            raise DeliveryError(f"Slack refused the message for {message.channel}: "
-                                f"{error or f'HTTP {status}'}" + (f"; {hint}" if hint else "")) from None
+            said = shorten(" ".join(str(error).split()), 120) if error else f"HTTP {status}"
+            raise DeliveryError(f"Slack refused the message for {message.channel}: {said}"
+                                + (f"; {hint}" if hint else "")) from None
         except URLError as exc:  # not sent at all (after the connection retries)
             raise DeliveryError(f"cannot reach Slack for {message.channel}: {exc.reason}; "
                                 "it is sent on the next run") from None
         except (OSError, TimeoutError) as exc:  # sent, but the answer was lost
             raise AmbiguousDelivery(f"no answer from Slack ({type(exc).__name__})") from None
-        channel_id = response.get("channel")
-        if channel_id:
+        except AttributeError:  # slack_sdk reading an answer that is JSON but no object ("[1, 2]")
+            raise AmbiguousDelivery("Slack's answer was not a message object") from None
+        if not isinstance(response.data, dict):  # a proxy's answer, not Slack's: posted or not is unknown
+            raise AmbiguousDelivery("Slack's answer was not a message object")
+        channel_id, ts = response.get("channel"), response.get("ts")
+        if isinstance(channel_id, str) and channel_id:
             self._channel_ids[message.channel] = channel_id
-        return response.get("ts")
+        return ts if isinstance(ts, str) else None
 
     def channel_id(self, channel: str) -> str:
         """A channel's id (``C…``) for ``conversations.history``, from a name like ``#eu-funding``."""
@@ -243,6 +256,9 @@ class BotSender:
             raise _check_error(exc, channel) from None
         except OSError as exc:
             raise DeliveryError(f"cannot reach Slack to check {channel}: {exc}") from None
+        except (AttributeError, TypeError, KeyError) as exc:  # an answer not shaped as the API's
+            raise DeliveryError(f"Slack's answer checking {channel} for an earlier post was not the API's "
+                                f"({type(exc).__name__}); will retry next run") from None
 
 
 def _check_error(exc: SlackApiError, channel: str) -> Exception:

@@ -44,6 +44,10 @@ from watcher.sources import BuildContext, FetchResult, register
 from watcher.urls import clean_url
 
 MAX_TEXT = 20_000
+# Items read of one listing: a funder lists tens of calls, and each item costs its dates' search (up to
+# a second for an item of nothing but dates), so a hostile page of 100,000 items held its run for
+# hours; past this many the listing is read in part and the run is incomplete (nothing is closed).
+MAX_ITEMS = 1_000
 _LANGUAGE_CODES = {"no": "nb", "nn": "nb"}  # dateparser's code for Norwegian
 
 
@@ -68,9 +72,11 @@ def status_of(opening: datetime | None, deadlines: tuple[Deadline, ...], now: da
     return "open" if last is not None else "announced"
 
 
-def parse_listing(html: str, *, base_url: str, cfg: Any, source: str) -> list[dict[str, Any]]:
+def parse_listing(html: str, *, base_url: str, cfg: Any, source: str,
+                  skipped: list[str] | None = None) -> list[dict[str, Any]]:
     """The items of a listing page as {title, url, text} (pure). ParseError when the item selector
-    finds nothing: the page has moved or changed its markup."""
+    finds nothing: the page has moved or changed its markup. An item whose link is no URL
+    ("http://[") is left out and named in ``skipped`` (when given): its call cannot be told."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "lxml")
@@ -83,9 +89,15 @@ def parse_listing(html: str, *, base_url: str, cfg: Any, source: str) -> list[di
         title = _text(node.select_one(cfg.title)) if cfg.title else ""
         anchor = node.select_one(cfg.link) if cfg.link else None
         href = anchor.get("href") if anchor is not None else None
-        url = clean_url(urljoin(base_url, str(href))) if href else None
         parts = [_text(n) for n in node.select(cfg.text)] if cfg.text else [_text(node)]
         title = title or (_text(anchor) if anchor is not None else "")
+        try:
+            url = clean_url(urljoin(base_url, str(href))) if href else None
+        except ValueError:
+            if skipped is not None and title:
+                skipped.append(f"{title[:80]!r} links to {' '.join(str(href).split())[:80]!r}, which is "
+                               "not a URL")
+            continue
         if title:
             items.append({"title": title, "url": url, "text": " ".join(p for p in parts if p)})
     return items
@@ -125,7 +137,10 @@ class HtmlListAdapter:
 
     def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
         listing = fetch_text(client, self.url, source=self.name, timeout=self.cfg.timeout_seconds)
-        items = parse_listing(listing, base_url=self.url, cfg=self.cfg, source=self.name)
+        unreadable: list[str] = []
+        items = parse_listing(listing, base_url=self.url, cfg=self.cfg, source=self.name, skipped=unreadable)
+        listed = len(items)
+        items = items[:MAX_ITEMS]
         host = urlsplit(self.url).netloc.removeprefix("www.")
         failures: list[str] = []
         records, details = [], 0
@@ -146,10 +161,15 @@ class HtmlListAdapter:
             if failed:
                 partial.add(record.external_id)
             records.append(record)
-        warning = (f"{len(failures)} of {details} call pages could not be read, their calls are from the "
-                   f"list only (first: {failures[0]})") if failures else None
-        return FetchResult(records=records, complete=not failures, warning=warning,
-                           extra={"listed": len(items), "detail_pages": details}, partial=partial)
+        problems = [f"{len(failures)} of {details} call pages could not be read, their calls are from "
+                    f"the list only (first: {failures[0]})"] if failures else []
+        if unreadable:
+            problems.append(f"{len(unreadable)} listed item(s) left out (first: {unreadable[0]})")
+        if listed > MAX_ITEMS:
+            problems.append(f"the listing has {listed:,} items, only the first {MAX_ITEMS:,} were read")
+        warning = "; ".join(problems) or None
+        return FetchResult(records=records, complete=not problems, warning=warning,
+                           extra={"listed": listed, "detail_pages": details}, partial=partial)
 
     def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:
         """Serve ``recording_dir/<source name>/list.html`` for the listing and ``<n>.html`` … for the

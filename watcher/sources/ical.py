@@ -91,6 +91,14 @@ def _time_of(event: Any, name: str, zone: ZoneInfo, *, end: bool) -> tuple[datet
 def _end_of(event: Any, zone: ZoneInfo) -> tuple[datetime | None, bool]:
     """The event's end: DTEND, else DTSTART + DURATION (RFC 5545 gives one or the other)."""
     duration = event.get("DURATION")
+    start = event.get("DTSTART")
+    if event.get("DTEND") is None and duration is None and not isinstance(start, list) \
+            and type(getattr(start, "dt", None)) is date:
+        # an all-day event without an end lasts its one day (RFC 5545 3.6.1): a deadline day
+        try:
+            return _moment(start.dt + timedelta(days=1), zone, end=True)
+        except OverflowError:
+            raise _BadEvent(f"DTSTART {start.dt} is outside the dates fundradar can store") from None
     if event.get("DTEND") is not None or duration is None:
         return _time_of(event, "DTEND", zone, end=True)
     if isinstance(duration, list):
@@ -117,7 +125,7 @@ def _occurrences(calendar: Any, uid: str, zone: ZoneInfo, now: datetime) -> list
 
     own = Calendar()
     for component in [*calendar.walk("VTIMEZONE"), *calendar.walk("VEVENT")]:
-        if component.name == "VTIMEZONE" or str(component.get("UID") or "").strip() == uid:
+        if component.name == "VTIMEZONE" or _text(component, "UID") == uid:
             own.add_component(component)
     try:
         found = recurring_ical_events.of(own).between((now - LOOKBACK).date(),
@@ -136,7 +144,11 @@ def _check_frequency(event: Any) -> None:
     """_BadEvent when a recurrence rule of the event repeats more often than once a day."""
     rules = event.get("RRULE")
     for rule in rules if isinstance(rules, list) else [rules]:
-        if not hasattr(rule, "get"):
+        try:
+            readable = hasattr(rule, "get")
+        except Exception:  # icalendar keeps an unparsable RRULE as a broken property raising on access
+            raise _BadEvent(f"its RRULE {' '.join(str(rule).split())[:60]!r} cannot be read") from None
+        if not readable:
             continue
         freq = {str(f).upper() for f in rule.get("FREQ") or []}
         within_day = [key for key in ("BYHOUR", "BYMINUTE", "BYSECOND") if len(rule.get(key) or []) > 1]
@@ -162,6 +174,15 @@ def _schedule(calendar: Any, event: Any, uid: str, zone: ZoneInfo, now: datetime
     if past:
         return opening, (past[-1],), True
     return opening, ((Deadline(end, assumed),) if end else ()), True
+
+
+def _text(component: Any, name: str) -> str:
+    """A text property, stripped; of a property given several times (icalendar's list), the values
+    joined by newlines rather than the list's repr ("[vText('…'), vText('…')]") as a title or id."""
+    value = component.get(name)
+    if isinstance(value, list):
+        return "\n".join(str(part).strip() for part in value if str(part).strip())
+    return str(value or "").strip()
 
 
 def _sequence(event: Any) -> int:
@@ -206,16 +227,20 @@ def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe
     zone = ZoneInfo(timezone)
     wanted = {unicodedata.normalize("NFC", p).casefold() for p in programmes or []}
     events = calendar.walk("VEVENT")
-    series = {str(e.get("UID") or "").strip() for e in events if e.get("RECURRENCE-ID") is None}
+    series = {_text(e, "UID") for e in events if e.get("RECURRENCE-ID") is None}
     records = []
     for event in events:
-        uid = str(event.get("UID") or "").strip()
+        uid = _text(event, "UID")
         if event.get("RECURRENCE-ID") is not None and uid in series:
             continue  # an override of one occurrence: read with its series
-        summary = str(event.get("SUMMARY") or "")
-        programme, title = split_summary(summary)
-        if not uid or not title:
+        summary = _text(event, "SUMMARY")
+        repeated = [name for name in ("UID", "SUMMARY") if isinstance(event.get(name), list)]
+        if repeated:  # which of them names the call cannot be told (RFC 5545 allows one)
+            if skipped is not None:
+                skipped.append(f"event {' '.join(uid.split())[:80] or '(unnamed)'}: {repeated[0]} appears "
+                               f"{len(event.get(repeated[0]))} times")
             continue
+        programme, title = split_summary(summary)
         if wanted and unicodedata.normalize("NFC", programme or "").casefold() not in wanted:
             continue
         categories = event.get("CATEGORIES")
@@ -223,6 +248,14 @@ def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe
         if not_a_call(summary, cats, non_call_words) is not None:
             if not_calls is not None:
                 not_calls.append(" ".join(summary.split())[:120])
+            continue
+        if not uid or not title:
+            # an event that lost its UID or summary may be a stored call all the same: left out, it
+            # made a complete answer without that call, and two of them removed it
+            if skipped is not None:
+                named = " ".join((uid or summary).split())[:80] or "(unnamed)"
+                lacks = "UID, so it cannot be told which call it is" if not uid else "SUMMARY (title)"
+                skipped.append(f"event {named}: it has no {lacks}")
             continue
         try:
             opening, deadlines, recurring = _schedule(calendar, event, uid, zone, now)
@@ -236,12 +269,12 @@ def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe
             status = "forthcoming"
         else:
             status = "open"
-        url = str(event.get("URL") or "") or None
+        url = _text(event, "URL").partition("\n")[0] or None  # a repeated URL: its first
         extra: dict[str, Any] = {"categories": cats, "sequence": _sequence(event)}
         if recurring:
             extra["recurring"] = True
         records.append(CallRecord(
-            external_id=uid, title=title, text=str(event.get("DESCRIPTION") or "").strip(), url=url,
+            external_id=uid, title=title, text=_text(event, "DESCRIPTION"), url=url,
             status=status, programme=programme, opening_date=opening, deadlines=deadlines, extra=extra,
         ))
     return records
