@@ -8,7 +8,6 @@ exclude phrases)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,11 +17,9 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from classifiers.explanation import excluded_json, terms_json
-from classifiers.freshness import SCORE_FLOOR, strategy_queries
+from classifiers.freshness import strategy_queries
 from classifiers.matcher import (
     EXPLAIN_TERMS,
-    Projection,
     Query,
     TfidfModel,
     context_vector,
@@ -35,7 +32,7 @@ from classifiers.matcher import (
     score_rows,
     unit_columns,
 )
-from classifiers.score_blocks import ONE_PASS_ROWS, score_blocks
+from classifiers.score_blocks import score_blocks
 from classifiers.score_many import explain, prepare_areas, score_areas
 from pipeline.core.config import (
     DEFAULT_FUNDING_RULES,
@@ -123,50 +120,18 @@ def test_every_area_at_once_equals_each_area_alone(samples) -> None:
             assert (scored.scores == 1).sum() >= 2  # capped
 
 
-def per_area_blocks(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Query],
-                    documents: Sequence[Any], matrix: Any, names: np.ndarray,
-                    excluded: Sequence[dict[int, str]], contexts: Sequence[Any | None], projection: Any,
-                    block: int) -> Iterator[dict[str, Any]]:
-    """score_blocks as score_rows gives it area by area: each area scores and explains the block in
-    one pass up to ONE_PASS_ROWS calls; a larger block is scored, then its kept calls scored and
-    explained again apart."""
-    built = [(unit_columns(model, q), query_latents(model, v, c))
-             for q, v, c in zip(queries, vectors, contexts, strict=True)]
-    for start in range(0, len(documents), block):
-        rows = matrix[start:start + block]
-        part = project(model, rows) if projection is None else Projection(
-            projection.words[start:start + block], projection.latent[start:start + block],
-            projection.norms[start:start + block])
-        count = rows.shape[0]
-        one_pass = count <= ONE_PASS_ROWS
-        table = np.zeros((count, len(queries)))
-        terms: list[dict[int, list[tuple[str, float]]]] = []
-        for area, (vector, context, (units, latents)) in enumerate(
-                zip(vectors, contexts, built, strict=True)):
-            scores, found = score_rows(vector, rows.tocsc(), names, EXPLAIN_TERMS if one_pass else 0,
-                                       model=model, projection=part, units=units, context=context,
-                                       latents=latents)
-            table[:, area] = np.round(scores.astype(np.float64), 6)
-            kept = [i for i in np.flatnonzero(table[:, area] >= SCORE_FLOOR).tolist()
-                    if start + i not in excluded[area]]
-            if kept and not one_pass:
-                sub = None if part is None else \
-                    Projection(part.words[kept], part.latent[kept], part.norms[kept])
-                _, found = score_rows(vector, rows[kept], names, EXPLAIN_TERMS, model=model, projection=sub,
-                                      units=units, context=context, latents=latents)
-                terms.append(dict(zip(kept, found, strict=True)))
-            else:
-                terms.append({i: found[i] for i in kept})
-        for offset in range(count):
-            index = start + offset
-            for area, query in enumerate(queries):
-                phrase = excluded[area].get(index)
-                score = 0.0 if phrase is not None else float(table[offset, area])
-                if phrase is None and score < SCORE_FLOOR:
-                    continue
-                explanation = excluded_json(phrase) if phrase is not None else terms_json(terms[area][offset])
-                yield {"call_id": documents[index].call_id, "strategy": "s", "focus_area": query.name,
-                       "score": score, "explanation": explanation, "computed_at": NOW}
+def per_area_blocks() -> Any:
+    """The area-by-area loop score_blocks replaced, as bench/scoring_variants.py keeps it to run its
+    variants through: here the reference score_blocks must equal (and so the harness reproduces the
+    scoring in use)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "bench" / "scoring_variants.py"
+    spec = importlib.util.spec_from_file_location("scoring_variants", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.per_area_blocks
 
 
 @pytest.mark.parametrize("block", [100, 633])  # a block explained in one pass, and one scored twice
@@ -180,14 +145,16 @@ def test_score_blocks_yields_the_rows_of_each_area_alone(samples, block: int) ->
     assert sum(map(len, excluded)) > 0
     built = [(unit_columns(model, q), query_latents(model, v, c))
              for q, v, c in zip(queries, vectors, contexts, strict=True)]
+    reference = per_area_blocks()
     for projection in (None, project(model, matrix)):
-        expected = list(per_area_blocks(model, vectors, queries, documents, matrix, names, excluded, contexts,
-                                        projection, block))
+        best_alone: dict[int, float] = {}
+        expected = list(reference(model, vectors, queries, documents, matrix, names, excluded, contexts, "s",
+                                  NOW, best_alone, projection, block))
         best: dict[int, float] = {}
         found = list(score_blocks(model, vectors, queries, documents, matrix, names, excluded, contexts, "s",
                                   NOW, best, projection, block, built))
         assert found == expected
-        assert len(best) == len(documents)
+        assert best == best_alone and len(best) == len(documents)
 
 
 def test_units_none_of_whose_terms_are_known_cover_nothing(samples) -> None:
