@@ -178,3 +178,22 @@ def test_max_pages_leaves_the_run_incomplete(server: LocalServer, samples: Path)
         result = EuroAccessAdapter("euro_access", cfg).fetch(client, NOW)
     assert result.complete is False
     assert "max_pages=1" in (result.warning or "")
+
+
+def test_a_listing_row_whose_link_is_no_url_is_left_out_alone(server: LocalServer, samples: Path) -> None:
+    """One row linking to "http://[" (no URL) tells no call: it is left out and named, the other rows are
+    read, and the run is incomplete (that row could be a call still open, so nothing is closed)."""
+    html = _listing(samples)
+    broken = html.replace('<td><a href="https://www.euro-access.eu/en/calls/2374/',
+                          '<td><a href="http://[::1/en/calls/2374/', 1)
+    assert broken != html
+    page = parse_listing(broken, LISTING_URL)
+    assert len(page.rows) == 141 and "2374" not in {r.external_id for r in page.rows}
+    assert len(page.skipped) == 1 and "links to 'http://[::1/en/calls/2374/" in page.skipped[0]
+    server.route("GET", "/en/calls", lambda r: Reply(200, broken.encode(), {"Content-Type": "text/html"}))
+    cfg = EuroAccessSource(type="euro_access", url=server.url("/en/calls"),
+                           programmes=["Interreg South Baltic"])
+    with httpx.Client() as client:
+        result = EuroAccessAdapter("euro_access", cfg).fetch(client, NOW)
+    assert result.complete is False and result.records
+    assert "1 listing row(s) left out (first: row " in (result.warning or "")

@@ -92,6 +92,9 @@ class ListingPage:
     rows: list[ListingRow]
     next_url: str | None
     total_text: str | None = None  # e.g. "142 Calls found"
+    # rows left out, each named: a link that is no URL ("http://[") tells no call, and one such row is
+    # no reason to lose the page's others
+    skipped: list[str] = field(default_factory=list)
 
 
 def _text(node: Tag | None) -> str:
@@ -128,13 +131,17 @@ def parse_listing(html: str, base_url: str, *, source: str = "euro_access") -> L
     if table is None:
         raise ParseError(source, f"no table#calls-overview in the page from {base_url}; the site layout "
                                  "may have changed, check the page in a browser")
-    rows = []
+    rows, skipped = [], []
     for number, tr in enumerate(table.select("tbody tr"), start=1):
         cells = tr.find_all("td", recursive=False)
         anchor = tr.select_one("td a[href]")
         if len(cells) < 3 or anchor is None:
             continue
-        url = _link(base_url, str(anchor["href"]), source=source, what=f"row {number} of the listing")
+        try:
+            url = _link(base_url, str(anchor["href"]), source=source, what=f"row {number} of the listing")
+        except ParseError as exc:
+            skipped.append(str(exc).removeprefix(f"source {source!r}: ").split("; ")[0])
+            continue
         external_id = call_id_of(url) or url
         title = _text(anchor) or str(anchor.get("title") or "")
         cell = _text(cells[2])
@@ -144,7 +151,8 @@ def parse_listing(html: str, base_url: str, *, source: str = "euro_access") -> L
                                unreadable_deadline=shorten(cell) if unreadable_date(cell) else None))
     heading = table.find_previous(["h3", "h2"])
     total = _text(heading) if heading is not None and "found" in _text(heading).lower() else None
-    return ListingPage(rows=rows, next_url=_next_link(soup, base_url, source), total_text=total)
+    return ListingPage(rows=rows, next_url=_next_link(soup, base_url, source), total_text=total,
+                       skipped=skipped)
 
 
 @dataclass

@@ -118,6 +118,7 @@ class EuroAccessAdapter:
         rows: list[ListingRow] = []
         url: str | None = self.url
         visited: set[str] = set()
+        skipped: list[str] = []
         pages = 0
         declared: int | None = None
         while url and url not in visited:
@@ -129,9 +130,13 @@ class EuroAccessAdapter:
             if declared is None:
                 declared = declared_total(page.total_text)
             rows.extend(page.rows)
+            skipped.extend(page.skipped)
             pages += 1
             url = page.next_url
-        return rows, listing_warning(rows, declared, pages, self.url)
+        # a row left out could be a call still open: the run is then incomplete, nothing is closed
+        left_out = [f"{len(skipped)} listing row(s) left out (first: {skipped[0]})"] if skipped else []
+        return rows, "; ".join(w for w in [listing_warning(rows, declared, pages, self.url), *left_out]
+                               if w) or None
 
     def _allowed(self, url: str) -> bool:
         """Call pages are fetched only from the listing's own host or the config's detail_hosts: a
