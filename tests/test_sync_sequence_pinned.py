@@ -27,30 +27,66 @@ DAYS = ("2026-06-23", "2026-08-21", "2026-08-22", "2026-08-22")
 # moment a run finished; and the raw hash of each call's result, which includes the parser's own code
 # (watcher.sedia.parser_fingerprint), so it changes with every edit of the parser whatever it stores
 SKIP_TABLES = {"alembic_version"}
-SKIP_COLUMNS = {("fetch_run", "finished_at"), ("call", "raw_hash")}
+SKIP_COLUMNS = {("fetch_run", "finished_at"), ("call", "raw_hash"),
+                # the digest of the corpus model's bytes, float32 latent space included (see below)
+                ("corpus_vocabulary", "digest")}
 
 
-def _canonical(value: Any) -> Any:
-    """Floats rounded to 9 significant digits (the last bits of a BLAS sum may differ by build);
-    JSON text decoded so its key order does not matter."""
-    if isinstance(value, float):
-        return float(f"{value:.9g}")
-    if isinstance(value, bytes):
+# Floats are compared with a tolerance, not hashed: the BLAS kernel a CPU gets (OpenBLAS picks one per
+# processor: Haswell, SkylakeX, Sandybridge …) changes the last bits of float32 sums, and so an explanation
+# weight's fourth decimal or a priority's seventh digit. Across the kernels these stay within
+# FLOAT_ABS; a change of behaviour moves values far more.
+FLOAT_ABS, FLOAT_REL = 2e-4, 1e-4
+# the latent space is pinned by two fixed random probes of each dimension (its 50 × thousands of
+# float32 entries are too many to list); across kernels the probes moved by at most 6e-6
+LSA_ABS = 1e-4
+
+
+def _model_blob(value: bytes, lsa: list[float]) -> Any:
+    """A stored TF-IDF model (corpus or extra phrases) as its terms' and idf weights' digests, its latent
+    space's probes appended to ``lsa``; other bytes as their digest."""
+    import numpy as np
+
+    from classifiers.tfidf import TfidfModel
+
+    try:
+        model = TfidfModel.from_bytes(value)
+    except Exception:
         return hashlib.sha256(value).hexdigest()
+    digest = {"terms": hashlib.sha256("\n".join(model.terms().tolist()).encode()).hexdigest(),
+              "idf": hashlib.sha256(model.idf.astype("<f4").tobytes()).hexdigest()}
+    if model.components is not None:
+        components = model.components.astype(np.float64)
+        digest["lsa_shape"] = list(components.shape)
+        for seed in (1, 2):
+            probe = np.random.RandomState(seed).standard_normal(components.shape[1])
+            lsa.extend((components @ (probe / np.sqrt(len(probe)))).tolist())
+    return digest
+
+
+def _canonical(value: Any, floats: list[float], lsa: list[float]) -> Any:
+    """``value`` with each float moved to ``floats`` (a marker left in its place), model bytes as
+    :func:`_model_blob`, JSON text decoded so its key order does not matter."""
+    if isinstance(value, float):
+        floats.append(value)
+        return "<float>"
+    if isinstance(value, bytes):
+        return _model_blob(value, lsa)
     if isinstance(value, str) and value[:1] in "[{":
         try:
-            return _canonical(json.loads(value))
+            return _canonical(json.loads(value), floats, lsa)
         except ValueError:
             return value
     if isinstance(value, dict):
-        return {k: _canonical(v) for k, v in sorted(value.items())}
+        return {k: _canonical(v, floats, lsa) for k, v in sorted(value.items())}
     if isinstance(value, list):
-        return [_canonical(v) for v in value]
+        return [_canonical(v, floats, lsa) for v in value]
     return value
 
 
 def table_digests(path: str) -> dict[str, dict[str, Any]]:
-    """Each table's row count and the SHA-256 of its rows in primary-key order, canonicalised."""
+    """Each table's row count, the SHA-256 of its rows in primary-key order with the floats taken out,
+    and the floats (to 9 significant digits) and latent probes in order."""
     out: dict[str, dict[str, Any]] = {}
     with sqlite3.connect(path) as conn:
         tables = [r[0] for r in conn.execute(
@@ -60,11 +96,25 @@ def table_digests(path: str) -> dict[str, dict[str, Any]]:
                 continue
             columns = [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]
             rows = conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid').fetchall()
+            floats: list[float] = []
+            lsa: list[float] = []
             data = [_canonical({k: v for k, v in zip(columns, row, strict=True)
-                                if (table, k) not in SKIP_COLUMNS}) for row in rows]
+                                if (table, k) not in SKIP_COLUMNS}, floats, lsa) for row in rows]
             text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
-            out[table] = {"rows": len(rows), "sha256": hashlib.sha256(text.encode()).hexdigest()}
+            out[table] = {"rows": len(rows), "sha256": hashlib.sha256(text.encode()).hexdigest(),
+                          "floats": [float(f"{v:.9g}") for v in floats]}
+            if lsa:
+                out[table]["lsa_probes"] = [float(f"{v:.9g}") for v in lsa]
     return out
+
+
+def assert_same_tables(got: dict[str, dict[str, Any]], expected: dict[str, dict[str, Any]]) -> None:
+    assert {t: (d["rows"], d["sha256"]) for t, d in got.items()} == \
+        {t: (d["rows"], d["sha256"]) for t, d in expected.items()}
+    for table, digest in expected.items():
+        assert got[table]["floats"] == pytest.approx(digest["floats"], rel=FLOAT_REL, abs=FLOAT_ABS), table
+        assert got[table].get("lsa_probes", []) == pytest.approx(digest.get("lsa_probes", []), abs=LSA_ABS), \
+            table
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +153,7 @@ def test_sync_sequence_database_and_output_unchanged(sequence: dict[str, Any]) -
     if os.environ.get("FUNDRADAR_PIN_WRITE") == "1":
         EXPECTED.write_text(json.dumps(sequence, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
     expected = json.loads(EXPECTED.read_text())
-    assert sequence["tables"] == expected["tables"]
+    assert_same_tables(sequence["tables"], expected["tables"])
     for key, text in expected["outputs"].items():
         assert sequence["outputs"][key] == text, key
     assert sequence["outputs"].keys() == expected["outputs"].keys()
