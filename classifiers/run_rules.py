@@ -14,8 +14,9 @@ from typing import Any
 
 from classifiers.freshness import rules_hash
 from classifiers.funding import FundingRules
-from classifiers.rules import deadline_key, deadline_outcome, evaluate_call
+from classifiers.rules import deadline_key, deadline_outcome, evaluate_call, recheck_for_deadline
 from pipeline.core.config import LoadedConfig
+from pipeline.core.deadlines import current_deadline
 
 
 class RunFunding(FundingRules):
@@ -67,6 +68,20 @@ class RunRules:
         self._other: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self._deadline: dict[Any, tuple[Any, ...]] = {}
         self._joined: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self._calls: dict[Any, tuple[Any, tuple[Any, ...]]] = {}
+
+    def of_call(self, row: Any) -> tuple[Any, ...]:
+        """(passed, outcomes, their JSON text, success rate, funding rate, expected value, recheck_at) of
+        the light row ``row``, remembered per call: strategies sharing these rules in one run (``score
+        --all`` over a folder of 50) read the same rows, and finding a call's deadline and keys was most
+        of its verdict's time. A remembered answer is used only for an equal row (every light column)."""
+        found = self._calls.get(row.id)
+        if found is not None and found[0] == row:
+            return found[1]
+        deadline = current_deadline(row, self.now) if self.weeks is not None else None
+        answer = (*self.outcomes(row, deadline), recheck_for_deadline(deadline, self.weeks, self.now))
+        self._calls[row.id] = (row, answer)
+        return answer
 
     def outcomes(self, row: Any, deadline: datetime | None) -> tuple[Any, ...]:
         """(passed, outcomes, their JSON text, success rate, funding rate, expected value) of ``row``,

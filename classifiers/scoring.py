@@ -59,14 +59,13 @@ from classifiers.matcher import (
     expanded_query,
     query_features,
 )
-from classifiers.rules import priority, recheck_for_deadline
+from classifiers.rules import priority
 from classifiers.run_rules import shared_rules
 from classifiers.score_blocks import SCORE_BLOCK, score_blocks
 from classifiers.stored_queries import keep_gates, prepared_queries, vector_to_json
 from pipeline.core.bulk import insert_rows, update_by_id
 from pipeline.core.config import LoadedConfig
 from pipeline.core.db import session_scope
-from pipeline.core.deadlines import current_deadline
 from pipeline.core.models import Call, CorpusModel, Score, ScoringModel, Verdict
 
 log = logging.getLogger("fundradar.scoring")
@@ -381,11 +380,11 @@ def _write_verdicts(session: Session, light: Sequence[Any], markers: dict[int, A
     The rules' outcome depends on the call only through what :func:`classifiers.run_rules.rules_key` and
     :func:`classifiers.rules.deadline_key` collect, and many calls share each (a programme, a type of
     action; a deadline's date and which side of the minimum it is on), so each part is computed once per
-    run (:class:`classifiers.run_rules.RunRules`); the priority (best score × value factor) and ``recheck_at``
-    are then computed per call, as :func:`evaluate_call` and :func:`classifiers.rules.recheck_at` do.
+    run (:class:`classifiers.run_rules.RunRules`, which also remembers each call's answer for the next
+    strategy with the same rules); the priority (best score × value factor) is then computed per call
+    and strategy, as :func:`evaluate_call` does.
     Stored outcomes are compared as their JSON text, without decoding them."""
-    name, strategy = loaded_config.strategy.name, loaded_config.strategy
-    weeks = strategy.rules.min_weeks_before_deadline
+    name = loaded_config.strategy.name
     rules = shared_rules(corpus.shared_rules, loaded_config, now)
     inserts, updates = [], []
     for row in light:
@@ -399,9 +398,7 @@ def _write_verdicts(session: Session, light: Sequence[Any], markers: dict[int, A
             marker = {key: getattr(old, key) for key in MARKER}
         else:  # not scored (no focus areas or no model yet)
             marker = {"call_hash": "", "content_hash": "", "model_version": version, "best_score": None}
-        deadline = current_deadline(row, now) if weeks is not None else None
-        passed, outcomes, outcomes_json, success, rate, expected = rules.outcomes(row, deadline)
-        recheck = recheck_for_deadline(deadline, weeks, now)
+        passed, outcomes, outcomes_json, success, rate, expected, recheck = rules.of_call(row)
         value = priority(marker["best_score"], expected)
         if old is not None and old.outcomes_json == outcomes_json and old.priority == value \
                 and old.passed == passed and old.expected_value == expected and old.success_rate == success \

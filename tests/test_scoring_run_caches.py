@@ -102,3 +102,30 @@ def test_stored_queries_are_decoded_once_while_the_model_and_the_rows_stay_the_s
     assert np.allclose(edited[0][0].toarray(), 2 * vectors[0].toarray())
     other = extend(TfidfModel.from_bytes(blob), extras_from_bytes(stored.vocabulary))  # another process's
     assert prepared_queries(stored, other, queries, other.terms()) is not edited
+
+
+def test_a_call_changed_between_two_strategies_of_one_run_gets_its_new_verdict(engine: Any) -> None:
+    # the run remembers each call's rule outcomes for the next strategy with the same rules; a call
+    # whose light columns changed meanwhile (a sync between them) is judged again, not remembered
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from classifiers.corpus import Corpus
+    from pipeline.core.models import Call
+
+    area = {"wind": FocusArea(label="Wind", keywords=["offshore wind"])}
+    first, second = (_with_weeks(config_with(name, area), 4) for name in ("first", "second"))
+    ids = add_calls(engine, 60)
+    corpus = Corpus()
+    score_pending(engine, first, NOW, corpus=corpus)
+    soon = NOW + timedelta(days=3)  # closer than the 4 weeks the rules ask for
+    with engine.begin() as conn:
+        conn.execute(sa.update(Call).where(Call.id == ids[0]).values(
+            deadline=soon, deadlines=[{"at": soon.isoformat(), "assumed": False}],
+            content_hash="moved-deadline"))
+    score_pending(engine, second, NOW, corpus=corpus)
+    moved = _verdicts(engine, "second")[ids[0]]
+    assert moved[0] is False and moved != _verdicts(engine, "first")[ids[0]]
+    assert {k: v for k, v in _verdicts(engine, "second").items() if k != ids[0]} == \
+        {k: v for k, v in _verdicts(engine, "first").items() if k != ids[0]}
