@@ -56,7 +56,12 @@ def test_a_date_deep_in_a_long_page_is_found_with_its_context() -> None:
     ("Deadline 1 October 2027 12.00", "2027-10-01T10:00:00+00:00", False),
     ("Deadline: 1 March 2027, 13.00 CET", "2027-03-01T12:00:00+00:00", False),
     ("Einsendeschluss 1. Dezember 2026, 12 Uhr", "2026-12-01T11:00:00+00:00", False),
-    ("frist 1 juni 2027 klokken 12.00", "2027-06-01T15:00:00+00:00", True),
+    # Swedish and Norwegian clock words: dateparser knows none of them once it reads the text as sv/nb
+    ("frist 1 juni 2027 klokken 12.00", "2027-06-01T10:00:00+00:00", False),
+    ("Ansökan ska vara inne senast 15 mars 2027 kl. 16.00", "2027-03-15T15:00:00+00:00", False),
+    ("Ansökan senast den 15 mars 2027 klockan 16.00", "2027-03-15T15:00:00+00:00", False),
+    ("Sista ansökningsdag 2027-03-15 kl 16", "2027-03-15T15:00:00+00:00", False),
+    ("Søknadsfrist 1. mars 2027 klokken 12.00", "2027-03-01T11:00:00+00:00", False),
 ])
 def test_a_time_after_a_written_month_is_not_read_as_the_day(text: str, iso: str, assumed: bool) -> None:
     # dateparser's search drops the day before the month and reads the hour as the day (the 12th)

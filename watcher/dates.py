@@ -58,6 +58,11 @@ _DOT_TIME = re.compile(r"(?<=\d{4})(,?\s*(?:kl\.?|klokken|klockan|um|at|-)?\s*)(
                        re.IGNORECASE)
 _HOUR_ONLY = re.compile(r"\b(kl\.?|klokken|klockan)(\s*)(\d{1,2})(?![\d.:])", re.IGNORECASE)
 _UHR = re.compile(r"(?<![\d.:])(\d{1,2})(\s*)(uhr)\b", re.IGNORECASE)
+# the Nordic clock word before a time: dateparser's search knows Danish "kl." but, once it takes a text
+# for Swedish or Norwegian, neither "kl." nor "klockan"/"klokken", and reads "15 mars 2027 kl. 16:00"
+# as the day alone (so 17:00 assumed: later than the real deadline). "15 mars 2027 16:00" it reads in
+# every language, so the word goes once the time is written as HH:MM.
+_CLOCK_WORD = re.compile(r"\b(?:kl\.?|klokken|klockan)\s*(?=\d{1,2}:\d{2}(?!\d))", re.IGNORECASE)
 # the dot of an abbreviated month before its year ("1. dec. 2026", "15. jan. 2027 kl. 12"): dateparser's
 # search finds no date at all with it
 _MONTH_DOT = re.compile(r"\b(" + _MONTH + r"[^\W\d_]{0,2})\.(?=\s*\d{4})", re.IGNORECASE)
@@ -99,6 +104,7 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
         return []
     text = _MONTH_DOT.sub(r"\1", _ORDINAL_DAY.sub(r"\1 ", text))
     text = _UHR.sub(r"\1:00\2\3", _HOUR_ONLY.sub(r"\1\2\3:00", _DOT_TIME.sub(r"\1\2:\3", text)))
+    text = _CLOCK_WORD.sub("", text)
     found: list[tuple[str, datetime, int]] = []
     budget = MAX_SEARCHED_CHARS
     for start, end in _windows(text):
