@@ -1,6 +1,6 @@
 """Scoring formulas compared on both benchmarks at once, through fundradar's own evaluation paths.
 
-    .venv/bin/python bench/scoring_variants.py [--variant NAME ...] [--json]
+    .venv/bin/python bench/scoring_variants.py [--variant NAME ...] [--judged FILE ...] [--json]
 
 Each variant is a function with :func:`classifiers.matcher.score_rows`'s signature. For the duration
 of a run it stands in for the ``score_rows`` that :func:`per_area_blocks` (installed in place of
@@ -16,6 +16,12 @@ Per variant: the judged file's mean nDCG@10, per area, P@10 strict and lenient, 
 (nDCG@10 of the remaining calls with the top 10 marked minus without); the label benchmark's MAP / P@10
 on all eight areas, the dev half (the first four by name) and the held-out half, and its feedback gain
 (MAP). Reads FUNDRADAR_EVAL (default ../shared/eval) and FUNDRADAR_SAMPLES (default ../shared/samples).
+
+``--judged FILE`` (repeatable; default the shared greentech file) measures every variant on each judged
+file given: its mean, per area and feedback gain, with the change against "in use" on every file, since
+a variant is only worth adopting when it wins on more than the one file it was looked at on (the
+development file in tests/fixtures/judged/ is another strategy on another day). The first file's figures
+are also the JSON's ``judged`` keys, so the default output is what it was.
 
 A variant sees a whole corpus in one call (the recording has ~611 calls, one scoring block): what it
 computes over the rows (ranks, maxima, medians) is over the corpus. A call with ``top`` > 0 on a
@@ -347,9 +353,20 @@ VARIANTS: dict[str, ScoreRows | None] = {
 
 # --- the measures ---------------------------------------------------------------------------------
 
-def measure(variant: ScoreRows | None) -> dict[str, Any]:
+def judged_figures(path: Path) -> dict[str, Any]:
+    """One judged file's mean, per-area nDCG@10 and feedback gain with the variant installed."""
+    judged = judged_file_report(path, feedback=10, samples=SAMPLES).as_dict()
+    feedback = judged["feedback"]["means"]
+    return {
+        "judged": {k: round(v, 3) for k, v in judged["means"]["matcher"].items()},
+        "judged_areas": {a: round(v["ndcg10"], 3) for a, v in judged["per_area"]["matcher"].items()},
+        "judged_feedback": round(feedback["with"]["ndcg10"] - feedback["without"]["ndcg10"], 3),
+    }
+
+
+def measure(variant: ScoreRows | None, files: Sequence[Path] = (JUDGED,)) -> dict[str, Any]:
     with installed(variant):
-        judged = judged_file_report(JUDGED, feedback=10, samples=SAMPLES).as_dict()
+        per_file = {str(path): judged_figures(path) for path in files}
         areas = load_benchmark(EVAL / "focus_areas.yaml")
         label = run_benchmark(areas, load_corpus(SAMPLES / "eu_ft" / "calls_2026-08-10.jsonl"),
                               feedback=10).as_dict()
@@ -358,26 +375,18 @@ def measure(variant: ScoreRows | None) -> dict[str, Any]:
     halves = {"all": list(per_area), "dev": dev, "held_out": [a for a in per_area if a not in dev]}
     labels = {half: {m: round(float(np.mean([per_area[a][m] for a in names])), 3) for m in ("ap", "p10")}
               for half, names in halves.items()}
-    feedback = judged["feedback"]["means"]
-    return {
-        "judged": {k: round(v, 3) for k, v in judged["means"]["matcher"].items()},
-        "judged_areas": {a: round(v["ndcg10"], 3) for a, v in judged["per_area"]["matcher"].items()},
-        "judged_feedback": round(feedback["with"]["ndcg10"] - feedback["without"]["ndcg10"], 3),
+    result = {
+        **per_file[str(files[0])],
         "label": labels,
         "label_feedback": round(label["feedback"]["means"]["with"]["ap"]
                                 - label["feedback"]["means"]["without"]["ap"], 3),
     }
+    if list(files) != [JUDGED]:
+        result["judged_files"] = per_file
+    return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--variant", action="append", choices=list(VARIANTS), help="only this (repeatable)")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    results = {name: measure(VARIANTS[name]) for name in (args.variant or list(VARIANTS))}
-    if args.json:
-        print(json.dumps(results, indent=1))
-        return
+def print_default(results: dict[str, dict[str, Any]]) -> None:
     print(f"{'variant':36s} {'judged':>6s} {'areas (offshore maritime food digital)':>27s} "
           f"{'P@10 2/1+':>11s} {'fb':>6s} | {'label all':>11s} {'dev':>11s} {'held-out':>11s} {'fb':>6s}")
     for name, r in results.items():
@@ -386,6 +395,54 @@ def main() -> None:
         cells = " ".join(f"{lab[h]['ap']:.3f}/{lab[h]['p10']:.3f}" for h in ("all", "dev", "held_out"))
         print(f"{name:36s} {j['ndcg10']:6.3f} {areas:>27s} {j['p10_strict']:.3f}/{j['p10_lenient']:.3f} "
               f"{r['judged_feedback']:+6.3f} | {cells} {r['label_feedback']:+6.3f}")
+
+
+def print_files(results: dict[str, dict[str, Any]], files: Sequence[Path]) -> None:
+    """One table per judged file (areas named above it), then the label benchmark, then the change of
+    each variant's judged mean against "in use" on every file."""
+    base = results.get("in use")
+    for path in files:
+        key = str(path)
+        names = list(next(iter(results.values()))["judged_files"][key]["judged_areas"])
+        print(f"\nJudged: {path.name}; areas: {', '.join(names)}")
+        print(f"{'variant':36s} {'nDCG@10':>7s} {'per area':>{7 * len(names) - 1}s} {'P@10 2/1+':>11s} "
+              f"{'fb':>6s} {'vs in use':>9s}")
+        for name, r in results.items():
+            f = r["judged_files"][key]
+            areas = " ".join(f"{v:.3f}" for v in f["judged_areas"].values())
+            delta = f"{f['judged']['ndcg10'] - base['judged_files'][key]['judged']['ndcg10']:+9.3f}" \
+                if base else f"{'':>9s}"
+            print(f"{name:36s} {f['judged']['ndcg10']:7.3f} {areas} {f['judged']['p10_strict']:.3f}/"
+                  f"{f['judged']['p10_lenient']:.3f} {f['judged_feedback']:+6.3f} {delta}")
+    print(f"\nLabel benchmark\n{'variant':36s} {'all':>11s} {'dev':>11s} {'held-out':>11s} {'fb':>6s}")
+    for name, r in results.items():
+        lab = r["label"]
+        cells = " ".join(f"{lab[h]['ap']:.3f}/{lab[h]['p10']:.3f}" for h in ("all", "dev", "held_out"))
+        print(f"{name:36s} {cells} {r['label_feedback']:+6.3f}")
+    if base:
+        print("\nJudged nDCG@10 against in use on every file (a variant to adopt wins on all of them)")
+        for name, r in results.items():
+            deltas = [r["judged_files"][str(p)]["judged"]["ndcg10"]
+                      - base["judged_files"][str(p)]["judged"]["ndcg10"] for p in files]
+            verdict = "wins on all" if all(d > 0 for d in deltas) else ""
+            print(f"{name:36s} {' '.join(f'{d:+7.3f}' for d in deltas)}  {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--variant", action="append", choices=list(VARIANTS), help="only this (repeatable)")
+    parser.add_argument("--judged", action="append", type=Path,
+                        help=f"a judged file to measure on (repeatable; default {JUDGED})")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    files: list[Path] = args.judged or [JUDGED]
+    results = {name: measure(VARIANTS[name], files) for name in (args.variant or list(VARIANTS))}
+    if args.json:
+        print(json.dumps(results, indent=1))
+    elif files == [JUDGED]:
+        print_default(results)
+    else:
+        print_files(results, files)
 
 
 if __name__ == "__main__":
