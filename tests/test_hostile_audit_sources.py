@@ -3,14 +3,18 @@ read through the real client into a real SQLite file."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import copy
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlmodel import Session, select
 
 from pipeline.core.config import FeedSource
 from pipeline.core.models import Call
-from tests.localserver import LocalServer, Reply
-from tests.test_plausibility import run
+from tests.localserver import LocalServer, Reply, Request
+from tests.test_plausibility import DAY, JSON, SEARCH, eu_ft, run
+from watcher.replay import SediaSearchRecording
 from watcher.sources.feed import FeedAdapter
 
 NOW = datetime(2026, 8, 22, 10, 0, tzinfo=UTC)
@@ -49,3 +53,42 @@ def test_a_bare_ampersand_in_a_feed_title_is_kept_as_written(engine, server: Loc
         stored = session.exec(select(Call).where(Call.external_id == "g1")).one()
     assert stored.url == "https://interreg-baltic.eu/news/g1?a=1&b=2"
     assert stored.text == "Call for proposals, R&D & more"
+
+
+class GrowingPortal:
+    """The search API over 700 recorded results, 7 pages of 100; ``grow_at`` (a page number) adds a new
+    result in front of that page's results from that page on, as a portal publishing a topic while a
+    run reads it does: every later result moves back one place, and the last one onto page 8."""
+
+    def __init__(self, server: LocalServer, samples: Path) -> None:
+        self.results = SediaSearchRecording(samples / "eu_ft" / "search_2026-08-21").results[:700]
+        self.grow_at: int | None = None
+        server.route("POST", SEARCH, self.handle)
+
+    def handle(self, request: Request) -> Reply:
+        number = int(request.query["pageNumber"][0])
+        results = list(self.results)
+        if self.grow_at is not None and number >= self.grow_at:
+            new = copy.deepcopy(results[0])
+            new["reference"] = "HORIZON-NEW-2026-TOPIC-01"
+            results.insert((self.grow_at - 1) * 100, new)
+        page = {"totalResults": len(results), "pageNumber": number, "pageSize": 100,
+                "results": results[(number - 1) * 100:number * 100]}
+        return Reply(200, json.dumps(page).encode(), JSON)
+
+
+def test_a_result_set_growing_while_it_is_read_closes_nothing(engine, server: LocalServer,
+                                                              samples: Path) -> None:
+    """Each page was checked against the first page's totalResults only: a topic published while the
+    pages were read moved the last result onto a page the run never asked for, every page read was
+    full and the run was complete, so a call still on the portal was marked missing."""
+    portal = GrowingPortal(server, samples)
+    first = run(engine, eu_ft(server), DAY)
+    assert (first.outcome, first.complete, first.new) == ("ok", True, 700)
+    portal.grow_at = 5
+    result = run(engine, eu_ft(server), DAY + timedelta(days=1))
+    assert (result.outcome, result.complete, result.missing, result.closed) == ("ok", False, 0, 0)
+    assert "page 5 of 7 (all programmes) declares totalResults 701, page 1 declared 700; the result " \
+           "set changed while it was read, the next run completes it" in result.error
+    with Session(engine) as session:
+        assert session.exec(select(Call).where(Call.missing_since.is_not(None))).all() == []
