@@ -15,6 +15,7 @@ from pipeline.core.models import Call
 from tests.localserver import LocalServer, Reply, Request
 from tests.test_plausibility import DAY, JSON, SEARCH, eu_ft, run
 from watcher.replay import SediaSearchRecording
+from watcher.sources import BuildContext
 from watcher.sources.feed import FeedAdapter
 
 NOW = datetime(2026, 8, 22, 10, 0, tzinfo=UTC)
@@ -92,3 +93,29 @@ def test_a_result_set_growing_while_it_is_read_closes_nothing(engine, server: Lo
            "set changed while it was read, the next run completes it" in result.error
     with Session(engine) as session:
         assert session.exec(select(Call).where(Call.missing_since.is_not(None))).all() == []
+
+
+def test_a_feed_whose_guids_change_every_fetch_keeps_one_call_per_item(engine, server: LocalServer) -> None:
+    """A feed generating its guids anew on every request (a session id or a time in them) made every
+    item a new call every day: the same announcement stored once a run, each a new call of the
+    digest, and the earlier copies never closed (a feed run is never complete)."""
+    fetches = []
+
+    def answer(request: Request) -> Reply:
+        fetches.append(request)
+        body = ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>News</title>'
+                + "".join(f"<item><title>Call for proposals {n}: small projects</title>"
+                          f"<link>https://interreg-baltic.eu/news/call-{n}/</link>"
+                          f'<guid isPermaLink="false">urn:session:{len(fetches)}:{n}</guid>'
+                          "<description>Call for proposals open until 15 January 2027.</description></item>"
+                          for n in (1, 2))
+                + "</channel></rss>").encode()
+        return Reply(200, body, RSS)
+
+    server.route("GET", "/feed/", answer)
+    adapter = FeedAdapter("bsr_news", FeedSource(type="feed", url=server.url("/feed/")),
+                          BuildContext(engine=engine))
+    first = run(engine, adapter, NOW)
+    again = run(engine, adapter, NOW + timedelta(days=1))
+    assert (first.new, again.new, again.unchanged) == (2, 0, 2)
+    assert sorted(_titles(engine)) == ["urn:session:1:1", "urn:session:1:2"]

@@ -16,22 +16,28 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 
 from pipeline.core.call_phrases import first_phrase
 from pipeline.core.clock import UTC
 from pipeline.core.errors import ParseError
+from pipeline.core.models import Call
 from watcher.dates import call_dates
 from watcher.encoding import decode_text
 from watcher.http import fetch_text
 from watcher.records import CallRecord, Deadline
 from watcher.replay import file_replay
 from watcher.sources import BuildContext, FetchResult, register
+from watcher.store import GONE
+from watcher.urls import clean_url
 
 UTF8_XML = {"content-type": "application/xml; charset=utf-8"}  # the text was decoded already
 # Items read of one feed, the first (newest) ones: a feed shows its latest ten to a hundred, and each
@@ -187,17 +193,48 @@ def partial_reason(kept: int, skipped: list[str], problem: str | None) -> str:
     return "; ".join(parts)
 
 
+def stored_links(engine: Any, source: str) -> dict[str, str]:
+    """External id -> link (without tracking parameters) of the source's calls not gone (read only)."""
+    table = Call.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(table.c.external_id, table.c.url).where(
+            table.c.source == source, table.c.url.is_not(None),
+            table.c.status.not_in(GONE)))
+        return {external_id: clean_url(url) for external_id, url in rows}
+
+
+def keep_stored_ids(records: list[CallRecord], stored: Mapping[str, str]) -> list[CallRecord]:
+    """``records`` with the id of the stored call an item is, when its id is new but its link is the
+    link of one stored call (``stored``: id -> link) that the answer does not list under its own id.
+    Some feeds make their guids anew on every request (a session or a time in them): every item was a
+    new call every day, and a feed run, never complete, closed none of the copies (pure)."""
+    answered = {r.external_id for r in records}
+    links = Counter(clean_url(r.url) for r in records if r.url)
+    owners = Counter(stored.values())
+    owner = {link: key for key, link in stored.items() if owners[link] == 1 and key not in answered}
+    kept = []
+    for record in records:
+        link = clean_url(record.url) if record.url else None
+        if link and record.external_id not in stored and links[link] == 1 and link in owner:
+            record = replace(record, external_id=owner.pop(link))
+        kept.append(record)
+    return kept
+
+
 class FeedAdapter:
     type = "feed"
 
     def __init__(self, name: str, cfg: Any, context: BuildContext | None = None) -> None:
         self.name, self.cfg, self.url = name, cfg, cfg.url
+        self.engine = context.engine if context is not None else None  # its stored links, when given
 
     def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
         body = fetch_text(client, self.url, source=self.name, timeout=self.cfg.timeout_seconds)
         skipped: list[str] = []
         records, warning = parse_feed(body, source=self.name, phrases=list(self.cfg.call_phrases),
                                       programme=self.cfg.programme, feed=self.url, skipped=skipped)
+        if self.engine is not None:
+            records = keep_stored_ids(records, stored_links(self.engine, self.name))
         # announcements age out of a feed; a missing item is not a closed call, so never "complete"
         return FetchResult(records=records, complete=False,
                            warning=partial_reason(len(records), skipped, warning),
