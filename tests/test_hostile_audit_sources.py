@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from pipeline.core.config import FeedSource
 from pipeline.core.models import Call
 from tests.localserver import LocalServer, Reply, Request
-from tests.test_plausibility import DAY, JSON, SEARCH, eu_ft, run
+from tests.test_plausibility import DAY, JSON, SEARCH, eu_ft, portal, run  # noqa: F401 (portal: fixture)
 from watcher.replay import SediaSearchRecording
 from watcher.sources import BuildContext
 from watcher.sources.feed import FeedAdapter
@@ -83,10 +83,10 @@ def test_a_result_set_growing_while_it_is_read_closes_nothing(engine, server: Lo
     """Each page was checked against the first page's totalResults only: a topic published while the
     pages were read moved the last result onto a page the run never asked for, every page read was
     full and the run was complete, so a call still on the portal was marked missing."""
-    portal = GrowingPortal(server, samples)
+    growing = GrowingPortal(server, samples)
     first = run(engine, eu_ft(server), DAY)
     assert (first.outcome, first.complete, first.new) == ("ok", True, 700)
-    portal.grow_at = 5
+    growing.grow_at = 5
     result = run(engine, eu_ft(server), DAY + timedelta(days=1))
     assert (result.outcome, result.complete, result.missing, result.closed) == ("ok", False, 0, 0)
     assert "page 5 of 7 (all programmes) declares totalResults 701, page 1 declared 700; the result " \
@@ -119,3 +119,21 @@ def test_a_feed_whose_guids_change_every_fetch_keeps_one_call_per_item(engine, s
     again = run(engine, adapter, NOW + timedelta(days=1))
     assert (first.new, again.new, again.unchanged) == (2, 0, 2)
     assert sorted(_titles(engine)) == ["urn:session:1:1", "urn:session:1:2"]
+
+
+def test_a_sedia_title_read_from_the_summary_is_unescaped(engine, server: LocalServer, portal) -> None:  # noqa: F811
+    """The search API's ``summary`` is HTML-escaped ('Designing &amp; optimising'), its metadata title
+    is not; a result without a metadata title was stored titled with the entity as text."""
+    def untitled(number: int, data: dict) -> dict:
+        for result in data["results"]:
+            if "&amp;" in result.get("summary", "") or "&lt;" in result.get("summary", ""):
+                result["metadata"].pop("title", None)
+        return data
+
+    portal.mutate = untitled
+    result = run(engine, eu_ft(server), DAY)
+    assert (result.outcome, result.new) == ("ok", 731)
+    titles = _titles(engine)
+    assert titles["50129793TOPICSen"].startswith(
+        "PV based electrification of the economy: Designing & optimising PV systems")
+    assert not [title for title in titles.values() if "&amp;" in title or "&lt;" in title]
