@@ -137,3 +137,28 @@ def test_a_sedia_title_read_from_the_summary_is_unescaped(engine, server: LocalS
     assert titles["50129793TOPICSen"].startswith(
         "PV based electrification of the economy: Designing & optimising PV systems")
     assert not [title for title in titles.values() if "&amp;" in title or "&lt;" in title]
+
+
+def test_listing_items_whose_links_go_nowhere_are_one_call_each(engine, server: LocalServer) -> None:
+    """Items of a listing whose 'link' is a page anchor, a script or an e-mail address (an accordion
+    of calls, '#', 'javascript:void(0)', 'mailto:') shared that link as their id: the first was stored,
+    the others dropped as the same call sent twice with different content, and the run kept partial;
+    the stored call's link was 'javascript:void(0)'."""
+    from pipeline.core.config import HtmlListSource
+    from watcher.sources.html_list import HtmlListAdapter
+
+    hrefs = ["#", "#apply", "javascript:void(0)", "mailto:grants@example.dk", "javascript:open('x')"]
+    rows = "".join(f'<div class="views-row"><h3><a href="{href}">Grand Solutions 2027, runde {n}</a></h3>'
+                   f'<div class="teaser__dates">Ansøgningsfrist {n}. februar 2027</div></div>'
+                   for n, href in enumerate(hrefs, start=1))
+    rows += '<div class="views-row"><h3><a href="/da/p/ok">Innobooster 2027</a></h3></div>'
+    server.route("GET", "/da/programmer", lambda request: Reply(
+        200, f"<html><body>{rows}</body></html>".encode(), {"Content-Type": "text/html; charset=utf-8"}))
+    cfg = HtmlListSource(type="html_list", url=server.url("/da/programmer"), programme="Innovationsfonden",
+                         item=".views-row", title="h3", link="h3 a[href]", text=".teaser__dates")
+    result = run(engine, HtmlListAdapter("ifd", cfg), NOW)
+    assert (result.outcome, result.new, result.complete, result.error) == ("ok", 6, True, None)
+    with Session(engine) as session:
+        urls = {c.title: c.url for c in session.exec(select(Call))}
+    assert urls == {**{f"Grand Solutions 2027, runde {n}": None for n in range(1, 6)},
+                    "Innobooster 2027": server.url("/da/p/ok")}
