@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, select
 
 from pipeline.core.config import FeedSource
@@ -162,3 +163,28 @@ def test_listing_items_whose_links_go_nowhere_are_one_call_each(engine, server: 
         urls = {c.title: c.url for c in session.exec(select(Call))}
     assert urls == {**{f"Grand Solutions 2027, runde {n}": None for n in range(1, 6)},
                     "Innobooster 2027": server.url("/da/p/ok")}
+
+
+@pytest.mark.parametrize("content_type", ["text/html; charset=ISO-8859-1", "text/html; charset=windows-1252",
+                                          "text/html"])
+def test_a_utf8_listing_labelled_latin1_is_read_as_utf8(engine, server: LocalServer,
+                                                        content_type: str) -> None:
+    """A UTF-8 page under a Latin-1 label (a server's default charset, or a template's stale meta tag)
+    was read by the label: every Danish letter doubled ('AnsÃ¸gningsfrist', 'GrÃ¸n omstilling'),
+    stored, shown and scored so; bytes that are valid UTF-8 with letters beyond ASCII are UTF-8."""
+    from pipeline.core.config import HtmlListSource
+    from watcher.sources.html_list import HtmlListAdapter
+
+    page = ('<html><head><meta charset="iso-8859-1"><title>Programmer</title></head><body>'
+            '<div class="views-row"><h3><a href="/da/p/groen">Grøn omstilling – Grand Solutions 2027</a></h3>'
+            '<div class="teaser__dates">Ansøgningsfrist 2. februar 2027 kl. 12.00</div></div>'
+            '</body></html>').encode()
+    server.route("GET", "/da/programmer", lambda request: Reply(200, page, {"Content-Type": content_type}))
+    cfg = HtmlListSource(type="html_list", url=server.url("/da/programmer"), programme="Innovationsfonden",
+                         item=".views-row", title="h3", link="h3 a[href]", text=".teaser__dates")
+    result = run(engine, HtmlListAdapter("ifd", cfg), NOW)
+    assert (result.outcome, result.new) == ("ok", 1)
+    with Session(engine) as session:
+        call = session.exec(select(Call)).one()
+    assert call.title == "Grøn omstilling – Grand Solutions 2027"
+    assert call.text == "Ansøgningsfrist 2. februar 2027 kl. 12.00"
