@@ -188,3 +188,33 @@ def test_a_utf8_listing_labelled_latin1_is_read_as_utf8(engine, server: LocalSer
         call = session.exec(select(Call)).one()
     assert call.title == "Grøn omstilling – Grand Solutions 2027"
     assert call.text == "Ansøgningsfrist 2. februar 2027 kl. 12.00"
+
+
+def test_a_link_whose_host_changes_case_is_the_same_call(engine, server: LocalServer) -> None:
+    """A listing writing one call's link as 'http://LocalHost/…' one day and 'http://localhost/…' the
+    next (a CMS's link field, case-insensitive as every host name) made it two calls, the first marked
+    missing; and a link whose host case differed from the listing's was read from the list alone, as
+    if on another host, its call page never fetched."""
+    from pipeline.core.config import HtmlListSource
+    from watcher.sources.html_list import HtmlListAdapter
+
+    port = server.url("/").split(":")[2].rstrip("/")
+    hosts = iter(["localhost", "LocalHost"])
+
+    def listing(request: Request) -> Reply:
+        link = f"http://{next(hosts)}:{port}/da/p/groen"
+        return Reply(200, (f'<html><body><div class="views-row"><h3><a href="{link}">Grand Solutions 2027'
+                           "</a></h3></div></body></html>").encode(), {"Content-Type": "text/html"})
+
+    server.route("GET", "/da/programmer", listing)
+    server.route("GET", "/da/p/groen", lambda request: Reply(200, (
+        "<html><body><main><h1>Grand Solutions 2027</h1><p class='dates'>Ansøgningsfrist 2. februar 2027 "
+        "kl. 12.00. Puljen er på 50 mio. kr.</p></main></body></html>").encode(),
+        {"Content-Type": "text/html; charset=utf-8"}))
+    cfg = HtmlListSource(type="html_list", url=f"http://localhost:{port}/da/programmer", item=".views-row",
+                         title="h3", link="h3 a[href]", detail=True, detail_text=".dates")
+    first = run(engine, HtmlListAdapter("ifd", cfg), NOW)
+    again = run(engine, HtmlListAdapter("ifd", cfg), NOW + timedelta(days=1))
+    assert (first.new, first.complete, again.new, again.unchanged, again.missing, again.complete) == \
+        (1, True, 0, 1, 0, True)
+    assert [r.path for r in server.requests].count("/da/p/groen") == 2

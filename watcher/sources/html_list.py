@@ -156,7 +156,7 @@ class HtmlListAdapter:
         items = parse_listing(listing, base_url=self.url, cfg=self.cfg, source=self.name, skipped=unreadable)
         listed = len(items)
         items = items[:MAX_ITEMS]
-        host = urlsplit(self.url).netloc.removeprefix("www.")
+        host = urlsplit(self.url).netloc.lower().removeprefix("www.")
         failures: list[str] = []
         records, details = [], 0
         partial: set[str] = set()
