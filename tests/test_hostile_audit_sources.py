@@ -218,3 +218,17 @@ def test_a_link_whose_host_changes_case_is_the_same_call(engine, server: LocalSe
     assert (first.new, first.complete, again.new, again.unchanged, again.missing, again.complete) == \
         (1, True, 0, 1, 0, True)
     assert [r.path for r in server.requests].count("/da/p/groen") == 2
+
+
+def test_a_stored_feed_link_that_is_no_url_fails_nothing(engine, server: LocalServer) -> None:
+    """The stored links an item is matched by are read again on every run: one that is no URL
+    ('http://[', as a hostile feed may give) must not fail the source on each later run."""
+    body = (b'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>News</title>'
+            b"<item><title>Call for proposals: small projects</title><link>http://[broken</link>"
+            b"<guid>g1</guid></item></channel></rss>")
+    server.route("GET", "/feed/", lambda request: Reply(200, body, RSS))
+    adapter = FeedAdapter("bsr_news", FeedSource(type="feed", url=server.url("/feed/")),
+                          BuildContext(engine=engine))
+    first = run(engine, adapter, NOW)
+    again = run(engine, adapter, NOW + timedelta(days=1))
+    assert (first.outcome, first.new, again.outcome, again.unchanged) == ("ok", 1, "ok", 1)

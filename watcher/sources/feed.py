@@ -200,7 +200,15 @@ def stored_links(engine: Any, source: str) -> dict[str, str]:
         rows = conn.execute(sa.select(table.c.external_id, table.c.url).where(
             table.c.source == source, table.c.url.is_not(None),
             table.c.status.not_in(GONE)))
-        return {external_id: clean_url(url) for external_id, url in rows}
+        return {external_id: link for external_id, url in rows if (link := _link(url))}
+
+
+def _link(url: str | None) -> str | None:
+    """``url`` without tracking parameters; None for none, or for a link that is no URL ("http://[")."""
+    try:
+        return clean_url(url) if url else None
+    except ValueError:
+        return None
 
 
 def keep_stored_ids(records: list[CallRecord], stored: Mapping[str, str]) -> list[CallRecord]:
@@ -209,12 +217,12 @@ def keep_stored_ids(records: list[CallRecord], stored: Mapping[str, str]) -> lis
     Some feeds make their guids anew on every request (a session or a time in them): every item was a
     new call every day, and a feed run, never complete, closed none of the copies (pure)."""
     answered = {r.external_id for r in records}
-    links = Counter(clean_url(r.url) for r in records if r.url)
+    links = Counter(_link(r.url) for r in records)
     owners = Counter(stored.values())
     owner = {link: key for key, link in stored.items() if owners[link] == 1 and key not in answered}
     kept = []
     for record in records:
-        link = clean_url(record.url) if record.url else None
+        link = _link(record.url)
         if link and record.external_id not in stored and links[link] == 1 and link in owner:
             record = replace(record, external_id=owner.pop(link))
         kept.append(record)
