@@ -232,3 +232,31 @@ def test_a_stored_feed_link_that_is_no_url_fails_nothing(engine, server: LocalSe
     first = run(engine, adapter, NOW)
     again = run(engine, adapter, NOW + timedelta(days=1))
     assert (first.outcome, first.new, again.outcome, again.unchanged) == ("ok", 1, "ok", 1)
+
+
+def test_a_watched_page_redirecting_to_another_host_removes_nothing(engine, server: LocalServer) -> None:
+    """A watched page that answers with a redirect to a login, consent or parked-domain page on
+    another host was read as the page: two runs of it removed the Innovation Express call, with a
+    'removed' alert, though the funder's page never changed."""
+    from pipeline.core.config import PageWatchSource
+    from tests.test_hostile_audit_page_watch import MAINTENANCE, PAGES
+    from watcher.sources.page_watch import PageWatchAdapter
+
+    bsr = (PAGES / "bsr_stars.html").read_text(encoding="utf-8")
+    port = server.url("/").split(":")[2].rstrip("/")
+    login = f"http://localhost:{port}/login"
+    answers = {"/a/": Reply(200, bsr, {"Content-Type": "text/html; charset=utf-8"})}
+    server.route("GET", "/a/", lambda request: answers["/a/"])
+    server.route("GET", "/login", lambda request: Reply(200, MAINTENANCE, {"Content-Type": "text/html"}))
+    cfg = PageWatchSource(type="page_watch", phrase="Innovation Express", pages=[server.url("/a/")])
+    adapter = PageWatchAdapter("innovation_express", cfg, BuildContext(engine=engine))
+    assert run(engine, adapter, NOW).new == 1
+    answers["/a/"] = Reply(302, b"", {"Location": login})
+    for day in (1, 2):
+        result = run(engine, adapter, NOW + timedelta(days=day))
+        assert (result.outcome, result.closed) == ("failed", 0)
+        assert result.error == (f"no watched page could be read ({server.url('/a/')} "
+                                "redirects to another host (localhost); only pages on 127.0.0.1 are read "
+                                "for this source)")
+    with Session(engine) as session:
+        assert [c.status for c in session.exec(select(Call))] == ["open"]
