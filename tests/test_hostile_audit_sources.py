@@ -260,3 +260,19 @@ def test_a_watched_page_redirecting_to_another_host_removes_nothing(engine, serv
                                 "for this source)")
     with Session(engine) as session:
         assert [c.status for c in session.exec(select(Call))] == ["open"]
+
+
+def test_an_ampersand_before_a_word_in_a_feed_title_stays(engine, server: LocalServer) -> None:
+    """A plain-text feed title was unescaped once more as HTML, whose legacy entities need no ';':
+    'SMEs&partners' was stored as 'SMEs¶rtners', 'Energy&sector' as 'Energy§or', 'Nordic&regional'
+    as 'Nordic®ional'. A title escaped twice ('&amp;amp;') is still read as '&'."""
+    item = ("<item><title>{}</title><link>https://interreg-baltic.eu/news/{}/</link><guid>g{}</guid>"
+            "<description>Call for proposals</description></item>")
+    body = ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>News</title>'
+            + item.format("Call for SMEs&amp;partners in the Energy&amp;sector, Nordic&amp;regional", 1, 1)
+            + item.format("Call for R&amp;amp;D &amp;#8211; Tools&amp;amp;notes", 2, 2)
+            + "</channel></rss>").encode()
+    result = run(engine, _feed(server, body), NOW)
+    assert (result.outcome, result.new) == ("ok", 2)
+    assert _titles(engine) == {"g1": "Call for SMEs&partners in the Energy&sector, Nordic&regional",
+                               "g2": "Call for R&D – Tools&notes"}

@@ -13,7 +13,6 @@ error column and ``last_error`` then explain the "partial" instead of staying em
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from collections import Counter
@@ -32,6 +31,7 @@ from pipeline.core.errors import ParseError
 from pipeline.core.models import Call
 from watcher.dates import call_dates
 from watcher.encoding import decode_text
+from watcher.html_text import unescape_entities
 from watcher.http import fetch_text
 from watcher.records import CallRecord, Deadline
 from watcher.replay import file_replay
@@ -71,7 +71,7 @@ def _title(entry: Any) -> str:
     kind = str((entry.get("title_detail") or {}).get("type") or "")
     if "html" in kind and "<" in raw:
         return strip_tags(raw)
-    return html.unescape(" ".join(raw.split()))
+    return unescape_entities(" ".join(raw.split()))
 
 
 def _first_words(text: str, limit: int = 100) -> str:
