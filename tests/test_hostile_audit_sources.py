@@ -276,3 +276,27 @@ def test_an_ampersand_before_a_word_in_a_feed_title_stays(engine, server: LocalS
     assert (result.outcome, result.new) == ("ok", 2)
     assert _titles(engine) == {"g1": "Call for SMEs&partners in the Energy&sector, Nordic&regional",
                                "g2": "Call for R&D – Tools&notes"}
+
+
+def test_html_entities_in_a_calendar_summary_are_read_as_characters(engine, server: LocalServer) -> None:
+    """iCalendar text is plain, but WordPress calendar exports write their titles HTML-escaped: the
+    call was stored and shown as 'R&amp;D og innovasjon &#8211; 2. utlysning', under the programme
+    'Interreg Sverige&#8211;Norge' that no programme filter matched."""
+    from pipeline.core.config import IcalSource
+    from tests.conftest import FIXTURES
+    from watcher.sources.ical import IcalAdapter
+
+    event = ("BEGIN:VEVENT\r\nUID:rd-2027@interreg.no\r\nSUMMARY:Interreg Sverige&#8211\\;Norge: R&amp;D og "
+             "innovasjon &#8211\\; 2. utlysning\r\nDESCRIPTION:Søknadsfrist for R&amp;D-prosjekter\r\n"
+             "DTSTART;TZID=Europe/Oslo:20260901T090000\r\nDTEND;TZID=Europe/Oslo:20270115T130000\r\n"
+             "END:VEVENT\r\n")
+    ics = (FIXTURES / "ical" / "interreg_no_calendar.ics").read_bytes().replace(
+        b"END:VCALENDAR", event.encode() + b"END:VCALENDAR")
+    server.route("GET", "/cal.ics", lambda request: Reply(200, ics, {"Content-Type": "text/calendar"}))
+    cfg = IcalSource(type="ical", url=server.url("/cal.ics"), programmes=["Interreg Sverige–Norge"])
+    result = run(engine, IcalAdapter("interreg_no", cfg), NOW)
+    assert (result.outcome, result.new) == ("ok", 1)
+    with Session(engine) as session:
+        call = session.exec(select(Call)).one()
+    assert (call.title, call.programme, call.text) == (
+        "R&D og innovasjon – 2. utlysning", "Interreg Sverige–Norge", "Søknadsfrist for R&D-prosjekter")
