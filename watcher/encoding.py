@@ -15,10 +15,13 @@ The encoding is the first of these that decodes the bytes without error:
    funders fundradar reads write Western European languages;
 6. UTF-8 with undecodable bytes replaced (the last resort, so a source never fails on encoding).
 
-An unknown or wrong label falls through to the next rule. ISO-8859-1 and US-ASCII labels are read
-as windows-1252, as browsers do (servers label cp1252 text "latin-1"; the C1 controls latin-1 would
-give are never meant). A leading byte order mark is dropped, and the text is put in Unicode NFC,
-so a decomposed "Öresund" compares, filters and is stored like the composed one.
+An unknown or wrong label falls through to the next rule, and so does a Western single-byte label
+(windows-1252, ISO-8859-1 or -15) on bytes that are valid UTF-8 with letters beyond ASCII: servers and
+templates label UTF-8 pages "ISO-8859-1" by default, which read every "ø" as "Ã¸", and a text in such
+a charset is valid UTF-8 by accident only if it was written as mojibake to begin with. ISO-8859-1
+and US-ASCII labels are read as windows-1252, as browsers do (servers label cp1252 text "latin-1";
+the C1 controls latin-1 would give are never meant). A leading byte order mark is dropped, and the
+text is put in Unicode NFC, so a decomposed "Öresund" compares, filters and is stored like the composed one.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ _META_CHARSET = re.compile(r"""<meta\b[^>]*?\bcharset\s*=\s*["']?\s*([\w.:-]+)""
 _WINDOWS_1252 = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii", "iso_8859-1",
                  "cp819", "ibm819"}
 SNIFF_BYTES = 2048
+_WESTERN_SINGLE_BYTE = frozenset({"cp1252", "iso8859-15"})
 
 
 def _codec(label: str | None) -> str | None:
@@ -65,6 +69,14 @@ def declared_charset(body: bytes) -> str | None:
     head = body[:SNIFF_BYTES].decode("ascii", "ignore")
     match = _XML_DECLARATION.search(head) or _META_CHARSET.search(head)
     return match.group(1) if match else None
+
+
+def _labelled(body: bytes, codec: str | None) -> str | None:
+    """``body`` decoded by a label's codec; None when it fails, or when a Western single-byte label
+    is put on bytes that are UTF-8 (see the module docstring)."""
+    if codec in _WESTERN_SINGLE_BYTE and not body.isascii() and _decode(body, "utf-8") is not None:
+        return None
+    return _decode(body, codec)
 
 
 def _decode(body: bytes, codec: str | None) -> str | None:
@@ -96,9 +108,9 @@ def decode_text(body: bytes, content_type: str | None = None) -> str:
     bom = next((codec for mark, codec in _BOMS if body.startswith(mark)), None)
     text = _decode(body, bom) if bom else None
     if text is None:
-        text = _decode(body, _codec(http_charset(content_type)))
+        text = _labelled(body, _codec(http_charset(content_type)))
     if text is None:
-        text = _decode(body, _codec(declared_charset(body)))
+        text = _labelled(body, _codec(declared_charset(body)))
     if text is None:
         text = _decode(body, "utf-8")
     if text is None:

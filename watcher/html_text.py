@@ -19,6 +19,7 @@ comments and processing instructions are skipped with their tails kept.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 
@@ -30,6 +31,19 @@ _LISTS = {"ul", "ol"}
 _SKIP = {"script", "style", "head", "title", "template", "noscript"}
 _FOOTNOTE_MARK = re.compile(r"^\s*\[?\s*\d{1,3}\s*\]?\s*$")
 _INVISIBLE = re.compile("[\ufeff\u200b\u200c\u200d\u2060\u00ad]")
+
+
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def unescape_entities(text: str) -> str:
+    """``text`` with its character references ("&amp;", "&#8211;") resolved, those ending in ";"
+    only. ``html.unescape`` also reads HTML's legacy references without one, as HTML does in
+    markup: in plain text that turned "Energy&sector" into "Energy§or" and "Tools&notes" into
+    "Tools¬es"."""
+    if "&" not in text:
+        return text
+    return _ENTITY.sub(lambda match: html.unescape(match.group(0)), text)
 
 
 def clean_inline(text: str) -> str:

@@ -241,7 +241,8 @@ def parse_result(result: Mapping[str, Any], *, programme_names: Mapping[str, str
     kind = first(meta, "type")
     actions = json_field(meta, "actions")
     action_list = actions if isinstance(actions, list) else []
-    title = first(meta, "title") or str(result.get("summary") or "").strip()
+    # the result's summary is HTML ("Designing &amp; optimising"), its metadata title plain text
+    title = first(meta, "title") or html_to_text(str(result.get("summary") or ""))
     call_title = first(meta, "callTitle")
     if kind == "8" and call_title:
         title, parent_title = call_title, title  # a cascade call: callTitle is the call itself

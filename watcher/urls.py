@@ -12,8 +12,11 @@ TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_ei
 
 
 def clean_url(url: str) -> str:
-    """The URL without tracking query parameters (utm_*, fbclid, …) and without a fragment."""
+    """The URL without tracking query parameters (utm_*, fbclid, …) and without a fragment, its scheme
+    and host in lower case (both are case-insensitive: a link written "https://Innovationsfonden.DK/…"
+    is the same page, and the same call, as the one written in lower case)."""
     parts = urlsplit(url.strip())
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
              if not TRACKING_PARAMS.match(k)]
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+    user, at, host = parts.netloc.rpartition("@")
+    return urlunsplit((parts.scheme.lower(), f"{user}{at}{host.lower()}", parts.path, urlencode(query), ""))

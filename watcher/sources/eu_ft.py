@@ -118,6 +118,12 @@ class EuFtAdapter:
                 warnings.append(f"page {number} of {pages} ({label}) was empty although totalResults is "
                                 f"{total}; the result set changed while reading, the next run completes it")
                 break
+            if data["totalResults"] != total:
+                # the pages asked for were counted from page 1's total: a result published meanwhile
+                # pushed the last one onto a page never asked for, with every page read full
+                warnings.append(f"page {number} of {pages} ({label}) declares totalResults "
+                                f"{data['totalResults']}, page 1 declared {total}; the result set changed "
+                                "while it was read, the next run completes it")
             read.append(_summary(data))
             take(number, pages, data)
         warnings.extend(consistency_warnings(label, read, total, size))

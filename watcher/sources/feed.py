@@ -13,29 +13,40 @@ error column and ``last_error`` then explain the "partial" instead of staying em
 
 from __future__ import annotations
 
-import html
+import re
 import unicodedata
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 
 from pipeline.core.call_phrases import first_phrase
 from pipeline.core.clock import UTC
 from pipeline.core.errors import ParseError
+from pipeline.core.models import Call
 from watcher.dates import call_dates
 from watcher.encoding import decode_text
+from watcher.html_text import unescape_entities
 from watcher.http import fetch_text
 from watcher.records import CallRecord, Deadline
 from watcher.replay import file_replay
 from watcher.sources import BuildContext, FetchResult, register
+from watcher.store import GONE
+from watcher.urls import clean_url
 
 UTF8_XML = {"content-type": "application/xml; charset=utf-8"}  # the text was decoded already
 # Items read of one feed, the first (newest) ones: a feed shows its latest ten to a hundred, and each
 # item costs its dates' search (some 8 ms), so a hostile feed of 150,000 items held its run 20 minutes.
 MAX_ITEMS = 500
+# an "&" that starts no character or entity reference, outside CDATA and comments (an unterminated one
+# runs to the end, as it does for an XML parser, so the scan stays linear)
+_BARE_AMPERSAND = re.compile(r"<!\[CDATA\[.*?(?:\]\]>|\Z)|<!--.*?(?:-->|\Z)|"
+                             r"&(?!#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][\w.-]{0,40};)", re.DOTALL)
 
 
 def strip_tags(text: str) -> str:
@@ -43,6 +54,13 @@ def strip_tags(text: str) -> str:
     from bs4 import BeautifulSoup
 
     return " ".join(BeautifulSoup(text or "", "lxml").get_text(" ").split())
+
+
+def escape_bare_ampersands(text: str) -> str:
+    """``text`` with each bare "&" written "&amp;". A hand-made feed writing "R&D" is not well-formed
+    XML, and feedparser's loose parser then reads "&D" as an entity reference and titles the item
+    "R&D; call"; escaped, the feed parses as written."""
+    return _BARE_AMPERSAND.sub(lambda m: "&amp;" if m.group(0) == "&" else m.group(0), text)
 
 
 def _title(entry: Any) -> str:
@@ -53,7 +71,7 @@ def _title(entry: Any) -> str:
     kind = str((entry.get("title_detail") or {}).get("type") or "")
     if "html" in kind and "<" in raw:
         return strip_tags(raw)
-    return html.unescape(" ".join(raw.split()))
+    return unescape_entities(" ".join(raw.split()))
 
 
 def _first_words(text: str, limit: int = 100) -> str:
@@ -114,7 +132,7 @@ def parse_feed(content: bytes | str, *, source: str, phrases: list[str], program
     # decoded once by the shared rules (HTTP charset, declaration, detection; NFC), then handed to
     # feedparser as UTF-8 said by the header, which overrides the document's own declaration
     text = unicodedata.normalize("NFC", content) if isinstance(content, str) else decode_text(content)
-    data = text.encode("utf-8")
+    data = escape_bare_ampersands(text).encode("utf-8")
     try:
         parsed = feedparser.parse(data, response_headers=UTF8_XML)
     except Exception as exc:  # feedparser promises "bozo" instead of raising, but its loose parser
@@ -175,17 +193,56 @@ def partial_reason(kept: int, skipped: list[str], problem: str | None) -> str:
     return "; ".join(parts)
 
 
+def stored_links(engine: Any, source: str) -> dict[str, str]:
+    """External id -> link (without tracking parameters) of the source's calls not gone (read only)."""
+    table = Call.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(table.c.external_id, table.c.url).where(
+            table.c.source == source, table.c.url.is_not(None),
+            table.c.status.not_in(GONE)))
+        return {external_id: link for external_id, url in rows if (link := _link(url))}
+
+
+def _link(url: str | None) -> str | None:
+    """``url`` without tracking parameters; None for none, or for a link that is no URL ("http://[")."""
+    try:
+        return clean_url(url) if url else None
+    except ValueError:
+        return None
+
+
+def keep_stored_ids(records: list[CallRecord], stored: Mapping[str, str]) -> list[CallRecord]:
+    """``records`` with the id of the stored call an item is, when its id is new but its link is the
+    link of one stored call (``stored``: id -> link) that the answer does not list under its own id.
+    Some feeds make their guids anew on every request (a session or a time in them): every item was a
+    new call every day, and a feed run, never complete, closed none of the copies (pure)."""
+    answered = {r.external_id for r in records}
+    links = Counter(_link(r.url) for r in records)
+    owners = Counter(stored.values())
+    owner = {link: key for key, link in stored.items() if owners[link] == 1 and key not in answered}
+    kept = []
+    for record in records:
+        link = _link(record.url)
+        if link and record.external_id not in stored and links[link] == 1 and link in owner:
+            record = replace(record, external_id=owner.pop(link))
+        kept.append(record)
+    return kept
+
+
 class FeedAdapter:
     type = "feed"
 
     def __init__(self, name: str, cfg: Any, context: BuildContext | None = None) -> None:
         self.name, self.cfg, self.url = name, cfg, cfg.url
+        self.engine = context.engine if context is not None else None  # its stored links, when given
 
     def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
         body = fetch_text(client, self.url, source=self.name, timeout=self.cfg.timeout_seconds)
         skipped: list[str] = []
         records, warning = parse_feed(body, source=self.name, phrases=list(self.cfg.call_phrases),
                                       programme=self.cfg.programme, feed=self.url, skipped=skipped)
+        if self.engine is not None:
+            records = keep_stored_ids(records, stored_links(self.engine, self.name))
         # announcements age out of a feed; a missing item is not a closed call, so never "complete"
         return FetchResult(records=records, complete=False,
                            warning=partial_reason(len(records), skipped, warning),

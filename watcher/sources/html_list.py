@@ -26,6 +26,7 @@ closed or removed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -48,6 +49,7 @@ MAX_TEXT = 20_000
 # a second for an item of nothing but dates), so a hostile page of 100,000 items held its run for
 # hours; past this many the listing is read in part and the run is incomplete (nothing is closed).
 MAX_ITEMS = 1_000
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")  # RFC 3986's scheme, before any "/", "?" or "#"
 _LANGUAGE_CODES = {"no": "nb", "nn": "nb"}  # dateparser's code for Norwegian
 
 
@@ -72,6 +74,17 @@ def status_of(opening: datetime | None, deadlines: tuple[Deadline, ...], now: da
     return "open" if last is not None else "announced"
 
 
+def _goes_nowhere(href: str) -> bool:
+    """A link to no call page: an anchor in the listing itself ("#", "#apply"), a script
+    ("javascript:void(0)") or another scheme than http(s) ("mailto:", "tel:"). Items of an accordion
+    share such a link, and as their id it made them one call."""
+    href = "".join(href.split())
+    if not href or href.startswith("#"):
+        return True
+    scheme = _SCHEME.match(href)
+    return scheme is not None and scheme.group(1).lower() not in ("http", "https")
+
+
 def parse_listing(html: str, *, base_url: str, cfg: Any, source: str,
                   skipped: list[str] | None = None) -> list[dict[str, Any]]:
     """The items of a listing page as {title, url, text} (pure). ParseError when the item selector
@@ -91,6 +104,8 @@ def parse_listing(html: str, *, base_url: str, cfg: Any, source: str,
         href = anchor.get("href") if anchor is not None else None
         parts = [_text(n) for n in node.select(cfg.text)] if cfg.text else [_text(node)]
         title = title or (_text(anchor) if anchor is not None else "")
+        if href is not None and _goes_nowhere(str(href)):
+            href = None  # the item is told by its title, as one without a link
         try:
             url = clean_url(urljoin(base_url, str(href))) if href else None
         except ValueError:
@@ -141,7 +156,7 @@ class HtmlListAdapter:
         items = parse_listing(listing, base_url=self.url, cfg=self.cfg, source=self.name, skipped=unreadable)
         listed = len(items)
         items = items[:MAX_ITEMS]
-        host = urlsplit(self.url).netloc.removeprefix("www.")
+        host = urlsplit(self.url).netloc.lower().removeprefix("www.")
         failures: list[str] = []
         records, details = [], 0
         partial: set[str] = set()

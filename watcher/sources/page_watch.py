@@ -120,7 +120,10 @@ class PageWatchAdapter:
         for raw_url in self.cfg.pages:
             url = clean_url(raw_url)
             try:
-                html = fetch_text(client, url, source=self.name, timeout=self.cfg.timeout_seconds)
+                # redirects within the page's host only: a login, consent or parked-domain page
+                # elsewhere is not the funder's page, and read as it, it removed the call it announced
+                html = fetch_text(client, url, source=self.name, timeout=self.cfg.timeout_seconds,
+                                  hosts=[urlsplit(url).hostname or ""])
                 pages.append(main_text(html, url, source=self.name))
             except SourceError as exc:
                 failures.append(str(exc).removeprefix(f"source {self.name!r}: "))

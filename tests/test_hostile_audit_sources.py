@@ -1,0 +1,302 @@
+"""Hostile answers of the sources, round three: variants of real answers served by the local server,
+read through the real client into a real SQLite file."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from pipeline.core.config import FeedSource
+from pipeline.core.models import Call
+from tests.localserver import LocalServer, Reply, Request
+from tests.test_plausibility import DAY, JSON, SEARCH, eu_ft, portal, run  # noqa: F401 (portal: fixture)
+from watcher.replay import SediaSearchRecording
+from watcher.sources import BuildContext
+from watcher.sources.feed import FeedAdapter
+
+NOW = datetime(2026, 8, 22, 10, 0, tzinfo=UTC)
+RSS = {"Content-Type": "application/rss+xml; charset=UTF-8"}
+
+
+def _titles(engine) -> dict[str, str]:
+    with Session(engine) as session:
+        return {c.external_id: c.title for c in session.exec(select(Call))}
+
+
+def _feed(server: LocalServer, body: bytes) -> FeedAdapter:
+    server.route("GET", "/feed/", lambda request: Reply(200, body, RSS))
+    return FeedAdapter("bsr_news", FeedSource(type="feed", url=server.url("/feed/"),
+                                              programme="Interreg Baltic Sea Region"))
+
+
+def test_a_bare_ampersand_in_a_feed_title_is_kept_as_written(engine, server: LocalServer) -> None:
+    """A feed writing '&' unescaped (not well-formed XML, common in hand-made feeds) went to
+    feedparser's loose parser, which reads '&D' as an entity: 'R&D; call', 'Q&A; session'."""
+    items = [("R&D call for SMEs in the Baltic Sea region", "g1"),
+             ("Call for proposals: Q&A session and Tools&Methods 2027", "g2"),
+             ("<![CDATA[Call for R&D & innovation]]>", "g3"),
+             ("Call for AT&amp;T partners &#38; others", "g4")]
+    body = ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>News</title>'
+            + "".join(f"<item><title>{title}</title><link>https://interreg-baltic.eu/news/{guid}?a=1&b=2</link>"
+                      f"<guid>{guid}</guid><description>Call for proposals, R&D & more</description></item>"
+                      for title, guid in items)
+            + "</channel></rss>").encode()
+    result = run(engine, _feed(server, body), NOW)
+    assert (result.outcome, result.new) == ("ok", 4)
+    assert _titles(engine) == {"g1": "R&D call for SMEs in the Baltic Sea region",
+                               "g2": "Call for proposals: Q&A session and Tools&Methods 2027",
+                               "g3": "Call for R&D & innovation", "g4": "Call for AT&T partners & others"}
+    with Session(engine) as session:
+        stored = session.exec(select(Call).where(Call.external_id == "g1")).one()
+    assert stored.url == "https://interreg-baltic.eu/news/g1?a=1&b=2"
+    assert stored.text == "Call for proposals, R&D & more"
+
+
+class GrowingPortal:
+    """The search API over 700 recorded results, 7 pages of 100; ``grow_at`` (a page number) adds a new
+    result in front of that page's results from that page on, as a portal publishing a topic while a
+    run reads it does: every later result moves back one place, and the last one onto page 8."""
+
+    def __init__(self, server: LocalServer, samples: Path) -> None:
+        self.results = SediaSearchRecording(samples / "eu_ft" / "search_2026-08-21").results[:700]
+        self.grow_at: int | None = None
+        server.route("POST", SEARCH, self.handle)
+
+    def handle(self, request: Request) -> Reply:
+        number = int(request.query["pageNumber"][0])
+        results = list(self.results)
+        if self.grow_at is not None and number >= self.grow_at:
+            new = copy.deepcopy(results[0])
+            new["reference"] = "HORIZON-NEW-2026-TOPIC-01"
+            results.insert((self.grow_at - 1) * 100, new)
+        page = {"totalResults": len(results), "pageNumber": number, "pageSize": 100,
+                "results": results[(number - 1) * 100:number * 100]}
+        return Reply(200, json.dumps(page).encode(), JSON)
+
+
+def test_a_result_set_growing_while_it_is_read_closes_nothing(engine, server: LocalServer,
+                                                              samples: Path) -> None:
+    """Each page was checked against the first page's totalResults only: a topic published while the
+    pages were read moved the last result onto a page the run never asked for, every page read was
+    full and the run was complete, so a call still on the portal was marked missing."""
+    growing = GrowingPortal(server, samples)
+    first = run(engine, eu_ft(server), DAY)
+    assert (first.outcome, first.complete, first.new) == ("ok", True, 700)
+    growing.grow_at = 5
+    result = run(engine, eu_ft(server), DAY + timedelta(days=1))
+    assert (result.outcome, result.complete, result.missing, result.closed) == ("ok", False, 0, 0)
+    assert "page 5 of 7 (all programmes) declares totalResults 701, page 1 declared 700; the result " \
+           "set changed while it was read, the next run completes it" in result.error
+    with Session(engine) as session:
+        assert session.exec(select(Call).where(Call.missing_since.is_not(None))).all() == []
+
+
+def test_a_feed_whose_guids_change_every_fetch_keeps_one_call_per_item(engine, server: LocalServer) -> None:
+    """A feed generating its guids anew on every request (a session id or a time in them) made every
+    item a new call every day: the same announcement stored once a run, each a new call of the
+    digest, and the earlier copies never closed (a feed run is never complete)."""
+    fetches = []
+
+    def answer(request: Request) -> Reply:
+        fetches.append(request)
+        body = ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>News</title>'
+                + "".join(f"<item><title>Call for proposals {n}: small projects</title>"
+                          f"<link>https://interreg-baltic.eu/news/call-{n}/</link>"
+                          f'<guid isPermaLink="false">urn:session:{len(fetches)}:{n}</guid>'
+                          "<description>Call for proposals open until 15 January 2027.</description></item>"
+                          for n in (1, 2))
+                + "</channel></rss>").encode()
+        return Reply(200, body, RSS)
+
+    server.route("GET", "/feed/", answer)
+    adapter = FeedAdapter("bsr_news", FeedSource(type="feed", url=server.url("/feed/")),
+                          BuildContext(engine=engine))
+    first = run(engine, adapter, NOW)
+    again = run(engine, adapter, NOW + timedelta(days=1))
+    assert (first.new, again.new, again.unchanged) == (2, 0, 2)
+    assert sorted(_titles(engine)) == ["urn:session:1:1", "urn:session:1:2"]
+
+
+def test_a_sedia_title_read_from_the_summary_is_unescaped(engine, server: LocalServer, portal) -> None:  # noqa: F811
+    """The search API's ``summary`` is HTML-escaped ('Designing &amp; optimising'), its metadata title
+    is not; a result without a metadata title was stored titled with the entity as text."""
+    def untitled(number: int, data: dict) -> dict:
+        for result in data["results"]:
+            if "&amp;" in result.get("summary", "") or "&lt;" in result.get("summary", ""):
+                result["metadata"].pop("title", None)
+        return data
+
+    portal.mutate = untitled
+    result = run(engine, eu_ft(server), DAY)
+    assert (result.outcome, result.new) == ("ok", 731)
+    titles = _titles(engine)
+    assert titles["50129793TOPICSen"].startswith(
+        "PV based electrification of the economy: Designing & optimising PV systems")
+    assert not [title for title in titles.values() if "&amp;" in title or "&lt;" in title]
+
+
+def test_listing_items_whose_links_go_nowhere_are_one_call_each(engine, server: LocalServer) -> None:
+    """Items of a listing whose 'link' is a page anchor, a script or an e-mail address (an accordion
+    of calls, '#', 'javascript:void(0)', 'mailto:') shared that link as their id: the first was stored,
+    the others dropped as the same call sent twice with different content, and the run kept partial;
+    the stored call's link was 'javascript:void(0)'."""
+    from pipeline.core.config import HtmlListSource
+    from watcher.sources.html_list import HtmlListAdapter
+
+    hrefs = ["#", "#apply", "javascript:void(0)", "mailto:grants@example.dk", "javascript:open('x')"]
+    rows = "".join(f'<div class="views-row"><h3><a href="{href}">Grand Solutions 2027, runde {n}</a></h3>'
+                   f'<div class="teaser__dates">Ansøgningsfrist {n}. februar 2027</div></div>'
+                   for n, href in enumerate(hrefs, start=1))
+    rows += '<div class="views-row"><h3><a href="/da/p/ok">Innobooster 2027</a></h3></div>'
+    server.route("GET", "/da/programmer", lambda request: Reply(
+        200, f"<html><body>{rows}</body></html>".encode(), {"Content-Type": "text/html; charset=utf-8"}))
+    cfg = HtmlListSource(type="html_list", url=server.url("/da/programmer"), programme="Innovationsfonden",
+                         item=".views-row", title="h3", link="h3 a[href]", text=".teaser__dates")
+    result = run(engine, HtmlListAdapter("ifd", cfg), NOW)
+    assert (result.outcome, result.new, result.complete, result.error) == ("ok", 6, True, None)
+    with Session(engine) as session:
+        urls = {c.title: c.url for c in session.exec(select(Call))}
+    assert urls == {**{f"Grand Solutions 2027, runde {n}": None for n in range(1, 6)},
+                    "Innobooster 2027": server.url("/da/p/ok")}
+
+
+@pytest.mark.parametrize("content_type", ["text/html; charset=ISO-8859-1", "text/html; charset=windows-1252",
+                                          "text/html"])
+def test_a_utf8_listing_labelled_latin1_is_read_as_utf8(engine, server: LocalServer,
+                                                        content_type: str) -> None:
+    """A UTF-8 page under a Latin-1 label (a server's default charset, or a template's stale meta tag)
+    was read by the label: every Danish letter doubled ('AnsÃ¸gningsfrist', 'GrÃ¸n omstilling'),
+    stored, shown and scored so; bytes that are valid UTF-8 with letters beyond ASCII are UTF-8."""
+    from pipeline.core.config import HtmlListSource
+    from watcher.sources.html_list import HtmlListAdapter
+
+    page = ('<html><head><meta charset="iso-8859-1"><title>Programmer</title></head><body>'
+            '<div class="views-row"><h3><a href="/da/p/groen">Grøn omstilling – Grand Solutions 2027</a></h3>'
+            '<div class="teaser__dates">Ansøgningsfrist 2. februar 2027 kl. 12.00</div></div>'
+            '</body></html>').encode()
+    server.route("GET", "/da/programmer", lambda request: Reply(200, page, {"Content-Type": content_type}))
+    cfg = HtmlListSource(type="html_list", url=server.url("/da/programmer"), programme="Innovationsfonden",
+                         item=".views-row", title="h3", link="h3 a[href]", text=".teaser__dates")
+    result = run(engine, HtmlListAdapter("ifd", cfg), NOW)
+    assert (result.outcome, result.new) == ("ok", 1)
+    with Session(engine) as session:
+        call = session.exec(select(Call)).one()
+    assert call.title == "Grøn omstilling – Grand Solutions 2027"
+    assert call.text == "Ansøgningsfrist 2. februar 2027 kl. 12.00"
+
+
+def test_a_link_whose_host_changes_case_is_the_same_call(engine, server: LocalServer) -> None:
+    """A listing writing one call's link as 'http://LocalHost/…' one day and 'http://localhost/…' the
+    next (a CMS's link field, case-insensitive as every host name) made it two calls, the first marked
+    missing; and a link whose host case differed from the listing's was read from the list alone, as
+    if on another host, its call page never fetched."""
+    from pipeline.core.config import HtmlListSource
+    from watcher.sources.html_list import HtmlListAdapter
+
+    port = server.url("/").split(":")[2].rstrip("/")
+    hosts = iter(["localhost", "LocalHost"])
+
+    def listing(request: Request) -> Reply:
+        link = f"http://{next(hosts)}:{port}/da/p/groen"
+        return Reply(200, (f'<html><body><div class="views-row"><h3><a href="{link}">Grand Solutions 2027'
+                           "</a></h3></div></body></html>").encode(), {"Content-Type": "text/html"})
+
+    server.route("GET", "/da/programmer", listing)
+    server.route("GET", "/da/p/groen", lambda request: Reply(200, (
+        "<html><body><main><h1>Grand Solutions 2027</h1><p class='dates'>Ansøgningsfrist 2. februar 2027 "
+        "kl. 12.00. Puljen er på 50 mio. kr.</p></main></body></html>").encode(),
+        {"Content-Type": "text/html; charset=utf-8"}))
+    cfg = HtmlListSource(type="html_list", url=f"http://localhost:{port}/da/programmer", item=".views-row",
+                         title="h3", link="h3 a[href]", detail=True, detail_text=".dates")
+    first = run(engine, HtmlListAdapter("ifd", cfg), NOW)
+    again = run(engine, HtmlListAdapter("ifd", cfg), NOW + timedelta(days=1))
+    assert (first.new, first.complete, again.new, again.unchanged, again.missing, again.complete) == \
+        (1, True, 0, 1, 0, True)
+    assert [r.path for r in server.requests].count("/da/p/groen") == 2
+
+
+def test_a_stored_feed_link_that_is_no_url_fails_nothing(engine, server: LocalServer) -> None:
+    """The stored links an item is matched by are read again on every run: one that is no URL
+    ('http://[', as a hostile feed may give) must not fail the source on each later run."""
+    body = (b'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>News</title>'
+            b"<item><title>Call for proposals: small projects</title><link>http://[broken</link>"
+            b"<guid>g1</guid></item></channel></rss>")
+    server.route("GET", "/feed/", lambda request: Reply(200, body, RSS))
+    adapter = FeedAdapter("bsr_news", FeedSource(type="feed", url=server.url("/feed/")),
+                          BuildContext(engine=engine))
+    first = run(engine, adapter, NOW)
+    again = run(engine, adapter, NOW + timedelta(days=1))
+    assert (first.outcome, first.new, again.outcome, again.unchanged) == ("ok", 1, "ok", 1)
+
+
+def test_a_watched_page_redirecting_to_another_host_removes_nothing(engine, server: LocalServer) -> None:
+    """A watched page that answers with a redirect to a login, consent or parked-domain page on
+    another host was read as the page: two runs of it removed the Innovation Express call, with a
+    'removed' alert, though the funder's page never changed."""
+    from pipeline.core.config import PageWatchSource
+    from tests.test_hostile_audit_page_watch import MAINTENANCE, PAGES
+    from watcher.sources.page_watch import PageWatchAdapter
+
+    bsr = (PAGES / "bsr_stars.html").read_text(encoding="utf-8")
+    port = server.url("/").split(":")[2].rstrip("/")
+    login = f"http://localhost:{port}/login"
+    answers = {"/a/": Reply(200, bsr, {"Content-Type": "text/html; charset=utf-8"})}
+    server.route("GET", "/a/", lambda request: answers["/a/"])
+    server.route("GET", "/login", lambda request: Reply(200, MAINTENANCE, {"Content-Type": "text/html"}))
+    cfg = PageWatchSource(type="page_watch", phrase="Innovation Express", pages=[server.url("/a/")])
+    adapter = PageWatchAdapter("innovation_express", cfg, BuildContext(engine=engine))
+    assert run(engine, adapter, NOW).new == 1
+    answers["/a/"] = Reply(302, b"", {"Location": login})
+    for day in (1, 2):
+        result = run(engine, adapter, NOW + timedelta(days=day))
+        assert (result.outcome, result.closed) == ("failed", 0)
+        assert result.error == (f"no watched page could be read ({server.url('/a/')} "
+                                "redirects to another host (localhost); only pages on 127.0.0.1 are read "
+                                "for this source)")
+    with Session(engine) as session:
+        assert [c.status for c in session.exec(select(Call))] == ["open"]
+
+
+def test_an_ampersand_before_a_word_in_a_feed_title_stays(engine, server: LocalServer) -> None:
+    """A plain-text feed title was unescaped once more as HTML, whose legacy entities need no ';':
+    'SMEs&partners' was stored as 'SMEs¶rtners', 'Energy&sector' as 'Energy§or', 'Nordic&regional'
+    as 'Nordic®ional'. A title escaped twice ('&amp;amp;') is still read as '&'."""
+    item = ("<item><title>{}</title><link>https://interreg-baltic.eu/news/{}/</link><guid>g{}</guid>"
+            "<description>Call for proposals</description></item>")
+    body = ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>News</title>'
+            + item.format("Call for SMEs&amp;partners in the Energy&amp;sector, Nordic&amp;regional", 1, 1)
+            + item.format("Call for R&amp;amp;D &amp;#8211; Tools&amp;amp;notes", 2, 2)
+            + "</channel></rss>").encode()
+    result = run(engine, _feed(server, body), NOW)
+    assert (result.outcome, result.new) == ("ok", 2)
+    assert _titles(engine) == {"g1": "Call for SMEs&partners in the Energy&sector, Nordic&regional",
+                               "g2": "Call for R&D – Tools&notes"}
+
+
+def test_html_entities_in_a_calendar_summary_are_read_as_characters(engine, server: LocalServer) -> None:
+    """iCalendar text is plain, but WordPress calendar exports write their titles HTML-escaped: the
+    call was stored and shown as 'R&amp;D og innovasjon &#8211; 2. utlysning', under the programme
+    'Interreg Sverige&#8211;Norge' that no programme filter matched."""
+    from pipeline.core.config import IcalSource
+    from tests.conftest import FIXTURES
+    from watcher.sources.ical import IcalAdapter
+
+    event = ("BEGIN:VEVENT\r\nUID:rd-2027@interreg.no\r\nSUMMARY:Interreg Sverige&#8211\\;Norge: R&amp;D og "
+             "innovasjon &#8211\\; 2. utlysning\r\nDESCRIPTION:Søknadsfrist for R&amp;D-prosjekter\r\n"
+             "DTSTART;TZID=Europe/Oslo:20260901T090000\r\nDTEND;TZID=Europe/Oslo:20270115T130000\r\n"
+             "END:VEVENT\r\n")
+    ics = (FIXTURES / "ical" / "interreg_no_calendar.ics").read_bytes().replace(
+        b"END:VCALENDAR", event.encode() + b"END:VCALENDAR")
+    server.route("GET", "/cal.ics", lambda request: Reply(200, ics, {"Content-Type": "text/calendar"}))
+    cfg = IcalSource(type="ical", url=server.url("/cal.ics"), programmes=["Interreg Sverige–Norge"])
+    result = run(engine, IcalAdapter("interreg_no", cfg), NOW)
+    assert (result.outcome, result.new) == ("ok", 1)
+    with Session(engine) as session:
+        call = session.exec(select(Call)).one()
+    assert (call.title, call.programme, call.text) == (
+        "R&D og innovasjon – 2. utlysning", "Interreg Sverige–Norge", "Søknadsfrist for R&D-prosjekter")
