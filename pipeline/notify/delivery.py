@@ -58,10 +58,11 @@ from pipeline.notify.senders import (
 
 __all__ = [
     "BASELINE_KEY", "BATCHED", "EVENT_TYPE", "HISTORY_PAGES", "MAX_ATTEMPTS", "MAX_RETRY_AFTER",
-    "MIN_INTERVAL", "POSTS_PER_RUN", "RETRY_STATUSES", "WEBHOOK_CHANNEL", "AmbiguousDelivery", "BotSender",
+    "MIN_INTERVAL", "POSTS_PER_RUN", "RETRY_STATUSES", "SUPERSEDED", "WEBHOOK_CHANNEL", "AmbiguousDelivery",
+    "BotSender",
     "CappedRateLimitRetryHandler", "Deferred", "Outcome", "Outgoing", "Pacer", "Sender", "WebhookSender",
     "api_url", "baseline", "deliver", "due", "known_keys", "make_sender", "register", "register_batch",
-    "retry_after", "settle_batch",
+    "retry_after", "settle_batch", "supersede",
 ]
 
 log = logging.getLogger("fundradar.slack")
@@ -72,6 +73,7 @@ POSTS_PER_RUN = 3  # attempts within one run after ambiguous failures
 BASELINE_KEY = "baseline"
 WEBHOOK_CHANNEL = "the webhook's channel"  # where a webhook post really goes: Slack fixed it at setup
 RETRY_STATUSES = ("pending", "sending", "failed")
+SUPERSEDED = "superseded"  # an unsent message a newer one replaces (a digest of an earlier period)
 
 
 @dataclass
@@ -212,6 +214,26 @@ def _update(engine: Engine, row_id: int, **values: Any) -> None:
         for name, value in values.items():
             setattr(row, name, value)
         session.add(row)
+
+
+def supersede(engine: Engine, sender: Sender, rows: Sequence[SlackDelivery], reason: str,
+              now: datetime) -> None:
+    """Settle unsent ``rows`` that a newer message replaces instead of posting them late: one an
+    earlier run may have posted (interrupted, or failed after an ambiguous try) is looked up by its key
+    and marked ``sent`` when found; the rest become ``superseded`` with ``reason`` and are never posted.
+    A row whose lookup fails stays due and is looked up again on the next run."""
+    for row in rows:
+        if sender.can_check and row.status in ("sending", "failed"):
+            try:
+                ts = sender.find(row.channel, row.key, row.created_at - timedelta(minutes=5))
+            except (DeliveryError, Deferred) as exc:
+                log.warning("Slack message %s not checked: %s", row.key, exc)
+                continue
+            if ts is not None:
+                _mark_sent(engine, row, ts, now)
+                continue
+        _update(engine, row.id, status=SUPERSEDED, error=reason)
+        log.info("Slack message %s not sent: %s", row.key, reason)
 
 
 # --- sending -------------------------------------------------------------------------------------

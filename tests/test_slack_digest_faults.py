@@ -1,0 +1,109 @@
+"""The digest under faults, as a channel meets it: a run killed between posting and logging, a digest
+Slack refused, through the real slack_sdk client against the local Web API (and the real CLI in its own
+process for the kill)."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+from sqlmodel import select as query
+
+from pipeline.core.models import SlackDelivery
+from pipeline.notify.delivery import Pacer
+from pipeline.notify.jobs import send_digests
+from tests.slack_data import CONFIG, NOW, TOKEN, add_call, loaded
+from tests.slack_server import SlackServer
+
+ROOT = Path(__file__).resolve().parent.parent
+CHANNEL = "#eu-fundraising"  # weekly, Mondays 08:00
+TIMEOUT = 60
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackServer]:
+    with SlackServer(token=TOKEN) as server:
+        yield server
+
+
+def _digest(engine, slack, at):
+    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
+    return send_digests(engine, loaded(), at, channel=CHANNEL, environ=env, pacer=Pacer(sleep=lambda s: None))
+
+
+def _period_line(posted) -> str:
+    return posted.raw["blocks"][1]["elements"][0]["text"].split(" · ")[0]
+
+
+def _statuses(engine) -> dict[str, str]:
+    with Session(engine) as session:
+        return {row.key: row.status for row in session.exec(query(SlackDelivery))
+                if row.kind == "digest"}
+
+
+def digest_killed_after_posting(db_url: str, slack: SlackServer) -> str:
+    """``fundradar digest`` in its own process, frozen after Slack took the post and before the row
+    says ``sent`` (the second UPDATE of its row), then SIGKILLed there."""
+    env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url,
+           "PYTHONPATH": str(ROOT)}
+    args = ["--db", db_url, "--config", str(CONFIG), "--as-of", NOW.isoformat(), "digest",
+            "--channel", CHANNEL]
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen([sys.executable, "-m", "tests.crashpoint", str(write_fd), "UPDATE slack_delivery",
+                             "2", "--", *args], cwd=ROOT, env=env, pass_fds=(write_fd,),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    os.close(write_fd)
+    try:
+        ready, _, _ = select.select([read_fd], [], [], TIMEOUT)
+        line = os.read(read_fd, 4096).decode() if ready else ""
+        assert line, proc.communicate()
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait(TIMEOUT) == -signal.SIGKILL
+        return line
+    finally:
+        os.close(read_fd)
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+
+
+def test_a_digest_killed_after_posting_is_not_posted_again_and_next_weeks_still_comes(
+        engine, db_url: str, slack: SlackServer) -> None:
+    add_call(engine, 1, title="R&I for offshore wind", score=0.7)
+    frozen = digest_killed_after_posting(db_url, slack)
+    assert "SET status='sent'" in frozen
+    assert len(slack.messages) == 1 and _statuses(engine) == {
+        "digest:#eu-fundraising:20260824T0600:1/1": "sending"}
+    # serve's digest job runs again a week later: last week's post is found, this week's is sent
+    outcomes = _digest(engine, slack, NOW + timedelta(days=7))
+    assert [(o.key, o.status) for o in outcomes] == [("digest:#eu-fundraising:20260831T0600:1/1", "sent")]
+    assert [_period_line(m) for m in slack.messages] == ["17 Aug 2026 – 24 Aug 2026 (Europe/Copenhagen)",
+                                                         "24 Aug 2026 – 31 Aug 2026 (Europe/Copenhagen)"]
+    assert _statuses(engine) == {"digest:#eu-fundraising:20260824T0600:1/1": "sent",
+                                 "digest:#eu-fundraising:20260831T0600:1/1": "sent"}
+
+
+def test_a_digest_slack_refused_is_replaced_by_the_next_one_covering_both_weeks(engine, slack) -> None:
+    add_call(engine, 1, score=0.7)
+    assert [o.status for o in _digest(engine, slack, NOW - timedelta(days=7))] == ["sent"]
+    add_call(engine, 2, title="Hydrogen ports", score=0.6, first_seen=NOW - timedelta(days=1))
+    slack.token = "xoxb-rotated"  # the token was revoked: Slack answers invalid_auth
+    (refused,) = _digest(engine, slack, NOW)
+    assert refused.status == "failed" and "invalid_auth" in (refused.error or "")
+    slack.token = TOKEN  # the new token is in the environment a week later
+    outcomes = _digest(engine, slack, NOW + timedelta(days=7))
+    assert [(o.key, o.status) for o in outcomes] == [("digest:#eu-fundraising:20260831T0600:1/1", "sent")]
+    posted = slack.messages[-1]
+    # one digest, this week's, from the end of the last one the channel got: call 2 is new in it
+    assert len(slack.messages) == 2
+    assert _period_line(posted) == "17 Aug 2026 – 31 Aug 2026 (Europe/Copenhagen)"
+    assert "|Hydrogen ports>*  :new:" in str(posted.raw["blocks"])
+    assert _statuses(engine)["digest:#eu-fundraising:20260824T0600:1/1"] == "superseded"
