@@ -17,6 +17,7 @@ import pytest
 from sqlmodel import Session
 from sqlmodel import select as query
 
+from pipeline.core.config import load_config
 from pipeline.core.models import SlackDelivery
 from pipeline.notify.delivery import Pacer
 from pipeline.notify.jobs import send_digests
@@ -107,3 +108,20 @@ def test_a_digest_slack_refused_is_replaced_by_the_next_one_covering_both_weeks(
     assert _period_line(posted) == "17 Aug 2026 – 31 Aug 2026 (Europe/Copenhagen)"
     assert "|Hydrogen ports>*  :new:" in str(posted.raw["blocks"])
     assert _statuses(engine)["digest:#eu-fundraising:20260824T0600:1/1"] == "superseded"
+
+
+def _sections(posted) -> list[str]:
+    return [b["text"]["text"] for b in posted.raw["blocks"] if b["type"] == "section"]
+
+
+def test_a_digest_before_any_source_ran_says_so_not_nothing_matches(engine, slack) -> None:
+    config = load_config(ROOT / "config" / "strategy.example.yaml")  # five sources, none run yet
+    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
+    (outcome,) = send_digests(engine, config, NOW, channel=CHANNEL, environ=env,
+                              pacer=Pacer(sleep=lambda s: None))
+    assert outcome.status == "sent"
+    (posted,) = slack.messages
+    assert posted.raw["blocks"][2]["elements"][0]["text"] == "Sources: 5 configured, none has run yet"
+    assert _sections(posted)[0] == ("_No source has run yet, so there is nothing to list: run `fundradar "
+                                    "sync`, or wait for the first runs of `fundradar serve`._")
+    assert posted.raw["text"].endswith(": no source has run yet.")

@@ -45,7 +45,14 @@ from pipeline.notify.blocks import (
 )
 from pipeline.notify.escape import clean, escape, link, truncate
 from pipeline.notify.followed import DONE_APPLICATION_STATUSES, followed_changes
-from pipeline.notify.health import SourceHealth, all_failed, health_line, source_health, source_names
+from pipeline.notify.health import (
+    SourceHealth,
+    all_failed,
+    health_line,
+    none_ran,
+    source_health,
+    source_names,
+)
 from pipeline.notify.programmes import (
     ProgrammeCall,
     ProgrammeState,
@@ -335,6 +342,9 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
             blocks.extend(with_actions(section(call_section_text(call, mark_new=not all_new),
                                                block_id=call_block_id(call.call_id)),
                                        data.strategy, call.call_id))
+    elif none_ran(data.sources):  # an empty database: nothing was looked for yet
+        blocks.append(section("_No source has run yet, so there is nothing to list: run `fundradar sync`, "
+                              "or wait for the first runs of `fundradar serve`._"))
     elif not sources_down:
         blocks.append(section("_No open call matches the strategy above the channel's minimum score._"))
     if data.changes:
@@ -351,6 +361,8 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
     fallback = f"{title}: {counts}."
     if sources_down:
         fallback = f"{title}: no source could be read since the last digest."
+    elif none_ran(data.sources) and not data.top:
+        fallback = f"{title}: no source has run yet."
     if data.top:
         fallback += " Top: " + "; ".join(clean(c.title) for c in data.top[:5])
     return split_messages(data.channel, blocks, escape(truncate(fallback, MAX_FALLBACK_CHARS)), title)
