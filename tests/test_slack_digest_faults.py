@@ -125,3 +125,14 @@ def test_a_digest_before_any_source_ran_says_so_not_nothing_matches(engine, slac
     assert _sections(posted)[0] == ("_No source has run yet, so there is nothing to list: run `fundradar "
                                     "sync`, or wait for the first runs of `fundradar serve`._")
     assert posted.raw["text"].endswith(": no source has run yet.")
+
+
+def test_a_digest_whose_matching_calls_the_rules_all_turned_down_says_so(engine, slack) -> None:
+    for n in (1, 2, 3):
+        add_call(engine, n, score=0.8, passed=False)
+    _digest(engine, slack, NOW)
+    (posted,) = slack.messages
+    assert "0 matching open calls, 0 new, 3 left out by the strategy rules" in str(posted.raw["blocks"][1])
+    assert _sections(posted)[0] == ("_No open call passes the strategy rules: the 3 calls above the "
+                                    "channel's minimum score each fail one (`fundradar calls list` marks "
+                                    "them ✗, `fundradar calls why ID` says which rule)._")

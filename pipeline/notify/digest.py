@@ -345,6 +345,13 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
     elif none_ran(data.sources):  # an empty database: nothing was looked for yet
         blocks.append(section("_No source has run yet, so there is nothing to list: run `fundradar sync`, "
                               "or wait for the first runs of `fundradar serve`._"))
+    elif data.filtered_by_rules and not sources_down:  # calls matched: the rules are what left them out
+        one = data.filtered_by_rules == 1
+        calls = "the call" if one else f"the {data.filtered_by_rules} calls"
+        blocks.append(section(f"_No open call passes the strategy rules: {calls} above the channel's "
+                              f"minimum score {'fails' if one else 'each fail'} one (`fundradar calls list` "
+                              f"marks {'it' if one else 'them'} ✗, `fundradar calls why ID` says which "
+                              "rule)._"))
     elif not sources_down:
         blocks.append(section("_No open call matches the strategy above the channel's minimum score._"))
     if data.changes:
