@@ -7,22 +7,28 @@ from __future__ import annotations
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session
 from sqlmodel import select as query
 
+from pipeline.core.clock import UTC
 from pipeline.core.config import load_config
 from pipeline.core.models import SlackDelivery
 from pipeline.notify.delivery import Pacer
 from pipeline.notify.jobs import send_digests
+from pipeline.sync import follow_and_score, plan_sources, run_sources
+from tests.localserver import LocalServer, Reply
 from tests.slack_data import CONFIG, NOW, TOKEN, add_call, loaded
 from tests.slack_server import SlackServer
+from watcher.http import make_client
 
 ROOT = Path(__file__).resolve().parent.parent
 CHANNEL = "#eu-fundraising"  # weekly, Mondays 08:00
@@ -136,3 +142,53 @@ def test_a_digest_whose_matching_calls_the_rules_all_turned_down_says_so(engine,
     assert _sections(posted)[0] == ("_No open call passes the strategy rules: the 3 calls above the "
                                     "channel's minimum score each fail one (`fundradar calls list` marks "
                                     "them ✗, `fundradar calls why ID` says which rule)._")
+
+
+FEED = ROOT / "tests" / "fixtures" / "feed" / "interreg_baltic_feed.xml"
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_digest_with_some_sources_down_names_them_where_nothing_matches(
+        engine, slack, server: LocalServer, tmp_path: Path) -> None:
+    rss = {"Content-Type": "application/rss+xml"}
+    server.route("GET", "/feed/", lambda r: Reply(200, FEED.read_bytes(), rss))
+    sources = {"bsr_news": server.url("/feed/"), "refused": f"http://127.0.0.1:{_closed_port()}/feed/",
+               "no_dns": "http://no-such-host.invalid/feed/"}
+    path = tmp_path / "strategy.yaml"
+    path.write_text(textwrap.dedent("""\
+        name: faults
+        organisation: Test Cluster
+        timezone: Europe/Copenhagen
+        focus_areas:
+          energy: {label: Energy, keywords: [offshore wind, hydrogen]}
+        slack:
+          digests:
+            - {channel: "#eu-fundraising", schedule: {cron: "0 8 * * 1"}}
+        sources:
+        """) + "".join(f"  {name}: {{type: feed, url: '{url}', programme: Interreg Baltic Sea Region, "
+                       "timeout_seconds: 2, schedule: {every: 6h}}\n" for name, url in sources.items()),
+        encoding="utf-8")
+    config = load_config(path)
+    at = datetime(2025, 10, 20, 6, 0, tzinfo=UTC)  # a Monday 08:00, a week after the feed's items
+    with make_client(timeout=2, retries=0) as client:  # the main job's steps, without retry pauses
+        runs = run_sources(engine, plan_sources(engine, config), as_of=at, client=client)
+    follow_and_score(engine, config, at)
+    assert [(r.source, r.outcome) for r in runs] == [("bsr_news", "ok"), ("refused", "failed"),
+                                                             ("no_dns", "failed")]
+    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
+    (outcome,) = send_digests(engine, config, at + timedelta(minutes=5), environ=env,
+                              pacer=Pacer(sleep=lambda s: None))
+    assert outcome.status == "sent"
+    (posted,) = slack.messages
+    assert posted.raw["blocks"][2]["elements"][0]["text"].startswith("Sources: 1 of 3 fine · refused failing")
+    assert _sections(posted)[0] == ("_No open call from the sources read matches the strategy above the "
+                                    "channel's minimum score; refused and no_dns could not be read, so "
+                                    "their calls may be missing._")
+    # the notification a phone shows is the text: it names them too
+    assert posted.raw["text"] == ("Funding digest for Test Cluster: 0 matching open calls, 0 new · 0 changes "
+                                  "to calls we follow. 2 of 3 sources failing: refused, no_dns.")

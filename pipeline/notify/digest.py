@@ -309,6 +309,13 @@ def period_text(data: DigestData) -> str:
     return f"{start.strftime(fmt)} – {end.strftime(fmt)} ({data.timezone})"
 
 
+def _names(names: Sequence[str], last: str, shown: int = 5) -> str:
+    """``a, b and c`` (``last`` joins the final one), the names past ``shown`` counted."""
+    if len(names) > shown:
+        return f"{', '.join(names[:shown])}{last}{len(names) - shown} more"
+    return last.join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
+
+
 def build_digest(data: DigestData) -> list[SlackMessage]:
     """The digest as one or more messages (more than one only when it exceeds 50 blocks)."""
     title = f"Funding digest for {clean(data.organisation)}"
@@ -327,6 +334,7 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
         context(health_line(data.sources, data.timezone)),
     ]
     sources_down = all_failed(data.sources)
+    failing = [clean(h.source) for h in data.sources if h.failing and not h.skipped]
     if sources_down:  # the lists below are what we knew before: say so rather than "nothing matches"
         failed = sum(1 for h in data.sources if h.runs_in_period)
         blocks.append(section(f":warning: *No source could be read since the last digest* ({failed} of "
@@ -352,6 +360,10 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
                               f"minimum score {'fails' if one else 'each fail'} one (`fundradar calls list` "
                               f"marks {'it' if one else 'them'} ✗, `fundradar calls why ID` says which "
                               "rule)._"))
+    elif failing and not sources_down:  # the sources read have nothing; say which could not be read
+        blocks.append(section("_No open call from the sources read matches the strategy above the channel's "
+                              f"minimum score; {escape(_names(failing, ' and '))} could not be read, so "
+                              "their calls may be missing._"))
     elif not sources_down:
         blocks.append(section("_No open call matches the strategy above the channel's minimum score._"))
     if data.changes:
@@ -370,6 +382,8 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
         fallback = f"{title}: no source could be read since the last digest."
     elif none_ran(data.sources) and not data.top:
         fallback = f"{title}: no source has run yet."
+    elif failing:  # what a phone's notification shows: the digest is short of these sources
+        fallback += f" {len(failing)} of {len(data.sources)} sources failing: {_names(failing, ', ')}."
     if data.top:
         fallback += " Top: " + "; ".join(clean(c.title) for c in data.top[:5])
     return split_messages(data.channel, blocks, escape(truncate(fallback, MAX_FALLBACK_CHARS)), title)
