@@ -1,6 +1,7 @@
-"""The digest under faults, as a channel meets it: a run killed between posting and logging, a digest
-Slack refused, through the real slack_sdk client against the local Web API (and the real CLI in its own
-process for the kill)."""
+"""Digests and alerts under faults, as a channel meets them: a run killed between posting and logging,
+Slack refusing or failing for hours, sources down, an empty database, every call turned down by the
+rules; through the real slack_sdk client against the local Web API (and the real CLI in its own process
+for the kill)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from pipeline.notify.delivery import Pacer
 from pipeline.notify.jobs import send_digests
 from pipeline.sync import follow_and_score, plan_sources, run_sources
 from tests.localserver import LocalServer, Reply
-from tests.slack_data import CONFIG, NOW, TOKEN, add_call, loaded
+from tests.slack_data import CONFIG, NOW, TOKEN, add_call, loaded, run_alerts
 from tests.slack_server import SlackServer
 from watcher.http import make_client
 
@@ -192,3 +193,33 @@ def test_a_digest_with_some_sources_down_names_them_where_nothing_matches(
     # the notification a phone shows is the text: it names them too
     assert posted.raw["text"] == ("Funding digest for Test Cluster: 0 matching open calls, 0 new · 0 changes "
                                   "to calls we follow. 2 of 3 sources failing: refused, no_dns.")
+
+
+@pytest.mark.parametrize("refusal", ["invalid_auth", "not_in_channel"])
+def test_alerts_slack_refuses_for_hours_arrive_once_the_setup_is_fixed(engine, slack, refusal: str) -> None:
+    assert run_alerts(engine, slack, NOW) == []  # the baseline
+    call = add_call(engine, 10, title="Hydrogen valleys", score=0.8, first_seen=NOW + timedelta(minutes=30))
+    if refusal == "invalid_auth":
+        slack.token = "xoxb-rotated"  # the token was revoked overnight
+    else:
+        slack.left.add("eu-fundraising")  # someone removed the bot from the channel
+    for hour in range(1, 9):  # serve's hourly alerts job all night
+        (outcome,) = run_alerts(engine, slack, NOW + timedelta(hours=hour))
+        assert outcome.status == "failed" and refusal in (outcome.error or ""), outcome.error
+    slack.token, slack.left = TOKEN, set()  # fixed in the morning
+    (outcome,) = run_alerts(engine, slack, NOW + timedelta(hours=9))
+    assert (outcome.status, outcome.items) == ("sent", [f"alert:new:{call}"])
+    (posted,) = slack.messages
+    assert "Hydrogen valleys" in posted.raw["text"]
+
+
+def test_an_alert_slack_answers_500_for_two_runs_is_sent_on_the_third(engine, slack) -> None:
+    assert run_alerts(engine, slack, NOW) == []  # the baseline
+    call = add_call(engine, 10, title="Hydrogen valleys", score=0.8, first_seen=NOW + timedelta(minutes=30))
+    slack.fail_next("chat.postMessage", "500", times=6)  # an incident: every post of two runs fails
+    for hour in (1, 2):
+        (outcome,) = run_alerts(engine, slack, NOW + timedelta(hours=hour))
+        assert outcome.status == "failed" and outcome.error.endswith("it is sent on the next run")
+    (outcome,) = run_alerts(engine, slack, NOW + timedelta(hours=3))
+    assert (outcome.status, outcome.items) == ("sent", [f"alert:new:{call}"])
+    assert len(slack.messages) == 1
