@@ -53,7 +53,7 @@ from sqlalchemy.engine import Engine
 
 from pipeline.core import clock
 from pipeline.core.config import LoadedConfig, Schedule
-from pipeline.core.errors import RuntimeFailure
+from pipeline.core.errors import FundradarError, RuntimeFailure
 from pipeline.core.locks import JobLock
 from pipeline.core.schedules import cron_trigger
 from pipeline.reload import ConfigWatch, rescore_needed
@@ -277,8 +277,12 @@ class Service:
             log.info("job %s is no longer in the config; skipped", job)
             return None
         lock = JobLock(self.engine, job)
-        if not lock.acquire():
-            log.info("job %s is already running elsewhere; skipped this time", job)
+        try:
+            if not lock.acquire():
+                log.info("job %s is already running elsewhere; skipped this time", job)
+                return None
+        except (FundradarError, sa.exc.DBAPIError) as exc:  # the database is down: the next run retries
+            log.warning("job %s could not run: %s", job, _one_line(exc))
             return None
         try:
             if kind == "source":
@@ -293,12 +297,15 @@ class Service:
                 return self._calendars(only=strategy)
             raise ValueError(f"unknown job kind {kind!r}")
         finally:
-            lock.release()
+            try:
+                lock.release()
+            except (FundradarError, sa.exc.DBAPIError) as exc:  # the server dropped it with the connection
+                log.info("job %s: its lock went with the database connection (%s)", job, _one_line(exc))
 
     def run_source(self, name: str) -> RunResult | None:
         """One source run of the main job; when it changed something, deadlines are followed and
         calls scored (:func:`pipeline.sync.follow_and_score`)."""
-        from pipeline.core.errors import FundradarError, NotFoundError, ValidationError
+        from pipeline.core.errors import NotFoundError, ValidationError
 
         try:
             plan = plan_sources(self.engine, self.config, only=name)
@@ -310,8 +317,7 @@ class Service:
                 [result] = run_sources(self.engine, plan, now=self.now, client=client)
         except (FundradarError, sa.exc.DBAPIError) as exc:  # the database refused the run's first row:
             # there is nothing to record the failure in, so it is one log line and the service goes on
-            detail = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
-            log.warning("source %s could not run: %s", name, " ".join(str(detail).split()))
+            log.warning("source %s could not run: %s", name, _one_line(exc))
             return None
         if self.on_result is not None:
             self.on_result(result)
@@ -348,6 +354,12 @@ class Service:
         except Exception as exc:  # a Slack outage must not stop the scheduler
             log.warning("%s failed: %s", function, exc)
             return None
+
+
+def _one_line(exc: Exception) -> str:
+    """A database failure as one line: the driver's message rather than SQLAlchemy's wrapper."""
+    detail = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
+    return " ".join(str(detail).split())
 
 
 def job_id(kind: str, name: str, strategy: str = "") -> str:

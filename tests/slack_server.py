@@ -9,11 +9,13 @@ tests.localserver.LocalServer and reached through the real slack_sdk clients.
 Methods: chat.postMessage (JSON body, like Slack: ``ok``, ``channel`` id, ``ts``; message ``metadata``
 kept), conversations.history (``include_all_metadata``, ``oldest``, ``limit`` and ``cursor``
 pagination), conversations.list; ``POST /services/T0/B0/secret`` is an incoming webhook answering ``ok``.
-Faults: ``"429"`` (with Retry-After), ``"500"``, ``"drop"`` (connection closed before the message is
-stored), ``"drop_after_post"`` (message stored, then the connection closed without an answer) and
-``"slow_after_post"`` (message stored, the answer sent only after ``delay`` seconds: longer than the
-client's timeout, the client gives up while Slack has the message) and ``"missing_scope"`` (Slack's
-answer to a token without the method's scope, ``needed`` naming it).
+A token other than ``token`` is answered ``invalid_auth``; a channel named in ``left`` (the bot was
+removed from it) ``not_in_channel``. Faults: ``"429"`` (with Retry-After), ``"500"``, ``"drop"``
+(connection closed before the message is stored), ``"drop_after_post"`` (message stored, then the
+connection closed without an answer) and ``"slow_after_post"`` (message stored, the answer sent only
+after ``delay`` seconds: longer than the client's timeout, the client gives up while Slack has the
+message) and ``"missing_scope"`` (Slack's answer to a token without the method's scope, ``needed``
+naming it).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class SlackServer:
     channels: dict[str, str] = field(default_factory=lambda: {
         "eu-fundraising": "C0EUFUND01", "energy-projects": "C0ENERGY02"})
     history_page_size: int = 2  # small, so pagination is exercised
+    left: set[str] = field(default_factory=set)  # channel names the bot was removed from: not_in_channel
 
     def __post_init__(self) -> None:
         self.server = LocalServer()
@@ -157,6 +160,8 @@ class SlackServer:
         channel = self._channel_id(str(args.get("channel", "")))
         if channel is None:
             return _json({"ok": False, "error": "channel_not_found"})
+        if channel in {self.channels[name] for name in self.left}:
+            return _json({"ok": False, "error": "not_in_channel"})
         if not args.get("text") and not args.get("blocks"):
             return _json({"ok": False, "error": "no_text"})
         blocks = args.get("blocks")
@@ -176,6 +181,8 @@ class SlackServer:
         channel = self._channel_id(str(args.get("channel", "")))
         if channel is None or not channel.startswith("C"):
             return _json({"ok": False, "error": "channel_not_found"})
+        if channel in {self.channels[name] for name in self.left}:
+            return _json({"ok": False, "error": "not_in_channel"})
         oldest = float(args.get("oldest") or 0)
         with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
         found = [m for m in reversed(self.messages) if m.channel == channel and float(m.ts) > oldest]

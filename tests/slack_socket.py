@@ -1,7 +1,8 @@
 """Slack's side of Socket Mode for tests: a local WebSocket server (the ``websockets`` package) that
 sends envelopes and records the acks, and the local Web API (tests.slack_server) with the methods the
 buttons use: ``apps.connections.open`` (answers with this server's ``ws://127.0.0.1`` URL, for the
-app-level token), ``chat.update``, ``chat.postEphemeral`` and ``views.open``.
+app-level token), ``chat.update``, ``chat.postEphemeral`` and ``views.open`` (these three take the
+``"500"`` and ``"drop"`` faults of ``fail_next``).
 
     with SocketSlack(token=TOKEN) as slack:
         envelope = slack.socket.send({"type": "block_actions", ...})   # to the newest connection
@@ -20,7 +21,7 @@ from typing import Any
 
 from websockets.sync.server import ServerConnection, serve
 
-from tests.localserver import Reply, Request
+from tests.localserver import Drop, Reply, Request
 from tests.slack_server import SlackServer, _args, _json
 
 APP_TOKEN = "xapp-1-A0TEST-secret-app-token"
@@ -151,6 +152,11 @@ class SocketSlack(SlackServer):
     def _interaction_api(self, method: str):
         def handle(request: Request) -> Reply:
             self.calls.append(method)
+            fault = self._fault(method)  # fail_next(method, "500" | "drop")
+            if fault and fault.kind == "500":
+                return Reply(500, "<html>Internal Server Error</html>", {"Content-Type": "text/html"})
+            if fault and fault.kind == "drop":
+                raise Drop()
             if request.headers.get("authorization") != f"Bearer {self.token}":
                 return _json({"ok": False, "error": "invalid_auth"})
             args = _args(request)

@@ -6,7 +6,9 @@ travels in the message ``metadata`` (``event_type`` ``fundradar_delivery``), so 
 between posting and logging (or the answer was lost to a timeout or a dropped connection), the next
 attempt first looks for the key in ``conversations.history`` and only posts when it is not there.
 A message that failed (Slack refused, 429 after the retries, the network was down) stays ``failed``
-and is sent on the next run, up to :data:`MAX_ATTEMPTS` times.
+and is sent on the next run. Only Slack refusing the message and interrupted posts count towards
+:data:`MAX_ATTEMPTS`; Slack down or unreachable (:class:`SlackUnavailable`) never uses one up, so an
+outage of any length loses no message.
 
 Posting and its retries are the senders' (:mod:`pipeline.notify.senders`). When Slack asks for a
 longer wait than :data:`MAX_RETRY_AFTER`, the run does not sit there (one blocked job would hold back
@@ -50,6 +52,7 @@ from pipeline.notify.senders import (
     CappedRateLimitRetryHandler,
     Deferred,
     Sender,
+    SlackUnavailable,
     WebhookSender,
     api_url,
     make_sender,
@@ -58,20 +61,23 @@ from pipeline.notify.senders import (
 
 __all__ = [
     "BASELINE_KEY", "BATCHED", "EVENT_TYPE", "HISTORY_PAGES", "MAX_ATTEMPTS", "MAX_RETRY_AFTER",
-    "MIN_INTERVAL", "POSTS_PER_RUN", "RETRY_STATUSES", "WEBHOOK_CHANNEL", "AmbiguousDelivery", "BotSender",
-    "CappedRateLimitRetryHandler", "Deferred", "Outcome", "Outgoing", "Pacer", "Sender", "WebhookSender",
+    "MIN_INTERVAL", "POSTS_PER_RUN", "RETRY_STATUSES", "SUPERSEDED", "WEBHOOK_CHANNEL", "AmbiguousDelivery",
+    "BotSender",
+    "CappedRateLimitRetryHandler", "Deferred", "Outcome", "Outgoing", "Pacer", "Sender", "SlackUnavailable",
+    "WebhookSender",
     "api_url", "baseline", "deliver", "due", "known_keys", "make_sender", "register", "register_batch",
-    "retry_after", "settle_batch",
+    "retry_after", "settle_batch", "supersede",
 ]
 
 log = logging.getLogger("fundradar.slack")
 
 MIN_INTERVAL = 1.0
-MAX_ATTEMPTS = 5  # over all runs; then the row stays failed and is reported
+MAX_ATTEMPTS = 5  # refusals and interrupted posts, over all runs; then the row stays failed
 POSTS_PER_RUN = 3  # attempts within one run after ambiguous failures
 BASELINE_KEY = "baseline"
 WEBHOOK_CHANNEL = "the webhook's channel"  # where a webhook post really goes: Slack fixed it at setup
 RETRY_STATUSES = ("pending", "sending", "failed")
+SUPERSEDED = "superseded"  # an unsent message a newer one replaces (a digest of an earlier period)
 
 
 @dataclass
@@ -214,6 +220,26 @@ def _update(engine: Engine, row_id: int, **values: Any) -> None:
         session.add(row)
 
 
+def supersede(engine: Engine, sender: Sender, rows: Sequence[SlackDelivery], reason: str,
+              now: datetime) -> None:
+    """Settle unsent ``rows`` that a newer message replaces instead of posting them late: one an
+    earlier run may have posted (interrupted, or failed after an ambiguous try) is looked up by its key
+    and marked ``sent`` when found; the rest become ``superseded`` with ``reason`` and are never posted.
+    A row whose lookup fails stays due and is looked up again on the next run."""
+    for row in rows:
+        if sender.can_check and row.status in ("sending", "failed"):
+            try:
+                ts = sender.find(row.channel, row.key, row.created_at - timedelta(minutes=5))
+            except (DeliveryError, Deferred) as exc:
+                log.warning("Slack message %s not checked: %s", row.key, exc)
+                continue
+            if ts is not None:
+                _mark_sent(engine, row, ts, now)
+                continue
+        _update(engine, row.id, status=SUPERSEDED, error=reason)
+        log.info("Slack message %s not sent: %s", row.key, reason)
+
+
 # --- sending -------------------------------------------------------------------------------------
 
 def deliver(engine: Engine, sender: Sender, kinds: Sequence[str], now: datetime, *,
@@ -267,6 +293,17 @@ def _deliver_one(engine: Engine, sender: Sender, row: SlackDelivery, message: Sl
         if ts is not None:
             _mark_sent(engine, row, ts, now)
             return ts
+    try:
+        return _post_checked(engine, sender, row, message, now, pacer, backoff, since)
+    except SlackUnavailable:
+        # Slack down or unreachable is no fault of the message: only refusals and interrupted posts
+        # count towards MAX_ATTEMPTS, so an outage of any length loses nothing
+        _update(engine, row.id, attempts=row.attempts)
+        raise
+
+
+def _post_checked(engine: Engine, sender: Sender, row: SlackDelivery, message: SlackMessage, now: datetime,
+                  pacer: Pacer, backoff: Callable[[float], None], since: datetime) -> str | None:
     attempts = row.attempts
     # Hand-written rather than a slack_sdk retry handler: after an ambiguous failure (a read timeout, a
     # dropped answer, a 5xx) the next attempt must first look the key up in the channel history, and a
@@ -292,8 +329,8 @@ def _deliver_one(engine: Engine, sender: Sender, row: SlackDelivery, message: Sl
             ts = sender.find(row.channel, row.key, since)
             if ts is None:
                 if attempt + 1 == POSTS_PER_RUN:
-                    raise DeliveryError(f"{exc} for {message.channel} {POSTS_PER_RUN} times; it is sent "
-                                        "on the next run") from None
+                    raise SlackUnavailable(f"{exc} for {message.channel} {POSTS_PER_RUN} times; it is sent "
+                                           "on the next run") from None
                 backoff(2.0 ** attempt)
                 continue
         _mark_sent(engine, row, ts, now)

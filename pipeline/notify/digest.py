@@ -45,7 +45,14 @@ from pipeline.notify.blocks import (
 )
 from pipeline.notify.escape import clean, escape, link, truncate
 from pipeline.notify.followed import DONE_APPLICATION_STATUSES, followed_changes
-from pipeline.notify.health import SourceHealth, all_failed, health_line, source_health, source_names
+from pipeline.notify.health import (
+    SourceHealth,
+    all_failed,
+    health_line,
+    none_ran,
+    source_health,
+    source_names,
+)
 from pipeline.notify.programmes import (
     ProgrammeCall,
     ProgrammeState,
@@ -302,6 +309,13 @@ def period_text(data: DigestData) -> str:
     return f"{start.strftime(fmt)} – {end.strftime(fmt)} ({data.timezone})"
 
 
+def _names(names: Sequence[str], last: str, shown: int = 5) -> str:
+    """``a, b and c`` (``last`` joins the final one), the names past ``shown`` counted."""
+    if len(names) > shown:
+        return f"{', '.join(names[:shown])}{last}{len(names) - shown} more"
+    return last.join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
+
+
 def build_digest(data: DigestData) -> list[SlackMessage]:
     """The digest as one or more messages (more than one only when it exceeds 50 blocks)."""
     title = f"Funding digest for {clean(data.organisation)}"
@@ -320,6 +334,7 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
         context(health_line(data.sources, data.timezone)),
     ]
     sources_down = all_failed(data.sources)
+    failing = [clean(h.source) for h in data.sources if h.failing and not h.skipped]
     if sources_down:  # the lists below are what we knew before: say so rather than "nothing matches"
         failed = sum(1 for h in data.sources if h.runs_in_period)
         blocks.append(section(f":warning: *No source could be read since the last digest* ({failed} of "
@@ -335,6 +350,20 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
             blocks.extend(with_actions(section(call_section_text(call, mark_new=not all_new),
                                                block_id=call_block_id(call.call_id)),
                                        data.strategy, call.call_id))
+    elif none_ran(data.sources):  # an empty database: nothing was looked for yet
+        blocks.append(section("_No source has run yet, so there is nothing to list: run `fundradar sync`, "
+                              "or wait for the first runs of `fundradar serve`._"))
+    elif data.filtered_by_rules and not sources_down:  # calls matched: the rules are what left them out
+        one = data.filtered_by_rules == 1
+        calls = "the call" if one else f"the {data.filtered_by_rules} calls"
+        blocks.append(section(f"_No open call passes the strategy rules: {calls} above the channel's "
+                              f"minimum score {'fails' if one else 'each fail'} one (`fundradar calls list` "
+                              f"marks {'it' if one else 'them'} ✗, `fundradar calls why ID` says which "
+                              "rule)._"))
+    elif failing and not sources_down:  # the sources read have nothing; say which could not be read
+        blocks.append(section("_No open call from the sources read matches the strategy above the channel's "
+                              f"minimum score; {escape(_names(failing, ' and '))} could not be read, so "
+                              "their calls may be missing._"))
     elif not sources_down:
         blocks.append(section("_No open call matches the strategy above the channel's minimum score._"))
     if data.changes:
@@ -351,6 +380,10 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
     fallback = f"{title}: {counts}."
     if sources_down:
         fallback = f"{title}: no source could be read since the last digest."
+    elif none_ran(data.sources) and not data.top:
+        fallback = f"{title}: no source has run yet."
+    elif failing:  # what a phone's notification shows: the digest is short of these sources
+        fallback += f" {len(failing)} of {len(data.sources)} sources failing: {_names(failing, ', ')}."
     if data.top:
         fallback += " Top: " + "; ".join(clean(c.title) for c in data.top[:5])
     return split_messages(data.channel, blocks, escape(truncate(fallback, MAX_FALLBACK_CHARS)), title)

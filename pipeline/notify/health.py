@@ -99,6 +99,12 @@ def all_failed(health: Sequence[SourceHealth]) -> bool:
     return bool(ran) and all(h.good_in_period == 0 for h in ran)
 
 
+def none_ran(health: Sequence[SourceHealth]) -> bool:
+    """Sources are configured and not one has finished a run yet (a replay's skips left out)."""
+    read = [h for h in health if not h.skipped]
+    return bool(read) and all(h.last_outcome is None for h in read)
+
+
 def _when(value: datetime | None, timezone: str) -> str:
     return value.astimezone(ZoneInfo(timezone)).strftime("%d %b %H:%M") if value else "never"
 

@@ -143,8 +143,8 @@ class Interactions:
             return
         try:
             client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
-        except SlackApiError as exc:
-            log.warning("could not tell %s in %s: %s", user_id, channel_id, exc.response.get("error"))
+        except (SlackApiError, OSError) as exc:
+            log.warning("could not tell %s in %s: %s", user_id, channel_id, _slack_error(exc))
 
     def _any_client(self, strategy: Strategy | None) -> WebClient | None:
         if strategy is not None:
@@ -219,9 +219,9 @@ class Interactions:
         try:
             client.chat_update(channel=channel_id, ts=str(message["ts"]), text=str(message.get("text") or ""),
                                blocks=redraw(blocks, strategy.name, call_id, verb, status))
-        except SlackApiError as exc:
+        except (SlackApiError, OSError) as exc:
             log.warning("could not update the message %s in %s: %s", message.get("ts"), channel_id,
-                        exc.response.get("error"))
+                        _slack_error(exc))
 
     # --- Start idea ----------------------------------------------------------------------------
 
@@ -241,8 +241,8 @@ class Interactions:
                                "chn": channel.get("name"), "ts": message_ts})
         try:
             client.views_open(trigger_id=str(payload["trigger_id"]), view=view)
-        except SlackApiError as exc:
-            log.warning("could not open the Start idea modal: %s", exc.response.get("error"))
+        except (SlackApiError, OSError) as exc:
+            log.warning("could not open the Start idea modal: %s", _slack_error(exc))
 
     def on_idea_submitted(self, payload: Mapping[str, Any]) -> None:
         view = payload.get("view") or {}
@@ -290,8 +290,17 @@ class Interactions:
                 client.chat_postEphemeral(channel=channel_id, user=who.user_id,
                                           text=f"Added idea #{idea_id} for call {call_id}; "
                                                f"see `fundradar ideas show {idea_id}`.")
-            except SlackApiError as exc:
-                log.warning("could not confirm idea #%s: %s", idea_id, exc.response.get("error"))
+            except (SlackApiError, OSError) as exc:
+                log.warning("could not confirm idea #%s: %s", idea_id, _slack_error(exc))
+
+
+def _slack_error(exc: Exception) -> str:
+    """What went wrong calling the Web API, in one line: Slack's error code, else the lost connection
+    (refused, reset, a timeout: the Web API answering a click is as fallible as any network)."""
+    if isinstance(exc, SlackApiError):
+        data = exc.response.data if isinstance(exc.response.data, dict) else {}
+        return str(data.get("error") or f"HTTP {exc.response.status_code}")
+    return f"no answer from Slack ({type(exc).__name__})"
 
 
 _OBJECTS = ("user", "channel", "team", "message", "view", "container")

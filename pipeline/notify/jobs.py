@@ -30,6 +30,7 @@ from pipeline.core.schedules import cron_trigger
 from pipeline.notify.alerts import ALARM, RECOVERED, batch_messages, collect_alerts
 from pipeline.notify.blocks import SlackMessage
 from pipeline.notify.delivery import (
+    SUPERSEDED,
     Outcome,
     Outgoing,
     Pacer,
@@ -43,6 +44,7 @@ from pipeline.notify.delivery import (
     register,
     register_batch,
     settle_batch,
+    supersede,
 )
 from pipeline.notify.digest import build_digest, collect_digest
 from pipeline.tenancy import scope_of
@@ -107,7 +109,7 @@ def period_start(session: Session, channel: DigestChannel, now: datetime, prefix
     period ago."""
     query = select(sa.func.max(SlackDelivery.created_at)).where(
         SlackDelivery.kind == "digest", SlackDelivery.channel == channel.channel,
-        SlackDelivery.created_at <= now)
+        SlackDelivery.created_at <= now, SlackDelivery.status != SUPERSEDED)
     if prefix:
         query = query.where(SlackDelivery.key.startswith(prefix, autoescape=True))
     last = session.exec(query).first()
@@ -190,8 +192,13 @@ def _strategy_digests(engine: Engine, strategy: Strategy, channels: list[DigestC
     outcomes: list[Outcome] = []
     for item in channels:
         key = period_key(prefix, item.channel, schedule_period(item.schedule, strategy.timezone, now))
-        if sender is not None and due(engine, ("digest",), [item.channel], prefix=prefix):
-            # an earlier digest for this channel is still unsent: send it rather than a second one
+        if sender is not None:
+            # an unsent digest of an earlier period is stale (its days left, its list): this period's
+            # digest replaces it and covers its period too; one a crash may have posted is looked up
+            earlier = [row for row in due(engine, ("digest",), [item.channel], prefix=prefix)
+                       if not row.key.startswith(key)]
+            supersede(engine, sender, earlier, f"replaced by the digest of {key.rstrip(':')}", now)
+        if sender is not None and due(engine, ("digest",), [item.channel], prefix=key):
             log.info("resending the unsent digest for %s", item.channel)
         elif sender is not None and not force and (logged := _sent_in_period(engine, key)):
             log.info("the digest for %s was %s", item.channel, ALREADY_SENT)
@@ -213,7 +220,7 @@ def _strategy_digests(engine: Engine, strategy: Strategy, channels: list[DigestC
                 outcomes.extend(Outcome(o.key, item.channel, "digest", status, o.message) for o in outgoing)
                 continue
             register(engine, outgoing, now)
-        outcomes.extend(_send(engine, sender, ("digest",), now, [item.channel], pacer, prefix))
+        outcomes.extend(_send(engine, sender, ("digest",), now, [item.channel], pacer, key))
     return outcomes
 
 

@@ -88,6 +88,11 @@ def _deferred(wait: float | None, what: str) -> Deferred:
                     f"{MAX_RETRY_AFTER:g} s a run waits; sent on the next run")
 
 
+class SlackUnavailable(DeliveryError):
+    """Slack could not be reached, failed on its side or kept rate-limiting: the message was not posted,
+    through no fault of its own, so this does not count against its attempts."""
+
+
 class AmbiguousDelivery(Exception):
     """The request went out but no answer came back: the message may or may not be in Slack."""
 
@@ -190,8 +195,8 @@ class BotSender:
                     and wait > MAX_RETRY_AFTER:
                 raise _deferred(wait, message.channel) from None
             if status == 429:
-                raise DeliveryError(f"Slack rate limit for {message.channel} persisted after the "
-                                    "retries; it is sent on the next run") from None
+                raise SlackUnavailable(f"Slack rate limit for {message.channel} persisted after the "
+                                       "retries; it is sent on the next run") from None
             hint = {"channel_not_found": "check the channel name and invite the bot to it",
                     "not_in_channel": "invite the bot to the channel (/invite @fundradar)",
                     "invalid_auth": "check the bot token in the environment",
@@ -200,8 +205,8 @@ class BotSender:
             raise DeliveryError(f"Slack refused the message for {message.channel}: {said}"
                                 + (f"; {hint}" if hint else "")) from None
         except URLError as exc:  # not sent at all (after the connection retries)
-            raise DeliveryError(f"cannot reach Slack for {message.channel}: {exc.reason}; "
-                                "it is sent on the next run") from None
+            raise SlackUnavailable(f"cannot reach Slack for {message.channel}: {exc.reason}; "
+                                   "it is sent on the next run") from None
         except (OSError, TimeoutError) as exc:  # sent, but the answer was lost
             raise AmbiguousDelivery(f"no answer from Slack ({type(exc).__name__})") from None
         except AttributeError:  # slack_sdk reading an answer that is JSON but no object ("[1, 2]")
@@ -255,7 +260,7 @@ class BotSender:
         except SlackApiError as exc:
             raise _check_error(exc, channel) from None
         except OSError as exc:
-            raise DeliveryError(f"cannot reach Slack to check {channel}: {exc}") from None
+            raise SlackUnavailable(f"cannot reach Slack to check {channel}: {exc}") from None
         except (AttributeError, TypeError, KeyError) as exc:  # an answer not shaped as the API's
             raise DeliveryError(f"Slack's answer checking {channel} for an earlier post was not the API's "
                                 f"({type(exc).__name__}); will retry next run") from None
@@ -272,16 +277,16 @@ def _check_error(exc: SlackApiError, channel: str) -> Exception:
         wait = retry_after(response.headers)
         if wait is not None and wait > MAX_RETRY_AFTER:
             return _deferred(wait, f"{method} for {channel}")
-        return DeliveryError(f"Slack rate limit on {method} for {channel} persisted after the retries; "
-                             "will retry next run")
+        return SlackUnavailable(f"Slack rate limit on {method} for {channel} persisted after the retries; "
+                                "will retry next run")
     if error == "missing_scope":
         needed = data.get("needed") or ("channels:read" if method == "conversations.list"
                                         else "channels:history")
         return DeliveryError(f"the bot lacks the {needed} scope that {method} needs to check {channel} for "
                              "an earlier post; add it to the Slack app and reinstall it")
     if response.status_code >= 500 or not error:
-        return DeliveryError(f"Slack answered HTTP {response.status_code} to {method} for {channel}; "
-                             "will retry next run")
+        return SlackUnavailable(f"Slack answered HTTP {response.status_code} to {method} for {channel}; "
+                                "will retry next run")
     return DeliveryError(f"Slack refused {method} for {channel}: {error}; will retry next run")
 
 
@@ -298,16 +303,18 @@ class WebhookSender:
         try:
             response = self._client.send(text=message.text, blocks=message.blocks, unfurl_links=False)
         except URLError as exc:
-            raise DeliveryError(f"cannot reach the Slack webhook: {exc.reason}; it is sent on the next "
-                                "run") from None
+            raise SlackUnavailable(f"cannot reach the Slack webhook: {exc.reason}; it is sent on the next "
+                                   "run") from None
         except (OSError, TimeoutError) as exc:
             raise AmbiguousDelivery(f"no answer from the Slack webhook ({type(exc).__name__})") from None
         if response.status_code == 429 and (wait := retry_after(response.headers)) is not None \
                 and wait > MAX_RETRY_AFTER:
             raise _deferred(wait, "the Slack webhook")
         if response.status_code != 200:
-            raise DeliveryError(f"the Slack webhook refused the message: HTTP {response.status_code} "
-                                f"{(response.body or '').strip()[:100]}")
+            failure = SlackUnavailable if response.status_code >= 500 or response.status_code == 429 \
+                else DeliveryError
+            raise failure(f"the Slack webhook refused the message: HTTP {response.status_code} "
+                          f"{(response.body or '').strip()[:100]}")
         return None
 
     def find(self, channel: str, key: str, since: datetime) -> str | None:

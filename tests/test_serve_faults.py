@@ -1,0 +1,69 @@
+"""``fundradar serve``'s jobs under faults, each run as the scheduler's job function runs it
+(:meth:`pipeline.serve.Service.run`): the database going away mid-run or being down when a job starts is
+one logged line per job, never an exception out of the job (APScheduler logs that with a traceback, at
+every interval)."""
+
+from __future__ import annotations
+
+import logging
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from pipeline.core.config import LoadedConfig, load_config
+from pipeline.core.db import open_database
+from pipeline.serve import Service
+from tests.localserver import LocalServer, Reply
+from tests.test_hostile_audit_pg_gone import Relay
+
+FEED = Path(__file__).resolve().parent / "fixtures" / "feed" / "interreg_baltic_feed.xml"
+
+
+def feed_config(tmp_path: Path, url: str) -> LoadedConfig:
+    path = tmp_path / "strategy.yaml"
+    path.write_text(textwrap.dedent(f"""\
+        name: faults
+        organisation: Test Cluster
+        focus_areas:
+          energy: {{label: Energy, keywords: [offshore wind, hydrogen]}}
+        sources:
+          bsr_news: {{type: feed, url: '{url}', programme: Interreg Baltic Sea Region,
+                      schedule: {{every: 1h, jitter_seconds: 0}}}}
+        """), encoding="utf-8")
+    return load_config(path)
+
+
+@pytest.fixture
+def relayed(pg_url: str) -> Iterator[tuple[str, Relay]]:
+    parts = urlsplit(pg_url)
+    relay = Relay((parts.hostname or "127.0.0.1", parts.port or 5432))
+    yield pg_url.replace(f"{parts.hostname}:{parts.port}", f"127.0.0.1:{relay.port}"), relay
+    relay.cut()
+
+
+def test_postgresql_going_away_mid_job_and_down_at_the_next_is_one_line_each(
+        relayed, server: LocalServer, tmp_path: Path, caplog) -> None:
+    url, relay = relayed
+    engine = open_database(url)
+
+    def answer(request):  # the server goes away while the source answers
+        relay.cut()
+        return Reply(200, FEED.read_bytes(), {"Content-Type": "application/rss+xml"})
+
+    server.route("GET", "/feed/", answer)
+    service = Service(engine, feed_config(tmp_path, server.url("/feed/")), digests=False, reload_seconds=0)
+    service.declared.update({job: spec for job, spec in service.job_specs().items()})
+    caplog.set_level(logging.WARNING)
+    try:
+        assert service.run("source", "bsr_news") is None  # mid-run
+        assert service.run("source", "bsr_news") is None  # down when the job starts
+    finally:
+        engine.dispose()
+    lines = [r.getMessage() for r in caplog.records if r.name == "pipeline.serve"]
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("source bsr_news could not run: lost the connection to ")
+    assert lines[1].startswith("job source:bsr_news could not run: cannot open database ")
+    assert all(r.exc_info is None for r in caplog.records)
