@@ -87,8 +87,9 @@ def test_bad_schedule_and_source_type(tmp_path: Path) -> None:
     path = write(tmp_path, EXAMPLE.replace("type: feed", "type: rss", 1))
     with pytest.raises(ConfigError) as err:
         load_strategy(path)
-    assert str(err.value) == (f"{path}:102: sources.interreg_bsr_news: unknown source type; expected one of "
-                              "eu_ft, euro_access, feed, html_list, ical, page_watch")
+    assert str(err.value) == (f"{path}:103: sources.interreg_bsr_news.type: unknown source type 'rss'; "
+                              "did you mean 'feed'? expected one of eu_ft, euro_access, feed, html_list, "
+                              "ical, page_watch")
 
 
 def test_a_source_key_is_named_as_the_file_spells_it(tmp_path: Path) -> None:
