@@ -24,7 +24,8 @@ Warnings (printed, exit 0) are legal but probably wrong:
   their Nordic word forms) or an exclude term that is in
   no stored call's text, looked up as the matcher looks up exclude phrases (whole words, plurals
   included: :func:`classifiers.matcher.excluded_rows`). A non-English keyword without a synonym gets
-  its own message, since it can only meet Danish (Swedish, Norwegian) calls.
+  its own message, since it can only meet Danish (Swedish, Norwegian) calls; without a database a
+  keyword with a letter English does not use and no synonym gets it too (before the first sync).
 
 A keyword counts as non-English when it has a letter English does not use (æ, ø, å, ä, ö, ü, ß, é,
 ...), or, once at least :data:`MIN_ENGLISH_CALLS` stored calls are in English (as
@@ -200,6 +201,10 @@ def _term_problems(name: str, area: FocusArea, where: tuple[str, Any], calls: St
             found.append(_problem("warning", shown, tree, loc,
                                   f"keyword {keyword!r} has no English synonym and matches no stored call; "
                                   "add a synonym under synonyms:"))
+        elif translations:
+            found.append(_problem("warning", shown, tree, loc,
+                                  f"{keyword!r} and its synonyms ({', '.join(translations)}) match no "
+                                  "stored call; check the spelling"))
         else:
             found.append(_problem("warning", shown, tree, loc,
                                   f"{keyword!r} matches no stored call; check the spelling"))
@@ -208,6 +213,18 @@ def _term_problems(name: str, area: FocusArea, where: tuple[str, Any], calls: St
             found.append(_problem("warning", shown, tree, ("focus_areas", name, "exclude", number),
                                   f"exclude {term!r} matches no stored call"))
     return found
+
+
+def _untranslated(name: str, area: FocusArea, where: tuple[str, Any]) -> list[Problem]:
+    """Without stored calls: keywords with a letter English does not use and no translation either
+    way, which no English call (most EU calls) can match, told before the first sync."""
+    shown, tree = where
+    translated = {term for source, targets in area.synonyms.items() for term in (source, *targets)}
+    return [_problem("warning", shown, tree, ("focus_areas", name, "keywords", number),
+                     f"keyword {keyword!r} has no English synonym, so English calls cannot match it; "
+                     "add a synonym under synonyms:")
+            for number, keyword in enumerate(area.keywords)
+            if keyword not in translated and any(ch.isalpha() and not ch.isascii() for ch in keyword)]
 
 
 def check_strategy(strategy: Strategy, path: Path, *, programmes: Sequence[str] = (),
@@ -261,6 +278,8 @@ def check_strategy(strategy: Strategy, path: Path, *, programmes: Sequence[str] 
         found += _synonym_problems(name, area, (shown, tree))
         if calls is not None:
             found += _term_problems(name, area, (shown, tree), calls)
+        else:
+            found += _untranslated(name, area, (shown, tree))
     return found
 
 

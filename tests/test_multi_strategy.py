@@ -106,9 +106,9 @@ def test_config_check_and_sources_list_cover_every_strategy(cli) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout == (
         f"{FOLDER / 'foodbio.yaml'}: OK\n"
-        "strategy foodbio-dk (Food & Bio Cluster Denmark): 2 focus areas, 2 sources, 1 digest channels\n"
+        "strategy foodbio-dk (Food & Bio Cluster Denmark): 2 focus areas, 2 sources, 1 digest channel\n"
         f"{FOLDER / 'greentech.yaml'}: OK\n"
-        "strategy greentech-dk (GreenTech Cluster Denmark): 2 focus areas, 1 sources, 1 digest channels\n"
+        "strategy greentech-dk (GreenTech Cluster Denmark): 2 focus areas, 1 source, 1 digest channel\n"
         "2 strategies sharing 2 sources\n"
         "funding rules: 20 programmes\n")
     result = cli("--config", str(FOLDER), "sources", "list", "--json")
