@@ -35,7 +35,9 @@ def read_config_text(path: Path) -> str:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError("file not found; pass --config PATH or set FUNDRADAR_CONFIG",
+        # the path was given (--config, FUNDRADAR_CONFIG): a missing default falls back to the example
+        raise ConfigError("file not found; check the path given with --config or FUNDRADAR_CONFIG, or "
+                          "copy config/strategy.example.yaml there to start from the example",
                           path=str(path)) from None
     except OSError as exc:
         raise ConfigError(f"cannot read the file ({exc})", path=str(path)) from None
