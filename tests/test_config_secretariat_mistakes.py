@@ -57,3 +57,25 @@ def test_a_secretariat_mistake_is_one_line_saying_what_to_write(tmp_path: Path, 
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == f"Error: {path}:{message}\n"
+
+
+@pytest.mark.parametrize("indent, message", [
+    ("  ", "a source named 'sources': the copied file's own 'sources:' line came along; keep only the "
+           "entries under it, indented as the other sources"),
+    ("", "'sources' is given twice in the same section; each name may appear once: rename one of them or "
+         "merge them"),
+])
+def test_a_ready_made_source_file_pasted_whole(tmp_path: Path, cli, indent: str, message: str) -> None:
+    """config/sources/README.md says to copy a file's entries under the strategy's sources:; pasting
+    the whole file brings its own 'sources:' line, under the strategy's or as a second one."""
+    ready = (ROOT / "config" / "sources" / "mudp.yaml").read_text(encoding="utf-8")
+    pasted = "".join(indent + line if line.strip() else line for line in ready.splitlines(True))
+    text = EXAMPLE.replace("\nslack:", "\n" + pasted + "\nslack:") if indent else EXAMPLE + pasted
+    path = tmp_path / "strategy.yaml"
+    path.write_text(text, encoding="utf-8")
+    line = max(number for number, text_line in enumerate(text.splitlines(), 1)
+               if text_line == indent + "sources:")  # the pasted one
+    result = cli("--config", str(path), "config", "check")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"Error: {path}:{line}: " + (f"sources.sources: {message}\n" if indent
+                                                          else f"{message}\n")

@@ -285,6 +285,9 @@ def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) ->
     if kind == "model_type":  # the file (or a section) is a single value or a list, not key: value lines
         return key, f"expected key: value lines, got {_describe(error.get('input'))}"
     if kind == "union_tag_not_found":
+        if tuple(loc) == ("sources", "sources"):  # a ready-made file of config/sources/ pasted whole
+            return key, ("a source named 'sources': the copied file's own 'sources:' line came along; "
+                         "keep only the entries under it, indented as the other sources")
         return key, f"source needs a type: one of {_source_types(model)}"
     msg = error["msg"].removeprefix("Value error, ")
     msg = msg[0].lower() + msg[1:] if msg else msg
