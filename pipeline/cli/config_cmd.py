@@ -61,7 +61,10 @@ def check() -> None:
              f"{_count(len(strategy.focus_areas), 'focus area')}, {_count(len(strategy.sources), 'source')}, "
              f"{_count(len(strategy.slack.digests), 'digest channel')}")
     if len(loaded.strategies) > 1:
-        echo(f"{len(loaded.strategies)} strategies sharing {len(loaded.sources)} sources")
+        shared = sum(1 for name in loaded.sources
+                     if sum(name in strategy.sources for strategy in loaded.strategies) > 1)
+        echo(f"{len(loaded.strategies)} strategies, {_count(len(loaded.sources), 'source')} in all "
+             f"({shared} shared)")
     echo(f"funding rules: {len(loaded.funding_rules.programmes)} programmes")
 
 
