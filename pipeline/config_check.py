@@ -24,7 +24,8 @@ Warnings (printed, exit 0) are legal but probably wrong:
   their Nordic word forms) or an exclude term that is in
   no stored call's text, looked up as the matcher looks up exclude phrases (whole words, plurals
   included: :func:`classifiers.matcher.excluded_rows`). A non-English keyword without a synonym gets
-  its own message, since it can only meet Danish (Swedish, Norwegian) calls.
+  its own message, since it can only meet Danish (Swedish, Norwegian) calls; without a database a
+  keyword with a letter English does not use and no synonym gets it too (before the first sync).
 
 A keyword counts as non-English when it has a letter English does not use (æ, ø, å, ä, ö, ü, ß, é,
 ...), or, once at least :data:`MIN_ENGLISH_CALLS` stored calls are in English (as
@@ -200,6 +201,10 @@ def _term_problems(name: str, area: FocusArea, where: tuple[str, Any], calls: St
             found.append(_problem("warning", shown, tree, loc,
                                   f"keyword {keyword!r} has no English synonym and matches no stored call; "
                                   "add a synonym under synonyms:"))
+        elif translations:
+            found.append(_problem("warning", shown, tree, loc,
+                                  f"{keyword!r} and its synonyms ({', '.join(translations)}) match no "
+                                  "stored call; check the spelling"))
         else:
             found.append(_problem("warning", shown, tree, loc,
                                   f"{keyword!r} matches no stored call; check the spelling"))
@@ -208,6 +213,18 @@ def _term_problems(name: str, area: FocusArea, where: tuple[str, Any], calls: St
             found.append(_problem("warning", shown, tree, ("focus_areas", name, "exclude", number),
                                   f"exclude {term!r} matches no stored call"))
     return found
+
+
+def _untranslated(name: str, area: FocusArea, where: tuple[str, Any]) -> list[Problem]:
+    """Without stored calls: keywords with a letter English does not use and no translation either
+    way, which no English call (most EU calls) can match, told before the first sync."""
+    shown, tree = where
+    translated = {term for source, targets in area.synonyms.items() for term in (source, *targets)}
+    return [_problem("warning", shown, tree, ("focus_areas", name, "keywords", number),
+                     f"keyword {keyword!r} has no English synonym, so English calls cannot match it; "
+                     "add a synonym under synonyms:")
+            for number, keyword in enumerate(area.keywords)
+            if keyword not in translated and any(ch.isalpha() and not ch.isascii() for ch in keyword)]
 
 
 def check_strategy(strategy: Strategy, path: Path, *, programmes: Sequence[str] = (),
@@ -261,6 +278,8 @@ def check_strategy(strategy: Strategy, path: Path, *, programmes: Sequence[str] 
         found += _synonym_problems(name, area, (shown, tree))
         if calls is not None:
             found += _term_problems(name, area, (shown, tree), calls)
+        else:
+            found += _untranslated(name, area, (shown, tree))
     return found
 
 
@@ -283,6 +302,50 @@ def check_funding_rules(rules: FundingRulesFile, path: Path) -> list[Problem]:
     return found
 
 
+def _reads(source: Any) -> dict[tuple[str, ...], str]:
+    """What a source fetches, each part keyed so that two sources reading it have the key in common,
+    with how a message names it."""
+    kind = str(getattr(source, "type", ""))
+    if isinstance(source, EuFtSource):
+        return {(kind, str(source.url), pid): label for label, pid in source.programmes.items()}
+    if isinstance(source, EuroAccessSource):
+        return {(kind, str(source.url), name.casefold()): name for name in source.programmes}
+    if isinstance(source, IcalSource):
+        return {(kind, str(source.url), *sorted(source.programmes)): str(source.url)}
+    pages = getattr(source, "pages", None) or [getattr(source, "url", "")]
+    item = str(getattr(source, "item", ""))  # html_list: one listing page may serve several programmes
+    return {(kind, str(page), item): str(page) for page in pages if page}
+
+
+def _overlapping_sources(config: LoadedConfig) -> list[Problem]:
+    """Sources of several strategy files under different names that read the same thing (two eu_ft
+    sources with a programme in common, one feed twice): each stores its own copy of every call both
+    read, so each strategy lists those calls twice."""
+    seen: dict[tuple[str, ...], tuple[str, Path]] = {}
+    found: list[Problem] = []
+    for path, strategy in zip(config.strategy_paths, config.strategies, strict=True):
+        tree = None
+        for name, source in strategy.sources.items():
+            common: dict[str, list[str]] = {}
+            reads = _reads(source)
+            for key, shown in reads.items():
+                other = seen.get(key)
+                if other is not None and other[0] != name:
+                    common.setdefault(other[0], []).append(shown)
+            for other_name, parts in common.items():
+                tree = tree if tree is not None else read_yaml(path)
+                other_path = next(p for k, (n, p) in seen.items() if n == other_name)
+                listed = ", ".join(parts[:3]) + (f" and {len(parts) - 3} more" if len(parts) > 3 else "")
+                found.append(_problem(
+                    "warning", _display(path), tree, ("sources", name),
+                    f"reads what source {other_name!r} ({_display(other_path)}) reads too ({listed}): the "
+                    "calls both read are stored and listed twice; declare one source under one name, the "
+                    "same in both files"))
+            for key in reads:
+                seen.setdefault(key, (name, path))
+    return found
+
+
 def check_config(config: LoadedConfig, calls: StoredCalls | None = None) -> list[Problem]:
     """Every strategy file's problems, errors first within each file; ``calls``: the stored calls, or
     None without a database."""
@@ -293,6 +356,8 @@ def check_config(config: LoadedConfig, calls: StoredCalls | None = None) -> list
     for path, strategy in zip(config.strategy_paths, config.strategies, strict=True):
         found = check_strategy(strategy, path, programmes=programmes, known_names=names, calls=calls)
         problems += sorted(found, key=lambda p: p.level != "error")
+    if len(config.strategies) > 1:
+        problems += _overlapping_sources(config)
     if config.funding_rules_path is not None:
         problems += check_funding_rules(config.funding_rules, config.funding_rules_path)
     return problems

@@ -227,13 +227,24 @@ def _text_matches(idea: Idea, calls: dict[int, Call], exclude: Sequence[str], to
     return match_query(idea_query(idea), documents, exclude=exclude, top=top)
 
 
+def _idea_words(idea: Idea, terms: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
+    """The match's terms that are the idea's own words. The latent half of a match spreads its score
+    over the call's words, so the largest contributions also hold words the idea never says ("1",
+    "increased" for "Floating wind O&M robots"), which read as nonsense in the Why column."""
+    from classifiers.text import analyse
+
+    said = set(analyse(idea_query(idea)))
+    return [(term, weight) for term, weight in terms if set(analyse(term)) <= said]
+
+
 def _by_text(session: Session, idea: Idea, config: LoadedConfig, now: datetime,
              top: int) -> list[CallSuggestion]:
     calls = _active_calls(session, now)
     if not calls:
         return []
     matches = _text_matches(idea, calls, _exclude(idea, config), top)
-    return [_suggestion(calls[m.call_id], m.score, list(m.terms[:5]), config, now) for m in matches]
+    return [_suggestion(calls[m.call_id], m.score, (_idea_words(idea, m.terms) or list(m.terms))[:5], config,
+                        now) for m in matches]
 
 
 def _by_areas(session: Session, idea: Idea, config: LoadedConfig, areas: list[str], now: datetime,
@@ -255,7 +266,7 @@ def _by_areas(session: Session, idea: Idea, config: LoadedConfig, areas: list[st
         match = text.get(call_id)
         score = AREA_WEIGHT * area_score + TEXT_WEIGHT * (match.score if match else 0.0)
         terms: dict[str, float] = {}
-        for term, weight in [*(match.terms if match else []), *area_terms]:  # the idea's words first
+        for term, weight in [*(_idea_words(idea, match.terms) if match else []), *area_terms]:  # idea's first
             terms.setdefault(term, weight)
         ranked.append((score, call_id, list(terms.items())[:5]))
     ranked.sort(key=lambda item: (-item[0], item[1]))

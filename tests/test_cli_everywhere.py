@@ -189,3 +189,21 @@ def test_no_to_a_prompt_changes_nothing_and_exits_0(cli, engine, tmp_path: Path)
     assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
     with Session(engine) as session:
         assert {idea.strategy for idea in session.exec(select(Idea))} == {"greentech-dk", "foodbio-dk"}
+
+
+def test_a_prompt_without_standard_input_is_a_usage_error_that_changes_nothing(cli, engine,
+                                                                               tmp_path: Path) -> None:
+    """A script or cron job without --yes met the [y/N] question with a closed standard input: click
+    printed "Aborted!" after the prompt and exited 1, which the README keeps for runtime failures."""
+    from tests.test_strategy_rename import renamed_folder, stored_under_the_old_name
+
+    stored_under_the_old_name(engine)
+    folder = renamed_folder(tmp_path)
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    result = cli("--config", str(folder), "strategy", "rename", "greentech-dk", "greentech")
+    assert (result.exit_code, result.stderr) == (
+        2, "Move them? [y/N]:\nError: strategy rename greentech-dk greentech: no answer, standard input "
+           "is closed; nothing changed; pass --yes to move without asking\n")
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+    with Session(engine) as session:
+        assert {idea.strategy for idea in session.exec(select(Idea))} == {"greentech-dk", "foodbio-dk"}

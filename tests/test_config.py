@@ -76,8 +76,21 @@ def test_focus_area_with_nothing_under_it(tmp_path: Path) -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="file not found; pass --config PATH or set FUNDRADAR_CONFIG"):
+    with pytest.raises(ConfigError) as err:
         load_strategy(tmp_path / "nope.yaml")
+    assert str(err.value) == (f"{tmp_path / 'nope.yaml'}: file not found; check the path given with --config "
+                              "or FUNDRADAR_CONFIG, or copy config/strategy.example.yaml there to start "
+                              "from the example")
+
+
+def test_a_proposed_file_that_is_not_there(cli, tmp_path: Path) -> None:
+    """`strategy preview --config config/strategy.new.yaml` (the README's example) before the file was
+    made said "pass --config PATH", which the user had just done."""
+    result = cli("strategy", "preview", "--config", str(tmp_path / "strategy.new.yaml"))
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (f"Error: {tmp_path / 'strategy.new.yaml'}: file not found; check the path "
+                             "given with --config or FUNDRADAR_CONFIG, or copy config/strategy.example.yaml "
+                             "there to start from the example\n")
 
 
 def test_bad_schedule_and_source_type(tmp_path: Path) -> None:
@@ -87,8 +100,9 @@ def test_bad_schedule_and_source_type(tmp_path: Path) -> None:
     path = write(tmp_path, EXAMPLE.replace("type: feed", "type: rss", 1))
     with pytest.raises(ConfigError) as err:
         load_strategy(path)
-    assert str(err.value) == (f"{path}:102: sources.interreg_bsr_news: unknown source type; expected one of "
-                              "eu_ft, euro_access, feed, html_list, ical, page_watch")
+    assert str(err.value) == (f"{path}:103: sources.interreg_bsr_news.type: unknown source type 'rss'; "
+                              "did you mean 'feed'? expected one of eu_ft, euro_access, feed, html_list, "
+                              "ical, page_watch")
 
 
 def test_a_source_key_is_named_as_the_file_spells_it(tmp_path: Path) -> None:

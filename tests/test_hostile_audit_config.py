@@ -59,8 +59,8 @@ FEED_URL = "    url: https://interreg-baltic.eu/feed/\n"
     (("      - https://www.bsr-stars.eu/\n", "      - www.bsr-stars.eu\n"),
      "sources.innovation_express.pages[0]: not a web address"),
     (("    type: feed\n", "    type: rss\n"),
-     "sources.interreg_bsr_news: unknown source type; expected one of eu_ft, euro_access, feed, "
-     "html_list, ical, page_watch"),
+     "sources.interreg_bsr_news.type: unknown source type 'rss'; did you mean 'feed'? expected one of "
+     "eu_ft, euro_access, feed, html_list, ical, page_watch"),
     (("    type: feed\n", "    kind: feed\n"),
      "sources.interreg_bsr_news: source needs a type: one of eu_ft, euro_access, feed, html_list, ical"),
     (("    type: feed\n", "    type: feed\n    timezone: Europe/Oslo\n"),

@@ -52,3 +52,29 @@ def test_a_fermentation_idea_gets_the_calls_of_its_focus_area(run: Any) -> None:
     run("ideas", "add", *FERMENTATION)
     text_only = json.loads(run("ideas", "calls", "2", "--top", "10", "--json").stdout)
     assert sum(r["call_id"] not in food for r in text_only) > 5, [r["title"] for r in text_only]
+
+
+def test_the_why_terms_lead_with_the_ideas_own_words(run: Any) -> None:
+    """The latent half of the idea's text match spreads its score over the call's words, and the
+    largest of those led the Why column: "1, increased" for an idea titled "Floating wind O&M robots"."""
+    from classifiers.text import analyse
+
+    idea = ["Floating wind O&M robots", "--description", "Robots for operation and maintenance of "
+            "floating offshore wind turbines"]
+    said = set(analyse(" ".join(idea[::2])))
+    run("ideas", "add", *idea, "--focus", "offshore_energy")
+    number = json.loads(run("ideas", "list", "--json").stdout)[-1]["id"]
+    with_area = json.loads(run("ideas", "calls", str(number), "--json").stdout)
+    run("ideas", "add", *idea)
+    text_only = json.loads(run("ideas", "calls", str(number + 1), "--json").stdout)
+    assert with_area and text_only
+    # on its text alone the terms shown are the idea's words, or, for a call that matches in meaning
+    # only, none of them is; with an area the idea's words come first, then the area's explanation as
+    # calls why shows it
+    for row in text_only:
+        own = {set(analyse(term)) <= said for term in row["terms"]}
+        assert len(own) == 1, row
+    assert sum(all(set(analyse(term)) <= said for term in row["terms"]) for row in text_only) >= 5
+    for row in with_area:
+        own = [set(analyse(term)) <= said for term in row["terms"]]
+        assert own == sorted(own, reverse=True), row

@@ -79,7 +79,8 @@ def test_a_shared_source_declared_differently_names_both_files(tmp_path: Path) -
     assert str(err.value) == (
         f"{green}:{line_of(green, '  eu_ft:')}: sources.eu_ft: source 'eu_ft' is declared differently in "
         f"{folder / 'foodbio.yaml'} (schedule.cron differs); a source shared by several strategies must be "
-        "declared the same in each file, or give one of them another name")
+        "declared the same in each file (with what each needs), or, if one reads something else, give it "
+        "another name: under two names the calls both read are stored and listed twice")
 
 
 def test_two_files_with_one_name_is_an_error_naming_both(tmp_path: Path) -> None:
@@ -106,10 +107,10 @@ def test_config_check_and_sources_list_cover_every_strategy(cli) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout == (
         f"{FOLDER / 'foodbio.yaml'}: OK\n"
-        "strategy foodbio-dk (Food & Bio Cluster Denmark): 2 focus areas, 2 sources, 1 digest channels\n"
+        "strategy foodbio-dk (Food & Bio Cluster Denmark): 2 focus areas, 2 sources, 1 digest channel\n"
         f"{FOLDER / 'greentech.yaml'}: OK\n"
-        "strategy greentech-dk (GreenTech Cluster Denmark): 2 focus areas, 1 sources, 1 digest channels\n"
-        "2 strategies sharing 2 sources\n"
+        "strategy greentech-dk (GreenTech Cluster Denmark): 2 focus areas, 1 source, 1 digest channel\n"
+        "2 strategies, 2 sources in all (1 shared)\n"
         "funding rules: 20 programmes\n")
     result = cli("--config", str(FOLDER), "sources", "list", "--json")
     assert [(s["name"], s["type"]) for s in json.loads(result.stdout)] == [("eu_ft", "eu_ft"),
@@ -295,3 +296,21 @@ def test_moving_a_strategy_into_a_folder_does_not_repeat_its_alerts(cli, engine,
     assert [(o["items"], o["status"]) for o in json.loads(result.stdout)] == [
         ([f"foodbio-dk:alert:new:{call_id}"], "sent")]
     assert [len(slack.posted_to(c)) for c in ("#greentech-funding", "#foodbio-funding")] == [1, 1]
+
+
+def test_two_names_for_what_one_source_reads_are_named(cli, tmp_path: Path) -> None:
+    """A second cluster's file with its own name for the EU portal source (as the error about a source
+    declared differently suggested) stored every call of the programmes both read twice, and each
+    strategy listed those calls twice; config check said nothing."""
+    folder = copy_folder(tmp_path)
+    food = folder / "foodbio.yaml"
+    food.write_text(food.read_text().replace("  eu_ft:\n", "  eu_ft_food:\n", 1))
+    result = cli("--config", str(folder), "config", "check")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[-2:] == ["2 strategies, 3 sources in all (0 shared)",
+                                               "funding rules: 20 programmes"]
+    green = folder / "greentech.yaml"
+    assert [line for line in result.stderr.splitlines() if line.startswith("Warning")] == [
+        f"Warning: {green}:{line_of(green, '  eu_ft:')}: sources.eu_ft: reads what source 'eu_ft_food' "
+        f"({food}) reads too (Horizon Europe, LIFE): the calls both read are stored and listed twice; "
+        "declare one source under one name, the same in both files"]

@@ -76,6 +76,32 @@ def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
     typer.echo(printable(message), err=err, nl=nl)
 
 
+def confirm(question: str, *, thing: str, skip: str) -> bool:
+    """A ``[y/N]`` question on stderr. Closed or empty standard input (a script, cron, CI) is no answer:
+    a usage error saying how to skip the question, not click's bare "Aborted!" with exit 1, which
+    reads as a runtime failure. ``thing`` names what was asked about, ``skip`` how to go without."""
+    import click
+
+    try:
+        return typer.confirm(question, default=False, err=True)
+    except (click.exceptions.Abort, typer.Abort):
+        if not _stdin_closed():
+            raise  # Ctrl-C: the person stopped it
+        echo("", err=True)
+        raise UserInputError(f"{thing}: no answer, standard input is closed; nothing changed; {skip}") \
+            from None
+
+
+def _stdin_closed() -> bool:
+    import sys
+
+    stream = sys.stdin
+    try:
+        return stream is None or stream.closed or not stream.isatty()
+    except ValueError:
+        return True
+
+
 @dataclass
 class State:
     """Global options, and the config and database opened on first use."""

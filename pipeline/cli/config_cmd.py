@@ -57,11 +57,19 @@ def check() -> None:
         echo(note, err=True)
     for path, strategy in zip(loaded.strategy_paths, loaded.strategies, strict=True):
         echo(f"{path}: OK")
-        echo(f"strategy {strategy.name} ({strategy.organisation}): {len(strategy.focus_areas)} focus "
-             f"areas, {len(strategy.sources)} sources, {len(strategy.slack.digests)} digest channels")
+        echo(f"strategy {strategy.name} ({strategy.organisation}): "
+             f"{_count(len(strategy.focus_areas), 'focus area')}, {_count(len(strategy.sources), 'source')}, "
+             f"{_count(len(strategy.slack.digests), 'digest channel')}")
     if len(loaded.strategies) > 1:
-        echo(f"{len(loaded.strategies)} strategies sharing {len(loaded.sources)} sources")
+        shared = sum(1 for name in loaded.sources
+                     if sum(name in strategy.sources for strategy in loaded.strategies) > 1)
+        echo(f"{len(loaded.strategies)} strategies, {_count(len(loaded.sources), 'source')} in all "
+             f"({shared} shared)")
     echo(f"funding rules: {len(loaded.funding_rules.programmes)} programmes")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def register(app: typer.Typer) -> None:

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from pipeline.cli.common import (
     Column,
+    confirm,
     echo,
     fmt_money,
     new_app,
@@ -151,7 +152,7 @@ def _edit(area: str, terms: list[str], *, add: bool, yes: bool, top: int) -> Non
         return
     proposed = validate_yaml(parse_yaml_text(new, name), Strategy, name)
     _print_preview(_run_preview(proposed, top, area))
-    if not yes and not typer.confirm(f"Write {path}?", default=False, err=True):
+    if not yes and not confirm(f"Write {path}?", thing=name, skip="pass --yes to write without asking"):
         echo("Nothing changed.", err=True)
         raise typer.Exit(0)  # declining is a choice, not a failure (exit 1 is for runtime failures)
     write_atomically(path, new)
@@ -252,7 +253,8 @@ def rename_cmd(
                    f"verdicts {counts.verdicts}, Slack messages sent {counts.deliveries}"
                    + (f" ({new} is already scored: {old}'s scores are deleted, not moved)"
                       if counts.derived_dropped and counts.scores else ""))
-        if not yes and not typer.confirm("Move them?", default=False, err=True):
+        if not yes and not confirm("Move them?", thing=f"strategy rename {old} {new}",
+                                   skip="pass --yes to move without asking"):
             echo("Nothing changed.", err=True)
             raise typer.Exit(0)  # declining is a choice, not a failure
         rename_strategy(session, old, new, known=known)

@@ -144,7 +144,9 @@ def union_sources(strategies: Sequence[Strategy], paths: Sequence[Path],
                 raise ConfigError(
                     f"source {name!r} is declared differently in {display_path(paths[first])}"
                     f"{f' ({differs} differs)' if differs else ''}; a source shared by several strategies "
-                    "must be declared the same in each file, or give one of them another name",
+                    "must be declared the same in each file (with what each needs), or, if one reads "
+                    "something else, give it another name: under two names the calls both read are "
+                    "stored and listed twice",
                     path=display_path(paths[index]), line=line, key=f"sources.{name}")
     return union
 

@@ -95,7 +95,9 @@ class Rules(_Strict):
     @model_validator(mode="after")
     def _budget_range(self) -> Rules:
         if self.budget_min is not None and self.budget_max is not None and self.budget_min > self.budget_max:
-            raise ValueError("budget_min is larger than budget_max")
+            raise ValueError(f"budget_min {self.budget_min:,.0f} is larger than budget_max "
+                             f"{self.budget_max:,.0f}; they are the smallest and the largest grant "
+                             "per project in EUR: swap them or correct one")
         return self
 
 

@@ -12,6 +12,7 @@ names the file, the line and the key, and says what is expected. Used by :mod:`p
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +35,9 @@ def read_config_text(path: Path) -> str:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError("file not found; pass --config PATH or set FUNDRADAR_CONFIG",
+        # the path was given (--config, FUNDRADAR_CONFIG): a missing default falls back to the example
+        raise ConfigError("file not found; check the path given with --config or FUNDRADAR_CONFIG, or "
+                          "copy config/strategy.example.yaml there to start from the example",
                           path=str(path)) from None
     except OSError as exc:
         raise ConfigError(f"cannot read the file ({exc})", path=str(path)) from None
@@ -84,10 +87,7 @@ def parse_yaml_text(text: str, name: str) -> Any:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        problem = " ".join((exc.problem or exc.context or "invalid YAML").split())
-        problem = problem if len(problem) <= 200 else problem[:197] + "..."  # it may quote the value
-        raise ConfigError(f"invalid YAML: {problem}; check indentation and quoting", path=name,
-                          line=line) from None
+        raise ConfigError(_yaml_problem(exc, mark), path=name, line=line) from None
     except ConfigError:
         raise
     except ValueError as exc:
@@ -100,6 +100,24 @@ def parse_yaml_text(text: str, name: str) -> Any:
     except Exception as exc:  # ruamel raises a few unmarked error types (e.g. duplicate keys)
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ConfigError(f"invalid YAML: {first[:200]}", path=name) from None
+
+
+_DUPLICATE = re.compile(r'found duplicate key "(.{0,80}?)" with value')
+
+
+def _yaml_problem(exc: Any, mark: Any) -> str:
+    """What a YAML syntax error means to the person who edits the file, and what to write instead:
+    ruamel's wording names a tab as the token '\\t' and quotes a duplicated key's whole value."""
+    problem = " ".join((exc.problem or exc.context or "invalid YAML").split())
+    if "'\\t'" in problem:
+        column = f" at column {mark.column + 1}" if mark is not None else ""
+        return f"a tab{column}; YAML indents with spaces only: replace the tab with spaces"
+    duplicate = _DUPLICATE.search(problem)
+    if duplicate:
+        return (f"{duplicate.group(1)!r} is given twice in the same section; each name may appear once: "
+                "rename one of them or merge them")
+    problem = problem if len(problem) <= 200 else problem[:197] + "..."  # it may quote the value
+    return f"invalid YAML: {problem}; check indentation and quoting"
 
 
 def _line_of(root: Any, loc: tuple[Any, ...]) -> int | None:
@@ -230,6 +248,11 @@ def _source_types(model: type[BaseModel]) -> str:
     return ", ".join(sorted(tags)) or "see the README"
 
 
+# what a source type is called elsewhere: the kind of page or file it reads
+_TYPE_WORDS = {"rss": "feed", "atom": "feed", "ics": "ical", "icalendar": "ical", "calendar": "ical",
+               "html": "html_list", "list": "html_list", "page": "page_watch", "webpage": "page_watch"}
+
+
 def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) -> tuple[str, str]:
     loc = _without_tags(data, tuple(error["loc"]))
     keys = [str(part) for part in loc if not isinstance(part, int)]
@@ -251,14 +274,54 @@ def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) ->
             else "must not be empty"
         return key, what
     if kind == "union_tag_invalid":
-        return key, f"unknown source type; expected one of {_source_types(model)}"
+        given = str((error.get("ctx") or {}).get("tag", ""))
+        types = _source_types(model)
+        close = [_TYPE_WORDS[given.casefold()]] if given.casefold() in _TYPE_WORDS else \
+            difflib.get_close_matches(given[:100], types.split(", "), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"{key}.type", f"unknown source type {_shown(given, 40)}; {hint}expected one of {types}"
+    if kind == "list_type" and isinstance(error.get("input"), str):
+        return key, f"expected a list, got {_describe(error['input'])}; {_as_list(error['input'])}"
     if kind == "model_type":  # the file (or a section) is a single value or a list, not key: value lines
         return key, f"expected key: value lines, got {_describe(error.get('input'))}"
     if kind == "union_tag_not_found":
+        if tuple(loc) == ("sources", "sources"):  # a ready-made file of config/sources/ pasted whole
+            return key, ("a source named 'sources': the copied file's own 'sources:' line came along; "
+                         "keep only the entries under it, indented as the other sources")
         return key, f"source needs a type: one of {_source_types(model)}"
     msg = error["msg"].removeprefix("Value error, ")
     msg = msg[0].lower() + msg[1:] if msg else msg
-    return key, f"{msg}, got {_describe(error.get('input'))}"
+    value = error.get("input")
+    if kind == "value_error" and hasattr(value, "items"):
+        return key, msg  # a check across a section's keys: the message names them, the section is long
+    return key, f"{msg}, got {_describe(value)}{_number_hint(kind, error.get('ctx') or {}, value)}"
+
+
+def _as_list(text: str) -> str:
+    """How to write ``text`` as the list the key takes: YAML reads a bare line as one string."""
+    items = [item.strip() for item in text.split(",") if item.strip()] or [text]
+    shown = "[" + ", ".join(items) + "]"
+    return f"write it in brackets: {shown if len(shown) <= 80 else shown[:77] + '...'}"
+
+
+def _number_hint(kind: str, ctx: dict[str, Any], value: Any) -> str:
+    """What to write instead of a number as people write it: a percentage where a fraction is meant,
+    thousands separators."""
+    if kind == "less_than_equal" and ctx.get("le") == 1 and isinstance(value, int | float) \
+            and 1 < value <= 100:
+        return f"; rates and scores are fractions: write {value / 100:g} for {value:g} %"
+    if kind in ("float_parsing", "int_parsing") and isinstance(value, str):
+        text = value.strip()
+        if text.endswith("%"):
+            number = text.removesuffix("%").strip().replace(",", ".")
+            try:
+                return f"; rates are fractions: write {float(number) / 100:g} for {number} %"
+            except ValueError:
+                return "; rates are fractions: write 0.7 for 70 %"
+        digits = re.fullmatch(r"\d{1,3}(?:([.,' ])\d{3})+", text)
+        if digits:
+            return f"; write the number without thousands separators: {re.sub(r'[^0-9]', '', text)}"
+    return ""
 
 
 def validate_yaml(data: Any, model: type[BaseModel], name: str) -> Any:
@@ -272,5 +335,6 @@ def validate_yaml(data: Any, model: type[BaseModel], name: str) -> Any:
         more = len(exc.errors()) - 1
         if more:
             message += f" (and {more} more problem{'s' if more > 1 else ''})"
-        raise ConfigError(message, path=name, line=_line_of(data, tuple(first["loc"])),
-                          key=key or None) from None
+        # an unknown source type is the line of its type key, which the error's path stops before
+        loc = (*first["loc"], "type") if first["type"] == "union_tag_invalid" else tuple(first["loc"])
+        raise ConfigError(message, path=name, line=_line_of(data, loc), key=key or None) from None

@@ -1,0 +1,81 @@
+"""The mistakes a secretariat makes when it writes its first strategy from the README: each gets one
+line naming the file, the line and the key, and saying what to write instead (not the parser's own
+words: a tab was "found character '\\t' that cannot start any token", a duplicated focus area quoted
+its whole value and said to check indentation and quoting)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = (ROOT / "config" / "strategy.example.yaml").read_text(encoding="utf-8")
+FOOD_KEYWORDS = ("    keywords: [food, agriculture, alternative proteins, fermentation, biorefinery, "
+                 "bio-based products,\n               fødevarer, landbrug]\n")
+
+
+@pytest.mark.parametrize("change, message", [
+    (("  min_funding_rate: 0.50", "\tmin_funding_rate: 0.50"),
+     "66: a tab at column 1; YAML indents with spaces only: replace the tab with spaces"),
+    ((FOOD_KEYWORDS, "    keywords: food, agriculture, fermentation\n"),
+     "49: focus_areas.food_bio.keywords: expected a list, got 'food, agriculture, fermentation'; write "
+     "it in brackets: [food, agriculture, fermentation]"),
+    (("      landbrug: [agriculture, farming]", "      landbrug: agriculture"),
+     "53: focus_areas.food_bio.synonyms.landbrug: expected a list, got 'agriculture'; write it in "
+     "brackets: [agriculture]"),
+    (("  digital_industry:\n", "  food_bio:\n"),
+     "56: 'food_bio' is given twice in the same section; each name may appear once: rename one of them "
+     "or merge them"),
+    (("min_funding_rate: 0.50", "min_funding_rate: 70  "),
+     "66: rules.min_funding_rate: input should be less than or equal to 1, got 70; rates and scores are "
+     "fractions: write 0.7 for 70 %"),
+    (("min_success_rate: 0.10", "min_success_rate: 10 %"),
+     "65: rules.min_success_rate: input should be a valid number, unable to parse string as a number, "
+     "got '10 %'; rates are fractions: write 0.1 for 10 %"),
+    (("alert_threshold: 0.35", "alert_threshold: 35  "),
+     "36: focus_areas.offshore_energy.alert_threshold: input should be less than or equal to 1, got 35; "
+     "rates and scores are fractions: write 0.35 for 35 %"),
+    (("budget_max: 15000000", "budget_max: 15.000.000"),
+     "70: rules.budget_max: input should be a valid number, unable to parse string as a number, got "
+     "'15.000.000'; write the number without thousands separators: 15000000"),
+    (("budget_min: 50000", "budget_min: 50000000"),
+     "64: rules: budget_min 50,000,000 is larger than budget_max 15,000,000; they are the smallest and "
+     "the largest grant per project in EUR: swap them or correct one"),
+    (("    type: euro_access\n", "    type: euroaccess\n"),
+     "98: sources.euro_access.type: unknown source type 'euroaccess'; did you mean 'euro_access'? "
+     "expected one of eu_ft, euro_access, feed, html_list, ical, page_watch"),
+    (("    exclude: [military, weapons]", "    exlude: [military, weapons]"),
+     "62: focus_areas.digital_industry.exlude: unknown key 'exlude'; did you mean 'exclude'?"),
+])
+def test_a_secretariat_mistake_is_one_line_saying_what_to_write(tmp_path: Path, cli, change,
+                                                               message) -> None:
+    assert EXAMPLE.count(change[0]) == 1
+    path = tmp_path / "strategy.yaml"
+    path.write_text(EXAMPLE.replace(*change), encoding="utf-8")
+    result = cli("--config", str(path), "config", "check")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == f"Error: {path}:{message}\n"
+
+
+@pytest.mark.parametrize("indent, message", [
+    ("  ", "a source named 'sources': the copied file's own 'sources:' line came along; keep only the "
+           "entries under it, indented as the other sources"),
+    ("", "'sources' is given twice in the same section; each name may appear once: rename one of them or "
+         "merge them"),
+])
+def test_a_ready_made_source_file_pasted_whole(tmp_path: Path, cli, indent: str, message: str) -> None:
+    """config/sources/README.md says to copy a file's entries under the strategy's sources:; pasting
+    the whole file brings its own 'sources:' line, under the strategy's or as a second one."""
+    ready = (ROOT / "config" / "sources" / "mudp.yaml").read_text(encoding="utf-8")
+    pasted = "".join(indent + line if line.strip() else line for line in ready.splitlines(True))
+    text = EXAMPLE.replace("\nslack:", "\n" + pasted + "\nslack:") if indent else EXAMPLE + pasted
+    path = tmp_path / "strategy.yaml"
+    path.write_text(text, encoding="utf-8")
+    line = max(number for number, text_line in enumerate(text.splitlines(), 1)
+               if text_line == indent + "sources:")  # the pasted one
+    result = cli("--config", str(path), "config", "check")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"Error: {path}:{line}: " + (f"sources.sources: {message}\n" if indent
+                                                          else f"{message}\n")
