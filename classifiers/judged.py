@@ -74,20 +74,32 @@ def load_judged(path: Path) -> Judged:
 
 
 def recording_folder(judged: Judged, samples: Path | None = None) -> Path:
-    """The folder of the judged recording: under ``samples`` (the samples root, e.g. from
-    FUNDRADAR_SAMPLES) when given, else found beside the judged file or one of its parent folders
-    (``shared/eval/judged/x.json`` and ``shared/samples/...``)."""
+    """The folder of the judged recording: absolute, or relative to the samples root (``samples``,
+    e.g. from FUNDRADAR_SAMPLES; a leading ``samples/`` is the root itself), else found beside the
+    judged file or one of its parent folders (``shared/eval/judged/x.json`` and
+    ``shared/samples/...``). It must be one SEDIA search recording (a folder of ``page_NNN.json``):
+    the grades are of SEDIA references."""
     relative = Path(judged.recording)
     candidates: list[Path] = []
-    if samples is not None:
-        inner = Path(*relative.parts[1:]) if relative.parts and relative.parts[0] == "samples" else relative
-        candidates.append(Path(samples) / inner)
-    candidates += [parent / relative for parent in judged.path.resolve().parents]
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate
-    raise ValidationError(f"{judged.path}: recording {judged.recording} not found; set FUNDRADAR_SAMPLES "
-                          "to the samples folder")
+    if relative.is_absolute():
+        candidates.append(relative)
+    else:
+        if samples is not None:
+            inner = Path(*relative.parts[1:]) if relative.parts and relative.parts[0] == "samples" \
+                else relative
+            candidates.append(Path(samples) / inner)
+        candidates += [parent / relative for parent in judged.path.resolve().parents]
+    found = next((c for c in candidates if c.exists()), None)
+    where = f"{judged.path}: recording: {judged.recording}"
+    if found is None:
+        looked = f" under {samples}" if samples is not None and not relative.is_absolute() else ""
+        raise ValidationError(f"{where} not found{looked}; set FUNDRADAR_SAMPLES to the samples folder "
+                              "or correct the recording key")
+    if not found.is_dir() or not any(found.glob("page_*.json")):
+        what = "a file" if not found.is_dir() else "a folder without SEDIA search pages (page_NNN.json)"
+        raise ValidationError(f"{where} is {what}; the grades are of SEDIA references: name one SEDIA "
+                              "search recording, e.g. samples/eu_ft/search_2026-08-22")
+    return found
 
 
 # --- metrics -------------------------------------------------------------------------------------

@@ -133,7 +133,8 @@ def judged_file_report(path: Path, *, feedback: int = CUTOFF, samples: Path | No
             plan = plan_sources(engine, config, only="eu_ft", replay=folder)
             [result] = run_sources(engine, plan, as_of=judged.as_of)
             if result.outcome != "ok":
-                raise RuntimeFailure(f"replaying {folder} failed ({result.error}); check the recording")
+                raise RuntimeFailure(f"{judged.path}: recording: replaying {folder} failed "
+                                     f"({result.error}); give a complete SEDIA search recording")
             return run_judged(engine, judged, feedback=feedback)
         finally:
             engine.dispose()

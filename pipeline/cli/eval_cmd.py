@@ -22,6 +22,12 @@ METRIC_COLUMNS = [
 ]
 
 
+def samples_root() -> Path:
+    """The recorded samples: FUNDRADAR_SAMPLES, else ../shared/samples (from the repository folder,
+    as the examples are written)."""
+    return Path(os.environ.get("FUNDRADAR_SAMPLES") or Path("..") / "shared" / "samples")
+
+
 def eval_cmd(
     benchmark: str = typer.Option(None, "--benchmark", metavar="FILE",
                                    help="Benchmark YAML, e.g. ../shared/eval/focus_areas.yaml."),
@@ -46,9 +52,8 @@ def eval_cmd(
 
     if (benchmark is None) != (corpus is None) or (benchmark is None and judged is None):
         raise ValidationError("give --benchmark FILE with --corpus FILE, or --judged FILE, or all three")
-    samples = os.environ.get("FUNDRADAR_SAMPLES")
     judged_report = judged_file_report(Path(judged), feedback=feedback or 10,
-                                       samples=Path(samples) if samples else None) if judged else None
+                                       samples=samples_root()) if judged else None
     if benchmark is None:
         assert judged_report is not None
         if as_json:
