@@ -19,21 +19,31 @@ matcher over a database holding the recording, through the same listing as ``cal
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError as PydanticValidationError
 
-from pipeline.core.config import FocusArea
-from pipeline.core.errors import ValidationError
+from pipeline.core.clock import parse_datetime
+from pipeline.core.config import FocusArea, NonEmptyStr
+from pipeline.core.errors import ConfigError, ValidationError
+from pipeline.core.yaml import _line_of, parse_yaml_text, validate_yaml
 
 CUTOFF = 10
 JUDGED_METRICS = ("ndcg10", "p10_strict", "p10_lenient", "unjudged10")
+
+
+GRADES = (0, 1, 2)
+REQUIRED = ("focus_areas", "grades", "recording", "as_of")
+_FORMAT = "see the README beside ../shared/eval/judged/greentech_2026-08-22.json"
 
 
 @dataclass(frozen=True)
@@ -47,30 +57,130 @@ class Judged:
     grades: dict[str, dict[str, int]]
 
 
+class _JudgedAreas(BaseModel):
+    """The ``focus_areas`` of a judged file, validated as the strategy file's (same schema, same
+    messages as ``config check``); the file's other keys are checked by :func:`load_judged`."""
+
+    model_config = ConfigDict(extra="ignore")
+    focus_areas: dict[NonEmptyStr, FocusArea]
+
+
 def load_judged(path: Path) -> Judged:
-    """Read and check a judged file; ValidationError naming the file and what is wrong."""
+    """Read and check a judged file; a one-line UserInputError naming the file, the key and the fix.
+
+    The format is JSON (the README's); a file named ``*.yaml`` / ``*.yml`` is read as YAML with the
+    same keys, as the strategy file is. ``as_of`` is read as ``--as-of`` is: an ISO date or date-time,
+    a value without a time zone taken as Brussels time. A grade is 0, 1 or 2, also written as a string
+    ("2") or a whole float (2.0)."""
+    path = Path(path)
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise ValidationError(f"cannot read judged file {path}: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise ValidationError(f"{path}: not JSON ({exc}); give a judged file such as "
-                              "../shared/eval/judged/greentech_2026-08-22.json") from None
+    except UnicodeDecodeError:
+        raise ValidationError(f"{path}: not UTF-8 text; save the judged file as UTF-8 JSON") from None
+    as_yaml = path.suffix.lower() in (".yaml", ".yml")
+    if as_yaml:
+        data = parse_yaml_text(text, str(path))
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(f"{path}:{exc.lineno}: not JSON ({exc.msg}); give a judged file such "
+                                  "as ../shared/eval/judged/greentech_2026-08-22.json (one written in "
+                                  "YAML is read as YAML when named .yaml)") from None
+    where = _Where(path, text, data, as_yaml)
+    if not isinstance(data, dict):
+        raise ValidationError(f"{path}: a judged file is an object with {', '.join(REQUIRED)}, got "
+                              f"{type(data).__name__}; {_FORMAT}")
+    missing = [key for key in REQUIRED if key not in data]
+    if missing:
+        raise ValidationError(f"{path}: key {missing[0]!r} is missing; a judged file needs "
+                              f"{', '.join(REQUIRED)} ({_FORMAT})")
     try:
-        areas = {str(name): FocusArea.model_validate(spec) for name, spec in data["focus_areas"].items()}
-        grades = {str(area): {str(ref): int(grade) for ref, grade in refs.items()}
-                  for area, refs in data["grades"].items()}
-        as_of = datetime.fromisoformat(str(data["as_of"]))
-        recording = str(data["recording"])
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ValidationError(f"{path}: a judged file needs focus_areas, grades, recording and as_of "
-                              f"({type(exc).__name__}: {exc})") from None
-    unknown = sorted(set(grades) - set(areas))
-    if unknown:
-        raise ValidationError(f"{path}: grades for focus areas not in focus_areas: {', '.join(unknown)}")
-    if as_of.tzinfo is None:
-        raise ValidationError(f"{path}: as_of {data['as_of']!r} needs a time zone (e.g. +00:00)")
-    return Judged(Path(path), areas, recording, as_of, grades)
+        areas = dict(_JudgedAreas.model_validate(data).focus_areas)
+    except PydanticValidationError:
+        validate_yaml(where.tree(), _JudgedAreas, str(path))  # raises the config check's message
+        raise
+    grades = _read_grades(data["grades"], areas, where)
+    recording = data["recording"]
+    if not isinstance(recording, str) or not recording.strip():
+        raise where.error(("recording",), f"expected the recording folder, e.g. "
+                          f"samples/eu_ft/search_2026-08-22, got {recording!r}")
+    as_of = data["as_of"]
+    if not isinstance(as_of, str | date):  # a YAML date or timestamp is a date (datetime included)
+        raise where.error(("as_of",), f"expected a date and time such as 2026-08-22T12:00:00+00:00, "
+                          f"got {as_of!r}")
+    try:
+        moment = parse_datetime(str(as_of), what="date")
+    except ValidationError as exc:
+        raise where.error(("as_of",), str(exc)) from None
+    return Judged(path, areas, recording.strip(), moment, grades)
+
+
+@dataclass
+class _Where:
+    """Where a key of the judged file is: its line, read from a YAML tree of the text (JSON is YAML)
+    only when a message needs it, as that parse is slower than the JSON one."""
+
+    path: Path
+    text: str
+    data: Any
+    parsed: bool
+
+    def tree(self) -> Any:
+        if not self.parsed:
+            self.parsed = True
+            try:
+                self.data = parse_yaml_text(self.text, str(self.path))
+            except ConfigError:
+                pass  # no line numbers then; the keys still name the place
+        return self.data
+
+    def error(self, loc: tuple[Any, ...], message: str) -> ConfigError:
+        key = ".".join(str(part) for part in loc)
+        return ConfigError(message, path=str(self.path), line=_line_of(self.tree(), loc), key=key)
+
+
+def _grade(value: Any) -> int | None:
+    """The grade a value stands for (2, "2", 2.0), None for anything else (True, 1.5, 3, "high")."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        value = int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value if isinstance(value, int) and value in GRADES else None
+
+
+def _read_grades(raw: Any, areas: Mapping[str, FocusArea], where: _Where) -> dict[str, dict[str, int]]:
+    if not isinstance(raw, dict):
+        raise where.error(("grades",), f"expected {{area: {{reference: grade}}}}, got {type(raw).__name__}")
+    if not raw:
+        raise where.error(("grades",), "no grades: nothing to measure; grade the calls of at least one "
+                          "focus area")
+    grades: dict[str, dict[str, int]] = {}
+    bad: list[tuple[tuple[Any, ...], Any]] = []
+    for area, refs in raw.items():
+        if area not in areas:
+            close = difflib.get_close_matches(str(area), list(areas), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise where.error(("grades", area), f"no focus area {str(area)!r} in focus_areas; {hint}add it "
+                              "to focus_areas or remove its grades")
+        if not isinstance(refs, dict):
+            raise where.error(("grades", area), f"expected {{reference: grade}}, got {type(refs).__name__}")
+        grades[str(area)] = {}
+        for ref, value in refs.items():
+            grade = _grade(value)
+            if grade is None:
+                bad.append(((("grades", area, ref)), value))
+            else:
+                grades[str(area)][str(ref)] = grade
+    if bad:
+        (loc, value), more = bad[0], len(bad) - 1
+        raise where.error(loc, f"grade {value!r} is not 0, 1 or 2 (2 squarely in the area, 1 partly, 0 "
+                          f"not); fix it{f' (and {more} more)' if more else ''}")
+    return grades
 
 
 def recording_folder(judged: Judged, samples: Path | None = None) -> Path:

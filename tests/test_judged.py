@@ -51,7 +51,8 @@ def test_load_judged_file(eval_dir: Path, samples: Path, tmp_path: Path) -> None
     assert recording_folder(judged, samples) == samples / "eu_ft" / "search_2026-08-22"
     bad = tmp_path / "bad.json"
     bad.write_text('{"focus_areas": {}}', encoding="utf-8")
-    with pytest.raises(ValidationError, match="needs focus_areas, grades, recording and as_of"):
+    with pytest.raises(ValidationError, match="key .grades. is missing; a judged file needs "
+                                              "focus_areas, grades, recording, as_of"):
         load_judged(bad)
     bad.write_text("{", encoding="utf-8")
     with pytest.raises(ValidationError, match="not JSON"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +133,146 @@ def test_eval_judged_file_outside_shared_without_fundradar_samples(
 
     expected = (samples / "eu_ft" / "search_2026-08-22").resolve()
     assert recording_folder(judged, samples_root()).resolve() == expected
+
+
+# --- grades --------------------------------------------------------------------------------------
+
+def test_grades_written_as_strings_or_whole_floats_are_read(base: dict[str, Any], tmp_path: Path) -> None:
+    grades = {area: {ref: str(g) if i % 2 else float(g) for i, (ref, g) in enumerate(refs.items())}
+              for area, refs in base["grades"].items()}
+    assert load_judged(write(tmp_path, variant(base, grades=grades))).grades == base["grades"]
+
+
+@pytest.mark.parametrize("grade", [3, -1, 1.5, True, "high", None, "3"])
+def test_a_grade_out_of_range_is_refused_with_its_line_and_key(base: dict[str, Any], tmp_path: Path,
+                                                              grade: Any) -> None:
+    data = variant(base)
+    ref = next(iter(data["grades"]["food_bio"]))
+    data["grades"]["food_bio"][ref] = grade
+    data["grades"]["green_maritime"][next(iter(data["grades"]["green_maritime"]))] = 7
+    path = write(tmp_path, data)
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if f'"{ref}"' in text
+                and n > 100)
+    message = refused(path)
+    assert message.startswith(f"{path}:")
+    assert f"grades.food_bio.{ref}: grade {grade!r} is not 0, 1 or 2" in message or \
+        "grades.green_maritime." in message
+    assert "(and 1 more)" in message
+    if "food_bio" in message:
+        assert message.startswith(f"{path}:{line}:")
+
+
+def test_grades_for_an_area_absent_from_focus_areas(base: dict[str, Any], tmp_path: Path) -> None:
+    grades = {**base["grades"], "food_bioo": {"X": 1}}
+    message = refused(write(tmp_path, variant(base, grades=grades)))
+    assert "grades.food_bioo: no focus area 'food_bioo' in focus_areas; did you mean 'food_bio'? add it " \
+           "to focus_areas or remove its grades" in message
+
+
+@pytest.mark.parametrize("grades, expected", [
+    ({}, "grades: no grades: nothing to measure"),
+    ([], "grades: expected {area: {reference: grade}}, got list"),
+    ({"food_bio": [1, 2]}, "grades.food_bio: expected {reference: grade}, got list"),
+])
+def test_grades_of_the_wrong_shape(base: dict[str, Any], tmp_path: Path, grades: Any, expected: str) -> None:
+    assert expected in refused(write(tmp_path, variant(base, grades=grades)))
+
+
+# --- focus areas ---------------------------------------------------------------------------------
+
+def test_focus_areas_take_every_key_the_strategy_takes(base: dict[str, Any], tmp_path: Path) -> None:
+    areas = {**base["focus_areas"],
+             "havvind": {"label": "Havvind og brint", "description": "Havvind, brint og energiøer.",
+                         "keywords": ["havvind", "brint", "energiøer"], "exclude": ["atomkraft"],
+                         "synonyms": {}, "alert_threshold": 0.3}}
+    judged = load_judged(write(tmp_path, variant(base, focus_areas=areas)))
+    assert judged.focus_areas["havvind"].alert_threshold == 0.3
+    assert judged.focus_areas["havvind"].keywords == ["havvind", "brint", "energiøer"]
+    assert set(judged.grades) == set(base["grades"])  # an area without grades loads; eval notes it
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"keywords": []}, "focus_areas.food_bio.keywords: focus area needs at least one keyword"),
+    ({"keywords": None}, "focus_areas.food_bio.keywords: required key is missing"),
+    ({"keyword": ["x"]}, "focus_areas.food_bio.keyword: unknown key 'keyword'; did you mean 'keywords'?"),
+    ({"alert_threshold": 2}, "focus_areas.food_bio.alert_threshold: input should be less than or equal to "
+                             "1, got 2"),
+    ({"label": ""}, "focus_areas.food_bio.label:"),
+])
+def test_focus_areas_are_checked_as_config_check_checks_the_strategy(
+        base: dict[str, Any], tmp_path: Path, change: dict[str, Any], expected: str) -> None:
+    from pipeline.core.config import load_strategy
+
+    data = variant(base)
+    area = data["focus_areas"]["food_bio"]
+    for key, value in change.items():
+        if value is None:
+            area.pop(key)
+        else:
+            area[key] = value
+    message = refused(write(tmp_path, data))
+    assert expected in message
+    assert message.split(": ", 1)[0].rsplit(":", 1)[1].isdigit()  # file:line
+    # the same message the strategy file gets for the same area
+    strategy = tmp_path / "strategy.yaml"
+    strategy.write_text(json.dumps({"name": "x", "organisation": "X", "focus_areas": {"food_bio": area}}),
+                        encoding="utf-8")
+    with pytest.raises(UserInputError) as caught:
+        load_strategy(strategy)
+    def said(text: str) -> str:
+        return text.split(": ", 1)[1].split(" (and")[0]
+
+    assert said(str(caught.value)) == said(message)
+
+
+# --- as_of ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("as_of, expected", [
+    ("2026-08-22T12:00:00+00:00", datetime(2026, 8, 22, 12, tzinfo=UTC)),
+    ("2026-08-22T12:00:00Z", datetime(2026, 8, 22, 12, tzinfo=UTC)),
+    ("2026-08-22T14:00:00", datetime(2026, 8, 22, 12, tzinfo=UTC)),  # Brussels time, as --as-of
+    ("2026-08-22", datetime(2026, 8, 21, 22, tzinfo=UTC)),  # the day's start in Brussels, as --as-of
+])
+def test_as_of_is_read_as_the_as_of_option(base: dict[str, Any], tmp_path: Path, as_of: str,
+                                           expected: datetime) -> None:
+    assert load_judged(write(tmp_path, variant(base, as_of=as_of))).as_of == expected
+
+
+@pytest.mark.parametrize("as_of, expected", [
+    ("22 Aug 2026 noon", "as_of: date '22 Aug 2026 noon' is not a date; use YYYY-MM-DD"),
+    (20260822, "as_of: expected a date and time such as 2026-08-22T12:00:00+00:00, got 20260822"),
+    (None, "key 'as_of' is missing; a judged file needs focus_areas, grades, recording, as_of"),
+])
+def test_an_unreadable_as_of_is_refused(base: dict[str, Any], tmp_path: Path, as_of: Any,
+                                        expected: str) -> None:
+    assert expected in refused(write(tmp_path, variant(base, as_of=as_of)))
+
+
+# --- the file ------------------------------------------------------------------------------------
+
+def test_a_yaml_judged_file_is_read_when_named_yaml(base: dict[str, Any], eval_dir: Path,
+                                                    tmp_path: Path) -> None:
+    from ruamel.yaml import YAML
+
+    path = tmp_path / "judged.yaml"
+    data = variant(base, as_of=None)
+    with path.open("w", encoding="utf-8") as out:
+        YAML().dump({**data, "as_of": datetime(2026, 8, 22, 12, tzinfo=UTC)}, out)
+    as_yaml, as_json = load_judged(path), load_judged(eval_dir / JUDGED)
+    assert (as_yaml.focus_areas, as_yaml.grades, as_yaml.as_of, as_yaml.recording) == \
+        (as_json.focus_areas, as_json.grades, as_json.as_of, as_json.recording)
+    misnamed = tmp_path / "judged.json"
+    misnamed.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert "not JSON (Expecting value); give a judged file such as" in refused(misnamed)
+    assert "read as YAML when named .yaml" in refused(misnamed)
+
+
+@pytest.mark.parametrize("data, expected", [
+    ([1, 2], "a judged file is an object with focus_areas, grades, recording, as_of, got list"),
+    ({"focus_areas": {}}, "key 'grades' is missing"),
+])
+def test_a_file_of_the_wrong_shape(tmp_path: Path, data: Any, expected: str) -> None:
+    assert expected in refused(write(tmp_path, data))
 
 
 @pytest.mark.slow
