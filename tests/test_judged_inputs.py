@@ -276,6 +276,17 @@ def test_a_file_of_the_wrong_shape(tmp_path: Path, data: Any, expected: str) -> 
 
 
 @pytest.mark.slow
+def test_eval_judged_feedback_zero_turns_the_simulation_off(cli: Any, eval_dir: Path, samples: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FUNDRADAR_SAMPLES", str(samples))
+    result = cli("eval", "--judged", str(eval_dir / JUDGED), "--feedback", "0")
+    assert result.exit_code == 0
+    assert not any(line.startswith("Feedback") for line in result.stdout.splitlines())
+    result = cli("eval", "--judged", str(eval_dir / JUDGED), "--feedback", "3")
+    assert "Feedback: top 3 of each area marked from the grades; remaining calls ranked" in result.stdout
+
+
+@pytest.mark.slow
 def test_eval_judged_of_an_incomplete_recording_says_so(base: dict[str, Any], samples: Path,
                                                         tmp_path: Path, cli: Any,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -35,8 +35,9 @@ def eval_cmd(
                                 help="Corpus JSONL with topicId, title and description."),
     judged: str = typer.Option(None, "--judged", metavar="FILE",
                                help="Judged file, e.g. ../shared/eval/judged/greentech_2026-08-22.json."),
-    feedback: int = typer.Option(0, "--feedback", min=0, metavar="N",
-                                 help="Also simulate marking the top N calls of each focus area."),
+    feedback: int = typer.Option(None, "--feedback", min=0, metavar="N",
+                                 help="Also simulate marking the top N calls of each focus area "
+                                      "(default: 0 for --benchmark, 10 for --judged; 0 turns it off)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     as_csv: bool = typer.Option(False, "--csv", help="Print the per-area figures as CSV."),
 ) -> None:
@@ -47,12 +48,12 @@ def eval_cmd(
     --corpus ../shared/samples/eu_ft/calls_2026-08-10.jsonl --feedback 10
     """
     from classifiers.evaluate import load_benchmark, load_corpus, run_benchmark
-    from classifiers.judged import report_lines
+    from classifiers.judged import CUTOFF, report_lines
     from pipeline.relevance import judged_file_report
 
     if (benchmark is None) != (corpus is None) or (benchmark is None and judged is None):
         raise ValidationError("give --benchmark FILE with --corpus FILE, or --judged FILE, or all three")
-    judged_report = judged_file_report(Path(judged), feedback=feedback or 10,
+    judged_report = judged_file_report(Path(judged), feedback=CUTOFF if feedback is None else feedback,
                                        samples=samples_root()) if judged else None
     if benchmark is None:
         assert judged_report is not None
@@ -61,7 +62,7 @@ def eval_cmd(
         else:
             typer.echo("\n".join(report_lines(judged_report)))
         return
-    report = run_benchmark(load_benchmark(Path(benchmark)), load_corpus(Path(corpus)), feedback=feedback)
+    report = run_benchmark(load_benchmark(Path(benchmark)), load_corpus(Path(corpus)), feedback=feedback or 0)
     if as_json:
         print_json({**report.as_dict(), **({"judged": judged_report.as_dict()} if judged_report else {})})
         return
