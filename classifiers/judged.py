@@ -13,6 +13,10 @@ Measures of a ranking, per area (TREC-style, unjudged calls count as grade 0):
 * **unjudged@10**: top-10 calls without a judgment, reported beside the figures because they are
   counted pessimistically.
 
+A graded reference the recording does not hold is left out of the ideal ordering (no ranker could
+rank it) and counted; nDCG@10 of an area with no call graded 1 or 2 is undefined (None, "n/a"),
+not 0, and left out of the means.
+
 This module is pure (files, metrics and the baselines' scores); :mod:`pipeline.relevance` runs the
 matcher over a database holding the recording, through the same listing as ``calls list --focus``.
 """
@@ -219,25 +223,34 @@ def _dcg(grades: Sequence[int]) -> float:
 
 
 def judged_metrics(ranked: Sequence[str], grades: Mapping[str, int],
-                   among: set[str] | None = None) -> dict[str, float]:
+                   among: set[str] | None = None) -> dict[str, float | None]:
     """nDCG@10, P@10 strict and lenient, and unjudged@10 of a ranking of references.
 
-    ``among`` limits the ideal ordering to those references (the remaining calls after marks); by
-    default every judged call of the area counts."""
+    ``among`` limits the ideal ordering to those references (the recording's, and after marks the
+    remaining calls); by default every judged call of the area counts. nDCG@10 is None (undefined,
+    not 0) when no call of the ideal ordering is graded 1 or 2."""
     top = list(ranked[:CUTOFF])
     gains = [grades.get(ref, 0) for ref in top]
     pool = [g for ref, g in grades.items() if among is None or ref in among]
     ideal = _dcg(sorted(pool, reverse=True))
-    return {"ndcg10": _dcg(gains) / ideal if ideal else 0.0,
+    return {"ndcg10": _dcg(gains) / ideal if ideal else None,
             "p10_strict": sum(1 for g in gains if g >= 2) / CUTOFF,
             "p10_lenient": sum(1 for g in gains if g >= 1) / CUTOFF,
             "unjudged10": float(sum(1 for ref in top if ref not in grades))}
 
 
-def mean_metrics(per_area: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
-    if not per_area:
-        return {m: 0.0 for m in JUDGED_METRICS}
-    return {m: round(sum(v[m] for v in per_area.values()) / len(per_area), 4) for m in JUDGED_METRICS}
+def mean_metrics(per_area: Mapping[str, Mapping[str, float | None]]) -> dict[str, float | None]:
+    """The mean of each measure over the areas where it is defined (None where it is in none)."""
+    means: dict[str, float | None] = {}
+    for m in JUDGED_METRICS:
+        values = [value for v in per_area.values() if (value := v.get(m)) is not None]
+        means[m] = round(sum(values) / len(values), 4) if values else None
+    return means
+
+
+def undefined_ndcg(per_area: Mapping[str, Mapping[str, float | None]]) -> list[str]:
+    """The areas whose nDCG@10 is undefined (no call of theirs graded 1 or 2 can be ranked)."""
+    return [area for area, figures in per_area.items() if figures.get("ndcg10") is None]
 
 
 # --- baselines -----------------------------------------------------------------------------------
@@ -272,30 +285,62 @@ def plain_tfidf_ranking(items: Sequence[tuple[str, str, str]], terms: Sequence[s
 
 @dataclass
 class JudgedReport:
-    """Per ranker and area the judged measures, their means, and the feedback simulation."""
+    """Per ranker and area the judged measures, their means, and the feedback simulation; what of the
+    grades could be measured (``coverage``) and the file's areas without grades (``not_graded``)."""
 
     file: str
     calls: int  # active calls of the recording at ``as_of``
-    rankers: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)  # ranker→area→metric
+    rankers: dict[str, dict[str, dict[str, float | None]]] = field(default_factory=dict)  # ranker→area→metric
     top: dict[str, list[str]] = field(default_factory=dict)  # the matcher's top 10 per area
     feedback: dict[str, Any] | None = None
+    # area → graded, not_in_recording (no result of the recording has the reference: left out of the
+    # ideal ordering), not_listed (recorded, but not listed by fundradar at as_of: another programme,
+    # closed; kept in the ideal ordering, a loss for every ranker)
+    coverage: dict[str, dict[str, int]] = field(default_factory=dict)
+    not_graded: list[str] = field(default_factory=list)
 
     @property
-    def means(self) -> dict[str, dict[str, float]]:
+    def means(self) -> dict[str, dict[str, float | None]]:
         return {ranker: mean_metrics(per_area) for ranker, per_area in self.rankers.items()}
 
     def as_dict(self) -> dict[str, Any]:
+        """Every key always present: ``feedback`` is null without the simulation, a measure is null
+        where it is undefined (nDCG@10 of an area with no call graded 1 or 2 to rank)."""
         return {"file": self.file, "calls": self.calls, "means": self.means, "per_area": self.rankers,
-                "top": self.top, **({"feedback": self.feedback} if self.feedback is not None else {})}
+                "top": self.top, "feedback": self.feedback, "coverage": self.coverage,
+                "not_graded": self.not_graded,
+                "ndcg_undefined": undefined_ndcg(self.rankers.get("matcher", {}))}
+
+
+def coverage_notes(report: JudgedReport) -> list[str]:
+    """One line for each kind of thing in the file that was not measured as written, saying why."""
+    notes = [f"Note: focus area {area} has no grades; not measured" for area in report.not_graded]
+    for key, what in (("not_in_recording", "graded references are not in the recording; left out of the "
+                       "ideal ordering (check that the recording is the one the file was judged on)"),
+                      ("not_listed", "graded calls are in the recording but not listed at as_of (another "
+                       "programme, or closed); they count against every ranker")):
+        counts = {area: c[key] for area, c in report.coverage.items() if c[key]}
+        if counts:
+            graded = sum(c["graded"] for c in report.coverage.values())
+            each = ", ".join(f"{area} {n}" for area, n in counts.items())
+            notes.append(f"Note: {sum(counts.values())} of {graded} {what}: {each}")
+    for area in undefined_ndcg(report.rankers.get("matcher", {})):
+        notes.append(f"Note: {area}: no recorded call is graded 1 or 2, so nDCG@10 is undefined (n/a) and "
+                     "left out of the means")
+    return notes
 
 
 def report_lines(report: JudgedReport) -> list[str]:
-    """The judged report as text: the means of every ranker, the matcher per area, the feedback."""
+    """The judged report as text: the means of every ranker, the matcher per area, the feedback, then
+    a note for each thing not measured as written."""
     head = f"{'':<26}{'nDCG@10':>9}{'P@10 2':>8}{'P@10 1+':>9}{'unjudged':>10}"
 
-    def line(label: str, m: Mapping[str, float]) -> str:
-        return (f"{label:<26}{m['ndcg10']:>9.3f}{m['p10_strict']:>8.2f}{m['p10_lenient']:>9.2f}"
-                f"{m['unjudged10']:>10.1f}")
+    def line(label: str, m: Mapping[str, float | None]) -> str:
+        def cell(key: str, size: int, digits: int) -> str:
+            value = m[key]
+            return f"{'n/a':>{size}}" if value is None else f"{value:>{size}.{digits}f}"
+        return (f"{label:<26}{cell('ndcg10', 9, 3)}{cell('p10_strict', 8, 2)}{cell('p10_lenient', 9, 2)}"
+                f"{cell('unjudged10', 10, 1)}")
 
     lines = [f"Judged: {report.file}, {report.calls} active calls, {len(report.top)} focus areas", head]
     lines += [line(ranker, means) for ranker, means in report.means.items()]
@@ -305,4 +350,5 @@ def report_lines(report: JudgedReport) -> list[str]:
         lines += ["", f"Feedback: top {report.feedback['marked_per_area']} of each area marked from the "
                   "grades; remaining calls ranked", head]
         lines += [line(f"{key} marks", report.feedback["means"][key]) for key in ("without", "with")]
-    return lines
+    notes = coverage_notes(report)
+    return lines + (["", *notes] if notes else [])

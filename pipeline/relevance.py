@@ -60,36 +60,52 @@ def focus_ranking(engine: Engine, strategy: str, area: str, now: datetime, top: 
         return list_calls(session, CallFilter(focus_area=area, strategy=strategy, limit=top), now)
 
 
-def run_judged(engine: Engine, judged: Judged, *, feedback: int = CUTOFF) -> JudgedReport:
-    """The matcher and both baselines on the judged file; with ``feedback`` > 0 the marks simulation."""
+def run_judged(engine: Engine, judged: Judged, *, feedback: int = CUTOFF,
+               recorded: set[str] | None = None) -> JudgedReport:
+    """The matcher and both baselines on the judged file; with ``feedback`` > 0 the marks simulation.
+
+    ``recorded`` holds the references of the recording (default: the stored calls'). A graded reference
+    not among them cannot be ranked by anyone and is left out of the ideal ordering; a recorded call
+    fundradar does not list at ``as_of`` (another programme, closed) stays in it, a loss for every
+    ranker. Both are counted in the report's ``coverage``."""
     now = as_utc(judged.as_of)
     config = judged_config(judged)
     name = config.strategy.name
     score_pending(engine, config, now)
     with Session(engine) as session:
         active = {row["id"] for row in list_calls(session, CallFilter(), now)}
-        items = [(ref, title or "", text or "") for cid, ref, title, text in session.exec(
-            select(Call.id, Call.external_id, Call.title, Call.text).order_by(Call.id)) if cid in active]
+        stored = session.exec(select(Call.id, Call.external_id, Call.title, Call.text)
+                              .order_by(Call.id)).all()
+    if recorded is None:
+        recorded = {ref for _, ref, _, _ in stored}
+    items = [(ref, title or "", text or "") for cid, ref, title, text in stored if cid in active]
     report = JudgedReport(str(judged.path), len(items))
+    listed = {ref for ref, _, _ in items}
     areas = [a for a in judged.focus_areas if a in judged.grades]
+    report.not_graded = [a for a in judged.focus_areas if a not in judged.grades]
     first: dict[str, list[dict[str, Any]]] = {}
     for area in areas:
         grades = judged.grades[area]
+        report.coverage[area] = {
+            "graded": len(grades), "not_in_recording": sum(1 for ref in grades if ref not in recorded),
+            "not_listed": sum(1 for ref in grades if ref in recorded and ref not in listed)}
         first[area] = focus_ranking(engine, name, area, now, 2 * max(CUTOFF, feedback))
         ranked = [row["external_id"] for row in first[area]]
         report.top[area] = ranked[:CUTOFF]
         terms = area_terms(judged.focus_areas[area])
         for ranker, order in (("matcher", ranked), ("title_keywords", title_keyword_ranking(items, terms)),
                               ("plain_tfidf", plain_tfidf_ranking(items, terms))):
-            report.rankers.setdefault(ranker, {})[area] = judged_metrics(order, grades)
+            report.rankers.setdefault(ranker, {})[area] = judged_metrics(order, grades, recorded)
     if feedback:
-        report.feedback = simulate_feedback(engine, judged, config, first, feedback)
+        report.feedback = simulate_feedback(engine, judged, config, first, feedback, recorded)
     return report
 
 
 def simulate_feedback(engine: Engine, judged: Judged, config: LoadedConfig,
-                      first: dict[str, list[dict[str, Any]]], count: int) -> dict[str, Any]:
-    """Mark the top ``count`` of each area from the grades, rescore, measure the remaining calls."""
+                      first: dict[str, list[dict[str, Any]]], count: int,
+                      recorded: set[str] | None = None) -> dict[str, Any]:
+    """Mark the top ``count`` of each area from the grades, rescore, measure the remaining calls
+    (the ideal ordering of those in ``recorded``, the recording's references, when given)."""
     now = as_utc(judged.as_of)
     name = config.strategy.name
     marked: dict[str, set[str]] = {}
@@ -104,10 +120,10 @@ def simulate_feedback(engine: Engine, judged: Judged, config: LoadedConfig,
                     record_mark(session, row["id"], name, "relevant" if grade >= 2 else "irrelevant", area,
                                 now, "judged")
     score_pending(engine, config, now)
-    rows: dict[str, dict[str, dict[str, float]]] = {"without": {}, "with": {}}
+    rows: dict[str, dict[str, dict[str, float | None]]] = {"without": {}, "with": {}}
     for area, ranking in first.items():
         grades, done = judged.grades[area], marked[area]
-        rest = {ref for ref in grades if ref not in done}
+        rest = {ref for ref in grades if ref not in done and (recorded is None or ref in recorded)}
         before = [r["external_id"] for r in ranking if r["external_id"] not in done]
         after = [r["external_id"] for r in focus_ranking(engine, name, area, now, CUTOFF + count)
                  if r["external_id"] not in done]
@@ -123,6 +139,7 @@ def judged_file_report(path: Path, *, feedback: int = CUTOFF, samples: Path | No
     from pipeline.core.db import open_database
     from pipeline.core.errors import RuntimeFailure
     from pipeline.sync import plan_sources, run_sources
+    from watcher.replay import SediaSearchRecording
 
     judged = load_judged(path)
     folder = recording_folder(judged, samples)
@@ -135,6 +152,7 @@ def judged_file_report(path: Path, *, feedback: int = CUTOFF, samples: Path | No
             if result.outcome != "ok":
                 raise RuntimeFailure(f"{judged.path}: recording: replaying {folder} failed "
                                      f"({result.error}); give a complete SEDIA search recording")
-            return run_judged(engine, judged, feedback=feedback)
+            recorded = {str(r.get("reference")) for r in SediaSearchRecording(folder).results}
+            return run_judged(engine, judged, feedback=feedback, recorded=recorded)
         finally:
             engine.dispose()

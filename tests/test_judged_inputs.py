@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,12 @@ from typing import Any
 import pytest
 
 from classifiers.judged import (
+    JudgedReport,
+    judged_metrics,
     load_judged,
+    mean_metrics,
     recording_folder,
+    report_lines,
 )
 from pipeline.core.errors import UserInputError
 
@@ -273,6 +278,104 @@ def test_a_yaml_judged_file_is_read_when_named_yaml(base: dict[str, Any], eval_d
 ])
 def test_a_file_of_the_wrong_shape(tmp_path: Path, data: Any, expected: str) -> None:
     assert expected in refused(write(tmp_path, data))
+
+
+# --- measures ------------------------------------------------------------------------------------
+
+def test_ndcg_is_undefined_without_a_call_graded_one_or_more() -> None:
+    figures = judged_metrics(["a", "b"], {"a": 0, "b": 0})
+    assert figures["ndcg10"] is None and figures["p10_lenient"] == 0.0
+    assert judged_metrics(["a"], {})["ndcg10"] is None
+    # graded 2 but not in the recording: left out of the ideal, so undefined too
+    assert judged_metrics(["a"], {"a": 0, "z": 2}, among={"a"})["ndcg10"] is None
+    means = mean_metrics({"x": {"ndcg10": None, "p10_strict": 0.0, "p10_lenient": 0.0, "unjudged10": 0.0},
+                          "y": {"ndcg10": 0.5, "p10_strict": 0.2, "p10_lenient": 0.4, "unjudged10": 2.0}})
+    assert means == {"ndcg10": 0.5, "p10_strict": 0.1, "p10_lenient": 0.2, "unjudged10": 1.0}
+    assert mean_metrics({})["ndcg10"] is None
+
+
+def test_references_absent_from_the_recording_leave_the_ideal_ordering() -> None:
+    grades = {"a": 2, "gone": 2}
+    assert judged_metrics(["a"], grades)["ndcg10"] == pytest.approx(3 / (3 + 3 / math.log2(3)))
+    assert judged_metrics(["a"], grades, among={"a", "b"})["ndcg10"] == pytest.approx(1.0)
+
+
+def test_the_report_says_what_was_not_measured_and_keeps_its_keys() -> None:
+    undefined = {"ndcg10": None, "p10_strict": 0.0, "p10_lenient": 0.0, "unjudged10": 10.0}
+    defined = {"ndcg10": 0.8, "p10_strict": 0.5, "p10_lenient": 0.9, "unjudged10": 0.0}
+    report = JudgedReport("f.json", 600,
+                          {"matcher": {"a_rather_long_area_name_here": defined, "b": undefined}},
+                          {"a_rather_long_area_name_here": [], "b": []},
+                          coverage={"a_rather_long_area_name_here": {"graded": 40, "not_in_recording": 3,
+                                                                     "not_listed": 0},
+                                    "b": {"graded": 10, "not_in_recording": 0, "not_listed": 2}},
+                          not_graded=["c"])
+    data = report.as_dict()
+    assert list(data) == ["file", "calls", "means", "per_area", "top", "feedback", "coverage", "not_graded",
+                          "ndcg_undefined"]
+    assert data["feedback"] is None and data["ndcg_undefined"] == ["b"]
+    assert data["means"]["matcher"]["ndcg10"] == 0.8
+    lines = report_lines(report)
+    assert next(line for line in lines if line.startswith("b ")).split()[1] == "n/a"
+    notes = [line for line in lines if line.startswith("Note: ")]
+    assert notes == [
+        "Note: focus area c has no grades; not measured",
+        "Note: 3 of 50 graded references are not in the recording; left out of the ideal ordering (check "
+        "that the recording is the one the file was judged on): a_rather_long_area_name_here 3",
+        "Note: 2 of 50 graded calls are in the recording but not listed at as_of (another programme, or "
+        "closed); they count against every ranker: b 2",
+        "Note: b: no recorded call is graded 1 or 2, so nDCG@10 is undefined (n/a) and left out of the means"]
+
+
+@pytest.fixture(scope="module")
+def odd_run(base: dict[str, Any], samples: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One replay of a judged file with what another cluster's file may hold: a graded reference the
+    recording lacks, an area graded only 0, an area without grades (Danish keywords only), --feedback 0."""
+    from typer.testing import CliRunner
+
+    from pipeline.cli.main import app
+
+    data = variant(base)
+    data["grades"]["food_bio"] = {ref: 0 for ref in data["grades"]["food_bio"]}
+    data["grades"]["digital_industry"]["99999999TOPICSen"] = 2
+    data["focus_areas"]["havvind"] = {"label": "Havvind", "keywords": ["havvind", "brint"]}
+    path = write(tmp_path_factory.mktemp("odd"), data)
+    result = CliRunner().invoke(app, ["eval", "--judged", str(path), "--json", "--feedback", "0"],
+                                env={"FUNDRADAR_SAMPLES": str(samples)}, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return path, json.loads(result.stdout), result.stderr
+
+
+@pytest.mark.slow
+def test_eval_judged_counts_what_it_could_not_measure(odd_run: Any) -> None:
+    _, data, _ = odd_run
+    assert data["feedback"] is None  # --feedback 0 is off, not the default 10
+    assert data["not_graded"] == ["havvind"]
+    assert data["ndcg_undefined"] == ["food_bio"]
+    assert data["per_area"]["matcher"]["food_bio"]["ndcg10"] is None
+    assert data["coverage"]["digital_industry"]["not_in_recording"] == 1
+    assert data["coverage"]["food_bio"] == {"graded": 53, "not_in_recording": 0, "not_listed": 2}
+    means = data["means"]["matcher"]
+    per_area = data["per_area"]["matcher"]
+    defined = [per_area[a]["ndcg10"] for a in ("offshore_energy", "green_maritime", "digital_industry")]
+    assert means["ndcg10"] == pytest.approx(sum(defined) / 3, abs=1e-4)
+    # the reference the recording lacks is out of the ideal: the area's figure is the real file's
+    assert per_area["digital_industry"]["ndcg10"] > 0.8
+
+
+@pytest.mark.slow
+def test_eval_judged_text_names_each_thing_not_measured(base: dict[str, Any], samples: Path,
+                                                        tmp_path: Path, cli: Any,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FUNDRADAR_SAMPLES", str(samples))
+    data = variant(base)
+    data["grades"]["food_bio"] = {ref: 0 for ref in data["grades"]["food_bio"]}
+    result = cli("eval", "--judged", str(write(tmp_path, data)), "--feedback", "0")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert next(line for line in lines if line.startswith("food_bio")).split()[1] == "n/a"
+    assert "Note: food_bio: no recorded call is graded 1 or 2, so nDCG@10 is undefined (n/a) and left out " \
+           "of the means" in lines
 
 
 @pytest.mark.slow
