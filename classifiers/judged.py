@@ -333,18 +333,19 @@ def coverage_notes(report: JudgedReport) -> list[str]:
 def report_lines(report: JudgedReport) -> list[str]:
     """The judged report as text: the means of every ranker, the matcher per area, the feedback, then
     a note for each thing not measured as written."""
-    head = f"{'':<26}{'nDCG@10':>9}{'P@10 2':>8}{'P@10 1+':>9}{'unjudged':>10}"
+    width = max([26, *(len(area) + 2 for area in report.top)])
+    head = f"{'':<{width}}{'nDCG@10':>9}{'P@10 2':>8}{'P@10 1+':>9}{'unjudged':>10}"
 
     def line(label: str, m: Mapping[str, float | None]) -> str:
         def cell(key: str, size: int, digits: int) -> str:
             value = m[key]
             return f"{'n/a':>{size}}" if value is None else f"{value:>{size}.{digits}f}"
-        return (f"{label:<26}{cell('ndcg10', 9, 3)}{cell('p10_strict', 8, 2)}{cell('p10_lenient', 9, 2)}"
+        return (f"{label:<{width}}{cell('ndcg10', 9, 3)}{cell('p10_strict', 8, 2)}{cell('p10_lenient', 9, 2)}"
                 f"{cell('unjudged10', 10, 1)}")
 
     lines = [f"Judged: {report.file}, {report.calls} active calls, {len(report.top)} focus areas", head]
     lines += [line(ranker, means) for ranker, means in report.means.items()]
-    lines += ["", head.replace(" " * 26, f"{'matcher per area':<26}", 1)]
+    lines += ["", head.replace(" " * width, f"{'matcher per area':<{width}}", 1)]
     lines += [line(area, figures) for area, figures in report.rankers.get("matcher", {}).items()]
     if report.feedback:
         lines += ["", f"Feedback: top {report.feedback['marked_per_area']} of each area marked from the "

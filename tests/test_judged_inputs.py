@@ -327,6 +327,16 @@ def test_the_report_says_what_was_not_measured_and_keeps_its_keys() -> None:
         "Note: b: no recorded call is graded 1 or 2, so nDCG@10 is undefined (n/a) and left out of the means"]
 
 
+def test_the_report_aligns_long_area_names() -> None:
+    figures = {"ndcg10": 0.8, "p10_strict": 0.5, "p10_lenient": 0.9, "unjudged10": 0.0}
+    areas = ["industrialised_construction_and_more", "b"]
+    report = JudgedReport("f.json", 600, {"matcher": {a: figures for a in areas}}, {a: [] for a in areas})
+    lines = report_lines(report)
+    rows = [line for line in lines if line.startswith(("industrialised", "b ", "matcher "))]
+    assert len(rows) == 4 and len({len(row) for row in rows}) == 1  # the heads and the rows
+    assert rows[2].split()[1] == "0.800"
+
+
 @pytest.fixture(scope="module")
 def odd_run(base: dict[str, Any], samples: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One replay of a judged file with what another cluster's file may hold: a graded reference the
