@@ -298,6 +298,7 @@ class JudgedReport:
     # closed; kept in the ideal ordering, a loss for every ranker)
     coverage: dict[str, dict[str, int]] = field(default_factory=dict)
     not_graded: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # config check's about the file's focus areas
 
     @property
     def means(self) -> dict[str, dict[str, float | None]]:
@@ -308,7 +309,7 @@ class JudgedReport:
         where it is undefined (nDCG@10 of an area with no call graded 1 or 2 to rank)."""
         return {"file": self.file, "calls": self.calls, "means": self.means, "per_area": self.rankers,
                 "top": self.top, "feedback": self.feedback, "coverage": self.coverage,
-                "not_graded": self.not_graded,
+                "not_graded": self.not_graded, "warnings": self.warnings,
                 "ndcg_undefined": undefined_ndcg(self.rankers.get("matcher", {}))}
 
 

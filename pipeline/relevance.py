@@ -133,6 +133,24 @@ def simulate_feedback(engine: Engine, judged: Judged, config: LoadedConfig,
             "per_area": rows}
 
 
+def focus_area_warnings(engine: Engine, judged: Judged) -> list[str]:
+    """What ``config check`` warns of the judged file's focus areas (synonyms that are no keyword,
+    keywords and exclude terms in no call of the recording), as ``file:line: key: message``."""
+    from pipeline.config_check import check_focus_areas, stored_calls
+    from pipeline.core.errors import ConfigError
+    from pipeline.core.yaml import parse_yaml_text
+
+    with Session(engine) as session:
+        calls = stored_calls(session.exec(select(Call.source, Call.programme, Call.title, Call.text)).all())
+    if not check_focus_areas(judged.focus_areas, str(judged.path), {}, calls):
+        return []
+    try:  # the lines, only when there is something to say (the parse costs more than the JSON one)
+        tree = parse_yaml_text(judged.path.read_text(encoding="utf-8-sig"), str(judged.path))
+    except (ConfigError, OSError):
+        tree = {}
+    return [str(problem) for problem in check_focus_areas(judged.focus_areas, str(judged.path), tree, calls)]
+
+
 def judged_file_report(path: Path, *, feedback: int = CUTOFF, samples: Path | None = None) -> JudgedReport:
     """The judged file's recording replayed into a scratch SQLite database by the main job's source run
     (as of the file's ``as_of``), then :func:`run_judged` on it."""
@@ -153,6 +171,9 @@ def judged_file_report(path: Path, *, feedback: int = CUTOFF, samples: Path | No
                 raise RuntimeFailure(f"{judged.path}: recording: replaying {folder} failed "
                                      f"({result.error}); give a complete SEDIA search recording")
             recorded = {str(r.get("reference")) for r in SediaSearchRecording(folder).results}
-            return run_judged(engine, judged, feedback=feedback, recorded=recorded)
+            warnings = focus_area_warnings(engine, judged)
+            report = run_judged(engine, judged, feedback=feedback, recorded=recorded)
+            report.warnings = warnings
+            return report
         finally:
             engine.dispose()

@@ -312,7 +312,7 @@ def test_the_report_says_what_was_not_measured_and_keeps_its_keys() -> None:
                           not_graded=["c"])
     data = report.as_dict()
     assert list(data) == ["file", "calls", "means", "per_area", "top", "feedback", "coverage", "not_graded",
-                          "ndcg_undefined"]
+                          "warnings", "ndcg_undefined"]
     assert data["feedback"] is None and data["ndcg_undefined"] == ["b"]
     assert data["means"]["matcher"]["ndcg10"] == 0.8
     lines = report_lines(report)
@@ -371,6 +371,16 @@ def test_eval_judged_counts_what_it_could_not_measure(odd_run: Any) -> None:
     assert means["ndcg10"] == pytest.approx(sum(defined) / 3, abs=1e-4)
     # the reference the recording lacks is out of the ideal: the area's figure is the real file's
     assert per_area["digital_industry"]["ndcg10"] > 0.8
+
+
+@pytest.mark.slow
+def test_eval_judged_warns_of_focus_areas_as_config_check_does(odd_run: Any) -> None:
+    path, data, stderr = odd_run
+    expected = ("focus_areas.havvind.keywords[0]: keyword 'havvind' has no English synonym and matches no "
+                "stored call; add a synonym under synonyms:")
+    assert any(w.startswith(f"Warning: {path}:") and w.endswith(expected) for w in data["warnings"])
+    assert all(line.startswith("Warning: ") for line in stderr.splitlines())
+    assert "Traceback" not in stderr
 
 
 @pytest.mark.slow

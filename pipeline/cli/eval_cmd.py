@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline.cli.common import Column, print_json, print_rows
+from pipeline.cli.common import Column, echo, print_json, print_rows
 from pipeline.core.errors import ValidationError
 
 METRIC_COLUMNS = [
@@ -55,6 +55,8 @@ def eval_cmd(
         raise ValidationError("give --benchmark FILE with --corpus FILE, or --judged FILE, or all three")
     judged_report = judged_file_report(Path(judged), feedback=CUTOFF if feedback is None else feedback,
                                        samples=samples_root()) if judged else None
+    for warning in judged_report.warnings if judged_report else []:
+        echo(warning, err=True)
     if benchmark is None:
         assert judged_report is not None
         if as_json:
