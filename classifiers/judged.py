@@ -26,7 +26,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -274,13 +274,22 @@ def title_keyword_ranking(items: Sequence[tuple[str, str, str]], terms: Sequence
 def plain_tfidf_ranking(items: Sequence[tuple[str, str, str]], terms: Sequence[str]) -> list[str]:
     """scikit-learn's ``TfidfVectorizer`` with its defaults on title + text, the terms joined as the
     query, by cosine; calls with cosine 0 are left out."""
+    return plain_tfidf_ranker(items)(terms)
+
+
+def plain_tfidf_ranker(items: Sequence[tuple[str, str, str]]) -> Callable[[Sequence[str]], list[str]]:
+    """:func:`plain_tfidf_ranking` over ``items`` for any terms, the vectoriser fitted once."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vectoriser = TfidfVectorizer()
     matrix = vectoriser.fit_transform([f"{title} {text}" for _, title, text in items])
-    scores = np.asarray((matrix @ vectoriser.transform([" ".join(terms)]).T).todense()).ravel()
-    order = np.argsort(-scores, kind="stable")
-    return [items[i][0] for i in order.tolist() if scores[i] > 0]
+
+    def rank(terms: Sequence[str]) -> list[str]:
+        scores = np.asarray((matrix @ vectoriser.transform([" ".join(terms)]).T).todense()).ravel()
+        order = np.argsort(-scores, kind="stable")
+        return [items[i][0] for i in order.tolist() if scores[i] > 0]
+
+    return rank
 
 
 @dataclass

@@ -35,7 +35,7 @@ from classifiers.judged import (
     judged_metrics,
     load_judged,
     mean_metrics,
-    plain_tfidf_ranking,
+    plain_tfidf_ranker,
     recording_folder,
     title_keyword_ranking,
 )
@@ -84,6 +84,7 @@ def run_judged(engine: Engine, judged: Judged, *, feedback: int = CUTOFF,
     areas = [a for a in judged.focus_areas if a in judged.grades]
     report.not_graded = [a for a in judged.focus_areas if a not in judged.grades]
     first: dict[str, list[dict[str, Any]]] = {}
+    plain_tfidf = plain_tfidf_ranker(items)
     for area in areas:
         grades = judged.grades[area]
         report.coverage[area] = {
@@ -94,7 +95,7 @@ def run_judged(engine: Engine, judged: Judged, *, feedback: int = CUTOFF,
         report.top[area] = ranked[:CUTOFF]
         terms = area_terms(judged.focus_areas[area])
         for ranker, order in (("matcher", ranked), ("title_keywords", title_keyword_ranking(items, terms)),
-                              ("plain_tfidf", plain_tfidf_ranking(items, terms))):
+                              ("plain_tfidf", plain_tfidf(terms))):
             report.rankers.setdefault(ranker, {})[area] = judged_metrics(order, grades, recorded)
     if feedback:
         report.feedback = simulate_feedback(engine, judged, config, first, feedback, recorded)

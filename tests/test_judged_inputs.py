@@ -17,6 +17,8 @@ from classifiers.judged import (
     judged_metrics,
     load_judged,
     mean_metrics,
+    plain_tfidf_ranker,
+    plain_tfidf_ranking,
     recording_folder,
     report_lines,
 )
@@ -335,6 +337,14 @@ def test_the_report_aligns_long_area_names() -> None:
     rows = [line for line in lines if line.startswith(("industrialised", "b ", "matcher "))]
     assert len(rows) == 4 and len({len(row) for row in rows}) == 1  # the heads and the rows
     assert rows[2].split()[1] == "0.800"
+
+
+def test_plain_tfidf_fitted_once_ranks_as_fitted_per_area() -> None:
+    items = [("a", "offshore wind farms", "grid"), ("b", "food systems", "farming and food"),
+             ("c", "hydrogen", "offshore hydrogen and wind")]
+    rank = plain_tfidf_ranker(items)
+    for terms in (["offshore wind"], ["food"], ["hydrogen", "grid"], ["nothing"]):
+        assert rank(terms) == plain_tfidf_ranking(items, terms)
 
 
 @pytest.fixture(scope="module")
