@@ -347,6 +347,28 @@ def test_plain_tfidf_fitted_once_ranks_as_fitted_per_area() -> None:
         assert rank(terms) == plain_tfidf_ranking(items, terms)
 
 
+# --- the command ---------------------------------------------------------------------------------
+
+def test_eval_csv_prints_one_table(cli: Any, eval_dir: Path, samples: Path) -> None:
+    result = cli("eval", "--judged", str(eval_dir / JUDGED), "--benchmark",
+                 str(eval_dir / "focus_areas.yaml"), "--corpus",
+                 str(samples / "eu_ft" / "calls_2026-08-10.jsonl"), "--csv")
+    assert result.exit_code == 2
+    assert "--csv prints one table: give --benchmark and --corpus, or --judged; --json prints both" \
+        in result.stderr
+
+
+@pytest.mark.slow
+def test_eval_judged_csv_prints_its_per_area_figures(cli: Any, eval_dir: Path, samples: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FUNDRADAR_SAMPLES", str(samples))
+    result = cli("eval", "--judged", str(eval_dir / JUDGED), "--csv", "--feedback", "0")
+    assert result.exit_code == 0
+    rows = result.stdout.splitlines()
+    assert rows[0] == "ranker,focus_area,ndcg10,p10_strict,p10_lenient,unjudged10"
+    assert len(rows) == 1 + 3 * 4 and rows[1].startswith("matcher,offshore_energy,0.7")
+
+
 @pytest.fixture(scope="module")
 def odd_run(base: dict[str, Any], samples: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One replay of a judged file with what another cluster's file may hold: a graded reference the

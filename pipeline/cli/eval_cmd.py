@@ -22,6 +22,20 @@ METRIC_COLUMNS = [
 ]
 
 
+def _figure(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"  # nDCG@10 of an area without a call graded 1+
+
+
+JUDGED_COLUMNS = [
+    Column("ranker", "Ranker"),
+    Column("focus_area", "Focus area"),
+    Column("ndcg10", "nDCG@10", _figure, justify="right"),
+    Column("p10_strict", "P@10 strict", _figure, justify="right"),
+    Column("p10_lenient", "P@10 lenient", _figure, justify="right"),
+    Column("unjudged10", "unjudged@10", _figure, justify="right"),
+]
+
+
 def samples_root() -> Path:
     """The recorded samples: FUNDRADAR_SAMPLES, else ../shared/samples (from the repository folder,
     as the examples are written)."""
@@ -53,6 +67,9 @@ def eval_cmd(
 
     if (benchmark is None) != (corpus is None) or (benchmark is None and judged is None):
         raise ValidationError("give --benchmark FILE with --corpus FILE, or --judged FILE, or all three")
+    if as_csv and benchmark is not None and judged is not None:
+        raise ValidationError("--csv prints one table: give --benchmark and --corpus, or --judged; --json "
+                              "prints both")
     judged_report = judged_file_report(Path(judged), feedback=CUTOFF if feedback is None else feedback,
                                        samples=samples_root()) if judged else None
     for warning in judged_report.warnings if judged_report else []:
@@ -61,6 +78,11 @@ def eval_cmd(
         assert judged_report is not None
         if as_json:
             print_json(judged_report.as_dict())
+        elif as_csv:
+            print_rows([{"ranker": ranker, "focus_area": area,
+                         **{k: None if v is None else round(v, 4) for k, v in figures.items()}}
+                        for ranker, per_area in judged_report.rankers.items()
+                        for area, figures in per_area.items()], JUDGED_COLUMNS, as_csv=True)
         else:
             typer.echo("\n".join(report_lines(judged_report)))
         return
