@@ -369,6 +369,13 @@ def test_eval_judged_csv_prints_its_per_area_figures(cli: Any, eval_dir: Path, s
     assert len(rows) == 1 + 3 * 4 and rows[1].startswith("matcher,offshore_energy,0.7")
 
 
+def test_eval_reads_the_label_files_before_the_judged_replay(cli: Any, eval_dir: Path,
+                                                             tmp_path: Path) -> None:
+    result = cli("eval", "--judged", str(eval_dir / JUDGED), "--benchmark",
+                 str(eval_dir / "focus_areas.yaml"), "--corpus", str(tmp_path / "missing.jsonl"))
+    assert result.exit_code == 2 and "cannot read corpus" in result.stderr
+
+
 @pytest.fixture(scope="module")
 def odd_run(base: dict[str, Any], samples: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One replay of a judged file with what another cluster's file may hold: a graded reference the

@@ -70,6 +70,8 @@ def eval_cmd(
     if as_csv and benchmark is not None and judged is not None:
         raise ValidationError("--csv prints one table: give --benchmark and --corpus, or --judged; --json "
                               "prints both")
+    # the label files are read first, so that a mistake in them is told before the judged replay runs
+    label = (load_benchmark(Path(benchmark)), load_corpus(Path(corpus))) if benchmark and corpus else None
     judged_report = judged_file_report(Path(judged), feedback=CUTOFF if feedback is None else feedback,
                                        samples=samples_root()) if judged else None
     for warning in judged_report.warnings if judged_report else []:
@@ -86,7 +88,8 @@ def eval_cmd(
         else:
             typer.echo("\n".join(report_lines(judged_report)))
         return
-    report = run_benchmark(load_benchmark(Path(benchmark)), load_corpus(Path(corpus)), feedback=feedback or 0)
+    assert label is not None
+    report = run_benchmark(*label, feedback=feedback or 0)
     if as_json:
         print_json({**report.as_dict(), **({"judged": judged_report.as_dict()} if judged_report else {})})
         return
