@@ -463,3 +463,23 @@ def test_eval_judged_of_an_incomplete_recording_says_so(base: dict[str, Any], sa
     error = result.stderr.splitlines()[-1]
     assert error.startswith(f"Error: {path}: recording: replaying {folder} failed (page ")
     assert error.endswith("; give a complete SEDIA search recording")
+
+
+@pytest.mark.slow
+def test_eval_help_example_runs_and_prints_both_benchmarks(cli: Any, samples: Path, eval_dir: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import shlex
+
+    monkeypatch.setenv("FUNDRADAR_SAMPLES", str(samples))
+    lines = [line.strip() for line in cli("eval", "--help").stdout.splitlines()]
+    start = next(i for i, line in enumerate(lines) if line.startswith("Example: "))
+    example = " ".join(lines[start:lines.index("", start)]).removeprefix("Example: ")
+    words = [word.replace("../shared/samples", str(samples)).replace("../shared/eval", str(eval_dir))
+             for word in shlex.split(example)]
+    assert words[:2] == ["fundradar", "eval"] and "--judged" in words and "--benchmark" in words
+    result = cli(*words[1:])
+    assert result.exit_code == 0, result.output
+    out = result.stdout.splitlines()
+    assert out[0].startswith("Corpus: 629 calls, 8 focus areas")
+    judged = f"Judged: {eval_dir / JUDGED}, 611 active calls, 4 focus areas"
+    assert any(line.startswith(judged) for line in out)

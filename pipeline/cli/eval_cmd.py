@@ -58,8 +58,11 @@ def eval_cmd(
     """Run the relevance benchmark: the matcher beside two baselines (AP, P@10, nDCG@20 and means);
     with --judged also the judged benchmark through `calls list --focus` (nDCG@10, P@10, unjudged@10).
 
-    Example: fundradar eval --benchmark ../shared/eval/focus_areas.yaml
-    --corpus ../shared/samples/eu_ft/calls_2026-08-10.jsonl --feedback 10
+    A judged file (JSON, or YAML when named .yaml) names its recording relative to the samples root
+    (FUNDRADAR_SAMPLES, default ../shared/samples) or as an absolute path.
+
+    Example: fundradar eval --judged ../shared/eval/judged/greentech_2026-08-22.json
+    --benchmark ../shared/eval/focus_areas.yaml --corpus ../shared/samples/eu_ft/calls_2026-08-10.jsonl
     """
     from classifiers.evaluate import load_benchmark, load_corpus, run_benchmark
     from classifiers.judged import CUTOFF, report_lines
