@@ -44,6 +44,7 @@ from pipeline.calls import CallFilter, list_calls
 from pipeline.core.clock import as_utc
 from pipeline.core.config import DEFAULT_STRATEGY, LoadedConfig, load_funding_rules, load_strategy
 from pipeline.core.db import session_scope
+from pipeline.core.errors import ValidationError
 from pipeline.core.models import Call
 
 
@@ -79,6 +80,10 @@ def run_judged(engine: Engine, judged: Judged, *, feedback: int = CUTOFF,
     if recorded is None:
         recorded = {ref for _, ref, _, _ in stored}
     items = [(ref, title or "", text or "") for cid, ref, title, text in stored if cid in active]
+    if not items:
+        raise ValidationError(f"{judged.path}: as_of: no call of the recording is open or forthcoming at "
+                              f"{now:%Y-%m-%d %H:%M} UTC; give the moment the file was judged on, e.g. the "
+                              "recording's day")
     report = JudgedReport(str(judged.path), len(items))
     listed = {ref for ref, _, _ in items}
     areas = [a for a in judged.focus_areas if a in judged.grades]

@@ -483,3 +483,16 @@ def test_eval_help_example_runs_and_prints_both_benchmarks(cli: Any, samples: Pa
     assert out[0].startswith("Corpus: 629 calls, 8 focus areas")
     judged = f"Judged: {eval_dir / JUDGED}, 611 active calls, 4 focus areas"
     assert any(line.startswith(judged) for line in out)
+
+
+@pytest.mark.slow
+def test_eval_judged_at_a_moment_with_no_call_open_says_so(base: dict[str, Any], samples: Path,
+                                                           tmp_path: Path, cli: Any,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FUNDRADAR_SAMPLES", str(samples))
+    path = write(tmp_path, variant(base, as_of="2030-01-01T00:00:00+00:00"))  # every deadline past
+    result = cli("eval", "--judged", str(path))
+    assert result.exit_code == 2
+    assert result.stderr == (f"Error: {path}: as_of: no call of the recording is open or forthcoming at "
+                             "2030-01-01 00:00 UTC; give the moment the file was judged on, e.g. the "
+                             "recording's day\n")
