@@ -307,7 +307,8 @@ class JudgedReport:
     # closed; kept in the ideal ordering, a loss for every ranker)
     coverage: dict[str, dict[str, int]] = field(default_factory=dict)
     not_graded: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # config check's about the file's focus areas
+    # config check's warnings of the file's focus areas, and an as_of off the recording's day
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def means(self) -> dict[str, dict[str, float | None]]:

@@ -41,7 +41,7 @@ from classifiers.judged import (
 )
 from classifiers.scoring import score_pending
 from pipeline.calls import CallFilter, list_calls
-from pipeline.core.clock import as_utc
+from pipeline.core.clock import BRUSSELS, as_utc
 from pipeline.core.config import DEFAULT_STRATEGY, LoadedConfig, load_funding_rules, load_strategy
 from pipeline.core.db import session_scope
 from pipeline.core.errors import ValidationError
@@ -157,6 +157,18 @@ def focus_area_warnings(engine: Engine, judged: Judged) -> list[str]:
     return [str(problem) for problem in check_focus_areas(judged.focus_areas, str(judged.path), tree, calls)]
 
 
+def day_warnings(judged: Judged, folder: Path) -> list[str]:
+    """A warning when ``as_of`` is not on the day the recording was made (its folder's date, Brussels
+    time): the calls open at ``as_of`` are measured, which for another day is seldom what was judged."""
+    from watcher.replay import recording_date
+
+    day, moment = recording_date(folder), judged.as_of.astimezone(BRUSSELS)
+    if day is None or moment.date() == day:
+        return []
+    return [f"Warning: {judged.path}: as_of: {moment:%Y-%m-%d %H:%M} Brussels time is not on the "
+            f"recording's day ({day}, {folder.name}); the calls open at as_of are measured"]
+
+
 def judged_file_report(path: Path, *, feedback: int = CUTOFF, samples: Path | None = None) -> JudgedReport:
     """The judged file's recording replayed into a scratch SQLite database by the main job's source run
     (as of the file's ``as_of``), then :func:`run_judged` on it."""
@@ -177,7 +189,7 @@ def judged_file_report(path: Path, *, feedback: int = CUTOFF, samples: Path | No
                 raise RuntimeFailure(f"{judged.path}: recording: replaying {folder} failed "
                                      f"({result.error}); give a complete SEDIA search recording")
             recorded = {str(r.get("reference")) for r in SediaSearchRecording(folder).results}
-            warnings = focus_area_warnings(engine, judged)
+            warnings = [*day_warnings(judged, folder), *focus_area_warnings(engine, judged)]
             report = run_judged(engine, judged, feedback=feedback, recorded=recorded)
             report.warnings = warnings
             return report

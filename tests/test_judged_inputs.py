@@ -496,3 +496,19 @@ def test_eval_judged_at_a_moment_with_no_call_open_says_so(base: dict[str, Any],
     assert result.stderr == (f"Error: {path}: as_of: no call of the recording is open or forthcoming at "
                              "2030-01-01 00:00 UTC; give the moment the file was judged on, e.g. the "
                              "recording's day\n")
+
+
+@pytest.mark.slow
+def test_eval_judged_warns_when_as_of_is_not_the_recordings_day(base: dict[str, Any], samples: Path,
+                                                                tmp_path: Path, cli: Any,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FUNDRADAR_SAMPLES", str(samples))
+    path = write(tmp_path, variant(base, recording="samples/eu_ft/search_2026-08-21"))
+    result = cli("eval", "--judged", str(path), "--feedback", "0", "--json")
+    assert result.exit_code == 0
+    warning = (f"Warning: {path}: as_of: 2026-08-22 14:00 Brussels time is not on the recording's day "
+               "(2026-08-21, search_2026-08-21); the calls open at as_of are measured")
+    assert warning in result.stderr.splitlines() and warning in json.loads(result.stdout)["warnings"]
+    same_day = cli("eval", "--judged", str(write(tmp_path, variant(base, as_of="2026-08-22"))),
+                   "--feedback", "0")
+    assert "recording's day" not in same_day.stderr
