@@ -18,7 +18,10 @@ without and with the marks.
 
 from __future__ import annotations
 
+import logging
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -169,6 +172,25 @@ def day_warnings(judged: Judged, folder: Path) -> list[str]:
             f"recording's day ({day}, {folder.name}); the calls open at as_of are measured"]
 
 
+class _SourceFailed(logging.Filter):
+    """Drops the runner's "source X failed" warning: the replay's failure is raised as an error that
+    names the judged file, and the same text twice would read as two problems."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "source %s failed: %s"
+
+
+@contextmanager
+def _failure_told_once() -> Iterator[None]:
+    runner = logging.getLogger("watcher.runner")
+    quiet = _SourceFailed()
+    runner.addFilter(quiet)
+    try:
+        yield
+    finally:
+        runner.removeFilter(quiet)
+
+
 def judged_file_report(path: Path, *, feedback: int = CUTOFF, samples: Path | None = None) -> JudgedReport:
     """The judged file's recording replayed into a scratch SQLite database by the main job's source run
     (as of the file's ``as_of``), then :func:`run_judged` on it."""
@@ -184,7 +206,8 @@ def judged_file_report(path: Path, *, feedback: int = CUTOFF, samples: Path | No
         engine = open_database(f"sqlite:///{Path(scratch) / 'judged.db'}")
         try:
             plan = plan_sources(engine, config, only="eu_ft", replay=folder)
-            [result] = run_sources(engine, plan, as_of=judged.as_of)
+            with _failure_told_once():
+                [result] = run_sources(engine, plan, as_of=judged.as_of)
             if result.outcome != "ok":
                 raise RuntimeFailure(f"{judged.path}: recording: replaying {folder} failed "
                                      f"({result.error}); give a complete SEDIA search recording")

@@ -449,18 +449,22 @@ def test_eval_judged_feedback_zero_turns_the_simulation_off(cli: Any, eval_dir: 
 
 
 @pytest.mark.slow
-def test_eval_judged_of_an_incomplete_recording_says_so(base: dict[str, Any], samples: Path,
-                                                        tmp_path: Path, cli: Any,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_eval_judged_of_an_incomplete_recording_says_so_once(base: dict[str, Any], samples: Path,
+                                                             tmp_path: Path) -> None:
+    """In a process of its own, as a user runs it: the runner's log of the failure is not printed
+    beside the error that says the same of the judged file."""
     import shutil
+    import subprocess
+    import sys
 
     folder = tmp_path / "search_2026-08-22"
     shutil.copytree(samples / "eu_ft" / "search_2026-08-22", folder)
     (folder / "page_003.json").unlink()
     path = write(tmp_path, variant(base, recording=str(folder)))
-    result = cli("eval", "--judged", str(path))
-    assert result.exit_code == 1
-    error = result.stderr.splitlines()[-1]
+    done = subprocess.run([sys.executable, "-m", "pipeline.cli.main", "eval", "--judged", str(path)],
+                          capture_output=True, text=True, timeout=300, cwd=Path(__file__).parent.parent)
+    assert done.returncode == 1
+    [error] = done.stderr.splitlines()
     assert error.startswith(f"Error: {path}: recording: replaying {folder} failed (page ")
     assert error.endswith("; give a complete SEDIA search recording")
 
