@@ -516,3 +516,20 @@ def test_eval_judged_warns_when_as_of_is_not_the_recordings_day(base: dict[str, 
     same_day = cli("eval", "--judged", str(write(tmp_path, variant(base, as_of="2026-08-22"))),
                    "--feedback", "0")
     assert "recording's day" not in same_day.stderr
+
+
+@pytest.mark.slow
+def test_eval_json_of_both_benchmarks_keeps_every_key(cli: Any, samples: Path, eval_dir: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FUNDRADAR_SAMPLES", str(samples))
+    result = cli("eval", "--judged", str(eval_dir / JUDGED), "--benchmark",
+                 str(eval_dir / "focus_areas.yaml"), "--corpus",
+                 str(samples / "eu_ft" / "calls_2026-08-10.jsonl"), "--json", "--feedback", "0")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert list(data) == ["corpus_size", "means", "per_area", "feedback", "judged"]
+    assert data["feedback"] is None and data["judged"]["feedback"] is None
+    assert list(data["judged"]) == ["file", "calls", "means", "per_area", "top", "feedback", "coverage",
+                                    "not_graded", "warnings", "ndcg_undefined"]
+    assert set(data["judged"]["means"]) == {"matcher", "title_keywords", "plain_tfidf"}
+    assert data["judged"]["coverage"]["food_bio"] == {"graded": 53, "not_in_recording": 0, "not_listed": 2}
