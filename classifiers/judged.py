@@ -99,7 +99,11 @@ def load_judged(path: Path) -> Judged:
                               f"{type(data).__name__}; {_FORMAT}")
     missing = [key for key in REQUIRED if key not in data]
     if missing:
-        raise ValidationError(f"{path}: key {missing[0]!r} is missing; a judged file needs "
+        # other keys (about, snapshot, an assessor's notes) are not read; a misspelling is named
+        others = [str(key) for key in data if key not in REQUIRED]
+        close = difflib.get_close_matches(missing[0], others, n=1, cutoff=0.6)
+        hint = f" (the file has {close[0]!r}: did you mean {missing[0]!r}?)" if close else ""
+        raise ValidationError(f"{path}: key {missing[0]!r} is missing{hint}; a judged file needs "
                               f"{', '.join(REQUIRED)} ({_FORMAT})")
     try:
         areas = dict(_JudgedAreas.model_validate(data).focus_areas)

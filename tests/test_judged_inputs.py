@@ -103,7 +103,8 @@ def test_a_sedia_recording_with_another_number_of_pages_is_found(base: dict[str,
 
 
 def test_the_snapshot_key_is_not_needed(base: dict[str, Any], samples: Path, tmp_path: Path) -> None:
-    for data in (variant(base, snapshot=None), variant(base, snapshot="samples/eu_ft/none.json")):
+    for data in (variant(base, snapshot=None), variant(base, snapshot="samples/eu_ft/none.json"),
+                 variant(base, about=None, assessor="another cluster's fundraiser")):  # other keys: unread
         judged = load_judged(write(tmp_path, data))
         assert recording_folder(judged, samples).name == "search_2026-08-22"
 
@@ -276,7 +277,10 @@ def test_a_yaml_judged_file_is_read_when_named_yaml(base: dict[str, Any], eval_d
 
 @pytest.mark.parametrize("data, expected", [
     ([1, 2], "a judged file is an object with focus_areas, grades, recording, as_of, got list"),
-    ({"focus_areas": {}}, "key 'grades' is missing"),
+    ({"focus_areas": {}}, "key 'grades' is missing; a judged file needs"),
+    ({"focus_areas": {}, "grades": {}, "recording": "x", "as-of": "2026-08-22"},
+     "key 'as_of' is missing (the file has 'as-of': did you mean 'as_of'?); a judged file needs"),
+    ({"focus areas": {}, "grades": {}}, "key 'focus_areas' is missing (the file has 'focus areas'"),
 ])
 def test_a_file_of_the_wrong_shape(tmp_path: Path, data: Any, expected: str) -> None:
     assert expected in refused(write(tmp_path, data))
