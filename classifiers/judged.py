@@ -96,7 +96,7 @@ def load_judged(path: Path) -> Judged:
     where = _Where(path, text, data, as_yaml)
     if not isinstance(data, dict):
         raise ValidationError(f"{path}: a judged file is an object with {', '.join(REQUIRED)}, got "
-                              f"{type(data).__name__}; {_FORMAT}")
+                              f"{_kind(data)}; {_FORMAT}")
     missing = [key for key in REQUIRED if key not in data]
     if missing:
         # other keys (about, snapshot, an assessor's notes) are not read; a misspelling is named
@@ -150,6 +150,15 @@ class _Where:
         return ConfigError(message, path=str(self.path), line=_line_of(self.tree(), loc), key=key)
 
 
+def _kind(value: Any) -> str:
+    """What a value is, in the file's words (a YAML list is a list, not a CommentedSeq)."""
+    for kinds, word in ((list, "a list"), (dict, "a mapping"), (str, "text"), (bool, "true/false"),
+                        (int | float, "a number")):
+        if isinstance(value, kinds):
+            return word
+    return "nothing" if value is None else type(value).__name__
+
+
 def _grade(value: Any) -> int | None:
     """The grade a value stands for (2, "2", 2.0), None for anything else (True, 1.5, 3, "high")."""
     if isinstance(value, bool):
@@ -163,7 +172,7 @@ def _grade(value: Any) -> int | None:
 
 def _read_grades(raw: Any, areas: Mapping[str, FocusArea], where: _Where) -> dict[str, dict[str, int]]:
     if not isinstance(raw, dict):
-        raise where.error(("grades",), f"expected {{area: {{reference: grade}}}}, got {type(raw).__name__}")
+        raise where.error(("grades",), f"expected {{area: {{reference: grade}}}}, got {_kind(raw)}")
     if not raw:
         raise where.error(("grades",), "no grades: nothing to measure; grade the calls of at least one "
                           "focus area")
@@ -176,7 +185,7 @@ def _read_grades(raw: Any, areas: Mapping[str, FocusArea], where: _Where) -> dic
             raise where.error(("grades", area), f"no focus area {str(area)!r} in focus_areas; {hint}add it "
                               "to focus_areas or remove its grades")
         if not isinstance(refs, dict):
-            raise where.error(("grades", area), f"expected {{reference: grade}}, got {type(refs).__name__}")
+            raise where.error(("grades", area), f"expected {{reference: grade}}, got {_kind(refs)}")
         grades[str(area)] = {}
         for ref, value in refs.items():
             grade = _grade(value)

@@ -179,8 +179,9 @@ def test_grades_for_an_area_absent_from_focus_areas(base: dict[str, Any], tmp_pa
 
 @pytest.mark.parametrize("grades, expected", [
     ({}, "grades: no grades: nothing to measure"),
-    ([], "grades: expected {area: {reference: grade}}, got list"),
-    ({"food_bio": [1, 2]}, "grades.food_bio: expected {reference: grade}, got list"),
+    ([], "grades: expected {area: {reference: grade}}, got a list"),
+    ({"food_bio": [1, 2]}, "grades.food_bio: expected {reference: grade}, got a list"),
+    ({"food_bio": "2"}, "grades.food_bio: expected {reference: grade}, got text"),
 ])
 def test_grades_of_the_wrong_shape(base: dict[str, Any], tmp_path: Path, grades: Any, expected: str) -> None:
     assert expected in refused(write(tmp_path, variant(base, grades=grades)))
@@ -276,7 +277,7 @@ def test_a_yaml_judged_file_is_read_when_named_yaml(base: dict[str, Any], eval_d
 
 
 @pytest.mark.parametrize("data, expected", [
-    ([1, 2], "a judged file is an object with focus_areas, grades, recording, as_of, got list"),
+    ([1, 2], "a judged file is an object with focus_areas, grades, recording, as_of, got a list"),
     ({"focus_areas": {}}, "key 'grades' is missing; a judged file needs"),
     ({"focus_areas": {}, "grades": {}, "recording": "x", "as-of": "2026-08-22"},
      "key 'as_of' is missing (the file has 'as-of': did you mean 'as_of'?); a judged file needs"),
@@ -284,6 +285,9 @@ def test_a_yaml_judged_file_is_read_when_named_yaml(base: dict[str, Any], eval_d
 ])
 def test_a_file_of_the_wrong_shape(tmp_path: Path, data: Any, expected: str) -> None:
     assert expected in refused(write(tmp_path, data))
+    as_yaml = tmp_path / "judged.yaml"  # the same in YAML: a list is a list there too
+    as_yaml.write_text(json.dumps(data), encoding="utf-8")
+    assert expected in refused(as_yaml)
 
 
 # --- measures ------------------------------------------------------------------------------------
