@@ -60,8 +60,9 @@ class Report:
     feedback: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        """Every key always present (``feedback`` null without the simulation), as the judged report's."""
         return {"corpus_size": self.corpus_size, "means": self.means, "per_area": self.rankers,
-                **({"feedback": self.feedback} if self.feedback is not None else {})}
+                "feedback": self.feedback}
 
 
 def load_benchmark(path: Path) -> list[BenchmarkArea]:

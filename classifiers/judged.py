@@ -13,27 +13,41 @@ Measures of a ranking, per area (TREC-style, unjudged calls count as grade 0):
 * **unjudged@10**: top-10 calls without a judgment, reported beside the figures because they are
   counted pessimistically.
 
+A graded reference the recording does not hold is left out of the ideal ordering (no ranker could
+rank it) and counted; nDCG@10 of an area with no call graded 1 or 2 is undefined (None, "n/a"),
+not 0, and left out of the means.
+
 This module is pure (files, metrics and the baselines' scores); :mod:`pipeline.relevance` runs the
 matcher over a database holding the recording, through the same listing as ``calls list --focus``.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError as PydanticValidationError
 
-from pipeline.core.config import FocusArea
-from pipeline.core.errors import ValidationError
+from pipeline.core.clock import parse_datetime
+from pipeline.core.config import FocusArea, NonEmptyStr
+from pipeline.core.errors import ConfigError, ValidationError
+from pipeline.core.yaml import _line_of, parse_yaml_text, validate_yaml
 
 CUTOFF = 10
 JUDGED_METRICS = ("ndcg10", "p10_strict", "p10_lenient", "unjudged10")
+
+
+GRADES = (0, 1, 2)
+REQUIRED = ("focus_areas", "grades", "recording", "as_of")
+_FORMAT = "see the README beside ../shared/eval/judged/greentech_2026-08-22.json"
 
 
 @dataclass(frozen=True)
@@ -47,47 +61,172 @@ class Judged:
     grades: dict[str, dict[str, int]]
 
 
+class _JudgedAreas(BaseModel):
+    """The ``focus_areas`` of a judged file, validated as the strategy file's (same schema, same
+    messages as ``config check``); the file's other keys are checked by :func:`load_judged`."""
+
+    model_config = ConfigDict(extra="ignore")
+    focus_areas: dict[NonEmptyStr, FocusArea]
+
+
 def load_judged(path: Path) -> Judged:
-    """Read and check a judged file; ValidationError naming the file and what is wrong."""
+    """Read and check a judged file; a one-line UserInputError naming the file, the key and the fix.
+
+    The format is JSON (the README's); a file named ``*.yaml`` / ``*.yml`` is read as YAML with the
+    same keys, as the strategy file is. ``as_of`` is read as ``--as-of`` is: an ISO date or date-time,
+    a value without a time zone taken as Brussels time. A grade is 0, 1 or 2, also written as a string
+    ("2") or a whole float (2.0)."""
+    path = Path(path)
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise ValidationError(f"cannot read judged file {path}: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise ValidationError(f"{path}: not JSON ({exc}); give a judged file such as "
-                              "../shared/eval/judged/greentech_2026-08-22.json") from None
+    except UnicodeDecodeError:
+        raise ValidationError(f"{path}: not UTF-8 text; save the judged file as UTF-8 JSON") from None
+    as_yaml = path.suffix.lower() in (".yaml", ".yml")
+    if as_yaml:
+        data = parse_yaml_text(text, str(path))
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(f"{path}:{exc.lineno}: not JSON ({exc.msg}); give a judged file such "
+                                  "as ../shared/eval/judged/greentech_2026-08-22.json (one written in "
+                                  "YAML is read as YAML when named .yaml)") from None
+    where = _Where(path, text, data, as_yaml)
+    if not isinstance(data, dict):
+        raise ValidationError(f"{path}: a judged file is an object with {', '.join(REQUIRED)}, got "
+                              f"{_kind(data)}; {_FORMAT}")
+    missing = [key for key in REQUIRED if key not in data]
+    if missing:
+        # other keys (about, snapshot, an assessor's notes) are not read; a misspelling is named
+        others = [str(key) for key in data if key not in REQUIRED]
+        close = difflib.get_close_matches(missing[0], others, n=1, cutoff=0.6)
+        hint = f" (the file has {close[0]!r}: did you mean {missing[0]!r}?)" if close else ""
+        raise ValidationError(f"{path}: key {missing[0]!r} is missing{hint}; a judged file needs "
+                              f"{', '.join(REQUIRED)} ({_FORMAT})")
     try:
-        areas = {str(name): FocusArea.model_validate(spec) for name, spec in data["focus_areas"].items()}
-        grades = {str(area): {str(ref): int(grade) for ref, grade in refs.items()}
-                  for area, refs in data["grades"].items()}
-        as_of = datetime.fromisoformat(str(data["as_of"]))
-        recording = str(data["recording"])
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ValidationError(f"{path}: a judged file needs focus_areas, grades, recording and as_of "
-                              f"({type(exc).__name__}: {exc})") from None
-    unknown = sorted(set(grades) - set(areas))
-    if unknown:
-        raise ValidationError(f"{path}: grades for focus areas not in focus_areas: {', '.join(unknown)}")
-    if as_of.tzinfo is None:
-        raise ValidationError(f"{path}: as_of {data['as_of']!r} needs a time zone (e.g. +00:00)")
-    return Judged(Path(path), areas, recording, as_of, grades)
+        areas = dict(_JudgedAreas.model_validate(data).focus_areas)
+    except PydanticValidationError:
+        validate_yaml(where.tree(), _JudgedAreas, str(path))  # raises the config check's message
+        raise
+    grades = _read_grades(data["grades"], areas, where)
+    recording = data["recording"]
+    if not isinstance(recording, str) or not recording.strip():
+        raise where.error(("recording",), f"expected the recording folder, e.g. "
+                          f"samples/eu_ft/search_2026-08-22, got {recording!r}")
+    as_of = data["as_of"]
+    if not isinstance(as_of, str | date):  # a YAML date or timestamp is a date (datetime included)
+        raise where.error(("as_of",), f"expected a date and time such as 2026-08-22T12:00:00+00:00, "
+                          f"got {as_of!r}")
+    try:
+        moment = parse_datetime(str(as_of), what="date")
+    except ValidationError as exc:
+        raise where.error(("as_of",), str(exc)) from None
+    return Judged(path, areas, recording.strip(), moment, grades)
+
+
+@dataclass
+class _Where:
+    """Where a key of the judged file is: its line, read from a YAML tree of the text (JSON is YAML)
+    only when a message needs it, as that parse is slower than the JSON one."""
+
+    path: Path
+    text: str
+    data: Any
+    parsed: bool
+
+    def tree(self) -> Any:
+        if not self.parsed:
+            self.parsed = True
+            try:
+                self.data = parse_yaml_text(self.text, str(self.path))
+            except ConfigError:
+                pass  # no line numbers then; the keys still name the place
+        return self.data
+
+    def error(self, loc: tuple[Any, ...], message: str) -> ConfigError:
+        key = ".".join(str(part) for part in loc)
+        return ConfigError(message, path=str(self.path), line=_line_of(self.tree(), loc), key=key)
+
+
+def _kind(value: Any) -> str:
+    """What a value is, in the file's words (a YAML list is a list, not a CommentedSeq)."""
+    for kinds, word in ((list, "a list"), (dict, "a mapping"), (str, "text"), (bool, "true/false"),
+                        (int | float, "a number")):
+        if isinstance(value, kinds):
+            return word
+    return "nothing" if value is None else type(value).__name__
+
+
+def _grade(value: Any) -> int | None:
+    """The grade a value stands for (2, "2", 2.0), None for anything else (True, 1.5, 3, "high")."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        value = int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value if isinstance(value, int) and value in GRADES else None
+
+
+def _read_grades(raw: Any, areas: Mapping[str, FocusArea], where: _Where) -> dict[str, dict[str, int]]:
+    if not isinstance(raw, dict):
+        raise where.error(("grades",), f"expected {{area: {{reference: grade}}}}, got {_kind(raw)}")
+    if not raw:
+        raise where.error(("grades",), "no grades: nothing to measure; grade the calls of at least one "
+                          "focus area")
+    grades: dict[str, dict[str, int]] = {}
+    bad: list[tuple[tuple[Any, ...], Any]] = []
+    for area, refs in raw.items():
+        if area not in areas:
+            close = difflib.get_close_matches(str(area), list(areas), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise where.error(("grades", area), f"no focus area {str(area)!r} in focus_areas; {hint}add it "
+                              "to focus_areas or remove its grades")
+        if not isinstance(refs, dict):
+            raise where.error(("grades", area), f"expected {{reference: grade}}, got {_kind(refs)}")
+        grades[str(area)] = {}
+        for ref, value in refs.items():
+            grade = _grade(value)
+            if grade is None:
+                bad.append(((("grades", area, ref)), value))
+            else:
+                grades[str(area)][str(ref)] = grade
+    if bad:
+        (loc, value), more = bad[0], len(bad) - 1
+        raise where.error(loc, f"grade {value!r} is not 0, 1 or 2 (2 squarely in the area, 1 partly, 0 "
+                          f"not); fix it{f' (and {more} more)' if more else ''}")
+    return grades
 
 
 def recording_folder(judged: Judged, samples: Path | None = None) -> Path:
-    """The folder of the judged recording: under ``samples`` (the samples root, e.g. from
-    FUNDRADAR_SAMPLES) when given, else found beside the judged file or one of its parent folders
-    (``shared/eval/judged/x.json`` and ``shared/samples/...``)."""
+    """The folder of the judged recording: absolute, or relative to the samples root (``samples``,
+    e.g. from FUNDRADAR_SAMPLES; a leading ``samples/`` is the root itself), else found beside the
+    judged file or one of its parent folders (``shared/eval/judged/x.json`` and
+    ``shared/samples/...``). It must be one SEDIA search recording (a folder of ``page_NNN.json``):
+    the grades are of SEDIA references."""
     relative = Path(judged.recording)
     candidates: list[Path] = []
-    if samples is not None:
-        inner = Path(*relative.parts[1:]) if relative.parts and relative.parts[0] == "samples" else relative
-        candidates.append(Path(samples) / inner)
-    candidates += [parent / relative for parent in judged.path.resolve().parents]
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate
-    raise ValidationError(f"{judged.path}: recording {judged.recording} not found; set FUNDRADAR_SAMPLES "
-                          "to the samples folder")
+    if relative.is_absolute():
+        candidates.append(relative)
+    else:
+        if samples is not None:
+            inner = Path(*relative.parts[1:]) if relative.parts and relative.parts[0] == "samples" \
+                else relative
+            candidates.append(Path(samples) / inner)
+        candidates += [parent / relative for parent in judged.path.resolve().parents]
+    found = next((c for c in candidates if c.exists()), None)
+    where = f"{judged.path}: recording: {judged.recording}"
+    if found is None:
+        looked = f" under {samples}" if samples is not None and not relative.is_absolute() else ""
+        raise ValidationError(f"{where} not found{looked}; set FUNDRADAR_SAMPLES to the samples folder "
+                              "or correct the recording key")
+    if not found.is_dir() or not any(found.glob("page_*.json")):
+        what = "a file" if not found.is_dir() else "a folder without SEDIA search pages (page_NNN.json)"
+        raise ValidationError(f"{where} is {what}; the grades are of SEDIA references: name one SEDIA "
+                              "search recording, e.g. samples/eu_ft/search_2026-08-22")
+    return found
 
 
 # --- metrics -------------------------------------------------------------------------------------
@@ -97,25 +236,34 @@ def _dcg(grades: Sequence[int]) -> float:
 
 
 def judged_metrics(ranked: Sequence[str], grades: Mapping[str, int],
-                   among: set[str] | None = None) -> dict[str, float]:
+                   among: set[str] | None = None) -> dict[str, float | None]:
     """nDCG@10, P@10 strict and lenient, and unjudged@10 of a ranking of references.
 
-    ``among`` limits the ideal ordering to those references (the remaining calls after marks); by
-    default every judged call of the area counts."""
+    ``among`` limits the ideal ordering to those references (the recording's, and after marks the
+    remaining calls); by default every judged call of the area counts. nDCG@10 is None (undefined,
+    not 0) when no call of the ideal ordering is graded 1 or 2."""
     top = list(ranked[:CUTOFF])
     gains = [grades.get(ref, 0) for ref in top]
     pool = [g for ref, g in grades.items() if among is None or ref in among]
     ideal = _dcg(sorted(pool, reverse=True))
-    return {"ndcg10": _dcg(gains) / ideal if ideal else 0.0,
+    return {"ndcg10": _dcg(gains) / ideal if ideal else None,
             "p10_strict": sum(1 for g in gains if g >= 2) / CUTOFF,
             "p10_lenient": sum(1 for g in gains if g >= 1) / CUTOFF,
             "unjudged10": float(sum(1 for ref in top if ref not in grades))}
 
 
-def mean_metrics(per_area: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
-    if not per_area:
-        return {m: 0.0 for m in JUDGED_METRICS}
-    return {m: round(sum(v[m] for v in per_area.values()) / len(per_area), 4) for m in JUDGED_METRICS}
+def mean_metrics(per_area: Mapping[str, Mapping[str, float | None]]) -> dict[str, float | None]:
+    """The mean of each measure over the areas where it is defined (None where it is in none)."""
+    means: dict[str, float | None] = {}
+    for m in JUDGED_METRICS:
+        values = [value for v in per_area.values() if (value := v.get(m)) is not None]
+        means[m] = round(sum(values) / len(values), 4) if values else None
+    return means
+
+
+def undefined_ndcg(per_area: Mapping[str, Mapping[str, float | None]]) -> list[str]:
+    """The areas whose nDCG@10 is undefined (no call of theirs graded 1 or 2 can be ranked)."""
+    return [area for area, figures in per_area.items() if figures.get("ndcg10") is None]
 
 
 # --- baselines -----------------------------------------------------------------------------------
@@ -139,48 +287,93 @@ def title_keyword_ranking(items: Sequence[tuple[str, str, str]], terms: Sequence
 def plain_tfidf_ranking(items: Sequence[tuple[str, str, str]], terms: Sequence[str]) -> list[str]:
     """scikit-learn's ``TfidfVectorizer`` with its defaults on title + text, the terms joined as the
     query, by cosine; calls with cosine 0 are left out."""
+    return plain_tfidf_ranker(items)(terms)
+
+
+def plain_tfidf_ranker(items: Sequence[tuple[str, str, str]]) -> Callable[[Sequence[str]], list[str]]:
+    """:func:`plain_tfidf_ranking` over ``items`` for any terms, the vectoriser fitted once."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vectoriser = TfidfVectorizer()
     matrix = vectoriser.fit_transform([f"{title} {text}" for _, title, text in items])
-    scores = np.asarray((matrix @ vectoriser.transform([" ".join(terms)]).T).todense()).ravel()
-    order = np.argsort(-scores, kind="stable")
-    return [items[i][0] for i in order.tolist() if scores[i] > 0]
+
+    def rank(terms: Sequence[str]) -> list[str]:
+        scores = np.asarray((matrix @ vectoriser.transform([" ".join(terms)]).T).todense()).ravel()
+        order = np.argsort(-scores, kind="stable")
+        return [items[i][0] for i in order.tolist() if scores[i] > 0]
+
+    return rank
 
 
 @dataclass
 class JudgedReport:
-    """Per ranker and area the judged measures, their means, and the feedback simulation."""
+    """Per ranker and area the judged measures, their means, and the feedback simulation; what of the
+    grades could be measured (``coverage``) and the file's areas without grades (``not_graded``)."""
 
     file: str
     calls: int  # active calls of the recording at ``as_of``
-    rankers: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)  # ranker→area→metric
+    rankers: dict[str, dict[str, dict[str, float | None]]] = field(default_factory=dict)  # ranker→area→metric
     top: dict[str, list[str]] = field(default_factory=dict)  # the matcher's top 10 per area
     feedback: dict[str, Any] | None = None
+    # area → graded, not_in_recording (no result of the recording has the reference: left out of the
+    # ideal ordering), not_listed (recorded, but not listed by fundradar at as_of: another programme,
+    # closed; kept in the ideal ordering, a loss for every ranker)
+    coverage: dict[str, dict[str, int]] = field(default_factory=dict)
+    not_graded: list[str] = field(default_factory=list)
+    # config check's warnings of the file's focus areas, and an as_of off the recording's day
+    warnings: list[str] = field(default_factory=list)
 
     @property
-    def means(self) -> dict[str, dict[str, float]]:
+    def means(self) -> dict[str, dict[str, float | None]]:
         return {ranker: mean_metrics(per_area) for ranker, per_area in self.rankers.items()}
 
     def as_dict(self) -> dict[str, Any]:
+        """Every key always present: ``feedback`` is null without the simulation, a measure is null
+        where it is undefined (nDCG@10 of an area with no call graded 1 or 2 to rank)."""
         return {"file": self.file, "calls": self.calls, "means": self.means, "per_area": self.rankers,
-                "top": self.top, **({"feedback": self.feedback} if self.feedback is not None else {})}
+                "top": self.top, "feedback": self.feedback, "coverage": self.coverage,
+                "not_graded": self.not_graded, "warnings": self.warnings,
+                "ndcg_undefined": undefined_ndcg(self.rankers.get("matcher", {}))}
+
+
+def coverage_notes(report: JudgedReport) -> list[str]:
+    """One line for each kind of thing in the file that was not measured as written, saying why."""
+    notes = [f"Note: focus area {area} has no grades; not measured" for area in report.not_graded]
+    for key, what in (("not_in_recording", "graded references are not in the recording; left out of the "
+                       "ideal ordering (check that the recording is the one the file was judged on)"),
+                      ("not_listed", "graded calls are in the recording but not listed at as_of (another "
+                       "programme, or closed); they count against every ranker")):
+        counts = {area: c[key] for area, c in report.coverage.items() if c[key]}
+        if counts:
+            graded = sum(c["graded"] for c in report.coverage.values())
+            each = ", ".join(f"{area} {n}" for area, n in counts.items())
+            notes.append(f"Note: {sum(counts.values())} of {graded} {what}: {each}")
+    for area in undefined_ndcg(report.rankers.get("matcher", {})):
+        notes.append(f"Note: {area}: no recorded call is graded 1 or 2, so nDCG@10 is undefined (n/a) and "
+                     "left out of the means")
+    return notes
 
 
 def report_lines(report: JudgedReport) -> list[str]:
-    """The judged report as text: the means of every ranker, the matcher per area, the feedback."""
-    head = f"{'':<26}{'nDCG@10':>9}{'P@10 2':>8}{'P@10 1+':>9}{'unjudged':>10}"
+    """The judged report as text: the means of every ranker, the matcher per area, the feedback, then
+    a note for each thing not measured as written."""
+    width = max([26, *(len(area) + 2 for area in report.top)])
+    head = f"{'':<{width}}{'nDCG@10':>9}{'P@10 2':>8}{'P@10 1+':>9}{'unjudged':>10}"
 
-    def line(label: str, m: Mapping[str, float]) -> str:
-        return (f"{label:<26}{m['ndcg10']:>9.3f}{m['p10_strict']:>8.2f}{m['p10_lenient']:>9.2f}"
-                f"{m['unjudged10']:>10.1f}")
+    def line(label: str, m: Mapping[str, float | None]) -> str:
+        def cell(key: str, size: int, digits: int) -> str:
+            value = m[key]
+            return f"{'n/a':>{size}}" if value is None else f"{value:>{size}.{digits}f}"
+        return (f"{label:<{width}}{cell('ndcg10', 9, 3)}{cell('p10_strict', 8, 2)}{cell('p10_lenient', 9, 2)}"
+                f"{cell('unjudged10', 10, 1)}")
 
     lines = [f"Judged: {report.file}, {report.calls} active calls, {len(report.top)} focus areas", head]
     lines += [line(ranker, means) for ranker, means in report.means.items()]
-    lines += ["", head.replace(" " * 26, f"{'matcher per area':<26}", 1)]
+    lines += ["", head.replace(" " * width, f"{'matcher per area':<{width}}", 1)]
     lines += [line(area, figures) for area, figures in report.rankers.get("matcher", {}).items()]
     if report.feedback:
         lines += ["", f"Feedback: top {report.feedback['marked_per_area']} of each area marked from the "
                   "grades; remaining calls ranked", head]
         lines += [line(f"{key} marks", report.feedback["means"][key]) for key in ("without", "with")]
-    return lines
+    notes = coverage_notes(report)
+    return lines + (["", *notes] if notes else [])

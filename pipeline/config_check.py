@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -274,6 +274,14 @@ def check_strategy(strategy: Strategy, path: Path, *, programmes: Sequence[str] 
             found.append(_problem("warning", shown, tree, ("programmes_of_interest", number),
                                   f"programme {wanted!r} matches no known programme (funding rules, "
                                   f"sources, stored calls){hint}"))
+    return found + check_focus_areas(areas, shown, tree, calls)
+
+
+def check_focus_areas(areas: Mapping[str, FocusArea], shown: str, tree: Any,
+                      calls: StoredCalls | None = None) -> list[Problem]:
+    """The focus-area warnings of a strategy file, also for focus areas of another file (a judged
+    file's): synonyms that are no keyword, and with ``calls`` keywords and exclude terms in none."""
+    found: list[Problem] = []
     for name, area in areas.items():
         found += _synonym_problems(name, area, (shown, tree))
         if calls is not None:

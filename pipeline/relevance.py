@@ -18,7 +18,10 @@ without and with the marks.
 
 from __future__ import annotations
 
+import logging
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,15 +38,16 @@ from classifiers.judged import (
     judged_metrics,
     load_judged,
     mean_metrics,
-    plain_tfidf_ranking,
+    plain_tfidf_ranker,
     recording_folder,
     title_keyword_ranking,
 )
 from classifiers.scoring import score_pending
 from pipeline.calls import CallFilter, list_calls
-from pipeline.core.clock import as_utc
+from pipeline.core.clock import BRUSSELS, as_utc
 from pipeline.core.config import DEFAULT_STRATEGY, LoadedConfig, load_funding_rules, load_strategy
 from pipeline.core.db import session_scope
+from pipeline.core.errors import ValidationError
 from pipeline.core.models import Call
 
 
@@ -60,36 +64,57 @@ def focus_ranking(engine: Engine, strategy: str, area: str, now: datetime, top: 
         return list_calls(session, CallFilter(focus_area=area, strategy=strategy, limit=top), now)
 
 
-def run_judged(engine: Engine, judged: Judged, *, feedback: int = CUTOFF) -> JudgedReport:
-    """The matcher and both baselines on the judged file; with ``feedback`` > 0 the marks simulation."""
+def run_judged(engine: Engine, judged: Judged, *, feedback: int = CUTOFF,
+               recorded: set[str] | None = None) -> JudgedReport:
+    """The matcher and both baselines on the judged file; with ``feedback`` > 0 the marks simulation.
+
+    ``recorded`` holds the references of the recording (default: the stored calls'). A graded reference
+    not among them cannot be ranked by anyone and is left out of the ideal ordering; a recorded call
+    fundradar does not list at ``as_of`` (another programme, closed) stays in it, a loss for every
+    ranker. Both are counted in the report's ``coverage``."""
     now = as_utc(judged.as_of)
     config = judged_config(judged)
     name = config.strategy.name
     score_pending(engine, config, now)
     with Session(engine) as session:
         active = {row["id"] for row in list_calls(session, CallFilter(), now)}
-        items = [(ref, title or "", text or "") for cid, ref, title, text in session.exec(
-            select(Call.id, Call.external_id, Call.title, Call.text).order_by(Call.id)) if cid in active]
+        stored = session.exec(select(Call.id, Call.external_id, Call.title, Call.text)
+                              .order_by(Call.id)).all()
+    if recorded is None:
+        recorded = {ref for _, ref, _, _ in stored}
+    items = [(ref, title or "", text or "") for cid, ref, title, text in stored if cid in active]
+    if not items:
+        raise ValidationError(f"{judged.path}: as_of: no call of the recording is open or forthcoming at "
+                              f"{now:%Y-%m-%d %H:%M} UTC; give the moment the file was judged on, e.g. the "
+                              "recording's day")
     report = JudgedReport(str(judged.path), len(items))
+    listed = {ref for ref, _, _ in items}
     areas = [a for a in judged.focus_areas if a in judged.grades]
+    report.not_graded = [a for a in judged.focus_areas if a not in judged.grades]
     first: dict[str, list[dict[str, Any]]] = {}
+    plain_tfidf = plain_tfidf_ranker(items)
     for area in areas:
         grades = judged.grades[area]
+        report.coverage[area] = {
+            "graded": len(grades), "not_in_recording": sum(1 for ref in grades if ref not in recorded),
+            "not_listed": sum(1 for ref in grades if ref in recorded and ref not in listed)}
         first[area] = focus_ranking(engine, name, area, now, 2 * max(CUTOFF, feedback))
         ranked = [row["external_id"] for row in first[area]]
         report.top[area] = ranked[:CUTOFF]
         terms = area_terms(judged.focus_areas[area])
         for ranker, order in (("matcher", ranked), ("title_keywords", title_keyword_ranking(items, terms)),
-                              ("plain_tfidf", plain_tfidf_ranking(items, terms))):
-            report.rankers.setdefault(ranker, {})[area] = judged_metrics(order, grades)
+                              ("plain_tfidf", plain_tfidf(terms))):
+            report.rankers.setdefault(ranker, {})[area] = judged_metrics(order, grades, recorded)
     if feedback:
-        report.feedback = simulate_feedback(engine, judged, config, first, feedback)
+        report.feedback = simulate_feedback(engine, judged, config, first, feedback, recorded)
     return report
 
 
 def simulate_feedback(engine: Engine, judged: Judged, config: LoadedConfig,
-                      first: dict[str, list[dict[str, Any]]], count: int) -> dict[str, Any]:
-    """Mark the top ``count`` of each area from the grades, rescore, measure the remaining calls."""
+                      first: dict[str, list[dict[str, Any]]], count: int,
+                      recorded: set[str] | None = None) -> dict[str, Any]:
+    """Mark the top ``count`` of each area from the grades, rescore, measure the remaining calls
+    (the ideal ordering of those in ``recorded``, the recording's references, when given)."""
     now = as_utc(judged.as_of)
     name = config.strategy.name
     marked: dict[str, set[str]] = {}
@@ -104,10 +129,10 @@ def simulate_feedback(engine: Engine, judged: Judged, config: LoadedConfig,
                     record_mark(session, row["id"], name, "relevant" if grade >= 2 else "irrelevant", area,
                                 now, "judged")
     score_pending(engine, config, now)
-    rows: dict[str, dict[str, dict[str, float]]] = {"without": {}, "with": {}}
+    rows: dict[str, dict[str, dict[str, float | None]]] = {"without": {}, "with": {}}
     for area, ranking in first.items():
         grades, done = judged.grades[area], marked[area]
-        rest = {ref for ref in grades if ref not in done}
+        rest = {ref for ref in grades if ref not in done and (recorded is None or ref in recorded)}
         before = [r["external_id"] for r in ranking if r["external_id"] not in done]
         after = [r["external_id"] for r in focus_ranking(engine, name, area, now, CUTOFF + count)
                  if r["external_id"] not in done]
@@ -117,12 +142,62 @@ def simulate_feedback(engine: Engine, judged: Judged, config: LoadedConfig,
             "per_area": rows}
 
 
+def focus_area_warnings(engine: Engine, judged: Judged) -> list[str]:
+    """What ``config check`` warns of the judged file's focus areas (synonyms that are no keyword,
+    keywords and exclude terms in no call of the recording), as ``file:line: key: message``."""
+    from pipeline.config_check import check_focus_areas, stored_calls
+    from pipeline.core.errors import ConfigError
+    from pipeline.core.yaml import parse_yaml_text
+
+    with Session(engine) as session:
+        calls = stored_calls(session.exec(select(Call.source, Call.programme, Call.title, Call.text)).all())
+    if not check_focus_areas(judged.focus_areas, str(judged.path), {}, calls):
+        return []
+    try:  # the lines, only when there is something to say (the parse costs more than the JSON one)
+        tree = parse_yaml_text(judged.path.read_text(encoding="utf-8-sig"), str(judged.path))
+    except (ConfigError, OSError):
+        tree = {}
+    return [str(problem) for problem in check_focus_areas(judged.focus_areas, str(judged.path), tree, calls)]
+
+
+def day_warnings(judged: Judged, folder: Path) -> list[str]:
+    """A warning when ``as_of`` is not on the day the recording was made (its folder's date, Brussels
+    time): the calls open at ``as_of`` are measured, which for another day is seldom what was judged."""
+    from watcher.replay import recording_date
+
+    day, moment = recording_date(folder), judged.as_of.astimezone(BRUSSELS)
+    if day is None or moment.date() == day:
+        return []
+    return [f"Warning: {judged.path}: as_of: {moment:%Y-%m-%d %H:%M} Brussels time is not on the "
+            f"recording's day ({day}, {folder.name}); the calls open at as_of are measured"]
+
+
+class _SourceFailed(logging.Filter):
+    """Drops the runner's "source X failed" warning: the replay's failure is raised as an error that
+    names the judged file, and the same text twice would read as two problems."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "source %s failed: %s"
+
+
+@contextmanager
+def _failure_told_once() -> Iterator[None]:
+    runner = logging.getLogger("watcher.runner")
+    quiet = _SourceFailed()
+    runner.addFilter(quiet)
+    try:
+        yield
+    finally:
+        runner.removeFilter(quiet)
+
+
 def judged_file_report(path: Path, *, feedback: int = CUTOFF, samples: Path | None = None) -> JudgedReport:
     """The judged file's recording replayed into a scratch SQLite database by the main job's source run
     (as of the file's ``as_of``), then :func:`run_judged` on it."""
     from pipeline.core.db import open_database
     from pipeline.core.errors import RuntimeFailure
     from pipeline.sync import plan_sources, run_sources
+    from watcher.replay import SediaSearchRecording
 
     judged = load_judged(path)
     folder = recording_folder(judged, samples)
@@ -131,9 +206,15 @@ def judged_file_report(path: Path, *, feedback: int = CUTOFF, samples: Path | No
         engine = open_database(f"sqlite:///{Path(scratch) / 'judged.db'}")
         try:
             plan = plan_sources(engine, config, only="eu_ft", replay=folder)
-            [result] = run_sources(engine, plan, as_of=judged.as_of)
+            with _failure_told_once():
+                [result] = run_sources(engine, plan, as_of=judged.as_of)
             if result.outcome != "ok":
-                raise RuntimeFailure(f"replaying {folder} failed ({result.error}); check the recording")
-            return run_judged(engine, judged, feedback=feedback)
+                raise RuntimeFailure(f"{judged.path}: recording: replaying {folder} failed "
+                                     f"({result.error}); give a complete SEDIA search recording")
+            recorded = {str(r.get("reference")) for r in SediaSearchRecording(folder).results}
+            warnings = [*day_warnings(judged, folder), *focus_area_warnings(engine, judged)]
+            report = run_judged(engine, judged, feedback=feedback, recorded=recorded)
+            report.warnings = warnings
+            return report
         finally:
             engine.dispose()

@@ -58,7 +58,8 @@ def test_eval_command_json(cli: Any, samples: Path, eval_dir: Path) -> None:
     assert result.exit_code == 0
     data = json.loads(result.output)
     assert set(data["means"]) == {"matcher", "title_keywords", "plain_tfidf"}
-    assert data["corpus_size"] == 629 and "feedback" not in data
+    assert data["corpus_size"] == 629 and data["feedback"] is None
+    assert list(data) == ["corpus_size", "means", "per_area", "feedback"]
 
 
 def test_eval_command_bad_files(cli: Any, tmp_path: Path, eval_dir: Path) -> None:

@@ -37,7 +37,7 @@ def test_judged_metrics_cut_at_ten_and_among() -> None:
     # the ideal ordering only over the remaining calls: two left, both ranked first
     rest = judged_metrics(["r10", "r11"], grades, among={"r10", "r11"})
     assert rest["ndcg10"] == pytest.approx(1.0)
-    assert judged_metrics([], {}) == {"ndcg10": 0.0, "p10_strict": 0.0, "p10_lenient": 0.0,
+    assert judged_metrics([], {}) == {"ndcg10": None, "p10_strict": 0.0, "p10_lenient": 0.0,
                                       "unjudged10": 0.0}
     assert mean_metrics({"a": {"ndcg10": 1.0, "p10_strict": 0.5, "p10_lenient": 1.0, "unjudged10": 0.0},
                          "b": {"ndcg10": 0.5, "p10_strict": 0.0, "p10_lenient": 0.5, "unjudged10": 2.0}}) \
@@ -51,7 +51,8 @@ def test_load_judged_file(eval_dir: Path, samples: Path, tmp_path: Path) -> None
     assert recording_folder(judged, samples) == samples / "eu_ft" / "search_2026-08-22"
     bad = tmp_path / "bad.json"
     bad.write_text('{"focus_areas": {}}', encoding="utf-8")
-    with pytest.raises(ValidationError, match="needs focus_areas, grades, recording and as_of"):
+    with pytest.raises(ValidationError, match="key .grades. is missing; a judged file needs "
+                                              "focus_areas, grades, recording, as_of"):
         load_judged(bad)
     bad.write_text("{", encoding="utf-8")
     with pytest.raises(ValidationError, match="not JSON"):

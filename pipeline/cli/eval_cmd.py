@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline.cli.common import Column, print_json, print_rows
+from pipeline.cli.common import Column, echo, print_json, print_rows
 from pipeline.core.errors import ValidationError
 
 METRIC_COLUMNS = [
@@ -22,6 +22,26 @@ METRIC_COLUMNS = [
 ]
 
 
+def _figure(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"  # nDCG@10 of an area without a call graded 1+
+
+
+JUDGED_COLUMNS = [
+    Column("ranker", "Ranker"),
+    Column("focus_area", "Focus area"),
+    Column("ndcg10", "nDCG@10", _figure, justify="right"),
+    Column("p10_strict", "P@10 strict", _figure, justify="right"),
+    Column("p10_lenient", "P@10 lenient", _figure, justify="right"),
+    Column("unjudged10", "unjudged@10", _figure, justify="right"),
+]
+
+
+def samples_root() -> Path:
+    """The recorded samples: FUNDRADAR_SAMPLES, else ../shared/samples (from the repository folder,
+    as the examples are written)."""
+    return Path(os.environ.get("FUNDRADAR_SAMPLES") or Path("..") / "shared" / "samples")
+
+
 def eval_cmd(
     benchmark: str = typer.Option(None, "--benchmark", metavar="FILE",
                                    help="Benchmark YAML, e.g. ../shared/eval/focus_areas.yaml."),
@@ -29,34 +49,50 @@ def eval_cmd(
                                 help="Corpus JSONL with topicId, title and description."),
     judged: str = typer.Option(None, "--judged", metavar="FILE",
                                help="Judged file, e.g. ../shared/eval/judged/greentech_2026-08-22.json."),
-    feedback: int = typer.Option(0, "--feedback", min=0, metavar="N",
-                                 help="Also simulate marking the top N calls of each focus area."),
+    feedback: int = typer.Option(None, "--feedback", min=0, metavar="N",
+                                 help="Also simulate marking the top N calls of each focus area "
+                                      "(default: 0 for --benchmark, 10 for --judged; 0 turns it off)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     as_csv: bool = typer.Option(False, "--csv", help="Print the per-area figures as CSV."),
 ) -> None:
     """Run the relevance benchmark: the matcher beside two baselines (AP, P@10, nDCG@20 and means);
     with --judged also the judged benchmark through `calls list --focus` (nDCG@10, P@10, unjudged@10).
 
-    Example: fundradar eval --benchmark ../shared/eval/focus_areas.yaml
-    --corpus ../shared/samples/eu_ft/calls_2026-08-10.jsonl --feedback 10
+    A judged file (JSON, or YAML when named .yaml) names its recording relative to the samples root
+    (FUNDRADAR_SAMPLES, default ../shared/samples) or as an absolute path.
+
+    Example: fundradar eval --judged ../shared/eval/judged/greentech_2026-08-22.json
+    --benchmark ../shared/eval/focus_areas.yaml --corpus ../shared/samples/eu_ft/calls_2026-08-10.jsonl
     """
     from classifiers.evaluate import load_benchmark, load_corpus, run_benchmark
-    from classifiers.judged import report_lines
+    from classifiers.judged import CUTOFF, report_lines
     from pipeline.relevance import judged_file_report
 
     if (benchmark is None) != (corpus is None) or (benchmark is None and judged is None):
         raise ValidationError("give --benchmark FILE with --corpus FILE, or --judged FILE, or all three")
-    samples = os.environ.get("FUNDRADAR_SAMPLES")
-    judged_report = judged_file_report(Path(judged), feedback=feedback or 10,
-                                       samples=Path(samples) if samples else None) if judged else None
+    if as_csv and benchmark is not None and judged is not None:
+        raise ValidationError("--csv prints one table: give --benchmark and --corpus, or --judged; --json "
+                              "prints both")
+    # the label files are read first, so that a mistake in them is told before the judged replay runs
+    label = (load_benchmark(Path(benchmark)), load_corpus(Path(corpus))) if benchmark and corpus else None
+    judged_report = judged_file_report(Path(judged), feedback=CUTOFF if feedback is None else feedback,
+                                       samples=samples_root()) if judged else None
+    for warning in judged_report.warnings if judged_report else []:
+        echo(warning, err=True)
     if benchmark is None:
         assert judged_report is not None
         if as_json:
             print_json(judged_report.as_dict())
+        elif as_csv:
+            print_rows([{"ranker": ranker, "focus_area": area,
+                         **{k: None if v is None else round(v, 4) for k, v in figures.items()}}
+                        for ranker, per_area in judged_report.rankers.items()
+                        for area, figures in per_area.items()], JUDGED_COLUMNS, as_csv=True)
         else:
             typer.echo("\n".join(report_lines(judged_report)))
         return
-    report = run_benchmark(load_benchmark(Path(benchmark)), load_corpus(Path(corpus)), feedback=feedback)
+    assert label is not None
+    report = run_benchmark(*label, feedback=feedback or 0)
     if as_json:
         print_json({**report.as_dict(), **({"judged": judged_report.as_dict()} if judged_report else {})})
         return
