@@ -89,7 +89,8 @@ def main() -> None:
             order = np.argsort(-scores(area), kind="stable")
             per_area[area] = judged_metrics([refs[i] for i in order], judged.grades[area])
         means = mean_metrics(per_area)
-        areas = " ".join(f"{a} {m['ndcg10']:.3f}" for a, m in per_area.items())
+        areas = " ".join(f"{a} {'n/a' if m['ndcg10'] is None else format(m['ndcg10'], '.3f')}"
+                         for a, m in per_area.items())
         print(f"{label:<44} {means['ndcg10']:.3f}  P@10 {means['p10_strict']:.2f}/{means['p10_lenient']:.2f}"
               f"  unjudged {means['unjudged10']:.1f}  {areas}")
 

@@ -55,7 +55,8 @@ def main() -> None:
             rows = focus_ranking(engine, config.strategy.name, area, now, 200)
             ranked = [r["external_id"] for r in rows]
             figures = judged_metrics(ranked, grades)
-            print(f"\n== {area}: nDCG@10 {figures['ndcg10']:.3f}, P@10 strict {figures['p10_strict']:.2f}, "
+            ndcg = "n/a" if figures["ndcg10"] is None else f"{figures['ndcg10']:.3f}"
+            print(f"\n== {area}: nDCG@10 {ndcg}, P@10 strict {figures['p10_strict']:.2f}, "
                   f"lenient {figures['p10_lenient']:.2f}")
             with Session(engine) as session:
                 for position, row in enumerate(rows[:args.top], 1):

@@ -353,14 +353,25 @@ VARIANTS: dict[str, ScoreRows | None] = {
 
 # --- the measures ---------------------------------------------------------------------------------
 
+def _cell(value: float | None) -> str:
+    return "  n/a" if value is None else f"{value:.3f}"
+
+
+def _gain(value: float | None) -> str:
+    return "   n/a" if value is None else f"{value:+6.3f}"
+
+
 def judged_figures(path: Path) -> dict[str, Any]:
     """One judged file's mean, per-area nDCG@10 and feedback gain with the variant installed."""
     judged = judged_file_report(path, feedback=10, samples=SAMPLES).as_dict()
     feedback = judged["feedback"]["means"]
     return {
-        "judged": {k: round(v, 3) for k, v in judged["means"]["matcher"].items()},
-        "judged_areas": {a: round(v["ndcg10"], 3) for a, v in judged["per_area"]["matcher"].items()},
-        "judged_feedback": round(feedback["with"]["ndcg10"] - feedback["without"]["ndcg10"], 3),
+        "judged": {k: None if v is None else round(v, 3) for k, v in judged["means"]["matcher"].items()},
+        # an area without a call graded 1 or 2 has no nDCG (None, "n/a"), and is left out of the mean
+        "judged_areas": {a: None if v["ndcg10"] is None else round(v["ndcg10"], 3)
+                         for a, v in judged["per_area"]["matcher"].items()},
+        "judged_feedback": None if None in (feedback["with"]["ndcg10"], feedback["without"]["ndcg10"])
+        else round(feedback["with"]["ndcg10"] - feedback["without"]["ndcg10"], 3),
     }
 
 
@@ -390,11 +401,11 @@ def print_default(results: dict[str, dict[str, Any]]) -> None:
     print(f"{'variant':36s} {'judged':>6s} {'areas (offshore maritime food digital)':>27s} "
           f"{'P@10 2/1+':>11s} {'fb':>6s} | {'label all':>11s} {'dev':>11s} {'held-out':>11s} {'fb':>6s}")
     for name, r in results.items():
-        areas = " ".join(f"{v:.3f}" for v in r["judged_areas"].values())
+        areas = " ".join(_cell(v) for v in r["judged_areas"].values())
         j, lab = r["judged"], r["label"]
         cells = " ".join(f"{lab[h]['ap']:.3f}/{lab[h]['p10']:.3f}" for h in ("all", "dev", "held_out"))
         print(f"{name:36s} {j['ndcg10']:6.3f} {areas:>27s} {j['p10_strict']:.3f}/{j['p10_lenient']:.3f} "
-              f"{r['judged_feedback']:+6.3f} | {cells} {r['label_feedback']:+6.3f}")
+              f"{_gain(r['judged_feedback'])} | {cells} {r['label_feedback']:+6.3f}")
 
 
 def print_files(results: dict[str, dict[str, Any]], files: Sequence[Path]) -> None:
@@ -409,11 +420,11 @@ def print_files(results: dict[str, dict[str, Any]], files: Sequence[Path]) -> No
               f"{'fb':>6s} {'vs in use':>9s}")
         for name, r in results.items():
             f = r["judged_files"][key]
-            areas = " ".join(f"{v:.3f}" for v in f["judged_areas"].values())
+            areas = " ".join(_cell(v) for v in f["judged_areas"].values())
             delta = f"{f['judged']['ndcg10'] - base['judged_files'][key]['judged']['ndcg10']:+9.3f}" \
                 if base else f"{'':>9s}"
             print(f"{name:36s} {f['judged']['ndcg10']:7.3f} {areas} {f['judged']['p10_strict']:.3f}/"
-                  f"{f['judged']['p10_lenient']:.3f} {f['judged_feedback']:+6.3f} {delta}")
+                  f"{f['judged']['p10_lenient']:.3f} {_gain(f['judged_feedback'])} {delta}")
     print(f"\nLabel benchmark\n{'variant':36s} {'all':>11s} {'dev':>11s} {'held-out':>11s} {'fb':>6s}")
     for name, r in results.items():
         lab = r["label"]
