@@ -114,7 +114,9 @@ def _problem(level: str, path: str, tree: Any, loc: tuple[Any, ...], message: st
 
 
 def _hint(word: str, known: Iterable[str], cutoff: float = 0.6) -> str:
-    close = difflib.get_close_matches(word, list(known), n=1, cutoff=cutoff)
+    known = list(known)
+    same = [name for name in known if name.casefold() == word.casefold()]  # 'Interreg' for INTERREG
+    close = same or difflib.get_close_matches(word, known, n=1, cutoff=cutoff)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 

@@ -47,6 +47,25 @@ FOOD_KEYWORDS = ("    keywords: [food, agriculture, alternative proteins, fermen
      "expected one of eu_ft, euro_access, feed, html_list, ical, page_watch"),
     (("    exclude: [military, weapons]", "    exlude: [military, weapons]"),
      "62: focus_areas.digital_industry.exlude: unknown key 'exlude'; did you mean 'exclude'?"),
+    (("home_country: DK", "home_country: Denmark"),
+     "10: home_country: 'Denmark' is not a country code: write two capital letters (ISO 3166), such as "
+     "DK, SE or DE"),
+    (("name: greentech-dk ", "name: GreenTech DK  "),
+     "7: name: 'GreenTech DK' is not a strategy's short id: write lower case letters, digits, - and _ "
+     "(greentech-dk); organisation: is the name people read"),
+    (("  food_bio:\n", "  Food and bio:\n"),
+     "47: focus_areas.Food and bio[key]: 'Food and bio' is not a focus area's name: write lower case "
+     "letters, digits and _ (climate_adaptation); its label: is the name people read"),
+    (('    - channel: "#eu-fundraising"', "    - channel: #eu-fundraising"),
+     "126: slack.digests[0].channel: no channel name: a # starts a comment in YAML, so quote the name: "
+     '"#eu-funding"'),
+    (("    exclude: [fisheries control]", "   exclude: [fisheries control]"),
+     "54: this line is indented differently from the lines around it; indent it with as many spaces as "
+     "the other keys of its section"),
+    (("label: Green shipping and ports", "label: Green shipping: ports"),
+     "39: a colon and a space inside a value; put the whole value in double quotes"),
+    (("timezone: Europe/Copenhagen", "timezone: Copenhagen"),
+     "9: timezone: unknown time zone 'Copenhagen'; use an IANA name such as Europe/Copenhagen"),
 ])
 def test_a_secretariat_mistake_is_one_line_saying_what_to_write(tmp_path: Path, cli, change,
                                                                message) -> None:

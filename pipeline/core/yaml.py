@@ -112,6 +112,11 @@ def _yaml_problem(exc: Any, mark: Any) -> str:
     if "'\\t'" in problem:
         column = f" at column {mark.column + 1}" if mark is not None else ""
         return f"a tab{column}; YAML indents with spaces only: replace the tab with spaces"
+    if problem.startswith("mapping values are not allowed"):
+        return "a colon and a space inside a value; put the whole value in double quotes"
+    if problem.startswith("expected <block end>"):
+        return ("this line is indented differently from the lines around it; indent it with as many "
+                "spaces as the other keys of its section")
     duplicate = _DUPLICATE.search(problem)
     if duplicate:
         return (f"{duplicate.group(1)!r} is given twice in the same section; each name may appear once: "
@@ -248,6 +253,15 @@ def _source_types(model: type[BaseModel]) -> str:
     return ", ".join(sorted(tags)) or "see the README"
 
 
+# the config's patterns in words, with what to write ("string should match pattern '^[A-Z]{2}$'")
+_PATTERNS = {
+    r"^[A-Z]{2}$": "a country code: write two capital letters (ISO 3166), such as DK, SE or DE",
+    r"^[a-z0-9_]+$": "a focus area's name: write lower case letters, digits and _ (climate_adaptation); "
+                     "its label: is the name people read",
+    r"^[a-z0-9][a-z0-9_-]*$": "a strategy's short id: write lower case letters, digits, - and _ "
+                              "(greentech-dk); organisation: is the name people read",
+}
+
 # what a source type is called elsewhere: the kind of page or file it reads
 _TYPE_WORDS = {"rss": "feed", "atom": "feed", "ics": "ical", "icalendar": "ical", "calendar": "ical",
                "html": "html_list", "list": "html_list", "page": "page_watch", "webpage": "page_watch"}
@@ -292,6 +306,14 @@ def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) ->
     msg = error["msg"].removeprefix("Value error, ")
     msg = msg[0].lower() + msg[1:] if msg else msg
     value = error.get("input")
+    if kind == "string_pattern_mismatch":
+        said = _PATTERNS.get(str((error.get("ctx") or {}).get("pattern", "")))
+        if said:
+            return key, f"{_describe(value)} is not {said}"
+    if value is None and keys and keys[-1] == "channel":  # channel: #name, unquoted, is a comment
+        return key, "no channel name: a # starts a comment in YAML, so quote the name: \"#eu-funding\""
+    if isinstance(value, str) and repr(value) in msg:
+        return key, msg  # the message quotes the value already
     if kind == "value_error" and hasattr(value, "items"):
         return key, msg  # a check across a section's keys: the message names them, the section is long
     return key, f"{msg}, got {_describe(value)}{_number_hint(kind, error.get('ctx') or {}, value)}"
