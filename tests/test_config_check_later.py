@@ -142,7 +142,8 @@ def test_config_check_errors(cli, tmp_path: Path, change: tuple[str, str], line:
     changed = EXAMPLE.replace(*change, 1)
     # the error names the line of the changed text's last line (the example's line numbers move on edits)
     number = changed[:changed.index(change[1]) + len(change[1].rstrip("\n"))].count("\n") + 1
-    note = f"Note: no database at {tmp_path / 'fundradar.db'}: keyword/exclude checks skipped\n"
+    note = (f"Note: no database at {tmp_path / 'fundradar.db'}: keywords and exclude terms not checked "
+            "against stored calls; run fundradar sync, then check again\n")
     assert check(cli, tmp_path, change) == (2, "", line.replace("{line}", str(number)) + "\n" + note)
 
 
@@ -182,4 +183,5 @@ def test_config_check_refuses_a_funding_rules_code_no_call_has(cli, tmp_path: Pa
     assert (result.exit_code, result.stdout, result.stderr) == (2, "", (
         f"Error: {tmp_path / 'funding_rules.yaml'}:{number}: programmes.horizon_europe.{key}: unknown type "
         f"of action {code!r}{hint}; use codes from {allowed}\n"
-        f"Note: no database at {tmp_path / 'fundradar.db'}: keyword/exclude checks skipped\n"))
+        f"Note: no database at {tmp_path / 'fundradar.db'}: keywords and exclude terms not checked against "
+        "stored calls; run fundradar sync, then check again\n"))

@@ -152,7 +152,8 @@ def test_config_check_warns_when_several_digests_share_one_webhook(cli, tmp_path
         "Warning: strategy greentech-dk: 2 digests (#eu-fundraising, #energy-projects) share the webhook in "
         "SLACK_WEBHOOK_URL, which posts to one channel; set SLACK_BOT_TOKEN (a bot token) to reach each "
         "channel",
-        f"Note: no database at {tmp_path / 'fundradar.db'}: keyword/exclude checks skipped"]
+        f"Note: no database at {tmp_path / 'fundradar.db'}: keywords and exclude terms not checked against "
+        "stored calls; run fundradar sync, then check again"]
     assert "Warning" not in cli("--config", str(CONFIG), "config", "check").stderr
 
 
