@@ -263,3 +263,26 @@ def test_board_report_json_and_png(wb, tmp_path: Path) -> None:
     bad = wb("strategy", "report", "--png", str(tmp_path / "report.jpg"))
     assert bad.exit_code == 2
     assert "the chart is a PNG; give a file name ending in .png" in bad.stderr
+
+
+def test_suggest_proposes_no_word_of_one_letter(wb, synced_db: str) -> None:
+    """The SET Plan call says "Plan’s research and innovation priorities": its top suggestions were
+    'plan s' and 's research', the rest of a possessive, which no secretariat would add."""
+    from sqlmodel import Session, select
+
+    from pipeline.core.db import open_database
+    from pipeline.core.models import Call
+
+    engine = open_database(synced_db)
+    with Session(engine) as session:
+        (wind,) = [c for c in session.exec(select(Call)) if c.topic_id == "HORIZON-CL5-2026-09-D3-03"]
+    engine.dispose()
+    assert "Plan’s" in wind.text
+    # an area no other test marks calls in (the database is the module's)
+    assert wb("calls", "mark", str(wind.id), "relevant", "--focus", "green_maritime").exit_code == 0
+    result = wb("strategy", "suggest", "--focus", "green_maritime", "--json")
+    assert result.exit_code == 0, result.output
+    (area,) = json.loads(result.stdout)
+    terms = [t["term"] for t in area["terms"]]
+    assert area["marked_relevant"] == 1 and "strategic energy" in terms
+    assert not [term for term in terms if any(len(part) == 1 for part in term.split())], terms
