@@ -217,16 +217,23 @@ def _term_problems(name: str, area: FocusArea, where: tuple[str, Any], calls: St
     return found
 
 
-def _untranslated(name: str, area: FocusArea, where: tuple[str, Any]) -> list[Problem]:
-    """Without stored calls: keywords with a letter English does not use and no translation either
-    way, which no English call (most EU calls) can match, told before the first sync."""
-    shown, tree = where
+UNTRANSLATED = "has no English synonym, so English calls cannot match it; add a synonym under synonyms:"
+
+
+def untranslated_keywords(area: FocusArea) -> list[int]:
+    """The positions of the keywords with a letter English does not use and no translation either
+    way: no English call (most EU calls) can match them."""
     translated = {term for source, targets in area.synonyms.items() for term in (source, *targets)}
-    return [_problem("warning", shown, tree, ("focus_areas", name, "keywords", number),
-                     f"keyword {keyword!r} has no English synonym, so English calls cannot match it; "
-                     "add a synonym under synonyms:")
-            for number, keyword in enumerate(area.keywords)
+    return [number for number, keyword in enumerate(area.keywords)
             if keyword not in translated and any(ch.isalpha() and not ch.isascii() for ch in keyword)]
+
+
+def _untranslated(name: str, area: FocusArea, where: tuple[str, Any]) -> list[Problem]:
+    """Without stored calls the untranslated keywords are told before the first sync."""
+    shown, tree = where
+    return [_problem("warning", shown, tree, ("focus_areas", name, "keywords", number),
+                     f"keyword {area.keywords[number]!r} {UNTRANSLATED}")
+            for number in untranslated_keywords(area)]
 
 
 def check_strategy(strategy: Strategy, path: Path, *, programmes: Sequence[str] = (),

@@ -286,3 +286,15 @@ def test_suggest_proposes_no_word_of_one_letter(wb, synced_db: str) -> None:
     terms = [t["term"] for t in area["terms"]]
     assert area["marked_relevant"] == 1 and "strategic energy" in terms
     assert not [term for term in terms if any(len(part) == 1 for part in term.split())], terms
+
+
+def test_keywords_add_of_a_danish_keyword_without_a_synonym_warns(wb, tmp_path: Path) -> None:
+    """`strategy keywords add AREA "grønne tage"` previewed and wrote the keyword without a word that
+    no English call can match it until a synonym translates it."""
+    path = tmp_path / "strategy.yaml"
+    result = wb("strategy", "keywords", "add", "food_bio", "grønne tage", "vertical farming", input="n\n")
+    assert result.exit_code == 0
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning")]
+    assert warnings == [  # an English keyword needs none
+        f"Warning: keyword 'grønne tage' has no English synonym, so English calls cannot match it; add a "
+        f"synonym under synonyms: in {path}"]
