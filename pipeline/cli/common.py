@@ -85,14 +85,14 @@ def confirm(question: str, *, thing: str, skip: str) -> bool:
     try:
         return typer.confirm(question, default=False, err=True)
     except (click.exceptions.Abort, typer.Abort):
-        if not _stdin_closed():
+        if not _no_terminal():
             raise  # Ctrl-C: the person stopped it
         echo("", err=True)
         raise UserInputError(f"{thing}: no answer, standard input is closed; nothing changed; {skip}") \
             from None
 
 
-def _stdin_closed() -> bool:
+def _no_terminal() -> bool:
     import sys
 
     stream = sys.stdin
