@@ -93,6 +93,7 @@ def confirm(question: str, *, thing: str, skip: str) -> bool:
 
 
 def _no_terminal() -> bool:
+    """Standard input is no terminal: an Abort there is the end of its input, not Ctrl-C."""
     import sys
 
     stream = sys.stdin
