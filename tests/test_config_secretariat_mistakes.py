@@ -25,8 +25,11 @@ FOOD_KEYWORDS = ("    keywords: [food, agriculture, alternative proteins, fermen
      "53: focus_areas.food_bio.synonyms.landbrug: expected a list, got 'agriculture'; write it in "
      "brackets: [agriculture]"),
     (("  digital_industry:\n", "  food_bio:\n"),
-     "56: 'food_bio' is given twice in the same section; each name may appear once: rename one of them "
-     "or merge them"),
+     "56: focus_areas.food_bio: given twice (first on line 47); each name may appear once in a section: "
+     "rename one of them or merge them"),
+    (("      top: 5\n", "      top: 5\n      top: 6\n"),
+     "133: slack.digests[1].top: given twice (first on line 132); each name may appear once in a "
+     "section: rename one of them or merge them"),
     (("min_funding_rate: 0.50", "min_funding_rate: 70  "),
      "66: rules.min_funding_rate: input should be less than or equal to 1, got 70; rates and scores are "
      "fractions: write 0.7 for 70 %"),
@@ -81,8 +84,8 @@ def test_a_secretariat_mistake_is_one_line_saying_what_to_write(tmp_path: Path, 
 @pytest.mark.parametrize("indent, message", [
     ("  ", "a source named 'sources': the copied file's own 'sources:' line came along; keep only the "
            "entries under it, indented as the other sources"),
-    ("", "'sources' is given twice in the same section; each name may appear once: rename one of them or "
-         "merge them"),
+    ("", "sources: given twice (first on line 82); each name may appear once in a section: rename one of "
+         "them or merge them"),
 ])
 def test_a_ready_made_source_file_pasted_whole(tmp_path: Path, cli, indent: str, message: str) -> None:
     """config/sources/README.md says to copy a file's entries under the strategy's sources:; pasting

@@ -87,6 +87,12 @@ def parse_yaml_text(text: str, name: str) -> Any:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
+        duplicate = _DUPLICATE.search(" ".join((exc.problem or "").split()))
+        if duplicate and mark is not None:
+            key, first = _where_in_text(text, mark.line)
+            raise ConfigError(f"given twice{f' (first on line {first})' if first else ''}; each name may "
+                              "appear once in a section: rename one of them or merge them", path=name,
+                              line=line, key=key or repr(duplicate.group(1))) from None
         raise ConfigError(_yaml_problem(exc, mark), path=name, line=line) from None
     except ConfigError:
         raise
@@ -103,6 +109,50 @@ def parse_yaml_text(text: str, name: str) -> Any:
 
 
 _DUPLICATE = re.compile(r'found duplicate key "(.{0,80}?)" with value')
+
+
+_KEY_LINE = re.compile(r"^( *)(- +)?([^\s#:'\"-][^:#]*?|'[^']*'|\"[^\"]*\"):(?:\s|$)")
+
+
+def _where_in_text(text: str, index: int) -> tuple[str, int | None]:
+    """The key path of the block-style ``key:`` on line ``index`` (0-based) as the lines above it nest
+    it (``slack.digests[1].top``), and the 1-based line where the same key first appears in that
+    section: read from the text, since a file that does not load has no tree."""
+    lines = text.splitlines()
+
+    def parsed(number: int) -> tuple[int, int, str] | None:  # (dash column, key column, key)
+        found = _KEY_LINE.match(lines[number])
+        if not found:
+            return None
+        dash = len(found.group(1))
+        return dash, dash + len(found.group(2) or ""), found.group(3).strip("'\"")
+
+    here = parsed(index) if index < len(lines) else None
+    if here is None:
+        return "", None
+    path: list[str] = [here[2]]
+    first, level, items = None, here[1], 0  # items: list items seen at the current level
+    if here[0] < here[1]:  # "- key:" opens a list item
+        level, items = here[0], 1
+    for number in range(index - 1, -1, -1):
+        above = parsed(number)
+        if above is None:
+            continue
+        dash, column, key = above
+        if column == here[1] == level and key == here[2]:
+            first = number + 1  # a sibling in the same section; the topmost one is the first
+        if column == level and dash < column and not items:
+            level, items = dash, 1  # the line that opens the list item the key belongs to
+        elif dash == level and dash < column and items:
+            items += 1  # an earlier item of the same list
+        elif column < level:
+            if items:
+                path[0] = f"[{items - 1}]{'.' if not path[0].startswith('[') else ''}{path[0]}"
+            path.insert(0, key)
+            level, items = (dash, 1) if dash < column else (column, 0)
+    if items:
+        path[0] = f"[{items - 1}].{path[0]}"
+    return ".".join(path).replace(".[", "["), first
 
 
 def _yaml_problem(exc: Any, mark: Any) -> str:
