@@ -154,8 +154,8 @@ def test_config_check_warns_about_terms_no_stored_call_has(cli, engine, tmp_path
     code, out, err = check(cli, tmp_path)
     assert code == 0 and out.splitlines()[0] == "S: OK".replace("S", str(tmp_path / "strategy.yaml"))
     warnings = err.splitlines()
-    assert ("Warning: S:22: focus_areas.offshore_energy.keywords[0]: 'offshore wind' matches no stored "
-            "call; check the spelling") in warnings
+    assert ("Warning: S:22: focus_areas.offshore_energy.keywords[0]: 'offshore wind' does not match the one "
+            "stored call") in warnings
     assert all(w.startswith("Warning: S:") for w in warnings)
     assert not any("'hydrogen'" in w for w in warnings)  # in the stored call's text
 
