@@ -30,15 +30,13 @@ def read_yaml(path: Path) -> Any:
     return parse_yaml_text(read_config_text(path), str(path))
 
 
-def read_config_text(path: Path) -> str:
-    """A config file's text; a ConfigError naming the file when it cannot be read."""
+def read_config_text(path: Path, missing: str = "check the path") -> str:
+    """A config file's text; a ConfigError naming the file when it cannot be read (``missing``: what to
+    do when it is not there)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        # the path was given (--config, FUNDRADAR_CONFIG): a missing default falls back to the example
-        raise ConfigError("file not found; check the path given with --config or FUNDRADAR_CONFIG, or "
-                          "copy config/strategy.example.yaml there to start from the example",
-                          path=str(path)) from None
+        raise ConfigError(f"file not found; {missing}", path=str(path)) from None
     except OSError as exc:
         raise ConfigError(f"cannot read the file ({exc})", path=str(path)) from None
     try:
