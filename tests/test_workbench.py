@@ -81,8 +81,9 @@ def test_preview_adding_a_keyword_brings_the_expected_calls_in(wb, tmp_path: Pat
 
 def test_preview_errors(wb, tmp_path: Path) -> None:
     result = wb("strategy", "preview", "--focus", "space")
-    assert result.exit_code == 2
-    assert "unknown focus area 'space'" in result.stderr
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: unknown focus area 'space'; the strategy has offshore_energy, green_maritime, food_bio, "
+           "digital_industry\n")
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: x\norganisation: Y\nfocus_areas: [\n", encoding="utf-8")
     result = wb("strategy", "preview", "--config", str(broken))

@@ -110,7 +110,8 @@ def preview(engine: Engine, current: LoadedConfig, proposed: Strategy | None, no
     areas = list(dict.fromkeys([*current.strategy.focus_areas, *(proposed.focus_areas if proposed else ())]))
     if focus is not None:
         if focus not in areas:
-            raise ValidationError(f"unknown focus area {focus!r}; the strategies have {', '.join(areas)}")
+            which = "the current and the proposed strategy have" if proposed else "the strategy has"
+            raise ValidationError(f"unknown focus area {focus!r}; {which} {', '.join(areas)}")
         areas = [focus]
     befores = {area: top_list(engine, name, area, now, top) for area in areas}
     if proposed is None:
