@@ -114,7 +114,9 @@ def _problem(level: str, path: str, tree: Any, loc: tuple[Any, ...], message: st
 
 
 def _hint(word: str, known: Iterable[str], cutoff: float = 0.6) -> str:
-    close = difflib.get_close_matches(word, list(known), n=1, cutoff=cutoff)
+    known = list(known)
+    same = [name for name in known if name.casefold() == word.casefold()]  # 'Interreg' for INTERREG
+    close = same or difflib.get_close_matches(word, known, n=1, cutoff=cutoff)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
@@ -160,6 +162,46 @@ def is_english(term: str, calls: StoredCalls) -> bool:
                for word in said)
 
 
+def _unmatched(keyword: str, translations: Sequence[str], stored: int) -> str:
+    """"'offshore wind' matches none of the 611 stored calls", with its synonyms when it has some."""
+    what = f"{keyword!r} and its synonyms ({', '.join(translations)})" if translations else repr(keyword)
+    if stored == 1:
+        return f"{what} {'do' if translations else 'does'} not match the one stored call"
+    return f"{what} {'match' if translations else 'matches'} none of the {stored} stored calls"
+
+
+def _slip(terms: Sequence[str], calls: StoredCalls) -> str:
+    """"; check the spelling: did you mean …?" when a word of ``terms`` is not in the English calls'
+    vocabulary but one letter from a word that is ("hydrogne"); nothing when every word is known, since
+    a keyword spelt right that no call says yet ("offshore wind" in a recording without one) is no
+    spelling mistake."""
+    if calls.english_calls < MIN_ENGLISH_CALLS:
+        return ""  # too small a vocabulary to tell a slip from a rare word
+    vocabulary = list(calls.english_words)
+    for term in terms:
+        for word in words(term):
+            if len(word) < MIN_SLIP_LENGTH or word in calls.english_words:
+                continue
+            close = [known for known in difflib.get_close_matches(word, vocabulary, n=5, cutoff=WORD_CUTOFF)
+                     if _one_edit(word, known)]
+            if close:
+                return f"; check the spelling: did you mean {close[0]!r}?"
+    return ""
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """One letter added, dropped, changed, or two neighbours swapped ("hydrogne"): a slip of the hand,
+    where difflib's ratio also takes two dropped letters ("coupling", "coping") for one."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+
+
 def _fires(forms: Sequence[str], documents: Sequence[Document]) -> bool:
     return bool(excluded_rows(documents, forms))
 
@@ -201,13 +243,10 @@ def _term_problems(name: str, area: FocusArea, where: tuple[str, Any], calls: St
             found.append(_problem("warning", shown, tree, loc,
                                   f"keyword {keyword!r} has no English synonym and matches no stored call; "
                                   "add a synonym under synonyms:"))
-        elif translations:
-            found.append(_problem("warning", shown, tree, loc,
-                                  f"{keyword!r} and its synonyms ({', '.join(translations)}) match no "
-                                  "stored call; check the spelling"))
         else:
             found.append(_problem("warning", shown, tree, loc,
-                                  f"{keyword!r} matches no stored call; check the spelling"))
+                                  _unmatched(keyword, translations, len(documents))
+                                  + _slip([keyword, *translations], calls)))
     for number, term in enumerate(area.exclude):
         if not _fires([term], documents):
             found.append(_problem("warning", shown, tree, ("focus_areas", name, "exclude", number),
@@ -215,16 +254,23 @@ def _term_problems(name: str, area: FocusArea, where: tuple[str, Any], calls: St
     return found
 
 
-def _untranslated(name: str, area: FocusArea, where: tuple[str, Any]) -> list[Problem]:
-    """Without stored calls: keywords with a letter English does not use and no translation either
-    way, which no English call (most EU calls) can match, told before the first sync."""
-    shown, tree = where
+UNTRANSLATED = "has no English synonym, so English calls cannot match it; add a synonym under synonyms:"
+
+
+def untranslated_keywords(area: FocusArea) -> list[int]:
+    """The positions of the keywords with a letter English does not use and no translation either
+    way: no English call (most EU calls) can match them."""
     translated = {term for source, targets in area.synonyms.items() for term in (source, *targets)}
-    return [_problem("warning", shown, tree, ("focus_areas", name, "keywords", number),
-                     f"keyword {keyword!r} has no English synonym, so English calls cannot match it; "
-                     "add a synonym under synonyms:")
-            for number, keyword in enumerate(area.keywords)
+    return [number for number, keyword in enumerate(area.keywords)
             if keyword not in translated and any(ch.isalpha() and not ch.isascii() for ch in keyword)]
+
+
+def _untranslated(name: str, area: FocusArea, where: tuple[str, Any]) -> list[Problem]:
+    """Without stored calls the untranslated keywords are told before the first sync."""
+    shown, tree = where
+    return [_problem("warning", shown, tree, ("focus_areas", name, "keywords", number),
+                     f"keyword {area.keywords[number]!r} {UNTRANSLATED}")
+            for number in untranslated_keywords(area)]
 
 
 def check_strategy(strategy: Strategy, path: Path, *, programmes: Sequence[str] = (),

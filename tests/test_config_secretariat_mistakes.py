@@ -25,8 +25,11 @@ FOOD_KEYWORDS = ("    keywords: [food, agriculture, alternative proteins, fermen
      "53: focus_areas.food_bio.synonyms.landbrug: expected a list, got 'agriculture'; write it in "
      "brackets: [agriculture]"),
     (("  digital_industry:\n", "  food_bio:\n"),
-     "56: 'food_bio' is given twice in the same section; each name may appear once: rename one of them "
-     "or merge them"),
+     "56: focus_areas.food_bio: given twice (first on line 47); each name may appear once in a section: "
+     "rename one of them or merge them"),
+    (("      top: 5\n", "      top: 5\n      top: 6\n"),
+     "133: slack.digests[1].top: given twice (first on line 132); each name may appear once in a "
+     "section: rename one of them or merge them"),
     (("min_funding_rate: 0.50", "min_funding_rate: 70  "),
      "66: rules.min_funding_rate: input should be less than or equal to 1, got 70; rates and scores are "
      "fractions: write 0.7 for 70 %"),
@@ -47,6 +50,25 @@ FOOD_KEYWORDS = ("    keywords: [food, agriculture, alternative proteins, fermen
      "expected one of eu_ft, euro_access, feed, html_list, ical, page_watch"),
     (("    exclude: [military, weapons]", "    exlude: [military, weapons]"),
      "62: focus_areas.digital_industry.exlude: unknown key 'exlude'; did you mean 'exclude'?"),
+    (("home_country: DK", "home_country: Denmark"),
+     "10: home_country: 'Denmark' is not a country code: write two capital letters (ISO 3166), such as "
+     "DK, SE or DE"),
+    (("name: greentech-dk ", "name: GreenTech DK  "),
+     "7: name: 'GreenTech DK' is not a strategy's short id: write lower case letters, digits, - and _ "
+     "(greentech-dk); organisation: is the name people read"),
+    (("  food_bio:\n", "  Food and bio:\n"),
+     "47: focus_areas.Food and bio[key]: 'Food and bio' is not a focus area's name: write lower case "
+     "letters, digits and _ (climate_adaptation); its label: is the name people read"),
+    (('    - channel: "#eu-fundraising"', "    - channel: #eu-fundraising"),
+     "126: slack.digests[0].channel: no channel name: a # starts a comment in YAML, so quote the name: "
+     '"#eu-funding"'),
+    (("    exclude: [fisheries control]", "   exclude: [fisheries control]"),
+     "54: this line is indented differently from the lines around it; indent it with as many spaces as "
+     "the other keys of its section"),
+    (("label: Green shipping and ports", "label: Green shipping: ports"),
+     "39: a colon and a space inside a value; put the whole value in double quotes"),
+    (("timezone: Europe/Copenhagen", "timezone: Copenhagen"),
+     "9: timezone: unknown time zone 'Copenhagen'; use an IANA name such as Europe/Copenhagen"),
 ])
 def test_a_secretariat_mistake_is_one_line_saying_what_to_write(tmp_path: Path, cli, change,
                                                                message) -> None:
@@ -62,8 +84,8 @@ def test_a_secretariat_mistake_is_one_line_saying_what_to_write(tmp_path: Path, 
 @pytest.mark.parametrize("indent, message", [
     ("  ", "a source named 'sources': the copied file's own 'sources:' line came along; keep only the "
            "entries under it, indented as the other sources"),
-    ("", "'sources' is given twice in the same section; each name may appear once: rename one of them or "
-         "merge them"),
+    ("", "sources: given twice (first on line 82); each name may appear once in a section: rename one of "
+         "them or merge them"),
 ])
 def test_a_ready_made_source_file_pasted_whole(tmp_path: Path, cli, indent: str, message: str) -> None:
     """config/sources/README.md says to copy a file's entries under the strategy's sources:; pasting

@@ -129,3 +129,21 @@ def test_a_call_page_missing_from_the_recording_reads_not_in_the_recording(sampl
     assert first.startswith("https://www.euro-access.eu/")
     assert first.endswith(f"is not in the recording {samples / 'euro_access'})")
     assert "HTTP 404" not in result.warning
+
+
+def test_a_sync_error_keeps_its_url_and_path_whole(cli, samples: Path) -> None:
+    """The samples' euro-access call pages are not recorded: the sync table's Error column cut the
+    first page's URL and the recording's path into 34-character pieces, which no one can copy."""
+    result = cli("--config", "config/strategy.example.yaml", "--as-of", "2026-08-22", "sync", "--source",
+                 "euro_access", "--replay", str(samples))
+    assert result.exit_code == 0, result.output
+    url = "https://www.euro-access.eu/en/calls/2193/Interreg-Baltic-Sea-Region-Project-Platforms-2025"
+    lines = [line.rstrip() for line in result.stdout.splitlines()]
+    assert lines[0].split() == ["Source", "Seen", "New", "Changed", "Closed", "Removed", "Missing",
+                                "Outcome", "Error"]
+    assert lines[1].split()[:8] == ["euro_access", "4", "4", "0", "0", "0", "0", "partial"]
+    text = " ".join(line[lines[0].index("Error"):].strip() for line in lines[1:])
+    assert text == ("4 of 4 call pages could not be read, listing data kept (first: "
+                    f"{url} is not in the recording {samples / 'euro_access'})")
+    assert any(url in line.split() for line in lines)  # one word on one line, whole
+    assert any(f"{samples / 'euro_access'})" in line.split() for line in lines)

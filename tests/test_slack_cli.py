@@ -152,7 +152,8 @@ def test_config_check_warns_when_several_digests_share_one_webhook(cli, tmp_path
         "Warning: strategy greentech-dk: 2 digests (#eu-fundraising, #energy-projects) share the webhook in "
         "SLACK_WEBHOOK_URL, which posts to one channel; set SLACK_BOT_TOKEN (a bot token) to reach each "
         "channel",
-        f"Note: no database at {tmp_path / 'fundradar.db'}: keyword/exclude checks skipped"]
+        f"Note: no database at {tmp_path / 'fundradar.db'}: keywords and exclude terms not checked against "
+        "stored calls; run fundradar sync, then check again"]
     assert "Warning" not in cli("--config", str(CONFIG), "config", "check").stderr
 
 
@@ -170,3 +171,19 @@ def test_alerts_with_a_long_retry_after_are_deferred_not_failed(cli, engine, dat
     result = cli(*ARGS, "alerts", env=env)
     assert (result.exit_code, result.stdout.split()[4]) == (0, "sent")
     assert len(slack.messages) == 1
+
+
+def test_no_alerts_on_the_first_run_says_why(cli, engine, data, slack) -> None:
+    """`alerts --dry-run` on a fresh database answered "No alerts to send." and nothing said that the
+    first run counts what is stored as seen, so a secretariat trying its thresholds saw no alert."""
+    note = ("note: the first alerts run (one without --dry-run) counts every call stored then as seen, so "
+            "no channel is flooded; new-call alerts are for the calls found after it (reminders are due "
+            "either way)\n")
+    result = cli(*ARGS, "alerts", "--dry-run", env={})
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "No alerts to send.\n" + note)
+    result = cli(*ARGS, "alerts", env={"SLACK_WEBHOOK_URL": slack.webhook_url})
+    assert (result.exit_code, result.stderr) == (0, "No alerts to send.\n" + note.replace(
+        " (one without --dry-run)", ""))
+    # the baseline is there now: no note
+    result = cli(*ARGS, "alerts", "--dry-run", env={})
+    assert (result.exit_code, result.stderr) == (0, "No alerts to send.\n")

@@ -81,8 +81,9 @@ def test_preview_adding_a_keyword_brings_the_expected_calls_in(wb, tmp_path: Pat
 
 def test_preview_errors(wb, tmp_path: Path) -> None:
     result = wb("strategy", "preview", "--focus", "space")
-    assert result.exit_code == 2
-    assert "unknown focus area 'space'" in result.stderr
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: unknown focus area 'space'; the strategy has offshore_energy, green_maritime, food_bio, "
+           "digital_industry\n")
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: x\norganisation: Y\nfocus_areas: [\n", encoding="utf-8")
     result = wb("strategy", "preview", "--config", str(broken))
@@ -263,3 +264,38 @@ def test_board_report_json_and_png(wb, tmp_path: Path) -> None:
     bad = wb("strategy", "report", "--png", str(tmp_path / "report.jpg"))
     assert bad.exit_code == 2
     assert "the chart is a PNG; give a file name ending in .png" in bad.stderr
+
+
+def test_suggest_proposes_no_word_of_one_letter(wb, synced_db: str) -> None:
+    """The SET Plan call says "Plan’s research and innovation priorities": its top suggestions were
+    'plan s' and 's research', the rest of a possessive, which no secretariat would add."""
+    from sqlmodel import Session, select
+
+    from pipeline.core.db import open_database
+    from pipeline.core.models import Call
+
+    engine = open_database(synced_db)
+    with Session(engine) as session:
+        (wind,) = [c for c in session.exec(select(Call)) if c.topic_id == "HORIZON-CL5-2026-09-D3-03"]
+    engine.dispose()
+    assert "Plan’s" in wind.text
+    # an area no other test marks calls in (the database is the module's)
+    assert wb("calls", "mark", str(wind.id), "relevant", "--focus", "green_maritime").exit_code == 0
+    result = wb("strategy", "suggest", "--focus", "green_maritime", "--json")
+    assert result.exit_code == 0, result.output
+    (area,) = json.loads(result.stdout)
+    terms = [t["term"] for t in area["terms"]]
+    assert area["marked_relevant"] == 1 and "strategic energy" in terms
+    assert not [term for term in terms if any(len(part) == 1 for part in term.split())], terms
+
+
+def test_keywords_add_of_a_danish_keyword_without_a_synonym_warns(wb, tmp_path: Path) -> None:
+    """`strategy keywords add AREA "grønne tage"` previewed and wrote the keyword without a word that
+    no English call can match it until a synonym translates it."""
+    path = tmp_path / "strategy.yaml"
+    result = wb("strategy", "keywords", "add", "food_bio", "grønne tage", "vertical farming", input="n\n")
+    assert result.exit_code == 0
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning")]
+    assert warnings == [  # an English keyword needs none
+        f"Warning: keyword 'grønne tage' has no English synonym, so English calls cannot match it; add a "
+        f"synonym under synonyms: in {path}"]

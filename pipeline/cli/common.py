@@ -29,7 +29,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from pipeline.cli.params import plain_values
-from pipeline.cli.tables import Column, narrowed, plain_table, plain_width, print_rich_table
+from pipeline.cli.tables import Column, kept_whole, narrowed, plain_table, plain_width, print_rich_table
 from pipeline.core import clock
 from pipeline.core.errors import BadRowsError, DeliveryError, FundradarError, UserInputError
 from pipeline.core.text import csv_cell, money_short, percent_short, printable
@@ -85,14 +85,15 @@ def confirm(question: str, *, thing: str, skip: str) -> bool:
     try:
         return typer.confirm(question, default=False, err=True)
     except (click.exceptions.Abort, typer.Abort):
-        if not _stdin_closed():
+        if not _no_terminal():
             raise  # Ctrl-C: the person stopped it
         echo("", err=True)
         raise UserInputError(f"{thing}: no answer, standard input is closed; nothing changed; {skip}") \
             from None
 
 
-def _stdin_closed() -> bool:
+def _no_terminal() -> bool:
+    """Standard input is no terminal: an Abort there is the end of its input, not Ctrl-C."""
     import sys
 
     stream = sys.stdin
@@ -341,7 +342,7 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, as_
     cells = [[printable(column.format(row.get(column.key))) for column in columns] for row in rows]
     room = plain_width()
     if room is not None:
-        plain = plain_table(cells, narrowed(columns, cells, room), title)
+        plain = plain_table(cells, kept_whole(narrowed(columns, cells, room), cells), title)
         if plain is not None:
             typer.echo(plain, nl=False)
             return
@@ -349,8 +350,8 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, as_
     from rich.cells import cell_len
 
     out = stdout()
-    print_rich_table(cells, narrowed(columns, cells, out.width, cell_len), title, out,
-                     lambda width: _data_console()(soft_wrap=False, width=width))
+    laid_out = kept_whole(narrowed(columns, cells, out.width, cell_len), cells, cell_len)
+    print_rich_table(cells, laid_out, title, out, lambda width: _data_console()(soft_wrap=False, width=width))
 
 
 def fmt_date(value: datetime | None, tz: Any = clock.BRUSSELS) -> str:

@@ -44,7 +44,8 @@ def check() -> None:
     note = None
     if engine is None:
         missing = database_url(st.db_url).removeprefix("sqlite:///")
-        note = f"Note: no database at {missing}: keyword/exclude checks skipped"
+        note = (f"Note: no database at {missing}: keywords and exclude terms not checked against stored "
+                "calls; run fundradar sync, then check again")
     if any(p.level == "error" for p in problems):
         if note:
             echo(note, err=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from pipeline.cli.common import note_stored_scores, report_outcomes, state, stderr
+from pipeline.cli.common import echo, note_stored_scores, report_outcomes, state, stderr
 from pipeline.core.errors import ConfigError
 
 
@@ -58,8 +58,16 @@ def alerts_cmd(
         raise ConfigError("no alerts configured; add slack.alerts with a channel, e.g. "
                           "alerts: {channel: '#eu-funding'}", path=str(loaded.strategy_path), key="slack")
     note_stored_scores(st.read_engine(), loaded)
-    outcomes = send_alerts(st.engine(), loaded, st.now(), dry_run=dry_run)
+    from pipeline.notify.delivery import has_baseline
+
+    engine = st.engine()
+    first = not has_baseline(engine)
+    outcomes = send_alerts(engine, loaded, st.now(), dry_run=dry_run)
     report_outcomes(outcomes, as_json, "alerts")
+    if first and not outcomes:  # "No alerts" on a first run (or a dry run before it) is no broken threshold
+        echo("note: the first alerts run " + ("(one without --dry-run) " if dry_run else "")
+             + "counts every call stored then as seen, so no channel is flooded; new-call alerts are "
+             "for the calls found after it (reminders are due either way)", err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -52,7 +52,7 @@ STATUS_COLUMNS = [
     Column("changed", "Chg", _count, justify="right"),
     Column("closed", "Clo", _count, justify="right"),
     Column("consecutive_failures", "Fails", _count, justify="right"),
-    Column("last_error", "Last error", max_width=30),
+    Column("last_error", "Last error", max_width=30, whole_words=True),  # its URL or path copied whole
 ]
 
 

@@ -152,6 +152,13 @@ def _edit(area: str, terms: list[str], *, add: bool, yes: bool, top: int) -> Non
         return
     proposed = validate_yaml(parse_yaml_text(new, name), Strategy, name)
     _print_preview(_run_preview(proposed, top, area))
+    if add:
+        from pipeline.config_check import UNTRANSLATED, untranslated_keywords
+
+        edited = proposed.focus_areas[area]
+        for number in untranslated_keywords(edited):
+            if edited.keywords[number] in terms:
+                echo(f"Warning: keyword {edited.keywords[number]!r} {UNTRANSLATED} in {name}", err=True)
     if not yes and not confirm(f"Write {path}?", thing=name, skip="pass --yes to write without asking"):
         echo("Nothing changed.", err=True)
         raise typer.Exit(0)  # declining is a choice, not a failure (exit 1 is for runtime failures)

@@ -23,7 +23,7 @@ COLUMNS = [
     Column("removed", "Removed", justify="right"),
     Column("missing", "Missing", justify="right"),
     Column("outcome", "Outcome", lambda v: v or "", no_wrap=True),
-    Column("error", "Error", max_width=34),
+    Column("error", "Error", max_width=34, whole_words=True),  # a URL or path in it is copied whole
 ]
 
 

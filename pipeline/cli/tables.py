@@ -34,6 +34,20 @@ class Column:
     # on a console too narrow for the table at its natural widths, this wrapped column is capped here
     # too, so that the room goes to the column that needs it (a call's title, not its programme's name)
     narrow_width: int | None = None
+    # a wrapped column whose words are never folded (an error naming a URL or a path that a reader
+    # copies): it is at least as wide as its longest word, and the table grows wider instead
+    whole_words: bool = False
+
+
+def kept_whole(columns: Sequence[Column], cells: Sequence[Sequence[str]],
+               cell_len: Callable[[str], int] = len) -> Sequence[Column]:
+    """``columns`` with each ``whole_words`` column's ``max_width`` raised to its longest word."""
+    if not any(column.whole_words for column in columns):
+        return columns
+    return [replace(column, max_width=max(column.max_width, _longest(
+                [line[index] for line in cells], True, cell_len)))
+            if column.whole_words and column.max_width is not None else column
+            for index, column in enumerate(columns)]
 
 
 def narrowed(columns: Sequence[Column], cells: Sequence[Sequence[str]], room: int,
@@ -106,7 +120,8 @@ def _width_bounds(columns: Sequence[Column], cells: Sequence[Sequence[str]],
             continue
         cap = min(widest, column.max_width or widest)
         natural.append(cap)
-        minimum.append(min(_longest(texts, True, cell_len), WORD_WIDTH, cap))
+        longest_word = _longest(texts, True, cell_len)
+        minimum.append(min(longest_word, cap) if column.whole_words else min(longest_word, WORD_WIDTH, cap))
     return natural, minimum
 
 

@@ -96,7 +96,10 @@ def load_strategy(path: str | os.PathLike[str] | None = None) -> Strategy:
 def _load_validated(path: Path, model: type[Any], use_cache: bool = True) -> tuple[Any, Any]:
     """The file validated as ``model``, and its YAML tree: None when the values came from the cache
     (:mod:`pipeline.core.config_cache`), which keeps no line numbers."""
-    text = read_config_text(path)
+    # a strategy's path was given (--config, FUNDRADAR_CONFIG): a missing default falls back to the example
+    text = read_config_text(path, "check the path given with --config or FUNDRADAR_CONFIG, or copy "
+                                  "config/strategy.example.yaml there to start from the example"
+                            if model is Strategy else "check the path")
     if use_cache:
         found = config_cache.cached(text, model)
         if found is not None:

@@ -30,15 +30,13 @@ def read_yaml(path: Path) -> Any:
     return parse_yaml_text(read_config_text(path), str(path))
 
 
-def read_config_text(path: Path) -> str:
-    """A config file's text; a ConfigError naming the file when it cannot be read."""
+def read_config_text(path: Path, missing: str = "check the path") -> str:
+    """A config file's text; a ConfigError naming the file when it cannot be read (``missing``: what to
+    do when it is not there)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        # the path was given (--config, FUNDRADAR_CONFIG): a missing default falls back to the example
-        raise ConfigError("file not found; check the path given with --config or FUNDRADAR_CONFIG, or "
-                          "copy config/strategy.example.yaml there to start from the example",
-                          path=str(path)) from None
+        raise ConfigError(f"file not found; {missing}", path=str(path)) from None
     except OSError as exc:
         raise ConfigError(f"cannot read the file ({exc})", path=str(path)) from None
     try:
@@ -87,6 +85,12 @@ def parse_yaml_text(text: str, name: str) -> Any:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
+        duplicate = _DUPLICATE.search(" ".join((exc.problem or "").split()))
+        if duplicate and mark is not None:
+            key, first = _where_in_text(text, mark.line)
+            raise ConfigError(f"given twice{f' (first on line {first})' if first else ''}; each name may "
+                              "appear once in a section: rename one of them or merge them", path=name,
+                              line=line, key=key or repr(duplicate.group(1))) from None
         raise ConfigError(_yaml_problem(exc, mark), path=name, line=line) from None
     except ConfigError:
         raise
@@ -105,6 +109,50 @@ def parse_yaml_text(text: str, name: str) -> Any:
 _DUPLICATE = re.compile(r'found duplicate key "(.{0,80}?)" with value')
 
 
+_KEY_LINE = re.compile(r"^( *)(- +)?([^\s#:'\"-][^:#]*?|'[^']*'|\"[^\"]*\"):(?:\s|$)")
+
+
+def _where_in_text(text: str, index: int) -> tuple[str, int | None]:
+    """The key path of the block-style ``key:`` on line ``index`` (0-based) as the lines above it nest
+    it (``slack.digests[1].top``), and the 1-based line where the same key first appears in that
+    section: read from the text, since a file that does not load has no tree."""
+    lines = text.splitlines()
+
+    def parsed(number: int) -> tuple[int, int, str] | None:  # (dash column, key column, key)
+        found = _KEY_LINE.match(lines[number])
+        if not found:
+            return None
+        dash = len(found.group(1))
+        return dash, dash + len(found.group(2) or ""), found.group(3).strip("'\"")
+
+    here = parsed(index) if index < len(lines) else None
+    if here is None:
+        return "", None
+    path: list[str] = [here[2]]
+    first, level, items = None, here[1], 0  # items: list items seen at the current level
+    if here[0] < here[1]:  # "- key:" opens a list item
+        level, items = here[0], 1
+    for number in range(index - 1, -1, -1):
+        above = parsed(number)
+        if above is None:
+            continue
+        dash, column, key = above
+        if column == here[1] == level and key == here[2]:
+            first = number + 1  # a sibling in the same section; the topmost one is the first
+        if column == level and dash < column and not items:
+            level, items = dash, 1  # the line that opens the list item the key belongs to
+        elif dash == level and dash < column and items:
+            items += 1  # an earlier item of the same list
+        elif column < level:
+            if items:
+                path[0] = f"[{items - 1}]{'.' if not path[0].startswith('[') else ''}{path[0]}"
+            path.insert(0, key)
+            level, items = (dash, 1) if dash < column else (column, 0)
+    if items:
+        path[0] = f"[{items - 1}].{path[0]}"
+    return ".".join(path).replace(".[", "["), first
+
+
 def _yaml_problem(exc: Any, mark: Any) -> str:
     """What a YAML syntax error means to the person who edits the file, and what to write instead:
     ruamel's wording names a tab as the token '\\t' and quotes a duplicated key's whole value."""
@@ -112,6 +160,11 @@ def _yaml_problem(exc: Any, mark: Any) -> str:
     if "'\\t'" in problem:
         column = f" at column {mark.column + 1}" if mark is not None else ""
         return f"a tab{column}; YAML indents with spaces only: replace the tab with spaces"
+    if problem.startswith("mapping values are not allowed"):
+        return "a colon and a space inside a value; put the whole value in double quotes"
+    if problem.startswith("expected <block end>"):
+        return ("this line is indented differently from the lines around it; indent it with as many "
+                "spaces as the other keys of its section")
     duplicate = _DUPLICATE.search(problem)
     if duplicate:
         return (f"{duplicate.group(1)!r} is given twice in the same section; each name may appear once: "
@@ -248,6 +301,15 @@ def _source_types(model: type[BaseModel]) -> str:
     return ", ".join(sorted(tags)) or "see the README"
 
 
+# the config's patterns in words, with what to write ("string should match pattern '^[A-Z]{2}$'")
+_PATTERNS = {
+    r"^[A-Z]{2}$": "a country code: write two capital letters (ISO 3166), such as DK, SE or DE",
+    r"^[a-z0-9_]+$": "a focus area's name: write lower case letters, digits and _ (climate_adaptation); "
+                     "its label: is the name people read",
+    r"^[a-z0-9][a-z0-9_-]*$": "a strategy's short id: write lower case letters, digits, - and _ "
+                              "(greentech-dk); organisation: is the name people read",
+}
+
 # what a source type is called elsewhere: the kind of page or file it reads
 _TYPE_WORDS = {"rss": "feed", "atom": "feed", "ics": "ical", "icalendar": "ical", "calendar": "ical",
                "html": "html_list", "list": "html_list", "page": "page_watch", "webpage": "page_watch"}
@@ -292,6 +354,14 @@ def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) ->
     msg = error["msg"].removeprefix("Value error, ")
     msg = msg[0].lower() + msg[1:] if msg else msg
     value = error.get("input")
+    if kind == "string_pattern_mismatch":
+        said = _PATTERNS.get(str((error.get("ctx") or {}).get("pattern", "")))
+        if said:
+            return key, f"{_describe(value)} is not {said}"
+    if value is None and keys and keys[-1] == "channel":  # channel: #name, unquoted, is a comment
+        return key, "no channel name: a # starts a comment in YAML, so quote the name: \"#eu-funding\""
+    if isinstance(value, str) and repr(value) in msg:
+        return key, msg  # the message quotes the value already
     if kind == "value_error" and hasattr(value, "items"):
         return key, msg  # a check across a section's keys: the message names them, the section is long
     return key, f"{msg}, got {_describe(value)}{_number_hint(kind, error.get('ctx') or {}, value)}"

@@ -139,6 +139,13 @@ def baseline(engine: Engine, now: datetime, *, create: bool = True) -> tuple[dat
         return now, create
 
 
+def has_baseline(engine: Engine) -> bool:
+    """Whether an alerts run has recorded when notifications started (:func:`baseline`)."""
+    with Session(engine) as session:
+        return session.exec(select(SlackDelivery.key).where(SlackDelivery.key == BASELINE_KEY)).first() \
+            is not None
+
+
 def known_keys(session: Session, keys: Iterable[str]) -> set[str]:
     keys = list(keys)
     found: set[str] = set()

@@ -110,7 +110,8 @@ def preview(engine: Engine, current: LoadedConfig, proposed: Strategy | None, no
     areas = list(dict.fromkeys([*current.strategy.focus_areas, *(proposed.focus_areas if proposed else ())]))
     if focus is not None:
         if focus not in areas:
-            raise ValidationError(f"unknown focus area {focus!r}; the strategies have {', '.join(areas)}")
+            which = "the current and the proposed strategy have" if proposed else "the strategy has"
+            raise ValidationError(f"unknown focus area {focus!r}; {which} {', '.join(areas)}")
         areas = [focus]
     befores = {area: top_list(engine, name, area, now, top) for area in areas}
     if proposed is None:
@@ -172,6 +173,12 @@ def is_template_language(term: str, template: frozenset[str]) -> bool:
     return any(part in template for part in term.split())
 
 
+def _has_a_letter_alone(term: str) -> bool:
+    """A word of one letter is a possessive's or an abbreviation's rest ("plan s" from "Plan's",
+    "o m" from "O&M"): no keyword a secretariat would write."""
+    return any(len(part) == 1 and part.isalpha() for part in term.split())
+
+
 @dataclass
 class Suggestion:
     term: str
@@ -204,7 +211,7 @@ def suggest(session: Session, strategy: Strategy, now: datetime, *, focus: str |
     calls marked relevant minus its mean in all the other calls; it is proposed when it is not yet a
     keyword or synonym, reaches ``min_reach`` marked calls, is in at most :data:`MAX_CORPUS_SHARE` of
     all stored calls and :data:`MIN_LIFT` times as common among the marked calls as among all, and has
-    no word of the topic template (:data:`TEMPLATE_LANGUAGE`)."""
+    no word of the topic template (:data:`TEMPLATE_LANGUAGE`) nor a word of one letter."""
     areas = list(strategy.focus_areas)
     if focus is not None:
         if focus not in strategy.focus_areas:
@@ -243,7 +250,7 @@ def suggest(session: Session, strategy: Strategy, now: datetime, *, focus: str |
                 term = str(names[index])
                 if term in known or reach[index] < min(min_reach, len(relevant)) \
                         or share[index] > MAX_CORPUS_SHARE or lift[index] < MIN_LIFT \
-                        or is_template_language(term, template):
+                        or is_template_language(term, template) or _has_a_letter_alone(term):
                     continue
                 terms.append(Suggestion(term, float(weight[index]), int(reach[index]), float(share[index])))
         idle = [phrase for phrase in config.exclude
