@@ -300,3 +300,58 @@ def test_html_entities_in_a_calendar_summary_are_read_as_characters(engine, serv
         call = session.exec(select(Call)).one()
     assert (call.title, call.programme, call.text) == (
         "R&D og innovasjon – 2. utlysning", "Interreg Sverige–Norge", "Søknadsfrist for R&D-prosjekter")
+
+
+def test_a_host_that_keeps_refusing_is_not_waited_for_on_every_page(engine, server: LocalServer) -> None:
+    """A listing's call pages all answered 429 with Retry-After (a rate limiter turned on mid-run):
+    each page was retried three times with the asked wait, so 30 call pages held the run 30 x 3 x
+    Retry-After (three hours at 120 s) while the other sources waited. Once a host has failed a
+    request after its retries, its next requests in the run are not retried; a good answer ends that."""
+    import time
+
+    from pipeline.core.config import HtmlListSource
+    from watcher.http import make_client
+    from watcher.runner import run_source
+    from watcher.sources.html_list import HtmlListAdapter
+
+    rows = "".join(f'<div class="views-row"><h3><a href="/da/p/{n}">Grand Solutions 2027, runde {n}</a>'
+                   "</h3></div>" for n in range(1, 5))
+    server.route("GET", "/da/programmer", lambda request: Reply(
+        200, f"<html><body>{rows}</body></html>".encode(), {"Content-Type": "text/html"}))
+    for n in range(1, 5):
+        server.route("GET", f"/da/p/{n}", lambda request: Reply(429, b"slow down", {"Retry-After": "1"}))
+    cfg = HtmlListSource(type="html_list", url=server.url("/da/programmer"), item=".views-row", title="h3",
+                         link="h3 a[href]", detail=True)
+    started = time.monotonic()
+    with make_client(timeout=5) as client:
+        result = run_source(engine, HtmlListAdapter("ifd", cfg), client, NOW)
+    assert time.monotonic() - started < 6  # 3 s for the first page's retries; 12 s before
+    assert (result.outcome, result.new, result.complete) == ("ok", 4, False)
+    assert [r.path for r in server.requests].count("/da/p/1") == 4  # the first page: three retries
+    assert len(server.requests) == 1 + 4 + 3
+    assert result.error == (f"4 of 4 call pages could not be read, their calls are from the list only "
+                            f"(first: HTTP 429 from {server.url('/da/p/1')} (after 3 retries); the source is "
+                            "failing, try again later)")
+
+
+def test_a_request_not_retried_says_why_and_a_good_answer_ends_it(server: LocalServer) -> None:
+    from pipeline.core.errors import FetchError
+    from watcher.http import fetch_text, make_client
+
+    server.route("GET", "/busy", lambda request: Reply(503, b"busy", {"Retry-After": "0"}))
+    server.route("GET", "/ok", lambda request: Reply(200, b"fine", {"Content-Type": "text/plain"}))
+    with make_client(timeout=5) as client:
+        messages = []
+        for path in ("/busy", "/busy", "/ok", "/busy"):
+            try:
+                fetch_text(client, server.url(path), source="ifd")
+            except FetchError as exc:
+                messages.append(str(exc))
+    assert messages == [
+        f"source 'ifd': HTTP 503 from {server.url('/busy')} (after 3 retries); the source is failing, try "
+        "again later",
+        f"source 'ifd': HTTP 503 from {server.url('/busy')} (not retried: the host failed so after its "
+        "retries earlier in this run); the source is failing, try again later",
+        f"source 'ifd': HTTP 503 from {server.url('/busy')} (after 3 retries); the source is failing, try "
+        "again later"]
+    assert len(server.requests) == 4 + 1 + 1 + 4

@@ -39,6 +39,10 @@ DEFAULT_MAX_BYTES = 20_000_000
 TOTAL_TIMEOUT_FACTOR = 3
 # the total limit of the request being sent in this thread (a time.monotonic() moment), if any
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("fundradar_deadline", default=None)
+# the retries the request being sent in this thread made, and whether they were skipped because its
+# host had failed after its retries before (None outside a RetryTransport)
+_RETRIED: contextvars.ContextVar[tuple[int, bool] | None] = contextvars.ContextVar("fundradar_retried",
+                                                                                    default=None)
 
 
 def _remaining(timeout: float | None) -> float | None:
@@ -126,6 +130,10 @@ class RetryTransport(httpx.BaseTransport):
     ``Retry-After`` is honoured (up to ``max_retry_after`` seconds); otherwise the wait is
     ``backoff * 2**attempt`` capped at ``max_backoff``. After the last retry the last response is
     returned (so the caller sees the real status) or the last transport error is raised.
+
+    A host that failed a request after all its retries gets no retries for its next requests on this
+    client, until it answers one well: a rate limiter or an outage answering every call page of a
+    listing held a run for pages x retries x Retry-After (hours), the other sources waiting.
     """
 
     def __init__(self, inner: httpx.BaseTransport, *, retries: int = 3, backoff: float = 1.0,
@@ -133,6 +141,7 @@ class RetryTransport(httpx.BaseTransport):
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.inner, self.retries, self.backoff = inner, retries, backoff
         self.max_backoff, self.max_retry_after, self.sleep = max_backoff, max_retry_after, sleep
+        self.failing: set[str] = set()  # hosts whose last request failed after its retries
 
     def _wait(self, attempt: int, response: httpx.Response | None) -> float | None:
         """Seconds to wait before the next attempt, or None to give up now."""
@@ -145,20 +154,31 @@ class RetryTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()  # a multipart or streamed body must be replayable for a retry
         read_timeout = (request.extensions.get("timeout") or {}).get("read")
+        host = request.url.host
+        skipped = bool(self.retries) and host in self.failing
+        retries = 0 if skipped else self.retries
         attempt = 0
         while True:
+            _RETRIED.set((attempt, skipped))
             # each attempt, its body included, must finish within its total limit
             _DEADLINE.set(time.monotonic() + TOTAL_TIMEOUT_FACTOR * read_timeout if read_timeout else None)
             try:
                 response = self.inner.handle_request(request)
             except httpx.TransportError as exc:
-                if attempt >= self.retries:
+                if attempt >= retries:
+                    if self.retries:
+                        self.failing.add(host)
                     raise
                 wait = self._wait(attempt, None)
                 log.info("%s %s failed (%s); retry %d of %d in %.1fs", request.method, request.url,
-                         type(exc).__name__, attempt + 1, self.retries, wait)
+                         type(exc).__name__, attempt + 1, retries, wait)
             else:
-                if response.status_code not in RETRY_STATUSES or attempt >= self.retries:
+                if response.status_code not in RETRY_STATUSES:
+                    self.failing.discard(host)
+                    return response
+                if attempt >= retries:
+                    if self.retries:
+                        self.failing.add(host)
                     return response
                 wait = self._wait(attempt, response)
                 if wait is None:
@@ -166,7 +186,7 @@ class RetryTransport(httpx.BaseTransport):
                 response.read()
                 response.close()
                 log.info("%s %s answered %d; retry %d of %d in %.1fs", request.method, request.url,
-                         response.status_code, attempt + 1, self.retries, wait)
+                         response.status_code, attempt + 1, retries, wait)
             assert wait is not None
             self.sleep(wait)
             attempt += 1
@@ -254,6 +274,7 @@ def _request(client: httpx.Client, method: str, url: str, *, source: str, max_by
     or to an address inside the network, is not the funder's page)."""
     label = what or url
     token = _DEADLINE.set(None)  # each attempt of the RetryTransport sets its own
+    retried = _RETRIED.set(None)
     try:
         with _stream(client, method, url, source=source, label=label, hosts=hosts, **kwargs) as response:
             if response.status_code >= 400:
@@ -283,6 +304,7 @@ def _request(client: httpx.Client, method: str, url: str, *, source: str, max_by
                                  "and the network") from None
     finally:
         _DEADLINE.reset(token)
+        _RETRIED.reset(retried)
 
 
 @contextlib.contextmanager
@@ -327,7 +349,10 @@ def _status_advice(client: httpx.Client, status: int) -> str:
 
 
 def _tries(client: httpx.Client) -> str:
-    retries = getattr(_transport(client), "retries", 0)
+    retried = _RETRIED.get()
+    if retried is not None and retried[1]:
+        return " (not retried: the host failed so after its retries earlier in this run)"
+    retries = retried[0] if retried is not None else getattr(_transport(client), "retries", 0)
     return f" (after {retries} retr{'y' if retries == 1 else 'ies'})" if retries else ""
 
 
