@@ -355,3 +355,37 @@ def test_a_request_not_retried_says_why_and_a_good_answer_ends_it(server: LocalS
         f"source 'ifd': HTTP 503 from {server.url('/busy')} (after 3 retries); the source is failing, try "
         "again later"]
     assert len(server.requests) == 4 + 1 + 1 + 4
+
+
+def test_a_call_page_redirecting_to_the_listing_keeps_the_stored_call(engine, server: LocalServer) -> None:
+    """A call page that a funder's site redirects to its overview (a page taken down, a 'read more'
+    to the list) was read as the call's page: the call took every date and amount of the listing,
+    its deadline 'changed' to the other calls' deadlines with an alert, its budget to the largest."""
+    from pipeline.core.config import HtmlListSource
+    from watcher.sources.html_list import HtmlListAdapter
+
+    rows = ('<div class="views-row"><h3><a href="/da/p/1">Grand Solutions 2027</a></h3>'
+            '<div class="teaser__dates">Ansøgningsfrist 2. februar 2027. Pulje 300 mio. kr.</div></div>'
+            '<div class="views-row"><h3><a href="/da/p/2">Innobooster 2027</a></h3>'
+            '<div class="teaser__dates">Ansøgningsfrist 10. marts 2027. Pulje 90 mio. kr.</div></div>')
+    listing = f"<html><body><main>{rows}</main></body></html>".encode()
+    html = {"Content-Type": "text/html; charset=utf-8"}
+    page = ("<html><body><main><h1>Runde {0}</h1><p class='dates'>Ansøgningsfrist {0}. april 2027 kl. "
+            "12.00. Puljen er på {0} mio. kr.</p></main></body></html>")
+    pages = {n: Reply(200, page.format(n).encode(), html) for n in (1, 2)}
+    server.route("GET", "/da/programmer", lambda request: Reply(200, listing, html))
+    for n in (1, 2):
+        server.route("GET", f"/da/p/{n}", lambda request, n=n: pages[n])
+    cfg = HtmlListSource(type="html_list", url=server.url("/da/programmer"), item=".views-row", title="h3",
+                         link="h3 a[href]", text=".teaser__dates", detail=True, detail_text=".dates")
+    assert run(engine, HtmlListAdapter("ifd", cfg), NOW).new == 2
+    with Session(engine) as session:
+        before = {c.title: (c.deadlines, c.budget, c.text) for c in session.exec(select(Call))}
+    pages[1] = Reply(301, b"", {"Location": server.url("/da/programmer")})
+    result = run(engine, HtmlListAdapter("ifd", cfg), NOW + timedelta(days=1))
+    assert (result.outcome, result.changed, result.complete) == ("ok", 0, False)
+    assert result.error == (f"1 of 2 call pages could not be read, their calls are from the list only "
+                            f"(first: {server.url('/da/p/1')} redirects to the listing "
+                            f"{server.url('/da/programmer')}, not to a call page)")
+    with Session(engine) as session:
+        assert {c.title: (c.deadlines, c.budget, c.text) for c in session.exec(select(Call))} == before

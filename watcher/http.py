@@ -268,10 +268,11 @@ def _host(url: httpx.URL | str) -> str:
 
 def _request(client: httpx.Client, method: str, url: str, *, source: str, max_bytes: int,
              what: str | None = None, hosts: Collection[str] | None = None,
-             **kwargs: Any) -> tuple[bytes, httpx.Headers]:
+             **kwargs: Any) -> tuple[bytes, httpx.Headers, str]:
     """``hosts``: follow redirects only to these hosts (``www.`` aside); one elsewhere is not
     requested at all and fails the request (a funder's call page sending the scraper to another site,
-    or to an address inside the network, is not the funder's page)."""
+    or to an address inside the network, is not the funder's page). Returns the body, the headers and
+    the URL that answered (after redirects)."""
     label = what or url
     token = _DEADLINE.set(None)  # each attempt of the RetryTransport sets its own
     retried = _RETRIED.set(None)
@@ -287,7 +288,7 @@ def _request(client: httpx.Client, method: str, url: str, *, source: str, max_by
                 raise FetchError(source, f"HTTP {response.status_code} from {label}"
                                          f"{_status_advice(client, response.status_code)}")
             return read_limited(response, max_bytes, source, what=label, deadline=_DEADLINE.get()), \
-                response.headers
+                response.headers, str(response.url)
     except httpx.TimeoutException:
         deadline = _DEADLINE.get()
         if deadline is not None and time.monotonic() >= deadline:
@@ -373,6 +374,13 @@ def fetch_text(client: httpx.Client, url: str, *, source: str, max_bytes: int = 
 
     ``timeout`` (the source's ``timeout_seconds``) overrides the client's for this request;
     ``hosts`` limits the redirects followed to those hosts (:func:`_request`)."""
+    return fetch_page(client, url, source=source, max_bytes=max_bytes, timeout=timeout, hosts=hosts)[0]
+
+
+def fetch_page(client: httpx.Client, url: str, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES,
+               timeout: float | None = None, hosts: Collection[str] | None = None) -> tuple[str, str]:
+    """:func:`fetch_text`, and the URL that answered it after redirects."""
     extra: dict[str, Any] = {"timeout": timeout} if timeout else {}
-    body, headers = _request(client, "GET", url, source=source, max_bytes=max_bytes, hosts=hosts, **extra)
-    return decode_text(body, headers.get("content-type"))
+    body, headers, final = _request(client, "GET", url, source=source, max_bytes=max_bytes, hosts=hosts,
+                                    **extra)
+    return decode_text(body, headers.get("content-type")), final
