@@ -389,3 +389,29 @@ def test_a_call_page_redirecting_to_the_listing_keeps_the_stored_call(engine, se
                             f"{server.url('/da/programmer')}, not to a call page)")
     with Session(engine) as session:
         assert {c.title: (c.deadlines, c.budget, c.text) for c in session.exec(select(Call))} == before
+
+
+def test_a_euro_access_call_page_redirecting_to_another_call_keeps_the_stored_call(
+        engine, server: LocalServer, samples: Path) -> None:
+    """A call page redirected to another call's page (a call merged or renumbered) was read as its
+    own: the Baltic Sea call took the Germany-Denmark call's number, text, budget and deadlines."""
+    from tests.test_hostile_audit_partial import DETAIL, PATHS
+    from tests.test_plausibility import NOV, _euro_access, _listing
+
+    listing = _listing(samples, server)
+    own = DETAIL.replace(b"Interreg DE-DK 2025-2", b"Interreg BSR 2025-PP")
+    answers = {PATHS[0]: Reply(200, DETAIL, {"Content-Type": "text/html"}),
+               PATHS[1]: Reply(200, own, {"Content-Type": "text/html"})}
+    server.route("GET", "/en/calls", lambda request: Reply(200, listing, {"Content-Type": "text/html"}))
+    for path in PATHS:
+        server.route("GET", path, lambda request, path=path: answers[path])
+    assert run(engine, _euro_access(server), NOV).new == 2
+    with Session(engine) as session:
+        before = {c.external_id: (c.call_id, c.text, c.deadlines) for c in session.exec(select(Call))}
+    assert before["2193"][0] == "Interreg BSR 2025-PP"
+    answers[PATHS[1]] = Reply(301, b"", {"Location": server.url(PATHS[0])})
+    result = run(engine, _euro_access(server), NOV + timedelta(days=1))
+    assert (result.outcome, result.changed, result.complete) == ("ok", 0, False)
+    assert f"{server.url(PATHS[1])} redirects to another call's page {server.url(PATHS[0])}" in result.error
+    with Session(engine) as session:
+        assert {c.external_id: (c.call_id, c.text, c.deadlines) for c in session.exec(select(Call))} == before
