@@ -415,3 +415,35 @@ def test_a_euro_access_call_page_redirecting_to_another_call_keeps_the_stored_ca
     assert f"{server.url(PATHS[1])} redirects to another call's page {server.url(PATHS[0])}" in result.error
     with Session(engine) as session:
         assert {c.external_id: (c.call_id, c.text, c.deadlines) for c in session.exec(select(Call))} == before
+
+
+def test_a_calendar_uid_that_changes_with_the_deadline_keeps_the_call(engine, server: LocalServer) -> None:
+    """The Events Calendar (interreg.no) writes its UIDs as post-start-end ('21544-1768208400-
+    1776383940@interreg.no'): a deadline extended gave the event a new UID, so the call came back as a
+    new call, the stored one was marked missing and removed on the next run (a 'removed' alert, its
+    applications left on a removed call), and no deadline move was ever reported. An event whose UID
+    is new but whose URL is that of one stored call missing from the answer is that call."""
+    from pipeline.core.config import IcalSource
+    from pipeline.core.models import CallChange
+    from tests.conftest import FIXTURES
+    from watcher.sources.ical import IcalAdapter
+
+    ics = (FIXTURES / "ical" / "interreg_no_calendar.ics").read_bytes()
+    extended = ics.replace(b"DTEND;TZID=Europe/Oslo:20260416T235900",
+                           b"DTEND;TZID=Europe/Oslo:20260507T235900") \
+        .replace(b"UID:21544-1768208400-1776383940@", b"UID:21544-1768208400-1778191140@")
+    answer = {"body": ics}
+    server.route("GET", "/cal.ics",
+                 lambda request: Reply(200, answer["body"], {"Content-Type": "text/calendar"}))
+    adapter = IcalAdapter("interreg_no", IcalSource(type="ical", url=server.url("/cal.ics")),
+                          BuildContext(engine=engine))
+    now = datetime(2025, 10, 20, 8, 0, tzinfo=UTC)
+    first = run(engine, adapter, now)
+    answer["body"] = extended
+    moved = run(engine, adapter, now + timedelta(days=1))
+    again = run(engine, adapter, now + timedelta(days=2))
+    assert (moved.new, moved.changed, moved.missing, again.new, again.closed) == (0, 1, 0, 0, 0)
+    with Session(engine) as session:
+        calls = session.exec(select(Call)).all()
+        assert len(calls) == first.new
+        assert [c.field for c in session.exec(select(CallChange))] == ["deadlines"]

@@ -1,0 +1,58 @@
+"""Telling a call again by its link when its source gave it a new id.
+
+Some sources make their ids anew: a feed whose guids hold a session or a time, a calendar export
+whose UIDs hold the event's start and end (The Events Calendar: "21544-1768208400-1776383940@…",
+so a deadline extended is a new UID). Keyed by that id alone, the call came back as a new call each
+time, and the stored one stayed (a feed closes nothing) or was removed (a calendar is complete), with
+a "removed" alert and its applications left on it. An item whose id is new but whose link is the link
+of one stored call that the answer does not list under its own id is that call.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import sqlalchemy as sa
+
+from pipeline.core.models import Call
+from watcher.records import CallRecord
+from watcher.store import GONE
+from watcher.urls import clean_url
+
+
+def stored_links(engine: Any, source: str) -> dict[str, str]:
+    """External id -> link (without tracking parameters) of the source's calls not gone (read only)."""
+    table = Call.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(table.c.external_id, table.c.url).where(
+            table.c.source == source, table.c.url.is_not(None),
+            table.c.status.not_in(GONE)))
+        return {external_id: link for external_id, url in rows if (link := _link(url))}
+
+
+def _link(url: str | None) -> str | None:
+    """``url`` without tracking parameters; None for none, or for a link that is no URL ("http://[")."""
+    try:
+        return clean_url(url) if url else None
+    except ValueError:
+        return None
+
+
+def keep_stored_ids(records: list[CallRecord], stored: Mapping[str, str]) -> list[CallRecord]:
+    """``records`` with the id of the stored call an item is, when its id is new but its link is the
+    link of one stored call (``stored``: id -> link) that the answer does not list under its own id,
+    and no other item of the answer has that link (pure)."""
+    answered = {r.external_id for r in records}
+    links = Counter(_link(r.url) for r in records)
+    owners = Counter(stored.values())
+    owner = {link: key for key, link in stored.items() if owners[link] == 1 and key not in answered}
+    kept = []
+    for record in records:
+        link = _link(record.url)
+        if link and record.external_id not in stored and links[link] == 1 and link in owner:
+            record = replace(record, external_id=owner.pop(link))
+        kept.append(record)
+    return kept
