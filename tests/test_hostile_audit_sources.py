@@ -447,3 +447,15 @@ def test_a_calendar_uid_that_changes_with_the_deadline_keeps_the_call(engine, se
         calls = session.exec(select(Call)).all()
         assert len(calls) == first.new
         assert [c.field for c in session.exec(select(CallChange))] == ["deadlines"]
+
+
+def test_a_relative_item_link_is_stored_as_an_address(engine, server: LocalServer) -> None:
+    """A feed writing its item links relative to the site ('/da/nyheder/call-1', as hand-made feeds
+    do) stored them so: a call with no link anyone can open, dropped from the digest's links."""
+    body = (b'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>News</title>'
+            b"<item><title>Call for proposals: small projects</title><link>/da/nyheder/call-1</link>"
+            b'<guid isPermaLink="false">n-1</guid></item></channel></rss>')
+    result = run(engine, _feed(server, body), NOW)
+    assert (result.outcome, result.new) == ("ok", 1)
+    with Session(engine) as session:
+        assert session.exec(select(Call.url)).one() == server.url("/da/nyheder/call-1")

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -75,6 +76,18 @@ def _first_words(text: str, limit: int = 100) -> str:
         return text
     cut = text.rfind(" ", 0, limit)
     return text[:cut if cut > 0 else limit].rstrip(" ,.;:") + "…"
+
+
+def _absolute(link: str, feed: str | None) -> str:
+    """An item's link made absolute against the feed's address: hand-made feeds write them relative
+    ("/da/nyheder/call-1"), which stored as such was a link nobody could open. The guid is left as
+    written: it is the item's id, not an address."""
+    if not link or not feed or not feed.startswith(("http://", "https://")):
+        return link
+    try:
+        return link if urlsplit(link).scheme else urljoin(feed, link)
+    except ValueError:  # a feed address or link that is no URL ("http://[")
+        return link
 
 
 def _when(entry: Any) -> datetime | None:
@@ -163,7 +176,7 @@ def parse_feed(content: bytes | str, *, source: str, phrases: list[str], program
             if skipped is not None:
                 skipped.append(title or "(untitled)")
             continue
-        link = str(entry.get("link") or "") or None
+        link = _absolute(str(entry.get("link") or ""), feed) or None
         external_id = str(entry.get("id") or entry.get("guid") or link or title)
         dates = call_dates(f"{title}. {body}")
         published = _when(entry)
