@@ -459,3 +459,25 @@ def test_a_relative_item_link_is_stored_as_an_address(engine, server: LocalServe
     assert (result.outcome, result.new) == ("ok", 1)
     with Session(engine) as session:
         assert session.exec(select(Call.url)).one() == server.url("/da/nyheder/call-1")
+
+
+@pytest.mark.parametrize("encoding", ["br", "zstd", "gzip, br", "x-custom"])
+def test_a_body_in_an_encoding_the_client_cannot_undo_is_refused(engine, server: LocalServer,
+                                                                  encoding: str) -> None:
+    """A server (a CDN's cached variant) answering in Brotli or zstd, which the client never asked for
+    and cannot decompress, was read as it came: the compressed bytes as text, a watched page's 'main
+    text' of noise that no longer announced its call, so two such answers removed it."""
+    import os
+
+    from pipeline.core.config import PageWatchSource
+    from watcher.sources.page_watch import PageWatchAdapter
+
+    noise = b"<html><body><main><p>" + os.urandom(3000).replace(b"<", b"{") + b"</p></main></body></html>"
+    server.route("GET", "/a/", lambda request: Reply(200, noise, {"Content-Type": "text/html",
+                                                                 "Content-Encoding": encoding}))
+    cfg = PageWatchSource(type="page_watch", phrase="Innovation Express", pages=[server.url("/a/")])
+    result = run(engine, PageWatchAdapter("innovation_express", cfg, BuildContext(engine=engine)), NOW)
+    assert result.outcome == "failed"
+    assert result.error == (f"no watched page could be read ({server.url('/a/')} was sent compressed as "
+                            f"'{encoding}', which fundradar cannot decompress (it asks for gzip or deflate); "
+                            "try again later, or report it to the site)")

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpcore
 import httpx
+from httpx import _decoders as httpx_decoders  # which Content-Encodings this httpx can undo
 
 from pipeline.core.errors import FetchError
 from watcher.encoding import decode_text
@@ -237,6 +238,18 @@ def read_limited(response: httpx.Response, limit_bytes: int, source: str, *,
     return b"".join(chunks)
 
 
+def _check_encoding(response: httpx.Response, source: str, label: str) -> None:
+    """FetchError when the body is compressed in a way httpx cannot undo: it hands such a body out as
+    it came (it skips a Content-Encoding it does not know), compressed bytes read as the page's text."""
+    known = set(getattr(httpx_decoders, "SUPPORTED_DECODERS", ("identity", "gzip", "deflate")))
+    written = response.headers.get("content-encoding") or ""
+    if any(part.strip().lower() not in known for part in written.split(",") if part.strip()):
+        asked = " or ".join(sorted(known - {"identity"}, key=lambda name: name != "gzip"))
+        raise FetchError(source, f"{label} was sent compressed as {' '.join(written.split())[:40]!r}, which "
+                                 f"fundradar cannot decompress (it asks for {asked}); try again later, or "
+                                 "report it to the site")
+
+
 def _decoded_to_the_end(response: httpx.Response) -> bool:
     """False when a gzip or deflate body stopped before the end of its compressed stream. The HTTP
     framing of such a body can be whole (a proxy or server cutting the compressed file), and httpx then
@@ -287,6 +300,7 @@ def _request(client: httpx.Client, method: str, url: str, *, source: str, max_by
                                              "again later")
                 raise FetchError(source, f"HTTP {response.status_code} from {label}"
                                          f"{_status_advice(client, response.status_code)}")
+            _check_encoding(response, source, label)
             return read_limited(response, max_bytes, source, what=label, deadline=_DEADLINE.get()), \
                 response.headers, str(response.url)
     except httpx.TimeoutException:
