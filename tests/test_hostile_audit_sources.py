@@ -481,3 +481,25 @@ def test_a_body_in_an_encoding_the_client_cannot_undo_is_refused(engine, server:
     assert result.error == (f"no watched page could be read ({server.url('/a/')} was sent compressed as "
                             f"'{encoding}', which fundradar cannot decompress (it asks for gzip or deflate); "
                             "try again later, or report it to the site)")
+
+
+def test_a_new_round_on_the_page_of_an_earlier_one_is_a_new_call(engine, server: LocalServer) -> None:
+    """An event with a new UID is the stored call of its URL only when its title is that call's too:
+    a programme reusing one page for every round has a new call each round."""
+    from pipeline.core.config import IcalSource
+    from tests.conftest import FIXTURES
+    from watcher.sources.ical import IcalAdapter
+
+    ics = (FIXTURES / "ical" / "interreg_no_calendar.ics").read_bytes()
+    next_round = ics.replace(b"UID:21544-1768208400-1776383940@", b"UID:23001-1788208400-1796383940@") \
+        .replace("Ansökningsomgång 2026:1".encode(), "Ansökningsomgång 2027:1".encode())
+    answer = {"body": ics}
+    server.route("GET", "/cal.ics",
+                 lambda request: Reply(200, answer["body"], {"Content-Type": "text/calendar"}))
+    adapter = IcalAdapter("interreg_no", IcalSource(type="ical", url=server.url("/cal.ics")),
+                          BuildContext(engine=engine))
+    now = datetime(2025, 10, 20, 8, 0, tzinfo=UTC)
+    run(engine, adapter, now)
+    answer["body"] = next_round
+    result = run(engine, adapter, now + timedelta(days=1))
+    assert (result.new, result.changed, result.missing) == (1, 0, 1)

@@ -5,7 +5,7 @@ whose UIDs hold the event's start and end (The Events Calendar: "21544-176820840
 so a deadline extended is a new UID). Keyed by that id alone, the call came back as a new call each
 time, and the stored one stayed (a feed closes nothing) or was removed (a calendar is complete), with
 a "removed" alert and its applications left on it. An item whose id is new but whose link is the link
-of one stored call that the answer does not list under its own id is that call.
+and title of one stored call that the answer does not list under its own id is that call.
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ from watcher.store import GONE
 from watcher.urls import clean_url
 
 
-def stored_links(engine: Any, source: str) -> dict[str, str]:
-    """External id -> link (without tracking parameters) of the source's calls not gone (read only)."""
+def stored_links(engine: Any, source: str) -> dict[str, tuple[str, str]]:
+    """External id -> (link without tracking parameters, title) of the source's calls not gone (read
+    only)."""
     table = Call.__table__
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(table.c.external_id, table.c.url).where(
-            table.c.source == source, table.c.url.is_not(None),
-            table.c.status.not_in(GONE)))
-        return {external_id: link for external_id, url in rows if (link := _link(url))}
+        rows = conn.execute(sa.select(table.c.external_id, table.c.url, table.c.title).where(
+            table.c.source == source, table.c.url.is_not(None), table.c.status.not_in(GONE)))
+        return {external_id: (link, title) for external_id, url, title in rows if (link := _link(url))}
 
 
 def _link(url: str | None) -> str | None:
@@ -41,18 +41,25 @@ def _link(url: str | None) -> str | None:
         return None
 
 
-def keep_stored_ids(records: list[CallRecord], stored: Mapping[str, str]) -> list[CallRecord]:
-    """``records`` with the id of the stored call an item is, when its id is new but its link is the
-    link of one stored call (``stored``: id -> link) that the answer does not list under its own id,
-    and no other item of the answer has that link (pure)."""
+def _same_title(first: str, second: str) -> bool:
+    return " ".join(first.casefold().split()) == " ".join(second.casefold().split())
+
+
+def keep_stored_ids(records: list[CallRecord], stored: Mapping[str, tuple[str, str]]) -> list[CallRecord]:
+    """``records`` with the id of the stored call an item is, when its id is new but its link and title
+    are those of one stored call (``stored``: id -> (link, title)) that the answer does not list under
+    its own id, and no other item of the answer has that link (pure). The title must agree too: a
+    programme reusing one page for its rounds is a new call each round, not the last one changed."""
     answered = {r.external_id for r in records}
     links = Counter(_link(r.url) for r in records)
-    owners = Counter(stored.values())
-    owner = {link: key for key, link in stored.items() if owners[link] == 1 and key not in answered}
+    owners = Counter(link for link, _ in stored.values())
+    owner = {link: (key, title) for key, (link, title) in stored.items()
+             if owners[link] == 1 and key not in answered}
     kept = []
     for record in records:
         link = _link(record.url)
-        if link and record.external_id not in stored and links[link] == 1 and link in owner:
-            record = replace(record, external_id=owner.pop(link))
+        if link and record.external_id not in stored and links[link] == 1 and link in owner \
+                and _same_title(owner[link][1], record.title):
+            record = replace(record, external_id=owner.pop(link)[0])
         kept.append(record)
     return kept
