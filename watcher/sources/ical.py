@@ -3,8 +3,8 @@
 interreg.no publishes The Events Calendar's export: one VEVENT per call round with DTSTART = opening,
 DTEND = deadline (``TZID=Europe/Oslo``), a UID (``18098-1710921600-1717675200@interreg.no``: post,
 start and end, so it changes when the deadline moves) and SUMMARY "Programme: title". The UID is the
-call's external id; an event with a new UID and the URL of a stored call the calendar no longer lists
-is that call (:mod:`watcher.stored_links`). The config's ``programmes`` keep
+call's external id; an event with a new UID and the URL and title of a stored call the calendar no
+longer lists is that call (:mod:`watcher.stored_links`). The config's ``programmes`` keep
 only events whose programme prefix matches (case-insensitive); empty keeps all. Times without a zone
 are in the config's ``timezone``; an all-day event's deadline is its last day at
 :data:`watcher.dates.ASSUMED_TIME` (flagged as assumed). An event's end is DTEND, or DTSTART plus
