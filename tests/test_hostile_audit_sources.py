@@ -503,3 +503,22 @@ def test_a_new_round_on_the_page_of_an_earlier_one_is_a_new_call(engine, server:
     answer["body"] = next_round
     result = run(engine, adapter, now + timedelta(days=1))
     assert (result.new, result.changed, result.missing) == (1, 0, 1)
+
+
+@pytest.mark.parametrize("pad", ["", " "])  # a body of odd and of even length
+@pytest.mark.parametrize("where", ["header", "declaration"])
+def test_a_utf8_feed_labelled_utf16_is_read_as_utf8(engine, server: LocalServer, pad: str,
+                                                     where: str) -> None:
+    """A UTF-8 feed labelled UTF-16 (in its Content-Type or its XML declaration) was read as UTF-16
+    whenever its length was even, a feed of Chinese-looking noise that failed the source ('not an RSS
+    or Atom feed'); at an odd length the label failed and the feed was read: pass or fail by one byte."""
+    declaration = 'encoding="UTF-16"' if where == "declaration" else 'encoding="UTF-8"'
+    body = (f'<?xml version="1.0" {declaration}?><rss version="2.0"><channel><title>Nyheder</title>'
+            "<item><title>Utlysning: Søknadsfrist 15. januar 2027</title><link>https://interreg.no/a/</link>"
+            f"<guid>u-1</guid></item></channel></rss>{pad}").encode()
+    content_type = "application/rss+xml; charset=UTF-16" if where == "header" else "application/rss+xml"
+    server.route("GET", "/feed/", lambda request: Reply(200, body, {"Content-Type": content_type}))
+    adapter = FeedAdapter("no_news", FeedSource(type="feed", url=server.url("/feed/")))
+    result = run(engine, adapter, NOW)
+    assert (result.outcome, result.new) == ("ok", 1)
+    assert _titles(engine) == {"u-1": "Utlysning: Søknadsfrist 15. januar 2027"}
