@@ -238,12 +238,19 @@ def read_limited(response: httpx.Response, limit_bytes: int, source: str, *,
     return b"".join(chunks)
 
 
+# compressions a server may send without being asked (IANA's content codings); a Content-Encoding
+# that names none ("utf-8", "none", "binary": servers confusing it with the charset) is ignored, as
+# httpx ignores it
+COMPRESSIONS = frozenset({"br", "zstd", "compress", "x-compress", "x-gzip", "pack200-gzip", "exi",
+                          "aes128gcm", "dcb", "dcz"})
+
+
 def _check_encoding(response: httpx.Response, source: str, label: str) -> None:
     """FetchError when the body is compressed in a way httpx cannot undo: it hands such a body out as
     it came (it skips a Content-Encoding it does not know), compressed bytes read as the page's text."""
     known = set(getattr(httpx_decoders, "SUPPORTED_DECODERS", ("identity", "gzip", "deflate")))
     written = response.headers.get("content-encoding") or ""
-    if any(part.strip().lower() not in known for part in written.split(",") if part.strip()):
+    if any(part.strip().lower() in COMPRESSIONS - known for part in written.split(",")):
         asked = " or ".join(sorted(known - {"identity"}, key=lambda name: name != "gzip"))
         raise FetchError(source, f"{label} was sent compressed as {' '.join(written.split())[:40]!r}, which "
                                  f"fundradar cannot decompress (it asks for {asked}); try again later, or "
