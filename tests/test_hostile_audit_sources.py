@@ -533,3 +533,28 @@ def test_a_utf8_feed_labelled_utf16_is_read_as_utf8(engine, server: LocalServer,
     result = run(engine, adapter, NOW)
     assert (result.outcome, result.new) == ("ok", 1)
     assert _titles(engine) == {"u-1": "Utlysning: Søknadsfrist 15. januar 2027"}
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 304, 300])
+def test_a_redirect_without_a_place_to_go_is_not_the_page(engine, server: LocalServer, status: int) -> None:
+    """A 3xx answer that names no Location (or a 304 to a request that asked for nothing conditional)
+    was read as the page itself: its body, a 'moved' or maintenance notice, was a watched page that no
+    longer announced its call, marked missing and removed on the next such answer."""
+    from pipeline.core.config import PageWatchSource
+    from tests.test_hostile_audit_page_watch import MAINTENANCE, PAGES
+    from watcher.sources.page_watch import PageWatchAdapter
+
+    bsr = (PAGES / "bsr_stars.html").read_text(encoding="utf-8")
+    answers = {"reply": Reply(200, bsr, {"Content-Type": "text/html; charset=utf-8"})}
+    server.route("GET", "/a/", lambda request: answers["reply"])
+    server.route("GET", "/b/", lambda request: Reply(200, bsr, {"Content-Type": "text/html; charset=utf-8"}))
+    cfg = PageWatchSource(type="page_watch", phrase="Innovation Express",
+                          pages=[server.url("/a/"), server.url("/b/")])
+    adapter = PageWatchAdapter("innovation_express", cfg, BuildContext(engine=engine))
+    assert run(engine, adapter, NOW).new == 2
+    answers["reply"] = Reply(status, MAINTENANCE, {"Content-Type": "text/html; charset=utf-8"})
+    result = run(engine, adapter, NOW + timedelta(days=1))
+    assert (result.outcome, result.complete, result.missing) == ("ok", False, 0)
+    assert result.error == (f"1 of 2 watched pages could not be read (first: HTTP {status} from "
+                            f"{server.url('/a/')} without a Location to follow; the page is not there as "
+                            "asked, check the URL)")

@@ -307,6 +307,9 @@ def _request(client: httpx.Client, method: str, url: str, *, source: str, max_by
                                              "again later")
                 raise FetchError(source, f"HTTP {response.status_code} from {label}"
                                          f"{_status_advice(client, response.status_code)}")
+            if 300 <= response.status_code < 400:  # a redirect httpx could not follow: no Location
+                raise FetchError(source, f"HTTP {response.status_code} from {label} without a Location to "
+                                         "follow; the page is not there as asked, check the URL")
             _check_encoding(response, source, label)
             return read_limited(response, max_bytes, source, what=label, deadline=_DEADLINE.get()), \
                 response.headers, str(response.url)
