@@ -558,3 +558,23 @@ def test_a_redirect_without_a_place_to_go_is_not_the_page(engine, server: LocalS
     assert result.error == (f"1 of 2 watched pages could not be read (first: HTTP {status} from "
                             f"{server.url('/a/')} without a Location to follow; the page is not there as "
                             "asked, check the URL)")
+
+
+def test_a_listing_page_link_to_another_host_is_not_followed(engine, server: LocalServer,
+                                                             samples: Path) -> None:
+    """The euro-access listing's next-page link was fetched wherever it pointed, though call pages
+    are read only from the listing's own host: a scraped page could send the watcher to any address
+    (one inside the network among them) and have its rows taken as the listing's."""
+    from tests.test_plausibility import NOV, _euro_access, _listing
+
+    port = server.url("/").split(":")[2].rstrip("/")
+    elsewhere = f"http://localhost:{port}/en/calls/page-2"
+    listing = _listing(samples, server).replace(
+        "</table>", f'</table><a rel="next" href="{elsewhere}">Next</a>', 1)
+    for path in ("/en/calls", "/en/calls/page-2"):
+        server.route("GET", path, lambda request: Reply(200, listing, {"Content-Type": "text/html"}))
+    result = run(engine, _euro_access(server), NOV)
+    assert "/en/calls/page-2" not in [r.path for r in server.requests]
+    assert (result.outcome, result.complete) == ("ok", False)
+    assert (f"the listing's next page {elsewhere} is on another host than the listing's; it was not "
+            "read, nothing closed") in result.error

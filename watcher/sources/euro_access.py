@@ -134,10 +134,15 @@ class EuroAccessAdapter:
         skipped: list[str] = []
         pages = 0
         declared: int | None = None
+        foreign: list[str] = []
         while url and url not in visited:
             if pages >= self.cfg.max_pages:
                 return rows, (f"listing has more than max_pages={self.cfg.max_pages} pages; raise "
                               "max_pages to read them all")
+            if pages and _host(url) != _host(self.url):  # a scraped link may point anywhere
+                foreign.append(f"the listing's next page {url} is on another host than the listing's; it "
+                               "was not read, nothing closed")
+                break
             visited.add(url)
             page = parse_listing(self._get(client, url), url, source=self.name)
             if declared is None:
@@ -148,8 +153,8 @@ class EuroAccessAdapter:
             url = page.next_url
         # a row left out could be a call still open: the run is then incomplete, nothing is closed
         left_out = [f"{len(skipped)} listing row(s) left out (first: {skipped[0]})"] if skipped else []
-        return rows, "; ".join(w for w in [listing_warning(rows, declared, pages, self.url), *left_out]
-                               if w) or None
+        return rows, "; ".join(w for w in [listing_warning(rows, declared, pages, self.url), *left_out,
+                                           *foreign] if w) or None
 
     def _allowed(self, url: str) -> bool:
         """Call pages are fetched only from the listing's own host or the config's detail_hosts: a
