@@ -23,14 +23,15 @@ from watcher.store import GONE
 from watcher.urls import clean_url
 
 
-def stored_links(engine: Any, source: str) -> dict[str, tuple[str, str]]:
-    """External id -> (link without tracking parameters, title) of the source's calls not gone (read
-    only)."""
+def stored_links(engine: Any, source: str) -> dict[str, tuple[str | None, str]]:
+    """External id -> (link without tracking parameters, title) of every call of the source; the link
+    is None for a call that is gone or has none (read only)."""
     table = Call.__table__
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(table.c.external_id, table.c.url, table.c.title).where(
-            table.c.source == source, table.c.url.is_not(None), table.c.status.not_in(GONE)))
-        return {external_id: (link, title) for external_id, url, title in rows if (link := _link(url))}
+        rows = conn.execute(sa.select(table.c.external_id, table.c.url, table.c.title, table.c.status)
+                            .where(table.c.source == source))
+        return {external_id: (None if status in GONE else _link(url), title)
+                for external_id, url, title, status in rows}
 
 
 def _link(url: str | None) -> str | None:
@@ -45,16 +46,18 @@ def _same_title(first: str, second: str) -> bool:
     return " ".join(first.casefold().split()) == " ".join(second.casefold().split())
 
 
-def keep_stored_ids(records: list[CallRecord], stored: Mapping[str, tuple[str, str]]) -> list[CallRecord]:
-    """``records`` with the id of the stored call an item is, when its id is new but its link and title
-    are those of one stored call (``stored``: id -> (link, title)) that the answer does not list under
-    its own id, and no other item of the answer has that link (pure). The title must agree too: a
-    programme reusing one page for its rounds is a new call each round, not the last one changed."""
+def keep_stored_ids(records: list[CallRecord], stored: Mapping[str, tuple[str | None, str]]
+                    ) -> list[CallRecord]:
+    """``records`` with the id of the stored call an item is, when its id is none stored but its link
+    and title are those of one stored call not gone (``stored``: id -> (link, title)) that the answer
+    does not list under its own id, and no other item of the answer has that link (pure). The title
+    must agree too: a programme reusing one page for its rounds has a new call each round, not the
+    last one changed."""
     answered = {r.external_id for r in records}
     links = Counter(_link(r.url) for r in records)
-    owners = Counter(link for link, _ in stored.values())
+    owners = Counter(link for link, _ in stored.values() if link)
     owner = {link: (key, title) for key, (link, title) in stored.items()
-             if owners[link] == 1 and key not in answered}
+             if link and owners[link] == 1 and key not in answered}
     kept = []
     for record in records:
         link = _link(record.url)
