@@ -18,7 +18,9 @@ The encoding is the first of these that decodes the bytes without error:
 An unknown or wrong label falls through to the next rule, and so does a Western single-byte label
 (windows-1252, ISO-8859-1 or -15) on bytes that are valid UTF-8 with letters beyond ASCII: servers and
 templates label UTF-8 pages "ISO-8859-1" by default, which read every "ø" as "Ã¸", and a text in such
-a charset is valid UTF-8 by accident only if it was written as mojibake to begin with. ISO-8859-1
+a charset is valid UTF-8 by accident only if it was written as mojibake to begin with. A UTF-16 or
+UTF-32 label on a text without a zero byte in its first 2 KB falls through too (such text has one in
+every ASCII letter). ISO-8859-1
 and US-ASCII labels are read as windows-1252, as browsers do (servers label cp1252 text "latin-1";
 the C1 controls latin-1 would give are never meant). A leading byte order mark is dropped, and the
 text is put in Unicode NFC, so a decomposed "Öresund" compares, filters and is stored like the composed one.
@@ -75,6 +77,10 @@ def _labelled(body: bytes, codec: str | None) -> str | None:
     """``body`` decoded by a label's codec; None when it fails, or when a Western single-byte label
     is put on bytes that are UTF-8 (see the module docstring)."""
     if codec in _WESTERN_SINGLE_BYTE and not body.isascii() and _decode(body, "utf-8") is not None:
+        return None
+    if codec is not None and codec.startswith(("utf-16", "utf-32")) and b"\x00" not in body[:SNIFF_BYTES]:
+        # text in UTF-16 or -32 has a zero byte in every ASCII letter; without one the label is wrong,
+        # and reading by it succeeded or failed by the body's length (decodable when even)
         return None
     return _decode(body, codec)
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpcore
 import httpx
+from httpx import _decoders as httpx_decoders  # which Content-Encodings this httpx can undo
 
 from pipeline.core.errors import FetchError
 from watcher.encoding import decode_text
@@ -39,6 +40,10 @@ DEFAULT_MAX_BYTES = 20_000_000
 TOTAL_TIMEOUT_FACTOR = 3
 # the total limit of the request being sent in this thread (a time.monotonic() moment), if any
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("fundradar_deadline", default=None)
+# the retries the request being sent in this thread made, and whether they were skipped because its
+# host had failed after its retries before (None outside a RetryTransport)
+_RETRIED: contextvars.ContextVar[tuple[int, bool] | None] = contextvars.ContextVar("fundradar_retried",
+                                                                                    default=None)
 
 
 def _remaining(timeout: float | None) -> float | None:
@@ -126,6 +131,10 @@ class RetryTransport(httpx.BaseTransport):
     ``Retry-After`` is honoured (up to ``max_retry_after`` seconds); otherwise the wait is
     ``backoff * 2**attempt`` capped at ``max_backoff``. After the last retry the last response is
     returned (so the caller sees the real status) or the last transport error is raised.
+
+    A host that failed a request after all its retries gets no retries for its next requests on this
+    client, until it answers one well: a rate limiter or an outage answering every call page of a
+    listing held a run for pages x retries x Retry-After (hours), the other sources waiting.
     """
 
     def __init__(self, inner: httpx.BaseTransport, *, retries: int = 3, backoff: float = 1.0,
@@ -133,6 +142,7 @@ class RetryTransport(httpx.BaseTransport):
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.inner, self.retries, self.backoff = inner, retries, backoff
         self.max_backoff, self.max_retry_after, self.sleep = max_backoff, max_retry_after, sleep
+        self.failing: set[str] = set()  # hosts whose last request failed after its retries
 
     def _wait(self, attempt: int, response: httpx.Response | None) -> float | None:
         """Seconds to wait before the next attempt, or None to give up now."""
@@ -145,20 +155,31 @@ class RetryTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()  # a multipart or streamed body must be replayable for a retry
         read_timeout = (request.extensions.get("timeout") or {}).get("read")
+        host = request.url.host
+        skipped = bool(self.retries) and host in self.failing
+        retries = 0 if skipped else self.retries
         attempt = 0
         while True:
+            _RETRIED.set((attempt, skipped))
             # each attempt, its body included, must finish within its total limit
             _DEADLINE.set(time.monotonic() + TOTAL_TIMEOUT_FACTOR * read_timeout if read_timeout else None)
             try:
                 response = self.inner.handle_request(request)
             except httpx.TransportError as exc:
-                if attempt >= self.retries:
+                if attempt >= retries:
+                    if self.retries:
+                        self.failing.add(host)
                     raise
                 wait = self._wait(attempt, None)
                 log.info("%s %s failed (%s); retry %d of %d in %.1fs", request.method, request.url,
-                         type(exc).__name__, attempt + 1, self.retries, wait)
+                         type(exc).__name__, attempt + 1, retries, wait)
             else:
-                if response.status_code not in RETRY_STATUSES or attempt >= self.retries:
+                if response.status_code not in RETRY_STATUSES:
+                    self.failing.discard(host)
+                    return response
+                if attempt >= retries:
+                    if self.retries:
+                        self.failing.add(host)
                     return response
                 wait = self._wait(attempt, response)
                 if wait is None:
@@ -166,7 +187,7 @@ class RetryTransport(httpx.BaseTransport):
                 response.read()
                 response.close()
                 log.info("%s %s answered %d; retry %d of %d in %.1fs", request.method, request.url,
-                         response.status_code, attempt + 1, self.retries, wait)
+                         response.status_code, attempt + 1, retries, wait)
             assert wait is not None
             self.sleep(wait)
             attempt += 1
@@ -217,6 +238,25 @@ def read_limited(response: httpx.Response, limit_bytes: int, source: str, *,
     return b"".join(chunks)
 
 
+# compressions a server may send without being asked (IANA's content codings); a Content-Encoding
+# that names none ("utf-8", "none", "binary": servers confusing it with the charset) is ignored, as
+# httpx ignores it
+COMPRESSIONS = frozenset({"br", "zstd", "compress", "x-compress", "x-gzip", "pack200-gzip", "exi",
+                          "aes128gcm", "dcb", "dcz"})
+
+
+def _check_encoding(response: httpx.Response, source: str, label: str) -> None:
+    """FetchError when the body is compressed in a way httpx cannot undo: it hands such a body out as
+    it came (it skips a Content-Encoding it does not know), compressed bytes read as the page's text."""
+    known = set(getattr(httpx_decoders, "SUPPORTED_DECODERS", ("identity", "gzip", "deflate")))
+    written = response.headers.get("content-encoding") or ""
+    if any(part.strip().lower() in COMPRESSIONS - known for part in written.split(",")):
+        asked = " or ".join(sorted(known - {"identity"}, key=lambda name: name != "gzip"))
+        raise FetchError(source, f"{label} was sent compressed as {' '.join(written.split())[:40]!r}, which "
+                                 f"fundradar cannot decompress (it asks for {asked}); try again later, or "
+                                 "report it to the site")
+
+
 def _decoded_to_the_end(response: httpx.Response) -> bool:
     """False when a gzip or deflate body stopped before the end of its compressed stream. The HTTP
     framing of such a body can be whole (a proxy or server cutting the compressed file), and httpx then
@@ -248,12 +288,14 @@ def _host(url: httpx.URL | str) -> str:
 
 def _request(client: httpx.Client, method: str, url: str, *, source: str, max_bytes: int,
              what: str | None = None, hosts: Collection[str] | None = None,
-             **kwargs: Any) -> tuple[bytes, httpx.Headers]:
+             **kwargs: Any) -> tuple[bytes, httpx.Headers, str]:
     """``hosts``: follow redirects only to these hosts (``www.`` aside); one elsewhere is not
     requested at all and fails the request (a funder's call page sending the scraper to another site,
-    or to an address inside the network, is not the funder's page)."""
+    or to an address inside the network, is not the funder's page). Returns the body, the headers and
+    the URL that answered (after redirects)."""
     label = what or url
     token = _DEADLINE.set(None)  # each attempt of the RetryTransport sets its own
+    retried = _RETRIED.set(None)
     try:
         with _stream(client, method, url, source=source, label=label, hosts=hosts, **kwargs) as response:
             if response.status_code >= 400:
@@ -265,8 +307,12 @@ def _request(client: httpx.Client, method: str, url: str, *, source: str, max_by
                                              "again later")
                 raise FetchError(source, f"HTTP {response.status_code} from {label}"
                                          f"{_status_advice(client, response.status_code)}")
+            if 300 <= response.status_code < 400:  # a redirect httpx could not follow: no Location
+                raise FetchError(source, f"HTTP {response.status_code} from {label} without a Location to "
+                                         "follow; the page is not there as asked, check the URL")
+            _check_encoding(response, source, label)
             return read_limited(response, max_bytes, source, what=label, deadline=_DEADLINE.get()), \
-                response.headers
+                response.headers, str(response.url)
     except httpx.TimeoutException:
         deadline = _DEADLINE.get()
         if deadline is not None and time.monotonic() >= deadline:
@@ -283,6 +329,7 @@ def _request(client: httpx.Client, method: str, url: str, *, source: str, max_by
                                  "and the network") from None
     finally:
         _DEADLINE.reset(token)
+        _RETRIED.reset(retried)
 
 
 @contextlib.contextmanager
@@ -327,7 +374,10 @@ def _status_advice(client: httpx.Client, status: int) -> str:
 
 
 def _tries(client: httpx.Client) -> str:
-    retries = getattr(_transport(client), "retries", 0)
+    retried = _RETRIED.get()
+    if retried is not None and retried[1]:
+        return " (not retried: the host failed so after its retries earlier in this run)"
+    retries = retried[0] if retried is not None else getattr(_transport(client), "retries", 0)
     return f" (after {retries} retr{'y' if retries == 1 else 'ies'})" if retries else ""
 
 
@@ -348,6 +398,13 @@ def fetch_text(client: httpx.Client, url: str, *, source: str, max_bytes: int = 
 
     ``timeout`` (the source's ``timeout_seconds``) overrides the client's for this request;
     ``hosts`` limits the redirects followed to those hosts (:func:`_request`)."""
+    return fetch_page(client, url, source=source, max_bytes=max_bytes, timeout=timeout, hosts=hosts)[0]
+
+
+def fetch_page(client: httpx.Client, url: str, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES,
+               timeout: float | None = None, hosts: Collection[str] | None = None) -> tuple[str, str]:
+    """:func:`fetch_text`, and the URL that answered it after redirects."""
     extra: dict[str, Any] = {"timeout": timeout} if timeout else {}
-    body, headers = _request(client, "GET", url, source=source, max_bytes=max_bytes, hosts=hosts, **extra)
-    return decode_text(body, headers.get("content-type"))
+    body, headers, final = _request(client, "GET", url, source=source, max_bytes=max_bytes, hosts=hosts,
+                                    **extra)
+    return decode_text(body, headers.get("content-type")), final

@@ -19,9 +19,9 @@ from typing import Any
 
 import httpx
 
-from pipeline.core.errors import SourceError
+from pipeline.core.errors import FetchError, SourceError
 from watcher.euro_access_parse import CallDetail, ListingRow, call_id_of, parse_detail, parse_listing
-from watcher.http import fetch_text
+from watcher.http import fetch_page
 from watcher.records import CallRecord, Deadline
 from watcher.replay import RecordingError
 from watcher.sources import BuildContext, FetchResult, register
@@ -108,9 +108,22 @@ class EuroAccessAdapter:
         self.programmes = {_norm(p) for p in cfg.programmes}
 
     def _get(self, client: httpx.Client, url: str) -> str:
+        return self._page(client, url)[0]
+
+    def _page(self, client: httpx.Client, url: str) -> tuple[str, str]:
         # redirects only to the hosts call pages may come from (_allowed): the listing's and detail_hosts
-        return fetch_text(client, url, source=self.name, timeout=self.cfg.timeout_seconds,
+        return fetch_page(client, url, source=self.name, timeout=self.cfg.timeout_seconds,
                           hosts=[_host(self.url), *self.cfg.detail_hosts])
+
+    def _call_page(self, client: httpx.Client, row: ListingRow) -> CallDetail:
+        """The call's own page; FetchError when it redirects to another call's page (a call merged or
+        renumbered), which read as this call's gave it the other call's number, text and deadlines."""
+        html, final = self._page(client, row.url)
+        landed = call_id_of(final)
+        if landed is not None and landed != call_id_of(row.url):
+            raise FetchError(self.name, f"{row.url} redirects to another call's page {final}; its call is "
+                                        "read from the listing")
+        return parse_detail(html, source=self.name, url=row.url)
 
     def listing(self, client: httpx.Client) -> tuple[list[ListingRow], str | None]:
         """Every row of every listing page (up to max_pages); a warning if pages were left unread or
@@ -121,10 +134,15 @@ class EuroAccessAdapter:
         skipped: list[str] = []
         pages = 0
         declared: int | None = None
+        foreign: list[str] = []
         while url and url not in visited:
             if pages >= self.cfg.max_pages:
                 return rows, (f"listing has more than max_pages={self.cfg.max_pages} pages; raise "
                               "max_pages to read them all")
+            if pages and _host(url) != _host(self.url):  # a scraped link may point anywhere
+                foreign.append(f"the listing's next page {url} is on another host than the listing's; it "
+                               "was not read, nothing closed")
+                break
             visited.add(url)
             page = parse_listing(self._get(client, url), url, source=self.name)
             if declared is None:
@@ -135,8 +153,8 @@ class EuroAccessAdapter:
             url = page.next_url
         # a row left out could be a call still open: the run is then incomplete, nothing is closed
         left_out = [f"{len(skipped)} listing row(s) left out (first: {skipped[0]})"] if skipped else []
-        return rows, "; ".join(w for w in [listing_warning(rows, declared, pages, self.url), *left_out]
-                               if w) or None
+        return rows, "; ".join(w for w in [listing_warning(rows, declared, pages, self.url), *left_out,
+                                           *foreign] if w) or None
 
     def _allowed(self, url: str) -> bool:
         """Call pages are fetched only from the listing's own host or the config's detail_hosts: a
@@ -159,7 +177,7 @@ class EuroAccessAdapter:
                 foreign.append(row.url)
             else:
                 try:
-                    detail = parse_detail(self._get(client, row.url), source=self.name, url=row.url)
+                    detail = self._call_page(client, row)
                 except SourceError as exc:
                     failures.append(str(exc).removeprefix(f"source {self.name!r}: "))
                     partial.add(row.external_id)

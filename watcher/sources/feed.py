@@ -15,20 +15,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
-from collections.abc import Callable, Mapping
-from dataclasses import replace
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import httpx
-import sqlalchemy as sa
 
 from pipeline.core.call_phrases import first_phrase
 from pipeline.core.clock import UTC
 from pipeline.core.errors import ParseError
-from pipeline.core.models import Call
 from watcher.dates import call_dates
 from watcher.encoding import decode_text
 from watcher.html_text import unescape_entities
@@ -36,8 +33,7 @@ from watcher.http import fetch_text
 from watcher.records import CallRecord, Deadline
 from watcher.replay import file_replay
 from watcher.sources import BuildContext, FetchResult, register
-from watcher.store import GONE
-from watcher.urls import clean_url
+from watcher.stored_links import keep_stored_ids, stored_links
 
 UTF8_XML = {"content-type": "application/xml; charset=utf-8"}  # the text was decoded already
 # Items read of one feed, the first (newest) ones: a feed shows its latest ten to a hundred, and each
@@ -80,6 +76,18 @@ def _first_words(text: str, limit: int = 100) -> str:
         return text
     cut = text.rfind(" ", 0, limit)
     return text[:cut if cut > 0 else limit].rstrip(" ,.;:") + "…"
+
+
+def _absolute(link: str, feed: str | None) -> str:
+    """An item's link made absolute against the feed's address: hand-made feeds write them relative
+    ("/da/nyheder/call-1"), which stored as such was a link nobody could open. The guid is left as
+    written: it is the item's id, not an address."""
+    if not link or not feed or not feed.startswith(("http://", "https://")):
+        return link
+    try:
+        return link if urlsplit(link).scheme else urljoin(feed, link)
+    except ValueError:  # a feed address or link that is no URL ("http://[")
+        return link
 
 
 def _when(entry: Any) -> datetime | None:
@@ -168,7 +176,7 @@ def parse_feed(content: bytes | str, *, source: str, phrases: list[str], program
             if skipped is not None:
                 skipped.append(title or "(untitled)")
             continue
-        link = str(entry.get("link") or "") or None
+        link = _absolute(str(entry.get("link") or ""), feed) or None
         external_id = str(entry.get("id") or entry.get("guid") or link or title)
         dates = call_dates(f"{title}. {body}")
         published = _when(entry)
@@ -191,42 +199,6 @@ def partial_reason(kept: int, skipped: list[str], problem: str | None) -> str:
     if skipped:
         parts[-1] += f", first skipped: {' '.join(skipped[0].split())[:80]!r}"
     return "; ".join(parts)
-
-
-def stored_links(engine: Any, source: str) -> dict[str, str]:
-    """External id -> link (without tracking parameters) of the source's calls not gone (read only)."""
-    table = Call.__table__
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(table.c.external_id, table.c.url).where(
-            table.c.source == source, table.c.url.is_not(None),
-            table.c.status.not_in(GONE)))
-        return {external_id: link for external_id, url in rows if (link := _link(url))}
-
-
-def _link(url: str | None) -> str | None:
-    """``url`` without tracking parameters; None for none, or for a link that is no URL ("http://[")."""
-    try:
-        return clean_url(url) if url else None
-    except ValueError:
-        return None
-
-
-def keep_stored_ids(records: list[CallRecord], stored: Mapping[str, str]) -> list[CallRecord]:
-    """``records`` with the id of the stored call an item is, when its id is new but its link is the
-    link of one stored call (``stored``: id -> link) that the answer does not list under its own id.
-    Some feeds make their guids anew on every request (a session or a time in them): every item was a
-    new call every day, and a feed run, never complete, closed none of the copies (pure)."""
-    answered = {r.external_id for r in records}
-    links = Counter(_link(r.url) for r in records)
-    owners = Counter(stored.values())
-    owner = {link: key for key, link in stored.items() if owners[link] == 1 and key not in answered}
-    kept = []
-    for record in records:
-        link = _link(record.url)
-        if link and record.external_id not in stored and links[link] == 1 and link in owner:
-            record = replace(record, external_id=owner.pop(link))
-        kept.append(record)
-    return kept
 
 
 class FeedAdapter:

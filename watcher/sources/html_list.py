@@ -27,7 +27,7 @@ closed or removed.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,10 +35,10 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from pipeline.core.errors import ParseError, SourceError
+from pipeline.core.errors import FetchError, ParseError, SourceError
 from watcher.amounts import budget_and_maximum
 from watcher.dates import LANGUAGES, call_dates
-from watcher.http import fetch_text
+from watcher.http import fetch_page, fetch_text
 from watcher.records import CallRecord, Deadline
 from watcher.replay import RecordingError
 from watcher.sources import BuildContext, FetchResult, register
@@ -83,6 +83,13 @@ def _goes_nowhere(href: str) -> bool:
         return True
     scheme = _SCHEME.match(href)
     return scheme is not None and scheme.group(1).lower() not in ("http", "https")
+
+
+def _clean_or_none(url: str) -> str | None:
+    try:
+        return clean_url(url)
+    except ValueError:
+        return None
 
 
 def parse_listing(html: str, *, base_url: str, cfg: Any, source: str,
@@ -137,9 +144,15 @@ class HtmlListAdapter:
     def __init__(self, name: str, cfg: Any, context: BuildContext | None = None) -> None:
         self.name, self.cfg, self.url = name, cfg, cfg.url
 
-    def _detail(self, client: httpx.Client, url: str) -> str:
-        html = fetch_text(client, url, source=self.name, timeout=self.cfg.timeout_seconds,
-                          hosts=[urlsplit(self.url).hostname or ""])
+    def _detail(self, client: httpx.Client, url: str, listed: Collection[str]) -> str:
+        html, final = fetch_page(client, url, source=self.name, timeout=self.cfg.timeout_seconds,
+                                 hosts=[urlsplit(self.url).hostname or ""])
+        # a page taken down is often redirected to the overview (or to another call): read as this
+        # call's page, its text gave the call every date and amount of the list, or another call's
+        landed = _clean_or_none(final)
+        if landed != clean_url(url) and (landed == clean_url(self.url) or landed in listed):
+            what = "the listing" if landed == clean_url(self.url) else "another listed call"
+            raise FetchError(self.name, f"{url} redirects to {what} {final}, not to a call page")
         if self.cfg.detail_text:
             from bs4 import BeautifulSoup
 
@@ -160,13 +173,14 @@ class HtmlListAdapter:
         failures: list[str] = []
         records, details = [], 0
         partial: set[str] = set()
+        links = {item["url"] for item in items if item["url"]}
         for item in items:
             detail, failed = "", False
             same_host = item["url"] and urlsplit(item["url"]).netloc.removeprefix("www.") == host
             if self.cfg.detail and same_host and details < self.cfg.max_details:
                 details += 1
                 try:
-                    detail = self._detail(client, item["url"])
+                    detail = self._detail(client, item["url"], links)
                 except (SourceError, RecordingError) as exc:
                     failures.append(str(exc).removeprefix(f"source {self.name!r}: "))
                     failed = True

@@ -1,8 +1,10 @@
 """Source type ``ical``: an iCalendar feed of calls, e.g. the interreg.no programme calendar.
 
 interreg.no publishes The Events Calendar's export: one VEVENT per call round with DTSTART = opening,
-DTEND = deadline (``TZID=Europe/Oslo``), a stable UID (``18098-1710921600-1717675200@interreg.no``)
-and SUMMARY "Programme: title". The UID is the call's external id. The config's ``programmes`` keep
+DTEND = deadline (``TZID=Europe/Oslo``), a UID (``18098-1710921600-1717675200@interreg.no``: post,
+start and end, so it changes when the deadline moves) and SUMMARY "Programme: title". The UID is the
+call's external id; an event with a new UID and the URL and title of a stored call the calendar no
+longer lists is that call (:mod:`watcher.stored_links`). The config's ``programmes`` keep
 only events whose programme prefix matches (case-insensitive); empty keeps all. Times without a zone
 are in the config's ``timezone``; an all-day event's deadline is its last day at
 :data:`watcher.dates.ASSUMED_TIME` (flagged as assumed). An event's end is DTEND, or DTSTART plus
@@ -46,6 +48,7 @@ from watcher.http import fetch_text
 from watcher.records import CallRecord, Deadline
 from watcher.replay import file_replay
 from watcher.sources import BuildContext, FetchResult, register
+from watcher.stored_links import keep_stored_ids, stored_links
 
 HORIZON = timedelta(days=366)  # a recurring call's deadlines: its occurrences ending within a year
 LOOKBACK = timedelta(days=366)  # how far back a finished series' last occurrence is looked for
@@ -287,6 +290,7 @@ class IcalAdapter:
 
     def __init__(self, name: str, cfg: Any, context: BuildContext | None = None) -> None:
         self.name, self.cfg, self.url = name, cfg, cfg.url
+        self.engine = context.engine if context is not None else None  # its stored links, when given
 
     def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
         body = fetch_text(client, self.url, source=self.name, timeout=self.cfg.timeout_seconds)
@@ -295,6 +299,8 @@ class IcalAdapter:
         records = parse_calendar(body, source=self.name, timezone=self.cfg.timezone,
                                  programmes=list(self.cfg.programmes), now=now, skipped=skipped,
                                  not_calls=not_calls, non_call_words=tuple(self.cfg.non_call_words))
+        if self.engine is not None:  # a UID holding the event's dates changes with its deadline
+            records = keep_stored_ids(records, stored_links(self.engine, self.name))
         # the export is the programme's whole list: an event that disappears is closed (deadline
         # passed) or removed (cancelled) by the store; not when an event could not be read
         warning = (f"{len(skipped)} event(s) could not be read (first: {skipped[0]})" if skipped else None)
