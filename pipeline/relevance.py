@@ -163,9 +163,9 @@ def focus_area_warnings(engine: Engine, judged: Judged) -> list[str]:
 def day_warnings(judged: Judged, folder: Path) -> list[str]:
     """A warning when ``as_of`` is not on the day the recording was made (its folder's date, Brussels
     time): the calls open at ``as_of`` are measured, which for another day is seldom what was judged."""
-    from watcher.replay import recording_date
+    from pipeline.sync import recording_day
 
-    day, moment = recording_date(folder), judged.as_of.astimezone(BRUSSELS)
+    day, moment = recording_day(folder), judged.as_of.astimezone(BRUSSELS)
     if day is None or moment.date() == day:
         return []
     return [f"Warning: {judged.path}: as_of: {moment:%Y-%m-%d %H:%M} Brussels time is not on the "
@@ -196,8 +196,7 @@ def judged_file_report(path: Path, *, feedback: int = CUTOFF, samples: Path | No
     (as of the file's ``as_of``), then :func:`run_judged` on it."""
     from pipeline.core.db import open_database
     from pipeline.core.errors import RuntimeFailure
-    from pipeline.sync import plan_sources, run_sources
-    from watcher.replay import SediaSearchRecording
+    from pipeline.sync import plan_sources, recorded_references, run_sources
 
     judged = load_judged(path)
     folder = recording_folder(judged, samples)
@@ -211,7 +210,7 @@ def judged_file_report(path: Path, *, feedback: int = CUTOFF, samples: Path | No
             if result.outcome != "ok":
                 raise RuntimeFailure(f"{judged.path}: recording: replaying {folder} failed "
                                      f"({result.error}); give a complete SEDIA search recording")
-            recorded = {str(r.get("reference")) for r in SediaSearchRecording(folder).results}
+            recorded = recorded_references(folder)
             warnings = [*day_warnings(judged, folder), *focus_area_warnings(engine, judged)]
             report = run_judged(engine, judged, feedback=feedback, recorded=recorded)
             report.warnings = warnings

@@ -334,3 +334,21 @@ def split_removals(engine: Engine, rows: list[dict[str, Any]]) -> list[dict[str,
         removed = counts.get(row.get("run_id"), 0)
         row.update(closed=row["closed"] - removed, removed=removed)
     return rows
+
+
+# the recordings as eval --judged reads them: the layers let the main job's module, not pipeline's
+# others, reach into watcher/
+
+
+def recorded_references(folder: Path) -> set[str]:
+    """The SEDIA result references a search recording holds."""
+    from watcher.replay import SediaSearchRecording
+
+    return {str(r.get("reference")) for r in SediaSearchRecording(folder).results}
+
+
+def recording_day(folder: Path) -> date | None:
+    """The day a ``search_YYYY-MM-DD`` recording was made; None for another folder name."""
+    from watcher.replay import recording_date
+
+    return recording_date(folder)
