@@ -22,7 +22,8 @@ from sqlmodel import select as query
 
 from pipeline.core.clock import UTC
 from pipeline.core.config import load_config
-from pipeline.core.models import SlackDelivery
+from pipeline.core.db import session_scope
+from pipeline.core.models import FetchRun, SlackDelivery
 from pipeline.notify.delivery import Pacer
 from pipeline.notify.jobs import send_digests
 from pipeline.sync import follow_and_score, plan_sources, run_sources
@@ -223,3 +224,17 @@ def test_an_alert_slack_answers_500_for_two_runs_is_sent_on_the_third(engine, sl
     (outcome,) = run_alerts(engine, slack, NOW + timedelta(hours=3))
     assert (outcome.status, outcome.items) == ("sent", [f"alert:new:{call}"])
     assert len(slack.messages) == 1
+
+
+def test_a_digest_before_some_sources_ran_says_which_where_nothing_matches(engine, slack) -> None:
+    config = load_config(ROOT / "config" / "strategy.example.yaml")
+    with session_scope(engine) as session:  # only eu_ft has run (serve's first hour; sync --source eu_ft)
+        session.add(FetchRun(source="eu_ft", started_at=NOW - timedelta(hours=1), finished_at=NOW,
+                             outcome="ok", complete=True, seen=700))
+    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
+    send_digests(engine, config, NOW, channel=CHANNEL, environ=env, pacer=Pacer(sleep=lambda s: None))
+    (posted,) = slack.messages
+    assert _sections(posted)[0] == (
+        "_No open call from the sources read matches the strategy above the channel's minimum score; "
+        "euro_access, interreg_bsr_news, interreg_no_calendar and innovation_express have not run yet, so "
+        "their calls may be missing._")
