@@ -80,6 +80,12 @@ def trigger_for(schedule: Schedule, timezone: str, *, jitter: int | None = None)
     return IntervalTrigger(seconds=seconds, timezone=timezone, jitter=spread or None)
 
 
+def _same_trigger(old: Any, new: Any) -> bool:
+    """Whether two triggers fire at the same times (an interval's start date aside)."""
+    return type(old) is type(new) and str(old) == str(new) and old.jitter == new.jitter \
+        and str(old.timezone) == str(new.timezone)
+
+
 def _with_jitter(trigger: CronTrigger, jitter: int) -> CronTrigger:
     trigger.jitter = jitter
     return trigger
@@ -193,11 +199,19 @@ class Service:
         _SERVICES[self.key] = self
         self.scheduler.start(paused=True)
         wanted = set()
+        stored = {job.id: job for job in self.scheduler.get_jobs(jobstore="default")}
         for job, (schedule, tz, args) in self.job_specs().items():
             wanted.add(job)
             self.declared[job] = (schedule, tz, args)
-            self.scheduler.add_job(run_job, trigger_for(schedule, tz, jitter=self.jitter),
-                                   args=(self.key, *args), id=job, name=job, replace_existing=True)
+            trigger = trigger_for(schedule, tz, jitter=self.jitter)
+            kept = stored.get(job)
+            # an unchanged schedule keeps its stored next run: one due while serve was down runs now
+            # (within misfire_grace_time) instead of waiting a whole interval; add_job would recompute it
+            same = kept is not None and kept.next_run_time is not None \
+                and _same_trigger(kept.trigger, trigger)
+            self.scheduler.add_job(run_job, trigger, args=(self.key, *args), id=job, name=job,
+                                   replace_existing=True,
+                                   **({"next_run_time": kept.next_run_time} if same and kept else {}))
         for job in self.scheduler.get_jobs(jobstore="default"):
             if job.id not in wanted:
                 log.info("removing job %s: no longer in the config", job.id)

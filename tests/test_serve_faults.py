@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import logging
 import textwrap
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
 
 from pipeline.core.config import LoadedConfig, load_config
 from pipeline.core.db import open_database
-from pipeline.serve import Service
+from pipeline.serve import JOB_TABLE, Service
 from tests.localserver import LocalServer, Reply
 from tests.test_hostile_audit_pg_gone import Relay
 
@@ -67,3 +71,32 @@ def test_postgresql_going_away_mid_job_and_down_at_the_next_is_one_line_each(
     assert lines[0].startswith("source bsr_news could not run: lost the connection to ")
     assert lines[1].startswith("job source:bsr_news could not run: cannot open database ")
     assert all(r.exc_info is None for r in caplog.records)
+
+
+def test_a_run_due_while_serve_restarted_still_happens(server: LocalServer, engine, tmp_path: Path) -> None:
+    """Next run times live in the job store so that they survive a restart: a run that fell due while
+    serve was down for a moment (an upgrade, a reboot) happens when it is back, within the grace time,
+    instead of waiting a whole interval (a day for a daily source, a week for a weekly digest)."""
+    rss = {"Content-Type": "application/rss+xml"}
+    server.route("GET", "/feed/", lambda r: Reply(200, FEED.read_bytes(), rss))
+    config = feed_config(tmp_path, server.url("/feed/"))
+    first = Service(engine, config, digests=False, reload_seconds=0)
+    first.start()
+    first.stop()
+    # the job store as a stop of an hour leaves it: the run fell due a minute ago, while serve was down
+    store = SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)
+    store.start(BackgroundScheduler(), "default")
+    job = store.lookup_job("source:bsr_news")
+    assert job is not None and job.next_run_time > datetime.now(UTC) + timedelta(minutes=59)
+    job.next_run_time = datetime.now(UTC) - timedelta(minutes=1)
+    store.update_job(job)
+    assert server.requests == []
+    second = Service(engine, config, digests=False, reload_seconds=0)
+    second.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        second.stop()
+    assert len(server.requests) == 1
