@@ -100,3 +100,51 @@ def test_a_run_due_while_serve_restarted_still_happens(server: LocalServer, engi
     finally:
         second.stop()
     assert len(server.requests) == 1
+
+
+def two_feeds(tmp_path: Path, server: LocalServer) -> LoadedConfig:
+    path = tmp_path / "two.yaml"
+    path.write_text(textwrap.dedent(f"""\
+        name: faults
+        organisation: Test Cluster
+        focus_areas:
+          energy: {{label: Energy, keywords: [offshore wind, hydrogen]}}
+        sources:
+          slow: {{type: feed, url: '{server.url("/slow/")}', programme: X,
+                  schedule: {{every: 1h, jitter_seconds: 0}}}}
+          quick: {{type: feed, url: '{server.url("/quick/")}', programme: X,
+                   schedule: {{every: 1h, jitter_seconds: 0}}}}
+        """), encoding="utf-8")
+    return load_config(path)
+
+
+def test_a_run_falling_due_while_serve_stops_runs_after_the_restart(
+        server: LocalServer, engine, tmp_path: Path) -> None:
+    """Stopping waits for the running jobs; a run falling due meanwhile is not started, and stays due
+    for the next start instead of being counted as run (which moved it a whole interval on)."""
+    rss = {"Content-Type": "application/rss+xml"}
+
+    def slow(request):
+        time.sleep(2)
+        return Reply(200, FEED.read_bytes(), rss)
+
+    server.route("GET", "/slow/", slow)
+    server.route("GET", "/quick/", lambda r: Reply(200, FEED.read_bytes(), rss))
+    config = two_feeds(tmp_path, server)
+    first = Service(engine, config, digests=False, reload_seconds=0)
+    first.start()
+    first.scheduler.modify_job("source:slow", next_run_time=datetime.now(UTC))
+    while not any(r.path == "/slow/" for r in server.requests):
+        time.sleep(0.02)
+    first.scheduler.modify_job("source:quick", next_run_time=datetime.now(UTC) + timedelta(seconds=0.5))
+    first.stop()  # waits for slow's run; quick falls due meanwhile
+    assert [r.path for r in server.requests] == ["/slow/"]
+    second = Service(engine, config, digests=False, reload_seconds=0)
+    second.start()
+    try:
+        deadline = time.monotonic() + 10
+        while len(server.requests) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        second.stop()
+    assert [r.path for r in server.requests] == ["/slow/", "/quick/"]
