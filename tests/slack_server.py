@@ -14,8 +14,8 @@ removed from it) ``not_in_channel``. Faults: ``"429"`` (with Retry-After), ``"50
 (connection closed before the message is stored), ``"drop_after_post"`` (message stored, then the
 connection closed without an answer) and ``"slow_after_post"`` (message stored, the answer sent only
 after ``delay`` seconds: longer than the client's timeout, the client gives up while Slack has the
-message) and ``"missing_scope"`` (Slack's answer to a token without the method's scope, ``needed``
-naming it).
+message), ``"msg_too_long"`` (Slack refusing the message itself) and ``"missing_scope"`` (Slack's
+answer to a token without the method's scope, ``needed`` naming it).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ WEBHOOK_PATH = "/services/T0TEST/B0TEST/webhooksecret"  # the path of a real Sla
 
 @dataclass
 class Fault:
-    kind: str  # 429 | 500 | drop | drop_after_post | slow_after_post | missing_scope
+    kind: str  # 429 | 500 | drop | drop_after_post | slow_after_post | msg_too_long | missing_scope
     retry_after: int = 1
     delay: float = 0.0  # slow_after_post: seconds before the answer
 
@@ -129,6 +129,8 @@ class SlackServer:
                 return Reply(500, "<html>Internal Server Error</html>", {"Content-Type": "text/html"})
             if fault and fault.kind == "drop":
                 raise Drop()
+            if fault and fault.kind == "msg_too_long":
+                return _json({"ok": False, "error": "msg_too_long"})
             if fault and fault.kind == "missing_scope":
                 return _json({"ok": False, "error": "missing_scope", "needed": SCOPES[method],
                               "provided": "chat:write"})

@@ -24,7 +24,7 @@ from pipeline.core.clock import UTC
 from pipeline.core.config import load_config
 from pipeline.core.db import session_scope
 from pipeline.core.models import FetchRun, SlackDelivery
-from pipeline.notify.delivery import Pacer
+from pipeline.notify.delivery import MAX_ATTEMPTS, Pacer
 from pipeline.notify.jobs import send_digests
 from pipeline.sync import follow_and_score, plan_sources, run_sources
 from tests.localserver import LocalServer, Reply
@@ -241,3 +241,22 @@ def test_a_digest_before_some_sources_ran_says_which_where_nothing_matches(engin
         "_No open call from the sources read matches the strategy above the channel's minimum score; "
         "euro_access, interreg_bsr_news, interreg_no_calendar and innovation_express have not run yet, so "
         "their calls may be missing._")
+
+
+def test_an_alert_slack_refuses_every_time_says_when_it_is_given_up(engine, slack, cli) -> None:
+    assert run_alerts(engine, slack, NOW) == []  # the baseline
+    add_call(engine, 10, title="Hydrogen valleys", score=0.8, first_seen=NOW + timedelta(minutes=30))
+    slack.fail_next("chat.postMessage", "msg_too_long", times=MAX_ATTEMPTS)
+    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
+    for hour in range(1, MAX_ATTEMPTS + 1):
+        result = cli("--config", str(CONFIG), "--as-of", (NOW + timedelta(hours=hour)).isoformat(), "alerts",
+                     env=env)
+        assert result.exit_code == 1
+        said = " ".join(result.stderr.split())
+        if hour < MAX_ATTEMPTS:
+            assert "they are retried on the next run" in said, said
+        else:  # the last refusal: it is not sent again, and the command does not say it will be
+            assert "msg_too_long" in said and "retried on the next run" not in said, said
+            assert f"given up after {MAX_ATTEMPTS} refusals; it is not sent again" in said, said
+    later = cli("--config", str(CONFIG), "--as-of", (NOW + timedelta(hours=9)).isoformat(), "alerts", env=env)
+    assert later.exit_code == 0 and slack.messages == []

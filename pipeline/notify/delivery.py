@@ -60,7 +60,7 @@ from pipeline.notify.senders import (
 )
 
 __all__ = [
-    "BASELINE_KEY", "BATCHED", "EVENT_TYPE", "HISTORY_PAGES", "MAX_ATTEMPTS", "MAX_RETRY_AFTER",
+    "BASELINE_KEY", "BATCHED", "EVENT_TYPE", "GIVEN_UP", "HISTORY_PAGES", "MAX_ATTEMPTS", "MAX_RETRY_AFTER",
     "MIN_INTERVAL", "POSTS_PER_RUN", "RETRY_STATUSES", "SUPERSEDED", "WEBHOOK_CHANNEL", "AmbiguousDelivery",
     "BotSender",
     "CappedRateLimitRetryHandler", "Deferred", "Outcome", "Outgoing", "Pacer", "Sender", "SlackUnavailable",
@@ -73,6 +73,7 @@ log = logging.getLogger("fundradar.slack")
 
 MIN_INTERVAL = 1.0
 MAX_ATTEMPTS = 5  # refusals and interrupted posts, over all runs; then the row stays failed
+GIVEN_UP = "given up after"  # starts what a message's error adds once no run will send it again
 POSTS_PER_RUN = 3  # attempts within one run after ambiguous failures
 BASELINE_KEY = "baseline"
 WEBHOOK_CHANNEL = "the webhook's channel"  # where a webhook post really goes: Slack fixed it at setup
@@ -211,6 +212,12 @@ def due(engine: Engine, kinds: Sequence[str], channels: Sequence[str] | None = N
         return list(session.exec(query.order_by(SlackDelivery.id)))
 
 
+def _attempts(engine: Engine, row_id: int) -> int:
+    with Session(engine) as session:
+        row = session.get(SlackDelivery, row_id)
+        return row.attempts if row is not None else 0
+
+
 def _update(engine: Engine, row_id: int, **values: Any) -> None:
     with session_scope(engine) as session:
         row = session.get(SlackDelivery, row_id)
@@ -266,9 +273,12 @@ def deliver(engine: Engine, sender: Sender, kinds: Sequence[str], now: datetime,
             deferred = str(exc)
             outcome.status, outcome.error = "deferred", deferred
         except DeliveryError as exc:
-            _update(engine, row.id, status="failed", error=str(exc))
-            log.warning("Slack message %s not sent: %s", row.key, exc)
-            outcome.error = str(exc)
+            error = str(exc)
+            if _attempts(engine, row.id) >= MAX_ATTEMPTS:  # no later run sends it: say so, not "next run"
+                error += f"; {GIVEN_UP} {MAX_ATTEMPTS} refusals; it is not sent again"
+            _update(engine, row.id, status="failed", error=error)
+            log.warning("Slack message %s not sent: %s", row.key, error)
+            outcome.error = error
         except AmbiguousDelivery as exc:
             error = f"{exc}; not re-posted because an incoming webhook cannot be checked for a double post"
             _update(engine, row.id, status="unconfirmed", error=error)
