@@ -148,3 +148,40 @@ def test_a_run_falling_due_while_serve_stops_runs_after_the_restart(
     finally:
         second.stop()
     assert [r.path for r in server.requests] == ["/slow/", "/quick/"]
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_postgresql_table_locked_by_another_session_is_one_line_not_a_hang(pg_url: str) -> None:
+    """A session holding a lock fundradar's write needs (a forgotten transaction in psql, a maintenance
+    LOCK TABLE) made the run wait for ever: serve's job never ended and every later run of the source was
+    skipped as "already running". It now gives up after the 30 s a SQLite write waits, in one line."""
+    import threading
+
+    import psycopg
+
+    from pipeline.core.errors import StoreError
+    from watcher.store import begin_run
+
+    engine = open_database(pg_url)
+    holder = psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://"))
+    holder.execute("LOCK TABLE fetch_run IN ACCESS EXCLUSIVE MODE")  # and the transaction stays open
+    outcome: list[BaseException | int] = []
+
+    def write() -> None:
+        try:
+            outcome.append(begin_run(engine, "eu_ft", datetime(2026, 8, 22, tzinfo=UTC)))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=write, daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    holder.rollback()
+    holder.close()
+    worker.join(timeout=10)
+    engine.dispose()
+    assert outcome, "the write still waited for the lock after a minute"
+    (error,) = outcome
+    assert isinstance(error, StoreError), error
+    assert str(error).startswith(f"{pg_url} is locked by another session for more than 30 s")

@@ -70,6 +70,12 @@ _FAULTS = (
     ("database is locked", "{db} is locked by another writer (another fundradar command, or a tool with "
                            "the file open); nothing of this write was stored, run the command again when "
                            "it has finished"),
+    # PostgreSQL waited lock_timeout (BUSY_TIMEOUT_MS) for another session's lock
+    ("canceling statement due to lock timeout",
+     f"{{db}} is locked by another session for more than {BUSY_TIMEOUT_MS // 1000} s (another fundradar "
+     "command, or a transaction "
+     "left open in psql or another tool); nothing of this write was stored, run the command again when "
+     "it has finished"),
 )
 
 
@@ -141,7 +147,11 @@ def create_db_engine(url: str) -> Engine:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
     else:
-        engine = _create(url, pool_pre_ping=True)
+        # a write waiting for another session's lock (a forgotten transaction in psql, a LOCK TABLE)
+        # gives up after BUSY_TIMEOUT_MS, as a SQLite write does, instead of waiting for ever
+        options = {} if "options" in parsed.query else \
+            {"connect_args": {"options": f"-c lock_timeout={BUSY_TIMEOUT_MS}"}}
+        engine = _create(url, pool_pre_ping=True, **options)
     sa.event.listen(engine, "handle_error", _on_error(url))
     return engine
 
