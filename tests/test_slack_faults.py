@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -260,3 +261,40 @@ def test_an_alert_slack_refuses_every_time_says_when_it_is_given_up(engine, slac
             assert f"given up after {MAX_ATTEMPTS} refusals; it is not sent again" in said, said
     later = cli("--config", str(CONFIG), "--as-of", (NOW + timedelta(hours=9)).isoformat(), "alerts", env=env)
     assert later.exit_code == 0 and slack.messages == []
+
+
+def test_two_digest_runs_at_once_post_the_digest_once(engine, slack) -> None:
+    """``fundradar digest`` (or ``run``) while serve's digest job is posting the same digest to a slow
+    Slack: the second waits for the first and finds the period's digest sent."""
+    import threading
+
+    add_call(engine, 1, score=0.7)
+    slack.fail_next("chat.postMessage", "slow_before_post", delay=1.5)
+    first: list = []
+    posting = threading.Thread(target=lambda: first.extend(_digest(engine, slack, NOW)))
+    posting.start()
+    while "chat.postMessage" not in slack.calls:  # the first run's post is on its way
+        time.sleep(0.01)
+    second = _digest(engine, slack, NOW + timedelta(seconds=1))
+    posting.join(timeout=30)
+    assert [o.status for o in first] == ["sent"]
+    assert [o.status for o in second] == ["already sent"]
+    assert len(slack.messages) == 1
+
+
+def test_two_alert_runs_at_once_post_each_alert_once(engine, slack) -> None:
+    import threading
+
+    assert run_alerts(engine, slack, NOW) == []  # the baseline
+    add_call(engine, 10, title="Hydrogen valleys", score=0.8, first_seen=NOW + timedelta(minutes=30))
+    slack.fail_next("chat.postMessage", "slow_before_post", delay=1.5)
+    first: list = []
+    hour = NOW + timedelta(hours=1)
+    posting = threading.Thread(target=lambda: first.extend(run_alerts(engine, slack, hour)))
+    posting.start()
+    while "chat.postMessage" not in slack.calls:
+        time.sleep(0.01)
+    second = run_alerts(engine, slack, NOW + timedelta(hours=1, seconds=1))
+    posting.join(timeout=30)
+    assert [o.status for o in first] == ["sent"] and second == []
+    assert len(slack.messages) == 1

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,6 +40,7 @@ from sqlmodel import Session, select
 
 from pipeline.core.db import session_scope
 from pipeline.core.errors import DeliveryError
+from pipeline.core.locks import JobLock
 from pipeline.core.models import SlackDelivery
 from pipeline.notify.blocks import SlackMessage
 
@@ -66,7 +68,7 @@ __all__ = [
     "CappedRateLimitRetryHandler", "Deferred", "Outcome", "Outgoing", "Pacer", "Sender", "SlackUnavailable",
     "WebhookSender",
     "api_url", "baseline", "deliver", "due", "known_keys", "make_sender", "register", "register_batch",
-    "retry_after", "settle_batch", "supersede",
+    "retry_after", "sending", "settle_batch", "supersede",
 ]
 
 log = logging.getLogger("fundradar.slack")
@@ -194,6 +196,28 @@ def settle_batch(engine: Engine, outcomes: Sequence[Outcome], now: datetime) -> 
                     SlackDelivery.key.in_(outcome.items), SlackDelivery.status == BATCHED)):
                 row.status, row.message_ts, row.sent_at = "sent", outcome.ts, now
                 session.add(row)
+
+
+SEND_LOCK_WAIT = 300.0  # seconds a run waits for another process sending the same messages
+
+
+@contextmanager
+def sending(engine: Engine, name: str, *, active: bool = True,
+            wait: float = SEND_LOCK_WAIT) -> Iterator[None]:
+    """Hold ``name``'s send lock (one channel's digest, one strategy's alerts) while deciding what to
+    send and sending it, so two processes (serve's job and a command) never both post one message: the
+    second waits, then finds it logged. DeliveryError when the other holds it longer than ``wait``."""
+    lock = JobLock(engine, f"slack-send:{name}")
+    deadline = time.monotonic() + wait
+    while active and not lock.acquire():
+        if time.monotonic() > deadline:
+            raise DeliveryError(f"another fundradar process has been sending {name} for {wait:g} s; "
+                                "try again when it has finished")
+        time.sleep(0.1)
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def due(engine: Engine, kinds: Sequence[str], channels: Sequence[str] | None = None, *,
