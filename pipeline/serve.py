@@ -37,7 +37,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -48,6 +48,7 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
@@ -66,6 +67,7 @@ log = logging.getLogger(__name__)
 JOB_TABLE = "apscheduler_jobs"
 MISFIRE_GRACE_SECONDS = 15 * 60
 RELOAD_SECONDS = 10.0
+DIGEST_RETRY_SECONDS = 15 * 60.0  # a digest Slack could not take is tried again this much later
 _SERVICES: dict[str, Service] = {}
 
 
@@ -124,8 +126,10 @@ class Service:
                  now: Callable[[], datetime] = clock.now, jitter: int | None = None,
                  digests: bool = True, misfire_grace_time: int = MISFIRE_GRACE_SECONDS,
                  on_result: Callable[[RunResult], None] | None = None,
-                 reload_seconds: float | None = RELOAD_SECONDS) -> None:
+                 reload_seconds: float | None = RELOAD_SECONDS,
+                 retry_seconds: float = DIGEST_RETRY_SECONDS) -> None:
         self.engine, self.config = engine, config
+        self.retry_seconds = retry_seconds
         self.client_factory, self.now, self.jitter = client_factory, now, jitter
         self.digests, self.on_result, self.reload_seconds = digests, on_result, reload_seconds
         self.key = uuid.uuid4().hex
@@ -304,7 +308,10 @@ class Service:
             if kind in ("digest", "alerts"):  # verdicts the clock changed since, before they are read
                 self._rescore(only=strategy or None, why=f"the clock ({kind})")
             if kind == "digest":
-                return self._notify("send_digests", strategy, channel=name)
+                outcomes = self._notify("send_digests", strategy, channel=name)
+                if any(o.passing for o in outcomes or []):  # Slack down or asking to wait
+                    self._retry_later(kind, name, strategy)
+                return outcomes
             if kind == "alerts":
                 return self._notify("send_alerts", strategy)
             if kind == "calendar":
@@ -315,6 +322,18 @@ class Service:
                 lock.release()
             except (FundradarError, sa.exc.DBAPIError) as exc:  # the server dropped it with the connection
                 log.info("job %s: its lock went with the database connection (%s)", job, _one_line(exc))
+
+    def _retry_later(self, kind: str, name: str, strategy: str) -> None:
+        """The job once more in ``retry_seconds``: a digest runs once a period, so one Slack could not
+        take at its time would otherwise wait for the next period's to replace it. The digest's own
+        period log keeps it to one post, and a retry in the next period finds it superseded."""
+        job = job_id(kind, name, strategy)
+        when = datetime.now(UTC) + timedelta(seconds=self.retry_seconds)
+        self.scheduler.add_job(run_job, DateTrigger(when), args=(self.key, kind, name, strategy),
+                               id=f"{job}:retry", name=f"{job}:retry", jobstore="local",
+                               replace_existing=True)
+        log.info("job %s: Slack did not take every message; trying again at %s", job,
+                 when.astimezone().strftime("%H:%M:%S"))
 
     def run_source(self, name: str) -> RunResult | None:
         """One source run of the main job; when it changed something, deadlines are followed and

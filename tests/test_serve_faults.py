@@ -185,3 +185,29 @@ def test_a_postgresql_table_locked_by_another_session_is_one_line_not_a_hang(pg_
     (error,) = outcome
     assert isinstance(error, StoreError), error
     assert str(error).startswith(f"{pg_url} is locked by another session for more than 30 s")
+
+
+def test_a_digest_slack_failed_at_its_time_is_retried_within_its_period(engine, monkeypatch) -> None:
+    """serve's digest job runs once a period: a Slack outage at that moment (HTTP 500 on every post)
+    left the week without a digest until the next one superseded it. The job now tries again soon,
+    while the period lasts, and the digest arrives once Slack is back."""
+    from tests.slack_data import CONFIG, NOW, TOKEN, add_call
+    from tests.slack_server import SlackServer
+
+    add_call(engine, 1, score=0.7)
+    config = load_config(CONFIG)
+    with SlackServer(token=TOKEN) as slack:
+        monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)  # serve reads Slack's settings from its environment
+        monkeypatch.setenv("SLACK_API_URL", slack.api_url)
+        service = Service(engine, config, now=lambda: NOW, reload_seconds=0, retry_seconds=0.5)
+        service.start()
+        try:
+            slack.fail_next("chat.postMessage", "500", times=3)  # every post of this run
+            (outcome,) = service.run("digest", "#eu-fundraising")
+            assert outcome.status == "failed"
+            deadline = time.monotonic() + 15
+            while not slack.messages and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            service.stop()
+        assert len(slack.posted_to("#eu-fundraising")) == 1

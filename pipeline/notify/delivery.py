@@ -118,6 +118,7 @@ class Outcome:
     ts: str | None = None
     error: str | None = None
     items: list[str] = field(default_factory=list)  # the alert keys a batched message carries
+    passing: bool = False  # not sent because Slack was down or asked to wait: a later try may pass
 
     def as_dict(self) -> dict[str, Any]:
         found = {"key": self.key, "channel": self.channel, "kind": self.kind, "status": self.status,
@@ -295,8 +296,9 @@ def deliver(engine: Engine, sender: Sender, kinds: Sequence[str], now: datetime,
             if deferred is None:
                 log.warning("Slack messages deferred: %s", exc)
             deferred = str(exc)
-            outcome.status, outcome.error = "deferred", deferred
+            outcome.status, outcome.error, outcome.passing = "deferred", deferred, True
         except DeliveryError as exc:
+            outcome.passing = isinstance(exc, SlackUnavailable)
             error = str(exc)
             if _attempts(engine, row.id) >= MAX_ATTEMPTS:  # no later run sends it: say so, not "next run"
                 error += f"; {GIVEN_UP} {MAX_ATTEMPTS} refusals; it is not sent again"
