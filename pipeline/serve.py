@@ -4,7 +4,10 @@
   zone) or ``every``; one per Slack digest channel (``digest:<channel>``) and one for alerts.
 - Jobs live in an APScheduler ``SQLAlchemyJobStore`` in fundradar's own database (table
   ``apscheduler_jobs``), so next run times survive restarts. They are re-declared from the config on
-  every start (``replace_existing``) and jobs no longer in the config are removed.
+  every start (``replace_existing``, keeping the stored next run of an unchanged schedule, so a run
+  due while serve was down happens within ``misfire_grace_time``) and jobs no longer in the config are
+  removed. A digest Slack could not take (down, or asking to wait) is tried again ``retry_seconds``
+  later, as a one-off job.
 - ``max_instances=1`` and ``coalesce`` stop overlapping or piled-up runs within one scheduler; the
   :class:`~pipeline.core.locks.JobLock` stops them across schedulers and processes. ``jitter`` spreads the
   runs, ``misfire_grace_time`` lets a run missed during a short outage still happen.
