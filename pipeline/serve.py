@@ -72,6 +72,8 @@ MISFIRE_GRACE_SECONDS = 15 * 60
 RELOAD_SECONDS = 10.0
 DIGEST_RETRY_SECONDS = 15 * 60.0  # a digest Slack could not take is tried again this much later
 _SERVICES: dict[str, Service] = {}
+# what a job reports in one line and survives: fundradar's own errors, the driver's, a pool run dry
+DATABASE_FAULTS = (FundradarError, sa.exc.DBAPIError, sa.exc.TimeoutError)
 
 
 def trigger_for(schedule: Schedule, timezone: str, *, jitter: int | None = None) -> Any:
@@ -302,7 +304,7 @@ class Service:
             if not lock.acquire():
                 log.info("job %s is already running elsewhere; skipped this time", job)
                 return None
-        except (FundradarError, sa.exc.DBAPIError) as exc:  # the database is down: the next run retries
+        except DATABASE_FAULTS as exc:  # the database is down, or its pool exhausted: the next run retries
             log.warning("job %s could not run: %s", job, _one_line(exc))
             return None
         try:
@@ -323,7 +325,7 @@ class Service:
         finally:
             try:
                 lock.release()
-            except (FundradarError, sa.exc.DBAPIError) as exc:  # the server dropped it with the connection
+            except DATABASE_FAULTS as exc:  # the server dropped it with the connection
                 log.info("job %s: its lock went with the database connection (%s)", job, _one_line(exc))
 
     def _retry_later(self, kind: str, name: str, strategy: str) -> None:
@@ -351,7 +353,7 @@ class Service:
         try:
             with self.client_factory(plan.timeout) as client:
                 [result] = run_sources(self.engine, plan, now=self.now, client=client)
-        except (FundradarError, sa.exc.DBAPIError) as exc:  # the database refused the run's first row:
+        except DATABASE_FAULTS as exc:  # the database refused the run's first row:
             # there is nothing to record the failure in, so it is one log line and the service goes on
             log.warning("source %s could not run: %s", name, _one_line(exc))
             return None

@@ -93,3 +93,49 @@ def test_two_jobs_following_a_moved_deadline_at_once_record_it_once(pg_url: str)
         assert sequence == 5
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_ten_sources_due_at_once_on_postgresql_all_run(pg_url: str, server, tmp_path) -> None:
+    """serve runs up to ten jobs at once, each holding a connection for its job lock and one for its
+    run lock while it fetches, beside its session's: with ten sources due together (every source on
+    `every: 6h` from the same start) SQLAlchemy's pool of 15 ran out, and three runs failed with
+    "QueuePool limit of size 5 overflow 10 reached" and a traceback."""
+    import logging
+    import time
+    from datetime import UTC, datetime
+
+    from pipeline.serve import Service
+    from tests.localserver import Reply
+    from tests.test_serve_faults import FEED
+
+    def slow(request):  # each source takes a while, as real ones do
+        time.sleep(2)
+        return Reply(200, FEED.read_bytes(), {"Content-Type": "application/rss+xml"})
+
+    server.route("GET", "/feed/", slow)
+    sources = "".join(f"  s{n}: {{type: feed, url: '{server.url('/feed/')}?n={n}', programme: X, "
+                      "schedule: {every: 1h, jitter_seconds: 0}}\n" for n in range(10))
+    path = tmp_path / "strategy.yaml"
+    path.write_text("name: t\norganisation: Test Cluster\nfocus_areas:\n"
+                    "  energy: {label: Energy, keywords: [offshore wind]}\nsources:\n" + sources,
+                    encoding="utf-8")
+    engine = open_database(pg_url)
+    service = Service(engine, load_config(path), digests=False, reload_seconds=0)
+    errors: list[logging.LogRecord] = []
+    handler = logging.Handler(level=logging.ERROR)
+    handler.emit = errors.append  # type: ignore[method-assign]
+    logging.getLogger().addHandler(handler)
+    service.start()
+    try:
+        for n in range(10):
+            service.scheduler.modify_job(f"source:s{n}", next_run_time=datetime.now(UTC))
+        deadline = time.monotonic() + 45
+        while len(server.requests) < 10 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        service.stop()
+        logging.getLogger().removeHandler(handler)
+        engine.dispose()
+    assert len(server.requests) == 10
+    assert [r.getMessage() for r in errors] == []

@@ -22,6 +22,10 @@ from pipeline.core.sql import database_url, migration_head  # noqa: F401 (databa
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
+# PostgreSQL connections beyond the pool's 5 kept open: serve runs up to ten jobs at once, and each holds
+# a connection for its job lock and one for its run lock (session-level advisory locks) while it fetches,
+# beside its session's; SQLAlchemy's default of 10 ran out with five sources due together
+PG_POOL_OVERFLOW = 45
 # SQLite's page cache per connection, in KiB (a negative cache_size): with the default 2 MB each row of a
 # large write costs more than the one before (index pages evicted and read again): 1M score rows of
 # 100,000 calls took 115 s with it, 48 s with 64 MB, which keeps the score table's indexes in memory. A
@@ -151,7 +155,7 @@ def create_db_engine(url: str) -> Engine:
         # gives up after BUSY_TIMEOUT_MS, as a SQLite write does, instead of waiting for ever
         options = {} if "options" in parsed.query else \
             {"connect_args": {"options": f"-c lock_timeout={BUSY_TIMEOUT_MS}"}}
-        engine = _create(url, pool_pre_ping=True, **options)
+        engine = _create(url, pool_pre_ping=True, max_overflow=PG_POOL_OVERFLOW, **options)
     sa.event.listen(engine, "handle_error", _on_error(url))
     return engine
 
