@@ -66,6 +66,7 @@ from classifiers.stored_queries import keep_gates, prepared_queries, vector_to_j
 from pipeline.core.bulk import insert_rows, update_by_id
 from pipeline.core.config import LoadedConfig
 from pipeline.core.db import session_scope
+from pipeline.core.locks import hold_for_transaction
 from pipeline.core.models import Call, CorpusModel, Score, ScoringModel, Verdict
 
 log = logging.getLogger("fundradar.scoring")
@@ -114,6 +115,10 @@ def score_pending(engine: Engine, loaded_config: LoadedConfig, now: datetime, *,
     result = None if full else _up_to_date(engine, loaded_config, queries, now)
     if result is None:
         with session_scope(engine) as session:
+            # one scoring writes at a time (the corpus model is shared by every strategy): on PostgreSQL
+            # a second one waits here and then finds the calls scored, where it collided on their keys;
+            # SQLite's BEGIN IMMEDIATE already queues writers
+            hold_for_transaction(session, "scoring")
             result = _score(session, loaded_config, queries, now, corpus, full, block)
     log.info("scored %d of %d calls for %s (%s)", result.scored_calls, result.total_calls, result.strategy,
              result.reason)

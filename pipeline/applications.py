@@ -40,6 +40,7 @@ from pipeline.core.config import LoadedConfig
 from pipeline.core.deadlines import GONE, HasDeadlines, call_deadlines, current_deadline
 from pipeline.core.errors import NotFoundError, TransitionError, ValidationError
 from pipeline.core.inputs import parse_id
+from pipeline.core.locks import hold_for_transaction
 from pipeline.core.models import Application, ApplicationEvent, ApplicationPartner, Call, Idea, Partner
 from pipeline.ideas import get_idea
 from pipeline.partners import consortium_warnings, get_partner
@@ -319,6 +320,9 @@ def follow_call_deadlines(session: Session, now: datetime) -> list[DeadlineMove]
     Idempotent: a second run finds nothing new. Call it after a sync and before showing deadlines.
 
     Only the deadline columns are read for the comparison; an application is loaded when it changes."""
+    # serve follows in several threads (source, digest, alerts and calendar jobs): on PostgreSQL a second
+    # one waits here and then reads the first's result, rather than recording the same move again
+    hold_for_transaction(session, "follow-deadlines")
     moves = []
     rows = session.exec(select(Application.id.label("app_id"), Application.seen_deadlines,
                                Call.id.label("call_id"), Call.deadlines, Call.deadline,

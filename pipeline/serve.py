@@ -4,7 +4,10 @@
   zone) or ``every``; one per Slack digest channel (``digest:<channel>``) and one for alerts.
 - Jobs live in an APScheduler ``SQLAlchemyJobStore`` in fundradar's own database (table
   ``apscheduler_jobs``), so next run times survive restarts. They are re-declared from the config on
-  every start (``replace_existing``) and jobs no longer in the config are removed.
+  every start (``replace_existing``, keeping the stored next run of an unchanged schedule, so a run
+  due while serve was down happens within ``misfire_grace_time``) and jobs no longer in the config are
+  removed. A digest Slack could not take (down, or asking to wait) is tried again ``retry_seconds``
+  later, as a one-off job.
 - ``max_instances=1`` and ``coalesce`` stop overlapping or piled-up runs within one scheduler; the
   :class:`~pipeline.core.locks.JobLock` stops them across schedulers and processes. ``jitter`` spreads the
   runs, ``misfire_grace_time`` lets a run missed during a short outage still happen.
@@ -37,7 +40,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -48,6 +51,7 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
@@ -66,7 +70,10 @@ log = logging.getLogger(__name__)
 JOB_TABLE = "apscheduler_jobs"
 MISFIRE_GRACE_SECONDS = 15 * 60
 RELOAD_SECONDS = 10.0
+DIGEST_RETRY_SECONDS = 15 * 60.0  # a digest Slack could not take is tried again this much later
 _SERVICES: dict[str, Service] = {}
+# what a job reports in one line and survives: fundradar's own errors, the driver's, a pool run dry
+DATABASE_FAULTS = (FundradarError, sa.exc.DBAPIError, sa.exc.TimeoutError)
 
 
 def trigger_for(schedule: Schedule, timezone: str, *, jitter: int | None = None) -> Any:
@@ -78,6 +85,12 @@ def trigger_for(schedule: Schedule, timezone: str, *, jitter: int | None = None)
     seconds = schedule.interval_seconds()
     assert seconds is not None
     return IntervalTrigger(seconds=seconds, timezone=timezone, jitter=spread or None)
+
+
+def _same_trigger(old: Any, new: Any) -> bool:
+    """Whether two triggers fire at the same times (an interval's start date aside)."""
+    return type(old) is type(new) and str(old) == str(new) and old.jitter == new.jitter \
+        and str(old.timezone) == str(new.timezone)
 
 
 def _with_jitter(trigger: CronTrigger, jitter: int) -> CronTrigger:
@@ -118,8 +131,10 @@ class Service:
                  now: Callable[[], datetime] = clock.now, jitter: int | None = None,
                  digests: bool = True, misfire_grace_time: int = MISFIRE_GRACE_SECONDS,
                  on_result: Callable[[RunResult], None] | None = None,
-                 reload_seconds: float | None = RELOAD_SECONDS) -> None:
+                 reload_seconds: float | None = RELOAD_SECONDS,
+                 retry_seconds: float = DIGEST_RETRY_SECONDS) -> None:
         self.engine, self.config = engine, config
+        self.retry_seconds = retry_seconds
         self.client_factory, self.now, self.jitter = client_factory, now, jitter
         self.digests, self.on_result, self.reload_seconds = digests, on_result, reload_seconds
         self.key = uuid.uuid4().hex
@@ -193,11 +208,19 @@ class Service:
         _SERVICES[self.key] = self
         self.scheduler.start(paused=True)
         wanted = set()
+        stored = {job.id: job for job in self.scheduler.get_jobs(jobstore="default")}
         for job, (schedule, tz, args) in self.job_specs().items():
             wanted.add(job)
             self.declared[job] = (schedule, tz, args)
-            self.scheduler.add_job(run_job, trigger_for(schedule, tz, jitter=self.jitter),
-                                   args=(self.key, *args), id=job, name=job, replace_existing=True)
+            trigger = trigger_for(schedule, tz, jitter=self.jitter)
+            kept = stored.get(job)
+            # an unchanged schedule keeps its stored next run: one due while serve was down runs now
+            # (within misfire_grace_time) instead of waiting a whole interval; add_job would recompute it
+            same = kept is not None and kept.next_run_time is not None \
+                and _same_trigger(kept.trigger, trigger)
+            self.scheduler.add_job(run_job, trigger, args=(self.key, *args), id=job, name=job,
+                                   replace_existing=True,
+                                   **({"next_run_time": kept.next_run_time} if same and kept else {}))
         for job in self.scheduler.get_jobs(jobstore="default"):
             if job.id not in wanted:
                 log.info("removing job %s: no longer in the config", job.id)
@@ -281,7 +304,7 @@ class Service:
             if not lock.acquire():
                 log.info("job %s is already running elsewhere; skipped this time", job)
                 return None
-        except (FundradarError, sa.exc.DBAPIError) as exc:  # the database is down: the next run retries
+        except DATABASE_FAULTS as exc:  # the database is down, or its pool exhausted: the next run retries
             log.warning("job %s could not run: %s", job, _one_line(exc))
             return None
         try:
@@ -290,7 +313,10 @@ class Service:
             if kind in ("digest", "alerts"):  # verdicts the clock changed since, before they are read
                 self._rescore(only=strategy or None, why=f"the clock ({kind})")
             if kind == "digest":
-                return self._notify("send_digests", strategy, channel=name)
+                outcomes = self._notify("send_digests", strategy, channel=name)
+                if any(o.passing for o in outcomes or []):  # Slack down or asking to wait
+                    self._retry_later(kind, name, strategy)
+                return outcomes
             if kind == "alerts":
                 return self._notify("send_alerts", strategy)
             if kind == "calendar":
@@ -299,8 +325,20 @@ class Service:
         finally:
             try:
                 lock.release()
-            except (FundradarError, sa.exc.DBAPIError) as exc:  # the server dropped it with the connection
+            except DATABASE_FAULTS as exc:  # the server dropped it with the connection
                 log.info("job %s: its lock went with the database connection (%s)", job, _one_line(exc))
+
+    def _retry_later(self, kind: str, name: str, strategy: str) -> None:
+        """The job once more in ``retry_seconds``: a digest runs once a period, so one Slack could not
+        take at its time would otherwise wait for the next period's to replace it. The digest's own
+        period log keeps it to one post, and a retry in the next period finds it superseded."""
+        job = job_id(kind, name, strategy)
+        when = datetime.now(UTC) + timedelta(seconds=self.retry_seconds)
+        self.scheduler.add_job(run_job, DateTrigger(when), args=(self.key, kind, name, strategy),
+                               id=f"{job}:retry", name=f"{job}:retry", jobstore="local",
+                               replace_existing=True)
+        log.info("job %s: Slack did not take every message; trying again at %s", job,
+                 when.astimezone().strftime("%H:%M:%S"))
 
     def run_source(self, name: str) -> RunResult | None:
         """One source run of the main job; when it changed something, deadlines are followed and
@@ -315,7 +353,7 @@ class Service:
         try:
             with self.client_factory(plan.timeout) as client:
                 [result] = run_sources(self.engine, plan, now=self.now, client=client)
-        except (FundradarError, sa.exc.DBAPIError) as exc:  # the database refused the run's first row:
+        except DATABASE_FAULTS as exc:  # the database refused the run's first row:
             # there is nothing to record the failure in, so it is one log line and the service goes on
             log.warning("source %s could not run: %s", name, _one_line(exc))
             return None

@@ -14,8 +14,9 @@ removed from it) ``not_in_channel``. Faults: ``"429"`` (with Retry-After), ``"50
 (connection closed before the message is stored), ``"drop_after_post"`` (message stored, then the
 connection closed without an answer) and ``"slow_after_post"`` (message stored, the answer sent only
 after ``delay`` seconds: longer than the client's timeout, the client gives up while Slack has the
-message) and ``"missing_scope"`` (Slack's answer to a token without the method's scope, ``needed``
-naming it).
+message), ``"slow_before_post"`` (the message stored only after ``delay`` seconds: a slow Slack),
+``"msg_too_long"`` (Slack refusing the message itself) and ``"missing_scope"`` (Slack's
+answer to a token without the method's scope, ``needed`` naming it).
 """
 
 from __future__ import annotations
@@ -36,9 +37,9 @@ WEBHOOK_PATH = "/services/T0TEST/B0TEST/webhooksecret"  # the path of a real Sla
 
 @dataclass
 class Fault:
-    kind: str  # 429 | 500 | drop | drop_after_post | slow_after_post | missing_scope
+    kind: str  # 429 | 500 | drop | drop_after_post | slow_after_post | slow_before_post | msg_too_long ...
     retry_after: int = 1
-    delay: float = 0.0  # slow_after_post: seconds before the answer
+    delay: float = 0.0  # slow_after_post, slow_before_post: seconds before the answer
 
 
 @dataclass
@@ -129,6 +130,8 @@ class SlackServer:
                 return Reply(500, "<html>Internal Server Error</html>", {"Content-Type": "text/html"})
             if fault and fault.kind == "drop":
                 raise Drop()
+            if fault and fault.kind == "msg_too_long":
+                return _json({"ok": False, "error": "msg_too_long"})
             if fault and fault.kind == "missing_scope":
                 return _json({"ok": False, "error": "missing_scope", "needed": SCOPES[method],
                               "provided": "chat:write"})
@@ -136,6 +139,8 @@ class SlackServer:
                 return _json({"ok": False, "error": "invalid_auth"})
             args = _args(request)
             if method == "chat.postMessage":
+                if fault and fault.kind == "slow_before_post":
+                    time.sleep(fault.delay)
                 reply = self._post(args)
             elif method == "conversations.history":
                 reply = self._history(args)

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,8 +23,9 @@ from sqlmodel import select as query
 
 from pipeline.core.clock import UTC
 from pipeline.core.config import load_config
-from pipeline.core.models import SlackDelivery
-from pipeline.notify.delivery import Pacer
+from pipeline.core.db import session_scope
+from pipeline.core.models import FetchRun, SlackDelivery
+from pipeline.notify.delivery import MAX_ATTEMPTS, Pacer
 from pipeline.notify.jobs import send_digests
 from pipeline.sync import follow_and_score, plan_sources, run_sources
 from tests.localserver import LocalServer, Reply
@@ -203,9 +205,12 @@ def test_alerts_slack_refuses_for_hours_arrive_once_the_setup_is_fixed(engine, s
         slack.token = "xoxb-rotated"  # the token was revoked overnight
     else:
         slack.left.add("eu-fundraising")  # someone removed the bot from the channel
+    hint = {"invalid_auth": "check the bot token in the environment",
+            "not_in_channel": "invite the bot to the channel (/invite @fundradar)"}[refusal]
     for hour in range(1, 9):  # serve's hourly alerts job all night
         (outcome,) = run_alerts(engine, slack, NOW + timedelta(hours=hour))
-        assert outcome.status == "failed" and refusal in (outcome.error or ""), outcome.error
+        # every run says what to do, not only the first (later ones look the channel up first)
+        assert outcome.status == "failed" and f"{refusal}; {hint}" in (outcome.error or ""), outcome.error
     slack.token, slack.left = TOKEN, set()  # fixed in the morning
     (outcome,) = run_alerts(engine, slack, NOW + timedelta(hours=9))
     assert (outcome.status, outcome.items) == ("sent", [f"alert:new:{call}"])
@@ -222,4 +227,74 @@ def test_an_alert_slack_answers_500_for_two_runs_is_sent_on_the_third(engine, sl
         assert outcome.status == "failed" and outcome.error.endswith("it is sent on the next run")
     (outcome,) = run_alerts(engine, slack, NOW + timedelta(hours=3))
     assert (outcome.status, outcome.items) == ("sent", [f"alert:new:{call}"])
+    assert len(slack.messages) == 1
+
+
+def test_a_digest_before_some_sources_ran_says_which_where_nothing_matches(engine, slack) -> None:
+    config = load_config(ROOT / "config" / "strategy.example.yaml")
+    with session_scope(engine) as session:  # only eu_ft has run (serve's first hour; sync --source eu_ft)
+        session.add(FetchRun(source="eu_ft", started_at=NOW - timedelta(hours=1), finished_at=NOW,
+                             outcome="ok", complete=True, seen=700))
+    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
+    send_digests(engine, config, NOW, channel=CHANNEL, environ=env, pacer=Pacer(sleep=lambda s: None))
+    (posted,) = slack.messages
+    assert _sections(posted)[0] == (
+        "_No open call from the sources read matches the strategy above the channel's minimum score; "
+        "euro_access, interreg_bsr_news, interreg_no_calendar and innovation_express have not run yet, so "
+        "their calls may be missing._")
+
+
+def test_an_alert_slack_refuses_every_time_says_when_it_is_given_up(engine, slack, cli) -> None:
+    assert run_alerts(engine, slack, NOW) == []  # the baseline
+    add_call(engine, 10, title="Hydrogen valleys", score=0.8, first_seen=NOW + timedelta(minutes=30))
+    slack.fail_next("chat.postMessage", "msg_too_long", times=MAX_ATTEMPTS)
+    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
+    for hour in range(1, MAX_ATTEMPTS + 1):
+        result = cli("--config", str(CONFIG), "--as-of", (NOW + timedelta(hours=hour)).isoformat(), "alerts",
+                     env=env)
+        assert result.exit_code == 1
+        said = " ".join(result.stderr.split())
+        if hour < MAX_ATTEMPTS:
+            assert "they are retried on the next run" in said, said
+        else:  # the last refusal: it is not sent again, and the command does not say it will be
+            assert "msg_too_long" in said and "retried on the next run" not in said, said
+            assert f"given up after {MAX_ATTEMPTS} refusals; it is not sent again" in said, said
+    later = cli("--config", str(CONFIG), "--as-of", (NOW + timedelta(hours=9)).isoformat(), "alerts", env=env)
+    assert later.exit_code == 0 and slack.messages == []
+
+
+def test_two_digest_runs_at_once_post_the_digest_once(engine, slack) -> None:
+    """``fundradar digest`` (or ``run``) while serve's digest job is posting the same digest to a slow
+    Slack: the second waits for the first and finds the period's digest sent."""
+    import threading
+
+    add_call(engine, 1, score=0.7)
+    slack.fail_next("chat.postMessage", "slow_before_post", delay=1.5)
+    first: list = []
+    posting = threading.Thread(target=lambda: first.extend(_digest(engine, slack, NOW)))
+    posting.start()
+    while "chat.postMessage" not in slack.calls:  # the first run's post is on its way
+        time.sleep(0.01)
+    second = _digest(engine, slack, NOW + timedelta(seconds=1))
+    posting.join(timeout=30)
+    assert [o.status for o in first] == ["sent"]
+    assert [o.status for o in second] == ["already sent"]
+    assert len(slack.messages) == 1
+
+
+def test_two_alert_runs_at_once_post_each_alert_once(engine, slack) -> None:
+    import threading
+
+    assert run_alerts(engine, slack, NOW) == []  # the baseline
+    add_call(engine, 10, title="Hydrogen valleys", score=0.8, first_seen=NOW + timedelta(minutes=30))
+    slack.fail_next("chat.postMessage", "slow_before_post", delay=1.5)
+    first: list = []
+    hour = NOW + timedelta(hours=1)
+    posting = threading.Thread(target=lambda: first.extend(run_alerts(engine, slack, hour)))
+    posting.start()
+    while "chat.postMessage" not in slack.calls:
+        time.sleep(0.01)
+    second = run_alerts(engine, slack, NOW + timedelta(hours=1, seconds=1))
+    posting.join(timeout=30)
+    assert [o.status for o in first] == ["sent"] and second == []
     assert len(slack.messages) == 1

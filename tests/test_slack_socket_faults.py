@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from pipeline.core.db import session_scope
+from pipeline.core.db import open_database, session_scope
 from pipeline.core.models import Call, Score, SlackInteraction, Verdict
 from pipeline.notify.socket import SocketRunner, start_interactions, stop_interactions
 from tests.slack_data import NOW, TOKEN, add_call, loaded
@@ -66,3 +66,27 @@ def test_slack_failing_while_the_message_is_redrawn_keeps_the_mark_in_one_line(
     assert slack.updates == []
     assert _tracebacks(caplog) == []
     assert any(r.getMessage().startswith(f"could not update the message {posted.ts}") for r in caplog.records)
+
+
+def test_a_click_the_database_cannot_store_tells_the_clicker_in_one_line(
+        engine, db_url: str, slack, caplog) -> None:
+    """The database refusing the write (read-only after a remount, full, locked past its timeout): the
+    click was lost with a traceback in the log and nothing in Slack; the clicker is now told it was not
+    stored, and the log has one line."""
+    call = add_call(engine, 1, score=0.7)
+    posted = _digest(engine, slack)
+    read_only = open_database(f"sqlite:///file:{db_url.removeprefix('sqlite:///')}?mode=ro&uri=true")
+    config = loaded()
+    runners = start_interactions(read_only, lambda: config, environ=_env(slack), now=lambda: NOW)
+    slack.socket.wait_connected()
+    try:
+        slack.socket.send(click(posted, "follow", call))
+        assert runners[0].wait_handled(1)
+    finally:
+        stop_interactions(runners)
+        read_only.dispose()
+    assert _count(engine, SlackInteraction) == 0
+    (told,) = slack.ephemeral
+    assert told["text"].startswith("Your follow was not stored: ")
+    assert told["text"].endswith("; try again later.")
+    assert _tracebacks(caplog) == []

@@ -286,14 +286,50 @@ def _host(url: httpx.URL | str) -> str:
     return httpx.URL(url).host.lower().removeprefix("www.")
 
 
+class _BrokeOff(Exception):
+    """The answer's body broke off (the connection reset or timed out after the headers)."""
+
+    def __init__(self, cause: httpx.TransportError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
 def _request(client: httpx.Client, method: str, url: str, *, source: str, max_bytes: int,
              what: str | None = None, hosts: Collection[str] | None = None,
              **kwargs: Any) -> tuple[bytes, httpx.Headers, str]:
     """``hosts``: follow redirects only to these hosts (``www.`` aside); one elsewhere is not
     requested at all and fails the request (a funder's call page sending the scraper to another site,
     or to an address inside the network, is not the funder's page). Returns the body, the headers and
-    the URL that answered (after redirects)."""
+    the URL that answered (after redirects).
+
+    A body that breaks off is retried as the client's RetryTransport retries a failed connection: the
+    transport has handed the response over by then, so it cannot see the body fail."""
     label = what or url
+    transport = _transport(client)
+    retries = transport.retries if isinstance(transport, RetryTransport) else 0
+    attempt = 0
+    while True:
+        try:
+            return _request_once(client, method, url, source=source, max_bytes=max_bytes, label=label,
+                                 hosts=hosts, **kwargs)
+        except _BrokeOff as broke:
+            exc = broke.cause
+            if attempt >= retries:
+                if isinstance(exc, httpx.TimeoutException):
+                    raise FetchError(source, f"timed out reading {label}{_tries(client)}; try again later or "
+                                             "raise timeout_seconds") from None
+                detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise FetchError(source, f"cannot fetch {label} ({type(exc).__name__}: {detail})"
+                                         f"{_tries(client)}; try again later") from None
+            wait = transport._wait(attempt, None)
+            log.info("%s %s broke off (%s); retry %d of %d in %.1fs", method, url, type(exc).__name__,
+                     attempt + 1, retries, wait)
+            transport.sleep(wait)
+            attempt += 1
+
+
+def _request_once(client: httpx.Client, method: str, url: str, *, source: str, max_bytes: int, label: str,
+                  hosts: Collection[str] | None, **kwargs: Any) -> tuple[bytes, httpx.Headers, str]:
     token = _DEADLINE.set(None)  # each attempt of the RetryTransport sets its own
     retried = _RETRIED.set(None)
     try:
@@ -311,8 +347,15 @@ def _request(client: httpx.Client, method: str, url: str, *, source: str, max_by
                 raise FetchError(source, f"HTTP {response.status_code} from {label} without a Location to "
                                          "follow; the page is not there as asked, check the URL")
             _check_encoding(response, source, label)
-            return read_limited(response, max_bytes, source, what=label, deadline=_DEADLINE.get()), \
-                response.headers, str(response.url)
+            try:
+                body = read_limited(response, max_bytes, source, what=label, deadline=_DEADLINE.get())
+            except httpx.TransportError as exc:
+                deadline = _DEADLINE.get()
+                if isinstance(exc, httpx.TimeoutException) and deadline is not None \
+                        and time.monotonic() >= deadline:
+                    raise  # a dripping answer over its total limit: not worth another wait
+                raise _BrokeOff(exc) from None
+            return body, response.headers, str(response.url)
     except httpx.TimeoutException:
         deadline = _DEADLINE.get()
         if deadline is not None and time.monotonic() >= deadline:

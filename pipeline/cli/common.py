@@ -428,5 +428,9 @@ def report_outcomes(outcomes: Sequence[Outcome], as_json: bool, what: str) -> No
                        highlight=False, soft_wrap=True)
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
-        raise DeliveryError(f"{len(failed)} of {len(outcomes)} Slack messages not sent ({failed[0].error}); "
-                            "they are retried on the next run")
+        from pipeline.notify.delivery import GIVEN_UP
+
+        retried = [o for o in failed if GIVEN_UP not in (o.error or "")]
+        first = (retried or failed)[0]
+        raise DeliveryError(f"{len(failed)} of {len(outcomes)} Slack messages not sent ({first.error})"
+                            + ("; they are retried on the next run" if retried else ""))

@@ -22,6 +22,10 @@ from pipeline.core.sql import database_url, migration_head  # noqa: F401 (databa
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
+# PostgreSQL connections beyond the pool's 5 kept open: serve runs up to ten jobs at once, and each holds
+# a connection for its job lock and one for its run lock (session-level advisory locks) while it fetches,
+# beside its session's; SQLAlchemy's default of 10 ran out with five sources due together
+PG_POOL_OVERFLOW = 45
 # SQLite's page cache per connection, in KiB (a negative cache_size): with the default 2 MB each row of a
 # large write costs more than the one before (index pages evicted and read again): 1M score rows of
 # 100,000 calls took 115 s with it, 48 s with 64 MB, which keeps the score table's indexes in memory. A
@@ -70,6 +74,12 @@ _FAULTS = (
     ("database is locked", "{db} is locked by another writer (another fundradar command, or a tool with "
                            "the file open); nothing of this write was stored, run the command again when "
                            "it has finished"),
+    # PostgreSQL waited lock_timeout (BUSY_TIMEOUT_MS) for another session's lock
+    ("canceling statement due to lock timeout",
+     f"{{db}} is locked by another session for more than {BUSY_TIMEOUT_MS // 1000} s (another fundradar "
+     "command, or a transaction "
+     "left open in psql or another tool); nothing of this write was stored, run the command again when "
+     "it has finished"),
 )
 
 
@@ -141,7 +151,11 @@ def create_db_engine(url: str) -> Engine:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
     else:
-        engine = _create(url, pool_pre_ping=True)
+        # a write waiting for another session's lock (a forgotten transaction in psql, a LOCK TABLE)
+        # gives up after BUSY_TIMEOUT_MS, as a SQLite write does, instead of waiting for ever
+        options = {} if "options" in parsed.query else \
+            {"connect_args": {"options": f"-c lock_timeout={BUSY_TIMEOUT_MS}"}}
+        engine = _create(url, pool_pre_ping=True, max_overflow=PG_POOL_OVERFLOW, **options)
     sa.event.listen(engine, "handle_error", _on_error(url))
     return engine
 

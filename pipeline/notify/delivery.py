@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,6 +40,7 @@ from sqlmodel import Session, select
 
 from pipeline.core.db import session_scope
 from pipeline.core.errors import DeliveryError
+from pipeline.core.locks import JobLock
 from pipeline.core.models import SlackDelivery
 from pipeline.notify.blocks import SlackMessage
 
@@ -60,19 +62,20 @@ from pipeline.notify.senders import (
 )
 
 __all__ = [
-    "BASELINE_KEY", "BATCHED", "EVENT_TYPE", "HISTORY_PAGES", "MAX_ATTEMPTS", "MAX_RETRY_AFTER",
+    "BASELINE_KEY", "BATCHED", "EVENT_TYPE", "GIVEN_UP", "HISTORY_PAGES", "MAX_ATTEMPTS", "MAX_RETRY_AFTER",
     "MIN_INTERVAL", "POSTS_PER_RUN", "RETRY_STATUSES", "SUPERSEDED", "WEBHOOK_CHANNEL", "AmbiguousDelivery",
     "BotSender",
     "CappedRateLimitRetryHandler", "Deferred", "Outcome", "Outgoing", "Pacer", "Sender", "SlackUnavailable",
     "WebhookSender",
     "api_url", "baseline", "deliver", "due", "known_keys", "make_sender", "register", "register_batch",
-    "retry_after", "settle_batch", "supersede",
+    "retry_after", "sending", "settle_batch", "supersede",
 ]
 
 log = logging.getLogger("fundradar.slack")
 
 MIN_INTERVAL = 1.0
 MAX_ATTEMPTS = 5  # refusals and interrupted posts, over all runs; then the row stays failed
+GIVEN_UP = "given up after"  # starts what a message's error adds once no run will send it again
 POSTS_PER_RUN = 3  # attempts within one run after ambiguous failures
 BASELINE_KEY = "baseline"
 WEBHOOK_CHANNEL = "the webhook's channel"  # where a webhook post really goes: Slack fixed it at setup
@@ -115,6 +118,7 @@ class Outcome:
     ts: str | None = None
     error: str | None = None
     items: list[str] = field(default_factory=list)  # the alert keys a batched message carries
+    passing: bool = False  # not sent because Slack was down or asked to wait: a later try may pass
 
     def as_dict(self) -> dict[str, Any]:
         found = {"key": self.key, "channel": self.channel, "kind": self.kind, "status": self.status,
@@ -202,6 +206,28 @@ def settle_batch(engine: Engine, outcomes: Sequence[Outcome], now: datetime) -> 
                 session.add(row)
 
 
+SEND_LOCK_WAIT = 300.0  # seconds a run waits for another process sending the same messages
+
+
+@contextmanager
+def sending(engine: Engine, name: str, *, active: bool = True,
+            wait: float = SEND_LOCK_WAIT) -> Iterator[None]:
+    """Hold ``name``'s send lock (one channel's digest, one strategy's alerts) while deciding what to
+    send and sending it, so two processes (serve's job and a command) never both post one message: the
+    second waits, then finds it logged. DeliveryError when the other holds it longer than ``wait``."""
+    lock = JobLock(engine, f"slack-send:{name}")
+    deadline = time.monotonic() + wait
+    while active and not lock.acquire():
+        if time.monotonic() > deadline:
+            raise DeliveryError(f"another fundradar process has been sending {name} for {wait:g} s; "
+                                "try again when it has finished")
+        time.sleep(0.1)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def due(engine: Engine, kinds: Sequence[str], channels: Sequence[str] | None = None, *,
         prefix: str = "") -> list[SlackDelivery]:
     """Logged messages of ``kinds`` still to send (new, interrupted or failed), oldest first; with
@@ -216,6 +242,12 @@ def due(engine: Engine, kinds: Sequence[str], channels: Sequence[str] | None = N
         query = query.where(SlackDelivery.key.startswith(prefix, autoescape=True))
     with Session(engine) as session:
         return list(session.exec(query.order_by(SlackDelivery.id)))
+
+
+def _attempts(engine: Engine, row_id: int) -> int:
+    with Session(engine) as session:
+        row = session.get(SlackDelivery, row_id)
+        return row.attempts if row is not None else 0
 
 
 def _update(engine: Engine, row_id: int, **values: Any) -> None:
@@ -271,11 +303,15 @@ def deliver(engine: Engine, sender: Sender, kinds: Sequence[str], now: datetime,
             if deferred is None:
                 log.warning("Slack messages deferred: %s", exc)
             deferred = str(exc)
-            outcome.status, outcome.error = "deferred", deferred
+            outcome.status, outcome.error, outcome.passing = "deferred", deferred, True
         except DeliveryError as exc:
-            _update(engine, row.id, status="failed", error=str(exc))
-            log.warning("Slack message %s not sent: %s", row.key, exc)
-            outcome.error = str(exc)
+            outcome.passing = isinstance(exc, SlackUnavailable)
+            error = str(exc)
+            if _attempts(engine, row.id) >= MAX_ATTEMPTS:  # no later run sends it: say so, not "next run"
+                error += f"; {GIVEN_UP} {MAX_ATTEMPTS} refusals; it is not sent again"
+            _update(engine, row.id, status="failed", error=error)
+            log.warning("Slack message %s not sent: %s", row.key, error)
+            outcome.error = error
         except AmbiguousDelivery as exc:
             error = f"{exc}; not re-posted because an incoming webhook cannot be checked for a double post"
             _update(engine, row.id, status="unconfirmed", error=error)

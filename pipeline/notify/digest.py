@@ -335,6 +335,7 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
     ]
     sources_down = all_failed(data.sources)
     failing = [clean(h.source) for h in data.sources if h.failing and not h.skipped]
+    not_run = [clean(h.source) for h in data.sources if h.last_outcome is None and not h.skipped]
     if sources_down:  # the lists below are what we knew before: say so rather than "nothing matches"
         failed = sum(1 for h in data.sources if h.runs_in_period)
         blocks.append(section(f":warning: *No source could be read since the last digest* ({failed} of "
@@ -360,10 +361,13 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
                               f"minimum score {'fails' if one else 'each fail'} one (`fundradar calls list` "
                               f"marks {'it' if one else 'them'} ✗, `fundradar calls why ID` says which "
                               "rule)._"))
-    elif failing and not sources_down:  # the sources read have nothing; say which could not be read
+    elif (failing or not_run) and not sources_down:  # the sources read have nothing; say which were not
+        unread = [f"{_names(names, ' and ')} {what}" for names, what in (
+            (failing, "could not be read"), (not_run, "has not run yet" if len(not_run) == 1
+                                             else "have not run yet")) if names]
         blocks.append(section("_No open call from the sources read matches the strategy above the channel's "
-                              f"minimum score; {escape(_names(failing, ' and '))} could not be read, so "
-                              "their calls may be missing._"))
+                              f"minimum score; {escape(' and '.join(unread))}, so their calls may be "
+                              "missing._"))
     elif not sources_down:
         blocks.append(section("_No open call matches the strategy above the channel's minimum score._"))
     if data.changes:

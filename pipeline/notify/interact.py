@@ -176,6 +176,11 @@ class Interactions:
             changed = self.store(strategy, action, who, key, channel_id, message.get("ts"))
         except sa.exc.IntegrityError:  # the same envelope handled at the same moment elsewhere
             changed = False
+        except (FundradarError, sa.exc.DBAPIError) as exc:  # the database refused the write
+            detail = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
+            self.refuse(strategy, channel_id, who.user_id, f"Your {action.verb} was not stored: "
+                        f"{truncate(' '.join(str(detail).split()), 300)}; try again later.")
+            return
         if not changed:
             log.info("Slack click %s on call %d by %s: nothing new", action.verb, action.call_id, who.name)
             return
@@ -280,8 +285,10 @@ class Interactions:
                                              channel=channel_id, message_ts=meta.get("ts"), at=now))
                 session.flush()
                 idea_id = idea.id
-        except (FundradarError, sa.exc.IntegrityError) as exc:
-            self.refuse(strategy, channel_id, who.user_id, f"The idea was not added: {exc}")
+        except (FundradarError, sa.exc.DBAPIError) as exc:  # refused by the rules or by the database
+            detail = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
+            self.refuse(strategy, channel_id, who.user_id,
+                        f"The idea was not added: {truncate(' '.join(str(detail).split()), 300)}")
             return
         log.info("Slack: idea #%s started from call %d by %s", idea_id, call_id, who.name)
         client = self.clients(strategy)

@@ -43,6 +43,7 @@ from pipeline.notify.delivery import (
     make_sender,
     register,
     register_batch,
+    sending,
     settle_batch,
     supersede,
 )
@@ -191,37 +192,44 @@ def _strategy_digests(engine: Engine, strategy: Strategy, channels: list[DigestC
         _no_slack(strategy)
     outcomes: list[Outcome] = []
     for item in channels:
-        key = period_key(prefix, item.channel, schedule_period(item.schedule, strategy.timezone, now))
-        if sender is not None:
-            # an unsent digest of an earlier period is stale (its days left, its list): this period's
-            # digest replaces it and covers its period too; one a crash may have posted is looked up
-            earlier = [row for row in due(engine, ("digest",), [item.channel], prefix=prefix)
-                       if not row.key.startswith(key)]
-            supersede(engine, sender, earlier, f"replaced by the digest of {key.rstrip(':')}", now)
-        if sender is not None and due(engine, ("digest",), [item.channel], prefix=key):
-            log.info("resending the unsent digest for %s", item.channel)
-        elif sender is not None and not force and (logged := _sent_in_period(engine, key)):
-            log.info("the digest for %s was %s", item.channel, ALREADY_SENT)
-            outcomes.extend(Outcome(row.key, item.channel, "digest",
-                                    "already sent" if row.status == "sent" else row.status, _logged(row),
-                                    ts=row.message_ts, error=ALREADY_SENT) for row in logged)
-            continue
-        else:
-            with Session(engine) as session:
-                since = period_start(session, item, now, prefix)
-                data = collect_digest(session, strategy, item, now, since, scope=scope)
-            messages = build_digest(data)
-            if force:  # a resend of the period's digest gets keys of its own
-                key += f"resent-{now.astimezone(UTC).strftime('%Y%m%dT%H%M%S')}:"
-            outgoing = [Outgoing(f"{key}{n}/{len(messages)}", "digest", m)
-                        for n, m in enumerate(messages, start=1)]
-            if sender is None:
-                status = "dry run" if dry_run else "terminal"
-                outcomes.extend(Outcome(o.key, item.channel, "digest", status, o.message) for o in outgoing)
-                continue
-            register(engine, outgoing, now)
-        outcomes.extend(_send(engine, sender, ("digest",), now, [item.channel], pacer, key))
+        # serve's job and a command at once: the second waits, then finds the period's digest sent
+        with sending(engine, f"{prefix}digest:{item.channel}", active=sender is not None):
+            outcomes += _channel_digest(engine, sender, strategy, item, prefix, now, dry_run=dry_run,
+                                        pacer=pacer, scope=scope, force=force)
     return outcomes
+
+
+def _channel_digest(engine: Engine, sender: Sender | None, strategy: Strategy, item: DigestChannel,
+                    prefix: str, now: datetime, *, dry_run: bool, pacer: Pacer | None, scope: str | None,
+                    force: bool) -> list[Outcome]:
+    key = period_key(prefix, item.channel, schedule_period(item.schedule, strategy.timezone, now))
+    if sender is not None:
+        # an unsent digest of an earlier period is stale (its days left, its list): this period's
+        # digest replaces it and covers its period too; one a crash may have posted is looked up
+        earlier = [row for row in due(engine, ("digest",), [item.channel], prefix=prefix)
+                   if not row.key.startswith(key)]
+        supersede(engine, sender, earlier, f"replaced by the digest of {key.rstrip(':')}", now)
+    if sender is not None and due(engine, ("digest",), [item.channel], prefix=key):
+        log.info("resending the unsent digest for %s", item.channel)
+    elif sender is not None and not force and (logged := _sent_in_period(engine, key)):
+        log.info("the digest for %s was %s", item.channel, ALREADY_SENT)
+        return [Outcome(row.key, item.channel, "digest",
+                        "already sent" if row.status == "sent" else row.status, _logged(row),
+                        ts=row.message_ts, error=ALREADY_SENT) for row in logged]
+    else:
+        with Session(engine) as session:
+            since = period_start(session, item, now, prefix)
+            data = collect_digest(session, strategy, item, now, since, scope=scope)
+        messages = build_digest(data)
+        if force:  # a resend of the period's digest gets keys of its own
+            key += f"resent-{now.astimezone(UTC).strftime('%Y%m%dT%H%M%S')}:"
+        outgoing = [Outgoing(f"{key}{n}/{len(messages)}", "digest", m)
+                    for n, m in enumerate(messages, start=1)]
+        if sender is None:
+            status = "dry run" if dry_run else "terminal"
+            return [Outcome(o.key, item.channel, "digest", status, o.message) for o in outgoing]
+        register(engine, outgoing, now)
+    return _send(engine, sender, ("digest",), now, [item.channel], pacer, key)
 
 
 def _logged(row: SlackDelivery) -> SlackMessage:
@@ -241,9 +249,11 @@ def send_alerts(engine: Engine, loaded_config: LoadedConfig, now: datetime, *, d
         return []
     outcomes: list[Outcome] = []
     for strategy in configured:
-        outcomes += _strategy_alerts(engine, strategy, loaded_config.key_prefix(strategy), now,
-                                     dry_run=dry_run, environ=environ, pacer=pacer,
-                                     scope=scope_of(loaded_config.select(strategy.name)))
+        prefix = loaded_config.key_prefix(strategy)
+        # serve's job and a command at once: the second waits, then finds the alerts logged
+        with sending(engine, f"{prefix}alerts", active=not dry_run):
+            outcomes += _strategy_alerts(engine, strategy, prefix, now, dry_run=dry_run, environ=environ,
+                                         pacer=pacer, scope=scope_of(loaded_config.select(strategy.name)))
     return outcomes
 
 

@@ -55,6 +55,13 @@ def retry_after(headers: Mapping[str, Any] | None) -> float | None:
     return None
 
 
+# what to do about Slack's refusals that no retry fixes, whichever method Slack answered them for
+SETUP_HINTS = {"channel_not_found": "check the channel name and invite the bot to it",
+               "not_in_channel": "invite the bot to the channel (/invite @fundradar)",
+               "invalid_auth": "check the bot token in the environment",
+               "not_authed": "set the bot token in the environment"}
+
+
 class CappedRateLimitRetryHandler(RateLimitErrorRetryHandler):
     """slack_sdk's 429 handler, retrying only when Slack's Retry-After is at most ``max_wait`` seconds;
     a longer wait is left to the caller (the 429 comes back as the answer), see :class:`Deferred`."""
@@ -197,10 +204,7 @@ class BotSender:
             if status == 429:
                 raise SlackUnavailable(f"Slack rate limit for {message.channel} persisted after the "
                                        "retries; it is sent on the next run") from None
-            hint = {"channel_not_found": "check the channel name and invite the bot to it",
-                    "not_in_channel": "invite the bot to the channel (/invite @fundradar)",
-                    "invalid_auth": "check the bot token in the environment",
-                    "not_authed": "set the bot token in the environment"}.get(str(error), "")
+            hint = SETUP_HINTS.get(str(error), "")
             said = shorten(" ".join(str(error).split()), 120) if error else f"HTTP {status}"
             raise DeliveryError(f"Slack refused the message for {message.channel}: {said}"
                                 + (f"; {hint}" if hint else "")) from None
@@ -287,7 +291,9 @@ def _check_error(exc: SlackApiError, channel: str) -> Exception:
     if response.status_code >= 500 or not error:
         return SlackUnavailable(f"Slack answered HTTP {response.status_code} to {method} for {channel}; "
                                 "will retry next run")
-    return DeliveryError(f"Slack refused {method} for {channel}: {error}; will retry next run")
+    hint = SETUP_HINTS.get(str(error))
+    return DeliveryError(f"Slack refused {method} for {channel}: {error}; "
+                         + (f"{hint}; will retry next run" if hint else "will retry next run"))
 
 
 class WebhookSender:
