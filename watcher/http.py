@@ -315,12 +315,15 @@ def _request(client: httpx.Client, method: str, url: str, *, source: str, max_by
         except _BrokeOff as broke:
             exc = broke.cause
             if attempt >= retries:
+                # the retries counted are this loop's own: the transport's count is of its connection
+                # attempts, which all succeeded here
+                tries = f" (after {attempt} retr{'y' if attempt == 1 else 'ies'})" if attempt else ""
                 if isinstance(exc, httpx.TimeoutException):
-                    raise FetchError(source, f"timed out reading {label}{_tries(client)}; try again later or "
+                    raise FetchError(source, f"timed out reading {label}{tries}; try again later or "
                                              "raise timeout_seconds") from None
                 detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 raise FetchError(source, f"cannot fetch {label} ({type(exc).__name__}: {detail})"
-                                         f"{_tries(client)}; try again later") from None
+                                         f"{tries}; try again later") from None
             wait = transport._wait(attempt, None)
             log.info("%s %s broke off (%s); retry %d of %d in %.1fs", method, url, type(exc).__name__,
                      attempt + 1, retries, wait)
