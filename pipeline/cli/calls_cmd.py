@@ -160,7 +160,9 @@ def list_cmd(
             deadline = _brussels(row["next_deadline"])
             row.update(status_shown=_status(row), opening_date_brussels=_day(row["opening_date"]),
                        deadline_brussels=f"{deadline:%Y-%m-%d %H:%M}" if deadline else None)
-    print_rows(rows, CSV_COLUMNS if as_csv else LIST_COLUMNS, as_json=as_json, as_csv=as_csv,
+    # under --focus every row's area is that one: its column would only take the title's room
+    columns = [c for c in LIST_COLUMNS if not (focus and c.key == "focus_area")]
+    print_rows(rows, CSV_COLUMNS if as_csv else columns, as_json=as_json, as_csv=as_csv,
                empty="No calls match.")
 
 
