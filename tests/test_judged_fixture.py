@@ -32,3 +32,25 @@ def test_development_judged_file_grades_calls_of_its_recording(path: Path) -> No
                 for result in json.loads(page.read_text(encoding="utf-8"))["results"]}
     unknown = {area: sorted(set(grades) - recorded) for area, grades in judged.grades.items()}
     assert not any(unknown.values()), unknown
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", DEVELOPMENT, ids=lambda p: p.name)
+def test_development_judged_file_runs_through_eval(path: Path) -> None:
+    """`fundradar eval --judged FILE` replays the file's recording and measures every area of it (a
+    development file is only of use if each area has on-topic calls the matcher can be measured by)."""
+    if not SAMPLES.is_dir():
+        pytest.skip(f"recorded samples not found at {SAMPLES}; set FUNDRADAR_SAMPLES")
+    from typer.testing import CliRunner
+
+    from pipeline.cli.main import app
+
+    result = CliRunner().invoke(app, ["eval", "--judged", str(path), "--json", "--feedback", "0"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    areas = set(load_judged(path).focus_areas)
+    assert set(report["per_area"]["matcher"]) == areas
+    assert all(figures["ndcg10"] is not None for figures in report["per_area"]["matcher"].values())
+    assert all(c["not_in_recording"] == 0 for c in report["coverage"].values()), report["coverage"]
+    assert report["ndcg_undefined"] == [] and report["not_graded"] == []
