@@ -85,8 +85,9 @@ def test_a_danish_keyword_without_a_synonym(synced: Path, tmp_path: Path) -> Non
               "electricity grid, havvind, brint, sektorkobling, flydende havvind, hydrogne]")
     code, _, err = check(synced, tmp_path, change)
     assert code == 0
-    assert ("Warning: S:23: focus_areas.offshore_energy.keywords[10]: keyword 'flydende havvind' has no "
-            "English synonym and matches no stored call; add a synonym under synonyms:") in err
+    assert ("Warning: S:23: focus_areas.offshore_energy.keywords[10]: keyword 'flydende havvind' matches no "
+            "stored call and is no word of the English calls; if it is not English, add an English synonym "
+            "under synonyms:") in err
     # a misspelled English word is one letter from the calls' "hydrogen": a spelling mistake
     assert ("Warning: S:23: focus_areas.offshore_energy.keywords[11]: 'hydrogne' matches none of the 611 "
             "stored calls; check the spelling: did you mean 'hydrogen'?") in err
@@ -112,6 +113,18 @@ def test_a_danish_keyword_without_a_synonym_before_the_first_sync(tmp_path: Path
     assert err == ["Warning: S:23: focus_areas.offshore_energy.keywords[10]: keyword 'grønne tage' has no "
                    "English synonym, so English calls cannot match it; add a synonym under synonyms:",
                    NO_DATABASE]
+
+
+def test_an_english_keyword_no_call_says_is_not_called_foreign(synced: Path, tmp_path: Path) -> None:
+    """An English keyword no call of the day says ("vaccines") was told it "has no English synonym",
+    and "medtech" was told to check its spelling against the calls' "edtech": both real words."""
+    code, _, err = check(synced, tmp_path, ("sektorkobling]", "sektorkobling, vaccines, medtech]"))
+    assert code == 0
+    assert ("Warning: S:23: focus_areas.offshore_energy.keywords[10]: keyword 'vaccines' matches no stored "
+            "call and is no word of the English calls; if it is not English, add an English synonym under "
+            "synonyms:") in err
+    medtech = [line for line in err if "keywords[11]" in line]
+    assert medtech and "check the spelling" not in medtech[0], medtech
 
 
 def test_a_danish_letter_is_enough_to_tell_the_language(tmp_path: Path, engine) -> None:

@@ -423,8 +423,8 @@ def test_eval_judged_counts_what_it_could_not_measure(odd_run: Any) -> None:
 @pytest.mark.slow
 def test_eval_judged_warns_of_focus_areas_as_config_check_does(odd_run: Any) -> None:
     path, data, stderr = odd_run
-    expected = ("focus_areas.havvind.keywords[0]: keyword 'havvind' has no English synonym and matches no "
-                "stored call; add a synonym under synonyms:")
+    expected = ("focus_areas.havvind.keywords[0]: keyword 'havvind' matches no stored call and is no word of "
+                "the English calls; if it is not English, add an English synonym under synonyms:")
     assert any(w.startswith(f"Warning: {path}:") and w.endswith(expected) for w in data["warnings"])
     assert all(line.startswith("Warning: ") for line in stderr.splitlines())
     assert "Traceback" not in stderr
