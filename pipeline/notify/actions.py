@@ -62,8 +62,11 @@ class Action:
     action_ts: str | None
 
 
+CALL_BLOCK = f"{PREFIX}_call:"  # the block id prefix of a call's section
+
+
 def call_block_id(call_id: int) -> str:
-    return f"{PREFIX}_call:{call_id}"
+    return f"{CALL_BLOCK}{call_id}"
 
 
 def actions_block_id(strategy: str, call_id: int) -> str:

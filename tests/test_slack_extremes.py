@@ -1,0 +1,55 @@
+"""Slack on a phone with extreme input: many calls, very long or empty titles and URLs, through the local
+Slack server and the real slack_sdk client; every posted block must pass slack_sdk's own model checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from slack_sdk.models.blocks import Block
+
+from pipeline.notify.actions import payload_problems
+from tests.slack_data import NOW, STRATEGY, TOKEN, add_call, run_alerts
+from tests.slack_server import SlackServer
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackServer]:
+    with SlackServer(token=TOKEN) as server:
+        yield server
+
+
+def _valid(blocks: list[dict[str, Any]]) -> None:
+    """Each block as slack_sdk parses it, its length checks run (they raise on an over-long field)."""
+    assert payload_problems(blocks) == []
+    for block in blocks:
+        parsed = Block.parse(block)
+        assert parsed is not None
+        parsed.to_dict()
+
+
+def test_a_long_alert_batch_keeps_each_call_with_its_buttons(engine, slack) -> None:
+    assert run_alerts(engine, slack, NOW) == []  # the first run marks what exists as seen
+    later = NOW + timedelta(hours=1)
+    calls = [add_call(engine, n, score=0.8, first_seen=later) for n in range(1, 41)]
+    outcomes = run_alerts(engine, slack, later + timedelta(minutes=5))
+    assert [o.status for o in outcomes] == ["sent"] * len(slack.messages)
+    assert len(slack.messages) > 1
+    shown: list[int] = []
+    for posted in slack.messages:
+        _valid(posted.blocks)
+        ids = [b.get("block_id") or "" for b in posted.blocks]
+        for call in calls:
+            # the buttons sit in the same message as the call's line (a click redraws that line)
+            if f"fr_actions:{STRATEGY}:{call}" in ids:
+                assert f"fr_call:{call}" in ids
+            if f"fr_call:{call}" in ids:
+                assert f"fr_actions:{STRATEGY}:{call}" in ids
+                assert ids.index(f"fr_actions:{STRATEGY}:{call}") > ids.index(f"fr_call:{call}")
+                shown.append(call)
+        # a continuation opens with its part line, then a call's own line, never its buttons
+        assert posted.blocks[0]["type"] in ("header", "context")
+        assert posted.blocks[1]["type"] != "actions"
+    assert shown == calls
