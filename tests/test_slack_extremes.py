@@ -53,3 +53,29 @@ def test_a_long_alert_batch_keeps_each_call_with_its_buttons(engine, slack) -> N
         assert posted.blocks[0]["type"] in ("header", "context")
         assert posted.blocks[1]["type"] != "actions"
     assert shown == calls
+
+
+def _digest(engine, slack: SlackServer, channel: str = "#eu-fundraising") -> list[dict[str, Any]]:
+    """The sections of one digest run's calls, as posted to the local Slack."""
+    from pipeline.notify.delivery import Pacer
+    from pipeline.notify.jobs import send_digests
+    from tests.slack_data import loaded
+
+    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
+    outcomes = send_digests(engine, loaded(), NOW, channel=channel, environ=env,
+                            pacer=Pacer(sleep=lambda s: None))
+    assert {o.status for o in outcomes} == {"sent"}
+    for posted in slack.messages:
+        _valid(posted.blocks)
+    return [b for posted in slack.messages for b in posted.blocks
+            if str(b.get("block_id", "")).startswith("fr_call:")]
+
+
+def test_a_call_with_a_huge_url_keeps_its_title_deadline_and_why(engine, slack) -> None:
+    # a tracking-laden link as some portals give them: 3,500 characters
+    url = "https://ec.europa.eu/topic/1?" + "&".join(f"utm_{n}={'x' * 40}" for n in range(80))
+    add_call(engine, 1, title="Floating offshore wind farms", url=url)
+    (section,) = _digest(engine, slack)
+    text = section["text"]["text"]
+    assert text.startswith("*Floating offshore wind farms*\nHorizon Europe · closes 23 Oct 2026 (60 d)")
+    assert text.endswith("Why: Offshore wind and energy systems: offshore wind")
