@@ -79,3 +79,24 @@ def test_a_call_with_a_huge_url_keeps_its_title_deadline_and_why(engine, slack) 
     text = section["text"]["text"]
     assert text.startswith("*Floating offshore wind farms*\nHorizon Europe · closes 23 Oct 2026 (60 d)")
     assert text.endswith("Why: Offshore wind and energy systems: offshore wind")
+
+
+@pytest.mark.parametrize("title", ["  \n\t ", "\u202e\u0007"])
+def test_a_call_without_a_title_or_url_is_still_named(engine, slack, title) -> None:
+    call = add_call(engine, 1, title=title, url="")
+    add_call(engine, 2, title="Offshore wind call 2", score=0.4)
+    first, _second = _digest(engine, slack)
+    assert first["text"]["text"].startswith(f"*Untitled call #{call}*\nHorizon Europe · closes")
+    (posted,) = slack.messages
+    assert f"Top: Untitled call #{call}; Offshore wind call 2" in posted.text
+
+
+def test_an_alert_for_an_untitled_call_names_it(engine, slack) -> None:
+    assert run_alerts(engine, slack, NOW) == []
+    later = NOW + timedelta(hours=1)
+    call = add_call(engine, 1, title=" ", url="", score=0.8, first_seen=later)
+    run_alerts(engine, slack, later + timedelta(minutes=5))
+    (posted,) = slack.messages
+    section = next(b for b in posted.blocks if b.get("block_id") == f"fr_call:{call}")
+    assert f"\n*Untitled call #{call}*\n" in section["text"]["text"]
+    assert posted.text.endswith(f"New call for Offshore wind and energy systems: Untitled call #{call}")

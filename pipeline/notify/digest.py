@@ -43,7 +43,7 @@ from pipeline.notify.blocks import (
     section,
     split_messages,
 )
-from pipeline.notify.escape import clean, escape, link, truncate
+from pipeline.notify.escape import call_name, clean, escape, link, truncate
 from pipeline.notify.followed import DONE_APPLICATION_STATUSES, followed_changes
 from pipeline.notify.health import (
     SourceHealth,
@@ -261,7 +261,7 @@ def call_section_text(call: TopCall, *, mark_new: bool = True) -> str:
     """One top call in three short lines for a phone: the linked title; programme, opening (when not
     open yet), closing date with days left, and money; why it matched (the focus area's words found in
     the call, else the matcher's terms). At most 3,000 characters."""
-    title = f"*{link(call.url, truncate(clean(call.title), 200))}*"
+    title = f"*{link(call.url, call_name(call.title, call.call_id, 200))}*"
     if call.new and mark_new:
         title += "  :new:"
     facts = [escape(clean(call.programme)) if call.programme else None]
@@ -281,7 +281,7 @@ def call_section_text(call: TopCall, *, mark_new: bool = True) -> str:
 
 
 def change_line(change: ChangeLine) -> str:
-    what = link(change.url, truncate(clean(change.title), 120))
+    what = link(change.url, call_name(change.title, change.call_id, 120))
     if change.kind == "deadline":
         return f"• {what}: deadline moved {escape(change.old) or '?'} → {escape(change.new) or '?'}"
     if change.kind == "withdrawn":
@@ -389,5 +389,5 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
     elif failing:  # what a phone's notification shows: the digest is short of these sources
         fallback += f" {len(failing)} of {len(data.sources)} sources failing: {_names(failing, ', ')}."
     if data.top:
-        fallback += " Top: " + "; ".join(clean(c.title) for c in data.top[:5])
+        fallback += " Top: " + "; ".join(call_name(c.title, c.call_id, 300) for c in data.top[:5])
     return split_messages(data.channel, blocks, escape(truncate(fallback, MAX_FALLBACK_CHARS)), title)

@@ -33,6 +33,12 @@ def clean(text: str | None) -> str:
     return " ".join(printable(text or "").split())
 
 
+def call_name(title: str | None, call_id: int, limit: int) -> str:
+    """A call's title for a message, cleaned and cut to ``limit``; a call without one (blank, or only
+    control characters) is named by its id, so its line is not an empty ``**``."""
+    return truncate(clean(title), limit) or f"Untitled call #{call_id}"
+
+
 def safe_url(url: str | None) -> str | None:
     """The URL if it is an absolute http(s) URL, made safe inside ``<…|…>`` and at most
     :data:`MAX_LINK_URL` characters so; otherwise ``None``."""
