@@ -55,6 +55,18 @@ def test_a_long_alert_batch_keeps_each_call_with_its_buttons(engine, slack) -> N
     assert shown == calls
 
 
+def _update(engine, call_id: int, **values: Any) -> None:
+    from pipeline.core.db import session_scope
+    from pipeline.core.models import Call
+
+    with session_scope(engine) as session:
+        call = session.get(Call, call_id)
+        assert call is not None
+        for name, value in values.items():
+            setattr(call, name, value)
+        session.add(call)
+
+
 def _digest(engine, slack: SlackServer, channel: str = "#eu-fundraising") -> list[dict[str, Any]]:
     """The sections of one digest run's calls, as posted to the local Slack."""
     from pipeline.notify.delivery import Pacer
@@ -100,3 +112,28 @@ def test_an_alert_for_an_untitled_call_names_it(engine, slack) -> None:
     section = next(b for b in posted.blocks if b.get("block_id") == f"fr_call:{call}")
     assert f"\n*Untitled call #{call}*\n" in section["text"]["text"]
     assert posted.text.endswith(f"New call for Offshore wind and energy systems: Untitled call #{call}")
+
+
+def test_a_huge_programme_name_leaves_the_deadline_and_why_in_the_line(engine, slack) -> None:
+    call = add_call(engine, 1, title="Floating offshore wind farms")
+    _update(engine, call, programme="Horizon Europe & <Partners> " * 120)
+    (section,) = _digest(engine, slack)
+    lines = section["text"]["text"].split("\n")
+    assert lines[0] == "*<https://ec.europa.eu/topic/1|Floating offshore wind farms>*"
+    assert lines[1].startswith("Horizon Europe &amp; &lt;Partners&gt; Horizon Europe")
+    assert lines[1].endswith("… · closes 23 Oct 2026 (60 d) · up to €3.0M")
+    assert len(lines[1]) < 300
+    assert lines[2] == "Why: Offshore wind and energy systems: offshore wind"
+
+
+def test_a_new_call_alert_with_a_huge_programme_name_keeps_its_deadline(engine, slack) -> None:
+    assert run_alerts(engine, slack, NOW) == []
+    later = NOW + timedelta(hours=1)
+    call = add_call(engine, 1, title="Floating offshore wind farms", score=0.8, first_seen=later)
+    _update(engine, call, programme="Horizon Europe & <Partners> " * 120)
+    run_alerts(engine, slack, later + timedelta(minutes=5))
+    (posted,) = slack.messages
+    _valid(posted.blocks)
+    section = next(b for b in posted.blocks if b.get("block_id") == f"fr_call:{call}")
+    facts = section["text"]["text"].split("\n")[2]
+    assert facts.endswith("… · deadline 2026-10-23 17:00 Brussels time (60 days left) · budget €12.0M")

@@ -185,7 +185,7 @@ def new_call_message(channel: str, call: Call, score: Score, area_label: str, no
     title = call_name(call.title, call.id, 250)
     terms = ", ".join(escape(clean(str(t.get("term"))))
                       for t in (score.explanation or [])[:5] if t.get("term"))
-    facts = [escape(clean(call.programme)) if call.programme else None, _deadline(call, now),
+    facts = [escape(truncate(clean(call.programme), 80)) if call.programme else None, _deadline(call, now),
              f"budget {fmt_money(call.budget)}" if call.budget else None]
     text = f":rotating_light: *New call for {escape(area_label)}* (score {score.score:.2f})\n" \
            f"*{link(call.url, title)}*\n" + " · ".join(f for f in facts if f)

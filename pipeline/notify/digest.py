@@ -264,7 +264,7 @@ def call_section_text(call: TopCall, *, mark_new: bool = True) -> str:
     title = f"*{link(call.url, call_name(call.title, call.call_id, 200))}*"
     if call.new and mark_new:
         title += "  :new:"
-    facts = [escape(clean(call.programme)) if call.programme else None]
+    facts = [escape(truncate(clean(call.programme), 80)) if call.programme else None]
     if call.opening_date and call.status in ("announced", "forthcoming"):
         facts.append(f"opens {_day(call.opening_date)}")
     facts.append(f"closes {_day(call.deadline)} ({call.days_left} d)" if call.deadline and
