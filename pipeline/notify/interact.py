@@ -44,6 +44,7 @@ from pipeline.core.models import Call, Mark, Score, SlackInteraction
 from pipeline.follow import clear_state, set_state
 from pipeline.ideas import create_idea
 from pipeline.notify.actions import (
+    PREFIX,
     Action,
     actions_block_id,
     parse_action,
@@ -57,6 +58,8 @@ MAX_ID = 2**63 - 1  # no call has a larger id; a larger one failed the lookup wi
 
 IDEA_CALLBACK = "fr_start_idea"
 MARK_LABELS = {"relevant": "relevant", "irrelevant": "irrelevant"}
+UNREADABLE = "This button does not name a call fundradar can act on (an altered or outdated message); " \
+             "nothing was stored. Use the buttons of the latest digest or alert."
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,8 @@ class Interactions:
                 action = parse_action(raw)
                 if action is not None:
                     self.on_action(payload, action)
+                elif str(raw.get("action_id") or "").startswith(f"{PREFIX}:"):
+                    self.unreadable(payload, str(raw["action_id"]))
         elif payload.get("type") == "view_submission" \
                 and (payload.get("view") or {}).get("callback_id") == IDEA_CALLBACK:
             self.on_idea_submitted(payload)
@@ -143,6 +148,20 @@ class Interactions:
             return
         try:
             client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+        except (SlackApiError, OSError) as exc:
+            log.warning("could not tell %s in %s: %s", user_id, channel_id, _slack_error(exc))
+
+    def unreadable(self, payload: Mapping[str, Any], action_id: str) -> None:
+        """A click on one of our buttons whose ids do not name a call (its value altered, or a message
+        from an older fundradar): the clicker is told rather than left with a button that does nothing."""
+        channel_id = str((payload.get("channel") or {}).get("id") or "")
+        user_id = Clicker.of(payload).user_id
+        log.info("a Slack click on %s in %s names no call fundradar can act on", action_id[:80], channel_id)
+        client = self._any_client(None)
+        if client is None:
+            return
+        try:
+            client.chat_postEphemeral(channel=channel_id, user=user_id, text=UNREADABLE)
         except (SlackApiError, OSError) as exc:
             log.warning("could not tell %s in %s: %s", user_id, channel_id, _slack_error(exc))
 

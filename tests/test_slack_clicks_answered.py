@@ -1,0 +1,68 @@
+"""Every click gets an answer the clicker can read (an ephemeral message, or the message redrawn), over
+the real Socket Mode client against the local Slack: a button whose value was altered or comes from an
+older message, a Start idea whose form Slack would not open, a message Slack would not redraw."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from pipeline.core.models import Mark, SlackInteraction
+from pipeline.notify.socket import SocketRunner, start_interactions, stop_interactions
+from tests.slack_data import NOW, STRATEGY, TOKEN, add_call, loaded
+from tests.slack_socket import SocketSlack
+from tests.test_slack_interact import _count, _digest, _env, click
+
+
+@pytest.fixture
+def slack() -> Iterator[SocketSlack]:
+    with SocketSlack(token=TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def runner(engine: Any, slack: SocketSlack) -> Iterator[SocketRunner]:
+    config = loaded()
+    runners = start_interactions(engine, lambda: config, environ=_env(slack), now=lambda: NOW)
+    slack.socket.wait_connected()
+    yield runners[0]
+    stop_interactions(runners)
+
+
+def _tracebacks(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.exc_info]
+
+
+@pytest.mark.parametrize("action", [
+    {"type": "button", "action_id": "fr:relevant:{call}", "value": f"{STRATEGY}:999"},  # value altered
+    {"type": "button", "action_id": "fr:relevant:{call}", "value": ""},
+    {"type": "button", "action_id": "fr:star:{call}", "value": f"{STRATEGY}:{{call}}"},  # an older verb
+    {"type": "overflow", "action_id": "fr:more:{call}", "selected_option": {"value": "idea"}},
+])
+def test_a_button_fundradar_cannot_read_tells_the_clicker(engine, slack, runner, caplog,
+                                                           action: dict[str, Any]) -> None:
+    call = add_call(engine, 1, score=0.7)
+    posted = _digest(engine, slack)
+    payload = click(posted, "relevant", call)
+    payload["actions"] = [{key: value.format(call=call) if isinstance(value, str) else value
+                           for key, value in action.items()}]
+    slack.socket.send(payload)
+    assert runner.wait_handled(1)
+    assert _count(engine, Mark) == 0 and _count(engine, SlackInteraction) == 0
+    assert [(e["channel"], e["user"], e["text"]) for e in slack.ephemeral] == [
+        (posted.channel, "U0METTE", "This button does not name a call fundradar can act on (an altered or "
+                                    "outdated message); nothing was stored. Use the buttons of the latest "
+                                    "digest or alert.")]
+    assert _tracebacks(caplog) == []
+
+
+def test_a_click_on_another_apps_element_is_left_alone(engine, slack, runner) -> None:
+    call = add_call(engine, 1, score=0.7)
+    posted = _digest(engine, slack)
+    payload = click(posted, "relevant", call)
+    payload["actions"] = [{"type": "button", "action_id": "approve", "value": "x"}]
+    slack.socket.send(payload)
+    assert runner.wait_handled(1)
+    assert slack.ephemeral == []
