@@ -66,3 +66,24 @@ def test_a_click_on_another_apps_element_is_left_alone(engine, slack, runner) ->
     slack.socket.send(payload)
     assert runner.wait_handled(1)
     assert slack.ephemeral == []
+
+
+@pytest.mark.parametrize("fault", ["500", "drop", "no trigger"])
+def test_start_idea_whose_form_slack_will_not_open_tells_the_clicker(engine, slack, runner, caplog,
+                                                                      fault: str) -> None:
+    call = add_call(engine, 1, score=0.7)
+    posted = _digest(engine, slack)
+    payload = click(posted, "idea", call)
+    if fault == "no trigger":
+        del payload["trigger_id"]
+    else:
+        slack.fail_next("views.open", fault, times=3)  # past the client's own retry
+    slack.socket.send(payload)
+    assert runner.wait_handled(1)
+    assert slack.views == []
+    (told,) = slack.ephemeral
+    assert told["user"] == "U0METTE" and told["channel"] == posted.channel
+    assert told["text"].startswith("Slack did not open the Start idea form (")
+    assert told["text"].endswith(f"); try the button again, or add the idea with `fundradar ideas add "
+                                 f"TITLE --description \"call #{call}\"`.")
+    assert _tracebacks(caplog) == []

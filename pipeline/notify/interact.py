@@ -252,7 +252,11 @@ class Interactions:
     def open_idea(self, payload: Mapping[str, Any], strategy: Strategy, call_id: int,
                   channel: Mapping[str, Any], message_ts: str) -> None:
         client = self.clients(strategy)
-        if client is None or not payload.get("trigger_id"):
+        if client is None:
+            return
+        if not payload.get("trigger_id"):
+            self._not_opened(client, channel, Clicker.of(payload).user_id, call_id,
+                             "the click has no trigger id")
             return
         with Session(self.engine) as session:
             call = session.get(Call, call_id)
@@ -267,6 +271,18 @@ class Interactions:
             client.views_open(trigger_id=str(payload["trigger_id"]), view=view)
         except (SlackApiError, OSError) as exc:
             log.warning("could not open the Start idea modal: %s", _slack_error(exc))
+            self._not_opened(client, channel, Clicker.of(payload).user_id, call_id, _slack_error(exc))
+
+    def _not_opened(self, client: WebClient, channel: Mapping[str, Any], user_id: str, call_id: int,
+                    why: str) -> None:
+        """Tell the clicker the form did not open (a trigger expires 3 seconds after the click)."""
+        channel_id = str(channel.get("id") or "")
+        text = f"Slack did not open the Start idea form ({why}); try the button again, or add the idea " \
+               f"with `fundradar ideas add TITLE --description \"call #{call_id}\"`."
+        try:
+            client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+        except (SlackApiError, OSError) as exc:
+            log.warning("could not tell %s in %s: %s", user_id, channel_id, _slack_error(exc))
 
     def on_idea_submitted(self, payload: Mapping[str, Any]) -> None:
         view = payload.get("view") or {}
