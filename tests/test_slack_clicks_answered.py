@@ -87,3 +87,19 @@ def test_start_idea_whose_form_slack_will_not_open_tells_the_clicker(engine, sla
     assert told["text"].endswith(f"); try the button again, or add the idea with `fundradar ideas add "
                                  f"TITLE --description \"call #{call}\"`.")
     assert _tracebacks(caplog) == []
+
+
+@pytest.mark.parametrize("fault", ["500", "drop"])
+def test_a_stored_click_whose_message_slack_will_not_redraw_is_confirmed(engine, slack, runner, caplog,
+                                                                          fault: str) -> None:
+    call = add_call(engine, 1, score=0.7)
+    posted = _digest(engine, slack)
+    slack.fail_next("chat.update", fault, times=3)
+    slack.socket.send(click(posted, "follow", call))
+    assert runner.wait_handled(1)
+    assert slack.updates == [] and _count(engine, SlackInteraction) == 1
+    (told,) = slack.ephemeral
+    assert (told["channel"], told["user"]) == (posted.channel, "U0METTE")
+    assert told["text"].startswith(f"Stored: ★ followed, call {call}; Slack did not redraw the message (")
+    assert _tracebacks(caplog) == []
+

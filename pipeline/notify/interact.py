@@ -45,6 +45,7 @@ from pipeline.follow import clear_state, set_state
 from pipeline.ideas import create_idea
 from pipeline.notify.actions import (
     PREFIX,
+    STATUS_TEXT,
     Action,
     actions_block_id,
     parse_action,
@@ -158,12 +159,8 @@ class Interactions:
         user_id = Clicker.of(payload).user_id
         log.info("a Slack click on %s in %s names no call fundradar can act on", action_id[:80], channel_id)
         client = self._any_client(None)
-        if client is None:
-            return
-        try:
-            client.chat_postEphemeral(channel=channel_id, user=user_id, text=UNREADABLE)
-        except (SlackApiError, OSError) as exc:
-            log.warning("could not tell %s in %s: %s", user_id, channel_id, _slack_error(exc))
+        if client is not None:
+            self.tell(client, channel_id, user_id, UNREADABLE)
 
     def _any_client(self, strategy: Strategy | None) -> WebClient | None:
         if strategy is not None:
@@ -206,7 +203,7 @@ class Interactions:
         log.info("Slack click %s on call %d by %s for %s", action.verb, action.call_id, who.name,
                  strategy.name)
         self.update_message(strategy, channel_id, message, action.call_id, action.verb,
-                            status_line(action.verb, who.user_id))
+                            status_line(action.verb, who.user_id), who.user_id)
 
     def store(self, strategy: Strategy, action: Action, who: Clicker, key: str, channel_id: str,
               message_ts: str | None) -> bool:
@@ -235,7 +232,7 @@ class Interactions:
         return True
 
     def update_message(self, strategy: Strategy, channel_id: str, message: Mapping[str, Any], call_id: int,
-                       verb: str, status: str) -> None:
+                       verb: str, status: str, user_id: str) -> None:
         client = self.clients(strategy)
         blocks = message.get("blocks")
         if client is None or not blocks or not message.get("ts"):
@@ -246,6 +243,16 @@ class Interactions:
         except (SlackApiError, OSError) as exc:
             log.warning("could not update the message %s in %s: %s", message.get("ts"), channel_id,
                         _slack_error(exc))
+            # the click was stored: say so, or the clicker sees a button that did nothing
+            self.tell(client, channel_id, user_id, f"Stored: {STATUS_TEXT.get(verb, verb)}, call {call_id}; "
+                                                   f"Slack did not redraw the message ({_slack_error(exc)}).")
+
+    def tell(self, client: WebClient, channel_id: str, user_id: str, text: str) -> None:
+        """An ephemeral answer to the one who clicked; a failure to deliver it is one logged line."""
+        try:
+            client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+        except (SlackApiError, OSError) as exc:
+            log.warning("could not tell %s in %s: %s", user_id, channel_id, _slack_error(exc))
 
     # --- Start idea ----------------------------------------------------------------------------
 
@@ -276,13 +283,9 @@ class Interactions:
     def _not_opened(self, client: WebClient, channel: Mapping[str, Any], user_id: str, call_id: int,
                     why: str) -> None:
         """Tell the clicker the form did not open (a trigger expires 3 seconds after the click)."""
-        channel_id = str(channel.get("id") or "")
-        text = f"Slack did not open the Start idea form ({why}); try the button again, or add the idea " \
-               f"with `fundradar ideas add TITLE --description \"call #{call_id}\"`."
-        try:
-            client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
-        except (SlackApiError, OSError) as exc:
-            log.warning("could not tell %s in %s: %s", user_id, channel_id, _slack_error(exc))
+        self.tell(client, str(channel.get("id") or ""), user_id,
+                  f"Slack did not open the Start idea form ({why}); try the button again, or add the idea "
+                  f"with `fundradar ideas add TITLE --description \"call #{call_id}\"`.")
 
     def on_idea_submitted(self, payload: Mapping[str, Any]) -> None:
         view = payload.get("view") or {}
