@@ -103,3 +103,35 @@ def test_a_stored_click_whose_message_slack_will_not_redraw_is_confirmed(engine,
     assert told["text"].startswith(f"Stored: ★ followed, call {call}; Slack did not redraw the message (")
     assert _tracebacks(caplog) == []
 
+
+
+@pytest.mark.parametrize("verb, text", [
+    ("follow", "Call {call} is already followed; nothing changed."),
+    ("unmute", "Call {call} is not muted; nothing changed."),
+    ("relevant", "You already marked call {call} relevant; nothing changed."),
+])
+def test_a_click_that_changes_nothing_says_so(engine, slack, runner, verb: str, text: str) -> None:
+    from pipeline.core.db import session_scope
+    from pipeline.follow import set_state
+
+    call = add_call(engine, 1, score=0.7)
+    posted = _digest(engine, slack)
+    with session_scope(engine) as session:  # as `fundradar calls follow ID` did last week
+        set_state(session, STRATEGY, call, "follow", NOW, "mette")
+    if verb == "relevant":
+        slack.socket.send(click(posted, "relevant", call, action_ts="1787000001.000100"))
+        assert runner.wait_handled(1)
+        slack.ephemeral.clear()
+    slack.socket.send(click(posted, verb, call))
+    assert runner.wait_handled(2 if verb == "relevant" else 1)
+    assert [e["text"] for e in slack.ephemeral] == [text.format(call=call)]
+    assert len(slack.updates) == (1 if verb == "relevant" else 0)
+
+
+def test_a_redelivered_click_is_answered_once(engine, slack, runner) -> None:
+    call = add_call(engine, 1, score=0.7)
+    posted = _digest(engine, slack)
+    envelope = slack.socket.send(click(posted, "follow", call))
+    slack.socket.send(click(posted, "follow", call), envelope_id=envelope, retry_attempt=1)
+    assert runner.wait_handled(2)
+    assert len(slack.updates) == 1 and slack.ephemeral == []

@@ -59,6 +59,14 @@ MAX_ID = 2**63 - 1  # no call has a larger id; a larger one failed the lookup wi
 
 IDEA_CALLBACK = "fr_start_idea"
 MARK_LABELS = {"relevant": "relevant", "irrelevant": "irrelevant"}
+UNCHANGED = {  # the answer to a click that finds its work done (a double tap, the CLI did it first)
+    "relevant": "You already marked call {call} relevant; nothing changed.",
+    "irrelevant": "You already marked call {call} not for us; nothing changed.",
+    "follow": "Call {call} is already followed; nothing changed.",
+    "unfollow": "Call {call} is not followed; nothing changed.",
+    "mute": "Call {call} is already muted; nothing changed.",
+    "unmute": "Call {call} is not muted; nothing changed.",
+}
 UNREADABLE = "This button does not name a call fundradar can act on (an altered or outdated message); " \
              "nothing was stored. Use the buttons of the latest digest or alert."
 
@@ -191,7 +199,7 @@ class Interactions:
         try:
             changed = self.store(strategy, action, who, key, channel_id, message.get("ts"))
         except sa.exc.IntegrityError:  # the same envelope handled at the same moment elsewhere
-            changed = False
+            changed = None
         except (FundradarError, sa.exc.DBAPIError) as exc:  # the database refused the write
             detail = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
             self.refuse(strategy, channel_id, who.user_id, f"Your {action.verb} was not stored: "
@@ -199,6 +207,9 @@ class Interactions:
             return
         if not changed:
             log.info("Slack click %s on call %d by %s: nothing new", action.verb, action.call_id, who.name)
+            client = self.clients(strategy)
+            if changed is False and client is not None:  # a repeat, not a redelivery: say why nothing moved
+                self.tell(client, channel_id, who.user_id, UNCHANGED[action.verb].format(call=action.call_id))
             return
         log.info("Slack click %s on call %d by %s for %s", action.verb, action.call_id, who.name,
                  strategy.name)
@@ -206,12 +217,13 @@ class Interactions:
                             status_line(action.verb, who.user_id), who.user_id)
 
     def store(self, strategy: Strategy, action: Action, who: Clicker, key: str, channel_id: str,
-              message_ts: str | None) -> bool:
-        """Store the click; False when it changes nothing (a redelivery, or a repeat)."""
+              message_ts: str | None) -> bool | None:
+        """Store the click; False when it changes nothing (a repeat, or already done elsewhere), None for
+        an envelope already handled (a redelivery)."""
         now = self.now()
         with session_scope(self.engine) as session:
             if session.exec(select(SlackInteraction.id).where(SlackInteraction.key == key)).first():
-                return False
+                return None
             if action.verb in MARK_LABELS:
                 label = MARK_LABELS[action.verb]
                 if _last_mark(session, strategy.name, action.call_id) == (label, who.name):
