@@ -137,3 +137,27 @@ def test_a_new_call_alert_with_a_huge_programme_name_keeps_its_deadline(engine, 
     section = next(b for b in posted.blocks if b.get("block_id") == f"fr_call:{call}")
     facts = section["text"]["text"].split("\n")[2]
     assert facts.endswith("… · deadline 2026-10-23 17:00 Brussels time (60 days left) · budget €12.0M")
+
+
+def test_a_digest_for_twelve_focus_areas_keeps_its_counts_and_parts_in_the_notification() -> None:
+    from pipeline.notify.digest import DigestData, TopCall, build_digest
+
+    labels = [f"Focus area {n}: offshore wind, hydrogen & green shipping" for n in range(12)]
+    top = [TopCall(call_id=n, title=f"Offshore wind call {n}", url=f"https://x.org/{n}",
+                   programme="Horizon Europe", topic_id=None, deadline=NOW + timedelta(days=60),
+                   days_left=60, deadline_time_assumed=False, budget=None, max_contribution=3e6,
+                   funding_rate=None, success_rate=None, score=0.5, focus_area=labels[0], terms=[], new=True)
+           for n in range(1, 31)]
+    data = DigestData(channel="#x", organisation="GreenTech Cluster Denmark",
+                      period_start=NOW - timedelta(days=7),
+                      period_end=NOW, timezone="Europe/Copenhagen", matching=30, new=30, filtered_by_rules=0,
+                      top=top, changes=[], applications=[], strategy=STRATEGY, focus=", ".join(labels))
+    first, second = build_digest(data)
+    heading = first.blocks[0]["text"]["text"]
+    assert len(heading) == 150 and heading.endswith("…")
+    # what the phone's notification shows first: the title as the header has it, then the counts
+    assert first.text.startswith(f"{heading.replace('&', '&amp;')}: 30 matching open calls, 30 new")
+    assert second.text == f"{heading.replace('&', '&amp;')} (part 2 of 2)"
+    assert second.blocks[0]["elements"][0]["text"] == second.text
+    for message in (first, second):
+        _valid(message.blocks)

@@ -121,10 +121,11 @@ def split_messages(channel: str, blocks: Sequence[Block | dict[str, Any]], text:
         current.append(block)
     chunks.append(current)
     messages = []
+    name = escape(truncate(clean(title), MAX_HEADER_CHARS))  # "(part 2 of 3)" within a preview's reach
     for number, chunk in enumerate(chunks, start=1):
         if number > 1:
-            chunk[0] = context(f"{escape(clean(title))} (part {number} of {len(chunks)})")
-        part_text = text if number == 1 else f"{escape(clean(title))} (part {number} of {len(chunks)})"
+            chunk[0] = context(f"{name} (part {number} of {len(chunks)})")
+        part_text = text if number == 1 else f"{name} (part {number} of {len(chunks)})"
         messages.append(SlackMessage(channel, part_text,
                                      [b if isinstance(b, dict) else b.to_dict() for b in chunk]))
     return messages

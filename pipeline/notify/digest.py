@@ -31,6 +31,7 @@ from pipeline.follow import followed_calls, muted_calls
 from pipeline.notify.actions import call_block_id, with_actions
 from pipeline.notify.blocks import (
     MAX_FALLBACK_CHARS,
+    MAX_HEADER_CHARS,
     MAX_SECTION_CHARS,
     SlackMessage,
     context,
@@ -381,6 +382,7 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
         blocks.extend(section(text) for text in pack_lines([application_line(a) for a in data.applications],
                                                            more="more applications"))
     blocks.extend(programme_blocks(data.programmes, data.programme_states))
+    title = truncate(title, MAX_HEADER_CHARS)  # as the header shows it: the counts follow it in a preview
     fallback = f"{title}: {counts}."
     if sources_down:
         fallback = f"{title}: no source could be read since the last digest."
