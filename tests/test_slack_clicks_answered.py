@@ -135,3 +135,16 @@ def test_a_redelivered_click_is_answered_once(engine, slack, runner) -> None:
     slack.socket.send(click(posted, "follow", call), envelope_id=envelope, retry_attempt=1)
     assert runner.wait_handled(2)
     assert len(slack.updates) == 1 and slack.ephemeral == []
+
+
+def test_a_refusal_for_an_altered_strategy_name_shows_it_as_text(engine, slack, runner) -> None:
+    call = add_call(engine, 1, score=0.7)
+    posted = _digest(engine, slack)
+    altered = "<!channel> <http://x.example|log in> " + "x" * 1900
+    slack.socket.send(click(posted, "follow", call, strategy=altered))
+    assert runner.wait_handled(1)
+    (told,) = slack.ephemeral
+    assert told["text"].startswith(
+        "This button belongs to strategy '&lt;!channel&gt; &lt;http://x.example|log in&gt; xx")
+    assert told["text"].endswith("…', which this fundradar does not serve; nothing was stored.")
+    assert len(told["text"]) < 250

@@ -52,7 +52,7 @@ from pipeline.notify.actions import (
     redraw,
     status_line,
 )
-from pipeline.notify.escape import clean, truncate
+from pipeline.notify.escape import clean, escape, truncate
 
 log = logging.getLogger("fundradar.slack")
 MAX_ID = 2**63 - 1  # no call has a larger id; a larger one failed the lookup with OverflowError
@@ -133,9 +133,9 @@ class Interactions:
     def refusal(self, strategy: Strategy | None, name: str, team: str | None, channel: Mapping[str, Any],
                 call_id: int, message: Mapping[str, Any] | None) -> str | None:
         """Why this click may not act, as the one-line ephemeral answer; None when it may."""
-        if strategy is None:
-            return f"This button belongs to strategy {name!r}, which this fundradar does not serve; " \
-                   "nothing was stored."
+        if strategy is None:  # the name is the button's value: shown as text, whatever it holds
+            return f"This button belongs to strategy '{escape(truncate(clean(name), 80))}', which this " \
+                   "fundradar does not serve; nothing was stored."
         if strategy.slack.team_id and team != strategy.slack.team_id:
             return f"Strategy {name!r} takes clicks only from its own workspace; nothing was stored."
         if not owns_channel(strategy, channel):
