@@ -118,12 +118,25 @@ class Interactions:
             for raw in payload.get("actions") or []:
                 action = parse_action(raw)
                 if action is not None:
-                    self.on_action(payload, action)
+                    try:
+                        self.on_action(payload, action)
+                    except (FundradarError, sa.exc.SQLAlchemyError) as exc:  # the database is unreachable
+                        what = "The Start idea form did not open" if action.verb == "idea" \
+                            else f"Your {action.verb} was not stored"
+                        self.unavailable(payload, str((payload.get("channel") or {}).get("id") or ""),
+                                         self.strategy(action.strategy), what, exc)
                 elif str(raw.get("action_id") or "").startswith(f"{PREFIX}:"):
                     self.unreadable(payload, str(raw["action_id"]))
         elif payload.get("type") == "view_submission" \
                 and (payload.get("view") or {}).get("callback_id") == IDEA_CALLBACK:
-            self.on_idea_submitted(payload)
+            try:
+                self.on_idea_submitted(payload)
+            except (FundradarError, sa.exc.SQLAlchemyError) as exc:
+                try:
+                    channel_id = str(json.loads((payload.get("view") or {}).get("private_metadata"))["ch"])
+                except (ValueError, KeyError, TypeError):
+                    channel_id = ""
+                self.unavailable(payload, channel_id, None, "The idea was not added", exc)
 
     # --- who may act ---------------------------------------------------------------------------
 
@@ -159,6 +172,17 @@ class Interactions:
             client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
         except (SlackApiError, OSError) as exc:
             log.warning("could not tell %s in %s: %s", user_id, channel_id, _slack_error(exc))
+
+    def unavailable(self, payload: Mapping[str, Any], channel_id: str, strategy: Strategy | None, what: str,
+                    exc: Exception) -> None:
+        """The database failing under a click (down, locked, replaced): one logged line, and the clicker
+        is told nothing was stored."""
+        user_id = Clicker.of(payload).user_id
+        text = f"{what}: {_db_detail(exc)}; try again later."
+        log.warning("Slack click by %s in %s: %s", user_id, channel_id, text)
+        client = self._any_client(strategy)
+        if client is not None and channel_id:
+            self.tell(client, channel_id, user_id, text)
 
     def unreadable(self, payload: Mapping[str, Any], action_id: str) -> None:
         """A click on one of our buttons whose ids do not name a call (its value altered, or a message
@@ -201,9 +225,8 @@ class Interactions:
         except sa.exc.IntegrityError:  # the same envelope handled at the same moment elsewhere
             changed = None
         except (FundradarError, sa.exc.DBAPIError) as exc:  # the database refused the write
-            detail = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
-            self.refuse(strategy, channel_id, who.user_id, f"Your {action.verb} was not stored: "
-                        f"{truncate(' '.join(str(detail).split()), 300)}; try again later.")
+            self.refuse(strategy, channel_id, who.user_id,
+                        f"Your {action.verb} was not stored: {_db_detail(exc)}; try again later.")
             return
         if not changed:
             log.info("Slack click %s on call %d by %s: nothing new", action.verb, action.call_id, who.name)
@@ -336,9 +359,7 @@ class Interactions:
                 session.flush()
                 idea_id = idea.id
         except (FundradarError, sa.exc.DBAPIError) as exc:  # refused by the rules or by the database
-            detail = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
-            self.refuse(strategy, channel_id, who.user_id,
-                        f"The idea was not added: {truncate(' '.join(str(detail).split()), 300)}")
+            self.refuse(strategy, channel_id, who.user_id, f"The idea was not added: {_db_detail(exc)}")
             return
         log.info("Slack: idea #%s started from call %d by %s", idea_id, call_id, who.name)
         client = self.clients(strategy)
@@ -349,6 +370,12 @@ class Interactions:
                                                f"see `fundradar ideas show {idea_id}`.")
             except (SlackApiError, OSError) as exc:
                 log.warning("could not confirm idea #%s: %s", idea_id, _slack_error(exc))
+
+
+def _db_detail(exc: Exception) -> str:
+    """The database's own error in one line (the driver's message, not SQLAlchemy's wrapper)."""
+    detail = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
+    return truncate(" ".join(str(detail).split()), 300)
 
 
 def _slack_error(exc: Exception) -> str:
