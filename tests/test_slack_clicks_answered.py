@@ -171,3 +171,14 @@ def test_a_click_while_the_database_is_down_tells_the_clicker(engine, slack, cap
         "The Start idea form did not open", "Your follow was not stored"]  # handled in any order
     assert all(e["text"].endswith("; try again later.") and "\n" not in e["text"] for e in slack.ephemeral)
     assert _tracebacks(caplog) == []
+
+
+def test_a_user_id_that_is_no_slack_id_is_not_written_into_the_message(engine, slack, runner) -> None:
+    call = add_call(engine, 1, score=0.7)
+    posted = _digest(engine, slack)
+    slack.socket.send(click(posted, "relevant", call, user="U1> <!channel"))
+    assert runner.wait_handled(1)
+    (update,) = slack.updates
+    line = next(b for b in update.blocks if b.get("block_id") == f"fr_call:{call}")["text"]["text"]
+    assert line.endswith("✓ relevant — U1&gt; &lt;!channel")
+    assert "<!channel>" not in line

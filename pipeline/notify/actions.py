@@ -31,6 +31,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from pipeline.notify.escape import clean, escape
+
 if TYPE_CHECKING:
     from pipeline.notify.blocks import SlackMessage
 
@@ -126,7 +128,10 @@ def parse_action(action: dict[str, Any]) -> Action | None:
 
 
 def status_line(verb: str, user_id: str) -> str:
-    return f"{STATUS_TEXT.get(verb, verb)} — <@{user_id}>"
+    """The call's line after a click; the clicker as a mention only when the id is one Slack makes, as
+    the line goes into a message the whole channel sees."""
+    who = f"<@{user_id}>" if re.fullmatch(r"[A-Z0-9]+", user_id) else escape(clean(user_id)) or "someone"
+    return f"{STATUS_TEXT.get(verb, verb)} — {who}"
 
 
 def redraw(blocks: Sequence[dict[str, Any]], strategy: str, call_id: int, verb: str,
