@@ -182,3 +182,23 @@ def test_a_user_id_that_is_no_slack_id_is_not_written_into_the_message(engine, s
     line = next(b for b in update.blocks if b.get("block_id") == f"fr_call:{call}")["text"]["text"]
     assert line.endswith("✓ relevant — U1&gt; &lt;!channel")
     assert "<!channel>" not in line
+
+
+def test_a_click_from_another_workspace_is_refused(engine, slack) -> None:
+    from slack_sdk import WebClient
+
+    from pipeline.notify.interact import Interactions
+
+    strategy = loaded().strategy
+    own = strategy.model_copy(update={"slack": strategy.slack.model_copy(update={"team_id": "T0OURS"})})
+    call = add_call(engine, 1, score=0.7)
+    posted = _digest(engine, slack)
+    client = WebClient(token=TOKEN, base_url=slack.api_url)
+    interactions = Interactions(engine, lambda: [own], lambda s: client, now=lambda: NOW)
+    for team in ({"id": "T0TEST"}, None):  # another workspace's member; a payload without its team
+        payload = click(posted, "relevant", call)
+        payload["team"] = team
+        interactions.handle("interactive", payload)
+    assert _count(engine, Mark) == 0 and slack.updates == []
+    assert [e["text"] for e in slack.ephemeral] == [
+        f"Strategy '{STRATEGY}' takes clicks only from its own workspace; nothing was stored."] * 2
