@@ -161,3 +161,21 @@ def test_a_digest_for_twelve_focus_areas_keeps_its_counts_and_parts_in_the_notif
     assert second.blocks[0]["elements"][0]["text"] == second.text
     for message in (first, second):
         _valid(message.blocks)
+
+
+def test_a_strategy_name_too_long_for_slacks_button_values_is_a_config_error(tmp_path) -> None:
+    from pipeline.core.config import load_config
+    from pipeline.core.errors import FundradarError
+    from pipeline.notify.actions import call_actions
+    from tests.slack_data import CONFIG
+
+    text = CONFIG.read_text(encoding="utf-8")
+    longest, too_long = tmp_path / "longest.yaml", tmp_path / "too_long.yaml"
+    longest.write_text(text.replace("name: greentech-dk", "name: " + "g" * 100), encoding="utf-8")
+    too_long.write_text(text.replace("name: greentech-dk", "name: " + "g" * 101), encoding="utf-8")
+    name = load_config(longest).strategy.name
+    _valid([call_actions(name, 2**63 - 1).to_dict()])  # the largest call id under the longest name
+    with pytest.raises(FundradarError) as raised:
+        load_config(too_long)
+    assert "\n" not in str(raised.value)
+    assert "name: string should have at most 100 characters" in str(raised.value)
