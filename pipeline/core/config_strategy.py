@@ -350,7 +350,8 @@ class CalendarFile(_Strict):
 
 
 class Strategy(_Strict):
-    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+    # at most 100: the Start idea option carries "idea:<name>:<call>" within Slack's 150 characters
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=100)]
     organisation: NonEmptyStr
     timezone: str = "Europe/Copenhagen"
     home_country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "DK"

@@ -31,6 +31,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from pipeline.notify.escape import clean, escape
+
 if TYPE_CHECKING:
     from pipeline.notify.blocks import SlackMessage
 
@@ -62,8 +64,11 @@ class Action:
     action_ts: str | None
 
 
+CALL_BLOCK = f"{PREFIX}_call:"  # the block id prefix of a call's section
+
+
 def call_block_id(call_id: int) -> str:
-    return f"{PREFIX}_call:{call_id}"
+    return f"{CALL_BLOCK}{call_id}"
 
 
 def actions_block_id(strategy: str, call_id: int) -> str:
@@ -123,7 +128,10 @@ def parse_action(action: dict[str, Any]) -> Action | None:
 
 
 def status_line(verb: str, user_id: str) -> str:
-    return f"{STATUS_TEXT.get(verb, verb)} — <@{user_id}>"
+    """The call's line after a click; the clicker as a mention only when the id is one Slack makes, as
+    the line goes into a message the whole channel sees."""
+    who = f"<@{user_id}>" if re.fullmatch(r"[A-Z0-9]+", user_id) else escape(clean(user_id)) or "someone"
+    return f"{STATUS_TEXT.get(verb, verb)} — {who}"
 
 
 def redraw(blocks: Sequence[dict[str, Any]], strategy: str, call_id: int, verb: str,

@@ -48,7 +48,7 @@ from pipeline.notify.blocks import (
     split_messages,
 )
 from pipeline.notify.delivery import Outgoing
-from pipeline.notify.escape import clean, escape, link, truncate
+from pipeline.notify.escape import call_name, clean, escape, link, truncate
 from pipeline.notify.followed import (
     DEADLINE_FIELDS,
     DONE_APPLICATION_STATUSES,
@@ -182,10 +182,10 @@ def _deadline(call: Call, now: datetime) -> str:
 
 
 def new_call_message(channel: str, call: Call, score: Score, area_label: str, now: datetime) -> SlackMessage:
-    title = truncate(clean(call.title), 250)
+    title = call_name(call.title, call.id, 250)
     terms = ", ".join(escape(clean(str(t.get("term"))))
                       for t in (score.explanation or [])[:5] if t.get("term"))
-    facts = [escape(clean(call.programme)) if call.programme else None, _deadline(call, now),
+    facts = [escape(truncate(clean(call.programme), 80)) if call.programme else None, _deadline(call, now),
              f"budget {fmt_money(call.budget)}" if call.budget else None]
     text = f":rotating_light: *New call for {escape(area_label)}* (score {score.score:.2f})\n" \
            f"*{link(call.url, title)}*\n" + " · ".join(f for f in facts if f)
@@ -197,7 +197,7 @@ def new_call_message(channel: str, call: Call, score: Score, area_label: str, no
 
 def change_message(channel: str, call: Call, change: CallChange,
                    followers: Sequence[tuple[Application, Idea | None]]) -> SlackMessage:
-    title = truncate(clean(call.title), 250)
+    title = call_name(call.title, call.id, 250)
     if change.field in DEADLINE_FIELDS:
         what = f"Deadline moved: {escape(deadline_text(change.old)) or '?'} → " \
                f"{escape(deadline_text(change.new)) or '?'} (Brussels time)"
@@ -214,7 +214,7 @@ def change_message(channel: str, call: Call, change: CallChange,
 
 def reminder_message(channel: str, app: Application, call: Call, idea: Idea | None, deadline: datetime,
                      now: datetime) -> SlackMessage:
-    title = truncate(clean(call.title), 250)
+    title = call_name(call.title, call.id, 250)
     left = days_text((deadline - now).days)
     name = escape(truncate(clean(idea.title), 120)) if idea else f"application #{app.id}"
     text = f":alarm_clock: *{left}* for application #{app.id} ({name}): _{escape(app.status)}_\n" \

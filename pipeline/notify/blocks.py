@@ -28,6 +28,7 @@ from slack_sdk.models.blocks import (
 from pipeline.core.clock import BRUSSELS
 from pipeline.core.text import money_short as fmt_money  # noqa: F401  (the digest and alerts use it)
 from pipeline.core.text import percent_short as fmt_pct  # noqa: F401
+from pipeline.notify.actions import CALL_BLOCK
 from pipeline.notify.escape import clean, escape, truncate
 
 MAX_BLOCKS = 50  # per message (Slack)
@@ -112,29 +113,52 @@ def split_messages(channel: str, blocks: Sequence[Block | dict[str, Any]], text:
     current: list[Block | dict[str, Any]] = []
     for block in blocks:
         if len(current) == MAX_BLOCKS:
-            # a heading stays with its list, and buttons with the call they are under
-            carried = [current.pop()] if _is_heading(current[-1]) or _kind(block) == "actions" else []
+            start = _carried_from(current, block)
+            carried = current[start:]
+            del current[start:]
             chunks.append(current)
             current = [context(""), *carried]  # placeholder, filled in below once the part count is known
         current.append(block)
     chunks.append(current)
     messages = []
+    name = escape(truncate(clean(title), MAX_HEADER_CHARS))  # "(part 2 of 3)" within a preview's reach
     for number, chunk in enumerate(chunks, start=1):
         if number > 1:
-            chunk[0] = context(f"{escape(clean(title))} (part {number} of {len(chunks)})")
-        part_text = text if number == 1 else f"{escape(clean(title))} (part {number} of {len(chunks)})"
+            chunk[0] = context(f"{name} (part {number} of {len(chunks)})")
+        part_text = text if number == 1 else f"{name} (part {number} of {len(chunks)})"
         messages.append(SlackMessage(channel, part_text,
                                      [b if isinstance(b, dict) else b.to_dict() for b in chunk]))
     return messages
+
+
+def _carried_from(current: list[Block | dict[str, Any]], block: Block | dict[str, Any]) -> int:
+    """Where a full message is cut so that ``block`` does not start the next one apart from what it
+    belongs to: a heading stays with its list, and a call's section with the lines and buttons under it
+    (an alert's call is its section, a context line, then its buttons)."""
+    start = len(current)
+    if _kind(block) in ("actions", "context"):
+        for n in range(len(current) - 1, max(len(current) - 3, 1) - 1, -1):
+            if _block_id(current[n]).startswith(CALL_BLOCK):
+                start = n
+                break
+            if _kind(current[n]) != "context":
+                break
+    if start > 1 and _is_heading(current[start - 1]):
+        start -= 1
+    return start
 
 
 def _kind(block: Block | dict[str, Any]) -> str | None:
     return block.get("type") if isinstance(block, dict) else getattr(block, "type", None)
 
 
-def _is_heading(block: Block | dict[str, Any]) -> bool:
+def _block_id(block: Block | dict[str, Any]) -> str:
     block_id = block.get("block_id") if isinstance(block, dict) else getattr(block, "block_id", None)
-    return str(block_id or "").startswith(HEADING)
+    return str(block_id or "")
+
+
+def _is_heading(block: Block | dict[str, Any]) -> bool:
+    return _block_id(block).startswith(HEADING)
 
 
 def render_terminal(messages: Sequence[SlackMessage]) -> str:

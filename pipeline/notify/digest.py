@@ -31,6 +31,7 @@ from pipeline.follow import followed_calls, muted_calls
 from pipeline.notify.actions import call_block_id, with_actions
 from pipeline.notify.blocks import (
     MAX_FALLBACK_CHARS,
+    MAX_HEADER_CHARS,
     MAX_SECTION_CHARS,
     SlackMessage,
     context,
@@ -43,7 +44,7 @@ from pipeline.notify.blocks import (
     section,
     split_messages,
 )
-from pipeline.notify.escape import clean, escape, link, truncate
+from pipeline.notify.escape import call_name, clean, escape, link, truncate
 from pipeline.notify.followed import DONE_APPLICATION_STATUSES, followed_changes
 from pipeline.notify.health import (
     SourceHealth,
@@ -261,10 +262,10 @@ def call_section_text(call: TopCall, *, mark_new: bool = True) -> str:
     """One top call in three short lines for a phone: the linked title; programme, opening (when not
     open yet), closing date with days left, and money; why it matched (the focus area's words found in
     the call, else the matcher's terms). At most 3,000 characters."""
-    title = f"*{link(call.url, truncate(clean(call.title), 200))}*"
+    title = f"*{link(call.url, call_name(call.title, call.call_id, 200))}*"
     if call.new and mark_new:
         title += "  :new:"
-    facts = [escape(clean(call.programme)) if call.programme else None]
+    facts = [escape(truncate(clean(call.programme), 80)) if call.programme else None]
     if call.opening_date and call.status in ("announced", "forthcoming"):
         facts.append(f"opens {_day(call.opening_date)}")
     facts.append(f"closes {_day(call.deadline)} ({call.days_left} d)" if call.deadline and
@@ -281,7 +282,7 @@ def call_section_text(call: TopCall, *, mark_new: bool = True) -> str:
 
 
 def change_line(change: ChangeLine) -> str:
-    what = link(change.url, truncate(clean(change.title), 120))
+    what = link(change.url, call_name(change.title, change.call_id, 120))
     if change.kind == "deadline":
         return f"• {what}: deadline moved {escape(change.old) or '?'} → {escape(change.new) or '?'}"
     if change.kind == "withdrawn":
@@ -381,6 +382,7 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
         blocks.extend(section(text) for text in pack_lines([application_line(a) for a in data.applications],
                                                            more="more applications"))
     blocks.extend(programme_blocks(data.programmes, data.programme_states))
+    title = truncate(title, MAX_HEADER_CHARS)  # as the header shows it: the counts follow it in a preview
     fallback = f"{title}: {counts}."
     if sources_down:
         fallback = f"{title}: no source could be read since the last digest."
@@ -389,5 +391,5 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
     elif failing:  # what a phone's notification shows: the digest is short of these sources
         fallback += f" {len(failing)} of {len(data.sources)} sources failing: {_names(failing, ', ')}."
     if data.top:
-        fallback += " Top: " + "; ".join(clean(c.title) for c in data.top[:5])
+        fallback += " Top: " + "; ".join(call_name(c.title, c.call_id, 300) for c in data.top[:5])
     return split_messages(data.channel, blocks, escape(truncate(fallback, MAX_FALLBACK_CHARS)), title)

@@ -14,6 +14,9 @@ from urllib.parse import quote, urlsplit
 from pipeline.core.text import printable
 
 ELLIPSIS = "…"
+# a link is cut whole or not at all, so a longer one would take the title (and the lines after it)
+# out of a 3,000-character section; such a call is shown unlinked, its URL still in `calls show`
+MAX_LINK_URL = 1000
 
 
 def escape(text: str | None) -> str:
@@ -30,8 +33,15 @@ def clean(text: str | None) -> str:
     return " ".join(printable(text or "").split())
 
 
+def call_name(title: str | None, call_id: int, limit: int) -> str:
+    """A call's title for a message, cleaned and cut to ``limit``; a call without one (blank, or only
+    control characters) is named by its id, so its line is not an empty ``**``."""
+    return truncate(clean(title), limit) or f"Untitled call #{call_id}"
+
+
 def safe_url(url: str | None) -> str | None:
-    """The URL if it is an absolute http(s) URL, made safe inside ``<…|…>``; otherwise ``None``."""
+    """The URL if it is an absolute http(s) URL, made safe inside ``<…|…>`` and at most
+    :data:`MAX_LINK_URL` characters so; otherwise ``None``."""
     if not url:
         return None
     url = url.strip()
@@ -42,8 +52,8 @@ def safe_url(url: str | None) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
     # characters that would end the link or the label early, or spaces, are percent-encoded
-    url = quote(url, safe=":/?#[]@!$&'()*+,;=%~-._")
-    return escape(url)
+    url = escape(quote(url, safe=":/?#[]@!$&'()*+,;=%~-._"))
+    return url if len(url) <= MAX_LINK_URL else None
 
 
 def link(url: str | None, label: str | None) -> str:

@@ -25,7 +25,7 @@ from pipeline.core.models import Application, Call, CallChange, CallFollow, Idea
 from pipeline.notify.alerts import _message
 from pipeline.notify.blocks import SlackMessage, days_text, fmt_deadline, section
 from pipeline.notify.delivery import Outgoing
-from pipeline.notify.escape import clean, escape, link, truncate
+from pipeline.notify.escape import call_name, clean, escape, link
 from pipeline.notify.followed import DEADLINE_FIELDS, DONE_APPLICATION_STATUSES, followed_changes
 from pipeline.tenancy import visible
 
@@ -86,7 +86,7 @@ def _who(follow: CallFollow, start: str = "followed") -> str:
 def change_message(channel: str, call: Call, change: CallChange, follow: CallFollow, old: str | None,
                    new: str | None) -> SlackMessage:
     """A followed call's deadline move or withdrawal; ``old`` and ``new`` as shown (Brussels time)."""
-    title = truncate(clean(call.title), 250)
+    title = call_name(call.title, call.id, 250)
     if change.field in DEADLINE_FIELDS:
         what = f"Deadline moved: {escape(old) or '?'} → {escape(new) or '?'} (Brussels time)"
         short = "Deadline moved"
@@ -100,7 +100,7 @@ def change_message(channel: str, call: Call, change: CallChange, follow: CallFol
 
 def reminder_message(channel: str, call: Call, follow: CallFollow, deadline: datetime,
                      now: datetime) -> SlackMessage:
-    title = truncate(clean(call.title), 250)
+    title = call_name(call.title, call.id, 250)
     left = days_text((deadline - now).days)
     text = f":alarm_clock: *{left}* for a call we follow\n*{link(call.url, title)}*\n" \
            f"Deadline {fmt_deadline(deadline)} Brussels time · {_who(follow)}"

@@ -44,19 +44,31 @@ from pipeline.core.models import Call, Mark, Score, SlackInteraction
 from pipeline.follow import clear_state, set_state
 from pipeline.ideas import create_idea
 from pipeline.notify.actions import (
+    PREFIX,
+    STATUS_TEXT,
     Action,
     actions_block_id,
     parse_action,
     redraw,
     status_line,
 )
-from pipeline.notify.escape import clean, truncate
+from pipeline.notify.escape import clean, escape, truncate
 
 log = logging.getLogger("fundradar.slack")
 MAX_ID = 2**63 - 1  # no call has a larger id; a larger one failed the lookup with OverflowError
 
 IDEA_CALLBACK = "fr_start_idea"
 MARK_LABELS = {"relevant": "relevant", "irrelevant": "irrelevant"}
+UNCHANGED = {  # the answer to a click that finds its work done (a double tap, the CLI did it first)
+    "relevant": "You already marked call {call} relevant; nothing changed.",
+    "irrelevant": "You already marked call {call} not for us; nothing changed.",
+    "follow": "Call {call} is already followed; nothing changed.",
+    "unfollow": "Call {call} is not followed; nothing changed.",
+    "mute": "Call {call} is already muted; nothing changed.",
+    "unmute": "Call {call} is not muted; nothing changed.",
+}
+UNREADABLE = "This button does not name a call fundradar can act on (an altered or outdated message); " \
+             "nothing was stored. Use the buttons of the latest digest or alert."
 
 
 @dataclass(frozen=True)
@@ -106,10 +118,25 @@ class Interactions:
             for raw in payload.get("actions") or []:
                 action = parse_action(raw)
                 if action is not None:
-                    self.on_action(payload, action)
+                    try:
+                        self.on_action(payload, action)
+                    except (FundradarError, sa.exc.SQLAlchemyError) as exc:  # the database is unreachable
+                        what = "The Start idea form did not open" if action.verb == "idea" \
+                            else f"Your {action.verb} was not stored"
+                        self.unavailable(payload, str((payload.get("channel") or {}).get("id") or ""),
+                                         self.strategy(action.strategy), what, exc)
+                elif str(raw.get("action_id") or "").startswith(f"{PREFIX}:"):
+                    self.unreadable(payload, str(raw["action_id"]))
         elif payload.get("type") == "view_submission" \
                 and (payload.get("view") or {}).get("callback_id") == IDEA_CALLBACK:
-            self.on_idea_submitted(payload)
+            try:
+                self.on_idea_submitted(payload)
+            except (FundradarError, sa.exc.SQLAlchemyError) as exc:
+                try:
+                    channel_id = str(json.loads((payload.get("view") or {}).get("private_metadata"))["ch"])
+                except (ValueError, KeyError, TypeError):
+                    channel_id = ""
+                self.unavailable(payload, channel_id, None, "The idea was not added", exc)
 
     # --- who may act ---------------------------------------------------------------------------
 
@@ -119,9 +146,9 @@ class Interactions:
     def refusal(self, strategy: Strategy | None, name: str, team: str | None, channel: Mapping[str, Any],
                 call_id: int, message: Mapping[str, Any] | None) -> str | None:
         """Why this click may not act, as the one-line ephemeral answer; None when it may."""
-        if strategy is None:
-            return f"This button belongs to strategy {name!r}, which this fundradar does not serve; " \
-                   "nothing was stored."
+        if strategy is None:  # the name is the button's value: shown as text, whatever it holds
+            return f"This button belongs to strategy '{escape(truncate(clean(name), 80))}', which this " \
+                   "fundradar does not serve; nothing was stored."
         if strategy.slack.team_id and team != strategy.slack.team_id:
             return f"Strategy {name!r} takes clicks only from its own workspace; nothing was stored."
         if not owns_channel(strategy, channel):
@@ -145,6 +172,27 @@ class Interactions:
             client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
         except (SlackApiError, OSError) as exc:
             log.warning("could not tell %s in %s: %s", user_id, channel_id, _slack_error(exc))
+
+    def unavailable(self, payload: Mapping[str, Any], channel_id: str, strategy: Strategy | None, what: str,
+                    exc: Exception) -> None:
+        """The database failing under a click (down, locked, replaced): one logged line, and the clicker
+        is told nothing was stored."""
+        user_id = Clicker.of(payload).user_id
+        text = f"{what}: {_db_detail(exc)}; try again later."
+        log.warning("Slack click by %s in %s: %s", user_id, channel_id, text)
+        client = self._any_client(strategy)
+        if client is not None and channel_id:
+            self.tell(client, channel_id, user_id, text)
+
+    def unreadable(self, payload: Mapping[str, Any], action_id: str) -> None:
+        """A click on one of our buttons whose ids do not name a call (its value altered, or a message
+        from an older fundradar): the clicker is told rather than left with a button that does nothing."""
+        channel_id = str((payload.get("channel") or {}).get("id") or "")
+        user_id = Clicker.of(payload).user_id
+        log.info("a Slack click on %s in %s names no call fundradar can act on", action_id[:80], channel_id)
+        client = self._any_client(None)
+        if client is not None:
+            self.tell(client, channel_id, user_id, UNREADABLE)
 
     def _any_client(self, strategy: Strategy | None) -> WebClient | None:
         if strategy is not None:
@@ -175,27 +223,30 @@ class Interactions:
         try:
             changed = self.store(strategy, action, who, key, channel_id, message.get("ts"))
         except sa.exc.IntegrityError:  # the same envelope handled at the same moment elsewhere
-            changed = False
+            changed = None
         except (FundradarError, sa.exc.DBAPIError) as exc:  # the database refused the write
-            detail = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
-            self.refuse(strategy, channel_id, who.user_id, f"Your {action.verb} was not stored: "
-                        f"{truncate(' '.join(str(detail).split()), 300)}; try again later.")
+            self.refuse(strategy, channel_id, who.user_id,
+                        f"Your {action.verb} was not stored: {_db_detail(exc)}; try again later.")
             return
         if not changed:
             log.info("Slack click %s on call %d by %s: nothing new", action.verb, action.call_id, who.name)
+            client = self.clients(strategy)
+            if changed is False and client is not None:  # a repeat, not a redelivery: say why nothing moved
+                self.tell(client, channel_id, who.user_id, UNCHANGED[action.verb].format(call=action.call_id))
             return
         log.info("Slack click %s on call %d by %s for %s", action.verb, action.call_id, who.name,
                  strategy.name)
         self.update_message(strategy, channel_id, message, action.call_id, action.verb,
-                            status_line(action.verb, who.user_id))
+                            status_line(action.verb, who.user_id), who.user_id)
 
     def store(self, strategy: Strategy, action: Action, who: Clicker, key: str, channel_id: str,
-              message_ts: str | None) -> bool:
-        """Store the click; False when it changes nothing (a redelivery, or a repeat)."""
+              message_ts: str | None) -> bool | None:
+        """Store the click; False when it changes nothing (a repeat, or already done elsewhere), None for
+        an envelope already handled (a redelivery)."""
         now = self.now()
         with session_scope(self.engine) as session:
             if session.exec(select(SlackInteraction.id).where(SlackInteraction.key == key)).first():
-                return False
+                return None
             if action.verb in MARK_LABELS:
                 label = MARK_LABELS[action.verb]
                 if _last_mark(session, strategy.name, action.call_id) == (label, who.name):
@@ -216,7 +267,7 @@ class Interactions:
         return True
 
     def update_message(self, strategy: Strategy, channel_id: str, message: Mapping[str, Any], call_id: int,
-                       verb: str, status: str) -> None:
+                       verb: str, status: str, user_id: str) -> None:
         client = self.clients(strategy)
         blocks = message.get("blocks")
         if client is None or not blocks or not message.get("ts"):
@@ -227,13 +278,27 @@ class Interactions:
         except (SlackApiError, OSError) as exc:
             log.warning("could not update the message %s in %s: %s", message.get("ts"), channel_id,
                         _slack_error(exc))
+            # the click was stored: say so, or the clicker sees a button that did nothing
+            self.tell(client, channel_id, user_id, f"Stored: {STATUS_TEXT.get(verb, verb)}, call {call_id}; "
+                                                   f"Slack did not redraw the message ({_slack_error(exc)}).")
+
+    def tell(self, client: WebClient, channel_id: str, user_id: str, text: str) -> None:
+        """An ephemeral answer to the one who clicked; a failure to deliver it is one logged line."""
+        try:
+            client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+        except (SlackApiError, OSError) as exc:
+            log.warning("could not tell %s in %s: %s", user_id, channel_id, _slack_error(exc))
 
     # --- Start idea ----------------------------------------------------------------------------
 
     def open_idea(self, payload: Mapping[str, Any], strategy: Strategy, call_id: int,
                   channel: Mapping[str, Any], message_ts: str) -> None:
         client = self.clients(strategy)
-        if client is None or not payload.get("trigger_id"):
+        if client is None:
+            return
+        if not payload.get("trigger_id"):
+            self._not_opened(client, channel, Clicker.of(payload).user_id, call_id,
+                             "the click has no trigger id")
             return
         with Session(self.engine) as session:
             call = session.get(Call, call_id)
@@ -248,6 +313,14 @@ class Interactions:
             client.views_open(trigger_id=str(payload["trigger_id"]), view=view)
         except (SlackApiError, OSError) as exc:
             log.warning("could not open the Start idea modal: %s", _slack_error(exc))
+            self._not_opened(client, channel, Clicker.of(payload).user_id, call_id, _slack_error(exc))
+
+    def _not_opened(self, client: WebClient, channel: Mapping[str, Any], user_id: str, call_id: int,
+                    why: str) -> None:
+        """Tell the clicker the form did not open (a trigger expires 3 seconds after the click)."""
+        self.tell(client, str(channel.get("id") or ""), user_id,
+                  f"Slack did not open the Start idea form ({why}); try the button again, or add the idea "
+                  f"with `fundradar ideas add TITLE --description \"call #{call_id}\"`.")
 
     def on_idea_submitted(self, payload: Mapping[str, Any]) -> None:
         view = payload.get("view") or {}
@@ -286,9 +359,7 @@ class Interactions:
                 session.flush()
                 idea_id = idea.id
         except (FundradarError, sa.exc.DBAPIError) as exc:  # refused by the rules or by the database
-            detail = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
-            self.refuse(strategy, channel_id, who.user_id,
-                        f"The idea was not added: {truncate(' '.join(str(detail).split()), 300)}")
+            self.refuse(strategy, channel_id, who.user_id, f"The idea was not added: {_db_detail(exc)}")
             return
         log.info("Slack: idea #%s started from call %d by %s", idea_id, call_id, who.name)
         client = self.clients(strategy)
@@ -299,6 +370,12 @@ class Interactions:
                                                f"see `fundradar ideas show {idea_id}`.")
             except (SlackApiError, OSError) as exc:
                 log.warning("could not confirm idea #%s: %s", idea_id, _slack_error(exc))
+
+
+def _db_detail(exc: Exception) -> str:
+    """The database's own error in one line (the driver's message, not SQLAlchemy's wrapper)."""
+    detail = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
+    return truncate(" ".join(str(detail).split()), 300)
 
 
 def _slack_error(exc: Exception) -> str:

@@ -36,7 +36,7 @@ from pipeline.core.models import Call, Verdict
 from pipeline.core.paths import CONFIG_DIR
 from pipeline.core.yaml import read_yaml
 from pipeline.notify.blocks import days_text, fmt_deadline, pack_lines, section
-from pipeline.notify.escape import clean, escape, link, truncate
+from pipeline.notify.escape import call_name, clean, escape, link, truncate
 from pipeline.notify.health import SourceHealth, source_health
 
 MAX_PROGRAMME_CALLS = 30  # the section lists at most this many, soonest deadline first
@@ -235,7 +235,7 @@ def state_line(state: ProgrammeState) -> str:
 
 def programme_line(call: ProgrammeCall) -> str:
     """One call of the section in mrkdwn: programme, title, deadline, verdict."""
-    head = f"• _{escape(call.programme)}_: {link(call.url, truncate(clean(call.title), 150))}"
+    head = f"• _{escape(call.programme)}_: {link(call.url, call_name(call.title, call.call_id, 150))}"
     when = (f"deadline {fmt_deadline(call.deadline)} ({days_text(call.days_left)})" if call.deadline
             else "deadline not announced")
     if call.status == "forthcoming":
