@@ -66,6 +66,7 @@ from pipeline.core.config import (
     _display,
     read_yaml,
 )
+from pipeline.core.config_strategy import same_term
 from pipeline.core.errors import ConfigError
 from pipeline.core.yaml import _line_of, _shown
 
@@ -216,7 +217,7 @@ def _synonym_problems(name: str, area: FocusArea, where: tuple[str, Any]) -> lis
     found = []
     units = focus_area_query(name, area).units()
     for source in area.synonyms:
-        if source in area.keywords:
+        if area.is_keyword(source):
             continue
         loc = ("focus_areas", name, "synonyms", source)
         close = difflib.get_close_matches(source, area.keywords, n=1, cutoff=WORD_CUTOFF)
@@ -239,7 +240,7 @@ def _term_problems(name: str, area: FocusArea, where: tuple[str, Any], calls: St
     for number, keyword in enumerate(area.keywords):
         if number in dead:
             continue  # told by _dead_terms, whatever the calls say
-        translations = area.synonyms.get(keyword, [])
+        translations = area.synonyms_of(keyword)
         # what the matcher searches for the keyword: its unit (translations both ways, Nordic forms);
         # a keyword whose unit repeats an earlier one has none of its own
         searched = next((unit for unit in units if keyword in unit),
@@ -268,10 +269,10 @@ UNTRANSLATED = "has no English synonym, so English calls cannot match it; add a 
 def untranslated_keywords(area: FocusArea) -> list[int]:
     """The positions of the keywords with a letter English does not use and no translation either
     way: no English call (most EU calls) can match them."""
-    translated = {term for source, targets in area.synonyms.items() for term in (source, *targets)}
+    translated = {same_term(term) for source, targets in area.synonyms.items() for term in (source, *targets)}
     dead = set(_unsearchable_keywords(area))
     return [number for number, keyword in enumerate(area.keywords)
-            if keyword not in translated and number not in dead
+            if same_term(keyword) not in translated and number not in dead
             and any(ch.isalpha() and not ch.isascii() for ch in keyword)]
 
 
@@ -279,7 +280,7 @@ def _unsearchable_keywords(area: FocusArea) -> list[int]:
     """The positions of the keywords of which the matcher keeps no word ("on", "...", "   "), nor of
     their translations."""
     return [number for number, keyword in enumerate(area.keywords)
-            if not any(analyse(term) for term in (keyword, *area.synonyms.get(keyword, [])))]
+            if not any(analyse(term) for term in (keyword, *area.synonyms_of(keyword)))]
 
 
 DEAD_WORDS = ("stop words such as 'on', 'no' and 'the', punctuation and spaces are left out; write the term "
@@ -303,7 +304,7 @@ def _dead_terms(name: str, area: FocusArea, where: tuple[str, Any]) -> list[Prob
                                   f"exclude {_shown(term)} has no word to look for ({DEAD_WORDS})"))
             continue
         inside = next(((keyword, said) for keyword in area.keywords
-                       for said in (keyword, *area.synonyms.get(keyword, []))
+                       for said in (keyword, *area.synonyms_of(keyword))
                        if exclude_key(said) and key in exclude_key(said)), None)
         if inside:
             keyword, said = inside

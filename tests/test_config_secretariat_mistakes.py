@@ -158,3 +158,28 @@ def test_a_very_long_keyword_is_quoted_short(tmp_path: Path, cli) -> None:
     assert result.exit_code == 0
     warned = [line for line in result.stderr.splitlines() if "keywords[0]" in line and "digital" in line]
     assert len(warned) == 1 and len(warned[0]) < 300 and "skovsneg... has no English" in warned[0]
+
+
+def test_a_keyword_in_capitals_or_with_spaces_keeps_its_synonyms(tmp_path: Path, cli) -> None:
+    """A keyword written "Brint" (or quoted with spaces) beside its synonym key "brint" is one term: it
+    keeps its translation in one unit (it had two, the keyword counting twice), and config check does
+    not call the key 'not a keyword; did you mean 'Brint'?'."""
+    from classifiers.query import focus_area_query
+    from pipeline.core.config import load_config
+
+    text = EXAMPLE.replace("electricity grid, havvind, brint,", 'electricity grid, " Havvind", Brint,')
+    assert text != EXAMPLE
+    path = tmp_path / "strategy.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = cli("--config", str(path), "config", "check")
+    assert result.exit_code == 0
+    assert "synonym" not in result.stderr
+    original = tmp_path / "original.yaml"
+    original.write_text(EXAMPLE, encoding="utf-8")
+
+    def units(file: Path) -> list[set[str]]:
+        area = load_config(file).strategy.focus_areas["offshore_energy"]
+        return [{" ".join(term.split()).casefold() for term in unit}
+                for unit in focus_area_query("offshore_energy", area).units()]
+
+    assert units(path) == units(original)
