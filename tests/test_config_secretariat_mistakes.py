@@ -69,17 +69,17 @@ FOOD_KEYWORDS = ("    keywords: [food, agriculture, alternative proteins, fermen
      "39: a colon and a space inside a value; put the whole value in double quotes"),
     # YAML reads a bare 2030, true or 2030-01-01 as a number, a boolean or a date, not as text
     (("[artificial intelligence, robotics,", "[5G, 2030, robotics,"),
-     '58: focus_areas.digital_industry.keywords[1]: input should be a valid string, got 2030; YAML reads '
-     'it as a number: put it in quotes to keep it as text: "2030"'),
+     '58: focus_areas.digital_industry.keywords[1]: input should be a valid string, got 2030; it is read '
+     'as a number: put it in quotes to keep it as text: "2030"'),
     (("[artificial intelligence, robotics,", "[true, robotics,"),
-     '58: focus_areas.digital_industry.keywords[0]: input should be a valid string, got True; YAML reads '
-     'it as true/false: put it in quotes to keep it as text: "true"'),
+     '58: focus_areas.digital_industry.keywords[0]: input should be a valid string, got True; it is read '
+     'as true/false: put it in quotes to keep it as text: "true"'),
     (("[artificial intelligence, robotics,", "[1e3, robotics,"),
-     "58: focus_areas.digital_industry.keywords[0]: input should be a valid string, got 1000.0; YAML "
-     "reads it as a number: put it in quotes to keep it as text: as you wrote it"),
+     "58: focus_areas.digital_industry.keywords[0]: input should be a valid string, got 1000.0; it is "
+     "read as a number: put it in quotes to keep it as text: as you wrote it"),
     (("label: Green shipping and ports", "label: 2030-01-01"),
-     '39: focus_areas.green_maritime.label: input should be a valid string, got 2030-01-01; YAML '
-     'reads it as a date: put it in quotes to keep it as text: "2030-01-01"'),
+     '39: focus_areas.green_maritime.label: input should be a valid string, got 2030-01-01; it is '
+     'read as a date: put it in quotes to keep it as text: "2030-01-01"'),
     (("timezone: Europe/Copenhagen", "timezone: Copenhagen"),
      "9: timezone: unknown time zone 'Copenhagen'; use an IANA name such as Europe/Copenhagen"),
 ])

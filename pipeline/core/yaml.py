@@ -377,11 +377,11 @@ def _text_hint(kind: str, value: Any) -> str:
     if kind != "string_type" or not isinstance(value, int | float | datetime.date):
         return ""
     if isinstance(value, bool):
-        return f'; YAML reads it as true/false: put it in quotes to keep it as text: "{str(value).lower()}"'
+        return f'; it is read as true/false: put it in quotes to keep it as text: "{str(value).lower()}"'
     what = "a date" if isinstance(value, datetime.date) else "a number"
     # 0x1F, 012 and 1e3 come back as 31, 12 and 1000.0: only a plain int is shown as written
     shown = f'"{value}"' if type(value) is int or isinstance(value, datetime.date) else "as you wrote it"
-    return f"; YAML reads it as {what}: put it in quotes to keep it as text: {shown}"
+    return f"; it is read as {what}: put it in quotes to keep it as text: {shown}"
 
 
 def _as_list(text: str) -> str:
