@@ -255,11 +255,15 @@ def score_rows(query: Any, matrix: Any, names: np.ndarray, top: int = EXPLAIN_TE
     if (query.nnz == 0 and not units) or rows == 0:
         return np.zeros(rows, dtype=np.float32), [[] for _ in range(rows)] if top > 0 else []
     width = len(names)
+    capped = None
     scores, part = cosine_parts(query, matrix, width, top > 0, model, projection, lexical_weight,
                                 None if latents is None else latents[0])
     if units:
         coverage, unit_part = unit_coverage(matrix, units, width, top > 0)
-        scores = np.clip(scores + UNIT_BONUS * coverage, 0.0, 1.0).astype(np.float32)
+        summed = scores + UNIT_BONUS * coverage
+        scores = np.clip(summed, 0.0, 1.0).astype(np.float32)
+        # a sum capped at 1 (one keyword matched whole and often) shrinks its terms with it
+        capped = np.where(summed > 1.0, 1.0 / np.maximum(summed, 1.0), 1.0).astype(np.float64)
         if top > 0:
             part = (part + UNIT_BONUS * unit_part).tocsr()
     if context is not None:
@@ -269,14 +273,19 @@ def score_rows(query: Any, matrix: Any, names: np.ndarray, top: int = EXPLAIN_TE
         # a score the gate would lift above 1 is capped, and its terms shrink with it, so they add up
         factor = gate * np.where(gated > 1.0, 1.0 / np.maximum(gated, 1.0), 1.0)
         scores = np.clip(gated, 0.0, 1.0).astype(np.float32)
-        if top > 0:
-            # each row scaled by its factor in place (what a diagonal matrix product computes)
-            scale = np.repeat(factor.astype(np.float64), np.diff(part.indptr))
-            part = sparse.csr_matrix((part.data * scale, part.indices, part.indptr), shape=part.shape,
-                                     dtype=np.float32)
+        capped = factor if capped is None else factor * capped
     if top <= 0:
         return scores, []
+    if capped is not None:
+        part = _scale_rows(part, capped)
     return scores, _top_terms(part, np.arange(width), names, top)
+
+
+def _scale_rows(part: Any, factor: np.ndarray) -> Any:
+    """``part`` (CSR) with each row multiplied by its factor (what a diagonal matrix product computes)."""
+    scale = np.repeat(factor.astype(np.float64), np.diff(part.indptr))
+    return sparse.csr_matrix((part.data * scale, part.indices, part.indptr), shape=part.shape,
+                             dtype=np.float32)
 
 
 

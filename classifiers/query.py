@@ -58,12 +58,13 @@ def focus_area_query(name: str, area: FocusArea) -> Query:
     attached: set[str] = set()  # synonym keys already in a keyword's unit: no unit of their own
     for keyword in area.keywords:
         said = analyse(keyword)  # "energy islands" is translated by energiø: [energy island]
+        own = area.synonyms_of(keyword)  # its own synonym key's list (the key in any case or spacing)
         back = [source for source, targets in area.synonyms.items()
-                if source != keyword and any(analyse(target) == said for target in targets)]
-        groups.append(tuple(unique([keyword, *area.synonyms.get(keyword, []), *back])))
+                if targets is not own and any(analyse(target) == said for target in targets)]
+        groups.append(tuple(unique([keyword, *own, *back])))
         attached.update(back)
     for source, targets in area.synonyms.items():
-        if source not in area.keywords and source not in attached:
+        if not area.is_keyword(source) and source not in attached:
             groups.append(tuple(unique([*targets, source])))
     groups = [with_nordic_forms(group) for group in groups]
     seen: set[tuple[str, ...]] = set()

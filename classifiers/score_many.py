@@ -284,10 +284,12 @@ def score_areas(areas: Areas, model: TfidfModel, rows: Any, projection: Projecti
     with_units = np.flatnonzero(areas.with_units)
     # no coverage at all when none of the areas' unit terms is in the vocabulary: every unit then
     # covers 0, and adding 0 (then clipping a score already within 0-1) changes no score
-    if len(with_units) and coverage is not None:
-        table[with_units] = np.clip(table[with_units] + UNIT_BONUS * coverage[with_units], 0.0, 1.0
-                                    ).astype(np.float32)
     factors: list[np.ndarray | None] = [None] * len(areas.areas)
+    if len(with_units) and coverage is not None:
+        summed = table[with_units] + UNIT_BONUS * coverage[with_units]
+        table[with_units] = np.clip(summed, 0.0, 1.0).astype(np.float32)
+        for index, area in enumerate(with_units.tolist()):  # a capped sum's terms shrink with it
+            factors[area] = _capped(summed[index])
     gated_areas = np.flatnonzero(areas.gated)
     if len(gated_areas) and count:
         # each gated area's closeness: the largest of its gate rows' cosines (a row without terms: 0)
@@ -301,9 +303,16 @@ def score_areas(areas: Areas, model: TfidfModel, rows: Any, projection: Projecti
         factor = gate * np.where(gated > 1.0, 1.0 / np.maximum(gated, 1.0), 1.0)
         table[gated_areas] = np.clip(gated, 0.0, 1.0).astype(np.float32)
         for index, area in enumerate(gated_areas.tolist()):
-            factors[area] = factor[index]
+            capped = factors[area]
+            factors[area] = factor[index] if capped is None else factor[index] * capped
     return Scored(table, factors, count, projection, inverse, query, entry_row, entry_column, value,
                   unit_value, unit_column, sums, coverage)
+
+
+def _capped(summed: np.ndarray) -> np.ndarray:
+    """What the terms of a cosines-plus-coverage sum capped at 1 are scaled by, as
+    :func:`classifiers.matcher.score_rows` scales them."""
+    return np.where(summed > 1.0, 1.0 / np.maximum(summed, 1.0), 1.0).astype(np.float64)
 
 
 def _unit_coverage(areas: Areas, rows: Any) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
@@ -432,7 +441,7 @@ def kept_factors(areas: Areas, scored: Scored, rows: Any, area_of: np.ndarray, r
     for begin, end in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
         index = int(area_of[begin]) if end > begin else 0
         area = areas.areas[index]
-        if end == begin or area.gate is None or not area.active:
+        if end == begin or not area.active or (area.gate is None and not area.units):
             continue
         kept = row_of[begin:end]
         latent = None if scored.projection is None else scored.projection.latent[kept]
@@ -447,9 +456,16 @@ def kept_factors(areas: Areas, scored: Scored, rows: Any, area_of: np.ndarray, r
             return (LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * cosines).astype(np.float32)
 
         scores = said(index, area.unit) if area.lexical else np.zeros(len(kept), dtype=np.float32)
+        capped = None
         if area.units:
             assert scored.coverage is not None
-            scores = np.clip(scores + UNIT_BONUS * scored.coverage[index, kept], 0.0, 1.0).astype(np.float32)
+            summed = scores + UNIT_BONUS * scored.coverage[index, kept]
+            scores = np.clip(summed, 0.0, 1.0).astype(np.float32)
+            capped = _capped(summed)
+        if area.gate is None:
+            if capped is not None:
+                factor[begin:end] = capped
+            continue
         closeness = np.zeros(len(kept), dtype=np.float32)
         for row in area.gate:
             if row.lexical is not None:
@@ -457,5 +473,6 @@ def kept_factors(areas: Areas, scored: Scored, rows: Any, area_of: np.ndarray, r
         gate = GATE_SCALE * (GATE_FLOOR + (1 - GATE_FLOOR) * np.clip(closeness, 0.0, 1.0))
         gate = gate.astype(np.float32)
         gated = scores.astype(np.float64) * gate
-        factor[begin:end] = gate * np.where(gated > 1.0, 1.0 / np.maximum(gated, 1.0), 1.0)
+        gated_factor = gate * np.where(gated > 1.0, 1.0 / np.maximum(gated, 1.0), 1.0)
+        factor[begin:end] = gated_factor if capped is None else gated_factor * capped
     return factor

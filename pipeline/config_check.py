@@ -20,6 +20,9 @@ Warnings (printed, exit 0) are legal but probably wrong:
 * a ``programmes_of_interest`` name that no known programme contains (the funding rules' labels and
   ``match.programme``, the sources' programmes, the stored calls' programmes): its section stays empty;
 * a euro_access programme neither known nor close to a known one;
+* a keyword or exclude term of which the matcher keeps no word (a stop word such as ``on``, which
+  YAML 1.1 read as a boolean; punctuation; blanks), and an exclude term inside a keyword or its
+  synonym (every call with the keyword would score 0);
 * with a database: a keyword (with what the matcher searches with it: its synonyms both ways and
   their Nordic word forms) or an exclude term that is in
   no stored call's text, looked up as the matcher looks up exclude phrases (whole words, plurals
@@ -51,7 +54,8 @@ from typing import Any
 from classifiers.funding import ACTION_TYPE_CODES
 from classifiers.matcher import Document, excluded_rows, prepare
 from classifiers.query import focus_area_query, with_nordic_forms
-from classifiers.text import nordic_language, stem, words
+from classifiers.text import analyse, nordic_language, stem, words
+from classifiers.tfidf import exclude_key
 from pipeline.core.config import (
     EuFtSource,
     EuroAccessSource,
@@ -63,8 +67,9 @@ from pipeline.core.config import (
     _display,
     read_yaml,
 )
+from pipeline.core.config_strategy import same_term
 from pipeline.core.errors import ConfigError
-from pipeline.core.yaml import _line_of
+from pipeline.core.yaml import _line_of, _shown
 
 MIN_ENGLISH_CALLS = 50  # the corpus size below which the matcher's LSA is off too (matcher.LSA_MIN_CORPUS)
 WORD_CUTOFF = 0.8  # difflib's ratio for one letter wrong in a word of five letters or more
@@ -170,7 +175,8 @@ def is_english(term: str, calls: StoredCalls) -> bool:
 
 def _unmatched(keyword: str, translations: Sequence[str], stored: int) -> str:
     """"'offshore wind' matches none of the 611 stored calls", with its synonyms when it has some."""
-    what = f"{keyword!r} and its synonyms ({', '.join(translations)})" if translations else repr(keyword)
+    what = f"{_shown(keyword)} and its synonyms ({_shown(', '.join(translations))[1:-1]})" if translations \
+        else _shown(keyword)
     if stored == 1:
         return f"{what} {'do' if translations else 'does'} not match the one stored call"
     return f"{what} {'match' if translations else 'matches'} none of the {stored} stored calls"
@@ -219,7 +225,7 @@ def _synonym_problems(name: str, area: FocusArea, where: tuple[str, Any]) -> lis
     found = []
     units = focus_area_query(name, area).units()
     for source in area.synonyms:
-        if source in area.keywords:
+        if area.is_keyword(source):
             continue
         loc = ("focus_areas", name, "synonyms", source)
         close = difflib.get_close_matches(source, area.keywords, n=1, cutoff=WORD_CUTOFF)
@@ -238,8 +244,11 @@ def _term_problems(name: str, area: FocusArea, where: tuple[str, Any], calls: St
     found = []
     documents = calls.documents
     units = focus_area_query(name, area).units()
+    dead = set(_unsearchable_keywords(area))
     for number, keyword in enumerate(area.keywords):
-        translations = area.synonyms.get(keyword, [])
+        if number in dead:
+            continue  # told by _dead_terms, whatever the calls say
+        translations = area.synonyms_of(keyword)
         # what the matcher searches for the keyword: its unit (translations both ways, Nordic forms);
         # a keyword whose unit repeats an earlier one has none of its own
         searched = next((unit for unit in units if keyword in unit),
@@ -249,22 +258,23 @@ def _term_problems(name: str, area: FocusArea, where: tuple[str, Any], calls: St
         loc = ("focus_areas", name, "keywords", number)
         if not translations and _foreign_letter(keyword):
             found.append(_problem("warning", shown, tree, loc,
-                                  f"keyword {keyword!r} has no English synonym and matches no stored call; "
-                                  "add a synonym under synonyms:"))
+                                  f"keyword {_shown(keyword)} has no English synonym and matches no stored "
+                                  "call; add a synonym under synonyms:"))
         elif not translations and not is_english(keyword, calls):
             # no letter tells the language: "flydende havvind" and an English "vaccines" no call of the
             # day says look alike here, so the advice is conditional
             found.append(_problem("warning", shown, tree, loc,
-                                  f"keyword {keyword!r} matches no stored call and is no word of the English "
-                                  "calls; if it is not English, add an English synonym under synonyms:"))
+                                  f"keyword {_shown(keyword)} matches no stored call and is no word of the "
+                                  "English calls; if it is not English, add an English synonym under "
+                                  "synonyms:"))
         else:
             found.append(_problem("warning", shown, tree, loc,
                                   _unmatched(keyword, translations, len(documents))
                                   + _slip([keyword, *translations], calls)))
     for number, term in enumerate(area.exclude):
-        if not _fires([term], documents):
+        if exclude_key(term) and not _fires([term], documents):
             found.append(_problem("warning", shown, tree, ("focus_areas", name, "exclude", number),
-                                  f"exclude {term!r} matches no stored call"))
+                                  f"exclude {_shown(term)} matches no stored call"))
     return found
 
 
@@ -274,16 +284,58 @@ UNTRANSLATED = "has no English synonym, so English calls cannot match it; add a 
 def untranslated_keywords(area: FocusArea) -> list[int]:
     """The positions of the keywords with a letter English does not use and no translation either
     way: no English call (most EU calls) can match them."""
-    translated = {term for source, targets in area.synonyms.items() for term in (source, *targets)}
+    translated = {same_term(term) for source, targets in area.synonyms.items() for term in (source, *targets)}
+    dead = set(_unsearchable_keywords(area))
     return [number for number, keyword in enumerate(area.keywords)
-            if keyword not in translated and any(ch.isalpha() and not ch.isascii() for ch in keyword)]
+            if same_term(keyword) not in translated and number not in dead
+            and any(ch.isalpha() and not ch.isascii() for ch in keyword)]
+
+
+def _unsearchable_keywords(area: FocusArea) -> list[int]:
+    """The positions of the keywords of which the matcher keeps no word ("on", "...", "   "), nor of
+    their translations."""
+    return [number for number, keyword in enumerate(area.keywords)
+            if not any(analyse(term) for term in (keyword, *area.synonyms_of(keyword)))]
+
+
+DEAD_WORDS = ("stop words such as 'on', 'no' and 'the', punctuation and spaces are left out; write the term "
+              "as the calls say it, or remove it")
+
+
+def _dead_terms(name: str, area: FocusArea, where: tuple[str, Any]) -> list[Problem]:
+    """Keywords and exclude terms that do nothing or undo the area whatever the calls say: a keyword
+    (or exclude term) of which no word is searched, and an exclude term inside a keyword (or its
+    synonym), which zeroes every call having that keyword."""
+    shown, tree = where
+    found = [_problem("warning", shown, tree, ("focus_areas", name, "keywords", number),
+                      f"keyword {_shown(area.keywords[number])} has no word the matcher searches "
+                      f"({DEAD_WORDS})")
+             for number in _unsearchable_keywords(area)]
+    for number, term in enumerate(area.exclude):
+        loc = ("focus_areas", name, "exclude", number)
+        key = exclude_key(term)
+        if not key:
+            found.append(_problem("warning", shown, tree, loc,
+                                  f"exclude {_shown(term)} has no word to look for ({DEAD_WORDS})"))
+            continue
+        inside = next(((keyword, said) for keyword in area.keywords
+                       for said in (keyword, *area.synonyms_of(keyword))
+                       if exclude_key(said) and key in exclude_key(said)), None)
+        if inside:
+            keyword, said = inside
+            what = f"keyword {_shown(keyword)}" + (f" (its synonym {_shown(said)})" if said != keyword
+                                                   else "")
+            found.append(_problem("warning", shown, tree, loc,
+                                  f"exclude {_shown(term)} is in {what}: every call with it scores 0 "
+                                  "here; remove the term from exclude: or from keywords:"))
+    return found
 
 
 def _untranslated(name: str, area: FocusArea, where: tuple[str, Any]) -> list[Problem]:
     """Without stored calls the untranslated keywords are told before the first sync."""
     shown, tree = where
     return [_problem("warning", shown, tree, ("focus_areas", name, "keywords", number),
-                     f"keyword {area.keywords[number]!r} {UNTRANSLATED}")
+                     f"keyword {_shown(area.keywords[number])} {UNTRANSLATED}")
             for number in untranslated_keywords(area)]
 
 
@@ -344,6 +396,7 @@ def check_focus_areas(areas: Mapping[str, FocusArea], shown: str, tree: Any,
     found: list[Problem] = []
     for name, area in areas.items():
         found += _synonym_problems(name, area, (shown, tree))
+        found += _dead_terms(name, area, (shown, tree))
         if calls is not None:
             found += _term_problems(name, area, (shown, tree), calls)
         else:

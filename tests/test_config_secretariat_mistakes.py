@@ -67,6 +67,19 @@ FOOD_KEYWORDS = ("    keywords: [food, agriculture, alternative proteins, fermen
      "the other keys of its section"),
     (("label: Green shipping and ports", "label: Green shipping: ports"),
      "39: a colon and a space inside a value; put the whole value in double quotes"),
+    # YAML reads a bare 2030, true or 2030-01-01 as a number, a boolean or a date, not as text
+    (("[artificial intelligence, robotics,", "[5G, 2030, robotics,"),
+     '58: focus_areas.digital_industry.keywords[1]: input should be a valid string, got 2030; it is read '
+     'as a number: put it in quotes to keep it as text: "2030"'),
+    (("[artificial intelligence, robotics,", "[true, robotics,"),
+     '58: focus_areas.digital_industry.keywords[0]: input should be a valid string, got True; it is read '
+     'as true/false: put it in quotes to keep it as text: "true"'),
+    (("[artificial intelligence, robotics,", "[1e3, robotics,"),
+     "58: focus_areas.digital_industry.keywords[0]: input should be a valid string, got 1000.0; it is "
+     "read as a number: put it in quotes to keep it as text: as you wrote it"),
+    (("label: Green shipping and ports", "label: 2030-01-01"),
+     '39: focus_areas.green_maritime.label: input should be a valid string, got 2030-01-01; it is '
+     'read as a date: put it in quotes to keep it as text: "2030-01-01"'),
     (("timezone: Europe/Copenhagen", "timezone: Copenhagen"),
      "9: timezone: unknown time zone 'Copenhagen'; use an IANA name such as Europe/Copenhagen"),
 ])
@@ -101,3 +114,72 @@ def test_a_ready_made_source_file_pasted_whole(tmp_path: Path, cli, indent: str,
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == f"Error: {path}:{line}: " + (f"sources.sources: {message}\n" if indent
                                                           else f"{message}\n")
+
+
+def test_terms_that_do_nothing_or_undo_the_area_are_named(tmp_path: Path, cli) -> None:
+    """A keyword of which the matcher keeps no word ("on", a YAML 1.1 boolean written as a keyword;
+    "..."; blanks) is named as such, not as a keyword without an English synonym; an exclude term
+    that is (in) a keyword zeroes every call with that keyword, whatever its case or plural."""
+    text = EXAMPLE.replace("[artificial intelligence, robotics,",
+                           '[artificial intelligence, robotics, on, "...", "   ",')
+    text = text.replace("    exclude: [military, weapons]", "    exclude: [military, Robotic, the]")
+    text = text.replace("    exclude: [military vessels]", "    exclude: [military vessels, harbour]")
+    path = tmp_path / "strategy.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = cli("--config", str(path), "config", "check")
+    assert result.exit_code == 0, result.stderr
+    lines = text.splitlines()
+    keywords = next(n for n, line in enumerate(lines, 1) if "robotics, on," in line)
+    exclude = next(n for n, line in enumerate(lines, 1) if "Robotic, the" in line)
+    maritime = next(n for n, line in enumerate(lines, 1) if "military vessels, harbour" in line)
+    dead = ("has no word the matcher searches (stop words such as 'on', 'no' and 'the', punctuation and "
+            "spaces are left out; write the term as the calls say it, or remove it)")
+    for number, shown in ((2, "'on'"), (3, "'...'"), (4, "'   '")):
+        assert f"Warning: {path}:{keywords}: focus_areas.digital_industry.keywords[{number}]: keyword " \
+               f"{shown} {dead}\n" in result.stderr
+    assert f"Warning: {path}:{exclude}: focus_areas.digital_industry.exclude[1]: exclude 'Robotic' is in " \
+           "keyword 'robotics': every call with it scores 0 here; remove the term from exclude: or from " \
+           "keywords:\n" in result.stderr
+    assert f"Warning: {path}:{exclude}: focus_areas.digital_industry.exclude[2]: exclude 'the' has no word " \
+           "to look for (stop words such as 'on', 'no' and 'the', punctuation and spaces are left out; " \
+           "write the term as the calls say it, or remove it)\n" in result.stderr
+    assert f"Warning: {path}:{maritime}: focus_areas.green_maritime.exclude[1]: exclude 'harbour' is in " \
+           "keyword 'havne' (its synonym 'harbours'): every call with it scores 0 here; remove the term " \
+           "from exclude: or from keywords:\n" in result.stderr
+    assert "synonym" not in "".join(line for line in result.stderr.splitlines() if "'on'" in line)
+    assert "Traceback" not in result.stderr
+
+
+def test_a_very_long_keyword_is_quoted_short(tmp_path: Path, cli) -> None:
+    path = tmp_path / "strategy.yaml"
+    long = "keywords: [" + "skovsnegleæg" * 500 + ","
+    path.write_text(EXAMPLE.replace("keywords: [artificial intelligence,", long), encoding="utf-8")
+    result = cli("--config", str(path), "config", "check")
+    assert result.exit_code == 0
+    warned = [line for line in result.stderr.splitlines() if "keywords[0]" in line and "digital" in line]
+    assert len(warned) == 1 and len(warned[0]) < 300 and "skovsneg... has no English" in warned[0]
+
+
+def test_a_keyword_in_capitals_or_with_spaces_keeps_its_synonyms(tmp_path: Path, cli) -> None:
+    """A keyword written "Brint" (or quoted with spaces) beside its synonym key "brint" is one term: it
+    keeps its translation in one unit (it had two, the keyword counting twice), and config check does
+    not call the key 'not a keyword; did you mean 'Brint'?'."""
+    from classifiers.query import focus_area_query
+    from pipeline.core.config import load_config
+
+    text = EXAMPLE.replace("electricity grid, havvind, brint,", 'electricity grid, " Havvind", Brint,')
+    assert text != EXAMPLE
+    path = tmp_path / "strategy.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = cli("--config", str(path), "config", "check")
+    assert result.exit_code == 0
+    assert "synonym" not in result.stderr
+    original = tmp_path / "original.yaml"
+    original.write_text(EXAMPLE, encoding="utf-8")
+
+    def units(file: Path) -> list[set[str]]:
+        area = load_config(file).strategy.focus_areas["offshore_energy"]
+        return [{" ".join(term.split()).casefold() for term in unit}
+                for unit in focus_area_query("offshore_energy", area).units()]
+
+    assert units(path) == units(original)

@@ -541,3 +541,12 @@ def test_eval_json_of_both_benchmarks_keeps_every_key(cli: Any, samples: Path, e
                                     "not_graded", "warnings", "ndcg_undefined"]
     assert set(data["judged"]["means"]) == {"matcher", "title_keywords", "plain_tfidf"}
     assert data["judged"]["coverage"]["food_bio"] == {"graded": 53, "not_in_recording": 0, "not_listed": 2}
+
+
+def test_a_keyword_written_as_a_number_says_to_quote_it(base: dict[str, Any], tmp_path: Path) -> None:
+    """A judged file's keyword 2030 (a JSON number) is refused saying to quote it, not that YAML read it."""
+    data = copy.deepcopy(base)
+    data["focus_areas"]["offshore_energy"]["keywords"][0] = 2030
+    message = refused(write(tmp_path, data))
+    assert message.endswith(': focus_areas.offshore_energy.keywords[0]: input should be a valid string, got '
+                            '2030; it is read as a number: put it in quotes to keep it as text: "2030"')

@@ -274,6 +274,26 @@ def test_scores_are_the_sum_of_their_explanation_with_the_unit_leg() -> None:
         assert sum(w for _, w in terms) == pytest.approx(score, abs=1e-3)
 
 
+@pytest.mark.parametrize("label", ["", "Quantum", "Robots in schools"])
+def test_a_one_keyword_area_capped_at_1_still_adds_up(label: str) -> None:
+    """A call that is its area's only keyword, whole and often, has cosines 1 plus the coverage bonus:
+    the sum is capped at 1 before the gate, and its terms shrink with it (they summed to 1.333)."""
+    from classifiers.matcher import context_vector, expanded_query, score_rows, unit_columns
+
+    docs = [(1, "Quantum", "Quantum quantum."), (2, "Quantum computing", "Quantum computers for research."),
+            (3, "Robots", "Robots in schools.")]
+    documents = [prepare(*d) for d in docs]
+    query = Query("q", ("quantum",), label=label)
+    model, matrix = TfidfModel.fit(documents, keep=query_features(query))
+    vector, names = expanded_query(model, query, documents, matrix), model.terms()
+    scores, explanations = score_rows(vector, matrix, names, top=len(names), units=unit_columns(model, query),
+                                      context=context_vector(model, query))
+    assert scores[0] > 0
+    for score, terms in zip(scores.tolist(), explanations, strict=True):
+        assert 0 <= score <= 1
+        assert sum(w for _, w in terms) == pytest.approx(score, abs=1e-3)
+
+
 def test_context_gate_ranks_a_call_far_from_the_label_lower_and_explanations_still_add_up() -> None:
     """The gate is GATE_SCALE × (GATE_FLOOR + (1 - GATE_FLOOR) × the call's cosine with label and
     description): of two calls matching the keyword alike, the one sharing the label's words ranks

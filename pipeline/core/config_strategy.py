@@ -82,6 +82,23 @@ class FocusArea(_Strict):
     # is >= 0.4 for the top ~3 % of calls, >= 0.3 for the top ~9 % (README, "Scoring and rules").
     alert_threshold: Fraction = 0.4
 
+    def synonyms_of(self, keyword: str) -> list[str]:
+        """The translations given for ``keyword``; a synonym key in another case or spacing ("brint"
+        for the keyword "Brint") is the same term."""
+        if keyword in self.synonyms:
+            return self.synonyms[keyword]
+        wanted = same_term(keyword)
+        return next((targets for source, targets in self.synonyms.items() if same_term(source) == wanted), [])
+
+    def is_keyword(self, term: str) -> bool:
+        wanted = same_term(term)
+        return any(same_term(keyword) == wanted for keyword in self.keywords)
+
+
+def same_term(term: str) -> str:
+    """A term as keywords and synonym keys are matched to each other: case and spacing aside."""
+    return " ".join(term.split()).casefold()
+
 
 class Rules(_Strict):
     min_success_rate: Fraction | None = None

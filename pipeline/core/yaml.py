@@ -11,6 +11,7 @@ names the file, the line and the key, and says what is expected. Used by :mod:`p
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import re
 from pathlib import Path
@@ -258,6 +259,8 @@ def _shown(value: Any, limit: int = 60) -> str:
 def _describe(value: Any) -> str:
     if value is None:
         return "nothing (the value is empty)"
+    if isinstance(value, datetime.date):  # as the file has it, not datetime.date(2030, 1, 1)
+        return value.isoformat()
     return _shown(value if not hasattr(value, "items") else dict(value))
 
 
@@ -364,7 +367,21 @@ def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) ->
         return key, msg  # the message quotes the value already
     if kind == "value_error" and hasattr(value, "items"):
         return key, msg  # a check across a section's keys: the message names them, the section is long
-    return key, f"{msg}, got {_describe(value)}{_number_hint(kind, error.get('ctx') or {}, value)}"
+    return key, (f"{msg}, got {_describe(value)}{_number_hint(kind, error.get('ctx') or {}, value)}"
+                 f"{_text_hint(kind, value)}")
+
+
+def _text_hint(kind: str, value: Any) -> str:
+    """What to write where text is wanted and YAML read a number, a date or true/false (a keyword
+    ``2030``, a label ``true``): the same in quotes."""
+    if kind != "string_type" or not isinstance(value, int | float | datetime.date):
+        return ""
+    if isinstance(value, bool):
+        return f'; it is read as true/false: put it in quotes to keep it as text: "{str(value).lower()}"'
+    what = "a date" if isinstance(value, datetime.date) else "a number"
+    # 0x1F, 012 and 1e3 come back as 31, 12 and 1000.0: only a plain int is shown as written
+    shown = f'"{value}"' if type(value) is int or isinstance(value, datetime.date) else "as you wrote it"
+    return f"; it is read as {what}: put it in quotes to keep it as text: {shown}"
 
 
 def _as_list(text: str) -> str:

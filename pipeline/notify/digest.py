@@ -204,7 +204,7 @@ def matched_phrases(area: FocusArea, text: str, limit: int = 4) -> list[str]:
     strategy's own words rather than the matcher's stemmed terms."""
     found: list[str] = []
     for keyword in area.keywords:
-        for phrase in [keyword, *area.synonyms.get(keyword, [])]:
+        for phrase in [keyword, *area.synonyms_of(keyword)]:
             if re.search(rf"(?<!\w){re.escape(phrase)}(?:s|es)?(?!\w)", text, re.IGNORECASE):  # plurals too
                 if phrase not in found:
                     found.append(phrase)
