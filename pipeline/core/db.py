@@ -206,6 +206,11 @@ def upgrade(engine: Engine) -> str | None:
     from alembic import command
 
     cfg = alembic_config(engine)
+    current = current_revision(engine)
+    if current is not None and not known_revision(current):
+        raise StoreError(f"{describe_url(str(engine.url))}: schema revision {current} is newer than this "
+                         f"fundradar knows (its newest is {head_revision()}): a newer fundradar upgraded it; "
+                         "run that version against this database, nothing was changed")
     try:
         command.upgrade(cfg, "head")
     except sa.exc.OperationalError as exc:
@@ -223,6 +228,18 @@ def current_revision(engine: Engine) -> str | None:
     except sa.exc.OperationalError as exc:
         raise StoreError(f"cannot open database {describe_url(str(engine.url))}: {exc.orig}; check "
                          "FUNDRADAR_DB or --db") from None
+
+
+def known_revision(revision: str) -> bool:
+    """The revision is one of this build's migrations; a revision it does not know was written by a
+    newer fundradar (alembic cannot upgrade from it, nor should this build write to its schema)."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    try:
+        return ScriptDirectory(str(MIGRATIONS)).get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def head_revision() -> str | None:
