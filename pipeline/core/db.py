@@ -80,6 +80,14 @@ _FAULTS = (
      "command, or a transaction "
      "left open in psql or another tool); nothing of this write was stored, run the command again when "
      "it has finished"),
+    # PostgreSQL: the database's or role's statement_timeout (a DBA's guard) ran out
+    ("canceling statement due to statement timeout",
+     "{db} cancelled a statement that ran past its statement_timeout; nothing of this write was stored, "
+     "raise statement_timeout for fundradar's database or role (ALTER ROLE … SET statement_timeout = "
+     "'5min') and run the command again"),
+    ("canceling statement due to user request",
+     "{db}: another session cancelled this command's statement (pg_cancel_backend); nothing of this write "
+     "was stored, run the command again"),
 )
 
 
