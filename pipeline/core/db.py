@@ -158,6 +158,8 @@ def create_db_engine(url: str) -> Engine:
         engine = _create(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
+        if parsed.database and parsed.database != ":memory:" and not uri:
+            _FileWatch(Path(parsed.database).resolve(), url).listen(engine)
     else:
         # a write waiting for another session's lock (a forgotten transaction in psql, a LOCK TABLE)
         # gives up after BUSY_TIMEOUT_MS, as a SQLite write does, instead of waiting for ever
@@ -166,6 +168,51 @@ def create_db_engine(url: str) -> Engine:
         engine = _create(url, pool_pre_ping=True, max_overflow=PG_POOL_OVERFLOW, **options)
     sa.event.listen(engine, "handle_error", _on_error(url))
     return engine
+
+
+class _FileWatch:
+    """Keeps an engine's connections on the file its path names. A SQLite connection keeps the file it
+    opened, so after the file is deleted (``make clean``, a tidy-up) a long-running process (serve) would
+    go on writing into the deleted inode, every write "stored" and lost at exit, and after it is replaced
+    (a backup restored with ``mv``) its writes would never reach the new one. Before a pooled
+    connection is used its file is checked against the path: a replaced file is reopened, a deleted one
+    refused, also for new connections, which would otherwise make an empty database in its place."""
+
+    def __init__(self, path: Path, url: str) -> None:
+        self.path, self.url, self.opened = path, url, False
+
+    def listen(self, engine: Engine) -> None:
+        sa.event.listen(engine, "do_connect", self._before_connect)
+        sa.event.listen(engine, "connect", self._connected)
+        sa.event.listen(engine, "checkout", self._checkout)
+
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            found = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return found.st_dev, found.st_ino
+
+    def _deleted(self) -> StoreError:
+        return StoreError(f"{describe_url(self.url)} was deleted while this fundradar process had it open; "
+                          "nothing of this write was stored, restore the file from a backup, or restart the "
+                          "process to start a new, empty database")
+
+    def _before_connect(self, _dialect: Any, _record: Any, _args: Any, _params: Any) -> None:
+        if self.opened and self._identity() is None:
+            raise self._deleted()
+
+    def _connected(self, _dbapi_connection: Any, record: Any) -> None:
+        self.opened = True
+        record.info["file"] = self._identity()
+
+    def _checkout(self, _dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        now = self._identity()
+        if now is None:
+            raise self._deleted()
+        if record.info.get("file") not in (None, now):
+            # DisconnectionError: the pool closes this connection and opens the file the path names now
+            raise sa.exc.DisconnectionError(f"{self.path} was replaced; reopening it")
 
 
 def _create(url: str, **kw: object) -> Engine:
