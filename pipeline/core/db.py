@@ -97,6 +97,8 @@ def fault_message(error: BaseException, url: str) -> str | None:
     text = str(error).lower()
     if "unable to open database file" in text and _read_only_folder(url):
         text = "read-only file system"
+    if "disk i/o error" in text and _full_folder(url):  # WAL's -shm and -wal cannot be written
+        text = "database or disk is full"
     for marker, message in _FAULTS:
         if marker in text:
             return message.format(db=describe_url(url))
@@ -109,6 +111,16 @@ def _read_only_folder(url: str) -> bool:
         database = sa.engine.make_url(url).database
         folder = Path(database).resolve().parent if database else None
         return bool(folder is not None and os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, ValueError, sa.exc.ArgumentError):
+        return False
+
+
+def _full_folder(url: str) -> bool:
+    """The file system holding a SQLite database file has no space left for an unprivileged writer."""
+    try:
+        database = sa.engine.make_url(url).database
+        folder = Path(database).resolve().parent if database else None
+        return bool(folder is not None and os.statvfs(folder).f_bavail == 0)
     except (OSError, ValueError, sa.exc.ArgumentError):
         return False
 
