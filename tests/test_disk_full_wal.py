@@ -54,3 +54,18 @@ def test_a_full_disk_is_named_so_not_a_disk_i_o_error(small_disk: Path, command:
     (small_disk / "fill").unlink()
     again = CliRunner().invoke(app, ["--db", url, "calls", "list", "--json"], catch_exceptions=False)
     assert again.exit_code == 0, again.output
+
+
+def test_a_job_lock_is_taken_on_a_full_disk_without_its_pid_note(small_disk: Path) -> None:
+    """serve's first run of a job makes its lock file; on a full disk writing the holder's pid into it
+    (a note for people, not the lock) raised ENOSPC out of the job instead of the database's one line."""
+    from pipeline.core.locks import JobLock
+
+    engine = open_database(f"sqlite:///{small_disk / 'fundradar.db'}")
+    with engine.connect():  # as serve holds the database open
+        _fill(small_disk)
+        lock = JobLock(engine, "source:new_source")
+        assert lock.acquire()
+        assert not JobLock(engine, "source:new_source").acquire()  # the flock holds all the same
+        lock.release()
+    engine.dispose()
