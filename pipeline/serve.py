@@ -71,6 +71,7 @@ JOB_TABLE = "apscheduler_jobs"
 MISFIRE_GRACE_SECONDS = 15 * 60
 RELOAD_SECONDS = 10.0
 DIGEST_RETRY_SECONDS = 15 * 60.0  # a digest Slack could not take is tried again this much later
+STORE_RETRY_SECONDS = 10.0  # APScheduler's own wait after the job store failed to list the due jobs
 _SERVICES: dict[str, Service] = {}
 # what a job reports in one line and survives: fundradar's own errors, the driver's, a pool run dry
 DATABASE_FAULTS = (FundradarError, sa.exc.DBAPIError, sa.exc.TimeoutError)
@@ -123,6 +124,44 @@ class StoppingExecutor(ThreadPoolExecutor):
         super()._do_submit_job(job, run_times)
 
 
+class KeptJobStore(SQLAlchemyJobStore):
+    """APScheduler's job store in fundradar's database, whose failures never end the scheduler.
+
+    The scheduler reads the due jobs inside its own error handling, but stores their next run times
+    (``update_job``) and reads the next wakeup (``get_next_run_time``) outside it: a database failing
+    there (a full disk, the server gone) ended the scheduler's thread, and serve ran on with no job ever
+    run again. Here such a failure is one logged line and the store rests :data:`STORE_RETRY_SECONDS`
+    (no job is due meanwhile, or the job whose next run was not stored would be handed out again at
+    once, in a tight loop); then its jobs are due as stored."""
+
+    resting_until: datetime | None = None
+
+    def _resting(self) -> bool:
+        return self.resting_until is not None and datetime.now(UTC) < self.resting_until
+
+    def _rest(self, what: str, exc: BaseException) -> None:
+        self.resting_until = datetime.now(UTC) + timedelta(seconds=STORE_RETRY_SECONDS)
+        log.warning("%s (%s); the scheduler tries again in %g s", what, _one_line(exc), STORE_RETRY_SECONDS)
+
+    def get_due_jobs(self, now: datetime) -> list[Any]:
+        return [] if self._resting() else super().get_due_jobs(now)
+
+    def update_job(self, job: Any) -> None:
+        try:
+            super().update_job(job)
+        except DATABASE_FAULTS as exc:
+            self._rest(f"job {job.id}: its next run time could not be stored", exc)
+
+    def get_next_run_time(self) -> datetime | None:
+        if self._resting():
+            return self.resting_until
+        try:
+            return super().get_next_run_time()
+        except DATABASE_FAULTS as exc:
+            self._rest("the scheduler's job store could not be read", exc)
+            return self.resting_until
+
+
 class Service:
     """The scheduler of one ``fundradar serve``: jobs from the config, run with locks."""
 
@@ -143,7 +182,7 @@ class Service:
         self.interactions: list[Any] = []  # Slack workbench: Socket Mode runners (pipeline.notify.socket)
         self.declared: dict[str, tuple[Any, ...]] = {}  # job id -> (schedule, time zone, args)
         self.scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE),
+            jobstores={"default": KeptJobStore(engine=engine, tablename=JOB_TABLE),
                        "local": MemoryJobStore()},
             executors={"default": StoppingExecutor()},
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": misfire_grace_time},

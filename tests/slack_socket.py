@@ -38,6 +38,7 @@ class SocketModeServer:
         self.connected_total = 0
         self.acks: dict[str, tuple[float, dict[str, Any] | None]] = {}  # envelope id -> (seconds, payload)
         self.sent_at: dict[str, float] = {}
+        self.drop_after_hello = False  # a disconnect storm: every connection closed right after its hello
 
     @property
     def url(self) -> str:
@@ -59,6 +60,8 @@ class SocketModeServer:
             self._lock.notify_all()
         connection.send(json.dumps({"type": "hello", "num_connections": 1,
                                     "connection_info": {"app_id": "A0TEST"}}))
+        if self.drop_after_hello:
+            connection.close()
         try:
             for raw in connection:
                 message = json.loads(raw)

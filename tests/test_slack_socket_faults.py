@@ -90,3 +90,30 @@ def test_a_click_the_database_cannot_store_tells_the_clicker_in_one_line(
     assert told["text"].startswith("Your follow was not stored: ")
     assert told["text"].endswith("; try again later.")
     assert _tracebacks(caplog) == []
+
+
+def test_a_disconnect_storm_backs_off_instead_of_reconnecting_at_once(engine, slack, caplog) -> None:
+    """Slack (or a proxy) closing every connection right after its hello: each lost connection counted
+    as a good one and reset the backoff, so serve asked apps.connections.open for a new one every few
+    milliseconds (Slack allows about one a minute) and logged two lines each time. After two in a row
+    that did not stay up, the backoff's growing wait applies, as after failed ones."""
+    from pipeline.notify.interact import Interactions
+    from tests.slack_socket import APP_TOKEN
+
+    caplog.set_level(logging.INFO, logger="fundradar.slack")
+    config = loaded()
+    slack.socket.drop_after_hello = True
+    interactions = Interactions(engine, lambda: config.strategies, lambda strategy: None)
+    runner = SocketRunner(APP_TOKEN, interactions, base_url=slack.api_url, backoff_start=0.1,
+                          backoff_max=0.4, check_every=0.01)
+    runner.start()
+    try:
+        runner.stopping.wait(3.0)
+    finally:
+        runner.stop()
+    opened = slack.calls.count("apps.connections.open")
+    assert 4 <= opened <= 12, opened  # after the first two, 0.1 + 0.2 + 0.4 + 0.4 … s apart
+    lost = [r.getMessage() for r in caplog.records if "connection lost" in r.getMessage()]
+    assert lost[0] == "Slack Socket Mode connection lost; reconnecting"
+    assert lost[1:] and all("after it opened" in line and "reconnecting in" in line for line in lost[1:]), \
+        lost

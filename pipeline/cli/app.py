@@ -112,6 +112,10 @@ def root(
 ) -> None:
     logging.basicConfig(stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s",
                         level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)])
+    if not verbose:
+        # psycopg warns "error ignored terminating <psycopg.Pipeline …>" after a refused write that
+        # fundradar reports itself, in one line: a second line, an object's repr, for the same fault
+        logging.getLogger("psycopg").setLevel(logging.ERROR)
     redact.install()  # webhook URLs and tokens never reach stderr, at any verbosity
     for name in ("COLUMNS", "LINES"):  # rich takes "²" for digits (str.isdigit) and int() fails on it
         value = os.environ.get(name)

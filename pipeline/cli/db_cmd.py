@@ -28,15 +28,21 @@ def status_cmd() -> None:
 
     Example: fundradar db status
     """
-    from pipeline.core.db import create_db_engine, current_revision, database_url, describe_url, head_revision
+    from pipeline.core import db
 
     st = state()
     st.require_database()  # a status is a read: a mistyped path must not create the file it asks about
-    url = database_url(st.db_url)
-    current = current_revision(create_db_engine(url))
-    head = head_revision()
-    note = "up to date" if current == head else f"behind (newest is {head}); run `fundradar db upgrade`"
-    echo(f"{describe_url(url)}: revision {current or 'none'}, {note}")
+    url = db.database_url(st.db_url)
+    current = db.current_revision(db.create_db_engine(url))
+    head = db.head_revision()
+    if current == head:
+        note = "up to date"
+    elif current is not None and not db.known_revision(current):
+        note = (f"ahead of this fundradar (its newest is {head}): a newer fundradar upgraded it; run that "
+                "version")
+    else:
+        note = f"behind (newest is {head}); run `fundradar db upgrade`"
+    echo(f"{db.describe_url(url)}: revision {current or 'none'}, {note}")
 
 
 def register(app: typer.Typer) -> None:

@@ -80,6 +80,14 @@ _FAULTS = (
      "command, or a transaction "
      "left open in psql or another tool); nothing of this write was stored, run the command again when "
      "it has finished"),
+    # PostgreSQL: the database's or role's statement_timeout (a DBA's guard) ran out
+    ("canceling statement due to statement timeout",
+     "{db} cancelled a statement that ran past its statement_timeout; nothing of this write was stored, "
+     "raise statement_timeout for fundradar's database or role (ALTER ROLE … SET statement_timeout = "
+     "'5min') and run the command again"),
+    ("canceling statement due to user request",
+     "{db}: another session cancelled this command's statement (pg_cancel_backend); nothing of this write "
+     "was stored, run the command again"),
 )
 
 
@@ -89,6 +97,8 @@ def fault_message(error: BaseException, url: str) -> str | None:
     text = str(error).lower()
     if "unable to open database file" in text and _read_only_folder(url):
         text = "read-only file system"
+    if "disk i/o error" in text and _full_folder(url):  # WAL's -shm and -wal cannot be written
+        text = "database or disk is full"
     for marker, message in _FAULTS:
         if marker in text:
             return message.format(db=describe_url(url))
@@ -101,6 +111,16 @@ def _read_only_folder(url: str) -> bool:
         database = sa.engine.make_url(url).database
         folder = Path(database).resolve().parent if database else None
         return bool(folder is not None and os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, ValueError, sa.exc.ArgumentError):
+        return False
+
+
+def _full_folder(url: str) -> bool:
+    """The file system holding a SQLite database file has no space left for an unprivileged writer."""
+    try:
+        database = sa.engine.make_url(url).database
+        folder = Path(database).resolve().parent if database else None
+        return bool(folder is not None and os.statvfs(folder).f_bavail == 0)
     except (OSError, ValueError, sa.exc.ArgumentError):
         return False
 
@@ -150,6 +170,8 @@ def create_db_engine(url: str) -> Engine:
         engine = _create(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
+        if parsed.database and parsed.database != ":memory:" and not uri:
+            _FileWatch(Path(parsed.database).resolve(), url).listen(engine)
     else:
         # a write waiting for another session's lock (a forgotten transaction in psql, a LOCK TABLE)
         # gives up after BUSY_TIMEOUT_MS, as a SQLite write does, instead of waiting for ever
@@ -158,6 +180,51 @@ def create_db_engine(url: str) -> Engine:
         engine = _create(url, pool_pre_ping=True, max_overflow=PG_POOL_OVERFLOW, **options)
     sa.event.listen(engine, "handle_error", _on_error(url))
     return engine
+
+
+class _FileWatch:
+    """Keeps an engine's connections on the file its path names. A SQLite connection keeps the file it
+    opened, so after the file is deleted (``make clean``, a tidy-up) a long-running process (serve) would
+    go on writing into the deleted inode, every write "stored" and lost at exit, and after it is replaced
+    (a backup restored with ``mv``) its writes would never reach the new one. Before a pooled
+    connection is used its file is checked against the path: a replaced file is reopened, a deleted one
+    refused, also for new connections, which would otherwise make an empty database in its place."""
+
+    def __init__(self, path: Path, url: str) -> None:
+        self.path, self.url, self.opened = path, url, False
+
+    def listen(self, engine: Engine) -> None:
+        sa.event.listen(engine, "do_connect", self._before_connect)
+        sa.event.listen(engine, "connect", self._connected)
+        sa.event.listen(engine, "checkout", self._checkout)
+
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            found = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return found.st_dev, found.st_ino
+
+    def _deleted(self) -> StoreError:
+        return StoreError(f"{describe_url(self.url)} was deleted while this fundradar process had it open; "
+                          "nothing of this write was stored, restore the file from a backup, or restart the "
+                          "process to start a new, empty database")
+
+    def _before_connect(self, _dialect: Any, _record: Any, _args: Any, _params: Any) -> None:
+        if self.opened and self._identity() is None:
+            raise self._deleted()
+
+    def _connected(self, _dbapi_connection: Any, record: Any) -> None:
+        self.opened = True
+        record.info["file"] = self._identity()
+
+    def _checkout(self, _dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        now = self._identity()
+        if now is None:
+            raise self._deleted()
+        if record.info.get("file") not in (None, now):
+            # DisconnectionError: the pool closes this connection and opens the file the path names now
+            raise sa.exc.DisconnectionError(f"{self.path} was replaced; reopening it")
 
 
 def _create(url: str, **kw: object) -> Engine:
@@ -206,6 +273,11 @@ def upgrade(engine: Engine) -> str | None:
     from alembic import command
 
     cfg = alembic_config(engine)
+    current = current_revision(engine)
+    if current is not None and not known_revision(current):
+        raise StoreError(f"{describe_url(str(engine.url))}: schema revision {current} is newer than this "
+                         f"fundradar knows (its newest is {head_revision()}): a newer fundradar upgraded it; "
+                         "run that version against this database, nothing was changed")
     try:
         command.upgrade(cfg, "head")
     except sa.exc.OperationalError as exc:
@@ -223,6 +295,18 @@ def current_revision(engine: Engine) -> str | None:
     except sa.exc.OperationalError as exc:
         raise StoreError(f"cannot open database {describe_url(str(engine.url))}: {exc.orig}; check "
                          "FUNDRADAR_DB or --db") from None
+
+
+def known_revision(revision: str) -> bool:
+    """The revision is one of this build's migrations; a revision it does not know was written by a
+    newer fundradar (alembic cannot upgrade from it, nor should this build write to its schema)."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    try:
+        return ScriptDirectory(str(MIGRATIONS)).get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def head_revision() -> str | None:

@@ -102,8 +102,11 @@ class JobLock:
         except BlockingIOError:
             os.close(fd)
             return False
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        try:  # the holder's pid, for a person looking: the flock is the lock, so a full disk costs only this
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+        except OSError:
+            pass
         self._fd = fd
         return True
 
@@ -125,6 +128,11 @@ class JobLock:
                 self._conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"),
                                    {"key": advisory_key(self.name)})
                 self._conn.commit()
+            except Exception:
+                # the session is gone (terminated, the server restarted) or unusable: the server releases
+                # a session's advisory locks with it, so closing the connection for good, not back into
+                # the pool, releases this one whatever happened; the work done under it stands
+                self._conn.invalidate()
             finally:
                 self._conn.close()
                 self._conn = None

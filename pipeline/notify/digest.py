@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from slack_sdk.models.blocks import Block, DividerBlock
 from sqlmodel import Session, select
 
@@ -130,6 +131,7 @@ class DigestData:
     # the strategy's programmes_of_interest, whatever their score (pipeline.notify.programmes)
     programmes: list[ProgrammeCall] = field(default_factory=list)
     programme_states: list[ProgrammeState] = field(default_factory=list)  # every one, in the strategy's order
+    unscored: int = 0  # active calls of its sources with no verdict for the strategy: not scored yet
 
 
 # --- reading the rows ----------------------------------------------------------------------------
@@ -184,7 +186,11 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
     applications = session.exec(query).all()
     followed = {a.call_id for a in applications} | {t.call_id for t in top}
     followed |= followed_calls(session, strategy.name)  # and the calls followed explicitly
-    sources = source_health(session, source_names(session, strategy), since)
+    names = source_names(session, strategy)
+    sources = source_health(session, names, since)
+    scored = select(Verdict.call_id).where(Verdict.strategy == strategy.name)
+    unscored = session.exec(select(sa.func.count()).select_from(Call).where(
+        Call.status.in_(ACTIVE), Call.source.in_(names), Call.id.not_in(scored))).one()
     programmes = collect_programme_calls(session, strategy, now)
     return DigestData(
         channel=channel.channel, organisation=strategy.organisation, period_start=since, period_end=now,
@@ -194,7 +200,7 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
         sources=sources,
         focus=", ".join(strategy.focus_areas[a].label if a in strategy.focus_areas else a
                         for a in channel.focus_areas) or None,
-        programmes=programmes,
+        programmes=programmes, unscored=unscored,
         programme_states=collect_programme_states(session, strategy, now, programmes, sources, since))
 
 
@@ -342,6 +348,11 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
         blocks.append(section(f":warning: *No source could be read since the last digest* ({failed} of "
                               f"{len(data.sources)} failed): nothing new is listed, and what is shown "
                               "is from the last good runs."))
+    if data.unscored and not sources_down:  # the lists below leave them out: never "nothing matches"
+        unscored = "1 open call is" if data.unscored == 1 else f"{data.unscored} open calls are"
+        blocks.append(section(f":warning: _{unscored} not scored yet (the scoring after the source runs "
+                              "failed or has not finished; `fundradar score` scores them, and serve's log "
+                              "says why it failed), so this digest cannot list what matches among them._"))
     if data.top:
         blocks.append(heading("*Top call*" if len(data.top) == 1 else f"*Top {len(data.top)} calls*"))
         all_new = all(call.new for call in data.top)  # then ":new:" on every line says nothing
@@ -355,6 +366,8 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
     elif none_ran(data.sources):  # an empty database: nothing was looked for yet
         blocks.append(section("_No source has run yet, so there is nothing to list: run `fundradar sync`, "
                               "or wait for the first runs of `fundradar serve`._"))
+    elif data.unscored and not sources_down:
+        pass  # the note above says why nothing is listed: no "no call matches" under it
     elif data.filtered_by_rules and not sources_down:  # calls matched: the rules are what left them out
         one = data.filtered_by_rules == 1
         calls = "the call" if one else f"the {data.filtered_by_rules} calls"
@@ -390,6 +403,8 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
         fallback = f"{title}: no source has run yet."
     elif failing:  # what a phone's notification shows: the digest is short of these sources
         fallback += f" {len(failing)} of {len(data.sources)} sources failing: {_names(failing, ', ')}."
+    if data.unscored and not sources_down:
+        fallback += f" {data.unscored} not scored yet."
     if data.top:
         fallback += " Top: " + "; ".join(call_name(c.title, c.call_id, 300) for c in data.top[:5])
     return split_messages(data.channel, blocks, escape(truncate(fallback, MAX_FALLBACK_CHARS)), title)

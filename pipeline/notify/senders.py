@@ -35,7 +35,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from pipeline.core.config import Slack
 from pipeline.core.errors import DeliveryError, ValidationError
-from pipeline.core.text import shorten
+from pipeline.core.text import printable, shorten
 from pipeline.notify.blocks import SlackMessage
 
 EVENT_TYPE = "fundradar_delivery"  # the metadata event type that carries a message's key
@@ -319,8 +319,13 @@ class WebhookSender:
         if response.status_code != 200:
             failure = SlackUnavailable if response.status_code >= 500 or response.status_code == 429 \
                 else DeliveryError
-            raise failure(f"the Slack webhook refused the message: HTTP {response.status_code} "
-                          f"{(response.body or '').strip()[:100]}")
+            body = shorten(printable(response.body or ""), 100)
+            if body.startswith("<"):  # a page of markup: not the webhook's word (a plain-text code)
+                raise failure(f"the Slack webhook could not take the message: HTTP {response.status_code} "
+                              "with an HTML page (from a proxy or Slack's edge, not the webhook)"
+                              + ("; it is sent on the next run" if failure is SlackUnavailable else ""))
+            said = f"HTTP {response.status_code} {body}".rstrip()
+            raise failure(f"the Slack webhook refused the message: {said}")
         return None
 
     def find(self, channel: str, key: str, since: datetime) -> str | None:

@@ -8,7 +8,10 @@ URL or open port is needed (slack_sdk's builtin :class:`SocketModeClient`).
   the work (database, ``chat.update``) happens after the ack, on one worker thread, so a slow
   answer from Slack never delays the next ack.
 - The SDK's own reconnect is off: :class:`SocketRunner` watches the connection and reconnects with
-  exponential backoff (1 s doubling to 60 s), logging each loss and each reconnect.
+  exponential backoff (1 s doubling to 60 s), logging each loss and each reconnect. Only a connection
+  that stayed up :data:`STABLE_SECONDS` resets the backoff: after two in a row that closed sooner (a
+  disconnect storm) the growing wait applies, as after failures, so serve never asks for connections
+  in a tight loop.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -37,6 +41,7 @@ log = logging.getLogger("fundradar.slack")
 
 BACKOFF_START = 1.0
 BACKOFF_MAX = 60.0
+STABLE_SECONDS = 60.0  # a connection up this long was a good one: the next loss reconnects at once
 
 
 class SocketRunner:
@@ -44,13 +49,15 @@ class SocketRunner:
 
     def __init__(self, app_token: str, interactions: Interactions, *, base_url: str | None = None,
                  backoff_start: float = BACKOFF_START, backoff_max: float = BACKOFF_MAX,
-                 check_every: float = 0.2, ping_interval: float = 5) -> None:
+                 check_every: float = 0.2, ping_interval: float = 5,
+                 stable_seconds: float = STABLE_SECONDS) -> None:
         from slack_sdk import WebClient
         from slack_sdk.socket_mode import SocketModeClient
 
         extra = {"base_url": base_url} if base_url else {}
         self.interactions = interactions
         self.backoff_start, self.backoff_max, self.check_every = backoff_start, backoff_max, check_every
+        self.stable_seconds = stable_seconds
         self.client = SocketModeClient(app_token=app_token, web_client=WebClient(**extra),
                                        auto_reconnect_enabled=False, ping_interval=ping_interval,
                                        logger=logging.getLogger("fundradar.slack.socket"))
@@ -101,12 +108,27 @@ class SocketRunner:
 
     def _keep_connected(self) -> None:
         delay, attempt = self.backoff_start, 0
+        connected_at: float | None = None
+        short = 0  # connections in a row that closed within stable_seconds
         while not self.stopping.is_set():
             if self.client.is_connected():
                 self.stopping.wait(self.check_every)
                 continue
-            if self.connects:
-                log.warning("Slack Socket Mode connection lost; reconnecting")
+            if connected_at is not None:
+                lasted = time.monotonic() - connected_at
+                short = 0 if lasted >= self.stable_seconds else short + 1
+                if short <= 1:  # a good connection lost, or the first short one: reconnect at once
+                    if not short:
+                        delay = self.backoff_start
+                    log.warning("Slack Socket Mode connection lost; reconnecting")
+                else:  # closed soon after it opened again: wait as after a failure, not hammer Slack
+                    log.warning("Slack Socket Mode connection lost %.0f s after it opened (%d in a row); "
+                                "reconnecting in %.0f s", lasted, short, delay)
+                    self.stopping.wait(delay)
+                    delay = min(delay * 2, self.backoff_max)
+                    if self.stopping.is_set():
+                        break
+                connected_at = None
             try:
                 self.client.connect_to_new_endpoint(force=True)
             except Exception as exc:  # Slack or the network is down: try again later
@@ -117,9 +139,10 @@ class SocketRunner:
                 delay = min(delay * 2, self.backoff_max)
                 continue
             self.connects += 1
+            connected_at = time.monotonic()
             log.info("Slack Socket Mode %s", "connected" if self.connects == 1
                      else f"reconnected (connection {self.connects})")
-            delay, attempt = self.backoff_start, 0
+            attempt = 0
 
 
 def start_interactions(engine: Engine, config: Callable[[], LoadedConfig], *,
