@@ -1,0 +1,62 @@
+"""Hostile answers of the sources, round four: variants of real answers (the recordings in the shared
+samples, the interreg.no calendar fixture) served by the local server, read through the real client into
+a real SQLite file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from pipeline.core.config import IcalSource
+from pipeline.core.models import Call
+from tests.localserver import LocalServer, Reply
+from tests.test_plausibility import DAY, _one_bad, eu_ft, good_sync, portal, run, with_meta  # noqa: F401
+from watcher.sources import BuildContext
+from watcher.sources.ical import IcalAdapter
+
+ICS = Path(__file__).parent / "fixtures" / "ical" / "interreg_no_calendar.ics"
+ICAL_NOW = datetime(2025, 10, 20, 8, 0, tzinfo=UTC)
+
+
+def _calls(engine) -> dict[str, Call]:
+    with Session(engine) as session:
+        return {c.external_id: c for c in session.exec(select(Call))}
+
+
+def test_a_calendar_deadline_on_the_unix_epoch_closes_nothing(engine, server: LocalServer) -> None:
+    """An export writing an unset end as Unix time 0 (DTEND 19700101T000000Z) made an open call's
+    deadline 1 January 1970, and the call "closed" (its deadline passed) on that one answer."""
+    good = ICS.read_bytes()
+    answers = [good, good.replace(b"DTEND;TZID=Europe/Oslo:20260416T235900", b"DTEND:19700101T000000Z")]
+    server.route("GET", "/cal.ics", lambda request: Reply(200, answers[0], {"Content-Type": "text/calendar"}))
+    adapter = IcalAdapter("interreg_no", IcalSource(type="ical", url=server.url("/cal.ics")),
+                          BuildContext(engine=engine))
+    first = run(engine, adapter, ICAL_NOW)
+    assert (first.outcome, first.complete, first.new) == ("ok", True, 4)
+    key = "21544-1768208400-1776383940@interreg.no"
+    before = _calls(engine)[key]
+    answers.pop(0)
+    result = run(engine, adapter, ICAL_NOW + timedelta(hours=6))
+    assert (result.outcome, result.complete, result.closed) == ("ok", False, 0)
+    assert f"1 malformed record(s) skipped: {key}: deadline 1970-01-01T00:00:00+00:00 is outside the years" \
+        in result.error
+    after = _calls(engine)[key]
+    assert (after.status, after.deadline, after.deadlines) == ("forthcoming", before.deadline,
+                                                               before.deadlines)
+
+
+def test_a_sedia_deadline_on_the_unix_epoch_keeps_the_stored_deadline(engine, server: LocalServer,
+                                                                      portal) -> None:  # noqa: F811
+    """A result whose deadlineDate is Unix time 0 (an unset date of the portal's back end) moved a
+    stored call's deadline to 1 January 1970: its deadline passed, so a later short answer lacking it
+    closed it at once, past the confirmation a call before its deadline gets."""
+    good_sync(engine, server)
+    portal.mutate = _one_bad(lambda r: with_meta(r, deadlineDate=["1970-01-01T00:00:00.000+0000"]))
+    before = {key: call.deadlines for key, call in _calls(engine).items()}
+    result = run(engine, eu_ft(server), DAY)
+    assert (result.outcome, result.complete, result.closed) == ("ok", False, 0)
+    assert "1 malformed result(s) skipped: page 3 of 8 (all programmes), result 7" in result.error
+    assert "is outside the years" in result.error
+    assert {key: call.deadlines for key, call in _calls(engine).items()} == before
