@@ -9,11 +9,12 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from pipeline.core.config import IcalSource
+from pipeline.core.config import FeedSource, IcalSource
 from pipeline.core.models import Call
 from tests.localserver import LocalServer, Reply
 from tests.test_plausibility import DAY, _one_bad, eu_ft, good_sync, portal, run, with_meta  # noqa: F401
 from watcher.sources import BuildContext
+from watcher.sources.feed import FeedAdapter
 from watcher.sources.ical import IcalAdapter
 
 ICS = Path(__file__).parent / "fixtures" / "ical" / "interreg_no_calendar.ics"
@@ -60,3 +61,20 @@ def test_a_sedia_deadline_on_the_unix_epoch_keeps_the_stored_deadline(engine, se
     assert "1 malformed result(s) skipped: page 3 of 8 (all programmes), result 7" in result.error
     assert "is outside the years" in result.error
     assert {key: call.deadlines for key, call in _calls(engine).items()} == before
+
+
+def test_a_historic_date_in_a_feed_item_is_no_deadline(engine, server: LocalServer) -> None:
+    """A date from the funder's history in an announcement's prose ("since 12 May 1975") is outside a
+    call's years: taken as the item's deadline it made the whole announcement a malformed record."""
+    feed = (Path(__file__).parent / "fixtures" / "feed" / "interreg_baltic_feed.xml").read_bytes()
+    # the first item's text without its own dates, and a sentence of history
+    dates = b"opened on 1 September 2025. Organisations from the Baltic Sea region can apply until " \
+            b"20 November 2025, 16:00 CET."
+    body = feed.replace(dates, b"is open. Since 12 May 1975 the programme has funded cooperation.")
+    server.route("GET", "/feed/", lambda request: Reply(200, body, {"Content-Type": "application/rss+xml"}))
+    adapter = FeedAdapter("bsr_news", FeedSource(type="feed", url=server.url("/feed/")),
+                          BuildContext(engine=engine))
+    result = run(engine, adapter, ICAL_NOW)
+    assert (result.outcome, result.new) == ("ok", 2)
+    assert "malformed" not in result.error
+    assert all(call.deadline is None or call.deadline.year >= 2025 for call in _calls(engine).values())
