@@ -78,3 +78,27 @@ def test_a_historic_date_in_a_feed_item_is_no_deadline(engine, server: LocalServ
     assert (result.outcome, result.new) == ("ok", 2)
     assert "malformed" not in result.error
     assert all(call.deadline is None or call.deadline.year >= 2025 for call in _calls(engine).values())
+
+
+def test_a_sedia_result_whose_metadata_came_back_empty_keeps_the_stored_call(engine, server: LocalServer,
+                                                                            portal) -> None:  # noqa: F811
+    """A result with its reference and summary but every metadata field null (a back end that failed
+    to load them) was read as an open call titled by its summary, without deadline or description:
+    the stored call lost its deadlines and text, and a forthcoming call became open."""
+    good_sync(engine, server)
+    before = {key: (c.title, c.status, c.deadlines, c.text) for key, c in _calls(engine).items()}
+
+    def emptied(number: int, data: dict) -> dict:
+        if number != 2:
+            return data
+        results = [dict(r) for r in data["results"]]
+        for result in results[:3]:
+            result["metadata"] = {key: None for key in result["metadata"]}
+        return {**data, "results": results}
+
+    portal.mutate = emptied
+    result = run(engine, eu_ft(server), DAY)
+    assert (result.outcome, result.complete, result.closed) == ("ok", False, 0)
+    assert "3 malformed result(s) skipped: page 2 of 8 (all programmes), result 1" in result.error
+    assert "gives no status" in result.error
+    assert {key: (c.title, c.status, c.deadlines, c.text) for key, c in _calls(engine).items()} == before
