@@ -4,21 +4,24 @@ a real SQLite file."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import Session, select
 
-from pipeline.core.config import FeedSource, IcalSource
+from pipeline.core.config import FeedSource, HtmlListSource, IcalSource
 from pipeline.core.models import Call
 from tests.localserver import LocalServer, Reply
 from tests.test_plausibility import DAY, _one_bad, eu_ft, good_sync, portal, run, with_meta  # noqa: F401
 from watcher.sources import BuildContext
 from watcher.sources.feed import FeedAdapter
+from watcher.sources.html_list import HtmlListAdapter
 from watcher.sources.ical import IcalAdapter
 
 ICS = Path(__file__).parent / "fixtures" / "ical" / "interreg_no_calendar.ics"
 ICAL_NOW = datetime(2025, 10, 20, 8, 0, tzinfo=UTC)
+HTML_NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 def _calls(engine) -> dict[str, Call]:
@@ -102,3 +105,32 @@ def test_a_sedia_result_whose_metadata_came_back_empty_keeps_the_stored_call(eng
     assert "3 malformed result(s) skipped: page 2 of 8 (all programmes), result 1" in result.error
     assert "gives no status" in result.error
     assert {key: (c.title, c.status, c.deadlines, c.text) for key, c in _calls(engine).items()} == before
+
+
+def test_listing_links_carrying_a_session_id_are_one_call_each(engine, server: LocalServer) -> None:
+    """A funder's site writing its session into every link (PHP's "?PHPSESSID=…", Java's
+    ";jsessionid=…") gave each item a new link, its id, on every fetch: each run stored the listing's
+    calls anew and marked the stored ones missing, removed by the run after."""
+    listing = (Path(__file__).parent / "fixtures" / "html_list" / "innovationsfonden_list.html").read_bytes()
+    fetches: list[int] = []
+
+    def answer(request: object) -> Reply:
+        fetches.append(1)
+        session = f"{len(fetches)}f3a9c".encode()
+        body = re.sub(rb'href="(/da/p/[^"]+)"', lambda m: b'href="' + m.group(1) + b";jsessionid=" + session
+                      + b'"', listing)
+        body = re.sub(rb'href="(/da/programmer/[^"]+)"', lambda m: b'href="' + m.group(1) + b"?PHPSESSID="
+                      + session + b'&amp;lang=da"', body)
+        return Reply(200, body, {"Content-Type": "text/html; charset=utf-8"})
+
+    server.route("GET", "/da/programmer", answer)
+    adapter = HtmlListAdapter("ifd", HtmlListSource(
+        type="html_list", url=server.url("/da/programmer"), programme="Innovationsfonden", item=".views-row",
+        title="h3", link="h3 a[href]", text=".teaser__dates, .teaser__amount, .teaser__text"),
+        BuildContext(engine=engine))
+    first = run(engine, adapter, HTML_NOW)
+    again = run(engine, adapter, HTML_NOW + timedelta(days=1))
+    assert (first.new, again.new, again.missing, again.unchanged) == (3, 0, 0, 3)
+    assert sorted(c.url for c in _calls(engine).values()) == [
+        server.url("/da/p/grand-solutions/grand-solutions-2027"),
+        server.url("/da/programmer/eurostars?lang=da"), server.url("/da/programmer/innobooster?lang=da")]
