@@ -237,7 +237,7 @@ BAD_VALUES = [
     ("deadline", lambda r: with_meta(r, deadlineDate=["9999-12-31T23:00:00.000-2300"]),
      "deadlineDate '9999-12-31T23:00:00.000-2300' cannot be read as a date"),
     ("far deadline", lambda r: with_meta(r, deadlineDate=["9999-12-31T00:00:00.000+0000"]),
-     "is outside the years 1900-2999"),
+     "is outside the years 1980-2999"),
     ("reference object", lambda r: {**r, "reference": {"id": 1}}, "reference is a dict, not text"),
     ("reference list", lambda r: {**r, "reference": ["x"]}, "reference is a list, not text"),
     ("nul", lambda r: with_meta(r, title=["Smart\x00grids"]), "title contains a NUL byte"),

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 
 from pipeline.core.clock import BRUSSELS, UTC
+from watcher.records import MAX_YEAR, MIN_YEAR
 
 LANGUAGES = ("en", "da", "de", "sv", "nb")
 # EU and Interreg deadlines are most often 17:00 or later Brussels time; assuming 17:00 errs early.
@@ -144,6 +145,8 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
             at = value.astimezone(UTC)
         except OverflowError:  # outside the years a datetime holds once in UTC
             continue
+        if not MIN_YEAR <= at.year <= MAX_YEAR:  # history in the prose ("since 1975"), no call's date:
+            continue                             # taken as one, it made the whole record malformed
         out.append(FoundDate(text=matched.strip(), at=at, kind=kind, time_assumed=not has_time))
     return out
 

@@ -104,7 +104,10 @@ MAX_LINE_CHARS = 20_000  # title, url, programme, type of action
 MAX_TEXT_CHARS = 5_000_000  # a call's description
 MAX_INTEGER = 2**31 - 1  # an INTEGER column on every backend
 MAX_AMOUNT = 1e15  # euros; no call is worth a quadrillion
-MIN_YEAR, MAX_YEAR = 1900, 2999  # a call's dates; leaves room for time-zone shifts and reminders
+# A call's dates. No source lists a call from before 1980, and 1 January 1970 (31 December 1969 west of
+# Greenwich) is how an unset date is written as Unix time 0: read as a date, it made an open call's
+# deadline passed, and the call closed. The top leaves room for time-zone shifts and reminders.
+MIN_YEAR, MAX_YEAR = 1980, 2999
 
 _ID_FIELDS = ("external_id", "call_id", "topic_id")
 _LINE_FIELDS = ("title", "url", "programme", "type_of_action")

@@ -232,7 +232,7 @@ def _reference(result: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
 
 def parse_result(result: Mapping[str, Any], *, programme_names: Mapping[str, str] | None = None
                  ) -> CallRecord:
-    """One SEDIA record as a CallRecord; ValueError when it lacks a reference or title."""
+    """One SEDIA record as a CallRecord; ValueError when it lacks a reference, title or status."""
     meta = result.get("metadata") or {}
     if not isinstance(meta, Mapping):
         raise ValueError(f"metadata is {type(meta).__name__}, not an object")
@@ -253,7 +253,11 @@ def parse_result(result: Mapping[str, Any], *, programme_names: Mapping[str, str
     status_code = first(meta, "status")
     if status_code is None and action_list and isinstance(action_list[0], dict):
         status_code = str((action_list[0].get("status") or {}).get("id") or "") or None
-    status = STATUS_BY_CODE.get(status_code or "", "open")
+    if not status_code:
+        # every topic the portal lists has one; a result without it lost its metadata (all null), and
+        # read so it was an open call without deadline or description over the stored one
+        raise ValueError(f"{reference} gives no status, so whether it is open cannot be told")
+    status = STATUS_BY_CODE.get(status_code, "open")
     programme_id = first(meta, "frameworkProgramme")
     names = programme_names or {}
     programme = (names.get(programme_id) or KNOWN_PROGRAMMES.get(programme_id or "") or programme_id) \

@@ -96,7 +96,8 @@ def parse_listing(html: str, *, base_url: str, cfg: Any, source: str,
                   skipped: list[str] | None = None) -> list[dict[str, Any]]:
     """The items of a listing page as {title, url, text} (pure). ParseError when the item selector
     finds nothing: the page has moved or changed its markup. An item whose link is no URL
-    ("http://[") is left out and named in ``skipped`` (when given): its call cannot be told."""
+    ("http://[") or that links to a page but has no title is left out and named in ``skipped`` (when
+    given): its call cannot be told, or stored."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "lxml")
@@ -122,6 +123,10 @@ def parse_listing(html: str, *, base_url: str, cfg: Any, source: str,
             continue
         if title:
             items.append({"title": title, "url": url, "text": " ".join(p for p in parts if p)})
+        elif url is not None and skipped is not None:
+            # a call page still listed, its title lost (rendered by a script, an image link): counted
+            # as absent it would be removed after two such answers
+            skipped.append(f"the item linking to {url[:120]} has no title")
     return items
 
 
