@@ -41,6 +41,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from classifiers.funding import FundingInfo, FundingRules
+from pipeline.core.clock import BRUSSELS
 from pipeline.core.config import Strategy
 from pipeline.core.deadlines import current_deadline
 from pipeline.core.text import money_eur, percent_precise
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
 
 FUNDING_RULES_FILE = "funding_rules.yaml"  # named in reasons, so a fundraiser knows which file to check
 # Part of the rules hash (classifiers.scoring): a change of the reasons' wording rewrites stored verdicts.
-REASONS_VERSION = 2
+REASONS_VERSION = 3
 EV_HALF = 250_000.0
 NEUTRAL_VALUE_FACTOR = 0.5
 # Empty eligible_countries in the funding rules means all EU member states and EEA countries.
@@ -140,7 +141,13 @@ def deadline_key(deadline: datetime | None, now: datetime, min_weeks: float | No
         return None
     if deadline is None:
         return ()
-    return (deadline.date(), *deadline_standing(deadline, now, min_weeks))
+    return (deadline_day(deadline), *deadline_standing(deadline, now, min_weeks))
+
+
+def deadline_day(deadline: datetime) -> str:
+    """The deadline's day as every listing shows it, in Brussels time: 23:59 UTC is the next day's 01:59
+    there, and a reason naming the UTC day would contradict ``calls show``."""
+    return deadline.astimezone(BRUSSELS).date().isoformat()
 
 
 def deadline_outcome(deadline: datetime | None, now: datetime, min_weeks: float) -> RuleOutcome:
@@ -148,7 +155,7 @@ def deadline_outcome(deadline: datetime | None, now: datetime, min_weeks: float)
     if deadline is None:
         return RuleOutcome("deadline", None, "no deadline known")
     passed, ok = deadline_standing(deadline, now, min_weeks)
-    when = deadline.date().isoformat()
+    when = deadline_day(deadline)
     text = (f"deadline {when} has passed" if passed else
             f"deadline {when} is {'at least' if ok else 'less than'} {min_weeks:g} weeks away")
     return RuleOutcome("deadline", ok, text)

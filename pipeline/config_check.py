@@ -355,6 +355,10 @@ def check_strategy(strategy: Strategy, path: Path, *, programmes: Sequence[str] 
                 found.append(_problem("error", shown, tree, loc,
                                       f"unknown focus area {area!r}{_hint(area, areas)}; the strategy has "
                                       f"{', '.join(areas)}"))
+    if strategy.rules.allowed_action_types == []:
+        found.append(_problem("error", shown, tree, ("rules", "allowed_action_types"),
+                              "an empty list allows no type of action, so every call with one fails; "
+                              "list the codes to allow, e.g. [RIA, IA, CSA], or remove the key to allow all"))
     for number, code in enumerate(strategy.rules.allowed_action_types or []):
         if code not in ACTION_TYPE_CODES:
             found.append(_problem("error", shown, tree, ("rules", "allowed_action_types", number),

@@ -134,6 +134,10 @@ def check(cli, tmp_path: Path, *changes: tuple[str, str]):
     (("allowed_action_types: [RIA,", "allowed_action_types: [RAI,"),
      "Error: S:{line}: rules.allowed_action_types[0]: unknown type of action 'RAI'; did you mean 'RIA'?; use "
      "codes from COFUND, PCP, ERC, MSCA, EIC, CSA, IA, RIA, INTERREG, IE, NATIONAL, OTHER"),
+    # an empty list allowed nothing: every call with a type of action failed, and the check said OK
+    (("allowed_action_types: [RIA, IA, CSA, INTERREG, IE, NATIONAL]", "allowed_action_types: []"),
+     "Error: S:{line}: rules.allowed_action_types: an empty list allows no type of action, so every call "
+     "with one fails; list the codes to allow, e.g. [RIA, IA, CSA], or remove the key to allow all"),
     (("programmes: [Interreg Baltic Sea Region", "programmes: [Interreg Baltik Sea Region"),
      "Error: S:{line}: sources.euro_access.programmes[0]: unknown programme 'Interreg Baltik Sea Region'; "
      "did you mean 'Interreg Baltic Sea Region'? (names must match euro-access.eu exactly)"),

@@ -17,6 +17,13 @@ EXAMPLE = (ROOT / "config" / "strategy.example.yaml").read_text(encoding="utf-8"
      "rules.min_weeks_before_deadline: input should be less than or equal to 520, got 200000"),
     (("min_weeks_before_deadline: 6", "min_weeks_before_deadline: 1e308"),
      "rules.min_weeks_before_deadline: input should be less than or equal to 520"),
+    # a lead time written with its unit: the key takes weeks as a number
+    (("min_weeks_before_deadline: 6", "min_weeks_before_deadline: 2 weeks"),
+     "got '2 weeks'; a number of weeks without a unit: write 2 for '2 weeks'"),
+    (("min_weeks_before_deadline: 6", "min_weeks_before_deadline: 14d"),
+     "got '14d'; a number of weeks without a unit: write 2 for '14d'"),
+    (("min_weeks_before_deadline: 6", "min_weeks_before_deadline: six"),
+     "got 'six'; a number of weeks without a unit: write 6 for six weeks"),
     (("reminder_days: [14, 7, 2]", "reminder_days: [14, 7, 100000000000]"),
      "slack.alerts.reminder_days[2]: input should be less than or equal to 3650"),
     (("    timezone: Europe/Oslo\n", "    timezone: Europe/Oslo\n    timeout_seconds: 1e308\n"),

@@ -35,6 +35,21 @@ def _cfg(url: str, **extra: object) -> HtmlListSource:
     ("NOK 2 millioner", [(2e6, "NOK", False)]),
     ("SEK 500 000", [(500e3, "SEK", False)]),
     ("3 partners from 2 countries in 2026", []),
+    # as funders write them: a short scale word is never read as the number before its decimals
+    # ("EUR 1.5m" was EUR 1, and failed every budget rule), a range's upper end counts whatever joins it
+    ("EUR 1.5m per project", [(1.5e6, "EUR", False)]),
+    ("€2M", [(2e6, "EUR", False)]),
+    ("EUR 1.5 million", [(1.5e6, "EUR", False)]),
+    ("1.5 million euros", [(1.5e6, "EUR", False)]),
+    ("1,5 mio. kr.", [(1.5e6, "DKK", False)]),
+    ("each national funder contributes about EUR 10,000 to 60,000 per cluster", [(60e3, "EUR", False)]),
+    ("between EUR 1 and 2 million", [(2e6, "EUR", False)]),
+    ("mellem 1 og 2 mio. kr.", [(2e6, "DKK", False)]),
+    ("up to EUR 60,000 and 12 months", [(60e3, "EUR", False)]),
+    ("EUR 5 bn", [(5e9, "EUR", False)]),
+    ("up to 500 000", []),  # no currency: not an amount
+    # the pool word belongs to the amount after it only
+    ("Total budget: EUR 3 million; up to EUR 500,000 per project", [(3e6, "EUR", True), (5e5, "EUR", False)]),
 ])
 def test_amounts(text: str, expected: list[tuple[float, str, bool]]) -> None:
     assert [(a.value, a.currency, a.pool) for a in find_amounts(text)] == expected

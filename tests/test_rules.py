@@ -104,6 +104,28 @@ def test_weeks_before_deadline(deadlines: list[dict[str, Any]], expected: tuple[
         assert outcome(before, "deadline") == expected and outcome(after, "deadline") != expected
 
 
+@pytest.mark.parametrize(("at", "day"), [
+    ("2026-08-31T23:59:00+00:00", "2026-09-01"),  # SEDIA's 23:59 UTC is 01:59 Brussels the next day
+    ("2026-03-28T23:30:00+00:00", "2026-03-29"),  # the night before the clocks go forward: UTC+1
+    ("2026-03-29T22:30:00+00:00", "2026-03-30"),  # after it: UTC+2
+    ("2026-10-24T22:30:00+00:00", "2026-10-25"),  # the night before the clocks go back: UTC+2
+    ("2026-10-25T23:30:00+00:00", "2026-10-26"),  # after it: UTC+1
+    ("2026-10-25T22:30:00+00:00", "2026-10-25"),  # 23:30 Brussels: still the same day
+])
+def test_deadline_reason_names_the_brussels_day(at: str, day: str) -> None:
+    """The reason's day is the one calls show and the listings give (Brussels time), in both ways the
+    verdicts are made: one call alone and a scoring run's shared outcomes."""
+    from classifiers.run_rules import RunFunding, RunRules
+
+    rules = strategy(min_weeks_before_deadline=6)
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    one = call(deadlines=[{"at": at, "time_assumed": False}])
+    assert outcome(evaluate_call(one, rules, FUNDING, now), "deadline")[1].startswith(f"deadline {day} ")
+    one.id = 1
+    shared = RunRules(rules, RunFunding(load_funding_rules(DEFAULT_FUNDING_RULES)), now).of_call(one)
+    assert [o["reason"] for o in shared[1] if o["rule"] == "deadline"][0].startswith(f"deadline {day} ")
+
+
 def test_no_deadline_rule_means_no_recheck() -> None:
     no_rule = strategy(min_weeks_before_deadline=None)
     assert recheck_at(call(deadlines=[{"at": "2027-01-20T16:00:00+00:00"}]), no_rule, NOW) is None

@@ -2,8 +2,9 @@
 
 "op til 40 mio. kr.", "DKK 5-40 million", "Samlet pulje: 50 mio. DKK", "EUR 60,000", "NOK 2 millioner",
 "SEK 500 000", "5 Mio. Euro": a number (Danish/German "1.000.000,5" or English "1,000,000.5" grouping,
-spaces as thousands separators), an optional scale word (mio., mil., million(er), mia., mrd., milliard(er),
-tusind, thousand, k) and a currency (DKK, kr., EUR, €, euro, NOK, SEK) before or after it.
+spaces as thousands separators), an optional scale word (mio., mil., million(er), m, mn, mia., mrd.,
+milliard(er), billion, bn, tusind, thousand, k) and a currency (DKK, kr., EUR, €, euro(s), NOK, SEK) before
+or after it; of a range ("5-40", "10,000 to 60,000", "mellem 1 og 2 mio.") the upper end.
 
 An amount introduced as a pool ("pulje", "budget", "total", "samlet", "i alt", "ramme", "Gesamt")
 is the call's budget; the largest other amount is the maximum per project. Amounts are converted to
@@ -24,16 +25,20 @@ from watcher.records import MAX_AMOUNT
 EUR_PER: dict[str, float] = {"EUR": 1.0, "DKK": 7.46038, "NOK": 11.6, "SEK": 11.1}
 _SCALE = {"mio": 1e6, "million": 1e6, "millioner": 1e6, "millionen": 1e6, "miljoner": 1e6, "mill": 1e6,
           "mia": 1e9, "mrd": 1e9, "milliard": 1e9, "milliarder": 1e9, "miljarder": 1e9,
-          "mil": 1e6, "tusind": 1e3, "tusen": 1e3, "tausend": 1e3, "thousand": 1e3, "k": 1e3}
+          "mil": 1e6, "tusind": 1e3, "tusen": 1e3, "tausend": 1e3, "thousand": 1e3, "k": 1e3,
+          "m": 1e6, "mn": 1e6, "bn": 1e9, "billion": 1e9}
 _CURRENCY = {"dkk": "DKK", "kr": "DKK", "kroner": "DKK", "eur": "EUR", "€": "EUR", "euro": "EUR",
-             "nok": "NOK", "sek": "SEK", "kronor": "SEK"}
-_CUR = r"(?:DKK|EUR|NOK|SEK|€|euro|kroner|kronor|kr\.?)"
+             "euros": "EUR", "nok": "NOK", "sek": "SEK", "kronor": "SEK"}
+_CUR = r"(?:DKK|EUR|NOK|SEK|€|euros|euro|kroner|kronor|kr\.?)"
 _NUM = r"\d{1,3}(?:[ .,\u00a0]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
 _SCL = (r"(?:mio|millioner|millionen|million|miljoner|mill|mil|mia|mrd|milliarder|milliard|miljarder|"
-        r"tusind|tusen|tausend|thousand|k)\.?")
+        r"billion|bn|mn|m|tusind|tusen|tausend|thousand|k)\.?")
+# "10,000 to 60,000", "mellem 1 og 2 mio.": the upper end counts, as in "5-40"
+_TO = r"(?:\s*[-–]\s*|\s+(?:to|til|till|bis|and|og|och|und)\s+)"
+_WHOLE = r"(?![.,]?\d)"  # a number is read whole: "1.5m" is never "1" followed by ".5m"
 _AMOUNT = re.compile(
-    rf"(?P<c1>{_CUR})?\s*(?P<num>{_NUM})(?:\s*[-–]\s*(?P<num2>{_NUM}))?\s*(?P<scale>{_SCL})?\s*(?P<c2>{_CUR})?"
-    rf"(?![\w])", re.IGNORECASE)
+    rf"(?P<c1>{_CUR})?\s*(?P<num>{_NUM}){_WHOLE}(?:{_TO}(?P<num2>{_NUM}){_WHOLE})?\s*(?P<scale>{_SCL})?"
+    rf"\s*(?P<c2>{_CUR})?(?![\w])", re.IGNORECASE)
 _POOL = re.compile(r"pulje|budget|total|samlet|i alt|ramme|gesamt|insgesamt|totalt|budsjett|overall",
                    re.IGNORECASE)
 
@@ -60,17 +65,24 @@ def _number(text: str) -> float:
 def find_amounts(text: str) -> list[Amount]:
     """Every amount with a currency in ``text`` (the upper end of a range "5-40 mio. kr.")."""
     found = []
+    previous = 0  # where the amount before ended: its pool word is not this one's
     for match in _AMOUNT.finditer(text or ""):
         written = (match.group("c1") or match.group("c2") or "").lower().rstrip(".")
         if not written:
             continue
         currency = _CURRENCY[written]
-        value = _number(match.group("num2") or match.group("num"))
-        scale = (match.group("scale") or "").lower().rstrip(".")
-        value *= _SCALE.get(scale, 1.0)
+        value = _number(match.group("num"))
+        scale = _SCALE.get((match.group("scale") or "").lower().rstrip("."), 1.0)
+        upper = _number(match.group("num2")) * scale if match.group("num2") else None
+        # "EUR 60,000 and 12 months" is no range: its upper end would be below the amount
+        if upper is not None and upper >= value:
+            value = upper
+        elif upper is None:
+            value *= scale
         if not math.isfinite(value) or value / EUR_PER[currency] > MAX_AMOUNT:
             continue  # "9999…9 kr." of a garbled page is no amount; refused, it took its call along
-        before = text[max(0, match.start() - 40):match.start()]
+        before = text[max(previous, match.start() - 40):match.start()]
+        previous = match.end()
         found.append(Amount(value, currency, round(value / EUR_PER[currency], 2), bool(_POOL.search(before))))
     return found
 

@@ -367,8 +367,21 @@ def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) ->
         return key, msg  # the message quotes the value already
     if kind == "value_error" and hasattr(value, "items"):
         return key, msg  # a check across a section's keys: the message names them, the section is long
-    return key, (f"{msg}, got {_describe(value)}{_number_hint(kind, error.get('ctx') or {}, value)}"
-                 f"{_text_hint(kind, value)}")
+    hint = _number_hint(kind, error.get("ctx") or {}, value)
+    if keys and keys[-1] == "min_weeks_before_deadline" and kind == "float_parsing" \
+            and isinstance(value, str):
+        hint = f"; {_weeks_hint(value)}"
+    return key, f"{msg}, got {_describe(value)}{hint}{_text_hint(kind, value)}"
+
+
+def _weeks_hint(text: str) -> str:
+    """What to write for a lead time given with its unit ("2 weeks", "14d", "6w")."""
+    found = re.fullmatch(r"\s*(\d{1,4}(?:[.,]\d+)?)\s*(w|weeks?|uger?|d|days?|dage?)\s*", text, re.IGNORECASE)
+    if found is None:
+        return "a number of weeks without a unit: write 6 for six weeks"
+    number = float(found.group(1).replace(",", "."))
+    weeks = number if found.group(2).lower().startswith(("w", "u")) else number / 7
+    return f"a number of weeks without a unit: write {round(weeks, 2):g} for {text.strip()!r}"
 
 
 def _text_hint(kind: str, value: Any) -> str:
