@@ -20,8 +20,10 @@ MAX_ID = 2**63 - 1  # an id column holds no more; a larger one failed the query 
 def parse_id(text: str | int, what: str) -> int:
     """A short id as typed: ``12`` or ``#12``."""
     value = str(text).strip().removeprefix("#").strip()
-    if not value.isdecimal() or int(value) == 0:  # isdigit() takes "²", which int() refuses
+    if not value.isdecimal():  # isdigit() takes "²", which int() refuses
         raise ValidationError(f"{what} id {str(text)!r} is not a number; give it as 12 or #12")
+    if int(value) == 0:
+        raise ValidationError(f"{what} id {str(text)!r} is not an id (ids start at 1); give it as 12 or #12")
     if int(value) > MAX_ID:
         raise ValidationError(f"{what} id {str(text)[:40]!r} is larger than any id; give it as 12 or #12")
     return int(value)
