@@ -367,7 +367,8 @@ def report_lines(report: JudgedReport) -> list[str]:
         return (f"{label:<{width}}{cell('ndcg10', 9, 3)}{cell('p10_strict', 8, 2)}{cell('p10_lenient', 9, 2)}"
                 f"{cell('unjudged10', 10, 1)}")
 
-    lines = [f"Judged: {report.file}, {report.calls} active calls, {len(report.top)} focus areas", head]
+    areas = f"{len(report.top)} focus area{'' if len(report.top) == 1 else 's'}"
+    lines = [f"Judged: {report.file}, {report.calls} active calls, {areas}", head]
     lines += [line(ranker, means) for ranker, means in report.means.items()]
     lines += ["", head.replace(" " * width, f"{'matcher per area':<{width}}", 1)]
     lines += [line(area, figures) for area, figures in report.rankers.get("matcher", {}).items()]

@@ -140,3 +140,11 @@ def test_scoring_variants_harness_reproduces_eval(judged_json: dict[str, Any], e
     assert data["in use"]["judged"]["ndcg10"] == round(judged_json["means"]["matcher"]["ndcg10"], 3)
     assert data["in use"]["judged_areas"] == {area: round(figures["ndcg10"], 3) for area, figures
                                               in judged_json["per_area"]["matcher"].items()}
+
+
+def test_the_report_of_one_focus_area_says_area_not_areas() -> None:
+    from classifiers.judged import JudgedReport, report_lines
+
+    figures = {"ndcg10": 0.5, "p10_strict": 0.2, "p10_lenient": 0.4, "unjudged10": 0.0}
+    report = JudgedReport(file="j.json", calls=3, rankers={"matcher": {"wind": figures}}, top={"wind": []})
+    assert report_lines(report)[0] == "Judged: j.json, 3 active calls, 1 focus area"

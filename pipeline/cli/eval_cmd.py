@@ -101,7 +101,8 @@ def eval_cmd(
     if as_csv:
         print_rows(rows, METRIC_COLUMNS, as_csv=True)
         return
-    lines = [f"Corpus: {report.corpus_size} calls, {len(report.rankers['matcher'])} focus areas",
+    lines = [f"Corpus: {report.corpus_size} calls, {len(report.rankers['matcher'])} focus area"
+             f"{'' if len(report.rankers['matcher']) == 1 else 's'}",
              f"{'ranker':<16}{'MAP':>7}{'P@10':>7}{'nDCG@20':>9}"]
     for ranker, means in report.means.items():
         lines.append(f"{ranker:<16}{means['ap']:>7.3f}{means['p10']:>7.3f}{means['ndcg20']:>9.3f}")
