@@ -50,7 +50,7 @@ from classifiers import score_blocks as blocks  # noqa: E402
 from classifiers.evaluate import load_benchmark, load_corpus, run_benchmark  # noqa: E402
 from classifiers.explanation import excluded_json, terms_json  # noqa: E402
 from classifiers.freshness import SCORE_FLOOR as FLOOR  # noqa: E402
-from classifiers.gate import UNIT_BONUS, context_gate, unit_coverage  # noqa: E402
+from classifiers.gate import GATE_FLOOR, GATE_SCALE, UNIT_BONUS, context_gate, unit_coverage  # noqa: E402
 from classifiers.tfidf import (  # noqa: E402
     Document,
     TfidfModel,
@@ -194,6 +194,8 @@ class Parts:
                     inverse = np.where(projection.norms > 0, 1.0 / projection.norms, 0.0).astype(np.float32)
                 self.latent = np.clip(projection.latent @ lq.unit * inverse, 0.0, 1.0).astype(np.float32)
         self.coverage = unit_coverage(matrix, units, matrix.shape[1], False)[0] if units else np.zeros(rows)
+        self.context, self.projection = context, projection
+        self.context_latents = None if latents is None else latents[1]
         self.gate = context_gate(context, matrix, model, projection, lexical_weight,
                                  None if latents is None else latents[1]).astype(np.float64) \
             if context is not None else np.ones(rows)
@@ -338,6 +340,38 @@ def dirichlet(query: Any, matrix: Any, names: np.ndarray, top: int = 0, **kw: An
     return _with_lexical(p, lexical), []
 
 
+# --- 5. lexical agreement: the latent space may reorder what the words find, not replace them -----
+
+def _gate_closeness(p: Parts, lexical_weight: float) -> np.ndarray:
+    """The gate's closeness ``c`` (0–1) read back from :func:`context_gate` at ``lexical_weight``."""
+    gate = context_gate(p.context, p.matrix, p.model, p.projection, lexical_weight, p.context_latents)
+    return np.clip((gate.astype(np.float64) / GATE_SCALE - GATE_FLOOR) / (1 - GATE_FLOOR), 0.0, 1.0)
+
+
+def gate_geometric(query: Any, matrix: Any, names: np.ndarray, top: int = 0, **kw: Any) -> Any:
+    """The gate's closeness as the geometric mean of its TF-IDF and LSA cosines instead of their
+    average: a call the label's words do not reach cannot pass the gate on latent closeness alone."""
+    p = Parts(query, matrix, **kw)
+    if p.context is None or not p.has_latent:
+        return _in_use_recomposed(query, matrix, names, 0, **kw)
+    closeness = np.sqrt(_gate_closeness(p, 1.0) * _gate_closeness(p, 0.0))
+    p.gate = GATE_SCALE * (GATE_FLOOR + (1 - GATE_FLOOR) * closeness)
+    return p.gated(0.5 * p.tfidf + 0.5 * p.latent + UNIT_BONUS * p.coverage), []
+
+
+def _latent_by_lexical(power: float) -> ScoreRows:
+    def variant(query: Any, matrix: Any, names: np.ndarray, top: int = 0, **kw: Any) -> Any:
+        """latent × min(1, TF-IDF cosine / the area's 10th best TF-IDF cosine)^power: the latent half
+        counts in full for calls whose words match as well as the area's lexical top 10."""
+        p = Parts(query, matrix, **kw)
+        ranked = np.sort(p.tfidf)[::-1]
+        tenth = float(ranked[min(9, len(ranked) - 1)]) if len(ranked) else 0.0
+        if tenth <= 0:
+            return _latent_scaled(p, np.ones_like(p.latent, dtype=np.float64)), []
+        return _latent_scaled(p, np.minimum(1.0, p.tfidf / tenth) ** power), []
+    return variant
+
+
 VARIANTS: dict[str, ScoreRows | None] = {
     "in use": None,
     "in use, recomposed": _in_use_recomposed,
@@ -348,6 +382,9 @@ VARIANTS: dict[str, ScoreRows | None] = {
     "latent x min(1, coverage / median)": latent_by_coverage,
     "latent only with a whole unit": latent_if_unit,
     "QL Dirichlet mu=2000 (min-max)": dirichlet,
+    "gate closeness sqrt(TF-IDF x LSA)": gate_geometric,
+    "latent x (TF-IDF / 10th best)^1/2": _latent_by_lexical(0.5),
+    "latent x (TF-IDF / 10th best)^1/4": _latent_by_lexical(0.25),
 }
 
 
