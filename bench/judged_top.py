@@ -41,8 +41,10 @@ def main() -> None:
     parser.add_argument("--missing", type=int, default=8, help="graded calls below the top to show")
     args = parser.parse_args()
     judged = load_judged(args.judged)
-    samples = os.environ.get("FUNDRADAR_SAMPLES")
-    folder = recording_folder(judged, Path(samples) if samples else None)
+    # as fundradar eval: FUNDRADAR_SAMPLES, else ../shared/samples beside the repository
+    beside = Path(__file__).resolve().parents[2] / "shared" / "samples"
+    samples = os.environ.get("FUNDRADAR_SAMPLES") or beside
+    folder = recording_folder(judged, Path(samples))
     config = judged_config(judged)
     now = as_utc(judged.as_of)
     with tempfile.TemporaryDirectory(prefix="fundradar-judged-top-") as scratch:
