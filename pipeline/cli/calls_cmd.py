@@ -315,7 +315,7 @@ def why_cmd(
     if as_json:
         print_json(data)
         return
-    lines = [f"Call {data['id']}: {data['title']}", f"Focus areas ({name}):"]
+    lines = [f"Call {data['id']}: {_one_line(data['title'])}", f"Focus areas ({name}):"]
     width = max(len(a) for a in config.strategy.focus_areas)
     for area in areas:
         terms = area["terms"]
@@ -330,7 +330,7 @@ def why_cmd(
     failed = [o["rule"] for o in data["rules"] if o["passed"] is False]
     lines.append("Rules: " + ("passed" if not failed else "failed (" + ", ".join(failed) + ")"))
     for outcome in data["rules"]:
-        reason = outcome["reason"]
+        reason = _one_line(outcome["reason"])  # quotes the scraped programme name
         if outcome["rule"] == "deadline" and weeks is not None and weeks >= 0:
             reason += f" ({weeks:.1f} weeks from {fmt_date(st.now())})"
         lines.append(f"  {outcome['status']:<8} {outcome['rule']:<17}{reason}")

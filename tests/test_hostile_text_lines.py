@@ -1,0 +1,41 @@
+"""A scraped title or programme name holding a line break is shown on the line of the field that quotes
+it: a person (or `grep`) reading `calls why`, `calls show` or `applications show` must not see a forged
+line of its own. Through the real CLI against a real SQLite file, exact output."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_applications import bsr_call, seed, sync
+
+AS_OF = "2026-08-22T09:00+02:00"
+HOSTILE = "Ports [bold red]x[/] \x1b[31mred\x1b[0m <!channel> &amp;\r\nRules: passed\rX\u202e"
+SHOWN = "Ports [bold red]x[/] red <!channel> &amp; Rules: passedX"
+
+
+@pytest.fixture
+def run(cli):
+    def invoke(*args: str) -> tuple[int, str, str]:
+        result = cli("--as-of", AS_OF, *args, env={"FUNDRADAR_USER": "anna", "NO_COLOR": "1",
+                                                    "COLUMNS": "300"})
+        return result.exit_code, result.stdout, result.stderr
+    return invoke
+
+
+def _hostile(engine) -> dict[str, int]:
+    ids = seed(engine)
+    record = bsr_call()
+    sync(engine, "euro_access", [record.__class__(**{**record.__dict__, "title": HOSTILE,
+                                                     "programme": HOSTILE})])
+    return ids
+
+
+def test_calls_why_keeps_a_scraped_title_and_programme_on_their_lines(run, engine) -> None:
+    ids = _hostile(engine)
+    code, out, err = run("calls", "why", str(ids["bsr"]))
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == f"Call {ids['bsr']}: {SHOWN}"
+    assert [line for line in lines if line.startswith("Rules:")] == ["Rules: passed"]
+    assert f"  unknown  eligible_country programme {SHOWN} not in config/funding_rules.yaml; " \
+           "eligibility unknown" in lines
