@@ -39,3 +39,13 @@ def test_calls_why_keeps_a_scraped_title_and_programme_on_their_lines(run, engin
     assert [line for line in lines if line.startswith("Rules:")] == ["Rules: passed"]
     assert f"  unknown  eligible_country programme {SHOWN} not in config/funding_rules.yaml; " \
            "eligibility unknown" in lines
+
+
+def test_applications_show_keeps_the_linked_call_on_its_lines(run, engine) -> None:
+    ids = _hostile(engine)
+    assert run("applications", "add", str(ids["idea"]), str(ids["bsr"]))[0] == 0
+    code, out, err = run("applications", "show", "1")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[1:4] == [f"Call:      #{ids['bsr']} {SHOWN}", f"Programme: {SHOWN}",
+                                     "Status:    draft"]
+

@@ -28,7 +28,7 @@ from pipeline.cli.common import (
     stdout,
 )
 from pipeline.core.db import session_scope
-from pipeline.core.text import printable
+from pipeline.core.text import one_line, printable
 
 applications_app = new_app(
     "Applications: an idea submitted to a call, its consortium and its status.\n\nWith a config folder "
@@ -138,7 +138,9 @@ def show_cmd(
 
     def line(label: str, value: Any) -> None:
         if value not in (None, ""):
-            out.print(f"{label + ':' if label else '':<11}{value}", markup=False, highlight=False)
+            # one line per field: a scraped call title or programme may hold a line break
+            out.print(f"{label + ':' if label else '':<11}{one_line(printable(value))}", markup=False,
+                      highlight=False)
 
     out.print(f"Application #{data['id']}: {data['idea']}", markup=False, highlight=False)
     line("Call", f"#{data['call_id']} {data['topic_id'] or data['call']}")
