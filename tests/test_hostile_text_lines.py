@@ -49,3 +49,14 @@ def test_applications_show_keeps_the_linked_call_on_its_lines(run, engine) -> No
     assert out.splitlines()[1:4] == [f"Call:      #{ids['bsr']} {SHOWN}", f"Programme: {SHOWN}",
                                      "Status:    draft"]
 
+
+def test_calls_show_keeps_a_changed_title_on_its_change_line(run, engine) -> None:
+    ids = _hostile(engine)
+    code, out, err = run("calls", "show", str(ids["bsr"]))
+    assert (code, err) == (0, "")
+    changes = out.split("Changes (Brussels time):\n")[1].splitlines()
+    assert changes == [
+        "  2026-08-22  title: Small projects: green shipping and ports in the Baltic Sea Region → "
+        f"{SHOWN}",
+        "  2026-08-22  programme: Interreg Baltic Sea Region → " + SHOWN,
+    ]

@@ -202,7 +202,7 @@ def change_text(field: str, old: str | None, new: str | None) -> str:
         return "text changed"
     if field == "opening_date":
         return f"opening date {_day_words(old) or 'none'} → {_day_words(new) or 'none'}"
-    before, after = ("none" if v is None else v for v in (old, new))
+    before, after = ("none" if v is None else _one_line(v) for v in (old, new))
     return f"{field.replace('_', ' ')}: {before} → {after}"
 
 
