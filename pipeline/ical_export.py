@@ -33,7 +33,7 @@ from pipeline.core.deadlines import ACTIVE, call_deadlines, effective_status
 from pipeline.core.errors import ValidationError
 from pipeline.core.files import write_atomically
 from pipeline.core.models import Application, Call, CallChange, Idea
-from pipeline.core.text import printable
+from pipeline.core.text import one_line, printable
 from pipeline.reports import tracked_calls
 from pipeline.tenancy import visible
 
@@ -98,9 +98,11 @@ def build_calendar(session: Session, now: datetime, *, strategy: str,
         deadlines = call_deadlines(call)
         gone = call.status in GONE_CALL_STATUSES
         for n, value in enumerate(deadlines, start=1):
-            summary = f"Deadline: {idea_title} → {call.topic_id or call.title}{_stage(n, len(deadlines))}"
+            # one line each: a scraped title's line break would forge a "Programme:" line in the text
+            summary = (f"Deadline: {one_line(idea_title)} → {one_line(call.topic_id or call.title)}"
+                       f"{_stage(n, len(deadlines))}")
             description = (f"Application #{app.id} ({app.status}, {app.role}) to call #{call.id}: "
-                           f"{call.title}\nProgramme: {call.programme or 'unknown'}")
+                           f"{one_line(call.title)}\nProgramme: {one_line(call.programme) or 'unknown'}")
             if gone:
                 summary = f"Cancelled (call {call.status}): {summary}"
                 description = f"The call was {call.status}.\n{description}"
@@ -115,13 +117,13 @@ def build_calendar(session: Session, now: datetime, *, strategy: str,
         moves = session.exec(select(func.count()).select_from(CallChange).where(
             CallChange.call_id == call.id, CallChange.field == "deadlines")).one()
         for n, value in enumerate(deadlines, start=1):
-            summary = f"Call deadline: {call.topic_id or call.title}{_stage(n, len(deadlines))}"
+            summary = f"Call deadline: {one_line(call.topic_id or call.title)}{_stage(n, len(deadlines))}"
             if gone:
                 summary = f"Cancelled (call {call.status}): {summary}"
             cal.add_component(_event(f"call-{call.id}-deadline-{n}@fundradar", summary,
                                      value, int(moves) + (1 if gone else 0), now,
-                                     f"Call #{call.id}: {call.title}\nProgramme: "
-                                     f"{call.programme or 'unknown'}", call.url, cancelled=gone))
+                                     f"Call #{call.id}: {one_line(call.title)}\nProgramme: "
+                                     f"{one_line(call.programme) or 'unknown'}", call.url, cancelled=gone))
     cal.add_missing_timezones()
     return cal
 

@@ -60,3 +60,17 @@ def test_calls_show_keeps_a_changed_title_on_its_change_line(run, engine) -> Non
         f"{SHOWN}",
         "  2026-08-22  programme: Interreg Baltic Sea Region → " + SHOWN,
     ]
+
+
+def test_the_calendar_keeps_a_scraped_title_on_its_line(run, engine, tmp_path) -> None:
+    import icalendar
+
+    ids = _hostile(engine)
+    assert run("applications", "add", str(ids["idea"]), str(ids["bsr"]))[0] == 0
+    path = tmp_path / "deadlines.ics"
+    assert run("export", "ical", str(path)) == (0, f"Wrote 1 deadline to {path}\n", "")
+    shown = SHOWN.replace("passedX", "passed X")  # the calendar reads a lone CR as a line break
+    [event] = icalendar.Calendar.from_ical(path.read_bytes()).walk("VEVENT")
+    assert str(event["SUMMARY"]) == f"Deadline: Hydrogen ferries → {shown}"
+    assert str(event["DESCRIPTION"]).splitlines() == [
+        f"Application #1 (draft, coordinator) to call #{ids['bsr']}: {shown}", f"Programme: {shown}"]
