@@ -41,6 +41,27 @@ def test_absurd_numbers_are_refused_in_one_line(tmp_path: Path, cli, engine, cha
     assert len(lines) == 1 and lines[0].startswith(f"Error: {path}:") and message in lines[0], lines
 
 
+# every hint must name a value the key accepts: "150 %" was told "write 1.5" (refused), 150 got no
+# hint and 1.5 was told "write 0.015" although nobody means a rate of 1.5 %
+@pytest.mark.parametrize("written, message", [
+    ("150 %", "got '150 %'; a rate is at most 100 %: write a fraction up to 1, 0.7 for 70 %"),
+    ("150", "got 150; a rate is at most 100 %: write a fraction up to 1, 0.7 for 70 %"),
+    ("1.5", "got 1.5; a rate is at most 100 %: write a fraction up to 1, 0.7 for 70 %"),
+    ("70", "got 70; rates and scores are fractions: write 0.7 for 70 %"),
+    ("70 %", "got '70 %'; rates are fractions: write 0.7 for 70 %"),
+])
+def test_a_rate_hint_names_a_value_that_is_accepted(tmp_path: Path, cli, engine, written: str,
+                                                    message: str) -> None:
+    change = ("min_funding_rate: 0.50", f"min_funding_rate: {written}")
+    assert EXAMPLE.count(change[0]) == 1
+    path = tmp_path / "strategy.yaml"
+    path.write_text(EXAMPLE.replace(*change), encoding="utf-8")
+    result = cli("--config", str(path), "config", "check")
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "rules.min_funding_rate" in lines[0] and message in lines[0], lines
+
+
 @pytest.mark.parametrize("encoding, detail", [("cp1252", "byte 0x97 on line 1"),
                                               ("utf-16", "byte 0xff on line 1")])
 def test_a_strategy_file_not_in_utf8_says_so_and_how_to_fix_it(tmp_path: Path, cli, encoding: str,

@@ -89,3 +89,13 @@ def test_a_client_error_is_not_reported_as_retried(server: LocalServer, status: 
         fetch_text(client, server.url("/feed"), source="news")
     assert str(caught.value) == f"source 'news': HTTP {status} from {server.url('/feed')} {advice}"
     assert len(server.requests) == 1
+
+
+def test_a_redirect_loop_is_named_as_one(server: LocalServer) -> None:
+    """It read "cannot fetch … (TooManyRedirects: Exceeded maximum allowed redirects.)"."""
+    server.route("GET", "/a", lambda request: Reply(302, "", {"Location": "/b"}))
+    server.route("GET", "/b", lambda request: Reply(302, "", {"Location": "/a"}))
+    with make_client(timeout=5) as client, pytest.raises(FetchError) as caught:
+        fetch_text(client, server.url("/a"), source="loop")
+    assert str(caught.value) == (f"source 'loop': redirect loop at {server.url('/a')} (more than "
+                                 f"{client.max_redirects} redirects); check the source's URL")

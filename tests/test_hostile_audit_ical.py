@@ -92,3 +92,13 @@ def test_repeated_text_properties_are_not_stored_as_a_list_repr() -> None:
     (record,) = parse_calendar(calendar("DESCRIPTION:One\r\nDESCRIPTION:Two\r\nURL:https://a.no/\r\n"
                                         "URL:https://b.no/\r\n"), source="x", now=NOW)
     assert (record.title, record.text, record.url) == ("Utlysning", "One\nTwo", "https://a.no/")
+
+
+def test_a_calendar_cut_before_its_end_says_so(engine, server: LocalServer) -> None:
+    """A calendar answer cut off mid-event read "Found no components where exactly one is required"."""
+    cut = ICS[:ICS.index(b"END:VCALENDAR") - 40]
+    server.route("GET", "/cal.ics", lambda request: Reply(200, cut, {"Content-Type": "text/calendar"}))
+    adapter = IcalAdapter("interreg_no", IcalSource(type="ical", url=server.url("/cal.ics")))
+    result = run(engine, adapter, NOW)
+    assert result.outcome == "failed"
+    assert result.error == "the calendar file ends before END:VCALENDAR (cut off?); the next run tries again"

@@ -25,8 +25,8 @@ def _config(tmp_path: Path, url: str) -> Path:
 
 def test_a_broken_calendar_quoted_in_the_warning_log_line_is_made_printable(tmp_path: Path,
                                                                            server: LocalServer) -> None:
-    # a calendar cut short: icalendar's complaint quotes the file's first lines, hostile text included
-    body = f"BEGIN:VCALENDAR\r\nPRODID:{HOSTILE}\r\nBEGIN:VEVENT\r\nUID:1\r\n".encode()
+    # an event never closed: icalendar's complaint quotes the file's first lines, hostile text included
+    body = f"BEGIN:VCALENDAR\r\nPRODID:{HOSTILE}\r\nBEGIN:VEVENT\r\nUID:1\r\nEND:VCALENDAR\r\n".encode()
     server.route("GET", "/calendar.ics", lambda request: Reply(200, body, {"Content-Type": "text/calendar"}))
     config = _config(tmp_path, server.url("/calendar.ics"))
     for verbosity in ([], ["-v"]):

@@ -369,6 +369,9 @@ def _request_once(client: httpx.Client, method: str, url: str, *, source: str, m
     except httpx.InvalidURL as exc:  # not an httpx.HTTPError: "http://[::1", a port of 99999
         raise FetchError(source, f"{label} is not a URL that can be fetched ({exc}); check the URL") \
             from None
+    except httpx.TooManyRedirects:
+        raise FetchError(source, f"redirect loop at {label} (more than {client.max_redirects} redirects); "
+                                 "check the source's URL") from None
     except httpx.HTTPError as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise FetchError(source, f"cannot fetch {label} ({type(exc).__name__}: {detail}); check the URL "

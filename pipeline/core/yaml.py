@@ -404,20 +404,29 @@ def _as_list(text: str) -> str:
     return f"write it in brackets: {shown if len(shown) <= 80 else shown[:77] + '...'}"
 
 
+_OVER_100 = "; a rate is at most 100 %: write a fraction up to 1, 0.7 for 70 %"
+
+
 def _number_hint(kind: str, ctx: dict[str, Any], value: Any) -> str:
     """What to write instead of a number as people write it: a percentage where a fraction is meant,
     thousands separators."""
     if kind == "less_than_equal" and ctx.get("le") == 1 and isinstance(value, int | float) \
-            and 1 < value <= 100:
-        return f"; rates and scores are fractions: write {value / 100:g} for {value:g} %"
+            and value > 1:
+        # 1.5 is a fraction over 1 (150 %), not 1.5 %: only a value from 2 to 100 reads as a percentage
+        if 2 <= value <= 100:
+            return f"; rates and scores are fractions: write {value / 100:g} for {value:g} %"
+        return _OVER_100
     if kind in ("float_parsing", "int_parsing") and isinstance(value, str):
         text = value.strip()
         if text.endswith("%"):
             number = text.removesuffix("%").strip().replace(",", ".")
             try:
-                return f"; rates are fractions: write {float(number) / 100:g} for {number} %"
+                percent = float(number)
             except ValueError:
                 return "; rates are fractions: write 0.7 for 70 %"
+            if percent > 100:
+                return _OVER_100
+            return f"; rates are fractions: write {percent / 100:g} for {number} %"
         digits = re.fullmatch(r"\d{1,3}(?:([.,' ])\d{3})+", text)
         if digits:
             return f"; write the number without thousands separators: {re.sub(r'[^0-9]', '', text)}"

@@ -226,6 +226,10 @@ def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe
     try:
         calendar = Calendar.from_ical(text)
     except Exception as exc:  # icalendar raises ValueError and friends for malformed input
+        upper = text.upper()
+        if "BEGIN:VCALENDAR" in upper and "END:VCALENDAR" not in upper:  # an answer cut short
+            raise ParseError(source, "the calendar file ends before END:VCALENDAR (cut off?); the next "
+                                     "run tries again") from None
         first = " ".join(str(exc).split())[:160]
         raise ParseError(source, f"not a valid iCalendar file ({first}); check the URL") from None
     zone = ZoneInfo(timezone)
