@@ -323,6 +323,11 @@ def dirichlet(query: Any, matrix: Any, names: np.ndarray, top: int = 0, **kw: An
     form, query weights as in use), min–max normalised over the rows matching any query term; rows
     matching none get 0."""
     p = Parts(query, matrix, **kw)
+    return _with_lexical(p, dirichlet_lexical(p, matrix)), []
+
+
+def dirichlet_lexical(p: Parts, matrix: Any) -> np.ndarray:
+    """:func:`dirichlet`'s lexical half, 0–1."""
     counts = _counts(matrix, p.model)
     length = np.asarray(counts.sum(axis=1)).ravel()
     collection = np.asarray(counts.sum(axis=0)).ravel() / max(float(length.sum()), 1.0)
@@ -337,7 +342,7 @@ def dirichlet(query: Any, matrix: Any, names: np.ndarray, top: int = 0, **kw: An
     if matched.any():
         low, high = raw[matched].min(), raw[matched].max()
         lexical[matched] = (raw[matched] - low) / (high - low) if high > low else 1.0
-    return _with_lexical(p, lexical), []
+    return lexical
 
 
 # --- 5. lexical agreement: the latent space may reorder what the words find, not replace them -----
