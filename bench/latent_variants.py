@@ -16,7 +16,10 @@ combined with the lexical half; everything else is the matcher in use, and the f
   unit's words and phrases), combined by mean or maximum instead of projecting the summed query
   (a broad shared direction then weighs less than closeness to one specific keyword);
 - **query likelihood with the latent half scaled by the call's lexical standing**: the two lexical
-  ideas of scoring_variants combined.
+  ideas of scoring_variants combined;
+- **a title field bonus**: the share of the area's keyword units found as whole terms in the title
+  (or whether any is) added to the sum before the gate, a field weight on the coverage alone (the
+  title already counts twice in every vector).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scoring_variants as sv  # noqa: E402
 from scoring_variants import UNIT_BONUS, Parts  # noqa: E402
 
-from classifiers.tfidf import latent_query  # noqa: E402
+from classifiers.tfidf import analyse_words, latent_query  # noqa: E402
 
 
 def _latent_cosines(p: Parts, direction: np.ndarray) -> np.ndarray:
@@ -117,6 +120,24 @@ def likelihood_and_standing(power: float) -> sv.ScoreRows:
     return variant
 
 
+def title_units(weight: float, *, any_unit: bool = False) -> sv.ScoreRows:
+    def variant(query: Any, matrix: Any, names: np.ndarray, top: int = 0, **kw: Any) -> Any:
+        p = Parts(query, matrix, **kw)
+        units = [unit for unit in kw.get("units") or [] if unit]
+        documents = sv.Seen.documents
+        if len(documents) != matrix.shape[0] or not units:
+            return sv._in_use_recomposed(query, matrix, names, 0, **kw)
+        vocabulary = p.model.vocabulary
+        found = np.zeros(len(documents))
+        for row, document in enumerate(documents):
+            title = document.plain.partition(" | ")[0].split()
+            columns = {vocabulary[f] for f in analyse_words(title) if f in vocabulary}
+            found[row] = sum(any(all(c in columns for c in term) for term in unit) for unit in units)
+        bonus = (found > 0).astype(float) if any_unit else found / len(units)
+        return p.gated(0.5 * p.tfidf + 0.5 * p.latent + UNIT_BONUS * p.coverage + weight * bonus), []
+    return variant
+
+
 VARIANTS: dict[str, Callable[..., Any] | None] = {
     "in use": None,
     "latent PRF: + centroid of top 10 (gated)": latent_feedback(10),
@@ -128,6 +149,10 @@ VARIANTS: dict[str, Callable[..., Any] | None] = {
     "per-unit latent: ½ in use + ½ max": per_unit("half max"),
     "QL + latent x (TF-IDF/10th)^1/4": likelihood_and_standing(0.25),
     "QL + latent x (TF-IDF/10th)^1/8": likelihood_and_standing(0.125),
+    "title: + 0.1 x share of units in it": title_units(0.1),
+    "title: + 0.2 x share of units in it": title_units(0.2),
+    "title: + 0.05 if any unit is in it": title_units(0.05, any_unit=True),
+    "title: + 0.1 if any unit is in it": title_units(0.1, any_unit=True),
 }
 
 
