@@ -19,7 +19,10 @@ combined with the lexical half; everything else is the matcher in use, and the f
   ideas of scoring_variants combined;
 - **a title field bonus**: the share of the area's keyword units found as whole terms in the title
   (or whether any is) added to the sum before the gate, a field weight on the coverage alone (the
-  title already counts twice in every vector).
+  title already counts twice in every vector);
+- **lexical pseudo-relevance feedback**: Rocchio on the area's top ``k`` calls by gated lexical
+  evidence (``matcher.rocchio``, its 50 strongest new terms, weighted by specificity as marks are),
+  the latent query following the moved query.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scoring_variants as sv  # noqa: E402
 from scoring_variants import UNIT_BONUS, Parts  # noqa: E402
 
+from classifiers import matcher  # noqa: E402
 from classifiers.tfidf import analyse_words, latent_query  # noqa: E402
 
 
@@ -138,6 +142,24 @@ def title_units(weight: float, *, any_unit: bool = False) -> sv.ScoreRows:
     return variant
 
 
+def lexical_feedback(k: int, beta: float) -> sv.ScoreRows:
+    def variant(query: Any, matrix: Any, names: np.ndarray, top: int = 0, **kw: Any) -> Any:
+        from sklearn.preprocessing import normalize
+
+        p = Parts(query, matrix, **kw)
+        first = (0.5 * p.tfidf + UNIT_BONUS * p.coverage) * p.gate
+        chosen = np.argsort(-first, kind="stable")[:k]
+        chosen = chosen[first[chosen] > 0].tolist()
+        if not p.query.nnz or not chosen:
+            return sv._in_use_recomposed(query, matrix, names, 0, **kw)
+        moved = normalize(matcher.specificity(p.model, matcher.rocchio(p.query, matrix, chosen, beta=beta)))
+        latents = kw.get("latents")
+        if latents is not None:
+            kw = {**kw, "latents": (latent_query(p.model, moved.tocsr(), False), latents[1])}
+        return sv._in_use_recomposed(moved, matrix, names, 0, **kw)
+    return variant
+
+
 VARIANTS: dict[str, Callable[..., Any] | None] = {
     "in use": None,
     "latent PRF: + centroid of top 10 (gated)": latent_feedback(10),
@@ -153,6 +175,9 @@ VARIANTS: dict[str, Callable[..., Any] | None] = {
     "title: + 0.2 x share of units in it": title_units(0.2),
     "title: + 0.05 if any unit is in it": title_units(0.05, any_unit=True),
     "title: + 0.1 if any unit is in it": title_units(0.1, any_unit=True),
+    "lexical PRF: top 10, beta 0.75": lexical_feedback(10, 0.75),
+    "lexical PRF: top 10, beta 0.4": lexical_feedback(10, 0.4),
+    "lexical PRF: top 5, beta 0.4": lexical_feedback(5, 0.4),
 }
 
 
