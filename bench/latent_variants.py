@@ -103,8 +103,9 @@ def per_unit(combine: str) -> sv.ScoreRows:
         if not cosines:
             return _score(p, p.latent), []
         stacked = np.stack(cosines, axis=1)
-        combined = {"mean": stacked.mean(axis=1), "max": stacked.max(axis=1),
-                    "half max": 0.5 * p.latent + 0.5 * stacked.max(axis=1)}[combine]
+        best = stacked.max(axis=1)
+        combined = {"mean": stacked.mean(axis=1), "max": best, "half max": 0.5 * p.latent + 0.5 * best,
+                    "geometric": np.sqrt(p.latent * best), "min": np.minimum(p.latent, best)}[combine]
         return _score(p, combined), []
     return variant
 
@@ -169,6 +170,8 @@ VARIANTS: dict[str, Callable[..., Any] | None] = {
     "per-unit latent: mean": per_unit("mean"),
     "per-unit latent: max": per_unit("max"),
     "per-unit latent: ½ in use + ½ max": per_unit("half max"),
+    "per-unit latent: √(in use × max)": per_unit("geometric"),
+    "per-unit latent: min(in use, max)": per_unit("min"),
     "QL + latent x (TF-IDF/10th)^1/4": likelihood_and_standing(0.25),
     "QL + latent x (TF-IDF/10th)^1/8": likelihood_and_standing(0.125),
     "title: + 0.1 x share of units in it": title_units(0.1),
