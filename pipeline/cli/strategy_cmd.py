@@ -133,7 +133,8 @@ def suggest_cmd(
             echo("  no calls marked relevant yet: `fundradar calls mark ID relevant --focus "
                        f"{result.focus_area}`")
         for item in result.terms:
-            echo(f"  {item.term:<32} weight {item.weight:.3f}  in {item.reach} marked calls, "
+            calls = "call" if item.reach == 1 else "calls"
+            echo(f"  {item.term:<32} weight {item.weight:.3f}  in {item.reach} marked {calls}, "
                  f"{item.corpus_share:.1%} of all stored calls")
         for phrase in result.idle_excludes:
             echo(f"  exclude term never fires: {phrase}")
