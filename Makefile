@@ -24,6 +24,8 @@ demo: install
 	@if [ -d "$(SAMPLES)" ]; then \
 		$(BIN)/fundradar run --replay "$(SAMPLES)"; \
 	else \
+		echo "no recorded samples at $(SAMPLES), so the demo runs against the live sources;" \
+			"make demo FUNDRADAR_SAMPLES=/path/to/shared/samples replays the recordings" >&2; \
 		$(BIN)/fundradar run; \
 	fi
 

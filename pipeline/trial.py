@@ -141,11 +141,18 @@ def stored_scores_note(engine: Engine | Database, config: LoadedConfig) -> str |
     return _note([(each.strategy.name, each.strategy_path) for each in stale])
 
 
-def view_scores_note(db: Database, view: StrategyView) -> str | None:
+def view_scores_note(db: Database, view: StrategyView, by_score: bool = False) -> str | None:
     """:func:`stored_scores_note` of the selected strategy alone, from its view
-    (:mod:`pipeline.config_view`): the same line, without loading the config."""
+    (:mod:`pipeline.config_view`): the same line, without loading the config. ``by_score``: the listing
+    keeps only calls with a score (a focus area, a minimum score), which a strategy not scored yet has
+    none of."""
     scoring = _compared(db, view.name, lambda marks: identity_of(view.analysed, marks),
                         lambda: view.rules_hash)
+    if scoring == "none" and by_score:  # "No calls match." would say its focus areas match none
+        stored = db.first("SELECT count(*) FROM call")[0]
+        return (f"note: nothing is scored for {view.name} yet ({stored} call{'' if stored == 1 else 's'} "
+                "stored); `fundradar score` scores them, and until then a focus area lists no call") \
+            if stored else None
     return _note([(view.name, view.path)] if scoring == "other" else [])
 
 

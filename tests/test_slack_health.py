@@ -70,6 +70,17 @@ def test_a_digest_whose_sources_all_failed_says_so_not_nothing_matches(engine, s
     assert raw["blocks"][2]["elements"][0]["text"].startswith("Sources: 0 of 5 fine · eu_ft failing since ")
 
 
+def test_a_digest_whose_sources_never_read_anything_does_not_speak_of_last_good_runs(engine, slack) -> None:
+    """The first digest of an installation whose every source failed (a clone offline) said what is
+    shown "is from the last good runs", of which there were none."""
+    for source in SOURCES:
+        add_run(engine, source, NOW - timedelta(days=1), "failed")
+    raw = _digest(engine, slack)
+    sections = [b["text"]["text"] for b in raw["blocks"] if b["type"] == "section"]
+    assert sections == [":warning: *No source could be read since the last digest* (5 of 5 failed): no "
+                        "source has been read well yet, so there is nothing to list."]
+
+
 def _alerts(engine, slack, at):
     env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
     return send_alerts(engine, loaded(), at, environ=env, pacer=Pacer(sleep=lambda s: None))

@@ -67,3 +67,18 @@ def test_suggest_leaves_out_template_language_and_corpus_wide_terms(cli: Any, en
                            "  exclude term never fires: small modular reactors\n"
                            "  exclude term never fires: nuclear fusion\n"
                            "  exclude term never fires: nuclear fission\n")
+
+
+def test_suggest_counts_one_marked_call_in_the_singular(cli: Any, engine: Any) -> None:
+    """With one call marked, each term read 'in 1 marked calls'."""
+    ids = insert_calls(engine, corpus())
+    assert cli(*CONFIG, "calls", "mark", str(ids[0]), "relevant", "--focus", "offshore_energy").exit_code == 0
+    result = cli(*CONFIG, "strategy", "suggest", "--focus", "offshore_energy", "--limit", "1", "--json")
+    assert result.exit_code == 0, result.output
+    ((term,),) = [area["terms"] for area in json.loads(result.stdout)]
+    text = cli(*CONFIG, "strategy", "suggest", "--focus", "offshore_energy", "--limit", "1")
+    assert text.exit_code == 0
+    assert text.stdout.splitlines()[:2] == [
+        "offshore_energy: 1 marked relevant, 0 irrelevant",
+        f"  {term['term']:<32} weight {term['weight']:.3f}  in 1 marked call, "
+        f"{term['corpus_share']:.1%} of all stored calls"]

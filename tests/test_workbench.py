@@ -299,3 +299,32 @@ def test_keywords_add_of_a_danish_keyword_without_a_synonym_warns(wb, tmp_path: 
     assert warnings == [  # an English keyword needs none
         f"Warning: keyword 'grønne tage' has no English synonym, so English calls cannot match it; add a "
         f"synonym under synonyms: in {path}"]
+
+
+@pytest.mark.parametrize("verb, term", [("add", "floating wind"), ("remove", "fermentation")])
+def test_keywords_edit_never_rewrites_the_example_read_in_place_of_a_missing_strategy_file(
+        synced_db: str, verb: str, term: str) -> None:
+    """Without config/strategy.yaml the commands read the example; `strategy keywords add|remove
+    --yes` (its --help example, on a fresh checkout) then rewrote config/strategy.example.yaml, the
+    file every update of fundradar replaces."""
+    from pipeline.core.paths import CONFIG_DIR
+
+    if (CONFIG_DIR / "strategy.yaml").exists():
+        pytest.skip("this checkout has its own config/strategy.yaml")
+    area = "offshore_energy" if verb == "add" else "food_bio"
+    before = DEFAULT_STRATEGY.read_bytes()
+    from pipeline.cli.main import app
+
+    try:
+        result = CliRunner().invoke(app, ["--db", synced_db, "strategy", "keywords", verb, area, term,
+                                          "--yes"])
+    finally:
+        written = DEFAULT_STRATEGY.read_bytes()
+        if written != before:  # the checkout stays as it was, whatever the command did
+            DEFAULT_STRATEGY.write_bytes(before)
+    assert written == before
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        "Error: config/strategy.example.yaml: the example strategy, read because config/strategy.yaml "
+        "does not exist; copy it to config/strategy.yaml and edit that, or name the file to edit "
+        "with --config\n")

@@ -153,7 +153,7 @@ def list_cmd(
                      deadline_within_days=within, programme=programme, limit=top, min_score=min_score,
                      passing=passing, followed=followed, sort=sort)
     with st.reading() as db:
-        note_view_scores(db, strategy)
+        note_view_scores(db, strategy, by_score=bool(focus) or min_score is not None)
         rows = list_calls(db, flt, st.now())
     if not as_json:  # JSON keeps the stored fields (UTC); the table and CSV show Brussels time
         for row in rows:

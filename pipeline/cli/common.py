@@ -259,11 +259,12 @@ def scope() -> str | None:
     return scope_of(st.config())
 
 
-def note_view_scores(db: Database, view: StrategyView) -> None:
-    """:func:`note_stored_scores` for the selected strategy, from its view."""
+def note_view_scores(db: Database, view: StrategyView, by_score: bool = False) -> None:
+    """:func:`note_stored_scores` for the selected strategy, from its view (``by_score``: the listing
+    keeps only scored calls, so a strategy without scores is named too)."""
     from pipeline.trial import view_scores_note
 
-    note = view_scores_note(db, view)
+    note = view_scores_note(db, view, by_score)
     if note:
         echo(note, err=True)
 

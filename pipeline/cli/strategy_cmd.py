@@ -133,7 +133,8 @@ def suggest_cmd(
             echo("  no calls marked relevant yet: `fundradar calls mark ID relevant --focus "
                        f"{result.focus_area}`")
         for item in result.terms:
-            echo(f"  {item.term:<32} weight {item.weight:.3f}  in {item.reach} marked calls, "
+            calls = "call" if item.reach == 1 else "calls"
+            echo(f"  {item.term:<32} weight {item.weight:.3f}  in {item.reach} marked {calls}, "
                  f"{item.corpus_share:.1%} of all stored calls")
         for phrase in result.idle_excludes:
             echo(f"  exclude term never fires: {phrase}")
@@ -141,8 +142,19 @@ def suggest_cmd(
 
 def _edit(area: str, terms: list[str], *, add: bool, yes: bool, top: int) -> None:
     from pipeline.core.config import Strategy, parse_yaml_text, validate_yaml
+    from pipeline.core.config_files import (
+        DEFAULT_STRATEGY,
+        LOCAL_STRATEGY,
+        display_path,
+        reads_the_example_in_place,
+    )
     from pipeline.strategy.edit import edit_keywords
 
+    if reads_the_example_in_place(state().config_path):
+        raise ValidationError(f"{display_path(DEFAULT_STRATEGY)}: the example strategy, read because "
+                              f"{display_path(LOCAL_STRATEGY)} does not exist; copy it to "
+                              f"{display_path(LOCAL_STRATEGY)} and edit that, or name the file to edit "
+                              "with --config")
     path = state().config().strategy_path
     name = str(path)
     old = path.read_text(encoding="utf-8")

@@ -15,14 +15,22 @@ FUNDING_RULES_NAME = "funding_rules.yaml"
 DEFAULT_FUNDING_RULES = CONFIG_DIR / FUNDING_RULES_NAME
 
 
+LOCAL_STRATEGY = CONFIG_DIR / "strategy.yaml"
+
+
 def strategy_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     if explicit:
         return Path(explicit)
     env = os.environ.get("FUNDRADAR_CONFIG")
     if env:
         return Path(env)
-    local = CONFIG_DIR / "strategy.yaml"
-    return local if local.exists() else DEFAULT_STRATEGY
+    return LOCAL_STRATEGY if LOCAL_STRATEGY.exists() else DEFAULT_STRATEGY
+
+
+def reads_the_example_in_place(explicit: str | os.PathLike[str] | None = None) -> bool:
+    """Whether no strategy file was named and config/strategy.yaml is missing, so the example is read
+    in its place: a file to copy, not to edit (an update of fundradar replaces it)."""
+    return not explicit and not os.environ.get("FUNDRADAR_CONFIG") and not LOCAL_STRATEGY.exists()
 
 
 def resolve_funding_rules_path(explicit: str | os.PathLike[str] | None = None,

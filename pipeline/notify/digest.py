@@ -345,9 +345,11 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
     not_run = [clean(h.source) for h in data.sources if h.last_outcome is None and not h.skipped]
     if sources_down:  # the lists below are what we knew before: say so rather than "nothing matches"
         failed = sum(1 for h in data.sources if h.runs_in_period)
+        known = "nothing new is listed, and what is shown is from the last good runs" \
+            if any(h.last_good for h in data.sources) \
+            else "no source has been read well yet, so there is nothing to list"
         blocks.append(section(f":warning: *No source could be read since the last digest* ({failed} of "
-                              f"{len(data.sources)} failed): nothing new is listed, and what is shown "
-                              "is from the last good runs."))
+                              f"{len(data.sources)} failed): {known}."))
     if data.unscored and not sources_down:  # the lists below leave them out: never "nothing matches"
         unscored = "1 open call is" if data.unscored == 1 else f"{data.unscored} open calls are"
         blocks.append(section(f":warning: _{unscored} not scored yet (the scoring after the source runs "
