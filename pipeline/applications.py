@@ -45,7 +45,7 @@ from pipeline.core.models import Application, ApplicationEvent, ApplicationPartn
 from pipeline.ideas import get_idea
 from pipeline.partners import consortium_warnings, get_partner
 from pipeline.tenancy import check_scope, visible
-from pipeline.workflow import FINAL, STATUSES
+from pipeline.workflow import FINAL, STATUSES, is_overdue
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "draft": ("consortium", "withdrawn"),
@@ -383,6 +383,7 @@ def application_dict(app: Application, call: Call, idea_title: str, now: datetim
             "requested_amount": app.requested_amount, "granted_amount": app.granted_amount,
             "owner": app.owner, "status": app.status, "deadline": deadline,
             "days_left": (deadline - now).days if deadline and deadline >= now and not gone else None,
+            "overdue": is_overdue(app.status, bool(deadline and deadline < now and not gone)),
             "call_status": call.status, "call_gone": gone,
             "deadline_flagged": app.deadline_flagged, "deadline_sequence": app.deadline_sequence,
             "known_deadline": app.known_deadline, "created_at": app.created_at,

@@ -96,7 +96,8 @@ def list_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON (all fields)."),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
 ) -> None:
-    """List applications; a deadline marked ! moved (or its call was removed) and is not acknowledged yet.
+    """List applications; a deadline marked ! moved (or its call was removed) and is not acknowledged yet;
+    "overdue" in Days: not submitted by the call's last deadline.
 
     What an open application's consortium misses of its call's rules is a warning on stderr (and
     "warnings" in --json).
@@ -112,7 +113,8 @@ def list_cmd(
     warnings = [f"Warning: application #{r['id']}: {w}" for r in rows for w in r["warnings"]]
     if not (as_json or as_csv):
         rows = [dict(r, deadline=f"call {r['call_status']}" + ("!" if r["deadline_flagged"] else "")
-                     if r["call_gone"] else _deadline(r["deadline"], r["deadline_flagged"])) for r in rows]
+                     if r["call_gone"] else _deadline(r["deadline"], r["deadline_flagged"]),
+                     days_left="overdue" if r["overdue"] else r["days_left"]) for r in rows]
     print_rows(rows, LIST_COLUMNS, as_json=as_json, as_csv=as_csv, empty="No applications match.")
     for warning in [] if as_json else warnings:
         echo(warning, err=True)
@@ -153,6 +155,10 @@ def show_cmd(
     deadline = fmt_datetime(data["deadline"])
     if data["days_left"] is not None:
         deadline += f" Brussels ({data['days_left']} days left)"
+    elif data["deadline"] is not None:
+        ago = (now - data["deadline"]).days
+        deadline += f" Brussels ({'overdue: ' if data['overdue'] else ''}passed {ago} day" \
+                    f"{'s' if ago != 1 else ''} ago)"
     if data["call_gone"]:
         deadline = f"none: the call is {data['call_status']}"
     line("Deadline", deadline)
