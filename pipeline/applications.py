@@ -453,10 +453,11 @@ def list_applications(session: Session, now: datetime, *, status: str | None = N
     query = visible(select(Application, Call, Idea.title).join(Call, Call.id == Application.call_id)
                     .join(Idea, Idea.id == Application.idea_id), scope).order_by(Application.id)
     if status:
-        if status not in (*STATUSES, "open"):
+        wanted = status.strip().lower()  # as `move` takes it
+        if wanted not in (*STATUSES, "open"):
             raise ValidationError(f"unknown status {status!r}; use one of {', '.join(STATUSES)} or open")
-        query = query.where(col(Application.status).not_in(FINAL)) if status == "open" \
-            else query.where(Application.status == status)
+        query = query.where(col(Application.status).not_in(FINAL)) if wanted == "open" \
+            else query.where(Application.status == wanted)
     if idea_id:
         query = query.where(Application.idea_id == parse_id(idea_id, "idea"))
     if call_id:
