@@ -459,7 +459,8 @@ def list_applications(session: Session, now: datetime, *, status: str | None = N
         query = query.where(col(Application.status).not_in(FINAL)) if wanted == "open" \
             else query.where(Application.status == wanted)
     if idea_id:
-        query = query.where(Application.idea_id == parse_id(idea_id, "idea"))
+        # an idea that does not exist, or is another strategy's, is named, not listed as nothing
+        query = query.where(Application.idea_id == get_idea(session, idea_id, scope=scope).id)
     if call_id:
         query = query.where(Application.call_id == find_call(session, call_id).id)
     found = list(session.exec(query))
