@@ -28,6 +28,7 @@ from pipeline.cli.common import (
     stdout,
 )
 from pipeline.core.db import session_scope
+from pipeline.core.inputs import AMOUNT_FORMS, parse_amount
 from pipeline.core.text import one_line, printable
 
 applications_app = new_app(
@@ -60,7 +61,7 @@ def add_cmd(
     idea: str = typer.Argument(..., help="Idea id (12 or #12)."),
     call: str = typer.Argument(..., help="Call id or topic identifier."),
     role: str = typer.Option("coordinator", "--role", help="Our role: coordinator or partner."),
-    amount: float = typer.Option(None, "--amount", help="Requested amount in euros."),
+    amount: str = typer.Option(None, "--amount", help=f"Requested amount in euros: {AMOUNT_FORMS}."),
     owner: str = typer.Option(None, "--owner", help="Who writes it (default: the idea's owner)."),
     partner: Annotated[list[str] | None, typer.Option(
         "--partner", metavar="ID[:ROLE]", help="Consortium member as ID or ID:role (repeatable).")] = None,
@@ -78,9 +79,10 @@ def add_cmd(
     st = state()
     selected = scope()
     config = st.config()  # read before the write transaction starts: an invalid config writes nothing
+    requested = parse_amount(amount, "--amount")
     with session_scope(st.read_engine()) as session:
         app = apps.create_application(session, idea_id=idea, call_key=call, now=st.now(), role=role,
-                                      requested_amount=amount, owner=owner, members=partner or [], by=by,
+                                      requested_amount=requested, owner=owner, members=partner or [], by=by,
                                       note=note, scope=selected)
         warnings = apps.add_warnings(session, app, config, st.now())
     echo(f"Added application #{app.id}: idea #{app.idea_id} -> call #{app.call_id} (draft)")
@@ -187,8 +189,8 @@ def show_cmd(
 @applications_app.command("edit")
 def edit_cmd(
     application: str = typer.Argument(..., help="Application id (12 or #12)."),
-    amount: float = typer.Option(None, "--amount", help="Requested amount in euros."),
-    granted: float = typer.Option(None, "--granted", help="Granted amount in euros (a granted application)."),
+    amount: str = typer.Option(None, "--amount", help=f"Requested amount in euros: {AMOUNT_FORMS}."),
+    granted: str = typer.Option(None, "--granted", help="Granted amount in euros (a granted application)."),
     role: str = typer.Option(None, "--role", help="Our role: coordinator or partner."),
     owner: str = typer.Option(None, "--owner", help="Who writes it."),
     note: str = typer.Option("", "--note", help="Why, for the history."),
@@ -203,9 +205,10 @@ def edit_cmd(
     """
     st = state()
     selected = scope()
+    requested, grant = parse_amount(amount, "--amount"), parse_amount(granted, "--granted")
     with session_scope(st.read_engine()) as session:
-        app, changes = apps.edit_application(session, application, st.now(), requested_amount=amount,
-                                             granted_amount=granted, role=role, owner=owner, by=by,
+        app, changes = apps.edit_application(session, application, st.now(), requested_amount=requested,
+                                             granted_amount=grant, role=role, owner=owner, by=by,
                                              note=note, scope=selected)
     if changes:
         echo(f"Application #{app.id}: {'; '.join(changes)}")
@@ -219,7 +222,7 @@ def move_cmd(
     status: str = typer.Argument(..., help=_STATUS_HELP),
     note: str = typer.Option("", "--note", help="Why, for the history."),
     by: str = typer.Option(None, "--by", help="Who (default: FUNDRADAR_USER or login)."),
-    granted: float = typer.Option(None, "--granted", help="Granted amount in euros (with granted)."),
+    granted: str = typer.Option(None, "--granted", help="Granted amount in euros (with granted)."),
 ) -> None:
     """Move an application to another status (the workflow is enforced).
 
@@ -227,11 +230,11 @@ def move_cmd(
     """
     st = state()
     selected = scope()
+    grant = parse_amount(granted, "--granted")
     with session_scope(st.read_engine()) as session:
         app = apps.get_application(session, application, scope=selected)
         before = app.status
-        apps.move(session, app.id, status, st.now(), by=by, note=note,
-                  granted_amount=granted, scope=selected)
+        apps.move(session, app.id, status, st.now(), by=by, note=note, granted_amount=grant, scope=selected)
         echo(f"Application #{app.id}: {before} -> {app.status}")
 
 
