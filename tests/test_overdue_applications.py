@@ -62,3 +62,16 @@ def test_applications_list_and_show_say_overdue(run, ids) -> None:
         (None, True), (54, False)]
     code, out, _ = run("applications", "show", "1")
     assert code == 0 and "Deadline:  2026-06-01 12:00 Brussels (overdue: passed 81 days ago)\n" in out, out
+
+
+def test_pipeline_report_names_the_overdue_applications(run, ids) -> None:
+    code, out, _ = run("pipeline", "report")
+    assert code == 0 and out.splitlines()[2:4] == [
+        "Overdue: 1 not submitted by their call's deadline (#1); submit or withdraw them",
+        "Success rate: n/a (0 granted of 0 decided)"], out
+    code, out, _ = run("pipeline", "report", "--json")
+    assert code == 0 and json.loads(out)["overdue"] == [1]
+    assert run("applications", "move", "1", "withdrawn")[0] == 0
+    code, out, _ = run("pipeline", "report")
+    assert code == 0 and "Overdue" not in out
+    assert json.loads(run("pipeline", "report", "--json")[1])["overdue"] == []
