@@ -45,7 +45,7 @@ def deadlines_cmd(
         rows = [dict(r, deadline=fmt_datetime(r["deadline"]) + ("!" if r["flagged"] else ""),
                      status=f"{r['status']}, overdue" if r["overdue"] else r["status"]) for r in rows]
     print_rows(rows, DEADLINE_COLUMNS, as_json=as_json, as_csv=as_csv,
-               empty=f"Nothing due within {weeks:g} weeks.")
+               empty=f"Nothing due within {weeks:g} week{'' if weeks == 1 else 's'}.")
 
 
 def register(app: typer.Typer) -> None:
