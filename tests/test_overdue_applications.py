@@ -75,3 +75,12 @@ def test_pipeline_report_names_the_overdue_applications(run, ids) -> None:
     code, out, _ = run("pipeline", "report")
     assert code == 0 and "Overdue" not in out
     assert json.loads(run("pipeline", "report", "--json")[1])["overdue"] == []
+
+
+@pytest.mark.parametrize("as_of, words", [("2026-06-01T19:30+02:00", "passed 7 hours ago"),
+                                          ("2026-06-01T12:20+02:00", "passed less than an hour ago"),
+                                          ("2026-06-02T12:00+02:00", "passed 1 day ago")])
+def test_show_says_how_long_ago_within_the_first_day(cli, ids, as_of: str, words: str) -> None:
+    result = cli("--as-of", as_of, "applications", "show", "1", env={"NO_COLOR": "1"})
+    assert result.exit_code == 0 and f"Deadline:  2026-06-01 12:00 Brussels (overdue: {words})\n" in \
+        result.stdout, result.stdout

@@ -5,6 +5,7 @@ the selected strategy's applications and the shared ones (see ``pipeline.cli.com
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
@@ -38,6 +39,16 @@ applications_app = new_app(
 
 _STATUS_HELP = ("Workflow: draft -> consortium -> writing -> submitted -> granted | rejected; "
                 "withdrawn from any non-final status; one step back allowed before submitted.")
+
+
+def _ago(elapsed: timedelta) -> str:
+    """``3 days ago``, ``5 hours ago`` within the first day (not "0 days ago")."""
+    days, hours = elapsed.days, int(elapsed.total_seconds() // 3600)
+    if days >= 1:
+        return f"{days} day{'s' if days != 1 else ''} ago"
+    if hours >= 1:
+        return f"{hours} hour{'s' if hours != 1 else ''} ago"
+    return "less than an hour ago"
 
 
 def _deadline(value: Any, flagged: bool = False) -> str:
@@ -158,9 +169,8 @@ def show_cmd(
     if data["days_left"] is not None:
         deadline += f" Brussels ({data['days_left']} days left)"
     elif data["deadline"] is not None:
-        ago = (now - data["deadline"]).days
-        deadline += f" Brussels ({'overdue: ' if data['overdue'] else ''}passed {ago} day" \
-                    f"{'s' if ago != 1 else ''} ago)"
+        late = "overdue: " if data["overdue"] else ""
+        deadline += f" Brussels ({late}passed {_ago(now - data['deadline'])})"
     if data["call_gone"]:
         deadline = f"none: the call is {data['call_status']}"
     line("Deadline", deadline)
