@@ -322,12 +322,14 @@ def _same_partner_key(values: dict[str, Any]) -> tuple[Any, ...]:
     return values["organisation"].casefold(), values["country"], values["type"]
 
 
-def import_partners(session: Session, path: Path, now: datetime) -> list[Partner]:
+def import_partners(session: Session, path: Path, now: datetime,
+                    skipped: list[int] | None = None) -> list[Partner]:
     """Import every row or none: every bad row is checked and reported in one BadRowsError (one
     ``file:line: field: problem`` each), and nothing is added.
 
     A row without a PIC that repeats a partner without a PIC (same organisation, country and type), in
-    the file or already stored, is skipped, so importing the same file twice adds nothing."""
+    the file or already stored, is skipped, so importing the same file twice adds nothing; the line
+    numbers of those rows are appended to ``skipped`` when given, for telling whoever imports."""
     text = _read_csv_file(path)
     name = str(path)
     rows, problems = _parse_csv(text, name)
@@ -352,6 +354,8 @@ def import_partners(session: Session, path: Path, now: datetime) -> list[Partner
             continue
         if pic is None:
             if _same_partner_key(values) in known:
+                if skipped is not None:
+                    skipped.append(line)
                 continue
             known.add(_same_partner_key(values))
         new.append(values)
