@@ -236,6 +236,9 @@ def _parse_csv(text: str, name: str) -> tuple[list[tuple[int, PartnerInput]], li
                               "that it is the partner list and that quotes are closed") from None
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
 def _read_rows(text: str, name: str) -> tuple[list[tuple[int, PartnerInput]], list[tuple[int, str]]]:
     """The readable rows, and (line, problem) of each row that is not: too many cells, a cell too long.
     A bad header raises at once: no row can be read without it."""
@@ -256,7 +259,9 @@ def _read_rows(text: str, name: str) -> tuple[list[tuple[int, PartnerInput]], li
     rows = []
     problems: list[tuple[int, str]] = []
     for raw in reader:
-        line = reader.line_num
+        # the line the row starts on: reader.line_num is where it ended, after any line break in a cell
+        values = [v for v in raw.values() if isinstance(v, str)] + list(raw.get(None) or [])
+        line = reader.line_num - sum(len(_LINE_BREAK.findall(v)) for v in values)
         if None in raw:
             problems.append((line, _problem(name, line, None, "more cells than columns; quote cells that "
                                             f"contain {delimiter!r}")))
