@@ -220,6 +220,9 @@ def change_consortium(session: Session, app: Application, now: datetime, *, add:
                       remove: Sequence[str] = (), by: str | None = None) -> None:
     """Remove, then add (so a partner can be removed and added back with another role); the additions
     are checked together, like those of :func:`create_application`."""
+    if not (add or remove):
+        raise ValidationError(f"nothing to change in application #{app.id}'s consortium; give "
+                              "--add ID[:ROLE] or --remove ID (e.g. --add 4:partner)")
     for partner_id in remove:
         remove_member(session, app, partner_id, now, by=by)
     for partner, role in _new_members(session, add, app.role, members(session, app), app.id):
