@@ -45,7 +45,7 @@ from pipeline.core.models import Application, ApplicationEvent, ApplicationPartn
 from pipeline.ideas import get_idea
 from pipeline.partners import consortium_warnings, get_partner
 from pipeline.tenancy import check_scope, visible
-from pipeline.workflow import FINAL, STATUSES
+from pipeline.workflow import FINAL, STATUSES, is_overdue
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "draft": ("consortium", "withdrawn"),
@@ -220,6 +220,9 @@ def change_consortium(session: Session, app: Application, now: datetime, *, add:
                       remove: Sequence[str] = (), by: str | None = None) -> None:
     """Remove, then add (so a partner can be removed and added back with another role); the additions
     are checked together, like those of :func:`create_application`."""
+    if not (add or remove):
+        raise ValidationError(f"nothing to change in application #{app.id}'s consortium; give "
+                              "--add ID[:ROLE] or --remove ID (e.g. --add 4:partner)")
     for partner_id in remove:
         remove_member(session, app, partner_id, now, by=by)
     for partner, role in _new_members(session, add, app.role, members(session, app), app.id):
@@ -383,6 +386,7 @@ def application_dict(app: Application, call: Call, idea_title: str, now: datetim
             "requested_amount": app.requested_amount, "granted_amount": app.granted_amount,
             "owner": app.owner, "status": app.status, "deadline": deadline,
             "days_left": (deadline - now).days if deadline and deadline >= now and not gone else None,
+            "overdue": is_overdue(app.status, bool(deadline and deadline < now and not gone)),
             "call_status": call.status, "call_gone": gone,
             "deadline_flagged": app.deadline_flagged, "deadline_sequence": app.deadline_sequence,
             "known_deadline": app.known_deadline, "created_at": app.created_at,
@@ -452,12 +456,14 @@ def list_applications(session: Session, now: datetime, *, status: str | None = N
     query = visible(select(Application, Call, Idea.title).join(Call, Call.id == Application.call_id)
                     .join(Idea, Idea.id == Application.idea_id), scope).order_by(Application.id)
     if status:
-        if status not in (*STATUSES, "open"):
+        wanted = status.strip().lower()  # as `move` takes it
+        if wanted not in (*STATUSES, "open"):
             raise ValidationError(f"unknown status {status!r}; use one of {', '.join(STATUSES)} or open")
-        query = query.where(col(Application.status).not_in(FINAL)) if status == "open" \
-            else query.where(Application.status == status)
+        query = query.where(col(Application.status).not_in(FINAL)) if wanted == "open" \
+            else query.where(Application.status == wanted)
     if idea_id:
-        query = query.where(Application.idea_id == parse_id(idea_id, "idea"))
+        # an idea that does not exist, or is another strategy's, is named, not listed as nothing
+        query = query.where(Application.idea_id == get_idea(session, idea_id, scope=scope).id)
     if call_id:
         query = query.where(Application.call_id == find_call(session, call_id).id)
     found = list(session.exec(query))

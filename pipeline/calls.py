@@ -375,6 +375,10 @@ def find_call_id(source: Database | Session, key: str) -> int:
             return int(number)
     matches = [row[0] for row in db.rows("SELECT c.id FROM call c WHERE c.topic_id = :key "
                                          "OR c.external_id = :key ORDER BY c.id", {"key": key})]
+    if not matches:  # the portal's own links write topic ids in lower case
+        matches = [row[0] for row in db.rows("SELECT c.id FROM call c WHERE upper(c.topic_id) = :key "
+                                             "OR upper(c.external_id) = :key ORDER BY c.id",
+                                             {"key": key.upper()})]
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:

@@ -15,12 +15,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pipeline.core.deadlines import ACTIVE, GONE, effective_status, next_deadline
+from pipeline.core.deadlines import ACTIVE, GONE, effective_status, last_deadline, next_deadline
 from pipeline.core.errors import ValidationError
 from pipeline.core.sql import Database, chunks, database, flag, json_value, utc
 from pipeline.follow import followed_calls
 from pipeline.tenancy import visible_sql
-from pipeline.workflow import FINAL
+from pipeline.workflow import FINAL, is_overdue
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -64,13 +64,22 @@ def upcoming_deadlines(source: Database | Session, now: datetime, *, weeks: floa
     for app_id, app_status, flagged, idea_title, call_id, programme, call_status, *deadlines \
             in db.rows(query, params):
         applied.add(call_id)
-        due = next_deadline(_Deadlines(call_status, *deadlines), now)
-        if due is None or due > horizon:
-            continue
+        call = _Deadlines(call_status, *deadlines)
+        due = next_deadline(call, now)
         gone = call_status in GONE  # listed, so the team sees the call went away
+        # not submitted when the last deadline passed: listed until it is submitted or withdrawn
+        overdue = due is None and not gone and is_overdue(app_status, last_deadline(call) is not None)
+        if overdue:
+            due = last_deadline(call)
+            days_left = -(now - due).days
+        elif due is None or due > horizon:
+            continue
+        else:
+            days_left = None if gone else (due - now).days
         rows.append({"kind": "application", "id": app_id, "title": idea_title, "call_id": call_id,
-                     "programme": programme, "deadline": due, "days_left": None if gone else (due - now).days,
-                     "status": f"call {call_status}" if gone else app_status, "flagged": flag(flagged)})
+                     "programme": programme, "deadline": due, "days_left": days_left,
+                     "status": f"call {call_status}" if gone else app_status, "flagged": flag(flagged),
+                     "overdue": overdue})
     ids = [cid for cid in tracked_call_ids(db, strategy) if cid not in applied]
     for chunk in chunks(ids):
         for call_id, title, programme, *columns in db.rows(
@@ -85,6 +94,6 @@ def upcoming_deadlines(source: Database | Session, now: datetime, *, weeks: floa
                 continue
             rows.append({"kind": "call", "id": call_id, "title": title, "call_id": call_id,
                          "programme": programme, "deadline": due, "days_left": (due - now).days,
-                         "status": status, "flagged": False})
+                         "status": status, "flagged": False, "overdue": False})
     rows.sort(key=lambda r: (r["deadline"], r["kind"], r["id"]))
     return rows

@@ -40,10 +40,13 @@ IDEA_STATUSES = ("idea", "maturing", "ready", "parked")
 def _focus_areas(values: Iterable[str], strategy: Strategy) -> list[str]:
     areas = split_list(values)
     for area in areas:
-        if area not in strategy.focus_areas:
-            raise ValidationError(f"unknown focus area {area!r}; the strategy has "
-                                  f"{', '.join(strategy.focus_areas)}")
+        _known_area(area, strategy.focus_areas)
     return areas
+
+
+def _known_area(area: str, known: Iterable[str]) -> None:
+    if area not in known:
+        raise ValidationError(f"unknown focus area {area!r}; the strategy has {', '.join(known)}")
 
 
 def _status(value: str) -> str:
@@ -118,8 +121,11 @@ def update_idea(session: Session, idea_id: str | int, *, strategy: Strategy, now
 
 
 def list_ideas(session: Session, *, status: str | None = None, focus_area: str | None = None,
-               scope: str | None = None) -> list[Idea]:
-    """Ideas oldest first; with ``scope`` only that strategy's and the shared ones."""
+               scope: str | None = None, known_areas: Sequence[str] | None = None) -> list[Idea]:
+    """Ideas oldest first; with ``scope`` only that strategy's and the shared ones. A ``focus_area``
+    not among ``known_areas`` (the strategy's) is an error rather than an empty list."""
+    if focus_area and known_areas is not None:
+        _known_area(focus_area, known_areas)
     query = visible(select(Idea), scope).order_by(Idea.id)
     if status:
         query = query.where(Idea.status == _status(status))

@@ -236,6 +236,9 @@ def _parse_csv(text: str, name: str) -> tuple[list[tuple[int, PartnerInput]], li
                               "that it is the partner list and that quotes are closed") from None
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
 def _read_rows(text: str, name: str) -> tuple[list[tuple[int, PartnerInput]], list[tuple[int, str]]]:
     """The readable rows, and (line, problem) of each row that is not: too many cells, a cell too long.
     A bad header raises at once: no row can be read without it."""
@@ -256,7 +259,9 @@ def _read_rows(text: str, name: str) -> tuple[list[tuple[int, PartnerInput]], li
     rows = []
     problems: list[tuple[int, str]] = []
     for raw in reader:
-        line = reader.line_num
+        # the line the row starts on: reader.line_num is where it ended, after any line break in a cell
+        values = [v for v in raw.values() if isinstance(v, str)] + list(raw.get(None) or [])
+        line = reader.line_num - sum(len(_LINE_BREAK.findall(v)) for v in values)
         if None in raw:
             problems.append((line, _problem(name, line, None, "more cells than columns; quote cells that "
                                             f"contain {delimiter!r}")))
@@ -322,12 +327,14 @@ def _same_partner_key(values: dict[str, Any]) -> tuple[Any, ...]:
     return values["organisation"].casefold(), values["country"], values["type"]
 
 
-def import_partners(session: Session, path: Path, now: datetime) -> list[Partner]:
+def import_partners(session: Session, path: Path, now: datetime,
+                    skipped: list[int] | None = None) -> list[Partner]:
     """Import every row or none: every bad row is checked and reported in one BadRowsError (one
     ``file:line: field: problem`` each), and nothing is added.
 
     A row without a PIC that repeats a partner without a PIC (same organisation, country and type), in
-    the file or already stored, is skipped, so importing the same file twice adds nothing."""
+    the file or already stored, is skipped, so importing the same file twice adds nothing; the line
+    numbers of those rows are appended to ``skipped`` when given, for telling whoever imports."""
     text = _read_csv_file(path)
     name = str(path)
     rows, problems = _parse_csv(text, name)
@@ -352,6 +359,8 @@ def import_partners(session: Session, path: Path, now: datetime) -> list[Partner
             continue
         if pic is None:
             if _same_partner_key(values) in known:
+                if skipped is not None:
+                    skipped.append(line)
                 continue
             known.add(_same_partner_key(values))
         new.append(values)

@@ -3,8 +3,8 @@
 ``upcoming_deadlines`` (:mod:`pipeline.due`) lists our open applications and the calls we track whose
 next deadline falls within N weeks, soonest first. ``pipeline_report`` counts applications per status,
 our own success rate (granted / decided, where decided = granted + rejected; withdrawn applications
-were never decided) and the amounts requested and granted per year (of the call's deadline, Brussels
-time) and programme.
+were never decided), the ids of the overdue ones (not submitted by their call's last deadline) and
+the amounts requested and granted per year (of the call's deadline, Brussels time) and programme.
 
 Both take ``scope``: with a config folder the selected strategy, whose applications (through their
 ideas, see :mod:`pipeline.ideas`) are the only ones counted, with the shared ones; None counts all.
@@ -20,10 +20,11 @@ from sqlmodel import Session, col, select
 
 from pipeline.applications import STATUSES
 from pipeline.core.clock import BRUSSELS
-from pipeline.core.deadlines import current_deadline
+from pipeline.core.deadlines import GONE, current_deadline
 from pipeline.core.models import Application, Call, Idea
 from pipeline.due import tracked_call_ids, upcoming_deadlines  # noqa: F401 (the report's listings)
 from pipeline.tenancy import visible
+from pipeline.workflow import is_overdue
 
 
 def tracked_calls(session: Session, strategy: str) -> list[Call]:
@@ -46,9 +47,13 @@ def pipeline_report(session: Session, now: datetime, *, scope: str | None = None
     query = select(Application, Call).join(Call, Call.id == Application.call_id)
     if scope is not None:
         query = visible(query.join(Idea, Idea.id == Application.idea_id), scope)
-    for app, call in session.exec(query):
+    overdue: list[int] = []
+    for app, call in session.exec(query.order_by(Application.id)):
         counts[app.status] = counts.get(app.status, 0) + 1
-        deadline = current_deadline(call, now) or app.created_at
+        due = current_deadline(call, now)
+        if is_overdue(app.status, due is not None and due < now and call.status not in GONE):
+            overdue.append(app.id)
+        deadline = due or app.created_at
         key = (deadline.astimezone(BRUSSELS).strftime("%Y"), call.programme or "unknown")
         group = groups[key]
         group["applications"] += 1
@@ -66,5 +71,6 @@ def pipeline_report(session: Session, now: datetime, *, scope: str | None = None
     granted, rejected = counts["granted"], counts["rejected"]
     return {"as_of": now, "total": sum(counts.values()), "counts": counts,
             "decided": granted + rejected, "success_rate": _success_rate(granted, rejected),
+            "overdue": overdue,
             "requested": sum(r["requested"] for r in by_year),
             "granted": sum(r["granted"] for r in by_year), "by_year_programme": by_year}

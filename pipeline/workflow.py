@@ -8,3 +8,10 @@ from __future__ import annotations
 
 STATUSES = ("draft", "consortium", "writing", "submitted", "granted", "rejected", "withdrawn")
 FINAL = ("granted", "rejected", "withdrawn")
+# Not submitted yet: once the call's last deadline has passed, such an application is overdue (submit
+# it, or withdraw it); a submitted one past its deadline waits for the decision.
+BEFORE_SUBMISSION = ("draft", "consortium", "writing")
+
+
+def is_overdue(status: str, deadline_passed: bool) -> bool:
+    return deadline_passed and status in BEFORE_SUBMISSION

@@ -52,8 +52,13 @@ def test_identical_partner_rows_without_a_pic_are_imported_once(run, tmp_path: P
     csv_file = tmp_path / "partners.csv"
     csv_file.write_text("organisation,country,type\nPort of Aarhus,DK,public\nport of aarhus,DK,public\n"
                         "Port of Aarhus,SE,public\n", encoding="utf-8")
-    assert run("partners", "import", str(csv_file)) == (0, f"Imported 2 partners from {csv_file}\n", "")
-    assert run("partners", "import", str(csv_file)) == (0, f"Imported 0 partners from {csv_file}\n", "")
+    assert run("partners", "import", str(csv_file)) == (
+        0, f"Imported 2 partners from {csv_file}; skipped 1 row (line 3) repeating a partner already listed "
+           "(same organisation, country and type, no PIC)\n", "")
+    # before, "Imported 0 partners" and nothing said why
+    assert run("partners", "import", str(csv_file)) == (
+        0, f"Imported 0 partners from {csv_file}; skipped 3 rows (lines 2, 3, 4) repeating a partner already "
+           "listed (same organisation, country and type, no PIC)\n", "")
     code, out, _ = run("partners", "list", "--json")
     assert code == 0 and [(p["organisation"], p["country"]) for p in json.loads(out)] == [
         ("Port of Aarhus", "DK"), ("Port of Aarhus", "SE")]

@@ -85,7 +85,9 @@ def test_ideas_belong_to_the_strategy_that_added_them_and_lists_are_filtered(cli
     assert ids(cli(*GREEN, "applications", "list", "--json")) == [1, 3]
     assert ids(cli(*FOOD, "applications", "list", "--json")) == [2, 3]
     assert ids(cli(*FOOD, "applications", "list", "--status", "open", "--json")) == [2, 3]
-    assert ids(cli(*GREEN, "applications", "list", "--idea", "2", "--json")) == []
+    other = cli(*GREEN, "applications", "list", "--idea", "2", "--json")  # asked for by id: named
+    assert (other.exit_code, other.stdout) == (2, "")
+    assert "idea #2 belongs to strategy 'foodbio-dk'" in other.stderr
     shown = ok(cli(*FOOD, "ideas", "show", "2")).stdout
     assert "Strategy:    foodbio-dk\n" in shown
     assert "Strategy:    shared (no strategy)\n" in ok(cli(*FOOD, "ideas", "show", "3")).stdout

@@ -24,6 +24,15 @@ def test_money_and_percent() -> None:
     assert [percent_precise(v) for v in (0.164, 1.0, 0.5)] == ["16.4 %", "100 %", "50 %"]
 
 
+def test_money_short_rounds_halves_up_and_never_shows_1000k() -> None:
+    """Before: €999,600 read "€1000k", €999.60 "€1000", and halves went either way with the float
+    behind them (€1.15M "€1.1M", €1.35M "€1.4M", €1.25M "€1.2M"), so €1.5M + €450k read "€1.9M"."""
+    assert [money_short(v) for v in (999_600, 999.6, 999_949, 950_000, 999_400)] == [
+        "€1.0M", "€1k", "€1.0M", "€950k", "€999k"]
+    assert [money_short(v) for v in (1_150_000, 1_250_000, 1_350_000, 1_950_000, 2_500, 12.5)] == [
+        "€1.2M", "€1.3M", "€1.4M", "€2.0M", "€3k", "€13"]
+
+
 def test_write_atomically_replaces_keeps_mode_and_leaves_no_temporary_file(tmp_path: Path) -> None:
     target = tmp_path / "strategy.yaml"
     write_atomically(target, "name: a\r\nfocus: é\n")

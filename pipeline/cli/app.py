@@ -126,7 +126,10 @@ def root(
         try:
             moment = clock.parse_datetime(as_of, what="--as-of")
         except Exception as exc:
-            raise typer.BadParameter(str(exc), param_hint="--as-of") from None
+            # the message names --as-of already; BadParameter would prefix "Invalid value for --as-of:"
+            from typer._click.exceptions import UsageError
+
+            raise UsageError(str(exc), ctx=ctx) from None
     ctx.obj = State(config_path=config, strategy_name=strategy, db_url=db, as_of=moment)
     set_state(ctx.obj)
     clock.set_now(moment)

@@ -5,6 +5,7 @@ the selected strategy's applications and the shared ones (see ``pipeline.cli.com
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
@@ -28,6 +29,7 @@ from pipeline.cli.common import (
     stdout,
 )
 from pipeline.core.db import session_scope
+from pipeline.core.inputs import AMOUNT_FORMS, parse_amount
 from pipeline.core.text import one_line, printable
 
 applications_app = new_app(
@@ -37,6 +39,16 @@ applications_app = new_app(
 
 _STATUS_HELP = ("Workflow: draft -> consortium -> writing -> submitted -> granted | rejected; "
                 "withdrawn from any non-final status; one step back allowed before submitted.")
+
+
+def _ago(elapsed: timedelta) -> str:
+    """``3 days ago``, ``5 hours ago`` within the first day (not "0 days ago")."""
+    days, hours = elapsed.days, int(elapsed.total_seconds() // 3600)
+    if days >= 1:
+        return f"{days} day{'s' if days != 1 else ''} ago"
+    if hours >= 1:
+        return f"{hours} hour{'s' if hours != 1 else ''} ago"
+    return "less than an hour ago"
 
 
 def _deadline(value: Any, flagged: bool = False) -> str:
@@ -60,7 +72,7 @@ def add_cmd(
     idea: str = typer.Argument(..., help="Idea id (12 or #12)."),
     call: str = typer.Argument(..., help="Call id or topic identifier."),
     role: str = typer.Option("coordinator", "--role", help="Our role: coordinator or partner."),
-    amount: float = typer.Option(None, "--amount", help="Requested amount in euros."),
+    amount: str = typer.Option(None, "--amount", help=f"Requested amount in euros: {AMOUNT_FORMS}."),
     owner: str = typer.Option(None, "--owner", help="Who writes it (default: the idea's owner)."),
     partner: Annotated[list[str] | None, typer.Option(
         "--partner", metavar="ID[:ROLE]", help="Consortium member as ID or ID:role (repeatable).")] = None,
@@ -78,9 +90,10 @@ def add_cmd(
     st = state()
     selected = scope()
     config = st.config()  # read before the write transaction starts: an invalid config writes nothing
+    requested = parse_amount(amount, "--amount")
     with session_scope(st.read_engine()) as session:
         app = apps.create_application(session, idea_id=idea, call_key=call, now=st.now(), role=role,
-                                      requested_amount=amount, owner=owner, members=partner or [], by=by,
+                                      requested_amount=requested, owner=owner, members=partner or [], by=by,
                                       note=note, scope=selected)
         warnings = apps.add_warnings(session, app, config, st.now())
     echo(f"Added application #{app.id}: idea #{app.idea_id} -> call #{app.call_id} (draft)")
@@ -96,7 +109,8 @@ def list_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON (all fields)."),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
 ) -> None:
-    """List applications; a deadline marked ! moved (or its call was removed) and is not acknowledged yet.
+    """List applications; a deadline marked ! moved (or its call was removed) and is not acknowledged yet;
+    "overdue" in Days: not submitted by the call's last deadline.
 
     What an open application's consortium misses of its call's rules is a warning on stderr (and
     "warnings" in --json).
@@ -112,7 +126,8 @@ def list_cmd(
     warnings = [f"Warning: application #{r['id']}: {w}" for r in rows for w in r["warnings"]]
     if not (as_json or as_csv):
         rows = [dict(r, deadline=f"call {r['call_status']}" + ("!" if r["deadline_flagged"] else "")
-                     if r["call_gone"] else _deadline(r["deadline"], r["deadline_flagged"])) for r in rows]
+                     if r["call_gone"] else _deadline(r["deadline"], r["deadline_flagged"]),
+                     days_left="overdue" if r["overdue"] else r["days_left"]) for r in rows]
     print_rows(rows, LIST_COLUMNS, as_json=as_json, as_csv=as_csv, empty="No applications match.")
     for warning in [] if as_json else warnings:
         echo(warning, err=True)
@@ -153,6 +168,9 @@ def show_cmd(
     deadline = fmt_datetime(data["deadline"])
     if data["days_left"] is not None:
         deadline += f" Brussels ({data['days_left']} days left)"
+    elif data["deadline"] is not None:
+        late = "overdue: " if data["overdue"] else ""
+        deadline += f" Brussels ({late}passed {_ago(now - data['deadline'])})"
     if data["call_gone"]:
         deadline = f"none: the call is {data['call_status']}"
     line("Deadline", deadline)
@@ -181,8 +199,8 @@ def show_cmd(
 @applications_app.command("edit")
 def edit_cmd(
     application: str = typer.Argument(..., help="Application id (12 or #12)."),
-    amount: float = typer.Option(None, "--amount", help="Requested amount in euros."),
-    granted: float = typer.Option(None, "--granted", help="Granted amount in euros (a granted application)."),
+    amount: str = typer.Option(None, "--amount", help=f"Requested amount in euros: {AMOUNT_FORMS}."),
+    granted: str = typer.Option(None, "--granted", help="Granted amount in euros (a granted application)."),
     role: str = typer.Option(None, "--role", help="Our role: coordinator or partner."),
     owner: str = typer.Option(None, "--owner", help="Who writes it."),
     note: str = typer.Option("", "--note", help="Why, for the history."),
@@ -197,9 +215,10 @@ def edit_cmd(
     """
     st = state()
     selected = scope()
+    requested, grant = parse_amount(amount, "--amount"), parse_amount(granted, "--granted")
     with session_scope(st.read_engine()) as session:
-        app, changes = apps.edit_application(session, application, st.now(), requested_amount=amount,
-                                             granted_amount=granted, role=role, owner=owner, by=by,
+        app, changes = apps.edit_application(session, application, st.now(), requested_amount=requested,
+                                             granted_amount=grant, role=role, owner=owner, by=by,
                                              note=note, scope=selected)
     if changes:
         echo(f"Application #{app.id}: {'; '.join(changes)}")
@@ -213,7 +232,7 @@ def move_cmd(
     status: str = typer.Argument(..., help=_STATUS_HELP),
     note: str = typer.Option("", "--note", help="Why, for the history."),
     by: str = typer.Option(None, "--by", help="Who (default: FUNDRADAR_USER or login)."),
-    granted: float = typer.Option(None, "--granted", help="Granted amount in euros (with granted)."),
+    granted: str = typer.Option(None, "--granted", help="Granted amount in euros (with granted)."),
 ) -> None:
     """Move an application to another status (the workflow is enforced).
 
@@ -221,11 +240,11 @@ def move_cmd(
     """
     st = state()
     selected = scope()
+    grant = parse_amount(granted, "--granted")
     with session_scope(st.read_engine()) as session:
         app = apps.get_application(session, application, scope=selected)
         before = app.status
-        apps.move(session, app.id, status, st.now(), by=by, note=note,
-                  granted_amount=granted, scope=selected)
+        apps.move(session, app.id, status, st.now(), by=by, note=note, granted_amount=grant, scope=selected)
         echo(f"Application #{app.id}: {before} -> {app.status}")
 
 

@@ -230,8 +230,23 @@ class FundradarCommand(TyperCommand):
     """A command whose options coerce plain values without pydantic (:mod:`pipeline.cli.params`)."""
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        from typer._click.exceptions import NoSuchOption, UsageError
+
         plain_values(self.get_params(ctx))
-        return super().parse_args(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except NoSuchOption as exc:
+            # "-1" typed as an id, or a name starting with "-": click's "No such option: -1" says neither
+            if not _NEGATIVE.fullmatch(exc.option_name):
+                raise
+            name = printable(exc.option_name)
+            command = " ".join(["fundradar", *ctx.command_path.split()[1:]])
+            raise UsageError(f"{name} is not an option; ids start at 1 (12 or #12), and a text that starts "
+                             f"with '-' goes last, after --: {command} [OPTIONS] -- {name}",
+                             ctx=ctx) from None
+
+
+_NEGATIVE = re.compile(r"-[0-9][0-9.,]*")
 
 
 class FundradarTyper(typer.Typer):

@@ -31,7 +31,8 @@ def deadlines_cmd(
     strategy follows (`fundradar calls follow ID`) that are open or forthcoming and have no open
     application of ours. An idea without an application, or a call marked relevant but not
     followed, is not listed. Each row shows the next deadline; a ! marks a moved one not
-    acknowledged yet.
+    acknowledged yet. An application not submitted by its call's last deadline stays listed as
+    overdue (negative days) until it is submitted or withdrawn.
 
     Example: fundradar deadlines --weeks 12
     """
@@ -41,9 +42,10 @@ def deadlines_cmd(
         rows = upcoming_deadlines(db, now, weeks=weeks, strategy=st.strategy_view().name,
                                   scope=scope())
     if not (as_json or as_csv):
-        rows = [dict(r, deadline=fmt_datetime(r["deadline"]) + ("!" if r["flagged"] else "")) for r in rows]
+        rows = [dict(r, deadline=fmt_datetime(r["deadline"]) + ("!" if r["flagged"] else ""),
+                     status=f"{r['status']}, overdue" if r["overdue"] else r["status"]) for r in rows]
     print_rows(rows, DEADLINE_COLUMNS, as_json=as_json, as_csv=as_csv,
-               empty=f"Nothing due within {weeks:g} weeks.")
+               empty=f"Nothing due within {weeks:g} week{'' if weeks == 1 else 's'}.")
 
 
 def register(app: typer.Typer) -> None:

@@ -101,10 +101,13 @@ def list_cmd(
     Example: fundradar ideas list --status ready
     """
     st = state()
+    known = st.strategy_view().focus_areas if focus else None
     with Session(st.read_engine()) as session:
-        rows = [idea_dict(i) for i in list_ideas(session, status=status, focus_area=focus, scope=scope())]
+        rows = [idea_dict(i) for i in list_ideas(session, status=status, focus_area=focus, scope=scope(),
+                                                 known_areas=known)]
     print_rows(flat(rows, as_csv), LIST_COLUMNS, as_json=as_json, as_csv=as_csv,
-               empty="No ideas yet; add one with `fundradar ideas add TITLE`.")
+               empty="No ideas match; `fundradar ideas list` shows them all." if status or focus
+               else "No ideas yet; add one with `fundradar ideas add TITLE`.")
 
 
 @ideas_app.command("show")

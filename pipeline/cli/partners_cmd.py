@@ -167,9 +167,16 @@ def import_cmd(
     Example: fundradar partners import partners.csv
     """
     st = state()
+    skipped: list[int] = []
     with session_scope(st.engine()) as session:
-        added = import_partners(session, file, st.now())
-    echo(f"Imported {len(added)} partner{'s' if len(added) != 1 else ''} from {file}")
+        added = import_partners(session, file, st.now(), skipped)
+    line = f"Imported {len(added)} partner{'s' if len(added) != 1 else ''} from {file}"
+    if skipped:  # said, so that a count smaller than the file's rows is not a mystery
+        lines = ", ".join(map(str, skipped[:5])) + (", …" if len(skipped) > 5 else "")
+        line += (f"; skipped {len(skipped)} row{'s' if len(skipped) != 1 else ''} (line"
+                 f"{'s' if len(skipped) != 1 else ''} {lines}) repeating a partner already listed "
+                 "(same organisation, country and type, no PIC)")
+    echo(line)
 
 
 @partners_app.command("suggest")

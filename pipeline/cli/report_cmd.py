@@ -39,7 +39,8 @@ def report_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     as_csv: bool = typer.Option(False, "--csv", help="Print the per year and programme rows as CSV."),
 ) -> None:
-    """Counts per status, our success rate (granted / decided) and amounts per year and programme.
+    """Counts per status, our success rate (granted / decided) and amounts per year and programme;
+    the applications not submitted by their call's deadline are named as overdue.
 
     Example: fundradar pipeline report --json
     """
@@ -55,6 +56,11 @@ def report_cmd(
     out = stdout()
     counts = ", ".join(f"{status} {n}" for status, n in report["counts"].items())
     out.print(f"Applications: {report['total']} ({counts})", markup=False, highlight=False)
+    if report["overdue"]:
+        late = report["overdue"]
+        out.print(f"Overdue: {len(late)} not submitted by their call's deadline "
+                  f"({', '.join(f'#{n}' for n in late)}); submit or withdraw them", markup=False,
+                  highlight=False)
     rate = fmt_pct(report["success_rate"]) or "n/a"
     out.print(f"Success rate: {rate} ({report['counts']['granted']} granted of {report['decided']} "
               "decided)", markup=False, highlight=False)

@@ -1,14 +1,17 @@
-"""What people type, parsed and checked: short ids ("12" or "#12"), country codes and lists of names.
+"""What people type, parsed and checked: short ids ("12" or "#12"), euro amounts, country codes and
+lists of names.
 
 Shared by ideas, partners and applications; each error is one line saying what to type instead.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import cache
 
 from pipeline.core.errors import ValidationError
+from pipeline.core.text import shorten
 
 # Codes EU documents use instead of the ISO ones.
 _COUNTRY_ALIASES = {"EL": "GR", "UK": "GB"}
@@ -68,3 +71,30 @@ def split_list(values: Iterable[str]) -> list[str]:
             if item and item.casefold() not in (o.casefold() for o in out):
                 out.append(item)
     return out
+
+
+# "450000", "450,000" (as fundradar prints amounts), "450k", "1.5M", "2 mio", with "EUR" or "€" around
+_AMOUNT = re.compile(r"(?P<number>[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?)\s*"
+                     r"(?P<unit>k|m|mio\.?|million)?", re.IGNORECASE)
+_UNITS = {"k": 1e3, "m": 1e6, "mio": 1e6, "mio.": 1e6, "million": 1e6}
+AMOUNT_FORMS = "450000, 450,000, 450k or 1.5M"
+
+
+def parse_amount(text: str | None, what: str) -> float | None:
+    """A euro amount as typed: ``450000``, ``450,000``, ``EUR 450,000``, ``€450k``, ``1.5M``, ``2 mio``;
+    None for None. Anything ``float`` reads (``-5``, ``1e30``, ``nan``) is returned for the caller's
+    range check; other text (another currency, ``1,5`` or ``1.500.000``) is an error saying what to
+    write."""
+    if text is None:
+        return None
+    value = text.strip()
+    bare = re.sub(r"^(?:eur|€)\s*|\s*(?:eur|€)$", "", value, flags=re.IGNORECASE)
+    match = _AMOUNT.fullmatch(bare)
+    if match:
+        unit = (match["unit"] or "").lower()
+        return float(match["number"].replace(",", "")) * _UNITS.get(unit, 1)
+    try:
+        return float(value)
+    except ValueError:
+        raise ValidationError(f"{what} {shorten(text, 40)!r} is not an amount in euros; write it as "
+                              f"{AMOUNT_FORMS} (other currencies converted to euros)") from None

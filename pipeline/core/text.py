@@ -10,7 +10,9 @@ Two money and two percent styles exist because they answer different needs:
 
 from __future__ import annotations
 
+import math
 import re
+from decimal import ROUND_HALF_UP, Decimal
 
 ELLIPSIS = "…"
 
@@ -28,14 +30,22 @@ def shorten(text: str, limit: int = 60) -> str:
 
 
 def money_short(value: float | None) -> str | None:
-    """Euros to one significant step: ``1_500_000`` → "€1.5M", ``250_000`` → "€250k", ``12`` → "€12"."""
-    if value is None:
+    """Euros to one significant step: ``1_500_000`` → "€1.5M", ``250_000`` → "€250k", ``12`` → "€12".
+    Halves round up, as people round (``1_250_000`` → "€1.3M"; a float's own rounding would give
+    "€1.2M" here and "€1.4M" for 1,350,000), and the unit is chosen after rounding, so 999,600 is
+    "€1.0M", never "€1000k"."""
+    if value is None or not math.isfinite(value):
         return None
-    if value >= 1_000_000:
-        return f"€{value / 1_000_000:.1f}M"
-    if value >= 1_000:
-        return f"€{value / 1_000:.0f}k"
-    return f"€{value:.0f}"
+    exact = Decimal(repr(float(value)))  # the decimal the number was written as, not its binary value
+    if _half_up(exact / 1000, "1") >= 1000:
+        return f"€{_half_up(exact / 1_000_000, '0.1')}M"
+    if _half_up(exact, "1") >= 1000:
+        return f"€{_half_up(exact / 1000, '1')}k"
+    return f"€{_half_up(exact, '1')}"
+
+
+def _half_up(value: Decimal, step: str) -> Decimal:
+    return value.quantize(Decimal(step), rounding=ROUND_HALF_UP)
 
 
 def percent_short(value: float | None) -> str | None:
