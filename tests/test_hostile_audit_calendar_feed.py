@@ -33,3 +33,56 @@ def test_a_calendar_of_many_recurring_events_is_read_in_linear_time(engine, serv
     elapsed = time.monotonic() - started
     assert (result.outcome, result.complete, result.seen) == ("ok", True, 3004)
     assert elapsed < 30, f"{elapsed:.1f} s"
+
+
+RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
+
+
+def test_soft_hyphens_and_zero_width_spaces_in_a_feed_item_are_not_read_as_text(engine,
+                                                                                server: LocalServer) -> None:
+    """Sites hyphenate long Nordic words with soft hyphens ("Ut&shy;lysning") and CMS editors leave
+    zero-width spaces: the item was skipped as no call announcement ("Ut\\xadlysning" is no
+    "utlysning"), and a deadline written around a zero-width space was no date."""
+    from sqlmodel import Session, select
+
+    from pipeline.core.config import FeedSource
+    from pipeline.core.models import Call
+    from watcher.sources import BuildContext
+    from watcher.sources.feed import FeedAdapter
+
+    body = ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Nyheter</title>'
+            "<item><title>Ut&#173;lysning: Grønn plattform 2027</title>"
+            "<link>https://interreg.no/nyheter/utlysning-2027/</link><guid>https://interreg.no/?p=1</guid>"
+            "<description><![CDATA[<p>Søk&shy;nads&shy;frist&#8203; 12.&#8203;03.2027 kl. 13.00</p>]]>"
+            "</description></item></channel></rss>").encode()
+    server.route("GET", "/feed/", lambda request: Reply(200, body, RSS))
+    adapter = FeedAdapter("no_news", FeedSource(type="feed", url=server.url("/feed/")),
+                          BuildContext(engine=engine))
+    result = run(engine, adapter, NOW)
+    assert (result.outcome, result.new) == ("ok", 1)
+    with Session(engine) as session:
+        (call,) = session.exec(select(Call)).all()
+    assert (call.title, call.text) == ("Utlysning: Grønn plattform 2027", "Søknadsfrist 12.03.2027 kl. 13.00")
+    assert call.deadline.replace(tzinfo=UTC) == datetime(2027, 3, 12, 12, 0, tzinfo=UTC)
+
+
+def test_a_soft_hyphen_in_a_calendar_summary_is_not_kept(engine, server: LocalServer) -> None:
+    """A soft hyphen in an event's summary stayed in the stored title, and one inside a word of an
+    event that is no call ("Web&shy;inar") let it through as a call."""
+    from sqlmodel import Session, select
+
+    from pipeline.core.models import Call
+
+    hostile = ICS.replace(b"SUMMARY:Interreg Aurora: Utlysning",
+                          b"SUMMARY:Interreg Aurora: Ut\xc2\xadlysning")
+    event = (b"BEGIN:VEVENT\r\nUID:webinar@interreg.no\r\nSUMMARY:Interreg Aurora: Web\xc2\xadinar om "
+             b"utlysningen\r\nDTSTART:20251201T100000Z\r\nDTEND:20251201T110000Z\r\nEND:VEVENT\r\n")
+    hostile = hostile.replace(b"END:VCALENDAR", event + b"END:VCALENDAR")
+    assert hostile != ICS
+    server.route("GET", "/cal.ics", lambda request: Reply(200, hostile, {"Content-Type": "text/calendar"}))
+    adapter = IcalAdapter("interreg_no", IcalSource(type="ical", url=server.url("/cal.ics")))
+    result = run(engine, adapter, NOW)
+    assert (result.outcome, result.seen) == ("ok", 4)
+    with Session(engine) as session:
+        titles = [call.title for call in session.exec(select(Call))]
+    assert not any("\xad" in title for title in titles), titles

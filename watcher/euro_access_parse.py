@@ -23,6 +23,7 @@ from bs4 import BeautifulSoup, Tag
 from pipeline.core.clock import BRUSSELS, UTC
 from pipeline.core.errors import ParseError
 from pipeline.core.text import shorten
+from watcher.html_text import clean_inline
 from watcher.urls import clean_url
 
 _CALL_PATH = re.compile(r"/calls/(\d+)(?:/|$)")
@@ -98,7 +99,7 @@ class ListingPage:
 
 
 def _text(node: Tag | None) -> str:
-    return " ".join(node.get_text(" ", strip=True).split()) if node is not None else ""
+    return clean_inline(node.get_text(" ", strip=True)) if node is not None else ""
 
 
 def _link(base_url: str, href: str, *, source: str, what: str) -> str:

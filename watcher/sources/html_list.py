@@ -38,6 +38,7 @@ import httpx
 from pipeline.core.errors import FetchError, ParseError, SourceError
 from watcher.amounts import budget_and_maximum
 from watcher.dates import LANGUAGES, call_dates
+from watcher.html_text import clean_inline
 from watcher.http import fetch_page, fetch_text
 from watcher.records import CallRecord, Deadline
 from watcher.replay import RecordingError
@@ -60,7 +61,7 @@ def languages_for(language: str) -> tuple[str, ...]:
 
 
 def _text(node: Any) -> str:
-    return " ".join(node.get_text(" ").split()) if node is not None else ""
+    return clean_inline(node.get_text(" ")) if node is not None else ""
 
 
 def status_of(opening: datetime | None, deadlines: tuple[Deadline, ...], now: datetime) -> str:

@@ -43,7 +43,7 @@ from pipeline.core.clock import UTC
 from pipeline.core.errors import ParseError
 from watcher.dates import ASSUMED_TIME
 from watcher.encoding import decode_text
-from watcher.html_text import unescape_entities
+from watcher.html_text import drop_invisible, unescape_entities
 from watcher.http import fetch_text
 from watcher.records import CallRecord, Deadline
 from watcher.replay import file_replay
@@ -254,7 +254,7 @@ def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe
         if event.get("RECURRENCE-ID") is not None and uid in series:
             continue  # an override of one occurrence: read with its series
         # plain text by RFC 5545, but WordPress exports write titles HTML-escaped ("R&amp;D &#8211; …")
-        summary = unescape_entities(_text(event, "SUMMARY"))
+        summary = drop_invisible(unescape_entities(_text(event, "SUMMARY")))
         repeated = [name for name in ("UID", "SUMMARY") if isinstance(event.get(name), list)]
         if repeated:  # which of them names the call cannot be told (RFC 5545 allows one)
             if skipped is not None:
@@ -294,8 +294,9 @@ def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe
         extra: dict[str, Any] = {"categories": cats, "sequence": _sequence(event)}
         if recurring:
             extra["recurring"] = True
+        text = drop_invisible(unescape_entities(_text(event, "DESCRIPTION")))
         records.append(CallRecord(
-            external_id=uid, title=title, text=unescape_entities(_text(event, "DESCRIPTION")), url=url,
+            external_id=uid, title=title, text=text, url=url,
             status=status, programme=programme, opening_date=opening, deadlines=deadlines, extra=extra,
         ))
     return records
