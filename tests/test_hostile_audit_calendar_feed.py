@@ -86,3 +86,38 @@ def test_a_soft_hyphen_in_a_calendar_summary_is_not_kept(engine, server: LocalSe
     with Session(engine) as session:
         titles = [call.title for call in session.exec(select(Call))]
     assert not any("\xad" in title for title in titles), titles
+
+
+def test_listing_links_relative_to_a_base_element_are_resolved_against_it(engine,
+                                                                          server: LocalServer) -> None:
+    """A site writing ``<base href="https://site/">`` (TYPO3's baseURL) and links relative to it
+    ("da/p/…") had them joined to the listing's own address ("/da/da/p/…"): every stored link was a
+    page that does not exist and every call page failed, so no run was ever complete. The listing is
+    the Innovationsfonden fixture with its head given a base element and its links made relative."""
+    from pipeline.core.config import HtmlListSource
+    from watcher.sources.html_list import HtmlListAdapter
+
+    listing = (FIXTURES / "html_list" / "innovationsfonden_list.html").read_bytes()
+    detail = (FIXTURES / "html_list" / "innovationsfonden_grand_solutions.html").read_bytes()
+    listing = listing.replace(b"<head>", b'<head><base href="' + server.url("/").encode() + b'">')
+    for path in (b"/da/p/", b"/da/programmer/"):
+        listing = listing.replace(b'href="' + path, b'href="' + path[1:])
+    html = {"Content-Type": "text/html; charset=utf-8"}
+    server.route("GET", "/da/programmer", lambda request: Reply(200, listing, html))
+    for path in ("/da/p/grand-solutions/grand-solutions-2027", "/da/programmer/innobooster",
+                 "/da/programmer/eurostars"):
+        server.route("GET", path, lambda request: Reply(200, detail, html))
+    adapter = HtmlListAdapter("ifd", HtmlListSource(
+        type="html_list", url=server.url("/da/programmer"), programme="Innovationsfonden", item=".views-row",
+        title="h3", link="h3 a[href]", text=".teaser__dates, .teaser__amount, .teaser__text", detail=True,
+        detail_text=".node__content"))
+    result = run(engine, adapter, datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    assert (result.outcome, result.complete, result.new) == ("ok", True, 3), result.error
+    from sqlmodel import Session, select
+
+    from pipeline.core.models import Call
+
+    with Session(engine) as session:
+        assert sorted(call.url for call in session.exec(select(Call))) == [
+            server.url("/da/p/grand-solutions/grand-solutions-2027"), server.url("/da/programmer/eurostars"),
+            server.url("/da/programmer/innobooster")]
