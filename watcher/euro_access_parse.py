@@ -23,7 +23,8 @@ from bs4 import BeautifulSoup, Tag
 from pipeline.core.clock import BRUSSELS, UTC
 from pipeline.core.errors import ParseError
 from pipeline.core.text import shorten
-from watcher.urls import clean_url
+from watcher.html_text import clean_inline
+from watcher.urls import clean_url, document_base
 
 _CALL_PATH = re.compile(r"/calls/(\d+)(?:/|$)")
 _DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s+(\d{1,2}):(\d{2}))?")
@@ -98,13 +99,14 @@ class ListingPage:
 
 
 def _text(node: Tag | None) -> str:
-    return " ".join(node.get_text(" ", strip=True).split()) if node is not None else ""
+    return clean_inline(node.get_text(" ", strip=True)) if node is not None else ""
 
 
-def _link(base_url: str, href: str, *, source: str, what: str) -> str:
-    """``href`` made absolute and tracking-free; ParseError when it is not a URL (e.g. "http://[")."""
+def _link(base_url: str, href: str, *, source: str, what: str, against: str | None = None) -> str:
+    """``href`` made absolute (against ``against``, the page's base, else ``base_url``, the page's
+    address) and tracking-free; ParseError when it is not a URL (e.g. "http://[")."""
     try:
-        return clean_url(urljoin(base_url, href))
+        return clean_url(urljoin(against or base_url, href))
     except ValueError:
         raise ParseError(source, f"{what} in {base_url} links to {shorten(href)!r}, which is not a "
                                  "valid URL; the site layout may have changed, check the page in a browser") \
@@ -121,7 +123,8 @@ def _next_link(soup: BeautifulSoup, base_url: str, source: str) -> str | None:
                 break
     if link is None:
         return None
-    return _link(base_url, str(link["href"]), source=source, what="the next-page link")
+    return _link(base_url, str(link["href"]), source=source, what="the next-page link",
+                 against=document_base(soup, base_url))
 
 
 def parse_listing(html: str, base_url: str, *, source: str = "euro_access") -> ListingPage:
@@ -132,13 +135,15 @@ def parse_listing(html: str, base_url: str, *, source: str = "euro_access") -> L
         raise ParseError(source, f"no table#calls-overview in the page from {base_url}; the site layout "
                                  "may have changed, check the page in a browser")
     rows, skipped = [], []
+    links = document_base(soup, base_url)
     for number, tr in enumerate(table.select("tbody tr"), start=1):
         cells = tr.find_all("td", recursive=False)
         anchor = tr.select_one("td a[href]")
         if len(cells) < 3 or anchor is None:
             continue
         try:
-            url = _link(base_url, str(anchor["href"]), source=source, what=f"row {number} of the listing")
+            url = _link(base_url, str(anchor["href"]), source=source, what=f"row {number} of the listing",
+                        against=links)
         except ParseError as exc:
             skipped.append(str(exc).removeprefix(f"source {source!r}: ").split("; ")[0])
             continue

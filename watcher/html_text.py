@@ -46,15 +46,20 @@ def unescape_entities(text: str) -> str:
     return _ENTITY.sub(lambda match: html.unescape(match.group(0)), text)
 
 
+def drop_invisible(text: str) -> str:
+    """``text`` without soft hyphens, zero-width spaces and joiners and stray BOMs: sites hyphenate
+    long Nordic words with soft hyphens ("Ut&shy;lysning"), and kept they split the word for every
+    phrase, date and keyword search (and stayed in stored titles)."""
+    return _INVISIBLE.sub("", text) if _INVISIBLE.search(text) is not None else text
+
+
 def clean_inline(text: str) -> str:
     """One line of text: invisible characters removed, white space (incl. no-break) collapsed.
 
     ``str.split()`` splits at exactly the characters ``\\s`` matches in a str pattern (both are
     ``str.isspace``, no-break space included), so this is ``re.sub(r"\\s+", " ", text).strip()`` at a
     fraction of its cost."""
-    if _INVISIBLE.search(text) is not None:
-        text = _INVISIBLE.sub("", text)
-    return " ".join(text.split())
+    return " ".join(drop_invisible(text).split())
 
 
 def _is_element(node: object) -> bool:

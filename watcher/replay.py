@@ -113,12 +113,14 @@ def _filters(query: Any) -> list[tuple[str, set[str]]]:
 
 def find_search_recording(recording_dir: Path) -> Path | None:
     """The SEDIA recording to serve: ``recording_dir`` itself if it holds pages, else the newest
-    ``search_<date>`` folder in it or in its ``eu_ft/`` subfolder."""
+    ``search_<date>`` folder holding pages in it or in its ``eu_ft/`` subfolder (a dated folder made
+    for a recording that never came is passed over: taken, it stopped the replay with a traceback)."""
     if any(recording_dir.glob("page_*.json")):
         return recording_dir
     for folder in (recording_dir / "eu_ft", recording_dir):
         if folder.is_dir():
-            dated = sorted(p for p in folder.iterdir() if p.is_dir() and _SEARCH_DIR.match(p.name))
+            dated = sorted(p for p in folder.iterdir() if p.is_dir() and _SEARCH_DIR.match(p.name)
+                           and any(p.glob("page_*.json")))
             if dated:
                 return dated[-1]
     return None

@@ -4,7 +4,8 @@ from a newsletter, a feed or a listing is one URL (and one call)."""
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_ga|_gl|igshid|"
                              r"yclid|ref|ref_src|trk|pk_\w+|mtm_\w+|hsa_\w+|_hs\w+|wt_\w+)$",
@@ -26,3 +27,20 @@ def clean_url(url: str) -> str:
     user, at, host = parts.netloc.rpartition("@")
     path = _PATH_SESSION.sub("", parts.path)
     return urlunsplit((parts.scheme.lower(), f"{user}{at}{host.lower()}", path, urlencode(query), ""))
+
+
+def document_base(soup: Any, url: str) -> str:
+    """The address a page's relative links are written against: its first ``<base href>`` made
+    absolute against ``url`` when that is an http(s) address, else ``url`` (HTML's rule). Sites that
+    write one (TYPO3's baseURL) link "da/p/…" against the site's root: joined to the page's own
+    address, every such link was a page that does not exist."""
+    base = soup.find("base", href=True) if soup is not None else None
+    href = "".join(str(base["href"]).split()) if base is not None else ""
+    if not href:
+        return url
+    try:
+        resolved = urljoin(url, href)
+        parts = urlsplit(resolved)
+    except ValueError:  # a base that is no URL ("http://[") is ignored, as a browser ignores it
+        return url
+    return resolved if parts.scheme.lower() in ("http", "https") and parts.hostname else url

@@ -28,7 +28,7 @@ from pipeline.core.clock import UTC
 from pipeline.core.errors import ParseError
 from watcher.dates import call_dates
 from watcher.encoding import decode_text
-from watcher.html_text import unescape_entities
+from watcher.html_text import clean_inline, unescape_entities
 from watcher.http import fetch_text
 from watcher.records import CallRecord, Deadline
 from watcher.replay import file_replay
@@ -49,7 +49,7 @@ def strip_tags(text: str) -> str:
     """Plain text of an HTML snippet (feed summaries are HTML)."""
     from bs4 import BeautifulSoup
 
-    return " ".join(BeautifulSoup(text or "", "lxml").get_text(" ").split())
+    return clean_inline(BeautifulSoup(text or "", "lxml").get_text(" "))
 
 
 def escape_bare_ampersands(text: str) -> str:
@@ -67,7 +67,7 @@ def _title(entry: Any) -> str:
     kind = str((entry.get("title_detail") or {}).get("type") or "")
     if "html" in kind and "<" in raw:
         return strip_tags(raw)
-    return unescape_entities(" ".join(raw.split()))
+    return clean_inline(unescape_entities(raw))
 
 
 def _first_words(text: str, limit: int = 100) -> str:

@@ -38,11 +38,12 @@ import httpx
 from pipeline.core.errors import FetchError, ParseError, SourceError
 from watcher.amounts import budget_and_maximum
 from watcher.dates import LANGUAGES, call_dates
+from watcher.html_text import clean_inline
 from watcher.http import fetch_page, fetch_text
 from watcher.records import CallRecord, Deadline
 from watcher.replay import RecordingError
 from watcher.sources import BuildContext, FetchResult, register
-from watcher.urls import clean_url
+from watcher.urls import clean_url, document_base
 
 MAX_TEXT = 20_000
 # Items read of one listing: a funder lists tens of calls, and each item costs its dates' search (up to
@@ -60,7 +61,7 @@ def languages_for(language: str) -> tuple[str, ...]:
 
 
 def _text(node: Any) -> str:
-    return " ".join(node.get_text(" ").split()) if node is not None else ""
+    return clean_inline(node.get_text(" ")) if node is not None else ""
 
 
 def status_of(opening: datetime | None, deadlines: tuple[Deadline, ...], now: datetime) -> str:
@@ -101,6 +102,7 @@ def parse_listing(html: str, *, base_url: str, cfg: Any, source: str,
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "lxml")
+    links_base = document_base(soup, base_url)
     nodes = soup.select(cfg.item)  # the selectors were compiled when the config was validated
     if not nodes:
         raise ParseError(source, f"no item matches {cfg.item!r} in {base_url}; the page may have moved "
@@ -115,7 +117,7 @@ def parse_listing(html: str, *, base_url: str, cfg: Any, source: str,
         if href is not None and _goes_nowhere(str(href)):
             href = None  # the item is told by its title, as one without a link
         try:
-            url = clean_url(urljoin(base_url, str(href))) if href else None
+            url = clean_url(urljoin(links_base, str(href))) if href else None
         except ValueError:
             if skipped is not None and title:
                 skipped.append(f"{title[:80]!r} links to {' '.join(str(href).split())[:80]!r}, which is "

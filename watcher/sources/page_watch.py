@@ -29,6 +29,7 @@ import httpx
 from pipeline.core.call_phrases import PAGE_CALL_WORDS, first_phrase
 from pipeline.core.errors import ParseError, SourceError
 from watcher.dates import call_dates
+from watcher.html_text import clean_inline
 from watcher.http import fetch_text
 from watcher.records import CallRecord, Deadline, PageState
 from watcher.sources import BuildContext, FetchResult, register
@@ -65,7 +66,7 @@ def main_text(html: str, url: str, *, source: str) -> PageText:
                                  "have moved")
     metadata = trafilatura.extract_metadata(html, default_url=url)
     title = metadata.title if metadata is not None and metadata.title else None
-    normalised = "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
+    normalised = "\n".join(clean_inline(line) for line in text.splitlines() if line.strip())
     digest = hashlib.sha256(normalised.encode("utf-8")).hexdigest()
     return PageText(url=url, title=title, text=normalised[:MAX_TEXT], content_hash=digest)
 
