@@ -103,15 +103,29 @@ class Database:
         return value
 
     def ilike(self, column: str, param: str) -> str:
-        """``column`` contains the pattern ``:param`` regardless of case, as SQLAlchemy's ``ilike``
-        writes it for each dialect."""
+        """``column`` contains the pattern ``:param`` regardless of case, every letter folded as
+        PostgreSQL's ILIKE folds it (SQLite's own lower() and LIKE fold ASCII letters only, so 'öresund'
+        would miss 'Öresund' there): on SQLite through :data:`LOWER`, which every connection has
+        (:func:`sqlite_functions`)."""
         if self.dialect == "postgresql":
             return f"{column} ILIKE :{param}"
-        return f"lower({column}) LIKE lower(:{param})"
+        return f"{LOWER}({column}) LIKE {LOWER}(:{param})"
 
     def close(self) -> None:
         if self._owned:
             self.connection.close()
+
+
+LOWER = "fundradar_lower"
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def sqlite_functions(connection: Any) -> None:
+    """The SQL functions the queries here use on a SQLite connection (the engine's and :func:`connect`'s)."""
+    connection.create_function(LOWER, 1, _lower, deterministic=True)
 
 
 def database(source: Any) -> Database:
@@ -139,6 +153,7 @@ def connect(url: str) -> Database | None:
         try:
             connection = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S,
                                          isolation_level=None, check_same_thread=False)
+            sqlite_functions(connection)
             # one read transaction for the whole command: every query sees the same state, as the
             # engine's session does (in WAL mode a reader never waits for a writer)
             connection.execute("BEGIN")
