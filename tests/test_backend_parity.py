@@ -62,3 +62,22 @@ def test_programme_filter_ignores_the_case_of_every_letter(url: str, engine_of) 
         with Session(engine_of) as session:  # the same query through a session (digests, serve)
             rows = list_calls(session, CallFilter(programme=asked), NOW)
         assert [row["id"] for row in rows] == expected, asked
+
+
+def test_a_partner_csv_with_a_nul_byte_is_a_bad_row_on_both(url: str, engine_of, tmp_path) -> None:
+    # PostgreSQL refuses a NUL byte in text (a traceback from the driver), SQLite stored it: the cell is
+    # now a bad row on both, named by line and column, and nothing is imported
+    path = tmp_path / "partners.csv"
+    path.write_text("organisation,country,type,competences\nRISE,SE,rto,hydrogen\n"
+                    "Nul Org\x00 ApS,DK,sme,ports\x00;wind\n", encoding="utf-8")
+    result = run(url, "partners", "import", str(path))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"Error: {path}:3: organisation: the cell contains a NUL byte (\\x00), which is no text; remove it "
+        "or export the list again as a UTF-8 CSV\n"
+        f"Error: {path}:3: competences: the cell contains a NUL byte (\\x00), which is no text; remove it "
+        "or export the list again as a UTF-8 CSV\n"
+        f"Error: {path}: 1 bad row; nothing was imported; fix it and import the file again\n")
+    listed = run(url, "partners", "list", "--json")
+    assert listed.exit_code == 0 and json.loads(listed.stdout) == []
