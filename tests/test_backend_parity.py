@@ -81,3 +81,16 @@ def test_a_partner_csv_with_a_nul_byte_is_a_bad_row_on_both(url: str, engine_of,
         f"Error: {path}: 1 bad row; nothing was imported; fix it and import the file again\n")
     listed = run(url, "partners", "list", "--json")
     assert listed.exit_code == 0 and json.loads(listed.stdout) == []
+
+
+@pytest.mark.parametrize("command,what", [
+    (("ideas", "show"), "idea"), (("applications", "show"), "application"), (("partners", "show"), "partner"),
+    (("ideas", "calls"), "idea")])
+def test_an_id_past_the_id_columns_is_one_line_on_both(url: str, engine_of, command, what) -> None:
+    # the id columns are 32-bit INTEGER: PostgreSQL refused 2147483648 with a traceback ('integer out of
+    # range'), SQLite answered 'no idea with id 2147483648'
+    result = run(url, *command, "2147483648")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == f"Error: {what} id '2147483648' is larger than any id; give it as 12 or #12\n"
+    assert run(url, *command, "2147483647").stderr.startswith(f"Error: no {what} with id 2147483647")
