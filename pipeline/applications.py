@@ -447,7 +447,8 @@ def list_applications(session: Session, now: datetime, *, status: str | None = N
                       idea_id: str | None = None, call_id: str | None = None,
                       scope: str | None = None, config: LoadedConfig | None = None) -> list[dict[str, Any]]:
     """Applications oldest first; with ``scope`` only those of that strategy's and the shared ideas.
-    ``call_id`` is a call's id or topic identifier, as ``applications add`` takes it. With ``config``
+    ``idea_id`` must be an idea ``scope`` sees (NotFoundError otherwise); ``call_id`` is a call's id or
+    topic identifier, as ``applications add`` takes it. With ``config``
     each row has ``warnings``: what its consortium misses (:func:`team_warnings`)."""
     query = visible(select(Application, Call, Idea.title).join(Call, Call.id == Application.call_id)
                     .join(Idea, Idea.id == Application.idea_id), scope).order_by(Application.id)
@@ -456,8 +457,8 @@ def list_applications(session: Session, now: datetime, *, status: str | None = N
             raise ValidationError(f"unknown status {status!r}; use one of {', '.join(STATUSES)} or open")
         query = query.where(col(Application.status).not_in(FINAL)) if status == "open" \
             else query.where(Application.status == status)
-    if idea_id:
-        query = query.where(Application.idea_id == parse_id(idea_id, "idea"))
+    if idea_id:  # an idea that does not exist, or is another strategy's, is said so, as --call's call is
+        query = query.where(Application.idea_id == get_idea(session, idea_id, scope=scope).id)
     if call_id:
         query = query.where(Application.call_id == find_call(session, call_id).id)
     found = list(session.exec(query))
