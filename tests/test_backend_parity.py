@@ -4,15 +4,20 @@ real PostgreSQL server print the same rows, in the same order, with the same tex
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Session
 from typer.testing import CliRunner
 
 from pipeline.calls import CallFilter, list_calls
-from pipeline.core.db import open_database, session_scope
+from pipeline.core.db import head_revision, open_database, session_scope
 from pipeline.core.models import Call
 from tests.slack_data import NOW
 
@@ -94,3 +99,25 @@ def test_an_id_past_the_id_columns_is_one_line_on_both(url: str, engine_of, comm
     assert result.stdout == ""
     assert result.stderr == f"Error: {what} id '2147483648' is larger than any id; give it as 12 or #12\n"
     assert run(url, *command, "2147483647").stderr.startswith(f"Error: no {what} with id 2147483647")
+
+
+def test_three_processes_opening_one_new_database_at_once_all_exit_0(url: str) -> None:
+    # the first migrates, the others wait for it (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock)
+    # and find the schema at head; every write is stored
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    command = [sys.executable, "-m", "pipeline.cli.main", "--db", url, *AT, "ideas", "add"]
+    procs = [subprocess.Popen([*command, f"Idea {n}"], cwd=root, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for n in range(3)]
+    results = [(p.wait(120), *p.communicate()) for p in procs]
+    assert [code for code, _, _ in results] == [0, 0, 0], results
+    assert all(err == "" for _, _, err in results), results
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == \
+                [head_revision()]
+            assert sorted(conn.execute(sa.text("SELECT title FROM idea")).scalars()) == \
+                ["Idea 0", "Idea 1", "Idea 2"]
+    finally:
+        engine.dispose()
