@@ -121,3 +121,19 @@ def test_three_processes_opening_one_new_database_at_once_all_exit_0(url: str) -
                 ["Idea 0", "Idea 1", "Idea 2"]
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql"])
+def test_a_libpq_url_works_for_every_command(pg_url: str, scheme: str) -> None:
+    # 'postgres://' (libpq's other spelling, the one hosting services hand out) worked for `calls list`
+    # (read through psycopg) and every writing command refused it: "database URL scheme 'postgres' is
+    # not supported (Can't load plugin: sqlalchemy.dialects:postgres)"
+    url = pg_url.replace("postgresql+psycopg://", f"{scheme}://")
+    added = run(url, "ideas", "add", "Floating wind O&M robots")
+    assert (added.exit_code, added.stdout, added.stderr) == \
+        (0, "Added idea #1: Floating wind O&M robots\n", "")
+    listed = run(url, "ideas", "list", "--json")
+    assert listed.exit_code == 0 and [row["id"] for row in json.loads(listed.stdout)] == [1]
+    status = run(url, "db", "status")
+    assert status.exit_code == 0 and status.stdout.endswith(f": revision {head_revision()}, up to date\n")
+    assert run(url, "calls", "list", "--json").stdout == "[]\n"

@@ -34,12 +34,18 @@ _REVISION_LINE = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:['\"
 
 
 def database_url(explicit: str | None = None) -> str:
-    """The URL to use: an explicit one, ``FUNDRADAR_DB``, or the default SQLite file."""
+    """The URL to use: an explicit one, ``FUNDRADAR_DB``, or the default SQLite file; PostgreSQL through
+    psycopg whichever way the URL spells it."""
     url = explicit or os.environ.get("FUNDRADAR_DB")
     if not url:
         return f"sqlite:///{DEFAULT_DB_PATH}"
     if "://" not in url:  # a plain path means a SQLite file
         return f"sqlite:///{Path(url).expanduser().resolve()}"
+    # libpq's spellings (hosting services hand out postgres://) mean the driver fundradar depends on:
+    # SQLAlchemy knows no "postgres" dialect, and its default driver for "postgresql" may be psycopg2
+    for plain in ("postgres://", "postgresql://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url.removeprefix(plain)
     return url
 
 
