@@ -451,7 +451,8 @@ def list_applications(session: Session, now: datetime, *, status: str | None = N
                       idea_id: str | None = None, call_id: str | None = None,
                       scope: str | None = None, config: LoadedConfig | None = None) -> list[dict[str, Any]]:
     """Applications oldest first; with ``scope`` only those of that strategy's and the shared ideas.
-    ``call_id`` is a call's id or topic identifier, as ``applications add`` takes it. With ``config``
+    ``idea_id`` must be an idea ``scope`` sees (NotFoundError otherwise); ``call_id`` is a call's id or
+    topic identifier, as ``applications add`` takes it. With ``config``
     each row has ``warnings``: what its consortium misses (:func:`team_warnings`)."""
     query = visible(select(Application, Call, Idea.title).join(Call, Call.id == Application.call_id)
                     .join(Idea, Idea.id == Application.idea_id), scope).order_by(Application.id)

@@ -275,7 +275,13 @@ def _read_rows(text: str, name: str) -> tuple[list[tuple[int, PartnerInput]], li
         for column, length, limit in too_long:
             problems.append((line, _problem(name, line, column, f"the cell is {length:,} characters long, "
                                             f"more than {limit:,}; check the quoting or shorten it")))
-        if too_long:
+        # PostgreSQL cannot store a NUL byte in text; it is never a partner's data either, so the row is
+        # refused on every backend alike
+        with_nul = [column for column, value in cells.items() if "\x00" in value]
+        for column in with_nul:
+            problems.append((line, _problem(name, line, column, "the cell contains a NUL byte (\\x00), which "
+                                            "is no text; remove it or export the list again as a UTF-8 CSV")))
+        if too_long or with_nul:
             continue
         rows.append((line, PartnerInput(
             organisation=cells.get("organisation", ""), country=cells.get("country", ""),

@@ -88,6 +88,10 @@ def test_ideas_belong_to_the_strategy_that_added_them_and_lists_are_filtered(cli
     other = cli(*GREEN, "applications", "list", "--idea", "2", "--json")  # asked for by id: named
     assert (other.exit_code, other.stdout) == (2, "")
     assert "idea #2 belongs to strategy 'foodbio-dk'" in other.stderr
+    assert ids(cli(*GREEN, "applications", "list", "--idea", "1", "--json")) == [1]
+    missing = cli(*GREEN, "applications", "list", "--idea", "99")  # was 'No applications match.', exit 0
+    assert (missing.exit_code, missing.stdout, missing.stderr) == (
+        2, "", "Error: no idea with id 99; see `fundradar ideas list`\n")
     shown = ok(cli(*FOOD, "ideas", "show", "2")).stdout
     assert "Strategy:    foodbio-dk\n" in shown
     assert "Strategy:    shared (no strategy)\n" in ok(cli(*FOOD, "ideas", "show", "3")).stdout
@@ -104,6 +108,7 @@ def test_ideas_belong_to_the_strategy_that_added_them_and_lists_are_filtered(cli
     (("applications", "ack", "2"), "application #2 (idea #2)"),
     (("applications", "consortium", "2", "--remove", "1"), "application #2 (idea #2)"),
     (("applications", "add", "2", "4"), "idea #2"),
+    (("applications", "list", "--idea", "2"), "idea #2"),  # was 'No applications match.', exit 0
 ])
 def test_another_strategys_idea_or_application_by_id_is_a_one_line_not_found(
         cli, engine, pipeline, args, message) -> None:

@@ -33,6 +33,7 @@ from watcher.sources.euro_access import EuroAccessAdapter
 SEARCH = "/search-api/prod/rest/search"
 DAY = datetime(2026, 8, 22, 10, 0, tzinfo=UTC)
 JSON = {"Content-Type": "application/json;charset=UTF-8"}
+WIDE_ID = "".join(chr(0x4E00 + (n * 7919) % 0x5000) for n in range(950))  # 950 CJK letters, little repetition
 
 
 class Portal:
@@ -243,6 +244,8 @@ BAD_VALUES = [
     ("nul", lambda r: with_meta(r, title=["Smart\x00grids"]), "title contains a NUL byte"),
     ("huge reference", lambda r: {**r, "reference": "R" * 10_000_000},
      "external_id has 10,000,000 characters"),
+    # under 1,000 characters, but more bytes than PostgreSQL's index on (source, external_id) holds
+    ("wide reference", lambda r: {**r, "reference": WIDE_ID}, "external_id has 2,850 bytes, more than 1,000"),
 ]
 
 
@@ -275,7 +278,7 @@ def test_bad_value_skips_its_record_only(engine, server, portal, name, make, rea
     _bad_value_run(engine, server, portal, make, reason)
 
 
-@pytest.mark.parametrize("name", ["nul", "huge reference", "grants"])
+@pytest.mark.parametrize("name", ["nul", "huge reference", "wide reference", "grants"])
 def test_bad_value_skips_its_record_only_on_postgresql(pg_url, server, portal, name) -> None:
     engine = open_database(pg_url)
     try:

@@ -100,6 +100,9 @@ class PageState:
 # later (an integer column overflows, PostgreSQL refuses a NUL byte, a date shifted by a time zone or
 # a reminder leaves datetime's range). Such a record is skipped with its reason, never stored.
 MAX_ID_CHARS = 1_000  # external_id, call and topic ids: real ones are under 100
+# ... and as many bytes in UTF-8: PostgreSQL's btree indexes on them (uq_call_source_external,
+# ix_call_topic_id) refuse an entry over 2,704 bytes, which failed the whole run there, not on SQLite
+MAX_ID_BYTES = 1_000
 MAX_LINE_CHARS = 20_000  # title, url, programme, type of action
 MAX_TEXT_CHARS = 5_000_000  # a call's description
 MAX_INTEGER = 2**31 - 1  # an INTEGER column on every backend
@@ -157,6 +160,9 @@ def _problem(record: CallRecord) -> str | None:
         limit = MAX_ID_CHARS if name in _ID_FIELDS else MAX_TEXT_CHARS if name == "text" else MAX_LINE_CHARS
         if len(value) > limit:
             return f"{name} has {len(value):,} characters, more than {limit:,}"
+        size = len(value.encode("utf-8", "surrogatepass")) if name in _ID_FIELDS else 0
+        if size > MAX_ID_BYTES:
+            return f"{name} has {size:,} bytes, more than {MAX_ID_BYTES:,}"
         if "\x00" in value:
             return f"{name} contains a NUL byte"
     if not record.external_id.strip():

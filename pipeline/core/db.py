@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from pipeline.core.errors import StoreError
-from pipeline.core.sql import database_url, migration_head  # noqa: F401 (database_url: read here too)
+from pipeline.core.sql import database_url, migration_head, sqlite_functions  # noqa: F401 (database_url: read here too)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
@@ -245,6 +245,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
+    sqlite_functions(dbapi_connection)
 
 
 WRITE = {"sqlite_begin": "IMMEDIATE"}  # execution options of a connection that will write

@@ -17,7 +17,9 @@ from pipeline.core.text import shorten
 _COUNTRY_ALIASES = {"EL": "GR", "UK": "GB"}
 # Babel's territories also hold regions and groupings that are not countries.
 _NOT_COUNTRIES = {"EU", "EZ", "QO", "UN", "XA", "XB"}
-MAX_ID = 2**63 - 1  # an id column holds no more; a larger one failed the query with a traceback
+# The id columns are INTEGER, 32 bits on PostgreSQL: a larger id failed its query there with a traceback
+# ('integer out of range') where SQLite said there was no such row
+MAX_ID = 2**31 - 1
 
 
 def parse_id(text: str | int, what: str) -> int:

@@ -34,12 +34,18 @@ _REVISION_LINE = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:['\"
 
 
 def database_url(explicit: str | None = None) -> str:
-    """The URL to use: an explicit one, ``FUNDRADAR_DB``, or the default SQLite file."""
+    """The URL to use: an explicit one, ``FUNDRADAR_DB``, or the default SQLite file; PostgreSQL through
+    psycopg whichever way the URL spells it."""
     url = explicit or os.environ.get("FUNDRADAR_DB")
     if not url:
         return f"sqlite:///{DEFAULT_DB_PATH}"
     if "://" not in url:  # a plain path means a SQLite file
         return f"sqlite:///{Path(url).expanduser().resolve()}"
+    # libpq's spellings (hosting services hand out postgres://) mean the driver fundradar depends on:
+    # SQLAlchemy knows no "postgres" dialect, and its default driver for "postgresql" may be psycopg2
+    for plain in ("postgres://", "postgresql://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url.removeprefix(plain)
     return url
 
 
@@ -103,15 +109,29 @@ class Database:
         return value
 
     def ilike(self, column: str, param: str) -> str:
-        """``column`` contains the pattern ``:param`` regardless of case, as SQLAlchemy's ``ilike``
-        writes it for each dialect."""
+        """``column`` contains the pattern ``:param`` regardless of case, every letter folded as
+        PostgreSQL's ILIKE folds it (SQLite's own lower() and LIKE fold ASCII letters only, so 'öresund'
+        would miss 'Öresund' there): on SQLite through :data:`LOWER`, which every connection has
+        (:func:`sqlite_functions`)."""
         if self.dialect == "postgresql":
             return f"{column} ILIKE :{param}"
-        return f"lower({column}) LIKE lower(:{param})"
+        return f"{LOWER}({column}) LIKE {LOWER}(:{param})"
 
     def close(self) -> None:
         if self._owned:
             self.connection.close()
+
+
+LOWER = "fundradar_lower"
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def sqlite_functions(connection: Any) -> None:
+    """The SQL functions the queries here use on a SQLite connection (the engine's and :func:`connect`'s)."""
+    connection.create_function(LOWER, 1, _lower, deterministic=True)
 
 
 def database(source: Any) -> Database:
@@ -139,6 +159,7 @@ def connect(url: str) -> Database | None:
         try:
             connection = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S,
                                          isolation_level=None, check_same_thread=False)
+            sqlite_functions(connection)
             # one read transaction for the whole command: every query sees the same state, as the
             # engine's session does (in WAL mode a reader never waits for a writer)
             connection.execute("BEGIN")

@@ -40,6 +40,7 @@ from pipeline.core import clock
 from pipeline.core.config import Strategy
 from pipeline.core.db import session_scope
 from pipeline.core.errors import FundradarError
+from pipeline.core.inputs import MAX_ID  # no call has a larger id (the INTEGER column)
 from pipeline.core.models import Call, Mark, Score, SlackInteraction
 from pipeline.follow import clear_state, set_state
 from pipeline.ideas import create_idea
@@ -55,7 +56,6 @@ from pipeline.notify.actions import (
 from pipeline.notify.escape import clean, escape, truncate
 
 log = logging.getLogger("fundradar.slack")
-MAX_ID = 2**63 - 1  # no call has a larger id; a larger one failed the lookup with OverflowError
 
 IDEA_CALLBACK = "fr_start_idea"
 MARK_LABELS = {"relevant": "relevant", "irrelevant": "irrelevant"}
