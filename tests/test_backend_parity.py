@@ -137,3 +137,29 @@ def test_a_libpq_url_works_for_every_command(pg_url: str, scheme: str) -> None:
     status = run(url, "db", "status")
     assert status.exit_code == 0 and status.stdout.endswith(f": revision {head_revision()}, up to date\n")
     assert run(url, "calls", "list", "--json").stdout == "[]\n"
+
+
+@pytest.mark.parametrize("options", ["", "?options=-csearch_path%3Dfr", "?options=-c%20search_path%3Dfr"])
+def test_writes_wait_at_most_30_s_for_a_lock_whatever_options_the_url_sets(pg_url: str, options: str) -> None:
+    # a URL with libpq options (the way to use a schema of one's own) lost the lock_timeout: a write
+    # behind a transaction left open in psql waited for ever there, 30 s elsewhere
+    import psycopg
+
+    with psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA fr")
+    engine = open_database(pg_url + options)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW lock_timeout").scalar() == "30s"
+            path = conn.exec_driver_sql("SHOW search_path").scalar()
+            assert path == ("fr" if options else '"$user", public')
+            tables = conn.exec_driver_sql("SELECT schemaname FROM pg_tables WHERE tablename = 'idea'").all()
+            assert tables == [("fr" if options else "public",)]  # the schema made where the URL says
+    finally:
+        engine.dispose()
+    kept = open_database(pg_url + "?options=-c%20lock_timeout%3D5s")  # one the URL sets itself is kept
+    try:
+        with kept.connect() as conn:
+            assert conn.exec_driver_sql("SHOW lock_timeout").scalar() == "5s"
+    finally:
+        kept.dispose()

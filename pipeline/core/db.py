@@ -175,8 +175,11 @@ def create_db_engine(url: str) -> Engine:
     else:
         # a write waiting for another session's lock (a forgotten transaction in psql, a LOCK TABLE)
         # gives up after BUSY_TIMEOUT_MS, as a SQLite write does, instead of waiting for ever
-        options = {} if "options" in parsed.query else \
-            {"connect_args": {"options": f"-c lock_timeout={BUSY_TIMEOUT_MS}"}}
+        # (added to the libpq options the URL may set, such as a search_path, unless it sets its own)
+        given = parsed.query.get("options", "")
+        given = " ".join(given) if isinstance(given, tuple) else given
+        options = {} if "lock_timeout" in given else \
+            {"connect_args": {"options": f"{given} -c lock_timeout={BUSY_TIMEOUT_MS}".strip()}}
         engine = _create(url, pool_pre_ping=True, max_overflow=PG_POOL_OVERFLOW, **options)
     sa.event.listen(engine, "handle_error", _on_error(url))
     return engine
