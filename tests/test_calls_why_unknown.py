@@ -1,5 +1,5 @@
-"""`calls why` headed its rules "Rules: passed" when none failed but some could not be checked, while
-`calls list` marks the same call "?" (none fails but one could not be checked)."""
+"""A verdict none of whose rules failed but some could not be checked is "?" in `calls list`; `calls why`
+headed it "Rules: passed" and `ideas calls` showed "pass"."""
 
 from __future__ import annotations
 
@@ -32,3 +32,22 @@ def test_calls_why_heads_rules_it_could_not_check_as_unknown_as_the_list_marks_t
     assert unknown and header == [f"Rules: none failed, unknown ({', '.join(unknown)})"]
     assert [line for line in cli(*CONFIG, "calls", "why", str(known)).stdout.splitlines()
             if line.startswith("Rules:")] == ["Rules: passed"]
+
+
+def test_ideas_calls_marks_a_call_with_unchecked_rules_as_calls_list_does(cli: Any, engine: Any) -> None:
+    """`ideas calls` showed "pass" for it, with "#N unknown: …" printed under the table."""
+    (known, unchecked) = insert_calls(engine, [("Shore power in green ports", "Shore power for ports."),
+                                               ("Green ports and shore power", "Shore power in ports.")])
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE call SET programme = 'Nordic Blue Fund', type_of_action = NULL, "
+                                "max_contribution = NULL WHERE id = :id"), {"id": unchecked})
+    assert cli(*CONFIG, "score").exit_code == 0
+    assert cli(*CONFIG, "ideas", "add", "Shore power in green ports").exit_code == 0
+    result = cli(*CONFIG, "ideas", "calls", "1")
+    assert result.exit_code == 0, result.output
+    marks = {line.split()[0]: line.split()[-1] for line in result.stdout.splitlines()
+             if line.split() and line.split()[0].isdigit()}
+    assert marks == {str(known): "pass", str(unchecked): "?"}
+    assert f"#{unchecked} unknown: " in result.stdout
+    csv = cli(*CONFIG, "ideas", "calls", "1", "--csv").stdout.splitlines()
+    assert csv[0] == "call_id,title,next_deadline,score,terms,passed"  # the CSV keeps the verdict as stored
