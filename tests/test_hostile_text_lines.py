@@ -36,7 +36,8 @@ def test_calls_why_keeps_a_scraped_title_and_programme_on_their_lines(run, engin
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[0] == f"Call {ids['bsr']}: {SHOWN}"
-    assert [line for line in lines if line.startswith("Rules:")] == ["Rules: passed"]
+    assert [line for line in lines if line.startswith("Rules:")] == [
+        "Rules: none failed, unknown (success_rate, funding_rate, eligible_country)"]
     assert f"  unknown  eligible_country programme {SHOWN} not in config/funding_rules.yaml; " \
            "eligibility unknown" in lines
 

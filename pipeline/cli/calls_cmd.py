@@ -328,7 +328,10 @@ def why_cmd(
         score = f"<{SCORE_FLOOR:.2f}" if area["score"] is None else f"{area['score']:.3f}"
         lines.append(f"  {area['focus_area']:<{width}}  {score}  {detail}")
     failed = [o["rule"] for o in data["rules"] if o["passed"] is False]
-    lines.append("Rules: " + ("passed" if not failed else "failed (" + ", ".join(failed) + ")"))
+    unknown = [o["rule"] for o in data["rules"] if o["passed"] is None]
+    # as calls list marks it: ✗ one failed, ? none failed but one could not be checked, ✓ all passed
+    lines.append("Rules: " + (f"failed ({', '.join(failed)})" if failed else
+                              f"none failed, unknown ({', '.join(unknown)})" if unknown else "passed"))
     for outcome in data["rules"]:
         reason = _one_line(outcome["reason"])  # quotes the scraped programme name
         if outcome["rule"] == "deadline" and weeks is not None and weeks >= 0:

@@ -59,6 +59,8 @@ CALL_COLUMNS = [
     Column("terms", "Why", lambda v: ", ".join(v[:3]), max_width=18),
     Column("passed", "Rules", lambda v: "?" if v is None else ("pass" if v else "fail"), no_wrap=True),
 ]
+# the table marks a verdict as calls list does: "?" when no rule failed but one could not be checked
+TABLE_CALL_COLUMNS = [*CALL_COLUMNS[:-1], Column("rules", "Rules", no_wrap=True)]
 
 _STATUS_HELP = f"One of {', '.join(IDEA_STATUSES)}."
 
@@ -193,9 +195,14 @@ def calls_cmd(
     if result.scratch:
         echo(f"scored with {config_name(config)} in a scratch database; stored scores unchanged", err=True)
     rows = [s.as_dict() for s in result.calls]
-    print_rows(flat(rows, as_csv), CALL_COLUMNS, as_json=as_json, as_csv=as_csv,
-               empty="No open call matches this idea.")
-    if not (as_json or as_csv):
+    table = not (as_json or as_csv)
+    if table:
+        for row in rows:
+            row["rules"] = "fail" if row["passed"] is False else \
+                "?" if row["passed"] is None or row["unknown_rules"] else "pass"
+    print_rows(flat(rows, as_csv), TABLE_CALL_COLUMNS if table else CALL_COLUMNS, as_json=as_json,
+               as_csv=as_csv, empty="No open call matches this idea.")
+    if table:
         for row in rows:
             if row["failed_rules"]:
                 stdout().print(f"#{row['call_id']} fails: {'; '.join(row['failed_rules'])}",
