@@ -39,7 +39,7 @@ from pipeline.core.clock import BRUSSELS
 from pipeline.core.config import LoadedConfig
 from pipeline.core.deadlines import GONE, HasDeadlines, call_deadlines, current_deadline
 from pipeline.core.errors import NotFoundError, TransitionError, ValidationError
-from pipeline.core.inputs import parse_id
+from pipeline.core.inputs import name_line, parse_id
 from pipeline.core.locks import hold_for_transaction
 from pipeline.core.models import Application, ApplicationEvent, ApplicationPartner, Call, Idea, Partner
 from pipeline.ideas import get_idea
@@ -266,7 +266,7 @@ def edit_application(session: Session, app_id: str | int, now: datetime, *,
             changes.append(f"role {app.role} → {new_role}")
             app.role = new_role
     if owner is not None:
-        new_owner = " ".join(owner.split())
+        new_owner = name_line(owner)
         if not new_owner:
             raise ValidationError("--owner cannot be empty; give who writes the application")
         if new_owner != app.owner:

@@ -28,7 +28,7 @@ from classifiers.funding import FundingRules
 from pipeline.core.config import LoadedConfig, Strategy
 from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
 from pipeline.core.errors import NotFoundError, ValidationError
-from pipeline.core.inputs import country_codes, parse_id, split_list
+from pipeline.core.inputs import country_codes, name_line, parse_id, split_list
 from pipeline.core.models import Call, Idea
 from pipeline.tenancy import check_scope, visible
 
@@ -57,7 +57,7 @@ def _status(value: str) -> str:
 
 
 def _title(value: str) -> str:
-    title = " ".join(value.split())
+    title = name_line(value)
     if not title:
         raise ValidationError("an idea needs a title")
     return title

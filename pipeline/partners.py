@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from classifiers.funding import FundingRules
 from pipeline.core.errors import BadRowsError, NotFoundError, ValidationError
-from pipeline.core.inputs import country_code, parse_id, split_list
+from pipeline.core.inputs import country_code, name_line, parse_id, split_list
 from pipeline.core.models import Call, Idea, Partner
 
 PARTNER_TYPES = ("sme", "large", "university", "rto", "cluster", "public")
@@ -89,7 +89,7 @@ def readiness_value(text: str) -> str:
 
 
 def _organisation(text: str) -> str:
-    name = " ".join(text.split())
+    name = name_line(text)
     if not name:
         raise ValidationError("a partner needs an organisation name")
     return name

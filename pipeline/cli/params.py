@@ -37,6 +37,13 @@ class PlainValues:
         self._typer: Any = None
 
     def coerce(self, value: Any, param: Any, ctx: click.Context) -> Any:
+        if self.annotation is float and type(value) is str and value.strip().lstrip("+-").lower() == "nan":
+            # pydantic takes "nan" for a float and then reads it as above any maximum
+            from typer._click.exceptions import BadParameter
+
+            bounded = None not in (self.low, self.high)
+            span = f"one from {self.low:g} to {self.high:g}" if bounded else "a number"
+            raise BadParameter(f"{value!s:.40} is not a number; give {span}", ctx=ctx, param=param)
         result = self._plain(value)
         if result is _UNSURE:
             if self._typer is None:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from functools import cache
 
 from pipeline.core.errors import ValidationError
-from pipeline.core.text import shorten
+from pipeline.core.text import one_line, printable, shorten
 
 # Codes EU documents use instead of the ISO ones.
 _COUNTRY_ALIASES = {"EL": "GR", "UK": "GB"}
@@ -62,6 +62,12 @@ def country_codes(values: Iterable[str]) -> list[str]:
                 if code not in out:
                     out.append(code)
     return out
+
+
+def name_line(text: str) -> str:
+    """A typed name or title as stored: on one line, without control characters or terminal escape
+    sequences, so that text of nothing else counts as empty rather than as an invisible name."""
+    return one_line(printable(text))
 
 
 def split_list(values: Iterable[str]) -> list[str]:

@@ -1,0 +1,34 @@
+"""A title, organisation or owner typed (or pasted) as nothing but control characters and terminal
+escapes was stored as an invisible name ("Added idea #1: ", "owner none → "); escapes and controls in
+a typed name are no longer stored, so such text counts as empty and is refused in one line."""
+
+from __future__ import annotations
+
+import json
+
+from tests.test_applications import seed
+
+INVISIBLE = "\x07\x1b[0m\x1b]8;;http://x\x07\x1b]8;;\x07"
+
+
+def _run(cli, *args: str) -> tuple[int, str, str]:
+    result = cli("--as-of", "2026-08-22T09:00+02:00", *args, env={"NO_COLOR": "1", "FUNDRADAR_USER": "anna"})
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_invisible_names_are_empty(cli, engine) -> None:
+    ids = seed(engine)
+    assert _run(cli, "ideas", "add", INVISIBLE) == (2, "", "Error: an idea needs a title\n")
+    assert _run(cli, "partners", "add", INVISIBLE, "--country", "DK", "--type", "sme") == (
+        2, "", "Error: a partner needs an organisation name\n")
+    assert _run(cli, "applications", "add", "1", str(ids["bsr"]))[0] == 0
+    assert _run(cli, "applications", "edit", "1", "--owner", INVISIBLE) == (
+        2, "", "Error: --owner cannot be empty; give who writes the application\n")
+
+
+def test_a_coloured_name_is_stored_as_its_text(cli, engine) -> None:
+    coloured = "\x1b[31mRød\x1b[0m Havn\x07"
+    assert _run(cli, "partners", "add", coloured, "--country", "DK", "--type", "sme") == (
+        0, "Added partner #1: Rød Havn (DK, sme)\n", "")
+    code, out, _ = _run(cli, "partners", "list", "--json")
+    assert code == 0 and json.loads(out)[0]["organisation"] == "Rød Havn"
