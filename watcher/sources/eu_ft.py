@@ -126,7 +126,7 @@ class EuFtAdapter:
                                 "while it was read, the next run completes it")
             read.append(_summary(data))
             take(number, pages, data)
-        warnings.extend(consistency_warnings(label, read, total, size))
+        warnings.extend(consistency_warnings(label, read, total, size, pages))
         return warnings
 
     def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
@@ -241,8 +241,11 @@ def _summary(data: dict[str, Any]) -> PageRead:
         r["reference"] for r in results if isinstance(r, dict) and isinstance(r.get("reference"), str)))
 
 
-def consistency_warnings(label: str, pages: list[PageRead], total: int, size: int) -> list[str]:
-    """Why the pages read of one query are not the whole result set the API declared, if they are not:
+def consistency_warnings(label: str, pages: list[PageRead], total: int, size: int,
+                         count: int | None = None) -> list[str]:
+    """Why the pages read of one query are not the whole result set the API declared, if they are not
+    (``count``: the number of pages ``total`` makes, by default the pages read; reading stopped early,
+    the page read last is not the last one, and is not told to hold what the last one would):
 
     - a page before the last with fewer than ``pageSize`` results, or more results on the last one
       than the declared total leaves (a short or cut answer);
@@ -252,7 +255,7 @@ def consistency_warnings(label: str, pages: list[PageRead], total: int, size: in
 
     Any of these makes the run incomplete, so nothing missing from it is closed."""
     declared = min(total, RESULT_WINDOW)
-    count = len(pages)
+    count = len(pages) if count is None else count
     warnings: list[str] = []
     for number, page in enumerate(pages, start=1):
         got = page.results
