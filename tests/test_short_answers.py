@@ -4,7 +4,7 @@ Every answer is the recorded day ``../shared/samples/eu_ft/search_2026-08-21`` (
 envelope, ``totalResults``, ``pageSize`` 100, results as recorded) changed at serve time by the local
 server, and read through the real client into a real SQLite file. A day with fewer pages than
 ``totalResults`` says, a short page in the middle, a page sent twice, ``totalResults`` shrinking
-between pages and an HTTP 200 whose body is an error each leave
+between pages, an HTTP 200 whose body is an error, and one programme's query answered empty each leave
 every stored call as it was and the run incomplete, with its reason in one line; pages sent in another
 order are still the whole answer."""
 
@@ -16,15 +16,64 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from pipeline.core.config import EuFtSource
 from pipeline.core.models import Call
+from tests.localserver import LocalServer
 from tests.test_plausibility import SEARCH, Portal, eu_ft, portal, run, statuses  # noqa: F401
+from watcher.sources import BuildContext
+from watcher.sources.eu_ft import EuFtAdapter
 
 D21 = datetime(2026, 8, 21, 10, 0, tzinfo=UTC)
+# the example strategy's programmes (config/strategy.example.yaml): one query each
+PROGRAMMES = {"Horizon Europe": "43108390", "Digital Europe": "43152860", "LIFE": "43252405",
+              "Single Market Programme": "43252476", "Connecting Europe Facility": "43251567",
+              "Erasmus+": "43353764", "Creative Europe": "43251814", "Innovation Fund": "43089234",
+              "Interregional Innovation Investments": "44416173"}
+LIFE = "43252405"
+
+
+def per_programme(server: LocalServer, engine) -> EuFtAdapter:
+    cfg = EuFtSource(type="eu_ft", url=server.url(SEARCH), programmes=PROGRAMMES)
+    return EuFtAdapter("eu_ft", cfg, BuildContext(engine=engine))
 
 
 def missing_marks(engine) -> list[str]:
     with Session(engine) as session:
         return list(session.exec(select(Call.external_id).where(Call.missing_since.is_not(None))))
+
+
+def _life_only(data: dict[str, Any]) -> bool:
+    return bool(data["results"]) and all(LIFE in r["metadata"].get("frameworkProgramme", [])
+                                         for r in data["results"])
+
+
+def test_one_programme_answered_empty_removes_none_of_its_calls(engine, server, portal) -> None:  # noqa: F811
+    """The LIFE query answering an empty but valid page (totalResults 0) while 31 LIFE calls were
+    open made the run complete: its calls were marked missing, and the next such answer removed all
+    31, as the guard only counts the share of the whole source (5 %)."""
+    first = run(engine, per_programme(server, engine), D21)
+    assert (first.outcome, first.complete, first.new) == ("ok", True, 618)
+    before = statuses(engine)
+    portal.mutate = lambda number, data: {**data, "totalResults": 0, "results": []} if _life_only(data) \
+        else data
+    for day in (1, 2):
+        result = run(engine, per_programme(server, engine), D21 + timedelta(days=day))
+        assert (result.outcome, result.complete, result.closed, result.missing) == ("ok", False, 0, 0)
+        assert result.error == ("LIFE: the search answered no results although 31 stored calls of the "
+                                "programme are open or forthcoming; nothing closed, the next run reads "
+                                "it again")
+    assert statuses(engine) == before and missing_marks(engine) == []
+
+
+def test_a_programme_whose_calls_all_ended_may_answer_empty(engine, server, portal) -> None:  # noqa: F811
+    """An empty query is the programme's true answer once its calls' deadlines passed: they close."""
+    run(engine, per_programme(server, engine), D21)
+    portal.mutate = lambda number, data: {**data, "totalResults": 0, "results": []} if _life_only(data) \
+        else data
+    later = datetime(2028, 1, 1, 10, 0, tzinfo=UTC)  # after every LIFE deadline of the recording
+    result = run(engine, per_programme(server, engine), later)
+    assert result.complete is True and "LIFE" not in (result.error or "")
+
 
 
 def _fewer_pages(number: int, data: dict[str, Any]) -> dict[str, Any]:
