@@ -11,17 +11,20 @@ order are still the whole answer."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import Session, select
 
-from pipeline.core.config import EuFtSource
+from pipeline.core.config import EuFtSource, EuroAccessSource
 from pipeline.core.models import Call
-from tests.localserver import LocalServer
+from tests.conftest import FIXTURES
+from tests.localserver import LocalServer, Reply, Request
 from tests.test_plausibility import SEARCH, Portal, eu_ft, portal, run, statuses  # noqa: F401
 from watcher.sources import BuildContext
 from watcher.sources.eu_ft import EuFtAdapter
+from watcher.sources.euro_access import EuroAccessAdapter
 
 D21 = datetime(2026, 8, 21, 10, 0, tzinfo=UTC)
 # the example strategy's programmes (config/strategy.example.yaml): one query each
@@ -164,3 +167,89 @@ def test_pages_sent_in_another_order_are_the_whole_answer(engine, server, portal
     assert (result.outcome, result.complete, result.seen, result.closed, result.missing) == \
         ("ok", True, 731, 0, 0)
     assert statuses(engine) == before
+
+
+# --- the euro-access listing ----------------------------------------------------------------------
+# The real listing of October 2025 (../shared/samples/euro_access/calls_list_2025-10.html, one page of
+# 142 rows) split over two pages at serve time, as the site would paginate it: page 1 the first 70 rows
+# and a "next ›" link, page 2 the rest; its links point at the local server.
+
+OCT = datetime(2025, 10, 20, 10, 0, tzinfo=UTC)
+# the BSR call is row 22 (page 1), the DE-DK call row 136 (page 2)
+EURO_PROGRAMMES = ["Interreg Germany-Denmark", "Interreg Baltic Sea Region"]
+
+
+class Listing:
+    def __init__(self, server: LocalServer, samples: Path) -> None:
+        html = (samples / "euro_access" / "calls_list_2025-10.html").read_text(encoding="utf-8")
+        html = html.replace("https://www.euro-access.eu", server.base_url)
+        head, _, rest = html.partition("<tbody>")
+        body, _, tail = rest.partition("</tbody>")
+        rows = body.split("</tr>")[:-1]
+        more = tail.replace("</table>", '</table><ul class="pagination"><li><a href="/en/calls?page=2">'
+                                        "next ›</a></li></ul>", 1)
+        self.head, self.tail = head, tail
+        self.pages = {1: head + "<tbody>" + "</tr>".join(rows[:70]) + "</tr></tbody>" + more,
+                      2: head + "<tbody>" + "</tr>".join(rows[70:]) + "</tr></tbody>" + tail}
+        self.status = {1: 200, 2: 200}
+        server.route("GET", "/en/calls", self.handle)
+
+    def handle(self, request: Request) -> Reply:
+        number = int(request.query.get("page", ["1"])[0])
+        return Reply(self.status[number], self.pages[number], {"Content-Type": "text/html; charset=utf-8"})
+
+    def without_heading(self) -> None:
+        self.pages = {n: page.replace("<h3>142 Calls found</h3>", "") for n, page in self.pages.items()}
+
+
+def _euro_access(server: LocalServer) -> EuroAccessAdapter:
+    cfg = EuroAccessSource(type="euro_access", url=server.url("/en/calls"), programmes=EURO_PROGRAMMES)
+    return EuroAccessAdapter("euro_access", cfg)
+
+
+@pytest.fixture
+def listing(server: LocalServer, samples: Path) -> Listing:
+    return Listing(server, samples)
+
+
+def _euro_statuses(engine) -> dict[str, str]:
+    with Session(engine) as session:
+        calls = session.exec(select(Call).where(Call.source == "euro_access"))
+        return {c.external_id: c.status for c in calls}
+
+
+def _first_euro_sync(engine, server, listing: Listing) -> dict[str, str]:
+    server.route("GET", "/en/calls/2374/Interreg-DE-DK-Application-of-project-proposals-2025",
+                 lambda r: Reply(200, (FIXTURES / "euro_access" / "call_detail_2374.html").read_bytes(),
+                                 {"Content-Type": "text/html"}))
+    server.route("GET", "/en/calls/2193/Interreg-Baltic-Sea-Region-Project-Platforms-2025",
+                 lambda r: Reply(200, (FIXTURES / "euro_access" / "call_detail_2374.html").read_bytes(),
+                                 {"Content-Type": "text/html"}))
+    first = run(engine, _euro_access(server), OCT)
+    assert (first.outcome, first.complete, first.new) == ("ok", True, 2)
+    return _euro_statuses(engine)
+
+
+@pytest.mark.parametrize(("name", "change", "outcome", "reason"), [
+    ("page 2 missing", lambda listing: listing.status.update({2: 404}), "failed",
+     "HTTP 404 from http://127.0.0.1:"),
+    ("page 2 cut short", lambda listing: listing.pages.update(
+        {2: listing.pages[2][:listing.pages[2].index("/calls/2374/")]}), "ok",
+     "the listing of http://127.0.0.1:"),
+    ("page 2 empty", lambda listing: listing.pages.update(
+        {2: listing.head + "<tbody></tbody>" + listing.tail}), "ok", "listing page 2 of http://127.0.0.1:"),
+    ("page 2 empty, no count", lambda listing: (listing.without_heading(), listing.pages.update(
+        {2: listing.head.replace("<h3>142 Calls found</h3>", "") + "<tbody></tbody>" + listing.tail})),
+     "ok", "listing page 2 of http://127.0.0.1:"),
+    ("page 2 repeating page 1, no count", lambda listing: (listing.without_heading(), listing.pages.update(
+        {2: listing.pages[1].replace('<ul class="pagination"><li><a href="/en/calls?page=2">next ›</a></li>'
+                                     "</ul>", "")})),
+     "ok", "listing page 2 of http://127.0.0.1:"),
+])
+def test_a_short_listing_closes_nothing(engine, server, listing, name, change, outcome, reason) -> None:
+    before = _first_euro_sync(engine, server, listing)
+    change(listing)
+    result = run(engine, _euro_access(server), OCT + timedelta(days=1))
+    assert (result.outcome, result.complete, result.closed, result.missing) == (outcome, False, 0, 0)
+    assert result.error.startswith(reason) and "\n" not in result.error, result.error
+    assert _euro_statuses(engine) == before and missing_marks(engine) == []
