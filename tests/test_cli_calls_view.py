@@ -276,3 +276,19 @@ def test_a_table_wider_than_the_terminal_gives_the_room_to_the_title(run, ids) -
         " 0.76    ✓    open    2026-11-04",
         "                               transport demonstrators                                            "
         "                                ")), "")
+
+
+def test_show_tells_money_and_rate_changes_in_euros_and_percent(run, ids, engine) -> None:
+    """The history said "budget: 3000000.0 → 6000000.0" (the stored floats)."""
+    changed = replace(bsr_call(), budget=6_000_000, max_contribution=750_000, funding_rate=0.8)
+    first = replace(bsr_call(), budget=3_000_000, funding_rate=0.65)
+    sync(engine, "euro_access", [first], NOW + timedelta(days=1))
+    sync(engine, "euro_access", [changed], NOW + timedelta(days=2))
+    code, out, err = run("calls", "show", f"#{ids['bsr']}")
+    assert (code, err) == (0, "")
+    assert out.split("Changes (Brussels time):\n")[1] == (
+        "  2026-08-23  budget: none → EUR 3,000,000\n"
+        "  2026-08-23  funding rate: none → 65 %\n"
+        "  2026-08-24  budget: EUR 3,000,000 → EUR 6,000,000\n"
+        "  2026-08-24  max contribution: EUR 500,000 → EUR 750,000\n"
+        "  2026-08-24  funding rate: 65 % → 80 %\n")
