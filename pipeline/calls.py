@@ -366,7 +366,7 @@ def call_dict(call: Call | CallRow, now: datetime) -> dict[str, Any]:
 
 def find_call_id(source: Database | Session, key: str) -> int:
     """The id of a call given by numeric id (``411`` or ``#411``, as tables and messages show it), topic
-    identifier or source reference."""
+    identifier or source reference, in any case when none is written exactly so."""
     db = database(source)
     key = key.strip()
     number = key.removeprefix("#")
@@ -375,6 +375,10 @@ def find_call_id(source: Database | Session, key: str) -> int:
             return int(number)
     matches = [row[0] for row in db.rows("SELECT c.id FROM call c WHERE c.topic_id = :key "
                                          "OR c.external_id = :key ORDER BY c.id", {"key": key})]
+    if not matches:  # a topic id copied from a link in lower case ("topic-details/horizon-cl5-…")
+        matches = [row[0] for row in db.rows(
+            "SELECT c.id FROM call c WHERE lower(c.topic_id) = :key OR lower(c.external_id) = :key "
+            "ORDER BY c.id", {"key": key.lower()})]
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:

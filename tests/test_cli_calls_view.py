@@ -292,3 +292,12 @@ def test_show_tells_money_and_rate_changes_in_euros_and_percent(run, ids, engine
         "  2026-08-24  budget: EUR 3,000,000 → EUR 6,000,000\n"
         "  2026-08-24  max contribution: EUR 500,000 → EUR 750,000\n"
         "  2026-08-24  funding rate: 65 % → 80 %\n")
+
+
+def test_a_topic_id_in_another_case_finds_its_call(run, ids) -> None:
+    """A topic id copied from a portal link ("topic-details/horizon-cl5-2027-03-d5-05") was "no call"."""
+    code, out, err = run("calls", "show", "horizon-cl5-2027-03-d5-05")
+    assert (code, err) == (0, "") and out.startswith("Zero-emission waterborne transport demonstrators\n"
+                                                     f"ID:              {ids['horizon']}\n")
+    assert run("calls", "show", "horizon-cl5-2027-03-d5-99") == (
+        2, "", "Error: no call with id 'horizon-cl5-2027-03-d5-99'; see `fundradar calls list`\n")
