@@ -253,3 +253,17 @@ def test_a_short_listing_closes_nothing(engine, server, listing, name, change, o
     assert (result.outcome, result.complete, result.closed, result.missing) == (outcome, False, 0, 0)
     assert result.error.startswith(reason) and "\n" not in result.error, result.error
     assert _euro_statuses(engine) == before and missing_marks(engine) == []
+
+
+def test_every_programme_answered_empty_is_one_line(engine, server, portal) -> None:  # noqa: F811
+    run(engine, per_programme(server, engine), D21)
+    before = statuses(engine)
+    portal.mutate = lambda number, data: {**data, "totalResults": 0, "results": []}
+    result = run(engine, per_programme(server, engine), D21 + timedelta(days=1))
+    assert (result.outcome, result.complete, result.closed, result.missing) == ("ok", False, 0, 0)
+    assert result.error == (  # Innovation Fund had no call in the recording
+        "8 programmes answered no results although stored calls of them are open or forthcoming "
+        "(Horizon Europe: 516, Digital Europe: 39, LIFE: 31, Single Market Programme: 5, Connecting "
+        "Europe Facility: 11, Erasmus+: 6, Creative Europe: 7, Interregional Innovation Investments: 3); "
+        "nothing closed, the next run reads them again")
+    assert statuses(engine) == before

@@ -249,9 +249,14 @@ def empty_programme_warnings(engine: Any, source: str, empty: list[tuple[str, st
         last = last_deadline(row)
         if last is None or last >= now:
             live[str(row.extra.get("programme_id"))] += 1
-    return [f"{label}: the search answered no results although {live[pid]} stored calls of the programme "
-            "are open or forthcoming; nothing closed, the next run reads it again"
-            for label, pid in empty if live[pid]]
+    short = [(label, live[pid]) for label, pid in empty if live[pid]]
+    if len(short) == 1:
+        [(label, count)] = short
+        return [f"{label}: the search answered no results although {count} stored calls of the programme "
+                "are open or forthcoming; nothing closed, the next run reads it again"]
+    named = ", ".join(f"{label}: {count}" for label, count in short)
+    return [f"{len(short)} programmes answered no results although stored calls of them are open or "
+            f"forthcoming ({named}); nothing closed, the next run reads them again"] if short else []
 
 
 def malformed_warning(skipped: list[str]) -> str:
