@@ -301,3 +301,20 @@ def test_a_topic_id_in_another_case_finds_its_call(run, ids) -> None:
                                                      f"ID:              {ids['horizon']}\n")
     assert run("calls", "show", "horizon-cl5-2027-03-d5-99") == (
         2, "", "Error: no call with id 'horizon-cl5-2027-03-d5-99'; see `fundradar calls list`\n")
+
+
+def test_show_says_a_call_is_missing_from_its_source(run, ids, engine) -> None:
+    """A call its source's complete answer no longer listed showed as any open call, until the next
+    answer removed it."""
+    from watcher.store import begin_run, finish_run
+
+    for day, records in ((1, [bsr_call(), replace(bsr_call(), external_id="other")]), (2, [bsr_call()])):
+        when = NOW + timedelta(days=day)
+        finish_run(engine, begin_run(engine, "euro_access", when), records, when, complete=True)
+    code, out, _ = run("calls", "show", "other")
+    assert code == 0 and "First seen:      2026-08-23\nMissing since:   2026-08-24 (not in its source's " \
+        "complete answer; removed if the next one lacks it too)\n" in out
+    code, out, _ = run("calls", "show", "other", "--json")
+    assert code == 0 and '"missing_since": "2026-08-24T' in out
+    code, out, _ = run("calls", "show", f"#{ids['bsr']}")
+    assert code == 0 and "Missing" not in out

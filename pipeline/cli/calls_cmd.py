@@ -263,6 +263,8 @@ def show_cmd(
         ("Budget", fmt_money(data["budget"])), ("Max per project", fmt_money(data["max_contribution"])),
         ("Funding rate", fmt_pct(data["funding_rate"])), ("URL", data["url"]),
         ("First seen", fmt_date(found.first_seen)),
+        ("Missing since", f"{fmt_date(found.missing_since)} (not in its source's complete answer; removed "
+                          "if the next one lacks it too)" if found.missing_since else None),
     ]
     width = max(len(label) for label, _ in lines) + 2
     echo("\n".join(f"{label + ':':<{width}}{_one_line(value)}" for label, value in lines
