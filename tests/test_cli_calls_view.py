@@ -318,3 +318,17 @@ def test_show_says_a_call_is_missing_from_its_source(run, ids, engine) -> None:
     assert code == 0 and '"missing_since": "2026-08-24T' in out
     code, out, _ = run("calls", "show", f"#{ids['bsr']}")
     assert code == 0 and "Missing" not in out
+
+
+def test_a_deadline_whose_time_the_source_now_gives_did_not_move(run, ids, engine) -> None:
+    """The history said "deadline moved 30 Sep 2026 17:00 (time assumed) → 30 Sep 2026 17:00"."""
+    from tests.test_applications import brussels
+    from watcher.records import Deadline
+
+    day_only = replace(bsr_call(), deadlines=(Deadline(brussels("2026-09-30T17:00"), time_assumed=True),))
+    sync(engine, "euro_access", [day_only], NOW + timedelta(days=1))
+    sync(engine, "euro_access", [bsr_call("2026-09-30T17:00")], NOW + timedelta(days=2))
+    code, out, _ = run("calls", "show", f"#{ids['bsr']}")
+    assert code == 0 and out.split("Changes (Brussels time):\n")[1] == (
+        "  2026-08-23  deadline moved 15 Oct 2026 12:00 → 30 Sep 2026 17:00 (time assumed)\n"
+        "  2026-08-24  deadline time given: 30 Sep 2026 17:00\n")

@@ -213,6 +213,10 @@ def change_text(field: str, old: str | None, new: str | None) -> str:
             return f"deadline set: {_deadlines_text(after)}"
         if not after:
             return f"deadline removed: {_deadlines_text(before)}"
+        if [_moment(d["at"]) for d in before] == [_moment(d["at"]) for d in after]:
+            # the same moments: only whether the source gave the time changed, nothing moved
+            given = "assumed" if any(d.get("time_assumed") for d in after) else "given"
+            return f"deadline time {given}: {_deadlines_text(after)}"
         word = "deadline moved" if len(before) == len(after) == 1 else "deadlines changed"
         return f"{word} {_deadlines_text(before)} → {_deadlines_text(after)}"
     if field == "text":
