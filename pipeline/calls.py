@@ -50,8 +50,9 @@ class CallRow:
         "id", "source", "external_id", "programme", "call_id", "topic_id", "title", "url", "status",
         "opening_date", "deadline", "deadlines", "deadline_time_assumed", "budget", "expected_grants",
         "min_contribution", "max_contribution", "type_of_action", "funding_rate", "first_seen",
-        "last_seen", "closed_at", "removed_at")
-    _TIMES = frozenset({"opening_date", "deadline", "first_seen", "last_seen", "closed_at", "removed_at"})
+        "last_seen", "closed_at", "removed_at", "missing_since")
+    _TIMES = frozenset({"opening_date", "deadline", "first_seen", "last_seen", "closed_at", "removed_at",
+                        "missing_since"})
 
     def __init__(self, values: Sequence[Any]) -> None:
         for name, value in zip(self.CALL_COLUMNS, values, strict=True):
@@ -361,12 +362,14 @@ def call_dict(call: Call | CallRow, now: datetime) -> dict[str, Any]:
         "first_seen": call.first_seen.isoformat(), "last_seen": call.last_seen.isoformat(),
         "closed_at": call.closed_at.isoformat() if call.closed_at else None,
         "removed_at": call.removed_at.isoformat() if call.removed_at else None,
+        # missing from a complete answer of its source: removed if the next complete one lacks it too
+        "missing_since": call.missing_since.isoformat() if call.missing_since else None,
     }
 
 
 def find_call_id(source: Database | Session, key: str) -> int:
     """The id of a call given by numeric id (``411`` or ``#411``, as tables and messages show it), topic
-    identifier or source reference."""
+    identifier or source reference, in any case when none is written exactly so."""
     db = database(source)
     key = key.strip()
     number = key.removeprefix("#")

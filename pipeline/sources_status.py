@@ -12,19 +12,26 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from pipeline.core.models import SKIPPED_RUN, FetchRun
+from pipeline.core.models import SKIPPED_RUN, CallChange, FetchRun
 
 NOT_FINISHED = ("running", SKIPPED_RUN)  # runs that read nothing (yet)
 
 
 def source_status(engine: Engine, names: list[str]) -> list[dict[str, Any]]:
     """Per source (configured ``names`` first, then any other with runs): the last run, its duration
-    and counts, the number of consecutive failed runs and the last error or warning."""
+    and counts (``closed``: deadline passed; ``removed``: gone from the source before it, which the
+    run row counts as closed too, told apart by the run's status changes), the number of consecutive
+    failed runs and the last error or warning."""
     with Session(engine) as session:
         runs = session.exec(select(FetchRun).order_by(FetchRun.source, FetchRun.id.desc())).all()
+        removed = dict(session.execute(
+            sa.select(CallChange.run_id, sa.func.count()).where(
+                CallChange.field == "status", CallChange.new == "removed", CallChange.run_id.is_not(None))
+            .group_by(CallChange.run_id)).all())
     by_source: dict[str, list[FetchRun]] = {}
     for run in runs:
         by_source.setdefault(run.source, []).append(run)
@@ -59,7 +66,8 @@ def source_status(engine: Engine, names: list[str]) -> list[dict[str, Any]]:
             "complete": finished.complete if finished else None,
             "seen": finished.seen if finished else None, "new": finished.new if finished else None,
             "changed": finished.changed if finished else None,
-            "closed": finished.closed if finished else None,
+            "closed": finished.closed - removed.get(finished.id, 0) if finished else None,
+            "removed": removed.get(finished.id, 0) if finished else None,
             "consecutive_failures": failures,
             "last_error": error,
         })

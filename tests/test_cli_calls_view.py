@@ -276,3 +276,59 @@ def test_a_table_wider_than_the_terminal_gives_the_room_to_the_title(run, ids) -
         " 0.76    ✓    open    2026-11-04",
         "                               transport demonstrators                                            "
         "                                ")), "")
+
+
+def test_show_tells_money_and_rate_changes_in_euros_and_percent(run, ids, engine) -> None:
+    """The history said "budget: 3000000.0 → 6000000.0" (the stored floats)."""
+    changed = replace(bsr_call(), budget=6_000_000, max_contribution=750_000, funding_rate=0.8)
+    first = replace(bsr_call(), budget=3_000_000, funding_rate=0.65)
+    sync(engine, "euro_access", [first], NOW + timedelta(days=1))
+    sync(engine, "euro_access", [changed], NOW + timedelta(days=2))
+    code, out, err = run("calls", "show", f"#{ids['bsr']}")
+    assert (code, err) == (0, "")
+    assert out.split("Changes (Brussels time):\n")[1] == (
+        "  2026-08-23  budget: none → EUR 3,000,000\n"
+        "  2026-08-23  funding rate: none → 65 %\n"
+        "  2026-08-24  budget: EUR 3,000,000 → EUR 6,000,000\n"
+        "  2026-08-24  max contribution: EUR 500,000 → EUR 750,000\n"
+        "  2026-08-24  funding rate: 65 % → 80 %\n")
+
+
+def test_a_topic_id_in_another_case_finds_its_call(run, ids) -> None:
+    """A topic id copied from a portal link ("topic-details/horizon-cl5-2027-03-d5-05") was "no call"."""
+    code, out, err = run("calls", "show", "horizon-cl5-2027-03-d5-05")
+    assert (code, err) == (0, "") and out.startswith("Zero-emission waterborne transport demonstrators\n"
+                                                     f"ID:              {ids['horizon']}\n")
+    assert run("calls", "show", "horizon-cl5-2027-03-d5-99") == (
+        2, "", "Error: no call with id 'horizon-cl5-2027-03-d5-99'; see `fundradar calls list`\n")
+
+
+def test_show_says_a_call_is_missing_from_its_source(run, ids, engine) -> None:
+    """A call its source's complete answer no longer listed showed as any open call, until the next
+    answer removed it."""
+    from watcher.store import begin_run, finish_run
+
+    for day, records in ((1, [bsr_call(), replace(bsr_call(), external_id="other")]), (2, [bsr_call()])):
+        when = NOW + timedelta(days=day)
+        finish_run(engine, begin_run(engine, "euro_access", when), records, when, complete=True)
+    code, out, _ = run("calls", "show", "other")
+    assert code == 0 and "First seen:      2026-08-23\nMissing since:   2026-08-24 (not in its source's " \
+        "complete answer; removed if the next one lacks it too)\n" in out
+    code, out, _ = run("calls", "show", "other", "--json")
+    assert code == 0 and '"missing_since": "2026-08-24T' in out
+    code, out, _ = run("calls", "show", f"#{ids['bsr']}")
+    assert code == 0 and "Missing" not in out
+
+
+def test_a_deadline_whose_time_the_source_now_gives_did_not_move(run, ids, engine) -> None:
+    """The history said "deadline moved 30 Sep 2026 17:00 (time assumed) → 30 Sep 2026 17:00"."""
+    from tests.test_applications import brussels
+    from watcher.records import Deadline
+
+    day_only = replace(bsr_call(), deadlines=(Deadline(brussels("2026-09-30T17:00"), time_assumed=True),))
+    sync(engine, "euro_access", [day_only], NOW + timedelta(days=1))
+    sync(engine, "euro_access", [bsr_call("2026-09-30T17:00")], NOW + timedelta(days=2))
+    code, out, _ = run("calls", "show", f"#{ids['bsr']}")
+    assert code == 0 and out.split("Changes (Brussels time):\n")[1] == (
+        "  2026-08-23  deadline moved 15 Oct 2026 12:00 → 30 Sep 2026 17:00 (time assumed)\n"
+        "  2026-08-24  deadline time given: 30 Sep 2026 17:00\n")

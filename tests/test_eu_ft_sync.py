@@ -258,6 +258,15 @@ def test_cli_sync_replay(cli, samples: Path) -> None:
     # the next answer lacking them too: removals, told apart from closings
     assert result.stdout == ("Source  Seen  New  Changed  Closed  Removed  Missing  Outcome  Error\n"
                              "eu_ft    611    0        0       0        7        0  ok            \n")
+    # and so in the source's status, which counted the 7 removals as closed
+    result = cli("--config", config, "sources", "status", "--json")
+    [status] = [row for row in json.loads(result.stdout) if row["source"] == "eu_ft"]
+    assert (status["seen"], status["closed"], status["removed"]) == (611, 0, 7)
+    result = cli("--config", config, "sources", "status")
+    assert result.stdout.splitlines()[0].split()[:10] == [
+        "Source", "Last", "run", "Secs", "Seen", "New", "Chg", "Clo", "Rem", "Fails"]
+    assert next(line for line in result.stdout.splitlines() if line.startswith("eu_ft")).split()[4:10] == \
+        ["611", "0", "0", "0", "7", "0"]
 
 
 def test_cli_sync_replay_samples_root_uses_newest(cli, samples: Path, engine) -> None:

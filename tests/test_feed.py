@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlmodel import Session, select
 
 from pipeline.core.config import FeedSource
 from pipeline.core.errors import FetchError, ParseError
+from pipeline.core.models import Call, CallChange
 from tests.localserver import LocalServer, Reply
 from watcher.dates import call_dates, find_dates
 from watcher.runner import run_source
@@ -199,3 +201,25 @@ def test_an_item_without_a_title_is_titled_by_its_first_words() -> None:
     assert record.external_id == "g1" and [d.at.isoformat() for d in record.deadlines] == [
         "2027-10-01T15:00:00+00:00"]
     assert skipped == ["Summer greetings"]
+
+
+def test_an_item_cut_off_with_its_feed_keeps_the_stored_call(server: LocalServer, engine) -> None:
+    """A feed ending in the middle of an item (a server stopping mid-answer; the fixture cut after
+    "can apply until 20") stored that item as read: its call lost its text and its deadline, with a
+    change row each ("deadline removed"), and a follower's "deadline moved … → ?" alert."""
+    body = FEED.read_bytes()
+    cut = body[:body.index(b"can apply until 20 November") + len(b"can apply until 20")]
+    answer = {"body": body}
+    server.route("GET", "/feed/", lambda r: Reply(200, answer["body"], RSS))
+    with httpx.Client() as client:
+        first = run_source(engine, _adapter(server.url("/feed/")), client, NOW)
+        answer["body"] = cut
+        result = run_source(engine, _adapter(server.url("/feed/")), client, NOW + timedelta(hours=6))
+    assert (first.new, result.seen, result.changed, result.unchanged) == (2, 1, 0, 1)
+    assert "the feed ends before its closing tag (cut off?): its last item, 'Project platforms: the call " \
+           "is open for applications', is kept as stored" in result.error
+    with Session(engine) as session:
+        ref = "https://interreg-baltic.eu/?p=48213"
+        call = session.exec(select(Call).where(Call.external_id == ref)).one()
+        assert call.deadline == datetime(2025, 11, 20, 15, 0, tzinfo=UTC) and "20 November 2025" in call.text
+        assert session.exec(select(CallChange)).all() == []

@@ -210,3 +210,32 @@ def test_a_listing_of_more_items_than_any_funder_has_is_read_in_part(server: Loc
         run = run_source(engine, adapter, client, NOW)
     assert (run.outcome, run.new, run.complete) == ("ok", MAX_ITEMS, False)
     assert run.error == f"the listing has {MAX_ITEMS + 5:,} items, only the first {MAX_ITEMS:,} were read"
+
+
+def test_a_listing_cut_off_mid_item_keeps_the_stored_calls(server: LocalServer, engine) -> None:
+    """The fixture cut after "Næste ansøgningsfrist 3." (a server stopping mid-answer, its length
+    honest): the run was complete, so Eurostars, after the cut, was marked missing (removed by the next
+    such answer), and Innobooster's deadline went with the cut text (a "deadline removed" change)."""
+    from datetime import timedelta
+
+    from sqlmodel import Session, select
+
+    from pipeline.core.models import Call, CallChange
+
+    full = (FIXTURES / "innovationsfonden_list.html").read_bytes()
+    answer = {"body": full}
+    server.route("GET", "/da/programmer", lambda r: Reply(200, answer["body"], HTML))
+    adapter = HtmlListAdapter("ifd", _cfg(server.url("/da/programmer")))
+    with httpx.Client() as client:
+        first = run_source(engine, adapter, client, NOW)
+        stop = "Næste ansøgningsfrist 3.".encode()
+        answer["body"] = full[:full.index(stop) + len(stop)]
+        cut = run_source(engine, adapter, client, NOW + timedelta(days=1))
+    assert (first.new, first.complete) == (3, True)
+    assert (cut.complete, cut.closed, cut.missing, cut.changed) == (False, 0, 0, 0)
+    assert cut.error == (f"the listing {server.url('/da/programmer')} ends before </html> (cut off?): its "
+                         "last item, 'Innobooster', is kept as stored and nothing is closed")
+    with Session(engine) as session:
+        assert session.exec(select(CallChange)).all() == []
+        booster = session.exec(select(Call).where(Call.title == "Innobooster")).one()
+        assert booster.deadline is not None and booster.missing_since is None

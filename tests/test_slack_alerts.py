@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from pipeline.core.db import session_scope
+from pipeline.follow import set_state
 from pipeline.notify.actions import call_actions
 from pipeline.notify.jobs import send_alerts
 from tests.slack_data import (
@@ -92,6 +94,33 @@ def test_deadline_move_and_withdrawal_of_followed_calls(engine, slack) -> None:
     assert texts[1].startswith(":warning: *Call withdrawn* for a call we follow\n")
     assert "The call is now *withdrawn* (was open)" in texts[1]
     assert run_alerts(engine, slack, at + timedelta(hours=1)) == []
+
+
+def test_a_removed_call_that_comes_back_is_alerted_as_back(engine, slack) -> None:
+    """Those following a call were told "Call removed"; when the source listed it again (a short
+    answer confirmed twice, a call re-published) nothing told them, so the bid looked dead."""
+    bid = add_call(engine, 1)
+    followed = add_call(engine, 2)
+    add_application(engine, bid)
+    with session_scope(engine) as session:
+        set_state(session, STRATEGY, followed, "follow", NOW)
+    run_alerts(engine, slack, NOW)  # baseline
+    at = NOW + timedelta(hours=3)
+    removed = [change_status(engine, call, "removed", at) for call in (bid, followed)]
+    assert [o.items for o in run_alerts(engine, slack, at + timedelta(minutes=1))] == \
+        [[f"alert:change:{key}" for key in removed]]
+    later = at + timedelta(days=1)
+    back = [change_status(engine, call, "open", later) for call in (bid, followed)]
+    outcomes = run_alerts(engine, slack, later + timedelta(minutes=1))
+    assert [o.items for o in outcomes] == [[f"alert:change:{key}" for key in back]]
+    texts = [b["text"]["text"] for b in slack.messages[-1].raw["blocks"][4:]]
+    assert texts[0].startswith(":white_check_mark: *Call back* for a call we follow\n"
+                               "*<https://ec.europa.eu/topic/1|Offshore wind call 1>*\n"
+                               "The call is listed again, now *open* (was removed)\n"
+                               "Followed by application #1")
+    assert texts[1].startswith(":white_check_mark: *Call back* for a call we follow\n")
+    assert "The call is listed again, now *open* (was removed)" in texts[1]
+    assert run_alerts(engine, slack, later + timedelta(hours=1)) == []
 
 
 def test_reminders_at_14_7_2_days_most_urgent_only_and_once(engine, slack) -> None:

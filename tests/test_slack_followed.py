@@ -11,7 +11,7 @@ from sqlmodel import Session
 from pipeline.core.db import session_scope
 from pipeline.core.models import CallChange
 from pipeline.notify.alerts import change_alerts
-from pipeline.notify.digest import collect_changes
+from pipeline.notify.digest import change_line, collect_changes
 from pipeline.notify.followed import followed_changes
 from tests.slack_data import NOW, add_application, add_call, change_status, deadline, move_deadline
 
@@ -48,3 +48,20 @@ def test_followed_changes_read_once_for_digest_and_alerts(engine) -> None:
             (f.call.id, f.kind, f.old, f.new, f.at) for f in found]
         alerts = change_alerts(session, "#alerts", NOW, SINCE)
     assert [a.key for a in alerts] == [f"alert:change:{move}", f"alert:change:{withdrawal}"]
+
+
+def test_a_call_listed_again_after_its_removal_reads_as_back(engine) -> None:
+    """The digest said "status removed → open" of a call the alerts had reported removed."""
+    call = add_call(engine, 1)
+    add_application(engine, call)
+    removed = change_status(engine, call, "removed", NOW - timedelta(days=2))
+    back = change_status(engine, call, "open", NOW - timedelta(days=1))
+    with Session(engine) as session:
+        lines = collect_changes(session, {call}, SINCE, NOW)
+        alerts = change_alerts(session, "#alerts", NOW, SINCE)
+    assert [(c.kind, c.old, c.new) for c in lines] == [("withdrawn", "open", "removed"),
+                                                        ("back", "removed", "open")]
+    assert [change_line(c) for c in lines] == [
+        "• <https://ec.europa.eu/topic/1|Offshore wind call 1>: *removed* (was open)",
+        "• <https://ec.europa.eu/topic/1|Offshore wind call 1>: listed again, now *open* (was removed)"]
+    assert [a.key for a in alerts] == [f"alert:change:{removed}", f"alert:change:{back}"]

@@ -53,29 +53,29 @@ def test_status_json_and_csv(tmp_path: Path, server: LocalServer, engine, cli) -
     assert rows == [
         {"source": "good_feed", "configured": True, "last_run": "2025-10-15T15:00:00+00:00",
          "outcome": "ok", "duration_seconds": 1.5, "complete": False, "seen": 2, "new": 0, "changed": 0,
-         "closed": 0, "consecutive_failures": 0, "last_error": FEED_PARTIAL},
+         "closed": 0, "removed": 0, "consecutive_failures": 0, "last_error": FEED_PARTIAL},
         {"source": "garbage", "configured": True, "last_run": "2025-10-15T15:00:00+00:00",
          "outcome": "failed", "duration_seconds": 1.5, "complete": False, "seen": 0, "new": 0,
-         "changed": 0, "closed": 0, "consecutive_failures": 1,
+         "changed": 0, "closed": 0, "removed": 0, "consecutive_failures": 1,
          "last_error": "the answer is not an RSS or Atom feed; check the URL"},
         {"source": "broken", "configured": True, "last_run": "2025-10-15T15:00:00+00:00",
          "outcome": "failed", "duration_seconds": 1.5, "complete": False, "seen": 0, "new": 0,
-         "changed": 0, "closed": 0, "consecutive_failures": 2,
+         "changed": 0, "closed": 0, "removed": 0, "consecutive_failures": 2,
          "last_error": f"HTTP 500 from {server.url('/500')}; the source is failing, try again later"},
         {"source": "slow", "configured": True, "last_run": None, "outcome": None, "duration_seconds": None,
          "complete": None, "seen": None, "new": None, "changed": None, "closed": None,
-         "consecutive_failures": 0, "last_error": None},
+         "removed": None, "consecutive_failures": 0, "last_error": None},
     ]
     csv = cli("--config", str(config), "sources", "status", "--csv")
     assert csv.exit_code == 0
     assert csv.stdout.splitlines() == [
-        "source,last_run,duration_seconds,seen,new,changed,closed,consecutive_failures,last_error",
-        f'good_feed,2025-10-15T15:00:00+00:00,1.5,2,0,0,0,0,"{FEED_PARTIAL}"',
-        "garbage,2025-10-15T15:00:00+00:00,1.5,0,0,0,0,1,the answer is not an RSS or Atom feed; "
+        "source,last_run,duration_seconds,seen,new,changed,closed,removed,consecutive_failures,last_error",
+        f'good_feed,2025-10-15T15:00:00+00:00,1.5,2,0,0,0,0,0,"{FEED_PARTIAL}"',
+        "garbage,2025-10-15T15:00:00+00:00,1.5,0,0,0,0,0,1,the answer is not an RSS or Atom feed; "
         "check the URL",
-        f"broken,2025-10-15T15:00:00+00:00,1.5,0,0,0,0,2,\"HTTP 500 from {server.url('/500')}; "
+        f"broken,2025-10-15T15:00:00+00:00,1.5,0,0,0,0,0,2,\"HTTP 500 from {server.url('/500')}; "
         "the source is failing, try again later\"",
-        "slow,,,,,,,0,",
+        "slow,,,,,,,,0,",
     ]
 
 
@@ -86,18 +86,19 @@ def test_status_table(tmp_path: Path, server: LocalServer, engine, cli) -> None:
     result = cli("--config", str(config), "sources", "status")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["Source", "Last", "run", "Secs", "Seen", "New", "Chg", "Clo", "Fails",
+    assert lines[0].split() == ["Source", "Last", "run", "Secs", "Seen", "New", "Chg", "Clo", "Rem", "Fails",
                                 "Last", "error"]
-    assert lines[1].split()[:10] == ["good_feed", "2025-10-15", "17:00", "1.5", "2", "0", "0", "0", "0", "a"]
+    assert lines[1].split()[:11] == ["good_feed", "2025-10-15", "17:00", "1.5", "2", "0", "0", "0", "0", "0",
+                                     "a"]
     garbage = next(line for line in lines if line.startswith("garbage"))
-    assert garbage.split()[:10] == ["garbage", "2025-10-15", "17:00", "1.5", "0", "0", "0", "0", "1",
+    assert garbage.split()[:11] == ["garbage", "2025-10-15", "17:00", "1.5", "0", "0", "0", "0", "0", "1",
                                     "the"]
     assert "".join(lines[2:]).count("HTTP 500") == 1
     # the error's URL is on one line, whole, to be copied: the table grows wider than the 80 columns
     # for it (it was cut after 17 characters), and no wider than the URL needs
     url = server.url("/500") + ";"
     assert any(line.rstrip().endswith(url) or f"{url} " in line for line in lines), lines
-    assert max(len(line) for line in lines) == len(lines[0]) <= 63 + max(30, len(url))
+    assert max(len(line) for line in lines) == len(lines[0]) <= 68 + max(30, len(url))
 
 
 def test_status_without_runs_and_bad_option(tmp_path: Path, server: LocalServer, cli, engine) -> None:

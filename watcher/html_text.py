@@ -223,3 +223,13 @@ def html_to_text(html: str | None) -> str:
     except RecursionError:  # nested thousands of levels deep (hostile input): plain text, no layout
         return clean_inline(" ".join(_strings(root)))
     return writer.text()
+
+
+_END = re.compile(r"</(?:html|body)\s*>", re.IGNORECASE)
+
+
+def cut_off_html(text: str) -> bool:
+    """The page ends before ``</body>`` and ``</html>``: the server stopped in the middle of it (its
+    length honest, so the HTTP client took it), and the last item a listing read of it may be half
+    (pure). A page's end tags are optional in HTML5, but every funder page fundradar reads has them."""
+    return _END.search(text[-8192:]) is None

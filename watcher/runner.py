@@ -20,6 +20,7 @@ from pipeline.core.text import shorten
 from watcher.records import split_valid
 from watcher.sources import FetchResult, SourceAdapter
 from watcher.store import MAX_CLOSE_SHARE, RunResult, begin_run, fail_run, finish_run, record_duration
+from watcher.stored_links import keep_ids_across_case, stored_ids
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,11 @@ def _store(engine: Engine, adapter: SourceAdapter, run_id: int, fetched: FetchRe
     then incomplete: a skipped call must not be closed); a store error fails this run only, with its
     row marked failed, so the sources after it still run."""
     records, bad = split_valid(fetched.records)
+    records, renamed = keep_ids_across_case(records, stored_ids(engine, adapter.name))
+    raw_hashes, partial = fetched.raw_hashes, fetched.partial
+    if renamed:  # what the fetch keyed by the id as sent is keyed by the stored call's id
+        raw_hashes = {renamed.get(key, key): value for key, value in (raw_hashes or {}).items()}
+        partial = {renamed.get(key, key) for key in partial}
     warnings = [w for w in [fetched.warning] if w]
     if bad:
         more = f"; and {len(bad) - 5} more" if len(bad) > 5 else ""
@@ -126,8 +132,8 @@ def _store(engine: Engine, adapter: SourceAdapter, run_id: int, fetched: FetchRe
         result = finish_run(engine, run_id, records, now, complete=fetched.complete and not bad,
                             warning="; ".join(warnings) or None, pages=fetched.pages,
                             max_close_share=getattr(cfg, "max_close_share", MAX_CLOSE_SHARE),
-                            max_close=getattr(cfg, "max_close", None), raw_hashes=fetched.raw_hashes,
-                            unchanged=fetched.unchanged, partial=fetched.partial)
+                            max_close=getattr(cfg, "max_close", None), raw_hashes=raw_hashes,
+                            unchanged=fetched.unchanged, partial=partial)
     except Exception as exc:  # nothing of the run was written (one transaction); the run row says why
         message = f"storing the run failed: {describe_exception(adapter.name, exc)}"
         log.warning("source %s failed: %s", adapter.name, message)

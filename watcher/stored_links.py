@@ -1,4 +1,4 @@
-"""Telling a call again by its link when its source gave it a new id.
+"""Telling a call again by its link, or by its id in another case, when its source gave it a new id.
 
 Some sources make their ids anew: a feed whose guids hold a session or a time, a calendar export
 whose UIDs hold the event's start and end (The Events Calendar: "21544-1768208400-1776383940@…",
@@ -6,6 +6,11 @@ so a deadline extended is a new UID). Keyed by that id alone, the call came back
 time, and the stored one stayed (a feed closes nothing) or was removed (a calendar is complete), with
 a "removed" alert and its applications left on it. An item whose id is new but whose link is the link
 and title of one stored call that the answer does not list under its own id is that call.
+
+Any source may also write an id in another case ("51348893TOPICSEN" for "51348893TOPICSen", a link's
+path in capitals): :func:`keep_ids_across_case` makes such a record the stored call whose id it is
+but for case, when the answer does not list that call under its own id and no other stored call has
+that id but for case.
 """
 
 from __future__ import annotations
@@ -66,3 +71,35 @@ def keep_stored_ids(records: list[CallRecord], stored: Mapping[str, tuple[str | 
             record = replace(record, external_id=owner.pop(link)[0])
         kept.append(record)
     return kept
+
+
+def stored_ids(engine: Any, source: str) -> list[str]:
+    """The external ids of every call of the source (read only)."""
+    table = Call.__table__
+    with engine.connect() as conn:
+        return list(conn.scalars(sa.select(table.c.external_id).where(table.c.source == source)))
+
+
+def keep_ids_across_case(records: list[CallRecord], stored: list[str]) -> tuple[list[CallRecord],
+                                                                                 dict[str, str]]:
+    """``records`` with the stored id of each record whose id is none stored but is one stored id
+    written in another case (compared case-folded), when that stored id is the only one folding so and
+    the answer does not list it, nor another record that id but for case; and the ids changed, new ->
+    stored (pure)."""
+    known = set(stored)
+    folded = Counter(key.casefold() for key in stored)
+    owner = {key.casefold(): key for key in stored if folded[key.casefold()] == 1}
+    answered = {r.external_id for r in records}
+    answered_folded = Counter(key.casefold() for key in answered)
+    renamed: dict[str, str] = {}
+    kept = []
+    for record in records:
+        key = record.external_id
+        fold = key.casefold()
+        target = owner.get(fold)
+        if key not in known and target is not None and target not in answered \
+                and answered_folded[fold] == 1:
+            renamed[key] = target
+            record = replace(record, external_id=target)
+        kept.append(record)
+    return kept, renamed

@@ -7,6 +7,8 @@ scikit-learn is imported only by ``why`` when the scoring is not up to date, nev
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +41,7 @@ from pipeline.cli.common import (
 )
 from pipeline.core import clock
 from pipeline.core.errors import ValidationError
-from pipeline.core.text import money_short, printable
+from pipeline.core.text import money_eur, money_short, percent_precise, printable
 from pipeline.follow import clear_state, set_state
 
 MAX_WITHIN_DAYS = 36_500  # a century; further ahead the horizon leaves the dates a datetime holds
@@ -181,9 +183,24 @@ def _deadlines_line(deadlines: list[dict[str, Any]]) -> str:
     return _deadlines_text(deadlines) + " Brussels time"
 
 
+# stored as plain numbers (floats: "3000000.0"); the history shows them as the call does, exactly
+MONEY_FIELDS: dict[str, Callable[[float], str]] = {
+    "budget": money_eur, "min_contribution": money_eur, "max_contribution": money_eur,
+    "funding_rate": percent_precise}
+
+
+def _number(value: str, shown: Callable[[float], str]) -> str:
+    try:
+        number = float(value)
+    except ValueError:
+        return _one_line(value)
+    return shown(number) if math.isfinite(number) else _one_line(value)
+
+
 def change_text(field: str, old: str | None, new: str | None) -> str:
     """One stored change in words: ``deadline moved 19 Jan 2027 17:00 → 30 Sep 2026 17:00`` (Brussels
-    time), ``status: open → closed``; a changed text is named, not printed."""
+    time), ``status: open → closed``, ``budget: EUR 3,000,000 → EUR 6,000,000``, ``funding rate: 65 % →
+    80 %``; a changed text is named, not printed."""
     def parsed(value: str | None) -> Any:
         try:
             return json.loads(value) if value else None
@@ -196,13 +213,19 @@ def change_text(field: str, old: str | None, new: str | None) -> str:
             return f"deadline set: {_deadlines_text(after)}"
         if not after:
             return f"deadline removed: {_deadlines_text(before)}"
+        if [_moment(d["at"]) for d in before] == [_moment(d["at"]) for d in after]:
+            # the same moments: only whether the source gave the time changed, nothing moved
+            given = "assumed" if any(d.get("time_assumed") for d in after) else "given"
+            return f"deadline time {given}: {_deadlines_text(after)}"
         word = "deadline moved" if len(before) == len(after) == 1 else "deadlines changed"
         return f"{word} {_deadlines_text(before)} → {_deadlines_text(after)}"
     if field == "text":
         return "text changed"
     if field == "opening_date":
         return f"opening date {_day_words(old) or 'none'} → {_day_words(new) or 'none'}"
-    before, after = ("none" if v is None else _one_line(v) for v in (old, new))
+    shown = MONEY_FIELDS.get(field)
+    before, after = ("none" if v is None else _number(v, shown) if shown else _one_line(v)
+                     for v in (old, new))
     return f"{field.replace('_', ' ')}: {before} → {after}"
 
 
@@ -244,6 +267,8 @@ def show_cmd(
         ("Budget", fmt_money(data["budget"])), ("Max per project", fmt_money(data["max_contribution"])),
         ("Funding rate", fmt_pct(data["funding_rate"])), ("URL", data["url"]),
         ("First seen", fmt_date(found.first_seen)),
+        ("Missing since", f"{fmt_date(found.missing_since)} (not in its source's complete answer; removed "
+                          "if the next one lacks it too)" if found.missing_since else None),
     ]
     width = max(len(label) for label, _ in lines) + 2
     echo("\n".join(f"{label + ':':<{width}}{_one_line(value)}" for label, value in lines

@@ -51,6 +51,7 @@ STATUS_COLUMNS = [
     Column("new", "New", _count, justify="right"),
     Column("changed", "Chg", _count, justify="right"),
     Column("closed", "Clo", _count, justify="right"),
+    Column("removed", "Rem", _count, justify="right"),
     Column("consecutive_failures", "Fails", _count, justify="right"),
     Column("last_error", "Last error", max_width=30, whole_words=True),  # its URL or path copied whole
 ]
@@ -61,7 +62,7 @@ def status_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON (all fields)."),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
 ) -> None:
-    """Show per source the last run, its duration, calls seen/new/changed/closed, consecutive failures
+    """Show per source the last run, its duration, calls seen/new/changed/closed/removed, consecutive failures
     and the last error. A run whose closures the mass-closure guard held back shows "suspicious: "
     and why in front of its warning (the JSON has the outcome too).
 

@@ -1,8 +1,8 @@
 """Alerts: the few things that need someone now, each with a key so it is sent once.
 
 - a new call scoring at or above a focus area's ``alert_threshold`` (key ``alert:new:CALL``);
-- a deadline change or a withdrawal of a call that an application (an idea's bid) follows
-  (``alert:change:CHANGE``);
+- a deadline change or a withdrawal of a call that an application (an idea's bid) follows, and the
+  call listed again after a withdrawal or removal (``alert:change:CHANGE``);
 - a reminder before an application's deadline at the configured ``reminder_days`` (default 14, 7, 2):
   only the most urgent due reminder is sent, so an application created five days before its deadline
   gets the 2-day reminder later and not three at once (``reminder:APP:DEADLINE:DAYS``).
@@ -50,8 +50,10 @@ from pipeline.notify.blocks import (
 from pipeline.notify.delivery import Outgoing
 from pipeline.notify.escape import call_name, clean, escape, link, truncate
 from pipeline.notify.followed import (
+    BACK_STATUSES,
     DEADLINE_FIELDS,
     DONE_APPLICATION_STATUSES,
+    GONE_STATUSES,
     deadline_text,
     followed_changes,
 )
@@ -138,7 +140,7 @@ def change_alerts(session: Session, channel: str, now: datetime, since: datetime
         followers.setdefault(app.call_id, []).append((app, idea))
     alerts = []
     for found in followed_changes(session, followers, since, now):
-        if found.kind == "status":  # only a withdrawal needs someone now; other status changes wait
+        if found.kind == "status":  # only a withdrawal (or its undoing) needs someone now; others wait
             continue
         followed_by = followers[found.call.id]
         alerts.append(Outgoing(f"alert:change:{found.change.id}", "alert",
@@ -203,13 +205,24 @@ def change_message(channel: str, call: Call, change: CallChange,
                f"{escape(deadline_text(change.new)) or '?'} (Brussels time)"
         short = "Deadline moved"
     else:
-        what = f"The call is now *{escape(change.new)}* (was {escape(change.old) or '?'})"
-        short = f"Call {change.new}"
+        what, short = status_change(change.old, change.new)
+    icon = ":white_check_mark:" if short == BACK else ":warning:"
     who = "; ".join(f"application #{app.id}"
                     + (f" ({escape(truncate(clean(idea.title), 80))})" if idea else "")
                     + (f", owner {escape(clean(app.owner))}" if app.owner else "") for app, idea in followers)
-    text = f":warning: *{short}* for a call we follow\n*{link(call.url, title)}*\n{what}\nFollowed by {who}"
+    text = f"{icon} *{short}* for a call we follow\n*{link(call.url, title)}*\n{what}\nFollowed by {who}"
     return _message(channel, f"{short}: {title}", [section(text)])
+
+
+BACK = "Call back"
+
+
+def status_change(old: str | None, new: str | None) -> tuple[str, str]:
+    """(what happened, the short heading) of a followed call's status change: a call gone (withdrawn,
+    removed) listed again is "back", any other change names the new status (pure)."""
+    if old in GONE_STATUSES and new in BACK_STATUSES:
+        return f"The call is listed again, now *{escape(new)}* (was {escape(old)})", BACK
+    return f"The call is now *{escape(new)}* (was {escape(old) or '?'})", f"Call {new}"
 
 
 def reminder_message(channel: str, app: Application, call: Call, idea: Idea | None, deadline: datetime,

@@ -293,6 +293,8 @@ def change_line(change: ChangeLine) -> str:
         return f"• {what}: deadline moved {escape(change.old) or '?'} → {escape(change.new) or '?'}"
     if change.kind == "withdrawn":
         return f"• {what}: *{escape(change.new)}* (was {escape(change.old) or '?'})"
+    if change.kind == "back":
+        return f"• {what}: listed again, now *{escape(change.new)}* (was {escape(change.old)})"
     return f"• {what}: status {escape(change.old) or '?'} → {escape(change.new) or '?'}"
 
 

@@ -1,6 +1,7 @@
 """Alerts for the calls a strategy follows (pipeline.follow), as for the call of an application.
 
-- a deadline change, a withdrawal or a removal: key ``alert:change:CHANGE``, the key an application's
+- a deadline change, a withdrawal or a removal, and the call listed again after one: key
+  ``alert:change:CHANGE``, the key an application's
   change alert has, so a call both followed and bid for is reported once (the application's alert
   names the application; a call one of the strategy's applications bids for is left to it);
 - a reminder at the strategy's ``reminder_days`` before the call's next deadline, only the most
@@ -22,7 +23,7 @@ from sqlmodel import Session, select
 from pipeline.core.config import Strategy
 from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
 from pipeline.core.models import Application, Call, CallChange, CallFollow, Idea
-from pipeline.notify.alerts import _message
+from pipeline.notify.alerts import BACK, _message, status_change
 from pipeline.notify.blocks import SlackMessage, days_text, fmt_deadline, section
 from pipeline.notify.delivery import Outgoing
 from pipeline.notify.escape import call_name, clean, escape, link
@@ -53,7 +54,7 @@ def _changes(session: Session, channel: str, follows: dict[int, CallFollow], cal
                      change_message(channel, found.call, found.change, follows[found.call.id],
                                     found.old, found.new))
             for found in followed_changes(session, call_ids, since, now)
-            if found.kind in ("deadline", "withdrawn")]
+            if found.kind in ("deadline", "withdrawn", "back")]
 
 
 def _reminders(session: Session, channel: str, follows: dict[int, CallFollow], call_ids: set[int],
@@ -91,9 +92,9 @@ def change_message(channel: str, call: Call, change: CallChange, follow: CallFol
         what = f"Deadline moved: {escape(old) or '?'} → {escape(new) or '?'} (Brussels time)"
         short = "Deadline moved"
     else:
-        what = f"The call is now *{escape(new)}* (was {escape(old) or '?'})"
-        short = f"Call {new}"
-    text = f":warning: *{short}* for a call we follow\n*{link(call.url, title)}*\n{what}\n" \
+        what, short = status_change(old, new)
+    icon = ":white_check_mark:" if short == BACK else ":warning:"
+    text = f"{icon} *{short}* for a call we follow\n*{link(call.url, title)}*\n{what}\n" \
            f"{_who(follow, 'Followed')} · `fundradar calls unfollow {call.id}`"
     return _message(channel, f"{short}: {title}", [section(text)])
 

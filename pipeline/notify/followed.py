@@ -2,7 +2,9 @@
 alerts alike, so both report the same moves the same way.
 
 A change counts when it is a deadline move whose shown (Brussels time) value differs, or a status
-change; ``kind`` is ``deadline``, ``withdrawn`` (the call was withdrawn or removed) or ``status``.
+change; ``kind`` is ``deadline``, ``withdrawn`` (the call was withdrawn or removed), ``back`` (a call
+withdrawn or removed is listed again, open or forthcoming: who was told it was gone is told it is
+back) or ``status``.
 Applications in one of :data:`DONE_APPLICATION_STATUSES` no longer get reminders or deadlines.
 """
 
@@ -23,6 +25,7 @@ DONE_APPLICATION_STATUSES = ("submitted", "granted", "rejected", "withdrawn")
 DEADLINE_FIELDS = ("deadlines", "deadline")
 
 GONE_STATUSES = ("withdrawn", "removed")
+BACK_STATUSES = ("announced", "forthcoming", "open")
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class FollowedChange:
 
     change: CallChange
     call: Call
-    kind: str  # deadline | status | withdrawn
+    kind: str  # deadline | status | withdrawn | back
     old: str | None
     new: str | None
 
@@ -58,7 +61,8 @@ def followed_changes(session: Session, call_ids: Collection[int], since: datetim
             if old == new:
                 continue
         else:
-            kind = "withdrawn" if change.new in GONE_STATUSES else "status"
+            kind = "withdrawn" if change.new in GONE_STATUSES else \
+                "back" if change.old in GONE_STATUSES and change.new in BACK_STATUSES else "status"
             old, new = change.old, change.new
         found.append(FollowedChange(change, call, kind, old, new))
     return found

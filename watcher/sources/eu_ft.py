@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,14 +29,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 
+from pipeline.core.deadlines import last_deadline
 from pipeline.core.errors import ParseError
+from pipeline.core.models import Call
 from watcher.http import request_bytes
 from watcher.records import CallRecord
 from watcher.replay import SediaSearchRecording, find_search_recording
 from watcher.sedia import SediaPage, load_page, parse_page, parse_salt
 from watcher.sources import BuildContext, FetchResult, register
-from watcher.store import raw_hashes
+from watcher.store import GONE, raw_hashes
 
 TYPES = ("1", "2", "8")  # grants (topics), calls for proposals (PROSPECT), cascade funding calls
 STATUSES = ("31094501", "31094502")  # forthcoming, open
@@ -126,7 +130,7 @@ class EuFtAdapter:
                                 "while it was read, the next run completes it")
             read.append(_summary(data))
             take(number, pages, data)
-        warnings.extend(consistency_warnings(label, read, total, size))
+        warnings.extend(consistency_warnings(label, read, total, size, pages))
         return warnings
 
     def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
@@ -136,6 +140,7 @@ class EuFtAdapter:
         found = _Found()
         warnings: list[str] = []
         plans = [(label, programme_id, STATUSES) for label, programme_id in self.queries()]
+        empty: list[tuple[str, str]] = []  # (label, programme id) of the programmes answered with nothing
         while plans:
             label, programme_id, statuses = plans.pop(0)
             query = search_query(programme_id, statuses)
@@ -148,6 +153,8 @@ class EuFtAdapter:
             if total > RESULT_WINDOW:
                 warnings.append(f"{label} has {total} results, more than the API's window of "
                                 f"{RESULT_WINDOW}; split it into narrower programmes")
+            if programme_id and statuses == STATUSES and total == 0 and not first["results"]:
+                empty.append((label, programme_id))
 
             def take(number: int, count: int, data: dict[str, Any], label: str = label) -> None:
                 found.add(parse_page(data, source=self.name, page=f"page {number} of {count} ({label})",
@@ -156,6 +163,9 @@ class EuFtAdapter:
             # each page is parsed as it arrives: a query's pages are never all held at once
             warnings.extend(self._read_rest(client, label, query, first, take))
             found.stats["queries"] += 1
+        if empty and self.engine is not None:
+            warnings.extend(empty_programme_warnings(self.engine, self.name, empty,
+                                                     {*found.records, *found.unchanged}, now))
         stats = {**found.stats, "unparsed": len(found.unchanged)}
         if found.skipped:
             warnings.append(malformed_warning(found.skipped))
@@ -219,6 +229,36 @@ class _Found:
                 self.raw_hashes[record.external_id] = page.raw_hashes[record.external_id]
 
 
+def empty_programme_warnings(engine: Any, source: str, empty: list[tuple[str, str]], seen: set[str],
+                             now: datetime) -> list[str]:
+    """Why a programme's empty answer cannot be the whole of it: stored calls of that programme
+    (``extra.programme_id``) that the run did not see are still open or forthcoming, their last
+    deadline ahead. An empty but well-formed answer for one programme is a short answer as an empty
+    answer of the whole source is (which the store never takes as complete), but the store's guard
+    counts the share of the source: a small programme's calls would all be removed by two such
+    answers. Once their deadlines have passed, an empty answer is the programme's true one."""
+    table = Call.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(table.c.external_id, table.c.deadline, table.c.deadlines,
+                                      table.c.extra)
+                            .where(table.c.source == source, table.c.status.not_in(GONE))).all()
+    live: Counter[str] = Counter()
+    for row in rows:
+        if row.external_id in seen or not isinstance(row.extra, dict):
+            continue
+        last = last_deadline(row)
+        if last is None or last >= now:
+            live[str(row.extra.get("programme_id"))] += 1
+    short = [(label, live[pid]) for label, pid in empty if live[pid]]
+    if len(short) == 1:
+        [(label, count)] = short
+        return [f"{label}: the search answered no results although {count} stored calls of the programme "
+                "are open or forthcoming; nothing closed, the next run reads it again"]
+    named = ", ".join(f"{label}: {count}" for label, count in short)
+    return [f"{len(short)} programmes answered no results although stored calls of them are open or "
+            f"forthcoming ({named}); nothing closed, the next run reads them again"] if short else []
+
+
 def malformed_warning(skipped: list[str]) -> str:
     """The malformed results of a run, counted and the first :data:`MAX_NAMED` named (page, result,
     reference, reason)."""
@@ -241,8 +281,11 @@ def _summary(data: dict[str, Any]) -> PageRead:
         r["reference"] for r in results if isinstance(r, dict) and isinstance(r.get("reference"), str)))
 
 
-def consistency_warnings(label: str, pages: list[PageRead], total: int, size: int) -> list[str]:
-    """Why the pages read of one query are not the whole result set the API declared, if they are not:
+def consistency_warnings(label: str, pages: list[PageRead], total: int, size: int,
+                         count: int | None = None) -> list[str]:
+    """Why the pages read of one query are not the whole result set the API declared, if they are not
+    (``count``: the number of pages ``total`` makes, by default the pages read; reading stopped early,
+    the page read last is not the last one, and is not told to hold what the last one would):
 
     - a page before the last with fewer than ``pageSize`` results, or more results on the last one
       than the declared total leaves (a short or cut answer);
@@ -252,7 +295,7 @@ def consistency_warnings(label: str, pages: list[PageRead], total: int, size: in
 
     Any of these makes the run incomplete, so nothing missing from it is closed."""
     declared = min(total, RESULT_WINDOW)
-    count = len(pages)
+    count = len(pages) if count is None else count
     warnings: list[str] = []
     for number, page in enumerate(pages, start=1):
         got = page.results

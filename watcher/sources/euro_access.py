@@ -135,6 +135,7 @@ class EuroAccessAdapter:
         pages = 0
         declared: int | None = None
         foreign: list[str] = []
+        repeated: list[str] = []
         while url and url not in visited:
             if pages >= self.cfg.max_pages:
                 return rows, (f"listing has more than max_pages={self.cfg.max_pages} pages; raise "
@@ -147,14 +148,20 @@ class EuroAccessAdapter:
             page = parse_listing(self._get(client, url), url, source=self.name)
             if declared is None:
                 declared = declared_total(page.total_text)
+            if pages and not {row.external_id for row in page.rows} - {row.external_id for row in rows}:
+                # a page the pagination names holding no call of its own: the site answered it empty,
+                # or with an earlier page again (ignoring the page asked for); its calls were never read
+                repeated.append(f"listing page {pages + 1} of {self.url} ({url}) holds no call the pages "
+                                f"before it did not ({len(page.rows)} rows); the site did not page as "
+                                "asked, nothing closed")
             rows.extend(page.rows)
             skipped.extend(page.skipped)
             pages += 1
             url = page.next_url
         # a row left out could be a call still open: the run is then incomplete, nothing is closed
         left_out = [f"{len(skipped)} listing row(s) left out (first: {skipped[0]})"] if skipped else []
-        return rows, "; ".join(w for w in [listing_warning(rows, declared, pages, self.url), *left_out,
-                                           *foreign] if w) or None
+        return rows, "; ".join(w for w in [*repeated, listing_warning(rows, declared, pages, self.url),
+                                           *left_out, *foreign] if w) or None
 
     def _allowed(self, url: str) -> bool:
         """Call pages are fetched only from the listing's own host or the config's detail_hosts: a

@@ -124,15 +124,26 @@ def _recovered(feedparser: Any, data: bytes) -> tuple[Any, str | None]:
     return (parsed if parsed.entries else None), complaint
 
 
+_CLOSED = re.compile(r"</(?:[\w.-]+:)?(?:rss|feed|RDF)\s*>\s*(?:<!--.*?-->\s*)*\Z", re.IGNORECASE | re.DOTALL)
+
+
+def cut_off(text: str) -> bool:
+    """The feed document ends before the end tag of its root (``</rss>``, ``</feed>``, ``</rdf:RDF>``):
+    the server stopped in the middle of it, so its last item may be half (pure)."""
+    return _CLOSED.search(text[-4096:]) is None
+
+
 def parse_feed(content: bytes | str, *, source: str, phrases: list[str], programme: str | None = None,
                feed: str | None = None, skipped: list[str] | None = None,
-               ) -> tuple[list[CallRecord], str | None]:
+               cut: list[str] | None = None) -> tuple[list[CallRecord], str | None]:
     """Records for the call announcements of a feed, and a warning when the feed had errors. The titles
     of the items that are no call announcement are appended to ``skipped`` (when given).
 
     A malformed feed ("bozo") keeps the items the parser recovered; the warning names the feed
-    (``feed``, its URL, else the source) and the parser's message. Raises ParseError when nothing at
-    all could be read.
+    (``feed``, its URL, else the source) and the parser's message. A feed that ends before its root's
+    end tag was cut off: when its last item is a call, that record is the last one returned and its
+    title is appended to ``cut`` (when given), as it may be read in part only. Raises ParseError when
+    nothing at all could be read.
     """
     import feedparser
 
@@ -165,6 +176,7 @@ def parse_feed(content: bytes | str, *, source: str, phrases: list[str], program
         warning = "; ".join(filter(None, [warning, f"feed {name} has {len(parsed.entries):,} items, only the "
                                                     f"first {MAX_ITEMS} were read"]))
     records = []
+    last = parsed.entries[-1] if parsed.entries and cut_off(text) else None
     for entry in parsed.entries[:MAX_ITEMS]:
         title = _title(entry)
         summary = strip_tags(entry.get("summary") or "")
@@ -187,6 +199,8 @@ def parse_feed(content: bytes | str, *, source: str, phrases: list[str], program
             extra={"published": published.isoformat() if published else None,
                    "categories": [t.get("term") for t in entry.get("tags") or [] if t.get("term")]},
         ))
+        if entry is last and cut is not None:
+            cut.append(title)
     return records, warning
 
 
@@ -211,14 +225,21 @@ class FeedAdapter:
     def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
         body = fetch_text(client, self.url, source=self.name, timeout=self.cfg.timeout_seconds)
         skipped: list[str] = []
+        cut: list[str] = []
         records, warning = parse_feed(body, source=self.name, phrases=list(self.cfg.call_phrases),
-                                      programme=self.cfg.programme, feed=self.url, skipped=skipped)
+                                      programme=self.cfg.programme, feed=self.url, skipped=skipped, cut=cut)
         if self.engine is not None:
             records = keep_stored_ids(records, stored_links(self.engine, self.name))
+        # the item the answer broke off in: a call stored is kept as it is (its text and dates may be
+        # half), a new one is stored as read
+        partial = {records[-1].external_id} if cut else set()
+        if cut:
+            warning = "; ".join(filter(None, [warning, f"the feed ends before its closing tag (cut off?): "
+                                                       f"its last item, {cut[0][:80]!r}, is kept as stored"]))
         # announcements age out of a feed; a missing item is not a closed call, so never "complete"
         return FetchResult(records=records, complete=False,
                            warning=partial_reason(len(records), skipped, warning),
-                           extra={"skipped_items": skipped[:20]})
+                           extra={"skipped_items": skipped[:20]}, partial=partial)
 
     def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:
         return file_replay(recording_dir, self.name, self.url, (".xml", ".rss", ".atom"),

@@ -14,7 +14,8 @@ to EUR: a pool is the budget, the largest other amount the maximum per project).
 each call's own page is fetched too, **on the listing's host only** (a link elsewhere is read from the
 list alone), its text is ``detail_text``'s element or else the page's main text (trafilatura), and its
 dates and amounts count with the item's. A failing detail page makes the run incomplete, so nothing is
-closed on a partial read; its item is stored from the list when new, and a stored call is left as it
+closed on a partial read (as does a listing cut off before ``</html>``, whose last item is kept as
+stored); its item is stored from the list when new, and a stored call is left as it
 is (``FetchResult.partial``). So is an item past ``max_details`` detail pages in a run: read from the
 list alone, its stored text, budget and opening would otherwise be erased (and written back when the
 list shrinks again, a change alert each time).
@@ -38,7 +39,7 @@ import httpx
 from pipeline.core.errors import FetchError, ParseError, SourceError
 from watcher.amounts import budget_and_maximum
 from watcher.dates import LANGUAGES, call_dates
-from watcher.html_text import clean_inline
+from watcher.html_text import clean_inline, cut_off_html
 from watcher.http import fetch_page, fetch_text
 from watcher.records import CallRecord, Deadline
 from watcher.replay import RecordingError
@@ -172,6 +173,7 @@ class HtmlListAdapter:
 
     def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
         listing = fetch_text(client, self.url, source=self.name, timeout=self.cfg.timeout_seconds)
+        cut = cut_off_html(listing)
         unreadable: list[str] = []
         items = parse_listing(listing, base_url=self.url, cfg=self.cfg, source=self.name, skipped=unreadable)
         listed = len(items)
@@ -203,6 +205,13 @@ class HtmlListAdapter:
             problems.append(f"{len(unreadable)} listed item(s) left out (first: {unreadable[0]})")
         if listed > MAX_ITEMS:
             problems.append(f"the listing has {listed:,} items, only the first {MAX_ITEMS:,} were read")
+        if cut:
+            # the items after the cut were never sent, the last one read may be half: it is kept as
+            # stored (a new one is stored as read), and nothing is closed
+            last = f"its last item, {records[-1].title[:80]!r}, is kept as stored and " if records else ""
+            if records:
+                partial.add(records[-1].external_id)
+            problems.append(f"the listing {self.url} ends before </html> (cut off?): {last}nothing is closed")
         warning = "; ".join(problems) or None
         return FetchResult(records=records, complete=not problems, warning=warning,
                            extra={"listed": listed, "detail_pages": details}, partial=partial)
