@@ -208,3 +208,29 @@ def test_the_terminal_drops_slack_italics_but_keeps_underscores_inside_words() -
     assert render_terminal([message]) == ("── #c " + "─" * 58 + "\n"
                                           "• Interreg North Sea — none seen yet by euro_access; bold & "
                                           "snake_case_name\n")
+
+
+def test_a_programme_line_never_calls_a_live_only_source_failing_or_not_run() -> None:
+    """Interreg Baltic Sea Region is watched by euro_access and the live-only interreg_bsr_news feed: a
+    replay whose euro-access recording is broken said 'sources euro_access, interreg_bsr_news failing',
+    while the Sources line above it called the feed live only, not in the recording."""
+    from pipeline.core.db import open_database
+
+    config = load_config(DEFAULT_STRATEGY)
+    wanted = "Interreg Baltic Sea Region"
+    for outcome, said in (("failed", "source euro_access failing (see the Sources line)"),
+                          (None, "source euro_access not run yet")):
+        engine = open_database("sqlite://")
+        try:
+            if outcome:
+                _run(engine, "euro_access", DIGEST_DAY - timedelta(days=1), outcome, "no table")
+            _run(engine, "interreg_bsr_news", DIGEST_DAY, "skipped", "no recording in samples")
+            with Session(engine) as session:
+                data = collect_digest(session, config.strategy, DigestChannel(channel="#eu"), DIGEST_DAY,
+                                      DIGEST_DAY - timedelta(days=7))
+        finally:
+            engine.dispose()
+        (line,) = [b["text"]["text"] for m in build_digest(data) for b in m.blocks
+                   if b["type"] == "section" and f"_{wanted}_" in b["text"]["text"]][0].splitlines()[:1]
+        assert line == (f"• _{wanted}_ — no data: {said}; interreg_bsr_news is live only, "
+                        "not in the recording")

@@ -78,6 +78,9 @@ class ProgrammeState:
     last_url: str | None = None
     last_deadline: datetime | None = None
     ready_made: tuple[str, ...] = ()  # UNWATCHED: the files of config/sources/ with a source for it
+    # FAILING, NOT_RUN: those of ``sources`` a replay left out (live only), named apart, since the
+    # Sources line calls them live only, not failing or waiting for a run
+    left_out: tuple[str, ...] = ()
 
 
 def interest_of(call: Call, programmes: list[str]) -> str | None:
@@ -191,12 +194,14 @@ def collect_programme_states(session: Session, strategy: Strategy, now: datetime
             states.append(ProgrammeState(programme, UNWATCHED, ready_made=offered))
         elif any(h.last_good is not None and not h.skipped for h in known):
             states.append(ProgrammeState(programme, NONE_SEEN, tuple(sources)))
-        elif any(h.failing and not h.skipped for h in known):
-            states.append(ProgrammeState(programme, FAILING, tuple(sources)))
         elif known and all(h.skipped for h in known):
             states.append(ProgrammeState(programme, NOT_RECORDED, tuple(sources)))
         else:
-            states.append(ProgrammeState(programme, NOT_RUN, tuple(sources)))
+            left_out = tuple(h.source for h in known if h.skipped)
+            failing = tuple(h.source for h in known if h.failing and not h.skipped)
+            waiting = tuple(h.source for h in known if not h.skipped and h.source not in failing)
+            states.append(ProgrammeState(programme, FAILING, failing, left_out=left_out) if failing
+                          else ProgrammeState(programme, NOT_RUN, waiting, left_out=left_out))
     return states
 
 
@@ -221,12 +226,17 @@ def state_line(state: ProgrammeState) -> str:
         return f"{head}no open call; last call closed {day} ({link(state.last_url, title)})"
     if state.kind == NONE_SEEN:
         return f"{head}no open call; none seen yet by {_names(state.sources)}"
+    left_out = ""
+    if state.left_out:
+        left_out = f"; {_names(state.left_out)} {'is' if len(state.left_out) == 1 else 'are'} live only, " \
+                   "not in the recording"
     if state.kind == FAILING:
-        return f"{head}no data: source{plural} {_names(state.sources)} failing (see the Sources line)"
+        return f"{head}no data: source{plural} {_names(state.sources)} failing " \
+               f"(see the Sources line){left_out}"
     if state.kind == NOT_RECORDED:
         return f"{head}no data: live-only source{plural}, not in the recording ({_names(state.sources)})"
     if state.kind == NOT_RUN:
-        return f"{head}no data: source{plural} {_names(state.sources)} not run yet"
+        return f"{head}no data: source{plural} {_names(state.sources)} not run yet{left_out}"
     if state.ready_made:
         offered = " or ".join(f"config/sources/{name}" for name in state.ready_made)
         return f"{head}not watched by any source: add one from {offered}"
