@@ -341,12 +341,14 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
         context(health_line(data.sources, data.timezone)),
     ]
     sources_down = all_failed(data.sources)
-    failing = [clean(h.source) for h in data.sources if h.failing and not h.skipped]
-    not_run = [clean(h.source) for h in data.sources if h.last_outcome is None and not h.skipped]
+    # the sources a replay left out (live only) are counted apart, as the Sources line counts them
+    read = [h for h in data.sources if not h.skipped]
+    failing = [clean(h.source) for h in read if h.failing]
+    not_run = [clean(h.source) for h in read if h.last_outcome is None]
     if sources_down:  # the lists below are what we knew before: say so rather than "nothing matches"
-        failed = sum(1 for h in data.sources if h.runs_in_period)
+        failed = sum(1 for h in read if h.runs_in_period)
         blocks.append(section(f":warning: *No source could be read since the last digest* ({failed} of "
-                              f"{len(data.sources)} failed): nothing new is listed, and what is shown "
+                              f"{len(read)} failed): nothing new is listed, and what is shown "
                               "is from the last good runs."))
     if data.unscored and not sources_down:  # the lists below leave them out: never "nothing matches"
         unscored = "1 open call is" if data.unscored == 1 else f"{data.unscored} open calls are"
@@ -402,7 +404,7 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
     elif none_ran(data.sources) and not data.top:
         fallback = f"{title}: no source has run yet."
     elif failing:  # what a phone's notification shows: the digest is short of these sources
-        fallback += f" {len(failing)} of {len(data.sources)} sources failing: {_names(failing, ', ')}."
+        fallback += f" {len(failing)} of {len(read)} sources failing: {_names(failing, ', ')}."
     if data.unscored and not sources_down:
         fallback += f" {data.unscored} not scored yet."
     if data.top:
