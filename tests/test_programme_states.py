@@ -175,7 +175,7 @@ def test_each_state_of_a_programme_in_one_line_and_its_calls_under_it() -> None:
     blocks = [b.to_dict() for b in programme_blocks(calls, states)]
     assert blocks == [{"type": "divider"}, _section("*Programmes we follow*"), _section("\n".join([
         "• _Interreg Baltic Sea Region_ — no open call; last call closed 15 Jan 2025 "
-        "(<https://x.eu/3|Small projects *3rd call*>)",
+        "(<https://x.eu/3|Small projects ∗3rd call∗>)",
         "• _Innovationsfonden_: <https://x.dk/gs|Grand Solutions 2027 &lt;!here&gt;> · deadline 2027-03-02 "
         "12:00 (90 days left) · passes the rules · score 0.12",
         "• _Innovationsfonden_: Innobooster · forthcoming, deadline not announced · left out by the rules: "
