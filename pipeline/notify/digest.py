@@ -132,6 +132,8 @@ class DigestData:
     programmes: list[ProgrammeCall] = field(default_factory=list)
     programme_states: list[ProgrammeState] = field(default_factory=list)  # every one, in the strategy's order
     unscored: int = 0  # active calls of its sources with no verdict for the strategy: not scored yet
+    # the matching calls by status (open, forthcoming, announced); empty: every one open
+    statuses: dict[str, int] = field(default_factory=dict)
 
 
 # --- reading the rows ----------------------------------------------------------------------------
@@ -179,6 +181,10 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
             why=matched_phrases(area, f"{call.title}\n{call.text}") if area else [],
             opening_date=call.opening_date, status=effective_status(call, now)))
     new_count = sum(1 for cid in eligible if as_utc(calls[cid].first_seen) > since)
+    statuses: dict[str, int] = {}
+    for cid in eligible:
+        status = effective_status(calls[cid], now)
+        statuses[status] = statuses.get(status, 0) + 1
 
     query = select(Application)
     if scope is not None:
@@ -200,7 +206,7 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
         sources=sources,
         focus=", ".join(strategy.focus_areas[a].label if a in strategy.focus_areas else a
                         for a in channel.focus_areas) or None,
-        programmes=programmes, unscored=unscored,
+        programmes=programmes, unscored=unscored, statuses=statuses,
         programme_states=collect_programme_states(session, strategy, now, programmes, sources, since))
 
 
@@ -323,12 +329,23 @@ def _names(names: Sequence[str], last: str, shown: int = 5) -> str:
     return last.join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
 
 
+def matching_text(data: DigestData) -> str:
+    """"12 matching open calls", or, when some have not opened yet, "38 matching calls (12 open, 26
+    forthcoming)": a forthcoming call is no open call, and the top list may hold only those."""
+    calls = f"call{'s' if data.matching != 1 else ''}"
+    kinds = [(n, status) for status in ("open", *sorted(set(data.statuses) - {"open"}))
+             if (n := data.statuses.get(status, 0))]
+    if len(kinds) > 1:
+        return f"{data.matching} matching {calls} ({', '.join(f'{n} {status}' for n, status in kinds)})"
+    return f"{data.matching} matching {kinds[0][1] if kinds else 'open'} {calls}"
+
+
 def build_digest(data: DigestData) -> list[SlackMessage]:
     """The digest as one or more messages (more than one only when it exceeds 50 blocks)."""
     title = f"Funding digest for {clean(data.organisation)}"
     if data.focus:  # two digests in one channel (a webhook's) still tell apart
         title += f": {clean(data.focus)}"
-    counts = f"{data.matching} matching open call{'s' if data.matching != 1 else ''}, {data.new} new"
+    counts = f"{matching_text(data)}, {data.new} new"
     if data.filtered_by_rules:
         counts += f", {data.filtered_by_rules} left out by the strategy rules"
     counts += f" · {len(data.changes)} change{'s' if len(data.changes) != 1 else ''} to calls we follow"
