@@ -355,7 +355,7 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
     blocks: list[Block] = [
         header(title),
         context(f"{escape(period_text(data))} · {counts} · deadlines in Brussels time{note}"),
-        context(health_line(data.sources, data.timezone)),
+        context(health_line(data.sources, data.timezone, data.period_end)),
     ]
     sources_down = all_failed(data.sources)
     # the sources a replay left out (live only) are counted apart, as the Sources line counts them
