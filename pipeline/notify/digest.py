@@ -24,9 +24,10 @@ import sqlalchemy as sa
 from slack_sdk.models.blocks import Block, DividerBlock
 from sqlmodel import Session, select
 
+from pipeline.applications import TRANSITIONS
 from pipeline.core.clock import BRUSSELS, as_utc
 from pipeline.core.config import DigestChannel, FocusArea, Strategy
-from pipeline.core.deadlines import ACTIVE, GONE, effective_status, next_deadline
+from pipeline.core.deadlines import ACTIVE, GONE, effective_status, last_deadline, next_deadline
 from pipeline.core.models import Application, ApplicationEvent, Call, Idea, Score, Verdict
 from pipeline.follow import followed_calls, muted_calls
 from pipeline.notify.actions import call_block_id, with_actions
@@ -110,6 +111,7 @@ class ApplicationLine:
     days_left: int | None
     events: list[str] = field(default_factory=list)  # "draft → writing (by Mette)"
     call_status: str | None = None  # removed | withdrawn when the call is gone
+    closed: datetime | None = None  # the call's last deadline, when it passed and the application is open
 
 
 @dataclass(frozen=True)
@@ -253,13 +255,15 @@ def collect_applications(session: Session, applications: Sequence[Application], 
             continue
         gone = call.status in GONE
         upcoming = next_deadline(call, now) if is_open and not gone else None
+        closed = last_deadline(call) if is_open and not gone and effective_status(call, now) == "closed" \
+            else None
         lines.append(ApplicationLine(
             application_id=app.id, idea_title=idea.title if idea else "", call_title=call.title,
             url=call.url, status=app.status, deadline=upcoming,
             days_left=(upcoming - now).days if upcoming else None,
             events=[f"{e.from_status or 'new'} → {e.to_status}" + (f" (by {e.by})" if e.by else "")
                     for e in events.get(app.id, [])],
-            call_status=call.status if gone else None))
+            call_status=call.status if gone else None, closed=closed))
     lines.sort(key=lambda a: (a.deadline is None, a.deadline or now, a.application_id))
     return lines
 
@@ -308,6 +312,11 @@ def application_line(app: ApplicationLine) -> str:
     if app.call_status:
         head += f", :warning: *the call is {escape(app.call_status)}* " \
                 f"(`fundradar applications ack {app.application_id}`)"
+    elif app.closed:  # still open here, yet its call's last deadline passed
+        moves = [to for to in ("submitted", "withdrawn") if to in TRANSITIONS.get(app.status, ())]
+        head += f", :warning: *the call closed {fmt_deadline(app.closed)}*" + (
+            f" (`fundradar applications move {app.application_id} {moves[0]}`"
+            + "".join(f", or `{to}`" for to in moves[1:]) + ")" if moves else "")
     elif app.deadline:
         head += f", deadline {fmt_deadline(app.deadline)} ({days_text(app.days_left)})"
     if app.events:
