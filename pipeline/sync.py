@@ -286,6 +286,23 @@ def follow_and_score(engine: Engine, config: LoadedConfig, now: datetime, *, onl
     return out
 
 
+def recheck_due(engine: Engine, config: LoadedConfig, now: datetime) -> FollowResult | None:
+    """For a digest or alerts run by hand, what serve's jobs do first: when the clock has passed the
+    ``recheck_at`` of a verdict of the config's strategies (its deadline came closer than the rules'
+    weeks, or passed), :func:`follow_and_score` (tolerant), so the messages never list a call as
+    passing rules it now fails. None when no verdict is due: then the scoring libraries stay unloaded."""
+    import sqlalchemy as sa
+    from sqlmodel import Session
+
+    from pipeline.core.models import Verdict
+
+    names = [strategy.name for strategy in config.strategies]
+    with Session(engine) as session:
+        due = session.exec(sa.select(Verdict.id).where(Verdict.strategy.in_(names), Verdict.recheck_at <= now,
+                                                       Verdict.computed_at <= now).limit(1)).first()
+    return follow_and_score(engine, config, now, tolerant=True) if due is not None else None
+
+
 def sync(engine: Engine, config: LoadedConfig, *, only: str | None = None, replay: Path | None = None,
          as_of: datetime | None = None, now: Callable[[], datetime] = clock.now,
          on_progress: OnProgress | None = None,

@@ -82,6 +82,10 @@ FOOD_KEYWORDS = ("    keywords: [food, agriculture, alternative proteins, fermen
      'read as a date: put it in quotes to keep it as text: "2030-01-01"'),
     (("timezone: Europe/Copenhagen", "timezone: Copenhagen"),
      "9: timezone: unknown time zone 'Copenhagen'; use an IANA name such as Europe/Copenhagen"),
+    # two digests in one channel shared their delivery key (the second was never sent) and serve's job
+    (('    - channel: "#energy-projects"', '    - channel: "eu-fundraising"'),
+     "125: slack.digests: channel '#eu-fundraising' is given two digests (the 1st and the 2nd); give each "
+     "digest its own channel (a digest's focus_areas choose what it lists)"),
 ])
 def test_a_secretariat_mistake_is_one_line_saying_what_to_write(tmp_path: Path, cli, change,
                                                                message) -> None:

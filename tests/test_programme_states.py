@@ -175,7 +175,7 @@ def test_each_state_of_a_programme_in_one_line_and_its_calls_under_it() -> None:
     blocks = [b.to_dict() for b in programme_blocks(calls, states)]
     assert blocks == [{"type": "divider"}, _section("*Programmes we follow*"), _section("\n".join([
         "• _Interreg Baltic Sea Region_ — no open call; last call closed 15 Jan 2025 "
-        "(<https://x.eu/3|Small projects *3rd call*>)",
+        "(<https://x.eu/3|Small projects ∗3rd call∗>)",
         "• _Innovationsfonden_: <https://x.dk/gs|Grand Solutions 2027 &lt;!here&gt;> · deadline 2027-03-02 "
         "12:00 (90 days left) · passes the rules · score 0.12",
         "• _Innovationsfonden_: Innobooster · forthcoming, deadline not announced · left out by the rules: "
@@ -208,3 +208,64 @@ def test_the_terminal_drops_slack_italics_but_keeps_underscores_inside_words() -
     assert render_terminal([message]) == ("── #c " + "─" * 58 + "\n"
                                           "• Interreg North Sea — none seen yet by euro_access; bold & "
                                           "snake_case_name\n")
+
+
+def test_a_programme_line_never_calls_a_live_only_source_failing_or_not_run() -> None:
+    """Interreg Baltic Sea Region is watched by euro_access and the live-only interreg_bsr_news feed: a
+    replay whose euro-access recording is broken said 'sources euro_access, interreg_bsr_news failing',
+    while the Sources line above it called the feed live only, not in the recording."""
+    from pipeline.core.db import open_database
+
+    config = load_config(DEFAULT_STRATEGY)
+    wanted = "Interreg Baltic Sea Region"
+    for outcome, said in (("failed", "source euro_access failing (see the Sources line)"),
+                          (None, "source euro_access not run yet")):
+        engine = open_database("sqlite://")
+        try:
+            if outcome:
+                _run(engine, "euro_access", DIGEST_DAY - timedelta(days=1), outcome, "no table")
+            _run(engine, "interreg_bsr_news", DIGEST_DAY, "skipped", "no recording in samples")
+            with Session(engine) as session:
+                data = collect_digest(session, config.strategy, DigestChannel(channel="#eu"), DIGEST_DAY,
+                                      DIGEST_DAY - timedelta(days=7))
+        finally:
+            engine.dispose()
+        (line,) = [b["text"]["text"] for m in build_digest(data) for b in m.blocks
+                   if b["type"] == "section" and f"_{wanted}_" in b["text"]["text"]][0].splitlines()[:1]
+        assert line == (f"• _{wanted}_ — no data: {said}; interreg_bsr_news is live only, "
+                        "not in the recording")
+
+
+def test_a_muted_call_of_a_programme_we_follow_leaves_the_digest_and_its_line_says_so(engine) -> None:
+    """Mute hides a call from the strategy's digests, yet an open Interreg call muted with `fundradar
+    calls mute` was still listed under 'Programmes we follow'; it is left out, and a programme whose
+    only open calls are muted says so rather than 'no open call'."""
+    from pipeline.follow import set_state
+
+    config = load_config(DEFAULT_STRATEGY)
+    due = DIGEST_DAY + timedelta(days=60)
+    with session_scope(engine) as session:
+        for n, programme in enumerate(["Interreg North Sea"] * 2 + ["Interreg Germany-Denmark"]):
+            session.add(Call(source="euro_access", external_id=f"IR-{n}", programme=programme,
+                             title=f"{programme} call {n}", status="open", deadline=due,
+                             deadlines=[{"at": due.isoformat(), "time_assumed": False}],
+                             first_seen=DIGEST_DAY, last_seen=DIGEST_DAY))
+    _run(engine, "euro_access", DIGEST_DAY - timedelta(days=1), "ok")
+    with session_scope(engine) as session:
+        ids = {c.external_id: c.id for c in session.exec(select(Call))}
+        for muted in ("IR-1", "IR-2"):
+            set_state(session, config.strategy.name, ids[muted], "mute", DIGEST_DAY, "mette")
+    with Session(engine) as session:
+        data = collect_digest(session, config.strategy, DigestChannel(channel="#eu"), DIGEST_DAY,
+                              DIGEST_DAY - timedelta(days=7))
+    assert [c.call_id for c in data.programmes] == [ids["IR-0"]]
+    lines = [line for m in build_digest(data) for b in m.blocks if b["type"] == "section"
+             for line in b["text"]["text"].splitlines() if "North Sea" in line or "Germany-Denmark" in line]
+    assert lines == [
+        "• _Interreg North Sea_: Interreg North Sea call 0 · deadline 2026-10-21 12:00 (60 days left) · "
+        "rules not checked yet",
+        f"• _Interreg Germany-Denmark_ — its open call is muted (`fundradar calls unmute {ids['IR-2']}`)"]
+    from pipeline.notify.programmes import MUTED, state_line
+
+    assert state_line(ProgrammeState("EUDP", MUTED, ("eudp",), muted=(4, 9))) == (
+        "• _EUDP_ — its 2 open calls are muted (`fundradar calls unmute ID`: 4, 9)")

@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from sqlmodel import select
 
 from pipeline.core.db import session_scope
+from pipeline.core.models import Score
 from pipeline.follow import set_state
 from pipeline.notify.actions import call_actions
 from pipeline.notify.jobs import send_alerts
@@ -59,7 +61,7 @@ def test_first_run_marks_existing_calls_as_seen_then_alerts_new_ones_once(engine
             ":rotating_light: *New call for Offshore wind and energy systems* (score 0.36)\n"
             "*<https://ec.europa.eu/topic/10|Hydrogen valleys &lt;!here&gt;>*\n"
             "Horizon Europe · deadline 2026-11-02 16:00 Brussels time (70 days left) · budget €12.0M\n"
-            "Why: offshore wind, hydrogen"}},
+            "Why: hydrogen"}},  # the keyword the title has
         {"type": "context", "elements": [{"type": "mrkdwn",
                                           "text": f"fundradar · `fundradar calls show {new}`"}]},
         call_actions(STRATEGY, new).to_dict(),  # Relevant · Not for us · Follow · Mute · Start idea
@@ -183,3 +185,27 @@ def test_one_batched_message_per_run_each_item_logged_once(engine, slack) -> Non
     assert len(outcome.items) == 5 and len(set(outcome.items)) == 5
     assert run_alerts(engine, slack, at + timedelta(minutes=30)) == []
     assert len(slack.messages) == 1
+
+
+def test_a_new_call_alert_says_why_in_the_focus_areas_words_as_the_digest_does(engine, slack) -> None:
+    """The alert's 'Why' listed the matcher's heaviest terms as stored (on the recorded portal data:
+    'Why: wind, open, digi, gdánsk, tech' for an open call of DigiWind), while the digest's line for
+    the same call names the focus area's keywords found in it; it now does too, the terms only when no
+    keyword is found whole."""
+    run_alerts(engine, slack, NOW)  # baseline
+    later = NOW + timedelta(hours=1)
+    found = add_call(engine, 20, title="DigiWind Open Call #1: digital tools for offshore wind farms",
+                     score=0.5, first_seen=later,
+                     text="Digital twins and hydrogen storage at offshore wind farms.")
+    bare = add_call(engine, 21, title="Open Call #2", score=0.5, first_seen=later)
+    for call_id in (found, bare):
+        with session_scope(engine) as session:
+            score = session.exec(select(Score).where(Score.call_id == call_id)).one()
+            score.explanation = [{"term": "wind", "weight": 0.3}, {"term": "open", "weight": 0.2},
+                                 {"term": "digi", "weight": 0.1}]
+            session.add(score)
+    run_alerts(engine, slack, later + timedelta(minutes=5))
+    (posted,) = slack.messages
+    why = [b["text"]["text"].splitlines()[-1] for b in posted.raw["blocks"]
+           if b.get("block_id", "").startswith("fr_call:")]
+    assert why == ["Why: offshore wind, hydrogen", "Why: wind, open, digi"]

@@ -187,3 +187,59 @@ def test_no_alerts_on_the_first_run_says_why(cli, engine, data, slack) -> None:
     # the baseline is there now: no note
     result = cli(*ARGS, "alerts", "--dry-run", env={})
     assert (result.exit_code, result.stderr) == (0, "No alerts to send.\n")
+
+
+def test_digest_by_hand_first_rechecks_the_rules_the_clock_changed_as_serve_does(cli, engine) -> None:
+    """A call whose deadline was 7 weeks away when it was scored fails the 6-week rule two weeks later:
+    serve's digest job rechecks such verdicts first, but `fundradar digest` (a cron line beside `sync`)
+    listed the call as matching and passing the rules, from the verdict of the day it was scored."""
+    from classifiers.scoring import score_pending
+    from pipeline.core.config import load_config
+    from pipeline.core.db import session_scope
+    from pipeline.core.models import Call, FetchRun
+
+    path = Path(__file__).parent / "fixtures" / "strategies" / "greentech.yaml"
+    due = NOW + timedelta(weeks=7)
+    with session_scope(engine) as session:
+        session.add(Call(source="eu_ft", external_id="R1", programme="Horizon Europe", title="Offshore wind",
+                         text="Floating offshore wind turbines and energy islands.", content_hash="h1",
+                         deadline=due, deadlines=[{"at": due.isoformat(), "time_assumed": False}],
+                         type_of_action="RIA", max_contribution=3_000_000, first_seen=NOW, last_seen=NOW))
+        for source in load_config(path).sources:
+            session.add(FetchRun(source=source, started_at=NOW, finished_at=NOW, outcome="ok", complete=True,
+                                 seen=1))
+    score_pending(engine, load_config(path), NOW)
+    later = NOW + timedelta(weeks=2)
+    for dry_run in (["--dry-run"], []):
+        result = cli("--config", str(path), "--as-of", later.isoformat(), "digest", "--json", *dry_run,
+                     env={"SLACK_BOT_TOKEN": "", "SLACK_WEBHOOK_URL": ""})
+        assert result.exit_code == 0, result.output
+        (outcome,) = json.loads(result.stdout)
+        assert outcome["text"].startswith("Funding digest for GreenTech Cluster Denmark: 0 matching open "
+                                          "calls, 0 new, 1 left out by the strategy rules · ")
+
+
+def test_alerts_by_hand_alert_no_call_the_clock_made_the_rules_reject(cli, engine) -> None:
+    from classifiers.scoring import score_pending
+    from pipeline.core.config import load_config
+    from pipeline.core.db import session_scope
+    from pipeline.core.models import Call
+    from tests.test_multi_strategy import CHANNELS
+
+    path = Path(__file__).parent / "fixtures" / "strategies" / "greentech.yaml"
+    with SlackServer(token=TOKEN, channels=dict(CHANNELS)) as server:
+        env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": server.api_url}
+        assert cli("--config", str(path), "--as-of", NOW.isoformat(), "alerts", env=env).exit_code == 0
+        found = NOW + timedelta(hours=1)
+        due = found + timedelta(weeks=6, days=1)
+        with session_scope(engine) as session:
+            session.add(Call(source="eu_ft", external_id="R1", programme="Horizon Europe",
+                             title="Offshore wind", content_hash="h1", type_of_action="RIA",
+                             text="Floating offshore wind turbines and energy islands.",
+                             deadline=due, deadlines=[{"at": due.isoformat(), "time_assumed": False}],
+                             max_contribution=3_000_000, first_seen=found, last_seen=found))
+        score_pending(engine, load_config(path), found)  # 6 weeks and a day before its deadline: passes
+        later = found + timedelta(days=2)  # the alerts job did not run in between
+        result = cli("--config", str(path), "--as-of", later.isoformat(), "alerts", "--json", env=env)
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout) == [] and server.messages == []

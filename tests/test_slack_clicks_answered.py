@@ -4,35 +4,18 @@ older message, a Start idea whose form Slack would not open, a message Slack wou
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from pipeline.core.models import Mark, SlackInteraction
-from pipeline.notify.socket import SocketRunner, start_interactions, stop_interactions
+from pipeline.notify.socket import start_interactions, stop_interactions
+from tests import slack_clicks
+from tests.slack_clicks import click, count, digest, env, tracebacks
 from tests.slack_data import NOW, STRATEGY, TOKEN, add_call, loaded
-from tests.slack_socket import SocketSlack
-from tests.test_slack_interact import _count, _digest, _env, click
 
-
-@pytest.fixture
-def slack() -> Iterator[SocketSlack]:
-    with SocketSlack(token=TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
-def runner(engine: Any, slack: SocketSlack) -> Iterator[SocketRunner]:
-    config = loaded()
-    runners = start_interactions(engine, lambda: config, environ=_env(slack), now=lambda: NOW)
-    slack.socket.wait_connected()
-    yield runners[0]
-    stop_interactions(runners)
-
-
-def _tracebacks(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.exc_info]
+slack = slack_clicks.slack  # the local Slack with Socket Mode (fixture)
+runner = slack_clicks.runner  # fundradar's Socket Mode connection to it (fixture)
 
 
 @pytest.mark.parametrize("action", [
@@ -44,23 +27,23 @@ def _tracebacks(caplog) -> list[str]:
 def test_a_button_fundradar_cannot_read_tells_the_clicker(engine, slack, runner, caplog,
                                                            action: dict[str, Any]) -> None:
     call = add_call(engine, 1, score=0.7)
-    posted = _digest(engine, slack)
+    posted = digest(engine, slack)
     payload = click(posted, "relevant", call)
     payload["actions"] = [{key: value.format(call=call) if isinstance(value, str) else value
                            for key, value in action.items()}]
     slack.socket.send(payload)
     assert runner.wait_handled(1)
-    assert _count(engine, Mark) == 0 and _count(engine, SlackInteraction) == 0
+    assert count(engine, Mark) == 0 and count(engine, SlackInteraction) == 0
     assert [(e["channel"], e["user"], e["text"]) for e in slack.ephemeral] == [
         (posted.channel, "U0METTE", "This button does not name a call fundradar can act on (an altered or "
                                     "outdated message); nothing was stored. Use the buttons of the latest "
                                     "digest or alert.")]
-    assert _tracebacks(caplog) == []
+    assert tracebacks(caplog) == []
 
 
 def test_a_click_on_another_apps_element_is_left_alone(engine, slack, runner) -> None:
     call = add_call(engine, 1, score=0.7)
-    posted = _digest(engine, slack)
+    posted = digest(engine, slack)
     payload = click(posted, "relevant", call)
     payload["actions"] = [{"type": "button", "action_id": "approve", "value": "x"}]
     slack.socket.send(payload)
@@ -72,7 +55,7 @@ def test_a_click_on_another_apps_element_is_left_alone(engine, slack, runner) ->
 def test_start_idea_whose_form_slack_will_not_open_tells_the_clicker(engine, slack, runner, caplog,
                                                                       fault: str) -> None:
     call = add_call(engine, 1, score=0.7)
-    posted = _digest(engine, slack)
+    posted = digest(engine, slack)
     payload = click(posted, "idea", call)
     if fault == "no trigger":
         del payload["trigger_id"]
@@ -86,22 +69,22 @@ def test_start_idea_whose_form_slack_will_not_open_tells_the_clicker(engine, sla
     assert told["text"].startswith("Slack did not open the Start idea form (")
     assert told["text"].endswith(f"); try the button again, or add the idea with `fundradar ideas add "
                                  f"TITLE --description \"call #{call}\"`.")
-    assert _tracebacks(caplog) == []
+    assert tracebacks(caplog) == []
 
 
 @pytest.mark.parametrize("fault", ["500", "drop"])
 def test_a_stored_click_whose_message_slack_will_not_redraw_is_confirmed(engine, slack, runner, caplog,
                                                                           fault: str) -> None:
     call = add_call(engine, 1, score=0.7)
-    posted = _digest(engine, slack)
+    posted = digest(engine, slack)
     slack.fail_next("chat.update", fault, times=3)
     slack.socket.send(click(posted, "follow", call))
     assert runner.wait_handled(1)
-    assert slack.updates == [] and _count(engine, SlackInteraction) == 1
+    assert slack.updates == [] and count(engine, SlackInteraction) == 1
     (told,) = slack.ephemeral
     assert (told["channel"], told["user"]) == (posted.channel, "U0METTE")
     assert told["text"].startswith(f"Stored: ★ followed, call {call}; Slack did not redraw the message (")
-    assert _tracebacks(caplog) == []
+    assert tracebacks(caplog) == []
 
 
 
@@ -115,7 +98,7 @@ def test_a_click_that_changes_nothing_says_so(engine, slack, runner, verb: str, 
     from pipeline.follow import set_state
 
     call = add_call(engine, 1, score=0.7)
-    posted = _digest(engine, slack)
+    posted = digest(engine, slack)
     with session_scope(engine) as session:  # as `fundradar calls follow ID` did last week
         set_state(session, STRATEGY, call, "follow", NOW, "mette")
     if verb == "relevant":
@@ -130,7 +113,7 @@ def test_a_click_that_changes_nothing_says_so(engine, slack, runner, verb: str, 
 
 def test_a_redelivered_click_is_answered_once(engine, slack, runner) -> None:
     call = add_call(engine, 1, score=0.7)
-    posted = _digest(engine, slack)
+    posted = digest(engine, slack)
     envelope = slack.socket.send(click(posted, "follow", call))
     slack.socket.send(click(posted, "follow", call), envelope_id=envelope, retry_attempt=1)
     assert runner.wait_handled(2)
@@ -139,7 +122,7 @@ def test_a_redelivered_click_is_answered_once(engine, slack, runner) -> None:
 
 def test_a_refusal_for_an_altered_strategy_name_shows_it_as_text(engine, slack, runner) -> None:
     call = add_call(engine, 1, score=0.7)
-    posted = _digest(engine, slack)
+    posted = digest(engine, slack)
     altered = "<!channel> <http://x.example|log in> " + "x" * 1900
     slack.socket.send(click(posted, "follow", call, strategy=altered))
     assert runner.wait_handled(1)
@@ -155,10 +138,10 @@ def test_a_click_while_the_database_is_down_tells_the_clicker(engine, slack, cap
     from pipeline.core.db import create_db_engine
 
     call = add_call(engine, 1, score=0.7)
-    posted = _digest(engine, slack)
+    posted = digest(engine, slack)
     down = create_db_engine("postgresql+psycopg://postgres@127.0.0.1:9/test?connect_timeout=2")
     config = loaded()
-    runners = start_interactions(down, lambda: config, environ=_env(slack), now=lambda: NOW)
+    runners = start_interactions(down, lambda: config, environ=env(slack), now=lambda: NOW)
     slack.socket.wait_connected()
     try:
         slack.socket.send(click(posted, "follow", call))
@@ -170,12 +153,12 @@ def test_a_click_while_the_database_is_down_tells_the_clicker(engine, slack, cap
     assert sorted(e["text"].split(": ")[0] for e in slack.ephemeral) == [
         "The Start idea form did not open", "Your follow was not stored"]  # handled in any order
     assert all(e["text"].endswith("; try again later.") and "\n" not in e["text"] for e in slack.ephemeral)
-    assert _tracebacks(caplog) == []
+    assert tracebacks(caplog) == []
 
 
 def test_a_user_id_that_is_no_slack_id_is_not_written_into_the_message(engine, slack, runner) -> None:
     call = add_call(engine, 1, score=0.7)
-    posted = _digest(engine, slack)
+    posted = digest(engine, slack)
     slack.socket.send(click(posted, "relevant", call, user="U1> <!channel"))
     assert runner.wait_handled(1)
     (update,) = slack.updates
@@ -192,13 +175,13 @@ def test_a_click_from_another_workspace_is_refused(engine, slack) -> None:
     strategy = loaded().strategy
     own = strategy.model_copy(update={"slack": strategy.slack.model_copy(update={"team_id": "T0OURS"})})
     call = add_call(engine, 1, score=0.7)
-    posted = _digest(engine, slack)
+    posted = digest(engine, slack)
     client = WebClient(token=TOKEN, base_url=slack.api_url)
     interactions = Interactions(engine, lambda: [own], lambda s: client, now=lambda: NOW)
     for team in ({"id": "T0TEST"}, None):  # another workspace's member; a payload without its team
         payload = click(posted, "relevant", call)
         payload["team"] = team
         interactions.handle("interactive", payload)
-    assert _count(engine, Mark) == 0 and slack.updates == []
+    assert count(engine, Mark) == 0 and slack.updates == []
     assert [e["text"] for e in slack.ephemeral] == [
         f"Strategy '{STRATEGY}' takes clicks only from its own workspace; nothing was stored."] * 2

@@ -182,3 +182,39 @@ def test_phone_lines_all_new_forthcoming_time_assumed_and_matched_phrases() -> N
         "closes 16 Apr 2027 (235 d) · up to €7.0M\n"
         "Why: Digital: artificial intelligence, cybersecurity"]  # all new: no :new: on each
     assert [b["type"] for b in message.blocks[4:7]] == ["section", "divider", "section"]
+
+
+def test_the_counts_say_how_many_matching_calls_are_open_and_how_many_not_yet(engine) -> None:
+    """The recorded portal's digest said '38 matching open calls' above ten top calls that each 'opens'
+    months later: most matching calls were forthcoming. The counts now say which are open; a digest
+    whose calls are all open still reads 'N matching open calls'."""
+    opens = NOW + timedelta(days=90)
+    add_call(engine, 1, score=0.7)
+    add_call(engine, 2, score=0.6, status="forthcoming", opening_date=opens, days=200)
+    add_call(engine, 3, score=0.5, status="forthcoming", opening_date=opens, days=200)
+    with Session(engine) as session:
+        data = collect_digest(session, loaded().strategy, _channel(), NOW, NOW - timedelta(days=7))
+    (message,) = build_digest(data)
+    assert message.text.startswith("Funding digest for GreenTech Cluster Denmark: 3 matching calls "
+                                   "(1 open, 2 forthcoming), 0 new · 0 changes to calls we follow. Top: ")
+    assert message.blocks[1]["elements"][0]["text"].startswith(
+        "17 Aug 2026 – 24 Aug 2026 (Europe/Copenhagen) · 3 matching calls (1 open, 2 forthcoming), 0 new · ")
+
+
+def test_an_open_application_whose_call_closed_says_when_it_closed(engine) -> None:
+    """An application still being written for a call whose deadline passed three days ago was listed
+    as '#1 Floating wind O&M robots → Offshore wind call 1: writing', no deadline and no word that the
+    call had closed; it now says so, with the day it closed."""
+    call = add_call(engine, 1, days=-3)
+    add_application(engine, call)
+    add_application(engine, call, status="draft", idea="Wind ports")  # a draft cannot be submitted
+    with Session(engine) as session:
+        data = collect_digest(session, loaded().strategy, _channel(), NOW, NOW - timedelta(days=7))
+    (message,) = build_digest(data)
+    lines = [b["text"]["text"] for b in message.blocks if b["type"] == "section"]
+    assert lines[-1].splitlines() == [
+        "• #1 Floating wind O&amp;M robots → <https://ec.europa.eu/topic/1|Offshore wind call 1>: _writing_, "
+        ":warning: *the call closed 2026-08-21 17:00* (`fundradar applications move 1 submitted`, or "
+        "`withdrawn`)",
+        "• #2 Wind ports → <https://ec.europa.eu/topic/1|Offshore wind call 1>: _draft_, :warning: *the call "
+        "closed 2026-08-21 17:00* (`fundradar applications move 2 withdrawn`)"]

@@ -54,3 +54,20 @@ def test_control_characters_and_bidi_overrides_never_reach_slack() -> None:
     title = "Ports \u202egnp.exe\u202c \x1b[31mred\x1b[0m bell\x07 <!channel>"
     assert clean(title) == "Ports gnp.exe red bell <!channel>"
     assert link("https://x.eu/c", title) == "<https://x.eu/c|Ports gnp.exe red bell &lt;!channel&gt;>"
+
+
+def test_scraped_formatting_characters_never_format_the_message() -> None:
+    """Slack mrkdwn has no escape for its formatting marks, so a title 'Pilots for ~50 ports and ~10
+    harbours' was struck through from the first '~' to the second, a '*' or '`' pair turned bold or
+    code, and '_draft_' italic; the marks become their look-alikes (an underscore inside a word, as in
+    snake_case, formats nothing and stays), and the terminal shows the title as scraped."""
+    from pipeline.notify.blocks import SlackMessage, render_terminal
+
+    title = "Pilots for ~50 ports and ~10 harbours: *new* `beta` _draft_ call_2027 (R&D)"
+    shown = "Pilots for ∼50 ports and ∼10 harbours: ∗new∗ ˋbetaˋ ˍdraftˍ call_2027 (R&amp;D)"
+    assert escape(title) == shown
+    url = "https://x.eu/~calls/a_b*c"
+    assert link(url, title) == f"<{url}|{shown}>"
+    text = f"*{link(url, title)}*"
+    message = SlackMessage("#c", "t", [{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+    assert render_terminal([message]).splitlines()[1] == f"{title} ({url})"

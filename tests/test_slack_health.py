@@ -122,3 +122,45 @@ def test_no_recovery_message_without_an_alarm(engine, slack) -> None:
     add_run(engine, "eu_ft", NOW - timedelta(days=1))
     assert _alerts(engine, slack, NOW) == []
     assert slack.messages == []
+
+
+def test_the_counts_of_failing_sources_leave_out_the_live_only_ones_as_the_sources_line_does(
+        engine, slack) -> None:
+    """A replay with a broken euro-access recording: the Sources line said '1 of 2 fine' beside three
+    live-only sources, and the notification '1 of 5 sources failing', counting those three as read."""
+    add_call(engine, 1, title="R&I in Support of the Clean Industrial Deal", score=0.7)
+    add_run(engine, "eu_ft", NOW - timedelta(days=1))
+    add_run(engine, "euro_access", NOW - timedelta(days=1), "failed")
+    for source in SOURCES[2:]:
+        add_run(engine, source, NOW - timedelta(days=1), "skipped", seen=0)
+    raw = _digest(engine, slack)
+    assert raw["blocks"][2]["elements"][0]["text"].startswith(
+        "Sources: 1 of 2 fine · 3 live-only sources not in the recording")
+    assert "· 0 changes to calls we follow. 1 of 2 sources failing: euro_access. Top: " in raw["text"]
+
+
+def test_every_source_read_failed_counts_the_sources_read_not_the_live_only_ones(engine, slack) -> None:
+    add_run(engine, "eu_ft", NOW - timedelta(days=10))
+    add_run(engine, "eu_ft", NOW - timedelta(days=1), "failed")
+    add_run(engine, "euro_access", NOW - timedelta(days=1), "failed")
+    for source in SOURCES[2:]:
+        add_run(engine, source, NOW - timedelta(days=1), "skipped", seen=0)
+    raw = _digest(engine, slack)
+    sections = [b["text"]["text"] for b in raw["blocks"] if b["type"] == "section"]
+    assert sections[0] == (":warning: *No source could be read since the last digest* (2 of 2 failed): "
+                           "nothing new is listed, and what is shown is from the last good runs.")
+
+
+def test_a_time_of_another_year_names_its_year(engine, slack) -> None:
+    """A replay whose euro-access recording (October 2025) was broken said 'euro_access failing since
+    01 Oct 12:00' in a digest of August 2026, which reads as a day still to come; a time in another
+    year than the digest's now names its year."""
+    add_call(engine, 1, score=0.7)
+    for source in SOURCES[:1] + SOURCES[2:]:
+        add_run(engine, source, NOW - timedelta(days=3))
+    add_run(engine, "euro_access", NOW - timedelta(days=400))
+    add_run(engine, "euro_access", NOW - timedelta(days=330), "failed")
+    raw = _digest(engine, slack)
+    assert raw["blocks"][2]["elements"][0]["text"] == (
+        "Sources: 4 of 5 fine · euro_access failing since 28 Sep 2025 08:00 (1 run; last good 20 Jul 2025 "
+        "08:00)")

@@ -4,92 +4,38 @@ against a local WebSocket server playing Slack, and the real WebClient against t
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlmodel import Session, select
 
-from pipeline.core.models import CallFollow, Idea, Mark, SlackInteraction
+from pipeline.core.models import CallFollow, Idea, SlackInteraction
 from pipeline.notify.actions import STATUS_MARK, payload_problems
 from pipeline.notify.interact import Interactions
 from pipeline.notify.jobs import send_digests
 from pipeline.notify.socket import SocketRunner, start_interactions, stop_interactions
+from tests import slack_clicks
+from tests.slack_clicks import click, count, digest, env, marks
 from tests.slack_data import NOW, STRATEGY, TOKEN, add_call, loaded
-from tests.slack_server import Posted
-from tests.slack_socket import APP_TOKEN, SocketSlack
+from tests.slack_socket import SocketSlack
 
-
-@pytest.fixture
-def slack() -> Iterator[SocketSlack]:
-    with SocketSlack(token=TOKEN) as server:
-        yield server
-
-
-def _env(slack: SocketSlack) -> dict[str, str]:
-    return {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url, "SLACK_APP_TOKEN": APP_TOKEN}
-
-
-@pytest.fixture
-def runner(engine: Any, slack: SocketSlack) -> Iterator[SocketRunner]:
-    config = loaded()
-    runners = start_interactions(engine, lambda: config, environ=_env(slack), now=lambda: NOW)
-    assert len(runners) == 1
-    slack.socket.wait_connected()
-    yield runners[0]
-    stop_interactions(runners)
-
-
-def _digest(engine: Any, slack: SocketSlack) -> Posted:
-    send_digests(engine, loaded(), NOW, channel="#eu-fundraising", environ=_env(slack))
-    (posted,) = slack.posted_to("#eu-fundraising")
-    return posted
-
-
-def click(posted: Posted, verb: str, call_id: int, *, channel: str | None = None, user: str = "U0METTE",
-          username: str = "mette", action_ts: str = "1787000100.000100", strategy: str = STRATEGY) -> dict:
-    """A block_actions payload as Slack sends it for a click on ``posted``."""
-    value = f"{strategy}:{call_id}"
-    if verb == "idea":
-        action = {"type": "overflow", "action_id": f"fr:more:{call_id}", "block_id": f"fr_actions:{value}",
-                  "selected_option": {"text": {"type": "plain_text", "text": "Start idea"},
-                                      "value": f"idea:{value}"}, "action_ts": action_ts}
-    else:
-        action = {"type": "button", "action_id": f"fr:{verb}:{call_id}", "block_id": f"fr_actions:{value}",
-                  "value": value, "action_ts": action_ts}
-    channel_id = channel or posted.channel
-    names = {cid: name for name, cid in SocketSlack().channels.items()}
-    return {"type": "block_actions", "team": {"id": "T0TEST"},
-            "user": {"id": user, "username": username, "name": username},
-            "channel": {"id": channel_id, "name": names.get(channel_id, "")},
-            "message": {"type": "message", "ts": posted.ts, "text": posted.text, "blocks": posted.blocks},
-            "trigger_id": "1787.42.abcdef", "actions": [action]}
-
-
-def _marks(engine: Any) -> list[tuple[int, str | None, str, str | None]]:
-    with Session(engine) as session:
-        return [(m.call_id, m.focus_area, m.label, m.marked_by)
-                for m in session.exec(select(Mark).order_by(Mark.id))]
-
-
-def _count(engine: Any, model: Any) -> int:
-    with Session(engine) as session:
-        return len(session.exec(select(model)).all())
+slack = slack_clicks.slack  # the local Slack with Socket Mode (fixture)
+runner = slack_clicks.runner  # fundradar's Socket Mode connection to it (fixture)
 
 
 def test_a_click_stores_one_mark_and_updates_the_message(engine: Any, slack: SocketSlack,
                                                           runner: SocketRunner) -> None:
     first = add_call(engine, 1, score=0.7)
     add_call(engine, 2, score=0.5)
-    posted = _digest(engine, slack)
+    posted = digest(engine, slack)
     original = [dict(b) for b in posted.blocks]
     assert payload_problems(original) == []
 
     envelope = slack.socket.send(click(posted, "relevant", first))
     assert slack.socket.wait_ack(envelope, within=3.0) is None
     assert runner.wait_handled(1)
-    assert _marks(engine) == [(first, None, "relevant", "mette")]  # as `calls mark ID relevant --by mette`
+    assert marks(engine) == [(first, None, "relevant", "mette")]  # as `calls mark ID relevant --by mette`
     (update,) = slack.updates
     assert update.ts == posted.ts and update.channel == posted.channel
     changed = [i for i, (old, new) in enumerate(zip(original, update.blocks, strict=True)) if old != new]
@@ -105,15 +51,15 @@ def test_a_click_stores_one_mark_and_updates_the_message(engine: Any, slack: Soc
     double = slack.socket.send(click(posted, "relevant", first, action_ts="1787000100.000900"))
     slack.socket.wait_ack(double)
     assert runner.wait_handled(3)
-    assert _marks(engine) == [(first, None, "relevant", "mette")]
-    assert _count(engine, SlackInteraction) == 1
+    assert marks(engine) == [(first, None, "relevant", "mette")]
+    assert count(engine, SlackInteraction) == 1
     assert len(slack.updates) == 1
 
     # changing one's mind is a new mark, and the line shows it instead
     slack.socket.send(click(slack.posted_to("#eu-fundraising")[0], "irrelevant", first,
                             action_ts="1787000200.000100"))
     assert runner.wait_handled(4)
-    assert _marks(engine)[-1] == (first, None, "irrelevant", "mette")
+    assert marks(engine)[-1] == (first, None, "irrelevant", "mette")
     line = next(b for b in slack.updates[-1].blocks if b.get("block_id") == f"fr_call:{first}")
     text = line["text"]["text"]
     assert text.endswith(f"\n{STATUS_MARK}✗ not for us — <@U0METTE>") and "✓ relevant" not in text
@@ -122,13 +68,13 @@ def test_a_click_stores_one_mark_and_updates_the_message(engine: Any, slack: Soc
 def test_a_click_from_another_channel_or_for_another_strategy_is_refused(
         engine: Any, slack: SocketSlack, runner: SocketRunner) -> None:
     first = add_call(engine, 1, score=0.7)
-    posted = _digest(engine, slack)
+    posted = digest(engine, slack)
     slack.socket.send(click(posted, "relevant", first, channel="C0RANDOM03"))  # the message shared there
     slack.socket.send(click(posted, "follow", first, strategy="foodbio-dk"))
     other = add_call(engine, 2, score=0.1)  # below the channel's min score: not in this message
     slack.socket.send(click(posted, "mute", other))
     assert runner.wait_handled(3)
-    assert _marks(engine) == [] and _count(engine, CallFollow) == 0 and _count(engine, SlackInteraction) == 0
+    assert marks(engine) == [] and count(engine, CallFollow) == 0 and count(engine, SlackInteraction) == 0
     assert slack.updates == []
     told = sorted((e["channel"], e["user"], e["text"]) for e in slack.ephemeral)  # handled in any order
     assert told == sorted([
@@ -144,7 +90,7 @@ def test_a_click_from_another_channel_or_for_another_strategy_is_refused(
 def test_follow_and_mute_from_slack(engine: Any, slack: SocketSlack, runner: SocketRunner) -> None:
     first = add_call(engine, 1, score=0.7)
     second = add_call(engine, 2, score=0.5)
-    posted = _digest(engine, slack)
+    posted = digest(engine, slack)
     slack.socket.send(click(posted, "follow", first))
     assert runner.wait_handled(1)
     slack.socket.send(click(posted, "follow", first, action_ts="1787000100.000500"))  # double tap
@@ -162,7 +108,7 @@ def test_follow_and_mute_from_slack(engine: Any, slack: SocketSlack, runner: Soc
     slack.socket.send(click(slack.posted_to("#eu-fundraising")[0], "mute", second, user="U0JENS",
                             username="jens"))
     assert runner.wait_handled(3)
-    send_digests(engine, loaded(), NOW + timedelta(days=7), channel="#eu-fundraising", environ=_env(slack))
+    send_digests(engine, loaded(), NOW + timedelta(days=7), channel="#eu-fundraising", environ=env(slack))
     latest = slack.posted_to("#eu-fundraising")[-1]
     shown = {b["block_id"] for b in latest.blocks if b.get("block_id", "").startswith("fr_call:")}
     assert shown == {f"fr_call:{first}"}  # the muted call has left the digest
@@ -171,7 +117,7 @@ def test_follow_and_mute_from_slack(engine: Any, slack: SocketSlack, runner: Soc
 def test_start_idea_opens_a_prefilled_modal_and_the_submission_adds_the_idea(
         engine: Any, slack: SocketSlack, runner: SocketRunner) -> None:
     first = add_call(engine, 1, title="Floating offshore wind O&M", score=0.7)
-    posted = _digest(engine, slack)
+    posted = digest(engine, slack)
     slack.socket.send(click(posted, "idea", first))
     assert runner.wait_handled(1)
     (view,) = slack.views
@@ -209,14 +155,14 @@ def test_start_idea_opens_a_prefilled_modal_and_the_submission_adds_the_idea(
 def test_a_dropped_socket_reconnects_and_says_so(engine: Any, slack: SocketSlack, runner: SocketRunner,
                                                  caplog: pytest.LogCaptureFixture) -> None:
     first = add_call(engine, 1, score=0.7)
-    posted = _digest(engine, slack)
+    posted = digest(engine, slack)
     caplog.set_level(logging.INFO, logger="fundradar.slack")
     slack.socket.drop()
     slack.socket.wait_connected(total=2)
     envelope = slack.socket.send(click(posted, "relevant", first))
     slack.socket.wait_ack(envelope, within=3.0)
     assert runner.wait_handled(1)
-    assert _marks(engine) == [(first, None, "relevant", "mette")]
+    assert marks(engine) == [(first, None, "relevant", "mette")]
     messages = [r.getMessage() for r in caplog.records if r.name == "fundradar.slack"]
     assert "Slack Socket Mode connection lost; reconnecting" in messages
     assert "Slack Socket Mode reconnected (connection 2)" in messages
@@ -282,17 +228,17 @@ def test_a_relevant_click_reranks_the_next_digest_as_the_cli_mark_does(
                      str(shipping), "relevant", "--by", "mette")
         assert result.exit_code == 0
         # ... and a click on the digest's Relevant button in the other
-        env = _env(slack)
-        send_digests(by_slack, config, SCORED, channel=channel.channel, environ=env)
+        environ = env(slack)
+        send_digests(by_slack, config, SCORED, channel=channel.channel, environ=environ)
         (posted,) = slack.posted_to(channel.channel)
-        runners = start_interactions(by_slack, lambda: config, environ=env, now=lambda: SCORED)
+        runners = start_interactions(by_slack, lambda: config, environ=environ, now=lambda: SCORED)
         try:
             slack.socket.wait_connected()
             slack.socket.wait_ack(slack.socket.send(click(posted, "relevant", shipping)))
             assert runners[0].wait_handled(1)
         finally:
             stop_interactions(runners)
-        assert _marks(by_slack) == _marks(engine) == [(shipping, None, "relevant", "mette")]
+        assert marks(by_slack) == marks(engine) == [(shipping, None, "relevant", "mette")]
 
         def scores(db: Any) -> list[tuple[int, str, float]]:
             from pipeline.core.models import Score
@@ -317,7 +263,7 @@ def test_serve_runs_the_socket_while_it_runs(engine: Any, slack: SocketSlack,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     from pipeline.serve import Service
 
-    for name, value in _env(slack).items():
+    for name, value in env(slack).items():
         monkeypatch.setenv(name, value)
     service = Service(engine, loaded(), reload_seconds=None)
     service.start()

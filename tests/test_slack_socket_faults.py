@@ -5,8 +5,6 @@ the clicker told; each is one logged line and stores what the click asked, never
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -14,57 +12,41 @@ import sqlalchemy as sa
 from pipeline.core.db import open_database, session_scope
 from pipeline.core.models import Call, Score, SlackInteraction, Verdict
 from pipeline.notify.socket import SocketRunner, start_interactions, stop_interactions
-from tests.slack_data import NOW, TOKEN, add_call, loaded
-from tests.slack_socket import SocketSlack
-from tests.test_slack_interact import _count, _digest, _env, _marks, click
+from tests import slack_clicks
+from tests.slack_clicks import click, count, digest, env, marks, tracebacks
+from tests.slack_data import NOW, add_call, loaded
 
-
-@pytest.fixture
-def slack() -> Iterator[SocketSlack]:
-    with SocketSlack(token=TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
-def runner(engine: Any, slack: SocketSlack) -> Iterator[SocketRunner]:
-    config = loaded()
-    runners = start_interactions(engine, lambda: config, environ=_env(slack), now=lambda: NOW)
-    slack.socket.wait_connected()
-    yield runners[0]
-    stop_interactions(runners)
-
-
-def _tracebacks(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.exc_info]
+slack = slack_clicks.slack  # the local Slack with Socket Mode (fixture)
+runner = slack_clicks.runner  # fundradar's Socket Mode connection to it (fixture)
 
 
 def test_a_click_for_a_call_the_database_no_longer_has_is_refused(engine, slack, runner, caplog) -> None:
     call = add_call(engine, 1, score=0.7)
-    posted = _digest(engine, slack)
+    posted = digest(engine, slack)
     with session_scope(engine) as session:  # the database was rebuilt without it
         for model in (Score, Verdict):
             session.execute(sa.delete(model).where(model.call_id == call))
         session.execute(sa.delete(Call).where(Call.id == call))
     slack.socket.send(click(posted, "relevant", call))
     assert runner.wait_handled(1)
-    assert _marks(engine) == [] and _count(engine, SlackInteraction) == 0
+    assert marks(engine) == [] and count(engine, SlackInteraction) == 0
     told = [e["text"] for e in slack.ephemeral]
     assert told == [f"Call {call} is no longer in fundradar; nothing was stored."]
-    assert _tracebacks(caplog) == []
+    assert tracebacks(caplog) == []
 
 
 @pytest.mark.parametrize("fault", ["500", "drop"])
 def test_slack_failing_while_the_message_is_redrawn_keeps_the_mark_in_one_line(
         engine, slack, runner, caplog, fault: str) -> None:
     call = add_call(engine, 1, score=0.7)
-    posted = _digest(engine, slack)
+    posted = digest(engine, slack)
     slack.fail_next("chat.update", fault, times=3)  # past the client's own retry
     caplog.set_level(logging.INFO, logger="fundradar.slack")
     slack.socket.send(click(posted, "relevant", call))
     assert runner.wait_handled(1)
-    assert _marks(engine) == [(call, None, "relevant", "mette")]
+    assert marks(engine) == [(call, None, "relevant", "mette")]
     assert slack.updates == []
-    assert _tracebacks(caplog) == []
+    assert tracebacks(caplog) == []
     assert any(r.getMessage().startswith(f"could not update the message {posted.ts}") for r in caplog.records)
 
 
@@ -74,10 +56,10 @@ def test_a_click_the_database_cannot_store_tells_the_clicker_in_one_line(
     click was lost with a traceback in the log and nothing in Slack; the clicker is now told it was not
     stored, and the log has one line."""
     call = add_call(engine, 1, score=0.7)
-    posted = _digest(engine, slack)
+    posted = digest(engine, slack)
     read_only = open_database(f"sqlite:///file:{db_url.removeprefix('sqlite:///')}?mode=ro&uri=true")
     config = loaded()
-    runners = start_interactions(read_only, lambda: config, environ=_env(slack), now=lambda: NOW)
+    runners = start_interactions(read_only, lambda: config, environ=env(slack), now=lambda: NOW)
     slack.socket.wait_connected()
     try:
         slack.socket.send(click(posted, "follow", call))
@@ -85,11 +67,11 @@ def test_a_click_the_database_cannot_store_tells_the_clicker_in_one_line(
     finally:
         stop_interactions(runners)
         read_only.dispose()
-    assert _count(engine, SlackInteraction) == 0
+    assert count(engine, SlackInteraction) == 0
     (told,) = slack.ephemeral
     assert told["text"].startswith("Your follow was not stored: ")
     assert told["text"].endswith("; try again later.")
-    assert _tracebacks(caplog) == []
+    assert tracebacks(caplog) == []
 
 
 def test_a_disconnect_storm_backs_off_instead_of_reconnecting_at_once(engine, slack, caplog) -> None:

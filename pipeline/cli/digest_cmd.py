@@ -7,10 +7,32 @@ SLACK_BOT_TOKEN; ``slack.webhook_env``, default SLACK_WEBHOOK_URL); SLACK_API_UR
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
-from pipeline.cli.common import echo, note_stored_scores, report_outcomes, state, stderr
+from pipeline.cli.common import echo, report_outcomes, state, stderr
 from pipeline.core.errors import ConfigError
+
+
+def _up_to_date(st: Any) -> None:
+    """What serve's digest and alerts jobs do first, when a verdict is due for it: the verdicts the
+    clock has changed are checked again (a deadline now under the rules' weeks), so a call the rules
+    now reject is not listed as passing them (:func:`pipeline.sync.recheck_due`). Stored scores of
+    another config (a trial file, an edit not scored yet) are shown as they are, with the note saying
+    so, and not replaced; a failing step is a warning and the messages are built from what is stored."""
+    from pipeline.trial import stored_scores_note
+
+    note = stored_scores_note(st.read_engine(), st.scoped())
+    if note:
+        echo(note, err=True)
+        return
+    from pipeline.sync import recheck_due
+
+    after = recheck_due(st.engine(), st.scoped(), st.now())
+    for strategy, error in (after.errors if after else {}).items():
+        what = f"rescoring {strategy}" if strategy else "following call deadlines"
+        echo(f"Warning: {what} failed ({error}); the messages use the verdicts stored before", err=True)
 
 
 def digest_cmd(
@@ -32,7 +54,7 @@ def digest_cmd(
     from pipeline.notify.jobs import send_digests
 
     st = state()
-    note_stored_scores(st.read_engine(), st.scoped())
+    _up_to_date(st)
     outcomes = send_digests(st.engine(), st.scoped(), st.now(), channel=channel, dry_run=dry_run,
                             force=force)
     report_outcomes(outcomes, as_json, "digest")
@@ -57,7 +79,7 @@ def alerts_cmd(
     if all(strategy.slack.alerts is None for strategy in loaded.strategies):
         raise ConfigError("no alerts configured; add slack.alerts with a channel, e.g. "
                           "alerts: {channel: '#eu-funding'}", path=str(loaded.strategy_path), key="slack")
-    note_stored_scores(st.read_engine(), loaded)
+    _up_to_date(st)
     from pipeline.notify.delivery import has_baseline
 
     engine = st.engine()

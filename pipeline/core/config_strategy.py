@@ -349,6 +349,26 @@ class Slack(_Strict):
     digests: list[DigestChannel] = []
     alerts: Alerts | None = None
 
+    @field_validator("digests")
+    @classmethod
+    def _one_digest_per_channel(cls, digests: list[DigestChannel]) -> list[DigestChannel]:
+        # a channel's digest is one message a period, logged under the channel's key: a second digest
+        # there would find it sent and never go out, and --channel could not tell the two apart
+        first: dict[str, int] = {}
+        for number, digest in enumerate(digests, start=1):
+            name = digest.channel.lstrip("#")
+            if name in first:
+                raise ValueError(f"channel '#{name}' is given two digests (the {_ordinal(first[name])} and "
+                                 f"the {_ordinal(number)}); give each digest its own channel (a digest's "
+                                 "focus_areas choose what it lists)")
+            first[name] = number
+        return digests
+
+
+def _ordinal(number: int) -> str:
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
 
 class CalendarFile(_Strict):
     """A deadlines calendar that ``serve`` keeps current for subscribers (Outlook, Google Calendar):

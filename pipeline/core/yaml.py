@@ -365,8 +365,8 @@ def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) ->
         return key, "no channel name: a # starts a comment in YAML, so quote the name: \"#eu-funding\""
     if isinstance(value, str) and repr(value) in msg:
         return key, msg  # the message quotes the value already
-    if kind == "value_error" and hasattr(value, "items"):
-        return key, msg  # a check across a section's keys: the message names them, the section is long
+    if kind == "value_error" and (hasattr(value, "items") or isinstance(value, list)):
+        return key, msg  # a check across a section's keys or a list's entries: the message names them
     hint = _number_hint(kind, error.get("ctx") or {}, value)
     if keys and keys[-1] == "min_weeks_before_deadline" and kind == "float_parsing" \
             and isinstance(value, str):

@@ -48,6 +48,7 @@ from pipeline.notify.blocks import (
     split_messages,
 )
 from pipeline.notify.delivery import Outgoing
+from pipeline.notify.digest import matched_phrases
 from pipeline.notify.escape import call_name, clean, escape, link, truncate
 from pipeline.notify.followed import (
     BACK_STATUSES,
@@ -126,7 +127,8 @@ def new_call_alerts(session: Session, strategy: Strategy, channel: str, now: dat
             continue
         score = best[call.id][1]
         area = strategy.focus_areas[score.focus_area]
-        message = new_call_message(channel, call, score, area.label, now)
+        message = new_call_message(channel, call, score, area.label, now,
+                                   why=matched_phrases(area, f"{call.title}\n{call.text}"))
         alerts.append(Outgoing(f"alert:new:{call.id}", "alert",
                                add_actions(message, strategy.name, call.id)))
     return alerts
@@ -183,10 +185,14 @@ def _deadline(call: Call, now: datetime) -> str:
     return f"deadline {fmt_deadline(upcoming)} Brussels time ({days_text((upcoming - now).days)})"
 
 
-def new_call_message(channel: str, call: Call, score: Score, area_label: str, now: datetime) -> SlackMessage:
+def new_call_message(channel: str, call: Call, score: Score, area_label: str, now: datetime, *,
+                     why: Sequence[str] = ()) -> SlackMessage:
+    """A new call above its focus area's alert threshold; ``why`` the area's keywords found in the call
+    (:func:`pipeline.notify.digest.matched_phrases`, as the digest says it), else the score's heaviest
+    terms."""
     title = call_name(call.title, call.id, 250)
-    terms = ", ".join(escape(clean(str(t.get("term"))))
-                      for t in (score.explanation or [])[:5] if t.get("term"))
+    terms = ", ".join(escape(clean(str(t))) for t in why) or \
+        ", ".join(escape(clean(str(t.get("term")))) for t in (score.explanation or [])[:5] if t.get("term"))
     facts = [escape(truncate(clean(call.programme), 80)) if call.programme else None, _deadline(call, now),
              f"budget {fmt_money(call.budget)}" if call.budget else None]
     text = f":rotating_light: *New call for {escape(area_label)}* (score {score.score:.2f})\n" \

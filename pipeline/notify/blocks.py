@@ -29,7 +29,7 @@ from pipeline.core.clock import BRUSSELS
 from pipeline.core.text import money_short as fmt_money  # noqa: F401  (the digest and alerts use it)
 from pipeline.core.text import percent_short as fmt_pct  # noqa: F401
 from pipeline.notify.actions import CALL_BLOCK
-from pipeline.notify.escape import clean, escape, truncate
+from pipeline.notify.escape import LOOKALIKES, clean, escape, truncate
 
 MAX_BLOCKS = 50  # per message (Slack)
 MAX_SECTION_CHARS = 3000  # per section text (Slack)
@@ -181,8 +181,20 @@ def render_terminal(messages: Sequence[SlackMessage]) -> str:
 
 def _plain(mrkdwn: str) -> str:
     """mrkdwn shown as text: links as "label (url)", *bold* and _italic_ markers dropped (italics as
-    Slack reads them: underscores outside a word), entities decoded."""
+    Slack reads them: underscores outside a word), entities and the formatting marks' look-alikes
+    decoded."""
+    links: list[str] = []  # set aside first: a URL's own "*" or "_" is no marker (Slack reads none there)
+
+    def keep(found: re.Match[str]) -> str:
+        links.append(f"{found.group(2)} ({found.group(1)})")
+        return f"\x00{len(links) - 1}\x00"
+
+    mrkdwn = re.sub(r"<([^|>]+)\|([^>]*)>", keep, mrkdwn)
     mrkdwn = re.sub(r"\*([^*\n]+)\*", r"\1", mrkdwn)
     mrkdwn = re.sub(r"(?<!\w)_([^_\n]+)_(?!\w)", r"\1", mrkdwn)
-    text = re.sub(r"<([^|>]+)\|([^>]*)>", lambda m: f"{m.group(2)} ({m.group(1)})", mrkdwn)
+    text = re.sub("\x00([0-9]+)\x00", lambda found: links[int(found.group(1))], mrkdwn)
+    text = text.translate(_MARKS_BACK)  # the scraped text as it was scraped
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+_MARKS_BACK = str.maketrans(LOOKALIKES)

@@ -24,9 +24,10 @@ import sqlalchemy as sa
 from slack_sdk.models.blocks import Block, DividerBlock
 from sqlmodel import Session, select
 
+from pipeline.applications import TRANSITIONS
 from pipeline.core.clock import BRUSSELS, as_utc
 from pipeline.core.config import DigestChannel, FocusArea, Strategy
-from pipeline.core.deadlines import ACTIVE, GONE, effective_status, next_deadline
+from pipeline.core.deadlines import ACTIVE, GONE, effective_status, last_deadline, next_deadline
 from pipeline.core.models import Application, ApplicationEvent, Call, Idea, Score, Verdict
 from pipeline.follow import followed_calls, muted_calls
 from pipeline.notify.actions import call_block_id, with_actions
@@ -110,6 +111,7 @@ class ApplicationLine:
     days_left: int | None
     events: list[str] = field(default_factory=list)  # "draft → writing (by Mette)"
     call_status: str | None = None  # removed | withdrawn when the call is gone
+    closed: datetime | None = None  # the call's last deadline, when it passed and the application is open
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,8 @@ class DigestData:
     programmes: list[ProgrammeCall] = field(default_factory=list)
     programme_states: list[ProgrammeState] = field(default_factory=list)  # every one, in the strategy's order
     unscored: int = 0  # active calls of its sources with no verdict for the strategy: not scored yet
+    # the matching calls by status (open, forthcoming, announced); empty: every one open
+    statuses: dict[str, int] = field(default_factory=dict)
 
 
 # --- reading the rows ----------------------------------------------------------------------------
@@ -179,6 +183,10 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
             why=matched_phrases(area, f"{call.title}\n{call.text}") if area else [],
             opening_date=call.opening_date, status=effective_status(call, now)))
     new_count = sum(1 for cid in eligible if as_utc(calls[cid].first_seen) > since)
+    statuses: dict[str, int] = {}
+    for cid in eligible:
+        status = effective_status(calls[cid], now)
+        statuses[status] = statuses.get(status, 0) + 1
 
     query = select(Application)
     if scope is not None:
@@ -200,7 +208,7 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
         sources=sources,
         focus=", ".join(strategy.focus_areas[a].label if a in strategy.focus_areas else a
                         for a in channel.focus_areas) or None,
-        programmes=programmes, unscored=unscored,
+        programmes=programmes, unscored=unscored, statuses=statuses,
         programme_states=collect_programme_states(session, strategy, now, programmes, sources, since))
 
 
@@ -247,13 +255,15 @@ def collect_applications(session: Session, applications: Sequence[Application], 
             continue
         gone = call.status in GONE
         upcoming = next_deadline(call, now) if is_open and not gone else None
+        closed = last_deadline(call) if is_open and not gone and effective_status(call, now) == "closed" \
+            else None
         lines.append(ApplicationLine(
             application_id=app.id, idea_title=idea.title if idea else "", call_title=call.title,
             url=call.url, status=app.status, deadline=upcoming,
             days_left=(upcoming - now).days if upcoming else None,
             events=[f"{e.from_status or 'new'} → {e.to_status}" + (f" (by {e.by})" if e.by else "")
                     for e in events.get(app.id, [])],
-            call_status=call.status if gone else None))
+            call_status=call.status if gone else None, closed=closed))
     lines.sort(key=lambda a: (a.deadline is None, a.deadline or now, a.application_id))
     return lines
 
@@ -304,6 +314,11 @@ def application_line(app: ApplicationLine) -> str:
     if app.call_status:
         head += f", :warning: *the call is {escape(app.call_status)}* " \
                 f"(`fundradar applications ack {app.application_id}`)"
+    elif app.closed:  # still open here, yet its call's last deadline passed
+        moves = [to for to in ("submitted", "withdrawn") if to in TRANSITIONS.get(app.status, ())]
+        head += f", :warning: *the call closed {fmt_deadline(app.closed)}*" + (
+            f" (`fundradar applications move {app.application_id} {moves[0]}`"
+            + "".join(f", or `{to}`" for to in moves[1:]) + ")" if moves else "")
     elif app.deadline:
         head += f", deadline {fmt_deadline(app.deadline)} ({days_text(app.days_left)})"
     if app.events:
@@ -325,12 +340,23 @@ def _names(names: Sequence[str], last: str, shown: int = 5) -> str:
     return last.join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
 
 
+def matching_text(data: DigestData) -> str:
+    """"12 matching open calls", or, when some have not opened yet, "38 matching calls (12 open, 26
+    forthcoming)": a forthcoming call is no open call, and the top list may hold only those."""
+    calls = f"call{'s' if data.matching != 1 else ''}"
+    kinds = [(n, status) for status in ("open", *sorted(set(data.statuses) - {"open"}))
+             if (n := data.statuses.get(status, 0))]
+    if len(kinds) > 1:
+        return f"{data.matching} matching {calls} ({', '.join(f'{n} {status}' for n, status in kinds)})"
+    return f"{data.matching} matching {kinds[0][1] if kinds else 'open'} {calls}"
+
+
 def build_digest(data: DigestData) -> list[SlackMessage]:
     """The digest as one or more messages (more than one only when it exceeds 50 blocks)."""
     title = f"Funding digest for {clean(data.organisation)}"
     if data.focus:  # two digests in one channel (a webhook's) still tell apart
         title += f": {clean(data.focus)}"
-    counts = f"{data.matching} matching open call{'s' if data.matching != 1 else ''}, {data.new} new"
+    counts = f"{matching_text(data)}, {data.new} new"
     if data.filtered_by_rules:
         counts += f", {data.filtered_by_rules} left out by the strategy rules"
     counts += f" · {len(data.changes)} change{'s' if len(data.changes) != 1 else ''} to calls we follow"
@@ -340,18 +366,20 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
     blocks: list[Block] = [
         header(title),
         context(f"{escape(period_text(data))} · {counts} · deadlines in Brussels time{note}"),
-        context(health_line(data.sources, data.timezone)),
+        context(health_line(data.sources, data.timezone, data.period_end)),
     ]
     sources_down = all_failed(data.sources)
-    failing = [clean(h.source) for h in data.sources if h.failing and not h.skipped]
-    not_run = [clean(h.source) for h in data.sources if h.last_outcome is None and not h.skipped]
+    # the sources a replay left out (live only) are counted apart, as the Sources line counts them
+    read = [h for h in data.sources if not h.skipped]
+    failing = [clean(h.source) for h in read if h.failing]
+    not_run = [clean(h.source) for h in read if h.last_outcome is None]
     if sources_down:  # the lists below are what we knew before: say so rather than "nothing matches"
-        failed = sum(1 for h in data.sources if h.runs_in_period)
+        failed = sum(1 for h in read if h.runs_in_period)
         known = "nothing new is listed, and what is shown is from the last good runs" \
             if any(h.last_good for h in data.sources) \
             else "no source has been read well yet, so there is nothing to list"
         blocks.append(section(f":warning: *No source could be read since the last digest* ({failed} of "
-                              f"{len(data.sources)} failed): {known}."))
+                              f"{len(read)} failed): {known}."))
     if data.unscored and not sources_down:  # the lists below leave them out: never "nothing matches"
         unscored = "1 open call is" if data.unscored == 1 else f"{data.unscored} open calls are"
         blocks.append(section(f":warning: _{unscored} not scored yet (the scoring after the source runs "
@@ -406,7 +434,7 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
     elif none_ran(data.sources) and not data.top:
         fallback = f"{title}: no source has run yet."
     elif failing:  # what a phone's notification shows: the digest is short of these sources
-        fallback += f" {len(failing)} of {len(data.sources)} sources failing: {_names(failing, ', ')}."
+        fallback += f" {len(failing)} of {len(read)} sources failing: {_names(failing, ', ')}."
     if data.unscored and not sources_down:
         fallback += f" {data.unscored} not scored yet."
     if data.top:

@@ -2,7 +2,8 @@
 
 Slack's formatting rules (https://api.slack.com/reference/surfaces/formatting#escaping): in ``text``
 fields only ``&``, ``<`` and ``>`` have to be replaced by HTML entities; with them escaped, ``<!channel>``
-or ``<@U123>`` are shown as text instead of pinging. Links are ``<url|label>``; only http(s) URLs are
+or ``<@U123>`` are shown as text instead of pinging. The formatting marks (``*``, ``_``, ``~``, backticks)
+cannot be escaped, so they are replaced by look-alikes. Links are ``<url|label>``; only http(s) URLs are
 rendered as links, anything else (``javascript:``, ``slack://``, relative paths) is shown as plain text.
 """
 
@@ -19,10 +20,23 @@ ELLIPSIS = "…"
 MAX_LINK_URL = 1000
 
 
+# Slack mrkdwn has no escape for its formatting marks: in scraped text each becomes a look-alike, so
+# "~50 ports and ~10 harbours" is not struck through nor "*new*" bold (``LOOKALIKES`` maps them back
+# for the terminal). An underscore inside a word formats nothing (snake_case) and stays.
+MARKS = {"*": "\u2217", "~": "\u223c", "`": "\u02cb", "_": "\u02cd"}
+LOOKALIKES = {lookalike: mark for mark, lookalike in MARKS.items()}
+_MARK = re.compile(r"[*~`]|(?<![^\W_])_|_(?![^\W_])")  # "_" not between two letters or digits
+
+
 def escape(text: str | None) -> str:
-    """``text`` with ``&``, ``<`` and ``>`` replaced by entities (``&`` first)."""
+    """``text`` with ``&``, ``<`` and ``>`` replaced by entities (``&`` first) and the formatting marks
+    by their look-alikes (:data:`MARKS`): plain text inside mrkdwn, whatever it holds."""
     if not text:
         return ""
+    return _MARK.sub(lambda m: MARKS[m.group()], _entities(text))
+
+
+def _entities(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -52,7 +66,7 @@ def safe_url(url: str | None) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
     # characters that would end the link or the label early, or spaces, are percent-encoded
-    url = escape(quote(url, safe=":/?#[]@!$&'()*+,;=%~-._"))
+    url = _entities(quote(url, safe=":/?#[]@!$&'()*+,;=%~-._"))  # a URL keeps its marks: Slack reads none
     return url if len(url) <= MAX_LINK_URL else None
 
 

@@ -105,14 +105,21 @@ def none_ran(health: Sequence[SourceHealth]) -> bool:
     return bool(read) and all(h.last_outcome is None for h in read)
 
 
-def _when(value: datetime | None, timezone: str) -> str:
-    return value.astimezone(ZoneInfo(timezone)).strftime("%d %b %H:%M") if value else "never"
+def _when(value: datetime | None, timezone: str, now: datetime | None) -> str:
+    """A run's day and time in the strategy's zone; with the year when it is not ``now``'s (a source
+    failing since 1 October read as a day to come in an August digest)."""
+    if value is None:
+        return "never"
+    tz = ZoneInfo(timezone)
+    moment = value.astimezone(tz)
+    other_year = now is not None and moment.year != now.astimezone(tz).year
+    return moment.strftime("%d %b %Y %H:%M" if other_year else "%d %b %H:%M")
 
 
-def health_line(health: Sequence[SourceHealth], timezone: str) -> str:
+def health_line(health: Sequence[SourceHealth], timezone: str, now: datetime | None = None) -> str:
     """One mrkdwn line: how many sources are fine, and for each failing one since when and its last
-    good run (times in the strategy's time zone). The sources a replay left out are counted apart, as
-    live only: not missing, just not recorded."""
+    good run (times in the strategy's time zone, with the year when not ``now``'s). The sources a
+    replay left out are counted apart, as live only: not missing, just not recorded."""
     if not health:
         return "Sources: none configured"
     left_out = [h for h in health if h.skipped]
@@ -133,8 +140,8 @@ def health_line(health: Sequence[SourceHealth], timezone: str) -> str:
         elif h.failing:
             what = "suspicious" if h.last_outcome == "suspicious" else "failing"
             runs = f"{h.bad_runs} run{'s' if h.bad_runs != 1 else ''}"
-            parts.append(f"{name} {what} since {_when(h.bad_since, timezone)} ({runs}; "
-                         f"last good {_when(h.last_good, timezone)})")
+            parts.append(f"{name} {what} since {_when(h.bad_since, timezone, now)} ({runs}; "
+                         f"last good {_when(h.last_good, timezone, now)})")
     return " · ".join(parts)
 
 

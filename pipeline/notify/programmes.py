@@ -35,6 +35,7 @@ from pipeline.core.errors import ConfigError
 from pipeline.core.models import Call, Verdict
 from pipeline.core.paths import CONFIG_DIR
 from pipeline.core.yaml import read_yaml
+from pipeline.follow import muted_calls
 from pipeline.notify.blocks import days_text, fmt_deadline, pack_lines, section
 from pipeline.notify.escape import call_name, clean, escape, link, truncate
 from pipeline.notify.health import SourceHealth, source_health
@@ -65,6 +66,7 @@ FAILING = "failing"  # no call stored, and its sources fail
 NOT_RECORDED = "not recorded"  # no call stored, and the replay had no recording of its sources
 NOT_RUN = "not run"  # no call stored, and its sources have not run yet
 UNWATCHED = "unwatched"  # no source watches it
+MUTED = "muted"  # its open or forthcoming calls are all muted
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,10 @@ class ProgrammeState:
     last_url: str | None = None
     last_deadline: datetime | None = None
     ready_made: tuple[str, ...] = ()  # UNWATCHED: the files of config/sources/ with a source for it
+    muted: tuple[int, ...] = ()  # MUTED: the ids of its muted open or forthcoming calls
+    # FAILING, NOT_RUN: those of ``sources`` a replay left out (live only), named apart, since the
+    # Sources line calls them live only, not failing or waiting for a run
+    left_out: tuple[str, ...] = ()
 
 
 def interest_of(call: Call, programmes: list[str]) -> str | None:
@@ -92,9 +98,10 @@ def collect_programme_calls(session: Session, strategy: Strategy, now: datetime)
     if not wanted:
         return []
     found: list[tuple[Call, str]] = []
+    muted = muted_calls(session, strategy.name)  # muted: left out of the strategy's digests
     for call in session.exec(select(Call).where(Call.status.in_(ACTIVE))):
         programme = interest_of(call, wanted)
-        if programme is not None and effective_status(call, now) in ACTIVE:
+        if programme is not None and call.id not in muted and effective_status(call, now) in ACTIVE:
             found.append((call, programme))
     ids = [c.id for c, _ in found]
     verdicts = {v.call_id: v for v in session.exec(select(Verdict).where(
@@ -159,13 +166,18 @@ def collect_programme_states(session: Session, strategy: Strategy, now: datetime
     with_calls = {c.programme for c in calls}
     stored: dict[str, set[str]] = {p: set() for p in wanted}  # programme -> sources with calls of it
     last: dict[str, Call] = {}
-    rows = session.exec(select(Call).where(Call.status.in_((*ACTIVE, "closed"))))
+    muted_ids = muted_calls(session, strategy.name)
+    muted: dict[str, list[int]] = {p: [] for p in wanted}
+    rows = session.exec(select(Call).where(Call.status.in_((*ACTIVE, "closed"))).order_by(Call.id))
     for call in rows:
         programme = interest_of(call, wanted)
         if programme is None:
             continue
         stored[programme].add(call.source)
-        if effective_status(call, now) != "closed":
+        status = effective_status(call, now)
+        if status in ACTIVE and call.id in muted_ids:
+            muted[programme].append(call.id)
+        if status != "closed":
             continue
         final, best = last_deadline(call), last.get(programme)
         if final is not None and (best is None or final > (last_deadline(best) or final)):
@@ -180,6 +192,8 @@ def collect_programme_states(session: Session, strategy: Strategy, now: datetime
         known = [by_name[s] for s in sources]
         if programme in with_calls:
             states.append(ProgrammeState(programme, OPEN, tuple(sources)))
+        elif muted[programme]:
+            states.append(ProgrammeState(programme, MUTED, tuple(sources), muted=tuple(muted[programme])))
         elif programme in last:
             call = last[programme]
             states.append(ProgrammeState(programme, CLOSED, tuple(sources), last_title=call.title,
@@ -191,12 +205,14 @@ def collect_programme_states(session: Session, strategy: Strategy, now: datetime
             states.append(ProgrammeState(programme, UNWATCHED, ready_made=offered))
         elif any(h.last_good is not None and not h.skipped for h in known):
             states.append(ProgrammeState(programme, NONE_SEEN, tuple(sources)))
-        elif any(h.failing and not h.skipped for h in known):
-            states.append(ProgrammeState(programme, FAILING, tuple(sources)))
         elif known and all(h.skipped for h in known):
             states.append(ProgrammeState(programme, NOT_RECORDED, tuple(sources)))
         else:
-            states.append(ProgrammeState(programme, NOT_RUN, tuple(sources)))
+            left_out = tuple(h.source for h in known if h.skipped)
+            failing = tuple(h.source for h in known if h.failing and not h.skipped)
+            waiting = tuple(h.source for h in known if not h.skipped and h.source not in failing)
+            states.append(ProgrammeState(programme, FAILING, failing, left_out=left_out) if failing
+                          else ProgrammeState(programme, NOT_RUN, waiting, left_out=left_out))
     return states
 
 
@@ -219,14 +235,24 @@ def state_line(state: ProgrammeState) -> str:
         day = state.last_deadline.astimezone(BRUSSELS).strftime("%-d %b %Y") if state.last_deadline else "?"
         title = truncate(clean(short_title(state.last_title or "", state.programme)), 80)
         return f"{head}no open call; last call closed {day} ({link(state.last_url, title)})"
+    if state.kind == MUTED:
+        if len(state.muted) == 1:
+            return f"{head}its open call is muted (`fundradar calls unmute {state.muted[0]}`)"
+        return f"{head}its {len(state.muted)} open calls are muted (`fundradar calls unmute ID`: " \
+               f"{', '.join(str(n) for n in state.muted)})"
     if state.kind == NONE_SEEN:
         return f"{head}no open call; none seen yet by {_names(state.sources)}"
+    left_out = ""
+    if state.left_out:
+        left_out = f"; {_names(state.left_out)} {'is' if len(state.left_out) == 1 else 'are'} live only, " \
+                   "not in the recording"
     if state.kind == FAILING:
-        return f"{head}no data: source{plural} {_names(state.sources)} failing (see the Sources line)"
+        return f"{head}no data: source{plural} {_names(state.sources)} failing " \
+               f"(see the Sources line){left_out}"
     if state.kind == NOT_RECORDED:
         return f"{head}no data: live-only source{plural}, not in the recording ({_names(state.sources)})"
     if state.kind == NOT_RUN:
-        return f"{head}no data: source{plural} {_names(state.sources)} not run yet"
+        return f"{head}no data: source{plural} {_names(state.sources)} not run yet{left_out}"
     if state.ready_made:
         offered = " or ".join(f"config/sources/{name}" for name in state.ready_made)
         return f"{head}not watched by any source: add one from {offered}"
