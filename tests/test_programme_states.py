@@ -208,3 +208,40 @@ def test_the_terminal_drops_slack_italics_but_keeps_underscores_inside_words() -
     assert render_terminal([message]) == ("── #c " + "─" * 58 + "\n"
                                           "• Interreg North Sea — none seen yet by euro_access; bold & "
                                           "snake_case_name\n")
+
+
+def test_a_programme_with_many_open_calls_leaves_room_for_the_next_and_says_how_many_more(engine) -> None:
+    """A strategy following a broad programme (Horizon Europe, hundreds of open topics) before a small
+    one: the small one's calls are still listed, not "none seen yet", and the broad one's lines end
+    with how many more there are instead of stopping without a word."""
+    from pipeline.core.config import Strategy
+    from pipeline.notify.programmes import MAX_CALLS_PER_PROGRAMME
+
+    now = DIGEST_DAY
+    _run(engine, "eu_ft", now - timedelta(hours=3), "ok")
+    many = MAX_CALLS_PER_PROGRAMME + 25
+    with session_scope(engine) as session:
+        for n in range(many):
+            session.add(Call(source="eu_ft", external_id=f"he-{n}", programme="Horizon Europe",
+                             title=f"Topic {n}", status="open", deadline=now + timedelta(days=60 + n),
+                             first_seen=now, last_seen=now))
+        session.add(Call(source="eu_ft", external_id="dep-1", programme="Digital Europe Programme",
+                         title="Cloud-edge pilots", status="open", deadline=now + timedelta(days=90),
+                         first_seen=now, last_seen=now))
+    strategy = Strategy.model_validate({
+        "name": "ls-dk", "organisation": "Life Science DK",
+        "focus_areas": {"cancer": {"label": "Cancer", "keywords": ["cancer"]}},
+        "programmes_of_interest": ["Horizon Europe", "Digital Europe"],
+        "sources": {"eu_ft": {"type": "eu_ft", "schedule": {"every": "12h"},
+                              "programmes": {"Horizon Europe": "43108390", "Digital Europe": "43152860"}}}})
+    with Session(engine) as session:
+        data = collect_digest(session, strategy, DigestChannel(channel="#ls"), now, now - timedelta(days=7))
+    (message,) = build_digest(data)
+    start = message.blocks.index(_section("*Programmes we follow*"))
+    lines = "\n".join(b["text"]["text"] for b in message.blocks[start + 1:]).split("\n")
+    he = [line for line in lines if line.startswith("• _Horizon Europe_: Topic ")]
+    assert len(he) == MAX_CALLS_PER_PROGRAMME
+    assert he[0].startswith("• _Horizon Europe_: Topic 0 · deadline ")
+    assert lines[MAX_CALLS_PER_PROGRAMME] == "• _Horizon Europe_: … and 25 more open or forthcoming calls"
+    assert lines[MAX_CALLS_PER_PROGRAMME + 1].startswith("• _Digital Europe_: Cloud-edge pilots · deadline ")
+    assert len(lines) == MAX_CALLS_PER_PROGRAMME + 2
