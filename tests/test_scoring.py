@@ -348,6 +348,6 @@ def test_a_block_of_calls_none_of_which_reaches_the_floor_scores(cli: Any, engin
     result = cli("--config", str(strategy), "--as-of", "2026-08-22T09:00+00:00", "score")
     assert result.exit_code == 0
     count = ONE_PASS_ROWS + 1
-    assert result.output == (f"Scored {count} of {count} calls against 1 focus areas of narrow (first fit); "
+    assert result.output == (f"Scored {count} of {count} calls against 1 focus area of narrow (first fit); "
                              f"rules applied to {count} calls.\n")
     assert scores(engine, "nothing") == {}
