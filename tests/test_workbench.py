@@ -299,3 +299,33 @@ def test_keywords_add_of_a_danish_keyword_without_a_synonym_warns(wb, tmp_path: 
     assert warnings == [  # an English keyword needs none
         f"Warning: keyword 'grønne tage' has no English synonym, so English calls cannot match it; add a "
         f"synonym under synonyms: in {path}"]
+
+
+def test_preview_of_an_area_no_call_reaches_says_so_rather_than_to_score(synced_db: str, tmp_path: Path,
+                                                                        ) -> None:
+    """An area whose keyword and label no stored call comes near has no stored score once scored: the
+    preview said "no call scored for this focus area (see `fundradar score`)" right after a score."""
+    import sqlite3
+
+    from pipeline.cli.main import app
+
+    db = tmp_path / "copy.db"
+    with sqlite3.connect(synced_db.removeprefix("sqlite:///")) as source, sqlite3.connect(db) as copy:
+        source.backup(copy)  # the write-ahead log's pages too
+    strategy = tmp_path / "narrow.yaml"
+    strategy.write_text("name: narrow\norganisation: Narrow Cluster\nfocus_areas:\n"
+                        "  nothing:\n    label: Qwxzy\n    keywords: [qwxzy]\n", encoding="utf-8")
+
+    def run(*args: str) -> Any:
+        return CliRunner().invoke(app, ["--db", f"sqlite:///{db}", "--config", str(strategy), "--as-of",
+                                        AS_OF, *args], catch_exceptions=False)
+
+    before = run("strategy", "preview")
+    assert before.exit_code == 0
+    assert before.stdout == "nothing: no call scored for this focus area (see `fundradar score`)\n"
+    assert run("score").exit_code == 0
+    after = run("strategy", "preview")
+    assert after.exit_code == 0
+    assert after.stdout == ("nothing: no stored call scores 0.05 or more (its keywords, label and "
+                            "description are far from every call; `fundradar config check` names the "
+                            "keywords no call has)\n")

@@ -36,6 +36,13 @@ RULE_MARKS = {"passed": "✓", "failed": "✗", "unknown": "?"}  # as calls list
 
 
 def _print_current(area) -> None:
+    from classifiers.freshness import SCORE_FLOOR
+
+    if not area.before and area.scored:
+        echo(f"{area.focus_area}: no stored call scores {SCORE_FLOOR:.2f} or more (its keywords, label and "
+             "description are far from every call; `fundradar config check` names the keywords no call "
+             "has)")
+        return
     if not area.before:
         echo(f"{area.focus_area}: no call scored for this focus area (see `fundradar score`)")
         return

@@ -56,6 +56,8 @@ class AreaPreview:
     rank_changes: dict[int, tuple[int, int]] = field(default_factory=dict)  # call -> (old, new)
     rules_now_pass: list[int] = field(default_factory=list)
     rules_now_fail: list[int] = field(default_factory=list)
+    # the strategy's calls are scored: an empty ``before`` then means no call reaches the score floor
+    scored: bool = False
 
     @property
     def changed(self) -> bool:
@@ -114,8 +116,11 @@ def preview(engine: Engine, current: LoadedConfig, proposed: Strategy | None, no
             raise ValidationError(f"unknown focus area {focus!r}; {which} {', '.join(areas)}")
         areas = [focus]
     befores = {area: top_list(engine, name, area, now, top) for area in areas}
+    with Session(engine) as session:
+        scored = session.exec(select(Verdict.call_id).where(Verdict.strategy == name).limit(1)).first() \
+            is not None
     if proposed is None:
-        return [AreaPreview(area, befores[area]) for area in areas]
+        return [AreaPreview(area, befores[area], scored=scored) for area in areas]
     trial = as_strategy(replace(current, strategy=proposed), name)
     previews = []
     with scratch_scored(engine, trial, now) as scratch:
