@@ -329,3 +329,20 @@ def test_preview_of_an_area_no_call_reaches_says_so_rather_than_to_score(synced_
     assert after.stdout == ("nothing: no stored call scores 0.05 or more (its keywords, label and "
                             "description are far from every call; `fundradar config check` names the "
                             "keywords no call has)\n")
+
+
+def test_preview_of_a_proposed_file_without_an_area_says_the_area_goes(wb, tmp_path: Path) -> None:
+    """A proposed file that drops a focus area listed its calls as "- #id … (was 1)" under the area's
+    name, as if they had merely fallen out of its top list."""
+    text = DEFAULT_STRATEGY.read_text(encoding="utf-8")
+    start, end = text.index("  digital_industry:\n"), text.index("\nrules:")
+    new = tmp_path / "strategy.new.yaml"
+    new.write_text(text[:start] + text[end:], encoding="utf-8")
+    result = wb("strategy", "preview", "--config", str(new), "--focus", "digital_industry", "--top", "2")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "digital_industry: not in the proposed file; its current top 2 go with it:"
+    assert [line[:4] for line in lines[1:]] == ["  - ", "  - "]
+    data = json.loads(wb("strategy", "preview", "--config", str(new), "--focus", "digital_industry",
+                         "--json").stdout)
+    assert data[0]["removed"] is True

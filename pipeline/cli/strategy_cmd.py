@@ -62,7 +62,11 @@ def _print_preview(previews) -> None:
         titles = {r.call_id: r.title for r in [*area.before, *area.after]}
         new_rank = {r.call_id: r for r in area.after}
         old_rank = {r.call_id: r for r in area.before}
-        echo(f"{area.focus_area}: {'' if area.changed else 'no change in the top list'}".rstrip())
+        if area.removed:
+            goes = f"; its current top {len(area.before)} go with it:" if area.before else ""
+            echo(f"{area.focus_area}: not in the proposed file{goes}")
+        else:
+            echo(f"{area.focus_area}: {'' if area.changed else 'no change in the top list'}".rstrip())
         for call_id in area.entering:
             r = new_rank[call_id]
             echo(f"  + #{call_id} {_shorten(titles[call_id])} "

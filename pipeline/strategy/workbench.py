@@ -58,6 +58,7 @@ class AreaPreview:
     rules_now_fail: list[int] = field(default_factory=list)
     # the strategy's calls are scored: an empty ``before`` then means no call reaches the score floor
     scored: bool = False
+    removed: bool = False  # the proposed strategy has no such focus area
 
     @property
     def changed(self) -> bool:
@@ -70,7 +71,8 @@ class AreaPreview:
                      "terms": [t for t, _ in r.terms], "rules": r.rules} for r in items]
         if self.after is None:
             return {"focus_area": self.focus_area, "current": rows(self.before)}
-        return {"focus_area": self.focus_area, "before": rows(self.before), "after": rows(self.after),
+        return {"focus_area": self.focus_area, "removed": self.removed,
+                "before": rows(self.before), "after": rows(self.after),
                 "entering": self.entering, "leaving": self.leaving,
                 "rank_changes": {str(k): {"before": a, "after": b}
                                  for k, (a, b) in self.rank_changes.items()},
@@ -133,7 +135,8 @@ def preview(engine: Engine, current: LoadedConfig, proposed: Strategy | None, no
                                  entering=[c for c in new if c not in old],
                                  leaving=[c for c in old if c not in new],
                                  rank_changes={c: (old[c], new[c]) for c in new
-                                               if c in old and old[c] != new[c]})
+                                               if c in old and old[c] != new[c]},
+                                 removed=area not in proposed.focus_areas)
             ids = list(dict.fromkeys([*old, *new]))
             was, now_passes = _passed(engine, name, ids), _passed(scratch, name, ids)
             for call_id in ids:
