@@ -35,7 +35,7 @@ from pipeline.core.errors import ConfigError
 from pipeline.core.models import Call, Verdict
 from pipeline.core.paths import CONFIG_DIR
 from pipeline.core.yaml import read_yaml
-from pipeline.notify.blocks import days_text, fmt_deadline, pack_lines, section
+from pipeline.notify.blocks import days_text, fmt_deadline, heading, pack_lines, section
 from pipeline.notify.escape import call_name, clean, escape, link, truncate
 from pipeline.notify.health import SourceHealth, source_health
 
@@ -271,5 +271,5 @@ def programme_blocks(calls: Sequence[ProgrammeCall],
                          "more open or forthcoming calls")
     if not lines:
         return []
-    return [DividerBlock(), section("*Programmes we follow*"),
+    return [DividerBlock(), heading("*Programmes we follow*"),
             *(section(text) for text in pack_lines(lines, more="more lines of these programmes"))]
