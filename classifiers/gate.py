@@ -78,8 +78,15 @@ def context_features(query: Query) -> tuple[list[str], list[str]]:
     by TF-IDF than to the written row: it is the calls saying things as the translations do that gain."""
     written = analyse(f"{query.label} {query.description}")
     spoken = f" {' '.join(words(f'{query.label} {query.description}'))} "
-    added = [f for source, target in query.translations
-             if (key := " ".join(words(target))) and f" {key} " in spoken for f in analyse(source)]
+
+    def said(term: str) -> bool:
+        return bool(key := " ".join(words(term))) and f" {key} " in spoken
+
+    # both ways, as in the keyword units: an English label brings the Danish forms, and a label the
+    # secretariat wrote in Danish ("Kræft") brings its English terms, without which English calls
+    # would find no word of the label and the area would have no gate at all
+    added = [f for source, target in query.translations if said(target) for f in analyse(source)]
+    added += [f for source, target in query.translations if said(source) for f in analyse(target)]
     return written, (written + added if written and added else [])
 
 

@@ -207,15 +207,18 @@ def evaluate_call(call: Call, strategy: Strategy, funding: FundingRules, now: da
 
     if rules.budget_min is not None or rules.budget_max is not None:
         amount = call.max_contribution
-        low = money_eur(rules.budget_min) if rules.budget_min is not None else "any"
-        high = money_eur(rules.budget_max) if rules.budget_max is not None else "any"
+        low, high = rules.budget_min, rules.budget_max
         if amount is None:
             outcomes.append(RuleOutcome("budget", None, "maximum contribution per project unknown"))
         else:
-            ok = ((rules.budget_min is None or amount >= rules.budget_min)
-                  and (rules.budget_max is None or amount <= rules.budget_max))
-            outcomes.append(RuleOutcome("budget", ok, f"maximum contribution {money_eur(amount)} "
-                                        f"{'within' if ok else 'outside'} {low} to {high}"))
+            ok = (low is None or amount >= low) and (high is None or amount <= high)
+            if low is not None and high is not None:
+                bound = f"{'within' if ok else 'outside'} {money_eur(low)} to {money_eur(high)}"
+            elif low is not None:  # a strategy may give one bound: say that one, not "to any"
+                bound = f"is at least {money_eur(low)}" if ok else f"is below the minimum {money_eur(low)}"
+            else:
+                bound = f"is at most {money_eur(high)}" if ok else f"is above the maximum {money_eur(high)}"
+            outcomes.append(RuleOutcome("budget", ok, f"maximum contribution {money_eur(amount)} {bound}"))
 
     if rules.require_eligible_country:
         home = strategy.home_country

@@ -436,6 +436,8 @@ def kept_factors(areas: Areas, scored: Scored, rows: Any, area_of: np.ndarray, r
     with fewer rows may sum in another order). What the explanations of a block whose kept rows are
     explained apart are scaled by (:data:`classifiers.score_blocks.ONE_PASS_ROWS`)."""
     factor = np.ones(len(area_of))
+    if not len(area_of):  # no call of the block reached the floor in any area: nothing to scale
+        return factor
     sums = scored.sums if rows.has_sorted_indices else _lexical(areas, rows)[4]
     bounds = np.flatnonzero(np.concatenate(([True], area_of[1:] != area_of[:-1], [True])))
     for begin, end in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):

@@ -54,11 +54,19 @@ FOOD_KEYWORDS = ("    keywords: [food, agriculture, alternative proteins, fermen
      "10: home_country: 'Denmark' is not a country code: write two capital letters (ISO 3166), such as "
      "DK, SE or DE"),
     (("name: greentech-dk ", "name: GreenTech DK  "),
-     "7: name: 'GreenTech DK' is not a strategy's short id: write lower case letters, digits, - and _ "
+     "7: name: 'GreenTech DK' is not a strategy's short id: write lower case a-z, digits, - and _ "
      "(greentech-dk); organisation: is the name people read"),
     (("  food_bio:\n", "  Food and bio:\n"),
      "47: focus_areas.Food and bio[key]: 'Food and bio' is not a focus area's name: write lower case "
-     "letters, digits and _ (climate_adaptation); its label: is the name people read"),
+     "a-z, digits and _ (food_and_bio); its label: is the name people read"),
+    # æ, ø and å are lower case letters to a Danish secretariat: the line says which to write
+    (("  food_bio:\n", "  fødevarer_og_grøn_omstilling:\n"),
+     "47: focus_areas.fødevarer_og_grøn_omstilling[key]: 'fødevarer_og_grøn_omstilling' is not a focus "
+     "area's name: write lower case a-z, digits and _ (foedevarer_og_groen_omstilling); its label: is "
+     "the name people read"),
+    (("name: greentech-dk ", "name: grøn-tech  "),
+     "7: name: 'grøn-tech' is not a strategy's short id: write lower case a-z, digits, - and _ "
+     "(groen-tech); organisation: is the name people read"),
     (('    - channel: "#eu-fundraising"', "    - channel: #eu-fundraising"),
      "126: slack.digests[0].channel: no channel name: a # starts a comment in YAML, so quote the name: "
      '"#eu-funding"'),

@@ -409,3 +409,21 @@ def test_the_gate_also_reads_the_label_as_the_synonyms_translate_it() -> None:
     gate, before = context_gate(context, matrix, model, None), context_gate(untranslated, matrix, model, None)
     assert np.allclose(gate[:5], before[:5], atol=1e-6)  # the English calls
     assert gate[5] > 2 * before[5] and gate[5] > gate[3]  # the Danish call, above the cancer screening
+
+
+def test_a_danish_label_is_read_as_its_synonyms_translate_it() -> None:
+    """A secretariat writing the label in Danish ("Kræft", with kræft: [cancer] under synonyms) gets the
+    gate an English label gives: the synonyms apply both ways in the label as in the keywords, so an
+    English call about cancer is not held back because the label's word is not in English calls."""
+    from classifiers.matcher import context_gate, context_vector
+
+    documents = [prepare(*d) for d in DOCS]
+    english = focus_area_query("cancer", FocusArea(label="Cancer", keywords=["kræft"],
+                                                   synonyms={"kræft": ["cancer"]}))
+    danish = focus_area_query("cancer", FocusArea(label="Kræft", keywords=["kræft"],
+                                                  synonyms={"kræft": ["cancer"]}))
+    model, matrix = TfidfModel.fit(documents, keep=query_features(english) | query_features(danish))
+    gate_en = context_gate(context_vector(model, english), matrix, model, None)
+    gate_da = context_gate(context_vector(model, danish), matrix, model, None)
+    assert gate_da[3] == pytest.approx(gate_en[3], abs=1e-6)  # "Cancer screening"
+    assert gate_da[3] > 2 * gate_da[0]

@@ -43,6 +43,9 @@ def _section(text: str) -> dict:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
+PROGRAMMES_HEADING = {**_section("*Programmes we follow*"), "block_id": "heading-programmes-we-follow"}
+
+
 def test_a_replay_lists_every_programme_of_interest_with_its_state(engine, samples: Path) -> None:
     config = load_config(DEFAULT_STRATEGY)
     result = sync(engine, config, replay=samples / "euro_access")  # as of the recording's month
@@ -64,7 +67,7 @@ def test_a_replay_lists_every_programme_of_interest_with_its_state(engine, sampl
     assert message.blocks[2] == {"type": "context", "elements": [{"type": "mrkdwn", "text": (
         "Sources: 1 of 1 fine · 4 live-only sources not in the recording "
         "(eu_ft, interreg_bsr_news, interreg_no_calendar, innovation_express)")}]}
-    start = message.blocks.index(_section("*Programmes we follow*"))
+    start = message.blocks.index(PROGRAMMES_HEADING)
     assert message.blocks[start - 1] == {"type": "divider"}
     assert message.blocks[start + 1:] == [_section("\n".join([
         f"• _Interreg Baltic Sea Region_ — no open call; last call closed 20 Nov 2025 "
@@ -173,7 +176,7 @@ def test_each_state_of_a_programme_in_one_line_and_its_calls_under_it() -> None:
         ProgrammeState("ECCP <b>", UNWATCHED),
     ]
     blocks = [b.to_dict() for b in programme_blocks(calls, states)]
-    assert blocks == [{"type": "divider"}, _section("*Programmes we follow*"), _section("\n".join([
+    assert blocks == [{"type": "divider"}, PROGRAMMES_HEADING, _section("\n".join([
         "• _Interreg Baltic Sea Region_ — no open call; last call closed 15 Jan 2025 "
         "(<https://x.eu/3|Small projects ∗3rd call∗>)",
         "• _Innovationsfonden_: <https://x.dk/gs|Grand Solutions 2027 &lt;!here&gt;> · deadline 2027-03-02 "
@@ -269,3 +272,53 @@ def test_a_muted_call_of_a_programme_we_follow_leaves_the_digest_and_its_line_sa
 
     assert state_line(ProgrammeState("EUDP", MUTED, ("eudp",), muted=(4, 9))) == (
         "• _EUDP_ — its 2 open calls are muted (`fundradar calls unmute ID`: 4, 9)")
+
+
+def test_a_programme_with_many_open_calls_leaves_room_for_the_next_and_says_how_many_more(engine) -> None:
+    """A strategy following a broad programme (Horizon Europe, hundreds of open topics) before a small
+    one: the small one's calls are still listed, not "none seen yet", and the broad one's lines end
+    with how many more there are instead of stopping without a word."""
+    from pipeline.core.config import Strategy
+    from pipeline.notify.programmes import MAX_CALLS_PER_PROGRAMME
+
+    now = DIGEST_DAY
+    _run(engine, "eu_ft", now - timedelta(hours=3), "ok")
+    many = MAX_CALLS_PER_PROGRAMME + 25
+    with session_scope(engine) as session:
+        for n in range(many):
+            session.add(Call(source="eu_ft", external_id=f"he-{n}", programme="Horizon Europe",
+                             title=f"Topic {n}", status="open", deadline=now + timedelta(days=60 + n),
+                             first_seen=now, last_seen=now))
+        session.add(Call(source="eu_ft", external_id="dep-1", programme="Digital Europe Programme",
+                         title="Cloud-edge pilots", status="open", deadline=now + timedelta(days=90),
+                         first_seen=now, last_seen=now))
+    strategy = Strategy.model_validate({
+        "name": "ls-dk", "organisation": "Life Science DK",
+        "focus_areas": {"cancer": {"label": "Cancer", "keywords": ["cancer"]}},
+        "programmes_of_interest": ["Horizon Europe", "Digital Europe"],
+        "sources": {"eu_ft": {"type": "eu_ft", "schedule": {"every": "12h"},
+                              "programmes": {"Horizon Europe": "43108390", "Digital Europe": "43152860"}}}})
+    with Session(engine) as session:
+        data = collect_digest(session, strategy, DigestChannel(channel="#ls"), now, now - timedelta(days=7))
+    (message,) = build_digest(data)
+    start = message.blocks.index(PROGRAMMES_HEADING)
+    lines = "\n".join(b["text"]["text"] for b in message.blocks[start + 1:]).split("\n")
+    he = [line for line in lines if line.startswith("• _Horizon Europe_: Topic ")]
+    assert len(he) == MAX_CALLS_PER_PROGRAMME
+    assert he[0].startswith("• _Horizon Europe_: Topic 0 · deadline ")
+    assert lines[MAX_CALLS_PER_PROGRAMME] == "• _Horizon Europe_: … and 25 more open or forthcoming calls"
+    assert lines[MAX_CALLS_PER_PROGRAMME + 1].startswith("• _Digital Europe_: Cloud-edge pilots · deadline ")
+    assert len(lines) == MAX_CALLS_PER_PROGRAMME + 2
+
+
+def test_the_programmes_heading_never_ends_a_message_without_its_lines() -> None:
+    """A digest whose calls fill a message up to the "Programmes we follow" heading: the heading went out
+    as the last block of part 1 and its lines alone in part 2."""
+    from pipeline.notify.blocks import MAX_BLOCKS, section, split_messages
+
+    states = [ProgrammeState("Interreg North Sea", NONE_SEEN, ("euro_access",))]
+    blocks = [section(f"call {n}") for n in range(MAX_BLOCKS - 2)] + programme_blocks([], states)
+    first, second = split_messages("#byg", blocks, "digest", "Funding digest for Byg")
+    assert first.blocks[-1] == {"type": "divider"}
+    assert [b.get("text", {}).get("text") for b in second.blocks[1:]] == [
+        "*Programmes we follow*", "• _Interreg North Sea_ — no open call; none seen yet by euro_access"]

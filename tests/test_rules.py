@@ -154,6 +154,23 @@ def test_budget_range(amount: float | None, expected: tuple[str, str]) -> None:
     assert outcome(verdict, "budget") == expected
 
 
+@pytest.mark.parametrize(("bounds", "amount", "expected"), [
+    ({"budget_min": 20_000}, 6_750_000.0,
+     ("passed", "maximum contribution EUR 6,750,000 is at least EUR 20,000")),
+    ({"budget_min": 20_000}, 15_000.0,
+     ("failed", "maximum contribution EUR 15,000 is below the minimum EUR 20,000")),
+    ({"budget_max": 5_000_000}, 4_000_000.0,
+     ("passed", "maximum contribution EUR 4,000,000 is at most EUR 5,000,000")),
+    ({"budget_max": 5_000_000}, 6_000_000.0,
+     ("failed", "maximum contribution EUR 6,000,000 is above the maximum EUR 5,000,000")),
+])
+def test_a_budget_with_one_bound_says_that_bound(bounds: dict[str, float], amount: float,
+                                                  expected: tuple[str, str]) -> None:
+    """A strategy giving only budget_min (or only budget_max) read "within EUR 20,000 to any"."""
+    verdict = evaluate_call(call(max_contribution=amount), strategy(**bounds), FUNDING, NOW)
+    assert outcome(verdict, "budget") == expected
+
+
 @pytest.mark.parametrize(("home", "fields", "expected"), [
     ("DK", {"programme": "Interreg Baltic Sea Region", "topic_id": None},
      ("passed", "DK is eligible in Interreg Baltic Sea Region (DK, DE, EE, FI, LT, LV, PL, SE, NO)")),

@@ -332,3 +332,22 @@ def test_a_verdict_computed_for_a_later_day_is_redone_for_an_earlier_one(cli: An
     assert result.exit_code == 0, result.output
     assert result.output == ("Scored 0 of 5 calls against 4 focus areas of greentech-dk (up to date); rules "
                              "checked for 0 calls (the other verdicts still hold).\n")
+
+
+def test_a_block_of_calls_none_of_which_reaches_the_floor_scores(cli: Any, engine: Any,
+                                                                 tmp_path: Any) -> None:
+    """A narrow strategy (one area whose keyword no call has) over more calls than one explaining pass
+    takes: no (area, call) pair is kept, and `fundradar score` scores (it failed with 'IndexError: index
+    0 is out of bounds for axis 0 with size 0')."""
+    from classifiers.score_blocks import ONE_PASS_ROWS
+
+    strategy = tmp_path / "narrow.yaml"
+    strategy.write_text("name: narrow\norganisation: Narrow Cluster\nfocus_areas:\n"
+                        "  nothing:\n    label: Qwxzy\n    keywords: [qwxzy]\n", encoding="utf-8")
+    add_calls(engine, (TEXTS * (ONE_PASS_ROWS // len(TEXTS) + 1))[:ONE_PASS_ROWS + 1])
+    result = cli("--config", str(strategy), "--as-of", "2026-08-22T09:00+00:00", "score")
+    assert result.exit_code == 0
+    count = ONE_PASS_ROWS + 1
+    assert result.output == (f"Scored {count} of {count} calls against 1 focus area of narrow (first fit); "
+                             f"rules applied to {count} calls.\n")
+    assert scores(engine, "nothing") == {}

@@ -328,3 +328,50 @@ def test_keywords_edit_never_rewrites_the_example_read_in_place_of_a_missing_str
         "Error: config/strategy.example.yaml: the example strategy, read because config/strategy.yaml "
         "does not exist; copy it to config/strategy.yaml and edit that, or name the file to edit "
         "with --config\n")
+
+
+def test_preview_of_an_area_no_call_reaches_says_so_rather_than_to_score(synced_db: str, tmp_path: Path,
+                                                                        ) -> None:
+    """An area whose keyword and label no stored call comes near has no stored score once scored: the
+    preview said "no call scored for this focus area (see `fundradar score`)" right after a score."""
+    import sqlite3
+
+    from pipeline.cli.main import app
+
+    db = tmp_path / "copy.db"
+    with sqlite3.connect(synced_db.removeprefix("sqlite:///")) as source, sqlite3.connect(db) as copy:
+        source.backup(copy)  # the write-ahead log's pages too
+    strategy = tmp_path / "narrow.yaml"
+    strategy.write_text("name: narrow\norganisation: Narrow Cluster\nfocus_areas:\n"
+                        "  nothing:\n    label: Qwxzy\n    keywords: [qwxzy]\n", encoding="utf-8")
+
+    def run(*args: str) -> Any:
+        return CliRunner().invoke(app, ["--db", f"sqlite:///{db}", "--config", str(strategy), "--as-of",
+                                        AS_OF, *args], catch_exceptions=False)
+
+    before = run("strategy", "preview")
+    assert before.exit_code == 0
+    assert before.stdout == "nothing: no call scored for this focus area (see `fundradar score`)\n"
+    assert run("score").exit_code == 0
+    after = run("strategy", "preview")
+    assert after.exit_code == 0
+    assert after.stdout == ("nothing: no stored call scores 0.05 or more (its keywords, label and "
+                            "description are far from every call; `fundradar config check` names the "
+                            "keywords no call has)\n")
+
+
+def test_preview_of_a_proposed_file_without_an_area_says_the_area_goes(wb, tmp_path: Path) -> None:
+    """A proposed file that drops a focus area listed its calls as "- #id … (was 1)" under the area's
+    name, as if they had merely fallen out of its top list."""
+    text = DEFAULT_STRATEGY.read_text(encoding="utf-8")
+    start, end = text.index("  digital_industry:\n"), text.index("\nrules:")
+    new = tmp_path / "strategy.new.yaml"
+    new.write_text(text[:start] + text[end:], encoding="utf-8")
+    result = wb("strategy", "preview", "--config", str(new), "--focus", "digital_industry", "--top", "2")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "digital_industry: not in the proposed file; its current top 2 go with it:"
+    assert [line[:4] for line in lines[1:]] == ["  - ", "  - "]
+    data = json.loads(wb("strategy", "preview", "--config", str(new), "--focus", "digital_industry",
+                         "--json").stdout)
+    assert data[0]["removed"] is True

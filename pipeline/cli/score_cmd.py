@@ -29,8 +29,9 @@ def score_cmd(
         print_json(results[0].as_dict() if len(results) == 1 else [r.as_dict() for r in results])
         return
     for result in results:
+        areas = f"{result.focus_areas} focus area{'' if result.focus_areas == 1 else 's'}"
         head = (f"Scored {result.scored_calls} of {result.total_calls} calls against "
-                f"{result.focus_areas} focus areas of {result.strategy} ({result.reason}); ")
+                f"{areas} of {result.strategy} ({result.reason}); ")
         echo(head + (f"rules checked for {result.verdicts} calls (the other verdicts still hold)."
                            if result.verdicts < result.total_calls else
                            f"rules applied to {result.verdicts} calls."))

@@ -36,6 +36,13 @@ RULE_MARKS = {"passed": "✓", "failed": "✗", "unknown": "?"}  # as calls list
 
 
 def _print_current(area) -> None:
+    from classifiers.freshness import SCORE_FLOOR
+
+    if not area.before and area.scored:
+        echo(f"{area.focus_area}: no stored call scores {SCORE_FLOOR:.2f} or more (its keywords, label and "
+             "description are far from every call; `fundradar config check` names the keywords no call "
+             "has)")
+        return
     if not area.before:
         echo(f"{area.focus_area}: no call scored for this focus area (see `fundradar score`)")
         return
@@ -55,7 +62,11 @@ def _print_preview(previews) -> None:
         titles = {r.call_id: r.title for r in [*area.before, *area.after]}
         new_rank = {r.call_id: r for r in area.after}
         old_rank = {r.call_id: r for r in area.before}
-        echo(f"{area.focus_area}: {'' if area.changed else 'no change in the top list'}".rstrip())
+        if area.removed:
+            goes = f"; its current top {len(area.before)} go with it:" if area.before else ""
+            echo(f"{area.focus_area}: not in the proposed file{goes}")
+        else:
+            echo(f"{area.focus_area}: {'' if area.changed else 'no change in the top list'}".rstrip())
         for call_id in area.entering:
             r = new_rank[call_id]
             echo(f"  + #{call_id} {_shorten(titles[call_id])} "

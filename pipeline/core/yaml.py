@@ -304,14 +304,31 @@ def _source_types(model: type[BaseModel]) -> str:
     return ", ".join(sorted(tags)) or "see the README"
 
 
-# the config's patterns in words, with what to write ("string should match pattern '^[A-Z]{2}$'")
+# the config's patterns in words, with what to write ("string should match pattern '^[A-Z]{2}$'"); a
+# name's example is the value as it would pass (_as_name), else the one given here
 _PATTERNS = {
     r"^[A-Z]{2}$": "a country code: write two capital letters (ISO 3166), such as DK, SE or DE",
-    r"^[a-z0-9_]+$": "a focus area's name: write lower case letters, digits and _ (climate_adaptation); "
+    r"^[a-z0-9_]+$": "a focus area's name: write lower case a-z, digits and _ ({example}); "
                      "its label: is the name people read",
-    r"^[a-z0-9][a-z0-9_-]*$": "a strategy's short id: write lower case letters, digits, - and _ "
-                              "(greentech-dk); organisation: is the name people read",
+    r"^[a-z0-9][a-z0-9_-]*$": "a strategy's short id: write lower case a-z, digits, - and _ "
+                              "({example}); organisation: is the name people read",
 }
+_EXAMPLES = {r"^[a-z0-9_]+$": ("climate_adaptation", "_"), r"^[a-z0-9][a-z0-9_-]*$": ("greentech-dk", "-")}
+# æ, ø and å are lower case letters to a Danish (or Swedish, German) secretariat, not to the pattern
+_SPELT_OUT = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss",
+                            "é": "e", "è": "e", "á": "a", "à": "a", "í": "i", "ó": "o", "ú": "u"})
+
+
+def _as_name(value: Any, pattern: str) -> str:
+    """``value`` written as the pattern wants it ("Fødevarer og bio" -> foedevarer_og_bio), or the
+    pattern's fixed example when nothing of it is left."""
+    example, space = _EXAMPLES[pattern]
+    if not isinstance(value, str):
+        return example
+    text = re.sub(r"[\s_-]+", space, value.casefold().translate(_SPELT_OUT).strip())
+    name = re.sub(r"[^a-z0-9_-]" if space == "-" else r"[^a-z0-9_]", "", text).strip("_-")
+    return name if name and re.fullmatch(pattern, name) else example
+
 
 # what a source type is called elsewhere: the kind of page or file it reads
 _TYPE_WORDS = {"rss": "feed", "atom": "feed", "ics": "ical", "icalendar": "ical", "calendar": "ical",
@@ -358,9 +375,11 @@ def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) ->
     msg = msg[0].lower() + msg[1:] if msg else msg
     value = error.get("input")
     if kind == "string_pattern_mismatch":
-        said = _PATTERNS.get(str((error.get("ctx") or {}).get("pattern", "")))
+        pattern = str((error.get("ctx") or {}).get("pattern", ""))
+        said = _PATTERNS.get(pattern)
         if said:
-            return key, f"{_describe(value)} is not {said}"
+            example = _as_name(value, pattern) if pattern in _EXAMPLES else ""
+            return key, f"{_describe(value)} is not {said.format(example=example)}"
     if value is None and keys and keys[-1] == "channel":  # channel: #name, unquoted, is a comment
         return key, "no channel name: a # starts a comment in YAML, so quote the name: \"#eu-funding\""
     if isinstance(value, str) and repr(value) in msg:

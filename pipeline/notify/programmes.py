@@ -36,11 +36,13 @@ from pipeline.core.models import Call, Verdict
 from pipeline.core.paths import CONFIG_DIR
 from pipeline.core.yaml import read_yaml
 from pipeline.follow import muted_calls
-from pipeline.notify.blocks import days_text, fmt_deadline, pack_lines, section
+from pipeline.notify.blocks import days_text, fmt_deadline, heading, pack_lines, section
 from pipeline.notify.escape import call_name, clean, escape, link, truncate
 from pipeline.notify.health import SourceHealth, source_health
 
-MAX_PROGRAMME_CALLS = 30  # the section lists at most this many, soonest deadline first
+# the section lists at most this many calls of one programme, soonest deadline first, then how many
+# more: a broad programme (Horizon Europe has hundreds of open topics) leaves room for the next ones
+MAX_CALLS_PER_PROGRAMME = 10
 READY_MADE = CONFIG_DIR / "sources"  # ready-made source configs to copy into a strategy
 
 
@@ -119,7 +121,7 @@ def collect_programme_calls(session: Session, strategy: Strategy, now: datetime)
             passed=verdict.passed if verdict else None, failed=failed,
             score=verdict.best_score if verdict else None))
     lines.sort(key=lambda p: (wanted.index(p.programme), p.deadline is None, p.deadline or now, p.call_id))
-    return lines[:MAX_PROGRAMME_CALLS]
+    return lines
 
 
 def source_programmes(source: Any) -> list[str]:
@@ -282,15 +284,18 @@ def programme_blocks(calls: Sequence[ProgrammeCall],
     or the line saying what is known of it. Without ``states`` the calls alone; nothing when both are
     empty."""
     if not states:
-        lines = [programme_line(c) for c in calls]
-    else:
-        lines = []
-        for state in states:
-            if state.kind == OPEN:
-                lines.extend(programme_line(c) for c in calls if c.programme == state.programme)
-            else:
-                lines.append(state_line(state))
+        states = [ProgrammeState(name, OPEN) for name in dict.fromkeys(c.programme for c in calls)]
+    lines = []
+    for state in states:
+        if state.kind != OPEN:
+            lines.append(state_line(state))
+            continue
+        own = [c for c in calls if c.programme == state.programme]
+        lines.extend(programme_line(c) for c in own[:MAX_CALLS_PER_PROGRAMME])
+        if len(own) > MAX_CALLS_PER_PROGRAMME:
+            lines.append(f"• _{escape(clean(state.programme))}_: … and {len(own) - MAX_CALLS_PER_PROGRAMME} "
+                         "more open or forthcoming calls")
     if not lines:
         return []
-    return [DividerBlock(), section("*Programmes we follow*"),
+    return [DividerBlock(), heading("*Programmes we follow*"),
             *(section(text) for text in pack_lines(lines, more="more lines of these programmes"))]

@@ -56,6 +56,9 @@ class AreaPreview:
     rank_changes: dict[int, tuple[int, int]] = field(default_factory=dict)  # call -> (old, new)
     rules_now_pass: list[int] = field(default_factory=list)
     rules_now_fail: list[int] = field(default_factory=list)
+    # the strategy's calls are scored: an empty ``before`` then means no call reaches the score floor
+    scored: bool = False
+    removed: bool = False  # the proposed strategy has no such focus area
 
     @property
     def changed(self) -> bool:
@@ -68,7 +71,8 @@ class AreaPreview:
                      "terms": [t for t, _ in r.terms], "rules": r.rules} for r in items]
         if self.after is None:
             return {"focus_area": self.focus_area, "current": rows(self.before)}
-        return {"focus_area": self.focus_area, "before": rows(self.before), "after": rows(self.after),
+        return {"focus_area": self.focus_area, "removed": self.removed,
+                "before": rows(self.before), "after": rows(self.after),
                 "entering": self.entering, "leaving": self.leaving,
                 "rank_changes": {str(k): {"before": a, "after": b}
                                  for k, (a, b) in self.rank_changes.items()},
@@ -114,8 +118,11 @@ def preview(engine: Engine, current: LoadedConfig, proposed: Strategy | None, no
             raise ValidationError(f"unknown focus area {focus!r}; {which} {', '.join(areas)}")
         areas = [focus]
     befores = {area: top_list(engine, name, area, now, top) for area in areas}
+    with Session(engine) as session:
+        scored = session.exec(select(Verdict.call_id).where(Verdict.strategy == name).limit(1)).first() \
+            is not None
     if proposed is None:
-        return [AreaPreview(area, befores[area]) for area in areas]
+        return [AreaPreview(area, befores[area], scored=scored) for area in areas]
     trial = as_strategy(replace(current, strategy=proposed), name)
     previews = []
     with scratch_scored(engine, trial, now) as scratch:
@@ -128,7 +135,8 @@ def preview(engine: Engine, current: LoadedConfig, proposed: Strategy | None, no
                                  entering=[c for c in new if c not in old],
                                  leaving=[c for c in old if c not in new],
                                  rank_changes={c: (old[c], new[c]) for c in new
-                                               if c in old and old[c] != new[c]})
+                                               if c in old and old[c] != new[c]},
+                                 removed=area not in proposed.focus_areas)
             ids = list(dict.fromkeys([*old, *new]))
             was, now_passes = _passed(engine, name, ids), _passed(scratch, name, ids)
             for call_id in ids:
