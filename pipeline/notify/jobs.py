@@ -90,13 +90,15 @@ def schedule_period(schedule: Schedule, timezone: str, now: datetime) -> datetim
         stamp = int(now.timestamp()) // seconds * seconds
         return datetime.fromtimestamp(stamp, tz=UTC)
     trigger = cron_trigger(schedule.cron or "* * * * *", ZoneInfo(timezone))
-    # walk forward from two default periods back; the last fire time not after now starts the period
+    # walk forward from two default periods back; the last fire time not after now starts the period.
+    # The step is taken in UTC: a local time's arithmetic forgets which pass of a repeated hour it is
+    # in (its fold), so a second-pass 02:30 plus a second came before itself and the walk never ended
     start = now - 2 * default_period(schedule)
     fire = trigger.get_next_fire_time(None, start)
     last = start
     while fire is not None and fire <= now:
         last = fire
-        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+        fire = trigger.get_next_fire_time(fire, fire.astimezone(UTC) + timedelta(seconds=1))
     return as_utc(last)
 
 
