@@ -422,7 +422,7 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
         blocks.append(heading("*Our applications*"))
         blocks.extend(section(text) for text in pack_lines([application_line(a) for a in data.applications],
                                                            more="more applications"))
-    blocks.extend(programme_blocks(data.programmes, data.programme_states))
+    blocks.extend(programme_blocks(data.programmes, data.programme_states, {c.call_id for c in data.top}))
     title = truncate(title, MAX_HEADER_CHARS)  # as the header shows it: the counts follow it in a preview
     fallback = f"{title}: {counts}."
     if sources_down:

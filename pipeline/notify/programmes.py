@@ -19,7 +19,7 @@ when calls of it are stored.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -259,8 +259,9 @@ def state_line(state: ProgrammeState) -> str:
     return f"{head}not watched by any source: add one in config/sources/"
 
 
-def programme_line(call: ProgrammeCall) -> str:
-    """One call of the section in mrkdwn: programme, title, deadline, verdict."""
+def programme_line(call: ProgrammeCall, *, in_top: bool = False) -> str:
+    """One call of the section in mrkdwn: programme, title, deadline, verdict; ``in_top`` when the
+    digest lists it among its top calls too (the same title twice would read as two calls)."""
     head = f"• _{escape(call.programme)}_: {link(call.url, call_name(call.title, call.call_id, 150))}"
     when = (f"deadline {fmt_deadline(call.deadline)} ({days_text(call.days_left)})" if call.deadline
             else "deadline not announced")
@@ -273,21 +274,22 @@ def programme_line(call: ProgrammeCall) -> str:
     else:
         verdict = "left out by the rules: " + escape(truncate(clean("; ".join(call.failed)), 200))
     score = f" · score {call.score:.2f}" if call.score is not None else ""
-    return f"{head} · {when} · {verdict}{score}"
+    return f"{head} · {when} · {verdict}{score}" + (" · in the top calls above" if in_top else "")
 
 
-def programme_blocks(calls: Sequence[ProgrammeCall],
-                     states: Sequence[ProgrammeState] = ()) -> list[Block]:
+def programme_blocks(calls: Sequence[ProgrammeCall], states: Sequence[ProgrammeState] = (),
+                     top: Collection[int] = ()) -> list[Block]:
     """The section's blocks: per programme of interest (``states``, in the strategy's order) its calls,
     or the line saying what is known of it. Without ``states`` the calls alone; nothing when both are
     empty."""
     if not states:
-        lines = [programme_line(c) for c in calls]
+        lines = [programme_line(c, in_top=c.call_id in top) for c in calls]
     else:
         lines = []
         for state in states:
             if state.kind == OPEN:
-                lines.extend(programme_line(c) for c in calls if c.programme == state.programme)
+                lines.extend(programme_line(c, in_top=c.call_id in top) for c in calls
+                             if c.programme == state.programme)
             else:
                 lines.append(state_line(state))
     if not lines:
