@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pipeline.core.deadlines import ACTIVE, GONE, effective_status, last_deadline, next_deadline
+from pipeline.core.deadlines import ACTIVE, GONE, days_until, effective_status, last_deadline, next_deadline
 from pipeline.core.errors import ValidationError
 from pipeline.core.sql import Database, chunks, database, flag, json_value, utc
 from pipeline.follow import followed_calls
@@ -71,11 +71,11 @@ def upcoming_deadlines(source: Database | Session, now: datetime, *, weeks: floa
         overdue = due is None and not gone and is_overdue(app_status, last_deadline(call) is not None)
         if overdue:
             due = last_deadline(call)
-            days_left = -(now - due).days
+            days_left = days_until(due, now)
         elif due is None or due > horizon:
             continue
         else:
-            days_left = None if gone else (due - now).days
+            days_left = None if gone else days_until(due, now)
         rows.append({"kind": "application", "id": app_id, "title": idea_title, "call_id": call_id,
                      "programme": programme, "deadline": due, "days_left": days_left,
                      "status": f"call {call_status}" if gone else app_status, "flagged": flag(flagged),
@@ -93,7 +93,7 @@ def upcoming_deadlines(source: Database | Session, now: datetime, *, weeks: floa
             if due is None or due > horizon:
                 continue
             rows.append({"kind": "call", "id": call_id, "title": title, "call_id": call_id,
-                         "programme": programme, "deadline": due, "days_left": (due - now).days,
+                         "programme": programme, "deadline": due, "days_left": days_until(due, now),
                          "status": status, "flagged": False, "overdue": False})
     rows.sort(key=lambda r: (r["deadline"], r["kind"], r["id"]))
     return rows

@@ -322,3 +322,34 @@ def test_the_programmes_heading_never_ends_a_message_without_its_lines() -> None
     assert first.blocks[-1] == {"type": "divider"}
     assert [b.get("text", {}).get("text") for b in second.blocks[1:]] == [
         "*Programmes we follow*", "• _Interreg North Sea_ — no open call; none seen yet by euro_access"]
+
+
+def test_a_call_in_the_top_calls_and_in_programmes_we_follow_says_it_is_both(engine) -> None:
+    """An Interreg call that scored among the top calls was listed again under 'Programmes we follow',
+    the same title twice in one digest with nothing saying it is one call; its second line says it is
+    in the top calls above."""
+    from pipeline.core.models import Score, Verdict
+
+    config = load_config(DEFAULT_STRATEGY)
+    due = DIGEST_DAY + timedelta(days=60)
+    with session_scope(engine) as session:
+        call = Call(source="euro_access", external_id="IR-1", programme="Interreg North Sea",
+                    title="Green ports of the North Sea", status="open", deadline=due,
+                    deadlines=[{"at": due.isoformat(), "time_assumed": False}], first_seen=DIGEST_DAY,
+                    last_seen=DIGEST_DAY)
+        session.add(call)
+        session.flush()
+        session.add(Score(call_id=call.id, strategy=config.strategy.name, focus_area="green_maritime",
+                          score=0.8, explanation=[], computed_at=DIGEST_DAY))
+        session.add(Verdict(call_id=call.id, strategy=config.strategy.name, passed=True, outcomes=[],
+                            best_score=0.8, computed_at=DIGEST_DAY))
+        call_id = call.id
+    _run(engine, "euro_access", DIGEST_DAY - timedelta(days=1), "ok")
+    with Session(engine) as session:
+        data = collect_digest(session, config.strategy, DigestChannel(channel="#eu"), DIGEST_DAY,
+                              DIGEST_DAY - timedelta(days=7))
+    assert [c.call_id for c in data.top] == [c.call_id for c in data.programmes] == [call_id]
+    lines = [line for m in build_digest(data) for b in m.blocks if b["type"] == "section"
+             for line in b["text"]["text"].splitlines() if line.startswith("• _Interreg North Sea_")]
+    assert lines == ["• _Interreg North Sea_: Green ports of the North Sea · deadline 2026-10-21 12:00 "
+                     "(60 days left) · passes the rules · score 0.80 · in the top calls above"]

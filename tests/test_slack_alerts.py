@@ -209,3 +209,20 @@ def test_a_new_call_alert_says_why_in_the_focus_areas_words_as_the_digest_does(e
     why = [b["text"]["text"].splitlines()[-1] for b in posted.raw["blocks"]
            if b.get("block_id", "").startswith("fr_call:")]
     assert why == ["Why: offshore wind, hydrogen", "Why: wind, open, digi"]
+
+
+def test_days_left_count_the_days_to_the_deadline_s_day_not_whole_24_hours(engine, slack) -> None:
+    """The 2-day reminder for a Wednesday 17:00 deadline, sent by the hourly job on Monday at 17:05,
+    said '1 day left' (1 day 23 hours, cut to whole days), which reads as Tuesday; days left count the
+    days from today to the deadline's day in Brussels, so it says '2 days left' (and a deadline
+    tomorrow at 17:00, seen at 18:00, is '1 day left', not 'today')."""
+    app = add_application(engine, add_call(engine, 1, days=2), idea="Port electrification")
+    run_alerts(engine, slack, NOW)  # Monday 08:00: the 7-day reminder
+    run_alerts(engine, slack, NOW + timedelta(hours=9, minutes=5))  # Monday 17:05: the 2-day one
+    assert [m.raw["blocks"][-1]["text"]["text"].splitlines()[0] for m in slack.messages] == [
+        f":alarm_clock: *2 days left* for application #{app} (Port electrification): _writing_"] * 2
+    from pipeline.core.deadlines import days_until
+
+    tuesday = NOW + timedelta(days=1, hours=9)  # 17:00 Brussels
+    assert [days_until(tuesday, NOW + timedelta(hours=h)) for h in (0, 10, 11, 12)] == [1, 1, 1, 1]
+    assert days_until(tuesday, NOW + timedelta(days=1)) == 0

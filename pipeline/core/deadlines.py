@@ -18,7 +18,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
-from pipeline.core.clock import as_utc
+from pipeline.core.clock import BRUSSELS, as_utc
 
 ACTIVE = ("announced", "forthcoming", "open")
 GONE = ("removed", "withdrawn")  # the source no longer lists the call, or withdrew it: no deadline holds
@@ -75,3 +75,10 @@ def effective_status(call: Any, now: datetime) -> str:
         if call.status == "forthcoming" and call.opening_date and as_utc(call.opening_date) <= now:
             return "open"
     return call.status
+
+
+def days_until(deadline: datetime, now: datetime) -> int:
+    """Days left until ``deadline``: from today to the deadline's day, both in Brussels, where the
+    deadlines are set. Whole 24 hours cut short: on Monday at 17:05 a Wednesday 17:00 deadline is 2
+    days away, not the 1 day 23 hours' 1 (read as Tuesday), and tomorrow's at 18:00 today is 1, not 0."""
+    return (deadline.astimezone(BRUSSELS).date() - now.astimezone(BRUSSELS).date()).days

@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 from pipeline.applications import TRANSITIONS
 from pipeline.core.clock import BRUSSELS, as_utc
 from pipeline.core.config import DigestChannel, FocusArea, Strategy
-from pipeline.core.deadlines import ACTIVE, GONE, effective_status, last_deadline, next_deadline
+from pipeline.core.deadlines import ACTIVE, GONE, days_until, effective_status, last_deadline, next_deadline
 from pipeline.core.models import Application, ApplicationEvent, Call, Idea, Score, Verdict
 from pipeline.follow import followed_calls, muted_calls
 from pipeline.notify.actions import call_block_id, with_actions
@@ -171,7 +171,7 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
         area = strategy.focus_areas.get(score.focus_area)
         top.append(TopCall(
             call_id=cid, title=call.title, url=call.url, programme=call.programme, topic_id=call.topic_id,
-            deadline=upcoming, days_left=(upcoming - now).days if upcoming else None,
+            deadline=upcoming, days_left=days_until(upcoming, now) if upcoming else None,
             deadline_time_assumed=call.deadline_time_assumed, budget=call.budget,
             max_contribution=call.max_contribution,
             funding_rate=verdict.funding_rate if verdict and verdict.funding_rate is not None
@@ -260,7 +260,7 @@ def collect_applications(session: Session, applications: Sequence[Application], 
         lines.append(ApplicationLine(
             application_id=app.id, idea_title=idea.title if idea else "", call_title=call.title,
             url=call.url, status=app.status, deadline=upcoming,
-            days_left=(upcoming - now).days if upcoming else None,
+            days_left=days_until(upcoming, now) if upcoming else None,
             events=[f"{e.from_status or 'new'} → {e.to_status}" + (f" (by {e.by})" if e.by else "")
                     for e in events.get(app.id, [])],
             call_status=call.status if gone else None, closed=closed))
@@ -426,7 +426,7 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
         blocks.append(heading("*Our applications*"))
         blocks.extend(section(text) for text in pack_lines([application_line(a) for a in data.applications],
                                                            more="more applications"))
-    blocks.extend(programme_blocks(data.programmes, data.programme_states))
+    blocks.extend(programme_blocks(data.programmes, data.programme_states, {c.call_id for c in data.top}))
     title = truncate(title, MAX_HEADER_CHARS)  # as the header shows it: the counts follow it in a preview
     fallback = f"{title}: {counts}."
     if sources_down:

@@ -19,7 +19,7 @@ when calls of it are stored.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +30,7 @@ from sqlmodel import Session, select
 
 from pipeline.core.clock import BRUSSELS
 from pipeline.core.config import Strategy
-from pipeline.core.deadlines import ACTIVE, effective_status, last_deadline, next_deadline
+from pipeline.core.deadlines import ACTIVE, days_until, effective_status, last_deadline, next_deadline
 from pipeline.core.errors import ConfigError
 from pipeline.core.models import Call, Verdict
 from pipeline.core.paths import CONFIG_DIR
@@ -117,7 +117,7 @@ def collect_programme_calls(session: Session, strategy: Strategy, now: datetime)
         lines.append(ProgrammeCall(
             call_id=call.id, programme=programme, title=call.title, url=call.url,
             status=effective_status(call, now), deadline=upcoming,
-            days_left=(upcoming - now).days if upcoming else None,
+            days_left=days_until(upcoming, now) if upcoming else None,
             passed=verdict.passed if verdict else None, failed=failed,
             score=verdict.best_score if verdict else None))
     lines.sort(key=lambda p: (wanted.index(p.programme), p.deadline is None, p.deadline or now, p.call_id))
@@ -261,8 +261,9 @@ def state_line(state: ProgrammeState) -> str:
     return f"{head}not watched by any source: add one in config/sources/"
 
 
-def programme_line(call: ProgrammeCall) -> str:
-    """One call of the section in mrkdwn: programme, title, deadline, verdict."""
+def programme_line(call: ProgrammeCall, *, in_top: bool = False) -> str:
+    """One call of the section in mrkdwn: programme, title, deadline, verdict; ``in_top`` when the
+    digest lists it among its top calls too (the same title twice would read as two calls)."""
     head = f"• _{escape(call.programme)}_: {link(call.url, call_name(call.title, call.call_id, 150))}"
     when = (f"deadline {fmt_deadline(call.deadline)} ({days_text(call.days_left)})" if call.deadline
             else "deadline not announced")
@@ -275,11 +276,11 @@ def programme_line(call: ProgrammeCall) -> str:
     else:
         verdict = "left out by the rules: " + escape(truncate(clean("; ".join(call.failed)), 200))
     score = f" · score {call.score:.2f}" if call.score is not None else ""
-    return f"{head} · {when} · {verdict}{score}"
+    return f"{head} · {when} · {verdict}{score}" + (" · in the top calls above" if in_top else "")
 
 
-def programme_blocks(calls: Sequence[ProgrammeCall],
-                     states: Sequence[ProgrammeState] = ()) -> list[Block]:
+def programme_blocks(calls: Sequence[ProgrammeCall], states: Sequence[ProgrammeState] = (),
+                     top: Collection[int] = ()) -> list[Block]:
     """The section's blocks: per programme of interest (``states``, in the strategy's order) its calls,
     or the line saying what is known of it. Without ``states`` the calls alone; nothing when both are
     empty."""
@@ -291,7 +292,7 @@ def programme_blocks(calls: Sequence[ProgrammeCall],
             lines.append(state_line(state))
             continue
         own = [c for c in calls if c.programme == state.programme]
-        lines.extend(programme_line(c) for c in own[:MAX_CALLS_PER_PROGRAMME])
+        lines.extend(programme_line(c, in_top=c.call_id in top) for c in own[:MAX_CALLS_PER_PROGRAMME])
         if len(own) > MAX_CALLS_PER_PROGRAMME:
             lines.append(f"• _{escape(clean(state.programme))}_: … and {len(own) - MAX_CALLS_PER_PROGRAMME} "
                          "more open or forthcoming calls")
