@@ -10,7 +10,7 @@ import pytest
 
 from tests.test_applications import seed
 
-AS_OF = "2026-08-22T09:00+02:00"  # the closed call's deadline, 2026-06-01 12:00 Brussels, is 81 days ago
+AS_OF = "2026-08-22T09:00+02:00"  # the closed call's deadline, 2026-06-01 12:00 Brussels, 82 days ago
 
 
 @pytest.fixture
@@ -34,12 +34,12 @@ def ids(engine, run):
 def test_deadlines_lists_an_overdue_application_first_and_flagged(run, ids) -> None:
     assert run("deadlines", "--weeks", "12") == (0, (
         "What  ID  Title             Deadline (Brussels)  Days  Status          \n"
-        "app    1  Hydrogen ferries  2026-06-01 12:00      -81  writing, overdue\n"
+        "app    1  Hydrogen ferries  2026-06-01 12:00      -82  writing, overdue\n"
         "app    2  Hydrogen ferries  2026-10-15 12:00       54  draft           \n"), "")
     code, out, _ = run("deadlines", "--json")
     rows = json.loads(out)
     assert code == 0 and [(r["id"], r["status"], r["days_left"], r["overdue"]) for r in rows] == [
-        (1, "writing", -81, True), (2, "draft", 54, False)]
+        (1, "writing", -82, True), (2, "draft", 54, False)]
 
 
 def test_a_submitted_application_past_its_deadline_is_not_overdue(run, ids) -> None:
@@ -61,7 +61,7 @@ def test_applications_list_and_show_say_overdue(run, ids) -> None:
     assert code == 0 and [(r["days_left"], r["overdue"]) for r in json.loads(out)] == [
         (None, True), (54, False)]
     code, out, _ = run("applications", "show", "1")
-    assert code == 0 and "Deadline:  2026-06-01 12:00 Brussels (overdue: passed 81 days ago)\n" in out, out
+    assert code == 0 and "Deadline:  2026-06-01 12:00 Brussels (overdue: passed 82 days ago)\n" in out, out
 
 
 def test_pipeline_report_names_the_overdue_applications(run, ids) -> None:

@@ -5,7 +5,7 @@ the selected strategy's applications and the shared ones (see ``pipeline.cli.com
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -29,6 +29,7 @@ from pipeline.cli.common import (
     stdout,
 )
 from pipeline.core.db import session_scope
+from pipeline.core.deadlines import days_until
 from pipeline.core.inputs import AMOUNT_FORMS, parse_amount
 from pipeline.core.text import one_line, printable
 
@@ -41,9 +42,10 @@ _STATUS_HELP = ("Workflow: draft -> consortium -> writing -> submitted -> grante
                 "withdrawn from any non-final status; one step back allowed before submitted.")
 
 
-def _ago(elapsed: timedelta) -> str:
-    """``3 days ago``, ``5 hours ago`` within the first day (not "0 days ago")."""
-    days, hours = elapsed.days, int(elapsed.total_seconds() // 3600)
+def _ago(moment: datetime, now: datetime) -> str:
+    """``3 days ago`` in calendar days in Brussels, as the Days column counts them; ``5 hours ago`` on
+    the same day (not "0 days ago")."""
+    days, hours = -days_until(moment, now), int((now - moment).total_seconds() // 3600)
     if days >= 1:
         return f"{days} day{'s' if days != 1 else ''} ago"
     if hours >= 1:
@@ -170,7 +172,7 @@ def show_cmd(
         deadline += f" Brussels ({data['days_left']} days left)"
     elif data["deadline"] is not None:
         late = "overdue: " if data["overdue"] else ""
-        deadline += f" Brussels ({late}passed {_ago(now - data['deadline'])})"
+        deadline += f" Brussels ({late}passed {_ago(data['deadline'], now)})"
     if data["call_gone"]:
         deadline = f"none: the call is {data['call_status']}"
     line("Deadline", deadline)
