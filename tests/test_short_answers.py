@@ -235,12 +235,15 @@ def _first_euro_sync(engine, server, listing: Listing) -> dict[str, str]:
      "HTTP 404 from http://127.0.0.1:"),
     ("page 2 cut short", lambda listing: listing.pages.update(
         {2: listing.pages[2][:listing.pages[2].index("/calls/2374/")]}), "ok",
-     "the listing of http://127.0.0.1:"),
+     "the listing page http://127.0.0.1:"),
     ("page 2 empty", lambda listing: listing.pages.update(
         {2: listing.head + "<tbody></tbody>" + listing.tail}), "ok", "listing page 2 of http://127.0.0.1:"),
     ("page 2 empty, no count", lambda listing: (listing.without_heading(), listing.pages.update(
         {2: listing.head.replace("<h3>142 Calls found</h3>", "") + "<tbody></tbody>" + listing.tail})),
      "ok", "listing page 2 of http://127.0.0.1:"),
+    ("page 2 cut short, no count", lambda listing: (listing.without_heading(), listing.pages.update(
+        {2: listing.pages[2][:listing.pages[2].index("/calls/2374/") + 300]})),
+     "ok", "the listing page http://127.0.0.1:"),
     ("page 2 repeating page 1, no count", lambda listing: (listing.without_heading(), listing.pages.update(
         {2: listing.pages[1].replace('<ul class="pagination"><li><a href="/en/calls?page=2">next ›</a></li>'
                                      "</ul>", "")})),
