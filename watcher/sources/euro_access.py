@@ -120,6 +120,9 @@ class EuroAccessAdapter:
         """The call's own page; FetchError when it redirects to another call's page (a call merged or
         renumbered), which read as this call's gave it the other call's number, text and deadlines."""
         html, final = self._page(client, row.url)
+        if cut_off_html(html):  # read as the call's page, its missing end took the call's dates or text
+            raise FetchError(self.name, f"{row.url} ends before </html> (cut off?); its call is read from "
+                                        "the listing")
         landed = call_id_of(final)
         if landed is not None and landed != call_id_of(row.url):
             raise FetchError(self.name, f"{row.url} redirects to another call's page {final}; its call is "
