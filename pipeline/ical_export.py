@@ -8,12 +8,14 @@ One VEVENT per deadline of each open application's call, and per deadline of eac
   a new one when the deadline moves;
 - SEQUENCE: the application's ``deadline_sequence`` (raised by
   :func:`pipeline.applications.follow_call_deadlines` when the call's deadline moves) or, for a
-  tracked call, the number of recorded changes of its deadlines;
+  tracked call, the number of recorded changes of its deadlines and of its status to or from
+  removed/withdrawn;
 - DTSTART in Europe/Brussels time with a VTIMEZONE (the EU portal's deadlines are Brussels time);
 - VALARM reminders 7 days and 1 day before;
 - a call removed from its source or withdrawn keeps its events with ``STATUS:CANCELLED`` and a raised
-  SEQUENCE (the application's, raised when the removal was followed; a tracked call's change count
-  plus one), so a subscribed calendar drops the deadline instead of keeping a live event.
+  SEQUENCE (the application's, raised when the removal was followed; a tracked call's count of
+  deadline moves, removals and returns), so a subscribed calendar drops the deadline instead of
+  keeping a live event, and takes it back when the call is listed again.
 
 With ``scope`` (a config folder's selected strategy) only the applications of that strategy's ideas
 and of the shared ones are exported.
@@ -114,14 +116,19 @@ def build_calendar(session: Session, now: datetime, *, strategy: str,
         if call.id in applied or (effective_status(call, now) not in ACTIVE and not gone):
             continue
         deadlines = call_deadlines(call)
+        # every move, removal and return raises it: a calendar ignores an update whose SEQUENCE is
+        # not above the one it has, so a call back after its cancellation must count higher still
         moves = session.exec(select(func.count()).select_from(CallChange).where(
-            CallChange.call_id == call.id, CallChange.field == "deadlines")).one()
+            CallChange.call_id == call.id,
+            (CallChange.field == "deadlines") | ((CallChange.field == "status") & (
+                col(CallChange.new).in_(GONE_CALL_STATUSES) | col(CallChange.old).in_(GONE_CALL_STATUSES))))
+        ).one()
         for n, value in enumerate(deadlines, start=1):
             summary = f"Call deadline: {one_line(call.topic_id or call.title)}{_stage(n, len(deadlines))}"
             if gone:
                 summary = f"Cancelled (call {call.status}): {summary}"
             cal.add_component(_event(f"call-{call.id}-deadline-{n}@fundradar", summary,
-                                     value, int(moves) + (1 if gone else 0), now,
+                                     value, int(moves), now,
                                      f"Call #{call.id}: {one_line(call.title)}\nProgramme: "
                                      f"{one_line(call.programme) or 'unknown'}", call.url, cancelled=gone))
     cal.add_missing_timezones()

@@ -239,3 +239,37 @@ def test_a_listing_cut_off_mid_item_keeps_the_stored_calls(server: LocalServer, 
         assert session.exec(select(CallChange)).all() == []
         booster = session.exec(select(Call).where(Call.title == "Innobooster")).one()
         assert booster.deadline is not None and booster.missing_since is None
+
+
+def test_a_call_page_cut_off_keeps_the_stored_call(server: LocalServer, engine) -> None:
+    """The Grand Solutions page cut before "Formål med opslaget" (a server stopping mid-answer) was read
+    as the call's page: the call lost the text its scores stand on (a "text changed" change), put back
+    by the next whole answer, a change each time."""
+    from datetime import timedelta
+
+    from sqlmodel import Session, select
+
+    from pipeline.core.models import Call, CallChange
+
+    page = (FIXTURES / "innovationsfonden_grand_solutions.html").read_bytes()
+    answer = {"page": page}
+    server.route("GET", "/da/programmer",
+                 lambda r: Reply(200, (FIXTURES / "innovationsfonden_list.html").read_bytes(), HTML))
+    server.route("GET", "/da/p/grand-solutions/grand-solutions-2027",
+                 lambda r: Reply(200, answer["page"], HTML))
+    for path in ("/da/programmer/innobooster", "/da/programmer/eurostars"):
+        server.route("GET", path, lambda r: Reply(200, page, HTML))
+    adapter = HtmlListAdapter("ifd", _cfg(server.url("/da/programmer"), detail=True,
+                                          detail_text=".node__content"))
+    with httpx.Client() as client:
+        assert run_source(engine, adapter, client, NOW).new == 3
+        answer["page"] = page[:page.index("<h2>Formål med opslaget".encode())]
+        cut = run_source(engine, adapter, client, NOW + timedelta(days=1))
+    assert (cut.complete, cut.changed, cut.closed, cut.missing) == (False, 0, 0, 0)
+    url = server.url("/da/p/grand-solutions/grand-solutions-2027")
+    assert "1 of 3 call pages could not be read, their calls are from the list only (first: " \
+           f"{url} ends before </html> (cut off?)" in cut.error
+    with Session(engine) as session:
+        assert session.exec(select(CallChange)).all() == []
+        grand = session.exec(select(Call).where(Call.title.startswith("Grand Solutions"))).one()
+        assert grand.budget == round(250e6 / 7.46038, 2) and "havvind og brint" in grand.text

@@ -167,3 +167,30 @@ def test_call_words_in_five_languages_and_overridable() -> None:
     assert not mentions_call("Innovation Express: ansøg nu", "Innovation Express", ["call for proposals"])
     assert PageWatchSource(type="page_watch", pages=["https://x.eu/"],
                            call_phrases=["opslag"]).call_phrases == ["opslag"]
+
+
+def test_a_page_cut_off_before_its_deadline_keeps_the_stored_call(server: LocalServer, engine) -> None:
+    """The fixture cut after "The deadline for applications is" (a server stopping mid-answer): read
+    as the page, its call lost its deadline (a "deadline removed" change) and the next whole answer
+    put it back, a change alert each time."""
+    from datetime import timedelta
+
+    from pipeline.core.models import CallChange
+
+    full = _page("bsr_stars.html")
+    content = {"bsr": full}
+    server.route("GET", "/innovation-express/", lambda r: Reply(200, content["bsr"], HTML))
+    cfg = PageWatchSource(type="page_watch", pages=[server.url("/innovation-express/")])
+    adapter = PageWatchAdapter("innovation_express", cfg, BuildContext(engine=engine))
+    with httpx.Client() as client:
+        assert run_source(engine, adapter, client, NOW).new == 1
+        content["bsr"] = full[:full.index("The deadline for applications is") + 33]
+        cut = run_source(engine, adapter, client, NOW + timedelta(days=1))
+    assert (cut.outcome, cut.changed, cut.closed) == ("failed", 0, 0)
+    url = server.url("/innovation-express/")
+    assert cut.error == (f"no watched page could be read ({url} ends before </html> (cut off?); it is read "
+                         "again on the next run)")
+    with Session(engine) as session:
+        assert session.exec(select(CallChange)).all() == []
+        call = session.exec(select(Call)).one()
+        assert call.deadline == datetime(2026, 10, 15, 13, 0, tzinfo=UTC)  # as the whole page said

@@ -92,3 +92,29 @@ def test_the_digest_says_the_call_is_gone(engine, removed, slack) -> None:
     line = next(s for s in sections if s.startswith(f"• #{app} "))
     assert line.endswith(f"_writing_, :warning: *the call is removed* (`fundradar applications ack {app}`)")
     assert "days left" not in line
+
+
+def test_a_followed_call_back_after_its_removal_has_a_higher_sequence(engine, tmp_path: Path) -> None:
+    """A followed call's event went out cancelled with SEQUENCE 1; listed again, it was exported live
+    with SEQUENCE 0, which a subscribed calendar takes as older than the cancellation and ignores: the
+    deadline stayed cancelled in the calendar."""
+    from pipeline.follow import set_state
+
+    call = add_call(engine, 1, title="Biodiversity & ecosystems", days=396)
+    with session_scope(engine) as session:
+        set_state(session, STRATEGY, call, "follow", NOW - timedelta(days=3))
+
+    def event() -> icalendar.Event:
+        path = tmp_path / "deadlines.ics"
+        with Session(engine) as session:
+            write_calendar(build_calendar(session, NOW, strategy=STRATEGY), path)
+        (found,) = icalendar.Calendar.from_ical(path.read_bytes()).walk("VEVENT")
+        return found
+
+    assert (event().get("STATUS"), event()["SEQUENCE"]) == (None, 0)
+    change_status(engine, call, "removed", NOW - timedelta(days=2))
+    assert (str(event()["STATUS"]), event()["SEQUENCE"]) == ("CANCELLED", 1)
+    change_status(engine, call, "open", NOW - timedelta(days=1))
+    back = event()
+    assert (back.get("STATUS"), back["SEQUENCE"]) == (None, 2)
+    assert str(back["SUMMARY"]).startswith("Call deadline: ")

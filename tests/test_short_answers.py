@@ -235,12 +235,15 @@ def _first_euro_sync(engine, server, listing: Listing) -> dict[str, str]:
      "HTTP 404 from http://127.0.0.1:"),
     ("page 2 cut short", lambda listing: listing.pages.update(
         {2: listing.pages[2][:listing.pages[2].index("/calls/2374/")]}), "ok",
-     "the listing of http://127.0.0.1:"),
+     "the listing page http://127.0.0.1:"),
     ("page 2 empty", lambda listing: listing.pages.update(
         {2: listing.head + "<tbody></tbody>" + listing.tail}), "ok", "listing page 2 of http://127.0.0.1:"),
     ("page 2 empty, no count", lambda listing: (listing.without_heading(), listing.pages.update(
         {2: listing.head.replace("<h3>142 Calls found</h3>", "") + "<tbody></tbody>" + listing.tail})),
      "ok", "listing page 2 of http://127.0.0.1:"),
+    ("page 2 cut short, no count", lambda listing: (listing.without_heading(), listing.pages.update(
+        {2: listing.pages[2][:listing.pages[2].index("/calls/2374/") + 300]})),
+     "ok", "the listing page http://127.0.0.1:"),
     ("page 2 repeating page 1, no count", lambda listing: (listing.without_heading(), listing.pages.update(
         {2: listing.pages[1].replace('<ul class="pagination"><li><a href="/en/calls?page=2">next ›</a></li>'
                                      "</ul>", "")})),
@@ -267,3 +270,25 @@ def test_every_programme_answered_empty_is_one_line(engine, server, portal) -> N
         "Europe Facility: 11, Erasmus+: 6, Creative Europe: 7, Interregional Innovation Investments: 3); "
         "nothing closed, the next run reads them again")
     assert statuses(engine) == before
+
+
+def test_a_call_page_cut_off_keeps_the_stored_call(engine, server, listing) -> None:
+    """The DE-DK call page (tests/fixtures/euro_access/call_detail_2374.html) cut in half was read as
+    the call's page, its missing half taking the call's text and details with it."""
+    before = _first_euro_sync(engine, server, listing)
+    with Session(engine) as session:
+        stored = session.exec(select(Call).where(Call.external_id == "2374")).one()
+        text, funding_rate = stored.text, stored.funding_rate
+    page = (FIXTURES / "euro_access" / "call_detail_2374.html").read_bytes()
+    server.route("GET", "/en/calls/2374/Interreg-DE-DK-Application-of-project-proposals-2025",
+                 lambda r: Reply(200, page[:len(page) // 2], {"Content-Type": "text/html"}))
+    result = run(engine, _euro_access(server), OCT + timedelta(days=1))
+    assert (result.complete, result.changed, result.closed, result.missing) == (False, 0, 0, 0)
+    assert result.error.startswith("1 of 2 call pages could not be read, listing data kept (first: "
+                                   "http://127.0.0.1:")
+    assert "Interreg-DE-DK-Application-of-project-proposals-2025 ends before </html> (cut off?)" \
+        in result.error
+    with Session(engine) as session:
+        stored = session.exec(select(Call).where(Call.external_id == "2374")).one()
+        assert (stored.text, stored.funding_rate) == (text, funding_rate) and text
+    assert _euro_statuses(engine) == before

@@ -118,17 +118,17 @@ def _store(engine: Engine, adapter: SourceAdapter, run_id: int, fetched: FetchRe
     then incomplete: a skipped call must not be closed); a store error fails this run only, with its
     row marked failed, so the sources after it still run."""
     records, bad = split_valid(fetched.records)
-    records, renamed = keep_ids_across_case(records, stored_ids(engine, adapter.name))
-    raw_hashes, partial = fetched.raw_hashes, fetched.partial
-    if renamed:  # what the fetch keyed by the id as sent is keyed by the stored call's id
-        raw_hashes = {renamed.get(key, key): value for key, value in (raw_hashes or {}).items()}
-        partial = {renamed.get(key, key) for key in partial}
     warnings = [w for w in [fetched.warning] if w]
     if bad:
         more = f"; and {len(bad) - 5} more" if len(bad) > 5 else ""
         warnings.append(f"{len(bad)} malformed record(s) skipped: {'; '.join(bad[:5])}{more}")
     cfg = getattr(adapter, "cfg", None)
     try:
+        records, renamed = keep_ids_across_case(records, stored_ids(engine, adapter.name))
+        raw_hashes, partial = fetched.raw_hashes, fetched.partial
+        if renamed:  # what the fetch keyed by the id as sent is keyed by the stored call's id
+            raw_hashes = {renamed.get(key, key): value for key, value in (raw_hashes or {}).items()}
+            partial = {renamed.get(key, key) for key in partial}
         result = finish_run(engine, run_id, records, now, complete=fetched.complete and not bad,
                             warning="; ".join(warnings) or None, pages=fetched.pages,
                             max_close_share=getattr(cfg, "max_close_share", MAX_CLOSE_SHARE),

@@ -21,6 +21,7 @@ import httpx
 
 from pipeline.core.errors import FetchError, SourceError
 from watcher.euro_access_parse import CallDetail, ListingRow, call_id_of, parse_detail, parse_listing
+from watcher.html_text import cut_off_html
 from watcher.http import fetch_page
 from watcher.records import CallRecord, Deadline
 from watcher.replay import RecordingError
@@ -119,16 +120,22 @@ class EuroAccessAdapter:
         """The call's own page; FetchError when it redirects to another call's page (a call merged or
         renumbered), which read as this call's gave it the other call's number, text and deadlines."""
         html, final = self._page(client, row.url)
+        if cut_off_html(html):  # read as the call's page, its missing end took the call's dates or text
+            raise FetchError(self.name, f"{row.url} ends before </html> (cut off?); its call is read from "
+                                        "the listing")
         landed = call_id_of(final)
         if landed is not None and landed != call_id_of(row.url):
             raise FetchError(self.name, f"{row.url} redirects to another call's page {final}; its call is "
                                         "read from the listing")
         return parse_detail(html, source=self.name, url=row.url)
 
+    cut_rows: set[str]  # external ids of the last rows of listing pages cut off (see listing)
+
     def listing(self, client: httpx.Client) -> tuple[list[ListingRow], str | None]:
         """Every row of every listing page (up to max_pages); a warning if pages were left unread or
         the rows read are fewer than the listing declares."""
         rows: list[ListingRow] = []
+        self.cut_rows = set()
         url: str | None = self.url
         visited: set[str] = set()
         skipped: list[str] = []
@@ -145,7 +152,15 @@ class EuroAccessAdapter:
                                "was not read, nothing closed")
                 break
             visited.add(url)
-            page = parse_listing(self._get(client, url), url, source=self.name)
+            html = self._get(client, url)
+            page = parse_listing(html, url, source=self.name)
+            if cut_off_html(html):
+                # the rows after the cut were never sent, and the last one read may be half
+                last = f"its last row ({page.rows[-1].external_id}) is kept as stored, " if page.rows else ""
+                if page.rows:
+                    self.cut_rows.add(page.rows[-1].external_id)
+                repeated.append(f"the listing page {url} ends before </html> (cut off?): {last}nothing "
+                                "closed")
             if declared is None:
                 declared = declared_total(page.total_text)
             if pages and not {row.external_id for row in page.rows} - {row.external_id for row in rows}:
@@ -177,7 +192,7 @@ class EuroAccessAdapter:
             if _norm(row.programme) in self.programmes:
                 kept.setdefault(row.external_id, row)  # dedup on the URL without tracking parameters
         records, failures, foreign, malformed = [], [], [], []
-        partial: set[str] = set()
+        partial: set[str] = set(self.cut_rows)
         for row in kept.values():
             detail = None
             if not self._allowed(row.url):

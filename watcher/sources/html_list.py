@@ -155,6 +155,8 @@ class HtmlListAdapter:
     def _detail(self, client: httpx.Client, url: str, listed: Collection[str]) -> str:
         html, final = fetch_page(client, url, source=self.name, timeout=self.cfg.timeout_seconds,
                                  hosts=[urlsplit(self.url).hostname or ""])
+        if cut_off_html(html):  # read as the call's page, its missing end took the call's dates or text
+            raise FetchError(self.name, f"{url} ends before </html> (cut off?)")
         # a page taken down is often redirected to the overview (or to another call): read as this
         # call's page, its text gave the call every date and amount of the list, or another call's
         landed = _clean_or_none(final)

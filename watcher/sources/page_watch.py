@@ -29,7 +29,7 @@ import httpx
 from pipeline.core.call_phrases import PAGE_CALL_WORDS, first_phrase
 from pipeline.core.errors import ParseError, SourceError
 from watcher.dates import call_dates
-from watcher.html_text import clean_inline
+from watcher.html_text import clean_inline, cut_off_html
 from watcher.http import fetch_text
 from watcher.records import CallRecord, Deadline, PageState
 from watcher.sources import BuildContext, FetchResult, register
@@ -125,6 +125,10 @@ class PageWatchAdapter:
                 # elsewhere is not the funder's page, and read as it, it removed the call it announced
                 html = fetch_text(client, url, source=self.name, timeout=self.cfg.timeout_seconds,
                                   hosts=[urlsplit(url).hostname or ""])
+                if cut_off_html(html):
+                    # what is missing may be the call's dates: read as the page, it changed the call
+                    failures.append(f"{url} ends before </html> (cut off?); it is read again on the next run")
+                    continue
                 pages.append(main_text(html, url, source=self.name))
             except SourceError as exc:
                 failures.append(str(exc).removeprefix(f"source {self.name!r}: "))
