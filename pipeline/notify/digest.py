@@ -26,7 +26,7 @@ from sqlmodel import Session, select
 
 from pipeline.core.clock import BRUSSELS, as_utc
 from pipeline.core.config import DigestChannel, FocusArea, Strategy
-from pipeline.core.deadlines import ACTIVE, GONE, effective_status, next_deadline
+from pipeline.core.deadlines import ACTIVE, GONE, effective_status, last_deadline, next_deadline
 from pipeline.core.models import Application, ApplicationEvent, Call, Idea, Score, Verdict
 from pipeline.follow import followed_calls, muted_calls
 from pipeline.notify.actions import call_block_id, with_actions
@@ -63,6 +63,7 @@ from pipeline.notify.programmes import (
     programme_blocks,
 )
 from pipeline.tenancy import visible
+from pipeline.workflow import is_overdue
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class ApplicationLine:
     days_left: int | None
     events: list[str] = field(default_factory=list)  # "draft → writing (by Mette)"
     call_status: str | None = None  # removed | withdrawn when the call is gone
+    missed: datetime | None = None  # not submitted by this, the call's last deadline: overdue
 
 
 @dataclass(frozen=True)
@@ -229,8 +231,9 @@ def collect_changes(session: Session, call_ids: set[int], since: datetime, now: 
 
 def collect_applications(session: Session, applications: Sequence[Application], since: datetime,
                          now: datetime) -> list[ApplicationLine]:
-    """Open applications with their call's next deadline, and every application whose status changed
-    in the period; soonest deadline first."""
+    """Open applications with their call's next deadline (or, not submitted by the call's last
+    deadline, the one they missed: overdue), and every application whose status changed in the period;
+    soonest deadline first."""
     events: dict[int, list[ApplicationEvent]] = {}
     for event in session.exec(select(ApplicationEvent).where(ApplicationEvent.at > since,
                                                              ApplicationEvent.at <= now)
@@ -247,14 +250,18 @@ def collect_applications(session: Session, applications: Sequence[Application], 
             continue
         gone = call.status in GONE
         upcoming = next_deadline(call, now) if is_open and not gone else None
+        last = last_deadline(call)
+        missed = last if is_open and not gone and upcoming is None and last is not None \
+            and is_overdue(app.status, last < now) else None
         lines.append(ApplicationLine(
             application_id=app.id, idea_title=idea.title if idea else "", call_title=call.title,
             url=call.url, status=app.status, deadline=upcoming,
             days_left=(upcoming - now).days if upcoming else None,
             events=[f"{e.from_status or 'new'} → {e.to_status}" + (f" (by {e.by})" if e.by else "")
                     for e in events.get(app.id, [])],
-            call_status=call.status if gone else None))
-    lines.sort(key=lambda a: (a.deadline is None, a.deadline or now, a.application_id))
+            call_status=call.status if gone else None, missed=missed))
+    lines.sort(key=lambda a: ((a.deadline or a.missed) is None, a.deadline or a.missed or now,
+                              a.application_id))
     return lines
 
 
@@ -304,6 +311,8 @@ def application_line(app: ApplicationLine) -> str:
                 f"(`fundradar applications ack {app.application_id}`)"
     elif app.deadline:
         head += f", deadline {fmt_deadline(app.deadline)} ({days_text(app.days_left)})"
+    elif app.missed:
+        head += f", :warning: *overdue*: deadline {fmt_deadline(app.missed)} passed, not submitted"
     if app.events:
         head += "; " + ", ".join(escape(e) for e in app.events)
     return head
