@@ -266,7 +266,7 @@ def edit_application(session: Session, app_id: str | int, now: datetime, *,
             changes.append(f"role {app.role} → {new_role}")
             app.role = new_role
     if owner is not None:
-        new_owner = name_line(owner)
+        new_owner = name_line(owner, "--owner")
         if not new_owner:
             raise ValidationError("--owner cannot be empty; give who writes the application")
         if new_owner != app.owner:

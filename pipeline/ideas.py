@@ -57,7 +57,7 @@ def _status(value: str) -> str:
 
 
 def _title(value: str) -> str:
-    title = name_line(value)
+    title = name_line(value, "the title")
     if not title:
         raise ValidationError("an idea needs a title")
     return title
