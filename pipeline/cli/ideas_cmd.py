@@ -24,6 +24,7 @@ from pipeline.cli.common import (
     state,
     stdout,
 )
+from pipeline.core.clock import BRUSSELS
 from pipeline.core.db import session_scope
 from pipeline.ideas import (
     IDEA_STATUSES,
@@ -194,7 +195,7 @@ def calls_cmd(
         echo(f"scored with {config_name(config)} in a scratch database; stored scores unchanged", err=True)
     rows = [s.as_dict() for s in result.calls]
     print_rows(flat(rows, as_csv), CALL_COLUMNS, as_json=as_json, as_csv=as_csv,
-               empty="No open call matches this idea.")
+               empty="No open call matches this idea.", csv_zone=BRUSSELS)
     if not (as_json or as_csv):
         for row in rows:
             if row["failed_rules"]:
