@@ -166,7 +166,8 @@ def create_application(session: Session, *, idea_id: str | int, call_key: str, n
     team = _new_members(session, members, our_role)
     app = Application(idea_id=idea.id, call_id=call.id, role=our_role,
                       requested_amount=_amount(requested_amount, "the requested amount"),
-                      owner=owner or idea.owner, status="draft", known_deadline=call.deadline,
+                      owner=name_line(owner or "", "--owner") or idea.owner, status="draft",
+                      known_deadline=call.deadline,
                       seen_deadlines=remembered_deadlines(call), deadline_sequence=0, created_at=now,
                       updated_at=now)
     session.add(app)
