@@ -102,7 +102,8 @@ def followed_deadlines(call: Any) -> list[str]:
 
 def _event(session: Session, app: Application, now: datetime, by: str | None, note: str,
            from_status: str | None = None, to_status: str | None = None) -> None:
-    session.add(ApplicationEvent(application_id=app.id, at=now, by=by or current_user(),
+    who = name_line(by or "", "--by") or name_line(current_user(), "FUNDRADAR_USER") or "unknown"
+    session.add(ApplicationEvent(application_id=app.id, at=now, by=who,
                                  from_status=from_status, to_status=to_status, note=note))
 
 

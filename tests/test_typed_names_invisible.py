@@ -44,3 +44,12 @@ def test_owners_are_stored_as_their_text(cli, engine) -> None:
     ideas = json.loads(_run(cli, "ideas", "list", "--json")[1])
     assert [i["owner"] for i in ideas] == [None, "mette"]
     assert json.loads(_run(cli, "applications", "show", "1", "--json")[1])["owner"] == "bo"
+
+
+def test_who_is_stored_as_their_text(cli, engine) -> None:
+    """`--by "  "` was recorded as a blank name in the history, `--by` with an escape as typed."""
+    ids = seed(engine)
+    assert _run(cli, "applications", "add", "1", str(ids["bsr"]), "--by", "   ")[0] == 0
+    assert _run(cli, "applications", "move", "1", "consortium", "--by", "\x1b[2Jbo\t")[0] == 0
+    events = json.loads(_run(cli, "applications", "show", "1", "--json")[1])["events"]
+    assert [e["by"] for e in events] == ["anna", "bo"]
