@@ -269,7 +269,12 @@ def scope() -> str | None:
     from pipeline.tenancy import scope_of
 
     st = state()
-    if not strategy_path(st.config_path).is_dir():
+    path = strategy_path(st.config_path)
+    if not path.is_dir():
+        if st.strategy_name or not path.is_file():
+            # a --strategy the file does not have, or a --config that is not there, is its error here
+            # too, not a listing of every cluster's ideas
+            st.config()
         return None
     return scope_of(st.config())
 
