@@ -102,7 +102,8 @@ def followed_deadlines(call: Any) -> list[str]:
 
 def _event(session: Session, app: Application, now: datetime, by: str | None, note: str,
            from_status: str | None = None, to_status: str | None = None) -> None:
-    session.add(ApplicationEvent(application_id=app.id, at=now, by=by or current_user(),
+    who = name_line(by or "", "--by") or name_line(current_user(), "FUNDRADAR_USER") or "unknown"
+    session.add(ApplicationEvent(application_id=app.id, at=now, by=who,
                                  from_status=from_status, to_status=to_status, note=note))
 
 
@@ -166,7 +167,8 @@ def create_application(session: Session, *, idea_id: str | int, call_key: str, n
     team = _new_members(session, members, our_role)
     app = Application(idea_id=idea.id, call_id=call.id, role=our_role,
                       requested_amount=_amount(requested_amount, "the requested amount"),
-                      owner=owner or idea.owner, status="draft", known_deadline=call.deadline,
+                      owner=name_line(owner or "", "--owner") or idea.owner, status="draft",
+                      known_deadline=call.deadline,
                       seen_deadlines=remembered_deadlines(call), deadline_sequence=0, created_at=now,
                       updated_at=now)
     session.add(app)
@@ -266,7 +268,7 @@ def edit_application(session: Session, app_id: str | int, now: datetime, *,
             changes.append(f"role {app.role} → {new_role}")
             app.role = new_role
     if owner is not None:
-        new_owner = name_line(owner)
+        new_owner = name_line(owner, "--owner")
         if not new_owner:
             raise ValidationError("--owner cannot be empty; give who writes the application")
         if new_owner != app.owner:

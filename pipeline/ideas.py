@@ -57,7 +57,7 @@ def _status(value: str) -> str:
 
 
 def _title(value: str) -> str:
-    title = name_line(value)
+    title = name_line(value, "the title")
     if not title:
         raise ValidationError("an idea needs a title")
     return title
@@ -67,7 +67,7 @@ def create_idea(session: Session, *, title: str, strategy: Strategy, now: dateti
                 description: str = "", owner: str | None = None, focus_areas: Sequence[str] = (),
                 target_countries: Sequence[str] = (), status: str = "idea") -> Idea:
     idea = Idea(strategy=strategy.name, title=_title(title), description=description.strip(),
-                owner=owner or None,
+                owner=name_line(owner or "", "--owner") or None,
                 focus_areas=_focus_areas(focus_areas, strategy),
                 target_countries=country_codes(target_countries), status=_status(status),
                 created_at=now, updated_at=now)
@@ -100,7 +100,7 @@ def update_idea(session: Session, idea_id: str | int, *, strategy: Strategy, now
     if description is not None:
         changes["description"] = description.strip()
     if owner is not None:
-        changes["owner"] = owner or None
+        changes["owner"] = name_line(owner, "--owner") or None
     if focus_areas is not None:
         changes["focus_areas"] = _focus_areas(focus_areas, strategy)
     if target_countries is not None:

@@ -89,7 +89,7 @@ def readiness_value(text: str) -> str:
 
 
 def _organisation(text: str) -> str:
-    name = name_line(text)
+    name = name_line(text, "the organisation name")
     if not name:
         raise ValidationError("a partner needs an organisation name")
     return name

@@ -25,3 +25,15 @@ def test_a_lower_case_topic_id_finds_the_call(cli, engine) -> None:
     assert code == 0 and out.count('"call_id"') == 1, out
     assert _run(cli, "calls", "show", "horizon-cl5-2027-03-d5-99") == (
         2, "", "Error: no call with id 'horizon-cl5-2027-03-d5-99'; see `fundradar calls list`\n")
+
+
+def test_the_same_on_postgresql(cli, pg_url: str) -> None:
+    from pipeline.core.db import open_database
+
+    engine = open_database(pg_url)
+    try:
+        horizon = seed(engine)["horizon"]
+    finally:
+        engine.dispose()
+    assert _run(cli, "--db", pg_url, "applications", "add", "1", KEY)[:2] == (
+        0, f"Added application #1: idea #1 -> call #{horizon} (draft)\n")

@@ -154,7 +154,7 @@ def test_deadlines_track_followed_calls_not_marks(cli, engine) -> None:
     assert cli(*at, "calls", "follow", horizon).exit_code == 0
     result = cli(*at, "deadlines", "--weeks", "12", "--csv")
     assert (result.exit_code, result.stdout.splitlines()[1:]) == (
-        0, [f"call,{horizon},Zero-emission waterborne transport demonstrators,2026-11-04T16:00:00+00:00,"
+        0, [f"call,{horizon},Zero-emission waterborne transport demonstrators,2026-11-04T17:00:00+01:00,"
             "74,open"])
     help_text = " ".join(cli("deadlines", "--help").stdout.split())
     assert ("Rows are the open applications (draft to submitted) of the strategy's ideas and the calls the "

@@ -84,3 +84,18 @@ def test_show_says_how_long_ago_within_the_first_day(cli, ids, as_of: str, words
     result = cli("--as-of", as_of, "applications", "show", "1", env={"NO_COLOR": "1"})
     assert result.exit_code == 0 and f"Deadline:  2026-06-01 12:00 Brussels (overdue: {words})\n" in \
         result.stdout, result.stdout
+
+
+def test_deadlines_flags_overdue_on_postgresql(cli, pg_url: str) -> None:
+    from pipeline.core.db import open_database
+
+    engine = open_database(pg_url)
+    try:
+        closed = seed(engine)["closed"]
+    finally:
+        engine.dispose()
+    at = ("--db", pg_url, "--as-of", AS_OF)
+    assert cli(*at, "applications", "add", "1", str(closed)).exit_code == 0
+    result = cli(*at, "deadlines", "--json")
+    assert result.exit_code == 0
+    assert [(r["id"], r["days_left"], r["overdue"]) for r in json.loads(result.stdout)] == [(1, -82, True)]

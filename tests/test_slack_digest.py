@@ -214,7 +214,8 @@ def test_an_open_application_whose_call_closed_says_when_it_closed(engine) -> No
     lines = [b["text"]["text"] for b in message.blocks if b["type"] == "section"]
     assert lines[-1].splitlines() == [
         "• #1 Floating wind O&amp;M robots → <https://ec.europa.eu/topic/1|Offshore wind call 1>: _writing_, "
-        ":warning: *the call closed 2026-08-21 17:00* (`fundradar applications move 1 submitted`, or "
-        "`withdrawn`)",
-        "• #2 Wind ports → <https://ec.europa.eu/topic/1|Offshore wind call 1>: _draft_, :warning: *the call "
-        "closed 2026-08-21 17:00* (`fundradar applications move 2 withdrawn`)"]
+        ":warning: *overdue*: the call closed 2026-08-21 17:00, not submitted (`fundradar applications "
+        "move 1 submitted`, or `withdrawn`)",
+        "• #2 Wind ports → <https://ec.europa.eu/topic/1|Offshore wind call 1>: _draft_, :warning: "
+        "*overdue*: the call closed 2026-08-21 17:00, not submitted (`fundradar applications move 2 "
+        "withdrawn`)"]

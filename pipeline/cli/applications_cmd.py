@@ -28,6 +28,7 @@ from pipeline.cli.common import (
     state,
     stdout,
 )
+from pipeline.core.clock import BRUSSELS
 from pipeline.core.db import session_scope
 from pipeline.core.deadlines import days_until
 from pipeline.core.inputs import AMOUNT_FORMS, parse_amount
@@ -130,7 +131,8 @@ def list_cmd(
         rows = [dict(r, deadline=f"call {r['call_status']}" + ("!" if r["deadline_flagged"] else "")
                      if r["call_gone"] else _deadline(r["deadline"], r["deadline_flagged"]),
                      days_left="overdue" if r["overdue"] else r["days_left"]) for r in rows]
-    print_rows(rows, LIST_COLUMNS, as_json=as_json, as_csv=as_csv, empty="No applications match.")
+    print_rows(rows, LIST_COLUMNS, as_json=as_json, as_csv=as_csv, empty="No applications match.",
+               csv_zone=BRUSSELS)
     for warning in [] if as_json else warnings:
         echo(warning, err=True)
 

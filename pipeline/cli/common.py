@@ -269,7 +269,12 @@ def scope() -> str | None:
     from pipeline.tenancy import scope_of
 
     st = state()
-    if not strategy_path(st.config_path).is_dir():
+    path = strategy_path(st.config_path)
+    if not path.is_dir():
+        if st.strategy_name or not path.is_file():
+            # a --strategy the file does not have, or a --config that is not there, is its error here
+            # too, not a listing of every cluster's ideas
+            st.config()
         return None
     return scope_of(st.config())
 
@@ -333,8 +338,10 @@ def flat(rows: list[dict[str, Any]], as_csv: bool) -> list[dict[str, Any]]:
 
 
 def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, as_json: bool = False,
-               as_csv: bool = False, title: str | None = None, empty: str = "Nothing to show.") -> None:
-    """A listing as a rich table, JSON (all fields) or CSV (the columns given, raw values).
+               as_csv: bool = False, title: str | None = None, empty: str = "Nothing to show.",
+               csv_zone: Any = None) -> None:
+    """A listing as a rich table, JSON (all fields) or CSV (the columns given, raw values; with
+    ``csv_zone`` its moments in that time zone, as the table shows them, offset included).
 
     The table takes the terminal's width (80 columns in a pipe, or ``COLUMNS``). A ``no_wrap`` column
     (ids, topic identifiers, URLs: what a reader copies) is never split or cut: when the terminal is
@@ -347,9 +354,13 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, as_
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow([c.key for c in columns])
+        def cell(value: Any) -> Any:
+            if csv_zone is not None and isinstance(value, datetime):
+                value = value.astimezone(csv_zone)
+            return "" if value is None else csv_cell(jsonable(value))
+
         for row in rows:
-            writer.writerow(["" if row.get(c.key) is None else csv_cell(jsonable(row.get(c.key)))
-                             for c in columns])
+            writer.writerow([cell(row.get(c.key)) for c in columns])
         typer.echo(buffer.getvalue(), nl=False)
         return
     if not rows:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from pipeline.cli.common import Column, fmt_datetime, print_rows, scope, state
+from pipeline.core.clock import BRUSSELS
 from pipeline.due import upcoming_deadlines
 
 DEADLINE_COLUMNS = [
@@ -44,7 +45,7 @@ def deadlines_cmd(
     if not (as_json or as_csv):
         rows = [dict(r, deadline=fmt_datetime(r["deadline"]) + ("!" if r["flagged"] else ""),
                      status=f"{r['status']}, overdue" if r["overdue"] else r["status"]) for r in rows]
-    print_rows(rows, DEADLINE_COLUMNS, as_json=as_json, as_csv=as_csv,
+    print_rows(rows, DEADLINE_COLUMNS, as_json=as_json, as_csv=as_csv, csv_zone=BRUSSELS,
                empty=f"Nothing due within {weeks:g} week{'' if weeks == 1 else 's'}.")
 
 

@@ -24,6 +24,7 @@ from pipeline.cli.common import (
     state,
     stdout,
 )
+from pipeline.core.clock import BRUSSELS
 from pipeline.core.db import session_scope
 from pipeline.ideas import (
     IDEA_STATUSES,
@@ -201,7 +202,7 @@ def calls_cmd(
             row["rules"] = "fail" if row["passed"] is False else \
                 "?" if row["passed"] is None or row["unknown_rules"] else "pass"
     print_rows(flat(rows, as_csv), TABLE_CALL_COLUMNS if table else CALL_COLUMNS, as_json=as_json,
-               as_csv=as_csv, empty="No open call matches this idea.")
+               as_csv=as_csv, empty="No open call matches this idea.", csv_zone=BRUSSELS)
     if table:
         for row in rows:
             if row["failed_rules"]:

@@ -64,10 +64,18 @@ def country_codes(values: Iterable[str]) -> list[str]:
     return out
 
 
-def name_line(text: str) -> str:
+MAX_NAME = 300  # a title or organisation name; longer is a paste gone wrong (a partner CSV's limit too)
+
+
+def name_line(text: str, what: str = "the name") -> str:
     """A typed name or title as stored: on one line, without control characters or terminal escape
-    sequences, so that text of nothing else counts as empty rather than as an invisible name."""
-    return one_line(printable(text))
+    sequences, so that text of nothing else counts as empty rather than as an invisible name; at most
+    :data:`MAX_NAME` characters."""
+    name = one_line(printable(text))
+    if len(name) > MAX_NAME:
+        raise ValidationError(f"{what} is {len(name):,} characters long, more than {MAX_NAME}; shorten it "
+                              f"(it starts {shorten(name, 40)!r})")
+    return name
 
 
 def split_list(values: Iterable[str]) -> list[str]:

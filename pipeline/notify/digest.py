@@ -64,6 +64,7 @@ from pipeline.notify.programmes import (
     programme_blocks,
 )
 from pipeline.tenancy import visible
+from pipeline.workflow import is_overdue
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ class ApplicationLine:
     days_left: int | None
     events: list[str] = field(default_factory=list)  # "draft → writing (by Mette)"
     call_status: str | None = None  # removed | withdrawn when the call is gone
-    closed: datetime | None = None  # the call's last deadline, when it passed and the application is open
+    missed: datetime | None = None  # not submitted by this, the call's last deadline: overdue
 
 
 @dataclass(frozen=True)
@@ -237,8 +238,9 @@ def collect_changes(session: Session, call_ids: set[int], since: datetime, now: 
 
 def collect_applications(session: Session, applications: Sequence[Application], since: datetime,
                          now: datetime) -> list[ApplicationLine]:
-    """Open applications with their call's next deadline, and every application whose status changed
-    in the period; soonest deadline first."""
+    """Open applications with their call's next deadline (or, not submitted by the call's last
+    deadline, the one they missed: overdue), and every application whose status changed in the period;
+    soonest deadline first."""
     events: dict[int, list[ApplicationEvent]] = {}
     for event in session.exec(select(ApplicationEvent).where(ApplicationEvent.at > since,
                                                              ApplicationEvent.at <= now)
@@ -255,16 +257,18 @@ def collect_applications(session: Session, applications: Sequence[Application], 
             continue
         gone = call.status in GONE
         upcoming = next_deadline(call, now) if is_open and not gone else None
-        closed = last_deadline(call) if is_open and not gone and effective_status(call, now) == "closed" \
-            else None
+        last = last_deadline(call)
+        missed = last if is_open and not gone and upcoming is None and last is not None \
+            and is_overdue(app.status, last < now) else None
         lines.append(ApplicationLine(
             application_id=app.id, idea_title=idea.title if idea else "", call_title=call.title,
             url=call.url, status=app.status, deadline=upcoming,
             days_left=days_until(upcoming, now) if upcoming else None,
             events=[f"{e.from_status or 'new'} → {e.to_status}" + (f" (by {e.by})" if e.by else "")
                     for e in events.get(app.id, [])],
-            call_status=call.status if gone else None, closed=closed))
-    lines.sort(key=lambda a: (a.deadline is None, a.deadline or now, a.application_id))
+            call_status=call.status if gone else None, missed=missed))
+    lines.sort(key=lambda a: ((a.deadline or a.missed) is None, a.deadline or a.missed or now,
+                              a.application_id))
     return lines
 
 
@@ -314,13 +318,13 @@ def application_line(app: ApplicationLine) -> str:
     if app.call_status:
         head += f", :warning: *the call is {escape(app.call_status)}* " \
                 f"(`fundradar applications ack {app.application_id}`)"
-    elif app.closed:  # still open here, yet its call's last deadline passed
-        moves = [to for to in ("submitted", "withdrawn") if to in TRANSITIONS.get(app.status, ())]
-        head += f", :warning: *the call closed {fmt_deadline(app.closed)}*" + (
-            f" (`fundradar applications move {app.application_id} {moves[0]}`"
-            + "".join(f", or `{to}`" for to in moves[1:]) + ")" if moves else "")
     elif app.deadline:
         head += f", deadline {fmt_deadline(app.deadline)} ({days_text(app.days_left)})"
+    elif app.missed:  # not submitted, yet its call's last deadline passed: say so and how to record it
+        moves = [to for to in ("submitted", "withdrawn") if to in TRANSITIONS.get(app.status, ())]
+        head += f", :warning: *overdue*: the call closed {fmt_deadline(app.missed)}, not submitted" + (
+            f" (`fundradar applications move {app.application_id} {moves[0]}`"
+            + "".join(f", or `{to}`" for to in moves[1:]) + ")" if moves else "")
     if app.events:
         head += "; " + ", ".join(escape(e) for e in app.events)
     return head
