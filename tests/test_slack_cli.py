@@ -187,3 +187,18 @@ def test_no_alerts_on_the_first_run_says_why(cli, engine, data, slack) -> None:
     # the baseline is there now: no note
     result = cli(*ARGS, "alerts", "--dry-run", env={})
     assert (result.exit_code, result.stderr) == (0, "No alerts to send.\n")
+
+
+def test_alerts_printed_without_slack_do_not_claim_to_be_the_first_run(cli, engine, data, slack) -> None:
+    """Without a token or webhook the alerts are printed and nothing is recorded, so the next run is
+    again "the first": the note said "the first alerts run counts every call stored then as seen" as if
+    this printed run had been it."""
+    note = ("note: the first alerts run (one sending to Slack; without a token or webhook nothing is "
+            "recorded) counts every call stored then as seen, so no channel is flooded; new-call alerts are "
+            "for the calls found after it (reminders are due either way)\n")
+    for _ in range(2):
+        result = cli(*ARGS, "alerts", env={})
+        assert (result.exit_code, result.stdout, result.stderr) == (0, "", "No alerts to send.\n" + note)
+    result = cli(*ARGS, "alerts", env={"SLACK_WEBHOOK_URL": slack.webhook_url})
+    assert (result.exit_code, result.stderr) == (0, "No alerts to send.\n" + note.replace(
+        " (one sending to Slack; without a token or webhook nothing is recorded)", ""))
