@@ -30,6 +30,7 @@ from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
 from pipeline.core.errors import NotFoundError, ValidationError
 from pipeline.core.inputs import country_codes, parse_id, split_list
 from pipeline.core.models import Call, Idea
+from pipeline.core.text import unknown_focus_area
 from pipeline.tenancy import check_scope, visible
 
 IDEA_STATUSES = ("idea", "maturing", "ready", "parked")
@@ -41,8 +42,7 @@ def _focus_areas(values: Iterable[str], strategy: Strategy) -> list[str]:
     areas = split_list(values)
     for area in areas:
         if area not in strategy.focus_areas:
-            raise ValidationError(f"unknown focus area {area!r}; the strategy has "
-                                  f"{', '.join(strategy.focus_areas)}")
+            raise ValidationError(unknown_focus_area(area, list(strategy.focus_areas)))
     return areas
 
 
