@@ -202,3 +202,23 @@ def test_alerts_printed_without_slack_do_not_claim_to_be_the_first_run(cli, engi
     result = cli(*ARGS, "alerts", env={"SLACK_WEBHOOK_URL": slack.webhook_url})
     assert (result.exit_code, result.stderr) == (0, "No alerts to send.\n" + note.replace(
         " (one sending to Slack; without a token or webhook nothing is recorded)", ""))
+
+
+def test_a_bot_token_never_posts_a_digest_to_a_channel_the_strategy_does_not_name(cli, engine, data, slack,
+                                                                                 tmp_path) -> None:
+    """A strategy with Slack alerts but no digests: with a bot token, `fundradar digest` (and `run`) posted
+    a digest to '#eu-funding', a channel the cluster never wrote. It now says where to name one; the
+    terminal preview and a webhook (whose channel Slack fixed) keep the default."""
+    path = tmp_path / "alerts_only.yaml"
+    path.write_text("name: byg-no\norganisation: Byg\nfocus_areas:\n  energy:\n    label: Energy\n"
+                    "    keywords: [offshore wind]\nslack:\n  alerts: {channel: '#byg'}\n", encoding="utf-8")
+    args = ["--config", str(path), "--as-of", NOW.isoformat(), "digest"]
+    result = cli(*args, env={"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url})
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"Error: {path}: slack.digests: no digest channel configured, so the bot token has none to post "
+        "to; add one, e.g. digests: [{channel: '#eu-funding'}]\n")
+    assert not slack.messages and not _rows(engine)
+    result = cli(*args, "--dry-run", env={"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url})
+    assert result.exit_code == 0 and result.stdout.startswith("── #eu-funding ──")
