@@ -30,6 +30,7 @@ from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
 from pipeline.core.errors import NotFoundError, ValidationError
 from pipeline.core.inputs import country_codes, name_line, parse_id, split_list
 from pipeline.core.models import Call, Idea
+from pipeline.core.text import unknown_focus_area
 from pipeline.tenancy import check_scope, visible
 
 IDEA_STATUSES = ("idea", "maturing", "ready", "parked")
@@ -45,8 +46,9 @@ def _focus_areas(values: Iterable[str], strategy: Strategy) -> list[str]:
 
 
 def _known_area(area: str, known: Iterable[str]) -> None:
-    if area not in known:
-        raise ValidationError(f"unknown focus area {area!r}; the strategy has {', '.join(known)}")
+    names = list(known)
+    if area not in names:
+        raise ValidationError(unknown_focus_area(area, names))
 
 
 def _status(value: str) -> str:

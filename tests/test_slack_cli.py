@@ -243,3 +243,38 @@ def test_alerts_by_hand_alert_no_call_the_clock_made_the_rules_reject(cli, engin
         result = cli("--config", str(path), "--as-of", later.isoformat(), "alerts", "--json", env=env)
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout) == [] and server.messages == []
+
+
+def test_alerts_printed_without_slack_do_not_claim_to_be_the_first_run(cli, engine, data, slack) -> None:
+    """Without a token or webhook the alerts are printed and nothing is recorded, so the next run is
+    again "the first": the note said "the first alerts run counts every call stored then as seen" as if
+    this printed run had been it."""
+    note = ("note: the first alerts run (one sending to Slack; without a token or webhook nothing is "
+            "recorded) counts every call stored then as seen, so no channel is flooded; new-call alerts are "
+            "for the calls found after it (reminders are due either way)\n")
+    for _ in range(2):
+        result = cli(*ARGS, "alerts", env={})
+        assert (result.exit_code, result.stdout, result.stderr) == (0, "", "No alerts to send.\n" + note)
+    result = cli(*ARGS, "alerts", env={"SLACK_WEBHOOK_URL": slack.webhook_url})
+    assert (result.exit_code, result.stderr) == (0, "No alerts to send.\n" + note.replace(
+        " (one sending to Slack; without a token or webhook nothing is recorded)", ""))
+
+
+def test_a_bot_token_never_posts_a_digest_to_a_channel_the_strategy_does_not_name(cli, engine, data, slack,
+                                                                                 tmp_path) -> None:
+    """A strategy with Slack alerts but no digests: with a bot token, `fundradar digest` (and `run`) posted
+    a digest to '#eu-funding', a channel the cluster never wrote. It now says where to name one; the
+    terminal preview and a webhook (whose channel Slack fixed) keep the default."""
+    path = tmp_path / "alerts_only.yaml"
+    path.write_text("name: byg-no\norganisation: Byg\nfocus_areas:\n  energy:\n    label: Energy\n"
+                    "    keywords: [offshore wind]\nslack:\n  alerts: {channel: '#byg'}\n", encoding="utf-8")
+    args = ["--config", str(path), "--as-of", NOW.isoformat(), "digest"]
+    result = cli(*args, env={"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url})
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"Error: {path}: slack.digests: no digest channel configured, so the bot token has none to post "
+        "to; add one, e.g. digests: [{channel: '#eu-funding'}]\n")
+    assert not slack.messages and not _rows(engine)
+    result = cli(*args, "--dry-run", env={"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url})
+    assert result.exit_code == 0 and result.stdout.startswith("── #eu-funding ──")

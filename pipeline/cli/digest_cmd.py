@@ -87,7 +87,10 @@ def alerts_cmd(
     outcomes = send_alerts(engine, loaded, st.now(), dry_run=dry_run)
     report_outcomes(outcomes, as_json, "alerts")
     if first and not outcomes:  # "No alerts" on a first run (or a dry run before it) is no broken threshold
-        echo("note: the first alerts run " + ("(one without --dry-run) " if dry_run else "")
+        # printed for want of a token or webhook, the run recorded nothing: the next one is the first too
+        which = ("(one without --dry-run) " if dry_run else "" if has_baseline(engine) else
+                 "(one sending to Slack; without a token or webhook nothing is recorded) ")
+        echo("note: the first alerts run " + which
              + "counts every call stored then as seen, so no channel is flooded; new-call alerts are "
              "for the calls found after it (reminders are due either way)", err=True)
 

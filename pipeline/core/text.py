@@ -95,3 +95,24 @@ def csv_cell(value: object) -> object:
         return value
     value = printable(value)
     return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+# æ, ø and å (and their Swedish and German kin) as a name of a-z writes them: "ældre" → "aeldre"
+_SPELT_OUT = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss",
+                            "é": "e", "è": "e", "á": "a", "à": "a", "í": "i", "ó": "o", "ú": "u"})
+
+
+def spelt_out(text: str) -> str:
+    """``text`` in lower case with æ, ø, å … written as a-z writes them ("Velfærd" → "velfaerd")."""
+    return text.casefold().translate(_SPELT_OUT)
+
+
+def unknown_focus_area(area: str, known: list[str], have: str = "the strategy has") -> str:
+    """The one line for a focus area name that is not one: the known name it is closest to, also when
+    it was typed in another case or with æ, ø or å ("velfærd_ældre" for velfaerd_aeldre), then them all."""
+    import difflib
+
+    folded = {spelt_out(name): name for name in known}
+    close = difflib.get_close_matches(spelt_out(area), list(folded), n=1, cutoff=0.75)
+    hint = f" (did you mean {folded[close[0]]!r}?)" if close else ""
+    return f"unknown focus area {area!r}{hint}; {have} {', '.join(known) or 'none'}"

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from pipeline.core.errors import ConfigError
+from pipeline.core.text import spelt_out
 
 if TYPE_CHECKING:
     from ruamel.yaml import YAML
@@ -314,18 +315,13 @@ _PATTERNS = {
                               "({example}); organisation: is the name people read",
 }
 _EXAMPLES = {r"^[a-z0-9_]+$": ("climate_adaptation", "_"), r"^[a-z0-9][a-z0-9_-]*$": ("greentech-dk", "-")}
-# æ, ø and å are lower case letters to a Danish (or Swedish, German) secretariat, not to the pattern
-_SPELT_OUT = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss",
-                            "é": "e", "è": "e", "á": "a", "à": "a", "í": "i", "ó": "o", "ú": "u"})
-
-
 def _as_name(value: Any, pattern: str) -> str:
     """``value`` written as the pattern wants it ("Fødevarer og bio" -> foedevarer_og_bio), or the
     pattern's fixed example when nothing of it is left."""
     example, space = _EXAMPLES[pattern]
     if not isinstance(value, str):
         return example
-    text = re.sub(r"[\s_-]+", space, value.casefold().translate(_SPELT_OUT).strip())
+    text = re.sub(r"[\s_-]+", space, spelt_out(value).strip())
     name = re.sub(r"[^a-z0-9_-]" if space == "-" else r"[^a-z0-9_]", "", text).strip("_-")
     return name if name and re.fullmatch(pattern, name) else example
 

@@ -16,6 +16,7 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -24,7 +25,7 @@ from sqlmodel import Session, select
 
 from pipeline.core.clock import UTC, as_utc
 from pipeline.core.config import DigestChannel, LoadedConfig, Schedule, Strategy
-from pipeline.core.errors import ValidationError
+from pipeline.core.errors import ConfigError, ValidationError
 from pipeline.core.models import SlackDelivery
 from pipeline.core.schedules import cron_trigger
 from pipeline.notify.alerts import ALARM, RECOVERED, batch_messages, collect_alerts
@@ -153,9 +154,10 @@ def send_digests(engine: Engine, loaded_config: LoadedConfig, now: datetime, *, 
     ``already sent`` outcome instead (:func:`schedule_period`); ``force`` sends it again."""
     outcomes: list[Outcome] = []
     for strategy, channels in digest_targets(loaded_config, channel):
+        selected = loaded_config.select(strategy.name)
         outcomes += _strategy_digests(engine, strategy, channels, loaded_config.key_prefix(strategy), now,
                                       dry_run=dry_run, environ=environ, pacer=pacer, force=force,
-                                      scope=scope_of(loaded_config.select(strategy.name)))
+                                      scope=scope_of(selected), path=selected.strategy_path)
     return outcomes
 
 
@@ -183,8 +185,15 @@ def webhook_warnings(loaded_config: LoadedConfig, environ: Mapping[str, str] = o
 
 def _strategy_digests(engine: Engine, strategy: Strategy, channels: list[DigestChannel], prefix: str,
                       now: datetime, *, dry_run: bool, environ: Mapping[str, str],
-                      pacer: Pacer | None, scope: str | None = None, force: bool = False) -> list[Outcome]:
+                      pacer: Pacer | None, scope: str | None = None, force: bool = False,
+                      path: Any = None) -> list[Outcome]:
     sender = None if dry_run else make_sender(strategy.slack, environ)
+    if sender is not None and not isinstance(sender, WebhookSender) and not strategy.slack.digests:
+        # the default channel is for a preview (and a webhook posts to its own channel): a bot would
+        # post to a channel the cluster never named
+        raise ConfigError("no digest channel configured, so the bot token has none to post to; add one, "
+                          "e.g. digests: [{channel: '#eu-funding'}]",
+                          path=None if path is None else str(path), key="slack.digests")
     if sender is not None:
         baseline(engine, now)
         if isinstance(sender, WebhookSender) and len(channels) > 1:

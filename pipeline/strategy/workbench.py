@@ -31,6 +31,7 @@ from pipeline.core.config import LoadedConfig, Strategy
 from pipeline.core.deadlines import ACTIVE, effective_status
 from pipeline.core.errors import ValidationError
 from pipeline.core.models import Call, Mark, Verdict
+from pipeline.core.text import unknown_focus_area
 
 
 @dataclass
@@ -115,7 +116,7 @@ def preview(engine: Engine, current: LoadedConfig, proposed: Strategy | None, no
     if focus is not None:
         if focus not in areas:
             which = "the current and the proposed strategy have" if proposed else "the strategy has"
-            raise ValidationError(f"unknown focus area {focus!r}; {which} {', '.join(areas)}")
+            raise ValidationError(unknown_focus_area(focus, areas, which))
         areas = [focus]
     befores = {area: top_list(engine, name, area, now, top) for area in areas}
     with Session(engine) as session:
@@ -223,7 +224,7 @@ def suggest(session: Session, strategy: Strategy, now: datetime, *, focus: str |
     areas = list(strategy.focus_areas)
     if focus is not None:
         if focus not in strategy.focus_areas:
-            raise ValidationError(f"unknown focus area {focus!r}; the strategy has {', '.join(areas)}")
+            raise ValidationError(unknown_focus_area(focus, areas))
         areas = [focus]
     active = {c.id for c in active_calls(session, now)}
     marks = session.exec(select(Mark).where(Mark.strategy == strategy.name).order_by(Mark.marked_at, Mark.id))
