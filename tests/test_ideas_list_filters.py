@@ -13,8 +13,8 @@ def _run(cli, *args: str) -> tuple[int, str, str]:
 def test_an_unknown_focus_area_is_an_error(cli, engine) -> None:
     assert _run(cli, "ideas", "add", "Hydrogen ferries", "--focus", "green_maritime")[0] == 0
     assert _run(cli, "ideas", "list", "--focus", "green_maritme") == (
-        2, "", "Error: unknown focus area 'green_maritme'; the strategy has offshore_energy, green_maritime, "
-               "food_bio, digital_industry\n")
+        2, "", "Error: unknown focus area 'green_maritme' (did you mean 'green_maritime'?); the strategy has "
+               "offshore_energy, green_maritime, food_bio, digital_industry\n")
 
 
 def test_a_filter_matching_nothing_is_not_an_empty_pipeline(cli, engine) -> None:
