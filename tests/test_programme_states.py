@@ -208,3 +208,21 @@ def test_the_terminal_drops_slack_italics_but_keeps_underscores_inside_words() -
     assert render_terminal([message]) == ("── #c " + "─" * 58 + "\n"
                                           "• Interreg North Sea — none seen yet by euro_access; bold & "
                                           "snake_case_name\n")
+
+
+def test_a_programme_call_whose_rules_could_not_all_be_checked_does_not_pass_them(
+        cli, samples: Path) -> None:
+    """The Interreg call (no success rate is published for Interreg, the listing gives no budget) was
+    said to pass the rules, while calls list marks it "?"."""
+    config = ["--config", str(DEFAULT_STRATEGY)]
+    at = ["--as-of", "2025-10-02T06:00Z"]
+    synced = cli(*config, "sync", "--source", "euro_access", "--replay", str(samples / "euro_access"))
+    assert synced.exit_code == 0
+    digest = cli(*config, *at, "digest", "--dry-run", "--channel", "#eu-fundraising")
+    assert digest.exit_code == 0, digest.output
+    (line,) = [line for line in digest.stdout.splitlines()
+               if line.startswith("• Interreg Baltic Sea Region:")]
+    assert line.endswith("· deadline 2025-11-20 16:00 (49 days left) · no rule fails; not known: success "
+                         "rate, budget · score 0.00"), line
+    listed = cli(*config, *at, "calls", "list", "--programme", "Baltic Sea", "--csv")
+    assert listed.stdout.splitlines()[1].split(",")[8] == "unknown"

@@ -54,6 +54,7 @@ class ProgrammeCall:
     days_left: int | None
     passed: bool | None  # the rules' verdict; None when not scored yet
     failed: tuple[str, ...] = ()  # the reasons of the failed rules
+    unknown: tuple[str, ...] = ()  # the rules that could not be checked (their figure is missing)
     score: float | None = None
 
 
@@ -103,13 +104,14 @@ def collect_programme_calls(session: Session, strategy: Strategy, now: datetime)
     for call, programme in found:
         upcoming = next_deadline(call, now)
         verdict = verdicts.get(call.id)
-        failed = tuple(str(o.get("reason")) for o in (verdict.outcomes if verdict else [])
-                       if o.get("passed") is False)
+        outcomes = verdict.outcomes if verdict else []
+        failed = tuple(str(o.get("reason")) for o in outcomes if o.get("passed") is False)
+        unknown = tuple(str(o.get("rule")) for o in outcomes if o.get("passed") is None)
         lines.append(ProgrammeCall(
             call_id=call.id, programme=programme, title=call.title, url=call.url,
             status=effective_status(call, now), deadline=upcoming,
             days_left=(upcoming - now).days if upcoming else None,
-            passed=verdict.passed if verdict else None, failed=failed,
+            passed=verdict.passed if verdict else None, failed=failed, unknown=unknown,
             score=verdict.best_score if verdict else None))
     lines.sort(key=lambda p: (wanted.index(p.programme), p.deadline is None, p.deadline or now, p.call_id))
     return lines[:MAX_PROGRAMME_CALLS]
@@ -242,6 +244,8 @@ def programme_line(call: ProgrammeCall) -> str:
         when = "forthcoming, " + when
     if call.passed is None:
         verdict = "rules not checked yet"
+    elif call.passed and call.unknown:  # calls list's "?": not a pass, nor a reason to leave it out
+        verdict = "no rule fails; not known: " + ", ".join(rule.replace("_", " ") for rule in call.unknown)
     elif call.passed:
         verdict = "passes the rules"
     else:
