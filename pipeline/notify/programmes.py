@@ -237,7 +237,8 @@ def state_line(state: ProgrammeState) -> str:
 
 def programme_line(call: ProgrammeCall) -> str:
     """One call of the section in mrkdwn: programme, title, deadline, verdict."""
-    head = f"• _{escape(call.programme)}_: {link(call.url, call_name(call.title, call.call_id, 150))}"
+    title = short_title(call.title, call.programme) if call.title else call.title  # the name is in front
+    head = f"• _{escape(call.programme)}_: {link(call.url, call_name(title, call.call_id, 150))}"
     when = (f"deadline {fmt_deadline(call.deadline)} ({days_text(call.days_left)})" if call.deadline
             else "deadline not announced")
     if call.status == "forthcoming":
