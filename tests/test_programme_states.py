@@ -5,6 +5,7 @@ exactly, in Block Kit and as the terminal shows them."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -353,3 +354,34 @@ def test_a_call_in_the_top_calls_and_in_programmes_we_follow_says_it_is_both(eng
              for line in b["text"]["text"].splitlines() if line.startswith("• _Interreg North Sea_")]
     assert lines == ["• _Interreg North Sea_: Green ports of the North Sea · deadline 2026-10-21 12:00 "
                      "(60 days left) · passes the rules · score 0.80 · in the top calls above"]
+
+
+def test_a_programme_call_whose_rules_could_not_all_be_checked_does_not_pass_them(
+        cli, samples: Path) -> None:
+    """The Interreg call (no success rate is published for Interreg, the listing gives no budget) was
+    said to pass the rules, while calls list marks it "?"."""
+    config = ["--config", str(DEFAULT_STRATEGY)]
+    at = ["--as-of", "2025-10-02T06:00Z"]
+    synced = cli(*config, "sync", "--source", "euro_access", "--replay", str(samples / "euro_access"))
+    assert synced.exit_code == 0
+    digest = cli(*config, *at, "digest", "--dry-run", "--channel", "#eu-fundraising")
+    assert digest.exit_code == 0, digest.output
+    (line,) = [line for line in digest.stdout.splitlines()
+               if line.startswith("• Interreg Baltic Sea Region:")]
+    assert line.endswith("· deadline 2025-11-20 16:00 (49 days left) · no rule fails; not known: success "
+                         "rate, budget · score 0.00"), line
+    listed = cli(*config, *at, "calls", "list", "--programme", "Baltic Sea", "--csv")
+    assert listed.stdout.splitlines()[1].split(",")[8] == "unknown"
+
+
+def test_an_open_calls_line_leaves_out_the_programme_name_its_title_repeats(cli, samples: Path) -> None:
+    """"• Interreg Baltic Sea Region: Interreg Baltic Sea Region - Project Platforms 2025", while the
+    line of a closed call already read "last call closed … (Project Platforms 2025)"."""
+    config = ["--config", str(DEFAULT_STRATEGY)]
+    synced = cli(*config, "sync", "--source", "euro_access", "--replay", str(samples / "euro_access"))
+    assert synced.exit_code == 0
+    digest = cli(*config, "--as-of", "2025-10-02T06:00Z", "digest", "--dry-run", "--channel",
+                 "#eu-fundraising", "--json")
+    (message,) = json.loads(digest.stdout)
+    section = message["blocks"][-1]["text"]["text"]
+    assert f"• _Interreg Baltic Sea Region_: <{BSR}|Project Platforms 2025> · deadline" in section

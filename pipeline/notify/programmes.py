@@ -57,6 +57,7 @@ class ProgrammeCall:
     days_left: int | None
     passed: bool | None  # the rules' verdict; None when not scored yet
     failed: tuple[str, ...] = ()  # the reasons of the failed rules
+    unknown: tuple[str, ...] = ()  # the rules that could not be checked (their figure is missing)
     score: float | None = None
 
 
@@ -112,13 +113,14 @@ def collect_programme_calls(session: Session, strategy: Strategy, now: datetime)
     for call, programme in found:
         upcoming = next_deadline(call, now)
         verdict = verdicts.get(call.id)
-        failed = tuple(str(o.get("reason")) for o in (verdict.outcomes if verdict else [])
-                       if o.get("passed") is False)
+        outcomes = verdict.outcomes if verdict else []
+        failed = tuple(str(o.get("reason")) for o in outcomes if o.get("passed") is False)
+        unknown = tuple(str(o.get("rule")) for o in outcomes if o.get("passed") is None)
         lines.append(ProgrammeCall(
             call_id=call.id, programme=programme, title=call.title, url=call.url,
             status=effective_status(call, now), deadline=upcoming,
             days_left=days_until(upcoming, now) if upcoming else None,
-            passed=verdict.passed if verdict else None, failed=failed,
+            passed=verdict.passed if verdict else None, failed=failed, unknown=unknown,
             score=verdict.best_score if verdict else None))
     lines.sort(key=lambda p: (wanted.index(p.programme), p.deadline is None, p.deadline or now, p.call_id))
     return lines
@@ -264,13 +266,16 @@ def state_line(state: ProgrammeState) -> str:
 def programme_line(call: ProgrammeCall, *, in_top: bool = False) -> str:
     """One call of the section in mrkdwn: programme, title, deadline, verdict; ``in_top`` when the
     digest lists it among its top calls too (the same title twice would read as two calls)."""
-    head = f"• _{escape(call.programme)}_: {link(call.url, call_name(call.title, call.call_id, 150))}"
+    title = short_title(call.title, call.programme) if call.title else call.title  # the name is in front
+    head = f"• _{escape(call.programme)}_: {link(call.url, call_name(title, call.call_id, 150))}"
     when = (f"deadline {fmt_deadline(call.deadline)} ({days_text(call.days_left)})" if call.deadline
             else "deadline not announced")
     if call.status == "forthcoming":
         when = "forthcoming, " + when
     if call.passed is None:
         verdict = "rules not checked yet"
+    elif call.passed and call.unknown:  # calls list's "?": not a pass, nor a reason to leave it out
+        verdict = "no rule fails; not known: " + ", ".join(rule.replace("_", " ") for rule in call.unknown)
     elif call.passed:
         verdict = "passes the rules"
     else:
