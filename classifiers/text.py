@@ -172,3 +172,33 @@ def nordic_forms(term: str) -> list[str]:
     tokens = [t for t in _TOKEN.findall(_unglued(term).casefold()) if t not in STOP_WORDS]
     forms = [" ".join(nordic_stem(t, language) for t in tokens) for language in NORDIC_MARKERS]
     return unique(f for f in forms if f and f != " ".join(tokens))
+
+
+# --- the words behind the features -----------------------------------------------------------------
+
+def spoken_forms(text: str | None) -> dict[str, str]:
+    """Each word feature of ``text`` (as :func:`words` gives them: stemmed, lower-case) with the word
+    the text says most often for it ("specy" → "species", "energiø" → "energiøer"): an explanation
+    shows a fundraiser the call's own words, not the stemmer's. Ties go to the first said."""
+    tokens = _TOKEN.findall(_unglued(text).casefold()) if text else []
+    language = nordic_language(tokens)
+    counts: dict[str, dict[str, int]] = {}
+    for token in tokens:
+        if token in STOP_WORDS or (language is not None and token in NORDIC_STOP_WORDS):
+            continue
+        feature = stem(nordic_stem(token, language)) if language is not None else stem(token)
+        said = counts.setdefault(feature, {})
+        said[token] = said.get(token, 0) + 1
+    return {feature: max(said, key=lambda word: said[word]) for feature, said in counts.items()}
+
+
+def spoken(term: str, forms: dict[str, str]) -> str:
+    """A feature (a word or a two-word phrase) in the words of the text :func:`spoken_forms` read; a
+    word the text does not say (a query's own) is left as it is."""
+    return " ".join(forms.get(word, word) for word in term.split(" "))
+
+
+def call_forms(title: str | None, text: str | None) -> dict[str, str]:
+    """:func:`spoken_forms` of a call, its title and text read apart as the matcher reads them (a
+    Danish text keeps its own forms beside an English title); the text's word wins a feature both say."""
+    return {**spoken_forms(title), **spoken_forms(text)}

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from classifiers.text import call_forms, spoken
 from pipeline.calls import find_call_id, read_calls
 from pipeline.core.config import LoadedConfig
 from pipeline.core.deadlines import current_deadline
@@ -71,9 +72,11 @@ def _explanation(db: Database, config: LoadedConfig, call_id: int, now: datetime
     passed, outcomes, success_rate, funding_rate, expected_value, priority = (
         (flag(verdict[0]), json_value(verdict[1]), *verdict[2:]) if verdict
         else (None, [], None, None, None, None))
+    said = db.first("SELECT c.title, c.text FROM call c WHERE c.id = :call_id", {"call_id": call_id})
+    forms = call_forms(*said) if said else {}
     areas = [{"focus_area": area, "score": scores[area][0] if area in scores else None,
               "below_floor": area not in scores,
-              "terms": scores[area][1] if area in scores else []}
+              "terms": _in_words(scores[area][1], forms) if area in scores else []}
              for area in config.strategy.focus_areas]
     deadline = current_deadline(found, now)
     weeks = round((deadline - now).total_seconds() / (7 * 86400), 1) if deadline else None
@@ -81,3 +84,10 @@ def _explanation(db: Database, config: LoadedConfig, call_id: int, now: datetime
             "next_deadline": deadline.isoformat() if deadline else None, "weeks_to_deadline": weeks,
             "passed": passed, "rules": outcomes, "success_rate": success_rate, "funding_rate": funding_rate,
             "expected_value": expected_value, "priority": priority, "scratch": scratch}
+
+
+def _in_words(terms: list[dict[str, Any]], forms: dict[str, str]) -> list[dict[str, Any]]:
+    """The stored explanation with each term also in the call's own words (``words``: "species" for the
+    stemmed "specy"); an exclude phrase is shown as written in the strategy already."""
+    return [term if term.get("excluded") else {**term, "words": spoken(str(term.get("term", "")), forms)}
+            for term in terms]

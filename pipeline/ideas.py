@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from classifiers.funding import FundingRules
+from classifiers.text import call_forms, spoken
 from pipeline.core.config import LoadedConfig, Strategy
 from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
 from pipeline.core.errors import NotFoundError, ValidationError
@@ -241,8 +242,8 @@ def _idea_words(idea: Idea, terms: Sequence[tuple[str, float]]) -> list[tuple[st
     "increased" for "Floating wind O&M robots"), which read as nonsense in the Why column."""
     from classifiers.text import analyse
 
-    said = set(analyse(idea_query(idea)))
-    return [(term, weight) for term, weight in terms if set(analyse(term)) <= said]
+    said = set(analyse(idea_query(idea)))  # the terms are features already: "system" is one, no stop word
+    return [(term, weight) for term, weight in terms if term in said]
 
 
 def _by_text(session: Session, idea: Idea, config: LoadedConfig, now: datetime,
@@ -281,6 +282,12 @@ def _by_areas(session: Session, idea: Idea, config: LoadedConfig, areas: list[st
     return [_suggestion(calls[call_id], score, terms, config, now) for score, call_id, terms in ranked[:top]]
 
 
+def _in_words(terms: list[tuple[str, float]], call: Call) -> list[tuple[str, float]]:
+    """The terms in the call's own words ("species", not the stemmed "specy")."""
+    forms = call_forms(call.title, call.text)
+    return [(spoken(term, forms), weight) for term, weight in terms]
+
+
 def _suggestion(call: Call, score: float, terms: list[tuple[str, float]], config: LoadedConfig,
                 now: datetime) -> CallSuggestion:
     from classifiers.rules import evaluate_call
@@ -288,7 +295,8 @@ def _suggestion(call: Call, score: float, terms: list[tuple[str, float]], config
     verdict = evaluate_call(call, config.strategy, FundingRules(config.funding_rules), now)
     return CallSuggestion(
         call_id=call.id, title=call.title, topic_id=call.topic_id, programme=call.programme,
-        next_deadline=next_deadline(call, now), score=score, terms=terms, passed=verdict.passed,
+        next_deadline=next_deadline(call, now), score=score, terms=_in_words(terms, call),
+        passed=verdict.passed,
         # an unknown outcome (passed None: the value it needs is missing) is not a failure
         failed_rules=[f"{o.rule}: {o.reason}" for o in verdict.outcomes if o.passed is False],
         unknown_rules=[f"{o.rule}: {o.reason}" for o in verdict.outcomes if o.passed is None])

@@ -345,7 +345,8 @@ def why_cmd(
         if terms and terms[0].get("excluded"):
             detail = f"excluded: contains {terms[0]['term']!r}"
         else:
-            detail = ", ".join(f"{t['term']} {t['weight']:.3f}" for t in terms) or "no matching terms"
+            detail = ", ".join(f"{t.get('words', t['term'])} {t['weight']:.3f}" for t in terms) \
+                or "no matching terms"
         if area["below_floor"]:
             detail = "below the floor, not stored"
         score = f"<{SCORE_FLOOR:.2f}" if area["score"] is None else f"{area['score']:.3f}"

@@ -18,12 +18,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from slack_sdk.models.blocks import Block, DividerBlock
 from sqlmodel import Session, select
 
+from classifiers.text import call_forms, spoken
 from pipeline.applications import TRANSITIONS
 from pipeline.core.clock import BRUSSELS, as_utc
 from pipeline.core.config import DigestChannel, FocusArea, Strategy
@@ -179,7 +181,7 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
             else call.funding_rate,
             success_rate=verdict.success_rate if verdict else None, score=score.score,
             focus_area=area.label if area else score.focus_area,
-            terms=[str(t.get("term")) for t in (score.explanation or [])[:5] if t.get("term")],
+            terms=_terms_in_words(score.explanation, call),
             new=as_utc(call.first_seen) > since,
             why=matched_phrases(area, f"{call.title}\n{call.text}") if area else [],
             opening_date=call.opening_date, status=effective_status(call, now)))
@@ -228,6 +230,15 @@ def matched_phrases(area: FocusArea, text: str, limit: int = 4) -> list[str]:
     found = [p for p in found if not any(p != other and re.search(rf"(?<!\w){re.escape(p)}(?!\w)", other,
                                                                   re.IGNORECASE) for other in found)]
     return found[:limit]
+
+
+def _terms_in_words(explanation: list[dict[str, Any]] | None, call: Call) -> list[str]:
+    """The score's top terms in the call's own words ("processes", not the stemmed "processe")."""
+    terms = [str(t.get("term")) for t in (explanation or [])[:5] if t.get("term")]
+    if not terms:
+        return []
+    forms = call_forms(call.title, call.text)
+    return [spoken(term, forms) for term in terms]
 
 
 def collect_changes(session: Session, call_ids: set[int], since: datetime, now: datetime) -> list[ChangeLine]:
