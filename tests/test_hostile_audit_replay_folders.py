@@ -21,3 +21,24 @@ def test_an_empty_newer_search_folder_replays_the_newest_recording(cli, samples:
     assert result.exit_code == 0, result.output
     [row] = json.loads(result.stdout)
     assert (row["source"], row["outcome"], row["seen"]) == ("eu_ft", "ok", 611)  # as replayed alone
+
+
+def test_an_unreadable_recording_of_one_source_fails_that_source_only(cli, samples: Path,
+                                                                      tmp_path: Path) -> None:
+    """A garbled ``facets.json`` in the portal's recording stopped the whole replay in one line, so
+    the euro-access recording beside it was never read; the portal's run fails with that line and
+    the other sources run."""
+    folder = tmp_path / "samples" / "eu_ft" / "search_2026-08-22"
+    folder.mkdir(parents=True)
+    for page in (samples / "eu_ft" / "search_2026-08-22").glob("page_*.json"):
+        (folder / page.name).symlink_to(page)
+    (folder / "facets.json").write_bytes(b"<html>Gateway Timeout</html>")
+    (tmp_path / "samples" / "euro_access").symlink_to(samples / "euro_access")
+    result = cli("--config", "config/strategy.example.yaml", "--as-of", "2026-08-22", "sync", "--replay",
+                 str(tmp_path / "samples"), "--json")
+    assert result.exit_code == 1, result.output
+    rows = {row["source"]: row for row in json.loads(result.stdout)}
+    assert (rows["eu_ft"]["outcome"], rows["eu_ft"]["seen"]) == ("failed", 0)
+    assert rows["eu_ft"]["error"] == (f"{folder / 'facets.json'} is not valid JSON (Expecting value: line 1 "
+                                      "column 1 (char 0)); record it again or replay another folder")
+    assert (rows["euro_access"]["outcome"], rows["euro_access"]["seen"]) == ("partial", 4)
