@@ -35,6 +35,7 @@ from watcher.sedia_values import (
     loads,
     no_lone_surrogates,
     parse_moment,
+    text_of,
     values,
 )
 
@@ -290,7 +291,7 @@ def parse_result(result: Mapping[str, Any], *, programme_names: Mapping[str, str
         external_id=reference,
         title=one_line(title),
         text=html_to_text(first(meta, "descriptionByte")),
-        url=str(result.get("url") or first(meta, "url") or "") or None,
+        url=text_of(result.get("url")) or first(meta, "url"),
         status=status,
         programme=programme,
         call_id=first(meta, "callIdentifier"),
