@@ -121,3 +121,32 @@ def test_listing_links_relative_to_a_base_element_are_resolved_against_it(engine
         assert sorted(call.url for call in session.exec(select(Call))) == [
             server.url("/da/p/grand-solutions/grand-solutions-2027"), server.url("/da/programmer/eurostars"),
             server.url("/da/programmer/innobooster")]
+
+
+def test_one_post_listed_twice_under_two_guids_is_one_call(engine, server: LocalServer) -> None:
+    """A post republished (or listed once more with a newsletter's tracking link) under a new guid
+    was a second call of the same announcement: both in the digest, both followed apart. An item with
+    the link (tracking parameters aside) and the title of an earlier item of the answer is that item."""
+    from sqlmodel import Session, select
+
+    from pipeline.core.config import FeedSource
+    from pipeline.core.models import Call
+    from watcher.sources import BuildContext
+    from watcher.sources.feed import FeedAdapter
+
+    items = "".join(
+        "<item><title>Call for proposals: small projects</title>"
+        f"<link>https://interreg-baltic.eu/news/call-1/{query}</link><guid>https://interreg-baltic.eu/?p={n}</guid>"
+        "<description>Apply until 15 January 2027.</description></item>"
+        for n, query in ((48301, ""), (48213, "?utm_source=newsletter&amp;utm_medium=email")))
+    body = ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>News</title>'
+            f"{items}</channel></rss>").encode()
+    server.route("GET", "/feed/", lambda request: Reply(200, body, RSS))
+    adapter = FeedAdapter("bsr_news", FeedSource(type="feed", url=server.url("/feed/")),
+                          BuildContext(engine=engine))
+    result = run(engine, adapter, NOW)
+    assert (result.outcome, result.new) == ("ok", 1)
+    assert "1 item(s) repeat the link and title of an earlier item, read as that one (first: " \
+           "https://interreg-baltic.eu/?p=48213)" in result.error
+    with Session(engine) as session:
+        assert [c.external_id for c in session.exec(select(Call))] == ["https://interreg-baltic.eu/?p=48301"]

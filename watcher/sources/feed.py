@@ -34,6 +34,7 @@ from watcher.records import CallRecord, Deadline
 from watcher.replay import file_replay
 from watcher.sources import BuildContext, FetchResult, register
 from watcher.stored_links import keep_stored_ids, stored_links
+from watcher.urls import clean_url
 
 UTF8_XML = {"content-type": "application/xml; charset=utf-8"}  # the text was decoded already
 # Items read of one feed, the first (newest) ones: a feed shows its latest ten to a hundred, and each
@@ -165,6 +166,8 @@ def parse_feed(content: bytes | str, *, source: str, phrases: list[str], program
         warning = "; ".join(filter(None, [warning, f"feed {name} has {len(parsed.entries):,} items, only the "
                                                     f"first {MAX_ITEMS} were read"]))
     records = []
+    seen: set[tuple[str, str]] = set()  # (link without tracking, title) of the items read
+    repeated: list[str] = []
     for entry in parsed.entries[:MAX_ITEMS]:
         title = _title(entry)
         summary = strip_tags(entry.get("summary") or "")
@@ -178,6 +181,14 @@ def parse_feed(content: bytes | str, *, source: str, phrases: list[str], program
             continue
         link = _absolute(str(entry.get("link") or ""), feed) or None
         external_id = str(entry.get("id") or entry.get("guid") or link or title)
+        key = (_same_page(link), " ".join(title.casefold().split())) if link else None
+        if key is not None and key in seen:
+            # one post republished, or listed again with a newsletter's tracking link, under a new
+            # guid: kept, the same announcement was two calls
+            repeated.append(external_id)
+            continue
+        if key is not None:
+            seen.add(key)
         dates = call_dates(f"{title}. {body}")
         published = _when(entry)
         records.append(CallRecord(
@@ -187,7 +198,18 @@ def parse_feed(content: bytes | str, *, source: str, phrases: list[str], program
             extra={"published": published.isoformat() if published else None,
                    "categories": [t.get("term") for t in entry.get("tags") or [] if t.get("term")]},
         ))
+    if repeated:
+        warning = "; ".join(filter(None, [warning, f"{len(repeated)} item(s) repeat the link and title of an "
+                                                    f"earlier item, read as that one (first: "
+                                                    f"{' '.join(repeated[0].split())[:120]})"]))
     return records, warning
+
+
+def _same_page(link: str) -> str:
+    try:
+        return clean_url(link)
+    except ValueError:  # a link that is no URL ("http://["): compared as written
+        return link
 
 
 def partial_reason(kept: int, skipped: list[str], problem: str | None) -> str:
