@@ -150,3 +150,36 @@ def test_one_post_listed_twice_under_two_guids_is_one_call(engine, server: Local
            "https://interreg-baltic.eu/?p=48213)" in result.error
     with Session(engine) as session:
         assert [c.external_id for c in session.exec(select(Call))] == ["https://interreg-baltic.eu/?p=48301"]
+
+
+def test_an_event_ending_before_it_starts_keeps_the_stored_call(engine, server: LocalServer) -> None:
+    """RFC 5545 has DTEND later than DTSTART; an export that swapped or garbled them (DTEND 1 January,
+    DTSTART 12 January) moved a stored call's deadline to before its opening, and the call "closed"
+    on that answer. Such an event is left out and named, and the stored call is kept."""
+    from datetime import timedelta
+
+    from sqlmodel import Session, select
+
+    from pipeline.core.models import Call
+
+    answers = [ICS, ICS.replace(b"DTEND;TZID=Europe/Oslo:20260416T235900",
+                                b"DTEND;TZID=Europe/Oslo:20260101T235900")]
+    assert answers[1] != ICS
+    server.route("GET", "/cal.ics", lambda request: Reply(200, answers[0], {"Content-Type": "text/calendar"}))
+    adapter = IcalAdapter("interreg_no", IcalSource(type="ical", url=server.url("/cal.ics")))
+    first = run(engine, adapter, NOW)
+    assert (first.outcome, first.complete, first.new) == ("ok", True, 4)
+    key = "21544-1768208400-1776383940@interreg.no"
+
+    def stored() -> tuple:
+        with Session(engine) as session:
+            call = session.exec(select(Call).where(Call.external_id == key)).one()
+            return call.status, call.deadlines
+
+    before = stored()
+    answers.pop(0)
+    second = run(engine, adapter, datetime(2026, 1, 5, 8, 0, tzinfo=UTC) + timedelta(hours=1))
+    assert (second.outcome, second.complete, second.closed) == ("ok", False, 0)
+    assert second.error == (f"1 event(s) could not be read (first: event {key}: it ends (DTEND "
+                            "2026-01-01 22:59 UTC) before it starts (DTSTART 2026-01-12 08:00 UTC))")
+    assert stored() == before
