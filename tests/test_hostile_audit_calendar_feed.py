@@ -183,3 +183,31 @@ def test_an_event_ending_before_it_starts_keeps_the_stored_call(engine, server: 
     assert second.error == (f"1 event(s) could not be read (first: event {key}: it ends (DTEND "
                             "2026-01-01 22:59 UTC) before it starts (DTSTART 2026-01-12 08:00 UTC))")
     assert stored() == before
+
+
+def test_a_character_reference_xml_forbids_garbles_nothing(engine, server: LocalServer) -> None:
+    """A reference to a surrogate ("&#xD800;", what a broken exporter writes for half an emoji) made
+    feedparser give up on the whole feed: the title kept the surrogate's bytes read as Latin-1
+    ("í €") and every run warned that the feed has errors. It is a replacement character now, and
+    a reference to a control character ("&#27;[31m") is dropped."""
+    from sqlmodel import Session, select
+
+    from pipeline.core.config import FeedSource
+    from pipeline.core.models import Call
+    from watcher.sources import BuildContext
+    from watcher.sources.feed import FeedAdapter
+
+    body = ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>News</title>'
+            "<item><title>Call for proposals: Grøn omstilling &#xD83D;</title><link>https://a.dk/1</link>"
+            "<description>Ansøgningsfrist 1. marts 2027 &#27;[31m</description></item>"
+            "</channel></rss>").encode()
+    server.route("GET", "/feed/", lambda request: Reply(200, body, RSS))
+    adapter = FeedAdapter("dk_news", FeedSource(type="feed", url=server.url("/feed/")),
+                          BuildContext(engine=engine))
+    result = run(engine, adapter, NOW)
+    assert (result.outcome, result.new) == ("ok", 1)
+    assert "has errors" not in result.error
+    with Session(engine) as session:
+        (call,) = session.exec(select(Call)).all()
+    assert (call.title, call.text) == ("Call for proposals: Grøn omstilling \ufffd",
+                                       "Ansøgningsfrist 1. marts 2027 [31m")

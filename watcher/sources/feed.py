@@ -43,7 +43,29 @@ MAX_ITEMS = 500
 # an "&" that starts no character or entity reference, outside CDATA and comments (an unterminated one
 # runs to the end, as it does for an XML parser, so the scan stays linear)
 _BARE_AMPERSAND = re.compile(r"<!\[CDATA\[.*?(?:\]\]>|\Z)|<!--.*?(?:-->|\Z)|"
+                             r"&#(?:([0-9]{1,7})|[xX]([0-9a-fA-F]{1,6}));|"
                              r"&(?!#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][\w.-]{0,40};)", re.DOTALL)
+
+
+def _xml_char(code: int) -> bool:
+    """``code`` is a character XML 1.0 allows (tab, line feed, carriage return and from U+0020 on,
+    surrogates and U+FFFE/U+FFFF excepted)."""
+    return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD \
+        or 0x10000 <= code <= 0x10FFFF
+
+
+def _repaired(match: re.Match[str]) -> str:
+    if match.group(0) == "&":
+        return "&amp;"
+    decimal, hexadecimal = match.group(1), match.group(2)
+    if decimal is None and hexadecimal is None:
+        return match.group(0)  # CDATA or a comment, as written
+    code = int(decimal) if decimal is not None else int(hexadecimal, 16)
+    if _xml_char(code):
+        return match.group(0)
+    # a reference to a surrogate, NUL or a control character is not XML: feedparser's strict parser
+    # gave up on the whole feed and its loose one wrote the surrogate's bytes as Latin-1 ("í €")
+    return "&#xFFFD;" if code > 0x1F else ""
 
 
 def strip_tags(text: str) -> str:
@@ -54,10 +76,11 @@ def strip_tags(text: str) -> str:
 
 
 def escape_bare_ampersands(text: str) -> str:
-    """``text`` with each bare "&" written "&amp;". A hand-made feed writing "R&D" is not well-formed
-    XML, and feedparser's loose parser then reads "&D" as an entity reference and titles the item
-    "R&D; call"; escaped, the feed parses as written."""
-    return _BARE_AMPERSAND.sub(lambda m: "&amp;" if m.group(0) == "&" else m.group(0), text)
+    """``text`` with each bare "&" written "&amp;", and each character reference XML forbids
+    (a surrogate, NUL, a control character) replaced by U+FFFD or, for a control character, dropped.
+    A hand-made feed writing "R&D" is not well-formed XML, and feedparser's loose parser then reads
+    "&D" as an entity reference and titles the item "R&D; call"; escaped, the feed parses as written."""
+    return _BARE_AMPERSAND.sub(_repaired, text)
 
 
 def _title(entry: Any) -> str:
