@@ -211,3 +211,31 @@ def test_a_character_reference_xml_forbids_garbles_nothing(engine, server: Local
         (call,) = session.exec(select(Call)).all()
     assert (call.title, call.text) == ("Call for proposals: Grøn omstilling \ufffd",
                                        "Ansøgningsfrist 1. marts 2027 [31m")
+
+
+def test_feed_items_whose_links_go_nowhere_are_one_call_each(engine, server: LocalServer) -> None:
+    """Items without a guid whose link is a script ("javascript:void(0)") or a data: URL were told by
+    that link: two announcements shared one id, so both were refused as one id sent twice, and a
+    script link was stored as the call's address. Such a link is no link; the item is told by its
+    title."""
+    from sqlmodel import Session, select
+
+    from pipeline.core.config import FeedSource
+    from pipeline.core.models import Call
+    from watcher.sources import BuildContext
+    from watcher.sources.feed import FeedAdapter
+
+    items = "".join(f"<item><title>Call for proposals {n}: small projects</title><link>{link}</link>"
+                    "<description>Apply until 15 January 2027.</description></item>"
+                    for n, link in ((1, "javascript:void(0)"), (2, "javascript:void(0)"),
+                                    (3, "data:text/html,&lt;script&gt;alert(1)&lt;/script&gt;")))
+    body = ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>News</title>'
+            f"{items}</channel></rss>").encode()
+    server.route("GET", "/feed/", lambda request: Reply(200, body, RSS))
+    adapter = FeedAdapter("bsr_news", FeedSource(type="feed", url=server.url("/feed/")),
+                          BuildContext(engine=engine))
+    result = run(engine, adapter, NOW)
+    assert (result.outcome, result.new) == ("ok", 3), result.error
+    with Session(engine) as session:
+        assert sorted((c.external_id, c.url) for c in session.exec(select(Call))) == [
+            (f"Call for proposals {n}: small projects", None) for n in (1, 2, 3)]

@@ -34,7 +34,7 @@ from watcher.records import CallRecord, Deadline
 from watcher.replay import file_replay
 from watcher.sources import BuildContext, FetchResult, register
 from watcher.stored_links import keep_stored_ids, stored_links
-from watcher.urls import clean_url
+from watcher.urls import clean_url, goes_nowhere
 
 UTF8_XML = {"content-type": "application/xml; charset=utf-8"}  # the text was decoded already
 # Items read of one feed, the first (newest) ones: a feed shows its latest ten to a hundred, and each
@@ -202,7 +202,10 @@ def parse_feed(content: bytes | str, *, source: str, phrases: list[str], program
             if skipped is not None:
                 skipped.append(title or "(untitled)")
             continue
-        link = _absolute(str(entry.get("link") or ""), feed) or None
+        written = str(entry.get("link") or "")
+        # a script or data: link is no call page: stored, it was the call's address, and as the id of
+        # items without a guid it made them one call
+        link = None if goes_nowhere(written) else _absolute(written, feed) or None
         external_id = str(entry.get("id") or entry.get("guid") or link or title)
         key = (_same_page(link), " ".join(title.casefold().split())) if link else None
         if key is not None and key in seen:

@@ -26,7 +26,6 @@ closed or removed.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection
 from datetime import datetime
 from pathlib import Path
@@ -43,14 +42,13 @@ from watcher.http import fetch_page, fetch_text
 from watcher.records import CallRecord, Deadline
 from watcher.replay import RecordingError
 from watcher.sources import BuildContext, FetchResult, register
-from watcher.urls import clean_url, document_base
+from watcher.urls import clean_url, document_base, goes_nowhere
 
 MAX_TEXT = 20_000
 # Items read of one listing: a funder lists tens of calls, and each item costs its dates' search (up to
 # a second for an item of nothing but dates), so a hostile page of 100,000 items held its run for
 # hours; past this many the listing is read in part and the run is incomplete (nothing is closed).
 MAX_ITEMS = 1_000
-_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")  # RFC 3986's scheme, before any "/", "?" or "#"
 _LANGUAGE_CODES = {"no": "nb", "nn": "nb"}  # dateparser's code for Norwegian
 
 
@@ -73,17 +71,6 @@ def status_of(opening: datetime | None, deadlines: tuple[Deadline, ...], now: da
     if opening is not None and opening > now:
         return "forthcoming"
     return "open" if last is not None else "announced"
-
-
-def _goes_nowhere(href: str) -> bool:
-    """A link to no call page: an anchor in the listing itself ("#", "#apply"), a script
-    ("javascript:void(0)") or another scheme than http(s) ("mailto:", "tel:"). Items of an accordion
-    share such a link, and as their id it made them one call."""
-    href = "".join(href.split())
-    if not href or href.startswith("#"):
-        return True
-    scheme = _SCHEME.match(href)
-    return scheme is not None and scheme.group(1).lower() not in ("http", "https")
 
 
 def _clean_or_none(url: str) -> str | None:
@@ -114,7 +101,7 @@ def parse_listing(html: str, *, base_url: str, cfg: Any, source: str,
         href = anchor.get("href") if anchor is not None else None
         parts = [_text(n) for n in node.select(cfg.text)] if cfg.text else [_text(node)]
         title = title or (_text(anchor) if anchor is not None else "")
-        if href is not None and _goes_nowhere(str(href)):
+        if href is not None and goes_nowhere(str(href)):
             href = None  # the item is told by its title, as one without a link
         try:
             url = clean_url(urljoin(links_base, str(href))) if href else None
