@@ -42,3 +42,22 @@ def test_an_unreadable_recording_of_one_source_fails_that_source_only(cli, sampl
     assert rows["eu_ft"]["error"] == (f"{folder / 'facets.json'} is not valid JSON (Expecting value: line 1 "
                                       "column 1 (char 0)); record it again or replay another folder")
     assert (rows["euro_access"]["outcome"], rows["euro_access"]["seen"]) == ("partial", 4)
+
+
+def test_a_recorded_file_that_cannot_be_read_is_named_with_what_to_do(cli, samples: Path,
+                                                                      tmp_path: Path) -> None:
+    """A euro-access listing "file" that is a folder (or a link in a loop) failed the source with
+    "unexpected IsADirectoryError: [Errno 21] Is a directory: '…'"; it is named as the portal's
+    unreadable pages are, with what to do."""
+    folder = tmp_path / "samples" / "euro_access"
+    folder.mkdir(parents=True)
+    for path in (samples / "euro_access").iterdir():
+        (folder / path.name).symlink_to(path)
+    (folder / "calls_list_2025-11.html").mkdir()  # newer than the recorded listing
+    result = cli("--config", "config/strategy.example.yaml", "--as-of", "2025-10-20", "sync", "--source",
+                 "euro_access", "--replay", str(tmp_path / "samples"), "--json")
+    assert result.exit_code == 1, result.output
+    [row] = json.loads(result.stdout)
+    assert (row["outcome"], row["error"]) == (
+        "failed", f"{folder / 'calls_list_2025-11.html'} cannot be read (Is a directory); record it again or "
+                  "replay another folder")

@@ -40,7 +40,7 @@ from watcher.dates import LANGUAGES, call_dates
 from watcher.html_text import clean_inline
 from watcher.http import fetch_page, fetch_text
 from watcher.records import CallRecord, Deadline
-from watcher.replay import RecordingError
+from watcher.replay import RecordingError, read_recorded
 from watcher.sources import BuildContext, FetchResult, register
 from watcher.urls import clean_url, document_base, goes_nowhere
 
@@ -212,10 +212,10 @@ class HtmlListAdapter:
             if request.url.host != target.host:
                 return None
             if request.url.path == target.path:
-                return httpx.Response(200, content=listing.read_bytes(), headers=html)
+                return httpx.Response(200, content=read_recorded(listing), headers=html)
             page = pages.get(request.url.path)
             if page is not None and page.is_file():
-                return httpx.Response(200, content=page.read_bytes(), headers=html)
+                return httpx.Response(200, content=read_recorded(page), headers=html)
             raise RecordingError(f"{request.url} is not in the recording {folder}")
 
         return handle
