@@ -61,3 +61,39 @@ def test_a_recorded_file_that_cannot_be_read_is_named_with_what_to_do(cli, sampl
     assert (row["outcome"], row["error"]) == (
         "failed", f"{folder / 'calls_list_2025-11.html'} cannot be read (Is a directory); record it again or "
                   "replay another folder")
+
+
+def test_a_listing_recorded_in_latin1_is_replayed(engine, tmp_path: Path) -> None:
+    """A funder's listing served in ISO-8859-1 (as older Danish sites are) is read live, but its
+    recording stopped the replay: the handler read it as UTF-8 ("'utf-8' codec can't decode byte
+    0xf8"). The recording is decoded as a live answer is. The listing is the Innovationsfonden
+    fixture, its charset declaration changed and its bytes encoded in Latin-1."""
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session, select
+
+    from pipeline.core.config import HtmlListSource
+    from pipeline.core.models import Call
+    from tests.conftest import FIXTURES
+    from watcher.http import make_client
+    from watcher.replay import ReplayTransport
+    from watcher.runner import run_source
+    from watcher.sources.html_list import HtmlListAdapter
+
+    text = (FIXTURES / "html_list" / "innovationsfonden_list.html").read_text(encoding="utf-8")
+    assert '<meta charset="utf-8">' in text and "ø" in text
+    folder = tmp_path / "ifd"
+    folder.mkdir()
+    (folder / "list.html").write_bytes(text.replace('<meta charset="utf-8">', '<meta charset="iso-8859-1">')
+                                       .encode("latin-1"))
+    adapter = HtmlListAdapter("ifd", HtmlListSource(
+        type="html_list", url="https://innovationsfonden.dk/da/programmer", programme="Innovationsfonden",
+        item=".views-row", title="h3", link="h3 a[href]",
+        text=".teaser__dates, .teaser__amount, .teaser__text"))
+    handler = adapter.replay_handler(tmp_path)
+    assert handler is not None
+    with make_client(transport=ReplayTransport([handler]), retries=0) as client:
+        result = run_source(engine, adapter, client, datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    assert (result.outcome, result.new) == ("ok", 3), result.error
+    with Session(engine) as session:
+        assert any("ø" in call.text for call in session.exec(select(Call)))

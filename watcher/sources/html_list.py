@@ -37,6 +37,7 @@ import httpx
 from pipeline.core.errors import FetchError, ParseError, SourceError
 from watcher.amounts import budget_and_maximum
 from watcher.dates import LANGUAGES, call_dates
+from watcher.encoding import decode_text
 from watcher.html_text import clean_inline
 from watcher.http import fetch_page, fetch_text
 from watcher.records import CallRecord, Deadline
@@ -202,7 +203,9 @@ class HtmlListAdapter:
         if not listing.is_file():
             return None
         target = httpx.URL(self.url)
-        items = parse_listing(listing.read_text(encoding="utf-8"), base_url=self.url, cfg=self.cfg,
+        # decoded as a live answer is (declaration, detection): a listing recorded in Latin-1 was read
+        # as UTF-8 here, and its replay stopped
+        items = parse_listing(decode_text(read_recorded(listing)), base_url=self.url, cfg=self.cfg,
                               source=self.name)
         pages = {httpx.URL(i["url"]).path: folder / f"{n}.html"
                  for n, i in enumerate((i for i in items if i["url"]), start=1)}
