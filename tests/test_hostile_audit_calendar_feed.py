@@ -239,3 +239,23 @@ def test_feed_items_whose_links_go_nowhere_are_one_call_each(engine, server: Loc
     with Session(engine) as session:
         assert sorted((c.external_id, c.url) for c in session.exec(select(Call))) == [
             (f"Call for proposals {n}: small projects", None) for n in (1, 2, 3)]
+
+
+def test_a_calendar_event_linking_to_a_script_has_no_address(engine, server: LocalServer) -> None:
+    """An event's URL "javascript:alert(1)" (or a data: URL) was stored as the call's address, shown
+    by ``calls show`` and exported by ``calls list --csv``; as in feeds and listings it is no link."""
+    from sqlmodel import Session, select
+
+    from pipeline.core.models import Call
+
+    old = b"URL:https://interreg.no/arrangement/interreg-oks-ansokningsomgang-2026-1/"
+    assert old in ICS
+    hostile = ICS.replace(old, b"URL:javascript:alert(1)")
+    server.route("GET", "/cal.ics", lambda request: Reply(200, hostile, {"Content-Type": "text/calendar"}))
+    adapter = IcalAdapter("interreg_no", IcalSource(type="ical", url=server.url("/cal.ics")))
+    result = run(engine, adapter, NOW)
+    assert (result.outcome, result.new) == ("ok", 4)
+    with Session(engine) as session:
+        key = "21544-1768208400-1776383940@interreg.no"
+        call = session.exec(select(Call).where(Call.external_id == key)).one()
+    assert call.url is None

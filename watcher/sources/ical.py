@@ -49,6 +49,7 @@ from watcher.records import MIN_YEAR, CallRecord, Deadline
 from watcher.replay import file_replay
 from watcher.sources import BuildContext, FetchResult, register
 from watcher.stored_links import keep_stored_ids, stored_links
+from watcher.urls import goes_nowhere
 
 HORIZON = timedelta(days=366)  # a recurring call's deadlines: its occurrences ending within a year
 LOOKBACK = timedelta(days=366)  # how far back a finished series' last occurrence is looked for
@@ -298,6 +299,8 @@ def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe
         else:
             status = "open"
         url = _text(event, "URL").partition("\n")[0] or None  # a repeated URL: its first
+        if url is not None and goes_nowhere(url):  # a script or data: URL is no call page
+            url = None
         extra: dict[str, Any] = {"categories": cats, "sequence": _sequence(event)}
         if recurring:
             extra["recurring"] = True
