@@ -38,3 +38,19 @@ def test_values_wrapped_in_one_more_list_are_read_as_their_value(engine, server,
     assert result.outcome == "ok", result.error
     after = _stored(engine)
     assert {key: value for key, value in after.items() if before.get(key) != value} == {}
+
+
+def test_a_result_linking_to_a_script_keeps_its_portal_address(engine, server, portal) -> None:  # noqa: F811
+    """A result whose ``url`` was "javascript:alert(1)" had it stored as the call's address (shown by
+    ``calls show``, exported by ``--csv``) over the topic page its metadata names; a script or data:
+    URL is no link, so the metadata's address is taken."""
+    good_sync(engine, server)
+    before = _stored(engine)
+
+    def scripted(result: dict[str, Any]) -> dict[str, Any]:
+        return {**copy.deepcopy(result), "url": "javascript:alert(1)"}
+
+    portal.mutate = _one_bad(scripted)
+    result = run(engine, eu_ft(server), DAY)
+    assert result.outcome == "ok", result.error
+    assert {key: value for key, value in _stored(engine).items() if before.get(key) != value} == {}

@@ -38,6 +38,7 @@ from watcher.sedia_values import (
     text_of,
     values,
 )
+from watcher.urls import goes_nowhere
 
 STATUS_BY_CODE = {"31094501": "forthcoming", "31094502": "open", "31094503": "closed"}
 TYPE_LABELS = {"1": "topic", "2": "call for proposals (PROSPECT)", "8": "cascade funding call"}
@@ -291,7 +292,8 @@ def parse_result(result: Mapping[str, Any], *, programme_names: Mapping[str, str
         external_id=reference,
         title=one_line(title),
         text=html_to_text(first(meta, "descriptionByte")),
-        url=text_of(result.get("url")) or first(meta, "url"),
+        url=next((u for u in (text_of(result.get("url")), first(meta, "url")) if u and not goes_nowhere(u)),
+                 None),
         status=status,
         programme=programme,
         call_id=first(meta, "callIdentifier"),
