@@ -34,7 +34,7 @@ from sqlalchemy.engine import Engine
 from pipeline.core import clock
 from pipeline.core.clock import BRUSSELS, UTC
 from pipeline.core.config import LoadedConfig
-from pipeline.core.errors import ValidationError
+from pipeline.core.errors import FundradarError, ValidationError
 from watcher.store import RunResult
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,24 @@ class SkippedSource:
     def line(self) -> str:
         return (f"{self.source}: {self.reason}; skipped ({self.type} source, live only: run it without "
                 "--replay)")
+
+
+class Unreplayable:
+    """A source whose recording cannot be read: its run fails with the reason, the others go on."""
+
+    def __init__(self, adapter: Any, problem: Exception, replay: Path) -> None:
+        self.adapter, self.problem, self.replay = adapter, problem, replay
+        self.name, self.type, self.url = adapter.name, adapter.type, getattr(adapter, "url", None)
+
+    def fetch(self, client: httpx.Client, now: datetime) -> Any:
+        from watcher.replay import RecordingError
+
+        if isinstance(self.problem, FundradarError):
+            raise self.problem
+        reason = getattr(self.problem, "strerror", None) or " ".join(str(self.problem).split())[:120] \
+            or type(self.problem).__name__
+        raise RecordingError(f"the recording of {self.name} in {self.replay} cannot be read ({reason}); "
+                             "record it again or replay another folder")
 
 
 @dataclass
@@ -179,7 +197,13 @@ def plan_sources(engine: Engine, config: LoadedConfig, *, only: str | None = Non
                               "samples/eu_ft/search_2026-08-22 or the samples root")
     plan = SourcePlan([], timeout=timeout, replay=replay)
     for adapter in adapters:
-        handler = adapter.replay_handler(replay) if hasattr(adapter, "replay_handler") else None
+        try:
+            handler = adapter.replay_handler(replay) if hasattr(adapter, "replay_handler") else None
+        except (FundradarError, OSError, ValueError) as exc:
+            # one source's unreadable recording (a garbled facets.json, a listing not in UTF-8) is that
+            # source's failed run; raised here, it stopped the replay of every other source
+            plan.adapters.append(Unreplayable(adapter, exc, replay))
+            continue
         if handler is None:
             # a source without a recording is live only (README, "Sources"): the replay says so per source
             plan.skips.append(SkippedSource(adapter.name, adapter.type, f"no recording in {replay}"))

@@ -23,6 +23,7 @@ from bs4 import BeautifulSoup, Tag
 from pipeline.core.clock import BRUSSELS, UTC
 from pipeline.core.errors import ParseError
 from pipeline.core.text import shorten
+from watcher.amounts import find_amounts
 from watcher.html_text import clean_inline
 from watcher.urls import clean_url, document_base
 
@@ -57,9 +58,14 @@ def parse_cet(text: str) -> tuple[datetime, bool] | None:
 
 
 def parse_money(text: str | None) -> float | None:
-    """"€ 40,000,000.00" -> 40000000.0 (English number format as on the /en pages)."""
+    """"€ 40,000,000.00" -> 40000000.0 (English number format as on the /en pages); a figure with a
+    scale word or another currency ("€ 2.5 million", "DKK 74,603,800") in euros, as
+    :func:`watcher.amounts.find_amounts` reads it: digits alone made "€ 40 million" 40 euros."""
     if not text:
         return None
+    amounts = find_amounts(text)
+    if amounts:
+        return amounts[0].eur
     match = _NUMBER.search(text)
     if not match:
         return None

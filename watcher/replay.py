@@ -49,6 +49,17 @@ class RecordingError(FetchError):
         RuntimeFailure.__init__(self, message)
 
 
+def read_recorded(path: Path) -> bytes:
+    """The bytes of a recorded file; RecordingError naming it when it cannot be read (a folder named
+    like a recording, a link in a loop, a file without read permission)."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise RecordingError(f"{path} cannot be read ({reason}); record it again or replay another "
+                             "folder") from None
+
+
 def _read_json(path: Path, body: bytes) -> Any:
     try:
         return json.loads(body)
@@ -163,12 +174,7 @@ class SediaSearchRecording:
             return
         bodies, results = [], []
         for path in self.paths:
-            try:
-                body = path.read_bytes()
-            except OSError as exc:  # a folder named page_001.json, a file without read permission
-                reason = exc.strerror or type(exc).__name__
-                raise RecordingError(f"{path} cannot be read ({reason}); record it again or replay another "
-                                     "folder") from None
+            body = read_recorded(path)  # a folder named page_001.json, a file without read permission
             data = _read_json(path, body)
             if not isinstance(data, dict) or not isinstance(data.get("results"), list):
                 raise RecordingError(f"{path} has no 'results' list; it is not a recorded search page, "
@@ -195,7 +201,7 @@ class SediaSearchRecording:
     def facets(self) -> dict[str, Any]:
         if self._facets is None:
             path = self.folder / "facets.json"
-            data = _read_json(path, path.read_bytes()) if path.is_file() else {}
+            data = _read_json(path, read_recorded(path)) if path.is_file() else {}
             self._facets = data if isinstance(data, dict) else {}
         return self._facets
 
@@ -278,6 +284,6 @@ def file_replay(recording_dir: Path, name: str, url: str, suffixes: tuple[str, .
     def handle(request: httpx.Request) -> httpx.Response | None:
         if (request.url.host, request.url.path) != (target.host, target.path):
             return None
-        return httpx.Response(200, content=recording.read_bytes(), headers={"content-type": content_type})
+        return httpx.Response(200, content=read_recorded(recording), headers={"content-type": content_type})
 
     return handle

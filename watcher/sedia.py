@@ -35,8 +35,10 @@ from watcher.sedia_values import (
     loads,
     no_lone_surrogates,
     parse_moment,
+    text_of,
     values,
 )
+from watcher.urls import goes_nowhere
 
 STATUS_BY_CODE = {"31094501": "forthcoming", "31094502": "open", "31094503": "closed"}
 TYPE_LABELS = {"1": "topic", "2": "call for proposals (PROSPECT)", "8": "cascade funding call"}
@@ -290,7 +292,8 @@ def parse_result(result: Mapping[str, Any], *, programme_names: Mapping[str, str
         external_id=reference,
         title=one_line(title),
         text=html_to_text(first(meta, "descriptionByte")),
-        url=str(result.get("url") or first(meta, "url") or "") or None,
+        url=next((u for u in (text_of(result.get("url")), first(meta, "url")) if u and not goes_nowhere(u)),
+                 None),
         status=status,
         programme=programme,
         call_id=first(meta, "callIdentifier"),

@@ -64,15 +64,23 @@ def loads(text: str | bytes) -> Any:
     return no_lone_surrogates(json.loads(text), text)
 
 
-def first(meta: Mapping[str, Any], key: str) -> str | None:
-    """The first value of a metadata list (SEDIA wraps every value in a list of strings)."""
-    value = meta.get(key)
-    if isinstance(value, list):
+def text_of(value: Any) -> str | None:
+    """A value as text: a list by its first item (however deeply wrapped), a string or number as
+    written; None for nothing, an object or a boolean. Printed whole, a list or object wrapped once
+    more than the real shape was stored as its repr: the URL "['https://…']", the title "['…']"."""
+    for _ in range(20):
+        if not isinstance(value, list):
+            break
         value = value[0] if value else None
-    if value is None:
+    if value is None or isinstance(value, (bool, dict, list)):
         return None
     text = str(value).strip()
     return text or None
+
+
+def first(meta: Mapping[str, Any], key: str) -> str | None:
+    """The first value of a metadata list (SEDIA wraps every value in a list of strings)."""
+    return text_of(meta.get(key))
 
 
 def values(meta: Mapping[str, Any], key: str) -> list[str]:
@@ -80,7 +88,8 @@ def values(meta: Mapping[str, Any], key: str) -> list[str]:
     if value is None:
         return []
     items = value if isinstance(value, list) else [value]
-    return [str(v) for v in items if v is not None and str(v).strip()]
+    found = (text_of(v) if isinstance(v, (list, dict)) else v for v in items)
+    return [str(v) for v in found if v is not None and str(v).strip()]
 
 
 def json_field(meta: Mapping[str, Any], key: str) -> Any:

@@ -15,6 +15,7 @@ TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_ei
 SESSION_PARAMS = re.compile(r"^(phpsessid|jsessionid|sessionid|session_id|aspsessionid\w*|cfid|cftoken)$",
                             re.IGNORECASE)
 _PATH_SESSION = re.compile(r";jsessionid=[^/;?#]*", re.IGNORECASE)
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")  # RFC 3986's scheme, before any "/", "?" or "#"
 
 
 def clean_url(url: str) -> str:
@@ -44,3 +45,14 @@ def document_base(soup: Any, url: str) -> str:
     except ValueError:  # a base that is no URL ("http://[") is ignored, as a browser ignores it
         return url
     return resolved if parts.scheme.lower() in ("http", "https") and parts.hostname else url
+
+
+def goes_nowhere(href: str) -> bool:
+    """A link to no call page: an anchor in the page itself ("#", "#apply"), a script
+    ("javascript:void(0)"), a data: URL or another scheme than http(s) ("mailto:", "tel:"). Items of
+    an accordion or a feed share such a link, and as their id it made them one call."""
+    href = "".join(href.split())
+    if not href or href.startswith("#"):
+        return True
+    scheme = _SCHEME.match(href)
+    return scheme is not None and scheme.group(1).lower() not in ("http", "https")

@@ -24,7 +24,7 @@ from watcher.euro_access_parse import CallDetail, ListingRow, call_id_of, parse_
 from watcher.html_text import cut_off_html
 from watcher.http import fetch_page
 from watcher.records import CallRecord, Deadline
-from watcher.replay import RecordingError
+from watcher.replay import RecordingError, read_recorded
 from watcher.sources import BuildContext, FetchResult, register
 
 
@@ -254,10 +254,10 @@ def replay_handler(recording_dir: Path, listing_url: str = "https://www.euro-acc
             return None
         html_headers = {"content-type": "text/html; charset=utf-8"}
         if request.url.path.rstrip("/") == listing_path:
-            return httpx.Response(200, content=listing.read_bytes(), headers=html_headers)
+            return httpx.Response(200, content=read_recorded(listing), headers=html_headers)
         call_id = call_id_of(str(request.url))
         if call_id in details:
-            return httpx.Response(200, content=details[call_id].read_bytes(), headers=html_headers)
+            return httpx.Response(200, content=read_recorded(details[call_id]), headers=html_headers)
         raise RecordingError(f"{request.url} is not in the recording {folder}")
 
     return handle

@@ -34,6 +34,7 @@ from watcher.records import CallRecord, Deadline
 from watcher.replay import file_replay
 from watcher.sources import BuildContext, FetchResult, register
 from watcher.stored_links import keep_stored_ids, stored_links
+from watcher.urls import clean_url, goes_nowhere
 
 UTF8_XML = {"content-type": "application/xml; charset=utf-8"}  # the text was decoded already
 # Items read of one feed, the first (newest) ones: a feed shows its latest ten to a hundred, and each
@@ -42,7 +43,29 @@ MAX_ITEMS = 500
 # an "&" that starts no character or entity reference, outside CDATA and comments (an unterminated one
 # runs to the end, as it does for an XML parser, so the scan stays linear)
 _BARE_AMPERSAND = re.compile(r"<!\[CDATA\[.*?(?:\]\]>|\Z)|<!--.*?(?:-->|\Z)|"
+                             r"&#(?:([0-9]{1,7})|[xX]([0-9a-fA-F]{1,6}));|"
                              r"&(?!#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][\w.-]{0,40};)", re.DOTALL)
+
+
+def _xml_char(code: int) -> bool:
+    """``code`` is a character XML 1.0 allows (tab, line feed, carriage return and from U+0020 on,
+    surrogates and U+FFFE/U+FFFF excepted)."""
+    return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD \
+        or 0x10000 <= code <= 0x10FFFF
+
+
+def _repaired(match: re.Match[str]) -> str:
+    if match.group(0) == "&":
+        return "&amp;"
+    decimal, hexadecimal = match.group(1), match.group(2)
+    if decimal is None and hexadecimal is None:
+        return match.group(0)  # CDATA or a comment, as written
+    code = int(decimal) if decimal is not None else int(hexadecimal, 16)
+    if _xml_char(code):
+        return match.group(0)
+    # a reference to a surrogate, NUL or a control character is not XML: feedparser's strict parser
+    # gave up on the whole feed and its loose one wrote the surrogate's bytes as Latin-1 ("í €")
+    return "&#xFFFD;" if code > 0x1F else ""
 
 
 def strip_tags(text: str) -> str:
@@ -53,10 +76,11 @@ def strip_tags(text: str) -> str:
 
 
 def escape_bare_ampersands(text: str) -> str:
-    """``text`` with each bare "&" written "&amp;". A hand-made feed writing "R&D" is not well-formed
-    XML, and feedparser's loose parser then reads "&D" as an entity reference and titles the item
-    "R&D; call"; escaped, the feed parses as written."""
-    return _BARE_AMPERSAND.sub(lambda m: "&amp;" if m.group(0) == "&" else m.group(0), text)
+    """``text`` with each bare "&" written "&amp;", and each character reference XML forbids
+    (a surrogate, NUL, a control character) replaced by U+FFFD or, for a control character, dropped.
+    A hand-made feed writing "R&D" is not well-formed XML, and feedparser's loose parser then reads
+    "&D" as an entity reference and titles the item "R&D; call"; escaped, the feed parses as written."""
+    return _BARE_AMPERSAND.sub(_repaired, text)
 
 
 def _title(entry: Any) -> str:
@@ -177,6 +201,8 @@ def parse_feed(content: bytes | str, *, source: str, phrases: list[str], program
                                                     f"first {MAX_ITEMS} were read"]))
     records = []
     last = parsed.entries[-1] if parsed.entries and cut_off(text) else None
+    seen: set[tuple[str, str]] = set()  # (link without tracking, title) of the items read
+    repeated: list[str] = []
     for entry in parsed.entries[:MAX_ITEMS]:
         title = _title(entry)
         summary = strip_tags(entry.get("summary") or "")
@@ -188,8 +214,19 @@ def parse_feed(content: bytes | str, *, source: str, phrases: list[str], program
             if skipped is not None:
                 skipped.append(title or "(untitled)")
             continue
-        link = _absolute(str(entry.get("link") or ""), feed) or None
+        written = str(entry.get("link") or "")
+        # a script or data: link is no call page: stored, it was the call's address, and as the id of
+        # items without a guid it made them one call
+        link = None if goes_nowhere(written) else _absolute(written, feed) or None
         external_id = str(entry.get("id") or entry.get("guid") or link or title)
+        key = (_same_page(link), " ".join(title.casefold().split())) if link else None
+        if key is not None and key in seen:
+            # one post republished, or listed again with a newsletter's tracking link, under a new
+            # guid: kept, the same announcement was two calls
+            repeated.append(external_id)
+            continue
+        if key is not None:
+            seen.add(key)
         dates = call_dates(f"{title}. {body}")
         published = _when(entry)
         records.append(CallRecord(
@@ -201,7 +238,18 @@ def parse_feed(content: bytes | str, *, source: str, phrases: list[str], program
         ))
         if entry is last and cut is not None:
             cut.append(title)
+    if repeated:
+        warning = "; ".join(filter(None, [warning, f"{len(repeated)} item(s) repeat the link and title of an "
+                                                    f"earlier item, read as that one (first: "
+                                                    f"{' '.join(repeated[0].split())[:120]})"]))
     return records, warning
+
+
+def _same_page(link: str) -> str:
+    try:
+        return clean_url(link)
+    except ValueError:  # a link that is no URL ("http://["): compared as written
+        return link
 
 
 def partial_reason(kept: int, skipped: list[str], problem: str | None) -> str:

@@ -27,7 +27,6 @@ closed or removed.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection
 from datetime import datetime
 from pathlib import Path
@@ -39,19 +38,19 @@ import httpx
 from pipeline.core.errors import FetchError, ParseError, SourceError
 from watcher.amounts import budget_and_maximum
 from watcher.dates import LANGUAGES, call_dates
+from watcher.encoding import decode_text
 from watcher.html_text import clean_inline, cut_off_html
 from watcher.http import fetch_page, fetch_text
 from watcher.records import CallRecord, Deadline
-from watcher.replay import RecordingError
+from watcher.replay import RecordingError, read_recorded
 from watcher.sources import BuildContext, FetchResult, register
-from watcher.urls import clean_url, document_base
+from watcher.urls import clean_url, document_base, goes_nowhere
 
 MAX_TEXT = 20_000
 # Items read of one listing: a funder lists tens of calls, and each item costs its dates' search (up to
 # a second for an item of nothing but dates), so a hostile page of 100,000 items held its run for
 # hours; past this many the listing is read in part and the run is incomplete (nothing is closed).
 MAX_ITEMS = 1_000
-_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")  # RFC 3986's scheme, before any "/", "?" or "#"
 _LANGUAGE_CODES = {"no": "nb", "nn": "nb"}  # dateparser's code for Norwegian
 
 
@@ -74,17 +73,6 @@ def status_of(opening: datetime | None, deadlines: tuple[Deadline, ...], now: da
     if opening is not None and opening > now:
         return "forthcoming"
     return "open" if last is not None else "announced"
-
-
-def _goes_nowhere(href: str) -> bool:
-    """A link to no call page: an anchor in the listing itself ("#", "#apply"), a script
-    ("javascript:void(0)") or another scheme than http(s) ("mailto:", "tel:"). Items of an accordion
-    share such a link, and as their id it made them one call."""
-    href = "".join(href.split())
-    if not href or href.startswith("#"):
-        return True
-    scheme = _SCHEME.match(href)
-    return scheme is not None and scheme.group(1).lower() not in ("http", "https")
 
 
 def _clean_or_none(url: str) -> str | None:
@@ -115,7 +103,7 @@ def parse_listing(html: str, *, base_url: str, cfg: Any, source: str,
         href = anchor.get("href") if anchor is not None else None
         parts = [_text(n) for n in node.select(cfg.text)] if cfg.text else [_text(node)]
         title = title or (_text(anchor) if anchor is not None else "")
-        if href is not None and _goes_nowhere(str(href)):
+        if href is not None and goes_nowhere(str(href)):
             href = None  # the item is told by its title, as one without a link
         try:
             url = clean_url(urljoin(links_base, str(href))) if href else None
@@ -226,7 +214,9 @@ class HtmlListAdapter:
         if not listing.is_file():
             return None
         target = httpx.URL(self.url)
-        items = parse_listing(listing.read_text(encoding="utf-8"), base_url=self.url, cfg=self.cfg,
+        # decoded as a live answer is (declaration, detection): a listing recorded in Latin-1 was read
+        # as UTF-8 here, and its replay stopped
+        items = parse_listing(decode_text(read_recorded(listing)), base_url=self.url, cfg=self.cfg,
                               source=self.name)
         pages = {httpx.URL(i["url"]).path: folder / f"{n}.html"
                  for n, i in enumerate((i for i in items if i["url"]), start=1)}
@@ -236,10 +226,10 @@ class HtmlListAdapter:
             if request.url.host != target.host:
                 return None
             if request.url.path == target.path:
-                return httpx.Response(200, content=listing.read_bytes(), headers=html)
+                return httpx.Response(200, content=read_recorded(listing), headers=html)
             page = pages.get(request.url.path)
             if page is not None and page.is_file():
-                return httpx.Response(200, content=page.read_bytes(), headers=html)
+                return httpx.Response(200, content=read_recorded(page), headers=html)
             raise RecordingError(f"{request.url} is not in the recording {folder}")
 
         return handle

@@ -45,10 +45,11 @@ from watcher.dates import ASSUMED_TIME
 from watcher.encoding import decode_text
 from watcher.html_text import drop_invisible, unescape_entities
 from watcher.http import fetch_text
-from watcher.records import CallRecord, Deadline
+from watcher.records import MIN_YEAR, CallRecord, Deadline
 from watcher.replay import file_replay
 from watcher.sources import BuildContext, FetchResult, register
 from watcher.stored_links import keep_stored_ids, stored_links
+from watcher.urls import goes_nowhere
 
 HORIZON = timedelta(days=366)  # a recurring call's deadlines: its occurrences ending within a year
 LOOKBACK = timedelta(days=366)  # how far back a finished series' last occurrence is looked for
@@ -178,6 +179,13 @@ def _schedule(series: dict[str, list[Any]], event: Any, uid: str, zone: ZoneInfo
     """(opening, deadlines, recurring) of one event; see the module docstring for recurring ones."""
     opening, _ = _time_of(event, "DTSTART", zone, end=False)
     end, assumed = _end_of(event, zone)
+    # an all-day end is the day before DTEND (exclusive), so a one-day event written with DTEND equal
+    # to DTSTART is its own day, not one that ended before it began; an end outside the years a call
+    # has (Unix time 0) is named as such by the record's checks
+    if end is not None and opening is not None and end < opening and end.year >= MIN_YEAR \
+            and not (assumed and end + timedelta(days=1) > opening):
+        raise _BadEvent(f"it ends (DTEND {end:%Y-%m-%d %H:%M} UTC) before it starts (DTSTART "
+                        f"{opening:%Y-%m-%d %H:%M} UTC)")
     if event.get("RRULE") is None and event.get("RDATE") is None:
         return opening, ((Deadline(end, assumed),) if end else ()), False
     _check_frequency(event)
@@ -291,6 +299,8 @@ def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe
         else:
             status = "open"
         url = _text(event, "URL").partition("\n")[0] or None  # a repeated URL: its first
+        if url is not None and goes_nowhere(url):  # a script or data: URL is no call page
+            url = None
         extra: dict[str, Any] = {"categories": cats, "sequence": _sequence(event)}
         if recurring:
             extra["recurring"] = True

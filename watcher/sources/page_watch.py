@@ -32,6 +32,7 @@ from watcher.dates import call_dates
 from watcher.html_text import clean_inline, cut_off_html
 from watcher.http import fetch_text
 from watcher.records import CallRecord, Deadline, PageState
+from watcher.replay import read_recorded
 from watcher.sources import BuildContext, FetchResult, register
 from watcher.store import watched_pages
 from watcher.urls import clean_url
@@ -167,7 +168,7 @@ class PageWatchAdapter:
             path = recorded.get((request.url.host, request.url.path))
             if path is None:
                 return None
-            return httpx.Response(200, content=path.read_bytes(),
+            return httpx.Response(200, content=read_recorded(path),
                                   headers={"content-type": "text/html; charset=utf-8"})
 
         return handle
