@@ -10,6 +10,7 @@ import pytest
 
 from pipeline.core.clock import UTC
 from watcher.dates import call_dates, find_dates
+from watcher.euro_access_parse import parse_cet, unreadable_date
 
 
 @pytest.mark.parametrize(("text", "at"), [
@@ -31,3 +32,18 @@ def test_a_deadline_at_2400_is_midnight_after_its_day(text: str, at: datetime) -
 def test_a_deadline_at_0000_stays_the_start_of_its_day() -> None:
     (found,) = find_dates("Deadline: 26 October 2026 00:00")
     assert (found.at, found.time_assumed) == (datetime(2026, 10, 25, 23, 0, tzinfo=UTC), False)
+
+
+@pytest.mark.parametrize(("text", "at"), [
+    ("30.11.2026 24:00", datetime(2026, 11, 30, 23, 0, tzinfo=UTC)),
+    ("24.10.2026 24:00", datetime(2026, 10, 24, 22, 0, tzinfo=UTC)),  # summer time to the end
+    ("31.12.2026 24:00", datetime(2026, 12, 31, 23, 0, tzinfo=UTC)),
+])
+def test_a_euro_access_deadline_at_2400_is_read(text: str, at: datetime) -> None:
+    assert parse_cet(text) == (at, False)
+    assert not unreadable_date(text)  # it was: "deadline '30.11.2026 24:00' is not a date"
+
+
+def test_a_euro_access_time_past_2400_is_still_no_date() -> None:
+    assert parse_cet("30.11.2026 24:30") is None
+    assert unreadable_date("30.11.2026 24:30")
