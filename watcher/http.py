@@ -367,8 +367,17 @@ def _request_once(client: httpx.Client, method: str, url: str, *, source: str, m
         raise FetchError(source, f"timed out fetching {label}{_tries(client)}; try again later or raise "
                                  "timeout_seconds") from None
     except httpx.InvalidURL as exc:  # not an httpx.HTTPError: "http://[::1", a port of 99999
+        if _fetchable(url):  # the URL asked for is fine: the Location of a redirect is not
+            raise FetchError(source, f"{label} redirects to an address that cannot be fetched ({exc}); the "
+                                     "site's redirect is broken, try again later or report it to the site") \
+                from None
         raise FetchError(source, f"{label} is not a URL that can be fetched ({exc}); check the URL") \
             from None
+    except httpx.UnsupportedProtocol as exc:
+        target = _failed_url(exc)
+        if target is not None and _fetchable(url) and target != httpx.URL(url):
+            raise FetchError(source, _other_scheme(label, target)) from None
+        raise FetchError(source, f"{label} is not an http or https address; check the URL") from None
     except httpx.TooManyRedirects:
         raise FetchError(source, f"redirect loop at {label} (more than {client.max_redirects} redirects); "
                                  "check the source's URL") from None
@@ -402,10 +411,32 @@ def _stream(client: httpx.Client, method: str, url: str, *, source: str, label: 
             return
         response.close()
         request = response.next_request
+        if request.url.scheme not in ("http", "https"):
+            raise FetchError(source, _other_scheme(label, request.url))
         if _host(request.url) not in allowed:
             raise FetchError(source, f"{label} redirects to another host ({request.url.host}); only pages "
                                      f"on {', '.join(sorted(allowed))} are read for this source")
     raise FetchError(source, f"{label} redirects more than {MAX_SAME_HOST_REDIRECTS} times; check the URL")
+
+
+def _fetchable(url: str) -> bool:
+    """Whether ``url`` is an http or https URL httpx can send."""
+    try:
+        return httpx.URL(url).scheme in ("http", "https")
+    except (httpx.InvalidURL, TypeError):
+        return False
+
+
+def _failed_url(exc: httpx.RequestError) -> httpx.URL | None:
+    try:
+        return exc.request.url
+    except RuntimeError:  # an error raised without its request
+        return None
+
+
+def _other_scheme(label: str, target: httpx.URL) -> str:
+    return (f"{label} redirects to {target}, which is not an http or https address; only web pages are "
+            "read, check the source's URL")
 
 
 def _transport(client: httpx.Client) -> Any:

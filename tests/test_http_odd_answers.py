@@ -1,0 +1,42 @@
+"""Odd answers of a source's server, through the real httpx client and a local server: each is one
+line that says what the server did, not "check the URL and the network" about a URL that is right."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.core.errors import FetchError
+from tests.localserver import LocalServer, Reply
+from watcher.http import fetch_text, make_client
+
+
+def _error(server: LocalServer, path: str, **kwargs) -> str:
+    with make_client(timeout=5, backoff=0.01) as client, pytest.raises(FetchError) as caught:
+        fetch_text(client, server.url(path), source="news", **kwargs)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("hosts", [None, ["127.0.0.1"]])
+@pytest.mark.parametrize(("location", "shown"), [
+    ("ftp://example.org/calls.xml", "ftp://example.org/calls.xml"),
+    ("file:///etc/passwd", "file://127.0.0.1/etc/passwd"),  # httpx fills in the host it came from
+])
+def test_a_redirect_to_another_scheme_is_named_as_one(server: LocalServer, location: str, shown: str,
+                                                      hosts) -> None:
+    """It read "cannot fetch … (UnsupportedProtocol: Request URL has an unsupported protocol 'ftp://'.);
+    check the URL and the network"."""
+    server.route("GET", "/feed", lambda request: Reply(302, "", {"Location": location}))
+    assert _error(server, "/feed", hosts=hosts) == (
+        f"source 'news': {server.url('/feed')} redirects to {shown}, which is not an http or https "
+        "address; only web pages are read, check the source's URL")
+
+
+@pytest.mark.parametrize("hosts", [None, ["127.0.0.1"]])
+def test_a_redirect_to_no_url_is_named_as_one(server: LocalServer, hosts) -> None:
+    """It read "… is not a URL that can be fetched (For absolute URLs, path must be empty or begin with
+    '/'); check the URL" of the source's own URL, which is fine."""
+    server.route("GET", "/feed", lambda request: Reply(302, "", {"Location": "mailto:calls@example.org"}))
+    assert _error(server, "/feed", hosts=hosts) == (
+        f"source 'news': {server.url('/feed')} redirects to an address that cannot be fetched (For "
+        "absolute URLs, path must be empty or begin with '/'); the site's redirect is broken, try again "
+        "later or report it to the site")
