@@ -40,3 +40,14 @@ def test_a_redirect_to_no_url_is_named_as_one(server: LocalServer, hosts) -> Non
         f"source 'news': {server.url('/feed')} redirects to an address that cannot be fetched (For "
         "absolute URLs, path must be empty or begin with '/'); the site's redirect is broken, try again "
         "later or report it to the site")
+
+
+def test_not_modified_to_an_unconditional_request_is_no_missing_redirect(server: LocalServer) -> None:
+    """fundradar never asks "if modified since"; a 304 read "HTTP 304 from … without a Location to
+    follow; the page is not there as asked, check the URL"."""
+    server.route("GET", "/feed", lambda request: Reply(304, "", {}))
+    assert _error(server, "/feed") == (
+        f"source 'news': HTTP 304 (not modified) from {server.url('/feed')}, an answer to a question "
+        "fundradar did not ask (it sends no If-Modified-Since or If-None-Match): a cache or proxy on the "
+        "way answers wrongly; try again later")
+    assert not {name.lower() for name in server.requests[0].headers} & {"if-modified-since", "if-none-match"}

@@ -346,6 +346,11 @@ def _request_once(client: httpx.Client, method: str, url: str, *, source: str, m
                                              "again later")
                 raise FetchError(source, f"HTTP {response.status_code} from {label}"
                                          f"{_status_advice(client, response.status_code)}")
+            if response.status_code == 304:  # an answer to a conditional request, which is never sent
+                raise FetchError(source, f"HTTP 304 (not modified) from {label}, an answer to a question "
+                                         "fundradar did not ask (it sends no If-Modified-Since or "
+                                         "If-None-Match): a cache or proxy on the way answers wrongly; try "
+                                         "again later")
             if 300 <= response.status_code < 400:  # a redirect httpx could not follow: no Location
                 raise FetchError(source, f"HTTP {response.status_code} from {label} without a Location to "
                                          "follow; the page is not there as asked, check the URL")
