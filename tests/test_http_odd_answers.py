@@ -51,3 +51,17 @@ def test_not_modified_to_an_unconditional_request_is_no_missing_redirect(server:
         "fundradar did not ask (it sends no If-Modified-Since or If-None-Match): a cache or proxy on the "
         "way answers wrongly; try again later")
     assert not {name.lower() for name in server.requests[0].headers} & {"if-modified-since", "if-none-match"}
+
+
+@pytest.mark.parametrize(("body", "why"), [
+    (b"\x1f\x8b\x08\x00" + b"garbage" * 20, "invalid code lengths set"),
+    (b"<rss><channel></channel></rss>", "incorrect header check"),  # plain text labelled gzip
+])
+def test_a_gzip_body_that_does_not_decompress_is_named_as_one(server: LocalServer, body: bytes,
+                                                             why: str) -> None:
+    """It read "cannot fetch … (DecodingError: Error -3 while decompressing data: …); check the URL and
+    the network"."""
+    server.route("GET", "/feed", lambda request: Reply(200, body, {"Content-Encoding": "gzip"}))
+    assert _error(server, "/feed") == (
+        f"source 'news': {server.url('/feed')} was sent as gzip but does not decompress (Error -3 while "
+        f"decompressing data: {why}); the site sent it broken, try again later or report it to the site")

@@ -223,15 +223,21 @@ def read_limited(response: httpx.Response, limit_bytes: int, source: str, *,
                                  f"{limit_bytes:,}; refusing to read it")
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > limit_bytes:
-            raise FetchError(source, f"{label} sent more than {limit_bytes:,} bytes; refusing to read "
-                                     "the rest")
-        chunks.append(chunk)
-        if deadline is not None and time.monotonic() > deadline:
-            raise FetchError(source, f"{label} was still arriving after its total time limit (a slow, "
-                                     "dripping answer); try again later or raise timeout_seconds")
+    try:
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit_bytes:
+                raise FetchError(source, f"{label} sent more than {limit_bytes:,} bytes; refusing to read "
+                                         "the rest")
+            chunks.append(chunk)
+            if deadline is not None and time.monotonic() > deadline:
+                raise FetchError(source, f"{label} was still arriving after its total time limit (a slow, "
+                                         "dripping answer); try again later or raise timeout_seconds")
+    except httpx.DecodingError as exc:  # the bytes arrived whole; what they say is no such compression
+        coding = " ".join(response.headers.get("content-encoding", "").split())[:40] or "compressed"
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise FetchError(source, f"{label} was sent as {coding} but does not decompress ({detail}); the site "
+                                 "sent it broken, try again later or report it to the site") from None
     if response.num_bytes_downloaded and not _decoded_to_the_end(response):
         raise FetchError(source, f"{label} was cut short: its compressed body ends before the compressed "
                                  "data does; try again later")
