@@ -65,3 +65,25 @@ def test_a_gzip_body_that_does_not_decompress_is_named_as_one(server: LocalServe
     assert _error(server, "/feed") == (
         f"source 'news': {server.url('/feed')} was sent as gzip but does not decompress (Error -3 while "
         f"decompressing data: {why}); the site sent it broken, try again later or report it to the site")
+
+
+@pytest.mark.parametrize(("retry_after", "shown"), [
+    ("Wed, 21 Oct 2099 07:28:00 GMT", "more than a year"),  # it read "2.30007e+09 s"
+    ("99999999999999999999999", "more than a year"),  # "1e+23 s"
+    ("1209600", "14 days"),  # "1.2096e+06 s"
+    ("3600", "3600 s"),
+])
+def test_a_long_retry_after_reads_as_a_wait_a_person_can_read(server: LocalServer, retry_after: str,
+                                                               shown: str) -> None:
+    server.route("GET", "/feed", lambda request: Reply(429, "slow down", {"Retry-After": retry_after}))
+    assert _error(server, "/feed") == (
+        f"source 'news': HTTP 429 from {server.url('/feed')}, asking to wait {shown} (Retry-After), longer "
+        "than the 120 s a run waits; try again later")
+
+
+def test_slack_asking_for_a_wait_of_years_reads_as_one() -> None:
+    from pipeline.notify.senders import _deferred
+
+    assert str(_deferred(2.3e9, "#eu-fundraising")) == (
+        "Slack rate limit on #eu-fundraising: asked to wait more than a year, more than the 30 s a run "
+        "waits; sent on the next run")

@@ -26,6 +26,7 @@ import httpx
 from httpx import _decoders as httpx_decoders  # which Content-Encodings this httpx can undo
 
 from pipeline.core.errors import FetchError
+from pipeline.core.text import wait_text
 from watcher.encoding import decode_text
 
 log = logging.getLogger(__name__)
@@ -347,7 +348,7 @@ def _request_once(client: httpx.Client, method: str, url: str, *, source: str, m
                 asked = _long_wait(client, response)
                 if asked is not None:  # RetryTransport gave up at once: no retry was made
                     raise FetchError(source, f"HTTP {response.status_code} from {label}, asking to wait "
-                                             f"{asked:g} s (Retry-After), longer than the "
+                                             f"{wait_text(asked)} (Retry-After), longer than the "
                                              f"{_transport(client).max_retry_after:g} s a run waits; try "
                                              "again later")
                 raise FetchError(source, f"HTTP {response.status_code} from {label}"
