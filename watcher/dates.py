@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from pipeline.core.clock import BRUSSELS, UTC
 from watcher.records import MAX_YEAR, MIN_YEAR
@@ -67,6 +67,11 @@ _CLOCK_WORD = re.compile(r"\b(?:kl\.?|klokken|klockan)\s*(?=\d{1,2}:\d{2}(?!\d))
 # the dot of an abbreviated month before its year ("1. dec. 2026", "15. jan. 2027 kl. 12"): dateparser's
 # search finds no date at all with it
 _MONTH_DOT = re.compile(r"\b(" + _MONTH + r"[^\W\d_]{0,2})\.(?=\s*\d{4})", re.IGNORECASE)
+# 24:00, the end of a day ("kl. 24.00", "24 Uhr" once written as HH:MM): dateparser finds no time in it
+# and the deadline was read as its day alone, 17:00 assumed. It is searched as the day's last second and
+# that second added back, so it ends as midnight after the day (the UTC hour right across a DST night).
+_END_OF_DAY = re.compile(r"(?<![\d.:])24:00(?![\d]|:\d)")
+_LAST_SECOND = "23:59:59"
 # what the search still matched without its day: a month name first, right after a day number
 _MONTH_FIRST = re.compile(_MONTH, re.IGNORECASE)
 _DAY_BEFORE = re.compile(r"\d{1,2}\.?\s*$")
@@ -106,6 +111,7 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
     text = _MONTH_DOT.sub(r"\1", _ORDINAL_DAY.sub(r"\1 ", text))
     text = _UHR.sub(r"\1:00\2\3", _HOUR_ONLY.sub(r"\1\2\3:00", _DOT_TIME.sub(r"\1\2:\3", text)))
     text = _CLOCK_WORD.sub("", text)
+    text, ends_of_day = _END_OF_DAY.subn(_LAST_SECOND, text)
     found: list[tuple[str, datetime, int]] = []
     budget = MAX_SEARCHED_CHARS
     for start, end in _windows(text):
@@ -143,10 +149,14 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
                                      tzinfo=BRUSSELS)
         try:
             at = value.astimezone(UTC)
+            if ends_of_day and has_time and _LAST_SECOND in matched and value.second == 59:
+                at += timedelta(seconds=1)
         except OverflowError:  # outside the years a datetime holds once in UTC
             continue
         if not MIN_YEAR <= at.year <= MAX_YEAR:  # history in the prose ("since 1975"), no call's date:
             continue                             # taken as one, it made the whole record malformed
+        if ends_of_day:
+            matched = matched.replace(_LAST_SECOND, "24:00")
         out.append(FoundDate(text=matched.strip(), at=at, kind=kind, time_assumed=not has_time))
     return out
 

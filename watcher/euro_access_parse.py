@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -49,9 +49,13 @@ def parse_cet(text: str) -> tuple[datetime, bool] | None:
     if not match:
         return None
     day, month, year, hour, minute = match.groups()
+    # 24:00 is the end of the day, midnight after it (the next day's date may be the next year's)
+    end_of_day = hour is not None and int(hour) == 24 and int(minute) == 0
     try:
-        local = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
-                         tzinfo=BRUSSELS)
+        local = datetime(int(year), int(month), int(day), 0 if end_of_day else int(hour or 0),
+                         int(minute or 0), tzinfo=BRUSSELS)
+        if end_of_day:
+            local = datetime.combine(local.date() + timedelta(days=1), local.timetz())
         return local.astimezone(UTC), hour is None
     except (ValueError, OverflowError):  # no such day, or outside the years a datetime can hold
         return None

@@ -26,6 +26,7 @@ import httpx
 from httpx import _decoders as httpx_decoders  # which Content-Encodings this httpx can undo
 
 from pipeline.core.errors import FetchError
+from pipeline.core.text import wait_text
 from watcher.encoding import decode_text
 
 log = logging.getLogger(__name__)
@@ -223,15 +224,21 @@ def read_limited(response: httpx.Response, limit_bytes: int, source: str, *,
                                  f"{limit_bytes:,}; refusing to read it")
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > limit_bytes:
-            raise FetchError(source, f"{label} sent more than {limit_bytes:,} bytes; refusing to read "
-                                     "the rest")
-        chunks.append(chunk)
-        if deadline is not None and time.monotonic() > deadline:
-            raise FetchError(source, f"{label} was still arriving after its total time limit (a slow, "
-                                     "dripping answer); try again later or raise timeout_seconds")
+    try:
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit_bytes:
+                raise FetchError(source, f"{label} sent more than {limit_bytes:,} bytes; refusing to read "
+                                         "the rest")
+            chunks.append(chunk)
+            if deadline is not None and time.monotonic() > deadline:
+                raise FetchError(source, f"{label} was still arriving after its total time limit (a slow, "
+                                         "dripping answer); try again later or raise timeout_seconds")
+    except httpx.DecodingError as exc:  # the bytes arrived whole; what they say is no such compression
+        coding = " ".join(response.headers.get("content-encoding", "").split())[:40] or "compressed"
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise FetchError(source, f"{label} was sent as {coding} but does not decompress ({detail}); the site "
+                                 "sent it broken, try again later or report it to the site") from None
     if response.num_bytes_downloaded and not _decoded_to_the_end(response):
         raise FetchError(source, f"{label} was cut short: its compressed body ends before the compressed "
                                  "data does; try again later")
@@ -341,11 +348,16 @@ def _request_once(client: httpx.Client, method: str, url: str, *, source: str, m
                 asked = _long_wait(client, response)
                 if asked is not None:  # RetryTransport gave up at once: no retry was made
                     raise FetchError(source, f"HTTP {response.status_code} from {label}, asking to wait "
-                                             f"{asked:g} s (Retry-After), longer than the "
+                                             f"{wait_text(asked)} (Retry-After), longer than the "
                                              f"{_transport(client).max_retry_after:g} s a run waits; try "
                                              "again later")
                 raise FetchError(source, f"HTTP {response.status_code} from {label}"
                                          f"{_status_advice(client, response.status_code)}")
+            if response.status_code == 304:  # an answer to a conditional request, which is never sent
+                raise FetchError(source, f"HTTP 304 (not modified) from {label}, an answer to a question "
+                                         "fundradar did not ask (it sends no If-Modified-Since or "
+                                         "If-None-Match): a cache or proxy on the way answers wrongly; try "
+                                         "again later")
             if 300 <= response.status_code < 400:  # a redirect httpx could not follow: no Location
                 raise FetchError(source, f"HTTP {response.status_code} from {label} without a Location to "
                                          "follow; the page is not there as asked, check the URL")
@@ -367,8 +379,17 @@ def _request_once(client: httpx.Client, method: str, url: str, *, source: str, m
         raise FetchError(source, f"timed out fetching {label}{_tries(client)}; try again later or raise "
                                  "timeout_seconds") from None
     except httpx.InvalidURL as exc:  # not an httpx.HTTPError: "http://[::1", a port of 99999
+        if _fetchable(url):  # the URL asked for is fine: the Location of a redirect is not
+            raise FetchError(source, f"{label} redirects to an address that cannot be fetched ({exc}); the "
+                                     "site's redirect is broken, try again later or report it to the site") \
+                from None
         raise FetchError(source, f"{label} is not a URL that can be fetched ({exc}); check the URL") \
             from None
+    except httpx.UnsupportedProtocol as exc:
+        target = _failed_url(exc)
+        if target is not None and _fetchable(url) and target != httpx.URL(url):
+            raise FetchError(source, _other_scheme(label, target)) from None
+        raise FetchError(source, f"{label} is not an http or https address; check the URL") from None
     except httpx.TooManyRedirects:
         raise FetchError(source, f"redirect loop at {label} (more than {client.max_redirects} redirects); "
                                  "check the source's URL") from None
@@ -402,10 +423,32 @@ def _stream(client: httpx.Client, method: str, url: str, *, source: str, label: 
             return
         response.close()
         request = response.next_request
+        if request.url.scheme not in ("http", "https"):
+            raise FetchError(source, _other_scheme(label, request.url))
         if _host(request.url) not in allowed:
             raise FetchError(source, f"{label} redirects to another host ({request.url.host}); only pages "
                                      f"on {', '.join(sorted(allowed))} are read for this source")
     raise FetchError(source, f"{label} redirects more than {MAX_SAME_HOST_REDIRECTS} times; check the URL")
+
+
+def _fetchable(url: str) -> bool:
+    """Whether ``url`` is an http or https URL httpx can send."""
+    try:
+        return httpx.URL(url).scheme in ("http", "https")
+    except (httpx.InvalidURL, TypeError):
+        return False
+
+
+def _failed_url(exc: httpx.RequestError) -> httpx.URL | None:
+    try:
+        return exc.request.url
+    except RuntimeError:  # an error raised without its request
+        return None
+
+
+def _other_scheme(label: str, target: httpx.URL) -> str:
+    return (f"{label} redirects to {target}, which is not an http or https address; only web pages are "
+            "read, check the source's URL")
 
 
 def _transport(client: httpx.Client) -> Any:

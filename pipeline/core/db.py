@@ -41,10 +41,18 @@ def _ats(url: str) -> int:
     return url.partition("://")[2].partition("/")[0].count("@")
 
 
+# libpq takes a password in the query string too (?password=, ?sslpassword= for the client key)
+_QUERY_PASSWORD = re.compile(r"(?i)([?&](?:ssl)?password=)[^&#]*")
+
+
 def describe_url(url: str) -> str:
     """The URL with any password hidden, for messages and logs; a URL SQLAlchemy cannot parse, or one
     whose password holds an unescaped "@" (SQLAlchemy would show its end as the host), is shown with
-    whatever sits between ``user:`` and the last ``@`` hidden."""
+    whatever sits between ``user:`` and the last ``@`` hidden. A password in the query is hidden too."""
+    return _QUERY_PASSWORD.sub(r"\1***", _without_user_password(url))
+
+
+def _without_user_password(url: str) -> str:
     if _ats(url) > 1:
         return _PASSWORD.sub(r"\1***@", url)
     try:

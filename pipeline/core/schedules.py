@@ -44,9 +44,9 @@ def crontab_weekdays(field: str) -> str:
 
 def cron_trigger(cron: str, timezone: Any) -> Any:
     """The APScheduler ``CronTrigger`` of a five-field crontab expression, weekdays as crontab means
-    them."""
-    from apscheduler.triggers.cron import CronTrigger  # the scheduler library only when a cron is read
+    them, a fixed hour once on the night the clocks go back (:mod:`pipeline.core.cron_once`)."""
+    from pipeline.core.cron_once import CrontabTrigger  # the scheduler library only when a cron is read
 
     minute, hour, day, month, weekday = cron.split()
-    return CronTrigger(minute=minute, hour=hour, day=day, month=month,
-                       day_of_week=crontab_weekdays(weekday), timezone=timezone)
+    return CrontabTrigger(minute=minute, hour=hour, day=day, month=month,
+                          day_of_week=crontab_weekdays(weekday), timezone=timezone)

@@ -29,6 +29,15 @@ def shorten(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 1] + ELLIPSIS
 
 
+def wait_text(seconds: float) -> str:
+    """A wait a server asked for, as a person reads it: "3600 s" under a day, "14 days" under a year,
+    else "more than a year" (a Retry-After of a far date or of twenty digits read "1e+23 s")."""
+    if seconds < 86_400:
+        return f"{seconds:g} s"
+    days = seconds / 86_400
+    return f"{days:.0f} days" if days < 365 else "more than a year"
+
+
 def money_short(value: float | None) -> str | None:
     """Euros to one significant step: ``1_500_000`` → "€1.5M", ``250_000`` → "€250k", ``12`` → "€12".
     Halves round up, as people round (``1_250_000`` → "€1.3M"; a float's own rounding would give

@@ -289,21 +289,32 @@ def deliver(engine: Engine, sender: Sender, kinds: Sequence[str], now: datetime,
     pacer = pacer or Pacer()
     outcomes = []
     deferred: str | None = None  # once Slack asks for a long wait, the rest waits for the next run too
+    # the parts ("…:2/3") after one not sent this run wait for it, so the channel reads them in order
+    held: dict[str, str] = {}
     for row in due(engine, kinds, channels, prefix=prefix):
         message = SlackMessage(row.payload.get("channel", row.channel), row.payload.get("text", ""),
                                row.payload.get("blocks", []))
         outcome = Outcome(row.key, row.channel, row.kind, "failed", message,
                           items=list(row.payload.get("items", [])))
+        series, part = _part_of(row.key)
         try:
             if deferred is not None:
                 raise Deferred(deferred)
-            ts = _deliver_one(engine, sender, row, message, now, pacer, backoff)
+            if series in held:
+                raise _Held(f"waits for part {held[series]}, which was not sent; they are sent in order "
+                            "on the next run")
+            try:
+                ts = _deliver_one(engine, sender, row, message, now, pacer, backoff)
+            except (Deferred, DeliveryError, AmbiguousDelivery):
+                if series is not None:
+                    held.setdefault(series, part)
+                raise
         except Deferred as exc:
             _update(engine, row.id, error=str(exc))
-            if deferred is None:
+            if deferred is None and not isinstance(exc, _Held):
                 log.warning("Slack messages deferred: %s", exc)
-            deferred = str(exc)
-            outcome.status, outcome.error, outcome.passing = "deferred", deferred, True
+                deferred = str(exc)
+            outcome.status, outcome.error, outcome.passing = "deferred", str(exc), True
         except DeliveryError as exc:
             outcome.passing = isinstance(exc, SlackUnavailable)
             error = str(exc)
@@ -323,6 +334,20 @@ def deliver(engine: Engine, sender: Sender, kinds: Sequence[str], now: datetime,
             outcome.channel = WEBHOOK_CHANNEL
         outcomes.append(outcome)
     return outcomes
+
+
+class _Held(Deferred):
+    """A part left for the next run because an earlier part of its series was not sent in this one."""
+
+
+def _part_of(key: str) -> tuple[str | None, str]:
+    """The series a message is part of and its place in it: ``("digest:#c:20260824T0600", "2/3")`` for
+    ``digest:#c:20260824T0600:2/3``; no series for a message on its own."""
+    series, _, part = key.rpartition(":")
+    number, slash, total = part.partition("/")
+    if slash and number.isdigit() and total.isdigit() and int(total) > 1:
+        return series, part
+    return None, part
 
 
 def _deliver_one(engine: Engine, sender: Sender, row: SlackDelivery, message: SlackMessage, now: datetime,

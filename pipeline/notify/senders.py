@@ -35,7 +35,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from pipeline.core.config import Slack
 from pipeline.core.errors import DeliveryError, ValidationError
-from pipeline.core.text import printable, shorten
+from pipeline.core.text import printable, shorten, wait_text
 from pipeline.notify.blocks import SlackMessage
 
 EVENT_TYPE = "fundradar_delivery"  # the metadata event type that carries a message's key
@@ -90,7 +90,7 @@ class Deferred(Exception):
 
 
 def _deferred(wait: float | None, what: str) -> Deferred:
-    asked = f"{wait:g} s" if wait is not None else "a long wait"
+    asked = wait_text(wait) if wait is not None else "a long wait"
     return Deferred(f"Slack rate limit on {what}: asked to wait {asked}, more than the "
                     f"{MAX_RETRY_AFTER:g} s a run waits; sent on the next run")
 
