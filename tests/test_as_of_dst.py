@@ -23,7 +23,7 @@ def test_a_time_the_spring_night_skips_is_refused(tmp_path) -> None:
     result = _run("--db", f"sqlite:///{tmp_path / 'x.db'}", "--as-of", "2027-03-28T02:30", "calls", "list")
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == (
-        "Error: Invalid value for --as-of: --as-of '2027-03-28T02:30' does not exist in Brussels time (the "
+        "Error: --as-of '2027-03-28T02:30' does not exist in Brussels time (the "
         "clocks go from 02:00 to 03:00 that night); give a time outside 02:00-03:00, or its offset: "
         "2027-03-28T02:30+01:00")
 
@@ -32,7 +32,7 @@ def test_a_time_the_autumn_night_has_twice_is_refused(tmp_path) -> None:
     result = _run("--db", f"sqlite:///{tmp_path / 'x.db'}", "--as-of", "2026-10-25 02:30", "calls", "list")
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == (
-        "Error: Invalid value for --as-of: --as-of '2026-10-25 02:30' is twice in Brussels time (the clocks "
+        "Error: --as-of '2026-10-25 02:30' is twice in Brussels time (the clocks "
         "go back from 03:00 to 02:00 that night); give its offset: 2026-10-25T02:30+02:00 for the first, "
         "2026-10-25T02:30+01:00 for the second")
 
