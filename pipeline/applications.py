@@ -37,7 +37,7 @@ from classifiers.funding import FundingRules
 from pipeline.calls import find_call
 from pipeline.core.clock import BRUSSELS
 from pipeline.core.config import LoadedConfig
-from pipeline.core.deadlines import GONE, HasDeadlines, call_deadlines, current_deadline
+from pipeline.core.deadlines import GONE, HasDeadlines, call_deadlines, current_deadline, days_left
 from pipeline.core.errors import NotFoundError, TransitionError, ValidationError
 from pipeline.core.inputs import parse_id
 from pipeline.core.locks import hold_for_transaction
@@ -382,7 +382,7 @@ def application_dict(app: Application, call: Call, idea_title: str, now: datetim
             "call": call.title, "topic_id": call.topic_id, "programme": call.programme, "role": app.role,
             "requested_amount": app.requested_amount, "granted_amount": app.granted_amount,
             "owner": app.owner, "status": app.status, "deadline": deadline,
-            "days_left": (deadline - now).days if deadline and deadline >= now and not gone else None,
+            "days_left": days_left(deadline, now) if deadline and deadline >= now and not gone else None,
             "call_status": call.status, "call_gone": gone,
             "deadline_flagged": app.deadline_flagged, "deadline_sequence": app.deadline_sequence,
             "known_deadline": app.known_deadline, "created_at": app.created_at,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
+from pipeline.core.deadlines import ACTIVE, days_left, effective_status, next_deadline
 from pipeline.core.errors import NotFoundError, ValidationError
 from pipeline.core.sql import Database, chunks, database, flag, json_value, utc
 
@@ -353,7 +353,7 @@ def call_dict(call: Call | CallRow, now: datetime) -> dict[str, Any]:
         "source_status": call.status,
         "opening_date": call.opening_date.isoformat() if call.opening_date else None,
         "deadlines": call.deadlines, "next_deadline": upcoming.isoformat() if upcoming else None,
-        "days_left": (upcoming - now).days if upcoming else None,
+        "days_left": days_left(upcoming, now) if upcoming else None,
         "deadline_time_assumed": call.deadline_time_assumed, "budget": call.budget,
         "expected_grants": call.expected_grants, "min_contribution": call.min_contribution,
         "max_contribution": call.max_contribution, "type_of_action": call.type_of_action,

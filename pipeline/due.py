@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pipeline.core.deadlines import ACTIVE, GONE, effective_status, next_deadline
+from pipeline.core.deadlines import ACTIVE, GONE, days_left, effective_status, next_deadline
 from pipeline.core.errors import ValidationError
 from pipeline.core.sql import Database, chunks, database, flag, json_value, utc
 from pipeline.follow import followed_calls
@@ -69,7 +69,8 @@ def upcoming_deadlines(source: Database | Session, now: datetime, *, weeks: floa
             continue
         gone = call_status in GONE  # listed, so the team sees the call went away
         rows.append({"kind": "application", "id": app_id, "title": idea_title, "call_id": call_id,
-                     "programme": programme, "deadline": due, "days_left": None if gone else (due - now).days,
+                     "programme": programme, "deadline": due,
+                     "days_left": None if gone else days_left(due, now),
                      "status": f"call {call_status}" if gone else app_status, "flagged": flag(flagged)})
     ids = [cid for cid in tracked_call_ids(db, strategy) if cid not in applied]
     for chunk in chunks(ids):
@@ -84,7 +85,7 @@ def upcoming_deadlines(source: Database | Session, now: datetime, *, weeks: floa
             if due is None or due > horizon:
                 continue
             rows.append({"kind": "call", "id": call_id, "title": title, "call_id": call_id,
-                         "programme": programme, "deadline": due, "days_left": (due - now).days,
+                         "programme": programme, "deadline": due, "days_left": days_left(due, now),
                          "status": status, "flagged": False})
     rows.sort(key=lambda r: (r["deadline"], r["kind"], r["id"]))
     return rows

@@ -18,7 +18,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
-from pipeline.core.clock import as_utc
+from pipeline.core.clock import BRUSSELS, as_utc
 
 ACTIVE = ("announced", "forthcoming", "open")
 GONE = ("removed", "withdrawn")  # the source no longer lists the call, or withdrew it: no deadline holds
@@ -75,3 +75,10 @@ def effective_status(call: Any, now: datetime) -> str:
         if call.status == "forthcoming" and call.opening_date and as_utc(call.opening_date) <= now:
             return "open"
     return call.status
+
+
+def days_left(deadline: datetime, now: datetime) -> int:
+    """Calendar days from ``now`` to ``deadline`` in Brussels time, where deadlines are kept: 0 on the
+    deadline's day, 1 the day before whatever the hour (a 24-hour count called a deadline tomorrow at
+    17:00 "today" from 17:01 on), and a 23- or 25-hour day across a daylight-saving night is one day."""
+    return (deadline.astimezone(BRUSSELS).date() - now.astimezone(BRUSSELS).date()).days

@@ -31,7 +31,7 @@ from slack_sdk.models.blocks import Block, DividerBlock
 from sqlmodel import Session, select
 
 from pipeline.core.config import Strategy
-from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
+from pipeline.core.deadlines import ACTIVE, days_left, effective_status, next_deadline
 from pipeline.core.models import Application, Call, CallChange, FetchRun, Idea, Score, Verdict
 from pipeline.follow import muted_calls
 from pipeline.notify.actions import add_actions
@@ -178,7 +178,7 @@ def _deadline(call: Call, now: datetime) -> str:
     upcoming = next_deadline(call, now)
     if upcoming is None:
         return "no deadline announced"
-    return f"deadline {fmt_deadline(upcoming)} Brussels time ({days_text((upcoming - now).days)})"
+    return f"deadline {fmt_deadline(upcoming)} Brussels time ({days_text(days_left(upcoming, now))})"
 
 
 def new_call_message(channel: str, call: Call, score: Score, area_label: str, now: datetime) -> SlackMessage:
@@ -215,7 +215,7 @@ def change_message(channel: str, call: Call, change: CallChange,
 def reminder_message(channel: str, app: Application, call: Call, idea: Idea | None, deadline: datetime,
                      now: datetime) -> SlackMessage:
     title = call_name(call.title, call.id, 250)
-    left = days_text((deadline - now).days)
+    left = days_text(days_left(deadline, now))
     name = escape(truncate(clean(idea.title), 120)) if idea else f"application #{app.id}"
     text = f":alarm_clock: *{left}* for application #{app.id} ({name}): _{escape(app.status)}_\n" \
            f"*{link(call.url, title)}*\nDeadline {fmt_deadline(deadline)} Brussels time" + \

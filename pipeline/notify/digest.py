@@ -26,7 +26,7 @@ from sqlmodel import Session, select
 
 from pipeline.core.clock import BRUSSELS, as_utc
 from pipeline.core.config import DigestChannel, FocusArea, Strategy
-from pipeline.core.deadlines import ACTIVE, GONE, effective_status, next_deadline
+from pipeline.core.deadlines import ACTIVE, GONE, days_left, effective_status, next_deadline
 from pipeline.core.models import Application, ApplicationEvent, Call, Idea, Score, Verdict
 from pipeline.follow import followed_calls, muted_calls
 from pipeline.notify.actions import call_block_id, with_actions
@@ -167,7 +167,7 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
         area = strategy.focus_areas.get(score.focus_area)
         top.append(TopCall(
             call_id=cid, title=call.title, url=call.url, programme=call.programme, topic_id=call.topic_id,
-            deadline=upcoming, days_left=(upcoming - now).days if upcoming else None,
+            deadline=upcoming, days_left=days_left(upcoming, now) if upcoming else None,
             deadline_time_assumed=call.deadline_time_assumed, budget=call.budget,
             max_contribution=call.max_contribution,
             funding_rate=verdict.funding_rate if verdict and verdict.funding_rate is not None
@@ -250,7 +250,7 @@ def collect_applications(session: Session, applications: Sequence[Application], 
         lines.append(ApplicationLine(
             application_id=app.id, idea_title=idea.title if idea else "", call_title=call.title,
             url=call.url, status=app.status, deadline=upcoming,
-            days_left=(upcoming - now).days if upcoming else None,
+            days_left=days_left(upcoming, now) if upcoming else None,
             events=[f"{e.from_status or 'new'} → {e.to_status}" + (f" (by {e.by})" if e.by else "")
                     for e in events.get(app.id, [])],
             call_status=call.status if gone else None))

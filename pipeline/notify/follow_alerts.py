@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from pipeline.core.config import Strategy
-from pipeline.core.deadlines import ACTIVE, effective_status, next_deadline
+from pipeline.core.deadlines import ACTIVE, days_left, effective_status, next_deadline
 from pipeline.core.models import Application, Call, CallChange, CallFollow, Idea
 from pipeline.notify.alerts import _message
 from pipeline.notify.blocks import SlackMessage, days_text, fmt_deadline, section
@@ -101,7 +101,7 @@ def change_message(channel: str, call: Call, change: CallChange, follow: CallFol
 def reminder_message(channel: str, call: Call, follow: CallFollow, deadline: datetime,
                      now: datetime) -> SlackMessage:
     title = call_name(call.title, call.id, 250)
-    left = days_text((deadline - now).days)
+    left = days_text(days_left(deadline, now))
     text = f":alarm_clock: *{left}* for a call we follow\n*{link(call.url, title)}*\n" \
            f"Deadline {fmt_deadline(deadline)} Brussels time · {_who(follow)}"
     return _message(channel, f"Reminder, {left}: {title}", [section(text)])

@@ -30,7 +30,7 @@ from sqlmodel import Session, select
 
 from pipeline.core.clock import BRUSSELS
 from pipeline.core.config import Strategy
-from pipeline.core.deadlines import ACTIVE, effective_status, last_deadline, next_deadline
+from pipeline.core.deadlines import ACTIVE, days_left, effective_status, last_deadline, next_deadline
 from pipeline.core.errors import ConfigError
 from pipeline.core.models import Call, Verdict
 from pipeline.core.paths import CONFIG_DIR
@@ -108,7 +108,7 @@ def collect_programme_calls(session: Session, strategy: Strategy, now: datetime)
         lines.append(ProgrammeCall(
             call_id=call.id, programme=programme, title=call.title, url=call.url,
             status=effective_status(call, now), deadline=upcoming,
-            days_left=(upcoming - now).days if upcoming else None,
+            days_left=days_left(upcoming, now) if upcoming else None,
             passed=verdict.passed if verdict else None, failed=failed,
             score=verdict.best_score if verdict else None))
     lines.sort(key=lambda p: (wanted.index(p.programme), p.deadline is None, p.deadline or now, p.call_id))
