@@ -386,7 +386,10 @@ def _request_once(client: httpx.Client, method: str, url: str, *, source: str, m
         raise FetchError(source, f"{label} is not a URL that can be fetched ({exc}); check the URL") \
             from None
     except httpx.UnsupportedProtocol as exc:
-        target = _failed_url(exc)
+        try:
+            target: httpx.URL | None = exc.request.url
+        except RuntimeError:  # an error raised without its request
+            target = None
         if target is not None and _fetchable(url) and target != httpx.URL(url):
             raise FetchError(source, _other_scheme(label, target)) from None
         raise FetchError(source, f"{label} is not an http or https address; check the URL") from None
@@ -437,13 +440,6 @@ def _fetchable(url: str) -> bool:
         return httpx.URL(url).scheme in ("http", "https")
     except (httpx.InvalidURL, TypeError):
         return False
-
-
-def _failed_url(exc: httpx.RequestError) -> httpx.URL | None:
-    try:
-        return exc.request.url
-    except RuntimeError:  # an error raised without its request
-        return None
 
 
 def _other_scheme(label: str, target: httpx.URL) -> str:
