@@ -555,9 +555,12 @@ def test_a_redirect_without_a_place_to_go_is_not_the_page(engine, server: LocalS
     answers["reply"] = Reply(status, MAINTENANCE, {"Content-Type": "text/html; charset=utf-8"})
     result = run(engine, adapter, NOW + timedelta(days=1))
     assert (result.outcome, result.complete, result.missing) == ("ok", False, 0)
-    assert result.error == (f"1 of 2 watched pages could not be read (first: HTTP {status} from "
-                            f"{server.url('/a/')} without a Location to follow; the page is not there as "
-                            "asked, check the URL)")
+    why = (f"HTTP 304 (not modified) from {server.url('/a/')}, an answer to a question fundradar did not "
+           "ask (it sends no If-Modified-Since or If-None-Match): a cache or proxy on the way answers "
+           "wrongly; try again later") if status == 304 else (
+        f"HTTP {status} from {server.url('/a/')} without a Location to follow; the page is not there as "
+        "asked, check the URL")
+    assert result.error == f"1 of 2 watched pages could not be read (first: {why})"
 
 
 def test_a_listing_page_link_to_another_host_is_not_followed(engine, server: LocalServer,
