@@ -234,18 +234,12 @@ def _lexical(p: Parts) -> np.ndarray:
 def rrf_gate_multiplies(query: Any, matrix: Any, names: np.ndarray, top: int = 0, **kw: Any) -> Any:
     p = Parts(query, matrix, **kw)
     # the gate divided by its scale: the same order as gate × RRF, without the cap at 1 tying the top
-    return (_rrf(_lexical(p), p.latent) * p.gate / blocks_gate_scale()).astype(np.float32), []
+    return (_rrf(_lexical(p), p.latent) * p.gate / GATE_SCALE).astype(np.float32), []
 
 
 def rrf_gate_third(query: Any, matrix: Any, names: np.ndarray, top: int = 0, **kw: Any) -> Any:
     p = Parts(query, matrix, **kw)
     return _rrf(_lexical(p), p.latent, p.gate).astype(np.float32), []
-
-
-def blocks_gate_scale() -> float:
-    from classifiers.gate import GATE_SCALE
-
-    return GATE_SCALE
 
 
 # --- 2. BM25 as the lexical half ------------------------------------------------------------------
