@@ -74,7 +74,14 @@ def test_a_sync_under_a_statement_timeout_ends_in_one_line(pg_url: str, samples)
     open_database(pg_url).dispose()
     name = pg_url.rsplit("/", 1)[1]
     with psycopg.connect(_admin(pg_url), autocommit=True) as conn:
-        conn.execute(f"ALTER DATABASE \"{name}\" SET statement_timeout = '1ms'")
+        # Scoring, the first step outside a source run, gets a statement that is sure to run long
+        # (storing a verdict waits half a second), so the outcome does not hang on how fast this
+        # machine runs the sync's small statements.
+        conn.execute("CREATE FUNCTION slow_insert() RETURNS trigger LANGUAGE plpgsql AS "
+                     "$$ BEGIN PERFORM pg_sleep(0.5); RETURN NEW; END $$")
+        conn.execute('CREATE TRIGGER slow_insert BEFORE INSERT ON verdict '
+                     "FOR EACH ROW EXECUTE FUNCTION slow_insert()")
+        conn.execute(f"ALTER DATABASE \"{name}\" SET statement_timeout = '100ms'")
     result = CliRunner().invoke(app, ["--db", pg_url, "sync", "--replay", str(samples / "euro_access")],
                                 catch_exceptions=False)
     assert result.exit_code == 1, result.output
