@@ -5,8 +5,9 @@ text for every recorded snippet. Not used by fundradar itself."""
 from __future__ import annotations
 
 import re
+import warnings
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup, NavigableString, Tag, XMLParsedAsHTMLWarning
 from bs4.element import Comment
 
 _BLOCKS = {"p", "div", "section", "article", "header", "footer", "blockquote", "h1", "h2", "h3", "h4",
@@ -104,7 +105,10 @@ def reference_html_to_text(html: str | None) -> str:
     """Readable plain text of an HTML snippet; "" for None or empty input. Never raises on bad HTML."""
     if not html or not html.strip():
         return ""
-    soup = BeautifulSoup(html, "lxml")
+    with warnings.catch_warnings():
+        # a snippet starting with <?xml is still a description's HTML here, as the product reads it
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        soup = BeautifulSoup(html, "lxml")
     root = soup.body or soup
     writer = _Writer()
     try:
