@@ -14,9 +14,11 @@ Content-Length, a hand-made chunked body); add ``Connection: close`` so the serv
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -44,6 +46,16 @@ class Drop(Exception):
 
 
 Handler = Callable[[Request], Reply]
+
+
+@contextmanager
+def closed_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that refuses connections while the block lasts: bound by this socket, so no
+    other process can take it, and never listening. A fixed "unused" port (1, 9) may have a listener
+    on some machine."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        yield holder.getsockname()[1]
 
 
 class _QuietServer(ThreadingHTTPServer):

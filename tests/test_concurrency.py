@@ -48,12 +48,21 @@ MOVING = ("186358PROSPECTSEN", "186824PROSPECTSEN", "50143935TOPICSen", "5014422
 TIMEOUT = 120
 
 # The writer: runs `fundradar ARGS` for every ARGS in the JSON list argv[1], WRITES times, with a short
-# pause between runs so the writes spread over the scheduler's runs; exits with the worst exit code.
+# pause between runs; halfway it waits for the file argv[2], which the test creates once a scheduler run
+# has started since the writers did, so the writes meet a run however fast either side is on this
+# machine. Exits with the worst exit code.
 WRITER = textwrap.dedent("""\
-    import json, sys, time
+    import json, os, sys, time
     from pipeline.cli.main import app
     codes = []
-    for args in json.loads(sys.argv[1]):
+    writes = json.loads(sys.argv[1])
+    for number, args in enumerate(writes):
+        if number == len(writes) // 2:
+            deadline = time.monotonic() + float(sys.argv[3])
+            while not os.path.exists(sys.argv[2]):
+                if time.monotonic() > deadline:
+                    sys.exit("no scheduler run started while writing")
+                time.sleep(0.05)
         try:
             app(args, prog_name="fundradar")
         except SystemExit as exc:
@@ -160,9 +169,15 @@ def test_serve_syncing_while_four_cli_processes_write(tmp_path: Path, server: Lo
     try:
         assert portal.started.wait(TIMEOUT), "the scheduler never ran the source"
         began = time.monotonic()
-        procs = {name: subprocess.Popen([*cli, json.dumps(args)], cwd=ROOT, env=env, text=True,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        gate = tmp_path / "a-run-started-while-writing"
+        procs = {name: subprocess.Popen([*cli, json.dumps(args), str(gate), str(TIMEOUT)], cwd=ROOT,
+                                        env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
                  for name, args in writers.items()}
+        deadline = time.monotonic() + TIMEOUT
+        while not any(t > began for t in portal.runs[1:]):
+            assert time.monotonic() < deadline and serve.poll() is None, "the scheduler stopped syncing"
+            time.sleep(0.05)
+        gate.touch()
         results = {name: proc.communicate(timeout=TIMEOUT) for name, proc in procs.items()}
         ended = time.monotonic()
         deadline = time.monotonic() + TIMEOUT  # let the scheduler finish at least two runs

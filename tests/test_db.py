@@ -85,9 +85,11 @@ def test_bad_database_url_is_one_line(cli) -> None:
     from typer.testing import CliRunner
 
     from pipeline.cli.main import app
+    from tests.localserver import closed_port
 
-    url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
-    result = CliRunner().invoke(app, ["--db", url, "calls", "list"])
+    with closed_port() as port:  # nothing can listen there, unlike on a fixed "unused" port
+        url = f"postgresql+psycopg://nobody@127.0.0.1:{port}/none"
+        result = CliRunner().invoke(app, ["--db", url, "calls", "list"])
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: cannot open database {url}")
     assert len(result.stderr.strip().splitlines()) == 1

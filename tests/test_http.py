@@ -3,6 +3,7 @@ connections, timeouts, size limits, User-Agent, and the replay transport."""
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime
 
@@ -10,7 +11,7 @@ import httpx
 import pytest
 
 from pipeline.core.errors import FetchError
-from tests.localserver import Drop, LocalServer, Reply
+from tests.localserver import Drop, LocalServer, Reply, closed_port
 from watcher.http import USER_AGENT, RetryTransport, fetch_text, make_client, retry_after_seconds
 from watcher.replay import ReplayTransport, multipart_fields
 
@@ -67,13 +68,18 @@ def test_404_is_not_retried(server: LocalServer) -> None:
 
 
 def test_timeout_is_one_readable_line(server: LocalServer) -> None:
-    def slow(request):
-        time.sleep(0.5)
+    released = threading.Event()
+
+    def slow(request):  # answers only after the client gave up, however late its timer fires
+        released.wait(30)
         return Reply(200, "late")
 
     server.route("GET", "/slow", slow)
-    with make_client(timeout=0.1, retries=1, backoff=0.01) as client, pytest.raises(FetchError) as info:
-        fetch_text(client, server.url("/slow"), source="news")
+    try:
+        with make_client(timeout=0.1, retries=1, backoff=0.01) as client, pytest.raises(FetchError) as info:
+            fetch_text(client, server.url("/slow"), source="news")
+    finally:
+        released.set()
     assert str(info.value) == (f"source 'news': timed out fetching {server.url('/slow')} (after 1 retry); "
                                "try again later or raise timeout_seconds")
 
@@ -95,10 +101,10 @@ def test_charset_from_headers(server: LocalServer) -> None:
         assert fetch_text(client, server.url("/latin"), source="news") == "Øresund"
 
 
-def test_unreachable_host(server: LocalServer) -> None:
-    url = server.url("/x").replace(server.base_url.rsplit(":", 1)[1], "9")  # a closed port
-    with make_client(retries=0) as client, pytest.raises(FetchError, match="cannot fetch .* check the URL"):
-        fetch_text(client, url, source="news")
+def test_unreachable_host() -> None:
+    with closed_port() as port, make_client(retries=0) as client, \
+            pytest.raises(FetchError, match="cannot fetch .* check the URL"):
+        fetch_text(client, f"http://127.0.0.1:{port}/x", source="news")
 
 
 def test_retry_after_http_date() -> None:

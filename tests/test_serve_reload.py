@@ -53,7 +53,16 @@ def feed(server: LocalServer) -> LocalServer:
     return server
 
 
-def wait_for(condition: Callable[[], object], seconds: float = 15) -> None:
+def save(path: Path, text: str) -> None:
+    """Write ``text`` aside and rename it over ``path``, as an editor's safe save does: a reload
+    check reading the file in place could see it empty or half-written between the truncate and the
+    write, and report that passing state as a second invalid edit (or apply half a config)."""
+    aside = path.with_name(f".{path.name}.tmp")
+    aside.write_text(text, encoding="utf-8")
+    os.replace(aside, path)
+
+
+def wait_for(condition: Callable[[], object], seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():
@@ -107,7 +116,7 @@ def test_invalid_edit_keeps_the_config_and_a_valid_one_is_applied(
         good = service.config
 
         # invalid: an empty keyword list -> one line, the running config and jobs unchanged
-        path.write_text(strategy_text(feed, keywords="[]", every="2h"), encoding="utf-8")
+        save(path, strategy_text(feed, keywords="[]", every="2h"))
         wait_for(lambda: service.watch.last_error is not None)
         time.sleep(1)  # several more checks: reported once only
         errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
@@ -117,13 +126,12 @@ def test_invalid_edit_keeps_the_config_and_a_valid_one_is_applied(
         assert scores(engine) == before
 
         # a different invalid edit is news again
-        path.write_text(strategy_text(feed, keywords="[offshore wind", every="2h"), encoding="utf-8")
+        save(path, strategy_text(feed, keywords="[offshore wind", every="2h"))
         wait_for(lambda: len([r for r in caplog.records if r.levelno >= logging.ERROR]) == 2)
         assert "invalid YAML" in caplog.records[-1].getMessage()
 
         # valid: a new keyword and a new schedule, applied without a restart and the scores recomputed
-        path.write_text(strategy_text(feed, keywords="[offshore wind, project platforms]", every="2h"),
-                        encoding="utf-8")
+        save(path, strategy_text(feed, keywords="[offshore wind, project platforms]", every="2h"))
         wait_for(lambda: service.config is not good and service.watch.last_error is None)
         wait_for(lambda: model_version(engine, "test-cluster") != version)
         keywords = service.config.strategy.focus_areas["energy"].keywords
@@ -152,9 +160,9 @@ def test_a_strategy_file_added_to_the_folder_brings_its_jobs_and_scores(
         assert scored(engine) == {"test-cluster"}
         assert sorted(j.id for j in service.scheduler.get_jobs(jobstore="default")) == ["source:good_feed"]
         greentech = (STRATEGIES / "greentech.yaml").read_text()
-        (folder / "greentech.yaml").write_text(greentech.replace("    programmes:\n      Horizon Europe: "
-                                                                 "\"43108390\"\n      LIFE: \"43252405\"\n",
-                                                                 "    enabled: false\n"))
+        save(folder / "greentech.yaml", greentech.replace("    programmes:\n      Horizon Europe: "
+                                                          "\"43108390\"\n      LIFE: \"43252405\"\n",
+                                                          "    enabled: false\n"))
         wait_for(lambda: "greentech-dk" in scored(engine))
         assert sorted(j.id for j in service.scheduler.get_jobs(jobstore="default")) == [
             "alerts:greentech-dk", "digest:greentech-dk:#greentech-funding", "source:good_feed"]
@@ -204,13 +212,13 @@ def test_fundradar_serve_reports_a_bad_edit_once_and_applies_the_fix(
     try:
         wait_for(lambda: any("jobs scheduled" in line for line in serve.lines))
         broken = path.read_text().replace("    label: Energy\n", "    label: Energy\n    keywrds: [x]\n")
-        path.write_text(broken, encoding="utf-8")
+        save(path, broken)
         wait_for(lambda: any("keeping the last good config" in line for line in serve.lines))
         time.sleep(0.5)
-        path.write_text(broken, encoding="utf-8")  # the same bad content written again: no new report
+        save(path, broken)  # the same bad content written again: no new report
         time.sleep(0.5)
         assert model_version(engine, "test-cluster") == version
-        path.write_text(strategy_text(feed, keywords="[offshore wind, project platforms]"), encoding="utf-8")
+        save(path, strategy_text(feed, keywords="[offshore wind, project platforms]"))
         wait_for(lambda: model_version(engine, "test-cluster") != version)
         wait_for(lambda: any(v > 0 for v in scores(engine).values()))
     finally:

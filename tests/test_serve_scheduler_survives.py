@@ -51,16 +51,21 @@ def test_a_full_disk_under_serve_does_not_end_its_scheduler(
     caplog.set_level(logging.WARNING)
     service.start()
     try:
-        assert _wait(lambda: len(server.requests) >= 2, 10)
+        assert _wait(lambda: len(server.requests) >= 2, 60)
         _fill(small_disk)
-        time.sleep(3)  # runs due meanwhile fail to store anything, and their next run times too
+
+        def stored() -> list[str]:
+            return [r.getMessage() for r in caplog.records if "could not be stored" in r.getMessage()]
+
+        # runs due meanwhile fail to store anything, and then their next run times fail too
+        assert _wait(lambda: stored(), 60), "the job store never met the full disk"
         (small_disk / "fill").unlink()
         before = len(server.requests)
-        assert _wait(lambda: len(server.requests) >= before + 2, 30), "no job ran after the disk had room"
+        assert _wait(lambda: len(server.requests) >= before + 2, 60), "no job ran after the disk had room"
         assert service.scheduler._thread.is_alive()
-        stored = [r.getMessage() for r in caplog.records if "could not be stored" in r.getMessage()]
-        assert 1 <= len(stored) <= 3, len(stored)  # resting between tries, not handing the job out in a loop
-        assert all("is full" in line and "\n" not in line for line in stored)
+        lines = stored()
+        assert 1 <= len(lines) <= 3, len(lines)  # resting between tries, not handing the job out in a loop
+        assert all("is full" in line and "\n" not in line for line in lines)
     finally:
         service.stop()
         engine.dispose()

@@ -136,20 +136,22 @@ def test_a_refusal_for_an_altered_strategy_name_shows_it_as_text(engine, slack, 
 def test_a_click_while_the_database_is_down_tells_the_clicker(engine, slack, caplog) -> None:
     """PostgreSQL restarting (nothing listens on its port) while serve takes clicks."""
     from pipeline.core.db import create_db_engine
+    from tests.localserver import closed_port
 
     call = add_call(engine, 1, score=0.7)
     posted = digest(engine, slack)
-    down = create_db_engine("postgresql+psycopg://postgres@127.0.0.1:9/test?connect_timeout=2")
-    config = loaded()
-    runners = start_interactions(down, lambda: config, environ=env(slack), now=lambda: NOW)
-    slack.socket.wait_connected()
-    try:
-        slack.socket.send(click(posted, "follow", call))
-        slack.socket.send(click(posted, "idea", call, action_ts="1787000100.000200"))
-        assert runners[0].wait_handled(2)
-    finally:
-        stop_interactions(runners)
-        down.dispose()
+    with closed_port() as port:  # held so that nothing listens there, as on a fixed "unused" port might
+        down = create_db_engine(f"postgresql+psycopg://postgres@127.0.0.1:{port}/test?connect_timeout=2")
+        config = loaded()
+        runners = start_interactions(down, lambda: config, environ=env(slack), now=lambda: NOW)
+        slack.socket.wait_connected()
+        try:
+            slack.socket.send(click(posted, "follow", call))
+            slack.socket.send(click(posted, "idea", call, action_ts="1787000100.000200"))
+            assert runners[0].wait_handled(2)
+        finally:
+            stop_interactions(runners)
+            down.dispose()
     assert sorted(e["text"].split(": ")[0] for e in slack.ephemeral) == [
         "The Start idea form did not open", "Your follow was not stored"]  # handled in any order
     assert all(e["text"].endswith("; try again later.") and "\n" not in e["text"] for e in slack.ephemeral)

@@ -5,6 +5,8 @@ the clicker told; each is one logged line and stores what the click asked, never
 from __future__ import annotations
 
 import logging
+import re
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -86,16 +88,22 @@ def test_a_disconnect_storm_backs_off_instead_of_reconnecting_at_once(engine, sl
     config = loaded()
     slack.socket.drop_after_hello = True
     interactions = Interactions(engine, lambda: config.strategies, lambda strategy: None)
-    runner = SocketRunner(APP_TOKEN, interactions, base_url=slack.api_url, backoff_start=0.1,
-                          backoff_max=0.4, check_every=0.01)
+    runner = SocketRunner(APP_TOKEN, interactions, base_url=slack.api_url, backoff_start=1,
+                          backoff_max=2, check_every=0.01)
     runner.start()
-    try:
-        runner.stopping.wait(3.0)
+    try:  # four connections: at once, at once again, then 1 s and 2 s later (the waits the log names)
+        deadline = time.monotonic() + 60
+        while slack.calls.count("apps.connections.open") < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
     finally:
         runner.stop()
     opened = slack.calls.count("apps.connections.open")
-    assert 4 <= opened <= 12, opened  # after the first two, 0.1 + 0.2 + 0.4 + 0.4 … s apart
     lost = [r.getMessage() for r in caplog.records if "connection lost" in r.getMessage()]
+    assert opened >= 4 and len(lost) >= opened - 1, (opened, lost)  # every new connection followed a loss
     assert lost[0] == "Slack Socket Mode connection lost; reconnecting"
-    assert lost[1:] and all("after it opened" in line and "reconnecting in" in line for line in lost[1:]), \
-        lost
+    short = re.compile(r"Slack Socket Mode connection lost \d+ s after it opened \((\d+) in a row\); "
+                       r"reconnecting in (\d+) s")
+    waits = [short.fullmatch(line) for line in lost[1:]]
+    assert all(waits), lost
+    assert [(m.group(1), m.group(2)) for m in waits if m][:2] == [("2", "1"), ("3", "2")]
+    assert all(m.group(2) == "2" for m in waits[2:] if m)  # at most backoff_max apart, never at once
