@@ -164,7 +164,7 @@ def import_cmd(
 ) -> None:
     """Import partners from a CSV file: every row or none (a bad row is reported with its line).
 
-    Example: fundradar partners import partners.csv
+    Example: fundradar partners import tests/fixtures/partners.csv
     """
     st = state()
     skipped: list[int] = []
