@@ -339,29 +339,40 @@ def import_partners(session: Session, path: Path, now: datetime,
     ``file:line: field: problem`` each), and nothing is added.
 
     A row without a PIC that repeats a partner without a PIC (same organisation, country and type), in
-    the file or already stored, is skipped, so importing the same file twice adds nothing; the line
-    numbers of those rows are appended to ``skipped`` when given, for telling whoever imports."""
+    the file or already stored, is skipped, and so is a row whose PIC a stored partner of the same
+    organisation, country and type has: importing the same file twice adds nothing. The line numbers
+    of those rows are appended to ``skipped`` when given, for telling whoever imports. A PIC stored for
+    another organisation stays a bad row."""
     text = _read_csv_file(path)
     name = str(path)
     rows, problems = _parse_csv(text, name)
     pics: dict[str, int] = {}
     known = {_same_partner_key(p.model_dump()) for p in session.exec(select(Partner).where(
         Partner.pic == None))}  # noqa: E711  (SQL IS NULL)
+    stored_pics = {p.pic: _same_partner_key(p.model_dump()) for p in session.exec(select(Partner).where(
+        Partner.pic != None))}  # noqa: E711  (SQL IS NOT NULL)
     new: list[dict[str, Any]] = []
     for line, row in rows:
         values, row_problems = row.checked()
         pic = values.get("pic")
+        stored = (pic in stored_pics and {"organisation", "country", "type"} <= values.keys()
+                  and stored_pics[pic] == _same_partner_key(values))
         if pic is not None:
             if pic in pics:
                 row_problems.append(("pic", f"{pic} is also on line {pics[pic]}"))
             else:
                 pics[pic] = line
-                try:
-                    _check_pic_free(session, pic)
-                except ValidationError as exc:
-                    row_problems.append(("pic", str(exc)))
+                if not stored:
+                    try:
+                        _check_pic_free(session, pic)
+                    except ValidationError as exc:
+                        row_problems.append(("pic", str(exc)))
         problems += [(line, _problem(name, line, field, message)) for field, message in row_problems]
         if row_problems:
+            continue
+        if stored:  # that very partner, stored by an earlier import
+            if skipped is not None:
+                skipped.append(line)
             continue
         if pic is None:
             if _same_partner_key(values) in known:

@@ -74,6 +74,14 @@ def test_the_recorded_files_an_example_names_exist(cli, samples: Path, eval_dir:
     assert named and [(path, word) for path, word in named if not where(word).exists()] == []
 
 
+def test_the_partner_file_the_import_example_names_is_in_the_checkout() -> None:
+    # a newcomer copies the example in a fresh clone: the sample file the README imports, not a
+    # partners.csv nobody has
+    root = Path(__file__).resolve().parent.parent
+    words = shlex.split(_example(("partners", "import")))
+    assert words[:3] == ["fundradar", "partners", "import"] and (root / words[3]).is_file(), words
+
+
 # Examples that cannot run here: the live sources (no network), a service that runs until stopped, a
 # PostgreSQL server named "db".
 NOT_RUN = {(): "fetches the live sources", ("serve",): "runs until stopped",
@@ -115,7 +123,8 @@ def test_every_example_runs_as_written(samples: Path, eval_dir: Path, tmp_path: 
         (checkout / "config" / name).write_text(example, encoding="utf-8")          # has them copied
     old_name = tmp_path / "greentech.yaml"  # the strategy's earlier name, for `strategy rename`
     old_name.write_text(example.replace("name: greentech-dk", "name: greentech", 1), encoding="utf-8")
-    shutil.copy(root / "tests" / "fixtures" / "partners.csv", checkout / "partners.csv")
+    (checkout / "tests" / "fixtures").mkdir(parents=True)
+    shutil.copy(root / "tests" / "fixtures" / "partners.csv", checkout / "tests" / "fixtures")
     monkeypatch.chdir(checkout)
     monkeypatch.setenv("FUNDRADAR_CONFIG", str(checkout / "config" / "strategy.yaml"))
     prepared = tmp_path / "prepared.db"

@@ -54,11 +54,39 @@ def test_identical_partner_rows_without_a_pic_are_imported_once(run, tmp_path: P
                         "Port of Aarhus,SE,public\n", encoding="utf-8")
     assert run("partners", "import", str(csv_file)) == (
         0, f"Imported 2 partners from {csv_file}; skipped 1 row (line 3) repeating a partner already listed "
-           "(same organisation, country and type, no PIC)\n", "")
+           "(same organisation, country, type and PIC, or no PIC)\n", "")
     # before, "Imported 0 partners" and nothing said why
     assert run("partners", "import", str(csv_file)) == (
         0, f"Imported 0 partners from {csv_file}; skipped 3 rows (lines 2, 3, 4) repeating a partner already "
-           "listed (same organisation, country and type, no PIC)\n", "")
+           "listed (same organisation, country, type and PIC, or no PIC)\n", "")
     code, out, _ = run("partners", "list", "--json")
     assert code == 0 and [(p["organisation"], p["country"]) for p in json.loads(out)] == [
         ("Port of Aarhus", "DK"), ("Port of Aarhus", "SE")]
+
+
+def test_the_sample_partner_file_imported_again_adds_nothing(run) -> None:
+    """The README imports tests/fixtures/partners.csv; running that line again (its rows have PICs)
+    failed with exit 2, "PIC … already belongs to partner #1", for the very partners the file made."""
+    sample = Path(__file__).parent / "fixtures" / "partners.csv"
+    assert run("partners", "import", str(sample)) == (0, f"Imported 3 partners from {sample}\n", "")
+    assert run("partners", "import", str(sample)) == (
+        0, f"Imported 0 partners from {sample}; skipped 3 rows (lines 2, 3, 4) repeating a partner already "
+           "listed (same organisation, country, type and PIC, or no PIC)\n", "")
+    code, out, _ = run("partners", "list", "--json")
+    assert code == 0 and len(json.loads(out)) == 3
+
+
+def test_a_stored_pic_on_a_bad_or_another_row_is_reported(run, tmp_path: Path) -> None:
+    sample = Path(__file__).parent / "fixtures" / "partners.csv"
+    assert run("partners", "import", str(sample))[0] == 0
+    again = tmp_path / "partners.csv"
+    again.write_text("organisation,country,type,pic\n"
+                     "RISE Research Institutes of Sweden,Dnmark,rto,999981234\n"
+                     "Aalborg Universitet,DK,university,999872345\n", encoding="utf-8")
+    assert run("partners", "import", str(again)) == (2, "", (
+        f"Error: {again}:2: country: 'Dnmark' is not an ISO 3166 country code; use two letters such as "
+        "DK, SE or DE\n"
+        f"Error: {again}:2: pic: 999981234 already belongs to partner #1 (RISE Research Institutes of "
+        "Sweden)\n"
+        f"Error: {again}:3: pic: 999872345 already belongs to partner #2 (Kiel University)\n"
+        f"Error: {again}: 2 bad rows; nothing was imported; fix them and import the file again\n"))

@@ -17,6 +17,12 @@ AS_OF = ["--as-of", "2026-08-22T09:00+00:00"]
 SCORING_TABLES = ("score", "verdict", "scoring_model", "corpus_model", "mark")
 
 
+def scratch_note(config: object) -> str:
+    """What stderr says when a reading command scored in a scratch database: why, and what stores."""
+    return (f"scored with {config} in a scratch database (the stored scores were computed from other "
+            "focus areas, rules or marks); stored scores unchanged, `fundradar score` stores new ones\n")
+
+
 def table_rows(db_path: Path) -> dict[str, list[tuple[Any, ...]]]:
     with sqlite3.connect(db_path) as conn:
         return {t: conn.execute(f'SELECT * FROM "{t}" ORDER BY id').fetchall() for t in SCORING_TABLES}
@@ -43,14 +49,14 @@ def test_calls_why_with_a_trial_config_leaves_stored_scores_unchanged(cli: Any, 
     other = trial_file(tmp_path)
     trial = cli("--config", str(other), *AS_OF, "calls", "why", str(ids[2]))
     assert trial.exit_code == 0, trial.output
-    assert trial.stderr == f"scored with {other} in a scratch database; stored scores unchanged\n"
+    assert trial.stderr == scratch_note(other)
     assert trial.stdout != stored.stdout  # the fermentation call now scores for offshore_energy
     assert table_rows(db_path) == before
     # the other readers of scores: ideas calls scores in scratch too, calls list says whose scores it shows
     assert cli(*production, "ideas", "add", "Biorefinery pilot", "--focus", "offshore_energy").exit_code == 0
     ideas = cli("--config", str(other), *AS_OF, "ideas", "calls", "1", "--json")
     assert ideas.exit_code == 0, ideas.output
-    assert ideas.stderr == f"scored with {other} in a scratch database; stored scores unchanged\n"
+    assert ideas.stderr == scratch_note(other)
     assert ids[2] in [row["call_id"] for row in json.loads(ideas.stdout)]  # the trial's biorefinery call
     listed = cli("--config", str(other), *AS_OF, "calls", "list", "--focus", "offshore_energy")
     assert listed.exit_code == 0
@@ -94,8 +100,7 @@ def test_calls_why_after_a_mark_scores_in_scratch(cli: Any, engine: Any, db_url:
     before = table_rows(db_path)
     result = cli(*production, "calls", "why", str(ids[3]))
     assert result.exit_code == 0
-    assert result.stderr == (f"scored with {DEFAULT_STRATEGY.relative_to(Path.cwd())} in a scratch "
-                             "database; stored scores unchanged\n")
+    assert result.stderr == scratch_note(DEFAULT_STRATEGY.relative_to(Path.cwd()))
     assert table_rows(db_path) == before
 
 
@@ -126,7 +131,7 @@ def test_a_trial_on_postgresql_is_scored_in_a_scratch_sqlite_copy(pg_url: str, t
         other = trial_file(tmp_path)
         trial = run(other, "calls", "why", str(ids[2]))
         assert trial.exit_code == 0, trial.output
-        assert trial.stderr == f"scored with {other} in a scratch database; stored scores unchanged\n"
+        assert trial.stderr == scratch_note(other)
         assert trial.stdout != stored.stdout
         assert rows() == before
     finally:

@@ -255,7 +255,8 @@ def test_board_report_json_and_png(wb, tmp_path: Path) -> None:
     assert any(r["matching_calls"] > 0 for r in rows)
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     table = wb("strategy", "report")
-    assert table.stdout.splitlines()[0] == "Focus area               Calls    Budget  Exp. value  Pipeline"
+    assert table.stdout.splitlines()[0] == ("Focus area                                 Calls   Budget  "
+                                             "Exp. value  Pipeline")
     csv_out = wb("strategy", "report", "--csv")  # a listing: --csv as well as --json
     assert csv_out.exit_code == 0, csv_out.output
     keys = ["focus_area", "label", "matching_calls", "total_budget", "expected_value",
@@ -264,6 +265,21 @@ def test_board_report_json_and_png(wb, tmp_path: Path) -> None:
     bad = wb("strategy", "report", "--png", str(tmp_path / "report.jpg"))
     assert bad.exit_code == 2
     assert "the chart is a PNG; give a file name ending in .png" in bad.stderr
+
+
+def test_board_report_names_each_focus_area_whole(wb, monkeypatch) -> None:
+    """The table named the areas by their labels cut at 23 characters ("Offshore wind and ener…"), on
+    any terminal: a board could not tell which area a row is."""
+    labels = ["Offshore wind and energy systems", "Green shipping and ports",
+              "Food, agriculture and bio-based solutions", "Digital industry, AI and robotics"]
+    for columns in ("80", "200"):
+        monkeypatch.setenv("COLUMNS", columns)
+        table = wb("strategy", "report")
+        assert table.exit_code == 0, table.output
+        lines = table.stdout.splitlines()
+        assert lines[0].split() == ["Focus", "area", "Calls", "Budget", "Exp.", "value", "Pipeline"]
+        assert [line[:len(label)] for line, label in zip(lines[1:], labels, strict=True)] == labels
+        assert max(len(line) for line in lines) <= 80
 
 
 def test_suggest_proposes_no_word_of_one_letter(wb, synced_db: str) -> None:

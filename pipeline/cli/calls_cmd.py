@@ -33,6 +33,7 @@ from pipeline.cli.common import (
     fmt_money,
     fmt_pct,
     new_app,
+    note_scratch_scores,
     note_view_scores,
     print_json,
     print_rows,
@@ -326,14 +327,13 @@ def why_cmd(
     """
     from classifiers.freshness import SCORE_FLOOR
     from pipeline.explain import explain_call
-    from pipeline.trial import config_name
 
     st = state()
     config = st.config()
     with st.reading() as db:
         data = explain_call(db, config, call, st.now(), st.read_engine)
     if data.pop("scratch"):
-        echo(f"scored with {config_name(config)} in a scratch database; stored scores unchanged", err=True)
+        note_scratch_scores(config)
     name, areas, weeks = data["strategy"], data["focus_areas"], data["weeks_to_deadline"]
     if as_json:
         print_json(data)

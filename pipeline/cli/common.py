@@ -299,6 +299,16 @@ def note_stored_scores(engine: Engine | Database, config: Any) -> None:
         echo(note, err=True)
 
 
+def note_scratch_scores(config: Any) -> None:
+    """The line on stderr when a reading command scored ``config`` in a scratch database: why it did,
+    and that ``fundradar score`` is what stores the scores it showed."""
+    from pipeline.trial import config_name
+
+    echo(f"scored with {config_name(config)} in a scratch database (the stored scores were computed "
+         "from other focus areas, rules or marks); stored scores unchanged, `fundradar score` stores "
+         "new ones", err=True)
+
+
 # --- output --------------------------------------------------------------------------------------
 
 def jsonable(value: Any) -> Any:

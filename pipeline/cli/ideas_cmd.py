@@ -18,6 +18,7 @@ from pipeline.cli.common import (
     flat,
     fmt_date,
     new_app,
+    note_scratch_scores,
     print_json,
     print_rows,
     scope,
@@ -185,7 +186,6 @@ def calls_cmd(
 
     Example: fundradar ideas calls 3 --top 5
     """
-    from pipeline.trial import config_name
 
     st = state()
     config = st.config()
@@ -194,7 +194,7 @@ def calls_cmd(
         found = get_idea(session, idea, scope=scope_of(config))
     result = suggest_calls(engine, found, config, st.now(), top=top)
     if result.scratch:
-        echo(f"scored with {config_name(config)} in a scratch database; stored scores unchanged", err=True)
+        note_scratch_scores(config)
     rows = [s.as_dict() for s in result.calls]
     table = not (as_json or as_csv)
     if table:

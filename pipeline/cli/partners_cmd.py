@@ -164,7 +164,7 @@ def import_cmd(
 ) -> None:
     """Import partners from a CSV file: every row or none (a bad row is reported with its line).
 
-    Example: fundradar partners import partners.csv
+    Example: fundradar partners import tests/fixtures/partners.csv
     """
     st = state()
     skipped: list[int] = []
@@ -175,7 +175,7 @@ def import_cmd(
         lines = ", ".join(map(str, skipped[:5])) + (", …" if len(skipped) > 5 else "")
         line += (f"; skipped {len(skipped)} row{'s' if len(skipped) != 1 else ''} (line"
                  f"{'s' if len(skipped) != 1 else ''} {lines}) repeating a partner already listed "
-                 "(same organisation, country and type, no PIC)")
+                 "(same organisation, country, type and PIC, or no PIC)")
     echo(line)
 
 

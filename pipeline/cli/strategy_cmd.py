@@ -221,6 +221,13 @@ def keywords_remove(
 REPORT_CSV = [Column(key, key) for key in ("focus_area", "label", "matching_calls", "total_budget",
                                            "expected_value", "applications_in_pipeline")]
 
+# the label whole: it is what tells a board which area a row is (wrapped, never cut, on a narrow terminal)
+REPORT_TABLE = [Column("label", "Focus area"), Column("matching_calls", "Calls", justify="right"),
+                Column("total_budget", "Budget", fmt_money, justify="right"),
+                Column("expected_value", "Exp. value", fmt_money, justify="right"),
+                Column("applications_in_pipeline", "Pipeline", justify="right")]
+
+
 
 @strategy_app.command("report")
 def report_cmd(
@@ -255,10 +262,7 @@ def report_cmd(
     if as_csv:  # the table's columns, with the area's key and the amounts as stored
         print_rows(report_dicts(reports), REPORT_CSV, as_csv=True)
         return
-    echo(f"{'Focus area':<24}{'Calls':>6}{'Budget':>10}{'Exp. value':>12}{'Pipeline':>10}")
-    for r in reports:
-        echo(f"{_shorten(r.label, 23):<24}{r.matching_calls:>6}{fmt_money(r.total_budget):>10}"
-                   f"{fmt_money(r.expected_value):>12}{r.applications_in_pipeline:>10}")
+    print_rows(report_dicts(reports), REPORT_TABLE)
 
 
 @strategy_app.command("rename")
