@@ -148,6 +148,19 @@ def redraw(blocks: Sequence[dict[str, Any]], strategy: str, call_id: int, verb: 
     return out
 
 
+def redraw_all(blocks: Sequence[dict[str, Any]], strategy: str,
+               clicks: Sequence[tuple[int, str, str]]) -> list[dict[str, Any]]:
+    """The message's blocks after every one of ``clicks`` (call, verb, user id), oldest first: two
+    people who tapped the same message before its redraw reached them each sent the message as they
+    saw it, so it is redrawn from every click stored for it, not from the one payload's blocks
+    (redrawing a click already shown changes nothing)."""
+    out = list(blocks)
+    for call_id, verb, user_id in clicks:
+        if verb in STATUS_TEXT:
+            out = redraw(out, strategy, call_id, verb, status_line(verb, user_id))
+    return out
+
+
 def _with_status(block: dict[str, Any], status: str) -> dict[str, Any]:
     text = dict(block.get("text") or {"type": "mrkdwn", "text": ""})
     body = str(text.get("text", "")).split("\n" + STATUS_MARK)[0]

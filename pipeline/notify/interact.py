@@ -51,6 +51,7 @@ from pipeline.notify.actions import (
     actions_block_id,
     parse_action,
     redraw,
+    redraw_all,
     status_line,
 )
 from pipeline.notify.escape import clean, escape, truncate
@@ -239,6 +240,14 @@ class Interactions:
         self.update_message(strategy, channel_id, message, action.call_id, action.verb,
                             status_line(action.verb, who.user_id), who.user_id)
 
+    def clicks_on(self, strategy: Strategy, channel_id: str, ts: str) -> list[tuple[int, str, str]]:
+        """The clicks stored for one message, oldest first: (call, verb, user id)."""
+        with Session(self.engine) as session:
+            rows = session.exec(select(SlackInteraction).where(
+                SlackInteraction.strategy == strategy.name, SlackInteraction.channel == channel_id,
+                SlackInteraction.message_ts == ts).order_by(SlackInteraction.id))
+            return [(row.call_id, row.kind, row.user_id) for row in rows if row.call_id is not None]
+
     def store(self, strategy: Strategy, action: Action, who: Clicker, key: str, channel_id: str,
               message_ts: str | None) -> bool | None:
         """Store the click; False when it changes nothing (a repeat, or already done elsewhere), None for
@@ -272,9 +281,14 @@ class Interactions:
         blocks = message.get("blocks")
         if client is None or not blocks or not message.get("ts"):
             return
+        try:  # every click stored for the message, or a redraw sent meanwhile is undone
+            clicks = self.clicks_on(strategy, channel_id, str(message["ts"]))
+            drawn = redraw_all(blocks, strategy.name, clicks)
+        except sa.exc.SQLAlchemyError:
+            drawn = redraw(blocks, strategy.name, call_id, verb, status)
         try:
             client.chat_update(channel=channel_id, ts=str(message["ts"]), text=str(message.get("text") or ""),
-                               blocks=redraw(blocks, strategy.name, call_id, verb, status))
+                               blocks=drawn)
         except (SlackApiError, OSError) as exc:
             log.warning("could not update the message %s in %s: %s", message.get("ts"), channel_id,
                         _slack_error(exc))
