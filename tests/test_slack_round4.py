@@ -5,13 +5,19 @@ clients."""
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from typing import Any
 
+from pipeline.core.db import session_scope
+from pipeline.core.models import FetchRun
 from pipeline.notify.actions import STATUS_MARK
+from pipeline.notify.delivery import Pacer
+from pipeline.notify.jobs import send_digests
 from pipeline.notify.socket import SocketRunner
 from tests import slack_clicks
 from tests.slack_clicks import click, digest
-from tests.slack_data import STRATEGY, add_call
+from tests.slack_data import NOW, STRATEGY, TOKEN, add_call, loaded
+from tests.slack_server import SlackServer
 from tests.slack_socket import SocketSlack
 
 slack = slack_clicks.slack  # the local Slack with Socket Mode (fixture)
@@ -39,3 +45,33 @@ def test_two_clicks_on_the_same_message_before_it_was_redrawn_both_stay_shown(
         f"\n{STATUS_MARK}✓ relevant — <@U0JENS>")
     buttons = _block(shown, f"fr_actions:{STRATEGY}:{first}")["elements"]
     assert f"fr:unfollow:{first}" in [e.get("action_id") for e in buttons]
+
+
+def _send_digest(engine: Any, slack: SlackServer) -> list[Any]:
+    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
+    outcomes = send_digests(engine, loaded(), NOW, channel="#eu-fundraising", environ=env,
+                            pacer=Pacer(sleep=lambda s: None))
+    assert {o.status for o in outcomes} == {"sent"}
+    return slack.posted_to("#eu-fundraising")
+
+
+def test_a_digest_with_thirty_failing_sources_keeps_its_sources_line_short_and_whole(engine: Any) -> None:
+    add_call(engine, 1, score=0.7)
+    names = [f"regional_funder_feed_{n:02d}" for n in range(30)]
+    with session_scope(engine) as session:
+        for name in names:
+            for days, outcome in ((9, "ok"), (3, "failed"), (2, "failed")):
+                at = NOW - timedelta(days=days)
+                session.add(FetchRun(source=name, started_at=at, finished_at=at, outcome=outcome, seen=4,
+                                     error="connection refused" if outcome == "failed" else None))
+    with SlackServer(token=TOKEN) as local:
+        (posted,) = _send_digest(engine, local)
+    contexts = [e["text"] for b in posted.blocks if b["type"] == "context" for e in b["elements"]]
+    line = next(text for text in contexts if text.startswith("Sources:"))
+    assert all(len(text) <= 2000 for text in contexts)  # Slack's limit for a context element
+    assert line.startswith("Sources: 0 of 30 fine · regional_funder_feed_00 failing since 21 Aug 08:00 "
+                           "(2 runs; last good 15 Aug 08:00) · ")
+    # past the first few, the rest are counted and named, not cut off mid-name
+    assert line.endswith(" · 25 more failing: regional_funder_feed_05, regional_funder_feed_06, "
+                         + ", ".join(names[7:-1]) + " and regional_funder_feed_29 "
+                         "(`fundradar sources status`)")
