@@ -16,7 +16,7 @@ from pipeline.notify.jobs import send_digests
 from pipeline.notify.socket import SocketRunner
 from tests import slack_clicks
 from tests.slack_clicks import click, digest
-from tests.slack_data import NOW, STRATEGY, TOKEN, add_call, loaded
+from tests.slack_data import NOW, STRATEGY, TOKEN, add_application, add_call, loaded
 from tests.slack_server import SlackServer
 from tests.slack_socket import SocketSlack
 
@@ -75,3 +75,18 @@ def test_a_digest_with_thirty_failing_sources_keeps_its_sources_line_short_and_w
     assert line.endswith(" · 25 more failing: regional_funder_feed_05, regional_funder_feed_06, "
                          + ", ".join(names[7:-1]) + " and regional_funder_feed_29 "
                          "(`fundradar sources status`)")
+
+
+def test_a_digest_with_nothing_new_says_in_its_notification_which_application_is_due(engine: Any) -> None:
+    with session_scope(engine) as session:  # the source read fine: nothing new is all there is
+        session.add(FetchRun(source="eu_ft", started_at=NOW - timedelta(hours=5),
+                             finished_at=NOW - timedelta(hours=5), outcome="ok", seen=5))
+    call = add_call(engine, 1, title="Grøn brint i havne", score=0.1, days=5)  # below the minimum score
+    add_application(engine, call, idea="Brint & havne")
+    later = add_call(engine, 2, title="Kystsikring", score=0.1, days=40)
+    add_application(engine, later, idea="Diger")
+    with SlackServer(token=TOKEN) as local:
+        (posted,) = _send_digest(engine, local)
+    assert posted.text == ("Funding digest for GreenTech Cluster Denmark: 0 matching open calls, 0 new · "
+                           "0 changes to calls we follow. Next deadline: application #1 (Brint &amp; havne), "
+                           "Grøn brint i havne, 5 days left.")

@@ -452,6 +452,11 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
         fallback += f" {len(failing)} of {len(read)} sources failing: {_names(failing, ', ')}."
     if data.unscored and not sources_down:
         fallback += f" {data.unscored} not scored yet."
+    due = next((a for a in data.applications if a.deadline and a.days_left is not None), None)
+    if due is not None and not data.new:  # a week with nothing new: its notification says what closes
+        idea, call = truncate(clean(due.idea_title), 80), truncate(clean(due.call_title), 120)
+        fallback += f" Next deadline: application #{due.application_id} ({idea}), {call}, " \
+                    f"{days_text(due.days_left)}."
     if data.top:
         fallback += " Top: " + "; ".join(call_name(c.title, c.call_id, 300) for c in data.top[:5])
     return split_messages(data.channel, blocks, escape(truncate(fallback, MAX_FALLBACK_CHARS)), title)
