@@ -16,7 +16,7 @@ from pipeline.notify.jobs import send_digests
 from pipeline.notify.socket import SocketRunner
 from tests import slack_clicks
 from tests.slack_clicks import click, digest
-from tests.slack_data import NOW, STRATEGY, TOKEN, add_application, add_call, loaded
+from tests.slack_data import NOW, STRATEGY, TOKEN, add_application, add_call, change_status, loaded
 from tests.slack_server import SlackServer
 from tests.slack_socket import SocketSlack
 
@@ -90,3 +90,15 @@ def test_a_digest_with_nothing_new_says_in_its_notification_which_application_is
     assert posted.text == ("Funding digest for GreenTech Cluster Denmark: 0 matching open calls, 0 new · "
                            "0 changes to calls we follow. Next deadline: application #1 (Brint &amp; havne), "
                            "Grøn brint i havne, 5 days left.")
+
+
+def test_following_a_call_removed_since_the_digest_tells_the_clicker_it_is_gone(
+        engine: Any, slack: SocketSlack, runner: SocketRunner) -> None:
+    call = add_call(engine, 1, score=0.7)
+    posted = digest(engine, slack)
+    change_status(engine, call, "removed", NOW + timedelta(days=2))  # last week's digest still shows it
+    slack.socket.send(click(posted, "follow", call))
+    assert runner.wait_handled(1)
+    assert [e["text"] for e in slack.ephemeral] == [
+        f"Call {call} is followed, but its source no longer lists it; an alert in #eu-fundraising will say "
+        "if it is listed again."]

@@ -54,7 +54,9 @@ from pipeline.notify.actions import (
     redraw_all,
     status_line,
 )
+from pipeline.notify.envelopes import channel_names, envelope_problem, owns_channel
 from pipeline.notify.escape import clean, escape, truncate
+from pipeline.notify.followed import GONE_STATUSES
 
 log = logging.getLogger("fundradar.slack")
 
@@ -239,6 +241,17 @@ class Interactions:
                  strategy.name)
         self.update_message(strategy, channel_id, message, action.call_id, action.verb,
                             status_line(action.verb, who.user_id), who.user_id)
+        if action.verb == "follow":  # an old message's call may be gone by now: following it is no watch
+            with Session(self.engine) as session:
+                call = session.get(Call, action.call_id)
+                status = call.status if call is not None else None
+            client = self.clients(strategy)
+            if status in GONE_STATUSES and client is not None:
+                alerts = strategy.slack.alerts
+                again = f"; an alert in {alerts.channel} will say if it is listed again." if alerts else "."
+                gone = "its source no longer lists it" if status == "removed" else f"it is {status}"
+                self.tell(client, channel_id, who.user_id,
+                          f"Call {action.call_id} is followed, but {gone}{again}")
 
     def clicks_on(self, strategy: Strategy, channel_id: str, ts: str) -> list[tuple[int, str, str]]:
         """The clicks stored for one message, oldest first: (call, verb, user id)."""
@@ -399,54 +412,6 @@ def _slack_error(exc: Exception) -> str:
         data = exc.response.data if isinstance(exc.response.data, dict) else {}
         return str(data.get("error") or f"HTTP {exc.response.status_code}")
     return f"no answer from Slack ({type(exc).__name__})"
-
-
-_OBJECTS = ("user", "channel", "team", "message", "view", "container")
-
-
-def _objects(value: Any) -> bool:
-    """``value`` is absent or a list of objects."""
-    return value is None or (isinstance(value, list) and all(isinstance(item, Mapping) for item in value))
-
-
-def envelope_problem(payload: Any) -> str | None:
-    """What in an interactive payload is not shaped as Slack sends it (a user, channel or view that is
-    no object, actions or blocks that are no list of objects), or None. The handlers read the payload
-    as Slack shapes it; checked first, such an envelope is one logged line instead of a traceback."""
-    if not isinstance(payload, Mapping):
-        return "the payload is not an object"
-    for name in _OBJECTS:
-        if payload.get(name) is not None and not isinstance(payload[name], Mapping):
-            return f"its {name} is not an object"
-    actions = payload.get("actions")
-    if not _objects(actions) or any(not isinstance(a.get("selected_option") or {}, Mapping)
-                                    for a in actions or []):
-        return "its actions are not a list of objects"
-    if not _objects((payload.get("message") or {}).get("blocks")):
-        return "its message blocks are not a list of objects"
-    state = (payload.get("view") or {}).get("state") or {}
-    values = (state.get("values") or {}) if isinstance(state, Mapping) else None
-    if not isinstance(values, Mapping) or not all(
-            isinstance(block, Mapping) and all(
-                isinstance(field, Mapping) and isinstance(field.get("selected_option") or {}, Mapping)
-                for field in block.values())
-            for block in values.values()):
-        return "its view state is not Slack's"
-    return None
-
-
-def owns_channel(strategy: Strategy, channel: Mapping[str, Any]) -> bool:
-    """Whether the channel (``{"id", "name"}`` of a payload) is one of the strategy's: configured
-    channels may be names ("#eu-funding") or ids."""
-    given = {str(channel.get(k) or "").lstrip("#") for k in ("id", "name")} - {""}
-    return bool(given & {c.lstrip("#") for c in channel_names(strategy)})
-
-
-def channel_names(strategy: Strategy) -> list[str]:
-    names = [d.channel for d in strategy.slack.digests]
-    if strategy.slack.alerts is not None:
-        names.append(strategy.slack.alerts.channel)
-    return list(dict.fromkeys(names))
 
 
 def _last_mark(session: Session, strategy: str, call_id: int) -> tuple[str, str | None] | None:
