@@ -102,3 +102,14 @@ def test_following_a_call_removed_since_the_digest_tells_the_clicker_it_is_gone(
     assert [e["text"] for e in slack.ephemeral] == [
         f"Call {call} is followed, but its source no longer lists it; an alert in #eu-fundraising will say "
         "if it is listed again."]
+
+
+def test_a_link_to_a_danish_domain_name_goes_to_that_domain(engine: Any) -> None:
+    add_call(engine, 1, title="Støtte til grøn omstilling", score=0.7,
+             url="https://grøn-fond.dk/opslag/støtte?år=2026")
+    with SlackServer(token=TOKEN) as local:
+        (posted,) = _send_digest(engine, local)
+    section = _block(posted.blocks, "fr_call:1")["text"]["text"]
+    # the host as DNS knows it (IDNA), the path percent-encoded: "gr%C3%B8n-fond.dk" is no host at all
+    assert section.startswith("*<https://xn--grn-fond-64a.dk/opslag/st%C3%B8tte?%C3%A5r=2026|"
+                              "Støtte til grøn omstilling>*\n")

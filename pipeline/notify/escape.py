@@ -10,7 +10,9 @@ rendered as links, anything else (``javascript:``, ``slack://``, relative paths)
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import idna
 
 from pipeline.core.text import printable
 
@@ -65,6 +67,14 @@ def safe_url(url: str | None) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
+    user, at, host = parts.netloc.rpartition("@")
+    if not host.isascii():  # percent-encoded below, "grøn.dk" would be no host at all: IDNA names it
+        name, colon, port = host.rpartition(":") if re.fullmatch(r".*:[0-9]*", host) else (host, "", "")
+        try:
+            host = idna.encode(name, uts46=True).decode("ascii") + colon + port
+        except idna.IDNAError:
+            return None
+        url = urlunsplit(parts._replace(netloc=f"{user}{at}{host}"))
     # characters that would end the link or the label early, or spaces, are percent-encoded
     url = _entities(quote(url, safe=":/?#[]@!$&'()*+,;=%~-._"))  # a URL keeps its marks: Slack reads none
     return url if len(url) <= MAX_LINK_URL else None
