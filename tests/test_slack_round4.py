@@ -8,12 +8,12 @@ import copy
 from datetime import timedelta
 from typing import Any
 
-from pipeline.core.db import session_scope
+from pipeline.core.db import open_database, session_scope
 from pipeline.core.models import FetchRun
 from pipeline.notify.actions import STATUS_MARK
 from pipeline.notify.delivery import Pacer
 from pipeline.notify.jobs import send_digests
-from pipeline.notify.socket import SocketRunner
+from pipeline.notify.socket import SocketRunner, start_interactions, stop_interactions
 from tests import slack_clicks
 from tests.slack_clicks import click, digest
 from tests.slack_data import NOW, STRATEGY, TOKEN, add_application, add_call, change_status, loaded
@@ -113,3 +113,24 @@ def test_a_link_to_a_danish_domain_name_goes_to_that_domain(engine: Any) -> None
     # the host as DNS knows it (IDNA), the path percent-encoded: "gr%C3%B8n-fond.dk" is no host at all
     assert section.startswith("*<https://xn--grn-fond-64a.dk/opslag/st%C3%B8tte?%C3%A5r=2026|"
                               "Støtte til grøn omstilling>*\n")
+
+
+def test_a_not_for_us_tap_the_database_cannot_store_is_named_as_the_button_is(
+        engine: Any, db_url: str, slack: SocketSlack) -> None:
+    call = add_call(engine, 1, score=0.7)
+    posted = digest(engine, slack)
+    read_only = open_database(f"sqlite:///file:{db_url.removeprefix('sqlite:///')}?mode=ro&uri=true")
+    config = loaded()
+    runners = start_interactions(read_only, lambda: config, environ=slack_clicks.env(slack), now=lambda: NOW)
+    slack.socket.wait_connected()
+    try:
+        slack.socket.send(click(posted, "irrelevant", call))
+        slack.socket.send(click(posted, "unmute", call, action_ts="1787000100.000300"))
+        assert runners[0].wait_handled(2)
+    finally:
+        stop_interactions(runners)
+        read_only.dispose()
+    # "Your irrelevant was not stored" named no button the clicker saw
+    assert [e["text"].split(": ")[0] for e in slack.ephemeral] == [
+        f"Your tap on Not for us (call {call}) was not stored",
+        f"Your tap on Unmute (call {call}) was not stored"]

@@ -45,6 +45,7 @@ from pipeline.core.models import Call, Mark, Score, SlackInteraction
 from pipeline.follow import clear_state, set_state
 from pipeline.ideas import create_idea
 from pipeline.notify.actions import (
+    LABELS,
     PREFIX,
     STATUS_TEXT,
     Action,
@@ -125,7 +126,7 @@ class Interactions:
                         self.on_action(payload, action)
                     except (FundradarError, sa.exc.SQLAlchemyError) as exc:  # the database is unreachable
                         what = "The Start idea form did not open" if action.verb == "idea" \
-                            else f"Your {action.verb} was not stored"
+                            else f"{_tap(action)} was not stored"
                         self.unavailable(payload, str((payload.get("channel") or {}).get("id") or ""),
                                          self.strategy(action.strategy), what, exc)
                 elif str(raw.get("action_id") or "").startswith(f"{PREFIX}:"):
@@ -229,7 +230,7 @@ class Interactions:
             changed = None
         except (FundradarError, sa.exc.DBAPIError) as exc:  # the database refused the write
             self.refuse(strategy, channel_id, who.user_id,
-                        f"Your {action.verb} was not stored: {_db_detail(exc)}; try again later.")
+                        f"{_tap(action)} was not stored: {_db_detail(exc)}; try again later.")
             return
         if not changed:
             log.info("Slack click %s on call %d by %s: nothing new", action.verb, action.call_id, who.name)
@@ -397,6 +398,11 @@ class Interactions:
                                                f"see `fundradar ideas show {idea_id}`.")
             except (SlackApiError, OSError) as exc:
                 log.warning("could not confirm idea #%s: %s", idea_id, _slack_error(exc))
+
+
+def _tap(action: Action) -> str:
+    """A click named by the button the clicker saw ("Your tap on Not for us (call 12)")."""
+    return f"Your tap on {LABELS.get(action.verb, action.verb)} (call {action.call_id})"
 
 
 def _db_detail(exc: Exception) -> str:
