@@ -9,13 +9,13 @@ from datetime import timedelta
 from typing import Any
 
 from pipeline.core.db import open_database, session_scope
-from pipeline.core.models import FetchRun
+from pipeline.core.models import CallFollow, FetchRun
 from pipeline.notify.actions import STATUS_MARK
 from pipeline.notify.delivery import Pacer
-from pipeline.notify.jobs import send_digests
+from pipeline.notify.jobs import send_alerts, send_digests
 from pipeline.notify.socket import SocketRunner, start_interactions, stop_interactions
 from tests import slack_clicks
-from tests.slack_clicks import click, digest
+from tests.slack_clicks import click, count, digest
 from tests.slack_data import NOW, STRATEGY, TOKEN, add_application, add_call, change_status, loaded
 from tests.slack_server import SlackServer
 from tests.slack_socket import SocketSlack
@@ -134,3 +134,28 @@ def test_a_not_for_us_tap_the_database_cannot_store_is_named_as_the_button_is(
     assert [e["text"].split(": ")[0] for e in slack.ephemeral] == [
         f"Your tap on Not for us (call {call}) was not stored",
         f"Your tap on Unmute (call {call}) was not stored"]
+
+
+def test_a_call_followed_from_the_morning_alert_shows_unfollow_in_that_days_digest(
+        engine: Any, slack: SocketSlack, runner: SocketRunner) -> None:
+    alerts_env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
+    morning = NOW - timedelta(hours=1)
+    send_alerts(engine, loaded(), morning - timedelta(days=1), environ=alerts_env)  # the first run: baseline
+    call = add_call(engine, 1, score=0.8, first_seen=morning - timedelta(minutes=30))
+    send_alerts(engine, loaded(), morning, environ=alerts_env)
+    (alert,) = slack.posted_to("#eu-fundraising")
+    slack.socket.send(click(alert, "follow", call))
+    assert runner.wait_handled(1)
+    posted = [p for p in slack.posted_to("#eu-fundraising") if p is not alert]
+    assert posted == []
+    send_digests(engine, loaded(), NOW, channel="#eu-fundraising", environ=alerts_env)
+    (posted,) = [p for p in slack.posted_to("#eu-fundraising") if p is not alert]
+    # tapping Follow again only got "already followed"; the digest offers what can be done, and says so
+    buttons = _block(posted.blocks, f"fr_actions:{STRATEGY}:{call}")["elements"]
+    assert [e["action_id"] for e in buttons] == [f"fr:relevant:{call}", f"fr:irrelevant:{call}",
+                                                f"fr:unfollow:{call}", f"fr:mute:{call}", f"fr:more:{call}"]
+    assert _block(posted.blocks, f"fr_call:{call}")["text"]["text"].endswith(
+        f"\n{STATUS_MARK}★ followed — <@U0METTE>")
+    slack.socket.send(click(posted, "unfollow", call, action_ts="1787000200.000100"))
+    assert runner.wait_handled(2)
+    assert count(engine, CallFollow) == 0

@@ -81,21 +81,29 @@ def _button(verb: str, strategy: str, call_id: int) -> ButtonElement:
                          value=f"{strategy}:{call_id}", style=style)
 
 
-def call_actions(strategy: str, call_id: int) -> ActionsBlock:
-    """The actions block of one call."""
+def call_actions(strategy: str, call_id: int, *, followed: bool = False) -> ActionsBlock:
+    """The actions block of one call (*Unfollow* instead of *Follow* for a call already followed)."""
     more = OverflowMenuElement(action_id=f"{PREFIX}:more:{call_id}", options=[
         Option(text=PlainTextObject(text="Start idea"), value=f"idea:{strategy}:{call_id}")])
-    buttons = [_button(verb, strategy, call_id) for verb in ("relevant", "irrelevant", "follow", "mute")]
+    verbs = ("relevant", "irrelevant", "unfollow" if followed else "follow", "mute")
+    buttons = [_button(verb, strategy, call_id) for verb in verbs]
     return ActionsBlock(block_id=actions_block_id(strategy, call_id), elements=[*buttons, more])
 
 
-def with_actions(block: SectionBlock, strategy: str, call_id: int) -> list[Block]:
+def with_actions(block: SectionBlock, strategy: str, call_id: int, *, followed: bool = False) -> list[Block]:
     """A call's section (given its block id) followed by its buttons; the section alone when there is
     no strategy to act for."""
     if not strategy:
         return [block]
     block.block_id = call_block_id(call_id)
-    return [block, call_actions(strategy, call_id)]
+    return [block, call_actions(strategy, call_id, followed=followed)]
+
+
+def followed_line(by: str | None) -> str:
+    """The status line of a call followed before the message was written (the CLI, another message):
+    who followed it as stored, a Slack mention only in the form the Follow button stores."""
+    who = by if by and re.fullmatch(r"<@[A-Z0-9]+>", by) else escape(clean(by)) or "someone"
+    return f"\n{STATUS_MARK}{STATUS_TEXT['follow']} — {who}"
 
 
 def add_actions(message: Message, strategy: str, call_id: int) -> Message:
