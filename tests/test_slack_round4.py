@@ -6,17 +6,31 @@ from __future__ import annotations
 
 import copy
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+from ruamel.yaml import YAML
+from sqlmodel import Session, select
+
+from pipeline.core.config import load_config
 from pipeline.core.db import open_database, session_scope
-from pipeline.core.models import CallFollow, FetchRun
+from pipeline.core.models import CallFollow, FetchRun, Idea
 from pipeline.notify.actions import STATUS_MARK
 from pipeline.notify.delivery import Pacer
 from pipeline.notify.jobs import send_alerts, send_digests
 from pipeline.notify.socket import SocketRunner, start_interactions, stop_interactions
 from tests import slack_clicks
 from tests.slack_clicks import click, count, digest
-from tests.slack_data import NOW, STRATEGY, TOKEN, add_application, add_call, change_status, loaded
+from tests.slack_data import (
+    CONFIG,
+    NOW,
+    STRATEGY,
+    TOKEN,
+    add_application,
+    add_call,
+    change_status,
+    loaded,
+)
 from tests.slack_server import SlackServer
 from tests.slack_socket import SocketSlack
 
@@ -159,3 +173,42 @@ def test_a_call_followed_from_the_morning_alert_shows_unfollow_in_that_days_dige
     slack.socket.send(click(posted, "unfollow", call, action_ts="1787000200.000100"))
     assert runner.wait_handled(2)
     assert count(engine, CallFollow) == 0
+
+
+def test_an_idea_submitted_after_its_focus_area_was_renamed_is_added_without_it(
+        engine: Any, slack: SocketSlack, tmp_path: Path) -> None:
+    yaml = YAML()
+    data = yaml.load(CONFIG.read_text(encoding="utf-8"))
+    areas = data["focus_areas"]
+    data["focus_areas"] = {("offshore_wind" if key == "offshore_energy" else key): value
+                           for key, value in areas.items()}
+    data["slack"]["digests"][1]["focus_areas"] = ["offshore_wind"]
+    renamed = tmp_path / "strategy.yaml"
+    with renamed.open("w", encoding="utf-8") as out:
+        yaml.dump(data, out)
+    config = [loaded()]
+    runners = start_interactions(engine, lambda: config[0], environ=slack_clicks.env(slack), now=lambda: NOW)
+    slack.socket.wait_connected()
+    try:
+        call = add_call(engine, 1, title="Floating offshore wind O&M", score=0.7)
+        posted = digest(engine, slack)
+        slack.socket.send(click(posted, "idea", call))
+        assert runners[0].wait_handled(1)
+        (view,) = slack.views
+        config[0] = load_config(renamed)  # the secretariat renamed the area while the form was open
+        chosen = {"type": "static_select", "selected_option": {"value": "offshore_energy"}}
+        values = {"title": {"value": {"type": "plain_text_input", "value": "Robots"}},
+                  "focus": {"value": chosen}}
+        submitted = {"id": "V0TEST", "callback_id": view["callback_id"],
+                     "private_metadata": view["private_metadata"], "state": {"values": values}}
+        slack.socket.send({"type": "view_submission", "team": {"id": "T0TEST"},
+                           "user": {"id": "U0METTE", "username": "mette"}, "view": submitted})
+        assert runners[0].wait_handled(2)
+    finally:
+        stop_interactions(runners)
+    with Session(engine) as session:
+        ideas = [(i.id, i.title, i.focus_areas) for i in session.exec(select(Idea))]
+    assert ideas == [(1, "Robots", [])]  # the typed title is not lost for the area's new name
+    assert slack.ephemeral[-1]["text"] == (
+        f"Added idea #1 for call {call}, without focus area 'offshore_energy', which the strategy no longer "
+        "has (it has offshore_wind, green_maritime); see `fundradar ideas show 1`.")

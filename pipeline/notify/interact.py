@@ -376,6 +376,10 @@ class Interactions:
                 call = session.get(Call, call_id)
                 assert call is not None
                 area = _value(payload, "focus")
+                # the form's choices are those of when it opened: an area renamed since is left out, the
+                # typed idea kept, rather than the whole form refused
+                dropped = area if area and area not in strategy.focus_areas else None
+                area = None if dropped else area
                 idea = create_idea(session, title=_value(payload, "title"), strategy=strategy, now=now,
                                    owner=_value(payload, "owner") or None,
                                    focus_areas=[area] if area else [],
@@ -392,9 +396,11 @@ class Interactions:
         log.info("Slack: idea #%s started from call %d by %s", idea_id, call_id, who.name)
         client = self.clients(strategy)
         if client is not None:
+            without = f", without focus area {dropped!r}, which the strategy no longer has (it has " \
+                      f"{', '.join(strategy.focus_areas)})" if dropped else ""
             try:
                 client.chat_postEphemeral(channel=channel_id, user=who.user_id,
-                                          text=f"Added idea #{idea_id} for call {call_id}; "
+                                          text=f"Added idea #{idea_id} for call {call_id}{without}; "
                                                f"see `fundradar ideas show {idea_id}`.")
             except (SlackApiError, OSError) as exc:
                 log.warning("could not confirm idea #%s: %s", idea_id, _slack_error(exc))
