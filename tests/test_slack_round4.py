@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from pipeline.core.config import load_config
 from pipeline.core.db import open_database, session_scope
-from pipeline.core.models import CallFollow, FetchRun, Idea
+from pipeline.core.models import Call, CallFollow, FetchRun, Idea
 from pipeline.notify.actions import STATUS_MARK
 from pipeline.notify.delivery import Pacer
 from pipeline.notify.jobs import send_alerts, send_digests
@@ -212,3 +212,19 @@ def test_an_idea_submitted_after_its_focus_area_was_renamed_is_added_without_it(
     assert slack.ephemeral[-1]["text"] == (
         f"Added idea #1 for call {call}, without focus area 'offshore_energy', which the strategy no longer "
         "has (it has offshore_wind, green_maritime); see `fundradar ideas show 1`.")
+
+
+def test_a_scraped_invisible_separator_does_not_pass_for_the_status_line_a_click_replaces(
+        engine: Any, slack: SocketSlack, runner: SocketRunner) -> None:
+    call = add_call(engine, 1, title="Grøn\u2063 brint", score=0.7)
+    with session_scope(engine) as session:
+        row = session.get(Call, call)
+        row.programme = "\u2063Horizon Europe"  # U+2063 as a hostile listing may carry it
+        session.add(row)
+    posted = digest(engine, slack)
+    slack.socket.send(click(posted, "relevant", call))
+    assert runner.wait_handled(1)
+    text = _block(slack.updates[-1].blocks, f"fr_call:{call}")["text"]["text"]
+    assert text == ("*<https://ec.europa.eu/topic/1|Grøn brint>*\nHorizon Europe · closes 23 Oct 2026 (60 d) "
+                    "· up to €3.0M\nWhy: Offshore wind and energy systems: offshore wind, hydrogen"
+                    f"\n{STATUS_MARK}✓ relevant — <@U0METTE>")

@@ -42,11 +42,16 @@ def _entities(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# U+2061-U+2064, the invisible operators of mathematical text: never part of a title, and U+2063 marks
+# where a message's status line starts (pipeline.notify.actions), so a scraped one would pass for it
+_INVISIBLE_OPERATORS = dict.fromkeys(range(0x2061, 0x2065))
+
+
 def clean(text: str | None) -> str:
     """Whitespace collapsed to single spaces (scraped titles carry newlines and tabs), and control
     characters, escape sequences and bidi overrides dropped: a U+202E in a title reordered the rest of
     the line in the message and its notification, and a bell or ANSI colour code was sent as is."""
-    return " ".join(printable(text or "").split())
+    return " ".join(printable(text or "").translate(_INVISIBLE_OPERATORS).split())
 
 
 def call_name(title: str | None, call_id: int, limit: int) -> str:
