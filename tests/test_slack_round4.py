@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from pipeline.core.config import load_config
 from pipeline.core.db import open_database, session_scope
 from pipeline.core.models import Call, CallFollow, FetchRun, Idea
+from pipeline.follow import set_state
 from pipeline.notify.actions import STATUS_MARK
 from pipeline.notify.delivery import Pacer
 from pipeline.notify.jobs import send_alerts, send_digests
@@ -228,3 +229,13 @@ def test_a_scraped_invisible_separator_does_not_pass_for_the_status_line_a_click
     assert text == ("*<https://ec.europa.eu/topic/1|Grøn brint>*\nHorizon Europe · closes 23 Oct 2026 (60 d) "
                     "· up to €3.0M\nWhy: Offshore wind and energy systems: offshore wind, hydrogen"
                     f"\n{STATUS_MARK}✓ relevant — <@U0METTE>")
+
+
+def test_a_call_followed_on_the_command_line_without_a_name_reads_followed(engine: Any) -> None:
+    call = add_call(engine, 1, score=0.7)
+    with session_scope(engine) as session:  # as `fundradar calls follow 1` without --by
+        set_state(session, STRATEGY, call, "follow", NOW - timedelta(days=1))
+    with SlackServer(token=TOKEN) as local:
+        (posted,) = _send_digest(engine, local)
+    assert _block(posted.blocks, f"fr_call:{call}")["text"]["text"].endswith(
+        f"offshore wind\n{STATUS_MARK}★ followed")
