@@ -169,8 +169,9 @@ def test_a_call_followed_from_the_morning_alert_shows_unfollow_in_that_days_dige
     buttons = _block(posted.blocks, f"fr_actions:{STRATEGY}:{call}")["elements"]
     assert [e["action_id"] for e in buttons] == [f"fr:relevant:{call}", f"fr:irrelevant:{call}",
                                                 f"fr:unfollow:{call}", f"fr:mute:{call}", f"fr:more:{call}"]
+    # named, not mentioned: a new message's mention would notify Mette in every digest
     assert _block(posted.blocks, f"fr_call:{call}")["text"]["text"].endswith(
-        f"\n{STATUS_MARK}★ followed — <@U0METTE>")
+        f"\n{STATUS_MARK}★ followed — mette")
     slack.socket.send(click(posted, "unfollow", call, action_ts="1787000200.000100"))
     assert runner.wait_handled(2)
     assert count(engine, CallFollow) == 0

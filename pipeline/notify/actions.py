@@ -101,8 +101,8 @@ def with_actions(block: SectionBlock, strategy: str, call_id: int, *, followed: 
 
 def followed_line(by: str | None) -> str:
     """The status line of a call followed before the message was written (the CLI, another message):
-    who followed it as stored, a Slack mention only in the form the Follow button stores."""
-    who = by if by and re.fullmatch(r"<@[A-Z0-9]+>", by) else escape(clean(by))
+    who followed it, by name; never a mention, which would notify them in every new message."""
+    who = "" if by and re.fullmatch(r"<@[A-Z0-9]+>", by) else escape(clean(by))
     return f"\n{STATUS_MARK}{STATUS_TEXT['follow']}" + (f" — {who}" if who else "")
 
 

@@ -30,7 +30,7 @@ from pipeline.applications import TRANSITIONS
 from pipeline.core.clock import BRUSSELS, as_utc
 from pipeline.core.config import DigestChannel, FocusArea, Strategy
 from pipeline.core.deadlines import ACTIVE, GONE, days_until, effective_status, last_deadline, next_deadline
-from pipeline.core.models import Application, ApplicationEvent, Call, Idea, Score, Verdict
+from pipeline.core.models import Application, ApplicationEvent, Call, Idea, Score, SlackInteraction, Verdict
 from pipeline.follow import followed_calls, follows, muted_calls
 from pipeline.notify.actions import call_block_id, followed_line, with_actions
 from pipeline.notify.blocks import (
@@ -169,7 +169,14 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
         return (-best[cid].score, upcoming.isoformat() if upcoming else "9999")
 
     eligible.sort(key=rank)
-    following = {f.call_id: f for f in follows(session, strategy.name)}
+    following = {f.call_id: f.by for f in follows(session, strategy.name)}
+    # a follow by the button stores a mention; a digest is a new message, where a mention notifies
+    # the follower every time, so the name Slack gave with the click is shown instead
+    for click in session.exec(select(SlackInteraction).where(
+            SlackInteraction.strategy == strategy.name, SlackInteraction.kind == "follow",
+            SlackInteraction.call_id.in_(following)).order_by(SlackInteraction.id)):
+        if following.get(click.call_id) == f"<@{click.user_id}>":
+            following[click.call_id] = click.user_name or None
     top = []
     for cid in eligible[: channel.top]:
         call, score, verdict = calls[cid], best[cid], verdicts.get(cid)
@@ -188,7 +195,7 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
             new=as_utc(call.first_seen) > since,
             why=matched_phrases(area, f"{call.title}\n{call.text}") if area else [],
             opening_date=call.opening_date, status=effective_status(call, now),
-            followed=cid in following, followed_by=following[cid].by if cid in following else None))
+            followed=cid in following, followed_by=following.get(cid)))
     new_count = sum(1 for cid in eligible if as_utc(calls[cid].first_seen) > since)
     statuses: dict[str, int] = {}
     for cid in eligible:
