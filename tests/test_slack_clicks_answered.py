@@ -153,7 +153,8 @@ def test_a_click_while_the_database_is_down_tells_the_clicker(engine, slack, cap
             stop_interactions(runners)
             down.dispose()
     assert sorted(e["text"].split(": ")[0] for e in slack.ephemeral) == [
-        "The Start idea form did not open", "Your follow was not stored"]  # handled in any order
+        # handled in any order
+        "The Start idea form did not open", f"Your tap on Follow (call {call}) was not stored"]
     assert all(e["text"].endswith("; try again later.") and "\n" not in e["text"] for e in slack.ephemeral)
     assert tracebacks(caplog) == []
 

@@ -71,7 +71,7 @@ def test_a_click_the_database_cannot_store_tells_the_clicker_in_one_line(
         read_only.dispose()
     assert count(engine, SlackInteraction) == 0
     (told,) = slack.ephemeral
-    assert told["text"].startswith("Your follow was not stored: ")
+    assert told["text"].startswith(f"Your tap on Follow (call {call}) was not stored: ")
     assert told["text"].endswith("; try again later.")
     assert tracebacks(caplog) == []
 

@@ -81,21 +81,29 @@ def _button(verb: str, strategy: str, call_id: int) -> ButtonElement:
                          value=f"{strategy}:{call_id}", style=style)
 
 
-def call_actions(strategy: str, call_id: int) -> ActionsBlock:
-    """The actions block of one call."""
+def call_actions(strategy: str, call_id: int, *, followed: bool = False) -> ActionsBlock:
+    """The actions block of one call (*Unfollow* instead of *Follow* for a call already followed)."""
     more = OverflowMenuElement(action_id=f"{PREFIX}:more:{call_id}", options=[
         Option(text=PlainTextObject(text="Start idea"), value=f"idea:{strategy}:{call_id}")])
-    buttons = [_button(verb, strategy, call_id) for verb in ("relevant", "irrelevant", "follow", "mute")]
+    verbs = ("relevant", "irrelevant", "unfollow" if followed else "follow", "mute")
+    buttons = [_button(verb, strategy, call_id) for verb in verbs]
     return ActionsBlock(block_id=actions_block_id(strategy, call_id), elements=[*buttons, more])
 
 
-def with_actions(block: SectionBlock, strategy: str, call_id: int) -> list[Block]:
+def with_actions(block: SectionBlock, strategy: str, call_id: int, *, followed: bool = False) -> list[Block]:
     """A call's section (given its block id) followed by its buttons; the section alone when there is
     no strategy to act for."""
     if not strategy:
         return [block]
     block.block_id = call_block_id(call_id)
-    return [block, call_actions(strategy, call_id)]
+    return [block, call_actions(strategy, call_id, followed=followed)]
+
+
+def followed_line(by: str | None) -> str:
+    """The status line of a call followed before the message was written (the CLI, another message):
+    who followed it, by name; never a mention, which would notify them in every new message."""
+    who = "" if by and re.fullmatch(r"<@[A-Z0-9]+>", by) else escape(clean(by))
+    return f"\n{STATUS_MARK}{STATUS_TEXT['follow']}" + (f" — {who}" if who else "")
 
 
 def add_actions(message: Message, strategy: str, call_id: int) -> Message:
@@ -145,6 +153,19 @@ def redraw(blocks: Sequence[dict[str, Any]], strategy: str, call_id: int, verb: 
         elif block.get("block_id") == actions_block_id(strategy, call_id) and verb in TOGGLES:
             block = _toggled(block, strategy, call_id, verb)
         out.append(block)
+    return out
+
+
+def redraw_all(blocks: Sequence[dict[str, Any]], strategy: str,
+               clicks: Sequence[tuple[int, str, str]]) -> list[dict[str, Any]]:
+    """The message's blocks after every one of ``clicks`` (call, verb, user id), oldest first: two
+    people who tapped the same message before its redraw reached them each sent the message as they
+    saw it, so it is redrawn from every click stored for it, not from the one payload's blocks
+    (redrawing a click already shown changes nothing)."""
+    out = list(blocks)
+    for call_id, verb, user_id in clicks:
+        if verb in STATUS_TEXT:
+            out = redraw(out, strategy, call_id, verb, status_line(verb, user_id))
     return out
 
 

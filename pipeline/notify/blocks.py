@@ -4,8 +4,8 @@ the formats of deadlines, money and days, and a plain rendering for the terminal
 
 Slack's limits are respected by construction: at most 50 blocks per message (:func:`split_messages`
 continues in another message), at most 3,000 characters per section text (:func:`pack_lines` spreads
-lines over several sections; a longer list ends with "N more"), 150 per header. Callers escape
-scraped text (:mod:`pipeline.notify.escape`) before it reaches these helpers.
+lines over several sections; a longer list ends with "N more"), 2,000 per context line, 150 per
+header. Callers escape scraped text (:mod:`pipeline.notify.escape`) before it reaches these helpers.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from pipeline.notify.escape import LOOKALIKES, clean, escape, truncate
 MAX_BLOCKS = 50  # per message (Slack)
 MAX_SECTION_CHARS = 3000  # per section text (Slack)
 MAX_HEADER_CHARS = 150  # per header text (Slack)
+MAX_CONTEXT_CHARS = 2000  # per context element's text (Slack's limit for short texts beside a section's)
 MAX_LIST_LINES = 40  # lines of a list shown before "N more"
 MAX_FALLBACK_CHARS = 3000  # the notification text; Slack truncates far later, but keep it readable
 
@@ -98,7 +99,7 @@ def heading(text: str) -> SectionBlock:
 
 
 def context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, MAX_SECTION_CHARS))])
+    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, MAX_CONTEXT_CHARS))])
 
 
 def header(text: str) -> HeaderBlock:

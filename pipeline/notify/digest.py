@@ -30,9 +30,9 @@ from pipeline.applications import TRANSITIONS
 from pipeline.core.clock import BRUSSELS, as_utc
 from pipeline.core.config import DigestChannel, FocusArea, Strategy
 from pipeline.core.deadlines import ACTIVE, GONE, days_until, effective_status, last_deadline, next_deadline
-from pipeline.core.models import Application, ApplicationEvent, Call, Idea, Score, Verdict
-from pipeline.follow import followed_calls, muted_calls
-from pipeline.notify.actions import call_block_id, with_actions
+from pipeline.core.models import Application, ApplicationEvent, Call, Idea, Score, SlackInteraction, Verdict
+from pipeline.follow import followed_calls, follows, muted_calls
+from pipeline.notify.actions import call_block_id, followed_line, with_actions
 from pipeline.notify.blocks import (
     MAX_FALLBACK_CHARS,
     MAX_HEADER_CHARS,
@@ -90,6 +90,8 @@ class TopCall:
     why: list[str] = field(default_factory=list)  # the focus area's keywords or phrases found in the call
     opening_date: datetime | None = None  # shown for a call that has not opened yet
     status: str = "open"
+    followed_by: str | None = None  # who followed it, when the strategy already follows the call
+    followed: bool = False
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,14 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
         return (-best[cid].score, upcoming.isoformat() if upcoming else "9999")
 
     eligible.sort(key=rank)
+    following = {f.call_id: f.by for f in follows(session, strategy.name)}
+    # a follow by the button stores a mention; a digest is a new message, where a mention notifies
+    # the follower every time, so the name Slack gave with the click is shown instead
+    for click in session.exec(select(SlackInteraction).where(
+            SlackInteraction.strategy == strategy.name, SlackInteraction.kind == "follow",
+            SlackInteraction.call_id.in_(following)).order_by(SlackInteraction.id)):
+        if following.get(click.call_id) == f"<@{click.user_id}>":
+            following[click.call_id] = click.user_name or None
     top = []
     for cid in eligible[: channel.top]:
         call, score, verdict = calls[cid], best[cid], verdicts.get(cid)
@@ -184,7 +194,8 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
             terms=_terms_in_words(score.explanation, call),
             new=as_utc(call.first_seen) > since,
             why=matched_phrases(area, f"{call.title}\n{call.text}") if area else [],
-            opening_date=call.opening_date, status=effective_status(call, now)))
+            opening_date=call.opening_date, status=effective_status(call, now),
+            followed=cid in following, followed_by=following.get(cid)))
     new_count = sum(1 for cid in eligible if as_utc(calls[cid].first_seen) > since)
     statuses: dict[str, int] = {}
     for cid in eligible:
@@ -407,9 +418,11 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
             if n:
                 blocks.append(DividerBlock())
             # each call one section, followed by its buttons when the digest is for a strategy
-            blocks.extend(with_actions(section(call_section_text(call, mark_new=not all_new),
-                                               block_id=call_block_id(call.call_id)),
-                                       data.strategy, call.call_id))
+            # a call followed since (from the morning's alert, the CLI) offers Unfollow, and says so
+            text = call_section_text(call, mark_new=not all_new) + (
+                followed_line(call.followed_by) if call.followed and data.strategy else "")
+            blocks.extend(with_actions(section(text, block_id=call_block_id(call.call_id)),
+                                       data.strategy, call.call_id, followed=call.followed))
     elif none_ran(data.sources):  # an empty database: nothing was looked for yet
         blocks.append(section("_No source has run yet, so there is nothing to list: run `fundradar sync`, "
                               "or wait for the first runs of `fundradar serve`._"))
@@ -452,6 +465,11 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
         fallback += f" {len(failing)} of {len(read)} sources failing: {_names(failing, ', ')}."
     if data.unscored and not sources_down:
         fallback += f" {data.unscored} not scored yet."
+    due = next((a for a in data.applications if a.deadline and a.days_left is not None), None)
+    if due is not None and not data.new:  # a week with nothing new: its notification says what closes
+        idea, call = truncate(clean(due.idea_title), 80), truncate(clean(due.call_title), 120)
+        fallback += f" Next deadline: application #{due.application_id} ({idea}), {call}, " \
+                    f"{days_text(due.days_left)}."
     if data.top:
         fallback += " Top: " + "; ".join(call_name(c.title, c.call_id, 300) for c in data.top[:5])
     return split_messages(data.channel, blocks, escape(truncate(fallback, MAX_FALLBACK_CHARS)), title)

@@ -10,7 +10,9 @@ rendered as links, anything else (``javascript:``, ``slack://``, relative paths)
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import idna
 
 from pipeline.core.text import printable
 
@@ -40,11 +42,16 @@ def _entities(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# U+2061-U+2064, the invisible operators of mathematical text: never part of a title, and U+2063 marks
+# where a message's status line starts (pipeline.notify.actions), so a scraped one would pass for it
+_INVISIBLE_OPERATORS = dict.fromkeys(range(0x2061, 0x2065))
+
+
 def clean(text: str | None) -> str:
     """Whitespace collapsed to single spaces (scraped titles carry newlines and tabs), and control
     characters, escape sequences and bidi overrides dropped: a U+202E in a title reordered the rest of
     the line in the message and its notification, and a bell or ANSI colour code was sent as is."""
-    return " ".join(printable(text or "").split())
+    return " ".join(printable(text or "").translate(_INVISIBLE_OPERATORS).split())
 
 
 def call_name(title: str | None, call_id: int, limit: int) -> str:
@@ -65,6 +72,14 @@ def safe_url(url: str | None) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
+    user, at, host = parts.netloc.rpartition("@")
+    if not host.isascii():  # percent-encoded below, "grøn.dk" would be no host at all: IDNA names it
+        name, colon, port = host.rpartition(":") if re.fullmatch(r".*:[0-9]*", host) else (host, "", "")
+        try:
+            host = idna.encode(name, uts46=True).decode("ascii") + colon + port
+        except idna.IDNAError:
+            return None
+        url = urlunsplit(parts._replace(netloc=f"{user}{at}{host}"))
     # characters that would end the link or the label early, or spaces, are percent-encoded
     url = _entities(quote(url, safe=":/?#[]@!$&'()*+,;=%~-._"))  # a URL keeps its marks: Slack reads none
     return url if len(url) <= MAX_LINK_URL else None

@@ -133,16 +133,31 @@ def health_line(health: Sequence[SourceHealth], timezone: str, now: datetime | N
     parts = [f"Sources: {len(fine)} of {len(health)} fine"]
     if left_out:
         parts.append(_left_out(left_out))
-    for h in health:
+    troubled = [h for h in health if h.last_outcome is None or h.failing]
+    for h in troubled[:DETAILED]:
         name = escape(clean(h.source))
         if h.last_outcome is None:
             parts.append(f"{name} has not run yet")
-        elif h.failing:
+        else:
             what = "suspicious" if h.last_outcome == "suspicious" else "failing"
             runs = f"{h.bad_runs} run{'s' if h.bad_runs != 1 else ''}"
             parts.append(f"{name} {what} since {_when(h.bad_since, timezone, now)} ({runs}; "
                          f"last good {_when(h.last_good, timezone, now)})")
+    # the rest by name only: thirty failing sources in full would not fit Slack's context line
+    rest = troubled[DETAILED:]
+    for names, what in (([h.source for h in rest if h.last_outcome is not None], "failing"),
+                        ([h.source for h in rest if h.last_outcome is None], "not run yet")):
+        if names:
+            shown = [escape(clean(name)) for name in names[:NAMED]]
+            if len(names) > NAMED:
+                shown.append(f"{len(names) - NAMED} others")
+            listed = ", ".join(shown[:-1]) + f" and {shown[-1]}" if len(shown) > 1 else shown[0]
+            parts.append(f"{len(names)} more {what}: {listed} (`fundradar sources status`)")
     return " · ".join(parts)
+
+
+DETAILED = 5  # troubled sources the health line describes in full; the rest it names
+NAMED = 30  # of those, named at most
 
 
 def _left_out(health: Sequence[SourceHealth]) -> str:

@@ -45,15 +45,19 @@ from pipeline.core.models import Call, Mark, Score, SlackInteraction
 from pipeline.follow import clear_state, set_state
 from pipeline.ideas import create_idea
 from pipeline.notify.actions import (
+    LABELS,
     PREFIX,
     STATUS_TEXT,
     Action,
     actions_block_id,
     parse_action,
     redraw,
+    redraw_all,
     status_line,
 )
+from pipeline.notify.envelopes import channel_names, envelope_problem, owns_channel
 from pipeline.notify.escape import clean, escape, truncate
+from pipeline.notify.followed import GONE_STATUSES
 
 log = logging.getLogger("fundradar.slack")
 
@@ -122,7 +126,7 @@ class Interactions:
                         self.on_action(payload, action)
                     except (FundradarError, sa.exc.SQLAlchemyError) as exc:  # the database is unreachable
                         what = "The Start idea form did not open" if action.verb == "idea" \
-                            else f"Your {action.verb} was not stored"
+                            else f"{_tap(action)} was not stored"
                         self.unavailable(payload, str((payload.get("channel") or {}).get("id") or ""),
                                          self.strategy(action.strategy), what, exc)
                 elif str(raw.get("action_id") or "").startswith(f"{PREFIX}:"):
@@ -226,7 +230,7 @@ class Interactions:
             changed = None
         except (FundradarError, sa.exc.DBAPIError) as exc:  # the database refused the write
             self.refuse(strategy, channel_id, who.user_id,
-                        f"Your {action.verb} was not stored: {_db_detail(exc)}; try again later.")
+                        f"{_tap(action)} was not stored: {_db_detail(exc)}; try again later.")
             return
         if not changed:
             log.info("Slack click %s on call %d by %s: nothing new", action.verb, action.call_id, who.name)
@@ -238,6 +242,25 @@ class Interactions:
                  strategy.name)
         self.update_message(strategy, channel_id, message, action.call_id, action.verb,
                             status_line(action.verb, who.user_id), who.user_id)
+        if action.verb == "follow":  # an old message's call may be gone by now: following it is no watch
+            with Session(self.engine) as session:
+                call = session.get(Call, action.call_id)
+                status = call.status if call is not None else None
+            client = self.clients(strategy)
+            if status in GONE_STATUSES and client is not None:
+                alerts = strategy.slack.alerts
+                again = f"; an alert in {alerts.channel} will say if it is listed again." if alerts else "."
+                gone = "its source no longer lists it" if status == "removed" else f"it is {status}"
+                self.tell(client, channel_id, who.user_id,
+                          f"Call {action.call_id} is followed, but {gone}{again}")
+
+    def clicks_on(self, strategy: Strategy, channel_id: str, ts: str) -> list[tuple[int, str, str]]:
+        """The clicks stored for one message, oldest first: (call, verb, user id)."""
+        with Session(self.engine) as session:
+            rows = session.exec(select(SlackInteraction).where(
+                SlackInteraction.strategy == strategy.name, SlackInteraction.channel == channel_id,
+                SlackInteraction.message_ts == ts).order_by(SlackInteraction.id))
+            return [(row.call_id, row.kind, row.user_id) for row in rows if row.call_id is not None]
 
     def store(self, strategy: Strategy, action: Action, who: Clicker, key: str, channel_id: str,
               message_ts: str | None) -> bool | None:
@@ -272,9 +295,14 @@ class Interactions:
         blocks = message.get("blocks")
         if client is None or not blocks or not message.get("ts"):
             return
+        try:  # every click stored for the message, or a redraw sent meanwhile is undone
+            clicks = self.clicks_on(strategy, channel_id, str(message["ts"]))
+            drawn = redraw_all(blocks, strategy.name, clicks)
+        except sa.exc.SQLAlchemyError:
+            drawn = redraw(blocks, strategy.name, call_id, verb, status)
         try:
             client.chat_update(channel=channel_id, ts=str(message["ts"]), text=str(message.get("text") or ""),
-                               blocks=redraw(blocks, strategy.name, call_id, verb, status))
+                               blocks=drawn)
         except (SlackApiError, OSError) as exc:
             log.warning("could not update the message %s in %s: %s", message.get("ts"), channel_id,
                         _slack_error(exc))
@@ -348,6 +376,10 @@ class Interactions:
                 call = session.get(Call, call_id)
                 assert call is not None
                 area = _value(payload, "focus")
+                # the form's choices are those of when it opened: an area renamed since is left out, the
+                # typed idea kept, rather than the whole form refused
+                dropped = area if area and area not in strategy.focus_areas else None
+                area = None if dropped else area
                 idea = create_idea(session, title=_value(payload, "title"), strategy=strategy, now=now,
                                    owner=_value(payload, "owner") or None,
                                    focus_areas=[area] if area else [],
@@ -364,12 +396,19 @@ class Interactions:
         log.info("Slack: idea #%s started from call %d by %s", idea_id, call_id, who.name)
         client = self.clients(strategy)
         if client is not None:
+            without = f", without focus area {dropped!r}, which the strategy no longer has (it has " \
+                      f"{', '.join(strategy.focus_areas)})" if dropped else ""
             try:
                 client.chat_postEphemeral(channel=channel_id, user=who.user_id,
-                                          text=f"Added idea #{idea_id} for call {call_id}; "
+                                          text=f"Added idea #{idea_id} for call {call_id}{without}; "
                                                f"see `fundradar ideas show {idea_id}`.")
             except (SlackApiError, OSError) as exc:
                 log.warning("could not confirm idea #%s: %s", idea_id, _slack_error(exc))
+
+
+def _tap(action: Action) -> str:
+    """A click named by the button the clicker saw ("Your tap on Not for us (call 12)")."""
+    return f"Your tap on {LABELS.get(action.verb, action.verb)} (call {action.call_id})"
 
 
 def _db_detail(exc: Exception) -> str:
@@ -385,54 +424,6 @@ def _slack_error(exc: Exception) -> str:
         data = exc.response.data if isinstance(exc.response.data, dict) else {}
         return str(data.get("error") or f"HTTP {exc.response.status_code}")
     return f"no answer from Slack ({type(exc).__name__})"
-
-
-_OBJECTS = ("user", "channel", "team", "message", "view", "container")
-
-
-def _objects(value: Any) -> bool:
-    """``value`` is absent or a list of objects."""
-    return value is None or (isinstance(value, list) and all(isinstance(item, Mapping) for item in value))
-
-
-def envelope_problem(payload: Any) -> str | None:
-    """What in an interactive payload is not shaped as Slack sends it (a user, channel or view that is
-    no object, actions or blocks that are no list of objects), or None. The handlers read the payload
-    as Slack shapes it; checked first, such an envelope is one logged line instead of a traceback."""
-    if not isinstance(payload, Mapping):
-        return "the payload is not an object"
-    for name in _OBJECTS:
-        if payload.get(name) is not None and not isinstance(payload[name], Mapping):
-            return f"its {name} is not an object"
-    actions = payload.get("actions")
-    if not _objects(actions) or any(not isinstance(a.get("selected_option") or {}, Mapping)
-                                    for a in actions or []):
-        return "its actions are not a list of objects"
-    if not _objects((payload.get("message") or {}).get("blocks")):
-        return "its message blocks are not a list of objects"
-    state = (payload.get("view") or {}).get("state") or {}
-    values = (state.get("values") or {}) if isinstance(state, Mapping) else None
-    if not isinstance(values, Mapping) or not all(
-            isinstance(block, Mapping) and all(
-                isinstance(field, Mapping) and isinstance(field.get("selected_option") or {}, Mapping)
-                for field in block.values())
-            for block in values.values()):
-        return "its view state is not Slack's"
-    return None
-
-
-def owns_channel(strategy: Strategy, channel: Mapping[str, Any]) -> bool:
-    """Whether the channel (``{"id", "name"}`` of a payload) is one of the strategy's: configured
-    channels may be names ("#eu-funding") or ids."""
-    given = {str(channel.get(k) or "").lstrip("#") for k in ("id", "name")} - {""}
-    return bool(given & {c.lstrip("#") for c in channel_names(strategy)})
-
-
-def channel_names(strategy: Strategy) -> list[str]:
-    names = [d.channel for d in strategy.slack.digests]
-    if strategy.slack.alerts is not None:
-        names.append(strategy.slack.alerts.channel)
-    return list(dict.fromkeys(names))
 
 
 def _last_mark(session: Session, strategy: str, call_id: int) -> tuple[str, str | None] | None:
