@@ -32,6 +32,13 @@ _DEADLINE_WORDS = re.compile(
     r"sista|senast|stenger|lukker|slutt", re.IGNORECASE)
 _OPENING_WORDS = re.compile(
     r"open|launch|start|from|åbner|åben|fra |öffnet|ab dem|beginn|öppnar|från|åpner|åpen", re.IGNORECASE)
+# a page's or post's own time ("Last updated: 2 December 2026 10:31", "Posted on 12 February 2026",
+# "Opdateret 3. marts 2026"): taken as a call's lone date, it became the deadline, moved whenever the
+# page was regenerated and closed the call once it was in the past
+_STAMP_WORDS = re.compile(
+    r"updated|posted|published|modified|last edited|last changed|opdateret|udgivet|publiceret|"
+    r"aktualisiert|ver(?:ö|oe)ffentlicht|geändert|uppdaterad|publicerad|oppdatert|publisert",
+    re.IGNORECASE)
 _CONTEXT_CHARS = 60
 # month names and abbreviations in en/da/de/sv/nb (januar, März, mai, maj, okt, desember, …)
 _MONTH = r"(?:jan|feb|mar|mär|apr|ma[iyj]|jun|jul|aug|sep|o[ck]t|nov|de[czs])"
@@ -81,7 +88,7 @@ _DAY_BEFORE = re.compile(r"\d{1,2}\.?\s*$")
 class FoundDate:
     text: str  # the words dateparser matched
     at: datetime  # aware UTC
-    kind: str  # deadline | opening | date
+    kind: str  # deadline | opening | stamp (the page's own time, no call's date) | date
     time_assumed: bool
 
 
@@ -91,9 +98,11 @@ def _settings() -> dict[str, object]:
 
 
 def _kind(before: str) -> str:
-    """Deadline or opening from the words just before the date (the nearest keyword wins)."""
+    """Deadline, opening or the page's own time stamp from the words just before the date (the nearest
+    keyword wins)."""
     best, best_pos = "date", -1
-    for kind, pattern in (("deadline", _DEADLINE_WORDS), ("opening", _OPENING_WORDS)):
+    for kind, pattern in (("deadline", _DEADLINE_WORDS), ("opening", _OPENING_WORDS),
+                          ("stamp", _STAMP_WORDS)):
         for match in pattern.finditer(before):
             if match.start() > best_pos:
                 best, best_pos = kind, match.start()
@@ -188,8 +197,9 @@ class CallDates:
 def call_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> CallDates:
     """The opening and the deadlines a text announces.
 
-    Dates introduced as deadlines are the deadlines; if none is, the latest date not introduced as an
-    opening is taken as the deadline (a call announcement's lone date is its deadline).
+    Dates introduced as deadlines are the deadlines; if none is, the latest date introduced neither as
+    an opening nor as the page's own time stamp ("updated", "posted") is taken as the deadline (a call
+    announcement's lone date is its deadline).
     """
     found = find_dates(text, languages)
     openings = [d for d in found if d.kind == "opening"]

@@ -1,0 +1,56 @@
+"""Hostile variants of the recorded sources, fourth round: each built from a real recording (the
+SEDIA pages of ``samples/eu_ft``, the euro-access listing of ``samples/euro_access``) or from a fixture
+whose file says where its markup came from, served by the local server and read through the real
+client into a real SQLite file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from pipeline.core.config import PageWatchSource
+from pipeline.core.models import Call, CallChange
+from tests.localserver import LocalServer, Reply
+from tests.test_plausibility import run
+from watcher.sources import BuildContext
+from watcher.sources.page_watch import PageWatchAdapter
+
+FIXTURES = Path(__file__).parent / "fixtures"
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+
+
+# --- a watched page's own timestamps --------------------------------------------------------------
+
+def _bsr_page(stamp: str) -> str:
+    """The BSR Stars page of tests/fixtures/page_watch/bsr_stars.html before its deadline is set
+    (the timeline says it will be announced), with ``stamp`` (a WordPress "updated" or "posted"
+    line) closing the article."""
+    page = (FIXTURES / "page_watch" / "bsr_stars.html").read_text(encoding="utf-8")
+    page = page.replace("The deadline for applications is 15 October 2026 at 14:00 CET. ",
+                        "The deadline for applications will be announced in the summer. ")
+    return page.replace("</div>\n    </article>", f"<p class=\"updated\">{stamp}</p></div>\n    </article>")
+
+
+def test_a_pages_updated_or_posted_date_is_not_the_calls_deadline(server: LocalServer, engine) -> None:
+    """A watched page whose only full date was its own "Last updated: 2 December 2026 10:31" line had
+    that moment stored as the call's deadline: every regeneration of the page moved the deadline (a
+    "deadline moved" change, and alert, for a call we follow), and a "Posted on" date in the past
+    closed a call that had not even opened."""
+    now = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    content = {"page": _bsr_page("Last updated: 2 December 2026 10:31")}
+    server.route("GET", "/ie/", lambda r: Reply(200, content["page"], HTML))
+    cfg = PageWatchSource(type="page_watch", phrase="Innovation Express", pages=[server.url("/ie/")])
+    adapter = PageWatchAdapter("innovation_express", cfg, BuildContext(engine=engine))
+    first = run(engine, adapter, now)
+    assert (first.outcome, first.new) == ("ok", 1)
+    content["page"] = _bsr_page("Last updated: 3 December 2026 09:12")
+    run(engine, adapter, now + timedelta(days=1))
+    content["page"] = _bsr_page("Posted on 12 February 2026 by admin")
+    run(engine, adapter, now + timedelta(days=2))
+    with Session(engine) as session:
+        call = session.exec(select(Call)).one()
+        changes = [c.field for c in session.exec(select(CallChange))]
+    assert (call.status, call.deadline, call.deadlines) == ("forthcoming", None, [])  # opens 4 May
+    assert [f for f in changes if f in ("deadline", "deadlines", "status")] == []
