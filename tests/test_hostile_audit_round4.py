@@ -10,11 +10,12 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from pipeline.core.config import PageWatchSource
+from pipeline.core.config import IcalSource, PageWatchSource
 from pipeline.core.models import Call, CallChange
 from tests.localserver import LocalServer, Reply
 from tests.test_plausibility import run
 from watcher.sources import BuildContext
+from watcher.sources.ical import IcalAdapter
 from watcher.sources.page_watch import PageWatchAdapter
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -54,3 +55,23 @@ def test_a_pages_updated_or_posted_date_is_not_the_calls_deadline(server: LocalS
         changes = [c.field for c in session.exec(select(CallChange))]
     assert (call.status, call.deadline, call.deadlines) == ("forthcoming", None, [])  # opens 4 May
     assert [f for f in changes if f in ("deadline", "deadlines", "status")] == []
+
+
+# --- a calendar's titles --------------------------------------------------------------------------
+
+def test_a_calendar_title_written_over_several_lines_is_stored_on_one(server: LocalServer, engine) -> None:
+    """A SUMMARY holding an escaped line break ("\\n", RFC 5545) or a Unicode line separator was
+    stored with it: ``calls list`` printed the title over two rows of the table and ``--csv`` wrote
+    a cell spanning two lines. The calendar is tests/fixtures/ical/interreg_no_calendar.ics (The
+    Events Calendar export of interreg.no) with one summary written so."""
+    ics = (FIXTURES / "ical" / "interreg_no_calendar.ics").read_bytes().replace(
+        b"SUMMARY:Interreg Sverige-Norge: Utlysning 2026",
+        "SUMMARY:Interreg Sverige-Norge: Utlysning 2026\\n  andre runde\u2028(Jems)".encode())
+    server.route("GET", "/cal.ics", lambda request: Reply(200, ics, {"Content-Type": "text/calendar"}))
+    adapter = IcalAdapter("interreg_no", IcalSource(type="ical", url=server.url("/cal.ics")))
+    result = run(engine, adapter, datetime(2025, 10, 20, 8, 0, tzinfo=UTC))
+    assert (result.outcome, result.new) == ("ok", 4)
+    with Session(engine) as session:
+        uid = "21601-1770026400-1777986000@interreg.no"
+        call = session.exec(select(Call).where(Call.external_id == uid)).one()
+    assert (call.programme, call.title) == ("Interreg Sverige-Norge", "Utlysning 2026 andre runde (Jems)")
