@@ -5,15 +5,17 @@ client into a real SQLite file."""
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, select
 
 from pipeline.core.config import IcalSource, PageWatchSource
 from pipeline.core.models import Call, CallChange
 from tests.localserver import LocalServer, Reply
-from tests.test_plausibility import run
+from tests.test_plausibility import DAY, eu_ft, good_sync, portal, run  # noqa: F401
 from watcher.sources import BuildContext
 from watcher.sources.ical import IcalAdapter
 from watcher.sources.page_watch import PageWatchAdapter
@@ -75,3 +77,45 @@ def test_a_calendar_title_written_over_several_lines_is_stored_on_one(server: Lo
         uid = "21601-1770026400-1777986000@interreg.no"
         call = session.exec(select(Call).where(Call.external_id == uid)).one()
     assert (call.programme, call.title) == ("Interreg Sverige-Norge", "Utlysning 2026 andre runde (Jems)")
+
+
+# --- SEDIA values of a type that holds no text ------------------------------------------------------
+
+def _sedia_calls(engine) -> dict[str, tuple[Any, ...]]:
+    with Session(engine) as session:
+        return {c.external_id: (c.title, c.text, c.topic_id, c.call_id, c.opening_date, c.deadlines,
+                                c.status) for c in session.exec(select(Call))}
+
+
+def test_a_sedia_value_given_as_an_object_keeps_the_stored_call(engine, server, portal) -> None:  # noqa: F811
+    """A result of the 2026-08-21 recording whose description, opening date or deadline came as a JSON
+    object ({"en": "<p>…</p>"}) instead of the list of strings every metadata value is: the value
+    was read as none, so the stored call lost its text ("text changed", scored on its title alone),
+    its opening date, or (with no ``actions`` to fall back on) its deadline, as if the portal had
+    said there is none."""
+    good_sync(engine, server)
+    before = _sedia_calls(engine)
+    changes: dict[int, tuple[str, Any]] = {
+        0: ("descriptionByte", [{"en": "<p>Expected Outcome: …</p>"}]),
+        1: ("startDate", [{"date": "2026-09-16T00:00:00.000+0000"}]),
+        2: ("deadlineDate", {"value": "2027-01-21T00:00:00.000+0000"}),
+        3: ("identifier", [True]),
+    }
+
+    def mutate(number: int, data: dict[str, Any]) -> dict[str, Any]:
+        if number != 2:
+            return data
+        results = copy.deepcopy(data["results"])
+        for index, (key, value) in changes.items():
+            results[index]["metadata"][key] = value
+            if key == "deadlineDate":
+                results[index]["metadata"].pop("actions", None)
+        return {**data, "results": results}
+
+    portal.mutate = mutate
+    result = run(engine, eu_ft(server), DAY)
+    assert (result.outcome, result.complete, result.closed) == ("ok", False, 0)
+    assert "4 malformed result(s) skipped: page 2 of 8 (all programmes), result 1" in result.error
+    assert "descriptionByte is an object, not text" in result.error
+    assert "identifier is a boolean, not text" in result.error
+    assert _sedia_calls(engine) == before

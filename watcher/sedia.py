@@ -36,6 +36,7 @@ from watcher.sedia_values import (
     no_lone_surrogates,
     parse_moment,
     text_of,
+    unreadable_type,
     values,
 )
 from watcher.urls import goes_nowhere
@@ -232,6 +233,10 @@ def _reference(result: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
     return reference
 
 
+# fields whose value, read as none, would replace the stored one (a title falls back on the summary)
+_TEXT_FIELDS = ("identifier", "callIdentifier", "startDate", "deadlineDate", "descriptionByte")
+
+
 def parse_result(result: Mapping[str, Any], *, programme_names: Mapping[str, str] | None = None
                  ) -> CallRecord:
     """One SEDIA record as a CallRecord; ValueError when it lacks a reference, title or status."""
@@ -239,6 +244,10 @@ def parse_result(result: Mapping[str, Any], *, programme_names: Mapping[str, str
     if not isinstance(meta, Mapping):
         raise ValueError(f"metadata is {type(meta).__name__}, not an object")
     reference = _reference(result, meta)
+    for key in _TEXT_FIELDS:
+        kind = unreadable_type(meta.get(key))
+        if kind is not None:
+            raise ValueError(f"{key} is {kind}, not text")
     identifier = first(meta, "identifier")
     kind = first(meta, "type")
     actions = json_field(meta, "actions")
