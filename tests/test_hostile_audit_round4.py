@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from pipeline.core.config import IcalSource, PageWatchSource
 from pipeline.core.models import Call, CallChange
 from tests.localserver import LocalServer, Reply
-from tests.test_plausibility import DAY, eu_ft, good_sync, portal, run  # noqa: F401
+from tests.test_plausibility import DAY, NOV, _euro_access, _listing, eu_ft, good_sync, portal, run  # noqa: F401
 from watcher.sources import BuildContext
 from watcher.sources.ical import IcalAdapter
 from watcher.sources.page_watch import PageWatchAdapter
@@ -119,3 +119,34 @@ def test_a_sedia_value_given_as_an_object_keeps_the_stored_call(engine, server, 
     assert "descriptionByte is an object, not text" in result.error
     assert "identifier is a boolean, not text" in result.error
     assert _sedia_calls(engine) == before
+
+
+# --- euro-access: two deadlines in one field --------------------------------------------------------
+
+def test_two_deadlines_in_one_euro_access_field_are_both_kept(engine, server: LocalServer,
+                                                              samples: Path) -> None:
+    """A deadline written "20.11.2025 16:00 / 12.03.2026 16:00" (two stages in one cell of the listing,
+    or in the call page's deadline row) was read as its first date only: the call closed after the
+    first stage, with its final deadline never stored. The listing is the recorded one of October
+    2025 with the two Interreg cells written so; the DE-DK call page is
+    tests/fixtures/euro_access/call_detail_2374.html, the Baltic one fails."""
+    listing = _listing(samples, server).replace(
+        "<td>20.11.2025 16:00</td>", "<td>20.11.2025 16:00 / 12.03.2026 16:00</td>").replace(
+        "<td>10.11.2025 17:00</td>", "<td>10.11.2025 17:00 / 14.04.2026 17:00</td>")
+    detail = (FIXTURES / "euro_access" / "call_detail_2374.html").read_text(encoding="utf-8").replace(
+        "<br>10.11.2025 17:00</p>", "<br>10.11.2025 17:00<br>2nd stage: 14.04.2026 17:00</p>")
+    server.route("GET", "/en/calls", lambda r: Reply(200, listing, HTML))
+    server.route("GET", "/en/calls/2374/Interreg-DE-DK-Application-of-project-proposals-2025",
+                 lambda r: Reply(200, detail, HTML))
+    server.route("GET", "/en/calls/2193/Interreg-Baltic-Sea-Region-Project-Platforms-2025",
+                 lambda r: Reply(500, b"down", HTML))
+    result = run(engine, _euro_access(server), NOV)
+    assert (result.outcome, result.new) == ("ok", 2)
+    with Session(engine) as session:
+        stored = {c.external_id: c for c in session.exec(select(Call))}
+    assert [d["at"] for d in stored["2374"].deadlines] == ["2025-11-10T16:00:00+00:00",
+                                                           "2026-04-14T15:00:00+00:00"]
+    assert [d["at"] for d in stored["2193"].deadlines] == ["2025-11-20T15:00:00+00:00",
+                                                           "2026-03-12T15:00:00+00:00"]
+    december = run(engine, _euro_access(server), datetime(2025, 12, 1, 9, 0, tzinfo=UTC))
+    assert december.closed == 0
