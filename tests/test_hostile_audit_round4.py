@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlmodel import Session, select
 
 from pipeline.core.config import IcalSource, PageWatchSource
@@ -150,3 +151,34 @@ def test_two_deadlines_in_one_euro_access_field_are_both_kept(engine, server: Lo
                                                            "2026-03-12T15:00:00+00:00"]
     december = run(engine, _euro_access(server), datetime(2025, 12, 1, 9, 0, tzinfo=UTC))
     assert december.closed == 0
+
+
+# --- euro-access figures that are no amount of money ----------------------------------------------
+
+@pytest.mark.parametrize(("budget", "contribution"), [
+    ("up to 60 % of eligible costs", "up to 60 %"),
+    ("€ -500,000.00", "EUR -2,5 mio."),
+    ("-€ 40,000,000.00", "− € 3,000,000"),
+])
+def test_a_negative_or_percentage_figure_is_no_budget(engine, server: LocalServer, samples: Path,
+                                                      budget: str, contribution: str) -> None:
+    """A call page's "Call budget" of "up to 60 %" was a budget of 60 euros, "€ -500,000.00" one of
+    500,000 (the sign dropped) and a contribution of "EUR -2,5 mio." at most 25 euros: a budget rule
+    then rejected, or passed, the call on a figure it never gave. The page is
+    tests/fixtures/euro_access/call_detail_2374.html with its figures rewritten, behind the recorded
+    listing of October 2025."""
+    detail = (FIXTURES / "euro_access" / "call_detail_2374.html").read_text(encoding="utf-8")
+    page = detail.replace("<p class=\"td\">€ 40,000,000.00</p>", f"<p class=\"td\">{budget}</p>").replace(
+        "<p class=\"td\">€ 200,000.00 - € 3,000,000.00</p>", f"<p class=\"td\">{contribution}</p>")
+    assert page.count(budget) == 1 and page.count(contribution) >= 1
+    listing = _listing(samples, server)
+    server.route("GET", "/en/calls", lambda r: Reply(200, listing, HTML))
+    for path in ("/en/calls/2374/Interreg-DE-DK-Application-of-project-proposals-2025",
+                 "/en/calls/2193/Interreg-Baltic-Sea-Region-Project-Platforms-2025"):
+        server.route("GET", path, lambda r: Reply(200, page, HTML))
+    result = run(engine, _euro_access(server), NOV)
+    assert (result.outcome, result.new) == ("ok", 2), result.error
+    with Session(engine) as session:
+        call = session.exec(select(Call).where(Call.external_id == "2374")).one()
+    assert (call.budget, call.min_contribution, call.max_contribution) == (None, None, None)
+    assert call.funding_rate == 0.65  # the page's own funding-rate row is still read

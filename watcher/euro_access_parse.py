@@ -30,6 +30,9 @@ from watcher.urls import clean_url, document_base
 _CALL_PATH = re.compile(r"/calls/(\d+)(?:/|$)")
 _DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s+(\d{1,2}):(\d{2}))?")
 _NUMBER = re.compile(r"\d[\d,.\s]*")
+# a figure written with a minus ("€ -500,000.00", "-€ 40,000,000"): no budget, and read without its
+# sign it was one; a range ("€ 200,000 - € 3,000,000") has its dash after the first figure
+_NEGATIVE = re.compile(r"\s*(?:(?:€|EUR)\s*)?[-−–]\s*(?:(?:€|EUR)\s*)?\d", re.IGNORECASE)
 
 
 def call_id_of(url: str) -> str | None:
@@ -73,13 +76,14 @@ def _cet(match: re.Match[str]) -> tuple[datetime, bool] | None:
 def parse_money(text: str | None) -> float | None:
     """"€ 40,000,000.00" -> 40000000.0 (English number format as on the /en pages); a figure with a
     scale word or another currency ("€ 2.5 million", "DKK 74,603,800") in euros, as
-    :func:`watcher.amounts.find_amounts` reads it: digits alone made "€ 40 million" 40 euros."""
-    if not text:
+    :func:`watcher.amounts.find_amounts` reads it: digits alone made "€ 40 million" 40 euros. A
+    negative figure and a percentage ("up to 60 %") are no amount: None."""
+    if not text or _NEGATIVE.match(text):
         return None
     amounts = find_amounts(text)
     if amounts:
         return amounts[0].eur
-    match = _NUMBER.search(text)
+    match = next((m for m in _NUMBER.finditer(text) if not text[m.end():].startswith("%")), None)
     if not match:
         return None
     digits = re.sub(r"[\s,]", "", match.group(0)).rstrip(".")
