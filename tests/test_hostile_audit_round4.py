@@ -122,6 +122,41 @@ def test_a_sedia_value_given_as_an_object_keeps_the_stored_call(engine, server, 
     assert _sedia_calls(engine) == before
 
 
+
+def test_a_sedia_status_written_as_a_word_or_an_unknown_code_is_not_read_as_open(
+        engine, server, portal) -> None:  # noqa: F811
+    """Forthcoming topics of the 2026-08-21 recording whose status came as "Forthcoming" (the word
+    the portal shows) or as a code it does not document were stored as open: a status change
+    "forthcoming → open" for a call months from opening, listed and digested as open now. The word
+    is read as the status, an unknown code gives way to the topic's ``actions``, and a status none of
+    them tells makes the result malformed, the stored call kept."""
+    good_sync(engine, server)
+    before = _sedia_calls(engine)
+    changed: list[str] = []
+
+    def mutate(number: int, data: dict[str, Any]) -> dict[str, Any]:
+        if number != 2:
+            return data
+        results = copy.deepcopy(data["results"])
+        forthcoming = [r for r in results if r["metadata"]["status"] == ["31094501"]][:4]
+        written = (["Forthcoming"], ["FORTHCOMING "], ["31094599"], ["31094599"])
+        for result, status in zip(forthcoming, written, strict=True):
+            result["metadata"]["status"] = status
+            changed.append(result["reference"])
+        forthcoming[3]["metadata"].pop("actions", None)  # nothing else tells its status
+        return {**data, "results": results}
+
+    portal.mutate = mutate
+    result = run(engine, eu_ft(server), DAY)
+    assert len(changed) == 4
+    assert (result.outcome, result.complete, result.closed) == ("ok", False, 0)
+    assert result.error.startswith("1 malformed result(s) skipped: page 2 of 8 (all programmes), result ")
+    assert f"({changed[3]}): status '31094599' is none the portal documents (31094501 forthcoming" \
+        in result.error
+    assert _sedia_calls(engine) == before
+    with Session(engine) as session:
+        assert [c.field for c in session.exec(select(CallChange))] == []
+
 # --- euro-access: two deadlines in one field --------------------------------------------------------
 
 def test_two_deadlines_in_one_euro_access_field_are_both_kept(engine, server: LocalServer,
