@@ -60,6 +60,19 @@ def test_a_pages_updated_or_posted_date_is_not_the_calls_deadline(server: LocalS
     assert [f for f in changes if f in ("deadline", "deadlines", "status")] == []
 
 
+
+def test_a_deadline_said_to_be_updated_is_still_the_deadline() -> None:
+    """Words that name a page's own time ("updated", "opdateret") also announce a moved deadline; there
+    the date is the deadline, as before pages' time stamps were told apart."""
+    from watcher.dates import call_dates
+
+    for text in ("Ansøgningsfristen er opdateret til 15. marts 2027.", "Deadline updated: 15 March 2027.",
+                 "The deadline has been updated to 15 March 2027.",
+                 "Deadline 15 March 2027 17:00. Read the call text and the guide for applicants before "
+                 "you apply. Last updated: 2 December 2026 10:31"):
+        found = call_dates(text, ("da", "en"))
+        assert [(d.at.date().isoformat()) for d in found.deadlines] == ["2027-03-15"], text
+
 # --- a calendar's titles --------------------------------------------------------------------------
 
 def test_a_calendar_title_written_over_several_lines_is_stored_on_one(server: LocalServer, engine) -> None:

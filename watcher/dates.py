@@ -39,6 +39,9 @@ _STAMP_WORDS = re.compile(
     r"updated|posted|published|modified|last edited|last changed|opdateret|udgivet|publiceret|"
     r"aktualisiert|ver(?:ö|oe)ffentlicht|geändert|uppdaterad|publicerad|oppdatert|publisert",
     re.IGNORECASE)
+# ... unless the words say a date was moved: "updated to", or right after a deadline word
+_MOVED_TO = re.compile(r"\b(?:to|til|till|auf|zu|på)\b", re.IGNORECASE)
+_MOVED_CONTEXT = 20
 _CONTEXT_CHARS = 60
 # month names and abbreviations in en/da/de/sv/nb (januar, März, mai, maj, okt, desember, …)
 _MONTH = r"(?:jan|feb|mar|mär|apr|ma[iyj]|jun|jul|aug|sep|o[ck]t|nov|de[czs])"
@@ -100,12 +103,17 @@ def _settings() -> dict[str, object]:
 def _kind(before: str) -> str:
     """Deadline, opening or the page's own time stamp from the words just before the date (the nearest
     keyword wins)."""
-    best, best_pos = "date", -1
+    best, best_pos, stamp = "date", -1, None
     for kind, pattern in (("deadline", _DEADLINE_WORDS), ("opening", _OPENING_WORDS),
                           ("stamp", _STAMP_WORDS)):
         for match in pattern.finditer(before):
             if match.start() > best_pos:
-                best, best_pos = kind, match.start()
+                best, best_pos, stamp = kind, match.start(), match
+    if best == "stamp" and stamp is not None and (
+            _MOVED_TO.search(before[stamp.end():])
+            or _DEADLINE_WORDS.search(before[max(0, stamp.start() - _MOVED_CONTEXT):stamp.start()])):
+        # "the deadline has been updated to …", "Ansøgningsfristen er opdateret til …": a date moved
+        return _kind(before[:stamp.start()] + " " * (stamp.end() - stamp.start()) + before[stamp.end():])
     return best
 
 
