@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from pipeline.core.config import IcalSource, PageWatchSource
+from pipeline.core.config import HtmlListSource, IcalSource, PageWatchSource
 from pipeline.core.models import Call, CallChange
 from tests.localserver import LocalServer, Reply
 from tests.test_plausibility import DAY, NOV, _euro_access, _listing, eu_ft, good_sync, portal, run  # noqa: F401
 from watcher.sources import BuildContext
+from watcher.sources.html_list import HtmlListAdapter
 from watcher.sources.ical import IcalAdapter
 from watcher.sources.page_watch import PageWatchAdapter
 
@@ -72,6 +73,29 @@ def test_a_deadline_said_to_be_updated_is_still_the_deadline() -> None:
                  "you apply. Last updated: 2 December 2026 10:31"):
         found = call_dates(text, ("da", "en"))
         assert [(d.at.date().isoformat()) for d in found.deadlines] == ["2027-03-15"], text
+
+
+def test_an_info_meeting_after_the_deadline_is_not_a_deadline(server: LocalServer, engine) -> None:
+    """An item of tests/fixtures/html_list/innovationsfonden_list.html (Innovationsfonden's listing)
+    announcing its information meeting after its deadline, "Ansøgningsfrist 2. februar 2027 kl.
+    12.00. Informationsmøde 3. december 2026", had the meeting's day as its next deadline: the
+    digest, the reminders and ``deadlines`` gave the call 3 December, the deadline word of the
+    sentence before being the nearest to it."""
+    listing = (FIXTURES / "html_list" / "innovationsfonden_list.html").read_text(encoding="utf-8").replace(
+        "Ansøgningsfrist 2. februar 2027 kl. 12.00</div>",
+        "Ansøgningsfrist 2. februar 2027 kl. 12.00. Informationsmøde 3. december 2026</div>")
+    assert "Informationsmøde 3. december 2026" in listing
+    server.route("GET", "/da/programmer", lambda r: Reply(200, listing, HTML))
+    adapter = HtmlListAdapter("ifd", HtmlListSource(
+        type="html_list", url=server.url("/da/programmer"), programme="Innovationsfonden", language="da",
+        item=".views-row", title="h3", link="h3 a[href]",
+        text=".teaser__dates, .teaser__amount, .teaser__text"),
+        BuildContext(engine=engine))
+    result = run(engine, adapter, datetime(2026, 10, 1, 8, 0, tzinfo=UTC))
+    assert (result.outcome, result.new) == ("ok", 3)
+    with Session(engine) as session:
+        call = session.exec(select(Call).where(Call.title.startswith("Grand Solutions"))).one()
+    assert [d["at"] for d in call.deadlines] == ["2027-02-02T11:00:00+00:00"]
 
 # --- a calendar's titles --------------------------------------------------------------------------
 

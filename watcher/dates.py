@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from pipeline.core.call_phrases import NON_CALL_WORDS, phrase_pattern
 from pipeline.core.clock import BRUSSELS, UTC
 from watcher.records import MAX_YEAR, MIN_YEAR
 
@@ -39,6 +40,10 @@ _STAMP_WORDS = re.compile(
     r"updated|posted|published|modified|last edited|last changed|opdateret|udgivet|publiceret|"
     r"aktualisiert|ver(?:ö|oe)ffentlicht|geändert|uppdaterad|publicerad|oppdatert|publisert",
     re.IGNORECASE)
+# an event's day ("Informationsmøde 3. december 2026", "Info day on …") is no deadline either, however
+# near the deadline word of the sentence before it (the words of pipeline.core.call_phrases, less
+# "how to apply", which introduces a call's own dates)
+_EVENT_WORDS = phrase_pattern(tuple(w for w in NON_CALL_WORDS if w != "how to apply"))
 # ... unless the words say a date was moved: "updated to", or right after a deadline word
 _MOVED_TO = re.compile(r"\b(?:to|til|till|auf|zu|på)\b", re.IGNORECASE)
 _MOVED_CONTEXT = 20
@@ -91,7 +96,7 @@ _DAY_BEFORE = re.compile(r"\d{1,2}\.?\s*$")
 class FoundDate:
     text: str  # the words dateparser matched
     at: datetime  # aware UTC
-    kind: str  # deadline | opening | stamp (the page's own time, no call's date) | date
+    kind: str  # deadline | opening | stamp (the page's own time) | event (an info day's) | date
     time_assumed: bool
 
 
@@ -101,11 +106,11 @@ def _settings() -> dict[str, object]:
 
 
 def _kind(before: str) -> str:
-    """Deadline, opening or the page's own time stamp from the words just before the date (the nearest
-    keyword wins)."""
+    """Deadline, opening, the page's own time stamp or an event's day from the words just before the
+    date (the nearest keyword wins)."""
     best, best_pos, stamp = "date", -1, None
     for kind, pattern in (("deadline", _DEADLINE_WORDS), ("opening", _OPENING_WORDS),
-                          ("stamp", _STAMP_WORDS)):
+                          ("stamp", _STAMP_WORDS), ("event", _EVENT_WORDS)):
         for match in pattern.finditer(before):
             if match.start() > best_pos:
                 best, best_pos, stamp = kind, match.start(), match
