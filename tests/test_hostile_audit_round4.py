@@ -97,6 +97,23 @@ def test_an_info_meeting_after_the_deadline_is_not_a_deadline(server: LocalServe
         call = session.exec(select(Call).where(Call.title.startswith("Grand Solutions"))).one()
     assert [d["at"] for d in call.deadlines] == ["2027-02-02T11:00:00+00:00"]
 
+
+def test_a_watched_page_without_a_heading_is_not_titled_by_its_sidebar(server: LocalServer, engine) -> None:
+    """The BSR Stars page (tests/fixtures/page_watch/bsr_stars.html) served without its og:title and
+    its heading (a page whose text starts right away): the call was titled "Latest news", the heading
+    of the sidebar's news widget, which the page's own <title> never said. The <title> names it now."""
+    page = (FIXTURES / "page_watch" / "bsr_stars.html").read_text(encoding="utf-8")
+    og = '<meta property="og:title" content="BSR Innovation Express 2026 &#8211; BSR Stars">\n'
+    page = page.replace(og, "").replace('<h1 class="entry-title">BSR Innovation Express 2026</h1>', "")
+    assert "og:title" not in page and "<h1" not in page
+    server.route("GET", "/ie/", lambda r: Reply(200, page, HTML))
+    cfg = PageWatchSource(type="page_watch", phrase="Innovation Express", pages=[server.url("/ie/")])
+    result = run(engine, PageWatchAdapter("innovation_express", cfg, BuildContext(engine=engine)),
+                 datetime(2026, 3, 1, 8, 0, tzinfo=UTC))
+    assert (result.outcome, result.new) == ("ok", 1)
+    with Session(engine) as session:
+        assert session.exec(select(Call.title)).one() == "BSR Innovation Express 2026 – BSR Stars"
+
 # --- a calendar's titles --------------------------------------------------------------------------
 
 def test_a_calendar_title_written_over_several_lines_is_stored_on_one(server: LocalServer, engine) -> None:

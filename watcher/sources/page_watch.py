@@ -66,10 +66,26 @@ def main_text(html: str, url: str, *, source: str) -> PageText:
         raise ParseError(source, f"no readable main text in {url}; the page may need a browser or "
                                  "have moved")
     metadata = trafilatura.extract_metadata(html, default_url=url)
-    title = metadata.title if metadata is not None and metadata.title else None
     normalised = "\n".join(clean_inline(line) for line in text.splitlines() if line.strip())
+    title = _page_title(html, metadata.title if metadata is not None else None, normalised)
     digest = hashlib.sha256(normalised.encode("utf-8")).hexdigest()
     return PageText(url=url, title=title, text=normalised[:MAX_TEXT], content_hash=digest)
+
+
+def _page_title(html: str, found: str | None, text: str) -> str | None:
+    """trafilatura's title when the page's <title> or main text holds it, else the <title>: on a page
+    without a heading or og:title trafilatura takes any element classed "…title", such as a sidebar
+    widget's "Latest news"."""
+    from lxml import html as lxml_html
+
+    try:
+        own = clean_inline(lxml_html.fromstring(html).findtext(".//title") or "")
+    except (ValueError, TypeError, SyntaxError):  # lxml's ParserError is a SyntaxError: no document
+        own = ""
+    found = clean_inline(found or "")
+    if found and (not own or found.casefold() in own.casefold() or found in text):
+        return found
+    return own or found or None
 
 
 def mentions_call(text: str, phrase: str, call_words: tuple[str, ...] | list[str] = CALL_WORDS) -> bool:
