@@ -114,6 +114,38 @@ def test_a_watched_page_without_a_heading_is_not_titled_by_its_sidebar(server: L
     with Session(engine) as session:
         assert session.exec(select(Call.title)).one() == "BSR Innovation Express 2026 – BSR Stars"
 
+
+def test_the_date_a_deadline_was_moved_from_is_no_deadline(server: LocalServer, engine) -> None:
+    """Innovationsfonden's listing (tests/fixtures/html_list/innovationsfonden_list.html) announcing a
+    deadline moved, "Ansøgningsfristen er forlænget til 2. februar 2027 (tidligere 15. januar 2027)":
+    the old date stayed a deadline, the next one the digest and the reminders gave; written "forlænget
+    fra 15. januar 2027" it was the call's opening, so the open call read forthcoming."""
+    from watcher.dates import call_dates
+
+    texts = {"/a": "Ansøgningsfristen er forlænget til 2. februar 2027 kl. 12.00 (tidligere 15. januar 2027)",
+             "/b": "Ansøgningsfrist 2. februar 2027 kl. 12.00 (forlænget fra 15. januar 2027)"}
+    original = (FIXTURES / "html_list" / "innovationsfonden_list.html").read_text(encoding="utf-8")
+    now = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    for path, dates in texts.items():
+        listing = original.replace("Åbner for ansøgninger 15. oktober 2026. Ansøgningsfrist 2. februar 2027 "
+                                   "kl. 12.00", dates)
+        assert dates in listing
+        server.route("GET", path, lambda r, listing=listing: Reply(200, listing, HTML))
+        adapter = HtmlListAdapter(f"ifd{path[1:]}", HtmlListSource(
+            type="html_list", url=server.url(path), programme="Innovationsfonden", language="da",
+            item=".views-row", title="h3", link="h3 a[href]", text=".teaser__dates"),
+            BuildContext(engine=engine))
+        assert run(engine, adapter, now).new == 3
+    with Session(engine) as session:
+        grand = session.exec(select(Call).where(Call.title.startswith("Grand Solutions"))).all()
+    assert [(c.status, c.opening_date, [d["at"] for d in c.deadlines]) for c in grand] == \
+        [("open", None, ["2027-02-02T11:00:00+00:00"])] * 2
+    for text in ("Deadline extended to 2 February 2027 (previously 15 January 2027)",
+                 "New deadline: 2 February 2027 (was 15 January 2027)",
+                 "Deadline: 2 February 2027 (postponed from 15 January 2027)"):
+        found = call_dates(text)
+        assert ([d.at.date().isoformat() for d in found.deadlines], found.opening) == (["2027-02-02"], None)
+
 # --- a calendar's titles --------------------------------------------------------------------------
 
 def test_a_calendar_title_written_over_several_lines_is_stored_on_one(server: LocalServer, engine) -> None:

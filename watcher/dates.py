@@ -44,6 +44,15 @@ _STAMP_WORDS = re.compile(
 # near the deadline word of the sentence before it (the words of pipeline.core.call_phrases, less
 # "how to apply", which introduces a call's own dates)
 _EVENT_WORDS = phrase_pattern(tuple(w for w in NON_CALL_WORDS if w != "how to apply"))
+# the date a deadline was moved from ("forlænget til 2. februar 2027 (tidligere 15. januar 2027)",
+# "postponed from …", "(was …)"): kept, the old date stayed the next deadline, or with "fra"/"from"
+# became the opening
+_FORMER_WORDS = re.compile(
+    r"(?<!\w)(?:previously|formerly|originally|\(\s*was\b|(?:extended|postponed|moved|changed|deferred) from|"
+    r"instead of|tidligere|oprindeligt?|opprinnelig|(?:forlænget|forlenget|udskudt|utsatt|rykket|flyttet|"
+    r"ændret|endret) fra|i stedet for|tidigare|ursprungligen|(?:förlängd|flyttad|ändrad) från|i stället för|"
+    r"zuvor|bisher|ursprünglich|(?:verlängert|verschoben|geändert) vom|statt)(?!\w)",
+    re.IGNORECASE)
 # ... unless the words say a date was moved: "updated to", or right after a deadline word
 _MOVED_TO = re.compile(r"\b(?:to|til|till|auf|zu|på)\b", re.IGNORECASE)
 _MOVED_CONTEXT = 20
@@ -96,7 +105,9 @@ _DAY_BEFORE = re.compile(r"\d{1,2}\.?\s*$")
 class FoundDate:
     text: str  # the words dateparser matched
     at: datetime  # aware UTC
-    kind: str  # deadline | opening | stamp (the page's own time) | event (an info day's) | date
+    # deadline | opening | stamp (the page's own time) | event (an info day's) | former (a deadline's
+    # before it moved) | date
+    kind: str
     time_assumed: bool
 
 
@@ -106,19 +117,23 @@ def _settings() -> dict[str, object]:
 
 
 def _kind(before: str) -> str:
-    """Deadline, opening, the page's own time stamp or an event's day from the words just before the
-    date (the nearest keyword wins)."""
-    best, best_pos, stamp = "date", -1, None
+    """Deadline, opening, the page's own time stamp, an event's day or a moved deadline's former date
+    from the words just before the date (the nearest keyword wins)."""
+    best, nearest = "date", None
     for kind, pattern in (("deadline", _DEADLINE_WORDS), ("opening", _OPENING_WORDS),
                           ("stamp", _STAMP_WORDS), ("event", _EVENT_WORDS)):
         for match in pattern.finditer(before):
-            if match.start() > best_pos:
-                best, best_pos, stamp = kind, match.start(), match
-    if best == "stamp" and stamp is not None and (
-            _MOVED_TO.search(before[stamp.end():])
-            or _DEADLINE_WORDS.search(before[max(0, stamp.start() - _MOVED_CONTEXT):stamp.start()])):
+            if nearest is None or match.start() > nearest.start():
+                best, nearest = kind, match
+    for former in _FORMER_WORDS.finditer(before):  # "extended from" holds the opening word "from"
+        if nearest is None or former.end() > nearest.start():
+            best, nearest = "former", former
+    if best == "stamp" and nearest is not None and (
+            _MOVED_TO.search(before[nearest.end():])
+            or _DEADLINE_WORDS.search(before[max(0, nearest.start() - _MOVED_CONTEXT):nearest.start()])):
         # "the deadline has been updated to …", "Ansøgningsfristen er opdateret til …": a date moved
-        return _kind(before[:stamp.start()] + " " * (stamp.end() - stamp.start()) + before[stamp.end():])
+        blanked = before[:nearest.start()] + " " * (nearest.end() - nearest.start()) + before[nearest.end():]
+        return _kind(blanked)
     return best
 
 
@@ -161,7 +176,9 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
             continue
         before = text[max(0, position - _CONTEXT_CHARS):position] if position >= 0 else ""
         # the matched words may begin with the keyword ("until 5 May 2026"): count them too
-        before += " " + matched[:matched.find(next((ch for ch in matched if ch.isdigit()), ""))]
+        # (joined as written, so "postponed" and the matched "from" stay one phrase)
+        before += ("" if position >= 0 else " ") + matched[:matched.find(next((ch for ch in matched
+                                                                               if ch.isdigit()), ""))]
         has_time = bool(_TIME.search(matched))
         if value.tzinfo is None:
             value = value.replace(tzinfo=BRUSSELS)
