@@ -146,6 +146,27 @@ def test_the_date_a_deadline_was_moved_from_is_no_deadline(server: LocalServer, 
         found = call_dates(text)
         assert ([d.at.date().isoformat() for d in found.deadlines], found.opening) == (["2027-02-02"], None)
 
+
+def test_a_projects_start_after_the_deadline_is_not_the_calls_opening(server: LocalServer, engine) -> None:
+    """An item of Innovationsfonden's listing (tests/fixtures/html_list/innovationsfonden_list.html)
+    saying when its projects may start, "Ansøgningsfrist 2. februar 2027 kl. 12.00. Projekterne kan
+    starte fra 1. september 2027.", had that day as its opening: a call open now read "forthcoming
+    (opens 1 Sep 2027)", closing months before it opened. A call opens before its first deadline."""
+    listing = (FIXTURES / "html_list" / "innovationsfonden_list.html").read_text(encoding="utf-8").replace(
+        "Åbner for ansøgninger 15. oktober 2026. Ansøgningsfrist 2. februar 2027 kl. 12.00",
+        "Ansøgningsfrist 2. februar 2027 kl. 12.00. Projekterne kan starte fra 1. september 2027.")
+    assert "Projekterne kan starte" in listing
+    server.route("GET", "/da/programmer", lambda r: Reply(200, listing, HTML))
+    adapter = HtmlListAdapter("ifd", HtmlListSource(
+        type="html_list", url=server.url("/da/programmer"), programme="Innovationsfonden", language="da",
+        item=".views-row", title="h3", link="h3 a[href]", text=".teaser__dates"),
+        BuildContext(engine=engine))
+    assert run(engine, adapter, datetime(2026, 12, 1, 8, 0, tzinfo=UTC)).new == 3
+    with Session(engine) as session:
+        call = session.exec(select(Call).where(Call.title.startswith("Grand Solutions"))).one()
+    assert (call.status, call.opening_date, [d["at"] for d in call.deadlines]) == \
+        ("open", None, ["2027-02-02T11:00:00+00:00"])
+
 # --- a calendar's titles --------------------------------------------------------------------------
 
 def test_a_calendar_title_written_over_several_lines_is_stored_on_one(server: LocalServer, engine) -> None:

@@ -240,5 +240,8 @@ def call_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> CallDates:
     unique: dict[datetime, FoundDate] = {}
     for item in sorted(deadlines, key=lambda d: d.at):
         unique.setdefault(item.at, item)
-    opening = min((d.at for d in openings), default=None)
+    # a call opens before its first deadline: a date "from" which projects may start, after it, is
+    # no opening (read as one, a call open now was forthcoming until after it closed)
+    first_deadline = min(unique, default=None)
+    opening = min((d.at for d in openings if first_deadline is None or d.at < first_deadline), default=None)
     return CallDates(opening=opening, deadlines=list(unique.values()))
