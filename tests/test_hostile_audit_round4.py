@@ -62,6 +62,28 @@ def test_a_pages_updated_or_posted_date_is_not_the_calls_deadline(server: LocalS
 
 
 
+def test_a_pages_moving_time_stamp_changes_nothing(server: LocalServer, engine) -> None:
+    """The BSR Stars page (tests/fixtures/page_watch/bsr_stars.html, its deadline as recorded) ending
+    with a "Last updated" line its CMS writes anew on every request: each run counted the call as
+    changed and wrote a "text changed" row into its history, though nothing of the call moved."""
+    page = (FIXTURES / "page_watch" / "bsr_stars.html").read_text(encoding="utf-8")
+    content = {"stamp": "Last updated: 2 December 2026 10:31"}
+    end = "</div>\n    </article>"
+    server.route("GET", "/ie/", lambda r: Reply(200, page.replace(
+        end, f"<p class=\"updated\">{content['stamp']}</p>{end}"), HTML))
+    cfg = PageWatchSource(type="page_watch", phrase="Innovation Express", pages=[server.url("/ie/")])
+    adapter = PageWatchAdapter("innovation_express", cfg, BuildContext(engine=engine))
+    now = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    assert run(engine, adapter, now).new == 1
+    for day, stamp in enumerate(("Last updated: 3 December 2026 09:12", "Senest opdateret 4. december 2026",
+                                 "Posted on 5 December 2026 by admin"), start=1):
+        content["stamp"] = stamp
+        again = run(engine, adapter, now + timedelta(days=day))
+        assert (again.outcome, again.changed, again.unchanged) == ("ok", 0, 1), stamp
+    with Session(engine) as session:
+        assert session.exec(select(CallChange)).all() == []
+
+
 def test_a_deadline_said_to_be_updated_is_still_the_deadline() -> None:
     """Words that name a page's own time ("updated", "opdateret") also announce a moved deadline; there
     the date is the deadline, as before pages' time stamps were told apart."""

@@ -116,6 +116,11 @@ def _settings() -> dict[str, object]:
             "RETURN_AS_TIMEZONE_AWARE": True, "REQUIRE_PARTS": ["day", "month", "year"]}
 
 
+def names_call_date(text: str) -> bool:
+    """``text`` has a word that introduces a deadline or an opening ("Updated deadline: …")."""
+    return _DEADLINE_WORDS.search(text) is not None or _OPENING_WORDS.search(text) is not None
+
+
 def _kind(before: str) -> str:
     """Deadline, opening, the page's own time stamp, an event's day or a moved deadline's former date
     from the words just before the date (the nearest keyword wins)."""
