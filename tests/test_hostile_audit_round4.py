@@ -189,6 +189,30 @@ def test_a_projects_start_after_the_deadline_is_not_the_calls_opening(server: Lo
     assert (call.status, call.opening_date, [d["at"] for d in call.deadlines]) == \
         ("open", None, ["2027-02-02T11:00:00+00:00"])
 
+
+def test_the_day_decisions_are_expected_is_not_the_deadline(server: LocalServer, engine) -> None:
+    """An item of Innovationsfonden's listing (tests/fixtures/html_list/innovationsfonden_list.html)
+    reading "Ansøg inden 2. februar 2027 kl. 12.00. Svar på ansøgningen forventes 15. juni 2027.":
+    "inden" was no deadline word, so the latest date, the day of the answer, was the deadline (a
+    call still open four months after it closed, reminders for June)."""
+    from watcher.dates import call_dates
+
+    listing = (FIXTURES / "html_list" / "innovationsfonden_list.html").read_text(encoding="utf-8").replace(
+        "Åbner for ansøgninger 15. oktober 2026. Ansøgningsfrist 2. februar 2027 kl. 12.00",
+        "Ansøg inden 2. februar 2027 kl. 12.00. Svar på ansøgningen forventes 15. juni 2027.")
+    assert "Svar på ansøgningen" in listing
+    server.route("GET", "/da/programmer", lambda r: Reply(200, listing, HTML))
+    adapter = HtmlListAdapter("ifd", HtmlListSource(
+        type="html_list", url=server.url("/da/programmer"), programme="Innovationsfonden", language="da",
+        item=".views-row", title="h3", link="h3 a[href]", text=".teaser__dates"),
+        BuildContext(engine=engine))
+    assert run(engine, adapter, datetime(2026, 12, 1, 8, 0, tzinfo=UTC)).new == 3
+    with Session(engine) as session:
+        call = session.exec(select(Call).where(Call.title.startswith("Grand Solutions"))).one()
+    assert [d["at"] for d in call.deadlines] == ["2027-02-02T11:00:00+00:00"]
+    text = "Apply by 15 March 2027. Decisions are expected on 15 June 2027."
+    assert [d.at.date().isoformat() for d in call_dates(text).deadlines] == ["2027-03-15"]
+
 # --- a calendar's titles --------------------------------------------------------------------------
 
 def test_a_calendar_title_written_over_several_lines_is_stored_on_one(server: LocalServer, engine) -> None:

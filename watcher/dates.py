@@ -30,7 +30,13 @@ ASSUMED_TIME = time(17, 0)
 _TIME = re.compile(r"(?<![\d.:])\d{1,2}[:.]\d{2}(?!\d|\.\d)|\d{1,2}\s*(?:am|pm|uhr)\b", re.IGNORECASE)
 _DEADLINE_WORDS = re.compile(
     r"deadline|closes?|closing|until|due|submi|frist|sidste|senest|einsendeschluss|bis zum|bis |"
-    r"sista|senast|stenger|lukker|slutt", re.IGNORECASE)
+    r"sista|senast|stenger|lukker|slutt|apply by|apply before|received by|before|inden|innen|innan",
+    re.IGNORECASE)
+# the day an answer is given ("Svar på ansøgningen forventes 15. juni 2027", "Decisions are expected
+# on …"): taken as a call's lone date, or the latest of its plain ones, it became the deadline
+_RESULT_WORDS = re.compile(
+    r"decision|results?\b|notification|outcome|svar|afgørelse|beslutning|besked|tilsagn|vedtak|"
+    r"avgjørelse|beslut|besked|entscheidung|bescheid|zusage", re.IGNORECASE)
 _OPENING_WORDS = re.compile(
     r"open|launch|start|from|åbner|åben|fra |öffnet|ab dem|beginn|öppnar|från|åpner|åpen", re.IGNORECASE)
 # a page's or post's own time ("Last updated: 2 December 2026 10:31", "Posted on 12 February 2026",
@@ -105,8 +111,8 @@ _DAY_BEFORE = re.compile(r"\d{1,2}\.?\s*$")
 class FoundDate:
     text: str  # the words dateparser matched
     at: datetime  # aware UTC
-    # deadline | opening | stamp (the page's own time) | event (an info day's) | former (a deadline's
-    # before it moved) | date
+    # deadline | opening | stamp (the page's own time) | event (an info day's) | result (the answer's
+    # day) | former (a deadline's before it moved) | date
     kind: str
     time_assumed: bool
 
@@ -122,11 +128,11 @@ def names_call_date(text: str) -> bool:
 
 
 def _kind(before: str) -> str:
-    """Deadline, opening, the page's own time stamp, an event's day or a moved deadline's former date
-    from the words just before the date (the nearest keyword wins)."""
+    """Deadline, opening, the page's own time stamp, an event's or answer's day or a moved deadline's
+    former date from the words just before the date (the nearest keyword wins)."""
     best, nearest = "date", None
     for kind, pattern in (("deadline", _DEADLINE_WORDS), ("opening", _OPENING_WORDS),
-                          ("stamp", _STAMP_WORDS), ("event", _EVENT_WORDS)):
+                          ("stamp", _STAMP_WORDS), ("event", _EVENT_WORDS), ("result", _RESULT_WORDS)):
         for match in pattern.finditer(before):
             if nearest is None or match.start() > nearest.start():
                 best, nearest = kind, match
