@@ -213,6 +213,29 @@ def test_the_day_decisions_are_expected_is_not_the_deadline(server: LocalServer,
     text = "Apply by 15 March 2027. Decisions are expected on 15 June 2027."
     assert [d.at.date().isoformat() for d in call_dates(text).deadlines] == ["2027-03-15"]
 
+
+def test_a_deadline_followed_closely_by_another_date_is_kept(server: LocalServer, engine) -> None:
+    """"Sista dag 4 mars 2027. Beslut 15 juni 2027." in the round of Interreg ÖKS's page
+    (tests/fixtures/html_list/interreg_oks_calls.html): dateparser's search, given the two dates in
+    one stretch of text, found only the second, so the call was stored without its deadline. Each
+    date is searched on its own when a stretch holds more dates than the search found."""
+    from watcher.dates import call_dates
+
+    listing = (FIXTURES / "html_list" / "interreg_oks_calls.html").read_text(encoding="utf-8").replace(
+        "Sista ansökningsdag är 4 mars 2027 kl. 16.00.", "Sista dag 4 mars 2027. Beslut 15 juni 2027.")
+    assert "Beslut 15 juni 2027" in listing
+    server.route("GET", "/ansokningsomgangar.html", lambda r: Reply(200, listing, HTML))
+    adapter = HtmlListAdapter("oks", HtmlListSource(
+        type="html_list", url=server.url("/ansokningsomgangar.html"), programme="Interreg ÖKS",
+        language="sv", item="ul.sv-channel li.sv-channel-item", title="a.sv-channel-item-title",
+        link="a[href]", text=".sv-channel-item-description"), BuildContext(engine=engine))
+    assert run(engine, adapter, datetime(2026, 12, 10, 8, 0, tzinfo=UTC)).new == 1
+    with Session(engine) as session:
+        call = session.exec(select(Call)).one()
+    assert [d["at"] for d in call.deadlines] == ["2027-03-04T16:00:00+00:00"]
+    text = "Søknader må være mottatt innen 15. mars 2027. Vedtak 15. juni 2027."
+    assert [d.at.date().isoformat() for d in call_dates(text).deadlines] == ["2027-03-15"]
+
 # --- a calendar's titles --------------------------------------------------------------------------
 
 def test_a_calendar_title_written_over_several_lines_is_stored_on_one(server: LocalServer, engine) -> None:

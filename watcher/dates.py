@@ -15,9 +15,11 @@ Pure functions: text in, dates out.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from pipeline.core.call_phrases import NON_CALL_WORDS, phrase_pattern
 from pipeline.core.clock import BRUSSELS, UTC
@@ -170,10 +172,14 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
             end = cut if cut > start else start + budget
         budget -= end - start
         window = text[start:end]
-        try:
-            dates = search_dates(window, languages=list(languages), settings=_settings()) or []
-        except OverflowError:  # a date near year 1 or 9999 shifted across a time zone (dateparser#685,
-            continue           # #1194): this window's dates are unknown rather than a crash
+        dates = _search(search_dates, window, languages)
+        candidates = list(_FULL_DATE.finditer(window))
+        if len(candidates) > 1 and len(dates) < len(candidates):
+            # given two dates close together ("Sista dag 4 mars 2027. Beslut 15 juni 2027.") the search
+            # may find one only, the deadline lost: each is searched in its own part of the window
+            cuts = [0, *(c.start() for c in candidates[1:]), len(window)]
+            dates = [found for a, b in itertools.pairwise(cuts)
+                     for found in _search(search_dates, window[a:b], languages)]
         cursor = 0
         for matched, value in dates:
             local = window.find(matched, cursor)
@@ -209,6 +215,13 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
             matched = matched.replace(_LAST_SECOND, "24:00")
         out.append(FoundDate(text=matched.strip(), at=at, kind=kind, time_assumed=not has_time))
     return out
+
+
+def _search(search_dates: Any, window: str, languages: tuple[str, ...]) -> list[tuple[str, datetime]]:
+    try:
+        return search_dates(window, languages=list(languages), settings=_settings()) or []
+    except OverflowError:  # a date near year 1 or 9999 shifted across a time zone (dateparser#685,
+        return []          # #1194): this window's dates are unknown rather than a crash
 
 
 def _windows(text: str) -> list[tuple[int, int]]:
