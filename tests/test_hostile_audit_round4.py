@@ -218,7 +218,8 @@ def test_a_deadline_followed_closely_by_another_date_is_kept(server: LocalServer
     """"Sista dag 4 mars 2027. Beslut 15 juni 2027." in the round of Interreg ÖKS's page
     (tests/fixtures/html_list/interreg_oks_calls.html): dateparser's search, given the two dates in
     one stretch of text, found only the second, so the call was stored without its deadline. Each
-    date is searched on its own when a stretch holds more dates than the search found."""
+    date is searched on its own when a stretch holds more dates than the search found (given
+    "apply before 15 March 2027" the search found none at all)."""
     from watcher.dates import call_dates
 
     listing = (FIXTURES / "html_list" / "interreg_oks_calls.html").read_text(encoding="utf-8").replace(
@@ -233,8 +234,9 @@ def test_a_deadline_followed_closely_by_another_date_is_kept(server: LocalServer
     with Session(engine) as session:
         call = session.exec(select(Call)).one()
     assert [d["at"] for d in call.deadlines] == ["2027-03-04T16:00:00+00:00"]
-    text = "Søknader må være mottatt innen 15. mars 2027. Vedtak 15. juni 2027."
-    assert [d.at.date().isoformat() for d in call_dates(text).deadlines] == ["2027-03-15"]
+    for text in ("Søknader må være mottatt innen 15. mars 2027. Vedtak 15. juni 2027.",
+                 "Call for proposals: apply before 15 March 2027 at 17:00 CET."):
+        assert [d.at.date().isoformat() for d in call_dates(text).deadlines] == ["2027-03-15"], text
 
 # --- a calendar's titles --------------------------------------------------------------------------
 

@@ -174,10 +174,11 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
         window = text[start:end]
         dates = _search(search_dates, window, languages)
         candidates = list(_FULL_DATE.finditer(window))
-        if len(candidates) > 1 and len(dates) < len(candidates):
+        if len(dates) < len(candidates):
             # given two dates close together ("Sista dag 4 mars 2027. Beslut 15 juni 2027.") the search
-            # may find one only, the deadline lost: each is searched in its own part of the window
-            cuts = [0, *(c.start() for c in candidates[1:]), len(window)]
+            # may find one only, and given "apply before 15 March 2027" none: each date is searched in
+            # its own part of the window, from the date on (the words before it say its kind)
+            cuts = [*(c.start() for c in candidates), len(window)]
             dates = [found for a, b in itertools.pairwise(cuts)
                      for found in _search(search_dates, window[a:b], languages)]
         cursor = 0
