@@ -15,10 +15,13 @@ Pure functions: text in, dates out.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 
+from pipeline.core.call_phrases import NON_CALL_WORDS, phrase_pattern
 from pipeline.core.clock import BRUSSELS, UTC
 from watcher.records import MAX_YEAR, MIN_YEAR
 
@@ -29,9 +32,38 @@ ASSUMED_TIME = time(17, 0)
 _TIME = re.compile(r"(?<![\d.:])\d{1,2}[:.]\d{2}(?!\d|\.\d)|\d{1,2}\s*(?:am|pm|uhr)\b", re.IGNORECASE)
 _DEADLINE_WORDS = re.compile(
     r"deadline|closes?|closing|until|due|submi|frist|sidste|senest|einsendeschluss|bis zum|bis |"
-    r"sista|senast|stenger|lukker|slutt", re.IGNORECASE)
+    r"sista|senast|stenger|lukker|slutt|apply by|apply before|received by|before|inden|innen|innan",
+    re.IGNORECASE)
+# the day an answer is given ("Svar på ansøgningen forventes 15. juni 2027", "Decisions are expected
+# on …"): taken as a call's lone date, or the latest of its plain ones, it became the deadline
+_RESULT_WORDS = re.compile(
+    r"decision|results?\b|notification|outcome|svar|afgørelse|beslutning|besked|tilsagn|vedtak|"
+    r"avgjørelse|beslut|besked|entscheidung|bescheid|zusage", re.IGNORECASE)
 _OPENING_WORDS = re.compile(
     r"open|launch|start|from|åbner|åben|fra |öffnet|ab dem|beginn|öppnar|från|åpner|åpen", re.IGNORECASE)
+# a page's or post's own time ("Last updated: 2 December 2026 10:31", "Posted on 12 February 2026",
+# "Opdateret 3. marts 2026"): taken as a call's lone date, it became the deadline, moved whenever the
+# page was regenerated and closed the call once it was in the past
+_STAMP_WORDS = re.compile(
+    r"updated|posted|published|modified|last edited|last changed|opdateret|udgivet|publiceret|"
+    r"aktualisiert|ver(?:ö|oe)ffentlicht|geändert|uppdaterad|publicerad|oppdatert|publisert",
+    re.IGNORECASE)
+# an event's day ("Informationsmøde 3. december 2026", "Info day on …") is no deadline either, however
+# near the deadline word of the sentence before it (the words of pipeline.core.call_phrases, less
+# "how to apply", which introduces a call's own dates)
+_EVENT_WORDS = phrase_pattern(tuple(w for w in NON_CALL_WORDS if w != "how to apply"))
+# the date a deadline was moved from ("forlænget til 2. februar 2027 (tidligere 15. januar 2027)",
+# "postponed from …", "(was …)"): kept, the old date stayed the next deadline, or with "fra"/"from"
+# became the opening
+_FORMER_WORDS = re.compile(
+    r"(?<!\w)(?:previously|formerly|originally|\(\s*was\b|(?:extended|postponed|moved|changed|deferred) from|"
+    r"instead of|tidligere|oprindeligt?|opprinnelig|(?:forlænget|forlenget|udskudt|utsatt|rykket|flyttet|"
+    r"ændret|endret) fra|i stedet for|tidigare|ursprungligen|(?:förlängd|flyttad|ändrad) från|i stället för|"
+    r"zuvor|bisher|ursprünglich|(?:verlängert|verschoben|geändert) vom|statt)(?!\w)",
+    re.IGNORECASE)
+# ... unless the words say a date was moved: "updated to", or right after a deadline word
+_MOVED_TO = re.compile(r"\b(?:to|til|till|auf|zu|på)\b", re.IGNORECASE)
+_MOVED_CONTEXT = 20
 _CONTEXT_CHARS = 60
 # month names and abbreviations in en/da/de/sv/nb (januar, März, mai, maj, okt, desember, …)
 _MONTH = r"(?:jan|feb|mar|mär|apr|ma[iyj]|jun|jul|aug|sep|o[ck]t|nov|de[czs])"
@@ -81,7 +113,9 @@ _DAY_BEFORE = re.compile(r"\d{1,2}\.?\s*$")
 class FoundDate:
     text: str  # the words dateparser matched
     at: datetime  # aware UTC
-    kind: str  # deadline | opening | date
+    # deadline | opening | stamp (the page's own time) | event (an info day's) | result (the answer's
+    # day) | former (a deadline's before it moved) | date
+    kind: str
     time_assumed: bool
 
 
@@ -90,13 +124,29 @@ def _settings() -> dict[str, object]:
             "RETURN_AS_TIMEZONE_AWARE": True, "REQUIRE_PARTS": ["day", "month", "year"]}
 
 
+def names_call_date(text: str) -> bool:
+    """``text`` has a word that introduces a deadline or an opening ("Updated deadline: …")."""
+    return _DEADLINE_WORDS.search(text) is not None or _OPENING_WORDS.search(text) is not None
+
+
 def _kind(before: str) -> str:
-    """Deadline or opening from the words just before the date (the nearest keyword wins)."""
-    best, best_pos = "date", -1
-    for kind, pattern in (("deadline", _DEADLINE_WORDS), ("opening", _OPENING_WORDS)):
+    """Deadline, opening, the page's own time stamp, an event's or answer's day or a moved deadline's
+    former date from the words just before the date (the nearest keyword wins)."""
+    best, nearest = "date", None
+    for kind, pattern in (("deadline", _DEADLINE_WORDS), ("opening", _OPENING_WORDS),
+                          ("stamp", _STAMP_WORDS), ("event", _EVENT_WORDS), ("result", _RESULT_WORDS)):
         for match in pattern.finditer(before):
-            if match.start() > best_pos:
-                best, best_pos = kind, match.start()
+            if nearest is None or match.start() > nearest.start():
+                best, nearest = kind, match
+    for former in _FORMER_WORDS.finditer(before):  # "extended from" holds the opening word "from"
+        if nearest is None or former.end() > nearest.start():
+            best, nearest = "former", former
+    if best == "stamp" and nearest is not None and (
+            _MOVED_TO.search(before[nearest.end():])
+            or _DEADLINE_WORDS.search(before[max(0, nearest.start() - _MOVED_CONTEXT):nearest.start()])):
+        # "the deadline has been updated to …", "Ansøgningsfristen er opdateret til …": a date moved
+        blanked = before[:nearest.start()] + " " * (nearest.end() - nearest.start()) + before[nearest.end():]
+        return _kind(blanked)
     return best
 
 
@@ -122,10 +172,15 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
             end = cut if cut > start else start + budget
         budget -= end - start
         window = text[start:end]
-        try:
-            dates = search_dates(window, languages=list(languages), settings=_settings()) or []
-        except OverflowError:  # a date near year 1 or 9999 shifted across a time zone (dateparser#685,
-            continue           # #1194): this window's dates are unknown rather than a crash
+        dates = _search(search_dates, window, languages)
+        candidates = list(_FULL_DATE.finditer(window))
+        if len(dates) < len(candidates):
+            # given two dates close together ("Sista dag 4 mars 2027. Beslut 15 juni 2027.") the search
+            # may find one only, and given "apply before 15 March 2027" none: each date is searched in
+            # its own part of the window, from the date on (the words before it say its kind)
+            cuts = [*(c.start() for c in candidates), len(window)]
+            dates = [found for a, b in itertools.pairwise(cuts)
+                     for found in _search(search_dates, window[a:b], languages)]
         cursor = 0
         for matched, value in dates:
             local = window.find(matched, cursor)
@@ -139,7 +194,9 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
             continue
         before = text[max(0, position - _CONTEXT_CHARS):position] if position >= 0 else ""
         # the matched words may begin with the keyword ("until 5 May 2026"): count them too
-        before += " " + matched[:matched.find(next((ch for ch in matched if ch.isdigit()), ""))]
+        # (joined as written, so "postponed" and the matched "from" stay one phrase)
+        before += ("" if position >= 0 else " ") + matched[:matched.find(next((ch for ch in matched
+                                                                               if ch.isdigit()), ""))]
         has_time = bool(_TIME.search(matched))
         if value.tzinfo is None:
             value = value.replace(tzinfo=BRUSSELS)
@@ -159,6 +216,13 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
             matched = matched.replace(_LAST_SECOND, "24:00")
         out.append(FoundDate(text=matched.strip(), at=at, kind=kind, time_assumed=not has_time))
     return out
+
+
+def _search(search_dates: Any, window: str, languages: tuple[str, ...]) -> list[tuple[str, datetime]]:
+    try:
+        return search_dates(window, languages=list(languages), settings=_settings()) or []
+    except OverflowError:  # a date near year 1 or 9999 shifted across a time zone (dateparser#685,
+        return []          # #1194): this window's dates are unknown rather than a crash
 
 
 def _windows(text: str) -> list[tuple[int, int]]:
@@ -188,8 +252,9 @@ class CallDates:
 def call_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> CallDates:
     """The opening and the deadlines a text announces.
 
-    Dates introduced as deadlines are the deadlines; if none is, the latest date not introduced as an
-    opening is taken as the deadline (a call announcement's lone date is its deadline).
+    Dates introduced as deadlines are the deadlines; if none is, the latest date introduced neither as
+    an opening nor as the page's own time stamp ("updated", "posted") is taken as the deadline (a call
+    announcement's lone date is its deadline).
     """
     found = find_dates(text, languages)
     openings = [d for d in found if d.kind == "opening"]
@@ -200,5 +265,8 @@ def call_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> CallDates:
     unique: dict[datetime, FoundDate] = {}
     for item in sorted(deadlines, key=lambda d: d.at):
         unique.setdefault(item.at, item)
-    opening = min((d.at for d in openings), default=None)
+    # a call opens before its first deadline: a date "from" which projects may start, after it, is
+    # no opening (read as one, a call open now was forthcoming until after it closed)
+    first_deadline = min(unique, default=None)
+    opening = min((d.at for d in openings if first_deadline is None or d.at < first_deadline), default=None)
     return CallDates(opening=opening, deadlines=list(unique.values()))

@@ -30,6 +30,9 @@ from watcher.urls import clean_url, document_base
 _CALL_PATH = re.compile(r"/calls/(\d+)(?:/|$)")
 _DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s+(\d{1,2}):(\d{2}))?")
 _NUMBER = re.compile(r"\d[\d,.\s]*")
+# a figure written with a minus ("€ -500,000.00", "-€ 40,000,000"): no budget, and read without its
+# sign it was one; a range ("€ 200,000 - € 3,000,000") has its dash after the first figure
+_NEGATIVE = re.compile(r"\s*(?:(?:€|EUR)\s*)?[-−–]\s*(?:(?:€|EUR)\s*)?\d", re.IGNORECASE)
 
 
 def call_id_of(url: str) -> str | None:
@@ -46,8 +49,17 @@ def unreadable_date(text: str) -> bool:
 def parse_cet(text: str) -> tuple[datetime, bool] | None:
     """"DD.MM.YYYY[ HH:MM]" in Central European time -> (aware UTC, time_was_missing)."""
     match = _DATE.search(text or "")
-    if not match:
-        return None
+    return _cet(match) if match else None
+
+
+def parse_cet_all(text: str) -> list[tuple[datetime, bool]]:
+    """Every date :func:`parse_cet` can read in ``text``, in order: a field may give two stages
+    ("20.11.2025 16:00 / 12.03.2026 16:00"), and read as its first date the call closed after it."""
+    found = (_cet(match) for match in _DATE.finditer(text or ""))
+    return [value for value in found if value is not None]
+
+
+def _cet(match: re.Match[str]) -> tuple[datetime, bool] | None:
     day, month, year, hour, minute = match.groups()
     # 24:00 is the end of the day, midnight after it (the next day's date may be the next year's)
     end_of_day = hour is not None and int(hour) == 24 and int(minute) == 0
@@ -64,13 +76,14 @@ def parse_cet(text: str) -> tuple[datetime, bool] | None:
 def parse_money(text: str | None) -> float | None:
     """"€ 40,000,000.00" -> 40000000.0 (English number format as on the /en pages); a figure with a
     scale word or another currency ("€ 2.5 million", "DKK 74,603,800") in euros, as
-    :func:`watcher.amounts.find_amounts` reads it: digits alone made "€ 40 million" 40 euros."""
-    if not text:
+    :func:`watcher.amounts.find_amounts` reads it: digits alone made "€ 40 million" 40 euros. A
+    negative figure and a percentage ("up to 60 %") are no amount: None."""
+    if not text or _NEGATIVE.match(text):
         return None
     amounts = find_amounts(text)
     if amounts:
         return amounts[0].eur
-    match = _NUMBER.search(text)
+    match = next((m for m in _NUMBER.finditer(text) if not text[m.end():].startswith("%")), None)
     if not match:
         return None
     digits = re.sub(r"[\s,]", "", match.group(0)).rstrip(".")
@@ -92,10 +105,11 @@ class ListingRow:
     title: str
     url: str  # without tracking parameters
     external_id: str  # the call id in the URL path, e.g. "2374"
-    deadline: datetime | None  # aware UTC
+    deadline: datetime | None  # aware UTC, the first the row gives
     # the deadline cell's text when it is written as a date but is no day of the calendar
     # ("31.02.2026"): the row gives a deadline that cannot be read, not "no deadline"
     unreadable_deadline: str | None = None
+    deadlines: tuple[datetime, ...] = ()  # every deadline the row gives (two stages in one cell)
 
 
 @dataclass(frozen=True)
@@ -160,10 +174,11 @@ def parse_listing(html: str, base_url: str, *, source: str = "euro_access") -> L
         external_id = call_id_of(url) or url
         title = _text(anchor) or str(anchor.get("title") or "")
         cell = _text(cells[2])
-        parsed = parse_cet(cell)
+        parsed = parse_cet_all(cell)
         rows.append(ListingRow(programme=_text(cells[0]), title=title, url=url, external_id=external_id,
-                               deadline=parsed[0] if parsed else None,
-                               unreadable_deadline=shorten(cell) if unreadable_date(cell) else None))
+                               deadline=parsed[0][0] if parsed else None,
+                               unreadable_deadline=shorten(cell) if unreadable_date(cell) else None,
+                               deadlines=tuple(at for at, _ in parsed)))
     heading = table.find_previous(["h3", "h2"])
     total = _text(heading) if heading is not None and "found" in _text(heading).lower() else None
     return ListingPage(rows=rows, next_url=_next_link(soup, base_url, source), total_text=total,
@@ -231,19 +246,19 @@ def parse_detail(html: str, *, source: str = "euro_access", url: str = "") -> Ca
             if key == "deadlines" or "deadline" in (row.get("class") or []):
                 for part in values:
                     part_text = _text(part)
-                    parsed = parse_cet(part_text)
-                    written = _DATE.search(part_text)
-                    if parsed is None and written is not None:
-                        # one deadline left out would read as the call's only (or last) one
-                        raise ParseError(source, f"the call page {url} gives the deadline "
-                                                 f"{shorten(written.group(0))!r}, which is not a date; "
-                                                 "the page is read again on the next run")
-                    if parsed is None:
+                    for written in _DATE.finditer(part_text):
+                        if _cet(written) is None:
+                            # one deadline left out would read as the call's only (or last) one
+                            raise ParseError(source, f"the call page {url} gives the deadline "
+                                                     f"{shorten(written.group(0))!r}, which is not a date; "
+                                                     "the page is read again on the next run")
+                    parsed = parse_cet_all(part_text)
+                    if not parsed:
                         continue
                     if part_text.lower().startswith("opening"):
-                        detail.opening = parsed[0]
+                        detail.opening = parsed[0][0]
                     else:
-                        detail.deadlines.append(parsed)
+                        detail.deadlines.extend(parsed)
             elif key in ("funding program", "funding programme"):
                 detail.programme = value or None
             elif key == "call number":

@@ -36,6 +36,7 @@ from watcher.sedia_values import (
     no_lone_surrogates,
     parse_moment,
     text_of,
+    unreadable_type,
     values,
 )
 from watcher.urls import goes_nowhere
@@ -232,6 +233,34 @@ def _reference(result: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
     return reference
 
 
+_STATUS_WORDS = {name: name for name in STATUS_BY_CODE.values()}
+
+
+def _status(reference: str, written: str | None, actions: list[Any]) -> str:
+    """The result's status from its code, else the word the portal shows ("Forthcoming"), else its
+    first action's status; ValueError when none of them is one the portal documents. An unknown code
+    read as "open" made a topic months from opening an open call."""
+    action = actions[0].get("status") if actions and isinstance(actions[0], dict) else None
+    action = action if isinstance(action, dict) else {}
+    candidates = [written, str(action.get("id") or ""), str(action.get("abbreviation") or "")]
+    for text in candidates:
+        key = (text or "").strip()
+        status = STATUS_BY_CODE.get(key) or _STATUS_WORDS.get(key.casefold())
+        if status is not None:
+            return status
+    if not any(c and c.strip() for c in candidates):
+        # every topic the portal lists has one; a result without it lost its metadata (all null), and
+        # read so it was an open call without deadline or description over the stored one
+        raise ValueError(f"{reference} gives no status, so whether it is open cannot be told")
+    shown = next(c for c in candidates if c and c.strip())
+    raise ValueError(f"status {shorten(shown, 40)!r} is none the portal documents (31094501 forthcoming, "
+                     "31094502 open, 31094503 closed), so whether the call is open cannot be told")
+
+
+# fields whose value, read as none, would replace the stored one (a title falls back on the summary)
+_TEXT_FIELDS = ("identifier", "callIdentifier", "startDate", "deadlineDate", "descriptionByte")
+
+
 def parse_result(result: Mapping[str, Any], *, programme_names: Mapping[str, str] | None = None
                  ) -> CallRecord:
     """One SEDIA record as a CallRecord; ValueError when it lacks a reference, title or status."""
@@ -239,6 +268,10 @@ def parse_result(result: Mapping[str, Any], *, programme_names: Mapping[str, str
     if not isinstance(meta, Mapping):
         raise ValueError(f"metadata is {type(meta).__name__}, not an object")
     reference = _reference(result, meta)
+    for key in _TEXT_FIELDS:
+        kind = unreadable_type(meta.get(key))
+        if kind is not None:
+            raise ValueError(f"{key} is {kind}, not text")
     identifier = first(meta, "identifier")
     kind = first(meta, "type")
     actions = json_field(meta, "actions")
@@ -252,14 +285,7 @@ def parse_result(result: Mapping[str, Any], *, programme_names: Mapping[str, str
         parent_title = None
     if not title:
         raise ValueError(f"{reference} has no title")
-    status_code = first(meta, "status")
-    if status_code is None and action_list and isinstance(action_list[0], dict):
-        status_code = str((action_list[0].get("status") or {}).get("id") or "") or None
-    if not status_code:
-        # every topic the portal lists has one; a result without it lost its metadata (all null), and
-        # read so it was an open call without deadline or description over the stored one
-        raise ValueError(f"{reference} gives no status, so whether it is open cannot be told")
-    status = STATUS_BY_CODE.get(status_code, "open")
+    status = _status(reference, first(meta, "status"), action_list)
     programme_id = first(meta, "frameworkProgramme")
     names = programme_names or {}
     programme = (names.get(programme_id) or KNOWN_PROGRAMMES.get(programme_id or "") or programme_id) \

@@ -78,6 +78,22 @@ def text_of(value: Any) -> str | None:
     return text or None
 
 
+def unreadable_type(value: Any) -> str | None:
+    """"an object" or "a boolean" when ``value`` (or an item of its list, however deeply wrapped)
+    holds no text but is given all the same; None for text, numbers, nothing or an empty list. Read
+    as none, such a value took the stored call's description, opening date or deadline with it."""
+    for item in value if isinstance(value, list) else [value]:
+        for _ in range(20):
+            if not isinstance(item, list):
+                break
+            item = item[0] if item else None
+        if isinstance(item, dict):
+            return "an object"
+        if isinstance(item, bool):
+            return "a boolean"
+    return None
+
+
 def first(meta: Mapping[str, Any], key: str) -> str | None:
     """The first value of a metadata list (SEDIA wraps every value in a list of strings)."""
     return text_of(meta.get(key))

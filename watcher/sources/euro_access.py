@@ -35,12 +35,13 @@ def _norm(name: str) -> str:
 
 def record_for(row: ListingRow, detail: CallDetail | None, now: datetime) -> CallRecord:
     """One call from its listing row, completed by its detail page when that was read."""
-    deadlines = [Deadline(row.deadline)] if row.deadline else []
+    listed = row.deadlines or ((row.deadline,) if row.deadline else ())
+    deadlines = [Deadline(at) for at in sorted(set(listed))]
     opening = None
     extra: dict[str, Any] = {"listing_programme": row.programme}
     if detail is not None:
         if detail.deadlines:
-            deadlines = [Deadline(at, assumed) for at, assumed in sorted(detail.deadlines)]
+            deadlines = [Deadline(at, assumed) for at, assumed in sorted(set(detail.deadlines))]
         opening = detail.opening
         extra.update(links=detail.links, eligibility=detail.eligibility, details=detail.extra)
         if detail.contribution_text:

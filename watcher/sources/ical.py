@@ -43,7 +43,7 @@ from pipeline.core.clock import UTC
 from pipeline.core.errors import ParseError
 from watcher.dates import ASSUMED_TIME
 from watcher.encoding import decode_text
-from watcher.html_text import drop_invisible, unescape_entities
+from watcher.html_text import clean_inline, drop_invisible, unescape_entities
 from watcher.http import fetch_text
 from watcher.records import MIN_YEAR, CallRecord, Deadline
 from watcher.replay import file_replay
@@ -261,8 +261,9 @@ def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe
         uid = _text(event, "UID")
         if event.get("RECURRENCE-ID") is not None and uid in series:
             continue  # an override of one occurrence: read with its series
-        # plain text by RFC 5545, but WordPress exports write titles HTML-escaped ("R&amp;D &#8211; …")
-        summary = drop_invisible(unescape_entities(_text(event, "SUMMARY")))
+        # plain text by RFC 5545, but WordPress exports write titles HTML-escaped ("R&amp;D &#8211; …");
+        # a title is one line, though a SUMMARY may hold line breaks ("\\n", U+2028)
+        summary = clean_inline(unescape_entities(_text(event, "SUMMARY")))
         repeated = [name for name in ("UID", "SUMMARY") if isinstance(event.get(name), list)]
         if repeated:  # which of them names the call cannot be told (RFC 5545 allows one)
             if skipped is not None:

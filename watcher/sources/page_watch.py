@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,7 +29,7 @@ import httpx
 
 from pipeline.core.call_phrases import PAGE_CALL_WORDS, first_phrase
 from pipeline.core.errors import ParseError, SourceError
-from watcher.dates import call_dates
+from watcher.dates import call_dates, names_call_date
 from watcher.html_text import clean_inline, cut_off_html
 from watcher.http import fetch_text
 from watcher.records import CallRecord, Deadline, PageState
@@ -66,10 +67,46 @@ def main_text(html: str, url: str, *, source: str) -> PageText:
         raise ParseError(source, f"no readable main text in {url}; the page may need a browser or "
                                  "have moved")
     metadata = trafilatura.extract_metadata(html, default_url=url)
-    title = metadata.title if metadata is not None and metadata.title else None
-    normalised = "\n".join(clean_inline(line) for line in text.splitlines() if line.strip())
+    lines = (clean_inline(line) for line in text.splitlines())
+    normalised = "\n".join(line for line in lines if line and not is_time_stamp(line))
+    title = _page_title(html, metadata.title if metadata is not None else None, normalised)
     digest = hashlib.sha256(normalised.encode("utf-8")).hexdigest()
     return PageText(url=url, title=title, text=normalised[:MAX_TEXT], content_hash=digest)
+
+
+# a line that is only the page's own time ("Last updated: 2 December 2026 10:31", "Posted on … by
+# admin", "Senest opdateret 4. december 2026"): a CMS writes it anew on every request, and kept it
+# changed the page's hash and its call's text on every run
+_TIME_STAMP = re.compile(
+    r"(?:(?:last|page|senest|sidst|zuletzt|senast|sist|seneste?)\s+)?(?:updated|modified|posted|published|"
+    r"opdateret|ændret|udgivet|publiceret|aktualisiert|geändert|veröffentlicht|uppdaterad|publicerad|"
+    r"ändrad|oppdatert|publisert|endret)\b", re.IGNORECASE)
+_MOMENT = re.compile(r"\d{4}|\d{1,2}[./-]\d{1,2}")
+
+
+def is_time_stamp(line: str) -> bool:
+    """``line`` is no more than the page's own time stamp: it names a moment, and no deadline or
+    opening ("Updated deadline: 15 March 2027" is the call's)."""
+    head = _TIME_STAMP.match(line)
+    rest = line[head.end():] if head is not None else ""
+    return head is not None and len(line) <= 80 and _MOMENT.search(rest) is not None \
+        and not names_call_date(rest)
+
+
+def _page_title(html: str, found: str | None, text: str) -> str | None:
+    """trafilatura's title when the page's <title> or main text holds it, else the <title>: on a page
+    without a heading or og:title trafilatura takes any element classed "…title", such as a sidebar
+    widget's "Latest news"."""
+    from lxml import html as lxml_html
+
+    try:
+        own = clean_inline(lxml_html.fromstring(html).findtext(".//title") or "")
+    except (ValueError, TypeError, SyntaxError):  # lxml's ParserError is a SyntaxError: no document
+        own = ""
+    found = clean_inline(found or "")
+    if found and (not own or found.casefold() in own.casefold() or found in text):
+        return found
+    return own or found or None
 
 
 def mentions_call(text: str, phrase: str, call_words: tuple[str, ...] | list[str] = CALL_WORDS) -> bool:
