@@ -338,6 +338,8 @@ def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) ->
     kind = error["type"]
     if kind == "missing":
         return key, "required key is missing"
+    if kind == "thousands_point":  # the message shows the number as written, and what to write
+        return key, error["msg"]
     if kind == "extra_forbidden":
         unknown = keys[-1] if keys else "?"
         known = _known_keys(model)
