@@ -40,3 +40,31 @@ def test_a_budget_with_decimals_as_people_write_them_still_loads(tmp_path: Path,
     path = _write(tmp_path, VAND.replace("  budget_min: 100000", "  budget_min: 99999.5"))
     result = cli("--config", str(path), "config", "check")
     assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize("written, message", [
+    # max_pages is a key of a source, not a rule: the hint comes from the section the key is in
+    ("  max_partners: 5", "rules.max_partners: unknown key 'max_partners'; remove it or check the "
+                          "spelling: the rules are min_success_rate, min_funding_rate, "
+                          "min_weeks_before_deadline, allowed_action_types, budget_min, budget_max, "
+                          "require_eligible_country"),
+    ("  min_succes_rate: 0.1", "rules.min_succes_rate: unknown key 'min_succes_rate'; did you mean "
+                               "'min_success_rate'?"),
+])
+def test_an_unknown_rule_is_told_the_rules_there_are(tmp_path: Path, cli, written: str,
+                                                     message: str) -> None:
+    text = VAND.replace("  budget_min: 100000", f"  budget_min: 100000\n{written}")
+    path = _write(tmp_path, text)
+    result = cli("--config", str(path), "config", "check")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"Error: {path}:{_line(text, written)}: {message}\n"
+
+
+def test_an_unknown_key_of_a_source_is_matched_against_the_keys_of_sources(tmp_path: Path, cli) -> None:
+    old = "    programmes: [Interreg North Sea,"
+    text = VAND.replace(old, "    max_page: 3\n" + old)
+    path = _write(tmp_path, text)
+    result = cli("--config", str(path), "config", "check")
+    assert result.stderr == (f"Error: {path}:{_line(text, 'max_page:')}: sources.euro_access.max_page: "
+                             "unknown key 'max_page'; did you mean 'max_pages'?\n")
+

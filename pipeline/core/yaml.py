@@ -222,6 +222,32 @@ def _known_keys(model: type[BaseModel]) -> set[str]:
     return {key for current in _models(model) for key in current.model_fields if not key.startswith("_")}
 
 
+def _section_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys of the section that holds the last part of ``loc`` (the rules' for ``rules.x``, every
+    source type's for ``sources.eu_ft.x``), in the models' order; empty when the path leads to none."""
+    import typing
+
+    def models(tp: Any) -> list[Any]:  # what a value of this type may be: Annotated and unions unwrapped
+        origin, args = typing.get_origin(tp), typing.get_args(tp)
+        if origin is typing.Annotated:
+            return models(args[0])
+        unions = origin is typing.Union or type(tp).__name__ == "UnionType"
+        return [m for arg in args for m in models(arg)] if unions else [tp]
+
+    def is_model(tp: Any) -> bool:
+        return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+    current: list[Any] = models(model)
+    for part in loc[:-1]:
+        current = [found for tp in current for found in (
+            models(tp.model_fields[part].annotation) if is_model(tp) and part in tp.model_fields
+            else models(typing.get_args(tp)[1]) if typing.get_origin(tp) is dict
+            else models(typing.get_args(tp)[0]) if typing.get_origin(tp) is list and isinstance(part, int)
+            else [])]
+    return list(dict.fromkeys(key for tp in current if is_model(tp) for key in tp.model_fields
+                              if not key.startswith("_")))
+
+
 def _brief(value: Any, budget: int, depth: int = 0) -> str:
     """A repr-like text of ``value`` that looks at no more than a few items per level and three levels,
     so it costs the same for a huge or deeply nested value (mappings and sequences of any type)."""
@@ -343,11 +369,17 @@ def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) ->
     if kind == "extra_forbidden":
         unknown = keys[-1] if keys else "?"
         known = _known_keys(model)
-        close = difflib.get_close_matches(unknown[:100], sorted(known - {unknown}), n=1)
+        # a hint from the keys of the section it is in: max_pages (a source's) is no rule
+        section = _section_fields(model, loc)
+        close = difflib.get_close_matches(unknown[:100], sorted(set(section or known) - {unknown}), n=1)
         if unknown in known:  # spelt right, in the wrong place: "did you mean" itself would not help
             hint = "; it belongs to another section or source type: check the indentation, or remove it here"
+        elif close:
+            hint = f"; did you mean {close[0]!r}?"
+        elif keys[:1] == ["rules"] and len(keys) == 2:
+            hint = f"; remove it or check the spelling: the rules are {', '.join(section)}"
         else:
-            hint = f"; did you mean {close[0]!r}?" if close else "; remove it or check the spelling"
+            hint = "; remove it or check the spelling"
         return key, f"unknown key {_shown(unknown, 40)}{hint}"
     if kind == "too_short":
         what = "focus area needs at least one keyword" if keys and keys[-1] == "keywords" \
