@@ -68,3 +68,17 @@ def test_an_unknown_key_of_a_source_is_matched_against_the_keys_of_sources(tmp_p
     assert result.stderr == (f"Error: {path}:{_line(text, 'max_page:')}: sources.euro_access.max_page: "
                              "unknown key 'max_page'; did you mean 'max_pages'?\n")
 
+
+@pytest.mark.parametrize("key, old, written, meant", [
+    ("focus_areas.klimatilpasning.alert_threshold", "    alert_threshold: 0.3", "0,3", "0.3"),
+    ("rules.min_funding_rate", "  min_funding_rate: 1.0", "0,75", "0.75"),
+])
+def test_a_decimal_comma_is_told_to_be_a_point(tmp_path: Path, cli, key: str, old: str, written: str,
+                                               meant: str) -> None:
+    text = VAND.replace(old, old.split(":")[0] + ": " + written)
+    path = _write(tmp_path, text)
+    result = cli("--config", str(path), "config", "check")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"Error: {path}:{_line(text, ': ' + written)}: {key}: input should be a valid number, unable to "
+        f"parse string as a number, got '{written}'; YAML writes decimals with a point: write {meant}\n")

@@ -479,6 +479,8 @@ def _number_hint(kind: str, ctx: dict[str, Any], value: Any) -> str:
         digits = re.fullmatch(r"\d{1,3}(?:([.,' ])\d{3})+", text)
         if digits:
             return f"; write the number without thousands separators: {re.sub(r'[^0-9]', '', text)}"
+        if re.fullmatch(r"\d+,\d+", text):  # the Danish decimal comma: 0,3 for 0.3
+            return f"; YAML writes decimals with a point: write {text.replace(',', '.')}"
     return ""
 
 
