@@ -4,7 +4,9 @@ secretariat makes, through the commands a secretariat and a fundraiser run."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,3 +84,49 @@ def test_a_decimal_comma_is_told_to_be_a_point(tmp_path: Path, cli, key: str, ol
     assert result.stderr == (
         f"Error: {path}:{_line(text, ': ' + written)}: {key}: input should be a valid number, unable to "
         f"parse string as a number, got '{written}'; YAML writes decimals with a point: write {meant}\n")
+
+
+# graded by reading the 2026-08-22 recording's calls against klimatilpasning's label and description
+CLIMATE_GRADES = {"50136346TOPICSen": 2, "51106194TOPICSen": 2, "50129614TOPICSen": 1, "50135778TOPICSen": 2,
+                  "50136273TOPICSen": 2, "50139229TOPICSen": 2, "50129079TOPICSen": 2, "50136248TOPICSen": 2,
+                  "50135827TOPICSen": 2, "50135855TOPICSen": 2, "50136371TOPICSen": 1, "50139206TOPICSen": 1,
+                  "50135802TOPICSen": 1, "50217503TOPICSen": 0, "50130771TOPICSen": 0}
+
+
+def _judged(tmp_path: Path, grades: dict[str, Any]) -> Path:
+    from ruamel.yaml import YAML
+
+    areas = YAML(typ="safe").load(VAND)["focus_areas"]
+    data = {"recording": "samples/eu_ft/search_2026-08-22", "as_of": "2026-08-22T12:00:00+00:00",
+            "focus_areas": {a: areas[a] for a in ("klimatilpasning", "industrivand")}, "grades": grades}
+    path = tmp_path / "judged_vand.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
+def test_an_area_given_no_grades_is_not_measured_as_if_it_ranked_nothing(
+        tmp_path: Path, cli, samples: Path) -> None:
+    """A secretariat starting its judged file writes 'industrivand: {}' for the area it has not graded
+    yet: that area is not measured (as an area left out of grades is), not averaged in with P@10 0."""
+    env = {"FUNDRADAR_SAMPLES": str(samples)}
+    empty = cli("eval", "--judged", str(_judged(tmp_path, {"klimatilpasning": CLIMATE_GRADES,
+                                                           "industrivand": {}})),
+                "--json", "--feedback", "0", env=env)
+    (tmp_path / "left_out").mkdir()
+    left_out = cli("eval", "--judged", str(_judged(tmp_path / "left_out",
+                                                   {"klimatilpasning": CLIMATE_GRADES})),
+                   "--json", "--feedback", "0", env=env)
+    assert (empty.exit_code, left_out.exit_code) == (0, 0)
+    got, expected = json.loads(empty.stdout), json.loads(left_out.stdout)
+    assert got["not_graded"] == expected["not_graded"] == ["industrivand"]
+    assert got["means"] == expected["means"]
+    assert list(got["per_area"]["matcher"]) == ["klimatilpasning"]
+
+
+def test_a_judged_file_whose_every_area_has_no_grades_is_refused(tmp_path: Path, cli, samples: Path) -> None:
+    path = _judged(tmp_path, {"klimatilpasning": {}, "industrivand": {}})
+    result = cli("eval", "--judged", str(path), env={"FUNDRADAR_SAMPLES": str(samples)})
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (f"Error: {path}:1: grades: no grades: nothing to measure; grade the calls of at "
+                             "least one focus area\n")
