@@ -130,3 +130,47 @@ def test_a_judged_file_whose_every_area_has_no_grades_is_refused(tmp_path: Path,
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (f"Error: {path}:1: grades: no grades: nothing to measure; grade the calls of at "
                              "least one focus area\n")
+
+
+@pytest.fixture
+def installation(tmp_path: Path, cli) -> Path:
+    """Both clusters in one config folder: robot.yaml is first by file name, so it is the default."""
+    folder = tmp_path / "clusters"
+    folder.mkdir()
+    for name in ("vand.yaml", "robot.yaml"):
+        (folder / name).write_text((OTHER / name).read_text(encoding="utf-8"), encoding="utf-8")
+    assert cli("db", "upgrade").exit_code == 0
+    return folder
+
+
+OTHER_AREA = ("focus area 'vandforsyning' belongs to strategy 'vand-dk', not to the selected 'robot-dk'; "
+              "select it with fundradar --strategy vand-dk ...")
+
+
+@pytest.mark.parametrize("command", [
+    ("calls", "list", "--focus", "vandforsyning"),
+    ("calls", "mark", "1", "relevant", "--focus", "vandforsyning"),
+    ("ideas", "add", "Lækagesporing med AI", "--focus", "vandforsyning"),
+    ("ideas", "list", "--focus", "vandforsyning"),
+    ("strategy", "preview", "--focus", "vandforsyning"),
+    ("strategy", "suggest", "--focus", "vandforsyning"),
+    ("strategy", "keywords", "add", "vandforsyning", "drikkevandsrør", "--yes"),
+])
+def test_a_focus_area_of_the_other_cluster_says_to_select_that_strategy(installation: Path, cli,
+                                                                        command: tuple[str, ...]) -> None:
+    """A fundraiser of the water cluster in a shared installation types its own area without
+    --strategy: the first strategy by file name is selected, and the error says which one has it."""
+    before = (installation / "vand.yaml").read_text(encoding="utf-8")
+    result = cli("--config", str(installation), *command)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"Error: {OTHER_AREA}\n"
+    assert (installation / "vand.yaml").read_text(encoding="utf-8") == before
+    ok = cli("--config", str(installation), "--strategy", "vand-dk", "calls", "list", "--focus",
+             "vandforsyning")
+    assert ok.exit_code == 0, ok.stderr
+
+
+def test_an_area_no_strategy_has_still_lists_the_selected_strategys(installation: Path, cli) -> None:
+    result = cli("--config", str(installation), "calls", "list", "--focus", "robotik")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: unknown focus area 'robotik'; the strategy has robotik_automation, exo\n"

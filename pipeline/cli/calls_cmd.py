@@ -32,6 +32,7 @@ from pipeline.cli.common import (
     fmt_date,
     fmt_money,
     fmt_pct,
+    known_focus,
     new_app,
     note_view_scores,
     print_json,
@@ -41,7 +42,7 @@ from pipeline.cli.common import (
 )
 from pipeline.core import clock
 from pipeline.core.errors import ValidationError
-from pipeline.core.text import money_eur, money_short, percent_precise, printable, unknown_focus_area
+from pipeline.core.text import money_eur, money_short, percent_precise, printable
 from pipeline.follow import clear_state, set_state
 
 MAX_WITHIN_DAYS = 36_500  # a century; further ahead the horizon leaves the dates a datetime holds
@@ -145,7 +146,7 @@ def list_cmd(
     st = state()
     strategy = st.strategy_view()
     if focus and focus not in strategy.focus_areas:
-        raise ValidationError(unknown_focus_area(focus, list(strategy.focus_areas)))
+        known_focus(focus)
     if within is not None and not 0 <= within <= MAX_WITHIN_DAYS:
         raise ValidationError(f"--within must be 0 to {MAX_WITHIN_DAYS:,} days, got {within:,}")
     if sort not in SORT_CHOICES:
@@ -301,8 +302,7 @@ def mark_cmd(
     strategy = st.config().strategy
     if label not in LABELS:
         raise ValidationError(f"unknown mark {label!r}; use relevant or irrelevant")
-    if focus is not None and focus not in strategy.focus_areas:
-        raise ValidationError(unknown_focus_area(focus, list(strategy.focus_areas)))
+    known_focus(focus)
     with session_scope(st.read_engine()) as session:
         found = find_call(session, call)
         record_mark(session, found.id, strategy.name, label, focus, st.now(), by)

@@ -17,6 +17,7 @@ from pipeline.cli.common import (
     echo,
     flat,
     fmt_date,
+    known_focus,
     new_app,
     print_json,
     print_rows,
@@ -26,6 +27,7 @@ from pipeline.cli.common import (
 )
 from pipeline.core.clock import BRUSSELS
 from pipeline.core.db import session_scope
+from pipeline.core.inputs import split_list
 from pipeline.ideas import (
     IDEA_STATUSES,
     create_idea,
@@ -85,6 +87,7 @@ def add_cmd(
     """
     st = state()
     strategy = st.config().strategy
+    known_focus(*split_list(focus or []))
     with session_scope(st.engine()) as session:
         idea = create_idea(session, title=title, description=description, owner=owner,
                            focus_areas=focus or [], target_countries=country or [], status=status,
@@ -105,6 +108,8 @@ def list_cmd(
     """
     st = state()
     known = st.strategy_view().focus_areas if focus else None
+    if focus and focus not in known:
+        known_focus(focus)
     with Session(st.read_engine()) as session:
         rows = [idea_dict(i) for i in list_ideas(session, status=status, focus_area=focus, scope=scope(),
                                                  known_areas=known)]
@@ -164,6 +169,7 @@ def edit_cmd(
     """
     st = state()
     strategy = st.config().strategy
+    known_focus(*split_list(focus or []))
     with session_scope(st.read_engine()) as session:
         found = update_idea(session, idea, strategy=strategy, now=st.now(), title=title,
                             description=description, owner=owner, focus_areas=focus or None,
