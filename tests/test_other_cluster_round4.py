@@ -174,3 +174,28 @@ def test_an_area_no_strategy_has_still_lists_the_selected_strategys(installation
     result = cli("--config", str(installation), "calls", "list", "--focus", "robotik")
     assert result.exit_code == 2
     assert result.stderr == "Error: unknown focus area 'robotik'; the strategy has robotik_automation, exo\n"
+
+
+@pytest.fixture
+def robot_synced(cli, samples: Path) -> tuple[str, ...]:
+    """The robotics strategy on the 2026-08-22 recording, synced and scored."""
+    base = ("--config", str(OTHER / "robot.yaml"), "--as-of", "2026-08-22")
+    result = cli(*base, "sync", "--replay", str(samples))
+    assert result.exit_code == 0, result.stderr
+    return base
+
+
+@pytest.mark.slow
+def test_an_area_no_call_comes_near_says_so_under_calls_list(cli, robot_synced: tuple[str, ...]) -> None:
+    """exo's one keyword ('exoskeletons') is in no recorded call: its listing said only 'No calls
+    match.', as if a filter had left nothing, where strategy preview says why."""
+    result = cli(*robot_synced, "calls", "list", "--focus", "exo")
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert result.stderr == (
+        "note: focus area exo: no stored call scores 0.05 or more (its keywords, label and description are "
+        "far from every call; `fundradar config check` names the keywords no call has)\nNo calls match.\n")
+    listed = cli(*robot_synced, "calls", "list", "--focus", "robotik_automation", "--top", "3")
+    assert listed.exit_code == 0 and listed.stderr == ""
+    filtered = cli(*robot_synced, "calls", "list", "--focus", "robotik_automation", "--programme", "LIFE")
+    # the area has scores: a filter left nothing, which is no news
+    assert filtered.stderr == "No calls match.\n"
