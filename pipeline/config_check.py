@@ -224,10 +224,14 @@ def _synonym_problems(name: str, area: FocusArea, where: tuple[str, Any]) -> lis
     shown, tree = where
     found = []
     units = focus_area_query(name, area).units()
-    for source in area.synonyms:
+    for source, targets in area.synonyms.items():
+        loc = ("focus_areas", name, "synonyms", source)
+        if any(same_term(target) == same_term(source) for target in targets):
+            found.append(_problem("warning", shown, tree, loc,
+                                  f"synonym {source!r} lists itself ('{source}: [{source}]'), which "
+                                  "translates nothing; list its English terms instead"))
         if area.is_keyword(source):
             continue
-        loc = ("focus_areas", name, "synonyms", source)
         close = difflib.get_close_matches(source, area.keywords, n=1, cutoff=WORD_CUTOFF)
         if close:
             found.append(_problem("warning", shown, tree, loc,
@@ -284,7 +288,9 @@ UNTRANSLATED = "has no English synonym, so English calls cannot match it; add a 
 def untranslated_keywords(area: FocusArea) -> list[int]:
     """The positions of the keywords with a letter English does not use and no translation either
     way: no English call (most EU calls) can match them."""
-    translated = {same_term(term) for source, targets in area.synonyms.items() for term in (source, *targets)}
+    # a synonym listing itself ('lækage: [lækage]') translates nothing
+    translated = {same_term(term) for source, targets in area.synonyms.items() for term in (source, *targets)
+                  if any(same_term(target) != same_term(source) for target in targets)}
     dead = set(_unsearchable_keywords(area))
     return [number for number, keyword in enumerate(area.keywords)
             if same_term(keyword) not in translated and number not in dead

@@ -199,3 +199,19 @@ def test_an_area_no_call_comes_near_says_so_under_calls_list(cli, robot_synced: 
     filtered = cli(*robot_synced, "calls", "list", "--focus", "robotik_automation", "--programme", "LIFE")
     # the area has scores: a filter left nothing, which is no news
     assert filtered.stderr == "No calls match.\n"
+
+
+def test_a_synonym_that_lists_itself_is_named(tmp_path: Path, cli) -> None:
+    """'lækage: [lækage]' translates nothing: the keyword is as untranslated as without the line."""
+    text = VAND.replace("      lækage: [leakage, water losses]", "      lækage: [lækage]")
+    path = _write(tmp_path, text)
+    result = cli("--config", str(path), "config", "check")
+    assert result.exit_code == 0
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+    keyword_line = _line(text, "    keywords: [vandforsyning")
+    assert warnings == [
+        f"Warning: {path}:{_line(text, 'lækage: [lækage]')}: focus_areas.vandforsyning.synonyms.lækage: "
+        "synonym 'lækage' lists itself ('lækage: [lækage]'), which translates nothing; list its English "
+        "terms instead",
+        f"Warning: {path}:{keyword_line}: focus_areas.vandforsyning.keywords[2]: keyword 'lækage' has no "
+        "English synonym, so English calls cannot match it; add a synonym under synonyms:"]
