@@ -215,3 +215,26 @@ def test_a_synonym_that_lists_itself_is_named(tmp_path: Path, cli) -> None:
         "terms instead",
         f"Warning: {path}:{keyword_line}: focus_areas.vandforsyning.keywords[2]: keyword 'lækage' has no "
         "English synonym, so English calls cannot match it; add a synonym under synonyms:"]
+
+
+def test_a_key_left_out_of_its_area_is_an_indentation_slip_not_a_colon(tmp_path: Path, cli) -> None:
+    """'label:' indented as the areas are makes 'keywords:' below it a key under a value: ruamel says
+    'mapping values are not allowed here', which was read as a colon inside a value to quote."""
+    text = VAND.replace("  industrivand:\n    label: Vand i industrien",
+                        "  industrivand:\n  label: Vand i industrien")
+    path = _write(tmp_path, text)
+    result = cli("--config", str(path), "config", "check")
+    assert (result.exit_code, result.stdout) == (2, "")
+    label = _line(text, "  label: Vand i industrien")
+    assert result.stderr == (
+        f"Error: {path}:{label + 1}: this line is indented deeper than line {label} above it "
+        "('label: Vand i industrien'), which has a value and so cannot hold keys; indent both as the "
+        "other keys of their section\n")
+
+
+def test_a_colon_inside_a_value_still_says_to_quote_it(tmp_path: Path, cli) -> None:
+    text = VAND.replace("    label: Vand i industrien", "    label: Vand: i industrien")
+    path = _write(tmp_path, text)
+    result = cli("--config", str(path), "config", "check")
+    assert result.stderr == (f"Error: {path}:{_line(text, 'Vand: i')}: a colon and a space inside a value; "
+                             "put the whole value in double quotes\n")
