@@ -238,3 +238,16 @@ def test_a_colon_inside_a_value_still_says_to_quote_it(tmp_path: Path, cli) -> N
     result = cli("--config", str(path), "config", "check")
     assert result.stderr == (f"Error: {path}:{_line(text, 'Vand: i')}: a colon and a space inside a value; "
                              "put the whole value in double quotes\n")
+
+
+@pytest.mark.slow
+def test_strategy_report_shows_each_label_whole(cli, robot_synced: tuple[str, ...]) -> None:
+    """Danish labels run long: cut at 23 characters, 'Robotteknologi og automatisering' and a
+    'Robotteknologi og autonome systemer' beside it would both read 'Robotteknologi og auto…'."""
+    result = cli(*robot_synced, "strategy", "report")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Focus area                        Calls    Budget  Exp. value  Pipeline"
+    assert lines[1].startswith("Robotteknologi og automatisering  ")
+    assert lines[2].split() == ["Exoskeletter", "0", "€0", "€0", "0"]
+    assert {len(line) for line in lines} == {len(lines[0])}

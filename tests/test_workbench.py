@@ -255,7 +255,8 @@ def test_board_report_json_and_png(wb, tmp_path: Path) -> None:
     assert any(r["matching_calls"] > 0 for r in rows)
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     table = wb("strategy", "report")
-    assert table.stdout.splitlines()[0] == "Focus area               Calls    Budget  Exp. value  Pipeline"
+    assert table.stdout.splitlines()[0] == ("Focus area" + " " * 33  # the longest label's width
+                                            + "Calls    Budget  Exp. value  Pipeline")
     csv_out = wb("strategy", "report", "--csv")  # a listing: --csv as well as --json
     assert csv_out.exit_code == 0, csv_out.output
     keys = ["focus_area", "label", "matching_calls", "total_budget", "expected_value",

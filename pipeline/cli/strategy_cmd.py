@@ -260,10 +260,12 @@ def report_cmd(
     if as_csv:  # the table's columns, with the area's key and the amounts as stored
         print_rows(report_dicts(reports), REPORT_CSV, as_csv=True)
         return
-    echo(f"{'Focus area':<24}{'Calls':>6}{'Budget':>10}{'Exp. value':>12}{'Pipeline':>10}")
+    # the label is how people tell the areas apart: whole, up to a length no label needs
+    width = min(max([len("Focus area"), *(len(r.label) for r in reports)]), 60)
+    echo(f"{'Focus area':<{width + 1}}{'Calls':>6}{'Budget':>10}{'Exp. value':>12}{'Pipeline':>10}")
     for r in reports:
-        echo(f"{_shorten(r.label, 23):<24}{r.matching_calls:>6}{fmt_money(r.total_budget):>10}"
-                   f"{fmt_money(r.expected_value):>12}{r.applications_in_pipeline:>10}")
+        echo(f"{_shorten(r.label, width):<{width + 1}}{r.matching_calls:>6}{fmt_money(r.total_budget):>10}"
+             f"{fmt_money(r.expected_value):>12}{r.applications_in_pipeline:>10}")
 
 
 @strategy_app.command("rename")
