@@ -251,3 +251,19 @@ def test_strategy_report_shows_each_label_whole(cli, robot_synced: tuple[str, ..
     assert lines[1].startswith("Robotteknologi og automatisering  ")
     assert lines[2].split() == ["Exoskeletter", "0", "€0", "€0", "0"]
     assert {len(line) for line in lines} == {len(lines[0])}
+
+
+@pytest.mark.parametrize("written, code", [("national grant", "NATIONAL"),
+                                           ("Research and Innovation Action", "RIA")])
+def test_a_type_of_action_written_in_words_is_told_its_code(tmp_path: Path, cli, written: str,
+                                                          code: str) -> None:
+    """config/sources/ stores 'type_of_action: national grant'; a secretariat copies the words into
+    the rules, which take the code."""
+    text = VAND.replace("INTERREG, OTHER]", f"INTERREG, OTHER, {written}]")
+    path = _write(tmp_path, text)
+    result = cli("--config", str(path), "config", "check")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines()[0] == (
+        f"Error: {path}:{_line(text, written)}: rules.allowed_action_types[8]: unknown type of action "
+        f"{written!r}; its code is {code!r}; use codes from COFUND, PCP, ERC, MSCA, EIC, CSA, IA, RIA, "
+        "INTERREG, IE, NATIONAL, OTHER")
