@@ -267,3 +267,16 @@ def test_a_type_of_action_written_in_words_is_told_its_code(tmp_path: Path, cli,
         f"Error: {path}:{_line(text, written)}: rules.allowed_action_types[8]: unknown type of action "
         f"{written!r}; its code is {code!r}; use codes from COFUND, PCP, ERC, MSCA, EIC, CSA, IA, RIA, "
         "INTERREG, IE, NATIONAL, OTHER")
+
+
+def test_strategy_preview_of_a_proposed_file_compares_it_with_its_own_strategy(
+        installation: Path, tmp_path: Path, cli) -> None:
+    """The water cluster's secretariat previews its edited file in the shared installation: it was
+    compared with the first strategy by file name (robot-dk), every robotics area 'not in the proposed
+    file' and every water area new."""
+    proposed = _write(tmp_path, VAND.replace("flood risk,", "flood risk, heatwaves,"), "vand.new.yaml")
+    result = cli("--config", str(installation), "strategy", "preview", "--config", str(proposed))
+    assert result.exit_code == 0, result.stderr
+    assert "robotik_automation" not in result.stdout and "not in the proposed file" not in result.stdout
+    assert [line.split(":")[0] for line in result.stdout.splitlines() if not line.startswith(" ")] == [
+        "vandforsyning", "spildevand", "klimatilpasning", "industrivand"]

@@ -94,6 +94,8 @@ def _run_preview(proposed, top: int, focus: str | None):
     loaded = st.config()
     if proposed is None:  # (a proposed file's areas are the workbench's to check)
         known_focus(focus)
+    elif proposed.name in loaded.names:  # with several strategies, the one the file is an edit of
+        loaded = loaded.select(proposed.name)
     engine = st.read_engine()
     note_stored_scores(engine, loaded.only(loaded.strategy.name))
     return preview(engine, loaded, proposed, st.now(), top=top, focus=focus)
