@@ -280,3 +280,24 @@ def test_strategy_preview_of_a_proposed_file_compares_it_with_its_own_strategy(
     assert "robotik_automation" not in result.stdout and "not in the proposed file" not in result.stdout
     assert [line.split(":")[0] for line in result.stdout.splitlines() if not line.startswith(" ")] == [
         "vandforsyning", "spildevand", "klimatilpasning", "industrivand"]
+
+
+@pytest.mark.slow
+def test_rules_no_stored_call_can_pass_are_named_by_config_check(cli, robot_synced: tuple[str, ...],
+                                                                tmp_path: Path) -> None:
+    """A funding rate of 100 % with only innovation actions allowed (70 % in Horizon Europe): every
+    call fails, and the digests would say so each week; config check says it first."""
+    robot = (OTHER / "robot.yaml").read_text(encoding="utf-8")
+    text = robot.replace("  min_funding_rate: 0.5\n  allowed_action_types: [RIA, IA]",
+                         "  min_funding_rate: 1.0\n  allowed_action_types: [IA]")
+    path = _write(tmp_path, text)
+    result = cli("--config", str(path), "--as-of", "2026-08-22", "config", "check")
+    assert result.exit_code == 0, result.stderr
+    [warning] = [line for line in result.stderr.splitlines() if ": rules: " in line]
+    assert warning.startswith(f"Warning: {path}:{_line(text, 'rules:')}: rules: no open or forthcoming "
+                              "stored call passes these rules (")
+    assert "action_type fails" in warning and "funding_rate fails" in warning
+    assert warning.endswith("with a rule not known reach the digests); loosen the rule failing most calls "
+                            "(`fundradar calls why ID` shows each call's rules)")
+    fine = cli(*robot_synced, "config", "check")
+    assert ": rules: " not in fine.stderr
