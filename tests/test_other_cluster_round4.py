@@ -301,3 +301,13 @@ def test_rules_no_stored_call_can_pass_are_named_by_config_check(cli, robot_sync
                             "(`fundradar calls why ID` shows each call's rules)")
     fine = cli(*robot_synced, "config", "check")
     assert ": rules: " not in fine.stderr
+
+
+def test_an_empty_entry_in_a_list_says_which_comma(tmp_path: Path, cli) -> None:
+    text = VAND.replace("keywords: [vandforsyning, drikkevand,", "keywords: [vandforsyning, , drikkevand,")
+    path = _write(tmp_path, text)
+    result = cli("--config", str(path), "config", "check")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (f"Error: {path}:{_line(text, 'vandforsyning, ,')}: an empty entry in a list (a "
+                             "comma with nothing before it); remove the extra comma\n")
+

@@ -166,6 +166,8 @@ def _yaml_problem(exc: Any, mark: Any, text: str = "") -> str:
     if problem.startswith("mapping values are not allowed"):
         return _under_a_value(text, mark) or \
             "a colon and a space inside a value; put the whole value in double quotes"
+    if problem.startswith("expected the node content") and problem.endswith("found ','"):
+        return "an empty entry in a list (a comma with nothing before it); remove the extra comma"
     if problem.startswith("expected <block end>"):
         return ("this line is indented differently from the lines around it; indent it with as many "
                 "spaces as the other keys of its section")
