@@ -311,3 +311,12 @@ def test_an_empty_entry_in_a_list_says_which_comma(tmp_path: Path, cli) -> None:
     assert result.stderr == (f"Error: {path}:{_line(text, 'vandforsyning, ,')}: an empty entry in a list (a "
                              "comma with nothing before it); remove the extra comma\n")
 
+
+def test_yes_or_no_in_danish_is_told_to_write_true_or_false(tmp_path: Path, cli) -> None:
+    text = VAND.replace("  budget_min: 100000", "  budget_min: 100000\n  require_eligible_country: ja")
+    path = _write(tmp_path, text)
+    result = cli("--config", str(path), "config", "check")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"Error: {path}:{_line(text, 'require_eligible_country')}: rules.require_eligible_country: input "
+        "should be a valid boolean, unable to interpret input, got 'ja'; write true or false\n")

@@ -44,7 +44,9 @@ OVER_100 = "; a rate is at most 100 %: write a fraction up to 1, 0.7 for 70 %"
 
 def number_hint(kind: str, ctx: dict[str, Any], value: Any) -> str:
     """What to write instead of a number as people write it: a percentage where a fraction is meant,
-    thousands separators."""
+    thousands separators; and instead of yes or no in words ('ja', 'nej')."""
+    if kind == "bool_parsing":
+        return "; write true or false"
     if kind == "less_than_equal" and ctx.get("le") == 1 and isinstance(value, int | float) \
             and value > 1:
         # 1.5 is a fraction over 1 (150 %), not 1.5 %: only a value from 2 to 100 reads as a percentage
