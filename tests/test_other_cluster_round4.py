@@ -320,3 +320,14 @@ def test_yes_or_no_in_danish_is_told_to_write_true_or_false(tmp_path: Path, cli)
     assert result.stderr == (
         f"Error: {path}:{_line(text, 'require_eligible_country')}: rules.require_eligible_country: input "
         "should be a valid boolean, unable to interpret input, got 'ja'; write true or false\n")
+
+
+@pytest.mark.slow
+def test_ideas_calls_of_an_area_no_call_comes_near_says_why(cli, robot_synced: tuple[str, ...]) -> None:
+    assert cli(*robot_synced, "ideas", "add", "Exoskeleton pilot", "--focus", "exo").exit_code == 0
+    result = cli(*robot_synced, "ideas", "calls", "1")
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert result.stderr == (
+        "note: focus area exo: no stored call scores 0.05 or more (its keywords, label and description are "
+        "far from every call; `fundradar config check` names the keywords no call has)\n"
+        "No open call matches this idea.\n")

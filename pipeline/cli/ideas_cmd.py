@@ -202,6 +202,14 @@ def calls_cmd(
     if result.scratch:
         echo(f"scored with {config_name(config)} in a scratch database; stored scores unchanged", err=True)
     rows = [s.as_dict() for s in result.calls]
+    if not rows and found.focus_areas:  # why its areas list nothing, as calls list --focus says it
+        from pipeline.trial import empty_area_note
+
+        with st.reading() as db:
+            for area in found.focus_areas:
+                note = empty_area_note(db, config.strategy.name, area)
+                if note:
+                    echo(note, err=True)
     table = not (as_json or as_csv)
     if table:
         for row in rows:
