@@ -331,3 +331,14 @@ def test_ideas_calls_of_an_area_no_call_comes_near_says_why(cli, robot_synced: t
         "note: focus area exo: no stored call scores 0.05 or more (its keywords, label and description are "
         "far from every call; `fundradar config check` names the keywords no call has)\n"
         "No open call matches this idea.\n")
+
+
+def test_an_alert_threshold_in_words_is_told_it_is_a_score(tmp_path: Path, cli) -> None:
+    text = VAND.replace("    alert_threshold: 0.3", "    alert_threshold: høj")
+    path = _write(tmp_path, text)
+    result = cli("--config", str(path), "config", "check")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"Error: {path}:{_line(text, 'høj')}: focus_areas.klimatilpasning.alert_threshold: input should be a "
+        "valid number, unable to parse string as a number, got 'høj'; a score from 0 to 1: write 0.3 to "
+        "alert about calls scoring 0.3 or more (the default is 0.4)\n")

@@ -444,6 +444,9 @@ def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) ->
     if keys and keys[-1] == "min_weeks_before_deadline" and kind == "float_parsing" \
             and isinstance(value, str):
         hint = f"; {weeks_hint(value)}"
+    if keys and keys[-1] == "alert_threshold" and kind == "float_parsing" and not hint:  # 'høj'
+        hint = ("; a score from 0 to 1: write 0.3 to alert about calls scoring 0.3 or more (the default "
+                "is 0.4)")
     return key, f"{msg}, got {_describe(value)}{hint}{text_hint(kind, value)}"
 
 
