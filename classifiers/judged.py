@@ -197,6 +197,9 @@ def _read_grades(raw: Any, areas: Mapping[str, FocusArea], where: _Where) -> dic
         (loc, value), more = bad[0], len(bad) - 1
         raise where.error(loc, f"grade {value!r} is not 0, 1 or 2 (2 squarely in the area, 1 partly, 0 "
                           f"not); fix it{f' (and {more} more)' if more else ''}")
+    if not any(grades.values()):  # every area written as {}: as empty as no grades at all
+        raise where.error(("grades",), "no grades: nothing to measure; grade the calls of at least one "
+                          "focus area")
     return grades
 
 

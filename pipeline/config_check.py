@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from classifiers.funding import ACTION_TYPE_CODES
+from classifiers.funding import ACTION_TYPE_CODES, action_type_code
 from classifiers.matcher import Document, excluded_rows, prepare
 from classifiers.query import focus_area_query, with_nordic_forms
 from classifiers.text import analyse, nordic_language, stem, words
@@ -124,6 +124,12 @@ def _hint(word: str, known: Iterable[str], cutoff: float = 0.6) -> str:
     same = [name for name in known if name.casefold() == word.casefold()]  # 'Interreg' for INTERREG
     close = same or difflib.get_close_matches(word, known, n=1, cutoff=cutoff)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _action_hint(code: str) -> str:
+    """A close code, or the code of words ('national grant', as config/sources/ store it: NATIONAL)."""
+    mapped = action_type_code(code)
+    return _hint(code, ACTION_TYPE_CODES) or (f"; its code is {mapped!r}" if mapped != "OTHER" else "")
 
 
 def known_programmes(stored: Iterable[str]) -> list[str]:
@@ -224,10 +230,14 @@ def _synonym_problems(name: str, area: FocusArea, where: tuple[str, Any]) -> lis
     shown, tree = where
     found = []
     units = focus_area_query(name, area).units()
-    for source in area.synonyms:
+    for source, targets in area.synonyms.items():
+        loc = ("focus_areas", name, "synonyms", source)
+        if any(same_term(target) == same_term(source) for target in targets):
+            found.append(_problem("warning", shown, tree, loc,
+                                  f"synonym {source!r} lists itself ('{source}: [{source}]'), which "
+                                  "translates nothing; list its English terms instead"))
         if area.is_keyword(source):
             continue
-        loc = ("focus_areas", name, "synonyms", source)
         close = difflib.get_close_matches(source, area.keywords, n=1, cutoff=WORD_CUTOFF)
         if close:
             found.append(_problem("warning", shown, tree, loc,
@@ -284,7 +294,9 @@ UNTRANSLATED = "has no English synonym, so English calls cannot match it; add a 
 def untranslated_keywords(area: FocusArea) -> list[int]:
     """The positions of the keywords with a letter English does not use and no translation either
     way: no English call (most EU calls) can match them."""
-    translated = {same_term(term) for source, targets in area.synonyms.items() for term in (source, *targets)}
+    # a synonym listing itself ('lækage: [lækage]') translates nothing
+    translated = {same_term(term) for source, targets in area.synonyms.items() for term in (source, *targets)
+                  if any(same_term(target) != same_term(source) for target in targets)}
     dead = set(_unsearchable_keywords(area))
     return [number for number, keyword in enumerate(area.keywords)
             if same_term(keyword) not in translated and number not in dead
@@ -362,7 +374,7 @@ def check_strategy(strategy: Strategy, path: Path, *, programmes: Sequence[str] 
     for number, code in enumerate(strategy.rules.allowed_action_types or []):
         if code not in ACTION_TYPE_CODES:
             found.append(_problem("error", shown, tree, ("rules", "allowed_action_types", number),
-                                  f"unknown type of action {code!r}{_hint(code, ACTION_TYPE_CODES)}; use "
+                                  f"unknown type of action {code!r}{_action_hint(code)}; use "
                                   f"codes from {', '.join(ACTION_TYPE_CODES)}"))
     folded = {p.casefold(): p for p in programmes}
     for source_name, source in strategy.sources.items():

@@ -89,8 +89,9 @@ def run_judged(engine: Engine, judged: Judged, *, feedback: int = CUTOFF,
                               "recording's day")
     report = JudgedReport(str(judged.path), len(items))
     listed = {ref for ref, _, _ in items}
-    areas = [a for a in judged.focus_areas if a in judged.grades]
-    report.not_graded = [a for a in judged.focus_areas if a not in judged.grades]
+    # an area written with no grades ("industrivand: {}") is not graded either, not one that ranked nothing
+    areas = [a for a in judged.focus_areas if judged.grades.get(a)]
+    report.not_graded = [a for a in judged.focus_areas if not judged.grades.get(a)]
     first: dict[str, list[dict[str, Any]]] = {}
     plain_tfidf = plain_tfidf_ranker(items)
     for area in areas:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from classifiers.feedback import load_marks, marks_signature
-from classifiers.freshness import config_queries_hash, identity_of, rules_hash
+from classifiers.freshness import SCORE_FLOOR, config_queries_hash, identity_of, rules_hash
 from pipeline.core.sql import Database, database
 
 if TYPE_CHECKING:
@@ -154,6 +154,18 @@ def view_scores_note(db: Database, view: StrategyView, by_score: bool = False) -
                 "stored); `fundradar score` scores them, and until then a focus area lists no call") \
             if stored else None
     return _note([(view.name, view.path)] if scoring == "other" else [])
+
+
+def empty_area_note(db: Database, strategy: str, area: str) -> str | None:
+    """The line for a focus area with no stored score while its strategy has some: every call scored
+    below the floor (its one keyword in no call), which "No calls match." alone would hide."""
+    params = {"strategy": strategy, "area": area}
+    if db.first("SELECT 1 FROM score WHERE strategy = :strategy AND focus_area = :area LIMIT 1", params) \
+            or not db.first("SELECT 1 FROM score WHERE strategy = :strategy LIMIT 1", params):
+        return None
+    return (f"note: focus area {area}: no stored call scores {SCORE_FLOOR:.2f} or more (its keywords, label "
+            "and description are far from every call; `fundradar config check` names the keywords no call "
+            "has)")
 
 
 def _note(stale: list[tuple[str, Path]]) -> str | None:

@@ -179,14 +179,14 @@ def test_no_to_a_prompt_changes_nothing_and_exits_0(cli, engine, tmp_path: Path)
 
     stored_under_the_old_name(engine)
     folder = renamed_folder(tmp_path)
-    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    before = {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()}
     declined = cli("--config", str(folder), "strategy", "rename", "greentech-dk", "greentech", input="n\n")
     # what would move on stdout; the prompt and the answer on stderr (the runner echoes the typed "n"
     # to stdout, where a terminal shows it after the prompt)
     assert (declined.exit_code, declined.stdout, declined.stderr) == (
         0, "greentech-dk -> greentech: ideas 1, marks 1, scores 1, verdicts 1, Slack messages sent 1\n n\n",
         "Move them? [y/N]:Nothing changed.\n")
-    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+    assert {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()} == before
     with Session(engine) as session:
         assert {idea.strategy for idea in session.exec(select(Idea))} == {"greentech-dk", "foodbio-dk"}
 
@@ -199,11 +199,11 @@ def test_a_prompt_without_standard_input_is_a_usage_error_that_changes_nothing(c
 
     stored_under_the_old_name(engine)
     folder = renamed_folder(tmp_path)
-    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    before = {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()}
     result = cli("--config", str(folder), "strategy", "rename", "greentech-dk", "greentech")
     assert (result.exit_code, result.stderr) == (
         2, "Move them? [y/N]:\nError: strategy rename greentech-dk greentech: no answer, standard input "
            "is closed; nothing changed; pass --yes to move without asking\n")
-    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+    assert {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()} == before
     with Session(engine) as session:
         assert {idea.strategy for idea in session.exec(select(Idea))} == {"greentech-dk", "foodbio-dk"}

@@ -169,10 +169,11 @@ def test_strategy_option_selects_the_strategy_of_calls_list(cli, synced) -> None
     assert green.exit_code == 0, green.output
     rows = json.loads(green.stdout)
     assert len(rows) == 3 and rows[0]["score"] >= rows[1]["score"] >= rows[2]["score"] > 0
-    # without --strategy the first (foodbio-dk) is used, which has no such focus area
+    # without --strategy the first (foodbio-dk) is used, which has no such focus area: the one that has
     default = cli(*base, "calls", "list", "--focus", "offshore_energy")
     assert (default.exit_code, default.stderr) == (
-        2, "Error: unknown focus area 'offshore_energy'; the strategy has food_bio, soil_water\n")
+        2, "Error: focus area 'offshore_energy' belongs to strategy 'greentech-dk', not to the selected "
+           "'foodbio-dk'; select it with fundradar --strategy greentech-dk ...\n")
     food = cli(*base, "calls", "list", "--focus", "food_bio", "--top", "3", "--json",
                env={"FUNDRADAR_STRATEGY": "foodbio-dk"})
     assert food.exit_code == 0 and {r["id"] for r in json.loads(food.stdout)}.isdisjoint(

@@ -32,6 +32,7 @@ from pipeline.cli.common import (
     fmt_date,
     fmt_money,
     fmt_pct,
+    known_focus,
     new_app,
     note_scratch_scores,
     note_view_scores,
@@ -42,7 +43,7 @@ from pipeline.cli.common import (
 )
 from pipeline.core import clock
 from pipeline.core.errors import ValidationError
-from pipeline.core.text import money_eur, money_short, percent_precise, printable, unknown_focus_area
+from pipeline.core.text import money_eur, money_short, percent_precise, printable
 from pipeline.follow import clear_state, set_state
 
 MAX_WITHIN_DAYS = 36_500  # a century; further ahead the horizon leaves the dates a datetime holds
@@ -146,7 +147,7 @@ def list_cmd(
     st = state()
     strategy = st.strategy_view()
     if focus and focus not in strategy.focus_areas:
-        raise ValidationError(unknown_focus_area(focus, list(strategy.focus_areas)))
+        known_focus(focus)
     if within is not None and not 0 <= within <= MAX_WITHIN_DAYS:
         raise ValidationError(f"--within must be 0 to {MAX_WITHIN_DAYS:,} days, got {within:,}")
     if sort not in SORT_CHOICES:
@@ -154,9 +155,14 @@ def list_cmd(
     flt = CallFilter(source=source, status=status, focus_area=focus, strategy=strategy.name,
                      deadline_within_days=within, programme=programme, limit=top, min_score=min_score,
                      passing=passing, followed=followed, sort=sort)
+    from pipeline.trial import empty_area_note  # (note_view_scores imports it too)
+
     with st.reading() as db:
         note_view_scores(db, strategy, by_score=bool(focus) or min_score is not None)
         rows = list_calls(db, flt, st.now())
+        note = empty_area_note(db, strategy.name, focus) if focus and not rows else None
+    if note:
+        echo(note, err=True)
     if not as_json:  # JSON keeps the stored fields (UTC); the table and CSV show Brussels time
         for row in rows:
             deadline = _brussels(row["next_deadline"])
@@ -302,8 +308,7 @@ def mark_cmd(
     strategy = st.config().strategy
     if label not in LABELS:
         raise ValidationError(f"unknown mark {label!r}; use relevant or irrelevant")
-    if focus is not None and focus not in strategy.focus_areas:
-        raise ValidationError(unknown_focus_area(focus, list(strategy.focus_areas)))
+    known_focus(focus)
     with session_scope(st.read_engine()) as session:
         found = find_call(session, call)
         record_mark(session, found.id, strategy.name, label, focus, st.now(), by)

@@ -31,7 +31,7 @@ from typer.core import TyperCommand, TyperGroup
 from pipeline.cli.params import plain_values
 from pipeline.cli.tables import Column, kept_whole, narrowed, plain_table, plain_width, print_rich_table
 from pipeline.core import clock
-from pipeline.core.errors import BadRowsError, DeliveryError, FundradarError, UserInputError
+from pipeline.core.errors import BadRowsError, DeliveryError, FundradarError, UserInputError, ValidationError
 from pipeline.core.text import csv_cell, money_short, percent_short, printable
 
 if TYPE_CHECKING:
@@ -259,6 +259,15 @@ class FundradarTyper(typer.Typer):
 def new_app(help_text: str, **kw: Any) -> typer.Typer:
     return FundradarTyper(cls=FundradarGroup, help=help_text, no_args_is_help=True,
                           rich_markup_mode=None, pretty_exceptions_enable=False, **kw)
+
+
+def known_focus(*areas: str | None) -> None:
+    """Refuse a focus area the selected strategy does not have, in one line (naming the strategy that
+    has it, with several); for the commands that take --focus or an area, before they read anything."""
+    config = state().config()
+    for area in areas:
+        if area is not None and area not in config.strategy.focus_areas:
+            raise ValidationError(config.unknown_area(area))
 
 
 def scope() -> str | None:

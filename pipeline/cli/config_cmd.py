@@ -39,6 +39,12 @@ def check() -> None:
             calls = stored_calls(session.execute(select(Call.source, Call.programme, Call.title,
                                                         Call.text)).all())
     problems = check_config(loaded, calls)
+    if engine is not None:
+        from pipeline.config_rules import rules_no_call_passes
+        from pipeline.strategy.workbench import active_calls
+
+        with Session(engine) as session:
+            problems += rules_no_call_passes(loaded, active_calls(session, st.now()), st.now())
     for problem in problems:
         echo(str(problem), err=True)
     note = None

@@ -17,6 +17,7 @@ from pipeline.cli.common import (
     echo,
     flat,
     fmt_date,
+    known_focus,
     new_app,
     note_scratch_scores,
     print_json,
@@ -27,6 +28,7 @@ from pipeline.cli.common import (
 )
 from pipeline.core.clock import BRUSSELS
 from pipeline.core.db import session_scope
+from pipeline.core.inputs import split_list
 from pipeline.ideas import (
     IDEA_STATUSES,
     create_idea,
@@ -86,6 +88,7 @@ def add_cmd(
     """
     st = state()
     strategy = st.config().strategy
+    known_focus(*split_list(focus or []))
     with session_scope(st.engine()) as session:
         idea = create_idea(session, title=title, description=description, owner=owner,
                            focus_areas=focus or [], target_countries=country or [], status=status,
@@ -106,6 +109,8 @@ def list_cmd(
     """
     st = state()
     known = st.strategy_view().focus_areas if focus else None
+    if focus and focus not in known:
+        known_focus(focus)
     with Session(st.read_engine()) as session:
         rows = [idea_dict(i) for i in list_ideas(session, status=status, focus_area=focus, scope=scope(),
                                                  known_areas=known)]
@@ -165,6 +170,7 @@ def edit_cmd(
     """
     st = state()
     strategy = st.config().strategy
+    known_focus(*split_list(focus or []))
     with session_scope(st.read_engine()) as session:
         found = update_idea(session, idea, strategy=strategy, now=st.now(), title=title,
                             description=description, owner=owner, focus_areas=focus or None,
@@ -196,6 +202,14 @@ def calls_cmd(
     if result.scratch:
         note_scratch_scores(config)
     rows = [s.as_dict() for s in result.calls]
+    if not rows and found.focus_areas:  # why its areas list nothing, as calls list --focus says it
+        from pipeline.trial import empty_area_note
+
+        with st.reading() as db:
+            for area in found.focus_areas:
+                note = empty_area_note(db, config.strategy.name, area)
+                if note:
+                    echo(note, err=True)
     table = not (as_json or as_csv)
     if table:
         for row in rows:

@@ -12,6 +12,7 @@ from pipeline.cli.common import (
     confirm,
     echo,
     fmt_money,
+    known_focus,
     new_app,
     note_stored_scores,
     print_json,
@@ -91,6 +92,10 @@ def _run_preview(proposed, top: int, focus: str | None):
     from pipeline.strategy.workbench import preview
     st = state()
     loaded = st.config()
+    if proposed is None:  # (a proposed file's areas are the workbench's to check)
+        known_focus(focus)
+    elif proposed.name in loaded.names:  # with several strategies, the one the file is an edit of
+        loaded = loaded.select(proposed.name)
     engine = st.read_engine()
     note_stored_scores(engine, loaded.only(loaded.strategy.name))
     return preview(engine, loaded, proposed, st.now(), top=top, focus=focus)
@@ -133,6 +138,7 @@ def suggest_cmd(
     from pipeline.strategy.workbench import suggest
 
     st = state()
+    known_focus(focus)
     with Session(st.read_engine()) as session:
         results = suggest(session, st.config().strategy, st.now(), focus=focus, limit=limit)
     if as_json:
@@ -166,6 +172,7 @@ def _edit(area: str, terms: list[str], *, add: bool, yes: bool, top: int) -> Non
                               f"{display_path(LOCAL_STRATEGY)} does not exist; copy it to "
                               f"{display_path(LOCAL_STRATEGY)} and edit that, or name the file to edit "
                               "with --config")
+    known_focus(area)
     path = state().config().strategy_path
     name = str(path)
     old = path.read_text(encoding="utf-8")

@@ -206,6 +206,17 @@ class LoadedConfig:
         return replace(chosen, strategies=(chosen.strategy,), strategy_paths=(chosen.strategy_path,),
                        sources=dict(chosen.strategy.sources), narrowed=True)
 
+    def unknown_area(self, area: str) -> str:
+        """The one line for a focus area the selected strategy does not have: with several strategies
+        one of which has it (a cluster's own area typed without --strategy), the strategy to select."""
+        from pipeline.core.text import unknown_focus_area
+
+        owners = [s.name for s in self.strategies if s.name != self.strategy.name and area in s.focus_areas]
+        if owners:
+            return (f"focus area {area!r} belongs to strategy {owners[0]!r}, not to the selected "
+                    f"{self.strategy.name!r}; select it with fundradar --strategy {owners[0]} ...")
+        return unknown_focus_area(area, list(self.strategy.focus_areas))
+
     def each(self) -> list[LoadedConfig]:
         """One config per strategy, each selecting it (for per-strategy work such as scoring)."""
         return [self.select(name) for name in self.names]

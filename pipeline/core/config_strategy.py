@@ -100,6 +100,25 @@ def same_term(term: str) -> str:
     return " ".join(term.split()).casefold()
 
 
+def _thousands_point(value: object) -> object:
+    """``value``, unless YAML read it from a number written with a point before exactly three digits
+    (``100.000``, ``2.500``): the Danish and German thousands separator, which YAML takes for a decimal
+    point, so the rule would hold EUR 100 where EUR 100,000 was meant. ruamel.yaml keeps how a float was
+    written (``_width`` characters, the point at ``_prec``)."""
+    from pydantic_core import PydanticCustomError
+
+    width, point = getattr(value, "_width", None), getattr(value, "_prec", None)
+    if not isinstance(value, float) or width is None or point is None or getattr(value, "_exp", None):
+        return value
+    if width - point - 1 != 3 or not 1 <= point <= 3 or value < 1:
+        return value
+    meant = round(value * 1000)
+    raise PydanticCustomError(
+        "thousands_point",
+        f"{value:.3f} is read as the number {value:g} (a point in a number is its decimal point); write "
+        f"{meant} for EUR {meant:,}, without thousands separators")
+
+
 class Rules(_Strict):
     min_success_rate: Fraction | None = None
     min_funding_rate: Fraction | None = None
@@ -116,6 +135,8 @@ class Rules(_Strict):
                              f"{self.budget_max:,.0f}; they are the smallest and the largest grant "
                              "per project in EUR: swap them or correct one")
         return self
+
+    _budget_written = field_validator("budget_min", "budget_max", mode="before")(_thousands_point)
 
 
 _EVERY = re.compile(r"^\s*(\d{1,9})\s*(s|m|h|d)\s*$")

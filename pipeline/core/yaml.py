@@ -22,6 +22,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from pipeline.core.errors import ConfigError
 from pipeline.core.text import spelt_out
+from pipeline.core.yaml_hints import as_list, number_hint, text_hint, weeks_hint
 
 if TYPE_CHECKING:
     from ruamel.yaml import YAML
@@ -93,7 +94,7 @@ def parse_yaml_text(text: str, name: str) -> Any:
             raise ConfigError(f"given twice{f' (first on line {first})' if first else ''}; each name may "
                               "appear once in a section: rename one of them or merge them", path=name,
                               line=line, key=key or repr(duplicate.group(1))) from None
-        raise ConfigError(_yaml_problem(exc, mark), path=name, line=line) from None
+        raise ConfigError(_yaml_problem(exc, mark, text), path=name, line=line) from None
     except ConfigError:
         raise
     except ValueError as exc:
@@ -155,7 +156,7 @@ def _where_in_text(text: str, index: int) -> tuple[str, int | None]:
     return ".".join(path).replace(".[", "["), first
 
 
-def _yaml_problem(exc: Any, mark: Any) -> str:
+def _yaml_problem(exc: Any, mark: Any, text: str = "") -> str:
     """What a YAML syntax error means to the person who edits the file, and what to write instead:
     ruamel's wording names a tab as the token '\\t' and quotes a duplicated key's whole value."""
     problem = " ".join((exc.problem or exc.context or "invalid YAML").split())
@@ -163,7 +164,10 @@ def _yaml_problem(exc: Any, mark: Any) -> str:
         column = f" at column {mark.column + 1}" if mark is not None else ""
         return f"a tab{column}; YAML indents with spaces only: replace the tab with spaces"
     if problem.startswith("mapping values are not allowed"):
-        return "a colon and a space inside a value; put the whole value in double quotes"
+        return _under_a_value(text, mark) or \
+            "a colon and a space inside a value; put the whole value in double quotes"
+    if problem.startswith("expected the node content") and problem.endswith("found ','"):
+        return "an empty entry in a list (a comma with nothing before it); remove the extra comma"
     if problem.startswith("expected <block end>"):
         return ("this line is indented differently from the lines around it; indent it with as many "
                 "spaces as the other keys of its section")
@@ -173,6 +177,26 @@ def _yaml_problem(exc: Any, mark: Any) -> str:
                 "rename one of them or merge them")
     problem = problem if len(problem) <= 200 else problem[:197] + "..."  # it may quote the value
     return f"invalid YAML: {problem}; check indentation and quoting"
+
+
+def _under_a_value(text: str, mark: Any) -> str | None:
+    """The message when the colon ruamel stops at is the key's own on its line, and the line above is
+    a ``key: value`` indented less: a key nested under a value (the line above, or this one, indented
+    wrongly), not a colon inside a value."""
+    lines = text.splitlines()
+    if mark is None or not 0 < mark.line < len(lines) or ":" in lines[mark.line][:mark.column]:
+        return None
+    here = lines[mark.line]
+    above = next((n for n in range(mark.line - 1, -1, -1)
+                  if lines[n].strip() and not lines[n].lstrip().startswith("#")), None)
+    if above is None:
+        return None
+    found = _KEY_LINE.match(lines[above])
+    if found is None or not lines[above][found.end():].split("#")[0].strip() \
+            or len(found.group(1)) >= len(here) - len(here.lstrip()):
+        return None
+    return (f"this line is indented deeper than line {above + 1} above it ({lines[above].strip()[:60]!r}), "
+            "which has a value and so cannot hold keys; indent both as the other keys of their section")
 
 
 def _line_of(root: Any, loc: tuple[Any, ...]) -> int | None:
@@ -220,6 +244,32 @@ def _models(model: type[BaseModel]) -> list[type[BaseModel]]:
 
 def _known_keys(model: type[BaseModel]) -> set[str]:
     return {key for current in _models(model) for key in current.model_fields if not key.startswith("_")}
+
+
+def _section_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys of the section that holds the last part of ``loc`` (the rules' for ``rules.x``, every
+    source type's for ``sources.eu_ft.x``), in the models' order; empty when the path leads to none."""
+    import typing
+
+    def models(tp: Any) -> list[Any]:  # what a value of this type may be: Annotated and unions unwrapped
+        origin, args = typing.get_origin(tp), typing.get_args(tp)
+        if origin is typing.Annotated:
+            return models(args[0])
+        unions = origin is typing.Union or type(tp).__name__ == "UnionType"
+        return [m for arg in args for m in models(arg)] if unions else [tp]
+
+    def is_model(tp: Any) -> bool:
+        return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+    current: list[Any] = models(model)
+    for part in loc[:-1]:
+        current = [found for tp in current for found in (
+            models(tp.model_fields[part].annotation) if is_model(tp) and part in tp.model_fields
+            else models(typing.get_args(tp)[1]) if typing.get_origin(tp) is dict
+            else models(typing.get_args(tp)[0]) if typing.get_origin(tp) is list and isinstance(part, int)
+            else [])]
+    return list(dict.fromkeys(key for tp in current if is_model(tp) for key in tp.model_fields
+                              if not key.startswith("_")))
 
 
 def _brief(value: Any, budget: int, depth: int = 0) -> str:
@@ -338,14 +388,22 @@ def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) ->
     kind = error["type"]
     if kind == "missing":
         return key, "required key is missing"
+    if kind == "thousands_point":  # the message shows the number as written, and what to write
+        return key, error["msg"]
     if kind == "extra_forbidden":
         unknown = keys[-1] if keys else "?"
         known = _known_keys(model)
-        close = difflib.get_close_matches(unknown[:100], sorted(known - {unknown}), n=1)
+        # a hint from the keys of the section it is in: max_pages (a source's) is no rule
+        section = _section_fields(model, loc)
+        close = difflib.get_close_matches(unknown[:100], sorted(set(section or known) - {unknown}), n=1)
         if unknown in known:  # spelt right, in the wrong place: "did you mean" itself would not help
             hint = "; it belongs to another section or source type: check the indentation, or remove it here"
+        elif close:
+            hint = f"; did you mean {close[0]!r}?"
+        elif keys[:1] == ["rules"] and len(keys) == 2:
+            hint = f"; remove it or check the spelling: the rules are {', '.join(section)}"
         else:
-            hint = f"; did you mean {close[0]!r}?" if close else "; remove it or check the spelling"
+            hint = "; remove it or check the spelling"
         return key, f"unknown key {_shown(unknown, 40)}{hint}"
     if kind == "too_short":
         what = "focus area needs at least one keyword" if keys and keys[-1] == "keywords" \
@@ -359,7 +417,7 @@ def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) ->
         hint = f"did you mean {close[0]!r}? " if close else ""
         return f"{key}.type", f"unknown source type {_shown(given, 40)}; {hint}expected one of {types}"
     if kind == "list_type" and isinstance(error.get("input"), str):
-        return key, f"expected a list, got {_describe(error['input'])}; {_as_list(error['input'])}"
+        return key, f"expected a list, got {_describe(error['input'])}; {as_list(error['input'])}"
     if kind == "model_type":  # the file (or a section) is a single value or a list, not key: value lines
         return key, f"expected key: value lines, got {_describe(error.get('input'))}"
     if kind == "union_tag_not_found":
@@ -382,70 +440,14 @@ def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) ->
         return key, msg  # the message quotes the value already
     if kind == "value_error" and (hasattr(value, "items") or isinstance(value, list)):
         return key, msg  # a check across a section's keys or a list's entries: the message names them
-    hint = _number_hint(kind, error.get("ctx") or {}, value)
+    hint = number_hint(kind, error.get("ctx") or {}, value)
     if keys and keys[-1] == "min_weeks_before_deadline" and kind == "float_parsing" \
             and isinstance(value, str):
-        hint = f"; {_weeks_hint(value)}"
-    return key, f"{msg}, got {_describe(value)}{hint}{_text_hint(kind, value)}"
-
-
-def _weeks_hint(text: str) -> str:
-    """What to write for a lead time given with its unit ("2 weeks", "14d", "6w")."""
-    found = re.fullmatch(r"\s*(\d{1,4}(?:[.,]\d+)?)\s*(w|weeks?|uger?|d|days?|dage?)\s*", text, re.IGNORECASE)
-    if found is None:
-        return "a number of weeks without a unit: write 6 for six weeks"
-    number = float(found.group(1).replace(",", "."))
-    weeks = number if found.group(2).lower().startswith(("w", "u")) else number / 7
-    return f"a number of weeks without a unit: write {round(weeks, 2):g} for {text.strip()!r}"
-
-
-def _text_hint(kind: str, value: Any) -> str:
-    """What to write where text is wanted and YAML read a number, a date or true/false (a keyword
-    ``2030``, a label ``true``): the same in quotes."""
-    if kind != "string_type" or not isinstance(value, int | float | datetime.date):
-        return ""
-    if isinstance(value, bool):
-        return f'; it is read as true/false: put it in quotes to keep it as text: "{str(value).lower()}"'
-    what = "a date" if isinstance(value, datetime.date) else "a number"
-    # 0x1F, 012 and 1e3 come back as 31, 12 and 1000.0: only a plain int is shown as written
-    shown = f'"{value}"' if type(value) is int or isinstance(value, datetime.date) else "as you wrote it"
-    return f"; it is read as {what}: put it in quotes to keep it as text: {shown}"
-
-
-def _as_list(text: str) -> str:
-    """How to write ``text`` as the list the key takes: YAML reads a bare line as one string."""
-    items = [item.strip() for item in text.split(",") if item.strip()] or [text]
-    shown = "[" + ", ".join(items) + "]"
-    return f"write it in brackets: {shown if len(shown) <= 80 else shown[:77] + '...'}"
-
-
-_OVER_100 = "; a rate is at most 100 %: write a fraction up to 1, 0.7 for 70 %"
-
-
-def _number_hint(kind: str, ctx: dict[str, Any], value: Any) -> str:
-    """What to write instead of a number as people write it: a percentage where a fraction is meant,
-    thousands separators."""
-    if kind == "less_than_equal" and ctx.get("le") == 1 and isinstance(value, int | float) \
-            and value > 1:
-        # 1.5 is a fraction over 1 (150 %), not 1.5 %: only a value from 2 to 100 reads as a percentage
-        if 2 <= value <= 100:
-            return f"; rates and scores are fractions: write {value / 100:g} for {value:g} %"
-        return _OVER_100
-    if kind in ("float_parsing", "int_parsing") and isinstance(value, str):
-        text = value.strip()
-        if text.endswith("%"):
-            number = text.removesuffix("%").strip().replace(",", ".")
-            try:
-                percent = float(number)
-            except ValueError:
-                return "; rates are fractions: write 0.7 for 70 %"
-            if percent > 100:
-                return _OVER_100
-            return f"; rates are fractions: write {percent / 100:g} for {number} %"
-        digits = re.fullmatch(r"\d{1,3}(?:([.,' ])\d{3})+", text)
-        if digits:
-            return f"; write the number without thousands separators: {re.sub(r'[^0-9]', '', text)}"
-    return ""
+        hint = f"; {weeks_hint(value)}"
+    if keys and keys[-1] == "alert_threshold" and kind == "float_parsing" and not hint:  # 'høj'
+        hint = ("; a score from 0 to 1: write 0.3 to alert about calls scoring 0.3 or more (the default "
+                "is 0.4)")
+    return key, f"{msg}, got {_describe(value)}{hint}{text_hint(kind, value)}"
 
 
 def validate_yaml(data: Any, model: type[BaseModel], name: str) -> Any:
