@@ -247,7 +247,7 @@ def test_strategy_report_shows_each_label_whole(cli, robot_synced: tuple[str, ..
     result = cli(*robot_synced, "strategy", "report")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "Focus area                        Calls    Budget  Exp. value  Pipeline"
+    assert lines[0] == "Focus area                        Calls   Budget  Exp. value  Pipeline"
     assert lines[1].startswith("Robotteknologi og automatisering  ")
     assert lines[2].split() == ["Exoskeletter", "0", "€0", "€0", "0"]
     assert {len(line) for line in lines} == {len(lines[0])}
