@@ -99,9 +99,37 @@ _FAULTS = (
 )
 
 
+# PostgreSQL refusing the role: "permission denied for schema public" (PostgreSQL 15 and later give a
+# role that owns nothing no CREATE there), "… for table call", "must be owner of table call" (ALTER)
+_DENIED = re.compile(r"(permission denied for|must be owner of) (\w+) (\S+)")
+
+
+def _denied(error: BaseException, url: str) -> str | None:
+    """One line for a role without the rights the command needs, naming the grant that gives them."""
+    found = _DENIED.search(str(error).split("\n")[0])
+    if found is None:
+        return None
+    try:
+        role = sa.engine.make_url(url).username or "fundradar's role"
+    except (sa.exc.ArgumentError, ValueError):
+        role = "fundradar's role"
+    said = found.group(0).rstrip('".,;')
+    if found.group(2) in ("schema", "database") or found.group(1) == "must be owner of":
+        return (f"{describe_url(url)}: role {role} may not create or change fundradar's tables ({said}); "
+                "nothing was changed: run `fundradar db upgrade` once as the database's owner, or GRANT "
+                f"CREATE ON SCHEMA public TO {role}")
+    return (f"{describe_url(url)}: role {role} may not write fundradar's tables ({said}); nothing of this "
+            "write was stored: GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "
+            f"{role} and GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}, or connect as the tables' "
+            "owner")
+
+
 def fault_message(error: BaseException, url: str) -> str | None:
-    """One line for a database fault a person must fix (disk full, read-only, not a database), or
-    None for any other error."""
+    """One line for a database fault a person must fix (disk full, read-only, not a database, a role
+    without rights), or None for any other error."""
+    denied = _denied(error, url)
+    if denied is not None:
+        return denied
     text = str(error).lower()
     if "unable to open database file" in text and _read_only_folder(url):
         text = "read-only file system"
