@@ -1,18 +1,29 @@
-"""Faults of the fourth round, each met for real: a PostgreSQL role without the rights fundradar needs,
-against the real server through the real CLI."""
+"""Faults met for real against the real servers: a PostgreSQL role without the rights fundradar needs
+(through the real CLI); a source slow on every page, past its run's time limit (the local server, the
+real client, a real SQLite file)."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from pipeline.cli.main import app
+from pipeline.core.config import FeedSource, HtmlListSource
 from pipeline.core.db import open_database
-from tests.conftest import PG_ADMIN_URL
+from pipeline.core.models import FetchRun
+from tests.conftest import FIXTURES, PG_ADMIN_URL
+from tests.localserver import LocalServer, Reply, Request
+from watcher.http import make_client
+from watcher.runner import run_source
+from watcher.sources.feed import FeedAdapter
+from watcher.sources.html_list import HtmlListAdapter
 
 ADMIN = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
 
@@ -63,3 +74,66 @@ def test_a_role_that_may_only_read_is_one_line_when_it_writes(pg_url: str, pg_ro
         f"); nothing of this write was stored: GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "
         f"public TO {role} and GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}, or connect as the "
         "tables' owner\n"), result.stderr
+
+
+# A source whose every page answers slowly, each within its own time limit, held `fundradar sync` (the
+# sources run one after the other) for pages x 3 x timeout_seconds: a funder's site of 30 call pages
+# hanging for its 90 s each kept the sources after it waiting for 45 minutes.
+
+LISTING = FIXTURES / "html_list" / "innovationsfonden_list.html"
+CALL_PAGE = FIXTURES / "html_list" / "innovationsfonden_grand_solutions.html"
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def _slow_funder(server: LocalServer, released: threading.Event) -> None:
+    """The listing and its first call page answer at once; the second call page hangs (until the test
+    releases it, at most a minute: far past the run limit the test sets); the third answers at once."""
+    server.route("GET", "/da/programmer", lambda r: Reply(200, LISTING.read_bytes(), HTML))
+    server.route("GET", "/da/p/grand-solutions/grand-solutions-2027",
+                 lambda r: Reply(200, CALL_PAGE.read_bytes(), HTML))
+
+    def hanging(_request: Request) -> Reply:
+        released.wait(60)
+        return Reply(200, CALL_PAGE.read_bytes(), HTML)
+
+    server.route("GET", "/da/programmer/innobooster", hanging)
+    server.route("GET", "/da/programmer/eurostars", lambda r: Reply(200, CALL_PAGE.read_bytes(), HTML))
+
+
+def _funder_cfg(url: str, **extra: object) -> HtmlListSource:
+    return HtmlListSource(type="html_list", url=url, programme="Innovationsfonden", item=".views-row",
+                          title="h3", link="h3 a[href]", detail=True, timeout_seconds=60,
+                          text=".teaser__dates, .teaser__amount, .teaser__text", **extra)
+
+
+def test_a_source_past_its_run_limit_stops_reading_and_keeps_what_it_read(server: LocalServer,
+                                                                           engine) -> None:
+    released = threading.Event()
+    _slow_funder(server, released)
+    # 3 s for the whole run: the hanging page's own limit is 180 s (3 x timeout_seconds)
+    adapter = HtmlListAdapter("ifd", _funder_cfg(server.url("/da/programmer"), max_run_minutes=0.05))
+    try:
+        with make_client(timeout=60) as client:
+            result = run_source(engine, adapter, client, NOW)
+    finally:
+        released.set()
+    assert (result.outcome, result.complete, result.new) == ("ok", False, 3)
+    assert "max_run_minutes" in (result.error or ""), result.error
+    assert f"{server.url('/da/programmer/innobooster')} was still arriving when the run of the source " \
+           "reached its limit of 3 s (max_run_minutes)" in (result.error or ""), result.error
+    # the page after it is not asked for at all: the run's time is up
+    assert "/da/programmer/eurostars" not in [r.path for r in server.requests]
+    with Session(engine) as session:
+        assert session.exec(select(FetchRun)).one().outcome == "ok"
+
+
+def test_a_retry_wait_past_the_run_limit_is_not_waited(server: LocalServer, engine) -> None:
+    # a 503 storm asking for a minute each time: the run, limited to 3 s, does not sleep 3 minutes
+    server.route("GET", "/feed", lambda r: Reply(503, b"busy", {"Retry-After": "60"}))
+    adapter = FeedAdapter("news", FeedSource(type="feed", url=server.url("/feed"), max_run_minutes=0.05))
+    with make_client(timeout=60) as client:
+        result = run_source(engine, adapter, client, NOW)
+    assert result.outcome == "failed"
+    assert result.error == f"HTTP 503 from {server.url('/feed')}; the source is failing, try again later"
+    assert [r.path for r in server.requests] == ["/feed"]

@@ -66,6 +66,7 @@ Fraction = Annotated[float, Field(ge=0, le=1)]
 MAX_WEEKS_BEFORE_DEADLINE = 520
 MAX_REMINDER_DAYS = 3650
 MAX_TIMEOUT_SECONDS = 3600  # a socket timeout must fit the C timeval too
+MAX_RUN_MINUTES = 24 * 60  # a run that needs longer than a day would overlap the next day's
 
 
 # --- strategy ------------------------------------------------------------------------------------
@@ -207,6 +208,9 @@ class _SourceBase(_Strict):
     enabled: bool = True
     schedule: Schedule = DEFAULT_SCHEDULE
     timeout_seconds: Annotated[float, Field(gt=0, le=MAX_TIMEOUT_SECONDS)] = 30
+    # every request of one run of the source ends within this: `sync` runs the sources one after the
+    # other, and a site slow on each of its pages (each within timeout_seconds) held the others for an hour
+    max_run_minutes: Annotated[float, Field(gt=0, le=MAX_RUN_MINUTES)] = 15
     # the mass-closure guard: a run that would close or remove more than this share of the source's
     # active calls before their deadlines (or more than max_close of them) closes nothing and is
     # "suspicious" (watcher.store); raise it for one sync when a source really dropped that many
