@@ -8,6 +8,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -18,7 +19,7 @@ from pipeline.cli.main import app
 from pipeline.core.config import FeedSource, HtmlListSource
 from pipeline.core.db import open_database
 from pipeline.core.models import FetchRun
-from tests.conftest import FIXTURES, PG_ADMIN_URL
+from tests.conftest import FIXTURES, PG_ADMIN_URL, ROOT
 from tests.localserver import LocalServer, Reply, Request
 from watcher.http import make_client
 from watcher.runner import run_source
@@ -137,3 +138,32 @@ def test_a_retry_wait_past_the_run_limit_is_not_waited(server: LocalServer, engi
     assert result.outcome == "failed"
     assert result.error == f"HTTP 503 from {server.url('/feed')}; the source is failing, try again later"
     assert [r.path for r in server.requests] == ["/feed"]
+
+
+# A host name with an empty part or a part over 63 characters ("interreg-baltic..eu", a typo) passed
+# `config check`, and every sync failed it with "unexpected UnicodeError: encoding with 'idna' codec
+# failed (UnicodeError: label empty or too long)"; a redirect to one failed its source the same way.
+
+def test_a_host_name_with_an_empty_part_is_refused_by_config_check(tmp_path: Path, cli) -> None:
+    example = (ROOT / "config" / "strategy.example.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "strategy.yaml"
+    path.write_text(example.replace("https://interreg-baltic.eu/feed/", "https://interreg-baltic..eu/feed/"),
+                    encoding="utf-8")
+    result = cli("--config", str(path), "config", "check")
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {path}"), lines
+    assert ("sources.interreg_bsr_news.url: the host name 'interreg-baltic..eu' is not one (a part between "
+            "its dots is empty or longer than 63 characters); check the address") in lines[0], lines
+
+
+def test_a_redirect_to_a_host_name_that_is_none_is_named_as_one(server: LocalServer, engine) -> None:
+    broken = "http://www." + "x" * 64 + ".dk/feed"
+    server.route("GET", "/feed", lambda r: Reply(301, headers={"Location": broken}))
+    adapter = FeedAdapter("news", FeedSource(type="feed", url=server.url("/feed")))
+    with make_client(timeout=10) as client:
+        result = run_source(engine, adapter, client, NOW)
+    assert result.outcome == "failed"
+    assert result.error == (f"{server.url('/feed')} redirects to an address whose host name is not one (a "
+                            "part between its dots is empty or longer than 63 characters); the site's "
+                            "redirect is broken, try again later or report it to the site")

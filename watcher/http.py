@@ -25,7 +25,7 @@ import httpx
 from httpx import _decoders as httpx_decoders  # which Content-Encodings this httpx can undo
 
 from pipeline.core.errors import FetchError
-from pipeline.core.text import wait_text
+from pipeline.core.text import NOT_A_HOST_NAME, host_name_ok, wait_text
 from watcher.encoding import decode_text
 from watcher.http_limits import REQUEST_DEADLINE, attempt_deadline, run_limit, with_total_limit
 
@@ -344,6 +344,13 @@ def _request_once(client: httpx.Client, method: str, url: str, *, source: str, m
         if target is not None and _fetchable(url) and target != httpx.URL(url):
             raise FetchError(source, _other_scheme(label, target)) from None
         raise FetchError(source, f"{label} is not an http or https address; check the URL") from None
+    except UnicodeError:  # the socket's IDNA encoding of a host name that is none (httpx lets it through)
+        if _fetchable(url) and host_name_ok(httpx.URL(url).host):
+            raise FetchError(source, f"{label} redirects to an address whose host name is not one "
+                                     f"({NOT_A_HOST_NAME}); the site's redirect is broken, try again later "
+                                     "or report it to the site") from None
+        raise FetchError(source, f"{label} is not a URL that can be fetched (its host name is not one: "
+                                 f"{NOT_A_HOST_NAME}); check the URL") from None
     except httpx.TooManyRedirects:
         raise FetchError(source, f"redirect loop at {label} (more than {client.max_redirects} redirects); "
                                  "check the source's URL") from None

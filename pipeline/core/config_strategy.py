@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from pipeline.core.call_phrases import DEFAULT_CALL_PHRASES, NON_CALL_WORDS, PAGE_CALL_WORDS
+from pipeline.core.text import NOT_A_HOST_NAME, host_name_ok
 
 
 def _time_zone(value: str) -> str:
@@ -49,6 +50,9 @@ def _web_url(value: str) -> str:
             or any(ch.isspace() or not ch.isprintable() for ch in value):
         raise ValueError("not a web address; write it with http:// or https://, e.g. "
                          "https://example.dk/calls") from None
+    if not host_name_ok(parts.hostname):
+        raise ValueError(f"the host name {parts.hostname!r} is not one ({NOT_A_HOST_NAME}); check the "
+                         "address")
     return value
 
 
