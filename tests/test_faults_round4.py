@@ -4,6 +4,11 @@ real client, a real SQLite file)."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
 import threading
 import uuid
 from collections.abc import Iterator
@@ -167,3 +172,70 @@ def test_a_redirect_to_a_host_name_that_is_none_is_named_as_one(server: LocalSer
     assert result.error == (f"{server.url('/feed')} redirects to an address whose host name is not one (a "
                             "part between its dots is empty or longer than 63 characters); the site's "
                             "redirect is broken, try again later or report it to the site")
+
+
+# A failed connection read as the C library's words: "cannot fetch URL (ConnectError: [SSL:
+# WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)); check the URL and the network", and
+# "(ConnectError: [Errno -2] Name or service not known)" for a host name no name server knows.
+
+def test_an_https_address_of_a_plain_http_server_names_the_handshake(server: LocalServer, engine) -> None:
+    server.route("GET", "/feed", lambda r: Reply(200, b"<rss/>"))
+    url = server.url("/feed").replace("http://", "https://")
+    adapter = FeedAdapter("news", FeedSource(type="feed", url=url))
+    with make_client(timeout=10, backoff=0.01) as client:
+        result = run_source(engine, adapter, client, NOW)
+    assert result.outcome == "failed"
+    assert result.error == (f"cannot fetch {url}: the https (TLS) handshake with 127.0.0.1 failed (wrong "
+                            "version number) (after 3 retries); the server may not speak https at this "
+                            "address: check the URL (http:// or https://, its port), or try again later")
+
+
+def _can_unshare() -> bool:
+    return shutil.which("unshare") is not None and os.geteuid() == 0 and subprocess.run(
+        ["unshare", "-m", "-n", "true"], capture_output=True).returncode == 0
+
+
+def _sync_without_a_name_service(tmp_path: Path, isolation: str) -> tuple[subprocess.CompletedProcess, str]:
+    """`fundradar sync` of a feed on funder.invalid in a mount and network namespace of its own: with
+    ``files`` the name service knows only /etc/hosts (the name is unknown), with ``offline`` there is no
+    network to reach a name server (it cannot be asked). Returns the process and the run's stored error."""
+    config = tmp_path / "strategy.yaml"
+    config.write_text(textwrap.dedent("""\
+        name: faults
+        organisation: Test Cluster
+        timezone: Europe/Copenhagen
+        focus_areas:
+          energy: {label: Energy, keywords: [offshore wind, hydrogen]}
+        sources:
+          funder_news: {type: feed, url: 'http://funder.invalid/feed'}
+        """), encoding="utf-8")
+    db = tmp_path / "fundradar.db"
+    open_database(f"sqlite:///{db}").dispose()
+    nsswitch = tmp_path / "nsswitch.conf"
+    nsswitch.write_text("hosts: files\n", encoding="utf-8")
+    fundradar = Path(sys.executable).with_name("fundradar")
+    command = f"{fundradar} --db {db} --config {config} sync"
+    if isolation == "files":
+        command = f"mount --bind {nsswitch} /etc/nsswitch.conf && {command}"
+    done = subprocess.run(["unshare", "-m", "-n", "sh", "-c", command], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    with Session(open_database(f"sqlite:///{db}")) as session:
+        run = session.exec(select(FetchRun).where(FetchRun.source == "funder_news")).one()
+    return done, run.error or ""
+
+
+@pytest.mark.skipif(not _can_unshare(), reason="needs root and unshare for a name service of its own")
+@pytest.mark.parametrize("isolation, said", [
+    ("files", "cannot fetch http://funder.invalid/feed: the host name funder.invalid is not known to the "
+              "name service (DNS: Name or service not known) (after 3 retries); check the host name in the "
+              "URL"),
+    ("offline", "cannot fetch http://funder.invalid/feed: the host name funder.invalid could not be looked "
+                "up (DNS: Temporary failure in name resolution) (after 3 retries); the network or its name "
+                "server is down, try again later"),
+])
+def test_a_host_name_that_does_not_resolve_says_which_and_why(tmp_path: Path, isolation: str,
+                                                              said: str) -> None:
+    done, error = _sync_without_a_name_service(tmp_path, isolation)
+    assert done.returncode == 1, done.stderr
+    assert error == said
+    assert said in done.stderr and "ConnectError" not in done.stderr, done.stderr
