@@ -12,7 +12,7 @@ import textwrap
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -26,6 +26,9 @@ from pipeline.core.db import open_database
 from pipeline.core.models import FetchRun
 from tests.conftest import FIXTURES, PG_ADMIN_URL, ROOT
 from tests.localserver import LocalServer, Reply, Request
+from tests.slack_data import NOW as SLACK_NOW
+from tests.slack_data import TOKEN, add_call, run_alerts
+from tests.slack_server import SlackServer
 from watcher.http import make_client
 from watcher.runner import run_source
 from watcher.sources.feed import FeedAdapter
@@ -239,3 +242,29 @@ def test_a_host_name_that_does_not_resolve_says_which_and_why(tmp_path: Path, is
     assert done.returncode == 1, done.stderr
     assert error == said
     assert said in done.stderr and "ConnectError" not in done.stderr, done.stderr
+
+
+# Slack's refusals that no retry fixes read as the bare code ("Slack refused the message for
+# #eu-fundraising: account_inactive"): a fundraiser's admin learnt neither what broke nor what to do.
+
+@pytest.mark.parametrize("refusal, hint", [
+    ("account_inactive", "the bot token belongs to a deactivated app, user or workspace; reinstall the "
+                         "Slack app and set its new bot token"),
+    ("token_revoked", "the bot token was revoked (the app uninstalled or its token rotated); reinstall the "
+                      "Slack app and set its new bot token"),
+    ("token_expired", "the bot token expired (token rotation is on for the app); set a fresh bot token"),
+    ("is_archived", "the channel is archived; unarchive it, or name another channel in the strategy "
+                    "config"),
+    ("msg_too_long", "the message is longer than Slack takes; fundradar should have split it, report it "
+                     "with the command that sent it"),
+])
+def test_a_slack_refusal_says_what_to_do(engine, refusal: str, hint: str) -> None:
+    with SlackServer(token=TOKEN) as slack:
+        assert run_alerts(engine, slack, SLACK_NOW) == []  # the baseline
+        add_call(engine, 10, title="Hydrogen valleys", score=0.8,
+                 first_seen=SLACK_NOW + timedelta(minutes=30))
+        slack.fail_next("chat.postMessage", f"refuse:{refusal}")
+        (outcome,) = run_alerts(engine, slack, SLACK_NOW + timedelta(hours=1))
+    assert outcome.status == "failed"
+    assert f"Slack refused the message for #eu-fundraising: {refusal}; {hint}" in (outcome.error or ""), \
+        outcome.error

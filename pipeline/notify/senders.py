@@ -59,7 +59,17 @@ def retry_after(headers: Mapping[str, Any] | None) -> float | None:
 SETUP_HINTS = {"channel_not_found": "check the channel name and invite the bot to it",
                "not_in_channel": "invite the bot to the channel (/invite @fundradar)",
                "invalid_auth": "check the bot token in the environment",
-               "not_authed": "set the bot token in the environment"}
+               "not_authed": "set the bot token in the environment",
+               "account_inactive": "the bot token belongs to a deactivated app, user or workspace; "
+                                   "reinstall the Slack app and set its new bot token",
+               "token_revoked": "the bot token was revoked (the app uninstalled or its token rotated); "
+                                "reinstall the Slack app and set its new bot token",
+               "token_expired": "the bot token expired (token rotation is on for the app); set a fresh "
+                                "bot token",
+               "is_archived": "the channel is archived; unarchive it, or name another channel in the "
+                              "strategy config",
+               "msg_too_long": "the message is longer than Slack takes; fundradar should have split it, "
+                               "report it with the command that sent it"}
 
 
 class CappedRateLimitRetryHandler(RateLimitErrorRetryHandler):
