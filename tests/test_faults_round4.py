@@ -268,3 +268,42 @@ def test_a_slack_refusal_says_what_to_do(engine, refusal: str, hint: str) -> Non
     assert outcome.status == "failed"
     assert f"Slack refused the message for #eu-fundraising: {refusal}; {hint}" in (outcome.error or ""), \
         outcome.error
+
+
+# A feed or calendar (read without a host limit) followed any redirect: a public funder's address
+# redirecting to http://127.0.0.1:…/ or the cloud's 169.254.169.254 had fundradar read a service of its
+# own machine or network and store what it said as calls.
+
+
+@pytest.mark.skipif(not _can_unshare(), reason="needs root and unshare for a host name of its own")
+def test_a_public_address_redirecting_into_the_machine_is_not_followed(tmp_path: Path,
+                                                                       server: LocalServer) -> None:
+    port = server.base_url.rsplit(":", 1)[1]
+    inside = server.url("/internal")
+    server.route("GET", "/feed", lambda r: Reply(302, headers={"Location": inside}))
+    server.route("GET", "/internal", lambda r: Reply(200, b"secret", {"Content-Type": "text/plain"}))
+    hosts = tmp_path / "hosts"  # funder.example is a public name here, answering at the local server
+    hosts.write_text("127.0.0.1 localhost\n127.0.0.1 funder.example\n", encoding="utf-8")
+    config = tmp_path / "strategy.yaml"
+    config.write_text(textwrap.dedent(f"""\
+        name: faults
+        organisation: Test Cluster
+        timezone: Europe/Copenhagen
+        focus_areas:
+          energy: {{label: Energy, keywords: [offshore wind, hydrogen]}}
+        sources:
+          funder_news: {{type: feed, url: 'http://funder.example:{port}/feed'}}
+        """), encoding="utf-8")
+    db = tmp_path / "fundradar.db"
+    fundradar = Path(sys.executable).with_name("fundradar")
+    done = subprocess.run(["unshare", "-m", "sh", "-c", f"mount --bind {hosts} /etc/hosts && {fundradar} "
+                           f"--db {db} --config {config} sync"], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert [r.path for r in server.requests] == ["/feed"]  # the address inside was never asked
+    with Session(open_database(f"sqlite:///{db}")) as session:
+        run = session.exec(select(FetchRun).where(FetchRun.source == "funder_news")).one()
+    assert run.error == (f"http://funder.example:{port}/feed redirects to {inside}, an address of this "
+                         "machine or its private network; a redirect there from funder.example is not "
+                         "followed (it would reach services that are not the source's), check the "
+                         "source's URL")

@@ -29,6 +29,7 @@ from pipeline.core.text import NOT_A_HOST_NAME, host_name_ok, wait_text
 from watcher.connect_errors import connect_failure
 from watcher.encoding import decode_text
 from watcher.http_limits import REQUEST_DEADLINE, attempt_deadline, run_limit, with_total_limit
+from watcher.urls import inside_network
 
 log = logging.getLogger(__name__)
 
@@ -370,15 +371,15 @@ def _request_once(client: httpx.Client, method: str, url: str, *, source: str, m
 @contextlib.contextmanager
 def _stream(client: httpx.Client, method: str, url: str, *, source: str, label: str,
             hosts: Collection[str] | None, **kwargs: Any) -> Iterator[httpx.Response]:
-    """``client.stream``; with ``hosts`` its redirects followed here, each checked before it is sent
-    (httpx's ``follow_redirects`` would send it first)."""
-    if hosts is None:
-        with client.stream(method, url, **kwargs) as response:
-            yield response
-        return
-    allowed = {host.lower().removeprefix("www.") for host in hosts}
+    """``client.stream`` with its redirects followed here, each checked before it is sent (httpx's
+    ``follow_redirects`` would send it first): only to http(s), with ``hosts`` only to those, and from
+    an address outside this machine's network never into it (a public site's redirect to 127.0.0.1 or
+    169.254.169.254 would have the watcher read a service of its own machine or network)."""
+    allowed = None if hosts is None else {host.lower().removeprefix("www.") for host in hosts}
+    most = client.max_redirects if hosts is None else MAX_SAME_HOST_REDIRECTS
     request = client.build_request(method, url, **kwargs)
-    for _ in range(MAX_SAME_HOST_REDIRECTS + 1):
+    outside = not inside_network(request.url.host)
+    for _ in range(most + 1):
         response = client.send(request, stream=True, follow_redirects=False)
         if not response.is_redirect or response.next_request is None:
             try:
@@ -390,9 +391,17 @@ def _stream(client: httpx.Client, method: str, url: str, *, source: str, label: 
         request = response.next_request
         if request.url.scheme not in ("http", "https"):
             raise FetchError(source, _other_scheme(label, request.url))
-        if _host(request.url) not in allowed:
+        if allowed is not None and _host(request.url) not in allowed:
             raise FetchError(source, f"{label} redirects to another host ({request.url.host}); only pages "
                                      f"on {', '.join(sorted(allowed))} are read for this source")
+        if outside and inside_network(request.url.host):
+            raise FetchError(source, f"{label} redirects to {request.url}, an address of this machine or its "
+                                     f"private network; a redirect there from {httpx.URL(url).host} is not "
+                                     "followed (it would reach services that are not the source's), check "
+                                     "the source's URL")
+    if allowed is None:
+        raise FetchError(source, f"redirect loop at {label} (more than {client.max_redirects} redirects); "
+                                 "check the source's URL")
     raise FetchError(source, f"{label} redirects more than {MAX_SAME_HOST_REDIRECTS} times; check the URL")
 
 
