@@ -24,6 +24,8 @@ from pipeline.cli.main import app
 from pipeline.core.config import FeedSource, HtmlListSource
 from pipeline.core.db import open_database
 from pipeline.core.models import FetchRun
+from pipeline.notify.delivery import Pacer
+from pipeline.notify.jobs import send_digests
 from tests.conftest import FIXTURES, PG_ADMIN_URL, ROOT
 from tests.localserver import LocalServer, Reply, Request
 from tests.slack_data import NOW as SLACK_NOW
@@ -307,3 +309,25 @@ def test_a_public_address_redirecting_into_the_machine_is_not_followed(tmp_path:
                          "machine or its private network; a redirect there from funder.example is not "
                          "followed (it would reach services that are not the source's), check the "
                          "source's URL")
+
+
+def test_a_rate_limit_in_the_middle_of_a_digest_resumes_there_on_the_next_run(engine) -> None:
+    from tests.test_slack_parts_in_order import _long_digest_config
+
+    for n in range(1, 46):
+        add_call(engine, n, title="Long title " * 60, score=0.5, days=20 + n)
+    config = _long_digest_config()
+    key = "digest:#eu-fundraising:20260824T0600:"
+    with SlackServer(token=TOKEN) as slack:
+        env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
+        slack.fail_next("chat.postMessage", "none")  # the first part goes through
+        slack.fail_next("chat.postMessage", "429", retry_after=3600)  # ratelimited, for an hour
+        first = send_digests(engine, config, SLACK_NOW, channel="#eu-fundraising", environ=env,
+                             pacer=Pacer(sleep=lambda s: None))
+        assert [(o.key, o.status) for o in first] == [(f"{key}1/3", "sent"), (f"{key}2/3", "deferred"),
+                                                       (f"{key}3/3", "deferred")]
+        again = send_digests(engine, config, SLACK_NOW + timedelta(hours=1), channel="#eu-fundraising",
+                             environ=env, pacer=Pacer(sleep=lambda s: None))
+        assert [(o.key, o.status) for o in again] == [(f"{key}2/3", "sent"), (f"{key}3/3", "sent")]
+        posted = slack.posted_to("#eu-fundraising")
+    assert [m.raw["metadata"]["event_payload"]["key"] for m in posted] == [f"{key}{n}/3" for n in (1, 2, 3)]
