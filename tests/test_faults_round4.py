@@ -26,6 +26,7 @@ from pipeline.core.db import open_database
 from pipeline.core.models import FetchRun
 from pipeline.notify.delivery import Pacer
 from pipeline.notify.jobs import send_digests
+from tests import slack_clicks as clicks
 from tests.conftest import FIXTURES, PG_ADMIN_URL, ROOT
 from tests.localserver import LocalServer, Reply, Request
 from tests.slack_data import NOW as SLACK_NOW
@@ -36,6 +37,8 @@ from watcher.runner import run_source
 from watcher.sources.feed import FeedAdapter
 from watcher.sources.html_list import HtmlListAdapter
 
+slack = clicks.slack  # the local Slack with Socket Mode (fixture)
+runner = clicks.runner  # fundradar's Socket Mode connection to it (fixture)
 ADMIN = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
 
 
@@ -331,3 +334,18 @@ def test_a_rate_limit_in_the_middle_of_a_digest_resumes_there_on_the_next_run(en
         assert [(o.key, o.status) for o in again] == [(f"{key}2/3", "sent"), (f"{key}3/3", "sent")]
         posted = slack.posted_to("#eu-fundraising")
     assert [m.raw["metadata"]["event_payload"]["key"] for m in posted] == [f"{key}{n}/3" for n in (1, 2, 3)]
+
+
+def test_a_socket_dropped_while_a_click_is_handled_applies_it_once(engine, slack, runner) -> None:
+    # the connection goes right after the ack; Slack, unsure the ack arrived, sends the envelope again
+    # on the new connection
+    call = add_call(engine, 1, score=0.7)
+    posted = clicks.digest(engine, slack)
+    envelope = slack.socket.send(clicks.click(posted, "relevant", call))
+    slack.socket.wait_ack(envelope)
+    slack.socket.drop()
+    slack.socket.wait_connected(total=2)
+    slack.socket.send(clicks.click(posted, "relevant", call), envelope_id=envelope, retry_attempt=1)
+    assert runner.wait_handled(2)
+    assert clicks.marks(engine) == [(call, None, "relevant", "mette")]
+    assert len(slack.updates) == 1
