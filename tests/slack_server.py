@@ -215,6 +215,9 @@ class SlackServer:
             return Reply(500, "internal_error")
         if fault and fault.kind == "drop":
             raise Drop()
+        if fault and fault.kind.startswith("refuse:"):  # "refuse:404:no_service", as Slack answers
+            _, status, code = fault.kind.split(":", 2)
+            return Reply(int(status), code)
         try:
             body = json.loads(request.body)
         except ValueError:

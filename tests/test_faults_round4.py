@@ -349,3 +349,26 @@ def test_a_socket_dropped_while_a_click_is_handled_applies_it_once(engine, slack
     assert runner.wait_handled(2)
     assert clicks.marks(engine) == [(call, None, "relevant", "mette")]
     assert len(slack.updates) == 1
+
+
+@pytest.mark.parametrize("status, refusal, hint", [
+    (404, "no_service", "the webhook was removed or its app disabled; make a new incoming webhook and set "
+                        "SLACK_WEBHOOK_URL to it"),
+    (403, "invalid_token", "the webhook URL is no longer valid; make a new incoming webhook and set "
+                           "SLACK_WEBHOOK_URL to it"),
+    (410, "channel_is_archived", "the webhook's channel is archived; unarchive it, or make a webhook for "
+                                 "another channel"),
+    (403, "action_prohibited", "a workspace admin restricted posting to the webhook's channel; ask them, or "
+                               "make a webhook for another channel"),
+])
+def test_a_webhook_refusal_says_what_to_do(engine, status: int, refusal: str, hint: str) -> None:
+    from pipeline.notify.delivery import WebhookSender, deliver, register
+    from tests.test_slack_delivery import _message, _pacer
+
+    with SlackServer(token=TOKEN) as slack:
+        register(engine, [_message(1)], SLACK_NOW)
+        slack.fail_next("webhook", f"refuse:{status}:{refusal}")
+        (outcome,) = deliver(engine, WebhookSender(slack.webhook_url, timeout=5), ["alert"], SLACK_NOW,
+                             pacer=_pacer())
+    assert (outcome.status, outcome.error) == (
+        "failed", f"the Slack webhook refused the message: HTTP {status} {refusal}; {hint}")

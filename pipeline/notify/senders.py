@@ -171,7 +171,7 @@ def make_sender(slack: Slack, environ: Mapping[str, str] = os.environ,
             raise ValidationError(f"{slack.webhook_env} is not an http(s) URL; set it to the incoming "
                                   "webhook's whole address as Slack shows it (https://hooks.slack.com/"
                                   "services/…)")
-        return WebhookSender(webhook, timeout=timeout)
+        return WebhookSender(webhook, timeout=timeout, env=slack.webhook_env)
     return None
 
 
@@ -306,14 +306,31 @@ def _check_error(exc: SlackApiError, channel: str) -> Exception:
                          + (f"{hint}; will retry next run" if hint else "will retry next run"))
 
 
+# what to do about an incoming webhook's refusals (its answer is a plain-text code); {env} names its variable
+WEBHOOK_HINTS = {
+    "no_service": "the webhook was removed or its app disabled; make a new incoming webhook and set {env} "
+                  "to it",
+    "no_active_hooks": "the webhook was removed or its app disabled; make a new incoming webhook and set "
+                       "{env} to it",
+    "invalid_token": "the webhook URL is no longer valid; make a new incoming webhook and set {env} to it",
+    "channel_not_found": "the webhook's channel is gone; make a webhook for another channel and set {env} "
+                         "to it",
+    "channel_is_archived": "the webhook's channel is archived; unarchive it, or make a webhook for another "
+                           "channel",
+    "action_prohibited": "a workspace admin restricted posting to the webhook's channel; ask them, or make a "
+                         "webhook for another channel",
+}
+
+
 class WebhookSender:
     """An incoming webhook: one channel, no history (see the module doc for the choice made)."""
 
     kind = "webhook"
     can_check = False
 
-    def __init__(self, url: str, *, timeout: int = 30) -> None:
+    def __init__(self, url: str, *, timeout: int = 30, env: str = "SLACK_WEBHOOK_URL") -> None:
         self._client = WebhookClient(url, timeout=timeout, retry_handlers=_post_retry_handlers())
+        self.env = env  # the variable holding the URL, named in what to do
 
     def post(self, message: SlackMessage, key: str) -> str | None:
         try:
@@ -335,7 +352,8 @@ class WebhookSender:
                               "with an HTML page (from a proxy or Slack's edge, not the webhook)"
                               + ("; it is sent on the next run" if failure is SlackUnavailable else ""))
             said = f"HTTP {response.status_code} {body}".rstrip()
-            raise failure(f"the Slack webhook refused the message: {said}")
+            hint = WEBHOOK_HINTS.get(body.strip(), "").format(env=self.env)
+            raise failure(f"the Slack webhook refused the message: {said}" + (f"; {hint}" if hint else ""))
         return None
 
     def find(self, channel: str, key: str, since: datetime) -> str | None:
