@@ -372,3 +372,20 @@ def test_a_webhook_refusal_says_what_to_do(engine, status: int, refusal: str, hi
                              pacer=_pacer())
     assert (outcome.status, outcome.error) == (
         "failed", f"the Slack webhook refused the message: HTTP {status} {refusal}; {hint}")
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
+def test_a_self_signed_certificate_is_named_as_one(tmp_path: Path, engine) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                    "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    with LocalServer(tls=(str(cert), str(key))) as server:
+        server.route("GET", "/feed", lambda r: Reply(200, b"<rss/>"))
+        adapter = FeedAdapter("news", FeedSource(type="feed", url=server.url("/feed")))
+        with make_client(timeout=10, backoff=0.01) as client:
+            result = run_source(engine, adapter, client, NOW)
+    assert result.outcome == "failed"
+    assert result.error == (f"cannot fetch {server.url('/feed')}: the https certificate of 127.0.0.1 is not "
+                            "valid (self-signed certificate) (after 3 retries); the site's certificate is "
+                            "broken (or a proxy on the way replaces it), report it to the site or the "
+                            "network's administrator")
