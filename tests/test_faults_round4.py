@@ -389,3 +389,20 @@ def test_a_self_signed_certificate_is_named_as_one(tmp_path: Path, engine) -> No
                             "valid (self-signed certificate) (after 3 retries); the site's certificate is "
                             "broken (or a proxy on the way replaces it), report it to the site or the "
                             "network's administrator")
+
+
+def test_a_damaged_database_file_is_one_line(db_url: str, cli) -> None:
+    # a file whose header is SQLite's and whose pages are not (a disk fault, a copy taken mid-write)
+    # ended every command in a traceback ending "database disk image is malformed"
+    open_database(db_url).dispose()
+    path = Path(db_url.removeprefix("sqlite:///"))
+    with path.open("r+b") as file:
+        file.seek(100)  # past the 100-byte header: the schema's own page and the pages after it
+        file.write(b"\xff" * (path.stat().st_size - 100))
+    damaged = path.read_bytes()
+    result = cli("calls", "list")
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (f"Error: {db_url} is damaged (database disk image is malformed); nothing was "
+                             "written: restore it from a backup, or recover what it holds with sqlite3 "
+                             f"{path} .recover into a new file and point FUNDRADAR_DB / --db at that\n")
+    assert path.read_bytes() == damaged

@@ -62,6 +62,8 @@ def _without_user_password(url: str) -> str:
 
 
 _URL_HELP = "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+_DAMAGED = ("{{db}} is damaged ({what}); nothing was written: restore it from a backup, or recover what it "
+            "holds with sqlite3 {{path}} .recover into a new file and point FUNDRADAR_DB / --db at that")
 # What the database says (lower case) -> what it means and what to do; {db} names the database.
 _FAULTS = (
     ("database or disk is full", "the disk holding {db} is full; nothing of this write was stored, free "
@@ -74,6 +76,9 @@ _FAULTS = (
                               "database on a writable disk"),
     ("file is not a database", "{db} is not a SQLite database; point FUNDRADAR_DB / --db at a fundradar "
                                "database (a new path creates one)"),
+    # a file whose header is SQLite's and whose pages are not (a disk fault, a copy taken mid-write)
+    ("database disk image is malformed", _DAMAGED.format(what="database disk image is malformed")),
+    ("malformed database schema", _DAMAGED.format(what="malformed database schema")),
     ("unable to open database file", "cannot open {db}; check that its folder exists and is writable, "
                                      "or point FUNDRADAR_DB / --db elsewhere"),
     ("disk i/o error", "reading or writing {db} failed (disk I/O error); check the disk, nothing of this "
@@ -137,8 +142,16 @@ def fault_message(error: BaseException, url: str) -> str | None:
         text = "database or disk is full"
     for marker, message in _FAULTS:
         if marker in text:
-            return message.format(db=describe_url(url))
+            return message.format(db=describe_url(url), path=_file_of(url))
     return None
+
+
+def _file_of(url: str) -> str:
+    """The file of a SQLite URL, for a command to run on it; the URL itself otherwise."""
+    try:
+        return sa.engine.make_url(url).database or describe_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        return describe_url(url)
 
 
 def _read_only_folder(url: str) -> bool:
