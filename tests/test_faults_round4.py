@@ -406,3 +406,19 @@ def test_a_damaged_database_file_is_one_line(db_url: str, cli) -> None:
                              "written: restore it from a backup, or recover what it holds with sqlite3 "
                              f"{path} .recover into a new file and point FUNDRADAR_DB / --db at that\n")
     assert path.read_bytes() == damaged
+
+
+def test_a_postgresql_database_that_takes_no_writes_is_one_line(pg_url: str) -> None:
+    # FUNDRADAR_DB pointed at a standby (a read replica) or at a database with default_transaction_read_only
+    # on: every write ended in a traceback ending "cannot execute INSERT in a read-only transaction"
+    open_database(pg_url).dispose()
+    database = pg_url.rsplit("/", 1)[1]
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{database}" SET default_transaction_read_only = on')
+    assert _cli("--db", pg_url, "calls", "list").exit_code == 0  # reading is fine
+    result = _cli("--db", pg_url, "ideas", "add", "Hydrogen ferries")
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (f"Error: {pg_url} takes no writes (cannot execute INSERT in a read-only "
+                             "transaction: a standby server, or default_transaction_read_only is on); "
+                             "nothing was written, point FUNDRADAR_DB / --db at the primary server, or turn "
+                             "default_transaction_read_only off for fundradar's database and role\n")

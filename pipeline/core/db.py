@@ -129,12 +129,21 @@ def _denied(error: BaseException, url: str) -> str | None:
             "owner")
 
 
+# PostgreSQL refusing every write: a standby server (a read replica), or default_transaction_read_only on
+_READ_ONLY_PG = re.compile(r"cannot execute ([A-Za-z ]+?) in a read-only transaction")
+
+
 def fault_message(error: BaseException, url: str) -> str | None:
     """One line for a database fault a person must fix (disk full, read-only, not a database, a role
     without rights), or None for any other error."""
     denied = _denied(error, url)
     if denied is not None:
         return denied
+    read_only = _READ_ONLY_PG.search(str(error))
+    if read_only is not None:
+        return (f"{describe_url(url)} takes no writes ({read_only.group(0)}: a standby server, or "
+                "default_transaction_read_only is on); nothing was written, point FUNDRADAR_DB / --db at the "
+                "primary server, or turn default_transaction_read_only off for fundradar's database and role")
     text = str(error).lower()
     if "unable to open database file" in text and _read_only_folder(url):
         text = "read-only file system"
