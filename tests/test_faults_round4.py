@@ -422,3 +422,14 @@ def test_a_postgresql_database_that_takes_no_writes_is_one_line(pg_url: str) -> 
                              "transaction: a standby server, or default_transaction_read_only is on); "
                              "nothing was written, point FUNDRADAR_DB / --db at the primary server, or turn "
                              "default_transaction_read_only off for fundradar's database and role\n")
+
+
+def test_a_search_path_naming_no_schema_is_one_line(pg_url: str) -> None:
+    # a URL whose libpq options set a search_path to a schema not made yet (or mistyped) ended in a
+    # traceback ending "no schema has been selected to create in"
+    url = pg_url + "?options=-csearch_path%3Dfundradar"
+    result = _cli("--db", url, "calls", "list")
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (f"Error: {url}: its search_path names no schema that exists (no schema has been "
+                             "selected to create in); nothing was changed, create the schema (CREATE SCHEMA "
+                             "…) or correct the search_path in the URL's options\n")

@@ -83,6 +83,11 @@ _FAULTS = (
                                      "or point FUNDRADAR_DB / --db elsewhere"),
     ("disk i/o error", "reading or writing {db} failed (disk I/O error); check the disk, nothing of this "
                        "write was stored"),
+    # PostgreSQL: a search_path (libpq options in the URL) naming no schema that exists
+    ("no schema has been selected to create in",
+     "{db}: its search_path names no schema that exists (no schema has been selected to create in); "
+     "nothing was changed, create the schema (CREATE SCHEMA …) or correct the search_path in the URL's "
+     "options"),
     # SQLite waited BUSY_TIMEOUT_MS for another connection's write lock and gave up
     ("database is locked", "{db} is locked by another writer (another fundradar command, or a tool with "
                            "the file open); nothing of this write was stored, run the command again when "
