@@ -433,3 +433,17 @@ def test_a_search_path_naming_no_schema_is_one_line(pg_url: str) -> None:
     assert result.stderr == (f"Error: {url}: its search_path names no schema that exists (no schema has been "
                              "selected to create in); nothing was changed, create the schema (CREATE SCHEMA "
                              "…) or correct the search_path in the URL's options\n")
+
+
+@pytest.mark.parametrize("command", [["calls", "list"], ["ideas", "add", "Hydrogen ferries"],
+                                     ["db", "status"]])
+def test_a_database_path_that_is_a_folder_says_so(tmp_path: Path, command: list[str]) -> None:
+    # read commands said "no database at data; run fundradar sync first", and sync then "cannot open
+    # sqlite:///data; check that its folder exists and is writable": neither said it was a folder
+    folder = tmp_path / "data"
+    folder.mkdir()
+    result = _cli("--db", str(folder), *command)
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (f"Error: {folder} is a folder, not a database file; point FUNDRADAR_DB / --db "
+                             f"at a file, such as {folder / 'fundradar.db'} (a new path creates one)\n")
+    assert list(folder.iterdir()) == []

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from pipeline.core.errors import StoreError
 from pipeline.core.sql import database_url, migration_head, sqlite_functions  # noqa: F401 (database_url: read here too)
+from pipeline.core.text import folder_not_database
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
@@ -223,6 +224,8 @@ def create_db_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         uri = str(parsed.query.get("uri", "")).lower() in ("true", "1")
         if parsed.database and parsed.database != ":memory:" and not uri:
+            if Path(parsed.database).is_dir():
+                raise StoreError(folder_not_database(parsed.database))
             folder = Path(parsed.database).parent
             try:
                 folder.mkdir(parents=True, exist_ok=True)

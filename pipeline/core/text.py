@@ -53,6 +53,12 @@ def host_name_ok(host: str) -> bool:
     return True
 
 
+def folder_not_database(path: str) -> str:
+    """What to say of a SQLite database path that is a folder."""
+    return (f"{path} is a folder, not a database file; point FUNDRADAR_DB / --db at a file, such as "
+            f"{path.rstrip('/')}/fundradar.db (a new path creates one)")
+
+
 def money_short(value: float | None) -> str | None:
     """Euros to one significant step: ``1_500_000`` → "€1.5M", ``250_000`` → "€250k", ``12`` → "€12".
     Halves round up, as people round (``1_250_000`` → "€1.3M"; a float's own rounding would give
