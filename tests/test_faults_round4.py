@@ -4,6 +4,7 @@ real client, a real SQLite file)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -447,3 +448,34 @@ def test_a_database_path_that_is_a_folder_says_so(tmp_path: Path, command: list[
     assert result.stderr == (f"Error: {folder} is a folder, not a database file; point FUNDRADAR_DB / --db "
                              f"at a file, such as {folder / 'fundradar.db'} (a new path creates one)\n")
     assert list(folder.iterdir()) == []
+
+
+def test_a_refused_app_token_is_one_log_line_naming_it(engine, caplog: pytest.LogCaptureFixture) -> None:
+    # serve logged slack_sdk's error as it is, over two lines ("The request to the Slack API failed. (url:
+    # …)\nThe server responded with: {'ok': False, 'error': 'invalid_auth'}"), naming no token to check
+    from pipeline.notify.interact import Interactions
+    from pipeline.notify.socket import SocketRunner
+    from tests.slack_data import loaded
+    from tests.slack_socket import SocketSlack
+
+    caplog.set_level(logging.INFO, logger="fundradar.slack")
+    with SocketSlack(token=TOKEN) as slack_api:
+        config = loaded()
+        runner = SocketRunner("xapp-revoked", Interactions(engine, lambda: config.strategies, lambda s: None),
+                              base_url=slack_api.api_url, backoff_start=0.05, backoff_max=0.2)
+        failed = threading.Event()
+        handler = logging.Handler()
+        handler.emit = lambda record: failed.set() if "retrying in" in record.getMessage() else None
+        logging.getLogger("fundradar.slack").addHandler(handler)
+        runner.start()
+        try:
+            assert failed.wait(10)
+        finally:
+            runner.stop()
+            logging.getLogger("fundradar.slack").removeHandler(handler)
+    said = [r.getMessage() for r in caplog.records if r.name.startswith("fundradar.slack")]
+    first = next(line for line in said if "retrying in" in line)
+    assert first == ("Slack Socket Mode connection failed (attempt 1: Slack refused the app-level token "
+                     "(invalid_auth) in SLACK_APP_TOKEN; set it to the app's xapp-… token with "
+                     "connections:write); retrying in 0 s")
+    assert [line for line in said if "\n" in line] == []
