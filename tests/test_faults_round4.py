@@ -479,3 +479,20 @@ def test_a_refused_app_token_is_one_log_line_naming_it(engine, caplog: pytest.Lo
                      "(invalid_auth) in SLACK_APP_TOKEN; set it to the app's xapp-… token with "
                      "connections:write); retrying in 0 s")
     assert [line for line in said if "\n" in line] == []
+
+
+@pytest.mark.parametrize("command", [["calls", "list"], ["ideas", "add", "Hydrogen ferries"]])
+def test_a_server_out_of_connections_says_so_not_to_check_the_url(pg_role, command: list[str]) -> None:
+    # a hosted server's per-role limit (serve's jobs hold up to 50 connections) read "…FATAL: too many
+    # connections for role "x"; check FUNDRADAR_DB or --db", though the URL was right
+    role, url = pg_role
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        conn.execute(f'ALTER ROLE "{role}" CONNECTION LIMIT 0')
+    result = _cli("--db", url, *command)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert f'too many connections for role "{role}"' in result.stderr, result.stderr
+    assert result.stderr.endswith(
+        "; the server's connection limit is reached (other programs' sessions, or serve's jobs): run the "
+        "command again when some have ended, or raise the limit (max_connections, the role's or the "
+        "database's CONNECTION LIMIT)\n"), result.stderr

@@ -197,8 +197,22 @@ def _lost_server(context: Any, url: str) -> str | None:
                 "of the interrupted write was stored, run the command again when it is back")
     if context.connection is None and isinstance(context.sqlalchemy_exception, sa.exc.OperationalError):
         detail = " ".join(str(context.original_exception).split())[:300]
-        return f"cannot open database {describe_url(url)}: {detail}; check FUNDRADAR_DB or --db"
+        return f"cannot open database {describe_url(url)}: {detail}; {open_advice(detail)}"
     return None
+
+
+# PostgreSQL refusing a connection for want of slots: max_connections, or a role's or database's limit
+_OUT_OF_CONNECTIONS = ("too many connections for", "too many clients already",
+                       "remaining connection slots are reserved")
+
+
+def open_advice(detail: object) -> str:
+    """What to do about a database that could not be opened, from what its server said."""
+    if any(marker in str(detail).lower() for marker in _OUT_OF_CONNECTIONS):
+        return ("the server's connection limit is reached (other programs' sessions, or serve's jobs): run "
+                "the command again when some have ended, or raise the limit (max_connections, the role's or "
+                "the database's CONNECTION LIMIT)")
+    return "check FUNDRADAR_DB or --db"
 
 
 def _on_error(url: str):
@@ -363,8 +377,8 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
     except sa.exc.OperationalError as exc:
-        raise StoreError(f"cannot open database {describe_url(str(engine.url))}: {exc.orig}; check "
-                         "FUNDRADAR_DB or --db") from None
+        raise StoreError(f"cannot open database {describe_url(str(engine.url))}: {exc.orig}; "
+                         f"{open_advice(exc.orig)}") from None
 
 
 def known_revision(revision: str) -> bool:
@@ -399,8 +413,8 @@ def _quick_up_to_date(engine: Engine) -> bool:
     except sa.exc.OperationalError as exc:
         if "no such table" in str(exc.orig):  # SQLite: a new database
             return False
-        raise StoreError(f"cannot open database {describe_url(str(engine.url))}: {exc.orig}; check "
-                         "FUNDRADAR_DB or --db") from None
+        raise StoreError(f"cannot open database {describe_url(str(engine.url))}: {exc.orig}; "
+                         f"{open_advice(exc.orig)}") from None
     return stored == [head]
 
 
@@ -412,8 +426,8 @@ def open_database(url: str | None = None, *, migrate: bool = True) -> Engine:
         try:
             up_to_date = current_revision(engine) == head_revision()
         except sa.exc.OperationalError as exc:
-            raise StoreError(f"cannot open database {describe_url(url)}: {exc.orig}; check "
-                             "FUNDRADAR_DB or --db") from None
+            raise StoreError(f"cannot open database {describe_url(url)}: {exc.orig}; "
+                             f"{open_advice(exc.orig)}") from None
         if not up_to_date:
             upgrade(engine)
     return engine
