@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import textwrap
@@ -496,3 +497,18 @@ def test_a_server_out_of_connections_says_so_not_to_check_the_url(pg_role, comma
         "; the server's connection limit is reached (other programs' sessions, or serve's jobs): run the "
         "command again when some have ended, or raise the limit (max_connections, the role's or the "
         "database's CONNECTION LIMIT)\n"), result.stderr
+
+
+def test_a_refused_connection_names_the_port_nothing_answers_on(engine) -> None:
+    # it read "cannot fetch URL (ConnectError: [Errno 111] Connection refused); check the URL and the
+    # network", without the retries made
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/feed"
+    adapter = FeedAdapter("news", FeedSource(type="feed", url=url))
+    with make_client(timeout=10, backoff=0.01) as client:
+        result = run_source(engine, adapter, client, NOW)
+    assert result.error == (f"cannot fetch {url}: 127.0.0.1 refused the connection on port {port} (nothing "
+                            "answers there) (after 3 retries); the site is down, or check the URL's port, "
+                            "and try again later")

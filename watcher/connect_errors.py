@@ -1,7 +1,7 @@
 """What a failed connection means, said as a person can act on it: a host name the name service does
-not know, or could not be asked about, and an https handshake that failed. httpx hands all of them out
-as one ``ConnectError`` whose text is the C library's ("[Errno -2] Name or service not known",
-"[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)")."""
+not know, or could not be asked about, a port nothing answers on, and an https handshake that failed.
+httpx hands all of them out as one ``ConnectError`` whose text is the C library's ("[Errno -2] Name or
+service not known", "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)")."""
 
 from __future__ import annotations
 
@@ -41,6 +41,14 @@ def connect_failure(label: str, exc: httpx.ConnectError, tries: str) -> str | No
                     f"(DNS: {said}){tries}; check the host name in the URL")
         return (f"cannot fetch {label}: the host name {host} could not be looked up (DNS: {said}){tries}; "
                 "the network or its name server is down, try again later")
+    refused = _cause(exc, ConnectionRefusedError)
+    if isinstance(refused, ConnectionRefusedError):
+        try:
+            port = exc.request.url.port or {"http": 80, "https": 443}.get(exc.request.url.scheme, 0)
+        except RuntimeError:
+            port = 0
+        return (f"cannot fetch {label}: {host} refused the connection on port {port} (nothing answers "
+                f"there){tries}; the site is down, or check the URL's port, and try again later")
     tls = _cause(exc, ssl.SSLError)
     if isinstance(tls, ssl.SSLError):
         if isinstance(tls, ssl.SSLCertVerificationError):
