@@ -1,10 +1,10 @@
-"""Faults met for real against the real servers: a PostgreSQL role without the rights fundradar needs
-(through the real CLI); a source slow on every page, past its run's time limit (the local server, the
-real client, a real SQLite file)."""
+"""Source faults met for real, through the real client against the local server into a real SQLite
+file: a source slow on every page past its run's time limit, retries that would pass it, host names that
+are none or do not resolve, https handshakes and certificates that fail, a refused port, a public
+address redirecting into the machine."""
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import socket
@@ -12,85 +12,21 @@ import subprocess
 import sys
 import textwrap
 import threading
-import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlmodel import Session, select
-from typer.testing import CliRunner
 
-from pipeline.cli.main import app
 from pipeline.core.config import FeedSource, HtmlListSource
 from pipeline.core.db import open_database
 from pipeline.core.models import FetchRun
-from pipeline.notify.delivery import Pacer
-from pipeline.notify.jobs import send_digests
-from tests import slack_clicks as clicks
-from tests.conftest import FIXTURES, PG_ADMIN_URL, ROOT
+from tests.conftest import FIXTURES, ROOT
 from tests.localserver import LocalServer, Reply, Request
-from tests.slack_data import NOW as SLACK_NOW
-from tests.slack_data import TOKEN, add_call, run_alerts
-from tests.slack_server import SlackServer
 from watcher.http import make_client
 from watcher.runner import run_source
 from watcher.sources.feed import FeedAdapter
 from watcher.sources.html_list import HtmlListAdapter
-
-slack = clicks.slack  # the local Slack with Socket Mode (fixture)
-runner = clicks.runner  # fundradar's Socket Mode connection to it (fixture)
-ADMIN = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
-
-
-@pytest.fixture
-def pg_role(pg_url: str) -> Iterator[tuple[str, str]]:
-    """A login role of the server that owns nothing (PostgreSQL 15 and later give such a role no CREATE
-    on schema public); its name and pg_url as that role. Dropped afterwards."""
-    role = f"fundradar_role_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE ROLE "{role}" LOGIN')
-    database = pg_url.rsplit("/", 1)[1]
-    try:
-        yield role, pg_url.replace("postgres@", f"{role}@", 1)
-    finally:
-        with psycopg.connect(ADMIN.rsplit("/", 1)[0] + f"/{database}", autocommit=True) as conn:
-            conn.execute(f'DROP OWNED BY "{role}"')
-        with psycopg.connect(ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP ROLE IF EXISTS "{role}"')
-
-
-def _cli(*args: str):
-    return CliRunner().invoke(app, list(args), catch_exceptions=False)
-
-
-def test_a_role_that_may_not_create_tables_is_one_line_naming_the_grant(pg_role) -> None:
-    role, url = pg_role
-    result = _cli("--db", url, "calls", "list")
-    assert result.exit_code == 1, result.output
-    assert result.stderr == (
-        f"Error: {url}: role {role} may not create or change fundradar's tables (permission denied for "
-        "schema public); nothing was changed: run `fundradar db upgrade` once as the database's owner, or "
-        f"GRANT CREATE ON SCHEMA public TO {role}\n")
-
-
-def test_a_role_that_may_only_read_is_one_line_when_it_writes(pg_url: str, pg_role) -> None:
-    role, url = pg_role
-    open_database(pg_url).dispose()  # the schema, made by the database's owner
-    with psycopg.connect(ADMIN.rsplit("/", 1)[0] + "/" + pg_url.rsplit("/", 1)[1], autocommit=True) as conn:
-        conn.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{role}"')
-    assert _cli("--db", url, "calls", "list").exit_code == 0  # reading is allowed
-    result = _cli("--db", url, "ideas", "add", "Hydrogen ferries")
-    assert result.exit_code == 1, result.output
-    assert result.stderr.count("\n") == 1, result.stderr
-    assert result.stderr.startswith(f"Error: {url}: role {role} may not write fundradar's tables "
-                                    "(permission denied for table "), result.stderr
-    assert result.stderr.endswith(
-        f"); nothing of this write was stored: GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "
-        f"public TO {role} and GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}, or connect as the "
-        "tables' owner\n"), result.stderr
-
 
 # A source whose every page answers slowly, each within its own time limit, held `fundradar sync` (the
 # sources run one after the other) for pages x 3 x timeout_seconds: a funder's site of 30 call pages
@@ -251,32 +187,6 @@ def test_a_host_name_that_does_not_resolve_says_which_and_why(tmp_path: Path, is
     assert said in done.stderr and "ConnectError" not in done.stderr, done.stderr
 
 
-# Slack's refusals that no retry fixes read as the bare code ("Slack refused the message for
-# #eu-fundraising: account_inactive"): a fundraiser's admin learnt neither what broke nor what to do.
-
-@pytest.mark.parametrize("refusal, hint", [
-    ("account_inactive", "the bot token belongs to a deactivated app, user or workspace; reinstall the "
-                         "Slack app and set its new bot token"),
-    ("token_revoked", "the bot token was revoked (the app uninstalled or its token rotated); reinstall the "
-                      "Slack app and set its new bot token"),
-    ("token_expired", "the bot token expired (token rotation is on for the app); set a fresh bot token"),
-    ("is_archived", "the channel is archived; unarchive it, or name another channel in the strategy "
-                    "config"),
-    ("msg_too_long", "the message is longer than Slack takes; fundradar should have split it, report it "
-                     "with the command that sent it"),
-])
-def test_a_slack_refusal_says_what_to_do(engine, refusal: str, hint: str) -> None:
-    with SlackServer(token=TOKEN) as slack:
-        assert run_alerts(engine, slack, SLACK_NOW) == []  # the baseline
-        add_call(engine, 10, title="Hydrogen valleys", score=0.8,
-                 first_seen=SLACK_NOW + timedelta(minutes=30))
-        slack.fail_next("chat.postMessage", f"refuse:{refusal}")
-        (outcome,) = run_alerts(engine, slack, SLACK_NOW + timedelta(hours=1))
-    assert outcome.status == "failed"
-    assert f"Slack refused the message for #eu-fundraising: {refusal}; {hint}" in (outcome.error or ""), \
-        outcome.error
-
-
 # A feed or calendar (read without a host limit) followed any redirect: a public funder's address
 # redirecting to http://127.0.0.1:…/ or the cloud's 169.254.169.254 had fundradar read a service of its
 # own machine or network and store what it said as calls.
@@ -316,66 +226,6 @@ def test_a_public_address_redirecting_into_the_machine_is_not_followed(tmp_path:
                          "source's URL")
 
 
-def test_a_rate_limit_in_the_middle_of_a_digest_resumes_there_on_the_next_run(engine) -> None:
-    from tests.test_slack_parts_in_order import _long_digest_config
-
-    for n in range(1, 46):
-        add_call(engine, n, title="Long title " * 60, score=0.5, days=20 + n)
-    config = _long_digest_config()
-    key = "digest:#eu-fundraising:20260824T0600:"
-    with SlackServer(token=TOKEN) as slack:
-        env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
-        slack.fail_next("chat.postMessage", "none")  # the first part goes through
-        slack.fail_next("chat.postMessage", "429", retry_after=3600)  # ratelimited, for an hour
-        first = send_digests(engine, config, SLACK_NOW, channel="#eu-fundraising", environ=env,
-                             pacer=Pacer(sleep=lambda s: None))
-        assert [(o.key, o.status) for o in first] == [(f"{key}1/3", "sent"), (f"{key}2/3", "deferred"),
-                                                       (f"{key}3/3", "deferred")]
-        again = send_digests(engine, config, SLACK_NOW + timedelta(hours=1), channel="#eu-fundraising",
-                             environ=env, pacer=Pacer(sleep=lambda s: None))
-        assert [(o.key, o.status) for o in again] == [(f"{key}2/3", "sent"), (f"{key}3/3", "sent")]
-        posted = slack.posted_to("#eu-fundraising")
-    assert [m.raw["metadata"]["event_payload"]["key"] for m in posted] == [f"{key}{n}/3" for n in (1, 2, 3)]
-
-
-def test_a_socket_dropped_while_a_click_is_handled_applies_it_once(engine, slack, runner) -> None:
-    # the connection goes right after the ack; Slack, unsure the ack arrived, sends the envelope again
-    # on the new connection
-    call = add_call(engine, 1, score=0.7)
-    posted = clicks.digest(engine, slack)
-    envelope = slack.socket.send(clicks.click(posted, "relevant", call))
-    slack.socket.wait_ack(envelope)
-    slack.socket.drop()
-    slack.socket.wait_connected(total=2)
-    slack.socket.send(clicks.click(posted, "relevant", call), envelope_id=envelope, retry_attempt=1)
-    assert runner.wait_handled(2)
-    assert clicks.marks(engine) == [(call, None, "relevant", "mette")]
-    assert len(slack.updates) == 1
-
-
-@pytest.mark.parametrize("status, refusal, hint", [
-    (404, "no_service", "the webhook was removed or its app disabled; make a new incoming webhook and set "
-                        "SLACK_WEBHOOK_URL to it"),
-    (403, "invalid_token", "the webhook URL is no longer valid; make a new incoming webhook and set "
-                           "SLACK_WEBHOOK_URL to it"),
-    (410, "channel_is_archived", "the webhook's channel is archived; unarchive it, or make a webhook for "
-                                 "another channel"),
-    (403, "action_prohibited", "a workspace admin restricted posting to the webhook's channel; ask them, or "
-                               "make a webhook for another channel"),
-])
-def test_a_webhook_refusal_says_what_to_do(engine, status: int, refusal: str, hint: str) -> None:
-    from pipeline.notify.delivery import WebhookSender, deliver, register
-    from tests.test_slack_delivery import _message, _pacer
-
-    with SlackServer(token=TOKEN) as slack:
-        register(engine, [_message(1)], SLACK_NOW)
-        slack.fail_next("webhook", f"refuse:{status}:{refusal}")
-        (outcome,) = deliver(engine, WebhookSender(slack.webhook_url, timeout=5), ["alert"], SLACK_NOW,
-                             pacer=_pacer())
-    assert (outcome.status, outcome.error) == (
-        "failed", f"the Slack webhook refused the message: HTTP {status} {refusal}; {hint}")
-
-
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
 def test_a_self_signed_certificate_is_named_as_one(tmp_path: Path, engine) -> None:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
@@ -391,112 +241,6 @@ def test_a_self_signed_certificate_is_named_as_one(tmp_path: Path, engine) -> No
                             "valid (self-signed certificate) (after 3 retries); the site's certificate is "
                             "broken (or a proxy on the way replaces it), report it to the site or the "
                             "network's administrator")
-
-
-def test_a_damaged_database_file_is_one_line(db_url: str, cli) -> None:
-    # a file whose header is SQLite's and whose pages are not (a disk fault, a copy taken mid-write)
-    # ended every command in a traceback ending "database disk image is malformed"
-    open_database(db_url).dispose()
-    path = Path(db_url.removeprefix("sqlite:///"))
-    with path.open("r+b") as file:
-        file.seek(100)  # past the 100-byte header: the schema's own page and the pages after it
-        file.write(b"\xff" * (path.stat().st_size - 100))
-    damaged = path.read_bytes()
-    result = cli("calls", "list")
-    assert result.exit_code == 1, result.output
-    assert result.stderr == (f"Error: {db_url} is damaged (database disk image is malformed); nothing was "
-                             "written: restore it from a backup, or recover what it holds with sqlite3 "
-                             f"{path} .recover into a new file and point FUNDRADAR_DB / --db at that\n")
-    assert path.read_bytes() == damaged
-
-
-def test_a_postgresql_database_that_takes_no_writes_is_one_line(pg_url: str) -> None:
-    # FUNDRADAR_DB pointed at a standby (a read replica) or at a database with default_transaction_read_only
-    # on: every write ended in a traceback ending "cannot execute INSERT in a read-only transaction"
-    open_database(pg_url).dispose()
-    database = pg_url.rsplit("/", 1)[1]
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'ALTER DATABASE "{database}" SET default_transaction_read_only = on')
-    assert _cli("--db", pg_url, "calls", "list").exit_code == 0  # reading is fine
-    result = _cli("--db", pg_url, "ideas", "add", "Hydrogen ferries")
-    assert result.exit_code == 1, result.output
-    assert result.stderr == (f"Error: {pg_url} takes no writes (cannot execute INSERT in a read-only "
-                             "transaction: a standby server, or default_transaction_read_only is on); "
-                             "nothing was written, point FUNDRADAR_DB / --db at the primary server, or turn "
-                             "default_transaction_read_only off for fundradar's database and role\n")
-
-
-def test_a_search_path_naming_no_schema_is_one_line(pg_url: str) -> None:
-    # a URL whose libpq options set a search_path to a schema not made yet (or mistyped) ended in a
-    # traceback ending "no schema has been selected to create in"
-    url = pg_url + "?options=-csearch_path%3Dfundradar"
-    result = _cli("--db", url, "calls", "list")
-    assert result.exit_code == 1, result.output
-    assert result.stderr == (f"Error: {url}: its search_path names no schema that exists (no schema has been "
-                             "selected to create in); nothing was changed, create the schema (CREATE SCHEMA "
-                             "…) or correct the search_path in the URL's options\n")
-
-
-@pytest.mark.parametrize("command", [["calls", "list"], ["ideas", "add", "Hydrogen ferries"],
-                                     ["db", "status"]])
-def test_a_database_path_that_is_a_folder_says_so(tmp_path: Path, command: list[str]) -> None:
-    # read commands said "no database at data; run fundradar sync first", and sync then "cannot open
-    # sqlite:///data; check that its folder exists and is writable": neither said it was a folder
-    folder = tmp_path / "data"
-    folder.mkdir()
-    result = _cli("--db", str(folder), *command)
-    assert result.exit_code == 1, result.output
-    assert result.stderr == (f"Error: {folder} is a folder, not a database file; point FUNDRADAR_DB / --db "
-                             f"at a file, such as {folder / 'fundradar.db'} (a new path creates one)\n")
-    assert list(folder.iterdir()) == []
-
-
-def test_a_refused_app_token_is_one_log_line_naming_it(engine, caplog: pytest.LogCaptureFixture) -> None:
-    # serve logged slack_sdk's error as it is, over two lines ("The request to the Slack API failed. (url:
-    # …)\nThe server responded with: {'ok': False, 'error': 'invalid_auth'}"), naming no token to check
-    from pipeline.notify.interact import Interactions
-    from pipeline.notify.socket import SocketRunner
-    from tests.slack_data import loaded
-    from tests.slack_socket import SocketSlack
-
-    caplog.set_level(logging.INFO, logger="fundradar.slack")
-    with SocketSlack(token=TOKEN) as slack_api:
-        config = loaded()
-        runner = SocketRunner("xapp-revoked", Interactions(engine, lambda: config.strategies, lambda s: None),
-                              base_url=slack_api.api_url, backoff_start=0.05, backoff_max=0.2)
-        failed = threading.Event()
-        handler = logging.Handler()
-        handler.emit = lambda record: failed.set() if "retrying in" in record.getMessage() else None
-        logging.getLogger("fundradar.slack").addHandler(handler)
-        runner.start()
-        try:
-            assert failed.wait(10)
-        finally:
-            runner.stop()
-            logging.getLogger("fundradar.slack").removeHandler(handler)
-    said = [r.getMessage() for r in caplog.records if r.name.startswith("fundradar.slack")]
-    first = next(line for line in said if "retrying in" in line)
-    assert first == ("Slack Socket Mode connection failed (attempt 1: Slack refused the app-level token "
-                     "(invalid_auth) in SLACK_APP_TOKEN; set it to the app's xapp-… token with "
-                     "connections:write); retrying in 0 s")
-    assert [line for line in said if "\n" in line] == []
-
-
-@pytest.mark.parametrize("command", [["calls", "list"], ["ideas", "add", "Hydrogen ferries"]])
-def test_a_server_out_of_connections_says_so_not_to_check_the_url(pg_role, command: list[str]) -> None:
-    # a hosted server's per-role limit (serve's jobs hold up to 50 connections) read "…FATAL: too many
-    # connections for role "x"; check FUNDRADAR_DB or --db", though the URL was right
-    role, url = pg_role
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'ALTER ROLE "{role}" CONNECTION LIMIT 0')
-    result = _cli("--db", url, *command)
-    assert result.exit_code == 1, result.output
-    assert result.stderr.count("\n") == 1, result.stderr
-    assert f'too many connections for role "{role}"' in result.stderr, result.stderr
-    assert result.stderr.endswith(
-        "; the server's connection limit is reached (other programs' sessions, or serve's jobs): run the "
-        "command again when some have ended, or raise the limit (max_connections, the role's or the "
-        "database's CONNECTION LIMIT)\n"), result.stderr
 
 
 def test_a_refused_connection_names_the_port_nothing_answers_on(engine) -> None:
