@@ -256,3 +256,14 @@ def test_a_refused_connection_names_the_port_nothing_answers_on(engine) -> None:
     assert result.error == (f"cannot fetch {url}: 127.0.0.1 refused the connection on port {port} (nothing "
                             "answers there) (after 3 retries); the site is down, or check the URL's port, "
                             "and try again later")
+
+
+def test_headers_too_long_for_the_client_are_named_as_such(server: LocalServer, engine) -> None:
+    # it read "cannot fetch URL (RemoteProtocolError: Receive buffer too long); check the URL and the network"
+    server.route("GET", "/feed", lambda r: Reply(200, b"<rss/>", {"X-Filler": "a" * 200_000}))
+    adapter = FeedAdapter("news", FeedSource(type="feed", url=server.url("/feed")))
+    with make_client(timeout=10, backoff=0.01) as client:
+        result = run_source(engine, adapter, client, NOW)
+    assert result.error == (f"cannot fetch {server.url('/feed')}: its status line and headers are longer "
+                            "than any web page's (more than the client reads) (after 3 retries); the site "
+                            "answers wrongly, try again later or report it to the site")

@@ -66,3 +66,12 @@ def _ssl_words(error: ssl.SSLError) -> str:
     """OpenSSL's words without its codes: "wrong version number"."""
     text = str(error.args[1]) if len(error.args) > 1 else str(error)
     return " ".join(_SSL_WORDS.sub("", text).split())[:160] or error.reason or type(error).__name__
+
+
+def protocol_failure(label: str, exc: httpx.RemoteProtocolError, tries: str) -> str | None:
+    """One line for an answer the HTTP parser refused for a reason a person can name; None otherwise."""
+    if "receive buffer too long" in str(exc).lower():  # h11's limit on a status line and headers
+        return (f"cannot fetch {label}: its status line and headers are longer than any web page's (more "
+                f"than the client reads){tries}; the site answers wrongly, try again later or report it to "
+                "the site")
+    return None

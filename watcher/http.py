@@ -26,7 +26,7 @@ from httpx import _decoders as httpx_decoders  # which Content-Encodings this ht
 
 from pipeline.core.errors import FetchError
 from pipeline.core.text import NOT_A_HOST_NAME, host_name_ok, wait_text
-from watcher.connect_errors import connect_failure
+from watcher.connect_errors import connect_failure, protocol_failure
 from watcher.encoding import decode_text
 from watcher.http_limits import REQUEST_DEADLINE, attempt_deadline, run_limit, with_total_limit
 from watcher.urls import inside_network
@@ -357,7 +357,11 @@ def _request_once(client: httpx.Client, method: str, url: str, *, source: str, m
         raise FetchError(source, f"redirect loop at {label} (more than {client.max_redirects} redirects); "
                                  "check the source's URL") from None
     except httpx.HTTPError as exc:
-        said = connect_failure(label, exc, _tries(client)) if isinstance(exc, httpx.ConnectError) else None
+        said = None
+        if isinstance(exc, httpx.ConnectError):
+            said = connect_failure(label, exc, _tries(client))
+        elif isinstance(exc, httpx.RemoteProtocolError):
+            said = protocol_failure(label, exc, _tries(client))
         if said is not None:
             raise FetchError(source, said) from None
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
