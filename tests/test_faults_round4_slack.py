@@ -136,3 +136,20 @@ def test_a_refused_app_token_is_one_log_line_naming_it(engine, caplog: pytest.Lo
                      "(invalid_auth) in SLACK_APP_TOKEN; set it to the app's xapp-… token with "
                      "connections:write); retrying in 0 s")
     assert [line for line in said if "\n" in line] == []
+
+
+def test_a_web_api_address_that_is_not_slacks_says_to_check_it() -> None:
+    # SLACK_API_URL one path off (or a proxy answering for Slack): it read "Slack refused the message for
+    # #eu-fundraising: Received a response in a non-JSON format: not found", as if Slack had refused it
+    from pipeline.core.errors import DeliveryError
+    from pipeline.notify.blocks import SlackMessage
+    from pipeline.notify.senders import BotSender
+
+    with SlackServer(token=TOKEN) as slack_api:
+        sender = BotSender(TOKEN, base_url=slack_api.server.url("/nowhere/"))
+        with pytest.raises(DeliveryError) as caught:
+            sender.post(SlackMessage(channel="#eu-fundraising", text="Hydrogen valleys", blocks=[]), "k")
+    assert str(caught.value) == (
+        "the Slack Web API address answered HTTP 404 with no Slack answer ('not found') for "
+        "#eu-fundraising; check SLACK_API_URL or slack.base_url (unset, Slack's own is used), or the proxy "
+        "on the way")

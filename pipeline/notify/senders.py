@@ -55,6 +55,8 @@ def retry_after(headers: Mapping[str, Any] | None) -> float | None:
     return None
 
 
+# how slack_sdk words an answer that is not JSON (a page from a wrong address or a proxy), in "error"
+NOT_JSON = "Received a response in a non-JSON format:"
 # what to do about Slack's refusals that no retry fixes, whichever method Slack answered them for
 SETUP_HINTS = {"channel_not_found": "check the channel name and invite the bot to it",
                "not_in_channel": "invite the bot to the channel (/invite @fundradar)",
@@ -214,6 +216,12 @@ class BotSender:
             if status == 429:
                 raise SlackUnavailable(f"Slack rate limit for {message.channel} persisted after the "
                                        "retries; it is sent on the next run") from None
+            if isinstance(error, str) and error.startswith(NOT_JSON):  # slack_sdk's word: not Slack's answer
+                body = shorten(printable(error.removeprefix(NOT_JSON).strip()), 60)
+                raise DeliveryError(f"the Slack Web API address answered HTTP {status} with no Slack answer "
+                                    f"({body!r}) for {message.channel}; check SLACK_API_URL or "
+                                    "slack.base_url (unset, Slack's own is used), or the proxy on the way") \
+                    from None
             hint = SETUP_HINTS.get(str(error), "")
             said = shorten(" ".join(str(error).split()), 120) if error else f"HTTP {status}"
             raise DeliveryError(f"Slack refused the message for {message.channel}: {said}"
