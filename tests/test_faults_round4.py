@@ -87,7 +87,9 @@ def test_a_retry_wait_past_the_run_limit_is_not_waited(server: LocalServer, engi
     with make_client(timeout=60) as client:
         result = run_source(engine, adapter, client, NOW)
     assert result.outcome == "failed"
-    assert result.error == f"HTTP 503 from {server.url('/feed')}; the source is failing, try again later"
+    assert result.error == (f"HTTP 503 from {server.url('/feed')} (not retried: its wait of 60 s would pass "
+                            "the run's limit of 3 s, max_run_minutes); the source is failing, try again "
+                            "later")
     assert [r.path for r in server.requests] == ["/feed"]
 
 

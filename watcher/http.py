@@ -32,6 +32,9 @@ from watcher.http_limits import REQUEST_DEADLINE, attempt_deadline, run_limit, w
 from watcher.urls import inside_network
 
 log = logging.getLogger(__name__)
+# the wait a retry of the request being sent in this thread would have needed, where it would have passed
+# the source run's time limit (None when no retry was cut so)
+_CUT: contextvars.ContextVar[float | None] = contextvars.ContextVar("fundradar_cut", default=None)
 
 USER_AGENT = "fundradar/0.1 (EU funding call watcher for Danish cluster organisations; python-httpx)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -101,7 +104,7 @@ class RetryTransport(httpx.BaseTransport):
                 response = self.inner.handle_request(request)
             except httpx.TransportError as exc:
                 wait = self._wait(attempt, None)
-                if attempt >= retries or _run_ends_within(wait):
+                if attempt >= retries or _cut_by_run_limit(wait):
                     if self.retries:
                         self.failing.add(host)
                     raise
@@ -116,7 +119,7 @@ class RetryTransport(httpx.BaseTransport):
                         self.failing.add(host)
                     return response
                 wait = self._wait(attempt, response)
-                if wait is None or _run_ends_within(wait):
+                if wait is None or _cut_by_run_limit(wait):
                     return response
                 response.read()
                 response.close()
@@ -134,6 +137,14 @@ def _run_ends_within(wait: float) -> bool:
     """The source run's time is up before a retry after ``wait`` seconds could be sent."""
     limit = run_limit()
     return limit is not None and limit.passed(after=wait)
+
+
+def _cut_by_run_limit(wait: float) -> bool:
+    """:func:`_run_ends_within`, noting the wait not waited for the request's message."""
+    if not _run_ends_within(wait):
+        return False
+    _CUT.set(wait)
+    return True
 
 
 def make_client(*, transport: httpx.BaseTransport | None = None, timeout: float = 30, retries: int = 3,
@@ -296,6 +307,7 @@ def _request_once(client: httpx.Client, method: str, url: str, *, source: str, m
                                  "raise max_run_minutes if the source is only slow")
     token = REQUEST_DEADLINE.set(None)  # each attempt of the RetryTransport sets its own
     retried = _RETRIED.set(None)
+    cut = _CUT.set(None)
     try:
         with _stream(client, method, url, source=source, label=label, hosts=hosts, **kwargs) as response:
             if response.status_code >= 400:
@@ -370,6 +382,7 @@ def _request_once(client: httpx.Client, method: str, url: str, *, source: str, m
     finally:
         REQUEST_DEADLINE.reset(token)
         _RETRIED.reset(retried)
+        _CUT.reset(cut)
 
 
 @contextlib.contextmanager
@@ -437,6 +450,10 @@ def _status_advice(client: httpx.Client, status: int) -> str:
 
 
 def _tries(client: httpx.Client) -> str:
+    cut, limit = _CUT.get(), run_limit()
+    if cut is not None and limit is not None:
+        return (f" (not retried: its wait of {wait_text(cut)} would pass the run's limit of {limit.text}, "
+                "max_run_minutes)")
     retried = _RETRIED.get()
     if retried is not None and retried[1]:
         return " (not retried: the host failed so after its retries earlier in this run)"
