@@ -15,6 +15,7 @@ Content-Length, a hand-made chunked body); add ``Connection: close`` so the serv
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -68,7 +69,8 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class LocalServer:
-    def __init__(self) -> None:
+    def __init__(self, *, tls: tuple[str, str] | None = None) -> None:
+        """``tls``: a certificate and key file, to answer https instead of http."""
         self.routes: dict[tuple[str, str], Handler] = {}
         self.requests: list[Request] = []
         self._lock = threading.Lock()
@@ -117,13 +119,18 @@ class LocalServer:
             do_GET = do_POST = do_PUT = do_DELETE = _handle
 
         self._server = _QuietServer(("127.0.0.1", 0), _Handler)
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self.scheme = "https" if tls is not None else "http"
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{self.scheme}://{host}:{port}"
 
     def url(self, path: str) -> str:
         return self.base_url + path

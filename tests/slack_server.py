@@ -132,6 +132,8 @@ class SlackServer:
                 raise Drop()
             if fault and fault.kind == "msg_too_long":
                 return _json({"ok": False, "error": "msg_too_long"})
+            if fault and fault.kind.startswith("refuse:"):  # any other refusal Slack answers with
+                return _json({"ok": False, "error": fault.kind.removeprefix("refuse:")})
             if fault and fault.kind == "missing_scope":
                 return _json({"ok": False, "error": "missing_scope", "needed": SCOPES[method],
                               "provided": "chat:write"})
@@ -213,6 +215,9 @@ class SlackServer:
             return Reply(500, "internal_error")
         if fault and fault.kind == "drop":
             raise Drop()
+        if fault and fault.kind.startswith("refuse:"):  # "refuse:404:no_service", as Slack answers
+            _, status, code = fault.kind.split(":", 2)
+            return Reply(int(status), code)
         try:
             body = json.loads(request.body)
         except ValueError:

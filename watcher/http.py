@@ -17,97 +17,33 @@ import contextvars
 import email.utils
 import logging
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import httpcore
 import httpx
 from httpx import _decoders as httpx_decoders  # which Content-Encodings this httpx can undo
 
 from pipeline.core.errors import FetchError
-from pipeline.core.text import wait_text
+from pipeline.core.text import NOT_A_HOST_NAME, host_name_ok, wait_text
+from watcher.connect_errors import connect_failure, protocol_failure
 from watcher.encoding import decode_text
+from watcher.http_limits import REQUEST_DEADLINE, attempt_deadline, run_limit, with_total_limit
+from watcher.urls import inside_network
 
 log = logging.getLogger(__name__)
+# the wait a retry of the request being sent in this thread would have needed, where it would have passed
+# the source run's time limit (None when no retry was cut so)
+_CUT: contextvars.ContextVar[float | None] = contextvars.ContextVar("fundradar_cut", default=None)
 
 USER_AGENT = "fundradar/0.1 (EU funding call watcher for Danish cluster organisations; python-httpx)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 120.0  # seconds; a server asking for a longer wait gets its error reported instead
 DEFAULT_MAX_BYTES = 20_000_000
-# httpx's timeouts bound each network operation, so a server dripping a byte every few seconds never
-# trips them; every attempt of a request (connecting, headers and body) also gets a total limit of this
-# many times its timeout.
-TOTAL_TIMEOUT_FACTOR = 3
-# the total limit of the request being sent in this thread (a time.monotonic() moment), if any
-_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("fundradar_deadline", default=None)
 # the retries the request being sent in this thread made, and whether they were skipped because its
 # host had failed after its retries before (None outside a RetryTransport)
 _RETRIED: contextvars.ContextVar[tuple[int, bool] | None] = contextvars.ContextVar("fundradar_retried",
                                                                                     default=None)
-
-
-def _remaining(timeout: float | None) -> float | None:
-    """``timeout`` cut to what is left of the request's total limit; httpcore.ReadTimeout when none is."""
-    deadline = _DEADLINE.get()
-    if deadline is None:
-        return timeout
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise httpcore.ReadTimeout("the request's total time limit passed")
-    return left if timeout is None else min(timeout, left)
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    """A connection whose every read and write waits at most what is left of the request's total limit,
-    so a server dripping its status line and headers is cut off too, not only one dripping its body."""
-
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self.inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self.inner.read(max_bytes, _remaining(timeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self.inner.write(buffer, _remaining(timeout))
-
-    def close(self) -> None:
-        self.inner.close()
-
-    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
-                  timeout: float | None = None) -> httpcore.NetworkStream:
-        return _DeadlineStream(self.inner.start_tls(ssl_context, server_hostname, _remaining(timeout)))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self.inner.get_extra_info(info)
-
-
-class _DeadlineBackend(httpcore.NetworkBackend):
-    """httpcore's network backend with :class:`_DeadlineStream` connections. Written here because httpx
-    has no total timeout and its transport takes no network backend, so this one is set on its pool."""
-
-    def __init__(self, inner: httpcore.NetworkBackend) -> None:
-        self.inner = inner
-
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                    local_address: str | None = None,
-                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
-        return _DeadlineStream(self.inner.connect_tcp(host, port, _remaining(timeout), local_address,
-                                                      socket_options))
-
-    def connect_unix_socket(self, path: str, timeout: float | None = None,
-                            socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
-        return _DeadlineStream(self.inner.connect_unix_socket(path, _remaining(timeout), socket_options))
-
-    def sleep(self, seconds: float) -> None:
-        self.inner.sleep(seconds)
-
-
-def _with_total_limit(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
-    pool = getattr(transport, "_pool", None)
-    if pool is not None and hasattr(pool, "_network_backend"):
-        pool._network_backend = _DeadlineBackend(pool._network_backend)
-    return transport
 
 
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -162,16 +98,16 @@ class RetryTransport(httpx.BaseTransport):
         attempt = 0
         while True:
             _RETRIED.set((attempt, skipped))
-            # each attempt, its body included, must finish within its total limit
-            _DEADLINE.set(time.monotonic() + TOTAL_TIMEOUT_FACTOR * read_timeout if read_timeout else None)
+            # each attempt, its body included, must finish within its total limit and its run's time
+            REQUEST_DEADLINE.set(attempt_deadline(read_timeout))
             try:
                 response = self.inner.handle_request(request)
             except httpx.TransportError as exc:
-                if attempt >= retries:
+                wait = self._wait(attempt, None)
+                if attempt >= retries or _cut_by_run_limit(wait):
                     if self.retries:
                         self.failing.add(host)
                     raise
-                wait = self._wait(attempt, None)
                 log.info("%s %s failed (%s); retry %d of %d in %.1fs", request.method, request.url,
                          type(exc).__name__, attempt + 1, retries, wait)
             else:
@@ -183,7 +119,7 @@ class RetryTransport(httpx.BaseTransport):
                         self.failing.add(host)
                     return response
                 wait = self._wait(attempt, response)
-                if wait is None:
+                if wait is None or _cut_by_run_limit(wait):
                     return response
                 response.read()
                 response.close()
@@ -197,13 +133,27 @@ class RetryTransport(httpx.BaseTransport):
         self.inner.close()
 
 
+def _run_ends_within(wait: float) -> bool:
+    """The source run's time is up before a retry after ``wait`` seconds could be sent."""
+    limit = run_limit()
+    return limit is not None and limit.passed(after=wait)
+
+
+def _cut_by_run_limit(wait: float) -> bool:
+    """:func:`_run_ends_within`, noting the wait not waited for the request's message."""
+    if not _run_ends_within(wait):
+        return False
+    _CUT.set(wait)
+    return True
+
+
 def make_client(*, transport: httpx.BaseTransport | None = None, timeout: float = 30, retries: int = 3,
                 max_connections: int = 4, user_agent: str | None = None, backoff: float = 1.0,
                 max_retry_after: float = MAX_RETRY_AFTER) -> httpx.Client:
     """An httpx.Client with timeouts, retries (see :class:`RetryTransport`), at most
     ``max_connections`` connections, redirects followed and an honest User-Agent."""
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-    inner = transport if transport is not None else _with_total_limit(httpx.HTTPTransport(limits=limits))
+    inner = transport if transport is not None else with_total_limit(httpx.HTTPTransport(limits=limits))
     return httpx.Client(
         transport=RetryTransport(inner, retries=retries, backoff=backoff, max_retry_after=max_retry_after),
         timeout=httpx.Timeout(timeout), follow_redirects=True, limits=limits,
@@ -232,8 +182,7 @@ def read_limited(response: httpx.Response, limit_bytes: int, source: str, *,
                                          "the rest")
             chunks.append(chunk)
             if deadline is not None and time.monotonic() > deadline:
-                raise FetchError(source, f"{label} was still arriving after its total time limit (a slow, "
-                                         "dripping answer); try again later or raise timeout_seconds")
+                raise _late(source, label)
     except httpx.DecodingError as exc:  # the bytes arrived whole; what they say is no such compression
         coding = " ".join(response.headers.get("content-encoding", "").split())[:40] or "compressed"
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -243,6 +192,17 @@ def read_limited(response: httpx.Response, limit_bytes: int, source: str, *,
         raise FetchError(source, f"{label} was cut short: its compressed body ends before the compressed "
                                  "data does; try again later")
     return b"".join(chunks)
+
+
+def _late(source: str, label: str) -> FetchError:
+    """A request cut off at its total limit: the source run's, when its time is up, else its own."""
+    limit = run_limit()
+    if limit is not None and limit.passed():
+        return FetchError(source, f"{label} was still arriving when the run of the source reached its limit "
+                                  f"of {limit.text} (max_run_minutes); the rest is read on the next run, "
+                                  "raise max_run_minutes if the source is only slow")
+    return FetchError(source, f"{label} was still arriving after its total time limit (a slow, dripping "
+                              "answer); try again later or raise timeout_seconds")
 
 
 # compressions a server may send without being asked (IANA's content codings); a Content-Encoding
@@ -321,7 +281,8 @@ def _request(client: httpx.Client, method: str, url: str, *, source: str, max_by
                                  hosts=hosts, **kwargs)
         except _BrokeOff as broke:
             exc = broke.cause
-            if attempt >= retries:
+            wait = transport._wait(attempt, None) if attempt < retries else 0.0
+            if attempt >= retries or _run_ends_within(wait):
                 # the retries counted are this loop's own: the transport's count is of its connection
                 # attempts, which all succeeded here
                 tries = f" (after {attempt} retr{'y' if attempt == 1 else 'ies'})" if attempt else ""
@@ -331,7 +292,6 @@ def _request(client: httpx.Client, method: str, url: str, *, source: str, max_by
                 detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 raise FetchError(source, f"cannot fetch {label} ({type(exc).__name__}: {detail})"
                                          f"{tries}; try again later") from None
-            wait = transport._wait(attempt, None)
             log.info("%s %s broke off (%s); retry %d of %d in %.1fs", method, url, type(exc).__name__,
                      attempt + 1, retries, wait)
             transport.sleep(wait)
@@ -340,8 +300,14 @@ def _request(client: httpx.Client, method: str, url: str, *, source: str, max_by
 
 def _request_once(client: httpx.Client, method: str, url: str, *, source: str, max_bytes: int, label: str,
                   hosts: Collection[str] | None, **kwargs: Any) -> tuple[bytes, httpx.Headers, str]:
-    token = _DEADLINE.set(None)  # each attempt of the RetryTransport sets its own
+    limit = run_limit()
+    if limit is not None and limit.passed():
+        raise FetchError(source, f"{label} was not read: the run of the source reached its limit of "
+                                 f"{limit.text} (max_run_minutes) first; the rest is read on the next run, "
+                                 "raise max_run_minutes if the source is only slow")
+    token = REQUEST_DEADLINE.set(None)  # each attempt of the RetryTransport sets its own
     retried = _RETRIED.set(None)
+    cut = _CUT.set(None)
     try:
         with _stream(client, method, url, source=source, label=label, hosts=hosts, **kwargs) as response:
             if response.status_code >= 400:
@@ -363,19 +329,18 @@ def _request_once(client: httpx.Client, method: str, url: str, *, source: str, m
                                          "follow; the page is not there as asked, check the URL")
             _check_encoding(response, source, label)
             try:
-                body = read_limited(response, max_bytes, source, what=label, deadline=_DEADLINE.get())
+                body = read_limited(response, max_bytes, source, what=label, deadline=REQUEST_DEADLINE.get())
             except httpx.TransportError as exc:
-                deadline = _DEADLINE.get()
+                deadline = REQUEST_DEADLINE.get()
                 if isinstance(exc, httpx.TimeoutException) and deadline is not None \
                         and time.monotonic() >= deadline:
                     raise  # a dripping answer over its total limit: not worth another wait
                 raise _BrokeOff(exc) from None
             return body, response.headers, str(response.url)
     except httpx.TimeoutException:
-        deadline = _DEADLINE.get()
+        deadline = REQUEST_DEADLINE.get()
         if deadline is not None and time.monotonic() >= deadline:
-            raise FetchError(source, f"{label} was still arriving after its total time limit (a slow, "
-                                     "dripping answer); try again later or raise timeout_seconds") from None
+            raise _late(source, label) from None
         raise FetchError(source, f"timed out fetching {label}{_tries(client)}; try again later or raise "
                                  "timeout_seconds") from None
     except httpx.InvalidURL as exc:  # not an httpx.HTTPError: "http://[::1", a port of 99999
@@ -393,30 +358,45 @@ def _request_once(client: httpx.Client, method: str, url: str, *, source: str, m
         if target is not None and _fetchable(url) and target != httpx.URL(url):
             raise FetchError(source, _other_scheme(label, target)) from None
         raise FetchError(source, f"{label} is not an http or https address; check the URL") from None
+    except UnicodeError:  # the socket's IDNA encoding of a host name that is none (httpx lets it through)
+        if _fetchable(url) and host_name_ok(httpx.URL(url).host):
+            raise FetchError(source, f"{label} redirects to an address whose host name is not one "
+                                     f"({NOT_A_HOST_NAME}); the site's redirect is broken, try again later "
+                                     "or report it to the site") from None
+        raise FetchError(source, f"{label} is not a URL that can be fetched (its host name is not one: "
+                                 f"{NOT_A_HOST_NAME}); check the URL") from None
     except httpx.TooManyRedirects:
         raise FetchError(source, f"redirect loop at {label} (more than {client.max_redirects} redirects); "
                                  "check the source's URL") from None
     except httpx.HTTPError as exc:
+        said = None
+        if isinstance(exc, httpx.ConnectError):
+            said = connect_failure(label, exc, _tries(client))
+        elif isinstance(exc, httpx.RemoteProtocolError):
+            said = protocol_failure(label, exc, _tries(client))
+        if said is not None:
+            raise FetchError(source, said) from None
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise FetchError(source, f"cannot fetch {label} ({type(exc).__name__}: {detail}); check the URL "
                                  "and the network") from None
     finally:
-        _DEADLINE.reset(token)
+        REQUEST_DEADLINE.reset(token)
         _RETRIED.reset(retried)
+        _CUT.reset(cut)
 
 
 @contextlib.contextmanager
 def _stream(client: httpx.Client, method: str, url: str, *, source: str, label: str,
             hosts: Collection[str] | None, **kwargs: Any) -> Iterator[httpx.Response]:
-    """``client.stream``; with ``hosts`` its redirects followed here, each checked before it is sent
-    (httpx's ``follow_redirects`` would send it first)."""
-    if hosts is None:
-        with client.stream(method, url, **kwargs) as response:
-            yield response
-        return
-    allowed = {host.lower().removeprefix("www.") for host in hosts}
+    """``client.stream`` with its redirects followed here, each checked before it is sent (httpx's
+    ``follow_redirects`` would send it first): only to http(s), with ``hosts`` only to those, and from
+    an address outside this machine's network never into it (a public site's redirect to 127.0.0.1 or
+    169.254.169.254 would have the watcher read a service of its own machine or network)."""
+    allowed = None if hosts is None else {host.lower().removeprefix("www.") for host in hosts}
+    most = client.max_redirects if hosts is None else MAX_SAME_HOST_REDIRECTS
     request = client.build_request(method, url, **kwargs)
-    for _ in range(MAX_SAME_HOST_REDIRECTS + 1):
+    outside = not inside_network(request.url.host)
+    for _ in range(most + 1):
         response = client.send(request, stream=True, follow_redirects=False)
         if not response.is_redirect or response.next_request is None:
             try:
@@ -428,9 +408,17 @@ def _stream(client: httpx.Client, method: str, url: str, *, source: str, label: 
         request = response.next_request
         if request.url.scheme not in ("http", "https"):
             raise FetchError(source, _other_scheme(label, request.url))
-        if _host(request.url) not in allowed:
+        if allowed is not None and _host(request.url) not in allowed:
             raise FetchError(source, f"{label} redirects to another host ({request.url.host}); only pages "
                                      f"on {', '.join(sorted(allowed))} are read for this source")
+        if outside and inside_network(request.url.host):
+            raise FetchError(source, f"{label} redirects to {request.url}, an address of this machine or its "
+                                     f"private network; a redirect there from {httpx.URL(url).host} is not "
+                                     "followed (it would reach services that are not the source's), check "
+                                     "the source's URL")
+    if allowed is None:
+        raise FetchError(source, f"redirect loop at {label} (more than {client.max_redirects} redirects); "
+                                 "check the source's URL")
     raise FetchError(source, f"{label} redirects more than {MAX_SAME_HOST_REDIRECTS} times; check the URL")
 
 
@@ -462,6 +450,10 @@ def _status_advice(client: httpx.Client, status: int) -> str:
 
 
 def _tries(client: httpx.Client) -> str:
+    cut, limit = _CUT.get(), run_limit()
+    if cut is not None and limit is not None:
+        return (f" (not retried: its wait of {wait_text(cut)} would pass the run's limit of {limit.text}, "
+                "max_run_minutes)")
     retried = _RETRIED.get()
     if retried is not None and retried[1]:
         return " (not retried: the host failed so after its retries earlier in this run)"

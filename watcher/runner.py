@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from pipeline.core.errors import FundradarError, SourceError
 from pipeline.core.locks import JobLock
 from pipeline.core.text import shorten
+from watcher.http_limits import run_time_limit
 from watcher.records import split_valid
 from watcher.sources import FetchResult, SourceAdapter
 from watcher.store import MAX_CLOSE_SHARE, RunResult, begin_run, fail_run, finish_run, record_duration
@@ -97,8 +98,11 @@ def run_source(engine: Engine, adapter: SourceAdapter, client: httpx.Client, now
         try:
             run_id = begin_run(engine, adapter.name, now, type_=adapter.type, url=adapter.url,
                                alone=lock.acquire())
+            cfg = getattr(adapter, "cfg", None)
+            minutes = getattr(cfg, "max_run_minutes", None)
             try:
-                fetched = adapter.fetch(client, now)
+                with run_time_limit(minutes * 60 if minutes else None):
+                    fetched = adapter.fetch(client, now)
             except Exception as exc:  # every failure of one source is reported, none stops the others
                 message = describe_exception(adapter.name, exc)
                 log.warning("source %s failed: %s", adapter.name, message)

@@ -56,3 +56,25 @@ def goes_nowhere(href: str) -> bool:
         return True
     scheme = _SCHEME.match(href)
     return scheme is not None and scheme.group(1).lower() not in ("http", "https")
+
+
+def inside_network(host: str) -> bool:
+    """``host`` names this machine or a private network: ``localhost``, or an IP address that is not
+    global (loopback, private, link-local such as a cloud's 169.254.169.254 metadata service), also
+    written as the socket reads it ("127.1", "2130706433"). A name is not resolved here."""
+    import ipaddress
+    import socket
+
+    name = host.lower().rstrip(".").strip("[]")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(name)
+    except ValueError:
+        if not name or not all(ch in "0123456789abcdefx." for ch in name):
+            return False
+        try:  # the short and numeric IPv4 forms the C library accepts
+            address = ipaddress.IPv4Address(socket.inet_aton(name))
+        except OSError:
+            return False
+    return not address.is_global

@@ -31,8 +31,15 @@ from typer.core import TyperCommand, TyperGroup
 from pipeline.cli.params import plain_values
 from pipeline.cli.tables import Column, kept_whole, narrowed, plain_table, plain_width, print_rich_table
 from pipeline.core import clock
-from pipeline.core.errors import BadRowsError, DeliveryError, FundradarError, UserInputError, ValidationError
-from pipeline.core.text import csv_cell, money_short, percent_short, printable
+from pipeline.core.errors import (
+    BadRowsError,
+    DeliveryError,
+    FundradarError,
+    StoreError,
+    UserInputError,
+    ValidationError,
+)
+from pipeline.core.text import csv_cell, folder_not_database, money_short, percent_short, printable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -156,6 +163,8 @@ class State:
         from pipeline.core.sql import database_url
 
         url = database_url(self.db_url)
+        if url.startswith("sqlite:///") and Path(url.removeprefix("sqlite:///")).is_dir():
+            raise StoreError(folder_not_database(url.removeprefix("sqlite:///")))
         if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
             raise UserInputError(f"no database at {url.removeprefix('sqlite:///')}; run fundradar sync first")
 

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from pipeline.core.call_phrases import DEFAULT_CALL_PHRASES, NON_CALL_WORDS, PAGE_CALL_WORDS
+from pipeline.core.text import NOT_A_HOST_NAME, host_name_ok
 
 
 def _time_zone(value: str) -> str:
@@ -49,6 +50,9 @@ def _web_url(value: str) -> str:
             or any(ch.isspace() or not ch.isprintable() for ch in value):
         raise ValueError("not a web address; write it with http:// or https://, e.g. "
                          "https://example.dk/calls") from None
+    if not host_name_ok(parts.hostname):
+        raise ValueError(f"the host name {parts.hostname!r} is not one ({NOT_A_HOST_NAME}); check the "
+                         "address")
     return value
 
 
@@ -66,6 +70,7 @@ Fraction = Annotated[float, Field(ge=0, le=1)]
 MAX_WEEKS_BEFORE_DEADLINE = 520
 MAX_REMINDER_DAYS = 3650
 MAX_TIMEOUT_SECONDS = 3600  # a socket timeout must fit the C timeval too
+MAX_RUN_MINUTES = 24 * 60  # a run that needs longer than a day would overlap the next day's
 
 
 # --- strategy ------------------------------------------------------------------------------------
@@ -228,6 +233,9 @@ class _SourceBase(_Strict):
     enabled: bool = True
     schedule: Schedule = DEFAULT_SCHEDULE
     timeout_seconds: Annotated[float, Field(gt=0, le=MAX_TIMEOUT_SECONDS)] = 30
+    # every request of one run of the source ends within this: `sync` runs the sources one after the
+    # other, and a site slow on each of its pages (each within timeout_seconds) held the others for an hour
+    max_run_minutes: Annotated[float, Field(gt=0, le=MAX_RUN_MINUTES)] = 15
     # the mass-closure guard: a run that would close or remove more than this share of the source's
     # active calls before their deadlines (or more than max_close of them) closes nothing and is
     # "suspicious" (watcher.store); raise it for one sync when a source really dropped that many

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from pipeline.core.errors import StoreError
 from pipeline.core.sql import database_url, migration_head, sqlite_functions  # noqa: F401 (database_url: read here too)
+from pipeline.core.text import folder_not_database
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
@@ -62,6 +63,8 @@ def _without_user_password(url: str) -> str:
 
 
 _URL_HELP = "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+_DAMAGED = ("{{db}} is damaged ({what}); nothing was written: restore it from a backup, or recover what it "
+            "holds with sqlite3 {{path}} .recover into a new file and point FUNDRADAR_DB / --db at that")
 # What the database says (lower case) -> what it means and what to do; {db} names the database.
 _FAULTS = (
     ("database or disk is full", "the disk holding {db} is full; nothing of this write was stored, free "
@@ -74,10 +77,18 @@ _FAULTS = (
                               "database on a writable disk"),
     ("file is not a database", "{db} is not a SQLite database; point FUNDRADAR_DB / --db at a fundradar "
                                "database (a new path creates one)"),
+    # a file whose header is SQLite's and whose pages are not (a disk fault, a copy taken mid-write)
+    ("database disk image is malformed", _DAMAGED.format(what="database disk image is malformed")),
+    ("malformed database schema", _DAMAGED.format(what="malformed database schema")),
     ("unable to open database file", "cannot open {db}; check that its folder exists and is writable, "
                                      "or point FUNDRADAR_DB / --db elsewhere"),
     ("disk i/o error", "reading or writing {db} failed (disk I/O error); check the disk, nothing of this "
                        "write was stored"),
+    # PostgreSQL: a search_path (libpq options in the URL) naming no schema that exists
+    ("no schema has been selected to create in",
+     "{db}: its search_path names no schema that exists (no schema has been selected to create in); "
+     "nothing was changed, create the schema (CREATE SCHEMA …) or correct the search_path in the URL's "
+     "options"),
     # SQLite waited BUSY_TIMEOUT_MS for another connection's write lock and gave up
     ("database is locked", "{db} is locked by another writer (another fundradar command, or a tool with "
                            "the file open); nothing of this write was stored, run the command again when "
@@ -99,9 +110,46 @@ _FAULTS = (
 )
 
 
+# PostgreSQL refusing the role: "permission denied for schema public" (PostgreSQL 15 and later give a
+# role that owns nothing no CREATE there), "… for table call", "must be owner of table call" (ALTER)
+_DENIED = re.compile(r"(permission denied for|must be owner of) (\w+) (\S+)")
+
+
+def _denied(error: BaseException, url: str) -> str | None:
+    """One line for a role without the rights the command needs, naming the grant that gives them."""
+    found = _DENIED.search(str(error).split("\n")[0])
+    if found is None:
+        return None
+    try:
+        role = sa.engine.make_url(url).username or "fundradar's role"
+    except (sa.exc.ArgumentError, ValueError):
+        role = "fundradar's role"
+    said = found.group(0).rstrip('".,;')
+    if found.group(2) in ("schema", "database") or found.group(1) == "must be owner of":
+        return (f"{describe_url(url)}: role {role} may not create or change fundradar's tables ({said}); "
+                "nothing was changed: run `fundradar db upgrade` once as the database's owner, or GRANT "
+                f"CREATE ON SCHEMA public TO {role}")
+    return (f"{describe_url(url)}: role {role} may not write fundradar's tables ({said}); nothing of this "
+            "write was stored: GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "
+            f"{role} and GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}, or connect as the tables' "
+            "owner")
+
+
+# PostgreSQL refusing every write: a standby server (a read replica), or default_transaction_read_only on
+_READ_ONLY_PG = re.compile(r"cannot execute ([A-Za-z ]+?) in a read-only transaction")
+
+
 def fault_message(error: BaseException, url: str) -> str | None:
-    """One line for a database fault a person must fix (disk full, read-only, not a database), or
-    None for any other error."""
+    """One line for a database fault a person must fix (disk full, read-only, not a database, a role
+    without rights), or None for any other error."""
+    denied = _denied(error, url)
+    if denied is not None:
+        return denied
+    read_only = _READ_ONLY_PG.search(str(error))
+    if read_only is not None:
+        return (f"{describe_url(url)} takes no writes ({read_only.group(0)}: a standby server, or "
+                "default_transaction_read_only is on); nothing was written, point FUNDRADAR_DB / --db at the "
+                "primary server, or turn default_transaction_read_only off for fundradar's database and role")
     text = str(error).lower()
     if "unable to open database file" in text and _read_only_folder(url):
         text = "read-only file system"
@@ -109,8 +157,16 @@ def fault_message(error: BaseException, url: str) -> str | None:
         text = "database or disk is full"
     for marker, message in _FAULTS:
         if marker in text:
-            return message.format(db=describe_url(url))
+            return message.format(db=describe_url(url), path=_file_of(url))
     return None
+
+
+def _file_of(url: str) -> str:
+    """The file of a SQLite URL, for a command to run on it; the URL itself otherwise."""
+    try:
+        return sa.engine.make_url(url).database or describe_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        return describe_url(url)
 
 
 def _read_only_folder(url: str) -> bool:
@@ -141,8 +197,22 @@ def _lost_server(context: Any, url: str) -> str | None:
                 "of the interrupted write was stored, run the command again when it is back")
     if context.connection is None and isinstance(context.sqlalchemy_exception, sa.exc.OperationalError):
         detail = " ".join(str(context.original_exception).split())[:300]
-        return f"cannot open database {describe_url(url)}: {detail}; check FUNDRADAR_DB or --db"
+        return f"cannot open database {describe_url(url)}: {detail}; {open_advice(detail)}"
     return None
+
+
+# PostgreSQL refusing a connection for want of slots: max_connections, or a role's or database's limit
+_OUT_OF_CONNECTIONS = ("too many connections for", "too many clients already",
+                       "remaining connection slots are reserved")
+
+
+def open_advice(detail: object) -> str:
+    """What to do about a database that could not be opened, from what its server said."""
+    if any(marker in str(detail).lower() for marker in _OUT_OF_CONNECTIONS):
+        return ("the server's connection limit is reached (other programs' sessions, or serve's jobs): run "
+                "the command again when some have ended, or raise the limit (max_connections, the role's or "
+                "the database's CONNECTION LIMIT)")
+    return "check FUNDRADAR_DB or --db"
 
 
 def _on_error(url: str):
@@ -168,6 +238,8 @@ def create_db_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         uri = str(parsed.query.get("uri", "")).lower() in ("true", "1")
         if parsed.database and parsed.database != ":memory:" and not uri:
+            if Path(parsed.database).is_dir():
+                raise StoreError(folder_not_database(parsed.database))
             folder = Path(parsed.database).parent
             try:
                 folder.mkdir(parents=True, exist_ok=True)
@@ -305,8 +377,8 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
     except sa.exc.OperationalError as exc:
-        raise StoreError(f"cannot open database {describe_url(str(engine.url))}: {exc.orig}; check "
-                         "FUNDRADAR_DB or --db") from None
+        raise StoreError(f"cannot open database {describe_url(str(engine.url))}: {exc.orig}; "
+                         f"{open_advice(exc.orig)}") from None
 
 
 def known_revision(revision: str) -> bool:
@@ -341,8 +413,8 @@ def _quick_up_to_date(engine: Engine) -> bool:
     except sa.exc.OperationalError as exc:
         if "no such table" in str(exc.orig):  # SQLite: a new database
             return False
-        raise StoreError(f"cannot open database {describe_url(str(engine.url))}: {exc.orig}; check "
-                         "FUNDRADAR_DB or --db") from None
+        raise StoreError(f"cannot open database {describe_url(str(engine.url))}: {exc.orig}; "
+                         f"{open_advice(exc.orig)}") from None
     return stored == [head]
 
 
@@ -354,8 +426,8 @@ def open_database(url: str | None = None, *, migrate: bool = True) -> Engine:
         try:
             up_to_date = current_revision(engine) == head_revision()
         except sa.exc.OperationalError as exc:
-            raise StoreError(f"cannot open database {describe_url(url)}: {exc.orig}; check "
-                             "FUNDRADAR_DB or --db") from None
+            raise StoreError(f"cannot open database {describe_url(url)}: {exc.orig}; "
+                             f"{open_advice(exc.orig)}") from None
         if not up_to_date:
             upgrade(engine)
     return engine

@@ -38,6 +38,27 @@ def wait_text(seconds: float) -> str:
     return f"{days:.0f} days" if days < 365 else "more than a year"
 
 
+# why a host name is none the network can look up, as config check and the watcher say it
+NOT_A_HOST_NAME = "a part between its dots is empty or longer than 63 characters"
+
+
+def host_name_ok(host: str) -> bool:
+    """Whether the name resolver can be asked for ``host`` (an IP address always can): a name with an
+    empty part ("example..dk") or a part over 63 characters is refused by the IDNA encoding the socket
+    applies, with a bare UnicodeError no HTTP client turns into its own error."""
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return False
+    return True
+
+
+def folder_not_database(path: str) -> str:
+    """What to say of a SQLite database path that is a folder."""
+    return (f"{path} is a folder, not a database file; point FUNDRADAR_DB / --db at a file, such as "
+            f"{path.rstrip('/')}/fundradar.db (a new path creates one)")
+
+
 def money_short(value: float | None) -> str | None:
     """Euros to one significant step: ``1_500_000`` → "€1.5M", ``250_000`` → "€250k", ``12`` → "€12".
     Halves round up, as people round (``1_250_000`` → "€1.3M"; a float's own rounding would give

@@ -55,11 +55,23 @@ def retry_after(headers: Mapping[str, Any] | None) -> float | None:
     return None
 
 
+# how slack_sdk words an answer that is not JSON (a page from a wrong address or a proxy), in "error"
+NOT_JSON = "Received a response in a non-JSON format:"
 # what to do about Slack's refusals that no retry fixes, whichever method Slack answered them for
 SETUP_HINTS = {"channel_not_found": "check the channel name and invite the bot to it",
                "not_in_channel": "invite the bot to the channel (/invite @fundradar)",
                "invalid_auth": "check the bot token in the environment",
-               "not_authed": "set the bot token in the environment"}
+               "not_authed": "set the bot token in the environment",
+               "account_inactive": "the bot token belongs to a deactivated app, user or workspace; "
+                                   "reinstall the Slack app and set its new bot token",
+               "token_revoked": "the bot token was revoked (the app uninstalled or its token rotated); "
+                                "reinstall the Slack app and set its new bot token",
+               "token_expired": "the bot token expired (token rotation is on for the app); set a fresh "
+                                "bot token",
+               "is_archived": "the channel is archived; unarchive it, or name another channel in the "
+                              "strategy config",
+               "msg_too_long": "the message is longer than Slack takes; fundradar should have split it, "
+                               "report it with the command that sent it"}
 
 
 class CappedRateLimitRetryHandler(RateLimitErrorRetryHandler):
@@ -161,7 +173,7 @@ def make_sender(slack: Slack, environ: Mapping[str, str] = os.environ,
             raise ValidationError(f"{slack.webhook_env} is not an http(s) URL; set it to the incoming "
                                   "webhook's whole address as Slack shows it (https://hooks.slack.com/"
                                   "services/…)")
-        return WebhookSender(webhook, timeout=timeout)
+        return WebhookSender(webhook, timeout=timeout, env=slack.webhook_env)
     return None
 
 
@@ -204,6 +216,12 @@ class BotSender:
             if status == 429:
                 raise SlackUnavailable(f"Slack rate limit for {message.channel} persisted after the "
                                        "retries; it is sent on the next run") from None
+            if isinstance(error, str) and error.startswith(NOT_JSON):  # slack_sdk's word: not Slack's answer
+                body = shorten(printable(error.removeprefix(NOT_JSON).strip()), 60)
+                raise DeliveryError(f"the Slack Web API address answered HTTP {status} with no Slack answer "
+                                    f"({body!r}) for {message.channel}; check SLACK_API_URL or "
+                                    "slack.base_url (unset, Slack's own is used), or the proxy on the way") \
+                    from None
             hint = SETUP_HINTS.get(str(error), "")
             said = shorten(" ".join(str(error).split()), 120) if error else f"HTTP {status}"
             raise DeliveryError(f"Slack refused the message for {message.channel}: {said}"
@@ -296,14 +314,31 @@ def _check_error(exc: SlackApiError, channel: str) -> Exception:
                          + (f"{hint}; will retry next run" if hint else "will retry next run"))
 
 
+# what to do about an incoming webhook's refusals (its answer is a plain-text code); {env} names its variable
+WEBHOOK_HINTS = {
+    "no_service": "the webhook was removed or its app disabled; make a new incoming webhook and set {env} "
+                  "to it",
+    "no_active_hooks": "the webhook was removed or its app disabled; make a new incoming webhook and set "
+                       "{env} to it",
+    "invalid_token": "the webhook URL is no longer valid; make a new incoming webhook and set {env} to it",
+    "channel_not_found": "the webhook's channel is gone; make a webhook for another channel and set {env} "
+                         "to it",
+    "channel_is_archived": "the webhook's channel is archived; unarchive it, or make a webhook for another "
+                           "channel",
+    "action_prohibited": "a workspace admin restricted posting to the webhook's channel; ask them, or make a "
+                         "webhook for another channel",
+}
+
+
 class WebhookSender:
     """An incoming webhook: one channel, no history (see the module doc for the choice made)."""
 
     kind = "webhook"
     can_check = False
 
-    def __init__(self, url: str, *, timeout: int = 30) -> None:
+    def __init__(self, url: str, *, timeout: int = 30, env: str = "SLACK_WEBHOOK_URL") -> None:
         self._client = WebhookClient(url, timeout=timeout, retry_handlers=_post_retry_handlers())
+        self.env = env  # the variable holding the URL, named in what to do
 
     def post(self, message: SlackMessage, key: str) -> str | None:
         try:
@@ -325,7 +360,8 @@ class WebhookSender:
                               "with an HTML page (from a proxy or Slack's edge, not the webhook)"
                               + ("; it is sent on the next run" if failure is SlackUnavailable else ""))
             said = f"HTTP {response.status_code} {body}".rstrip()
-            raise failure(f"the Slack webhook refused the message: {said}")
+            hint = WEBHOOK_HINTS.get(body.strip(), "").format(env=self.env)
+            raise failure(f"the Slack webhook refused the message: {said}" + (f"; {hint}" if hint else ""))
         return None
 
     def find(self, channel: str, key: str, since: datetime) -> str | None:

@@ -50,17 +50,17 @@ class SocketRunner:
     def __init__(self, app_token: str, interactions: Interactions, *, base_url: str | None = None,
                  backoff_start: float = BACKOFF_START, backoff_max: float = BACKOFF_MAX,
                  check_every: float = 0.2, ping_interval: float = 5,
-                 stable_seconds: float = STABLE_SECONDS) -> None:
+                 stable_seconds: float = STABLE_SECONDS, token_env: str = "SLACK_APP_TOKEN") -> None:
         from slack_sdk import WebClient
         from slack_sdk.socket_mode import SocketModeClient
 
         extra = {"base_url": base_url} if base_url else {}
         self.interactions = interactions
         self.backoff_start, self.backoff_max, self.check_every = backoff_start, backoff_max, check_every
-        self.stable_seconds = stable_seconds
+        self.stable_seconds, self.token_env = stable_seconds, token_env
         self.client = SocketModeClient(app_token=app_token, web_client=WebClient(**extra),
                                        auto_reconnect_enabled=False, ping_interval=ping_interval,
-                                       logger=logging.getLogger("fundradar.slack.socket"))
+                                       logger=_SDK_LOG)
         self.client.socket_mode_request_listeners.append(self._on_request)
         self.stopping = threading.Event()
         self.connects = 0  # successful connections, the first one included
@@ -134,7 +134,7 @@ class SocketRunner:
             except Exception as exc:  # Slack or the network is down: try again later
                 attempt += 1
                 log.warning("Slack Socket Mode connection failed (attempt %d: %s); retrying in %.0f s",
-                            attempt, exc, delay)
+                            attempt, self._why(exc), delay)
                 self.stopping.wait(delay)
                 delay = min(delay * 2, self.backoff_max)
                 continue
@@ -143,6 +143,44 @@ class SocketRunner:
             log.info("Slack Socket Mode %s", "connected" if self.connects == 1
                      else f"reconnected (connection {self.connects})")
             attempt = 0
+
+
+    def _why(self, exc: Exception) -> str:
+        """One line for a failed connection: Slack's refusal of the app-level token with what to set,
+        else the error's first line (slack_sdk's run over two, the second the whole answer)."""
+        from slack_sdk.errors import SlackApiError
+
+        if isinstance(exc, SlackApiError) and isinstance(exc.response.data, dict):
+            error = str(exc.response.data.get("error") or f"HTTP {exc.response.status_code}")
+            error = " ".join(error.split())[:80]
+            if error in _TOKEN_REFUSALS:
+                return (f"Slack refused the app-level token ({error}) in {self.token_env}; set it to the "
+                        "app's xapp-… token with connections:write")
+            return f"Slack answered apps.connections.open with {error}"
+        return " ".join(str(exc).split("\n")[0].split())[:300] or type(exc).__name__
+
+
+# apps.connections.open's answers that say the app-level token is the wrong one
+_TOKEN_REFUSALS = frozenset({"invalid_auth", "not_authed", "token_revoked", "account_inactive",
+                             "not_allowed_token_type", "missing_scope"})
+
+
+class _FirstLine(logging.Filter):
+    """slack_sdk logs a failed apps.connections.open over two lines, the answer on the second; the
+    runner logs the failure itself, in one line, so the SDK's record of it is dropped, and any other of
+    its records keeps its first line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if text.startswith("Failed to retrieve WSS URL"):
+            return False
+        if "\n" in text:
+            record.msg, record.args = text.split("\n")[0], None
+        return True
+
+
+_SDK_LOG = logging.getLogger("fundradar.slack.socket")
+_SDK_LOG.addFilter(_FirstLine())
 
 
 def start_interactions(engine: Engine, config: Callable[[], LoadedConfig], *,
@@ -191,7 +229,7 @@ def start_interactions(engine: Engine, config: Callable[[], LoadedConfig], *,
             log.warning("%s is not set: strategy %s can take clicks but not answer them",
                         first.slack.token_env, first.name)
         runner = SocketRunner(token, Interactions(engine, served, client_for, now=now),
-                              base_url=api_url(first.slack, environ))
+                              base_url=api_url(first.slack, environ), token_env=first.slack.app_token_env)
         runner.start()
         log.info("Slack buttons on for %s (Socket Mode)", ", ".join(names))
         runners.append(runner)
