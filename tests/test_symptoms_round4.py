@@ -1,5 +1,6 @@
 """The round's symptoms attacked again, each through the real client, a local server and a real SQLite
-file: a funder's listing that pages its calls (a short first page of several) closes nothing."""
+file: a funder's listing that pages its calls (a short first page of several) closes nothing, and
+neither does one programme's search answered with a few of its calls."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from sqlmodel import Session, select
 from pipeline.core.config import HtmlListSource
 from pipeline.core.models import Call
 from tests.localserver import LocalServer, Reply, Request
-from tests.test_plausibility import run
+from tests.test_plausibility import Portal, portal, run, statuses  # noqa: F401
+from tests.test_short_answers import D21, LIFE, missing_marks, per_programme
 from watcher.sources.html_list import HtmlListAdapter
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -96,3 +98,28 @@ def test_a_next_page_answered_short_closes_nothing(engine, server) -> None:
     result = run(engine, _adapter(server), NOW + timedelta(days=3))
     assert (result.outcome, result.closed) == ("failed", 0)
     assert _stored(engine) == before
+
+
+def test_one_programme_answered_with_one_of_its_calls_removes_none(engine, server, portal) -> None:  # noqa: F811
+    """The LIFE query answering one result (totalResults 1, consistent) while 31 LIFE calls were
+    open: the run was complete, 30 calls were marked missing, and the next such answer removed them,
+    as the guard counts the share of the whole source (4 %); an empty answer was already held back."""
+    run(engine, per_programme(server, engine), D21)
+    before = statuses(engine)
+
+    def one_life_call(number: int, data: dict) -> dict:
+        results = data["results"]
+        if results and all(LIFE in r["metadata"].get("frameworkProgramme", []) for r in results):
+            return {**data, "totalResults": 1, "results": results[:1]} if number == 1 else \
+                {**data, "totalResults": 1, "results": []}
+        return data
+
+    portal.mutate = one_life_call
+    for day in (1, 2):
+        result = run(engine, per_programme(server, engine), D21 + timedelta(days=day))
+        assert (result.outcome, result.complete, result.closed, result.missing) == ("ok", False, 0, 0)
+        assert result.error == ("LIFE: the search answered 1 result although 31 stored calls of the "
+                                "programme are open or forthcoming (30 not in it, more than "
+                                "max_close_share=0.2 of them); nothing closed, the next run reads it "
+                                "again"), result.error
+    assert statuses(engine) == before and missing_marks(engine) == []
