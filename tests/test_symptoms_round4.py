@@ -1,6 +1,7 @@
 """The round's symptoms attacked again, each through the real client, a local server and a real SQLite
 file: a funder's listing that pages its calls (a short first page of several) closes nothing, and
-neither does one programme's search answered with a few of its calls."""
+neither does one programme's search answered with a few of its calls, nor a calendar export at The
+Events Calendar's limit of 30 events."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from pipeline.core.config import HtmlListSource
+from pipeline.core.config import HtmlListSource, IcalSource
 from pipeline.core.models import Call
 from tests.localserver import LocalServer, Reply, Request
 from tests.test_plausibility import Portal, portal, run, statuses  # noqa: F401
 from tests.test_short_answers import D21, LIFE, missing_marks, per_programme
 from watcher.sources.html_list import HtmlListAdapter
+from watcher.sources.ical import IcalAdapter
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 HTML = {"Content-Type": "text/html; charset=utf-8"}
@@ -123,3 +125,42 @@ def test_one_programme_answered_with_one_of_its_calls_removes_none(engine, serve
                                 "max_close_share=0.2 of them); nothing closed, the next run reads it "
                                 "again"), result.error
     assert statuses(engine) == before and missing_marks(engine) == []
+
+
+# The Events Calendar's export as interreg.no writes it (tests/fixtures/ical/interreg_no_calendar.ics:
+# PRODID '… - ECPv6.6.4.2', UID post-start-end, 'Programme: title'); it exports at most 30 events
+# (Tribe__Events__iCal::$feed_default_export_count), the soonest first.
+TEC_HEAD = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Interreg Norge - ECPv6.6.4.2//NONSGML v1.0//EN\r\n"
+            "CALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\nX-WR-CALNAME:Interreg Norge\r\n")
+TEC_EVENT = ("BEGIN:VEVENT\r\nDTSTART;TZID=Europe/Oslo:20261101T090000\r\n"
+             "DTEND;TZID=Europe/Oslo:2027{month:02d}{day:02d}T120000\r\nDTSTAMP:20261020T081233\r\n"
+             "UID:{post}-1793523600-1800000000@interreg.no\r\nSUMMARY:Interreg Aurora: Utlysning {post}\r\n"
+             "URL:https://interreg.no/arrangement/utlysning-{post}/\r\nCATEGORIES:Utlysning\r\nEND:VEVENT\r\n")
+
+
+def _tec_calendar(posts: list[int]) -> bytes:
+    events = "".join(TEC_EVENT.format(post=post, month=1 + n // 28, day=1 + n % 28)
+                     for n, post in enumerate(posts[:30]))
+    return (TEC_HEAD + events + "END:VCALENDAR\r\n").encode()
+
+
+def test_a_calendar_export_at_the_events_calendars_limit_closes_nothing(engine, server) -> None:
+    """With 30 events, the most The Events Calendar exports, a new event pushed the latest call out of
+    the export: it was marked missing and the next run removed it, though interreg.no still listed it."""
+    posts = list(range(18100, 18130))
+    server.route("GET", "/cal.ics",
+                 lambda r: Reply(200, _tec_calendar(posts), {"Content-Type": "text/calendar"}))
+    adapter = IcalAdapter("interreg_no", IcalSource(type="ical", url=server.url("/cal.ics")), None)
+    first = run(engine, adapter, NOW)
+    assert (first.new, first.complete) == (30, False)
+    assert first.error == ("the calendar holds 30 events, the most The Events Calendar exports by default "
+                           "(feed_default_export_count): later events may be left out, so nothing is "
+                           "closed; the site can export more (filter tribe_ical_feed_posts_per_page)")
+    posts.insert(0, 18099)
+    for day in (1, 2):
+        result = run(engine, adapter, NOW + timedelta(days=day))
+        assert (result.complete, result.closed, result.missing) == (False, 0, 0)
+    assert set(_stored(engine).values()) == {"open"} and len(_stored(engine)) == 31
+    del posts[29:]  # 29 events: below the limit, the export is the whole list again
+    result = run(engine, adapter, NOW + timedelta(days=3))
+    assert (result.complete, result.missing) == (True, 2)
