@@ -1,19 +1,27 @@
 """The round's symptoms attacked again, each through the real client, a local server and a real SQLite
 file: a funder's listing that pages its calls (a short first page of several) closes nothing, and
 neither does one programme's search answered with a few of its calls, nor a calendar export at The
-Events Calendar's limit of 30 events."""
+Events Calendar's limit of 30 events; a digest whose sources all answer empty says so."""
 
 from __future__ import annotations
 
+import textwrap
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlmodel import Session, select
 
-from pipeline.core.config import HtmlListSource, IcalSource
+from pipeline.core.config import HtmlListSource, IcalSource, load_config
 from pipeline.core.models import Call
+from pipeline.notify.delivery import Pacer
+from pipeline.notify.jobs import send_digests
+from pipeline.sync import follow_and_score, plan_sources, run_sources
 from tests.localserver import LocalServer, Reply, Request
+from tests.slack_data import TOKEN
+from tests.slack_server import SlackServer
 from tests.test_plausibility import Portal, portal, run, statuses  # noqa: F401
 from tests.test_short_answers import D21, LIFE, missing_marks, per_programme
+from watcher.http import make_client
 from watcher.sources.html_list import HtmlListAdapter
 from watcher.sources.ical import IcalAdapter
 
@@ -164,3 +172,50 @@ def test_a_calendar_export_at_the_events_calendars_limit_closes_nothing(engine, 
     del posts[29:]  # 29 events: below the limit, the export is the whole list again
     result = run(engine, adapter, NOW + timedelta(days=3))
     assert (result.complete, result.missing) == (True, 2)
+
+
+def test_a_digest_whose_sources_all_answer_empty_does_not_call_them_fine(engine, server,
+                                                                        tmp_path: Path) -> None:
+    """Both calendars answering a valid calendar of no events (a maintenance export) while their calls
+    were open: each run was 'ok', so the digest read 'Sources: 2 of 2 fine' and 'No open call matches
+    the strategy', though neither source had said anything for a week."""
+    calendars = {"cal_a": _tec_calendar(list(range(18100, 18103))),
+                 "cal_b": _tec_calendar(list(range(18200, 18202)))}
+    for name in calendars:
+        server.route("GET", f"/{name}.ics", lambda r, name=name: Reply(200, calendars[name],
+                                                                        {"Content-Type": "text/calendar"}))
+    path = tmp_path / "strategy.yaml"
+    path.write_text(textwrap.dedent("""\
+        name: empty
+        organisation: Test Cluster
+        timezone: Europe/Copenhagen
+        focus_areas:
+          robots: {label: Robots, keywords: [welding robots]}
+        slack:
+          digests:
+            - {channel: "#eu-fundraising", schedule: {cron: "0 8 * * 1"}}
+        sources:
+        """) + "".join(f"  {name}: {{type: ical, url: '{server.url(f'/{name}.ics')}', "
+                       "schedule: {every: 6h}}\n" for name in calendars), encoding="utf-8")
+    config = load_config(path)
+    monday = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)  # 08:00 Copenhagen
+    with make_client(timeout=2, retries=0) as client:
+        run_sources(engine, plan_sources(engine, config), as_of=monday - timedelta(days=8), client=client)
+        for name in calendars:
+            calendars[name] = (TEC_HEAD + "END:VCALENDAR\r\n").encode()
+        runs = run_sources(engine, plan_sources(engine, config), as_of=monday - timedelta(days=1),
+                           client=client)
+    assert [(r.source, r.outcome, r.seen) for r in runs] == [("cal_a", "ok", 0), ("cal_b", "ok", 0)]
+    follow_and_score(engine, config, monday)
+    with SlackServer(token=TOKEN) as slack:
+        env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
+        (outcome,) = send_digests(engine, config, monday + timedelta(minutes=5), environ=env,
+                                  pacer=Pacer(sleep=lambda s: None))
+        (posted,) = slack.messages
+    health = posted.raw["blocks"][2]["elements"][0]["text"]
+    assert health.startswith("Sources: 0 of 2 fine · cal_a answering no calls since 01 Nov 08:00 (1 run; "
+                             "last good 25 Oct 08:00)"), health
+    sections = [b["text"]["text"] for b in posted.raw["blocks"] if b["type"] == "section"]
+    assert sections[0] == (":warning: *No source could be read since the last digest* (2 of 2 failed): "
+                           "nothing new is listed, and what is shown is from the last good runs.")
+    assert "No open call matches" not in posted.raw["text"]
