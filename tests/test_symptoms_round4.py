@@ -1,24 +1,32 @@
 """The round's symptoms attacked again, each through the real client, a local server and a real SQLite
 file: a funder's listing that pages its calls (a short first page of several) closes nothing, and
 neither does one programme's search answered with a few of its calls, nor a calendar export at The
-Events Calendar's limit of 30 events; a digest whose sources all answer empty says so."""
+Events Calendar's limit of 30 events; a digest whose sources all answer empty says so, and one whose
+database was down at its time comes once the database is back."""
 
 from __future__ import annotations
 
+import socket
 import textwrap
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlmodel import Session, select
 
 from pipeline.core.config import HtmlListSource, IcalSource, load_config
+from pipeline.core.db import open_database
 from pipeline.core.models import Call
 from pipeline.notify.delivery import Pacer
 from pipeline.notify.jobs import send_digests
+from pipeline.serve import Service
 from pipeline.sync import follow_and_score, plan_sources, run_sources
 from tests.localserver import LocalServer, Reply, Request
-from tests.slack_data import TOKEN
+from tests.slack_data import CONFIG, TOKEN, add_call
 from tests.slack_server import SlackServer
+from tests.test_hostile_audit_pg_gone import Relay
 from tests.test_plausibility import Portal, portal, run, statuses  # noqa: F401
 from tests.test_short_answers import D21, LIFE, missing_marks, per_programme
 from watcher.http import make_client
@@ -219,3 +227,66 @@ def test_a_digest_whose_sources_all_answer_empty_does_not_call_them_fine(engine,
     assert sections[0] == (":warning: *No source could be read since the last digest* (2 of 2 failed): "
                            "nothing new is listed, and what is shown is from the last good runs.")
     assert "No open call matches" not in posted.raw["text"]
+
+
+class Switch(Relay):
+    """The PostgreSQL relay, switched off (every connection refused and the open ones cut) and on."""
+
+    down = False
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.down:
+                client.close()
+                continue
+            upstream = socket.create_connection(self.target)
+            self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def switch_off(self) -> None:
+        self.down = True
+        for sock in self.sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+            except OSError:
+                pass
+        self.sockets = []
+
+
+def test_a_digest_whose_database_was_down_at_its_time_comes_when_it_is_back(pg_url: str, monkeypatch) -> None:
+    """serve's digest job found PostgreSQL down at 08:00 ('job … could not run') and gave up: the
+    week had no digest (the next one covered both weeks). It now tries again soon, as after a Slack
+    outage, and the digest is posted once the database answers."""
+    from tests.slack_data import NOW
+
+    parts = urlsplit(pg_url)
+    relay = Switch((parts.hostname or "127.0.0.1", parts.port or 5432))
+    engine = open_database(pg_url.replace(f"{parts.hostname}:{parts.port}", f"127.0.0.1:{relay.port}"))
+    try:
+        add_call(engine, 1, score=0.7)
+        with SlackServer(token=TOKEN) as slack:
+            monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
+            monkeypatch.setenv("SLACK_API_URL", slack.api_url)
+            service = Service(engine, load_config(CONFIG), now=lambda: NOW, reload_seconds=0,
+                              retry_seconds=0.5)
+            service.start()
+            try:
+                relay.switch_off()
+                engine.dispose()
+                assert service.run("digest", "#eu-fundraising") is None
+                relay.down = False
+                deadline = time.monotonic() + 60
+                while not slack.messages and time.monotonic() < deadline:
+                    time.sleep(0.05)
+            finally:
+                service.stop()
+            assert len(slack.posted_to("#eu-fundraising")) == 1
+    finally:
+        engine.dispose()
+        relay.cut()
