@@ -2,7 +2,8 @@
 file: a funder's listing that pages its calls (a short first page of several) closes nothing, and
 neither does one programme's search answered with a few of its calls, nor a calendar export at The
 Events Calendar's limit of 30 events; a digest whose sources all answer empty says so, and one whose
-database was down at its time comes once the database is back."""
+database was down at its time comes once the database is back; a Danish funder's call whose text
+names the round's pool in its own words passes the budget rule when it fits."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 from sqlmodel import Session, select
 
 from pipeline.core.config import HtmlListSource, IcalSource, load_config
@@ -290,3 +292,49 @@ def test_a_digest_whose_database_was_down_at_its_time_comes_when_it_is_back(pg_u
     finally:
         engine.dispose()
         relay.cut()
+
+
+@pytest.mark.parametrize(("text", "budget", "maximum"), [
+    # as Danish, Swedish and Norwegian funders write a round's pool, in words other than 'pulje'
+    ("EUDP har 500 mio. kr. til rådighed i 2027.", 500e6, None),
+    ("Der er afsat 400 mio. kr. til runden.", 400e6, None),
+    ("Den samlede bevilling er 120 mio. kr.", 120e6, None),
+    ("Der uddeles i alt 100 mio. kr.", 100e6, None),
+    ("Det finns 50 miljoner kronor att söka, sammanlagt.", 50e6, None),
+    ("Det er avsatt NOK 20 millioner til utlysningen.", 20e6, None),
+    ("EUR 3 million is available for the call.", 3e6, None),
+    # a per-project figure stays the maximum, pool words or not
+    ("Der er afsat 400 mio. kr. til runden; pr. projekt op til 15 mio. kr.", 400e6, 15e6),
+    ("Der uddeles tilskud på op til 5 mio. kr. pr. projekt.", None, 5e6),
+])
+def test_a_pool_in_the_funders_own_words_is_the_budget_not_the_maximum(text: str, budget: float | None,
+                                                                       maximum: float | None) -> None:
+    """'EUDP har 500 mio. kr. til rådighed' was read as a maximum of EUR 67 million per project, over the
+    example strategy's budget_max: the funder's typical call failed the budget rule."""
+    from watcher.amounts import EUR_PER, budget_and_maximum
+
+    rate = EUR_PER["EUR"] if "EUR" in text else EUR_PER["SEK"] if "kronor" in text else \
+        EUR_PER["NOK"] if "NOK" in text else EUR_PER["DKK"]
+    expected = tuple(None if v is None else round(v / rate, 2) for v in (budget, maximum))
+    assert budget_and_maximum(text) == expected
+
+
+def test_an_eudp_round_passes_the_example_budget_rule() -> None:
+    from classifiers.funding import FundingRules
+    from classifiers.rules import evaluate_call
+    from pipeline.core.config import DEFAULT_FUNDING_RULES, load_funding_rules, load_strategy
+    from watcher.sources.html_list import record_of
+
+    cfg = HtmlListSource(type="html_list", url="https://ens.dk/eudp", programme="EUDP", item=".row",
+                         type_of_action="national grant")
+    record = record_of({"title": "EUDP 2027-I: Indkaldelse", "url": "https://ens.dk/eudp/2027-i",
+                        "text": "EUDP har 500 mio. kr. til rådighed i 2027. Ansøgningsfrist 3. marts 2027 "
+                                "kl. 12.00."}, "", cfg, NOW)
+    call = Call(source="eudp", **{k: v for k, v in record.__dict__.items() if k in Call.model_fields
+                                  and k not in ("deadlines",)},
+                deadlines=[{"at": d.at.isoformat(), "time_assumed": d.time_assumed}
+                           for d in record.deadlines])
+    funding = FundingRules(load_funding_rules(DEFAULT_FUNDING_RULES))
+    verdict = evaluate_call(call, load_strategy(), funding, NOW)
+    assert verdict.passed, [o.reason for o in verdict.failed]
+    assert [o.status for o in verdict.outcomes if o.rule == "budget"] == ["unknown"]
