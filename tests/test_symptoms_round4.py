@@ -32,6 +32,7 @@ from tests.test_hostile_audit_pg_gone import Relay
 from tests.test_plausibility import Portal, portal, run, statuses  # noqa: F401
 from tests.test_short_answers import D21, LIFE, missing_marks, per_programme
 from watcher.http import make_client
+from watcher.runner import run_source
 from watcher.sources.html_list import HtmlListAdapter
 from watcher.sources.ical import IcalAdapter
 
@@ -97,6 +98,24 @@ def test_a_listing_of_several_pages_is_read_whole_and_a_call_moving_to_page_two_
     assert _stored(engine) == {name: "open" for name in
                                ("Call A", "Call B", "Call C", "Call D", "Call E", "Call New")}
 
+
+def test_a_replayed_listing_whose_next_page_was_not_recorded_says_so(engine, server, tmp_path: Path) -> None:
+    """A recording of a paged listing holds its first page ('list.html'): the replay answered the next
+    page's request with that page again, and the run blamed the site ('did not page as asked')."""
+    from watcher.replay import ReplayTransport
+
+    listing = PagedListing(server, ["Call A", "Call B", "Call C"])
+    folder = tmp_path / "eudp"
+    folder.mkdir()
+    (folder / "list.html").write_text(listing.page(0), encoding="utf-8")
+    adapter = _adapter(server)
+    handler = adapter.replay_handler(tmp_path)
+    assert handler is not None
+    with make_client(transport=ReplayTransport([handler]), retries=0) as client:
+        result = run_source(engine, adapter, client, NOW)
+    assert (result.outcome, result.complete, result.new) == ("ok", False, 2), result.error
+    assert result.error.startswith("listing page 2 of http://127.0.0.1:") and \
+        "is not in the recording" in result.error and "did not page" not in result.error, result.error
 
 def test_a_next_page_answered_short_closes_nothing(engine, server) -> None:
     """The second page answered empty, or with the first page again (a site ignoring '?page='), is a

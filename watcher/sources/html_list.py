@@ -185,7 +185,15 @@ class HtmlListAdapter:
                 problems.append(f"the listing's next page {url} is on another host than the listing's; it "
                                 "was not read, nothing closed")
                 break
-            html = fetch_text(client, url, source=self.name, timeout=self.cfg.timeout_seconds)
+            try:
+                html = fetch_text(client, url, source=self.name, timeout=self.cfg.timeout_seconds)
+            except RecordingError as exc:
+                if not visited:
+                    raise
+                # a recording of the first page only: the calls of the next pages were never read
+                problems.append(f"listing page {len(visited) + 1} of {self.url} ({url}) "
+                                f"{str(exc).removeprefix(f'source {self.name!r}: ')}; nothing closed")
+                break
             if not visited:
                 page = parse_listing(html, base_url=url, cfg=self.cfg, source=self.name, skipped=unreadable)
             else:
@@ -277,7 +285,7 @@ class HtmlListAdapter:
         def handle(request: httpx.Request) -> httpx.Response | None:
             if request.url.host != target.host:
                 return None
-            if request.url.path == target.path:
+            if request.url.path == target.path and request.url.query == target.query:
                 return httpx.Response(200, content=read_recorded(listing), headers=html)
             page = pages.get(request.url.path)
             if page is not None and page.is_file():
