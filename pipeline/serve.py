@@ -345,6 +345,8 @@ class Service:
                 return None
         except DATABASE_FAULTS as exc:  # the database is down, or its pool exhausted: the next run retries
             log.warning("job %s could not run: %s", job, _one_line(exc))
+            if kind == "digest":  # a digest runs once a period: not the next period's, soon
+                self._retry_later(kind, name, strategy, "the database did not answer")
             return None
         try:
             if kind == "source":
@@ -353,7 +355,9 @@ class Service:
                 self._rescore(only=strategy or None, why=f"the clock ({kind})")
             if kind == "digest":
                 outcomes = self._notify("send_digests", strategy, channel=name)
-                if any(o.passing for o in outcomes or []):  # Slack down or asking to wait
+                if outcomes is None:  # the database (or the config) failed it: logged by _notify
+                    self._retry_later(kind, name, strategy, "the digest could not be made")
+                elif any(o.passing for o in outcomes):  # Slack down or asking to wait
                     self._retry_later(kind, name, strategy)
                 return outcomes
             if kind == "alerts":
@@ -367,7 +371,8 @@ class Service:
             except DATABASE_FAULTS as exc:  # the server dropped it with the connection
                 log.info("job %s: its lock went with the database connection (%s)", job, _one_line(exc))
 
-    def _retry_later(self, kind: str, name: str, strategy: str) -> None:
+    def _retry_later(self, kind: str, name: str, strategy: str,
+                     why: str = "Slack did not take every message") -> None:
         """The job once more in ``retry_seconds``: a digest runs once a period, so one Slack could not
         take at its time would otherwise wait for the next period's to replace it. The digest's own
         period log keeps it to one post, and a retry in the next period finds it superseded."""
@@ -376,8 +381,7 @@ class Service:
         self.scheduler.add_job(run_job, DateTrigger(when), args=(self.key, kind, name, strategy),
                                id=f"{job}:retry", name=f"{job}:retry", jobstore="local",
                                replace_existing=True)
-        log.info("job %s: Slack did not take every message; trying again at %s", job,
-                 when.astimezone().strftime("%H:%M:%S"))
+        log.info("job %s: %s; trying again at %s", job, why, when.astimezone().strftime("%H:%M:%S"))
 
     def run_source(self, name: str) -> RunResult | None:
         """One source run of the main job; when it changed something, deadlines are followed and

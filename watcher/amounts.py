@@ -6,12 +6,13 @@ spaces as thousands separators), an optional scale word (mio., mil., million(er)
 milliard(er), billion, bn, tusind, thousand, k) and a currency (DKK, kr., EUR, €, euro(s), NOK, SEK) before
 or after it; of a range ("5-40", "10,000 to 60,000", "mellem 1 og 2 mio.") the upper end.
 
-An amount introduced as a pool ("pulje", "budget", "total", "samlet", "i alt", "ramme", "Gesamt")
-is the call's budget; the largest other amount is the maximum per project. Amounts are converted to
-EUR at :data:`EUR_PER`: the Danish krone is pegged (ERM II central rate 7.46038), the Norwegian and
-Swedish crowns float and their rates are rounded 2025 averages, good enough to compare a grant with a
-strategy's budget range. ``kr.`` alone is read as DKK (the pages are Danish); Swedish and Norwegian
-pages write SEK/NOK or "kronor"/"kroner". Pure functions: text in, amounts out.
+An amount introduced as a pool ("pulje", "budget", "total", "samlet", "i alt", "ramme", "afsat",
+"Gesamt") or followed by one ("til rådighed", "att söka", "available") is the call's budget; the largest
+other amount is the maximum per project. Amounts are converted to EUR at :data:`EUR_PER`: the Danish
+krone is pegged (ERM II central rate 7.46038), the Norwegian and Swedish crowns float and their rates
+are rounded 2025 averages, good enough to compare a grant with a strategy's budget range. ``kr.`` alone
+is read as DKK (the pages are Danish); Swedish and Norwegian pages write SEK/NOK or "kronor"/"kroner".
+Pure functions: text in, amounts out.
 """
 
 from __future__ import annotations
@@ -39,8 +40,13 @@ _WHOLE = r"(?![.,]?\d)"  # a number is read whole: "1.5m" is never "1" followed 
 _AMOUNT = re.compile(
     rf"(?P<c1>{_CUR})?\s*(?P<num>{_NUM}){_WHOLE}(?:{_TO}(?P<num2>{_NUM}){_WHOLE})?\s*(?P<scale>{_SCL})?"
     rf"\s*(?P<c2>{_CUR})?(?![\w])", re.IGNORECASE)
-_POOL = re.compile(r"pulje|budget|total|samlet|i alt|ramme|gesamt|insgesamt|totalt|budsjett|overall",
-                   re.IGNORECASE)
+_POOL = re.compile(r"pulje|budget|total|samlet|samlede|i alt|ramme|gesamt|insgesamt|totalt|budsjett|overall|"
+                   r"sammanlagt|afsat|afsættes|avsatt|avsätts|allocated", re.IGNORECASE)
+# a pool named after its amount: "500 mio. kr. til rådighed", "50 miljoner kronor att söka",
+# "EUR 3 million is available"; read as a maximum per project it failed every budget rule
+_POOL_AFTER = re.compile(r"\s*(?:(?:er|is|are|är|ist|stehen|står)\s+)?(?:til rådighed|til disposition|"
+                         r"til disposisjon|tilgjengelig|tillgängliga|available|zur verfügung|at søge|"
+                         r"att söka|å søke|i alt|totalt|sammanlagt|in total)(?!\w)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,8 @@ def find_amounts(text: str) -> list[Amount]:
             continue  # "9999…9 kr." of a garbled page is no amount; refused, it took its call along
         before = text[max(previous, match.start() - 40):match.start()]
         previous = match.end()
-        found.append(Amount(value, currency, round(value / EUR_PER[currency], 2), bool(_POOL.search(before))))
+        pool = bool(_POOL.search(before) or _POOL_AFTER.match(text, match.end()))
+        found.append(Amount(value, currency, round(value / EUR_PER[currency], 2), pool))
     return found
 
 

@@ -25,7 +25,7 @@ from pipeline.core.errors import ParseError
 from pipeline.core.text import shorten
 from watcher.amounts import find_amounts
 from watcher.html_text import clean_inline
-from watcher.urls import clean_url, document_base
+from watcher.urls import clean_url, document_base, next_page_href
 
 _CALL_PATH = re.compile(r"/calls/(\d+)(?:/|$)")
 _DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s+(\d{1,2}):(\d{2}))?")
@@ -138,16 +138,10 @@ def _link(base_url: str, href: str, *, source: str, what: str, against: str | No
 
 
 def _next_link(soup: BeautifulSoup, base_url: str, source: str) -> str | None:
-    link = soup.select_one('link[rel~="next"][href], a[rel~="next"][href]')
-    if link is None:
-        for anchor in soup.select(".pagination a[href], .pager a[href], nav[aria-label*=agination] a[href]"):
-            label = (_text(anchor) + " " + str(anchor.get("aria-label") or "")).strip().lower()
-            if label.startswith(("next", "»", "›", ">")) or "next page" in label:
-                link = anchor
-                break
-    if link is None:
+    href = next_page_href(soup)
+    if href is None:
         return None
-    return _link(base_url, str(link["href"]), source=source, what="the next-page link",
+    return _link(base_url, href, source=source, what="the next-page link",
                  against=document_base(soup, base_url))
 
 

@@ -46,7 +46,7 @@ from pipeline.core.bulk import insert_rows
 from pipeline.core.clock import as_utc
 from pipeline.core.db import SQLITE_CACHE_KIB, session_scope
 from pipeline.core.locks import hold_for_transaction
-from pipeline.core.models import Call, CallChange, FetchRun, Source, WatchedPage
+from pipeline.core.models import EMPTY_ANSWER, Call, CallChange, FetchRun, Source, WatchedPage
 from watcher.records import CallRecord, PageState
 
 # Every field of a record is copied to its Call row; all but the identity and the unstructured
@@ -322,7 +322,7 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
         active = sum(1 for _, _, status, _, _ in existing.values() if status not in GONE)
         if complete and not seen and active:
             complete = result.complete = False
-            warning = _join(warning, f"the source answered with no calls although {active} were active; "
+            warning = _join(warning, f"{EMPTY_ANSWER} {active} were active; "
                                      "nothing closed, the next complete run closes what really ended")
         # an answer listing a call marked missing clears the mark, complete or not
         _update_by_id(session, Call.__table__, [{"id": call_id, "missing_since": None}

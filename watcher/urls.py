@@ -78,3 +78,23 @@ def inside_network(host: str) -> bool:
         except OSError:
             return False
     return not address.is_global
+
+
+# how a listing labels its next page: English and the languages of the funders' sites (Danish, Swedish,
+# Norwegian, German), as text, aria-label or title; "›", "»" and ">" as arrows
+_NEXT_LABELS = ("next", "næste", "nästa", "neste", "weiter", "nächste", "»", "›", ">")
+
+
+def next_page_href(soup: Any) -> str | None:
+    """The ``href`` of a listing's next page as written: a ``rel="next"`` link, else a pager link
+    (``.pagination``, ``.pager``, a pagination ``nav``) labelled next; None on the last page."""
+    link = soup.select_one('link[rel~="next"][href], a[rel~="next"][href]')
+    if link is None:
+        for anchor in soup.select(".pagination a[href], .pager a[href], nav[aria-label*=agination] a[href]"):
+            label = " ".join(" ".join(str(part) for part in (anchor.get_text(" ", strip=True),
+                                                           anchor.get("aria-label") or "",
+                                                           anchor.get("title") or "")).split()).lower()
+            if label.startswith(_NEXT_LABELS) or "next page" in label:
+                link = anchor
+                break
+    return str(link["href"]) if link is not None else None

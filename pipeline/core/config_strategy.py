@@ -310,6 +310,7 @@ class HtmlListSource(_SourceBase):
     detail: bool = False  # also read each call's own page (same host only)
     detail_text: str | None = None  # that page's element with the call text; default its main text
     max_details: Annotated[int, Field(ge=0)] = 30
+    max_pages: Annotated[int, Field(ge=1)] = 20  # listing pages followed through its pager
     type_of_action: str | None = None  # stored on every call (e.g. "national grant")
 
     @field_validator("item", "title", "link", "text", "detail_text")

@@ -63,6 +63,9 @@ class Source(_Table, table=True):
 
 
 SKIPPED_RUN = "skipped"  # the outcome of a source's run when a replay had no recording of it
+# how a run's error begins its note that a source claiming its whole list answered none of its active
+# calls: the run is "ok" but partial, and the digest counts it against the source as a failure
+EMPTY_ANSWER = "the source answered with no calls although"
 
 
 class FetchRun(_Table, table=True):

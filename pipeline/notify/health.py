@@ -2,7 +2,8 @@
 
 A digest is only as true as its sources: every digest carries a source-health line, and one whose
 sources all failed since the previous digest says so instead of "nothing matches". A run is *bad*
-when it failed or when the plausibility guard marked it ``suspicious``; for the source-health alarm
+when it failed, when the plausibility guard marked it ``suspicious``, or when a source answering
+with its whole list sent none of its active calls (:func:`answered_empty`); for the source-health alarm
 (:mod:`pipeline.notify.alerts`) a finished run that read nothing (``seen == 0``) is bad too, since a
 listing that silently went empty is how stale data goes unnoticed. Runs still in progress are
 ignored, and so are the ``skipped`` runs a replay records for a source it has no recording of: such a
@@ -20,7 +21,7 @@ from sqlmodel import Session, select
 
 from pipeline.core.clock import as_utc
 from pipeline.core.config import Strategy
-from pipeline.core.models import SKIPPED_RUN, FetchRun
+from pipeline.core.models import EMPTY_ANSWER, SKIPPED_RUN, FetchRun
 from pipeline.notify.escape import clean, escape
 
 BAD_OUTCOMES = ("failed", "suspicious")
@@ -28,9 +29,16 @@ BAD_OUTCOMES = ("failed", "suspicious")
 
 def is_bad(run: FetchRun, *, empty_is_bad: bool = False) -> bool:
     """Whether ``run`` counts against its source (see the module doc)."""
-    if run.outcome in BAD_OUTCOMES:
+    if run.outcome in BAD_OUTCOMES or answered_empty(run):
         return True
     return empty_is_bad and run.outcome == "ok" and run.seen == 0
+
+
+def answered_empty(run: FetchRun) -> bool:
+    """A source that answers with its whole list (not a feed) sent none of the calls it has active: a
+    maintenance page or an emptied export, which the store took as partial. Fine for a digest, it read
+    'Sources: 2 of 2 fine' and 'No open call matches' while no source had said anything for a week."""
+    return run.outcome == "ok" and run.seen == 0 and EMPTY_ANSWER in (run.error or "")
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,7 @@ class SourceHealth:
     runs_in_period: int
     good_in_period: int
     skipped: str | None = None  # why, when the newest run is a replay's skip (no recording of it)
+    empty: bool = False  # the newest run answered none of the source's active calls (answered_empty)
 
     @property
     def failing(self) -> bool:
@@ -89,7 +98,8 @@ def source_health(session: Session, names: Sequence[str], since: datetime) -> li
             source=name, last_good=as_utc(good.started_at) if good else None, bad_runs=streak,
             bad_since=as_utc(runs[streak - 1].started_at) if streak else None,
             last_outcome=runs[0].outcome if runs else None, runs_in_period=len(in_period),
-            good_in_period=sum(1 for r in in_period if not is_bad(r)), skipped=skip_reason(session, name)))
+            good_in_period=sum(1 for r in in_period if not is_bad(r)), skipped=skip_reason(session, name),
+            empty=bool(runs) and answered_empty(runs[0])))
     return result
 
 
@@ -139,7 +149,8 @@ def health_line(health: Sequence[SourceHealth], timezone: str, now: datetime | N
         if h.last_outcome is None:
             parts.append(f"{name} has not run yet")
         else:
-            what = "suspicious" if h.last_outcome == "suspicious" else "failing"
+            what = "suspicious" if h.last_outcome == "suspicious" else \
+                "answering no calls" if h.empty else "failing"
             runs = f"{h.bad_runs} run{'s' if h.bad_runs != 1 else ''}"
             parts.append(f"{name} {what} since {_when(h.bad_since, timezone, now)} ({runs}; "
                          f"last good {_when(h.last_good, timezone, now)})")

@@ -141,6 +141,7 @@ class EuFtAdapter:
         warnings: list[str] = []
         plans = [(label, programme_id, STATUSES) for label, programme_id in self.queries()]
         empty: list[tuple[str, str]] = []  # (label, programme id) of the programmes answered with nothing
+        answered: list[tuple[str, str, int]] = []  # (label, programme id, totalResults) of the others
         while plans:
             label, programme_id, statuses = plans.pop(0)
             query = search_query(programme_id, statuses)
@@ -155,6 +156,8 @@ class EuFtAdapter:
                                 f"{RESULT_WINDOW}; split it into narrower programmes")
             if programme_id and statuses == STATUSES and total == 0 and not first["results"]:
                 empty.append((label, programme_id))
+            elif programme_id and statuses == STATUSES:
+                answered.append((label, programme_id, total))
 
             def take(number: int, count: int, data: dict[str, Any], label: str = label) -> None:
                 found.add(parse_page(data, source=self.name, page=f"page {number} of {count} ({label})",
@@ -163,9 +166,10 @@ class EuFtAdapter:
             # each page is parsed as it arrives: a query's pages are never all held at once
             warnings.extend(self._read_rest(client, label, query, first, take))
             found.stats["queries"] += 1
-        if empty and self.engine is not None:
-            warnings.extend(empty_programme_warnings(self.engine, self.name, empty,
-                                                     {*found.records, *found.unchanged}, now))
+        if (empty or answered) and self.engine is not None:
+            live = live_programme_calls(self.engine, self.name, {*found.records, *found.unchanged}, now)
+            warnings.extend(empty_programme_warnings(empty, live))
+            warnings.extend(thin_programme_warnings(answered, live, self.cfg.max_close_share))
         stats = {**found.stats, "unparsed": len(found.unchanged)}
         if found.skipped:
             warnings.append(malformed_warning(found.skipped))
@@ -229,27 +233,36 @@ class _Found:
                 self.raw_hashes[record.external_id] = page.raw_hashes[record.external_id]
 
 
-def empty_programme_warnings(engine: Any, source: str, empty: list[tuple[str, str]], seen: set[str],
-                             now: datetime) -> list[str]:
-    """Why a programme's empty answer cannot be the whole of it: stored calls of that programme
-    (``extra.programme_id``) that the run did not see are still open or forthcoming, their last
-    deadline ahead. An empty but well-formed answer for one programme is a short answer as an empty
-    answer of the whole source is (which the store never takes as complete), but the store's guard
-    counts the share of the source: a small programme's calls would all be removed by two such
-    answers. Once their deadlines have passed, an empty answer is the programme's true one."""
+def live_programme_calls(engine: Any, source: str, seen: set[str],
+                         now: datetime) -> dict[str, tuple[int, int]]:
+    """Per programme id (``extra.programme_id``): its stored calls still open or forthcoming (last
+    deadline ahead, or none) and how many of them the run did not see."""
     table = Call.__table__
     with engine.connect() as conn:
         rows = conn.execute(sa.select(table.c.external_id, table.c.deadline, table.c.deadlines,
                                       table.c.extra)
                             .where(table.c.source == source, table.c.status.not_in(GONE))).all()
-    live: Counter[str] = Counter()
+    stored: Counter[str] = Counter()
+    unseen: Counter[str] = Counter()
     for row in rows:
-        if row.external_id in seen or not isinstance(row.extra, dict):
+        if not isinstance(row.extra, dict):
             continue
         last = last_deadline(row)
         if last is None or last >= now:
-            live[str(row.extra.get("programme_id"))] += 1
-    short = [(label, live[pid]) for label, pid in empty if live[pid]]
+            programme = str(row.extra.get("programme_id"))
+            stored[programme] += 1
+            unseen[programme] += row.external_id not in seen
+    return {programme: (count, unseen[programme]) for programme, count in stored.items()}
+
+
+def empty_programme_warnings(empty: list[tuple[str, str]], live: dict[str, tuple[int, int]]) -> list[str]:
+    """Why a programme's empty answer cannot be the whole of it: stored calls of that programme
+    that the run did not see are still open or forthcoming (``live``, :func:`live_programme_calls`). An
+    empty but well-formed answer for one programme is a short answer as an empty answer of the whole
+    source is (which the store never takes as complete), but the store's guard counts the share of the
+    source: a small programme's calls would all be removed by two such answers. Once their deadlines
+    have passed, an empty answer is the programme's true one."""
+    short = [(label, live[pid][1]) for label, pid in empty if live.get(pid, (0, 0))[1]]
     if len(short) == 1:
         [(label, count)] = short
         return [f"{label}: the search answered no results although {count} stored calls of the programme "
@@ -257,6 +270,23 @@ def empty_programme_warnings(engine: Any, source: str, empty: list[tuple[str, st
     named = ", ".join(f"{label}: {count}" for label, count in short)
     return [f"{len(short)} programmes answered no results although stored calls of them are open or "
             f"forthcoming ({named}); nothing closed, the next run reads them again"] if short else []
+
+
+def thin_programme_warnings(answered: list[tuple[str, str, int]], live: dict[str, tuple[int, int]],
+                            share: float) -> list[str]:
+    """The store's mass-closure guard applied to each programme's query: one answering a few of its
+    calls (a consistent page of 1 where 31 are open) lacks more than ``share`` of the programme's
+    open or forthcoming calls, which the guard, counting the whole source, lets through to be removed
+    by the next such answer."""
+    found = []
+    for label, pid, total in answered:
+        stored, unseen = live.get(pid, (0, 0))
+        if unseen > 1 and unseen > share * stored:
+            results = f"{total} result{'s' if total != 1 else ''}"
+            found.append(f"{label}: the search answered {results} although {stored} stored calls of the "
+                         f"programme are open or forthcoming ({unseen} not in it, more than "
+                         f"max_close_share={share:g} of them); nothing closed, the next run reads it again")
+    return found
 
 
 def malformed_warning(skipped: list[str]) -> str:

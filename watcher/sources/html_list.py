@@ -44,7 +44,7 @@ from watcher.http import fetch_page, fetch_text
 from watcher.records import CallRecord, Deadline
 from watcher.replay import RecordingError, read_recorded
 from watcher.sources import BuildContext, FetchResult, register
-from watcher.urls import clean_url, document_base, goes_nowhere
+from watcher.urls import clean_url, document_base, goes_nowhere, next_page_href
 
 MAX_TEXT = 20_000
 # Items read of one listing: a funder lists tens of calls, and each item costs its dates' search (up to
@@ -161,11 +161,69 @@ class HtmlListAdapter:
 
         return main_text(html, url, source=self.name).text
 
+    def _pages(self, client: httpx.Client, unreadable: list[str]
+               ) -> tuple[list[dict[str, Any]], list[str], list[tuple[str, int]]]:
+        """The items of every page of the listing, following its pager (up to ``max_pages``, on the
+        listing's host); the problems that leave the run incomplete (a page holding no item the pages
+        before it did not, pages left unread); and each page cut off before ``</html>`` with the
+        number of items read up to its end. A funder listing ten calls a page pushes one onto page 2
+        with each new call: read as the whole list, page 1 made that call 'removed' two runs later."""
+        from bs4 import BeautifulSoup
+
+        items: list[dict[str, Any]] = []
+        problems: list[str] = []
+        cut_after: list[tuple[str, int]] = []
+        url: str | None = self.url
+        visited: set[str] = set()
+        host = urlsplit(self.url).netloc.lower().removeprefix("www.")
+        while url is not None and url not in visited:
+            if len(visited) >= self.cfg.max_pages:
+                problems.append(f"the listing {self.url} has more than max_pages={self.cfg.max_pages} pages; "
+                                "raise max_pages to read them all, nothing closed")
+                break
+            if visited and urlsplit(url).netloc.lower().removeprefix("www.") != host:
+                problems.append(f"the listing's next page {url} is on another host than the listing's; it "
+                                "was not read, nothing closed")
+                break
+            try:
+                html = fetch_text(client, url, source=self.name, timeout=self.cfg.timeout_seconds)
+            except RecordingError as exc:
+                if not visited:
+                    raise
+                # a recording of the first page only: the calls of the next pages were never read
+                problems.append(f"listing page {len(visited) + 1} of {self.url} ({url}) "
+                                f"{str(exc).removeprefix(f'source {self.name!r}: ')}; nothing closed")
+                break
+            if not visited:
+                page = parse_listing(html, base_url=url, cfg=self.cfg, source=self.name, skipped=unreadable)
+            else:
+                try:
+                    page = parse_listing(html, base_url=url, cfg=self.cfg, source=self.name,
+                                         skipped=unreadable)
+                except ParseError:
+                    page = []  # a next page without items is a short answer, not a changed site
+                known = {item["url"] or item["title"] for item in items}
+                if not {item["url"] or item["title"] for item in page} - known:
+                    problems.append(f"listing page {len(visited) + 1} of {self.url} ({url}) holds no call "
+                                    f"the pages before it did not ({len(page)} items); the site did not page "
+                                    "as asked, nothing closed")
+            visited.add(url)
+            items.extend(page)
+            if cut_off_html(html):
+                cut_after.append((url, len(items)))
+            soup = BeautifulSoup(html, "lxml")
+            href = next_page_href(soup)
+            try:
+                url = clean_url(urljoin(document_base(soup, url), href)) if href else None
+            except ValueError:
+                problems.append(f"the listing page {url} names a next page that is no URL "
+                                f"({' '.join(href.split())[:80]!r}); it was not read, nothing closed")
+                url = None
+        return items, problems, cut_after
+
     def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
-        listing = fetch_text(client, self.url, source=self.name, timeout=self.cfg.timeout_seconds)
-        cut = cut_off_html(listing)
         unreadable: list[str] = []
-        items = parse_listing(listing, base_url=self.url, cfg=self.cfg, source=self.name, skipped=unreadable)
+        items, paging, cut_after = self._pages(client, unreadable)
         listed = len(items)
         items = items[:MAX_ITEMS]
         host = urlsplit(self.url).netloc.lower().removeprefix("www.")
@@ -195,13 +253,15 @@ class HtmlListAdapter:
             problems.append(f"{len(unreadable)} listed item(s) left out (first: {unreadable[0]})")
         if listed > MAX_ITEMS:
             problems.append(f"the listing has {listed:,} items, only the first {MAX_ITEMS:,} were read")
-        if cut:
+        for url, count in cut_after:
             # the items after the cut were never sent, the last one read may be half: it is kept as
             # stored (a new one is stored as read), and nothing is closed
-            last = f"its last item, {records[-1].title[:80]!r}, is kept as stored and " if records else ""
-            if records:
-                partial.add(records[-1].external_id)
-            problems.append(f"the listing {self.url} ends before </html> (cut off?): {last}nothing is closed")
+            last = records[count - 1] if 0 < count <= len(records) else None
+            kept = f"its last item, {last.title[:80]!r}, is kept as stored and " if last else ""
+            if last is not None:
+                partial.add(last.external_id)
+            problems.append(f"the listing {url} ends before </html> (cut off?): {kept}nothing is closed")
+        problems.extend(paging)
         warning = "; ".join(problems) or None
         return FetchResult(records=records, complete=not problems, warning=warning,
                            extra={"listed": listed, "detail_pages": details}, partial=partial)
@@ -225,7 +285,7 @@ class HtmlListAdapter:
         def handle(request: httpx.Request) -> httpx.Response | None:
             if request.url.host != target.host:
                 return None
-            if request.url.path == target.path:
+            if request.url.path == target.path and request.url.query == target.query:
                 return httpx.Response(200, content=read_recorded(listing), headers=html)
             page = pages.get(request.url.path)
             if page is not None and page.is_file():

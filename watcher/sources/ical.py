@@ -29,6 +29,7 @@ fetch's ``extra["not_calls"]``.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
@@ -313,6 +314,29 @@ def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe
     return records
 
 
+# The Events Calendar (PRODID "-//<site> - ECPv<version>//…", interreg.no's export) writes at most this
+# many events, the soonest first (Tribe__Events__iCal::$feed_default_export_count): at the limit, the
+# events after it are left out, and a new event pushes the latest call out of the export.
+TEC_EXPORT_LIMIT = 30
+_PRODID = re.compile(r"^PRODID:(.*)$", re.MULTILINE | re.IGNORECASE)
+_VEVENT = re.compile(r"^BEGIN:VEVENT\s*$", re.MULTILINE | re.IGNORECASE)
+
+
+def export_limit_warnings(body: str) -> list[str]:
+    """Why the calendar may not be the whole list: an export of The Events Calendar holding exactly as
+    many events as it writes by default (pure)."""
+    unfolded = re.sub(r"\r?\n[ \t]", "", body)
+    prodid = _PRODID.search(unfolded)
+    if prodid is None or "ECPv" not in prodid.group(1):
+        return []
+    count = len(_VEVENT.findall(unfolded))
+    if count != TEC_EXPORT_LIMIT:  # fewer is the whole list; more, a site that raised its limit
+        return []
+    return [f"the calendar holds {count} events, the most The Events Calendar exports by default "
+            "(feed_default_export_count): later events may be left out, so nothing is closed; the site "
+            "can export more (filter tribe_ical_feed_posts_per_page)"]
+
+
 class IcalAdapter:
     type = "ical"
 
@@ -330,9 +354,12 @@ class IcalAdapter:
         if self.engine is not None:  # a UID holding the event's dates changes with its deadline
             records = keep_stored_ids(records, stored_links(self.engine, self.name))
         # the export is the programme's whole list: an event that disappears is closed (deadline
-        # passed) or removed (cancelled) by the store; not when an event could not be read
-        warning = (f"{len(skipped)} event(s) could not be read (first: {skipped[0]})" if skipped else None)
-        return FetchResult(records=records, complete=not skipped, warning=warning,
+        # passed) or removed (cancelled) by the store; not when an event could not be read, nor when
+        # the export may have stopped at its limit
+        problems = [f"{len(skipped)} event(s) could not be read (first: {skipped[0]})"] if skipped else []
+        problems += export_limit_warnings(body)
+        warning = "; ".join(problems) or None
+        return FetchResult(records=records, complete=not problems, warning=warning,
                            extra={"not_calls": not_calls} if not_calls else {})
 
     def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:
