@@ -208,7 +208,7 @@ def test_advisory_lock_across_connections_and_processes(pg_url: str) -> None:
 
 
 def _serve(db: str, config: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FUNDRADAR_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FUNDRADAR_") or k == "FUNDRADAR_CACHE"}
     return subprocess.Popen([sys.executable, "-m", "pipeline.cli.main", "--db", db, "--config", str(config),
                              "serve", "--no-digests", "--jitter", "0"], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
