@@ -79,7 +79,7 @@ class SocketModeServer:
                     self.connections.remove(connection)
                 self._lock.notify_all()
 
-    def wait_connected(self, total: int = 1, timeout: float = 10.0) -> None:
+    def wait_connected(self, total: int = 1, timeout: float = 60.0) -> None:
         """Until ``total`` connections have been made in all and one is open."""
         with self._lock:
             if not self._lock.wait_for(lambda: self.connected_total >= total and self.connections, timeout):
