@@ -25,6 +25,7 @@ included) is tokenised exactly as without this section.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
@@ -153,11 +154,19 @@ def nordic_language(tokens: list[str]) -> str | None:
     return language if hits >= MIN_NORDIC_HITS and hits >= NORDIC_SHARE * len(tokens) else None
 
 
-@lru_cache(maxsize=3)
-def _snowball(language: str):
-    import snowballstemmer
+_STEMMERS = threading.local()  # a Snowball stemmer keeps the word it works on: one per thread (serve's
+# jobs score in several threads at once)
 
-    return snowballstemmer.stemmer(language)
+
+def _snowball(language: str):
+    by_language = getattr(_STEMMERS, "by_language", None)
+    if by_language is None:
+        by_language = _STEMMERS.by_language = {}
+    if language not in by_language:
+        import snowballstemmer
+
+        by_language[language] = snowballstemmer.stemmer(language)
+    return by_language[language]
 
 
 @lru_cache(maxsize=1 << 16)

@@ -23,12 +23,25 @@ EVAL = Path(os.environ.get("FUNDRADAR_EVAL", SHARED / "eval"))
 PG_ADMIN_URL = os.environ.get("FUNDRADAR_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The config cache of module and session fixtures, outside the checkout (see _unfrozen_clock)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FUNDRADAR_CACHE", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
 @pytest.fixture(autouse=True)
-def _unfrozen_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Each test starts with the real clock and no fundradar variables from the developer's shell."""
+def _unfrozen_clock(monkeypatch: pytest.MonkeyPatch,
+                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each test starts with the real clock, no fundradar variables from the developer's shell, and an
+    empty config cache of its own: nothing is written into the checkout's data/, and no test reads
+    entries an earlier one left (the cached and the parsed path would depend on the order)."""
     for name in ("FUNDRADAR_NOW", "FUNDRADAR_DB", "FUNDRADAR_CONFIG", "SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL",
                  "SLACK_APP_TOKEN"):
         monkeypatch.delenv(name, raising=False)
+    # not under tmp_path, where tests count what a command left
+    monkeypatch.setenv("FUNDRADAR_CACHE", str(tmp_path_factory.mktemp("cache")))
     clock.set_now(None)
     yield
     clock.set_now(None)

@@ -6,7 +6,7 @@ app-level token), ``chat.update``, ``chat.postEphemeral`` and ``views.open`` (th
 
     with SocketSlack(token=TOKEN) as slack:
         envelope = slack.socket.send({"type": "block_actions", ...})   # to the newest connection
-        slack.socket.wait_ack(envelope, within=3.0)                    # the ack's payload
+        slack.socket.wait_ack(envelope)                                # the ack's payload
         slack.socket.drop()                                           # close every connection
 """
 
@@ -79,7 +79,7 @@ class SocketModeServer:
                     self.connections.remove(connection)
                 self._lock.notify_all()
 
-    def wait_connected(self, total: int = 1, timeout: float = 10.0) -> None:
+    def wait_connected(self, total: int = 1, timeout: float = 60.0) -> None:
         """Until ``total`` connections have been made in all and one is open."""
         with self._lock:
             if not self._lock.wait_for(lambda: self.connected_total >= total and self.connections, timeout):
@@ -96,14 +96,15 @@ class SocketModeServer:
                                     "retry_attempt": retry_attempt, "retry_reason": ""}))
         return envelope_id
 
-    def wait_ack(self, envelope_id: str, within: float = 3.0) -> dict[str, Any] | None:
-        """The ack's payload; AssertionError unless it came within ``within`` seconds of sending."""
+    def wait_ack(self, envelope_id: str, within: float = 60.0) -> dict[str, Any] | None:
+        """The ack's payload; AssertionError if none came within ``within`` seconds. Slack's 3 s rule is
+        tested by order, not by a stopwatch a loaded machine can miss: the ack comes while the click's
+        write still waits (tests/test_slack_interact.py)."""
         with self._lock:
-            self._lock.wait_for(lambda: envelope_id in self.acks, within + 1)
+            self._lock.wait_for(lambda: envelope_id in self.acks, within)
             if envelope_id not in self.acks:
                 raise AssertionError(f"no ack for envelope {envelope_id}")
-            seconds, payload = self.acks[envelope_id]
-        assert seconds < within, f"acked after {seconds:.2f} s"
+            _seconds, payload = self.acks[envelope_id]
         return payload
 
     def drop(self) -> None:

@@ -99,7 +99,8 @@ def _serve_until_listed(tmp_path: Path, *args: str, served: str = SERVED) -> tup
     """Start ``fundradar serve``, stop it with SIGTERM once it has listed its jobs: exit code, stderr."""
     config = tmp_path / "strategy.yaml"
     config.write_text(served, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FUNDRADAR_", "SLACK_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FUNDRADAR_", "SLACK_"))
+           or k == "FUNDRADAR_CACHE"}
     proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli.main", "--db", str(tmp_path / "f.db"),
                              "--config", str(config), "serve", "--jitter", "0", *args], cwd=ROOT, env=env,
                             text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

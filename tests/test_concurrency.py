@@ -142,7 +142,8 @@ def test_serve_syncing_while_four_cli_processes_write(tmp_path: Path, server: Lo
     now = datetime.fromisoformat(AS_OF)
     base = ["--db", str(db), "--config", str(config), "--as-of", AS_OF]
     cli = [sys.executable, "-c", WRITER]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FUNDRADAR_", "SLACK_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FUNDRADAR_", "SLACK_"))
+           or k == "FUNDRADAR_CACHE"}
     env["PYTHONPATH"], env["FUNDRADAR_USER"] = str(ROOT), "tester"
     with session_scope(engine) as session:
         for title in ("Seed idea A", "Seed idea B"):

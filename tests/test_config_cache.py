@@ -127,3 +127,22 @@ def test_the_analysis_fingerprint_names_its_code(tmp_path: Path) -> None:
     assert before is not None and before == analysis_fingerprint(ANALYSIS_CODE)
     copies[0].write_text(copies[0].read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     assert analysis_fingerprint(copies) != before
+
+
+def test_the_cache_lives_in_the_folder_fundradar_cache_names(tmp_path: Path, monkeypatch) -> None:
+    """A read-only or shared checkout (and this test suite) keeps the cache elsewhere: nothing is
+    written under the checkout's data/."""
+    import uuid
+
+    from pipeline.core.paths import DATA_DIR
+
+    elsewhere = tmp_path / "cache"
+    monkeypatch.setenv("FUNDRADAR_CACHE", str(elsewhere))
+    text = f"# {uuid.uuid4().hex}\n" + DEFAULT_STRATEGY.read_text(encoding="utf-8")  # never cached before
+    path = tmp_path / "strategy.yaml"
+    path.write_text(text, encoding="utf-8")
+    load_config(path)
+    entry = config_cache.entry_path(text, Strategy, elsewhere / "config")
+    assert entry.is_file()
+    assert not (DATA_DIR / "cache" / "config" / entry.name).exists()
+    assert load_config(path).strategy == load_config(DEFAULT_STRATEGY).strategy  # read back from there

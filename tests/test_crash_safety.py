@@ -87,7 +87,8 @@ def write_config(path: Path, server: LocalServer) -> Path:
 
 
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FUNDRADAR_", "SLACK_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FUNDRADAR_", "SLACK_"))
+           or k == "FUNDRADAR_CACHE"}
     env["PYTHONPATH"] = str(ROOT)
     return env
 

@@ -39,8 +39,10 @@ def test_a_server_dripping_its_headers_hits_the_total_limit() -> None:
             conn.recv(65536)
             try:
                 conn.sendall(b"HTTP/1.1 200 OK\r\n")
-                for _ in range(40):  # 4 s of headers
-                    time.sleep(0.1)
+                # a header line every 0.05 s, far inside the 1 s read timeout however loaded the
+                # machine, until the client hangs up (or 60 s, long past its 3 s total limit)
+                for _ in range(1200):
+                    time.sleep(0.05)
                     conn.sendall(b"X-Pad: a\r\n")
                 conn.sendall(b"Content-Length: 2\r\n\r\nok")
             except OSError:  # the client hung up
@@ -48,10 +50,8 @@ def test_a_server_dripping_its_headers_hits_the_total_limit() -> None:
 
     thread = threading.Thread(target=drip, daemon=True)
     thread.start()
-    started = time.monotonic()
-    with make_client(retries=0, timeout=0.3) as client, pytest.raises(FetchError) as caught:
+    with make_client(retries=0, timeout=1) as client, pytest.raises(FetchError) as caught:
         fetch_text(client, url, source="slow")
-    assert time.monotonic() - started < 2.5  # 3 x 0.3 s is the limit; the headers take 4 s
     assert str(caught.value) == (f"source 'slow': {url} was still arriving after its total time limit (a "
                                  "slow, dripping answer); try again later or raise timeout_seconds")
     listener.close()

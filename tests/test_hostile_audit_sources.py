@@ -307,8 +307,6 @@ def test_a_host_that_keeps_refusing_is_not_waited_for_on_every_page(engine, serv
     each page was retried three times with the asked wait, so 30 call pages held the run 30 x 3 x
     Retry-After (three hours at 120 s) while the other sources waited. Once a host has failed a
     request after its retries, its next requests in the run are not retried; a good answer ends that."""
-    import time
-
     from pipeline.core.config import HtmlListSource
     from watcher.http import make_client
     from watcher.runner import run_source
@@ -322,10 +320,8 @@ def test_a_host_that_keeps_refusing_is_not_waited_for_on_every_page(engine, serv
         server.route("GET", f"/da/p/{n}", lambda request: Reply(429, b"slow down", {"Retry-After": "1"}))
     cfg = HtmlListSource(type="html_list", url=server.url("/da/programmer"), item=".views-row", title="h3",
                          link="h3 a[href]", detail=True)
-    started = time.monotonic()
-    with make_client(timeout=5) as client:
+    with make_client(timeout=5) as client:  # the requests counted below, not a stopwatch, show the waits
         result = run_source(engine, HtmlListAdapter("ifd", cfg), client, NOW)
-    assert time.monotonic() - started < 6  # 3 s for the first page's retries; 12 s before
     assert (result.outcome, result.new, result.complete) == ("ok", 4, False)
     assert [r.path for r in server.requests].count("/da/p/1") == 4  # the first page: three retries
     assert len(server.requests) == 1 + 4 + 3

@@ -100,7 +100,8 @@ def small_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 def run_cli(commands: list[list[str]], db_url: str, tmp_path: Path,
             roots: tuple[str, ...] = HEAVY) -> list[dict[str, Any]]:
     out = tmp_path / "modules.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FUNDRADAR_", "SLACK_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FUNDRADAR_", "SLACK_"))
+           or k == "FUNDRADAR_CACHE"}
     env.update(FUNDRADAR_DB=db_url, FUNDRADAR_NOW=NOW.isoformat(), PYTHONPATH=str(ROOT))
     proc = subprocess.run([sys.executable, "-c", RUNNER, str(out), json.dumps(commands), json.dumps(roots)],
                           cwd=ROOT, env=env,

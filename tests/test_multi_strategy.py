@@ -128,11 +128,14 @@ def test_cli_unknown_strategy_is_a_one_line_usage_error(cli) -> None:
 
 # --- sync and scoring ----------------------------------------------------------------------------
 
+RECORDED = "2026-08-22T10:00:00+00:00"  # the day of the recording synced below
+
+
 @pytest.fixture
 def synced(cli, samples: Path, engine):
     """The 2026-08-22 recording synced once for both strategies (the shared eu_ft source)."""
-    result = cli("--config", str(FOLDER), "sync", "--replay", str(samples / "eu_ft" / "search_2026-08-22"),
-                 "--json")
+    result = cli("--config", str(FOLDER), "--as-of", RECORDED, "sync", "--replay",
+                 str(samples / "eu_ft" / "search_2026-08-22"), "--json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -163,7 +166,7 @@ def test_sync_fetches_shared_sources_once_and_scores_every_strategy(cli, synced,
 
 
 def test_strategy_option_selects_the_strategy_of_calls_list(cli, synced) -> None:
-    base = ("--config", str(FOLDER))
+    base = ("--config", str(FOLDER), "--as-of", RECORDED)  # the recording's calls are open on its day
     green = cli(*base, "--strategy", "greentech-dk", "calls", "list", "--focus", "offshore_energy",
                 "--top", "3", "--json")
     assert green.exit_code == 0, green.output

@@ -47,18 +47,22 @@ def test_a_statement_an_administrator_cancelled_is_one_line(pg_url: str) -> None
     engine = open_database(pg_url)
     pid: list[int] = []
 
-    def cancel() -> None:
+    def cancel() -> None:  # once the session is in its long statement, not before (it would be idle)
         while not pid:
             time.sleep(0.05)
-        time.sleep(0.3)
         with psycopg.connect(_admin(pg_url), autocommit=True) as conn:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = %s AND state = 'active' "
+                    "AND query LIKE 'SELECT pg_sleep%%'", (pid[0],)).fetchone() == (0,):
+                time.sleep(0.05)
             conn.execute("SELECT pg_cancel_backend(%s)", (pid[0],))
 
     thread = threading.Thread(target=cancel)
     thread.start()
     with pytest.raises(StoreError) as caught, session_scope(engine) as session:
         pid.append(session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one())
-        session.execute(sa.text("SELECT pg_sleep(5)"))
+        session.execute(sa.text("SELECT pg_sleep(120)"))
     thread.join()
     assert str(caught.value) == (
         f"{pg_url}: another session cancelled this command's statement (pg_cancel_backend); nothing of "

@@ -85,7 +85,8 @@ def serve_routes(server: LocalServer) -> Concurrency:
     server.route("GET", "/garbage", lambda r: Reply(200, "<html><body>Oops</body></html>",
                                                     {"Content-Type": "text/html"}))
     server.route("GET", "/500", lambda r: Reply(500, "Internal Server Error"))
-    server.route("GET", "/slow", seen.wrap("/slow", 2.0, Reply(200, FEED)))
+    # far past the source's 0.3 s timeout, so a loaded machine's late timer still fires first
+    server.route("GET", "/slow", seen.wrap("/slow", 10.0, Reply(200, FEED)))
     return seen
 
 
@@ -104,7 +105,7 @@ def test_two_schedulers_run_sources_without_overlap_and_survive_failures(
     first.start()
     second.start()
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline and len([r for r in runs(engine, "good_feed")
                                                    if r.outcome == "ok"]) < 3:
             time.sleep(0.2)
@@ -208,13 +209,13 @@ def test_advisory_lock_across_connections_and_processes(pg_url: str) -> None:
 
 
 def _serve(db: str, config: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FUNDRADAR_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FUNDRADAR_") or k == "FUNDRADAR_CACHE"}
     return subprocess.Popen([sys.executable, "-m", "pipeline.cli.main", "--db", db, "--config", str(config),
                              "serve", "--no-digests", "--jitter", "0"], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def _wait_for_runs(engine, source: str, count: int, seconds: float = 30) -> None:
+def _wait_for_runs(engine, source: str, count: int, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if len([r for r in runs(engine, source) if r.outcome == "ok"]) >= count:
@@ -247,7 +248,7 @@ def test_two_serve_processes_on_postgres_never_overlap(tmp_path: Path, server: L
     config = write_config(tmp_path / "strategy.yaml", server)
     procs = [_serve(pg_url, config) for _ in range(2)]
     try:
-        _wait_for_runs(engine, "good_feed", 4, seconds=40)
+        _wait_for_runs(engine, "good_feed", 4, seconds=90)
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)

@@ -42,7 +42,8 @@ def test_nothing_to_write_takes_no_write_lock(engine: Any, db_url: str) -> None:
     try:
         started = time.perf_counter()
         held = score_pending(engine, config, NOW)
-        assert time.perf_counter() - started < 2.0  # the busy timeout would be far longer
+        # waiting for the lock would take the 30 s busy timeout; a loaded machine's slow run stays far below
+        assert time.perf_counter() - started < 15.0
     finally:
         holder.rollback()
         holder.close()
@@ -57,7 +58,7 @@ def test_calls_why_of_a_current_call_does_not_wait(cli: Any, engine: Any, db_url
     try:
         started = time.perf_counter()
         result = cli(*CONFIG, "calls", "why", str(ids[0]))
-        assert time.perf_counter() - started < 2.0
+        assert time.perf_counter() - started < 15.0
     finally:
         holder.rollback()
         holder.close()

@@ -178,7 +178,8 @@ class Serve:
     """A real `fundradar serve` process; its stderr lines are collected as they come."""
 
     def __init__(self, db: str, config: Path) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FUNDRADAR_")}
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("FUNDRADAR_") or k == "FUNDRADAR_CACHE"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "pipeline.cli.main", "--db", db, "--config", str(config), "serve",
              "--no-digests", "--jitter", "0", "--reload-every", "0.2"],

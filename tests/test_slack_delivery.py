@@ -265,7 +265,7 @@ def test_long_digest_is_sent_as_two_messages_within_slack_limits(engine, slack) 
 
 def test_post_stored_after_the_client_timed_out_is_found_by_its_key_not_posted_twice(engine, slack) -> None:
     # Slack keeps the message but answers after the client's timeout: the client sees a read timeout
-    slack.fail_next("chat.postMessage", "slow_after_post", delay=2.5)
+    slack.fail_next("chat.postMessage", "slow_after_post", delay=10)  # far past the 1 s timeout
     slack.add_message("#eu-fundraising", "older message")
     register(engine, [_message(1), _message(2)], NOW)
     sender = BotSender(TOKEN, slack.api_url, timeout=1)

@@ -33,7 +33,7 @@ def test_a_click_stores_one_mark_and_updates_the_message(engine: Any, slack: Soc
     assert payload_problems(original) == []
 
     envelope = slack.socket.send(click(posted, "relevant", first))
-    assert slack.socket.wait_ack(envelope, within=3.0) is None
+    assert slack.socket.wait_ack(envelope) is None
     assert runner.wait_handled(1)
     assert marks(engine) == [(first, None, "relevant", "mette")]  # as `calls mark ID relevant --by mette`
     (update,) = slack.updates
@@ -152,6 +152,27 @@ def test_start_idea_opens_a_prefilled_modal_and_the_submission_adds_the_idea(
         "response_action": "errors", "errors": {"title": "Give the idea a title."}}
 
 
+def test_the_ack_does_not_wait_for_the_clicks_write(engine: Any, slack: SocketSlack,
+                                                    runner: SocketRunner) -> None:
+    """Slack wants the ack within 3 s: it is sent before the click is stored, so a write waiting for
+    the database (another process holding SQLite's write lock) never delays it."""
+    import sqlite3
+
+    call = add_call(engine, 1, score=0.7)
+    posted = digest(engine, slack)
+    holder = sqlite3.connect(engine.url.database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # the write lock, held until the ack is in
+    try:
+        envelope = slack.socket.send(click(posted, "relevant", call))
+        assert slack.socket.wait_ack(envelope) is None
+        assert runner.handled == 0 and marks(engine) == []
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert runner.wait_handled(1)
+    assert marks(engine) == [(call, None, "relevant", "mette")]
+
+
 def test_a_dropped_socket_reconnects_and_says_so(engine: Any, slack: SocketSlack, runner: SocketRunner,
                                                  caplog: pytest.LogCaptureFixture) -> None:
     first = add_call(engine, 1, score=0.7)
@@ -160,7 +181,7 @@ def test_a_dropped_socket_reconnects_and_says_so(engine: Any, slack: SocketSlack
     slack.socket.drop()
     slack.socket.wait_connected(total=2)
     envelope = slack.socket.send(click(posted, "relevant", first))
-    slack.socket.wait_ack(envelope, within=3.0)
+    slack.socket.wait_ack(envelope)
     assert runner.wait_handled(1)
     assert marks(engine) == [(first, None, "relevant", "mette")]
     messages = [r.getMessage() for r in caplog.records if r.name == "fundradar.slack"]

@@ -127,7 +127,7 @@ def sequence(tmp_path_factory: pytest.TempPathFactory, samples: Path) -> dict[st
     runner = CliRunner()
 
     def cli(*args: str) -> str:
-        env = {k: "" for k in os.environ if k.startswith(("FUNDRADAR_", "SLACK_"))}
+        env = {k: "" for k in os.environ if k.startswith(("FUNDRADAR_", "SLACK_")) and k != "FUNDRADAR_CACHE"}
         result = runner.invoke(app, ["--db", str(db), "--config", CONFIG, *args], env=env,
                                catch_exceptions=False)
         assert result.exit_code == 0, result.output

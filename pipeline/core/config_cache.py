@@ -12,7 +12,8 @@ values it accepted when they were cached.
 Only what validates is cached, and only trees made of plain values (mappings with text keys, lists,
 text, numbers, booleans, null): a file with dates or other YAML types, and every file with a problem,
 takes the round-trip path each time, which gives the error message with its line. A cache that cannot
-be read or written (a read-only checkout, a damaged entry) is ignored.
+be read or written (a read-only checkout, a damaged entry) is ignored. ``FUNDRADAR_CACHE`` names another
+folder for the cache than ``data/cache``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from pipeline.core.paths import DATA_DIR
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-CACHE_DIR = DATA_DIR / "cache" / "config"
 FORMAT = "3"  # part of every entry's name: a new layout, or a stricter check of those skipped for
 # cached values (FROM_CACHE, the cron rule), never reads an old entry
 KEEP = 64  # entries kept; the rest (older versions of edited files) are removed
@@ -41,12 +41,20 @@ class _NotPlain(Exception):
     pass
 
 
-def entry_path(text: str, model: type[BaseModel], folder: Path = CACHE_DIR) -> Path:
+def cache_root() -> Path:
+    """``data/cache``, or the folder ``FUNDRADAR_CACHE`` names (a checkout that is read-only or shared
+    by several users, or a test run that must leave the checkout as it found it)."""
+    given = os.environ.get("FUNDRADAR_CACHE", "").strip()
+    return Path(given) if given else DATA_DIR / "cache"
+
+
+def entry_path(text: str, model: type[BaseModel], folder: Path | None = None) -> Path:
+    folder = folder or cache_root() / "config"
     key = "\0".join((FORMAT, f"{model.__module__}.{model.__qualname__}", text))
     return folder / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
 
 
-def cached(text: str, model: type[BaseModel], folder: Path = CACHE_DIR) -> Any | None:
+def cached(text: str, model: type[BaseModel], folder: Path | None = None) -> Any | None:
     """The validated model for ``text`` from its cached values; None when there is no usable entry."""
     try:
         values = json.loads(entry_path(text, model, folder).read_text(encoding="utf-8"))
@@ -55,13 +63,14 @@ def cached(text: str, model: type[BaseModel], folder: Path = CACHE_DIR) -> Any |
         return None
 
 
-def store(text: str, model: type[BaseModel], tree: Any, folder: Path = CACHE_DIR) -> None:
+def store(text: str, model: type[BaseModel], tree: Any, folder: Path | None = None) -> None:
     """Keep the plain values of ``tree`` (the YAML of ``text``, which validated as ``model``)."""
     try:
         values = plain(tree)
     except _NotPlain:
         return
     target = entry_path(text, model, folder)
+    folder = target.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
         # written aside and renamed, so a concurrent reader sees the whole entry or none
@@ -74,7 +83,7 @@ def store(text: str, model: type[BaseModel], tree: Any, folder: Path = CACHE_DIR
         return
 
 
-def remembered(kind: str, key: str, compute: Callable[[], str], folder: Path = DATA_DIR / "cache") -> str:
+def remembered(kind: str, key: str, compute: Callable[[], str], folder: Path | None = None) -> str:
     """The text ``compute()`` gives, kept under ``data/cache/<kind>/`` named by the SHA-256 of ``key``:
     for what is derived from a config file alone (``key`` must name everything it depends on), so the
     next command reads it instead of computing it. An entry that cannot be read or written is
@@ -87,11 +96,12 @@ def remembered(kind: str, key: str, compute: Callable[[], str], folder: Path = D
     return text
 
 
-def _kept_path(kind: str, key: str, folder: Path) -> Path:
-    return folder / kind / f"{hashlib.sha256(chr(0).join((FORMAT, key)).encode()).hexdigest()}.json"
+def _kept_path(kind: str, key: str, folder: Path | None) -> Path:
+    name = hashlib.sha256(chr(0).join((FORMAT, key)).encode()).hexdigest()
+    return (folder or cache_root()) / kind / f"{name}.json"
 
 
-def kept(kind: str, key: str, folder: Path = DATA_DIR / "cache") -> str | None:
+def kept(kind: str, key: str, folder: Path | None = None) -> str | None:
     """The text :func:`keep` kept for ``key``; None when there is none (or it cannot be read)."""
     try:
         return str(json.loads(_kept_path(kind, key, folder).read_text(encoding="utf-8")))
@@ -99,7 +109,7 @@ def kept(kind: str, key: str, folder: Path = DATA_DIR / "cache") -> str | None:
         return None
 
 
-def keep(kind: str, key: str, text: str, folder: Path = DATA_DIR / "cache") -> None:
+def keep(kind: str, key: str, text: str, folder: Path | None = None) -> None:
     """Keep ``text`` for ``key`` (see :func:`remembered`); a cache that cannot be written is ignored."""
     target = _kept_path(kind, key, folder)
     try:
