@@ -97,26 +97,38 @@ def test_a_deadline_said_to_be_updated_is_still_the_deadline() -> None:
         assert [(d.at.date().isoformat()) for d in found.deadlines] == ["2027-03-15"], text
 
 
+LISTING_DATES = "Åbner for ansøgninger 15. oktober 2026. Ansøgningsfrist 2. februar 2027 kl. 12.00"
+
+
+def _grand_solutions(server: LocalServer, engine, old: str, new: str, now: datetime, *,
+                     text: str = ".teaser__dates", path: str = "/da/programmer") -> Call:
+    """Innovationsfonden's listing (tests/fixtures/html_list/innovationsfonden_list.html) with ``old``
+    written as ``new`` in its Grand Solutions item, read through the html_list source: that call."""
+    listing = (FIXTURES / "html_list" / "innovationsfonden_list.html").read_text(encoding="utf-8")
+    assert old in listing
+    listing = listing.replace(old, new)
+    server.route("GET", path, lambda r: Reply(200, listing, HTML))
+    adapter = HtmlListAdapter(f"ifd{path.replace('/', '_')}", HtmlListSource(
+        type="html_list", url=server.url(path), programme="Innovationsfonden", language="da",
+        item=".views-row", title="h3", link="h3 a[href]", text=text), BuildContext(engine=engine))
+    result = run(engine, adapter, now)
+    assert (result.outcome, result.new) == ("ok", 3)
+    with Session(engine) as session:
+        return session.exec(select(Call).where(Call.title.startswith("Grand Solutions"),
+                                               Call.source == adapter.name)).one()
+
+
 def test_an_info_meeting_after_the_deadline_is_not_a_deadline(server: LocalServer, engine) -> None:
     """An item of tests/fixtures/html_list/innovationsfonden_list.html (Innovationsfonden's listing)
     announcing its information meeting after its deadline, "Ansøgningsfrist 2. februar 2027 kl.
     12.00. Informationsmøde 3. december 2026", had the meeting's day as its next deadline: the
     digest, the reminders and ``deadlines`` gave the call 3 December, the deadline word of the
     sentence before being the nearest to it."""
-    listing = (FIXTURES / "html_list" / "innovationsfonden_list.html").read_text(encoding="utf-8").replace(
-        "Ansøgningsfrist 2. februar 2027 kl. 12.00</div>",
-        "Ansøgningsfrist 2. februar 2027 kl. 12.00. Informationsmøde 3. december 2026</div>")
-    assert "Informationsmøde 3. december 2026" in listing
-    server.route("GET", "/da/programmer", lambda r: Reply(200, listing, HTML))
-    adapter = HtmlListAdapter("ifd", HtmlListSource(
-        type="html_list", url=server.url("/da/programmer"), programme="Innovationsfonden", language="da",
-        item=".views-row", title="h3", link="h3 a[href]",
-        text=".teaser__dates, .teaser__amount, .teaser__text"),
-        BuildContext(engine=engine))
-    result = run(engine, adapter, datetime(2026, 10, 1, 8, 0, tzinfo=UTC))
-    assert (result.outcome, result.new) == ("ok", 3)
-    with Session(engine) as session:
-        call = session.exec(select(Call).where(Call.title.startswith("Grand Solutions"))).one()
+    deadline = "Ansøgningsfrist 2. februar 2027 kl. 12.00"
+    call = _grand_solutions(server, engine, f"{deadline}</div>",
+                            f"{deadline}. Informationsmøde 3. december 2026</div>",
+                            datetime(2026, 10, 1, 8, 0, tzinfo=UTC),
+                            text=".teaser__dates, .teaser__amount, .teaser__text")
     assert [d["at"] for d in call.deadlines] == ["2027-02-02T11:00:00+00:00"]
 
 
@@ -146,20 +158,9 @@ def test_the_date_a_deadline_was_moved_from_is_no_deadline(server: LocalServer, 
 
     texts = {"/a": "Ansøgningsfristen er forlænget til 2. februar 2027 kl. 12.00 (tidligere 15. januar 2027)",
              "/b": "Ansøgningsfrist 2. februar 2027 kl. 12.00 (forlænget fra 15. januar 2027)"}
-    original = (FIXTURES / "html_list" / "innovationsfonden_list.html").read_text(encoding="utf-8")
     now = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
-    for path, dates in texts.items():
-        listing = original.replace("Åbner for ansøgninger 15. oktober 2026. Ansøgningsfrist 2. februar 2027 "
-                                   "kl. 12.00", dates)
-        assert dates in listing
-        server.route("GET", path, lambda r, listing=listing: Reply(200, listing, HTML))
-        adapter = HtmlListAdapter(f"ifd{path[1:]}", HtmlListSource(
-            type="html_list", url=server.url(path), programme="Innovationsfonden", language="da",
-            item=".views-row", title="h3", link="h3 a[href]", text=".teaser__dates"),
-            BuildContext(engine=engine))
-        assert run(engine, adapter, now).new == 3
-    with Session(engine) as session:
-        grand = session.exec(select(Call).where(Call.title.startswith("Grand Solutions"))).all()
+    grand = [_grand_solutions(server, engine, LISTING_DATES, dates, now, path=path)
+             for path, dates in texts.items()]
     assert [(c.status, c.opening_date, [d["at"] for d in c.deadlines]) for c in grand] == \
         [("open", None, ["2027-02-02T11:00:00+00:00"])] * 2
     for text in ("Deadline extended to 2 February 2027 (previously 15 January 2027)",
@@ -174,18 +175,9 @@ def test_a_projects_start_after_the_deadline_is_not_the_calls_opening(server: Lo
     saying when its projects may start, "Ansøgningsfrist 2. februar 2027 kl. 12.00. Projekterne kan
     starte fra 1. september 2027.", had that day as its opening: a call open now read "forthcoming
     (opens 1 Sep 2027)", closing months before it opened. A call opens before its first deadline."""
-    listing = (FIXTURES / "html_list" / "innovationsfonden_list.html").read_text(encoding="utf-8").replace(
-        "Åbner for ansøgninger 15. oktober 2026. Ansøgningsfrist 2. februar 2027 kl. 12.00",
-        "Ansøgningsfrist 2. februar 2027 kl. 12.00. Projekterne kan starte fra 1. september 2027.")
-    assert "Projekterne kan starte" in listing
-    server.route("GET", "/da/programmer", lambda r: Reply(200, listing, HTML))
-    adapter = HtmlListAdapter("ifd", HtmlListSource(
-        type="html_list", url=server.url("/da/programmer"), programme="Innovationsfonden", language="da",
-        item=".views-row", title="h3", link="h3 a[href]", text=".teaser__dates"),
-        BuildContext(engine=engine))
-    assert run(engine, adapter, datetime(2026, 12, 1, 8, 0, tzinfo=UTC)).new == 3
-    with Session(engine) as session:
-        call = session.exec(select(Call).where(Call.title.startswith("Grand Solutions"))).one()
+    call = _grand_solutions(server, engine, LISTING_DATES, "Ansøgningsfrist 2. februar 2027 kl. 12.00. "
+                            "Projekterne kan starte fra 1. september 2027.",
+                            datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
     assert (call.status, call.opening_date, [d["at"] for d in call.deadlines]) == \
         ("open", None, ["2027-02-02T11:00:00+00:00"])
 
@@ -197,18 +189,8 @@ def test_the_day_decisions_are_expected_is_not_the_deadline(server: LocalServer,
     call still open four months after it closed, reminders for June)."""
     from watcher.dates import call_dates
 
-    listing = (FIXTURES / "html_list" / "innovationsfonden_list.html").read_text(encoding="utf-8").replace(
-        "Åbner for ansøgninger 15. oktober 2026. Ansøgningsfrist 2. februar 2027 kl. 12.00",
-        "Ansøg inden 2. februar 2027 kl. 12.00. Svar på ansøgningen forventes 15. juni 2027.")
-    assert "Svar på ansøgningen" in listing
-    server.route("GET", "/da/programmer", lambda r: Reply(200, listing, HTML))
-    adapter = HtmlListAdapter("ifd", HtmlListSource(
-        type="html_list", url=server.url("/da/programmer"), programme="Innovationsfonden", language="da",
-        item=".views-row", title="h3", link="h3 a[href]", text=".teaser__dates"),
-        BuildContext(engine=engine))
-    assert run(engine, adapter, datetime(2026, 12, 1, 8, 0, tzinfo=UTC)).new == 3
-    with Session(engine) as session:
-        call = session.exec(select(Call).where(Call.title.startswith("Grand Solutions"))).one()
+    call = _grand_solutions(server, engine, LISTING_DATES, "Ansøg inden 2. februar 2027 kl. 12.00. Svar på "
+                            "ansøgningen forventes 15. juni 2027.", datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
     assert [d["at"] for d in call.deadlines] == ["2027-02-02T11:00:00+00:00"]
     text = "Apply by 15 March 2027. Decisions are expected on 15 June 2027."
     assert [d.at.date().isoformat() for d in call_dates(text).deadlines] == ["2027-03-15"]
