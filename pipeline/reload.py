@@ -7,6 +7,11 @@ fingerprint changed; a valid change is returned (and becomes the config in force
 logged once as ``file:line: key: problem; keeping the last good config`` and reported again only
 when the files change again into a different problem. Content hashes rather than mtimes: an editor
 or ``git checkout`` may keep the mtime, and the files are small.
+
+An invalid read is reported only once the files have stayed as read for ``settle_seconds``: an editor
+saving in place (nano, vim without a backup copy) truncates the file and then writes it, and a check
+between the two reads a file empty or cut short, which is not the secretariat's mistake. Until then
+the check reads again; a valid edit is applied at once.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +30,7 @@ from pipeline.core.text import one_line
 log = logging.getLogger("fundradar.serve")
 
 Fingerprint = tuple[tuple[str, str | None], ...]
+SETTLE_SECONDS = 2.0  # how long an invalid read must stay unchanged to be the edit, not a save under way
 
 
 def watched_files(config: LoadedConfig) -> list[Path]:
@@ -57,30 +64,39 @@ def fingerprint(config: LoadedConfig) -> Fingerprint:
 class ConfigWatch:
     """The config in force, and whether its files changed since (see the module doc)."""
 
-    def __init__(self, config: LoadedConfig) -> None:
+    def __init__(self, config: LoadedConfig, settle_seconds: float = SETTLE_SECONDS) -> None:
         self.config = config
         self.fingerprint = fingerprint(config)
+        self.settle_seconds = settle_seconds
         self.bad: Fingerprint | None = None  # files of the invalid edit already reported
-        self.last_error: str | None = None
+        self.last_error: str | None = None  # the problem of the files as last read
+        self.reported: str | None = None  # the problem last logged
+        self.unsettled: tuple[Fingerprint, float] | None = None  # invalid files, and since when
         self.lock = threading.Lock()
 
     def check(self) -> LoadedConfig | None:
         """A new valid config if the files changed into one, else None (see the module doc)."""
         current = fingerprint(self.config)
         if current == self.fingerprint:
-            self.bad = None  # back to the good files: a later invalid edit is news again
+            self.bad = self.unsettled = None  # back to the good files: a later invalid edit is news again
             return None
         if current == self.bad:
             return None
         try:
             fresh = self.config.reload()
         except UserInputError as exc:
-            error = one_line(str(exc))
-            if error != self.last_error:  # a file read mid-save can fail the same way: said once
+            self.last_error = error = one_line(str(exc))
+            now = time.monotonic()
+            if self.unsettled is None or self.unsettled[0] != current:
+                self.unsettled = (current, now)
+            if now - self.unsettled[1] < self.settle_seconds:
+                return None  # perhaps a save under way: read again at the next check
+            if error != self.reported:  # a different edit failing the same way: said once
                 log.error("%s; keeping the last good config", error)
-            self.bad, self.last_error = current, error
+            self.bad, self.reported, self.unsettled = current, error, None
             return None
-        self.config, self.fingerprint, self.bad, self.last_error = fresh, current, None, None
+        self.config, self.fingerprint = fresh, current
+        self.bad = self.last_error = self.reported = self.unsettled = None
         return fresh
 
 
