@@ -323,6 +323,25 @@ def test_yes_or_no_in_danish_is_told_to_write_true_or_false(tmp_path: Path, cli)
 
 
 @pytest.mark.slow
+def test_an_area_added_since_the_last_scoring_is_not_called_far_from_every_call(
+        cli, robot_synced: tuple[str, ...], tmp_path: Path) -> None:
+    """An area the secretariat just added has no stored score because nothing scored it yet, not because
+    every call is far from it: the listing said both that the scores are stale and that no call comes
+    near its keywords, which many calls have."""
+    text = (OTHER / "robot.yaml").read_text(encoding="utf-8").replace("focus_areas:\n", (
+        "focus_areas:\n  ai_production:\n    label: AI in production\n"
+        "    keywords: [artificial intelligence, robotics]\n"), 1)
+    edited = _write(tmp_path, text, "robot.yaml")
+    result = cli("--config", str(edited), "--as-of", "2026-08-22", "calls", "list", "--focus",
+                 "ai_production")
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert result.stderr == (
+        f"note: the stored scores of robot-dk ({edited}) were computed from other focus areas, rules or "
+        "marks than the config has now; `fundradar score` stores new ones, `fundradar strategy preview "
+        "--config FILE` compares a file without storing\nNo calls match.\n")
+
+
+@pytest.mark.slow
 def test_ideas_calls_of_an_area_no_call_comes_near_says_why(cli, robot_synced: tuple[str, ...]) -> None:
     assert cli(*robot_synced, "ideas", "add", "Exoskeleton pilot", "--focus", "exo").exit_code == 0
     result = cli(*robot_synced, "ideas", "calls", "1")
