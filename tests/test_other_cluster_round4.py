@@ -217,6 +217,15 @@ def test_a_synonym_that_lists_itself_is_named(tmp_path: Path, cli) -> None:
         "English synonym, so English calls cannot match it; add a synonym under synonyms:"]
 
 
+def test_a_synonym_that_lists_itself_beside_english_terms_passes(tmp_path: Path, cli) -> None:
+    """'lækage: [lækage, leakage]' translates to leakage: repeating the word itself is harmless, and
+    'lists itself …, which translates nothing' was untrue of it."""
+    text = VAND.replace("      lækage: [leakage, water losses]", "      lækage: [lækage, leakage]")
+    result = cli("--config", str(_write(tmp_path, text)), "config", "check")
+    assert result.exit_code == 0
+    assert [line for line in result.stderr.splitlines() if line.startswith("Warning:")] == []
+
+
 def test_a_key_left_out_of_its_area_is_an_indentation_slip_not_a_colon(tmp_path: Path, cli) -> None:
     """'label:' indented as the areas are makes 'keywords:' below it a key under a value: ruamel says
     'mapping values are not allowed here', which was read as a colon inside a value to quote."""
