@@ -232,7 +232,7 @@ def _synonym_problems(name: str, area: FocusArea, where: tuple[str, Any]) -> lis
     units = focus_area_query(name, area).units()
     for source, targets in area.synonyms.items():
         loc = ("focus_areas", name, "synonyms", source)
-        if any(same_term(target) == same_term(source) for target in targets):
+        if targets and all(same_term(target) == same_term(source) for target in targets):
             found.append(_problem("warning", shown, tree, loc,
                                   f"synonym {source!r} lists itself ('{source}: [{source}]'), which "
                                   "translates nothing; list its English terms instead"))

@@ -146,8 +146,7 @@ def view_scores_note(db: Database, view: StrategyView, by_score: bool = False) -
     (:mod:`pipeline.config_view`): the same line, without loading the config. ``by_score``: the listing
     keeps only calls with a score (a focus area, a minimum score), which a strategy not scored yet has
     none of."""
-    scoring = _compared(db, view.name, lambda marks: identity_of(view.analysed, marks),
-                        lambda: view.rules_hash)
+    scoring = view_scoring(db, view)
     if scoring == "none" and by_score:  # "No calls match." would say its focus areas match none
         stored = db.first("SELECT count(*) FROM call")[0]
         return (f"note: nothing is scored for {view.name} yet ({stored} call{'' if stored == 1 else 's'} "
@@ -156,9 +155,18 @@ def view_scores_note(db: Database, view: StrategyView, by_score: bool = False) -
     return _note([(view.name, view.path)] if scoring == "other" else [])
 
 
-def empty_area_note(db: Database, strategy: str, area: str) -> str | None:
+def view_scoring(db: Database, view: StrategyView) -> str:
+    """:func:`stored_scoring` of the selected strategy, from its view."""
+    return _compared(db, view.name, lambda marks: identity_of(view.analysed, marks), lambda: view.rules_hash)
+
+
+def empty_area_note(db: Database, strategy: str, area: str, scoring: str = "current") -> str | None:
     """The line for a focus area with no stored score while its strategy has some: every call scored
-    below the floor (its one keyword in no call), which "No calls match." alone would hide."""
+    below the floor (its one keyword in no call), which "No calls match." alone would hide. Not when
+    the stored scores are from another config (``scoring`` "other"): an area added since has no score
+    because nothing scored it yet."""
+    if scoring != "current":
+        return None
     params = {"strategy": strategy, "area": area}
     if db.first("SELECT 1 FROM score WHERE strategy = :strategy AND focus_area = :area LIMIT 1", params) \
             or not db.first("SELECT 1 FROM score WHERE strategy = :strategy LIMIT 1", params):

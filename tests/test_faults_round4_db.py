@@ -50,6 +50,20 @@ def test_a_role_that_may_not_create_tables_is_one_line_naming_the_grant(pg_role)
         f"GRANT CREATE ON SCHEMA public TO {role}\n")
 
 
+def test_a_role_without_connect_on_the_database_is_told_to_grant_connect(pg_url: str, pg_role) -> None:
+    # "permission denied for database" comes at connection for a role without CONNECT (revoked from
+    # PUBLIC): no CREATE on schema public, nor running db upgrade as the owner, lets it in
+    role, url = pg_role
+    database = pg_url.rsplit("/", 1)[1]
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        conn.execute(f'REVOKE CONNECT ON DATABASE "{database}" FROM PUBLIC')
+    result = _cli("--db", url, "calls", "list")
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        f'Error: {url}: role {role} may not connect to database {database} (permission denied for database '
+        f'"{database}"); nothing was changed: GRANT CONNECT ON DATABASE "{database}" TO {role}\n')
+
+
 def test_a_role_that_may_only_read_is_one_line_when_it_writes(pg_url: str, pg_role) -> None:
     role, url = pg_role
     open_database(pg_url).dispose()  # the schema, made by the database's owner

@@ -217,6 +217,15 @@ def test_a_synonym_that_lists_itself_is_named(tmp_path: Path, cli) -> None:
         "English synonym, so English calls cannot match it; add a synonym under synonyms:"]
 
 
+def test_a_synonym_that_lists_itself_beside_english_terms_passes(tmp_path: Path, cli) -> None:
+    """'lækage: [lækage, leakage]' translates to leakage: repeating the word itself is harmless, and
+    'lists itself …, which translates nothing' was untrue of it."""
+    text = VAND.replace("      lækage: [leakage, water losses]", "      lækage: [lækage, leakage]")
+    result = cli("--config", str(_write(tmp_path, text)), "config", "check")
+    assert result.exit_code == 0
+    assert [line for line in result.stderr.splitlines() if line.startswith("Warning:")] == []
+
+
 def test_a_key_left_out_of_its_area_is_an_indentation_slip_not_a_colon(tmp_path: Path, cli) -> None:
     """'label:' indented as the areas are makes 'keywords:' below it a key under a value: ruamel says
     'mapping values are not allowed here', which was read as a colon inside a value to quote."""
@@ -320,6 +329,25 @@ def test_yes_or_no_in_danish_is_told_to_write_true_or_false(tmp_path: Path, cli)
     assert result.stderr == (
         f"Error: {path}:{_line(text, 'require_eligible_country')}: rules.require_eligible_country: input "
         "should be a valid boolean, unable to interpret input, got 'ja'; write true or false\n")
+
+
+@pytest.mark.slow
+def test_an_area_added_since_the_last_scoring_is_not_called_far_from_every_call(
+        cli, robot_synced: tuple[str, ...], tmp_path: Path) -> None:
+    """An area the secretariat just added has no stored score because nothing scored it yet, not because
+    every call is far from it: the listing said both that the scores are stale and that no call comes
+    near its keywords, which many calls have."""
+    text = (OTHER / "robot.yaml").read_text(encoding="utf-8").replace("focus_areas:\n", (
+        "focus_areas:\n  ai_production:\n    label: AI in production\n"
+        "    keywords: [artificial intelligence, robotics]\n"), 1)
+    edited = _write(tmp_path, text, "robot.yaml")
+    result = cli("--config", str(edited), "--as-of", "2026-08-22", "calls", "list", "--focus",
+                 "ai_production")
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert result.stderr == (
+        f"note: the stored scores of robot-dk ({edited}) were computed from other focus areas, rules or "
+        "marks than the config has now; `fundradar score` stores new ones, `fundradar strategy preview "
+        "--config FILE` compares a file without storing\nNo calls match.\n")
 
 
 @pytest.mark.slow

@@ -17,6 +17,7 @@ from pipeline.core.db import open_database, session_scope
 from pipeline.core.models import Call, CallFollow, FetchRun, Idea
 from pipeline.follow import set_state
 from pipeline.notify.actions import STATUS_MARK
+from pipeline.notify.blocks import render_terminal
 from pipeline.notify.delivery import Pacer
 from pipeline.notify.jobs import send_alerts, send_digests
 from pipeline.notify.socket import SocketRunner, start_interactions, stop_interactions
@@ -240,3 +241,15 @@ def test_a_call_followed_on_the_command_line_without_a_name_reads_followed(engin
         (posted,) = _send_digest(engine, local)
     assert _block(posted.blocks, f"fr_call:{call}")["text"]["text"].endswith(
         f"offshore wind\n{STATUS_MARK}★ followed")
+
+
+def test_a_followed_call_in_a_dry_run_digest_carries_no_invisible_mark(engine: Any) -> None:
+    """The status line's invisible separator (how a click's redraw finds the line) went to the terminal
+    too: invisible there, and copied along with '★ followed — mette' into whatever it was pasted in."""
+    call = add_call(engine, 1, score=0.7)
+    with session_scope(engine) as session:
+        set_state(session, STRATEGY, call, "follow", NOW - timedelta(days=1), "mette")
+    (outcome,) = send_digests(engine, loaded(), NOW, channel="#eu-fundraising", dry_run=True)
+    shown = render_terminal([outcome.message])
+    assert "offshore wind\n★ followed — mette\n" in shown
+    assert STATUS_MARK not in shown

@@ -22,6 +22,7 @@ from pipeline.core.config import HtmlListSource, IcalSource, load_config
 from pipeline.core.db import open_database
 from pipeline.core.models import Call
 from pipeline.notify.delivery import Pacer
+from pipeline.notify.health import source_health
 from pipeline.notify.jobs import send_digests
 from pipeline.serve import Service
 from pipeline.sync import follow_and_score, plan_sources, run_sources
@@ -357,3 +358,21 @@ def test_an_eudp_round_passes_the_example_budget_rule() -> None:
     verdict = evaluate_call(call, load_strategy(), funding, NOW)
     assert verdict.passed, [o.reason for o in verdict.failed]
     assert [o.status for o in verdict.outcomes if o.rule == "budget"] == ["unknown"]
+
+
+def test_a_calendar_emptied_after_its_last_call_ended_closes_them_and_is_fine(engine, server) -> None:
+    """An export lists coming events only: once the last call's deadline passed it answered a calendar
+    of no events. Every run was 'answering no calls' (failing in each digest) and the ended calls were
+    never closed, though nothing was missing but what had ended."""
+    body = {"ics": _tec_calendar([18300, 18301])}
+    server.route("GET", "/ended.ics", lambda r: Reply(200, body["ics"], {"Content-Type": "text/calendar"}))
+    adapter = IcalAdapter("interreg_no", IcalSource(type="ical", url=server.url("/ended.ics")), None)
+    assert run(engine, adapter, NOW).new == 2
+    body["ics"] = (TEC_HEAD + "END:VCALENDAR\r\n").encode()
+    after = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # both deadlines (January 2027) have passed
+    result = run(engine, adapter, after)
+    assert (result.outcome, result.complete, result.closed, result.error) == ("ok", True, 2, None)
+    assert set(_stored(engine).values()) == {"closed"}
+    with Session(engine) as session:
+        (health,) = source_health(session, ["interreg_no"], after - timedelta(days=7))
+    assert not health.failing and not health.empty

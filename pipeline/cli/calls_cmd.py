@@ -155,12 +155,13 @@ def list_cmd(
     flt = CallFilter(source=source, status=status, focus_area=focus, strategy=strategy.name,
                      deadline_within_days=within, programme=programme, limit=top, min_score=min_score,
                      passing=passing, followed=followed, sort=sort)
-    from pipeline.trial import empty_area_note  # (note_view_scores imports it too)
+    from pipeline.trial import empty_area_note, view_scoring  # (note_view_scores imports them too)
 
     with st.reading() as db:
         note_view_scores(db, strategy, by_score=bool(focus) or min_score is not None)
         rows = list_calls(db, flt, st.now())
-        note = empty_area_note(db, strategy.name, focus) if focus and not rows else None
+        note = empty_area_note(db, strategy.name, focus, view_scoring(db, strategy)) if focus and not rows \
+            else None
     if note:
         echo(note, err=True)
     if not as_json:  # JSON keeps the stored fields (UTC); the table and CSV show Brussels time

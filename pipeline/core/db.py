@@ -112,7 +112,7 @@ _FAULTS = (
 
 # PostgreSQL refusing the role: "permission denied for schema public" (PostgreSQL 15 and later give a
 # role that owns nothing no CREATE there), "… for table call", "must be owner of table call" (ALTER)
-_DENIED = re.compile(r"(permission denied for|must be owner of) (\w+) (\S+)")
+_DENIED = re.compile(r"(permission denied for|must be owner of) (\w+) (\"[^\"]+\"|[^\s\".,;]+)")
 
 
 def _denied(error: BaseException, url: str) -> str | None:
@@ -124,8 +124,12 @@ def _denied(error: BaseException, url: str) -> str | None:
         role = sa.engine.make_url(url).username or "fundradar's role"
     except (sa.exc.ArgumentError, ValueError):
         role = "fundradar's role"
-    said = found.group(0).rstrip('".,;')
-    if found.group(2) in ("schema", "database") or found.group(1) == "must be owner of":
+    said = found.group(0)
+    if found.group(2) == "database":  # at connection: a role without CONNECT, which no CREATE gives
+        database = found.group(3).strip('"')
+        return (f"{describe_url(url)}: role {role} may not connect to database {database} ({said}); nothing "
+                f'was changed: GRANT CONNECT ON DATABASE "{database}" TO {role}')
+    if found.group(2) == "schema" or found.group(1) == "must be owner of":
         return (f"{describe_url(url)}: role {role} may not create or change fundradar's tables ({said}); "
                 "nothing was changed: run `fundradar db upgrade` once as the database's owner, or GRANT "
                 f"CREATE ON SCHEMA public TO {role}")

@@ -195,6 +195,7 @@ def _plain(mrkdwn: str) -> str:
     mrkdwn = re.sub(r"(?<!\w)_([^_\n]+)_(?!\w)", r"\1", mrkdwn)
     text = re.sub("\x00([0-9]+)\x00", lambda found: links[int(found.group(1))], mrkdwn)
     text = text.translate(_MARKS_BACK)  # the scraped text as it was scraped
+    text = text.replace("\u2063", "")  # the status line's mark (pipeline.notify.actions), only for redraws
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
