@@ -32,13 +32,15 @@ ASSUMED_TIME = time(17, 0)
 _TIME = re.compile(r"(?<![\d.:])\d{1,2}[:.]\d{2}(?!\d|\.\d)|\d{1,2}\s*(?:am|pm|uhr)\b", re.IGNORECASE)
 _DEADLINE_WORDS = re.compile(
     r"deadline|closes?|closing|until|due|submi|frist|sidste|senest|einsendeschluss|bis zum|bis |"
-    r"sista|senast|stenger|lukker|slutt|apply by|apply before|received by|before|inden|innen|innan",
+    r"sista|senast|stenger|lukker|slutt|"
+    # whole words only: "Innenministerium", "Antragstellerinnen", "indenfor", "beforehand" hold them
+    r"(?<!\w)(?:apply by|apply before|received by|before|inden|innen|innan)(?!\w)",
     re.IGNORECASE)
 # the day an answer is given ("Svar på ansøgningen forventes 15. juni 2027", "Decisions are expected
 # on …"): taken as a call's lone date, or the latest of its plain ones, it became the deadline
 _RESULT_WORDS = re.compile(
-    r"decision|results?\b|notification|outcome|svar|afgørelse|beslutning|besked|tilsagn|vedtak|"
-    r"avgjørelse|beslut|besked|entscheidung|bescheid|zusage", re.IGNORECASE)
+    r"decision|results?\b|notification|outcome|(?<!\w)svar|afgørelse|beslutning|besked|tilsagn|vedtak|"
+    r"avgjørelse|beslut|entscheidung|bescheid|zusage", re.IGNORECASE)  # "ansvarlig" holds "svar"
 _OPENING_WORDS = re.compile(
     r"open|launch|start|from|åbner|åben|fra |öffnet|ab dem|beginn|öppnar|från|åpner|åpen", re.IGNORECASE)
 # a page's or post's own time ("Last updated: 2 December 2026 10:31", "Posted on 12 February 2026",

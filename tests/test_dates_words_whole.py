@@ -1,0 +1,40 @@
+"""Words that say a date's kind count only as whole words: a longer word holding one ("ansvarlig",
+"Innenministerium", "indenfor", "beforehand") says nothing of the date after it."""
+
+from __future__ import annotations
+
+import pytest
+
+from watcher.dates import call_dates
+
+
+def _deadlines(text: str) -> list[str]:
+    return [d.at.date().isoformat() for d in call_dates(text).deadlines]
+
+
+@pytest.mark.parametrize("text", [
+    # "ansvar" (responsibility) holds "svar" (an answer's day)
+    "Ansvarlig for puljen: Mette Hansen. 1. marts 2027",
+    "Projektansvarlig kan søge. Ansøgningen skal være modtaget 1. marts 2027",
+])
+def test_a_word_holding_an_answers_word_leaves_the_lone_date_the_deadline(text: str) -> None:
+    assert _deadlines(text) == ["2027-03-01"]
+
+
+@pytest.mark.parametrize("text", [
+    # German "-innen" (Antragstellerinnen, Innenministerium) holds Norwegian "innen" (by)
+    "Die Frist endet am 15. März 2027. Das Innenministerium informiert am 1. April 2027.",
+    "Frist: 15. marts 2027. Kommuner og virksomheder indenfor regionen, møde 1. april 2027.",
+    "Deadline: 15 March 2027. Read the guide beforehand, as revised 1 April 2027.",
+])
+def test_a_word_holding_a_deadline_word_makes_no_second_deadline(text: str) -> None:
+    assert _deadlines(text) == ["2027-03-15"]
+
+
+@pytest.mark.parametrize("text", [
+    "Ansøg inden 2. februar 2027 kl. 12.00. Svar på ansøgningen forventes 15. juni 2027.",
+    "Søknader må være mottatt innen 15. mars 2027. Vedtak 15. juni 2027.",
+    "Call for proposals: apply before 15 March 2027 at 17:00 CET.",
+])
+def test_the_whole_words_still_introduce_the_deadline(text: str) -> None:
+    assert len(_deadlines(text)) == 1 and _deadlines(text)[0].endswith(("02-02", "03-15"))
