@@ -38,3 +38,20 @@ def test_a_word_holding_a_deadline_word_makes_no_second_deadline(text: str) -> N
 ])
 def test_the_whole_words_still_introduce_the_deadline(text: str) -> None:
     assert len(_deadlines(text)) == 1 and _deadlines(text)[0].endswith(("02-02", "03-15"))
+
+
+@pytest.mark.parametrize("text", [
+    "Frist 01.03.2027 · Opdateret 02.12.2026",
+    "Deadline: 1.3.2027 | Updated 2.12.2026",
+    "Frist 1.3.2027, opdateret 2.12.2026",
+])
+def test_a_time_stamp_after_a_deadline_and_its_date_is_no_deadline(text: str) -> None:
+    """A listing item's 'Frist 01.03.2027 · Opdateret 02.12.2026': the deadline word a few characters
+    before 'Opdateret' belongs to the date between them, and the page's own time became a second
+    deadline, moved whenever the item was edited."""
+    assert _deadlines(text) == ["2027-03-01"]
+
+
+@pytest.mark.parametrize("text", ["Frist opdateret: 15. marts 2027", "Deadline updated: 15 March 2027"])
+def test_a_deadline_word_right_before_updated_still_names_the_deadline(text: str) -> None:
+    assert _deadlines(text) == ["2027-03-15"]

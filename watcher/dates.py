@@ -144,12 +144,20 @@ def _kind(before: str) -> str:
         if nearest is None or former.end() > nearest.start():
             best, nearest = "former", former
     if best == "stamp" and nearest is not None and (
-            _MOVED_TO.search(before[nearest.end():])
-            or _DEADLINE_WORDS.search(before[max(0, nearest.start() - _MOVED_CONTEXT):nearest.start()])):
+            _MOVED_TO.search(before[nearest.end():]) or _names_stamp(before, nearest.start())):
         # "the deadline has been updated to …", "Ansøgningsfristen er opdateret til …": a date moved
         blanked = before[:nearest.start()] + " " * (nearest.end() - nearest.start()) + before[nearest.end():]
         return _kind(blanked)
     return best
+
+
+def _names_stamp(before: str, at: int) -> bool:
+    """A deadline word right before the time stamp word at ``at`` ("Deadline updated: …"), no date
+    between them: in "Frist 01.03.2027 · Opdateret 02.12.2026" the word is the first date's, and
+    the page's own time became a second deadline."""
+    near = before[max(0, at - _MOVED_CONTEXT):at]
+    words = list(_DEADLINE_WORDS.finditer(near))
+    return bool(words) and not any(ch.isdigit() for ch in near[words[-1].end():])
 
 
 def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundDate]:
