@@ -321,6 +321,11 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
         result.unchanged += len(differing) - changed
         active = sum(1 for _, _, status, _, _ in existing.values() if status not in GONE)
         if complete and not seen and active:
+            # calls past their last deadline are expected to leave (an export of upcoming events is
+            # empty after the season's last one): only the others make an empty answer short
+            active = sum(1 for deadlines in session.exec(select(Call.deadlines).where(
+                Call.source == run.source, Call.status.not_in(GONE))) if not _ended(deadlines, now))
+        if complete and not seen and active:
             complete = result.complete = False
             warning = _join(warning, f"{EMPTY_ANSWER} {active} were active; "
                                      "nothing closed, the next complete run closes what really ended")
