@@ -55,3 +55,20 @@ def test_a_time_stamp_after_a_deadline_and_its_date_is_no_deadline(text: str) ->
 @pytest.mark.parametrize("text", ["Frist opdateret: 15. marts 2027", "Deadline updated: 15 March 2027"])
 def test_a_deadline_word_right_before_updated_still_names_the_deadline(text: str) -> None:
     assert _deadlines(text) == ["2027-03-15"]
+
+
+@pytest.mark.parametrize("text", [
+    "Ansøgningsfristen er forlænget fra 15. januar til 2. februar 2027.",
+    "The deadline has been extended from 15 January 2027 to 2 February 2027.",
+    "Fristen er udskudt fra 15.01.2027 til 02.02.2027",
+    "Die Einreichungsfrist wurde verschoben vom 15. Januar 2027 auf den 2. Februar 2027.",
+])
+def test_the_date_a_deadline_was_moved_to_is_the_deadline(text: str) -> None:
+    """'forlænget fra 15. januar til 2. februar 2027', the way a funder writes a moved deadline: the
+    new date, after the words of the one it moved from, was read as the former date too, and the call
+    was left without any deadline."""
+    assert _deadlines(text) == ["2027-02-02"]
+
+
+def test_a_former_date_alone_stays_no_deadline() -> None:
+    assert _deadlines("Ansøgningsfristen er 2. februar 2027 (tidligere 15. januar 2027)") == ["2027-02-02"]

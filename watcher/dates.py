@@ -143,12 +143,21 @@ def _kind(before: str) -> str:
     for former in _FORMER_WORDS.finditer(before):  # "extended from" holds the opening word "from"
         if nearest is None or former.end() > nearest.start():
             best, nearest = "former", former
+    if best == "former" and nearest is not None and _moved_on(before[nearest.end():]):
+        return "deadline"  # "forlænget fra 15. januar til 2. februar 2027": the date it moved to
     if best == "stamp" and nearest is not None and (
             _MOVED_TO.search(before[nearest.end():]) or _names_stamp(before, nearest.start())):
         # "the deadline has been updated to …", "Ansøgningsfristen er opdateret til …": a date moved
         blanked = before[:nearest.start()] + " " * (nearest.end() - nearest.start()) + before[nearest.end():]
         return _kind(blanked)
     return best
+
+
+def _moved_on(after: str) -> bool:
+    """The words after a former date's phrase go on to the date it moved to ("from 15 January 2027
+    to", "fra 15. januar til", "vom … auf den")."""
+    digits = [i for i, ch in enumerate(after) if ch.isdigit()]
+    return bool(digits) and _MOVED_TO.search(after[digits[-1]:]) is not None
 
 
 def _names_stamp(before: str, at: int) -> bool:
