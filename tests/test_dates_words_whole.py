@@ -72,3 +72,16 @@ def test_the_date_a_deadline_was_moved_to_is_the_deadline(text: str) -> None:
 
 def test_a_former_date_alone_stays_no_deadline() -> None:
     assert _deadlines("Ansøgningsfristen er 2. februar 2027 (tidligere 15. januar 2027)") == ["2027-02-02"]
+
+
+@pytest.mark.parametrize("text", [
+    "Ansøgningsfrist 1. marts 2027. Projekterne kan vare op til tre år og skal være afsluttet inden "
+    "31. december 2028.",
+    "Søknadsfrist 1. mars 2027. Prosjektene kan vare i inntil tre år og må være avsluttet innen 31.12.2028.",
+    "Deadline 1 March 2027. Projects may not start before 1 September 2027.",
+])
+def test_the_day_a_project_must_end_or_start_by_is_no_deadline(text: str) -> None:
+    """'inden', 'innen' and 'before' say a deadline when an application is due by the date ('Ansøg
+    inden', 'mottatt innen'); said of the project ('afsluttet inden 31. december 2028') the call was
+    open for two more years, its reminders and digest line counting down to the project's end."""
+    assert _deadlines(text) == ["2027-03-01"]

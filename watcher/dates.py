@@ -32,10 +32,16 @@ ASSUMED_TIME = time(17, 0)
 _TIME = re.compile(r"(?<![\d.:])\d{1,2}[:.]\d{2}(?!\d|\.\d)|\d{1,2}\s*(?:am|pm|uhr)\b", re.IGNORECASE)
 _DEADLINE_WORDS = re.compile(
     r"deadline|closes?|closing|until|due|submi|frist|sidste|senest|einsendeschluss|bis zum|bis |"
-    r"sista|senast|stenger|lukker|slutt|"
-    # whole words only: "Innenministerium", "Antragstellerinnen", "indenfor", "beforehand" hold them
-    r"(?<!\w)(?:apply by|apply before|received by|before|inden|innen|innan)(?!\w)",
+    r"sista|senast|stenger|lukker|(?<!af)(?<!av)slutt|(?<!\w)(?:apply by|apply before|received by)(?!\w)",
     re.IGNORECASE)
+# "by"/"before" say a deadline only of an application ("Ansøg inden", "Søknader må være mottatt
+# innen"): of the project ("afsluttet inden 31. december 2028", "may not start before") the call
+# stayed open until the project's end (so is "afsluttet" no "slutt"). Whole words: "Innenministerium",
+# "indenfor" hold them.
+_BY_WORDS = re.compile(r"(?<!\w)(?:before|inden|innen|innan)(?!\w)", re.IGNORECASE)
+_APPLY_WORDS = re.compile(r"ansøg|søk|sök|apply|applica|submi|propos|modtage|mottat|inkomm|indsend|"
+                          r"received|send", re.IGNORECASE)
+_BY_REACH = 40
 # the day an answer is given ("Svar på ansøgningen forventes 15. juni 2027", "Decisions are expected
 # on …"): taken as a call's lone date, or the latest of its plain ones, it became the deadline
 _RESULT_WORDS = re.compile(
@@ -128,7 +134,7 @@ def _settings() -> dict[str, object]:
 
 def names_call_date(text: str) -> bool:
     """``text`` has a word that introduces a deadline or an opening ("Updated deadline: …")."""
-    return _DEADLINE_WORDS.search(text) is not None or _OPENING_WORDS.search(text) is not None
+    return any(p.search(text) is not None for p in (_DEADLINE_WORDS, _BY_WORDS, _OPENING_WORDS))
 
 
 def _kind(before: str) -> str:
@@ -140,6 +146,10 @@ def _kind(before: str) -> str:
         for match in pattern.finditer(before):
             if nearest is None or match.start() > nearest.start():
                 best, nearest = kind, match
+    for match in _BY_WORDS.finditer(before):
+        if (nearest is None or match.start() > nearest.start()) \
+                and _APPLY_WORDS.search(before[max(0, match.start() - _BY_REACH):match.start()]):
+            best, nearest = "deadline", match
     for former in _FORMER_WORDS.finditer(before):  # "extended from" holds the opening word "from"
         if nearest is None or former.end() > nearest.start():
             best, nearest = "former", former
