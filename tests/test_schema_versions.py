@@ -28,7 +28,8 @@ def _revision(url: str) -> str:
 
 
 @pytest.mark.parametrize("command", [["calls", "list"], ["sync", "--replay", "/nonexistent"],
-                                     ["db", "upgrade"], ["ideas", "add", "Robots", "--focus", "digital_industry"]])
+                                     ["db", "upgrade"],
+                                     ["ideas", "add", "Robots", "--focus", "digital_industry"]])
 def test_a_schema_a_newer_fundradar_wrote_is_one_line_for_every_command(db_url: str, cli, command) -> None:
     open_database(db_url).dispose()
     _set_revision(db_url, NEWER)

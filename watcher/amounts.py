@@ -47,6 +47,11 @@ _POOL = re.compile(r"pulje|budget|total|samlet|samlede|i alt|ramme|gesamt|insges
 _POOL_AFTER = re.compile(r"\s*(?:(?:er|is|are|är|ist|stehen|står)\s+)?(?:til rådighed|til disposition|"
                          r"til disposisjon|tilgjengelig|tillgängliga|available|zur verfügung|at søge|"
                          r"att söka|å søke|i alt|totalt|sammanlagt|in total)(?!\w)", re.IGNORECASE)
+# ... but one project's total ("op til 500.000 kr. i alt pr. projekt", "Each project can receive up to
+# EUR 60,000 in total") is that project's maximum
+_PER_ONE = re.compile(r"(?<!\w)(?:(?:pr\.?|per|je|each|every|hvert?|varje|hver)\s+"
+                      r"(?:projekt|project|ansøgning|application|ansøger|applicant|virksomhed|company|"
+                      r"partner|beneficiary|sökande|søker))(?!\w)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,10 @@ def find_amounts(text: str) -> list[Amount]:
             continue  # "9999…9 kr." of a garbled page is no amount; refused, it took its call along
         before = text[max(previous, match.start() - 40):match.start()]
         previous = match.end()
-        pool = bool(_POOL.search(before) or _POOL_AFTER.match(text, match.end()))
+        after = _POOL_AFTER.match(text, match.end())
+        pool = bool(_POOL.search(before)) or (
+            after is not None and not _PER_ONE.search(before)
+            and not _PER_ONE.match(text[after.end():after.end() + 40].lstrip()))
         found.append(Amount(value, currency, round(value / EUR_PER[currency], 2), pool))
     return found
 

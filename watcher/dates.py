@@ -32,13 +32,21 @@ ASSUMED_TIME = time(17, 0)
 _TIME = re.compile(r"(?<![\d.:])\d{1,2}[:.]\d{2}(?!\d|\.\d)|\d{1,2}\s*(?:am|pm|uhr)\b", re.IGNORECASE)
 _DEADLINE_WORDS = re.compile(
     r"deadline|closes?|closing|until|due|submi|frist|sidste|senest|einsendeschluss|bis zum|bis |"
-    r"sista|senast|stenger|lukker|slutt|apply by|apply before|received by|before|inden|innen|innan",
+    r"sista|senast|stenger|lukker|(?<!af)(?<!av)slutt|(?<!\w)(?:apply by|apply before|received by)(?!\w)",
     re.IGNORECASE)
+# "by"/"before" say a deadline only of an application ("Ansøg inden", "Søknader må være mottatt
+# innen"): of the project ("afsluttet inden 31. december 2028", "may not start before") the call
+# stayed open until the project's end (so is "afsluttet" no "slutt"). Whole words: "Innenministerium",
+# "indenfor" hold them.
+_BY_WORDS = re.compile(r"(?<!\w)(?:before|inden|innen|innan)(?!\w)", re.IGNORECASE)
+_APPLY_WORDS = re.compile(r"ansøg|søk|sök|apply|applica|submi|propos|modtage|mottat|inkomm|indsend|"
+                          r"received|send", re.IGNORECASE)
+_BY_REACH = 40
 # the day an answer is given ("Svar på ansøgningen forventes 15. juni 2027", "Decisions are expected
 # on …"): taken as a call's lone date, or the latest of its plain ones, it became the deadline
 _RESULT_WORDS = re.compile(
-    r"decision|results?\b|notification|outcome|svar|afgørelse|beslutning|besked|tilsagn|vedtak|"
-    r"avgjørelse|beslut|besked|entscheidung|bescheid|zusage", re.IGNORECASE)
+    r"decision|results?\b|notification|outcome|(?<!\w)svar|afgørelse|beslutning|besked|tilsagn|vedtak|"
+    r"avgjørelse|beslut|entscheidung|bescheid|zusage", re.IGNORECASE)  # "ansvarlig" holds "svar"
 _OPENING_WORDS = re.compile(
     r"open|launch|start|from|åbner|åben|fra |öffnet|ab dem|beginn|öppnar|från|åpner|åpen", re.IGNORECASE)
 # a page's or post's own time ("Last updated: 2 December 2026 10:31", "Posted on 12 February 2026",
@@ -126,7 +134,7 @@ def _settings() -> dict[str, object]:
 
 def names_call_date(text: str) -> bool:
     """``text`` has a word that introduces a deadline or an opening ("Updated deadline: …")."""
-    return _DEADLINE_WORDS.search(text) is not None or _OPENING_WORDS.search(text) is not None
+    return any(p.search(text) is not None for p in (_DEADLINE_WORDS, _BY_WORDS, _OPENING_WORDS))
 
 
 def _kind(before: str) -> str:
@@ -138,16 +146,37 @@ def _kind(before: str) -> str:
         for match in pattern.finditer(before):
             if nearest is None or match.start() > nearest.start():
                 best, nearest = kind, match
+    for match in _BY_WORDS.finditer(before):
+        if (nearest is None or match.start() > nearest.start()) \
+                and _APPLY_WORDS.search(before[max(0, match.start() - _BY_REACH):match.start()]):
+            best, nearest = "deadline", match
     for former in _FORMER_WORDS.finditer(before):  # "extended from" holds the opening word "from"
         if nearest is None or former.end() > nearest.start():
             best, nearest = "former", former
+    if best == "former" and nearest is not None and _moved_on(before[nearest.end():]):
+        return "deadline"  # "forlænget fra 15. januar til 2. februar 2027": the date it moved to
     if best == "stamp" and nearest is not None and (
-            _MOVED_TO.search(before[nearest.end():])
-            or _DEADLINE_WORDS.search(before[max(0, nearest.start() - _MOVED_CONTEXT):nearest.start()])):
+            _MOVED_TO.search(before[nearest.end():]) or _names_stamp(before, nearest.start())):
         # "the deadline has been updated to …", "Ansøgningsfristen er opdateret til …": a date moved
         blanked = before[:nearest.start()] + " " * (nearest.end() - nearest.start()) + before[nearest.end():]
         return _kind(blanked)
     return best
+
+
+def _moved_on(after: str) -> bool:
+    """The words after a former date's phrase go on to the date it moved to ("from 15 January 2027
+    to", "fra 15. januar til", "vom … auf den")."""
+    digits = [i for i, ch in enumerate(after) if ch.isdigit()]
+    return bool(digits) and _MOVED_TO.search(after[digits[-1]:]) is not None
+
+
+def _names_stamp(before: str, at: int) -> bool:
+    """A deadline word right before the time stamp word at ``at`` ("Deadline updated: …"), no date
+    between them: in "Frist 01.03.2027 · Opdateret 02.12.2026" the word is the first date's, and
+    the page's own time became a second deadline."""
+    near = before[max(0, at - _MOVED_CONTEXT):at]
+    words = list(_DEADLINE_WORDS.finditer(near))
+    return bool(words) and not any(ch.isdigit() for ch in near[words[-1].end():])
 
 
 def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundDate]:

@@ -89,8 +89,14 @@ def next_page_href(soup: Any) -> str | None:
     """The ``href`` of a listing's next page as written: a ``rel="next"`` link, else a pager link
     (``.pagination``, ``.pager``, a pagination ``nav``) labelled next; None on the last page."""
     link = soup.select_one('link[rel~="next"][href], a[rel~="next"][href]')
+    if link is not None and goes_nowhere(str(link["href"])):
+        return None
     if link is None:
         for anchor in soup.select(".pagination a[href], .pager a[href], nav[aria-label*=agination] a[href]"):
+            if goes_nowhere(str(anchor["href"])):
+                # the last page's disabled "Next" ("javascript:void(0)", "#"): followed, it was a page
+                # on no host, and the listing was never whole
+                continue
             label = " ".join(" ".join(str(part) for part in (anchor.get_text(" ", strip=True),
                                                            anchor.get("aria-label") or "",
                                                            anchor.get("title") or "")).split()).lower()
