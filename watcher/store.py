@@ -156,8 +156,7 @@ def _changes(old: Mapping[str, Any], record: CallRecord) -> list[tuple[str, Any,
     new = record.tracked()
     out = []
     for name in TRACKED_FIELDS:
-        old_value = _db_value(name, old[name])
-        new_value = _db_value(name, new[name])
+        old_value, new_value = _db_value(name, old[name]), _db_value(name, new[name])
         if old_value != new_value:
             out.append((name, old_value, new_value))
     return out
@@ -251,8 +250,7 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
             existing[row.external_id] = (row.id, row.content_hash, row.status, row.last_seen, row.raw_hash)
             if row.missing_since is not None:
                 marked[row.external_id] = row.id
-        raw_hashes = raw_hashes or {}
-        records = list(records)
+        raw_hashes, records = raw_hashes or {}, list(records)
         conflicts = _conflicting(records)
         if conflicts:
             partial = {*partial, *conflicts}
