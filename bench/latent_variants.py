@@ -125,6 +125,17 @@ def likelihood_and_standing(power: float) -> sv.ScoreRows:
     return variant
 
 
+def units_in_titles(p: Parts, documents: Any, units: list[Any]) -> np.ndarray:
+    """Per call, how many of the area's keyword units occur whole in its title."""
+    vocabulary = p.model.vocabulary
+    found = np.zeros(len(documents))
+    for row, document in enumerate(documents):
+        title = document.plain.partition(" | ")[0].split()
+        columns = {vocabulary[f] for f in analyse_words(title) if f in vocabulary}
+        found[row] = sum(any(all(c in columns for c in term) for term in unit) for unit in units)
+    return found
+
+
 def title_units(weight: float, *, any_unit: bool = False) -> sv.ScoreRows:
     def variant(query: Any, matrix: Any, names: np.ndarray, top: int = 0, **kw: Any) -> Any:
         p = Parts(query, matrix, **kw)
@@ -132,12 +143,7 @@ def title_units(weight: float, *, any_unit: bool = False) -> sv.ScoreRows:
         documents = sv.Seen.documents
         if len(documents) != matrix.shape[0] or not units:
             return sv._in_use_recomposed(query, matrix, names, 0, **kw)
-        vocabulary = p.model.vocabulary
-        found = np.zeros(len(documents))
-        for row, document in enumerate(documents):
-            title = document.plain.partition(" | ")[0].split()
-            columns = {vocabulary[f] for f in analyse_words(title) if f in vocabulary}
-            found[row] = sum(any(all(c in columns for c in term) for term in unit) for unit in units)
+        found = units_in_titles(p, documents, units)
         bonus = (found > 0).astype(float) if any_unit else found / len(units)
         return p.gated(0.5 * p.tfidf + 0.5 * p.latent + UNIT_BONUS * p.coverage + weight * bonus), []
     return variant

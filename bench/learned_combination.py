@@ -57,7 +57,7 @@ from scoring_variants import FLOOR, GATE_FLOOR, GATE_SCALE, UNIT_BONUS, Parts  #
 from classifiers import matcher  # noqa: E402
 from classifiers.evaluate import load_benchmark, load_corpus, metrics, run_benchmark  # noqa: E402
 from classifiers.judged import load_judged  # noqa: E402
-from classifiers.tfidf import analyse_words, latent_query  # noqa: E402
+from classifiers.tfidf import latent_query  # noqa: E402
 
 FEATURES = ("tfidf", "latent", "coverage", "bm25", "likelihood", "title", "unit_latent_max")
 IN_USE_W = np.array([0.5, 0.5, UNIT_BONUS, 0.0, 0.0, 0.0, 0.0])
@@ -81,13 +81,7 @@ def _title_share(p: Parts, units: Sequence[Any]) -> np.ndarray:
     documents = sv.Seen.documents
     if not units or len(documents) != p.matrix.shape[0]:
         return np.zeros(p.matrix.shape[0])
-    vocabulary = p.model.vocabulary
-    found = np.zeros(len(documents))
-    for row, document in enumerate(documents):
-        title = document.plain.partition(" | ")[0].split()
-        columns = {vocabulary[f] for f in analyse_words(title) if f in vocabulary}
-        found[row] = sum(any(all(c in columns for c in term) for term in unit) for unit in units)
-    return found / len(units)
+    return lv.units_in_titles(p, documents, units) / len(units)
 
 
 def _unit_latent_max(p: Parts, units: Sequence[Any], names: np.ndarray) -> np.ndarray:
