@@ -484,7 +484,16 @@ def fetch_text(client: httpx.Client, url: str, *, source: str, max_bytes: int = 
 def fetch_page(client: httpx.Client, url: str, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES,
                timeout: float | None = None, hosts: Collection[str] | None = None) -> tuple[str, str]:
     """:func:`fetch_text`, and the URL that answered it after redirects."""
+    text, final, _ = fetch_typed(client, url, source=source, max_bytes=max_bytes, timeout=timeout,
+                                 hosts=hosts)
+    return text, final
+
+
+def fetch_typed(client: httpx.Client, url: str, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES,
+                timeout: float | None = None, hosts: Collection[str] | None = None) -> tuple[str, str, str]:
+    """:func:`fetch_page`, and the answer's Content-Type ("" when it sent none)."""
     extra: dict[str, Any] = {"timeout": timeout} if timeout else {}
     body, headers, final = _request(client, "GET", url, source=source, max_bytes=max_bytes, hosts=hosts,
                                     **extra)
-    return decode_text(body, headers.get("content-type")), final
+    kind = headers.get("content-type") or ""
+    return decode_text(body, kind), final, kind

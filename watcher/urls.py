@@ -58,6 +58,27 @@ def goes_nowhere(href: str) -> bool:
     return scheme is not None and scheme.group(1).lower() not in ("http", "https")
 
 
+# what a funder links beside its call pages: the call text as a document, not a page to read
+_DOCUMENT_SUFFIX = re.compile(r"\.(?:pdf|docx?|odt|rtf|xlsx?|ods|pptx?|odp|zip)$", re.IGNORECASE)
+_PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "text/xml", "application/xml")
+
+
+def links_to_document(url: str) -> bool:
+    """``url``'s path names a document (``…/call.pdf``, ``.docx``, ``.xlsx``, ``.zip``), not a web page."""
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return False
+    return _DOCUMENT_SUFFIX.search(path.rstrip("/")) is not None
+
+
+def is_page_type(content_type: str) -> bool:
+    """An answer of this Content-Type is a page whose text can be read (HTML, XHTML, plain text, XML);
+    an answer without one is taken as a page, as a browser sniffs it."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return not kind or kind in _PAGE_TYPES
+
+
 def inside_network(host: str) -> bool:
     """``host`` names this machine or a private network: ``localhost``, or an IP address that is not
     global (loopback, private, link-local such as a cloud's 169.254.169.254 metadata service), also

@@ -40,11 +40,18 @@ from watcher.amounts import budget_and_maximum
 from watcher.dates import LANGUAGES, call_dates
 from watcher.encoding import decode_text
 from watcher.html_text import clean_inline, cut_off_html
-from watcher.http import fetch_page, fetch_text
+from watcher.http import fetch_text, fetch_typed
 from watcher.records import CallRecord, Deadline
 from watcher.replay import RecordingError, read_recorded
 from watcher.sources import BuildContext, FetchResult, register
-from watcher.urls import clean_url, document_base, goes_nowhere, next_page_href
+from watcher.urls import (
+    clean_url,
+    document_base,
+    goes_nowhere,
+    is_page_type,
+    links_to_document,
+    next_page_href,
+)
 
 MAX_TEXT = 20_000
 # Items read of one listing: a funder lists tens of calls, and each item costs its dates' search (up to
@@ -141,8 +148,12 @@ class HtmlListAdapter:
         self.name, self.cfg, self.url = name, cfg, cfg.url
 
     def _detail(self, client: httpx.Client, url: str, listed: Collection[str]) -> str:
-        html, final = fetch_page(client, url, source=self.name, timeout=self.cfg.timeout_seconds,
-                                 hosts=[urlsplit(self.url).hostname or ""])
+        html, final, kind = fetch_typed(client, url, source=self.name, timeout=self.cfg.timeout_seconds,
+                                        hosts=[urlsplit(self.url).hostname or ""])
+        if not is_page_type(kind):
+            # the call published as a PDF or an office file: no page to read, the list tells the call
+            # (read as a page it had "no </html>", a failure on every run, and nothing was ever closed)
+            return ""
         if cut_off_html(html):  # read as the call's page, its missing end took the call's dates or text
             raise FetchError(self.name, f"{url} ends before </html> (cut off?)")
         # a page taken down is often redirected to the overview (or to another call): read as this
@@ -233,7 +244,9 @@ class HtmlListAdapter:
         links = {item["url"] for item in items if item["url"]}
         for item in items:
             detail, failed = "", False
-            same_host = item["url"] and urlsplit(item["url"]).netloc.removeprefix("www.") == host
+            # a call's PDF is no page to read: the list tells that call
+            same_host = item["url"] and urlsplit(item["url"]).netloc.removeprefix("www.") == host \
+                and not links_to_document(item["url"])
             if self.cfg.detail and same_host and details < self.cfg.max_details:
                 details += 1
                 try:
