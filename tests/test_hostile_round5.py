@@ -4,15 +4,16 @@ the local server and read through the real client into a real SQLite file."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, select
 
 from pipeline.core.config import HtmlListSource
 from pipeline.core.models import Call
 from tests.localserver import LocalServer, Reply
-from tests.test_plausibility import run
+from tests.test_plausibility import Portal, eu_ft, good_sync, portal, run, statuses  # noqa: F401 (portal: fixture)
 from watcher.sources.html_list import HtmlListAdapter
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -65,3 +66,23 @@ def test_a_call_published_as_a_pdf_is_read_from_the_list(engine, server: LocalSe
         assert call.deadline.replace(tzinfo=UTC) == datetime(2027, 3, 11, 13, 0, tzinfo=UTC)
         assert "%PDF" not in call.text and call.text.startswith("Ansøgningsfrist 11. marts 2027")
     assert "/files/eurostars.pdf" not in seen and "/da/programmer/eurostars-opslag" in seen
+
+
+def test_a_search_total_short_of_its_results_closes_nothing(engine, server: LocalServer,
+                                                             portal: Portal) -> None:  # noqa: F811
+    """The search API declaring a totalResults below what it holds (650 for the 731 of the recording of
+    2026-08-21): the pages were counted from it, page 7 came full where the total left 50 on it, page 8
+    was never asked for, and the run was complete: its 31 calls were marked missing, and the next such
+    answer removed them (4 % of the source, under the guard)."""
+    before = good_sync(engine, server)
+
+    def understated(number: int, data: dict[str, Any]) -> dict[str, Any]:
+        return {**data, "totalResults": 650}
+
+    portal.mutate = understated
+    for hours in (6, 12):
+        result = run(engine, eu_ft(server), datetime(2026, 8, 21, 10, 0, tzinfo=UTC) + timedelta(hours=hours))
+        assert (result.outcome, result.complete, result.seen, result.closed) == ("ok", False, 700, 0)
+        assert result.error == ("page 7 of 7 (all programmes) has 100 results where totalResults 650 leaves "
+                                "50; the results go on past the total, so the pages after it were not read")
+    assert statuses(engine) == before

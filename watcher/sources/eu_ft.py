@@ -336,6 +336,12 @@ def consistency_warnings(label: str, pages: list[PageRead], total: int, size: in
         elif number == count and got < expected:
             warnings.append(f"page {number} of {count} ({label}) has {got} results where totalResults "
                             f"{total} leaves {expected}")
+        elif number == count and got > expected and total <= RESULT_WINDOW:
+            # a total short of the result set: the pages after the last one it makes were never asked
+            # for, and their calls looked dropped by a complete answer
+            warnings.append(f"page {number} of {count} ({label}) has {got} results where totalResults "
+                            f"{total} leaves {expected}; the results go on past the total, so the pages "
+                            "after it were not read")
     read = sum(page.results for page in pages)
     if read < declared:
         warnings.append(f"{label}: read {read} results of the {declared} declared by totalResults")
