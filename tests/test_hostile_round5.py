@@ -10,10 +10,12 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from pipeline.core.config import HtmlListSource
+from pipeline.core.config import FeedSource, HtmlListSource
 from pipeline.core.models import Call
 from tests.localserver import LocalServer, Reply
 from tests.test_plausibility import Portal, eu_ft, good_sync, portal, run, statuses  # noqa: F401 (portal: fixture)
+from watcher.sources import BuildContext
+from watcher.sources.feed import FeedAdapter
 from watcher.sources.html_list import HtmlListAdapter
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -86,3 +88,30 @@ def test_a_search_total_short_of_its_results_closes_nothing(engine, server: Loca
         assert result.error == ("page 7 of 7 (all programmes) has 100 results where totalResults 650 leaves "
                                 "50; the results go on past the total, so the pages after it were not read")
     assert statuses(engine) == before
+
+
+def test_a_deadline_time_behind_a_dash_a_bracket_or_as_noon_is_the_deadlines_time(engine,
+                                                                                 server: LocalServer) -> None:
+    """A time written after the date the way editors write it ("– 12:00", "(kl. 12.00)", "at 12:00
+    noon CET", "2 p.m.") was not read: the deadline was its day at 17:00, assumed, five hours after the
+    noon it was, and "2:00 p.m." was read as 2 at night. The feed is the Interreg Baltic fixture's
+    shape (tests/fixtures/feed) with its items' texts so written."""
+    texts = {"1": "Deadline: 15 January 2027 at 12:00 noon CET.",
+             "2": "Ansøgningsfrist: 3. marts 2027 (kl. 12.00).", "3": "Frist: 15.04.2027 – kl. 12.00",
+             "4": "Deadline: 20 January 2027, 2:00 p.m. CET", "5": "Deadline: 1 June 2027 – 24:00"}
+    items = "".join(f"<item><title>Call for proposals {n}</title><link>https://interreg-baltic.eu/news/call-{n}/</link>"
+                    f"<guid>https://interreg-baltic.eu/?p={n}</guid><description>{text}</description></item>"
+                    for n, text in texts.items())
+    body = ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Interreg Baltic Sea '
+            f"Region</title>{items}</channel></rss>").encode()
+    server.route("GET", "/feed/", lambda request: Reply(200, body, {"Content-Type": "application/rss+xml"}))
+    adapter = FeedAdapter("baltic", FeedSource(type="feed", url=server.url("/feed/")),
+                          BuildContext(engine=engine))
+    result = run(engine, adapter, datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    assert (result.outcome, result.new) == ("ok", 5)
+    with Session(engine) as session:
+        deadlines = {call.title[-1]: (call.deadline.replace(tzinfo=UTC).isoformat(),
+                                      call.deadline_time_assumed) for call in session.exec(select(Call))}
+    assert deadlines == {"1": ("2027-01-15T11:00:00+00:00", False), "2": ("2027-03-03T11:00:00+00:00", False),
+                         "3": ("2027-04-15T10:00:00+00:00", False), "4": ("2027-01-20T13:00:00+00:00", False),
+                         "5": ("2027-06-01T22:00:00+00:00", False)}

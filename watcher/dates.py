@@ -112,6 +112,31 @@ _MONTH_DOT = re.compile(r"\b(" + _MONTH + r"[^\W\d_]{0,2})\.(?=\s*\d{4})", re.IG
 # that second added back, so it ends as midnight after the day (the UTC hour right across a DST night).
 _END_OF_DAY = re.compile(r"(?<![\d.:])24:00(?![\d]|:\d)")
 _LAST_SECOND = "23:59:59"
+# A time written after a date's year in a way dateparser's search does not read as its time: behind a
+# dash or a parenthesis ("15 January 2027 – 12:00", "15. januar 2027 (kl. 12.00)"), as noon ("at 12:00
+# noon CET", "12 noon"), with a dotted "p.m." (read as 2:00 at night) or as "14h00". The date was read
+# as its day alone and 17:00 assumed: five hours after a noon deadline. Rewritten as "2027 12:00".
+_TIME_AFTER_YEAR = re.compile(
+    r"(?<=\d{4})(?:(?:\s*(?:[,(@–—-]|(?:at|by|until|before|kl\.?|klokken|klockan|um)(?!\w))\s*)+|\s+|)"
+    r"(?:(?P<h>\d{1,2})(?:[:.](?P<m>\d{2})|h(?P<hm>\d{2}))(?!\d|\.\d)"
+    r"(?!\s*(?:mio|mill|mia|bn|%|kr\b|€|eur|dkk|sek|nok))(?:\s*(?:hrs?|h|uhr)(?!\w))?"
+    r"(?:\s*(?P<half>[ap])\.?\s?m\.?(?!\w))?(?:\s*\(?(?:noon|midday)\)?(?!\w))?"
+    r"|(?P<hour>\d{1,2})\s*(?P<half2>[ap])\.?\s?m\.?(?!\w)|(?:12\s*)?(?P<noon>noon|midday)(?!\w))",
+    re.IGNORECASE)
+
+
+def _time_after_year(match: re.Match[str]) -> str:
+    hour = match.group("h") or match.group("hour")
+    minute = int(match.group("m") or match.group("hm") or 0)
+    half = (match.group("half") or match.group("half2") or "").lower()
+    value = 12 if match.group("noon") else int(hour)
+    if half:
+        if not 1 <= value <= 12:
+            return match.group(0)
+        value = value % 12 + (12 if half == "p" else 0)
+    if value > 24 or minute > 59 or (value == 24 and minute):
+        return match.group(0)
+    return f" {value:02d}:{minute:02d}"
 # what the search still matched without its day: a month name first, right after a day number
 _MONTH_FIRST = re.compile(_MONTH, re.IGNORECASE)
 _DAY_BEFORE = re.compile(r"\d{1,2}\.?\s*$")
@@ -189,7 +214,7 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
         return []
     text = _MONTH_DOT.sub(r"\1", _ORDINAL_DAY.sub(r"\1 ", text))
     text = _UHR.sub(r"\1:00\2\3", _HOUR_ONLY.sub(r"\1\2\3:00", _DOT_TIME.sub(r"\1\2:\3", text)))
-    text = _CLOCK_WORD.sub("", text)
+    text = _CLOCK_WORD.sub("", _TIME_AFTER_YEAR.sub(_time_after_year, text))
     text, ends_of_day = _END_OF_DAY.subn(_LAST_SECOND, text)
     found: list[tuple[str, datetime, int]] = []
     budget = MAX_SEARCHED_CHARS
