@@ -45,7 +45,6 @@ Each problem is ``file:line: key: message`` like the schema errors.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,7 +53,7 @@ from typing import Any
 from classifiers.funding import ACTION_TYPE_CODES, action_type_code
 from classifiers.matcher import Document, excluded_rows, prepare
 from classifiers.query import focus_area_query, with_nordic_forms
-from classifiers.text import analyse, nordic_language, stem, words
+from classifiers.text import analyse, nordic_language, stem, tokens, words
 from classifiers.tfidf import exclude_key
 from pipeline.core.config import (
     EuFtSource,
@@ -75,7 +74,6 @@ MIN_ENGLISH_CALLS = 50  # the corpus size below which the matcher's LSA is off t
 WORD_CUTOFF = 0.8  # difflib's ratio for one letter wrong in a word of five letters or more
 # shorter words are one letter away from too many others ("brint" from "print") to call them slips
 MIN_SLIP_LENGTH = 6
-_TOKEN = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True)
@@ -107,10 +105,10 @@ def stored_calls(rows: Iterable[tuple[str, str | None, str | None, str | None]])
             programmes.add(programme)
             if source == "euro_access":
                 euro_access.add(programme)
-        tokens = _TOKEN.findall(f"{title or ''} {text or ''}".casefold())
-        if nordic_language(tokens) is None:
+        said = tokens(f"{title or ''} {text or ''}")
+        if nordic_language(said) is None:
             english += 1
-            vocabulary.update(stem(token) for token in tokens)
+            vocabulary.update(stem(token) for token in said)
     return StoredCalls(documents, sorted(programmes), sorted(euro_access), english, frozenset(vocabulary))
 
 

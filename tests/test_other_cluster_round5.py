@@ -1,0 +1,54 @@
+"""Other clusters' strategies, round five: a maritime cluster writing Danish and Norwegian keywords
+with punctuation ('CO₂ reduction', 'AI/ML', 'R&D', 'cyber-security') and a creative-industries cluster
+of twelve small areas (tests/fixtures/strategies/other_cluster_round5/, their README says how they were
+written), through the commands a secretariat and a fundraiser run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from classifiers.text import analyse
+
+ROUND5 = Path(__file__).resolve().parent / "fixtures" / "strategies" / "other_cluster_round5"
+BLAA = (ROUND5 / "blaa.yaml").read_text(encoding="utf-8")
+KULTUR = (ROUND5 / "kultur.yaml").read_text(encoding="utf-8")
+RECORDING = "eu_ft/search_2026-06-23"
+
+
+def _variant(tmp_path: Path, text: str, old: str, new: str, name: str = "strategy.yaml") -> Path:
+    assert old in text, old
+    path = tmp_path / name
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def _line(path: Path, needle: str) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(number for number, line in enumerate(lines, 1) if needle in line)
+
+
+@pytest.fixture
+def blaa_synced(cli, samples: Path) -> tuple[str, ...]:
+    """The maritime strategy on the 2026-06-23 recording, synced and scored."""
+    base = ("--config", str(ROUND5 / "blaa.yaml"), "--as-of", "2026-06-23")
+    result = cli(*base, "sync", "--replay", str(samples / RECORDING))
+    assert result.exit_code == 0, result.stderr
+    return base
+
+
+def test_co2_written_with_a_subscript_two_is_the_same_word_as_co2() -> None:
+    """Two recorded calls write 'Hydrogen and CO₂ networks', three others 'CO2': a keyword in either
+    spelling missed the calls of the other."""
+    assert analyse("CO₂ networks") == analyse("CO2 networks")
+    assert analyse("100 m³ of H₂") == analyse("100 m3 of H2")
+
+
+@pytest.mark.slow
+def test_a_keyword_with_co2_finds_the_calls_that_write_co_subscript_two(tmp_path: Path, cli,
+                                                                       blaa_synced: tuple[str, ...]) -> None:
+    path = _variant(tmp_path, BLAA, "CO₂ reduction, CO2 emissions", "CO2 networks")
+    check = cli("--config", str(path), "--as-of", "2026-06-23", "config", "check")
+    assert check.exit_code == 0, check.stderr
+    assert "'CO2 networks'" not in check.stderr
