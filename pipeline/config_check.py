@@ -52,7 +52,7 @@ from typing import Any
 
 from classifiers.funding import ACTION_TYPE_CODES, action_type_code
 from classifiers.matcher import Document, excluded_rows, prepare
-from classifiers.query import focus_area_query, with_nordic_forms
+from classifiers.query import focus_area_query, with_closed_forms, with_nordic_forms
 from classifiers.text import analyse, nordic_language, stem, tokens, words
 from classifiers.tfidf import exclude_key
 from pipeline.core.config import (
@@ -280,7 +280,7 @@ def _term_problems(name: str, area: FocusArea, where: tuple[str, Any], calls: St
                                   _unmatched(keyword, translations, len(documents))
                                   + _slip([keyword, *translations], calls)))
     for number, term in enumerate(area.exclude):
-        if exclude_key(term) and not _fires([term], documents):
+        if exclude_key(term) and not _fires(with_closed_forms((term,)), documents):
             found.append(_problem("warning", shown, tree, ("focus_areas", name, "exclude", number),
                                   f"exclude {_shown(term)} matches no stored call"))
     return found

@@ -52,3 +52,36 @@ def test_a_keyword_with_co2_finds_the_calls_that_write_co_subscript_two(tmp_path
     check = cli("--config", str(path), "--as-of", "2026-06-23", "config", "check")
     assert check.exit_code == 0, check.stderr
     assert "'CO2 networks'" not in check.stderr
+
+
+@pytest.mark.slow
+def test_a_hyphenated_keyword_meets_the_word_written_closed(tmp_path: Path, cli, samples: Path) -> None:
+    """The secretariat writes 'eco-design'; eleven recorded calls write 'ecodesign' (none 'eco-design'):
+    the keyword matched none of them and config check said it matches no stored call."""
+    path = _variant(tmp_path, KULTUR, "keywords: [fashion, textiles, design]",
+                    "keywords: [fashion, textiles, design, eco-design]")
+    base = ("--config", str(path), "--as-of", "2026-06-23")
+    assert cli(*base, "sync", "--replay", str(samples / RECORDING)).exit_code == 0
+    check = cli(*base, "config", "check")
+    assert check.exit_code == 0, check.stderr
+    assert "'eco-design'" not in check.stderr
+    why = cli(*base, "calls", "why", "50144359TOPICSen")  # Enhancing ecodesign and circularity of …
+    assert why.exit_code == 0, why.stderr
+    line = next(line for line in why.stdout.splitlines() if line.strip().startswith("design "))
+    assert "ecodesign" in line
+
+
+@pytest.mark.slow
+def test_a_hyphenated_exclude_term_excludes_the_word_written_closed(tmp_path: Path, cli,
+                                                                   blaa_synced: tuple[str, ...]) -> None:
+    """Twenty recorded calls say 'bioeconomy', none 'bio-economy': the exclude excluded none."""
+    path = _variant(tmp_path, BLAA, "exclude: [fisheries control, aquaculture]", "exclude: [bio-economy]")
+    base = ("--config", str(path), "--as-of", "2026-06-23")
+    check = cli(*base, "config", "check")
+    assert check.exit_code == 0, check.stderr
+    assert "'bio-economy'" not in check.stderr
+    assert cli(*base, "score").exit_code == 0
+    why = cli(*base, "calls", "why", "50145892TOPICSen")  # Bioeconomy policy support hub …
+    assert why.exit_code == 0, why.stderr
+    line = next(line for line in why.stdout.splitlines() if line.strip().startswith("havbrug "))
+    assert line.split()[1:] == ["0.000", "excluded:", "contains", "'bioeconomy'"]
