@@ -85,3 +85,15 @@ def test_a_hyphenated_exclude_term_excludes_the_word_written_closed(tmp_path: Pa
     assert why.exit_code == 0, why.stderr
     line = next(line for line in why.stdout.splitlines() if line.strip().startswith("havbrug "))
     assert line.split()[1:] == ["0.000", "excluded:", "contains", "'bioeconomy'"]
+
+
+@pytest.mark.parametrize("written, meant", [("max_budget", "budget_max"), ("min_budget", "budget_min"),
+                                            ("Max-Budget", "budget_max")])
+def test_a_rule_key_written_in_the_other_word_order_is_told_its_name(tmp_path: Path, cli, written: str,
+                                                                     meant: str) -> None:
+    """'max_budget' was told 'did you mean budget_min?': the letters of budget_min are closer."""
+    path = _variant(tmp_path, KULTUR, "  budget_max: 5000000", f"  {written}: 5000000")
+    result = cli("--config", str(path), "config", "check")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (f"Error: {path}:{_line(path, written)}: rules.{written}: unknown key "
+                             f"'{written}'; did you mean '{meant}'?\n")

@@ -381,6 +381,10 @@ _TYPE_WORDS = {"rss": "feed", "atom": "feed", "ics": "ical", "icalendar": "ical"
                "html": "html_list", "list": "html_list", "page": "page_watch", "webpage": "page_watch"}
 
 
+def _key_words(key: str) -> list[str]:
+    return sorted(re.split(r"[\s_-]+", key.casefold().strip()))
+
+
 def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) -> tuple[str, str]:
     loc = _without_tags(data, tuple(error["loc"]))
     keys = [str(part) for part in loc if not isinstance(part, int)]
@@ -395,7 +399,11 @@ def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) ->
         known = _known_keys(model)
         # a hint from the keys of the section it is in: max_pages (a source's) is no rule
         section = _section_fields(model, loc)
-        close = difflib.get_close_matches(unknown[:100], sorted(set(section or known) - {unknown}), n=1)
+        candidates = sorted(set(section or known) - {unknown})
+        # the words of a key in another order ("max_budget" for budget_max) before the letters' likeness,
+        # which finds budget_min closer
+        close = [c for c in candidates if _key_words(c) == _key_words(unknown)] \
+            or difflib.get_close_matches(unknown[:100], candidates, n=1)
         if unknown in known:  # spelt right, in the wrong place: "did you mean" itself would not help
             hint = "; it belongs to another section or source type: check the indentation, or remove it here"
         elif close:
