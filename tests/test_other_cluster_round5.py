@@ -97,3 +97,27 @@ def test_a_rule_key_written_in_the_other_word_order_is_told_its_name(tmp_path: P
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (f"Error: {path}:{_line(path, written)}: rules.{written}: unknown key "
                              f"'{written}'; did you mean '{meant}'?\n")
+
+
+@pytest.mark.parametrize("line, written", [("min_funding_rate: 0.4", "none"),
+                                           ("min_weeks_before_deadline: 0", "ingen"),
+                                           ("budget_max: 5000000", "unlimited")])
+def test_a_rule_written_none_is_told_to_be_left_out(tmp_path: Path, cli, line: str, written: str) -> None:
+    """The secretariat writes 'none' for a rule it does not want: the error said only that 'none' is no
+    number, not what to write for no rule."""
+    key = line.split(":")[0]
+    path = _variant(tmp_path, KULTUR, f"  {line}", f"  {key}: {written}")
+    result = cli("--config", str(path), "config", "check")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (f"Error: {path}:{_line(path, key)}: rules.{key}: input should be a valid "
+                             f"number, unable to parse string as a number, got '{written}'; for no such "
+                             "rule leave the line out (or write null)\n")
+    left_out = _variant(tmp_path, KULTUR, f"  {line}\n", "", name="left_out.yaml")
+    assert cli("--config", str(left_out), "config", "check").exit_code == 0
+
+
+def test_require_eligible_country_none_is_still_told_true_or_false(tmp_path: Path, cli) -> None:
+    path = _variant(tmp_path, KULTUR, "  budget_max: 5000000", "  budget_max: 5000000\n"
+                    "  require_eligible_country: none")
+    result = cli("--config", str(path), "config", "check")
+    assert result.exit_code == 2 and result.stderr.endswith("; write true or false\n"), result.stderr

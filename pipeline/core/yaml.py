@@ -22,7 +22,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from pipeline.core.errors import ConfigError
 from pipeline.core.text import spelt_out
-from pipeline.core.yaml_hints import as_list, number_hint, text_hint, weeks_hint
+from pipeline.core.yaml_hints import as_list, no_rule_hint, number_hint, text_hint, weeks_hint
 
 if TYPE_CHECKING:
     from ruamel.yaml import YAML
@@ -452,6 +452,8 @@ def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) ->
     if keys and keys[-1] == "min_weeks_before_deadline" and kind == "float_parsing" \
             and isinstance(value, str):
         hint = f"; {weeks_hint(value)}"
+    if keys[:1] == ["rules"] and kind in ("float_parsing", "int_parsing") and no_rule_hint(value):
+        hint = no_rule_hint(value)
     if keys and keys[-1] == "alert_threshold" and kind == "float_parsing" and not hint:  # 'høj'
         hint = ("; a score from 0 to 1: write 0.3 to alert about calls scoring 0.3 or more (the default "
                 "is 0.4)")
