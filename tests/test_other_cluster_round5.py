@@ -121,3 +121,24 @@ def test_require_eligible_country_none_is_still_told_true_or_false(tmp_path: Pat
                     "  require_eligible_country: none")
     result = cli("--config", str(path), "config", "check")
     assert result.exit_code == 2 and result.stderr.endswith("; write true or false\n"), result.stderr
+
+
+@pytest.mark.parametrize("command", [
+    ("calls", "list", "--focus", "Bæredygtig turisme"),
+    ("ideas", "add", "Festivalturisme på Fanø", "--focus", "Bæredygtig turisme"),
+    ("strategy", "suggest", "--focus", "Bæredygtig turisme"),
+    ("strategy", "keywords", "add", "Bæredygtig turisme", "ecotourism", "--yes"),
+])
+def test_an_areas_label_given_for_its_name_is_told_the_name(tmp_path: Path, cli,
+                                                            command: tuple[str, ...]) -> None:
+    """`strategy report` lists the areas by label; a project manager typed the label into --focus and
+    was told only the twelve names, none of which it resembles."""
+    path = tmp_path / "kultur.yaml"
+    path.write_text(KULTUR, encoding="utf-8")
+    assert cli("db", "upgrade").exit_code == 0
+    result = cli("--config", str(path), *command)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.startswith("Error: unknown focus area 'Bæredygtig turisme' (that is the label of "
+                                    "focus area 'turisme': give its name); the strategy has turisme, "), \
+        result.stderr
+    assert path.read_text(encoding="utf-8") == KULTUR
