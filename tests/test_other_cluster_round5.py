@@ -142,3 +142,21 @@ def test_an_areas_label_given_for_its_name_is_told_the_name(tmp_path: Path, cli,
                                     "focus area 'turisme': give its name); the strategy has turisme, "), \
         result.stderr
     assert path.read_text(encoding="utf-8") == KULTUR
+
+
+@pytest.mark.parametrize("verb, before, after", [
+    ("add", "keywords: [sport, events]", "keywords: [sport, events, e-sport]"),
+    ("remove", "keywords: [sport, events]", "keywords: [sport]"),
+])
+def test_a_keyword_edit_keeps_a_windows_files_line_ends_and_bom(tmp_path: Path, cli, verb: str, before: str,
+                                                                after: str) -> None:
+    """The secretariat saves the strategy in Notepad (CRLF, a BOM): `strategy keywords add` rewrote
+    every line of it with LF, so the file's history showed all 83 lines changed for one keyword."""
+    crlf = "\ufeff" + KULTUR.replace("\n", "\r\n")
+    path = tmp_path / "kultur.yaml"
+    path.write_bytes(crlf.encode("utf-8"))
+    assert cli("db", "upgrade").exit_code == 0
+    term = "e-sport" if verb == "add" else "events"
+    result = cli("--config", str(path), "strategy", "keywords", verb, "sport_event", term, "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert path.read_bytes() == crlf.replace(before, after, 1).encode("utf-8")
