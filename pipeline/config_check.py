@@ -362,9 +362,11 @@ def check_strategy(strategy: Strategy, path: Path, *, programmes: Sequence[str] 
         for number, area in enumerate(digest.focus_areas):
             if area not in areas:
                 loc = ("slack", "digests", index, "focus_areas", number)
-                found.append(_problem("error", shown, tree, loc,
-                                      f"unknown focus area {area!r}{_hint(area, areas)}; the strategy has "
-                                      f"{', '.join(areas)}"))
+                labelled = [name for name, a in areas.items() if same_term(a.label) == same_term(area)]
+                hint = f"; that is the label of focus area {labelled[0]!r}: write its name" if labelled \
+                    else _hint(area, areas)
+                found.append(_problem("error", shown, tree, loc, f"unknown focus area {area!r}{hint}; the "
+                                      f"strategy has {', '.join(areas)}"))
     if strategy.rules.allowed_action_types == []:
         found.append(_problem("error", shown, tree, ("rules", "allowed_action_types"),
                               "an empty list allows no type of action, so every call with one fails; "

@@ -160,3 +160,14 @@ def test_a_keyword_edit_keeps_a_windows_files_line_ends_and_bom(tmp_path: Path, 
     result = cli("--config", str(path), "strategy", "keywords", verb, "sport_event", term, "--yes")
     assert result.exit_code == 0, result.stderr
     assert path.read_bytes() == crlf.replace(before, after, 1).encode("utf-8")
+
+
+def test_a_digests_focus_area_written_as_its_label_is_told_the_name(tmp_path: Path, cli) -> None:
+    path = _variant(tmp_path, KULTUR, "      top: 12",
+                    "      top: 12\n      focus_areas: [Bæredygtig turisme]")
+    result = cli("--config", str(path), "config", "check")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.startswith(
+        f"Error: {path}:{_line(path, 'Bæredygtig turisme]')}: slack.digests[0].focus_areas[0]: unknown focus "
+        "area 'Bæredygtig turisme'; that is the label of focus area 'turisme': write its name; the strategy "
+        "has turisme, kulturarv, "), result.stderr
