@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from classifiers.text import analyse, nordic_forms, unique
+from classifiers.text import STOP_WORDS, analyse, nordic_forms, unique
 
 if TYPE_CHECKING:
     from pipeline.core.config import FocusArea
@@ -32,6 +33,26 @@ class Query:
         return list(self.groups) if self.groups else [(term,) for term in self.terms]
 
 
+_HYPHEN = re.compile(r"(?<=[^\W_])[-\u2010\u2011](?=[^\W_])")
+
+
+def with_closed_forms(group: tuple[str, ...]) -> tuple[str, ...]:
+    """The group and its hyphenated terms written closed ("cyber-security" also as "cybersecurity",
+    "e-health" as "ehealth"): calls write such words both ways, and the hyphen splits the term into
+    words the closed spelling never meets."""
+    features = {f for term in group for f in analyse(term)}
+    extra = []
+    for term in group:
+        if any(part.casefold() in STOP_WORDS for part in _HYPHEN.split(term)):
+            continue  # "power-to-X" is no word written closed
+        closed = _HYPHEN.sub("", term)
+        found = set(analyse(closed))
+        if closed != term and found and not found <= features:
+            extra.append(closed)
+            features |= found
+    return (*group, *extra)
+
+
 def with_nordic_forms(group: tuple[str, ...]) -> tuple[str, ...]:
     """The group and its terms as Danish, Swedish and Norwegian text is stemmed
     (:func:`classifiers.text.nordic_forms`: "fødevarer" also as "fødevar"), a form only when it shares
@@ -52,7 +73,8 @@ def focus_area_query(name: str, area: FocusArea) -> Query:
     """A focus area as a query: each keyword with its translations from ``synonyms`` is one unit, and
     so are the translations of a synonym key that is not a keyword. Synonyms apply in both directions:
     a keyword that is a translation ("hydrogen" of "brint") has the words it translates in its unit.
-    Every unit also has its terms' Nordic forms (:func:`with_nordic_forms`). A unit that says the same as
+    Every unit also has its terms' closed and Nordic forms (:func:`with_closed_forms`,
+    :func:`with_nordic_forms`). A unit that says the same as
     an earlier one once analysed ("energy islands", "energy island") is left out: it would count twice."""
     groups: list[tuple[str, ...]] = []
     attached: set[str] = set()  # synonym keys already in a keyword's unit: no unit of their own
@@ -66,7 +88,7 @@ def focus_area_query(name: str, area: FocusArea) -> Query:
     for source, targets in area.synonyms.items():
         if not area.is_keyword(source) and source not in attached:
             groups.append(tuple(unique([*targets, source])))
-    groups = [with_nordic_forms(group) for group in groups]
+    groups = [with_nordic_forms(with_closed_forms(group)) for group in groups]
     seen: set[tuple[str, ...]] = set()
     kept: list[tuple[str, ...]] = []
     for group in groups:
@@ -77,7 +99,8 @@ def focus_area_query(name: str, area: FocusArea) -> Query:
     terms = tuple(unique([term for group in kept for term in group]))
     translations = tuple(unique_pairs((form, target) for source, targets in area.synonyms.items()
                                       for target in targets for form in with_nordic_forms((source,))))
-    return Query(name, terms, area.description, tuple(area.exclude), tuple(kept), area.label, translations)
+    exclude = tuple(unique(form for term in area.exclude for form in with_closed_forms((term,))))
+    return Query(name, terms, area.description, exclude, tuple(kept), area.label, translations)
 
 
 def unique_pairs(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -58,6 +58,9 @@ _INVISIBLE = re.compile("[\ufeff\u200b\u200c\u200d\u2060\u00ad\ue000-\uf8ff]")
 _GLUED_AFTER_PUNCT = re.compile(r"(?<=[a-zæøåäöü0-9\)])([:.;])(?=[A-ZÆØÅÄÖÜ])")
 _GLUED_CASE = re.compile(r"(?<=[a-zæøåäöüé])(?=[A-ZÆØÅÄÖÜ][a-zæøåäöüé])")
 _TOKEN = re.compile(r"[^\W_]+")
+# "CO₂", "H₂" and "m³" are how many calls and strategies write "CO2", "H2" and "m3" (NFC keeps the
+# script digits): a word of either spelling meets the other.
+_SCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉⁰¹²³⁴⁵⁶⁷⁸⁹", "01234567890123456789")
 
 
 def clean_text(text: str | None) -> str:
@@ -74,6 +77,11 @@ def _unglued(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     text = _INVISIBLE.sub("", text)
     return _GLUED_CASE.sub(" ", text)
+
+
+def tokens(text: str | None) -> list[str]:
+    """The lower-case words of a text as written, before stop words and stemming."""
+    return _TOKEN.findall(_unglued(text).casefold().translate(_SCRIPT_DIGITS)) if text else []
 
 
 @lru_cache(maxsize=1 << 17)
@@ -94,12 +102,12 @@ def stem(word: str) -> str:
 def words(text: str | None) -> list[str]:
     """Lower-case, stemmed words without stop words: the unigram tokens of a text (Danish, Swedish and
     Norwegian text stemmed in its language first, see the module docstring)."""
-    tokens = _TOKEN.findall(_unglued(text).casefold()) if text else []
-    language = nordic_language(tokens)
+    said = tokens(text)
+    language = nordic_language(said)
     if language is not None:
-        return [stem(nordic_stem(token, language)) for token in tokens
+        return [stem(nordic_stem(token, language)) for token in said
                 if token not in STOP_WORDS and token not in NORDIC_STOP_WORDS]
-    return [stem(token) for token in tokens if token not in STOP_WORDS]
+    return [stem(token) for token in said if token not in STOP_WORDS]
 
 
 def with_phrases(tokens: list[str]) -> list[str]:
@@ -178,9 +186,9 @@ def nordic_stem(word: str, language: str) -> str:
 def nordic_forms(term: str) -> list[str]:
     """The term as Danish, Swedish and Norwegian text is tokenised (its words stemmed in each language),
     where that differs from the term: what a query adds so that the term meets such text."""
-    tokens = [t for t in _TOKEN.findall(_unglued(term).casefold()) if t not in STOP_WORDS]
-    forms = [" ".join(nordic_stem(t, language) for t in tokens) for language in NORDIC_MARKERS]
-    return unique(f for f in forms if f and f != " ".join(tokens))
+    said = [t for t in tokens(term) if t not in STOP_WORDS]
+    forms = [" ".join(nordic_stem(t, language) for t in said) for language in NORDIC_MARKERS]
+    return unique(f for f in forms if f and f != " ".join(said))
 
 
 # --- the words behind the features -----------------------------------------------------------------
@@ -189,10 +197,10 @@ def spoken_forms(text: str | None) -> dict[str, str]:
     """Each word feature of ``text`` (as :func:`words` gives them: stemmed, lower-case) with the word
     the text says most often for it ("specy" → "species", "energiø" → "energiøer"): an explanation
     shows a fundraiser the call's own words, not the stemmer's. Ties go to the first said."""
-    tokens = _TOKEN.findall(_unglued(text).casefold()) if text else []
-    language = nordic_language(tokens)
+    said = tokens(text)
+    language = nordic_language(said)
     counts: dict[str, dict[str, int]] = {}
-    for token in tokens:
+    for token in said:
         if token in STOP_WORDS or (language is not None and token in NORDIC_STOP_WORDS):
             continue
         feature = stem(nordic_stem(token, language)) if language is not None else stem(token)

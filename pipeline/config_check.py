@@ -45,7 +45,6 @@ Each problem is ``file:line: key: message`` like the schema errors.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,8 +52,8 @@ from typing import Any
 
 from classifiers.funding import ACTION_TYPE_CODES, action_type_code
 from classifiers.matcher import Document, excluded_rows, prepare
-from classifiers.query import focus_area_query, with_nordic_forms
-from classifiers.text import analyse, nordic_language, stem, words
+from classifiers.query import focus_area_query, with_closed_forms, with_nordic_forms
+from classifiers.text import analyse, nordic_language, stem, tokens, words
 from classifiers.tfidf import exclude_key
 from pipeline.core.config import (
     EuFtSource,
@@ -75,7 +74,6 @@ MIN_ENGLISH_CALLS = 50  # the corpus size below which the matcher's LSA is off t
 WORD_CUTOFF = 0.8  # difflib's ratio for one letter wrong in a word of five letters or more
 # shorter words are one letter away from too many others ("brint" from "print") to call them slips
 MIN_SLIP_LENGTH = 6
-_TOKEN = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True)
@@ -107,10 +105,10 @@ def stored_calls(rows: Iterable[tuple[str, str | None, str | None, str | None]])
             programmes.add(programme)
             if source == "euro_access":
                 euro_access.add(programme)
-        tokens = _TOKEN.findall(f"{title or ''} {text or ''}".casefold())
-        if nordic_language(tokens) is None:
+        said = tokens(f"{title or ''} {text or ''}")
+        if nordic_language(said) is None:
             english += 1
-            vocabulary.update(stem(token) for token in tokens)
+            vocabulary.update(stem(token) for token in said)
     return StoredCalls(documents, sorted(programmes), sorted(euro_access), english, frozenset(vocabulary))
 
 
@@ -282,7 +280,7 @@ def _term_problems(name: str, area: FocusArea, where: tuple[str, Any], calls: St
                                   _unmatched(keyword, translations, len(documents))
                                   + _slip([keyword, *translations], calls)))
     for number, term in enumerate(area.exclude):
-        if exclude_key(term) and not _fires([term], documents):
+        if exclude_key(term) and not _fires(with_closed_forms((term,)), documents):
             found.append(_problem("warning", shown, tree, ("focus_areas", name, "exclude", number),
                                   f"exclude {_shown(term)} matches no stored call"))
     return found
@@ -364,9 +362,11 @@ def check_strategy(strategy: Strategy, path: Path, *, programmes: Sequence[str] 
         for number, area in enumerate(digest.focus_areas):
             if area not in areas:
                 loc = ("slack", "digests", index, "focus_areas", number)
-                found.append(_problem("error", shown, tree, loc,
-                                      f"unknown focus area {area!r}{_hint(area, areas)}; the strategy has "
-                                      f"{', '.join(areas)}"))
+                labelled = [name for name, a in areas.items() if same_term(a.label) == same_term(area)]
+                hint = f"; that is the label of focus area {labelled[0]!r}: write its name" if labelled \
+                    else _hint(area, areas)
+                found.append(_problem("error", shown, tree, loc, f"unknown focus area {area!r}{hint}; the "
+                                      f"strategy has {', '.join(areas)}"))
     if strategy.rules.allowed_action_types == []:
         found.append(_problem("error", shown, tree, ("rules", "allowed_action_types"),
                               "an empty list allows no type of action, so every call with one fails; "

@@ -16,7 +16,7 @@ Whose ideas a command sees is :mod:`pipeline.tenancy`; ids and country codes as 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -46,10 +46,9 @@ def _focus_areas(values: Iterable[str], strategy: Strategy) -> list[str]:
     return areas
 
 
-def _known_area(area: str, known: Iterable[str]) -> None:
-    names = list(known)
-    if area not in names:
-        raise ValidationError(unknown_focus_area(area, names))
+def _known_area(area: str, known: Iterable[str] | Mapping[str, Any]) -> None:
+    if area not in list(known):
+        raise ValidationError(unknown_focus_area(area, known))
 
 
 def _status(value: str) -> str:

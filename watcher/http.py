@@ -29,6 +29,7 @@ from pipeline.core.text import NOT_A_HOST_NAME, host_name_ok, wait_text
 from watcher.connect_errors import connect_failure, protocol_failure
 from watcher.encoding import decode_text
 from watcher.http_limits import REQUEST_DEADLINE, attempt_deadline, run_limit, with_total_limit
+from watcher.proxies import ProxyRouting
 from watcher.urls import inside_network
 
 log = logging.getLogger(__name__)
@@ -151,9 +152,12 @@ def make_client(*, transport: httpx.BaseTransport | None = None, timeout: float 
                 max_connections: int = 4, user_agent: str | None = None, backoff: float = 1.0,
                 max_retry_after: float = MAX_RETRY_AFTER) -> httpx.Client:
     """An httpx.Client with timeouts, retries (see :class:`RetryTransport`), at most
-    ``max_connections`` connections, redirects followed and an honest User-Agent."""
+    ``max_connections`` connections, redirects followed, the environment's proxies used
+    (:class:`~watcher.proxies.ProxyRouting`) and an honest User-Agent."""
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-    inner = transport if transport is not None else with_total_limit(httpx.HTTPTransport(limits=limits))
+    inner = transport if transport is not None else ProxyRouting(
+        with_total_limit(httpx.HTTPTransport(limits=limits)),
+        lambda proxy: with_total_limit(httpx.HTTPTransport(limits=limits, proxy=proxy)))
     return httpx.Client(
         transport=RetryTransport(inner, retries=retries, backoff=backoff, max_retry_after=max_retry_after),
         timeout=httpx.Timeout(timeout), follow_redirects=True, limits=limits,
@@ -370,7 +374,10 @@ def _request_once(client: httpx.Client, method: str, url: str, *, source: str, m
                                  "check the source's URL") from None
     except httpx.HTTPError as exc:
         said = None
-        if isinstance(exc, httpx.ConnectError):
+        if isinstance(exc, httpx.ProxyError):
+            said = (f"cannot fetch {label}: {exc}{_tries(client)}; check the proxy variable, or name the "
+                    "host in NO_PROXY if it is reached without the proxy")
+        elif isinstance(exc, httpx.ConnectError):
             said = connect_failure(label, exc, _tries(client))
         elif isinstance(exc, httpx.RemoteProtocolError):
             said = protocol_failure(label, exc, _tries(client))

@@ -175,7 +175,7 @@ def _edit(area: str, terms: list[str], *, add: bool, yes: bool, top: int) -> Non
     known_focus(area)
     path = state().config().strategy_path
     name = str(path)
-    old = path.read_text(encoding="utf-8")
+    old = path.read_bytes().decode("utf-8")  # as written: read_text would turn Windows line ends into \n
     new = edit_keywords(old, area, add=terms if add else (), remove=() if add else terms, name=name)
     if new == old:
         echo(f"{path}: no change ({', '.join(terms)} already {'there' if add else 'absent'})")

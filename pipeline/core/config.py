@@ -215,7 +215,7 @@ class LoadedConfig:
         if owners:
             return (f"focus area {area!r} belongs to strategy {owners[0]!r}, not to the selected "
                     f"{self.strategy.name!r}; select it with fundradar --strategy {owners[0]} ...")
-        return unknown_focus_area(area, list(self.strategy.focus_areas))
+        return unknown_focus_area(area, self.strategy.focus_areas)
 
     def each(self) -> list[LoadedConfig]:
         """One config per strategy, each selecting it (for per-strategy work such as scoring)."""

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 ELLIPSIS = "…"
 
@@ -137,12 +139,25 @@ def spelt_out(text: str) -> str:
     return text.casefold().translate(_SPELT_OUT)
 
 
-def unknown_focus_area(area: str, known: list[str], have: str = "the strategy has") -> str:
+def unknown_focus_area(area: str, known: Iterable[str] | Mapping[str, Any],
+                       have: str = "the strategy has") -> str:
     """The one line for a focus area name that is not one: the known name it is closest to, also when
-    it was typed in another case or with æ, ø or å ("velfærd_ældre" for velfaerd_aeldre), then them all."""
+    it was typed in another case or with æ, ø or å ("velfærd_ældre" for velfaerd_aeldre), or is the
+    area's label (``known`` the focus areas by name: "Bæredygtig turisme" for turisme), then them all."""
     import difflib
 
-    folded = {spelt_out(name): name for name in known}
+    names = list(known)
+    labelled = {}
+    if isinstance(known, Mapping):
+        for name, value in known.items():
+            label = value.get("label") if isinstance(value, Mapping) else getattr(value, "label", None)
+            if isinstance(label, str) and label.strip():
+                labelled.setdefault(spelt_out(" ".join(label.split())), name)
+    folded = {spelt_out(name): name for name in names}
     close = difflib.get_close_matches(spelt_out(area), list(folded), n=1, cutoff=0.75)
-    hint = f" (did you mean {folded[close[0]]!r}?)" if close else ""
-    return f"unknown focus area {area!r}{hint}; {have} {', '.join(known) or 'none'}"
+    named = labelled.get(spelt_out(" ".join(area.split())))
+    if named is not None and spelt_out(area) not in folded:
+        hint = f" (that is the label of focus area {named!r}: give its name)"
+    else:
+        hint = f" (did you mean {folded[close[0]]!r}?)" if close else ""
+    return f"unknown focus area {area!r}{hint}; {have} {', '.join(names) or 'none'}"

@@ -22,7 +22,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from pipeline.core.errors import ConfigError
 from pipeline.core.text import spelt_out
-from pipeline.core.yaml_hints import as_list, number_hint, text_hint, weeks_hint
+from pipeline.core.yaml_hints import as_list, no_rule_hint, number_hint, text_hint, weeks_hint
 
 if TYPE_CHECKING:
     from ruamel.yaml import YAML
@@ -381,6 +381,10 @@ _TYPE_WORDS = {"rss": "feed", "atom": "feed", "ics": "ical", "icalendar": "ical"
                "html": "html_list", "list": "html_list", "page": "page_watch", "webpage": "page_watch"}
 
 
+def _key_words(key: str) -> list[str]:
+    return sorted(re.split(r"[\s_-]+", key.casefold().strip()))
+
+
 def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) -> tuple[str, str]:
     loc = _without_tags(data, tuple(error["loc"]))
     keys = [str(part) for part in loc if not isinstance(part, int)]
@@ -395,7 +399,11 @@ def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) ->
         known = _known_keys(model)
         # a hint from the keys of the section it is in: max_pages (a source's) is no rule
         section = _section_fields(model, loc)
-        close = difflib.get_close_matches(unknown[:100], sorted(set(section or known) - {unknown}), n=1)
+        candidates = sorted(set(section or known) - {unknown})
+        # the words of a key in another order ("max_budget" for budget_max) before the letters' likeness,
+        # which finds budget_min closer
+        close = [c for c in candidates if _key_words(c) == _key_words(unknown)] \
+            or difflib.get_close_matches(unknown[:100], candidates, n=1)
         if unknown in known:  # spelt right, in the wrong place: "did you mean" itself would not help
             hint = "; it belongs to another section or source type: check the indentation, or remove it here"
         elif close:
@@ -444,6 +452,8 @@ def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) ->
     if keys and keys[-1] == "min_weeks_before_deadline" and kind == "float_parsing" \
             and isinstance(value, str):
         hint = f"; {weeks_hint(value)}"
+    if keys[:1] == ["rules"] and kind in ("float_parsing", "int_parsing") and no_rule_hint(value):
+        hint = no_rule_hint(value)
     if keys and keys[-1] == "alert_threshold" and kind == "float_parsing" and not hint:  # 'høj'
         hint = ("; a score from 0 to 1: write 0.3 to alert about calls scoring 0.3 or more (the default "
                 "is 0.4)")

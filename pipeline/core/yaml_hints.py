@@ -19,6 +19,18 @@ def weeks_hint(text: str) -> str:
     return f"a number of weeks without a unit: write {round(weeks, 2):g} for {text.strip()!r}"
 
 
+# how a secretariat writes "no such rule" in English or Danish, Swedish, Norwegian
+_NO_VALUE = frozenset("none no nothing n/a na - – — ingen intet inget inga ingenting ubegrænset unlimited "
+                      "nil".split())
+
+
+def no_rule_hint(value: Any) -> str:
+    """What to write for a rule given as 'none' ('ingen'): a rule left out is not applied."""
+    if isinstance(value, str) and value.strip().casefold() in _NO_VALUE:
+        return "; for no such rule leave the line out (or write null)"
+    return ""
+
+
 def text_hint(kind: str, value: Any) -> str:
     """What to write where text is wanted and YAML read a number, a date or true/false (a keyword
     ``2030``, a label ``true``): the same in quotes."""

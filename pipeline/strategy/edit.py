@@ -72,7 +72,7 @@ def edit_keywords(text: str, area: str, *, add: Sequence[str] = (), remove: Sequ
     data = parse_yaml_text(text, name)
     areas = data.get("focus_areas") if hasattr(data, "get") else None
     if not hasattr(areas, "get") or area not in areas:
-        raise ValidationError(unknown_focus_area(area, list(areas) if hasattr(areas, "keys") else []))
+        raise ValidationError(unknown_focus_area(area, areas if hasattr(areas, "keys") else []))
     node = areas[area]
     if not hasattr(node, "get") or "keywords" not in node or not isinstance(node["keywords"], list):
         raise ValidationError(f"focus area {area!r} has no keywords list to edit")

@@ -224,7 +224,7 @@ def suggest(session: Session, strategy: Strategy, now: datetime, *, focus: str |
     areas = list(strategy.focus_areas)
     if focus is not None:
         if focus not in strategy.focus_areas:
-            raise ValidationError(unknown_focus_area(focus, areas))
+            raise ValidationError(unknown_focus_area(focus, strategy.focus_areas))
         areas = [focus]
     active = {c.id for c in active_calls(session, now)}
     marks = session.exec(select(Mark).where(Mark.strategy == strategy.name).order_by(Mark.marked_at, Mark.id))

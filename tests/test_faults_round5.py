@@ -1,0 +1,75 @@
+"""Faults met for real, round five: the network's proxies from the environment, through the real client
+against local servers into a real SQLite file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from pipeline.core.config import FeedSource
+from tests.conftest import FIXTURES
+from tests.localserver import LocalServer, Reply, closed_port
+from watcher.http import make_client
+from watcher.runner import run_source
+from watcher.sources.feed import FeedAdapter
+
+FEED = FIXTURES / "feed" / "interreg_baltic_feed.xml"
+RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+# A network reaching the web only through its proxy (HTTPS_PROXY, HTTP_PROXY) had every source fail:
+# the watcher's client, built on a transport of its own for its retries and limits, is sent by httpx
+# past the environment's proxies, straight to the funder's host, which such a network never lets it reach.
+
+
+@pytest.fixture
+def no_proxies(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    return monkeypatch
+
+
+def test_a_source_is_fetched_through_the_proxy_of_the_environment(
+    server: LocalServer, engine, no_proxies: pytest.MonkeyPatch
+) -> None:
+    # the local server is the proxy: the funder's host name exists nowhere, only the proxy reaches it
+    server.route("GET", "/feed", lambda r: Reply(200, FEED.read_bytes(), RSS))
+    no_proxies.setenv("HTTP_PROXY", server.base_url)
+    adapter = FeedAdapter("news", FeedSource(type="feed", url="http://funder.invalid/feed"))
+    with make_client(timeout=10, backoff=0.01) as client:
+        result = run_source(engine, adapter, client, NOW)
+    assert (result.outcome, result.new) == ("ok", 2), result.error
+    assert [(r.path, r.headers["host"]) for r in server.requests] == [("/feed", "funder.invalid")]
+
+
+def test_a_proxy_nothing_answers_on_is_named_without_its_password(
+    engine, no_proxies: pytest.MonkeyPatch
+) -> None:
+    with closed_port() as port:
+        no_proxies.setenv("HTTPS_PROXY", f"http://cluster:s3cret@127.0.0.1:{port}")
+        adapter = FeedAdapter("news", FeedSource(type="feed", url="https://funder.invalid/feed"))
+        with make_client(timeout=10, backoff=0.01) as client:
+            result = run_source(engine, adapter, client, NOW)
+    assert result.outcome == "failed"
+    assert result.error == (
+        "cannot fetch https://funder.invalid/feed: the proxy "
+        f"http://127.0.0.1:{port} (from HTTPS_PROXY) cannot be reached ([Errno 111] "
+        "Connection refused) (after 3 retries); check the proxy variable, or name the "
+        "host in NO_PROXY if it is reached without the proxy"
+    )
+    assert "s3cret" not in result.error
+
+
+def test_a_host_in_no_proxy_is_fetched_without_the_proxy(
+    server: LocalServer, engine, no_proxies: pytest.MonkeyPatch
+) -> None:
+    server.route("GET", "/feed", lambda r: Reply(200, FEED.read_bytes(), RSS))
+    with closed_port() as port:
+        no_proxies.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+        no_proxies.setenv("NO_PROXY", "localhost,127.0.0.1")
+        adapter = FeedAdapter("news", FeedSource(type="feed", url=server.url("/feed")))
+        with make_client(timeout=10, backoff=0.01) as client:
+            result = run_source(engine, adapter, client, NOW)
+    assert (result.outcome, result.new) == ("ok", 2), result.error
