@@ -3,10 +3,14 @@ against local servers into a real SQLite file."""
 
 from __future__ import annotations
 
+import textwrap
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from pipeline.cli.main import app
 from pipeline.core.config import FeedSource
 from tests.conftest import FIXTURES
 from tests.localserver import LocalServer, Reply, closed_port
@@ -73,3 +77,45 @@ def test_a_host_in_no_proxy_is_fetched_without_the_proxy(
         with make_client(timeout=10, backoff=0.01) as client:
             result = run_source(engine, adapter, client, NOW)
     assert (result.outcome, result.new) == ("ok", 2), result.error
+
+
+# `--db sqlite://` (or `sqlite:///:memory:`, a `file:` URI in memory; a path's third slash forgotten)
+# was taken as a database: `fundradar sync` fetched every source, printed what it stored as new, and
+# kept nothing, the database gone with the process; `calls list` answered "No calls match."
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite://",
+        "sqlite:///:memory:",
+        "sqlite:///file::memory:?uri=true",
+        "sqlite:///file:x?mode=memory&uri=true",
+    ],
+)
+@pytest.mark.parametrize("command", [["sync"], ["calls", "list"], ["digest", "--dry-run"]])
+def test_a_sqlite_database_in_memory_is_refused_before_anything_is_fetched(
+    server: LocalServer, tmp_path: Path, url: str, command: list[str]
+) -> None:
+    server.route("GET", "/feed", lambda r: Reply(200, FEED.read_bytes(), RSS))
+    config = tmp_path / "strategy.yaml"
+    config.write_text(
+        textwrap.dedent(f"""\
+        name: faults
+        organisation: Test Cluster
+        timezone: Europe/Copenhagen
+        focus_areas:
+          energy: {{label: Energy, keywords: [offshore wind, hydrogen]}}
+        sources:
+          funder_news: {{type: feed, url: '{server.url("/feed")}'}}
+        """),
+        encoding="utf-8",
+    )
+    done = CliRunner().invoke(app, ["--db", url, "--config", str(config), *command])
+    assert done.exit_code != 0
+    assert done.output.strip().splitlines() == [
+        f"Error: database URL '{url}' is a SQLite database in memory, gone when the command ends (nothing "
+        "fetched or changed would be kept); use sqlite:///PATH (three slashes, then the file's path) in "
+        "FUNDRADAR_DB or --db"
+    ], done.output
+    assert server.requests == []
