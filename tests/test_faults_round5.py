@@ -3,6 +3,9 @@ against local servers into a real SQLite file."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +15,8 @@ from typer.testing import CliRunner
 
 from pipeline.cli.main import app
 from pipeline.core.config import FeedSource
-from tests.conftest import FIXTURES
+from pipeline.core.db import open_database
+from tests.conftest import FIXTURES, ROOT
 from tests.localserver import LocalServer, Reply, closed_port
 from watcher.http import make_client
 from watcher.runner import run_source
@@ -119,3 +123,53 @@ def test_a_sqlite_database_in_memory_is_refused_before_anything_is_fetched(
         "FUNDRADAR_DB or --db"
     ], done.output
     assert server.requests == []
+
+
+# With HTTPS_PROXY=http://user:password@proxy:3128 (the usual form of a proxy that wants a login),
+# `fundradar -vv digest` printed the proxy's password on stderr: slack_sdk logs the proxy URL it
+# loaded from the environment, password and all, at debug level.
+
+
+def test_the_password_of_the_proxy_is_not_logged_at_any_verbosity(tmp_path: Path) -> None:
+    config = tmp_path / "strategy.yaml"
+    config.write_text(
+        textwrap.dedent("""\
+        name: faults
+        organisation: Test Cluster
+        timezone: Europe/Copenhagen
+        focus_areas:
+          energy: {label: Energy, keywords: [offshore wind, hydrogen]}
+        sources:
+          funder_news: {type: feed, url: 'http://127.0.0.1:9/feed'}
+        """),
+        encoding="utf-8",
+    )
+    db = tmp_path / "fundradar.db"
+    open_database(f"sqlite:///{db}").dispose()
+    with closed_port() as port:
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
+            "SLACK_API_URL": f"http://127.0.0.1:{port}/api/",
+            "HTTPS_PROXY": f"http://cluster:s3cretpw@127.0.0.1:{port}",
+            "HTTP_PROXY": f"http://cluster:s3cretpw@127.0.0.1:{port}",
+        }
+        done = subprocess.run(
+            [
+                str(Path(sys.executable).with_name("fundradar")),
+                "-vv",
+                "--db",
+                str(db),
+                "--config",
+                str(config),
+                "digest",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=120,
+        )
+    assert "proxy URL has been loaded" in done.stderr, done.stderr  # the line that carried it
+    assert f"http://cluster:[redacted]@127.0.0.1:{port}" in done.stderr
+    assert "s3cretpw" not in done.stderr + done.stdout
