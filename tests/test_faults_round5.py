@@ -3,12 +3,20 @@ against local servers into a real SQLite file."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from pipeline.cli.main import app
 from pipeline.core.config import FeedSource
-from tests.conftest import FIXTURES
+from pipeline.core.db import open_database
+from tests.conftest import FIXTURES, ROOT
 from tests.localserver import LocalServer, Reply, closed_port
 from watcher.http import make_client
 from watcher.runner import run_source
@@ -73,3 +81,95 @@ def test_a_host_in_no_proxy_is_fetched_without_the_proxy(
         with make_client(timeout=10, backoff=0.01) as client:
             result = run_source(engine, adapter, client, NOW)
     assert (result.outcome, result.new) == ("ok", 2), result.error
+
+
+# `--db sqlite://` (or `sqlite:///:memory:`, a `file:` URI in memory; a path's third slash forgotten)
+# was taken as a database: `fundradar sync` fetched every source, printed what it stored as new, and
+# kept nothing, the database gone with the process; `calls list` answered "No calls match."
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite://",
+        "sqlite:///:memory:",
+        "sqlite:///file::memory:?uri=true",
+        "sqlite:///file:x?mode=memory&uri=true",
+    ],
+)
+@pytest.mark.parametrize("command", [["sync"], ["calls", "list"], ["digest", "--dry-run"]])
+def test_a_sqlite_database_in_memory_is_refused_before_anything_is_fetched(
+    server: LocalServer, tmp_path: Path, url: str, command: list[str]
+) -> None:
+    server.route("GET", "/feed", lambda r: Reply(200, FEED.read_bytes(), RSS))
+    config = tmp_path / "strategy.yaml"
+    config.write_text(
+        textwrap.dedent(f"""\
+        name: faults
+        organisation: Test Cluster
+        timezone: Europe/Copenhagen
+        focus_areas:
+          energy: {{label: Energy, keywords: [offshore wind, hydrogen]}}
+        sources:
+          funder_news: {{type: feed, url: '{server.url("/feed")}'}}
+        """),
+        encoding="utf-8",
+    )
+    done = CliRunner().invoke(app, ["--db", url, "--config", str(config), *command])
+    assert done.exit_code != 0
+    assert done.output.strip().splitlines() == [
+        f"Error: database URL '{url}' is a SQLite database in memory, gone when the command ends (nothing "
+        "fetched or changed would be kept); use sqlite:///PATH (three slashes, then the file's path) in "
+        "FUNDRADAR_DB or --db"
+    ], done.output
+    assert server.requests == []
+
+
+# With HTTPS_PROXY=http://user:password@proxy:3128 (the usual form of a proxy that wants a login),
+# `fundradar -vv digest` printed the proxy's password on stderr: slack_sdk logs the proxy URL it
+# loaded from the environment, password and all, at debug level.
+
+
+def test_the_password_of_the_proxy_is_not_logged_at_any_verbosity(tmp_path: Path) -> None:
+    config = tmp_path / "strategy.yaml"
+    config.write_text(
+        textwrap.dedent("""\
+        name: faults
+        organisation: Test Cluster
+        timezone: Europe/Copenhagen
+        focus_areas:
+          energy: {label: Energy, keywords: [offshore wind, hydrogen]}
+        sources:
+          funder_news: {type: feed, url: 'http://127.0.0.1:9/feed'}
+        """),
+        encoding="utf-8",
+    )
+    db = tmp_path / "fundradar.db"
+    open_database(f"sqlite:///{db}").dispose()
+    with closed_port() as port:
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
+            "SLACK_API_URL": f"http://127.0.0.1:{port}/api/",
+            "HTTPS_PROXY": f"http://cluster:s3cretpw@127.0.0.1:{port}",
+            "HTTP_PROXY": f"http://cluster:s3cretpw@127.0.0.1:{port}",
+        }
+        done = subprocess.run(
+            [
+                str(Path(sys.executable).with_name("fundradar")),
+                "-vv",
+                "--db",
+                str(db),
+                "--config",
+                str(config),
+                "digest",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=120,
+        )
+    assert "proxy URL has been loaded" in done.stderr, done.stderr  # the line that carried it
+    assert f"http://cluster:[redacted]@127.0.0.1:{port}" in done.stderr
+    assert "s3cretpw" not in done.stderr + done.stdout

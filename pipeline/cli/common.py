@@ -145,14 +145,25 @@ class State:
         from pipeline.core.db import open_database
 
         if self._engine is None:
-            self._engine = open_database(self.db_url)
+            self._engine = open_database(self._url())
         return self._engine
+
+    def _url(self) -> str:
+        """The database URL; UserInputError for a SQLite database in memory, which every command would
+        fill or read as an empty database and lose at its end: a sync's calls stored nowhere."""
+        from pipeline.core.sql import database_url, in_memory
+
+        url = database_url(self.db_url)
+        if in_memory(url):
+            raise UserInputError(f"database URL {url!r} is a SQLite database in memory, gone when the "
+                                 "command ends (nothing fetched or changed would be kept); use "
+                                 "sqlite:///PATH (three slashes, then the file's path) in FUNDRADAR_DB "
+                                 "or --db")
+        return url
 
     def existing_engine(self) -> Engine | None:
         """The database if it exists, else None: for commands that only read and must not create one."""
-        from pipeline.core.sql import database_url
-
-        url = database_url(self.db_url)
+        url = self._url()
         if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
             return None
         return self.engine()
@@ -160,9 +171,7 @@ class State:
     def require_database(self) -> None:
         """Raises UserInputError when the database is an SQLite file that does not exist: a mistyped
         --db path is an error, never a new empty database (or folder) that answers "nothing found"."""
-        from pipeline.core.sql import database_url
-
-        url = database_url(self.db_url)
+        url = self._url()
         if url.startswith("sqlite:///") and Path(url.removeprefix("sqlite:///")).is_dir():
             raise StoreError(folder_not_database(url.removeprefix("sqlite:///")))
         if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():

@@ -1,4 +1,4 @@
-"""Secrets kept out of the logs: Slack incoming-webhook URLs and Slack tokens.
+"""Secrets kept out of the logs: Slack incoming-webhook URLs, Slack tokens and the passwords in URLs.
 
 A webhook URL is itself the credential (whoever has it can post to the channel), and slack_sdk's
 debug logger prints it with every request at ``-vv``; tokens can reach a log line in an error or a
@@ -28,6 +28,8 @@ _PATTERNS = [
     # bot, user, app-level and refresh tokens: xoxb-…, xoxp-…, xoxa-…, xoxe-…, xapp-…
     (re.compile(r"\bxox[a-z]\.?-[A-Za-z0-9-]+"), f"xox-{REDACTED}"),
     (re.compile(r"\bxapp-[A-Za-z0-9-]+"), f"xapp-{REDACTED}"),
+    # the password of a URL's user (a proxy's from HTTPS_PROXY, which slack_sdk logs at -vv; a database's)
+    (re.compile(r"\b([a-z][a-z0-9+.-]*://[^\s/:@]*:)[^\s/@]+@", re.IGNORECASE), rf"\1{REDACTED}@"),
 ]
 
 

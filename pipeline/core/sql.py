@@ -49,6 +49,20 @@ def database_url(explicit: str | None = None) -> str:
     return url
 
 
+def in_memory(url: str) -> bool:
+    """Whether ``url`` is a SQLite database in memory (``sqlite://``, ``sqlite:///:memory:``, a
+    ``file:`` URI of ``:memory:`` or ``mode=memory``): one that is gone when its process ends."""
+    if not url.startswith("sqlite") or "://" not in url:
+        return False
+    rest = url.split("://", 1)[1]
+    if not rest.startswith("/"):  # no path: sqlite:// (a host before a path is no SQLite URL)
+        return rest.partition("?")[0] == ""
+    database, _, query = rest[1:].partition("?")
+    if database.startswith("file:"):
+        return database.removeprefix("file:") in ("", ":memory:") or "mode=memory" in query
+    return database in ("", ":memory:")
+
+
 def sqlite_file(url: str) -> str | None:
     """The file of a ``sqlite:///PATH`` URL; None for any other URL (memory, URI options, a server)."""
     if not url.startswith("sqlite:///"):
