@@ -97,7 +97,7 @@ def novel_units(model: TfidfModel, query: Query, context: Any) -> Any:
     direction with, about 0 for one they mention or neighbour."""
     from sklearn.preprocessing import normalize
 
-    units = [[f for term in group for f in analyse(term)] for group in query.units()]
+    units = [[f for term in group for f in analyse(term)] for group in query.written_units(model.vocabulary)]
     units = [u for u in units if u]
     total = sparse.csr_matrix((1, len(model.vocabulary)), dtype=np.float32)
     if not units:

@@ -134,12 +134,13 @@ def query_vector(model: TfidfModel, query: Query) -> Any:
     to match its specific words, and words that most calls share ("energy", "project") say little."""
     from sklearn.preprocessing import normalize
 
-    terms = [term for group in query.units() for term in group]
-    owner = [i for i, group in enumerate(query.units()) for _ in group]
+    units = query.written_units(model.vocabulary)
+    terms = [term for group in units for term in group]
+    owner = [i for i, group in enumerate(units) for _ in group]
     features = [analyse(term) for term in terms]
     if query.description.strip():
         features.append(analyse(query.description))
-        owner.append(len(query.units()))
+        owner.append(len(units))
         terms.append("")
     kept = [i for i, f in enumerate(features) if f]
     if not kept or not model.vocabulary:

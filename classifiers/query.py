@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from classifiers.text import STOP_WORDS, analyse, nordic_forms, unique
+from classifiers.text import STOP_WORDS, analyse, nordic_forms, unique, words
 
 if TYPE_CHECKING:
     from pipeline.core.config import FocusArea
@@ -28,9 +28,19 @@ class Query:
     # (term, what it translates) from the synonyms ("havvind", "offshore wind"), Nordic forms included:
     # how the label and description are said in the other languages (gate.context_features)
     translations: tuple[tuple[str, str], ...] = ()
+    # the hyphenated terms written closed ("zeroemission vessels" of "zero-emission vessels"): each
+    # counts only where the corpus writes every one of its words (matcher.query_vector), else it would
+    # ask for its other words alone ("vessels") at the weight of the whole term
+    spellings: tuple[str, ...] = ()
 
     def units(self) -> list[tuple[str, ...]]:
         return list(self.groups) if self.groups else [(term,) for term in self.terms]
+
+    def written_units(self, vocabulary: Mapping[str, int]) -> list[tuple[str, ...]]:
+        """The units without the closed spellings whose words the corpus (``vocabulary``) does not all
+        write: such a spelling would count only its other words."""
+        return [tuple(t for t in group if t not in self.spellings or all(w in vocabulary for w in words(t)))
+                for group in self.units()]
 
 
 _HYPHEN = re.compile(r"(?<=[^\W_])[-\u2010\u2011](?=[^\W_])")
@@ -88,7 +98,10 @@ def focus_area_query(name: str, area: FocusArea) -> Query:
     for source, targets in area.synonyms.items():
         if not area.is_keyword(source) and source not in attached:
             groups.append(tuple(unique([*targets, source])))
+    plain = [with_nordic_forms(group) for group in groups]
     groups = [with_nordic_forms(with_closed_forms(group)) for group in groups]
+    spellings = tuple(unique(t for group, before in zip(groups, plain, strict=True) for t in group
+                             if t not in before))
     seen: set[tuple[str, ...]] = set()
     kept: list[tuple[str, ...]] = []
     for group in groups:
@@ -100,7 +113,7 @@ def focus_area_query(name: str, area: FocusArea) -> Query:
     translations = tuple(unique_pairs((form, target) for source, targets in area.synonyms.items()
                                       for target in targets for form in with_nordic_forms((source,))))
     exclude = tuple(unique(form for term in area.exclude for form in with_closed_forms((term,))))
-    return Query(name, terms, area.description, exclude, tuple(kept), area.label, translations)
+    return Query(name, terms, area.description, exclude, tuple(kept), area.label, translations, spellings)
 
 
 def unique_pairs(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:

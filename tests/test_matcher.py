@@ -430,3 +430,28 @@ def test_a_danish_label_is_read_as_its_synonyms_translate_it() -> None:
     gate_da = context_gate(context_vector(model, danish), matrix, model, None)
     assert gate_da[3] == pytest.approx(gate_en[3], abs=1e-6)  # "Cancer screening"
     assert gate_da[3] > 2 * gate_da[0]
+
+
+def test_a_closed_spelling_the_calls_never_write_leaves_the_query_as_written() -> None:
+    """'zero-emission vessels' is also looked for as 'zeroemission vessels'; where no call writes
+    'zeroemission' that spelling would ask for 'vessels' alone at the weight of the whole keyword."""
+    from dataclasses import replace
+
+    from classifiers.matcher import query_vector
+
+    area = FocusArea(label="Green shipping", keywords=("zero-emission vessels", "ports"))
+    query = focus_area_query("maritime", area)
+    assert query.spellings == ("zeroemission vessels",)
+    as_written = replace(query, groups=tuple(tuple(t for t in g if t not in query.spellings)
+                                             for g in query.groups), spellings=())
+
+    def vector(docs: list[tuple[int, str, str]], q: Query) -> np.ndarray:
+        model, _ = TfidfModel.fit([prepare(*d) for d in docs])
+        return query_vector(model, q).toarray()
+
+    hyphenated = [(1, "Zero-emission vessels", "Zero-emission vessels for short-sea shipping."),
+                  (2, "Vessels and ports", "Inland vessels call at the ports."),
+                  (3, "Cancer screening", "Patients and clinical trials.")]
+    assert np.allclose(vector(hyphenated, query), vector(hyphenated, as_written))
+    closed = [*hyphenated, (4, "Zeroemission vessels", "Zeroemission vessels in the Baltic.")]
+    assert not np.allclose(vector(closed, query), vector(closed, as_written))
