@@ -33,6 +33,7 @@ from pipeline.cli.tables import Column, kept_whole, narrowed, plain_table, plain
 from pipeline.core import clock
 from pipeline.core.errors import (
     BadRowsError,
+    ConfigError,
     DeliveryError,
     FundradarError,
     StoreError,
@@ -226,7 +227,9 @@ class FundradarGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except FundradarError as exc:
-            for line in [*(exc.problems if isinstance(exc, BadRowsError) else []), str(exc)]:
+            lines = [*exc.problems, str(exc)] if isinstance(exc, BadRowsError) \
+                else [str(exc), *(exc.more if isinstance(exc, ConfigError) else [])]
+            for line in lines:
                 typer.echo("Error: " + printable(" ".join(line.split())), err=True)
             raise typer.Exit(exc.exit_code) from None
 
