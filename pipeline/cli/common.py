@@ -392,7 +392,7 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, as_
         typer.echo(buffer.getvalue(), nl=False)
         return
     if not rows:
-        stderr().print(empty)
+        echo(empty, err=True)  # one plain line: a console would wrap it at 80 columns in a pipe
         return
     cells = [[printable(column.format(row.get(column.key))) for column in columns] for row in rows]
     room = plain_width()

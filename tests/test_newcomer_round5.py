@@ -1,0 +1,48 @@
+"""What a newcomer meets following the README on a fresh clone (round five), each on a real SQLite file
+through the real CLI."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from pipeline.core.models import Call
+from tests.test_applications import bsr_call, sync
+
+NO_PARTNERS = (
+    "No partners yet; add one with `fundradar partners add NAME --country CC --type TYPE` or "
+    "import a CSV with `fundradar partners import FILE.csv`.\n"
+)
+NO_APPLICATIONS = "No applications yet; start one with `fundradar applications add IDEA CALL`.\n"
+
+
+def _run(cli, *args: str) -> tuple[int, str, str]:
+    result = cli("--as-of", "2026-08-22T09:00+02:00", *args, env={"NO_COLOR": "1"})
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_an_empty_directory_says_how_to_fill_it(cli, engine) -> None:
+    """`partners list` on a new database said "No partners match." as if a filter had been given, and
+    `partners suggest` that no partner's competences matched the call: there were no partners at all."""
+    sync(engine, "euro_access", [bsr_call()])
+    with Session(engine) as session:
+        call_id = session.exec(select(Call.id)).one()
+    assert _run(cli, "partners", "list") == (0, "", NO_PARTNERS)
+    code, out, err = _run(cli, "partners", "suggest", "--call", str(call_id))
+    assert (code, out, err.splitlines(keepends=True)[0]) == (0, "", NO_PARTNERS)
+    assert _run(cli, "partners", "add", "RISE", "--country", "SE", "--type", "rto")[0] == 0
+    assert _run(cli, "partners", "list", "--country", "NO") == (
+        0,
+        "",
+        "No partners match; `fundradar partners list` shows them all.\n",
+    )
+
+
+def test_an_empty_pipeline_says_how_to_start_one(cli, engine) -> None:
+    """`applications list` said "No applications match." before any application existed."""
+    sync(engine, "euro_access", [bsr_call()])
+    assert _run(cli, "applications", "list") == (0, "", NO_APPLICATIONS)
+    assert _run(cli, "applications", "list", "--status", "granted") == (
+        0,
+        "",
+        "No applications match; `fundradar applications list` shows them all.\n",
+    )
