@@ -3,6 +3,8 @@ through the real CLI."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlmodel import Session, select
 
 from pipeline.core.models import Call
@@ -46,3 +48,13 @@ def test_an_empty_pipeline_says_how_to_start_one(cli, engine) -> None:
         "",
         "No applications match; `fundradar applications list` shows them all.\n",
     )
+
+
+def test_the_rename_example_names_the_folder_the_readme_sets_up() -> None:
+    """`strategy rename --help` showed `--config config/strategies`, a folder the README never makes: its
+    several-clusters section puts one file per cluster in config/clusters/."""
+    from tests.test_cli_help_examples import _example
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    folder = _example(("strategy", "rename")).split("--config ", 1)[1].split()[0]
+    assert folder == "config/clusters" and f"`{folder}/greentech.yaml`" in readme
