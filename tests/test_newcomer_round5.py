@@ -58,3 +58,24 @@ def test_the_rename_example_names_the_folder_the_readme_sets_up() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     folder = _example(("strategy", "rename")).split("--config ", 1)[1].split()[0]
     assert folder == "config/clusters" and f"`{folder}/greentech.yaml`" in readme
+
+
+def test_errors_of_the_pipeline_commands_say_what_to_do(cli, engine, tmp_path: Path) -> None:
+    """The help's own example, `partners add "RISE" … --pic 999981234`, after the README's import of
+    the sample partners said only that the PIC belonged to partner #1; an iCal export into a folder that
+    is not there only that the folder does not exist."""
+    sample = Path(__file__).resolve().parent / "fixtures" / "partners.csv"
+    assert _run(cli, "partners", "import", str(sample))[0] == 0
+    assert _run(cli, "partners", "add", "RISE", "--country", "SE", "--type", "rto", "--pic", "999981234") == (
+        2,
+        "",
+        "Error: PIC 999981234 already belongs to partner #1 (RISE Research Institutes of Sweden); a PIC "
+        "names one organisation: check it, or see `fundradar partners show 1`\n",
+    )
+    missing = tmp_path / "nowhere"
+    assert _run(cli, "export", "ical", str(missing / "deadlines.ics")) == (
+        2,
+        "",
+        f"Error: folder {missing} does not exist; create it or give a file in an existing folder\n",
+    )
+    assert not missing.exists()
