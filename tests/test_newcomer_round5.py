@@ -79,3 +79,21 @@ def test_errors_of_the_pipeline_commands_say_what_to_do(cli, engine, tmp_path: P
         f"Error: folder {missing} does not exist; create it or give a file in an existing folder\n",
     )
     assert not missing.exists()
+
+
+def test_an_eval_file_not_found_names_its_option(cli, tmp_path: Path, eval_dir: Path) -> None:
+    """`eval --judged` or `--corpus` with a path that is not there said "No such file or directory" and
+    nothing of what to check."""
+    judged, corpus = tmp_path / "greentech.json", tmp_path / "calls.jsonl"
+    assert _run(cli, "eval", "--judged", str(judged)) == (
+        2,
+        "",
+        f"Error: cannot read judged file {judged}: No such file or directory; check the path given with "
+        "--judged\n",
+    )
+    assert _run(cli, "eval", "--corpus", str(corpus), "--benchmark", str(eval_dir / "focus_areas.yaml")) == (
+        2,
+        "",
+        f"Error: cannot read corpus {corpus}: No such file or directory; check the path given with "
+        "--corpus\n",
+    )
