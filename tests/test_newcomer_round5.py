@@ -97,3 +97,20 @@ def test_an_eval_file_not_found_names_its_option(cli, tmp_path: Path, eval_dir: 
         f"Error: cannot read corpus {corpus}: No such file or directory; check the path given with "
         "--corpus\n",
     )
+
+
+def test_every_environment_variable_the_code_reads_is_in_the_readme() -> None:
+    """FUNDRADAR_USER (who an application's events are recorded as: "by root" in a digest) and
+    FUNDRADAR_FUNDING_RULES were read by the code and named nowhere in the README."""
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    read = {
+        name
+        for folder in ("pipeline", "classifiers", "watcher")
+        for path in (root / folder).rglob("*.py")
+        for name in re.findall(r"\bFUNDRADAR_[A-Z_]+\b", path.read_text(encoding="utf-8"))
+    }
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert {"FUNDRADAR_USER", "FUNDRADAR_FUNDING_RULES"} <= read
+    assert sorted(name for name in read if not re.search(rf"\b{name}\b", readme)) == []
