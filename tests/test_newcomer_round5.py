@@ -14,6 +14,7 @@ NO_PARTNERS = (
     "No partners yet; add one with `fundradar partners add NAME --country CC --type TYPE` or "
     "import a CSV with `fundradar partners import FILE.csv`.\n"
 )
+NO_FOLLOWED = "No followed call matches; follow one with `fundradar calls follow ID` (or Follow in Slack).\n"
 NO_APPLICATIONS = "No applications yet; start one with `fundradar applications add IDEA CALL`.\n"
 
 
@@ -114,3 +115,11 @@ def test_every_environment_variable_the_code_reads_is_in_the_readme() -> None:
     readme = (root / "README.md").read_text(encoding="utf-8")
     assert {"FUNDRADAR_USER", "FUNDRADAR_FUNDING_RULES"} <= read
     assert sorted(name for name in read if not re.search(rf"\b{name}\b", readme)) == []
+
+
+def test_no_followed_call_says_how_to_follow_one(cli, engine) -> None:
+    """`calls list --followed` before anything was followed said "No calls match." as for any filter."""
+    sync(engine, "euro_access", [bsr_call()])
+    assert _run(cli, "calls", "list", "--followed") == (0, "", NO_FOLLOWED)
+    assert _run(cli, "calls", "follow", "1")[0] == 0
+    assert _run(cli, "calls", "list", "--followed")[1].splitlines()[1].startswith(" 1 ")
