@@ -377,6 +377,10 @@ def matching_text(data: DigestData) -> str:
     return f"{data.matching} matching {kinds[0][1] if kinds else 'open'} {calls}"
 
 
+NO_SOURCES = ("_No source is configured, so no call is watched: add one under `sources:` of the strategy "
+              "(`config/sources/` has ready-made ones; `fundradar sources list` shows them)._")
+
+
 def build_digest(data: DigestData) -> list[SlackMessage]:
     """The digest as one or more messages (more than one only when it exceeds 50 blocks)."""
     title = f"Funding digest for {clean(data.organisation)}"
@@ -442,6 +446,8 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
         blocks.append(section("_No open call from the sources read matches the strategy above the channel's "
                               f"minimum score; {escape(' and '.join(unread))}, so their calls may be "
                               "missing._"))
+    elif not data.sources:  # nothing is watched: "no call matches" would pass for a search made
+        blocks.append(section(NO_SOURCES))
     elif not sources_down:
         blocks.append(section("_No open call matches the strategy above the channel's minimum score._"))
     if data.changes:
@@ -459,6 +465,8 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
     fallback = f"{title}: {counts}."
     if sources_down:
         fallback = f"{title}: no source could be read since the last digest."
+    elif not data.sources and not (data.top or data.unscored or data.filtered_by_rules):
+        fallback = f"{title}: no source is configured, so no call is watched."
     elif none_ran(data.sources) and not data.top:
         fallback = f"{title}: no source has run yet."
     elif failing:  # what a phone's notification shows: the digest is short of these sources
