@@ -3,7 +3,9 @@ alert storm; through the local Slack Web API server and the real slack_sdk clien
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -48,3 +50,28 @@ def test_a_digest_of_a_strategy_without_sources_says_nothing_is_watched(
         "Funding digest for GreenTech Cluster Denmark: no source is configured, so no call is watched."
     )
     assert not any("matches" in text for text in sections)
+
+
+def test_emoji_codes_in_a_scraped_title_are_not_drawn_and_do_not_pass_for_the_new_mark(
+    engine: Any, slack: SlackServer
+) -> None:
+    """A title "Ports :rotating_light: call :new: (:+1:)" was posted as it was: Slack drew the three
+    emoji, and ":new:" read as the digest's own mark of a new call on a call that was not new. Each code's
+    first colon is now a look-alike; a clock time keeps its colons."""
+    from pipeline.notify.blocks import SlackMessage, render_terminal
+
+    title = "Ports :rotating_light: call :new: (:+1:) opens 10:00:00"
+    call = add_call(engine, 1, title=title, score=0.7)
+    add_call(engine, 2, score=0.6, first_seen=NOW - timedelta(hours=1))  # new: not every call is new
+    posted = _digest(engine, slack)
+    (line,) = [b["text"]["text"] for b in posted.blocks if b.get("block_id") == f"fr_call:{call}"]
+    first = line.split("\n")[0]
+    assert first == (
+        f"*<https://ec.europa.eu/topic/{call}|Ports ∶rotating_light: call ∶new: (∶+1:) opens 10:00:00>*"
+    )
+    assert re.search(r"(?<!\S):[a-z0-9_+-]+:", first) is None  # no emoji code is left in the title
+    assert ":new:" in next(b["text"]["text"] for b in posted.blocks if b.get("block_id") == "fr_call:2")
+    assert title in posted.text.replace("∶", ":")  # the notification reads as scraped, unformatted
+    assert ":new:" not in posted.text
+    shown = render_terminal([SlackMessage(posted.channel, posted.text, posted.blocks)])
+    assert title in shown  # the terminal shows the title as scraped
