@@ -75,3 +75,40 @@ def test_emoji_codes_in_a_scraped_title_are_not_drawn_and_do_not_pass_for_the_ne
     assert ":new:" not in posted.text
     shown = render_terminal([SlackMessage(posted.channel, posted.text, posted.blocks)])
     assert title in shown  # the terminal shows the title as scraped
+
+
+def test_an_alert_storm_is_counted_past_twenty_of_a_kind_and_every_alert_is_logged_once(
+    engine: Any, slack: SlackServer
+) -> None:
+    """200 followed calls' deadlines moved at once and 120 new calls above the threshold (a portal
+    redating its calls, a source's first run) were posted whole: twelve messages in a row, each a
+    notification. Now each kind shows its first 20 and counts the rest, with the command that lists
+    them; every alert is still logged once and never posted later."""
+    from sqlmodel import Session, select
+
+    from pipeline.core.models import SlackDelivery
+    from tests.slack_data import add_application, move_deadline, run_alerts
+
+    followed = [add_call(engine, n, score=0.2) for n in range(1, 201)]
+    for call in followed:
+        add_application(engine, call)
+    assert run_alerts(engine, slack, NOW) == []  # the baseline
+    at = NOW + timedelta(hours=3)
+    moves = [move_deadline(engine, call, NOW + timedelta(days=20, hours=9), at) for call in followed]
+    new = [add_call(engine, n, score=0.8, first_seen=at) for n in range(300, 420)]
+    outcomes = run_alerts(engine, slack, at + timedelta(minutes=1))
+    assert {o.status for o in outcomes} == {"sent"}
+    assert len(slack.messages) <= 2
+    blocks = [b for posted in slack.messages for b in posted.blocks]
+    ids = [b.get("block_id") or "" for b in blocks]
+    assert [i for i in ids if i.startswith("fr_call:")] == [f"fr_call:{c}" for c in new[:20]]
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert "_… and 100 more new matches; `fundradar calls list --passing` lists them._" in sections
+    assert "_… and 180 more changes; `fundradar calls list --followed` lists them._" in sections
+    assert sum(1 for text in sections if text.startswith(":warning: *Deadline moved*")) == 20
+    assert blocks[1]["elements"][0]["text"] == "120 new matches · 200 changes"
+    with Session(engine) as session:
+        rows = {r.key: r.status for r in session.exec(select(SlackDelivery))}
+    keys = [f"alert:new:{c}" for c in new] + [f"alert:change:{m}" for m in moves]
+    assert {rows[key] for key in keys} == {"sent"}
+    assert run_alerts(engine, slack, at + timedelta(hours=1)) == []  # the counted ones never come later
