@@ -112,3 +112,18 @@ def test_an_alert_storm_is_counted_past_twenty_of_a_kind_and_every_alert_is_logg
     keys = [f"alert:new:{c}" for c in new] + [f"alert:change:{m}" for m in moves]
     assert {rows[key] for key in keys} == {"sent"}
     assert run_alerts(engine, slack, at + timedelta(hours=1)) == []  # the counted ones never come later
+
+
+def test_a_call_closing_today_says_today_and_its_hour_not_zero_days(engine: Any, slack: SlackServer) -> None:
+    """A call whose deadline is 17:00 Brussels time on the digest's own day read "closes 24 Aug 2026
+    (0 d)", which on a phone reads as already too late; it now reads "closes today at 17:00"."""
+    today = add_call(engine, 1, score=0.7, days=0)  # 17:00 Brussels, the digest is at 08:00
+    tomorrow = add_call(engine, 2, score=0.6, days=1)
+    posted = _digest(engine, slack)
+    lines = {
+        b["block_id"]: b["text"]["text"].split("\n")[1]
+        for b in posted.blocks
+        if b.get("block_id", "").startswith("fr_call:")
+    }
+    assert lines[f"fr_call:{today}"] == "Horizon Europe · closes today at 17:00 · up to €3.0M"
+    assert lines[f"fr_call:{tomorrow}"] == "Horizon Europe · closes 25 Aug 2026 (1 d) · up to €3.0M"

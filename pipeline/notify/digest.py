@@ -310,8 +310,10 @@ def call_section_text(call: TopCall, *, mark_new: bool = True) -> str:
     facts = [escape(truncate(clean(call.programme), 80)) if call.programme else None]
     if call.opening_date and call.status in ("announced", "forthcoming"):
         facts.append(f"opens {_day(call.opening_date)}")
-    facts.append(f"closes {_day(call.deadline)} ({call.days_left} d)" if call.deadline and
-                 call.days_left is not None else "deadline not announced")
+    # "(0 d)" read as no day left on a phone: a call closing today says so, with its hour
+    facts.append(("closes today at " + call.deadline.astimezone(BRUSSELS).strftime("%H:%M")
+                  if call.days_left == 0 else f"closes {_day(call.deadline)} ({call.days_left} d)")
+                 if call.deadline and call.days_left is not None else "deadline not announced")
     if call.max_contribution:
         facts.append(f"up to {fmt_money(call.max_contribution)}")
     elif call.budget:
