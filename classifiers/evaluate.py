@@ -88,7 +88,8 @@ def load_corpus(path: Path) -> list[CorpusItem]:
     try:
         lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
     except OSError as exc:
-        raise ValidationError(f"cannot read corpus {path}: {exc.strerror}") from None
+        raise ValidationError(f"cannot read corpus {path}: {exc.strerror}; check the path given with "
+                              "--corpus") from None
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue

@@ -80,7 +80,8 @@ def load_judged(path: Path) -> Judged:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise ValidationError(f"cannot read judged file {path}: {exc.strerror}") from None
+        raise ValidationError(f"cannot read judged file {path}: {exc.strerror}; check the path given with "
+                              "--judged") from None
     except UnicodeDecodeError:
         raise ValidationError(f"{path}: not UTF-8 text; save the judged file as UTF-8 JSON") from None
     as_yaml = path.suffix.lower() in (".yaml", ".yml")

@@ -140,6 +140,7 @@ def write_calendar(cal: icalendar.Calendar, path: Path) -> int:
     if path.is_dir():
         raise ValidationError(f"{path} is a folder; give a file name such as deadlines.ics")
     if not path.parent.exists():
-        raise ValidationError(f"folder {path.parent} does not exist")
+        raise ValidationError(f"folder {path.parent} does not exist; create it or give a file in an "
+                              "existing folder")
     write_atomically(path, cal.to_ical())
     return len(cal.walk("VEVENT"))

@@ -100,7 +100,9 @@ def _check_pic_free(session: Session, pic: str | None, own_id: int | None = None
         return
     other = session.exec(select(Partner).where(Partner.pic == pic)).first()
     if other is not None and other.id != own_id:
-        raise ValidationError(f"PIC {pic} already belongs to partner #{other.id} ({other.organisation})")
+        raise ValidationError(f"PIC {pic} already belongs to partner #{other.id} ({other.organisation}); "
+                              "a PIC names one organisation: check it, or see "
+                              f"`fundradar partners show {other.id}`")
 
 
 @dataclass

@@ -10,6 +10,7 @@ import json
 import pytest
 
 from tests.test_applications import seed
+from tests.test_newcomer_round5 import NO_APPLICATIONS
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def test_other_text_is_one_line(run, typed: str) -> None:
     assert run("applications", "add", "1", str(run.bsr), "--amount", typed) == (
         2, "", f"Error: --amount {typed!r} is not an amount in euros; write it as 450000, 450,000, 450k or "
                "1.5M (other currencies converted to euros)\n")
-    assert run("applications", "list") == (0, "", "No applications match.\n")
+    assert run("applications", "list") == (0, "", NO_APPLICATIONS)
 
 
 def test_edit_and_move_take_the_same_forms(run) -> None:

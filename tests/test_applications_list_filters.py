@@ -39,4 +39,4 @@ def test_another_clusters_idea_is_an_error(cli, engine) -> None:
         2, "", "Error: idea #1 belongs to strategy 'foodbio-dk', not to the selected 'greentech-dk'; select "
                "it with `fundradar --strategy foodbio-dk ...` (or FUNDRADAR_STRATEGY=foodbio-dk)\n")
     assert _run(cli, *folder, "--strategy", "foodbio-dk", "applications", "list", "--idea", "1") == (
-        0, "", "No applications match.\n")
+        0, "", "No applications match; `fundradar applications list` shows them all.\n")

@@ -16,6 +16,7 @@ from pipeline.core.db import session_scope
 from pipeline.follow import set_state
 from pipeline.sync import follow_and_score
 from tests.test_applications import NOW, bsr_call, seed, sync
+from tests.test_newcomer_round5 import NO_FOLLOWED
 
 AS_OF = "2026-08-22T09:00+02:00"
 HEADER = "ID  Topic                      Title"
@@ -190,7 +191,7 @@ def test_passing_min_score_and_followed(run, ids, engine) -> None:
         "Horizon Europe              green_maritime   0.76    ✓    open    2026-11-04")), "")
     assert run("calls", "list", "--min-score", "0.9") == (0, f"{WIDE_HEADER}\n{BSR_ROW}\n", "")
     assert run("calls", "list", "--min-score", "2")[0] == 2
-    assert run("calls", "list", "--followed") == (0, "", "No calls match.\n")
+    assert run("calls", "list", "--followed") == (0, "", NO_FOLLOWED)
     with session_scope(engine) as session:
         set_state(session, load_config().strategy.name, ids["horizon"], "follow", NOW)
     code, out, _ = run("calls", "list", "--followed")

@@ -113,13 +113,13 @@ def test_every_example_runs_as_written(samples: Path, eval_dir: Path, tmp_path: 
 
     root = Path(__file__).resolve().parent.parent
     checkout = tmp_path / "checkout"
-    (checkout / "config" / "strategies").mkdir(parents=True)
+    (checkout / "config" / "clusters").mkdir(parents=True)
     (checkout / "data").mkdir()
     (tmp_path / "shared").mkdir()
     (tmp_path / "shared" / "samples").symlink_to(samples)
     (tmp_path / "shared" / "eval").symlink_to(eval_dir)
     example = (root / "config" / "strategy.example.yaml").read_text(encoding="utf-8")
-    for name in ("strategy.yaml", "strategy.new.yaml", "strategies/greentech-dk.yaml"):  # as the README
+    for name in ("strategy.yaml", "strategy.new.yaml", "clusters/greentech-dk.yaml"):  # as the README
         (checkout / "config" / name).write_text(example, encoding="utf-8")          # has them copied
     old_name = tmp_path / "greentech.yaml"  # the strategy's earlier name, for `strategy rename`
     old_name.write_text(example.replace("name: greentech-dk", "name: greentech", 1), encoding="utf-8")

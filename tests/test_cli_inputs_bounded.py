@@ -87,6 +87,7 @@ def test_a_stored_pic_on_a_bad_or_another_row_is_reported(run, tmp_path: Path) -
         f"Error: {again}:2: country: 'Dnmark' is not an ISO 3166 country code; use two letters such as "
         "DK, SE or DE\n"
         f"Error: {again}:2: pic: 999981234 already belongs to partner #1 (RISE Research Institutes of "
-        "Sweden)\n"
-        f"Error: {again}:3: pic: 999872345 already belongs to partner #2 (Kiel University)\n"
+        "Sweden); a PIC names one organisation: check it, or see `fundradar partners show 1`\n"
+        f"Error: {again}:3: pic: 999872345 already belongs to partner #2 (Kiel University); a PIC names "
+        "one organisation: check it, or see `fundradar partners show 2`\n"
         f"Error: {again}: 2 bad rows; nothing was imported; fix them and import the file again\n"))

@@ -171,3 +171,25 @@ def test_a_digests_focus_area_written_as_its_label_is_told_the_name(tmp_path: Pa
         f"Error: {path}:{_line(path, 'Bæredygtig turisme]')}: slack.digests[0].focus_areas[0]: unknown focus "
         "area 'Bæredygtig turisme'; that is the label of focus area 'turisme': write its name; the strategy "
         "has turisme, kulturarv, "), result.stderr
+
+
+def test_config_check_names_every_mistake_of_the_file(tmp_path: Path, cli) -> None:
+    """Three slips in one file: config check named the first and '(and 3 more problems)' (the
+    misspelt keywords counted twice, as unknown and as missing), so the secretariat ran it three times
+    to find them."""
+    text = KULTUR.replace("  min_success_rate: 0.05", '  min_success_rate: "5 %"') \
+        .replace("  min_funding_rate: 0.4", "  min_funding_rate: 0,4") \
+        .replace("    keywords: [sport, events]", "    keyword: [sport, events]")
+    path = tmp_path / "kultur.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = cli("--config", str(path), "config", "check")
+    assert (result.exit_code, result.stdout) == (2, "")
+    at = {needle: _line(path, needle) for needle in ("keyword:", "min_success", "min_funding")}
+    assert result.stderr.splitlines() == [
+        f"Error: {path}:{at['keyword:']}: focus_areas.sport_event.keyword: unknown key 'keyword'; did you "
+        "mean 'keywords'? (and 2 more problems)",
+        f"Error: {path}:{at['min_success']}: rules.min_success_rate: input should be a valid number, unable "
+        "to parse string as a number, got '5 %'; rates are fractions: write 0.05 for 5 %",
+        f"Error: {path}:{at['min_funding']}: rules.min_funding_rate: input should be a valid number, unable "
+        "to parse string as a number, got '0,4'; YAML writes decimals with a point: write 0.4",
+    ]

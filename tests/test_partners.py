@@ -50,7 +50,8 @@ def test_pic_is_unique(engine: Engine) -> None:
         create_partner(session, PartnerInput("RISE", "SE", "rto", "999981234"), NOW)
     with session_scope(engine) as session, pytest.raises(ValidationError) as err:
         create_partner(session, PartnerInput("Other", "SE", "sme", "999981234"), NOW)
-    assert str(err.value) == "PIC 999981234 already belongs to partner #1 (RISE)"
+    assert str(err.value) == ("PIC 999981234 already belongs to partner #1 (RISE); a PIC names one "
+                              "organisation: check it, or see `fundradar partners show 1`")
     with session_scope(engine) as session:
         other = create_partner(session, PartnerInput("Other", "se", "sme"), NOW)
         assert other.country == "SE"
@@ -129,7 +130,8 @@ def test_import_reports_every_bad_row_and_imports_none(engine: Engine, tmp_path:
         "Funding & Tenders portal)",
         f"{path}:5: readiness: unknown readiness 'ready'; use one of unknown, interested, committed",
         f"{path}:6: pic: 999981234 is also on line 2",
-        f"{path}:7: pic: 999123456 already belongs to partner #1 (DTU)",
+        f"{path}:7: pic: 999123456 already belongs to partner #1 (DTU); a PIC names one organisation: "
+        "check it, or see `fundradar partners show 1`",
         f"{path}:8: organisation: a partner needs an organisation name",
         f"{path}:8: type: unknown partner type 'ngo'; use one of sme, large, university, rto, cluster, "
         "public (or e.g. 'research institute', 'public body')",

@@ -14,6 +14,7 @@ from pipeline.cli.main import app as root_app
 from pipeline.core.config import load_config
 from pipeline.sync import follow_and_score
 from tests.test_applications import NOW, bsr_call, seed, sync
+from tests.test_newcomer_round5 import NO_APPLICATIONS, NO_PARTNERS
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 AS_OF = "2026-08-22T09:00+02:00"
@@ -124,7 +125,7 @@ def test_partners_bad_input(run) -> None:
         2, "", f"Error: {bad}:4: pic: '12345' is not valid; a PIC is exactly nine digits, e.g. 999912345 "
                "(see the EU Funding & Tenders portal)\n"
                f"Error: {bad}: 1 bad row; nothing was imported; fix it and import the file again\n")
-    assert run("partners", "list") == (0, "", "No partners match.\n")  # nothing half-stored
+    assert run("partners", "list") == (0, "", NO_PARTNERS)  # nothing half-stored
     assert run("partners", "edit", "7", "--readiness", "committed") == (
         2, "", "Error: no partner with id 7; see `fundradar partners list`\n")
     assert run("partners", "suggest") == (2, "", "Error: give exactly one of --idea ID or --call ID\n")
@@ -207,7 +208,7 @@ def test_applications_bad_input(run, ids) -> None:
     assert run("applications", "add", "1", str(ids["bsr"]), "--partner", "1:boss") == (
         2, "", "Error: unknown consortium role 'boss'; use one of coordinator, partner, associated, "
                "subcontractor\n")
-    assert run("applications", "list") == (0, "", "No applications match.\n")  # nothing half-stored
+    assert run("applications", "list") == (0, "", NO_APPLICATIONS)  # nothing half-stored
     assert run("applications", "add", "1", str(ids["bsr"]))[0] == 0
     assert run("applications", "move", "#1", "submitted") == (
         2, "", "Error: application #1 cannot move from draft to submitted; from draft it can go to "

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from pipeline.notify.actions import payload_problems
 from pipeline.notify.blocks import MAX_BLOCKS, MAX_SECTION_CHARS, render_terminal
 from pipeline.notify.digest import ChangeLine, DigestData, build_digest, collect_digest
+from pipeline.notify.health import SourceHealth
 from tests.slack_data import NOW, add_application, add_call, add_event, loaded, move_deadline
 
 
@@ -124,9 +125,10 @@ def test_long_digest_is_split_at_50_blocks_and_sections_stay_under_3000_chars(en
 
 
 def test_empty_digest_still_says_so() -> None:
+    read = SourceHealth("eu_ft", NOW - timedelta(hours=2), 0, None, "ok", 7, 7)  # a source read well
     data = DigestData(channel="#x", organisation="Org", period_start=NOW - timedelta(days=7), period_end=NOW,
                       timezone="Europe/Copenhagen", matching=0, new=0, filtered_by_rules=0, top=[],
-                      changes=[], applications=[])
+                      changes=[], applications=[], sources=[read])
     (message,) = build_digest(data)
     assert message.blocks[3] == {"type": "section", "text": {
         "type": "mrkdwn", "text": "_No open call matches the strategy above the channel's minimum score._"}}

@@ -131,8 +131,10 @@ def list_cmd(
         rows = [dict(r, deadline=f"call {r['call_status']}" + ("!" if r["deadline_flagged"] else "")
                      if r["call_gone"] else _deadline(r["deadline"], r["deadline_flagged"]),
                      days_left="overdue" if r["overdue"] else r["days_left"]) for r in rows]
-    print_rows(rows, LIST_COLUMNS, as_json=as_json, as_csv=as_csv, empty="No applications match.",
-               csv_zone=BRUSSELS)
+    # a filter that matched nothing is not an empty pipeline
+    empty = ("No applications match; `fundradar applications list` shows them all." if status or idea or call
+             else "No applications yet; start one with `fundradar applications add IDEA CALL`.")
+    print_rows(rows, LIST_COLUMNS, as_json=as_json, as_csv=as_csv, empty=empty, csv_zone=BRUSSELS)
     for warning in [] if as_json else warnings:
         echo(warning, err=True)
 

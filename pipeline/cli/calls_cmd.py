@@ -172,7 +172,11 @@ def list_cmd(
     # under --focus every row's area is that one: its column would only take the title's room
     columns = [c for c in LIST_COLUMNS if not (focus and c.key == "focus_area")]
     print_rows(rows, CSV_COLUMNS if as_csv else columns, as_json=as_json, as_csv=as_csv,
-               empty="No calls match.")
+               empty=_NO_FOLLOWED if followed else "No calls match.")
+
+
+# what --followed shows is what someone chose: an empty list says how to choose one
+_NO_FOLLOWED = "No followed call matches; follow one with `fundradar calls follow ID` (or Follow in Slack)."
 
 
 def _deadlines_text(deadlines: list[dict[str, Any]]) -> str:

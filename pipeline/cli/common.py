@@ -33,6 +33,7 @@ from pipeline.cli.tables import Column, kept_whole, narrowed, plain_table, plain
 from pipeline.core import clock
 from pipeline.core.errors import (
     BadRowsError,
+    ConfigError,
     DeliveryError,
     FundradarError,
     StoreError,
@@ -235,7 +236,9 @@ class FundradarGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except FundradarError as exc:
-            for line in [*(exc.problems if isinstance(exc, BadRowsError) else []), str(exc)]:
+            lines = [*exc.problems, str(exc)] if isinstance(exc, BadRowsError) \
+                else [str(exc), *(exc.more if isinstance(exc, ConfigError) else [])]
+            for line in lines:
                 typer.echo("Error: " + printable(" ".join(line.split())), err=True)
             raise typer.Exit(exc.exit_code) from None
 
@@ -401,7 +404,7 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, as_
         typer.echo(buffer.getvalue(), nl=False)
         return
     if not rows:
-        stderr().print(empty)
+        echo(empty, err=True)  # one plain line: a console would wrap it at 80 columns in a pipe
         return
     cells = [[printable(column.format(row.get(column.key))) for column in columns] for row in rows]
     room = plain_width()

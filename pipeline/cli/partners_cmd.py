@@ -85,6 +85,11 @@ def add_cmd(
         echo(f"Added partner #{partner.id}: {partner.organisation} ({partner.country}, {partner.type})")
 
 
+# an empty directory is not a filter that matched nothing: say how to fill it
+_NO_PARTNERS = ("No partners yet; add one with `fundradar partners add NAME --country CC --type TYPE` or "
+                "import a CSV with `fundradar partners import FILE.csv`.")
+
+
 @partners_app.command("list")
 def list_cmd(
     country: str = typer.Option(None, "--country", help="Only partners from this country."),
@@ -102,7 +107,8 @@ def list_cmd(
         rows = [partner_dict(p) for p in list_partners(session, country=country, type_=type_,
                                                         competence=competence)]
     print_rows(flat(rows, as_csv), LIST_COLUMNS, as_json=as_json, as_csv=as_csv,
-               empty="No partners match.")
+               empty="No partners match; `fundradar partners list` shows them all."
+               if country or type_ or competence else _NO_PARTNERS)
 
 
 @partners_app.command("show")
@@ -206,12 +212,13 @@ def suggest_cmd(
             result = suggest_for_call(session, find_call(session, call.removeprefix("#")),
                                       FundingRules(config.funding_rules), organisation=strategy.organisation,
                                       home_country=strategy.home_country, top=top)
+        directory_empty = not result.suggestions and not list_partners(session)
     rows = [s.as_dict() for s in result.suggestions]
     if as_json:
         print_json({"target": result.target, "partners": rows, "warnings": result.warnings})
         return
     print_rows(flat(rows, as_csv), SUGGEST_COLUMNS, as_csv=as_csv,
-               empty=f"No partner's competences match {result.target}.")
+               empty=_NO_PARTNERS if directory_empty else f"No partner's competences match {result.target}.")
     for warning in result.warnings:
         echo(f"Warning: {warning}", err=True)
 

@@ -281,7 +281,7 @@ def rename_cmd(
     """After renaming a strategy in its file: move its ideas, marks, scores and Slack history to the new
     name (applications follow their ideas). Shows what moves and asks first.
 
-    Example: fundradar --config config/strategies strategy rename greentech greentech-dk --yes
+    Example: fundradar --config config/clusters strategy rename greentech greentech-dk --yes
     """
     from pipeline.core.db import session_scope
     from pipeline.strategy.rename import plan_rename, rename_strategy

@@ -34,8 +34,9 @@ class ConfigError(UserInputError):
     """An invalid configuration file; ``str()`` is ``file:line: key: what is expected``."""
 
     def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
-                 key: str | None = None) -> None:
+                 key: str | None = None, more: list[str] | None = None) -> None:
         self.path, self.line, self.key, self.detail = path, line, key, message
+        self.more = more or []  # the file's other problems, one ``file:line: key: what`` each
         where = path or "config"
         if line is not None:
             where += f":{line}"

@@ -466,11 +466,25 @@ def validate_yaml(data: Any, model: type[BaseModel], name: str) -> Any:
     except PydanticValidationError as exc:
         # an unknown key usually explains a "missing" one (a misspelling): report it first
         errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        # ... and is no problem of its own: "keywrds" says all there is of a missing "keywords"
+        misspelt = {tuple(e["loc"][:-1]) for e in errors if e["type"] == "extra_forbidden"}
+        errors = [e for e in errors if e["type"] != "missing" or tuple(e["loc"][:-1]) not in misspelt]
         first = errors[0]
         key, message = _message(first, model, data)
-        more = len(exc.errors()) - 1
+        more = len(errors) - 1
         if more:
             message += f" (and {more} more problem{'s' if more > 1 else ''})"
-        # an unknown source type is the line of its type key, which the error's path stops before
-        loc = (*first["loc"], "type") if first["type"] == "union_tag_invalid" else tuple(first["loc"])
-        raise ConfigError(message, path=name, line=_line_of(data, loc), key=key or None) from None
+        raise ConfigError(message, path=name, line=_line_of(data, _error_loc(first)), key=key or None,
+                          more=[_problem_line(error, model, data, name) for error in errors[1:]]) from None
+
+
+def _error_loc(error: Any) -> tuple[Any, ...]:
+    # an unknown source type is the line of its type key, which the error's path stops before
+    return (*error["loc"], "type") if error["type"] == "union_tag_invalid" else tuple(error["loc"])
+
+
+def _problem_line(error: Any, model: type[BaseModel], data: Any, name: str) -> str:
+    """One more problem of the file as ``file:line: key: what``, as config check lists them all."""
+    key, message = _message(error, model, data)
+    line = _line_of(data, _error_loc(error))
+    return f"{name}{f':{line}' if line is not None else ''}: {key + ': ' if key else ''}{message}"

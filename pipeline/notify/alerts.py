@@ -271,17 +271,20 @@ def source_message(channel: str, name: str, streak: Sequence[FetchRun], recovere
 
 # --- one message per channel and run (pure) -------------------------------------------------------
 
-GROUPS = (  # (marker in the key, heading, noun) in the order they are shown
-    ("alert:new:", "New matches", "new match"),
-    ("alert:change:", "Changes to calls we follow", "change"),
-    ("reminder:", "Reminders", "reminder"),
-    ("alert:source", "Source health", "source alert"),
+GROUPS = (  # (marker in the key, heading, noun, what lists them all) in the order they are shown
+    ("alert:new:", "New matches", "new match", "`fundradar calls list --passing`"),
+    ("alert:change:", "Changes to calls we follow", "change", "`fundradar calls list --followed`"),
+    ("reminder:", "Reminders", "reminder", "`fundradar deadlines`"),
+    ("alert:source", "Source health", "source alert", "`fundradar sources status`"),
 )
+# alerts of one kind shown in full per run; a storm (a source's first run, a portal moving every
+# deadline) is counted past them, so the channel gets one or two messages, not a dozen in a row
+MAX_SHOWN_PER_KIND = 20
 
 
 def group_of(key: str) -> int:
     """The index in :data:`GROUPS` of an alert key (strategy prefixes never contain these markers)."""
-    return next((n for n, (marker, _h, _n) in enumerate(GROUPS) if marker in key), len(GROUPS) - 1)
+    return next((n for n, (marker, *_rest) in enumerate(GROUPS) if marker in key), len(GROUPS) - 1)
 
 
 def _counted(count: int, noun: str) -> str:
@@ -301,7 +304,12 @@ def batch_messages(channel: str, title: str, items: Sequence[Outgoing]) -> list[
     for n in order:
         blocks.append(DividerBlock())
         blocks.append(heading(f"*{GROUPS[n][1]}*"))
-        for item in grouped[n]:
+        for item in grouped[n][:MAX_SHOWN_PER_KIND]:
             blocks.extend(item.message.blocks)
-    fallback = f"{escape(title)}: {escape(counts)}. " + "; ".join(i.message.text for i in items)
+        if len(grouped[n]) > MAX_SHOWN_PER_KIND:
+            more, noun = _counted(len(grouped[n]) - MAX_SHOWN_PER_KIND, GROUPS[n][2]).split(" ", 1)
+            blocks.append(section(f"_… and {more} more {noun}; {GROUPS[n][3]} lists them._"))
+    shown = {id(i) for n in order for i in grouped[n][:MAX_SHOWN_PER_KIND]}
+    fallback = f"{escape(title)}: {escape(counts)}. " + "; ".join(i.message.text for i in items
+                                                                   if id(i) in shown)
     return split_messages(channel, blocks, truncate(fallback, MAX_FALLBACK_CHARS), title)

@@ -310,8 +310,10 @@ def call_section_text(call: TopCall, *, mark_new: bool = True) -> str:
     facts = [escape(truncate(clean(call.programme), 80)) if call.programme else None]
     if call.opening_date and call.status in ("announced", "forthcoming"):
         facts.append(f"opens {_day(call.opening_date)}")
-    facts.append(f"closes {_day(call.deadline)} ({call.days_left} d)" if call.deadline and
-                 call.days_left is not None else "deadline not announced")
+    # "(0 d)" read as no day left on a phone: a call closing today says so, with its hour
+    facts.append(("closes today at " + call.deadline.astimezone(BRUSSELS).strftime("%H:%M")
+                  if call.days_left == 0 else f"closes {_day(call.deadline)} ({call.days_left} d)")
+                 if call.deadline and call.days_left is not None else "deadline not announced")
     if call.max_contribution:
         facts.append(f"up to {fmt_money(call.max_contribution)}")
     elif call.budget:
@@ -375,6 +377,10 @@ def matching_text(data: DigestData) -> str:
     if len(kinds) > 1:
         return f"{data.matching} matching {calls} ({', '.join(f'{n} {status}' for n, status in kinds)})"
     return f"{data.matching} matching {kinds[0][1] if kinds else 'open'} {calls}"
+
+
+NO_SOURCES = ("_No source is configured, so no call is watched: add one under `sources:` of the strategy "
+              "(`config/sources/` has ready-made ones; `fundradar sources list` shows them)._")
 
 
 def build_digest(data: DigestData) -> list[SlackMessage]:
@@ -442,6 +448,8 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
         blocks.append(section("_No open call from the sources read matches the strategy above the channel's "
                               f"minimum score; {escape(' and '.join(unread))}, so their calls may be "
                               "missing._"))
+    elif not data.sources:  # nothing is watched: "no call matches" would pass for a search made
+        blocks.append(section(NO_SOURCES))
     elif not sources_down:
         blocks.append(section("_No open call matches the strategy above the channel's minimum score._"))
     if data.changes:
@@ -459,6 +467,8 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
     fallback = f"{title}: {counts}."
     if sources_down:
         fallback = f"{title}: no source could be read since the last digest."
+    elif not data.sources and not (data.top or data.unscored or data.filtered_by_rules):
+        fallback = f"{title}: no source is configured, so no call is watched."
     elif none_ran(data.sources) and not data.top:
         fallback = f"{title}: no source has run yet."
     elif failing:  # what a phone's notification shows: the digest is short of these sources

@@ -25,9 +25,13 @@ MAX_LINK_URL = 1000
 # Slack mrkdwn has no escape for its formatting marks: in scraped text each becomes a look-alike, so
 # "~50 ports and ~10 harbours" is not struck through nor "*new*" bold (``LOOKALIKES`` maps them back
 # for the terminal). An underscore inside a word formats nothing (snake_case) and stays.
-MARKS = {"*": "\u2217", "~": "\u223c", "`": "\u02cb", "_": "\u02cd"}
+MARKS = {"*": "\u2217", "~": "\u223c", "`": "\u02cb", "_": "\u02cd", ":": "\u2236"}
 LOOKALIKES = {lookalike: mark for mark, lookalike in MARKS.items()}
 _MARK = re.compile(r"[*~`]|(?<![^\W_])_|_(?![^\W_])")  # "_" not between two letters or digits
+# an emoji code (":new:", ":rotating_light:", ":+1:") in scraped text would be drawn as the emoji, and
+# ":new:" is the digest's own mark of a new call: its first colon becomes a look-alike. A clock time
+# ("10:00:00") has no letter between its colons and stays.
+_EMOJI_CODE = re.compile(r":(?=[a-z0-9_+'-]*[a-z+-])[a-z0-9_+'-]+:", re.IGNORECASE)
 
 
 def escape(text: str | None) -> str:
@@ -35,7 +39,8 @@ def escape(text: str | None) -> str:
     by their look-alikes (:data:`MARKS`): plain text inside mrkdwn, whatever it holds."""
     if not text:
         return ""
-    return _MARK.sub(lambda m: MARKS[m.group()], _entities(text))
+    text = _MARK.sub(lambda m: MARKS[m.group()], _entities(text))
+    return _EMOJI_CODE.sub(lambda m: MARKS[":"] + m.group()[1:], text)
 
 
 def _entities(text: str) -> str:
