@@ -1,0 +1,57 @@
+"""Round five of the reported symptoms, by routes the earlier tests do not take: each case is served
+by the local server from the real recordings (``../shared/samples``) and read through the real client
+into a real SQLite file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, select
+
+from pipeline.core.config import EuFtSource
+from pipeline.core.models import Call
+from tests.test_plausibility import SEARCH, Portal, eu_ft, portal, run, statuses  # noqa: F401
+from tests.test_short_answers import LIFE, PROGRAMMES
+from watcher.sources import BuildContext
+from watcher.sources.eu_ft import EuFtAdapter
+
+D21 = datetime(2026, 8, 21, 10, 0, tzinfo=UTC)
+
+
+def _adapter(server, engine, programmes: dict[str, str]) -> EuFtAdapter:
+    cfg = EuFtSource(type="eu_ft", url=server.url(SEARCH), programmes=programmes)
+    return EuFtAdapter("eu_ft", cfg, BuildContext(engine=engine))
+
+
+def _life_calls(engine) -> list[tuple[str, object]]:
+    with Session(engine) as session:
+        return [
+            (c.status, c.missing_since)
+            for c in session.exec(select(Call))
+            if isinstance(c.extra, dict) and str(c.extra.get("programme_id")) == LIFE
+        ]
+
+
+def test_a_programme_taken_out_of_the_config_keeps_its_calls(engine, server, portal) -> None:  # noqa: F811
+    """A programme the strategy no longer lists is no longer asked for: its calls are not in the
+    answer because nobody asked, not because the portal withdrew them. Two runs removed all 31 LIFE
+    calls (an alert each, 'removed' in the digest)."""
+    first = run(engine, _adapter(server, engine, PROGRAMMES), D21)
+    assert first.complete is True
+    life = _life_calls(engine)
+    assert len(life) == 31 and all(status != "removed" for status, _ in life)
+    fewer = {label: pid for label, pid in PROGRAMMES.items() if pid != LIFE}
+    for day in (1, 2):
+        result = run(engine, _adapter(server, engine, fewer), D21 + timedelta(days=day))
+        assert (result.outcome, result.closed, result.missing) == ("ok", 0, 0)
+    assert [status for status, _ in _life_calls(engine)] == [status for status, _ in life]
+    assert all(mark is None for _, mark in _life_calls(engine))
+
+
+def test_a_programme_taken_out_of_the_config_still_closes_its_ended_calls(engine, server, portal) -> None:  # noqa: F811
+    """Not asked for, a call is still closed once its last deadline has passed."""
+    run(engine, _adapter(server, engine, PROGRAMMES), D21)
+    fewer = {label: pid for label, pid in PROGRAMMES.items() if pid != LIFE}
+    later = datetime(2028, 1, 1, 10, 0, tzinfo=UTC)  # after every LIFE deadline of the recording
+    run(engine, _adapter(server, engine, fewer), later)
+    assert {status for status, _ in _life_calls(engine)} == {"closed"}
