@@ -8,12 +8,21 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from pipeline.core.config import EuFtSource
+from pipeline.core.config import EuFtSource, EuroAccessSource
 from pipeline.core.models import Call
 from tests.test_plausibility import SEARCH, Portal, eu_ft, portal, run, statuses  # noqa: F401
-from tests.test_short_answers import LIFE, PROGRAMMES
+from tests.test_short_answers import (  # noqa: F401
+    LIFE,
+    OCT,
+    PROGRAMMES,
+    _euro_statuses,
+    _first_euro_sync,
+    listing,
+    missing_marks,
+)
 from watcher.sources import BuildContext
 from watcher.sources.eu_ft import EuFtAdapter
+from watcher.sources.euro_access import EuroAccessAdapter
 
 D21 = datetime(2026, 8, 21, 10, 0, tzinfo=UTC)
 
@@ -55,3 +64,16 @@ def test_a_programme_taken_out_of_the_config_still_closes_its_ended_calls(engine
     later = datetime(2028, 1, 1, 10, 0, tzinfo=UTC)  # after every LIFE deadline of the recording
     run(engine, _adapter(server, engine, fewer), later)
     assert {status for status, _ in _life_calls(engine)} == {"closed"}
+
+
+def test_an_interreg_programme_taken_out_of_euro_access_keeps_its_calls(engine, server, listing) -> None:  # noqa: F811
+    """euro-access still lists the BSR call; the config only stopped keeping its programme. Two runs
+    removed it as withdrawn (a 'removed' alert for a call still open on the site)."""
+    before = _first_euro_sync(engine, server, listing)
+    cfg = EuroAccessSource(
+        type="euro_access", url=server.url("/en/calls"), programmes=["Interreg Germany-Denmark"]
+    )
+    for day in (1, 2):
+        result = run(engine, EuroAccessAdapter("euro_access", cfg), OCT + timedelta(days=day))
+        assert (result.outcome, result.closed, result.missing) == ("ok", 0, 0)
+    assert _euro_statuses(engine) == before and missing_marks(engine) == []
