@@ -77,3 +77,33 @@ def test_an_interreg_programme_taken_out_of_euro_access_keeps_its_calls(engine, 
         result = run(engine, EuroAccessAdapter("euro_access", cfg), OCT + timedelta(days=day))
         assert (result.outcome, result.closed, result.missing) == ("ok", 0, 0)
     assert _euro_statuses(engine) == before and missing_marks(engine) == []
+
+
+def _calendar_config(tmp_path, server):
+    from pipeline.core.config import load_config
+    from tests.conftest import FIXTURES
+    from tests.localserver import Reply
+    from tests.slack_data import CONFIG
+
+    feed = (FIXTURES / "feed" / "interreg_baltic_feed.xml").read_bytes()
+    server.route("GET", "/feed", lambda r: Reply(200, feed, {"Content-Type": "application/rss+xml"}))
+    path = tmp_path / "strategy.yaml"
+    path.write_text(
+        CONFIG.read_text() + "calendar: {path: public/deadlines.ics, every: 1h}\n"
+        f"sources:\n  bsr_news:\n    type: feed\n    url: {server.url('/feed')}\n"
+        "    schedule: {every: 6h}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "public").mkdir()
+    return load_config(path)
+
+
+def test_the_main_job_of_sync_writes_the_calendar_file_as_serve_does(engine, server, tmp_path) -> None:
+    """serve rewrote a strategy's calendar file after a source run that changed something; `sync` and
+    `run` (the main job from cron) never did, so a subscribed calendar kept the old deadlines."""
+    from pipeline.sync import sync
+
+    config = _calendar_config(tmp_path, server)
+    job = sync(engine, config, now=lambda: D21)
+    assert [r.outcome for r in job.runs] == ["ok"] and job.runs[0].new
+    assert (tmp_path / "public" / "deadlines.ics").is_file()
