@@ -107,3 +107,26 @@ def test_the_main_job_of_sync_writes_the_calendar_file_as_serve_does(engine, ser
     job = sync(engine, config, now=lambda: D21)
     assert [r.outcome for r in job.runs] == ["ok"] and job.runs[0].new
     assert (tmp_path / "public" / "deadlines.ics").is_file()
+
+
+def test_an_atom_link_written_with_spaces_round_it_is_stored_as_its_address() -> None:
+    """feedparser keeps an Atom href as written; one laid out on its own lines (' https://…/call \\n')
+    was stored with its spaces, so the digest's link to the call (and the id of an entry without one)
+    carried them."""
+    from pipeline.core.config import FeedSource
+    from watcher.sources.feed import parse_feed
+
+    atom = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+<entry><title>Call for proposals: R&amp;D pilots</title><id>urn:a</id>
+<link href="
+    https://interreg-baltic.eu/news/call-r-and-d/
+"/></entry>
+<entry><title>Call for proposals: &lt;small&gt; projects</title><link href=" /news/small/ "/></entry>
+</feed>"""
+    phrases = list(FeedSource(type="feed", url="https://interreg-baltic.eu/feed/").call_phrases)
+    records, _ = parse_feed(atom, source="x", feed="https://interreg-baltic.eu/feed/", phrases=phrases)
+    assert [(r.title, r.url) for r in records] == [
+        ("Call for proposals: R&D pilots", "https://interreg-baltic.eu/news/call-r-and-d/"),
+        ("Call for proposals: <small> projects", "https://interreg-baltic.eu/news/small/"),
+    ]
+    assert records[1].external_id == "https://interreg-baltic.eu/news/small/"
