@@ -130,3 +130,33 @@ def test_an_atom_link_written_with_spaces_round_it_is_stored_as_its_address() ->
         ("Call for proposals: <small> projects", "https://interreg-baltic.eu/news/small/"),
     ]
     assert records[1].external_id == "https://interreg-baltic.eu/news/small/"
+
+
+def test_a_page_taken_out_of_a_page_watch_keeps_its_call(engine, server) -> None:
+    """A watched page taken out of `pages:` is no longer read, so its call was missing from every run
+    and removed by the second (a 'removed' alert for a call the funder still announces)."""
+    import httpx
+
+    from pipeline.core.config import PageWatchSource
+    from tests.localserver import Reply
+    from tests.test_page_watch import HTML, NOW, _page
+    from watcher.runner import run_source
+    from watcher.sources.page_watch import PageWatchAdapter
+
+    for path in ("/innovation-express/", "/innovation-express-2/"):
+        server.route("GET", path, lambda r: Reply(200, _page("bsr_stars.html"), HTML))
+
+    def adapter(*paths: str) -> PageWatchAdapter:
+        cfg = PageWatchSource(type="page_watch", pages=[server.url(p) for p in paths])
+        return PageWatchAdapter("innovation_express", cfg, BuildContext(engine=engine))
+
+    with httpx.Client() as client:
+        first = run_source(engine, adapter("/innovation-express/", "/innovation-express-2/"), client, NOW)
+        assert (first.new, first.complete) == (2, True)
+        for day in (1, 2):
+            result = run_source(engine, adapter("/innovation-express/"), client, NOW + timedelta(days=day))
+            assert (result.outcome, result.closed, result.missing) == ("ok", 0, 0)
+    with Session(engine) as session:
+        assert [(c.status, c.missing_since) for c in session.exec(select(Call))] == [
+            ("forthcoming", None)
+        ] * 2
