@@ -62,7 +62,13 @@ from pipeline.core.locks import JobLock
 from pipeline.core.schedules import cron_trigger
 from pipeline.reload import ConfigWatch, rescore_needed
 from pipeline.reload import log as reload_log
-from pipeline.sync import changed_anything, follow_and_score, plan_sources, run_sources
+from pipeline.sync import (
+    changed_anything,
+    follow_and_score,
+    plan_sources,
+    refresh_calendar_files,
+    run_sources,
+)
 from watcher.http import make_client
 from watcher.store import RunResult
 
@@ -408,15 +414,7 @@ class Service:
         return result
 
     def _calendars(self, only: str | None = None) -> Any:
-        """Rewrite the strategies' calendar files whose events changed; a failure is logged and the
-        service goes on."""
-        from pipeline.calendar_file import refresh_calendars
-
-        try:
-            return refresh_calendars(self.engine, self.config, self.now(), only=only or None)
-        except Exception as exc:  # a full disk or a missing folder must not stop the watcher
-            log.warning("writing the calendar files failed: %s", exc)
-            return None
+        return refresh_calendar_files(self.engine, self.config, self.now(), only=only)
 
     def _rescore(self, only: str | None = None, why: str = "the source run") -> None:
         """Follow the calls' deadlines and score every strategy (or only one); a failure is logged and

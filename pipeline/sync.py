@@ -342,8 +342,24 @@ def sync(engine: Engine, config: LoadedConfig, *, only: str | None = None, repla
     runs = run_sources(engine, plan, as_of=as_of, now=now, on_progress=on_progress)
     moment = as_of or plan.recorded or now()
     after = follow_and_score(engine, config, moment)
+    if changed_anything(runs):
+        refresh_calendar_files(engine, config, moment)
     return SyncResult(runs=runs, moment=moment, recorded=plan.recorded, skipped=plan.skipped,
                       moves=after.moves, scoring=after.scoring)
+
+
+def refresh_calendar_files(engine: Engine, config: LoadedConfig, now: datetime,
+                           only: str | None = None) -> dict[str, Path] | None:
+    """Rewrite the strategies' calendar files whose events changed, after a source run that changed
+    something (and on serve's calendar job); a failure is logged, as a full disk or a missing folder
+    must not stop the job, and None returned."""
+    from pipeline.calendar_file import refresh_calendars
+
+    try:
+        return refresh_calendars(engine, config, now, only=only or None)
+    except Exception as exc:
+        log.warning("writing the calendar files failed: %s", exc)
+        return None
 
 
 def run_row(result: RunResult) -> dict[str, Any]:

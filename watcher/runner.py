@@ -137,7 +137,7 @@ def _store(engine: Engine, adapter: SourceAdapter, run_id: int, fetched: FetchRe
                             warning="; ".join(warnings) or None, pages=fetched.pages,
                             max_close_share=getattr(cfg, "max_close_share", MAX_CLOSE_SHARE),
                             max_close=getattr(cfg, "max_close", None), raw_hashes=raw_hashes,
-                            unchanged=fetched.unchanged, partial=partial)
+                            unchanged=fetched.unchanged, partial=partial, unwatched=fetched.unwatched)
     except Exception as exc:  # nothing of the run was written (one transaction); the run row says why
         message = f"storing the run failed: {describe_exception(adapter.name, exc)}"
         log.warning("source %s failed: %s", adapter.name, message)

@@ -104,8 +104,7 @@ def begin_run(engine: Engine, source: str, now: datetime, *, type_: str = "", ur
         run = FetchRun(source=source, started_at=now)
         session.add(run)
         session.flush()
-        assert run.id is not None
-        return run.id
+        return int(run.id)  # type: ignore[arg-type]  # set by the flush
 
 
 def fail_run(engine: Engine, run_id: int, error: str, now: datetime) -> RunResult:
@@ -213,8 +212,8 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
                complete: bool, warning: str | None = None, pages: Iterable[PageState] = (),
                max_close_share: float = MAX_CLOSE_SHARE, max_close: int | None = None,
                raw_hashes: Mapping[str, str] | None = None,
-               unchanged: Mapping[str, str] | None = None,
-               partial: Collection[str] = ()) -> RunResult:
+               unchanged: Mapping[str, str] | None = None, partial: Collection[str] = (),
+               unwatched: Collection[str] = ()) -> RunResult:
     """Write one run's records and watched page states in a single transaction and record the run's
     outcome.
 
@@ -232,6 +231,7 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
     fields it lacks would erase what is stored and its few fields may be another page's (a listing's
     one deadline for a call page's several); a new call, or one that comes back, is written as read.
     Records sent more than once with different content are handled so too, and make the run incomplete.
+    ``unwatched``: stored calls the run did not ask for (their programme left the config), never missing.
 
     Rows are written in bulk (inserts and updates by id as executemany, reads of many ids in chunks):
     a day of a thousand calls is a handful of statements, not one or two per call.
@@ -324,6 +324,7 @@ def finish_run(engine: Engine, run_id: int, records: Iterable[CallRecord], now: 
             complete = result.complete = False
             warning = _join(warning, f"{EMPTY_ANSWER} {active} were active; "
                                      "nothing closed, the next complete run closes what really ended")
+        seen.update(unwatched)  # after the empty check: an answer of nothing asked for is still empty
         # an answer listing a call marked missing clears the mark, complete or not
         _update_by_id(session, Call.__table__, [{"id": call_id, "missing_since": None}
                                                 for external_id, call_id in marked.items()
@@ -457,11 +458,10 @@ def _ended(deadlines: list[dict[str, Any]] | None, now: datetime) -> bool:
 
 def _missing(session: Session, existing: Mapping[str, tuple[Any, ...]], seen: set[str],
              ) -> list[Mapping[str, Any]]:
-    """The source's active calls that the run did not see (id, external_id, status, deadlines and
-    missing mark only), in id order. They are among ``existing`` (external id -> (id, content hash,
-    status, …) of the source's calls as the run's transaction began), as the run writes only calls
-    it saw: so only they are read, not every active call again (a first sync of 100,000 would read
-    back and decode all it just wrote)."""
+    """The source's active calls the run did not see (id, external_id, status, deadlines, missing mark),
+    in id order. They are among ``existing`` (external id -> (id, content hash, status, …) of the
+    source's calls as the run began), as the run writes only calls it saw: only they are read, not every
+    active call again (a first sync of 100,000 would read back and decode all it just wrote)."""
     table = Call.__table__
     ids = sorted(call_id for external_id, (call_id, _, status, *_) in existing.items()
                  if status not in GONE and external_id not in seen)

@@ -18,10 +18,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from pipeline.core.deadlines import last_deadline
 from pipeline.core.models import Call
 from watcher.records import CallRecord
 from watcher.store import GONE
@@ -78,6 +80,16 @@ def stored_ids(engine: Any, source: str) -> list[str]:
     table = Call.__table__
     with engine.connect() as conn:
         return list(conn.scalars(sa.select(table.c.external_id).where(table.c.source == source)))
+
+
+def ahead_ids(engine: Any, source: str, now: datetime) -> set[str]:
+    """The external ids of the source's calls not closed or removed whose last deadline is ahead, or
+    none (read only): those a run not asking for them must not take away."""
+    table = Call.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(table.c.external_id, table.c.deadline, table.c.deadlines)
+                            .where(table.c.source == source, table.c.status.not_in(GONE))).all()
+    return {row.external_id for row in rows if (last := last_deadline(row)) is None or last >= now}
 
 
 def keep_ids_across_case(records: list[CallRecord], stored: list[str]) -> tuple[list[CallRecord],

@@ -12,7 +12,8 @@ from pathlib import Path
 import typer
 
 from pipeline.cli.common import Column, echo, print_rows, source_progress, state
-from pipeline.sync import follow_and_score, plan_sources, run_row, run_sources, split_removals
+from pipeline.sync import SourcePlan, run_row, split_removals
+from pipeline.sync import sync as main_job
 
 COLUMNS = [
     Column("source", "Source", no_wrap=True),
@@ -47,15 +48,17 @@ def sync(
     """
     st = state()
     engine, config = st.engine(), st.scoped()  # several strategies share their sources: the union
-    plan = plan_sources(engine, config, only=source, replay=Path(replay_dir) if replay_dir else None)
-    for line in plan.skipped:  # one line each, whatever the width: a path or a source name is not cut
-        echo(line, err=True)
-    with source_progress() as on_progress:
-        runs = run_sources(engine, plan, as_of=st.as_of, now=st.now, on_progress=on_progress)
-    print_rows(split_removals(engine, [run_row(r) for r in runs]), COLUMNS, as_json=as_json, as_csv=as_csv)
-    # always, not only when this run wrote something: a scoring killed mid-way is finished by the next sync
-    follow_and_score(engine, config, st.as_of or plan.recorded or st.now())
-    if any(r.outcome == "failed" for r in runs):
+
+    def skipped(plan: SourcePlan) -> None:
+        for line in plan.skipped:  # one line each, whatever the width: a path or a source name is not cut
+            echo(line, err=True)
+
+    with source_progress() as on_progress:  # the main job: sources, deadlines, scoring, calendar files
+        job = main_job(engine, config, only=source, replay=Path(replay_dir) if replay_dir else None,
+                       as_of=st.as_of, now=st.now, on_progress=on_progress, on_plan=skipped)
+    print_rows(split_removals(engine, [run_row(r) for r in job.runs]), COLUMNS, as_json=as_json,
+               as_csv=as_csv)
+    if any(r.outcome == "failed" for r in job.runs):
         raise typer.Exit(1)
 
 

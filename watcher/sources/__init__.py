@@ -33,6 +33,9 @@ class FetchResult:
     # external ids of records read in part only (their call page failed, so they hold the listing's
     # fields alone): a stored call of one is kept as it is, a new one is stored as read
     partial: set[str] = field(default_factory=set)
+    # external ids of stored calls the run did not ask for (a programme taken out of the config): never
+    # missing on this run's account
+    unwatched: set[str] = field(default_factory=set)
 
 
 class SourceAdapter(Protocol):

@@ -182,7 +182,21 @@ class EuFtAdapter:
             raise ParseError(self.name, "no result of the search API could be read; its format changed")
         return FetchResult(records=list(found.records.values()), complete=not warnings,
                            warning="; ".join(warnings) or None, extra=stats, raw_hashes=found.raw_hashes,
-                           unchanged=found.unchanged, partial=found.conflicts)
+                           unchanged=found.unchanged, partial=found.conflicts, unwatched=self._unwatched(now))
+
+    def _unwatched(self, now: datetime) -> set[str]:
+        """Stored calls of a programme the config no longer lists, deadline ahead: not asked for, so
+        their absence says nothing of the portal (one query over all programmes asks for every one)."""
+        if not self.cfg.programmes or self.engine is None:
+            return set()
+        asked, table = set(self.cfg.programmes.values()), Call.__table__
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(table.c.external_id, table.c.deadline, table.c.deadlines,
+                                          table.c.extra)
+                                .where(table.c.source == self.name, table.c.status.not_in(GONE))).all()
+        return {row.external_id for row in rows if isinstance(row.extra, dict)
+                and row.extra.get("programme_id") and str(row.extra["programme_id"]) not in asked
+                and ((last := last_deadline(row)) is None or last >= now)}
 
     def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:
         """Serve the search API from ``recording_dir`` (a ``search_<date>`` folder, or a samples root

@@ -224,7 +224,10 @@ class EuroAccessAdapter:
                  ] if foreign else []
         return FetchResult(records=records, complete=not warnings,
                            warning="; ".join(warnings + notes) or None,
-                           extra={"listed": len(rows), "selected": len(kept)}, partial=partial)
+                           extra={"listed": len(rows), "selected": len(kept)}, partial=partial,
+                           # listed, of a programme the config does not keep (taken out, or renamed on
+                           # the site): still on euro-access, so never missing
+                           unwatched={row.external_id for row in rows} - kept.keys())
 
     def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:
         return replay_handler(recording_dir, self.url)

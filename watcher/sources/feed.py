@@ -214,7 +214,7 @@ def parse_feed(content: bytes | str, *, source: str, phrases: list[str], program
             if skipped is not None:
                 skipped.append(title or "(untitled)")
             continue
-        written = str(entry.get("link") or "")
+        written = str(entry.get("link") or "").strip()  # an Atom href is kept as laid out, spaces and all
         # a script or data: link is no call page: stored, it was the call's address, and as the id of
         # items without a guid it made them one call
         link = None if goes_nowhere(written) else _absolute(written, feed) or None

@@ -36,6 +36,7 @@ from watcher.records import CallRecord, Deadline, PageState
 from watcher.replay import read_recorded
 from watcher.sources import BuildContext, FetchResult, register
 from watcher.store import watched_pages
+from watcher.stored_links import ahead_ids
 from watcher.urls import clean_url
 
 log = logging.getLogger(__name__)
@@ -185,8 +186,13 @@ class PageWatchAdapter:
         warning = "; ".join(problems) or None
         # the states are written by the store with the records (watcher.store.finish_run)
         states = [PageState(url=p.url, content_hash=p.content_hash, text=p.text) for p in pages]
+        # a page taken out of (or edited in) the config is not read: its call is not missing on that account
+        watched = {clean_url(raw_url) for raw_url in self.cfg.pages}
+        unwatched = {ref for ref in ahead_ids(self.engine, self.name, now) if ref not in watched} \
+            if self.engine is not None else set()
         return FetchResult(records=records, complete=not problems, warning=warning, pages=states,
-                           extra={"pages": len(pages), "changed_pages": changed_pages(previous, pages)})
+                           extra={"pages": len(pages), "changed_pages": changed_pages(previous, pages)},
+                           unwatched=unwatched)
 
 
     def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:
