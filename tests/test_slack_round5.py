@@ -82,8 +82,8 @@ def test_an_alert_storm_is_counted_past_twenty_of_a_kind_and_every_alert_is_logg
 ) -> None:
     """200 followed calls' deadlines moved at once and 120 new calls above the threshold (a portal
     redating its calls, a source's first run) were posted whole: twelve messages in a row, each a
-    notification. Now each kind shows its first 20 and counts the rest, with the command that lists
-    them; every alert is still logged once and never posted later."""
+    notification. Now each kind shows 20 (new matches the strongest first) and counts the rest, with
+    the command that lists them; every alert is still logged once and never posted later."""
     from sqlmodel import Session, select
 
     from pipeline.core.models import SlackDelivery
@@ -95,13 +95,14 @@ def test_an_alert_storm_is_counted_past_twenty_of_a_kind_and_every_alert_is_logg
     assert run_alerts(engine, slack, NOW) == []  # the baseline
     at = NOW + timedelta(hours=3)
     moves = [move_deadline(engine, call, NOW + timedelta(days=20, hours=9), at) for call in followed]
-    new = [add_call(engine, n, score=0.8, first_seen=at) for n in range(300, 420)]
+    # the later the stronger: the 20 shown are the strongest, best first, not the first found
+    new = [add_call(engine, n, score=0.7 + (n - 300) / 1000, first_seen=at) for n in range(300, 420)]
     outcomes = run_alerts(engine, slack, at + timedelta(minutes=1))
     assert {o.status for o in outcomes} == {"sent"}
     assert len(slack.messages) <= 2
     blocks = [b for posted in slack.messages for b in posted.blocks]
     ids = [b.get("block_id") or "" for b in blocks]
-    assert [i for i in ids if i.startswith("fr_call:")] == [f"fr_call:{c}" for c in new[:20]]
+    assert [i for i in ids if i.startswith("fr_call:")] == [f"fr_call:{c}" for c in reversed(new[-20:])]
     sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
     assert "_… and 100 more new matches; `fundradar calls list --passing` lists them._" in sections
     assert "_… and 180 more changes; `fundradar calls list --followed` lists them._" in sections

@@ -122,7 +122,8 @@ def new_call_alerts(session: Session, strategy: Strategy, channel: str, now: dat
     calls = session.exec(select(Call).where(Call.id.in_(best), Call.first_seen > since)
                          .order_by(Call.first_seen, Call.id)).all()
     alerts = []
-    for call in calls:
+    # the strongest matches first: past MAX_SHOWN_PER_KIND a storm is counted, not shown
+    for call in sorted(calls, key=lambda c: -best[c.id][0]):
         if call.id in rejected or effective_status(call, now) not in ACTIVE:
             continue
         score = best[call.id][1]
