@@ -29,7 +29,7 @@ from pipeline.core.text import NOT_A_HOST_NAME, host_name_ok, wait_text
 from watcher.connect_errors import connect_failure, protocol_failure
 from watcher.encoding import decode_text
 from watcher.http_limits import REQUEST_DEADLINE, attempt_deadline, run_limit, with_total_limit
-from watcher.proxies import ProxyRouting
+from watcher.proxies import ProxyRouting, ProxyUnusable
 from watcher.urls import inside_network
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,8 @@ class RetryTransport(httpx.BaseTransport):
                 response = self.inner.handle_request(request)
             except httpx.TransportError as exc:
                 wait = self._wait(attempt, None)
+                if isinstance(exc, ProxyUnusable):
+                    raise
                 if attempt >= retries or _cut_by_run_limit(wait):
                     if self.retries:
                         self.failing.add(host)

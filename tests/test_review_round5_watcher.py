@@ -1,0 +1,67 @@
+"""Second reading of round five's watcher changes: the environment's proxies, the stored calls a run
+does not ask for, the times read after a date; through the real client against local servers into a
+real SQLite file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from pipeline.core.config import FeedSource
+from tests.conftest import FIXTURES
+from tests.localserver import LocalServer, Reply
+from watcher.http import make_client
+from watcher.runner import run_source
+from watcher.sources.feed import FeedAdapter
+
+FEED = FIXTURES / "feed" / "interreg_baltic_feed.xml"
+RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def no_proxies(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    return monkeypatch
+
+
+# A proxy variable httpx cannot use (ALL_PROXY=socks5://… without the socks package, a scheme such as
+# ftp://, a value with a space before it) made every `fundradar sync` and every source run of `serve`
+# end in a traceback before any source was read: the client was built with a transport per proxy, and
+# building one raised.
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "reason"),
+    [
+        (
+            "ALL_PROXY",
+            "socks5://127.0.0.1:1080",
+            "a SOCKS proxy needs the package socksio (pip install socksio)",
+        ),
+        ("HTTPS_PROXY", "ftp://proxy.example:21", "its scheme is none of http, https, socks5, socks5h"),
+        ("HTTP_PROXY", " http://proxy.example:3128", "its scheme is none of http, https, socks5, socks5h"),
+    ],
+)
+def test_a_proxy_variable_that_cannot_be_used_fails_each_source_in_one_line(
+    server: LocalServer, engine, no_proxies: pytest.MonkeyPatch, variable: str, value: str, reason: str
+) -> None:
+    server.route("GET", "/feed", lambda r: Reply(200, FEED.read_bytes(), RSS))
+    no_proxies.setenv(variable, value)
+    no_proxies.setenv("NO_PROXY", "127.0.0.1")
+    url = f"{'https' if variable == 'HTTPS_PROXY' else 'http'}://funder.invalid/feed"
+    failing = FeedAdapter("news", FeedSource(type="feed", url=url))
+    direct = FeedAdapter("local", FeedSource(type="feed", url=server.url("/feed")))
+    with make_client(timeout=10, backoff=0.01) as client:
+        failed = run_source(engine, failing, client, NOW)
+        read = run_source(engine, direct, client, NOW)
+    assert failed.outcome == "failed"
+    assert failed.error is not None and "\n" not in failed.error
+    assert failed.error.startswith(f"cannot fetch {url}: the proxy "), failed.error
+    assert f"(from {variable}) cannot be used: {reason}; check the proxy variable" in failed.error
+    assert "retr" not in failed.error  # a setting does not mend itself: not retried
+    # a host named in NO_PROXY is still reached, without the proxy
+    assert (read.outcome, read.new) == ("ok", 2), read.error
