@@ -65,3 +65,27 @@ def test_a_proxy_variable_that_cannot_be_used_fails_each_source_in_one_line(
     assert "retr" not in failed.error  # a setting does not mend itself: not retried
     # a host named in NO_PROXY is still reached, without the proxy
     assert (read.outcome, read.new) == ("ok", 2), read.error
+
+
+# A number right after a deadline's year that is no time ("Ansøgningsfrist 1. marts 2027, 25 mio. kr.",
+# a listing's usual item text) lost the deadline altogether: dateparser's search took the number for
+# the day ("marts 2027, 25"), the date was then dropped as one whose day was lost, and the call was
+# stored with no deadline. Times after the year were taught today; the numbers that are not were not.
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "hour"),
+    [
+        ("Ansøgningsfrist 1. marts 2027, 25 mio. kr. i puljen", "2027-03-01", 16),
+        ("Deadline 1 March 2027, 3 MEUR available", "2027-03-01", 16),
+        ("Frist 1. marts 2027, 12 projekter forventes", "2027-03-01", 16),
+        ("Sista dag 4 mars 2027, 20 miljoner kronor", "2027-03-04", 16),
+        ("Deadline 1 March 2027 | 25 mio. kr.", "2027-03-01", 16),
+        ("Deadline 1 March 2027 12:00, 25 partners", "2027-03-01", 11),
+    ],
+)
+def test_a_number_after_the_deadlines_year_keeps_the_deadline(text: str, day: str, hour: int) -> None:
+    from watcher.dates import call_dates
+
+    deadlines = call_dates(text).deadlines
+    assert [(d.at.date().isoformat(), d.at.hour) for d in deadlines] == [(day, hour)], deadlines

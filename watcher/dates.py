@@ -140,6 +140,9 @@ def _time_after_year(match: re.Match[str]) -> str:
 # what the search still matched without its day: a month name first, right after a day number
 _MONTH_FIRST = re.compile(_MONTH, re.IGNORECASE)
 _DAY_BEFORE = re.compile(r"\d{1,2}\.?\s*$")
+# a day, its month's name and its year, and the time right after it
+_WHOLE_DATE = re.compile(r"\d{1,2}\.?\s*(?:of\s+)?" + _MONTH + r"[^\W\d_]*\.?,?\s*\d{4}(?:\s+\d{1,2}:\d{2})?",
+                         re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -239,8 +242,15 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
         for matched, value in dates:
             local = window.find(matched, cursor)
             cursor = max(cursor, local + len(matched)) if local >= 0 else cursor
-            if local > 0 and _MONTH_FIRST.match(matched) and _DAY_BEFORE.search(window[:local]):
-                continue  # the day before the month was lost, so the day read is another number
+            day = _DAY_BEFORE.search(window[:local]) if local > 0 and _MONTH_FIRST.match(matched) else None
+            if day is not None:  # the day before the month was lost, so the day read is another number
+                whole = _WHOLE_DATE.match(window, day.start())
+                # "1. marts 2027, 25 mio. kr.": the number after the year was read as the day; the
+                # date searched without it is the date written
+                again = _search(search_dates, whole.group(0), languages) if whole else []
+                if not again or not again[0][0].strip()[:1].isdigit():
+                    continue
+                (matched, value), local = again[0], day.start()
             found.append((matched, value, start + local if local >= 0 else -1))
     out: list[FoundDate] = []
     for matched, value, position in found:
