@@ -89,3 +89,48 @@ def test_a_number_after_the_deadlines_year_keeps_the_deadline(text: str, day: st
 
     deadlines = call_dates(text).deadlines
     assert [(d.at.date().isoformat(), d.at.hour) for d in deadlines] == [(day, hour)], deadlines
+
+
+# The calls of a programme taken out of the config are no longer asked for, so never removed on that
+# account: so it went today for eu_ft, euro_access and page_watch. An ical source's `programmes` keep
+# the events of the programmes listed; one taken out of the list had its events still in the calendar
+# read as dropped, and its calls were removed two runs later, before their deadlines.
+
+ICS = (FIXTURES / "ical" / "interreg_no_calendar.ics").read_bytes()
+ICAL_NOW = datetime(2025, 10, 20, 8, 0, tzinfo=UTC)
+SVERIGE_NORGE = "21601-1770026400-1777986000@interreg.no"
+
+
+def _statuses(engine) -> dict[str, str]:
+    from sqlmodel import Session, select
+
+    from pipeline.core.models import Call
+
+    with Session(engine) as session:
+        return {c.external_id: c.status for c in session.exec(select(Call))}
+
+
+def test_an_ical_programme_taken_out_of_the_config_keeps_its_calls(engine, server: LocalServer) -> None:
+    from pipeline.core.config import IcalSource
+    from watcher.sources import BuildContext
+    from watcher.sources.ical import IcalAdapter
+
+    server.route("GET", "/cal.ics", lambda r: Reply(200, ICS, {"Content-Type": "text/calendar"}))
+    context = BuildContext(engine=engine)
+    every = IcalAdapter("interreg_no", IcalSource(type="ical", url=server.url("/cal.ics")), context)
+    narrowed = IcalAdapter(
+        "interreg_no",
+        IcalSource(
+            type="ical", url=server.url("/cal.ics"), programmes=["Interreg Öresund-Kattegat-Skagerrak"]
+        ),
+        context,
+    )
+    with make_client(retries=0) as client:
+        first = run_source(engine, every, client, ICAL_NOW)
+        assert (first.outcome, first.new) == ("ok", 4), first.error
+        before = _statuses(engine)
+        for hours in (1, 2):
+            later = run_source(engine, narrowed, client, ICAL_NOW.replace(hour=8 + hours))
+            assert (later.outcome, later.complete, later.missing, later.closed) == ("ok", True, 0, 0)
+    assert _statuses(engine) == before
+    assert before[SVERIGE_NORGE] == "forthcoming"
