@@ -134,3 +134,31 @@ def test_an_ical_programme_taken_out_of_the_config_keeps_its_calls(engine, serve
             assert (later.outcome, later.complete, later.missing, later.closed) == ("ok", True, 0, 0)
     assert _statuses(engine) == before
     assert before[SVERIGE_NORGE] == "forthcoming"
+
+
+# html_list learnt today that a call published as a PDF is no page to read. A page_watch page that
+# answers with a PDF (a funder's call text watched by its link) failed on every run as "ends before
+# </html> (cut off?); it is read again on the next run": a passing fault, said of a file that never
+# has an end tag, so the source stayed partial for good with nothing telling what to change.
+
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def test_a_watched_page_answering_with_a_pdf_is_named_as_no_web_page(engine, server: LocalServer) -> None:
+    from pipeline.core.config import PageWatchSource
+    from watcher.sources import BuildContext
+    from watcher.sources.page_watch import PageWatchAdapter
+
+    page = (FIXTURES / "page_watch" / "bsr_stars.html").read_bytes()
+    server.route("GET", "/innovation-express/", lambda r: Reply(200, page, {"Content-Type": "text/html"}))
+    server.route("GET", "/call-text", lambda r: Reply(200, PDF, {"Content-Type": "application/pdf"}))
+    cfg = PageWatchSource(
+        type="page_watch", pages=[server.url("/innovation-express/"), server.url("/call-text")]
+    )
+    with make_client(retries=0) as client:
+        result = run_source(engine, PageWatchAdapter("ie", cfg, BuildContext(engine=engine)), client, NOW)
+    assert (result.outcome, result.new, result.complete) == ("ok", 1, False)
+    assert result.error == (
+        f"1 of 2 watched pages could not be read (first: {server.url('/call-text')} answers with "
+        "application/pdf, not a web page; watch the page that links it, or take it out of pages)"
+    )
