@@ -162,3 +162,37 @@ def test_a_watched_page_answering_with_a_pdf_is_named_as_no_web_page(engine, ser
         f"1 of 2 watched pages could not be read (first: {server.url('/call-text')} answers with "
         "application/pdf, not a web page; watch the page that links it, or take it out of pages)"
     )
+
+
+# An amount right after a deadline's year was read as the deadline's time when written with a scale
+# letter ("2.50 MEUR", "4.50 M€", "12.50 MDKK", "1.50 m EUR", ", 10.50 MSEK"): the
+# deadline of 15 March became 02:50 that night, and the call read as closed 14 hours before it closed.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Deadline 15 March 2027 - 2.50 MEUR",
+        "Deadline 15 March 2027, 2.50 MEUR",
+        "Deadline 15 March 2027 (4.50 M€)",
+        "Frist 15. marts 2027 - 12.50 MDKK",
+        "Deadline 15 March 2027 – 1.50 m EUR",
+        "Sista dag 15 mars 2027, 10.50 MSEK",
+    ],
+)
+def test_an_amount_after_the_deadlines_year_is_no_time(text: str) -> None:
+    from watcher.dates import call_dates
+
+    deadlines = call_dates(text).deadlines
+    assert [(d.at.isoformat(), d.time_assumed) for d in deadlines] == [("2027-03-15T16:00:00+00:00", True)]
+
+
+def test_a_time_after_the_deadlines_year_is_still_read() -> None:
+    from watcher.dates import call_dates
+
+    for text in (
+        "Deadline 15 March 2027 - 12.00 CET",
+        "Frist 15. marts 2027, kl. 12.00",
+        "Deadline 15 March 2027 (12.00)",
+    ):
+        assert [d.at.hour for d in call_dates(text).deadlines] == [11], text

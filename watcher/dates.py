@@ -95,8 +95,11 @@ MAX_SEARCHED_CHARS = 5_000
 # A time after a written month that dateparser's search takes for the day: "1 juni 2027 kl. 12.00",
 # "1 October 2027 12.00" and "1. Dezember 2026, 12 Uhr" come back as the 12th, the real day dropped.
 # Written as HH:MM it is read as the time, so these three shapes are rewritten before the search.
-_DOT_TIME = re.compile(r"(?<=\d{4})(,?\s*(?:kl\.?|klokken|klockan|um|at|-)?\s*)(\d{1,2})\.(\d{2})(?!\d|\.\d)",
-                       re.IGNORECASE)
+# An amount is no time: "2.50 MEUR", "4.50 M€", "12.30 mio. kr." (a scale word, or a currency after a
+# scale letter); read as one, the deadline of the 15th was 02:50 that night, the call closed early.
+_NO_AMOUNT = r"(?!\s*(?:mio|mill|mia|mrd|bn|%|(?:mn|[mk])?\.?\s*(?:kr\b|€|eur|dkk|sek|nok)))"
+_DOT_TIME = re.compile(r"(?<=\d{4})(,?\s*(?:kl\.?|klokken|klockan|um|at|-)?\s*)(\d{1,2})\.(\d{2})(?!\d|\.\d)"
+                       + _NO_AMOUNT, re.IGNORECASE)
 _HOUR_ONLY = re.compile(r"\b(kl\.?|klokken|klockan)(\s*)(\d{1,2})(?![\d.:])", re.IGNORECASE)
 _UHR = re.compile(r"(?<![\d.:])(\d{1,2})(\s*)(uhr)\b", re.IGNORECASE)
 # the Nordic clock word before a time: dateparser's search knows Danish "kl." but, once it takes a text
@@ -119,7 +122,7 @@ _LAST_SECOND = "23:59:59"
 _TIME_AFTER_YEAR = re.compile(
     r"(?<=\d{4})(?:(?:\s*(?:[,(@–—-]|(?:at|by|until|before|kl\.?|klokken|klockan|um)(?!\w))\s*)+|\s+|)"
     r"(?:(?P<h>\d{1,2})(?:[:.](?P<m>\d{2})|h(?P<hm>\d{2}))(?!\d|\.\d)"
-    r"(?!\s*(?:mio|mill|mia|bn|%|kr\b|€|eur|dkk|sek|nok))(?:\s*(?:hrs?|h|uhr)(?!\w))?"
+    + _NO_AMOUNT + r"(?:\s*(?:hrs?|h|uhr)(?!\w))?"
     r"(?:\s*(?P<half>[ap])\.?\s?m\.?(?!\w))?(?:\s*\(?(?:noon|midday)\)?(?!\w))?"
     r"|(?P<hour>\d{1,2})\s*(?P<half2>[ap])\.?\s?m\.?(?!\w)|(?:12\s*)?(?P<noon>noon|midday)(?!\w))",
     re.IGNORECASE)
