@@ -196,3 +196,25 @@ def test_a_time_after_the_deadlines_year_is_still_read() -> None:
         "Deadline 15 March 2027 (12.00)",
     ):
         assert [d.at.hour for d in call_dates(text).deadlines] == [11], text
+
+
+# A server sending its Content-Type twice (a CMS and the proxy in front of it each adding one) is
+# answered to httpx as one value joined by a comma, "text/html, text/html; charset=utf-8": taken for
+# no web page, an html_list call page was left unread in silence, and a watched page failed every run.
+
+
+def test_a_content_type_sent_twice_is_still_a_web_page(engine, server: LocalServer) -> None:
+    from pipeline.core.config import PageWatchSource
+    from watcher.sources import BuildContext
+    from watcher.sources.page_watch import PageWatchAdapter
+    from watcher.urls import is_page_type
+
+    assert is_page_type("text/html, text/html; charset=utf-8")
+    assert not is_page_type("application/pdf, application/pdf")
+    page = (FIXTURES / "page_watch" / "bsr_stars.html").read_bytes()
+    twice = {"Content-Type": "text/html, text/html; charset=utf-8"}
+    server.route("GET", "/innovation-express/", lambda r: Reply(200, page, twice))
+    cfg = PageWatchSource(type="page_watch", pages=[server.url("/innovation-express/")])
+    with make_client(retries=0) as client:
+        result = run_source(engine, PageWatchAdapter("ie", cfg, BuildContext(engine=engine)), client, NOW)
+    assert (result.outcome, result.new, result.complete) == ("ok", 1, True), result.error
