@@ -165,8 +165,9 @@ def test_a_watched_page_answering_with_a_pdf_is_named_as_no_web_page(engine, ser
 
 
 # An amount right after a deadline's year was read as the deadline's time when written with a scale
-# letter ("2.50 MEUR", "4.50 M€", "12.50 MDKK", "1.50 m EUR", ", 10.50 MSEK"): the
-# deadline of 15 March became 02:50 that night, and the call read as closed 14 hours before it closed.
+# letter ("2.50 MEUR", "4.50 M€", "12.50 MDKK", "1.50 m EUR", ", 10.50 MSEK"; dateparser itself reads
+# "2027 12.30 mio. kr." so): the deadline of 15 March became 02:50 that night, and the call read as
+# closed 14 hours before it closed.
 
 
 @pytest.mark.parametrize(
@@ -178,6 +179,8 @@ def test_a_watched_page_answering_with_a_pdf_is_named_as_no_web_page(engine, ser
         "Frist 15. marts 2027 - 12.50 MDKK",
         "Deadline 15 March 2027 – 1.50 m EUR",
         "Sista dag 15 mars 2027, 10.50 MSEK",
+        "Ansøgningsfrist: 15. marts 2027 12.30 mio. kr. i puljen",
+        "Deadline 15 March 2027 12.5 MEUR",
     ],
 )
 def test_an_amount_after_the_deadlines_year_is_no_time(text: str) -> None:

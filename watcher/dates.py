@@ -97,7 +97,12 @@ MAX_SEARCHED_CHARS = 5_000
 # Written as HH:MM it is read as the time, so these three shapes are rewritten before the search.
 # An amount is no time: "2.50 MEUR", "4.50 M€", "12.30 mio. kr." (a scale word, or a currency after a
 # scale letter); read as one, the deadline of the 15th was 02:50 that night, the call closed early.
-_NO_AMOUNT = r"(?!\s*(?:mio|mill|mia|mrd|bn|%|(?:mn|[mk])?\.?\s*(?:kr\b|€|eur|dkk|sek|nok)))"
+_AMOUNT = r"\s*(?:mio|mill|mia|mrd|bn|%|(?:mn|[mk])?\.?\s*(?:kr\b|€|eur|dkk|sek|nok))"
+_NO_AMOUNT = r"(?!" + _AMOUNT + ")"
+# dateparser itself reads "15. marts 2027 12.30 mio. kr." as 12:30: such an amount is set apart, as
+# a sentence of its own
+_AMOUNT_AFTER_YEAR = re.compile(r"(?<=\d{4})[\s,(–—-]+(?=\d{1,3}(?:[.,]\d{1,3})*" + _AMOUNT + ")",
+                                re.IGNORECASE)
 _DOT_TIME = re.compile(r"(?<=\d{4})(,?\s*(?:kl\.?|klokken|klockan|um|at|-)?\s*)(\d{1,2})\.(\d{2})(?!\d|\.\d)"
                        + _NO_AMOUNT, re.IGNORECASE)
 _HOUR_ONLY = re.compile(r"\b(kl\.?|klokken|klockan)(\s*)(\d{1,2})(?![\d.:])", re.IGNORECASE)
@@ -218,7 +223,7 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
     # sees the windows around what can be a full date, so a text without one costs a regex scan
     if not text:
         return []
-    text = _MONTH_DOT.sub(r"\1", _ORDINAL_DAY.sub(r"\1 ", text))
+    text = _AMOUNT_AFTER_YEAR.sub(". ", _MONTH_DOT.sub(r"\1", _ORDINAL_DAY.sub(r"\1 ", text)))
     text = _UHR.sub(r"\1:00\2\3", _HOUR_ONLY.sub(r"\1\2\3:00", _DOT_TIME.sub(r"\1\2:\3", text)))
     text = _CLOCK_WORD.sub("", _TIME_AFTER_YEAR.sub(_time_after_year, text))
     text, ends_of_day = _END_OF_DAY.subn(_LAST_SECOND, text)
