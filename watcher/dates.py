@@ -95,8 +95,16 @@ MAX_SEARCHED_CHARS = 5_000
 # A time after a written month that dateparser's search takes for the day: "1 juni 2027 kl. 12.00",
 # "1 October 2027 12.00" and "1. Dezember 2026, 12 Uhr" come back as the 12th, the real day dropped.
 # Written as HH:MM it is read as the time, so these three shapes are rewritten before the search.
-_DOT_TIME = re.compile(r"(?<=\d{4})(,?\s*(?:kl\.?|klokken|klockan|um|at|-)?\s*)(\d{1,2})\.(\d{2})(?!\d|\.\d)",
-                       re.IGNORECASE)
+# An amount is no time: "2.50 MEUR", "4.50 M€", "12.30 mio. kr." (a scale word, or a currency after a
+# scale letter); read as one, the deadline of the 15th was 02:50 that night, the call closed early.
+_AMOUNT = r"\s*(?:mio|mill|mia|mrd|bn|%|(?:mn|[mk])?\.?\s*(?:kr\b|€|eur|dkk|sek|nok))"
+_NO_AMOUNT = r"(?!" + _AMOUNT + ")"
+# dateparser itself reads "15. marts 2027 12.30 mio. kr." as 12:30: such an amount is set apart, as
+# a sentence of its own
+_AMOUNT_AFTER_YEAR = re.compile(r"(?<=\d{4})[\s,(–—-]+(?=\d{1,3}(?:[.,]\d{1,3})*" + _AMOUNT + ")",
+                                re.IGNORECASE)
+_DOT_TIME = re.compile(r"(?<=\d{4})(,?\s*(?:kl\.?|klokken|klockan|um|at|-)?\s*)(\d{1,2})\.(\d{2})(?!\d|\.\d)"
+                       + _NO_AMOUNT, re.IGNORECASE)
 _HOUR_ONLY = re.compile(r"\b(kl\.?|klokken|klockan)(\s*)(\d{1,2})(?![\d.:])", re.IGNORECASE)
 _UHR = re.compile(r"(?<![\d.:])(\d{1,2})(\s*)(uhr)\b", re.IGNORECASE)
 # the Nordic clock word before a time: dateparser's search knows Danish "kl." but, once it takes a text
@@ -119,7 +127,7 @@ _LAST_SECOND = "23:59:59"
 _TIME_AFTER_YEAR = re.compile(
     r"(?<=\d{4})(?:(?:\s*(?:[,(@–—-]|(?:at|by|until|before|kl\.?|klokken|klockan|um)(?!\w))\s*)+|\s+|)"
     r"(?:(?P<h>\d{1,2})(?:[:.](?P<m>\d{2})|h(?P<hm>\d{2}))(?!\d|\.\d)"
-    r"(?!\s*(?:mio|mill|mia|bn|%|kr\b|€|eur|dkk|sek|nok))(?:\s*(?:hrs?|h|uhr)(?!\w))?"
+    + _NO_AMOUNT + r"(?:\s*(?:hrs?|h|uhr)(?!\w))?"
     r"(?:\s*(?P<half>[ap])\.?\s?m\.?(?!\w))?(?:\s*\(?(?:noon|midday)\)?(?!\w))?"
     r"|(?P<hour>\d{1,2})\s*(?P<half2>[ap])\.?\s?m\.?(?!\w)|(?:12\s*)?(?P<noon>noon|midday)(?!\w))",
     re.IGNORECASE)
@@ -140,6 +148,9 @@ def _time_after_year(match: re.Match[str]) -> str:
 # what the search still matched without its day: a month name first, right after a day number
 _MONTH_FIRST = re.compile(_MONTH, re.IGNORECASE)
 _DAY_BEFORE = re.compile(r"\d{1,2}\.?\s*$")
+# a day, its month's name and its year, and the time right after it
+_WHOLE_DATE = re.compile(r"\d{1,2}\.?\s*(?:of\s+)?" + _MONTH + r"[^\W\d_]*\.?,?\s*\d{4}(?:\s+\d{1,2}:\d{2})?",
+                         re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -212,7 +223,7 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
     # sees the windows around what can be a full date, so a text without one costs a regex scan
     if not text:
         return []
-    text = _MONTH_DOT.sub(r"\1", _ORDINAL_DAY.sub(r"\1 ", text))
+    text = _AMOUNT_AFTER_YEAR.sub(". ", _MONTH_DOT.sub(r"\1", _ORDINAL_DAY.sub(r"\1 ", text)))
     text = _UHR.sub(r"\1:00\2\3", _HOUR_ONLY.sub(r"\1\2\3:00", _DOT_TIME.sub(r"\1\2:\3", text)))
     text = _CLOCK_WORD.sub("", _TIME_AFTER_YEAR.sub(_time_after_year, text))
     text, ends_of_day = _END_OF_DAY.subn(_LAST_SECOND, text)
@@ -239,8 +250,15 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
         for matched, value in dates:
             local = window.find(matched, cursor)
             cursor = max(cursor, local + len(matched)) if local >= 0 else cursor
-            if local > 0 and _MONTH_FIRST.match(matched) and _DAY_BEFORE.search(window[:local]):
-                continue  # the day before the month was lost, so the day read is another number
+            day = _DAY_BEFORE.search(window[:local]) if local > 0 and _MONTH_FIRST.match(matched) else None
+            if day is not None:  # the day before the month was lost, so the day read is another number
+                whole = _WHOLE_DATE.match(window, day.start())
+                # "1. marts 2027, 25 mio. kr.": the number after the year was read as the day; the
+                # date searched without it is the date written
+                again = _search(search_dates, whole.group(0), languages) if whole else []
+                if not again or not again[0][0].strip()[:1].isdigit():
+                    continue
+                (matched, value), local = again[0], day.start()
             found.append((matched, value, start + local if local >= 0 else -1))
     out: list[FoundDate] = []
     for matched, value, position in found:

@@ -22,14 +22,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from httpx import _decoders as httpx_decoders  # which Content-Encodings this httpx can undo
 
 from pipeline.core.errors import FetchError
 from pipeline.core.text import NOT_A_HOST_NAME, host_name_ok, wait_text
+from watcher.compression import check_encoding, decoded_to_the_end
 from watcher.connect_errors import connect_failure, protocol_failure
 from watcher.encoding import decode_text
 from watcher.http_limits import REQUEST_DEADLINE, attempt_deadline, run_limit, with_total_limit
-from watcher.proxies import ProxyRouting
+from watcher.proxies import ProxyRouting, ProxyUnusable
 from watcher.urls import inside_network
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,8 @@ class RetryTransport(httpx.BaseTransport):
                 response = self.inner.handle_request(request)
             except httpx.TransportError as exc:
                 wait = self._wait(attempt, None)
+                if isinstance(exc, ProxyUnusable):
+                    raise
                 if attempt >= retries or _cut_by_run_limit(wait):
                     if self.retries:
                         self.failing.add(host)
@@ -192,7 +194,7 @@ def read_limited(response: httpx.Response, limit_bytes: int, source: str, *,
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise FetchError(source, f"{label} was sent as {coding} but does not decompress ({detail}); the site "
                                  "sent it broken, try again later or report it to the site") from None
-    if response.num_bytes_downloaded and not _decoded_to_the_end(response):
+    if response.num_bytes_downloaded and not decoded_to_the_end(response):
         raise FetchError(source, f"{label} was cut short: its compressed body ends before the compressed "
                                  "data does; try again later")
     return b"".join(chunks)
@@ -207,37 +209,6 @@ def _late(source: str, label: str) -> FetchError:
                                   "raise max_run_minutes if the source is only slow")
     return FetchError(source, f"{label} was still arriving after its total time limit (a slow, dripping "
                               "answer); try again later or raise timeout_seconds")
-
-
-# compressions a server may send without being asked (IANA's content codings); a Content-Encoding
-# that names none ("utf-8", "none", "binary": servers confusing it with the charset) is ignored, as
-# httpx ignores it
-COMPRESSIONS = frozenset({"br", "zstd", "compress", "x-compress", "x-gzip", "pack200-gzip", "exi",
-                          "aes128gcm", "dcb", "dcz"})
-
-
-def _check_encoding(response: httpx.Response, source: str, label: str) -> None:
-    """FetchError when the body is compressed in a way httpx cannot undo: it hands such a body out as
-    it came (it skips a Content-Encoding it does not know), compressed bytes read as the page's text."""
-    known = set(getattr(httpx_decoders, "SUPPORTED_DECODERS", ("identity", "gzip", "deflate")))
-    written = response.headers.get("content-encoding") or ""
-    if any(part.strip().lower() in COMPRESSIONS - known for part in written.split(",")):
-        asked = " or ".join(sorted(known - {"identity"}, key=lambda name: name != "gzip"))
-        raise FetchError(source, f"{label} was sent compressed as {' '.join(written.split())[:40]!r}, which "
-                                 f"fundradar cannot decompress (it asks for {asked}); try again later, or "
-                                 "report it to the site")
-
-
-def _decoded_to_the_end(response: httpx.Response) -> bool:
-    """False when a gzip or deflate body stopped before the end of its compressed stream. The HTTP
-    framing of such a body can be whole (a proxy or server cutting the compressed file), and httpx then
-    hands out what decompressed so far without an error: half a listing read as the whole of it."""
-    decoder = getattr(response, "_decoder", None)
-    for part in getattr(decoder, "children", None) or [decoder]:
-        decompressor = getattr(part, "decompressor", None)
-        if getattr(decompressor, "eof", True) is False:
-            return False
-    return True
 
 
 def request_bytes(client: httpx.Client, method: str, url: str, *, source: str,
@@ -331,7 +302,7 @@ def _request_once(client: httpx.Client, method: str, url: str, *, source: str, m
             if 300 <= response.status_code < 400:  # a redirect httpx could not follow: no Location
                 raise FetchError(source, f"HTTP {response.status_code} from {label} without a Location to "
                                          "follow; the page is not there as asked, check the URL")
-            _check_encoding(response, source, label)
+            check_encoding(response, source, label)
             try:
                 body = read_limited(response, max_bytes, source, what=label, deadline=REQUEST_DEADLINE.get())
             except httpx.TransportError as exc:

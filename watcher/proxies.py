@@ -14,6 +14,11 @@ from httpx._utils import URLPattern, get_environment_proxies  # httpx's own read
 _VARIABLE = {"http://": "HTTP_PROXY", "https://": "HTTPS_PROXY", "all://": "ALL_PROXY"}
 
 
+class ProxyUnusable(httpx.ProxyError):
+    """A proxy variable httpx cannot use (a scheme it does not speak, SOCKS without its package): a
+    setting, which no retry mends."""
+
+
 def shown(proxy: httpx.URL) -> str:
     """The proxy's address without its user name and password (they are a secret)."""
     return f"{proxy.scheme}://{proxy.host}" + (f":{proxy.port}" if proxy.port else "")
@@ -27,10 +32,10 @@ class ProxyRouting(httpx.BaseTransport):
         self, direct: httpx.BaseTransport, make: Callable[[httpx.Proxy], httpx.BaseTransport]
     ) -> None:
         self.direct = direct
-        self.routes: list[tuple[URLPattern, httpx.BaseTransport | None, str]] = []
+        self.routes: list[tuple[URLPattern, httpx.BaseTransport | str | None, str]] = []
         for pattern, url in get_environment_proxies().items():
             said = f"{shown(httpx.URL(url))} (from {_VARIABLE.get(pattern, 'NO_PROXY')})" if url else ""
-            self.routes.append((URLPattern(pattern), make(httpx.Proxy(url)) if url else None, said))
+            self.routes.append((URLPattern(pattern), _transport(make, url) if url else None, said))
         self.routes.sort(key=lambda route: route[0])  # the most specific pattern first, as httpx does
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -38,6 +43,8 @@ class ProxyRouting(httpx.BaseTransport):
             if pattern.matches(request.url):
                 if transport is None:
                     break
+                if isinstance(transport, str):  # each source fails in one line; the others still run
+                    raise ProxyUnusable(f"the proxy {said} cannot be used: {transport}", request=request)
                 try:
                     return transport.handle_request(request)
                 except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
@@ -52,5 +59,16 @@ class ProxyRouting(httpx.BaseTransport):
     def close(self) -> None:
         self.direct.close()
         for _pattern, transport, _said in self.routes:
-            if transport is not None:
+            if isinstance(transport, httpx.BaseTransport):
                 transport.close()
+
+
+def _transport(make: Callable[[httpx.Proxy], httpx.BaseTransport], url: str) -> httpx.BaseTransport | str:
+    """The transport through the proxy at ``url``, or why httpx cannot use it (raised as it was, it
+    ended every run in a traceback before any source was read, those not proxied too)."""
+    try:
+        return make(httpx.Proxy(url))
+    except ImportError:  # httpx needs the socksio package for socks5://
+        return "a SOCKS proxy needs the package socksio (pip install socksio)"
+    except ValueError:  # httpx.InvalidURL is one too
+        return "its scheme is none of http, https, socks5, socks5h"

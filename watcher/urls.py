@@ -74,8 +74,9 @@ def links_to_document(url: str) -> bool:
 
 def is_page_type(content_type: str) -> bool:
     """An answer of this Content-Type is a page whose text can be read (HTML, XHTML, plain text, XML);
-    an answer without one is taken as a page, as a browser sniffs it."""
-    kind = content_type.split(";", 1)[0].strip().lower()
+    an answer without one is taken as a page, as a browser sniffs it. A header sent twice comes joined by
+    a comma ("text/html, text/html; charset=utf-8"): its last type counts, as a browser's does."""
+    kind = content_type.split(";", 1)[0].rsplit(",", 1)[-1].strip().lower()
     return not kind or kind in _PAGE_TYPES
 
 

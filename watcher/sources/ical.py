@@ -232,12 +232,14 @@ def not_a_call(summary: str, categories: list[str], words: tuple[str, ...] = NON
 def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe/Oslo",
                    programmes: list[str] | None = None, now: datetime,
                    skipped: list[str] | None = None, not_calls: list[str] | None = None,
-                   non_call_words: tuple[str, ...] = NON_CALL_WORDS) -> list[CallRecord]:
+                   non_call_words: tuple[str, ...] = NON_CALL_WORDS,
+                   unwatched: set[str] | None = None) -> list[CallRecord]:
     """Records for the calendar's events (pure). Raises ParseError for anything not iCalendar.
 
     An event that cannot be read (a repeated DTSTART, a date out of range) is left out and its reason
     appended to ``skipped`` (when given), so the caller can report the run as incomplete. An event that
-    is not a call (:func:`not_a_call`) is left out and its summary appended to ``not_calls``."""
+    is not a call (:func:`not_a_call`) is left out and its summary appended to ``not_calls``; the UID
+    of one of a programme ``programmes`` does not keep is added to ``unwatched``."""
     from icalendar import Calendar
 
     # a BOM or a declared charset is the decoder's business (watcher.encoding); icalendar reads text
@@ -273,6 +275,8 @@ def parse_calendar(content: bytes | str, *, source: str, timezone: str = "Europe
             continue
         programme, title = split_summary(summary)
         if wanted and unicodedata.normalize("NFC", programme or "").casefold() not in wanted:
+            if unwatched is not None and uid:
+                unwatched.add(uid)
             continue
         categories = event.get("CATEGORIES")
         cats = [str(c) for c in getattr(categories, "cats", [])] if categories is not None else []
@@ -348,9 +352,11 @@ class IcalAdapter:
         body = fetch_text(client, self.url, source=self.name, timeout=self.cfg.timeout_seconds)
         skipped: list[str] = []
         not_calls: list[str] = []
+        unwatched: set[str] = set()  # the events of a programme not kept: still listed, never missing
         records = parse_calendar(body, source=self.name, timezone=self.cfg.timezone,
                                  programmes=list(self.cfg.programmes), now=now, skipped=skipped,
-                                 not_calls=not_calls, non_call_words=tuple(self.cfg.non_call_words))
+                                 not_calls=not_calls, non_call_words=tuple(self.cfg.non_call_words),
+                                 unwatched=unwatched)
         if self.engine is not None:  # a UID holding the event's dates changes with its deadline
             records = keep_stored_ids(records, stored_links(self.engine, self.name))
         # the export is the programme's whole list: an event that disappears is closed (deadline
@@ -360,7 +366,7 @@ class IcalAdapter:
         problems += export_limit_warnings(body)
         warning = "; ".join(problems) or None
         return FetchResult(records=records, complete=not problems, warning=warning,
-                           extra={"not_calls": not_calls} if not_calls else {})
+                           extra={"not_calls": not_calls} if not_calls else {}, unwatched=unwatched)
 
     def replay_handler(self, recording_dir: Path) -> Callable[[httpx.Request], httpx.Response | None] | None:
         return file_replay(recording_dir, self.name, self.url, (".ics",), "text/calendar")

@@ -31,13 +31,13 @@ from pipeline.core.call_phrases import PAGE_CALL_WORDS, first_phrase
 from pipeline.core.errors import ParseError, SourceError
 from watcher.dates import call_dates, names_call_date
 from watcher.html_text import clean_inline, cut_off_html
-from watcher.http import fetch_text
+from watcher.http import fetch_typed
 from watcher.records import CallRecord, Deadline, PageState
 from watcher.replay import read_recorded
 from watcher.sources import BuildContext, FetchResult, register
 from watcher.store import watched_pages
 from watcher.stored_links import ahead_ids
-from watcher.urls import clean_url
+from watcher.urls import clean_url, is_page_type
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 20_000
@@ -162,8 +162,12 @@ class PageWatchAdapter:
             try:
                 # redirects within the page's host only: a login, consent or parked-domain page
                 # elsewhere is not the funder's page, and read as it, it removed the call it announced
-                html = fetch_text(client, url, source=self.name, timeout=self.cfg.timeout_seconds,
-                                  hosts=[urlsplit(url).hostname or ""])
+                html, _, kind = fetch_typed(client, url, source=self.name, timeout=self.cfg.timeout_seconds,
+                                            hosts=[urlsplit(url).hostname or ""])
+                if not is_page_type(kind):  # a PDF or office file never ends in </html>: no passing fault
+                    failures.append(f"{url} answers with {kind.split(';')[0].strip()}, not a web page; watch "
+                                    "the page that links it, or take it out of pages")
+                    continue
                 if cut_off_html(html):
                     # what is missing may be the call's dates: read as the page, it changed the call
                     failures.append(f"{url} ends before </html> (cut off?); it is read again on the next run")
