@@ -39,3 +39,33 @@ def test_a_misspelt_key_hides_only_the_key_it_misses(tmp_path: Path) -> None:
     assert any("unknown key 'keywrds'; did you mean 'keywords'?" in p for p in problems)
     assert not any("keywords: required key is missing" in p for p in problems)
     assert any("focus_areas.energy.label: required key is missing" in p for p in problems)
+
+
+def test_a_sync_that_stores_nothing_new_still_brings_the_calendar_file_up_to_date(
+    engine, server, tmp_path
+) -> None:
+    """A call followed (or an application added) between two cron runs of `sync` whose sources changed
+    nothing reached the subscribed calendar only with serve's `every`: the cron job never wrote it."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlmodel import Session, select
+
+    from pipeline.core.db import session_scope
+    from pipeline.core.models import Call
+    from pipeline.follow import set_state
+    from pipeline.sync import sync
+    from tests.test_symptoms_round5 import _calendar_config
+
+    now = datetime(2025, 11, 1, 10, 0, tzinfo=UTC)  # both calls of the feed ahead
+    config = _calendar_config(tmp_path, server)
+    first = sync(engine, config, now=lambda: now)
+    assert first.runs[0].new
+    calendar = tmp_path / "public" / "deadlines.ics"
+    assert "call-" not in calendar.read_text(encoding="utf-8")  # nothing followed yet
+    with Session(engine) as session:
+        call = next(c for c in session.exec(select(Call)) if c.deadlines)
+    with session_scope(engine) as session:
+        set_state(session, config.strategy.name, call.id, "follow", now)
+    again = sync(engine, config, now=lambda: now + timedelta(hours=1))
+    assert [(r.outcome, r.new, r.changed, r.closed) for r in again.runs] == [("ok", 0, 0, 0)]
+    assert f"call-{call.id}-deadline-1@fundradar" in calendar.read_text(encoding="utf-8")
