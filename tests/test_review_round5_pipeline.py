@@ -69,3 +69,29 @@ def test_a_sync_that_stores_nothing_new_still_brings_the_calendar_file_up_to_dat
     again = sync(engine, config, now=lambda: now + timedelta(hours=1))
     assert [(r.outcome, r.new, r.changed, r.closed) for r in again.runs] == [("ok", 0, 0, 0)]
     assert f"call-{call.id}-deadline-1@fundradar" in calendar.read_text(encoding="utf-8")
+
+
+def test_a_call_closing_today_at_an_assumed_hour_does_not_state_the_hour_as_given(engine) -> None:
+    """A source that gives only the day is stored at 17:00 Brussels and flagged assumed; "closes today at
+    17:00" told a fundraiser of an hour nobody published (the call may close at noon)."""
+    from pipeline.notify.delivery import Pacer
+    from pipeline.notify.jobs import send_digests
+    from tests.slack_data import NOW, TOKEN, add_call, loaded
+    from tests.slack_server import SlackServer
+
+    given = add_call(engine, 1, score=0.7, days=0)
+    assumed = add_call(engine, 2, score=0.6, days=0, deadline_time_assumed=True)
+    with SlackServer(token=TOKEN) as slack:
+        env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
+        outcomes = send_digests(
+            engine, loaded(), NOW, channel="#eu-fundraising", environ=env, pacer=Pacer(sleep=lambda s: None)
+        )
+        assert [o.status for o in outcomes] == ["sent"]
+        (posted,) = slack.posted_to("#eu-fundraising")
+    lines = {
+        b["block_id"]: b["text"]["text"].split("\n")[1]
+        for b in posted.blocks
+        if b.get("block_id", "").startswith("fr_call:")
+    }
+    assert lines[f"fr_call:{given}"] == "Horizon Europe · closes today at 17:00 · up to €3.0M"
+    assert lines[f"fr_call:{assumed}"] == "Horizon Europe · closes today (17:00 assumed) · up to €3.0M"

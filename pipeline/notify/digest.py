@@ -310,9 +310,11 @@ def call_section_text(call: TopCall, *, mark_new: bool = True) -> str:
     facts = [escape(truncate(clean(call.programme), 80)) if call.programme else None]
     if call.opening_date and call.status in ("announced", "forthcoming"):
         facts.append(f"opens {_day(call.opening_date)}")
-    # "(0 d)" read as no day left on a phone: a call closing today says so, with its hour
-    facts.append(("closes today at " + call.deadline.astimezone(BRUSSELS).strftime("%H:%M")
-                  if call.days_left == 0 else f"closes {_day(call.deadline)} ({call.days_left} d)")
+    # "(0 d)" read as no day left on a phone: a call closing today says so, with its hour (one the
+    # source did not give is said to be assumed: the call may close at noon)
+    hour = call.deadline.astimezone(BRUSSELS).strftime("%H:%M") if call.deadline else ""
+    today = f"closes today ({hour} assumed)" if call.deadline_time_assumed else f"closes today at {hour}"
+    facts.append((today if call.days_left == 0 else f"closes {_day(call.deadline)} ({call.days_left} d)")
                  if call.deadline and call.days_left is not None else "deadline not announced")
     if call.max_contribution:
         facts.append(f"up to {fmt_money(call.max_contribution)}")
