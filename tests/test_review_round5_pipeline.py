@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,35 @@ def test_a_call_closing_today_at_an_assumed_hour_does_not_state_the_hour_as_give
     }
     assert lines[f"fr_call:{given}"] == "Horizon Europe · closes today at 17:00 · up to €3.0M"
     assert lines[f"fr_call:{assumed}"] == "Horizon Europe · closes today (17:00 assumed) · up to €3.0M"
+
+
+def test_the_command_an_alert_storm_names_for_the_changes_lists_their_calls(engine, cli) -> None:
+    """The changes of an alert storm are those of the calls our applications are for (and of the calls
+    followed): the count past the first 20 named `calls list --followed`, which lists only the calls
+    followed with `calls follow` and answered "No followed call matches" for every one of them."""
+    import re
+    from datetime import timedelta
+
+    from tests.slack_data import CONFIG, NOW, TOKEN, add_application, add_call, move_deadline, run_alerts
+    from tests.slack_server import SlackServer
+
+    calls = [add_call(engine, n, score=0.2) for n in range(1, 23)]
+    for call in calls:
+        add_application(engine, call)
+    with SlackServer(token=TOKEN) as slack:
+        assert run_alerts(engine, slack, NOW) == []  # the baseline
+        at = NOW + timedelta(hours=3)
+        for call in calls:
+            move_deadline(engine, call, NOW + timedelta(days=20, hours=9), at)
+        run_alerts(engine, slack, at + timedelta(minutes=1))
+        sections = [b["text"]["text"] for m in slack.messages for b in m.blocks if b["type"] == "section"]
+    (more,) = [text for text in sections if text.startswith("_… and 2 more changes")]
+    commands = re.findall(r"`fundradar ([^`]+)`", more)
+    assert commands
+    listed: set[int] = set()
+    for command in commands:
+        result = cli("--config", str(CONFIG), "--as-of", at.isoformat(), *command.split(), "--json")
+        assert result.exit_code == 0, result.stderr
+        rows = json.loads(result.stdout)
+        listed |= {row["call_id"] if "call_id" in row else row["id"] for row in rows}
+    assert set(calls) <= listed
