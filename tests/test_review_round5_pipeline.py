@@ -128,3 +128,25 @@ def test_the_command_an_alert_storm_names_for_the_changes_lists_their_calls(engi
         rows = json.loads(result.stdout)
         listed |= {row["call_id"] if "call_id" in row else row["id"] for row in rows}
     assert set(calls) <= listed
+
+
+def test_an_alert_storm_of_new_matches_shows_the_best_twenty(engine) -> None:
+    """A source's first run brought 30 new calls above the threshold: the alert showed the 20 stored
+    first (the lowest ids) and counted the rest, so the best-scoring calls were the ones left out."""
+    from datetime import timedelta
+
+    from tests.slack_data import NOW, TOKEN, add_call, run_alerts
+    from tests.slack_server import SlackServer
+
+    add_call(engine, 1, score=0.2)
+    with SlackServer(token=TOKEN) as slack:
+        assert run_alerts(engine, slack, NOW) == []  # the baseline
+        at = NOW + timedelta(hours=3)
+        scores = {
+            add_call(engine, n, score=0.5 + n / 100, first_seen=at): 0.5 + n / 100 for n in range(2, 32)
+        }
+        run_alerts(engine, slack, at + timedelta(minutes=1))
+        ids = [b.get("block_id") or "" for m in slack.messages for b in m.blocks]
+    shown = [int(i.removeprefix("fr_call:")) for i in ids if i.startswith("fr_call:")]
+    assert len(shown) == 20
+    assert set(shown) == set(sorted(scores, key=scores.__getitem__, reverse=True)[:20])

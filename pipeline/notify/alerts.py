@@ -121,6 +121,8 @@ def new_call_alerts(session: Session, strategy: Strategy, channel: str, now: dat
     rejected |= muted_calls(session, strategy.name)  # a muted call raises no new-call alert
     calls = session.exec(select(Call).where(Call.id.in_(best), Call.first_seen > since)
                          .order_by(Call.first_seen, Call.id)).all()
+    # the best first: past MAX_SHOWN_PER_KIND of a storm (a source's first run) only a count is shown
+    calls = sorted(calls, key=lambda call: -best[call.id][0])
     alerts = []
     for call in calls:
         if call.id in rejected or effective_status(call, now) not in ACTIVE:
