@@ -150,3 +150,24 @@ def test_an_alert_storm_of_new_matches_shows_the_best_twenty(engine) -> None:
     shown = [int(i.removeprefix("fr_call:")) for i in ids if i.startswith("fr_call:")]
     assert len(shown) == 20
     assert set(shown) == set(sorted(scores, key=scores.__getitem__, reverse=True)[:20])
+
+
+def test_strategy_suggest_does_not_call_a_hyphenated_exclude_idle_that_excludes_calls_written_closed(
+    engine,
+) -> None:
+    """Exclude 'bio-economy' excludes the calls that write 'bioeconomy' (scoring and config check read
+    it closed too), yet `strategy suggest` listed it among the exclude terms that exclude no open call,
+    so a secretariat following the advice removed the exclude that kept those calls out."""
+    from sqlmodel import Session
+
+    from pipeline.strategy.workbench import suggest
+    from tests.slack_data import NOW, add_call, loaded
+
+    add_call(engine, 1, title="Bioeconomy policy support hub", text="A hub for the bioeconomy of regions.")
+    add_call(engine, 2, title="Offshore wind farms", text="Floating offshore wind.")
+    strategy = loaded().strategy
+    area = strategy.focus_areas["offshore_energy"].model_copy(update={"exclude": ["bio-economy", "fusion"]})
+    strategy = strategy.model_copy(update={"focus_areas": {"offshore_energy": area}})
+    with Session(engine) as session:
+        (found,) = suggest(session, strategy, NOW, focus="offshore_energy")
+    assert found.idle_excludes == ["fusion"]
