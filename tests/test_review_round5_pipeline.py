@@ -171,3 +171,15 @@ def test_strategy_suggest_does_not_call_a_hyphenated_exclude_idle_that_excludes_
     with Session(engine) as session:
         (found,) = suggest(session, strategy, NOW, focus="offshore_energy")
     assert found.idle_excludes == ["fusion"]
+
+
+def test_the_why_of_a_digest_or_alert_names_the_keywords_the_matcher_now_meets() -> None:
+    """The matcher meets 'CO2 networks' in a call writing 'CO₂ networks' and 'eco-design' in one writing
+    'ecodesign', but the digest's and the alert's Why, the area's keywords found in the call, named
+    neither: only 'hydrogen', as though the call matched for it alone."""
+    from pipeline.core.config import FocusArea
+    from pipeline.notify.digest import matched_phrases
+
+    area = FocusArea(label="Green ports", keywords=["hydrogen", "CO2 networks", "eco-design", "CO₂ storage"])
+    text = "Hydrogen and CO₂ networks in ports\nEcodesign of terminals and CO2 storage sites."
+    assert matched_phrases(area, text) == ["hydrogen", "CO2 networks", "eco-design", "CO₂ storage"]

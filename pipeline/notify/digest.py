@@ -15,6 +15,7 @@ and of the shared ones, see :mod:`pipeline.tenancy`), every application without.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -230,10 +231,16 @@ def matched_phrases(area: FocusArea, text: str, limit: int = 4) -> list[str]:
     """The focus area's keywords (or, for a keyword with synonyms, the translation) that occur in
     ``text`` as whole words (or their plural), in the area's order: why the call matched, in the
     strategy's own words rather than the matcher's stemmed terms."""
+    from classifiers.query import with_closed_forms
+
     found: list[str] = []
+    text = unicodedata.normalize("NFKC", text)  # as the matcher reads them: "CO₂" is "CO2"
     for keyword in area.keywords:
         for phrase in [keyword, *area.synonyms_of(keyword)]:
-            if re.search(rf"(?<!\w){re.escape(phrase)}(?:s|es)?(?!\w)", text, re.IGNORECASE):  # plurals too
+            # plurals too, and a hyphenated phrase written closed ("eco-design" as "ecodesign")
+            forms = with_closed_forms((unicodedata.normalize("NFKC", phrase),))
+            if any(re.search(rf"(?<!\w){re.escape(form)}(?:s|es)?(?!\w)", text, re.IGNORECASE)
+                   for form in forms):
                 if phrase not in found:
                     found.append(phrase)
                 break
