@@ -183,3 +183,25 @@ def test_the_why_of_a_digest_or_alert_names_the_keywords_the_matcher_now_meets()
     area = FocusArea(label="Green ports", keywords=["hydrogen", "CO2 networks", "eco-design", "CO₂ storage"])
     text = "Hydrogen and CO₂ networks in ports\nEcodesign of terminals and CO2 storage sites."
     assert matched_phrases(area, text) == ["hydrogen", "CO2 networks", "eco-design", "CO₂ storage"]
+
+
+def test_a_digest_of_a_strategy_whose_sources_are_all_switched_off_does_not_say_none_is_configured(
+    engine, tmp_path
+) -> None:
+    """Every source paused with `enabled: false` (and none run yet): the digest told the secretariat that
+    no source is configured and to add one under `sources:`, where theirs are, only switched off."""
+    from pipeline.core.config import load_config
+    from pipeline.notify.jobs import send_digests
+    from tests.slack_data import CONFIG, NOW
+
+    path = tmp_path / "strategy.yaml"
+    path.write_text(
+        CONFIG.read_text(encoding="utf-8") + "sources:\n  bsr_news:\n    type: feed\n"
+        "    url: https://interreg-baltic.eu/feed/\n    enabled: false\n",
+        encoding="utf-8",
+    )
+    (outcome,) = send_digests(engine, load_config(path), NOW, channel="#eu-fundraising", environ={})
+    sections = [b["text"]["text"] for b in outcome.message.blocks if b["type"] == "section"]
+    assert not any("No source is configured" in text for text in sections)
+    assert any("bsr_news" in text and "enabled: false" in text for text in sections)
+    assert "no source is configured" not in outcome.message.text

@@ -135,6 +135,7 @@ class DigestData:
     applications: list[ApplicationLine]
     strategy: str = ""  # whose buttons go under each top call; "" = no buttons
     sources: list[SourceHealth] = field(default_factory=list)
+    switched_off: list[str] = field(default_factory=list)  # its sources when every one is enabled: false
     focus: str | None = None  # the channel's focus areas, when it has its own: its title names them
     # the strategy's programmes_of_interest, whatever their score (pipeline.notify.programmes)
     programmes: list[ProgrammeCall] = field(default_factory=list)
@@ -220,7 +221,8 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
         timezone=strategy.timezone, matching=len(eligible), new=new_count, filtered_by_rules=len(rejected),
         top=top, changes=collect_changes(session, followed, since, now),
         applications=collect_applications(session, applications, since, now), strategy=strategy.name,
-        sources=sources,
+        sources=sources, switched_off=[] if any(s.enabled for s in strategy.sources.values())
+        else list(strategy.sources),
         focus=", ".join(strategy.focus_areas[a].label if a in strategy.focus_areas else a
                         for a in channel.focus_areas) or None,
         programmes=programmes, unscored=unscored, statuses=statuses,
@@ -458,7 +460,9 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
                               f"minimum score; {escape(' and '.join(unread))}, so their calls may be "
                               "missing._"))
     elif not data.sources:  # nothing is watched: "no call matches" would pass for a search made
-        blocks.append(section(NO_SOURCES))
+        blocks.append(section(f"_Every source is switched off (`enabled: false`: "
+                              f"{escape(', '.join(data.switched_off))}), so no call is watched._"
+                              if data.switched_off else NO_SOURCES))
     elif not sources_down:
         blocks.append(section("_No open call matches the strategy above the channel's minimum score._"))
     if data.changes:
@@ -477,7 +481,8 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
     if sources_down:
         fallback = f"{title}: no source could be read since the last digest."
     elif not data.sources and not (data.top or data.unscored or data.filtered_by_rules):
-        fallback = f"{title}: no source is configured, so no call is watched."
+        off = "every source is switched off" if data.switched_off else "no source is configured"
+        fallback = f"{title}: {off}, so no call is watched."
     elif none_ran(data.sources) and not data.top:
         fallback = f"{title}: no source has run yet."
     elif failing:  # what a phone's notification shows: the digest is short of these sources
