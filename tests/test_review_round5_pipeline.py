@@ -205,3 +205,20 @@ def test_a_digest_of_a_strategy_whose_sources_are_all_switched_off_does_not_say_
     assert not any("No source is configured" in text for text in sections)
     assert any("bsr_news" in text and "enabled: false" in text for text in sections)
     assert "no source is configured" not in outcome.message.text
+
+
+def test_the_digest_of_a_strategy_without_sources_names_no_command_that_shows_nothing(engine, cli) -> None:
+    """The digest said ready-made sources are in config/sources/ and "`fundradar sources list` shows
+    them", but that command lists the strategy's own sources: for this strategy "No sources configured."."""
+    import re
+
+    from pipeline.notify.jobs import send_digests
+    from tests.slack_data import CONFIG, NOW, loaded
+
+    (outcome,) = send_digests(engine, loaded(), NOW, channel="#eu-fundraising", environ={})
+    (text,) = [b["text"]["text"] for b in outcome.message.blocks if b["type"] == "section"]
+    assert "config/sources/" in text
+    for command in re.findall(r"`fundradar ([^`]+)`", text):
+        result = cli("--config", str(CONFIG), *command.split())
+        assert result.exit_code == 0, result.stderr
+        assert "No sources configured" not in result.stdout + result.stderr

@@ -43,8 +43,7 @@ def test_a_digest_of_a_strategy_without_sources_says_nothing_is_watched(
     sections = [b["text"]["text"] for b in posted.blocks if b["type"] == "section"]
     assert sections == [
         "_No source is configured, so no call is watched: add one under `sources:` of the "
-        "strategy (`config/sources/` has ready-made ones; `fundradar sources list` shows "
-        "them)._"
+        "strategy (`config/sources/` has ready-made ones to copy)._"
     ]
     assert posted.text == (
         "Funding digest for GreenTech Cluster Denmark: no source is configured, so no call is watched."

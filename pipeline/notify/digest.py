@@ -391,7 +391,7 @@ def matching_text(data: DigestData) -> str:
 
 
 NO_SOURCES = ("_No source is configured, so no call is watched: add one under `sources:` of the strategy "
-              "(`config/sources/` has ready-made ones; `fundradar sources list` shows them)._")
+              "(`config/sources/` has ready-made ones to copy)._")
 
 
 def build_digest(data: DigestData) -> list[SlackMessage]:
