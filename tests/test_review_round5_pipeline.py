@@ -222,3 +222,20 @@ def test_the_digest_of_a_strategy_without_sources_names_no_command_that_shows_no
         result = cli("--config", str(CONFIG), *command.split())
         assert result.exit_code == 0, result.stderr
         assert "No sources configured" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("written", ["none", "ingen"])
+def test_a_list_rule_written_none_is_told_to_be_left_out_not_put_in_brackets(tmp_path: Path, written) -> None:
+    """'allowed_action_types: none' was told "write it in brackets: [none]", which allows only a type
+    of action called 'none', so every call with one fails; a number rule written so is told to leave
+    the line out, and so is this one now."""
+    from pipeline.core.config import DEFAULT_STRATEGY
+
+    text = DEFAULT_STRATEGY.read_text(encoding="utf-8")
+    start = text.index("  allowed_action_types: ")
+    end = text.index("\n", start)
+    path = _write(tmp_path, text[:start] + f"  allowed_action_types: {written}" + text[end:])
+    (problem,) = _problems(path)
+    assert "rules.allowed_action_types:" in problem
+    assert "[" not in problem.split("got", 1)[1]
+    assert "for no such rule leave the line out (or write null)" in problem

@@ -22,7 +22,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from pipeline.core.errors import ConfigError
 from pipeline.core.text import spelt_out
-from pipeline.core.yaml_hints import as_list, no_rule_hint, number_hint, text_hint, weeks_hint
+from pipeline.core.yaml_hints import list_hint, no_rule_hint, number_hint, text_hint, weeks_hint
 
 if TYPE_CHECKING:
     from ruamel.yaml import YAML
@@ -433,8 +433,8 @@ def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) ->
             difflib.get_close_matches(given[:100], types.split(", "), n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         return f"{key}.type", f"unknown source type {_shown(given, 40)}; {hint}expected one of {types}"
-    if kind == "list_type" and isinstance(error.get("input"), str):
-        return key, f"expected a list, got {_describe(error['input'])}; {as_list(error['input'])}"
+    if kind == "list_type" and isinstance(given := error.get("input"), str):  # "none" for a rule: no brackets
+        return key, f"expected a list, got {_describe(given)}{list_hint(given, rule=keys[:1] == ['rules'])}"
     if kind == "model_type":  # the file (or a section) is a single value or a list, not key: value lines
         return key, f"expected key: value lines, got {_describe(error.get('input'))}"
     if kind == "union_tag_not_found":
