@@ -334,25 +334,26 @@ def sync(engine: Engine, config: LoadedConfig, *, only: str | None = None, repla
     """The main job once: plan, run every source, then follow deadlines and score as of ``as_of``,
     else the newest recording's moment (replays), else ``now()``.
 
-    Following and scoring run always, not only when a source wrote something: a scoring killed
-    mid-way is finished by the next job. ``on_plan`` sees the plan before anything is fetched."""
+    Following, scoring and the calendar files run always, not only when a source wrote something: a
+    scoring killed mid-way is finished by the next job, and a call followed or an application added
+    since the last job reaches the calendar of a cron job, which has no ``every`` (a file is written
+    only when an event changed). ``on_plan`` sees the plan before anything is fetched."""
     plan = plan_sources(engine, config, only=only, replay=replay)
     if on_plan is not None:
         on_plan(plan)
     runs = run_sources(engine, plan, as_of=as_of, now=now, on_progress=on_progress)
     moment = as_of or plan.recorded or now()
     after = follow_and_score(engine, config, moment)
-    if changed_anything(runs):
-        refresh_calendar_files(engine, config, moment)
+    refresh_calendar_files(engine, config, moment)
     return SyncResult(runs=runs, moment=moment, recorded=plan.recorded, skipped=plan.skipped,
                       moves=after.moves, scoring=after.scoring)
 
 
 def refresh_calendar_files(engine: Engine, config: LoadedConfig, now: datetime,
                            only: str | None = None) -> dict[str, Path] | None:
-    """Rewrite the strategies' calendar files whose events changed, after a source run that changed
-    something (and on serve's calendar job); a failure is logged, as a full disk or a missing folder
-    must not stop the job, and None returned."""
+    """Rewrite the strategies' calendar files whose events changed (the main job's last step, and
+    serve's after a source run that changed something and on its calendar job); a failure is
+    logged, as a full disk or a missing folder must not stop the job, and None returned."""
     from pipeline.calendar_file import refresh_calendars
 
     try:

@@ -43,8 +43,7 @@ def test_a_digest_of_a_strategy_without_sources_says_nothing_is_watched(
     sections = [b["text"]["text"] for b in posted.blocks if b["type"] == "section"]
     assert sections == [
         "_No source is configured, so no call is watched: add one under `sources:` of the "
-        "strategy (`config/sources/` has ready-made ones; `fundradar sources list` shows "
-        "them)._"
+        "strategy (`config/sources/` has ready-made ones to copy)._"
     ]
     assert posted.text == (
         "Funding digest for GreenTech Cluster Denmark: no source is configured, so no call is watched."
@@ -105,7 +104,10 @@ def test_an_alert_storm_is_counted_past_twenty_of_a_kind_and_every_alert_is_logg
     assert [i for i in ids if i.startswith("fr_call:")] == [f"fr_call:{c}" for c in reversed(new[-20:])]
     sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
     assert "_… and 100 more new matches; `fundradar calls list --passing` lists them._" in sections
-    assert "_… and 180 more changes; `fundradar calls list --followed` lists them._" in sections
+    assert (
+        "_… and 180 more changes; `fundradar applications list` and `fundradar calls list --followed` "
+        "list their calls._"
+    ) in sections
     assert sum(1 for text in sections if text.startswith(":warning: *Deadline moved*")) == 20
     assert blocks[1]["elements"][0]["text"] == "120 new matches · 200 changes"
     with Session(engine) as session:

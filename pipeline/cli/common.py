@@ -150,17 +150,9 @@ class State:
         return self._engine
 
     def _url(self) -> str:
-        """The database URL; UserInputError for a SQLite database in memory, which every command would
-        fill or read as an empty database and lose at its end: a sync's calls stored nowhere."""
-        from pipeline.core.sql import database_url, in_memory
+        from pipeline.core.sql import kept_database_url
 
-        url = database_url(self.db_url)
-        if in_memory(url):
-            raise UserInputError(f"database URL {url!r} is a SQLite database in memory, gone when the "
-                                 "command ends (nothing fetched or changed would be kept); use "
-                                 "sqlite:///PATH (three slashes, then the file's path) in FUNDRADAR_DB "
-                                 "or --db")
-        return url
+        return kept_database_url(self.db_url)
 
     def existing_engine(self) -> Engine | None:
         """The database if it exists, else None: for commands that only read and must not create one."""

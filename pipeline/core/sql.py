@@ -63,6 +63,19 @@ def in_memory(url: str) -> bool:
     return database in ("", ":memory:")
 
 
+def kept_database_url(explicit: str | None = None) -> str:
+    """:func:`database_url` for a command; UserInputError for a SQLite database in memory, which every
+    command would fill or read as an empty database and lose at its end: a sync's calls stored nowhere."""
+    from pipeline.core.errors import UserInputError
+
+    url = database_url(explicit)
+    if in_memory(url):
+        raise UserInputError(f"database URL {url!r} is a SQLite database in memory, gone when the "
+                             "command ends (nothing fetched or changed would be kept); use "
+                             "sqlite:///PATH (three slashes, then the file's path) in FUNDRADAR_DB or --db")
+    return url
+
+
 def sqlite_file(url: str) -> str | None:
     """The file of a ``sqlite:///PATH`` URL; None for any other URL (memory, URI options, a server)."""
     if not url.startswith("sqlite:///"):

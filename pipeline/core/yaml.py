@@ -22,7 +22,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from pipeline.core.errors import ConfigError
 from pipeline.core.text import spelt_out
-from pipeline.core.yaml_hints import as_list, no_rule_hint, number_hint, text_hint, weeks_hint
+from pipeline.core.yaml_hints import list_hint, no_rule_hint, number_hint, text_hint, weeks_hint
 
 if TYPE_CHECKING:
     from ruamel.yaml import YAML
@@ -385,6 +385,20 @@ def _key_words(key: str) -> list[str]:
     return sorted(re.split(r"[\s_-]+", key.casefold().strip()))
 
 
+def _meant_key(error: dict[str, Any], model: type[BaseModel], data: Any) -> str | None:
+    """The key an unknown key (an ``extra_forbidden`` error) is a slip for, from the keys of its own
+    section (max_pages, a source's, is no rule), or None: one spelt right in the wrong place is none."""
+    loc = _without_tags(data, tuple(error["loc"]))
+    unknown, known = (str(loc[-1]) if loc else "?"), _known_keys(model)
+    if unknown in known:
+        return None
+    # the words of a key in another order ("max_budget" for budget_max) before the letters' likeness
+    candidates = sorted(set(_section_fields(model, loc) or known) - {unknown})
+    close = [c for c in candidates if _key_words(c) == _key_words(unknown)] \
+        or difflib.get_close_matches(unknown[:100], candidates, n=1)
+    return close[0] if close else None
+
+
 def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) -> tuple[str, str]:
     loc = _without_tags(data, tuple(error["loc"]))
     keys = [str(part) for part in loc if not isinstance(part, int)]
@@ -397,17 +411,12 @@ def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) ->
     if kind == "extra_forbidden":
         unknown = keys[-1] if keys else "?"
         known = _known_keys(model)
-        # a hint from the keys of the section it is in: max_pages (a source's) is no rule
         section = _section_fields(model, loc)
-        candidates = sorted(set(section or known) - {unknown})
-        # the words of a key in another order ("max_budget" for budget_max) before the letters' likeness,
-        # which finds budget_min closer
-        close = [c for c in candidates if _key_words(c) == _key_words(unknown)] \
-            or difflib.get_close_matches(unknown[:100], candidates, n=1)
+        close = _meant_key(error, model, data)
         if unknown in known:  # spelt right, in the wrong place: "did you mean" itself would not help
             hint = "; it belongs to another section or source type: check the indentation, or remove it here"
         elif close:
-            hint = f"; did you mean {close[0]!r}?"
+            hint = f"; did you mean {close!r}?"
         elif keys[:1] == ["rules"] and len(keys) == 2:
             hint = f"; remove it or check the spelling: the rules are {', '.join(section)}"
         else:
@@ -424,8 +433,8 @@ def _message(error: dict[str, Any], model: type[BaseModel], data: Any = None) ->
             difflib.get_close_matches(given[:100], types.split(", "), n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         return f"{key}.type", f"unknown source type {_shown(given, 40)}; {hint}expected one of {types}"
-    if kind == "list_type" and isinstance(error.get("input"), str):
-        return key, f"expected a list, got {_describe(error['input'])}; {as_list(error['input'])}"
+    if kind == "list_type" and isinstance(given := error.get("input"), str):  # "none" for a rule: no brackets
+        return key, f"expected a list, got {_describe(given)}{list_hint(given, rule=keys[:1] == ['rules'])}"
     if kind == "model_type":  # the file (or a section) is a single value or a list, not key: value lines
         return key, f"expected key: value lines, got {_describe(error.get('input'))}"
     if kind == "union_tag_not_found":
@@ -466,13 +475,14 @@ def validate_yaml(data: Any, model: type[BaseModel], name: str) -> Any:
     except PydanticValidationError as exc:
         # an unknown key usually explains a "missing" one (a misspelling): report it first
         errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-        # ... and is no problem of its own: "keywrds" says all there is of a missing "keywords"
-        misspelt = {tuple(e["loc"][:-1]) for e in errors if e["type"] == "extra_forbidden"}
-        errors = [e for e in errors if e["type"] != "missing" or tuple(e["loc"][:-1]) not in misspelt]
+        # ... and is no problem of its own: "keywrds" says all there is of a missing "keywords" (only
+        # of the key it is a slip for: "colour" says nothing of a missing "label")
+        meant = {(*e["loc"][:-1], key) for e in errors if e["type"] == "extra_forbidden"
+                 and (key := _meant_key(e, model, data)) is not None}
+        errors = [e for e in errors if e["type"] != "missing" or tuple(e["loc"]) not in meant]
         first = errors[0]
         key, message = _message(first, model, data)
-        more = len(errors) - 1
-        if more:
+        if (more := len(errors) - 1) > 0:
             message += f" (and {more} more problem{'s' if more > 1 else ''})"
         raise ConfigError(message, path=name, line=_line_of(data, _error_loc(first)), key=key or None,
                           more=[_problem_line(error, model, data, name) for error in errors[1:]]) from None

@@ -31,6 +31,11 @@ def no_rule_hint(value: Any) -> str:
     return ""
 
 
+def list_hint(value: str, *, rule: bool) -> str:
+    """What to write for a list given as one word: in brackets, or for a rule written 'none' nothing."""
+    return (rule and no_rule_hint(value)) or f"; {as_list(value)}"
+
+
 def text_hint(kind: str, value: Any) -> str:
     """What to write where text is wanted and YAML read a number, a date or true/false (a keyword
     ``2030``, a label ``true``): the same in quotes."""

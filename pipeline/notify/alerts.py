@@ -121,9 +121,10 @@ def new_call_alerts(session: Session, strategy: Strategy, channel: str, now: dat
     rejected |= muted_calls(session, strategy.name)  # a muted call raises no new-call alert
     calls = session.exec(select(Call).where(Call.id.in_(best), Call.first_seen > since)
                          .order_by(Call.first_seen, Call.id)).all()
+    # the best first: past MAX_SHOWN_PER_KIND of a storm (a source's first run) only a count is shown
+    calls = sorted(calls, key=lambda call: -best[call.id][0])
     alerts = []
-    # the strongest matches first: past MAX_SHOWN_PER_KIND a storm is counted, not shown
-    for call in sorted(calls, key=lambda c: -best[c.id][0]):
+    for call in calls:
         if call.id in rejected or effective_status(call, now) not in ACTIVE:
             continue
         score = best[call.id][1]
@@ -273,10 +274,12 @@ def source_message(channel: str, name: str, streak: Sequence[FetchRun], recovere
 # --- one message per channel and run (pure) -------------------------------------------------------
 
 GROUPS = (  # (marker in the key, heading, noun, what lists them all) in the order they are shown
-    ("alert:new:", "New matches", "new match", "`fundradar calls list --passing`"),
-    ("alert:change:", "Changes to calls we follow", "change", "`fundradar calls list --followed`"),
-    ("reminder:", "Reminders", "reminder", "`fundradar deadlines`"),
-    ("alert:source", "Source health", "source alert", "`fundradar sources status`"),
+    ("alert:new:", "New matches", "new match", "`fundradar calls list --passing` lists them"),
+    # the calls of our applications and the calls followed: `calls list --followed` has only the latter
+    ("alert:change:", "Changes to calls we follow", "change",
+     "`fundradar applications list` and `fundradar calls list --followed` list their calls"),
+    ("reminder:", "Reminders", "reminder", "`fundradar deadlines` lists them"),
+    ("alert:source", "Source health", "source alert", "`fundradar sources status` lists them"),
 )
 # alerts of one kind shown in full per run; a storm (a source's first run, a portal moving every
 # deadline) is counted past them, so the channel gets one or two messages, not a dozen in a row
@@ -309,7 +312,7 @@ def batch_messages(channel: str, title: str, items: Sequence[Outgoing]) -> list[
             blocks.extend(item.message.blocks)
         if len(grouped[n]) > MAX_SHOWN_PER_KIND:
             more, noun = _counted(len(grouped[n]) - MAX_SHOWN_PER_KIND, GROUPS[n][2]).split(" ", 1)
-            blocks.append(section(f"_… and {more} more {noun}; {GROUPS[n][3]} lists them._"))
+            blocks.append(section(f"_… and {more} more {noun}; {GROUPS[n][3]}._"))
     shown = {id(i) for n in order for i in grouped[n][:MAX_SHOWN_PER_KIND]}
     fallback = f"{escape(title)}: {escape(counts)}. " + "; ".join(i.message.text for i in items
                                                                    if id(i) in shown)

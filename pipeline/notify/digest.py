@@ -15,6 +15,7 @@ and of the shared ones, see :mod:`pipeline.tenancy`), every application without.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -134,6 +135,7 @@ class DigestData:
     applications: list[ApplicationLine]
     strategy: str = ""  # whose buttons go under each top call; "" = no buttons
     sources: list[SourceHealth] = field(default_factory=list)
+    switched_off: list[str] = field(default_factory=list)  # its sources when every one is enabled: false
     focus: str | None = None  # the channel's focus areas, when it has its own: its title names them
     # the strategy's programmes_of_interest, whatever their score (pipeline.notify.programmes)
     programmes: list[ProgrammeCall] = field(default_factory=list)
@@ -219,7 +221,8 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
         timezone=strategy.timezone, matching=len(eligible), new=new_count, filtered_by_rules=len(rejected),
         top=top, changes=collect_changes(session, followed, since, now),
         applications=collect_applications(session, applications, since, now), strategy=strategy.name,
-        sources=sources,
+        sources=sources, switched_off=[] if any(s.enabled for s in strategy.sources.values())
+        else list(strategy.sources),
         focus=", ".join(strategy.focus_areas[a].label if a in strategy.focus_areas else a
                         for a in channel.focus_areas) or None,
         programmes=programmes, unscored=unscored, statuses=statuses,
@@ -230,10 +233,16 @@ def matched_phrases(area: FocusArea, text: str, limit: int = 4) -> list[str]:
     """The focus area's keywords (or, for a keyword with synonyms, the translation) that occur in
     ``text`` as whole words (or their plural), in the area's order: why the call matched, in the
     strategy's own words rather than the matcher's stemmed terms."""
+    from classifiers.query import with_closed_forms
+
     found: list[str] = []
+    text = unicodedata.normalize("NFKC", text)  # as the matcher reads them: "CO₂" is "CO2"
     for keyword in area.keywords:
         for phrase in [keyword, *area.synonyms_of(keyword)]:
-            if re.search(rf"(?<!\w){re.escape(phrase)}(?:s|es)?(?!\w)", text, re.IGNORECASE):  # plurals too
+            # plurals too, and a hyphenated phrase written closed ("eco-design" as "ecodesign")
+            forms = with_closed_forms((unicodedata.normalize("NFKC", phrase),))
+            if any(re.search(rf"(?<!\w){re.escape(form)}(?:s|es)?(?!\w)", text, re.IGNORECASE)
+                   for form in forms):
                 if phrase not in found:
                     found.append(phrase)
                 break
@@ -310,9 +319,11 @@ def call_section_text(call: TopCall, *, mark_new: bool = True) -> str:
     facts = [escape(truncate(clean(call.programme), 80)) if call.programme else None]
     if call.opening_date and call.status in ("announced", "forthcoming"):
         facts.append(f"opens {_day(call.opening_date)}")
-    # "(0 d)" read as no day left on a phone: a call closing today says so, with its hour
-    facts.append(("closes today at " + call.deadline.astimezone(BRUSSELS).strftime("%H:%M")
-                  if call.days_left == 0 else f"closes {_day(call.deadline)} ({call.days_left} d)")
+    # "(0 d)" read as no day left on a phone: a call closing today says so, with its hour (one the
+    # source did not give is said to be assumed: the call may close at noon)
+    hour = call.deadline.astimezone(BRUSSELS).strftime("%H:%M") if call.deadline else ""
+    today = f"closes today ({hour} assumed)" if call.deadline_time_assumed else f"closes today at {hour}"
+    facts.append((today if call.days_left == 0 else f"closes {_day(call.deadline)} ({call.days_left} d)")
                  if call.deadline and call.days_left is not None else "deadline not announced")
     if call.max_contribution:
         facts.append(f"up to {fmt_money(call.max_contribution)}")
@@ -380,7 +391,7 @@ def matching_text(data: DigestData) -> str:
 
 
 NO_SOURCES = ("_No source is configured, so no call is watched: add one under `sources:` of the strategy "
-              "(`config/sources/` has ready-made ones; `fundradar sources list` shows them)._")
+              "(`config/sources/` has ready-made ones to copy)._")
 
 
 def build_digest(data: DigestData) -> list[SlackMessage]:
@@ -449,7 +460,9 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
                               f"minimum score; {escape(' and '.join(unread))}, so their calls may be "
                               "missing._"))
     elif not data.sources:  # nothing is watched: "no call matches" would pass for a search made
-        blocks.append(section(NO_SOURCES))
+        blocks.append(section(f"_Every source is switched off (`enabled: false`: "
+                              f"{escape(', '.join(data.switched_off))}), so no call is watched._"
+                              if data.switched_off else NO_SOURCES))
     elif not sources_down:
         blocks.append(section("_No open call matches the strategy above the channel's minimum score._"))
     if data.changes:
@@ -468,7 +481,8 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
     if sources_down:
         fallback = f"{title}: no source could be read since the last digest."
     elif not data.sources and not (data.top or data.unscored or data.filtered_by_rules):
-        fallback = f"{title}: no source is configured, so no call is watched."
+        off = "every source is switched off" if data.switched_off else "no source is configured"
+        fallback = f"{title}: {off}, so no call is watched."
     elif none_ran(data.sources) and not data.top:
         fallback = f"{title}: no source has run yet."
     elif failing:  # what a phone's notification shows: the digest is short of these sources

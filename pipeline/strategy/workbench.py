@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from classifiers.matcher import TfidfModel, excluded_by, prepare
+from classifiers.query import with_closed_forms
 from classifiers.text import analyse, words
 from pipeline.calls import CallFilter, list_calls
 from pipeline.core.config import LoadedConfig, Strategy
@@ -262,7 +263,8 @@ def suggest(session: Session, strategy: Strategy, now: datetime, *, focus: str |
                         or is_template_language(term, template) or _has_a_letter_alone(term):
                     continue
                 terms.append(Suggestion(term, float(weight[index]), int(reach[index]), float(share[index])))
-        idle = [phrase for phrase in config.exclude
-                if not any(excluded_by(documents[row_of[c]], [phrase]) for c in active)]
+        # as the scoring reads it: 'bio-economy' also written closed ('bioeconomy')
+        idle = [phrase for phrase in config.exclude if not any(
+            excluded_by(documents[row_of[c]], with_closed_forms((phrase,))) for c in active)]
         out.append(Suggestions(area, len(relevant), len(irrelevant), terms, idle))
     return out
