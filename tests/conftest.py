@@ -112,3 +112,12 @@ def cli(db_url: str):
         return runner.invoke(app, ["--db", db_url, *args], env=env, input=input, catch_exceptions=False)
 
     return invoke
+
+
+# the environment's proxy variables unset, for a test that sets its own (watcher.proxies)
+@pytest.fixture
+def no_proxies(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    return monkeypatch

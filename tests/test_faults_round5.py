@@ -31,13 +31,6 @@ NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 # past the environment's proxies, straight to the funder's host, which such a network never lets it reach.
 
 
-@pytest.fixture
-def no_proxies(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
-    return monkeypatch
-
 
 def test_a_source_is_fetched_through_the_proxy_of_the_environment(
     server: LocalServer, engine, no_proxies: pytest.MonkeyPatch

@@ -11,22 +11,10 @@ import pytest
 from pipeline.core.config import FeedSource
 from tests.conftest import FIXTURES
 from tests.localserver import LocalServer, Reply
+from tests.test_faults_round5 import FEED, NOW, RSS
 from watcher.http import make_client
 from watcher.runner import run_source
 from watcher.sources.feed import FeedAdapter
-
-FEED = FIXTURES / "feed" / "interreg_baltic_feed.xml"
-RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def no_proxies(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
-    return monkeypatch
-
 
 # A proxy variable httpx cannot use (ALL_PROXY=socks5://… without the socks package, a scheme such as
 # ftp://, a value with a space before it) made every `fundradar sync` and every source run of `serve`
