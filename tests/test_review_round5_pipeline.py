@@ -79,6 +79,7 @@ def test_a_call_closing_today_at_an_assumed_hour_does_not_state_the_hour_as_give
     from pipeline.notify.jobs import send_digests
     from tests.slack_data import NOW, TOKEN, add_call, loaded
     from tests.slack_server import SlackServer
+    from tests.test_slack_round5 import call_lines
 
     given = add_call(engine, 1, score=0.7, days=0)
     assumed = add_call(engine, 2, score=0.6, days=0, deadline_time_assumed=True)
@@ -89,11 +90,7 @@ def test_a_call_closing_today_at_an_assumed_hour_does_not_state_the_hour_as_give
         )
         assert [o.status for o in outcomes] == ["sent"]
         (posted,) = slack.posted_to("#eu-fundraising")
-    lines = {
-        b["block_id"]: b["text"]["text"].split("\n")[1]
-        for b in posted.blocks
-        if b.get("block_id", "").startswith("fr_call:")
-    }
+    lines = call_lines(posted)
     assert lines[f"fr_call:{given}"] == "Horizon Europe · closes today at 17:00 · up to €3.0M"
     assert lines[f"fr_call:{assumed}"] == "Horizon Europe · closes today (17:00 assumed) · up to €3.0M"
 

@@ -123,10 +123,15 @@ def test_a_call_closing_today_says_today_and_its_hour_not_zero_days(engine: Any,
     today = add_call(engine, 1, score=0.7, days=0)  # 17:00 Brussels, the digest is at 08:00
     tomorrow = add_call(engine, 2, score=0.6, days=1)
     posted = _digest(engine, slack)
-    lines = {
+    lines = call_lines(posted)
+    assert lines[f"fr_call:{today}"] == "Horizon Europe · closes today at 17:00 · up to €3.0M"
+    assert lines[f"fr_call:{tomorrow}"] == "Horizon Europe · closes 25 Aug 2026 (1 d) · up to €3.0M"
+
+
+def call_lines(posted: Any) -> dict[str, str]:
+    """Each call section's second line (programme, deadline, amount) of a posted message, by block id."""
+    return {
         b["block_id"]: b["text"]["text"].split("\n")[1]
         for b in posted.blocks
         if b.get("block_id", "").startswith("fr_call:")
     }
-    assert lines[f"fr_call:{today}"] == "Horizon Europe · closes today at 17:00 · up to €3.0M"
-    assert lines[f"fr_call:{tomorrow}"] == "Horizon Europe · closes 25 Aug 2026 (1 d) · up to €3.0M"
