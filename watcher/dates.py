@@ -78,6 +78,23 @@ _MONTH = r"(?:jan|feb|mar|mär|apr|ma[iyj]|jun|jul|aug|sep|o[ck]t|nov|de[czs])"
 # the ordinal dot of "1. desember 2025": dateparser's search (1.5) loses the day after it in Norwegian
 # ("desember 2025", a partial date), so the dot, which says nothing about the date, is dropped first
 _ORDINAL_DAY = re.compile(r"(?<![\d.])(\d{1,2})\.\s*(?=" + _MONTH + ")", re.IGNORECASE)
+# A range of days in one month ("Ansøgningsfrist: 1.–15. marts 2027", "1–15 March 2027", "March 1–15,
+# 2027"): the search read its first day as the date, and the call closed when applications began.
+# An application window ends on its last day, so the range is read as that day (as a range of months,
+# "1 February – 15 March 2027", is read as its end).
+_DAY_RANGE = re.compile(r"(?<![\d.:/])(\d{1,2})\.?\s*[–—-]\s*(?=(\d{1,2})\.?\s*" + _MONTH + ")",
+                        re.IGNORECASE)
+_MONTH_DAY_RANGE = re.compile(r"(?<!\w)(" + _MONTH + r"[^\W\d_]*\.?\s+)(\d{1,2})\s*[–—-]\s*(\d{1,2})"
+                              r"(?=,?\s*\d{4})", re.IGNORECASE)
+
+
+def _range_end(text: str) -> str:
+    """``text`` with each range of days in one month written as its last day (pure)."""
+    text = _DAY_RANGE.sub(lambda m: "" if int(m.group(1)) < int(m.group(2)) else m.group(0), text)
+    return _MONTH_DAY_RANGE.sub(lambda m: m.group(1) + m.group(3) if int(m.group(2)) < int(m.group(3))
+                                else m.group(0), text)
+
+
 # Where a full date can stand: numeric (10.11.2025, 31/01/2026, 2025-11-30) or a day and a month name
 # and a year in either order. dateparser searches only windows around these (the words before and a
 # time after included): searched whole, a long page costs it seconds (9 s for 120 kB of prose with
@@ -223,6 +240,7 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
     # sees the windows around what can be a full date, so a text without one costs a regex scan
     if not text:
         return []
+    text = _range_end(text)
     text = _AMOUNT_AFTER_YEAR.sub(". ", _MONTH_DOT.sub(r"\1", _ORDINAL_DAY.sub(r"\1 ", text)))
     text = _UHR.sub(r"\1:00\2\3", _HOUR_ONLY.sub(r"\1\2\3:00", _DOT_TIME.sub(r"\1\2:\3", text)))
     text = _CLOCK_WORD.sub("", _TIME_AFTER_YEAR.sub(_time_after_year, text))

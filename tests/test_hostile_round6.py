@@ -1,0 +1,51 @@
+"""Hostile answers of the sources, round six: variants of the recordings in the shared samples and of
+the fixtures in tests/fixtures/ (each fixture's file says where its markup came from), served by the
+local server and read through the real client into a real SQLite file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import Session, select
+
+from pipeline.core.config import FeedSource
+from pipeline.core.models import Call
+from tests.localserver import LocalServer, Reply
+from tests.test_plausibility import run
+from watcher.sources import BuildContext
+from watcher.sources.feed import FeedAdapter
+
+RSS = {"Content-Type": "application/rss+xml"}
+
+
+def _feed_deadlines(engine, server: LocalServer, texts: dict[str, str]) -> dict[str, list[tuple[str, bool]]]:
+    """The deadlines (UTC, time assumed) stored of a feed in the Interreg Baltic fixture's shape
+    (tests/fixtures/feed) whose items' texts are ``texts``, by the items' keys."""
+    items = "".join(f"<item><title>Call for proposals {n}</title><link>https://interreg-baltic.eu/news/call-{n}/</link>"
+                    f"<guid>https://interreg-baltic.eu/?p={n}</guid><description>{text}</description></item>"
+                    for n, text in texts.items())
+    body = ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Interreg Baltic Sea '
+            f"Region</title>{items}</channel></rss>").encode()
+    server.route("GET", "/feed/", lambda request: Reply(200, body, RSS))
+    adapter = FeedAdapter("baltic", FeedSource(type="feed", url=server.url("/feed/")),
+                          BuildContext(engine=engine))
+    result = run(engine, adapter, datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    assert (result.outcome, result.new) == ("ok", len(texts))
+    with Session(engine) as session:
+        return {call.title.rsplit(" ", 1)[-1]: [(datetime.fromisoformat(d["at"]).astimezone(UTC).isoformat(),
+                                                  d["time_assumed"]) for d in call.deadlines]
+                for call in session.exec(select(Call))}
+
+
+def test_a_deadline_written_as_a_range_of_days_is_its_last_day(engine, server: LocalServer) -> None:
+    """An application window written as a range of days in one month ("Ansøgningsfrist: 1.–15. marts
+    2027", "1–15 March 2027", "March 1–15, 2027") had its first day as the deadline: the call closed
+    two weeks before applications ended."""
+    texts = {"1": "Ansøgningsfrist: 1.–15. marts 2027.", "2": "Deadline: 1–15 March 2027.",
+             "3": "Applications are received March 1-15, 2027.", "4": "Søknadsfrist 3. - 14. mai 2027",
+             "5": "Deadline: 15 March 2027, 10-15 partners per project."}
+    assert _feed_deadlines(engine, server, texts) == {
+        "1": [("2027-03-15T16:00:00+00:00", True)], "2": [("2027-03-15T16:00:00+00:00", True)],
+        "3": [("2027-03-15T16:00:00+00:00", True)], "4": [("2027-05-14T15:00:00+00:00", True)],
+        "5": [("2027-03-15T16:00:00+00:00", True)]}
+
