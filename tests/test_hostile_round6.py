@@ -49,3 +49,12 @@ def test_a_deadline_written_as_a_range_of_days_is_its_last_day(engine, server: L
         "3": [("2027-03-15T16:00:00+00:00", True)], "4": [("2027-05-14T15:00:00+00:00", True)],
         "5": [("2027-03-15T16:00:00+00:00", True)]}
 
+
+def test_a_day_written_with_an_ordinal_suffix_is_a_date(engine, server: LocalServer) -> None:
+    """British editors write "15th March 2027" and "the 1st of June 2027": no date was found in
+    either, and the call was stored without its deadline (never closing)."""
+    texts = {"1": "Deadline: 15th March 2027.", "2": "Closes on the 1st of June 2027 at 14:00.",
+             "3": "Deadline 22nd September 2027, 23rd of September for the annexes."}
+    assert _feed_deadlines(engine, server, texts) == {
+        "1": [("2027-03-15T16:00:00+00:00", True)], "2": [("2027-06-01T12:00:00+00:00", False)],
+        "3": [("2027-09-22T15:00:00+00:00", True)]}

@@ -78,6 +78,9 @@ _MONTH = r"(?:jan|feb|mar|mär|apr|ma[iyj]|jun|jul|aug|sep|o[ck]t|nov|de[czs])"
 # the ordinal dot of "1. desember 2025": dateparser's search (1.5) loses the day after it in Norwegian
 # ("desember 2025", a partial date), so the dot, which says nothing about the date, is dropped first
 _ORDINAL_DAY = re.compile(r"(?<![\d.])(\d{1,2})\.\s*(?=" + _MONTH + ")", re.IGNORECASE)
+# An English ordinal suffix ("15th March 2027", "the 1st of June 2027"): the windows below did not take
+# it for a date, so such a deadline was never searched. Written without it, dateparser reads it.
+_ORDINAL_SUFFIX = re.compile(r"(?<!\d)(\d{1,2})(?:st|nd|rd|th)(?:\s+of)?\s+(?=" + _MONTH + ")", re.IGNORECASE)
 # A range of days in one month ("Ansøgningsfrist: 1.–15. marts 2027", "1–15 March 2027", "March 1–15,
 # 2027"): the search read its first day as the date, and the call closed when applications began.
 # An application window ends on its last day, so the range is read as that day (as a range of months,
@@ -240,7 +243,7 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
     # sees the windows around what can be a full date, so a text without one costs a regex scan
     if not text:
         return []
-    text = _range_end(text)
+    text = _range_end(_ORDINAL_SUFFIX.sub(r"\1 ", text))
     text = _AMOUNT_AFTER_YEAR.sub(". ", _MONTH_DOT.sub(r"\1", _ORDINAL_DAY.sub(r"\1 ", text)))
     text = _UHR.sub(r"\1:00\2\3", _HOUR_ONLY.sub(r"\1\2\3:00", _DOT_TIME.sub(r"\1\2:\3", text)))
     text = _CLOCK_WORD.sub("", _TIME_AFTER_YEAR.sub(_time_after_year, text))
