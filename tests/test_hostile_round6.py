@@ -58,3 +58,20 @@ def test_a_day_written_with_an_ordinal_suffix_is_a_date(engine, server: LocalSer
     assert _feed_deadlines(engine, server, texts) == {
         "1": [("2027-03-15T16:00:00+00:00", True)], "2": [("2027-06-01T12:00:00+00:00", False)],
         "3": [("2027-09-22T15:00:00+00:00", True)]}
+
+
+def test_a_deadline_time_given_in_two_zones_is_the_deadlines_time(engine, server: LocalServer) -> None:
+    """Interreg and EU pages write the time of a deadline in two zones ("12:00 CET/CEST", "12:00 CET /
+    11:00 GMT", "12:00 CET (11:00 UTC)"), or a second stage after a slash: no time was read, and the
+    deadline was its day at 17:00 assumed, five hours after the noon it was. "CET/CEST" is Brussels
+    time in either season."""
+    texts = {"1": "Deadline: 15 March 2027, 12:00 CET/CEST.", "2": "Deadline: 1 June 2027, 12:00 (CET/CEST).",
+             "3": "Deadline: 15 March 2027 at 12:00 CET / 11:00 GMT.",
+             "4": "Deadline: 15 March 2027 12:00 CET (11:00 UTC).",
+             "5": "Deadlines: 15 March 2027 12:00 CET / 15 May 2027 17:00 CET",
+             "6": "Frist: 15.03.2027 12:00 CET / 15.05.2027 12:00 CET"}
+    assert _feed_deadlines(engine, server, texts) == {
+        "1": [("2027-03-15T11:00:00+00:00", False)], "2": [("2027-06-01T10:00:00+00:00", False)],
+        "3": [("2027-03-15T11:00:00+00:00", False)], "4": [("2027-03-15T11:00:00+00:00", False)],
+        "5": [("2027-03-15T11:00:00+00:00", False), ("2027-05-15T16:00:00+00:00", False)],
+        "6": [("2027-03-15T11:00:00+00:00", False), ("2027-05-15T11:00:00+00:00", False)]}

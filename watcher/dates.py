@@ -132,6 +132,17 @@ _UHR = re.compile(r"(?<![\d.:])(\d{1,2})(\s*)(uhr)\b", re.IGNORECASE)
 # as the day alone (so 17:00 assumed: later than the real deadline). "15 mars 2027 16:00" it reads in
 # every language, so the word goes once the time is written as HH:MM.
 _CLOCK_WORD = re.compile(r"\b(?:kl\.?|klokken|klockan)\s*(?=\d{1,2}:\d{2}(?!\d))", re.IGNORECASE)
+# A time given in two zones ("12:00 CET/CEST", "12:00 CET / 11:00 GMT", "12:00 CET (11:00 UTC)"):
+# dateparser reads no time in it, and the deadline was its day at 17:00 assumed, five hours late. The
+# first is the time; "CET/CEST" names Brussels time whatever the season, so it goes (Brussels is the
+# zone of a time without one).
+_CET_CEST = re.compile(r"(?<=\d:\d\d)\s*\(?(?:CET\s*/\s*CEST|CEST\s*/\s*CET)\)?(?![A-Za-z])")
+_SECOND_ZONE = re.compile(r"(?<=\d:\d\d)(\s*[A-Z]{2,5}(?:\s*[+-]\s*\d{1,2}(?::?\d{2})?)?)"
+                          r"(?:\s*/\s*[A-Z]{2,5}(?![A-Za-z])|\s*[/(]\s*\d{1,2}[:.]\d{2}(?![\d.])\s*(?:[A-Z]{2,5}"
+                          r"(?:\s*[+-]\s*\d{1,2}(?::?\d{2})?)?)?\s*\)?)")
+# ... and a zone before a slash and the next stage's date ("12:00 CET / 15 May 2027 17:00 CET") is
+# the end of the first date: read as one, neither time was
+_ZONE_THEN_DATE = re.compile(r"(?<=\d:\d\d)(\s*[A-Z]{2,5})\s*/\s*(?=\d)")
 # the dot of an abbreviated month before its year ("1. dec. 2026", "15. jan. 2027 kl. 12"): dateparser's
 # search finds no date at all with it
 _MONTH_DOT = re.compile(r"\b(" + _MONTH + r"[^\W\d_]{0,2})\.(?=\s*\d{4})", re.IGNORECASE)
@@ -247,6 +258,7 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
     text = _AMOUNT_AFTER_YEAR.sub(". ", _MONTH_DOT.sub(r"\1", _ORDINAL_DAY.sub(r"\1 ", text)))
     text = _UHR.sub(r"\1:00\2\3", _HOUR_ONLY.sub(r"\1\2\3:00", _DOT_TIME.sub(r"\1\2:\3", text)))
     text = _CLOCK_WORD.sub("", _TIME_AFTER_YEAR.sub(_time_after_year, text))
+    text = _ZONE_THEN_DATE.sub(r"\1; ", _SECOND_ZONE.sub(r"\1", _CET_CEST.sub("", text)))
     text, ends_of_day = _END_OF_DAY.subn(_LAST_SECOND, text)
     found: list[tuple[str, datetime, int]] = []
     budget = MAX_SEARCHED_CHARS
