@@ -5,17 +5,21 @@ local server and read through the real client into a real SQLite file."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlmodel import Session, select
 
-from pipeline.core.config import FeedSource
+from pipeline.core.config import FeedSource, HtmlListSource
 from pipeline.core.models import Call
 from tests.localserver import LocalServer, Reply
 from tests.test_plausibility import run
 from watcher.sources import BuildContext
 from watcher.sources.feed import FeedAdapter
+from watcher.sources.html_list import HtmlListAdapter
 
+FIXTURES = Path(__file__).parent / "fixtures"
 RSS = {"Content-Type": "application/rss+xml"}
+HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 
 def _feed_deadlines(engine, server: LocalServer, texts: dict[str, str]) -> dict[str, list[tuple[str, bool]]]:
@@ -75,3 +79,25 @@ def test_a_deadline_time_given_in_two_zones_is_the_deadlines_time(engine, server
         "3": [("2027-03-15T11:00:00+00:00", False)], "4": [("2027-03-15T11:00:00+00:00", False)],
         "5": [("2027-03-15T11:00:00+00:00", False), ("2027-05-15T16:00:00+00:00", False)],
         "6": [("2027-03-15T11:00:00+00:00", False), ("2027-05-15T11:00:00+00:00", False)]}
+
+
+def test_a_windows_1252_byte_in_a_utf8_listing_spoils_no_other_letter(engine, server: LocalServer) -> None:
+    """A UTF-8 listing with one field pasted from a Windows program (a typographic apostrophe as the
+    windows-1252 byte 0x92: "SMV’er") is no valid UTF-8, and the detector read the whole page as
+    Shift-JIS: every call was stored as "Grﾃｸn forskning", "Ambitiﾃｸse …" (no keyword met, a text
+    change on each call). The page is read as UTF-8, the stray byte as the windows-1252 character."""
+    listing = (FIXTURES / "html_list" / "innovationsfonden_list.html").read_bytes()
+    hostile = listing.replace(b"SMV'er", b"SMV\x92er")
+    assert hostile != listing
+    server.route("GET", "/da/programmer", lambda request: Reply(200, hostile, HTML))
+    adapter = HtmlListAdapter("ifd", HtmlListSource(
+        type="html_list", url=server.url("/da/programmer"), programme="Innovationsfonden", item=".views-row",
+        title="h3", link="h3 a[href]", text=".teaser__dates, .teaser__amount, .teaser__text"))
+    result = run(engine, adapter, datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    assert (result.outcome, result.new) == ("ok", 3)
+    with Session(engine) as session:
+        calls = {call.title: call.text for call in session.exec(select(Call))}
+    assert sorted(calls) == ["Eurostars", "Grand Solutions 2027: Grøn forskning, teknologiudvikling og "
+                             "innovation", "Innobooster"]
+    assert "Ambitiøse forsknings- og innovationsprojekter" in calls[sorted(calls)[1]]
+    assert "forskningsintensive SMV’er" in calls["Eurostars"]

@@ -9,11 +9,14 @@ The encoding is the first of these that decodes the bytes without error:
    ``<meta charset="…">`` / ``<meta http-equiv="Content-Type" content="…; charset=…">``;
 4. UTF-8, when the bytes are valid UTF-8 (the default of XML and iCalendar, and text in another
    encoding is almost never valid UTF-8 by accident);
-5. charset-normalizer's detection (the detector httpx itself depends on); when windows-1252 is among
+5. UTF-8 with each byte that is no UTF-8 read as windows-1252, when the valid multi-byte UTF-8
+   characters outnumber such bytes: a UTF-8 page with one field pasted from a Windows program (the
+   apostrophe 0x92 of "SMV’er") was detected as Shift-JIS whole, every "ø" stored as "ﾃｸ";
+6. charset-normalizer's detection (the detector httpx itself depends on); when windows-1252 is among
    the encodings it finds least chaotic, windows-1252: on a short Danish, Swedish or Norwegian text
    the detector ranks cp1250 or hp_roman8 as high ("Ansřgningsfrist", "ans—kningsdag"), and the
    funders fundradar reads write Western European languages;
-6. UTF-8 with undecodable bytes replaced (the last resort, so a source never fails on encoding).
+7. UTF-8 with undecodable bytes replaced (the last resort, so a source never fails on encoding).
 
 An unknown or wrong label falls through to the next rule, and so does a Western single-byte label
 (windows-1252, ISO-8859-1 or -15) on bytes that are valid UTF-8 with letters beyond ASCII: servers and
@@ -96,6 +99,29 @@ def _decode(body: bytes, codec: str | None) -> str | None:
         return None
 
 
+def _windows_1252_byte(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    byte = error.object[error.start:error.start + 1]
+    try:
+        return byte.decode("cp1252"), error.start + 1
+    except UnicodeDecodeError:  # a byte cp1252 leaves undefined (0x81, 0x8D, …): latin-1's control
+        return byte.decode("latin-1"), error.start + 1
+
+
+codecs.register_error("fundradar-windows-1252", _windows_1252_byte)
+# a lead byte and its continuation bytes: one character beyond ASCII written in UTF-8
+_UTF8_CHARACTER = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _mostly_utf8(body: bytes) -> str | None:
+    """``body`` as UTF-8 with its stray bytes read as windows-1252, when it is UTF-8 but for them (more
+    UTF-8 characters beyond ASCII than stray bytes); None otherwise."""
+    text = body.decode("utf-8", "fundradar-windows-1252")
+    stray = len(text) - len(body.decode("utf-8", "ignore"))
+    return text if len(_UTF8_CHARACTER.findall(body)) > stray else None
+
+
 def _detected(body: bytes) -> str | None:
     from charset_normalizer import from_bytes
 
@@ -119,6 +145,8 @@ def decode_text(body: bytes, content_type: str | None = None) -> str:
         text = _labelled(body, _codec(declared_charset(body)))
     if text is None:
         text = _decode(body, "utf-8")
+    if text is None:
+        text = _mostly_utf8(body)
     if text is None:
         text = _detected(body)
     if text is None:
