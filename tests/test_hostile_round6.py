@@ -101,3 +101,34 @@ def test_a_windows_1252_byte_in_a_utf8_listing_spoils_no_other_letter(engine, se
                              "innovation", "Innobooster"]
     assert "Ambitiøse forsknings- og innovationsprojekter" in calls[sorted(calls)[1]]
     assert "forskningsintensive SMV’er" in calls["Eurostars"]
+
+
+def test_a_listing_writing_its_links_anew_keeps_its_calls(engine, server: LocalServer) -> None:
+    """A funder's site moved to a CMS that writes its links with a trailing slash
+    ("/da/programmer/innobooster/") and percent-encodes the letters beyond ASCII ("gr%C3%B8n" for
+    "grøn"): the same pages, but an html_list call is told by its link, so each came back as a new
+    call (a second new-call alert, its applications left behind) and the stored one was removed two
+    answers later (a "removed" alert for a call still open)."""
+    listing = (FIXTURES / "html_list" / "innovationsfonden_list.html").read_text(encoding="utf-8")
+    before = listing.replace('href="/da/programmer/eurostars"', 'href="/da/programmer/grøn-eurostars"')
+    after = before.replace('href="/da/programmer/innobooster"', 'href="/da/programmer/innobooster/"').replace(
+        'href="/da/programmer/grøn-eurostars"', 'href="/da/programmer/gr%C3%B8n-eurostars"')
+    assert len({listing, before, after}) == 3
+    pages = {"listing": before}
+    server.route("GET", "/da/programmer", lambda request: Reply(200, pages["listing"], HTML))
+    adapter = HtmlListAdapter("ifd", HtmlListSource(
+        type="html_list", url=server.url("/da/programmer"), programme="Innovationsfonden", item=".views-row",
+        title="h3", link="h3 a[href]", text=".teaser__dates, .teaser__amount, .teaser__text"))
+    first = run(engine, adapter, datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    assert (first.outcome, first.complete, first.new) == ("ok", True, 3)
+    with Session(engine) as session:
+        ids = {call.title: (call.id, call.external_id) for call in session.exec(select(Call))}
+    pages["listing"] = after
+    for day in (3, 4):
+        result = run(engine, adapter, datetime(2026, 11, day, 9, 0, tzinfo=UTC))
+        assert (result.outcome, result.complete, result.new, result.missing) == ("ok", True, 0, 0)
+    with Session(engine) as session:
+        calls = session.exec(select(Call)).all()
+        assert {call.title: (call.id, call.external_id) for call in calls} == ids
+        assert {call.status for call in calls} == {"open"}
+        assert server.url("/da/programmer/innobooster/") in {call.url for call in calls}

@@ -8,9 +8,10 @@ a "removed" alert and its applications left on it. An item whose id is new but w
 and title of one stored call that the answer does not list under its own id is that call.
 
 Any source may also write an id in another case ("51348893TOPICSEN" for "51348893TOPICSen", a link's
-path in capitals): :func:`keep_ids_across_case` makes such a record the stored call whose id it is
-but for case, when the answer does not list that call under its own id and no other stored call has
-that id but for case.
+path in capitals), or, where its id is a link, write that link otherwise ("…/innobooster/" for
+"…/innobooster", "gr%C3%B8n" for "grøn", the default port): :func:`keep_ids_across_case` makes such
+a record the stored call whose id it is but for that, when the answer does not list that call under
+its own id and no other stored call has that id but for that.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import sqlalchemy as sa
 
@@ -92,22 +94,44 @@ def ahead_ids(engine: Any, source: str, now: datetime) -> set[str]:
     return {row.external_id for row in rows if (last := last_deadline(row)) is None or last >= now}
 
 
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def same_id(key: str) -> str:
+    """What ``key`` is compared by against the stored ids (pure): case-folded, and for a link also
+    without its default port, a trailing slash or an empty query, its percent-escapes read (a site
+    that moved to another CMS wrote the same pages so, and each call came back as a new one)."""
+    if not key.startswith(("http://", "https://", "HTTP://", "HTTPS://")):
+        return key.casefold()
+    try:
+        parts = urlsplit(key)
+        port = parts.port
+    except ValueError:  # no URL after all ("http://[")
+        return key.casefold()
+    host = (parts.hostname or "") + (f":{port}" if port and str(port) != _DEFAULT_PORTS.get(
+        parts.scheme.lower()) else "")
+    path = unquote(parts.path).rstrip("/")
+    query = f"?{unquote(parts.query)}" if parts.query else ""
+    return f"{parts.scheme}://{host}{path}{query}".casefold()
+
+
 def keep_ids_across_case(records: list[CallRecord], stored: list[str]) -> tuple[list[CallRecord],
                                                                                  dict[str, str]]:
     """``records`` with the stored id of each record whose id is none stored but is one stored id
-    written in another case (compared case-folded), when that stored id is the only one folding so and
-    the answer does not list it, nor another record that id but for case; and the ids changed, new ->
-    stored (pure)."""
+    written in another case or, a link, otherwise (compared by :func:`same_id`), when that stored id
+    is the only one comparing so and the answer does not list it, nor another record that id but for
+    that; and the ids changed, new -> stored (pure)."""
     known = set(stored)
-    folded = Counter(key.casefold() for key in stored)
-    owner = {key.casefold(): key for key in stored if folded[key.casefold()] == 1}
+    compared = {key: same_id(key) for key in stored}
+    folded = Counter(compared.values())
+    owner = {fold: key for key, fold in compared.items() if folded[fold] == 1}
     answered = {r.external_id for r in records}
-    answered_folded = Counter(key.casefold() for key in answered)
+    answered_folded = Counter(same_id(key) for key in answered)
     renamed: dict[str, str] = {}
     kept = []
     for record in records:
         key = record.external_id
-        fold = key.casefold()
+        fold = same_id(key)
         target = owner.get(fold)
         if key not in known and target is not None and target not in answered \
                 and answered_folded[fold] == 1:
