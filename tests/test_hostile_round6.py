@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, select
 
 from pipeline.core.config import FeedSource, HtmlListSource
 from pipeline.core.models import Call
 from tests.localserver import LocalServer, Reply
-from tests.test_plausibility import run
+from tests.test_plausibility import Portal, eu_ft, portal, run  # noqa: F401 (portal: fixture)
 from watcher.sources import BuildContext
 from watcher.sources.feed import FeedAdapter
 from watcher.sources.html_list import HtmlListAdapter
@@ -20,6 +21,7 @@ from watcher.sources.html_list import HtmlListAdapter
 FIXTURES = Path(__file__).parent / "fixtures"
 RSS = {"Content-Type": "application/rss+xml"}
 HTML = {"Content-Type": "text/html; charset=utf-8"}
+TOPIC = "50129793TOPICSen"  # a result of the 2026-08-21 recording
 
 
 def _feed_deadlines(engine, server: LocalServer, texts: dict[str, str]) -> dict[str, list[tuple[str, bool]]]:
@@ -132,3 +134,27 @@ def test_a_listing_writing_its_links_anew_keeps_its_calls(engine, server: LocalS
         assert {call.title: (call.id, call.external_id) for call in calls} == ids
         assert {call.status for call in calls} == {"open"}
         assert server.url("/da/programmer/innobooster/") in {call.url for call in calls}
+
+
+def test_a_description_with_tags_left_open_keeps_all_its_text(engine, server: LocalServer,
+                                                              portal: Portal) -> None:  # noqa: F811
+    """A topic description pasted from a word processor opens a <span> (or <font>, <b>) on each line
+    and closes none: libxml2's HTML parser nests them and drops everything past its 255th level, so
+    the stored text ended after some 250 lines and the keywords, dates and conditions written after
+    them met no search. The description is read whole."""
+    lines = "".join(f'<span lang="EN-GB">Eligible cost category {n}<br>' for n in range(400))
+
+    def word_paste(number: int, data: dict[str, Any]) -> dict[str, Any]:
+        for result in data["results"]:
+            if result.get("reference") == TOPIC:
+                result["metadata"]["descriptionByte"] = [lines + "<p>Offshore hydrogen electrolysis "
+                                                         "at the wind farm is in scope.</p>"]
+        return data
+
+    portal.mutate = word_paste
+    result = run(engine, eu_ft(server), datetime(2026, 8, 21, 10, 0, tzinfo=UTC))
+    assert (result.outcome, result.new) == ("ok", 731)
+    with Session(engine) as session:
+        text = session.exec(select(Call).where(Call.external_id == TOPIC)).one().text
+    assert "Eligible cost category 399" in text and text.endswith(
+        "Offshore hydrogen electrolysis at the wind farm is in scope.")

@@ -194,15 +194,27 @@ class _Writer:
 
 
 def _root(html: str) -> etree._Element | None:
-    """The element whose content is the snippet: the document's body, else the document itself."""
+    """The element whose content is the snippet: the document's body, else the document itself.
+    Raises _TooDeep when the parser dropped content nested deeper than it goes."""
+    # a snippet of fewer tags than the parser's depth cannot reach it: the shared parser will do
+    parser = _PARSER if html.count("<") < 250 else etree.HTMLParser(
+        recover=True, remove_comments=False, remove_pis=False, huge_tree=True)
     try:
-        document = etree.fromstring(html, parser=_PARSER)
+        document = etree.fromstring(html, parser=parser)
     except (etree.ParserError, ValueError):
         return None
+    if parser is not _PARSER and any("depth" in str(error.message).lower() for error in parser.error_log):
+        raise _TooDeep
     if document is None:  # nothing but white space or comments
         return None
     body = document.find("body")
     return document if body is None else body
+
+
+class _TooDeep(Exception):
+    """The snippet nests deeper than libxml2 builds a tree (256 levels, 2,048 with huge_tree): tags a
+    word processor opens on every line and never closes ('<span lang="EN-GB">…<br>'), past which
+    the parser drops the rest of the text."""
 
 
 # libxml2's HTML parser, as lxml.html.document_fromstring drives it, but with lxml's plain elements:
@@ -214,7 +226,12 @@ def html_to_text(html: str | None) -> str:
     """Readable plain text of an HTML snippet; "" for None or empty input. Never raises on bad HTML."""
     if not html or not html.strip():
         return ""
-    root = _root(html)
+    try:
+        root = _root(html)
+    except _TooDeep:  # plain text, no layout, as for a tree too deep to walk below
+        from bs4 import BeautifulSoup
+
+        return clean_inline(BeautifulSoup(html, "lxml").get_text(" "))
     if root is None:
         return ""
     writer = _Writer()
