@@ -158,3 +158,27 @@ def test_a_description_with_tags_left_open_keeps_all_its_text(engine, server: Lo
         text = session.exec(select(Call).where(Call.external_id == TOPIC)).one().text
     assert "Eligible cost category 399" in text and text.endswith(
         "Offshore hydrogen electrolysis at the wind farm is in scope.")
+
+
+def test_a_watched_page_with_tags_left_open_keeps_its_deadline(engine, server: LocalServer) -> None:
+    """The BSR Stars page (tests/fixtures/page_watch) with a list of costs pasted from a word
+    processor before its timeline, a <span> opened on each line and closed on none: the parser
+    dropped everything nested past 255 levels, the timeline with it, and the Innovation Express
+    call was stored without its deadline of 15 October 2026, 14:00."""
+    from pipeline.core.config import PageWatchSource
+    from watcher.sources.page_watch import PageWatchAdapter
+
+    page = (FIXTURES / "page_watch" / "bsr_stars.html").read_text(encoding="utf-8")
+    costs = "".join(f'<span lang="EN-GB">Eligible cost category {n}<br>' for n in range(400))
+    hostile = page.replace("<h2>Timeline</h2>", f"<p>{costs}</p><h2>Timeline</h2>", 1)
+    assert hostile != page
+    server.route("GET", "/ie/", lambda request: Reply(200, hostile, HTML))
+    cfg = PageWatchSource(type="page_watch", phrase="Innovation Express", pages=[server.url("/ie/")])
+    result = run(engine, PageWatchAdapter("innovation_express", cfg, BuildContext(engine=engine)),
+                 datetime(2026, 3, 1, 8, 0, tzinfo=UTC))
+    assert (result.outcome, result.new) == ("ok", 1)
+    with Session(engine) as session:
+        call = session.exec(select(Call)).one()
+    assert "Eligible cost category 399" in call.text
+    assert "The deadline for applications is 15 October" in call.text
+    assert call.deadline.replace(tzinfo=UTC) == datetime(2026, 10, 15, 13, 0, tzinfo=UTC)

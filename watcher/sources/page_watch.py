@@ -54,6 +54,23 @@ class PageText:
     content_hash: str
 
 
+def _tree(html: str) -> Any:
+    """The page parsed as trafilatura parses it, but to 2,048 levels of nesting rather than libxml2's
+    256: a list pasted from a word processor opens a <span> on every line and closes none, and past
+    the 255th the parser dropped the rest of the page, its deadline with it. The page as it is when
+    it cannot be parsed so (a str declaring its own encoding), for trafilatura to parse."""
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    parser = lxml_html.HTMLParser(collect_ids=False, default_doctype=False, remove_comments=True,
+                                  remove_pis=True, huge_tree=True)
+    try:
+        tree = lxml_html.fromstring(html, parser=parser)
+    except (ValueError, etree.LxmlError):
+        return html
+    return tree if tree is not None and len(tree) else html
+
+
 def main_text(html: str, url: str, *, source: str) -> PageText:
     """The page's main text (trafilatura) and its content hash. ParseError if there is none."""
     try:
@@ -62,7 +79,7 @@ def main_text(html: str, url: str, *, source: str) -> PageText:
         raise SourceError(source, "cannot extract page text: the package lxml_html_clean is not installed; "
                                   "install it with pip install lxml_html_clean") from None
 
-    text = trafilatura.extract(html, url=url, include_comments=False, include_tables=True,
+    text = trafilatura.extract(_tree(html), url=url, include_comments=False, include_tables=True,
                                favor_precision=True)
     if not text or not text.strip():
         raise ParseError(source, f"no readable main text in {url}; the page may need a browser or "
