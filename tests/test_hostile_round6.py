@@ -182,3 +182,20 @@ def test_a_watched_page_with_tags_left_open_keeps_its_deadline(engine, server: L
     assert "Eligible cost category 399" in call.text
     assert "The deadline for applications is 15 October" in call.text
     assert call.deadline.replace(tzinfo=UTC) == datetime(2026, 10, 15, 13, 0, tzinfo=UTC)
+
+
+def test_an_application_period_from_one_date_to_another_ends_on_the_second(engine,
+                                                                           server: LocalServer) -> None:
+    """"The call is open from 1 February 2027 to 15 March 2027", "Ansøgningsperioden løber fra 1.
+    februar 2027 til 15. marts 2027": both dates were read as openings, the call was stored with no
+    deadline at all and never closed. The date after "to", "til", "till" or a dash is the deadline."""
+    texts = {"1": "The call is open from 1 February 2027 to 15 March 2027.",
+             "2": "Ansøgningsperioden løber fra 1. februar 2027 til 15. marts 2027 kl. 12.00.",
+             "3": "Ansökan är öppen från 1 februari 2027 till 15 mars 2027.",
+             "4": "Call open: 1 February 2027 – 15 March 2027"}
+    assert _feed_deadlines(engine, server, texts) == {
+        "1": [("2027-03-15T16:00:00+00:00", True)], "2": [("2027-03-15T11:00:00+00:00", False)],
+        "3": [("2027-03-15T16:00:00+00:00", True)], "4": [("2027-03-15T16:00:00+00:00", True)]}
+    with Session(engine) as session:
+        openings = {call.opening_date.replace(tzinfo=UTC) for call in session.exec(select(Call))}
+    assert openings == {datetime(2027, 1, 31, 23, 0, tzinfo=UTC)}

@@ -220,6 +220,8 @@ def _kind(before: str) -> str:
     for former in _FORMER_WORDS.finditer(before):  # "extended from" holds the opening word "from"
         if nearest is None or former.end() > nearest.start():
             best, nearest = "former", former
+    if best == "opening" and nearest is not None and _PERIOD_END.search(before[nearest.end():]):
+        return "deadline"  # "open from 1 February 2027 to 15 March 2027": the period's end
     if best == "former" and nearest is not None and _moved_on(before[nearest.end():]):
         return "deadline"  # "forlænget fra 15. januar til 2. februar 2027": the date it moved to
     if best == "stamp" and nearest is not None and (
@@ -228,6 +230,13 @@ def _kind(before: str) -> str:
         blanked = before[:nearest.start()] + " " * (nearest.end() - nearest.start()) + before[nearest.end():]
         return _kind(blanked)
     return best
+
+
+# the words between an opening's date and the next date that make the next the end of the period it
+# opens ("from 1 February 2027 to", "fra 1. februar 2027 til", "1 February 2027 –"): read as a second
+# opening, the call had no deadline and never closed
+_PERIOD_END = re.compile(r"\d{4}(?:\s+\d{1,2}:\d{2})?\s*(?:CES?T\s*)?(?:,\s*)?"
+                         r"(?:to|til|till|until|through|[–—-])\s*(?:the\s+|den\s+)?\Z", re.IGNORECASE)
 
 
 def _moved_on(after: str) -> bool:
