@@ -199,3 +199,24 @@ def test_an_application_period_from_one_date_to_another_ends_on_the_second(engin
     with Session(engine) as session:
         openings = {call.opening_date.replace(tzinfo=UTC) for call in session.exec(select(Call))}
     assert openings == {datetime(2027, 1, 31, 23, 0, tzinfo=UTC)}
+
+
+def test_a_deadline_named_in_other_words_is_not_lost_to_the_projects_end(engine,
+                                                                         server: LocalServer) -> None:
+    """A deadline named "Antragsschluss", "Bewerbungsschluss", "Stichtag", "cut-off", "final date
+    for applications" or "last day to apply" was a plain date, and with the project's end written
+    after it ("Projektende spätestens 31. Dezember 2029", "Projects end 31 December 2029") the later
+    date was taken for the deadline: the call stayed open three years after applications closed. So
+    did a project's end after a deadline word ("Projects run until …", "Projektperioden løber til
+    …", "Implementation period: … – …"), a second deadline."""
+    texts = {"1": "Antragsschluss ist der 15. März 2027. Projektende spätestens 31. Dezember 2029.",
+             "2": "Bewerbungsschluss: 15. März 2027. Projektende spätestens 31. Dezember 2029.",
+             "3": "Stichtag für Anträge: 15. März 2027. Projektende spätestens 31. Dezember 2029.",
+             "4": "Next cut-off: 15 March 2027. Projects end 31 December 2029.",
+             "5": "Final date for applications: 15 March 2027. Projects end 31 December 2029.",
+             "6": "Last day to apply: 15 March 2027. Projects end 31 December 2029.",
+             "7": "Deadline 15 March 2027. Projects run until 31 December 2029.",
+             "8": "Ansøgningsfrist 15. marts 2027. Projektperioden løber til 31. december 2029.",
+             "9": "Application deadline: 15 March 2027. Implementation period: 1 September 2027 – "
+                  "31 August 2029."}
+    assert _feed_deadlines(engine, server, texts) == {n: [("2027-03-15T16:00:00+00:00", True)] for n in texts}

@@ -31,9 +31,18 @@ ASSUMED_TIME = time(17, 0)
 # a time of day (17:00, 17.00, 5 pm, 17 Uhr), not the day and month of a numeric date (10.11.2025)
 _TIME = re.compile(r"(?<![\d.:])\d{1,2}[:.]\d{2}(?!\d|\.\d)|\d{1,2}\s*(?:am|pm|uhr)\b", re.IGNORECASE)
 _DEADLINE_WORDS = re.compile(
-    r"deadline|closes?|closing|until|due|submi|frist|sidste|senest|einsendeschluss|bis zum|bis |"
-    r"sista|senast|stenger|lukker|(?<!af)(?<!av)slutt|(?<!\w)(?:apply by|apply before|received by)(?!\w)",
-    re.IGNORECASE)
+    r"deadline|closes?|closing|until|due|submi|frist|sidste|senest|bis zum|bis |stichtag|cut-?off|"
+    r"(?:antrags|bewerbungs|einsende|einreichungs|abgabe)schluss|"
+    r"sista|senast|stenger|lukker|(?<!af)(?<!av)slutt|(?<!\w)(?:apply by|apply before|received by|last day|"
+    r"final date)(?!\w)", re.IGNORECASE)
+# the end or run of the projects a call funds ("Projektende spätestens 31. Dezember 2029", "Projects
+# end 31 December 2029", "Projektperioden løber til …"): taken for a deadline, or the latest plain
+# date, the call stayed open years after applications closed
+_PROJECT_WORDS = re.compile(
+    r"(?<!\w)(?:projects?(?:\s+(?:must|shall|should|will|can|may))?\s+(?:end|run|last|finish|be completed)|"
+    r"project (?:end|period|duration)|implementation period|projekte? laufen|projekt(?:ende|slut|laufzeit|"
+    r"perioden?)|prosjekt(?:slutt|perioden?)|projektperioden?|laufzeit)", re.IGNORECASE)
+_PROJECT_REACH = 25
 # "by"/"before" say a deadline only of an application ("Ansøg inden", "Søknader må være mottatt
 # innen"): of the project ("afsluttet inden 31. december 2028", "may not start before") the call
 # stayed open until the project's end (so is "afsluttet" no "slutt"). Whole words: "Innenministerium",
@@ -189,7 +198,7 @@ class FoundDate:
     text: str  # the words dateparser matched
     at: datetime  # aware UTC
     # deadline | opening | stamp (the page's own time) | event (an info day's) | result (the answer's
-    # day) | former (a deadline's before it moved) | date
+    # day) | former (a deadline's before it moved) | project (the funded projects' end) | date
     kind: str
     time_assumed: bool
 
@@ -209,7 +218,8 @@ def _kind(before: str) -> str:
     former date from the words just before the date (the nearest keyword wins)."""
     best, nearest = "date", None
     for kind, pattern in (("deadline", _DEADLINE_WORDS), ("opening", _OPENING_WORDS),
-                          ("stamp", _STAMP_WORDS), ("event", _EVENT_WORDS), ("result", _RESULT_WORDS)):
+                          ("stamp", _STAMP_WORDS), ("event", _EVENT_WORDS), ("result", _RESULT_WORDS),
+                          ("project", _PROJECT_WORDS)):
         for match in pattern.finditer(before):
             if nearest is None or match.start() > nearest.start():
                 best, nearest = kind, match
@@ -220,6 +230,11 @@ def _kind(before: str) -> str:
     for former in _FORMER_WORDS.finditer(before):  # "extended from" holds the opening word "from"
         if nearest is None or former.end() > nearest.start():
             best, nearest = "former", former
+    if best == "deadline" and nearest is not None and any(
+            0 <= nearest.start() - match.end() <= _PROJECT_REACH
+            and not any(ch.isdigit() for ch in before[match.end():nearest.start()])
+            for match in _PROJECT_WORDS.finditer(before)):
+        return "project"  # "Projects run until …", "Die Projekte laufen bis …": the projects' end
     if best == "opening" and nearest is not None and _PERIOD_END.search(before[nearest.end():]):
         return "deadline"  # "open from 1 February 2027 to 15 March 2027": the period's end
     if best == "former" and nearest is not None and _moved_on(before[nearest.end():]):
