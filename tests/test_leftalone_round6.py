@@ -3,7 +3,9 @@ through the real client against local servers into a real SQLite file."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
@@ -12,12 +14,22 @@ from pipeline.core.config import FeedSource
 from pipeline.core.models import Call
 from tests.conftest import FIXTURES
 from tests.localserver import LocalServer, Reply
+from tests.slack_data import NOW as NOW_SLACK
+from tests.slack_data import TOKEN, add_call
+from tests.slack_server import SlackServer
 from watcher.http import make_client
 from watcher.runner import run_source
 from watcher.sources.feed import FeedAdapter
 
 NOW = datetime(2025, 10, 15, 9, 0, tzinfo=UTC)
 RSS = {"Content-Type": "application/rss+xml; charset=UTF-8"}
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackServer]:
+    with SlackServer(token=TOKEN) as server:
+        yield server
+
 # the recorded interreg-baltic.eu/feed/ (WordPress RSS 2.0); its channel image holds a <width>, which a
 # stray </width> put out of place so that feedparser itself fails and lxml's recovering parser reads it
 BALTIC_FEED = (FIXTURES / "feed" / "interreg_baltic_feed.xml").read_text(encoding="utf-8")
@@ -49,3 +61,29 @@ def test_a_bare_less_than_in_a_feed_title_keeps_the_whole_title(
     with Session(engine) as session:
         titles = set(session.exec(select(Call.title).where(Call.source == "news")).all())
     assert written in titles, titles
+
+
+# The digest wrote a call's deadline "closes 14 Apr 2027 (233 d)", the alerts "deadline 2026-09-23 17:00
+# Brussels time (30 days left)": two styles of one fact in one channel, read on a phone. Both now say it
+# as pipeline.notify.blocks.closing_text does.
+
+
+def test_the_digest_and_the_alerts_write_a_deadline_alike(engine: Any, slack: SlackServer) -> None:
+    from tests.slack_data import add_application, run_alerts
+    from tests.test_slack_round5 import _digest, call_lines
+
+    assert run_alerts(engine, slack, NOW_SLACK) == []  # the baseline
+    at = NOW_SLACK + timedelta(hours=1)
+    new = add_call(engine, 1, score=0.9, days=30, first_seen=at)
+    followed = add_call(engine, 2, score=0.6, days=1)
+    add_application(engine, followed)
+    run_alerts(engine, slack, at + timedelta(minutes=1))
+    (alert,) = [b["text"]["text"] for m in slack.messages for b in m.blocks
+                if b.get("block_id") == f"fr_call:{new}"]
+    assert alert.split("\n")[2] == ("Horizon Europe · closes 23 Sep 2026 17:00 Brussels time (30 days left) "
+                                    "· budget €12.0M"), alert
+    slack.messages.clear()
+    lines = call_lines(_digest(engine, slack))
+    assert lines[f"fr_call:{new}"] == "Horizon Europe · closes 23 Sep 2026 17:00 (30 days left) · up to €3.0M"
+    assert lines[f"fr_call:{followed}"] == \
+        "Horizon Europe · closes 25 Aug 2026 17:00 (1 day left) · up to €3.0M"

@@ -31,16 +31,16 @@ from slack_sdk.models.blocks import Block, DividerBlock
 from sqlmodel import Session, select
 
 from pipeline.core.config import Strategy
-from pipeline.core.deadlines import ACTIVE, days_until, effective_status, next_deadline
+from pipeline.core.deadlines import ACTIVE, days_until, effective_status, next_deadline, time_assumed
 from pipeline.core.models import Application, Call, CallChange, FetchRun, Idea, Score, Verdict
 from pipeline.follow import muted_calls
 from pipeline.notify.actions import add_actions
 from pipeline.notify.blocks import (
     MAX_FALLBACK_CHARS,
     SlackMessage,
+    closing_text,
     context,
     days_text,
-    fmt_deadline,
     fmt_money,
     header,
     heading,
@@ -184,7 +184,8 @@ def _deadline(call: Call, now: datetime) -> str:
     upcoming = next_deadline(call, now)
     if upcoming is None:
         return "no deadline announced"
-    return f"deadline {fmt_deadline(upcoming)} Brussels time ({days_text(days_until(upcoming, now))})"
+    return closing_text(upcoming, days_until(upcoming, now), time_assumed=time_assumed(call, upcoming),
+                        zone=True)
 
 
 def new_call_message(channel: str, call: Call, score: Score, area_label: str, now: datetime, *,
@@ -236,10 +237,10 @@ def status_change(old: str | None, new: str | None) -> tuple[str, str]:
 def reminder_message(channel: str, app: Application, call: Call, idea: Idea | None, deadline: datetime,
                      now: datetime) -> SlackMessage:
     title = call_name(call.title, call.id, 250)
-    left = days_text(days_until(deadline, now))
+    left, assumed = days_text(days_until(deadline, now)), time_assumed(call, deadline)
     name = escape(truncate(clean(idea.title), 120)) if idea else f"application #{app.id}"
     text = f":alarm_clock: *{left}* for application #{app.id} ({name}): _{escape(app.status)}_\n" \
-           f"*{link(call.url, title)}*\nDeadline {fmt_deadline(deadline)} Brussels time" + \
+           f"*{link(call.url, title)}*\n{closing_text(deadline, None, time_assumed=assumed, zone=True)}" + \
            (f" · owner {escape(clean(app.owner))}" if app.owner else "")
     return _message(channel, f"Reminder, {left}: {title}", [section(text)])
 

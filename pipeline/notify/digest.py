@@ -28,7 +28,7 @@ from sqlmodel import Session, select
 
 from classifiers.text import call_forms, spoken
 from pipeline.applications import TRANSITIONS
-from pipeline.core.clock import BRUSSELS, as_utc
+from pipeline.core.clock import as_utc
 from pipeline.core.config import DigestChannel, FocusArea, Strategy
 from pipeline.core.deadlines import ACTIVE, GONE, days_until, effective_status, last_deadline, next_deadline
 from pipeline.core.models import Application, ApplicationEvent, Call, Idea, Score, SlackInteraction, Verdict
@@ -39,8 +39,10 @@ from pipeline.notify.blocks import (
     MAX_HEADER_CHARS,
     MAX_SECTION_CHARS,
     SlackMessage,
+    closing_text,
     context,
     days_text,
+    fmt_day,
     fmt_deadline,
     fmt_money,
     header,
@@ -305,10 +307,6 @@ def collect_applications(session: Session, applications: Sequence[Application], 
 
 # --- building the blocks (pure) ------------------------------------------------------------------
 
-def _day(value: datetime) -> str:
-    return value.astimezone(BRUSSELS).strftime("%-d %b %Y")
-
-
 def call_section_text(call: TopCall, *, mark_new: bool = True) -> str:
     """One top call in three short lines for a phone: the linked title; programme, opening (when not
     open yet), closing date with days left, and money; why it matched (the focus area's words found in
@@ -318,12 +316,8 @@ def call_section_text(call: TopCall, *, mark_new: bool = True) -> str:
         title += "  :new:"
     facts = [escape(truncate(clean(call.programme), 80)) if call.programme else None]
     if call.opening_date and call.status in ("announced", "forthcoming"):
-        facts.append(f"opens {_day(call.opening_date)}")
-    # "(0 d)" read as no day left on a phone: a call closing today says so, with its hour (one the
-    # source did not give is said to be assumed: the call may close at noon)
-    hour = call.deadline.astimezone(BRUSSELS).strftime("%H:%M") if call.deadline else ""
-    today = f"closes today ({hour} assumed)" if call.deadline_time_assumed else f"closes today at {hour}"
-    facts.append((today if call.days_left == 0 else f"closes {_day(call.deadline)} ({call.days_left} d)")
+        facts.append(f"opens {fmt_day(call.opening_date)}")
+    facts.append(closing_text(call.deadline, call.days_left, time_assumed=call.deadline_time_assumed)
                  if call.deadline and call.days_left is not None else "deadline not announced")
     if call.max_contribution:
         facts.append(f"up to {fmt_money(call.max_contribution)}")
@@ -354,7 +348,7 @@ def application_line(app: ApplicationLine) -> str:
         head += f", :warning: *the call is {escape(app.call_status)}* " \
                 f"(`fundradar applications ack {app.application_id}`)"
     elif app.deadline:
-        head += f", deadline {fmt_deadline(app.deadline)} ({days_text(app.days_left)})"
+        head += f", {closing_text(app.deadline, app.days_left)}"
     elif app.missed:  # not submitted, yet its call's last deadline passed: say so and how to record it
         moves = [to for to in ("submitted", "withdrawn") if to in TRANSITIONS.get(app.status, ())]
         head += f", :warning: *overdue*: the call closed {fmt_deadline(app.missed)}, not submitted" + (

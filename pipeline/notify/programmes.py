@@ -36,7 +36,7 @@ from pipeline.core.models import Call, Verdict
 from pipeline.core.paths import CONFIG_DIR
 from pipeline.core.yaml import read_yaml
 from pipeline.follow import muted_calls
-from pipeline.notify.blocks import days_text, fmt_deadline, heading, pack_lines, section
+from pipeline.notify.blocks import closing_text, heading, pack_lines, section
 from pipeline.notify.escape import call_name, clean, escape, link, truncate
 from pipeline.notify.health import SourceHealth, source_health
 
@@ -268,8 +268,7 @@ def programme_line(call: ProgrammeCall, *, in_top: bool = False) -> str:
     digest lists it among its top calls too (the same title twice would read as two calls)."""
     title = short_title(call.title, call.programme) if call.title else call.title  # the name is in front
     head = f"• _{escape(call.programme)}_: {link(call.url, call_name(title, call.call_id, 150))}"
-    when = (f"deadline {fmt_deadline(call.deadline)} ({days_text(call.days_left)})" if call.deadline
-            else "deadline not announced")
+    when = closing_text(call.deadline, call.days_left) if call.deadline else "deadline not announced"
     if call.status == "forthcoming":
         when = "forthcoming, " + when
     if call.passed is None:
