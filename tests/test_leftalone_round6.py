@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -87,3 +88,43 @@ def test_the_digest_and_the_alerts_write_a_deadline_alike(engine: Any, slack: Sl
     assert lines[f"fr_call:{new}"] == "Horizon Europe · closes 23 Sep 2026 17:00 (30 days left) · up to €3.0M"
     assert lines[f"fr_call:{followed}"] == \
         "Horizon Europe · closes 25 Aug 2026 17:00 (1 day left) · up to €3.0M"
+
+
+# `fundradar sync` printed nothing of its sources when the scoring after them failed (a full disk, a
+# locked table): the job raised before the table, so what the sources stored went unseen. The table is
+# printed, then the scoring's failure in one line, and the command exits 1.
+
+
+def _feed_config(tmp_path: Path, url: str) -> Path:
+    strategy = Path("config/strategy.example.yaml").read_text(encoding="utf-8")
+    start, end = strategy.index("sources:"), strategy.index("\nslack:")
+    config = tmp_path / "strategy.yaml"
+    source = f"sources:\n  news:\n    type: feed\n    url: {url}\n"
+    config.write_text(strategy[:start] + source + strategy[end:], encoding="utf-8")
+    return config
+
+
+def test_sync_shows_its_sources_when_the_scoring_fails(
+    cli: Any, engine: Any, server: LocalServer, tmp_path: Path
+) -> None:
+    import sqlalchemy as sa
+
+    server.route("GET", "/feed", lambda r: Reply(200, BALTIC_FEED.encode(), RSS))
+    config = _feed_config(tmp_path, server.url("/feed"))
+    with engine.begin() as conn:  # the database refuses the scores, as a full disk would
+        conn.execute(sa.text("CREATE TRIGGER no_scores BEFORE INSERT ON verdict "
+                             "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"))
+    result = cli("--config", str(config), "--as-of", "2025-10-15T09:00:00+00:00", "sync")
+    assert result.exit_code == 1, result.output
+    assert [line.rstrip() for line in result.stdout.splitlines()[:2]] == [
+        "Source  Seen  New  Changed  Closed  Removed  Missing  Outcome  Error",
+        "news       2    2        0       0        0        0  partial  a feed lists only",
+    ]
+    (line,) = [line for line in result.stderr.splitlines() if "scor" in line]
+    assert line == (f"Error: scoring strategy 'greentech-dk' failed: the disk holding {engine.url} is full; "
+                    "nothing of this write was stored, free some space and run the command again (the "
+                    "sources' runs are stored; `fundradar score` finishes the scoring)"), result.stderr
+    with Session(engine) as session:  # what the source read is stored
+        assert len(session.exec(select(Call)).all()) == 2
+
+
