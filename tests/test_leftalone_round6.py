@@ -128,3 +128,29 @@ def test_sync_shows_its_sources_when_the_scoring_fails(
         assert len(session.exec(select(Call)).all()) == 2
 
 
+
+
+# serve's hot reload logged an invalid edit as "file:line: key: problem (and 2 more problems); keeping
+# the last good config" and nothing said where the other two were. The line names the command that
+# lists them all, with the config serve was started on.
+
+
+def test_a_reload_with_more_problems_says_how_to_see_them_all(tmp_path: Path, caplog) -> None:
+    import logging
+
+    from pipeline.core.config import load_config
+    from pipeline.reload import ConfigWatch
+
+    folder = tmp_path / "my clusters"
+    folder.mkdir()
+    good = (FIXTURES / "config" / "slack_strategy.yaml").read_text(encoding="utf-8")
+    path = folder / "greentech.yaml"
+    path.write_text(good, encoding="utf-8")
+    watch = ConfigWatch(load_config(folder), settle_seconds=0)
+    caplog.set_level(logging.INFO, logger="fundradar.serve")
+    path.write_text(good.replace("name: greentech-dk", "name: greentech-dk\nkeywrds: [x]\ncolour: red\n"
+                                 "lanugage: da"), encoding="utf-8")
+    assert watch.check() is None
+    (line,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "(and 2 more problems); keeping the last good config; " in line, line
+    assert line.endswith(f"; `fundradar --config '{folder}' config check` lists them all"), line
