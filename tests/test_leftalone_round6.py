@@ -154,3 +154,45 @@ def test_a_reload_with_more_problems_says_how_to_see_them_all(tmp_path: Path, ca
     (line,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert "(and 2 more problems); keeping the last good config; " in line, line
     assert line.endswith(f"; `fundradar --config '{folder}' config check` lists them all"), line
+
+
+# With a config folder of several strategies, the alerts' "… and 100 more new matches; `fundradar calls
+# list --passing` lists them" and the digest's "`fundradar calls list` marks them ✗" named commands
+# that answer for the first strategy by file name: another cluster's channel was sent to that one's
+# calls. The commands name the strategy whose message it is.
+
+
+def _folder_of_two(tmp_path: Path) -> Any:
+    from pipeline.core.config import load_config
+
+    folder = tmp_path / "clusters"
+    folder.mkdir()
+    # foodbio-dk is the first by file name, the one the commands answer for without --strategy
+    (folder / "a-foodbio.yaml").write_text((FIXTURES / "strategies" / "foodbio.yaml").read_text("utf-8"),
+                                           encoding="utf-8")
+    (folder / "greentech.yaml").write_text((FIXTURES / "config" / "slack_strategy.yaml").read_text("utf-8"),
+                                           encoding="utf-8")
+    return load_config(folder).only("greentech-dk")
+
+
+def test_the_hints_of_a_folders_strategy_name_it(engine: Any, slack: SlackServer, tmp_path: Path) -> None:
+    from pipeline.notify.delivery import Pacer
+    from pipeline.notify.jobs import send_alerts, send_digests
+
+    config = _folder_of_two(tmp_path)
+    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
+    pacer = Pacer(sleep=lambda s: None)
+    add_call(engine, 40, score=0.9, passed=False)  # turned down by the strategy rules
+    send_digests(engine, config, NOW_SLACK, channel="#eu-fundraising", environ=env, pacer=pacer)
+    text = "\n".join(b["text"]["text"] for m in slack.messages for b in m.blocks if b["type"] == "section")
+    assert "one (`fundradar --strategy greentech-dk calls list` marks it ✗, `fundradar --strategy " \
+           "greentech-dk calls why ID` says which rule)" in text, text
+    slack.messages.clear()
+    assert send_alerts(engine, config, NOW_SLACK, environ=env, pacer=pacer) == []  # the baseline
+    at = NOW_SLACK + timedelta(hours=1)
+    for n in range(1, 26):
+        add_call(engine, n, score=0.7, first_seen=at)
+    send_alerts(engine, config, at + timedelta(minutes=1), environ=env, pacer=pacer)
+    sections = [b["text"]["text"] for m in slack.messages for b in m.blocks if b["type"] == "section"]
+    assert "_… and 5 more new matches; `fundradar --strategy greentech-dk calls list --passing` lists " \
+           "them._" in sections, sections

@@ -62,6 +62,13 @@ def fmt_deadline(value: datetime) -> str:
     return value.astimezone(BRUSSELS).strftime("%-d %b %Y %H:%M")
 
 
+def command(text: str, strategy: str = "") -> str:
+    """A fundradar command a message suggests, in backticks. ``strategy`` names the strategy it is for
+    when the config is a folder of several: without ``--strategy`` the command answers for the first
+    strategy by file name, and another cluster's channel was shown that one's calls."""
+    return f"`fundradar {f'--strategy {strategy} ' if strategy else ''}{text}`"
+
+
 def days_text(days: int | None) -> str:
     if days is None:
         return ""
