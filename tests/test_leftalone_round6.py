@@ -196,3 +196,38 @@ def test_the_hints_of_a_folders_strategy_name_it(engine: Any, slack: SlackServer
     sections = [b["text"]["text"] for m in slack.messages for b in m.blocks if b["type"] == "section"]
     assert "_… and 5 more new matches; `fundradar --strategy greentech-dk calls list --passing` lists " \
            "them._" in sections, sections
+
+
+# The search API declaring a totalResults short by a whole number of pages (700 for the 731 of the
+# recording of 2026-08-21, 100 a page): seven pages came full as the total said, page 8 was never asked
+# for, and the run was complete, so its 31 calls were missing and the next such answer removed them. A
+# full last page is now followed by one more page: results on it make the run partial (and are read),
+# an empty one confirms the total.
+
+
+def test_a_total_short_by_whole_pages_is_seen_by_one_more_page(engine, server: LocalServer,
+                                                               samples: Path) -> None:
+    from tests.test_plausibility import Portal, eu_ft, good_sync, run, statuses
+
+    portal = Portal(server, samples)
+    before = good_sync(engine, server)
+    portal.mutate = lambda number, data: {**data, "totalResults": 700}
+    for hours in (6, 12):
+        result = run(engine, eu_ft(server), datetime(2026, 8, 21, 10, 0, tzinfo=UTC) + timedelta(hours=hours))
+        assert (result.outcome, result.complete, result.seen, result.closed) == ("ok", False, 731, 0)
+        assert result.error == ("page 8 (all programmes), asked for after the full last page of the 7 that "
+                                "totalResults 700 makes, has 31 results: the total is short, the next run "
+                                "completes it")
+    assert statuses(engine) == before
+
+
+def test_a_full_last_page_followed_by_an_empty_one_is_complete(engine, server: LocalServer,
+                                                               samples: Path) -> None:
+    from tests.test_plausibility import Portal, eu_ft, run
+
+    portal = Portal(server, samples)
+    asked: list[int] = []
+    portal.mutate = lambda number, data: asked.append(number) or data
+    result = run(engine, eu_ft(server, page_size=43), datetime(2026, 8, 21, 10, 0, tzinfo=UTC))  # 17 × 43
+    assert (result.outcome, result.complete, result.seen, result.error) == ("ok", True, 731, None)
+    assert asked == list(range(1, 19))
