@@ -198,6 +198,41 @@ def test_the_hints_of_a_folders_strategy_name_it(engine: Any, slack: SlackServer
            "them._" in sections, sections
 
 
+# A programme renamed on euro-access.eu ("Interreg Germany-Denmark" listed as "Interreg Deutschland-
+# Danmark"): its calls no longer passed the source's programme filter, were left out as another
+# programme's, and were never updated again, without a word. The run now says which programme is
+# listed under which name and what to write in the config.
+
+
+def test_a_programme_renamed_on_euro_access_is_named_with_what_to_do(server: LocalServer, samples: Path,
+                                                                      engine: Any) -> None:
+    from pipeline.core.config import EuroAccessSource
+    from watcher.sources import BuildContext
+    from watcher.sources.euro_access import EuroAccessAdapter
+
+    listing = (samples / "euro_access" / "calls_list_2025-10.html").read_text(encoding="utf-8")
+    listing = listing.replace("https://www.euro-access.eu", server.base_url)
+    answer = {"listing": listing}
+    server.route("GET", "/en/calls", lambda r: Reply(200, answer["listing"], {"Content-Type": "text/html"}))
+    server.route("GET", "/en/calls/2374/Interreg-DE-DK-Application-of-project-proposals-2025",
+                 lambda r: Reply(200, (FIXTURES / "euro_access" / "call_detail_2374.html").read_bytes(),
+                                 {"Content-Type": "text/html; charset=utf-8"}))
+    cfg = EuroAccessSource(type="euro_access", url=server.url("/en/calls"),
+                           programmes=["Interreg Germany-Denmark"])
+    adapter = EuroAccessAdapter("euro_access", cfg, BuildContext(engine=engine))
+    with make_client(timeout=10, backoff=0.01) as client:
+        first = run_source(engine, adapter, client, NOW)
+        assert (first.outcome, first.new, first.error) == ("ok", 1, None)
+        answer["listing"] = listing.replace(">Interreg Germany-Denmark<", ">Interreg Deutschland-Danmark<")
+        assert answer["listing"] != listing
+        renamed = run_source(engine, adapter, client, NOW)
+    assert (renamed.outcome, renamed.closed) == ("ok", 0)
+    assert (renamed.error or "").startswith(
+        "programme 'Interreg Germany-Denmark' is now listed as 'Interreg Deutschland-Danmark' (1 stored "
+        "call(s), first 2374): its calls are no longer updated; add 'Interreg Deutschland-Danmark' to the "
+        "programmes of source 'euro_access'"), renamed.error
+
+
 # The search API declaring a totalResults short by a whole number of pages (700 for the 731 of the
 # recording of 2026-08-21, 100 a page): seven pages came full as the total said, page 8 was never asked
 # for, and the run was complete, so its 31 calls were missing and the next such answer removed them. A
