@@ -4,8 +4,9 @@
 content hash of every strategy file (for a folder: every strategy file in it now, so added and removed
 files count) and of the funding rules. :meth:`ConfigWatch.check` reads the files again only when the
 fingerprint changed; a valid change is returned (and becomes the config in force), an invalid one is
-logged once as ``file:line: key: problem; keeping the last good config`` and reported again only
-when the files change again into a different problem. Content hashes rather than mtimes: an editor
+logged once as ``file:line: key: problem; keeping the last good config`` (with the ``config check``
+command that lists them all when there are more) and reported again only when the files change again
+into a different problem. Content hashes rather than mtimes: an editor
 or ``git checkout`` may keep the mtime, and the files are small.
 
 An invalid read is reported only once the files have stayed as read for ``settle_seconds``: an editor
@@ -18,12 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shlex
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from pipeline.core.config import LoadedConfig, strategy_files
+from pipeline.core.config_files import display_path
 from pipeline.core.errors import UserInputError
 from pipeline.core.text import one_line
 
@@ -92,12 +95,21 @@ class ConfigWatch:
             if now - self.unsettled[1] < self.settle_seconds:
                 return None  # perhaps a save under way: read again at the next check
             if error != self.reported:  # a different edit failing the same way: said once
-                log.error("%s; keeping the last good config", error)
+                log.error("%s; keeping the last good config%s", error, _all_problems(exc, self.config))
             self.bad, self.reported, self.unsettled = current, error, None
             return None
         self.config, self.fingerprint = fresh, current
         self.bad = self.last_error = self.reported = self.unsettled = None
         return fresh
+
+
+def _all_problems(error: UserInputError, config: LoadedConfig) -> str:
+    """How to see every problem when the one logged says "(and N more problems)": the log line names
+    only the first."""
+    if not getattr(error, "more", None):
+        return ""
+    where = shlex.quote(display_path(config.config_path or config.strategy_path))
+    return f"; `fundradar --config {where} config check` lists them all"
 
 
 def rescore_needed(old: LoadedConfig, new: LoadedConfig) -> list[str]:

@@ -130,7 +130,8 @@ class FollowResult:
 @dataclass
 class SyncResult:
     """One main job: per-source results, the moment deadlines were followed and calls scored as of,
-    the deadline moves and the scoring results."""
+    the deadline moves, the scoring results and why a step after the sources failed (``errors``, as
+    :class:`FollowResult`'s)."""
 
     runs: list[RunResult]
     moment: datetime
@@ -138,10 +139,20 @@ class SyncResult:
     skipped: list[str] = field(default_factory=list)
     moves: list[Any] = field(default_factory=list)
     scoring: list[Any] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
-        return any(r.outcome == "failed" for r in self.runs)
+        return any(r.outcome == "failed" for r in self.runs) or bool(self.errors)
+
+    def error_lines(self) -> list[str]:
+        """One line per step after the sources that failed, saying that the sources' runs are stored."""
+        lines = []
+        for strategy, error in self.errors.items():
+            what = f"scoring strategy {strategy!r}" if strategy else "following the calls' deadlines"
+            lines.append(f"{what} failed: {' '.join(error.split())} (the sources' runs are stored; "
+                         "`fundradar score` finishes the scoring)")
+        return lines
 
 
 def _date_of_name(name: str) -> date | None:
@@ -337,16 +348,17 @@ def sync(engine: Engine, config: LoadedConfig, *, only: str | None = None, repla
     Following, scoring and the calendar files run always, not only when a source wrote something: a
     scoring killed mid-way is finished by the next job, and a call followed or an application added
     since the last job reaches the calendar of a cron job, which has no ``every`` (a file is written
-    only when an event changed). ``on_plan`` sees the plan before anything is fetched."""
+    only when an event changed). A failing step after the sources is in ``errors``, not raised: what
+    the sources stored is reported all the same. ``on_plan`` sees the plan before anything is fetched."""
     plan = plan_sources(engine, config, only=only, replay=replay)
     if on_plan is not None:
         on_plan(plan)
     runs = run_sources(engine, plan, as_of=as_of, now=now, on_progress=on_progress)
     moment = as_of or plan.recorded or now()
-    after = follow_and_score(engine, config, moment)
+    after = follow_and_score(engine, config, moment, tolerant=True)
     refresh_calendar_files(engine, config, moment)
     return SyncResult(runs=runs, moment=moment, recorded=plan.recorded, skipped=plan.skipped,
-                      moves=after.moves, scoring=after.scoring)
+                      moves=after.moves, scoring=after.scoring, errors=after.errors)
 
 
 def refresh_calendar_files(engine: Engine, config: LoadedConfig, now: datetime,

@@ -31,4 +31,4 @@ def test_the_digest_says_one_day_left_at_18_00_for_tomorrow_17_00(engine) -> Non
     at = NOW + timedelta(hours=10)  # 24 Aug 18:00 Brussels
     (outcome, *_) = send_digests(engine, loaded(), at, channel="#eu-fundraising", dry_run=True)
     text = json.dumps(outcome.message.blocks)
-    assert "closes 25 Aug 2026 (1 d)" in text, text
+    assert "closes 25 Aug 2026 17:00 (1 day left)" in text, text

@@ -78,7 +78,7 @@ def test_a_followed_call_gets_change_alerts_and_reminders(cli: Any, engine: Any,
     followed_text = next(t for t in _sections(slack.messages) if "for a call we follow" in t)
     assert followed_text == (":alarm_clock: *10 days left* for a call we follow\n"
                              "*<https://ec.europa.eu/topic/1|Offshore wind call 1>*\n"
-                             "Deadline 2026-09-03 17:00 Brussels time · followed by Mette")
+                             "closes 3 Sep 2026 17:00 Brussels time · followed by Mette")
     at = NOW + timedelta(hours=3)
     moved = move_deadline(engine, followed, NOW + timedelta(days=20, hours=9), at)
     gone = change_status(engine, bid, "withdrawn", at)
@@ -89,7 +89,7 @@ def test_a_followed_call_gets_change_alerts_and_reminders(cli: Any, engine: Any,
     texts = _sections(slack.messages[-1:])
     assert any(t == (":warning: *Deadline moved* for a call we follow\n"
                      "*<https://ec.europa.eu/topic/1|Offshore wind call 1>*\n"
-                     "Deadline moved: 2026-09-03 17:00 → 2026-09-13 17:00 (Brussels time)\n"
+                     "Deadline moved: 3 Sep 2026 17:00 → 13 Sep 2026 17:00 (Brussels time)\n"
                      f"Followed by Mette · `fundradar calls unfollow {followed}`") for t in texts)
     assert any("Followed by application #1" in t for t in texts)
     assert run_alerts(engine, slack, at + timedelta(hours=1)) == []

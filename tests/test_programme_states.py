@@ -180,7 +180,7 @@ def test_each_state_of_a_programme_in_one_line_and_its_calls_under_it() -> None:
     assert blocks == [{"type": "divider"}, PROGRAMMES_HEADING, _section("\n".join([
         "• _Interreg Baltic Sea Region_ — no open call; last call closed 15 Jan 2025 "
         "(<https://x.eu/3|Small projects ∗3rd call∗>)",
-        "• _Innovationsfonden_: <https://x.dk/gs|Grand Solutions 2027 &lt;!here&gt;> · deadline 2027-03-02 "
+        "• _Innovationsfonden_: <https://x.dk/gs|Grand Solutions 2027 &lt;!here&gt;> · closes 2 Mar 2027 "
         "12:00 (90 days left) · passes the rules · score 0.12",
         "• _Innovationsfonden_: Innobooster · forthcoming, deadline not announced · left out by the rules: "
         "budget below 50000",
@@ -266,7 +266,7 @@ def test_a_muted_call_of_a_programme_we_follow_leaves_the_digest_and_its_line_sa
     lines = [line for m in build_digest(data) for b in m.blocks if b["type"] == "section"
              for line in b["text"]["text"].splitlines() if "North Sea" in line or "Germany-Denmark" in line]
     assert lines == [
-        "• _Interreg North Sea_: Interreg North Sea call 0 · deadline 2026-10-21 12:00 (60 days left) · "
+        "• _Interreg North Sea_: Interreg North Sea call 0 · closes 21 Oct 2026 12:00 (60 days left) · "
         "rules not checked yet",
         f"• _Interreg Germany-Denmark_ — its open call is muted (`fundradar calls unmute {ids['IR-2']}`)"]
     from pipeline.notify.programmes import MUTED, state_line
@@ -306,9 +306,9 @@ def test_a_programme_with_many_open_calls_leaves_room_for_the_next_and_says_how_
     lines = "\n".join(b["text"]["text"] for b in message.blocks[start + 1:]).split("\n")
     he = [line for line in lines if line.startswith("• _Horizon Europe_: Topic ")]
     assert len(he) == MAX_CALLS_PER_PROGRAMME
-    assert he[0].startswith("• _Horizon Europe_: Topic 0 · deadline ")
+    assert he[0].startswith("• _Horizon Europe_: Topic 0 · closes ")
     assert lines[MAX_CALLS_PER_PROGRAMME] == "• _Horizon Europe_: … and 25 more open or forthcoming calls"
-    assert lines[MAX_CALLS_PER_PROGRAMME + 1].startswith("• _Digital Europe_: Cloud-edge pilots · deadline ")
+    assert lines[MAX_CALLS_PER_PROGRAMME + 1].startswith("• _Digital Europe_: Cloud-edge pilots · closes ")
     assert len(lines) == MAX_CALLS_PER_PROGRAMME + 2
 
 
@@ -352,7 +352,7 @@ def test_a_call_in_the_top_calls_and_in_programmes_we_follow_says_it_is_both(eng
     assert [c.call_id for c in data.top] == [c.call_id for c in data.programmes] == [call_id]
     lines = [line for m in build_digest(data) for b in m.blocks if b["type"] == "section"
              for line in b["text"]["text"].splitlines() if line.startswith("• _Interreg North Sea_")]
-    assert lines == ["• _Interreg North Sea_: Green ports of the North Sea · deadline 2026-10-21 12:00 "
+    assert lines == ["• _Interreg North Sea_: Green ports of the North Sea · closes 21 Oct 2026 12:00 "
                      "(60 days left) · passes the rules · score 0.80 · in the top calls above"]
 
 
@@ -368,7 +368,7 @@ def test_a_programme_call_whose_rules_could_not_all_be_checked_does_not_pass_the
     assert digest.exit_code == 0, digest.output
     (line,) = [line for line in digest.stdout.splitlines()
                if line.startswith("• Interreg Baltic Sea Region:")]
-    assert line.endswith("· deadline 2025-11-20 16:00 (49 days left) · no rule fails; not known: success "
+    assert line.endswith("· closes 20 Nov 2025 16:00 (49 days left) · no rule fails; not known: success "
                          "rate, budget · score 0.00"), line
     listed = cli(*config, *at, "calls", "list", "--programme", "Baltic Sea", "--csv")
     assert listed.stdout.splitlines()[1].split(",")[8] == "unknown"
@@ -384,4 +384,4 @@ def test_an_open_calls_line_leaves_out_the_programme_name_its_title_repeats(cli,
                  "#eu-fundraising", "--json")
     (message,) = json.loads(digest.stdout)
     section = message["blocks"][-1]["text"]["text"]
-    assert f"• _Interreg Baltic Sea Region_: <{BSR}|Project Platforms 2025> · deadline" in section
+    assert f"• _Interreg Baltic Sea Region_: <{BSR}|Project Platforms 2025> · closes" in section

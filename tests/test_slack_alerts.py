@@ -60,7 +60,7 @@ def test_first_run_marks_existing_calls_as_seen_then_alerts_new_ones_once(engine
         {"type": "section", "block_id": f"fr_call:{new}", "text": {"type": "mrkdwn", "text":
             ":rotating_light: *New call for Offshore wind and energy systems* (score 0.36)\n"
             "*<https://ec.europa.eu/topic/10|Hydrogen valleys &lt;!here&gt;>*\n"
-            "Horizon Europe · deadline 2026-11-02 16:00 Brussels time (70 days left) · budget €12.0M\n"
+            "Horizon Europe · closes 2 Nov 2026 16:00 Brussels time (70 days left) · budget €12.0M\n"
             "Why: hydrogen"}},  # the keyword the title has
         {"type": "context", "elements": [{"type": "mrkdwn",
                                           "text": f"fundradar · `fundradar calls show {new}`"}]},
@@ -91,7 +91,7 @@ def test_deadline_move_and_withdrawal_of_followed_calls(engine, slack) -> None:
     texts = [b["text"]["text"] for b in posted.raw["blocks"][4:]]
     assert texts[0] == (":warning: *Deadline moved* for a call we follow\n"
                         "*<https://ec.europa.eu/topic/1|Offshore wind call 1>*\n"
-                        "Deadline moved: 2026-10-23 17:00 → 2026-09-13 17:00 (Brussels time)\n"
+                        "Deadline moved: 23 Oct 2026 17:00 → 13 Sep 2026 17:00 (Brussels time)\n"
                         "Followed by application #1 (Floating wind O&amp;M robots), owner Mette")
     assert texts[1].startswith(":warning: *Call withdrawn* for a call we follow\n")
     assert "The call is now *withdrawn* (was open)" in texts[1]
@@ -138,7 +138,7 @@ def test_reminders_at_14_7_2_days_most_urgent_only_and_once(engine, slack) -> No
     assert slack.messages[0].raw["blocks"][5]["text"]["text"] == (
         ":alarm_clock: *1 day left* for application #2 (Port electrification): _writing_\n"
         "*<https://ec.europa.eu/topic/2|Offshore wind call 2>*\n"
-        "Deadline 2026-08-25 17:00 Brussels time · owner Mette")
+        "closes 25 Aug 2026 17:00 Brussels time · owner Mette")
     assert run_alerts(engine, slack, NOW + timedelta(days=1)) == []
     outcomes = run_alerts(engine, slack, NOW + timedelta(days=4))  # 6 days left
     assert [o.items for o in outcomes] == [[f"reminder:{first}:20260903T1500:7"]]

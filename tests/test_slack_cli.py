@@ -47,7 +47,7 @@ def test_digest_without_slack_goes_to_the_terminal(cli, engine, data) -> None:
         "Top call\n"
         "\n"
         "Offshore wind <!channel> (https://ec.europa.eu/topic/1)\n"
-        "Horizon Europe · closes 23 Oct 2026 (60 d) · up to €3.0M\n"
+        "Horizon Europe · closes 23 Oct 2026 17:00 (60 days left) · up to €3.0M\n"
         "Why: Offshore wind and energy systems: offshore wind\n")
     assert _rows(engine) == []
 
@@ -128,7 +128,7 @@ def test_alerts_dry_run_and_webhook(cli, engine, data, slack) -> None:
         "\n"
         ":alarm_clock: 2 days left for application #2 (Port electrification): writing\n"
         "Offshore wind call 2 (https://ec.europa.eu/topic/2)\n"
-        "Deadline 2026-08-26 17:00 Brussels time · owner Mette\n")
+        "closes 26 Aug 2026 17:00 Brussels time · owner Mette\n")
     result = cli(*ARGS, "alerts", env={"SLACK_WEBHOOK_URL": slack.webhook_url})
     assert result.exit_code == 0
     assert [m.via for m in slack.messages] == ["webhook"]

@@ -60,25 +60,25 @@ def test_digest_blocks_exactly(engine) -> None:
         {"type": "section", "block_id": "heading-top-2-calls",
          "text": {"type": "mrkdwn", "text": "*Top 2 calls*"}},
         {"type": "section", "block_id": "fr_call:1", "text": {"type": "mrkdwn", "text":
-            f"*{link1}*\nHorizon Europe · closes 23 Sep 2026 (30 d) · up to €3.0M\n"
+            f"*{link1}*\nHorizon Europe · closes 23 Sep 2026 17:00 (30 days left) · up to €3.0M\n"
             "Why: Offshore wind and energy systems: offshore wind"}},
         _buttons(1),
         {"type": "divider"},
         {"type": "section", "block_id": "fr_call:2", "text": {"type": "mrkdwn", "text":
             "*<https://ec.europa.eu/topic/2|Offshore wind call 2>*  :new:\n"
-            "Horizon Europe · closes 29 Aug 2026 (5 d) · up to €3.0M\n"
+            "Horizon Europe · closes 29 Aug 2026 17:00 (5 days left) · up to €3.0M\n"
             "Why: Green shipping and ports: offshore wind, hydrogen"}},
         _buttons(2),
         {"type": "divider"},
         {"type": "section", "block_id": "heading-changes-to-calls-we-follow",
          "text": {"type": "mrkdwn", "text": "*Changes to calls we follow*"}},
         {"type": "section", "text": {"type": "mrkdwn", "text":
-            f"• {link1}: deadline moved 2026-10-23 17:00 → 2026-09-23 17:00"}},
+            f"• {link1}: deadline moved 23 Oct 2026 17:00 → 23 Sep 2026 17:00"}},
         {"type": "divider"},
         {"type": "section", "block_id": "heading-our-applications",
          "text": {"type": "mrkdwn", "text": "*Our applications*"}},
         {"type": "section", "text": {"type": "mrkdwn", "text":
-            f"• #1 Floating wind O&amp;M robots → {link1}: _writing_, deadline 2026-09-23 17:00 "
+            f"• #1 Floating wind O&amp;M robots → {link1}: _writing_, closes 23 Sep 2026 17:00 "
             "(30 days left); consortium → writing (by Mette)"}},
     ]
 
@@ -178,10 +178,11 @@ def test_phone_lines_all_new_forthcoming_time_assumed_and_matched_phrases() -> N
         "deadlines in Brussels time (2 closing times assumed: the source gives only the day)")
     calls = [b["text"]["text"] for b in message.blocks if b.get("block_id", "").startswith("fr_call:")]
     assert calls == [
-        "*<https://x.org/1|R&amp;I call 1>*\nHorizon Europe · closes 16 Apr 2027 (235 d) · up to €7.0M\n"
+        "*<https://x.org/1|R&amp;I call 1>*\nHorizon Europe · closes 16 Apr 2027 (235 days left) · "
+        "up to €7.0M\n"
         "Why: Digital: artificial intelligence, cybersecurity",
         "*<https://x.org/2|R&amp;I call 2>*\nHorizon Europe · opens 23 Sep 2026 · "
-        "closes 16 Apr 2027 (235 d) · up to €7.0M\n"
+        "closes 16 Apr 2027 (235 days left) · up to €7.0M\n"
         "Why: Digital: artificial intelligence, cybersecurity"]  # all new: no :new: on each
     assert [b["type"] for b in message.blocks[4:7]] == ["section", "divider", "section"]
 
@@ -216,8 +217,8 @@ def test_an_open_application_whose_call_closed_says_when_it_closed(engine) -> No
     lines = [b["text"]["text"] for b in message.blocks if b["type"] == "section"]
     assert lines[-1].splitlines() == [
         "• #1 Floating wind O&amp;M robots → <https://ec.europa.eu/topic/1|Offshore wind call 1>: _writing_, "
-        ":warning: *overdue*: the call closed 2026-08-21 17:00, not submitted (`fundradar applications "
+        ":warning: *overdue*: the call closed 21 Aug 2026 17:00, not submitted (`fundradar applications "
         "move 1 submitted`, or `withdrawn`)",
         "• #2 Wind ports → <https://ec.europa.eu/topic/1|Offshore wind call 1>: _draft_, :warning: "
-        "*overdue*: the call closed 2026-08-21 17:00, not submitted (`fundradar applications move 2 "
+        "*overdue*: the call closed 21 Aug 2026 17:00, not submitted (`fundradar applications move 2 "
         "withdrawn`)"]

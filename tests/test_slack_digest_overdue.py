@@ -28,10 +28,10 @@ def test_an_overdue_application_is_flagged_first(engine) -> None:
     add_application(engine, late, status="writing")
     assert _lines(engine) == [
         "• #2 Floating wind O&amp;M robots → <https://ec.europa.eu/topic/1|Offshore wind call 1>: _writing_, "
-        ":warning: *overdue*: the call closed 2026-08-21 17:00, not submitted (`fundradar applications "
+        ":warning: *overdue*: the call closed 21 Aug 2026 17:00, not submitted (`fundradar applications "
         "move 2 submitted`, or `withdrawn`)",
         "• #1 Floating wind O&amp;M robots → <https://ec.europa.eu/topic/2|Offshore wind call 2>: _writing_, "
-        "deadline 2026-09-13 17:00 (20 days left)"]
+        "closes 13 Sep 2026 17:00 (20 days left)"]
 
 
 def test_a_submitted_application_past_its_deadline_is_not_overdue(engine) -> None:
@@ -41,4 +41,4 @@ def test_a_submitted_application_past_its_deadline_is_not_overdue(engine) -> Non
     add_application(engine, soon, status="draft")
     assert _lines(engine) == [
         "• #2 Floating wind O&amp;M robots → <https://ec.europa.eu/topic/2|Offshore wind call 2>: _draft_, "
-        "deadline 2026-09-13 17:00 (20 days left)"]
+        "closes 13 Sep 2026 17:00 (20 days left)"]

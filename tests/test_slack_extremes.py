@@ -91,7 +91,8 @@ def test_a_call_with_a_huge_url_keeps_its_title_deadline_and_why(engine, slack) 
     add_call(engine, 1, title="Floating offshore wind farms", url=url)
     (section,) = _digest(engine, slack)
     text = section["text"]["text"]
-    assert text.startswith("*Floating offshore wind farms*\nHorizon Europe · closes 23 Oct 2026 (60 d)")
+    assert text.startswith("*Floating offshore wind farms*\nHorizon Europe · closes 23 Oct 2026 17:00 "
+                           "(60 days left)")
     assert text.endswith("Why: Offshore wind and energy systems: offshore wind")
 
 
@@ -123,7 +124,7 @@ def test_a_huge_programme_name_leaves_the_deadline_and_why_in_the_line(engine, s
     lines = section["text"]["text"].split("\n")
     assert lines[0] == "*<https://ec.europa.eu/topic/1|Floating offshore wind farms>*"
     assert lines[1].startswith("Horizon Europe &amp; &lt;Partners&gt; Horizon Europe")
-    assert lines[1].endswith("… · closes 23 Oct 2026 (60 d) · up to €3.0M")
+    assert lines[1].endswith("… · closes 23 Oct 2026 17:00 (60 days left) · up to €3.0M")
     assert len(lines[1]) < 300
     assert lines[2] == "Why: Offshore wind and energy systems: offshore wind"
 
@@ -138,7 +139,7 @@ def test_a_new_call_alert_with_a_huge_programme_name_keeps_its_deadline(engine, 
     _valid(posted.blocks)
     section = next(b for b in posted.blocks if b.get("block_id") == f"fr_call:{call}")
     facts = section["text"]["text"].split("\n")[2]
-    assert facts.endswith("… · deadline 2026-10-23 17:00 Brussels time (60 days left) · budget €12.0M")
+    assert facts.endswith("… · closes 23 Oct 2026 17:00 Brussels time (60 days left) · budget €12.0M")
 
 
 def test_a_digest_for_twelve_focus_areas_keeps_its_counts_and_parts_in_the_notification() -> None:

@@ -37,7 +37,7 @@ def test_followed_changes_read_once_for_digest_and_alerts(engine) -> None:
     with Session(engine) as session:
         found = followed_changes(session, followed, SINCE, NOW)
         assert [(f.change.id, f.kind, f.old, f.new) for f in found] == [
-            (move, "deadline", "2026-11-02 07:00", "2026-11-12 07:00"),  # Brussels time
+            (move, "deadline", "2 Nov 2026 07:00", "12 Nov 2026 07:00"),  # Brussels time
             (status, "status", "open", "closed"),
             (withdrawal, "withdrawn", "open", "withdrawn"),
         ]

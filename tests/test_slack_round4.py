@@ -228,7 +228,8 @@ def test_a_scraped_invisible_separator_does_not_pass_for_the_status_line_a_click
     slack.socket.send(click(posted, "relevant", call))
     assert runner.wait_handled(1)
     text = _block(slack.updates[-1].blocks, f"fr_call:{call}")["text"]["text"]
-    assert text == ("*<https://ec.europa.eu/topic/1|Grøn brint>*\nHorizon Europe · closes 23 Oct 2026 (60 d) "
+    assert text == ("*<https://ec.europa.eu/topic/1|Grøn brint>*\nHorizon Europe · closes 23 Oct 2026 17:00 "
+                    "(60 days left) "
                     "· up to €3.0M\nWhy: Offshore wind and energy systems: offshore wind, hydrogen"
                     f"\n{STATUS_MARK}✓ relevant — <@U0METTE>")
 

@@ -125,7 +125,8 @@ def test_a_call_closing_today_says_today_and_its_hour_not_zero_days(engine: Any,
     posted = _digest(engine, slack)
     lines = call_lines(posted)
     assert lines[f"fr_call:{today}"] == "Horizon Europe · closes today at 17:00 · up to €3.0M"
-    assert lines[f"fr_call:{tomorrow}"] == "Horizon Europe · closes 25 Aug 2026 (1 d) · up to €3.0M"
+    assert lines[f"fr_call:{tomorrow}"] == \
+        "Horizon Europe · closes 25 Aug 2026 17:00 (1 day left) · up to €3.0M"
 
 
 def call_lines(posted: Any) -> dict[str, str]:

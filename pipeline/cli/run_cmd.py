@@ -70,6 +70,8 @@ def run_cmd(
                           f"({result.reason}); digest as of {now:%Y-%m-%d %H:%M} UTC.",
                           highlight=False, markup=False, soft_wrap=True)
         report_outcomes(outcomes, False, "digest")
+    for line in job.error_lines():
+        echo(f"Error: {line}", err=True)
     if job.failed:
         raise typer.Exit(1)
 

@@ -42,7 +42,8 @@ def sync(
     source before its deadline, missing: gone from this answer for the first time, removed if the next
     complete answer lacks them too, outcome, error); exits 1 if a source failed. Outcome "partial" means
     some pages could not be read, so nothing was closed or removed. Then the
-    applications follow their calls' deadlines and new or changed calls are scored.
+    applications follow their calls' deadlines and new or changed calls are scored; a failure there is
+    one line after the table, and exits 1.
 
     Example: fundradar sync --source eu_ft --replay ../shared/samples/eu_ft/search_2026-08-22
     """
@@ -58,7 +59,9 @@ def sync(
                        as_of=st.as_of, now=st.now, on_progress=on_progress, on_plan=skipped)
     print_rows(split_removals(engine, [run_row(r) for r in job.runs]), COLUMNS, as_json=as_json,
                as_csv=as_csv)
-    if any(r.outcome == "failed" for r in job.runs):
+    for line in job.error_lines():  # after the table: the sources' results are shown either way
+        echo(f"Error: {line}", err=True)
+    if job.failed:
         raise typer.Exit(1)
 
 

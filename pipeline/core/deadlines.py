@@ -38,6 +38,15 @@ def call_deadlines(call: HasDeadlines) -> list[datetime]:
     return values
 
 
+def time_assumed(call: HasDeadlines, moment: datetime) -> bool:
+    """The source gave the day of the deadline at ``moment`` but not its hour (the hour shown is the
+    one assumed)."""
+    entries = [d for d in call.deadlines or [] if d.get("at")]
+    if not entries:
+        return bool(getattr(call, "deadline_time_assumed", False))
+    return any(bool(d.get("time_assumed")) and _moment(d["at"]) == as_utc(moment) for d in entries)
+
+
 @lru_cache(maxsize=1 << 16)
 def _moment(at: str) -> datetime:
     # a scoring run reads every call's deadlines once per strategy, and many calls share a moment

@@ -22,6 +22,7 @@ one notification instead of a dozen posts in a row.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,16 +32,17 @@ from slack_sdk.models.blocks import Block, DividerBlock
 from sqlmodel import Session, select
 
 from pipeline.core.config import Strategy
-from pipeline.core.deadlines import ACTIVE, days_until, effective_status, next_deadline
+from pipeline.core.deadlines import ACTIVE, days_until, effective_status, next_deadline, time_assumed
 from pipeline.core.models import Application, Call, CallChange, FetchRun, Idea, Score, Verdict
 from pipeline.follow import muted_calls
 from pipeline.notify.actions import add_actions
 from pipeline.notify.blocks import (
     MAX_FALLBACK_CHARS,
     SlackMessage,
+    closing_text,
+    command,
     context,
     days_text,
-    fmt_deadline,
     fmt_money,
     header,
     heading,
@@ -184,7 +186,8 @@ def _deadline(call: Call, now: datetime) -> str:
     upcoming = next_deadline(call, now)
     if upcoming is None:
         return "no deadline announced"
-    return f"deadline {fmt_deadline(upcoming)} Brussels time ({days_text(days_until(upcoming, now))})"
+    return closing_text(upcoming, days_until(upcoming, now), time_assumed=time_assumed(call, upcoming),
+                        zone=True)
 
 
 def new_call_message(channel: str, call: Call, score: Score, area_label: str, now: datetime, *,
@@ -236,10 +239,10 @@ def status_change(old: str | None, new: str | None) -> tuple[str, str]:
 def reminder_message(channel: str, app: Application, call: Call, idea: Idea | None, deadline: datetime,
                      now: datetime) -> SlackMessage:
     title = call_name(call.title, call.id, 250)
-    left = days_text(days_until(deadline, now))
+    left, assumed = days_text(days_until(deadline, now)), time_assumed(call, deadline)
     name = escape(truncate(clean(idea.title), 120)) if idea else f"application #{app.id}"
     text = f":alarm_clock: *{left}* for application #{app.id} ({name}): _{escape(app.status)}_\n" \
-           f"*{link(call.url, title)}*\nDeadline {fmt_deadline(deadline)} Brussels time" + \
+           f"*{link(call.url, title)}*\n{closing_text(deadline, None, time_assumed=assumed, zone=True)}" + \
            (f" · owner {escape(clean(app.owner))}" if app.owner else "")
     return _message(channel, f"Reminder, {left}: {title}", [section(text)])
 
@@ -274,13 +277,14 @@ def source_message(channel: str, name: str, streak: Sequence[FetchRun], recovere
 # --- one message per channel and run (pure) -------------------------------------------------------
 
 GROUPS = (  # (marker in the key, heading, noun, what lists them all) in the order they are shown
-    ("alert:new:", "New matches", "new match", "`fundradar calls list --passing` lists them"),
+    ("alert:new:", "New matches", "new match", "{calls list --passing} lists them"),
     # the calls of our applications and the calls followed: `calls list --followed` has only the latter
     ("alert:change:", "Changes to calls we follow", "change",
-     "`fundradar applications list` and `fundradar calls list --followed` list their calls"),
-    ("reminder:", "Reminders", "reminder", "`fundradar deadlines` lists them"),
+     "{applications list} and {calls list --followed} list their calls"),
+    ("reminder:", "Reminders", "reminder", "{deadlines} lists them"),
     ("alert:source", "Source health", "source alert", "`fundradar sources status` lists them"),
 )
+_COMMAND = re.compile(r"\{([^}]+)\}")  # a per-strategy command in a hint of GROUPS
 # alerts of one kind shown in full per run; a storm (a source's first run, a portal moving every
 # deadline) is counted past them, so the channel gets one or two messages, not a dozen in a row
 MAX_SHOWN_PER_KIND = 20
@@ -296,9 +300,11 @@ def _counted(count: int, noun: str) -> str:
     return f"{count} {noun if count == 1 else plural}"
 
 
-def batch_messages(channel: str, title: str, items: Sequence[Outgoing]) -> list[SlackMessage]:
+def batch_messages(channel: str, title: str, items: Sequence[Outgoing],
+                   strategy: str = "") -> list[SlackMessage]:
     """Every alert of ``items`` in one message (more only past Slack's 50 blocks): a header, a count
-    line, then per kind a heading and each alert's own blocks, dividers between the kinds."""
+    line, then per kind a heading and each alert's own blocks, dividers between the kinds. ``strategy``
+    is named in the commands the message suggests (a folder of several strategies, :func:`command`)."""
     grouped: dict[int, list[Outgoing]] = {}
     for item in items:
         grouped.setdefault(group_of(item.key), []).append(item)
@@ -312,7 +318,8 @@ def batch_messages(channel: str, title: str, items: Sequence[Outgoing]) -> list[
             blocks.extend(item.message.blocks)
         if len(grouped[n]) > MAX_SHOWN_PER_KIND:
             more, noun = _counted(len(grouped[n]) - MAX_SHOWN_PER_KIND, GROUPS[n][2]).split(" ", 1)
-            blocks.append(section(f"_… and {more} more {noun}; {GROUPS[n][3]}._"))
+            hint = _COMMAND.sub(lambda m: command(m.group(1), strategy), GROUPS[n][3])
+            blocks.append(section(f"_… and {more} more {noun}; {hint}._"))
     shown = {id(i) for n in order for i in grouped[n][:MAX_SHOWN_PER_KIND]}
     fallback = f"{escape(title)}: {escape(counts)}. " + "; ".join(i.message.text for i in items
                                                                    if id(i) in shown)

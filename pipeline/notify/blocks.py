@@ -52,14 +52,44 @@ class SlackMessage:
         return {"channel": self.channel, "text": self.text, "blocks": self.blocks}
 
 
+def fmt_day(value: datetime) -> str:
+    """A day as the messages write it, in Brussels: "14 Apr 2027"."""
+    return value.astimezone(BRUSSELS).strftime("%-d %b %Y")
+
+
 def fmt_deadline(value: datetime) -> str:
-    return value.astimezone(BRUSSELS).strftime("%Y-%m-%d %H:%M")
+    """A moment as the messages write it, in Brussels: "14 Apr 2027 17:00"."""
+    return value.astimezone(BRUSSELS).strftime("%-d %b %Y %H:%M")
+
+
+def command(text: str, strategy: str = "") -> str:
+    """A fundradar command a message suggests, in backticks. ``strategy`` names the strategy it is for
+    when the config is a folder of several: without ``--strategy`` the command answers for the first
+    strategy by file name, and another cluster's channel was shown that one's calls."""
+    return f"`fundradar {f'--strategy {strategy} ' if strategy else ''}{text}`"
 
 
 def days_text(days: int | None) -> str:
     if days is None:
         return ""
     return "today" if days == 0 else "1 day left" if days == 1 else f"{days} days left"
+
+
+def closing_text(deadline: datetime, days: int | None, *, time_assumed: bool = False,
+                 zone: bool = False) -> str:
+    """A deadline as every message says it (digest, alerts, reminders; read on a phone, so one style
+    and short): "closes 14 Apr 2027 17:00 (233 days left)", "closes today at 17:00" (a call closing
+    today has no "0 days"), "closed 2 Sep 2026 17:00" once passed. An hour the source did not give
+    (``time_assumed``) is left out, "closes 14 Apr 2027 (233 days left)", but for today's: "closes today
+    (17:00 assumed)", as the call may close at noon. ``days`` None leaves the days out (a reminder's
+    heading says them); ``zone`` names Brussels time, for a message without the digest's footer."""
+    at = fmt_day(deadline) if time_assumed else f"{fmt_deadline(deadline)}{' Brussels time' if zone else ''}"
+    if days == 0:
+        hour = deadline.astimezone(BRUSSELS).strftime("%H:%M") + (" Brussels time" if zone else "")
+        return f"closes today ({hour} assumed)" if time_assumed else f"closes today at {hour}"
+    if days is not None and days < 0:
+        return f"closed {at}"
+    return f"closes {at}" + (f" ({days_text(days)})" if days is not None else "")
 
 
 def pack_lines(lines: Sequence[str], *, limit: int = MAX_SECTION_CHARS, max_lines: int = MAX_LIST_LINES,

@@ -28,7 +28,7 @@ from sqlmodel import Session, select
 
 from classifiers.text import call_forms, spoken
 from pipeline.applications import TRANSITIONS
-from pipeline.core.clock import BRUSSELS, as_utc
+from pipeline.core.clock import as_utc
 from pipeline.core.config import DigestChannel, FocusArea, Strategy
 from pipeline.core.deadlines import ACTIVE, GONE, days_until, effective_status, last_deadline, next_deadline
 from pipeline.core.models import Application, ApplicationEvent, Call, Idea, Score, SlackInteraction, Verdict
@@ -39,8 +39,11 @@ from pipeline.notify.blocks import (
     MAX_HEADER_CHARS,
     MAX_SECTION_CHARS,
     SlackMessage,
+    closing_text,
+    command,
     context,
     days_text,
+    fmt_day,
     fmt_deadline,
     fmt_money,
     header,
@@ -143,6 +146,7 @@ class DigestData:
     unscored: int = 0  # active calls of its sources with no verdict for the strategy: not scored yet
     # the matching calls by status (open, forthcoming, announced); empty: every one open
     statuses: dict[str, int] = field(default_factory=dict)
+    command_strategy: str = ""  # named in the commands the digest suggests (blocks.command)
 
 
 # --- reading the rows ----------------------------------------------------------------------------
@@ -305,10 +309,6 @@ def collect_applications(session: Session, applications: Sequence[Application], 
 
 # --- building the blocks (pure) ------------------------------------------------------------------
 
-def _day(value: datetime) -> str:
-    return value.astimezone(BRUSSELS).strftime("%-d %b %Y")
-
-
 def call_section_text(call: TopCall, *, mark_new: bool = True) -> str:
     """One top call in three short lines for a phone: the linked title; programme, opening (when not
     open yet), closing date with days left, and money; why it matched (the focus area's words found in
@@ -318,12 +318,8 @@ def call_section_text(call: TopCall, *, mark_new: bool = True) -> str:
         title += "  :new:"
     facts = [escape(truncate(clean(call.programme), 80)) if call.programme else None]
     if call.opening_date and call.status in ("announced", "forthcoming"):
-        facts.append(f"opens {_day(call.opening_date)}")
-    # "(0 d)" read as no day left on a phone: a call closing today says so, with its hour (one the
-    # source did not give is said to be assumed: the call may close at noon)
-    hour = call.deadline.astimezone(BRUSSELS).strftime("%H:%M") if call.deadline else ""
-    today = f"closes today ({hour} assumed)" if call.deadline_time_assumed else f"closes today at {hour}"
-    facts.append((today if call.days_left == 0 else f"closes {_day(call.deadline)} ({call.days_left} d)")
+        facts.append(f"opens {fmt_day(call.opening_date)}")
+    facts.append(closing_text(call.deadline, call.days_left, time_assumed=call.deadline_time_assumed)
                  if call.deadline and call.days_left is not None else "deadline not announced")
     if call.max_contribution:
         facts.append(f"up to {fmt_money(call.max_contribution)}")
@@ -347,18 +343,18 @@ def change_line(change: ChangeLine) -> str:
     return f"• {what}: status {escape(change.old) or '?'} → {escape(change.new) or '?'}"
 
 
-def application_line(app: ApplicationLine) -> str:
+def application_line(app: ApplicationLine, strategy: str = "") -> str:
     head = f"• #{app.application_id} {escape(truncate(clean(app.idea_title), 80))} → " \
            f"{link(app.url, truncate(clean(app.call_title), 120))}: _{escape(app.status)}_"
     if app.call_status:
         head += f", :warning: *the call is {escape(app.call_status)}* " \
-                f"(`fundradar applications ack {app.application_id}`)"
+                f"({command(f'applications ack {app.application_id}', strategy)})"
     elif app.deadline:
-        head += f", deadline {fmt_deadline(app.deadline)} ({days_text(app.days_left)})"
+        head += f", {closing_text(app.deadline, app.days_left)}"
     elif app.missed:  # not submitted, yet its call's last deadline passed: say so and how to record it
         moves = [to for to in ("submitted", "withdrawn") if to in TRANSITIONS.get(app.status, ())]
         head += f", :warning: *overdue*: the call closed {fmt_deadline(app.missed)}, not submitted" + (
-            f" (`fundradar applications move {app.application_id} {moves[0]}`"
+            f" ({command(f'applications move {app.application_id} {moves[0]}', strategy)}"
             + "".join(f", or `{to}`" for to in moves[1:]) + ")" if moves else "")
     if app.events:
         head += "; " + ", ".join(escape(e) for e in app.events)
@@ -448,10 +444,11 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
     elif data.filtered_by_rules and not sources_down:  # calls matched: the rules are what left them out
         one = data.filtered_by_rules == 1
         calls = "the call" if one else f"the {data.filtered_by_rules} calls"
+        named = data.command_strategy
+        listed, why = command("calls list", named), command("calls why ID", named)
         blocks.append(section(f"_No open call passes the strategy rules: {calls} above the channel's "
-                              f"minimum score {'fails' if one else 'each fail'} one (`fundradar calls list` "
-                              f"marks {'it' if one else 'them'} ✗, `fundradar calls why ID` says which "
-                              "rule)._"))
+                              f"minimum score {'fails' if one else 'each fail'} one ({listed} marks "
+                              f"{'it' if one else 'them'} ✗, {why} says which rule)._"))
     elif (failing or not_run) and not sources_down:  # the sources read have nothing; say which were not
         unread = [f"{_names(names, ' and ')} {what}" for names, what in (
             (failing, "could not be read"), (not_run, "has not run yet" if len(not_run) == 1
@@ -473,9 +470,11 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
     if data.applications:
         blocks.append(DividerBlock())
         blocks.append(heading("*Our applications*"))
-        blocks.extend(section(text) for text in pack_lines([application_line(a) for a in data.applications],
+        blocks.extend(section(text) for text in pack_lines([application_line(a, data.command_strategy)
+                                                                for a in data.applications],
                                                            more="more applications"))
-    blocks.extend(programme_blocks(data.programmes, data.programme_states, {c.call_id for c in data.top}))
+    blocks.extend(programme_blocks(data.programmes, data.programme_states, {c.call_id for c in data.top},
+                                   strategy=data.command_strategy))
     title = truncate(title, MAX_HEADER_CHARS)  # as the header shows it: the counts follow it in a preview
     fallback = f"{title}: {counts}."
     if sources_down:

@@ -21,10 +21,10 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from pipeline.core.config import Strategy
-from pipeline.core.deadlines import ACTIVE, days_until, effective_status, next_deadline
+from pipeline.core.deadlines import ACTIVE, days_until, effective_status, next_deadline, time_assumed
 from pipeline.core.models import Application, Call, CallChange, CallFollow, Idea
 from pipeline.notify.alerts import BACK, _message, status_change
-from pipeline.notify.blocks import SlackMessage, days_text, fmt_deadline, section
+from pipeline.notify.blocks import SlackMessage, closing_text, days_text, section
 from pipeline.notify.delivery import Outgoing
 from pipeline.notify.escape import call_name, clean, escape, link
 from pipeline.notify.followed import DEADLINE_FIELDS, DONE_APPLICATION_STATUSES, followed_changes
@@ -102,7 +102,7 @@ def change_message(channel: str, call: Call, change: CallChange, follow: CallFol
 def reminder_message(channel: str, call: Call, follow: CallFollow, deadline: datetime,
                      now: datetime) -> SlackMessage:
     title = call_name(call.title, call.id, 250)
-    left = days_text(days_until(deadline, now))
+    left, assumed = days_text(days_until(deadline, now)), time_assumed(call, deadline)
     text = f":alarm_clock: *{left}* for a call we follow\n*{link(call.url, title)}*\n" \
-           f"Deadline {fmt_deadline(deadline)} Brussels time · {_who(follow)}"
+           f"{closing_text(deadline, None, time_assumed=assumed, zone=True)} · {_who(follow)}"
     return _message(channel, f"Reminder, {left}: {title}", [section(text)])

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -231,7 +232,8 @@ def _channel_digest(engine: Engine, sender: Sender | None, strategy: Strategy, i
         with Session(engine) as session:
             since = period_start(session, item, now, prefix)
             data = collect_digest(session, strategy, item, now, since, scope=scope)
-        messages = build_digest(data)
+        # a folder's strategies: the commands the digest suggests name this one
+        messages = build_digest(replace(data, command_strategy=strategy.name) if prefix else data)
         if force:  # a resend of the period's digest gets keys of its own
             key += f"resent-{now.astimezone(UTC).strftime('%Y%m%dT%H%M%S')}:"
         outgoing = [Outgoing(f"{key}{n}/{len(messages)}", "digest", m)
@@ -293,7 +295,8 @@ def _strategy_alerts(engine: Engine, strategy: Strategy, prefix: str, now: datet
     if fresh:
         stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
         batch = f"{prefix}alerts:{config.channel}:{stamp}"
-        messages = batch_messages(config.channel, f"Funding alerts for {strategy.organisation}", fresh)
+        messages = batch_messages(config.channel, f"Funding alerts for {strategy.organisation}", fresh,
+                                  strategy=strategy.name if prefix else "")
         keys = [a.key for a in fresh]
         parts = [Outgoing(f"{batch}:{n}/{len(messages)}", "alerts",
                           SlackMessage(m.channel, m.text, m.blocks)) for n, m in enumerate(messages, start=1)]

@@ -36,7 +36,7 @@ from pipeline.core.models import Call, Verdict
 from pipeline.core.paths import CONFIG_DIR
 from pipeline.core.yaml import read_yaml
 from pipeline.follow import muted_calls
-from pipeline.notify.blocks import days_text, fmt_deadline, heading, pack_lines, section
+from pipeline.notify.blocks import closing_text, command, heading, pack_lines, section
 from pipeline.notify.escape import call_name, clean, escape, link, truncate
 from pipeline.notify.health import SourceHealth, source_health
 
@@ -231,7 +231,7 @@ def _names(sources: Sequence[str]) -> str:
     return ", ".join(escape(clean(s)) for s in sources)
 
 
-def state_line(state: ProgrammeState) -> str:
+def state_line(state: ProgrammeState, strategy: str = "") -> str:
     """One programme without an open or forthcoming call in mrkdwn: its name and what is known."""
     head = f"• _{escape(clean(state.programme))}_ — "
     plural = "s" if len(state.sources) != 1 else ""
@@ -241,9 +241,10 @@ def state_line(state: ProgrammeState) -> str:
         return f"{head}no open call; last call closed {day} ({link(state.last_url, title)})"
     if state.kind == MUTED:
         if len(state.muted) == 1:
-            return f"{head}its open call is muted (`fundradar calls unmute {state.muted[0]}`)"
-        return f"{head}its {len(state.muted)} open calls are muted (`fundradar calls unmute ID`: " \
-               f"{', '.join(str(n) for n in state.muted)})"
+            return f"{head}its open call is muted " \
+                   f"({command(f'calls unmute {state.muted[0]}', strategy)})"
+        return f"{head}its {len(state.muted)} open calls are muted " \
+               f"({command('calls unmute ID', strategy)}: {', '.join(str(n) for n in state.muted)})"
     if state.kind == NONE_SEEN:
         return f"{head}no open call; none seen yet by {_names(state.sources)}"
     left_out = ""
@@ -268,8 +269,7 @@ def programme_line(call: ProgrammeCall, *, in_top: bool = False) -> str:
     digest lists it among its top calls too (the same title twice would read as two calls)."""
     title = short_title(call.title, call.programme) if call.title else call.title  # the name is in front
     head = f"• _{escape(call.programme)}_: {link(call.url, call_name(title, call.call_id, 150))}"
-    when = (f"deadline {fmt_deadline(call.deadline)} ({days_text(call.days_left)})" if call.deadline
-            else "deadline not announced")
+    when = closing_text(call.deadline, call.days_left) if call.deadline else "deadline not announced"
     if call.status == "forthcoming":
         when = "forthcoming, " + when
     if call.passed is None:
@@ -285,7 +285,7 @@ def programme_line(call: ProgrammeCall, *, in_top: bool = False) -> str:
 
 
 def programme_blocks(calls: Sequence[ProgrammeCall], states: Sequence[ProgrammeState] = (),
-                     top: Collection[int] = ()) -> list[Block]:
+                     top: Collection[int] = (), strategy: str = "") -> list[Block]:
     """The section's blocks: per programme of interest (``states``, in the strategy's order) its calls,
     or the line saying what is known of it. Without ``states`` the calls alone; nothing when both are
     empty."""
@@ -294,7 +294,7 @@ def programme_blocks(calls: Sequence[ProgrammeCall], states: Sequence[ProgrammeS
     lines = []
     for state in states:
         if state.kind != OPEN:
-            lines.append(state_line(state))
+            lines.append(state_line(state, strategy))
             continue
         own = [c for c in calls if c.programme == state.programme]
         lines.extend(programme_line(c, in_top=c.call_id in top) for c in own[:MAX_CALLS_PER_PROGRAMME])

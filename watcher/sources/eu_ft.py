@@ -32,8 +32,9 @@ import httpx
 import sqlalchemy as sa
 
 from pipeline.core.deadlines import last_deadline
-from pipeline.core.errors import ParseError
+from pipeline.core.errors import FetchError, ParseError
 from pipeline.core.models import Call
+from pipeline.core.text import one_line
 from watcher.http import request_bytes
 from watcher.records import CallRecord
 from watcher.replay import SediaSearchRecording, find_search_recording
@@ -131,7 +132,30 @@ class EuFtAdapter:
             read.append(_summary(data))
             take(number, pages, data)
         warnings.extend(consistency_warnings(label, read, total, size, pages))
+        if not warnings and declared == size * pages and size * (pages + 1) <= RESULT_WINDOW:
+            warnings.extend(self._past_total(client, label, query, read, total, take))
         return warnings
+
+    def _past_total(self, client: httpx.Client, label: str, query: dict[str, Any], read: list[PageRead],
+                    total: int, take: PageTaker) -> list[str]:
+        """The page after the last one ``total`` makes, asked for when that last page came full: a
+        totalResults short by whole pages leaves nothing else to tell it by, and the calls past it looked
+        dropped by a complete answer. An empty page (or one repeating earlier results, as a server
+        answering past the end with its last page) confirms the total; new results on it are read and
+        make the run incomplete, as does a page that cannot be read."""
+        number = len(read) + 1
+        where = f"page {number} ({label}), asked for after the full last page of the {len(read)} that " \
+                f"totalResults {total} makes,"
+        try:
+            data = self._page(client, label, query, number, None)
+        except (FetchError, ParseError) as exc:
+            return [f"{where} could not be read ({one_line(str(exc))[:200]}); the total is not confirmed, "
+                    "so nothing missing is closed"]
+        earlier, got = frozenset().union(*(page.references for page in read)), _summary(data)
+        if not got.results or (len(got.references) == got.results and got.references <= earlier):
+            return []
+        take(number, number, data)
+        return [f"{where} has {len(data['results'])} results: the total is short, the next run completes it"]
 
     def fetch(self, client: httpx.Client, now: datetime) -> FetchResult:
         names = self._names()

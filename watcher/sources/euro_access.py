@@ -18,14 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 
 from pipeline.core.errors import FetchError, SourceError
+from pipeline.core.models import Call
 from watcher.euro_access_parse import CallDetail, ListingRow, call_id_of, parse_detail, parse_listing
 from watcher.html_text import cut_off_html
 from watcher.http import fetch_page
 from watcher.records import CallRecord, Deadline
 from watcher.replay import RecordingError, read_recorded
 from watcher.sources import BuildContext, FetchResult, register
+from watcher.store import GONE
 
 
 def _norm(name: str) -> str:
@@ -108,6 +111,31 @@ class EuroAccessAdapter:
     def __init__(self, name: str, cfg: Any, context: BuildContext | None = None) -> None:
         self.name, self.cfg, self.url = name, cfg, cfg.url
         self.programmes = {_norm(p) for p in cfg.programmes}
+        self.engine = context.engine if context is not None else None  # its stored calls, when given
+
+    def _renamed(self, rows: list[ListingRow], kept: dict[str, ListingRow]) -> list[str]:
+        """Notes for the programmes the config keeps whose stored calls the listing now shows under
+        another programme name (renamed on the site): left out by the programme filter, those calls were
+        never updated again, and nothing said so."""
+        if self.engine is None:
+            return []
+        others = {row.external_id: row.programme for row in rows if row.external_id not in kept}
+        if not others:
+            return []
+        table = Call.__table__
+        with self.engine.connect() as conn:
+            stored = conn.execute(sa.select(table.c.external_id, table.c.programme, table.c.extra).where(
+                table.c.source == self.name, table.c.status.not_in(GONE),
+                table.c.external_id.in_(list(others)))).all()
+        moved: dict[tuple[str, str], list[str]] = {}
+        for external_id, programme, extra in stored:
+            was = (extra or {}).get("listing_programme") if isinstance(extra, dict) else None
+            was = str(was or programme or "")
+            if _norm(was) in self.programmes and _norm(others[external_id]) not in self.programmes:
+                moved.setdefault((was, others[external_id]), []).append(external_id)
+        return [f"programme {was!r} is now listed as {now!r} ({len(ids)} stored call(s), first "
+                f"{sorted(ids)[0]}): its calls are no longer updated; add {now!r} to the programmes of "
+                f"source {self.name!r}" for (was, now), ids in sorted(moved.items())]
 
     def _get(self, client: httpx.Client, url: str) -> str:
         return self._page(client, url)[0]
@@ -222,6 +250,7 @@ class EuroAccessAdapter:
         notes = [f"{len(foreign)} call link(s) point to hosts other than the listing's, not fetched, "
                  f"listing data kept (first: {foreign[0][:120]}); add a host to detail_hosts to allow it"
                  ] if foreign else []
+        notes += self._renamed(rows, kept)
         return FetchResult(records=records, complete=not warnings,
                            warning="; ".join(warnings + notes) or None,
                            extra={"listed": len(rows), "selected": len(kept)}, partial=partial,

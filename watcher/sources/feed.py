@@ -40,11 +40,17 @@ UTF8_XML = {"content-type": "application/xml; charset=utf-8"}  # the text was de
 # Items read of one feed, the first (newest) ones: a feed shows its latest ten to a hundred, and each
 # item costs its dates' search (some 8 ms), so a hostile feed of 150,000 items held its run 20 minutes.
 MAX_ITEMS = 500
-# an "&" that starts no character or entity reference, outside CDATA and comments (an unterminated one
-# runs to the end, as it does for an XML parser, so the scan stays linear)
-_BARE_AMPERSAND = re.compile(r"<!\[CDATA\[.*?(?:\]\]>|\Z)|<!--.*?(?:-->|\Z)|"
-                             r"&#(?:([0-9]{1,7})|[xX]([0-9a-fA-F]{1,6}));|"
-                             r"&(?!#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][\w.-]{0,40};)", re.DOTALL)
+# an "&" that starts no character or entity reference, or a "<" that starts no markup, outside CDATA and
+# comments (an unterminated one runs to the end, as it does for an XML parser, so the scan stays linear).
+# Markup is read as leniently as HTML reads a tag (attributes without a value or quotes are kept for
+# feedparser's loose parser); no value runs past a "<", so a tag's scan stops at the next one.
+_NAME = r"(?:[^\W\d]|:)[\w.:-]*"
+_TAG = (rf"</{_NAME}\s*>|<{_NAME}(?:\s+{_NAME}(?:\s*=\s*(?:\"[^\"<]*\"|'[^'<]*'|[^\s\"'<>=`]+))?)*\s*/?>|"
+        r"<![A-Za-z]|<\?[A-Za-z_:]")
+_BARE_MARKUP = re.compile(r"<!\[CDATA\[.*?(?:\]\]>|\Z)|<!--.*?(?:-->|\Z)|"
+                          r"&#(?:([0-9]{1,7})|[xX]([0-9a-fA-F]{1,6}));|"
+                          rf"&(?!#[0-9]{{1,7}};|#[xX][0-9a-fA-F]{{1,6}};|[A-Za-z][\w.-]{{0,40}};)|{_TAG}|<",
+                          re.DOTALL)
 
 
 def _xml_char(code: int) -> bool:
@@ -57,9 +63,11 @@ def _xml_char(code: int) -> bool:
 def _repaired(match: re.Match[str]) -> str:
     if match.group(0) == "&":
         return "&amp;"
+    if match.group(0) == "<":
+        return "&lt;"
     decimal, hexadecimal = match.group(1), match.group(2)
     if decimal is None and hexadecimal is None:
-        return match.group(0)  # CDATA or a comment, as written
+        return match.group(0)  # CDATA, a comment or markup, as written
     code = int(decimal) if decimal is not None else int(hexadecimal, 16)
     if _xml_char(code):
         return match.group(0)
@@ -75,12 +83,14 @@ def strip_tags(text: str) -> str:
     return clean_inline(BeautifulSoup(text or "", "lxml").get_text(" "))
 
 
-def escape_bare_ampersands(text: str) -> str:
-    """``text`` with each bare "&" written "&amp;", and each character reference XML forbids
+def escape_bare_markup(text: str) -> str:
+    """``text`` with each bare "&" written "&amp;", each "<" that starts no tag, comment, CDATA section,
+    declaration or processing instruction written "&lt;", and each character reference XML forbids
     (a surrogate, NUL, a control character) replaced by U+FFFD or, for a control character, dropped.
-    A hand-made feed writing "R&D" is not well-formed XML, and feedparser's loose parser then reads
-    "&D" as an entity reference and titles the item "R&D; call"; escaped, the feed parses as written."""
-    return _BARE_AMPERSAND.sub(_repaired, text)
+    A hand-made feed writing "R&D" or "a<b" is not well-formed XML: feedparser's loose parser read
+    "&D" as an entity reference and titled the item "R&D; call", and read "<b" as a tag, cutting the
+    title there (lxml's recovering parser dropped the "<"); escaped, the feed parses as written."""
+    return _BARE_MARKUP.sub(_repaired, text)
 
 
 def _title(entry: Any) -> str:
@@ -127,6 +137,16 @@ def is_call_announcement(text: str, phrases: list[str]) -> bool:
     return first_phrase(text, tuple(phrases)) is not None
 
 
+# the five entities XML predefines, outside CDATA and comments: libxml2's recovering parser (2.14) drops
+# them ("Heat &lt; 100" read "Heat  100", "R&amp;D" read "RD") but keeps a character reference
+_PREDEFINED = re.compile(rb"<!\[CDATA\[.*?(?:\]\]>|\Z)|<!--.*?(?:-->|\Z)|&(lt|gt|amp|quot|apos);", re.DOTALL)
+_REFERENCES = {b"lt": b"&#60;", b"gt": b"&#62;", b"amp": b"&#38;", b"quot": b"&#34;", b"apos": b"&#39;"}
+
+
+def _as_reference(match: re.Match[bytes]) -> bytes:
+    return _REFERENCES[match.group(1)] if match.group(1) else match.group(0)
+
+
 def _recovered(feedparser: Any, data: bytes) -> tuple[Any, str | None]:
     """The feed feedparser reads once lxml's recovering XML parser has dropped what is malformed
     (a stray end tag), and that parser's first complaint; (None, None) when nothing is left."""
@@ -134,7 +154,7 @@ def _recovered(feedparser: Any, data: bytes) -> tuple[Any, str | None]:
 
     parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
     try:
-        root = etree.fromstring(data, parser)
+        root = etree.fromstring(_PREDEFINED.sub(_as_reference, data), parser)
     except etree.LxmlError:
         return None, None
     if root is None:
@@ -175,7 +195,7 @@ def parse_feed(content: bytes | str, *, source: str, phrases: list[str], program
     # decoded once by the shared rules (HTTP charset, declaration, detection; NFC), then handed to
     # feedparser as UTF-8 said by the header, which overrides the document's own declaration
     text = unicodedata.normalize("NFC", content) if isinstance(content, str) else decode_text(content)
-    data = escape_bare_ampersands(text).encode("utf-8")
+    data = escape_bare_markup(text).encode("utf-8")
     try:
         parsed = feedparser.parse(data, response_headers=UTF8_XML)
     except Exception as exc:  # feedparser promises "bozo" instead of raising, but its loose parser
