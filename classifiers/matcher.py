@@ -29,8 +29,10 @@ combination with TF-IDF were chosen on the relevance benchmark's dev half, the r
    unit vector; the query is their normalised sum, so every keyword counts equally however many words
    or translations it has (a unit repeating an earlier one once analysed is left out). A keyword
    phrase's single words weigh :data:`SPILL_WEIGHT` of its bigrams ("offshore wind" asks for the
-   phrase, not for any "wind"), and every weight is multiplied by idf / max idf (:func:`specificity`:
-   words most calls share, EU template language included, say little).
+   phrase, not for any "wind"; a keyword phrase no call writes keeps its place in its unit's norm, so
+   its words keep that share instead of asking for any "economy" as a whole keyword), and every
+   weight is multiplied by idf / max idf (:func:`specificity`: words most calls share, EU template
+   language included, say little).
 4. **Latent space (LSA).** A rank-50 truncated SVD (Deerwester et al. 1990; randomized, 10 power
    iterations, seed fixed) of the calls' single-word TF-IDF vectors, fitted without any labels on the
    stored calls; query and calls are compared in that space too, so a call about "wind farm
@@ -129,7 +131,7 @@ def query_vector(model: TfidfModel, query: Query) -> Any:
     description); a unit is the normalised sum of its terms' vectors, each term counting alike
     ("AI" as much as "artificial intelligence"). Within a term the single words of a phrase weigh
     :data:`SPILL_WEIGHT` of the phrase's own bigrams ("offshore wind" asks for the phrase, not for any
-    "wind"), and every feature is weighted
+    "wind"; also when no call writes the phrase: :func:`_unwritten_phrases`), and every feature is weighted
     once more by its idf relative to the vocabulary's largest (:func:`specificity`): a query asks a call
     to match its specific words, and words that most calls share ("energy", "project") say little."""
     from sklearn.preprocessing import normalize
@@ -146,18 +148,66 @@ def query_vector(model: TfidfModel, query: Query) -> Any:
     if not kept or not model.vocabulary:
         return sparse.csr_matrix((1, len(model.vocabulary)), dtype=np.float32)
     vectors = model.transform([features[i] for i in kept]).tocsr()  # one L2-normalised row per term
+    unwritten, shrink = _unwritten_phrases(model, [features[i] if terms[i] else [] for i in kept])
     for row, i in enumerate(kept):
         tokens = words(terms[i])
         spill = {model.vocabulary[w] for w in tokens if w in model.vocabulary} if len(tokens) > 1 else set()
         for position in range(vectors.indptr[row], vectors.indptr[row + 1]):
             if vectors.indices[position] in spill:
                 vectors.data[position] *= SPILL_WEIGHT
+            vectors.data[position] *= shrink[row]
     membership = ([owner[i] for i in kept], range(len(kept)))
     groups = sparse.csr_matrix((np.ones(len(kept), dtype=np.float32), membership),
                                shape=(max(owner) + 1, len(kept)))
+    if unwritten is not None:
+        # the phrases no call writes stay in the unit's norm, so their words keep SPILL_WEIGHT of it
+        vectors = sparse.hstack([vectors, unwritten]).tocsr()
     units = normalize(groups @ vectors)  # a unit: its terms' sum, normalised
+    units = units[:, :len(model.vocabulary)]
     summed = sparse.csr_matrix(units.sum(axis=0), dtype=np.float32)
     return normalize(specificity(model, summed))
+
+
+def _unwritten_phrases(model: TfidfModel,
+                       feature_lists: Sequence[list[str]]) -> tuple[Any | None, np.ndarray]:
+    """For the keyword terms (rows as ``model.transform`` gives them) of which some words but no phrase
+    is written by any call ("visitor economy"): one column per such phrase with the weight it would
+    have in its term's L2-normalised row (the smoothed idf of a phrase in no call), and the factor
+    that scales the row's written words alike. Without them the term's row held its loose words
+    alone at the weight of the whole term, and "visitor economy" asked for any "economy" as much as
+    a keyword does. A term none of whose features is written (a Danish keyword in English calls)
+    asks for nothing and stays out. Returns (None, ones) when no term is such."""
+    vocabulary, idf = model.vocabulary, model.idf
+    shrink = np.ones(len(feature_lists), dtype=np.float64)
+    if not len(idf):
+        return None, shrink
+    unwritten_idf = float(idf.max()) + float(np.log(2.0))  # idf of document frequency 0 (smoothed)
+    names: dict[str, int] = {}
+    rows: list[int] = []
+    columns: list[int] = []
+    values: list[float] = []
+    for row, features in enumerate(feature_lists):
+        counts: dict[str, int] = {}
+        for feature in features:
+            counts[feature] = counts.get(feature, 0) + 1
+        phrases = [f for f in counts if " " in f]
+        if not phrases or any(f in vocabulary for f in phrases):
+            continue
+        written = sum((1 + np.log(n)) ** 2 * float(idf[vocabulary[f]]) ** 2 for f, n in counts.items()
+                      if f in vocabulary)  # sublinear tf × idf, as the vectoriser weighs them
+        if not written:
+            continue
+        missing = {f: (1 + np.log(counts[f])) * unwritten_idf for f in phrases}
+        norm = float(np.sqrt(written + sum(w * w for w in missing.values())))
+        shrink[row] = np.sqrt(written) / norm
+        for phrase, weight in missing.items():
+            rows.append(row)
+            columns.append(names.setdefault(phrase, len(names)))
+            values.append(weight / norm)
+    if not names:
+        return None, shrink
+    return sparse.csr_matrix((np.asarray(values, dtype=np.float32), (rows, columns)),
+                             shape=(len(feature_lists), len(names))), shrink
 
 
 def specificity(model: TfidfModel, vector: Any) -> Any:

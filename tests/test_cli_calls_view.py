@@ -112,12 +112,12 @@ def test_within_alone_and_with_focus_as_the_help_says(run, ids) -> None:
         "ID  Topic                      Title                                                              "
         "Programme                   Focus            Score  Rules  Status  Deadline  ",
         " 3  HORIZON-CL5-2027-03-D5-05  Zero-emission waterborne transport demonstrators                   "
-        "Horizon Europe              offshore_energy   0.48    ✓    open    2026-11-04",
+        "Horizon Europe              offshore_energy   0.44    ✓    open    2026-11-04",
         " 1                             Small projects: green shipping and ports in the Baltic Sea Region  "
-        "Interreg Baltic Sea Region  offshore_energy   0.08    ?    open    2026-10-15")), "")
+        "Interreg Baltic Sea Region  offshore_energy   0.09    ?    open    2026-10-15")), "")
     assert run("calls", "list", "--focus", "offshore_energy", "--within", "60") == (0, without_focus(
         [WIDE_HEADER.replace("Focus     ", "Focus      "),
-         BSR_ROW.replace("green_maritime   1.00", "offshore_energy   0.08")]), "")
+         BSR_ROW.replace("green_maritime   1.00", "offshore_energy   0.09")]), "")
     assert run("calls", "list", "--within", "10") == (0, "", "No calls match.\n")
     assert run("calls", "list", "--within", "-1") == (
         2, "", "Error: --within must be 0 to 36,500 days, got -1\n")
