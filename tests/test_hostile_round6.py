@@ -247,3 +247,17 @@ def test_a_euro_access_deadline_without_a_readable_time_is_not_its_midnight(engi
         calls = {call.external_id: call.deadlines for call in session.exec(select(Call))}
     assert calls == {"2193": [{"at": "2025-11-20T16:00:00+00:00", "time_assumed": True}],
                      "2374": [{"at": "2025-11-10T11:00:00+00:00", "time_assumed": False}]}
+
+
+def test_the_day_of_the_answer_after_a_deadline_word_is_no_second_deadline(engine,
+                                                                           server: LocalServer) -> None:
+    """"Eine Entscheidung fällt bis 30. Juni 2027", "Der gives svar senest 30. juni 2027", "Beslut
+    meddelas senast …", "Applicants will be notified until …": the word "bis", "senest" or "until"
+    made the day of the answer a second deadline, and the call stayed open three months after
+    applications closed."""
+    texts = {"1": "Antragsschluss: 15. März 2027. Eine Entscheidung fällt bis 30. Juni 2027.",
+             "2": "Deadline 15 March 2027. Applicants will be notified until 30 June 2027.",
+             "3": "Ansøgningsfrist 15. marts 2027. Der gives svar senest 30. juni 2027.",
+             "4": "Søknadsfrist 15. mars 2027. Svar på søknaden gis innen 30. juni 2027.",
+             "5": "Sista ansökningsdag 15 mars 2027. Beslut meddelas senast 30 juni 2027."}
+    assert _feed_deadlines(engine, server, texts) == {n: [("2027-03-15T16:00:00+00:00", True)] for n in texts}
