@@ -220,3 +220,44 @@ def test_a_deadline_named_in_other_words_is_not_lost_to_the_projects_end(engine,
              "9": "Application deadline: 15 March 2027. Implementation period: 1 September 2027 – "
                   "31 August 2029."}
     assert _feed_deadlines(engine, server, texts) == {n: [("2027-03-15T16:00:00+00:00", True)] for n in texts}
+
+
+def test_a_euro_access_deadline_without_a_readable_time_is_not_its_midnight(engine, server: LocalServer,
+                                                                            samples: Path) -> None:
+    """A deadline cell written without a time ("20.11.2025") or with one the site's usual shape does
+    not have ("10.11.2025, 12:00", "10.11.2025 kl. 12.00") was read as 00:00 Brussels time: the call
+    read closed for the whole of its last day, and the listing's date showed "00:00" as the time the
+    site gave. A day alone is 17:00 Brussels, flagged assumed, as every other source reads it; the
+    time is read however written."""
+    from tests.test_plausibility import _euro_access, _listing
+
+    listing = _listing(samples, server).replace("<td>20.11.2025 16:00</td>", "<td>20.11.2025</td>", 1)
+    detail = (FIXTURES / "euro_access" / "call_detail_2374.html").read_text(encoding="utf-8")
+    answers = {"listing": listing,
+               "2374": detail.replace("<br>10.11.2025 17:00</p>", "<br>10.11.2025, 12:00</p>")}
+    assert "<td>20.11.2025</td>" in listing and answers["2374"] != detail
+    server.route("GET", "/en/calls", lambda request: Reply(200, answers["listing"], HTML))
+    server.route("GET", "/en/calls/2374/Interreg-DE-DK-Application-of-project-proposals-2025",
+                 lambda request: Reply(200, answers["2374"], HTML))
+    server.route("GET", "/en/calls/2193/Interreg-Baltic-Sea-Region-Project-Platforms-2025",
+                 lambda request: Reply(404, "not found", HTML))
+    result = run(engine, _euro_access(server), datetime(2025, 10, 20, 10, 0, tzinfo=UTC))
+    assert result.new == 2, result.error
+    with Session(engine) as session:
+        calls = {call.external_id: call.deadlines for call in session.exec(select(Call))}
+    assert calls == {"2193": [{"at": "2025-11-20T16:00:00+00:00", "time_assumed": True}],
+                     "2374": [{"at": "2025-11-10T11:00:00+00:00", "time_assumed": False}]}
+
+
+def test_the_day_of_the_answer_after_a_deadline_word_is_no_second_deadline(engine,
+                                                                           server: LocalServer) -> None:
+    """"Eine Entscheidung fällt bis 30. Juni 2027", "Der gives svar senest 30. juni 2027", "Beslut
+    meddelas senast …", "Applicants will be notified until …": the word "bis", "senest" or "until"
+    made the day of the answer a second deadline, and the call stayed open three months after
+    applications closed."""
+    texts = {"1": "Antragsschluss: 15. März 2027. Eine Entscheidung fällt bis 30. Juni 2027.",
+             "2": "Deadline 15 March 2027. Applicants will be notified until 30 June 2027.",
+             "3": "Ansøgningsfrist 15. marts 2027. Der gives svar senest 30. juni 2027.",
+             "4": "Søknadsfrist 15. mars 2027. Svar på søknaden gis innen 30. juni 2027.",
+             "5": "Sista ansökningsdag 15 mars 2027. Beslut meddelas senast 30 juni 2027."}
+    assert _feed_deadlines(engine, server, texts) == {n: [("2027-03-15T16:00:00+00:00", True)] for n in texts}

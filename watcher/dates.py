@@ -54,7 +54,7 @@ _BY_REACH = 40
 # the day an answer is given ("Svar på ansøgningen forventes 15. juni 2027", "Decisions are expected
 # on …"): taken as a call's lone date, or the latest of its plain ones, it became the deadline
 _RESULT_WORDS = re.compile(
-    r"decision|results?\b|notification|outcome|(?<!\w)svar|afgørelse|beslutning|besked|tilsagn|vedtak|"
+    r"decision|results?\b|notification|notified|outcome|(?<!\w)svar|afgørelse|beslutning|besked|tilsagn|vedtak|"
     r"avgjørelse|beslut|entscheidung|bescheid|zusage", re.IGNORECASE)  # "ansvarlig" holds "svar"
 _OPENING_WORDS = re.compile(
     r"open|launch|start|from|åbner|åben|fra |öffnet|ab dem|beginn|öppnar|från|åpner|åpen", re.IGNORECASE)
@@ -230,11 +230,14 @@ def _kind(before: str) -> str:
     for former in _FORMER_WORDS.finditer(before):  # "extended from" holds the opening word "from"
         if nearest is None or former.end() > nearest.start():
             best, nearest = "former", former
-    if best == "deadline" and nearest is not None and any(
-            0 <= nearest.start() - match.end() <= _PROJECT_REACH
-            and not any(ch.isdigit() for ch in before[match.end():nearest.start()])
-            for match in _PROJECT_WORDS.finditer(before)):
-        return "project"  # "Projects run until …", "Die Projekte laufen bis …": the projects' end
+    if best == "deadline" and nearest is not None:
+        # "Projects run until …", "Die Projekte laufen bis …": the projects' end; "Eine Entscheidung
+        # fällt bis …", "Der gives svar senest …": the day of the answer, not a second deadline
+        for kind, pattern in (("project", _PROJECT_WORDS), ("result", _RESULT_WORDS)):
+            if any(0 <= nearest.start() - match.end() <= _PROJECT_REACH
+                   and not any(ch.isdigit() or ch in ".;:!?" for ch in before[match.end():nearest.start()])
+                   for match in pattern.finditer(before)):
+                return kind
     if best == "opening" and nearest is not None and _PERIOD_END.search(before[nearest.end():]):
         return "deadline"  # "open from 1 February 2027 to 15 March 2027": the period's end
     if best == "former" and nearest is not None and _moved_on(before[nearest.end():]):

@@ -24,11 +24,15 @@ from pipeline.core.clock import BRUSSELS, UTC
 from pipeline.core.errors import ParseError
 from pipeline.core.text import shorten
 from watcher.amounts import find_amounts
+from watcher.dates import ASSUMED_TIME
 from watcher.html_text import clean_inline
 from watcher.urls import clean_url, document_base, next_page_href
 
 _CALL_PATH = re.compile(r"/calls/(\d+)(?:/|$)")
-_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s+(\d{1,2}):(\d{2}))?")
+# a time after the date however written ("16:00", ", 16:00", "- 16.00", "kl. 16:00", "at 16:00"), not a
+# second date ("20.11.2025 12.03.2026")
+_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})"
+                   r"(?:,?\s*(?:[-–]|kl\.?|at|um)?\s*(\d{1,2})[:.](\d{2})(?![\d]|\.\d))?", re.IGNORECASE)
 _NUMBER = re.compile(r"\d[\d,.\s]*")
 # a figure written with a minus ("€ -500,000.00", "-€ 40,000,000"): no budget, and read without its
 # sign it was one; a range ("€ 200,000 - € 3,000,000") has its dash after the first figure
@@ -46,21 +50,28 @@ def unreadable_date(text: str) -> bool:
     return _DATE.search(text or "") is not None and parse_cet(text) is None
 
 
-def parse_cet(text: str) -> tuple[datetime, bool] | None:
-    """"DD.MM.YYYY[ HH:MM]" in Central European time -> (aware UTC, time_was_missing)."""
+def parse_cet(text: str, *, opening: bool = False) -> tuple[datetime, bool] | None:
+    """"DD.MM.YYYY[ HH:MM]" in Central European time -> (aware UTC, time_was_missing). A day without
+    its time is a deadline at 17:00 (:data:`watcher.dates.ASSUMED_TIME`), as every source reads one,
+    and an opening at its start: read as midnight, a deadline closed its call for the whole last day."""
     match = _DATE.search(text or "")
-    return _cet(match) if match else None
+    return _cet(match, opening=opening) if match else None
 
 
-def parse_cet_all(text: str) -> list[tuple[datetime, bool]]:
+def parse_cet_all(text: str, *, opening: bool = False) -> list[tuple[datetime, bool]]:
     """Every date :func:`parse_cet` can read in ``text``, in order: a field may give two stages
     ("20.11.2025 16:00 / 12.03.2026 16:00"), and read as its first date the call closed after it."""
-    found = (_cet(match) for match in _DATE.finditer(text or ""))
+    found = (_cet(match, opening=opening) for match in _DATE.finditer(text or ""))
     return [value for value in found if value is not None]
 
 
-def _cet(match: re.Match[str]) -> tuple[datetime, bool] | None:
+def _cet(match: re.Match[str], *, opening: bool = False) -> tuple[datetime, bool] | None:
     day, month, year, hour, minute = match.groups()
+    if hour is None and not opening:
+        hour, minute = str(ASSUMED_TIME.hour), str(ASSUMED_TIME.minute)
+        assumed = True
+    else:
+        assumed = hour is None
     # 24:00 is the end of the day, midnight after it (the next day's date may be the next year's)
     end_of_day = hour is not None and int(hour) == 24 and int(minute) == 0
     try:
@@ -68,7 +79,7 @@ def _cet(match: re.Match[str]) -> tuple[datetime, bool] | None:
                          int(minute or 0), tzinfo=BRUSSELS)
         if end_of_day:
             local = datetime.combine(local.date() + timedelta(days=1), local.timetz())
-        return local.astimezone(UTC), hour is None
+        return local.astimezone(UTC), assumed
     except (ValueError, OverflowError):  # no such day, or outside the years a datetime can hold
         return None
 
@@ -110,6 +121,7 @@ class ListingRow:
     # ("31.02.2026"): the row gives a deadline that cannot be read, not "no deadline"
     unreadable_deadline: str | None = None
     deadlines: tuple[datetime, ...] = ()  # every deadline the row gives (two stages in one cell)
+    deadlines_assumed: tuple[bool, ...] = ()  # for each of them, whether its time was assumed
 
 
 @dataclass(frozen=True)
@@ -172,7 +184,8 @@ def parse_listing(html: str, base_url: str, *, source: str = "euro_access") -> L
         rows.append(ListingRow(programme=_text(cells[0]), title=title, url=url, external_id=external_id,
                                deadline=parsed[0][0] if parsed else None,
                                unreadable_deadline=shorten(cell) if unreadable_date(cell) else None,
-                               deadlines=tuple(at for at, _ in parsed)))
+                               deadlines=tuple(at for at, _ in parsed),
+                               deadlines_assumed=tuple(assumed for _, assumed in parsed)))
     heading = table.find_previous(["h3", "h2"])
     total = _text(heading) if heading is not None and "found" in _text(heading).lower() else None
     return ListingPage(rows=rows, next_url=_next_link(soup, base_url, source), total_text=total,
@@ -246,10 +259,11 @@ def parse_detail(html: str, *, source: str = "euro_access", url: str = "") -> Ca
                             raise ParseError(source, f"the call page {url} gives the deadline "
                                                      f"{shorten(written.group(0))!r}, which is not a date; "
                                                      "the page is read again on the next run")
-                    parsed = parse_cet_all(part_text)
+                    is_opening = part_text.lower().startswith("opening")
+                    parsed = parse_cet_all(part_text, opening=is_opening)
                     if not parsed:
                         continue
-                    if part_text.lower().startswith("opening"):
+                    if is_opening:
                         detail.opening = parsed[0][0]
                     else:
                         detail.deadlines.extend(parsed)

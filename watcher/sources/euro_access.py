@@ -38,8 +38,9 @@ def _norm(name: str) -> str:
 
 def record_for(row: ListingRow, detail: CallDetail | None, now: datetime) -> CallRecord:
     """One call from its listing row, completed by its detail page when that was read."""
+    assumed = dict(zip(row.deadlines, row.deadlines_assumed, strict=False))
     listed = row.deadlines or ((row.deadline,) if row.deadline else ())
-    deadlines = [Deadline(at) for at in sorted(set(listed))]
+    deadlines = [Deadline(at, assumed.get(at, False)) for at in sorted(set(listed))]
     opening = None
     extra: dict[str, Any] = {"listing_programme": row.programme}
     if detail is not None:
