@@ -1,0 +1,45 @@
+"""Other clusters' strategies, round six: a Danish defence, security and space cluster
+(tests/fixtures/strategies/other_cluster_round6/, its README says how it was written) whose calls are
+mostly of programmes the example strategy does not read (the European Defence Fund), through the
+commands a secretariat and a fundraiser run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROUND6 = Path(__file__).resolve().parent / "fixtures" / "strategies" / "other_cluster_round6"
+FORSVAR = (ROUND6 / "forsvar.yaml").read_text(encoding="utf-8")
+RECORDING = "eu_ft/search_2026-08-22"
+
+
+@pytest.fixture
+def forsvar_synced(cli, samples: Path) -> tuple[str, ...]:
+    """The defence cluster's strategy on the 2026-08-22 recording, synced and scored."""
+    base = ("--config", str(ROUND6 / "forsvar.yaml"), "--as-of", "2026-08-22")
+    result = cli(*base, "sync", "--replay", str(samples / RECORDING))
+    assert result.exit_code == 0, result.stderr
+    return base
+
+
+@pytest.mark.slow
+def test_strategy_report_says_an_unknown_expected_value_is_unknown(cli,
+                                                                   forsvar_synced: tuple[str, ...]) -> None:
+    """funding_rules.yaml has no rates for the European Defence Fund: the board report gave the defence
+    area's 20 calls and €994M of budget an expected value of €0, as if they were worth nothing."""
+    rows = {row["focus_area"]: row for row in json.loads(cli(*forsvar_synced, "strategy", "report",
+                                                             "--json").stdout)}
+    defence = rows["forsvarsteknologi"]
+    assert defence["matching_calls"] > 0 and defence["expected_value"] == 0.0
+    assert defence["unknown_expected_value"] > 0
+    assert rows["rumfart"]["unknown_expected_value"] == 0 and rows["rumfart"]["expected_value"] > 0
+    result = cli(*forsvar_synced, "strategy", "report")
+    assert result.exit_code == 0, result.stderr
+    table = {line.split("  ")[0]: line for line in result.stdout.splitlines()}
+    assert table["Forsvarsteknologi og dual-use"].split()[-2:] == ["unknown", "0"]
+    assert table["Rumfart og satellitter"].split()[-2:] == ["€2.0M", "0"]
+    mixed = [line for line in result.stdout.splitlines() if line.startswith("Civilt beredskab")]
+    unknown = rows["civilt_beredskab"]["unknown_expected_value"]
+    assert f"+ {unknown} unknown" in mixed[0]
