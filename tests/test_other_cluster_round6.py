@@ -43,3 +43,14 @@ def test_strategy_report_says_an_unknown_expected_value_is_unknown(cli,
     mixed = [line for line in result.stdout.splitlines() if line.startswith("Civilt beredskab")]
     unknown = rows["civilt_beredskab"]["unknown_expected_value"]
     assert f"+ {unknown} unknown" in mixed[0]
+
+
+@pytest.mark.slow
+def test_a_long_list_of_synonyms_is_not_cut_inside_a_term(cli, forsvar_synced: tuple[str, ...]) -> None:
+    """The warning quoted the synonyms cut at 60 characters with the quote mark's place taken by a dot:
+    '(underwater drones, unmanned underwater vehicles, autonom..)'."""
+    result = cli(*forsvar_synced, "config", "check")
+    assert result.exit_code == 0, result.stderr
+    line = next(line for line in result.stderr.splitlines() if "'undervandsdroner'" in line)
+    assert line.endswith("keywords[3]: 'undervandsdroner' and its synonyms (underwater drones, unmanned "
+                         "underwater vehicles and 1 more) match none of the 587 stored calls")
