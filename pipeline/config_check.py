@@ -68,6 +68,7 @@ from pipeline.core.config import (
 )
 from pipeline.core.config_strategy import same_term
 from pipeline.core.errors import ConfigError
+from pipeline.core.text import terms_shown
 from pipeline.core.yaml import _line_of, _shown
 
 MIN_ENGLISH_CALLS = 50  # the corpus size below which the matcher's LSA is off too (matcher.LSA_MIN_CORPUS)
@@ -177,21 +178,9 @@ def is_english(term: str, calls: StoredCalls) -> bool:
                for word in said)
 
 
-def _terms_shown(terms: Sequence[str], limit: int = 60) -> str:
-    """"underwater drones, unmanned underwater vehicles and 1 more": whole terms while they fit in
-    ``limit`` characters (the first always), the rest counted, so no term is cut in the middle."""
-    shown: list[str] = []
-    for term in terms:
-        if shown and len(", ".join([*shown, term])) > limit:
-            break
-        shown.append(term)
-    rest = len(terms) - len(shown)
-    return ", ".join(shown) + (f" and {rest} more" if rest else "")
-
-
 def _unmatched(keyword: str, translations: Sequence[str], stored: int) -> str:
     """"'offshore wind' matches none of the 611 stored calls", with its synonyms when it has some."""
-    what = f"{_shown(keyword)} and its synonyms ({_terms_shown(translations)})" if translations \
+    what = f"{_shown(keyword)} and its synonyms ({terms_shown(translations)})" if translations \
         else _shown(keyword)
     if stored == 1:
         return f"{what} {'do' if translations else 'does'} not match the one stored call"
