@@ -126,9 +126,12 @@ def _hint(word: str, known: Iterable[str], cutoff: float = 0.6) -> str:
 
 
 def _action_hint(code: str) -> str:
-    """A close code, or the code of words ('national grant', as config/sources/ store it: NATIONAL)."""
+    """A close code, or the code of words ('national grant', as config/sources/ store it: NATIONAL); a
+    programme's own types of action ('EDF', 'lump sum') have no code of their own but OTHER's."""
     mapped = action_type_code(code)
-    return _hint(code, ACTION_TYPE_CODES) or (f"; its code is {mapped!r}" if mapped != "OTHER" else "")
+    return _hint(code, ACTION_TYPE_CODES) or (f"; its code is {mapped!r}" if mapped != "OTHER" else (
+        "; a type of action written so has the code 'OTHER', which allows every type no other code names "
+        "(the portal's 'EDF Research Actions', 'LIFE Project Grants', prizes, ...)"))
 
 
 def known_programmes(stored: Iterable[str]) -> list[str]:

@@ -54,3 +54,19 @@ def test_a_long_list_of_synonyms_is_not_cut_inside_a_term(cli, forsvar_synced: t
     line = next(line for line in result.stderr.splitlines() if "'undervandsdroner'" in line)
     assert line.endswith("keywords[3]: 'undervandsdroner' and its synonyms (underwater drones, unmanned "
                          "underwater vehicles and 1 more) match none of the 587 stored calls")
+
+
+@pytest.mark.parametrize("written", ["EDF", "Lump Sum"])
+def test_a_programmes_own_type_of_action_is_told_its_code(tmp_path: Path, cli, written: str) -> None:
+    """A defence cluster allowing the European Defence Fund's actions wrote 'EDF' and was told only the
+    list of codes, none of which says it covers 'EDF Research Actions' (OTHER does)."""
+    path = tmp_path / "strategy.yaml"
+    path.write_text(FORSVAR.replace("[RIA, IA, CSA, OTHER]", f"[RIA, IA, CSA, {written}]"), encoding="utf-8")
+    line = next(n for n, text in enumerate(FORSVAR.splitlines(), 1) if "allowed_action_types" in text)
+    result = cli("--config", str(path), "config", "check")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines()[0] == (
+        f"Error: {path}:{line}: rules.allowed_action_types[3]: unknown type of action {written!r}; a type of "
+        "action written so has the code 'OTHER', which allows every type no other code names (the portal's "
+        "'EDF Research Actions', 'LIFE Project Grants', prizes, ...); use codes from COFUND, PCP, ERC, MSCA, "
+        "EIC, CSA, IA, RIA, INTERREG, IE, NATIONAL, OTHER")
