@@ -70,3 +70,54 @@ def test_a_programmes_own_type_of_action_is_told_its_code(tmp_path: Path, cli, w
         "action written so has the code 'OTHER', which allows every type no other code names (the portal's "
         "'EDF Research Actions', 'LIFE Project Grants', prizes, ...); use codes from COFUND, PCP, ERC, MSCA, "
         "EIC, CSA, IA, RIA, INTERREG, IE, NATIONAL, OTHER")
+
+
+JUDGED = ROUND6 / "judged_forsvar_2026-08-22.json"
+FORSVAR_PROGRAMMES = {"Horizon Europe": "43108390", "Digital Europe": "43152860",
+                      "European Defence Fund": "44181033", "Internal Security Fund": "43252368"}
+
+
+@pytest.mark.slow
+def test_eval_judged_names_the_programmes_of_graded_calls_it_does_not_read(cli, samples: Path) -> None:
+    """eval --judged replays the recording with the example strategy's programmes: the defence
+    cluster's 15 graded European Defence Fund calls were never read, maritim_sikkerhed measured 0.000,
+    and the note said only 'another programme, or closed'."""
+    result = cli("eval", "--judged", str(JUDGED), "--feedback", "0")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == (
+        "Note: 15 graded calls are of programmes the replay does not read (European Defence Fund (EDF) 15): "
+        "without programmes: in the file it reads the example strategy's; to measure them, list every "
+        "programme the strategy reads there, e.g. \"programmes\": {\"Horizon Europe\": \"43108390\", "
+        "\"European Defence Fund (EDF)\": \"44181033\"}")
+    report = json.loads(cli("eval", "--judged", str(JUDGED), "--feedback", "0", "--json").stdout)
+    assert report["unread_programmes"] == {"European Defence Fund (EDF)": {"id": "44181033", "graded": 15}}
+
+
+@pytest.mark.slow
+def test_eval_judged_reads_the_programmes_the_file_names(cli, tmp_path: Path, samples: Path) -> None:
+    data = json.loads(JUDGED.read_text(encoding="utf-8"))
+    path = tmp_path / "judged.json"
+    path.write_text(json.dumps({**data, "programmes": FORSVAR_PROGRAMMES}), encoding="utf-8")
+    result = cli("eval", "--judged", str(path), "--feedback", "0", "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["calls"] == 587  # what the strategy's own eu_ft source reads of the recording
+    assert report["unread_programmes"] == {}
+    assert report["coverage"]["maritim_sikkerhed"] == {"graded": 15, "not_in_recording": 0, "not_listed": 0}
+    assert report["per_area"]["matcher"]["maritim_sikkerhed"]["ndcg10"] > 0.5
+
+
+@pytest.mark.parametrize("written, kind", [(["44181033"], "a list"), ("EDF", "text"),
+                                           ({"European Defence Fund": ""}, "a mapping")])
+def test_a_judged_files_programmes_written_otherwise_are_refused(cli, tmp_path: Path, samples: Path,
+                                                                 written: object, kind: str) -> None:
+    data = json.loads(JUDGED.read_text(encoding="utf-8"))
+    path = tmp_path / "judged.json"
+    path.write_text(json.dumps({**data, "programmes": written}, indent=1), encoding="utf-8")
+    line = next(n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                if '"programmes"' in text)
+    result = cli("eval", "--judged", str(path))
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"Error: {path}:{line}: programmes: expected the eu_ft programmes the judged strategy reads as "
+        f"label: frameworkProgramme id, e.g. {{\"European Defence Fund\": \"44181033\"}}, got {kind}\n")
