@@ -121,3 +121,24 @@ def test_a_judged_files_programmes_written_otherwise_are_refused(cli, tmp_path: 
     assert result.stderr == (
         f"Error: {path}:{line}: programmes: expected the eu_ft programmes the judged strategy reads as "
         f"label: frameworkProgramme id, e.g. {{\"European Defence Fund\": \"44181033\"}}, got {kind}\n")
+
+
+@pytest.mark.slow
+def test_a_programme_of_interest_of_hundreds_of_calls_is_warned_of(cli,
+                                                                   forsvar_synced: tuple[str, ...]) -> None:
+    """'Horizon Europe' among the programmes of interest filled the digest's 'Programmes we follow' with
+    its ten calls closing first, scored 0.02 and turned down by the rules, '… and 499 more', every week,
+    and config check said nothing."""
+    result = cli(*forsvar_synced, "config", "check")
+    assert result.exit_code == 0, result.stderr
+    line = next(n for n, text in enumerate(FORSVAR.splitlines(), 1)
+                if text.startswith("programmes_of_interest"))
+    warned = [text for text in result.stderr.splitlines() if "programmes_of_interest" in text]
+    assert warned[1].startswith("Warning: ") and warned[1].endswith(
+        f"forsvar.yaml:{line}: programmes_of_interest[1]: 'Horizon Europe' has 509 "
+        "open or forthcoming stored calls: the digest's 'Programmes we follow' lists the 10 closing first "
+        "whatever their score and counts the other 499; the section is for programmes of few calls "
+        "(Interreg, national funders), the focus areas rank this one's; leave it out unless each of its "
+        "calls matters")
+    # the European Defence Fund (36 calls) and Digital Europe (39) too; the Internal Security Fund has 3
+    assert [text.split(": ")[2] for text in warned] == [f"programmes_of_interest[{n}]" for n in (0, 1, 2)]
