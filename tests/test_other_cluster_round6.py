@@ -142,3 +142,18 @@ def test_a_programme_of_interest_of_hundreds_of_calls_is_warned_of(cli,
         "calls matters")
     # the European Defence Fund (36 calls) and Digital Europe (39) too; the Internal Security Fund has 3
     assert [text.split(": ")[2] for text in warned] == [f"programmes_of_interest[{n}]" for n in (0, 1, 2)]
+
+
+@pytest.mark.slow
+def test_an_idea_in_danish_meets_the_calls_its_synonyms_translate(cli,
+                                                                 forsvar_synced: tuple[str, ...]) -> None:
+    """An idea without focus areas is matched on its text alone: written in Danish, as the secretariat
+    writes its keywords, none of its words is in an English call and `ideas calls` answered 'No open call
+    matches this idea.', though the strategy's synonyms say what 'modforanstaltninger mod droner' is."""
+    added = cli(*forsvar_synced, "ideas", "add", "Modforanstaltninger mod droner til kritisk infrastruktur")
+    assert added.exit_code == 0, added.stderr
+    result = cli(*forsvar_synced, "ideas", "calls", "1", "--json")
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(result.stdout)
+    first = rows[0]
+    assert (first["title"], first["terms"][:2]) == ("Counter-drone systems", ["drone", "counter drone"])
