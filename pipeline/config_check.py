@@ -68,7 +68,7 @@ from pipeline.core.config import (
 )
 from pipeline.core.config_strategy import same_term
 from pipeline.core.errors import ConfigError
-from pipeline.core.text import terms_shown
+from pipeline.core.text import initials, terms_shown
 from pipeline.core.yaml import _line_of, _shown
 
 MIN_ENGLISH_CALLS = 50  # the corpus size below which the matcher's LSA is off too (matcher.LSA_MIN_CORPUS)
@@ -401,7 +401,8 @@ def check_strategy(strategy: Strategy, path: Path, *, programmes: Sequence[str] 
     for number, wanted in enumerate(strategy.programmes_of_interest if names else []):
         # a programme of interest follows every call whose programme contains it
         if not any(wanted.casefold() in name for name in names):
-            close = difflib.get_close_matches(wanted.casefold(), list(names), n=1)
+            close = [name for name in names if len(wanted) > 1 and initials(name) == wanted.casefold()] \
+                or difflib.get_close_matches(wanted.casefold(), list(names), n=1)  # 'EDF': its acronym
             hint = f"; did you mean {names[close[0]]!r}?" if close else "; check the spelling"
             found.append(_problem("warning", shown, tree, ("programmes_of_interest", number),
                                   f"programme {wanted!r} matches no known programme (funding rules, "

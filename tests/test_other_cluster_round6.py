@@ -157,3 +157,24 @@ def test_an_idea_in_danish_meets_the_calls_its_synonyms_translate(cli,
     rows = json.loads(result.stdout)
     first = rows[0]
     assert (first["title"], first["terms"][:2]) == ("Counter-drone systems", ["drone", "counter drone"])
+
+
+def test_a_programme_of_interest_written_as_its_acronym_is_told_its_name(tmp_path: Path, cli) -> None:
+    """The portal and the calls' identifiers say 'EDF' and 'ISF'; a programme of interest follows the
+    calls whose programme name contains it, which 'EDF' is in none of, and the warning said only
+    'check the spelling'."""
+    path = tmp_path / "strategy.yaml"
+    old = ("programmes_of_interest: [European Defence Fund, Horizon Europe, Digital Europe, "
+           "Internal Security Fund]")
+    assert old in FORSVAR
+    path.write_text(FORSVAR.replace(old, "programmes_of_interest: [EDF, ISF]"), encoding="utf-8")
+    line = next(n for n, text in enumerate(FORSVAR.splitlines(), 1)
+                if text.startswith("programmes_of_interest"))
+    result = cli("--config", str(path), "config", "check")
+    assert result.exit_code == 0, result.stderr
+    warned = [text for text in result.stderr.splitlines() if "programmes_of_interest" in text]
+    assert warned == [
+        f"Warning: {path}:{line}: programmes_of_interest[{number}]: programme {written!r} matches no known "
+        f"programme (funding rules, sources, stored calls); did you mean {meant!r}?"
+        for number, (written, meant) in enumerate([("EDF", "European Defence Fund"),
+                                                   ("ISF", "Internal Security Fund")])]

@@ -173,3 +173,13 @@ def terms_shown(terms: Sequence[str], limit: int = 60) -> str:
         shown.append(term)
     rest = len(terms) - len(shown)
     return ", ".join(shown) + (f" and {rest} more" if rest else "")
+
+
+_NOT_INITIALLED = {"and", "of", "for", "the", "og", "i"}  # "Research Fund for Coal & Steel": RFCS
+
+
+def initials(name: str) -> str:
+    """"European Defence Fund" → "edf": the acronym a programme goes by, lower case (the small words
+    and the parts in brackets left out: "Research Fund for Coal & Steel (RFCS)" → "rfcs")."""
+    said = re.sub(r"\([^)]*\)", " ", name)
+    return "".join(word[0] for word in re.findall(r"\w+", said.casefold()) if word not in _NOT_INITIALLED)
