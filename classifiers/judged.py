@@ -59,6 +59,8 @@ class Judged:
     recording: str  # relative to the samples' parent folder: "samples/eu_ft/search_2026-08-22"
     as_of: datetime
     grades: dict[str, dict[str, int]]
+    # the eu_ft programmes the judged strategy reads (label: frameworkProgramme id); None: the example's
+    programmes: dict[str, str] | None = None
 
 
 class _JudgedAreas(BaseModel):
@@ -124,7 +126,21 @@ def load_judged(path: Path) -> Judged:
         moment = parse_datetime(str(as_of), what="date")
     except ValidationError as exc:
         raise where.error(("as_of",), str(exc)) from None
-    return Judged(path, areas, recording.strip(), moment, grades)
+    return Judged(path, areas, recording.strip(), moment, grades, _read_programmes(data, where))
+
+
+def _read_programmes(data: dict[str, Any], where: _Where) -> dict[str, str] | None:
+    """``programmes``, as a strategy's eu_ft source writes them; absent: None (the example's)."""
+    programmes = data.get("programmes")
+    if programmes is None:
+        return None
+    if isinstance(programmes, dict) and all(
+            str(label).strip() and isinstance(pid, str | int) and not isinstance(pid, bool)
+            and str(pid).strip() for label, pid in programmes.items()):
+        return {str(label).strip(): str(pid).strip() for label, pid in programmes.items()}
+    raise where.error(("programmes",), f"expected the eu_ft programmes the judged strategy reads as "
+                      f'label: frameworkProgramme id, e.g. {{"European Defence Fund": "44181033"}}, got '
+                      f"{_kind(programmes)}")
 
 
 @dataclass
@@ -326,6 +342,8 @@ class JudgedReport:
     not_graded: list[str] = field(default_factory=list)
     # config check's warnings of the file's focus areas, and an as_of off the recording's day
     warnings: list[str] = field(default_factory=list)
+    # programmes of graded calls that the replay's eu_ft source does not read: label → id and graded calls
+    unread_programmes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def means(self) -> dict[str, dict[str, float | None]]:
@@ -337,7 +355,8 @@ class JudgedReport:
         return {"file": self.file, "calls": self.calls, "means": self.means, "per_area": self.rankers,
                 "top": self.top, "feedback": self.feedback, "coverage": self.coverage,
                 "not_graded": self.not_graded, "warnings": self.warnings,
-                "ndcg_undefined": undefined_ndcg(self.rankers.get("matcher", {}))}
+                "ndcg_undefined": undefined_ndcg(self.rankers.get("matcher", {})),
+                "unread_programmes": self.unread_programmes}
 
 
 def coverage_notes(report: JudgedReport) -> list[str]:
@@ -352,6 +371,14 @@ def coverage_notes(report: JudgedReport) -> list[str]:
             graded = sum(c["graded"] for c in report.coverage.values())
             each = ", ".join(f"{area} {n}" for area, n in counts.items())
             notes.append(f"Note: {sum(counts.values())} of {graded} {what}: {each}")
+    if report.unread_programmes:
+        unread = report.unread_programmes
+        each = ", ".join(f"{label} {u['graded']}" for label, u in unread.items())
+        example = ", ".join(f'"{label}": "{u["id"]}"' for label, u in unread.items())
+        notes.append(f"Note: {sum(u['graded'] for u in unread.values())} graded calls are of programmes the "
+                     f"replay does not read ({each}): without programmes: in the file it reads the example "
+                     "strategy's; to measure them, list every programme the strategy reads there, e.g. "
+                     f"\"programmes\": {{\"Horizon Europe\": \"43108390\", {example}}}")
     for area in undefined_ndcg(report.rankers.get("matcher", {})):
         notes.append(f"Note: {area}: no recorded call is graded 1 or 2, so nDCG@10 is undefined (n/a) and "
                      "left out of the means")

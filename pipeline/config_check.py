@@ -68,6 +68,7 @@ from pipeline.core.config import (
 )
 from pipeline.core.config_strategy import same_term
 from pipeline.core.errors import ConfigError
+from pipeline.core.text import initials, terms_shown
 from pipeline.core.yaml import _line_of, _shown
 
 MIN_ENGLISH_CALLS = 50  # the corpus size below which the matcher's LSA is off too (matcher.LSA_MIN_CORPUS)
@@ -125,9 +126,12 @@ def _hint(word: str, known: Iterable[str], cutoff: float = 0.6) -> str:
 
 
 def _action_hint(code: str) -> str:
-    """A close code, or the code of words ('national grant', as config/sources/ store it: NATIONAL)."""
+    """A close code, or the code of words ('national grant', as config/sources/ store it: NATIONAL); a
+    programme's own types of action ('EDF', 'lump sum') have no code of their own but OTHER's."""
     mapped = action_type_code(code)
-    return _hint(code, ACTION_TYPE_CODES) or (f"; its code is {mapped!r}" if mapped != "OTHER" else "")
+    return _hint(code, ACTION_TYPE_CODES) or (f"; its code is {mapped!r}" if mapped != "OTHER" else (
+        "; a type of action written so has the code 'OTHER', which allows every type no other code names "
+        "(the portal's 'EDF Research Actions', 'LIFE Project Grants', prizes, ...)"))
 
 
 def known_programmes(stored: Iterable[str]) -> list[str]:
@@ -179,7 +183,7 @@ def is_english(term: str, calls: StoredCalls) -> bool:
 
 def _unmatched(keyword: str, translations: Sequence[str], stored: int) -> str:
     """"'offshore wind' matches none of the 611 stored calls", with its synonyms when it has some."""
-    what = f"{_shown(keyword)} and its synonyms ({_shown(', '.join(translations))[1:-1]})" if translations \
+    what = f"{_shown(keyword)} and its synonyms ({terms_shown(translations)})" if translations \
         else _shown(keyword)
     if stored == 1:
         return f"{what} {'do' if translations else 'does'} not match the one stored call"
@@ -397,7 +401,8 @@ def check_strategy(strategy: Strategy, path: Path, *, programmes: Sequence[str] 
     for number, wanted in enumerate(strategy.programmes_of_interest if names else []):
         # a programme of interest follows every call whose programme contains it
         if not any(wanted.casefold() in name for name in names):
-            close = difflib.get_close_matches(wanted.casefold(), list(names), n=1)
+            close = [name for name in names if len(wanted) > 1 and initials(name) == wanted.casefold()] \
+                or difflib.get_close_matches(wanted.casefold(), list(names), n=1)  # 'EDF': its acronym
             hint = f"; did you mean {names[close[0]]!r}?" if close else "; check the spelling"
             found.append(_problem("warning", shown, tree, ("programmes_of_interest", number),
                                   f"programme {wanted!r} matches no known programme (funding rules, "

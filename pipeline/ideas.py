@@ -167,8 +167,30 @@ class CallSuggestion:
                 "unknown_rules": self.unknown_rules}
 
 
-def idea_query(idea: Idea) -> str:
-    return f"{idea.title}\n{idea.description}"
+def idea_query(idea: Idea, strategy: Strategy | None = None) -> str:
+    """The idea's title and description, and with ``strategy`` the English terms its synonyms give the
+    Danish (Swedish, Norwegian) terms the text says: "Modforanstaltninger mod droner" meets the calls
+    on "counter-drone" as the strategy's focus areas do, where its Danish words meet no English call."""
+    text = f"{idea.title}\n{idea.description}"
+    translated = _translations(text, idea, strategy) if strategy is not None else []
+    return "\n".join([text, *translated])
+
+
+def _translations(text: str, idea: Idea, strategy: Strategy) -> list[str]:
+    """The synonyms' terms for each synonym the text says as whole words (in its Nordic word forms too),
+    of the idea's focus areas, or of every area for an idea without any."""
+    from classifiers.text import nordic_forms, words
+
+    spoken = f" {' '.join(words(text))} "
+    areas = [strategy.focus_areas[a] for a in idea.focus_areas or [] if a in strategy.focus_areas] \
+        or list(strategy.focus_areas.values())
+    found: list[str] = []
+    for area in areas:
+        for source, targets in area.synonyms.items():
+            forms = {" ".join(words(form)) for form in (source, *nordic_forms(source))}
+            if any(form and f" {form} " in spoken for form in forms):
+                found += [target for target in targets if target not in found]
+    return found
 
 
 # The idea's focus areas decide which calls are candidates and most of their order: the strategy's
@@ -228,20 +250,22 @@ def _exclude(idea: Idea, config: LoadedConfig) -> list[str]:
     return [term for area in idea.focus_areas or [] if area in areas for term in areas[area].exclude]
 
 
-def _text_matches(idea: Idea, calls: dict[int, Call], exclude: Sequence[str], top: int) -> list[Any]:
+def _text_matches(idea: Idea, calls: dict[int, Call], config: LoadedConfig, top: int) -> list[Any]:
     from classifiers.matcher import match_query
 
     documents = [(cid, c.title, c.text or "") for cid, c in sorted(calls.items())]
-    return match_query(idea_query(idea), documents, exclude=exclude, top=top)
+    return match_query(idea_query(idea, config.strategy), documents, exclude=_exclude(idea, config), top=top)
 
 
-def _idea_words(idea: Idea, terms: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
+def _idea_words(idea: Idea, terms: Sequence[tuple[str, float]],
+                config: LoadedConfig) -> list[tuple[str, float]]:
     """The match's terms that are the idea's own words. The latent half of a match spreads its score
     over the call's words, so the largest contributions also hold words the idea never says ("1",
     "increased" for "Floating wind O&M robots"), which read as nonsense in the Why column."""
     from classifiers.text import analyse
 
-    said = set(analyse(idea_query(idea)))  # the terms are features already: "system" is one, no stop word
+    # the terms are features already: "system" is one, no stop word; the translations are the idea's words
+    said = set(analyse(idea_query(idea, config.strategy)))
     return [(term, weight) for term, weight in terms if term in said]
 
 
@@ -250,9 +274,9 @@ def _by_text(session: Session, idea: Idea, config: LoadedConfig, now: datetime,
     calls = _active_calls(session, now)
     if not calls:
         return []
-    matches = _text_matches(idea, calls, _exclude(idea, config), top)
-    return [_suggestion(calls[m.call_id], m.score, (_idea_words(idea, m.terms) or list(m.terms))[:5], config,
-                        now) for m in matches]
+    matches = _text_matches(idea, calls, config, top)
+    return [_suggestion(calls[m.call_id], m.score, (_idea_words(idea, m.terms, config) or list(m.terms))[:5],
+                        config, now) for m in matches]
 
 
 def _by_areas(session: Session, idea: Idea, config: LoadedConfig, areas: list[str], now: datetime,
@@ -268,13 +292,13 @@ def _by_areas(session: Session, idea: Idea, config: LoadedConfig, areas: list[st
     if not best:
         return []
     calls = _active_calls(session, now, best)
-    text = {m.call_id: m for m in _text_matches(idea, calls, _exclude(idea, config), len(calls))}
+    text = {m.call_id: m for m in _text_matches(idea, calls, config, len(calls))}
     ranked = []
     for call_id, (area_score, area_terms) in best.items():
         match = text.get(call_id)
         score = AREA_WEIGHT * area_score + TEXT_WEIGHT * (match.score if match else 0.0)
         terms: dict[str, float] = {}
-        for term, weight in [*(_idea_words(idea, match.terms) if match else []), *area_terms]:  # idea's first
+        for term, weight in [*(_idea_words(idea, match.terms, config) if match else []), *area_terms]:
             terms.setdefault(term, weight)
         ranked.append((score, call_id, list(terms.items())[:5]))
     ranked.sort(key=lambda item: (-item[0], item[1]))

@@ -52,10 +52,34 @@ from pipeline.core.models import Call
 
 
 def judged_config(judged: Judged) -> LoadedConfig:
-    """The example strategy with the judged file's focus areas (nothing else of it affects a ranking)."""
+    """The example strategy with the judged file's focus areas and, when the file names them, the eu_ft
+    programmes its strategy reads (nothing else of it affects a ranking)."""
     strategy = load_strategy(DEFAULT_STRATEGY)
-    strategy = strategy.model_copy(update={"focus_areas": dict(judged.focus_areas)})
+    update: dict[str, Any] = {"focus_areas": dict(judged.focus_areas)}
+    if judged.programmes is not None:
+        eu_ft = strategy.sources["eu_ft"].model_copy(update={"programmes": dict(judged.programmes)})
+        update["sources"] = {**strategy.sources, "eu_ft": eu_ft}
+    strategy = strategy.model_copy(update=update)
     return LoadedConfig(strategy, load_funding_rules(), DEFAULT_STRATEGY)
+
+
+def unread_programmes(judged: Judged, config: LoadedConfig, folder: Path) -> dict[str, dict[str, Any]]:
+    """The programmes of the recording's graded calls that the replay's eu_ft source does not read
+    (label → id and how many graded calls): a defence cluster's European Defence Fund calls, which the
+    example strategy does not watch, could be ranked by no one."""
+    from pipeline.sync import recorded_programmes
+
+    read = set(config.strategy.sources["eu_ft"].programmes.values())
+    if not read:  # one query over every programme
+        return {}
+    names, by_reference = recorded_programmes(folder)
+    found: dict[str, dict[str, Any]] = {}
+    for grades in judged.grades.values():
+        for reference in grades:
+            for pid in sorted(by_reference.get(reference, set()) - read):
+                entry = found.setdefault(names.get(pid, pid), {"id": pid, "graded": 0})
+                entry["graded"] += 1
+    return dict(sorted(found.items(), key=lambda item: -item[1]["graded"]))
 
 
 def focus_ranking(engine: Engine, strategy: str, area: str, now: datetime, top: int) -> list[dict[str, Any]]:
@@ -215,6 +239,7 @@ def judged_file_report(path: Path, *, feedback: int = CUTOFF, samples: Path | No
             warnings = [*day_warnings(judged, folder), *focus_area_warnings(engine, judged)]
             report = run_judged(engine, judged, feedback=feedback, recorded=recorded)
             report.warnings = warnings
+            report.unread_programmes = unread_programmes(judged, config, folder)
             return report
         finally:
             engine.dispose()

@@ -417,6 +417,19 @@ def recorded_references(folder: Path) -> set[str]:
     return {str(r.get("reference")) for r in SediaSearchRecording(folder).results}
 
 
+def recorded_programmes(folder: Path) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """A search recording's frameworkProgramme labels by id, and each result's programme ids by its
+    reference."""
+    from watcher.replay import SediaSearchRecording
+
+    recording = SediaSearchRecording(folder)
+    by_reference: dict[str, set[str]] = {}
+    for result in recording.results:
+        ids = (result.get("metadata") or {}).get("frameworkProgramme") or []
+        by_reference.setdefault(str(result.get("reference")), set()).update(str(pid) for pid in ids)
+    return recording.programme_names(), by_reference
+
+
 def recording_day(folder: Path) -> date | None:
     """The day a ``search_YYYY-MM-DD`` recording was made; None for another folder name."""
     from watcher.replay import recording_date

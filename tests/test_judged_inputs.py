@@ -322,7 +322,7 @@ def test_the_report_says_what_was_not_measured_and_keeps_its_keys() -> None:
                           not_graded=["c"])
     data = report.as_dict()
     assert list(data) == ["file", "calls", "means", "per_area", "top", "feedback", "coverage", "not_graded",
-                          "warnings", "ndcg_undefined"]
+                          "warnings", "ndcg_undefined", "unread_programmes"]
     assert data["feedback"] is None and data["ndcg_undefined"] == ["b"]
     assert data["means"]["matcher"]["ndcg10"] == 0.8
     lines = report_lines(report)
@@ -538,7 +538,7 @@ def test_eval_json_of_both_benchmarks_keeps_every_key(cli: Any, samples: Path, e
     assert list(data) == ["corpus_size", "means", "per_area", "feedback", "judged"]
     assert data["feedback"] is None and data["judged"]["feedback"] is None
     assert list(data["judged"]) == ["file", "calls", "means", "per_area", "top", "feedback", "coverage",
-                                    "not_graded", "warnings", "ndcg_undefined"]
+                                    "not_graded", "warnings", "ndcg_undefined", "unread_programmes"]
     assert set(data["judged"]["means"]) == {"matcher", "title_keywords", "plain_tfidf"}
     assert data["judged"]["coverage"]["food_bio"] == {"graded": 53, "not_in_recording": 0, "not_listed": 2}
 

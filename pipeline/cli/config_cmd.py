@@ -40,11 +40,13 @@ def check() -> None:
                                                         Call.text)).all())
     problems = check_config(loaded, calls)
     if engine is not None:
-        from pipeline.config_rules import rules_no_call_passes
+        from pipeline.config_rules import programmes_too_large, rules_no_call_passes
         from pipeline.strategy.workbench import active_calls
 
         with Session(engine) as session:
-            problems += rules_no_call_passes(loaded, active_calls(session, st.now()), st.now())
+            active = active_calls(session, st.now())
+            problems += rules_no_call_passes(loaded, active, st.now())
+            problems += programmes_too_large(loaded, active)
     for problem in problems:
         echo(str(problem), err=True)
     note = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from sqlmodel import Session
@@ -231,8 +232,17 @@ REPORT_CSV = [Column(key, key) for key in ("focus_area", "label", "matching_call
 # the label whole: it is what tells a board which area a row is (wrapped, never cut, on a narrow terminal)
 REPORT_TABLE = [Column("label", "Focus area"), Column("matching_calls", "Calls", justify="right"),
                 Column("total_budget", "Budget", fmt_money, justify="right"),
-                Column("expected_value", "Exp. value", fmt_money, justify="right"),
+                Column("expected_value_shown", "Exp. value", justify="right"),
                 Column("applications_in_pipeline", "Pipeline", justify="right")]
+
+
+def _expected_value_shown(row: dict[str, Any]) -> str:
+    """'€3.1M', or what is not known: 'unknown' when no counted call's expected value is (the European
+    Defence Fund has no rates in funding_rules.yaml), '€3.1M + 5 unknown' when some are not."""
+    unknown, known = row["unknown_expected_value"], row["expected_value"]
+    if not unknown:
+        return fmt_money(known)
+    return "unknown" if not known else f"{fmt_money(known)} + {unknown} unknown"
 
 
 
@@ -269,7 +279,8 @@ def report_cmd(
     if as_csv:  # the table's columns, with the area's key and the amounts as stored
         print_rows(report_dicts(reports), REPORT_CSV, as_csv=True)
         return
-    print_rows(report_dicts(reports), REPORT_TABLE)
+    print_rows([{**row, "expected_value_shown": _expected_value_shown(row)} for row in report_dicts(reports)],
+               REPORT_TABLE)
 
 
 @strategy_app.command("rename")

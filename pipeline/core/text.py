@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -161,3 +161,25 @@ def unknown_focus_area(area: str, known: Iterable[str] | Mapping[str, Any],
     else:
         hint = f" (did you mean {folded[close[0]]!r}?)" if close else ""
     return f"unknown focus area {area!r}{hint}; {have} {', '.join(names) or 'none'}"
+
+
+def terms_shown(terms: Sequence[str], limit: int = 60) -> str:
+    """"underwater drones, unmanned underwater vehicles and 1 more": whole terms while they fit in
+    ``limit`` characters (the first always), the rest counted, so no term is cut in the middle."""
+    shown: list[str] = []
+    for term in terms:
+        if shown and len(", ".join([*shown, term])) > limit:
+            break
+        shown.append(term)
+    rest = len(terms) - len(shown)
+    return ", ".join(shown) + (f" and {rest} more" if rest else "")
+
+
+_NOT_INITIALLED = {"and", "of", "for", "the", "og", "i"}  # "Research Fund for Coal & Steel": RFCS
+
+
+def initials(name: str) -> str:
+    """"European Defence Fund" → "edf": the acronym a programme goes by, lower case (the small words
+    and the parts in brackets left out: "Research Fund for Coal & Steel (RFCS)" → "rfcs")."""
+    said = re.sub(r"\([^)]*\)", " ", name)
+    return "".join(word[0] for word in re.findall(r"\w+", said.casefold()) if word not in _NOT_INITIALLED)

@@ -8,7 +8,10 @@ The total budget only adds calls the strategy rules did not turn down, and a bud
 topics of one call (the portal gives each topic of CEF-E-2026-PCI-PMI the call's €600M, each topic of
 a joint undertaking's call its whole total) is counted once per call identifier: adding it per topic
 would multiply money that exists once. The expected value comes from programme-wide success rates, an
-average, not a forecast of this call; it is rounded to thousands of euros. A PNG chart shows
+average, not a forecast of this call; it is rounded to thousands of euros. A call whose expected value
+is unknown (a programme without success or funding rates in ``funding_rules.yaml``, a call without a
+maximum contribution) adds nothing to it and is counted in ``unknown_expected_value``, so an area of
+such calls reads "unknown", not a worthless €0. A PNG chart shows
 the matching calls by deadline month and focus area (matplotlib, drawn off-screen).
 
 With ``scope`` (a config folder's selected strategy) only that strategy's applications (through their
@@ -44,6 +47,7 @@ class AreaReport:
     matching_calls: int = 0
     total_budget: float = 0.0
     expected_value: float = 0.0
+    unknown_expected_value: int = 0  # calls counted but not turned down whose expected value is unknown
     applications_in_pipeline: int = 0
     by_month: dict[str, int] = field(default_factory=dict)
 
@@ -66,7 +70,11 @@ def build_report(session: Session, strategy: Strategy, now: datetime,
         if call.budget and (verdict is None or verdict.passed) and budget_key not in counted:
             counted.add(budget_key)
             report.total_budget += call.budget
-        report.expected_value += (verdict.expected_value or 0.0) if verdict and verdict.passed else 0.0
+        if verdict is not None and verdict.passed:
+            if verdict.expected_value is None:
+                report.unknown_expected_value += 1
+            else:
+                report.expected_value += verdict.expected_value
         upcoming = next_deadline(call, now)
         if upcoming is not None:
             months[score.focus_area][upcoming.astimezone(BRUSSELS).strftime("%Y-%m")] += 1
