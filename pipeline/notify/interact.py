@@ -55,7 +55,7 @@ from pipeline.notify.actions import (
     redraw_all,
     status_line,
 )
-from pipeline.notify.envelopes import channel_names, envelope_problem, owns_channel
+from pipeline.notify.envelopes import channel_names, envelope_problem, owns_channel, unnamed
 from pipeline.notify.escape import clean, escape, truncate
 from pipeline.notify.followed import GONE_STATUSES
 
@@ -95,6 +95,7 @@ class Interactions:
                  clients: Callable[[Strategy], WebClient | None], *,
                  now: Callable[[], datetime] = clock.now) -> None:
         self.engine, self.strategies, self.clients, self.now = engine, strategies, clients, now
+        self._channel_names: dict[str, str] = {}  # private channels' names by id, as Slack gave them
 
     # --- entry points (pipeline.notify.socket) -------------------------------------------------
 
@@ -156,9 +157,16 @@ class Interactions:
         if strategy.slack.team_id and team != strategy.slack.team_id:
             return f"Strategy {name!r} takes clicks only from its own workspace; nothing was stored."
         if not owns_channel(strategy, channel):
-            names = ", ".join(channel_names(strategy)) or "none configured"
-            return f"This channel is not one of strategy {name}'s channels ({names}); use the buttons " \
-                   "in those (slack.digests, slack.alerts). Nothing was stored."
+            asked, problem = self.named(strategy, channel)
+            if problem is not None:  # a scope missing is for the admin to add; anything else passes
+                fix = "the Slack app needs the groups:read scope (config/slack_app_manifest.yaml)" \
+                    if problem == "missing_scope" else "try again later"
+                return f"Slack did not say which private channel this is ({problem}), so nothing was " \
+                       f"stored; {fix}."
+            if not owns_channel(strategy, asked):
+                names = ", ".join(channel_names(strategy)) or "none configured"
+                return f"This channel is not one of strategy {name}'s channels ({names}); use the buttons " \
+                       "in those (slack.digests, slack.alerts). Nothing was stored."
         with Session(self.engine) as session:
             if session.get(Call, call_id) is None:
                 return f"Call {call_id} is no longer in fundradar; nothing was stored."
@@ -166,6 +174,22 @@ class Interactions:
                                            for b in message.get("blocks") or []):
             return f"This message does not show call {call_id} for strategy {name!r}; nothing was stored."
         return None
+
+    def named(self, strategy: Strategy, channel: Mapping[str, Any]) -> tuple[Mapping[str, Any], str | None]:
+        """The click's channel with its name, and what went wrong asking for it: a click in a private
+        channel names it "privategroup", so a channel configured by name is asked of Slack by its id
+        (``conversations.info``, once per channel)."""
+        channel_id = str(channel.get("id") or "")
+        if not unnamed(channel) or (client := self.clients(strategy)) is None:
+            return channel, None
+        if channel_id not in self._channel_names:
+            try:
+                found = client.conversations_info(channel=channel_id).get("channel") or {}
+            except (SlackApiError, OSError) as exc:
+                log.warning("could not ask Slack the name of channel %s: %s", channel_id, _slack_error(exc))
+                return channel, _slack_error(exc)
+            self._channel_names[channel_id] = str(found.get("name") or "")
+        return {"id": channel_id, "name": self._channel_names[channel_id]}, None
 
     def refuse(self, strategy: Strategy | None, channel_id: str, user_id: str, text: str) -> None:
         log.warning("refused a Slack interaction in %s by %s: %s", channel_id, user_id, text)

@@ -1,0 +1,84 @@
+"""Slack on a phone, round six: clicks in a private channel, over the real Socket Mode client against
+the local Slack (tests.slack_socket), and the messages they redraw."""
+
+from __future__ import annotations
+
+import json
+
+from pipeline.core.models import Mark, SlackInteraction
+from tests import slack_clicks
+from tests.slack_clicks import click, count, digest, marks
+from tests.slack_data import STRATEGY, add_call
+
+slack = slack_clicks.slack  # the local Slack with Socket Mode (fixture)
+runner = slack_clicks.runner  # fundradar's Socket Mode connection to it (fixture)
+
+# what Slack sends as the channel of a click in a private channel: its id, and no name
+# (https://api.slack.com/reference/interaction-payloads/block-actions; payloads captured from Slack
+# show {"id": "G…" or "C…", "name": "privategroup"})
+PRIVATE = "privategroup"
+
+
+def test_a_click_in_a_private_channel_named_in_the_config_is_stored(engine, slack, runner) -> None:
+    """A cluster's fundraising channel is often private. Slack names no private channel in a click's
+    payload ("privategroup"), so every tap there was refused: "This channel is not one of strategy
+    greentech-dk's channels (#eu-fundraising, …)", though the digest was posted to #eu-fundraising."""
+    call = add_call(engine, 1, score=0.7)
+    posted = digest(engine, slack)
+    payload = click(posted, "relevant", call)
+    payload["channel"]["name"] = PRIVATE
+    slack.socket.send(payload)
+    assert runner.wait_handled(1)
+    assert slack.ephemeral == []
+    assert marks(engine) == [(call, None, "relevant", "mette")]
+    (update,) = slack.updates
+    assert update.ts == posted.ts
+
+
+def test_a_start_idea_form_from_a_private_channel_adds_the_idea(engine, slack, runner) -> None:
+    call = add_call(engine, 1, score=0.7)
+    posted = digest(engine, slack)
+    payload = click(posted, "idea", call)
+    payload["channel"]["name"] = PRIVATE
+    slack.socket.send(payload)
+    assert runner.wait_handled(1)
+    (view,) = slack.views
+    submission = {"type": "view_submission", "team": {"id": "T0TEST"},
+                  "user": {"id": "U0METTE", "username": "mette"},
+                  "view": {"id": "V0PRIVATE", "callback_id": view["callback_id"],
+                           "private_metadata": view["private_metadata"],
+                           "state": {"values": {"title": {"value": {"value": "Wind robots"}}}}}}
+    assert json.loads(view["private_metadata"])["chn"] == PRIVATE
+    slack.socket.send(submission)
+    assert runner.wait_handled(2)
+    (told,) = slack.ephemeral
+    assert told["text"].startswith("Added idea #1 for call 1")
+
+
+def test_a_click_in_a_private_channel_on_a_message_not_posted_there_is_still_refused(
+        engine, slack, runner) -> None:
+    """The channel of a private click is known by the message fundradar posted there: a message with
+    fundradar's buttons in a channel it never posted to stays refused."""
+    call = add_call(engine, 1, score=0.7)
+    posted = digest(engine, slack)
+    payload = click(posted, "relevant", call, channel="C0RANDOM03")
+    payload["channel"]["name"] = PRIVATE
+    slack.socket.send(payload)
+    assert runner.wait_handled(1)
+    assert count(engine, Mark) == 0 and count(engine, SlackInteraction) == 0
+    (told,) = slack.ephemeral
+    assert told["text"].startswith(f"This channel is not one of strategy {STRATEGY}'s channels")
+
+
+def test_a_private_channel_slack_will_not_name_says_which_scope_is_missing(engine, slack, runner) -> None:
+    call = add_call(engine, 1, score=0.7)
+    posted = digest(engine, slack)
+    slack.fail_next("conversations.info", "missing_scope")
+    payload = click(posted, "relevant", call)
+    payload["channel"]["name"] = PRIVATE
+    slack.socket.send(payload)
+    assert runner.wait_handled(1)
+    assert count(engine, Mark) == 0
+    assert [e["text"] for e in slack.ephemeral] == [
+        "Slack did not say which private channel this is (missing_scope), so nothing was stored; the "
+        "Slack app needs the groups:read scope (config/slack_app_manifest.yaml)."]
