@@ -2,7 +2,8 @@
 sends envelopes and records the acks, and the local Web API (tests.slack_server) with the methods the
 buttons use: ``apps.connections.open`` (answers with this server's ``ws://127.0.0.1`` URL, for the
 app-level token), ``chat.update``, ``chat.postEphemeral`` and ``views.open`` (these three take the
-``"500"`` and ``"drop"`` faults of ``fail_next``).
+``"500"`` and ``"drop"`` faults of ``fail_next``, and ``"hold"``: the answer waits until a modal was
+opened, or ``delay`` seconds, as a Slack slow to answer; ``held_while_opened`` says which it was).
 
     with SocketSlack(token=TOKEN) as slack:
         envelope = slack.socket.send({"type": "block_actions", ...})   # to the newest connection
@@ -129,9 +130,11 @@ class SocketSlack(SlackServer):
     updates: list[Update] = field(default_factory=list)
     ephemeral: list[dict[str, Any]] = field(default_factory=list)
     views: list[dict[str, Any]] = field(default_factory=list)
+    held_while_opened: list[bool] = field(default_factory=list)  # per "hold": a modal opened meanwhile
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        self._opened = threading.Event()
         self.channels.setdefault("random", "C0RANDOM03")
         self.socket = SocketModeServer()
         self.server.route("POST", "/api/apps.connections.open", self._connections_open)
@@ -161,6 +164,8 @@ class SocketSlack(SlackServer):
                 return Reply(500, "<html>Internal Server Error</html>", {"Content-Type": "text/html"})
             if fault and fault.kind == "drop":
                 raise Drop()
+            if fault and fault.kind == "hold":
+                self.held_while_opened.append(self._opened.wait(fault.delay))
             if request.headers.get("authorization") != f"Bearer {self.token}":
                 return _json({"ok": False, "error": "invalid_auth"})
             args = _args(request)
@@ -171,6 +176,7 @@ class SocketSlack(SlackServer):
                 if not args.get("trigger_id"):
                     return _json({"ok": False, "error": "invalid_trigger_id"})
                 self.views.append(args["view"])
+                self._opened.set()
                 return _json({"ok": True, "view": {"id": "V0TEST", **args["view"]}})
             channel = self._channel_id(str(args.get("channel", "")))
             if channel is None:

@@ -82,3 +82,20 @@ def test_a_private_channel_slack_will_not_name_says_which_scope_is_missing(engin
     assert [e["text"] for e in slack.ephemeral] == [
         "Slack did not say which private channel this is (missing_scope), so nothing was stored; the "
         "Slack app needs the groups:read scope (config/slack_app_manifest.yaml)."]
+
+
+def test_start_idea_opens_its_form_while_an_earlier_tap_waits_for_slack(engine, slack, runner) -> None:
+    """Slack opens a form only within 3 seconds of the tap (its trigger id expires). Start idea waited
+    in line behind the taps before it: with Slack slow to answer one tap's redraw (or a sync holding
+    the database), the form came too late, "expired_trigger_id", and so did the next try. A form is now
+    opened at once, whatever the taps before it wait for."""
+    first = add_call(engine, 1, score=0.7)
+    second = add_call(engine, 2, score=0.6)
+    posted = digest(engine, slack)
+    slack.fail_next("chat.update", "hold", delay=20)  # the redraw's answer waits for the form, or 20 s
+    slack.socket.send(click(posted, "relevant", first))
+    slack.socket.send(click(posted, "idea", second, action_ts="1787000101.000100"))
+    assert runner.wait_handled(2, timeout=60)
+    assert slack.held_while_opened == [True]  # the form opened while the redraw was still waiting
+    assert len(slack.views) == 1 and len(slack.updates) == 1
+    assert marks(engine) == [(first, None, "relevant", "mette")]

@@ -58,10 +58,11 @@ from pipeline.notify.actions import (
 from pipeline.notify.envelopes import channel_names, envelope_problem, owns_channel, unnamed
 from pipeline.notify.escape import clean, escape, truncate
 from pipeline.notify.followed import GONE_STATUSES
+from pipeline.notify.idea_form import IDEA_CALLBACK, idea_modal
+from pipeline.notify.idea_form import form_value as _value
 
 log = logging.getLogger("fundradar.slack")
 
-IDEA_CALLBACK = "fr_start_idea"
 MARK_LABELS = {"relevant": "relevant", "irrelevant": "irrelevant"}
 UNCHANGED = {  # the answer to a click that finds its work done (a double tap, the CLI did it first)
     "relevant": "You already marked call {call} relevant; nothing changed.",
@@ -110,6 +111,15 @@ class Interactions:
             if not _value(payload, "title"):
                 return {"response_action": "errors", "errors": {"title": "Give the idea a title."}}
         return None
+
+    def opens_form(self, kind: str, payload: Mapping[str, Any]) -> bool:
+        """Whether the envelope is a Start idea tap: Slack opens its form only within 3 seconds of the
+        tap, so it is handled at once rather than after the taps before it (it stores nothing)."""
+        if kind != "interactive" or envelope_problem(payload) is not None \
+                or payload.get("type") != "block_actions":
+            return False
+        actions = [parse_action(raw) for raw in payload.get("actions") or []]
+        return bool(actions) and all(a is not None and a.verb == "idea" for a in actions)
 
     def handle(self, kind: str, payload: Mapping[str, Any]) -> None:
         """Do what the envelope asks (after it was acknowledged)."""
@@ -456,40 +466,3 @@ def _last_mark(session: Session, strategy: str, call_id: int) -> tuple[str, str 
                                            Mark.focus_area.is_(None))
                         .order_by(Mark.marked_at.desc(), Mark.id.desc())).first()
     return (mark.label, mark.marked_by) if mark else None
-
-
-def _value(payload: Mapping[str, Any], block: str) -> str:
-    """A modal input's value: text inputs' ``value``, selects' ``selected_option``."""
-    state = ((payload.get("view") or {}).get("state") or {}).get("values") or {}
-    field = (state.get(block) or {}).get("value") or {}
-    if field.get("selected_option"):
-        return str(field["selected_option"].get("value") or "")
-    return " ".join(str(field.get("value") or "").split())
-
-
-def idea_modal(strategy: Strategy, call: Call, focus_area: str | None, owner: str,
-               meta: dict[str, Any]) -> dict[str, Any]:
-    """The Start idea modal: title, owner and focus area prefilled from the call and the clicker."""
-    options = [{"text": {"type": "plain_text", "text": truncate(area.label, 75)}, "value": key}
-               for key, area in strategy.focus_areas.items()][:100]
-    focus: dict[str, Any] = {"type": "static_select", "action_id": "value", "options": options}
-    chosen = next((o for o in options if o["value"] == focus_area), None)
-    if chosen is not None:
-        focus["initial_option"] = chosen
-    return {
-        "type": "modal", "callback_id": IDEA_CALLBACK, "private_metadata": json.dumps(meta),
-        "title": {"type": "plain_text", "text": "Start an idea"},
-        "submit": {"type": "plain_text", "text": "Add idea"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {"type": "input", "block_id": "title", "label": {"type": "plain_text", "text": "Title"},
-             "element": {"type": "plain_text_input", "action_id": "value", "max_length": 200,
-                         "initial_value": truncate(clean(call.title), 200)}},
-            {"type": "input", "block_id": "owner", "optional": True,
-             "label": {"type": "plain_text", "text": "Owner"},
-             "element": {"type": "plain_text_input", "action_id": "value",
-                         **({"initial_value": owner} if owner else {})}},
-            {"type": "input", "block_id": "focus", "optional": True,
-             "label": {"type": "plain_text", "text": "Focus area"}, "element": focus},
-        ],
-    }
