@@ -4,11 +4,13 @@ the local Slack (tests.slack_socket), and the messages they redraw."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from pipeline.core.models import Mark, SlackInteraction
+from pipeline.notify.actions import payload_problems
 from tests import slack_clicks
 from tests.slack_clicks import click, count, digest, marks
-from tests.slack_data import STRATEGY, add_call
+from tests.slack_data import NOW, STRATEGY, add_call, move_deadline, run_alerts
 
 slack = slack_clicks.slack  # the local Slack with Socket Mode (fixture)
 runner = slack_clicks.runner  # fundradar's Socket Mode connection to it (fixture)
@@ -99,3 +101,58 @@ def test_start_idea_opens_its_form_while_an_earlier_tap_waits_for_slack(engine, 
     assert slack.held_while_opened == [True]  # the form opened while the redraw was still waiting
     assert len(slack.views) == 1 and len(slack.updates) == 1
     assert marks(engine) == [(first, None, "relevant", "mette")]
+
+
+def _follow(engine, call_id: int, by: str = "<@U0METTE>") -> None:
+    from pipeline.core.db import session_scope
+    from pipeline.follow import set_state
+
+    with session_scope(engine) as session:
+        set_state(session, STRATEGY, call_id, "follow", NOW - timedelta(days=3), by)
+
+
+def test_a_followed_calls_alert_can_be_unfollowed_from_the_phone(engine, slack, runner) -> None:
+    """A followed call's "Deadline moved" alert and its reminders offered only `fundradar calls unfollow
+    12`, a command a fundraiser reading Slack on a phone cannot run; they now carry an Unfollow button
+    (alone: a Mute there would not stop the reminders)."""
+    from sqlmodel import Session
+
+    from pipeline.follow import followed_calls
+
+    call = add_call(engine, 1, score=0.2)
+    _follow(engine, call)
+    assert run_alerts(engine, slack, NOW) == []  # the baseline
+    move_deadline(engine, call, NOW + timedelta(days=20, hours=9), NOW + timedelta(hours=3))
+    assert [o.status for o in run_alerts(engine, slack, NOW + timedelta(hours=4))] == ["sent"]
+    (posted,) = slack.posted_to("#eu-fundraising")
+    (actions,) = [b for b in posted.blocks if b["type"] == "actions"]
+    assert actions["block_id"] == f"fr_actions:{STRATEGY}:{call}"
+    assert [(e["text"]["text"], e["action_id"]) for e in actions["elements"]] == [
+        ("Unfollow", f"fr:unfollow:{call}")]
+    assert payload_problems(posted.blocks) == []
+    slack.socket.send(click(posted, "unfollow", call))
+    assert runner.wait_handled(1)
+    with Session(engine) as session:
+        assert followed_calls(session, STRATEGY) == set()
+    (update,) = slack.updates
+    assert "☆ unfollowed — <@U0METTE>" in next(b["text"]["text"] for b in update.blocks
+                                               if b.get("block_id") == f"fr_call:{call}")
+    (redrawn,) = [b for b in update.blocks if b["type"] == "actions"]
+    assert [e["action_id"] for e in redrawn["elements"]] == [f"fr:follow:{call}"]  # to follow it again
+
+
+def test_a_call_both_new_and_followed_in_one_alert_message_has_its_buttons_once(engine, slack) -> None:
+    """A new match followed at once (from the CLI) with its reminder due in the same run: the call's
+    buttons twice in one message would repeat their block and action ids, which Slack refuses
+    (invalid_blocks), and the whole alert message with them."""
+    assert run_alerts(engine, slack, NOW) == []  # the baseline
+    call = add_call(engine, 1, score=0.7, days=1, first_seen=NOW + timedelta(hours=1))
+    _follow(engine, call, by="mette")
+    assert [o.status for o in run_alerts(engine, slack, NOW + timedelta(hours=2))] == ["sent"]
+    (posted,) = slack.posted_to("#eu-fundraising")
+    assert payload_problems(posted.blocks) == []
+    (actions,) = [b for b in posted.blocks if b["type"] == "actions"]
+    assert actions["block_id"] == f"fr_actions:{STRATEGY}:{call}"
+    assert actions["elements"][2]["text"]["text"] == "Unfollow"  # the new match is followed already
+    sections = [b["text"]["text"] for b in posted.blocks if b["type"] == "section"]
+    assert any(text.startswith(":alarm_clock: *1 day left* for a call we follow") for text in sections)
