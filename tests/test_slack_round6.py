@@ -156,3 +156,30 @@ def test_a_call_both_new_and_followed_in_one_alert_message_has_its_buttons_once(
     assert actions["elements"][2]["text"]["text"] == "Unfollow"  # the new match is followed already
     sections = [b["text"]["text"] for b in posted.blocks if b["type"] == "section"]
     assert any(text.startswith(":alarm_clock: *1 day left* for a call we follow") for text in sections)
+
+
+def test_a_call_marked_not_for_us_says_so_in_the_next_digest(engine, slack, runner) -> None:
+    """Mette tapped Not for us on Monday; the next Monday's digest listed the call again as though
+    nobody had looked at it, so a colleague read it through, and a tap of hers stored a second mark.
+    A call marked since shows the latest mark, by name, as a followed call shows who follows it."""
+    from pipeline.notify.jobs import send_digests
+    from tests.slack_clicks import env
+    from tests.slack_data import loaded
+
+    marked = add_call(engine, 1, score=0.7)
+    followed = add_call(engine, 2, score=0.65)
+    other = add_call(engine, 3, score=0.6)
+    posted = digest(engine, slack)
+    slack.socket.send(click(posted, "irrelevant", marked))
+    slack.socket.send(click(posted, "follow", followed, action_ts="1787000101.000100"))
+    slack.socket.send(click(posted, "relevant", followed, user="U0ANNA", username="anna",
+                            action_ts="1787000102.000100"))
+    assert runner.wait_handled(3)
+    send_digests(engine, loaded(), NOW + timedelta(days=7), channel="#eu-fundraising", environ=env(slack))
+    _first, later = slack.posted_to("#eu-fundraising")
+    texts = {b["block_id"]: b["text"]["text"] for b in later.blocks
+             if b.get("block_id", "").startswith("fr_call:")}
+    assert texts[f"fr_call:{marked}"].endswith("\nWhy: Offshore wind and energy systems: offshore wind"
+                                                "\n\u2063✗ not for us — mette")
+    assert texts[f"fr_call:{followed}"].endswith("\n\u2063★ followed — mette · ✓ relevant — anna")
+    assert "\u2063" not in texts[f"fr_call:{other}"]

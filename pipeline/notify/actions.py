@@ -113,6 +113,13 @@ def unfollow_actions(strategy: str, call_id: int) -> ActionsBlock:
                         elements=[_button("unfollow", strategy, call_id)])
 
 
+def marked_text(label: str, by: str | None) -> str:
+    """A call's latest mark as the status line says it ("✗ not for us — mette"), for a message written
+    after it: by name, never a mention, as :func:`followed_line`."""
+    who = "" if by and re.fullmatch(r"<@[A-Z0-9]+>", by) else escape(clean(by))
+    return STATUS_TEXT["relevant" if label == "relevant" else "irrelevant"] + (f" — {who}" if who else "")
+
+
 def add_actions(message: Message, strategy: str, call_id: int, *, followed: bool = False,
                 unfollow_only: bool = False) -> Message:
     """An alert with the call's buttons (*Unfollow* for a call followed; with ``unfollow_only`` that
