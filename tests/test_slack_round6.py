@@ -183,3 +183,33 @@ def test_a_call_marked_not_for_us_says_so_in_the_next_digest(engine, slack, runn
                                                 "\n\u2063✗ not for us — mette")
     assert texts[f"fr_call:{followed}"].endswith("\n\u2063★ followed — mette · ✓ relevant — anna")
     assert "\u2063" not in texts[f"fr_call:{other}"]
+
+
+def _submit(slack, view: dict, view_id: str, title: str, username: str = "mette") -> None:
+    slack.socket.send({"type": "view_submission", "team": {"id": "T0TEST"},
+                       "user": {"id": "U0METTE", "username": username},
+                       "view": {"id": view_id, "callback_id": view["callback_id"],
+                                "private_metadata": view["private_metadata"],
+                                "state": {"values": {"title": {"value": {"value": title}},
+                                                     "owner": {"value": {"value": username}}}}}})
+
+
+def test_start_idea_on_a_call_a_colleague_started_an_idea_from_says_so_in_the_form(
+        engine, slack, runner) -> None:
+    """Two colleagues reading the same digest on their phones each tapped Start idea on a call: two
+    ideas, each unaware of the other. The form now opens with the ideas already started from it."""
+    call = add_call(engine, 1, score=0.7)
+    posted = digest(engine, slack)
+    slack.socket.send(click(posted, "idea", call))
+    assert runner.wait_handled(1)
+    _submit(slack, slack.views[0], "V0FIRST", "Wind <robots> & drones")
+    assert runner.wait_handled(2)
+    slack.socket.send(click(posted, "idea", call, user="U0ANNA", username="anna",
+                            action_ts="1787000200.000100"))
+    assert runner.wait_handled(3)
+    first, second = slack.views
+    assert first["blocks"][0]["type"] == "input"  # nothing started before: the form as it was
+    assert second["blocks"][0] == {"type": "context", "elements": [{"type": "mrkdwn", "text": (
+        ":bulb: Already started from this call: idea #1 “Wind &lt;robots&gt; &amp; drones” (mette); adding "
+        "this one makes another idea (`fundradar ideas show ID` shows one).")}]}
+    assert [b["type"] for b in second["blocks"][1:]] == ["input", "input", "input"]

@@ -5,12 +5,12 @@ pipeline.notify.interact's."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pipeline.core.config import Strategy
 from pipeline.core.models import Call
-from pipeline.notify.escape import clean, truncate
+from pipeline.notify.escape import clean, escape, truncate
 
 IDEA_CALLBACK = "fr_start_idea"
 
@@ -25,8 +25,11 @@ def form_value(payload: Mapping[str, Any], block: str) -> str:
 
 
 def idea_modal(strategy: Strategy, call: Call, focus_area: str | None, owner: str,
-               meta: dict[str, Any]) -> dict[str, Any]:
-    """The Start idea modal: title, owner and focus area prefilled from the call and the clicker."""
+               meta: dict[str, Any], *,
+               started: Sequence[tuple[int, str, str | None]] = ()) -> dict[str, Any]:
+    """The Start idea modal: title, owner and focus area prefilled from the call and the clicker;
+    above them the ideas ``started`` from the call before (id, title, owner), so a second tap on the
+    same call does not make a second idea unawares."""
     options = [{"text": {"type": "plain_text", "text": truncate(area.label, 75)}, "value": key}
                for key, area in strategy.focus_areas.items()][:100]
     focus: dict[str, Any] = {"type": "static_select", "action_id": "value", "options": options}
@@ -39,6 +42,8 @@ def idea_modal(strategy: Strategy, call: Call, focus_area: str | None, owner: st
         "submit": {"type": "plain_text", "text": "Add idea"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
+            *([{"type": "context", "elements": [{"type": "mrkdwn", "text": _started(started)}]}]
+              if started else []),
             {"type": "input", "block_id": "title", "label": {"type": "plain_text", "text": "Title"},
              "element": {"type": "plain_text_input", "action_id": "value", "max_length": 200,
                          "initial_value": truncate(clean(call.title), 200)}},
@@ -50,3 +55,13 @@ def idea_modal(strategy: Strategy, call: Call, focus_area: str | None, owner: st
              "label": {"type": "plain_text", "text": "Focus area"}, "element": focus},
         ],
     }
+
+
+def _started(ideas: Sequence[tuple[int, str, str | None]]) -> str:
+    """The ideas started from the call, as the form's first line (the first five, then a count)."""
+    named = [f"#{number} “{escape(truncate(clean(title), 80))}”"
+             + (f" ({escape(truncate(clean(owner), 40))})" if owner else "")
+             for number, title, owner in ideas[:5]]
+    more = f" and {len(ideas) - 5} more" if len(ideas) > 5 else ""
+    return f":bulb: Already started from this call: idea {', '.join(named)}{more}; adding this one makes " \
+           "another idea (`fundradar ideas show ID` shows one)."

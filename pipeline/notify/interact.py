@@ -41,7 +41,7 @@ from pipeline.core.config import Strategy
 from pipeline.core.db import session_scope
 from pipeline.core.errors import FundradarError
 from pipeline.core.inputs import MAX_ID  # no call has a larger id (the INTEGER column)
-from pipeline.core.models import Call, Mark, Score, SlackInteraction
+from pipeline.core.models import Call, Idea, Mark, Score, SlackInteraction
 from pipeline.follow import clear_state, set_state
 from pipeline.ideas import create_idea
 from pipeline.notify.actions import (
@@ -368,9 +368,15 @@ class Interactions:
             best = session.exec(select(Score.focus_area).where(
                 Score.call_id == call_id, Score.strategy == strategy.name).order_by(Score.score.desc())
             ).first()
+            # the ideas started from this call before (a colleague's tap on the same digest)
+            started = session.exec(
+                select(Idea).join(SlackInteraction, SlackInteraction.idea_id == Idea.id)
+                .where(SlackInteraction.strategy == strategy.name, SlackInteraction.kind == "idea",
+                       SlackInteraction.call_id == call_id).order_by(Idea.id)).all()
             view = idea_modal(strategy, call, best, Clicker.of(payload).name,
                               {"s": strategy.name, "c": call_id, "ch": channel.get("id"),
-                               "chn": channel.get("name"), "ts": message_ts})
+                               "chn": channel.get("name"), "ts": message_ts},
+                              started=[(i.id, i.title, i.owner) for i in started if i.id is not None])
         try:
             client.views_open(trigger_id=str(payload["trigger_id"]), view=view)
         except (SlackApiError, OSError) as exc:
