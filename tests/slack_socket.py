@@ -2,8 +2,9 @@
 sends envelopes and records the acks, and the local Web API (tests.slack_server) with the methods the
 buttons use: ``apps.connections.open`` (answers with this server's ``ws://127.0.0.1`` URL, for the
 app-level token), ``chat.update``, ``chat.postEphemeral`` and ``views.open`` (these three take the
-``"500"`` and ``"drop"`` faults of ``fail_next``, and ``"hold"``: the answer waits until a modal was
-opened, or ``delay`` seconds, as a Slack slow to answer; ``held_while_opened`` says which it was).
+``"500"``, ``"drop"`` and ``"refuse:CODE"`` faults of ``fail_next``, and ``"hold"``: the answer waits
+until a modal was opened, or ``delay`` seconds, as a Slack slow to answer; ``held_while_opened`` says
+which it was).
 
     with SocketSlack(token=TOKEN) as slack:
         envelope = slack.socket.send({"type": "block_actions", ...})   # to the newest connection
@@ -164,6 +165,8 @@ class SocketSlack(SlackServer):
                 return Reply(500, "<html>Internal Server Error</html>", {"Content-Type": "text/html"})
             if fault and fault.kind == "drop":
                 raise Drop()
+            if fault and fault.kind.startswith("refuse:"):  # Slack's refusal, e.g. "refuse:token_revoked"
+                return _json({"ok": False, "error": fault.kind.removeprefix("refuse:")})
             if fault and fault.kind == "hold":
                 self.held_while_opened.append(self._opened.wait(fault.delay))
             if request.headers.get("authorization") != f"Bearer {self.token}":

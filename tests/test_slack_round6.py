@@ -4,7 +4,10 @@ the local Slack (tests.slack_socket), and the messages they redraw."""
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
+
+import pytest
 
 from pipeline.core.models import Mark, SlackInteraction
 from pipeline.notify.actions import payload_problems
@@ -213,3 +216,29 @@ def test_start_idea_on_a_call_a_colleague_started_an_idea_from_says_so_in_the_fo
         ":bulb: Already started from this call: idea #1 “Wind &lt;robots&gt; &amp; drones” (mette); adding "
         "this one makes another idea (`fundradar ideas show ID` shows one).")}]}
     assert [b["type"] for b in second["blocks"][1:]] == ["input", "input", "input"]
+
+
+@pytest.mark.parametrize(("code", "fix"), [
+    ("token_revoked", "reinstall the Slack app and set its new bot token"),
+    ("not_in_channel", "invite the bot to the channel (/invite @fundradar)"),
+    ("is_archived", "or name another channel in the strategy config"),
+])
+def test_a_tap_slack_cannot_answer_says_in_the_log_what_to_fix(engine, slack, runner, caplog, code: str,
+                                                               fix: str) -> None:
+    """The bot token revoked, the bot removed from the channel or the channel archived after the digest
+    went out: each tap is stored, but neither redrawn nor answered, so its clicker sees nothing, and
+    serve's log said only 'could not update the message …: token_revoked' and 'could not tell …:
+    token_revoked'. The log now says what to do, as a refused digest does."""
+    call = add_call(engine, 1, score=0.7)
+    posted = digest(engine, slack)
+    slack.fail_next("chat.update", f"refuse:{code}")
+    slack.fail_next("chat.postEphemeral", f"refuse:{code}")
+    caplog.set_level(logging.WARNING, logger="fundradar.slack")
+    slack.socket.send(click(posted, "relevant", call))
+    assert runner.wait_handled(1)
+    assert marks(engine) == [(call, None, "relevant", "mette")]  # stored all the same
+    lines = [r.getMessage() for r in caplog.records if r.name == "fundradar.slack"]
+    assert [line.split(": ", 1)[0] for line in lines] == [
+        f"could not update the message {posted.ts} in {posted.channel}",
+        f"could not tell U0METTE in {posted.channel}"]
+    assert all(f": {code}; " in line and line.endswith(fix) for line in lines), lines

@@ -60,6 +60,7 @@ from pipeline.notify.escape import clean, escape, truncate
 from pipeline.notify.followed import GONE_STATUSES
 from pipeline.notify.idea_form import IDEA_CALLBACK, idea_modal
 from pipeline.notify.idea_form import form_value as _value
+from pipeline.notify.senders import SETUP_HINTS
 
 log = logging.getLogger("fundradar.slack")
 
@@ -196,7 +197,7 @@ class Interactions:
             try:
                 found = client.conversations_info(channel=channel_id).get("channel") or {}
             except (SlackApiError, OSError) as exc:
-                log.warning("could not ask Slack the name of channel %s: %s", channel_id, _slack_error(exc))
+                log.warning("could not ask Slack the name of channel %s: %s", channel_id, _fix(exc))
                 return channel, _slack_error(exc)
             self._channel_names[channel_id] = str(found.get("name") or "")
         return {"id": channel_id, "name": self._channel_names[channel_id]}, None
@@ -209,7 +210,7 @@ class Interactions:
         try:
             client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
         except (SlackApiError, OSError) as exc:
-            log.warning("could not tell %s in %s: %s", user_id, channel_id, _slack_error(exc))
+            log.warning("could not tell %s in %s: %s", user_id, channel_id, _fix(exc))
 
     def unavailable(self, payload: Mapping[str, Any], channel_id: str, strategy: Strategy | None, what: str,
                     exc: Exception) -> None:
@@ -339,7 +340,7 @@ class Interactions:
                                blocks=drawn)
         except (SlackApiError, OSError) as exc:
             log.warning("could not update the message %s in %s: %s", message.get("ts"), channel_id,
-                        _slack_error(exc))
+                        _fix(exc))
             # the click was stored: say so, or the clicker sees a button that did nothing
             self.tell(client, channel_id, user_id, f"Stored: {STATUS_TEXT.get(verb, verb)}, call {call_id}; "
                                                    f"Slack did not redraw the message ({_slack_error(exc)}).")
@@ -349,7 +350,7 @@ class Interactions:
         try:
             client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
         except (SlackApiError, OSError) as exc:
-            log.warning("could not tell %s in %s: %s", user_id, channel_id, _slack_error(exc))
+            log.warning("could not tell %s in %s: %s", user_id, channel_id, _fix(exc))
 
     # --- Start idea ----------------------------------------------------------------------------
 
@@ -380,7 +381,7 @@ class Interactions:
         try:
             client.views_open(trigger_id=str(payload["trigger_id"]), view=view)
         except (SlackApiError, OSError) as exc:
-            log.warning("could not open the Start idea modal: %s", _slack_error(exc))
+            log.warning("could not open the Start idea modal: %s", _fix(exc))
             self._not_opened(client, channel, Clicker.of(payload).user_id, call_id, _slack_error(exc))
 
     def _not_opened(self, client: WebClient, channel: Mapping[str, Any], user_id: str, call_id: int,
@@ -443,7 +444,7 @@ class Interactions:
                                           text=f"Added idea #{idea_id} for call {call_id}{without}; "
                                                f"see `fundradar ideas show {idea_id}`.")
             except (SlackApiError, OSError) as exc:
-                log.warning("could not confirm idea #%s: %s", idea_id, _slack_error(exc))
+                log.warning("could not confirm idea #%s: %s", idea_id, _fix(exc))
 
 
 def _tap(action: Action) -> str:
@@ -464,6 +465,14 @@ def _slack_error(exc: Exception) -> str:
         data = exc.response.data if isinstance(exc.response.data, dict) else {}
         return str(data.get("error") or f"HTTP {exc.response.status_code}")
     return f"no answer from Slack ({type(exc).__name__})"
+
+
+def _fix(exc: Exception) -> str:
+    """:func:`_slack_error` for serve's log, with what to do about a refusal no retry fixes (a revoked
+    token, the bot removed, the channel archived): the clicker, whom Slack then cannot reach either,
+    sees nothing."""
+    error = _slack_error(exc)
+    return f"{error}; {SETUP_HINTS[error]}" if error in SETUP_HINTS else error
 
 
 def _last_mark(session: Session, strategy: str, call_id: int) -> tuple[str, str | None] | None:
