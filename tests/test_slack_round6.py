@@ -242,3 +242,37 @@ def test_a_tap_slack_cannot_answer_says_in_the_log_what_to_fix(engine, slack, ru
         f"could not update the message {posted.ts} in {posted.channel}",
         f"could not tell U0METTE in {posted.channel}"]
     assert all(f": {code}; " in line and line.endswith(fix) for line in lines), lines
+
+
+def test_a_private_channel_renamed_with_the_config_takes_taps_again(engine, slack, tmp_path) -> None:
+    """Slack's name of a private channel is asked once and kept; the secretariat renaming the channel
+    in Slack and in the config (serve reads it again) left its taps refused with the old name until
+    serve restarted. A kept name that no longer names one of the strategy's channels is asked again."""
+    from pipeline.core.config import load_config
+    from pipeline.notify.socket import start_interactions, stop_interactions
+    from tests.slack_clicks import env
+    from tests.slack_data import CONFIG
+
+    call = add_call(engine, 1, score=0.7)
+    posted = digest(engine, slack)
+    renamed = tmp_path / "strategy.yaml"
+    renamed.write_text(CONFIG.read_text(encoding="utf-8").replace("#eu-fundraising", "#eu-funding-2026"),
+                       encoding="utf-8")
+    config = [load_config(CONFIG)]
+    runners = start_interactions(engine, lambda: config[0], environ=env(slack), now=lambda: NOW)
+    try:
+        slack.socket.wait_connected()
+        payload = click(posted, "relevant", call)
+        payload["channel"]["name"] = PRIVATE
+        slack.socket.send(payload)
+        assert runners[0].wait_handled(1)
+        slack.channels["eu-funding-2026"] = slack.channels.pop("eu-fundraising")  # renamed in Slack
+        config[0] = load_config(renamed)  # and in the config
+        payload = click(posted, "irrelevant", call, action_ts="1787000300.000100")
+        payload["channel"]["name"] = PRIVATE
+        slack.socket.send(payload)
+        assert runners[0].wait_handled(2)
+    finally:
+        stop_interactions(runners)
+    assert slack.ephemeral == []
+    assert [label for _call, _area, label, _by in marks(engine)] == ["relevant", "irrelevant"]

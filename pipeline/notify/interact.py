@@ -189,11 +189,13 @@ class Interactions:
     def named(self, strategy: Strategy, channel: Mapping[str, Any]) -> tuple[Mapping[str, Any], str | None]:
         """The click's channel with its name, and what went wrong asking for it: a click in a private
         channel names it "privategroup", so a channel configured by name is asked of Slack by its id
-        (``conversations.info``, once per channel)."""
+        (``conversations.info``; a name kept from before is asked again when it no longer names one of
+        the strategy's channels: the channel renamed, in Slack and in the config)."""
         channel_id = str(channel.get("id") or "")
         if not unnamed(channel) or (client := self.clients(strategy)) is None:
             return channel, None
-        if channel_id not in self._channel_names:
+        kept = {"id": channel_id, "name": self._channel_names.get(channel_id, "")}
+        if channel_id not in self._channel_names or not owns_channel(strategy, kept):
             try:
                 found = client.conversations_info(channel=channel_id).get("channel") or {}
             except (SlackApiError, OSError) as exc:
