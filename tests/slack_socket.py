@@ -136,6 +136,7 @@ class SocketSlack(SlackServer):
     def __post_init__(self) -> None:
         super().__post_init__()
         self._opened = threading.Event()
+        self._triggers: set[str] = set()  # trigger ids a form was opened with
         self.channels.setdefault("random", "C0RANDOM03")
         self.socket = SocketModeServer()
         self.server.route("POST", "/api/apps.connections.open", self._connections_open)
@@ -176,8 +177,10 @@ class SocketSlack(SlackServer):
                 if isinstance(args.get(name), str):
                     args[name] = json.loads(args[name])
             if method == "views.open":
-                if not args.get("trigger_id"):
+                # a trigger opens one form, as Slack's: a second views.open with it is refused
+                if not args.get("trigger_id") or args["trigger_id"] in self._triggers:
                     return _json({"ok": False, "error": "invalid_trigger_id"})
+                self._triggers.add(args["trigger_id"])
                 self.views.append(args["view"])
                 self._opened.set()
                 return _json({"ok": True, "view": {"id": "V0TEST", **args["view"]}})

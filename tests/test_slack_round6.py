@@ -276,3 +276,19 @@ def test_a_private_channel_renamed_with_the_config_takes_taps_again(engine, slac
         stop_interactions(runners)
     assert slack.ephemeral == []
     assert [label for _call, _area, label, _by in marks(engine)] == ["relevant", "irrelevant"]
+
+
+def test_a_start_idea_tap_slack_delivers_again_opens_one_form_and_says_nothing_more(
+        engine, slack, runner) -> None:
+    """Slack delivers an envelope again when its ack did not reach it (the connection dropped just
+    then). A Start idea delivered twice opened its form, then tried again with the used trigger, which
+    Slack refuses, and the clicker, her form open, was told 'Slack did not open the Start idea form
+    (invalid_trigger_id); try the button again'."""
+    call = add_call(engine, 1, score=0.7)
+    posted = digest(engine, slack)
+    payload = click(posted, "idea", call)
+    slack.socket.send(payload, envelope_id="envelope-1")
+    slack.socket.send(payload, envelope_id="envelope-1", retry_attempt=1)
+    assert runner.wait_handled(2)
+    assert len(slack.views) == 1
+    assert slack.ephemeral == []

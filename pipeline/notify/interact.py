@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -98,6 +99,10 @@ class Interactions:
                  now: Callable[[], datetime] = clock.now) -> None:
         self.engine, self.strategies, self.clients, self.now = engine, strategies, clients, now
         self._channel_names: dict[str, str] = {}  # private channels' names by id, as Slack gave them
+        # the Start idea triggers a form was opened with (the newest): Slack delivers a tap again when
+        # its ack was lost, and a trigger opens one form
+        self._triggers: dict[str, None] = {}
+        self._triggers_lock = threading.Lock()
 
     # --- entry points (pipeline.notify.socket) -------------------------------------------------
 
@@ -365,6 +370,14 @@ class Interactions:
             self._not_opened(client, channel, Clicker.of(payload).user_id, call_id,
                              "the click has no trigger id")
             return
+        trigger = str(payload["trigger_id"])
+        with self._triggers_lock:
+            if trigger in self._triggers:
+                log.info("Start idea for call %d delivered again; its form is open already", call_id)
+                return
+            self._triggers[trigger] = None
+            while len(self._triggers) > 1000:
+                del self._triggers[next(iter(self._triggers))]
         with Session(self.engine) as session:
             call = session.get(Call, call_id)
             assert call is not None  # refusal() checked
@@ -381,7 +394,7 @@ class Interactions:
                                "chn": channel.get("name"), "ts": message_ts},
                               started=[(i.id, i.title, i.owner) for i in started if i.id is not None])
         try:
-            client.views_open(trigger_id=str(payload["trigger_id"]), view=view)
+            client.views_open(trigger_id=trigger, view=view)
         except (SlackApiError, OSError) as exc:
             log.warning("could not open the Start idea modal: %s", _fix(exc))
             self._not_opened(client, channel, Clicker.of(payload).user_id, call_id, _slack_error(exc))
