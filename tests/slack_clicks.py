@@ -66,7 +66,7 @@ def click(posted: Posted, verb: str, call_id: int, *, channel: str | None = None
             "user": {"id": user, "username": username, "name": username},
             "channel": {"id": channel_id, "name": names.get(channel_id, "")},
             "message": {"type": "message", "ts": posted.ts, "text": posted.text, "blocks": posted.blocks},
-            "trigger_id": "1787.42.abcdef", "actions": [action]}
+            "trigger_id": f"1787.42.{user}.{action_ts}", "actions": [action]}  # one per click, as Slack's
 
 
 def marks(engine: Any) -> list[tuple[int, str | None, str, str | None]]:

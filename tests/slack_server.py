@@ -8,7 +8,8 @@ tests.localserver.LocalServer and reached through the real slack_sdk clients.
 
 Methods: chat.postMessage (JSON body, like Slack: ``ok``, ``channel`` id, ``ts``; message ``metadata``
 kept), conversations.history (``include_all_metadata``, ``oldest``, ``limit`` and ``cursor``
-pagination), conversations.list; ``POST /services/T0/B0/secret`` is an incoming webhook answering ``ok``.
+pagination), conversations.list, conversations.info (a channel's name by its id); ``POST
+/services/T0/B0/secret`` is an incoming webhook answering ``ok``.
 A token other than ``token`` is answered ``invalid_auth``; a channel named in ``left`` (the bot was
 removed from it) ``not_in_channel``. Faults: ``"429"`` (with Retry-After), ``"500"``, ``"drop"``
 (connection closed before the message is stored), ``"drop_after_post"`` (message stored, then the
@@ -31,7 +32,7 @@ from urllib.parse import parse_qs
 from tests.localserver import Drop, LocalServer, Reply, Request
 
 SCOPES = {"chat.postMessage": "chat:write", "conversations.history": "channels:history",
-          "conversations.list": "channels:read"}
+          "conversations.list": "channels:read", "conversations.info": "channels:read"}
 WEBHOOK_PATH = "/services/T0TEST/B0TEST/webhooksecret"  # the path of a real Slack webhook
 
 
@@ -68,7 +69,8 @@ class SlackServer:
         self.calls: list[str] = []  # API methods called, in order
         self._lock = threading.Lock()
         self._clock = 1_787_000_000
-        for method in ("chat.postMessage", "conversations.history", "conversations.list"):
+        for method in ("chat.postMessage", "conversations.history", "conversations.list",
+                       "conversations.info"):
             self.server.route("POST", f"/api/{method}", self._api(method))
             self.server.route("GET", f"/api/{method}", self._api(method))
         self.server.route("POST", WEBHOOK_PATH, self._webhook)
@@ -146,6 +148,8 @@ class SlackServer:
                 reply = self._post(args)
             elif method == "conversations.history":
                 reply = self._history(args)
+            elif method == "conversations.info":
+                reply = self._info(args)
             else:
                 reply = _json({"ok": True, "channels": [{"id": cid, "name": name, "is_member": True}
                                                         for name, cid in self.channels.items()],
@@ -183,6 +187,14 @@ class SlackServer:
         message = self._store(channel, args)
         return _json({"ok": True, "channel": channel, "ts": message.ts,
                       "message": {"text": message.text, "ts": message.ts}})
+
+    def _info(self, args: dict[str, Any]) -> Reply:
+        names = {cid: name for name, cid in self.channels.items()}
+        channel = str(args.get("channel", ""))
+        if channel not in names:
+            return _json({"ok": False, "error": "channel_not_found"})
+        return _json({"ok": True, "channel": {"id": channel, "name": names[channel], "is_channel": True,
+                                              "is_member": names[channel] not in self.left}})
 
     def _history(self, args: dict[str, Any]) -> Reply:
         channel = self._channel_id(str(args.get("channel", "")))

@@ -2,7 +2,9 @@
 sends envelopes and records the acks, and the local Web API (tests.slack_server) with the methods the
 buttons use: ``apps.connections.open`` (answers with this server's ``ws://127.0.0.1`` URL, for the
 app-level token), ``chat.update``, ``chat.postEphemeral`` and ``views.open`` (these three take the
-``"500"`` and ``"drop"`` faults of ``fail_next``).
+``"500"``, ``"drop"`` and ``"refuse:CODE"`` faults of ``fail_next``, and ``"hold"``: the answer waits
+until a modal was opened, or ``delay`` seconds, as a Slack slow to answer; ``held_while_opened`` says
+which it was).
 
     with SocketSlack(token=TOKEN) as slack:
         envelope = slack.socket.send({"type": "block_actions", ...})   # to the newest connection
@@ -129,9 +131,12 @@ class SocketSlack(SlackServer):
     updates: list[Update] = field(default_factory=list)
     ephemeral: list[dict[str, Any]] = field(default_factory=list)
     views: list[dict[str, Any]] = field(default_factory=list)
+    held_while_opened: list[bool] = field(default_factory=list)  # per "hold": a modal opened meanwhile
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        self._opened = threading.Event()
+        self._triggers: set[str] = set()  # trigger ids a form was opened with
         self.channels.setdefault("random", "C0RANDOM03")
         self.socket = SocketModeServer()
         self.server.route("POST", "/api/apps.connections.open", self._connections_open)
@@ -161,6 +166,10 @@ class SocketSlack(SlackServer):
                 return Reply(500, "<html>Internal Server Error</html>", {"Content-Type": "text/html"})
             if fault and fault.kind == "drop":
                 raise Drop()
+            if fault and fault.kind.startswith("refuse:"):  # Slack's refusal, e.g. "refuse:token_revoked"
+                return _json({"ok": False, "error": fault.kind.removeprefix("refuse:")})
+            if fault and fault.kind == "hold":
+                self.held_while_opened.append(self._opened.wait(fault.delay))
             if request.headers.get("authorization") != f"Bearer {self.token}":
                 return _json({"ok": False, "error": "invalid_auth"})
             args = _args(request)
@@ -168,9 +177,12 @@ class SocketSlack(SlackServer):
                 if isinstance(args.get(name), str):
                     args[name] = json.loads(args[name])
             if method == "views.open":
-                if not args.get("trigger_id"):
+                # a trigger opens one form, as Slack's: a second views.open with it is refused
+                if not args.get("trigger_id") or args["trigger_id"] in self._triggers:
                     return _json({"ok": False, "error": "invalid_trigger_id"})
+                self._triggers.add(args["trigger_id"])
                 self.views.append(args["view"])
+                self._opened.set()
                 return _json({"ok": True, "view": {"id": "V0TEST", **args["view"]}})
             channel = self._channel_id(str(args.get("channel", "")))
             if channel is None:

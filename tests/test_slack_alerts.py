@@ -115,7 +115,7 @@ def test_a_removed_call_that_comes_back_is_alerted_as_back(engine, slack) -> Non
     back = [change_status(engine, call, "open", later) for call in (bid, followed)]
     outcomes = run_alerts(engine, slack, later + timedelta(minutes=1))
     assert [o.items for o in outcomes] == [[f"alert:change:{key}" for key in back]]
-    texts = [b["text"]["text"] for b in slack.messages[-1].raw["blocks"][4:]]
+    texts = [b["text"]["text"] for b in slack.messages[-1].raw["blocks"][4:] if b["type"] == "section"]
     assert texts[0].startswith(":white_check_mark: *Call back* for a call we follow\n"
                                "*<https://ec.europa.eu/topic/1|Offshore wind call 1>*\n"
                                "The call is listed again, now *open* (was removed)\n"

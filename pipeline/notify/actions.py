@@ -106,9 +106,25 @@ def followed_line(by: str | None) -> str:
     return f"\n{STATUS_MARK}{STATUS_TEXT['follow']}" + (f" — {who}" if who else "")
 
 
-def add_actions(message: Message, strategy: str, call_id: int) -> Message:
-    """An alert with the call's buttons: its first section becomes the call's line, the actions block
-    goes last (left out if the message is already at Slack's 50 blocks)."""
+def unfollow_actions(strategy: str, call_id: int) -> ActionsBlock:
+    """The actions block of a followed call's change alert or reminder: *Unfollow* alone, the one thing
+    such an alert asks (a *Mute* there would not stop its reminders)."""
+    return ActionsBlock(block_id=actions_block_id(strategy, call_id),
+                        elements=[_button("unfollow", strategy, call_id)])
+
+
+def marked_text(label: str, by: str | None) -> str:
+    """A call's latest mark as the status line says it ("✗ not for us — mette"), for a message written
+    after it: by name, never a mention, as :func:`followed_line`."""
+    who = "" if by and re.fullmatch(r"<@[A-Z0-9]+>", by) else escape(clean(by))
+    return STATUS_TEXT["relevant" if label == "relevant" else "irrelevant"] + (f" — {who}" if who else "")
+
+
+def add_actions(message: Message, strategy: str, call_id: int, *, followed: bool = False,
+                unfollow_only: bool = False) -> Message:
+    """An alert with the call's buttons (*Unfollow* for a call followed; with ``unfollow_only`` that
+    button alone): its first section becomes the call's line, the actions block goes last (left out
+    if the message is already at Slack's 50 blocks)."""
     if not strategy or len(message.blocks) >= MAX_BLOCKS:
         return message
     blocks = [dict(b) for b in message.blocks]
@@ -116,7 +132,26 @@ def add_actions(message: Message, strategy: str, call_id: int) -> Message:
         if block.get("type") == "section" and "block_id" not in block:
             block["block_id"] = call_block_id(call_id)
             break
-    return replace(message, blocks=[*blocks, call_actions(strategy, call_id).to_dict()])
+    actions = unfollow_actions(strategy, call_id) if unfollow_only \
+        else call_actions(strategy, call_id, followed=followed)
+    return replace(message, blocks=[*blocks, actions.to_dict()])
+
+
+def without_repeats(blocks: Sequence[dict[str, Any]], shown: set[str]) -> list[dict[str, Any]]:
+    """One alert's ``blocks`` for a message that already shows the block ids in ``shown`` (updated): a
+    call two alerts name (a new match followed at once, and its reminder) keeps its buttons and block
+    id in the first only, as Slack refuses a message that repeats a block or action id."""
+    out = []
+    for block in blocks:
+        block_id = block.get("block_id")
+        if block_id and block_id in shown:
+            if block.get("type") == "actions":
+                continue
+            block = {key: value for key, value in block.items() if key != "block_id"}
+        elif block_id:
+            shown.add(block_id)
+        out.append(block)
+    return out
 
 
 def parse_action(action: dict[str, Any]) -> Action | None:

@@ -34,8 +34,8 @@ from sqlmodel import Session, select
 from pipeline.core.config import Strategy
 from pipeline.core.deadlines import ACTIVE, days_until, effective_status, next_deadline, time_assumed
 from pipeline.core.models import Application, Call, CallChange, FetchRun, Idea, Score, Verdict
-from pipeline.follow import muted_calls
-from pipeline.notify.actions import add_actions
+from pipeline.follow import followed_calls, muted_calls
+from pipeline.notify.actions import add_actions, without_repeats
 from pipeline.notify.blocks import (
     MAX_FALLBACK_CHARS,
     SlackMessage,
@@ -121,6 +121,7 @@ def new_call_alerts(session: Session, strategy: Strategy, channel: str, now: dat
     rejected = set(session.exec(select(Verdict.call_id).where(
         Verdict.strategy == strategy.name, Verdict.passed == False)))  # noqa: E712
     rejected |= muted_calls(session, strategy.name)  # a muted call raises no new-call alert
+    followed = followed_calls(session, strategy.name)  # offered Unfollow, not a Follow that does nothing
     calls = session.exec(select(Call).where(Call.id.in_(best), Call.first_seen > since)
                          .order_by(Call.first_seen, Call.id)).all()
     # the best first: past MAX_SHOWN_PER_KIND of a storm (a source's first run) only a count is shown
@@ -134,7 +135,7 @@ def new_call_alerts(session: Session, strategy: Strategy, channel: str, now: dat
         message = new_call_message(channel, call, score, area.label, now,
                                    why=matched_phrases(area, f"{call.title}\n{call.text}"))
         alerts.append(Outgoing(f"alert:new:{call.id}", "alert",
-                               add_actions(message, strategy.name, call.id)))
+                               add_actions(message, strategy.name, call.id, followed=call.id in followed)))
     return alerts
 
 
@@ -311,11 +312,12 @@ def batch_messages(channel: str, title: str, items: Sequence[Outgoing],
     order = sorted(grouped)
     counts = " · ".join(_counted(len(grouped[n]), GROUPS[n][2]) for n in order)
     blocks: list[Block | dict[str, Any]] = [header(title), context(counts)]
+    shown: set[str] = set()  # the block ids so far: a call two alerts name has its buttons once
     for n in order:
         blocks.append(DividerBlock())
         blocks.append(heading(f"*{GROUPS[n][1]}*"))
         for item in grouped[n][:MAX_SHOWN_PER_KIND]:
-            blocks.extend(item.message.blocks)
+            blocks.extend(without_repeats(item.message.blocks, shown))
         if len(grouped[n]) > MAX_SHOWN_PER_KIND:
             more, noun = _counted(len(grouped[n]) - MAX_SHOWN_PER_KIND, GROUPS[n][2]).split(" ", 1)
             hint = _COMMAND.sub(lambda m: command(m.group(1), strategy), GROUPS[n][3])

@@ -14,26 +14,31 @@ and of the shared ones, see :mod:`pipeline.tenancy`), every application without.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from slack_sdk.models.blocks import Block, DividerBlock
 from sqlmodel import Session, select
 
-from classifiers.text import call_forms, spoken
 from pipeline.applications import TRANSITIONS
 from pipeline.core.clock import as_utc
-from pipeline.core.config import DigestChannel, FocusArea, Strategy
+from pipeline.core.config import DigestChannel, Strategy
 from pipeline.core.deadlines import ACTIVE, GONE, days_until, effective_status, last_deadline, next_deadline
-from pipeline.core.models import Application, ApplicationEvent, Call, Idea, Score, SlackInteraction, Verdict
+from pipeline.core.models import (
+    Application,
+    ApplicationEvent,
+    Call,
+    Idea,
+    Mark,
+    Score,
+    SlackInteraction,
+    Verdict,
+)
 from pipeline.follow import followed_calls, follows, muted_calls
-from pipeline.notify.actions import call_block_id, followed_line, with_actions
+from pipeline.notify.actions import STATUS_MARK, call_block_id, followed_line, marked_text, with_actions
 from pipeline.notify.blocks import (
     MAX_FALLBACK_CHARS,
     MAX_HEADER_CHARS,
@@ -69,6 +74,7 @@ from pipeline.notify.programmes import (
     collect_programme_states,
     programme_blocks,
 )
+from pipeline.notify.why import matched_phrases, terms_in_words
 from pipeline.tenancy import visible
 from pipeline.workflow import is_overdue
 
@@ -96,6 +102,7 @@ class TopCall:
     status: str = "open"
     followed_by: str | None = None  # who followed it, when the strategy already follows the call
     followed: bool = False
+    mark: tuple[str, str | None] | None = None  # the latest every-area mark: (label, by whom)
 
 
 @dataclass(frozen=True)
@@ -183,6 +190,12 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
             SlackInteraction.call_id.in_(following)).order_by(SlackInteraction.id)):
         if following.get(click.call_id) == f"<@{click.user_id}>":
             following[click.call_id] = click.user_name or None
+    # the team's latest mark of each call shown, so a call marked not for us does not read as unread
+    marked: dict[int, tuple[str, str | None]] = {}
+    for mark in session.exec(select(Mark).where(
+            Mark.strategy == strategy.name, Mark.call_id.in_(eligible[: channel.top]),
+            Mark.focus_area.is_(None)).order_by(Mark.marked_at, Mark.id)):
+        marked[mark.call_id] = (mark.label, mark.marked_by)
     top = []
     for cid in eligible[: channel.top]:
         call, score, verdict = calls[cid], best[cid], verdicts.get(cid)
@@ -197,11 +210,11 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
             else call.funding_rate,
             success_rate=verdict.success_rate if verdict else None, score=score.score,
             focus_area=area.label if area else score.focus_area,
-            terms=_terms_in_words(score.explanation, call),
+            terms=terms_in_words(score.explanation, call),
             new=as_utc(call.first_seen) > since,
             why=matched_phrases(area, f"{call.title}\n{call.text}") if area else [],
             opening_date=call.opening_date, status=effective_status(call, now),
-            followed=cid in following, followed_by=following.get(cid)))
+            followed=cid in following, followed_by=following.get(cid), mark=marked.get(cid)))
     new_count = sum(1 for cid in eligible if as_utc(calls[cid].first_seen) > since)
     statuses: dict[str, int] = {}
     for cid in eligible:
@@ -231,38 +244,6 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
                         for a in channel.focus_areas) or None,
         programmes=programmes, unscored=unscored, statuses=statuses,
         programme_states=collect_programme_states(session, strategy, now, programmes, sources, since))
-
-
-def matched_phrases(area: FocusArea, text: str, limit: int = 4) -> list[str]:
-    """The focus area's keywords (or, for a keyword with synonyms, the translation) that occur in
-    ``text`` as whole words (or their plural), in the area's order: why the call matched, in the
-    strategy's own words rather than the matcher's stemmed terms."""
-    from classifiers.query import with_closed_forms
-
-    found: list[str] = []
-    text = unicodedata.normalize("NFKC", text)  # as the matcher reads them: "CO₂" is "CO2"
-    for keyword in area.keywords:
-        for phrase in [keyword, *area.synonyms_of(keyword)]:
-            # plurals too, and a hyphenated phrase written closed ("eco-design" as "ecodesign")
-            forms = with_closed_forms((unicodedata.normalize("NFKC", phrase),))
-            if any(re.search(rf"(?<!\w){re.escape(form)}(?:s|es)?(?!\w)", text, re.IGNORECASE)
-                   for form in forms):
-                if phrase not in found:
-                    found.append(phrase)
-                break
-    # "grid" says nothing more once "electricity grid" is there
-    found = [p for p in found if not any(p != other and re.search(rf"(?<!\w){re.escape(p)}(?!\w)", other,
-                                                                  re.IGNORECASE) for other in found)]
-    return found[:limit]
-
-
-def _terms_in_words(explanation: list[dict[str, Any]] | None, call: Call) -> list[str]:
-    """The score's top terms in the call's own words ("processes", not the stemmed "processe")."""
-    terms = [str(t.get("term")) for t in (explanation or [])[:5] if t.get("term")]
-    if not terms:
-        return []
-    forms = call_forms(call.title, call.text)
-    return [spoken(term, forms) for term in terms]
 
 
 def collect_changes(session: Session, call_ids: set[int], since: datetime, now: datetime) -> list[ChangeLine]:
@@ -432,8 +413,11 @@ def build_digest(data: DigestData) -> list[SlackMessage]:
                 blocks.append(DividerBlock())
             # each call one section, followed by its buttons when the digest is for a strategy
             # a call followed since (from the morning's alert, the CLI) offers Unfollow, and says so
+            # and one marked since (the buttons, `calls mark`) its latest mark, by name
             text = call_section_text(call, mark_new=not all_new) + (
                 followed_line(call.followed_by) if call.followed and data.strategy else "")
+            if call.mark and data.strategy:
+                text += (" · " if call.followed else f"\n{STATUS_MARK}") + marked_text(*call.mark)
             blocks.extend(with_actions(section(text, block_id=call_block_id(call.call_id)),
                                        data.strategy, call.call_id, followed=call.followed))
     elif none_ran(data.sources):  # an empty database: nothing was looked for yet

@@ -1,6 +1,6 @@
 """Who may click, read from the payload before anything is done: whether an interactive envelope is
 shaped as Slack sends it (:func:`envelope_problem`), and whether its channel is one of the strategy's
-(:func:`owns_channel`)."""
+(:func:`owns_channel`; a private channel's name asked of Slack, :func:`unnamed`)."""
 
 from __future__ import annotations
 
@@ -41,6 +41,17 @@ def envelope_problem(payload: Any) -> str | None:
             for block in values.values()):
         return "its view state is not Slack's"
     return None
+
+
+# what a click's payload gives as the name of a channel Slack names to no app: a private channel
+# ("privategroup", whatever it is called), a direct message
+UNNAMED = frozenset({"", "privategroup", "directmessage", "mpdm"})
+
+
+def unnamed(channel: Mapping[str, Any]) -> bool:
+    """Whether the payload's channel (``{"id", "name"}``) comes with an id but without its name, which
+    is then asked of Slack (``conversations.info``) before the channel is compared with the config."""
+    return bool(channel.get("id")) and str(channel.get("name") or "") in UNNAMED
 
 
 def owns_channel(strategy: Strategy, channel: Mapping[str, Any]) -> bool:

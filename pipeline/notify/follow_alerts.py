@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from pipeline.core.config import Strategy
 from pipeline.core.deadlines import ACTIVE, days_until, effective_status, next_deadline, time_assumed
 from pipeline.core.models import Application, Call, CallChange, CallFollow, Idea
+from pipeline.notify.actions import add_actions
 from pipeline.notify.alerts import BACK, _message, status_change
 from pipeline.notify.blocks import SlackMessage, closing_text, days_text, section
 from pipeline.notify.delivery import Outgoing
@@ -45,20 +46,22 @@ def followed_call_alerts(session: Session, strategy: Strategy, channel: str, rem
     with_open_application = {call_id for call_id, status in bids if status not in DONE_APPLICATION_STATUSES}
     alerts = _changes(session, channel, follows, set(follows) - with_application, now, since)
     alerts += _reminders(session, channel, follows, set(follows) - with_open_application, reminder_days, now)
-    return alerts
+    # each with an Unfollow button: on a phone `fundradar calls unfollow` is out of reach
+    return [Outgoing(a.key, a.kind, add_actions(a.message, strategy.name, call_id, unfollow_only=True))
+            for call_id, a in alerts]
 
 
 def _changes(session: Session, channel: str, follows: dict[int, CallFollow], call_ids: set[int],
-             now: datetime, since: datetime) -> list[Outgoing]:
-    return [Outgoing(f"alert:change:{found.change.id}", "alert",
-                     change_message(channel, found.call, found.change, follows[found.call.id],
-                                    found.old, found.new))
+             now: datetime, since: datetime) -> list[tuple[int, Outgoing]]:
+    return [(found.call.id, Outgoing(f"alert:change:{found.change.id}", "alert",
+                                     change_message(channel, found.call, found.change,
+                                                    follows[found.call.id], found.old, found.new)))
             for found in followed_changes(session, call_ids, since, now)
             if found.kind in ("deadline", "withdrawn", "back")]
 
 
 def _reminders(session: Session, channel: str, follows: dict[int, CallFollow], call_ids: set[int],
-               reminder_days: Sequence[int], now: datetime) -> list[Outgoing]:
+               reminder_days: Sequence[int], now: datetime) -> list[tuple[int, Outgoing]]:
     if not reminder_days or not call_ids:
         return []
     alerts = []
@@ -71,8 +74,8 @@ def _reminders(session: Session, channel: str, follows: dict[int, CallFollow], c
             continue
         days = min(due)
         key = f"reminder:follow:{call.id}:{deadline.strftime('%Y%m%dT%H%M')}:{days}"
-        alerts.append(Outgoing(key, "reminder",
-                               reminder_message(channel, call, follows[call.id], deadline, now)))
+        alerts.append((call.id, Outgoing(key, "reminder",
+                                         reminder_message(channel, call, follows[call.id], deadline, now))))
     return alerts
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,7 +42,7 @@ from pipeline.core.config import Strategy
 from pipeline.core.db import session_scope
 from pipeline.core.errors import FundradarError
 from pipeline.core.inputs import MAX_ID  # no call has a larger id (the INTEGER column)
-from pipeline.core.models import Call, Mark, Score, SlackInteraction
+from pipeline.core.models import Call, Idea, Mark, Score, SlackInteraction
 from pipeline.follow import clear_state, set_state
 from pipeline.ideas import create_idea
 from pipeline.notify.actions import (
@@ -55,13 +56,15 @@ from pipeline.notify.actions import (
     redraw_all,
     status_line,
 )
-from pipeline.notify.envelopes import channel_names, envelope_problem, owns_channel
+from pipeline.notify.envelopes import channel_names, envelope_problem, owns_channel, unnamed
 from pipeline.notify.escape import clean, escape, truncate
 from pipeline.notify.followed import GONE_STATUSES
+from pipeline.notify.idea_form import IDEA_CALLBACK, idea_modal
+from pipeline.notify.idea_form import form_value as _value
+from pipeline.notify.senders import SETUP_HINTS
 
 log = logging.getLogger("fundradar.slack")
 
-IDEA_CALLBACK = "fr_start_idea"
 MARK_LABELS = {"relevant": "relevant", "irrelevant": "irrelevant"}
 UNCHANGED = {  # the answer to a click that finds its work done (a double tap, the CLI did it first)
     "relevant": "You already marked call {call} relevant; nothing changed.",
@@ -95,6 +98,11 @@ class Interactions:
                  clients: Callable[[Strategy], WebClient | None], *,
                  now: Callable[[], datetime] = clock.now) -> None:
         self.engine, self.strategies, self.clients, self.now = engine, strategies, clients, now
+        self._channel_names: dict[str, str] = {}  # private channels' names by id, as Slack gave them
+        # the Start idea triggers a form was opened with (the newest): Slack delivers a tap again when
+        # its ack was lost, and a trigger opens one form
+        self._triggers: dict[str, None] = {}
+        self._triggers_lock = threading.Lock()
 
     # --- entry points (pipeline.notify.socket) -------------------------------------------------
 
@@ -109,6 +117,15 @@ class Interactions:
             if not _value(payload, "title"):
                 return {"response_action": "errors", "errors": {"title": "Give the idea a title."}}
         return None
+
+    def opens_form(self, kind: str, payload: Mapping[str, Any]) -> bool:
+        """Whether the envelope is a Start idea tap: Slack opens its form only within 3 seconds of the
+        tap, so it is handled at once rather than after the taps before it (it stores nothing)."""
+        if kind != "interactive" or envelope_problem(payload) is not None \
+                or payload.get("type") != "block_actions":
+            return False
+        actions = [parse_action(raw) for raw in payload.get("actions") or []]
+        return bool(actions) and all(a is not None and a.verb == "idea" for a in actions)
 
     def handle(self, kind: str, payload: Mapping[str, Any]) -> None:
         """Do what the envelope asks (after it was acknowledged)."""
@@ -156,9 +173,16 @@ class Interactions:
         if strategy.slack.team_id and team != strategy.slack.team_id:
             return f"Strategy {name!r} takes clicks only from its own workspace; nothing was stored."
         if not owns_channel(strategy, channel):
-            names = ", ".join(channel_names(strategy)) or "none configured"
-            return f"This channel is not one of strategy {name}'s channels ({names}); use the buttons " \
-                   "in those (slack.digests, slack.alerts). Nothing was stored."
+            asked, problem = self.named(strategy, channel)
+            if problem is not None:  # a scope missing is for the admin to add; anything else passes
+                fix = "the Slack app needs the groups:read scope (config/slack_app_manifest.yaml)" \
+                    if problem == "missing_scope" else "try again later"
+                return f"Slack did not say which private channel this is ({problem}), so nothing was " \
+                       f"stored; {fix}."
+            if not owns_channel(strategy, asked):
+                names = ", ".join(channel_names(strategy)) or "none configured"
+                return f"This channel is not one of strategy {name}'s channels ({names}); use the buttons " \
+                       "in those (slack.digests, slack.alerts). Nothing was stored."
         with Session(self.engine) as session:
             if session.get(Call, call_id) is None:
                 return f"Call {call_id} is no longer in fundradar; nothing was stored."
@@ -166,6 +190,24 @@ class Interactions:
                                            for b in message.get("blocks") or []):
             return f"This message does not show call {call_id} for strategy {name!r}; nothing was stored."
         return None
+
+    def named(self, strategy: Strategy, channel: Mapping[str, Any]) -> tuple[Mapping[str, Any], str | None]:
+        """The click's channel with its name, and what went wrong asking for it: a click in a private
+        channel names it "privategroup", so a channel configured by name is asked of Slack by its id
+        (``conversations.info``; a name kept from before is asked again when it no longer names one of
+        the strategy's channels: the channel renamed, in Slack and in the config)."""
+        channel_id = str(channel.get("id") or "")
+        if not unnamed(channel) or (client := self.clients(strategy)) is None:
+            return channel, None
+        kept = {"id": channel_id, "name": self._channel_names.get(channel_id, "")}
+        if channel_id not in self._channel_names or not owns_channel(strategy, kept):
+            try:
+                found = client.conversations_info(channel=channel_id).get("channel") or {}
+            except (SlackApiError, OSError) as exc:
+                log.warning("could not ask Slack the name of channel %s: %s", channel_id, _fix(exc))
+                return channel, _slack_error(exc)
+            self._channel_names[channel_id] = str(found.get("name") or "")
+        return {"id": channel_id, "name": self._channel_names[channel_id]}, None
 
     def refuse(self, strategy: Strategy | None, channel_id: str, user_id: str, text: str) -> None:
         log.warning("refused a Slack interaction in %s by %s: %s", channel_id, user_id, text)
@@ -175,7 +217,7 @@ class Interactions:
         try:
             client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
         except (SlackApiError, OSError) as exc:
-            log.warning("could not tell %s in %s: %s", user_id, channel_id, _slack_error(exc))
+            log.warning("could not tell %s in %s: %s", user_id, channel_id, _fix(exc))
 
     def unavailable(self, payload: Mapping[str, Any], channel_id: str, strategy: Strategy | None, what: str,
                     exc: Exception) -> None:
@@ -305,7 +347,7 @@ class Interactions:
                                blocks=drawn)
         except (SlackApiError, OSError) as exc:
             log.warning("could not update the message %s in %s: %s", message.get("ts"), channel_id,
-                        _slack_error(exc))
+                        _fix(exc))
             # the click was stored: say so, or the clicker sees a button that did nothing
             self.tell(client, channel_id, user_id, f"Stored: {STATUS_TEXT.get(verb, verb)}, call {call_id}; "
                                                    f"Slack did not redraw the message ({_slack_error(exc)}).")
@@ -315,7 +357,7 @@ class Interactions:
         try:
             client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
         except (SlackApiError, OSError) as exc:
-            log.warning("could not tell %s in %s: %s", user_id, channel_id, _slack_error(exc))
+            log.warning("could not tell %s in %s: %s", user_id, channel_id, _fix(exc))
 
     # --- Start idea ----------------------------------------------------------------------------
 
@@ -328,19 +370,33 @@ class Interactions:
             self._not_opened(client, channel, Clicker.of(payload).user_id, call_id,
                              "the click has no trigger id")
             return
+        trigger = str(payload["trigger_id"])
+        with self._triggers_lock:
+            if trigger in self._triggers:
+                log.info("Start idea for call %d delivered again; its form is open already", call_id)
+                return
+            self._triggers[trigger] = None
+            while len(self._triggers) > 1000:
+                del self._triggers[next(iter(self._triggers))]
         with Session(self.engine) as session:
             call = session.get(Call, call_id)
             assert call is not None  # refusal() checked
             best = session.exec(select(Score.focus_area).where(
                 Score.call_id == call_id, Score.strategy == strategy.name).order_by(Score.score.desc())
             ).first()
+            # the ideas started from this call before (a colleague's tap on the same digest)
+            started = session.exec(
+                select(Idea).join(SlackInteraction, SlackInteraction.idea_id == Idea.id)
+                .where(SlackInteraction.strategy == strategy.name, SlackInteraction.kind == "idea",
+                       SlackInteraction.call_id == call_id).order_by(Idea.id)).all()
             view = idea_modal(strategy, call, best, Clicker.of(payload).name,
                               {"s": strategy.name, "c": call_id, "ch": channel.get("id"),
-                               "chn": channel.get("name"), "ts": message_ts})
+                               "chn": channel.get("name"), "ts": message_ts},
+                              started=[(i.id, i.title, i.owner) for i in started if i.id is not None])
         try:
-            client.views_open(trigger_id=str(payload["trigger_id"]), view=view)
+            client.views_open(trigger_id=trigger, view=view)
         except (SlackApiError, OSError) as exc:
-            log.warning("could not open the Start idea modal: %s", _slack_error(exc))
+            log.warning("could not open the Start idea modal: %s", _fix(exc))
             self._not_opened(client, channel, Clicker.of(payload).user_id, call_id, _slack_error(exc))
 
     def _not_opened(self, client: WebClient, channel: Mapping[str, Any], user_id: str, call_id: int,
@@ -403,7 +459,7 @@ class Interactions:
                                           text=f"Added idea #{idea_id} for call {call_id}{without}; "
                                                f"see `fundradar ideas show {idea_id}`.")
             except (SlackApiError, OSError) as exc:
-                log.warning("could not confirm idea #%s: %s", idea_id, _slack_error(exc))
+                log.warning("could not confirm idea #%s: %s", idea_id, _fix(exc))
 
 
 def _tap(action: Action) -> str:
@@ -426,46 +482,17 @@ def _slack_error(exc: Exception) -> str:
     return f"no answer from Slack ({type(exc).__name__})"
 
 
+def _fix(exc: Exception) -> str:
+    """:func:`_slack_error` for serve's log, with what to do about a refusal no retry fixes (a revoked
+    token, the bot removed, the channel archived): the clicker, whom Slack then cannot reach either,
+    sees nothing."""
+    error = _slack_error(exc)
+    return f"{error}; {SETUP_HINTS[error]}" if error in SETUP_HINTS else error
+
+
 def _last_mark(session: Session, strategy: str, call_id: int) -> tuple[str, str | None] | None:
     """(label, by) of the latest every-area mark of the call, if any."""
     mark = session.exec(select(Mark).where(Mark.strategy == strategy, Mark.call_id == call_id,
                                            Mark.focus_area.is_(None))
                         .order_by(Mark.marked_at.desc(), Mark.id.desc())).first()
     return (mark.label, mark.marked_by) if mark else None
-
-
-def _value(payload: Mapping[str, Any], block: str) -> str:
-    """A modal input's value: text inputs' ``value``, selects' ``selected_option``."""
-    state = ((payload.get("view") or {}).get("state") or {}).get("values") or {}
-    field = (state.get(block) or {}).get("value") or {}
-    if field.get("selected_option"):
-        return str(field["selected_option"].get("value") or "")
-    return " ".join(str(field.get("value") or "").split())
-
-
-def idea_modal(strategy: Strategy, call: Call, focus_area: str | None, owner: str,
-               meta: dict[str, Any]) -> dict[str, Any]:
-    """The Start idea modal: title, owner and focus area prefilled from the call and the clicker."""
-    options = [{"text": {"type": "plain_text", "text": truncate(area.label, 75)}, "value": key}
-               for key, area in strategy.focus_areas.items()][:100]
-    focus: dict[str, Any] = {"type": "static_select", "action_id": "value", "options": options}
-    chosen = next((o for o in options if o["value"] == focus_area), None)
-    if chosen is not None:
-        focus["initial_option"] = chosen
-    return {
-        "type": "modal", "callback_id": IDEA_CALLBACK, "private_metadata": json.dumps(meta),
-        "title": {"type": "plain_text", "text": "Start an idea"},
-        "submit": {"type": "plain_text", "text": "Add idea"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {"type": "input", "block_id": "title", "label": {"type": "plain_text", "text": "Title"},
-             "element": {"type": "plain_text_input", "action_id": "value", "max_length": 200,
-                         "initial_value": truncate(clean(call.title), 200)}},
-            {"type": "input", "block_id": "owner", "optional": True,
-             "label": {"type": "plain_text", "text": "Owner"},
-             "element": {"type": "plain_text_input", "action_id": "value",
-                         **({"initial_value": owner} if owner else {})}},
-            {"type": "input", "block_id": "focus", "optional": True,
-             "label": {"type": "plain_text", "text": "Focus area"}, "element": focus},
-        ],
-    }

@@ -6,7 +6,8 @@ URL or open port is needed (slack_sdk's builtin :class:`SocketModeClient`).
   its own clicks. A strategy without an app token has no buttons that work, and the log says so.
 - Every envelope is acknowledged first (Slack wants the ack within 3 seconds, else it redelivers);
   the work (database, ``chat.update``) happens after the ack, on one worker thread, so a slow
-  answer from Slack never delays the next ack.
+  answer from Slack never delays the next ack. A Start idea tap is not queued behind the others:
+  Slack opens its form only within 3 seconds of the tap, and opening it stores nothing.
 - The SDK's own reconnect is off: :class:`SocketRunner` watches the connection and reconnects with
   exponential backoff (1 s doubling to 60 s), logging each loss and each reconnect. Only a connection
   that stayed up :data:`STABLE_SECONDS` resets the backoff: after two in a row that closed sooner (a
@@ -70,6 +71,7 @@ class SocketRunner:
         # one worker: clicks are handled one at a time, in the order they were acknowledged, so two
         # taps of one button cannot both pass the "already stored?" check
         self._work = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slack-click")
+        self._forms = ThreadPoolExecutor(max_workers=2, thread_name_prefix="slack-form")  # Start idea
 
     def start(self) -> None:
         self._thread.start()
@@ -79,17 +81,19 @@ class SocketRunner:
         self._thread.join(timeout=10)
         self.client.close()
         self._work.shutdown(wait=True)
+        self._forms.shutdown(wait=True)
 
     def _on_request(self, client: SocketModeClient, request: SocketModeRequest) -> None:
         from slack_sdk.socket_mode.response import SocketModeResponse
 
         try:
             ack = self.interactions.ack_payload(request.type, request.payload)
+            form = self.interactions.opens_form(request.type, request.payload)
         except Exception:  # never let a bad payload cost the ack
             log.exception("checking a Slack %s envelope failed", request.type)
-            ack = None
+            ack, form = None, False
         client.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id, payload=ack))
-        self._work.submit(self._handle, request)
+        (self._forms if form else self._work).submit(self._handle, request)
 
     def _handle(self, request: SocketModeRequest) -> None:
         try:
