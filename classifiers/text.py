@@ -84,11 +84,18 @@ def tokens(text: str | None) -> list[str]:
     return _TOKEN.findall(_unglued(text).casefold().translate(_SCRIPT_DIGITS)) if text else []
 
 
+# Words ending in "s" that are no plurals: the invariant words of Snowball's English (Porter2) stemmer.
+# "news" stripped is "new", a word of most calls ("new approaches"), so a media cluster's `news media`
+# asked for every call saying "new".
+INVARIANT_WORDS = frozenset({"news", "atlas", "cosmos", "bias", "andes"})
+
+
 @lru_cache(maxsize=1 << 17)
 def stem(word: str) -> str:
-    """Harman's S-stemmer (1991): strip English plural endings only; short words are left alone.
-    Cached: a corpus repeats its words, and stemming each occurrence anew was a tenth of the scoring."""
-    if len(word) <= 3 or word.isdigit():
+    """Harman's S-stemmer (1991): strip English plural endings only; short words and
+    :data:`INVARIANT_WORDS` are left alone. Cached: a corpus repeats its words, and stemming each
+    occurrence anew was a tenth of the scoring."""
+    if len(word) <= 3 or word.isdigit() or word in INVARIANT_WORDS:
         return word
     if word.endswith("ies") and not word.endswith(("eies", "aies")):
         return word[:-3] + "y"

@@ -4,6 +4,7 @@ tests/fixtures/judged/creative_2026-08-22.json)."""
 from __future__ import annotations
 
 from classifiers.matcher import Query, TfidfModel, match_query, prepare, query_features, query_vector
+from classifiers.text import words
 
 
 def _weights(query: Query, calls: list[tuple[int, str, str]]) -> dict[str, float]:
@@ -43,3 +44,12 @@ def test_a_keyword_phrase_some_call_writes_and_a_keyword_in_no_calls_words_keep_
                    groups=(("tourism",), ("cirkulær økonomi", "circular economy")))
     english = Query("q", ("tourism", "circular economy"), groups=(("tourism",), ("circular economy",)))
     assert _weights(danish, written) == _weights(english, written)
+
+
+def test_news_is_not_the_plural_of_new() -> None:
+    """The plural stemmer read "news" as "new" (in most calls: "new approaches"), so the keyword
+    `news media` asked for "new media" and a call on news media freedom was explained by "new".
+    "news" is one of the words Snowball's English stemmer keeps as they are."""
+    assert words("news media") != words("new media")
+    assert words("News and newsrooms") == ["news", "newsroom"]
+    assert words("new approaches") == ["new", "approache"]
