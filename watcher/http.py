@@ -45,6 +45,20 @@ DEFAULT_MAX_BYTES = 20_000_000
 # host had failed after its retries before (None outside a RetryTransport)
 _RETRIED: contextvars.ContextVar[tuple[int, bool] | None] = contextvars.ContextVar("fundradar_retried",
                                                                                     default=None)
+# the hosts that failed a request after its retries in the source run fetching in this thread (None
+# outside one: the client's own set then); see RetryTransport
+_FAILING: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("fundradar_failing", default=None)
+
+
+@contextlib.contextmanager
+def one_source_run() -> Iterator[None]:
+    """The requests sent in this thread inside the block are one source's run: a host that failed after
+    its retries before it, in another source's run on the same client, still gets its retries here."""
+    token = _FAILING.set(set())
+    try:
+        yield
+    finally:
+        _FAILING.reset(token)
 
 
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -72,7 +86,9 @@ class RetryTransport(httpx.BaseTransport):
 
     A host that failed a request after all its retries gets no retries for its next requests on this
     client, until it answers one well: a rate limiter or an outage answering every call page of a
-    listing held a run for pages x retries x Retry-After (hours), the other sources waiting.
+    listing held a run for pages x retries x Retry-After (hours), the other sources waiting. Inside
+    :func:`one_source_run` this holds within that source's run only: one source's path down is no
+    reason to refuse another source on the same host its retries.
     """
 
     def __init__(self, inner: httpx.BaseTransport, *, retries: int = 3, backoff: float = 1.0,
@@ -94,7 +110,10 @@ class RetryTransport(httpx.BaseTransport):
         request.read()  # a multipart or streamed body must be replayable for a retry
         read_timeout = (request.extensions.get("timeout") or {}).get("read")
         host = request.url.host
-        skipped = bool(self.retries) and host in self.failing
+        failing = _FAILING.get()
+        if failing is None:
+            failing = self.failing
+        skipped = bool(self.retries) and host in failing
         retries = 0 if skipped else self.retries
         attempt = 0
         while True:
@@ -109,17 +128,17 @@ class RetryTransport(httpx.BaseTransport):
                     raise
                 if attempt >= retries or _cut_by_run_limit(wait):
                     if self.retries:
-                        self.failing.add(host)
+                        failing.add(host)
                     raise
                 log.info("%s %s failed (%s); retry %d of %d in %.1fs", request.method, request.url,
                          type(exc).__name__, attempt + 1, retries, wait)
             else:
                 if response.status_code not in RETRY_STATUSES:
-                    self.failing.discard(host)
+                    failing.discard(host)
                     return response
                 if attempt >= retries:
                     if self.retries:
-                        self.failing.add(host)
+                        failing.add(host)
                     return response
                 wait = self._wait(attempt, response)
                 if wait is None or _cut_by_run_limit(wait):

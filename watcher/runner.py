@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from pipeline.core.errors import FundradarError, SourceError
 from pipeline.core.locks import JobLock
 from pipeline.core.text import shorten
+from watcher.http import one_source_run
 from watcher.http_limits import run_time_limit
 from watcher.records import split_valid
 from watcher.sources import FetchResult, SourceAdapter
@@ -101,7 +102,7 @@ def run_source(engine: Engine, adapter: SourceAdapter, client: httpx.Client, now
             cfg = getattr(adapter, "cfg", None)
             minutes = getattr(cfg, "max_run_minutes", None)
             try:
-                with run_time_limit(minutes * 60 if minutes else None):
+                with run_time_limit(minutes * 60 if minutes else None), one_source_run():
                     fetched = adapter.fetch(client, now)
             except Exception as exc:  # every failure of one source is reported, none stops the others
                 message = describe_exception(adapter.name, exc)
