@@ -5,12 +5,14 @@
 - Jobs live in an APScheduler ``SQLAlchemyJobStore`` in fundradar's own database (table
   ``apscheduler_jobs``), so next run times survive restarts. They are re-declared from the config on
   every start (``replace_existing``, keeping the stored next run of an unchanged schedule, so a run
-  due while serve was down happens within ``misfire_grace_time``) and jobs no longer in the config are
-  removed. A digest Slack could not take (down, or asking to wait) is tried again ``retry_seconds``
-  later, as a one-off job.
+  due while serve was down happens when it is back, once however many fell due) and jobs no longer in
+  the config are removed. A digest Slack could not take (down, or asking to wait) is tried again
+  ``retry_seconds`` later, as a one-off job.
 - ``max_instances=1`` and ``coalesce`` stop overlapping or piled-up runs within one scheduler; the
   :class:`~pipeline.core.locks.JobLock` stops them across schedulers and processes. ``jitter`` spreads the
-  runs, ``misfire_grace_time`` lets a run missed during a short outage still happen.
+  runs. A run missed (serve down, the machine asleep, the clock put forward) happens late rather than
+  not at all (no ``misfire_grace_time``): a weekly digest missed by more than APScheduler's grace
+  waited a week, and every job is safe to run late (a digest posts once per period).
 - Every job runs the main job of :mod:`pipeline.sync`, as ``fundradar sync`` does: a source run
   (:func:`pipeline.sync.run_sources`) that changed something is followed by
   :func:`pipeline.sync.follow_and_score` (applications follow their calls' deadlines, new and changed
@@ -74,7 +76,8 @@ from watcher.store import RunResult
 
 log = logging.getLogger(__name__)
 JOB_TABLE = "apscheduler_jobs"
-MISFIRE_GRACE_SECONDS = 15 * 60
+# a run missed by any time still happens, once (coalesce): see the module doc
+MISFIRE_GRACE_SECONDS: int | None = None
 RELOAD_SECONDS = 10.0
 DIGEST_RETRY_SECONDS = 15 * 60.0  # a digest Slack could not take is tried again this much later
 STORE_RETRY_SECONDS = 10.0  # APScheduler's own wait after the job store failed to list the due jobs
@@ -174,7 +177,7 @@ class Service:
     def __init__(self, engine: Engine, config: LoadedConfig, *,
                  client_factory: Callable[[float], httpx.Client] = default_client_factory,
                  now: Callable[[], datetime] = clock.now, jitter: int | None = None,
-                 digests: bool = True, misfire_grace_time: int = MISFIRE_GRACE_SECONDS,
+                 digests: bool = True, misfire_grace_time: int | None = MISFIRE_GRACE_SECONDS,
                  on_result: Callable[[RunResult], None] | None = None,
                  reload_seconds: float | None = RELOAD_SECONDS,
                  retry_seconds: float = DIGEST_RETRY_SECONDS) -> None:
@@ -260,7 +263,7 @@ class Service:
             trigger = trigger_for(schedule, tz, jitter=self.jitter)
             kept = stored.get(job)
             # an unchanged schedule keeps its stored next run: one due while serve was down runs now
-            # (within misfire_grace_time) instead of waiting a whole interval; add_job would recompute it
+            # instead of waiting a whole interval; add_job would recompute it
             same = kept is not None and kept.next_run_time is not None \
                 and _same_trigger(kept.trigger, trigger)
             self.scheduler.add_job(run_job, trigger, args=(self.key, *args), id=job, name=job,
