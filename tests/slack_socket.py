@@ -2,7 +2,8 @@
 sends envelopes and records the acks, and the local Web API (tests.slack_server) with the methods the
 buttons use: ``apps.connections.open`` (answers with this server's ``ws://127.0.0.1`` URL, for the
 app-level token), ``chat.update``, ``chat.postEphemeral`` and ``views.open`` (these three take the
-``"500"`` and ``"drop"`` faults of ``fail_next``).
+``"500"``, ``"drop"`` and ``"429"`` faults of ``fail_next``; ``"429"`` is Slack's ``ratelimited`` answer
+with its Retry-After).
 
     with SocketSlack(token=TOKEN) as slack:
         envelope = slack.socket.send({"type": "block_actions", ...})   # to the newest connection
@@ -156,7 +157,10 @@ class SocketSlack(SlackServer):
     def _interaction_api(self, method: str):
         def handle(request: Request) -> Reply:
             self.calls.append(method)
-            fault = self._fault(method)  # fail_next(method, "500" | "drop")
+            fault = self._fault(method)  # fail_next(method, "500" | "drop" | "429")
+            if fault and fault.kind == "429":
+                return _json({"ok": False, "error": "ratelimited"}, 429,
+                             {"Retry-After": str(fault.retry_after)})
             if fault and fault.kind == "500":
                 return Reply(500, "<html>Internal Server Error</html>", {"Content-Type": "text/html"})
             if fault and fault.kind == "drop":

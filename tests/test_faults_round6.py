@@ -84,3 +84,33 @@ def test_a_digest_that_fell_due_long_before_serve_came_back_is_still_posted(engi
         finally:
             second.stop()
         assert len(slack.posted_to("#eu-fundraising")) == 1
+
+
+# Slack rate-limiting chat.update (`ratelimited`, HTTP 429 with Retry-After: a burst of clicks on one
+# digest) left the message as it was: the click was stored, but nobody else saw it, and the clicker was
+# told "Slack did not redraw the message (ratelimited)". A short wait Slack asks for is now waited.
+
+
+def test_a_redraw_slack_rate_limits_is_sent_after_the_wait_it_asks_for(engine, caplog) -> None:
+    from pipeline.notify.socket import start_interactions, stop_interactions
+    from tests.slack_clicks import click, digest, env, marks, tracebacks
+    from tests.slack_data import NOW as MONDAY
+    from tests.slack_data import TOKEN, add_call, loaded
+    from tests.slack_socket import SocketSlack
+
+    call = add_call(engine, 1, score=0.7)
+    config = loaded()
+    with SocketSlack(token=TOKEN) as slack:
+        posted = digest(engine, slack)
+        runners = start_interactions(engine, lambda: config, environ=env(slack), now=lambda: MONDAY)
+        slack.socket.wait_connected()
+        try:
+            slack.fail_next("chat.update", "429", retry_after=1)
+            slack.socket.send(click(posted, "relevant", call))
+            assert runners[0].wait_handled(1, timeout=60)
+        finally:
+            stop_interactions(runners)
+        assert marks(engine) == [(call, None, "relevant", "mette")]
+        assert len(slack.updates) == 1
+        assert slack.ephemeral == []
+    assert tracebacks(caplog) == []
