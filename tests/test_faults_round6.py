@@ -114,3 +114,25 @@ def test_a_redraw_slack_rate_limits_is_sent_after_the_wait_it_asks_for(engine, c
         assert len(slack.updates) == 1
         assert slack.ephemeral == []
     assert tracebacks(caplog) == []
+
+
+# A server closing every connection without an answer (a crashing backend behind its proxy, a rate
+# limiter dropping the client) read "cannot fetch URL (RemoteProtocolError: Server disconnected without
+# sending a response.); check the URL and the network": nothing of its three retries, and a URL that was
+# fine to check.
+
+
+def test_a_server_hanging_up_without_an_answer_says_so_with_its_retries(server: LocalServer, engine) -> None:
+    from tests.localserver import Drop
+
+    def hang_up(_request: Request) -> Reply:
+        raise Drop()
+
+    server.route("GET", "/feed", hang_up)
+    adapter = FeedAdapter("news", FeedSource(type="feed", url=server.url("/feed"), programme="X"))
+    with make_client(timeout=10, backoff=0.01) as client:
+        result = run_source(engine, adapter, client, NOW)
+    assert result.outcome == "failed"
+    assert result.error == (f"cannot fetch {server.url('/feed')}: the server closed the connection without "
+                            "answering (after 3 retries); the site is failing, try again later")
+    assert len(server.requests) == 4
