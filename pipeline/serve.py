@@ -72,6 +72,7 @@ from pipeline.sync import (
     run_sources,
 )
 from watcher.http import make_client
+from watcher.http_limits import stopped_by
 from watcher.store import RunResult
 
 log = logging.getLogger(__name__)
@@ -403,7 +404,8 @@ class Service:
             log.warning("source %s skipped: %s", name, exc)
             return None
         try:
-            with self.client_factory(plan.timeout) as client:
+            # a stop sends no retry or further request of the run, only waits for the answer in flight
+            with self.client_factory(plan.timeout) as client, stopped_by(self.stopping):
                 [result] = run_sources(self.engine, plan, now=self.now, client=client)
         except DATABASE_FAULTS as exc:  # the database refused the run's first row:
             # there is nothing to record the failure in, so it is one log line and the service goes on

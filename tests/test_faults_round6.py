@@ -136,3 +136,55 @@ def test_a_server_hanging_up_without_an_answer_says_so_with_its_retries(server: 
     assert result.error == (f"cannot fetch {server.url('/feed')}: the server closed the connection without "
                             "answering (after 3 retries); the site is failing, try again later")
     assert len(server.requests) == 4
+
+
+# `fundradar serve` stopped (SIGTERM from systemd or docker) while a source hung: the stop waited for
+# the source's every retry of the hanging request and every page after it (4 x 3 x timeout_seconds per
+# page, minutes), so the supervisor killed serve (SIGKILL after 90 s, docker's after 10 s). A stop now
+# lets the request in flight end but sends no retry and no further request; the run is recorded.
+
+
+def test_a_stop_of_serve_sends_no_retry_of_a_hanging_source(server: LocalServer, engine,
+                                                           tmp_path) -> None:
+    import textwrap
+    import threading
+
+    from sqlmodel import Session, select
+
+    from pipeline.core.config import load_config
+    from pipeline.core.models import FetchRun
+    from pipeline.serve import Service
+
+    released = threading.Event()
+
+    def hanging(_request: Request) -> Reply:
+        released.wait(60)
+        return Reply(200, FEED.read_bytes(), RSS)
+
+    server.route("GET", "/feed/", hanging)
+    path = tmp_path / "strategy.yaml"
+    path.write_text(textwrap.dedent(f"""\
+        name: faults
+        organisation: Test Cluster
+        focus_areas:
+          energy: {{label: Energy, keywords: [offshore wind, hydrogen]}}
+        sources:
+          slow: {{type: feed, url: '{server.url("/feed/")}', programme: X, timeout_seconds: 5,
+                  schedule: {{every: 1h, jitter_seconds: 0}}}}
+        """), encoding="utf-8")
+    service = Service(engine, load_config(path), digests=False, reload_seconds=0)
+    service.start()
+    try:
+        service.scheduler.modify_job("source:slow", next_run_time=datetime.now(UTC))
+        deadline = time.monotonic() + 60
+        while not server.requests and time.monotonic() < deadline:
+            time.sleep(0.02)
+        service.stop()  # while the first attempt waits for its answer
+    finally:
+        released.set()
+    assert len(server.requests) == 1
+    with Session(engine) as session:
+        run = session.exec(select(FetchRun)).one()
+    assert run.outcome == "failed"
+    assert run.error == (f"timed out fetching {server.url('/feed/')} (not retried: fundradar serve is "
+                         "stopping); try again later or raise timeout_seconds")

@@ -17,9 +17,9 @@ from sqlalchemy.engine import Engine
 from pipeline.core.errors import FundradarError, SourceError
 from pipeline.core.locks import JobLock
 from pipeline.core.text import shorten
-from watcher.http import one_source_run
 from watcher.http_limits import run_time_limit
 from watcher.records import split_valid
+from watcher.retry import one_source_run
 from watcher.sources import FetchResult, SourceAdapter
 from watcher.store import MAX_CLOSE_SHARE, RunResult, begin_run, fail_run, finish_run, record_duration
 from watcher.stored_links import keep_ids_across_case, stored_ids
