@@ -191,6 +191,8 @@ class Service:
         self.watch = ConfigWatch(config)
         self.interactions: list[Any] = []  # Slack workbench: Socket Mode runners (pipeline.notify.socket)
         self.declared: dict[str, tuple[Any, ...]] = {}  # job id -> (schedule, time zone, args)
+        # the config whose jobs are still the stored ones, while a valid edit's jobs wait for the database
+        self.unapplied: LoadedConfig | None = None
         self.scheduler = BackgroundScheduler(
             jobstores={"default": KeptJobStore(engine=engine, tablename=JOB_TABLE),
                        "local": MemoryJobStore()},
@@ -302,12 +304,22 @@ class Service:
             return False
         try:
             fresh = self.watch.check()
-            if fresh is None:
+            if fresh is not None:
+                old, self.config = self.unapplied or self.config, fresh
+            elif self.unapplied is not None:  # a valid edit whose jobs the database did not take
+                old, fresh = self.unapplied, self.config
+            else:
                 return False
-            old, self.config = self.config, fresh
-            changes = self._redeclare_jobs()
-            names = rescore_needed(old, fresh)
             where = fresh.config_path or fresh.strategy_path
+            try:
+                changes = self._redeclare_jobs()
+            except DATABASE_FAULTS as exc:  # the job store refused: the next check stores them
+                self.unapplied = old
+                reload_log.warning("config %s changed and is valid, but its jobs could not be stored (%s); "
+                                   "tried again at the next check", where, _one_line(exc))
+                return False
+            self.unapplied = None
+            names = rescore_needed(old, fresh)
             reload_log.info("config %s changed and is valid: applied (%s)", where,
                             "; ".join(changes) or "no schedule changed")
             for name in names:
@@ -330,11 +342,11 @@ class Service:
             self.declared[job] = (schedule, tz, args)
             changes.append(f"{'rescheduled' if previous else 'added'} {job}")
         for job in [j for j in self.declared if j not in specs]:
-            del self.declared[job]
             try:
                 self.scheduler.remove_job(job, jobstore="default")
             except JobLookupError:
                 pass  # another serve on the same database removed it already
+            del self.declared[job]  # after the removal: one the database refused is removed next time
             changes.append(f"removed {job}")
         return changes
 

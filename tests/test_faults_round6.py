@@ -188,3 +188,57 @@ def test_a_stop_of_serve_sends_no_retry_of_a_hanging_source(server: LocalServer,
     assert run.outcome == "failed"
     assert run.error == (f"timed out fetching {server.url('/feed/')} (not retried: fundradar serve is "
                          "stopping); try again later or raise timeout_seconds")
+
+
+# A valid config edit that serve noticed while its database refused writes (the file moved away for a
+# moment, a full disk, the server restarting): storing the changed jobs raised out of the check, with a
+# traceback, and out of the job that ran it (the job did not run); the edit counted as read, so its
+# jobs were never stored: a source added to the config was skipped as "no longer in the config" until
+# serve restarted. The edit is now applied at the next check once the database takes writes again.
+
+
+def test_a_config_edit_met_by_a_database_refusing_writes_is_applied_once_it_takes_them(
+        server: LocalServer, db_url: str, engine, tmp_path, caplog) -> None:
+    import logging
+    import os
+    import textwrap
+
+    from pipeline.core.config import load_config
+    from pipeline.serve import Service
+
+    server.route("GET", "/feed/", lambda r: Reply(200, FEED.read_bytes(), RSS))
+
+    def strategy(*names: str) -> str:
+        sources = "".join(f"  {name}: {{type: feed, url: '{server.url('/feed/')}', programme: X, "
+                          "schedule: {every: 1h, jitter_seconds: 0}}\n" for name in names)
+        return textwrap.dedent("""\
+            name: faults
+            organisation: Test Cluster
+            focus_areas:
+              energy: {label: Energy, keywords: [offshore wind, hydrogen]}
+            sources:
+            """) + sources
+
+    path = tmp_path / "strategy.yaml"
+    path.write_text(strategy("first"), encoding="utf-8")
+    service = Service(engine, load_config(path), digests=False, reload_seconds=0)
+    service.start()
+    database = db_url.removeprefix("sqlite:///")
+    try:
+        path.write_text(strategy("first", "second"), encoding="utf-8")
+        os.rename(database, database + ".away")  # the database refuses every write for a moment
+        try:
+            assert service.check_config() is False
+        finally:
+            os.rename(database + ".away", database)
+        warnings = [r for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith(
+            ("pipeline.serve", "fundradar.serve"))]
+        assert len(warnings) == 1 and warnings[0].exc_info is None
+        assert warnings[0].getMessage().startswith(f"config {path} changed and is valid, but its jobs could "
+                                                   "not be stored (")
+        assert service.check_config() is True
+        assert service.scheduler.get_job("source:second") is not None
+        result = service.run("source", "second")
+        assert result is not None and result.outcome == "ok"
+    finally:
+        service.stop()
