@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from pipeline.core.config import FeedSource
 from tests.conftest import FIXTURES
@@ -242,3 +243,61 @@ def test_a_config_edit_met_by_a_database_refusing_writes_is_applied_once_it_take
         assert result is not None and result.outcome == "ok"
     finally:
         service.stop()
+
+
+# A sync killed mid-run (cron's `timeout` sending SIGTERM, the OOM killer, a reboot) left its run row
+# "running", and `sources status` showed the source as running, its columns empty and no error, until
+# the source's next run (a day later for a daily cron): a monitor reading `--json` saw nothing wrong.
+# A run no process holds any more now reads as the interrupted failure the next run records it as.
+
+
+def test_a_sync_killed_mid_run_shows_as_interrupted_not_as_running(server: LocalServer, db_url: str,
+                                                                    tmp_path, cli) -> None:
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    import threading
+
+    from tests.conftest import ROOT
+
+    released = threading.Event()
+
+    def hanging(_request: Request) -> Reply:
+        released.wait(60)
+        return Reply(200, FEED.read_bytes(), RSS)
+
+    server.route("GET", "/feed/", hanging)
+    config = tmp_path / "strategy.yaml"
+    config.write_text(textwrap.dedent(f"""\
+        name: faults
+        organisation: Test Cluster
+        focus_areas:
+          energy: {{label: Energy, keywords: [offshore wind, hydrogen]}}
+        sources:
+          news: {{type: feed, url: '{server.url("/feed/")}', programme: X}}
+        """), encoding="utf-8")
+    fundradar = Path(sys.executable).with_name("fundradar")
+    sync = subprocess.Popen([str(fundradar), "--db", db_url, "--config", str(config), "sync"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not server.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.requests, "the sync never asked the source"
+        (live,) = json.loads(cli("--config", str(config), "sources", "status", "--json").stdout)
+        assert (live["outcome"], live["last_error"]) == ("running", None)  # alive: running it is
+        os.kill(sync.pid, signal.SIGKILL)
+        sync.wait(timeout=30)
+    finally:
+        released.set()
+        if sync.poll() is None:
+            sync.kill()
+    done = cli("--config", str(config), "sources", "status", "--json")
+    assert done.exit_code == 0, done.output
+    (row,) = json.loads(done.stdout)
+    assert (row["outcome"], row["consecutive_failures"]) == ("failed", 1)
+    assert row["last_error"] == ("interrupted: the run never finished (its process stopped or was "
+                                 "killed); nothing of it was stored")
