@@ -301,3 +301,31 @@ def test_a_sync_killed_mid_run_shows_as_interrupted_not_as_running(server: Local
     assert (row["outcome"], row["consecutive_failures"]) == ("failed", 1)
     assert row["last_error"] == ("interrupted: the run never finished (its process stopped or was "
                                  "killed); nothing of it was stored")
+
+
+# The SEDIA search moved, its old address answering 301 to the new one: httpx follows a 301 (302, 303)
+# of a POST with a GET, as browsers do, and the new address refused the bodiless GET with 405. The run
+# failed as "HTTP 405 from <old address> (not retried: the server refuses this request); check the URL
+# and the source config", naming neither the redirect nor the address that refused, and the URL the
+# secretariat checks is the one that still redirects. The failure now names both and what to set.
+
+
+def test_a_moved_search_redirecting_the_post_as_a_get_names_the_new_address(server: LocalServer,
+                                                                            engine) -> None:
+    from pipeline.core.config import EuFtSource
+    from watcher.sources import BuildContext
+    from watcher.sources.eu_ft import EuFtAdapter
+
+    old, new = server.url("/api/search"), server.url("/api/v2/search")
+    server.route("POST", "/api/search", lambda r: Reply(301, b"", {"Location": "/api/v2/search"}))
+    server.route("GET", "/api/v2/search", lambda r: Reply(405, b"Method Not Allowed",
+                                                          {"Content-Type": "text/plain", "Allow": "POST"}))
+    adapter = EuFtAdapter("eu_ft", EuFtSource(type="eu_ft", url=old), BuildContext())
+    with make_client(timeout=10, backoff=0.01) as client:
+        result = run_source(engine, adapter, client, NOW)
+    assert result.outcome == "failed"
+    asked = [(r.method, r.path) for r in server.requests]
+    assert asked == [("POST", "/api/search"), ("GET", "/api/v2/search")]
+    assert result.error == (f"HTTP 405 from {old} (page 1, Horizon Europe), redirected to {new} and asked "
+                            "there with GET (a 301, 302 or 303 redirect drops a POST's body); set the "
+                            f"source's url to {new}")

@@ -192,7 +192,13 @@ def _request_once(client: httpx.Client, method: str, url: str, *, source: str, m
                                              f"{wait_text(asked)} (Retry-After), longer than the "
                                              f"{_transport(client).max_retry_after:g} s a run waits; try "
                                              "again later")
-                raise FetchError(source, f"HTTP {response.status_code} from {label}"
+                moved = _redirected(url, response)
+                if moved and response.request.method != method.upper():
+                    raise FetchError(source, f"HTTP {response.status_code} from {label}{moved} and asked "
+                                             f"there with {response.request.method} (a 301, 302 or 303 "
+                                             f"redirect drops a {method.upper()}'s body); set the source's "
+                                             f"url to {moved.removeprefix(', redirected to ')}")
+                raise FetchError(source, f"HTTP {response.status_code} from {label}{moved}"
                                          f"{_status_advice(client, response.status_code)}")
             if response.status_code == 304:  # an answer to a conditional request, which is never sent
                 raise FetchError(source, f"HTTP 304 (not modified) from {label}, an answer to a question "
@@ -299,6 +305,20 @@ def _stream(client: httpx.Client, method: str, url: str, *, source: str, label: 
         raise FetchError(source, f"redirect loop at {label} (more than {client.max_redirects} redirects); "
                                  "check the source's URL")
     raise FetchError(source, f"{label} redirects more than {MAX_SAME_HOST_REDIRECTS} times; check the URL")
+
+
+def _redirected(url: str, response: httpx.Response) -> str:
+    """", redirected to URL" for an answer from another address than the one asked (after redirects);
+    its query left out when the address asked had none (the request's own parameters)."""
+    try:
+        asked = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return ""
+    final = response.url
+    if (final.scheme, final.host, final.port, final.path) == \
+            (asked.scheme, asked.host, asked.port, asked.path):
+        return ""
+    return f", redirected to {final if asked.query else final.copy_with(query=None)}"
 
 
 def _fetchable(url: str) -> bool:
