@@ -329,3 +329,38 @@ def test_a_moved_search_redirecting_the_post_as_a_get_names_the_new_address(serv
     assert result.error == (f"HTTP 405 from {old} (page 1, Horizon Europe), redirected to {new} and asked "
                             "there with GET (a 301, 302 or 303 redirect drops a POST's body); set the "
                             f"source's url to {new}")
+
+
+# `fundradar run` (the cron job: sync, score, digest) whose digest step failed (a bot token with no
+# digest channel to post to, another process holding the digest's send lock for minutes, the database
+# failing at that step) printed only that error: the sync had run and stored its calls, but its per-source
+# summary, a source that failed among them, was never shown. The summary now comes first, then the error.
+
+
+def test_a_run_whose_digest_step_fails_still_shows_what_the_sync_did(server: LocalServer, tmp_path,
+                                                                     cli) -> None:
+    import textwrap
+
+    server.route("GET", "/feed/", lambda r: Reply(200, FEED.read_bytes(), RSS))
+    server.route("GET", "/down/", lambda r: Reply(404, b"gone", {"Content-Type": "text/plain"}))
+    config = tmp_path / "strategy.yaml"
+    config.write_text(textwrap.dedent(f"""\
+        name: faults
+        organisation: Test Cluster
+        focus_areas:
+          energy: {{label: Energy, keywords: [offshore wind, hydrogen]}}
+        sources:
+          news: {{type: feed, url: '{server.url("/feed/")}', programme: X}}
+          old: {{type: feed, url: '{server.url("/down/")}', programme: X}}
+        """), encoding="utf-8")
+    done = cli("--config", str(config), "run", env={"SLACK_BOT_TOKEN": "xoxb-test",
+                                                     "SLACK_API_URL": server.url("/api/")})
+    assert done.exit_code == 2, done.output
+    lines = done.stderr.strip().splitlines()
+    assert [line.split(":")[0] for line in lines[:2]] == ["news", "old"], done.stderr
+    assert lines[1] == (f"old: failed, 0 seen, 0 new, 0 changed, 0 closed, 0 removed (HTTP 404 from "
+                        f"{server.url('/down/')} (the page is not there); check the URL, the page may have "
+                        "moved)")
+    assert "No digest to send." not in done.stderr
+    assert lines[-1] == (f"Error: {config}: slack.digests: no digest channel configured, so the bot token "
+                         "has none to post to; add one, e.g. digests: [{channel: '#eu-funding'}]")
