@@ -5,12 +5,14 @@
 - Jobs live in an APScheduler ``SQLAlchemyJobStore`` in fundradar's own database (table
   ``apscheduler_jobs``), so next run times survive restarts. They are re-declared from the config on
   every start (``replace_existing``, keeping the stored next run of an unchanged schedule, so a run
-  due while serve was down happens within ``misfire_grace_time``) and jobs no longer in the config are
-  removed. A digest Slack could not take (down, or asking to wait) is tried again ``retry_seconds``
-  later, as a one-off job.
+  due while serve was down happens when it is back, once however many fell due) and jobs no longer in
+  the config are removed. A digest Slack could not take (down, or asking to wait) is tried again
+  ``retry_seconds`` later, as a one-off job.
 - ``max_instances=1`` and ``coalesce`` stop overlapping or piled-up runs within one scheduler; the
   :class:`~pipeline.core.locks.JobLock` stops them across schedulers and processes. ``jitter`` spreads the
-  runs, ``misfire_grace_time`` lets a run missed during a short outage still happen.
+  runs. A run missed (serve down, the machine asleep, the clock put forward) happens late rather than
+  not at all (no ``misfire_grace_time``): a weekly digest missed by more than APScheduler's grace
+  waited a week, and every job is safe to run late (a digest posts once per period).
 - Every job runs the main job of :mod:`pipeline.sync`, as ``fundradar sync`` does: a source run
   (:func:`pipeline.sync.run_sources`) that changed something is followed by
   :func:`pipeline.sync.follow_and_score` (applications follow their calls' deadlines, new and changed
@@ -70,11 +72,13 @@ from pipeline.sync import (
     run_sources,
 )
 from watcher.http import make_client
+from watcher.http_limits import stopped_by
 from watcher.store import RunResult
 
 log = logging.getLogger(__name__)
 JOB_TABLE = "apscheduler_jobs"
-MISFIRE_GRACE_SECONDS = 15 * 60
+# a run missed by any time still happens, once (coalesce): see the module doc
+MISFIRE_GRACE_SECONDS: int | None = None
 RELOAD_SECONDS = 10.0
 DIGEST_RETRY_SECONDS = 15 * 60.0  # a digest Slack could not take is tried again this much later
 STORE_RETRY_SECONDS = 10.0  # APScheduler's own wait after the job store failed to list the due jobs
@@ -174,7 +178,7 @@ class Service:
     def __init__(self, engine: Engine, config: LoadedConfig, *,
                  client_factory: Callable[[float], httpx.Client] = default_client_factory,
                  now: Callable[[], datetime] = clock.now, jitter: int | None = None,
-                 digests: bool = True, misfire_grace_time: int = MISFIRE_GRACE_SECONDS,
+                 digests: bool = True, misfire_grace_time: int | None = MISFIRE_GRACE_SECONDS,
                  on_result: Callable[[RunResult], None] | None = None,
                  reload_seconds: float | None = RELOAD_SECONDS,
                  retry_seconds: float = DIGEST_RETRY_SECONDS) -> None:
@@ -187,6 +191,8 @@ class Service:
         self.watch = ConfigWatch(config)
         self.interactions: list[Any] = []  # Slack workbench: Socket Mode runners (pipeline.notify.socket)
         self.declared: dict[str, tuple[Any, ...]] = {}  # job id -> (schedule, time zone, args)
+        # the config whose jobs are still the stored ones, while a valid edit's jobs wait for the database
+        self.unapplied: LoadedConfig | None = None
         self.scheduler = BackgroundScheduler(
             jobstores={"default": KeptJobStore(engine=engine, tablename=JOB_TABLE),
                        "local": MemoryJobStore()},
@@ -260,7 +266,7 @@ class Service:
             trigger = trigger_for(schedule, tz, jitter=self.jitter)
             kept = stored.get(job)
             # an unchanged schedule keeps its stored next run: one due while serve was down runs now
-            # (within misfire_grace_time) instead of waiting a whole interval; add_job would recompute it
+            # instead of waiting a whole interval; add_job would recompute it
             same = kept is not None and kept.next_run_time is not None \
                 and _same_trigger(kept.trigger, trigger)
             self.scheduler.add_job(run_job, trigger, args=(self.key, *args), id=job, name=job,
@@ -298,12 +304,22 @@ class Service:
             return False
         try:
             fresh = self.watch.check()
-            if fresh is None:
+            if fresh is not None:
+                old, self.config = self.unapplied or self.config, fresh
+            elif self.unapplied is not None:  # a valid edit whose jobs the database did not take
+                old, fresh = self.unapplied, self.config
+            else:
                 return False
-            old, self.config = self.config, fresh
-            changes = self._redeclare_jobs()
-            names = rescore_needed(old, fresh)
             where = fresh.config_path or fresh.strategy_path
+            try:
+                changes = self._redeclare_jobs()
+            except DATABASE_FAULTS as exc:  # the job store refused: the next check stores them
+                self.unapplied = old
+                reload_log.warning("config %s changed and is valid, but its jobs could not be stored (%s); "
+                                   "tried again at the next check", where, _one_line(exc))
+                return False
+            self.unapplied = None
+            names = rescore_needed(old, fresh)
             reload_log.info("config %s changed and is valid: applied (%s)", where,
                             "; ".join(changes) or "no schedule changed")
             for name in names:
@@ -326,11 +342,11 @@ class Service:
             self.declared[job] = (schedule, tz, args)
             changes.append(f"{'rescheduled' if previous else 'added'} {job}")
         for job in [j for j in self.declared if j not in specs]:
-            del self.declared[job]
             try:
                 self.scheduler.remove_job(job, jobstore="default")
             except JobLookupError:
                 pass  # another serve on the same database removed it already
+            del self.declared[job]  # after the removal: one the database refused is removed next time
             changes.append(f"removed {job}")
         return changes
 
@@ -400,7 +416,8 @@ class Service:
             log.warning("source %s skipped: %s", name, exc)
             return None
         try:
-            with self.client_factory(plan.timeout) as client:
+            # a stop sends no retry or further request of the run, only waits for the answer in flight
+            with self.client_factory(plan.timeout) as client, stopped_by(self.stopping):
                 [result] = run_sources(self.engine, plan, now=self.now, client=client)
         except DATABASE_FAULTS as exc:  # the database refused the run's first row:
             # there is nothing to record the failure in, so it is one log line and the service goes on

@@ -5,7 +5,10 @@ last error then starts with "suspicious: "), failed or running. A run still in p
 last run but not as a finished one: its duration, counts and
 outcome come from the newest finished run, and it neither breaks nor extends a streak of failures.
 A ``skipped`` run (a replay had no recording of the source) is the same: shown as the last run, with
-its reason as the last error while it is the newest, and otherwise left out.
+its reason as the last error while it is the newest, and otherwise left out. A run "running" while no
+process holds the source's run lock was left by a process that stopped or was killed: it is shown as
+the failed, interrupted run its next run records it as (until then the table showed it running, its
+columns empty, for as long as a day).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from pipeline.core.models import SKIPPED_RUN, CallChange, FetchRun
+from pipeline.core.locks import held_elsewhere
+from pipeline.core.models import INTERRUPTED, SKIPPED_RUN, CallChange, FetchRun
 
 NOT_FINISHED = ("running", SKIPPED_RUN)  # runs that read nothing (yet)
 
@@ -38,6 +42,10 @@ def source_status(engine: Engine, names: list[str]) -> list[dict[str, Any]]:
     rows = []
     for name in [*names, *sorted(set(by_source) - set(names))]:
         history = by_source.get(name, [])
+        if any(r.outcome == "running" for r in history) and held_elsewhere(engine, f"run:{name}") is False:
+            for run in history:  # no run of the source is alive: these were killed with their process
+                if run.outcome == "running":
+                    run.outcome, run.error = "failed", INTERRUPTED
         last = history[0] if history else None
         finished = next((r for r in history if r.outcome not in NOT_FINISHED), None)
         failures = 0

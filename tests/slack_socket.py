@@ -2,9 +2,9 @@
 sends envelopes and records the acks, and the local Web API (tests.slack_server) with the methods the
 buttons use: ``apps.connections.open`` (answers with this server's ``ws://127.0.0.1`` URL, for the
 app-level token), ``chat.update``, ``chat.postEphemeral`` and ``views.open`` (these three take the
-``"500"``, ``"drop"`` and ``"refuse:CODE"`` faults of ``fail_next``, and ``"hold"``: the answer waits
-until a modal was opened, or ``delay`` seconds, as a Slack slow to answer; ``held_while_opened`` says
-which it was).
+``"500"``, ``"drop"``, ``"429"`` (Slack's ``ratelimited`` answer with its Retry-After) and
+``"refuse:CODE"`` faults of ``fail_next``, and ``"hold"``: the answer waits until a modal was opened,
+or ``delay`` seconds, as a Slack slow to answer; ``held_while_opened`` says which it was).
 
     with SocketSlack(token=TOKEN) as slack:
         envelope = slack.socket.send({"type": "block_actions", ...})   # to the newest connection
@@ -161,7 +161,10 @@ class SocketSlack(SlackServer):
     def _interaction_api(self, method: str):
         def handle(request: Request) -> Reply:
             self.calls.append(method)
-            fault = self._fault(method)  # fail_next(method, "500" | "drop")
+            fault = self._fault(method)  # fail_next(method, "500" | "drop" | "429")
+            if fault and fault.kind == "429":
+                return _json({"ok": False, "error": "ratelimited"}, 429,
+                             {"Retry-After": str(fault.retry_after)})
             if fault and fault.kind == "500":
                 return Reply(500, "<html>Internal Server Error</html>", {"Content-Type": "text/html"})
             if fault and fault.kind == "drop":

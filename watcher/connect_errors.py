@@ -74,4 +74,7 @@ def protocol_failure(label: str, exc: httpx.RemoteProtocolError, tries: str) -> 
         return (f"cannot fetch {label}: its status line and headers are longer than any web page's (more "
                 f"than the client reads){tries}; the site answers wrongly, try again later or report it to "
                 "the site")
+    if "server disconnected without sending a response" in str(exc).lower():  # httpcore's words
+        return (f"cannot fetch {label}: the server closed the connection without answering{tries}; the site "
+                "is failing, try again later")
     return None

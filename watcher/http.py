@@ -4,21 +4,16 @@ User-Agent, size-limited bodies, and one readable line for every failure.
     with make_client(timeout=30) as client:
         text = fetch_text(client, "https://interreg-baltic.eu/feed/", source="interreg_bsr_news")
 
-Retries are an httpx transport (:class:`RetryTransport`) wrapped around the real one (or around a
-replay transport in tests and ``--replay``). httpx itself only retries failed *connections*
-(``HTTPTransport(retries=…)``) and none of the kept libraries retries on status codes, so the
-status-based part (429 and 5xx, honouring ``Retry-After``) is written here.
+Retries are an httpx transport (:class:`watcher.retry.RetryTransport`) wrapped around the real one
+(or around a replay transport in tests and ``--replay``); this module words what they leave failing.
 """
 
 from __future__ import annotations
 
 import contextlib
-import contextvars
-import email.utils
 import logging
 import time
-from collections.abc import Callable, Collection, Iterator
-from datetime import UTC, datetime
+from collections.abc import Collection, Iterator
 from typing import Any
 
 import httpx
@@ -28,127 +23,26 @@ from pipeline.core.text import NOT_A_HOST_NAME, host_name_ok, wait_text
 from watcher.compression import check_encoding, decoded_to_the_end
 from watcher.connect_errors import connect_failure, protocol_failure
 from watcher.encoding import decode_text
-from watcher.http_limits import REQUEST_DEADLINE, attempt_deadline, run_limit, with_total_limit
-from watcher.proxies import ProxyRouting, ProxyUnusable
+from watcher.http_limits import REQUEST_DEADLINE, rest, run_limit, stop_asked, with_total_limit
+from watcher.proxies import ProxyRouting
+from watcher.retry import (  # noqa: F401 (RetryTransport, retry_after_seconds, one_source_run: read here too)
+    CUT,
+    MAX_RETRY_AFTER,
+    RETRIED,
+    RETRY_STATUSES,
+    STOPPED,
+    STOPPING,
+    RetryTransport,
+    one_source_run,
+    retry_after_seconds,
+    run_ends_within,
+)
 from watcher.urls import inside_network
 
 log = logging.getLogger(__name__)
-# the wait a retry of the request being sent in this thread would have needed, where it would have passed
-# the source run's time limit (None when no retry was cut so)
-_CUT: contextvars.ContextVar[float | None] = contextvars.ContextVar("fundradar_cut", default=None)
 
 USER_AGENT = "fundradar/0.1 (EU funding call watcher for Danish cluster organisations; python-httpx)"
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-MAX_RETRY_AFTER = 120.0  # seconds; a server asking for a longer wait gets its error reported instead
 DEFAULT_MAX_BYTES = 20_000_000
-# the retries the request being sent in this thread made, and whether they were skipped because its
-# host had failed after its retries before (None outside a RetryTransport)
-_RETRIED: contextvars.ContextVar[tuple[int, bool] | None] = contextvars.ContextVar("fundradar_retried",
-                                                                                    default=None)
-
-
-def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date); None if absent."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-class RetryTransport(httpx.BaseTransport):
-    """Retries a request on connection errors and timeouts, 429 and 5xx, with exponential backoff.
-
-    ``Retry-After`` is honoured (up to ``max_retry_after`` seconds); otherwise the wait is
-    ``backoff * 2**attempt`` capped at ``max_backoff``. After the last retry the last response is
-    returned (so the caller sees the real status) or the last transport error is raised.
-
-    A host that failed a request after all its retries gets no retries for its next requests on this
-    client, until it answers one well: a rate limiter or an outage answering every call page of a
-    listing held a run for pages x retries x Retry-After (hours), the other sources waiting.
-    """
-
-    def __init__(self, inner: httpx.BaseTransport, *, retries: int = 3, backoff: float = 1.0,
-                 max_backoff: float = 30.0, max_retry_after: float = MAX_RETRY_AFTER,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.inner, self.retries, self.backoff = inner, retries, backoff
-        self.max_backoff, self.max_retry_after, self.sleep = max_backoff, max_retry_after, sleep
-        self.failing: set[str] = set()  # hosts whose last request failed after its retries
-
-    def _wait(self, attempt: int, response: httpx.Response | None) -> float | None:
-        """Seconds to wait before the next attempt, or None to give up now."""
-        if response is not None and "retry-after" in response.headers:
-            asked = retry_after_seconds(response.headers["retry-after"])
-            if asked is not None:
-                return asked if asked <= self.max_retry_after else None
-        return min(self.backoff * (2 ** attempt), self.max_backoff)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        request.read()  # a multipart or streamed body must be replayable for a retry
-        read_timeout = (request.extensions.get("timeout") or {}).get("read")
-        host = request.url.host
-        skipped = bool(self.retries) and host in self.failing
-        retries = 0 if skipped else self.retries
-        attempt = 0
-        while True:
-            _RETRIED.set((attempt, skipped))
-            # each attempt, its body included, must finish within its total limit and its run's time
-            REQUEST_DEADLINE.set(attempt_deadline(read_timeout))
-            try:
-                response = self.inner.handle_request(request)
-            except httpx.TransportError as exc:
-                wait = self._wait(attempt, None)
-                if isinstance(exc, ProxyUnusable):
-                    raise
-                if attempt >= retries or _cut_by_run_limit(wait):
-                    if self.retries:
-                        self.failing.add(host)
-                    raise
-                log.info("%s %s failed (%s); retry %d of %d in %.1fs", request.method, request.url,
-                         type(exc).__name__, attempt + 1, retries, wait)
-            else:
-                if response.status_code not in RETRY_STATUSES:
-                    self.failing.discard(host)
-                    return response
-                if attempt >= retries:
-                    if self.retries:
-                        self.failing.add(host)
-                    return response
-                wait = self._wait(attempt, response)
-                if wait is None or _cut_by_run_limit(wait):
-                    return response
-                response.read()
-                response.close()
-                log.info("%s %s answered %d; retry %d of %d in %.1fs", request.method, request.url,
-                         response.status_code, attempt + 1, retries, wait)
-            assert wait is not None
-            self.sleep(wait)
-            attempt += 1
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-def _run_ends_within(wait: float) -> bool:
-    """The source run's time is up before a retry after ``wait`` seconds could be sent."""
-    limit = run_limit()
-    return limit is not None and limit.passed(after=wait)
-
-
-def _cut_by_run_limit(wait: float) -> bool:
-    """:func:`_run_ends_within`, noting the wait not waited for the request's message."""
-    if not _run_ends_within(wait):
-        return False
-    _CUT.set(wait)
-    return True
-
 
 def make_client(*, transport: httpx.BaseTransport | None = None, timeout: float = 30, retries: int = 3,
                 max_connections: int = 4, user_agent: str | None = None, backoff: float = 1.0,
@@ -257,10 +151,13 @@ def _request(client: httpx.Client, method: str, url: str, *, source: str, max_by
         except _BrokeOff as broke:
             exc = broke.cause
             wait = transport._wait(attempt, None) if attempt < retries else 0.0
-            if attempt >= retries or _run_ends_within(wait):
+            stopping = attempt < retries and stop_asked()
+            if attempt >= retries or stopping or run_ends_within(wait):
                 # the retries counted are this loop's own: the transport's count is of its connection
                 # attempts, which all succeeded here
                 tries = f" (after {attempt} retr{'y' if attempt == 1 else 'ies'})" if attempt else ""
+                if stopping:
+                    tries = f" (not retried: {STOPPING})"
                 if isinstance(exc, httpx.TimeoutException):
                     raise FetchError(source, f"timed out reading {label}{tries}; try again later or "
                                              "raise timeout_seconds") from None
@@ -269,7 +166,7 @@ def _request(client: httpx.Client, method: str, url: str, *, source: str, max_by
                                          f"{tries}; try again later") from None
             log.info("%s %s broke off (%s); retry %d of %d in %.1fs", method, url, type(exc).__name__,
                      attempt + 1, retries, wait)
-            transport.sleep(wait)
+            rest(wait, transport.sleep)
             attempt += 1
 
 
@@ -280,9 +177,12 @@ def _request_once(client: httpx.Client, method: str, url: str, *, source: str, m
         raise FetchError(source, f"{label} was not read: the run of the source reached its limit of "
                                  f"{limit.text} (max_run_minutes) first; the rest is read on the next run, "
                                  "raise max_run_minutes if the source is only slow")
+    if stop_asked():
+        raise FetchError(source, f"{label} was not read: {STOPPING}; it is read on its next run")
     token = REQUEST_DEADLINE.set(None)  # each attempt of the RetryTransport sets its own
-    retried = _RETRIED.set(None)
-    cut = _CUT.set(None)
+    retried = RETRIED.set(None)
+    cut = CUT.set(None)
+    stopped = STOPPED.set(False)
     try:
         with _stream(client, method, url, source=source, label=label, hosts=hosts, **kwargs) as response:
             if response.status_code >= 400:
@@ -292,7 +192,13 @@ def _request_once(client: httpx.Client, method: str, url: str, *, source: str, m
                                              f"{wait_text(asked)} (Retry-After), longer than the "
                                              f"{_transport(client).max_retry_after:g} s a run waits; try "
                                              "again later")
-                raise FetchError(source, f"HTTP {response.status_code} from {label}"
+                moved = _redirected(url, response)
+                if moved and response.request.method != method.upper():
+                    raise FetchError(source, f"HTTP {response.status_code} from {label}{moved} and asked "
+                                             f"there with {response.request.method} (a 301, 302 or 303 "
+                                             f"redirect drops a {method.upper()}'s body); set the source's "
+                                             f"url to {moved.removeprefix(', redirected to ')}")
+                raise FetchError(source, f"HTTP {response.status_code} from {label}{moved}"
                                          f"{_status_advice(client, response.status_code)}")
             if response.status_code == 304:  # an answer to a conditional request, which is never sent
                 raise FetchError(source, f"HTTP 304 (not modified) from {label}, an answer to a question "
@@ -359,8 +265,9 @@ def _request_once(client: httpx.Client, method: str, url: str, *, source: str, m
                                  "and the network") from None
     finally:
         REQUEST_DEADLINE.reset(token)
-        _RETRIED.reset(retried)
-        _CUT.reset(cut)
+        RETRIED.reset(retried)
+        CUT.reset(cut)
+        STOPPED.reset(stopped)
 
 
 @contextlib.contextmanager
@@ -400,6 +307,20 @@ def _stream(client: httpx.Client, method: str, url: str, *, source: str, label: 
     raise FetchError(source, f"{label} redirects more than {MAX_SAME_HOST_REDIRECTS} times; check the URL")
 
 
+def _redirected(url: str, response: httpx.Response) -> str:
+    """", redirected to URL" for an answer from another address than the one asked (after redirects);
+    its query left out when the address asked had none (the request's own parameters)."""
+    try:
+        asked = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return ""
+    final = response.url
+    if (final.scheme, final.host, final.port, final.path) == \
+            (asked.scheme, asked.host, asked.port, asked.path):
+        return ""
+    return f", redirected to {final if asked.query else final.copy_with(query=None)}"
+
+
 def _fetchable(url: str) -> bool:
     """Whether ``url`` is an http or https URL httpx can send."""
     try:
@@ -428,11 +349,13 @@ def _status_advice(client: httpx.Client, status: int) -> str:
 
 
 def _tries(client: httpx.Client) -> str:
-    cut, limit = _CUT.get(), run_limit()
+    if STOPPED.get():
+        return f" (not retried: {STOPPING})"
+    cut, limit = CUT.get(), run_limit()
     if cut is not None and limit is not None:
         return (f" (not retried: its wait of {wait_text(cut)} would pass the run's limit of {limit.text}, "
                 "max_run_minutes)")
-    retried = _RETRIED.get()
+    retried = RETRIED.get()
     if retried is not None and retried[1]:
         return " (not retried: the host failed so after its retries earlier in this run)"
     retries = retried[0] if retried is not None else getattr(_transport(client), "retries", 0)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,3 +142,34 @@ def attempt_deadline(timeout: float | None) -> float | None:
     if limit is not None:
         ends.append(limit.ends)
     return min(ends) if ends else None
+
+
+# the event a process stopping (``fundradar serve`` on SIGTERM) sets, for the requests sent in this thread
+_STOP: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar("fundradar_stop", default=None)
+
+
+@contextlib.contextmanager
+def stopped_by(event: threading.Event) -> Iterator[None]:
+    """Once ``event`` is set, the requests sent in this thread inside the block are not retried and no
+    new one is sent (:func:`stop_asked`): a stop waits for the answer in flight only, not for the retries
+    and pages after it, which held it for minutes and had the supervisor kill the process."""
+    token = _STOP.set(event)
+    try:
+        yield
+    finally:
+        _STOP.reset(token)
+
+
+def stop_asked() -> bool:
+    """Whether the process sending the requests of this thread is stopping."""
+    event = _STOP.get()
+    return event is not None and event.is_set()
+
+
+def rest(seconds: float, sleep: Callable[[float], None]) -> None:
+    """Wait ``seconds`` before a retry, cut short when the process stops (:func:`stopped_by`)."""
+    event = _STOP.get()
+    if event is None:
+        sleep(seconds)
+    else:
+        event.wait(seconds)

@@ -19,6 +19,7 @@ from pipeline.core.locks import JobLock
 from pipeline.core.text import shorten
 from watcher.http_limits import run_time_limit
 from watcher.records import split_valid
+from watcher.retry import one_source_run
 from watcher.sources import FetchResult, SourceAdapter
 from watcher.store import MAX_CLOSE_SHARE, RunResult, begin_run, fail_run, finish_run, record_duration
 from watcher.stored_links import keep_ids_across_case, stored_ids
@@ -101,7 +102,7 @@ def run_source(engine: Engine, adapter: SourceAdapter, client: httpx.Client, now
             cfg = getattr(adapter, "cfg", None)
             minutes = getattr(cfg, "max_run_minutes", None)
             try:
-                with run_time_limit(minutes * 60 if minutes else None):
+                with run_time_limit(minutes * 60 if minutes else None), one_source_run():
                     fetched = adapter.fetch(client, now)
             except Exception as exc:  # every failure of one source is reported, none stops the others
                 message = describe_exception(adapter.name, exc)

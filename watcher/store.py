@@ -46,7 +46,7 @@ from pipeline.core.bulk import insert_rows
 from pipeline.core.clock import as_utc
 from pipeline.core.db import SQLITE_CACHE_KIB, session_scope
 from pipeline.core.locks import hold_for_transaction
-from pipeline.core.models import EMPTY_ANSWER, Call, CallChange, FetchRun, Source, WatchedPage
+from pipeline.core.models import EMPTY_ANSWER, INTERRUPTED, Call, CallChange, FetchRun, Source, WatchedPage
 from watcher.records import CallRecord, PageState
 
 # Every field of a record is copied to its Call row; all but the identity and the unstructured
@@ -61,8 +61,6 @@ MAX_CLOSE_SHARE = 0.2  # the default share of a source's active calls one run ma
 WRITE_CACHE_KIB = 16_384  # SQLite's page cache while a run writes (see _write_cache)
 WRITE_CHUNK = 2000  # rows in one executemany: bounds the memory of a large first sync
 ID_CHUNK = 500  # ids in one IN (...) list: under every backend's limit of bound parameters
-INTERRUPTED = ("interrupted: the run never finished (its process stopped or was killed); nothing of it "
-               "was stored")
 
 
 @dataclass

@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 
 from pipeline.cli.common import echo, print_json, report_outcomes, source_progress, state, stderr
+from pipeline.core.errors import FundradarError
 from pipeline.sync import SourcePlan, run_row, split_removals
 from pipeline.sync import sync as main_job
 
@@ -55,7 +56,10 @@ def run_cmd(
                        on_plan=_print_skipped)
     rows = split_removals(st.engine(), [run_row(r) for r in job.runs])
     now, scoring = job.moment, job.scoring  # one scoring result per strategy
-    outcomes = send_digests(st.engine(), st.scoped(), now, dry_run=dry_run)
+    try:
+        outcomes, digest_error = send_digests(st.engine(), st.scoped(), now, dry_run=dry_run), None
+    except FundradarError as exc:  # the sync ran and stored: its summary is shown before the error
+        outcomes, digest_error = [], exc
     if as_json:
         print_json({"as_of": now.isoformat(), "sources": rows,
                     "scoring": scoring[0].as_dict() if len(scoring) == 1 else [r.as_dict() for r in scoring],
@@ -69,9 +73,12 @@ def run_cmd(
             console.print(f"Scored {result.scored_calls} of {result.total_calls} calls{which} "
                           f"({result.reason}); digest as of {now:%Y-%m-%d %H:%M} UTC.",
                           highlight=False, markup=False, soft_wrap=True)
-        report_outcomes(outcomes, False, "digest")
+        if digest_error is None:
+            report_outcomes(outcomes, False, "digest")
     for line in job.error_lines():
         echo(f"Error: {line}", err=True)
+    if digest_error is not None:
+        raise digest_error  # one line, with its exit code, as the CLI says every error
     if job.failed:
         raise typer.Exit(1)
 

@@ -155,6 +155,18 @@ class JobLock:
         self.release()
 
 
+def held_elsewhere(engine: Engine, name: str) -> bool | None:
+    """Whether another process (or thread) holds the lock ``name`` now; None when it cannot be told (the
+    lock folder cannot be written, the database does not answer). Takes the lock for a moment."""
+    lock = JobLock(engine, name)
+    try:
+        got = lock.acquire()
+    except Exception:  # a read must not fail for it: unknown
+        return None
+    lock.release()
+    return not got
+
+
 def hold_for_transaction(session: Any, name: str) -> None:
     """Serialise the transaction of ``session`` with every other one holding ``name``.
 

@@ -63,6 +63,10 @@ class Source(_Table, table=True):
 
 
 SKIPPED_RUN = "skipped"  # the outcome of a source's run when a replay had no recording of it
+# the error of a run left "running" by a process that stopped or was killed (watcher.store.begin_run
+# records it, pipeline.sources_status shows it before that)
+INTERRUPTED = ("interrupted: the run never finished (its process stopped or was killed); nothing of it "
+               "was stored")
 # how a run's error begins its note that a source claiming its whole list answered none of its active
 # calls: the run is "ok" but partial, and the digest counts it against the source as a failure
 EMPTY_ANSWER = "the source answered with no calls although"

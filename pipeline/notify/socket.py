@@ -43,6 +43,9 @@ log = logging.getLogger("fundradar.slack")
 BACKOFF_START = 1.0
 BACKOFF_MAX = 60.0
 STABLE_SECONDS = 60.0  # a connection up this long was a good one: the next loss reconnects at once
+# the longest Retry-After a click's chat.update or ephemeral answer waits for: Slack rate-limits a burst of
+# clicks on one message (`ratelimited`); the click worker is one thread, so the next click waits too
+CLICK_MAX_RETRY_AFTER = 10.0
 
 
 class SocketRunner:
@@ -207,9 +210,11 @@ def start_interactions(engine: Engine, config: Callable[[], LoadedConfig], *,
     if not tokens:
         return []
     from slack_sdk import WebClient
+    from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
     from pipeline.notify.delivery import api_url
     from pipeline.notify.interact import Interactions
+    from pipeline.notify.senders import CappedRateLimitRetryHandler
 
     clients: dict[str, WebClient] = {}
 
@@ -220,7 +225,11 @@ def start_interactions(engine: Engine, config: Callable[[], LoadedConfig], *,
         key = f"{bot}\n{api_url(strategy.slack, environ)}"
         if key not in clients:
             base = api_url(strategy.slack, environ)
-            clients[key] = WebClient(token=bot, **({"base_url": base} if base else {}))
+            # slack_sdk's default retries only a failed connection: a rate-limited redraw was never sent
+            retries = [ConnectionErrorRetryHandler(),
+                       CappedRateLimitRetryHandler(max_retry_count=2, max_wait=CLICK_MAX_RETRY_AFTER)]
+            clients[key] = WebClient(token=bot, retry_handlers=retries,
+                                     **({"base_url": base} if base else {}))
         return clients[key]
 
     runners = []
