@@ -28,3 +28,24 @@ def test_json_and_csv_together_are_refused(cli, engine, command: tuple[str, ...]
         f"Usage: {path} [OPTIONS]\nTry '{path} --help' for help.\n\n"
         "Error: --json and --csv are two formats of the same output; give one of them\n",
     )
+
+
+def test_a_chart_into_a_folder_that_is_not_there_is_refused(cli, engine, tmp_path) -> None:
+    """`strategy report --png nowhere/chart.png` made the folder `nowhere` (and every missing folder
+    above it) for a mistyped path, where `export ical` refuses such a path; a folder given as the file
+    was told to name a file "such as deadlines.ics"."""
+    sync(engine, "euro_access", [bsr_call()])
+    missing = tmp_path / "nowhere" / "deeper"
+    assert _run(cli, "strategy", "report", "--png", str(missing / "chart.png")) == (
+        2,
+        "",
+        f"Error: folder {missing} does not exist; create it or give a file in an existing folder\n",
+    )
+    assert not (tmp_path / "nowhere").exists()
+    folder = tmp_path / "charts.png"
+    folder.mkdir()
+    assert _run(cli, "strategy", "report", "--png", str(folder)) == (
+        2,
+        "",
+        f"Error: {folder} is a folder; give a file name such as strategy-report.png\n",
+    )
