@@ -49,3 +49,23 @@ def test_a_chart_into_a_folder_that_is_not_there_is_refused(cli, engine, tmp_pat
         "",
         f"Error: {folder} is a folder; give a file name such as strategy-report.png\n",
     )
+
+
+def test_the_digest_writes_its_days_as_its_calls_do(cli, engine) -> None:
+    """The digest's period and source line wrote "01 Sep 2026 08:00 – 02 Sep 2026 08:00" and "failing
+    since 02 Sep 07:00" above call lines that say "closes 15 Oct 2026": one message, two ways of writing a
+    day. Every day is now written without a leading zero."""
+    from datetime import UTC, datetime
+
+    from watcher.store import begin_run, fail_run
+
+    sync(engine, "euro_access", [bsr_call()], now=datetime(2026, 9, 1, 5, 0, tzinfo=UTC))
+    failed = datetime(2026, 9, 2, 5, 0, tzinfo=UTC)
+    fail_run(engine, begin_run(engine, "eu_ft", failed, type_="eu_ft"), "cannot fetch", failed)
+    code, out, _ = _run(cli, "--as-of", "2026-09-02T08:00+02:00", "digest", "--dry-run",
+                        "--channel", "#energy-projects")
+    lines = out.splitlines()
+    assert code == 0
+    assert lines[2].startswith("1 Sep 2026 08:00 – 2 Sep 2026 08:00 (Europe/Copenhagen) · "), lines[2]
+    assert lines[3].startswith("Sources: 1 of 5 fine · eu_ft failing since 2 Sep 07:00 (1 run; last good "
+                               "never)"), lines[3]
