@@ -69,3 +69,31 @@ def test_the_digest_writes_its_days_as_its_calls_do(cli, engine) -> None:
     assert lines[2].startswith("1 Sep 2026 08:00 – 2 Sep 2026 08:00 (Europe/Copenhagen) · "), lines[2]
     assert lines[3].startswith("Sources: 1 of 5 fine · eu_ft failing since 2 Sep 07:00 (1 run; last good "
                                "never)"), lines[3]
+
+
+def test_a_wide_terminal_keeps_a_title_on_one_line(cli, engine) -> None:
+    """On a 120-column terminal `applications list` split the README's idea "Floating wind O&M robots"
+    over two lines (its Idea column was capped at 18 characters whatever the width), and so did
+    `ideas list`, `deadlines` and `partners list` their titles and names; the caps now apply only when
+    the table does not fit the terminal."""
+    sync(engine, "euro_access", [bsr_call()])
+    wide = {"NO_COLOR": "1", "COLUMNS": "120"}
+    at = ("--as-of", "2026-08-22T09:00+02:00")
+    assert cli(*at, "ideas", "add", "Floating wind O&M robots and drones", "--focus", "green_maritime",
+               "--owner", "mette-louise", env=wide).exit_code == 0
+    assert cli(*at, "partners", "add", "RISE Research Institutes of Sweden AB", "--country", "SE",
+               "--type", "rto", env=wide).exit_code == 0
+    added = cli(*at, "applications", "add", "1", "ea-bsr-small-2026", "--partner", "1", env=wide)
+    assert added.exit_code == 0
+    listed = cli(*at, "applications", "list", env=wide)
+    assert listed.stdout == (
+        "ID  Idea                                 Call  Status  Role         Amount  Deadline    Days\n"
+        " 1  Floating wind O&M robots and drones     1  draft   coordinator          2026-10-15    54\n")
+    ideas = cli(*at, "ideas", "list", env=wide)
+    assert ideas.stdout == (
+        "ID  Title                                Status  Focus areas     Countries  Owner       \n"
+        " 1  Floating wind O&M robots and drones  idea    green_maritime             mette-louise\n")
+    partners = cli(*at, "partners", "list", env=wide)
+    assert partners.stdout.splitlines()[1].startswith(" 1  RISE Research Institutes of Sweden AB  SE ")
+    deadlines = cli(*at, "deadlines", env=wide)
+    assert deadlines.stdout.splitlines()[1].startswith("app    1  Floating wind O&M robots and drones  ")

@@ -14,7 +14,7 @@ from pipeline.due import upcoming_deadlines
 DEADLINE_COLUMNS = [
     Column("kind", "What", lambda v: "app" if v == "application" else v, no_wrap=True),
     Column("id", "ID", justify="right", no_wrap=True),
-    Column("title", "Title", max_width=28),
+    Column("title", "Title", narrow_width=28),
     Column("deadline", "Deadline (Brussels)", no_wrap=True),
     Column("days_left", "Days", justify="right", no_wrap=True),
     Column("status", "Status", no_wrap=True),
