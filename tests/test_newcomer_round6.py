@@ -97,3 +97,19 @@ def test_a_wide_terminal_keeps_a_title_on_one_line(cli, engine) -> None:
     assert partners.stdout.splitlines()[1].startswith(" 1  RISE Research Institutes of Sweden AB  SE ")
     deadlines = cli(*at, "deadlines", env=wide)
     assert deadlines.stdout.splitlines()[1].startswith("app    1  Floating wind O&M robots and drones  ")
+
+
+def test_deadlines_of_zero_weeks_is_what_is_overdue(cli, engine) -> None:
+    """`deadlines --help` says `--weeks` takes 0 to 520 (`[0<=x<=520]`, and `--weeks nan` is told "give
+    one from 0 to 520"), but `--weeks 0` was refused as "must be more than zero". Zero weeks ahead is
+    now what it reads as: only what is already overdue."""
+    from tests.test_applications import seed
+
+    ids = seed(engine)
+    assert _run(cli, "applications", "add", "1", str(ids["closed"]))[0] == 0  # its deadline has passed
+    assert _run(cli, "applications", "add", "1", str(ids["bsr"]))[0] == 0  # due in 54 days
+    assert _run(cli, "deadlines", "--weeks", "0") == (0, (
+        "What  ID  Title             Deadline (Brussels)  Days  Status        \n"
+        "app    1  Hydrogen ferries  2026-06-01 12:00      -82  draft, overdue\n"), "")
+    assert _run(cli, "applications", "move", "1", "withdrawn")[0] == 0
+    assert _run(cli, "deadlines", "--weeks", "0") == (0, "", "Nothing overdue.\n")
