@@ -113,3 +113,18 @@ def test_deadlines_of_zero_weeks_is_what_is_overdue(cli, engine) -> None:
         "app    1  Hydrogen ferries  2026-06-01 12:00      -82  draft, overdue\n"), "")
     assert _run(cli, "applications", "move", "1", "withdrawn")[0] == 0
     assert _run(cli, "deadlines", "--weeks", "0") == (0, "", "Nothing overdue.\n")
+
+
+def test_a_closed_call_shows_the_deadline_it_closed_on(cli, engine) -> None:
+    """`calls list --status closed` left the Deadline column (and the CSV's deadline_brussels) empty for
+    every row: it showed the next deadline, which a closed call no longer has. A call with no deadline
+    ahead now shows its last one."""
+    from tests.test_applications import closed_call
+
+    sync(engine, "euro_access", [bsr_call(), closed_call()])
+    code, out, _ = _run(cli, "calls", "list", "--status", "all")
+    deadlines = {line.split()[0]: line.split()[-1] for line in out.splitlines()[1:]
+                 if line.split() and line.split()[0].isdigit()}
+    assert (code, deadlines) == (0, {"1": "2026-10-15", "2": "2026-06-01"})
+    code, out, _ = _run(cli, "calls", "list", "--status", "closed", "--csv")
+    assert code == 0 and out.splitlines()[1].split(",")[9] == "2026-06-01 12:00"

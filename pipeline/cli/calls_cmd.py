@@ -105,7 +105,7 @@ LIST_COLUMNS = [
     Column("score", "Score", _score, justify="right", no_wrap=True),
     Column("rules", "Rules", lambda v: RULE_MARKS.get(v, "?"), justify="center", no_wrap=True),
     Column("status_shown", "Status", narrow_width=11),  # "forthcoming" over its opening date
-    Column("next_deadline", "Deadline", _day, no_wrap=True),
+    Column("deadline_shown", "Deadline", _day, no_wrap=True),
 ]
 # The export: the listed rows in the listed order, deadlines in Brussels time as the table shows them.
 CSV_COLUMNS = [Column(key, key) for key in (
@@ -166,8 +166,12 @@ def list_cmd(
         echo(note, err=True)
     if not as_json:  # JSON keeps the stored fields (UTC); the table and CSV show Brussels time
         for row in rows:
-            deadline = _brussels(row["next_deadline"])
+            # a call with no deadline ahead (closed, or past its last) shows the one it closed on
+            shown = row["next_deadline"] or max((d["at"] for d in row["deadlines"] or []),
+                                                key=datetime.fromisoformat, default=None)
+            deadline = _brussels(shown)
             row.update(status_shown=_status(row), opening_date_brussels=_day(row["opening_date"]),
+                       deadline_shown=shown,
                        deadline_brussels=f"{deadline:%Y-%m-%d %H:%M}" if deadline else None)
     # under --focus every row's area is that one: its column would only take the title's room
     columns = [c for c in LIST_COLUMNS if not (focus and c.key == "focus_area")]
