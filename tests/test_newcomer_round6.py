@@ -128,3 +128,27 @@ def test_a_closed_call_shows_the_deadline_it_closed_on(cli, engine) -> None:
     assert (code, deadlines) == (0, {"1": "2026-10-15", "2": "2026-06-01"})
     code, out, _ = _run(cli, "calls", "list", "--status", "closed", "--csv")
     assert code == 0 and out.splitlines()[1].split(",")[9] == "2026-06-01 12:00"
+
+
+def test_a_granted_amount_before_the_grant_is_told_the_steps_that_work(cli, engine) -> None:
+    """`applications edit 1 --granted 5` on an application still in consortium was told to record it with
+    `applications move 1 granted --granted AMOUNT`, which the workflow then refused (consortium cannot
+    move to granted); a rejected one was sent to the same command, which can never work."""
+    from tests.test_applications import seed
+
+    seed(engine)
+    assert _run(cli, "applications", "add", "1", "ea-bsr-small-2026")[0] == 0
+    assert _run(cli, "applications", "move", "1", "consortium")[0] == 0
+    assert _run(cli, "applications", "edit", "1", "--granted", "400000") == (
+        2, "", "Error: application #1 is consortium, not granted; a granted amount is recorded once it is "
+               "submitted and granted: `fundradar applications move 1 granted --granted AMOUNT` after "
+               "`fundradar applications move 1 submitted`\n")
+    for status in ("writing", "submitted"):
+        assert _run(cli, "applications", "move", "1", status)[0] == 0
+    assert _run(cli, "applications", "edit", "1", "--granted", "400000") == (
+        2, "", "Error: application #1 is submitted, not granted; a granted amount is recorded with "
+               "`fundradar applications move 1 granted --granted AMOUNT`\n")
+    assert _run(cli, "applications", "move", "1", "rejected")[0] == 0
+    assert _run(cli, "applications", "edit", "1", "--granted", "400000") == (
+        2, "", "Error: application #1 is rejected, not granted; a rejected application has no granted "
+               "amount\n")
