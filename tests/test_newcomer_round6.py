@@ -152,3 +152,16 @@ def test_a_granted_amount_before_the_grant_is_told_the_steps_that_work(cli, engi
     assert _run(cli, "applications", "edit", "1", "--granted", "400000") == (
         2, "", "Error: application #1 is rejected, not granted; a rejected application has no granted "
                "amount\n")
+
+
+def test_config_check_names_the_file_as_its_warnings_do(cli, engine) -> None:
+    """`config check` without --config printed its warnings as `config/strategy.example.yaml:22: …` and
+    then `/home/…/config/strategy.example.yaml: OK`: the same file by two names."""
+    from pathlib import Path
+
+    sync(engine, "euro_access", [bsr_call()])
+    code, out, err = _run(cli, "config", "check")
+    example = Path(__file__).resolve().parent.parent / "config" / "strategy.example.yaml"
+    shown = str(example.relative_to(Path.cwd())) if example.is_relative_to(Path.cwd()) else str(example)
+    assert code == 0 and out.splitlines()[0] == f"{shown}: OK"
+    assert err.splitlines()[0].startswith(f"Warning: {shown}:")
