@@ -165,3 +165,17 @@ def test_config_check_names_the_file_as_its_warnings_do(cli, engine) -> None:
     shown = str(example.relative_to(Path.cwd())) if example.is_relative_to(Path.cwd()) else str(example)
     assert code == 0 and out.splitlines()[0] == f"{shown}: OK"
     assert err.splitlines()[0].startswith(f"Warning: {shown}:")
+
+
+def test_calls_list_of_a_source_that_is_not_there_says_so(cli, engine) -> None:
+    """`calls list --source eu-ft` (the source is eu_ft) answered "No calls match." with exit 0, as if the
+    source had no open call, where `sync --source eu-ft` names the sources there are. A configured source
+    that has stored nothing yet still lists nothing, and a source no longer configured its stored calls."""
+    sync(engine, "retired_feed", [bsr_call()])
+    assert _run(cli, "calls", "list", "--source", "eu-ft") == (
+        2, "", "Error: no source named 'eu-ft' is configured or has stored calls; the sources are eu_ft, "
+               "euro_access, innovation_express, interreg_bsr_news, interreg_no_calendar, retired_feed "
+               "(see `fundradar sources list`)\n")
+    assert _run(cli, "calls", "list", "--source", "eu_ft", "--json") == (0, "[]\n", "")
+    assert _run(cli, "calls", "list", "--source", "retired_feed", "--status", "closed") == (
+        0, "", "No calls match.\n")

@@ -160,6 +160,8 @@ def list_cmd(
     with st.reading() as db:
         note_view_scores(db, strategy, by_score=bool(focus) or min_score is not None)
         rows = list_calls(db, flt, st.now())
+        if source and not rows:
+            _known_source(db, source, lambda: st.config().sources)
         note = empty_area_note(db, strategy.name, focus, view_scoring(db, strategy)) if focus and not rows \
             else None
     if note:
@@ -177,6 +179,18 @@ def list_cmd(
     columns = [c for c in LIST_COLUMNS if not (focus and c.key == "focus_area")]
     print_rows(rows, CSV_COLUMNS if as_csv else columns, as_json=as_json, as_csv=as_csv,
                empty=_NO_FOLLOWED if followed else "No calls match.")
+
+
+def _known_source(db: Any, source: str, configured: Callable[[], Any]) -> None:
+    """Refuse a --source that is neither configured nor the source of a stored call (a typo): "No calls
+    match." would read as a source with nothing open. The config is read only on this path."""
+    if db.first("SELECT 1 FROM call c WHERE c.source = :source", {"source": source}) is not None:
+        return
+    names = set(configured()) | {row[0] for row in db.rows("SELECT DISTINCT c.source FROM call c")}
+    if source not in names:
+        known = ", ".join(sorted(names)) or "none"
+        raise ValidationError(f"no source named {source!r} is configured or has stored calls; the sources "
+                              f"are {known} (see `fundradar sources list`)")
 
 
 # what --followed shows is what someone chose: an empty list says how to choose one
