@@ -179,3 +179,17 @@ def test_calls_list_of_a_source_that_is_not_there_says_so(cli, engine) -> None:
     assert _run(cli, "calls", "list", "--source", "eu_ft", "--json") == (0, "[]\n", "")
     assert _run(cli, "calls", "list", "--source", "retired_feed", "--status", "closed") == (
         0, "", "No calls match.\n")
+
+
+def test_sources_status_csv_gives_the_time_the_table_shows(cli, engine) -> None:
+    """`sources status` showed a run at 2026-08-22 10:00 (Brussels) and its CSV the same run as
+    2026-08-22T08:00:00+00:00, where every other CSV gives its times in Brussels time as its table does."""
+    from datetime import UTC, datetime
+
+    sync(engine, "euro_access", [bsr_call()], now=datetime(2026, 8, 22, 8, 0, tzinfo=UTC))
+    code, table, _ = _run(cli, "sources", "status")
+    assert code == 0 and any(line.startswith("euro_access") and "2026-08-22 10:00" in line
+                             for line in table.splitlines())
+    code, out, _ = _run(cli, "sources", "status", "--csv")
+    euro_access = next(line for line in out.splitlines() if line.startswith("euro_access,"))
+    assert code == 0 and euro_access.split(",")[1] == "2026-08-22T10:00:00+02:00"
