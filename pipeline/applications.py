@@ -254,9 +254,7 @@ def edit_application(session: Session, app_id: str | int, now: datetime, *,
             app.requested_amount = new
     if granted_amount is not None:
         if app.status != "granted":
-            raise ValidationError(f"application #{app.id} is {app.status}, not granted; a granted amount "
-                                  f"is recorded with `fundradar applications move {app.id} granted "
-                                  "--granted AMOUNT`")
+            raise ValidationError(f"application #{app.id} is {app.status}, not granted; {_no_grant_yet(app)}")
         new = _amount(granted_amount, "the granted amount")
         if new != app.granted_amount:
             changes.append(f"granted {_euros(app.granted_amount)} → {_euros(new)}")
@@ -280,6 +278,17 @@ def edit_application(session: Session, app_id: str | int, now: datetime, *,
         corrected = "corrected: " + "; ".join(changes)
         _event(session, app, now, by, f"{corrected}; {note}" if note else corrected)
     return app, changes
+
+
+
+def _no_grant_yet(app: Application) -> str:
+    """The move that records a grant, from where the workflow allows it (only from submitted)."""
+    grant = f"`fundradar applications move {app.id} granted --granted AMOUNT`"
+    if app.status in FINAL:
+        return f"a{'n' if app.status[0] in 'aeiou' else ''} {app.status} application has no granted amount"
+    return f"a granted amount is recorded with {grant}" if app.status == "submitted" else (
+        f"a granted amount is recorded once it is submitted and granted: {grant} after "
+        f"`fundradar applications move {app.id} submitted`")
 
 
 def move(session: Session, app_id: str | int, to_status: str, now: datetime, *, by: str | None = None,

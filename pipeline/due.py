@@ -45,8 +45,8 @@ def upcoming_deadlines(source: Database | Session, now: datetime, *, weeks: floa
                        scope: str | None = None) -> list[dict[str, Any]]:
     """Reads only the columns it shows and the deadlines (no call texts). A call tracked by
     ``strategy`` that only another strategy applied to is shown as a tracked call."""
-    if weeks <= 0:
-        raise ValidationError(f"--weeks must be more than zero, got {weeks:g}")
+    if weeks < 0:  # 0 weeks ahead: only what is overdue
+        raise ValidationError(f"--weeks must be 0 or more, got {weeks:g}")
     db = database(source)
     horizon = now + timedelta(weeks=weeks)
     rows: list[dict[str, Any]] = []

@@ -32,8 +32,7 @@ from sqlmodel import Session, col, func, select
 from pipeline.applications import FINAL, GONE_CALL_STATUSES
 from pipeline.core.clock import BRUSSELS
 from pipeline.core.deadlines import ACTIVE, call_deadlines, effective_status
-from pipeline.core.errors import ValidationError
-from pipeline.core.files import write_atomically
+from pipeline.core.files import require_file_target, write_atomically
 from pipeline.core.models import Application, Call, CallChange, Idea
 from pipeline.core.text import one_line, printable
 from pipeline.reports import tracked_calls
@@ -137,10 +136,6 @@ def build_calendar(session: Session, now: datetime, *, strategy: str,
 
 def write_calendar(cal: icalendar.Calendar, path: Path) -> int:
     """Write atomically (:func:`pipeline.core.files.write_atomically`); returns the number of events."""
-    if path.is_dir():
-        raise ValidationError(f"{path} is a folder; give a file name such as deadlines.ics")
-    if not path.parent.exists():
-        raise ValidationError(f"folder {path.parent} does not exist; create it or give a file in an "
-                              "existing folder")
+    require_file_target(path, "deadlines.ics")
     write_atomically(path, cal.to_ical())
     return len(cal.walk("VEVENT"))

@@ -73,8 +73,9 @@ def test_edit_bad_input(run, ids) -> None:
         2, "", "Error: nothing to change; give at least one of --amount, --granted, --role, --owner (e.g. "
                "--amount 420000)\n")
     assert run("applications", "edit", "1", "--granted", "5") == (
-        2, "", "Error: application #1 is draft, not granted; a granted amount is recorded with `fundradar "
-               "applications move 1 granted --granted AMOUNT`\n")
+        2, "", "Error: application #1 is draft, not granted; a granted amount is recorded once it is "
+               "submitted and granted: `fundradar applications move 1 granted --granted AMOUNT` after "
+               "`fundradar applications move 1 submitted`\n")
     assert run("applications", "edit", "1", "--amount", "nan") == (
         2, "", "Error: the requested amount must be a number of euros from 0 to 1,000,000,000,000, got nan; "
                "e.g. 250000\n")

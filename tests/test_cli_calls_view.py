@@ -52,7 +52,7 @@ def test_the_list_shows_rules_status_programme_and_focus_on_one_line_each(run, i
         " 3  HORIZON-CL5-2027-03-D5-05  Zero-emission waterborne transport demonstrators                   "
         "Horizon Europe              green_maritime   0.76    ✓    open    2026-11-04",
         " 2                             A call that closed                                                 "
-        "Interreg North Sea                                   ✗    closed            ")), "")
+        "Interreg North Sea                                   ✗    closed  2026-06-01")), "")
 
 
 NARROW = (

@@ -139,7 +139,9 @@ def test_config_check_cli_exit_2(tmp_path: Path, cli, change, message) -> None:
 def test_config_check_cli_ok(cli) -> None:
     result = cli("--config", str(DEFAULT_STRATEGY), "config", "check")
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[0] == f"{DEFAULT_STRATEGY}: OK"
+    from pipeline.core.config_files import display_path
+
+    assert result.stdout.splitlines()[0] == f"{display_path(DEFAULT_STRATEGY)}: OK"  # as its warnings name it
 
 
 def test_a_digest_without_a_schedule_runs_mondays_at_eight() -> None:

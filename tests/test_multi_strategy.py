@@ -103,12 +103,14 @@ def test_an_empty_folder_and_an_unknown_strategy(tmp_path: Path) -> None:
 
 
 def test_config_check_and_sources_list_cover_every_strategy(cli) -> None:
+    from pipeline.core.config_files import display_path
+
     result = cli("--config", str(FOLDER), "config", "check")
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        f"{FOLDER / 'foodbio.yaml'}: OK\n"
+        f"{display_path(FOLDER / 'foodbio.yaml')}: OK\n"
         "strategy foodbio-dk (Food & Bio Cluster Denmark): 2 focus areas, 2 sources, 1 digest channel\n"
-        f"{FOLDER / 'greentech.yaml'}: OK\n"
+        f"{display_path(FOLDER / 'greentech.yaml')}: OK\n"
         "strategy greentech-dk (GreenTech Cluster Denmark): 2 focus areas, 1 source, 1 digest channel\n"
         "2 strategies, 2 sources in all (1 shared)\n"
         "funding rules: 20 programmes\n")

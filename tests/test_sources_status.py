@@ -70,10 +70,10 @@ def test_status_json_and_csv(tmp_path: Path, server: LocalServer, engine, cli) -
     assert csv.exit_code == 0
     assert csv.stdout.splitlines() == [
         "source,last_run,duration_seconds,seen,new,changed,closed,removed,consecutive_failures,last_error",
-        f'good_feed,2025-10-15T15:00:00+00:00,1.5,2,0,0,0,0,0,"{FEED_PARTIAL}"',
-        "garbage,2025-10-15T15:00:00+00:00,1.5,0,0,0,0,0,1,the answer is not an RSS or Atom feed; "
+        f'good_feed,2025-10-15T17:00:00+02:00,1.5,2,0,0,0,0,0,"{FEED_PARTIAL}"',
+        "garbage,2025-10-15T17:00:00+02:00,1.5,0,0,0,0,0,1,the answer is not an RSS or Atom feed; "
         "check the URL",
-        f"broken,2025-10-15T15:00:00+00:00,1.5,0,0,0,0,0,2,\"HTTP 500 from {server.url('/500')}; "
+        f"broken,2025-10-15T17:00:00+02:00,1.5,0,0,0,0,0,2,\"HTTP 500 from {server.url('/500')}; "
         "the source is failing, try again later\"",
         "slow,,,,,,,,0,",
     ]

@@ -243,7 +243,7 @@ def test_a_digest_whose_sources_all_answer_empty_does_not_call_them_fine(engine,
                                   pacer=Pacer(sleep=lambda s: None))
         (posted,) = slack.messages
     health = posted.raw["blocks"][2]["elements"][0]["text"]
-    assert health.startswith("Sources: 0 of 2 fine · cal_a answering no calls since 01 Nov 08:00 (1 run; "
+    assert health.startswith("Sources: 0 of 2 fine · cal_a answering no calls since 1 Nov 08:00 (1 run; "
                              "last good 25 Oct 08:00)"), health
     sections = [b["text"]["text"] for b in posted.raw["blocks"] if b["type"] == "section"]
     assert sections[0] == (":warning: *No source could be read since the last digest* (2 of 2 failed): "

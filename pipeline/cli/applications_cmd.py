@@ -60,7 +60,7 @@ def _deadline(value: Any, flagged: bool = False) -> str:
 
 LIST_COLUMNS = [
     Column("id", "ID", justify="right", no_wrap=True),
-    Column("idea", "Idea", max_width=18),
+    Column("idea", "Idea", narrow_width=18),
     Column("call_id", "Call", justify="right", no_wrap=True),
     Column("status", "Status", no_wrap=True),
     Column("role", "Role", no_wrap=True),

@@ -105,7 +105,7 @@ LIST_COLUMNS = [
     Column("score", "Score", _score, justify="right", no_wrap=True),
     Column("rules", "Rules", lambda v: RULE_MARKS.get(v, "?"), justify="center", no_wrap=True),
     Column("status_shown", "Status", narrow_width=11),  # "forthcoming" over its opening date
-    Column("next_deadline", "Deadline", _day, no_wrap=True),
+    Column("deadline_shown", "Deadline", _day, no_wrap=True),
 ]
 # The export: the listed rows in the listed order, deadlines in Brussels time as the table shows them.
 CSV_COLUMNS = [Column(key, key) for key in (
@@ -160,19 +160,37 @@ def list_cmd(
     with st.reading() as db:
         note_view_scores(db, strategy, by_score=bool(focus) or min_score is not None)
         rows = list_calls(db, flt, st.now())
+        if source and not rows:
+            _known_source(db, source, lambda: st.config().sources)
         note = empty_area_note(db, strategy.name, focus, view_scoring(db, strategy)) if focus and not rows \
             else None
     if note:
         echo(note, err=True)
     if not as_json:  # JSON keeps the stored fields (UTC); the table and CSV show Brussels time
         for row in rows:
-            deadline = _brussels(row["next_deadline"])
+            # a call with no deadline ahead (closed, or past its last) shows the one it closed on
+            shown = row["next_deadline"] or max((d["at"] for d in row["deadlines"] or []),
+                                                key=datetime.fromisoformat, default=None)
+            deadline = _brussels(shown)
             row.update(status_shown=_status(row), opening_date_brussels=_day(row["opening_date"]),
+                       deadline_shown=shown,
                        deadline_brussels=f"{deadline:%Y-%m-%d %H:%M}" if deadline else None)
     # under --focus every row's area is that one: its column would only take the title's room
     columns = [c for c in LIST_COLUMNS if not (focus and c.key == "focus_area")]
     print_rows(rows, CSV_COLUMNS if as_csv else columns, as_json=as_json, as_csv=as_csv,
                empty=_NO_FOLLOWED if followed else "No calls match.")
+
+
+def _known_source(db: Any, source: str, configured: Callable[[], Any]) -> None:
+    """Refuse a --source that is neither configured nor the source of a stored call (a typo): "No calls
+    match." would read as a source with nothing open. The config is read only on this path."""
+    if db.first("SELECT 1 FROM call c WHERE c.source = :source", {"source": source}) is not None:
+        return
+    names = set(configured()) | {row[0] for row in db.rows("SELECT DISTINCT c.source FROM call c")}
+    if source not in names:
+        known = ", ".join(sorted(names)) or "none"
+        raise ValidationError(f"no source named {source!r} is configured or has stored calls; the sources "
+                              f"are {known} (see `fundradar sources list`)")
 
 
 # what --followed shows is what someone chose: an empty list says how to choose one

@@ -247,7 +247,7 @@ class FundradarCommand(TyperCommand):
 
         plain_values(self.get_params(ctx))
         try:
-            return super().parse_args(ctx, args)
+            rest = super().parse_args(ctx, args)
         except NoSuchOption as exc:
             # "-1" typed as an id, or a name starting with "-": click's "No such option: -1" says neither
             if not _NEGATIVE.fullmatch(exc.option_name):
@@ -257,6 +257,10 @@ class FundradarCommand(TyperCommand):
             raise UsageError(f"{name} is not an option; ids start at 1 (12 or #12), and a text that starts "
                              f"with '-' goes last, after --: {command} [OPTIONS] -- {name}",
                              ctx=ctx) from None
+        if ctx.params.get("as_json") and ctx.params.get("as_csv"):
+            # one would win silently, and a script asking for both could not tell which it got
+            raise UsageError("--json and --csv are two formats of the same output; give one of them", ctx=ctx)
+        return rest
 
 
 _NEGATIVE = re.compile(r"-[0-9][0-9.,]*")

@@ -27,6 +27,7 @@ def check() -> None:
 
     Example: fundradar --config config/strategy.yaml config check
     """
+    from pipeline.core.config_files import display_path
     from pipeline.core.db import database_url
     from pipeline.core.models import Call
 
@@ -65,7 +66,7 @@ def check() -> None:
     if note:
         echo(note, err=True)
     for path, strategy in zip(loaded.strategy_paths, loaded.strategies, strict=True):
-        echo(f"{path}: OK")
+        echo(f"{display_path(path)}: OK")  # as its warnings name it
         echo(f"strategy {strategy.name} ({strategy.organisation}): "
              f"{_count(len(strategy.focus_areas), 'focus area')}, {_count(len(strategy.sources), 'source')}, "
              f"{_count(len(strategy.slack.digests), 'digest channel')}")

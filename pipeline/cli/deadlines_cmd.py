@@ -14,7 +14,7 @@ from pipeline.due import upcoming_deadlines
 DEADLINE_COLUMNS = [
     Column("kind", "What", lambda v: "app" if v == "application" else v, no_wrap=True),
     Column("id", "ID", justify="right", no_wrap=True),
-    Column("title", "Title", max_width=28),
+    Column("title", "Title", narrow_width=28),
     Column("deadline", "Deadline (Brussels)", no_wrap=True),
     Column("days_left", "Days", justify="right", no_wrap=True),
     Column("status", "Status", no_wrap=True),
@@ -22,7 +22,8 @@ DEADLINE_COLUMNS = [
 
 
 def deadlines_cmd(
-    weeks: float = typer.Option(8, "--weeks", min=0, max=520, help="Look this many weeks ahead (0 to 520)."),
+    weeks: float = typer.Option(8, "--weeks", min=0, max=520,
+                                help="Look this many weeks ahead (0 to 520; 0: only what is overdue)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
 ) -> None:
@@ -46,7 +47,8 @@ def deadlines_cmd(
         rows = [dict(r, deadline=fmt_datetime(r["deadline"]) + ("!" if r["flagged"] else ""),
                      status=f"{r['status']}, overdue" if r["overdue"] else r["status"]) for r in rows]
     print_rows(rows, DEADLINE_COLUMNS, as_json=as_json, as_csv=as_csv, csv_zone=BRUSSELS,
-               empty=f"Nothing due within {weeks:g} week{'' if weeks == 1 else 's'}.")
+               empty="Nothing overdue." if weeks == 0
+               else f"Nothing due within {weeks:g} week{'' if weeks == 1 else 's'}.")
 
 
 def register(app: typer.Typer) -> None:

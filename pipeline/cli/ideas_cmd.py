@@ -48,19 +48,19 @@ ideas_app = new_app(
 
 LIST_COLUMNS = [
     Column("id", "ID", justify="right", no_wrap=True),
-    Column("title", "Title", max_width=32),
+    Column("title", "Title", narrow_width=32),
     Column("status", "Status", no_wrap=True),
-    Column("focus_areas", "Focus areas", lambda v: ", ".join(v or []), max_width=20),
-    Column("target_countries", "Countries", lambda v: " ".join(v or []), max_width=12),
-    Column("owner", "Owner", max_width=10),
+    Column("focus_areas", "Focus areas", lambda v: ", ".join(v or []), narrow_width=20),
+    Column("target_countries", "Countries", lambda v: " ".join(v or []), narrow_width=12),
+    Column("owner", "Owner", narrow_width=10),
 ]
 
 CALL_COLUMNS = [
     Column("call_id", "Call", justify="right", no_wrap=True),
-    Column("title", "Title", max_width=26),
+    Column("title", "Title", narrow_width=26),
     Column("next_deadline", "Deadline", lambda v: fmt_date(v), no_wrap=True),
     Column("score", "Score", lambda v: f"{v:.2f}", justify="right", no_wrap=True),
-    Column("terms", "Why", lambda v: ", ".join(v[:3]), max_width=18),
+    Column("terms", "Why", lambda v: ", ".join(v[:3]), narrow_width=18),
     Column("passed", "Rules", lambda v: "?" if v is None else ("pass" if v else "fail"), no_wrap=True),
 ]
 # the table marks a verdict as calls list does: "?" when no rule failed but one could not be checked

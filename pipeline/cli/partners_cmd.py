@@ -39,22 +39,22 @@ partners_app = new_app(
 
 LIST_COLUMNS = [
     Column("id", "ID", justify="right", no_wrap=True),
-    Column("organisation", "Organisation", max_width=26),
+    Column("organisation", "Organisation", narrow_width=26),
     Column("country", "Ctry", no_wrap=True),
     Column("type", "Type", no_wrap=True),
     Column("pic", "PIC", no_wrap=True),
     Column("readiness", "Readiness", no_wrap=True),
     Column("competences", "Competences", lambda v: ", ".join(v) if isinstance(v, list) else v,
-           max_width=20),
+           narrow_width=20),
 ]
 
 SUGGEST_COLUMNS = [
     Column("id", "ID", justify="right", no_wrap=True),
-    Column("organisation", "Organisation", max_width=24),
+    Column("organisation", "Organisation", narrow_width=24),
     Column("country", "Ctry", lambda v: v, no_wrap=True),
     Column("readiness", "Readiness", no_wrap=True),
     Column("matched", "Matching competences", lambda v: ", ".join(v) if isinstance(v, list) else v,
-           max_width=24),
+           narrow_width=24),
     Column("adds_country", "New ctry", lambda v: "yes" if v else "", no_wrap=True),
 ]
 

@@ -26,7 +26,7 @@ pipeline_app = new_app("The application pipeline as a whole (with a config folde
 
 REPORT_COLUMNS = [
     Column("year", "Year", no_wrap=True),
-    Column("programme", "Programme", max_width=30),
+    Column("programme", "Programme", narrow_width=30),
     Column("applications", "Apps", justify="right", no_wrap=True),
     Column("requested", "Requested", fmt_money, justify="right", no_wrap=True),
     Column("granted", "Granted", fmt_money, justify="right", no_wrap=True),

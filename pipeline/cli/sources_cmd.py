@@ -7,6 +7,7 @@ from typing import Any
 import typer
 
 from pipeline.cli.common import Column, fmt_datetime, new_app, print_rows, state
+from pipeline.core import clock
 from pipeline.sources_status import source_status
 
 sources_app = new_app("The sources calls are fetched from.\n\nExample: fundradar sources status")
@@ -70,7 +71,8 @@ def status_cmd(
     """
     st = state()
     rows = source_status(st.read_engine(), list(st.scoped().sources))  # every strategy's sources
-    print_rows(rows, STATUS_COLUMNS, as_json=as_json, as_csv=as_csv, empty="No sources configured.")
+    print_rows(rows, STATUS_COLUMNS, as_json=as_json, as_csv=as_csv, empty="No sources configured.",
+               csv_zone=clock.BRUSSELS)  # as the table shows the runs (JSON keeps UTC)
 
 
 def register(app: typer.Typer) -> None:

@@ -258,9 +258,14 @@ def report_cmd(
 
     Example: fundradar strategy report --png data/strategy-report.png
     """
+    from pipeline.core.files import require_file_target
     from pipeline.strategy.report import build_report, report_dicts, write_chart
     from pipeline.tenancy import scope_of
 
+    if png is not None:
+        require_file_target(png, "strategy-report.png")
+        if png.suffix.lower() != ".png":
+            raise ValidationError(f"--png {png}: the chart is a PNG; give a file name ending in .png")
     st = state()
     strategy = st.config().strategy
     engine = st.read_engine()
@@ -269,8 +274,6 @@ def report_cmd(
         reports = build_report(session, strategy, st.now(), min_score=min_score,
                                scope=scope_of(st.config()))
     if png is not None:
-        if png.suffix.lower() != ".png":
-            raise ValidationError(f"--png {png}: the chart is a PNG; give a file name ending in .png")
         write_chart(reports, png, f"{strategy.organisation}: matching calls by deadline month")
         echo(f"chart written to {png}", err=True)
     if as_json:

@@ -11,6 +11,17 @@ from pipeline.core.errors import ValidationError
 NEW_FILE_MODE = 0o644
 
 
+def require_file_target(path: Path, example: str) -> None:
+    """Refuse, before any work, a ``path`` that names a folder or lies in a folder that is not there:
+    a mistyped folder is an error to fix, never a tree of folders made for it. ``example`` is a file
+    name the message suggests."""
+    if path.is_dir():
+        raise ValidationError(f"{path} is a folder; give a file name such as {example}")
+    if not path.parent.exists():
+        raise ValidationError(f"folder {path.parent} does not exist; create it or give a file in an "
+                              "existing folder")
+
+
 def write_atomically(path: Path, data: bytes | str) -> None:
     """Replace ``path`` with ``data`` in one step: write a temporary file in the same folder (a rename is
     atomic only within one file system), fsync it, then ``os.replace`` it over the target. A crash

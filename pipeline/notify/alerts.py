@@ -259,10 +259,10 @@ def source_message(channel: str, name: str, streak: Sequence[FetchRun], recovere
                    timezone: str) -> SlackMessage:
     """The alarm for a source's streak of bad runs (newest first), or its recovery by run ``recovered``."""
     tz = ZoneInfo(timezone)
-    since = streak[-1].started_at.astimezone(tz).strftime("%d %b %H:%M")
+    since = streak[-1].started_at.astimezone(tz).strftime("%-d %b %H:%M")
     label = escape(clean(name))
     if recovered is not None:
-        at = recovered.started_at.astimezone(tz).strftime("%d %b %H:%M")
+        at = recovered.started_at.astimezone(tz).strftime("%-d %b %H:%M")
         text = f":white_check_mark: *Source {label} is back*: its run at {at} read {recovered.seen} " \
                f"after {len(streak)} bad runs since {since}."
         return _message(channel, f"Source {name} is back", [section(text)])

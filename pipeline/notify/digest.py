@@ -345,7 +345,7 @@ def application_line(app: ApplicationLine, strategy: str = "") -> str:
 def period_text(data: DigestData) -> str:
     tz = ZoneInfo(data.timezone)
     start, end = data.period_start.astimezone(tz), data.period_end.astimezone(tz)
-    fmt = "%d %b %Y %H:%M" if data.period_end - data.period_start < timedelta(days=2) else "%d %b %Y"
+    fmt = "%-d %b %Y %H:%M" if data.period_end - data.period_start < timedelta(days=2) else "%-d %b %Y"
     return f"{start.strftime(fmt)} – {end.strftime(fmt)} ({data.timezone})"
 
 

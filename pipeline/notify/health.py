@@ -123,7 +123,7 @@ def _when(value: datetime | None, timezone: str, now: datetime | None) -> str:
     tz = ZoneInfo(timezone)
     moment = value.astimezone(tz)
     other_year = now is not None and moment.year != now.astimezone(tz).year
-    return moment.strftime("%d %b %Y %H:%M" if other_year else "%d %b %H:%M")
+    return moment.strftime("%-d %b %Y %H:%M" if other_year else "%-d %b %H:%M")
 
 
 def health_line(health: Sequence[SourceHealth], timezone: str, now: datetime | None = None) -> str:

@@ -103,7 +103,6 @@ def write_chart(reports: list[AreaReport], path: Path, title: str) -> Path:
     image = io.BytesIO()
     figure.savefig(image, format="png")
     plt.close(figure)
-    path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, image.getvalue())  # a reader never sees half a chart
     return path
 
