@@ -198,7 +198,8 @@ class FoundDate:
     text: str  # the words dateparser matched
     at: datetime  # aware UTC
     # deadline | opening | stamp (the page's own time) | event (an info day's) | result (the answer's
-    # day) | former (a deadline's before it moved) | project (the funded projects' end) | date
+    # day) | former (a deadline's before it moved) | project (the funded projects' end) | period_end
+    # (the end of a period an opening begins: "from … to …") | date
     kind: str
     time_assumed: bool
 
@@ -238,8 +239,9 @@ def _kind(before: str) -> str:
                    and not any(ch.isdigit() or ch in ".;:!?" for ch in before[match.end():nearest.start()])
                    for match in pattern.finditer(before)):
                 return kind
-    if best == "opening" and nearest is not None and _PERIOD_END.search(before[nearest.end():]):
-        return "deadline"  # "open from 1 February 2027 to 15 March 2027": the period's end
+    if best == "opening" and nearest is not None and _PERIOD_END.search(before[nearest.end():]) \
+            and not _in_clause_before(_PROJECT_WORDS, before, nearest.start()):
+        return "period_end"  # "open from 1 February 2027 to 15 March 2027": see call_dates
     if best == "former" and nearest is not None and _moved_on(before[nearest.end():]):
         return "deadline"  # "forlænget fra 15. januar til 2. februar 2027": the date it moved to
     if best == "stamp" and nearest is not None and (
@@ -248,6 +250,17 @@ def _kind(before: str) -> str:
         blanked = before[:nearest.start()] + " " * (nearest.end() - nearest.start()) + before[nearest.end():]
         return _kind(blanked)
     return best
+
+
+_CLAUSE_BREAK = frozenset(".;:!?,()–—")
+
+
+def _in_clause_before(pattern: re.Pattern[str], before: str, at: int) -> bool:
+    """A match of ``pattern`` ends shortly before ``at`` in ``before``, in the same clause (no number
+    or punctuation between)."""
+    return any(0 <= at - match.end() <= _PROJECT_REACH
+               and not any(ch.isdigit() or ch in _CLAUSE_BREAK for ch in before[match.end():at])
+               for match in pattern.finditer(before))
 
 
 # the words between an opening's date and the next date that make the next the end of the period it
@@ -391,6 +404,14 @@ def call_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> CallDates:
     found = find_dates(text, languages)
     openings = [d for d in found if d.kind == "opening"]
     deadlines = [d for d in found if d.kind == "deadline"]
+    # the end of a period "from … to …" is a deadline when the period is the call's: opened before any
+    # deadline named ("open from 1 February to 15 March 2027"), not after it ("Deadline 15 March 2027.
+    # Projects run from 1 September 2027 to 31 August 2029": read so, the call stayed open two years)
+    first_named = min((d.at for d in deadlines), default=None)
+    for before, item in itertools.pairwise(found):
+        if item.kind == "period_end" and before.kind == "opening" and (
+                first_named is None or before.at < first_named):
+            deadlines.append(item)
     plain = [d for d in found if d.kind == "date"]
     if not deadlines and plain:
         deadlines = [max(plain, key=lambda d: d.at)]

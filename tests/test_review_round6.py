@@ -1,0 +1,33 @@
+"""Cases the round-six changes of watcher/ did not think of: variants of the texts and answers their
+own tests use (tests/test_hostile_round6.py), served by the local server and read through the real
+client into a real SQLite file."""
+
+from __future__ import annotations
+
+from tests.localserver import LocalServer
+from tests.test_hostile_round6 import _feed_deadlines
+from tests.test_plausibility import portal  # noqa: F401 (fixture)
+
+
+def test_a_period_the_projects_run_is_no_deadline(engine, server: LocalServer) -> None:
+    """"Projects should run from 1 September 2027 to 31 August 2029", "Costs are eligible from … to …":
+    the end of a period opened after the call's deadline was read as a second deadline, as the end of
+    "open from … to …" is, and the call stayed open two years after applications closed."""
+    texts = {"1": "Deadline 15 March 2027. Projects should run from 1 September 2027 to 31 August 2029.",
+             "2": "Deadline 15 March 2027. Costs are eligible from 1 January 2028 to 31 December 2029.",
+             "3": "Ansøgningsfrist 15. marts 2027. Projektet gennemføres fra 1. september 2027 til "
+                  "31. august 2029.",
+             "4": "Deadline 15 March 2027. Project duration: from 1 September 2027 to 31 August 2029.",
+             "5": "Projects should run from 1 September 2027 to 31 August 2029."}
+    expected = {n: [("2027-03-15T16:00:00+00:00", True)] for n in texts}
+    assert _feed_deadlines(engine, server, texts) == {**expected, "5": []}
+
+
+def test_a_call_open_from_to_still_closes_on_the_period_end(engine, server: LocalServer) -> None:
+    """The period a call is open for ends at its deadline, a later stage's deadline or not."""
+    texts = {"1": "Call open from 1 February 2027 to 15 March 2027.",
+             "2": "Open from 1 February 2027 to 15 March 2027. Second stage deadline 15 June 2027."}
+    assert _feed_deadlines(engine, server, texts) == {
+        "1": [("2027-03-15T16:00:00+00:00", True)],
+        "2": [("2027-03-15T16:00:00+00:00", True), ("2027-06-15T15:00:00+00:00", True)]}
+
