@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from tests.localserver import LocalServer
 from tests.test_hostile_round6 import _feed_deadlines
-from tests.test_plausibility import portal  # noqa: F401 (fixture)
 
 
 def test_a_period_the_projects_run_is_no_deadline(engine, server: LocalServer) -> None:
@@ -31,3 +30,17 @@ def test_a_call_open_from_to_still_closes_on_the_period_end(engine, server: Loca
         "1": [("2027-03-15T16:00:00+00:00", True)],
         "2": [("2027-03-15T16:00:00+00:00", True), ("2027-06-15T15:00:00+00:00", True)]}
 
+
+def test_a_deadline_noun_after_a_word_of_results_is_still_the_deadline(engine, server: LocalServer) -> None:
+    """"Call for decision support tools – deadline 15 March 2027", "Results transfer call deadline:
+    …", "Svarfrist: …": a word of answers ("decision", "results", "svar") a few words before a
+    deadline noun made the deadline the day of the answer, and the call was stored without one. Only
+    "until", "bis", "senest" … after such a word say when the answer comes. So did a call's own
+    "Laufzeit" (the run of the call, not of its projects)."""
+    texts = {"1": "Call for decision support tools – deadline 15 March 2027.",
+             "2": "Results transfer call deadline: 15 March 2027.",
+             "3": "Outcome-based procurement pilots, deadline 15 March 2027.",
+             "4": "Svarfrist: 15. marts 2027.",
+             "5": "Decision support tools – open until 15 March 2027.",
+             "6": "Der Förderaufruf hat eine Laufzeit bis zum 15. März 2027."}
+    assert _feed_deadlines(engine, server, texts) == {n: [("2027-03-15T16:00:00+00:00", True)] for n in texts}

@@ -41,7 +41,7 @@ _DEADLINE_WORDS = re.compile(
 _PROJECT_WORDS = re.compile(
     r"(?<!\w)(?:projects?(?:\s+(?:must|shall|should|will|can|may))?\s+(?:end|run|last|finish|be completed)|"
     r"project (?:end|period|duration)|implementation period|projekte? laufen|projekt(?:ende|slut|laufzeit|"
-    r"perioden?)|prosjekt(?:slutt|perioden?)|projektperioden?|laufzeit)", re.IGNORECASE)
+    r"perioden?)|prosjekt(?:slutt|perioden?)|projektperioden?)", re.IGNORECASE)
 _PROJECT_REACH = 25
 # "by"/"before" say a deadline only of an application ("Ansøg inden", "Søknader må være mottatt
 # innen"): of the project ("afsluttet inden 31. december 2028", "may not start before") the call
@@ -231,13 +231,12 @@ def _kind(before: str) -> str:
     for former in _FORMER_WORDS.finditer(before):  # "extended from" holds the opening word "from"
         if nearest is None or former.end() > nearest.start():
             best, nearest = "former", former
-    if best == "deadline" and nearest is not None:
+    if best == "deadline" and nearest is not None and _UNTIL_WORDS.fullmatch(nearest.group(0).strip()):
         # "Projects run until …", "Die Projekte laufen bis …": the projects' end; "Eine Entscheidung
-        # fällt bis …", "Der gives svar senest …": the day of the answer, not a second deadline
+        # fällt bis …", "Der gives svar senest …": the day of the answer, not a second deadline. A
+        # deadline noun stays one ("Decision support tools – deadline …", "Svarfrist: …").
         for kind, pattern in (("project", _PROJECT_WORDS), ("result", _RESULT_WORDS)):
-            if any(0 <= nearest.start() - match.end() <= _PROJECT_REACH
-                   and not any(ch.isdigit() or ch in ".;:!?" for ch in before[match.end():nearest.start()])
-                   for match in pattern.finditer(before)):
+            if _in_clause_before(pattern, before, nearest.start()):
                 return kind
     if best == "opening" and nearest is not None and _PERIOD_END.search(before[nearest.end():]) \
             and not _in_clause_before(_PROJECT_WORDS, before, nearest.start()):
@@ -252,6 +251,9 @@ def _kind(before: str) -> str:
     return best
 
 
+# the words that say when, not what, ends: after a word of results or projects they are the answer's
+# day or the projects' end
+_UNTIL_WORDS = re.compile(r"until|bis(?: zum)?|senest|senast|before|inden|innen|innan", re.IGNORECASE)
 _CLAUSE_BREAK = frozenset(".;:!?,()–—")
 
 
