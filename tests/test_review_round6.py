@@ -4,8 +4,13 @@ client into a real SQLite file."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.localserver import LocalServer
 from tests.test_hostile_round6 import _feed_deadlines
+from watcher.sources.feed import parse_feed
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def test_a_period_the_projects_run_is_no_deadline(engine, server: LocalServer) -> None:
@@ -44,3 +49,21 @@ def test_a_deadline_noun_after_a_word_of_results_is_still_the_deadline(engine, s
              "5": "Decision support tools – open until 15 March 2027.",
              "6": "Der Förderaufruf hat eine Laufzeit bis zum 15. März 2027."}
     assert _feed_deadlines(engine, server, texts) == {n: [("2027-03-15T16:00:00+00:00", True)] for n in texts}
+
+
+def test_a_bare_ampersand_in_a_feeds_attribute_is_still_escaped() -> None:
+    """A hand-made feed writing its self link "…/feed/?lang=en&type=calls" (a bare "&" in an attribute):
+    the escaping of a bare "&" stopped at tags once a "<" that starts no markup was escaped too, the feed
+    was no longer well-formed XML, and every run warned that it has errors while the loose parser kept
+    "&amp;" in the ids ("…?p=1&amp;lang=en"), so each call came back as a new one. Read as written."""
+    fixture = (FIXTURES / "feed" / "interreg_baltic_feed.xml").read_bytes()
+    self_link = b'<atom:link href="https://interreg-baltic.eu/feed/"'
+    bare = fixture.replace(self_link, b'<atom:link href="https://interreg-baltic.eu/feed/?lang=en&type=calls"')
+    guid = b'<guid isPermaLink="false">https://interreg-baltic.eu/'
+    bare = bare.replace(guid + b"?p=", guid + b"?lang=en&p=")
+    assert self_link in fixture and bare.count(b"&type=") == 1 and b"?lang=en&p=" in bare
+    expected, warning = parse_feed(fixture, source="baltic", phrases=["call"])
+    records, warning = parse_feed(bare, source="baltic", phrases=["call"])
+    assert warning is None
+    assert [r.external_id for r in records] == [r.external_id.replace("?p=", "?lang=en&p=") for r in expected]
+    assert [r.title for r in records] == [r.title for r in expected]
