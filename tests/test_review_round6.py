@@ -67,3 +67,17 @@ def test_a_bare_ampersand_in_a_feeds_attribute_is_still_escaped() -> None:
     assert warning is None
     assert [r.external_id for r in records] == [r.external_id.replace("?p=", "?lang=en&p=") for r in expected]
     assert [r.title for r in records] == [r.title for r in expected]
+
+
+def test_each_stray_byte_of_a_utf8_page_is_its_windows_1252_character() -> None:
+    """The stray bytes of a UTF-8 page (a byte 0x80-0xFF no UTF-8 sequence takes, here before an
+    ASCII letter) are read as windows-1252, latin-1 where it leaves a byte undefined: each of them."""
+    from watcher.encoding import decode_text
+
+    for byte in range(0x80, 0x100):
+        body = "Ansøgningsfrist for SMV".encode() + bytes([byte]) + "er: 1. marts 2027, grøn".encode()
+        try:
+            expected = bytes([byte]).decode("cp1252")
+        except UnicodeDecodeError:
+            expected = chr(byte)
+        assert decode_text(body, "text/html") == f"Ansøgningsfrist for SMV{expected}er: 1. marts 2027, grøn"
