@@ -81,3 +81,14 @@ def test_each_stray_byte_of_a_utf8_page_is_its_windows_1252_character() -> None:
         except UnicodeDecodeError:
             expected = chr(byte)
         assert decode_text(body, "text/html") == f"Ansøgningsfrist for SMV{expected}er: 1. marts 2027, grøn"
+
+
+def test_a_snippet_too_deep_for_a_tree_is_read_whole_as_one_line() -> None:
+    """A description of lines each opening a <span> (a word processor's paste), deeper than libxml2
+    builds a tree: its text, every line, entities read and no script, parted as its nodes are."""
+    from watcher.html_text import html_to_text
+
+    line = '<span lang="EN-GB">Line <b>bold</b>text x<!-- note -->y<br>'
+    text = html_to_text(f"<div><p>Intro &amp; more</p>{line * 3000}<script>var x = 1</script>"
+                        "<style>p {}</style>END &lt;here&gt; caf&eacute; &#8211; z</div>")
+    assert text == "Intro & more " + "Line bold text x y " * 3000 + "END <here> café – z"
