@@ -50,3 +50,39 @@ def test_a_followed_calls_change_alert_in_a_folder_names_the_strategy_to_unfollo
     (moved,) = [t for t in _sections(slack) if "*Deadline moved* for a call we follow" in t]
     assert moved.endswith(f"Followed by Mette · `fundradar --strategy greentech-dk calls unfollow {call}`"), \
         moved
+
+
+# The one date style leaves out an hour the source did not give ("closes 23 Oct 2026 (60 days left)": the
+# call may close at noon), and the digest's top call said so; its "Our applications" line beside it
+# wrote the same deadline "closes 23 Oct 2026 17:00 (60 days left)", the assumed hour as a given one.
+
+
+def test_an_applications_deadline_without_its_hour_is_written_as_the_calls_line_writes_it(
+        engine: Any, slack: SlackServer) -> None:
+    from pipeline.core.models import Call
+    from tests.slack_data import add_application
+    from tests.test_slack_round5 import _digest, call_lines
+
+    call = add_call(engine, 1, score=0.9)
+    with session_scope(engine) as session:  # the source gave the day alone: 17:00 is assumed
+        row = session.get(Call, call)
+        row.deadlines = [{**row.deadlines[0], "time_assumed": True}]
+        row.deadline_time_assumed = True
+    app = add_application(engine, call)
+    posted = _digest(engine, slack)
+    assert call_lines(posted)[f"fr_call:{call}"] == \
+        "Horizon Europe · closes 23 Oct 2026 (60 days left) · up to €3.0M"
+    (line,) = [t for b in posted.blocks if b["type"] == "section"
+               for t in b["text"]["text"].split("\n") if t.startswith(f"• #{app} ")]
+    assert line.endswith(": _writing_, closes 23 Oct 2026 (60 days left)"), line
+
+
+def test_a_programme_calls_deadline_without_its_hour_leaves_the_hour_out() -> None:
+    """The same call in 'Programmes we follow' (the digest's programmes of interest)."""
+    from pipeline.notify.programmes import ProgrammeCall, programme_line
+
+    due = NOW + timedelta(days=60, hours=9)
+    line = programme_line(ProgrammeCall(call_id=7, programme="Interreg Baltic Sea Region", title="Seed money",
+                                        url="https://interreg-baltic.eu/seed", status="open", deadline=due,
+                                        days_left=60, passed=True, deadline_time_assumed=True))
+    assert "closes 23 Oct 2026 (60 days left)" in line, line
