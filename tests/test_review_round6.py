@@ -86,3 +86,31 @@ def test_a_programme_calls_deadline_without_its_hour_leaves_the_hour_out() -> No
                                         url="https://interreg-baltic.eu/seed", status="open", deadline=due,
                                         days_left=60, passed=True, deadline_time_assumed=True))
     assert "closes 23 Oct 2026 (60 days left)" in line, line
+
+
+# Today's matcher changes (a keyword phrase no call writes keeps its unit's norm; 'news' no longer
+# stemmed to 'new') change what the stored corpus model holds and what every score is, yet the scoring
+# method kept its name: a database scored before them counted as up to date, so after an upgrade the
+# tourism area still ranked the circular-economy calls 3rd and 4th, and the stored vocabulary, fitted
+# with 'news' as 'new', knew no 'news' at all. A model stored under the method before them is refitted.
+
+
+def test_a_database_scored_before_the_phrase_unit_and_news_changes_is_refitted(engine: Any) -> None:
+    from sqlmodel import select
+
+    from classifiers.scoring import score_pending
+    from pipeline.core.config import DEFAULT_STRATEGY, load_config
+    from pipeline.core.models import CorpusModel
+    from tests.test_scoring import NOW as SCORED
+    from tests.test_scoring import TEXTS, add_calls
+
+    config = load_config(DEFAULT_STRATEGY)
+    add_calls(engine, TEXTS * 12)  # 60 calls: enough for a latent space
+    score_pending(engine, config, SCORED)
+    with session_scope(engine) as session:
+        stored = session.exec(select(CorpusModel)).one()
+        stored.method = "tfidf+lsa50+units+gate+novel+translated-both-ways"  # the name before them
+        session.add(stored)
+    result = score_pending(engine, config, SCORED)
+    assert (result.refitted, result.reason, result.scored_calls) == (True, "scoring method changed", 60)
+
