@@ -114,3 +114,33 @@ def test_a_database_scored_before_the_phrase_unit_and_news_changes_is_refitted(e
     result = score_pending(engine, config, SCORED)
     assert (result.refitted, result.reason, result.scored_calls) == (True, "scoring method changed", 60)
 
+
+# The board report's table says 'unknown' (or '€0.5M + 1 unknown') for an area whose calls have no known
+# expected value, and --json counts them; its --csv, the file a board's spreadsheet reads, still gave
+# the area an expected_value of 0 and nothing more, the worthless €0 the table no longer shows.
+
+
+def test_the_board_reports_csv_counts_the_calls_of_unknown_expected_value(cli: Any, engine: Any) -> None:
+    import csv
+    import io
+
+    from sqlmodel import select
+
+    from pipeline.core.models import Verdict
+    from tests.slack_data import CONFIG
+
+    add_call(engine, 1, score=0.9)
+    unknown = add_call(engine, 2, score=0.8)
+    with session_scope(engine) as session:  # a programme without rates in funding_rules.yaml
+        verdict = session.exec(select(Verdict).where(Verdict.call_id == unknown)).one()
+        verdict.expected_value = None
+        session.add(verdict)
+    base = ("--config", str(CONFIG), "--as-of", NOW.isoformat())
+    table = cli(*base, "strategy", "report")
+    assert table.exit_code == 0, table.output
+    result = cli(*base, "strategy", "report", "--csv")
+    assert result.exit_code == 0, result.output
+    rows = {row["focus_area"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
+    energy = rows["offshore_energy"]
+    assert (energy["matching_calls"], energy["expected_value"], energy.get("unknown_expected_value")) == \
+        ("2", "480000.0", "1"), (energy, table.stdout)
