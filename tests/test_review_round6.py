@@ -144,3 +144,35 @@ def test_the_board_reports_csv_counts_the_calls_of_unknown_expected_value(cli: A
     energy = rows["offshore_energy"]
     assert (energy["matching_calls"], energy["expected_value"], energy.get("unknown_expected_value")) == \
         ("2", "480000.0", "1"), (energy, table.stdout)
+
+
+# eval --judged now names the programmes of graded calls the replay does not read, with their labels as
+# the recording's facets give them (the portal's text, URL-decoded), and printed its report with a bare
+# echo: a label holding a terminal escape ("%1B]0;…%07", which sets the window title) reached the
+# terminal as it was. The report's lines are printed with the control characters removed, as every
+# other command prints scraped text.
+
+
+@pytest.mark.slow
+def test_eval_judged_prints_a_recorded_programme_label_without_its_control_characters(
+        cli: Any, tmp_path: Any, samples: Any) -> None:
+    import json
+    import shutil
+
+    from tests.test_other_cluster_round6 import JUDGED
+
+    folder = tmp_path / "eu_ft" / "search_2026-08-22"
+    shutil.copytree(samples / "eu_ft" / "search_2026-08-22", folder)
+    facets = json.loads((folder / "facets.json").read_text(encoding="utf-8"))
+    for item in facets["frameworkProgramme"]:
+        if item["rawValue"] == "44181033":
+            item["value"] = "European Defence Fund%1B]0;owned%07 (EDF)"
+    (folder / "facets.json").write_text(json.dumps(facets), encoding="utf-8")
+    judged = tmp_path / "judged.json"
+    data = json.loads(JUDGED.read_text(encoding="utf-8"))
+    judged.write_text(json.dumps({**data, "recording": str(folder)}), encoding="utf-8")
+    result = cli("eval", "--judged", str(judged), "--feedback", "0")
+    assert result.exit_code == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    # the escape sequence removed whole, as pipeline.core.text.printable removes them
+    assert "(European Defence Fund (EDF) 15)" in result.stdout.splitlines()[-1], result.stdout
