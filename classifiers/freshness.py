@@ -25,8 +25,9 @@ if TYPE_CHECKING:
     from pipeline.core.config import LoadedConfig
 
 SCORE_FLOOR = 0.05  # scores below it are not stored (classifiers.scoring)
-# part of the models' identity: a new scoring method refits stored models
-METHOD = "tfidf+lsa50+units+gate+novel+translated-both-ways"
+# part of the models' identity: a new scoring method refits stored models (renamed with every change of
+# what the matcher or the stemming computes: a database scored before it would otherwise count as current)
+METHOD = "tfidf+lsa50+units+gate+novel+translated-both-ways+unwritten-phrases+invariant-words"
 
 
 def queries_hash(queries: Sequence[Query], marks_sig: str) -> str:

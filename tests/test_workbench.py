@@ -260,7 +260,7 @@ def test_board_report_json_and_png(wb, tmp_path: Path) -> None:
     csv_out = wb("strategy", "report", "--csv")  # a listing: --csv as well as --json
     assert csv_out.exit_code == 0, csv_out.output
     keys = ["focus_area", "label", "matching_calls", "total_budget", "expected_value",
-            "applications_in_pipeline"]
+            "unknown_expected_value", "applications_in_pipeline"]
     assert list(csv.reader(io.StringIO(csv_out.stdout))) == [keys, *[[str(r[k]) for k in keys] for r in rows]]
     bad = wb("strategy", "report", "--png", str(tmp_path / "report.jpg"))
     assert bad.exit_code == 2

@@ -89,7 +89,7 @@ def eval_cmd(
                         for ranker, per_area in judged_report.rankers.items()
                         for area, figures in per_area.items()], JUDGED_COLUMNS, as_csv=True)
         else:
-            typer.echo("\n".join(report_lines(judged_report)))
+            echo("\n".join(report_lines(judged_report)))
         return
     assert label is not None
     report = run_benchmark(*label, feedback=feedback or 0)
@@ -116,7 +116,7 @@ def eval_cmd(
         for key in ("without", "with"):
             m = report.feedback["means"][key]
             lines.append(f"{key + ' marks':<16}{m['ap']:>7.3f}{m['p10']:>7.3f}{m['ndcg20']:>9.3f}")
-    typer.echo("\n".join(lines + (["", *report_lines(judged_report)] if judged_report else [])))
+    echo("\n".join(lines + (["", *report_lines(judged_report)] if judged_report else [])))
 
 
 def register(app: typer.Typer) -> None:

@@ -226,8 +226,10 @@ def keywords_remove(
     _edit(area, terms, add=False, yes=yes, top=top)
 
 
+# unknown_expected_value beside expected_value: without it an area of calls of no known value read as 0
 REPORT_CSV = [Column(key, key) for key in ("focus_area", "label", "matching_calls", "total_budget",
-                                           "expected_value", "applications_in_pipeline")]
+                                           "expected_value", "unknown_expected_value",
+                                           "applications_in_pipeline")]
 
 # the label whole: it is what tells a board which area a row is (wrapped, never cut, on a narrow terminal)
 REPORT_TABLE = [Column("label", "Focus area"), Column("matching_calls", "Calls", justify="right"),

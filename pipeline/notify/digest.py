@@ -26,7 +26,15 @@ from sqlmodel import Session, select
 from pipeline.applications import TRANSITIONS
 from pipeline.core.clock import as_utc
 from pipeline.core.config import DigestChannel, Strategy
-from pipeline.core.deadlines import ACTIVE, GONE, days_until, effective_status, last_deadline, next_deadline
+from pipeline.core.deadlines import (
+    ACTIVE,
+    GONE,
+    days_until,
+    effective_status,
+    last_deadline,
+    next_deadline,
+    time_assumed,
+)
 from pipeline.core.models import (
     Application,
     ApplicationEvent,
@@ -128,6 +136,7 @@ class ApplicationLine:
     events: list[str] = field(default_factory=list)  # "draft → writing (by Mette)"
     call_status: str | None = None  # removed | withdrawn when the call is gone
     missed: datetime | None = None  # not submitted by this, the call's last deadline: overdue
+    deadline_time_assumed: bool = False  # the source gave the deadline's day, not its hour
 
 
 @dataclass(frozen=True)
@@ -282,7 +291,8 @@ def collect_applications(session: Session, applications: Sequence[Application], 
             days_left=days_until(upcoming, now) if upcoming else None,
             events=[f"{e.from_status or 'new'} → {e.to_status}" + (f" (by {e.by})" if e.by else "")
                     for e in events.get(app.id, [])],
-            call_status=call.status if gone else None, missed=missed))
+            call_status=call.status if gone else None, missed=missed,
+            deadline_time_assumed=upcoming is not None and time_assumed(call, upcoming)))
     lines.sort(key=lambda a: ((a.deadline or a.missed) is None, a.deadline or a.missed or now,
                               a.application_id))
     return lines
@@ -331,7 +341,7 @@ def application_line(app: ApplicationLine, strategy: str = "") -> str:
         head += f", :warning: *the call is {escape(app.call_status)}* " \
                 f"({command(f'applications ack {app.application_id}', strategy)})"
     elif app.deadline:
-        head += f", {closing_text(app.deadline, app.days_left)}"
+        head += f", {closing_text(app.deadline, app.days_left, time_assumed=app.deadline_time_assumed)}"
     elif app.missed:  # not submitted, yet its call's last deadline passed: say so and how to record it
         moves = [to for to in ("submitted", "withdrawn") if to in TRANSITIONS.get(app.status, ())]
         head += f", :warning: *overdue*: the call closed {fmt_deadline(app.missed)}, not submitted" + (

@@ -30,7 +30,14 @@ from sqlmodel import Session, select
 
 from pipeline.core.clock import BRUSSELS
 from pipeline.core.config import Strategy
-from pipeline.core.deadlines import ACTIVE, days_until, effective_status, last_deadline, next_deadline
+from pipeline.core.deadlines import (
+    ACTIVE,
+    days_until,
+    effective_status,
+    last_deadline,
+    next_deadline,
+    time_assumed,
+)
 from pipeline.core.errors import ConfigError
 from pipeline.core.models import Call, Verdict
 from pipeline.core.paths import CONFIG_DIR
@@ -59,6 +66,7 @@ class ProgrammeCall:
     failed: tuple[str, ...] = ()  # the reasons of the failed rules
     unknown: tuple[str, ...] = ()  # the rules that could not be checked (their figure is missing)
     score: float | None = None
+    deadline_time_assumed: bool = False  # the source gave the deadline's day, not its hour
 
 
 # what is known of a programme of interest without an open or forthcoming call
@@ -121,7 +129,8 @@ def collect_programme_calls(session: Session, strategy: Strategy, now: datetime)
             status=effective_status(call, now), deadline=upcoming,
             days_left=days_until(upcoming, now) if upcoming else None,
             passed=verdict.passed if verdict else None, failed=failed, unknown=unknown,
-            score=verdict.best_score if verdict else None))
+            score=verdict.best_score if verdict else None,
+            deadline_time_assumed=upcoming is not None and time_assumed(call, upcoming)))
     lines.sort(key=lambda p: (wanted.index(p.programme), p.deadline is None, p.deadline or now, p.call_id))
     return lines
 
@@ -269,7 +278,8 @@ def programme_line(call: ProgrammeCall, *, in_top: bool = False) -> str:
     digest lists it among its top calls too (the same title twice would read as two calls)."""
     title = short_title(call.title, call.programme) if call.title else call.title  # the name is in front
     head = f"• _{escape(call.programme)}_: {link(call.url, call_name(title, call.call_id, 150))}"
-    when = closing_text(call.deadline, call.days_left) if call.deadline else "deadline not announced"
+    when = closing_text(call.deadline, call.days_left, time_assumed=call.deadline_time_assumed) \
+        if call.deadline else "deadline not announced"
     if call.status == "forthcoming":
         when = "forthcoming, " + when
     if call.passed is None:
