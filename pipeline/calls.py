@@ -102,6 +102,8 @@ def _sql_filters(db: Database, flt: CallFilter, params: dict[str, Any]) -> list[
     following. Adds the parameters it uses to ``params``."""
     where: list[str] = []
     params.update(strategy=flt.strategy, active=ACTIVE)
+    if not flt.source:  # another source's copy of a listed call (pipeline.core.duplicates) is not listed
+        where.append("c.duplicate_of IS NULL")
     if flt.passing:
         where.append("c.id IN (SELECT v.call_id FROM verdict v WHERE v.strategy = :strategy "
                      "AND v.passed = :passed)")
