@@ -131,6 +131,36 @@ def test_the_digest_and_the_new_call_alerts_name_the_call_once(engine, samples) 
         assert [a.key for a in alerts] == [f"alert:new:{kept}"]
 
 
+def test_a_call_muted_on_one_source_stays_muted_when_another_source_stores_it(engine, samples) -> None:
+    from pipeline.follow import clear_state, set_state
+    from pipeline.notify.alerts import new_call_alerts
+    from pipeline.notify.digest import collect_digest
+    from tests.slack_data import loaded
+
+    strategy = loaded().strategy
+    store(engine, "euro_access", "euro_access", [euro_access_copy(samples)])
+    copy = stored(engine)["euro_access"][0]
+    with Session(engine) as session:
+        assert set_state(session, strategy.name, copy, "mute", NOW, "Mette")
+        session.commit()
+    store(engine, "eu_ft", "eu_ft", [eu_ft_copy()], NOW + timedelta(hours=1))
+    kept = stored(engine)["eu_ft"][0]
+    later = NOW + timedelta(hours=2)
+    with Session(engine) as session:
+        for call_id in (copy, kept):
+            session.add(Score(call_id=call_id, strategy=strategy.name, focus_area="offshore_energy",
+                              score=0.9, computed_at=NOW))
+        session.commit()
+        channel = strategy.slack.digests[0]
+        assert collect_digest(session, strategy, channel, later, NOW - timedelta(days=1)).top == []
+        assert new_call_alerts(session, strategy, "#calls", later, NOW - timedelta(days=1)) == []
+        # unmuted from the copy the digest would show, the call is back
+        assert clear_state(session, strategy.name, kept, "mute")
+        session.commit()
+        digest = collect_digest(session, strategy, channel, later, NOW - timedelta(days=1))
+        assert [t.call_id for t in digest.top] == [kept]
+
+
 def test_the_erasmus_programme_line_and_the_workbench_count_the_call_once(engine, samples) -> None:
     # the config's programmes_of_interest keep "Erasmus+", which both copies belong to
     from pipeline.notify.programmes import collect_programme_calls
