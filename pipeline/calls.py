@@ -418,6 +418,18 @@ def call_changes(source: Database | Session, call_id: int) -> list[ChangeRow]:
     return [ChangeRow(field, old, new, utc(changed_at)) for field, old, new, changed_at in rows]
 
 
+def call_copies(source: Database | Session, call_id: int) -> list[dict[str, Any]]:
+    """The other sources' copies of the call (pipeline.core.duplicates), by id: each one's id, source
+    and whether it is the copy listed (``listed``)."""
+    db = database(source)
+    kept = db.first("SELECT COALESCE(c.duplicate_of, c.id) FROM call c WHERE c.id = :id", {"id": call_id})
+    if kept is None:
+        return []
+    rows = db.rows("SELECT c.id, c.source, c.duplicate_of FROM call c WHERE (c.id = :kept OR "
+                   "c.duplicate_of = :kept) AND c.id <> :id ORDER BY c.id", {"kept": kept[0], "id": call_id})
+    return [{"id": id_, "source": name, "listed": duplicate_of is None} for id_, name, duplicate_of in rows]
+
+
 def call_text(source: Database | Session, call_id: int) -> str:
     """The call's cleaned description (which listings never read)."""
     found = database(source).first("SELECT c.text FROM call c WHERE c.id = :call_id", {"call_id": call_id})

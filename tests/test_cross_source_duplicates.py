@@ -86,6 +86,19 @@ def test_the_recorded_erasmus_call_is_listed_once_with_the_sedia_deadline(engine
         ("euro_access", "2026-01-27T16:00:00+00:00")]
 
 
+def test_calls_show_names_the_other_sources_copy(engine, cli, samples) -> None:
+    store(engine, "euro_access", "euro_access", [euro_access_copy(samples)])
+    store(engine, "eu_ft", "eu_ft", [eu_ft_copy()], NOW + timedelta(hours=1))
+    copy, kept = stored(engine)["euro_access"][0], stored(engine)["eu_ft"][0]
+    shown = cli("--as-of", NOW.isoformat(), "calls", "show", str(copy))
+    assert shown.exit_code == 0, shown.output
+    assert f"Also on:         eu_ft #{kept} (listed instead of this one)\n" in shown.stdout
+    shown = cli("--as-of", NOW.isoformat(), "calls", "show", str(kept))
+    assert f"Also on:         euro_access #{copy}\n" in shown.stdout
+    shown = cli("--as-of", NOW.isoformat(), "calls", "show", str(kept), "--json")
+    assert json.loads(shown.stdout)["copies"] == [{"id": copy, "source": "euro_access", "listed": False}]
+
+
 def test_each_source_keeps_updating_its_own_copy(engine, samples) -> None:
     store(engine, "eu_ft", "eu_ft", [eu_ft_copy()])
     first = euro_access_copy(samples)
