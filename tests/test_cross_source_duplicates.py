@@ -224,7 +224,12 @@ def test_a_call_number_of_several_topics_links_none_of_them() -> None:
 
 
 def test_relinking_on_postgresql_gives_the_same_links(pg_url: str, samples) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli.main import app
     from pipeline.core.db import open_database
+    from pipeline.notify.alerts import new_call_alerts
+    from tests.slack_data import loaded
 
     engine = open_database(pg_url)
     try:
@@ -234,6 +239,18 @@ def test_relinking_on_postgresql_gives_the_same_links(pg_url: str, samples) -> N
         assert rows["euro_access"][1] == rows["eu_ft"][0]
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM call WHERE duplicate_of IS NULL")).scalar() == 1
+        listing = ["--db", pg_url, "--as-of", NOW.isoformat(), "calls", "list", "--json"]
+        result = CliRunner().invoke(app, listing, catch_exceptions=False)
+        assert [c["source"] for c in json.loads(result.stdout)] == ["eu_ft"]
+        strategy = loaded().strategy
+        with Session(engine) as session:  # the alerts' queries on PostgreSQL
+            for call_id in (rows["euro_access"][0], rows["eu_ft"][0]):
+                session.add(Score(call_id=call_id, strategy=strategy.name, focus_area="offshore_energy",
+                                  score=0.9, computed_at=NOW))
+            session.commit()
+            alerts = new_call_alerts(session, strategy, "#calls", NOW, NOW - timedelta(days=1))
+            assert [a.key for a in alerts] == [f"alert:new:{rows['eu_ft'][0]}"]
+            assert new_call_alerts(session, strategy, "#calls", NOW, NOW + timedelta(seconds=1)) == []
     finally:
         engine.dispose()
 
