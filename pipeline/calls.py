@@ -109,8 +109,10 @@ def _sql_filters(db: Database, flt: CallFilter, params: dict[str, Any]) -> list[
                      "AND v.passed = :passed)")
         params["passed"] = True
     if flt.followed:
+        # a call followed through another source's copy of it (pipeline.core.duplicates) is followed
         where.append("c.id IN (SELECT f.call_id FROM call_follow f WHERE f.strategy = :strategy "
-                     "AND f.kind = 'follow')")
+                     "AND f.kind = 'follow' UNION SELECT d.duplicate_of FROM call d JOIN call_follow f "
+                     "ON f.call_id = d.id WHERE f.strategy = :strategy AND f.kind = 'follow')")
     if flt.source:
         where.append("c.source = :source")
         params["source"] = flt.source

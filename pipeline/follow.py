@@ -8,7 +8,8 @@ pipeline/cli/calls_cmd.py, Slack's buttons pipeline/notify/interact.py).
 - **Mute** hides the call from that strategy's digests and new-call alerts. Changes to a call that
   one of its applications bids for are still reported: the application needs them. Muting one
   source's copy of a call mutes the call (pipeline.core.duplicates): the copy shown instead stays
-  hidden when another source stores the call later, and unmuting it unmutes every copy.
+  hidden when another source stores the call later, and unmuting it unmutes every copy. So with
+  following: the copy shown is followed (its deadlines remind), and unfollowing it unfollows all.
 
 Both are idempotent: following a followed call keeps the first row (who and when it was followed).
 """
@@ -58,9 +59,9 @@ def clear_state(session: Session, strategy: str, call_id: int, kind: str) -> boo
 
     from pipeline.core.models import CallFollow
 
-    ids = copies_of(session, call_id) if _kind(kind) == "mute" else [call_id]
+    ids = copies_of(session, call_id)  # any copy of the call (pipeline.core.duplicates) is unfollowed
     result = session.execute(delete(CallFollow).where(
-        CallFollow.strategy == strategy, CallFollow.call_id.in_(ids), CallFollow.kind == kind))
+        CallFollow.strategy == strategy, CallFollow.call_id.in_(ids), CallFollow.kind == _kind(kind)))
     return bool(result.rowcount)
 
 
@@ -82,7 +83,11 @@ def calls_in_state(source: Database | Session, strategy: str, kind: str) -> set[
 
 
 def followed_calls(source: Database | Session, strategy: str) -> set[int]:
-    return calls_in_state(source, strategy, "follow")
+    """The calls followed; a copy another source's copy is listed instead of (pipeline.core.duplicates)
+    stands for that copy, whose deadlines and changes the reminders and alerts then follow."""
+    return {row[0] for row in database(source).rows(
+        "SELECT COALESCE(c.duplicate_of, f.call_id) FROM call_follow f LEFT JOIN call c ON c.id = f.call_id "
+        "WHERE f.strategy = :strategy AND f.kind = 'follow'", {"strategy": strategy})}
 
 
 def muted_calls(source: Database | Session, strategy: str) -> set[int]:

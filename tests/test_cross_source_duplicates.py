@@ -24,6 +24,7 @@ from watcher.sources import FetchResult
 from watcher.sources.euro_access import record_for
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CONFIG = FIXTURES / "config" / "slack_strategy.yaml"
 NOW = datetime(2025, 10, 15, 9, 0, tzinfo=UTC)  # the euro-access recording's month
 EA_URL = "https://www.euro-access.eu/en/calls/135/Erasmus-Charter-for-Higher-Education-5th-cut-off-date"
 
@@ -172,6 +173,31 @@ def test_a_call_muted_on_one_source_stays_muted_when_another_source_stores_it(en
         session.commit()
         digest = collect_digest(session, strategy, channel, later, NOW - timedelta(days=1))
         assert [t.call_id for t in digest.top] == [kept]
+
+
+def test_a_call_followed_on_one_source_is_followed_as_the_copy_listed(engine, cli, samples) -> None:
+    from pipeline.due import tracked_call_ids
+    from pipeline.follow import clear_state, set_state
+    from tests.slack_data import loaded
+
+    strategy = loaded().strategy
+    store(engine, "euro_access", "euro_access", [euro_access_copy(samples)])
+    copy = stored(engine)["euro_access"][0]
+    with Session(engine) as session:
+        assert set_state(session, strategy.name, copy, "follow", NOW, "Mette")
+        session.commit()
+    store(engine, "eu_ft", "eu_ft", [eu_ft_copy()], NOW + timedelta(hours=1))
+    kept = stored(engine)["eu_ft"][0]
+    with Session(engine) as session:  # reminders and change alerts follow the SEDIA copy's deadlines
+        assert tracked_call_ids(session, strategy.name) == [kept]
+    listing = ("--as-of", NOW.isoformat(), "calls", "list", "--followed", "--json")
+    result = cli("--config", str(CONFIG), *listing)
+    assert result.exit_code == 0, result.output
+    assert [c["id"] for c in json.loads(result.stdout)] == [kept]
+    with Session(engine) as session:  # unfollowed from the copy listed, the call is no longer followed
+        assert clear_state(session, strategy.name, kept, "follow")
+        session.commit()
+        assert tracked_call_ids(session, strategy.name) == []
 
 
 def test_the_erasmus_programme_line_and_the_workbench_count_the_call_once(engine, samples) -> None:
