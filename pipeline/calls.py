@@ -102,13 +102,17 @@ def _sql_filters(db: Database, flt: CallFilter, params: dict[str, Any]) -> list[
     following. Adds the parameters it uses to ``params``."""
     where: list[str] = []
     params.update(strategy=flt.strategy, active=ACTIVE)
+    if not flt.source:  # another source's copy of a listed call (pipeline.core.duplicates) is not listed
+        where.append("c.duplicate_of IS NULL")
     if flt.passing:
         where.append("c.id IN (SELECT v.call_id FROM verdict v WHERE v.strategy = :strategy "
                      "AND v.passed = :passed)")
         params["passed"] = True
     if flt.followed:
+        # a call followed through another source's copy of it (pipeline.core.duplicates) is followed
         where.append("c.id IN (SELECT f.call_id FROM call_follow f WHERE f.strategy = :strategy "
-                     "AND f.kind = 'follow')")
+                     "AND f.kind = 'follow' UNION SELECT d.duplicate_of FROM call d JOIN call_follow f "
+                     "ON f.call_id = d.id WHERE f.strategy = :strategy AND f.kind = 'follow')")
     if flt.source:
         where.append("c.source = :source")
         params["source"] = flt.source
@@ -414,6 +418,18 @@ def call_changes(source: Database | Session, call_id: int) -> list[ChangeRow]:
         "SELECT h.field, h.old, h.new, h.changed_at FROM call_change h WHERE h.call_id = :call_id "
         "ORDER BY h.changed_at, h.id", {"call_id": call_id})
     return [ChangeRow(field, old, new, utc(changed_at)) for field, old, new, changed_at in rows]
+
+
+def call_copies(source: Database | Session, call_id: int) -> list[dict[str, Any]]:
+    """The other sources' copies of the call (pipeline.core.duplicates), by id: each one's id, source
+    and whether it is the copy listed (``listed``)."""
+    db = database(source)
+    kept = db.first("SELECT COALESCE(c.duplicate_of, c.id) FROM call c WHERE c.id = :id", {"id": call_id})
+    if kept is None:
+        return []
+    rows = db.rows("SELECT c.id, c.source, c.duplicate_of FROM call c WHERE (c.id = :kept OR "
+                   "c.duplicate_of = :kept) AND c.id <> :id ORDER BY c.id", {"kept": kept[0], "id": call_id})
+    return [{"id": id_, "source": name, "listed": duplicate_of is None} for id_, name, duplicate_of in rows]
 
 
 def call_text(source: Database | Session, call_id: int) -> str:

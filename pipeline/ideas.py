@@ -242,6 +242,8 @@ def _active_calls(session: Session, now: datetime, ids: Iterable[int] | None = N
     query = select(Call).where(Call.status.in_(ACTIVE))
     if ids is not None:
         query = query.where(Call.id.in_(list(ids)))
+    else:  # another source's copy of a call (pipeline.core.duplicates) is suggested as that call
+        query = query.where(Call.duplicate_of.is_(None))
     return {c.id: c for c in session.exec(query) if effective_status(c, now) in ACTIVE}
 
 

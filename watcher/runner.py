@@ -14,6 +14,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from pipeline.core.duplicates import relink
 from pipeline.core.errors import FundradarError, SourceError
 from pipeline.core.locks import JobLock
 from pipeline.core.text import shorten
@@ -145,5 +146,18 @@ def _store(engine: Engine, adapter: SourceAdapter, run_id: int, fetched: FetchRe
         return fail_run(engine, run_id, message, now)
     if result.outcome == "suspicious":
         log.warning("source %s is suspicious: %s", adapter.name, result.error)
+    _relink_duplicates(engine, adapter.name)
     return result
+
+
+def _relink_duplicates(engine: Engine, source: str) -> None:
+    """Link the calls this run stored to other sources' copies of them (pipeline.core.duplicates). A
+    failure keeps the links the previous run wrote (listing a call twice until the next run), and
+    fails nothing: the run's calls are stored."""
+    try:
+        with engine.begin() as connection:
+            relink(connection)
+    except Exception as exc:
+        log.warning("source %s: linking its calls to other sources' copies failed (the next run tries "
+                    "again): %s", source, describe_exception(source, exc))
 

@@ -19,6 +19,7 @@ from pipeline.calls import (
     STATUS_CHOICES,
     CallFilter,
     call_changes,
+    call_copies,
     call_dict,
     call_text,
     find_call,
@@ -276,6 +277,7 @@ def show_cmd(
         found = read_calls(db, [call_id])[call_id]
         data = call_dict(found, now)
         data["text"] = call_text(db, call_id)
+        data["copies"] = call_copies(db, call_id)
         data["changes"] = [{"field": c.field, "old": c.old, "new": c.new, "changed_at": c.changed_at}
                            for c in call_changes(db, call_id)]
     if as_json:
@@ -296,6 +298,7 @@ def show_cmd(
         ("Budget", fmt_money(data["budget"])), ("Max per project", fmt_money(data["max_contribution"])),
         ("Funding rate", fmt_pct(data["funding_rate"])), ("URL", data["url"]),
         ("First seen", fmt_date(found.first_seen)),
+        ("Also on", _copies_line(data["copies"])),
         ("Missing since", f"{fmt_date(found.missing_since)} (not in its source's complete answer; removed "
                           "if the next one lacks it too)" if found.missing_since else None),
     ]
@@ -311,6 +314,12 @@ def show_cmd(
         for change in data["changes"]:
             echo(f"  {fmt_date(change['changed_at'])}  "
                  f"{change_text(change['field'], change['old'], change['new'])}")
+
+
+def _copies_line(copies: list[dict[str, Any]]) -> str | None:
+    """The other sources' copies of a call: 'eu_ft #2 (listed instead of this one)', 'euro_access #1'."""
+    return ", ".join(f"{printable(c['source'])} #{c['id']}"
+                     + (" (listed instead of this one)" if c["listed"] else "") for c in copies) or None
 
 
 @calls_app.command("mark")

@@ -127,6 +127,9 @@ class Call(_Table, table=True):
     # the first complete answer of its source that lacked this call, while its deadline is ahead; the
     # next complete answer lacking it too removes it (one answer may be short), one listing it clears it
     missing_since: datetime | None = _dt(default=None)
+    # another source's copy of the same call (pipeline.core.duplicates): this one stays stored and
+    # updated by its source, and that one is listed, digested and alerted instead
+    duplicate_of: int | None = Field(default=None, index=True)
 
 
 @sa.event.listens_for(Call, "before_update")

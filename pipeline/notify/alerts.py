@@ -122,7 +122,12 @@ def new_call_alerts(session: Session, strategy: Strategy, channel: str, now: dat
         Verdict.strategy == strategy.name, Verdict.passed == False)))  # noqa: E712
     rejected |= muted_calls(session, strategy.name)  # a muted call raises no new-call alert
     followed = followed_calls(session, strategy.name)  # offered Unfollow, not a Follow that does nothing
-    calls = session.exec(select(Call).where(Call.id.in_(best), Call.first_seen > since)
+    # a call another source stored before is no new call: its copies (pipeline.core.duplicates) raise
+    # no alert, nor does the copy kept when one of its copies was seen before the period
+    known = set(session.exec(select(Call.duplicate_of).where(Call.duplicate_of.is_not(None),
+                                                             Call.first_seen <= since)))
+    calls = session.exec(select(Call).where(Call.id.in_(best), Call.first_seen > since,
+                                            Call.duplicate_of.is_(None), Call.id.not_in(known))
                          .order_by(Call.first_seen, Call.id)).all()
     # the best first: past MAX_SHOWN_PER_KIND of a storm (a source's first run) only a count is shown
     calls = sorted(calls, key=lambda call: -best[call.id][0])

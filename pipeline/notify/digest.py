@@ -177,7 +177,8 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
                                                   Score.score >= channel.min_score)):
         if score.call_id not in best or score.score > best[score.call_id].score:
             best[score.call_id] = score
-    calls = {c.id: c for c in session.exec(select(Call).where(Call.id.in_(best)))
+    # another source's copy of a call (pipeline.core.duplicates) is in the digest as that call
+    calls = {c.id: c for c in session.exec(select(Call).where(Call.id.in_(best), Call.duplicate_of.is_(None)))
              if effective_status(c, now) in ACTIVE}
     for cid in muted_calls(session, strategy.name) & set(calls):  # a muted call leaves the digest
         del calls[cid]

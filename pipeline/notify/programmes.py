@@ -110,7 +110,8 @@ def collect_programme_calls(session: Session, strategy: Strategy, now: datetime)
         return []
     found: list[tuple[Call, str]] = []
     muted = muted_calls(session, strategy.name)  # muted: left out of the strategy's digests
-    for call in session.exec(select(Call).where(Call.status.in_(ACTIVE))):
+    # another source's copy of a call (pipeline.core.duplicates) is listed as that call
+    for call in session.exec(select(Call).where(Call.status.in_(ACTIVE), Call.duplicate_of.is_(None))):
         programme = interest_of(call, wanted)
         if programme is not None and call.id not in muted and effective_status(call, now) in ACTIVE:
             found.append((call, programme))

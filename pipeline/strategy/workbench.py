@@ -82,7 +82,9 @@ class AreaPreview:
 
 
 def active_calls(session: Session, now: datetime) -> list[Call]:
-    calls = session.exec(select(Call).where(Call.status.in_(ACTIVE)).order_by(Call.id)).all()
+    # another source's copy of a call (pipeline.core.duplicates) counts as that call
+    calls = session.exec(select(Call).where(Call.status.in_(ACTIVE), Call.duplicate_of.is_(None))
+                         .order_by(Call.id)).all()
     return [c for c in calls if effective_status(c, now) in ACTIVE]
 
 
