@@ -68,7 +68,7 @@ from pipeline.core.config import (
 )
 from pipeline.core.config_strategy import same_term
 from pipeline.core.errors import ConfigError
-from pipeline.core.text import initials, terms_shown
+from pipeline.core.text import initials, one_edit_apart, terms_shown
 from pipeline.core.yaml import _line_of, _shown
 
 MIN_ENGLISH_CALLS = 50  # the corpus size below which the matcher's LSA is off too (matcher.LSA_MIN_CORPUS)
@@ -203,25 +203,10 @@ def _slip(terms: Sequence[str], calls: StoredCalls) -> str:
             if len(word) < MIN_SLIP_LENGTH or word in calls.english_words:
                 continue
             close = [known for known in difflib.get_close_matches(word, vocabulary, n=5, cutoff=WORD_CUTOFF)
-                     if _one_edit(word, known)]
+                     if one_edit_apart(word, known)]
             if close:
                 return f"; check the spelling: did you mean {close[0]!r}?"
     return ""
-
-
-def _one_edit(a: str, b: str) -> bool:
-    """One letter added, dropped, changed, or two neighbours swapped ("hydrogne"): a slip of the hand,
-    where difflib's ratio also takes two dropped letters ("coupling", "coping") for one."""
-    if a == b or abs(len(a) - len(b)) > 1 or a[0] != b[0]:
-        # a slip of the hand rarely hits the first letter, and two real words often differ just
-        # there ("medtech", "edtech"): a hint to such a word would be a false alarm
-        return False
-    if len(a) == len(b):
-        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
-                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
-    short, long = (a, b) if len(a) < len(b) else (b, a)
-    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
 
 
 def _fires(forms: Sequence[str], documents: Sequence[Document]) -> bool:

@@ -183,3 +183,18 @@ def initials(name: str) -> str:
     and the parts in brackets left out: "Research Fund for Coal & Steel (RFCS)" → "rfcs")."""
     said = re.sub(r"\([^)]*\)", " ", name)
     return "".join(word[0] for word in re.findall(r"\w+", said.casefold()) if word not in _NOT_INITIALLED)
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """One letter added, dropped, changed, or two neighbours swapped ("hydrogne"): a slip of the hand,
+    where difflib's ratio also takes two dropped letters ("coupling", "coping") for one."""
+    if a == b or abs(len(a) - len(b)) > 1 or a[0] != b[0]:
+        # a slip of the hand rarely hits the first letter, and two real words often differ just
+        # there ("medtech", "edtech"): a hint to such a word would be a false alarm
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
