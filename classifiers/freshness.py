@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 SCORE_FLOOR = 0.05  # scores below it are not stored (classifiers.scoring)
 # part of the models' identity: a new scoring method refits stored models
-METHOD = "tfidf+lsa50+units+gate+novel+translated-both-ways"
+METHOD = "tfidf+lsa50+units+gate+novel+translated-both-ways+evidence"
 
 
 def queries_hash(queries: Sequence[Query], marks_sig: str) -> str:
