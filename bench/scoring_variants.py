@@ -100,13 +100,15 @@ def installed(variant: ScoreRows | None) -> Iterator[None]:
         return original_documents(model, vector, query, documents, *args, **kwargs)
 
     def guarded(query: Any, matrix: Any, names: np.ndarray, top: int = matcher.EXPLAIN_TERMS,
-                **kwargs: Any) -> Any:
+                evidence: bool = False, **kwargs: Any) -> Any:
         if matrix.shape[0] != len(Seen.documents):  # explanations of the kept rows only
             assert top > 0, "a variant must see the whole corpus when its scores count"
-            return IN_USE(query, matrix, names, top, **kwargs)
-        scores, _ = variant(query, matrix, names, 0, **kwargs)
+            return IN_USE(query, matrix, names, top, evidence=evidence, **kwargs)
+        # a variant may return its scores before the caps as a third value; otherwise its score is
+        # all it says
+        scores, _, *beyond = variant(query, matrix, names, 0, **kwargs)
         terms = IN_USE(query, matrix, names, top, **kwargs)[1] if top > 0 else []
-        return scores, terms
+        return (scores, terms, beyond[0] if beyond else scores) if evidence else (scores, terms)
 
     saved = matcher.score_rows
     scoring.score_blocks, matcher.score_documents = blocks_seen, documents_seen
@@ -138,13 +140,17 @@ def per_area_blocks(model: Any, vectors: Sequence[Any], queries: Sequence[Any], 
         count = rows.shape[0]
         one_pass = count <= blocks.ONE_PASS_ROWS
         table = np.zeros((count, len(queries)))
+        evidence = np.zeros((count, len(queries)))
         terms: list[dict[int, list[tuple[str, float]]]] = []
         for area, (vector, context, (units, latents)) in enumerate(
                 zip(vectors, contexts, built, strict=True)):
-            scores, found = matcher.score_rows(vector, rows.tocsc(), names, EXPLAIN if one_pass else 0,
-                                               model=model, projection=part, units=units, context=context,
-                                               latents=latents)
+            # with the score before the caps, which orders equal scores
+            scores, found, uncapped = matcher.score_rows(vector, rows.tocsc(), names,
+                                                         EXPLAIN if one_pass else 0, model=model,
+                                                         projection=part, units=units, context=context,
+                                                         latents=latents, evidence=True)
             table[:, area] = np.round(scores.astype(np.float64), 6)
+            evidence[:, area] = np.round(np.asarray(uncapped).astype(np.float32).astype(np.float64), 6)
             kept = [i for i in np.flatnonzero(table[:, area] >= FLOOR).tolist()
                     if start + i not in excluded[area]]
             if kept and not one_pass:
@@ -166,8 +172,10 @@ def per_area_blocks(model: Any, vectors: Sequence[Any], queries: Sequence[Any], 
                 if phrase is None and tops[area] < FLOOR:
                     continue
                 explanation = excluded_json(phrase) if phrase is not None else terms_json(terms[area][offset])
+                uncapped = 0.0 if phrase is not None else float(evidence[offset, area])
                 yield {"call_id": documents[index].call_id, "strategy": strategy, "focus_area": query.name,
-                       "score": tops[area], "explanation": explanation, "computed_at": now}
+                       "score": tops[area], "evidence": uncapped, "explanation": explanation,
+                       "computed_at": now}
 
 
 # --- the parts a score is made of -------------------------------------------------------------------
@@ -206,9 +214,9 @@ class Parts:
 
 def _in_use_recomposed(query: Any, matrix: Any, names: np.ndarray, top: int = 0, **kw: Any) -> Any:
     p = Parts(query, matrix, **kw)
-    if p.has_latent:
-        return p.gated(0.5 * p.tfidf + 0.5 * p.latent + UNIT_BONUS * p.coverage), []
-    return p.gated(p.tfidf + UNIT_BONUS * p.coverage), []
+    base = 0.5 * p.tfidf + 0.5 * p.latent if p.has_latent else p.tfidf
+    base = base + UNIT_BONUS * p.coverage
+    return p.gated(base), [], base.astype(np.float64) * p.gate  # the third: before the caps
 
 
 # --- 1. reciprocal rank fusion --------------------------------------------------------------------

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 SCORE_FLOOR = 0.05  # scores below it are not stored (classifiers.scoring)
 # part of the models' identity: a new scoring method refits stored models (renamed with every change of
 # what the matcher or the stemming computes: a database scored before it would otherwise count as current)
-METHOD = "tfidf+lsa50+units+gate+novel+translated-both-ways+unwritten-phrases+invariant-words"
+METHOD = "tfidf+lsa50+units+gate+novel+translated-both-ways+unwritten-phrases+invariant-words+evidence"
 
 
 def queries_hash(queries: Sequence[Query], marks_sig: str) -> str:

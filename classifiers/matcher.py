@@ -284,8 +284,8 @@ def unique_ints(values: list[int]) -> list[int]:
 def score_rows(query: Any, matrix: Any, names: np.ndarray, top: int = EXPLAIN_TERMS, *,
                model: TfidfModel | None = None, projection: Projection | None = None,
                lexical_weight: float = LEXICAL_WEIGHT, units: Sequence[Unit] | None = None,
-               context: Any | None = None, latents: Latents | None = None
-               ) -> tuple[np.ndarray, list[list[tuple[str, float]]]]:
+               context: Any | None = None, latents: Latents | None = None, evidence: bool = False
+               ) -> Any:
     """Scores of every row of ``matrix`` for ``query`` (0–1) and, when ``top`` > 0, each row's ``top``
     terms by contribution to its score (largest first, ties in vocabulary order).
 
@@ -299,19 +299,23 @@ def score_rows(query: Any, matrix: Any, names: np.ndarray, top: int = EXPLAIN_TE
     With ``context`` (from :func:`context_vector`) the whole is multiplied by the row's gate
     (:func:`context_gate`), and so is every term's contribution, so they still add up to the score.
     ``latents`` are :func:`query_latents` of ``query`` and ``context`` when already computed (a query
-    scored block after block)."""
+    scored block after block). With ``evidence`` a third value is returned: each row's score before
+    the caps at 1 (float64), what orders equal scores (:mod:`pipeline.core.ranking`)."""
     rows = matrix.shape[0]
     query = query.tocsr()
     query.sum_duplicates()
     if (query.nnz == 0 and not units) or rows == 0:
-        return np.zeros(rows, dtype=np.float32), [[] for _ in range(rows)] if top > 0 else []
+        empty = np.zeros(rows, dtype=np.float32), [[] for _ in range(rows)] if top > 0 else []
+        return (*empty, np.zeros(rows)) if evidence else empty
     width = len(names)
     capped = None
     scores, part = cosine_parts(query, matrix, width, top > 0, model, projection, lexical_weight,
                                 None if latents is None else latents[0])
+    uncapped = scores.astype(np.float64)
     if units:
         coverage, unit_part = unit_coverage(matrix, units, width, top > 0)
         summed = scores + UNIT_BONUS * coverage
+        uncapped = summed.astype(np.float64)
         scores = np.clip(summed, 0.0, 1.0).astype(np.float32)
         # a sum capped at 1 (one keyword matched whole and often) shrinks its terms with it
         capped = np.where(summed > 1.0, 1.0 / np.maximum(summed, 1.0), 1.0).astype(np.float64)
@@ -321,15 +325,17 @@ def score_rows(query: Any, matrix: Any, names: np.ndarray, top: int = EXPLAIN_TE
         gate = context_gate(context, matrix, model, projection, lexical_weight,
                             None if latents is None else latents[1])
         gated = scores.astype(np.float64) * gate
+        uncapped = uncapped * gate
         # a score the gate would lift above 1 is capped, and its terms shrink with it, so they add up
         factor = gate * np.where(gated > 1.0, 1.0 / np.maximum(gated, 1.0), 1.0)
         scores = np.clip(gated, 0.0, 1.0).astype(np.float32)
         capped = factor if capped is None else factor * capped
     if top <= 0:
-        return scores, []
+        return (scores, [], uncapped) if evidence else (scores, [])
     if capped is not None:
         part = _scale_rows(part, capped)
-    return scores, _top_terms(part, np.arange(width), names, top)
+    terms = _top_terms(part, np.arange(width), names, top)
+    return (scores, terms, uncapped) if evidence else (scores, terms)
 
 
 def _scale_rows(part: Any, factor: np.ndarray) -> Any:

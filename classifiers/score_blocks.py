@@ -65,7 +65,8 @@ def score_blocks(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Qu
                 now: datetime, best: dict[int, float], projection: Projection | None = None,
                 block: int = SCORE_BLOCK, built: Sequence[Any] | None = None) -> Iterator[dict[str, Any]]:
     """The Score rows worth storing of ``documents`` for every focus area, call by call, each
-    explanation as its JSON text (:mod:`classifiers.explanation`); ``best`` receives each call's best
+    explanation as its JSON text (:mod:`classifiers.explanation`) and each score's ``evidence`` (the
+    score before the caps at 1, :class:`pipeline.core.models.Score`); ``best`` receives each call's best
     score (an excluded area counts 0).
 
     Blocks of ``block`` calls are scored against each area's vector, then written in call order (each
@@ -92,6 +93,8 @@ def score_blocks(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Qu
         # every area's scores of the block at once (classifiers.score_many), rounded as stored
         scored = score_areas(areas, model, rows, part)
         table = np.round(scored.scores.T.astype(np.float64), 6)  # calls × areas
+        # in float32 as the scores are, so a score no cap touched has evidence equal to it
+        evidence = np.round(scored.evidence.T.astype(np.float32).astype(np.float64), 6)
         shut = np.zeros((count, len(queries)), dtype=bool)
         for area, area_excluded in enumerate(excluded_at):
             inside = area_excluded[np.searchsorted(area_excluded, start):
@@ -111,13 +114,16 @@ def score_blocks(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Qu
                                       strict=True):
                 terms[area][row] = top
         table[shut] = 0.0  # an excluded area counts 0
+        evidence[shut] = 0.0
         for document, top in zip(documents[start:start + block], table.max(axis=1).tolist(), strict=True):
             best[document.call_id] = top
         # the rows stored, in call order then area order: the kept scores and the exclusions
         stored = shut | (table >= SCORE_FLOOR)
         at_offsets, at_areas = np.nonzero(stored)
         values = table[at_offsets, at_areas].tolist()
-        for offset, area, score in zip(at_offsets.tolist(), at_areas.tolist(), values, strict=True):
+        uncapped = evidence[at_offsets, at_areas].tolist()
+        for offset, area, score, beyond in zip(at_offsets.tolist(), at_areas.tolist(), values, uncapped,
+                                               strict=True):
             index = start + offset
             phrase = excluded[area].get(index)
             if phrase is not None:
@@ -125,5 +131,5 @@ def score_blocks(model: TfidfModel, vectors: Sequence[Any], queries: Sequence[Qu
             else:
                 explanation = terms_json(terms[area][offset])
             yield {"call_id": documents[index].call_id, "strategy": strategy,
-                   "focus_area": queries[area].name, "score": score, "explanation": explanation,
-                   "computed_at": now}
+                   "focus_area": queries[area].name, "score": score, "evidence": beyond,
+                   "explanation": explanation, "computed_at": now}

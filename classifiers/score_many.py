@@ -210,6 +210,8 @@ class Scored:
     unit_column: np.ndarray | None
     sums: np.ndarray  # every lexical query's clipped sums (queries × rows)
     coverage: np.ndarray | None  # every area's unit coverage (areas × rows)
+    # every area's score before the caps at 1 (areas × rows, float64): what orders equal scores
+    evidence: np.ndarray
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -285,8 +287,10 @@ def score_areas(areas: Areas, model: TfidfModel, rows: Any, projection: Projecti
     # no coverage at all when none of the areas' unit terms is in the vocabulary: every unit then
     # covers 0, and adding 0 (then clipping a score already within 0-1) changes no score
     factors: list[np.ndarray | None] = [None] * len(areas.areas)
+    evidence = table.astype(np.float64)
     if len(with_units) and coverage is not None:
         summed = table[with_units] + UNIT_BONUS * coverage[with_units]
+        evidence[with_units] = summed
         table[with_units] = np.clip(summed, 0.0, 1.0).astype(np.float32)
         for index, area in enumerate(with_units.tolist()):  # a capped sum's terms shrink with it
             factors[area] = _capped(summed[index])
@@ -300,13 +304,14 @@ def score_areas(areas: Areas, model: TfidfModel, rows: Any, projection: Projecti
         gate = GATE_SCALE * (GATE_FLOOR + (1 - GATE_FLOOR) * np.clip(closeness, 0.0, 1.0))
         gate = gate.astype(np.float32)
         gated = table[gated_areas].astype(np.float64) * gate
+        evidence[gated_areas] *= gate
         factor = gate * np.where(gated > 1.0, 1.0 / np.maximum(gated, 1.0), 1.0)
         table[gated_areas] = np.clip(gated, 0.0, 1.0).astype(np.float32)
         for index, area in enumerate(gated_areas.tolist()):
             capped = factors[area]
             factors[area] = factor[index] if capped is None else factor[index] * capped
     return Scored(table, factors, count, projection, inverse, query, entry_row, entry_column, value,
-                  unit_value, unit_column, sums, coverage)
+                  unit_value, unit_column, sums, coverage, evidence)
 
 
 def _capped(summed: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pipeline.core.deadlines import ACTIVE, days_until, effective_status, next_deadline
 from pipeline.core.errors import NotFoundError, ValidationError
+from pipeline.core.ranking import score_order
 from pipeline.core.sql import Database, chunks, database, flag, json_value, utc
 
 if TYPE_CHECKING:
@@ -17,7 +18,8 @@ if TYPE_CHECKING:
     from pipeline.core.models import Call
 
 STATUS_CHOICES = ("active", "announced", "forthcoming", "open", "closed", "removed", "withdrawn", "all")
-# score: best score first (calls without a score after the scored ones), ties by next deadline;
+# score: best score first (calls without a score after the scored ones), equal scores by their
+# evidence before the cap at 1, then by next deadline (pipeline.core.ranking);
 # deadline: soonest next deadline first; opening: earliest opening date first. Calls without the date
 # sorted on come last; the call id breaks every remaining tie.
 SORT_CHOICES = ("score", "deadline", "opening")
@@ -95,6 +97,7 @@ class _Pick:
     score: float | None = None
     focus_area: str | None = None
     opening: str | None = None  # ISO
+    evidence: float | None = None  # the score before its caps (pipeline.core.ranking)
 
 
 def _sql_filters(db: Database, flt: CallFilter, params: dict[str, Any]) -> list[str]:
@@ -166,7 +169,7 @@ def _score_where(flt: CallFilter, params: dict[str, Any]) -> list[str]:
 
 
 def _score_key(pick: _Pick) -> tuple[Any, ...]:
-    return -(pick.score or 0), pick.next_deadline or datetime.max.isoformat(), pick.call_id
+    return score_order(pick.score, pick.evidence, pick.next_deadline, pick.call_id)
 
 
 def _deadline_key(pick: _Pick) -> tuple[Any, ...]:
@@ -223,7 +226,7 @@ def _top_by_score(db: Database, flt: CallFilter, now: datetime,
     filters = [*_sql_filters(db, flt, params), *_within(db, horizon, params)]
     if flt.focus_area:
         where = " AND ".join([*_score_where(flt, params), *filters])
-        query = (f"SELECT s.call_id, s.score, s.focus_area, {_Light.SQL} FROM score s "
+        query = (f"SELECT s.call_id, s.score, s.focus_area, s.evidence, {_Light.SQL} FROM score s "
                  f"JOIN call c ON c.id = s.call_id WHERE {where} "
                  "ORDER BY s.score DESC, s.call_id DESC LIMIT :batch OFFSET :offset")
     else:
@@ -235,7 +238,7 @@ def _top_by_score(db: Database, flt: CallFilter, now: datetime,
 
         params["floor"] = SCORE_FLOOR
         where = " AND ".join(["v.strategy = :strategy", "v.best_score >= :floor", *filters])
-        query = (f"SELECT v.call_id, v.best_score, NULL, {_Light.SQL} FROM verdict v "
+        query = (f"SELECT v.call_id, v.best_score, NULL, NULL, {_Light.SQL} FROM verdict v "
                  f"JOIN call c ON c.id = v.call_id WHERE {where} "
                  "ORDER BY v.best_score DESC, v.call_id DESC LIMIT :batch OFFSET :offset")
     seen: set[int] = set()
@@ -243,24 +246,36 @@ def _top_by_score(db: Database, flt: CallFilter, now: datetime,
     offset, batch = 0, max(4 * flt.limit, 200)
     while True:
         rows = db.rows(query, {**params, "batch": batch, "offset": offset})
-        for call_id, score, area, *light in rows:
+        for call_id, score, area, evidence, *light in rows:
             if kept and len(kept) >= flt.limit and score < kept[flt.limit - 1].score:
-                return sorted(kept, key=_score_key)[: flt.limit]
+                return _ranked(db, flt, kept)
             if flt.min_score is not None and score < flt.min_score:
-                return sorted(kept, key=_score_key)[: flt.limit]
+                return _ranked(db, flt, kept)
             if call_id in seen:
                 continue
             seen.add(call_id)
             ok, upcoming = _upcoming(_Light(*light), flt, now, horizon)
             if ok:
-                kept.append(_Pick(call_id, upcoming, score, area))
+                kept.append(_Pick(call_id, upcoming, score, area, evidence=evidence))
         if len(rows) < batch:  # every scored call read
             break
         offset, batch = offset + batch, batch * 4
     if flt.focus_area or flt.min_score is not None or (
             len(kept) >= flt.limit and (kept[flt.limit - 1].score or 0) > 0):
-        return sorted(kept, key=_score_key)[: flt.limit]
+        return _ranked(db, flt, kept)
     return None  # calls without scores rank with the zero scores: read everything
+
+
+def _ranked(db: Database, flt: CallFilter, kept: list[_Pick]) -> list[_Pick]:
+    """The first ``flt.limit`` of ``kept`` in score order; read from the verdicts (no area), a call's
+    best area and its evidence are looked up first, as equal best scores rank by that evidence."""
+    missing = [p.call_id for p in kept if p.focus_area is None]
+    if flt.strategy and missing:
+        best = _best_scores(db, flt, missing)
+        for pick in kept:
+            if pick.focus_area is None and pick.call_id in best:
+                _, pick.focus_area, pick.evidence = best[pick.call_id]
+    return sorted(kept, key=_score_key)[: flt.limit]
 
 
 def _all_picks(db: Database, flt: CallFilter, now: datetime, horizon: datetime | None,
@@ -278,7 +293,7 @@ def _all_picks(db: Database, flt: CallFilter, now: datetime, horizon: datetime |
     if by_score or flt.focus_area or flt.min_score is not None:
         best = _best_scores(db, flt) if flt.strategy else {}
         for pick in picks:
-            pick.score, pick.focus_area = best.get(pick.call_id, (None, None))
+            pick.score, pick.focus_area, pick.evidence = best.get(pick.call_id, (None, None, None))
         if flt.focus_area:
             picks = [p for p in picks if p.score is not None]
         if flt.min_score is not None:
@@ -290,18 +305,21 @@ def _all_picks(db: Database, flt: CallFilter, now: datetime, horizon: datetime |
     return picks[: flt.limit] if flt.limit else picks
 
 
-def _best_scores(db: Database, flt: CallFilter, ids: list[int] | None = None) -> dict[int, tuple[float, str]]:
-    """Each call's best score for the strategy (or the focus area) and the area it is for."""
-    best: dict[int, tuple[float, str]] = {}
+def _best_scores(db: Database, flt: CallFilter,
+                 ids: list[int] | None = None) -> dict[int, tuple[float, str, float | None]]:
+    """Each call's best score for the strategy (or the focus area), the area it is for and its evidence
+    (of equal scores, the area with the most)."""
+    best: dict[int, tuple[float, str, float | None]] = {}
     params: dict[str, Any] = {}
     where = _score_where(flt, params)
     if ids is not None:
         where.append("s.call_id IN :ids")
-    query = (f"SELECT s.call_id, s.score, s.focus_area FROM score s WHERE {' AND '.join(where)} "
-             "ORDER BY s.call_id, s.score DESC, s.focus_area")
+    query = (f"SELECT s.call_id, s.score, s.focus_area, s.evidence FROM score s WHERE {' AND '.join(where)} "
+             "ORDER BY s.call_id, s.score DESC, COALESCE(s.evidence, s.score) DESC, s.focus_area")
     for chunk in chunks(ids) if ids is not None else [None]:
-        for call_id, score, area in db.rows(query, params if chunk is None else {**params, "ids": chunk}):
-            best.setdefault(call_id, (score, area))
+        for call_id, score, area, evidence in db.rows(query, params if chunk is None
+                                                      else {**params, "ids": chunk}):
+            best.setdefault(call_id, (score, area, evidence))
     return best
 
 
@@ -329,7 +347,7 @@ def _rows(db: Database, flt: CallFilter, picks: list[_Pick], now: datetime) -> l
         best = _best_scores(db, flt, [p.call_id for p in picks if p.focus_area is None])
         for pick in picks:
             if pick.focus_area is None and pick.call_id in best:
-                pick.score, pick.focus_area = best[pick.call_id]
+                pick.score, pick.focus_area, pick.evidence = best[pick.call_id]
     rows = []
     for pick in picks:
         row = call_dict(calls[pick.call_id], now)

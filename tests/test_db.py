@@ -78,7 +78,7 @@ def test_postgresql_roundtrip(pg_url: str) -> None:
 def test_db_upgrade_cli(cli, db_url: str) -> None:
     result = cli("db", "upgrade")
     assert result.exit_code == 0
-    assert result.stdout == f"{db_url}: schema at revision 0012\n"
+    assert result.stdout == f"{db_url}: schema at revision 0013\n"
 
 
 def test_bad_database_url_is_one_line(cli) -> None:
@@ -149,7 +149,7 @@ def test_upgrade_from_0001_keeps_the_rows(tmp_path) -> None:
     _database_at_0001_with_a_corpus_model(url)
     engine = open_database(url)  # upgrades to the head
     try:
-        assert current_revision(engine) == head_revision() == "0012"
+        assert current_revision(engine) == head_revision() == "0013"
         with engine.connect() as conn:
             assert conn.execute(sa.text("select version, method from corpus_model")).one() == ("old", "")
         _models_match_the_migrations(engine)
@@ -252,7 +252,7 @@ def test_upgrade_from_0005_adds_the_gates(tmp_path) -> None:
     _database_at_0005_with_a_scoring_model(url)
     engine = open_database(url)
     try:
-        assert current_revision(engine) == head_revision() == "0012"
+        assert current_revision(engine) == head_revision() == "0013"
         _the_scoring_model_is_kept_without_gates(engine)
     finally:
         engine.dispose()
@@ -262,7 +262,7 @@ def test_upgrade_from_0005_on_postgresql(pg_url: str) -> None:
     _database_at_0005_with_a_scoring_model(pg_url)
     engine = open_database(pg_url)
     try:
-        assert current_revision(engine) == "0012"
+        assert current_revision(engine) == "0013"
         _the_scoring_model_is_kept_without_gates(engine)
     finally:
         engine.dispose()
@@ -303,7 +303,7 @@ def test_upgrade_from_0006_moves_the_corpus_vocabulary(tmp_path) -> None:
     _database_at_0006_with_a_corpus_model(url)
     engine = open_database(url)
     try:
-        assert current_revision(engine) == head_revision() == "0012"
+        assert current_revision(engine) == head_revision() == "0013"
         _the_corpus_model_is_kept_in_its_own_table(engine)
     finally:
         engine.dispose()
@@ -313,7 +313,7 @@ def test_upgrade_from_0006_on_postgresql(pg_url: str) -> None:
     _database_at_0006_with_a_corpus_model(pg_url)
     engine = open_database(pg_url)
     try:
-        assert current_revision(engine) == "0012"
+        assert current_revision(engine) == "0013"
         _the_corpus_model_is_kept_in_its_own_table(engine)
     finally:
         engine.dispose()

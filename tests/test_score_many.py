@@ -108,11 +108,13 @@ def test_every_area_at_once_equals_each_area_alone(samples) -> None:
                         np.tile(np.arange(rows), count_areas), EXPLAIN_TERMS)
         by_column = matrix.tocsc()
         for area in range(count_areas):
-            scores, terms = score_rows(data["vectors"][area], by_column, names, EXPLAIN_TERMS, model=model,
-                                       projection=projection, units=data["units"][area],
-                                       context=data["contexts"][area], latents=latents[area])
+            scores, terms, uncapped = score_rows(data["vectors"][area], by_column, names, EXPLAIN_TERMS,
+                                                 model=model, projection=projection,
+                                                 units=data["units"][area], context=data["contexts"][area],
+                                                 latents=latents[area], evidence=True)
             assert scores.dtype == scored.scores[area].dtype
             assert np.array_equal(scores, scored.scores[area]), area
+            assert np.array_equal(uncapped, scored.evidence[area]), area
             assert found[area * rows:(area + 1) * rows] == terms, area
         assert scored.scores[count_areas - 3].max() == 0  # the area without terms or units
         if count is None:

@@ -179,6 +179,10 @@ class Score(_Table, table=True):
     strategy: str  # indexed first in ix_score_area_rank
     focus_area: str
     score: float  # rows are kept only for scores >= classifiers.scoring.SCORE_FLOOR or exclusions
+    # the score before its caps at 1 (gate × (cosines + coverage)): equal scores rank by it, so calls
+    # capped at 1.000 rank by how much more evidence they have; None (scored before it was kept) ranks
+    # as the score
+    evidence: float | None = None
     explanation: list[dict[str, Any]] = _json(default_factory=list)  # [{"term", "weight"}]
     computed_at: datetime = _dt()
 

@@ -34,6 +34,7 @@ from sqlmodel import Session, select
 from pipeline.core.config import Strategy
 from pipeline.core.deadlines import ACTIVE, days_until, effective_status, next_deadline, time_assumed
 from pipeline.core.models import Application, Call, CallChange, FetchRun, Idea, Score, Verdict
+from pipeline.core.ranking import score_order
 from pipeline.follow import followed_calls, muted_calls
 from pipeline.notify.actions import add_actions, without_repeats
 from pipeline.notify.blocks import (
@@ -108,14 +109,17 @@ def source_alerts(session: Session, strategy: Strategy, channel: str, runs_neede
 
 def new_call_alerts(session: Session, strategy: Strategy, channel: str, now: datetime,
                     since: datetime) -> list[Outgoing]:
-    best: dict[int, tuple[float, Score]] = {}  # call -> (margin over the threshold, score)
+    # call -> (margin over the threshold, the evidence's margin, score): the best area by margin, of
+    # equal margins the one with more evidence before the cap (pipeline.core.ranking)
+    best: dict[int, tuple[float, float, Score]] = {}
     for score in session.exec(select(Score).where(Score.strategy == strategy.name)):
         area = strategy.focus_areas.get(score.focus_area)
         if area is None or score.score < area.alert_threshold:
             continue
         margin = score.score - area.alert_threshold
-        if score.call_id not in best or margin > best[score.call_id][0]:
-            best[score.call_id] = (margin, score)
+        beyond = (score.score if score.evidence is None else score.evidence) - area.alert_threshold
+        if score.call_id not in best or (margin, beyond) > best[score.call_id][:2]:
+            best[score.call_id] = (margin, beyond, score)
     if not best:
         return []
     rejected = set(session.exec(select(Verdict.call_id).where(
@@ -129,13 +133,19 @@ def new_call_alerts(session: Session, strategy: Strategy, channel: str, now: dat
     calls = session.exec(select(Call).where(Call.id.in_(best), Call.first_seen > since,
                                             Call.duplicate_of.is_(None), Call.id.not_in(known))
                          .order_by(Call.first_seen, Call.id)).all()
-    # the best first: past MAX_SHOWN_PER_KIND of a storm (a source's first run) only a count is shown
-    calls = sorted(calls, key=lambda call: -best[call.id][0])
+    # the best first, in the listing's order: past MAX_SHOWN_PER_KIND of a storm (a source's first run)
+    # only a count is shown
+    def rank(call: Call) -> tuple[Any, ...]:
+        upcoming = next_deadline(call, now)
+        margin, beyond, _ = best[call.id]
+        return score_order(margin, beyond, upcoming.isoformat() if upcoming else None, call.id)
+
+    calls = sorted(calls, key=rank)
     alerts = []
     for call in calls:
         if call.id in rejected or effective_status(call, now) not in ACTIVE:
             continue
-        score = best[call.id][1]
+        score = best[call.id][2]
         area = strategy.focus_areas[score.focus_area]
         message = new_call_message(channel, call, score, area.label, now,
                                    why=matched_phrases(area, f"{call.title}\n{call.text}"))

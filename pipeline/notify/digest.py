@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -45,6 +46,7 @@ from pipeline.core.models import (
     SlackInteraction,
     Verdict,
 )
+from pipeline.core.ranking import score_order
 from pipeline.follow import followed_calls, follows, muted_calls
 from pipeline.notify.actions import STATUS_MARK, call_block_id, followed_line, marked_text, with_actions
 from pipeline.notify.blocks import (
@@ -167,6 +169,11 @@ class DigestData:
 
 # --- reading the rows ----------------------------------------------------------------------------
 
+def _stronger(score: Score, than: Score) -> bool:
+    """Whether ``score`` is a call's better area than ``than``: higher, or equal with more evidence."""
+    return score_order(score.score, score.evidence, None, 0) < score_order(than.score, than.evidence, None, 0)
+
+
 def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel, now: datetime,
                    since: datetime, *, scope: str | None = None) -> DigestData:
     """The channel's digest content for the period ``since``..``now``."""
@@ -175,7 +182,7 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
     for score in session.exec(select(Score).where(Score.strategy == strategy.name,
                                                   Score.focus_area.in_(areas),
                                                   Score.score >= channel.min_score)):
-        if score.call_id not in best or score.score > best[score.call_id].score:
+        if score.call_id not in best or _stronger(score, best[score.call_id]):
             best[score.call_id] = score
     # another source's copy of a call (pipeline.core.duplicates) is in the digest as that call
     calls = {c.id: c for c in session.exec(select(Call).where(Call.id.in_(best), Call.duplicate_of.is_(None)))
@@ -187,9 +194,10 @@ def collect_digest(session: Session, strategy: Strategy, channel: DigestChannel,
     rejected = {cid for cid, v in verdicts.items() if not v.passed}
     eligible = [cid for cid in calls if cid not in rejected]
 
-    def rank(cid: int) -> tuple[float, str]:
+    def rank(cid: int) -> tuple[Any, ...]:  # the listing's order (pipeline.core.ranking)
         upcoming = next_deadline(calls[cid], now)
-        return (-best[cid].score, upcoming.isoformat() if upcoming else "9999")
+        score = best[cid]
+        return score_order(score.score, score.evidence, upcoming.isoformat() if upcoming else None, cid)
 
     eligible.sort(key=rank)
     following = {f.call_id: f.by for f in follows(session, strategy.name)}
