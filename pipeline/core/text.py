@@ -116,17 +116,19 @@ def printable(text: object) -> str:
     return _CONTROLS.sub("", _ESCAPES.sub("", value))
 
 
-# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection"), also
+# behind spaces or invisible characters: LibreOffice ("trim spaces") and Google Sheets drop those first.
+_FORMULA_START = re.compile("[\\s\u200b\u2060\ufeff]*[=+\\-@\t\r\n]")
 
 
 def csv_cell(value: object) -> object:
-    """A CSV cell a spreadsheet shows as text: a string starting with ``= + - @`` (or tab, CR, LF) gets
-    a leading apostrophe, the OWASP rule; numbers stay numbers (``-3`` is a value, not a formula)."""
+    """A CSV cell a spreadsheet shows as text: a string starting with ``= + - @`` (or tab, CR, LF),
+    after any leading spaces, gets a leading apostrophe, the OWASP rule; numbers stay numbers (``-3`` is
+    a value, not a formula)."""
     if not isinstance(value, str):
         return value
     value = printable(value)
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    return "'" + value if _FORMULA_START.match(value) else value
 
 
 # æ, ø and å (and their Swedish and German kin) as a name of a-z writes them: "ældre" → "aeldre"
