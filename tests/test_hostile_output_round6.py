@@ -3,10 +3,19 @@ against a real SQLite file, exact output."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from pipeline.core.text import csv_cell
+from tests.localserver import LocalServer, Reply
 from tests.test_applications import bsr_call, sync
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "config" / "strategy.example.yaml"
+FIXTURES = ROOT / "tests" / "fixtures"
 
 AS_OF = "2026-08-22T09:00+02:00"
 
@@ -38,3 +47,40 @@ def test_a_scraped_title_with_a_formula_after_a_space_is_text_in_the_csv(run, en
     code, out, err = run("calls", "list", "--status", "all", "--csv")
     assert (code, err) == (0, "")
     assert out.splitlines()[1].split(",")[2] == "\"'  =HYPERLINK(\"\"http://e.example\"\""
+
+
+def _calendar_with_a_forged_log_line() -> bytes:
+    """The recorded interreg.no calendar (tests/fixtures/ical) with one event whose UID (an iCal text
+    value, where ``\\n`` is a line break) carries a log line of its own, and whose summary is too long
+    to store, so the run names the skipped event by its UID in its log line."""
+    calendar = (FIXTURES / "ical" / "interreg_no_calendar.ics").read_text(encoding="utf-8")
+    start = calendar.index("BEGIN:VEVENT")
+    event = calendar[start:calendar.index("END:VEVENT") + len("END:VEVENT")]
+    event = (event.replace("UID:18098-1710921600-1717675200@interreg.no",
+                           "UID:evil\\nERROR fundradar.sync: source eu_ft failed: forged")
+             .replace("20240320T080000", "20260820T080000").replace("20240606T120000", "20261206T120000")
+             .replace("SUMMARY:Interreg Aurora: Utlysning av hovedprosjekter 2024",
+                      "SUMMARY:Interreg Aurora: " + "x" * 25_000))
+    return f"{calendar[:start]}{event}\r\nEND:VCALENDAR\r\n".encode()
+
+
+def test_a_line_break_in_scraped_text_forges_no_log_line(tmp_path: Path, server: LocalServer) -> None:
+    """Every line a log record writes after its first is indented, so no scraped text (nor an
+    exception's message) can put a line in the log that passes for a record of its own."""
+    body = _calendar_with_a_forged_log_line()
+    server.route("GET", "/calendar.ics", lambda request: Reply(200, body, {"Content-Type": "text/calendar"}))
+    config = tmp_path / "strategy.yaml"
+    config.write_text(EXAMPLE.read_text(encoding="utf-8").replace(
+        "https://interreg.no/?post_type=tribe_events&ical=1&eventDisplay=list", server.url("/calendar.ics")),
+        encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli.main", "--config", str(config), "--db", str(tmp_path / "f.db"),
+         "--as-of", AS_OF, "-v", "sync", "--source", "interreg_no_calendar"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert [line for line in lines if line.startswith("ERROR")] == []
+    at = next(i for i, line in enumerate(lines) if line.startswith("INFO pipeline.sync: source interreg_no"))
+    assert lines[at].endswith("(1 malformed record(s) skipped: evil")
+    assert lines[at + 1] == ("  ERROR fundradar.sync: source eu_ft failed: forged: title has 25,000 "
+                             "characters, more than 20,000)")
