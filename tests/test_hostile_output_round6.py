@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.core.text import csv_cell
+from pipeline.core.text import csv_cell, printable
 from tests.localserver import LocalServer, Reply
 from tests.test_applications import bsr_call, sync
 
@@ -49,7 +49,11 @@ def test_a_scraped_title_with_a_formula_after_a_space_is_text_in_the_csv(run, en
     assert out.splitlines()[1].split(",")[2] == "\"'  =HYPERLINK(\"\"http://e.example\"\""
 
 
-def _calendar_with_a_forged_log_line() -> bytes:
+def test_unicode_line_separators_are_line_breaks_to_the_terminal() -> None:
+    assert printable("ports\u2028wind\u2029hydrogen\x85end") == "ports\nwind\nhydrogenend"
+
+
+def _calendar_with_a_forged_log_line(line_break: str = "\\n") -> bytes:
     """The recorded interreg.no calendar (tests/fixtures/ical) with one event whose UID (an iCal text
     value, where ``\\n`` is a line break) carries a log line of its own, and whose summary is too long
     to store, so the run names the skipped event by its UID in its log line."""
@@ -57,17 +61,20 @@ def _calendar_with_a_forged_log_line() -> bytes:
     start = calendar.index("BEGIN:VEVENT")
     event = calendar[start:calendar.index("END:VEVENT") + len("END:VEVENT")]
     event = (event.replace("UID:18098-1710921600-1717675200@interreg.no",
-                           "UID:evil\\nERROR fundradar.sync: source eu_ft failed: forged")
+                           f"UID:evil{line_break}ERROR fundradar.sync: source eu_ft failed: forged")
              .replace("20240320T080000", "20260820T080000").replace("20240606T120000", "20261206T120000")
              .replace("SUMMARY:Interreg Aurora: Utlysning av hovedprosjekter 2024",
                       "SUMMARY:Interreg Aurora: " + "x" * 25_000))
     return f"{calendar[:start]}{event}\r\nEND:VCALENDAR\r\n".encode()
 
 
-def test_a_line_break_in_scraped_text_forges_no_log_line(tmp_path: Path, server: LocalServer) -> None:
+@pytest.mark.parametrize("line_break", ["\\n", "\u2028", "\u2029"])
+def test_a_line_break_in_scraped_text_forges_no_log_line(tmp_path: Path, server: LocalServer,
+                                                         line_break: str) -> None:
     """Every line a log record writes after its first is indented, so no scraped text (nor an
-    exception's message) can put a line in the log that passes for a record of its own."""
-    body = _calendar_with_a_forged_log_line()
+    exception's message) can put a line in the log that passes for a record of its own; Unicode's line
+    and paragraph separators (a line break to log viewers and str.splitlines) are line breaks too."""
+    body = _calendar_with_a_forged_log_line(line_break)
     server.route("GET", "/calendar.ics", lambda request: Reply(200, body, {"Content-Type": "text/calendar"}))
     config = tmp_path / "strategy.yaml"
     config.write_text(EXAMPLE.read_text(encoding="utf-8").replace(
@@ -78,6 +85,7 @@ def test_a_line_break_in_scraped_text_forges_no_log_line(tmp_path: Path, server:
          "--as-of", AS_OF, "-v", "sync", "--source", "interreg_no_calendar"],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
+    assert "\u2028" not in proc.stderr and "\u2029" not in proc.stderr
     lines = proc.stderr.splitlines()
     assert [line for line in lines if line.startswith("ERROR")] == []
     at = next(i for i, line in enumerate(lines) if line.startswith("INFO pipeline.sync: source interreg_no"))

@@ -105,14 +105,20 @@ _ESCAPES = re.compile(r"\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+# Unicode's line and paragraph separators end a line for str.splitlines, editors and log viewers, but
+# for no terminal: written as they are, a line a reader sees as one is two to the tools that read it.
+_SEPARATORS = {0x2028: "\n", 0x2029: "\n"}
+
+
 def printable(text: object) -> str:
     """``text`` safe to write to a terminal: escape sequences removed whole, other control characters
-    (carriage return, backspace, bell, bidi overrides) dropped; newlines and tabs kept. Scraped text is
-    data and must never move the cursor, recolour, clear the screen or plant a hyperlink."""
+    (carriage return, backspace, bell, bidi overrides) dropped; newlines and tabs kept, and the line and
+    paragraph separators written as newlines. Scraped text is data and must never move the cursor,
+    recolour, clear the screen or plant a hyperlink."""
     value = "" if text is None else str(text)
     if value.isprintable():
         return value
-    value = value.replace("\r\n", "\n")
+    value = value.replace("\r\n", "\n").translate(_SEPARATORS)
     return _CONTROLS.sub("", _ESCAPES.sub("", value))
 
 
