@@ -92,3 +92,22 @@ def test_a_line_break_in_scraped_text_forges_no_log_line(tmp_path: Path, server:
     assert lines[at].endswith("(1 malformed record(s) skipped: evil")
     assert lines[at + 1] == ("  ERROR fundradar.sync: source eu_ft failed: forged: title has 25,000 "
                              "characters, more than 20,000)")
+
+
+def test_a_typed_text_that_is_not_utf8_is_a_usage_error(run, engine, tmp_path: Path) -> None:
+    """A byte that is not UTF-8 in an argument (a Latin-1 terminal's "ø", 0xf8) reaches Python as a
+    lone surrogate, which no database can store: `ideas add` failed with a UnicodeEncodeError
+    traceback. Such a text is now refused before anything is written, naming it and what to do."""
+    hint = ("is not UTF-8 text (byte 0xf8 in 'Gr\ufffdn shipping'); set the terminal to UTF-8 "
+            "(LANG=da_DK.UTF-8, for one) and type it again\n")
+    code, out, err = run("ideas", "add", "Gr\udcf8n shipping")
+    assert (code, out) == (2, "") and err.startswith("Usage: "), err
+    assert err.endswith(f"\n\nError: title {hint}"), err
+    code, out, err = run("partners", "add", "RISE", "--country", "SE", "--type", "sme",
+                         "--competence", "hydrogen", "--competence", "Gr\udcf8n")
+    assert (code, out) == (2, "") and err.endswith(
+        "Error: --competence " + hint.replace("Gr\ufffdn shipping", "Gr\ufffdn")), err
+    assert run("ideas", "list") == (0, "", "No ideas yet; add one with `fundradar ideas add TITLE`.\n")
+    # a file name is not text: any bytes the file system has are a name
+    code, out, err = run("partners", "import", str(tmp_path / "Gr\udcf8n.csv"))
+    assert code == 2 and "not UTF-8" not in err
