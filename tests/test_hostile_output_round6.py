@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.core.text import csv_cell, printable
 from tests.localserver import LocalServer, Reply
-from tests.test_applications import bsr_call, sync
+from tests.test_applications import bsr_call, seed, sync
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config" / "strategy.example.yaml"
@@ -111,3 +111,14 @@ def test_a_typed_text_that_is_not_utf8_is_a_usage_error(run, engine, tmp_path: P
     # a file name is not text: any bytes the file system has are a name
     code, out, err = run("partners", "import", str(tmp_path / "Gr\udcf8n.csv"))
     assert code == 2 and "not UTF-8" not in err
+
+
+def test_a_user_name_from_the_environment_that_is_not_utf8_is_a_usage_error(cli, engine) -> None:
+    """FUNDRADAR_USER names who acts; set by a Latin-1 shell profile ("J\\xf8rgen") it reached the
+    database as a lone surrogate and `applications add` failed with a UnicodeEncodeError traceback."""
+    ids = seed(engine)
+    result = cli("--as-of", AS_OF, "applications", "add", str(ids["idea"]), str(ids["bsr"]),
+                 env={"FUNDRADAR_USER": "J\udcf8rgen", "NO_COLOR": "1"})
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == ("Error: FUNDRADAR_USER is not UTF-8 text (byte 0xf8 in 'J\ufffdrgen'); "
+                             "write it in UTF-8\n")

@@ -20,7 +20,7 @@ from typing import Any, get_args
 
 from typer import _click as click
 
-from pipeline.core.text import printable
+from pipeline.core.text import not_utf8
 
 # A whole-number option or argument without a maximum of its own goes up to this: an id is an INTEGER
 # column, --top a LIMIT, --jitter seconds handed to C; past it each failed with
@@ -103,11 +103,6 @@ def plain_values(params: Iterable[click.Parameter]) -> None:
             param._runtime_param = PlainValues(param)
 
 
-# a byte of an argument that is not UTF-8 reaches Python as a lone surrogate (U+DC80-U+DCFF for byte
-# 0x80-0xff), which no database stores and no terminal shows
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def utf8_texts(params: Iterable[click.Parameter], ctx: click.Context) -> None:
     """Refuse a text argument or option holding a byte that is not UTF-8 (a Latin-1 terminal's "ø"),
     naming it, before the command stores or compares it; a file name may hold any bytes and is kept."""
@@ -120,12 +115,8 @@ def utf8_texts(params: Iterable[click.Parameter], ctx: click.Context) -> None:
             continue
         value = ctx.params.get(param.name or "")
         for text in value if isinstance(value, list | tuple) else [value]:
-            found = _SURROGATE.search(text) if isinstance(text, str) else None
-            if found is None:
-                continue
-            code = ord(found.group())
-            byte = f"byte 0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else "a lone surrogate"
-            name = param.opts[0] if param.param_type_name == "option" else param.name
-            shown = _SURROGATE.sub("\ufffd", printable(text))
-            raise UsageError(f"{name} is not UTF-8 text ({byte} in {shown!r}); set the terminal to UTF-8 "
-                             "(LANG=da_DK.UTF-8, for one) and type it again", ctx=ctx)
+            problem = not_utf8(text) if isinstance(text, str) else None
+            if problem is not None:
+                name = param.opts[0] if param.param_type_name == "option" else param.name
+                raise UsageError(f"{name} is not UTF-8 text ({problem}); set the terminal to UTF-8 "
+                                 "(LANG=da_DK.UTF-8, for one) and type it again", ctx=ctx)

@@ -122,6 +122,21 @@ def printable(text: object) -> str:
     return _CONTROLS.sub("", _ESCAPES.sub("", value))
 
 
+# a byte of a typed text (an argument, an environment variable) that is not UTF-8 reaches Python as a
+# lone surrogate (U+DC80-U+DCFF for byte 0x80-0xff), which no database stores and no terminal shows
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def not_utf8(text: str) -> str | None:
+    """What makes ``text`` no UTF-8 text ("byte 0xf8 in 'Gr\ufffdn'"), or None when it is."""
+    found = _SURROGATE.search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    byte = f"byte 0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else "a lone surrogate"
+    return f"{byte} in {_SURROGATE.sub(chr(0xFFFD), printable(text))!r}"
+
+
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection"), also
 # behind spaces or invisible characters: LibreOffice ("trim spaces") and Google Sheets drop those first.
 _FORMULA_START = re.compile("[\\s\u200b\u2060\ufeff]*[=+\\-@\t\r\n]")
