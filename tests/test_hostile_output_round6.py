@@ -122,3 +122,16 @@ def test_a_user_name_from_the_environment_that_is_not_utf8_is_a_usage_error(cli,
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == ("Error: FUNDRADAR_USER is not UTF-8 text (byte 0xf8 in 'J\ufffdrgen'); "
                              "write it in UTF-8\n")
+
+
+def test_a_programme_label_in_brackets_is_text_on_the_progress_bar(monkeypatch, capsys) -> None:
+    """The progress bar of a sync on a terminal names the query being read, a programme's label of the
+    config; rich read it as markup, so "Horizon Europe [/cluster 5]" stopped the sync with a
+    MarkupError and "[bold]" restyled the line."""
+    from pipeline.cli.common import source_progress
+    from pipeline.sync import Progress
+
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # stderr a terminal, as rich reads it
+    with source_progress() as update:
+        update(Progress("eu_ft", "Horizon Europe [/cluster 5] [bold]x", 1, 2))
+    assert "eu_ft: Horizon Europe [/cluster 5] [bold]x" in capsys.readouterr().err

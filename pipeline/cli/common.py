@@ -445,8 +445,9 @@ def source_progress() -> Iterator[Callable[[Progress], None]]:
 
     console = stderr()
     tasks: dict[str, Any] = {}
-    with Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-             console=console, transient=True, disable=not console.is_terminal) as bar:
+    # a description names a source and a query of the config ("Horizon Europe [cluster 5]"): text, not markup
+    with Bar(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+             TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal) as bar:
         def update(step: Progress) -> None:
             if step.source not in tasks:
                 tasks[step.source] = bar.add_task(step.source, total=None)
