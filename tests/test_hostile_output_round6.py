@@ -135,3 +135,22 @@ def test_a_programme_label_in_brackets_is_text_on_the_progress_bar(monkeypatch, 
     with source_progress() as update:
         update(Progress("eu_ft", "Horizon Europe [/cluster 5] [bold]x", 1, 2))
     assert "eu_ft: Horizon Europe [/cluster 5] [bold]x" in capsys.readouterr().err
+
+
+def test_a_webhook_at_an_address_of_its_own_never_reaches_the_log(cli, engine, caplog) -> None:
+    """A webhook URL is the credential itself; one of a relay or a proxy (not hooks.slack.com, nor a
+    /services/T…/B…/ path) was written whole by slack_sdk's -vv request log and its retry lines. The
+    values of the Slack variables read are now redacted wherever they appear."""
+    import logging
+
+    from tests.slack_data import CONFIG, NOW, add_application, add_call
+
+    caplog.set_level(logging.DEBUG)
+    call = add_call(engine, 2, days=2)
+    add_application(engine, call, idea="Port electrification")
+    hook = "http://127.0.0.1:1/relay/hook-Zq8relaysecret"  # nothing listens on port 1: refused at once
+    result = cli("--config", str(CONFIG), "--as-of", NOW.isoformat(), "-vv", "alerts",
+                 env={"SLACK_WEBHOOK_URL": hook})
+    assert result.exit_code == 1, result.stderr
+    assert any(r.name.startswith("slack_sdk") and "[redacted]" in r.getMessage() for r in caplog.records)
+    assert "Zq8relaysecret" not in caplog.text + result.stdout + result.stderr

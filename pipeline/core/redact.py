@@ -35,10 +35,27 @@ _PATTERNS = [
 ]
 
 
+# the secrets read from the environment (a webhook URL, a token), longest first: a webhook of a relay
+# or a proxy matches none of the patterns, and is a credential all the same
+_KEPT: list[str] = []
+SHORTEST_SECRET = 8  # shorter values would redact ordinary words
+
+
+def keep_secret(value: str) -> None:
+    """Redact ``value`` itself wherever it appears from now on (a value read from a secret variable)."""
+    value = value.strip()
+    if len(value) >= SHORTEST_SECRET and value not in _KEPT:
+        _KEPT.append(value)
+        _KEPT.sort(key=len, reverse=True)
+
+
 def redact(text: str) -> str:
-    """``text`` with every webhook URL and token replaced by a ``[redacted]`` marker."""
-    for pattern, replacement in _PATTERNS:
+    """``text`` with every webhook URL and token (and every value of :func:`keep_secret`) replaced by a
+    ``[redacted]`` marker."""
+    for pattern, replacement in _PATTERNS:  # first: what they leave of a secret says what it was
         text = pattern.sub(replacement, text)
+    for secret in _KEPT:
+        text = text.replace(secret, REDACTED)
     return text
 
 
