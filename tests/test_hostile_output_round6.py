@@ -154,3 +154,17 @@ def test_a_webhook_at_an_address_of_its_own_never_reaches_the_log(cli, engine, c
     assert result.exit_code == 1, result.stderr
     assert any(r.name.startswith("slack_sdk") and "[redacted]" in r.getMessage() for r in caplog.records)
     assert "Zq8relaysecret" not in caplog.text + result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("line", "shown"), [
+    ("proxy http://anna:p@ss@proxy.example:8080 failed",
+     "proxy http://anna:[redacted]@proxy.example:8080 failed"),
+    ("postgresql+psycopg://u:s3@cr3t@127.0.0.1:5432/x", "postgresql+psycopg://u:[redacted]@127.0.0.1:5432/x"),
+    ("http://u:pw@host/a@b and c@d", "http://u:[redacted]@host/a@b and c@d"),
+])
+def test_a_password_written_with_an_at_sign_is_redacted_whole(line: str, shown: str) -> None:
+    """A password with an "@" left unencoded (HTTPS_PROXY=http://anna:p@ss@proxy…) is read up to the
+    host's "@"; the redaction stopped at the first one and logged the rest of the password."""
+    from pipeline.core.redact import redact
+
+    assert redact(line) == shown

@@ -31,7 +31,8 @@ _PATTERNS = [
     (re.compile(r"\bxox[a-z]\.?-[A-Za-z0-9-]+"), f"xox-{REDACTED}"),
     (re.compile(r"\bxapp-[A-Za-z0-9-]+"), f"xapp-{REDACTED}"),
     # the password of a URL's user (a proxy's from HTTPS_PROXY, which slack_sdk logs at -vv; a database's)
-    (re.compile(r"\b([a-z][a-z0-9+.-]*://[^\s/:@]*:)[^\s/@]+@", re.IGNORECASE), rf"\1{REDACTED}@"),
+    # (up to the last "@" before the path: a password may hold an "@" of its own, left unencoded)
+    (re.compile(r"\b([a-z][a-z0-9+.-]*://[^\s/:@]*:)[^\s/]+@", re.IGNORECASE), rf"\1{REDACTED}@"),
 ]
 
 
