@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from pipeline.cli.params import plain_values
+from pipeline.cli.params import plain_values, utf8_texts
 from pipeline.cli.tables import Column, kept_whole, narrowed, plain_table, plain_width, print_rich_table
 from pipeline.core import clock
 from pipeline.core.errors import (
@@ -257,6 +257,7 @@ class FundradarCommand(TyperCommand):
             raise UsageError(f"{name} is not an option; ids start at 1 (12 or #12), and a text that starts "
                              f"with '-' goes last, after --: {command} [OPTIONS] -- {name}",
                              ctx=ctx) from None
+        utf8_texts(self.get_params(ctx), ctx)
         if ctx.params.get("as_json") and ctx.params.get("as_csv"):
             # one would win silently, and a script asking for both could not tell which it got
             raise UsageError("--json and --csv are two formats of the same output; give one of them", ctx=ctx)
@@ -264,8 +265,6 @@ class FundradarCommand(TyperCommand):
 
 
 _NEGATIVE = re.compile(r"-[0-9][0-9.,]*")
-
-
 class FundradarTyper(typer.Typer):
     """A typer app whose commands are :class:`FundradarCommand` unless they name a class of their own."""
 
@@ -446,8 +445,9 @@ def source_progress() -> Iterator[Callable[[Progress], None]]:
 
     console = stderr()
     tasks: dict[str, Any] = {}
-    with Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-             console=console, transient=True, disable=not console.is_terminal) as bar:
+    # a description names a source and a query of the config ("Horizon Europe [cluster 5]"): text, not markup
+    with Bar(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+             TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal) as bar:
         def update(step: Progress) -> None:
             if step.source not in tasks:
                 tasks[step.source] = bar.add_task(step.source, total=None)

@@ -7,15 +7,20 @@ options are flags, text, whole numbers and decimals, some with a range: for such
 plain form (``20``, ``0.5``, any text) the result is the one the adapter gives, so it is computed here.
 Anything else (another type, a sign or spaces around a number, a value outside its range, a list) goes
 to typer's own adapter, so its result and its error messages stay exactly typer's.
+
+A text argument or option must be UTF-8 (:func:`utf8_texts`): a byte that is not reaches Python as a
+lone surrogate no database can store.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, get_args
 
 from typer import _click as click
+
+from pipeline.core.text import not_utf8
 
 # A whole-number option or argument without a maximum of its own goes up to this: an id is an INTEGER
 # column, --top a LIMIT, --jitter seconds handed to C; past it each failed with
@@ -96,3 +101,22 @@ def plain_values(params: Iterable[click.Parameter]) -> None:
         if (descriptor.annotation in (str, bool, int, float) and not (param.multiple or param.nargs != 1)
                 and info.parser is None and not info.clamp):
             param._runtime_param = PlainValues(param)
+
+
+def utf8_texts(params: Iterable[click.Parameter], ctx: click.Context) -> None:
+    """Refuse a text argument or option holding a byte that is not UTF-8 (a Latin-1 terminal's "ø"),
+    naming it, before the command stores or compares it; a file name may hold any bytes and is kept."""
+    from typer._click.exceptions import UsageError
+
+    for param in params:
+        descriptor = getattr(param, "type_descriptor", None)
+        annotation = getattr(descriptor, "annotation", None)
+        if annotation is not str and str not in get_args(annotation):
+            continue
+        value = ctx.params.get(param.name or "")
+        for text in value if isinstance(value, list | tuple) else [value]:
+            problem = not_utf8(text) if isinstance(text, str) else None
+            if problem is not None:
+                name = param.opts[0] if param.param_type_name == "option" else param.name
+                raise UsageError(f"{name} is not UTF-8 text ({problem}); set the terminal to UTF-8 "
+                                 "(LANG=da_DK.UTF-8, for one) and type it again", ctx=ctx)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from functools import cache
 
 from pipeline.core.errors import ValidationError
-from pipeline.core.text import one_line, printable, shorten
+from pipeline.core.text import not_utf8, one_line, printable, shorten
 
 # Codes EU documents use instead of the ISO ones.
 _COUNTRY_ALIASES = {"EL": "GR", "UK": "GB"}
@@ -72,6 +72,8 @@ def name_line(text: str, what: str = "the name") -> str:
     sequences, so that text of nothing else counts as empty rather than as an invisible name; at most
     :data:`MAX_NAME` characters."""
     name = one_line(printable(text))
+    if (problem := not_utf8(name)) is not None:
+        raise ValidationError(f"{what} is not UTF-8 text ({problem}); write it in UTF-8")
     if len(name) > MAX_NAME:
         raise ValidationError(f"{what} is {len(name):,} characters long, more than {MAX_NAME}; shorten it "
                               f"(it starts {shorten(name, 40)!r})")

@@ -105,28 +105,51 @@ _ESCAPES = re.compile(r"\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+# Unicode's line and paragraph separators end a line for str.splitlines, editors and log viewers, but
+# for no terminal: written as they are, a line a reader sees as one is two to the tools that read it.
+_SEPARATORS = {0x2028: "\n", 0x2029: "\n"}
+
+
 def printable(text: object) -> str:
     """``text`` safe to write to a terminal: escape sequences removed whole, other control characters
-    (carriage return, backspace, bell, bidi overrides) dropped; newlines and tabs kept. Scraped text is
-    data and must never move the cursor, recolour, clear the screen or plant a hyperlink."""
+    (carriage return, backspace, bell, bidi overrides) dropped; newlines and tabs kept, and the line and
+    paragraph separators written as newlines. Scraped text is data and must never move the cursor,
+    recolour, clear the screen or plant a hyperlink."""
     value = "" if text is None else str(text)
     if value.isprintable():
         return value
-    value = value.replace("\r\n", "\n")
+    value = value.replace("\r\n", "\n").translate(_SEPARATORS)
     return _CONTROLS.sub("", _ESCAPES.sub("", value))
 
 
-# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+# a byte of a typed text (an argument, an environment variable) that is not UTF-8 reaches Python as a
+# lone surrogate (U+DC80-U+DCFF for byte 0x80-0xff), which no database stores and no terminal shows
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def not_utf8(text: str) -> str | None:
+    """What makes ``text`` no UTF-8 text ("byte 0xf8 in 'Gr\ufffdn'"), or None when it is."""
+    found = _SURROGATE.search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    byte = f"byte 0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else "a lone surrogate"
+    return f"{byte} in {_SURROGATE.sub(chr(0xFFFD), printable(text))!r}"
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection"), also
+# behind spaces or invisible characters: LibreOffice ("trim spaces") and Google Sheets drop those first.
+_FORMULA_START = re.compile("[\\s\u200b\u2060\ufeff]*[=+\\-@\t\r\n]")
 
 
 def csv_cell(value: object) -> object:
-    """A CSV cell a spreadsheet shows as text: a string starting with ``= + - @`` (or tab, CR, LF) gets
-    a leading apostrophe, the OWASP rule; numbers stay numbers (``-3`` is a value, not a formula)."""
+    """A CSV cell a spreadsheet shows as text: a string starting with ``= + - @`` (or tab, CR, LF),
+    after any leading spaces, gets a leading apostrophe, the OWASP rule; numbers stay numbers (``-3`` is
+    a value, not a formula)."""
     if not isinstance(value, str):
         return value
     value = printable(value)
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    return "'" + value if _FORMULA_START.match(value) else value
 
 
 # æ, ø and å (and their Swedish and German kin) as a name of a-z writes them: "ældre" → "aeldre"

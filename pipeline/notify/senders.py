@@ -33,6 +33,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from pipeline.core import redact
 from pipeline.core.config import Slack
 from pipeline.core.errors import DeliveryError, ValidationError
 from pipeline.core.text import printable, shorten, wait_text
@@ -162,12 +163,14 @@ def make_sender(slack: Slack, environ: Mapping[str, str] = os.environ,
     is set, else ``None`` (no Slack configured: the CLI prints to the terminal). ValidationError,
     naming the variable and not its value, when the webhook or API address is not an http(s) URL."""
     token = environ.get(slack.token_env, "").strip()
+    webhook = environ.get(slack.webhook_env, "").strip()
+    for secret in (token, webhook):
+        redact.keep_secret(secret)
     if token:
         if not _one_word(token):
             raise ValidationError(f"{slack.token_env} holds spaces or several lines; set it to the one bot "
                                   "token Slack shows (xoxb-…)")
         return BotSender(token, api_url(slack, environ), timeout=timeout)
-    webhook = environ.get(slack.webhook_env, "").strip()
     if webhook:
         if not _http_url(webhook):
             raise ValidationError(f"{slack.webhook_env} is not an http(s) URL; set it to the incoming "

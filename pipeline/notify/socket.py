@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
-from pipeline.core import clock
+from pipeline.core import clock, redact
 from pipeline.core.config import LoadedConfig, Strategy
 
 if TYPE_CHECKING:  # imported when a connection is made: `fundradar serve` without an app token skips them
@@ -198,6 +198,7 @@ def start_interactions(engine: Engine, config: Callable[[], LoadedConfig], *,
     tokens: dict[str, list[str]] = {}
     for strategy in config().strategies:
         token = environ.get(strategy.slack.app_token_env, "").strip()
+        redact.keep_secret(token)
         if token and any(ch.isspace() or not ch.isprintable() for ch in token):
             log.warning("%s holds spaces or several lines: no Slack buttons for strategy %s; set it to the "
                         "one app-level token Slack shows (xapp-…)", strategy.slack.app_token_env,
