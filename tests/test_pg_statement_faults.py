@@ -90,8 +90,11 @@ def test_a_sync_under_a_statement_timeout_ends_in_one_line(pg_url: str, samples)
                                 catch_exceptions=False)
     assert result.exit_code == 1, result.output
     errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
-    assert errors == [f"Error: {pg_url} cancelled a statement that ran past its statement_timeout; nothing "
-                      "of this write was stored, raise statement_timeout for fundradar's database or role "
-                      "(ALTER ROLE … SET statement_timeout = '5min') and run the command again"], \
-        result.output
+    # the sources' table comes first (the sync stored its runs), then the scoring step's one line
+    assert errors == [f"Error: scoring strategy 'greentech-dk' failed: {pg_url} cancelled a statement that "
+                      "ran past its statement_timeout; nothing of this write was stored, raise "
+                      "statement_timeout for fundradar's database or role (ALTER ROLE … SET "
+                      "statement_timeout = '5min') and run the command again (the sources' runs are "
+                      "stored; `fundradar score` finishes the scoring)"], result.output
+    assert result.output.index("euro_access ") < result.output.index("Error: scoring"), result.output
     assert "Traceback" not in result.output
