@@ -121,6 +121,10 @@ _WINDOW_BEFORE, _WINDOW_AFTER = 30, 40  # characters around a candidate, widened
 # (a megabyte in the 20 MB a page may have) held its run for minutes to hours. A call announces its
 # dates early; 5,000 characters are the windows of some sixty dates.
 MAX_SEARCHED_CHARS = 5_000
+# Characters of a text read at all, the first ones: each of the rewrites below reads the whole text, a
+# 2 MB call text cost some sixty times a 5 kB one and a 20 MB page ten times that. 200,000 characters
+# are a long book chapter; a call's dates come well before.
+MAX_READ_CHARS = 200_000
 # A time after a written month that dateparser's search takes for the day: "1 juni 2027 kl. 12.00",
 # "1 October 2027 12.00" and "1. Dezember 2026, 12 Uhr" come back as the 12th, the real day dropped.
 # Written as HH:MM it is read as the time, so these three shapes are rewritten before the search.
@@ -288,6 +292,9 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
     # sees the windows around what can be a full date, so a text without one costs a regex scan
     if not text:
         return []
+    if len(text) > MAX_READ_CHARS:  # cut at a space, not inside a date
+        cut = text.rfind(" ", 0, MAX_READ_CHARS)
+        text = text[:cut if cut > 0 else MAX_READ_CHARS]
     text = _range_end(_ORDINAL_SUFFIX.sub(r"\1 ", text))
     text = _AMOUNT_AFTER_YEAR.sub(". ", _MONTH_DOT.sub(r"\1", _ORDINAL_DAY.sub(r"\1 ", text)))
     text = _UHR.sub(r"\1:00\2\3", _HOUR_ONLY.sub(r"\1\2\3:00", _DOT_TIME.sub(r"\1\2:\3", text)))
