@@ -232,6 +232,7 @@ class _TextEvents:
         self.strings: list[str] = []
         self.run: list[str] = []
         self.open: list[str] = []
+        self.count: dict[str, int] = {}  # open elements by name
         self.hiding: list[int] = []  # where on the stack elements whose strings are no text are
 
     def _cut(self, *_: object) -> None:
@@ -245,12 +246,17 @@ class _TextEvents:
         if tag in _NOT_TEXT:
             self.hiding.append(len(self.open))
         self.open.append(tag)
+        self.count[tag] = self.count.get(tag, 0) + 1
 
     def end(self, tag: str) -> None:
         self._cut()
-        if tag not in self.open:
+        if not self.count.get(tag):
             return
-        at = len(self.open) - 1 - self.open[::-1].index(tag)
+        at = len(self.open) - 1
+        while self.open[at] != tag:  # from the innermost: an end tag mostly closes what just opened
+            at -= 1
+        for name in self.open[at:]:
+            self.count[name] -= 1
         del self.open[at:]
         while self.hiding and self.hiding[-1] >= at:
             self.hiding.pop()
