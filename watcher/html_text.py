@@ -226,7 +226,7 @@ class _TextEvents:
     between tags, comments and processing instructions, as BeautifulSoup's lxml builder cuts them, and
     its open elements as that builder's stack keeps them (an end tag closes up to the latest element of
     its name, none if none is open): the text a too-deep snippet was read as with BeautifulSoup's
-    ``get_text(" ")``, without its tree of Python objects (9 s for 30,000 nested lines)."""
+    ``get_text(" ")``, without its tree of Python objects (30,000 nested lines in 0.4 s instead of 1.5 s)."""
 
     def __init__(self) -> None:
         self.strings: list[str] = []
