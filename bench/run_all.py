@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/run_all.py [ARGS FOR bench_scale.py ...]
 
-bench_sync.py, bench_dates.py, bench_scoring.py, bench_pipeline_scope.py and relevance_variants.py run
-with their defaults; bench_scale.py runs
+bench_sync.py, bench_dates.py, bench_hostile.py, bench_scoring.py, bench_pipeline_scope.py and
+relevance_variants.py run with their defaults; bench_scale.py runs
 at a moderate size (10,000 calls, 50 strategies of which 3 are scored, 2,000 applications) unless
 arguments are given,
 which are passed to it as they are (e.g. ``--calls 100000 --applications 10000 --score-strategies 1``).
@@ -22,7 +22,7 @@ SCALE_DEFAULTS = ["--calls", "10000", "--applications", "2000", "--score-strateg
 
 def main() -> int:
     scale_args = sys.argv[1:] or SCALE_DEFAULTS
-    runs = [("bench_sync.py", []), ("bench_dates.py", []), ("bench_scoring.py", []),
+    runs = [("bench_sync.py", []), ("bench_dates.py", []), ("bench_hostile.py", []), ("bench_scoring.py", []),
             ("bench_pipeline_scope.py", []), ("relevance_variants.py", []), ("bench_scale.py", scale_args)]
     failed = []
     for script, args in runs:

@@ -121,19 +121,27 @@ _WINDOW_BEFORE, _WINDOW_AFTER = 30, 40  # characters around a candidate, widened
 # (a megabyte in the 20 MB a page may have) held its run for minutes to hours. A call announces its
 # dates early; 5,000 characters are the windows of some sixty dates.
 MAX_SEARCHED_CHARS = 5_000
+# Characters of a text read at all, the first ones: each of the rewrites below reads the whole text, a
+# 2 MB call text cost some sixty times a 5 kB one and a 20 MB page ten times that. 200,000 characters
+# are a long book chapter; a call's dates come well before.
+MAX_READ_CHARS = 200_000
 # A time after a written month that dateparser's search takes for the day: "1 juni 2027 kl. 12.00",
 # "1 October 2027 12.00" and "1. Dezember 2026, 12 Uhr" come back as the 12th, the real day dropped.
 # Written as HH:MM it is read as the time, so these three shapes are rewritten before the search.
 # An amount is no time: "2.50 MEUR", "4.50 M€", "12.30 mio. kr." (a scale word, or a currency after a
 # scale letter); read as one, the deadline of the 15th was 02:50 that night, the call closed early.
-_AMOUNT = r"\s*(?:mio|mill|mia|mrd|bn|%|(?:mn|[mk])?\.?\s*(?:kr\b|€|eur|dkk|sek|nok))"
+# (white space once between words: "(?:mn|[mk])?\.?\s*" right after "\s*" tried a long run of it split
+# in every way, at every time and year a sync read)
+_AMOUNT = r"\s*(?:mio|mill|mia|mrd|bn|%|(?:(?:mn|[mk])\.?\s*|\.\s*)?(?:kr\b|€|eur|dkk|sek|nok))"
 _NO_AMOUNT = r"(?!" + _AMOUNT + ")"
 # dateparser itself reads "15. marts 2027 12.30 mio. kr." as 12:30: such an amount is set apart, as
 # a sentence of its own
 _AMOUNT_AFTER_YEAR = re.compile(r"(?<=\d{4})[\s,(–—-]+(?=\d{1,3}(?:[.,]\d{1,3})*" + _AMOUNT + ")",
                                 re.IGNORECASE)
-_DOT_TIME = re.compile(r"(?<=\d{4})(,?\s*(?:kl\.?|klokken|klockan|um|at|-)?\s*)(\d{1,2})\.(\d{2})(?!\d|\.\d)"
-                       + _NO_AMOUNT, re.IGNORECASE)
+# (one "\s*" after the clock word, not one on each side of an optional one: a long run of white space
+# after a year was tried split in every way, quadratic in its length)
+_DOT_TIME = re.compile(r"(?<=\d{4})(,?\s*(?:(?:kl\.?|klokken|klockan|um|at|-)\s*)?)(\d{1,2})\.(\d{2})"
+                       r"(?!\d|\.\d)" + _NO_AMOUNT, re.IGNORECASE)
 _HOUR_ONLY = re.compile(r"\b(kl\.?|klokken|klockan)(\s*)(\d{1,2})(?![\d.:])", re.IGNORECASE)
 _UHR = re.compile(r"(?<![\d.:])(\d{1,2})(\s*)(uhr)\b", re.IGNORECASE)
 # the Nordic clock word before a time: dateparser's search knows Danish "kl." but, once it takes a text
@@ -164,8 +172,11 @@ _LAST_SECOND = "23:59:59"
 # dash or a parenthesis ("15 January 2027 – 12:00", "15. januar 2027 (kl. 12.00)"), as noon ("at 12:00
 # noon CET", "12 noon"), with a dotted "p.m." (read as 2:00 at night) or as "14h00". The date was read
 # as its day alone and 17:00 assumed: five hours after a noon deadline. Rewritten as "2027 12:00".
+# The white space between separators is each the one "\s*" before it: with one on either side of a
+# separator, a row of them ("2027 , , , , …", "2027 – – – …", a table's empty cells) could be split
+# between the two in 2^n ways, each tried once no time followed, and a sync hung on one such text.
 _TIME_AFTER_YEAR = re.compile(
-    r"(?<=\d{4})(?:(?:\s*(?:[,(@–—-]|(?:at|by|until|before|kl\.?|klokken|klockan|um)(?!\w))\s*)+|\s+|)"
+    r"(?<=\d{4})(?:\s*(?:(?:[,(@–—-]|(?:at|by|until|before|kl\.?|klokken|klockan|um)(?!\w))\s*)+|\s+|)"
     r"(?:(?P<h>\d{1,2})(?:[:.](?P<m>\d{2})|h(?P<hm>\d{2}))(?!\d|\.\d)"
     + _NO_AMOUNT + r"(?:\s*(?:hrs?|h|uhr)(?!\w))?"
     r"(?:\s*(?P<half>[ap])\.?\s?m\.?(?!\w))?(?:\s*\(?(?:noon|midday)\)?(?!\w))?"
@@ -296,6 +307,9 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
     # sees the windows around what can be a full date, so a text without one costs a regex scan
     if not text:
         return []
+    if len(text) > MAX_READ_CHARS:  # cut at a space, not inside a date
+        cut = text.rfind(" ", 0, MAX_READ_CHARS)
+        text = text[:cut if cut > 0 else MAX_READ_CHARS]
     text = _range_end(_ORDINAL_SUFFIX.sub(r"\1 ", text))
     text = _AMOUNT_AFTER_YEAR.sub(". ", _MONTH_DOT.sub(r"\1", _ORDINAL_DAY.sub(r"\1 ", text)))
     text = _UHR.sub(r"\1:00\2\3", _HOUR_ONLY.sub(r"\1\2\3:00", _DOT_TIME.sub(r"\1\2:\3", text)))

@@ -217,42 +217,67 @@ class _TooDeep(Exception):
     the parser drops the rest of the text."""
 
 
-class _Strings:
-    """An lxml parser target keeping the text outside scripts and styles, a space between the strings
-    of two nodes (libxml2 hands a target every string however deep it nests, in pieces at entities, and
-    no tree is built: BeautifulSoup's took 46 s and 600 MB for a 10 MB snippet of lines each opening a
-    <span>)."""
+# the elements whose strings are no text of the page (BeautifulSoup's string containers)
+_NOT_TEXT = frozenset({"script", "style", "template", "rt", "rp"})
+
+
+class _TextEvents:
+    """An lxml parser target keeping the text of a document it is fed, one string per run of text
+    between tags, comments and processing instructions, as BeautifulSoup's lxml builder cuts them, and
+    its open elements as that builder's stack keeps them (an end tag closes up to the latest element of
+    its name, none if none is open): the text a too-deep snippet was read as with BeautifulSoup's
+    ``get_text(" ")``, without its tree of Python objects (30,000 nested lines in 0.4 s instead of 1.5 s)."""
 
     def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.hidden = 0  # inside how many script or style elements
+        self.strings: list[str] = []
+        self.run: list[str] = []
+        self.open: list[str] = []
+        self.count: dict[str, int] = {}  # open elements by name
+        self.hiding: list[int] = []  # where on the stack elements whose strings are no text are
+
+    def _cut(self, *_: object) -> None:
+        if self.run:
+            if not self.hiding:
+                self.strings.append("".join(self.run))
+            self.run = []
 
     def start(self, tag: str, attrib: object) -> None:
-        self.parts.append(" ")
-        if tag in ("script", "style"):
-            self.hidden += 1
+        self._cut()
+        if tag in _NOT_TEXT:
+            self.hiding.append(len(self.open))
+        self.open.append(tag)
+        self.count[tag] = self.count.get(tag, 0) + 1
 
     def end(self, tag: str) -> None:
-        self.parts.append(" ")
-        if tag in ("script", "style") and self.hidden:
-            self.hidden -= 1
-
-    def comment(self, text: str) -> None:
-        self.parts.append(" ")
+        self._cut()
+        if not self.count.get(tag):
+            return
+        at = len(self.open) - 1
+        while self.open[at] != tag:  # from the innermost: an end tag mostly closes what just opened
+            at -= 1
+        for name in self.open[at:]:
+            self.count[name] -= 1
+        del self.open[at:]
+        while self.hiding and self.hiding[-1] >= at:
+            self.hiding.pop()
 
     def data(self, text: str) -> None:
-        if not self.hidden:
-            self.parts.append(text)
+        self.run.append(text)
+
+    comment = pi = doctype = _cut
 
     def close(self) -> str:
-        return "".join(self.parts)
+        self._cut()
+        return " ".join(self.strings)
 
 
 def _plain_text(html: str) -> str:
-    """The text of ``html`` on one line, its strings parted by a space, however deep it nests."""
+    """The text of ``html`` on one line, no layout (libxml2's events, no tree: nothing too deep)."""
+    parser = etree.HTMLParser(target=_TextEvents(), recover=True)
     try:
-        return clean_inline(etree.fromstring(html, etree.HTMLParser(target=_Strings(), huge_tree=True)))
-    except (etree.LxmlError, ValueError):
+        parser.feed(html)
+        return clean_inline(parser.close())
+    except (etree.ParserError, ValueError):
         return ""
 
 
