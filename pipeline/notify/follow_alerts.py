@@ -25,7 +25,7 @@ from pipeline.core.deadlines import ACTIVE, days_until, effective_status, next_d
 from pipeline.core.models import Application, Call, CallChange, CallFollow, Idea
 from pipeline.notify.actions import add_actions
 from pipeline.notify.alerts import BACK, _message, status_change
-from pipeline.notify.blocks import SlackMessage, closing_text, days_text, section
+from pipeline.notify.blocks import SlackMessage, closing_text, command, days_text, section
 from pipeline.notify.delivery import Outgoing
 from pipeline.notify.escape import call_name, clean, escape, link
 from pipeline.notify.followed import DEADLINE_FIELDS, DONE_APPLICATION_STATUSES, followed_changes
@@ -33,9 +33,10 @@ from pipeline.tenancy import visible
 
 
 def followed_call_alerts(session: Session, strategy: Strategy, channel: str, reminder_days: Sequence[int],
-                         now: datetime, since: datetime, *, scope: str | None = None) -> list[Outgoing]:
+                         now: datetime, since: datetime, *, scope: str | None = None,
+                         named: str = "") -> list[Outgoing]:
     """Change alerts and reminders due now for the calls ``strategy`` follows (sent ones included;
-    the delivery log skips their keys)."""
+    the delivery log skips their keys); ``named`` is the strategy their commands name (:func:`command`)."""
     follows = {f.call_id: f for f in session.exec(select(CallFollow).where(
         CallFollow.strategy == strategy.name, CallFollow.kind == "follow"))}
     if not follows:
@@ -44,7 +45,7 @@ def followed_call_alerts(session: Session, strategy: Strategy, channel: str, rem
         Idea, Idea.id == Application.idea_id, isouter=True), scope)).all()
     with_application = {call_id for call_id, _status in bids}
     with_open_application = {call_id for call_id, status in bids if status not in DONE_APPLICATION_STATUSES}
-    alerts = _changes(session, channel, follows, set(follows) - with_application, now, since)
+    alerts = _changes(session, channel, follows, set(follows) - with_application, now, since, named)
     alerts += _reminders(session, channel, follows, set(follows) - with_open_application, reminder_days, now)
     # each with an Unfollow button: on a phone `fundradar calls unfollow` is out of reach
     return [Outgoing(a.key, a.kind, add_actions(a.message, strategy.name, call_id, unfollow_only=True))
@@ -52,10 +53,11 @@ def followed_call_alerts(session: Session, strategy: Strategy, channel: str, rem
 
 
 def _changes(session: Session, channel: str, follows: dict[int, CallFollow], call_ids: set[int],
-             now: datetime, since: datetime) -> list[tuple[int, Outgoing]]:
+             now: datetime, since: datetime, named: str) -> list[tuple[int, Outgoing]]:
     return [(found.call.id, Outgoing(f"alert:change:{found.change.id}", "alert",
                                      change_message(channel, found.call, found.change,
-                                                    follows[found.call.id], found.old, found.new)))
+                                                    follows[found.call.id], found.old, found.new,
+                                                    strategy=named)))
             for found in followed_changes(session, call_ids, since, now)
             if found.kind in ("deadline", "withdrawn", "back")]
 
@@ -88,8 +90,9 @@ def _who(follow: CallFollow, start: str = "followed") -> str:
 
 
 def change_message(channel: str, call: Call, change: CallChange, follow: CallFollow, old: str | None,
-                   new: str | None) -> SlackMessage:
-    """A followed call's deadline move or withdrawal; ``old`` and ``new`` as shown (Brussels time)."""
+                   new: str | None, *, strategy: str = "") -> SlackMessage:
+    """A followed call's deadline move or withdrawal; ``old`` and ``new`` as shown (Brussels time),
+    ``strategy`` named in its command as :func:`command` does."""
     title = call_name(call.title, call.id, 250)
     if change.field in DEADLINE_FIELDS:
         what = f"Deadline moved: {escape(old) or '?'} → {escape(new) or '?'} (Brussels time)"
@@ -98,7 +101,7 @@ def change_message(channel: str, call: Call, change: CallChange, follow: CallFol
         what, short = status_change(old, new)
     icon = ":white_check_mark:" if short == BACK else ":warning:"
     text = f"{icon} *{short}* for a call we follow\n*{link(call.url, title)}*\n{what}\n" \
-           f"{_who(follow, 'Followed')} · `fundradar calls unfollow {call.id}`"
+           f"{_who(follow, 'Followed')} · {command(f'calls unfollow {call.id}', strategy)}"
     return _message(channel, f"{short}: {title}", [section(text)])
 
 

@@ -1,0 +1,70 @@
+"""Defects found and left in round 6: commands in alerts naming the strategy of a config folder, the
+source-recovery alert's count, a rate-limited source's error, ...; through the real clients against
+local servers into a real SQLite file (and the real PostgreSQL server)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.core.db import session_scope
+from pipeline.core.models import CallFollow
+from tests.conftest import FIXTURES
+from tests.slack_data import NOW, STRATEGY, TOKEN, add_call, move_deadline
+from tests.slack_server import SlackServer
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackServer]:
+    with SlackServer(token=TOKEN) as server:
+        yield server
+
+
+def _folder_of_two(tmp_path: Path) -> Any:
+    from pipeline.core.config import load_config
+
+    folder = tmp_path / "clusters"
+    folder.mkdir()
+    # foodbio-dk is the first by file name, the one a command answers for without --strategy
+    (folder / "a-foodbio.yaml").write_text((FIXTURES / "strategies" / "foodbio.yaml").read_text("utf-8"),
+                                           encoding="utf-8")
+    (folder / "greentech.yaml").write_text((FIXTURES / "config" / "slack_strategy.yaml").read_text("utf-8"),
+                                           encoding="utf-8")
+    return load_config(folder).only(STRATEGY)
+
+
+def _texts(slack: SlackServer) -> list[str]:
+    return [e["text"] if isinstance(e, dict) else e for m in slack.messages for b in m.blocks
+            for e in ([b["text"]["text"]] if b["type"] == "section" else
+                      [x["text"] for x in b.get("elements", [])] if b["type"] == "context" else [])]
+
+
+# In a config folder of several strategies the new-call alert's "`fundradar calls show ID`" and the
+# followed call's "`fundradar calls unfollow ID`" answered for the first strategy by file name: the
+# unfollow said "was not followed" and left the call followed.
+
+
+def test_the_commands_of_a_folders_alerts_name_its_strategy(engine: Any, slack: SlackServer,
+                                                            tmp_path: Path) -> None:
+    from pipeline.notify.delivery import Pacer
+    from pipeline.notify.jobs import send_alerts
+
+    config = _folder_of_two(tmp_path)
+    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
+    pacer = Pacer(sleep=lambda s: None)
+    followed = add_call(engine, 1, days=40)
+    with session_scope(engine) as session:
+        session.add(CallFollow(strategy=STRATEGY, call_id=followed, kind="follow", by="Mette", at=NOW))
+    assert send_alerts(engine, config, NOW, environ=env, pacer=pacer) == []  # the baseline
+    at = NOW + timedelta(hours=1)
+    new = add_call(engine, 2, score=0.9, first_seen=at)
+    move_deadline(engine, followed, NOW + timedelta(days=50, hours=9), at)
+    send_alerts(engine, config, at + timedelta(minutes=1), environ=env, pacer=pacer)
+    text = "\n".join(_texts(slack))
+    assert f"`fundradar --strategy {STRATEGY} calls show {new}`" in text, text
+    assert f"Followed by Mette · `fundradar --strategy {STRATEGY} calls unfollow {followed}`" in text, text
+    assert "`fundradar calls" not in text, text
