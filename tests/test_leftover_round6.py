@@ -68,3 +68,19 @@ def test_the_commands_of_a_folders_alerts_name_its_strategy(engine: Any, slack: 
     assert f"`fundradar --strategy {STRATEGY} calls show {new}`" in text, text
     assert f"Followed by Mette · `fundradar --strategy {STRATEGY} calls unfollow {followed}`" in text, text
     assert "`fundradar calls" not in text, text
+
+
+# The source-recovery alert read "its run at 24 Aug 06:00 read 42 after 4 bad runs": 42 of what? It
+# says calls (tests/test_slack_health.py pins the whole line).
+
+
+def test_the_recovery_alert_counts_calls() -> None:
+    from pipeline.core.models import FetchRun
+    from pipeline.notify.alerts import source_message
+
+    bad = [FetchRun(source="news", started_at=NOW - timedelta(days=d), outcome="failed") for d in (1, 2, 3)]
+    back = FetchRun(source="news", started_at=NOW, outcome="ok", seen=1)
+    message = source_message("#alerts", "news", bad, back, "Europe/Copenhagen")
+    assert message.blocks[0]["text"]["text"] == (
+        ":white_check_mark: *Source news is back*: its run at 24 Aug 08:00 read 1 call after 3 bad runs "
+        "since 21 Aug 08:00.")

@@ -267,6 +267,7 @@ def source_message(channel: str, name: str, streak: Sequence[FetchRun], recovere
     if recovered is not None:
         at = recovered.started_at.astimezone(tz).strftime("%-d %b %H:%M")
         text = f":white_check_mark: *Source {label} is back*: its run at {at} read {recovered.seen} " \
+               f"{'call' if recovered.seen == 1 else 'calls'} " \
                f"after {len(streak)} bad runs since {since}."
         return _message(channel, f"Source {name} is back", [section(text)])
     kinds = sorted({_what(run) for run in streak})
