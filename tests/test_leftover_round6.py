@@ -84,3 +84,41 @@ def test_the_recovery_alert_counts_calls() -> None:
     assert message.blocks[0]["text"]["text"] == (
         ":white_check_mark: *Source news is back*: its run at 24 Aug 08:00 read 1 call after 3 bad runs "
         "since 21 Aug 08:00.")
+
+
+# A source answering 429 (too many requests) after every retry was reported "HTTP 429 from URL (after 2
+# retries); the source is failing, try again later", the words of a server error: a 429 is the source
+# limiting how often it is asked, and its Retry-After says when it will answer again.
+
+
+def test_a_429_after_its_retries_says_rate_limited_and_when(server: Any) -> None:
+    from pipeline.core.errors import FetchError
+    from tests.localserver import Reply
+    from watcher.http import fetch_text, make_client
+
+    server.route("GET", "/wait", lambda request: Reply(429, "slow down", {"Retry-After": "1"}))
+    server.route("GET", "/bare", lambda request: Reply(429, "slow down"))
+    # a client each: a host that failed after its retries is not retried again in the same run
+    with make_client(retries=2, backoff=0.01) as client, pytest.raises(FetchError) as told:
+        fetch_text(client, server.url("/wait"), source="news")
+    with make_client(retries=2, backoff=0.01) as client, pytest.raises(FetchError) as bare:
+        fetch_text(client, server.url("/bare"), source="news")
+    assert str(told.value) == (f"source 'news': HTTP 429 from {server.url('/wait')} (after 2 retries); the "
+                               "source is rate-limiting these requests (too many requests), try again in "
+                               "1 s (its Retry-After)")
+    assert str(bare.value) == (f"source 'news': HTTP 429 from {server.url('/bare')} (after 2 retries); the "
+                               "source is rate-limiting these requests (too many requests), try again "
+                               "later (it gave no Retry-After)")
+
+
+def test_a_429_raised_by_an_adapter_is_worded_alike() -> None:
+    import httpx
+
+    from watcher.runner import describe_exception
+
+    request = httpx.Request("GET", "https://example.org/api")
+    response = httpx.Response(429, headers={"Retry-After": "90"}, request=request)
+    error = httpx.HTTPStatusError("429", request=request, response=response)
+    assert describe_exception("api", error) == (
+        "HTTP 429 from https://example.org/api; the source is rate-limiting these requests (too many "
+        "requests), try again in 90 s (its Retry-After)")
