@@ -122,3 +122,20 @@ def test_a_429_raised_by_an_adapter_is_worded_alike() -> None:
     assert describe_exception("api", error) == (
         "HTTP 429 from https://example.org/api; the source is rate-limiting these requests (too many "
         "requests), try again in 90 s (its Retry-After)")
+
+
+# "15-Mar-2027" and "15‑March‑2027" (a non-breaking hyphen, U+2011, as word processors write it) gave
+# no date: the call had no deadline. Both are read as 15 March 2027 (17:00 assumed), as "15-03-2027"
+# with such hyphens is.
+
+
+@pytest.mark.parametrize("written", ["15-Mar-2027", "15\u2011March\u20112027", "15\u2010mar\u20102027",
+                                     "15\u201103\u20112027", "15-marts-2027"])
+def test_a_date_written_with_hyphens_is_read(written: str) -> None:
+    from datetime import UTC, datetime
+
+    from watcher.dates import call_dates
+
+    found = call_dates(f"Frist/Deadline: {written}. Read the call text.")
+    assert [(d.at, d.time_assumed) for d in found.deadlines] == [(datetime(2027, 3, 15, 16, 0, tzinfo=UTC),
+                                                                  True)]
