@@ -139,3 +139,59 @@ def test_a_date_written_with_hyphens_is_read(written: str) -> None:
     found = call_dates(f"Frist/Deadline: {written}. Read the call text.")
     assert [(d.at, d.time_assumed) for d in found.deadlines] == [(datetime(2027, 3, 15, 16, 0, tzinfo=UTC),
                                                                   True)]
+
+
+# A PostgreSQL server that froze (a VM paused, a network path dropping packets, no reset sent) held a
+# query, or a new connection, for ever: libpq waits on a silent peer by default. The engine and the
+# read commands' own connection now set TCP keepalives, a TCP user timeout and a connect timeout, so a
+# dead peer fails in bounded time with the engine's one-line error; a URL's own values win.
+
+PG_LIMITS = {"keepalives": "1", "keepalives_idle": "30", "keepalives_interval": "10",
+             "keepalives_count": "3", "tcp_user_timeout": "60000", "connect_timeout": "10"}
+
+
+def _parameters(url: str) -> dict[str, str]:
+    from pipeline.core.db import create_db_engine
+
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.connection.driver_connection.info.get_parameters()
+    finally:
+        engine.dispose()
+
+
+def test_postgresql_connections_give_up_on_a_silent_server(pg_url: str) -> None:
+    from pipeline.core.sql import connect
+
+    assert PG_LIMITS.items() <= _parameters(pg_url).items()
+    own = _parameters(f"{pg_url}?connect_timeout=3&keepalives_idle=5")
+    assert (own["connect_timeout"], own["keepalives_idle"], own["keepalives_count"]) == ("3", "5", "3")
+    database = connect(pg_url.replace("postgresql+psycopg://", "postgresql://"))
+    assert database is not None
+    try:
+        assert PG_LIMITS.items() <= database.connection.info.get_parameters().items()
+    finally:
+        database.connection.close()
+
+
+def test_a_server_that_never_answers_is_one_line() -> None:
+    import socket
+
+    from pipeline.core.db import open_database
+    from pipeline.core.errors import StoreError
+
+    silent = socket.socket()  # accepts the connection (the kernel's backlog) and never says a word
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    port = silent.getsockname()[1]
+    url = f"postgresql+psycopg://fundradar@127.0.0.1:{port}/fundradar?connect_timeout=1&sslmode=disable"
+    try:
+        with pytest.raises(StoreError) as caught:
+            open_database(url)
+    finally:
+        silent.close()
+    assert str(caught.value) == (
+        f"cannot open database {url}: connection timeout expired; the server did not answer within the "
+        "connect timeout (it is frozen or unreachable, or a firewall drops the packets): check that it is "
+        "up and reachable, and FUNDRADAR_DB or --db")
