@@ -195,3 +195,43 @@ def test_a_server_that_never_answers_is_one_line() -> None:
         f"cannot open database {url}: connection timeout expired; the server did not answer within the "
         "connect timeout (it is frozen or unreachable, or a firewall drops the packets): check that it is "
         "up and reachable, and FUNDRADAR_DB or --db")
+
+
+# home_country and target_countries took any two capital letters: "UK" or "EL" (the EU's own codes for
+# the United Kingdom and Greece) or "XX" passed config check, and a home_country of EL was never among a
+# programme's eligible countries (GR), so every call failed its eligible_country rule. Each is now an ISO
+# 3166-1 alpha-2 code, the EU's own ones named as such; funding_rules.yaml's country lists alike.
+
+EXAMPLE = (Path(__file__).resolve().parents[1] / "config" / "strategy.example.yaml").read_text("utf-8")
+
+
+@pytest.mark.parametrize("change, message", [
+    (("home_country: DK", "home_country: EL"),
+     "10: home_country: 'EL' is the EU's code for Greece; ISO 3166 and this config write GR"),
+    (("home_country: DK", "home_country: XX"),
+     "10: home_country: 'XX' is no ISO 3166 country code; write the two letters of a country, such as "
+     "DK, SE or DE"),
+    (("target_countries: [DK, SE, NO, DE,", "target_countries: [DK, UK, NO, DE,"),
+     "13: target_countries[1]: 'UK' is the EU's code for the United Kingdom; ISO 3166 and this config "
+     "write GB"),
+])
+def test_a_country_code_is_an_iso_one(tmp_path: Path, cli: Any, change: tuple[str, str],
+                                      message: str) -> None:
+    assert EXAMPLE.count(change[0]) == 1
+    path = tmp_path / "strategy.yaml"
+    path.write_text(EXAMPLE.replace(*change), encoding="utf-8")
+    result = cli("--config", str(path), "config", "check")
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"Error: {path}:{message}\n")
+
+
+def test_a_funding_rules_country_is_an_iso_one(tmp_path: Path) -> None:
+    from pipeline.core.config import ConfigError, load_funding_rules
+
+    rules = (Path(__file__).resolve().parents[1] / "config" / "funding_rules.yaml").read_text("utf-8")
+    assert rules.count("eligible_countries: [DK, SE, NO]") == 1
+    path = tmp_path / "funding_rules.yaml"
+    path.write_text(rules.replace("eligible_countries: [DK, SE, NO]", "eligible_countries: [DK, SE, XK, QQ]"),
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_funding_rules(path)
+    assert "eligible_countries[3]: 'QQ' is no ISO 3166 country code" in str(caught.value), str(caught.value)

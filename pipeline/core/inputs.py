@@ -14,7 +14,7 @@ from pipeline.core.errors import ValidationError
 from pipeline.core.text import one_line, printable, shorten
 
 # Codes EU documents use instead of the ISO ones.
-_COUNTRY_ALIASES = {"EL": "GR", "UK": "GB"}
+COUNTRY_ALIASES = {"EL": "GR", "UK": "GB"}
 # Babel's territories also hold regions and groupings that are not countries.
 _NOT_COUNTRIES = {"EU", "EZ", "QO", "UN", "XA", "XB"}
 # The id columns are INTEGER, 32 bits on PostgreSQL: a larger id failed its query there with a traceback
@@ -46,7 +46,7 @@ def country_names() -> dict[str, str]:
 def country_code(text: str) -> str:
     """``"dk"`` → ``"DK"``; EU's ``EL``/``UK`` become ``GR``/``GB``; anything else is an error."""
     code = text.strip().upper()
-    code = _COUNTRY_ALIASES.get(code, code)
+    code = COUNTRY_ALIASES.get(code, code)
     if code not in country_names():
         raise ValidationError(f"country {text.strip()!r} is not an ISO 3166 country code; use two "
                               "letters such as DK, SE or DE")
