@@ -235,3 +235,26 @@ def test_a_funding_rules_country_is_an_iso_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_funding_rules(path)
     assert "eligible_countries[3]: 'QQ' is no ISO 3166 country code" in str(caught.value), str(caught.value)
+
+
+# The redraw of a call's section after a tap made room for its status line by cutting the text at a
+# fixed length: in a section near Slack's 3,000 characters the cut fell inside an "&amp;" (shown as
+# "&am") or a "<url|title>" link (the rest of the message shown as raw markup). It is cut whole, as the
+# digest's own truncate does.
+
+
+@pytest.mark.parametrize("tail", ["R&amp;D", "<https://ec.europa.eu/topic/7|Offshore wind &amp; ports>"])
+def test_a_redrawn_section_is_cut_on_a_safe_boundary(tail: str) -> None:
+    from pipeline.notify.actions import MAX_SECTION_CHARS, call_block_id, redraw, status_line
+
+    line = "\n\u2063" + status_line("follow", "U0METTE")
+    for shift in range(len(tail) + 2):  # the cut falls at each place in the tail, and just past it
+        body = "x" * (MAX_SECTION_CHARS - len(line) - shift) + " " + tail
+        block = {"type": "section", "block_id": call_block_id(7), "text": {"type": "mrkdwn", "text": body}}
+        (drawn,) = redraw([block], STRATEGY, 7, "follow", status_line("follow", "U0METTE"))
+        text = drawn["text"]["text"]
+        assert len(text) <= MAX_SECTION_CHARS and text.endswith(line), shift
+        kept = text.removesuffix(line)
+        assert kept == body or (kept.endswith("…") and tail not in kept and "&am" not in kept.replace(
+            "&amp;", "") and "<https" not in kept), (shift, kept[-80:])
+
