@@ -258,3 +258,47 @@ def test_a_redrawn_section_is_cut_on_a_safe_boundary(tail: str) -> None:
         assert kept == body or (kept.endswith("…") and tail not in kept and "&am" not in kept.replace(
             "&amp;", "") and "<https" not in kept), (shift, kept[-80:])
 
+
+# A focus area's key is the Start idea form's option value, which Slack takes only up to 150
+# characters: a strategy with a longer key (valid everywhere else) had every form refused
+# (views.open: invalid_arguments), so the button did nothing but say so. Such a key's option carries a
+# short stable id that the submission maps back; the idea gets the area.
+
+
+def test_the_start_idea_form_opens_with_a_focus_area_key_past_150_characters(engine: Any,
+                                                                            tmp_path: Path) -> None:
+    import json
+
+    from sqlmodel import Session, select
+
+    from pipeline.core.config import load_config
+    from pipeline.core.models import Call, Idea
+    from pipeline.notify.idea_form import IDEA_CALLBACK, idea_modal
+    from pipeline.notify.interact import Interactions
+
+    long_key = "offshore_energy_" + "and_wind_" * 18  # 178 characters
+    path = tmp_path / "strategy.yaml"
+    path.write_text((FIXTURES / "config" / "slack_strategy.yaml").read_text("utf-8")
+                    .replace("offshore_energy", long_key), encoding="utf-8")
+    strategy = load_config(path).strategy
+    call_id = add_call(engine, 1, score=0.7, area=long_key)
+    with Session(engine) as session:
+        call = session.get(Call, call_id)
+    meta = {"s": strategy.name, "c": call_id, "ch": "C0EUFUND", "chn": "eu-fundraising", "ts": "1.2"}
+    view = idea_modal(strategy, call, long_key, "mette", meta)
+    (focus,) = [b["element"] for b in view["blocks"] if b.get("block_id") == "focus"]
+    values = [o["value"] for o in focus["options"]]
+    assert all(len(v) <= 150 for v in values) and len(set(values)) == len(values), values
+    assert focus["initial_option"]["text"]["text"] == strategy.focus_areas[long_key].label
+
+    submission = {"type": "view_submission", "team": {"id": "T0TEST"},
+                  "user": {"id": "U0METTE", "username": "mette"},
+                  "view": {"id": "V0LONG", "callback_id": IDEA_CALLBACK, "private_metadata": json.dumps(meta),
+                           "state": {"values": {
+                               "title": {"value": {"type": "plain_text_input", "value": "Wind robots"}},
+                               "focus": {"value": {"type": "static_select",
+                                                   "selected_option": focus["initial_option"]}}}}}}
+    Interactions(engine, lambda: [strategy], lambda s: None).handle("interactive", submission)
+    with Session(engine) as session:
+        ideas = session.exec(select(Idea)).all()
+    assert [(i.title, i.focus_areas) for i in ideas] == [("Wind robots", [long_key])]

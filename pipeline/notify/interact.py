@@ -59,7 +59,7 @@ from pipeline.notify.actions import (
 from pipeline.notify.envelopes import channel_names, envelope_problem, owns_channel, unnamed
 from pipeline.notify.escape import clean, escape, truncate
 from pipeline.notify.followed import GONE_STATUSES
-from pipeline.notify.idea_form import IDEA_CALLBACK, idea_modal
+from pipeline.notify.idea_form import IDEA_CALLBACK, area_of, idea_modal
 from pipeline.notify.idea_form import form_value as _value
 from pipeline.notify.senders import SETUP_HINTS
 
@@ -433,7 +433,7 @@ class Interactions:
                     return
                 call = session.get(Call, call_id)
                 assert call is not None
-                area = _value(payload, "focus")
+                area = area_of(_value(payload, "focus"), strategy.focus_areas)
                 # the form's choices are those of when it opened: an area renamed since is left out, the
                 # typed idea kept, rather than the whole form refused
                 dropped = area if area and area not in strategy.focus_areas else None
