@@ -208,6 +208,9 @@ EXAMPLE = (Path(__file__).resolve().parents[1] / "config" / "strategy.example.ya
 @pytest.mark.parametrize("change, message", [
     (("home_country: DK", "home_country: EL"),
      "10: home_country: 'EL' is the EU's code for Greece; ISO 3166 and this config write GR"),
+    (("home_country: DK", "home_country: ZZ"),  # CLDR's "Unknown Region"
+     "10: home_country: 'ZZ' is no ISO 3166 country code; write the two letters of a country, such as "
+     "DK, SE or DE"),
     (("home_country: DK", "home_country: XX"),
      "10: home_country: 'XX' is no ISO 3166 country code; write the two letters of a country, such as "
      "DK, SE or DE"),

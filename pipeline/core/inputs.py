@@ -15,8 +15,8 @@ from pipeline.core.text import one_line, printable, shorten
 
 # Codes EU documents use instead of the ISO ones.
 COUNTRY_ALIASES = {"EL": "GR", "UK": "GB"}
-# Babel's territories also hold regions and groupings that are not countries.
-_NOT_COUNTRIES = {"EU", "EZ", "QO", "UN", "XA", "XB"}
+# Babel's territories also hold regions and groupings that are not countries, and ZZ, "Unknown Region"
+_NOT_COUNTRIES = {"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"}
 # The id columns are INTEGER, 32 bits on PostgreSQL: a larger id failed its query there with a traceback
 # ('integer out of range') where SQLite said there was no such row
 MAX_ID = 2**31 - 1
