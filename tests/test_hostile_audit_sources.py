@@ -327,7 +327,8 @@ def test_a_host_that_keeps_refusing_is_not_waited_for_on_every_page(engine, serv
     assert len(server.requests) == 1 + 4 + 3
     assert result.error == (f"4 of 4 call pages could not be read, their calls are from the list only "
                             f"(first: HTTP 429 from {server.url('/da/p/1')} (after 3 retries); the source is "
-                            "failing, try again later)")
+                            "rate-limiting these requests (too many requests), try again in 1 s (its "
+                            "Retry-After))")
 
 
 def test_a_request_not_retried_says_why_and_a_good_answer_ends_it(server: LocalServer) -> None:

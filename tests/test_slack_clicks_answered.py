@@ -188,3 +188,23 @@ def test_a_click_from_another_workspace_is_refused(engine, slack) -> None:
     assert count(engine, Mark) == 0 and slack.updates == []
     assert [e["text"] for e in slack.ephemeral] == [
         f"Strategy '{STRATEGY}' takes clicks only from its own workspace; nothing was stored."] * 2
+
+
+def test_a_redelivered_click_that_changes_nothing_is_answered_once(engine, slack, runner) -> None:
+    """A tap that found its work done ("already followed; nothing changed") stored nothing, so Slack's
+    redelivery of its envelope (the ack lost) was not known as one and got the answer a second time."""
+    from pipeline.core.db import session_scope
+    from pipeline.follow import set_state
+
+    call = add_call(engine, 1, score=0.7)
+    posted = digest(engine, slack)
+    with session_scope(engine) as session:
+        set_state(session, STRATEGY, call, "follow", NOW, "mette")
+    envelope = slack.socket.send(click(posted, "follow", call))
+    slack.socket.send(click(posted, "follow", call), envelope_id=envelope, retry_attempt=1)
+    assert runner.wait_handled(2)
+    assert [e["text"] for e in slack.ephemeral] == [f"Call {call} is already followed; nothing changed."]
+    assert slack.updates == []
+    slack.socket.send(click(posted, "follow", call, action_ts="1787000009.000100"))  # a tap of its own
+    assert runner.wait_handled(3)
+    assert len(slack.ephemeral) == 2

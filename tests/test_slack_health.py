@@ -110,8 +110,8 @@ def test_source_alarm_after_three_bad_runs_once_and_when_it_recovers(engine, sla
     (outcome,) = _alerts(engine, slack, NOW)
     assert [k.rsplit(":", 1)[0] for k in outcome.items] == ["alert:source-ok:euro_access"]
     assert _sections(slack.messages[-1])[1] == (
-        ":white_check_mark: *Source euro_access is back*: its run at 24 Aug 06:00 read 42 after 4 bad runs "
-        "since 21 Aug 08:00.")
+        ":white_check_mark: *Source euro_access is back*: its run at 24 Aug 06:00 read 42 calls after 4 "
+        "bad runs since 21 Aug 08:00.")
     assert _alerts(engine, slack, NOW + timedelta(hours=1)) == []
     assert len(slack.messages) == 2
 

@@ -99,6 +99,20 @@ _DAY_RANGE = re.compile(r"(?<![\d.:/])(\d{1,2})\.?\s*[–—-]\s*(?=(\d{1,2})\.?
 _MONTH_DAY_RANGE = re.compile(r"(?<!\w)(" + _MONTH + r"[^\W\d_]*\.?\s+)(\d{1,2})\s*[–—-]\s*(\d{1,2})"
                               r"(?=,?\s*\d{4})", re.IGNORECASE)
 
+# Hyphens other than U+002D: the hyphen U+2010, the non-breaking hyphen U+2011 (word processors keep
+# "15‑03‑2027" on one line with it) and the figure dash U+2012. No pattern here knew them, so such a
+# date was not found; written as "-" it is read like any other.
+_HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-"})
+# A day, a month's name and a year joined by hyphens ("15-Mar-2027", "15-marts-2027"): no candidate of
+# _FULL_DATE, so never searched; with spaces between, dateparser reads it.
+_HYPHENED_DATE = re.compile(r"(?<![\w.-])(\d{1,2})\s*-\s*(" + _MONTH + r"[^\W\d_]*\.?)\s*-\s*(\d{4})"
+                            r"(?![\d-])", re.IGNORECASE)
+
+
+def _unhyphened(text: str) -> str:
+    """``text`` with every hyphen written as "-" and a hyphened day-month-year spaced (pure)."""
+    return _HYPHENED_DATE.sub(r"\1 \2 \3", text.translate(_HYPHENS))
+
 
 def _range_end(text: str) -> str:
     """``text`` with each range of days in one month written as its last day (pure)."""
@@ -310,7 +324,7 @@ def find_dates(text: str, languages: tuple[str, ...] = LANGUAGES) -> list[FoundD
     if len(text) > MAX_READ_CHARS:  # cut at a space, not inside a date
         cut = text.rfind(" ", 0, MAX_READ_CHARS)
         text = text[:cut if cut > 0 else MAX_READ_CHARS]
-    text = _range_end(_ORDINAL_SUFFIX.sub(r"\1 ", text))
+    text = _range_end(_ORDINAL_SUFFIX.sub(r"\1 ", _unhyphened(text)))
     text = _AMOUNT_AFTER_YEAR.sub(". ", _MONTH_DOT.sub(r"\1", _ORDINAL_DAY.sub(r"\1 ", text)))
     text = _UHR.sub(r"\1:00\2\3", _HOUR_ONLY.sub(r"\1\2\3:00", _DOT_TIME.sub(r"\1\2:\3", text)))
     text = _CLOCK_WORD.sub("", _TIME_AFTER_YEAR.sub(_time_after_year, text))

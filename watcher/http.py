@@ -34,6 +34,7 @@ from watcher.retry import (  # noqa: F401 (RetryTransport, retry_after_seconds, 
     STOPPING,
     RetryTransport,
     one_source_run,
+    rate_limited_advice,
     retry_after_seconds,
     run_ends_within,
 )
@@ -199,7 +200,7 @@ def _request_once(client: httpx.Client, method: str, url: str, *, source: str, m
                                              f"redirect drops a {method.upper()}'s body); set the source's "
                                              f"url to {moved.removeprefix(', redirected to ')}")
                 raise FetchError(source, f"HTTP {response.status_code} from {label}{moved}"
-                                         f"{_status_advice(client, response.status_code)}")
+                                         f"{_status_advice(client, response)}")
             if response.status_code == 304:  # an answer to a conditional request, which is never sent
                 raise FetchError(source, f"HTTP 304 (not modified) from {label}, an answer to a question "
                                          "fundradar did not ask (it sends no If-Modified-Since or "
@@ -338,9 +339,13 @@ def _transport(client: httpx.Client) -> Any:
     return getattr(client, "_transport", None)
 
 
-def _status_advice(client: httpx.Client, status: int) -> str:
-    """What an error status says to do: a retried server error is the source failing for now; another
-    client error (404, 410, 403 …) is not retried and will not pass by itself."""
+def _status_advice(client: httpx.Client, response: httpx.Response) -> str:
+    """What an error status says to do: a retried 429 is the source limiting how often it is asked, a
+    retried server error the source failing for now; another client error (404, 410, 403 …) is not
+    retried and will not pass by itself."""
+    status = response.status_code
+    if status == 429:
+        return f"{_tries(client)}; {rate_limited_advice(response.headers.get('retry-after'))}"
     if status in RETRY_STATUSES:
         return f"{_tries(client)}; the source is failing, try again later"
     if status in (404, 410):

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from pipeline.core.text import wait_text
 from watcher.http_limits import REQUEST_DEADLINE, attempt_deadline, rest, run_limit, stop_asked
 from watcher.proxies import ProxyUnusable
 
@@ -66,6 +67,15 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def rate_limited_advice(retry_after: str | None) -> str:
+    """What a 429 that outlasted its retries says to do: the source limits how often it is asked (not
+    failing), and its ``Retry-After``, when it gave one, says when it answers again."""
+    wait = retry_after_seconds(retry_after)
+    when = f"in {wait_text(round(wait))} (its Retry-After)" if wait is not None and wait >= 1 else \
+        "later" if wait is not None else "later (it gave no Retry-After)"
+    return f"the source is rate-limiting these requests (too many requests), try again {when}"
 
 
 class RetryTransport(httpx.BaseTransport):

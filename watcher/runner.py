@@ -20,7 +20,7 @@ from pipeline.core.locks import JobLock
 from pipeline.core.text import shorten
 from watcher.http_limits import run_time_limit
 from watcher.records import split_valid
-from watcher.retry import one_source_run
+from watcher.retry import one_source_run, rate_limited_advice
 from watcher.sources import FetchResult, SourceAdapter
 from watcher.store import MAX_CLOSE_SHARE, RunResult, begin_run, fail_run, finish_run, record_duration
 from watcher.stored_links import keep_ids_across_case, stored_ids
@@ -67,6 +67,9 @@ def describe_exception(source: str, exc: BaseException) -> str:
         return str(exc).removeprefix(f"source {source!r}: ")
     if isinstance(exc, httpx.TimeoutException):
         return f"timed out contacting {exc.request.url if exc.request else 'the source'}; try again later"
+    if isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code == 429:
+        return (f"HTTP 429 from {exc.request.url}; "
+                f"{rate_limited_advice(exc.response.headers.get('retry-after'))}")
     if isinstance(exc, httpx.HTTPStatusError):
         return (f"HTTP {exc.response.status_code} from {exc.request.url}; the source is failing, "
                 "try again later")

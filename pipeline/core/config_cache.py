@@ -31,7 +31,7 @@ from pipeline.core.paths import DATA_DIR
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-FORMAT = "3"  # part of every entry's name: a new layout, or a stricter check of those skipped for
+FORMAT = "4"  # part of every entry's name: a new layout, or a stricter check of those skipped for
 # cached values (FROM_CACHE, the cron rule), never reads an old entry
 KEEP = 64  # entries kept; the rest (older versions of edited files) are removed
 FROM_CACHE = {"from_cache": True}  # the validation context of cached values

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
-from pipeline.core.config_strategy import Fraction, NonEmptyStr, _Strict
+from pipeline.core.config_strategy import CountryCode, Fraction, NonEmptyStr, _Strict
 
 
 class Figure(_Strict):
@@ -19,7 +19,6 @@ class Figure(_Strict):
     note: str = ""
 
 
-CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 
 
 class CountryGroup(_Strict):

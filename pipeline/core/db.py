@@ -18,7 +18,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from pipeline.core.errors import StoreError
-from pipeline.core.sql import database_url, migration_head, sqlite_functions  # noqa: F401 (database_url: read here too)
+from pipeline.core.sql import (  # noqa: F401 (database_url: read here too)
+    database_url,
+    migration_head,
+    pg_liveness,
+    sqlite_functions,
+)
 from pipeline.core.text import folder_not_database
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -216,6 +221,9 @@ def open_advice(detail: object) -> str:
         return ("the server's connection limit is reached (other programs' sessions, or serve's jobs): run "
                 "the command again when some have ended, or raise the limit (max_connections, the role's or "
                 "the database's CONNECTION LIMIT)")
+    if "timeout expired" in str(detail).lower():  # libpq's connect_timeout (pipeline.core.sql.PG_LIVENESS)
+        return ("the server did not answer within the connect timeout (it is frozen or unreachable, or a "
+                "firewall drops the packets): check that it is up and reachable, and FUNDRADAR_DB or --db")
     return "check FUNDRADAR_DB or --db"
 
 
@@ -263,8 +271,9 @@ def create_db_engine(url: str) -> Engine:
         given = parsed.query.get("options", "")
         given = " ".join(given) if isinstance(given, tuple) else given
         options = {} if "lock_timeout" in given else \
-            {"connect_args": {"options": f"{given} -c lock_timeout={BUSY_TIMEOUT_MS}".strip()}}
-        engine = _create(url, pool_pre_ping=True, max_overflow=PG_POOL_OVERFLOW, **options)
+            {"options": f"{given} -c lock_timeout={BUSY_TIMEOUT_MS}".strip()}
+        engine = _create(url, pool_pre_ping=True, max_overflow=PG_POOL_OVERFLOW,
+                         connect_args={**pg_liveness(parsed.query), **options})
     sa.event.listen(engine, "handle_error", _on_error(url))
     return engine
 

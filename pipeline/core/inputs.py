@@ -14,9 +14,9 @@ from pipeline.core.errors import ValidationError
 from pipeline.core.text import not_utf8, one_line, printable, shorten
 
 # Codes EU documents use instead of the ISO ones.
-_COUNTRY_ALIASES = {"EL": "GR", "UK": "GB"}
-# Babel's territories also hold regions and groupings that are not countries.
-_NOT_COUNTRIES = {"EU", "EZ", "QO", "UN", "XA", "XB"}
+COUNTRY_ALIASES = {"EL": "GR", "UK": "GB"}
+# Babel's territories also hold regions and groupings that are not countries, and ZZ, "Unknown Region"
+_NOT_COUNTRIES = {"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"}
 # The id columns are INTEGER, 32 bits on PostgreSQL: a larger id failed its query there with a traceback
 # ('integer out of range') where SQLite said there was no such row
 MAX_ID = 2**31 - 1
@@ -46,7 +46,7 @@ def country_names() -> dict[str, str]:
 def country_code(text: str) -> str:
     """``"dk"`` → ``"DK"``; EU's ``EL``/``UK`` become ``GR``/``GB``; anything else is an error."""
     code = text.strip().upper()
-    code = _COUNTRY_ALIASES.get(code, code)
+    code = COUNTRY_ALIASES.get(code, code)
     if code not in country_names():
         raise ValidationError(f"country {text.strip()!r} is not an ISO 3166 country code; use two "
                               "letters such as DK, SE or DE")

@@ -383,7 +383,7 @@ class CallFollow(_Table, table=True):
 
 
 class SlackInteraction(_Table, table=True):
-    """One accepted click or modal submission from Slack. ``key`` is derived from the payload (the
+    """One handled click or modal submission from Slack. ``key`` is derived from the payload (the
     action's message, id and time; the modal's view id), so a redelivered envelope finds its key and
     changes nothing."""
 
@@ -391,7 +391,9 @@ class SlackInteraction(_Table, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, index=True)
     strategy: str
-    kind: str  # relevant | irrelevant | follow | unfollow | mute | unmute | idea
+    # relevant | irrelevant | follow | unfollow | mute | unmute | idea, or unchanged: a click that found
+    # its work done, kept so that its redelivery is known as one
+    kind: str
     call_id: int | None = Field(default=None, foreign_key="call.id")
     idea_id: int | None = Field(default=None, foreign_key="idea.id")  # the idea a modal created
     user_id: str

@@ -29,6 +29,20 @@ from pipeline.core.paths import DEFAULT_DB_PATH, PROJECT_ROOT
 MIGRATIONS = PROJECT_ROOT / "pipeline" / "core" / "migrations"
 BUSY_TIMEOUT_S = 30.0  # as the engine's (pipeline.core.db.BUSY_TIMEOUT_MS)
 
+# libpq waits on a silent peer for ever by default: a frozen server (a VM paused, a network path
+# dropping packets, no reset sent) held a query, or a new connection, without end. These bound it: a
+# connection idle 30 s is probed every 10 s and dropped after 3 unanswered probes, data unacknowledged
+# for 60 s drops it too (a query sent to a server that froze before reading it), and a server that does
+# not answer a new connection in 10 s is given up. A database URL's own values are kept.
+PG_LIVENESS = {"keepalives": "1", "keepalives_idle": "30", "keepalives_interval": "10",
+               "keepalives_count": "3", "tcp_user_timeout": "60000", "connect_timeout": "10"}
+
+
+def pg_liveness(given: Mapping[str, Any]) -> dict[str, str]:
+    """The :data:`PG_LIVENESS` parameters the connection parameters ``given`` (a URL's) do not set."""
+    return {name: value for name, value in PG_LIVENESS.items() if name not in given}
+
+
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")  # :name, not a PostgreSQL ::cast
 _REVISION_LINE = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:['\"]([^'\"]*)['\"]|None)", re.M)
 
@@ -200,7 +214,8 @@ def connect(url: str) -> Database | None:
         except ImportError:
             return None
         try:
-            connection = psycopg.connect(f"postgresql://{rest}")
+            conninfo = f"postgresql://{rest}"
+            connection = psycopg.connect(conninfo, **pg_liveness(psycopg.conninfo.conninfo_to_dict(conninfo)))
             connection.read_only = True  # its transactions are READ ONLY: a read never writes
         except psycopg.Error:
             return None

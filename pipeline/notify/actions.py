@@ -31,7 +31,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from pipeline.notify.escape import clean, escape
+from pipeline.notify.escape import clean, escape, truncate
 
 if TYPE_CHECKING:
     from pipeline.notify.blocks import SlackMessage
@@ -208,7 +208,8 @@ def _with_status(block: dict[str, Any], status: str) -> dict[str, Any]:
     text = dict(block.get("text") or {"type": "mrkdwn", "text": ""})
     body = str(text.get("text", "")).split("\n" + STATUS_MARK)[0]
     line = f"\n{STATUS_MARK}{status}"
-    text["text"] = body[: MAX_SECTION_CHARS - len(line)] + line
+    # cut as the digest cuts (an entity or a link whole, an ellipsis), not inside "&amp;" or "<url|…>"
+    text["text"] = truncate(body, MAX_SECTION_CHARS - len(line)) + line
     return {**block, "text": text}
 
 

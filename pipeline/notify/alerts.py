@@ -66,15 +66,18 @@ from pipeline.tenancy import visible
 
 
 def collect_alerts(session: Session, strategy: Strategy, channel: str, reminder_days: Sequence[int],
-                   now: datetime, since: datetime, *, scope: str | None = None) -> list[Outgoing]:
-    """Every alert due now (already-sent ones included; the delivery log skips their keys)."""
+                   now: datetime, since: datetime, *, scope: str | None = None,
+                   named: str = "") -> list[Outgoing]:
+    """Every alert due now (already-sent ones included; the delivery log skips their keys). ``named``
+    is the strategy the alerts' commands name (a folder of several strategies, :func:`command`)."""
     from pipeline.notify.follow_alerts import followed_call_alerts  # followed calls (imports this module)
 
     runs = strategy.slack.alerts.source_alarm_runs if strategy.slack.alerts else 3
-    return [*new_call_alerts(session, strategy, channel, now, since),
+    return [*new_call_alerts(session, strategy, channel, now, since, named=named),
             *change_alerts(session, channel, now, since, scope=scope),
             *reminders(session, channel, reminder_days, now, scope=scope),
-            *followed_call_alerts(session, strategy, channel, reminder_days, now, since, scope=scope),
+            *followed_call_alerts(session, strategy, channel, reminder_days, now, since, scope=scope,
+                                  named=named),
             *source_alerts(session, strategy, channel, runs)]
 
 
@@ -108,7 +111,7 @@ def source_alerts(session: Session, strategy: Strategy, channel: str, runs_neede
 
 
 def new_call_alerts(session: Session, strategy: Strategy, channel: str, now: datetime,
-                    since: datetime) -> list[Outgoing]:
+                    since: datetime, *, named: str = "") -> list[Outgoing]:
     # call -> (margin over the threshold, the evidence's margin, score): the best area by margin, of
     # equal margins the one with more evidence before the cap (pipeline.core.ranking)
     best: dict[int, tuple[float, float, Score]] = {}
@@ -148,7 +151,7 @@ def new_call_alerts(session: Session, strategy: Strategy, channel: str, now: dat
         score = best[call.id][2]
         area = strategy.focus_areas[score.focus_area]
         message = new_call_message(channel, call, score, area.label, now,
-                                   why=matched_phrases(area, f"{call.title}\n{call.text}"))
+                                   why=matched_phrases(area, f"{call.title}\n{call.text}"), strategy=named)
         alerts.append(Outgoing(f"alert:new:{call.id}", "alert",
                                add_actions(message, strategy.name, call.id, followed=call.id in followed)))
     return alerts
@@ -207,10 +210,10 @@ def _deadline(call: Call, now: datetime) -> str:
 
 
 def new_call_message(channel: str, call: Call, score: Score, area_label: str, now: datetime, *,
-                     why: Sequence[str] = ()) -> SlackMessage:
+                     why: Sequence[str] = (), strategy: str = "") -> SlackMessage:
     """A new call above its focus area's alert threshold; ``why`` the area's keywords found in the call
     (:func:`pipeline.notify.digest.matched_phrases`, as the digest says it), else the score's heaviest
-    terms."""
+    terms; ``strategy`` named in its command as :func:`command` does."""
     title = call_name(call.title, call.id, 250)
     terms = ", ".join(escape(clean(str(t))) for t in why) or \
         ", ".join(escape(clean(str(t.get("term")))) for t in (score.explanation or [])[:5] if t.get("term"))
@@ -221,7 +224,7 @@ def new_call_message(channel: str, call: Call, score: Score, area_label: str, no
     if terms:
         text += f"\nWhy: {terms}"
     return _message(channel, f"New call for {area_label}: {title}",
-                    [section(text), context(f"fundradar · `fundradar calls show {call.id}`")])
+                    [section(text), context(f"fundradar · {command(f'calls show {call.id}', strategy)}")])
 
 
 def change_message(channel: str, call: Call, change: CallChange,
@@ -279,6 +282,7 @@ def source_message(channel: str, name: str, streak: Sequence[FetchRun], recovere
     if recovered is not None:
         at = recovered.started_at.astimezone(tz).strftime("%-d %b %H:%M")
         text = f":white_check_mark: *Source {label} is back*: its run at {at} read {recovered.seen} " \
+               f"{'call' if recovered.seen == 1 else 'calls'} " \
                f"after {len(streak)} bad runs since {since}."
         return _message(channel, f"Source {name} is back", [section(text)])
     kinds = sorted({_what(run) for run in streak})

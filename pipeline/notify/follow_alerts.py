@@ -33,9 +33,10 @@ from pipeline.tenancy import visible
 
 
 def followed_call_alerts(session: Session, strategy: Strategy, channel: str, reminder_days: Sequence[int],
-                         now: datetime, since: datetime, *, scope: str | None = None) -> list[Outgoing]:
+                         now: datetime, since: datetime, *, scope: str | None = None,
+                         named: str = "") -> list[Outgoing]:
     """Change alerts and reminders due now for the calls ``strategy`` follows (sent ones included;
-    the delivery log skips their keys)."""
+    the delivery log skips their keys); ``named`` is the strategy their commands name (:func:`command`)."""
     follows = {f.call_id: f for f in session.exec(select(CallFollow).where(
         CallFollow.strategy == strategy.name, CallFollow.kind == "follow"))}
     if not follows:
@@ -44,8 +45,7 @@ def followed_call_alerts(session: Session, strategy: Strategy, channel: str, rem
         Idea, Idea.id == Application.idea_id, isouter=True), scope)).all()
     with_application = {call_id for call_id, _status in bids}
     with_open_application = {call_id for call_id, status in bids if status not in DONE_APPLICATION_STATUSES}
-    # a folder's strategy (scope) is named in the command the alert suggests, as in the batch's hints
-    alerts = _changes(session, channel, follows, set(follows) - with_application, now, since, scope or "")
+    alerts = _changes(session, channel, follows, set(follows) - with_application, now, since, named)
     alerts += _reminders(session, channel, follows, set(follows) - with_open_application, reminder_days, now)
     # each with an Unfollow button: on a phone `fundradar calls unfollow` is out of reach
     return [Outgoing(a.key, a.kind, add_actions(a.message, strategy.name, call_id, unfollow_only=True))
@@ -53,11 +53,11 @@ def followed_call_alerts(session: Session, strategy: Strategy, channel: str, rem
 
 
 def _changes(session: Session, channel: str, follows: dict[int, CallFollow], call_ids: set[int],
-             now: datetime, since: datetime, strategy: str = "") -> list[tuple[int, Outgoing]]:
+             now: datetime, since: datetime, named: str) -> list[tuple[int, Outgoing]]:
     return [(found.call.id, Outgoing(f"alert:change:{found.change.id}", "alert",
                                      change_message(channel, found.call, found.change,
                                                     follows[found.call.id], found.old, found.new,
-                                                    strategy=strategy)))
+                                                    strategy=named)))
             for found in followed_changes(session, call_ids, since, now)
             if found.kind in ("deadline", "withdrawn", "back")]
 
@@ -91,8 +91,8 @@ def _who(follow: CallFollow, start: str = "followed") -> str:
 
 def change_message(channel: str, call: Call, change: CallChange, follow: CallFollow, old: str | None,
                    new: str | None, *, strategy: str = "") -> SlackMessage:
-    """A followed call's deadline move or withdrawal; ``old`` and ``new`` as shown (Brussels time);
-    ``strategy`` named in its command (a folder of several, :func:`pipeline.notify.blocks.command`)."""
+    """A followed call's deadline move or withdrawal; ``old`` and ``new`` as shown (Brussels time),
+    ``strategy`` named in its command as :func:`command` does."""
     title = call_name(call.title, call.id, 250)
     if change.field in DEADLINE_FIELDS:
         what = f"Deadline moved: {escape(old) or '?'} → {escape(new) or '?'} (Brussels time)"

@@ -4,8 +4,9 @@ pipeline.notify.interact's."""
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pipeline.core.config import Strategy
@@ -13,6 +14,23 @@ from pipeline.core.models import Call
 from pipeline.notify.escape import clean, escape, truncate
 
 IDEA_CALLBACK = "fr_start_idea"
+# Slack's limit of a select option's value. A focus area's key is its option's value; a longer key
+# (valid everywhere else) had every form refused (views.open: invalid_arguments), so it goes as a
+# short id of its own: "#" (which no key holds) and a hash of the key, the same whenever the form opens
+MAX_OPTION_VALUE = 150
+
+
+def area_value(key: str) -> str:
+    """The Start idea form's option value of focus area ``key`` (pure)."""
+    if len(key) <= MAX_OPTION_VALUE:
+        return key
+    return "#" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def area_of(value: str, keys: Iterable[str]) -> str:
+    """The focus area key of an option value :func:`area_value` gave, out of ``keys``; ``value``
+    itself when none gives it (an area renamed or removed since the form opened)."""
+    return next((key for key in keys if area_value(key) == value), value)
 
 
 def form_value(payload: Mapping[str, Any], block: str) -> str:
@@ -30,10 +48,11 @@ def idea_modal(strategy: Strategy, call: Call, focus_area: str | None, owner: st
     """The Start idea modal: title, owner and focus area prefilled from the call and the clicker;
     above them the ideas ``started`` from the call before (id, title, owner), so a second tap on the
     same call does not make a second idea unawares."""
-    options = [{"text": {"type": "plain_text", "text": truncate(area.label, 75)}, "value": key}
+    options = [{"text": {"type": "plain_text", "text": truncate(area.label, 75)}, "value": area_value(key)}
                for key, area in strategy.focus_areas.items()][:100]
     focus: dict[str, Any] = {"type": "static_select", "action_id": "value", "options": options}
-    chosen = next((o for o in options if o["value"] == focus_area), None)
+    chosen = next((o for o in options if focus_area is not None and o["value"] == area_value(focus_area)),
+                  None)
     if chosen is not None:
         focus["initial_option"] = chosen
     return {

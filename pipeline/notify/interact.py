@@ -59,7 +59,7 @@ from pipeline.notify.actions import (
 from pipeline.notify.envelopes import channel_names, envelope_problem, owns_channel, unnamed
 from pipeline.notify.escape import clean, escape, truncate
 from pipeline.notify.followed import GONE_STATUSES
-from pipeline.notify.idea_form import IDEA_CALLBACK, idea_modal
+from pipeline.notify.idea_form import IDEA_CALLBACK, area_of, idea_modal
 from pipeline.notify.idea_form import form_value as _value
 from pipeline.notify.senders import SETUP_HINTS
 
@@ -74,6 +74,8 @@ UNCHANGED = {  # the answer to a click that finds its work done (a double tap, t
     "mute": "Call {call} is already muted; nothing changed.",
     "unmute": "Call {call} is not muted; nothing changed.",
 }
+# the kind of a stored click that found its work done: no redraw or digest reads it
+UNCHANGED_KIND = "unchanged"
 UNREADABLE = "This button does not name a call fundradar can act on (an altered or outdated message); " \
              "nothing was stored. Use the buttons of the latest digest or alert."
 
@@ -307,29 +309,29 @@ class Interactions:
     def store(self, strategy: Strategy, action: Action, who: Clicker, key: str, channel_id: str,
               message_ts: str | None) -> bool | None:
         """Store the click; False when it changes nothing (a repeat, or already done elsewhere), None for
-        an envelope already handled (a redelivery)."""
+        an envelope already handled (a redelivery). A click that changes nothing is kept too, as
+        ``unchanged``: Slack redelivers an envelope whose ack was lost, and its answer is given once."""
         now = self.now()
         with session_scope(self.engine) as session:
             if session.exec(select(SlackInteraction.id).where(SlackInteraction.key == key)).first():
                 return None
+            changed = True
             if action.verb in MARK_LABELS:
                 label = MARK_LABELS[action.verb]
-                if _last_mark(session, strategy.name, action.call_id) == (label, who.name):
-                    return False
-                # as `fundradar calls mark ID LABEL --by NAME`: for every focus area
-                record_mark(session, action.call_id, strategy.name, label, None, now, who.name)
+                changed = _last_mark(session, strategy.name, action.call_id) != (label, who.name)
+                if changed:  # as `fundradar calls mark ID LABEL --by NAME`: for every focus area
+                    record_mark(session, action.call_id, strategy.name, label, None, now, who.name)
             elif action.verb in ("follow", "mute"):
-                by = f"<@{who.user_id}>"
-                if not set_state(session, strategy.name, action.call_id, action.verb, now, by):
-                    return False
+                changed = set_state(session, strategy.name, action.call_id, action.verb, now,
+                                    f"<@{who.user_id}>")
             elif action.verb in ("unfollow", "unmute"):
-                if not clear_state(session, strategy.name, action.call_id, action.verb.removeprefix("un")):
-                    return False
-            session.add(SlackInteraction(key=key, strategy=strategy.name, kind=action.verb,
+                changed = clear_state(session, strategy.name, action.call_id, action.verb.removeprefix("un"))
+            session.add(SlackInteraction(key=key, strategy=strategy.name,
+                                         kind=action.verb if changed else UNCHANGED_KIND,
                                          call_id=action.call_id, user_id=who.user_id, user_name=who.name,
                                          channel=channel_id, message_ts=message_ts, at=now))
             session.flush()
-        return True
+        return bool(changed)
 
     def update_message(self, strategy: Strategy, channel_id: str, message: Mapping[str, Any], call_id: int,
                        verb: str, status: str, user_id: str) -> None:
@@ -431,7 +433,7 @@ class Interactions:
                     return
                 call = session.get(Call, call_id)
                 assert call is not None
-                area = _value(payload, "focus")
+                area = area_of(_value(payload, "focus"), strategy.focus_areas)
                 # the form's choices are those of when it opened: an area renamed since is left out, the
                 # typed idea kept, rather than the whole form refused
                 dropped = area if area and area not in strategy.focus_areas else None

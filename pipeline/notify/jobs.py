@@ -281,7 +281,7 @@ def _strategy_alerts(engine: Engine, strategy: Strategy, prefix: str, now: datet
     since, _created = baseline(engine, now, create=sender is not None)
     with Session(engine) as session:
         alerts = collect_alerts(session, strategy, config.channel, config.reminder_days, now, since,
-                                scope=scope)
+                                scope=scope, named=strategy.name if prefix else "")
         if prefix:
             # sent before the strategy moved into a folder: the same key without prefix, same channel
             before = _sent_to(session, [a.key for a in alerts], config.channel)
