@@ -2,11 +2,10 @@
 
 :func:`collect_digest` reads the rows (scores, verdicts, changes, applications) into a
 :class:`DigestData`; :func:`build_digest` is pure and turns it into one or more :class:`SlackMessage`
-(Block Kit blocks plus a plain-text fallback) from the vocabulary of :mod:`pipeline.notify.blocks`,
-which keeps Slack's limits (a digest over 50 blocks continues in a second message; long lists are
-packed into several sections and end with "N more"). Changes of followed calls are
-:func:`pipeline.notify.followed.followed_changes`, the same the alerts read. Every piece of scraped
-text goes through :mod:`pipeline.notify.escape`.
+(Block Kit blocks plus a plain-text fallback) from the vocabulary of :mod:`pipeline.notify.blocks`, which
+keeps Slack's limits (over 50 blocks continue in a second message; long lists end "N more"). Changes
+of followed calls are :func:`pipeline.notify.followed.followed_changes`, the same the alerts read.
+Every piece of scraped text goes through :mod:`pipeline.notify.escape`.
 
 "Our applications" are the strategy's own with ``scope`` (a config folder: applications of its ideas
 and of the shared ones, see :mod:`pipeline.tenancy`), every application without.
