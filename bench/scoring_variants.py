@@ -104,9 +104,7 @@ def installed(variant: ScoreRows | None) -> Iterator[None]:
         if matrix.shape[0] != len(Seen.documents):  # explanations of the kept rows only
             assert top > 0, "a variant must see the whole corpus when its scores count"
             return IN_USE(query, matrix, names, top, evidence=evidence, **kwargs)
-        # a variant may return its scores before the caps as a third value; otherwise its score is
-        # all it says
-        scores, _, *beyond = variant(query, matrix, names, 0, **kwargs)
+        scores, _, *beyond = variant(query, matrix, names, 0, **kwargs)  # a third: before the caps
         terms = IN_USE(query, matrix, names, top, **kwargs)[1] if top > 0 else []
         return (scores, terms, beyond[0] if beyond else scores) if evidence else (scores, terms)
 
@@ -144,11 +142,9 @@ def per_area_blocks(model: Any, vectors: Sequence[Any], queries: Sequence[Any], 
         terms: list[dict[int, list[tuple[str, float]]]] = []
         for area, (vector, context, (units, latents)) in enumerate(
                 zip(vectors, contexts, built, strict=True)):
-            # with the score before the caps, which orders equal scores
-            scores, found, uncapped = matcher.score_rows(vector, rows.tocsc(), names,
-                                                         EXPLAIN if one_pass else 0, model=model,
-                                                         projection=part, units=units, context=context,
-                                                         latents=latents, evidence=True)
+            scores, found, uncapped = matcher.score_rows(  # uncapped: what orders equal scores
+                vector, rows.tocsc(), names, EXPLAIN if one_pass else 0, model=model, projection=part,
+                units=units, context=context, latents=latents, evidence=True)
             table[:, area] = np.round(scores.astype(np.float64), 6)
             evidence[:, area] = np.round(np.asarray(uncapped).astype(np.float32).astype(np.float64), 6)
             kept = [i for i in np.flatnonzero(table[:, area] >= FLOOR).tolist()
